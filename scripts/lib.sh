@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Shared helpers for the Makefile's scripts: tool installation, the private PostgreSQL cluster and
+# the environment every command runs in. Sourced, never executed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA_DIR="$ROOT/.data"
+CARGO_LEPTOS_VERSION="0.3.10"
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  log "installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Load .env (if present) without overriding variables already set in the environment.
+load_dotenv() {
+  local f="$ROOT/.env"
+  [ -f "$f" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in ''|'#'*) continue ;; esac
+    local key="${line%%=*}" value="${line#*=}"
+    key="${key// /}"
+    value="${value%\"}"; value="${value#\"}"
+    if [ -z "${!key:-}" ]; then export "$key=$value"; fi
+  done < "$f"
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+tools_rust() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 27 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  local want; want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want (matches Cargo.lock; about 9 minutes, once)"
+    # Without --locked: its lockfile pins a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+# npm ci only when package-lock.json changed since the last install.
+npm_install_in() {
+  local dir="$1"; shift
+  local stamp="$dir/node_modules/.installed-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "npm ci in ${dir#$ROOT/}"
+    (cd "$dir" && env "$@" npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+
+tools_node() {
+  npm_install_in "$ROOT" PATH="$PATH"
+}
+
+tools_e2e() {
+  npm_install_in "$ROOT/end2end" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
+}
+
+pg_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
+
+tools_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  if ! pg_bindir >/dev/null; then apt_install postgresql; fi
+  command -v psql >/dev/null || apt_install postgresql-client
+}
+
+# A per-checkout port, so two clones on one machine never share a cluster.
+db_port() {
+  echo $(( 54000 + $(printf '%s' "$ROOT" | cksum | awk '{print $1}') % 900 ))
+}
+
+# Run a PostgreSQL server binary as the cluster owner: `postgres` when we are root (initdb refuses root).
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
+  else
+    "$@"
+  fi
+}
+
+db_stop() {
+  local bin; bin="$(pg_bindir)" || return 0
+  if [ -f "$DATA_DIR/pg/PG_VERSION" ]; then
+    pg_as_owner "$bin/pg_ctl" -D "$DATA_DIR/pg" -m fast stop >/dev/null 2>&1 || true
+  fi
+}
+
+# Ensure DATABASE_URL points at a live server: the configured one, or the private cluster.
+db_ensure() {
+  load_dotenv
+  if [ -z "${DATABASE_URL:-}" ] && [ -n "${DB_HOST:-}" ]; then
+    export DATABASE_URL="postgres://${DB_USER:-postgres}:${DB_PASSWORD:-}@${DB_HOST}:${DB_PORT:-5432}/${DB_NAME:-settlepaisa}"
+  fi
+  if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  tools_postgres
+  local bin port pgdir sockdir
+  bin="$(pg_bindir)"; port="$(db_port)"; pgdir="$DATA_DIR/pg"; sockdir="$DATA_DIR/pg-run"
+  mkdir -p "$DATA_DIR"
+  chmod 755 "$DATA_DIR"
+  if [ ! -f "$DATA_DIR/db-password" ]; then
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DATA_DIR/db-password")
+  fi
+  local password; password="$(cat "$DATA_DIR/db-password")"
+  if [ ! -f "$pgdir/PG_VERSION" ]; then
+    log "creating the private PostgreSQL cluster in .data/pg (port $port)"
+    rm -rf "$pgdir"; mkdir -p "$pgdir" "$sockdir"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pgdir" "$sockdir"; fi
+    pg_as_owner "$bin/initdb" -D "$pgdir" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$pgdir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$sockdir'
+unix_socket_permissions = 0700
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+CONF
+  fi
+  mkdir -p "$sockdir"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$sockdir"; fi
+  if ! pg_as_owner "$bin/pg_ctl" -D "$pgdir" status >/dev/null 2>&1; then
+    log "starting the private PostgreSQL cluster (port $port)"
+    pg_as_owner "$bin/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 start >/dev/null
+  fi
+  # Role and database for the app (CREATEDB so that #[sqlx::test] can make a database per test).
+  local psql_admin=("$bin/psql" -h "$sockdir" -p "$port" -U postgres -d postgres -qtA -v ON_ERROR_STOP=1)
+  if [ "$(pg_as_owner "${psql_admin[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'settlepaisa'")" != 1 ]; then
+    pg_as_owner "${psql_admin[@]}" -c "CREATE ROLE settlepaisa LOGIN CREATEDB PASSWORD '$password'"
+  fi
+  if [ "$(pg_as_owner "${psql_admin[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'settlepaisa'")" != 1 ]; then
+    pg_as_owner "${psql_admin[@]}" -c "CREATE DATABASE settlepaisa OWNER settlepaisa"
+  fi
+  export DATABASE_URL="postgres://settlepaisa:$password@127.0.0.1:$port/settlepaisa"
+}
+
+# The same server, another database (dropped and re-created): for the end-to-end suite.
+db_fresh_database() {
+  local name="$1" base="${DATABASE_URL%/*}"
+  psql "$base/postgres" -qtA -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+  psql "$base/postgres" -qtA -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null
+  echo "$base/$name"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_health() {
+  local url="$1" pid="$2" i
+  for i in $(seq 1 300); do
+    if curl -fsS "$url/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then log "the server exited before it became healthy"; return 1; fi
+    sleep 0.2
+  done
+  log "the server did not become healthy within 60 s"; return 1
+}

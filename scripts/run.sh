@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make run`: tools → database → migrate + demo data (when empty) → release build → serve.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+tools_rust
+tools_node
+db_ensure
+log "building (release)"
+cargo leptos build --release -P
+export LEPTOS_ENV=PROD
+export APP_ENV="${APP_ENV:-demo}"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+BIN="$ROOT/target/release/settlepaisa-ops"
+"$BIN" migrate
+if [ "$APP_ENV" = demo ]; then "$BIN" seed demo --if-empty; fi
+ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
+log "SettlePaisa Ops on http://$ADDR — sign in as ops@settlepaisa.test / SettlePaisa@2025 (demo)"
+exec "$BIN" serve

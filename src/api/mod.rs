@@ -1,0 +1,20 @@
+//! The JSON API (spec 07): public health checks, then one JSON twin per page, each calling the same
+//! query functions as the page. Errors are JSON `{"error", "message"}`, never HTML.
+
+pub mod health;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{service}/health", get(health::service))
+        .route(
+            "/overview/overview",
+            get(crate::features::overview::api::overview),
+        )
+        .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
+}

@@ -1,0 +1,187 @@
+//! The application: the HTML shell (with the per-request CSP nonce), the routes of every page of
+//! spec 01, and the signed-in layout with its navigation.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::{get_current_user, Access, CurrentUser};
+use crate::error::AppError;
+use crate::features::overview::OverviewPage;
+use crate::features::placeholders::*;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Pages may run only our own scripts: the hydration script carries this request's nonce.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use axum::http::{HeaderName, HeaderValue};
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        res.insert_header(HeaderName::from_static("content-security-policy"), value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/settlepaisa-ops.css" />
+        <Title text="SettlePaisa Ops" />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=crate::auth::pages::LoginPage />
+                <ParentRoute path=path!("") view=SignedInLayout>
+                    <Route path=path!("overview") view=OverviewPage />
+                    <Route path=path!("recon") view=ReconPage />
+                    <Route path=path!("recon/runs/:id") view=ReconRunPage />
+                    <Route path=path!("exceptions") view=ExceptionsPage />
+                    <Route path=path!("exceptions/:id") view=ExceptionPage />
+                    <Route path=path!("disputes") view=DisputesPage />
+                    <Route path=path!("disputes/:id") view=DisputePage />
+                    <Route path=path!("settlements") view=SettlementsPage />
+                    <Route path=path!("settlements/:id") view=SettlementPage />
+                    <Route path=path!("analytics") view=AnalyticsPage />
+                    <Route path=path!("connectors") view=ConnectorsPage />
+                    <Route path=path!("reports") view=ReportsPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("audit") view=AuditPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+/// The signed-in user, loaded once per page load by the layout.
+pub fn use_current_user() -> UserResource {
+    expect_context::<UserResource>()
+}
+
+/// Navigation entries: (label, path, who may see the link).
+const NAV: [(&str, &str, Access); 10] = [
+    ("Overview", "/overview", Access::AnySignedIn),
+    ("Recon", "/recon", Access::AnySignedIn),
+    ("Exceptions", "/exceptions", Access::AnySignedIn),
+    ("Disputes", "/disputes", Access::AnySignedIn),
+    ("Settlements", "/settlements", Access::AnySignedIn),
+    ("Analytics", "/analytics", Access::AnySignedIn),
+    ("Connectors", "/connectors", Access::AnySignedIn),
+    ("Reports", "/reports", Access::AnySignedIn),
+    ("Settings", "/settings", Access::ADMIN),
+    ("Audit", "/audit", Access::AUDIT_LOG),
+];
+
+#[component]
+fn SignedInLayout() -> impl IntoView {
+    let user: UserResource = Resource::new_blocking(|| (), |_| get_current_user());
+    provide_context(user);
+    let location = leptos_router::hooks::use_location();
+    view! {
+        <div class="min-h-screen">
+            <header class="border-b border-slate-200 bg-white">
+                <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+                    <a href="/overview" class="text-lg font-semibold text-brand-700">"SettlePaisa Ops"</a>
+                    <nav aria-label="Main" class="flex flex-1 flex-wrap gap-1">
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let roles = user.await.ok().flatten().map(|u| u.roles).unwrap_or_default();
+                                NAV.into_iter()
+                                    .filter(|(_, _, access)| access.allows(&roles))
+                                    .map(|(label, href, _)| {
+                                        let current = move || {
+                                            let path = location.pathname.get();
+                                            path == href || path.starts_with(&format!("{href}/"))
+                                        };
+                                        view! {
+                                            <a
+                                                href=href
+                                                aria-current=move || current().then_some("page")
+                                                class=move || {
+                                                    if current() {
+                                                        "rounded-md bg-brand-50 px-3 py-1.5 text-sm font-medium text-brand-700"
+                                                    } else {
+                                                        "rounded-md px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100"
+                                                    }
+                                                }
+                                            >
+                                                {label}
+                                            </a>
+                                        }
+                                    })
+                                    .collect_view()
+                            })}
+                        </Suspense>
+                    </nav>
+                    <div class="flex items-center gap-3 text-sm">
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                user.await.ok().flatten().map(|u| {
+                                    view! {
+                                        <span data-testid="signed-in-user" title=u.role_labels()>
+                                            <span class="font-medium">{u.full_name.clone()}</span>
+                                            <span class="text-slate-500">{format!(" · {}", u.role_labels())}</span>
+                                        </span>
+                                    }
+                                })
+                            })}
+                        </Suspense>
+                        <form method="post" action="/logout">
+                            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-50">
+                                "Sign out"
+                            </button>
+                        </form>
+                    </div>
+                </div>
+            </header>
+            <main class="mx-auto max-w-7xl px-4 py-6">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="mx-auto max-w-3xl px-4 py-16">
+            <h1 class="text-2xl font-semibold">"Page not found"</h1>
+            <p class="mt-2 text-slate-600">"There is no page at this address. "<a class="text-brand-700 underline" href="/overview">"Go to the Overview"</a>"."</p>
+        </main>
+    }
+}

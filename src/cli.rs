@@ -1,0 +1,353 @@
+//! Command line: serve the portal, run migrations, load the demo data, manage users and API tokens.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::auth::{password, tokens, users, Role};
+use crate::config::{Config, LogFormat};
+use crate::state::{AppState, SystemClock};
+
+#[derive(Parser)]
+#[command(
+    name = "settlepaisa-ops",
+    version,
+    about = "SettlePaisa Ops: reconciliation, settlements and disputes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default): migrate, then listen on LEPTOS_SITE_ADDR.
+    Serve,
+    /// Apply the database migrations.
+    Migrate,
+    /// Load data sets.
+    Seed {
+        #[command(subcommand)]
+        set: SeedSet,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens (for scripts and load tests; sent as `Authorization: Bearer`).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedSet {
+    /// The deterministic demo data set of spec 08.
+    Demo {
+        /// Dates are relative to this day (default: today in IST).
+        #[arg(long)]
+        anchor_date: Option<NaiveDate>,
+        /// Do nothing when the database already has users.
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user; the password is read from a prompt, or from stdin when it is not a terminal.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// sp-ops, sp-finance, sp-compliance, auditor or admin (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Clear a lockout.
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable an account (its sessions and tokens stop working at once).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Re-enable an account.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _log_guard = init_logging(&config);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    let pool = crate::db::pool(&config).map_err(|e| format!("bad database URL: {e}"))?;
+    let migrate = |pool: sqlx::PgPool| async move {
+        crate::db::migrate(&pool)
+            .await
+            .map_err(|e| format!("migrations failed: {e}"))
+    };
+    match command {
+        Command::Serve => {
+            migrate(pool.clone()).await?;
+            serve(config, pool).await
+        }
+        Command::Migrate => {
+            migrate(pool.clone()).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed {
+            set:
+                SeedSet::Demo {
+                    anchor_date,
+                    if_empty,
+                },
+        } => {
+            migrate(pool.clone()).await?;
+            if if_empty
+                && crate::demo::has_users(&pool)
+                    .await
+                    .map_err(|e| e.to_string())?
+            {
+                println!("the database already has data; demo seed skipped");
+                return Ok(());
+            }
+            let anchor = anchor_date.unwrap_or_else(|| crate::ist::today(chrono::Utc::now()));
+            let summary = crate::demo::seed(&pool, anchor)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::User { action } => user_command(&pool, action).await,
+        Command::Token { action } => match action {
+            TokenAction::Create { user, name } => {
+                let token = tokens::create(&pool, &user, &name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!("API token for {user} (\"{name}\") — shown once, store it now:");
+                println!("{token}");
+                Ok(())
+            }
+            TokenAction::Revoke { user, name } => {
+                if tokens::revoke(&pool, &user, &name)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    println!("token revoked");
+                    Ok(())
+                } else {
+                    Err(format!("no live token named \"{name}\" for {user}"))
+                }
+            }
+        },
+    }
+}
+
+async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), String> {
+    match action {
+        UserAction::Create { email, roles, name } => {
+            let roles: Vec<Role> = roles
+                .iter()
+                .map(|r| Role::parse(r).ok_or_else(|| format!("unknown role {r:?} (sp-ops, sp-finance, sp-compliance, auditor, admin)")))
+                .collect::<Result<_, _>>()?;
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') {
+                return Err(format!("{email:?} is not an email address"));
+            }
+            let secret = read_password()?;
+            password::check_policy(&secret)?;
+            let hash = password::hash(&secret).map_err(|e| e.to_string())?;
+            let full_name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+            users::create(&mut *tx, Uuid::new_v4(), &email, &full_name, &hash, &roles)
+                .await
+                .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            println!("user {email} created");
+            Ok(())
+        }
+        UserAction::Unlock { email } => {
+            found(users::unlock(pool, &email).await, &email, "unlocked")
+        }
+        UserAction::Disable { email } => found(
+            users::set_active(pool, &email, false).await,
+            &email,
+            "disabled",
+        ),
+        UserAction::Enable { email } => found(
+            users::set_active(pool, &email, true).await,
+            &email,
+            "enabled",
+        ),
+    }
+}
+
+fn found(
+    result: Result<bool, crate::error::AppError>,
+    email: &str,
+    what: &str,
+) -> Result<(), String> {
+    match result {
+        Ok(true) => {
+            println!("user {email} {what}");
+            Ok(())
+        }
+        Ok(false) => Err(format!("no user with email {email}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Repeat: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
+    let conf = leptos::config::get_configuration(Some("Leptos.toml"))
+        .or_else(|_| leptos::config::get_configuration(None))
+        .map_err(|e| format!("Leptos configuration: {e}"))?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let state = AppState {
+        pool: pool.clone(),
+        config: Arc::new(config),
+        leptos_options,
+        clock: Arc::new(SystemClock),
+    };
+
+    // Expired sessions are deleted from the store every minute.
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    let cleanup = tokio::spawn(async move {
+        use tower_sessions::session_store::ExpiredDeletion;
+        if let Err(e) = store
+            .continuously_delete_expired(std::time::Duration::from_secs(60))
+            .await
+        {
+            tracing::error!(error = %e, "expired-session cleanup stopped");
+        }
+    });
+
+    let app = crate::http::router(state);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
+    cleanup.abort();
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// Logs to stdout or LOG_FILE, pretty or JSON, at LOG_LEVEL.
+fn init_logging(config: &Config) -> Option<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(format!(
+        "{},sqlx=warn,tower_sessions=warn",
+        config.log_level
+    ))
+    .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match (&config.log_file, config.log_format) {
+        (Some(path), format) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()?;
+            let builder = builder
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false);
+            match format {
+                LogFormat::Json => builder.json().try_init(),
+                LogFormat::Pretty => builder.try_init(),
+            }
+        }
+        (None, LogFormat::Json) => builder.json().try_init(),
+        (None, LogFormat::Pretty) => builder.try_init(),
+    };
+    result.ok()
+}

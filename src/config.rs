@@ -1,0 +1,163 @@
+//! Configuration from the environment (a `.env` file is read first if present), with the names of
+//! the staging checklist and spec 09. Secrets are held here but never logged or rendered.
+
+use std::time::Duration;
+
+use crate::auth::session::SessionRules;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Demo,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub log_level: String,
+    pub log_file: Option<String>,
+    pub log_format: LogFormat,
+    pub app_env: AppEnv,
+    pub sandbox: bool,
+    pub feature_bank_sftp_ingestion: bool,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub object_store_url: String,
+    pub metrics_addr: Option<String>,
+    /// The public origin (e.g. `https://ops.settlepaisa.com`) when served behind a proxy; it also
+    /// marks the session cookie `Secure`. Without it, the request's own `Host` is the origin.
+    pub public_origin: Option<String>,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &"<redacted>")
+            .field("db_max_connections", &self.db_max_connections)
+            .field("app_env", &self.app_env)
+            .field("session_idle", &self.session_idle)
+            .field("session_absolute", &self.session_absolute)
+            .field("public_origin", &self.public_origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn flag(name: &str, default: bool) -> bool {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("1" | "true" | "yes" | "on") => true,
+        Some("0" | "false" | "no" | "off") => false,
+        _ => default,
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        let _ = dotenvy::dotenv();
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => match var("DB_HOST") {
+                Some(host) => format!(
+                    "postgres://{}:{}@{}:{}/{}",
+                    var("DB_USER").unwrap_or_else(|| "postgres".into()),
+                    var("DB_PASSWORD").unwrap_or_default(),
+                    host,
+                    var("DB_PORT").unwrap_or_else(|| "5432".into()),
+                    var("DB_NAME").unwrap_or_else(|| "settlepaisa".into()),
+                ),
+                None => {
+                    return Err("No database configured: set DATABASE_URL (or DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, \
+                                DB_NAME), or start through `make run`, which starts the project's own PostgreSQL."
+                        .into())
+                }
+            },
+        };
+        let app_env = match var("APP_ENV").as_deref() {
+            None | Some("demo") => AppEnv::Demo,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                return Err(format!("APP_ENV must be demo or production, got {other:?}"))
+            }
+        };
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(format!("LOG_FORMAT must be pretty or json, got {other:?}")),
+        };
+        Ok(Config {
+            database_url,
+            db_max_connections: number("DB_MAX_CONNECTIONS", 20)?,
+            log_level: var("LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            log_file: var("LOG_FILE"),
+            log_format,
+            app_env,
+            sandbox: flag("SANDBOX", app_env == AppEnv::Demo),
+            feature_bank_sftp_ingestion: flag("FEATURE_BANK_SFTP_INGESTION", false),
+            session_idle: Duration::from_secs(60 * number::<u64>("SESSION_IDLE_MINUTES", 15)?),
+            session_absolute: Duration::from_secs(
+                3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12)?,
+            ),
+            object_store_url: var("OBJECT_STORE_URL")
+                .unwrap_or_else(|| "file://.data/objects".into()),
+            metrics_addr: var("METRICS_ADDR"),
+            public_origin: var("PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_string()),
+            trust_forwarded_for: flag("TRUST_FORWARDED_FOR", false),
+        })
+    }
+
+    /// Defaults for tests: the given database, demo mode, spec session rules.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_string(),
+            db_max_connections: 5,
+            log_level: "warn".into(),
+            log_file: None,
+            log_format: LogFormat::Pretty,
+            app_env: AppEnv::Demo,
+            sandbox: true,
+            feature_bank_sftp_ingestion: false,
+            session_idle: Duration::from_secs(15 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            object_store_url: "memory://".into(),
+            metrics_addr: None,
+            public_origin: None,
+            trust_forwarded_for: false,
+        }
+    }
+
+    pub fn session_rules(&self) -> SessionRules {
+        SessionRules {
+            idle_secs: self.session_idle.as_secs() as i64,
+            absolute_secs: self.session_absolute.as_secs() as i64,
+            touch_every_secs: 60.min(self.session_idle.as_secs() as i64 / 2).max(1),
+        }
+    }
+
+    pub fn cookie_secure(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"))
+    }
+}

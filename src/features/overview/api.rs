@@ -1,0 +1,57 @@
+//! `GET /api/overview/overview?range=7d` or `?from=…&to=…`: the same snapshot as the page, in the
+//! API's JSON conventions (camelCase, `…Paise` integers).
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::model::{Bucket, OverviewQuery};
+use crate::auth::guard::Authorized;
+use crate::auth::Access;
+use crate::error::AppError;
+use crate::state::AppState;
+
+fn bucket(b: Bucket) -> Value {
+    json!({ "count": b.count, "amountPaise": b.amount.0 })
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(query): Query<OverviewQuery>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(Access::AnySignedIn)?;
+    let now = state.clock.now();
+    let window = query
+        .window(crate::ist::today(now))
+        .map_err(AppError::BadRequest)?;
+    let s = super::queries::snapshot(&state.pool, window, now).await?;
+    Ok(Json(json!({
+        "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },
+        "kpis": {
+            "transactions": s.transactions,
+            "totalPaise": s.total.0,
+            "reconciled": s.reconciled,
+            "reconciledPaise": s.reconciled_amount.0,
+            "varianceCount": s.transactions - s.reconciled,
+            "variancePaise": s.total.0 - s.reconciled_amount.0,
+            "openExceptions": s.open_exceptions,
+            "openChargebacks": s.open_chargebacks,
+        },
+        "pipeline": {
+            "captured": s.pipeline.captured.count,
+            "inSettlement": s.pipeline.in_settlement.count,
+            "sentToBank": s.pipeline.sent_to_bank.count,
+            "credited": s.pipeline.credited.count,
+            "unsettled": s.pipeline.unsettled.count,
+            "amounts": {
+                "captured": bucket(s.pipeline.captured),
+                "inSettlement": bucket(s.pipeline.in_settlement),
+                "sentToBank": bucket(s.pipeline.sent_to_bank),
+                "credited": bucket(s.pipeline.credited),
+                "unsettled": bucket(s.pipeline.unsettled),
+            },
+        },
+        "generatedAt": s.generated_at.to_rfc3339(),
+    })))
+}

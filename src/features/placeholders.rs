@@ -1,0 +1,116 @@
+//! Pages whose features have not landed yet: each has its route and `<h1>`, and says so plainly.
+
+use leptos::prelude::*;
+
+use crate::auth::Access;
+use crate::ui::{NotBuilt, PageHeader};
+
+#[component]
+pub fn ReconPage() -> impl IntoView {
+    view! { <NotBuilt title="Recon workspace" what="Uploading PG and bank files and running reconciliation arrive with the reconciliation feature." /> }
+}
+
+#[component]
+pub fn ReconRunPage() -> impl IntoView {
+    view! { <NotBuilt title="Recon run" what="Run results (matched, unmatched and exception rows) arrive with the reconciliation feature." /> }
+}
+
+#[component]
+pub fn ExceptionsPage() -> impl IntoView {
+    view! { <NotBuilt title="Exception work queue" what="Working exceptions (assign, investigate, snooze, resolve) arrives with the exception work-queue feature." /> }
+}
+
+#[component]
+pub fn ExceptionPage() -> impl IntoView {
+    view! { <NotBuilt title="Exception detail" what="The PG row beside its bank line, the SLA clock and the action timeline arrive with the exception work-queue feature." /> }
+}
+
+#[component]
+pub fn DisputesPage() -> impl IntoView {
+    view! { <NotBuilt title="Disputes" what="The chargeback desk (KPIs, SLA strip, list, import and export) arrives with the disputes feature." /> }
+}
+
+#[component]
+pub fn DisputePage() -> impl IntoView {
+    view! { <NotBuilt title="Dispute detail" what="Case summary, evidence, timeline and status actions arrive with the disputes feature." /> }
+}
+
+#[component]
+pub fn SettlementsPage() -> impl IntoView {
+    view! { <NotBuilt title="Settlement batches" what="Creating, approving and paying settlement batches arrives with the settlements feature." /> }
+}
+
+#[component]
+pub fn SettlementPage() -> impl IntoView {
+    view! { <NotBuilt title="Batch detail" what="The gross-to-net breakdown, items and payout status arrive with the settlements feature." /> }
+}
+
+#[component]
+pub fn AnalyticsPage() -> impl IntoView {
+    view! { <NotBuilt title="Analytics" what="Settlement KPIs, trends, funnel and payout-failure charts arrive with the analytics feature." /> }
+}
+
+#[component]
+pub fn ConnectorsPage() -> impl IntoView {
+    view! { <NotBuilt title="Connectors" what="Connector cards, runs and schedules arrive with the connectors feature." /> }
+}
+
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    view! { <NotBuilt title="Reports" what="Settlement, bank MIS, recon and tax reports arrive with the reports feature." /> }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <RoleGate title="Settings" access=Access::ADMIN who="platform admins">
+            <NotBuilt title="Settings" what="Users and roles, bank column mappings, SLA hours and recon tolerances arrive with the settings feature." />
+        </RoleGate>
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! {
+        <RoleGate title="Audit log" access=Access::AUDIT_LOG who="compliance, auditors and admins">
+            <NotBuilt title="Audit log" what="The filterable audit log arrives with the audit feature; every sign-in and change is already being recorded." />
+        </RoleGate>
+    }
+}
+
+/// Renders its children only for users whose roles `access` allows; others get a 403 and a
+/// sentence saying who may see the page. (Server functions behind the page check again.)
+#[component]
+fn RoleGate(
+    title: &'static str,
+    access: Access,
+    who: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let user = crate::app::use_current_user();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let allowed = matches!(user.await, Ok(Some(u)) if u.may(access));
+                    if allowed {
+                        children().into_any()
+                    } else {
+                        #[cfg(feature = "ssr")]
+                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                            res.set_status(axum::http::StatusCode::FORBIDDEN);
+                        }
+                        view! {
+                            <PageHeader title=title />
+                            <div class="rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert">
+                                {format!("You do not have access to this page. It is for {who}.")}
+                            </div>
+                        }
+                            .into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,56 @@
+//! Design-system components shared by every page.
+
+use leptos::prelude::*;
+
+/// The page title (`<h1>`) with an optional one-line description.
+#[component]
+pub fn PageHeader(
+    title: &'static str,
+    #[prop(optional)] subtitle: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <header class="mb-6">
+            <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>
+            {subtitle.map(|s| view! { <p class="mt-1 text-sm text-slate-600">{s}</p> })}
+        </header>
+    }
+}
+
+/// A KPI tile: label, main figure, and an optional detail line.
+#[component]
+pub fn KpiTile(
+    label: &'static str,
+    value: String,
+    #[prop(optional)] detail: Option<String>,
+    #[prop(optional)] test_id: &'static str,
+) -> impl IntoView {
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid=test_id>
+            <h2 class="text-sm font-medium text-slate-600">{label}</h2>
+            <p class="mt-2 text-3xl font-semibold tabular-nums text-slate-900" data-kpi-value="">{value}</p>
+            {detail.map(|d| view! { <p class="mt-1 text-sm text-slate-600">{d}</p> })}
+        </section>
+    }
+}
+
+/// A plain statement that a page exists but its feature has not landed yet.
+#[component]
+pub fn NotBuilt(title: &'static str, what: &'static str) -> impl IntoView {
+    view! {
+        <PageHeader title=title />
+        <div class="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900" role="status">
+            <p class="font-medium">"This page is not built yet."</p>
+            <p class="mt-1 text-sm">{what}</p>
+        </div>
+    }
+}
+
+/// An error from a server call, in words an analyst understands.
+#[component]
+pub fn ErrorNotice(message: String) -> impl IntoView {
+    view! {
+        <div class="rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert">
+            {message}
+        </div>
+    }
+}

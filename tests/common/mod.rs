@@ -1,0 +1,169 @@
+//! Test harness: the real router on a real (per-test) Postgres database, driven in-process with
+//! `tower::ServiceExt::oneshot`, with a manual clock for session expiry.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use settlepaisa_ops::auth::{password, users, Role};
+use settlepaisa_ops::config::Config;
+use settlepaisa_ops::state::{AppState, ManualClock};
+
+pub const HOST: &str = "127.0.0.1:3000";
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const PASSWORD: &str = "Correct-Horse-42";
+
+pub struct TestApp {
+    pub pool: PgPool,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+}
+
+impl TestApp {
+    pub fn new(pool: PgPool) -> TestApp {
+        Self::with_config(pool, Config::for_tests("postgres://unused"))
+    }
+
+    pub fn with_config(pool: PgPool, config: Config) -> TestApp {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let leptos_options = leptos::config::LeptosOptions::builder()
+            .output_name("settlepaisa-ops")
+            .site_root("target/site")
+            .build();
+        let state = AppState {
+            pool: pool.clone(),
+            config: Arc::new(config),
+            leptos_options,
+            clock: clock.clone(),
+        };
+        TestApp { pool, clock, state }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = settlepaisa_ops::http::router(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        Reply::read(res).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut req = Request::get(path).header(header::HOST, HOST);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A same-origin form post, as the browser sends it.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(form.to_string())).unwrap())
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let form = format!(
+            "email={}&password={}",
+            urlencode(email),
+            urlencode(password)
+        );
+        self.post_form("/login", &form, None, Some(ORIGIN)).await
+    }
+
+    /// Sign in and return the `name=value` of the session cookie.
+    pub async fn session_for(&self, email: &str) -> String {
+        let reply = self.login(email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in redirects");
+        assert_eq!(
+            reply.location(),
+            Some("/overview"),
+            "sign-in succeeds for {email}"
+        );
+        reply
+            .session_cookie()
+            .expect("sign-in sets the session cookie")
+    }
+
+    pub async fn create_user(&self, email: &str, roles: &[Role]) {
+        let hash = password::hash(PASSWORD).unwrap();
+        let mut conn = self.pool.acquire().await.unwrap();
+        users::create(
+            &mut conn,
+            uuid::Uuid::new_v4(),
+            email,
+            "Test User",
+            &hash,
+            roles,
+        )
+        .await
+        .unwrap();
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    async fn read(res: Response<Body>) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("sp_session="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_string())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.body))
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    settlepaisa_ops::auth::guard::urlencode(s)
+}
+
+pub fn fixed_time() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 6, 0, 0).unwrap()
+}

@@ -1,0 +1,153 @@
+//! The schema: migrations replay from an empty database, and its rules hold (append-only audit,
+//! money constraints, the exception catalogue).
+
+use settlepaisa_ops::db::MIGRATOR;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = false)]
+async fn migrations_replay_from_an_empty_database(pool: PgPool) {
+    let before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(before, 0, "the database starts empty");
+    MIGRATOR.run(&pool).await.unwrap();
+    MIGRATOR.run(&pool).await.expect("a second run is a no-op");
+
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables
+         WHERE table_schema IN ('public', 'tower_sessions') AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for table in [
+        "public.api_tokens",
+        "public.audit_log",
+        "public.bank_column_mappings",
+        "public.bank_statement_lines",
+        "public.chargeback_audit",
+        "public.chargeback_documents",
+        "public.chargeback_reason_codes",
+        "public.chargeback_recovery_actions",
+        "public.chargebacks",
+        "public.connector_files",
+        "public.connector_runs",
+        "public.connectors",
+        "public.dispute_webhook_events",
+        "public.exception_actions",
+        "public.exception_comments",
+        "public.exception_types",
+        "public.exceptions",
+        "public.holidays",
+        "public.jobs",
+        "public.login_attempts",
+        "public.merchant_bank_accounts",
+        "public.merchant_commission_rates",
+        "public.merchant_fee_bearers",
+        "public.merchant_settlement_config",
+        "public.merchants",
+        "public.recon_results",
+        "public.recon_runs",
+        "public.recon_settings",
+        "public.reserve_ledger",
+        "public.roles",
+        "public.saved_views",
+        "public.settlement_approvals",
+        "public.settlement_batches",
+        "public.settlement_deductions",
+        "public.settlement_items",
+        "public.settlement_transfers",
+        "public.sla_settings",
+        "public.transactions",
+        "public.upload_row_errors",
+        "public.uploaded_files",
+        "public.user_roles",
+        "public.users",
+        "tower_sessions.session",
+    ] {
+        assert!(tables.iter().any(|t| t == table), "{table} exists");
+    }
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_audit_log_is_append_only(pool: PgPool) {
+    sqlx::query(
+        "INSERT INTO audit_log (action, target_type, outcome) VALUES ('test', 'thing', 'success')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let update = sqlx::query("UPDATE audit_log SET action = 'changed'")
+        .execute(&pool)
+        .await;
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    let truncate = sqlx::query("TRUNCATE audit_log").execute(&pool).await;
+    assert!(truncate.is_err());
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_T', 'T', 'T Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let negative = sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('T1', 'MERCH_T', -100, now(), current_date, 'UPI')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(negative.is_err(), "negative amounts are refused");
+    let bad_method = sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('T2', 'MERCH_T', 100, now(), current_date, 'CHEQUE')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(bad_method.is_err());
+    let bad_ifsc = sqlx::query(
+        "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name)
+         VALUES (gen_random_uuid(), 'MERCH_T', 'T', '123456789012', 'HDFC1234567', 'HDFC')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(
+        bad_ifsc.is_err(),
+        "IFSC must match ^[A-Z]{{4}}0[A-Z0-9]{{6}}$"
+    );
+    let unbalanced = sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+             commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, net_paise, rail)
+         VALUES (gen_random_uuid(), 'B1', 'MERCH_T', current_date, 'CALCULATED', 1, 10000, 200, 36, 0, 0, 0, 0, 9765, 'NEFT')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(
+        unbalanced.is_err(),
+        "a batch whose components do not add up to gross is refused"
+    );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn exception_catalogue_has_eleven_v1_types_and_one_extension(pool: PgPool) {
+    let v1: i64 = sqlx::query_scalar("SELECT count(*) FROM exception_types WHERE is_v1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let ext: Vec<String> = sqlx::query_scalar("SELECT code FROM exception_types WHERE NOT is_v1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(v1, 11);
+    assert_eq!(ext, vec!["FEES_VARIANCE".to_string()]);
+    let sla: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_settings")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sla, 12 * 4, "an SLA for every type and severity");
+}
