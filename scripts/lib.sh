@@ -102,10 +102,25 @@ pg_as_owner() {
   fi
 }
 
+# The cluster lives in .data/pg. As root the server runs as `postgres`, which must be able to reach
+# it; when the checkout sits under a directory `postgres` cannot enter (e.g. /root), the cluster goes
+# to a per-checkout folder under /var/lib/postgresql instead, and .data/pg points there.
+cluster_dir() {
+  local dir="$DATA_DIR/pg"
+  if [ "$(id -u)" = 0 ] && ! su postgres -s /bin/sh -c "test -x '$DATA_DIR'" 2>/dev/null; then
+    local real="/var/lib/postgresql/settlepaisa-$(printf '%s' "$ROOT" | cksum | awk '{print $1}')"
+    mkdir -p "$real"; chown postgres:postgres "$real"
+    [ -L "$dir" ] || { rm -rf "$dir"; ln -s "$real" "$dir"; }
+    dir="$real"
+  fi
+  echo "$dir"
+}
+
 db_stop() {
   local bin; bin="$(pg_bindir)" || return 0
-  if [ -f "$DATA_DIR/pg/PG_VERSION" ]; then
-    pg_as_owner "$bin/pg_ctl" -D "$DATA_DIR/pg" -m fast stop >/dev/null 2>&1 || true
+  local dir; dir="$(cluster_dir)"
+  if [ -f "$dir/PG_VERSION" ]; then
+    pg_as_owner "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
   fi
 }
 
@@ -118,16 +133,17 @@ db_ensure() {
   if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
   tools_postgres
   local bin port pgdir sockdir
-  bin="$(pg_bindir)"; port="$(db_port)"; pgdir="$DATA_DIR/pg"; sockdir="$DATA_DIR/pg-run"
+  bin="$(pg_bindir)"; port="$(db_port)"
   mkdir -p "$DATA_DIR"
   chmod 755 "$DATA_DIR"
+  pgdir="$(cluster_dir)"; sockdir="$pgdir-run"
   if [ ! -f "$DATA_DIR/db-password" ]; then
     (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DATA_DIR/db-password")
   fi
   local password; password="$(cat "$DATA_DIR/db-password")"
   if [ ! -f "$pgdir/PG_VERSION" ]; then
-    log "creating the private PostgreSQL cluster in .data/pg (port $port)"
-    rm -rf "$pgdir"; mkdir -p "$pgdir" "$sockdir"
+    log "creating the private PostgreSQL cluster in $pgdir (port $port)"
+    mkdir -p "$pgdir" "$sockdir"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pgdir" "$sockdir"; fi
     pg_as_owner "$bin/initdb" -D "$pgdir" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >/dev/null

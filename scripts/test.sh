@@ -32,6 +32,10 @@ BIN="$ROOT/target/release/settlepaisa-ops"
 export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo
 DATABASE_URL="$E2E_DB_URL" "$BIN" migrate
 DATABASE_URL="$E2E_DB_URL" "$BIN" seed demo
+# A user of its own for the lockout test, so locking it disturbs no other test.
+export LOCKOUT_PASSWORD="Lockout-Test-2025"
+printf '%s\n' "$LOCKOUT_PASSWORD" | DATABASE_URL="$E2E_DB_URL" "$BIN" user create \
+  --email lockout@settlepaisa.test --role sp-ops --name "Lockout Test"
 mkdir -p "$ROOT/target/e2e"
 DATABASE_URL="$E2E_DB_URL" "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!

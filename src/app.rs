@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::auth::{get_current_user, Access, CurrentUser};
 use crate::error::AppError;
@@ -52,6 +52,8 @@ fn set_content_security_policy() {
     }
 }
 
+/// Pages render completely on the server before they are sent (`SsrMode::Async`): every figure is
+/// in the HTML, so pages work without JavaScript, and status codes (403, 404) can still be set.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -60,22 +62,22 @@ pub fn App() -> impl IntoView {
         <Title text="SettlePaisa Ops" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=crate::auth::pages::LoginPage />
-                <ParentRoute path=path!("") view=SignedInLayout>
-                    <Route path=path!("overview") view=OverviewPage />
-                    <Route path=path!("recon") view=ReconPage />
-                    <Route path=path!("recon/runs/:id") view=ReconRunPage />
-                    <Route path=path!("exceptions") view=ExceptionsPage />
-                    <Route path=path!("exceptions/:id") view=ExceptionPage />
-                    <Route path=path!("disputes") view=DisputesPage />
-                    <Route path=path!("disputes/:id") view=DisputePage />
-                    <Route path=path!("settlements") view=SettlementsPage />
-                    <Route path=path!("settlements/:id") view=SettlementPage />
-                    <Route path=path!("analytics") view=AnalyticsPage />
-                    <Route path=path!("connectors") view=ConnectorsPage />
-                    <Route path=path!("reports") view=ReportsPage />
-                    <Route path=path!("settings") view=SettingsPage />
-                    <Route path=path!("audit") view=AuditPage />
+                <Route path=path!("/login") view=crate::auth::pages::LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
+                    <Route path=path!("overview") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("recon") view=ReconPage ssr=SsrMode::Async />
+                    <Route path=path!("recon/runs/:id") view=ReconRunPage ssr=SsrMode::Async />
+                    <Route path=path!("exceptions") view=ExceptionsPage ssr=SsrMode::Async />
+                    <Route path=path!("exceptions/:id") view=ExceptionPage ssr=SsrMode::Async />
+                    <Route path=path!("disputes") view=DisputesPage ssr=SsrMode::Async />
+                    <Route path=path!("disputes/:id") view=DisputePage ssr=SsrMode::Async />
+                    <Route path=path!("settlements") view=SettlementsPage ssr=SsrMode::Async />
+                    <Route path=path!("settlements/:id") view=SettlementPage ssr=SsrMode::Async />
+                    <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
+                    <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
+                    <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -207,7 +207,7 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
             let full_name =
                 name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
             let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            users::create(&mut *tx, Uuid::new_v4(), &email, &full_name, &hash, &roles)
+            users::create(&mut tx, Uuid::new_v4(), &email, &full_name, &hash, &roles)
                 .await
                 .map_err(|e| e.to_string())?;
             tx.commit().await.map_err(|e| e.to_string())?;

@@ -3,6 +3,8 @@
 //!
 //! Modules shared by server and browser come first; server-only modules are gated once, here.
 #![recursion_limit = "512"]
+// Amounts in paise are written with Indian digit grouping (1_00_000 = one lakh), as analysts read them.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 pub mod app;
 pub mod auth;
@@ -34,4 +36,8 @@ pub mod state;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // A marker for browser tests (and curious humans): the page is interactive now.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

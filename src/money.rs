@@ -47,7 +47,7 @@ impl Paise {
         let frac = hundredths % 100;
         let frac = if frac == 0 {
             String::new()
-        } else if frac % 10 == 0 {
+        } else if frac.is_multiple_of(10) {
             format!(".{}", frac / 10)
         } else {
             format!(".{frac:02}")

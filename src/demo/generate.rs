@@ -388,8 +388,8 @@ impl Gen {
         uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid()
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.rng.gen_range(0..items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.rng.gen_range(0..items.len())]
     }
 
     fn chance(&mut self, p_percent: u32) -> bool {
@@ -618,12 +618,12 @@ fn chargebacks(
         .iter()
         .enumerate()
         .map(|(i, plan)| {
-            let (acquirer, prefix) = *g.pick(&NETWORKS);
+            let (acquirer, prefix) = g.pick(&NETWORKS);
             let merchant = &merchants[i % 3];
             let reason_code = if acquirer == "MASTERCARD" {
                 "4853"
             } else {
-                *g.pick(&VISA_CODES)
+                g.pick(&VISA_CODES)
             };
             let due_days = g.rng.gen_range(7..=9);
             let (received_day, evidence_due_day, closed_day) = if plan.status == "OPEN" {
@@ -837,7 +837,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     None,
                 ),
                 None => {
-                    let m = g.pick(&merchants).id;
+                    let m = merchants[g.rng.gen_range(0..merchants.len())].id;
                     let method = random_method(&mut g);
                     (m, method, random_amount(&mut g, method), None)
                 }
@@ -1027,7 +1027,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     let bank_days: Vec<NaiveDate> = days.iter().copied().filter(|d| *d != missing_day).collect();
     let mut bank_only: Vec<usize> = Vec::new();
     for _ in 0..25 {
-        let day = *g.pick(&bank_days);
+        let day = g.pick(&bank_days);
         let bank = g.pick(&BANKS).0;
         let amount = random_amount(&mut g, "UPI");
         let utr = utr_for(&mut g, bank);
@@ -1322,7 +1322,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 (
                     "resolve",
                     json!({ "status": status, "resolution": resolution }),
-                    Some(*g.pick(&NOTES)),
+                    Some(g.pick(&NOTES)),
                 )
             }
         };
@@ -1340,7 +1340,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             comments.push(Comment {
                 exception_id: e.id.clone(),
                 author_id: ops,
-                body: *g.pick(&NOTES),
+                body: g.pick(&NOTES),
                 created_at: t,
             });
         }
@@ -1500,7 +1500,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 .then(|| at(day + Duration::days(2), 10, 0));
             let paid_at = (status == "PAID").then(|| at(day + Duration::days(2), 14, 0));
             let payout_utr = (status == "PAID").then(|| utr_for(&mut g, m.bank_name));
-            let failure_reason = (status == "FAILED").then(|| *g.pick(&FAILURES));
+            let failure_reason = (status == "FAILED").then(|| g.pick(&FAILURES));
             if let Some(sent) = sent_at {
                 transfers.push(Transfer {
                     batch_id,
@@ -1589,7 +1589,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         "ACCOUNT MAINTENANCE FEE",
     ];
     while bank_lines.len() < BANK_LINES {
-        let day = *g.pick(&bank_days);
+        let day = g.pick(&bank_days);
         let bank = g.pick(&BANKS).0;
         let amount = g.rng.gen_range(1_180..=59_000);
         let remarks = g.pick(&CHARGES).to_string();

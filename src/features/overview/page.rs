@@ -63,10 +63,10 @@ pub fn OverviewPage() -> impl IntoView {
             </nav>
             <form method="get" action="/overview" class="flex items-end gap-2 text-sm">
                 <label class="flex flex-col text-slate-600">
-                    "From" <input type="date" name="from" class="rounded border border-slate-300 px-2 py-1" />
+                    "From" <input type="date" name="from" value=move || query.with(|q| q.from.clone()) class="rounded border border-slate-300 px-2 py-1" />
                 </label>
                 <label class="flex flex-col text-slate-600">
-                    "To" <input type="date" name="to" class="rounded border border-slate-300 px-2 py-1" />
+                    "To" <input type="date" name="to" value=move || query.with(|q| q.to.clone()) class="rounded border border-slate-300 px-2 py-1" />
                 </label>
                 <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50">
                     "Apply"

@@ -1,0 +1,53 @@
+import { expect, Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'SettlePaisa@2025';
+
+export const ROLES = {
+  ops: { email: 'ops@settlepaisa.test', name: 'Priya Sharma', settings: false, audit: false },
+  finance: { email: 'finance@settlepaisa.test', name: 'Rahul Mehta', settings: false, audit: false },
+  finance2: { email: 'finance2@settlepaisa.test', name: 'Anita Desai', settings: false, audit: false },
+  compliance: { email: 'compliance@settlepaisa.test', name: 'Vikram Iyer', settings: false, audit: true },
+  auditor: { email: 'auditor@settlepaisa.test', name: 'Meera Nair', settings: false, audit: true },
+  admin: { email: 'admin@settlepaisa.test', name: 'Arjun Rao', settings: true, audit: true },
+} as const;
+
+/** Every page of spec 01 with the name its <h1> shows. */
+export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit' }[] = [
+  { path: '/overview', h1: 'Overview' },
+  { path: '/recon', h1: 'Recon workspace' },
+  { path: '/recon/runs/00000000-0000-0000-0000-000000000000', h1: 'Recon run' },
+  { path: '/exceptions', h1: 'Exception work queue' },
+  { path: '/exceptions/EXC-20260101-000001', h1: 'Exception detail' },
+  { path: '/disputes', h1: 'Disputes' },
+  { path: '/disputes/00000000-0000-0000-0000-000000000000', h1: 'Dispute detail' },
+  { path: '/settlements', h1: 'Settlement batches' },
+  { path: '/settlements/00000000-0000-0000-0000-000000000000', h1: 'Batch detail' },
+  { path: '/analytics', h1: 'Analytics' },
+  { path: '/connectors', h1: 'Connectors' },
+  { path: '/reports', h1: 'Reports' },
+  { path: '/settings', h1: 'Settings', needs: 'settings' },
+  { path: '/audit', h1: 'Audit log', needs: 'audit' },
+];
+
+/** Collects console errors and uncaught exceptions; call `check()` at the end of a test. */
+export function watchConsole(page: Page) {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  return { check: () => expect(errors, 'no console errors').toEqual([]) };
+}
+
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The integer shown in a KPI tile (Indian grouping removed). */
+export async function kpi(page: Page, testId: string): Promise<number> {
+  const text = await page.getByTestId(testId).locator('[data-kpi-value]').innerText();
+  return Number(text.replace(/,/g, ''));
+}

@@ -1,0 +1,101 @@
+//! Overview on the demo data: the server-rendered page holds the figures themselves (no loading
+//! placeholder), and the JSON twin agrees with SQL over the same window.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use common::TestApp;
+use settlepaisa_ops::{demo, ist};
+use sqlx::PgPool;
+
+async fn demo_app(pool: PgPool) -> (TestApp, String) {
+    demo::seed(&pool, ist::today(Utc::now())).await.unwrap();
+    let app = TestApp::new(pool);
+    let reply = app.login("ops@settlepaisa.test", demo::DEMO_PASSWORD).await;
+    assert_eq!(reply.location(), Some("/overview"));
+    (app, reply.session_cookie().unwrap())
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_page_is_rendered_with_its_figures(pool: PgPool) {
+    let (app, cookie) = demo_app(pool.clone()).await;
+    // The default window: the 30 IST days ending today.
+    let today = ist::today(Utc::now());
+    let in_window: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE cycle_date BETWEEN $1 AND $2")
+        .bind(today - Duration::days(29))
+        .bind(today)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(in_window > 600, "most demo transactions fall in the last 30 days");
+    let page = app.get("/overview", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Loading figures"), "the figures are in the HTML, not streamed in later");
+    let tile = page.body.split("data-testid=\"kpi-transactions\"").nth(1).expect("transactions tile");
+    assert!(tile.contains(&format!(">{in_window}<")), "the tile shows the window's {in_window} transactions");
+    assert!(page.body.contains("Settlement pipeline"));
+    assert!(page.body.contains("Priya Sharma"), "the signed-in user is shown");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
+    let (app, cookie) = demo_app(pool.clone()).await;
+    let today = ist::today(Utc::now());
+    for (range, days) in [("today", 1), ("7d", 7), ("14d", 14), ("30d", 30)] {
+        let r = app.get(&format!("/api/overview/overview?range={range}"), Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let body = r.json();
+        let from = today - Duration::days(days - 1);
+        let (count, reconciled, amount): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE status IN ('RECONCILED', 'SETTLED', 'PAID')),
+                    coalesce(sum(amount_paise), 0)::bigint
+             FROM transactions WHERE cycle_date BETWEEN $1 AND $2",
+        )
+        .bind(from)
+        .bind(today)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let open_exceptions: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM exceptions WHERE cycle_date BETWEEN $1 AND $2 AND status NOT IN ('resolved', 'wont_fix')",
+        )
+        .bind(from)
+        .bind(today)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(body["window"]["from"], from.to_string(), "{range}");
+        assert_eq!(body["kpis"]["transactions"], count, "{range}");
+        assert_eq!(body["kpis"]["reconciled"], reconciled, "{range}");
+        assert_eq!(body["kpis"]["totalPaise"], amount, "{range}");
+        assert_eq!(body["kpis"]["openExceptions"], open_exceptions, "{range}");
+        let p = &body["pipeline"];
+        let sum = ["inSettlement", "sentToBank", "credited", "unsettled"].iter().map(|k| p[k].as_i64().unwrap()).sum::<i64>();
+        assert_eq!(sum, p["captured"].as_i64().unwrap(), "{range}: the pipeline adds up to captured");
+        let amounts = &p["amounts"];
+        let amount_sum = ["inSettlement", "sentToBank", "credited", "unsettled"]
+            .iter()
+            .map(|k| amounts[k]["amountPaise"].as_i64().unwrap())
+            .sum::<i64>();
+        assert_eq!(amount_sum, amount, "{range}: pipeline amounts add up to the total");
+    }
+    let last30 = app.get("/api/overview/overview", Some(&cookie)).await.json();
+    assert_eq!(last30["window"]["preset"], "30d", "the default window");
+    let all = app.get(&format!("/api/overview/overview?from={}&to={today}", today - Duration::days(40)), Some(&cookie)).await;
+    assert_eq!(all.json()["kpis"]["transactions"], 747, "a window covering the whole demo set holds all 747");
+    assert!(last30["pipeline"]["credited"].as_i64().unwrap() > 0);
+    assert!(last30["kpis"]["openChargebacks"].as_i64().unwrap() > 0);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn bad_windows_get_a_clear_message(pool: PgPool) {
+    let (app, cookie) = demo_app(pool).await;
+    let r = app.get("/api/overview/overview?from=2026-11-20&to=2026-11-01", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["message"], "The start date is after the end date.");
+    let r = app.get("/api/overview/overview?range=90d", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let page = app.get("/overview?from=2026-11-20&to=2026-11-01", Some(&cookie)).await;
+    assert!(page.body.contains("The start date is after the end date."), "the page says so too");
+}
