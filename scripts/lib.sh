@@ -96,7 +96,7 @@ db_port() {
 # Run a PostgreSQL server binary as the cluster owner: `postgres` when we are root (initdb refuses root).
 pg_as_owner() {
   if [ "$(id -u)" = 0 ]; then
-    su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
+    su postgres -s /bin/bash -c "cd / && $(printf '%q ' "$@")"
   else
     "$@"
   fi

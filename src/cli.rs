@@ -13,11 +13,7 @@ use crate::config::{Config, LogFormat};
 use crate::state::{AppState, SystemClock};
 
 #[derive(Parser)]
-#[command(
-    name = "settlepaisa-ops",
-    version,
-    about = "SettlePaisa Ops: reconciliation, settlements and disputes"
-)]
+#[command(name = "settlepaisa-ops", version, about = "SettlePaisa Ops: reconciliation, settlements and disputes")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -128,9 +124,7 @@ pub async fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> Result<(), String> {
     let pool = crate::db::pool(&config).map_err(|e| format!("bad database URL: {e}"))?;
     let migrate = |pool: sqlx::PgPool| async move {
-        crate::db::migrate(&pool)
-            .await
-            .map_err(|e| format!("migrations failed: {e}"))
+        crate::db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))
     };
     match command {
         Command::Serve => {
@@ -142,44 +136,27 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Seed {
-            set:
-                SeedSet::Demo {
-                    anchor_date,
-                    if_empty,
-                },
-        } => {
+        Command::Seed { set: SeedSet::Demo { anchor_date, if_empty } } => {
             migrate(pool.clone()).await?;
-            if if_empty
-                && crate::demo::has_users(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?
-            {
+            if if_empty && crate::demo::has_users(&pool).await.map_err(|e| e.to_string())? {
                 println!("the database already has data; demo seed skipped");
                 return Ok(());
             }
             let anchor = anchor_date.unwrap_or_else(|| crate::ist::today(chrono::Utc::now()));
-            let summary = crate::demo::seed(&pool, anchor)
-                .await
-                .map_err(|e| e.to_string())?;
+            let summary = crate::demo::seed(&pool, anchor).await.map_err(|e| e.to_string())?;
             println!("{summary}");
             Ok(())
         }
         Command::User { action } => user_command(&pool, action).await,
         Command::Token { action } => match action {
             TokenAction::Create { user, name } => {
-                let token = tokens::create(&pool, &user, &name)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let token = tokens::create(&pool, &user, &name).await.map_err(|e| e.to_string())?;
                 eprintln!("API token for {user} (\"{name}\") — shown once, store it now:");
                 println!("{token}");
                 Ok(())
             }
             TokenAction::Revoke { user, name } => {
-                if tokens::revoke(&pool, &user, &name)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
+                if tokens::revoke(&pool, &user, &name).await.map_err(|e| e.to_string())? {
                     println!("token revoked");
                     Ok(())
                 } else {
@@ -195,7 +172,11 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
         UserAction::Create { email, roles, name } => {
             let roles: Vec<Role> = roles
                 .iter()
-                .map(|r| Role::parse(r).ok_or_else(|| format!("unknown role {r:?} (sp-ops, sp-finance, sp-compliance, auditor, admin)")))
+                .map(|r| {
+                    Role::parse(r).ok_or_else(|| {
+                        format!("unknown role {r:?} (sp-ops, sp-finance, sp-compliance, auditor, admin)")
+                    })
+                })
                 .collect::<Result<_, _>>()?;
             let email = email.trim().to_lowercase();
             if !email.contains('@') {
@@ -204,8 +185,7 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
             let secret = read_password()?;
             password::check_policy(&secret)?;
             let hash = password::hash(&secret).map_err(|e| e.to_string())?;
-            let full_name =
-                name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+            let full_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
             let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
             users::create(&mut tx, Uuid::new_v4(), &email, &full_name, &hash, &roles)
                 .await
@@ -214,27 +194,13 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
             println!("user {email} created");
             Ok(())
         }
-        UserAction::Unlock { email } => {
-            found(users::unlock(pool, &email).await, &email, "unlocked")
-        }
-        UserAction::Disable { email } => found(
-            users::set_active(pool, &email, false).await,
-            &email,
-            "disabled",
-        ),
-        UserAction::Enable { email } => found(
-            users::set_active(pool, &email, true).await,
-            &email,
-            "enabled",
-        ),
+        UserAction::Unlock { email } => found(users::unlock(pool, &email).await, &email, "unlocked"),
+        UserAction::Disable { email } => found(users::set_active(pool, &email, false).await, &email, "disabled"),
+        UserAction::Enable { email } => found(users::set_active(pool, &email, true).await, &email, "enabled"),
     }
 }
 
-fn found(
-    result: Result<bool, crate::error::AppError>,
-    email: &str,
-    what: &str,
-) -> Result<(), String> {
+fn found(result: Result<bool, crate::error::AppError>, email: &str, what: &str) -> Result<(), String> {
     match result {
         Ok(true) => {
             println!("user {email} {what}");
@@ -255,10 +221,7 @@ fn read_password() -> Result<String, String> {
         Ok(first)
     } else {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
         Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }
@@ -269,37 +232,24 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let state = AppState {
-        pool: pool.clone(),
-        config: Arc::new(config),
-        leptos_options,
-        clock: Arc::new(SystemClock),
-    };
+    let state = AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: Arc::new(SystemClock) };
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     let cleanup = tokio::spawn(async move {
         use tower_sessions::session_store::ExpiredDeletion;
-        if let Err(e) = store
-            .continuously_delete_expired(std::time::Duration::from_secs(60))
-            .await
-        {
+        if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(60)).await {
             tracing::error!(error = %e, "expired-session cleanup stopped");
         }
     });
 
     let app = crate::http::router(state);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     cleanup.abort();
     pool.close().await;
     tracing::info!("stopped");
@@ -312,8 +262,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -325,22 +274,13 @@ async fn shutdown_signal() {
 /// Logs to stdout or LOG_FILE, pretty or JSON, at LOG_LEVEL.
 fn init_logging(config: &Config) -> Option<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(format!(
-        "{},sqlx=warn,tower_sessions=warn",
-        config.log_level
-    ))
-    .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(format!("{},sqlx=warn,tower_sessions=warn", config.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let result = match (&config.log_file, config.log_format) {
         (Some(path), format) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .ok()?;
-            let builder = builder
-                .with_writer(std::sync::Mutex::new(file))
-                .with_ansi(false);
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(path).ok()?;
+            let builder = builder.with_writer(std::sync::Mutex::new(file)).with_ansi(false);
             match format {
                 LogFormat::Json => builder.json().try_init(),
                 LogFormat::Pretty => builder.try_init(),

@@ -66,10 +66,7 @@ fn flag(name: &str, default: bool) -> bool {
 fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+        Some(v) => v.trim().parse().map_err(|_| format!("{name} must be a number, got {v:?}")),
     }
 }
 
@@ -97,9 +94,7 @@ impl Config {
         let app_env = match var("APP_ENV").as_deref() {
             None | Some("demo") => AppEnv::Demo,
             Some("production") => AppEnv::Production,
-            Some(other) => {
-                return Err(format!("APP_ENV must be demo or production, got {other:?}"))
-            }
+            Some(other) => return Err(format!("APP_ENV must be demo or production, got {other:?}")),
         };
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
@@ -116,11 +111,8 @@ impl Config {
             sandbox: flag("SANDBOX", app_env == AppEnv::Demo),
             feature_bank_sftp_ingestion: flag("FEATURE_BANK_SFTP_INGESTION", false),
             session_idle: Duration::from_secs(60 * number::<u64>("SESSION_IDLE_MINUTES", 15)?),
-            session_absolute: Duration::from_secs(
-                3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12)?,
-            ),
-            object_store_url: var("OBJECT_STORE_URL")
-                .unwrap_or_else(|| "file://.data/objects".into()),
+            session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12)?),
+            object_store_url: var("OBJECT_STORE_URL").unwrap_or_else(|| "file://.data/objects".into()),
             metrics_addr: var("METRICS_ADDR"),
             public_origin: var("PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_string()),
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR", false),
@@ -156,8 +148,6 @@ impl Config {
     }
 
     pub fn cookie_secure(&self) -> bool {
-        self.public_origin
-            .as_deref()
-            .is_some_and(|o| o.starts_with("https://"))
+        self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
     }
 }

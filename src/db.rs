@@ -26,12 +26,5 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// Is the database answering? (`SELECT 1` with a 2-second limit.)
 pub async fn is_up(pool: &PgPool) -> bool {
-    matches!(
-        tokio::time::timeout(
-            Duration::from_secs(2),
-            sqlx::query("SELECT 1").execute(pool)
-        )
-        .await,
-        Ok(Ok(_))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(pool)).await, Ok(Ok(_)))
 }

@@ -63,9 +63,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Request(_) => AppError::Transport(
-                "The server could not be reached. Check your connection.".into(),
-            ),
+            ServerFnErrorErr::Request(_) => {
+                AppError::Transport("The server could not be reached. Check your connection.".into())
+            }
             other => AppError::Transport(other.to_string()),
         }
     }
@@ -95,8 +95,7 @@ mod server {
 
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let status = StatusCode::from_u16(self.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
             (status, axum::Json(body)).into_response()
         }

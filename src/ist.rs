@@ -37,9 +37,7 @@ pub fn day_range(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc
 
 /// `26 Nov 2026, 14:05 IST`.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
-    at.with_timezone(&offset())
-        .format("%d %b %Y, %H:%M IST")
-        .to_string()
+    at.with_timezone(&offset()).format("%d %b %Y, %H:%M IST").to_string()
 }
 
 /// `26 Nov 2026`.
@@ -56,24 +54,15 @@ mod tests {
         // 18:29:59 UTC is 23:59:59 IST the same day; 18:30 UTC is the next IST day.
         let before = Utc.with_ymd_and_hms(2026, 11, 26, 18, 29, 59).unwrap();
         let after = Utc.with_ymd_and_hms(2026, 11, 26, 18, 30, 0).unwrap();
-        assert_eq!(
-            date_of(before),
-            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
-        );
-        assert_eq!(
-            date_of(after),
-            NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
-        );
+        assert_eq!(date_of(before), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        assert_eq!(date_of(after), NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
     }
 
     #[test]
     fn day_range_is_half_open_in_utc() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
         let (start, end) = day_range(d, d);
-        assert_eq!(
-            start,
-            Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap()
-        );
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap());
         assert_eq!(end, Utc.with_ymd_and_hms(2026, 11, 26, 18, 30, 0).unwrap());
     }
 

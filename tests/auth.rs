@@ -27,10 +27,7 @@ async fn pages_redirect_to_login_and_api_answers_401_json(pool: PgPool) {
     let app = TestApp::new(pool);
     let page = app.get("/disputes?status=OPEN", None).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        page.location(),
-        Some("/login?next=/disputes%3Fstatus%3DOPEN")
-    );
+    assert_eq!(page.location(), Some("/login?next=/disputes%3Fstatus%3DOPEN"));
     assert_eq!(app.get("/", None).await.location(), Some("/login"));
     assert_eq!(app.get("/overview", None).await.location(), Some("/login"));
 
@@ -38,23 +35,11 @@ async fn pages_redirect_to_login_and_api_answers_401_json(pool: PgPool) {
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
     assert_eq!(api.json()["error"], "unauthorized");
     let unknown = app.get("/api/nothing/here", None).await;
-    assert_eq!(
-        unknown.status,
-        StatusCode::UNAUTHORIZED,
-        "even unknown API paths need a caller first"
-    );
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "even unknown API paths need a caller first");
 
     let login = app.get("/login", None).await;
     assert_eq!(login.status, StatusCode::OK);
-    for needle in [
-        "<h1",
-        "Sign in",
-        "for=\"email\"",
-        ">Email<",
-        ">Password<",
-        "method=\"post\"",
-        "action=\"/login\"",
-    ] {
+    for needle in ["<h1", "Sign in", "for=\"email\"", ">Email<", ">Password<", "method=\"post\"", "action=\"/login\""] {
         assert!(login.body.contains(needle), "login page contains {needle}");
     }
 }
@@ -65,57 +50,28 @@ async fn sign_in_success_failure_and_audit(pool: PgPool) {
 
     let wrong = app.login(OPS, "Wrong-Password-1").await;
     assert_eq!(wrong.status, StatusCode::SEE_OTHER);
-    assert!(wrong
-        .location()
-        .unwrap()
-        .starts_with("/login?error=invalid"));
-    assert!(
-        wrong.session_cookie().is_none(),
-        "a failed sign-in starts no session"
-    );
+    assert!(wrong.location().unwrap().starts_with("/login?error=invalid"));
+    assert!(wrong.session_cookie().is_none(), "a failed sign-in starts no session");
 
     let unknown = app.login("nobody@example.test", PASSWORD).await;
-    assert!(
-        unknown
-            .location()
-            .unwrap()
-            .starts_with("/login?error=invalid"),
-        "same answer for unknown emails"
-    );
+    assert!(unknown.location().unwrap().starts_with("/login?error=invalid"), "same answer for unknown emails");
 
     let ok = app.login("  OPS@Example.test ", PASSWORD).await;
     assert_eq!(ok.location(), Some("/overview"));
     let cookie = ok.session_cookie().expect("session cookie");
-    let set_cookie = ok
-        .headers
-        .get(header::SET_COOKIE)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
-        "{set_cookie}"
-    );
+    let set_cookie = ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
 
     let page = app.get("/overview", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Overview"));
 
     assert_eq!(
-        count(
-            &pool,
-            "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND outcome = 'failure'"
-        )
-        .await,
+        count(&pool, "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND outcome = 'failure'").await,
         2
     );
     assert_eq!(
-        count(
-            &pool,
-            "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND outcome = 'success'"
-        )
-        .await,
+        count(&pool, "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND outcome = 'success'").await,
         1
     );
     assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts").await, 3);
@@ -130,34 +86,21 @@ async fn ten_failures_lock_the_account_for_thirty_minutes(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
     for attempt in 1..=9 {
         let r = app.login(OPS, "Wrong-Password-1").await;
-        assert!(
-            r.location().unwrap().starts_with("/login?error=invalid"),
-            "attempt {attempt}"
-        );
+        assert!(r.location().unwrap().starts_with("/login?error=invalid"), "attempt {attempt}");
     }
     let tenth = app.login(OPS, "Wrong-Password-1").await;
-    assert!(
-        tenth.location().unwrap().starts_with("/login?error=locked"),
-        "the 10th failure locks"
-    );
+    assert!(tenth.location().unwrap().starts_with("/login?error=locked"), "the 10th failure locks");
     let right = app.login(OPS, PASSWORD).await;
-    assert!(
-        right.location().unwrap().starts_with("/login?error=locked"),
-        "locked even with the right password"
-    );
+    assert!(right.location().unwrap().starts_with("/login?error=locked"), "locked even with the right password");
     assert!(right.session_cookie().is_none());
 
-    let minutes: f64 = sqlx::query_scalar(
-        "SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM users WHERE email = $1",
-    )
-    .bind(OPS)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!(
-        (29.0..=30.0).contains(&minutes),
-        "locked for 30 minutes, got {minutes}"
-    );
+    let minutes: f64 =
+        sqlx::query_scalar("SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM users WHERE email = $1")
+            .bind(OPS)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!((29.0..=30.0).contains(&minutes), "locked for 30 minutes, got {minutes}");
 
     let page = app.get("/login?error=locked", None).await;
     assert!(page.body.contains("This account is locked"));
@@ -174,54 +117,22 @@ async fn new_session_id_at_sign_in_and_sign_out_deletes_the_session(pool: PgPool
 
     // Signing in again while holding a session gives a new id; the old one is dead.
     let form = format!("email={}&password={}", common::urlencode(OPS), PASSWORD);
-    let again = app
-        .post_form("/login", &form, Some(&first), Some(ORIGIN))
-        .await;
+    let again = app.post_form("/login", &form, Some(&first), Some(ORIGIN)).await;
     let second = again.session_cookie().expect("new cookie");
     assert_ne!(first, second);
-    assert_eq!(
-        app.get("/overview", Some(&first)).await.status,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.get("/overview", Some(&second)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/overview", Some(&first)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/overview", Some(&second)).await.status, StatusCode::OK);
 
     let sessions_before = count(&pool, "SELECT count(*) FROM tower_sessions.session").await;
-    let out = app
-        .post_form("/logout", "", Some(&second), Some(ORIGIN))
-        .await;
+    let out = app.post_form("/logout", "", Some(&second), Some(ORIGIN)).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location(), Some("/login?signed_out=1"));
-    assert_eq!(
-        count(&pool, "SELECT count(*) FROM tower_sessions.session").await,
-        sessions_before - 1
-    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM tower_sessions.session").await, sessions_before - 1);
     let reuse = app.get("/overview", Some(&second)).await;
-    assert_eq!(
-        reuse.status,
-        StatusCode::SEE_OTHER,
-        "the old cookie no longer works"
-    );
-    assert_eq!(
-        app.get("/api/overview/overview", Some(&second))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        count(
-            &pool,
-            "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_out'"
-        )
-        .await,
-        1
-    );
-    assert!(
-        out.headers.get(header::CACHE_CONTROL).is_none()
-            || reuse.headers.contains_key(header::LOCATION)
-    );
+    assert_eq!(reuse.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+    assert_eq!(app.get("/api/overview/overview", Some(&second)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(count(&pool, "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_out'").await, 1);
+    assert!(out.headers.get(header::CACHE_CONTROL).is_none() || reuse.headers.contains_key(header::LOCATION));
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -229,27 +140,15 @@ async fn idle_timeout_after_fifteen_minutes(pool: PgPool) {
     let app = app_with_ops(pool).await;
     let cookie = app.session_for(OPS).await;
     app.clock.advance(Duration::minutes(14));
-    assert_eq!(
-        app.get("/overview", Some(&cookie)).await.status,
-        StatusCode::OK,
-        "activity within 15 minutes"
-    );
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::OK, "activity within 15 minutes");
     app.clock.advance(Duration::minutes(14));
-    assert_eq!(
-        app.get("/overview", Some(&cookie)).await.status,
-        StatusCode::OK,
-        "the last request refreshed it"
-    );
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::OK, "the last request refreshed it");
     app.clock.advance(Duration::minutes(15));
     let expired = app.get("/overview", Some(&cookie)).await;
     assert_eq!(expired.status, StatusCode::SEE_OTHER);
     assert_eq!(expired.location(), Some("/login"));
     app.clock.advance(Duration::minutes(-30));
-    assert_eq!(
-        app.get("/overview", Some(&cookie)).await.status,
-        StatusCode::SEE_OTHER,
-        "the session was deleted"
-    );
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::SEE_OTHER, "the session was deleted");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -260,44 +159,25 @@ async fn absolute_lifetime_of_twelve_hours_despite_activity(pool: PgPool) {
     while elapsed + Duration::minutes(10) < Duration::hours(12) {
         app.clock.advance(Duration::minutes(10));
         elapsed += Duration::minutes(10);
-        assert_eq!(
-            app.get("/api/overview/overview", Some(&cookie))
-                .await
-                .status,
-            StatusCode::OK,
-            "at {elapsed}"
-        );
+        assert_eq!(app.get("/api/overview/overview", Some(&cookie)).await.status, StatusCode::OK, "at {elapsed}");
     }
     app.clock.advance(Duration::minutes(10));
-    assert_eq!(
-        app.get("/api/overview/overview", Some(&cookie))
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/overview/overview", Some(&cookie)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn csrf_origin_checks_on_state_changes(pool: PgPool) {
     let app = app_with_ops(pool).await;
     let form = format!("email={}&password={}", common::urlencode(OPS), PASSWORD);
-    let cross = app
-        .post_form("/login", &form, None, Some("http://evil.test"))
-        .await;
+    let cross = app.post_form("/login", &form, None, Some("http://evil.test")).await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
     let no_origin = app.post_form("/login", &form, None, None).await;
     assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
 
     let cookie = app.session_for(OPS).await;
-    let cross_logout = app
-        .post_form("/logout", "", Some(&cookie), Some("http://evil.test"))
-        .await;
+    let cross_logout = app.post_form("/logout", "", Some(&cookie), Some("http://evil.test")).await;
     assert_eq!(cross_logout.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/overview", Some(&cookie)).await.status,
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::OK, "still signed in");
 
     let sec_fetch = Request::post("/logout")
         .header(header::HOST, common::HOST)
@@ -305,11 +185,7 @@ async fn csrf_origin_checks_on_state_changes(pool: PgPool) {
         .header("sec-fetch-site", "same-origin")
         .body(Body::empty())
         .unwrap();
-    assert_eq!(
-        app.send(sec_fetch).await.status,
-        StatusCode::SEE_OTHER,
-        "Sec-Fetch-Site: same-origin is accepted"
-    );
+    assert_eq!(app.send(sec_fetch).await.status, StatusCode::SEE_OTHER, "Sec-Fetch-Site: same-origin is accepted");
 
     let server_fn = Request::post("/sfn/overview/snapshot")
         .header(header::HOST, common::HOST)
@@ -339,35 +215,21 @@ async fn server_functions_refuse_anonymous_callers(pool: PgPool) {
     };
     let anonymous = app.send(call(None)).await;
     assert_ne!(anonymous.status, StatusCode::OK);
-    assert!(
-        anonymous.body.contains("Unauthorized"),
-        "{}",
-        anonymous.body
-    );
+    assert!(anonymous.body.contains("Unauthorized"), "{}", anonymous.body);
     let cookie = app.session_for(OPS).await;
     let signed_in = app.send(call(Some(cookie))).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
-    assert!(
-        signed_in.body.contains("\"transactions\":0"),
-        "{}",
-        signed_in.body
-    );
+    assert!(signed_in.body.contains("\"transactions\":0"), "{}", signed_in.body);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
     let token = tokens::create(&pool, OPS, "load-test").await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
     assert_eq!(stored, tokens::digest(&token), "only the hash is stored");
     assert!(!stored.contains(&token[4..]));
-    assert!(
-        tokens::create(&pool, OPS, "load-test").await.is_err(),
-        "names are unique per user"
-    );
+    assert!(tokens::create(&pool, OPS, "load-test").await.is_err(), "names are unique per user");
 
     let bearer = |t: &str| {
         Request::get("/api/overview/overview?range=7d")
@@ -379,16 +241,10 @@ async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     let ok = app.send(bearer(&token)).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert_eq!(ok.json()["window"]["preset"], "7d");
-    assert_eq!(
-        app.send(bearer("spo_not-a-real-token")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.send(bearer("spo_not-a-real-token")).await.status, StatusCode::UNAUTHORIZED);
 
     assert!(tokens::revoke(&pool, OPS, "load-test").await.unwrap());
-    assert_eq!(
-        app.send(bearer(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -396,16 +252,8 @@ async fn disabling_a_user_ends_their_sessions(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
     let cookie = app.session_for(OPS).await;
     assert!(users::set_active(&pool, OPS, false).await.unwrap());
-    assert_eq!(
-        app.get("/overview", Some(&cookie)).await.status,
-        StatusCode::SEE_OTHER
-    );
-    assert!(app
-        .login(OPS, PASSWORD)
-        .await
-        .location()
-        .unwrap()
-        .starts_with("/login?error=invalid"));
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
+    assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=invalid"));
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -433,18 +281,13 @@ async fn role_gated_pages_and_navigation(pool: PgPool) {
         let page = app.get(path, Some(&cookie)).await;
         assert_eq!(page.status, status, "{email} {path}");
         if status == StatusCode::FORBIDDEN {
-            assert!(
-                page.body.contains("You do not have access"),
-                "{email} {path}"
-            );
+            assert!(page.body.contains("You do not have access"), "{email} {path}");
         }
     }
     let ops = app.session_for("ops@t.test").await;
     let nav = app.get("/overview", Some(&ops)).await.body;
     assert!(
-        nav.contains("href=\"/disputes\"")
-            && !nav.contains("href=\"/settings\"")
-            && !nav.contains("href=\"/audit\"")
+        nav.contains("href=\"/disputes\"") && !nav.contains("href=\"/settings\"") && !nav.contains("href=\"/audit\"")
     );
     let admin = app.session_for("admin@t.test").await;
     let nav = app.get("/overview", Some(&admin)).await.body;
@@ -456,30 +299,12 @@ async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
     let app = app_with_ops(pool).await;
     let cookie = app.session_for(OPS).await;
     let page = app.get("/overview", Some(&cookie)).await;
-    let h = |name: &str| {
-        page.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let h = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "same-origin");
     assert_eq!(h("cache-control"), "no-store");
     let csp = h("content-security-policy");
-    assert!(
-        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'nonce-"),
-        "{csp}"
-    );
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap();
-    assert!(
-        page.body.contains(&format!("nonce=\"{nonce}\"")),
-        "the hydration script carries the nonce"
-    );
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
 }

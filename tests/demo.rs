@@ -14,67 +14,44 @@ async fn one<T>(pool: &PgPool, sql: &str) -> T
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
 {
-    sqlx::query_scalar(sql)
-        .fetch_one(pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
     demo::seed(&pool, today()).await.unwrap();
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks").await, 52);
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE status = 'OPEN'").await, 28, "openCount");
     assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM chargebacks").await,
-        52
-    );
-    assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE status = 'OPEN'"
-        )
-        .await,
-        28,
-        "openCount"
-    );
-    assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE status = 'OPEN' AND stage = 'UNDER_REVIEW'"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE status = 'OPEN' AND stage = 'UNDER_REVIEW'").await,
         12,
         "evidenceRequiredCount"
     );
     assert_eq!(
-        one::<i64>(&pool, "SELECT sum(chargeback_paise + fees_paise)::bigint FROM chargebacks WHERE status <> 'WRITEOFF'").await,
+        one::<i64>(
+            &pool,
+            "SELECT sum(chargeback_paise + fees_paise)::bigint FROM chargebacks WHERE status <> 'WRITEOFF'"
+        )
+        .await,
         117_180_424,
         "disputedPaise"
     );
     assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT sum(recovered_paise)::bigint FROM chargebacks"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT sum(recovered_paise)::bigint FROM chargebacks").await,
         38_637_570,
         "recoveredPaise"
     );
     assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT sum(written_off_paise)::bigint FROM chargebacks"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT sum(written_off_paise)::bigint FROM chargebacks").await,
         25_514_269,
         "writtenOffPaise"
     );
 
-    let split: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT stage, status, outcome, count(*) FROM chargebacks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let split: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT stage, status, outcome, count(*) FROM chargebacks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     let expected = [
         ("CLOSED", "RECOVERED", "WON", 15),
         ("CLOSED", "WRITEOFF", "LOST", 7),
@@ -84,30 +61,22 @@ async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
         ("REPRESENTMENT", "OPEN", "PENDING", 3),
         ("UNDER_REVIEW", "OPEN", "PENDING", 12),
     ];
-    let got: Vec<(&str, &str, &str, i64)> = split
-        .iter()
-        .map(|(a, b, c, n)| (a.as_str(), b.as_str(), c.as_str(), *n))
-        .collect();
+    let got: Vec<(&str, &str, &str, i64)> =
+        split.iter().map(|(a, b, c, n)| (a.as_str(), b.as_str(), c.as_str(), *n)).collect();
     assert_eq!(got, expected);
 
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE fees_paise <> 5000").await, 0);
     assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE fees_paise <> 5000"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE chargeback_paise NOT BETWEEN 10000 AND 5000000")
+            .await,
         0
     );
     assert_eq!(
         one::<i64>(
             &pool,
-            "SELECT count(*) FROM chargebacks WHERE chargeback_paise NOT BETWEEN 10000 AND 5000000"
+            "SELECT count(*) FROM chargebacks WHERE merchant_id NOT IN ('MERCH_001', 'MERCH_002', 'MERCH_003')"
         )
         .await,
-        0
-    );
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE merchant_id NOT IN ('MERCH_001', 'MERCH_002', 'MERCH_003')").await,
         0
     );
     assert_eq!(
@@ -115,15 +84,15 @@ async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
         5
     );
     assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE reason_code NOT IN ('10.4', '13.1', '13.3', '11.1', '4853')").await,
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM chargebacks WHERE reason_code NOT IN ('10.4', '13.1', '13.3', '11.1', '4853')"
+        )
+        .await,
         0
     );
     assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE reason_description = '' OR category = 'OTHER'"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE reason_description = '' OR category = 'OTHER'").await,
         0
     );
     // Received within the 45 days before the anchor; evidence due 7–9 days after receipt (IST days).
@@ -146,14 +115,7 @@ async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
         0
     );
     // A linked transaction carries the same merchant and at least the disputed amount.
-    assert!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE transaction_id IS NOT NULL"
-        )
-        .await
-            > 0
-    );
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE transaction_id IS NOT NULL").await > 0);
     assert_eq!(
         one::<i64>(
             &pool,
@@ -163,11 +125,7 @@ async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
         .await,
         0
     );
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM chargeback_recovery_actions").await,
-        9,
-        "one per lost case"
-    );
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargeback_recovery_actions").await, 9, "one per lost case");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -189,13 +147,12 @@ async fn sla_buckets_are_all_populated(pool: PgPool) {
             .unwrap()
         }
     };
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM chargebacks WHERE status = 'OPEN' AND evidence_due_at < $1",
-    )
-    .bind(now)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let overdue: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM chargebacks WHERE status = 'OPEN' AND evidence_due_at < $1")
+            .bind(now)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(overdue > 0, "overdue");
     assert!(count_between(now, day(1)).await > 0, "due today");
     assert!(count_between(day(1), day(2)).await > 0, "due tomorrow");
@@ -206,27 +163,12 @@ async fn sla_buckets_are_all_populated(pool: PgPool) {
 async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
     let anchor = today();
     demo::seed(&pool, anchor).await.unwrap();
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM transactions").await,
-        747
-    );
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM bank_statement_lines").await,
-        2011
-    );
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM transactions").await, 747);
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM bank_statement_lines").await, 2011);
     let (name, kind, status): (String, String, String) =
-        sqlx::query_as("SELECT name, connector_type, status FROM connectors")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        (name.as_str(), kind.as_str(), status.as_str()),
-        ("AXIS SFTP", "BANK_SFTP", "ACTIVE")
-    );
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(*) FROM connectors").await,
-        1
-    );
+        sqlx::query_as("SELECT name, connector_type, status FROM connectors").fetch_one(&pool).await.unwrap();
+    assert_eq!((name.as_str(), kind.as_str(), status.as_str()), ("AXIS SFTP", "BANK_SFTP", "ACTIVE"));
+    assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM connectors").await, 1);
 
     let users: Vec<(String, String)> = sqlx::query_as(
         "SELECT u.email, r.role_code FROM users u JOIN user_roles r ON r.user_id = u.id ORDER BY u.email",
@@ -246,55 +188,17 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
     .map(|(e, r)| (e.to_string(), r.to_string()))
     .collect();
     assert_eq!(users, expected);
-    let hash: String = one(
-        &pool,
-        "SELECT password_hash FROM users WHERE email = 'ops@settlepaisa.test'",
-    )
-    .await;
-    assert!(
-        settlepaisa_ops::auth::password::verify(demo::DEMO_PASSWORD.into(), Some(hash))
-            .await
-            .unwrap()
-    );
+    let hash: String = one(&pool, "SELECT password_hash FROM users WHERE email = 'ops@settlepaisa.test'").await;
+    assert!(settlepaisa_ops::auth::password::verify(demo::DEMO_PASSWORD.into(), Some(hash)).await.unwrap());
 
     // Transactions over the 30 days before the anchor; the last 7 days are never empty.
     let (first, last): (NaiveDate, NaiveDate) =
-        sqlx::query_as("SELECT min(cycle_date), max(cycle_date) FROM transactions")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        (first, last),
-        (anchor - Duration::days(30), anchor - Duration::days(1))
-    );
-    assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(DISTINCT payment_method) FROM transactions"
-        )
-        .await,
-        7
-    );
-    assert!(
-        one::<i64>(
-            &pool,
-            "SELECT count(DISTINCT merchant_id) FROM transactions"
-        )
-        .await
-            >= 5
-    );
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(DISTINCT acquirer) FROM transactions").await,
-        5
-    );
-    assert!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM bank_statement_lines WHERE direction = 'DEBIT'"
-        )
-        .await
-            > 0
-    );
+        sqlx::query_as("SELECT min(cycle_date), max(cycle_date) FROM transactions").fetch_one(&pool).await.unwrap();
+    assert_eq!((first, last), (anchor - Duration::days(30), anchor - Duration::days(1)));
+    assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT payment_method) FROM transactions").await, 7);
+    assert!(one::<i64>(&pool, "SELECT count(DISTINCT merchant_id) FROM transactions").await >= 5);
+    assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT acquirer) FROM transactions").await, 5);
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM bank_statement_lines WHERE direction = 'DEBIT'").await > 0);
 
     // Match rate between 80 % and 95 %; every one of the 11 types (and the extension) occurs.
     let reconciled_permille: i64 = one(
@@ -302,10 +206,7 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         "SELECT (count(*) FILTER (WHERE class = 'MATCHED') * 1000 / count(*))::bigint FROM recon_results WHERE side = 'pg'",
     )
     .await;
-    assert!(
-        (800..=950).contains(&reconciled_permille),
-        "match rate {reconciled_permille}‰"
-    );
+    assert!((800..=950).contains(&reconciled_permille), "match rate {reconciled_permille}‰");
     assert_eq!(
         one::<i64>(&pool, "SELECT count(*) FROM exception_types t WHERE NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.reason_code = t.code)").await,
         0,
@@ -313,40 +214,23 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
     );
     // Runs conserve counts.
     assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM recon_runs WHERE matched + exceptions + unmatched_pg <> pg_rows"
-        )
-        .await,
+        one::<i64>(&pool, "SELECT count(*) FROM recon_runs WHERE matched + exceptions + unmatched_pg <> pg_rows").await,
         0
     );
     // Exceptions in every work-queue status, some assigned, some SLA-breached, with comments.
-    assert_eq!(
-        one::<i64>(&pool, "SELECT count(DISTINCT status) FROM exceptions").await,
-        6
-    );
+    assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT status) FROM exceptions").await, 6);
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM exceptions WHERE assignee_id IS NOT NULL").await > 0);
     assert!(
         one::<i64>(
             &pool,
-            "SELECT count(*) FROM exceptions WHERE assignee_id IS NOT NULL"
+            "SELECT count(*) FROM exceptions WHERE status NOT IN ('resolved', 'wont_fix') AND sla_due_at < now()"
         )
         .await
             > 0
     );
-    assert!(
-        one::<i64>(&pool, "SELECT count(*) FROM exceptions WHERE status NOT IN ('resolved', 'wont_fix') AND sla_due_at < now()").await
-            > 0
-    );
     assert!(one::<i64>(&pool, "SELECT count(*) FROM exception_comments").await > 0);
     // Settlement batches in every status; paid ones carry UTRs verified by a bank DEBIT line.
-    assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(DISTINCT status) FROM settlement_batches"
-        )
-        .await,
-        8
-    );
+    assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT status) FROM settlement_batches").await, 8);
     assert_eq!(
         one::<i64>(
             &pool,
@@ -357,24 +241,17 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         .await,
         0
     );
-    assert!(one::<i64>(&pool, "SELECT count(*) FROM settlement_batches WHERE status = 'FAILED' AND failure_reason IS NOT NULL").await > 0);
+    assert!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM settlement_batches WHERE status = 'FAILED' AND failure_reason IS NOT NULL"
+        )
+        .await
+            > 0
+    );
     assert!(one::<i64>(&pool, "SELECT count(*) FROM reserve_ledger").await > 0);
-    assert!(
-        one::<i64>(
-            &pool,
-            "SELECT count(DISTINCT bearer) FROM merchant_fee_bearers"
-        )
-        .await
-            >= 1
-    );
-    assert!(
-        one::<i64>(
-            &pool,
-            "SELECT count(DISTINCT coalesce(rate, 0)) FROM merchant_commission_rates"
-        )
-        .await
-            >= 3
-    );
+    assert!(one::<i64>(&pool, "SELECT count(DISTINCT bearer) FROM merchant_fee_bearers").await >= 1);
+    assert!(one::<i64>(&pool, "SELECT count(DISTINCT coalesce(rate, 0)) FROM merchant_commission_rates").await >= 3);
     // Batch items agree with their batch.
     assert_eq!(
         one::<i64>(
@@ -392,23 +269,13 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
 async fn the_same_anchor_gives_identical_data_and_a_second_seed_is_refused(pool: PgPool) {
     let anchor = NaiveDate::from_ymd_opt(2025, 10, 3).unwrap();
     demo::seed(&pool, anchor).await.unwrap();
-    assert!(
-        demo::seed(&pool, anchor).await.is_err(),
-        "the demo set loads only into an empty database"
-    );
+    assert!(demo::seed(&pool, anchor).await.is_err(), "the demo set loads only into an empty database");
 
     // A twin database on the same server, seeded with the same anchor.
     let twin_name = format!("demo_twin_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {twin_name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {twin_name}")).execute(&pool).await.unwrap();
     let options = pool.connect_options().as_ref().clone().database(&twin_name);
-    let twin = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .unwrap();
+    let twin = PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
     settlepaisa_ops::db::migrate(&twin).await.unwrap();
     demo::seed(&twin, anchor).await.unwrap();
 
@@ -422,9 +289,6 @@ async fn the_same_anchor_gives_identical_data_and_a_second_seed_is_refused(pool:
     let a: String = one(&pool, DIGEST).await;
     let b: String = one(&twin, DIGEST).await;
     twin.close().await;
-    sqlx::query(&format!("DROP DATABASE {twin_name}"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {twin_name}")).execute(&pool).await.unwrap();
     assert_eq!(a, b);
 }

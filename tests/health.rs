@@ -20,15 +20,7 @@ async fn healthy_with_the_database_up(pool: PgPool) {
     assert_eq!(body["service"], "settlepaisa-ops");
     assert_eq!(body["database"], "up");
     assert!(chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap()).is_ok());
-    for service in [
-        "pg",
-        "bank",
-        "recon",
-        "disputes",
-        "overview",
-        "analytics",
-        "ingest",
-    ] {
+    for service in ["pg", "bank", "recon", "disputes", "overview", "analytics", "ingest"] {
         let r = app.get(&format!("/api/{service}/health"), None).await;
         assert_eq!(r.status, StatusCode::OK, "{service}");
         assert_eq!(r.json()["service"], format!("{service}-api"));
@@ -56,14 +48,8 @@ async fn unhealthy_when_the_database_is_down() {
 
     let page = app.get("/overview", Some(WELL_FORMED_SESSION)).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        page.body.contains("The database is not reachable"),
-        "{}",
-        page.body
-    );
-    let api = app
-        .get("/api/overview/overview", Some(WELL_FORMED_SESSION))
-        .await;
+    assert!(page.body.contains("The database is not reachable"), "{}", page.body);
+    let api = app.get("/api/overview/overview", Some(WELL_FORMED_SESSION)).await;
     assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(api.json()["error"], "unavailable");
 }

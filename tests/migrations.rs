@@ -6,12 +6,11 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]
 async fn migrations_replay_from_an_empty_database(pool: PgPool) {
-    let before: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(before, 0, "the database starts empty");
     MIGRATOR.run(&pool).await.unwrap();
     MIGRATOR.run(&pool).await.expect("a second run is a no-op");
@@ -74,15 +73,11 @@ async fn migrations_replay_from_an_empty_database(pool: PgPool) {
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn the_audit_log_is_append_only(pool: PgPool) {
-    sqlx::query(
-        "INSERT INTO audit_log (action, target_type, outcome) VALUES ('test', 'thing', 'success')",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let update = sqlx::query("UPDATE audit_log SET action = 'changed'")
+    sqlx::query("INSERT INTO audit_log (action, target_type, outcome) VALUES ('test', 'thing', 'success')")
         .execute(&pool)
-        .await;
+        .await
+        .unwrap();
+    let update = sqlx::query("UPDATE audit_log SET action = 'changed'").execute(&pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
@@ -116,10 +111,7 @@ async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
     )
     .execute(&pool)
     .await;
-    assert!(
-        bad_ifsc.is_err(),
-        "IFSC must match ^[A-Z]{{4}}0[A-Z0-9]{{6}}$"
-    );
+    assert!(bad_ifsc.is_err(), "IFSC must match ^[A-Z]{{4}}0[A-Z0-9]{{6}}$");
     let unbalanced = sqlx::query(
         "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
              commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, net_paise, rail)
@@ -127,27 +119,17 @@ async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
     )
     .execute(&pool)
     .await;
-    assert!(
-        unbalanced.is_err(),
-        "a batch whose components do not add up to gross is refused"
-    );
+    assert!(unbalanced.is_err(), "a batch whose components do not add up to gross is refused");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn exception_catalogue_has_eleven_v1_types_and_one_extension(pool: PgPool) {
-    let v1: i64 = sqlx::query_scalar("SELECT count(*) FROM exception_types WHERE is_v1")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let ext: Vec<String> = sqlx::query_scalar("SELECT code FROM exception_types WHERE NOT is_v1")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let v1: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM exception_types WHERE is_v1").fetch_one(&pool).await.unwrap();
+    let ext: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM exception_types WHERE NOT is_v1").fetch_all(&pool).await.unwrap();
     assert_eq!(v1, 11);
     assert_eq!(ext, vec!["FEES_VARIANCE".to_string()]);
-    let sla: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_settings")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sla: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_settings").fetch_one(&pool).await.unwrap();
     assert_eq!(sla, 12 * 4, "an SLA for every type and severity");
 }

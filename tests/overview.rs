@@ -71,7 +71,8 @@ async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
         assert_eq!(body["kpis"]["totalPaise"], amount, "{range}");
         assert_eq!(body["kpis"]["openExceptions"], open_exceptions, "{range}");
         let p = &body["pipeline"];
-        let sum = ["inSettlement", "sentToBank", "credited", "unsettled"].iter().map(|k| p[k].as_i64().unwrap()).sum::<i64>();
+        let sum =
+            ["inSettlement", "sentToBank", "credited", "unsettled"].iter().map(|k| p[k].as_i64().unwrap()).sum::<i64>();
         assert_eq!(sum, p["captured"].as_i64().unwrap(), "{range}: the pipeline adds up to captured");
         let amounts = &p["amounts"];
         let amount_sum = ["inSettlement", "sentToBank", "credited", "unsettled"]
@@ -82,7 +83,8 @@ async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
     }
     let last30 = app.get("/api/overview/overview", Some(&cookie)).await.json();
     assert_eq!(last30["window"]["preset"], "30d", "the default window");
-    let all = app.get(&format!("/api/overview/overview?from={}&to={today}", today - Duration::days(40)), Some(&cookie)).await;
+    let all =
+        app.get(&format!("/api/overview/overview?from={}&to={today}", today - Duration::days(40)), Some(&cookie)).await;
     assert_eq!(all.json()["kpis"]["transactions"], 747, "a window covering the whole demo set holds all 747");
     assert!(last30["pipeline"]["credited"].as_i64().unwrap() > 0);
     assert!(last30["kpis"]["openChargebacks"].as_i64().unwrap() > 0);

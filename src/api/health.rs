@@ -12,15 +12,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// The services of the system being replaced, now path prefixes of this one program.
-pub const SERVICES: [&str; 7] = [
-    "pg",
-    "bank",
-    "recon",
-    "disputes",
-    "overview",
-    "analytics",
-    "ingest",
-];
+pub const SERVICES: [&str; 7] = ["pg", "bank", "recon", "disputes", "overview", "analytics", "ingest"];
 
 fn timestamp() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -35,11 +27,7 @@ pub async fn overall(State(state): State<AppState>) -> Response {
         "timestamp": timestamp(),
         "database": if up { "up" } else { "down" },
     });
-    let status = if up {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
@@ -54,10 +42,6 @@ pub async fn service(State(state): State<AppState>, Path(service): Path<String>)
         "timestamp": timestamp(),
         "database": if up { "up" } else { "down" },
     });
-    let status = if up {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }

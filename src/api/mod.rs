@@ -12,9 +12,6 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
-        .route(
-            "/overview/overview",
-            get(crate::features::overview::api::overview),
-        )
+        .route("/overview/overview", get(crate::features::overview::api::overview))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

@@ -33,8 +33,7 @@ pub async fn require(access: Access) -> Result<CurrentUser, AppError> {
 
 /// The user the middleware resolved for this request, from the Leptos request context.
 pub async fn principal_from_context() -> Option<CurrentUser> {
-    leptos::prelude::use_context::<Parts>()
-        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+    leptos::prelude::use_context::<Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
 /// Axum extractor for API handlers: resolves to the caller or answers 401 JSON.
@@ -51,12 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Authorized {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .cloned()
-            .map(Authorized)
-            .ok_or(AppError::Unauthorized)
+        parts.extensions.get::<CurrentUser>().cloned().map(Authorized).ok_or(AppError::Unauthorized)
     }
 }
 
@@ -71,10 +65,7 @@ pub fn has_bearer(headers: &HeaderMap) -> bool {
 }
 
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.
-pub async fn session_user(
-    state: &AppState,
-    session: &Session,
-) -> Result<Option<CurrentUser>, AppError> {
+pub async fn session_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
     let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(session_error)?;
     let Some(mut auth) = auth else {
         return Ok(None);
@@ -92,10 +83,7 @@ pub async fn session_user(
             };
             if touch {
                 auth.last_seen_at = now;
-                session
-                    .insert(SESSION_KEY, &auth)
-                    .await
-                    .map_err(session_error)?;
+                session.insert(SESSION_KEY, &auth).await.map_err(session_error)?;
             }
             Ok(Some(user))
         }
@@ -118,12 +106,7 @@ fn is_public_asset(path: &str) -> bool {
 
 /// Middleware: resolve the caller, then gate. Pages without a user go to `/login`; `/api/...`
 /// without a user gets 401 JSON; server functions (`/sfn/...`) check their own access.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    session: Session,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn authenticate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_public_asset(&path) {
         return next.run(req).await;
@@ -134,9 +117,7 @@ pub async fn authenticate(
     };
     let user = match resolved {
         Ok(user) => user,
-        Err(err) if path.starts_with("/api/") || path.starts_with("/sfn/") => {
-            return err.into_response()
-        }
+        Err(err) if path.starts_with("/api/") || path.starts_with("/sfn/") => return err.into_response(),
         Err(err) => return crate::http::error_page(err),
     };
     let signed_in = user.is_some();
@@ -154,11 +135,7 @@ pub async fn authenticate(
             return Redirect::to("/overview").into_response();
         }
     } else if !signed_in {
-        let next_path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
+        let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let target = if next_path == "/" || next_path == "/overview" {
             "/login".to_string()
         } else {
@@ -173,9 +150,7 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -189,24 +164,13 @@ mod tests {
     use uuid::Uuid;
 
     fn user(roles: &[Role]) -> CurrentUser {
-        CurrentUser {
-            id: Uuid::nil(),
-            email: "a@b.test".into(),
-            full_name: "A".into(),
-            roles: roles.to_vec(),
-        }
+        CurrentUser { id: Uuid::nil(), email: "a@b.test".into(), full_name: "A".into(), roles: roles.to_vec() }
     }
 
     #[test]
     fn authorize_needs_a_user_and_a_role() {
-        assert_eq!(
-            authorize(None, Access::AnySignedIn),
-            Err(AppError::Unauthorized)
-        );
-        assert_eq!(
-            authorize(Some(&user(&[Role::Ops])), Access::ADMIN),
-            Err(AppError::Forbidden)
-        );
+        assert_eq!(authorize(None, Access::AnySignedIn), Err(AppError::Unauthorized));
+        assert_eq!(authorize(Some(&user(&[Role::Ops])), Access::ADMIN), Err(AppError::Forbidden));
         assert!(authorize(Some(&user(&[Role::Ops, Role::Admin])), Access::ADMIN).is_ok());
     }
 
@@ -221,9 +185,6 @@ mod tests {
 
     #[test]
     fn next_parameter_is_encoded() {
-        assert_eq!(
-            urlencode("/disputes?status=OPEN&q=a b"),
-            "/disputes%3Fstatus%3DOPEN%26q%3Da%20b"
-        );
+        assert_eq!(urlencode("/disputes?status=OPEN&q=a b"), "/disputes%3Fstatus%3DOPEN%26q%3Da%20b");
     }
 }

@@ -50,14 +50,7 @@ impl LoginFailure {
 /// Only same-site paths are followed after sign-in (no open redirect).
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.starts_with("/login") =>
-        {
-            n
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n,
         _ => "/overview",
     }
 }
@@ -73,25 +66,15 @@ pub async fn sign_in(
     let pool = &state.pool;
     let internal = |_: AppError| LoginFailure::Invalid;
 
-    if users::recent_attempts_from_ip(pool, ip, IP_WINDOW_MINUTES)
-        .await
-        .map_err(internal)?
-        >= IP_ATTEMPTS_PER_WINDOW
-    {
+    if users::recent_attempts_from_ip(pool, ip, IP_WINDOW_MINUTES).await.map_err(internal)? >= IP_ATTEMPTS_PER_WINDOW {
         record(state, &email, None, ip, false, "rate_limited").await;
         return Err(LoginFailure::RateLimited);
     }
 
-    let account = users::find_login_account(pool, &email)
-        .await
-        .map_err(internal)?;
+    let account = users::find_login_account(pool, &email).await.map_err(internal)?;
     // Always run argon2: against the account's hash, or the dummy hash when there is none.
-    let verified = password::verify(
-        password_text,
-        account.as_ref().map(|a| a.password_hash.clone()),
-    )
-    .await
-    .map_err(internal)?;
+    let verified =
+        password::verify(password_text, account.as_ref().map(|a| a.password_hash.clone())).await.map_err(internal)?;
     let Some(account) = account else {
         record(state, &email, None, ip, false, "unknown_email").await;
         return Err(LoginFailure::Invalid);
@@ -106,42 +89,21 @@ pub async fn sign_in(
         return Err(LoginFailure::Invalid);
     }
     if !verified {
-        let locked = users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES)
-            .await
-            .map_err(internal)?;
-        let reason = if locked.is_some() {
-            "wrong_password_locked"
-        } else {
-            "wrong_password"
-        };
+        let locked =
+            users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES).await.map_err(internal)?;
+        let reason = if locked.is_some() { "wrong_password_locked" } else { "wrong_password" };
         record(state, &email, Some(account.id), ip, false, reason).await;
-        return Err(if locked.is_some() {
-            LoginFailure::Locked
-        } else {
-            LoginFailure::Invalid
-        });
+        return Err(if locked.is_some() { LoginFailure::Locked } else { LoginFailure::Invalid });
     }
-    users::record_successful_login(pool, account.id)
-        .await
-        .map_err(internal)?;
-    let user = users::active_user(pool, account.id)
-        .await
-        .map_err(internal)?
-        .ok_or(LoginFailure::Invalid)?;
+    users::record_successful_login(pool, account.id).await.map_err(internal)?;
+    let user = users::active_user(pool, account.id).await.map_err(internal)?.ok_or(LoginFailure::Invalid)?;
     record(state, &email, Some(account.id), ip, true, "signed_in").await;
     Ok(user)
 }
 
 /// One row in `login_attempts` and one in the audit log. A failure to record is logged, and does
 /// not change the answer the user gets.
-async fn record(
-    state: &AppState,
-    email: &str,
-    user_id: Option<uuid::Uuid>,
-    ip: Option<&str>,
-    ok: bool,
-    reason: &str,
-) {
+async fn record(state: &AppState, email: &str, user_id: Option<uuid::Uuid>, ip: Option<&str>, ok: bool, reason: &str) {
     if let Err(e) = users::record_login_attempt(&state.pool, email, user_id, ip, ok, reason).await {
         tracing::error!(error = %e, "could not record a sign-in attempt");
     }
@@ -175,11 +137,7 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
             Err(e) => crate::http::error_page(e),
         },
         Err(failure) => {
-            let mut target = format!(
-                "/login?error={}&email={}",
-                failure.code(),
-                urlencode(form.email.trim())
-            );
+            let mut target = format!("/login?error={}&email={}", failure.code(), urlencode(form.email.trim()));
             if next != "/overview" {
                 target.push_str(&format!("&next={}", urlencode(&next)));
             }
@@ -189,31 +147,16 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
 }
 
 /// A new session id (fixation defence), then the identity.
-pub async fn start_session(
-    state: &AppState,
-    session: &Session,
-    user: &CurrentUser,
-) -> Result<(), AppError> {
+pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUser) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = state.clock.now().timestamp();
-    let auth = SessionAuth {
-        user_id: user.id,
-        signed_in_at: now,
-        last_seen_at: now,
-    };
-    session
-        .insert(SESSION_KEY, &auth)
-        .await
-        .map_err(session_error)?;
+    let auth = SessionAuth { user_id: user.id, signed_in_at: now, last_seen_at: now };
+    session.insert(SESSION_KEY, &auth).await.map_err(session_error)?;
     Ok(())
 }
 
 /// `POST /logout`: delete the server session, record it, back to the sign-in page.
-pub async fn post_logout(
-    State(state): State<AppState>,
-    session: Session,
-    req: Request,
-) -> Response {
+pub async fn post_logout(State(state): State<AppState>, session: Session, req: Request) -> Response {
     let ip = crate::http::client_ip(&req, &state.config);
     if let Some(user) = req.extensions().get::<CurrentUser>() {
         let mut entry = AuditEntry::by(user, "auth.sign_out", "user");
@@ -235,10 +178,7 @@ mod tests {
 
     #[test]
     fn next_is_only_a_local_path() {
-        assert_eq!(
-            safe_next(Some("/disputes?status=OPEN")),
-            "/disputes?status=OPEN"
-        );
+        assert_eq!(safe_next(Some("/disputes?status=OPEN")), "/disputes?status=OPEN");
         assert_eq!(safe_next(Some("//evil.example")), "/overview");
         assert_eq!(safe_next(Some("https://evil.example")), "/overview");
         assert_eq!(safe_next(Some("/\\evil.example")), "/overview");

@@ -18,13 +18,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Ops,
-        Role::Finance,
-        Role::Compliance,
-        Role::Auditor,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 5] = [Role::Ops, Role::Finance, Role::Compliance, Role::Auditor, Role::Admin];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -90,11 +84,7 @@ impl CurrentUser {
     }
 
     pub fn role_labels(&self) -> String {
-        self.roles
-            .iter()
-            .map(|r| r.label())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -64,10 +64,7 @@ mod tests {
     #[test]
     fn messages() {
         assert!(message_for("locked").unwrap().contains("locked"));
-        assert_eq!(
-            message_for("invalid"),
-            Some("The email or password is wrong.")
-        );
+        assert_eq!(message_for("invalid"), Some("The email or password is wrong."));
         assert_eq!(message_for("<script>"), None);
     }
 }

@@ -15,17 +15,12 @@ pub const MAX_LEN: usize = 128;
 pub fn check_policy(password: &str) -> Result<(), String> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Err(format!(
-            "The password must have at least {MIN_LEN} characters."
-        ));
+        return Err(format!("The password must have at least {MIN_LEN} characters."));
     }
     if len > MAX_LEN {
-        return Err(format!(
-            "The password must have at most {MAX_LEN} characters."
-        ));
+        return Err(format!("The password must have at most {MAX_LEN} characters."));
     }
-    if !password.chars().any(|c| c.is_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit())
-    {
+    if !password.chars().any(|c| c.is_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit()) {
         return Err("The password must contain letters and digits.".into());
     }
     Ok(())
@@ -40,13 +35,10 @@ pub fn hash(password: &str) -> Result<String, AppError> {
 /// Hash with a given salt (the demo generator derives salts from its seed so demo data is
 /// reproducible byte for byte).
 pub fn hash_with_salt(password: &str, salt: &SaltString) -> Result<String, AppError> {
-    Argon2::default()
-        .hash_password(password.as_bytes(), salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "argon2 hashing failed");
-            AppError::Internal
-        })
+    Argon2::default().hash_password(password.as_bytes(), salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "argon2 hashing failed");
+        AppError::Internal
+    })
 }
 
 fn dummy_hash() -> &'static str {
@@ -66,9 +58,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
             tracing::error!(error = %e, "stored password hash is malformed");
             AppError::Internal
         })?;
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(ok && real)
     })
     .await
@@ -99,13 +89,9 @@ mod tests {
     #[tokio::test]
     async fn verify_accepts_right_and_refuses_wrong_and_unknown() {
         let h = hash("SettlePaisa@2025").unwrap();
-        assert!(verify("SettlePaisa@2025".into(), Some(h.clone()))
-            .await
-            .unwrap());
+        assert!(verify("SettlePaisa@2025".into(), Some(h.clone())).await.unwrap());
         assert!(!verify("SettlePaisa@2026".into(), Some(h)).await.unwrap());
         // Even the dummy password itself never verifies for a missing account.
-        assert!(!verify("dummy-password-for-timing-1".into(), None)
-            .await
-            .unwrap());
+        assert!(!verify("dummy-password-for-timing-1".into(), None).await.unwrap());
     }
 }

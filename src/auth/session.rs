@@ -38,9 +38,7 @@ pub fn evaluate(auth: &SessionAuth, now: i64, rules: &SessionRules) -> SessionVe
     } else if now - auth.last_seen_at >= rules.idle_secs {
         SessionVerdict::IdleExpired
     } else {
-        SessionVerdict::Valid {
-            touch: now - auth.last_seen_at >= rules.touch_every_secs,
-        }
+        SessionVerdict::Valid { touch: now - auth.last_seen_at >= rules.touch_every_secs }
     }
 }
 
@@ -48,58 +46,32 @@ pub fn evaluate(auth: &SessionAuth, now: i64, rules: &SessionRules) -> SessionVe
 mod tests {
     use super::*;
 
-    const RULES: SessionRules = SessionRules {
-        idle_secs: 15 * 60,
-        absolute_secs: 12 * 3600,
-        touch_every_secs: 60,
-    };
+    const RULES: SessionRules = SessionRules { idle_secs: 15 * 60, absolute_secs: 12 * 3600, touch_every_secs: 60 };
 
     fn auth(signed_in_at: i64, last_seen_at: i64) -> SessionAuth {
-        SessionAuth {
-            user_id: Uuid::nil(),
-            signed_in_at,
-            last_seen_at,
-        }
+        SessionAuth { user_id: Uuid::nil(), signed_in_at, last_seen_at }
     }
 
     #[test]
     fn fresh_session_is_valid_without_a_write() {
-        assert_eq!(
-            evaluate(&auth(1000, 1000), 1030, &RULES),
-            SessionVerdict::Valid { touch: false }
-        );
+        assert_eq!(evaluate(&auth(1000, 1000), 1030, &RULES), SessionVerdict::Valid { touch: false });
     }
 
     #[test]
     fn touches_after_a_minute() {
-        assert_eq!(
-            evaluate(&auth(1000, 1000), 1060, &RULES),
-            SessionVerdict::Valid { touch: true }
-        );
+        assert_eq!(evaluate(&auth(1000, 1000), 1060, &RULES), SessionVerdict::Valid { touch: true });
     }
 
     #[test]
     fn idle_timeout_at_exactly_fifteen_minutes() {
-        assert_eq!(
-            evaluate(&auth(0, 0), 15 * 60 - 1, &RULES),
-            SessionVerdict::Valid { touch: true }
-        );
-        assert_eq!(
-            evaluate(&auth(0, 0), 15 * 60, &RULES),
-            SessionVerdict::IdleExpired
-        );
+        assert_eq!(evaluate(&auth(0, 0), 15 * 60 - 1, &RULES), SessionVerdict::Valid { touch: true });
+        assert_eq!(evaluate(&auth(0, 0), 15 * 60, &RULES), SessionVerdict::IdleExpired);
     }
 
     #[test]
     fn absolute_lifetime_wins_over_activity() {
         let now = 12 * 3600;
-        assert_eq!(
-            evaluate(&auth(0, now - 5), now, &RULES),
-            SessionVerdict::LifetimeExpired
-        );
-        assert_eq!(
-            evaluate(&auth(0, now - 5), now - 1, &RULES),
-            SessionVerdict::Valid { touch: false }
-        );
+        assert_eq!(evaluate(&auth(0, now - 5), now, &RULES), SessionVerdict::LifetimeExpired);
+        assert_eq!(evaluate(&auth(0, now - 5), now - 1, &RULES), SessionVerdict::Valid { touch: false });
     }
 }

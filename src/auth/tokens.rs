@@ -14,10 +14,7 @@ pub const PREFIX: &str = "spo_";
 pub fn generate() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 pub fn digest(token: &str) -> String {
@@ -26,13 +23,11 @@ pub fn digest(token: &str) -> String {
 
 /// Create a token for a user; returns the secret (to be shown once).
 pub async fn create(pool: &PgPool, email: &str, name: &str) -> Result<String, AppError> {
-    let user_id: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = lower($1) AND is_active")
-            .bind(email)
-            .fetch_optional(pool)
-            .await?;
-    let user_id =
-        user_id.ok_or_else(|| AppError::NotFound(format!("No active user with email {email}.")))?;
+    let user_id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = lower($1) AND is_active")
+        .bind(email)
+        .fetch_optional(pool)
+        .await?;
+    let user_id = user_id.ok_or_else(|| AppError::NotFound(format!("No active user with email {email}.")))?;
     let token = generate();
     let inserted = sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix)

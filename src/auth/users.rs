@@ -17,10 +17,7 @@ pub struct LoginAccount {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-pub async fn find_login_account(
-    pool: &PgPool,
-    email: &str,
-) -> Result<Option<LoginAccount>, AppError> {
+pub async fn find_login_account(pool: &PgPool, email: &str) -> Result<Option<LoginAccount>, AppError> {
     Ok(sqlx::query_as::<_, LoginAccount>(
         "SELECT id, email, password_hash, is_active, locked_until FROM users WHERE email = $1",
     )
@@ -41,12 +38,7 @@ impl From<PrincipalRow> for CurrentUser {
     fn from(row: PrincipalRow) -> Self {
         let mut roles: Vec<Role> = row.roles.iter().filter_map(|r| Role::parse(r)).collect();
         roles.sort();
-        CurrentUser {
-            id: row.id,
-            email: row.email,
-            full_name: row.full_name,
-            roles,
-        }
+        CurrentUser { id: row.id, email: row.email, full_name: row.full_name, roles }
     }
 }
 
@@ -66,10 +58,7 @@ pub async fn active_user(pool: &PgPool, id: Uuid) -> Result<Option<CurrentUser>,
 }
 
 /// An active user by the SHA-256 of a live API token; marks the token used (at most once a minute).
-pub async fn active_user_by_token(
-    pool: &PgPool,
-    token_hash: &str,
-) -> Result<Option<CurrentUser>, AppError> {
+pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
     let row = sqlx::query_as::<_, PrincipalRow>(
         "WITH token AS (
              UPDATE api_tokens SET last_used_at = now()
@@ -131,11 +120,7 @@ pub async fn record_successful_login(pool: &PgPool, id: Uuid) -> Result<(), AppE
 }
 
 /// Sign-in attempts from one IP address in the last `minutes` (the per-IP rate limit).
-pub async fn recent_attempts_from_ip(
-    pool: &PgPool,
-    ip: Option<&str>,
-    minutes: i32,
-) -> Result<i64, AppError> {
+pub async fn recent_attempts_from_ip(pool: &PgPool, ip: Option<&str>, minutes: i32) -> Result<i64, AppError> {
     let Some(ip) = ip else { return Ok(0) };
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM login_attempts
@@ -155,16 +140,14 @@ pub async fn record_login_attempt(
     succeeded: bool,
     reason: &str,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO login_attempts (email, user_id, ip, succeeded, reason) VALUES ($1, $2, $3::inet, $4, $5)",
-    )
-    .bind(email)
-    .bind(user_id)
-    .bind(ip)
-    .bind(succeeded)
-    .bind(reason)
-    .execute(pool)
-    .await?;
+    sqlx::query("INSERT INTO login_attempts (email, user_id, ip, succeeded, reason) VALUES ($1, $2, $3::inet, $4, $5)")
+        .bind(email)
+        .bind(user_id)
+        .bind(ip)
+        .bind(succeeded)
+        .bind(reason)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -188,9 +171,7 @@ pub async fn create(
     .execute(&mut *db)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::Conflict(format!(
-            "A user with email {email} already exists."
-        )));
+        return Err(AppError::Conflict(format!("A user with email {email} already exists.")));
     }
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
     sqlx::query("INSERT INTO user_roles (user_id, role_code) SELECT $1, unnest($2::text[])")
@@ -214,11 +195,10 @@ pub async fn unlock(pool: &PgPool, email: &str) -> Result<bool, AppError> {
 /// Disable an account: it can no longer sign in, its API tokens stop working and every request of
 /// its live sessions is refused (the guard reloads the user on each request).
 pub async fn set_active(pool: &PgPool, email: &str, active: bool) -> Result<bool, AppError> {
-    let done =
-        sqlx::query("UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1)")
-            .bind(email)
-            .bind(active)
-            .execute(pool)
-            .await?;
+    let done = sqlx::query("UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1)")
+        .bind(email)
+        .bind(active)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -19,9 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
-use crate::features::settlements::calc::{
-    settle_item, BatchTotals, Commission, FeeBearer, ItemBreakdown, Terms,
-};
+use crate::features::settlements::calc::{settle_item, BatchTotals, Commission, FeeBearer, ItemBreakdown, Terms};
 use crate::ist;
 
 pub const DEMO_PASSWORD: &str = "SettlePaisa@2025";
@@ -34,31 +32,15 @@ pub const DEMO_USERS: [(&str, &str, Role); 6] = [
     ("ops@settlepaisa.test", "Priya Sharma", Role::Ops),
     ("finance@settlepaisa.test", "Rahul Mehta", Role::Finance),
     ("finance2@settlepaisa.test", "Anita Desai", Role::Finance),
-    (
-        "compliance@settlepaisa.test",
-        "Vikram Iyer",
-        Role::Compliance,
-    ),
+    ("compliance@settlepaisa.test", "Vikram Iyer", Role::Compliance),
     ("auditor@settlepaisa.test", "Meera Nair", Role::Auditor),
     ("admin@settlepaisa.test", "Arjun Rao", Role::Admin),
 ];
 
-const BANKS: [(&str, &str); 5] = [
-    ("AXIS", "UTIB"),
-    ("HDFC", "HDFC"),
-    ("ICICI", "ICIC"),
-    ("SBI", "SBIN"),
-    ("BOB", "BARB"),
-];
-const METHODS: [(&str, u32); 7] = [
-    ("UPI", 45),
-    ("CARD", 25),
-    ("NETBANKING", 12),
-    ("WALLET", 8),
-    ("NEFT", 4),
-    ("RTGS", 2),
-    ("IMPS", 4),
-];
+const BANKS: [(&str, &str); 5] =
+    [("AXIS", "UTIB"), ("HDFC", "HDFC"), ("ICICI", "ICIC"), ("SBI", "SBIN"), ("BOB", "BARB")];
+const METHODS: [(&str, u32); 7] =
+    [("UPI", 45), ("CARD", 25), ("NETBANKING", 12), ("WALLET", 8), ("NEFT", 4), ("RTGS", 2), ("IMPS", 4)];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DemoUser {
@@ -101,11 +83,7 @@ impl Merchant {
             gst_rate: Decimal::new(18, 2),
             tds_rate: self.tds_rate,
             reserve_rate: self.reserve.map(|(rate, _)| rate),
-            fee_bearer: if self.payer_bears.contains(&method) {
-                FeeBearer::Payer
-            } else {
-                FeeBearer::Merchant
-            },
+            fee_bearer: if self.payer_bears.contains(&method) { FeeBearer::Payer } else { FeeBearer::Merchant },
         }
     }
 }
@@ -409,23 +387,15 @@ impl Gen {
 
     fn time_on(&mut self, date: NaiveDate, from_hour: u32, to_hour: u32) -> DateTime<Utc> {
         let secs = self.rng.gen_range(from_hour * 3600..to_hour * 3600);
-        ist::at(
-            date,
-            NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or(NaiveTime::MIN),
-        )
+        ist::at(date, NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or(NaiveTime::MIN))
     }
 
     /// `n` amounts in `[lo, hi]` summing exactly to `target`.
     fn amounts_with_sum(&mut self, n: usize, target: i64, lo: i64, hi: i64) -> Vec<i64> {
-        assert!(
-            n as i64 * lo <= target && target <= n as i64 * hi,
-            "the target sum is reachable"
-        );
+        assert!(n as i64 * lo <= target && target <= n as i64 * hi, "the target sum is reachable");
         let mean = target / n as i64;
         let spread_hi = (2 * mean - lo).min(hi);
-        let mut v: Vec<i64> = (0..n)
-            .map(|_| self.rng.gen_range(lo..=spread_hi.max(lo)))
-            .collect();
+        let mut v: Vec<i64> = (0..n).map(|_| self.rng.gen_range(lo..=spread_hi.max(lo))).collect();
         let mut diff = target - v.iter().sum::<i64>();
         let mut i = 0;
         while diff != 0 {
@@ -440,10 +410,7 @@ impl Gen {
 }
 
 fn at(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
-    ist::at(
-        date,
-        NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN),
-    )
+    ist::at(date, NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN))
 }
 
 fn dec(s: &str) -> Decimal {
@@ -467,71 +434,18 @@ fn merchants(g: &mut Gen) -> Vec<Merchant> {
         tds_rate: None,
         reserve: None,
     };
-    let mut flipkart = m(
-        "MERCH_001",
-        "Flipkart",
-        "Flipkart Internet Pvt Ltd",
-        "AABCF8078M",
-        1,
-        "NEFT",
-        "0.018",
-    );
-    let mut amazon = m(
-        "MERCH_002",
-        "Amazon India",
-        "Amazon Seller Services Pvt Ltd",
-        "AAICA3918J",
-        2,
-        "RTGS",
-        "0.015",
-    );
-    let myntra = m(
-        "MERCH_003",
-        "Myntra",
-        "Myntra Designs Pvt Ltd",
-        "AAECM1234K",
-        0,
-        "NEFT",
-        "0.02",
-    );
-    let mut swiggy = m(
-        "MERCH_004",
-        "Swiggy",
-        "Bundl Technologies Pvt Ltd",
-        "AAFCB7707D",
-        3,
-        "IMPS",
-        "0.019",
-    );
-    let mut zomato = m(
-        "MERCH_005",
-        "Zomato",
-        "Zomato Ltd",
-        "AADCZ2987L",
-        1,
-        "NEFT",
-        "0.021",
-    );
-    let mut bigbasket = m(
-        "MERCH_006",
-        "BigBasket",
-        "Supermarket Grocery Supplies Pvt Ltd",
-        "AAQCS4259Q",
-        4,
-        "NEFT",
-        "0.0175",
-    );
-    flipkart
-        .commission
-        .push(("WALLET", Commission::Percent(dec("0.022"))));
-    amazon
-        .commission
-        .push(("CARD", Commission::Percent(dec("0.022"))));
+    let mut flipkart = m("MERCH_001", "Flipkart", "Flipkart Internet Pvt Ltd", "AABCF8078M", 1, "NEFT", "0.018");
+    let mut amazon = m("MERCH_002", "Amazon India", "Amazon Seller Services Pvt Ltd", "AAICA3918J", 2, "RTGS", "0.015");
+    let myntra = m("MERCH_003", "Myntra", "Myntra Designs Pvt Ltd", "AAECM1234K", 0, "NEFT", "0.02");
+    let mut swiggy = m("MERCH_004", "Swiggy", "Bundl Technologies Pvt Ltd", "AAFCB7707D", 3, "IMPS", "0.019");
+    let mut zomato = m("MERCH_005", "Zomato", "Zomato Ltd", "AADCZ2987L", 1, "NEFT", "0.021");
+    let mut bigbasket =
+        m("MERCH_006", "BigBasket", "Supermarket Grocery Supplies Pvt Ltd", "AAQCS4259Q", 4, "NEFT", "0.0175");
+    flipkart.commission.push(("WALLET", Commission::Percent(dec("0.022"))));
+    amazon.commission.push(("CARD", Commission::Percent(dec("0.022"))));
     swiggy.payer_bears.push("UPI");
     zomato.tds_rate = Some(dec("0.001"));
-    bigbasket
-        .commission
-        .push(("UPI", Commission::FixedPaise(500)));
+    bigbasket.commission.push(("UPI", Commission::FixedPaise(500)));
     bigbasket.reserve = Some((dec("0.05"), 7));
     vec![flipkart, amazon, myntra, swiggy, zomato, bigbasket]
 }
@@ -542,15 +456,9 @@ fn users(g: &mut Gen) -> Vec<DemoUser> {
         .map(|&(email, full_name, role)| {
             let salt_bytes: [u8; 16] = g.rng.gen();
             let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes encode as a salt");
-            let password_hash = crate::auth::password::hash_with_salt(DEMO_PASSWORD, &salt)
-                .expect("argon2 hashes the demo password");
-            DemoUser {
-                id: g.uuid(),
-                email,
-                full_name,
-                role,
-                password_hash,
-            }
+            let password_hash =
+                crate::auth::password::hash_with_salt(DEMO_PASSWORD, &salt).expect("argon2 hashes the demo password");
+            DemoUser { id: g.uuid(), email, full_name, role, password_hash }
         })
         .collect()
 }
@@ -561,37 +469,16 @@ struct CbPlan {
     outcome: &'static str,
 }
 
-fn chargebacks(
-    g: &mut Gen,
-    anchor: NaiveDate,
-    merchants: &[Merchant],
-    ops: Uuid,
-) -> Vec<Chargeback> {
-    let open = |stage| CbPlan {
-        stage,
-        status: "OPEN",
-        outcome: "PENDING",
-    };
+fn chargebacks(g: &mut Gen, anchor: NaiveDate, merchants: &[Merchant], ops: Uuid) -> Vec<Chargeback> {
+    let open = |stage| CbPlan { stage, status: "OPEN", outcome: "PENDING" };
     let mut plans: Vec<CbPlan> = Vec::new();
     plans.extend((0..8).map(|_| open("NEW")));
     plans.extend((0..12).map(|_| open("UNDER_REVIEW")));
     plans.extend((0..3).map(|_| open("REPRESENTMENT")));
     plans.extend((0..5).map(|_| open("PRE_ARBIT")));
-    plans.extend((0..15).map(|_| CbPlan {
-        stage: "CLOSED",
-        status: "RECOVERED",
-        outcome: "WON",
-    }));
-    plans.extend((0..7).map(|_| CbPlan {
-        stage: "CLOSED",
-        status: "WRITEOFF",
-        outcome: "LOST",
-    }));
-    plans.extend((0..2).map(|_| CbPlan {
-        stage: "CLOSED",
-        status: "WRITEOFF",
-        outcome: "PARTIAL",
-    }));
+    plans.extend((0..15).map(|_| CbPlan { stage: "CLOSED", status: "RECOVERED", outcome: "WON" }));
+    plans.extend((0..7).map(|_| CbPlan { stage: "CLOSED", status: "WRITEOFF", outcome: "LOST" }));
+    plans.extend((0..2).map(|_| CbPlan { stage: "CLOSED", status: "WRITEOFF", outcome: "PARTIAL" }));
 
     // Amounts: ₹100 – ₹50,000, with the sums of spec 08.
     let (lo, hi) = (10_000, 5_000_000);
@@ -600,18 +487,12 @@ fn chargebacks(
     amounts.extend(g.amounts_with_sum(9, 25_514_269, lo, hi));
 
     // Evidence due, in days from the anchor, for the 28 open cases: overdue, today, tomorrow, 2–3 days, later.
-    let mut due_offsets: Vec<i64> = vec![
-        -6, -4, -3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 5, 6, 6, 6,
-    ];
+    let mut due_offsets: Vec<i64> =
+        vec![-6, -4, -3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 5, 6, 6, 6];
     due_offsets.shuffle(&mut g.rng);
 
-    const NETWORKS: [(&str, &str); 5] = [
-        ("VISA", "VCR"),
-        ("MASTERCARD", "MCC"),
-        ("RUPAY", "RPY"),
-        ("PAYTM", "PTM"),
-        ("PHONEPE", "PPE"),
-    ];
+    const NETWORKS: [(&str, &str); 5] =
+        [("VISA", "VCR"), ("MASTERCARD", "MCC"), ("RUPAY", "RPY"), ("PAYTM", "PTM"), ("PHONEPE", "PPE")];
     const VISA_CODES: [&str; 4] = ["10.4", "13.1", "13.3", "11.1"];
 
     let mut cases: Vec<Chargeback> = plans
@@ -620,11 +501,7 @@ fn chargebacks(
         .map(|(i, plan)| {
             let (acquirer, prefix) = g.pick(&NETWORKS);
             let merchant = &merchants[i % 3];
-            let reason_code = if acquirer == "MASTERCARD" {
-                "4853"
-            } else {
-                g.pick(&VISA_CODES)
-            };
+            let reason_code = if acquirer == "MASTERCARD" { "4853" } else { g.pick(&VISA_CODES) };
             let due_days = g.rng.gen_range(7..=9);
             let (received_day, evidence_due_day, closed_day) = if plan.status == "OPEN" {
                 let due = anchor + Duration::days(due_offsets[i]);
@@ -641,8 +518,7 @@ fn chargebacks(
                 || plan.outcome == "WON"
                 || plan.outcome == "PARTIAL"
                 || (plan.outcome == "LOST" && g.chance(40));
-            let responded_at =
-                responded.then(|| received_at + Duration::days(g.rng.gen_range(2..=5)));
+            let responded_at = responded.then(|| received_at + Duration::days(g.rng.gen_range(2..=5)));
             let amount = amounts[i];
             Chargeback {
                 id: g.uuid(),
@@ -656,11 +532,7 @@ fn chargebacks(
                 rrn: g.unique("", 12),
                 utr: String::new(),
                 chargeback_paise: amount,
-                recovered_paise: if plan.status == "RECOVERED" {
-                    amount
-                } else {
-                    0
-                },
+                recovered_paise: if plan.status == "RECOVERED" { amount } else { 0 },
                 written_off_paise: if plan.status == "WRITEOFF" { amount } else { 0 },
                 reason_code,
                 stage: plan.stage,
@@ -711,20 +583,12 @@ fn random_amount(g: &mut Gen, method: &str) -> i64 {
         (_, 90..=97) => g.rng.gen_range(50_000..=1_00_000),
         _ => g.rng.gen_range(1_00_000..=4_00_000),
     };
-    let paise = if g.chance(30) {
-        g.rng.gen_range(1..100)
-    } else {
-        0
-    };
+    let paise = if g.chance(30) { g.rng.gen_range(1..100) } else { 0 };
     rupees * 100 + paise
 }
 
 fn utr_for(g: &mut Gen, acquirer: &str) -> String {
-    let prefix = BANKS
-        .iter()
-        .find(|(b, _)| *b == acquirer)
-        .map(|(_, p)| *p)
-        .unwrap_or("UTIB");
+    let prefix = BANKS.iter().find(|(b, _)| *b == acquirer).map(|(_, p)| *p).unwrap_or("UTIB");
     g.unique(&format!("{prefix}N"), 11)
 }
 
@@ -757,33 +621,15 @@ fn push_line(lines: &mut Vec<BankLine>, g: &mut Gen, spec: LineSpec) -> usize {
 }
 
 pub fn generate(anchor: NaiveDate) -> DemoData {
-    let seed =
-        0x5E77_1E9A_u64 ^ (anchor.num_days_from_ce() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut g = Gen {
-        rng: ChaCha8Rng::seed_from_u64(seed),
-        used_refs: HashSet::new(),
-    };
+    let seed = 0x5E77_1E9A_u64 ^ (anchor.num_days_from_ce() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed), used_refs: HashSet::new() };
 
     let users = users(&mut g);
-    let user = |email: &str| {
-        users
-            .iter()
-            .find(|u| u.email == email)
-            .map(|u| u.id)
-            .unwrap_or_default()
-    };
-    let (ops, finance, finance2) = (
-        user("ops@settlepaisa.test"),
-        user("finance@settlepaisa.test"),
-        user("finance2@settlepaisa.test"),
-    );
+    let user = |email: &str| users.iter().find(|u| u.email == email).map(|u| u.id).unwrap_or_default();
+    let (ops, finance, finance2) =
+        (user("ops@settlepaisa.test"), user("finance@settlepaisa.test"), user("finance2@settlepaisa.test"));
     let merchants = merchants(&mut g);
-    let merchant = |id: &str| {
-        merchants
-            .iter()
-            .find(|m| m.id == id)
-            .expect("demo merchant")
-    };
+    let merchant = |id: &str| merchants.iter().find(|m| m.id == id).expect("demo merchant");
 
     // The 30 cycle days before the anchor; the newest has no bank file yet.
     let first_day = anchor - Duration::days(30);
@@ -822,20 +668,12 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             let (merchant_id, method, amount, cb) = match links.get(k) {
                 Some(&ci) => {
                     let cb = &chargebacks[ci];
-                    (
-                        cb.merchant_id,
-                        method_for_network(cb.acquirer),
-                        cb.chargeback_paise,
-                        Some(ci),
-                    )
+                    (cb.merchant_id, method_for_network(cb.acquirer), cb.chargeback_paise, Some(ci))
                 }
                 // One large RTGS payment two days back, so a fresh batch always needs approval.
-                None if day == anchor - Duration::days(2) && k == links.len() => (
-                    "MERCH_002",
-                    "RTGS",
-                    g.rng.gen_range(1_50_000_00..=4_00_000_00),
-                    None,
-                ),
+                None if day == anchor - Duration::days(2) && k == links.len() => {
+                    ("MERCH_002", "RTGS", g.rng.gen_range(1_50_000_00..=4_00_000_00), None)
+                }
                 None => {
                     let m = merchants[g.rng.gen_range(0..merchants.len())].id;
                     let method = random_method(&mut g);
@@ -867,13 +705,8 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     cbm.rrn = rrn.clone();
                 }
             }
-            plans.push(if day == missing_day {
-                Plan::BankFileMissing
-            } else {
-                Plan::Matched
-            });
-            let kept_matched =
-                cb.is_some() || (day == anchor - Duration::days(2) && k == links.len());
+            plans.push(if day == missing_day { Plan::BankFileMissing } else { Plan::Matched });
+            let kept_matched = cb.is_some() || (day == anchor - Duration::days(2) && k == links.len());
             if day != missing_day && !kept_matched {
                 free.push(transactions.len());
             }
@@ -881,16 +714,9 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         }
     }
     // Chargebacks without a transaction in the window refer to older payments.
-    for cb in chargebacks
-        .iter_mut()
-        .filter(|c| c.transaction_id.is_none())
-    {
+    for cb in chargebacks.iter_mut().filter(|c| c.transaction_id.is_none()) {
         let day = ist::date_of(cb.received_at) - Duration::days(4);
-        cb.txn_ref = format!(
-            "TXN{}{:05}",
-            day.format("%Y%m%d"),
-            g.rng.gen_range(50_000..99_999)
-        );
+        cb.txn_ref = format!("TXN{}{:05}", day.format("%Y%m%d"), g.rng.gen_range(50_000..99_999));
         cb.utr = utr_for(&mut g, "AXIS");
     }
 
@@ -925,13 +751,8 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     take(2, Plan::DuplicateBank, &any);
     take(30, Plan::MissingInBank, &any);
     for (k, &t) in utr_missing.iter().enumerate() {
-        transactions[t].utr = [
-            None,
-            Some("N/A".to_string()),
-            Some("NULL".to_string()),
-            Some("  ".to_string()),
-        ][k % 4]
-            .clone();
+        transactions[t].utr =
+            [None, Some("N/A".to_string()), Some("NULL".to_string()), Some("  ".to_string())][k % 4].clone();
     }
     for pair in dup_pg.chunks(2) {
         if let [a, b] = pair {
@@ -948,27 +769,11 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         let day = txn.cycle_date;
         let (amount, date, utr) = match plan {
             Plan::Matched => (txn.amount_paise, day, txn.utr.clone()),
-            Plan::Tolerance => (
-                txn.amount_paise - g.rng.gen_range(2..100),
-                day,
-                txn.utr.clone(),
-            ),
+            Plan::Tolerance => (txn.amount_paise - g.rng.gen_range(2..100), day, txn.utr.clone()),
             Plan::Rounding => (txn.amount_paise - 1, day, txn.utr.clone()),
-            Plan::FeeMismatch => (
-                txn.amount_paise - g.rng.gen_range(200..=500),
-                day,
-                txn.utr.clone(),
-            ),
-            Plan::AmountMismatch => (
-                txn.amount_paise - (txn.amount_paise / 10).max(1_000),
-                day,
-                txn.utr.clone(),
-            ),
-            Plan::DateOutOfWindow => (
-                txn.amount_paise,
-                day + Duration::days(g.rng.gen_range(3..=5)),
-                txn.utr.clone(),
-            ),
+            Plan::FeeMismatch => (txn.amount_paise - g.rng.gen_range(200..=500), day, txn.utr.clone()),
+            Plan::AmountMismatch => (txn.amount_paise - (txn.amount_paise / 10).max(1_000), day, txn.utr.clone()),
+            Plan::DateOutOfWindow => (txn.amount_paise, day + Duration::days(g.rng.gen_range(3..=5)), txn.utr.clone()),
             Plan::UtrMismatch => {
                 // The gateway recorded a wrong UTR; the bank's UTR is the PG row's RRN.
                 let bank_utr = txn.rrn.clone();
@@ -1001,27 +806,13 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 }
                 continue;
             }
-            Plan::UtrMissing | Plan::DuplicatePg | Plan::MissingInBank | Plan::BankFileMissing => {
-                continue
-            }
+            Plan::UtrMissing | Plan::DuplicatePg | Plan::MissingInBank | Plan::BankFileMissing => continue,
         };
-        let remarks = format!(
-            "{} CR {}",
-            txn.payment_method,
-            utr.clone().unwrap_or_default()
-        );
+        let remarks = format!("{} CR {}", txn.payment_method, utr.clone().unwrap_or_default());
         line_for_txn[t] = Some(push_line(
             &mut bank_lines,
             &mut g,
-            LineSpec {
-                bank: txn.acquirer,
-                amount,
-                direction: "CREDIT",
-                date,
-                cycle: day,
-                utr,
-                remarks,
-            },
+            LineSpec { bank: txn.acquirer, amount, direction: "CREDIT", date, cycle: day, utr, remarks },
         ));
     }
     let bank_days: Vec<NaiveDate> = days.iter().copied().filter(|d| *d != missing_day).collect();
@@ -1035,15 +826,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         bank_only.push(push_line(
             &mut bank_lines,
             &mut g,
-            LineSpec {
-                bank,
-                amount,
-                direction: "CREDIT",
-                date: day,
-                cycle: day,
-                utr: Some(utr),
-                remarks,
-            },
+            LineSpec { bank, amount, direction: "CREDIT", date: day, cycle: day, utr: Some(utr), remarks },
         ));
     }
 
@@ -1071,45 +854,37 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     let mut results: Vec<ResultRow> = Vec::new();
     let mut exceptions: Vec<Exception> = Vec::new();
     let mut exception_seq: BTreeMap<NaiveDate, u32> = BTreeMap::new();
-    let mut new_exception = |run: &Run,
-                             reason: &'static str,
-                             default: Severity,
-                             txn: Option<&Txn>,
-                             line: Option<&BankLine>| {
-        let seq = exception_seq.entry(run.cycle_date).or_insert(0);
-        *seq += 1;
-        let pg = txn.map(|t| t.amount_paise);
-        let bank = line.map(|l| l.amount_paise);
-        let amount = pg.or(bank).unwrap_or(0);
-        Exception {
-            id: format!("EXC-{}-{:06}", run.cycle_date.format("%Y%m%d"), seq),
-            run_id: run.id,
-            reason_code: reason,
-            severity: raise_by_amount(default, amount),
-            status: "open",
-            assignee: None,
-            tags: Vec::new(),
-            snoozed_until: None,
-            pg_amount_paise: pg,
-            bank_amount_paise: bank,
-            delta_paise: pg.zip(bank).map(|(p, b)| p - b),
-            merchant_id: txn.map(|t| t.merchant_id),
-            acquirer: txn
-                .map(|t| t.acquirer)
-                .or(line.map(|l| l.bank_name))
-                .unwrap_or("AXIS"),
-            cycle_date: run.cycle_date,
-            utr: txn
-                .and_then(|t| t.utr.clone())
-                .or(line.and_then(|l| l.utr.clone())),
-            transaction_id: txn.map(|t| t.id),
-            bank_line_id: line.map(|l| l.id),
-            resolution: None,
-            created_at: run.finished_at,
-            updated_at: run.finished_at,
-            resolved_at: None,
-        }
-    };
+    let mut new_exception =
+        |run: &Run, reason: &'static str, default: Severity, txn: Option<&Txn>, line: Option<&BankLine>| {
+            let seq = exception_seq.entry(run.cycle_date).or_insert(0);
+            *seq += 1;
+            let pg = txn.map(|t| t.amount_paise);
+            let bank = line.map(|l| l.amount_paise);
+            let amount = pg.or(bank).unwrap_or(0);
+            Exception {
+                id: format!("EXC-{}-{:06}", run.cycle_date.format("%Y%m%d"), seq),
+                run_id: run.id,
+                reason_code: reason,
+                severity: raise_by_amount(default, amount),
+                status: "open",
+                assignee: None,
+                tags: Vec::new(),
+                snoozed_until: None,
+                pg_amount_paise: pg,
+                bank_amount_paise: bank,
+                delta_paise: pg.zip(bank).map(|(p, b)| p - b),
+                merchant_id: txn.map(|t| t.merchant_id),
+                acquirer: txn.map(|t| t.acquirer).or(line.map(|l| l.bank_name)).unwrap_or("AXIS"),
+                cycle_date: run.cycle_date,
+                utr: txn.and_then(|t| t.utr.clone()).or(line.and_then(|l| l.utr.clone())),
+                transaction_id: txn.map(|t| t.id),
+                bank_line_id: line.map(|l| l.id),
+                resolution: None,
+                created_at: run.finished_at,
+                updated_at: run.finished_at,
+                resolved_at: None,
+            }
+        };
     for (t, txn) in transactions.iter_mut().enumerate() {
         let run = &mut runs[run_index(txn.cycle_date)];
         run.pg_rows += 1;
@@ -1122,18 +897,12 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             Plan::DateOutOfWindow => ("EXCEPTION", Some("DATE_OUT_OF_WINDOW"), Severity::High),
             Plan::UtrMismatch => ("EXCEPTION", Some("UTR_MISMATCH"), Severity::High),
             Plan::FeesVariance => ("EXCEPTION", Some("FEES_VARIANCE"), Severity::High),
-            Plan::UtrMissing => (
-                "EXCEPTION",
-                Some("UTR_MISSING_OR_INVALID"),
-                Severity::Critical,
-            ),
+            Plan::UtrMissing => ("EXCEPTION", Some("UTR_MISSING_OR_INVALID"), Severity::Critical),
             Plan::DuplicatePg => ("EXCEPTION", Some("DUPLICATE_PG_ENTRY"), Severity::Critical),
             Plan::BankFileMissing => ("EXCEPTION", Some("BANK_FILE_MISSING"), Severity::Critical),
-            Plan::DuplicateBank | Plan::MissingInBank => (
-                "UNMATCHED_PG",
-                Some("PG_TXN_MISSING_IN_BANK"),
-                Severity::High,
-            ),
+            Plan::DuplicateBank | Plan::MissingInBank => {
+                ("UNMATCHED_PG", Some("PG_TXN_MISSING_IN_BANK"), Severity::High)
+            }
         };
         match class {
             "MATCHED" => run.matched += 1,
@@ -1172,20 +941,15 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 match_score: score,
             });
         }
-        txn.status = if class == "MATCHED" {
-            "RECONCILED"
-        } else {
-            "EXCEPTION"
-        };
+        txn.status = if class == "MATCHED" { "RECONCILED" } else { "EXCEPTION" };
         if let Some(reason) = reason {
             let run = runs[run_index(txn.cycle_date)].clone();
             exceptions.push(new_exception(&run, reason, severity, Some(txn), line));
         }
     }
-    for (lines, class, reason) in [
-        (&dup_lines, "EXCEPTION", "DUPLICATE_BANK_ENTRY"),
-        (&bank_only, "UNMATCHED_BANK", "BANK_TXN_MISSING_IN_PG"),
-    ] {
+    for (lines, class, reason) in
+        [(&dup_lines, "EXCEPTION", "DUPLICATE_BANK_ENTRY"), (&bank_only, "UNMATCHED_BANK", "BANK_TXN_MISSING_IN_PG")]
+    {
         for &l in lines.iter() {
             let line = &bank_lines[l];
             let run = &mut runs[run_index(line.cycle_date)];
@@ -1204,11 +968,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 delta_paise: None,
                 match_score: None,
             });
-            let default = if reason == "DUPLICATE_BANK_ENTRY" {
-                Severity::Critical
-            } else {
-                Severity::High
-            };
+            let default = if reason == "DUPLICATE_BANK_ENTRY" { Severity::Critical } else { Severity::High };
             let run = run.clone();
             exceptions.push(new_exception(&run, reason, default, None, Some(line)));
         }
@@ -1295,11 +1055,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     Some("Waiting for the next bank statement."),
                 )
             }
-            "escalated" => (
-                "escalate",
-                json!({ "status": "escalated" }),
-                Some("Needs the bank relationship manager."),
-            ),
+            "escalated" => ("escalate", json!({ "status": "escalated" }), Some("Needs the bank relationship manager.")),
             status => {
                 let resolution = if status == "wont_fix" {
                     "WONT_FIX"
@@ -1308,9 +1064,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                         "ROUNDING_ERROR" | "FEE_MISMATCH" | "AMOUNT_MISMATCH" | "FEES_VARIANCE" => {
                             "ACCOUNTING_ADJUSTMENT"
                         }
-                        "DATE_OUT_OF_WINDOW" | "UTR_MISMATCH" | "UTR_MISSING_OR_INVALID" => {
-                            "MANUAL_MATCH"
-                        }
+                        "DATE_OUT_OF_WINDOW" | "UTR_MISMATCH" | "UTR_MISSING_OR_INVALID" => "MANUAL_MATCH",
                         "DUPLICATE_PG_ENTRY" | "DUPLICATE_BANK_ENTRY" => "DUPLICATE",
                         "PG_TXN_MISSING_IN_BANK" => "WRITE_OFF",
                         _ => "FALSE_POSITIVE",
@@ -1319,11 +1073,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 e.resolution = Some(resolution);
                 let latest = at(anchor, 0, 0) - Duration::minutes(5);
                 e.resolved_at = Some(t.min(latest));
-                (
-                    "resolve",
-                    json!({ "status": status, "resolution": resolution }),
-                    Some(g.pick(&NOTES)),
-                )
+                ("resolve", json!({ "status": status, "resolution": resolution }), Some(g.pick(&NOTES)))
             }
         };
         exception_actions.push(ExceptionAction {
@@ -1337,12 +1087,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         });
         e.updated_at = t;
         if g.chance(35) {
-            comments.push(Comment {
-                exception_id: e.id.clone(),
-                author_id: ops,
-                body: g.pick(&NOTES),
-                created_at: t,
-            });
+            comments.push(Comment { exception_id: e.id.clone(), author_id: ops, body: g.pick(&NOTES), created_at: t });
         }
         if e.pg_amount_paise.unwrap_or(0) >= 100_000_00 {
             e.tags.push("high-value".into());
@@ -1353,9 +1098,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     }
     // Resolved as matched or adjusted → the transaction is reconciled (eligible for settlement).
     for e in &exceptions {
-        if let (Some(tid), Some("MANUAL_MATCH" | "ACCOUNTING_ADJUSTMENT")) =
-            (e.transaction_id, e.resolution)
-        {
+        if let (Some(tid), Some("MANUAL_MATCH" | "ACCOUNTING_ADJUSTMENT")) = (e.transaction_id, e.resolution) {
             transactions[(tid - 1) as usize].status = "RECONCILED";
         }
     }
@@ -1367,20 +1110,15 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     let mut approvals: Vec<Approval> = Vec::new();
     let mut transfers: Vec<Transfer> = Vec::new();
     let mut pending_holds: Vec<(i64, NaiveDate, i64)> = Vec::new(); // (entry id, release_on, amount)
-    const FAILURES: [&str; 3] = [
-        "Beneficiary account closed",
-        "Invalid IFSC for the beneficiary bank",
-        "NEFT return: account does not exist",
-    ];
+    const FAILURES: [&str; 3] =
+        ["Beneficiary account closed", "Invalid IFSC for the beneficiary bank", "NEFT return: account does not exist"];
     for &day in days.iter().filter(|d| **d <= anchor - Duration::days(2)) {
         let age = (anchor - day).num_days();
         for m in &merchants {
             let members: Vec<usize> = transactions
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| {
-                    t.cycle_date == day && t.merchant_id == m.id && t.status == "RECONCILED"
-                })
+                .filter(|(_, t)| t.cycle_date == day && t.merchant_id == m.id && t.status == "RECONCILED")
                 .map(|(i, _)| i)
                 .collect();
             if members.is_empty() {
@@ -1391,18 +1129,13 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 .iter()
                 .map(|&i| {
                     let terms = m.terms(transactions[i].payment_method);
-                    (
-                        i,
-                        settle_item(transactions[i].amount_paise, &terms),
-                        terms.fee_bearer,
-                    )
+                    (i, settle_item(transactions[i].amount_paise, &terms), terms.fee_bearer)
                 })
                 .collect();
             let created_at = at(day + Duration::days(1), 11, 0);
             let mut released = 0;
             if m.reserve.is_some() {
-                let (due, keep): (Vec<_>, Vec<_>) =
-                    pending_holds.iter().partition(|(_, on, _)| *on <= day);
+                let (due, keep): (Vec<_>, Vec<_>) = pending_holds.iter().partition(|(_, on, _)| *on <= day);
                 for (hold_id, _, amount) in due {
                     released += amount;
                     reserve_entries.push(ReserveEntry {
@@ -1447,11 +1180,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     }
                 }
                 5..=7 => "SENT",
-                3..=4 => match batches
-                    .iter()
-                    .filter(|b| (anchor - b.cycle_date).num_days() <= 4)
-                    .count()
-                {
+                3..=4 => match batches.iter().filter(|b| (anchor - b.cycle_date).num_days() <= 4).count() {
                     0 => "ON_HOLD",
                     1 => "REJECTED",
                     2 | 3 if needs_approval => "PENDING_APPROVAL",
@@ -1465,14 +1194,9 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     }
                 }
             };
-            let rail = if totals.net >= 200_000_00 {
-                "RTGS"
-            } else {
-                m.preferred_rail
-            };
+            let rail = if totals.net >= 200_000_00 { "RTGS" } else { m.preferred_rail };
             let approved = matches!(status, "APPROVED" | "SENT" | "PAID" | "FAILED");
-            let approved_at =
-                approved.then(|| created_at + Duration::hours(if needs_approval { 3 } else { 0 }));
+            let approved_at = approved.then(|| created_at + Duration::hours(if needs_approval { 3 } else { 0 }));
             let approved_by = (approved && needs_approval).then_some(finance2);
             if approved && needs_approval {
                 approvals.push(Approval {
@@ -1496,8 +1220,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     decided_at: created_at + Duration::hours(2),
                 });
             }
-            let sent_at = matches!(status, "SENT" | "PAID" | "FAILED")
-                .then(|| at(day + Duration::days(2), 10, 0));
+            let sent_at = matches!(status, "SENT" | "PAID" | "FAILED").then(|| at(day + Duration::days(2), 10, 0));
             let paid_at = (status == "PAID").then(|| at(day + Duration::days(2), 14, 0));
             let payout_utr = (status == "PAID").then(|| utr_for(&mut g, m.bank_name));
             let failure_reason = (status == "FAILED").then(|| g.pick(&FAILURES));
@@ -1513,25 +1236,15 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     },
                     utr: payout_utr.clone(),
                     bank_line_id: None,
-                    verification: if status == "PAID" {
-                        "VERIFIED"
-                    } else {
-                        "UNVERIFIED"
-                    },
+                    verification: if status == "PAID" { "VERIFIED" } else { "UNVERIFIED" },
                     failure_reason,
                     initiated_at: sent,
-                    completed_at: paid_at
-                        .or((status == "FAILED").then(|| sent + Duration::hours(6))),
+                    completed_at: paid_at.or((status == "FAILED").then(|| sent + Duration::hours(6))),
                 });
             }
             for (i, breakdown, bearer) in breakdowns {
                 transactions[i].status = if status == "PAID" { "PAID" } else { "SETTLED" };
-                items.push(Item {
-                    batch_id,
-                    transaction_id: transactions[i].id,
-                    breakdown,
-                    fee_bearer: bearer,
-                });
+                items.push(Item { batch_id, transaction_id: transactions[i].id, breakdown, fee_bearer: bearer });
             }
             batches.push(Batch {
                 id: batch_id,
@@ -1558,12 +1271,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     for b in batches.iter().filter(|b| b.status == "PAID") {
         let paid_day = ist::date_of(b.paid_at.unwrap_or(b.created_at));
         let bank = merchant(b.merchant_id).bank_name;
-        let remarks = format!(
-            "{} DR {} {}",
-            b.rail,
-            b.batch_ref,
-            merchant(b.merchant_id).name.to_uppercase()
-        );
+        let remarks = format!("{} DR {} {}", b.rail, b.batch_ref, merchant(b.merchant_id).name.to_uppercase());
         let l = push_line(
             &mut bank_lines,
             &mut g,
@@ -1581,13 +1289,8 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             t.bank_line_id = Some(bank_lines[l].id);
         }
     }
-    const CHARGES: [&str; 5] = [
-        "NEFT CHARGES",
-        "GST ON CHARGES",
-        "IMPS CHARGES",
-        "SMS ALERT CHARGES",
-        "ACCOUNT MAINTENANCE FEE",
-    ];
+    const CHARGES: [&str; 5] =
+        ["NEFT CHARGES", "GST ON CHARGES", "IMPS CHARGES", "SMS ALERT CHARGES", "ACCOUNT MAINTENANCE FEE"];
     while bank_lines.len() < BANK_LINES {
         let day = g.pick(&bank_days);
         let bank = g.pick(&BANKS).0;
@@ -1596,22 +1299,10 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         push_line(
             &mut bank_lines,
             &mut g,
-            LineSpec {
-                bank,
-                amount,
-                direction: "DEBIT",
-                date: day,
-                cycle: day,
-                utr: None,
-                remarks,
-            },
+            LineSpec { bank, amount, direction: "DEBIT", date: day, cycle: day, utr: None, remarks },
         );
     }
-    assert_eq!(
-        bank_lines.len(),
-        BANK_LINES,
-        "credits and payouts fit within the 2,011 bank lines"
-    );
+    assert_eq!(bank_lines.len(), BANK_LINES, "credits and payouts fit within the 2,011 bank lines");
 
     // Chargeback audit trail and recovery actions for lost cases.
     let mut chargeback_audit = Vec::new();
@@ -1654,9 +1345,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 action: "closed",
                 actor_id: Some(ops),
                 actor_role: "sp-ops",
-                before: Some(
-                    json!({ "stage": "REPRESENTMENT", "status": "OPEN", "outcome": "PENDING" }),
-                ),
+                before: Some(json!({ "stage": "REPRESENTMENT", "status": "OPEN", "outcome": "PENDING" })),
                 after: json!({ "stage": cb.stage, "status": cb.status, "outcome": cb.outcome }),
                 occurred_at: closed,
             });
@@ -1688,10 +1377,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 files_ingested: i32::from(!missing),
                 rows_ingested: if missing { 0 } else { rows },
                 error: missing.then(|| {
-                    format!(
-                        "No file matching AXIS_SETTLE_{}_*.csv in /outgoing/settlement",
-                        day.format("%Y-%m-%d")
-                    )
+                    format!("No file matching AXIS_SETTLE_{}_*.csv in /outgoing/settlement", day.format("%Y-%m-%d"))
                 }),
                 started_at,
                 finished_at: started_at + Duration::seconds(g.rng.gen_range(4..30)),
@@ -1734,10 +1420,7 @@ mod tests {
     #[test]
     fn same_anchor_same_data() {
         assert_eq!(generate(anchor()), generate(anchor()));
-        assert_ne!(
-            generate(anchor()).transactions,
-            generate(anchor() + Duration::days(1)).transactions
-        );
+        assert_ne!(generate(anchor()).transactions, generate(anchor() + Duration::days(1)).transactions);
     }
 
     #[test]
@@ -1768,33 +1451,18 @@ mod tests {
         ] {
             assert!(reasons.contains(code), "{code} occurs");
         }
-        let matched = d
-            .results
-            .iter()
-            .filter(|r| r.side == "pg" && r.class == "MATCHED")
-            .count();
+        let matched = d.results.iter().filter(|r| r.side == "pg" && r.class == "MATCHED").count();
         let rate_permille = matched * 1000 / TRANSACTIONS;
-        assert!(
-            (800..=950).contains(&rate_permille),
-            "match rate {rate_permille}‰"
-        );
+        assert!((800..=950).contains(&rate_permille), "match rate {rate_permille}‰");
     }
 
     #[test]
     fn run_counts_conserve() {
         let d = generate(anchor());
         for r in &d.runs {
-            assert_eq!(
-                r.matched + r.exceptions + r.unmatched_pg,
-                r.pg_rows,
-                "{}",
-                r.cycle_date
-            );
+            assert_eq!(r.matched + r.exceptions + r.unmatched_pg, r.pg_rows, "{}", r.cycle_date);
         }
-        assert_eq!(
-            d.runs.iter().map(|r| r.pg_rows as usize).sum::<usize>(),
-            TRANSACTIONS
-        );
+        assert_eq!(d.runs.iter().map(|r| r.pg_rows as usize).sum::<usize>(), TRANSACTIONS);
     }
 
     #[test]
@@ -1802,16 +1470,7 @@ mod tests {
         let d = generate(anchor());
         assert!(d.batches.iter().all(|b| b.totals.balances()));
         let statuses: HashSet<&str> = d.batches.iter().map(|b| b.status).collect();
-        for s in [
-            "CALCULATED",
-            "PENDING_APPROVAL",
-            "APPROVED",
-            "SENT",
-            "PAID",
-            "REJECTED",
-            "ON_HOLD",
-            "FAILED",
-        ] {
+        for s in ["CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "REJECTED", "ON_HOLD", "FAILED"] {
             assert!(statuses.contains(s), "batch status {s} occurs");
         }
         assert!(d.reserve_entries.iter().any(|e| e.kind == "RELEASE"));
@@ -1819,10 +1478,7 @@ mod tests {
 
     #[test]
     fn amounts_with_sum_is_exact_and_bounded() {
-        let mut g = Gen {
-            rng: ChaCha8Rng::seed_from_u64(7),
-            used_refs: HashSet::new(),
-        };
+        let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(7), used_refs: HashSet::new() };
         let v = g.amounts_with_sum(28, 78_327_854, 10_000, 5_000_000);
         assert_eq!(v.iter().sum::<i64>(), 78_327_854);
         assert!(v.iter().all(|a| (10_000..=5_000_000).contains(a)));

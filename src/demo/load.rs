@@ -33,29 +33,16 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     let c: &mut PgConnection = &mut tx;
 
     for u in &d.users {
-        users::create(
-            &mut *c,
-            u.id,
-            u.email,
-            u.full_name,
-            &u.password_hash,
-            &[u.role],
-        )
-        .await?;
+        users::create(&mut *c, u.id, u.email, u.full_name, &u.password_hash, &[u.role]).await?;
     }
 
-    bulk(
-        c,
-        "INSERT INTO merchants (id, name, legal_name, pan, created_at) ",
-        &d.merchants,
-        |b, m| {
-            b.push_bind(m.id)
-                .push_bind(m.name)
-                .push_bind(m.legal_name)
-                .push_bind(m.pan)
-                .push_bind(crate::ist::start_of_day(d.anchor - Duration::days(400)));
-        },
-    )
+    bulk(c, "INSERT INTO merchants (id, name, legal_name, pan, created_at) ", &d.merchants, |b, m| {
+        b.push_bind(m.id)
+            .push_bind(m.name)
+            .push_bind(m.legal_name)
+            .push_bind(m.pan)
+            .push_bind(crate::ist::start_of_day(d.anchor - Duration::days(400)));
+    })
     .await?;
     bulk(
         c,
@@ -88,24 +75,12 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     )
     .await?;
     use crate::features::settlements::calc::Commission;
-    const METHODS: [&str; 7] = [
-        "UPI",
-        "CARD",
-        "NETBANKING",
-        "WALLET",
-        "NEFT",
-        "RTGS",
-        "IMPS",
-    ];
+    const METHODS: [&str; 7] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS"];
     let rates: Vec<(&str, &str, Commission)> = d
         .merchants
         .iter()
         .filter(|m| m.id != "MERCH_003") // Myntra has no rate card: the 2 % default applies.
-        .flat_map(|m| {
-            METHODS
-                .iter()
-                .map(move |&method| (m.id, method, m.terms(method).commission))
-        })
+        .flat_map(|m| METHODS.iter().map(move |&method| (m.id, method, m.terms(method).commission)))
         .collect();
     let effective_from = d.anchor - Duration::days(365);
     let indexed: Vec<(usize, &(&str, &str, Commission))> = rates.iter().enumerate().collect();
@@ -122,19 +97,11 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    let bearers: Vec<(&str, &str)> = d
-        .merchants
-        .iter()
-        .flat_map(|m| m.payer_bears.iter().map(move |method| (m.id, *method)))
-        .collect();
-    bulk(
-        c,
-        "INSERT INTO merchant_fee_bearers (merchant_id, payment_method, bearer) ",
-        &bearers,
-        |b, (m, method)| {
-            b.push_bind(*m).push_bind(*method).push_bind("payer");
-        },
-    )
+    let bearers: Vec<(&str, &str)> =
+        d.merchants.iter().flat_map(|m| m.payer_bears.iter().map(move |method| (m.id, *method))).collect();
+    bulk(c, "INSERT INTO merchant_fee_bearers (merchant_id, payment_method, bearer) ", &bearers, |b, (m, method)| {
+        b.push_bind(*m).push_bind(*method).push_bind("payer");
+    })
     .await?;
 
     bulk(
@@ -182,11 +149,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    let ops = d
-        .users
-        .iter()
-        .find(|u| u.email == "ops@settlepaisa.test")
-        .map(|u| u.id);
+    let ops = d.users.iter().find(|u| u.email == "ops@settlepaisa.test").map(|u| u.id);
     bulk(
         c,
         "INSERT INTO recon_runs (id, cycle_date, source, started_by, status, stage, progress_pct, pg_rows, bank_rows, \
@@ -232,22 +195,18 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     )
     .await?;
 
-    let sla: HashMap<(String, String), i32> = sqlx::query_as::<_, (String, String, i32)>(
-        "SELECT reason_code, severity, sla_hours FROM sla_settings",
-    )
-    .fetch_all(&mut *c)
-    .await?
-    .into_iter()
-    .map(|(r, s, h)| ((r, s), h))
-    .collect();
+    let sla: HashMap<(String, String), i32> =
+        sqlx::query_as::<_, (String, String, i32)>("SELECT reason_code, severity, sla_hours FROM sla_settings")
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .map(|(r, s, h)| ((r, s), h))
+            .collect();
     let with_due: Vec<_> = d
         .exceptions
         .iter()
         .map(|e| {
-            let hours = sla
-                .get(&(e.reason_code.to_string(), e.severity.code().to_string()))
-                .copied()
-                .unwrap_or(8);
+            let hours = sla.get(&(e.reason_code.to_string(), e.severity.code().to_string())).copied().unwrap_or(8);
             (e, e.created_at + Duration::hours(i64::from(hours)))
         })
         .collect();
@@ -298,17 +257,9 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    bulk(
-        c,
-        "INSERT INTO exception_comments (exception_id, author_id, body, created_at) ",
-        &d.comments,
-        |b, m| {
-            b.push_bind(&m.exception_id)
-                .push_bind(m.author_id)
-                .push_bind(m.body)
-                .push_bind(m.created_at);
-        },
-    )
+    bulk(c, "INSERT INTO exception_comments (exception_id, author_id, body, created_at) ", &d.comments, |b, m| {
+        b.push_bind(&m.exception_id).push_bind(m.author_id).push_bind(m.body).push_bind(m.created_at);
+    })
     .await?;
 
     bulk(
@@ -484,7 +435,11 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         "INSERT INTO chargeback_recovery_actions (id, chargeback_id, merchant_id, amount_paise, created_at) ",
         &d.recoveries,
         |b, r| {
-            b.push_bind(r.id).push_bind(r.chargeback_id).push_bind(r.merchant_id).push_bind(r.amount_paise).push_bind(r.created_at);
+            b.push_bind(r.id)
+                .push_bind(r.chargeback_id)
+                .push_bind(r.merchant_id)
+                .push_bind(r.amount_paise)
+                .push_bind(r.created_at);
         },
     )
     .await?;
@@ -533,17 +488,13 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         ("bank_statement_lines_id_seq", "bank_statement_lines"),
         ("reserve_ledger_id_seq", "reserve_ledger"),
     ] {
-        sqlx::query(&format!(
-            "SELECT setval('{seq}', (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-        ))
+        sqlx::query(&format!("SELECT setval('{seq}', (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
+            .execute(&mut *c)
+            .await?;
+    }
+    sqlx::query("SELECT setval('exception_number_seq', (SELECT count(*) + 1 FROM exceptions), false)")
         .execute(&mut *c)
         .await?;
-    }
-    sqlx::query(
-        "SELECT setval('exception_number_seq', (SELECT count(*) + 1 FROM exceptions), false)",
-    )
-    .execute(&mut *c)
-    .await?;
     crate::audit::record(
         &mut *c,
         crate::audit::AuditEntry {

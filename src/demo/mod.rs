@@ -12,27 +12,21 @@ use crate::error::AppError;
 pub use generate::{generate, DemoData, DEMO_PASSWORD, DEMO_USERS};
 
 pub async fn has_users(pool: &PgPool) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-        .fetch_one(pool)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
 }
 
 /// Generate and load the demo data; refuses a database that already holds users or transactions.
 pub async fn seed(pool: &PgPool, anchor: NaiveDate) -> Result<String, AppError> {
-    let occupied: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM transactions)",
-    )
-    .fetch_one(pool)
-    .await?;
+    let occupied: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM transactions)")
+            .fetch_one(pool)
+            .await?;
     if occupied {
         return Err(AppError::Conflict(
-            "The database already holds data; the demo set loads only into an empty database."
-                .into(),
+            "The database already holds data; the demo set loads only into an empty database.".into(),
         ));
     }
-    let data = tokio::task::spawn_blocking(move || generate(anchor))
-        .await
-        .map_err(|_| AppError::Internal)?;
+    let data = tokio::task::spawn_blocking(move || generate(anchor)).await.map_err(|_| AppError::Internal)?;
     load::load(pool, &data).await?;
     Ok(format!(
         "demo data loaded (anchor {anchor}): {} users, {} merchants, {} transactions, {} bank lines, {} exceptions, \

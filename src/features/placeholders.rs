@@ -81,12 +81,7 @@ pub fn AuditPage() -> impl IntoView {
 /// Renders its children only for users whose roles `access` allows; others get a 403 and a
 /// sentence saying who may see the page. (Server functions behind the page check again.)
 #[component]
-fn RoleGate(
-    title: &'static str,
-    access: Access,
-    who: &'static str,
-    children: ChildrenFn,
-) -> impl IntoView {
+fn RoleGate(title: &'static str, access: Access, who: &'static str, children: ChildrenFn) -> impl IntoView {
     let user = crate::app::use_current_user();
     view! {
         <Suspense fallback=|| ()>

@@ -30,9 +30,7 @@ pub fn same_origin(headers: &HeaderMap, config: &Config) -> bool {
         };
         return origin == format!("http://{host}") || origin == format!("https://{host}");
     }
-    headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"same-origin")
+    headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"same-origin")
 }
 
 /// State changes carried by the session cookie must come from our own origin. Bearer-token calls
@@ -54,24 +52,14 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         );
         return res;
     }
-    (
-        StatusCode::FORBIDDEN,
-        "Cross-origin request refused: it did not come from this site.",
-    )
-        .into_response()
+    (StatusCode::FORBIDDEN, "Cross-origin request refused: it did not come from this site.").into_response()
 }
 
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Pages set their own CSP with the per-request script nonce (see app::shell).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -106,40 +94,15 @@ mod tests {
     #[test]
     fn origin_must_match_host() {
         let config = Config::for_tests("postgres://unused");
-        assert!(same_origin(
-            &headers(&[
-                ("host", "127.0.0.1:3000"),
-                ("origin", "http://127.0.0.1:3000")
-            ]),
-            &config
-        ));
-        assert!(!same_origin(
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.test")]),
-            &config
-        ));
-        assert!(!same_origin(
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]),
-            &config
-        ));
-        assert!(same_origin(
-            &headers(&[("sec-fetch-site", "same-origin")]),
-            &config
-        ));
-        assert!(!same_origin(
-            &headers(&[("sec-fetch-site", "cross-site")]),
-            &config
-        ));
-        assert!(!same_origin(
-            &headers(&[("host", "127.0.0.1:3000")]),
-            &config
-        ));
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), &config));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.test")]), &config));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), &config));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), &config));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), &config));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000")]), &config));
         // A mismatched Origin is refused even when Sec-Fetch-Site claims same-origin.
         assert!(!same_origin(
-            &headers(&[
-                ("host", "a.test"),
-                ("origin", "http://b.test"),
-                ("sec-fetch-site", "same-origin")
-            ]),
+            &headers(&[("host", "a.test"), ("origin", "http://b.test"), ("sec-fetch-site", "same-origin")]),
             &config
         ));
     }
@@ -149,18 +112,9 @@ mod tests {
         let mut config = Config::for_tests("postgres://unused");
         config.public_origin = Some("https://ops.settlepaisa.test".into());
         assert!(same_origin(
-            &headers(&[
-                ("host", "internal:3000"),
-                ("origin", "https://ops.settlepaisa.test")
-            ]),
+            &headers(&[("host", "internal:3000"), ("origin", "https://ops.settlepaisa.test")]),
             &config
         ));
-        assert!(!same_origin(
-            &headers(&[
-                ("host", "internal:3000"),
-                ("origin", "http://internal:3000")
-            ]),
-            &config
-        ));
+        assert!(!same_origin(&headers(&[("host", "internal:3000"), ("origin", "http://internal:3000")]), &config));
     }
 }

@@ -69,12 +69,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
-                    let request_id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
+                    let request_id =
+                        req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -86,31 +82,21 @@ pub fn router(state: AppState) -> Router {
 /// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
 pub fn client_ip(req: &Request, config: &Config) -> Option<String> {
     if config.trust_forwarded_for {
-        if let Some(forwarded) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        {
-            if let Some(first) = forwarded
-                .split(',')
-                .next()
-                .map(str::trim)
-                .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        if let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            if let Some(first) =
+                forwarded.split(',').next().map(str::trim).filter(|s| s.parse::<std::net::IpAddr>().is_ok())
             {
                 return Some(first.to_string());
             }
         }
     }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
 }
 
 /// A minimal HTML error page for failures outside the Leptos app (e.g. the database is down while
 /// resolving the session).
 pub fn error_page(err: AppError) -> Response {
-    let status =
-        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SettlePaisa Ops</title></head>\
          <body><main><h1>SettlePaisa Ops</h1><p>{}</p><p><a href=\"/overview\">Try again</a></p></main></body></html>",

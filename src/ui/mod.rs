@@ -4,10 +4,7 @@ use leptos::prelude::*;
 
 /// The page title (`<h1>`) with an optional one-line description.
 #[component]
-pub fn PageHeader(
-    title: &'static str,
-    #[prop(optional)] subtitle: Option<&'static str>,
-) -> impl IntoView {
+pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {
     view! {
         <header class="mb-6">
             <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>

@@ -32,24 +32,14 @@ impl TestApp {
 
     pub fn with_config(pool: PgPool, config: Config) -> TestApp {
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let leptos_options = leptos::config::LeptosOptions::builder()
-            .output_name("settlepaisa-ops")
-            .site_root("target/site")
-            .build();
-        let state = AppState {
-            pool: pool.clone(),
-            config: Arc::new(config),
-            leptos_options,
-            clock: clock.clone(),
-        };
+        let leptos_options =
+            leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build();
+        let state = AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: clock.clone() };
         TestApp { pool, clock, state }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
-        let res = settlepaisa_ops::http::router(self.state.clone())
-            .oneshot(req)
-            .await
-            .expect("router answers");
+        let res = settlepaisa_ops::http::router(self.state.clone()).oneshot(req).await.expect("router answers");
         Reply::read(res).await
     }
 
@@ -62,13 +52,7 @@ impl TestApp {
     }
 
     /// A same-origin form post, as the browser sends it.
-    pub async fn post_form(
-        &self,
-        path: &str,
-        form: &str,
-        cookie: Option<&str>,
-        origin: Option<&str>,
-    ) -> Reply {
+    pub async fn post_form(&self, path: &str, form: &str, cookie: Option<&str>, origin: Option<&str>) -> Reply {
         let mut req = Request::post(path)
             .header(header::HOST, HOST)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -78,16 +62,11 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        self.send(req.body(Body::from(form.to_string())).unwrap())
-            .await
+        self.send(req.body(Body::from(form.to_string())).unwrap()).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        let form = format!(
-            "email={}&password={}",
-            urlencode(email),
-            urlencode(password)
-        );
+        let form = format!("email={}&password={}", urlencode(email), urlencode(password));
         self.post_form("/login", &form, None, Some(ORIGIN)).await
     }
 
@@ -95,29 +74,14 @@ impl TestApp {
     pub async fn session_for(&self, email: &str) -> String {
         let reply = self.login(email, PASSWORD).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in redirects");
-        assert_eq!(
-            reply.location(),
-            Some("/overview"),
-            "sign-in succeeds for {email}"
-        );
-        reply
-            .session_cookie()
-            .expect("sign-in sets the session cookie")
+        assert_eq!(reply.location(), Some("/overview"), "sign-in succeeds for {email}");
+        reply.session_cookie().expect("sign-in sets the session cookie")
     }
 
     pub async fn create_user(&self, email: &str, roles: &[Role]) {
         let hash = password::hash(PASSWORD).unwrap();
         let mut conn = self.pool.acquire().await.unwrap();
-        users::create(
-            &mut conn,
-            uuid::Uuid::new_v4(),
-            email,
-            "Test User",
-            &hash,
-            roles,
-        )
-        .await
-        .unwrap();
+        users::create(&mut conn, uuid::Uuid::new_v4(), email, "Test User", &hash, roles).await.unwrap();
     }
 }
 
@@ -132,17 +96,11 @@ impl Reply {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub fn location(&self) -> Option<&str> {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
     }
 
     pub fn session_cookie(&self) -> Option<String> {
@@ -155,8 +113,7 @@ impl Reply {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.body))
     }
 }
 

@@ -42,10 +42,7 @@ mod tests {
         assert_eq!(raise_by_amount(Severity::Medium, 999_999), Severity::Medium);
         assert_eq!(raise_by_amount(Severity::Medium, 1_000_000), Severity::High);
         assert_eq!(raise_by_amount(Severity::Medium, 9_999_999), Severity::High);
-        assert_eq!(
-            raise_by_amount(Severity::Medium, 10_000_000),
-            Severity::Critical
-        );
+        assert_eq!(raise_by_amount(Severity::Medium, 10_000_000), Severity::Critical);
         assert_eq!(raise_by_amount(Severity::Critical, 1), Severity::Critical);
         assert_eq!(raise_by_amount(Severity::High, 500), Severity::High);
     }

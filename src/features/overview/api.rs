@@ -22,9 +22,7 @@ pub async fn overview(
 ) -> Result<Json<Value>, AppError> {
     caller.require(Access::AnySignedIn)?;
     let now = state.clock.now();
-    let window = query
-        .window(crate::ist::today(now))
-        .map_err(AppError::BadRequest)?;
+    let window = query.window(crate::ist::today(now)).map_err(AppError::BadRequest)?;
     let s = super::queries::snapshot(&state.pool, window, now).await?;
     Ok(Json(json!({
         "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },

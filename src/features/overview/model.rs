@@ -16,12 +16,8 @@ pub enum RangePreset {
 }
 
 impl RangePreset {
-    pub const LINKS: [RangePreset; 4] = [
-        RangePreset::Today,
-        RangePreset::Last7,
-        RangePreset::Last14,
-        RangePreset::Last30,
-    ];
+    pub const LINKS: [RangePreset; 4] =
+        [RangePreset::Today, RangePreset::Last7, RangePreset::Last14, RangePreset::Last30];
     /// The foundation shows the last 30 days until a user picks another window.
     pub const DEFAULT: RangePreset = RangePreset::Last30;
 
@@ -81,29 +77,18 @@ impl OverviewQuery {
             NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
                 .map_err(|_| format!("The {label} date {v:?} is not a date like 2026-11-26."))
         };
-        match (
-            self.from.as_deref().filter(|s| !s.is_empty()),
-            self.to.as_deref().filter(|s| !s.is_empty()),
-        ) {
+        match (self.from.as_deref().filter(|s| !s.is_empty()), self.to.as_deref().filter(|s| !s.is_empty())) {
             (Some(from), Some(to)) => {
                 let (from, to) = (parse("from", from)?, parse("to", to)?);
                 if from > to {
                     return Err("The start date is after the end date.".into());
                 }
                 if (to - from).num_days() + 1 > MAX_WINDOW_DAYS {
-                    return Err(format!(
-                        "Choose a window of at most {MAX_WINDOW_DAYS} days."
-                    ));
+                    return Err(format!("Choose a window of at most {MAX_WINDOW_DAYS} days."));
                 }
-                Ok(Window {
-                    preset: RangePreset::Custom,
-                    from,
-                    to,
-                })
+                Ok(Window { preset: RangePreset::Custom, from, to })
             }
-            (Some(_), None) | (None, Some(_)) => {
-                Err("A custom range needs both a start and an end date.".into())
-            }
+            (Some(_), None) | (None, Some(_)) => Err("A custom range needs both a start and an end date.".into()),
             (None, None) => {
                 let preset = match self.range.as_deref() {
                     None | Some("") => RangePreset::DEFAULT,
@@ -113,11 +98,7 @@ impl OverviewQuery {
                         .ok_or_else(|| format!("Unknown date range {p:?}."))?,
                 };
                 let days = preset.days().unwrap_or(30);
-                Ok(Window {
-                    preset,
-                    from: today - Duration::days(days - 1),
-                    to: today,
-                })
+                Ok(Window { preset, from: today - Duration::days(days - 1), to: today })
             }
         }
     }
@@ -179,41 +160,25 @@ mod tests {
     #[test]
     fn presets_end_today_and_include_it() {
         let today = day("2026-11-26");
-        let q = |r: &str| OverviewQuery {
-            range: Some(r.into()),
-            ..Default::default()
-        };
+        let q = |r: &str| OverviewQuery { range: Some(r.into()), ..Default::default() };
         assert_eq!(q("today").window(today).unwrap().from, today);
         assert_eq!(q("7d").window(today).unwrap().from, day("2026-11-20"));
         assert_eq!(q("30d").window(today).unwrap().from, day("2026-10-28"));
         let default = OverviewQuery::default().window(today).unwrap();
-        assert_eq!(
-            (default.preset, default.from, default.to),
-            (RangePreset::Last30, day("2026-10-28"), today)
-        );
+        assert_eq!((default.preset, default.from, default.to), (RangePreset::Last30, day("2026-10-28"), today));
         assert!(q("90d").window(today).is_err());
     }
 
     #[test]
     fn custom_ranges_are_checked() {
         let today = day("2026-11-26");
-        let q = |f: &str, t: &str| OverviewQuery {
-            range: None,
-            from: Some(f.into()),
-            to: Some(t.into()),
-        };
+        let q = |f: &str, t: &str| OverviewQuery { range: None, from: Some(f.into()), to: Some(t.into()) };
         let w = q("2026-11-01", "2026-11-10").window(today).unwrap();
-        assert_eq!(
-            (w.preset, w.from, w.to),
-            (RangePreset::Custom, day("2026-11-01"), day("2026-11-10"))
-        );
+        assert_eq!((w.preset, w.from, w.to), (RangePreset::Custom, day("2026-11-01"), day("2026-11-10")));
         assert!(q("2026-11-10", "2026-11-01").window(today).is_err());
         assert!(q("2025-01-01", "2026-11-01").window(today).is_err());
         assert!(q("01/11/2026", "2026-11-10").window(today).is_err());
-        let half = OverviewQuery {
-            from: Some("2026-11-01".into()),
-            ..Default::default()
-        };
+        let half = OverviewQuery { from: Some("2026-11-01".into()), ..Default::default() };
         assert!(half.window(today).is_err());
     }
 

@@ -14,11 +14,7 @@ use crate::ui::{ErrorNotice, KpiTile, PageHeader};
 pub fn OverviewPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
-        query_map.with(|q| OverviewQuery {
-            range: q.get("range"),
-            from: q.get("from"),
-            to: q.get("to"),
-        })
+        query_map.with(|q| OverviewQuery { range: q.get("range"), from: q.get("from"), to: q.get("to") })
     });
     let snapshot = Resource::new(move || query.get(), get_overview);
 
@@ -27,10 +23,7 @@ pub fn OverviewPage() -> impl IntoView {
             if q.from.is_some() || q.to.is_some() {
                 RangePreset::Custom.param().to_string()
             } else {
-                q.range
-                    .clone()
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| RangePreset::DEFAULT.param().to_string())
+                q.range.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| RangePreset::DEFAULT.param().to_string())
             }
         })
     };

@@ -26,11 +26,7 @@ struct Row {
 
 /// Every figure uses the transaction (cycle) date window, except open chargebacks, which are the
 /// open cases received in the same IST days.
-pub async fn snapshot(
-    pool: &PgPool,
-    window: Window,
-    now: DateTime<Utc>,
-) -> Result<OverviewSnapshot, AppError> {
+pub async fn snapshot(pool: &PgPool, window: Window, now: DateTime<Utc>) -> Result<OverviewSnapshot, AppError> {
     let (start, end) = ist::day_range(window.from, window.to);
     let row = sqlx::query_as::<_, Row>(
         "WITH txn AS (
@@ -65,10 +61,7 @@ pub async fn snapshot(
     .fetch_one(pool)
     .await?;
 
-    let bucket = |count, paise| Bucket {
-        count,
-        amount: Paise(paise),
-    };
+    let bucket = |count, paise| Bucket { count, amount: Paise(paise) };
     let captured = bucket(row.transactions, row.total_paise);
     let in_settlement = bucket(row.in_settlement, row.in_settlement_paise);
     let sent_to_bank = bucket(row.sent_to_bank, row.sent_to_bank_paise);
@@ -85,13 +78,7 @@ pub async fn snapshot(
         reconciled_amount: Paise(row.reconciled_paise),
         open_exceptions: row.open_exceptions,
         open_chargebacks: row.open_chargebacks,
-        pipeline: Pipeline {
-            captured,
-            in_settlement,
-            sent_to_bank,
-            credited,
-            unsettled,
-        },
+        pipeline: Pipeline { captured, in_settlement, sent_to_bank, credited, unsettled },
         generated_at: now,
     })
 }

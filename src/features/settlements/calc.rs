@@ -52,8 +52,7 @@ pub struct ItemBreakdown {
 
 /// `paise × rate`, rounded half-up (away from zero) to the paisa.
 pub fn apply_rate(paise: i64, rate: Decimal) -> i64 {
-    let product = (Decimal::from(paise) * rate)
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    let product = (Decimal::from(paise) * rate).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
     i64::try_from(product.mantissa()).unwrap_or(i64::MAX)
 }
 
@@ -69,18 +68,8 @@ pub fn settle_item(amount: i64, terms: &Terms) -> ItemBreakdown {
         FeeBearer::Payer | FeeBearer::Bank => (0, commission + gst),
     };
     let before_reserve = amount - deducted_fees - tds;
-    let reserve = terms
-        .reserve_rate
-        .map_or(0, |rate| apply_rate(before_reserve, rate));
-    ItemBreakdown {
-        amount,
-        commission,
-        gst,
-        tds,
-        reserve,
-        net: before_reserve - reserve,
-        fees_not_deducted,
-    }
+    let reserve = terms.reserve_rate.map_or(0, |rate| apply_rate(before_reserve, rate));
+    ItemBreakdown { amount, commission, gst, tds, reserve, net: before_reserve - reserve, fees_not_deducted }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,16 +88,8 @@ pub struct BatchTotals {
 
 impl BatchTotals {
     /// Sum items, add released reserve, subtract deductions (capped at 30 % of gross by the caller).
-    pub fn from_items(
-        items: &[ItemBreakdown],
-        deductions: i64,
-        reserve_released: i64,
-    ) -> BatchTotals {
-        let mut t = BatchTotals {
-            deductions,
-            reserve_released,
-            ..Default::default()
-        };
+    pub fn from_items(items: &[ItemBreakdown], deductions: i64, reserve_released: i64) -> BatchTotals {
+        let mut t = BatchTotals { deductions, reserve_released, ..Default::default() };
         for i in items {
             t.txn_count += 1;
             t.gross += i.amount;
@@ -127,10 +108,7 @@ impl BatchTotals {
     /// commission and GST count only where the merchant bears them.
     pub fn balances(&self) -> bool {
         self.gross
-            == self.commission + self.gst - self.fees_not_deducted
-                + self.tds
-                + self.reserve
-                + self.deductions
+            == self.commission + self.gst - self.fees_not_deducted + self.tds + self.reserve + self.deductions
                 - self.reserve_released
                 + self.net
     }
@@ -158,19 +136,13 @@ mod tests {
     fn merchant_bears_commission_and_gst() {
         // ₹1,000.00: commission ₹20.00, GST ₹3.60, net ₹976.40.
         let b = settle_item(100_000, &terms(FeeBearer::Merchant));
-        assert_eq!(
-            (b.commission, b.gst, b.tds, b.reserve, b.net),
-            (2_000, 360, 0, 0, 97_640)
-        );
+        assert_eq!((b.commission, b.gst, b.tds, b.reserve, b.net), (2_000, 360, 0, 0, 97_640));
     }
 
     #[test]
     fn payer_borne_fees_are_recorded_not_deducted() {
         let b = settle_item(100_000, &terms(FeeBearer::Payer));
-        assert_eq!(
-            (b.commission, b.gst, b.net, b.fees_not_deducted),
-            (2_000, 360, 100_000, 2_360)
-        );
+        assert_eq!((b.commission, b.gst, b.net, b.fees_not_deducted), (2_000, 360, 100_000, 2_360));
     }
 
     #[test]
@@ -193,10 +165,7 @@ mod tests {
         };
         let b = settle_item(1_000_000, &t);
         // commission 500, GST 90, TDS 1,000, before reserve 998,410, reserve 49,921 (49,920.5 ↑).
-        assert_eq!(
-            (b.commission, b.gst, b.tds, b.reserve, b.net),
-            (500, 90, 1_000, 49_921, 948_489)
-        );
+        assert_eq!((b.commission, b.gst, b.tds, b.reserve, b.net), (500, 90, 1_000, 49_921, 948_489));
     }
 
     #[test]
@@ -204,22 +173,13 @@ mod tests {
         let merchant = terms(FeeBearer::Merchant);
         let payer = terms(FeeBearer::Payer);
         let mut items = Vec::new();
-        for (i, amount) in [10_001_i64, 999, 123_456_789, 50, 7_777_777]
-            .into_iter()
-            .enumerate()
-        {
-            items.push(settle_item(
-                amount,
-                if i % 2 == 0 { &merchant } else { &payer },
-            ));
+        for (i, amount) in [10_001_i64, 999, 123_456_789, 50, 7_777_777].into_iter().enumerate() {
+            items.push(settle_item(amount, if i % 2 == 0 { &merchant } else { &payer }));
         }
         let totals = BatchTotals::from_items(&items, 1_234, 5_678);
         assert!(totals.balances());
         assert_eq!(totals.txn_count, 5);
-        let broken = BatchTotals {
-            net: totals.net + 1,
-            ..totals
-        };
+        let broken = BatchTotals { net: totals.net + 1, ..totals };
         assert!(!broken.balances());
     }
 }
