@@ -17,6 +17,7 @@ for (const [role, user] of Object.entries(ROLES)) {
     await expect(nav.getByRole('link', { name: 'Audit' })).toHaveCount(user.audit ? 1 : 0);
 
     for (const p of PAGES) {
+      if (p.needs && !user[p.needs]) consoleErrors.expectRefusal(p.path);
       const response = await page.goto(p.path);
       await expect(page.getByRole('heading', { level: 1, name: p.h1, exact: true })).toBeVisible();
       const allowed = !p.needs || user[p.needs];

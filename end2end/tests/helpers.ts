@@ -29,14 +29,25 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit' }[]
   { path: '/audit', h1: 'Audit log', needs: 'audit' },
 ];
 
-/** Collects console errors and uncaught exceptions; call `check()` at the end of a test. */
+/**
+ * Collects console errors and uncaught exceptions; call `check()` at the end of a test. The browser
+ * logs every 4xx document as an error: `expectRefusal(path)` marks a page the test expects to be
+ * refused (e.g. a 403 for a role without access), and only that load is excused.
+ */
 export function watchConsole(page: Page) {
   const errors: string[] = [];
+  const refusals = new Set<string>();
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
+    if (msg.type() !== 'error') return;
+    const path = new URL(msg.location().url || 'about:blank', 'http://x').pathname;
+    if (msg.text().startsWith('Failed to load resource') && refusals.has(path)) return;
+    errors.push(`${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (err) => errors.push(err.message));
-  return { check: () => expect(errors, 'no console errors').toEqual([]) };
+  return {
+    expectRefusal: (path: string) => refusals.add(path),
+    check: () => expect(errors, 'no console errors').toEqual([]),
+  };
 }
 
 export async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
