@@ -1,5 +1,9 @@
 -- Merchants and their commercial configuration: commission, fee bearer, TDS, reserve, cycle, bank account.
 
+-- Value sets used by several tables, defined once.
+CREATE DOMAIN payment_method AS TEXT CHECK (VALUE IN ('UPI', 'CARD', 'NETBANKING', 'WALLET', 'NEFT', 'RTGS', 'IMPS'));
+CREATE DOMAIN payout_rail AS TEXT CHECK (VALUE IN ('NEFT', 'RTGS', 'IMPS'));
+
 CREATE TABLE merchants (
     id         TEXT PRIMARY KEY CHECK (id ~ '^[A-Z0-9_]{3,32}$'),
     name       TEXT NOT NULL,
@@ -27,7 +31,7 @@ CREATE TABLE merchant_settlement_config (
     merchant_id           TEXT PRIMARY KEY REFERENCES merchants (id),
     cycle_days            SMALLINT NOT NULL DEFAULT 1 CHECK (cycle_days BETWEEN 0 AND 30),
     min_settlement_paise  BIGINT NOT NULL DEFAULT 10000 CHECK (min_settlement_paise >= 0),
-    preferred_rail        TEXT NOT NULL DEFAULT 'NEFT' CHECK (preferred_rail IN ('NEFT', 'RTGS', 'IMPS')),
+    preferred_rail        payout_rail NOT NULL DEFAULT 'NEFT',
     gst_rate              NUMERIC(7, 4) NOT NULL DEFAULT 0.18 CHECK (gst_rate >= 0 AND gst_rate < 1),
     tds_enabled           BOOLEAN NOT NULL DEFAULT FALSE,
     tds_rate              NUMERIC(7, 4) NOT NULL DEFAULT 0.001 CHECK (tds_rate >= 0 AND tds_rate < 1),
@@ -40,7 +44,7 @@ CREATE TABLE merchant_settlement_config (
 CREATE TABLE merchant_commission_rates (
     id             UUID PRIMARY KEY,
     merchant_id    TEXT NOT NULL REFERENCES merchants (id),
-    payment_method TEXT NOT NULL CHECK (payment_method IN ('UPI', 'CARD', 'NETBANKING', 'WALLET', 'NEFT', 'RTGS', 'IMPS')),
+    payment_method payment_method NOT NULL,
     bank_code      TEXT,
     kind           TEXT NOT NULL CHECK (kind IN ('PERCENT', 'FIXED')),
     rate           NUMERIC(9, 6) CHECK (rate IS NULL OR (rate >= 0 AND rate < 1)),
@@ -54,7 +58,7 @@ CREATE UNIQUE INDEX merchant_commission_rates_key
 
 CREATE TABLE merchant_fee_bearers (
     merchant_id    TEXT NOT NULL REFERENCES merchants (id),
-    payment_method TEXT NOT NULL CHECK (payment_method IN ('UPI', 'CARD', 'NETBANKING', 'WALLET', 'NEFT', 'RTGS', 'IMPS')),
+    payment_method payment_method NOT NULL,
     bearer         TEXT NOT NULL CHECK (bearer IN ('merchant', 'payer', 'bank')),
     PRIMARY KEY (merchant_id, payment_method)
 );

@@ -63,7 +63,7 @@ CREATE TABLE transactions (
     currency                  TEXT NOT NULL DEFAULT 'INR' CHECK (currency ~ '^[A-Z]{3}$'),
     txn_at                    TIMESTAMPTZ NOT NULL,
     cycle_date                DATE NOT NULL,
-    payment_method            TEXT NOT NULL CHECK (payment_method IN ('UPI', 'CARD', 'NETBANKING', 'WALLET', 'NEFT', 'RTGS', 'IMPS')),
+    payment_method            payment_method NOT NULL,
     acquirer                  TEXT,
     utr                       TEXT,
     rrn                       TEXT,

@@ -1,10 +1,12 @@
 -- The exception catalogue, SLA settings, exception records, their action log, comments and saved views.
 
+CREATE DOMAIN severity AS TEXT CHECK (VALUE IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL'));
+
 CREATE TABLE exception_types (
     code             TEXT PRIMARY KEY,
     label            TEXT NOT NULL,
     description      TEXT NOT NULL,
-    default_severity TEXT NOT NULL CHECK (default_severity IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')),
+    default_severity severity NOT NULL,
     sla_hours        INTEGER NOT NULL CHECK (sla_hours > 0),
     resolution_hint  TEXT NOT NULL,
     -- The 11 types of the old system's V1 catalogue; extensions (FEES_VARIANCE) are listed apart.
@@ -28,7 +30,7 @@ INSERT INTO exception_types (code, label, description, default_severity, sla_hou
 
 CREATE TABLE sla_settings (
     reason_code TEXT NOT NULL REFERENCES exception_types (code),
-    severity    TEXT NOT NULL CHECK (severity IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')),
+    severity    severity NOT NULL,
     sla_hours   INTEGER NOT NULL CHECK (sla_hours > 0),
     updated_by  UUID REFERENCES users (id),
     updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -48,7 +50,7 @@ CREATE TABLE exceptions (
     id                TEXT PRIMARY KEY CHECK (id ~ '^EXC-[0-9]{8}-[0-9]{6,}$'),
     run_id            UUID REFERENCES recon_runs (id),
     reason_code       TEXT NOT NULL REFERENCES exception_types (code),
-    severity          TEXT NOT NULL CHECK (severity IN ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')),
+    severity          severity NOT NULL,
     status            TEXT NOT NULL DEFAULT 'open'
                       CHECK (status IN ('open', 'investigating', 'snoozed', 'escalated', 'resolved', 'wont_fix')),
     assignee_id       UUID REFERENCES users (id),

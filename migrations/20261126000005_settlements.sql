@@ -18,7 +18,7 @@ CREATE TABLE settlement_batches (
     -- Commission and GST recorded for payer/bank-borne fees, not deducted from the merchant.
     fees_not_deducted_paise BIGINT NOT NULL DEFAULT 0 CHECK (fees_not_deducted_paise >= 0),
     net_paise              BIGINT NOT NULL CHECK (net_paise >= 0),
-    rail                   TEXT NOT NULL CHECK (rail IN ('NEFT', 'RTGS', 'IMPS')),
+    rail                   payout_rail NOT NULL,
     bank_account_id        UUID REFERENCES merchant_bank_accounts (id),
     created_by             UUID REFERENCES users (id),
     created_at             TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -66,7 +66,7 @@ CREATE INDEX settlement_approvals_batch_idx ON settlement_approvals (batch_id, d
 CREATE TABLE settlement_transfers (
     id                BIGSERIAL PRIMARY KEY,
     batch_id          UUID NOT NULL REFERENCES settlement_batches (id),
-    rail              TEXT NOT NULL CHECK (rail IN ('NEFT', 'RTGS', 'IMPS')),
+    rail              payout_rail NOT NULL,
     amount_paise      BIGINT NOT NULL CHECK (amount_paise > 0),
     status            TEXT NOT NULL CHECK (status IN ('INITIATED', 'SENT', 'PAID', 'FAILED')),
     utr               TEXT,

@@ -1,10 +1,12 @@
 -- Chargebacks: cases, reason codes, evidence documents, audit trail, recovery actions, webhook events.
 
+CREATE DOMAIN chargeback_category AS TEXT CHECK (VALUE IN ('FRAUD', 'AUTHORIZATION', 'PROCESSING', 'NON_RECEIPT', 'QUALITY', 'OTHER'));
+
 CREATE TABLE chargeback_reason_codes (
     network_family TEXT NOT NULL CHECK (network_family IN ('VISA', 'MASTERCARD', 'RUPAY', 'UPI', 'OTHER')),
     code           TEXT NOT NULL,
     description    TEXT NOT NULL,
-    category       TEXT NOT NULL CHECK (category IN ('FRAUD', 'AUTHORIZATION', 'PROCESSING', 'NON_RECEIPT', 'QUALITY', 'OTHER')),
+    category       chargeback_category NOT NULL,
     PRIMARY KEY (network_family, code)
 );
 
@@ -49,7 +51,7 @@ CREATE TABLE chargebacks (
     written_off_paise      BIGINT NOT NULL DEFAULT 0 CHECK (written_off_paise >= 0),
     reason_code            TEXT NOT NULL,
     reason_description     TEXT NOT NULL,
-    category               TEXT NOT NULL CHECK (category IN ('FRAUD', 'AUTHORIZATION', 'PROCESSING', 'NON_RECEIPT', 'QUALITY', 'OTHER')),
+    category               chargeback_category NOT NULL,
     stage                  TEXT NOT NULL CHECK (stage IN ('NEW', 'UNDER_REVIEW', 'REPRESENTMENT', 'PRE_ARBIT', 'ARBITRATION', 'CLOSED')),
     status                 TEXT NOT NULL CHECK (status IN ('OPEN', 'RECOVERED', 'WRITEOFF')),
     outcome                TEXT NOT NULL CHECK (outcome IN ('PENDING', 'WON', 'LOST', 'PARTIAL')),

@@ -123,18 +123,19 @@ fn SnapshotView(snapshot: OverviewSnapshot) -> impl IntoView {
 fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
     let p = snapshot.pipeline;
     let total = p.captured.count;
-    let segments: [(&'static str, Bucket, &'static str); 4] = [
-        ("In settlement", p.in_settlement, "fill-sky-500"),
-        ("Sent to bank", p.sent_to_bank, "fill-indigo-500"),
-        ("Credited", p.credited, "fill-emerald-500"),
-        ("Unsettled", p.unsettled, "fill-slate-300"),
+    // (label, bucket, bar colour, legend swatch colour)
+    let segments: [(&'static str, Bucket, &'static str, &'static str); 4] = [
+        ("In settlement", p.in_settlement, "fill-sky-500", "bg-sky-500"),
+        ("Sent to bank", p.sent_to_bank, "fill-indigo-500", "bg-indigo-500"),
+        ("Credited", p.credited, "fill-emerald-500", "bg-emerald-500"),
+        ("Unsettled", p.unsettled, "fill-slate-300", "bg-slate-300"),
     ];
     // Integer per-mille widths of a 1000-unit bar; the last segment takes the remainder.
     let mut x = 0i64;
     let rects = segments
         .iter()
         .enumerate()
-        .map(|(i, (label, bucket, class))| {
+        .map(|(i, (label, bucket, class, _))| {
             let width = if total == 0 {
                 0
             } else if i == segments.len() - 1 {
@@ -167,10 +168,13 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                 <tbody>
                     {segments
                         .iter()
-                        .map(|(label, bucket, _)| {
+                        .map(|(label, bucket, _, swatch)| {
                             view! {
                                 <tr class="border-t border-slate-100">
-                                    <td class="py-1">{*label}</td>
+                                    <td class="py-1">
+                                        <span class=format!("mr-2 inline-block h-3 w-3 rounded-sm align-middle {swatch}") aria-hidden="true"></span>
+                                        {*label}
+                                    </td>
                                     <td class="py-1 text-right tabular-nums">{format_count(bucket.count)}</td>
                                     <td class="py-1 text-right tabular-nums">{percent(bucket.count, total)}</td>
                                     <td class="py-1 text-right tabular-nums">{bucket.amount.to_inr()}</td>
