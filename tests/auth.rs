@@ -308,3 +308,38 @@ async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
     let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
     assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn sign_in_is_rate_limited_per_ip(pool: PgPool) {
+    let mut config = settlepaisa_ops::config::Config::for_tests("postgres://unused");
+    config.trust_forwarded_for = true;
+    let app = TestApp::with_config(pool.clone(), config);
+    app.create_user(OPS, &[Role::Ops]).await;
+    let attempt = |ip: &'static str, password: &'static str| {
+        let form = format!("email={}&password={password}", common::urlencode(OPS));
+        Request::post("/login")
+            .header(header::HOST, common::HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", ip)
+            .body(Body::from(form))
+            .unwrap()
+    };
+    // Attempts for other accounts from one address (so the account lockout does not interfere).
+    let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
+    sqlx::query(
+        "INSERT INTO login_attempts (email, ip, succeeded, reason)
+         SELECT 'someone' || n || '@example.test', '203.0.113.7', false, 'wrong_password' FROM generate_series(1, $1) n",
+    )
+    .bind(limit)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let limited = app.send(attempt("203.0.113.7", PASSWORD)).await;
+    assert!(limited.location().unwrap().starts_with("/login?error=rate"), "{:?}", limited.location());
+    assert!(limited.session_cookie().is_none());
+    let other = app.send(attempt("198.51.100.9", PASSWORD)).await;
+    assert_eq!(other.location(), Some("/overview"), "other addresses are not affected");
+    let page = app.get("/login?error=rate", None).await;
+    assert!(page.body.contains("Too many sign-in attempts"));
+}
