@@ -49,6 +49,9 @@ async fn unhealthy_when_the_database_is_down() {
     let page = app.get("/overview", Some(WELL_FORMED_SESSION)).await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.body.contains("The database is not reachable"), "{}", page.body);
+    let sign_in = app.login("ops@example.test", "Correct-Horse-42").await;
+    assert_eq!(sign_in.status, StatusCode::SERVICE_UNAVAILABLE, "not 'wrong password' when we cannot check");
+    assert!(sign_in.body.contains("The database is not reachable"));
     let api = app.get("/api/overview/overview", Some(WELL_FORMED_SESSION)).await;
     assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(api.json()["error"], "unavailable");

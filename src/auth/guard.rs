@@ -26,13 +26,13 @@ pub fn authorize(user: Option<&CurrentUser>, access: Access) -> Result<CurrentUs
 }
 
 /// For server functions: the caller, checked against `access`.
-pub async fn require(access: Access) -> Result<CurrentUser, AppError> {
-    let user = principal_from_context().await;
+pub fn require(access: Access) -> Result<CurrentUser, AppError> {
+    let user = principal_from_context();
     authorize(user.as_ref(), access)
 }
 
 /// The user the middleware resolved for this request, from the Leptos request context.
-pub async fn principal_from_context() -> Option<CurrentUser> {
+pub fn principal_from_context() -> Option<CurrentUser> {
     leptos::prelude::use_context::<Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 

@@ -55,48 +55,61 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// A refused sign-in (shown on the sign-in page), or a failure of ours (database down…).
+#[derive(Debug)]
+pub enum SignInError {
+    Refused(LoginFailure),
+    App(AppError),
+}
+
+impl From<AppError> for SignInError {
+    fn from(e: AppError) -> Self {
+        SignInError::App(e)
+    }
+}
+
 /// Check credentials; on success the caller starts the session. Every outcome is recorded.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password_text: String,
     ip: Option<&str>,
-) -> Result<CurrentUser, LoginFailure> {
+) -> Result<CurrentUser, SignInError> {
     let email = email.trim().to_lowercase();
     let pool = &state.pool;
-    let internal = |_: AppError| LoginFailure::Invalid;
+    let refuse = |f: LoginFailure| Err(SignInError::Refused(f));
 
-    if users::recent_attempts_from_ip(pool, ip, IP_WINDOW_MINUTES).await.map_err(internal)? >= IP_ATTEMPTS_PER_WINDOW {
+    if users::recent_attempts_from_ip(pool, ip, IP_WINDOW_MINUTES).await? >= IP_ATTEMPTS_PER_WINDOW {
         record(state, &email, None, ip, false, "rate_limited").await;
-        return Err(LoginFailure::RateLimited);
+        return refuse(LoginFailure::RateLimited);
     }
 
-    let account = users::find_login_account(pool, &email).await.map_err(internal)?;
+    let account = users::find_login_account(pool, &email).await?;
     // Always run argon2: against the account's hash, or the dummy hash when there is none.
-    let verified =
-        password::verify(password_text, account.as_ref().map(|a| a.password_hash.clone())).await.map_err(internal)?;
+    let verified = password::verify(password_text, account.as_ref().map(|a| a.password_hash.clone())).await?;
     let Some(account) = account else {
         record(state, &email, None, ip, false, "unknown_email").await;
-        return Err(LoginFailure::Invalid);
+        return refuse(LoginFailure::Invalid);
     };
     let now = state.clock.now();
     if account.locked_until.is_some_and(|until| until > now) {
         record(state, &email, Some(account.id), ip, false, "locked").await;
-        return Err(LoginFailure::Locked);
+        return refuse(LoginFailure::Locked);
     }
     if !account.is_active {
         record(state, &email, Some(account.id), ip, false, "disabled").await;
-        return Err(LoginFailure::Invalid);
+        return refuse(LoginFailure::Invalid);
     }
     if !verified {
-        let locked =
-            users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES).await.map_err(internal)?;
+        let locked = users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES).await?;
         let reason = if locked.is_some() { "wrong_password_locked" } else { "wrong_password" };
         record(state, &email, Some(account.id), ip, false, reason).await;
-        return Err(if locked.is_some() { LoginFailure::Locked } else { LoginFailure::Invalid });
+        return refuse(if locked.is_some() { LoginFailure::Locked } else { LoginFailure::Invalid });
     }
-    users::record_successful_login(pool, account.id).await.map_err(internal)?;
-    let user = users::active_user(pool, account.id).await.map_err(internal)?.ok_or(LoginFailure::Invalid)?;
+    users::record_successful_login(pool, account.id).await?;
+    let Some(user) = users::active_user(pool, account.id).await? else {
+        return refuse(LoginFailure::Invalid);
+    };
     record(state, &email, Some(account.id), ip, true, "signed_in").await;
     Ok(user)
 }
@@ -136,7 +149,8 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
             Ok(()) => Redirect::to(&next).into_response(),
             Err(e) => crate::http::error_page(e),
         },
-        Err(failure) => {
+        Err(SignInError::App(e)) => crate::http::error_page(e),
+        Err(SignInError::Refused(failure)) => {
             let mut target = format!("/login?error={}&email={}", failure.code(), urlencode(form.email.trim()));
             if next != "/overview" {
                 target.push_str(&format!("&next={}", urlencode(&next)));

@@ -10,7 +10,7 @@ pub async fn get_overview(query: OverviewQuery) -> Result<OverviewSnapshot, AppE
     use crate::auth::{guard, Access};
     use crate::state::AppState;
 
-    guard::require(Access::AnySignedIn).await?;
+    guard::require(Access::AnySignedIn)?;
     let state = use_context::<AppState>().ok_or(AppError::Internal)?;
     let now = state.clock.now();
     let window = query.window(crate::ist::today(now)).map_err(AppError::BadRequest)?;
