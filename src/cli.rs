@@ -243,6 +243,20 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         }
     });
 
+    if let Some(metrics_addr) = state.config.metrics_addr.clone() {
+        let handle = crate::http::metrics::install_recorder()?;
+        let listener = tokio::net::TcpListener::bind(&metrics_addr)
+            .await
+            .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
+        let metrics_app = crate::http::metrics::router(handle, pool.clone());
+        tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics_app).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
+
     let app = crate::http::router(state);
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");

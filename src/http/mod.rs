@@ -1,6 +1,7 @@
 //! The axum application: Leptos pages and server functions, the sign-in form handlers, the JSON API
 //! and health, wrapped in the session, guard, CSRF and security-header layers.
 
+pub mod metrics;
 mod middleware;
 
 use axum::body::Body;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        .route_layer(from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn_with_state(state.clone(), guard::authenticate))
         .layer(sessions)
@@ -76,6 +78,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn(metrics::track))
         .with_state(state)
 }
 
