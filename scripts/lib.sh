@@ -176,10 +176,26 @@ CONF
 
 # The same server, another database (dropped and re-created): for the end-to-end suite.
 db_fresh_database() {
+  local PGOPTIONS="-c client_min_messages=warning"; export PGOPTIONS
   local name="$1" base="${DATABASE_URL%/*}"
   psql "$base/postgres" -qtA -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
   psql "$base/postgres" -qtA -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null
   echo "$base/$name"
+}
+
+# Release build (server binary + site/), skipped when no input changed since the last successful
+# one: cargo-leptos re-runs wasm-bindgen and wasm-opt (~15 s) even when nothing changed.
+build_release() {
+  local stamp="$ROOT/target/.release-build-stamp"
+  if [ -f "$stamp" ] && [ -x "$ROOT/target/release/settlepaisa-ops" ] && [ -d "$ROOT/target/site/pkg" ] \
+    && [ -z "$(cd "$ROOT" && find src style public migrations Cargo.toml Cargo.lock Leptos.toml package-lock.json \
+                 -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+    log "release build is up to date"
+    return 0
+  fi
+  log "building (release)"
+  (cd "$ROOT" && cargo leptos build --release -P)
+  touch "$stamp"
 }
 
 free_port() {

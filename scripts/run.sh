@@ -5,8 +5,7 @@ cd "$ROOT"
 tools_rust
 tools_node
 db_ensure
-log "building (release)"
-cargo leptos build --release -P
+build_release
 export LEPTOS_ENV=PROD
 export APP_ENV="${APP_ENV:-demo}"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"

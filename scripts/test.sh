@@ -22,8 +22,7 @@ log "unit and integration tests (DATABASE_URL on the test server; a fresh databa
 cargo test --features ssr
 
 unset RUSTFLAGS
-log "release build"
-cargo leptos build --release -P
+build_release
 
 log "end-to-end: release server on a fresh, seeded database"
 E2E_DB_URL="$(db_fresh_database settlepaisa_e2e)"
