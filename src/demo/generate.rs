@@ -39,7 +39,8 @@ pub const DEMO_USERS: [(&str, &str, Role); 6] = [
 
 const BANKS: [(&str, &str); 5] =
     [("AXIS", "UTIB"), ("HDFC", "HDFC"), ("ICICI", "ICIC"), ("SBI", "SBIN"), ("BOB", "BARB")];
-const METHODS: [(&str, u32); 7] =
+/// Payment methods with their weights in the generated traffic.
+pub const METHODS: [(&str, u32); 7] =
     [("UPI", 45), ("CARD", 25), ("NETBANKING", 12), ("WALLET", 8), ("NEFT", 4), ("RTGS", 2), ("IMPS", 4)];
 
 #[derive(Clone, Debug, PartialEq)]

@@ -8,9 +8,10 @@ use serde_json::json;
 use sqlx::query_builder::Separated;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
-use super::generate::DemoData;
+use super::generate::{DemoData, METHODS};
 use crate::auth::users;
 use crate::error::AppError;
+use crate::features::settlements::calc::Commission;
 
 const CHUNK: usize = 500;
 
@@ -74,13 +75,11 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    use crate::features::settlements::calc::Commission;
-    const METHODS: [&str; 7] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS"];
     let rates: Vec<(&str, &str, Commission)> = d
         .merchants
         .iter()
         .filter(|m| m.id != "MERCH_003") // Myntra has no rate card: the 2 % default applies.
-        .flat_map(|m| METHODS.iter().map(move |&method| (m.id, method, m.terms(method).commission)))
+        .flat_map(|m| METHODS.iter().map(move |&(method, _)| (m.id, method, m.terms(method).commission)))
         .collect();
     let effective_from = d.anchor - Duration::days(365);
     let indexed: Vec<(usize, &(&str, &str, Commission))> = rates.iter().enumerate().collect();
