@@ -43,12 +43,12 @@ tools_rust() {
     rustup target add wasm32-unknown-unknown
   fi
   if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 27 minutes on 2 cores, once)"
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (15–30 minutes on 2 cores, once)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
   local want; want="$(wasm_bindgen_version)"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
-    log "installing wasm-bindgen-cli $want (matches Cargo.lock; about 9 minutes, once)"
+    log "installing wasm-bindgen-cli $want (matches Cargo.lock; a few minutes, once)"
     # Without --locked: its lockfile pins a crate version the registry no longer serves.
     cargo install wasm-bindgen-cli --version "$want" --force
   fi

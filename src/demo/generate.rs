@@ -519,7 +519,8 @@ fn chargebacks(g: &mut Gen, anchor: NaiveDate, merchants: &[Merchant], ops: Uuid
                 || plan.outcome == "WON"
                 || plan.outcome == "PARTIAL"
                 || (plan.outcome == "LOST" && g.chance(40));
-            let responded_at = responded.then(|| received_at + Duration::days(g.rng.gen_range(2..=5)));
+            let latest = at(anchor, 0, 0) - Duration::minutes(1);
+            let responded_at = responded.then(|| (received_at + Duration::days(g.rng.gen_range(2..=5))).min(latest));
             let amount = amounts[i];
             Chargeback {
                 id: g.uuid(),
@@ -835,7 +836,8 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     let runs: Vec<Run> = days
         .iter()
         .map(|&day| {
-            let queued_at = at(day + Duration::days(1), 0, 30);
+            // End-of-day run, so nothing is dated after the anchor day's start.
+            let queued_at = at(day, 23, 0);
             Run {
                 id: g.uuid(),
                 cycle_date: day,
@@ -988,6 +990,8 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         "Matched manually against the statement of the following day.",
         "Merchant informed; awaiting their reconciliation sheet.",
     ];
+    // Nothing that has happened is dated after the start of the anchor day.
+    let latest = at(anchor, 0, 0) - Duration::minutes(1);
     // Statuses cycle through fixed patterns, so every status occurs whatever the anchor date.
     const OLD: [&str; 10] = [
         "resolved",
@@ -1030,7 +1034,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             continue;
         }
         e.assignee = Some(ops);
-        let mut t = e.created_at + Duration::minutes(g.rng.gen_range(30..180));
+        let mut t = (e.created_at + Duration::minutes(g.rng.gen_range(30..180))).min(latest);
         let assigned = json!({ "assignee": "ops@settlepaisa.test" });
         exception_actions.push(ExceptionAction {
             exception_id: e.id.clone(),
@@ -1044,7 +1048,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         if e.status == "open" {
             continue;
         }
-        t += Duration::minutes(g.rng.gen_range(10..120));
+        t = (t + Duration::minutes(g.rng.gen_range(10..120))).min(latest);
         let (action, after, note) = match e.status {
             "investigating" => ("investigate", json!({ "status": "investigating" }), None),
             "snoozed" => {
@@ -1072,8 +1076,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                     }
                 };
                 e.resolution = Some(resolution);
-                let latest = at(anchor, 0, 0) - Duration::minutes(5);
-                e.resolved_at = Some(t.min(latest));
+                e.resolved_at = Some(t);
                 ("resolve", json!({ "status": status, "resolution": resolution }), Some(g.pick(&NOTES)))
             }
         };
@@ -1346,7 +1349,11 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
                 action: "closed",
                 actor_id: Some(ops),
                 actor_role: "sp-ops",
-                before: Some(json!({ "stage": "REPRESENTMENT", "status": "OPEN", "outcome": "PENDING" })),
+                before: Some(json!({
+                    "stage": if cb.responded_at.is_some() { "REPRESENTMENT" } else { "UNDER_REVIEW" },
+                    "status": "OPEN",
+                    "outcome": "PENDING"
+                })),
                 after: json!({ "stage": cb.stage, "status": cb.status, "outcome": cb.outcome }),
                 occurred_at: closed,
             });
@@ -1367,7 +1374,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     let connector_runs = days
         .iter()
         .map(|&day| {
-            let started_at = at(day + Duration::days(1), 6, 30);
+            let started_at = at(day, 22, 30);
             let rows = bank_lines.iter().filter(|l| l.cycle_date == day).count() as i32;
             let missing = day == missing_day;
             ConnectorRun {
@@ -1475,6 +1482,42 @@ mod tests {
             assert!(statuses.contains(s), "batch status {s} occurs");
         }
         assert!(d.reserve_entries.iter().any(|e| e.kind == "RELEASE"));
+    }
+
+    #[test]
+    fn nothing_that_happened_is_dated_after_the_anchor_day_starts() {
+        let d = generate(anchor());
+        let start = ist::start_of_day(anchor());
+        let mut past: Vec<(&str, DateTime<Utc>)> = Vec::new();
+        past.extend(d.transactions.iter().map(|t| ("txn", t.txn_at)));
+        past.extend(d.runs.iter().map(|r| ("run", r.finished_at)));
+        past.extend(
+            d.exceptions
+                .iter()
+                .flat_map(|e| [Some(e.created_at), Some(e.updated_at), e.resolved_at])
+                .flatten()
+                .map(|t| ("exception", t)),
+        );
+        past.extend(d.exception_actions.iter().map(|a| ("action", a.acted_at)));
+        past.extend(
+            d.batches
+                .iter()
+                .flat_map(|b| [Some(b.created_at), b.approved_at, b.sent_at, b.paid_at])
+                .flatten()
+                .map(|t| ("batch", t)),
+        );
+        past.extend(
+            d.chargebacks
+                .iter()
+                .flat_map(|c| [Some(c.received_at), c.responded_at, c.closed_at])
+                .flatten()
+                .map(|t| ("chargeback", t)),
+        );
+        past.extend(d.chargeback_audit.iter().map(|a| ("chargeback audit", a.occurred_at)));
+        past.extend(d.connector_runs.iter().map(|r| ("connector run", r.finished_at)));
+        for (what, at) in past {
+            assert!(at < start, "{what} at {at} is after the anchor day starts");
+        }
     }
 
     #[test]
