@@ -19,7 +19,8 @@ where
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
-    demo::seed(&pool, today()).await.unwrap();
+    let anchor = today();
+    demo::seed(&pool, anchor).await.unwrap();
     assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks").await, 52);
     assert_eq!(one::<i64>(&pool, "SELECT count(*) FROM chargebacks WHERE status = 'OPEN'").await, 28, "openCount");
     assert_eq!(
@@ -96,15 +97,15 @@ async fn chargeback_figures_match_the_staging_checklist(pool: PgPool) {
         0
     );
     // Received within the 45 days before the anchor; evidence due 7–9 days after receipt (IST days).
-    assert_eq!(
-        one::<i64>(
-            &pool,
-            "SELECT count(*) FROM chargebacks WHERE (received_at AT TIME ZONE 'Asia/Kolkata')::date
-                 NOT BETWEEN (now() AT TIME ZONE 'Asia/Kolkata')::date - 45 AND (now() AT TIME ZONE 'Asia/Kolkata')::date"
-        )
-        .await,
-        0
-    );
+    let outside: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chargebacks
+         WHERE (received_at AT TIME ZONE 'Asia/Kolkata')::date NOT BETWEEN $1::date - 45 AND $1::date - 1",
+    )
+    .bind(anchor)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outside, 0, "received within the 45 days before the anchor");
     assert_eq!(
         one::<i64>(
             &pool,
