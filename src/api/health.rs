@@ -14,34 +14,29 @@ use crate::state::AppState;
 /// The services of the system being replaced, now path prefixes of this one program.
 pub const SERVICES: [&str; 7] = ["pg", "bank", "recon", "disputes", "overview", "analytics", "ingest"];
 
-fn timestamp() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+/// Check the database and answer for `service`: 200 healthy, or 503 unhealthy when it is down.
+async fn report(state: &AppState, service: String, version: Option<&str>) -> Response {
+    let up = crate::db::is_up(&state.pool).await;
+    let mut body = json!({
+        "status": if up { "healthy" } else { "unhealthy" },
+        "service": service,
+        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        "database": if up { "up" } else { "down" },
+    });
+    if let Some(version) = version {
+        body["version"] = json!(version);
+    }
+    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
 }
 
 pub async fn overall(State(state): State<AppState>) -> Response {
-    let up = crate::db::is_up(&state.pool).await;
-    let body = json!({
-        "status": if up { "healthy" } else { "unhealthy" },
-        "service": "settlepaisa-ops",
-        "version": env!("CARGO_PKG_VERSION"),
-        "timestamp": timestamp(),
-        "database": if up { "up" } else { "down" },
-    });
-    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(body)).into_response()
+    report(&state, "settlepaisa-ops".into(), Some(env!("CARGO_PKG_VERSION"))).await
 }
 
 pub async fn service(State(state): State<AppState>, Path(service): Path<String>) -> Response {
     if !SERVICES.contains(&service.as_str()) {
         return AppError::NotFound(format!("No service named {service:?}.")).into_response();
     }
-    let up = crate::db::is_up(&state.pool).await;
-    let body = json!({
-        "status": if up { "healthy" } else { "unhealthy" },
-        "service": format!("{service}-api"),
-        "timestamp": timestamp(),
-        "database": if up { "up" } else { "down" },
-    });
-    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(body)).into_response()
+    report(&state, format!("{service}-api"), None).await
 }

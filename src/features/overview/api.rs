@@ -21,9 +21,7 @@ pub async fn overview(
     Query(query): Query<OverviewQuery>,
 ) -> Result<Json<Value>, AppError> {
     caller.require(Access::AnySignedIn)?;
-    let now = state.clock.now();
-    let window = query.window(crate::ist::today(now)).map_err(AppError::BadRequest)?;
-    let s = super::queries::snapshot(&state.pool, window, now).await?;
+    let s = super::queries::snapshot_for(&state.pool, &query, state.clock.now()).await?;
     Ok(Json(json!({
         "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },
         "kpis": {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool};
 
-use super::model::{Bucket, OverviewSnapshot, Pipeline, Window};
+use super::model::{Bucket, OverviewQuery, OverviewSnapshot, Pipeline, Window};
 use crate::error::AppError;
 use crate::ist;
 use crate::money::Paise;
@@ -22,6 +22,17 @@ struct Row {
     credited_paise: i64,
     open_exceptions: i64,
     open_chargebacks: i64,
+}
+
+/// The snapshot for what a URL asks (`?range=` or `?from=&to=`), resolved against today in IST.
+/// The page's server function and the JSON API both come through here.
+pub async fn snapshot_for(
+    pool: &PgPool,
+    query: &OverviewQuery,
+    now: DateTime<Utc>,
+) -> Result<OverviewSnapshot, AppError> {
+    let window = query.window(ist::today(now)).map_err(AppError::BadRequest)?;
+    snapshot(pool, window, now).await
 }
 
 /// Every figure uses the transaction (cycle) date window, except open chargebacks, which are the

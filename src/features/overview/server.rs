@@ -12,7 +12,5 @@ pub async fn get_overview(query: OverviewQuery) -> Result<OverviewSnapshot, AppE
 
     guard::require(Access::AnySignedIn)?;
     let state = use_context::<AppState>().ok_or(AppError::Internal)?;
-    let now = state.clock.now();
-    let window = query.window(crate::ist::today(now)).map_err(AppError::BadRequest)?;
-    super::queries::snapshot(&state.pool, window, now).await
+    super::queries::snapshot_for(&state.pool, &query, state.clock.now()).await
 }
