@@ -17,7 +17,11 @@ pub enum LogFormat {
     Json,
 }
 
+/// The networks whose webhooks may be configured (spec 03 §3.1).
+pub use crate::features::disputes::model::NETWORKS as DISPUTE_NETWORKS;
+
 #[derive(Clone)]
+
 pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
@@ -30,6 +34,9 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub object_store_url: String,
+    /// HMAC-SHA256 secrets of the dispute webhooks, per network (upper-case), from
+    /// `DISPUTES_WEBHOOK_SECRET_<NETWORK>`. A network without a secret gets no webhook.
+    pub dispute_webhook_secrets: std::collections::BTreeMap<String, String>,
     pub metrics_addr: Option<String>,
     /// The public origin (e.g. `https://ops.settlepaisa.com`) when served behind a proxy; it also
     /// marks the session cookie `Secure`. Without it, the request's own `Host` is the origin.
@@ -113,6 +120,10 @@ impl Config {
             session_idle: Duration::from_secs(60 * number::<u64>("SESSION_IDLE_MINUTES", 15)?),
             session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12)?),
             object_store_url: var("OBJECT_STORE_URL").unwrap_or_else(|| "file://.data/objects".into()),
+            dispute_webhook_secrets: DISPUTE_NETWORKS
+                .iter()
+                .filter_map(|n| var(&format!("DISPUTES_WEBHOOK_SECRET_{n}")).map(|s| (n.to_string(), s)))
+                .collect(),
             metrics_addr: var("METRICS_ADDR"),
             public_origin: var("PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_string()),
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR", false),
@@ -133,6 +144,7 @@ impl Config {
             session_idle: Duration::from_secs(15 * 60),
             session_absolute: Duration::from_secs(12 * 3600),
             object_store_url: "memory://".into(),
+            dispute_webhook_secrets: [("VISA".to_string(), "test-visa-webhook-secret".to_string())].into(),
             metrics_addr: None,
             public_origin: None,
             trust_forwarded_for: false,

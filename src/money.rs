@@ -1,5 +1,5 @@
 //! Money as integer paise, and the Indian-format rendering the UI uses (₹1,23,45,678.90; ₹1.23 Cr).
-//! Parsing of rupee strings from files lives with ingestion; this module only holds and shows amounts.
+//! Rupee strings from files (`₹1,23,456.5`) parse to exact paise with [`Paise::parse_rupees`].
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,6 +14,39 @@ impl Paise {
 
     pub fn from_rupees(rupees: i64) -> Paise {
         Paise(rupees * 100)
+    }
+
+    /// Exact paise from a rupee amount as people and files write it: optional `₹`/`Rs.`/`INR`,
+    /// grouping commas (Indian or western), at most two decimals. Negative, empty or non-numeric
+    /// amounts are refused with a sentence saying why.
+    pub fn parse_rupees(text: &str) -> Result<Paise, String> {
+        let trimmed = text.trim();
+        let mut s = trimmed;
+        for prefix in ["₹", "INR", "Rs.", "Rs"] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                s = rest.trim_start();
+                break;
+            }
+        }
+        if s.is_empty() {
+            return Err("the amount is empty".into());
+        }
+        if s.starts_with('-') || s.starts_with('(') {
+            return Err(format!("{trimmed:?} is negative; amounts must be positive"));
+        }
+        let s = s.strip_prefix('+').unwrap_or(s);
+        let digits: String = s.chars().filter(|c| *c != ',').collect();
+        let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+        let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !all_digits(whole) || !all_digits(frac) {
+            return Err(format!("{trimmed:?} is not a rupee amount"));
+        }
+        if frac.len() > 2 {
+            return Err(format!("{trimmed:?} has more than two decimals (paise)"));
+        }
+        let rupees: i64 = whole.parse().map_err(|_| format!("{trimmed:?} is too large"))?;
+        let paise: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
+        rupees.checked_mul(100).and_then(|r| r.checked_add(paise)).map(Paise).ok_or(format!("{trimmed:?} is too large"))
     }
 
     /// `₹1,23,45,678.90` — full amount with Indian digit grouping.
@@ -107,6 +140,22 @@ pub fn format_count(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rupee_strings_parse_to_exact_paise() {
+        assert_eq!(Paise::parse_rupees("₹1,23,456.50"), Ok(Paise(12345650)));
+        assert_eq!(Paise::parse_rupees(" 1500 "), Ok(Paise(150000)));
+        assert_eq!(Paise::parse_rupees("Rs. 99.9"), Ok(Paise(9990)));
+        assert_eq!(Paise::parse_rupees("INR 1,000.05"), Ok(Paise(100005)));
+        assert_eq!(Paise::parse_rupees("0.01"), Ok(Paise(1)));
+        assert!(Paise::parse_rupees("-5").unwrap_err().contains("negative"));
+        assert!(Paise::parse_rupees("1.234").unwrap_err().contains("two decimals"));
+        assert!(Paise::parse_rupees("abc").is_err());
+        assert!(Paise::parse_rupees("").is_err());
+        assert!(Paise::parse_rupees("₹").is_err());
+        assert!(Paise::parse_rupees("1e5").is_err());
+        assert!(Paise::parse_rupees("99999999999999999999").is_err());
+    }
 
     #[test]
     fn indian_grouping() {

@@ -1,4 +1,5 @@
-//! What every handler shares: the pool, the configuration, the Leptos options and the clock.
+//! What every handler shares: the pool, the configuration, the Leptos options, the clock and the
+//! object store.
 
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub clock: Arc<dyn Clock>,
+    /// Where uploaded files live (`OBJECT_STORE_URL`).
+    pub objects: Arc<dyn object_store::ObjectStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -13,5 +13,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
         .route("/overview/overview", get(crate::features::overview::api::overview))
+        .nest("/disputes", crate::features::disputes::api::routes())
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

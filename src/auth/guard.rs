@@ -95,6 +95,9 @@ pub fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::Unavailable
 }
 
+/// Network webhooks authenticate by their body's HMAC signature, not by a user (spec 03 §3.5).
+pub const WEBHOOK_PREFIX: &str = "/api/disputes/v1/webhooks/";
+
 /// Paths that need no identity at all (and must not touch the database to be served).
 fn is_public_asset(path: &str) -> bool {
     path.starts_with("/pkg/")
@@ -108,7 +111,7 @@ fn is_public_asset(path: &str) -> bool {
 /// without a user gets 401 JSON; server functions (`/sfn/...`) check their own access.
 pub async fn authenticate(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if is_public_asset(&path) {
+    if is_public_asset(&path) || path.starts_with(WEBHOOK_PREFIX) {
         return next.run(req).await;
     }
     let resolved = match bearer_token(req.headers()) {

@@ -26,16 +26,6 @@ pub fn ExceptionPage() -> impl IntoView {
 }
 
 #[component]
-pub fn DisputesPage() -> impl IntoView {
-    view! { <NotBuilt title="Disputes" what="The chargeback desk (KPIs, SLA strip, list, import and export) arrives with the disputes feature." /> }
-}
-
-#[component]
-pub fn DisputePage() -> impl IntoView {
-    view! { <NotBuilt title="Dispute detail" what="Case summary, evidence, timeline and status actions arrive with the disputes feature." /> }
-}
-
-#[component]
 pub fn SettlementsPage() -> impl IntoView {
     view! { <NotBuilt title="Settlement batches" what="Creating, approving and paying settlement batches arrives with the settlements feature." /> }
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Paths authenticated by their own signature rather than a cookie (HMAC webhooks).
-const SIGNED_WEBHOOK_PREFIX: &str = "/api/disputes/v1/webhooks/";
+const SIGNED_WEBHOOK_PREFIX: &str = crate::auth::guard::WEBHOOK_PREFIX;
 
 /// Does the request come from our own pages? `Origin` must be our origin; without `Origin`,
 /// `Sec-Fetch-Site: same-origin` is accepted. Anything else is refused.

@@ -84,8 +84,13 @@ pub fn router(state: AppState) -> Router {
 
 /// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
 pub fn client_ip(req: &Request, config: &Config) -> Option<String> {
+    client_ip_of(req.headers(), req.extensions(), config)
+}
+
+/// [`client_ip`] from request parts (server functions and extractors see parts, not the request).
+pub fn client_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions, config: &Config) -> Option<String> {
     if config.trust_forwarded_for {
-        if let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        if let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             if let Some(first) =
                 forwarded.split(',').next().map(str::trim).filter(|s| s.parse::<std::net::IpAddr>().is_ok())
             {
@@ -93,7 +98,7 @@ pub fn client_ip(req: &Request, config: &Config) -> Option<String> {
             }
         }
     }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
 }
 
 /// A minimal HTML error page for failures outside the Leptos app (e.g. the database is down while

@@ -34,7 +34,9 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let leptos_options =
             leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build();
-        let state = AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: clock.clone() };
+        let objects = Arc::new(object_store::memory::InMemory::new());
+        let state =
+            AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: clock.clone(), objects };
         TestApp { pool, clock, state }
     }
 

@@ -1,0 +1,684 @@
+//! The disputes JSON API (spec 07, under `/api/disputes`): the checklist's KPI and list calls, the
+//! detail, outcome and SLA twins, CSV import and export, evidence, case actions and the signed
+//! network webhooks. Every handler calls the same query and command functions as the pages.
+//! Forms on the pages post here too: a browser form (`Accept: text/html`) gets a 303 back to the
+//! page with a notice, a script gets JSON.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::commands::{self, Actor, NewCase};
+use super::model::{CaseAction, CaseDetail, CaseRow, CreateForm, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus};
+use super::{evidence, intake, queries, rules};
+use crate::auth::guard::{authorize, Authorized};
+use crate::auth::{Access, CurrentUser, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Reading the desk: every signed-in role.
+pub const READ: Access = Access::AnySignedIn;
+/// Working cases (evidence, assignment, intake): operations and admin.
+pub const WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
+/// Status changes and notes: those who work cases, and compliance for its liability decisions.
+pub const DECIDE: Access = Access::AnyOf(&[Role::Ops, Role::Admin, Role::Compliance]);
+
+/// Import files may be larger than evidence files (spec 2.1's 25 MB upload limit).
+const IMPORT_LIMIT: usize = 25 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/chargebacks", get(list))
+        .route("/v1/chargebacks/kpis", get(kpis))
+        .route("/v1/chargebacks/outcome-summary", get(outcome_summary))
+        .route("/v1/chargebacks/sla-buckets", get(sla_buckets))
+        .route("/v1/chargebacks/export.csv", get(export_csv))
+        .route("/v1/chargebacks/import", post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT + 64 * 1024)))
+        .route("/v1/chargebacks/{id}", get(detail))
+        .route("/v1/chargebacks/{id}/actions", post(action))
+        .route(
+            "/v1/chargebacks/{id}/documents",
+            post(upload_document).layer(DefaultBodyLimit::max(evidence::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/v1/chargebacks/{id}/documents/{document_id}", get(download_document))
+        .route("/v1/webhooks/{network}", post(webhook))
+}
+
+/// The caller's address, for the audit rows.
+pub struct ClientIp(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(crate::http::client_ip_of(&parts.headers, &parts.extensions, &state.config)))
+    }
+}
+
+fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
+    Actor::User { user, ip: ip.0 }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiParams {
+    from: Option<String>,
+    to: Option<String>,
+    merchant_id: Option<String>,
+    acquirer: Option<String>,
+    status: Option<String>,
+    ui_status: Option<String>,
+    q: Option<String>,
+    sla_bucket: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+    window: Option<String>,
+}
+
+impl ApiParams {
+    fn scope(&self) -> Result<Scope, AppError> {
+        let date = |v: &Option<String>, name: &str| {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|d| {
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| AppError::BadRequest(format!("{name} must be a date (YYYY-MM-DD).")))
+                })
+                .transpose()
+        };
+        Ok(Scope {
+            from: date(&self.from, "from")?,
+            to: date(&self.to, "to")?,
+            merchant_id: self.merchant_id.clone().filter(|s| !s.is_empty()),
+            acquirer: self.acquirer.as_deref().filter(|s| !s.is_empty()).map(str::to_ascii_uppercase),
+        })
+    }
+
+    fn filter(&self) -> Result<ListFilter, AppError> {
+        let raw_status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s @ ("OPEN" | "RECOVERED" | "WRITEOFF")) => Some(s.to_string()),
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "status must be OPEN, RECOVERED or WRITEOFF (got {other:?}); use uiStatus for the page's statuses."
+                )))
+            }
+        };
+        let ui_status = self
+            .ui_status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| UiStatus::parse(s).ok_or_else(|| AppError::BadRequest(format!("Unknown uiStatus {s:?}."))))
+            .transpose()?;
+        let sla = self
+            .sla_bucket
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                SlaBucket::parse(s).ok_or_else(|| {
+                    AppError::BadRequest(format!("slaBucket must be overdue, today, tomorrow or 2-3d (got {s:?})."))
+                })
+            })
+            .transpose()?;
+        Ok(ListFilter { scope: self.scope()?, ui_status, raw_status, sla, q: self.q.clone() })
+    }
+
+    fn sort(&self) -> Result<Sort, AppError> {
+        match self.sort.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(Sort::default()),
+            Some(s) => Ok(Sort {
+                key: SortKey::parse(s).ok_or_else(|| AppError::BadRequest(format!("Unknown sort {s:?}.")))?,
+                descending: self.dir.as_deref() != Some("asc"),
+            }),
+        }
+    }
+}
+
+/// `GET /v1/chargebacks/kpis`: the checklist's exact shape, amounts as strings of paise.
+async fn kpis(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(params): Query<ApiParams>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(READ)?;
+    let k = queries::kpis(&state.pool, &params.scope()?).await?;
+    Ok(Json(json!({
+        "openCount": k.open_count,
+        "evidenceRequiredCount": k.evidence_required_count,
+        "disputedPaise": k.disputed.0.to_string(),
+        "recoveredPaise": k.recovered.0.to_string(),
+        "writtenOffPaise": k.written_off.0.to_string(),
+    })))
+}
+
+pub fn case_json(row: &CaseRow, now: DateTime<Utc>) -> Value {
+    json!({
+        "id": row.id,
+        "caseRef": row.case_ref,
+        "networkCaseId": row.network_case_id,
+        "acquirer": row.acquirer,
+        "merchantId": row.merchant_id,
+        "merchantName": row.merchant_name,
+        "txnRef": row.txn_ref,
+        "rrn": row.rrn,
+        "utr": row.utr,
+        "reasonCode": row.reason_code,
+        "reasonDescription": row.reason_description,
+        "category": row.category,
+        "chargebackPaise": row.chargeback.0,
+        "feesPaise": row.fees.0,
+        "stage": row.stage,
+        "status": row.status,
+        "outcome": row.outcome,
+        "uiStatus": row.ui_status.map(|s| s.param()),
+        "receivedAt": row.received_at.to_rfc3339(),
+        "evidenceDueAt": row.evidence_due_at.map(|d| d.to_rfc3339()),
+        "slaBucket": row.evidence_due_at.filter(|_| row.status == "OPEN").and_then(|d| rules::sla_bucket(d, now)).map(|b| b.param()),
+        "owner": row.owner,
+    })
+}
+
+/// `GET /v1/chargebacks`: one page and the count of all matching rows.
+async fn list(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(params): Query<ApiParams>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(READ)?;
+    let number = |v: &Option<String>, default: i64| v.as_deref().map_or(Ok(default), |s| s.trim().parse::<i64>());
+    let (Ok(limit), Ok(offset)) = (number(&params.limit, 50), number(&params.offset, 0)) else {
+        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
+    };
+    if !(1..=500).contains(&limit) || offset < 0 {
+        return Err(AppError::BadRequest("limit must be 1–500 and offset 0 or more.".into()));
+    }
+    let now = state.clock.now();
+    let page = queries::list(&state.pool, &params.filter()?, params.sort()?, limit, offset, now).await?;
+    Ok(Json(json!({
+        "chargebacks": page.rows.iter().map(|r| case_json(r, now)).collect::<Vec<_>>(),
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+    })))
+}
+
+fn window_days(window: Option<&str>) -> Result<i64, AppError> {
+    match window.unwrap_or("30d") {
+        "7d" => Ok(7),
+        "30d" => Ok(30),
+        other => Err(AppError::BadRequest(format!("window must be 7d or 30d (got {other:?})."))),
+    }
+}
+
+/// `GET /v1/chargebacks/outcome-summary?window=7d|30d`.
+async fn outcome_summary(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(params): Query<ApiParams>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(READ)?;
+    let days = window_days(params.window.as_deref())?;
+    let s = queries::outcome_summary(&state.pool, &params.scope()?, days, state.clock.now()).await?;
+    let k = queries::kpis(&state.pool, &params.scope()?).await?;
+    Ok(Json(json!({
+        "window": format!("{days}d"),
+        "won": s.won,
+        "lost": s.lost,
+        "winRatePercent": s.win_rate_permille.map(|p| format!("{}.{}", p / 10, p % 10)),
+        "avgResolutionDays": s.avg_resolution_tenth_days.map(|t| format!("{}.{}", t / 10, t % 10)),
+        "recoveredPaise": k.recovered.0,
+        "writtenOffPaise": k.written_off.0,
+        "netImpactPaise": k.net().0,
+    })))
+}
+
+/// `GET /v1/chargebacks/sla-buckets`: open cases per deadline bucket, count and amount.
+async fn sla_buckets(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(params): Query<ApiParams>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(READ)?;
+    let cells = queries::sla_strip(&state.pool, &params.scope()?, state.clock.now()).await?;
+    let mut body = serde_json::Map::new();
+    for c in cells {
+        body.insert(c.bucket.api_key().into(), json!({ "count": c.count, "amountPaise": c.amount.0, "slaBucket": c.bucket.param() }));
+    }
+    Ok(Json(Value::Object(body)))
+}
+
+pub fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
+    let mut v = case_json(&d.case, now);
+    let extra = json!({
+        "originalGrossPaise": d.original_gross.0,
+        "recoveredPaise": d.recovered.0,
+        "pendingRecoveryPaise": d.pending_recovery.0,
+        "writtenOffPaise": d.written_off.0,
+        "assignedTeam": d.assigned_team,
+        "deadlineAt": d.deadline_at.map(|t| t.to_rfc3339()),
+        "respondedAt": d.responded_at.map(|t| t.to_rfc3339()),
+        "closedAt": d.closed_at.map(|t| t.to_rfc3339()),
+        "notes": d.notes,
+        "tags": d.tags,
+        "transaction": d.transaction.as_ref().map(|t| json!({
+            "txnId": t.txn_id, "amountPaise": t.amount.0, "paymentMethod": t.payment_method, "utr": t.utr,
+            "rrn": t.rrn, "txnAt": t.txn_at.to_rfc3339(), "status": t.status,
+        })),
+        "documents": d.documents.iter().map(|doc| json!({
+            "id": doc.id, "kind": doc.kind, "fileName": doc.file_name, "contentType": doc.content_type,
+            "sizeBytes": doc.size_bytes, "sha256": doc.sha256, "uploadedBy": doc.uploaded_by,
+            "uploadedAt": doc.uploaded_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "timeline": d.timeline.iter().map(|t| json!({
+            "action": t.action, "actor": t.actor, "role": t.role, "ip": t.ip,
+            "before": t.before.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
+            "after": t.after.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+            "at": t.at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "recovery": d.recovery.as_ref().map(|r| json!({
+            "kind": "SETTLEMENT_DEDUCTION", "amountPaise": r.amount.0, "appliedPaise": r.applied.0, "status": r.status,
+            "createdAt": r.created_at.to_rfc3339(),
+        })),
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    v
+}
+
+/// `GET /v1/chargebacks/{id}`.
+async fn detail(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(READ)?;
+    let d = queries::detail(&state.pool, parse_id(&id)?).await?;
+    Ok(Json(detail_json(&d, state.clock.now())))
+}
+
+/// Apply one action for a user; the access each needs is checked here, for every caller.
+pub async fn apply_action(state: &AppState, user: &CurrentUser, ip: Option<String>, id: Uuid, a: &CaseAction) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let note = a.note.as_deref().filter(|n| !n.trim().is_empty());
+    let who = |access| authorize(Some(user), access).map(|u| Actor::User { user: u, ip: ip.clone() });
+    match a.action.as_str() {
+        "status" => {
+            let actor = who(DECIDE)?;
+            let to = a.to.as_deref().and_then(UiStatus::parse).ok_or_else(|| {
+                AppError::BadRequest("to must be one of open, evidence_required, representment_submitted, pending_bank, won, lost, cancelled.".into())
+            })?;
+            commands::change_status(&state.pool, &actor, id, to, note, now).await
+        }
+        "assign" => {
+            let actor = who(WORK)?;
+            let assignee = match a.assignee.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(s) => Some(Uuid::parse_str(s).map_err(|_| AppError::BadRequest("assignee must be a user id.".into()))?),
+            };
+            let team = a.team.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            commands::assign(&state.pool, &actor, id, assignee, team, now).await
+        }
+        "note" => {
+            let actor = who(DECIDE)?;
+            commands::add_note(&state.pool, &actor, id, a.note.as_deref().unwrap_or(""), now).await
+        }
+        "deadline" => {
+            let actor = who(WORK)?;
+            let date = a
+                .evidence_due
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+                .ok_or_else(|| AppError::BadRequest("evidenceDue must be a date (YYYY-MM-DD).".into()))?;
+            commands::change_deadline(&state.pool, &actor, id, date, a.note.as_deref().unwrap_or(""), now).await
+        }
+        other => Err(AppError::BadRequest(format!("Unknown action {other:?}; use status, assign, note or deadline."))),
+    }
+}
+
+/// `POST /v1/chargebacks/{id}/actions` with `{"action": "status"|"assign"|"note"|"deadline", …}`.
+async fn action(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Json(body): Json<CaseAction>,
+) -> Result<Json<Value>, AppError> {
+    let user = caller.require(READ)?;
+    let id = parse_id(&id)?;
+    apply_action(&state, &user, ip.0, id, &body).await?;
+    let d = queries::detail(&state.pool, id).await?;
+    Ok(Json(detail_json(&d, state.clock.now())))
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// Back to a page with a notice (success) or an error, for browser forms.
+fn back_to(path: &str, key: &str, message: &str) -> Response {
+    let url = format!("{path}?{key}={}", crate::auth::guard::urlencode(message));
+    Redirect::to(&url).into_response()
+}
+
+/// Read the named file field and the text fields of a multipart form.
+async fn read_form(mut multipart: Multipart, limit: usize) -> Result<(Option<(String, Bytes)>, Vec<(String, String)>), AppError> {
+    let too_big = || AppError::BadRequest(format!("The upload is larger than {} MB.", limit / (1024 * 1024)));
+    let mut file = None;
+    let mut fields = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+        }
+    })? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("upload").to_string();
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_big()
+                } else {
+                    AppError::BadRequest(format!("The file could not be read: {}", e.body_text()))
+                }
+            })?;
+            if bytes.len() > limit {
+                return Err(too_big());
+            }
+            file = Some((file_name, bytes));
+        } else {
+            let value = field.text().await.map_err(|_| AppError::BadRequest("A form field could not be read.".into()))?;
+            fields.push((name, value));
+        }
+    }
+    Ok((file, fields))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+}
+
+/// `POST /v1/chargebacks/{id}/documents` (multipart: `file`, `kind`).
+async fn upload_document(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Response {
+    let html = wants_html(&headers);
+    let page = format!("/disputes/{id}");
+    let result = async {
+        let user = caller.require(WORK)?;
+        let id = parse_id(&id)?;
+        let (file, fields) = read_form(multipart, evidence::MAX_BYTES).await?;
+        let (file_name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a file to upload.".into()))?;
+        let kind = field(&fields, "kind").unwrap_or("EVIDENCE");
+        evidence::upload(&state.pool, state.objects.as_ref(), &actor(user, ip), id, kind, &file_name, bytes).await
+    }
+    .await;
+    match (result, html) {
+        (Ok(doc), true) => back_to(&page, "notice", &format!("Uploaded {}.", doc.file_name)),
+        (Err(e), true) => back_to(&page, "error", &e.to_string()),
+        (Ok(doc), false) => (StatusCode::CREATED, Json(json!({
+            "id": doc.id, "fileName": doc.file_name, "contentType": doc.content_type, "sizeBytes": doc.size_bytes,
+            "sha256": doc.sha256,
+        }))).into_response(),
+        (Err(e), false) => e.into_response(),
+    }
+}
+
+/// `GET /v1/chargebacks/{id}/documents/{document_id}`: the bytes, as an attachment.
+async fn download_document(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path((id, document_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    caller.require(READ)?;
+    let document_id = Uuid::parse_str(&document_id).map_err(|_| AppError::NotFound("No such document.".into()))?;
+    let (file_name, content_type, bytes) =
+        evidence::download(&state.pool, state.objects.as_ref(), parse_id(&id)?, document_id).await?;
+    let ascii: String = file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        percent_encoding::utf8_percent_encode(&file_name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// `POST /v1/chargebacks/import`: multipart (`file`, optional `network`) or a raw CSV body with
+/// `?network=`. Answers the report: inserted, duplicates, rejected, errors with line numbers.
+async fn import(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(query): Query<ImportQuery>,
+    request: axum::extract::Request,
+) -> Response {
+    let html = wants_html(&headers);
+    let result = async {
+        let user = caller.require(WORK)?;
+        let is_multipart = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("multipart/form-data"));
+        let (bytes, network) = if is_multipart {
+            let multipart = Multipart::from_request(request, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+            let (file, fields) = read_form(multipart, IMPORT_LIMIT).await?;
+            let (_, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a CSV file to import.".into()))?;
+            (bytes, field(&fields, "network").map(str::to_string).or(query.network.clone()))
+        } else {
+            let bytes = Bytes::from_request(request, &state)
+                .await
+                .map_err(|_| AppError::BadRequest(format!("The file is larger than {} MB.", IMPORT_LIMIT / (1024 * 1024))))?;
+            (bytes, query.network.clone())
+        };
+        intake::import_file(&state.pool, &actor(user, ip), &bytes, network.as_deref(), state.clock.now()).await
+    }
+    .await;
+    match (result, html) {
+        (Ok(report), true) => back_to("/disputes", "notice", &report.summary()),
+        (Err(e), true) => back_to("/disputes", "error", &format!("Import refused: {e}")),
+        (Ok(report), false) => Json(json!({
+            "inserted": report.inserted,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "errors": report.errors.iter().map(|e| json!({ "line": e.line, "column": e.column, "message": e.message })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        (Err(e), false) => e.into_response(),
+    }
+}
+
+use axum::extract::FromRequest;
+
+#[derive(Debug, Deserialize)]
+struct ImportQuery {
+    network: Option<String>,
+}
+
+/// `GET /v1/chargebacks/export.csv`: every row matching the page's filter (the `/disputes` URL's
+/// parameters), as CSV. Cells that a spreadsheet would run as a formula are quoted with `'`.
+async fn export_csv(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(page_query): Query<super::model::DisputesQuery>,
+) -> Result<Response, AppError> {
+    caller.require(READ)?;
+    let now = state.clock.now();
+    let (filter, sort, _, _) = page_query.parse().map_err(AppError::BadRequest)?;
+    const EXPORT_CAP: i64 = 100_000;
+    let page = queries::list(&state.pool, &filter, sort, EXPORT_CAP, 0, now).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "case_ref", "network_case_id", "network", "merchant_id", "merchant_name", "txn_ref", "rrn", "utr",
+        "reason_code", "reason", "category", "amount_inr", "fees_inr", "status", "stage", "outcome", "received_at_ist",
+        "evidence_due_at_ist", "owner",
+    ];
+    let write_err = |_| AppError::Internal;
+    out.write_record(header).map_err(write_err)?;
+    let rupees = |p: crate::money::Paise| format!("{}.{:02}", p.0 / 100, p.0 % 100);
+    let ist_time = |t: DateTime<Utc>| t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M").to_string();
+    for r in &page.rows {
+        let cells = [
+            r.case_ref.clone(),
+            r.network_case_id.clone(),
+            r.acquirer.clone(),
+            r.merchant_id.clone(),
+            r.merchant_name.clone(),
+            r.txn_ref.clone().unwrap_or_default(),
+            r.rrn.clone().unwrap_or_default(),
+            r.utr.clone().unwrap_or_default(),
+            r.reason_code.clone(),
+            r.reason_description.clone(),
+            r.category.clone(),
+            rupees(r.chargeback),
+            rupees(r.fees),
+            r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
+            r.stage.clone(),
+            r.outcome.clone(),
+            ist_time(r.received_at),
+            r.evidence_due_at.map(ist_time).unwrap_or_default(),
+            r.owner.clone().unwrap_or_default(),
+        ];
+        out.write_record(cells.iter().map(|c| neutralise_formula(c))).map_err(write_err)?;
+    }
+    let body = out.into_inner().map_err(|_| AppError::Internal)?;
+    let name = format!("chargebacks-{}.csv", crate::ist::today(now).format("%Y%m%d"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Prefix a cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR) with `'`.
+pub fn neutralise_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// `POST /v1/webhooks/{network}`: no session; the body's HMAC-SHA256 with the network's secret
+/// (`X-Webhook-Signature: sha256=<hex>`) is the authentication.
+async fn webhook(State(state): State<AppState>, Path(network): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let network = network.to_ascii_uppercase();
+    let Some(secret) = state.config.dispute_webhook_secrets.get(&network) else {
+        return AppError::NotFound(format!("No webhook is configured for network {network}.")).into_response();
+    };
+    let signature = headers.get("x-webhook-signature").and_then(|v| v.to_str().ok());
+    if !intake::verify_signature(secret, &body, signature) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "unauthorized", "message": "The webhook signature is missing or wrong." })),
+        )
+            .into_response();
+    }
+    match intake::handle_webhook(&state.pool, &network, &body, state.clock.now()).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub fn new_case_from_form(f: &CreateForm) -> Result<NewCase, AppError> {
+    let bad = |m: String| AppError::BadRequest(m);
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let network = f.network.trim().to_ascii_uppercase();
+    if !crate::config::DISPUTE_NETWORKS.contains(&network.as_str()) {
+        return Err(bad("Choose the network.".into()));
+    }
+    let network_case_id = opt(&f.network_case_id).ok_or_else(|| bad("Enter the network's case id.".into()))?;
+    let merchant_id = opt(&f.merchant_id).ok_or_else(|| bad("Choose the merchant.".into()))?.to_ascii_uppercase();
+    let amount = crate::money::Paise::parse_rupees(&f.amount).map_err(|m| bad(format!("Amount: {m}.")))?;
+    if amount.0 <= 0 {
+        return Err(bad("Amount must be more than zero.".into()));
+    }
+    let reason_code = opt(&f.reason_code).ok_or_else(|| bad("Enter the reason code.".into()))?;
+    let received = intake::parse_date(&f.received).map_err(|m| bad(format!("Received: {m}.")))?;
+    let due = opt(&f.due).map(|d| intake::parse_date(&d)).transpose().map_err(|m| bad(format!("Evidence due: {m}.")))?;
+    if due.is_some_and(|d| d < received) {
+        return Err(bad("The evidence due date is before the received date.".into()));
+    }
+    Ok(NewCase {
+        acquirer: network,
+        network_case_id,
+        merchant_id,
+        merchant_name: None,
+        txn_ref: opt(&f.txn_ref),
+        rrn: opt(&f.rrn),
+        utr: opt(&f.utr).map(|u| u.to_ascii_uppercase().replace(' ', "")),
+        amount,
+        fees: crate::money::Paise::ZERO,
+        reason_code,
+        reason_description: f.reason.trim().to_string(),
+        received_at: crate::ist::start_of_day(received),
+        evidence_due_at: due.map(commands::deadline_on),
+    })
+}
+
+/// Create one case from the manual form; a duplicate (network + case id) is refused.
+pub async fn create_manual(state: &AppState, user: &CurrentUser, ip: Option<String>, form: &CreateForm) -> Result<Uuid, AppError> {
+    let actor = Actor::User { user: authorize(Some(user), WORK)?, ip };
+    let case = new_case_from_form(form)?;
+    let mut tx = state.pool.begin().await?;
+    let id = commands::create_case(&mut tx, &actor, &case, state.clock.now())
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("A {} case {} already exists.", case.acquirer, case.network_case_id)))?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(neutralise_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise_formula("-5"), "'-5");
+        assert_eq!(neutralise_formula("CB-2026-0001"), "CB-2026-0001");
+    }
+
+    #[test]
+    fn the_manual_form_is_validated() {
+        let good = CreateForm {
+            network: "visa".into(),
+            network_case_id: "VCR9".into(),
+            merchant_id: "merch_001".into(),
+            amount: "1,500.25".into(),
+            reason_code: "13.1".into(),
+            received: "2026-11-20".into(),
+            due: "2026-11-28".into(),
+            ..Default::default()
+        };
+        let case = new_case_from_form(&good).unwrap();
+        assert_eq!((case.acquirer.as_str(), case.merchant_id.as_str(), case.amount.0), ("VISA", "MERCH_001", 150025));
+        let bad = |f: CreateForm| new_case_from_form(&f).unwrap_err().to_string();
+        assert!(bad(CreateForm { network: "AMEX".into(), ..good.clone() }).contains("network"));
+        assert!(bad(CreateForm { amount: "0".into(), ..good.clone() }).contains("more than zero"));
+        assert!(bad(CreateForm { due: "2026-11-01".into(), ..good.clone() }).contains("before"));
+        assert!(bad(CreateForm { network_case_id: " ".into(), ..good }).contains("case id"));
+    }
+}
