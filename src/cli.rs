@@ -234,8 +234,13 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::features::disputes::evidence::open_store(&config.object_store_url)
         .map_err(|e| format!("object store: {e}"))?;
-    let state =
-        AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: Arc::new(SystemClock), objects };
+    let state = AppState {
+        pool: pool.clone(),
+        config: Arc::new(config),
+        leptos_options,
+        clock: Arc::new(SystemClock),
+        objects,
+    };
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());

@@ -93,6 +93,16 @@ mod server {
         }
     }
 
+    impl AppError {
+        /// A server function's error answers with its own status (403, 404, 409…), not a blanket 500.
+        pub fn in_server_fn(self) -> Self {
+            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            }
+            self
+        }
+    }
+
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
             let status = StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

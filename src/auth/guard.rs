@@ -28,7 +28,7 @@ pub fn authorize(user: Option<&CurrentUser>, access: Access) -> Result<CurrentUs
 /// For server functions: the caller, checked against `access`.
 pub fn require(access: Access) -> Result<CurrentUser, AppError> {
     let user = principal_from_context();
-    authorize(user.as_ref(), access)
+    authorize(user.as_ref(), access).map_err(AppError::in_server_fn)
 }
 
 /// The user the middleware resolved for this request, from the Leptos request context.

@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::commands::{self, Actor, NewCase};
-use super::model::{CaseAction, CaseDetail, CaseRow, CreateForm, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus};
+use super::model::{
+    CaseAction, CaseDetail, CaseRow, CreateForm, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus,
+};
 use super::{evidence, intake, queries, rules};
 use crate::auth::guard::{authorize, Authorized};
 use crate::auth::{Access, CurrentUser, Role};
@@ -256,7 +258,10 @@ async fn sla_buckets(
     let cells = queries::sla_strip(&state.pool, &params.scope()?, state.clock.now()).await?;
     let mut body = serde_json::Map::new();
     for c in cells {
-        body.insert(c.bucket.api_key().into(), json!({ "count": c.count, "amountPaise": c.amount.0, "slaBucket": c.bucket.param() }));
+        body.insert(
+            c.bucket.api_key().into(),
+            json!({ "count": c.count, "amountPaise": c.amount.0, "slaBucket": c.bucket.param() }),
+        );
     }
     Ok(Json(Value::Object(body)))
 }
@@ -312,7 +317,13 @@ async fn detail(
 }
 
 /// Apply one action for a user; the access each needs is checked here, for every caller.
-pub async fn apply_action(state: &AppState, user: &CurrentUser, ip: Option<String>, id: Uuid, a: &CaseAction) -> Result<(), AppError> {
+pub async fn apply_action(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    id: Uuid,
+    a: &CaseAction,
+) -> Result<(), AppError> {
     let now = state.clock.now();
     let note = a.note.as_deref().filter(|n| !n.trim().is_empty());
     let who = |access| authorize(Some(user), access).map(|u| Actor::User { user: u, ip: ip.clone() });
@@ -328,7 +339,9 @@ pub async fn apply_action(state: &AppState, user: &CurrentUser, ip: Option<Strin
             let actor = who(WORK)?;
             let assignee = match a.assignee.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => None,
-                Some(s) => Some(Uuid::parse_str(s).map_err(|_| AppError::BadRequest("assignee must be a user id.".into()))?),
+                Some(s) => {
+                    Some(Uuid::parse_str(s).map_err(|_| AppError::BadRequest("assignee must be a user id.".into()))?)
+                }
             };
             let team = a.team.as_deref().map(str::trim).filter(|s| !s.is_empty());
             commands::assign(&state.pool, &actor, id, assignee, team, now).await
@@ -376,7 +389,10 @@ fn back_to(path: &str, key: &str, message: &str) -> Response {
 }
 
 /// Read the named file field and the text fields of a multipart form.
-async fn read_form(mut multipart: Multipart, limit: usize) -> Result<(Option<(String, Bytes)>, Vec<(String, String)>), AppError> {
+async fn read_form(
+    mut multipart: Multipart,
+    limit: usize,
+) -> Result<(Option<(String, Bytes)>, Vec<(String, String)>), AppError> {
     let too_big = || AppError::BadRequest(format!("The upload is larger than {} MB.", limit / (1024 * 1024)));
     let mut file = None;
     let mut fields = Vec::new();
@@ -402,7 +418,8 @@ async fn read_form(mut multipart: Multipart, limit: usize) -> Result<(Option<(St
             }
             file = Some((file_name, bytes));
         } else {
-            let value = field.text().await.map_err(|_| AppError::BadRequest("A form field could not be read.".into()))?;
+            let value =
+                field.text().await.map_err(|_| AppError::BadRequest("A form field could not be read.".into()))?;
             fields.push((name, value));
         }
     }
@@ -436,10 +453,14 @@ async fn upload_document(
     match (result, html) {
         (Ok(doc), true) => back_to(&page, "notice", &format!("Uploaded {}.", doc.file_name)),
         (Err(e), true) => back_to(&page, "error", &e.to_string()),
-        (Ok(doc), false) => (StatusCode::CREATED, Json(json!({
-            "id": doc.id, "fileName": doc.file_name, "contentType": doc.content_type, "sizeBytes": doc.size_bytes,
-            "sha256": doc.sha256,
-        }))).into_response(),
+        (Ok(doc), false) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "id": doc.id, "fileName": doc.file_name, "contentType": doc.content_type, "sizeBytes": doc.size_bytes,
+                "sha256": doc.sha256,
+            })),
+        )
+            .into_response(),
         (Err(e), false) => e.into_response(),
     }
 }
@@ -480,14 +501,15 @@ async fn import(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("multipart/form-data"));
         let (bytes, network) = if is_multipart {
-            let multipart = Multipart::from_request(request, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+            let multipart =
+                Multipart::from_request(request, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
             let (file, fields) = read_form(multipart, IMPORT_LIMIT).await?;
             let (_, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a CSV file to import.".into()))?;
             (bytes, field(&fields, "network").map(str::to_string).or(query.network.clone()))
         } else {
-            let bytes = Bytes::from_request(request, &state)
-                .await
-                .map_err(|_| AppError::BadRequest(format!("The file is larger than {} MB.", IMPORT_LIMIT / (1024 * 1024))))?;
+            let bytes = Bytes::from_request(request, &state).await.map_err(|_| {
+                AppError::BadRequest(format!("The file is larger than {} MB.", IMPORT_LIMIT / (1024 * 1024)))
+            })?;
             (bytes, query.network.clone())
         };
         intake::import_file(&state.pool, &actor(user, ip), &bytes, network.as_deref(), state.clock.now()).await
@@ -528,9 +550,25 @@ async fn export_csv(
     let page = queries::list(&state.pool, &filter, sort, EXPORT_CAP, 0, now).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
-        "case_ref", "network_case_id", "network", "merchant_id", "merchant_name", "txn_ref", "rrn", "utr",
-        "reason_code", "reason", "category", "amount_inr", "fees_inr", "status", "stage", "outcome", "received_at_ist",
-        "evidence_due_at_ist", "owner",
+        "case_ref",
+        "network_case_id",
+        "network",
+        "merchant_id",
+        "merchant_name",
+        "txn_ref",
+        "rrn",
+        "utr",
+        "reason_code",
+        "reason",
+        "category",
+        "amount_inr",
+        "fees_inr",
+        "status",
+        "stage",
+        "outcome",
+        "received_at_ist",
+        "evidence_due_at_ist",
+        "owner",
     ];
     let write_err = |_| AppError::Internal;
     out.write_record(header).map_err(write_err)?;
@@ -583,7 +621,12 @@ pub fn neutralise_formula(cell: &str) -> String {
 
 /// `POST /v1/webhooks/{network}`: no session; the body's HMAC-SHA256 with the network's secret
 /// (`X-Webhook-Signature: sha256=<hex>`) is the authentication.
-async fn webhook(State(state): State<AppState>, Path(network): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhook(
+    State(state): State<AppState>,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let network = network.to_ascii_uppercase();
     let Some(secret) = state.config.dispute_webhook_secrets.get(&network) else {
         return AppError::NotFound(format!("No webhook is configured for network {network}.")).into_response();
@@ -617,7 +660,8 @@ pub fn new_case_from_form(f: &CreateForm) -> Result<NewCase, AppError> {
     }
     let reason_code = opt(&f.reason_code).ok_or_else(|| bad("Enter the reason code.".into()))?;
     let received = intake::parse_date(&f.received).map_err(|m| bad(format!("Received: {m}.")))?;
-    let due = opt(&f.due).map(|d| intake::parse_date(&d)).transpose().map_err(|m| bad(format!("Evidence due: {m}.")))?;
+    let due =
+        opt(&f.due).map(|d| intake::parse_date(&d)).transpose().map_err(|m| bad(format!("Evidence due: {m}.")))?;
     if due.is_some_and(|d| d < received) {
         return Err(bad("The evidence due date is before the received date.".into()));
     }
@@ -639,13 +683,18 @@ pub fn new_case_from_form(f: &CreateForm) -> Result<NewCase, AppError> {
 }
 
 /// Create one case from the manual form; a duplicate (network + case id) is refused.
-pub async fn create_manual(state: &AppState, user: &CurrentUser, ip: Option<String>, form: &CreateForm) -> Result<Uuid, AppError> {
+pub async fn create_manual(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    form: &CreateForm,
+) -> Result<Uuid, AppError> {
     let actor = Actor::User { user: authorize(Some(user), WORK)?, ip };
     let case = new_case_from_form(form)?;
     let mut tx = state.pool.begin().await?;
-    let id = commands::create_case(&mut tx, &actor, &case, state.clock.now())
-        .await?
-        .ok_or_else(|| AppError::Conflict(format!("A {} case {} already exists.", case.acquirer, case.network_case_id)))?;
+    let id = commands::create_case(&mut tx, &actor, &case, state.clock.now()).await?.ok_or_else(|| {
+        AppError::Conflict(format!("A {} case {} already exists.", case.acquirer, case.network_case_id))
+    })?;
     tx.commit().await?;
     Ok(id)
 }

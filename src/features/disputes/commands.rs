@@ -75,19 +75,21 @@ async fn record(
     .await?;
     let entry = match actor {
         Actor::User { user, ip } => AuditEntry { ip: ip.as_deref(), ..AuditEntry::by(user, action, "chargeback") },
-        Actor::System { channel } => {
-            AuditEntry { action, target_type: "chargeback", success: true, details: Some(channel.clone()), ..Default::default() }
-        }
+        Actor::System { channel } => AuditEntry {
+            action,
+            target_type: "chargeback",
+            success: true,
+            details: Some(channel.clone()),
+            ..Default::default()
+        },
     };
-    audit::record(
-        &mut *conn,
-        AuditEntry { target_id: Some(case_id.to_string()), before, after: Some(after), ..entry },
-    )
-    .await
+    audit::record(&mut *conn, AuditEntry { target_id: Some(case_id.to_string()), before, after: Some(after), ..entry })
+        .await
 }
 
 pub async fn ensure_case(pool: &PgPool, case_id: Uuid) -> Result<(), AppError> {
-    let found: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM chargebacks WHERE id = $1").bind(case_id).fetch_optional(pool).await?;
+    let found: Option<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM chargebacks WHERE id = $1").bind(case_id).fetch_optional(pool).await?;
     found.map(|_| ()).ok_or_else(|| AppError::NotFound("No chargeback case with that id.".into()))
 }
 
@@ -280,7 +282,13 @@ pub async fn assign(
 }
 
 /// Add a note (kept on the case and in the timeline).
-pub async fn add_note(pool: &PgPool, actor: &Actor, case_id: Uuid, note: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn add_note(
+    pool: &PgPool,
+    actor: &Actor,
+    case_id: Uuid,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let note = note.trim();
     if note.is_empty() {
         return Err(AppError::BadRequest("Write the note first.".into()));
@@ -393,11 +401,7 @@ pub async fn record_document(
     )
     .await?;
     tx.commit().await?;
-    super::queries::documents(pool, doc.case_id)
-        .await?
-        .into_iter()
-        .find(|d| d.id == doc.id)
-        .ok_or(AppError::Internal)
+    super::queries::documents(pool, doc.case_id).await?.into_iter().find(|d| d.id == doc.id).ok_or(AppError::Internal)
 }
 
 /// A case arriving from a file, a webhook or the manual form, validated.

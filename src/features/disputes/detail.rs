@@ -24,12 +24,7 @@ pub fn DisputePage() -> impl IntoView {
                 match case.await {
                     Ok(v) => view! { <CaseBody view=v act=act /> }.into_any(),
                     Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let crate::error::AppError::NotFound(_) = e {
-                            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                                res.set_status(http::StatusCode::NOT_FOUND);
-                            }
-                        }
+                        // The server function has set the response status (404 for an unknown id).
                         view! {
                             <PageHeader title="Dispute detail" />
                             <ErrorNotice message=e.to_string() />
@@ -215,7 +210,8 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
     let id = v.detail.case.id.to_string();
     let open = v.detail.case.ui_status.is_some_and(UiStatus::is_open);
     if v.next_statuses.is_empty() && !v.can_work && !v.can_note {
-        return view! { <p class="mt-6 text-sm text-slate-600">"Your role reads this case; it cannot change it."</p> }.into_any();
+        return view! { <p class="mt-6 text-sm text-slate-600">"Your role reads this case; it cannot change it."</p> }
+            .into_any();
     }
     let field = "rounded border border-slate-300 px-2 py-1";
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700 disabled:opacity-50";

@@ -32,7 +32,9 @@ pub fn sniff(file_name: &str, bytes: &[u8]) -> Result<&'static str, String> {
         Some("image/png") => "image/png",
         Some("image/jpeg") => "image/jpeg",
         Some(DOCX) => DOCX,
-        Some(other) => return Err(format!("The file's content is {other}; only PDF, PNG, JPEG and DOCX are accepted.")),
+        Some(other) => {
+            return Err(format!("The file's content is {other}; only PDF, PNG, JPEG and DOCX are accepted."))
+        }
         None => return Err("The file's content is not a PDF, PNG, JPEG or DOCX document.".into()),
     };
     let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
@@ -153,7 +155,8 @@ pub async fn download(
     .bind(case_id)
     .fetch_optional(pool)
     .await?;
-    let (file_name, content_type, key) = row.ok_or_else(|| AppError::NotFound("No such document on this case.".into()))?;
+    let (file_name, content_type, key) =
+        row.ok_or_else(|| AppError::NotFound("No such document on this case.".into()))?;
     let bytes = store
         .get(&ObjectPath::from(key))
         .await

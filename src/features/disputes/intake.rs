@@ -41,7 +41,12 @@ impl ImportReport {
             self.inserted, self.duplicates, self.rejected
         );
         for e in self.errors.iter().take(5) {
-            s.push_str(&format!(" Line {}{}: {}.", e.line, e.column.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), e.message));
+            s.push_str(&format!(
+                " Line {}{}: {}.",
+                e.line,
+                e.column.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+                e.message
+            ));
         }
         if self.errors.len() > 5 {
             s.push_str(&format!(" …and {} more (the API lists them all).", self.errors.len() - 5));
@@ -138,7 +143,8 @@ pub struct ParsedFile {
 /// Parse an acquirer chargeback file. `network` applies to rows without a network column.
 /// A file-level problem (not UTF-8, no header, missing required columns) is an `Err`.
 pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("The file is not UTF-8 text (byte {}).", e.valid_up_to()))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| format!("The file is not UTF-8 text (byte {}).", e.valid_up_to()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header_line = text.lines().next().unwrap_or("");
     if header_line.trim().is_empty() {
@@ -195,7 +201,10 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
     Ok(parsed)
 }
 
-fn parse_row(get: &dyn Fn(Column) -> Option<String>, default_network: Option<&str>) -> Result<NewCase, (Column, String)> {
+fn parse_row(
+    get: &dyn Fn(Column) -> Option<String>,
+    default_network: Option<&str>,
+) -> Result<NewCase, (Column, String)> {
     let required = |col: Column| get(col).ok_or((col, "is empty".to_string()));
     let acquirer = match get(Column::Network) {
         Some(n) => network_of(&n).map_err(|m| (Column::Network, m))?,
@@ -326,8 +335,9 @@ enum WebhookEvent {
 
 /// Handle one verified webhook body for `network`: `{"status": "applied"|"duplicate", ...}`.
 pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: DateTime<Utc>) -> Result<Value, AppError> {
-    let event: WebhookEvent = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("The event is not a chargeback.created or chargeback.resolved event: {e}")))?;
+    let event: WebhookEvent = serde_json::from_slice(body).map_err(|e| {
+        AppError::BadRequest(format!("The event is not a chargeback.created or chargeback.resolved event: {e}"))
+    })?;
     let actor = Actor::System { channel: format!("webhook:{network}") };
     let (event_id, event_type) = match &event {
         WebhookEvent::Created { event_id, .. } => (event_id.clone(), "chargeback.created"),
@@ -403,11 +413,12 @@ pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: Date
 }
 
 async fn find_case(conn: &mut sqlx::PgConnection, network: &str, network_case_id: &str) -> Result<Uuid, AppError> {
-    let row: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM chargebacks WHERE acquirer = $1 AND network_case_id = $2")
-        .bind(network)
-        .bind(network_case_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<(Uuid,)> =
+        sqlx::query_as("SELECT id FROM chargebacks WHERE acquirer = $1 AND network_case_id = $2")
+            .bind(network)
+            .bind(network_case_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     row.map(|r| r.0).ok_or_else(|| AppError::NotFound(format!("No {network} case {network_case_id}.")))
 }
 
@@ -415,7 +426,8 @@ async fn find_case(conn: &mut sqlx::PgConnection, network: &str, network_case_id
 mod tests {
     use super::*;
 
-    const HEADER: &str = "Case Ref,Merchant ID,Merchant Name,Txn Ref,RRN,UTR,Amount,Reason Code,Reason,Chargeback Date,Due Date";
+    const HEADER: &str =
+        "Case Ref,Merchant ID,Merchant Name,Txn Ref,RRN,UTR,Amount,Reason Code,Reason,Chargeback Date,Due Date";
 
     #[test]
     fn a_good_file_parses_with_exact_paise_and_ist_dates() {
@@ -446,7 +458,12 @@ mod tests {
         let lines: Vec<(u64, Option<&str>)> = parsed.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(
             lines,
-            vec![(2, Some("amount")), (5, Some("chargeback date")), (6, Some("due date")), (7, Some("network case id"))]
+            vec![
+                (2, Some("amount")),
+                (5, Some("chargeback date")),
+                (6, Some("due date")),
+                (7, Some("network case id"))
+            ]
         );
         assert!(parsed.errors[0].message.contains("negative"));
     }

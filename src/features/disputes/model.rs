@@ -86,7 +86,8 @@ pub enum SlaBucket {
 }
 
 impl SlaBucket {
-    pub const ALL: [SlaBucket; 4] = [SlaBucket::Overdue, SlaBucket::Today, SlaBucket::Tomorrow, SlaBucket::TwoToThreeDays];
+    pub const ALL: [SlaBucket; 4] =
+        [SlaBucket::Overdue, SlaBucket::Today, SlaBucket::Tomorrow, SlaBucket::TwoToThreeDays];
 
     pub fn param(self) -> &'static str {
         match self {
@@ -411,7 +412,10 @@ impl DisputesQuery {
         let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
             text(v)
-                .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| format!("{what} must be a date (YYYY-MM-DD).")))
+                .map(|d| {
+                    NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                        .map_err(|_| format!("{what} must be a date (YYYY-MM-DD)."))
+                })
                 .transpose()
         };
         let from = date(&self.from, "From")?;
@@ -421,18 +425,23 @@ impl DisputesQuery {
                 return Err("The From date is after the To date.".into());
             }
         }
-        let ui_status = match text(&self.status) {
-            None => None,
-            Some(s) if s == "all" => None,
-            Some(s) => Some(UiStatus::parse(&s).ok_or(format!("Unknown status {s:?}."))?),
+        // The stored statuses (`OPEN`, …) of the old system's links still work beside the UI's.
+        let (ui_status, raw_status) = match text(&self.status) {
+            None => (None, None),
+            Some(s) if s == "all" => (None, None),
+            Some(s) if ["OPEN", "RECOVERED", "WRITEOFF"].contains(&s.as_str()) => (None, Some(s)),
+            Some(s) => (Some(UiStatus::parse(&s).ok_or(format!("Unknown status {s:?}."))?), None),
         };
-        let sla = text(&self.sla).map(|s| SlaBucket::parse(&s).ok_or(format!("Unknown SLA bucket {s:?}."))).transpose()?;
+        let sla =
+            text(&self.sla).map(|s| SlaBucket::parse(&s).ok_or(format!("Unknown SLA bucket {s:?}."))).transpose()?;
         let key = text(&self.sort).map(|s| SortKey::parse(&s).ok_or(format!("Unknown sort {s:?}."))).transpose()?;
         let sort = match key {
             None => Sort::default(),
             Some(key) => Sort { key, descending: text(&self.dir).as_deref() != Some("asc") },
         };
-        let page = text(&self.page).map(|p| p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or("Page must be a positive number.")).transpose()?;
+        let page = text(&self.page)
+            .map(|p| p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or("Page must be a positive number."))
+            .transpose()?;
         let window = match text(&self.window).as_deref() {
             None | Some("30d") => 30,
             Some("7d") => 7,
@@ -446,7 +455,7 @@ impl DisputesQuery {
                 acquirer: text(&self.network).map(|n| n.to_ascii_uppercase()),
             },
             ui_status,
-            raw_status: None,
+            raw_status,
             sla,
             q: text(&self.q),
         };
@@ -477,7 +486,9 @@ impl DisputesQuery {
         let query: Vec<String> = pairs
             .iter()
             .filter_map(|(k, v)| {
-                v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+                v.as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
             })
             .collect();
         if query.is_empty() {
@@ -523,10 +534,19 @@ mod tests {
         let bad = |q: DisputesQuery| q.parse().unwrap_err();
         assert!(bad(DisputesQuery { status: Some("closed".into()), ..Default::default() }).contains("Unknown status"));
         assert!(bad(DisputesQuery { from: Some("2026-13-01".into()), ..Default::default() }).contains("date"));
-        assert!(bad(DisputesQuery { from: Some("2026-11-02".into()), to: Some("2026-11-01".into()), ..Default::default() })
-            .contains("after"));
+        assert!(bad(DisputesQuery {
+            from: Some("2026-11-02".into()),
+            to: Some("2026-11-01".into()),
+            ..Default::default()
+        })
+        .contains("after"));
         assert!(bad(DisputesQuery { page: Some("0".into()), ..Default::default() }).contains("positive"));
         assert!(bad(DisputesQuery { window: Some("90d".into()), ..Default::default() }).contains("7d or 30d"));
-        assert!(DisputesQuery { status: Some("all".into()), ..Default::default() }.parse().unwrap().0.ui_status.is_none());
+        assert!(DisputesQuery { status: Some("all".into()), ..Default::default() }
+            .parse()
+            .unwrap()
+            .0
+            .ui_status
+            .is_none());
     }
 }

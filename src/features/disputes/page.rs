@@ -208,9 +208,8 @@ fn CaseTable(view: DisputesView, query: DisputesQuery) -> impl IntoView {
             ""
         }
     };
-    let aria_sort = |key: SortKey| {
-        (v.sort.key == key).then_some(if v.sort.descending { "descending" } else { "ascending" })
-    };
+    let aria_sort =
+        |key: SortKey| (v.sort.key == key).then_some(if v.sort.descending { "descending" } else { "ascending" });
     let header = |key: SortKey, label: &'static str, right: bool| {
         view! {
             <th class=if right { "px-3 py-2 text-right font-medium" } else { "px-3 py-2 font-medium" } aria-sort=aria_sort(key)>

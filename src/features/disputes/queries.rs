@@ -227,17 +227,17 @@ const CASE_COLUMNS: &str = "c.id, c.case_ref, c.network_case_id, c.acquirer, c.m
      c.rrn, c.utr, c.reason_code, c.reason_description, c.category, c.chargeback_paise, c.fees_paise, c.stage,
      c.status, c.outcome, c.received_at, c.evidence_due_at, u.full_name AS owner";
 
-/// One page of the list and the number of all matching rows.
-pub async fn list(
-    pool: &PgPool,
-    filter: &ListFilter,
+/// The list's SELECT for a filter, sort and page, after `prefix` (`EXPLAIN` in the index check).
+fn list_query<'a>(
+    prefix: &str,
+    filter: &'a ListFilter,
     sort: Sort,
     limit: i64,
     offset: i64,
     now: DateTime<Utc>,
-) -> Result<CasePage, AppError> {
+) -> QueryBuilder<'a, Postgres> {
     let mut qb = QueryBuilder::new(format!(
-        "SELECT {CASE_COLUMNS} FROM chargebacks c LEFT JOIN users u ON u.id = c.assigned_to WHERE TRUE"
+        "{prefix}SELECT {CASE_COLUMNS} FROM chargebacks c LEFT JOIN users u ON u.id = c.assigned_to WHERE TRUE"
     ));
     push_filter(&mut qb, filter, now, true);
     let column = match sort.key {
@@ -247,15 +247,43 @@ pub async fn list(
         SortKey::CaseRef => "c.case_ref",
         SortKey::Merchant => "c.merchant_name",
     };
-    let direction = if sort.descending { "DESC NULLS LAST" } else { "ASC NULLS LAST" };
-    qb.push(format!(" ORDER BY {column} {direction}, c.id {}", if sort.descending { "DESC" } else { "ASC" }));
+    // Only the deadline can be empty; the other keys keep the default null order, which is what
+    // lets Postgres walk the (… received_at DESC) indexes instead of sorting.
+    let direction = if sort.descending { "DESC" } else { "ASC" };
+    let nulls = if sort.key == SortKey::EvidenceDue { " NULLS LAST" } else { "" };
+    qb.push(format!(" ORDER BY {column} {direction}{nulls}, c.id {direction}"));
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows: Vec<CaseRecord> = qb.build_query_as().fetch_all(pool).await?;
+    qb
+}
 
+/// One page of the list and the number of all matching rows.
+pub async fn list(
+    pool: &PgPool,
+    filter: &ListFilter,
+    sort: Sort,
+    limit: i64,
+    offset: i64,
+    now: DateTime<Utc>,
+) -> Result<CasePage, AppError> {
+    let rows: Vec<CaseRecord> =
+        list_query("", filter, sort, limit, offset, now).build_query_as().fetch_all(pool).await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM chargebacks c WHERE TRUE");
     push_filter(&mut count, filter, now, true);
     let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
     Ok(CasePage { rows: rows.into_iter().map(CaseRow::from).collect(), total })
+}
+
+/// The plan Postgres chooses for [`list`]'s page query (for the index check on large tables).
+pub async fn explain_list(
+    pool: &PgPool,
+    filter: &ListFilter,
+    sort: Sort,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let lines: Vec<(String,)> =
+        list_query("EXPLAIN ", filter, sort, limit, 0, now).build_query_as().fetch_all(pool).await?;
+    Ok(lines.into_iter().map(|l| l.0).collect::<Vec<_>>().join("\n"))
 }
 
 #[derive(FromRow)]

@@ -110,7 +110,12 @@ pub fn check_transition(from: UiStatus, to: UiStatus, roles: &[Role], evidence_d
             "A case cannot move from “{}” to “{}”. Allowed from here: {}.",
             from.label(),
             to.label(),
-            allowed_next(from).iter().map(|s| s.label()).collect::<Vec<_>>().join(", ").if_empty("nothing (it is closed)")
+            allowed_next(from)
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+                .if_empty("nothing (it is closed)")
         )));
     }
     let accept_liability = to == UiStatus::Lost && matches!(from, UiStatus::Open | UiStatus::EvidenceRequired);
@@ -171,7 +176,9 @@ pub struct ClosingAmounts {
 
 pub fn closing_amounts(to: UiStatus, chargeback: Paise) -> Option<ClosingAmounts> {
     match to {
-        UiStatus::Won => Some(ClosingAmounts { recovered: chargeback, written_off: Paise::ZERO, recovery_action: None }),
+        UiStatus::Won => {
+            Some(ClosingAmounts { recovered: chargeback, written_off: Paise::ZERO, recovery_action: None })
+        }
         UiStatus::Lost => {
             Some(ClosingAmounts { recovered: Paise::ZERO, written_off: chargeback, recovery_action: Some(chargeback) })
         }
@@ -367,7 +374,11 @@ mod tests {
         assert!(check_transition(PendingBank, Cancelled, &ops, 1).is_err());
         assert!(check_transition(Open, Open, &ops, 0).unwrap_err().to_string().contains("already"));
         // Counting every pair: 9 edges.
-        let edges = UiStatus::ALL.iter().flat_map(|a| UiStatus::ALL.iter().map(move |b| (*a, *b))).filter(|(a, b)| edge(*a, *b)).count();
+        let edges = UiStatus::ALL
+            .iter()
+            .flat_map(|a| UiStatus::ALL.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| edge(*a, *b))
+            .count();
         assert_eq!(edges, 9);
     }
 

@@ -30,32 +30,36 @@ pub async fn get_disputes(query: DisputesQuery) -> Result<DisputesView, AppError
     use super::queries;
     use crate::auth::guard;
 
-    let user = guard::require(READ)?;
-    let state = ctx::state()?;
-    let (filter, sort, page_number, window) = query.parse().map_err(AppError::BadRequest)?;
-    let now = state.clock.now();
-    let pool = &state.pool;
-    let (kpis, outcomes, sla, tabs, page, merchants) = tokio::try_join!(
-        queries::kpis(pool, &filter.scope),
-        queries::outcome_summary(pool, &filter.scope, window, now),
-        queries::sla_strip(pool, &filter.scope, now),
-        queries::tab_counts(pool, &filter, now),
-        queries::list(pool, &filter, sort, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, now),
-        queries::merchants(pool),
-    )?;
-    Ok(DisputesView {
-        kpis,
-        outcomes,
-        sla,
-        all_count: tabs.iter().map(|(_, n)| n).sum(),
-        tab_counts: tabs,
-        page,
-        page_number,
-        sort,
-        now,
-        merchants,
-        can_work: user.may(WORK),
-    })
+    async move {
+        let user = guard::require(READ)?;
+        let state = ctx::state()?;
+        let (filter, sort, page_number, window) = query.parse().map_err(AppError::BadRequest)?;
+        let now = state.clock.now();
+        let pool = &state.pool;
+        let (kpis, outcomes, sla, tabs, page, merchants) = tokio::try_join!(
+            queries::kpis(pool, &filter.scope),
+            queries::outcome_summary(pool, &filter.scope, window, now),
+            queries::sla_strip(pool, &filter.scope, now),
+            queries::tab_counts(pool, &filter, now),
+            queries::list(pool, &filter, sort, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, now),
+            queries::merchants(pool),
+        )?;
+        Ok(DisputesView {
+            kpis,
+            outcomes,
+            sla,
+            all_count: tabs.iter().map(|(_, n)| n).sum(),
+            tab_counts: tabs,
+            page,
+            page_number,
+            sort,
+            now,
+            merchants,
+            can_work: user.may(WORK),
+        })
+    }
+    .await
+    .map_err(AppError::in_server_fn)
 }
 
 /// One case with what this user may do with it.
@@ -65,18 +69,23 @@ pub async fn get_dispute_case(id: String) -> Result<CaseView, AppError> {
     use super::{queries, rules};
     use crate::auth::guard;
 
-    let user = guard::require(READ)?;
-    let state = ctx::state()?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
-    let detail = queries::detail(&state.pool, id).await?;
-    let next_statuses = detail
-        .case
-        .ui_status
-        .map(|from| rules::choices(from, &user.roles, detail.documents.len() as i64))
-        .unwrap_or_default();
-    let can_work = user.may(WORK);
-    let assignees = if can_work { queries::assignees(&state.pool).await? } else { Vec::new() };
-    Ok(CaseView { detail, next_statuses, can_work, can_note: user.may(DECIDE), assignees, now: state.clock.now() })
+    async move {
+        let user = guard::require(READ)?;
+        let state = ctx::state()?;
+        let id =
+            uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
+        let detail = queries::detail(&state.pool, id).await?;
+        let next_statuses = detail
+            .case
+            .ui_status
+            .map(|from| rules::choices(from, &user.roles, detail.documents.len() as i64))
+            .unwrap_or_default();
+        let can_work = user.may(WORK);
+        let assignees = if can_work { queries::assignees(&state.pool).await? } else { Vec::new() };
+        Ok(CaseView { detail, next_statuses, can_work, can_note: user.may(DECIDE), assignees, now: state.clock.now() })
+    }
+    .await
+    .map_err(AppError::in_server_fn)
 }
 
 /// A case action from the detail page (status, assign, note, deadline).
@@ -94,11 +103,16 @@ pub async fn dispute_act(
     use super::model::CaseAction;
     use crate::auth::guard;
 
-    let user = guard::require(READ)?;
-    let state = ctx::state()?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
-    let ip = ctx::client_ip(&state);
-    apply_action(&state, &user, ip, id, &CaseAction { action, to, note, assignee, team, evidence_due }).await
+    async move {
+        let user = guard::require(READ)?;
+        let state = ctx::state()?;
+        let id =
+            uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
+        let ip = ctx::client_ip(&state);
+        apply_action(&state, &user, ip, id, &CaseAction { action, to, note, assignee, team, evidence_due }).await
+    }
+    .await
+    .map_err(AppError::in_server_fn)
 }
 
 /// The manual create form; answers the new case's id.
@@ -121,11 +135,26 @@ pub async fn create_dispute(
     use super::model::CreateForm;
     use crate::auth::guard;
 
-    let user = guard::require(WORK)?;
-    let state = ctx::state()?;
-    let ip = ctx::client_ip(&state);
-    let form =
-        CreateForm { network, network_case_id, merchant_id, amount, reason_code, reason, received, due, txn_ref, rrn, utr };
-    let id = create_manual(&state, &user, ip, &form).await?;
-    Ok(id.to_string())
+    async move {
+        let user = guard::require(WORK)?;
+        let state = ctx::state()?;
+        let ip = ctx::client_ip(&state);
+        let form = CreateForm {
+            network,
+            network_case_id,
+            merchant_id,
+            amount,
+            reason_code,
+            reason,
+            received,
+            due,
+            txn_ref,
+            rrn,
+            utr,
+        };
+        let id = create_manual(&state, &user, ip, &form).await?;
+        Ok(id.to_string())
+    }
+    .await
+    .map_err(AppError::in_server_fn)
 }
