@@ -24,7 +24,7 @@ mod ctx {
 
 /// Everything the `/disputes` page shows for its URL.
 #[server(prefix = "/sfn", endpoint = "disputes/view")]
-pub async fn get_disputes(query: DisputesQuery) -> Result<DisputesView, AppError> {
+pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<DisputesView, AppError> {
     use super::api::{READ, WORK};
     use super::model::PAGE_SIZE;
     use super::queries;

@@ -6,7 +6,7 @@ use super::model::{OverviewQuery, OverviewSnapshot};
 use crate::error::AppError;
 
 #[server(prefix = "/sfn", endpoint = "overview/snapshot")]
-pub async fn get_overview(query: OverviewQuery) -> Result<OverviewSnapshot, AppError> {
+pub async fn get_overview(#[server(default)] query: OverviewQuery) -> Result<OverviewSnapshot, AppError> {
     use crate::auth::{guard, Access};
     use crate::state::AppState;
 
