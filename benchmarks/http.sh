@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # HTTP load figures for BENCHMARKS.md: the release server on the demo data, wrk on loopback
-# (10 connections, 2 threads, 20 s each). Run from the repository root after `make run` has built
-# the release binary once:  benchmarks/http.sh
+# (10 connections, 2 threads, 20 s each), then the staging checklist's own `ab -n 1000 -c 10` on
+# the disputes KPI call. Run from the repository root after `make run` has built the release
+# binary once:  benchmarks/http.sh [filter]   (filter: only the runs whose label contains it)
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 db_ensure
 command -v wrk >/dev/null || apt_install wrk
+command -v ab >/dev/null || apt_install apache2-utils
 BIN="$ROOT/target/release/settlepaisa-ops"
 [ -x "$BIN" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
 DB_URL="$(db_fresh_database settlepaisa_bench)"
@@ -21,11 +23,22 @@ BASE="http://127.0.0.1:$PORT"
 COOKIE="$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
   --data-urlencode email=ops@settlepaisa.test --data-urlencode password=SettlePaisa@2025 "$BASE/login" \
   | awk -F'[: ;]+' 'tolower($1)=="set-cookie" && $2 ~ /^sp_session=/ {print $2}')"
+FILTER="${1:-}"
 run() {
   local label="$1"; shift
+  [[ -z "$FILTER" || "$label" == *"$FILTER"* ]] || return 0
   echo "### $label"
   wrk -t2 -c10 -d20s --latency "$@" | grep -E 'Requests/sec|Latency |50%|90%|99%|Non-2xx|Socket errors'
 }
+AUTH=(-H "Authorization: Bearer $TOKEN")
 run "GET /health" "$BASE/health"
-run "GET /api/overview/overview (bearer token)" -H "Authorization: Bearer $TOKEN" "$BASE/api/overview/overview"
+run "GET /api/overview/overview (bearer token)" "${AUTH[@]}" "$BASE/api/overview/overview"
 run "GET /overview (server-rendered page, session cookie)" -H "Cookie: $COOKIE" "$BASE/overview"
+run "GET /api/disputes/v1/chargebacks/kpis (bearer token)" "${AUTH[@]}" "$BASE/api/disputes/v1/chargebacks/kpis"
+run "GET /api/disputes/v1/chargebacks?limit=50 (bearer token)" "${AUTH[@]}" "$BASE/api/disputes/v1/chargebacks?limit=50"
+run "GET /disputes (server-rendered page, session cookie)" -H "Cookie: $COOKIE" "$BASE/disputes"
+if [[ -z "$FILTER" || "checklist ab" == *"$FILTER"* ]]; then
+  echo "### checklist: ab -n 1000 -c 10 /api/disputes/v1/chargebacks/kpis (bearer token)"
+  ab -n 1000 -c 10 -H "Authorization: Bearer $TOKEN" "$BASE/api/disputes/v1/chargebacks/kpis" \
+    | grep -E 'Requests per second|Failed requests|Non-2xx|^  95%|^  99%|^ 100%'
+fi

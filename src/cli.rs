@@ -234,12 +234,15 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::features::disputes::evidence::open_store(&config.object_store_url)
         .map_err(|e| format!("object store: {e}"))?;
+    let (principals, dispute_kpis) = AppState::start_caches(&pool);
     let state = AppState {
         pool: pool.clone(),
         config: Arc::new(config),
         leptos_options,
         clock: Arc::new(SystemClock),
         objects,
+        principals,
+        dispute_kpis,
     };
 
     // Expired sessions are deleted from the store every minute.

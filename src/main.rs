@@ -1,5 +1,11 @@
 //! The `settlepaisa-ops` binary: `serve` (default), `migrate`, `seed demo`, `user …`, `token …`.
 
+/// mimalloc: the server allocates many short-lived rows and strings per request, and glibc's
+/// malloc showed up as a third of the CPU profile of the list endpoint (see BENCHMARKS.md).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -1,5 +1,5 @@
-//! What every handler shares: the pool, the configuration, the Leptos options, the clock and the
-//! object store.
+//! What every handler shares: the pool, the configuration, the Leptos options, the clock, the
+//! object store and the notification-flushed caches.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +9,9 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::features::disputes::model::{Kpis, Scope};
+use crate::notified_cache::{self, NotifiedCache};
+use std::time::Duration;
 
 /// The time source. Production reads the system clock; tests move a manual one.
 pub trait Clock: Send + Sync {
@@ -43,6 +46,9 @@ impl Clock for ManualClock {
     }
 }
 
+pub type PrincipalCache = NotifiedCache<String, crate::auth::CurrentUser>;
+pub type KpiCache = NotifiedCache<Scope, Kpis>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
@@ -51,6 +57,20 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Where uploaded files live (`OBJECT_STORE_URL`).
     pub objects: Arc<dyn object_store::ObjectStore>,
+    /// Bearer token (SHA-256) → user, flushed by database notifications.
+    pub principals: Arc<PrincipalCache>,
+    /// The disputes KPIs per scope, flushed by database notifications.
+    pub dispute_kpis: Arc<KpiCache>,
+}
+
+impl AppState {
+    /// The caches of a serving instance, each listening to its notification channel.
+    pub fn start_caches(pool: &PgPool) -> (Arc<PrincipalCache>, Arc<KpiCache>) {
+        (
+            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
+            NotifiedCache::start(pool.clone(), notified_cache::CHARGEBACKS, Duration::from_secs(60)),
+        )
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -247,6 +247,49 @@ async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
+/// Poll until `check` holds (notifications arrive asynchronously), for at most five seconds.
+async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool: PgPool) {
+    let mut app = app_with_ops(pool.clone()).await;
+    let (cache, _) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    app.state.principals = cache.clone();
+    assert!(eventually(async || cache.is_listening()).await, "the listener connects");
+    let bearer = |t: &str| {
+        Request::get("/api/disputes/v1/chargebacks/kpis")
+            .header(header::HOST, common::HOST)
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let token = tokens::create(&pool, OPS, "cached").await.unwrap();
+    // The token's own creation is notified too; once that has arrived, its user stays cached.
+    let cached = eventually(async || app.send(bearer(&token)).await.status == StatusCode::OK && cache.len() == 1);
+    assert!(cached.await, "the token's user is cached");
+    assert_eq!(app.send(bearer(&token)).await.status, StatusCode::OK);
+
+    // Revocation (by another connection, as the CLI does) flushes the cache through the notification.
+    assert!(tokens::revoke(&pool, OPS, "cached").await.unwrap());
+    assert!(eventually(async || cache.is_empty()).await, "the revocation flushed the cache");
+    assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
+
+    // So does disabling the user.
+    let second = tokens::create(&pool, OPS, "cached-2").await.unwrap();
+    assert!(eventually(async || app.send(bearer(&second)).await.status == StatusCode::OK && cache.len() == 1).await);
+    assert!(users::set_active(&pool, OPS, false).await.unwrap());
+    assert!(eventually(async || cache.is_empty()).await, "disabling the user flushed the cache");
+    assert_eq!(app.send(bearer(&second)).await.status, StatusCode::UNAUTHORIZED);
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn disabling_a_user_ends_their_sessions(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;

@@ -771,3 +771,47 @@ async fn the_list_query_uses_an_index_on_100000_cases(pool: PgPool) {
         assert!(plan.contains("Index Scan") && !plan.contains("Seq Scan on chargebacks"), "{filter:?}:\n{plan}");
     }
 }
+
+/// Poll until `check` holds (notifications arrive asynchronously), for at most five seconds.
+async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn cached_kpis_follow_every_change(pool: PgPool) {
+    let mut app = demo_app(&pool).await;
+    let (principals, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    app.state.principals = principals;
+    app.state.dispute_kpis = kpis.clone();
+    assert!(eventually(async || kpis.is_listening()).await, "the listener connects");
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    let open_count = async |app: &TestApp| {
+        app.get("/api/disputes/v1/chargebacks/kpis", Some(&ops)).await.json()["openCount"].clone()
+    };
+    assert!(eventually(async || open_count(&app).await == 28 && kpis.len() == 1).await, "the KPIs are cached");
+
+    // A change made here is seen at once (the writer flushes this instance's cache).
+    let id = case_id(&pool, "NEW").await;
+    assert_eq!(act(&app, &ops, id, json!({"action": "status", "to": "cancelled"})).await.status, StatusCode::OK);
+    assert_eq!(open_count(&app).await, 27);
+
+    // A change made elsewhere (another instance, psql) arrives by notification.
+    assert!(eventually(async || open_count(&app).await == 27 && kpis.len() == 1).await);
+    sqlx::query(
+        "UPDATE chargebacks SET stage = 'CLOSED', status = 'WRITEOFF', outcome = 'PENDING', closed_at = now()
+         WHERE id = (SELECT id FROM chargebacks WHERE stage = 'NEW' ORDER BY case_ref LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(eventually(async || open_count(&app).await == 26).await, "the notification flushed the cache");
+    // The page reads the same cached figures.
+    let page = app.get("/disputes", Some(&ops)).await;
+    assert!(page.body.split("data-testid=\"kpi-open\"").nth(1).unwrap().contains(">26<"));
+}

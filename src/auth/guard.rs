@@ -64,6 +64,21 @@ pub fn has_bearer(headers: &HeaderMap) -> bool {
     bearer_token(headers).is_some()
 }
 
+/// The user of a bearer token: from the principal cache when it may answer, else the database.
+async fn token_user(state: &AppState, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
+    let key = token_hash.to_string();
+    if let Some(user) = state.principals.get(&key) {
+        return Ok(Some(user));
+    }
+    // Only live tokens are cached: a token created a moment ago is looked up, never "remembered missing".
+    let generation = state.principals.generation();
+    let user = users::active_user_by_token(&state.pool, token_hash).await?;
+    if let Some(user) = &user {
+        state.principals.put(key, generation, user.clone());
+    }
+    Ok(user)
+}
+
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.
 pub async fn session_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
     let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(session_error)?;
@@ -115,7 +130,7 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
         return next.run(req).await;
     }
     let resolved = match bearer_token(req.headers()) {
-        Some(token) => users::active_user_by_token(&state.pool, &tokens::digest(token)).await,
+        Some(token) => token_user(&state, &tokens::digest(token)).await,
         None => session_user(&state, &session).await,
     };
     let user = match resolved {

@@ -13,6 +13,7 @@ use tower::ServiceExt;
 
 use settlepaisa_ops::auth::{password, users, Role};
 use settlepaisa_ops::config::Config;
+use settlepaisa_ops::notified_cache::NotifiedCache;
 use settlepaisa_ops::state::{AppState, ManualClock};
 
 pub const HOST: &str = "127.0.0.1:3000";
@@ -35,8 +36,15 @@ impl TestApp {
         let leptos_options =
             leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build();
         let objects = Arc::new(object_store::memory::InMemory::new());
-        let state =
-            AppState { pool: pool.clone(), config: Arc::new(config), leptos_options, clock: clock.clone(), objects };
+        let state = AppState {
+            pool: pool.clone(),
+            config: Arc::new(config),
+            leptos_options,
+            clock: clock.clone(),
+            objects,
+            principals: NotifiedCache::disabled(),
+            dispute_kpis: NotifiedCache::disabled(),
+        };
         TestApp { pool, clock, state }
     }
 

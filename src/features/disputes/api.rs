@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::commands::{self, Actor, NewCase};
 use super::model::{
-    CaseAction, CaseDetail, CaseRow, CreateForm, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus,
+    CaseAction, CaseDetail, CaseRow, CreateForm, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus,
 };
 use super::{evidence, intake, queries, rules};
 use crate::auth::guard::{authorize, Authorized};
@@ -150,6 +150,12 @@ impl ApiParams {
     }
 }
 
+/// The KPIs of a scope through the notification-flushed cache (see `notified_cache`): the API, the
+/// page and the outcome summary all read them here.
+pub async fn kpis_cached(state: &AppState, scope: &Scope) -> Result<Kpis, AppError> {
+    state.dispute_kpis.get_or_load(scope.clone(), queries::kpis(&state.pool, scope)).await
+}
+
 /// `GET /v1/chargebacks/kpis`: the checklist's exact shape, amounts as strings of paise.
 async fn kpis(
     State(state): State<AppState>,
@@ -157,7 +163,7 @@ async fn kpis(
     Query(params): Query<ApiParams>,
 ) -> Result<Json<Value>, AppError> {
     caller.require(READ)?;
-    let k = queries::kpis(&state.pool, &params.scope()?).await?;
+    let k = kpis_cached(&state, &params.scope()?).await?;
     Ok(Json(json!({
         "openCount": k.open_count,
         "evidenceRequiredCount": k.evidence_required_count,
@@ -167,31 +173,76 @@ async fn kpis(
     })))
 }
 
-pub fn case_json(row: &CaseRow, now: DateTime<Utc>) -> Value {
-    json!({
-        "id": row.id,
-        "caseRef": row.case_ref,
-        "networkCaseId": row.network_case_id,
-        "acquirer": row.acquirer,
-        "merchantId": row.merchant_id,
-        "merchantName": row.merchant_name,
-        "txnRef": row.txn_ref,
-        "rrn": row.rrn,
-        "utr": row.utr,
-        "reasonCode": row.reason_code,
-        "reasonDescription": row.reason_description,
-        "category": row.category,
-        "chargebackPaise": row.chargeback.0,
-        "feesPaise": row.fees.0,
-        "stage": row.stage,
-        "status": row.status,
-        "outcome": row.outcome,
-        "uiStatus": row.ui_status.map(|s| s.param()),
-        "receivedAt": row.received_at.to_rfc3339(),
-        "evidenceDueAt": row.evidence_due_at.map(|d| d.to_rfc3339()),
-        "slaBucket": row.evidence_due_at.filter(|_| row.status == "OPEN").and_then(|d| rules::sla_bucket(d, now)).map(|b| b.param()),
-        "owner": row.owner,
-    })
+/// A case as the API shows it, serialised straight from borrowed fields (no intermediate JSON
+/// tree: the 50-row list is the API's hottest path).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiCase<'a> {
+    id: Uuid,
+    case_ref: &'a str,
+    network_case_id: &'a str,
+    acquirer: &'a str,
+    merchant_id: &'a str,
+    merchant_name: &'a str,
+    txn_ref: Option<&'a str>,
+    rrn: Option<&'a str>,
+    utr: Option<&'a str>,
+    reason_code: &'a str,
+    reason_description: &'a str,
+    category: &'a str,
+    chargeback_paise: i64,
+    fees_paise: i64,
+    stage: &'a str,
+    status: &'a str,
+    outcome: &'a str,
+    ui_status: Option<&'static str>,
+    received_at: DateTime<chrono::FixedOffset>,
+    evidence_due_at: Option<DateTime<chrono::FixedOffset>>,
+    sla_bucket: Option<&'static str>,
+    owner: Option<&'a str>,
+}
+
+impl<'a> ApiCase<'a> {
+    pub fn new(row: &'a CaseRow, now: DateTime<Utc>) -> Self {
+        // RFC 3339 with the +00:00 offset, as everywhere in the API.
+        let utc = |t: DateTime<Utc>| t.fixed_offset();
+        ApiCase {
+            id: row.id,
+            case_ref: &row.case_ref,
+            network_case_id: &row.network_case_id,
+            acquirer: &row.acquirer,
+            merchant_id: &row.merchant_id,
+            merchant_name: &row.merchant_name,
+            txn_ref: row.txn_ref.as_deref(),
+            rrn: row.rrn.as_deref(),
+            utr: row.utr.as_deref(),
+            reason_code: &row.reason_code,
+            reason_description: &row.reason_description,
+            category: &row.category,
+            chargeback_paise: row.chargeback.0,
+            fees_paise: row.fees.0,
+            stage: &row.stage,
+            status: &row.status,
+            outcome: &row.outcome,
+            ui_status: row.ui_status.map(|s| s.param()),
+            received_at: utc(row.received_at),
+            evidence_due_at: row.evidence_due_at.map(utc),
+            sla_bucket: row
+                .evidence_due_at
+                .filter(|_| row.status == "OPEN")
+                .and_then(|d| rules::sla_bucket(d, now))
+                .map(|b| b.param()),
+            owner: row.owner.as_deref(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ApiCasePage<'a> {
+    chargebacks: Vec<ApiCase<'a>>,
+    total: i64,
+    limit: i64,
+    offset: i64,
 }
 
 /// `GET /v1/chargebacks`: one page and the count of all matching rows.
@@ -199,7 +250,7 @@ async fn list(
     State(state): State<AppState>,
     caller: Authorized,
     Query(params): Query<ApiParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(READ)?;
     let number = |v: &Option<String>, default: i64| v.as_deref().map_or(Ok(default), |s| s.trim().parse::<i64>());
     let (Ok(limit), Ok(offset)) = (number(&params.limit, 50), number(&params.offset, 0)) else {
@@ -210,12 +261,13 @@ async fn list(
     }
     let now = state.clock.now();
     let page = queries::list(&state.pool, &params.filter()?, params.sort()?, limit, offset, now).await?;
-    Ok(Json(json!({
-        "chargebacks": page.rows.iter().map(|r| case_json(r, now)).collect::<Vec<_>>(),
-        "total": page.total,
-        "limit": limit,
-        "offset": offset,
-    })))
+    let body = ApiCasePage {
+        chargebacks: page.rows.iter().map(|r| ApiCase::new(r, now)).collect(),
+        total: page.total,
+        limit,
+        offset,
+    };
+    Ok(Json(body).into_response())
 }
 
 fn window_days(window: Option<&str>) -> Result<i64, AppError> {
@@ -235,7 +287,7 @@ async fn outcome_summary(
     caller.require(READ)?;
     let days = window_days(params.window.as_deref())?;
     let s = queries::outcome_summary(&state.pool, &params.scope()?, days, state.clock.now()).await?;
-    let k = queries::kpis(&state.pool, &params.scope()?).await?;
+    let k = kpis_cached(&state, &params.scope()?).await?;
     Ok(Json(json!({
         "window": format!("{days}d"),
         "won": s.won,
@@ -267,7 +319,7 @@ async fn sla_buckets(
 }
 
 pub fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
-    let mut v = case_json(&d.case, now);
+    let mut v = serde_json::to_value(ApiCase::new(&d.case, now)).unwrap_or(Value::Null);
     let extra = json!({
         "originalGrossPaise": d.original_gross.0,
         "recoveredPaise": d.recovered.0,
@@ -318,6 +370,19 @@ async fn detail(
 
 /// Apply one action for a user; the access each needs is checked here, for every caller.
 pub async fn apply_action(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    id: Uuid,
+    a: &CaseAction,
+) -> Result<(), AppError> {
+    let result = apply_action_uncached(state, user, ip, id, a).await;
+    // This instance's own readers see the change at once; others when the notification arrives.
+    state.dispute_kpis.flush();
+    result
+}
+
+async fn apply_action_uncached(
     state: &AppState,
     user: &CurrentUser,
     ip: Option<String>,
@@ -512,7 +577,10 @@ async fn import(
             })?;
             (bytes, query.network.clone())
         };
-        intake::import_file(&state.pool, &actor(user, ip), &bytes, network.as_deref(), state.clock.now()).await
+        let report =
+            intake::import_file(&state.pool, &actor(user, ip), &bytes, network.as_deref(), state.clock.now()).await;
+        state.dispute_kpis.flush();
+        report
     }
     .await;
     match (result, html) {
@@ -639,7 +707,9 @@ async fn webhook(
         )
             .into_response();
     }
-    match intake::handle_webhook(&state.pool, &network, &body, state.clock.now()).await {
+    let result = intake::handle_webhook(&state.pool, &network, &body, state.clock.now()).await;
+    state.dispute_kpis.flush();
+    match result {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
     }
@@ -696,6 +766,7 @@ pub async fn create_manual(
         AppError::Conflict(format!("A {} case {} already exists.", case.acquirer, case.network_case_id))
     })?;
     tx.commit().await?;
+    state.dispute_kpis.flush();
     Ok(id)
 }
 

@@ -170,7 +170,7 @@ pub struct SlaCell {
 }
 
 /// The filter of the list, the KPIs and the export, parsed from a URL or the API's parameters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Scope {
     /// Received between these IST dates, inclusive.
     pub from: Option<NaiveDate>,

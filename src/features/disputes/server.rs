@@ -37,7 +37,7 @@ pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<Dis
         let now = state.clock.now();
         let pool = &state.pool;
         let (kpis, outcomes, sla, tabs, page, merchants) = tokio::try_join!(
-            queries::kpis(pool, &filter.scope),
+            super::api::kpis_cached(&state, &filter.scope),
             queries::outcome_summary(pool, &filter.scope, window, now),
             queries::sla_strip(pool, &filter.scope, now),
             queries::tab_counts(pool, &filter, now),
