@@ -1,0 +1,665 @@
+//! The matching engine of spec 02 §2.2: PG rows and bank lines in, one classified result per row
+//! and per credit line out. Pure (no I/O), deterministic whatever the input order (every tie is
+//! broken by the rows' own keys, and results come out sorted by key), and single-threaded fast
+//! enough for a million rows a side (see `benches/engine.rs`).
+//!
+//! Order of evaluation, exactly as the spec lists it: (1) no bank lines → BANK_FILE_MISSING;
+//! (2) PG row without a usable UTR; (3) UTR repeated among PG rows; (4) UTR repeated among bank
+//! credit lines; (5) pair by UTR (date window, fee arithmetic, amount Δ), then by the PG row's RRN
+//! against a bank UTR; (6) what is left is missing on the other side.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+/// A PG transaction as the engine sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgRow {
+    pub txn_id: String,
+    pub merchant_id: String,
+    pub acquirer: Option<String>,
+    pub amount_paise: i64,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub date: NaiveDate,
+    pub bank_fee_paise: Option<i64>,
+    pub expected_settlement_paise: Option<i64>,
+}
+
+/// A bank statement line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankLine {
+    /// The natural key: the bank's reference, else a hash of its fields (ingestion decides).
+    pub key: String,
+    pub amount_paise: i64,
+    pub utr: Option<String>,
+    pub date: NaiveDate,
+    pub credit: bool,
+}
+
+/// Tolerances of one merchant / acquirer (the `recon_settings` table; defaults of spec 2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tolerances {
+    pub min_tolerance_paise: i64,
+    /// 0.001 = 0.1 % of the PG amount.
+    pub tolerance_rate: Decimal,
+    pub rounding_paise: i64,
+    pub fee_band_low_paise: i64,
+    pub fee_band_high_paise: i64,
+    pub fee_variance_paise: i64,
+    pub date_window_days: i64,
+}
+
+impl Default for Tolerances {
+    fn default() -> Self {
+        Tolerances {
+            min_tolerance_paise: 100,
+            tolerance_rate: Decimal::new(1, 3),
+            rounding_paise: 1,
+            fee_band_low_paise: 200,
+            fee_band_high_paise: 500,
+            fee_variance_paise: 100,
+            date_window_days: 2,
+        }
+    }
+}
+
+/// Tolerances per scope: the most specific of (merchant, acquirer), (merchant, any),
+/// (any, acquirer), else the default.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub default: Tolerances,
+    pub scoped: Vec<(Option<String>, Option<String>, Tolerances)>,
+}
+
+impl Settings {
+    pub fn for_row(&self, row: &PgRow) -> &Tolerances {
+        let acquirer = row.acquirer.as_deref();
+        let find = |m: Option<&str>, a: Option<&str>| {
+            self.scoped.iter().find(|(sm, sa, _)| sm.as_deref() == m && sa.as_deref() == a).map(|s| &s.2)
+        };
+        find(Some(&row.merchant_id), acquirer)
+            .filter(|_| acquirer.is_some())
+            .or_else(|| find(Some(&row.merchant_id), None))
+            .or_else(|| acquirer.and_then(|a| find(None, Some(a))))
+            .unwrap_or(&self.default)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Matched,
+    Exception,
+    UnmatchedPg,
+    UnmatchedBank,
+}
+
+impl Class {
+    pub fn code(self) -> &'static str {
+        match self {
+            Class::Matched => "MATCHED",
+            Class::Exception => "EXCEPTION",
+            Class::UnmatchedPg => "UNMATCHED_PG",
+            Class::UnmatchedBank => "UNMATCHED_BANK",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    BankFileMissing,
+    UtrMissingOrInvalid,
+    DuplicatePgEntry,
+    DuplicateBankEntry,
+    DateOutOfWindow,
+    UtrMismatch,
+    AmountMismatch,
+    FeeMismatch,
+    RoundingError,
+    PgTxnMissingInBank,
+    BankTxnMissingInPg,
+    FeesVariance,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 12] = [
+        Reason::BankFileMissing,
+        Reason::UtrMissingOrInvalid,
+        Reason::DuplicatePgEntry,
+        Reason::DuplicateBankEntry,
+        Reason::DateOutOfWindow,
+        Reason::UtrMismatch,
+        Reason::AmountMismatch,
+        Reason::FeeMismatch,
+        Reason::RoundingError,
+        Reason::PgTxnMissingInBank,
+        Reason::BankTxnMissingInPg,
+        Reason::FeesVariance,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::BankFileMissing => "BANK_FILE_MISSING",
+            Reason::UtrMissingOrInvalid => "UTR_MISSING_OR_INVALID",
+            Reason::DuplicatePgEntry => "DUPLICATE_PG_ENTRY",
+            Reason::DuplicateBankEntry => "DUPLICATE_BANK_ENTRY",
+            Reason::DateOutOfWindow => "DATE_OUT_OF_WINDOW",
+            Reason::UtrMismatch => "UTR_MISMATCH",
+            Reason::AmountMismatch => "AMOUNT_MISMATCH",
+            Reason::FeeMismatch => "FEE_MISMATCH",
+            Reason::RoundingError => "ROUNDING_ERROR",
+            Reason::PgTxnMissingInBank => "PG_TXN_MISSING_IN_BANK",
+            Reason::BankTxnMissingInPg => "BANK_TXN_MISSING_IN_PG",
+            Reason::FeesVariance => "FEES_VARIANCE",
+        }
+    }
+}
+
+/// The result of one PG row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgResult {
+    /// Index of the row in the input slice.
+    pub pg: usize,
+    pub class: Class,
+    /// `None` for an exact or within-tolerance match.
+    pub reason: Option<Reason>,
+    /// Index of the paired bank line, if any.
+    pub bank: Option<usize>,
+    pub delta_paise: Option<i64>,
+    /// 100 for an exact match, lower for tolerance matches, 0 when not matched.
+    pub score: u8,
+}
+
+/// The result of one bank credit line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankResult {
+    pub bank: usize,
+    pub class: Class,
+    pub reason: Option<Reason>,
+    pub pg: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// One per PG row, sorted by transaction id.
+    pub pg: Vec<PgResult>,
+    /// One per bank credit line, sorted by key; DEBIT lines are left out.
+    pub bank: Vec<BankResult>,
+    pub debit_lines_ignored: usize,
+}
+
+/// Counts of an outcome; they conserve (see [`Counts::conserves`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pg_rows: usize,
+    pub bank_rows: usize,
+    pub pg_matched: usize,
+    pub pg_exceptions: usize,
+    pub unmatched_pg: usize,
+    pub bank_matched: usize,
+    pub bank_exceptions: usize,
+    pub unmatched_bank: usize,
+    /// Exception records by reason: one per PG row in an exception or unmatched class, and one per
+    /// bank line that is a duplicate or missing in PG.
+    pub by_reason: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl Counts {
+    pub fn conserves(&self) -> bool {
+        self.pg_matched + self.pg_exceptions + self.unmatched_pg == self.pg_rows
+            && self.bank_matched + self.bank_exceptions + self.unmatched_bank == self.bank_rows
+    }
+
+    /// Exception records raised (the run's "exceptions").
+    pub fn exception_records(&self) -> usize {
+        self.by_reason.values().sum()
+    }
+}
+
+impl Outcome {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts { pg_rows: self.pg.len(), bank_rows: self.bank.len(), ..Default::default() };
+        for r in &self.pg {
+            match r.class {
+                Class::Matched => c.pg_matched += 1,
+                Class::Exception => c.pg_exceptions += 1,
+                _ => c.unmatched_pg += 1,
+            }
+            if let Some(reason) = r.reason {
+                *c.by_reason.entry(reason.code()).or_default() += 1;
+            }
+        }
+        for r in &self.bank {
+            match r.class {
+                Class::Matched => c.bank_matched += 1,
+                Class::Exception => c.bank_exceptions += 1,
+                _ => c.unmatched_bank += 1,
+            }
+            if let Some(reason @ (Reason::DuplicateBankEntry | Reason::BankTxnMissingInPg)) = r.reason {
+                *c.by_reason.entry(reason.code()).or_default() += 1;
+            }
+        }
+        c
+    }
+}
+
+/// Trimmed, upper-cased UTR/RRN; `None` for empty and the placeholders files use for "none".
+pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
+    let t = value?.trim();
+    if t.is_empty() || ["NULL", "UNDEFINED", "N/A", "NA", "NONE", "-"].iter().any(|p| t.eq_ignore_ascii_case(p)) {
+        return None;
+    }
+    if t.bytes().any(|b| b.is_ascii_lowercase()) {
+        Some(Cow::Owned(t.to_ascii_uppercase()))
+    } else {
+        Some(Cow::Borrowed(t))
+    }
+}
+
+/// How a found pair classifies (step 5), before the RRN fallback.
+pub fn classify_pair(pg: &PgRow, bank: &BankLine, t: &Tolerances) -> (Class, Option<Reason>, i64, u8) {
+    if (pg.date - bank.date).num_days().abs() > t.date_window_days {
+        return (Class::Exception, Some(Reason::DateOutOfWindow), (pg.amount_paise - bank.amount_paise).abs(), 0);
+    }
+    // With fee information the bank should credit the expected settlement (net of the fee).
+    let expected = match (pg.expected_settlement_paise, pg.bank_fee_paise) {
+        (Some(net), _) => Some(net),
+        (None, Some(fee)) => Some(pg.amount_paise - fee),
+        (None, None) => None,
+    };
+    if let Some(expected) = expected {
+        let delta = (expected - bank.amount_paise).abs();
+        if delta > t.fee_variance_paise {
+            return (Class::Exception, Some(Reason::FeesVariance), delta, 0);
+        }
+        return classify_delta(delta, expected, t);
+    }
+    classify_delta((pg.amount_paise - bank.amount_paise).abs(), pg.amount_paise, t)
+}
+
+/// The amount rules: exact, rounding, the fee band, tolerance, else a mismatch.
+pub fn classify_delta(delta: i64, pg_amount: i64, t: &Tolerances) -> (Class, Option<Reason>, i64, u8) {
+    if delta == 0 {
+        return (Class::Matched, None, 0, 100);
+    }
+    if delta <= t.rounding_paise {
+        return (Class::Exception, Some(Reason::RoundingError), delta, 0);
+    }
+    if (t.fee_band_low_paise..=t.fee_band_high_paise).contains(&delta) {
+        return (Class::Exception, Some(Reason::FeeMismatch), delta, 0);
+    }
+    let tolerance = (Decimal::from(pg_amount) * t.tolerance_rate).floor();
+    if Decimal::from(delta) <= tolerance.max(Decimal::from(t.min_tolerance_paise)) {
+        // Lower confidence the further from exact: 99 down to 90.
+        let score = 99u8.saturating_sub(u8::try_from((delta * 10 / pg_amount.max(1)).min(9)).unwrap_or(9));
+        return (Class::Matched, None, delta, score);
+    }
+    (Class::Exception, Some(Reason::AmountMismatch), delta, 0)
+}
+
+/// Reconcile one cycle.
+pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings) -> Outcome {
+    let mut pg_order: Vec<usize> = (0..pg_rows.len()).collect();
+    pg_order.sort_unstable_by(|a, b| pg_rows[*a].txn_id.cmp(&pg_rows[*b].txn_id).then(a.cmp(b)));
+    let mut bank_order: Vec<usize> = (0..bank_lines.len()).filter(|i| bank_lines[*i].credit).collect();
+    bank_order.sort_unstable_by(|a, b| bank_lines[*a].key.cmp(&bank_lines[*b].key).then(a.cmp(b)));
+    let debit_lines_ignored = bank_lines.len() - bank_order.len();
+
+    let unpaired = |pg: usize, class, reason| PgResult { pg, class, reason, bank: None, delta_paise: None, score: 0 };
+
+    // 1. No bank lines at all.
+    if bank_lines.is_empty() {
+        return Outcome {
+            pg: pg_order.into_iter().map(|i| unpaired(i, Class::Exception, Some(Reason::BankFileMissing))).collect(),
+            bank: Vec::new(),
+            debit_lines_ignored,
+        };
+    }
+
+    // Bank credit lines by UTR: (how many, the first by key).
+    let mut bank_by_utr: FxHashMap<Cow<'_, str>, (u32, usize)> = FxHashMap::default();
+    bank_by_utr.reserve(bank_order.len());
+    for &i in &bank_order {
+        if let Some(utr) = normalise_ref(bank_lines[i].utr.as_deref()) {
+            bank_by_utr.entry(utr).and_modify(|e| e.0 += 1).or_insert((1, i));
+        }
+    }
+    let pg_utrs: Vec<Option<Cow<'_, str>>> = pg_rows.iter().map(|r| normalise_ref(r.utr.as_deref())).collect();
+    let mut pg_utr_count: FxHashMap<&str, u32> = FxHashMap::default();
+    pg_utr_count.reserve(pg_rows.len());
+    for utr in pg_utrs.iter().flatten() {
+        *pg_utr_count.entry(utr.as_ref()).or_default() += 1;
+    }
+
+    let mut pg_result: Vec<Option<PgResult>> = vec![None; pg_rows.len()];
+    let mut bank_pair: Vec<Option<usize>> = vec![None; bank_lines.len()];
+    let mut rrn_candidates: Vec<usize> = Vec::new();
+    for &i in &pg_order {
+        let row = &pg_rows[i];
+        let Some(utr) = pg_utrs[i].as_deref() else {
+            pg_result[i] = Some(unpaired(i, Class::Exception, Some(Reason::UtrMissingOrInvalid)));
+            continue;
+        };
+        if pg_utr_count.get(utr).copied().unwrap_or(0) > 1 {
+            pg_result[i] = Some(unpaired(i, Class::Exception, Some(Reason::DuplicatePgEntry)));
+            continue;
+        }
+        match bank_by_utr.get(utr) {
+            Some(&(1, b)) => {
+                let (class, reason, delta, score) = classify_pair(row, &bank_lines[b], settings.for_row(row));
+                bank_pair[b] = Some(i);
+                pg_result[i] = Some(PgResult { pg: i, class, reason, bank: Some(b), delta_paise: Some(delta), score });
+            }
+            // Only duplicate bank lines share this UTR: they left the pool (step 4).
+            _ => rrn_candidates.push(i),
+        }
+    }
+    // The RRN fallback, in transaction-id order: the first claimant of a bank line wins.
+    for i in rrn_candidates {
+        let row = &pg_rows[i];
+        let partner = normalise_ref(row.rrn.as_deref())
+            .and_then(|rrn| bank_by_utr.get(rrn.as_ref()).copied())
+            .filter(|&(n, b)| n == 1 && bank_pair[b].is_none());
+        pg_result[i] = Some(match partner {
+            Some((_, b)) => {
+                bank_pair[b] = Some(i);
+                let delta = (row.amount_paise - bank_lines[b].amount_paise).abs();
+                PgResult {
+                    pg: i,
+                    class: Class::Exception,
+                    reason: Some(Reason::UtrMismatch),
+                    bank: Some(b),
+                    delta_paise: Some(delta),
+                    score: 0,
+                }
+            }
+            None => unpaired(i, Class::UnmatchedPg, Some(Reason::PgTxnMissingInBank)),
+        });
+    }
+
+    let bank = bank_order
+        .iter()
+        .map(|&b| {
+            let duplicate = normalise_ref(bank_lines[b].utr.as_deref())
+                .and_then(|u| bank_by_utr.get(u.as_ref()).map(|e| e.0 > 1))
+                .unwrap_or(false);
+            match (duplicate, bank_pair[b]) {
+                (true, _) => {
+                    BankResult { bank: b, class: Class::Exception, reason: Some(Reason::DuplicateBankEntry), pg: None }
+                }
+                (false, Some(p)) => {
+                    let r = pg_result[p].as_ref();
+                    BankResult {
+                        bank: b,
+                        class: r.map(|r| r.class).unwrap_or(Class::Exception),
+                        reason: r.and_then(|r| r.reason),
+                        pg: Some(p),
+                    }
+                }
+                (false, None) => BankResult {
+                    bank: b,
+                    class: Class::UnmatchedBank,
+                    reason: Some(Reason::BankTxnMissingInPg),
+                    pg: None,
+                },
+            }
+        })
+        .collect();
+    let pg = pg_order.into_iter().filter_map(|i| pg_result[i].take()).collect();
+    Outcome { pg, bank, debit_lines_ignored }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    fn pg(id: &str, amount: i64, utr: Option<&str>) -> PgRow {
+        PgRow {
+            txn_id: id.into(),
+            merchant_id: "M1".into(),
+            acquirer: None,
+            amount_paise: amount,
+            utr: utr.map(Into::into),
+            rrn: None,
+            date: day(20),
+            bank_fee_paise: None,
+            expected_settlement_paise: None,
+        }
+    }
+
+    fn bank(key: &str, amount: i64, utr: Option<&str>) -> BankLine {
+        BankLine { key: key.into(), amount_paise: amount, utr: utr.map(Into::into), date: day(20), credit: true }
+    }
+
+    fn one(pg_row: PgRow, line: BankLine) -> PgResult {
+        reconcile(&[pg_row], &[line], &Settings::default()).pg.remove(0)
+    }
+
+    fn reason_of(pg_amount: i64, bank_amount: i64) -> Option<Reason> {
+        one(pg("T1", pg_amount, Some("U1")), bank("B1", bank_amount, Some("U1"))).reason
+    }
+
+    #[test]
+    fn amount_rules_at_their_edges() {
+        assert_eq!(one(pg("T1", 10_000, Some("U1")), bank("B1", 10_000, Some("U1"))).score, 100);
+        assert_eq!(reason_of(10_000, 10_000), None);
+        assert_eq!(reason_of(10_000, 9_999), Some(Reason::RoundingError), "Δ = 1 paisa");
+        assert_eq!(reason_of(10_000, 9_800), Some(Reason::FeeMismatch), "Δ = 200");
+        assert_eq!(reason_of(10_000, 9_500), Some(Reason::FeeMismatch), "Δ = 500");
+        assert_eq!(reason_of(10_000, 9_499), Some(Reason::AmountMismatch), "Δ = 501 on ₹100");
+        assert_eq!(reason_of(10_000, 9_900), None, "Δ = 100 is within the ₹1 minimum tolerance");
+        assert_eq!(reason_of(10_000, 9_899), Some(Reason::AmountMismatch), "Δ = 101 on ₹100");
+        // On ₹10,00,000 the 0.1 % tolerance is ₹1,000: Δ 501 matches, Δ 1,00,000 matches, one more does not.
+        let big = 100_000_000;
+        assert_eq!(reason_of(big, big - 501), None);
+        assert_eq!(reason_of(big, big - 100_000), None);
+        assert_eq!(reason_of(big, big - 100_001), Some(Reason::AmountMismatch));
+        // The fee band is checked before the tolerance, even where the tolerance is wider.
+        assert_eq!(reason_of(big, big - 300), Some(Reason::FeeMismatch));
+        let tolerant = one(pg("T1", big, Some("U1")), bank("B1", big - 501, Some("U1")));
+        assert_eq!((tolerant.class, tolerant.delta_paise), (Class::Matched, Some(501)));
+        assert!(tolerant.score < 100);
+    }
+
+    #[test]
+    fn the_date_window_is_two_days() {
+        let mut two = bank("B1", 10_000, Some("U1"));
+        two.date = day(22);
+        assert_eq!(one(pg("T1", 10_000, Some("U1")), two.clone()).reason, None);
+        let mut three = two;
+        three.date = day(23);
+        assert_eq!(one(pg("T1", 10_000, Some("U1")), three).reason, Some(Reason::DateOutOfWindow));
+    }
+
+    #[test]
+    fn utrs_are_normalised_and_placeholders_are_missing() {
+        assert_eq!(one(pg("T1", 10_000, Some("  utr 1 ".trim())), bank("B1", 10_000, Some("UTR 1"))).reason, None);
+        assert_eq!(one(pg("T1", 10_000, Some(" abc9 ")), bank("B1", 10_000, Some("ABC9"))).class, Class::Matched);
+        for missing in [None, Some(""), Some("NULL"), Some("null"), Some("N/A"), Some("undefined")] {
+            let r = one(pg("T1", 10_000, missing), bank("B1", 10_000, Some("U1")));
+            assert_eq!(r.reason, Some(Reason::UtrMissingOrInvalid), "{missing:?}");
+        }
+    }
+
+    #[test]
+    fn duplicates_leave_the_pool() {
+        let out = reconcile(
+            &[pg("T1", 100, Some("D")), pg("T2", 100, Some("D")), pg("T3", 100, Some("X"))],
+            &[bank("B1", 100, Some("D")), bank("B2", 100, Some("X")), bank("B3", 100, Some("X"))],
+            &Settings::default(),
+        );
+        let reasons: Vec<_> = out.pg.iter().map(|r| r.reason).collect();
+        assert_eq!(
+            reasons,
+            vec![Some(Reason::DuplicatePgEntry), Some(Reason::DuplicatePgEntry), Some(Reason::PgTxnMissingInBank)]
+        );
+        // B1 is left unpaired (its PG partners are duplicates); B2 and B3 are duplicates; T3 pairs with neither.
+        let bank_reasons: Vec<_> = out.bank.iter().map(|r| (r.bank, r.reason)).collect();
+        assert_eq!(
+            bank_reasons,
+            vec![
+                (0, Some(Reason::BankTxnMissingInPg)),
+                (1, Some(Reason::DuplicateBankEntry)),
+                (2, Some(Reason::DuplicateBankEntry))
+            ]
+        );
+        let c = out.counts();
+        assert!(c.conserves());
+        assert_eq!(c.by_reason.get("DUPLICATE_BANK_ENTRY"), Some(&2));
+        assert_eq!(c.exception_records(), 6);
+    }
+
+    #[test]
+    fn rrn_fallback_pairs_both_and_the_first_claimant_wins() {
+        let mut a = pg("T1", 5_000, Some("NOPE1"));
+        a.rrn = Some("R1".into());
+        let mut b = pg("T2", 5_000, Some("NOPE2"));
+        b.rrn = Some("r1".into());
+        let out = reconcile(&[b, a], &[bank("B1", 5_000, Some("R1"))], &Settings::default());
+        assert_eq!(out.pg[0].reason, Some(Reason::UtrMismatch));
+        assert_eq!(out.pg[0].bank, Some(0));
+        assert_eq!(out.pg[1].reason, Some(Reason::PgTxnMissingInBank));
+        assert_eq!(out.bank[0].reason, Some(Reason::UtrMismatch));
+        assert_eq!(out.bank[0].pg, Some(1), "T1 (input index 1) claimed it first by transaction id");
+    }
+
+    #[test]
+    fn debit_lines_are_ignored_and_no_bank_file_means_missing() {
+        let mut debit = bank("B1", 10_000, Some("U1"));
+        debit.credit = false;
+        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[debit], &Settings::default());
+        assert_eq!(out.pg[0].reason, Some(Reason::PgTxnMissingInBank));
+        assert!(out.bank.is_empty());
+        assert_eq!(out.debit_lines_ignored, 1);
+        let none = reconcile(&[pg("T1", 10_000, Some("U1")), pg("T2", 1, None)], &[], &Settings::default());
+        assert!(none.pg.iter().all(|r| r.reason == Some(Reason::BankFileMissing)));
+    }
+
+    #[test]
+    fn fee_arithmetic() {
+        let mut row = pg("T1", 100_000, Some("U1"));
+        row.bank_fee_paise = Some(2_000);
+        assert_eq!(one(row.clone(), bank("B1", 98_000, Some("U1"))).reason, None, "credited gross − fee");
+        assert_eq!(one(row.clone(), bank("B1", 97_950, Some("U1"))).class, Class::Matched, "within ₹1");
+        assert_eq!(one(row.clone(), bank("B1", 97_899, Some("U1"))).reason, Some(Reason::FeesVariance));
+        row.expected_settlement_paise = Some(97_000);
+        assert_eq!(one(row, bank("B1", 97_000, Some("U1"))).reason, None, "the expected settlement wins");
+    }
+
+    #[test]
+    fn settings_are_read_per_merchant_and_acquirer() {
+        let strict = Tolerances { min_tolerance_paise: 0, tolerance_rate: Decimal::ZERO, ..Default::default() };
+        let wide = Tolerances { date_window_days: 5, ..Default::default() };
+        let settings = Settings {
+            default: Tolerances::default(),
+            scoped: vec![(Some("M1".into()), None, strict), (None, Some("HDFC".into()), wide)],
+        };
+        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[bank("B1", 9_950, Some("U1"))], &settings);
+        assert_eq!(out.pg[0].reason, Some(Reason::AmountMismatch), "M1 has no tolerance");
+        let mut other = pg("T2", 10_000, Some("U2"));
+        other.merchant_id = "M2".into();
+        other.acquirer = Some("HDFC".into());
+        let mut late = bank("B2", 10_000, Some("U2"));
+        late.date = day(24);
+        assert_eq!(reconcile(&[other], &[late], &settings).pg[0].reason, None, "HDFC allows 5 days");
+    }
+
+    fn arb_case() -> impl Strategy<Value = (Vec<PgRow>, Vec<BankLine>)> {
+        let utr = prop_oneof![Just(None), (0u8..12).prop_map(|n| Some(format!("u{n}"))), Just(Some("N/A".to_string()))];
+        let pg_rows = prop::collection::vec((utr.clone(), prop::option::of(0u8..12), 1i64..2_000, 0u32..5), 0..30)
+            .prop_map(|v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, (utr, rrn, amount, d))| PgRow {
+                        txn_id: format!("T{i:03}"),
+                        merchant_id: "M".into(),
+                        acquirer: None,
+                        amount_paise: amount,
+                        utr,
+                        rrn: rrn.map(|r| format!("U{r}")),
+                        date: day(10 + d),
+                        bank_fee_paise: None,
+                        expected_settlement_paise: None,
+                    })
+                    .collect::<Vec<_>>()
+            });
+        let bank_lines =
+            prop::collection::vec((utr, 1i64..2_000, 0u32..5, prop::bool::weighted(0.9)), 0..30).prop_map(|v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, (utr, amount, d, credit))| BankLine {
+                        key: format!("B{i:03}"),
+                        amount_paise: amount,
+                        utr,
+                        date: day(10 + d),
+                        credit,
+                    })
+                    .collect::<Vec<_>>()
+            });
+        (pg_rows, bank_lines)
+    }
+
+    /// The outcome in terms of the rows' own keys (independent of input positions).
+    fn by_keys(out: &Outcome, pg_rows: &[PgRow], bank_lines: &[BankLine]) -> Vec<String> {
+        let mut v: Vec<String> = out
+            .pg
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    pg_rows[r.pg].txn_id,
+                    r.class,
+                    r.reason,
+                    r.bank.map(|b| &bank_lines[b].key),
+                    r.delta_paise
+                )
+            })
+            .collect();
+        v.extend(out.bank.iter().map(|r| {
+            format!("{} {:?} {:?} {:?}", bank_lines[r.bank].key, r.class, r.reason, r.pg.map(|p| &pg_rows[p].txn_id))
+        }));
+        v
+    }
+
+    proptest! {
+        #[test]
+        fn counts_conserve_and_every_line_pairs_once((pg_rows, bank_lines) in arb_case()) {
+            let out = reconcile(&pg_rows, &bank_lines, &Settings::default());
+            let c = out.counts();
+            prop_assert!(c.conserves());
+            prop_assert_eq!(c.pg_rows, pg_rows.len());
+            prop_assert_eq!(c.bank_rows + out.debit_lines_ignored, bank_lines.len());
+            let mut paired: Vec<usize> = out.pg.iter().filter_map(|r| r.bank).collect();
+            let n = paired.len();
+            paired.sort_unstable();
+            paired.dedup();
+            prop_assert_eq!(paired.len(), n, "a bank line pairs with at most one PG row");
+            for r in &out.bank {
+                if let Some(p) = r.pg {
+                    prop_assert_eq!(out.pg.iter().find(|x| x.pg == p).and_then(|x| x.bank), Some(r.bank));
+                }
+            }
+        }
+
+        #[test]
+        fn the_input_order_does_not_matter((pg_rows, bank_lines) in arb_case(), seed in any::<u64>()) {
+            use rand::seq::SliceRandom;
+            use rand::SeedableRng;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut pg2 = pg_rows.clone();
+            let mut bank2 = bank_lines.clone();
+            pg2.shuffle(&mut rng);
+            bank2.shuffle(&mut rng);
+            let a = reconcile(&pg_rows, &bank_lines, &Settings::default());
+            let b = reconcile(&pg2, &bank2, &Settings::default());
+            prop_assert_eq!(by_keys(&a, &pg_rows, &bank_lines), by_keys(&b, &pg2, &bank2));
+        }
+    }
+}
