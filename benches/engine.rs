@@ -45,7 +45,7 @@ pub fn cycle(n: usize) -> (Vec<PgRow>, Vec<BankLine>) {
             key: format!("BANKREF{i:012}"),
             amount_paise: bank_amount,
             utr: match kind {
-                93 => Some(format!("UTR{:012}", i - 1)), // duplicate bank UTR
+                93 => Some(format!("UTR{:012}", i - 10)), // repeats bank line i − 10's UTR: both duplicates
                 94 => Some(format!("ONLYBANK{i:09}")),
                 _ => Some(utr),
             },

@@ -40,6 +40,19 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Reconcile a PG file against a bank file, without a server or database, and print the
+    /// counts by reason (formats detected from the headers; CSV or XLSX).
+    Recon {
+        #[arg(long)]
+        pg: std::path::PathBuf,
+        #[arg(long)]
+        bank: std::path::PathBuf,
+        #[arg(long)]
+        cycle_date: Option<NaiveDate>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +117,10 @@ enum TokenAction {
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline work needs neither configuration nor a database.
+    if let Some(Command::Recon { pg, bank, cycle_date, json }) = &cli.command {
+        return recon_files(pg, bank, *cycle_date, *json);
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -117,6 +134,27 @@ pub async fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn recon_files(pg: &std::path::Path, bank: &std::path::Path, cycle_date: Option<NaiveDate>, json: bool) -> ExitCode {
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let report = read(pg)
+        .and_then(|pg| read(bank).map(|bank| (pg, bank)))
+        .and_then(|(pg, bank)| crate::features::recon::offline::run(&pg, &bank, cycle_date));
+    match report {
+        Ok(r) if json => {
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            print!("{}", r.text());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -164,6 +202,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             }
         },
+        // Handled in `main` before any configuration is read.
+        Command::Recon { .. } => Err("recon runs on files, without a database".into()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The matching engine of spec 02 §2.2: PG rows and bank lines in, one classified result per row
-//! and per credit line out. Pure (no I/O), deterministic whatever the input order (every tie is
-//! broken by the rows' own keys, and results come out sorted by key), and single-threaded fast
-//! enough for a million rows a side (see `benches/engine.rs`).
+//! and per credit line out (in input order). Pure (no I/O), deterministic whatever the input order
+//! (the only contested choice, two PG rows claiming one bank line through the RRN fallback, is
+//! decided by transaction id), and single-threaded fast enough for a million rows a side (see
+//! `benches/engine.rs`).
 //!
 //! Order of evaluation, exactly as the spec lists it: (1) no bank lines → BANK_FILE_MISSING;
 //! (2) PG row without a usable UTR; (3) UTR repeated among PG rows; (4) UTR repeated among bank
@@ -183,9 +184,9 @@ pub struct BankResult {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
-    /// One per PG row, sorted by transaction id.
+    /// One per PG row, in input order.
     pub pg: Vec<PgResult>,
-    /// One per bank credit line, sorted by key; DEBIT lines are left out.
+    /// One per bank credit line, in input order; DEBIT lines are left out.
     pub bank: Vec<BankResult>,
     pub debit_lines_ignored: usize,
 }
@@ -301,10 +302,8 @@ pub fn classify_delta(delta: i64, pg_amount: i64, t: &Tolerances) -> (Class, Opt
 
 /// Reconcile one cycle.
 pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings) -> Outcome {
-    let mut pg_order: Vec<usize> = (0..pg_rows.len()).collect();
-    pg_order.sort_unstable_by(|a, b| pg_rows[*a].txn_id.cmp(&pg_rows[*b].txn_id).then(a.cmp(b)));
-    let mut bank_order: Vec<usize> = (0..bank_lines.len()).filter(|i| bank_lines[*i].credit).collect();
-    bank_order.sort_unstable_by(|a, b| bank_lines[*a].key.cmp(&bank_lines[*b].key).then(a.cmp(b)));
+    let pg_order = 0..pg_rows.len();
+    let bank_order: Vec<usize> = (0..bank_lines.len()).filter(|i| bank_lines[*i].credit).collect();
     let debit_lines_ignored = bank_lines.len() - bank_order.len();
 
     let unpaired = |pg: usize, class, reason| PgResult { pg, class, reason, bank: None, delta_paise: None, score: 0 };
@@ -318,7 +317,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         };
     }
 
-    // Bank credit lines by UTR: (how many, the first by key).
+    // Bank credit lines by UTR: (how many, which one — meaningful only when there is one).
     let mut bank_by_utr: FxHashMap<Cow<'_, str>, (u32, usize)> = FxHashMap::default();
     bank_by_utr.reserve(bank_order.len());
     for &i in &bank_order {
@@ -336,7 +335,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
     let mut pg_result: Vec<Option<PgResult>> = vec![None; pg_rows.len()];
     let mut bank_pair: Vec<Option<usize>> = vec![None; bank_lines.len()];
     let mut rrn_candidates: Vec<usize> = Vec::new();
-    for &i in &pg_order {
+    for i in pg_order.clone() {
         let row = &pg_rows[i];
         let Some(utr) = pg_utrs[i].as_deref() else {
             pg_result[i] = Some(unpaired(i, Class::Exception, Some(Reason::UtrMissingOrInvalid)));
@@ -357,6 +356,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         }
     }
     // The RRN fallback, in transaction-id order: the first claimant of a bank line wins.
+    rrn_candidates.sort_unstable_by(|a, b| pg_rows[*a].txn_id.cmp(&pg_rows[*b].txn_id).then(a.cmp(b)));
     for i in rrn_candidates {
         let row = &pg_rows[i];
         let partner = normalise_ref(row.rrn.as_deref())
@@ -523,9 +523,10 @@ mod tests {
         let mut b = pg("T2", 5_000, Some("NOPE2"));
         b.rrn = Some("r1".into());
         let out = reconcile(&[b, a], &[bank("B1", 5_000, Some("R1"))], &Settings::default());
-        assert_eq!(out.pg[0].reason, Some(Reason::UtrMismatch));
-        assert_eq!(out.pg[0].bank, Some(0));
-        assert_eq!(out.pg[1].reason, Some(Reason::PgTxnMissingInBank));
+        // Output is in input order: T2 first, then T1.
+        assert_eq!(out.pg[1].reason, Some(Reason::UtrMismatch));
+        assert_eq!(out.pg[1].bank, Some(0));
+        assert_eq!(out.pg[0].reason, Some(Reason::PgTxnMissingInBank));
         assert_eq!(out.bank[0].reason, Some(Reason::UtrMismatch));
         assert_eq!(out.bank[0].pg, Some(1), "T1 (input index 1) claimed it first by transaction id");
     }
@@ -625,6 +626,7 @@ mod tests {
         v.extend(out.bank.iter().map(|r| {
             format!("{} {:?} {:?} {:?}", bank_lines[r.bank].key, r.class, r.reason, r.pg.map(|p| &pg_rows[p].txn_id))
         }));
+        v.sort();
         v
     }
 

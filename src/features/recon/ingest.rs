@@ -1,0 +1,886 @@
+//! Ingestion of spec 02 §2.1, the pure part: bytes of a CSV (any delimiter, BOM, quoted fields with
+//! commas and newlines) or XLSX file in; its format detected from the header (or named by the
+//! user); typed PG records or bank lines out, with row-level errors that name the line (as an
+//! editor or spreadsheet shows it: the header is line 1), the column and the reason.
+//! Amounts become exact paise (never floats), dates are read in the formats of the spec.
+
+use std::io::Cursor;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::money::Paise;
+
+pub const MAX_FIELD_CHARS: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Pg,
+    Bank,
+}
+
+/// A stored per-bank layout (the `bank_column_mappings` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankMapping {
+    pub bank_code: String,
+    pub layout_name: String,
+    pub file_type: String,
+    pub delimiter: u8,
+    pub header_row: usize,
+    pub date_format: String,
+    pub reference_column: String,
+    pub gross_amount_column: String,
+    pub net_amount_column: Option<String>,
+    pub txn_date_column: String,
+    pub value_date_column: Option<String>,
+    pub utr_column: Option<String>,
+    pub rrn_column: Option<String>,
+    pub direction_column: Option<String>,
+    pub remarks_column: Option<String>,
+    pub amounts_in_paise: bool,
+}
+
+/// The layouts shipped with the product; the migration `bank_layouts` stores the same rows (a
+/// test keeps them equal), where an admin can add more.
+pub fn shipped_mappings() -> Vec<BankMapping> {
+    let m = |bank: &str, name: &str, file_type: &str, delimiter: u8, date_format: &str, cols: [&str; 9]| BankMapping {
+        bank_code: bank.into(),
+        layout_name: name.into(),
+        file_type: file_type.into(),
+        delimiter,
+        header_row: 1,
+        date_format: date_format.into(),
+        reference_column: cols[0].into(),
+        gross_amount_column: cols[1].into(),
+        net_amount_column: Some(cols[2]).filter(|c| !c.is_empty()).map(Into::into),
+        txn_date_column: cols[3].into(),
+        value_date_column: Some(cols[4]).filter(|c| !c.is_empty()).map(Into::into),
+        utr_column: Some(cols[5]).filter(|c| !c.is_empty()).map(Into::into),
+        rrn_column: Some(cols[6]).filter(|c| !c.is_empty()).map(Into::into),
+        direction_column: Some(cols[7]).filter(|c| !c.is_empty()).map(Into::into),
+        remarks_column: Some(cols[8]).filter(|c| !c.is_empty()).map(Into::into),
+        amounts_in_paise: false,
+    };
+    vec![
+        m(
+            "AXIS",
+            "AXIS SFTP settlement",
+            "csv",
+            b',',
+            "%d-%m-%Y",
+            ["TXNID", "CREDIT_AMT", "NET_CR_AMT", "POST_DATE", "VALUE_DATE", "UTR", "RRN", "", "REMARKS"],
+        ),
+        m(
+            "AXIS",
+            "AXIS MIS (tilde .txt)",
+            "txt",
+            b'~',
+            "%d-%m-%Y",
+            ["Tran Id", "Amount", "", "Tran Date", "Value Date", "UTR No", "", "Cr/Dr", "Particulars"],
+        ),
+        m(
+            "HDFC",
+            "HDFC account statement",
+            "csv",
+            b',',
+            "%d/%m/%Y",
+            ["Chq/Ref Number", "Deposit Amount", "", "Date", "Value Dt", "UTR", "", "", "Narration"],
+        ),
+        m(
+            "ICICI",
+            "ICICI CMS statement",
+            "csv",
+            b',',
+            "%d-%m-%Y",
+            ["Tran. Id", "Amount (INR)", "", "Txn Posted Date", "Value Date", "UTR Number", "", "Cr/Dr", "Description"],
+        ),
+        m(
+            "SBI",
+            "SBI e-statement",
+            "csv",
+            b',',
+            "%d %b %Y",
+            ["Ref No./Cheque No.", "Credit", "", "Txn Date", "Value Date", "UTR", "", "", "Description"],
+        ),
+        m(
+            "BOB",
+            "BOB settlement report",
+            "csv",
+            b',',
+            "%d/%m/%Y",
+            [
+                "Transaction Ref",
+                "Gross Amount",
+                "Net Amount",
+                "Transaction Date",
+                "Settlement Date",
+                "UTR",
+                "RRN",
+                "",
+                "Remarks",
+            ],
+        ),
+    ]
+}
+
+/// A built-in format, or a bank's stored layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Format {
+    PgSimple,
+    PgV1,
+    PgV2,
+    BankSimple,
+    BankV1,
+    Mapping(Box<BankMapping>),
+}
+
+impl Format {
+    pub fn name(&self) -> String {
+        match self {
+            Format::PgSimple => "PG simple".into(),
+            Format::PgV1 => "PG V1".into(),
+            Format::PgV2 => "PG V2".into(),
+            Format::BankSimple => "Bank simple".into(),
+            Format::BankV1 => "Bank V1".into(),
+            Format::Mapping(m) => format!("{} ({})", m.layout_name, m.bank_code),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Format::PgSimple | Format::PgV1 | Format::PgV2 => Kind::Pg,
+            _ => Kind::Bank,
+        }
+    }
+
+    /// The columns a header must have for this format (normalised names).
+    fn required(&self) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Format::PgSimple => &["transactionid", "merchantid", "amount", "transactiondate", "paymentmethod"],
+            Format::PgV1 => &["transactionid", "clientcode", "paidamount", "paymentmode", "transcompletedate"],
+            Format::PgV2 => &["pgtxnid", "merchantid", "amountpaise", "paymentmethod", "createdat"],
+            Format::BankSimple => &["bankreference", "amount", "transactiondate", "debitcredit"],
+            Format::BankV1 => &["utr", "paidamount", "transcompletedate", "bankname"],
+            Format::Mapping(m) => {
+                return [Some(&m.reference_column), Some(&m.gross_amount_column), Some(&m.txn_date_column)]
+                    .into_iter()
+                    .flatten()
+                    .map(|c| norm(c))
+                    .collect()
+            }
+        };
+        fixed.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// A header name reduced to lower-case letters and digits (`Transaction ID` → `transactionid`).
+pub fn norm(header: &str) -> String {
+    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The format of a header row for a kind of file: `Err` lists what was expected.
+pub fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) -> Result<Format, String> {
+    let names: Vec<String> = header.iter().map(|h| norm(h)).collect();
+    let mut candidates: Vec<Format> = match kind {
+        Kind::Pg => vec![Format::PgV2, Format::PgV1, Format::PgSimple],
+        Kind::Bank => vec![Format::BankSimple, Format::BankV1],
+    };
+    if kind == Kind::Bank {
+        candidates.extend(mappings.iter().cloned().map(|m| Format::Mapping(Box::new(m))));
+    }
+    // The most specific layout wins: the one that needs the most columns and finds them all.
+    candidates
+        .into_iter()
+        .filter(|f| f.required().iter().all(|c| names.contains(c)))
+        .max_by_key(|f| f.required().len())
+        .ok_or_else(|| {
+            format!(
+                "The header row is not a known {} layout. Expected one of: {}.",
+                if kind == Kind::Pg { "PG" } else { "bank" },
+                match kind {
+                    Kind::Pg => "PG simple (Transaction ID, Merchant ID, Amount, …), PG V1 (transaction_id, client_code, paid_amount, …), PG V2 (pg_txn_id, amount_paise, …)".to_string(),
+                    Kind::Bank => {
+                        let mut s = "Bank simple (Bank Reference, Amount, Transaction Date, Debit/Credit, …), Bank V1 (utr, paid_amount, trans_complete_date, bank_name, …)".to_string();
+                        for m in mappings {
+                            s.push_str(&format!(", {} ({}, {}, {})", m.layout_name, m.reference_column, m.gross_amount_column, m.txn_date_column));
+                        }
+                        s
+                    }
+                }
+            )
+        })
+}
+
+/// A refused row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgRecord {
+    pub line: u64,
+    pub txn_id: String,
+    pub merchant_id: String,
+    pub amount: Paise,
+    pub gross: Option<Paise>,
+    pub currency: String,
+    pub txn_at: NaiveDateTime,
+    pub payment_method: &'static str,
+    pub bank: Option<String>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub status: String,
+    pub bank_fee: Option<Paise>,
+    pub expected_settlement: Option<Paise>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankRecord {
+    pub line: u64,
+    pub natural_key: String,
+    pub bank_ref: Option<String>,
+    pub bank_name: String,
+    pub amount: Paise,
+    pub net: Option<Paise>,
+    pub credit: bool,
+    pub txn_date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub remarks: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Records {
+    Pg(Vec<PgRecord>),
+    Bank(Vec<BankRecord>),
+}
+
+/// A parsed file: its format, the good rows, the refused ones, and how many data rows it had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub format: Format,
+    pub records: Records,
+    pub errors: Vec<RowError>,
+    pub rows_total: u64,
+}
+
+impl Parsed {
+    pub fn rows_accepted(&self) -> usize {
+        match &self.records {
+            Records::Pg(r) => r.len(),
+            Records::Bank(r) => r.len(),
+        }
+    }
+}
+
+/// Rows of text with their line numbers, from a CSV or an XLSX file.
+struct Table {
+    header: Vec<String>,
+    header_line: u64,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+fn read_csv(bytes: &[u8], delimiter: Option<u8>, header_row: usize) -> Result<Table, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!("The file is not UTF-8 text (first bad byte at offset {}); save it as UTF-8 CSV.", e.valid_up_to())
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err("The file is empty.".into());
+    }
+    let header_line = text.lines().nth(header_row - 1).unwrap_or("");
+    let delimiter = delimiter.unwrap_or_else(|| {
+        [b',', b';', b'\t', b'|', b'~']
+            .into_iter()
+            .max_by_key(|d| header_line.bytes().filter(|b| b == d).count())
+            .unwrap_or(b',')
+    });
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut header = None;
+    let mut header_line_no = 0;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            format!("Line {line} cannot be read as CSV: {e}")
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(i as u64 + 1);
+        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        if header.is_none() {
+            if (i + 1) < header_row {
+                continue;
+            }
+            header = Some(cells);
+            header_line_no = line;
+        } else if cells.iter().any(|c| !c.is_empty()) {
+            rows.push((line, cells));
+        }
+    }
+    Ok(Table { header: header.ok_or("The file has no header row.")?, header_line: header_line_no, rows })
+}
+
+fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<Table, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))?;
+    let names = book.sheet_names().to_vec();
+    let mut found: Vec<(String, Table)> = Vec::new();
+    for name in &names {
+        let Ok(range) = book.worksheet_range(name) else { continue };
+        let cell = |d: &Data| match d {
+            Data::Empty => String::new(),
+            Data::String(s) => s.trim().to_string(),
+            Data::Float(f) => format!("{f}"),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) => {
+                dt.as_datetime().map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+            }
+            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => format!("#ERROR {e:?}"),
+        };
+        let mut rows = range.rows().enumerate().map(|(i, r)| (i as u64 + 1, r.iter().map(cell).collect::<Vec<_>>()));
+        let Some((header_line, header)) = rows.find(|(_, r)| r.iter().any(|c| !c.is_empty())) else { continue };
+        if detect(kind, &header, mappings).is_err() {
+            continue;
+        }
+        let data = rows.filter(|(_, r)| r.iter().any(|c| !c.is_empty())).collect();
+        found.push((name.clone(), Table { header, header_line, rows: data }));
+    }
+    match found.len() {
+        0 => Err(format!("No sheet of this workbook ({}) has a recognised header row.", names.join(", "))),
+        1 => Ok(found.remove(0).1),
+        _ => Err(format!(
+            "Several sheets have a recognised header ({}); upload one sheet per file.",
+            found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Parse a file of `kind`. `format` overrides detection; `mappings` are the bank layouts to try.
+/// `Err` is a file-level refusal (nothing from the file may be used).
+pub fn parse(bytes: &[u8], kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
+    let table = if is_xlsx(bytes) {
+        read_xlsx(bytes, kind, mappings)?
+    } else {
+        let (delimiter, header_row) = match &format {
+            Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
+            _ => (None, 1),
+        };
+        read_csv(bytes, delimiter, header_row)?
+    };
+    let format = match format {
+        Some(f) => {
+            if f.kind() != kind {
+                return Err(format!("{} is not a {} format.", f.name(), if kind == Kind::Pg { "PG" } else { "bank" }));
+            }
+            let missing: Vec<String> =
+                f.required().into_iter().filter(|c| !table.header.iter().any(|h| norm(h) == *c)).collect();
+            if !missing.is_empty() {
+                return Err(format!("The header lacks the column(s) {} that {} needs.", missing.join(", "), f.name()));
+            }
+            f
+        }
+        None => detect(kind, &table.header, mappings)?,
+    };
+    if table.rows.is_empty() {
+        return Err("The file has a header but no data rows.".into());
+    }
+    let columns: Vec<String> = table.header.iter().map(|h| norm(h)).collect();
+    let _ = table.header_line;
+    let mut errors = Vec::new();
+    let rows_total = table.rows.len() as u64;
+    let records = match kind {
+        Kind::Pg => {
+            let mut out = Vec::with_capacity(table.rows.len());
+            for (line, cells) in &table.rows {
+                let row = Row { line: *line, cells, columns: &columns, header: &table.header };
+                match pg_record(&row, &format) {
+                    Ok(r) => out.push(r),
+                    Err(e) => errors.push(e),
+                }
+            }
+            Records::Pg(out)
+        }
+        Kind::Bank => {
+            let mut out = Vec::with_capacity(table.rows.len());
+            for (line, cells) in &table.rows {
+                let row = Row { line: *line, cells, columns: &columns, header: &table.header };
+                match bank_record(&row, &format) {
+                    Ok(r) => out.push(r),
+                    Err(e) => errors.push(e),
+                }
+            }
+            Records::Bank(out)
+        }
+    };
+    let parsed = Parsed { format, records, errors, rows_total };
+    if parsed.rows_accepted() == 0 {
+        let first = parsed
+            .errors
+            .first()
+            .map(|e| format!(" The first problem, line {}: {}", e.line, e.message))
+            .unwrap_or_default();
+        return Err(format!("None of the file's {rows_total} rows could be accepted.{first}"));
+    }
+    Ok(parsed)
+}
+
+struct Row<'a> {
+    line: u64,
+    cells: &'a [String],
+    columns: &'a [String],
+    header: &'a [String],
+}
+
+type RowResult<T> = Result<T, RowError>;
+
+impl Row<'_> {
+    fn err(&self, column: &str, message: impl Into<String>) -> RowError {
+        let shown = self
+            .columns
+            .iter()
+            .position(|c| c == &norm(column))
+            .map(|i| self.header[i].clone())
+            .unwrap_or_else(|| column.to_string());
+        RowError { line: self.line, column: Some(shown), message: message.into() }
+    }
+
+    /// The trimmed text of a column, `None` when absent or empty.
+    fn get(&self, column: &str) -> RowResult<Option<&str>> {
+        let key = norm(column);
+        let Some(i) = self.columns.iter().position(|c| *c == key) else { return Ok(None) };
+        let value = self.cells.get(i).map(String::as_str).unwrap_or("").trim();
+        if value.chars().count() > MAX_FIELD_CHARS {
+            return Err(self.err(column, format!("is longer than {MAX_FIELD_CHARS} characters")));
+        }
+        Ok(Some(value).filter(|v| !v.is_empty()))
+    }
+
+    fn required(&self, column: &str) -> RowResult<&str> {
+        self.get(column)?.ok_or_else(|| self.err(column, "is empty"))
+    }
+
+    /// An identifier: no spreadsheet formula, no control characters.
+    fn ident(&self, column: &str) -> RowResult<Option<String>> {
+        match self.get(column)? {
+            None => Ok(None),
+            Some(v) if v.starts_with(['=', '+', '-', '@']) => {
+                Err(self.err(column, format!("{v:?} looks like a spreadsheet formula")))
+            }
+            Some(v) if v.chars().any(char::is_control) => Err(self.err(column, "contains control characters")),
+            Some(v) => Ok(Some(v.to_string())),
+        }
+    }
+
+    fn required_ident(&self, column: &str) -> RowResult<String> {
+        self.ident(column)?.ok_or_else(|| self.err(column, "is empty"))
+    }
+
+    fn rupees(&self, column: &str) -> RowResult<Option<Paise>> {
+        self.get(column)?.map(|v| Paise::parse_rupees(v).map_err(|m| self.err(column, m))).transpose()
+    }
+
+    fn paise(&self, column: &str) -> RowResult<Option<Paise>> {
+        self.get(column)?
+            .map(|v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .map(Paise)
+                    .ok_or_else(|| self.err(column, format!("{v:?} is not a whole, non-negative number of paise")))
+            })
+            .transpose()
+    }
+
+    fn positive(&self, column: &str, amount: Option<Paise>) -> RowResult<Paise> {
+        match amount {
+            None => Err(self.err(column, "is empty")),
+            Some(p) if p.0 <= 0 => Err(self.err(column, "must be more than zero")),
+            Some(p) => Ok(p),
+        }
+    }
+
+    fn datetime(&self, column: &str, format: Option<&str>) -> RowResult<Option<NaiveDateTime>> {
+        self.get(column)?.map(|v| parse_datetime(v, format).map_err(|m| self.err(column, m))).transpose()
+    }
+}
+
+/// `YYYY-MM-DD`, `DD-MM-YYYY`, `DD/MM/YYYY`, `YYYY/MM/DD`, optionally with a time; or the given
+/// strftime format first.
+pub fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<NaiveDateTime, String> {
+    let t = text.trim();
+    if let Some(f) = preferred {
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return Ok(d.and_time(NaiveTime::MIN));
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(dt);
+        }
+    }
+    const DATES: [&str; 6] = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%b-%Y", "%d %b %Y"];
+    for date in DATES {
+        if let Ok(d) = NaiveDate::parse_from_str(t, date) {
+            return Ok(d.and_time(NaiveTime::MIN));
+        }
+        for time in [" %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M:%S%.f", " %H:%M:%S%.f"] {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(t, &format!("{date}{time}")) {
+                return Ok(dt);
+            }
+        }
+    }
+    Err(format!("{t:?} is not a date (YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY or YYYY/MM/DD, optionally with a time)"))
+}
+
+/// The payment methods of spec 2.1, with the spellings files use.
+pub fn payment_method(text: &str) -> Option<&'static str> {
+    Some(match norm(text).as_str() {
+        "upi" | "upicollect" | "upiintent" => "UPI",
+        "card" | "cards" | "creditcard" | "debitcard" | "cc" | "dc" => "CARD",
+        "netbanking" | "nb" | "internetbanking" => "NETBANKING",
+        "wallet" | "wallets" => "WALLET",
+        "neft" => "NEFT",
+        "rtgs" => "RTGS",
+        "imps" => "IMPS",
+        _ => return None,
+    })
+}
+
+fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
+    let (txn_id_col, merchant_col, method_col) = match format {
+        Format::PgSimple => ("Transaction ID", "Merchant ID", "Payment Method"),
+        Format::PgV1 => ("transaction_id", "client_code", "payment_mode"),
+        _ => ("pg_txn_id", "merchant_id", "payment_method"),
+    };
+    let txn_id = row.required_ident(txn_id_col)?;
+    let merchant_id = row.required_ident(merchant_col)?.to_ascii_uppercase();
+    let method_text = row.required(method_col)?;
+    let payment_method = payment_method(method_text).ok_or_else(|| {
+        row.err(method_col, format!("{method_text:?} is not UPI, CARD, NETBANKING, WALLET, NEFT, RTGS or IMPS"))
+    })?;
+    let (amount, gross, bank_fee, expected, txn_at, currency, status, bank) = match format {
+        Format::PgSimple => {
+            let amount = row.positive("Amount", row.rupees("Amount")?)?;
+            let date = row.required("Transaction Date")?;
+            let when = match row.get("Transaction Time")? {
+                Some(time) => {
+                    parse_datetime(&format!("{date} {time}"), None).map_err(|m| row.err("Transaction Time", m))?
+                }
+                None => parse_datetime(date, None).map_err(|m| row.err("Transaction Date", m))?,
+            };
+            let currency = row.get("Currency")?.unwrap_or("INR").to_ascii_uppercase();
+            (
+                amount,
+                None,
+                None,
+                None,
+                when,
+                currency,
+                row.get("Status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                None,
+            )
+        }
+        Format::PgV1 => {
+            let paid = row.positive("paid_amount", row.rupees("paid_amount")?)?;
+            let gross = row.rupees("payee_amount")?;
+            let when =
+                row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?;
+            (
+                paid,
+                gross,
+                row.rupees("bank_exclude_amount")?,
+                row.rupees("settlement_amount")?,
+                when,
+                "INR".to_string(),
+                row.get("transaction_status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                row.ident("bank_name")?,
+            )
+        }
+        _ => {
+            let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
+            let when = row.datetime("created_at", None)?.ok_or_else(|| row.err("created_at", "is empty"))?;
+            (
+                amount,
+                None,
+                row.paise("fee_paise")?,
+                row.paise("net_paise")?,
+                when,
+                "INR".to_string(),
+                row.get("status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                row.ident("bank")?,
+            )
+        }
+    };
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(row.err("Currency", format!("{currency:?} is not a currency code")));
+    }
+    Ok(PgRecord {
+        line: row.line,
+        txn_id,
+        merchant_id,
+        amount,
+        gross,
+        currency,
+        txn_at,
+        payment_method,
+        bank,
+        utr: row.ident(match format {
+            Format::PgSimple => "UTR",
+            _ => "utr",
+        })?,
+        rrn: row.ident("rrn")?,
+        status,
+        bank_fee,
+        expected_settlement: expected,
+    })
+}
+
+fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
+    let (reference, bank_name, amount, net, credit, txn_date, value_date, utr, rrn, remarks) = match format {
+        Format::BankSimple => {
+            let direction = row.required("Debit/Credit")?;
+            let credit = match norm(direction).as_str() {
+                "cr" | "credit" | "c" => true,
+                "dr" | "debit" | "d" => false,
+                _ => return Err(row.err("Debit/Credit", format!("{direction:?} is neither CREDIT nor DEBIT"))),
+            };
+            (
+                row.ident("Bank Reference")?,
+                row.ident("Bank Name")?.unwrap_or_else(|| "UNKNOWN".into()),
+                row.positive("Amount", row.rupees("Amount")?)?,
+                None,
+                credit,
+                row.datetime("Transaction Date", None)?.ok_or_else(|| row.err("Transaction Date", "is empty"))?,
+                row.datetime("Value Date", None)?,
+                row.ident("UTR")?,
+                None,
+                row.get("Remarks")?.map(str::to_string),
+            )
+        }
+        Format::BankV1 => (
+            None,
+            row.ident("bank_name")?.unwrap_or_else(|| "UNKNOWN".into()),
+            row.positive("paid_amount", row.rupees("paid_amount")?)?,
+            None,
+            true,
+            row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?,
+            None,
+            row.ident("utr")?,
+            row.ident("rrn")?,
+            None,
+        ),
+        Format::Mapping(m) => {
+            let money = |col: &str| if m.amounts_in_paise { row.paise(col) } else { row.rupees(col) };
+            let credit = match m.direction_column.as_deref() {
+                None => true,
+                Some(col) => match row.get(col)?.map(norm).as_deref() {
+                    None | Some("cr" | "credit" | "c") => true,
+                    Some("dr" | "debit" | "d") => false,
+                    Some(other) => return Err(row.err(col, format!("{other:?} is neither CR nor DR"))),
+                },
+            };
+            let date = |col: &str| row.datetime(col, Some(&m.date_format));
+            (
+                row.ident(&m.reference_column)?,
+                m.bank_code.clone(),
+                row.positive(&m.gross_amount_column, money(&m.gross_amount_column)?)?,
+                m.net_amount_column.as_deref().map(money).transpose()?.flatten(),
+                credit,
+                date(&m.txn_date_column)?.ok_or_else(|| row.err(&m.txn_date_column, "is empty"))?,
+                m.value_date_column.as_deref().map(date).transpose()?.flatten(),
+                m.utr_column.as_deref().map(|c| row.ident(c)).transpose()?.flatten(),
+                m.rrn_column.as_deref().map(|c| row.ident(c)).transpose()?.flatten(),
+                m.remarks_column.as_deref().map(|c| row.get(c).map(|v| v.map(str::to_string))).transpose()?.flatten(),
+            )
+        }
+        _ => return Err(RowError { line: row.line, column: None, message: "not a bank format".into() }),
+    };
+    let txn_date = txn_date.date();
+    let natural_key = match &reference {
+        Some(r) => format!("{bank_name}:{r}"),
+        None => {
+            let basis = format!(
+                "{bank_name}|{}|{}|{txn_date}|{}",
+                utr.as_deref().unwrap_or(""),
+                amount.0,
+                if credit { "CREDIT" } else { "DEBIT" }
+            );
+            format!("{bank_name}:h:{}", &hex::encode(Sha256::digest(basis.as_bytes()))[..32])
+        }
+    };
+    Ok(BankRecord {
+        line: row.line,
+        natural_key,
+        bank_ref: reference,
+        bank_name,
+        amount,
+        net,
+        credit,
+        txn_date,
+        value_date: value_date.map(|d| d.date()),
+        utr,
+        rrn,
+        remarks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(text: &str) -> Result<Parsed, String> {
+        parse(text.as_bytes(), Kind::Pg, None, &shipped_mappings())
+    }
+
+    fn bank(text: &str) -> Result<Parsed, String> {
+        parse(text.as_bytes(), Kind::Bank, None, &shipped_mappings())
+    }
+
+    fn pg_rows(p: &Parsed) -> &[PgRecord] {
+        match &p.records {
+            Records::Pg(r) => r,
+            _ => panic!("PG records expected"),
+        }
+    }
+
+    fn bank_rows(p: &Parsed) -> &[BankRecord] {
+        match &p.records {
+            Records::Bank(r) => r,
+            _ => panic!("bank records expected"),
+        }
+    }
+
+    const PG_SIMPLE: &str =
+        "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n";
+
+    #[test]
+    fn pg_simple_with_rupees_bom_and_quoted_commas() {
+        let text = format!(
+            "\u{feff}{PG_SIMPLE}T1,merch_001,\"₹1,23,456.50\",INR,20/11/2026,14:05:00,Net Banking,utr1,R1,success\n"
+        );
+        let p = pg(&text).unwrap();
+        assert_eq!(p.format, Format::PgSimple);
+        let r = &pg_rows(&p)[0];
+        assert_eq!(
+            (r.line, r.amount, r.merchant_id.as_str(), r.payment_method),
+            (2, Paise(12345650), "MERCH_001", "NETBANKING")
+        );
+        assert_eq!(r.txn_at.to_string(), "2026-11-20 14:05:00");
+    }
+
+    #[test]
+    fn pg_v1_and_v2_are_detected() {
+        let v1 = "transaction_id,client_code,payee_amount,paid_amount,payment_mode,trans_complete_date,bank_name,utr,rrn,approval_code,transaction_status,bank_exclude_amount,settlement_amount\n\
+                  SP1,M2,1000.00,1000.00,UPI,2026-11-20 10:00:00,HDFC,U1,R1,A1,SUCCESS,20.00,980.00\n";
+        let p = pg(v1).unwrap();
+        assert_eq!(p.format, Format::PgV1);
+        let r = &pg_rows(&p)[0];
+        assert_eq!(
+            (r.amount, r.bank_fee, r.expected_settlement),
+            (Paise(100000), Some(Paise(2000)), Some(Paise(98000)))
+        );
+        let v2 = "pg_txn_id,merchant_id,utr,amount_paise,fee_paise,tax_paise,net_paise,status,payment_method,bank,created_at,settled_at\n\
+                  P1,M3,U9,150000,3000,540,146460,SUCCESS,CARD,ICICI,2026-11-20T09:30:00,\n";
+        let p = pg(v2).unwrap();
+        assert_eq!(p.format, Format::PgV2);
+        assert_eq!(pg_rows(&p)[0].amount, Paise(150000));
+    }
+
+    #[test]
+    fn bank_layouts_including_the_axis_tilde_file() {
+        let simple = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\nREF1,HDFC,500.00,2026-11-20,2026-11-21,U1,ok,CR\nREF2,HDFC,10,2026-11-20,,U2,fee,DEBIT\n";
+        let p = bank(simple).unwrap();
+        assert_eq!(p.format, Format::BankSimple);
+        let rows = bank_rows(&p);
+        assert_eq!((rows[0].amount, rows[0].credit, rows[1].credit), (Paise(50000), true, false));
+        assert_eq!(rows[0].natural_key, "HDFC:REF1");
+        let axis = "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\nA1~1,000.00~20-11-2026~20-11-2026~axisutr1~CR~NEFT credit\n";
+        let p = bank(axis).unwrap();
+        assert_eq!(p.format.name(), "AXIS MIS (tilde .txt) (AXIS)");
+        assert_eq!(bank_rows(&p)[0].amount, Paise(100000));
+        let sftp = "TXNID,CREDIT_AMT,NET_CR_AMT,VALUE_DATE,UTR,RRN,AUTH,POST_DATE,BANK,STATUS,REMARKS\nX1,250.00,245.00,21-11-2026,U5,R5,A,20-11-2026,AXIS,OK,\n";
+        let p = bank(sftp).unwrap();
+        assert_eq!(p.format.name(), "AXIS SFTP settlement (AXIS)");
+        let r = &bank_rows(&p)[0];
+        assert_eq!(
+            (r.amount, r.net, r.txn_date.to_string()),
+            (Paise(25000), Some(Paise(24500)), "2026-11-20".to_string())
+        );
+    }
+
+    #[test]
+    fn a_line_without_a_reference_gets_a_stable_hash_key() {
+        let v1 = "utr,rrn,paid_amount,trans_complete_date,bank_name,transaction_status,approval_code\nU1,R1,10.00,2026-11-20,SBI,SUCCESS,A\n";
+        let a = bank(v1).unwrap();
+        let b = bank(v1).unwrap();
+        assert_eq!(bank_rows(&a)[0].natural_key, bank_rows(&b)[0].natural_key);
+        assert!(bank_rows(&a)[0].natural_key.starts_with("SBI:h:"));
+    }
+
+    #[test]
+    fn bad_rows_name_line_column_and_reason() {
+        let text = format!(
+            "{PG_SIMPLE}T1,M1,-5,INR,2026-11-20,,UPI,U1,,\nT2,M1,10,INR,2026-02-30,,UPI,U2,,\nT3,M1,10,INR,2026-11-20,,CHEQUE,U3,,\n=HYPERLINK(1),M1,10,INR,2026-11-20,,UPI,U4,,\nT5,M1,abc,INR,2026-11-20,,UPI,U5,,\nT6,M1,10,INR,2026-11-20,,UPI,U6,,\n"
+        );
+        let p = pg(&text).unwrap();
+        assert_eq!(pg_rows(&p).len(), 1);
+        let e: Vec<(u64, Option<&str>)> = p.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(
+            e,
+            vec![
+                (2, Some("Amount")),
+                (3, Some("Transaction Date")),
+                (4, Some("Payment Method")),
+                (5, Some("Transaction ID")),
+                (6, Some("Amount"))
+            ]
+        );
+        assert!(p.errors[0].message.contains("negative"));
+        assert!(p.errors[3].message.contains("formula"));
+    }
+
+    #[test]
+    fn whole_file_refusals() {
+        assert!(pg("").unwrap_err().contains("empty"));
+        assert!(pg(PG_SIMPLE).unwrap_err().contains("no data rows"));
+        assert!(pg("a,b,c\n1,2,3\n").unwrap_err().contains("not a known PG layout"));
+        assert!(parse(&[0xff, 0xfe, b'a'], Kind::Pg, None, &[]).unwrap_err().contains("UTF-8"));
+        let all_bad = format!("{PG_SIMPLE}T1,M1,-5,INR,2026-11-20,,UPI,U1,,\n");
+        assert!(pg(&all_bad).unwrap_err().contains("None of the file's 1 rows"));
+        let forced = parse(
+            format!("{PG_SIMPLE}T1,M1,5,INR,2026-11-20,,UPI,U1,,\n").as_bytes(),
+            Kind::Pg,
+            Some(Format::PgV2),
+            &[],
+        );
+        assert!(forced.unwrap_err().contains("lacks the column"));
+    }
+
+    #[test]
+    fn dates_in_every_format_of_the_spec() {
+        for (text, expected) in [
+            ("2026-11-20", "2026-11-20 00:00:00"),
+            ("20-11-2026", "2026-11-20 00:00:00"),
+            ("20/11/2026", "2026-11-20 00:00:00"),
+            ("2026/11/20", "2026-11-20 00:00:00"),
+            ("2026-11-20 14:05", "2026-11-20 14:05:00"),
+            ("20/11/2026 14:05:09", "2026-11-20 14:05:09"),
+            ("2026-11-20T14:05:09", "2026-11-20 14:05:09"),
+        ] {
+            assert_eq!(parse_datetime(text, None).unwrap().to_string(), expected, "{text}");
+        }
+        assert!(parse_datetime("31-02-2026", None).is_err());
+        assert!(parse_datetime("tomorrow", None).is_err());
+    }
+}
