@@ -19,8 +19,8 @@ pub fn cycle(n: usize) -> (Vec<PgRow>, Vec<BankLine>) {
         let kind = i % 100;
         let pg_utr = match kind {
             90 => None,
-            91 => Some(format!("UTR{:012}", i - 1)), // duplicate of the previous row's UTR
-            92 => Some(format!("ZZZ{i:012}")),       // UTR not in the bank file: RRN fallback below
+            91 => Some(format!("UTR{:012}", i - 20)), // repeats the UTR of row i − 20: both duplicates
+            92 => Some(format!("ZZZ{i:012}")),        // UTR not in the bank file: RRN fallback below
             _ => Some(utr.clone()),
         };
         pg.push(PgRow {
@@ -45,7 +45,7 @@ pub fn cycle(n: usize) -> (Vec<PgRow>, Vec<BankLine>) {
             key: format!("BANKREF{i:012}"),
             amount_paise: bank_amount,
             utr: match kind {
-                93 => Some(format!("UTR{:012}", i - 10)), // repeats bank line i − 10's UTR: both duplicates
+                93 => Some(format!("UTR{:012}", i - 20)), // repeats bank line i − 20's UTR: both duplicates
                 94 => Some(format!("ONLYBANK{i:09}")),
                 _ => Some(utr),
             },

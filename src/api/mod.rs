@@ -14,5 +14,6 @@ pub fn routes() -> Router<AppState> {
         .route("/{service}/health", get(health::service))
         .route("/overview/overview", get(crate::features::overview::api::overview))
         .nest("/disputes", crate::features::disputes::api::routes())
+        .nest("/recon", crate::features::recon::api::routes())
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

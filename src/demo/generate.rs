@@ -749,7 +749,13 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     take(4, Plan::UtrMismatch, &any);
     take(3, Plan::FeesVariance, &any);
     let utr_missing = take(4, Plan::UtrMissing, &any);
-    let dup_pg = take(4, Plan::DuplicatePg, &any);
+    // Duplicate UTRs come in pairs within one cycle: the engine reconciles a cycle at a time.
+    let mut dup_pg = Vec::new();
+    for first in take(2, Plan::DuplicatePg, &any) {
+        let cycle = transactions[first].cycle_date;
+        dup_pg.push(first);
+        dup_pg.extend(take(1, Plan::DuplicatePg, &|t: &Txn| t.cycle_date == cycle));
+    }
     take(2, Plan::DuplicateBank, &any);
     take(30, Plan::MissingInBank, &any);
     for (k, &t) in utr_missing.iter().enumerate() {

@@ -317,14 +317,26 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         };
     }
 
-    // Bank credit lines by UTR: (how many, which one — meaningful only when there is one).
-    let mut bank_by_utr: FxHashMap<Cow<'_, str>, (u32, usize)> = FxHashMap::default();
-    bank_by_utr.reserve(bank_order.len());
+    // Bank credit lines grouped by UTR into slots: how many lines share it, and the (first) line.
+    // Each line remembers its slot, so the final pass needs no second hash lookup.
+    const NONE: u32 = u32::MAX;
+    let mut bank_slots: FxHashMap<Cow<'_, str>, u32> = FxHashMap::default();
+    bank_slots.reserve(bank_order.len());
+    let mut slot_lines: Vec<(u32, usize)> = Vec::with_capacity(bank_order.len());
+    let mut bank_slot: Vec<u32> = vec![NONE; bank_lines.len()];
     for &i in &bank_order {
         if let Some(utr) = normalise_ref(bank_lines[i].utr.as_deref()) {
-            bank_by_utr.entry(utr).and_modify(|e| e.0 += 1).or_insert((1, i));
+            let next = slot_lines.len() as u32;
+            let slot = *bank_slots.entry(utr).or_insert(next);
+            if slot == next {
+                slot_lines.push((1, i));
+            } else {
+                slot_lines[slot as usize].0 += 1;
+            }
+            bank_slot[i] = slot;
         }
     }
+    let lookup_bank = |utr: &str| bank_slots.get(utr).map(|&s| slot_lines[s as usize]);
     let pg_utrs: Vec<Option<Cow<'_, str>>> = pg_rows.iter().map(|r| normalise_ref(r.utr.as_deref())).collect();
     let mut pg_utr_count: FxHashMap<&str, u32> = FxHashMap::default();
     pg_utr_count.reserve(pg_rows.len());
@@ -345,8 +357,8 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
             pg_result[i] = Some(unpaired(i, Class::Exception, Some(Reason::DuplicatePgEntry)));
             continue;
         }
-        match bank_by_utr.get(utr) {
-            Some(&(1, b)) => {
+        match lookup_bank(utr) {
+            Some((1, b)) => {
                 let (class, reason, delta, score) = classify_pair(row, &bank_lines[b], settings.for_row(row));
                 bank_pair[b] = Some(i);
                 pg_result[i] = Some(PgResult { pg: i, class, reason, bank: Some(b), delta_paise: Some(delta), score });
@@ -360,7 +372,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
     for i in rrn_candidates {
         let row = &pg_rows[i];
         let partner = normalise_ref(row.rrn.as_deref())
-            .and_then(|rrn| bank_by_utr.get(rrn.as_ref()).copied())
+            .and_then(|rrn| lookup_bank(rrn.as_ref()))
             .filter(|&(n, b)| n == 1 && bank_pair[b].is_none());
         pg_result[i] = Some(match partner {
             Some((_, b)) => {
@@ -382,9 +394,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
     let bank = bank_order
         .iter()
         .map(|&b| {
-            let duplicate = normalise_ref(bank_lines[b].utr.as_deref())
-                .and_then(|u| bank_by_utr.get(u.as_ref()).map(|e| e.0 > 1))
-                .unwrap_or(false);
+            let duplicate = bank_slot[b] != NONE && slot_lines[bank_slot[b] as usize].0 > 1;
             match (duplicate, bank_pair[b]) {
                 (true, _) => {
                     BankResult { bank: b, class: Class::Exception, reason: Some(Reason::DuplicateBankEntry), pg: None }
