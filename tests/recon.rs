@@ -187,3 +187,223 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
     assert!(compared > 600, "compared {compared} PG rows");
     assert!(disagreements.is_empty(), "{} of {compared} disagree:\n{}", disagreements.len(), disagreements.join("\n"));
 }
+
+const PG_HEADER: &str =
+    "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n";
+const BANK_HEADER: &str = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n";
+
+fn upload_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----recon-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_upload(
+    app: &common::TestApp,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> common::Reply {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let (content_type, body) = upload_body(fields, file);
+    let req = Request::post("/api/recon/v1/uploads")
+        .header(header::HOST, common::HOST)
+        .header(header::ORIGIN, common::ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+async fn table_counts(pool: &PgPool) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM uploaded_files), (SELECT count(*) FROM transactions),
+                (SELECT count(*) FROM bank_statement_lines), (SELECT count(*) FROM upload_row_errors)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn ops_app(pool: &PgPool) -> (common::TestApp, String) {
+    demo::seed(pool, ist::today(Utc::now())).await.unwrap();
+    let app = common::TestApp::new(pool.clone());
+    let cookie = app.login("ops@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    (app, cookie)
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn uploads_are_idempotent_and_report_bad_rows(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let before = table_counts(&pool).await;
+    let pg = format!(
+        "{PG_HEADER}UP-T1,MERCH_001,\"1,500.00\",INR,2026-11-20,10:00:00,UPI,UPUTR1,,SUCCESS\n\
+         UP-T2,MERCH_002,250.50,INR,20/11/2026,11:00,CARD,UPUTR2,,SUCCESS\n\
+         UP-T3,MERCH_003,99,INR,2026-11-20,,UPI,UPUTR3,,SUCCESS\n\
+         UP-T4,MERCH_003,-1,INR,2026-11-20,,UPI,UPUTR4,,SUCCESS\n\
+         UP-T5,NOBODY,10,INR,2026-11-20,,UPI,UPUTR5,,SUCCESS\n"
+    );
+    let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
+    let first = post_upload(&app, &ops, &fields, Some(("pg.csv", pg.as_bytes()))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let r = first.json();
+    assert_eq!(
+        (r["rowsAccepted"].as_i64(), r["rowsRejected"].as_i64(), r["duplicate"].as_bool()),
+        (Some(3), Some(2), Some(false))
+    );
+    assert_eq!(r["format"], "PG simple");
+    assert_eq!(r["errors"][0]["line"], 5);
+    assert_eq!(r["errors"][0]["column"], "Amount");
+    assert_eq!(r["errors"][1]["line"], 6);
+    assert!(r["errors"][1]["message"].as_str().unwrap().contains("NOBODY is not known"));
+    let after = table_counts(&pool).await;
+    assert_eq!((after.0 - before.0, after.1 - before.1, after.3 - before.3), (1, 3, 2));
+    let amount: i64 = sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'UP-T1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(amount, 150000);
+
+    // The same file again: nothing changes, and the answer says so.
+    let again = post_upload(&app, &ops, &fields, Some(("renamed.csv", pg.as_bytes()))).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["duplicate"], true);
+    assert_eq!(again.json()["fileId"], r["fileId"]);
+    assert_eq!(table_counts(&pool).await, after);
+
+    // A different file repeating known rows upserts them, never duplicates them.
+    let overlap = format!("{PG_HEADER}UP-T1,MERCH_001,1600.00,INR,2026-11-20,10:00:00,UPI,UPUTR1,,SUCCESS\n");
+    assert_eq!(
+        post_upload(&app, &ops, &fields, Some(("fix.csv", overlap.as_bytes()))).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(table_counts(&pool).await.1, after.1, "no new transaction row");
+    let amount: i64 = sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'UP-T1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(amount, 160000, "a pending transaction is corrected");
+
+    // Bank lines, the AXIS tilde layout, a debit among them.
+    let axis = "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\nAX-1~1,500.00~20-11-2026~20-11-2026~UPUTR1~CR~credit\nAX-2~10.00~20-11-2026~~~DR~charges\n";
+    let bank =
+        post_upload(&app, &ops, &[("kind", "bank"), ("cycleDate", "2026-11-20")], Some(("axis.txt", axis.as_bytes())))
+            .await;
+    assert_eq!(bank.status, StatusCode::CREATED, "{}", bank.body);
+    assert_eq!(bank.json()["rowsAccepted"], 2);
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT natural_key FROM bank_statement_lines WHERE bank_ref LIKE 'AX-%' ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, vec!["AXIS:AX-1", "AXIS:AX-2"]);
+
+    // Roles without recon rights are refused.
+    let auditor = app.login("auditor@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    assert_eq!(
+        post_upload(&app, &auditor, &fields, Some(("x.csv", pg.as_bytes()))).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// At least thirty malformed files: each refused with a clear message, and nothing written.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let pg_row = |amount: &str, date: &str, method: &str, id: &str| {
+        format!("{id},MERCH_001,{amount},INR,{date},,{method},U1,,SUCCESS\n")
+    };
+    let good = pg_row("10", "2026-11-20", "UPI", "C1");
+    let long_id = "X".repeat(300);
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(PG_HEADER.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let png: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>, &str)> = vec![
+        ("empty", "pg", b"".to_vec(), None, "empty"),
+        ("blank lines", "pg", b"\n\n  \n".to_vec(), None, "empty"),
+        ("header only", "pg", PG_HEADER.as_bytes().to_vec(), None, "no data rows"),
+        ("header and blank lines", "pg", format!("{PG_HEADER}\n,,,\n\n").into_bytes(), None, "no data rows"),
+        ("latin-1 rupee sign", "pg", [PG_HEADER.as_bytes(), b"C1,MERCH_001,\xa3100,INR,2026-11-20,,UPI,U1,,S\n"].concat(), None, "not UTF-8"),
+        ("UTF-16", "pg", utf16, None, "not UTF-8"),
+        ("an image", "pg", png.to_vec(), None, "not UTF-8"),
+        ("unknown header", "pg", b"foo,bar\n1,2\n".to_vec(), None, "not a known PG layout"),
+        ("missing amount column", "pg", b"Transaction ID,Merchant ID,Currency,Transaction Date,Payment Method\nC1,MERCH_001,INR,2026-11-20,UPI\n".to_vec(), None, "not a known PG layout"),
+        ("a bank file as PG", "pg", format!("{BANK_HEADER}R1,HDFC,10,2026-11-20,,U1,,CR\n").into_bytes(), None, "not a known PG layout"),
+        ("wrong delimiter in the rows", "pg", format!("{PG_HEADER}C1;MERCH_001;10;INR;2026-11-20;;UPI;U1;;S\n").into_bytes(), None, "None of the file's 1 rows"),
+        ("negative amounts", "pg", format!("{PG_HEADER}{}", pg_row("-10", "2026-11-20", "UPI", "C1")).into_bytes(), None, "negative"),
+        ("zero amount", "pg", format!("{PG_HEADER}{}", pg_row("0", "2026-11-20", "UPI", "C1")).into_bytes(), None, "more than zero"),
+        ("non-numeric amount", "pg", format!("{PG_HEADER}{}", pg_row("ten", "2026-11-20", "UPI", "C1")).into_bytes(), None, "not a rupee amount"),
+        ("three decimals", "pg", format!("{PG_HEADER}{}", pg_row("1.005", "2026-11-20", "UPI", "C1")).into_bytes(), None, "two decimals"),
+        ("amount in exponent form", "pg", format!("{PG_HEADER}{}", pg_row("1e3", "2026-11-20", "UPI", "C1")).into_bytes(), None, "not a rupee amount"),
+        ("impossible date", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-02-30", "UPI", "C1")).into_bytes(), None, "not a date"),
+        ("month 13", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-13-01", "UPI", "C1")).into_bytes(), None, "not a date"),
+        ("words for a date", "pg", format!("{PG_HEADER}{}", pg_row("10", "yesterday", "UPI", "C1")).into_bytes(), None, "not a date"),
+        ("unknown payment method", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "CHEQUE", "C1")).into_bytes(), None, "is not UPI"),
+        ("formula injection", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "UPI", "=cmd|' /C calc'!A0")).into_bytes(), None, "spreadsheet formula"),
+        ("huge field", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "UPI", &long_id)).into_bytes(), None, "longer than 256"),
+        ("unknown merchant", "pg", format!("{PG_HEADER}C1,NOBODY,10,INR,2026-11-20,,UPI,U1,,S\n").into_bytes(), None, "NOBODY is not known"),
+        ("bad currency", "pg", format!("{PG_HEADER}C1,MERCH_001,10,RUPEES,2026-11-20,,UPI,U1,,S\n").into_bytes(), None, "not a currency code"),
+        ("fractional paise in V2", "pg", b"pg_txn_id,merchant_id,utr,amount_paise,fee_paise,tax_paise,net_paise,status,payment_method,bank,created_at,settled_at\nV1,MERCH_001,U1,100.5,,,,S,UPI,HDFC,2026-11-20,\n".to_vec(), None, "whole, non-negative number of paise"),
+        ("forced format lacks columns", "pg", format!("{PG_HEADER}{good}").into_bytes(), Some("pg_v2"), "lacks the column"),
+        ("forced format unknown", "pg", format!("{PG_HEADER}{good}").into_bytes(), Some("no such layout"), "No format or bank layout"),
+        ("forced bank format for PG", "pg", format!("{PG_HEADER}{good}").into_bytes(), Some("bank_simple"), "is not a PG format"),
+        ("a zip that is not a workbook", "pg", b"PK\x03\x04garbage-not-a-zip".to_vec(), None, "cannot be opened"),
+        ("bank: empty", "bank", b"".to_vec(), None, "empty"),
+        ("bank: unknown header", "bank", b"ref,amt\n1,2\n".to_vec(), None, "not a known bank layout"),
+        ("bank: neither credit nor debit", "bank", format!("{BANK_HEADER}R1,HDFC,10,2026-11-20,,U1,,SIDEWAYS\n").into_bytes(), None, "neither CREDIT nor DEBIT"),
+        ("bank: zero amount", "bank", format!("{BANK_HEADER}R1,HDFC,0.00,2026-11-20,,U1,,CR\n").into_bytes(), None, "more than zero"),
+        ("bank: bad date", "bank", format!("{BANK_HEADER}R1,HDFC,10,20.11.2026,,U1,,CR\n").into_bytes(), None, "not a date"),
+    ];
+    assert!(cases.len() >= 30, "{} cases", cases.len());
+    let before = table_counts(&pool).await;
+    for (name, kind, bytes, mapping, expected) in &cases {
+        let mut fields = vec![("kind", *kind), ("cycleDate", "2026-11-20")];
+        if let Some(m) = mapping {
+            fields.push(("mapping", m));
+        }
+        let reply = post_upload(&app, &ops, &fields, Some(("file.csv", bytes))).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{name}: {}", reply.body);
+        let message = reply.json()["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains(expected), "{name}: {message:?} should say {expected:?}");
+        assert_eq!(table_counts(&pool).await, before, "{name}: nothing written");
+    }
+    // The form itself: no kind, no or a bad cycle date, no file.
+    let file = Some(("f.csv", good.as_bytes()));
+    for (fields, expected) in [
+        (vec![("cycleDate", "2026-11-20")], "kind must be pg or bank"),
+        (vec![("kind", "pg")], "cycleDate must be a date"),
+        (vec![("kind", "pg"), ("cycleDate", "2026-13-01")], "cycleDate must be a date"),
+    ] {
+        let reply = post_upload(&app, &ops, &fields, file).await;
+        assert!(reply.json()["message"].as_str().unwrap().contains(expected), "{}", reply.body);
+    }
+    let no_file = post_upload(&app, &ops, &[("kind", "pg"), ("cycleDate", "2026-11-20")], None).await;
+    assert!(no_file.json()["message"].as_str().unwrap().contains("Attach the file"));
+
+    // Over the size limit (a small limit for the test): refused with the limit in the message.
+    let mut config = settlepaisa_ops::config::Config::for_tests("postgres://unused");
+    config.upload_max_bytes = 1024 * 1024;
+    let small = common::TestApp::with_config(pool.clone(), config);
+    let big = format!("{PG_HEADER}{}", good.repeat(40_000));
+    let reply =
+        post_upload(&small, &ops, &[("kind", "pg"), ("cycleDate", "2026-11-20")], Some(("big.csv", big.as_bytes())))
+            .await;
+    assert!(matches!(reply.status, StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE), "{}", reply.status);
+    assert!(reply.body.contains("1 MB"), "{}", reply.body);
+    assert_eq!(table_counts(&pool).await, before);
+}

@@ -9,11 +9,11 @@ use axum::Router;
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
         .route("/overview/overview", get(crate::features::overview::api::overview))
         .nest("/disputes", crate::features::disputes::api::routes())
-        .nest("/recon", crate::features::recon::api::routes())
+        .nest("/recon", crate::features::recon::api::routes(config))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

@@ -55,7 +55,7 @@ pub fn router(state: AppState) -> Router {
                 async move { handle_server_fns_with_context(move || provide_context(state.clone()), req).await }
             }),
         )
-        .nest("/api", crate::api::routes())
+        .nest("/api", crate::api::routes(&state.config))
         .route("/health", get(crate::api::health::overall))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = state.leptos_options.clone();

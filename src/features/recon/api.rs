@@ -1,22 +1,89 @@
-//! The recon JSON API so far (spec 07, under `/api/recon`): the exception catalogue and the
-//! summary the staging checklist calls.
+//! The recon JSON API so far (spec 07, under `/api/recon`): uploads, the exception catalogue and
+//! the summary the staging checklist calls.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::queries;
+use super::ingest::Kind;
+use super::{queries, store};
 use crate::auth::guard::Authorized;
 use crate::auth::Access;
 use crate::error::AppError;
 use crate::ist;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/exceptions/v1/types", get(exception_types)).route("/summary", get(summary))
+pub fn routes(config: &crate::config::Config) -> Router<AppState> {
+    Router::new()
+        .route("/exceptions/v1/types", get(exception_types))
+        .route("/summary", get(summary))
+        .route("/v1/uploads", post(upload).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
+}
+
+/// `POST /v1/uploads`: multipart `kind` (`pg` | `bank`), `cycleDate` (YYYY-MM-DD), `file`, optional
+/// `mapping` (a format or bank layout name instead of detection).
+async fn upload(
+    State(state): State<AppState>,
+    caller: Authorized,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let user = caller.require(Access::OPS_WORK)?;
+    let limit = state.config.upload_max_bytes;
+    let too_big =
+        || AppError::BadRequest(format!("The file is larger than the {} MB upload limit.", limit / (1024 * 1024)));
+    let read_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            AppError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
+        }
+    };
+    let (mut kind, mut cycle_date, mut mapping, mut file) = (None, None, None, None);
+    while let Some(field) = multipart.next_field().await.map_err(read_error)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                file = Some((name, field.bytes().await.map_err(read_error)?));
+            }
+            "kind" => kind = Some(field.text().await.map_err(read_error)?),
+            "cycleDate" => cycle_date = Some(field.text().await.map_err(read_error)?),
+            "mapping" => mapping = Some(field.text().await.map_err(read_error)?),
+            _ => {}
+        }
+    }
+    let kind = match kind.as_deref().map(str::trim) {
+        Some("pg") => Kind::Pg,
+        Some("bank") => Kind::Bank,
+        _ => return Err(AppError::BadRequest("kind must be pg or bank.".into())),
+    };
+    let cycle_date =
+        cycle_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
+            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
+        })?;
+    let (file_name, bytes) = file.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
+    if bytes.len() > limit {
+        return Err(too_big());
+    }
+    let report = store::store(
+        &state.pool,
+        state.objects.as_ref(),
+        store::Upload {
+            kind,
+            cycle_date,
+            file_name: &file_name,
+            bytes,
+            format: mapping.as_deref(),
+            uploaded_by: Some(user.id),
+        },
+    )
+    .await?;
+    let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(report)).into_response())
 }
 
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.

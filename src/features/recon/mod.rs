@@ -8,3 +8,4 @@ pub mod engine;
 pub mod ingest;
 pub mod offline;
 pub mod queries;
+pub mod store;
