@@ -333,7 +333,9 @@ async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(PG_HEADER.encode_utf16().flat_map(|u| u.to_le_bytes()));
     let png: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
-    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>, &str)> = vec![
+    // (what, kind, bytes, forced format, what the message must say)
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         ("empty", "pg", b"".to_vec(), None, "empty"),
         ("blank lines", "pg", b"\n\n  \n".to_vec(), None, "empty"),
         ("header only", "pg", PG_HEADER.as_bytes().to_vec(), None, "no data rows"),
