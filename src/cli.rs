@@ -285,6 +285,9 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         dispute_kpis,
     };
 
+    // Background jobs (recon runs) on this instance; other instances run their own workers.
+    crate::jobs::spawn_worker(state.clone());
+
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     let cleanup = tokio::spawn(async move {

@@ -29,6 +29,8 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
 pub mod notified_cache;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -409,3 +409,185 @@ async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
     assert!(reply.body.contains("1 MB"), "{}", reply.body);
     assert_eq!(table_counts(&pool).await, before);
 }
+
+async fn json_post(app: &common::TestApp, cookie: &str, path: &str, body: serde_json::Value) -> common::Reply {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let req = Request::post(path)
+        .header(header::HOST, common::HOST)
+        .header(header::ORIGIN, common::ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.send(req).await
+}
+
+const CYCLE: &str = "2026-01-15";
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let cycle = [("cycleDate", CYCLE)];
+    let pg = format!(
+        "{PG_HEADER}R-T1,MERCH_001,100.00,INR,2026-01-15,10:00,UPI,RUTR1,,SUCCESS\n\
+         R-T2,MERCH_001,200.00,INR,2026-01-15,10:00,UPI,RUTR2,,SUCCESS\n\
+         R-T3,MERCH_002,300.00,INR,2026-01-15,10:00,UPI,RUTR3,,SUCCESS\n\
+         R-T4,MERCH_002,400.00,INR,2026-01-15,10:00,UPI,,,SUCCESS\n"
+    );
+    let bank = format!(
+        "{BANK_HEADER}RB1,HDFC,100.00,2026-01-15,,rutr1,,CR\nRB2,HDFC,199.99,2026-01-16,,RUTR2,,CR\nRB9,HDFC,50.00,2026-01-16,,RUTR9,,CR\n"
+    );
+    let up = |kind: &'static str, name: &'static str, body: String| {
+        let app = &app;
+        let ops = ops.clone();
+        async move { post_upload(app, &ops, &[("kind", kind), cycle[0]], Some((name, body.as_bytes()))).await }
+    };
+    assert_eq!(up("pg", "pg.csv", pg).await.status, StatusCode::CREATED);
+    assert_eq!(up("bank", "bank.csv", bank).await.status, StatusCode::CREATED);
+
+    let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": CYCLE })).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap().to_string();
+    let again = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": CYCLE })).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "one live run per cycle");
+    let queued = app.get(&format!("/api/recon/v1/runs/{id}"), Some(&ops)).await.json();
+    assert_eq!(queued["status"], "queued");
+
+    // The background worker takes it.
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let run = app.get(&format!("/api/recon/v1/runs/{id}"), Some(&ops)).await.json();
+    assert_eq!(run["status"], "completed", "{run}");
+    assert_eq!(run["progressPct"], 100);
+    assert_eq!(run["counts"]["pgRows"], 4);
+    assert_eq!(run["counts"]["bankRows"], 3);
+    assert_eq!(run["counts"]["matched"], 1);
+    assert_eq!(run["counts"]["unmatchedPg"], 1);
+    assert_eq!(run["counts"]["unmatchedBank"], 1);
+    assert_eq!(
+        run["byReason"],
+        serde_json::json!({"BANK_TXN_MISSING_IN_PG": 1, "PG_TXN_MISSING_IN_BANK": 1, "ROUNDING_ERROR": 1, "UTR_MISSING_OR_INVALID": 1})
+    );
+    assert_eq!(run["counts"]["exceptions"], 4);
+
+    let all = app.get(&format!("/api/recon/v1/runs/{id}/results"), Some(&ops)).await.json();
+    assert_eq!(all["total"], 5, "4 PG rows and the one bank-only line");
+    let exceptions = app.get(&format!("/api/recon/v1/runs/{id}/results?class=EXCEPTION"), Some(&ops)).await.json();
+    assert_eq!(exceptions["total"], 2);
+    let rounding =
+        exceptions["items"].as_array().unwrap().iter().find(|i| i["reasonCode"] == "ROUNDING_ERROR").unwrap();
+    assert_eq!(
+        (rounding["pgAmountPaise"].as_i64(), rounding["bankAmountPaise"].as_i64(), rounding["deltaPaise"].as_i64()),
+        (Some(20000), Some(19999), Some(1))
+    );
+    assert_eq!(rounding["txnId"], "R-T2");
+    assert_eq!(rounding["bankDate"], "2026-01-16");
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT txn_id, status FROM transactions WHERE txn_id LIKE 'R-T%' ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        vec!["RECONCILED", "EXCEPTION", "EXCEPTION", "EXCEPTION"]
+    );
+    let records: i64 = sqlx::query_scalar("SELECT count(*) FROM exceptions WHERE cycle_date = $1")
+        .bind(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(records, 4, "one record per exception or unmatched row");
+
+    // An analyst works the PG-only exception of R-T3.
+    let exc: String = sqlx::query_scalar(
+        "SELECT e.id FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE t.txn_id = 'R-T3'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE exceptions SET status = 'investigating' WHERE id = $1")
+        .bind(&exc)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO exception_actions (exception_id, action, note) VALUES ($1, 'investigate', 'asked the bank')",
+    )
+    .bind(&exc)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // The late bank file brings R-T3's credit; the re-run supersedes, auto-resolves, keeps history.
+    let late = format!("{BANK_HEADER}RB3,HDFC,300.00,2026-01-16,,RUTR3,,CR\n");
+    assert_eq!(up("bank", "late.csv", late).await.status, StatusCode::CREATED);
+    let rerun = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": CYCLE })).await.json();
+    let rerun_id = rerun["id"].as_str().unwrap().to_string();
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let second = app.get(&format!("/api/recon/v1/runs/{rerun_id}"), Some(&ops)).await.json();
+    assert_eq!(second["counts"]["matched"], 2);
+    let first = app.get(&format!("/api/recon/v1/runs/{id}"), Some(&ops)).await.json();
+    assert_eq!(first["supersededBy"], rerun_id.as_str());
+    let (status, resolution): (String, Option<String>) =
+        sqlx::query_as("SELECT status, resolution FROM exceptions WHERE id = $1")
+            .bind(&exc)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), resolution.as_deref()), ("resolved", Some("AUTO_MATCHED")));
+    let history: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM exception_actions WHERE exception_id = $1 ORDER BY id")
+            .bind(&exc)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(history, vec!["investigate", "auto_resolve"], "the analyst's action is kept");
+    let records: i64 = sqlx::query_scalar("SELECT count(*) FROM exceptions WHERE cycle_date = '2026-01-15'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(records, 4, "re-runs update records, never duplicate them");
+    let txn: String =
+        sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'R-T3'").fetch_one(&pool).await.unwrap();
+    assert_eq!(txn, "RECONCILED");
+
+    // A cycle without PG rows fails with the reason; the auditor cannot start runs.
+    let empty =
+        json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": "2020-01-01" })).await.json();
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let failed = app.get(&format!("/api/recon/v1/runs/{}", empty["id"].as_str().unwrap()), Some(&ops)).await.json();
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"].as_str().unwrap().contains("No PG transactions"));
+    let auditor = app.login("auditor@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    assert_eq!(
+        json_post(&app, &auditor, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": CYCLE })).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap(), "the queue is empty");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_job_is_claimed_by_one_worker_only(pool: PgPool) {
+    use settlepaisa_ops::jobs;
+    let id = jobs::enqueue(&pool, "noop", &serde_json::json!({}), Some("only-one")).await.unwrap();
+    assert!(id.is_some());
+    assert!(
+        jobs::enqueue(&pool, "noop", &serde_json::json!({}), Some("only-one")).await.unwrap().is_none(),
+        "unique key"
+    );
+    let (a, b) = tokio::join!(jobs::claim(&pool, "a"), jobs::claim(&pool, "b"));
+    let claimed = [a.unwrap(), b.unwrap()];
+    assert_eq!(claimed.iter().filter(|c| c.is_some()).count(), 1, "exactly one worker got the job");
+    // A failure is retried later; the last allowed attempt fails it for good.
+    let job = claimed.into_iter().flatten().next().unwrap();
+    assert!(!jobs::fail(&pool, &job, "boom").await.unwrap());
+    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
+        .bind(job.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), error.as_deref()), ("queued", Some("boom")));
+    assert!(jobs::claim(&pool, "a").await.unwrap().is_none(), "not before its back-off");
+    let last = jobs::Job { attempts: job.max_attempts, ..job };
+    assert!(jobs::fail(&pool, &last, "boom again").await.unwrap());
+}

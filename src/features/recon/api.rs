@@ -1,7 +1,7 @@
 //! The recon JSON API so far (spec 07, under `/api/recon`): uploads, the exception catalogue and
 //! the summary the staging checklist calls.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ingest::Kind;
-use super::{queries, store};
+use super::{queries, runs, store};
 use crate::auth::guard::Authorized;
 use crate::auth::Access;
 use crate::error::AppError;
@@ -23,6 +23,76 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/exceptions/v1/types", get(exception_types))
         .route("/summary", get(summary))
         .route("/v1/uploads", post(upload).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
+        .route("/v1/runs", post(start_run))
+        .route("/v1/runs/{id}", get(run))
+        .route("/v1/runs/{id}/results", get(results))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartRun {
+    cycle_date: String,
+}
+
+/// `POST /v1/runs` `{"cycleDate"}` → `202 {"id"}`; the run executes in the background.
+async fn start_run(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Json(body): Json<StartRun>,
+) -> Result<Response, AppError> {
+    let user = caller.require(Access::OPS_WORK)?;
+    let cycle_date = NaiveDate::parse_from_str(body.cycle_date.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD).".into()))?;
+    let id = runs::queue(&state.pool, cycle_date, Some(user.id), "manual").await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
+}
+
+fn run_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("No recon run with that id.".into()))
+}
+
+/// `GET /v1/runs/{id}`: status, stage, progress, counts, exception records by reason, error.
+async fn run(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+) -> Result<Json<runs::RunView>, AppError> {
+    caller.require(Access::AnySignedIn)?;
+    Ok(Json(runs::run(&state.pool, run_id(&id)?).await?))
+}
+
+#[derive(Deserialize)]
+struct ResultsQuery {
+    class: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// `GET /v1/runs/{id}/results?class=&limit=&offset=`.
+async fn results(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<Json<Value>, AppError> {
+    caller.require(Access::AnySignedIn)?;
+    let class = q.class.as_deref().filter(|c| !c.is_empty());
+    if let Some(c) = class {
+        if !["MATCHED", "EXCEPTION", "UNMATCHED_PG", "UNMATCHED_BANK"].contains(&c) {
+            return Err(AppError::BadRequest(
+                "class must be MATCHED, EXCEPTION, UNMATCHED_PG or UNMATCHED_BANK.".into(),
+            ));
+        }
+    }
+    let number = |v: &Option<String>, default: i64| v.as_deref().map_or(Ok(default), |s| s.trim().parse::<i64>());
+    let (Ok(limit), Ok(offset)) = (number(&q.limit, 100), number(&q.offset, 0)) else {
+        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
+    };
+    if !(1..=1000).contains(&limit) || offset < 0 {
+        return Err(AppError::BadRequest("limit must be 1–1000 and offset 0 or more.".into()));
+    }
+    let (items, total) = runs::results(&state.pool, run_id(&id)?, class, limit, offset).await?;
+    Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }
 
 /// `POST /v1/uploads`: multipart `kind` (`pg` | `bank`), `cycleDate` (YYYY-MM-DD), `file`, optional

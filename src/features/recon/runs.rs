@@ -1,0 +1,575 @@
+//! Recon runs (spec 02 §2.4): queued as a job, executed in the background through the stages
+//! validate → load → match → persist, with the stage and progress on the run row for the page to
+//! show. Persisting is one database transaction: results, exception records (one per PG row in an
+//! exception or unmatched class, one per duplicate or PG-less bank credit), transaction statuses,
+//! auto-resolution of exceptions whose row now matches, and superseding the cycle's previous run.
+//! A failed run records its reason and leaves nothing half-written.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::engine::{self, BankLine, Class, PgRow, Reason, Settings, Tolerances};
+use crate::error::AppError;
+use crate::features::exceptions::rules::{raise_by_amount, Severity};
+use crate::ist;
+use crate::jobs::{self, Job};
+use crate::state::AppState;
+
+pub const JOB_KIND: &str = "recon_run";
+const CHUNK: usize = 1_000;
+
+/// Queue a run of a cycle; refused while another run of the same cycle is queued or running.
+pub async fn queue(
+    pool: &PgPool,
+    cycle_date: NaiveDate,
+    started_by: Option<Uuid>,
+    source: &str,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO recon_runs (id, cycle_date, source, started_by) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(cycle_date)
+        .bind(source)
+        .bind(started_by)
+        .execute(&mut *tx)
+        .await?;
+    let job = jobs::enqueue(&mut *tx, JOB_KIND, &json!({ "runId": id }), Some(&format!("recon:{cycle_date}"))).await?;
+    if job.is_none() {
+        return Err(AppError::Conflict(format!("A run of cycle {cycle_date} is already queued or running.")));
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
+    let run_id = job
+        .payload
+        .get("runId")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or("the job has no runId")?;
+    match execute(&state.pool, run_id, state.clock.now()).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let message = e.to_string();
+            // A run that failed says why; the job itself is finished (a re-run is a new run).
+            let _ = sqlx::query(
+                "UPDATE recon_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status <> 'completed'",
+            )
+            .bind(run_id)
+            .bind(&message)
+            .execute(&state.pool)
+            .await;
+            tracing::warn!(%run_id, error = %message, "recon run failed");
+            Ok(())
+        }
+    }
+}
+
+async fn stage(pool: &PgPool, run_id: Uuid, stage: &str, progress: i16) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE recon_runs SET status = 'running', stage = $2, progress_pct = $3, started_at = coalesce(started_at, now())
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(stage)
+    .bind(progress)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct TxnRow {
+    id: i64,
+    txn_id: String,
+    merchant_id: String,
+    acquirer: Option<String>,
+    amount_paise: i64,
+    utr: Option<String>,
+    rrn: Option<String>,
+    txn_at: DateTime<Utc>,
+    bank_fee_paise: Option<i64>,
+    expected_settlement_paise: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    id: i64,
+    natural_key: String,
+    amount_paise: i64,
+    utr: Option<String>,
+    txn_date: NaiveDate,
+    direction: String,
+}
+
+/// Tolerances from `recon_settings`: the row without merchant and acquirer is the default.
+pub async fn settings(pool: &PgPool) -> Result<Settings, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Option<String>, Option<String>, i64, Decimal, i64, i64, i64, i64, i16)> = sqlx::query_as(
+        "SELECT merchant_id, acquirer, min_tolerance_paise, tolerance_rate, rounding_paise, fee_band_low_paise,
+                fee_band_high_paise, fee_variance_paise, date_window_days FROM recon_settings",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut settings = Settings::default();
+    for (merchant, acquirer, min, rate, rounding, low, high, variance, window) in rows {
+        let t = Tolerances {
+            min_tolerance_paise: min,
+            tolerance_rate: rate,
+            rounding_paise: rounding,
+            fee_band_low_paise: low,
+            fee_band_high_paise: high,
+            fee_variance_paise: variance,
+            date_window_days: window.into(),
+        };
+        if merchant.is_none() && acquirer.is_none() {
+            settings.default = t;
+        } else {
+            settings.scoped.push((merchant, acquirer, t));
+        }
+    }
+    Ok(settings)
+}
+
+/// Run the stages of one queued run.
+pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    let (cycle_date, status): (NaiveDate, String) =
+        sqlx::query_as("SELECT cycle_date, status FROM recon_runs WHERE id = $1").bind(run_id).fetch_one(pool).await?;
+    if status == "completed" {
+        return Ok(());
+    }
+    stage(pool, run_id, "validate", 5).await?;
+    let settings = settings(pool).await?;
+    let (pg_count,): (i64,) = sqlx::query_as("SELECT count(*) FROM transactions WHERE cycle_date = $1")
+        .bind(cycle_date)
+        .fetch_one(pool)
+        .await?;
+    if pg_count == 0 {
+        return Err(AppError::BadRequest(format!(
+            "No PG transactions are loaded for cycle {cycle_date}; upload the PG file first."
+        )));
+    }
+
+    stage(pool, run_id, "load", 20).await?;
+    let txns: Vec<TxnRow> = sqlx::query_as(
+        "SELECT id, txn_id, merchant_id, acquirer, amount_paise, utr, rrn, txn_at, bank_fee_paise, expected_settlement_paise
+         FROM transactions WHERE cycle_date = $1",
+    )
+    .bind(cycle_date)
+    .fetch_all(pool)
+    .await?;
+    let lines: Vec<LineRow> = sqlx::query_as(
+        "SELECT id, natural_key, amount_paise, utr, txn_date, direction FROM bank_statement_lines WHERE cycle_date = $1",
+    )
+    .bind(cycle_date)
+    .fetch_all(pool)
+    .await?;
+
+    stage(pool, run_id, "match", 45).await?;
+    let pg: Vec<PgRow> = txns
+        .iter()
+        .map(|t| PgRow {
+            txn_id: t.txn_id.clone(),
+            merchant_id: t.merchant_id.clone(),
+            acquirer: t.acquirer.clone(),
+            amount_paise: t.amount_paise,
+            utr: t.utr.clone(),
+            rrn: t.rrn.clone(),
+            date: ist::date_of(t.txn_at),
+            bank_fee_paise: t.bank_fee_paise,
+            expected_settlement_paise: t.expected_settlement_paise,
+        })
+        .collect();
+    let bank: Vec<BankLine> = lines
+        .iter()
+        .map(|l| BankLine {
+            key: l.natural_key.clone(),
+            amount_paise: l.amount_paise,
+            utr: l.utr.clone(),
+            date: l.txn_date,
+            credit: l.direction == "CREDIT",
+        })
+        .collect();
+    let outcome = tokio::task::spawn_blocking(move || engine::reconcile(&pg, &bank, &settings))
+        .await
+        .map_err(|_| AppError::Internal)?;
+    metrics::counter!("recon_rows_matched_total").increment(outcome.counts().pg_matched as u64);
+
+    stage(pool, run_id, "persist", 70).await?;
+    persist(pool, run_id, cycle_date, &txns, &lines, &outcome, now).await
+}
+
+async fn persist(
+    pool: &PgPool,
+    run_id: Uuid,
+    cycle_date: NaiveDate,
+    txns: &[TxnRow],
+    lines: &[LineRow],
+    outcome: &engine::Outcome,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let counts = outcome.counts();
+    let types: HashMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    let sla: HashMap<(String, String), i32> =
+        sqlx::query_as::<_, (String, String, i32)>("SELECT reason_code, severity::text, sla_hours FROM sla_settings")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(r, s, h)| ((r, s), h))
+            .collect();
+    let severity_of = |reason: Reason, amount: i64| -> (String, DateTime<Utc>) {
+        let default = match types.get(reason.code()).map(String::as_str) {
+            Some("CRITICAL") => Severity::Critical,
+            Some("HIGH") => Severity::High,
+            Some("MEDIUM") => Severity::Medium,
+            _ => Severity::Low,
+        };
+        let severity = raise_by_amount(default, amount).code().to_string();
+        let hours = sla.get(&(reason.code().to_string(), severity.clone())).copied().unwrap_or(24);
+        (severity, now + Duration::hours(hours.into()))
+    };
+
+    let mut tx = pool.begin().await?;
+    // Results, PG side then bank side.
+    for chunk in outcome.pg.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                                        bank_amount_paise, delta_paise, match_score) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            let line = r.bank.map(|i| &lines[i]);
+            b.push_bind(run_id)
+                .push_bind("pg")
+                .push_bind(txns[r.pg].id)
+                .push_bind(line.map(|l| l.id))
+                .push_bind(r.class.code())
+                .push_bind(r.reason.map(Reason::code))
+                .push_bind(txns[r.pg].amount_paise)
+                .push_bind(line.map(|l| l.amount_paise))
+                .push_bind(r.delta_paise)
+                .push_bind(i16::from(r.score));
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in outcome.bank.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                                        bank_amount_paise, delta_paise, match_score) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            let txn = r.pg.map(|i| &txns[i]);
+            b.push_bind(run_id)
+                .push_bind("bank")
+                .push_bind(txn.map(|t| t.id))
+                .push_bind(lines[r.bank].id)
+                .push_bind(r.class.code())
+                .push_bind(r.reason.map(Reason::code))
+                .push_bind(txn.map(|t| t.amount_paise))
+                .push_bind(lines[r.bank].amount_paise)
+                .push_bind(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
+                .push_bind(if r.class == Class::Matched { 100i16 } else { 0 });
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+
+    // Exception records: upserted on the row, so a re-run keeps an analyst's work on it.
+    let day = cycle_date.format("%Y%m%d").to_string();
+    let new_id = format!("'EXC-{day}-' || lpad(nextval('exception_number_seq')::text, 6, '0')");
+    let pg_exceptions: Vec<&engine::PgResult> = outcome.pg.iter().filter(|r| r.reason.is_some()).collect();
+    for chunk in pg_exceptions.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
+                                     delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            let t = &txns[r.pg];
+            let line = r.bank.map(|i| &lines[i]);
+            let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
+            let (severity, due) = severity_of(reason, t.amount_paise);
+            b.push(&new_id)
+                .push_bind(run_id)
+                .push_bind(reason.code())
+                .push_bind(severity)
+                .push_unseparated("::severity")
+                .push_bind(due)
+                .push_bind(t.amount_paise)
+                .push_bind(line.map(|l| l.amount_paise))
+                .push_bind(r.delta_paise)
+                .push_bind(&t.merchant_id)
+                .push_bind(&t.acquirer)
+                .push_bind(cycle_date)
+                .push_bind(&t.utr)
+                .push_bind(t.id)
+                .push_bind(line.map(|l| l.id));
+        });
+        qb.push(
+            " ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+               reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
+               bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
+               bank_line_id = EXCLUDED.bank_line_id, updated_at = now()",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    let bank_exceptions: Vec<&engine::BankResult> = outcome
+        .bank
+        .iter()
+        .filter(|r| matches!(r.reason, Some(Reason::DuplicateBankEntry | Reason::BankTxnMissingInPg)))
+        .collect();
+    for chunk in bank_exceptions.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, bank_amount_paise, cycle_date,
+                                     utr, bank_line_id) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            let l = &lines[r.bank];
+            let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
+            let (severity, due) = severity_of(reason, l.amount_paise);
+            b.push(&new_id)
+                .push_bind(run_id)
+                .push_bind(reason.code())
+                .push_bind(severity)
+                .push_unseparated("::severity")
+                .push_bind(due)
+                .push_bind(l.amount_paise)
+                .push_bind(cycle_date)
+                .push_bind(&l.utr)
+                .push_bind(l.id);
+        });
+        qb.push(
+            " ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+               reason_code = EXCLUDED.reason_code, updated_at = now()",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+
+    // Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
+    let matched_txns: Vec<i64> =
+        outcome.pg.iter().filter(|r| r.class == Class::Matched).map(|r| txns[r.pg].id).collect();
+    let matched_lines: Vec<i64> =
+        outcome.bank.iter().filter(|r| r.class == Class::Matched).map(|r| lines[r.bank].id).collect();
+    let resolved: Vec<(String, String)> = sqlx::query_as(
+        "WITH r AS (
+             SELECT id, status FROM exceptions
+             WHERE status NOT IN ('resolved', 'wont_fix')
+               AND (transaction_id = ANY($1) OR (transaction_id IS NULL AND bank_line_id = ANY($2)))
+             FOR UPDATE)
+         UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $3, updated_at = $3,
+                run_id = $4
+         FROM r WHERE e.id = r.id
+         RETURNING e.id, r.status",
+    )
+    .bind(&matched_txns)
+    .bind(&matched_lines)
+    .bind(now)
+    .bind(run_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !resolved.is_empty() {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
+        );
+        qb.push_values(&resolved, |mut b, (id, before)| {
+            b.push_bind(id)
+                .push_bind("auto_resolve")
+                .push_bind(None::<Uuid>)
+                .push_bind(now)
+                .push_bind(json!({ "status": before }))
+                .push_bind(json!({ "status": "resolved", "resolution": "AUTO_MATCHED" }))
+                .push_bind(format!("Matched by recon run {run_id} of cycle {cycle_date}"));
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+
+    // Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
+    let exception_txns: Vec<i64> =
+        outcome.pg.iter().filter(|r| r.class != Class::Matched).map(|r| txns[r.pg].id).collect();
+    sqlx::query("UPDATE transactions SET status = 'RECONCILED', updated_at = $2 WHERE id = ANY($1) AND status IN ('PENDING', 'EXCEPTION')")
+        .bind(&matched_txns)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE transactions SET status = 'EXCEPTION', updated_at = $2 WHERE id = ANY($1) AND status = 'PENDING'",
+    )
+    .bind(&exception_txns)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+
+    sqlx::query(
+        "UPDATE recon_runs SET superseded_by = $1
+         WHERE cycle_date = $2 AND id <> $1 AND status = 'completed' AND superseded_by IS NULL",
+    )
+    .bind(run_id)
+    .bind(cycle_date)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE recon_runs SET status = 'completed', stage = 'persist', progress_pct = 100, finished_at = $2,
+                pg_rows = $3, bank_rows = $4, matched = $5, exceptions = $6, unmatched_pg = $7, unmatched_bank = $8,
+                error = NULL
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(now)
+    .bind(counts.pg_rows as i32)
+    .bind(counts.bank_rows as i32)
+    .bind(counts.pg_matched as i32)
+    .bind(counts.exception_records() as i32)
+    .bind(counts.unmatched_pg as i32)
+    .bind(counts.unmatched_bank as i32)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCounts {
+    pub pg_rows: i32,
+    pub bank_rows: i32,
+    pub matched: i32,
+    pub exceptions: i32,
+    pub unmatched_pg: i32,
+    pub unmatched_bank: i32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: Uuid,
+    pub cycle_date: NaiveDate,
+    pub status: String,
+    pub stage: Option<String>,
+    pub progress_pct: i16,
+    pub counts: RunCounts,
+    pub by_reason: std::collections::BTreeMap<String, i64>,
+    pub error: Option<String>,
+    pub superseded_by: Option<Uuid>,
+    pub queued_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One run with its counts and the exception records by reason (counted from its results: PG
+/// rows with a reason, and bank lines that are duplicates or missing in PG).
+pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        NaiveDate,
+        String,
+        Option<String>,
+        i16,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        Option<String>,
+        Option<Uuid>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    )> = sqlx::query_as(
+        "SELECT cycle_date, status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions, unmatched_pg,
+                unmatched_bank, error, superseded_by, queued_at, finished_at
+         FROM recon_runs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let r = row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?;
+    let by_reason: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT reason_code, count(*) FROM recon_results
+         WHERE run_id = $1 AND reason_code IS NOT NULL
+           AND (side = 'pg' OR reason_code IN ('DUPLICATE_BANK_ENTRY', 'BANK_TXN_MISSING_IN_PG'))
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(RunView {
+        id,
+        cycle_date: r.0,
+        status: r.1,
+        stage: r.2,
+        progress_pct: r.3,
+        counts: RunCounts {
+            pg_rows: r.4,
+            bank_rows: r.5,
+            matched: r.6,
+            exceptions: r.7,
+            unmatched_pg: r.8,
+            unmatched_bank: r.9,
+        },
+        by_reason: by_reason.into_iter().collect(),
+        error: r.10,
+        superseded_by: r.11,
+        queued_at: r.12,
+        finished_at: r.13,
+    })
+}
+
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultRow {
+    pub side: String,
+    pub class: String,
+    pub reason_code: Option<String>,
+    pub txn_id: Option<String>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub pg_amount_paise: Option<i64>,
+    pub bank_amount_paise: Option<i64>,
+    pub delta_paise: Option<i64>,
+    pub pg_date: Option<NaiveDate>,
+    pub bank_date: Option<NaiveDate>,
+    pub bank_ref: Option<String>,
+}
+
+/// A page of a run's results: PG rows, and bank lines without a PG partner (so each pair shows
+/// once); `class` filters (MATCHED, EXCEPTION, UNMATCHED_PG, UNMATCHED_BANK).
+pub async fn results(
+    pool: &PgPool,
+    run_id: Uuid,
+    class: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ResultRow>, i64), AppError> {
+    let filter = "r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)";
+    let rows: Vec<ResultRow> = sqlx::query_as(&format!(
+        "SELECT r.side, r.class, r.reason_code, t.txn_id, coalesce(t.utr, b.utr) AS utr, coalesce(t.rrn, b.rrn) AS rrn,
+                r.pg_amount_paise, r.bank_amount_paise, r.delta_paise, (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS pg_date,
+                b.txn_date AS bank_date,
+                b.bank_ref
+         FROM recon_results r
+         LEFT JOIN transactions t ON t.id = r.transaction_id
+         LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
+         WHERE {filter} ORDER BY r.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(run_id)
+    .bind(class)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM recon_results r WHERE {filter}"))
+        .bind(run_id)
+        .bind(class)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
