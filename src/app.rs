@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::features::disputes::{DisputePage, DisputesPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
+use crate::features::recon::{ReconPage, ReconRunPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]

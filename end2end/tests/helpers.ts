@@ -14,8 +14,8 @@ export const ROLES = {
 /** Every page of spec 01 with the name its <h1> shows. `built`: the feature has landed (no "not built yet" notice); `status`: the expected answer when not 200. */
 export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; built?: boolean; status?: number }[] = [
   { path: '/overview', h1: 'Overview', built: true },
-  { path: '/recon', h1: 'Recon workspace' },
-  { path: '/recon/runs/00000000-0000-0000-0000-000000000000', h1: 'Recon run' },
+  { path: '/recon', h1: 'Recon workspace', built: true },
+  { path: '/recon/runs/00000000-0000-0000-0000-000000000000', h1: 'Recon run', built: true, status: 404 },
   { path: '/exceptions', h1: 'Exception work queue' },
   { path: '/exceptions/EXC-20260101-000001', h1: 'Exception detail' },
   { path: '/disputes', h1: 'Disputes', built: true },

@@ -4,6 +4,5 @@ pub mod disputes;
 pub mod exceptions;
 pub mod overview;
 pub mod placeholders;
-#[cfg(feature = "ssr")]
 pub mod recon;
 pub mod settlements;

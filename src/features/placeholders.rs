@@ -6,16 +6,6 @@ use crate::auth::Access;
 use crate::ui::{NotBuilt, PageHeader};
 
 #[component]
-pub fn ReconPage() -> impl IntoView {
-    view! { <NotBuilt title="Recon workspace" what="Uploading PG and bank files and running reconciliation arrive with the reconciliation feature." /> }
-}
-
-#[component]
-pub fn ReconRunPage() -> impl IntoView {
-    view! { <NotBuilt title="Recon run" what="Run results (matched, unmatched and exception rows) arrive with the reconciliation feature." /> }
-}
-
-#[component]
 pub fn ExceptionsPage() -> impl IntoView {
     view! { <NotBuilt title="Exception work queue" what="Working exceptions (assign, investigate, snooze, resolve) arrives with the exception work-queue feature." /> }
 }

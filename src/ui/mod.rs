@@ -51,3 +51,15 @@ pub fn ErrorNotice(message: String) -> impl IntoView {
         </div>
     }
 }
+
+/// Success and error notices carried back in the URL by form posts.
+#[component]
+pub fn FlashNotices() -> impl IntoView {
+    let query_map = leptos_router::hooks::use_query_map();
+    view! {
+        {move || query_map.with(|q| q.get("notice")).map(|n| view! {
+            <div class="mb-4 rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-emerald-900" role="status" data-testid="notice">{n}</div>
+        })}
+        {move || query_map.with(|q| q.get("error")).map(|e| view! { <ErrorNotice message=e /> })}
+    }
+}

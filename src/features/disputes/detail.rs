@@ -5,11 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::model::{CaseView, UiStatus, DOCUMENT_KINDS, TEAMS};
-use super::page::FlashNotices;
 use super::rules;
 use super::server::{get_dispute_case, DisputeAct};
 use crate::ist;
-use crate::ui::{ErrorNotice, PageHeader};
+use crate::ui::{ErrorNotice, FlashNotices, PageHeader};
 
 #[component]
 pub fn DisputePage() -> impl IntoView {

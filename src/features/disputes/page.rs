@@ -10,7 +10,7 @@ use super::rules;
 use super::server::{get_disputes, CreateDispute};
 use crate::ist;
 use crate::money::format_count;
-use crate::ui::{ErrorNotice, KpiTile, PageHeader};
+use crate::ui::{ErrorNotice, FlashNotices, KpiTile, PageHeader};
 
 fn query_from(map: &leptos_router::params::ParamsMap) -> DisputesQuery {
     DisputesQuery {
@@ -25,18 +25,6 @@ fn query_from(map: &leptos_router::params::ParamsMap) -> DisputesQuery {
         dir: map.get("dir"),
         page: map.get("page"),
         window: map.get("window"),
-    }
-}
-
-/// Success and error notices carried back in the URL by form posts.
-#[component]
-pub fn FlashNotices() -> impl IntoView {
-    let query_map = use_query_map();
-    view! {
-        {move || query_map.with(|q| q.get("notice")).map(|n| view! {
-            <div class="mb-4 rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-emerald-900" role="status" data-testid="notice">{n}</div>
-        })}
-        {move || query_map.with(|q| q.get("error")).map(|e| view! { <ErrorNotice message=e /> })}
     }
 }
 

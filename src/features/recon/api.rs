@@ -2,8 +2,8 @@
 //! the summary the staging checklist calls.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
@@ -26,6 +26,87 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/v1/runs", post(start_run))
         .route("/v1/runs/{id}", get(run))
         .route("/v1/runs/{id}/results", get(results))
+        .route("/v1/runs/{id}/results.csv", get(results_csv))
+        .route("/v1/uploads/{id}/errors.csv", get(upload_errors_csv))
+}
+
+fn csv_response(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Response, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header).map_err(|_| AppError::Internal)?;
+    for row in rows {
+        out.write_record(row.iter().map(|c| crate::features::disputes::api::neutralise_formula(c)))
+            .map_err(|_| AppError::Internal)?;
+    }
+    let body = out.into_inner().map_err(|_| AppError::Internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging).
+async fn results_csv(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Access::AnySignedIn)?;
+    let id = run_id(&id)?;
+    let class = runs::valid_class(q.class.as_deref())?;
+    let (rows, _) = runs::results(&state.pool, id, class, 1_000_000, 0).await?;
+    let rupees = |p: Option<i64>| p.map(|p| format!("{}.{:02}", p / 100, p % 100)).unwrap_or_default();
+    csv_response(
+        &format!("recon-run-{id}.csv"),
+        &[
+            "txn_id",
+            "bank_ref",
+            "utr",
+            "rrn",
+            "pg_amount_inr",
+            "bank_amount_inr",
+            "delta_inr",
+            "pg_date",
+            "bank_date",
+            "class",
+            "reason",
+        ],
+        rows.into_iter().map(|r| {
+            vec![
+                r.txn_id.unwrap_or_default(),
+                r.bank_ref.unwrap_or_default(),
+                r.utr.unwrap_or_default(),
+                r.rrn.unwrap_or_default(),
+                rupees(r.pg_amount_paise),
+                rupees(r.bank_amount_paise),
+                rupees(r.delta_paise),
+                r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
+                r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
+                r.class,
+                r.reason_code.unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+/// `GET /v1/uploads/{id}/errors.csv`: the refused rows of an upload (line, column, reason).
+async fn upload_errors_csv(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    caller.require(Access::AnySignedIn)?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such upload.".into()))?;
+    let errors = store::row_errors(&state.pool, id).await?;
+    csv_response(
+        &format!("upload-{id}-errors.csv"),
+        &["line", "column", "message"],
+        errors.into_iter().map(|e| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message]),
+    )
 }
 
 #[derive(Deserialize)]
@@ -56,7 +137,7 @@ async fn run(
     State(state): State<AppState>,
     caller: Authorized,
     Path(id): Path<String>,
-) -> Result<Json<runs::RunView>, AppError> {
+) -> Result<Json<super::model::RunView>, AppError> {
     caller.require(Access::AnySignedIn)?;
     Ok(Json(runs::run(&state.pool, run_id(&id)?).await?))
 }
@@ -100,8 +181,49 @@ async fn results(
 async fn upload(
     State(state): State<AppState>,
     caller: Authorized,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let html =
+        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    match store_upload(&state, caller, multipart).await {
+        // A browser form goes back to the workspace with the outcome in words.
+        Ok(report) if html => {
+            let mut notice = if report.duplicate {
+                format!(
+                    "This file was already uploaded ({} rows accepted then); nothing changed.",
+                    report.rows_accepted
+                )
+            } else {
+                format!(
+                    "Uploaded as {}: {} rows accepted, {} rejected.",
+                    report.format.clone().unwrap_or_default(),
+                    report.rows_accepted,
+                    report.rows_rejected
+                )
+            };
+            for e in report.errors.iter().take(3) {
+                notice.push_str(&format!(" Line {}: {}.", e.line, e.message));
+            }
+            Redirect::to(&format!("/recon?notice={}", crate::auth::guard::urlencode(&notice))).into_response()
+        }
+        Err(e) if html => {
+            Redirect::to(&format!("/recon?error={}", crate::auth::guard::urlencode(&format!("Upload refused: {e}"))))
+                .into_response()
+        }
+        Ok(report) => {
+            let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+            (status, Json(report)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn store_upload(
+    state: &AppState,
+    caller: Authorized,
     mut multipart: Multipart,
-) -> Result<Response, AppError> {
+) -> Result<store::UploadReport, AppError> {
     let user = caller.require(Access::OPS_WORK)?;
     let limit = state.config.upload_max_bytes;
     let too_big =
@@ -139,7 +261,7 @@ async fn upload(
     if bytes.len() > limit {
         return Err(too_big());
     }
-    let report = store::store(
+    store::store(
         &state.pool,
         state.objects.as_ref(),
         store::Upload {
@@ -151,9 +273,7 @@ async fn upload(
             uploaded_by: Some(user.id),
         },
     )
-    .await?;
-    let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(report)).into_response())
+    .await
 }
 
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::engine::{self, BankLine, Class, PgRow, Reason, Settings, Tolerances};
+use super::model::{ResultRow, RunAmounts, RunCounts, RunView};
 use crate::error::AppError;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
 use crate::ist;
@@ -437,33 +437,6 @@ async fn persist(
     Ok(())
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunCounts {
-    pub pg_rows: i32,
-    pub bank_rows: i32,
-    pub matched: i32,
-    pub exceptions: i32,
-    pub unmatched_pg: i32,
-    pub unmatched_bank: i32,
-}
-
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunView {
-    pub id: Uuid,
-    pub cycle_date: NaiveDate,
-    pub status: String,
-    pub stage: Option<String>,
-    pub progress_pct: i16,
-    pub counts: RunCounts,
-    pub by_reason: std::collections::BTreeMap<String, i64>,
-    pub error: Option<String>,
-    pub superseded_by: Option<Uuid>,
-    pub queued_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
 /// One run with its counts and the exception records by reason (counted from its results: PG
 /// rows with a reason, and bank lines that are duplicates or missing in PG).
 pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
@@ -501,8 +474,24 @@ pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
     .bind(id)
     .fetch_all(pool)
     .await?;
+    let amounts: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'MATCHED'), 0)::bigint,
+                coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'EXCEPTION'), 0)::bigint,
+                coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'UNMATCHED_PG'), 0)::bigint,
+                coalesce(sum(bank_amount_paise) FILTER (WHERE side = 'bank' AND class = 'UNMATCHED_BANK'), 0)::bigint
+         FROM recon_results WHERE run_id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
     Ok(RunView {
         id,
+        amounts: RunAmounts {
+            matched_paise: amounts.0,
+            exceptions_paise: amounts.1,
+            unmatched_pg_paise: amounts.2,
+            unmatched_bank_paise: amounts.3,
+        },
         cycle_date: r.0,
         status: r.1,
         stage: r.2,
@@ -521,23 +510,6 @@ pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
         queued_at: r.12,
         finished_at: r.13,
     })
-}
-
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct ResultRow {
-    pub side: String,
-    pub class: String,
-    pub reason_code: Option<String>,
-    pub txn_id: Option<String>,
-    pub utr: Option<String>,
-    pub rrn: Option<String>,
-    pub pg_amount_paise: Option<i64>,
-    pub bank_amount_paise: Option<i64>,
-    pub delta_paise: Option<i64>,
-    pub pg_date: Option<NaiveDate>,
-    pub bank_date: Option<NaiveDate>,
-    pub bank_ref: Option<String>,
 }
 
 /// A page of a run's results: PG rows, and bank lines without a PG partner (so each pair shows
@@ -572,4 +544,39 @@ pub async fn results(
         .fetch_one(pool)
         .await?;
     Ok((rows, total))
+}
+
+/// A result class from a URL or the API: one of the four, or none.
+pub fn valid_class(class: Option<&str>) -> Result<Option<&str>, AppError> {
+    match class.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) if super::model::CLASSES.iter().any(|(code, _)| *code == c) => Ok(Some(c)),
+        Some(_) => {
+            Err(AppError::BadRequest("class must be MATCHED, EXCEPTION, UNMATCHED_PG or UNMATCHED_BANK.".into()))
+        }
+    }
+}
+
+/// How many result rows of a run fall in each class (the page's tabs; same rows as [`results`]).
+pub async fn class_counts(pool: &PgPool, run_id: Uuid) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT class, count(*) FROM recon_results WHERE run_id = $1 AND (side = 'pg' OR transaction_id IS NULL)
+         GROUP BY class ORDER BY class",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The latest runs, newest first.
+pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM recon_runs ORDER BY queued_at DESC, id LIMIT $1")
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    let mut runs = Vec::with_capacity(ids.len());
+    for id in ids {
+        runs.push(run(pool, id).await?);
+    }
+    Ok(runs)
 }

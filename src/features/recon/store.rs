@@ -291,3 +291,25 @@ pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>)
         errors,
     })
 }
+
+/// The latest uploads, newest first.
+pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::model::UploadRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, cycle_date, original_name, detected_format, size_bytes, rows_accepted, rows_rejected, uploaded_at
+         FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The refused rows of an upload, in line order.
+pub async fn row_errors(pool: &PgPool, file_id: Uuid) -> Result<Vec<RowError>, AppError> {
+    let rows: Vec<(i32, Option<String>, String)> = sqlx::query_as(
+        "SELECT line_number, column_name, message FROM upload_row_errors WHERE file_id = $1 ORDER BY line_number, message",
+    )
+    .bind(file_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(line, column, message)| RowError { line: line as u64, column, message }).collect())
+}

@@ -1,0 +1,82 @@
+import { test, expect } from '@playwright/test';
+import { kpi, ROLES, signIn, watchConsole } from './helpers';
+
+const CYCLE = '2026-01-20';
+const PG = [
+  'Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status',
+  'E2E-T1,MERCH_001,"1,000.00",INR,2026-01-20,10:00,UPI,E2EUTR1,,SUCCESS',
+  'E2E-T2,MERCH_001,250.00,INR,2026-01-20,10:05,CARD,E2EUTR2,,SUCCESS',
+  'E2E-T3,MERCH_002,99.99,INR,2026-01-20,10:10,UPI,E2EUTR3,,SUCCESS',
+  'E2E-T4,MERCH_002,500.00,INR,2026-01-20,10:15,NETBANKING,,,SUCCESS',
+  'E2E-T5,MERCH_003,-1,INR,2026-01-20,10:20,UPI,E2EUTR5,,SUCCESS',
+].join('\n');
+const BANK = [
+  'Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit',
+  'E2E-B1,HDFC,1000.00,2026-01-20,,E2EUTR1,,CR',
+  'E2E-B2,HDFC,249.99,2026-01-21,,E2EUTR2,,CR',
+  'E2E-B9,HDFC,75.00,2026-01-21,,E2EUTR9,,CR',
+].join('\n');
+
+test('the recon journey: upload both files for a cycle, run, and read the results', async ({ page }) => {
+  const consoleErrors = watchConsole(page);
+  await signIn(page, ROLES.ops.email);
+  await expect(page).toHaveURL(/\/overview$/);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Recon', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Recon workspace' })).toBeVisible();
+
+  const pgForm = page.getByRole('form', { name: 'PG file' });
+  await pgForm.getByLabel('Cycle date').fill(CYCLE);
+  await pgForm.getByLabel(/PG file \(CSV/).setInputFiles({ name: 'pg.csv', mimeType: 'text/csv', buffer: Buffer.from(PG) });
+  await pgForm.getByRole('button', { name: 'Upload PG' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Uploaded as PG simple: 4 rows accepted, 1 rejected.');
+  await expect(page.getByTestId('notice')).toContainText('Line 6');
+  const errorsLink = page.getByTestId('uploads').getByRole('link', { name: '1' });
+  const download = page.waitForEvent('download');
+  await errorsLink.click();
+  expect((await download).suggestedFilename()).toMatch(/errors\.csv$/);
+
+  const bankForm = page.getByRole('form', { name: 'Bank file' });
+  await bankForm.getByLabel('Cycle date').fill(CYCLE);
+  await bankForm.getByLabel(/Bank file \(CSV/).setInputFiles({ name: 'bank.csv', mimeType: 'text/csv', buffer: Buffer.from(BANK) });
+  await bankForm.getByRole('button', { name: 'Upload BANK' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Uploaded as Bank simple: 3 rows accepted, 0 rejected.');
+
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const runForm = page.getByRole('form', { name: 'Run reconciliation' });
+  await runForm.getByLabel('Cycle date').fill(CYCLE);
+  await runForm.getByRole('button', { name: 'Run reconciliation' }).click();
+  await expect(page).toHaveURL(/\/recon\/runs\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Recon run' })).toBeVisible();
+  // The background worker finishes it; the page follows without a reload.
+  await expect(page.getByTestId('run-status')).toContainText('completed', { timeout: 20_000 });
+  expect(await kpi(page, 'run-matched')).toBe(1);
+  expect(await kpi(page, 'run-unmatched-pg')).toBe(1);
+  expect(await kpi(page, 'run-unmatched-bank')).toBe(1);
+  expect(await kpi(page, 'run-exceptions')).toBe(4);
+  await expect(page.getByTestId('by-reason')).toContainText('ROUNDING_ERROR 1');
+
+  // The same figures through the API.
+  const id = page.url().split('/recon/runs/')[1];
+  const api = await (await page.request.get(`/api/recon/v1/runs/${id}`)).json();
+  expect(api.counts).toMatchObject({ pgRows: 4, bankRows: 3, matched: 1, unmatchedPg: 1, unmatchedBank: 1, exceptions: 4 });
+
+  await page.getByRole('navigation', { name: 'Result class' }).getByRole('link', { name: /Exceptions/ }).click();
+  await expect(page).toHaveURL(/class=EXCEPTION/);
+  const rows = page.getByTestId('results').locator('tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('results')).toContainText('ROUNDING_ERROR');
+  await expect(page.getByTestId('results')).toContainText('₹0.01');
+
+  const csv = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const fs = await import('fs');
+  const lines = fs.readFileSync((await (await csv).path())!, 'utf8').trim().split('\n');
+  expect(lines.length).toBe(3);
+
+  // The workspace lists the run as completed.
+  await page.goto('/recon');
+  const ours = page.getByTestId('runs').locator('tr').filter({ hasText: '20 Jan 2026' });
+  await expect(ours).toHaveCount(1);
+  await expect(ours).toHaveAttribute('data-run-status', 'completed');
+  consoleErrors.check();
+});

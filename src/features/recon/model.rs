@@ -1,0 +1,110 @@
+//! Types shared by the Recon pages (server and browser), the JSON API and the queries.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCounts {
+    pub pg_rows: i32,
+    pub bank_rows: i32,
+    pub matched: i32,
+    pub exceptions: i32,
+    pub unmatched_pg: i32,
+    pub unmatched_bank: i32,
+}
+
+/// Amounts per class (paise): the PG amount of PG rows, the bank amount of bank-only lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAmounts {
+    pub matched_paise: i64,
+    pub exceptions_paise: i64,
+    pub unmatched_pg_paise: i64,
+    pub unmatched_bank_paise: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: Uuid,
+    pub cycle_date: NaiveDate,
+    pub status: String,
+    pub stage: Option<String>,
+    pub progress_pct: i16,
+    pub counts: RunCounts,
+    pub amounts: RunAmounts,
+    pub by_reason: std::collections::BTreeMap<String, i64>,
+    pub error: Option<String>,
+    pub superseded_by: Option<Uuid>,
+    pub queued_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl RunView {
+    pub fn is_active(&self) -> bool {
+        self.status == "queued" || self.status == "running"
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[serde(rename_all = "camelCase")]
+pub struct ResultRow {
+    pub side: String,
+    pub class: String,
+    pub reason_code: Option<String>,
+    pub txn_id: Option<String>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub pg_amount_paise: Option<i64>,
+    pub bank_amount_paise: Option<i64>,
+    pub delta_paise: Option<i64>,
+    pub pg_date: Option<NaiveDate>,
+    pub bank_date: Option<NaiveDate>,
+    pub bank_ref: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub cycle_date: Option<NaiveDate>,
+    pub original_name: String,
+    pub detected_format: Option<String>,
+    pub size_bytes: i64,
+    pub rows_accepted: i32,
+    pub rows_rejected: i32,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The Recon workspace: recent runs and uploads, and whether this user may upload and run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub runs: Vec<RunView>,
+    pub uploads: Vec<UploadRow>,
+    pub can_work: bool,
+}
+
+pub const CLASSES: [(&str, &str); 4] = [
+    ("MATCHED", "Matched"),
+    ("EXCEPTION", "Exceptions"),
+    ("UNMATCHED_PG", "Unmatched PG"),
+    ("UNMATCHED_BANK", "Unmatched bank"),
+];
+
+pub const RESULTS_PAGE: i64 = 50;
+
+/// One page of a run's results for the run page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPage {
+    pub run: RunView,
+    pub class: Option<String>,
+    pub rows: Vec<ResultRow>,
+    pub total: i64,
+    pub page: i64,
+    pub class_counts: Vec<(String, i64)>,
+}

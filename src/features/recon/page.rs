@@ -1,0 +1,296 @@
+//! The Recon pages: `/recon` (upload a PG file and a bank file for a cycle date, start a run, the
+//! runs with live status, recent uploads) and `/recon/runs/:id` (counts with amounts, tabs per
+//! class, the results table, CSV export). Uploads are plain multipart forms (they work without
+//! JavaScript); the run list refreshes itself while a run is queued or running.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::model::{RunPage, RunView, Workspace, CLASSES, RESULTS_PAGE};
+use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
+use crate::ist;
+use crate::money::{format_count, Paise};
+use crate::ui::{ErrorNotice, FlashNotices, KpiTile, PageHeader};
+
+fn inr(p: Option<i64>) -> String {
+    p.map(|p| Paise(p).to_inr()).unwrap_or_else(|| "—".into())
+}
+
+fn status_badge(status: &str) -> &'static str {
+    match status {
+        "completed" => "bg-emerald-100 text-emerald-800",
+        "failed" => "bg-red-100 text-red-800",
+        "running" => "bg-sky-100 text-sky-800",
+        _ => "bg-slate-200 text-slate-700",
+    }
+}
+
+#[component]
+pub fn ReconPage() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let workspace = Resource::new(move || tick.get(), |_| get_recon_workspace());
+    // While a run is queued or running, look again every two seconds (in the browser only).
+    Effect::new(move |_| {
+        let active = workspace.get().and_then(|r| r.ok()).is_some_and(|w| w.runs.iter().any(RunView::is_active));
+        if active {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+        }
+    });
+    view! {
+        <PageHeader title="Recon workspace" subtitle="Upload the gateway's transactions and the bank statement for a cycle date, then reconcile." />
+        <FlashNotices />
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading runs…"</p> }>
+            {move || Suspend::new(async move {
+                match workspace.await {
+                    Ok(w) => view! { <WorkspaceBody workspace=w /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
+    let w = workspace;
+    view! {
+        {w.can_work.then(|| view! { <UploadAndRun /> })}
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="runs">
+            <h2 class="text-base font-semibold text-slate-900">"Runs"</h2>
+            {if w.runs.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"No runs yet. Upload both files for a cycle date and start one."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mt-2 w-full text-sm">
+                        <thead class="text-left text-slate-600"><tr>
+                            <th class="py-1 font-medium">"Cycle date"</th><th class="py-1 font-medium">"Status"</th>
+                            <th class="py-1 font-medium">"Progress"</th><th class="py-1 text-right font-medium">"PG rows"</th>
+                            <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions"</th>
+                            <th class="py-1 font-medium">"Queued"</th>
+                        </tr></thead>
+                        <tbody>
+                            {w.runs.into_iter().map(|r| view! {
+                                <tr class="border-t border-slate-100" data-run-status=r.status.clone()>
+                                    <td class="py-1"><a href=format!("/recon/runs/{}", r.id) class="text-brand-700 hover:underline">{ist::format_date(r.cycle_date)}</a></td>
+                                    <td class="py-1"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
+                                        {r.superseded_by.map(|_| view! { <span class="ml-1 text-xs text-slate-500">"(superseded)"</span> })}</td>
+                                    <td class="py-1">
+                                        <progress max="100" value=r.progress_pct.to_string() class="h-2 w-24 align-middle"></progress>
+                                        <span class="ml-2 text-xs text-slate-600">{r.stage.clone().unwrap_or_default()}</span>
+                                    </td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.pg_rows.into())}</td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.matched.into())}</td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.exceptions.into())}</td>
+                                    <td class="py-1 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="uploads">
+            <h2 class="text-base font-semibold text-slate-900">"Recent uploads"</h2>
+            <table class="mt-2 w-full text-sm">
+                <thead class="text-left text-slate-600"><tr>
+                    <th class="py-1 font-medium">"File"</th><th class="py-1 font-medium">"Kind"</th><th class="py-1 font-medium">"Cycle date"</th>
+                    <th class="py-1 font-medium">"Format"</th><th class="py-1 text-right font-medium">"Size"</th>
+                    <th class="py-1 text-right font-medium">"Accepted"</th><th class="py-1 text-right font-medium">"Rejected"</th>
+                </tr></thead>
+                <tbody>
+                    {w.uploads.into_iter().map(|u| view! {
+                        <tr class="border-t border-slate-100">
+                            <td class="py-1">{u.original_name.clone()}</td>
+                            <td class="py-1">{u.kind.to_uppercase()}</td>
+                            <td class="py-1">{u.cycle_date.map(ist::format_date).unwrap_or_default()}</td>
+                            <td class="py-1">{u.detected_format.clone().unwrap_or_default()}</td>
+                            <td class="py-1 text-right tabular-nums">{format!("{} KB", (u.size_bytes + 1023) / 1024)}</td>
+                            <td class="py-1 text-right tabular-nums">{format_count(u.rows_accepted.into())}</td>
+                            <td class="py-1 text-right tabular-nums">
+                                {if u.rows_rejected > 0 {
+                                    view! { <a href=format!("/api/recon/v1/uploads/{}/errors.csv", u.id) download="" class="text-red-700 underline">{format_count(u.rows_rejected.into())}</a> }.into_any()
+                                } else {
+                                    view! { <span>"0"</span> }.into_any()
+                                }}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn UploadAndRun() -> impl IntoView {
+    let start = ServerAction::<StartReconRun>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/recon/runs/{id}"), Default::default());
+        }
+    });
+    let field = "rounded border border-slate-300 px-2 py-1";
+    let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
+    let upload_form = move |kind: &'static str, title: &'static str, hint: &'static str| {
+        view! {
+            <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads" class="flex flex-col gap-2 rounded-lg border border-dashed border-slate-300 p-3 text-sm" aria-label=title>
+                <h3 class="font-medium text-slate-900">{title}</h3>
+                <p class="text-xs text-slate-600">{hint}</p>
+                <input type="hidden" name="kind" value=kind />
+                <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
+                <label class="flex flex-col text-slate-600">{format!("{title} (CSV, TXT or XLSX, up to 25 MB)")}
+                    <input type="file" name="file" required accept=".csv,.txt,.xlsx" />
+                </label>
+                <button type="submit" class=button>{format!("Upload {}", kind.to_uppercase())}</button>
+            </form>
+        }
+    };
+    view! {
+        <section class="grid gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-3" data-testid="upload-and-run">
+            {upload_form("pg", "PG file", "Gateway transactions: PG simple, V1 or V2 layouts, detected from the header.")}
+            {upload_form("bank", "Bank file", "Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB).")}
+            <ActionForm action=start attr:class="flex flex-col gap-2 rounded-lg border border-slate-300 p-3 text-sm" attr:aria-label="Run reconciliation">
+                <h3 class="font-medium text-slate-900">"Reconcile"</h3>
+                <p class="text-xs text-slate-600">"Matches the cycle's PG rows against its bank credits; re-running supersedes the last run."</p>
+                <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycle_date" required class=field /></label>
+                <button type="submit" class=button>"Run reconciliation"</button>
+                {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ReconRunPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let tick = RwSignal::new(0u32);
+    let key = Memo::new(move |_| {
+        (
+            params.with(|p| p.get("id").unwrap_or_default()),
+            query.with(|q| q.get("class")),
+            query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)),
+        )
+    });
+    let page = Resource::new(move || (key.get(), tick.get()), |((id, class, page), _)| get_recon_run(id, class, page));
+    Effect::new(move |_| {
+        if page.get().and_then(|r| r.ok()).is_some_and(|p| p.run.is_active()) {
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <PageHeader title="Recon run" /><p class="text-slate-500">"Loading the run…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! { <RunBody page=p /> }.into_any(),
+                    Err(e) => view! { <PageHeader title="Recon run" /><ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RunBody(page: RunPage) -> impl IntoView {
+    let p = page;
+    let r = p.run.clone();
+    let id = r.id;
+    let href = move |class: Option<&str>, n: i64| {
+        let mut q = Vec::new();
+        if let Some(c) = class {
+            q.push(format!("class={c}"));
+        }
+        if n > 1 {
+            q.push(format!("page={n}"));
+        }
+        if q.is_empty() {
+            format!("/recon/runs/{id}")
+        } else {
+            format!("/recon/runs/{id}?{}", q.join("&"))
+        }
+    };
+    let current = p.class.clone();
+    let first = (p.page - 1) * RESULTS_PAGE;
+    let shown = p.rows.len() as i64;
+    let export = format!(
+        "/api/recon/v1/runs/{id}/results.csv{}",
+        current.as_ref().map(|c| format!("?class={c}")).unwrap_or_default()
+    );
+    view! {
+        <p class="mb-2 text-sm"><a href="/recon" class="text-brand-700 hover:underline">"← Recon workspace"</a></p>
+        <PageHeader title="Recon run" />
+        <p class="mb-4 text-sm text-slate-700" data-testid="run-status">
+            {format!("Cycle {} · ", ist::format_date(r.cycle_date))}
+            <span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
+            {r.stage.clone().map(|s| format!(" · stage {s} ({} %)", r.progress_pct))}
+            {r.finished_at.map(|t| format!(" · finished {}", ist::format_datetime(t)))}
+        </p>
+        {r.error.clone().map(|e| view! { <ErrorNotice message=format!("The run failed: {e}") /> })}
+        <div class="grid grid-cols-2 gap-4 xl:grid-cols-4">
+            <KpiTile label="Matched" value=format_count(r.counts.matched.into()) detail=Paise(r.amounts.matched_paise).to_inr() test_id="run-matched" />
+            <KpiTile label="Exceptions" value=format_count(r.counts.exceptions.into()) detail=Paise(r.amounts.exceptions_paise).to_inr() test_id="run-exceptions" />
+            <KpiTile label="Unmatched PG" value=format_count(r.counts.unmatched_pg.into()) detail=Paise(r.amounts.unmatched_pg_paise).to_inr() test_id="run-unmatched-pg" />
+            <KpiTile label="Unmatched bank" value=format_count(r.counts.unmatched_bank.into()) detail=Paise(r.amounts.unmatched_bank_paise).to_inr() test_id="run-unmatched-bank" />
+        </div>
+        {(!r.by_reason.is_empty()).then(|| view! {
+            <p class="mt-3 text-sm text-slate-700" data-testid="by-reason">
+                "Exception records by reason: "
+                {r.by_reason.iter().map(|(code, n)| format!("{code} {n}")).collect::<Vec<_>>().join(" · ")}
+            </p>
+        })}
+        <nav aria-label="Result class" class="mt-6 flex flex-wrap gap-1 border-b border-slate-200">
+            {
+                let tab = |class: Option<&'static str>, label: &'static str, count: i64| {
+                    let active = current.as_deref() == class;
+                    view! {
+                        <a href=href(class, 1) aria-current=active.then_some("page")
+                            class=if active { "-mb-px rounded-t border border-b-white border-slate-200 bg-white px-3 py-2 text-sm font-medium text-brand-700" } else { "px-3 py-2 text-sm text-slate-600 hover:text-slate-900" }>
+                            {label} " " <span class="text-slate-500">{format!("({})", format_count(count))}</span>
+                        </a>
+                    }
+                };
+                let all: i64 = p.class_counts.iter().map(|c| c.1).sum();
+                let mut tabs = vec![tab(None, "All", all)];
+                for (code, label) in CLASSES {
+                    let n = p.class_counts.iter().find(|c| c.0 == code).map(|c| c.1).unwrap_or(0);
+                    tabs.push(tab(Some(code), label, n));
+                }
+                tabs.collect_view()
+            }
+        </nav>
+        <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+            <p data-testid="results-summary">{if p.total == 0 { "No rows in this class.".to_string() } else { format!("Showing {}–{} of {}", format_count(first + 1), format_count(first + shown), format_count(p.total)) }}</p>
+            <a href=export download="" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-slate-800 hover:bg-slate-50">"Export CSV"</a>
+        </div>
+        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="w-full text-sm" data-testid="results">
+                <thead class="bg-slate-50 text-left text-slate-600"><tr>
+                    <th class="px-3 py-2 font-medium">"Txn ID"</th><th class="px-3 py-2 font-medium">"UTR / RRN"</th>
+                    <th class="px-3 py-2 text-right font-medium">"PG amount"</th><th class="px-3 py-2 text-right font-medium">"Bank amount"</th>
+                    <th class="px-3 py-2 text-right font-medium">"Δ"</th><th class="px-3 py-2 font-medium">"PG date"</th>
+                    <th class="px-3 py-2 font-medium">"Bank date"</th><th class="px-3 py-2 font-medium">"Status"</th><th class="px-3 py-2 font-medium">"Reason"</th>
+                </tr></thead>
+                <tbody>
+                    {p.rows.into_iter().map(|row| view! {
+                        <tr class="border-t border-slate-100" data-class=row.class.clone()>
+                            <td class="px-3 py-2 font-mono text-xs">{row.txn_id.clone().or(row.bank_ref.clone()).unwrap_or_else(|| "—".into())}</td>
+                            <td class="px-3 py-2 font-mono text-xs">{[row.utr.clone(), row.rrn.clone()].into_iter().flatten().collect::<Vec<_>>().join(" / ")}</td>
+                            <td class="px-3 py-2 text-right tabular-nums">{inr(row.pg_amount_paise)}</td>
+                            <td class="px-3 py-2 text-right tabular-nums">{inr(row.bank_amount_paise)}</td>
+                            <td class="px-3 py-2 text-right tabular-nums">{inr(row.delta_paise)}</td>
+                            <td class="px-3 py-2">{row.pg_date.map(ist::format_date).unwrap_or_default()}</td>
+                            <td class="px-3 py-2">{row.bank_date.map(ist::format_date).unwrap_or_default()}</td>
+                            <td class="px-3 py-2">{row.class.clone()}</td>
+                            <td class="px-3 py-2">{row.reason_code.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav aria-label="Pages" class="mt-3 flex gap-2 text-sm">
+            {(p.page > 1).then(|| view! { <a href=href(current.as_deref(), p.page - 1) class="rounded border border-slate-300 bg-white px-3 py-1">"Previous"</a> })}
+            {(first + shown < p.total).then(|| view! { <a href=href(current.as_deref(), p.page + 1) class="rounded border border-slate-300 bg-white px-3 py-1">"Next"</a> })}
+        </nav>
+    }
+}
