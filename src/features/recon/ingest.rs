@@ -884,3 +884,60 @@ mod tests {
         assert!(parse_datetime("tomorrow", None).is_err());
     }
 }
+
+#[cfg(test)]
+mod xlsx_tests {
+    use super::*;
+    use rust_xlsxwriter::Workbook;
+
+    fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        for (name, rows) in sheets {
+            let sheet = book.add_worksheet();
+            sheet.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    // Numbers are written as numbers, as spreadsheets hold them.
+                    match cell.parse::<f64>() {
+                        Ok(n) if !cell.contains('-') => sheet.write_number(r as u32, c as u16, n).unwrap(),
+                        _ => sheet.write_string(r as u32, c as u16, *cell).unwrap(),
+                    };
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    const HEADER: [&str; 10] =
+        ["Transaction ID", "Merchant ID", "Amount", "Currency", "Transaction Date", "Transaction Time", "Payment Method", "UTR", "RRN", "Status"];
+
+    #[test]
+    fn an_xlsx_pg_file_reads_like_its_csv() {
+        let bytes = workbook(&[(
+            "Transactions",
+            vec![
+                HEADER.to_vec(),
+                vec!["X1", "M1", "1234.5", "INR", "2026-11-20", "10:00:00", "UPI", "U1", "R1", "SUCCESS"],
+                vec!["X2", "M1", "0.1", "INR", "2026-11-20", "10:00:00", "CARD", "U2", "", "SUCCESS"],
+                vec!["X3", "M1", "-4", "INR", "2026-11-20", "10:00:00", "CARD", "U3", "", "SUCCESS"],
+            ],
+        )]);
+        let p = parse(&bytes, Kind::Pg, None, &[]).unwrap();
+        assert_eq!(p.format, Format::PgSimple);
+        let Records::Pg(rows) = &p.records else { panic!("PG rows") };
+        assert_eq!(rows.iter().map(|r| r.amount.0).collect::<Vec<_>>(), vec![123450, 10], "exact paise from spreadsheet numbers");
+        assert_eq!(rows[0].line, 2);
+        assert_eq!((p.errors[0].line, p.errors[0].column.as_deref()), (4, Some("Amount")));
+    }
+
+    #[test]
+    fn the_recognised_sheet_is_found_and_two_are_refused() {
+        let data = vec![HEADER.to_vec(), vec!["X1", "M1", "10", "INR", "2026-11-20", "", "UPI", "U1", "", "SUCCESS"]];
+        let one = workbook(&[("Notes", vec![vec!["read me"]]), ("Data", data.clone())]);
+        assert_eq!(parse(&one, Kind::Pg, None, &[]).unwrap().rows_accepted(), 1);
+        let two = workbook(&[("Monday", data.clone()), ("Tuesday", data)]);
+        assert!(parse(&two, Kind::Pg, None, &[]).unwrap_err().contains("Several sheets"));
+        let none = workbook(&[("Notes", vec![vec!["read me"]])]);
+        assert!(parse(&none, Kind::Pg, None, &[]).unwrap_err().contains("No sheet"));
+    }
+}
