@@ -28,3 +28,90 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 pub async fn is_up(pool: &PgPool) -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(pool)).await, Ok(Ok(_)))
 }
+
+/// Rows for Postgres `COPY … FROM STDIN (FORMAT csv)`, written straight into a buffer: a missing
+/// value is an empty unquoted field (NULL), text is quoted only when it must be.
+#[derive(Default)]
+pub struct CsvRows {
+    buf: String,
+    first: bool,
+    pub rows: usize,
+}
+
+impl CsvRows {
+    pub fn new() -> Self {
+        CsvRows { buf: String::with_capacity(1 << 20), first: true, rows: 0 }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(',');
+        }
+        self.first = false;
+    }
+
+    pub fn text(&mut self, value: Option<&str>) -> &mut Self {
+        self.sep();
+        if let Some(v) = value {
+            if v.is_empty() || v.contains([',', '"', '\n', '\r']) {
+                self.buf.push('"');
+                self.buf.push_str(&v.replace('"', "\"\""));
+                self.buf.push('"');
+            } else {
+                self.buf.push_str(v);
+            }
+        }
+        self
+    }
+
+    pub fn num(&mut self, value: Option<i64>) -> &mut Self {
+        self.sep();
+        if let Some(v) = value {
+            use std::fmt::Write;
+            let _ = write!(self.buf, "{v}");
+        }
+        self
+    }
+
+    pub fn show(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
+        self.sep();
+        if let Some(v) = value {
+            use std::fmt::Write;
+            let _ = write!(self.buf, "{v}");
+        }
+        self
+    }
+
+    pub fn end(&mut self) {
+        self.buf.push('\n');
+        self.first = true;
+        self.rows += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// Stream rows into `COPY <table> (<columns>) FROM STDIN (FORMAT csv)`; `write` fills a buffer per
+/// row and the buffer is sent every megabyte. Returns the rows copied.
+pub async fn copy_in<T>(
+    conn: &mut sqlx::PgConnection,
+    copy_statement: &str,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut CsvRows, T),
+) -> Result<u64, sqlx::Error> {
+    let mut copy = conn.copy_in_raw(copy_statement).await?;
+    let mut rows = CsvRows::new();
+    for item in items {
+        write(&mut rows, item);
+        if rows.len() >= 1 << 20 {
+            copy.send(std::mem::take(&mut rows.buf).into_bytes()).await?;
+            rows.buf.reserve(1 << 20);
+        }
+    }
+    if rows.len() > 0 {
+        copy.send(rows.buf.into_bytes()).await?;
+    }
+    copy.finish().await
+}

@@ -908,8 +908,18 @@ mod xlsx_tests {
         book.save_to_buffer().unwrap()
     }
 
-    const HEADER: [&str; 10] =
-        ["Transaction ID", "Merchant ID", "Amount", "Currency", "Transaction Date", "Transaction Time", "Payment Method", "UTR", "RRN", "Status"];
+    const HEADER: [&str; 10] = [
+        "Transaction ID",
+        "Merchant ID",
+        "Amount",
+        "Currency",
+        "Transaction Date",
+        "Transaction Time",
+        "Payment Method",
+        "UTR",
+        "RRN",
+        "Status",
+    ];
 
     #[test]
     fn an_xlsx_pg_file_reads_like_its_csv() {
@@ -925,7 +935,11 @@ mod xlsx_tests {
         let p = parse(&bytes, Kind::Pg, None, &[]).unwrap();
         assert_eq!(p.format, Format::PgSimple);
         let Records::Pg(rows) = &p.records else { panic!("PG rows") };
-        assert_eq!(rows.iter().map(|r| r.amount.0).collect::<Vec<_>>(), vec![123450, 10], "exact paise from spreadsheet numbers");
+        assert_eq!(
+            rows.iter().map(|r| r.amount.0).collect::<Vec<_>>(),
+            vec![123450, 10],
+            "exact paise from spreadsheet numbers"
+        );
         assert_eq!(rows[0].line, 2);
         assert_eq!((p.errors[0].line, p.errors[0].column.as_deref()), (4, Some("Amount")));
     }

@@ -243,145 +243,179 @@ async fn persist(
     };
 
     let mut tx = pool.begin().await?;
-    // Results, PG side then bank side.
-    for chunk in outcome.pg.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                                        bank_amount_paise, delta_paise, match_score) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
+    // Results, PG side then bank side, streamed with COPY.
+    crate::db::copy_in(
+        &mut tx,
+        "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                             bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)",
+        0..outcome.pg.len(),
+        |w, i| {
+            let r = &outcome.pg[i];
             let line = r.bank.map(|i| &lines[i]);
-            b.push_bind(run_id)
-                .push_bind("pg")
-                .push_bind(txns[r.pg].id)
-                .push_bind(line.map(|l| l.id))
-                .push_bind(r.class.code())
-                .push_bind(r.reason.map(Reason::code))
-                .push_bind(txns[r.pg].amount_paise)
-                .push_bind(line.map(|l| l.amount_paise))
-                .push_bind(r.delta_paise)
-                .push_bind(i16::from(r.score));
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    for chunk in outcome.bank.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                                        bank_amount_paise, delta_paise, match_score) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
+            w.show(Some(run_id))
+                .text(Some("pg"))
+                .num(Some(txns[r.pg].id))
+                .num(line.map(|l| l.id))
+                .text(Some(r.class.code()))
+                .text(r.reason.map(Reason::code))
+                .num(Some(txns[r.pg].amount_paise))
+                .num(line.map(|l| l.amount_paise))
+                .num(r.delta_paise)
+                .num(Some(r.score.into()))
+                .end();
+        },
+    )
+    .await?;
+    crate::db::copy_in(
+        &mut tx,
+        "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                             bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)",
+        0..outcome.bank.len(),
+        |w, i| {
+            let r = &outcome.bank[i];
             let txn = r.pg.map(|i| &txns[i]);
-            b.push_bind(run_id)
-                .push_bind("bank")
-                .push_bind(txn.map(|t| t.id))
-                .push_bind(lines[r.bank].id)
-                .push_bind(r.class.code())
-                .push_bind(r.reason.map(Reason::code))
-                .push_bind(txn.map(|t| t.amount_paise))
-                .push_bind(lines[r.bank].amount_paise)
-                .push_bind(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
-                .push_bind(if r.class == Class::Matched { 100i16 } else { 0 });
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
+            w.show(Some(run_id))
+                .text(Some("bank"))
+                .num(txn.map(|t| t.id))
+                .num(Some(lines[r.bank].id))
+                .text(Some(r.class.code()))
+                .text(r.reason.map(Reason::code))
+                .num(txn.map(|t| t.amount_paise))
+                .num(Some(lines[r.bank].amount_paise))
+                .num(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
+                .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
+                .end();
+        },
+    )
+    .await?;
 
-    // Exception records: upserted on the row, so a re-run keeps an analyst's work on it.
-    let day = cycle_date.format("%Y%m%d").to_string();
-    let new_id = format!("'EXC-{day}-' || lpad(nextval('exception_number_seq')::text, 6, '0')");
-    let pg_exceptions: Vec<&engine::PgResult> = outcome.pg.iter().filter(|r| r.reason.is_some()).collect();
-    for chunk in pg_exceptions.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
-                                     delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            let t = &txns[r.pg];
-            let line = r.bank.map(|i| &lines[i]);
-            let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
-            let (severity, due) = severity_of(reason, t.amount_paise);
-            b.push(&new_id)
-                .push_bind(run_id)
-                .push_bind(reason.code())
-                .push_bind(severity)
-                .push_unseparated("::severity")
-                .push_bind(due)
-                .push_bind(t.amount_paise)
-                .push_bind(line.map(|l| l.amount_paise))
-                .push_bind(r.delta_paise)
-                .push_bind(&t.merchant_id)
-                .push_bind(&t.acquirer)
-                .push_bind(cycle_date)
-                .push_bind(&t.utr)
-                .push_bind(t.id)
-                .push_bind(line.map(|l| l.id));
-        });
-        qb.push(
-            " ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
-               reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
-               bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
-               bank_line_id = EXCLUDED.bank_line_id, updated_at = now()",
-        );
-        qb.build().execute(&mut *tx).await?;
-    }
-    let bank_exceptions: Vec<&engine::BankResult> = outcome
-        .bank
+    // Exception records: staged with COPY, then upserted on the row, so a re-run keeps an
+    // analyst's work on it (status, assignee, history) and never duplicates it.
+    sqlx::query(
+        "CREATE TEMP TABLE staging_exceptions (reason_code TEXT, severity TEXT, sla_due_at TIMESTAMPTZ,
+             pg_amount_paise BIGINT, bank_amount_paise BIGINT, delta_paise BIGINT, merchant_id TEXT, acquirer TEXT,
+             utr TEXT, transaction_id BIGINT, bank_line_id BIGINT) ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
+    // A record is a PG row (its index) or a bank line (its index), by the rule of spec 2.2.
+    let records: Vec<(bool, usize)> = outcome
+        .pg
         .iter()
-        .filter(|r| matches!(r.reason, Some(Reason::DuplicateBankEntry | Reason::BankTxnMissingInPg)))
+        .enumerate()
+        .filter(|(_, r)| r.reason.is_some())
+        .map(|(i, _)| (true, i))
+        .chain(
+            outcome
+                .bank
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| matches!(r.reason, Some(Reason::DuplicateBankEntry | Reason::BankTxnMissingInPg)))
+                .map(|(i, _)| (false, i)),
+        )
         .collect();
-    for chunk in bank_exceptions.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, bank_amount_paise, cycle_date,
-                                     utr, bank_line_id) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            let l = &lines[r.bank];
-            let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
-            let (severity, due) = severity_of(reason, l.amount_paise);
-            b.push(&new_id)
-                .push_bind(run_id)
-                .push_bind(reason.code())
-                .push_bind(severity)
-                .push_unseparated("::severity")
-                .push_bind(due)
-                .push_bind(l.amount_paise)
-                .push_bind(cycle_date)
-                .push_bind(&l.utr)
-                .push_bind(l.id);
-        });
-        qb.push(
-            " ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
-               reason_code = EXCLUDED.reason_code, updated_at = now()",
-        );
-        qb.build().execute(&mut *tx).await?;
-    }
+    crate::db::copy_in(
+        &mut tx,
+        "COPY staging_exceptions (reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise, delta_paise,
+                                  merchant_id, acquirer, utr, transaction_id, bank_line_id) FROM STDIN (FORMAT csv)",
+        records,
+        |w, (is_pg, i)| {
+            if is_pg {
+                let r = &outcome.pg[i];
+                let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
+                let t = &txns[r.pg];
+                let line = r.bank.map(|b| &lines[b]);
+                let (severity, due) = severity_of(reason, t.amount_paise);
+                w.text(Some(reason.code()))
+                    .text(Some(&severity))
+                    .show(Some(due.to_rfc3339()))
+                    .num(Some(t.amount_paise))
+                    .num(line.map(|l| l.amount_paise))
+                    .num(r.delta_paise)
+                    .text(Some(&t.merchant_id))
+                    .text(t.acquirer.as_deref())
+                    .text(t.utr.as_deref())
+                    .num(Some(t.id))
+                    .num(line.map(|l| l.id))
+                    .end();
+            } else {
+                let r = &outcome.bank[i];
+                let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
+                let l = &lines[r.bank];
+                let (severity, due) = severity_of(reason, l.amount_paise);
+                w.text(Some(reason.code()))
+                    .text(Some(&severity))
+                    .show(Some(due.to_rfc3339()))
+                    .num(None)
+                    .num(Some(l.amount_paise))
+                    .num(None)
+                    .text(None)
+                    .text(None)
+                    .text(l.utr.as_deref())
+                    .num(None)
+                    .num(Some(l.id))
+                    .end();
+            }
+        },
+    )
+    .await?;
+    let day = cycle_date.format("%Y%m%d").to_string();
+    sqlx::query(
+        "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
+                                 delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id)
+         SELECT 'EXC-' || $1 || '-' || lpad(nextval('exception_number_seq')::text, 6, '0'), $2, reason_code,
+                severity::severity, sla_due_at, pg_amount_paise, bank_amount_paise, delta_paise, merchant_id, acquirer, $3,
+                utr, transaction_id, bank_line_id
+         FROM staging_exceptions WHERE transaction_id IS NOT NULL
+         ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+            reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
+            bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
+            bank_line_id = EXCLUDED.bank_line_id, updated_at = now()",
+    )
+    .bind(&day)
+    .bind(run_id)
+    .bind(cycle_date)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, bank_amount_paise, cycle_date, utr,
+                                 bank_line_id)
+         SELECT 'EXC-' || $1 || '-' || lpad(nextval('exception_number_seq')::text, 6, '0'), $2, reason_code,
+                severity::severity, sla_due_at, bank_amount_paise, $3, utr, bank_line_id
+         FROM staging_exceptions WHERE transaction_id IS NULL
+         ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+            reason_code = EXCLUDED.reason_code, updated_at = now()",
+    )
+    .bind(&day)
+    .bind(run_id)
+    .bind(cycle_date)
+    .execute(&mut *tx)
+    .await?;
 
     // Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
-    let matched_txns: Vec<i64> =
-        outcome.pg.iter().filter(|r| r.class == Class::Matched).map(|r| txns[r.pg].id).collect();
-    let matched_lines: Vec<i64> =
-        outcome.bank.iter().filter(|r| r.class == Class::Matched).map(|r| lines[r.bank].id).collect();
     let resolved: Vec<(String, String)> = sqlx::query_as(
-        "WITH r AS (
+        "WITH matched AS (
+             SELECT transaction_id, bank_line_id, side FROM recon_results WHERE run_id = $1 AND class = 'MATCHED'),
+         r AS (
              SELECT id, status FROM exceptions
              WHERE status NOT IN ('resolved', 'wont_fix')
-               AND (transaction_id = ANY($1) OR (transaction_id IS NULL AND bank_line_id = ANY($2)))
+               AND (transaction_id IN (SELECT transaction_id FROM matched WHERE side = 'pg')
+                    OR (transaction_id IS NULL AND bank_line_id IN (SELECT bank_line_id FROM matched WHERE side = 'bank')))
              FOR UPDATE)
-         UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $3, updated_at = $3,
-                run_id = $4
+         UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $2, updated_at = $2,
+                run_id = $1
          FROM r WHERE e.id = r.id
          RETURNING e.id, r.status",
     )
-    .bind(&matched_txns)
-    .bind(&matched_lines)
-    .bind(now)
     .bind(run_id)
+    .bind(now)
     .fetch_all(&mut *tx)
     .await?;
-    if !resolved.is_empty() {
+    for chunk in resolved.chunks(CHUNK) {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
         );
-        qb.push_values(&resolved, |mut b, (id, before)| {
+        qb.push_values(chunk, |mut b, (id, before)| {
             b.push_bind(id)
                 .push_bind("auto_resolve")
                 .push_bind(None::<Uuid>)
@@ -394,17 +428,14 @@ async fn persist(
     }
 
     // Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
-    let exception_txns: Vec<i64> =
-        outcome.pg.iter().filter(|r| r.class != Class::Matched).map(|r| txns[r.pg].id).collect();
-    sqlx::query("UPDATE transactions SET status = 'RECONCILED', updated_at = $2 WHERE id = ANY($1) AND status IN ('PENDING', 'EXCEPTION')")
-        .bind(&matched_txns)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
     sqlx::query(
-        "UPDATE transactions SET status = 'EXCEPTION', updated_at = $2 WHERE id = ANY($1) AND status = 'PENDING'",
+        "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
+                updated_at = $2
+         FROM recon_results r
+         WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
+           AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))",
     )
-    .bind(&exception_txns)
+    .bind(run_id)
     .bind(now)
     .execute(&mut *tx)
     .await?;

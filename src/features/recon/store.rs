@@ -1,9 +1,9 @@
 //! Uploads into the database: a parsed file's rows become transactions or bank statement lines,
 //! in one transaction. Idempotent twice over: the same file (by SHA-256) changes nothing and says
 //! so; a row whose natural key is known is updated (PG rows still pending) or left alone (bank
-//! lines, which a statement never changes), never duplicated. Rows are written with multi-row
-//! statements in chunks, never one round trip per row. The original bytes are kept in the object
-//! store under a generated name.
+//! lines, which a statement never changes), never duplicated. Rows are streamed with `COPY` into a
+//! staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per row. The
+//! original bytes are kept in the object store under a generated name.
 
 use std::collections::HashSet;
 
@@ -178,6 +178,7 @@ pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>)
         return Box::pin(store(pool, objects, upload)).await;
     }
 
+    // Rows go through a staging table filled by COPY, then one INSERT … ON CONFLICT per file.
     let accepted = match &parsed.records {
         Records::Pg(rows) => {
             let (good, unknown): (Vec<_>, Vec<_>) = rows.iter().partition(|r| known_merchants.contains(&r.merchant_id));
@@ -186,64 +187,95 @@ pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>)
                 column: Some("merchant".into()),
                 message: format!("merchant {} is not known", r.merchant_id),
             }));
-            for chunk in good.chunks(CHUNK) {
-                let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                    "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
-                                               payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
-                                               expected_settlement_paise, source_file_id) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(&r.txn_id)
-                        .push_bind(&r.merchant_id)
-                        .push_bind(r.amount.0)
-                        .push_bind(r.gross.map(|p| p.0))
-                        .push_bind(&r.currency)
-                        .push_bind(ist::at(r.txn_at.date(), r.txn_at.time()))
-                        .push_bind(upload.cycle_date)
-                        .push_bind(r.payment_method)
-                        .push_bind(&r.bank)
-                        .push_bind(&r.utr)
-                        .push_bind(&r.rrn)
-                        .push_bind(&r.status)
-                        .push_bind(r.bank_fee.map(|p| p.0))
-                        .push_bind(r.expected_settlement.map(|p| p.0))
-                        .push_bind(file_id);
-                });
-                // A known transaction is corrected while it is still pending; reconciled ones stay as they are.
-                qb.push(
-                    " ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
-                       utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
-                       expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
-                     WHERE transactions.status = 'PENDING'",
-                );
-                qb.build().execute(&mut *tx).await?;
-            }
+            sqlx::query("CREATE TEMP TABLE staging_transactions (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP")
+                .execute(&mut *tx)
+                .await?;
+            crate::db::copy_in(
+                &mut tx,
+                "COPY staging_transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
+                                            payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
+                                            expected_settlement_paise, source_file_id) FROM STDIN (FORMAT csv)",
+                0..good.len(),
+                |w, i| {
+                    let r = good[i];
+                    w.text(Some(&r.txn_id))
+                        .text(Some(&r.merchant_id))
+                        .num(Some(r.amount.0))
+                        .num(r.gross.map(|p| p.0))
+                        .text(Some(&r.currency))
+                        .show(Some(ist::at(r.txn_at.date(), r.txn_at.time()).to_rfc3339()))
+                        .show(Some(upload.cycle_date))
+                        .text(Some(r.payment_method))
+                        .text(r.bank.as_deref())
+                        .text(r.utr.as_deref())
+                        .text(r.rrn.as_deref())
+                        .text(Some(&r.status))
+                        .num(r.bank_fee.map(|p| p.0))
+                        .num(r.expected_settlement.map(|p| p.0))
+                        .show(Some(file_id))
+                        .end();
+                },
+            )
+            .await?;
+            // The last row of a file wins for a repeated transaction id; a known transaction is
+            // corrected while it is still pending, reconciled ones stay as they are.
+            sqlx::query(
+                "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
+                                           payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
+                                           expected_settlement_paise, source_file_id)
+                 SELECT DISTINCT ON (txn_id) txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
+                        payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
+                        source_file_id
+                 FROM staging_transactions ORDER BY txn_id, ctid DESC
+                 ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
+                    utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
+                    expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
+                 WHERE transactions.status = 'PENDING'",
+            )
+            .execute(&mut *tx)
+            .await?;
             good.len()
         }
         Records::Bank(rows) => {
-            for chunk in rows.chunks(CHUNK) {
-                let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                    "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
-                                                       txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(&r.natural_key)
-                        .push_bind(&r.bank_ref)
-                        .push_bind(&r.bank_name)
-                        .push_bind(r.amount.0)
-                        .push_bind(r.net.map(|p| p.0))
-                        .push_bind(if r.credit { "CREDIT" } else { "DEBIT" })
-                        .push_bind(r.txn_date)
-                        .push_bind(r.value_date)
-                        .push_bind(&r.utr)
-                        .push_bind(&r.rrn)
-                        .push_bind(&r.remarks)
-                        .push_bind(upload.cycle_date)
-                        .push_bind(file_id);
-                });
-                qb.push(" ON CONFLICT (natural_key) DO NOTHING");
-                qb.build().execute(&mut *tx).await?;
-            }
+            sqlx::query(
+                "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP",
+            )
+            .execute(&mut *tx)
+            .await?;
+            crate::db::copy_in(
+                &mut tx,
+                "COPY staging_bank_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date,
+                                          value_date, utr, rrn, remarks, cycle_date, source_file_id) FROM STDIN (FORMAT csv)",
+                0..rows.len(),
+                |w, i| {
+                    let r = &rows[i];
+                    w.text(Some(&r.natural_key))
+                        .text(r.bank_ref.as_deref())
+                        .text(Some(&r.bank_name))
+                        .num(Some(r.amount.0))
+                        .num(r.net.map(|p| p.0))
+                        .text(Some(if r.credit { "CREDIT" } else { "DEBIT" }))
+                        .show(Some(r.txn_date))
+                        .show(r.value_date)
+                        .text(r.utr.as_deref())
+                        .text(r.rrn.as_deref())
+                        .text(r.remarks.as_deref())
+                        .show(Some(upload.cycle_date))
+                        .show(Some(file_id))
+                        .end();
+                },
+            )
+            .await?;
+            sqlx::query(
+                "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
+                                                   txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id)
+                 SELECT natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr, rrn,
+                        remarks, cycle_date, source_file_id
+                 FROM staging_bank_lines
+                 ON CONFLICT (natural_key) DO NOTHING",
+            )
+            .execute(&mut *tx)
+            .await?;
             rows.len()
         }
     };
