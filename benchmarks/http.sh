@@ -8,18 +8,7 @@ cd "$ROOT"
 db_ensure
 command -v wrk >/dev/null || apt_install wrk
 command -v ab >/dev/null || apt_install apache2-utils
-BIN="$ROOT/target/release/settlepaisa-ops"
-[ -x "$BIN" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
-DB_URL="$(db_fresh_database settlepaisa_bench)"
-PORT="$(free_port)"
-export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL=warn
-DATABASE_URL="$DB_URL" "$BIN" seed demo >/dev/null
-TOKEN="$(DATABASE_URL="$DB_URL" "$BIN" token create --user ops@settlepaisa.test --name bench 2>/dev/null)"
-DATABASE_URL="$DB_URL" "$BIN" serve >/dev/null 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
-wait_for_health "http://127.0.0.1:$PORT" "$PID"
-BASE="http://127.0.0.1:$PORT"
+bench_server settlepaisa_bench
 COOKIE="$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
   --data-urlencode email=ops@settlepaisa.test --data-urlencode password=SettlePaisa@2025 "$BASE/login" \
   | awk -F'[: ;]+' 'tolower($1)=="set-cookie" && $2 ~ /^sp_session=/ {print $2}')"

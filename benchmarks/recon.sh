@@ -7,8 +7,6 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 db_ensure
 ROWS="${1:-1000000}"
-BIN="$ROOT/target/release/settlepaisa-ops"
-[ -x "$BIN" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
 WORK="$ROOT/target/bench-recon"
 mkdir -p "$WORK"
 if [ ! -s "$WORK/pg-$ROWS.csv" ]; then
@@ -31,17 +29,8 @@ if [ ! -s "$WORK/pg-$ROWS.csv" ]; then
 fi
 ls -l "$WORK/pg-$ROWS.csv" "$WORK/bank-$ROWS.csv" | awk '{print $5, $9}'
 
-DB_URL="$(db_fresh_database settlepaisa_bench_recon)"
-PORT="$(free_port)"
-export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL=warn \
-  UPLOAD_MAX_MB=512 OBJECT_STORE_URL="file://$WORK/objects"
-DATABASE_URL="$DB_URL" "$BIN" seed demo >/dev/null
-TOKEN="$(DATABASE_URL="$DB_URL" "$BIN" token create --user ops@settlepaisa.test --name bench 2>/dev/null)"
-DATABASE_URL="$DB_URL" "$BIN" serve >/dev/null 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
-wait_for_health "http://127.0.0.1:$PORT" "$PID"
-BASE="http://127.0.0.1:$PORT"
+export UPLOAD_MAX_MB=512 OBJECT_STORE_URL="file://$WORK/objects"
+bench_server settlepaisa_bench_recon
 now() { date +%s.%N; }
 upload() {
   local kind="$1" file="$2" t0 t1

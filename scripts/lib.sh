@@ -211,3 +211,21 @@ wait_for_health() {
   done
   log "the server did not become healthy within 60 s"; return 1
 }
+
+# The release server for a benchmark: a fresh demo database named $1 (extra environment in the
+# caller's exports), an API token of ops@settlepaisa.test in TOKEN, the server's PID and BASE URL;
+# the server stops when the calling script exits.
+bench_server() {
+  local bin="$ROOT/target/release/settlepaisa-ops" db_url
+  [ -x "$bin" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
+  db_url="$(db_fresh_database "$1")"
+  PORT="$(free_port)"
+  export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL=warn
+  DATABASE_URL="$db_url" "$bin" seed demo >/dev/null
+  TOKEN="$(DATABASE_URL="$db_url" "$bin" token create --user ops@settlepaisa.test --name bench 2>/dev/null)"
+  DATABASE_URL="$db_url" "$bin" serve >/dev/null 2>&1 &
+  PID=$!
+  trap 'kill $PID 2>/dev/null || true' EXIT
+  BASE="http://127.0.0.1:$PORT"
+  wait_for_health "$BASE" "$PID"
+}

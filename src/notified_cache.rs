@@ -35,6 +35,8 @@ pub struct NotifiedCache<K, V> {
     generation: AtomicU64,
     listening: AtomicBool,
     entries: Mutex<HashMap<K, Entry<V>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedCache<K, V> {
@@ -44,6 +46,8 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             entries: Mutex::new(HashMap::new()),
+            stop: tokio::sync::watch::channel(false).0,
+            task: Mutex::new(None),
         }
     }
 
@@ -56,16 +60,37 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
     pub fn start(pool: PgPool, channel: &'static str, max_age: Duration) -> Arc<Self> {
         let cache = Arc::new(Self::new(max_age));
         let task_cache = cache.clone();
-        tokio::spawn(async move { task_cache.listen(pool, channel).await });
+        let task = tokio::spawn(async move { task_cache.listen(pool, channel).await });
+        *cache.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         cache
     }
 
+    /// Stop listening and give the listener's connection back to the pool (shutdown, tests).
+    /// The cache answers nothing afterwards.
+    pub async fn stop(&self) {
+        self.stop.send_replace(true);
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        self.listening.store(false, Ordering::SeqCst);
+        self.flush();
+    }
+
     async fn listen(self: Arc<Self>, pool: PgPool, channel: &'static str) {
-        // The listener holds one of the pool's connections; it gives it back when the pool closes.
+        // The listener holds one of the pool's connections; it gives it back when the pool closes
+        // or the cache is stopped.
+        let mut stop = self.stop.subscribe();
         let closed = pool.close_event();
         tokio::pin!(closed);
-        while !pool.is_closed() {
-            if let Ok(mut listener) = PgListener::connect_with(&pool).await {
+        let stopping = |stop: &tokio::sync::watch::Receiver<bool>| *stop.borrow() || pool.is_closed();
+        while !stopping(&stop) {
+            let connected = tokio::select! {
+                _ = &mut closed => return,
+                _ = stop.changed() => return,
+                listener = PgListener::connect_with(&pool) => listener,
+            };
+            if let Ok(mut listener) = connected {
                 if listener.listen(channel).await.is_ok() {
                     // Anything cached before this point may have missed a change.
                     self.flush();
@@ -73,6 +98,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
                     loop {
                         tokio::select! {
                             _ = &mut closed => break,
+                            _ = stop.changed() => break,
                             message = listener.try_recv() => match message {
                                 Ok(Some(_)) => self.flush(),
                                 Ok(None) | Err(_) => break,
@@ -81,7 +107,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
                     }
                     self.listening.store(false, Ordering::SeqCst);
                     self.flush();
-                    if pool.is_closed() {
+                    if stopping(&stop) {
                         return;
                     }
                     tracing::warn!(channel, "cache listener lost; the cache is bypassed until it reconnects");
@@ -89,6 +115,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
             }
             tokio::select! {
                 _ = &mut closed => return,
+                _ = stop.changed() => return,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }

@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::Duration;
-use common::{TestApp, ORIGIN, PASSWORD};
+use common::{eventually, TestApp, ORIGIN, PASSWORD};
 use settlepaisa_ops::auth::{tokens, users, Role};
 use sqlx::PgPool;
 
@@ -247,21 +247,11 @@ async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
-/// Poll until `check` holds (notifications arrive asynchronously), for at most five seconds.
-async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..100 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool: PgPool) {
     let mut app = app_with_ops(pool.clone()).await;
-    let (cache, _) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    kpis.stop().await;
     app.state.principals = cache.clone();
     assert!(eventually(async || cache.is_listening()).await, "the listener connects");
     let bearer = |t: &str| {
@@ -288,6 +278,7 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
     assert!(users::set_active(&pool, OPS, false).await.unwrap());
     assert!(eventually(async || cache.is_empty()).await, "disabling the user flushed the cache");
     assert_eq!(app.send(bearer(&second)).await.status, StatusCode::UNAUTHORIZED);
+    cache.stop().await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

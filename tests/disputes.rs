@@ -8,7 +8,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{Reply, TestApp, HOST, ORIGIN};
+use common::{eventually, multipart, Reply, TestApp, HOST, ORIGIN};
 use serde_json::{json, Value};
 use settlepaisa_ops::auth::Role;
 use settlepaisa_ops::features::disputes::intake::sign;
@@ -43,26 +43,6 @@ async fn post_json(app: &TestApp, path: &str, body: Value, cookie: &str) -> Repl
         .body(Body::from(body.to_string()))
         .unwrap();
     app.send(req).await
-}
-
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "----settlepaisa-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some((file_name, bytes)) = file {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn post_multipart(
@@ -772,21 +752,11 @@ async fn the_list_query_uses_an_index_on_100000_cases(pool: PgPool) {
     }
 }
 
-/// Poll until `check` holds (notifications arrive asynchronously), for at most five seconds.
-async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..100 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn cached_kpis_follow_every_change(pool: PgPool) {
     let mut app = demo_app(&pool).await;
     let (principals, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    principals.stop().await;
     app.state.principals = principals;
     app.state.dispute_kpis = kpis.clone();
     assert!(eventually(async || kpis.is_listening()).await, "the listener connects");
@@ -814,4 +784,5 @@ async fn cached_kpis_follow_every_change(pool: PgPool) {
     // The page reads the same cached figures.
     let page = app.get("/disputes", Some(&ops)).await;
     assert!(page.body.split("data-testid=\"kpi-open\"").nth(1).unwrap().contains(">26<"));
+    kpis.stop().await;
 }

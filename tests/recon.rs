@@ -192,25 +192,6 @@ const PG_HEADER: &str =
     "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n";
 const BANK_HEADER: &str = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n";
 
-fn upload_body(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "----recon-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some((file_name, bytes)) = file {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn post_upload(
     app: &common::TestApp,
     cookie: &str,
@@ -219,7 +200,7 @@ async fn post_upload(
 ) -> common::Reply {
     use axum::body::Body;
     use axum::http::{header, Request};
-    let (content_type, body) = upload_body(fields, file);
+    let (content_type, body) = common::multipart(fields, file);
     let req = Request::post("/api/recon/v1/uploads")
         .header(header::HOST, common::HOST)
         .header(header::ORIGIN, common::ORIGIN)

@@ -22,6 +22,9 @@ use crate::jobs::{self, Job};
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "recon_run";
+const COPY_RESULTS: &str =
+    "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+    bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)";
 const CHUNK: usize = 1_000;
 
 /// Queue a run of a cycle; refused while another run of the same cycle is queued or running.
@@ -244,49 +247,37 @@ async fn persist(
 
     let mut tx = pool.begin().await?;
     // Results, PG side then bank side, streamed with COPY.
-    crate::db::copy_in(
-        &mut tx,
-        "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                             bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)",
-        0..outcome.pg.len(),
-        |w, i| {
-            let r = &outcome.pg[i];
-            let line = r.bank.map(|i| &lines[i]);
-            w.show(Some(run_id))
-                .text(Some("pg"))
-                .num(Some(txns[r.pg].id))
-                .num(line.map(|l| l.id))
-                .text(Some(r.class.code()))
-                .text(r.reason.map(Reason::code))
-                .num(Some(txns[r.pg].amount_paise))
-                .num(line.map(|l| l.amount_paise))
-                .num(r.delta_paise)
-                .num(Some(r.score.into()))
-                .end();
-        },
-    )
+    crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
+        let r = &outcome.pg[i];
+        let line = r.bank.map(|i| &lines[i]);
+        w.show(Some(run_id))
+            .text(Some("pg"))
+            .num(Some(txns[r.pg].id))
+            .num(line.map(|l| l.id))
+            .text(Some(r.class.code()))
+            .text(r.reason.map(Reason::code))
+            .num(Some(txns[r.pg].amount_paise))
+            .num(line.map(|l| l.amount_paise))
+            .num(r.delta_paise)
+            .num(Some(r.score.into()))
+            .end();
+    })
     .await?;
-    crate::db::copy_in(
-        &mut tx,
-        "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                             bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)",
-        0..outcome.bank.len(),
-        |w, i| {
-            let r = &outcome.bank[i];
-            let txn = r.pg.map(|i| &txns[i]);
-            w.show(Some(run_id))
-                .text(Some("bank"))
-                .num(txn.map(|t| t.id))
-                .num(Some(lines[r.bank].id))
-                .text(Some(r.class.code()))
-                .text(r.reason.map(Reason::code))
-                .num(txn.map(|t| t.amount_paise))
-                .num(Some(lines[r.bank].amount_paise))
-                .num(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
-                .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
-                .end();
-        },
-    )
+    crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
+        let r = &outcome.bank[i];
+        let txn = r.pg.map(|i| &txns[i]);
+        w.show(Some(run_id))
+            .text(Some("bank"))
+            .num(txn.map(|t| t.id))
+            .num(Some(lines[r.bank].id))
+            .text(Some(r.class.code()))
+            .text(r.reason.map(Reason::code))
+            .num(txn.map(|t| t.amount_paise))
+            .num(Some(lines[r.bank].amount_paise))
+            .num(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
+            .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
+            .end();
+    })
     .await?;
 
     // Exception records: staged with COPY, then upserted on the row, so a re-run keeps an
