@@ -64,7 +64,7 @@ fn DisputesBody(view: DisputesView, query: DisputesQuery) -> impl IntoView {
     let outcome_window = o.window_days;
     view! {
         <FilterForm query=query.clone() merchants=v.merchants.clone() />
-        <div class="grid grid-cols-2 gap-4 lg:grid-cols-3 xl:grid-cols-6">
+        <div class="grid grid-cols-2 gap-4 lg:grid-cols-3">
             <KpiTile label="Open cases" value=format_count(k.open_count) detail="Active: status open".to_string() test_id="kpi-open" />
             <KpiTile label="Evidence required" value=format_count(k.evidence_required_count) detail="Under review, evidence due".to_string() test_id="kpi-evidence-required" />
             <KpiTile label="Disputed" value=k.disputed.to_inr() detail="Chargebacks + fees, not written off".to_string() test_id="kpi-disputed" />
