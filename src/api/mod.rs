@@ -17,3 +17,32 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .nest("/recon", crate::features::recon::api::routes(config))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }
+
+/// An optional `YYYY-MM-DD` query parameter; a bad one is a 400 naming the parameter.
+pub fn date_param(value: &Option<String>, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    value
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|_| AppError::BadRequest(format!("{name} must be a date (YYYY-MM-DD).")))
+        })
+        .transpose()
+}
+
+/// `limit` (default `default`, 1..=`max`) and `offset` (≥ 0) query parameters.
+pub fn page_params(
+    limit: &Option<String>,
+    offset: &Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64), AppError> {
+    let number = |v: &Option<String>, fallback: i64| v.as_deref().map_or(Ok(fallback), |s| s.trim().parse::<i64>());
+    let (Ok(limit), Ok(offset)) = (number(limit, default), number(offset, 0)) else {
+        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
+    };
+    if !(1..=max).contains(&limit) || offset < 0 {
+        return Err(AppError::BadRequest(format!("limit must be 1–{max} and offset 0 or more.")));
+    }
+    Ok((limit, offset))
+}

@@ -21,6 +21,7 @@ use super::model::{
     CaseAction, CaseDetail, CaseRow, CreateForm, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus,
 };
 use super::{evidence, intake, queries, rules};
+use crate::api::{date_param, page_params};
 use crate::auth::guard::{authorize, Authorized};
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
@@ -93,18 +94,9 @@ pub struct ApiParams {
 
 impl ApiParams {
     fn scope(&self) -> Result<Scope, AppError> {
-        let date = |v: &Option<String>, name: &str| {
-            v.as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|d| {
-                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| AppError::BadRequest(format!("{name} must be a date (YYYY-MM-DD).")))
-                })
-                .transpose()
-        };
         Ok(Scope {
-            from: date(&self.from, "from")?,
-            to: date(&self.to, "to")?,
+            from: date_param(&self.from, "from")?,
+            to: date_param(&self.to, "to")?,
             merchant_id: self.merchant_id.clone().filter(|s| !s.is_empty()),
             acquirer: self.acquirer.as_deref().filter(|s| !s.is_empty()).map(str::to_ascii_uppercase),
         })
@@ -252,13 +244,7 @@ async fn list(
     Query(params): Query<ApiParams>,
 ) -> Result<Response, AppError> {
     caller.require(READ)?;
-    let number = |v: &Option<String>, default: i64| v.as_deref().map_or(Ok(default), |s| s.trim().parse::<i64>());
-    let (Ok(limit), Ok(offset)) = (number(&params.limit, 50), number(&params.offset, 0)) else {
-        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
-    };
-    if !(1..=500).contains(&limit) || offset < 0 {
-        return Err(AppError::BadRequest("limit must be 1–500 and offset 0 or more.".into()));
-    }
+    let (limit, offset) = page_params(&params.limit, &params.offset, 50, 500)?;
     let now = state.clock.now();
     let page = queries::list(&state.pool, &params.filter()?, params.sort()?, limit, offset, now).await?;
     let body = ApiCasePage {

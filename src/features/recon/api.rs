@@ -157,21 +157,8 @@ async fn results(
     Query(q): Query<ResultsQuery>,
 ) -> Result<Json<Value>, AppError> {
     caller.require(Access::AnySignedIn)?;
-    let class = q.class.as_deref().filter(|c| !c.is_empty());
-    if let Some(c) = class {
-        if !["MATCHED", "EXCEPTION", "UNMATCHED_PG", "UNMATCHED_BANK"].contains(&c) {
-            return Err(AppError::BadRequest(
-                "class must be MATCHED, EXCEPTION, UNMATCHED_PG or UNMATCHED_BANK.".into(),
-            ));
-        }
-    }
-    let number = |v: &Option<String>, default: i64| v.as_deref().map_or(Ok(default), |s| s.trim().parse::<i64>());
-    let (Ok(limit), Ok(offset)) = (number(&q.limit, 100), number(&q.offset, 0)) else {
-        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
-    };
-    if !(1..=1000).contains(&limit) || offset < 0 {
-        return Err(AppError::BadRequest("limit must be 1–1000 and offset 0 or more.".into()));
-    }
+    let class = runs::valid_class(q.class.as_deref())?;
+    let (limit, offset) = crate::api::page_params(&q.limit, &q.offset, 100, 1000)?;
     let (items, total) = runs::results(&state.pool, run_id(&id)?, class, limit, offset).await?;
     Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }
@@ -297,18 +284,9 @@ async fn summary(
     Query(w): Query<Window>,
 ) -> Result<Json<queries::Summary>, AppError> {
     caller.require(Access::AnySignedIn)?;
-    let date = |v: &Option<String>, name: &str| {
-        v.as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| AppError::BadRequest(format!("{name} must be a date (YYYY-MM-DD).")))
-            })
-            .transpose()
-    };
     let today = ist::today(state.clock.now());
-    let to = date(&w.to, "to")?.unwrap_or(today);
-    let from = date(&w.from, "from")?.unwrap_or(to - Duration::days(6));
+    let to = crate::api::date_param(&w.to, "to")?.unwrap_or(today);
+    let from = crate::api::date_param(&w.from, "from")?.unwrap_or(to - Duration::days(6));
     if from > to {
         return Err(AppError::BadRequest("from is after to.".into()));
     }
