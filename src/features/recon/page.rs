@@ -66,7 +66,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                             <th class="py-1 font-medium">"Cycle date"</th><th class="py-1 font-medium">"Status"</th>
                             <th class="py-1 font-medium">"Progress"</th><th class="py-1 text-right font-medium">"PG rows"</th>
                             <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions"</th>
-                            <th class="py-1 font-medium">"Queued"</th>
+                            <th class="py-1 pl-6 font-medium">"Queued"</th>
                         </tr></thead>
                         <tbody>
                             {w.runs.into_iter().map(|r| view! {
@@ -81,7 +81,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                                     <td class="py-1 text-right tabular-nums">{format_count(r.counts.pg_rows.into())}</td>
                                     <td class="py-1 text-right tabular-nums">{format_count(r.counts.matched.into())}</td>
                                     <td class="py-1 text-right tabular-nums">{format_count(r.counts.exceptions.into())}</td>
-                                    <td class="py-1 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
+                                    <td class="py-1 pl-6 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
@@ -91,6 +91,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="uploads">
             <h2 class="text-base font-semibold text-slate-900">"Recent uploads"</h2>
+            {w.uploads.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No files uploaded yet. Upload the PG file and the bank file of a cycle above."</p> })}
             <table class="mt-2 w-full text-sm">
                 <thead class="text-left text-slate-600"><tr>
                     <th class="py-1 font-medium">"File"</th><th class="py-1 font-medium">"Kind"</th><th class="py-1 font-medium">"Cycle date"</th>
