@@ -4,7 +4,8 @@
 //! editor or spreadsheet shows it: the header is line 1), the column and the reason.
 //! Amounts become exact paise (never floats), dates are read in the formats of the spec.
 
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::ops::ControlFlow;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
@@ -279,63 +280,69 @@ impl Parsed {
     }
 }
 
-/// Rows of text with their line numbers, from a CSV or an XLSX file.
-struct Table {
-    header: Vec<String>,
-    header_line: u64,
-    rows: Vec<(u64, Vec<String>)>,
+/// One good row of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Pg(PgRecord),
+    Bank(BankRecord),
 }
+
+/// What a streamed file turned out to be: its format and how many data rows it had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Streamed {
+    pub format: Format,
+    pub rows_total: u64,
+}
+
+/// How much of a file is looked at before reading it row by row: the header row and the
+/// delimiter are found in it.
+const HEAD_BYTES: usize = 64 * 1024;
 
 fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-fn read_csv(bytes: &[u8], delimiter: Option<u8>, header_row: usize) -> Result<Table, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!("The file is not UTF-8 text (first bad byte at offset {}); save it as UTF-8 CSV.", e.valid_up_to())
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err("The file is empty.".into());
-    }
-    let header_line = text.lines().nth(header_row - 1).unwrap_or("");
-    let delimiter = delimiter.unwrap_or_else(|| {
-        [b',', b';', b'\t', b'|', b'~']
-            .into_iter()
-            .max_by_key(|d| header_line.bytes().filter(|b| b == d).count())
-            .unwrap_or(b',')
-    });
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut header = None;
-    let mut header_line_no = 0;
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            format!("Line {line} cannot be read as CSV: {e}")
-        })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(i as u64 + 1);
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-        if header.is_none() {
-            if (i + 1) < header_row {
-                continue;
-            }
-            header = Some(cells);
-            header_line_no = line;
-        } else if cells.iter().any(|c| !c.is_empty()) {
-            rows.push((line, cells));
-        }
-    }
-    Ok(Table { header: header.ok_or("The file has no header row.")?, header_line: header_line_no, rows })
+/// The message for a file none of whose rows could be used.
+pub fn none_accepted(rows_total: u64, first: Option<&RowError>) -> String {
+    let first = first.map(|e| format!(" The first problem, line {}: {}", e.line, e.message)).unwrap_or_default();
+    format!("None of the file's {rows_total} rows could be accepted.{first}")
 }
 
-fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<Table, String> {
+fn read_failed(e: std::io::Error) -> String {
+    format!("The file could not be read: {e}")
+}
+
+/// The cells of one row, from a CSV record or a worksheet row, trimmed.
+enum Cells<'a> {
+    Csv(&'a csv::StringRecord),
+    Strings(&'a [String]),
+}
+
+impl Cells<'_> {
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Cells::Csv(r) => r.get(i),
+            Cells::Strings(s) => s.get(i).map(String::as_str),
+        }
+        .map(str::trim)
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Cells::Csv(r) => r.iter().all(|c| c.trim().is_empty()),
+            Cells::Strings(s) => s.iter().all(|c| c.trim().is_empty()),
+        }
+    }
+}
+
+/// The worksheet of a workbook whose header row is a known layout: its header and data rows
+/// (numbered as the spreadsheet numbers them).
+fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))?;
     let names = book.sheet_names().to_vec();
-    let mut found: Vec<(String, Table)> = Vec::new();
+    let mut found: Vec<(String, Vec<String>, Vec<(u64, Vec<String>)>)> = Vec::new();
     for name in &names {
         let Ok(range) = book.worksheet_range(name) else { continue };
         let cell = |d: &Data| match d {
@@ -351,16 +358,19 @@ fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<Table
             Data::Error(e) => format!("#ERROR {e:?}"),
         };
         let mut rows = range.rows().enumerate().map(|(i, r)| (i as u64 + 1, r.iter().map(cell).collect::<Vec<_>>()));
-        let Some((header_line, header)) = rows.find(|(_, r)| r.iter().any(|c| !c.is_empty())) else { continue };
+        let Some((_, header)) = rows.find(|(_, r)| r.iter().any(|c| !c.is_empty())) else { continue };
         if detect(kind, &header, mappings).is_err() {
             continue;
         }
         let data = rows.filter(|(_, r)| r.iter().any(|c| !c.is_empty())).collect();
-        found.push((name.clone(), Table { header, header_line, rows: data }));
+        found.push((name.clone(), header, data));
     }
     match found.len() {
         0 => Err(format!("No sheet of this workbook ({}) has a recognised header row.", names.join(", "))),
-        1 => Ok(found.remove(0).1),
+        1 => {
+            let (_, header, rows) = found.remove(0);
+            Ok((header, rows))
+        }
         _ => Err(format!(
             "Several sheets have a recognised header ({}); upload one sheet per file.",
             found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
@@ -368,80 +378,192 @@ fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<Table
     }
 }
 
-/// Parse a file of `kind`. `format` overrides detection; `mappings` are the bank layouts to try.
-/// `Err` is a file-level refusal (nothing from the file may be used).
-pub fn parse(bytes: &[u8], kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
-    let table = if is_xlsx(bytes) {
-        read_xlsx(bytes, kind, mappings)?
-    } else {
-        let (delimiter, header_row) = match &format {
-            Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
-            _ => (None, 1),
-        };
-        read_csv(bytes, delimiter, header_row)?
-    };
-    let format = match format {
+/// The format of a file from its header: the one the user named (checked against the header),
+/// else the detected one.
+fn resolve(kind: Kind, format: Option<Format>, header: &[String], mappings: &[BankMapping]) -> Result<Format, String> {
+    match format {
         Some(f) => {
             if f.kind() != kind {
                 return Err(format!("{} is not a {} format.", f.name(), if kind == Kind::Pg { "PG" } else { "bank" }));
             }
             let missing: Vec<String> =
-                f.required().into_iter().filter(|c| !table.header.iter().any(|h| norm(h) == *c)).collect();
+                f.required().into_iter().filter(|c| !header.iter().any(|h| norm(h) == *c)).collect();
             if !missing.is_empty() {
                 return Err(format!("The header lacks the column(s) {} that {} needs.", missing.join(", "), f.name()));
             }
-            f
+            Ok(f)
         }
-        None => detect(kind, &table.header, mappings)?,
+        None => detect(kind, header, mappings),
+    }
+}
+
+/// Turns the rows of one file (its header known) into records.
+struct Converter {
+    kind: Kind,
+    format: Format,
+    header: Vec<String>,
+    columns: Vec<String>,
+}
+
+impl Converter {
+    fn new(kind: Kind, format: Format, header: Vec<String>) -> Self {
+        let columns = header.iter().map(|h| norm(h)).collect();
+        Converter { kind, format, header, columns }
+    }
+
+    fn convert(&self, line: u64, cells: Cells<'_>) -> Result<Record, RowError> {
+        let row = Row { line, cells, columns: &self.columns, header: &self.header };
+        match self.kind {
+            Kind::Pg => pg_record(&row, &self.format).map(Record::Pg),
+            Kind::Bank => bank_record(&row, &self.format).map(Record::Bank),
+        }
+    }
+}
+
+/// Read a file of `kind` row by row, holding one row at a time (an XLSX workbook, a zip, is read
+/// whole). `format` overrides detection; `mappings` are the bank layouts to try. Each data row,
+/// good or refused, goes to `on_row` in file order; it may stop the reading early. `Err` is a
+/// file-level refusal (nothing from the file may be used).
+pub fn parse_stream<R: Read>(
+    reader: R,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
+) -> Result<Streamed, String> {
+    let mut reader = BufReader::with_capacity(HEAD_BYTES, reader);
+    let head = reader.fill_buf().map_err(read_failed)?;
+    let mut rows_total = 0u64;
+    if is_xlsx(head) {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(read_failed)?;
+        let (header, rows) = read_xlsx(&bytes, kind, mappings)?;
+        let format = resolve(kind, format, &header, mappings)?;
+        let converter = Converter::new(kind, format, header);
+        for (line, cells) in &rows {
+            rows_total += 1;
+            if on_row(converter.convert(*line, Cells::Strings(cells))).is_break() {
+                break;
+            }
+        }
+        return finish(converter.format, rows_total);
+    }
+
+    // CSV: the first bytes say whether it is text, where the header is and what separates cells.
+    let (delimiter, header_row) = match &format {
+        Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
+        _ => (None, 1),
     };
-    if table.rows.is_empty() {
+    let complete = head.len() < HEAD_BYTES;
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // A character cut by the end of the first block is not an error.
+        Err(e) if e.error_len().is_none() && !complete => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+        Err(e) => {
+            return Err(format!(
+                "The file is not UTF-8 text (first bad byte at offset {}); save it as UTF-8 CSV.",
+                e.valid_up_to()
+            ))
+        }
+    };
+    let bom = text.starts_with('\u{feff}');
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if complete && text.trim().is_empty() {
+        return Err("The file is empty.".into());
+    }
+    let header_text = text.lines().nth(header_row - 1).unwrap_or("");
+    let delimiter = delimiter.unwrap_or_else(|| {
+        [b',', b';', b'\t', b'|', b'~']
+            .into_iter()
+            .max_by_key(|d| header_text.bytes().filter(|b| b == d).count())
+            .unwrap_or(b',')
+    });
+    if bom {
+        reader.consume(3);
+    }
+    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(reader);
+    let mut record = csv::StringRecord::new();
+    let mut converter: Option<Converter> = None;
+    let mut format = format;
+    let mut index = 0usize;
+    loop {
+        let more = csv.read_record(&mut record).map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => format!("Line {line} is not UTF-8 text; save the file as UTF-8 CSV."),
+                _ => format!("Line {line} cannot be read as CSV: {e}"),
+            }
+        })?;
+        if !more {
+            break;
+        }
+        index += 1;
+        let line = record.position().map(|p| p.line()).unwrap_or(index as u64);
+        match &converter {
+            None => {
+                if index < header_row {
+                    continue;
+                }
+                let header: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+                let resolved = resolve(kind, format.take(), &header, mappings)?;
+                converter = Some(Converter::new(kind, resolved, header));
+            }
+            Some(c) => {
+                let cells = Cells::Csv(&record);
+                if cells.is_blank() {
+                    continue;
+                }
+                rows_total += 1;
+                if on_row(c.convert(line, cells)).is_break() {
+                    break;
+                }
+            }
+        }
+    }
+    let converter = converter.ok_or("The file has no header row.")?;
+    finish(converter.format, rows_total)
+}
+
+fn finish(format: Format, rows_total: u64) -> Result<Streamed, String> {
+    if rows_total == 0 {
         return Err("The file has a header but no data rows.".into());
     }
-    let columns: Vec<String> = table.header.iter().map(|h| norm(h)).collect();
-    let _ = table.header_line;
-    let mut errors = Vec::new();
-    let rows_total = table.rows.len() as u64;
+    Ok(Streamed { format, rows_total })
+}
+
+/// Parse a whole file in memory: every good record and every refused row. `Err` is a file-level
+/// refusal, including a file none of whose rows is good.
+pub fn parse(bytes: &[u8], kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
+    let (mut pg, mut bank, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let streamed = parse_stream(bytes, kind, format, mappings, |row| {
+        match row {
+            Ok(Record::Pg(r)) => pg.push(r),
+            Ok(Record::Bank(r)) => bank.push(r),
+            Err(e) => errors.push(e),
+        }
+        ControlFlow::Continue(())
+    })?;
     let records = match kind {
-        Kind::Pg => {
-            let mut out = Vec::with_capacity(table.rows.len());
-            for (line, cells) in &table.rows {
-                let row = Row { line: *line, cells, columns: &columns, header: &table.header };
-                match pg_record(&row, &format) {
-                    Ok(r) => out.push(r),
-                    Err(e) => errors.push(e),
-                }
-            }
-            Records::Pg(out)
-        }
-        Kind::Bank => {
-            let mut out = Vec::with_capacity(table.rows.len());
-            for (line, cells) in &table.rows {
-                let row = Row { line: *line, cells, columns: &columns, header: &table.header };
-                match bank_record(&row, &format) {
-                    Ok(r) => out.push(r),
-                    Err(e) => errors.push(e),
-                }
-            }
-            Records::Bank(out)
-        }
+        Kind::Pg => Records::Pg(pg),
+        Kind::Bank => Records::Bank(bank),
     };
-    let parsed = Parsed { format, records, errors, rows_total };
+    let parsed = Parsed { format: streamed.format, records, errors, rows_total: streamed.rows_total };
     if parsed.rows_accepted() == 0 {
-        let first = parsed
-            .errors
-            .first()
-            .map(|e| format!(" The first problem, line {}: {}", e.line, e.message))
-            .unwrap_or_default();
-        return Err(format!("None of the file's {rows_total} rows could be accepted.{first}"));
+        return Err(none_accepted(parsed.rows_total, parsed.errors.first()));
     }
     Ok(parsed)
 }
 
 struct Row<'a> {
     line: u64,
-    cells: &'a [String],
+    cells: Cells<'a>,
     columns: &'a [String],
     header: &'a [String],
+}
+
+/// `a` (already normalised) equals `b` once normalised, without allocating.
+fn same_column(a: &str, b: &str) -> bool {
+    a.chars().eq(b.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase))
 }
 
 type RowResult<T> = Result<T, RowError>;
@@ -451,7 +573,7 @@ impl Row<'_> {
         let shown = self
             .columns
             .iter()
-            .position(|c| c == &norm(column))
+            .position(|c| same_column(c, column))
             .map(|i| self.header[i].clone())
             .unwrap_or_else(|| column.to_string());
         RowError { line: self.line, column: Some(shown), message: message.into() }
@@ -459,9 +581,8 @@ impl Row<'_> {
 
     /// The trimmed text of a column, `None` when absent or empty.
     fn get(&self, column: &str) -> RowResult<Option<&str>> {
-        let key = norm(column);
-        let Some(i) = self.columns.iter().position(|c| *c == key) else { return Ok(None) };
-        let value = self.cells.get(i).map(String::as_str).unwrap_or("").trim();
+        let Some(i) = self.columns.iter().position(|c| same_column(c, column)) else { return Ok(None) };
+        let value = self.cells.get(i).unwrap_or("");
         if value.chars().count() > MAX_FIELD_CHARS {
             return Err(self.err(column, format!("is longer than {MAX_FIELD_CHARS} characters")));
         }
