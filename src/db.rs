@@ -88,8 +88,18 @@ impl CsvRows {
         self.rows += 1;
     }
 
-    fn len(&self) -> usize {
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
         self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The rows written so far, leaving the buffer empty for more.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::replace(&mut self.buf, String::with_capacity(1 << 20)).into_bytes()
     }
 }
 

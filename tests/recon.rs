@@ -228,6 +228,88 @@ async fn ops_app(pool: &PgPool) -> (common::TestApp, String) {
     (app, cookie)
 }
 
+/// The uploads kept in the object store.
+async fn kept_uploads(app: &common::TestApp) -> Vec<String> {
+    use futures::TryStreamExt;
+    let prefix = object_store::path::Path::from("uploads");
+    let mut keys: Vec<String> =
+        app.state.objects.list(Some(&prefix)).map_ok(|m| m.location.to_string()).try_collect().await.unwrap();
+    keys.sort();
+    keys
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_large_file_streams_in_and_fields_may_come_in_any_order(pool: PgPool) {
+    use sha2::Digest;
+    let (app, ops) = ops_app(&pool).await;
+    let before = table_counts(&pool).await;
+    // 40,000 rows (about 3 MB: several chunks of the request and of COPY), one bad row among them.
+    let mut pg = String::from(PG_HEADER);
+    for i in 0..40_000 {
+        let amount = if i == 20_000 { "abc".to_string() } else { format!("{}.{:02}", 100 + i % 900, i % 100) };
+        pg.push_str(&format!(
+            "ST-{i:06},MERCH_00{},{amount},INR,2026-11-20,10:00:00,UPI,STUTR{i:06},,SUCCESS\n",
+            1 + i % 3
+        ));
+    }
+    let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
+    let reply = post_upload(&app, &ops, &fields, Some(("big.csv", pg.as_bytes()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let r = reply.json();
+    assert_eq!((r["rowsAccepted"].as_i64(), r["rowsRejected"].as_i64()), (Some(39_999), Some(1)));
+    assert_eq!(r["errors"][0]["line"], 20_002, "the header is line 1");
+    let after = table_counts(&pool).await;
+    assert_eq!(after.1 - before.1, 39_999);
+    let total: i64 = sqlx::query_scalar("SELECT sum(amount_paise)::bigint FROM transactions WHERE txn_id LIKE 'ST-%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let expected: i64 = (0..40_000i64).filter(|i| *i != 20_000).map(|i| (100 + i % 900) * 100 + i % 100).sum();
+    assert_eq!(total, expected, "every paisa of every row");
+    // The bytes kept are the bytes sent, and the recorded size and hash are theirs.
+    let (key, size, sha): (String, i64, String) =
+        sqlx::query_as("SELECT storage_key, size_bytes, sha256 FROM uploaded_files WHERE id = $1::uuid")
+            .bind(r["fileId"].as_str().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let kept = app.state.objects.get(&key.as_str().into()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(kept.as_ref(), pg.as_bytes());
+    assert_eq!(size as usize, pg.len());
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(pg.as_bytes())));
+    assert_eq!(kept_uploads(&app).await.len(), 1);
+
+    // The file before the other fields (read whole first): the same outcome.
+    let small = format!("{PG_HEADER}FF-1,MERCH_001,10.00,INR,2026-11-20,10:00:00,UPI,FFUTR1,,SUCCESS\n");
+    let boundary = "----file-first";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"first.csv\"\r\n\r\n{small}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\npg\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"cycleDate\"\r\n\r\n2026-11-20\r\n--{boundary}--\r\n"
+    );
+    let req = axum::http::Request::post("/api/recon/v1/uploads")
+        .header(axum::http::header::HOST, common::HOST)
+        .header(axum::http::header::ORIGIN, common::ORIGIN)
+        .header(axum::http::header::COOKIE, &ops)
+        .header(axum::http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.json()["rowsAccepted"], 1);
+    assert_eq!(kept_uploads(&app).await.len(), 2);
+
+    // Refused files and duplicates keep nothing, in the database or the object store.
+    let counts = table_counts(&pool).await;
+    let bad = format!("{PG_HEADER}BAD-1,MERCH_001,-5,INR,2026-11-20,10:00:00,UPI,X,,SUCCESS\n");
+    let refused = post_upload(&app, &ops, &fields, Some(("bad.csv", bad.as_bytes()))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let again = post_upload(&app, &ops, &fields, Some(("again.csv", pg.as_bytes()))).await;
+    assert_eq!(again.json()["duplicate"], true);
+    assert_eq!(table_counts(&pool).await, counts);
+    assert_eq!(kept_uploads(&app).await.len(), 2);
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn uploads_are_idempotent_and_report_bad_rows(pool: PgPool) {
     let (app, ops) = ops_app(&pool).await;

@@ -206,6 +206,51 @@ async fn upload(
     }
 }
 
+/// The file field of a multipart request, read chunk by chunk within the size limit.
+struct FieldBody<'a> {
+    field: axum::extract::multipart::Field<'a>,
+    read: usize,
+    limit: usize,
+}
+
+impl store::Body for FieldBody<'_> {
+    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, AppError> {
+        match self.field.chunk().await.map_err(|e| read_error(e, self.limit))? {
+            Some(chunk) => {
+                self.read += chunk.len();
+                if self.read > self.limit {
+                    return Err(too_big(self.limit));
+                }
+                Ok(Some(chunk))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+fn too_big(limit: usize) -> AppError {
+    AppError::BadRequest(format!("The file is larger than the {} MB upload limit.", limit / (1024 * 1024)))
+}
+
+fn read_error(e: axum::extract::multipart::MultipartError, limit: usize) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_big(limit)
+    } else {
+        AppError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
+    }
+}
+
+fn upload_kind(kind: Option<&str>) -> Result<Kind, AppError> {
+    match kind.map(str::trim) {
+        Some("pg") => Ok(Kind::Pg),
+        Some("bank") => Ok(Kind::Bank),
+        _ => Err(AppError::BadRequest("kind must be pg or bank.".into())),
+    }
+}
+
+/// Read the form's fields; the file streams into the store when `kind` and `cycleDate` came
+/// before it (as the page's form and `curl -F` in that order send them), else it is read whole
+/// first.
 async fn store_upload(
     state: &AppState,
     caller: Authorized,
@@ -213,54 +258,56 @@ async fn store_upload(
 ) -> Result<store::UploadReport, AppError> {
     let user = caller.require(Access::OPS_WORK)?;
     let limit = state.config.upload_max_bytes;
-    let too_big =
-        || AppError::BadRequest(format!("The file is larger than the {} MB upload limit.", limit / (1024 * 1024)));
-    let read_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_big()
-        } else {
-            AppError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
-        }
+    let cycle = |d: Option<&str>| {
+        d.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
+            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
+        })
     };
-    let (mut kind, mut cycle_date, mut mapping, mut file) = (None, None, None, None);
-    while let Some(field) = multipart.next_field().await.map_err(read_error)? {
+    let (mut kind, mut cycle_date, mut mapping, mut whole) = (None, None, None, None);
+    let mut report = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
         match field.name().unwrap_or_default() {
-            "file" => {
+            "file" if report.is_none() && whole.is_none() => {
                 let name = field.file_name().unwrap_or("upload").to_string();
-                file = Some((name, field.bytes().await.map_err(read_error)?));
+                if kind.is_some() && cycle_date.is_some() {
+                    let upload = store::Upload {
+                        kind: upload_kind(kind.as_deref())?,
+                        cycle_date: cycle(cycle_date.as_deref())?,
+                        file_name: &name,
+                        format: mapping.as_deref(),
+                        uploaded_by: Some(user.id),
+                    };
+                    let body = FieldBody { field, read: 0, limit };
+                    report = Some(store::store(&state.pool, state.objects.clone(), upload, body).await?);
+                } else {
+                    let bytes = field.bytes().await.map_err(|e| read_error(e, limit))?;
+                    if bytes.len() > limit {
+                        return Err(too_big(limit));
+                    }
+                    whole = Some((name, bytes));
+                }
             }
-            "kind" => kind = Some(field.text().await.map_err(read_error)?),
-            "cycleDate" => cycle_date = Some(field.text().await.map_err(read_error)?),
-            "mapping" => mapping = Some(field.text().await.map_err(read_error)?),
+            "kind" => kind = Some(field.text().await.map_err(|e| read_error(e, limit))?),
+            "cycleDate" => cycle_date = Some(field.text().await.map_err(|e| read_error(e, limit))?),
+            "mapping" => mapping = Some(field.text().await.map_err(|e| read_error(e, limit))?),
             _ => {}
         }
     }
-    let kind = match kind.as_deref().map(str::trim) {
-        Some("pg") => Kind::Pg,
-        Some("bank") => Kind::Bank,
-        _ => return Err(AppError::BadRequest("kind must be pg or bank.".into())),
-    };
-    let cycle_date =
-        cycle_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
-            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
-        })?;
-    let (file_name, bytes) = file.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
-    if bytes.len() > limit {
-        return Err(too_big());
+    if let Some(report) = report {
+        return Ok(report);
     }
-    store::store(
-        &state.pool,
-        state.objects.as_ref(),
-        store::Upload {
-            kind,
-            cycle_date,
-            file_name: &file_name,
-            bytes,
-            format: mapping.as_deref(),
-            uploaded_by: Some(user.id),
-        },
-    )
-    .await
+    let kind = upload_kind(kind.as_deref())?;
+    let cycle_date = cycle(cycle_date.as_deref())?;
+    let (file_name, bytes) =
+        whole.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
+    let upload = store::Upload {
+        kind,
+        cycle_date,
+        file_name: &file_name,
+        format: mapping.as_deref(),
+        uploaded_by: Some(user.id),
+    };
+    store::store(&state.pool, state.objects.clone(), upload, store::Whole(Some(bytes))).await
 }
 
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.

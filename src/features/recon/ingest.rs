@@ -337,7 +337,11 @@ impl Cells<'_> {
 
 /// The worksheet of a workbook whose header row is a known layout: its header and data rows
 /// (numbered as the spreadsheet numbers them).
-fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
+fn read_xlsx(
+    bytes: &[u8],
+    kind: Kind,
+    mappings: &[BankMapping],
+) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))?;

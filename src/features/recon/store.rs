@@ -6,16 +6,23 @@
 //! original bytes are kept in the object store under a generated name.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use chrono::NaiveDate;
+use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::ObjectStore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Postgres, QueryBuilder};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::ingest::{self, BankMapping, Format, Kind, Parsed, Records, RowError};
+use super::ingest::{self, BankMapping, Format, Kind, Record, RowError};
 use crate::error::AppError;
 use crate::ist;
 
@@ -107,186 +114,302 @@ pub struct Upload<'a> {
     pub kind: Kind,
     pub cycle_date: NaiveDate,
     pub file_name: &'a str,
-    pub bytes: bytes::Bytes,
     pub format: Option<&'a str>,
     pub uploaded_by: Option<Uuid>,
 }
 
-/// Store one file: parse, check merchants, write rows and row errors, keep the bytes.
-pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>) -> Result<UploadReport, AppError> {
-    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
-    let kind_code = match upload.kind {
-        Kind::Pg => "pg",
-        Kind::Bank => "bank",
-    };
+/// The bytes of an upload as they arrive: a request body read chunk by chunk, or a whole file.
+pub trait Body {
+    /// The next chunk, `None` at the end.
+    fn next_chunk(&mut self) -> impl std::future::Future<Output = Result<Option<Bytes>, AppError>> + Send;
+}
+
+/// A file already in memory.
+pub struct Whole(pub Option<Bytes>);
+
+impl Body for Whole {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
+        Ok(self.0.take())
+    }
+}
+
+/// The blocking parser's view of the chunks the request delivers, hashing what it reads.
+struct ChunkReader {
+    chunks: mpsc::Receiver<Bytes>,
+    current: Bytes,
+    sha256: Sha256,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => {
+                    self.sha256.update(&chunk);
+                    self.current = chunk;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// What the parser thread found.
+struct ParseOutcome {
+    streamed: Result<ingest::Streamed, String>,
+    accepted: usize,
+    errors: Vec<RowError>,
+    sha256: String,
+}
+
+const COPY_PG: &str = "COPY staging_transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at,
+    cycle_date, payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
+    source_file_id) FROM STDIN (FORMAT csv)";
+const COPY_BANK: &str = "COPY staging_bank_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
+    txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id) FROM STDIN (FORMAT csv)";
+
+/// Read the file on a blocking thread: each good row is written as `COPY` text and handed on a
+/// megabyte at a time, refused rows (and rows of unknown merchants) are kept as row errors.
+fn parse_rows(
+    reader: &mut ChunkReader,
+    kind: Kind,
+    format: Option<Format>,
+    layouts: &[BankMapping],
+    known_merchants: &HashSet<String>,
+    cycle_date: NaiveDate,
+    file_id: Uuid,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> ParseOutcome {
+    let mut rows = crate::db::CsvRows::new();
+    let mut errors = Vec::new();
+    let mut accepted = 0usize;
+    let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, |row| {
+        match row {
+            Ok(Record::Pg(r)) if !known_merchants.contains(&r.merchant_id) => errors.push(RowError {
+                line: r.line,
+                column: Some("merchant".into()),
+                message: format!("merchant {} is not known", r.merchant_id),
+            }),
+            Ok(Record::Pg(r)) => {
+                accepted += 1;
+                rows.text(Some(&r.txn_id))
+                    .text(Some(&r.merchant_id))
+                    .num(Some(r.amount.0))
+                    .num(r.gross.map(|p| p.0))
+                    .text(Some(&r.currency))
+                    .show(Some(ist::at(r.txn_at.date(), r.txn_at.time()).to_rfc3339()))
+                    .show(Some(cycle_date))
+                    .text(Some(r.payment_method))
+                    .text(r.bank.as_deref())
+                    .text(r.utr.as_deref())
+                    .text(r.rrn.as_deref())
+                    .text(Some(&r.status))
+                    .num(r.bank_fee.map(|p| p.0))
+                    .num(r.expected_settlement.map(|p| p.0))
+                    .show(Some(file_id))
+                    .end();
+            }
+            Ok(Record::Bank(r)) => {
+                accepted += 1;
+                rows.text(Some(&r.natural_key))
+                    .text(r.bank_ref.as_deref())
+                    .text(Some(&r.bank_name))
+                    .num(Some(r.amount.0))
+                    .num(r.net.map(|p| p.0))
+                    .text(Some(if r.credit { "CREDIT" } else { "DEBIT" }))
+                    .show(Some(r.txn_date))
+                    .show(r.value_date)
+                    .text(r.utr.as_deref())
+                    .text(r.rrn.as_deref())
+                    .text(r.remarks.as_deref())
+                    .show(Some(cycle_date))
+                    .show(Some(file_id))
+                    .end();
+            }
+            Err(e) => errors.push(e),
+        }
+        if rows.len() >= 1 << 20 && out.blocking_send(rows.take()).is_err() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    if !rows.is_empty() {
+        let _ = out.blocking_send(rows.take());
+    }
+    // The hash covers the whole file even when reading stopped early.
+    let _ = std::io::copy(reader, &mut std::io::sink());
+    let sha256 = hex::encode(std::mem::take(&mut reader.sha256).finalize());
+    ParseOutcome { streamed, accepted, errors, sha256 }
+}
+
+/// The report for a file stored before (by SHA-256).
+async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Option<UploadReport>, AppError> {
     let known: Option<(Uuid, Option<String>, i32, i32)> = sqlx::query_as(
         "SELECT id, detected_format, rows_accepted, rows_rejected FROM uploaded_files WHERE kind = $1 AND sha256 = $2",
     )
     .bind(kind_code)
-    .bind(&sha256)
+    .bind(sha256)
     .fetch_optional(pool)
     .await?;
-    if let Some((file_id, format, accepted, rejected)) = known {
-        return Ok(UploadReport {
-            file_id,
-            format,
-            rows_accepted: accepted.into(),
-            rows_rejected: rejected.into(),
-            duplicate: true,
-            errors: Vec::new(),
-        });
-    }
+    Ok(known.map(|(file_id, format, accepted, rejected)| UploadReport {
+        file_id,
+        format,
+        rows_accepted: accepted.into(),
+        rows_rejected: rejected.into(),
+        duplicate: true,
+        errors: Vec::new(),
+    }))
+}
 
+/// Store one file as it arrives: parse it row by row on a blocking thread while its rows stream
+/// into a staging table with `COPY` and its bytes into the object store; then, in the same
+/// transaction, record the file, upsert the rows by natural key and keep the row errors. Memory
+/// stays at a few megabytes whatever the file's size (an XLSX workbook is read whole). A file
+/// seen before (same SHA-256) changes nothing and is reported as the duplicate it is.
+pub async fn store(
+    pool: &PgPool,
+    objects: Arc<dyn ObjectStore>,
+    upload: Upload<'_>,
+    mut body: impl Body,
+) -> Result<UploadReport, AppError> {
+    let kind_code = match upload.kind {
+        Kind::Pg => "pg",
+        Kind::Bank => "bank",
+    };
     let layouts = mappings(pool).await?;
     let format = upload.format.filter(|f| !f.trim().is_empty()).map(|f| named_format(f, &layouts)).transpose()?;
-    let bytes = upload.bytes.clone();
-    let kind = upload.kind;
-    let parsed: Parsed = tokio::task::spawn_blocking(move || ingest::parse(&bytes, kind, format, &layouts))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(AppError::BadRequest)?;
-
     let known_merchants: HashSet<String> =
         sqlx::query_scalar::<_, String>("SELECT id FROM merchants").fetch_all(pool).await?.into_iter().collect();
-    let mut errors = parsed.errors.clone();
     let file_id = Uuid::new_v4();
     let storage_key = ObjectPath::from(format!("uploads/{kind_code}/{file_id}"));
 
     let mut tx = pool.begin().await?;
+    let (staging, copy_statement) = match upload.kind {
+        Kind::Pg => {
+            ("CREATE TEMP TABLE staging_transactions (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP", COPY_PG)
+        }
+        Kind::Bank => (
+            "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP",
+            COPY_BANK,
+        ),
+    };
+    sqlx::query(staging).execute(&mut *tx).await?;
+
+    // Three things at once: the request's chunks go to the object store and to the parser; the
+    // parser's COPY text goes to Postgres.
+    let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(16);
+    let (copy_tx, mut copy_rx) = mpsc::channel::<Vec<u8>>(4);
+    let (kind, cycle_date) = (upload.kind, upload.cycle_date);
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut reader = ChunkReader { chunks: chunk_rx, current: Bytes::new(), sha256: Sha256::new() };
+        parse_rows(&mut reader, kind, format, &layouts, &known_merchants, cycle_date, file_id, &copy_tx)
+    });
+    let mut kept = BufWriter::new(objects.clone(), storage_key.clone());
+    let mut size = 0usize;
+    let pump = async {
+        while let Some(chunk) = body.next_chunk().await? {
+            size += chunk.len();
+            kept.put(chunk.clone()).await.map_err(store_failed)?;
+            if chunk_tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+        drop(chunk_tx);
+        Ok::<_, AppError>(())
+    };
+    let mut copy = tx.copy_in_raw(copy_statement).await?;
+    let feed = async {
+        while let Some(data) = copy_rx.recv().await {
+            copy.send(data).await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    };
+    let (pumped, fed) = tokio::join!(pump, feed);
+    let parsed = parser.await.map_err(|_| AppError::Internal)?;
+    let abort = |mut kept: BufWriter| async move {
+        let _ = kept.abort().await;
+    };
+    if let Err(e) = pumped.and_then(|()| fed.map_err(AppError::from)) {
+        let _ = copy.abort("the upload could not be read").await;
+        abort(kept).await;
+        return Err(e);
+    }
+    copy.finish().await?;
+    if let Some(report) = known_file(pool, kind_code, &parsed.sha256).await? {
+        abort(kept).await;
+        return Ok(report);
+    }
+    let streamed = match parsed.streamed {
+        Ok(s) => s,
+        Err(message) => {
+            abort(kept).await;
+            return Err(AppError::BadRequest(message));
+        }
+    };
+    let mut errors = parsed.errors;
+    if parsed.accepted == 0 {
+        abort(kept).await;
+        return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
+    }
+
     let inserted = sqlx::query(
         "INSERT INTO uploaded_files (id, kind, cycle_date, original_name, sha256, size_bytes, storage_key, detected_format,
-                                     rows_total, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                     rows_total, rows_accepted, rows_rejected, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (kind, sha256) DO NOTHING",
     )
     .bind(file_id)
     .bind(kind_code)
     .bind(upload.cycle_date)
     .bind(crate::features::disputes::evidence::clean_file_name(upload.file_name))
-    .bind(&sha256)
-    .bind(upload.bytes.len() as i64)
+    .bind(&parsed.sha256)
+    .bind(i64::try_from(size).unwrap_or(i64::MAX))
     .bind(storage_key.as_ref())
-    .bind(parsed.format.name())
-    .bind(i32::try_from(parsed.rows_total).unwrap_or(i32::MAX))
+    .bind(streamed.format.name())
+    .bind(i32::try_from(streamed.rows_total).unwrap_or(i32::MAX))
+    .bind(i32::try_from(parsed.accepted).unwrap_or(i32::MAX))
+    .bind(i32::try_from(errors.len()).unwrap_or(i32::MAX))
     .bind(upload.uploaded_by)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 0 {
-        // The same file arrived a moment ago by another request: report it as the duplicate it is.
+        // The same file was stored a moment ago by another request: report it as the duplicate.
         drop(tx);
-        return Box::pin(store(pool, objects, upload)).await;
+        abort(kept).await;
+        return known_file(pool, kind_code, &parsed.sha256).await?.ok_or(AppError::Internal);
     }
-
-    // Rows go through a staging table filled by COPY, then one INSERT … ON CONFLICT per file.
-    let accepted = match &parsed.records {
-        Records::Pg(rows) => {
-            let (good, unknown): (Vec<_>, Vec<_>) = rows.iter().partition(|r| known_merchants.contains(&r.merchant_id));
-            errors.extend(unknown.iter().map(|r| RowError {
-                line: r.line,
-                column: Some("merchant".into()),
-                message: format!("merchant {} is not known", r.merchant_id),
-            }));
-            sqlx::query("CREATE TEMP TABLE staging_transactions (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP")
-                .execute(&mut *tx)
-                .await?;
-            crate::db::copy_in(
-                &mut tx,
-                "COPY staging_transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
-                                            payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
-                                            expected_settlement_paise, source_file_id) FROM STDIN (FORMAT csv)",
-                0..good.len(),
-                |w, i| {
-                    let r = good[i];
-                    w.text(Some(&r.txn_id))
-                        .text(Some(&r.merchant_id))
-                        .num(Some(r.amount.0))
-                        .num(r.gross.map(|p| p.0))
-                        .text(Some(&r.currency))
-                        .show(Some(ist::at(r.txn_at.date(), r.txn_at.time()).to_rfc3339()))
-                        .show(Some(upload.cycle_date))
-                        .text(Some(r.payment_method))
-                        .text(r.bank.as_deref())
-                        .text(r.utr.as_deref())
-                        .text(r.rrn.as_deref())
-                        .text(Some(&r.status))
-                        .num(r.bank_fee.map(|p| p.0))
-                        .num(r.expected_settlement.map(|p| p.0))
-                        .show(Some(file_id))
-                        .end();
-                },
-            )
-            .await?;
-            // The last row of a file wins for a repeated transaction id; a known transaction is
-            // corrected while it is still pending, reconciled ones stay as they are.
-            sqlx::query(
-                "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
-                                           payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
-                                           expected_settlement_paise, source_file_id)
-                 SELECT DISTINCT ON (txn_id) txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
-                        payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
-                        source_file_id
-                 FROM staging_transactions ORDER BY txn_id, ctid DESC
-                 ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
-                    utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
-                    expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
-                 WHERE transactions.status = 'PENDING'",
-            )
-            .execute(&mut *tx)
-            .await?;
-            good.len()
-        }
-        Records::Bank(rows) => {
-            sqlx::query(
-                "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP",
-            )
-            .execute(&mut *tx)
-            .await?;
-            crate::db::copy_in(
-                &mut tx,
-                "COPY staging_bank_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date,
-                                          value_date, utr, rrn, remarks, cycle_date, source_file_id) FROM STDIN (FORMAT csv)",
-                0..rows.len(),
-                |w, i| {
-                    let r = &rows[i];
-                    w.text(Some(&r.natural_key))
-                        .text(r.bank_ref.as_deref())
-                        .text(Some(&r.bank_name))
-                        .num(Some(r.amount.0))
-                        .num(r.net.map(|p| p.0))
-                        .text(Some(if r.credit { "CREDIT" } else { "DEBIT" }))
-                        .show(Some(r.txn_date))
-                        .show(r.value_date)
-                        .text(r.utr.as_deref())
-                        .text(r.rrn.as_deref())
-                        .text(r.remarks.as_deref())
-                        .show(Some(upload.cycle_date))
-                        .show(Some(file_id))
-                        .end();
-                },
-            )
-            .await?;
-            sqlx::query(
-                "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
-                                                   txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id)
-                 SELECT natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr, rrn,
-                        remarks, cycle_date, source_file_id
-                 FROM staging_bank_lines
-                 ON CONFLICT (natural_key) DO NOTHING",
-            )
-            .execute(&mut *tx)
-            .await?;
-            rows.len()
-        }
-    };
-    if accepted == 0 {
-        return Err(AppError::BadRequest(format!(
-            "None of the file's {} rows could be accepted. The first problem, line {}: {}",
-            parsed.rows_total,
-            errors.first().map(|e| e.line).unwrap_or(0),
-            errors.first().map(|e| e.message.as_str()).unwrap_or("")
-        )));
+    match upload.kind {
+        // The last row of a file wins for a repeated transaction id; a known transaction is
+        // corrected while it is still pending, reconciled ones stay as they are.
+        Kind::Pg => sqlx::query(
+            "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
+                                       payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
+                                       expected_settlement_paise, source_file_id)
+             SELECT DISTINCT ON (txn_id) txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
+                    payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
+                    source_file_id
+             FROM staging_transactions ORDER BY txn_id, ctid DESC
+             ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
+                utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
+                expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
+             WHERE transactions.status = 'PENDING'",
+        ),
+        // A statement never changes a line it gave before.
+        Kind::Bank => sqlx::query(
+            "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
+                                               txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id)
+             SELECT natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr, rrn,
+                    remarks, cycle_date, source_file_id
+             FROM staging_bank_lines
+             ON CONFLICT (natural_key) DO NOTHING",
+        ),
     }
+    .execute(&mut *tx)
+    .await?;
     errors.sort_by_key(|e| e.line);
     for chunk in errors.chunks(CHUNK) {
         let mut qb: QueryBuilder<Postgres> =
@@ -300,13 +423,7 @@ pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>)
         qb.push(" ON CONFLICT DO NOTHING");
         qb.build().execute(&mut *tx).await?;
     }
-    sqlx::query("UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3 WHERE id = $1")
-        .bind(file_id)
-        .bind(accepted as i32)
-        .bind(errors.len() as i32)
-        .execute(&mut *tx)
-        .await?;
-    objects.put(&storage_key, PutPayload::from_bytes(upload.bytes)).await.map_err(|e| {
+    kept.shutdown().await.map_err(|e| {
         tracing::error!(error = %e, "upload store write failed");
         AppError::Internal
     })?;
@@ -316,12 +433,17 @@ pub async fn store(pool: &PgPool, objects: &dyn ObjectStore, upload: Upload<'_>)
     }
     Ok(UploadReport {
         file_id,
-        format: Some(parsed.format.name()),
-        rows_accepted: accepted as i64,
+        format: Some(streamed.format.name()),
+        rows_accepted: parsed.accepted as i64,
         rows_rejected: errors.len() as i64,
         duplicate: false,
         errors,
     })
+}
+
+fn store_failed(e: object_store::Error) -> AppError {
+    tracing::error!(error = %e, "upload store write failed");
+    AppError::Internal
 }
 
 /// The latest uploads, newest first.
