@@ -198,10 +198,20 @@ async fn post_upload(
     fields: &[(&str, &str)],
     file: Option<(&str, &[u8])>,
 ) -> common::Reply {
+    post_multipart(app, "/api/recon/v1/uploads", cookie, fields, file).await
+}
+
+async fn post_multipart(
+    app: &common::TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> common::Reply {
     use axum::body::Body;
     use axum::http::{header, Request};
     let (content_type, body) = common::multipart(fields, file);
-    let req = Request::post("/api/recon/v1/uploads")
+    let req = Request::post(path)
         .header(header::HOST, common::HOST)
         .header(header::ORIGIN, common::ORIGIN)
         .header(header::COOKIE, cookie)
@@ -308,6 +318,56 @@ async fn a_large_file_streams_in_and_fields_may_come_in_any_order(pool: PgPool) 
     assert_eq!(again.json()["duplicate"], true);
     assert_eq!(table_counts(&pool).await, counts);
     assert_eq!(kept_uploads(&app).await.len(), 2);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_preview_reads_the_start_of_a_file_and_stores_nothing(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let before = table_counts(&pool).await;
+    let path = "/api/recon/v1/uploads/preview";
+    // The start of a bigger file, cut in the middle of a row, as the page sends it.
+    let mut pg = String::from(PG_HEADER);
+    for i in 1..=8 {
+        pg.push_str(&format!("PV-{i},MERCH_002,{i}0.50,INR,2026-11-20,09:00:00,NB,PVUTR{i},,SUCCESS\n"));
+    }
+    let cut = &pg.as_bytes()[..pg.len() - 20];
+    let reply = post_multipart(&app, path, &ops, &[("kind", "pg"), ("sampled", "true")], Some(("pg.csv", cut))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let p = reply.json();
+    assert_eq!(p["format"], "PG simple");
+    assert_eq!(p["sampled"], true);
+    assert_eq!(p["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(p["rows"][0]["line"], 2);
+    assert_eq!(p["rows"][0]["cells"][2], "₹10.50");
+    assert_eq!(p["rows"][4]["cells"][4], "NETBANKING");
+
+    // A layout named in the form: an AXIS file read with the AXIS layout; a wrong choice refused
+    // with the columns it lacks.
+    let axis =
+        "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\nAX-9~1,500.00~20-11-2026~20-11-2026~U9~CR~x\n";
+    let named = [("kind", "bank"), ("mapping", "AXIS MIS (tilde .txt)")];
+    let reply = post_multipart(&app, path, &ops, &named, Some(("axis.txt", axis.as_bytes()))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["format"], "AXIS MIS (tilde .txt) (AXIS)");
+    assert_eq!(reply.json()["rows"][0]["cells"][2], "₹1,500.00");
+    let wrong = post_multipart(
+        &app,
+        path,
+        &ops,
+        &[("kind", "bank"), ("mapping", "bank_v1")],
+        Some(("axis.txt", axis.as_bytes())),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.json()["message"].as_str().unwrap().contains("lacks the column(s)"), "{}", wrong.body);
+
+    assert_eq!(table_counts(&pool).await, before, "a preview stores nothing");
+    assert!(kept_uploads(&app).await.is_empty());
+
+    // Only those who may upload may preview.
+    let finance = app.login("finance@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    let reply = post_multipart(&app, path, &finance, &[("kind", "pg")], Some(("pg.csv", cut))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -24,9 +24,19 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Recon', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Recon workspace' })).toBeVisible();
 
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+
+  // Choosing a file shows its size, the format it will be read as and its first five rows,
+  // before anything is uploaded.
   const pgForm = page.getByRole('form', { name: 'PG file' });
   await pgForm.getByLabel('Cycle date').fill(CYCLE);
-  await pgForm.getByLabel(/PG file \(CSV/).setInputFiles({ name: 'pg.csv', mimeType: 'text/csv', buffer: Buffer.from(PG) });
+  await pgForm.getByLabel('PG file to upload').setInputFiles({ name: 'pg.csv', mimeType: 'text/csv', buffer: Buffer.from(PG) });
+  const pgPreview = pgForm.getByTestId('upload-preview');
+  await expect(pgPreview.getByTestId('preview-size')).toHaveText(`${Buffer.byteLength(PG)} bytes`);
+  await expect(pgPreview.getByTestId('preview-format')).toHaveText('PG simple');
+  await expect(pgPreview.getByTestId('preview-rows').locator('tbody tr')).toHaveCount(5);
+  await expect(pgPreview.getByTestId('preview-rows').locator('tbody tr').first()).toContainText('₹1,000.00');
+  await expect(pgPreview.getByTestId('preview-rows').locator('tbody tr').nth(4)).toContainText('Would be refused — Amount');
   await pgForm.getByRole('button', { name: 'Upload PG' }).click();
   await expect(page.getByTestId('notice')).toContainText('Uploaded as PG simple: 4 rows accepted, 1 rejected.');
   await expect(page.getByTestId('notice')).toContainText('Line 6');
@@ -35,9 +45,26 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await errorsLink.click();
   expect((await download).suggestedFilename()).toMatch(/errors\.csv$/);
 
+  // The bank file is dropped on the form; a wrong layout chosen by hand is refused in the
+  // preview with what it lacks, and detection reads it again.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const bankForm = page.getByRole('form', { name: 'Bank file' });
   await bankForm.getByLabel('Cycle date').fill(CYCLE);
-  await bankForm.getByLabel(/Bank file \(CSV/).setInputFiles({ name: 'bank.csv', mimeType: 'text/csv', buffer: Buffer.from(BANK) });
+  const dropped = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'bank.csv', { type: 'text/csv' }));
+    return dt;
+  }, BANK);
+  await bankForm.getByTestId('drop-bank').dispatchEvent('drop', { dataTransfer: dropped });
+  const bankPreview = bankForm.getByTestId('upload-preview');
+  await expect(bankPreview).toContainText('bank.csv');
+  await expect(bankPreview.getByTestId('preview-format')).toHaveText('Bank simple');
+  await expect(bankPreview.getByTestId('preview-rows').locator('tbody tr')).toHaveCount(3);
+  consoleErrors.expectRefusal('/api/recon/v1/uploads/preview');
+  await bankForm.getByLabel('Bank file format').selectOption('bank_v1');
+  await expect(bankPreview.getByRole('alert')).toContainText('lacks the column(s)');
+  await bankForm.getByLabel('Bank file format').selectOption('');
+  await expect(bankPreview.getByTestId('preview-format')).toHaveText('Bank simple');
   await bankForm.getByRole('button', { name: 'Upload BANK' }).click();
   await expect(page.getByTestId('notice')).toContainText('Uploaded as Bank simple: 3 rows accepted, 0 rejected.');
 

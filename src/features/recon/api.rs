@@ -23,6 +23,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/exceptions/v1/types", get(exception_types))
         .route("/summary", get(summary))
         .route("/v1/uploads", post(upload).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
+        .route("/v1/uploads/preview", post(preview).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
         .route("/v1/runs", post(start_run))
         .route("/v1/runs/{id}", get(run))
         .route("/v1/runs/{id}/results", get(results))
@@ -308,6 +309,38 @@ async fn store_upload(
         uploaded_by: Some(user.id),
     };
     store::store(&state.pool, state.objects.clone(), upload, store::Whole(Some(bytes))).await
+}
+
+/// `POST /v1/uploads/preview` (multipart `kind`, optional `mapping`, `file`, `sampled=true` when
+/// `file` is only the start of the file): the format the file would be read as and its first
+/// five rows as understood, or why it would be refused. Nothing is stored.
+async fn preview(
+    State(state): State<AppState>,
+    caller: Authorized,
+    mut multipart: Multipart,
+) -> Result<Json<super::model::UploadPreview>, AppError> {
+    caller.require(Access::OPS_WORK)?;
+    let limit = state.config.upload_max_bytes;
+    let (mut kind, mut mapping, mut sampled, mut file) = (None, None, false, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
+        match field.name().unwrap_or_default() {
+            "file" => file = Some(field.bytes().await.map_err(|e| read_error(e, limit))?),
+            "kind" => kind = Some(field.text().await.map_err(|e| read_error(e, limit))?),
+            "mapping" => mapping = Some(field.text().await.map_err(|e| read_error(e, limit))?),
+            "sampled" => sampled = field.text().await.map_err(|e| read_error(e, limit))?.trim() == "true",
+            _ => {}
+        }
+    }
+    let kind = upload_kind(kind.as_deref())?;
+    let bytes = file.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
+    let layouts = store::mappings(&state.pool).await?;
+    let format =
+        mapping.as_deref().filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
+    let preview = tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(AppError::BadRequest)?;
+    Ok(Json(preview))
 }
 
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.

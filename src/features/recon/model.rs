@@ -87,6 +87,54 @@ pub struct Workspace {
     pub runs: Vec<RunView>,
     pub uploads: Vec<UploadRow>,
     pub can_work: bool,
+    /// The stored bank layouts a user may name instead of detection.
+    pub bank_layouts: Vec<String>,
+}
+
+/// The formats a user may name for a kind of file (`pg` or `bank`): value and label.
+pub fn format_choices(kind: &str, bank_layouts: &[String]) -> Vec<(String, String)> {
+    let mut choices = vec![(String::new(), "Detect from the header".to_string())];
+    if kind == "pg" {
+        choices.extend(
+            [("pg_simple", "PG simple"), ("pg_v1", "PG V1 (legacy)"), ("pg_v2", "PG V2")]
+                .map(|(v, l)| (v.into(), l.into())),
+        );
+    } else {
+        choices.extend([("bank_simple", "Bank simple"), ("bank_v1", "Bank V1")].map(|(v, l)| (v.into(), l.into())));
+        choices.extend(bank_layouts.iter().map(|l| (l.clone(), l.clone())));
+    }
+    choices
+}
+
+/// What a file would be read as, before it is uploaded: its format and its first rows as the
+/// product understands them (or why a row would be refused).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadPreview {
+    pub format: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<PreviewRow>,
+    /// Only the start of the file was read.
+    pub sampled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+    pub error: Option<String>,
+}
+
+pub const PREVIEW_ROWS: usize = 5;
+
+/// A file size for people: bytes, KB or MB.
+pub fn format_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
 }
 
 pub const CLASSES: [(&str, &str); 4] = [

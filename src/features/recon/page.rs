@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::model::{RunPage, RunView, Workspace, CLASSES, RESULTS_PAGE};
+use super::model::{format_size, RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
 use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
 use crate::ist;
 use crate::money::{format_count, Paise};
@@ -54,7 +54,7 @@ pub fn ReconPage() -> impl IntoView {
 fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
     let w = workspace;
     view! {
-        {w.can_work.then(|| view! { <UploadAndRun /> })}
+        {w.can_work.then(|| view! { <UploadAndRun layouts=w.bank_layouts.clone() /> })}
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="runs">
             <h2 class="text-base font-semibold text-slate-900">"Runs"</h2>
             {if w.runs.is_empty() {
@@ -122,8 +122,173 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
     }
 }
 
+/// How much of a CSV the browser sends for a preview (an XLSX workbook is sent whole).
+#[cfg(feature = "hydrate")]
+const PREVIEW_SAMPLE_BYTES: f64 = 64.0 * 1024.0;
+
+/// Ask the server how it would read `file` (its first rows), without uploading it.
+#[cfg(feature = "hydrate")]
+async fn request_preview(kind: &str, mapping: &str, file: &web_sys::File) -> Result<UploadPreview, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let failed = |_| "The preview could not be made; the file can still be uploaded.".to_string();
+    let form = web_sys::FormData::new().map_err(failed)?;
+    form.append_with_str("kind", kind).map_err(failed)?;
+    form.append_with_str("mapping", mapping).map_err(failed)?;
+    let name = file.name();
+    if name.to_ascii_lowercase().ends_with(".xlsx") || file.size() <= PREVIEW_SAMPLE_BYTES {
+        form.append_with_blob_and_filename("file", file, &name).map_err(failed)?;
+    } else {
+        let head = file.slice_with_f64_and_f64(0.0, PREVIEW_SAMPLE_BYTES).map_err(failed)?;
+        form.append_with_blob_and_filename("file", &head, &name).map_err(failed)?;
+        form.append_with_str("sampled", "true").map_err(failed)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&form);
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init("/api/recon/v1/uploads/preview", &init))
+            .await
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(failed)?;
+    let text = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?.as_string().unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&text).map_err(|_| "The preview could not be read.".to_string())
+    } else {
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("The server answered {}.", response.status()));
+        Err(message)
+    }
+}
+
+/// One upload form: a drop zone (or file picker), the format (detected or chosen), and before
+/// anything is uploaded the file's size, the format it would be read as and its first five rows.
+/// Without JavaScript it is a plain multipart form.
 #[component]
-fn UploadAndRun() -> impl IntoView {
+fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layouts: Vec<String>) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let mapping = RwSignal::new(String::new());
+    let dragging = RwSignal::new(false);
+    let chosen = RwSignal::new(None::<(String, u64)>);
+    let preview = RwSignal::new(None::<Result<UploadPreview, String>>);
+    let loading = RwSignal::new(false);
+    let refresh = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = input.get_untracked().and_then(|el| el.files()).and_then(|f| f.get(0)) else {
+                chosen.set(None);
+                preview.set(None);
+                return;
+            };
+            chosen.set(Some((file.name(), file.size() as u64)));
+            loading.set(true);
+            let named = mapping.get_untracked();
+            leptos::task::spawn_local(async move {
+                let answer = request_preview(kind, &named, &file).await;
+                preview.set(Some(answer));
+                loading.set(false);
+            });
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        #[cfg(feature = "hydrate")]
+        if let (Some(files), Some(el)) = (ev.data_transfer().and_then(|d| d.files()), input.get_untracked()) {
+            if files.length() > 0 {
+                el.set_files(Some(&files));
+                refresh();
+            }
+        }
+    };
+    let field = "rounded border border-slate-300 px-2 py-1";
+    let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
+    let zone = move || {
+        format!(
+            "flex flex-col items-center gap-1 rounded-md border-2 border-dashed p-3 text-center text-slate-600 {}",
+            if dragging.get() { "border-brand-500 bg-brand-50" } else { "border-slate-300" }
+        )
+    };
+    view! {
+        <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads"
+            class="flex flex-col gap-2 rounded-lg border border-slate-200 p-3 text-sm" aria-label=title>
+            <h3 class="font-medium text-slate-900">{title}</h3>
+            <p class="text-xs text-slate-600">{hint}</p>
+            <input type="hidden" name="kind" value=kind />
+            <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
+            <div class=zone data-testid=format!("drop-{kind}")
+                on:dragenter=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop>
+                <span>"Drop the file here, or choose it (CSV, TXT or XLSX, up to 25 MB)"</span>
+                <input type="file" name="file" required accept=".csv,.txt,.xlsx" node_ref=input
+                    aria-label=format!("{title} to upload") on:change=move |_| refresh() class="max-w-full text-xs" />
+            </div>
+            <label class="flex flex-col text-slate-600">"Format"
+                <select name="mapping" class=field aria-label=format!("{title} format")
+                    on:change=move |ev| { mapping.set(event_target_value(&ev)); refresh() }>
+                    {super::model::format_choices(kind, &layouts).into_iter().map(|(value, label)| view! {
+                        <option value=value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <PreviewPanel chosen=chosen preview=preview loading=loading />
+            <button type="submit" class=button>{format!("Upload {}", kind.to_uppercase())}</button>
+        </form>
+    }
+}
+
+#[component]
+fn PreviewPanel(
+    chosen: RwSignal<Option<(String, u64)>>,
+    preview: RwSignal<Option<Result<UploadPreview, String>>>,
+    loading: RwSignal<bool>,
+) -> impl IntoView {
+    move || {
+        chosen.get().map(|(name, size)| {
+            view! {
+                <div class="rounded-md bg-slate-50 p-2 text-xs" data-testid="upload-preview">
+                    <p class="text-slate-700"><span class="font-medium">{name}</span>" · "<span data-testid="preview-size">{format_size(size)}</span>
+                        {move || loading.get().then(|| view! { <span class="ml-2 text-slate-500">"reading…"</span> })}
+                    </p>
+                    {move || match preview.get() {
+                        None => ().into_any(),
+                        Some(Err(message)) => view! { <p class="mt-1 text-red-700" role="alert">{message}</p> }.into_any(),
+                        Some(Ok(p)) => view! {
+                            <p class="mt-1 text-slate-700">"Read as "<span class="font-medium" data-testid="preview-format">{p.format.clone()}</span>
+                                {format!(" · the first {} row{}{}", p.rows.len(), if p.rows.len() == 1 { "" } else { "s" }, if p.sampled { " (from the start of the file)" } else { "" })}</p>
+                            <div class="mt-1 overflow-x-auto">
+                                <table class="w-full whitespace-nowrap" data-testid="preview-rows">
+                                    <thead class="text-left text-slate-500"><tr>
+                                        <th class="pr-2 font-medium">"Line"</th>
+                                        {p.columns.iter().map(|c| view! { <th class="pr-2 font-medium">{c.clone()}</th> }).collect_view()}
+                                    </tr></thead>
+                                    <tbody>
+                                        {p.rows.iter().map(|r| {
+                                            let cells = match &r.error {
+                                                Some(e) => view! { <td colspan=p.columns.len().to_string() class="pr-2 text-red-700">{format!("Would be refused — {e}")}</td> }.into_any(),
+                                                None => r.cells.iter().map(|c| view! { <td class="pr-2">{c.clone()}</td> }).collect_view().into_any(),
+                                            };
+                                            view! { <tr class="border-t border-slate-200"><td class="pr-2 tabular-nums text-slate-500">{r.line}</td>{cells}</tr> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }}
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn UploadAndRun(layouts: Vec<String>) -> impl IntoView {
     let start = ServerAction::<StartReconRun>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -133,24 +298,10 @@ fn UploadAndRun() -> impl IntoView {
     });
     let field = "rounded border border-slate-300 px-2 py-1";
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
-    let upload_form = move |kind: &'static str, title: &'static str, hint: &'static str| {
-        view! {
-            <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads" class="flex flex-col gap-2 rounded-lg border border-dashed border-slate-300 p-3 text-sm" aria-label=title>
-                <h3 class="font-medium text-slate-900">{title}</h3>
-                <p class="text-xs text-slate-600">{hint}</p>
-                <input type="hidden" name="kind" value=kind />
-                <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
-                <label class="flex flex-col text-slate-600">{format!("{title} (CSV, TXT or XLSX, up to 25 MB)")}
-                    <input type="file" name="file" required accept=".csv,.txt,.xlsx" />
-                </label>
-                <button type="submit" class=button>{format!("Upload {}", kind.to_uppercase())}</button>
-            </form>
-        }
-    };
     view! {
         <section class="grid gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-3" data-testid="upload-and-run">
-            {upload_form("pg", "PG file", "Gateway transactions: PG simple, V1 or V2 layouts, detected from the header.")}
-            {upload_form("bank", "Bank file", "Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB).")}
+            <UploadForm kind="pg" title="PG file" hint="Gateway transactions: PG simple, V1 or V2 layouts, detected from the header." layouts=Vec::new() />
+            <UploadForm kind="bank" title="Bank file" hint="Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB)." layouts=layouts />
             <ActionForm action=start attr:class="flex flex-col gap-2 rounded-lg border border-slate-300 p-3 text-sm" attr:aria-label="Run reconciliation">
                 <h3 class="font-medium text-slate-900">"Reconcile"</h3>
                 <p class="text-xs text-slate-600">"Matches the cycle's PG rows against its bank credits; re-running supersedes the last run."</p>

@@ -16,6 +16,7 @@ pub async fn get_recon_workspace() -> Result<Workspace, AppError> {
             runs: super::runs::recent_runs(&state.pool, 20).await?,
             uploads: super::store::recent_uploads(&state.pool, 20).await?,
             can_work: user.may(Access::OPS_WORK),
+            bank_layouts: super::store::mappings(&state.pool).await?.into_iter().map(|m| m.layout_name).collect(),
         })
     }
     .await
