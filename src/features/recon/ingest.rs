@@ -156,20 +156,16 @@ impl Format {
         }
     }
 
-    /// The columns a header must have for this format (normalised names).
+    /// The columns a header must have for this format, as the format names them.
     fn required(&self) -> Vec<String> {
         let fixed: &[&str] = match self {
-            Format::PgSimple => &["transactionid", "merchantid", "amount", "transactiondate", "paymentmethod"],
-            Format::PgV1 => &["transactionid", "clientcode", "paidamount", "paymentmode", "transcompletedate"],
-            Format::PgV2 => &["pgtxnid", "merchantid", "amountpaise", "paymentmethod", "createdat"],
-            Format::BankSimple => &["bankreference", "amount", "transactiondate", "debitcredit"],
-            Format::BankV1 => &["utr", "paidamount", "transcompletedate", "bankname"],
+            Format::PgSimple => &["Transaction ID", "Merchant ID", "Amount", "Transaction Date", "Payment Method"],
+            Format::PgV1 => &["transaction_id", "client_code", "paid_amount", "payment_mode", "trans_complete_date"],
+            Format::PgV2 => &["pg_txn_id", "merchant_id", "amount_paise", "payment_method", "created_at"],
+            Format::BankSimple => &["Bank Reference", "Amount", "Transaction Date", "Debit/Credit"],
+            Format::BankV1 => &["utr", "paid_amount", "trans_complete_date", "bank_name"],
             Format::Mapping(m) => {
-                return [Some(&m.reference_column), Some(&m.gross_amount_column), Some(&m.txn_date_column)]
-                    .into_iter()
-                    .flatten()
-                    .map(|c| norm(c))
-                    .collect()
+                return [&m.reference_column, &m.gross_amount_column, &m.txn_date_column].into_iter().cloned().collect()
             }
         };
         fixed.iter().map(|s| s.to_string()).collect()
@@ -194,7 +190,7 @@ pub fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) -> Result
     // The most specific layout wins: the one that needs the most columns and finds them all.
     candidates
         .into_iter()
-        .filter(|f| f.required().iter().all(|c| names.contains(c)))
+        .filter(|f| f.required().iter().all(|c| names.contains(&norm(c))))
         .max_by_key(|f| f.required().len())
         .ok_or_else(|| {
             format!(
@@ -391,7 +387,7 @@ fn resolve(kind: Kind, format: Option<Format>, header: &[String], mappings: &[Ba
                 return Err(format!("{} is not a {} format.", f.name(), if kind == Kind::Pg { "PG" } else { "bank" }));
             }
             let missing: Vec<String> =
-                f.required().into_iter().filter(|c| !header.iter().any(|h| norm(h) == *c)).collect();
+                f.required().into_iter().filter(|c| !header.iter().any(|h| norm(h) == norm(c))).collect();
             if !missing.is_empty() {
                 return Err(format!("The header lacks the column(s) {} that {} needs.", missing.join(", "), f.name()));
             }
@@ -1085,7 +1081,7 @@ mod tests {
         );
         let refused =
             preview(bank.as_bytes(), false, Kind::Bank, Some(Format::BankV1), &shipped_mappings()).unwrap_err();
-        assert!(refused.contains("lacks the column(s)"), "{refused}");
+        assert!(refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"), "{refused}");
     }
 
     #[test]
