@@ -29,7 +29,7 @@ if [ ! -s "$WORK/pg-$ROWS.csv" ]; then
 fi
 ls -l "$WORK/pg-$ROWS.csv" "$WORK/bank-$ROWS.csv" | awk '{print $5, $9}'
 
-export UPLOAD_MAX_MB=512 OBJECT_STORE_URL="file://$WORK/objects"
+export UPLOAD_MAX_MB=512 OBJECT_STORE_URL="file://$WORK/objects" BENCH_LOG_LEVEL=info BENCH_LOG="$WORK/server.log"
 bench_server settlepaisa_bench_recon
 now() { date +%s.%N; }
 upload() {
@@ -44,6 +44,7 @@ T0=$(now)
 upload pg "$WORK/pg-$ROWS.csv"
 upload bank "$WORK/bank-$ROWS.csv"
 T1=$(now)
+echo "server peak memory after both uploads: $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"
 RUN=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"cycleDate":"2026-02-10"}' "$BASE/api/recon/v1/runs" | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
 while :; do
   STATUS=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/runs/$RUN" | python3 -c 'import json,sys;d=json.load(sys.stdin);print(d["status"])')
@@ -54,4 +55,6 @@ T2=$(now)
 curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/runs/$RUN" | python3 -c 'import json,sys;d=json.load(sys.stdin);print("run", d["status"], d["counts"], d["byReason"], d.get("error") or "")'
 echo "run (queue → match → persist): $(python3 -c "print(round($T2-$T1,2))") s"
 echo "whole (both uploads + run): $(python3 -c "print(round($T2-$T0,2))") s"
-echo "server peak memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"
+echo "server peak memory (uploads and run): $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"
+echo "steps (server log):"
+sed -E 's/\x1b\[[0-9;]*m//g' "$WORK/server.log" | grep -E "recon (upload stored|run step)"

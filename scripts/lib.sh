@@ -220,10 +220,10 @@ bench_server() {
   [ -x "$bin" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
   db_url="$(db_fresh_database "$1")"
   PORT="$(free_port)"
-  export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL=warn
+  export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}"
   DATABASE_URL="$db_url" "$bin" seed demo >/dev/null
   TOKEN="$(DATABASE_URL="$db_url" "$bin" token create --user ops@settlepaisa.test --name bench 2>/dev/null)"
-  DATABASE_URL="$db_url" "$bin" serve >/dev/null 2>&1 &
+  DATABASE_URL="$db_url" "$bin" serve >"${BENCH_LOG:-/dev/null}" 2>&1 &
   PID=$!
   trap 'kill $PID 2>/dev/null || true' EXIT
   BASE="http://127.0.0.1:$PORT"

@@ -116,12 +116,11 @@ pub async fn copy_in<T>(
     for item in items {
         write(&mut rows, item);
         if rows.len() >= 1 << 20 {
-            copy.send(std::mem::take(&mut rows.buf).into_bytes()).await?;
-            rows.buf.reserve(1 << 20);
+            copy.send(rows.take()).await?;
         }
     }
-    if rows.len() > 0 {
-        copy.send(rows.buf.into_bytes()).await?;
+    if !rows.is_empty() {
+        copy.send(rows.take()).await?;
     }
     copy.finish().await
 }

@@ -331,18 +331,24 @@ impl Cells<'_> {
     }
 }
 
+/// A worksheet's header and its non-empty rows with their row numbers.
+struct Sheet {
+    header: Vec<String>,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
 /// The worksheet of a workbook whose header row is a known layout: its header and data rows
 /// (numbered as the spreadsheet numbers them).
 fn read_xlsx(
     bytes: &[u8],
     kind: Kind,
     mappings: &[BankMapping],
-) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
+) -> Result<Sheet, String> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))?;
     let names = book.sheet_names().to_vec();
-    let mut found: Vec<(String, Vec<String>, Vec<(u64, Vec<String>)>)> = Vec::new();
+    let mut found: Vec<(String, Sheet)> = Vec::new();
     for name in &names {
         let Ok(range) = book.worksheet_range(name) else { continue };
         let cell = |d: &Data| match d {
@@ -363,14 +369,11 @@ fn read_xlsx(
             continue;
         }
         let data = rows.filter(|(_, r)| r.iter().any(|c| !c.is_empty())).collect();
-        found.push((name.clone(), header, data));
+        found.push((name.clone(), Sheet { header, rows: data }));
     }
     match found.len() {
         0 => Err(format!("No sheet of this workbook ({}) has a recognised header row.", names.join(", "))),
-        1 => {
-            let (_, header, rows) = found.remove(0);
-            Ok((header, rows))
-        }
+        1 => Ok(found.remove(0).1),
         _ => Err(format!(
             "Several sheets have a recognised header ({}); upload one sheet per file.",
             found.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
@@ -437,7 +440,7 @@ pub fn parse_stream<R: Read>(
     if is_xlsx(head) {
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(read_failed)?;
-        let (header, rows) = read_xlsx(&bytes, kind, mappings)?;
+        let Sheet { header, rows } = read_xlsx(&bytes, kind, mappings)?;
         let format = resolve(kind, format, &header, mappings)?;
         let converter = Converter::new(kind, format, header);
         for (line, cells) in &rows {

@@ -76,6 +76,24 @@ pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
     }
 }
 
+/// Logs how long a step of a run took (for operators sizing runs; `LOG_LEVEL=info`).
+struct Laps {
+    run_id: Uuid,
+    last: std::time::Instant,
+}
+
+impl Laps {
+    fn new(run_id: Uuid) -> Self {
+        Laps { run_id, last: std::time::Instant::now() }
+    }
+
+    fn lap(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        tracing::info!(run = %self.run_id, step, ms = (now - self.last).as_millis() as u64, "recon run step");
+        self.last = now;
+    }
+}
+
 async fn stage(pool: &PgPool, run_id: Uuid, stage: &str, progress: i16) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE recon_runs SET status = 'running', stage = $2, progress_pct = $3, started_at = coalesce(started_at, now())
@@ -149,6 +167,7 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
     if status == "completed" {
         return Ok(());
     }
+    let mut laps = Laps::new(run_id);
     stage(pool, run_id, "validate", 5).await?;
     let settings = settings(pool).await?;
     let (pg_count,): (i64,) = sqlx::query_as("SELECT count(*) FROM transactions WHERE cycle_date = $1")
@@ -176,6 +195,7 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
     .fetch_all(pool)
     .await?;
 
+    laps.lap("load");
     stage(pool, run_id, "match", 45).await?;
     let pg: Vec<PgRow> = txns
         .iter()
@@ -206,19 +226,23 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
         .map_err(|_| AppError::Internal)?;
     metrics::counter!("recon_rows_matched_total").increment(outcome.counts().pg_matched as u64);
 
+    laps.lap("match");
     stage(pool, run_id, "persist", 70).await?;
-    persist(pool, run_id, cycle_date, &txns, &lines, &outcome, now).await
+    persist(pool, Persist { run_id, cycle_date, now, txns: &txns, lines: &lines, outcome: &outcome }, &mut laps).await
 }
 
-async fn persist(
-    pool: &PgPool,
+/// What a run's persist step writes: its rows as loaded and the engine's outcome.
+struct Persist<'a> {
     run_id: Uuid,
     cycle_date: NaiveDate,
-    txns: &[TxnRow],
-    lines: &[LineRow],
-    outcome: &engine::Outcome,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+    txns: &'a [TxnRow],
+    lines: &'a [LineRow],
+    outcome: &'a engine::Outcome,
+}
+
+async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), AppError> {
+    let Persist { run_id, cycle_date, now, txns, lines, outcome } = p;
     let counts = outcome.counts();
     let types: HashMap<String, String> =
         sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
@@ -279,6 +303,7 @@ async fn persist(
             .end();
     })
     .await?;
+    laps.lap("persist: results");
 
     // Exception records: staged with COPY, then upserted on the row, so a re-run keeps an
     // analyst's work on it (status, assignee, history) and never duplicates it.
@@ -383,6 +408,7 @@ async fn persist(
     .execute(&mut *tx)
     .await?;
 
+    laps.lap("persist: exception records");
     // Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
     let resolved: Vec<(String, String)> = sqlx::query_as(
         "WITH matched AS (
@@ -418,6 +444,7 @@ async fn persist(
         qb.build().execute(&mut *tx).await?;
     }
 
+    laps.lap("persist: auto-resolve");
     // Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
     sqlx::query(
         "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
@@ -430,6 +457,7 @@ async fn persist(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    laps.lap("persist: transaction statuses");
 
     sqlx::query(
         "UPDATE recon_runs SET superseded_by = $1
@@ -456,6 +484,7 @@ async fn persist(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    laps.lap("persist: commit");
     Ok(())
 }
 

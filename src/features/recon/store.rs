@@ -157,6 +157,14 @@ impl std::io::Read for ChunkReader {
     }
 }
 
+/// What the rows of a file are written with.
+struct FileToRows {
+    kind: Kind,
+    cycle_date: NaiveDate,
+    file_id: Uuid,
+    known_merchants: HashSet<String>,
+}
+
 /// What the parser thread found.
 struct ParseOutcome {
     streamed: Result<ingest::Streamed, String>,
@@ -175,14 +183,13 @@ const COPY_BANK: &str = "COPY staging_bank_lines (natural_key, bank_ref, bank_na
 /// megabyte at a time, refused rows (and rows of unknown merchants) are kept as row errors.
 fn parse_rows(
     reader: &mut ChunkReader,
-    kind: Kind,
+    file: &FileToRows,
     format: Option<Format>,
     layouts: &[BankMapping],
-    known_merchants: &HashSet<String>,
-    cycle_date: NaiveDate,
-    file_id: Uuid,
     out: &mpsc::Sender<Vec<u8>>,
 ) -> ParseOutcome {
+    let FileToRows { kind, cycle_date, file_id, known_merchants } = file;
+    let (kind, cycle_date, file_id) = (*kind, *cycle_date, *file_id);
     let mut rows = crate::db::CsvRows::new();
     let mut errors = Vec::new();
     let mut accepted = 0usize;
@@ -302,10 +309,10 @@ pub async fn store(
     // parser's COPY text goes to Postgres.
     let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(16);
     let (copy_tx, mut copy_rx) = mpsc::channel::<Vec<u8>>(4);
-    let (kind, cycle_date) = (upload.kind, upload.cycle_date);
+    let file = FileToRows { kind: upload.kind, cycle_date: upload.cycle_date, file_id, known_merchants };
     let parser = tokio::task::spawn_blocking(move || {
         let mut reader = ChunkReader { chunks: chunk_rx, current: Bytes::new(), sha256: Sha256::new() };
-        parse_rows(&mut reader, kind, format, &layouts, &known_merchants, cycle_date, file_id, &copy_tx)
+        parse_rows(&mut reader, &file, format, &layouts, &copy_tx)
     });
     let mut kept = BufWriter::new(objects.clone(), storage_key.clone());
     let mut size = 0usize;
@@ -327,6 +334,7 @@ pub async fn store(
         }
         Ok::<_, sqlx::Error>(())
     };
+    let started = std::time::Instant::now();
     let (pumped, fed) = tokio::join!(pump, feed);
     let parsed = parser.await.map_err(|_| AppError::Internal)?;
     let abort = |mut kept: BufWriter| async move {
@@ -338,6 +346,7 @@ pub async fn store(
         return Err(e);
     }
     copy.finish().await?;
+    let parsed_at = std::time::Instant::now();
     if let Some(report) = known_file(pool, kind_code, &parsed.sha256).await? {
         abort(kept).await;
         return Ok(report);
@@ -410,6 +419,7 @@ pub async fn store(
     }
     .execute(&mut *tx)
     .await?;
+    let upserted = std::time::Instant::now();
     errors.sort_by_key(|e| e.line);
     for chunk in errors.chunks(CHUNK) {
         let mut qb: QueryBuilder<Postgres> =
@@ -431,6 +441,14 @@ pub async fn store(
         let _ = objects.delete(&storage_key).await;
         return Err(e.into());
     }
+    tracing::info!(
+        file = %file_id,
+        rows = streamed.rows_total,
+        read_and_copy_ms = (parsed_at - started).as_millis() as u64,
+        upsert_ms = (upserted - parsed_at).as_millis() as u64,
+        finish_ms = upserted.elapsed().as_millis() as u64,
+        "recon upload stored"
+    );
     Ok(UploadReport {
         file_id,
         format: Some(streamed.format.name()),
