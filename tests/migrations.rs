@@ -86,6 +86,16 @@ async fn the_audit_log_is_append_only(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn ledger_rows_are_never_deleted(pool: PgPool) {
+    for table in ["transactions", "bank_statement_lines", "uploaded_files", "recon_runs", "recon_results"] {
+        let delete = sqlx::query(&format!("DELETE FROM {table}")).execute(&pool).await;
+        assert!(delete.unwrap_err().to_string().contains("never deleted"), "DELETE on {table}");
+        let truncate = sqlx::query(&format!("TRUNCATE {table} CASCADE")).execute(&pool).await;
+        assert!(truncate.unwrap_err().to_string().contains("never deleted"), "TRUNCATE on {table}");
+    }
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_T', 'T', 'T Ltd')")
         .execute(&pool)

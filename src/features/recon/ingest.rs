@@ -339,11 +339,7 @@ struct Sheet {
 
 /// The worksheet of a workbook whose header row is a known layout: its header and data rows
 /// (numbered as the spreadsheet numbers them).
-fn read_xlsx(
-    bytes: &[u8],
-    kind: Kind,
-    mappings: &[BankMapping],
-) -> Result<Sheet, String> {
+fn read_xlsx(bytes: &[u8], kind: Kind, mappings: &[BankMapping]) -> Result<Sheet, String> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))?;
@@ -1084,7 +1080,10 @@ mod tests {
         );
         let refused =
             preview(bank.as_bytes(), false, Kind::Bank, Some(Format::BankV1), &shipped_mappings()).unwrap_err();
-        assert!(refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"), "{refused}");
+        assert!(
+            refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"),
+            "{refused}"
+        );
     }
 
     #[test]

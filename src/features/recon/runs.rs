@@ -197,38 +197,55 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
 
     laps.lap("load");
     stage(pool, run_id, "match", 45).await?;
-    let pg: Vec<PgRow> = txns
-        .iter()
-        .map(|t| PgRow {
-            txn_id: t.txn_id.clone(),
-            merchant_id: t.merchant_id.clone(),
-            acquirer: t.acquirer.clone(),
-            amount_paise: t.amount_paise,
-            utr: t.utr.clone(),
-            rrn: t.rrn.clone(),
-            date: ist::date_of(t.txn_at),
-            bank_fee_paise: t.bank_fee_paise,
-            expected_settlement_paise: t.expected_settlement_paise,
+    // The rows move into the engine's types (no copies); the ids stay beside them by position.
+    let (txn_ids, pg): (Vec<i64>, Vec<PgRow>) = txns
+        .into_iter()
+        .map(|t| {
+            let date = ist::date_of(t.txn_at);
+            (
+                t.id,
+                PgRow {
+                    txn_id: t.txn_id,
+                    merchant_id: t.merchant_id,
+                    acquirer: t.acquirer,
+                    amount_paise: t.amount_paise,
+                    utr: t.utr,
+                    rrn: t.rrn,
+                    date,
+                    bank_fee_paise: t.bank_fee_paise,
+                    expected_settlement_paise: t.expected_settlement_paise,
+                },
+            )
         })
-        .collect();
-    let bank: Vec<BankLine> = lines
-        .iter()
-        .map(|l| BankLine {
-            key: l.natural_key.clone(),
-            amount_paise: l.amount_paise,
-            utr: l.utr.clone(),
-            date: l.txn_date,
-            credit: l.direction == "CREDIT",
+        .unzip();
+    let (line_ids, bank): (Vec<i64>, Vec<BankLine>) = lines
+        .into_iter()
+        .map(|l| {
+            let credit = l.direction == "CREDIT";
+            (l.id, BankLine { key: l.natural_key, amount_paise: l.amount_paise, utr: l.utr, date: l.txn_date, credit })
         })
-        .collect();
-    let outcome = tokio::task::spawn_blocking(move || engine::reconcile(&pg, &bank, &settings))
-        .await
-        .map_err(|_| AppError::Internal)?;
+        .unzip();
+    let (pg, bank, outcome) = tokio::task::spawn_blocking(move || {
+        let outcome = engine::reconcile(&pg, &bank, &settings);
+        (pg, bank, outcome)
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
     metrics::counter!("recon_rows_matched_total").increment(outcome.counts().pg_matched as u64);
 
     laps.lap("match");
     stage(pool, run_id, "persist", 70).await?;
-    persist(pool, Persist { run_id, cycle_date, now, txns: &txns, lines: &lines, outcome: &outcome }, &mut laps).await
+    let rows = Persist {
+        run_id,
+        cycle_date,
+        now,
+        txn_ids: &txn_ids,
+        pg: &pg,
+        line_ids: &line_ids,
+        bank: &bank,
+        outcome: &outcome,
+    };
+    persist(pool, rows, &mut laps).await
 }
 
 /// What a run's persist step writes: its rows as loaded and the engine's outcome.
@@ -236,13 +253,17 @@ struct Persist<'a> {
     run_id: Uuid,
     cycle_date: NaiveDate,
     now: DateTime<Utc>,
-    txns: &'a [TxnRow],
-    lines: &'a [LineRow],
+    /// Transaction ids by the position of their rows in `pg`.
+    txn_ids: &'a [i64],
+    pg: &'a [PgRow],
+    /// Bank line ids by the position of their lines in `bank`.
+    line_ids: &'a [i64],
+    bank: &'a [BankLine],
     outcome: &'a engine::Outcome,
 }
 
 async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), AppError> {
-    let Persist { run_id, cycle_date, now, txns, lines, outcome } = p;
+    let Persist { run_id, cycle_date, now, txn_ids, pg, line_ids, bank, outcome } = p;
     let counts = outcome.counts();
     let types: HashMap<String, String> =
         sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
@@ -270,18 +291,19 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     };
 
     let mut tx = pool.begin().await?;
+    // The joins below over a run's million rows hash in memory, not in temporary files.
+    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     // Results, PG side then bank side, streamed with COPY.
     crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
         let r = &outcome.pg[i];
-        let line = r.bank.map(|i| &lines[i]);
         w.show(Some(run_id))
             .text(Some("pg"))
-            .num(Some(txns[r.pg].id))
-            .num(line.map(|l| l.id))
+            .num(Some(txn_ids[r.pg]))
+            .num(r.bank.map(|b| line_ids[b]))
             .text(Some(r.class.code()))
             .text(r.reason.map(Reason::code))
-            .num(Some(txns[r.pg].amount_paise))
-            .num(line.map(|l| l.amount_paise))
+            .num(Some(pg[r.pg].amount_paise))
+            .num(r.bank.map(|b| bank[b].amount_paise))
             .num(r.delta_paise)
             .num(Some(r.score.into()))
             .end();
@@ -289,16 +311,16 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .await?;
     crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
         let r = &outcome.bank[i];
-        let txn = r.pg.map(|i| &txns[i]);
+        let line = &bank[r.bank];
         w.show(Some(run_id))
             .text(Some("bank"))
-            .num(txn.map(|t| t.id))
-            .num(Some(lines[r.bank].id))
+            .num(r.pg.map(|t| txn_ids[t]))
+            .num(Some(line_ids[r.bank]))
             .text(Some(r.class.code()))
             .text(r.reason.map(Reason::code))
-            .num(txn.map(|t| t.amount_paise))
-            .num(Some(lines[r.bank].amount_paise))
-            .num(txn.map(|t| (t.amount_paise - lines[r.bank].amount_paise).abs()))
+            .num(r.pg.map(|t| pg[t].amount_paise))
+            .num(Some(line.amount_paise))
+            .num(r.pg.map(|t| (pg[t].amount_paise - line.amount_paise).abs()))
             .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
             .end();
     })
@@ -339,8 +361,8 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
             if is_pg {
                 let r = &outcome.pg[i];
                 let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
-                let t = &txns[r.pg];
-                let line = r.bank.map(|b| &lines[b]);
+                let t = &pg[r.pg];
+                let line = r.bank.map(|b| &bank[b]);
                 let (severity, due) = severity_of(reason, t.amount_paise);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
@@ -351,13 +373,13 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
                     .text(Some(&t.merchant_id))
                     .text(t.acquirer.as_deref())
                     .text(t.utr.as_deref())
-                    .num(Some(t.id))
-                    .num(line.map(|l| l.id))
+                    .num(Some(txn_ids[r.pg]))
+                    .num(r.bank.map(|b| line_ids[b]))
                     .end();
             } else {
                 let r = &outcome.bank[i];
                 let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
-                let l = &lines[r.bank];
+                let l = &bank[r.bank];
                 let (severity, due) = severity_of(reason, l.amount_paise);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
@@ -369,7 +391,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
                     .text(None)
                     .text(l.utr.as_deref())
                     .num(None)
-                    .num(Some(l.id))
+                    .num(Some(line_ids[r.bank]))
                     .end();
             }
         },

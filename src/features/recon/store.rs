@@ -391,6 +391,8 @@ pub async fn store(
         abort(kept).await;
         return known_file(pool, kind_code, &parsed.sha256).await?.ok_or(AppError::Internal);
     }
+    // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
+    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     match upload.kind {
         // The last row of a file wins for a repeated transaction id; a known transaction is
         // corrected while it is still pending, reconciled ones stay as they are.
