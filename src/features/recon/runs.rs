@@ -94,6 +94,17 @@ impl Laps {
     }
 }
 
+/// Progress within the persist step, told on its own connection (the step's transaction is not
+/// committed yet, and this run's row is not locked by it). Progress is only a display: a failure
+/// to record it does not fail the run.
+async fn progress(pool: &PgPool, run_id: Uuid, pct: i16) {
+    let _ = sqlx::query("UPDATE recon_runs SET progress_pct = $2 WHERE id = $1 AND status = 'running'")
+        .bind(run_id)
+        .bind(pct)
+        .execute(pool)
+        .await;
+}
+
 async fn stage(pool: &PgPool, run_id: Uuid, stage: &str, progress: i16) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE recon_runs SET status = 'running', stage = $2, progress_pct = $3, started_at = coalesce(started_at, now())
@@ -326,6 +337,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     })
     .await?;
     laps.lap("persist: results");
+    progress(pool, run_id, 80).await;
 
     // Exception records: staged with COPY, then upserted on the row, so a re-run keeps an
     // analyst's work on it (status, assignee, history) and never duplicates it.
@@ -431,6 +443,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .await?;
 
     laps.lap("persist: exception records");
+    progress(pool, run_id, 86).await;
     // Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
     let resolved: Vec<(String, String)> = sqlx::query_as(
         "WITH matched AS (
@@ -467,6 +480,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     }
 
     laps.lap("persist: auto-resolve");
+    progress(pool, run_id, 90).await;
     // Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
     sqlx::query(
         "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
@@ -480,6 +494,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .execute(&mut *tx)
     .await?;
     laps.lap("persist: transaction statuses");
+    progress(pool, run_id, 97).await;
 
     sqlx::query(
         "UPDATE recon_runs SET superseded_by = $1
