@@ -139,10 +139,10 @@ pub async fn main() -> ExitCode {
 }
 
 fn recon_files(pg: &std::path::Path, bank: &std::path::Path, cycle_date: Option<NaiveDate>, json: bool) -> ExitCode {
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let report = read(pg)
-        .and_then(|pg| read(bank).map(|bank| (pg, bank)))
-        .and_then(|(pg, bank)| crate::features::recon::offline::run(&pg, &bank, cycle_date));
+    let open = |p: &std::path::Path| std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()));
+    let report = open(pg)
+        .and_then(|pg| open(bank).map(|bank| (pg, bank)))
+        .and_then(|(pg, bank)| crate::features::recon::offline::run(pg, bank, cycle_date));
     match report {
         Ok(r) if json => {
             println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

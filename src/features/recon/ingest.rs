@@ -530,11 +530,11 @@ fn finish(format: Format, rows_total: u64) -> Result<Streamed, String> {
     Ok(Streamed { format, rows_total })
 }
 
-/// Parse a whole file in memory: every good record and every refused row. `Err` is a file-level
+/// Parse a whole file: every good record and every refused row. `Err` is a file-level
 /// refusal, including a file none of whose rows is good.
-pub fn parse(bytes: &[u8], kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
+pub fn parse(file: impl Read, kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
     let (mut pg, mut bank, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    let streamed = parse_stream(bytes, kind, format, mappings, |row| {
+    let streamed = parse_stream(file, kind, format, mappings, |row| {
         match row {
             Ok(Record::Pg(r)) => pg.push(r),
             Ok(Record::Bank(r)) => bank.push(r),
@@ -1091,7 +1091,7 @@ mod tests {
         assert!(pg("").unwrap_err().contains("empty"));
         assert!(pg(PG_SIMPLE).unwrap_err().contains("no data rows"));
         assert!(pg("a,b,c\n1,2,3\n").unwrap_err().contains("not a known PG layout"));
-        assert!(parse(&[0xff, 0xfe, b'a'], Kind::Pg, None, &[]).unwrap_err().contains("UTF-8"));
+        assert!(parse(&[0xff_u8, 0xfe, b'a'][..], Kind::Pg, None, &[]).unwrap_err().contains("UTF-8"));
         let all_bad = format!("{PG_SIMPLE}T1,M1,-5,INR,2026-11-20,,UPI,U1,,\n");
         assert!(pg(&all_bad).unwrap_err().contains("None of the file's 1 rows"));
         let forced = parse(
@@ -1168,7 +1168,7 @@ mod xlsx_tests {
                 vec!["X3", "M1", "-4", "INR", "2026-11-20", "10:00:00", "CARD", "U3", "", "SUCCESS"],
             ],
         )]);
-        let p = parse(&bytes, Kind::Pg, None, &[]).unwrap();
+        let p = parse(bytes.as_slice(), Kind::Pg, None, &[]).unwrap();
         assert_eq!(p.format, Format::PgSimple);
         let Records::Pg(rows) = &p.records else { panic!("PG rows") };
         assert_eq!(
@@ -1184,10 +1184,10 @@ mod xlsx_tests {
     fn the_recognised_sheet_is_found_and_two_are_refused() {
         let data = vec![HEADER.to_vec(), vec!["X1", "M1", "10", "INR", "2026-11-20", "", "UPI", "U1", "", "SUCCESS"]];
         let one = workbook(&[("Notes", vec![vec!["read me"]]), ("Data", data.clone())]);
-        assert_eq!(parse(&one, Kind::Pg, None, &[]).unwrap().rows_accepted(), 1);
+        assert_eq!(parse(one.as_slice(), Kind::Pg, None, &[]).unwrap().rows_accepted(), 1);
         let two = workbook(&[("Monday", data.clone()), ("Tuesday", data)]);
-        assert!(parse(&two, Kind::Pg, None, &[]).unwrap_err().contains("Several sheets"));
+        assert!(parse(two.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("Several sheets"));
         let none = workbook(&[("Notes", vec![vec!["read me"]])]);
-        assert!(parse(&none, Kind::Pg, None, &[]).unwrap_err().contains("No sheet"));
+        assert!(parse(none.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("No sheet"));
     }
 }

@@ -2,6 +2,8 @@
 //! `settlepaisa-ops recon --pg FILE --bank FILE` runs, for scripts and for checking a file before
 //! uploading it.
 
+use std::io::Read;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -34,29 +36,31 @@ pub struct Report {
     pub by_reason: std::collections::BTreeMap<&'static str, usize>,
 }
 
-fn summary(p: &Parsed) -> FileSummary {
-    FileSummary {
+/// A parsed file's summary, and its records, moved (not copied) into the engine's rows.
+fn split(p: Parsed) -> (FileSummary, Records) {
+    let summary = FileSummary {
         format: p.format.name(),
         rows_total: p.rows_total,
         rows_accepted: p.rows_accepted(),
         rows_rejected: p.errors.len(),
-        errors: p.errors.clone(),
-    }
+        errors: p.errors,
+    };
+    (summary, p.records)
 }
 
 /// The engine's view of parsed PG records.
-pub fn pg_rows(p: &Parsed) -> Vec<PgRow> {
-    match &p.records {
+pub fn pg_rows(records: Records) -> Vec<PgRow> {
+    match records {
         Records::Pg(rows) => rows
-            .iter()
+            .into_iter()
             .map(|r| PgRow {
-                txn_id: r.txn_id.clone(),
-                merchant_id: r.merchant_id.clone(),
-                acquirer: r.bank.clone(),
-                amount_paise: r.amount.0,
-                utr: r.utr.clone(),
-                rrn: r.rrn.clone(),
                 date: r.txn_at.date(),
+                txn_id: r.txn_id,
+                merchant_id: r.merchant_id,
+                acquirer: r.bank,
+                amount_paise: r.amount.0,
+                utr: r.utr,
+                rrn: r.rrn,
                 bank_fee_paise: r.bank_fee.map(|p| p.0),
                 expected_settlement_paise: r.expected_settlement.map(|p| p.0),
             })
@@ -66,14 +70,14 @@ pub fn pg_rows(p: &Parsed) -> Vec<PgRow> {
 }
 
 /// The engine's view of parsed bank lines.
-pub fn bank_lines(p: &Parsed) -> Vec<BankLine> {
-    match &p.records {
+pub fn bank_lines(records: Records) -> Vec<BankLine> {
+    match records {
         Records::Bank(rows) => rows
-            .iter()
+            .into_iter()
             .map(|r| BankLine {
-                key: r.natural_key.clone(),
+                key: r.natural_key,
                 amount_paise: r.amount.0,
-                utr: r.utr.clone(),
+                utr: r.utr,
                 date: r.txn_date,
                 credit: r.credit,
             })
@@ -82,16 +86,18 @@ pub fn bank_lines(p: &Parsed) -> Vec<BankLine> {
     }
 }
 
-pub fn run(pg_file: &[u8], bank_file: &[u8], cycle_date: Option<NaiveDate>) -> Result<Report, String> {
+/// Read both files row by row (holding the records, not the files) and reconcile them.
+pub fn run(pg_file: impl Read, bank_file: impl Read, cycle_date: Option<NaiveDate>) -> Result<Report, String> {
     let mappings = ingest::shipped_mappings();
-    let pg = ingest::parse(pg_file, Kind::Pg, None, &mappings).map_err(|e| format!("PG file: {e}"))?;
-    let bank = ingest::parse(bank_file, Kind::Bank, None, &mappings).map_err(|e| format!("bank file: {e}"))?;
-    let outcome = engine::reconcile(&pg_rows(&pg), &bank_lines(&bank), &Settings::default());
+    let (pg_file, pg) = split(ingest::parse(pg_file, Kind::Pg, None, &mappings).map_err(|e| format!("PG file: {e}"))?);
+    let (bank_file, bank) =
+        split(ingest::parse(bank_file, Kind::Bank, None, &mappings).map_err(|e| format!("bank file: {e}"))?);
+    let outcome = engine::reconcile(&pg_rows(pg), &bank_lines(bank), &Settings::default());
     let c = outcome.counts();
     Ok(Report {
         cycle_date,
-        pg_file: summary(&pg),
-        bank_file: summary(&bank),
+        pg_file,
+        bank_file,
         pg_rows: c.pg_rows,
         bank_rows: c.bank_rows,
         debit_lines_ignored: outcome.debit_lines_ignored,
