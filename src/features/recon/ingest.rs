@@ -402,16 +402,29 @@ struct Converter {
     format: Format,
     header: Vec<String>,
     columns: Vec<String>,
+    /// Where each column name asked for was found: worked out once per file, not per row.
+    found: std::cell::RefCell<Vec<(Box<str>, Option<usize>)>>,
 }
 
 impl Converter {
     fn new(kind: Kind, format: Format, header: Vec<String>) -> Self {
         let columns = header.iter().map(|h| norm(h)).collect();
-        Converter { kind, format, header, columns }
+        Converter { kind, format, header, columns, found: Default::default() }
+    }
+
+    /// The position of a column in the header, by its name in any spelling (`Transaction ID`,
+    /// `transaction_id`).
+    fn position(&self, column: &str) -> Option<usize> {
+        if let Some((_, i)) = self.found.borrow().iter().find(|(name, _)| &**name == column) {
+            return *i;
+        }
+        let i = self.columns.iter().position(|c| same_column(c, column));
+        self.found.borrow_mut().push((column.into(), i));
+        i
     }
 
     fn convert(&self, line: u64, cells: Cells<'_>) -> Result<Record, RowError> {
-        let row = Row { line, cells, columns: &self.columns, header: &self.header };
+        let row = Row { line, cells, converter: self };
         match self.kind {
             Kind::Pg => pg_record(&row, &self.format).map(Record::Pg),
             Kind::Bank => bank_record(&row, &self.format).map(Record::Bank),
@@ -630,8 +643,7 @@ pub fn preview(
 struct Row<'a> {
     line: u64,
     cells: Cells<'a>,
-    columns: &'a [String],
-    header: &'a [String],
+    converter: &'a Converter,
 }
 
 /// `a` (already normalised) equals `b` once normalised, without allocating.
@@ -644,17 +656,16 @@ type RowResult<T> = Result<T, RowError>;
 impl Row<'_> {
     fn err(&self, column: &str, message: impl Into<String>) -> RowError {
         let shown = self
-            .columns
-            .iter()
-            .position(|c| same_column(c, column))
-            .map(|i| self.header[i].clone())
+            .converter
+            .position(column)
+            .map(|i| self.converter.header[i].clone())
             .unwrap_or_else(|| column.to_string());
         RowError { line: self.line, column: Some(shown), message: message.into() }
     }
 
     /// The trimmed text of a column, `None` when absent or empty.
     fn get(&self, column: &str) -> RowResult<Option<&str>> {
-        let Some(i) = self.columns.iter().position(|c| same_column(c, column)) else { return Ok(None) };
+        let Some(i) = self.converter.position(column) else { return Ok(None) };
         let value = self.cells.get(i).unwrap_or("");
         if value.chars().count() > MAX_FIELD_CHARS {
             return Err(self.err(column, format!("is longer than {MAX_FIELD_CHARS} characters")));
@@ -723,6 +734,9 @@ pub fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<NaiveDateTi
             return Ok(dt);
         }
     }
+    if let Some(dt) = iso_datetime(t) {
+        return Ok(dt);
+    }
     const DATES: [&str; 6] = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%b-%Y", "%d %b %Y"];
     for date in DATES {
         if let Ok(d) = NaiveDate::parse_from_str(t, date) {
@@ -735,6 +749,36 @@ pub fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<NaiveDateTi
         }
     }
     Err(format!("{t:?} is not a date (YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY or YYYY/MM/DD, optionally with a time)"))
+}
+
+/// The common case without trying formats: `YYYY-MM-DD`, optionally with ` HH:MM` or
+/// ` HH:MM:SS` (or `T` between). `None` for anything else, which the general path then reads.
+fn iso_datetime(t: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        digits.iter().try_fold(0u32, |n, d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = match b.len() {
+        10 => NaiveTime::MIN,
+        16 | 19 if matches!(b[10], b' ' | b'T') && b[13] == b':' => {
+            let seconds = if b.len() == 19 {
+                if b[16] != b':' {
+                    return None;
+                }
+                num(17..19)?
+            } else {
+                0
+            };
+            NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, seconds)?
+        }
+        _ => return None,
+    };
+    Some(date.and_time(time))
 }
 
 /// The payment methods of spec 2.1, with the spellings files use.
@@ -1084,6 +1128,31 @@ mod tests {
             refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_iso_fast_path_reads_as_the_formats_do() {
+        for t in ["2026-11-20", "2026-11-20 10:05", "2026-11-20 10:05:09", "2026-11-20T23:59:59", "2024-02-29 00:00"] {
+            let fast = iso_datetime(t).unwrap();
+            let general = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+                .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|d| d.and_time(NaiveTime::MIN)));
+            assert_eq!(Some(fast), general, "{t}");
+        }
+        for t in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-11-20 24:00",
+            "2026-11-20 10:60",
+            "2026-1-20",
+            "20-11-2026",
+            "2026-11-20 10:05:09.5",
+        ] {
+            assert_eq!(iso_datetime(t), None, "{t}");
+        }
+        assert!(parse_datetime("2026-02-30", None).is_err());
+        assert_eq!(parse_datetime("2026-11-20 10:05:09.5", None).unwrap().and_utc().timestamp_subsec_millis(), 500);
     }
 
     #[test]
