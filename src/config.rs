@@ -36,6 +36,8 @@ pub struct Config {
     pub object_store_url: String,
     /// Largest accepted recon upload (`UPLOAD_MAX_MB`, default 25).
     pub upload_max_bytes: usize,
+    /// Most data rows a recon upload may have (`UPLOAD_MAX_ROWS`, default 2,000,000).
+    pub upload_max_rows: u64,
     /// HMAC-SHA256 secrets of the dispute webhooks, per network (upper-case), from
     /// `DISPUTES_WEBHOOK_SECRET_<NETWORK>`. A network without a secret gets no webhook.
     pub dispute_webhook_secrets: std::collections::BTreeMap<String, String>,
@@ -123,6 +125,7 @@ impl Config {
             session_absolute: Duration::from_secs(3600 * number::<u64>("SESSION_ABSOLUTE_HOURS", 12)?),
             object_store_url: var("OBJECT_STORE_URL").unwrap_or_else(|| "file://.data/objects".into()),
             upload_max_bytes: 1024 * 1024 * number::<usize>("UPLOAD_MAX_MB", 25)?,
+            upload_max_rows: number::<u64>("UPLOAD_MAX_ROWS", 2_000_000)?,
             dispute_webhook_secrets: DISPUTE_NETWORKS
                 .iter()
                 .filter_map(|n| var(&format!("DISPUTES_WEBHOOK_SECRET_{n}")).map(|s| (n.to_string(), s)))
@@ -148,6 +151,7 @@ impl Config {
             session_absolute: Duration::from_secs(12 * 3600),
             object_store_url: "memory://".into(),
             upload_max_bytes: 25 * 1024 * 1024,
+            upload_max_rows: 2_000_000,
             dispute_webhook_secrets: [("VISA".to_string(), "test-visa-webhook-secret".to_string())].into(),
             metrics_addr: None,
             public_origin: None,

@@ -531,6 +531,22 @@ async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
     assert!(matches!(reply.status, StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE), "{}", reply.status);
     assert!(reply.body.contains("1 MB"), "{}", reply.body);
     assert_eq!(table_counts(&pool).await, before);
+
+    // Over the row limit (10 rows for the test): refused whole, nothing written.
+    let mut config = settlepaisa_ops::config::Config::for_tests("postgres://unused");
+    config.upload_max_rows = 10;
+    let few = common::TestApp::with_config(pool.clone(), config);
+    let rows = |n: usize| (0..n).map(|i| pg_row("10", "2026-11-20", "UPI", &format!("ROWS-{i}"))).collect::<String>();
+    let eleven = format!("{PG_HEADER}{}", rows(11));
+    let ten = format!("{PG_HEADER}{}", rows(10));
+    let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
+    let reply = post_upload(&few, &ops, &fields, Some(("eleven.csv", eleven.as_bytes()))).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("more than 10 data rows"), "{}", reply.body);
+    assert_eq!(table_counts(&pool).await, before);
+    let reply = post_upload(&few, &ops, &fields, Some(("ten.csv", ten.as_bytes()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.json()["rowsAccepted"], 10);
 }
 
 async fn json_post(app: &common::TestApp, cookie: &str, path: &str, body: serde_json::Value) -> common::Reply {

@@ -277,6 +277,7 @@ async fn store_upload(
                         file_name: &name,
                         format: mapping.as_deref(),
                         uploaded_by: Some(user.id),
+                        max_rows: state.config.upload_max_rows,
                     };
                     let body = FieldBody { field, read: 0, limit };
                     report = Some(store::store(&state.pool, state.objects.clone(), upload, body).await?);
@@ -307,6 +308,7 @@ async fn store_upload(
         file_name: &file_name,
         format: mapping.as_deref(),
         uploaded_by: Some(user.id),
+        max_rows: state.config.upload_max_rows,
     };
     store::store(&state.pool, state.objects.clone(), upload, store::Whole(Some(bytes))).await
 }

@@ -116,6 +116,8 @@ pub struct Upload<'a> {
     pub file_name: &'a str,
     pub format: Option<&'a str>,
     pub uploaded_by: Option<Uuid>,
+    /// Most data rows the file may have.
+    pub max_rows: u64,
 }
 
 /// The bytes of an upload as they arrive: a request body read chunk by chunk, or a whole file.
@@ -163,6 +165,7 @@ struct FileToRows {
     cycle_date: NaiveDate,
     file_id: Uuid,
     known_merchants: HashSet<String>,
+    max_rows: u64,
 }
 
 /// What the parser thread found.
@@ -188,12 +191,19 @@ fn parse_rows(
     layouts: &[BankMapping],
     out: &mpsc::Sender<Vec<u8>>,
 ) -> ParseOutcome {
-    let FileToRows { kind, cycle_date, file_id, known_merchants } = file;
-    let (kind, cycle_date, file_id) = (*kind, *cycle_date, *file_id);
+    let FileToRows { kind, cycle_date, file_id, known_merchants, max_rows } = file;
+    let (kind, cycle_date, file_id, max_rows) = (*kind, *cycle_date, *file_id, *max_rows);
     let mut rows = crate::db::CsvRows::new();
     let mut errors = Vec::new();
     let mut accepted = 0usize;
+    let mut seen = 0u64;
+    let mut too_many = false;
     let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, |row| {
+        seen += 1;
+        if seen > max_rows {
+            too_many = true;
+            return ControlFlow::Break(());
+        }
         match row {
             Ok(Record::Pg(r)) if !known_merchants.contains(&r.merchant_id) => errors.push(RowError {
                 line: r.line,
@@ -243,9 +253,15 @@ fn parse_rows(
         }
         ControlFlow::Continue(())
     });
-    if !rows.is_empty() {
+    if !rows.is_empty() && !too_many {
         let _ = out.blocking_send(rows.take());
     }
+    let streamed = match streamed {
+        Ok(_) if too_many => Err(format!(
+            "The file has more than {max_rows} data rows, the most one upload may have (UPLOAD_MAX_ROWS); split it."
+        )),
+        other => other,
+    };
     // The hash covers the whole file even when reading stopped early.
     let _ = std::io::copy(reader, &mut std::io::sink());
     let sha256 = hex::encode(std::mem::take(&mut reader.sha256).finalize());
@@ -309,7 +325,13 @@ pub async fn store(
     // parser's COPY text goes to Postgres.
     let (chunk_tx, chunk_rx) = mpsc::channel::<Bytes>(16);
     let (copy_tx, mut copy_rx) = mpsc::channel::<Vec<u8>>(4);
-    let file = FileToRows { kind: upload.kind, cycle_date: upload.cycle_date, file_id, known_merchants };
+    let file = FileToRows {
+        kind: upload.kind,
+        cycle_date: upload.cycle_date,
+        file_id,
+        known_merchants,
+        max_rows: upload.max_rows,
+    };
     let parser = tokio::task::spawn_blocking(move || {
         let mut reader = ChunkReader { chunks: chunk_rx, current: Bytes::new(), sha256: Sha256::new() };
         parse_rows(&mut reader, &file, format, &layouts, &copy_tx)
