@@ -251,7 +251,7 @@ fn upload_kind(kind: Option<&str>) -> Result<Kind, AppError> {
 
 /// Read the form's fields; the file streams into the store when `kind` and `cycleDate` came
 /// before it (as the page's form and `curl -F` in that order send them), else it is read whole
-/// first.
+/// first. A `mapping` must come before the file to apply to it.
 async fn store_upload(
     state: &AppState,
     caller: Authorized,

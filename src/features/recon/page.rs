@@ -220,6 +220,16 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
             <p class="text-xs text-slate-600">{hint}</p>
             <input type="hidden" name="kind" value=kind />
             <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
+            // The format comes before the file: a browser sends fields in this order, and the
+            // server reads the file as it arrives.
+            <label class="flex flex-col text-slate-600">"Format"
+                <select name="mapping" class=field aria-label=format!("{title} format")
+                    on:change=move |ev| { mapping.set(event_target_value(&ev)); refresh() }>
+                    {super::model::format_choices(kind, &layouts).into_iter().map(|(value, label)| view! {
+                        <option value=value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             <div class=zone data-testid=format!("drop-{kind}")
                 on:dragenter=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
@@ -229,14 +239,6 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
                 <input type="file" name="file" required accept=".csv,.txt,.xlsx" node_ref=input
                     aria-label=format!("{title} to upload") on:change=move |_| refresh() class="max-w-full text-xs" />
             </div>
-            <label class="flex flex-col text-slate-600">"Format"
-                <select name="mapping" class=field aria-label=format!("{title} format")
-                    on:change=move |ev| { mapping.set(event_target_value(&ev)); refresh() }>
-                    {super::model::format_choices(kind, &layouts).into_iter().map(|(value, label)| view! {
-                        <option value=value>{label}</option>
-                    }).collect_view()}
-                </select>
-            </label>
             <PreviewPanel chosen=chosen preview=preview loading=loading />
             <button type="submit" class=button>{format!("Upload {}", kind.to_uppercase())}</button>
         </form>
