@@ -88,9 +88,16 @@ tools_postgres() {
   command -v psql >/dev/null || apt_install postgresql-client
 }
 
-# A per-checkout port, so two clones on one machine never share a cluster.
+# A per-checkout port, so two clones on one machine never share a cluster; when another server
+# already holds it (say, the cluster of a deleted checkout at the same path, still shutting down),
+# the cluster moves to a free port, remembered in .data/db-port.
 db_port() {
+  if [ -s "$DATA_DIR/db-port" ]; then cat "$DATA_DIR/db-port"; return 0; fi
   echo $(( 54000 + $(printf '%s' "$ROOT" | cksum | awk '{print $1}') % 900 ))
+}
+
+port_in_use() {
+  python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
 # Run a PostgreSQL server binary as the cluster owner: `postgres` when we are root (initdb refuses root).
@@ -160,6 +167,13 @@ CONF
   mkdir -p "$sockdir"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$sockdir"; fi
   if ! pg_as_owner "$bin/pg_ctl" -D "$pgdir" status >/dev/null 2>&1; then
+    if port_in_use "$port"; then
+      local taken="$port"
+      port="$(free_port)"
+      log "port $taken is held by another server; the private cluster moves to port $port"
+      echo "$port" > "$DATA_DIR/db-port"
+      echo "port = $port" >> "$pgdir/postgresql.conf"
+    fi
     log "starting the private PostgreSQL cluster (port $port)"
     pg_as_owner "$bin/pg_ctl" -D "$pgdir" -l "$pgdir/server.log" -w -t 60 start >/dev/null
   fi
