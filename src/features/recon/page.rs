@@ -176,23 +176,34 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
     let chosen = RwSignal::new(None::<(String, u64)>);
     let preview = RwSignal::new(None::<Result<UploadPreview, String>>);
     let loading = RwSignal::new(false);
+    // Each preview request is numbered; an answer that arrives after a newer request was made
+    // (another file, another format) is dropped.
+    let asked = StoredValue::new(0u32);
     let refresh = move || {
         #[cfg(feature = "hydrate")]
         {
+            asked.update_value(|n| *n += 1);
+            let this = asked.get_value();
             let Some(file) = input.get_untracked().and_then(|el| el.files()).and_then(|f| f.get(0)) else {
                 chosen.set(None);
                 preview.set(None);
+                loading.set(false);
                 return;
             };
             chosen.set(Some((file.name(), file.size() as u64)));
+            preview.set(None);
             loading.set(true);
             let named = mapping.get_untracked();
             leptos::task::spawn_local(async move {
                 let answer = request_preview(kind, &named, &file).await;
-                preview.set(Some(answer));
-                loading.set(false);
+                if asked.get_value() == this {
+                    preview.set(Some(answer));
+                    loading.set(false);
+                }
             });
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = asked;
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
