@@ -123,6 +123,7 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
         sqlx::query_as("SELECT DISTINCT cycle_date FROM transactions ORDER BY 1").fetch_all(&pool).await.unwrap();
     let mut disagreements = Vec::new();
     let mut compared = 0;
+    let mut runs_compared = 0;
     for (cycle,) in cycles {
         #[allow(clippy::type_complexity)]
         let txns: Vec<(i64, String, String, Option<String>, i64, Option<String>, Option<String>, chrono::DateTime<Utc>, Option<i64>, Option<i64>)> =
@@ -166,6 +167,31 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
             })
             .collect();
         let outcome = reconcile(&pg, &bank, &Settings::default());
+        // The demo's run of the cycle shows the counts the engine gives.
+        let c = outcome.counts();
+        let stored: Option<(i32, i32, i32, i32, i32, i32)> = sqlx::query_as(
+            "SELECT pg_rows, bank_rows, matched, exceptions, unmatched_pg, unmatched_bank FROM recon_runs
+             WHERE cycle_date = $1 AND superseded_by IS NULL",
+        )
+        .bind(cycle)
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        if let Some(stored) = stored {
+            let engine = (c.pg_rows, c.bank_rows, c.pg_matched, c.pg_exceptions, c.unmatched_pg, c.unmatched_bank);
+            let stored = (
+                stored.0 as usize,
+                stored.1 as usize,
+                stored.2 as usize,
+                stored.3 as usize,
+                stored.4 as usize,
+                stored.5 as usize,
+            );
+            if stored != engine {
+                disagreements.push(format!("{cycle} run counts: demo {stored:?}, engine {engine:?}"));
+            }
+            runs_compared += 1;
+        }
         for r in &outcome.pg {
             let (id, txn_id) = (txns[r.pg].0, &txns[r.pg].1);
             let expected: Option<(String, Option<String>)> = sqlx::query_as(
@@ -185,6 +211,7 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
         }
     }
     assert!(compared > 600, "compared {compared} PG rows");
+    assert!(runs_compared >= 25, "compared {runs_compared} runs");
     assert!(disagreements.is_empty(), "{} of {compared} disagree:\n{}", disagreements.len(), disagreements.join("\n"));
 }
 
@@ -607,7 +634,9 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
         run["byReason"],
         serde_json::json!({"BANK_TXN_MISSING_IN_PG": 1, "PG_TXN_MISSING_IN_BANK": 1, "ROUNDING_ERROR": 1, "UTR_MISSING_OR_INVALID": 1})
     );
-    assert_eq!(run["counts"]["exceptions"], 4);
+    // Classes conserve the PG rows (spec 2.2): 1 matched + 2 exceptions + 1 unmatched = 4; the
+    // four exception records (by reason) also count the unmatched PG row and the bank-only line.
+    assert_eq!(run["counts"]["exceptions"], 2);
 
     let all = app.get(&format!("/api/recon/v1/runs/{id}/results"), Some(&ops)).await.json();
     assert_eq!(all["total"], 5, "4 PG rows and the one bank-only line");

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
+use crate::features::recon::model::RunCounts;
 use crate::features::settlements::calc::{settle_item, BatchTotals, Commission, FeeBearer, ItemBreakdown, Terms};
 use crate::ist;
 
@@ -141,12 +142,7 @@ pub struct BankLine {
 pub struct Run {
     pub id: Uuid,
     pub cycle_date: NaiveDate,
-    pub pg_rows: i32,
-    pub bank_rows: i32,
-    pub matched: i32,
-    pub exceptions: i32,
-    pub unmatched_pg: i32,
-    pub unmatched_bank: i32,
+    pub counts: RunCounts,
     pub queued_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
 }
@@ -847,12 +843,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             Run {
                 id: g.uuid(),
                 cycle_date: day,
-                pg_rows: 0,
-                bank_rows: 0,
-                matched: 0,
-                exceptions: 0,
-                unmatched_pg: 0,
-                unmatched_bank: 0,
+                counts: RunCounts::default(),
                 queued_at,
                 finished_at: queued_at + Duration::seconds(g.rng.gen_range(3..40)),
             }
@@ -896,7 +887,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         };
     for (t, txn) in transactions.iter_mut().enumerate() {
         let run = &mut runs[run_index(txn.cycle_date)];
-        run.pg_rows += 1;
+        run.counts.pg_rows += 1;
         let line = line_for_txn[t].map(|l| &bank_lines[l]);
         let (class, reason, severity) = match plans[t] {
             Plan::Matched | Plan::Tolerance => ("MATCHED", None, Severity::Low),
@@ -914,9 +905,9 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             }
         };
         match class {
-            "MATCHED" => run.matched += 1,
-            "EXCEPTION" => run.exceptions += 1,
-            _ => run.unmatched_pg += 1,
+            "MATCHED" => run.counts.matched += 1,
+            "EXCEPTION" => run.counts.exceptions += 1,
+            _ => run.counts.unmatched_pg += 1,
         }
         let delta = line.map(|l| txn.amount_paise - l.amount_paise);
         let score = match plans[t] {
@@ -963,7 +954,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
             let line = &bank_lines[l];
             let run = &mut runs[run_index(line.cycle_date)];
             if class == "UNMATCHED_BANK" {
-                run.unmatched_bank += 1;
+                run.counts.unmatched_bank += 1;
             }
             results.push(ResultRow {
                 run_id: run.id,
@@ -983,7 +974,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         }
     }
     for line in bank_lines.iter().filter(|l| l.direction == "CREDIT") {
-        runs[run_index(line.cycle_date)].bank_rows += 1;
+        runs[run_index(line.cycle_date)].counts.bank_rows += 1;
     }
     exceptions.sort_by(|a, b| a.id.cmp(&b.id));
 
@@ -1474,9 +1465,10 @@ mod tests {
     fn run_counts_conserve() {
         let d = generate(anchor());
         for r in &d.runs {
-            assert_eq!(r.matched + r.exceptions + r.unmatched_pg, r.pg_rows, "{}", r.cycle_date);
+            let c = &r.counts;
+            assert_eq!(c.matched + c.exceptions + c.unmatched_pg, c.pg_rows, "{}", r.cycle_date);
         }
-        assert_eq!(d.runs.iter().map(|r| r.pg_rows as usize).sum::<usize>(), TRANSACTIONS);
+        assert_eq!(d.runs.iter().map(|r| r.counts.pg_rows as usize).sum::<usize>(), TRANSACTIONS);
     }
 
     #[test]

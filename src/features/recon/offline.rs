@@ -102,7 +102,7 @@ pub fn run(pg_file: impl Read, bank_file: impl Read, cycle_date: Option<NaiveDat
         bank_rows: c.bank_rows,
         debit_lines_ignored: outcome.debit_lines_ignored,
         matched: c.pg_matched,
-        exceptions: c.exception_records(),
+        exceptions: c.pg_exceptions,
         unmatched_pg: c.unmatched_pg,
         unmatched_bank: c.unmatched_bank,
         by_reason: c.by_reason,
@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(r.by_reason.get("UTR_MISSING_OR_INVALID"), Some(&1));
         assert_eq!(r.by_reason.get("PG_TXN_MISSING_IN_BANK"), Some(&1));
         assert_eq!(r.by_reason.get("BANK_TXN_MISSING_IN_PG"), Some(&1));
-        assert_eq!(r.exceptions, 4);
+        // Classes conserve the PG rows (spec 2.2); the by-reason counts count exception records.
+        assert_eq!(r.exceptions, 2);
+        assert_eq!(r.matched + r.exceptions + r.unmatched_pg, r.pg_rows);
+        assert_eq!(r.by_reason.values().sum::<usize>(), 4);
         assert!(r.text().contains("line 6 (Amount)"));
     }
 }

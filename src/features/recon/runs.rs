@@ -515,7 +515,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .bind(counts.pg_rows as i32)
     .bind(counts.bank_rows as i32)
     .bind(counts.pg_matched as i32)
-    .bind(counts.exception_records() as i32)
+    .bind(counts.pg_exceptions as i32)
     .bind(counts.unmatched_pg as i32)
     .bind(counts.unmatched_bank as i32)
     .execute(&mut *tx)
