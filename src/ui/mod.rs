@@ -2,6 +2,15 @@
 
 use leptos::prelude::*;
 
+/// A file size for people: bytes, KB or MB (one decimal).
+pub fn format_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
 /// The page title (`<h1>`) with an optional one-line description.
 #[component]
 pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {
@@ -61,5 +70,21 @@ pub fn FlashNotices() -> impl IntoView {
             <div class="mb-4 rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-emerald-900" role="status" data-testid="notice">{n}</div>
         })}
         {move || query_map.with(|q| q.get("error")).map(|e| view! { <ErrorNotice message=e /> })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_size;
+
+    #[test]
+    fn file_sizes_read_as_people_say_them() {
+        assert_eq!(format_size(0), "0 bytes");
+        assert_eq!(format_size(1023), "1023 bytes");
+        assert_eq!(format_size(1024), "1.0 KB");
+        assert_eq!(format_size(1536), "1.5 KB");
+        assert_eq!(format_size(1024 * 1024 - 1), "1024.0 KB");
+        assert_eq!(format_size(1024 * 1024), "1.0 MB");
+        assert_eq!(format_size(24_567_459), "23.4 MB");
     }
 }

@@ -144,7 +144,7 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                                     <tr class="border-t border-slate-100">
                                         <td class="py-1"><a href=format!("/api/disputes/v1/chargebacks/{}/documents/{}", c.id, doc.id) download="" class="text-brand-700 hover:underline">{doc.file_name.clone()}</a></td>
                                         <td class="py-1">{doc.kind.clone()}</td>
-                                        <td class="py-1 text-right tabular-nums">{format!("{} KB", (doc.size_bytes + 1023) / 1024)}</td>
+                                        <td class="py-1 text-right tabular-nums">{crate::ui::format_size(doc.size_bytes.max(0) as u64)}</td>
                                         <td class="py-1 font-mono text-xs" title=doc.sha256.clone()>{doc.sha256[..12].to_string()}"…"</td>
                                         <td class="py-1">{format!("{}, {}", doc.uploaded_by, ist::format_datetime(doc.uploaded_at))}</td>
                                     </tr>

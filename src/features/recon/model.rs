@@ -128,15 +128,6 @@ pub struct PreviewRow {
 
 pub const PREVIEW_ROWS: usize = 5;
 
-/// A file size for people: bytes, KB or MB.
-pub fn format_size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} bytes"),
-        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
-}
-
 pub const CLASSES: [(&str, &str); 4] = [
     ("MATCHED", "Matched"),
     ("EXCEPTION", "Exceptions"),

@@ -6,11 +6,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::model::{format_size, RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
+use super::model::{RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
 use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
 use crate::ist;
 use crate::money::{format_count, Paise};
-use crate::ui::{ErrorNotice, FlashNotices, KpiTile, PageHeader};
+use crate::ui::{format_size, ErrorNotice, FlashNotices, KpiTile, PageHeader};
 
 fn inr(p: Option<i64>) -> String {
     p.map(|p| Paise(p).to_inr()).unwrap_or_else(|| "—".into())
@@ -105,7 +105,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                             <td class="py-1">{u.kind.to_uppercase()}</td>
                             <td class="py-1">{u.cycle_date.map(ist::format_date).unwrap_or_default()}</td>
                             <td class="py-1">{u.detected_format.clone().unwrap_or_default()}</td>
-                            <td class="py-1 text-right tabular-nums">{format!("{} KB", (u.size_bytes + 1023) / 1024)}</td>
+                            <td class="py-1 text-right tabular-nums">{format_size(u.size_bytes.max(0) as u64)}</td>
                             <td class="py-1 text-right tabular-nums">{format_count(u.rows_accepted.into())}</td>
                             <td class="py-1 text-right tabular-nums">
                                 {if u.rows_rejected > 0 {
