@@ -9,6 +9,7 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{get_current_user, Access, CurrentUser};
 use crate::error::AppError;
 use crate::features::disputes::{DisputePage, DisputesPage};
+use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};

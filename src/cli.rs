@@ -287,6 +287,8 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.
     crate::jobs::spawn_worker(state.clone());
+    // Snoozed exceptions return to open when their time comes (reads are right before it runs).
+    crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());

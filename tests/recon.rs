@@ -673,18 +673,25 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
     .fetch_one(&pool)
     .await
     .unwrap();
-    sqlx::query("UPDATE exceptions SET status = 'investigating' WHERE id = $1")
-        .bind(&exc)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO exception_actions (exception_id, action, note) VALUES ($1, 'investigate', 'asked the bank')",
+    let work = |id: String, body: serde_json::Value| {
+        let (app, ops) = (&app, ops.clone());
+        async move {
+            let r = json_post(app, &ops, &format!("/api/recon/v1/exceptions/{id}/actions"), body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    };
+    work(exc.clone(), serde_json::json!({ "action": "take" })).await;
+    work(exc.clone(), serde_json::json!({ "action": "investigate", "note": "asked the bank" })).await;
+    // …and the rounding exception of R-T2, which the re-run will not clear.
+    let rounding_exc: String = sqlx::query_scalar(
+        "SELECT e.id FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE t.txn_id = 'R-T2'",
     )
-    .bind(&exc)
-    .execute(&pool)
+    .fetch_one(&pool)
     .await
     .unwrap();
+    work(rounding_exc.clone(), serde_json::json!({ "action": "take" })).await;
+    work(rounding_exc.clone(), serde_json::json!({ "action": "escalate", "note": "needs finance" })).await;
+    work(rounding_exc.clone(), serde_json::json!({ "action": "comment", "note": "one paisa short" })).await;
 
     // The late bank file brings R-T3's credit; the re-run supersedes, auto-resolves, keeps history.
     let late = format!("{BANK_HEADER}RB3,HDFC,300.00,2026-01-16,,RUTR3,,CR\n");
@@ -709,7 +716,13 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(history, vec!["investigate", "auto_resolve"], "the analyst's action is kept");
+    assert_eq!(history, vec!["take", "investigate", "auto_resolve"], "the analyst's actions are kept");
+    // The exception the re-run still finds keeps its status, assignee and whole history.
+    let d = app.get(&format!("/api/recon/v1/exceptions/{rounding_exc}"), Some(&ops)).await.json();
+    assert_eq!((d["status"].as_str(), d["assignee"].as_str()), (Some("escalated"), Some("ops@settlepaisa.test")));
+    assert_eq!(d["runId"], rerun_id.as_str(), "it now points at the run that found it last");
+    let actions: Vec<&str> = d["actions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["take", "escalate", "comment"]);
     let records: i64 = sqlx::query_scalar("SELECT count(*) FROM exceptions WHERE cycle_date = '2026-01-15'")
         .fetch_one(&pool)
         .await

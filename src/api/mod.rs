@@ -14,7 +14,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/{service}/health", get(health::service))
         .route("/overview/overview", get(crate::features::overview::api::overview))
         .nest("/disputes", crate::features::disputes::api::routes())
-        .nest("/recon", crate::features::recon::api::routes(config))
+        .nest("/recon", crate::features::recon::api::routes(config).merge(crate::features::exceptions::api::routes()))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }
 

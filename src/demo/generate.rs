@@ -1088,7 +1088,18 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
         });
         e.updated_at = t;
         if g.chance(35) {
-            comments.push(Comment { exception_id: e.id.clone(), author_id: ops, body: g.pick(&NOTES), created_at: t });
+            // A comment is kept as its text and, like every action, in the exception's action log.
+            let body = g.pick(&NOTES);
+            comments.push(Comment { exception_id: e.id.clone(), author_id: ops, body, created_at: t });
+            exception_actions.push(ExceptionAction {
+                exception_id: e.id.clone(),
+                action: "comment",
+                actor_id: ops,
+                acted_at: t,
+                before: Value::Null,
+                after: Value::Null,
+                note: Some(body.to_string()),
+            });
         }
         if e.pg_amount_paise.unwrap_or(0) >= 100_000_00 {
             e.tags.push("high-value".into());

@@ -250,8 +250,8 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
                 .push_bind(a.action)
                 .push_bind(a.actor_id)
                 .push_bind(a.acted_at)
-                .push_bind(&a.before)
-                .push_bind(&a.after)
+                .push_bind(Some(&a.before).filter(|v| !v.is_null()))
+                .push_bind(Some(&a.after).filter(|v| !v.is_null()))
                 .push_bind(&a.note);
         },
     )

@@ -6,16 +6,6 @@ use crate::auth::Access;
 use crate::ui::{NotBuilt, PageHeader};
 
 #[component]
-pub fn ExceptionsPage() -> impl IntoView {
-    view! { <NotBuilt title="Exception work queue" what="Working exceptions (assign, investigate, snooze, resolve) arrives with the exception work-queue feature." /> }
-}
-
-#[component]
-pub fn ExceptionPage() -> impl IntoView {
-    view! { <NotBuilt title="Exception detail" what="The PG row beside its bank line, the SLA clock and the action timeline arrive with the exception work-queue feature." /> }
-}
-
-#[component]
 pub fn SettlementsPage() -> impl IntoView {
     view! { <NotBuilt title="Settlement batches" what="Creating, approving and paying settlement batches arrives with the settlements feature." /> }
 }

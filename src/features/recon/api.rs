@@ -31,7 +31,11 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/v1/uploads/{id}/errors.csv", get(upload_errors_csv))
 }
 
-fn csv_response(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Response, AppError> {
+pub(crate) fn csv_response(
+    name: &str,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Response, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(header).map_err(|_| AppError::Internal)?;
     for row in rows {

@@ -1,0 +1,594 @@
+//! The exceptions JSON API (under `/api/recon`): the list with its counts, one record with its
+//! action log, one action, bulk actions, the CSV export of a filter, and saved views. Every handler
+//! calls the same query and command functions as the pages. The bulk form of the page posts here
+//! too: a browser form (`Accept: text/html`) gets a 303 back to the page with a notice.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::commands::{self, Action, Actor, Target};
+use super::model::{ActionKind, ActionRequest, ExceptionDetail, ExceptionRow, ExceptionsQuery, Filter, SortKey};
+use super::{queries, rules};
+use crate::auth::guard::Authorized;
+use crate::auth::{Access, CurrentUser, Role};
+use crate::error::AppError;
+use crate::features::disputes::api::ClientIp;
+use crate::money::Paise;
+use crate::state::AppState;
+
+/// Reading the queue: every signed-in role.
+pub const READ: Access = Access::AnySignedIn;
+/// Working exceptions: operations and admin (spec 01 roles).
+pub const WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/exceptions", get(list))
+        .route("/v1/exceptions/export.csv", get(export_csv))
+        .route("/v1/exceptions/bulk", post(bulk))
+        .route("/v1/exceptions/views", get(list_views).post(create_view))
+        .route("/v1/exceptions/views/{id}", delete(delete_view))
+        .route("/v1/exceptions/{id}", get(detail))
+        .route("/v1/exceptions/{id}/actions", post(action))
+}
+
+/// The list's query parameters (spec 07 names; lists comma-separated).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiParams {
+    status: Option<String>,
+    severity: Option<String>,
+    reason: Option<String>,
+    merchant_id: Option<String>,
+    acquirer: Option<String>,
+    cycle_date: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    assignee: Option<String>,
+    sla_breached: Option<String>,
+    delta_min_paise: Option<String>,
+    delta_max_paise: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+impl ApiParams {
+    pub fn filter(&self) -> Result<(Filter, SortKey), AppError> {
+        if self.cycle_date.is_some() && (self.from.is_some() || self.to.is_some()) {
+            return Err(AppError::BadRequest("Give cycleDate, or from and to, not both.".into()));
+        }
+        let breached = match self.sla_breached.as_deref().map(str::trim) {
+            None | Some("") | Some("false") | Some("0") => None,
+            Some("true") | Some("1") => Some("1".to_string()),
+            Some(other) => {
+                return Err(AppError::BadRequest(format!("slaBreached must be true or false, not {other:?}.")))
+            }
+        };
+        let query = ExceptionsQuery {
+            status: self.status.clone(),
+            severity: self.severity.clone(),
+            reason: self.reason.clone(),
+            merchant: self.merchant_id.clone(),
+            acquirer: self.acquirer.clone(),
+            from: self.cycle_date.clone().or(self.from.clone()),
+            to: self.cycle_date.clone().or(self.to.clone()),
+            assignee: self.assignee.clone(),
+            breached,
+            q: self.q.clone(),
+            sort: self.sort.clone(),
+            ..Default::default()
+        };
+        let (mut filter, sort, _) = query.parse().map_err(AppError::BadRequest)?;
+        let paise = |v: &Option<String>, name: &str| -> Result<Option<Paise>, AppError> {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<i64>()
+                        .ok()
+                        .filter(|p| *p >= 0)
+                        .map(Paise)
+                        .ok_or_else(|| AppError::BadRequest(format!("{name} must be a whole number of paise.")))
+                })
+                .transpose()
+        };
+        filter.delta_min = paise(&self.delta_min_paise, "deltaMinPaise")?;
+        filter.delta_max = paise(&self.delta_max_paise, "deltaMaxPaise")?;
+        Ok((filter, sort))
+    }
+}
+
+fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
+    Actor { user, ip: ip.0 }
+}
+
+pub fn row_json(r: &ExceptionRow) -> Value {
+    json!({
+        "id": r.id,
+        "reasonCode": r.reason_code,
+        "reasonLabel": r.reason_label,
+        "severity": r.severity,
+        "status": r.status.code(),
+        "pgAmountPaise": r.pg_amount.map(|p| p.0),
+        "bankAmountPaise": r.bank_amount.map(|p| p.0),
+        "deltaPaise": r.delta.map(|p| p.0),
+        "merchantId": r.merchant_id,
+        "merchantName": r.merchant_name,
+        "acquirer": r.acquirer,
+        "cycleDate": r.cycle_date,
+        "utr": r.utr,
+        "txnId": r.txn_id,
+        "createdAt": r.created_at.to_rfc3339(),
+        "slaDueAt": r.sla_due_at.to_rfc3339(),
+        "slaBreached": r.sla_breached,
+        "snoozedUntil": r.snoozed_until.map(|t| t.to_rfc3339()),
+        "assignee": r.assignee,
+        "tags": r.tags,
+        "resolution": r.resolution,
+        "resolvedAt": r.resolved_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+/// `GET /v1/exceptions`: one page, the total and the counts of everything matching the filter.
+async fn list(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(params): Query<ApiParams>,
+) -> Result<Json<Value>, AppError> {
+    let user = caller.require(READ)?;
+    let (limit, offset) = crate::api::page_params(&params.limit, &params.offset, 50, 500)?;
+    let (filter, sort) = params.filter()?;
+    let now = state.clock.now();
+    let pool = &state.pool;
+    let (rows, counts) = tokio::try_join!(
+        queries::list(pool, &filter, sort, Some(user.id), limit, offset, now),
+        queries::counts(pool, &filter, Some(user.id), now),
+    )?;
+    let map = |pairs: Vec<(String, i64)>| Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect());
+    Ok(Json(json!({
+        "items": rows.iter().map(row_json).collect::<Vec<_>>(),
+        "total": counts.total,
+        "limit": limit,
+        "offset": offset,
+        "counts": {
+            "byStatus": map(counts.by_status.into_iter().map(|(s, n)| (s.code().to_string(), n)).collect()),
+            "bySeverity": map(counts.by_severity),
+            "byReason": map(counts.by_reason),
+        },
+    })))
+}
+
+pub fn detail_json(d: &ExceptionDetail, allowed: &[ActionKind]) -> Value {
+    let mut v = row_json(&d.row);
+    let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
+    let extra = json!({
+        "reasonDescription": d.reason_description,
+        "resolutionHint": d.resolution_hint,
+        "slaHours": d.sla_hours,
+        "runId": d.run_id,
+        "updatedAt": d.updated_at.to_rfc3339(),
+        "pg": d.pg.as_ref().map(|p| json!({
+            "txnId": p.txn_id, "merchant": p.merchant, "amountPaise": p.amount.0, "paymentMethod": p.payment_method,
+            "utr": p.utr, "rrn": p.rrn, "txnAt": p.txn_at.to_rfc3339(), "cycleDate": p.cycle_date, "status": p.status,
+        })),
+        "bank": d.bank.as_ref().map(|b| json!({
+            "bankName": b.bank_name, "bankRef": b.bank_ref, "amountPaise": b.amount.0, "direction": b.direction,
+            "utr": b.utr, "txnDate": b.txn_date, "valueDate": b.value_date, "remarks": b.remarks,
+        })),
+        "nextSteps": rules::next_steps(&d.row.reason_code),
+        "allowedActions": allowed.iter().map(|a| a.code()).collect::<Vec<_>>(),
+        "actions": d.actions.iter().map(|a| json!({
+            "action": a.action, "actor": a.actor, "at": a.at.to_rfc3339(),
+            "before": parse(&a.before), "after": parse(&a.after), "note": a.note,
+        })).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
+        base.extend(more);
+    }
+    v
+}
+
+/// What this user may do to an exception now: nothing for read-only roles.
+pub fn allowed_for(user: &CurrentUser, d: &ExceptionDetail) -> Vec<ActionKind> {
+    if user.may(WORK) {
+        rules::allowed_actions(d.row.status)
+    } else {
+        Vec::new()
+    }
+}
+
+/// `GET /v1/exceptions/{id}`.
+async fn detail(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let user = caller.require(READ)?;
+    let d = queries::detail(&state.pool, &id, state.clock.now()).await?;
+    Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
+}
+
+/// An action as JSON sends it: `tags` may be an array or a comma-separated string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionBody {
+    #[serde(default)]
+    action: String,
+    assignee: Option<String>,
+    until: Option<String>,
+    resolution: Option<String>,
+    note: Option<String>,
+    tags: Option<Value>,
+    severity: Option<String>,
+}
+
+impl ActionBody {
+    fn request(&self) -> Result<ActionRequest, AppError> {
+        let tags = match &self.tags {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| AppError::BadRequest("tags must be strings.".into()))?
+                    .join(","),
+            ),
+            Some(_) => return Err(AppError::BadRequest("tags must be a list of strings.".into())),
+        };
+        Ok(ActionRequest {
+            action: self.action.clone(),
+            assignee: self.assignee.clone(),
+            until: self.until.clone(),
+            resolution: self.resolution.clone(),
+            note: self.note.clone(),
+            tags,
+            severity: self.severity.clone(),
+        })
+    }
+}
+
+/// One action for a user who works exceptions (checked here, for every caller).
+pub async fn apply_action(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    id: &str,
+    request: &ActionRequest,
+) -> Result<(), AppError> {
+    let user = crate::auth::guard::authorize(Some(user), WORK)?;
+    let actor = Actor { user, ip };
+    let now = state.clock.now();
+    let action: Action = commands::parse_action(&state.pool, &actor, request, now).await?;
+    commands::apply(&state.pool, &actor, id, &action, now).await
+}
+
+/// `POST /v1/exceptions/{id}/actions` → the record after the action.
+async fn action(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Json(body): Json<ActionBody>,
+) -> Result<Json<Value>, AppError> {
+    let user = caller.require(READ)?;
+    apply_action(&state, &user, ip.0, &id, &body.request()?).await?;
+    let d = queries::detail(&state.pool, &id, state.clock.now()).await?;
+    Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
+}
+
+/// A bulk action over ids or a filter, for a user who works exceptions.
+pub async fn apply_bulk(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    target: &Target,
+    request: &ActionRequest,
+) -> Result<(ActionKind, super::model::BulkReport), AppError> {
+    let user = crate::auth::guard::authorize(Some(user), WORK)?;
+    let actor = Actor { user, ip };
+    let now = state.clock.now();
+    let action = commands::parse_action(&state.pool, &actor, request, now).await?;
+    let report = commands::bulk(&state.pool, &actor, target, &action, now).await?;
+    Ok((action.kind, report))
+}
+
+/// A JSON filter's values as the list's query parameters (arrays joined, booleans as text).
+fn params_from_json(filter: &Value) -> Result<ApiParams, AppError> {
+    let Value::Object(map) = filter else {
+        return Err(AppError::BadRequest("filter must be an object of the list's parameters.".into()));
+    };
+    let mut text = serde_json::Map::new();
+    for (k, v) in map {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(","),
+            Value::Null => continue,
+            Value::Object(_) => return Err(AppError::BadRequest(format!("filter.{k} must be a value or a list."))),
+        };
+        text.insert(k.clone(), Value::String(s));
+    }
+    serde_json::from_value(Value::Object(text)).map_err(|e| AppError::BadRequest(format!("filter: {e}")))
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// `POST /v1/exceptions/bulk`: JSON `{"ids": [...]}` or `{"filter": {list parameters}}` with the
+/// action's fields, or the page's form (`scope=selected` with `ids`, or `scope=matching` with the
+/// page's filter fields).
+async fn bulk(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if is_json {
+        let result = async {
+            let user = caller.require(READ)?;
+            let value: Value = serde_json::from_slice(&body)
+                .map_err(|e| AppError::BadRequest(format!("The body is not JSON: {e}")))?;
+            let target = match (value.get("ids"), value.get("filter")) {
+                (Some(ids), None) => Target::Ids(
+                    serde_json::from_value::<Vec<String>>(ids.clone())
+                        .map_err(|_| AppError::BadRequest("ids must be a list of exception ids.".into()))?,
+                ),
+                (None, Some(filter)) => Target::Matching(params_from_json(filter)?.filter()?.0),
+                _ => return Err(AppError::BadRequest("Send either ids or filter.".into())),
+            };
+            let body: ActionBody =
+                serde_json::from_value(value).map_err(|e| AppError::BadRequest(format!("The action: {e}")))?;
+            apply_bulk(&state, &user, ip.0, &target, &body.request()?).await
+        }
+        .await;
+        return match result {
+            Ok((_, r)) => Json(json!({
+                "matched": r.matched,
+                "changed": r.changed,
+                "skipped": r.skipped.iter().map(|(id, why)| json!({ "id": id, "reason": why })).collect::<Vec<_>>(),
+            }))
+            .into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    // The page's form.
+    let pairs: Vec<(String, String)> = match serde_urlencoded_pairs(&body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let query = ExceptionsQuery {
+        status: get("status"),
+        severity: get("severity"),
+        reason: get("reason"),
+        merchant: get("merchant"),
+        acquirer: get("acquirer"),
+        from: get("from"),
+        to: get("to"),
+        assignee: get("assignee_filter"),
+        breached: get("breached"),
+        dmin: get("dmin"),
+        dmax: get("dmax"),
+        q: get("q"),
+        ..Default::default()
+    };
+    let back =
+        get("back").filter(|b| b.starts_with("/exceptions") && !b.starts_with("//")).unwrap_or_else(|| query.href());
+    let result = async {
+        let user = caller.require(READ)?;
+        let target = match get("scope").as_deref() {
+            Some("matching") => Target::Matching(query.parse().map_err(AppError::BadRequest)?.0),
+            _ => Target::Ids(pairs.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.clone()).collect()),
+        };
+        let request = ActionRequest {
+            action: get("action").unwrap_or_default(),
+            assignee: get("assignee"),
+            until: get("until"),
+            resolution: get("resolution"),
+            note: get("note"),
+            tags: get("tags"),
+            severity: get("severity_to"),
+        };
+        apply_bulk(&state, &user, ip.0, &target, &request).await
+    }
+    .await;
+    let (key, message) = match &result {
+        Ok((kind, report)) => ("notice", report.summary(*kind)),
+        Err(e) => ("error", e.to_string()),
+    };
+    if !wants_html(&headers) {
+        return match result {
+            Ok((_, r)) => {
+                Json(json!({ "matched": r.matched, "changed": r.changed, "message": message })).into_response()
+            }
+            Err(e) => e.into_response(),
+        };
+    }
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{back}{sep}{key}={}", crate::auth::guard::urlencode(&message))).into_response()
+}
+
+/// `application/x-www-form-urlencoded` as ordered pairs (repeated names kept).
+fn serde_urlencoded_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let decode = |s: &str| -> Result<String, AppError> {
+        let spaced = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| AppError::BadRequest("The form is not valid UTF-8.".into()))
+    };
+    let text = std::str::from_utf8(body).map_err(|_| AppError::BadRequest("The form is not valid UTF-8.".into()))?;
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+/// `GET /v1/exceptions/export.csv` with the page's query: every matching row (up to 100,000).
+async fn export_csv(
+    State(state): State<AppState>,
+    caller: Authorized,
+    Query(page_query): Query<ExceptionsQuery>,
+) -> Result<Response, AppError> {
+    let user = caller.require(READ)?;
+    let now = state.clock.now();
+    let (filter, sort, _) = page_query.parse().map_err(AppError::BadRequest)?;
+    let rows = queries::export(&state.pool, &filter, sort, Some(user.id), 100_000, now).await?;
+    let rupees = |p: Option<Paise>| p.map(|p| format!("{}.{:02}", p.0 / 100, (p.0 % 100).abs())).unwrap_or_default();
+    let ist_time =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M").to_string();
+    let header = [
+        "exception_id",
+        "reason_code",
+        "severity",
+        "status",
+        "pg_amount_inr",
+        "bank_amount_inr",
+        "delta_inr",
+        "merchant_id",
+        "merchant_name",
+        "acquirer",
+        "cycle_date",
+        "utr",
+        "txn_id",
+        "created_at_ist",
+        "sla_due_at_ist",
+        "sla_breached",
+        "assignee",
+        "tags",
+        "resolution",
+        "resolved_at_ist",
+    ];
+    let lines = rows.into_iter().map(|r| {
+        vec![
+            r.id,
+            r.reason_code,
+            r.severity,
+            r.status.code().to_string(),
+            rupees(r.pg_amount),
+            rupees(r.bank_amount),
+            rupees(r.delta),
+            r.merchant_id.unwrap_or_default(),
+            r.merchant_name.unwrap_or_default(),
+            r.acquirer.unwrap_or_default(),
+            r.cycle_date.to_string(),
+            r.utr.unwrap_or_default(),
+            r.txn_id.unwrap_or_default(),
+            ist_time(r.created_at),
+            ist_time(r.sla_due_at),
+            if r.sla_breached { "yes" } else { "no" }.to_string(),
+            r.assignee.unwrap_or_default(),
+            r.tags.join(" "),
+            r.resolution.unwrap_or_default(),
+            r.resolved_at.map(ist_time).unwrap_or_default(),
+        ]
+    });
+    let name = format!("exceptions-{}.csv", crate::ist::today(now).format("%Y%m%d"));
+    crate::features::recon::api::csv_response(&name, &header, lines)
+}
+
+/// `GET /v1/exceptions/views`: the shared views and the caller's own.
+async fn list_views(State(state): State<AppState>, caller: Authorized) -> Result<Json<Value>, AppError> {
+    let user = caller.require(READ)?;
+    let views = queries::saved_views(&state.pool, user.id, user.roles.contains(&Role::Admin)).await?;
+    Ok(Json(json!({
+        "views": views.iter().map(|v| json!({
+            "id": v.id, "name": v.name, "shared": v.shared, "deletable": v.deletable,
+            "filters": v.query.to_view(), "href": v.query.href(),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewView {
+    name: String,
+    #[serde(default)]
+    shared: bool,
+    filters: Value,
+}
+
+/// Save a view for a user: personal for anyone signed in; shared only for those who work exceptions.
+pub async fn save_view(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: Option<String>,
+    name: &str,
+    shared: bool,
+    filters: &Value,
+) -> Result<Uuid, AppError> {
+    let access = if shared { WORK } else { READ };
+    let user = crate::auth::guard::authorize(Some(user), access)?;
+    commands::save_view(&state.pool, &Actor { user, ip }, name, shared, filters).await
+}
+
+/// `POST /v1/exceptions/views` `{"name", "shared", "filters"}` → `201 {"id"}`.
+async fn create_view(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Json(body): Json<NewView>,
+) -> Result<Response, AppError> {
+    let user = caller.require(READ)?;
+    let id = save_view(&state, &user, ip.0, &body.name, body.shared, &body.filters).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+/// `DELETE /v1/exceptions/views/{id}`.
+async fn delete_view(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let user = caller.require(READ)?;
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such saved view.".into()))?;
+    commands::delete_view(&state.pool, &actor(user, ip), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_keep_repeated_names() {
+        let pairs = serde_urlencoded_pairs(b"ids=EXC-1&ids=EXC-2&note=two+words%21&scope=").unwrap();
+        assert_eq!(pairs[0], ("ids".into(), "EXC-1".into()));
+        assert_eq!(pairs[1], ("ids".into(), "EXC-2".into()));
+        assert_eq!(pairs[2], ("note".into(), "two words!".into()));
+        assert_eq!(pairs[3], ("scope".into(), String::new()));
+    }
+
+    #[test]
+    fn a_json_filter_reads_as_list_parameters() {
+        let p = params_from_json(&json!({"status": ["open", "escalated"], "slaBreached": true, "deltaMinPaise": 200}))
+            .unwrap();
+        let (f, _) = p.filter().unwrap();
+        assert_eq!(f.statuses.len(), 2);
+        assert!(f.sla_breached);
+        assert_eq!(f.delta_min, Some(Paise(200)));
+        let both =
+            ApiParams { cycle_date: Some("2026-11-01".into()), from: Some("2026-11-01".into()), ..Default::default() };
+        assert!(both.filter().is_err());
+    }
+}

@@ -1,0 +1,484 @@
+//! One query function per fact of the work queue. The list, its counts, the CSV export and bulk
+//! "all matching" all build their `WHERE` with [`push_filter`], so they always agree. Statuses are
+//! read as of `now`: a snoozed exception whose time has passed reads (and filters) as open.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::model::{
+    ActionEntry, AssigneeFilter, BankSide, Counts, ExceptionDetail, ExceptionRow, Filter, Kpis, Person, PgSide,
+    SavedView, SortKey, Status,
+};
+use super::rules;
+use crate::error::AppError;
+use crate::money::Paise;
+
+/// The stored statuses of the active set, as SQL literals: a literal list lets the planner use the
+/// partial indexes whose predicate is the same list.
+const ACTIVE_SQL: &str = "('open', 'investigating', 'snoozed', 'escalated')";
+
+/// `WHERE …` for a filter. `me` is the reader (for `assignee=me`).
+pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, me: Option<Uuid>, now: DateTime<Utc>) {
+    qb.push(" WHERE TRUE");
+    if !f.statuses.is_empty() {
+        let has = |s: Status| f.statuses.contains(&s);
+        let mut plain: Vec<&str> =
+            f.statuses.iter().copied().filter(|s| *s != Status::Snoozed).map(Status::code).collect();
+        let mut parts = Vec::new();
+        match (has(Status::Open), has(Status::Snoozed)) {
+            (true, true) => plain.push("snoozed"),
+            (true, false) => parts.push("(e.status = 'snoozed' AND e.snoozed_until <= "),
+            (false, true) => parts.push("(e.status = 'snoozed' AND e.snoozed_until > "),
+            (false, false) => {}
+        }
+        plain.sort_by_key(|c| Status::ALL.iter().position(|s| s.code() == *c));
+        qb.push(" AND (");
+        if plain.is_empty() {
+            qb.push("FALSE");
+        } else {
+            // Codes come from the enum, never from the request.
+            let list: Vec<String> = plain.iter().map(|c| format!("'{c}'")).collect();
+            qb.push(format!("e.status IN ({})", list.join(", ")));
+        }
+        for part in parts {
+            qb.push(" OR ").push(part).push_bind(now).push(")");
+        }
+        qb.push(")");
+    }
+    if !f.severities.is_empty() {
+        qb.push(" AND e.severity = ANY(").push_bind(f.severities.clone()).push(")");
+    }
+    if !f.reasons.is_empty() {
+        qb.push(" AND e.reason_code = ANY(").push_bind(f.reasons.clone()).push(")");
+    }
+    if let Some(m) = &f.merchant_id {
+        qb.push(" AND e.merchant_id = ").push_bind(m.clone());
+    }
+    if let Some(a) = &f.acquirer {
+        qb.push(" AND e.acquirer = ").push_bind(a.clone());
+    }
+    if let Some(d) = f.from {
+        qb.push(" AND e.cycle_date >= ").push_bind(d);
+    }
+    if let Some(d) = f.to {
+        qb.push(" AND e.cycle_date <= ").push_bind(d);
+    }
+    match &f.assignee {
+        None => {}
+        Some(AssigneeFilter::Me) => {
+            qb.push(" AND e.assignee_id = ").push_bind(me.unwrap_or(Uuid::nil()));
+        }
+        Some(AssigneeFilter::Nobody) => {
+            qb.push(" AND e.assignee_id IS NULL");
+        }
+        Some(AssigneeFilter::Email(email)) => {
+            qb.push(" AND e.assignee_id = (SELECT id FROM users WHERE lower(email) = ")
+                .push_bind(email.clone())
+                .push(")");
+        }
+    }
+    if f.sla_breached {
+        qb.push(format!(" AND e.status IN {ACTIVE_SQL} AND e.sla_due_at < ")).push_bind(now);
+    }
+    if let Some(p) = f.delta_min {
+        qb.push(" AND e.delta_paise >= ").push_bind(p.0);
+    }
+    if let Some(p) = f.delta_max {
+        qb.push(" AND e.delta_paise <= ").push_bind(p.0);
+    }
+    if let Some(q) = &f.q {
+        let upper = q.trim().to_ascii_uppercase();
+        let utr: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
+        qb.push(" AND (e.id = ")
+            .push_bind(upper)
+            .push(" OR e.utr = ")
+            .push_bind(utr)
+            .push(" OR e.transaction_id = (SELECT id FROM transactions WHERE txn_id = ")
+            .push_bind(q.trim().to_string())
+            .push("))");
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    reason_code: String,
+    reason_label: String,
+    severity: String,
+    status: String,
+    pg_amount_paise: Option<i64>,
+    bank_amount_paise: Option<i64>,
+    delta_paise: Option<i64>,
+    merchant_id: Option<String>,
+    merchant_name: Option<String>,
+    acquirer: Option<String>,
+    cycle_date: chrono::NaiveDate,
+    utr: Option<String>,
+    txn_id: Option<String>,
+    created_at: DateTime<Utc>,
+    sla_due_at: DateTime<Utc>,
+    snoozed_until: Option<DateTime<Utc>>,
+    assignee: Option<String>,
+    tags: Vec<String>,
+    resolution: Option<String>,
+    resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Row {
+    fn into_row(self, now: DateTime<Utc>) -> Result<ExceptionRow, AppError> {
+        let stored = Status::parse(&self.status).ok_or(AppError::Internal)?;
+        let status = rules::effective_status(stored, self.snoozed_until, now);
+        Ok(ExceptionRow {
+            sla_breached: rules::sla_breached(status, self.sla_due_at, now),
+            snoozed_until: self.snoozed_until.filter(|_| status == Status::Snoozed),
+            id: self.id,
+            reason_code: self.reason_code,
+            reason_label: self.reason_label,
+            severity: self.severity,
+            status,
+            pg_amount: self.pg_amount_paise.map(Paise),
+            bank_amount: self.bank_amount_paise.map(Paise),
+            delta: self.delta_paise.map(Paise),
+            merchant_id: self.merchant_id,
+            merchant_name: self.merchant_name,
+            acquirer: self.acquirer,
+            cycle_date: self.cycle_date,
+            utr: self.utr,
+            txn_id: self.txn_id,
+            created_at: self.created_at,
+            sla_due_at: self.sla_due_at,
+            assignee: self.assignee,
+            tags: self.tags,
+            resolution: self.resolution,
+            resolved_at: self.resolved_at,
+        })
+    }
+}
+
+const ROW_COLUMNS: &str = "e.id, e.reason_code, t.label AS reason_label, e.severity, e.status, e.pg_amount_paise,
+       e.bank_amount_paise, e.delta_paise, e.merchant_id, m.name AS merchant_name, e.acquirer, e.cycle_date, e.utr,
+       tx.txn_id, e.created_at, e.sla_due_at, e.snoozed_until, u.email AS assignee, e.tags, e.resolution, e.resolved_at";
+
+const ROW_JOINS: &str = " JOIN exception_types t ON t.code = e.reason_code
+       LEFT JOIN merchants m ON m.id = e.merchant_id
+       LEFT JOIN transactions tx ON tx.id = e.transaction_id
+       LEFT JOIN users u ON u.id = e.assignee_id";
+
+fn list_query<'a>(
+    prefix: &str,
+    f: &'a Filter,
+    sort: SortKey,
+    me: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+    now: DateTime<Utc>,
+) -> QueryBuilder<'a, Postgres> {
+    // The page's ids first (an index walk over `exceptions` alone), then its columns and joins.
+    let mut qb = QueryBuilder::new(format!(
+        "{prefix}WITH page AS (SELECT e.id, e.sla_due_at, e.created_at, e.delta_paise FROM exceptions e"
+    ));
+    push_filter(&mut qb, f, me, now);
+    let order = match sort {
+        SortKey::Due => " ORDER BY e.sla_due_at, e.id",
+        SortKey::Age => " ORDER BY e.created_at, e.id",
+        SortKey::Delta => " ORDER BY e.delta_paise DESC NULLS LAST, e.id",
+    };
+    qb.push(order).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset).push(")");
+    qb.push(format!(" SELECT {ROW_COLUMNS} FROM page JOIN exceptions e ON e.id = page.id {ROW_JOINS}"));
+    qb.push(order);
+    qb
+}
+
+/// One page of the queue in the sort's order (ties by id, so pages never overlap).
+pub async fn list(
+    pool: &PgPool,
+    f: &Filter,
+    sort: SortKey,
+    me: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ExceptionRow>, AppError> {
+    let mut qb = list_query("", f, sort, me, limit, offset, now);
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    rows.into_iter().map(|r| r.into_row(now)).collect()
+}
+
+/// The plan of the list's first page and of the counts (tests check they use an index).
+pub async fn explain(pool: &PgPool, f: &Filter, sort: SortKey, now: DateTime<Utc>) -> Result<String, AppError> {
+    let mut qb = list_query("EXPLAIN ", f, sort, None, 25, 0, now);
+    let mut plan: Vec<String> = qb.build_query_scalar().fetch_all(pool).await?;
+    let mut qb = counts_query("EXPLAIN ", f, None, now);
+    plan.push("--- counts".into());
+    plan.extend(qb.build_query_scalar::<String>().fetch_all(pool).await?);
+    Ok(plan.join("\n"))
+}
+
+/// Every row matching a filter, for the CSV export (capped).
+pub async fn export(
+    pool: &PgPool,
+    f: &Filter,
+    sort: SortKey,
+    me: Option<Uuid>,
+    cap: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ExceptionRow>, AppError> {
+    list(pool, f, sort, me, cap, 0, now).await
+}
+
+/// The ids matching a filter (bulk "all matching"), locked for the caller's transaction.
+pub async fn matching_ids(
+    conn: &mut sqlx::PgConnection,
+    f: &Filter,
+    me: Option<Uuid>,
+    cap: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    let mut qb = QueryBuilder::new("SELECT e.id FROM exceptions e");
+    push_filter(&mut qb, f, me, now);
+    qb.push(" ORDER BY e.id LIMIT ").push_bind(cap).push(" FOR UPDATE");
+    Ok(qb.build_query_scalar().fetch_all(conn).await?)
+}
+
+fn counts_query<'a>(prefix: &str, f: &'a Filter, me: Option<Uuid>, now: DateTime<Utc>) -> QueryBuilder<'a, Postgres> {
+    let mut qb = QueryBuilder::new(format!("{prefix}SELECT CASE WHEN e.status = 'snoozed' AND e.snoozed_until <= "));
+    qb.push_bind(now);
+    qb.push(" THEN 'open' ELSE e.status END AS status, e.severity::text, e.reason_code, count(*) FROM exceptions e");
+    push_filter(&mut qb, f, me, now);
+    qb.push(" GROUP BY 1, 2, 3");
+    qb
+}
+
+/// The filter's total and its counts by status (as of now), severity and reason: one pass.
+pub async fn counts(pool: &PgPool, f: &Filter, me: Option<Uuid>, now: DateTime<Utc>) -> Result<Counts, AppError> {
+    let mut qb = counts_query("", f, me, now);
+    let groups: Vec<(String, String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let mut c = Counts::default();
+    for (status, severity, reason, n) in groups {
+        c.total += n;
+        let status = Status::parse(&status).ok_or(AppError::Internal)?;
+        add(&mut c.by_status, status, n);
+        add(&mut c.by_severity, severity, n);
+        add(&mut c.by_reason, reason, n);
+    }
+    c.by_status.sort_by_key(|(s, _)| Status::ALL.iter().position(|x| x == s));
+    c.by_severity.sort_by_key(|(s, _)| super::model::SEVERITIES.iter().position(|x| x == s));
+    c.by_reason.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(c)
+}
+
+fn add<K: PartialEq>(v: &mut Vec<(K, i64)>, key: K, n: i64) {
+    match v.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, total)) => *total += n,
+        None => v.push((key, n)),
+    }
+}
+
+/// The tiles: the whole queue as of now.
+pub async fn kpis(pool: &PgPool, now: DateTime<Utc>) -> Result<Kpis, AppError> {
+    let (open, investigating, snoozed, escalated, sla_breached): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE status = 'open' OR (status = 'snoozed' AND snoozed_until <= $1)),
+                count(*) FILTER (WHERE status = 'investigating'),
+                count(*) FILTER (WHERE status = 'snoozed' AND snoozed_until > $1),
+                count(*) FILTER (WHERE status = 'escalated'),
+                count(*) FILTER (WHERE sla_due_at < $1)
+         FROM exceptions WHERE status IN {ACTIVE_SQL}"
+    ))
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    let (resolved_7d, inflow_24h): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM exceptions WHERE resolved_at > $1 - interval '7 days' AND resolved_at <= $1),
+                (SELECT count(*) FROM exceptions WHERE created_at > $1 - interval '24 hours' AND created_at <= $1)",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    Ok(Kpis { open, investigating, snoozed, escalated, sla_breached, resolved_7d, inflow_24h })
+}
+
+/// The exception types for the reason filter: `(code, label)` in catalogue order.
+pub async fn reasons(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as("SELECT code, label FROM exception_types ORDER BY sort_order").fetch_all(pool).await?)
+}
+
+/// Merchants for the merchant filter.
+pub async fn merchants(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as("SELECT id, name FROM merchants ORDER BY name").fetch_all(pool).await?)
+}
+
+/// Acquiring banks for the acquirer filter: the banks with a statement layout or a tolerance setting.
+pub async fn acquirers(pool: &PgPool) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT bank_code FROM bank_column_mappings UNION
+         SELECT acquirer FROM recon_settings WHERE acquirer IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Active users who work exceptions (operations or admin).
+pub async fn assignees(pool: &PgPool) -> Result<Vec<Person>, AppError> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.full_name FROM users u
+         WHERE u.is_active AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))
+         ORDER BY u.full_name",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, email, name)| Person { id, email, name }).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct PgRow {
+    txn_id: String,
+    merchant: String,
+    amount_paise: i64,
+    payment_method: String,
+    utr: Option<String>,
+    rrn: Option<String>,
+    txn_at: DateTime<Utc>,
+    cycle_date: chrono::NaiveDate,
+    status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BankRow {
+    bank_name: String,
+    bank_ref: Option<String>,
+    amount_paise: i64,
+    direction: String,
+    utr: Option<String>,
+    txn_date: chrono::NaiveDate,
+    value_date: Option<chrono::NaiveDate>,
+    remarks: Option<String>,
+}
+
+/// An exception with both sides, its SLA setting and its action log.
+pub async fn detail(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Result<ExceptionDetail, AppError> {
+    let not_found = || AppError::NotFound(format!("No exception {id}."));
+    let row: Row = sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM exceptions e {ROW_JOINS} WHERE e.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(not_found)?;
+    #[derive(sqlx::FromRow)]
+    struct More {
+        description: String,
+        resolution_hint: String,
+        sla_hours: Option<i32>,
+        run_id: Option<Uuid>,
+        updated_at: DateTime<Utc>,
+        transaction_id: Option<i64>,
+        bank_line_id: Option<i64>,
+    }
+    let more: More = sqlx::query_as(
+        "SELECT t.description, t.resolution_hint, s.sla_hours, e.run_id, e.updated_at, e.transaction_id, e.bank_line_id
+         FROM exceptions e JOIN exception_types t ON t.code = e.reason_code
+         LEFT JOIN sla_settings s ON s.reason_code = e.reason_code AND s.severity = e.severity
+         WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let pg = match more.transaction_id {
+        None => None,
+        Some(tid) => sqlx::query_as::<_, PgRow>(
+            "SELECT t.txn_id, coalesce(m.name || ' (' || t.merchant_id || ')', t.merchant_id) AS merchant,
+                    t.amount_paise, t.payment_method::text AS payment_method, t.utr, t.rrn, t.txn_at, t.cycle_date,
+                    t.status
+             FROM transactions t LEFT JOIN merchants m ON m.id = t.merchant_id WHERE t.id = $1",
+        )
+        .bind(tid)
+        .fetch_optional(pool)
+        .await?
+        .map(|p| PgSide {
+            txn_id: p.txn_id,
+            merchant: p.merchant,
+            amount: Paise(p.amount_paise),
+            payment_method: p.payment_method,
+            utr: p.utr,
+            rrn: p.rrn,
+            txn_at: p.txn_at,
+            cycle_date: p.cycle_date,
+            status: p.status,
+        }),
+    };
+    let bank = match more.bank_line_id {
+        None => None,
+        Some(lid) => sqlx::query_as::<_, BankRow>(
+            "SELECT bank_name, bank_ref, amount_paise, direction, utr, txn_date, value_date, remarks
+             FROM bank_statement_lines WHERE id = $1",
+        )
+        .bind(lid)
+        .fetch_optional(pool)
+        .await?
+        .map(|b| BankSide {
+            bank_name: b.bank_name,
+            bank_ref: b.bank_ref,
+            amount: Paise(b.amount_paise),
+            direction: b.direction,
+            utr: b.utr,
+            txn_date: b.txn_date,
+            value_date: b.value_date,
+            remarks: b.remarks,
+        }),
+    };
+    Ok(ExceptionDetail {
+        row: row.into_row(now)?,
+        reason_description: more.description,
+        resolution_hint: more.resolution_hint,
+        sla_hours: more.sla_hours.unwrap_or(24),
+        run_id: more.run_id,
+        updated_at: more.updated_at,
+        pg,
+        bank,
+        actions: actions(pool, id).await?,
+    })
+}
+
+/// The action log, oldest first.
+pub async fn actions(pool: &PgPool, id: &str) -> Result<Vec<ActionEntry>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT a.action, u.email AS actor, a.acted_at AS at, a.before::text AS before, a.after::text AS after, a.note
+         FROM exception_actions a LEFT JOIN users u ON u.id = a.actor_id
+         WHERE a.exception_id = $1 ORDER BY a.acted_at, a.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The SLA hours for a reason at a severity (spec 2.5's settings table).
+pub async fn sla_hours(conn: &mut sqlx::PgConnection, reason: &str, severity: &str) -> Result<i32, AppError> {
+    let hours: Option<i32> =
+        sqlx::query_scalar("SELECT sla_hours FROM sla_settings WHERE reason_code = $1 AND severity = $2")
+            .bind(reason)
+            .bind(severity)
+            .fetch_optional(conn)
+            .await?;
+    hours.ok_or_else(|| AppError::BadRequest(format!("No SLA is set for {reason} at {severity}.")))
+}
+
+/// The saved views this user sees: the shared ones and their own.
+pub async fn saved_views(pool: &PgPool, user: Uuid, is_admin: bool) -> Result<Vec<SavedView>, AppError> {
+    let rows: Vec<(Uuid, String, bool, Option<Uuid>, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, name, is_shared, owner_id, filters FROM saved_views
+         WHERE page = 'exceptions' AND (is_shared OR owner_id = $1)
+         ORDER BY owner_id IS NOT NULL, created_at, id",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, shared, owner, filters)| SavedView {
+            id,
+            name,
+            shared,
+            deletable: owner == Some(user) || (is_admin && shared),
+            query: super::model::ExceptionsQuery::from_view(&filters),
+        })
+        .collect())
+}
