@@ -233,6 +233,7 @@ bench_server() {
   local bin="$ROOT/target/release/settlepaisa-ops" db_url
   [ -x "$bin" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
   db_url="$(db_fresh_database "$1")"
+  BENCH_DB_URL="$db_url"
   PORT="$(free_port)"
   export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}"
   DATABASE_URL="$db_url" "$bin" seed demo >/dev/null

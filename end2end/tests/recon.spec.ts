@@ -106,5 +106,47 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   const ours = page.getByTestId('runs').locator('tr').filter({ hasText: '20 Jan 2026' });
   await expect(ours).toHaveCount(1);
   await expect(ours).toHaveAttribute('data-run-status', 'completed');
+
+  // The work queue: the cycle's open exceptions, and Overview's count for the same day.
+  const day = `from=${CYCLE}&to=${CYCLE}`;
+  await page.goto(`/overview?${day}`);
+  const overviewOpen = await kpi(page, 'kpi-open-exceptions');
+  expect(overviewOpen).toBe(4);
+  await page.goto(`/exceptions?${day}`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Exceptions' })).toBeVisible();
+  await expect(page.getByTestId('matching-total')).toHaveText(String(overviewOpen));
+  const resolvedBefore = await kpi(page, 'kpi-resolved-7d');
+  const openBefore = await kpi(page, 'kpi-open');
+
+  // Open the rounding exception from the run's results, take it, resolve it with a code.
+  await page.goto(`/recon/runs/${id}?class=EXCEPTION`);
+  await page.getByTestId('results').getByRole('link', { name: 'ROUNDING_ERROR' }).click();
+  await expect(page).toHaveURL(/\/exceptions\/EXC-\d{8}-\d{6}$/);
+  await expect(page.getByRole('heading', { level: 1, name: /^Exception EXC-/ })).toBeVisible();
+  await expect(page.getByTestId('exception-status')).toHaveText('Open');
+  await expect(page.getByTestId('delta')).toHaveText('₹0.01');
+  await expect(page.getByTestId('pg-side')).toContainText('E2E-T2');
+  await expect(page.getByTestId('bank-side')).toContainText('₹249.99');
+  await expect(page.getByTestId('next-steps')).toContainText('rounding');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(page.getByTestId('work')).toContainText(ROLES.ops.email);
+  await expect(page.getByTestId('timeline').locator('[data-action="take"]')).toContainText(ROLES.ops.email);
+  const resolve = page.getByRole('form', { name: 'Resolve' });
+  await resolve.getByLabel('Resolution code').selectOption('ACCOUNTING_ADJUSTMENT');
+  await resolve.getByLabel('Note').fill('One paisa rounding booked to the adjustment ledger.');
+  await resolve.getByRole('button', { name: 'Resolve' }).click();
+  await expect(page.getByTestId('exception-status')).toHaveText('Resolved');
+  await expect(page.getByTestId('pg-side')).toContainText('RECONCILED');
+  await expect(page.getByTestId('timeline').locator('[data-action="resolve"]')).toContainText('One paisa rounding booked');
+  await expect(page.getByRole('button', { name: 'Reopen' })).toBeVisible();
+
+  // The queue and Overview both count one fewer open exception for the day; resolved moves up.
+  await page.goto(`/exceptions?${day}`);
+  await expect(page.getByTestId('matching-total')).toHaveText(String(overviewOpen - 1));
+  expect(await kpi(page, 'kpi-open')).toBe(openBefore - 1);
+  expect(await kpi(page, 'kpi-resolved-7d')).toBe(resolvedBefore + 1);
+  await page.goto(`/overview?${day}`);
+  expect(await kpi(page, 'kpi-open-exceptions')).toBe(overviewOpen - 1);
   consoleErrors.check();
 });

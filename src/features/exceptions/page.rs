@@ -406,14 +406,14 @@ fn QueueLine(
             {can_work.then(|| view! {
                 <td class="px-3 py-2"><input type="checkbox" name="ids" value=id.clone() aria-label=format!("Select {id}") prop:checked=move || select_all.get() /></td>
             })}
-            <td class="px-3 py-2 font-mono text-xs"><a href=format!("/exceptions/{}", r.id) class="text-brand-700 hover:underline">{r.id.clone()}</a></td>
+            <td class="whitespace-nowrap px-3 py-2 font-mono text-xs"><a href=format!("/exceptions/{}", r.id) class="text-brand-700 hover:underline">{r.id.clone()}</a></td>
             <td class="px-3 py-2">{r.reason_label.clone()}</td>
             <td class="px-3 py-2"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", severity_class(&r.severity))>{r.severity.clone()}</span></td>
-            <td class="px-3 py-2 text-right tabular-nums">{r.delta.map(|d| d.to_inr()).unwrap_or_else(|| "—".into())}</td>
+            <td class="whitespace-nowrap px-3 py-2 text-right tabular-nums">{r.delta.map(|d| d.to_inr()).unwrap_or_else(|| "—".into())}</td>
             <td class="px-3 py-2">{r.merchant_name.clone().or(r.merchant_id.clone()).unwrap_or_else(|| "—".into())}</td>
-            <td class="px-3 py-2 tabular-nums">{ist::format_date(r.cycle_date)}</td>
-            <td class="px-3 py-2 tabular-nums">{rules::duration_label(now - r.created_at)}</td>
-            <td class="px-3 py-2">
+            <td class="whitespace-nowrap px-3 py-2 tabular-nums">{ist::format_date(r.cycle_date)}</td>
+            <td class="whitespace-nowrap px-3 py-2 tabular-nums">{rules::duration_label(now - r.created_at)}</td>
+            <td class="whitespace-nowrap px-3 py-2">
                 <span class="block tabular-nums">{ist::format_datetime(r.sla_due_at)}</span>
                 <span class=if r.sla_breached { "block text-xs font-semibold text-red-700" } else { "block text-xs text-slate-600" } data-breached=r.sla_breached.then_some("true")>{due_label}</span>
             </td>

@@ -64,6 +64,8 @@ pub struct ResultRow {
     pub pg_date: Option<NaiveDate>,
     pub bank_date: Option<NaiveDate>,
     pub bank_ref: Option<String>,
+    /// The exception record of the row (open or worked), when it has one.
+    pub exception_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -447,7 +447,14 @@ fn RunBody(page: RunPage) -> impl IntoView {
                             <td class="px-3 py-2">{row.pg_date.map(ist::format_date).unwrap_or_default()}</td>
                             <td class="px-3 py-2">{row.bank_date.map(ist::format_date).unwrap_or_default()}</td>
                             <td class="px-3 py-2">{row.class.clone()}</td>
-                            <td class="px-3 py-2">{row.reason_code.clone().unwrap_or_default()}</td>
+                            <td class="px-3 py-2">
+                                {match (row.reason_code.clone(), row.exception_id.clone()) {
+                                    (Some(reason), Some(exc)) => view! {
+                                        <a href=format!("/exceptions/{exc}") class="text-brand-700 hover:underline" title=format!("Open exception {exc}")>{reason}</a>
+                                    }.into_any(),
+                                    (reason, _) => view! { <span>{reason.unwrap_or_default()}</span> }.into_any(),
+                                }}
+                            </td>
                         </tr>
                     }).collect_view()}
                 </tbody>

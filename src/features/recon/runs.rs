@@ -614,10 +614,14 @@ pub async fn results(
         "SELECT r.side, r.class, r.reason_code, t.txn_id, coalesce(t.utr, b.utr) AS utr, coalesce(t.rrn, b.rrn) AS rrn,
                 r.pg_amount_paise, r.bank_amount_paise, r.delta_paise, (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS pg_date,
                 b.txn_date AS bank_date,
-                b.bank_ref
+                b.bank_ref,
+                coalesce(ex.id, exb.id) AS exception_id
          FROM recon_results r
          LEFT JOIN transactions t ON t.id = r.transaction_id
          LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
+         LEFT JOIN exceptions ex ON r.transaction_id IS NOT NULL AND ex.transaction_id = r.transaction_id
+         LEFT JOIN exceptions exb ON r.transaction_id IS NULL AND exb.transaction_id IS NULL
+                                 AND exb.bank_line_id = r.bank_line_id
          WHERE {filter} ORDER BY r.id LIMIT $3 OFFSET $4"
     ))
     .bind(run_id)
