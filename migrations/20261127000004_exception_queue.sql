@@ -18,3 +18,14 @@ CREATE INDEX exceptions_utr_idx ON exceptions (utr) WHERE utr IS NOT NULL;
 -- The general (status, sla_due_at) index is superseded by the partial one for every active query.
 DROP INDEX exceptions_queue_idx;
 CREATE INDEX exceptions_status_due_idx ON exceptions (status, sla_due_at, id);
+-- The next snooze end (when the queue's counts change by time alone) and the wake-up job's scan.
+CREATE INDEX exceptions_snoozed_idx ON exceptions (snoozed_until) WHERE status = 'snoozed';
+
+-- The queue's counts are cached per filter on each instance; every change to the exceptions
+-- flushes them everywhere (see migration change_notifications).
+CREATE TRIGGER exceptions_change
+    AFTER INSERT OR UPDATE OR DELETE ON exceptions
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_channel('settlepaisa_exceptions');
+CREATE TRIGGER exceptions_truncate_change
+    AFTER TRUNCATE ON exceptions
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_channel('settlepaisa_exceptions');

@@ -283,6 +283,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         objects,
         principals,
         dispute_kpis,
+        exception_counts: AppState::start_exception_counts(&pool),
     };
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.

@@ -5,9 +5,10 @@
 //! A value read from the database is stored only if no notification arrived during the read
 //! (the generation check), so a cache never keeps a result older than the last change it heard of.
 //!
-//! Two caches use it: API token → user ([`PRINCIPALS`]; a revoked token or disabled account stops
-//! working on every instance when the notification arrives) and the disputes KPIs per scope
-//! ([`CHARGEBACKS`]). Writers on this instance also flush directly after they commit, so a user
+//! Three caches use it: API token → user ([`PRINCIPALS`]; a revoked token or disabled account stops
+//! working on every instance when the notification arrives), the disputes KPIs per scope
+//! ([`CHARGEBACKS`]) and the exception queue's counts per filter ([`EXCEPTIONS`]; those also expire
+//! at the next SLA or snooze boundary, since time alone changes them). Writers on this instance also flush directly after they commit, so a user
 //! always reads their own change.
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use sqlx::PgPool;
 
 pub const PRINCIPALS: &str = "settlepaisa_principals";
 pub const CHARGEBACKS: &str = "settlepaisa_chargebacks";
+pub const EXCEPTIONS: &str = "settlepaisa_exceptions";
 
 const MAX_ENTRIES: usize = 10_000;
 

@@ -48,6 +48,12 @@ impl Clock for ManualClock {
 
 pub type PrincipalCache = NotifiedCache<String, crate::auth::CurrentUser>;
 pub type KpiCache = NotifiedCache<Scope, Kpis>;
+/// (filter, the reader when the filter says "me") → the counts and the instant they may change
+/// by time alone (the next SLA due or snooze end).
+pub type ExceptionCountsCache = NotifiedCache<
+    (crate::features::exceptions::model::Filter, Option<uuid::Uuid>),
+    (crate::features::exceptions::model::Counts, Option<DateTime<Utc>>),
+>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -61,6 +67,8 @@ pub struct AppState {
     pub principals: Arc<PrincipalCache>,
     /// The disputes KPIs per scope, flushed by database notifications.
     pub dispute_kpis: Arc<KpiCache>,
+    /// The exception queue's counts per filter, flushed by database notifications.
+    pub exception_counts: Arc<ExceptionCountsCache>,
 }
 
 impl AppState {
@@ -70,6 +78,10 @@ impl AppState {
             NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
             NotifiedCache::start(pool.clone(), notified_cache::CHARGEBACKS, Duration::from_secs(60)),
         )
+    }
+
+    pub fn start_exception_counts(pool: &PgPool) -> Arc<ExceptionCountsCache> {
+        NotifiedCache::start(pool.clone(), notified_cache::EXCEPTIONS, Duration::from_secs(60))
     }
 }
 

@@ -819,3 +819,45 @@ async fn the_queue_uses_its_indexes_on_100000_records(pool: PgPool) {
         assert!(!counts.contains("Seq Scan on exceptions"), "{name}: the counts do not scan the history:\n{plan}");
     }
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn cached_counts_follow_every_change_and_the_clock(pool: PgPool) {
+    let mut app = TestApp::new(pool.clone());
+    let cache = settlepaisa_ops::state::AppState::start_exception_counts(&pool);
+    app.state.exception_counts = cache.clone();
+    assert!(common::eventually(async || cache.is_listening()).await, "the listener connects");
+    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let t0 = app.clock.now();
+    let id = fixture(&pool, t0, 8).await;
+    let counts = |ops: String, q: &'static str| {
+        let app = &app;
+        async move { app.get(&format!("/api/recon/v1/exceptions?{q}"), Some(&ops)).await.json()["counts"].clone() }
+    };
+    let mut ops = app.session_for("ops@example.test").await;
+    assert_eq!(counts(ops.clone(), "").await["byStatus"], json!({ "open": 1 }));
+    assert_eq!(counts(ops.clone(), "slaBreached=true").await["byStatus"], json!({}));
+    assert_eq!(cache.len(), 2, "both filters are cached");
+
+    // A change here is seen at once (the writer flushes this instance's cache).
+    let until = t0 + Duration::hours(2);
+    act(&app, &ops, &id, json!({ "action": "snooze", "until": until.to_rfc3339() })).await;
+    assert_eq!(counts(ops.clone(), "").await["byStatus"], json!({ "snoozed": 1 }));
+
+    // A change made elsewhere arrives by notification.
+    sqlx::query("UPDATE exceptions SET severity = 'LOW' WHERE id = $1").bind(&id).execute(&pool).await.unwrap();
+    assert!(
+        common::eventually(async || counts(ops.clone(), "").await["bySeverity"] == json!({ "LOW": 1 })).await,
+        "the notification flushed the cache"
+    );
+
+    // Time alone: past the snooze end the cached counts are not used; the row counts as open.
+    app.clock.advance(Duration::hours(2));
+    ops = app.session_for("ops@example.test").await;
+    assert_eq!(counts(ops.clone(), "").await["byStatus"], json!({ "open": 1 }));
+    // …and past the SLA due, "SLA breached" counts it, with no write in between.
+    assert_eq!(counts(ops.clone(), "slaBreached=true").await["byStatus"], json!({}));
+    app.clock.advance(Duration::hours(6) + Duration::seconds(1));
+    ops = app.session_for("ops@example.test").await;
+    assert_eq!(counts(ops.clone(), "slaBreached=true").await["byStatus"], json!({ "open": 1 }));
+    cache.stop().await;
+}

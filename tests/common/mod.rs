@@ -44,6 +44,7 @@ impl TestApp {
             objects,
             principals: NotifiedCache::disabled(),
             dispute_kpis: NotifiedCache::disabled(),
+            exception_counts: NotifiedCache::disabled(),
         };
         TestApp { pool, clock, state }
     }

@@ -106,6 +106,30 @@ impl ApiParams {
     }
 }
 
+/// The counts of a filter through the per-instance cache: exact, since every change to the
+/// exceptions flushes it (notification; this instance's writers also flush directly) and an entry
+/// is used only before the next instant at which time alone changes the counts.
+pub async fn counts_cached(
+    state: &AppState,
+    f: &Filter,
+    me: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<super::model::Counts, AppError> {
+    let key = (f.clone(), (f.assignee == Some(super::model::AssigneeFilter::Me)).then_some(me));
+    if let Some((counts, until)) = state.exception_counts.get(&key) {
+        if until.is_none_or(|u| now < u) {
+            return Ok(counts);
+        }
+    }
+    let generation = state.exception_counts.generation();
+    let (counts, until) = tokio::try_join!(
+        queries::counts(&state.pool, f, Some(me), now),
+        queries::next_change(&state.pool, f.sla_breached, now),
+    )?;
+    state.exception_counts.put(key, generation, (counts.clone(), until));
+    Ok(counts)
+}
+
 fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
     Actor { user, ip: ip.0 }
 }
@@ -150,7 +174,7 @@ async fn list(
     let pool = &state.pool;
     let (rows, counts) = tokio::try_join!(
         queries::list(pool, &filter, sort, Some(user.id), limit, offset, now),
-        queries::counts(pool, &filter, Some(user.id), now),
+        counts_cached(&state, &filter, user.id, now),
     )?;
     let map = |pairs: Vec<(String, i64)>| Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect());
     Ok(Json(json!({
@@ -269,7 +293,10 @@ pub async fn apply_action(
     let actor = Actor { user, ip };
     let now = state.clock.now();
     let action: Action = commands::parse_action(&state.pool, &actor, request, now).await?;
-    commands::apply(&state.pool, &actor, id, &action, now).await
+    let result = commands::apply(&state.pool, &actor, id, &action, now).await;
+    // This instance's readers see the change at once; others when the notification arrives.
+    state.exception_counts.flush();
+    result
 }
 
 /// `POST /v1/exceptions/{id}/actions` → the record after the action.
@@ -298,8 +325,9 @@ pub async fn apply_bulk(
     let actor = Actor { user, ip };
     let now = state.clock.now();
     let action = commands::parse_action(&state.pool, &actor, request, now).await?;
-    let report = commands::bulk(&state.pool, &actor, target, &action, now).await?;
-    Ok((action.kind, report))
+    let report = commands::bulk(&state.pool, &actor, target, &action, now).await;
+    state.exception_counts.flush();
+    Ok((action.kind, report?))
 }
 
 /// A JSON filter's values as the list's query parameters (arrays joined, booleans as text).

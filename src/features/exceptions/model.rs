@@ -188,7 +188,7 @@ pub struct ExceptionsQuery {
     pub page: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AssigneeFilter {
     Me,
     Nobody,
@@ -196,7 +196,7 @@ pub enum AssigneeFilter {
 }
 
 /// The typed filter every list, count and bulk action runs on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Filter {
     /// Empty: every status.
     pub statuses: Vec<Status>,

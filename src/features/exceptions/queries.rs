@@ -279,6 +279,25 @@ pub async fn counts(pool: &PgPool, f: &Filter, me: Option<Uuid>, now: DateTime<U
     Ok(c)
 }
 
+/// The next instant at which the counts of a filter can change with no write: the next snooze end
+/// (a snoozed row then counts as open) and, for "SLA breached", the next due time.
+pub async fn next_change(
+    pool: &PgPool,
+    sla_breached: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT least(
+             (SELECT min(snoozed_until) FROM exceptions WHERE status = 'snoozed' AND snoozed_until > $1),
+             CASE WHEN $2 THEN (SELECT min(sla_due_at) FROM exceptions
+                                WHERE status IN {ACTIVE_SQL} AND sla_due_at >= $1) END)"
+    ))
+    .bind(now)
+    .bind(sla_breached)
+    .fetch_one(pool)
+    .await?)
+}
+
 fn add<K: PartialEq>(v: &mut Vec<(K, i64)>, key: K, n: i64) {
     match v.iter_mut().find(|(k, _)| *k == key) {
         Some((_, total)) => *total += n,

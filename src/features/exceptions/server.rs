@@ -50,7 +50,7 @@ pub async fn get_exceptions(#[server(default)] query: ExceptionsQuery) -> Result
         let (kpis, rows, counts, (views, reasons, merchants, acquirers, assignees)) = tokio::try_join!(
             queries::kpis(pool, now),
             queries::list(pool, &filter, sort, me, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, now),
-            queries::counts(pool, &filter, me, now),
+            super::api::counts_cached(&state, &filter, user.id, now),
             lookups,
         )?;
         Ok(ExceptionsView {
