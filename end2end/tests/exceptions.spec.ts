@@ -46,7 +46,7 @@ test('the work queue: views, filters in the URL, a saved view, bulk tags on a se
   const bulk = page.getByRole('form', { name: 'Bulk actions' });
   await bulk.getByLabel('Bulk action').selectOption('tag');
   await expect(bulk.getByLabel('Assign to')).toBeHidden();
-  await bulk.getByLabel('Tags').fill('e2e-bulk');
+  await bulk.getByRole('textbox', { name: 'Tags' }).fill('e2e-bulk');
   await bulk.getByRole('button', { name: 'Apply to selected' }).click();
   await expect(page.getByTestId('notice')).toContainText('Add tags: 2 of 2 exceptions changed.');
   for (const id of ids) {
