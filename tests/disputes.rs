@@ -8,31 +8,20 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{eventually, multipart, Reply, TestApp, HOST, ORIGIN};
+use common::{demo_app, demo_cookie as cookie, eventually, multipart, Reply, TestApp, HOST, ORIGIN};
 use serde_json::{json, Value};
 use settlepaisa_ops::auth::Role;
 use settlepaisa_ops::features::disputes::intake::sign;
 use settlepaisa_ops::features::disputes::model::{ListFilter, Sort, UiStatus};
 use settlepaisa_ops::features::disputes::{queries, rules};
+use settlepaisa_ops::ist;
 use settlepaisa_ops::money::Paise;
-use settlepaisa_ops::{demo, ist};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1];
 const WEBHOOK_SECRET: &str = "test-visa-webhook-secret";
-
-async fn demo_app(pool: &PgPool) -> TestApp {
-    demo::seed(pool, ist::today(Utc::now())).await.unwrap();
-    TestApp::new(pool.clone())
-}
-
-async fn cookie(app: &TestApp, email: &str) -> String {
-    let reply = app.login(email, demo::DEMO_PASSWORD).await;
-    assert_eq!(reply.location(), Some("/overview"), "{email} signs in");
-    reply.session_cookie().unwrap()
-}
 
 async fn post_json(app: &TestApp, path: &str, body: Value, cookie: &str) -> Reply {
     let req = Request::post(path)

@@ -8,25 +8,13 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::{json, Value};
-use settlepaisa_ops::demo;
 use settlepaisa_ops::features::exceptions::model::{ExceptionsQuery, SortKey};
 use settlepaisa_ops::features::exceptions::{commands, queries};
 use settlepaisa_ops::ist;
 use settlepaisa_ops::state::Clock;
 use sqlx::PgPool;
 
-use common::{Reply, TestApp, HOST, ORIGIN};
-
-async fn demo_app(pool: &PgPool) -> TestApp {
-    demo::seed(pool, ist::today(Utc::now())).await.unwrap();
-    TestApp::new(pool.clone())
-}
-
-async fn cookie(app: &TestApp, email: &str) -> String {
-    let reply = app.login(email, demo::DEMO_PASSWORD).await;
-    assert_eq!(reply.location(), Some("/overview"), "{email} signs in");
-    reply.session_cookie().unwrap()
-}
+use common::{demo_app, demo_cookie as cookie, Reply, TestApp, HOST, ORIGIN};
 
 async fn send(app: &TestApp, method: &str, path: &str, body: Option<Value>, cookie: &str) -> Reply {
     let mut req = Request::builder()

@@ -11,6 +11,23 @@ pub fn format_size(bytes: u64) -> String {
     }
 }
 
+/// `path?k=v&…` with the non-empty parameters in the given order, values percent-encoded: the URL of
+/// a page's filter state (and of its CSV export).
+pub fn query_href(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    let query: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+        })
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
 /// The page title (`<h1>`) with an optional one-line description.
 #[component]
 pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {

@@ -128,6 +128,19 @@ impl Reply {
     }
 }
 
+/// The demo data anchored today, and an app on it.
+pub async fn demo_app(pool: &PgPool) -> TestApp {
+    settlepaisa_ops::demo::seed(pool, settlepaisa_ops::ist::today(Utc::now())).await.unwrap();
+    TestApp::new(pool.clone())
+}
+
+/// Sign a demo user in with the demo password; the session cookie.
+pub async fn demo_cookie(app: &TestApp, email: &str) -> String {
+    let reply = app.login(email, settlepaisa_ops::demo::DEMO_PASSWORD).await;
+    assert_eq!(reply.location(), Some("/overview"), "{email} signs in");
+    reply.session_cookie().unwrap()
+}
+
 pub fn urlencode(s: &str) -> String {
     settlepaisa_ops::auth::guard::urlencode(s)
 }

@@ -469,33 +469,22 @@ impl DisputesQuery {
 
     /// The same query on another path (the CSV export).
     pub fn href_at(&self, path: &str) -> String {
-        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-        let pairs = [
-            ("status", &self.status),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("merchant", &self.merchant),
-            ("network", &self.network),
-            ("q", &self.q),
-            ("sla", &self.sla),
-            ("sort", &self.sort),
-            ("dir", &self.dir),
-            ("page", &self.page),
-            ("window", &self.window),
-        ];
-        let query: Vec<String> = pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
-            })
-            .collect();
-        if query.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{}", query.join("&"))
-        }
+        crate::ui::query_href(
+            path,
+            &[
+                ("status", &self.status),
+                ("from", &self.from),
+                ("to", &self.to),
+                ("merchant", &self.merchant),
+                ("network", &self.network),
+                ("q", &self.q),
+                ("sla", &self.sla),
+                ("sort", &self.sort),
+                ("dir", &self.dir),
+                ("page", &self.page),
+                ("window", &self.window),
+            ],
+        )
     }
 }
 

@@ -7,20 +7,7 @@ use super::model::{CaseView, DisputesQuery, DisputesView};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-mod ctx {
-    use crate::error::AppError;
-    use crate::state::AppState;
-    use leptos::prelude::use_context;
-
-    pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or(AppError::Internal)
-    }
-
-    pub fn client_ip(state: &AppState) -> Option<String> {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| crate::http::client_ip_of(&parts.headers, &parts.extensions, &state.config))
-    }
-}
+use crate::features::server_ctx as ctx;
 
 /// Everything the `/disputes` page shows for its URL.
 #[server(prefix = "/sfn", endpoint = "disputes/view")]

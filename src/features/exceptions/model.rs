@@ -356,21 +356,7 @@ impl ExceptionsQuery {
 
     /// The same query on another path (the CSV export).
     pub fn href_at(&self, path: &str) -> String {
-        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-        let query: Vec<String> = self
-            .pairs()
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
-            })
-            .collect();
-        if query.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{}", query.join("&"))
-        }
+        crate::ui::query_href(path, &self.pairs())
     }
 
     /// The query as `(name, value)` pairs (hidden fields of the "all matching" bulk form).
