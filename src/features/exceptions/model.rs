@@ -645,9 +645,9 @@ mod tests {
         assert_eq!((f.delta_min, f.delta_max), (Some(Paise(200)), Some(Paise(550))));
         assert_eq!(f.q.as_deref(), Some("UTR123"));
         assert_eq!((sort, page), (SortKey::Delta, 3));
-        // A saved view of the query gives the same query back (without the page).
+        // A saved view of the query gives the same query back (without the page; values trimmed).
         let round = ExceptionsQuery::from_view(&q.to_view());
-        assert_eq!(round, ExceptionsQuery { page: None, ..q.clone() });
+        assert_eq!(round, ExceptionsQuery { page: None, q: Some("UTR123".into()), ..q.clone() });
         assert!(q.href().starts_with("/exceptions?status=open%2Cinvestigating&severity="));
     }
 
