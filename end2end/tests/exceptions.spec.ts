@@ -8,6 +8,13 @@ test('the work queue: views, filters in the URL, a saved view, bulk tags on a se
   await expect(page.getByRole('heading', { level: 1, name: 'Exceptions' })).toBeVisible();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 
+  // The Open tile is a link to its filter, with the same count.
+  const open = await kpi(page, 'kpi-open');
+  await page.getByTestId('kpi-open').click();
+  await expect(page).toHaveURL(/\/exceptions\?status=open$/);
+  await expect(page.getByTestId('matching-total')).toHaveText(String(open));
+  await page.goto('/exceptions');
+
   // The SLA breached tile and the seeded view agree, and the view filters the table.
   const breached = await kpi(page, 'kpi-breached');
   expect(breached).toBeGreaterThan(0);

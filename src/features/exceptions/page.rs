@@ -103,7 +103,7 @@ fn QueueBody(
             <Tile label="Investigating" value=k.investigating href=Some(link(&|q| q.status = Some("investigating".into()))) test_id="kpi-investigating" />
             <Tile label="Snoozed" value=k.snoozed href=Some(link(&|q| q.status = Some("snoozed".into()))) test_id="kpi-snoozed" />
             <Tile label="SLA breached" value=k.sla_breached href=Some(link(&|q| q.breached = Some("1".into()))) test_id="kpi-breached" alert=true />
-            <Tile label="Resolved, last 7 days" value=k.resolved_7d href=Some(link(&|q| { q.status = Some("resolved,wont_fix".into()); q.sort = Some("age".into()); })) test_id="kpi-resolved-7d" />
+            <Tile label="Resolved, last 7 days" value=k.resolved_7d href=None test_id="kpi-resolved-7d" />
             <Tile label="Inflow, last 24 h" value=k.inflow_24h href=None test_id="kpi-inflow-24h" />
         </div>
         <SavedViews view=v.clone() query=query.clone() save=save remove=remove />
