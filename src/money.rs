@@ -87,6 +87,12 @@ impl Paise {
     }
 }
 
+impl From<i64> for Paise {
+    fn from(paise: i64) -> Paise {
+        Paise(paise)
+    }
+}
+
 impl fmt::Display for Paise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_inr())

@@ -28,6 +28,38 @@ pub fn query_href(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
     }
 }
 
+/// One `label … value` line of a detail page's definition list.
+pub fn def_row(label: &'static str, value: String) -> impl IntoView {
+    view! {
+        <div class="flex justify-between gap-4 border-t border-slate-100 py-1.5">
+            <dt class="text-slate-600">{label}</dt><dd class="text-right">{value}</dd>
+        </div>
+    }
+}
+
+/// A timeline entry's before / after JSON object as `key: value, …` (lists joined, null as —).
+pub fn change_text(json: &Option<String>) -> String {
+    json.as_deref()
+        .and_then(|s| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        serde_json::Value::Null => "—".to_string(),
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Array(items) => {
+                            items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
+                        }
+                        other => other.to_string(),
+                    };
+                    format!("{k}: {value}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 /// The page title (`<h1>`) with an optional one-line description.
 #[component]
 pub fn PageHeader(title: &'static str, #[prop(optional)] subtitle: Option<&'static str>) -> impl IntoView {

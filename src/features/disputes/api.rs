@@ -429,13 +429,16 @@ async fn action(
     Ok(Json(detail_json(&d, state.clock.now())))
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+/// A browser form (answered with a redirect and a notice) rather than a script (answered with JSON).
+pub fn wants_html(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }
 
-/// Back to a page with a notice (success) or an error, for browser forms.
-fn back_to(path: &str, key: &str, message: &str) -> Response {
-    let url = format!("{path}?{key}={}", crate::auth::guard::urlencode(message));
+/// Back to a page (which may carry its own query) with a notice (success) or an error, for
+/// browser forms.
+pub fn back_to(path: &str, key: &str, message: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let url = format!("{path}{sep}{key}={}", crate::auth::guard::urlencode(message));
     Redirect::to(&url).into_response()
 }
 

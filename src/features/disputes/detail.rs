@@ -36,18 +36,6 @@ pub fn DisputePage() -> impl IntoView {
     }
 }
 
-fn json_text(v: &Option<String>) -> String {
-    v.as_deref()
-        .and_then(|s| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
 #[component]
 fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
     let v = view;
@@ -60,13 +48,7 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
         let label = if open { format!(" · {}", rules::due_label(due, v.now)) } else { String::new() };
         format!("{}{label}", ist::format_datetime(due))
     });
-    let row = |label: &'static str, value: String| {
-        view! {
-            <div class="flex justify-between gap-4 border-t border-slate-100 py-1.5">
-                <dt class="text-slate-600">{label}</dt><dd class="text-right">{value}</dd>
-            </div>
-        }
-    };
+    let row = crate::ui::def_row;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     view! {
         <p class="mb-2 text-sm"><a href="/disputes" class="text-brand-700 hover:underline">"← All disputes"</a></p>
@@ -188,8 +170,8 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                         <p><span class="font-medium">{t.action.replace('_', " ")}</span> " · " {t.actor.clone()}
                             {t.role.clone().map(|r| format!(" ({r})"))} " · " <span class="tabular-nums text-slate-600">{ist::format_datetime(t.at)}</span></p>
                         {
-                            let before = json_text(&t.before);
-                            let after = json_text(&t.after);
+                            let before = crate::ui::change_text(&t.before);
+                            let after = crate::ui::change_text(&t.after);
                             view! {
                                 <p class="text-slate-600">
                                     {(!before.is_empty()).then(|| format!("{before} → "))}{after}

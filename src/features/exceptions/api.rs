@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use super::{queries, rules};
 use crate::auth::guard::Authorized;
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
-use crate::features::disputes::api::ClientIp;
+use crate::features::disputes::api::{back_to, wants_html, ClientIp};
 use crate::money::Paise;
 use crate::state::AppState;
 
@@ -350,10 +350,6 @@ fn params_from_json(filter: &Value) -> Result<ApiParams, AppError> {
     serde_json::from_value(Value::Object(text)).map_err(|e| AppError::BadRequest(format!("filter: {e}")))
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-}
-
 /// `POST /v1/exceptions/bulk`: JSON `{"ids": [...]}` or `{"filter": {list parameters}}` with the
 /// action's fields, or the page's form (`scope=selected` with `ids`, or `scope=matching` with the
 /// page's filter fields).
@@ -397,9 +393,10 @@ async fn bulk(
         };
     }
     // The page's form.
-    let pairs: Vec<(String, String)> = match serde_urlencoded_pairs(&body) {
+    // Ordered pairs, so the repeated `ids` of the ticked rows are all kept.
+    let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(_) => return AppError::BadRequest("The form could not be read.".into()).into_response(),
     };
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let query = ExceptionsQuery {
@@ -449,27 +446,7 @@ async fn bulk(
             Err(e) => e.into_response(),
         };
     }
-    let sep = if back.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{back}{sep}{key}={}", crate::auth::guard::urlencode(&message))).into_response()
-}
-
-/// `application/x-www-form-urlencoded` as ordered pairs (repeated names kept).
-fn serde_urlencoded_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
-    let decode = |s: &str| -> Result<String, AppError> {
-        let spaced = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(|c| c.into_owned())
-            .map_err(|_| AppError::BadRequest("The form is not valid UTF-8.".into()))
-    };
-    let text = std::str::from_utf8(body).map_err(|_| AppError::BadRequest("The form is not valid UTF-8.".into()))?;
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Ok((decode(k)?, decode(v)?))
-        })
-        .collect()
+    back_to(&back, key, &message)
 }
 
 /// `GET /v1/exceptions/export.csv` with the page's query: every matching row (up to 100,000).
@@ -481,7 +458,7 @@ async fn export_csv(
     let user = caller.require(READ)?;
     let now = state.clock.now();
     let (filter, sort, _) = page_query.parse().map_err(AppError::BadRequest)?;
-    let rows = queries::export(&state.pool, &filter, sort, Some(user.id), 100_000, now).await?;
+    let rows = queries::list(&state.pool, &filter, sort, Some(user.id), 100_000, 0, now).await?;
     let rupees = |p: Option<Paise>| p.map(|p| format!("{}.{:02}", p.0 / 100, (p.0 % 100).abs())).unwrap_or_default();
     let ist_time =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M").to_string();
@@ -600,7 +577,8 @@ mod tests {
 
     #[test]
     fn form_bodies_keep_repeated_names() {
-        let pairs = serde_urlencoded_pairs(b"ids=EXC-1&ids=EXC-2&note=two+words%21&scope=").unwrap();
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(b"ids=EXC-1&ids=EXC-2&note=two+words%21&scope=").unwrap();
         assert_eq!(pairs[0], ("ids".into(), "EXC-1".into()));
         assert_eq!(pairs[1], ("ids".into(), "EXC-2".into()));
         assert_eq!(pairs[2], ("note".into(), "two words!".into()));

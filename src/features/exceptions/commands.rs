@@ -417,9 +417,6 @@ pub async fn bulk(
     a: &Action,
     now: DateTime<Utc>,
 ) -> Result<BulkReport, AppError> {
-    if a.kind == ActionKind::Comment && a.note.is_none() {
-        return Err(AppError::BadRequest("Write the comment.".into()));
-    }
     let mut tx = pool.begin().await?;
     let ids = match target {
         Target::Ids(ids) => {

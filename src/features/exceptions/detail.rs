@@ -32,41 +32,12 @@ pub fn ExceptionPage() -> impl IntoView {
     }
 }
 
-/// `key: value, …` of a JSON object from the action log.
-fn json_text(v: &Option<String>) -> String {
-    v.as_deref()
-        .and_then(|s| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let value = match v {
-                        serde_json::Value::Null => "—".to_string(),
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Array(items) => {
-                            items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
-                        }
-                        other => other.to_string(),
-                    };
-                    format!("{k}: {value}")
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
 #[component]
 fn ExceptionBody(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoView {
     let v = view;
     let d = v.detail.clone();
     let r = d.row.clone();
-    let row = |label: &'static str, value: String| {
-        view! {
-            <div class="flex justify-between gap-4 border-t border-slate-100 py-1.5">
-                <dt class="text-slate-600">{label}</dt><dd class="text-right">{value}</dd>
-            </div>
-        }
-    };
+    let row = crate::ui::def_row;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     let sla_text = rules::sla_label(r.status, r.sla_due_at, v.now);
     view! {
@@ -171,8 +142,8 @@ fn ExceptionBody(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl I
             {d.actions.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No actions yet."</p> })}
             <ol class="mt-2 space-y-2 text-sm">
                 {d.actions.iter().rev().map(|a| {
-                    let before = json_text(&a.before);
-                    let after = json_text(&a.after);
+                    let before = crate::ui::change_text(&a.before);
+                    let after = crate::ui::change_text(&a.after);
                     view! {
                         <li class="border-l-2 border-brand-500 pl-3" data-action=a.action.clone()>
                             <p><span class="font-medium">{a.action.replace('_', " ")}</span> " · " {a.actor.clone().unwrap_or_else(|| "System".into())}

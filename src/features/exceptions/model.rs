@@ -469,7 +469,6 @@ pub struct Kpis {
     pub open: i64,
     pub investigating: i64,
     pub snoozed: i64,
-    pub escalated: i64,
     pub sla_breached: i64,
     pub resolved_7d: i64,
     pub inflow_24h: i64,
@@ -510,9 +509,11 @@ pub struct ExceptionsView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PgSide {
     pub txn_id: String,
     pub merchant: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub amount: Paise,
     pub payment_method: String,
     pub utr: Option<String>,
@@ -523,9 +524,11 @@ pub struct PgSide {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BankSide {
     pub bank_name: String,
     pub bank_ref: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub amount: Paise,
     pub direction: String,
     pub utr: Option<String>,

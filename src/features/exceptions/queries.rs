@@ -215,18 +215,6 @@ pub async fn explain(pool: &PgPool, f: &Filter, sort: SortKey, now: DateTime<Utc
     Ok(plan.join("\n"))
 }
 
-/// Every row matching a filter, for the CSV export (capped).
-pub async fn export(
-    pool: &PgPool,
-    f: &Filter,
-    sort: SortKey,
-    me: Option<Uuid>,
-    cap: i64,
-    now: DateTime<Utc>,
-) -> Result<Vec<ExceptionRow>, AppError> {
-    list(pool, f, sort, me, cap, 0, now).await
-}
-
 /// The ids matching a filter (bulk "all matching"), locked for the caller's transaction.
 pub async fn matching_ids(
     conn: &mut sqlx::PgConnection,
@@ -307,11 +295,10 @@ fn add<K: PartialEq>(v: &mut Vec<(K, i64)>, key: K, n: i64) {
 
 /// The tiles: the whole queue as of now.
 pub async fn kpis(pool: &PgPool, now: DateTime<Utc>) -> Result<Kpis, AppError> {
-    let (open, investigating, snoozed, escalated, sla_breached): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
+    let (open, investigating, snoozed, sla_breached): (i64, i64, i64, i64) = sqlx::query_as(&format!(
         "SELECT count(*) FILTER (WHERE status = 'open' OR (status = 'snoozed' AND snoozed_until <= $1)),
                 count(*) FILTER (WHERE status = 'investigating'),
                 count(*) FILTER (WHERE status = 'snoozed' AND snoozed_until > $1),
-                count(*) FILTER (WHERE status = 'escalated'),
                 count(*) FILTER (WHERE sla_due_at < $1)
          FROM exceptions WHERE status IN {ACTIVE_SQL}"
     ))
@@ -325,7 +312,7 @@ pub async fn kpis(pool: &PgPool, now: DateTime<Utc>) -> Result<Kpis, AppError> {
     .bind(now)
     .fetch_one(pool)
     .await?;
-    Ok(Kpis { open, investigating, snoozed, escalated, sla_breached, resolved_7d, inflow_24h })
+    Ok(Kpis { open, investigating, snoozed, sla_breached, resolved_7d, inflow_24h })
 }
 
 /// The exception types for the reason filter: `(code, label)` in catalogue order.
@@ -360,31 +347,6 @@ pub async fn assignees(pool: &PgPool) -> Result<Vec<Person>, AppError> {
     Ok(rows.into_iter().map(|(id, email, name)| Person { id, email, name }).collect())
 }
 
-#[derive(sqlx::FromRow)]
-struct PgRow {
-    txn_id: String,
-    merchant: String,
-    amount_paise: i64,
-    payment_method: String,
-    utr: Option<String>,
-    rrn: Option<String>,
-    txn_at: DateTime<Utc>,
-    cycle_date: chrono::NaiveDate,
-    status: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct BankRow {
-    bank_name: String,
-    bank_ref: Option<String>,
-    amount_paise: i64,
-    direction: String,
-    utr: Option<String>,
-    txn_date: chrono::NaiveDate,
-    value_date: Option<chrono::NaiveDate>,
-    remarks: Option<String>,
-}
-
 /// An exception with both sides, its SLA setting and its action log.
 pub async fn detail(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Result<ExceptionDetail, AppError> {
     let not_found = || AppError::NotFound(format!("No exception {id}."));
@@ -414,46 +376,29 @@ pub async fn detail(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Result<Excep
     .await?;
     let pg = match more.transaction_id {
         None => None,
-        Some(tid) => sqlx::query_as::<_, PgRow>(
-            "SELECT t.txn_id, coalesce(m.name || ' (' || t.merchant_id || ')', t.merchant_id) AS merchant,
-                    t.amount_paise, t.payment_method::text AS payment_method, t.utr, t.rrn, t.txn_at, t.cycle_date,
-                    t.status
+        Some(tid) => {
+            sqlx::query_as::<_, PgSide>(
+                "SELECT t.txn_id, coalesce(m.name || ' (' || t.merchant_id || ')', t.merchant_id) AS merchant,
+                    t.amount_paise AS amount, t.payment_method::text AS payment_method, t.utr, t.rrn, t.txn_at,
+                    t.cycle_date, t.status
              FROM transactions t LEFT JOIN merchants m ON m.id = t.merchant_id WHERE t.id = $1",
-        )
-        .bind(tid)
-        .fetch_optional(pool)
-        .await?
-        .map(|p| PgSide {
-            txn_id: p.txn_id,
-            merchant: p.merchant,
-            amount: Paise(p.amount_paise),
-            payment_method: p.payment_method,
-            utr: p.utr,
-            rrn: p.rrn,
-            txn_at: p.txn_at,
-            cycle_date: p.cycle_date,
-            status: p.status,
-        }),
+            )
+            .bind(tid)
+            .fetch_optional(pool)
+            .await?
+        }
     };
     let bank = match more.bank_line_id {
         None => None,
-        Some(lid) => sqlx::query_as::<_, BankRow>(
-            "SELECT bank_name, bank_ref, amount_paise, direction, utr, txn_date, value_date, remarks
+        Some(lid) => {
+            sqlx::query_as::<_, BankSide>(
+                "SELECT bank_name, bank_ref, amount_paise AS amount, direction, utr, txn_date, value_date, remarks
              FROM bank_statement_lines WHERE id = $1",
-        )
-        .bind(lid)
-        .fetch_optional(pool)
-        .await?
-        .map(|b| BankSide {
-            bank_name: b.bank_name,
-            bank_ref: b.bank_ref,
-            amount: Paise(b.amount_paise),
-            direction: b.direction,
-            utr: b.utr,
-            txn_date: b.txn_date,
-            value_date: b.value_date,
-            remarks: b.remarks,
-        }),
+            )
+            .bind(lid)
+            .fetch_optional(pool)
+            .await?
+        }
     };
     Ok(ExceptionDetail {
         row: row.into_row(now)?,
