@@ -132,6 +132,11 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await page.getByRole('button', { name: 'Assign to me' }).click();
   await expect(page.getByTestId('work')).toContainText(ROLES.ops.email);
   await expect(page.getByTestId('timeline').locator('[data-action="take"]')).toContainText(ROLES.ops.email);
+  const comment = page.getByRole('form', { name: 'Comment' });
+  await comment.getByLabel('Comment').fill('The bank credited one paisa less.');
+  await comment.getByRole('button', { name: 'Add comment' }).click();
+  await expect(page.getByTestId('timeline').locator('[data-action="comment"]')).toContainText('The bank credited one paisa less.');
+  await expect(comment.getByLabel('Comment')).toHaveValue('');
   const resolve = page.getByRole('form', { name: 'Resolve' });
   await resolve.getByLabel('Resolution code').selectOption('ACCOUNTING_ADJUSTMENT');
   await resolve.getByLabel('Note').fill('One paisa rounding booked to the adjustment ledger.');

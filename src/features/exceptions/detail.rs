@@ -172,6 +172,13 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700 disabled:opacity-50";
     let plain = "rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-800 hover:bg-slate-50 disabled:opacity-50";
     let pending = act.pending();
+    // A comment that went through leaves the box empty, so it is not sent twice by mistake.
+    let comment_box = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(())), Some(area)) = (act.value().get(), comment_box.get()) {
+            area.set_value("");
+        }
+    });
     let hidden = move |action: ActionKind| {
         view! { <input type="hidden" name="id" value=id.get_value() /><input type="hidden" name="action" value=action.code() /> }
     };
@@ -270,7 +277,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                 {allows(ActionKind::Comment).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-col gap-2 lg:col-span-2" attr:aria-label="Comment">
                         {hidden(ActionKind::Comment)}
-                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="note" required rows="2" class=field></textarea></label>
+                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="note" required rows="2" class=field node_ref=comment_box></textarea></label>
                         <div><button type="submit" class=plain disabled=move || pending.get()>"Add comment"</button></div>
                     </ActionForm>
                 })}
