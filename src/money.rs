@@ -56,6 +56,14 @@ impl Paise {
         format!("{sign}₹{}.{:02}", group_indian(abs / 100), abs % 100)
     }
 
+    /// The one plain rupee text for CSV and JSON: `-1.50`, `0.05`, `1234567.90` (no symbol, no
+    /// grouping, the sign in front even below one rupee). [`Paise::parse_rupees`] reads it back.
+    pub fn to_rupees_plain(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// Compact form for tiles: `₹1.23 Cr`, `₹4.5 L`, `₹12.3 K`, or the full amount below ₹1,000.
     /// Truncates (never rounds up) so a tile never shows more money than there is.
     pub fn to_inr_compact(self) -> String {
@@ -179,6 +187,16 @@ mod tests {
         assert_eq!(Paise(5).to_inr(), "₹0.05");
         assert_eq!(Paise(-150).to_inr(), "-₹1.50");
         assert_eq!(Paise(117_180_424).to_inr(), "₹11,71,804.24");
+    }
+
+    #[test]
+    fn plain_rupee_text_keeps_the_sign() {
+        assert_eq!(Paise(-150).to_rupees_plain(), "-1.50");
+        assert_eq!(Paise(-50).to_rupees_plain(), "-0.50");
+        assert_eq!(Paise(5).to_rupees_plain(), "0.05");
+        assert_eq!(Paise(0).to_rupees_plain(), "0.00");
+        assert_eq!(Paise(123_456_790).to_rupees_plain(), "1234567.90");
+        assert_eq!(Paise(i64::MIN).to_rupees_plain(), "-92233720368547758.08");
     }
 
     #[test]
