@@ -185,7 +185,32 @@ CONF
   if [ "$(pg_as_owner "${psql_admin[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'settlepaisa'")" != 1 ]; then
     pg_as_owner "${psql_admin[@]}" -c "CREATE DATABASE settlepaisa OWNER settlepaisa"
   fi
+  # The application's own role: the server connects as it (APP_DATABASE_URL), while migrations
+  # run as the owner `settlepaisa` (MIGRATION_DATABASE_URL), which grants it only what the app
+  # needs — the audit tables stay append-only for it (spec 09). The owner is made a member so that
+  # tests can `SET ROLE` to it.
+  if [ ! -f "$DATA_DIR/db-app-password" ]; then
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DATA_DIR/db-app-password")
+  fi
+  local app_password; app_password="$(cat "$DATA_DIR/db-app-password")"
+  if [ "$(pg_as_owner "${psql_admin[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'settlepaisa_app'")" != 1 ]; then
+    pg_as_owner "${psql_admin[@]}" -c "CREATE ROLE settlepaisa_app LOGIN PASSWORD '$app_password'"
+    pg_as_owner "${psql_admin[@]}" -c "GRANT settlepaisa_app TO settlepaisa"
+  fi
   export DATABASE_URL="postgres://settlepaisa:$password@127.0.0.1:$port/settlepaisa"
+  export APP_DATABASE_URL="postgres://settlepaisa_app:$app_password@127.0.0.1:$port/settlepaisa"
+}
+
+# Run the server's binary as the application's role when the private cluster provides one: the
+# app connects with the role's URL (for database $1 of the same server) and migrates as the owner.
+# Usage: as_app_role <owner database URL> <binary> <arguments…>
+as_app_role() {
+  local owner_url="$1"; shift
+  if [ -n "${APP_DATABASE_URL:-}" ]; then
+    DATABASE_URL="${APP_DATABASE_URL%/*}/${owner_url##*/}" MIGRATION_DATABASE_URL="$owner_url" "$@"
+  else
+    DATABASE_URL="$owner_url" "$@"
+  fi
 }
 
 # The same server, another database (dropped and re-created): for the end-to-end suite.
@@ -201,7 +226,8 @@ db_fresh_database() {
 # one: cargo-leptos re-runs wasm-bindgen and wasm-opt (~15 s) even when nothing changed.
 build_release() {
   local stamp="$ROOT/target/.release-build-stamp"
-  if [ -f "$stamp" ] && [ -x "$ROOT/target/release/settlepaisa-ops" ] && [ -d "$ROOT/target/site/pkg" ] \
+  if [ -f "$stamp" ] && [ -x "$ROOT/target/release/settlepaisa-ops" ] && [ -f "$ROOT/target/release/hash.txt" ] \
+    && [ -d "$ROOT/target/site/pkg" ] \
     && [ -z "$(cd "$ROOT" && find src style public migrations Cargo.toml Cargo.lock Leptos.toml package-lock.json \
                  -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     log "release build is up to date"

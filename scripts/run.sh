@@ -10,8 +10,9 @@ export LEPTOS_ENV=PROD
 export APP_ENV="${APP_ENV:-demo}"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 BIN="$ROOT/target/release/settlepaisa-ops"
-"$BIN" migrate
-if [ "$APP_ENV" = demo ]; then "$BIN" seed demo --if-empty; fi
+# As the app's role, migrating as the owner (on the private cluster; see as_app_role in lib.sh).
+as_app_role "$DATABASE_URL" "$BIN" migrate
+if [ "$APP_ENV" = demo ]; then as_app_role "$DATABASE_URL" "$BIN" seed demo --if-empty; fi
 ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 log "SettlePaisa Ops on http://$ADDR — sign in as ops@settlepaisa.test / SettlePaisa@2025 (demo)"
-exec "$BIN" serve
+as_app_role "$DATABASE_URL" exec "$BIN" serve

@@ -29,14 +29,15 @@ E2E_DB_URL="$(db_fresh_database settlepaisa_e2e)"
 PORT="$(free_port)"
 BIN="$ROOT/target/release/settlepaisa-ops"
 export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo
-DATABASE_URL="$E2E_DB_URL" "$BIN" migrate
-DATABASE_URL="$E2E_DB_URL" "$BIN" seed demo
+# The server, its migrations, seed and CLI run as in production: the app's role, migrating as the owner.
+as_app_role "$E2E_DB_URL" "$BIN" migrate
+as_app_role "$E2E_DB_URL" "$BIN" seed demo
 # A user of its own for the lockout test, so locking it disturbs no other test.
 export LOCKOUT_PASSWORD="Lockout-Test-2025"
-printf '%s\n' "$LOCKOUT_PASSWORD" | DATABASE_URL="$E2E_DB_URL" "$BIN" user create \
+printf '%s\n' "$LOCKOUT_PASSWORD" | as_app_role "$E2E_DB_URL" "$BIN" user create \
   --email lockout@settlepaisa.test --role sp-ops --name "Lockout Test"
 mkdir -p "$ROOT/target/e2e"
-DATABASE_URL="$E2E_DB_URL" "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
+as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"

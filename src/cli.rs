@@ -161,11 +161,13 @@ fn recon_files(pg: &std::path::Path, bank: &std::path::Path, cycle_date: Option<
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     let pool = crate::db::pool(&config).map_err(|e| format!("bad database URL: {e}"))?;
-    let migrate = |pool: sqlx::PgPool| async move {
-        crate::db::migrate(&pool).await.map_err(|e| format!("migrations failed: {e}"))
+    let migrate = |pool: sqlx::PgPool| {
+        let config = config.clone();
+        async move { crate::db::migrate_for(&config, &pool).await.map_err(|e| format!("migrations failed: {e}")) }
     };
     match command {
         Command::Serve => {
+            config.check_serving()?;
             migrate(pool.clone()).await?;
             serve(config, pool).await
         }
@@ -175,6 +177,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Seed { set: SeedSet::Demo { anchor_date, if_empty } } => {
+            config.check_demo_seed()?;
             migrate(pool.clone()).await?;
             if if_empty && crate::demo::has_users(&pool).await.map_err(|e| e.to_string())? {
                 println!("the database already has data; demo seed skipped");
@@ -188,13 +191,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::User { action } => user_command(&pool, action).await,
         Command::Token { action } => match action {
             TokenAction::Create { user, name } => {
-                let token = tokens::create(&pool, &user, &name).await.map_err(|e| e.to_string())?;
+                let token =
+                    tokens::create(&pool, &user, &name, &crate::audit::os_user()).await.map_err(|e| e.to_string())?;
                 eprintln!("API token for {user} (\"{name}\") — shown once, store it now:");
                 println!("{token}");
                 Ok(())
             }
             TokenAction::Revoke { user, name } => {
-                if tokens::revoke(&pool, &user, &name).await.map_err(|e| e.to_string())? {
+                if tokens::revoke(&pool, &user, &name, &crate::audit::os_user()).await.map_err(|e| e.to_string())? {
                     println!("token revoked");
                     Ok(())
                 } else {
@@ -208,6 +212,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
 }
 
 async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), String> {
+    let operator = crate::audit::os_user();
     match action {
         UserAction::Create { email, roles, name } => {
             let roles: Vec<Role> = roles
@@ -227,16 +232,30 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
             let hash = password::hash(&secret).map_err(|e| e.to_string())?;
             let full_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
             let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-            users::create(&mut tx, Uuid::new_v4(), &email, &full_name, &hash, &roles)
-                .await
-                .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
+            let id = Uuid::new_v4();
+            let created = users::create(&mut tx, id, &email, &full_name, &hash, &roles).await;
+            // A refused create (the email is taken: nothing was written) is audited as a failure.
+            let refused = matches!(created, Err(crate::error::AppError::Conflict(_)));
+            if created.is_ok() || refused {
+                let mut entry = crate::audit::AuditEntry::by_operator(&operator, "user.create", "user");
+                entry.success = !refused;
+                entry.target_id = (!refused).then(|| id.to_string());
+                let role_codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+                entry.after = Some(serde_json::json!({ "email": email, "roles": role_codes }));
+                crate::audit::record(&mut *tx, entry).await.map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+            }
+            created.map_err(|e| e.to_string())?;
             println!("user {email} created");
             Ok(())
         }
-        UserAction::Unlock { email } => found(users::unlock(pool, &email).await, &email, "unlocked"),
-        UserAction::Disable { email } => found(users::set_active(pool, &email, false).await, &email, "disabled"),
-        UserAction::Enable { email } => found(users::set_active(pool, &email, true).await, &email, "enabled"),
+        UserAction::Unlock { email } => found(users::unlock(pool, &email, &operator).await, &email, "unlocked"),
+        UserAction::Disable { email } => {
+            found(users::set_active(pool, &email, false, &operator).await, &email, "disabled")
+        }
+        UserAction::Enable { email } => {
+            found(users::set_active(pool, &email, true, &operator).await, &email, "enabled")
+        }
     }
 }
 
@@ -272,7 +291,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let objects = crate::features::disputes::evidence::open_store(&config.object_store_url)
+    let objects = crate::files::open_store(&config.object_store_url)
         .map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
     let state = AppState {
@@ -302,7 +321,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
 
     if let Some(metrics_addr) = state.config.metrics_addr.clone() {
         let handle = crate::http::metrics::install_recorder()?;
-        let listener = tokio::net::TcpListener::bind(&metrics_addr)
+        let listener = crate::http::bind(&metrics_addr)
             .await
             .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
         let metrics_app = crate::http::metrics::router(handle, pool.clone());
@@ -315,7 +334,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     }
 
     let app = crate::http::router(state);
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = crate::http::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -24,6 +24,10 @@ pub use crate::features::disputes::model::NETWORKS as DISPUTE_NETWORKS;
 
 pub struct Config {
     pub database_url: String,
+    /// The schema owner's connection (`MIGRATION_DATABASE_URL`): migrations run as it, and it then
+    /// grants the role of `database_url` only what the application needs (the audit tables stay
+    /// append-only for it). Unset: one role does both (a development database).
+    pub migration_database_url: Option<String>,
     pub db_max_connections: u32,
     pub log_level: String,
     pub log_file: Option<String>,
@@ -47,6 +51,14 @@ pub struct Config {
     pub public_origin: Option<String>,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Longest one SQL statement may run (`DB_STATEMENT_TIMEOUT_SECS`, default 30); bulk writes
+    /// (uploads, run results) lift it for their own transaction (see `db::lift_statement_timeout`).
+    pub db_statement_timeout: Duration,
+    /// Longest a connection may sit idle inside an open transaction, holding its locks
+    /// (`DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS`, default 60).
+    pub db_idle_in_transaction_timeout: Duration,
+    /// Longest a request may take, uploads excepted (`REQUEST_TIMEOUT_SECS`, default 30).
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -79,6 +91,11 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| format!("{name} must be a number, got {v:?}")),
     }
+}
+
+/// A whole number of seconds (zero turns the limit off, as Postgres reads a zero timeout).
+fn seconds(name: &str, default: u64) -> Result<Duration, String> {
+    number(name, default).map(Duration::from_secs)
 }
 
 impl Config {
@@ -114,6 +131,7 @@ impl Config {
         };
         Ok(Config {
             database_url,
+            migration_database_url: var("MIGRATION_DATABASE_URL"),
             db_max_connections: number("DB_MAX_CONNECTIONS", 20)?,
             log_level: var("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_file: var("LOG_FILE"),
@@ -133,6 +151,9 @@ impl Config {
             metrics_addr: var("METRICS_ADDR"),
             public_origin: var("PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_string()),
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR", false),
+            db_statement_timeout: seconds("DB_STATEMENT_TIMEOUT_SECS", 30)?,
+            db_idle_in_transaction_timeout: seconds("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", 60)?,
+            request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
         })
     }
 
@@ -140,6 +161,7 @@ impl Config {
     pub fn for_tests(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_string(),
+            migration_database_url: None,
             db_max_connections: 5,
             log_level: "warn".into(),
             log_file: None,
@@ -156,6 +178,35 @@ impl Config {
             metrics_addr: None,
             public_origin: None,
             trust_forwarded_for: false,
+            db_statement_timeout: Duration::from_secs(30),
+            db_idle_in_transaction_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// What `serve` checks before it listens: production runs only behind TLS at a known origin,
+    /// since that origin is the CSRF check's reference and it alone makes the session cookie
+    /// `Secure`.
+    pub fn check_serving(&self) -> Result<(), String> {
+        if self.app_env != AppEnv::Production {
+            return Ok(());
+        }
+        match self.public_origin.as_deref() {
+            Some(origin) if origin.strip_prefix("https://").is_some_and(|host| !host.is_empty()) => Ok(()),
+            Some(origin) => {
+                Err(format!("APP_ENV=production needs PUBLIC_ORIGIN to be an https:// origin, got {origin:?}"))
+            }
+            None => Err("APP_ENV=production needs PUBLIC_ORIGIN (e.g. https://ops.example.com)".into()),
+        }
+    }
+
+    /// The demo data set has well-known passwords: it may never be loaded in production.
+    pub fn check_demo_seed(&self) -> Result<(), String> {
+        match self.app_env {
+            AppEnv::Demo => Ok(()),
+            AppEnv::Production => Err("seed demo is refused with APP_ENV=production: the demo users have \
+                                       published passwords"
+                .into()),
         }
     }
 
@@ -169,5 +220,35 @@ impl Config {
 
     pub fn cookie_secure(&self) -> bool {
         self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production(origin: Option<&str>) -> Config {
+        let mut config = Config::for_tests("postgres://unused");
+        config.app_env = AppEnv::Production;
+        config.public_origin = origin.map(str::to_string);
+        config
+    }
+
+    #[test]
+    fn production_serves_only_behind_an_https_origin() {
+        assert!(production(Some("https://ops.settlepaisa.test")).check_serving().is_ok());
+        let missing = production(None).check_serving().unwrap_err();
+        assert!(missing.contains("PUBLIC_ORIGIN"), "{missing}");
+        assert!(production(Some("http://ops.settlepaisa.test")).check_serving().is_err());
+        assert!(production(Some("https://")).check_serving().is_err());
+        // Demo mode keeps serving on plain http at whatever host it is reached by.
+        assert!(Config::for_tests("postgres://unused").check_serving().is_ok());
+    }
+
+    #[test]
+    fn demo_data_is_refused_in_production() {
+        assert!(Config::for_tests("postgres://unused").check_demo_seed().is_ok());
+        let refused = production(Some("https://ops.settlepaisa.test")).check_demo_seed().unwrap_err();
+        assert!(refused.contains("production"), "{refused}");
     }
 }

@@ -3,25 +3,97 @@
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 use crate::config::Config;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long one statement of a bulk write may run (15 minutes): an upload's `COPY` lasts as long as
+/// the client takes to send the file, and a million-row run writes its results in a few long
+/// statements.
+const LIFT_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '15min'";
+
 /// A pool that connects on first use, so the server can start (and report 503 on /health) while
-/// the database is down; a request waits at most 3 s for a connection.
+/// the database is down; a request waits at most 3 s for a connection. Every connection starts
+/// with the configured `statement_timeout` and `idle_in_transaction_session_timeout`, so a runaway
+/// query or a transaction left open cannot hold a connection and its locks indefinitely.
 pub fn pool(config: &Config) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
+    let millis = |d: Duration| format!("{}ms", d.as_millis());
+    let options = config.database_url.parse::<PgConnectOptions>()?.options([
+        ("statement_timeout", millis(config.db_statement_timeout)),
+        ("idle_in_transaction_session_timeout", millis(config.db_idle_in_transaction_timeout)),
+    ]);
+    Ok(PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
-        .connect_lazy(&config.database_url)
+        .connect_lazy_with(options))
 }
 
+/// Lift the statement timeout for the rest of this transaction (bulk writes: uploads, run results).
+pub async fn lift_statement_timeout(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(LIFT_STATEMENT_TIMEOUT).execute(tx).await?;
+    Ok(())
+}
+
+/// Apply the migrations on a connection of their own without a statement timeout (a migration may
+/// rewrite a large table); the connection is closed afterwards rather than returned to the pool.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("SET statement_timeout = 0").execute(&mut conn).await?;
+    MIGRATOR.run(&mut conn).await
+}
+
+/// Apply the migrations as the schema's owner, then let the application's role do only what it
+/// needs (spec 09: the audit tables are append-only for it). With `MIGRATION_DATABASE_URL` set the
+/// migrations run as that role, which then grants the role of `DATABASE_URL` (the grants are
+/// re-run after every migration, so the tables a migration adds are covered); without it one role
+/// does both, as on a development database or a test's fresh database.
+pub async fn migrate_for(config: &Config, app: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let Some(owner_url) = &config.migration_database_url else { return migrate(app).await };
+    let owner_options = owner_url.parse::<PgConnectOptions>()?;
+    let app_role = config.database_url.parse::<PgConnectOptions>()?.get_username().to_string();
+    let owner = PgPoolOptions::new().max_connections(1).connect_with(owner_options.clone()).await?;
+    let migrated = async {
+        migrate(&owner).await?;
+        if app_role != owner_options.get_username() {
+            grant_app_role(&owner, &app_role).await?;
+        }
+        Ok(())
+    }
+    .await;
+    owner.close().await;
+    migrated
+}
+
+/// Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
+/// writing the tables of the application's schemas, except the audit tables (insert and read
+/// only) and the migrations' ledger (read only). The role owns no table, so it cannot alter one
+/// either (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
+const GRANT_APP_ROLE: &str = "DO $$
+DECLARE
+    app TEXT := current_setting('settlepaisa.app_role');
+    s TEXT;
+BEGIN
+    EXECUTE 'REVOKE CREATE ON SCHEMA public FROM PUBLIC';
+    FOREACH s IN ARRAY ARRAY['public', 'tower_sessions'] LOOP
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s, app);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', s, app);
+        EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', s, app);
+    END LOOP;
+    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, chargeback_audit FROM %I', app);
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', app);
+END $$";
+
+/// Grant `app_role` what the application may do (see [`GRANT_APP_ROLE`]), as the schema's owner.
+pub async fn grant_app_role(owner: &PgPool, app_role: &str) -> Result<(), sqlx::Error> {
+    let mut tx = owner.begin().await?;
+    // The role's name reaches the grants as a setting, quoted there by `format('%I')`.
+    sqlx::query("SELECT set_config('settlepaisa.app_role', $1, true)").bind(app_role).execute(&mut *tx).await?;
+    sqlx::query(GRANT_APP_ROLE).execute(&mut *tx).await?;
+    tx.commit().await
 }
 
 /// Is the database answering? (`SELECT 1` with a 2-second limit.)

@@ -58,6 +58,14 @@ impl AppError {
     }
 }
 
+/// Money that leaves the `i64` range comes from the amounts a request asked about (an import, a
+/// filter, a batch over them): the caller gets the sentence naming the limit, nothing is wrapped.
+impl From<crate::money::MoneyOverflow> for AppError {
+    fn from(err: crate::money::MoneyOverflow) -> Self {
+        AppError::BadRequest(err.to_string())
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -82,6 +90,16 @@ mod server {
             match err {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                     tracing::error!(error = %err, "database unavailable");
+                    AppError::Unavailable
+                }
+                // Worth trying again as it was: a conflict with a concurrent transaction, or the
+                // connection lost (class 08) or the server shutting down (57P01–57P03).
+                sqlx::Error::Database(ref db)
+                    if db.code().is_some_and(|c| {
+                        matches!(&*c, "40001" | "40P01" | "57P01" | "57P02" | "57P03") || c.starts_with("08")
+                    }) =>
+                {
+                    tracing::warn!(error = %err, "transient database error");
                     AppError::Unavailable
                 }
                 sqlx::Error::RowNotFound => AppError::NotFound("Not found.".into()),
@@ -121,6 +139,13 @@ mod tests {
         let e = AppError::Internal;
         assert_eq!(e.status_code(), 500);
         assert!(!e.to_string().to_lowercase().contains("sql"));
+    }
+
+    #[test]
+    fn money_overflow_is_a_bad_request_naming_the_limit() {
+        let e = AppError::from(crate::money::MoneyOverflow);
+        assert_eq!(e.status_code(), 400);
+        assert!(e.to_string().contains("too large"));
     }
 
     #[test]

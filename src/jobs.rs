@@ -1,8 +1,12 @@
 //! The Postgres job queue of spec 06 §6.3: durable (a row per job), claimed with
 //! `FOR UPDATE SKIP LOCKED` so no job runs twice at once across instances, retried with back-off
-//! up to its maximum attempts, and reclaimed when the instance that held it died. Jobs that must
-//! not overlap (a cycle's recon run) carry a unique key that only one live job may hold.
+//! up to its maximum attempts, and reclaimed when the instance that held it died. A running job's
+//! worker stamps a heartbeat every few seconds, so "died" means a stale heartbeat, however long
+//! the job runs; a worker whose job was reclaimed can no longer settle it (every settling update
+//! is fenced on the worker's name). Jobs that must not overlap (a cycle's recon run) carry a
+//! unique key that only one live job may hold.
 
+use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -17,10 +21,34 @@ pub struct Job {
     pub payload: Value,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// The worker holding the job: settling it is refused once another worker holds it.
+    pub locked_by: String,
 }
 
-/// A job running longer than this without finishing is taken to have lost its worker.
-const STALE_AFTER_SECS: f64 = 15.0 * 60.0;
+/// How often a running job's heartbeat is stamped, and how old it may grow before the job is
+/// taken to have lost its worker (several missed beats, so a slow database does not double-run).
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    pub heartbeat_every: Duration,
+    pub stale_after: Duration,
+}
+
+impl Timing {
+    pub const DEFAULT: Timing =
+        Timing { heartbeat_every: Duration::from_secs(15), stale_after: Duration::from_secs(120) };
+}
+
+/// How a worker's attempt to settle its job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    Succeeded,
+    /// Failed with attempts left: queued again after its back-off.
+    Retrying,
+    /// Failed on its last allowed attempt.
+    Failed,
+    /// Another worker had taken the job over (this one's heartbeat went stale): nothing changed.
+    LockLost,
+}
 
 /// Queue a job; `Ok(None)` when a live job already holds `unique_key`.
 pub async fn enqueue<'c, E: PgExecutor<'c>>(
@@ -41,52 +69,149 @@ pub async fn enqueue<'c, E: PgExecutor<'c>>(
     .await?)
 }
 
-/// Take the next ready job (or a stale running one) for `worker`.
+/// Take the next ready job (or one whose worker died) for `worker`, with the default timing.
 pub async fn claim(pool: &PgPool, worker: &str) -> Result<Option<Job>, AppError> {
+    claim_with(pool, worker, &Timing::DEFAULT).await
+}
+
+/// Take the next ready job for `worker`. A running job whose heartbeat is older than
+/// `timing.stale_after` is reclaimed while it has attempts left, and failed for good when not.
+pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<Option<Job>, AppError> {
+    let stale_secs = timing.stale_after.as_secs_f64();
+    // Failing such a job and its own records (a recon run's row) is one transaction.
+    let mut tx = pool.begin().await?;
+    let abandoned: Vec<(i64, String, Value)> = sqlx::query_as(
+        "UPDATE jobs SET status = 'failed', finished_at = now(), locked_at = NULL, locked_by = NULL,
+                last_error = 'its worker stopped answering on the last allowed attempt'
+         WHERE status = 'running' AND attempts >= max_attempts
+           AND coalesce(heartbeat_at, locked_at) < now() - make_interval(secs => $1)
+         RETURNING id, kind, payload",
+    )
+    .bind(stale_secs)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, kind, payload) in abandoned {
+        tracing::warn!(job = id, %kind, "job abandoned by its worker on its last attempt");
+        metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
+        if kind == crate::features::recon::runs::JOB_KIND {
+            crate::features::recon::runs::abandoned(&mut tx, &payload).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(sqlx::query_as(
-        "UPDATE jobs SET status = 'running', locked_at = now(), locked_by = $1, attempts = attempts + 1
+        "UPDATE jobs SET status = 'running', locked_at = now(), heartbeat_at = now(), locked_by = $1,
+                attempts = attempts + 1
          WHERE id = (
              SELECT id FROM jobs
              WHERE (status = 'queued' AND run_at <= now())
-                OR (status = 'running' AND locked_at < now() - make_interval(secs => $2))
+                OR (status = 'running' AND attempts < max_attempts
+                    AND coalesce(heartbeat_at, locked_at) < now() - make_interval(secs => $2))
              ORDER BY priority DESC, run_at, id
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
-         RETURNING id, kind, payload, attempts, max_attempts",
+         RETURNING id, kind, payload, attempts, max_attempts, locked_by",
     )
     .bind(worker)
-    .bind(STALE_AFTER_SECS)
+    .bind(stale_secs)
     .fetch_optional(pool)
     .await?)
 }
 
-pub async fn succeed(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE jobs SET status = 'succeeded', finished_at = now(), last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Stamp the job's heartbeat; `false` when its worker no longer holds it.
+pub async fn heartbeat(pool: &PgPool, job: &Job) -> Result<bool, AppError> {
+    let stamped =
+        sqlx::query("UPDATE jobs SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND status = 'running'")
+            .bind(job.id)
+            .bind(&job.locked_by)
+            .execute(pool)
+            .await?;
+    Ok(stamped.rows_affected() == 1)
+}
+
+pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'succeeded', finished_at = now(), last_error = NULL, locked_at = NULL, locked_by = NULL
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(job.id)
+    .bind(&job.locked_by)
+    .execute(pool)
+    .await?;
+    Ok(if done.rows_affected() == 1 { Settled::Succeeded } else { Settled::LockLost })
 }
 
 /// Record a failure: retried later (30 s, 60 s, 120 s …) while attempts remain, else failed.
-/// Returns whether the job is finished for good.
-pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<bool, AppError> {
+pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppError> {
     let final_failure = job.attempts >= job.max_attempts;
-    sqlx::query(
-        "UPDATE jobs SET last_error = $2,
-                status = CASE WHEN $3 THEN 'failed' ELSE 'queued' END,
-                finished_at = CASE WHEN $3 THEN now() END,
-                run_at = CASE WHEN $3 THEN run_at ELSE now() + make_interval(secs => 30 * power(2, $4 - 1)) END,
+    let done = sqlx::query(
+        "UPDATE jobs SET last_error = $3,
+                status = CASE WHEN $4 THEN 'failed' ELSE 'queued' END,
+                finished_at = CASE WHEN $4 THEN now() END,
+                run_at = CASE WHEN $4 THEN run_at ELSE now() + make_interval(secs => 30 * power(2, $5 - 1)) END,
                 locked_at = NULL, locked_by = NULL
-         WHERE id = $1",
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
     )
     .bind(job.id)
+    .bind(&job.locked_by)
     .bind(error)
     .bind(final_failure)
     .bind(f64::from(job.attempts))
     .execute(pool)
     .await?;
-    Ok(final_failure)
+    Ok(match (done.rows_affected() == 1, final_failure) {
+        (false, _) => Settled::LockLost,
+        (true, true) => Settled::Failed,
+        (true, false) => Settled::Retrying,
+    })
+}
+
+/// Run a claimed job's `work`, stamping its heartbeat meanwhile, and settle it by the outcome.
+/// The heartbeat runs in its own task, so work that holds its thread for a while does not
+/// starve it.
+pub async fn run_claimed(
+    pool: &PgPool,
+    job: &Job,
+    timing: &Timing,
+    work: impl Future<Output = Result<(), String>>,
+) -> Result<Settled, AppError> {
+    let beat = {
+        let (pool, job, every) = (pool.clone(), job.clone(), timing.heartbeat_every);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match heartbeat(&pool, &job).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = job.id, "job taken over by another worker; its result will be dropped");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job = job.id, error = %e, "job heartbeat not recorded"),
+                }
+            }
+        })
+    };
+    // Stops the heartbeat however this function ends (also when its caller drops it).
+    let _stop = AbortOnDrop(beat);
+    let settled = match work.await {
+        Ok(()) => succeed(pool, job).await?,
+        Err(e) => {
+            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+            metrics::counter!("jobs_failed_total", "kind" => job.kind.clone()).increment(1);
+            fail(pool, job, &e).await?
+        }
+    };
+    if settled == Settled::LockLost {
+        tracing::warn!(job = job.id, kind = %job.kind, "job finished after another worker took it over");
+    }
+    Ok(settled)
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Jobs waiting to run (the queue-depth gauge).
@@ -107,14 +232,7 @@ pub async fn run_next(state: &crate::state::AppState, worker: &str) -> Result<bo
     let Some(job) = claim(&state.pool, worker).await? else {
         return Ok(false);
     };
-    match execute(state, &job).await {
-        Ok(()) => succeed(&state.pool, job.id).await?,
-        Err(e) => {
-            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
-            metrics::counter!("jobs_failed_total", "kind" => job.kind.clone()).increment(1);
-            fail(&state.pool, &job, &e).await?;
-        }
-    }
+    run_claimed(&state.pool, &job, &Timing::DEFAULT, execute(state, &job)).await?;
     Ok(true)
 }
 

@@ -8,10 +8,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod domain;
 pub mod error;
 pub mod features;
 pub mod ist;
 pub mod money;
+pub mod paging;
+pub mod ratio;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -26,6 +29,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod files;
 #[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,7 @@
 //! Money as integer paise, and the Indian-format rendering the UI uses (₹1,23,45,678.90; ₹1.23 Cr).
 //! Rupee strings from files (`₹1,23,456.5`) parse to exact paise with [`Paise::parse_rupees`].
+//! Arithmetic on amounts is checked ([`Paise::checked_add`], [`Paise::checked_sum`], …): an amount
+//! past the `i64` range is a [`MoneyOverflow`] error, never a wrapped or saturated figure.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -7,13 +9,40 @@ use std::fmt;
 /// An amount of Indian rupees in paise (₹1 = 100 paise). Never a float.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
 pub struct Paise(pub i64);
+
+/// An amount outside what `i64` paise can hold (about ±₹9.2 × 10¹⁶). Money arithmetic answers this
+/// instead of a wrapped or saturated figure, which would be a wrong amount that looks right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("The amount is too large to compute: amounts must stay within ₹92,23,37,20,36,85,47,758.07.")]
+pub struct MoneyOverflow;
 
 impl Paise {
     pub const ZERO: Paise = Paise(0);
 
-    pub fn from_rupees(rupees: i64) -> Paise {
-        Paise(rupees * 100)
+    pub fn from_rupees(rupees: i64) -> Result<Paise, MoneyOverflow> {
+        Paise(rupees).checked_mul_i64(100)
+    }
+
+    pub fn checked_add(self, rhs: Paise) -> Result<Paise, MoneyOverflow> {
+        self.0.checked_add(rhs.0).map(Paise).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_sub(self, rhs: Paise) -> Result<Paise, MoneyOverflow> {
+        self.0.checked_sub(rhs.0).map(Paise).ok_or(MoneyOverflow)
+    }
+
+    pub fn checked_mul_i64(self, factor: i64) -> Result<Paise, MoneyOverflow> {
+        self.0.checked_mul(factor).map(Paise).ok_or(MoneyOverflow)
+    }
+
+    /// The exact total of `amounts`, an error only when the total itself does not fit: the running
+    /// sum is kept in `i128`, so the order of positive and negative amounts does not matter.
+    pub fn checked_sum<I: IntoIterator<Item = Paise>>(amounts: I) -> Result<Paise, MoneyOverflow> {
+        let total =
+            amounts.into_iter().try_fold(0i128, |sum, p| sum.checked_add(i128::from(p.0))).ok_or(MoneyOverflow)?;
+        i64::try_from(total).map(Paise).map_err(|_| MoneyOverflow)
     }
 
     /// Exact paise from a rupee amount as people and files write it: optional `₹`/`Rs.`/`INR`,
@@ -107,26 +136,6 @@ impl fmt::Display for Paise {
     }
 }
 
-impl std::ops::Add for Paise {
-    type Output = Paise;
-    fn add(self, rhs: Paise) -> Paise {
-        Paise(self.0 + rhs.0)
-    }
-}
-
-impl std::ops::Sub for Paise {
-    type Output = Paise;
-    fn sub(self, rhs: Paise) -> Paise {
-        Paise(self.0 - rhs.0)
-    }
-}
-
-impl std::iter::Sum for Paise {
-    fn sum<I: Iterator<Item = Paise>>(iter: I) -> Paise {
-        Paise(iter.map(|p| p.0).sum())
-    }
-}
-
 /// Indian digit grouping: the last three digits, then groups of two (12,34,56,789).
 pub fn group_indian(n: u64) -> String {
     let digits = n.to_string();
@@ -154,6 +163,7 @@ pub fn format_count(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn rupee_strings_parse_to_exact_paise() {
@@ -212,5 +222,60 @@ mod tests {
     fn counts() {
         assert_eq!(format_count(747), "747");
         assert_eq!(format_count(201_100), "2,01,100");
+    }
+
+    #[test]
+    fn checked_arithmetic_refuses_overflow() {
+        assert_eq!(Paise(1).checked_add(Paise(2)), Ok(Paise(3)));
+        assert_eq!(Paise(i64::MAX).checked_add(Paise(1)), Err(MoneyOverflow));
+        assert_eq!(Paise(i64::MIN).checked_sub(Paise(1)), Err(MoneyOverflow));
+        assert_eq!(Paise(i64::MAX / 2 + 1).checked_mul_i64(2), Err(MoneyOverflow));
+        assert_eq!(Paise::from_rupees(5), Ok(Paise(500)));
+        assert_eq!(Paise::from_rupees(i64::MAX / 100 + 1), Err(MoneyOverflow));
+        // The running total may leave the range on the way, as long as the total comes back into it.
+        assert_eq!(Paise::checked_sum([Paise(i64::MAX), Paise(1), Paise(-2)]), Ok(Paise(i64::MAX - 1)));
+        assert_eq!(Paise::checked_sum([Paise(i64::MAX), Paise(1)]), Err(MoneyOverflow));
+        assert_eq!(Paise::checked_sum([]), Ok(Paise::ZERO));
+        assert!(MoneyOverflow.to_string().contains(&Paise(i64::MAX).to_inr()), "the limit quoted is the real one");
+    }
+
+    /// The exact result of an operation, as `checked_*` must report it.
+    fn exact(value: i128) -> Result<Paise, MoneyOverflow> {
+        i64::try_from(value).map(Paise).map_err(|_| MoneyOverflow)
+    }
+
+    fn amount() -> impl Strategy<Value = i64> {
+        prop_oneof![any::<i64>(), -1_000_000_00i64..1_000_000_00, Just(i64::MAX), Just(i64::MIN)]
+    }
+
+    proptest! {
+        #[test]
+        fn plain_text_reads_back(p in 0..=i64::MAX) {
+            prop_assert_eq!(Paise::parse_rupees(&Paise(p).to_rupees_plain()), Ok(Paise(p)));
+        }
+
+        #[test]
+        fn indian_text_reads_back(p in 0..=i64::MAX) {
+            prop_assert_eq!(Paise::parse_rupees(&Paise(p).to_inr()), Ok(Paise(p)));
+        }
+
+        #[test]
+        fn negative_plain_text_is_the_positive_with_a_minus(p in 1..=i64::MAX) {
+            prop_assert_eq!(Paise(-p).to_rupees_plain(), format!("-{}", Paise(p).to_rupees_plain()));
+        }
+
+        #[test]
+        fn checked_ops_agree_with_exact_arithmetic(a in amount(), b in amount()) {
+            let (wide_a, wide_b) = (i128::from(a), i128::from(b));
+            prop_assert_eq!(Paise(a).checked_add(Paise(b)), exact(wide_a + wide_b));
+            prop_assert_eq!(Paise(a).checked_sub(Paise(b)), exact(wide_a - wide_b));
+            prop_assert_eq!(Paise(a).checked_mul_i64(b), exact(wide_a * wide_b));
+        }
+
+        #[test]
+        fn checked_sum_agrees_with_exact_arithmetic(amounts in proptest::collection::vec(amount(), 0..8)) {
+            let wide: i128 = amounts.iter().map(|&a| i128::from(a)).sum();
+            prop_assert_eq!(Paise::checked_sum(amounts.iter().copied().map(Paise)), exact(wide));
+        }
     }
 }

@@ -106,7 +106,7 @@ async fn ten_failures_lock_the_account_for_thirty_minutes(pool: PgPool) {
     assert!(page.body.contains("This account is locked"));
 
     // An admin unlocks; the right password works again.
-    assert!(users::unlock(&pool, OPS).await.unwrap());
+    assert!(users::unlock(&pool, OPS, "test-admin").await.unwrap());
     assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"));
 }
 
@@ -225,11 +225,11 @@ async fn server_functions_refuse_anonymous_callers(pool: PgPool) {
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
-    let token = tokens::create(&pool, OPS, "load-test").await.unwrap();
+    let token = tokens::create(&pool, OPS, "load-test", "test-admin").await.unwrap();
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&pool).await.unwrap();
     assert_eq!(stored, tokens::digest(&token), "only the hash is stored");
     assert!(!stored.contains(&token[4..]));
-    assert!(tokens::create(&pool, OPS, "load-test").await.is_err(), "names are unique per user");
+    assert!(tokens::create(&pool, OPS, "load-test", "test-admin").await.is_err(), "names are unique per user");
 
     let bearer = |t: &str| {
         Request::get("/api/overview/overview?range=7d")
@@ -243,7 +243,7 @@ async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     assert_eq!(ok.json()["window"]["preset"], "7d");
     assert_eq!(app.send(bearer("spo_not-a-real-token")).await.status, StatusCode::UNAUTHORIZED);
 
-    assert!(tokens::revoke(&pool, OPS, "load-test").await.unwrap());
+    assert!(tokens::revoke(&pool, OPS, "load-test", "test-admin").await.unwrap());
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -261,21 +261,21 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
             .body(Body::empty())
             .unwrap()
     };
-    let token = tokens::create(&pool, OPS, "cached").await.unwrap();
+    let token = tokens::create(&pool, OPS, "cached", "test-admin").await.unwrap();
     // The token's own creation is notified too; once that has arrived, its user stays cached.
     let cached = eventually(async || app.send(bearer(&token)).await.status == StatusCode::OK && cache.len() == 1);
     assert!(cached.await, "the token's user is cached");
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::OK);
 
     // Revocation (by another connection, as the CLI does) flushes the cache through the notification.
-    assert!(tokens::revoke(&pool, OPS, "cached").await.unwrap());
+    assert!(tokens::revoke(&pool, OPS, "cached", "test-admin").await.unwrap());
     assert!(eventually(async || cache.is_empty()).await, "the revocation flushed the cache");
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 
     // So does disabling the user.
-    let second = tokens::create(&pool, OPS, "cached-2").await.unwrap();
+    let second = tokens::create(&pool, OPS, "cached-2", "test-admin").await.unwrap();
     assert!(eventually(async || app.send(bearer(&second)).await.status == StatusCode::OK && cache.len() == 1).await);
-    assert!(users::set_active(&pool, OPS, false).await.unwrap());
+    assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
     assert!(eventually(async || cache.is_empty()).await, "disabling the user flushed the cache");
     assert_eq!(app.send(bearer(&second)).await.status, StatusCode::UNAUTHORIZED);
     cache.stop().await;
@@ -285,7 +285,7 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
 async fn disabling_a_user_ends_their_sessions(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
     let cookie = app.session_for(OPS).await;
-    assert!(users::set_active(&pool, OPS, false).await.unwrap());
+    assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
     assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
     assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=invalid"));
 }
@@ -376,4 +376,266 @@ async fn sign_in_is_rate_limited_per_ip(pool: PgPool) {
     assert_eq!(other.location(), Some("/overview"), "other addresses are not affected");
     let page = app.get("/login?error=rate", None).await;
     assert!(page.body.contains("Too many sign-in attempts"));
+}
+
+/// A sign-in form post from `ip` (behind the trusted proxy).
+fn login_from(ip: &str, email: &str, password: &str) -> Request<Body> {
+    let form = format!("email={}&password={}", common::urlencode(email), common::urlencode(password));
+    Request::post("/login")
+        .header(header::HOST, common::HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", ip)
+        .body(Body::from(form))
+        .unwrap()
+}
+
+fn app_behind_proxy(pool: PgPool) -> TestApp {
+    let mut config = settlepaisa_ops::config::Config::for_tests("postgres://unused");
+    config.trust_forwarded_for = true;
+    TestApp::with_config(pool, config)
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_ip_limit_counts_failures_only(pool: PgPool) {
+    let app = app_behind_proxy(pool.clone());
+    app.create_user(OPS, &[Role::Ops]).await;
+    const OFFICE: &str = "203.0.113.40";
+    // A team behind one office address signs in all morning.
+    for n in 1..=70 {
+        let reply = app.send(login_from(OFFICE, OPS, PASSWORD)).await;
+        assert_eq!(reply.location(), Some("/overview"), "sign-in {n} from the office");
+    }
+    // Failures (for other, unknown accounts, so no account lockout interferes) do count.
+    let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
+    for n in 1..=limit {
+        let reply = app.send(login_from(OFFICE, &format!("typo{n}@example.test"), PASSWORD)).await;
+        assert!(reply.location().unwrap().starts_with("/login?error=invalid"), "failure {n}");
+    }
+    let blocked = app.send(login_from(OFFICE, OPS, PASSWORD)).await;
+    assert!(blocked.location().unwrap().starts_with("/login?error=rate"), "{:?}", blocked.location());
+    assert!(blocked.session_cookie().is_none());
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn parallel_attempts_cannot_slip_past_the_ip_limit(pool: PgPool) {
+    let app = app_behind_proxy(pool.clone());
+    const IP: &str = "203.0.113.41";
+    let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
+    sqlx::query(
+        "INSERT INTO login_attempts (email, ip, succeeded, reason)
+         SELECT 'earlier' || n || '@example.test', $1::inet, false, 'unknown_email' FROM generate_series(1, $2) n",
+    )
+    .bind(IP)
+    .bind(limit - 1)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let burst = futures::future::join_all(
+        (0..10).map(|n| app.send(login_from(IP, &format!("burst{n}@example.test"), "Wrong-Password-1"))),
+    )
+    .await;
+    let passed = burst.iter().filter(|r| !r.location().unwrap().starts_with("/login?error=rate")).count();
+    assert!(passed <= 1, "{passed} attempts of the burst got past a limit with one attempt left");
+    let checked =
+        count(&pool, "SELECT count(*) FROM login_attempts WHERE email LIKE 'burst%' AND reason <> 'rate_limited'")
+            .await;
+    assert!(checked <= 1, "{checked} attempts of the burst reached the password check");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn sign_in_emails_are_capped_and_rate_limited_attempts_written_once(pool: PgPool) {
+    let app = app_behind_proxy(pool.clone());
+    let long = format!("{}@example.test", "x".repeat(5000));
+    let reply = app.send(login_from("203.0.113.42", &long, PASSWORD)).await;
+    assert!(reply.location().unwrap().starts_with("/login?error=invalid"));
+    let longest = count(&pool, "SELECT max(length(email))::int8 FROM login_attempts").await;
+    assert_eq!(longest, settlepaisa_ops::auth::login::MAX_EMAIL_CHARS as i64);
+    let audited =
+        count(&pool, "SELECT max(length(actor_email))::int8 FROM audit_log WHERE action = 'auth.sign_in'").await;
+    assert_eq!(audited, settlepaisa_ops::auth::login::MAX_EMAIL_CHARS as i64);
+
+    // Past the limit, each attempt is one counted row and no audit row.
+    const IP: &str = "203.0.113.43";
+    let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
+    sqlx::query(
+        "INSERT INTO login_attempts (email, ip, succeeded, reason)
+         SELECT 'earlier' || n || '@example.test', $1::inet, false, 'unknown_email' FROM generate_series(1, $2) n",
+    )
+    .bind(IP)
+    .bind(limit)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let audit_before = count(&pool, "SELECT count(*) FROM audit_log").await;
+    for _ in 0..3 {
+        let limited = app.send(login_from(IP, &long, PASSWORD)).await;
+        assert!(limited.location().unwrap().starts_with("/login?error=rate"));
+    }
+    assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'rate_limited'").await, 3);
+    assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'pending'").await, 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM audit_log").await, audit_before, "no audit row per limited attempt");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_lockout_answer_does_not_reveal_whether_the_account_exists(pool: PgPool) {
+    let app = app_with_ops(pool.clone()).await;
+    const NOBODY: &str = "nobody@example.test";
+    let answers = async |email: &str| {
+        let mut codes = Vec::new();
+        for _ in 0..12 {
+            let reply = app.login(email, "Wrong-Password-1").await;
+            let location = reply.location().unwrap().to_string();
+            codes.push(location.replace(&common::urlencode(email), "EMAIL"));
+        }
+        codes
+    };
+    let known = answers(OPS).await;
+    let unknown = answers(NOBODY).await;
+    assert_eq!(known, unknown, "the same answers, attempt by attempt");
+    assert!(known[8].starts_with("/login?error=invalid"));
+    assert!(known[9].starts_with("/login?error=locked") && known[11].starts_with("/login?error=locked"));
+    // Past the lockout neither is checked (no argon2 for a known account, no dummy hash either).
+    for email in [OPS, NOBODY] {
+        let locked =
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM login_attempts WHERE email = $1 AND reason = 'locked'")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(locked, 2, "{email}: the 11th and 12th attempts took the locked path");
+    }
+    let page = app.get("/login?error=locked", None).await;
+    assert!(page.body.contains("This account is locked"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn disabling_deletes_sessions_and_enabling_revives_none(pool: PgPool) {
+    let app = app_with_ops(pool.clone()).await;
+    let cookie = app.session_for(OPS).await;
+    let other = app.session_for(OPS).await;
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(count(&pool, "SELECT count(*) FROM tower_sessions.session").await, 2);
+
+    assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
+    assert_eq!(count(&pool, "SELECT count(*) FROM tower_sessions.session").await, 0, "deleted at once");
+    let refused = app.get("/overview", Some(&cookie)).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location(), Some("/login"));
+
+    assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
+    for old in [&cookie, &other] {
+        assert_eq!(app.get("/overview", Some(old)).await.status, StatusCode::SEE_OTHER, "not revived");
+        assert_eq!(app.get("/api/overview/overview", Some(old)).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let fresh = app.session_for(OPS).await;
+    assert_eq!(app.get("/overview", Some(&fresh)).await.status, StatusCode::OK, "a new sign-in works");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn cli_user_and_token_changes_are_audited_with_the_os_user(pool: PgPool) {
+    app_with_ops(pool.clone()).await;
+    let row = async |action: &str| -> (String, String, Option<String>) {
+        sqlx::query_as(
+            "SELECT actor_email, outcome, target_id FROM audit_log WHERE action = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(action)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let ops_id: String =
+        sqlx::query_scalar("SELECT id::text FROM users WHERE email = $1").bind(OPS).fetch_one(&pool).await.unwrap();
+
+    assert!(users::set_active(&pool, OPS, false, "alice").await.unwrap());
+    assert_eq!(row("user.disable").await, ("alice".into(), "success".into(), Some(ops_id.clone())));
+    assert!(users::set_active(&pool, OPS, true, "alice").await.unwrap());
+    assert_eq!(row("user.enable").await.1, "success");
+    assert!(users::unlock(&pool, OPS, "bob").await.unwrap());
+    assert_eq!(row("user.unlock").await, ("bob".into(), "success".into(), Some(ops_id.clone())));
+    assert!(!users::unlock(&pool, "ghost@example.test", "bob").await.unwrap());
+    assert_eq!(row("user.unlock").await, ("bob".into(), "failure".into(), None), "a refused change is a failure");
+
+    let token = tokens::create(&pool, OPS, "ci", "carol").await.unwrap();
+    assert_eq!(row("token.create").await, ("carol".into(), "success".into(), Some(ops_id.clone())));
+    assert!(tokens::create(&pool, OPS, "ci", "carol").await.is_err());
+    assert_eq!(row("token.create").await.1, "failure", "the refused duplicate is audited");
+    assert!(tokens::revoke(&pool, OPS, "ci", "dave").await.unwrap());
+    assert_eq!(row("token.revoke").await, ("dave".into(), "success".into(), Some(ops_id)));
+    let leaked =
+        count(&pool, &format!("SELECT count(*) FROM audit_log WHERE after::text LIKE '%{}%'", &token[4..])).await;
+    assert_eq!(leaked, 0, "the secret is never audited");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn refused_requests_are_audited_as_failures(pool: PgPool) {
+    let app = app_with_ops(pool.clone()).await;
+    let cookie = app.session_for(OPS).await;
+    assert_eq!(app.get("/settings", Some(&cookie)).await.status, StatusCode::FORBIDDEN);
+    let (actor, outcome, target, details): (String, String, String, String) = sqlx::query_as(
+        "SELECT actor_email, outcome, target_id, details FROM audit_log WHERE action = 'request.refused'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((actor.as_str(), outcome.as_str(), target.as_str()), (OPS, "failure", "GET /settings"));
+    assert!(details.starts_with("403"), "{details}");
+    assert_eq!(app.get("/overview", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM audit_log WHERE action = 'request.refused'").await,
+        1,
+        "only refusals"
+    );
+    // A JSON API refusal by role, and a command's 409.
+    app.create_user("auditor@example.test", &[Role::Auditor]).await;
+    let auditor = app.session_for("auditor@example.test").await;
+    let (content_type, body) = common::multipart(&[("network", "VISA")], Some(("a.csv", b"x")));
+    let import = Request::post("/api/disputes/v1/chargebacks/import")
+        .header(header::HOST, common::HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &auditor)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(app.send(import).await.status, StatusCode::FORBIDDEN);
+    // A closed case cannot be reassigned: 409 from the command.
+    let case = uuid::Uuid::new_v4();
+    sqlx::query(
+        "WITH m AS (INSERT INTO merchants (id, name, legal_name) VALUES ('M_T', 'M', 'M Ltd'))
+         INSERT INTO chargebacks (id, case_ref, acquirer, network_case_id, merchant_id, merchant_name,
+             original_gross_paise, chargeback_paise, reason_code, reason_description, category, stage, status,
+             outcome, received_at, closed_at)
+         VALUES ($1, 'C-1', 'VISA', 'C-1', 'M_T', 'M', 100, 100, '10.4', 'x', 'FRAUD', 'CLOSED', 'RECOVERED', 'WON',
+                 now() - interval '9 days', now() - interval '1 day')",
+    )
+    .bind(case)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let reassign = Request::post(format!("/api/disputes/v1/chargebacks/{case}/actions"))
+        .header(header::HOST, common::HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"action": "assign", "assignee": null, "team": "OPS"}"#))
+        .unwrap();
+    let conflict = app.send(reassign).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    let refusals: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor_email, target_id, details FROM audit_log WHERE action = 'request.refused' AND outcome = 'failure'
+         ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let refusals: Vec<(&str, &str, &str)> =
+        refusals.iter().map(|(a, t, d)| (a.as_str(), t.as_str(), &d[..3])).collect();
+    assert_eq!(
+        refusals,
+        [
+            (OPS, "GET /settings", "403"),
+            ("auditor@example.test", "POST /api/disputes/v1/chargebacks/import", "403"),
+            (OPS, format!("POST /api/disputes/v1/chargebacks/{case}/actions").as_str(), "409"),
+        ]
+    );
 }

@@ -218,6 +218,28 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         one::<i64>(&pool, "SELECT count(*) FROM recon_runs WHERE matched + exceptions + unmatched_pg <> pg_rows").await,
         0
     );
+    // Every run's stored amounts and records by reason agree with its results.
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM recon_runs r WHERE (r.matched_paise, r.exceptions_paise, r.unmatched_pg_paise,
+                                                        r.unmatched_bank_paise) IS DISTINCT FROM (
+                 SELECT ROW(coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'MATCHED'), 0)::bigint,
+                        coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'EXCEPTION'), 0)::bigint,
+                        coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'UNMATCHED_PG'), 0)::bigint,
+                        coalesce(sum(bank_amount_paise) FILTER (WHERE side = 'bank' AND class = 'UNMATCHED_BANK'), 0)::bigint)
+                 FROM recon_results x WHERE x.run_id = r.id)
+                OR r.by_reason IS DISTINCT FROM (
+                   SELECT coalesce(jsonb_object_agg(reason_code, n), '{}'::jsonb) FROM (
+                       SELECT x.reason_code, count(*) AS n FROM recon_results x
+                       WHERE x.run_id = r.id AND x.reason_code IS NOT NULL
+                         AND (x.side = 'pg' OR x.reason_code IN ('DUPLICATE_BANK_ENTRY', 'BANK_TXN_MISSING_IN_PG'))
+                       GROUP BY 1) y)"
+        )
+        .await,
+        0
+    );
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM recon_runs WHERE matched_paise > 0 AND by_reason <> '{}'").await > 0);
     // Exceptions in every work-queue status, some assigned, some SLA-breached, with comments.
     assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT status) FROM exceptions").await, 6);
     assert!(one::<i64>(&pool, "SELECT count(*) FROM exceptions WHERE assignee_id IS NOT NULL").await > 0);

@@ -8,7 +8,10 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use common::{demo_app, demo_cookie as cookie, eventually, multipart, Reply, TestApp, HOST, ORIGIN};
+use common::{
+    demo_app, demo_cookie as cookie, eventually, multipart, plain_form_post, server_fn_form, Reply, TestApp, HOST,
+    ORIGIN,
+};
 use serde_json::{json, Value};
 use settlepaisa_ops::auth::Role;
 use settlepaisa_ops::features::disputes::intake::sign;
@@ -97,7 +100,7 @@ async fn kpis_on_the_demo_data_are_the_checklists(pool: PgPool) {
         recovered: Paise(r.4),
         written_off: Paise(r.5),
     }));
-    assert_eq!(folded, queries::kpis(&pool, &Default::default()).await.unwrap());
+    assert_eq!(folded, Ok(queries::kpis(&pool, &Default::default()).await.unwrap()));
 
     // The SLA buckets of the demo's open cases: every bucket is populated (spec 08), and the
     // bucket sums equal counting the due times here.
@@ -670,18 +673,11 @@ async fn roles_without_rights_get_403_from_every_mutating_call(pool: PgPool) {
         )
         .await;
         assert_eq!(import.status, StatusCode::FORBIDDEN, "{email} import");
-        let create = app
-            .post_form(
-                "/sfn/disputes/create",
-                "network=VISA&network_case_id=X1&merchant_id=MERCH_001&amount=10&reason_code=10.4&reason=&received=2026-11-20&due=&txn_ref=&rrn=&utr=",
-                Some(&c),
-                Some(ORIGIN),
-            )
-            .await;
+        let create = app.post_form("/sfn/disputes/create", &new_case_form("X1"), Some(&c), Some(ORIGIN)).await;
         assert_eq!(create.status, StatusCode::FORBIDDEN, "{email} create: {}", create.body);
-        let act_fn = app
-            .post_form("/sfn/disputes/act", &format!("id={id}&action=status&to=cancelled"), Some(&c), Some(ORIGIN))
-            .await;
+        let status_form =
+            server_fn_form(&[("id", &id.to_string()), ("action", "status"), ("note", ""), ("to", "cancelled")]);
+        let act_fn = app.post_form("/sfn/disputes/act", &status_form, Some(&c), Some(ORIGIN)).await;
         assert_eq!(act_fn.status, StatusCode::FORBIDDEN, "{email} server fn status change");
     }
     let untouched: (String, i64) =
@@ -693,11 +689,75 @@ async fn roles_without_rights_get_403_from_every_mutating_call(pool: PgPool) {
     assert_eq!(untouched, ("UNDER_REVIEW".to_string(), 0));
     // Ops may create through the same server function; the duplicate is refused.
     let ops = cookie(&app, "ops@settlepaisa.test").await;
-    let form = "network=VISA&network_case_id=MANUAL-1&merchant_id=MERCH_001&amount=1%2C000&reason_code=13.1&reason=&received=2026-11-20&due=2026-11-27&txn_ref=&rrn=&utr=";
-    let created = app.post_form("/sfn/disputes/create", form, Some(&ops), Some(ORIGIN)).await;
+    let form = new_case_form("MANUAL-1");
+    let created = app.post_form("/sfn/disputes/create", &form, Some(&ops), Some(ORIGIN)).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    let again = app.post_form("/sfn/disputes/create", form, Some(&ops), Some(ORIGIN)).await;
+    let again = app.post_form("/sfn/disputes/create", &form, Some(&ops), Some(ORIGIN)).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+/// The "New case" form's body as the page sends it, for a case with this network case id.
+fn new_case_form(network_case_id: &str) -> String {
+    server_fn_form(&[
+        ("network", "VISA"),
+        ("network_case_id", network_case_id),
+        ("merchant_id", "MERCH_001"),
+        ("amount", "1,000"),
+        ("reason_code", "13.1"),
+        ("reason", ""),
+        ("received", "2026-11-20"),
+        ("due", "2026-11-27"),
+        ("txn_ref", ""),
+        ("rrn", ""),
+        ("utr", ""),
+    ])
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_case_forms_work_as_plain_posts_without_javascript(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    let id = case_id(&pool, "NEW").await;
+    let page = format!("/disputes/{id}");
+    let back = format!("{ORIGIN}{page}");
+    let ops_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ops@settlepaisa.test'").fetch_one(&pool).await.unwrap();
+    let due = ist::today(Utc::now()) + Duration::days(5);
+    let (id, ops_id, due_text) = (id.to_string(), ops_id.to_string(), due.to_string());
+    // Each of the detail page's forms, field for field; "Change status" with its clicked button.
+    let forms: [&[(&str, &str)]; 4] = [
+        &[("id", &id), ("action", "status"), ("note", "Asked for proof"), ("to", "evidence_required")],
+        &[("id", &id), ("action", "assign"), ("assignee", &ops_id), ("team", "OPS")],
+        &[("id", &id), ("action", "note"), ("note", "Called the merchant")],
+        &[("id", &id), ("action", "deadline"), ("evidenceDue", &due_text), ("note", "Acquirer extension")],
+    ];
+    for fields in forms {
+        let r = app.send(plain_form_post("/sfn/disputes/act", server_fn_form(fields), &ops, &page)).await;
+        assert!(r.status.is_redirection(), "{fields:?}: {} {}", r.status, r.body);
+        // server_fn leaves an empty query where an error's details would go.
+        assert_eq!(
+            r.location().map(|l| l.trim_end_matches('?')),
+            Some(back.as_str()),
+            "back to the case with no error: {fields:?}"
+        );
+    }
+    let case = app.get(&format!("/api/disputes/v1/chargebacks/{id}"), Some(&ops)).await.json();
+    assert_eq!(case["uiStatus"], "evidence_required");
+    assert_eq!((&case["owner"], &case["assignedTeam"]), (&json!("Priya Sharma"), &json!("OPS")));
+    assert_eq!(case["notes"], "Called the merchant");
+    assert_eq!(ist::date_of(case["evidenceDueAt"].as_str().unwrap().parse().unwrap()), due);
+
+    // The "New case" form, posted the same way, creates the case.
+    let r = app.send(plain_form_post("/sfn/disputes/create", new_case_form("MANUAL-PLAIN"), &ops, "/disputes")).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    assert_eq!(r.location().map(|l| l.trim_end_matches('?')), Some(format!("{ORIGIN}/disputes").as_str()));
+    let created: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chargebacks WHERE network_case_id = 'MANUAL-PLAIN' AND acquirer = 'VISA'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(created, 1);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -774,4 +834,35 @@ async fn cached_kpis_follow_every_change(pool: PgPool) {
     let page = app.get("/disputes", Some(&ops)).await;
     assert!(page.body.split("data-testid=\"kpi-open\"").nth(1).unwrap().contains(">26<"));
     kpis.stop().await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn assign_reads_inside_its_transaction(pool: PgPool) {
+    use settlepaisa_ops::features::disputes::commands::{assign, Actor};
+    let now = Utc::now();
+    fixture(&pool, now).await;
+    let app = TestApp::new(pool.clone());
+    app.create_user("assignee@example.test", &[Role::Ops]).await;
+    let assignee: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'assignee@example.test'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let case: Uuid =
+        sqlx::query_scalar("SELECT id FROM chargebacks WHERE case_ref = 'F-1'").fetch_one(&pool).await.unwrap();
+    // One connection: a read on a second pool connection while the transaction holds the only one
+    // would wait for it until the acquire timeout.
+    let single = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let actor = Actor::System { channel: "test".into() };
+    assign(&single, &actor, case, Some(assignee), Some("OPS"), now).await.expect("assigned on one connection");
+    let assigned: Option<Uuid> = sqlx::query_scalar("SELECT assigned_to FROM chargebacks WHERE id = $1")
+        .bind(case)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(assigned, Some(assignee));
 }

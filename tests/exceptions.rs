@@ -14,7 +14,7 @@ use settlepaisa_ops::ist;
 use settlepaisa_ops::state::Clock;
 use sqlx::PgPool;
 
-use common::{demo_app, demo_cookie as cookie, Reply, TestApp, HOST, ORIGIN};
+use common::{demo_app, demo_cookie as cookie, plain_form_post, server_fn_form, Reply, TestApp, HOST, ORIGIN};
 
 async fn send(app: &TestApp, method: &str, path: &str, body: Option<Value>, cookie: &str) -> Reply {
     let mut req = Request::builder()
@@ -214,6 +214,43 @@ async fn every_action_and_transition_with_its_log(pool: PgPool) {
     assert_eq!(act(&app, &ops, "EXC-20990101-000001", json!({ "action": "take" })).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/recon/v1/exceptions/EXC-nope", Some(&ops)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(act(&app, &ops, &id, json!({ "action": "delete" })).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_detail_forms_work_as_plain_posts_without_javascript(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    let id = open_pg_exception(&pool, 0).await;
+    let page = format!("/exceptions/{id}");
+    let back = format!("{ORIGIN}{page}");
+    // What a datetime-local field sends: minutes, in IST.
+    let until =
+        (app.clock.now() + Duration::hours(5)).with_timezone(&ist::offset()).format("%Y-%m-%dT%H:%M").to_string();
+    // Each of the detail page's forms, field for field; "Remove tag" has one hidden tag of its own.
+    let forms: [&[(&str, &str)]; 6] = [
+        &[("id", &id), ("action", "take")],
+        &[("id", &id), ("action", "tag"), ("tags", "bank-followup, high-value")],
+        &[("id", &id), ("action", "untag"), ("tags", "high-value")],
+        &[("id", &id), ("action", "severity"), ("severity", "CRITICAL")],
+        &[("id", &id), ("action", "comment"), ("note", "Asked HDFC for the credit advice.")],
+        &[("id", &id), ("action", "snooze"), ("until", &until), ("note", "Next statement")],
+    ];
+    for fields in forms {
+        let r = app.send(plain_form_post("/sfn/exceptions/act", server_fn_form(fields), &ops, &page)).await;
+        assert!(r.status.is_redirection(), "{fields:?}: {} {}", r.status, r.body);
+        // server_fn leaves an empty query where an error's details would go.
+        assert_eq!(
+            r.location().map(|l| l.trim_end_matches('?')),
+            Some(back.as_str()),
+            "back to the exception with no error: {fields:?}"
+        );
+    }
+    let v = app.get(&format!("/api/recon/v1/exceptions/{id}"), Some(&ops)).await.json();
+    assert_eq!(v["assignee"], "ops@settlepaisa.test");
+    assert_eq!(v["tags"], json!(["bank-followup"]));
+    assert_eq!((&v["severity"], &v["status"]), (&json!("CRITICAL"), &json!("snoozed")));
+    let notes: Vec<&str> = v["actions"].as_array().unwrap().iter().filter_map(|a| a["note"].as_str()).collect();
+    assert!(notes.contains(&"Asked HDFC for the credit advice."), "{notes:?}");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -848,4 +885,51 @@ async fn cached_counts_follow_every_change_and_the_clock(pool: PgPool) {
     ops = app.session_for("ops@example.test").await;
     assert_eq!(counts(ops.clone(), "slaBreached=true").await["byStatus"], json!({ "open": 1 }));
     cache.stop().await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_csv_export_writes_negative_amounts_as_signed_numbers(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let ops = app.session_for("ops@example.test").await;
+    let now = app.clock.now();
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('M_NEG', 'Neg Test', 'Neg Test Pvt Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The bank credited ₹1.50 and ₹0.50 more than the PG amount: Δ = PG − bank is negative.
+    for (n, pg, bank) in [(1, 10_000_i64, 10_150_i64), (2, 20_000, 20_050)] {
+        let tid: i64 = sqlx::query_scalar(
+            "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status)
+             VALUES ($1, 'M_NEG', $2, $3, $4, 'UPI', 'EXCEPTION') RETURNING id",
+        )
+        .bind(format!("NEG-T{n}"))
+        .bind(pg)
+        .bind(now)
+        .bind(ist::date_of(now))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO exceptions (id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
+                                     delta_paise, merchant_id, cycle_date, transaction_id)
+             VALUES ($1, 'AMOUNT_MISMATCH', 'LOW', $2, $3, $4, $5, 'M_NEG', $6, $7)",
+        )
+        .bind(format!("EXC-20261127-00000{n}"))
+        .bind(now + Duration::hours(24))
+        .bind(pg)
+        .bind(bank)
+        .bind(pg - bank)
+        .bind(ist::date_of(now))
+        .bind(tid)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let csv = app.get("/api/recon/v1/exceptions/export.csv?status=all&sort=delta", Some(&ops)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let row = |id: &str| csv.body.lines().find(|l| l.starts_with(id)).unwrap_or_default().to_string();
+    // pg_amount_inr, bank_amount_inr, delta_inr: signed, no quote, never `-1.-50` or a lost sign.
+    assert!(row("EXC-20261127-000001").contains(",100.00,101.50,-1.50,"), "{}", csv.body);
+    assert!(row("EXC-20261127-000002").contains(",200.00,200.50,-0.50,"), "{}", csv.body);
 }

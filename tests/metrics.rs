@@ -17,6 +17,11 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     assert_eq!(app.get("/api/overview/overview", None).await.status, 401);
     let cookie = app.session_for("ops@example.test").await;
     assert_eq!(app.get("/api/overview/overview", Some(&cookie)).await.status, 200);
+    // Invented methods share one label, so they cannot mint a time series each.
+    for invented in ["FOO", "BAR-1"] {
+        let req = axum::http::Request::builder().method(invented).uri("/health").header("host", common::HOST);
+        app.send(req.body(axum::body::Body::empty()).unwrap()).await;
+    }
 
     let metrics_app = settlepaisa_ops::http::metrics::router(handle, pool);
     let res = metrics_app
@@ -30,6 +35,8 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     assert!(has(r#"route="/api/overview/overview",status="200""#), "{body}");
     assert!(has(r#"route="unrouted",status="401""#), "refused before routing: {body}");
     assert!(has(r#"route="/login",status="303""#), "{body}");
+    assert!(has(r#"method="other""#), "{body}");
+    assert!(!body.contains(r#"method="FOO""#), "{body}");
     assert!(body.contains("http_request_duration_seconds_bucket"), "{body}");
     assert!(body.contains("db_pool_connections"), "{body}");
 }

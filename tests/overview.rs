@@ -90,6 +90,29 @@ async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
     assert!(last30["kpis"]["openChargebacks"].as_i64().unwrap() > 0);
 }
 
+/// Overview and the checklist's `GET /api/recon/summary` read one query of window totals: over the
+/// same cycle dates they report the same transactions, matched and open exceptions, to the paisa.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn overview_and_the_recon_summary_agree(pool: PgPool) {
+    let (app, cookie) = demo_app(pool).await;
+    let today = ist::today(Utc::now());
+    for days in [1, 7, 30, 41] {
+        let window = format!("from={}&to={today}", today - Duration::days(days - 1));
+        let overview = app.get(&format!("/api/overview/overview?{window}"), Some(&cookie)).await;
+        let summary = app.get(&format!("/api/recon/summary?{window}"), Some(&cookie)).await;
+        assert_eq!((overview.status, summary.status), (StatusCode::OK, StatusCode::OK), "{days} days");
+        let (k, s) = (&overview.json()["kpis"], summary.json());
+        assert_eq!(k["transactions"], s["transactions"]["count"], "{days} days");
+        assert_eq!(k["totalPaise"], s["transactions"]["amountPaise"], "{days} days");
+        assert_eq!(k["reconciled"], s["matched"]["count"], "{days} days");
+        assert_eq!(k["reconciledPaise"], s["matched"]["amountPaise"], "{days} days");
+        assert_eq!(k["openExceptions"], s["exceptions"]["count"], "{days} days");
+        if days >= 7 {
+            assert!(k["transactions"].as_i64().unwrap() > 0 && k["openExceptions"].as_i64().unwrap() > 0);
+        }
+    }
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn bad_windows_get_a_clear_message(pool: PgPool) {
     let (app, cookie) = demo_app(pool).await;

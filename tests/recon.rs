@@ -634,6 +634,15 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
         run["byReason"],
         serde_json::json!({"BANK_TXN_MISSING_IN_PG": 1, "PG_TXN_MISSING_IN_BANK": 1, "ROUNDING_ERROR": 1, "UTR_MISSING_OR_INVALID": 1})
     );
+    // Amounts are stored on the run as it is persisted: R-T1 matched (₹100), R-T2 and R-T4 in
+    // exceptions (₹200 + ₹400), R-T3 unmatched (₹300), the bank-only line ₹50.
+    assert_eq!(
+        run["amounts"],
+        serde_json::json!({"matchedPaise": 10000, "exceptionsPaise": 60000, "unmatchedPgPaise": 30000, "unmatchedBankPaise": 5000})
+    );
+    let listed = settlepaisa_ops::features::recon::runs::recent_runs(&pool, 20).await.unwrap();
+    let listed = listed.iter().find(|r| r.id.to_string() == id).expect("the run is listed");
+    assert_eq!(serde_json::to_value(listed).unwrap(), run, "the runs list shows the run as its page does");
     // Classes conserve the PG rows (spec 2.2): 1 matched + 2 exceptions + 1 unmatched = 4; the
     // four exception records (by reason) also count the unmatched PG row and the bank-only line.
     assert_eq!(run["counts"]["exceptions"], 2);
@@ -761,7 +770,7 @@ async fn a_job_is_claimed_by_one_worker_only(pool: PgPool) {
     assert_eq!(claimed.iter().filter(|c| c.is_some()).count(), 1, "exactly one worker got the job");
     // A failure is retried later; the last allowed attempt fails it for good.
     let job = claimed.into_iter().flatten().next().unwrap();
-    assert!(!jobs::fail(&pool, &job, "boom").await.unwrap());
+    assert_eq!(jobs::fail(&pool, &job, "boom").await.unwrap(), jobs::Settled::Retrying);
     let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
         .bind(job.id)
         .fetch_one(&pool)
@@ -769,6 +778,8 @@ async fn a_job_is_claimed_by_one_worker_only(pool: PgPool) {
         .unwrap();
     assert_eq!((status.as_str(), error.as_deref()), ("queued", Some("boom")));
     assert!(jobs::claim(&pool, "a").await.unwrap().is_none(), "not before its back-off");
-    let last = jobs::Job { attempts: job.max_attempts, ..job };
-    assert!(jobs::fail(&pool, &last, "boom again").await.unwrap());
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE id = $1").bind(job.id).execute(&pool).await.unwrap();
+    let again = jobs::claim(&pool, "a").await.unwrap().expect("ready after its back-off");
+    let last = jobs::Job { attempts: again.max_attempts, ..again };
+    assert_eq!(jobs::fail(&pool, &last, "boom again").await.unwrap(), jobs::Settled::Failed);
 }

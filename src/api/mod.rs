@@ -41,8 +41,8 @@ pub fn page_params(
     let (Ok(limit), Ok(offset)) = (number(limit, default), number(offset, 0)) else {
         return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
     };
-    if !(1..=max).contains(&limit) || offset < 0 {
-        return Err(AppError::BadRequest(format!("limit must be 1–{max} and offset 0 or more.")));
+    if !(1..=max).contains(&limit) || !(0..=crate::paging::MAX_OFFSET).contains(&offset) {
+        return Err(AppError::BadRequest(format!("limit must be 1–{max} and offset 0–{}.", crate::paging::MAX_OFFSET)));
     }
     Ok((limit, offset))
 }

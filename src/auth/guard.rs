@@ -92,7 +92,11 @@ pub async fn session_user(state: &AppState, session: &Session) -> Result<Option<
             Ok(None)
         }
         SessionVerdict::Valid { touch } => {
-            let Some(user) = users::active_user(&state.pool, auth.user_id).await? else {
+            let owner = match session.id() {
+                Some(id) => users::session_owner(&state.pool, auth.user_id, &id.to_string()).await?,
+                None => None,
+            };
+            let Some(user) = owner else {
                 session.flush().await.map_err(session_error)?;
                 return Ok(None);
             };

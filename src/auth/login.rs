@@ -1,6 +1,7 @@
 //! Sign-in and sign-out as plain HTML form posts (they work without JavaScript): argon2id with the
-//! dummy-hash defence, lockout after repeated failures, a per-IP rate limit, a new session id at
-//! sign-in, deletion of the server session at sign-out, and an audit row for every attempt.
+//! dummy-hash defence, lockout after repeated failures, a per-IP limit on failed attempts (each
+//! check reserved before argon2 runs), a new session id at sign-in whose owner is recorded,
+//! deletion of the server session at sign-out, and an audit row for every attempt past the limit.
 
 use axum::extract::{FromRequest, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -47,10 +48,32 @@ impl LoginFailure {
     }
 }
 
-/// Only same-site paths are followed after sign-in (no open redirect).
+/// The first path segments of the app's own pages (see `app.rs`): the only places sign-in sends
+/// anyone back to.
+const PAGE_PREFIXES: [&str; 10] = [
+    "overview",
+    "recon",
+    "exceptions",
+    "disputes",
+    "settlements",
+    "analytics",
+    "connectors",
+    "reports",
+    "settings",
+    "audit",
+];
+
+/// Only a path to one of our own pages is followed after sign-in (no open redirect). Browsers drop
+/// tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would become
+/// `//evil.example`: any control, whitespace or backslash character refuses the whole value.
 pub fn safe_next(next: Option<&str>) -> &str {
+    let acceptable = |n: &str| {
+        let Some(rest) = n.strip_prefix('/') else { return false };
+        let first_segment = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') && PAGE_PREFIXES.contains(&first_segment)
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n,
+        Some(n) if acceptable(n) => n,
         _ => "/overview",
     }
 }
@@ -68,71 +91,105 @@ impl From<AppError> for SignInError {
     }
 }
 
+/// The longest email address there is (RFC 5321); longer input is cut before it is stored.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
 /// Check credentials; on success the caller starts the session. Every outcome is recorded.
+///
+/// Each check of a password is reserved before argon2 runs (the per-IP count, then the account's
+/// failure count), so parallel attempts cannot all see "not locked". An unknown email is limited
+/// the same way (by its recorded failures) and gets the same answers, at the same cost, as an
+/// account would.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password_text: String,
     ip: Option<&str>,
 ) -> Result<CurrentUser, SignInError> {
-    let email = email.trim().to_lowercase();
+    let email: String = email.trim().to_lowercase().chars().take(MAX_EMAIL_CHARS).collect();
     let pool = &state.pool;
-    let refuse = |f: LoginFailure| Err(SignInError::Refused(f));
+    let attempt = users::begin_login_attempt(pool, &email, ip, IP_WINDOW_MINUTES).await?;
+    let outcome = Outcome { state, attempt: attempt.id, email: &email, ip };
 
-    if users::recent_attempts_from_ip(pool, ip, IP_WINDOW_MINUTES).await? >= IP_ATTEMPTS_PER_WINDOW {
-        record(state, &email, None, ip, false, "rate_limited").await;
-        return refuse(LoginFailure::RateLimited);
+    if attempt.failures_from_ip > IP_ATTEMPTS_PER_WINDOW {
+        // Counted by its attempt row only, not audited one by one: a flood cannot fill the audit log.
+        outcome.write_attempt(None, false, "rate_limited").await;
+        return Err(SignInError::Refused(LoginFailure::RateLimited));
     }
 
-    let account = users::find_login_account(pool, &email).await?;
-    // Always run argon2: against the account's hash, or the dummy hash when there is none.
-    let verified = password::verify(password_text, account.as_ref().map(|a| a.password_hash.clone())).await?;
-    let Some(account) = account else {
-        record(state, &email, None, ip, false, "unknown_email").await;
-        return refuse(LoginFailure::Invalid);
+    let Some(account) = users::reserve_password_check(pool, &email, MAX_FAILURES).await? else {
+        let (user_id, email_failures) = users::unreserved_facts(pool, &email, LOCK_MINUTES).await?;
+        if user_id.is_some() || email_failures > i64::from(MAX_FAILURES) {
+            return outcome.refuse(user_id, "locked", LoginFailure::Locked).await;
+        }
+        // Unknown email: the dummy hash keeps the cost of a real check, and its failures lock it
+        // as they would an account.
+        password::verify(password_text, None).await?;
+        let failure =
+            if email_failures >= i64::from(MAX_FAILURES) { LoginFailure::Locked } else { LoginFailure::Invalid };
+        return outcome.refuse(None, "unknown_email", failure).await;
     };
-    let now = state.clock.now();
-    if account.locked_until.is_some_and(|until| until > now) {
-        record(state, &email, Some(account.id), ip, false, "locked").await;
-        return refuse(LoginFailure::Locked);
-    }
+    let verified = password::verify(password_text, Some(account.password_hash)).await?;
     if !account.is_active {
-        record(state, &email, Some(account.id), ip, false, "disabled").await;
-        return refuse(LoginFailure::Invalid);
+        return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
     }
     if !verified {
         let locked = users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES).await?;
-        let reason = if locked.is_some() { "wrong_password_locked" } else { "wrong_password" };
-        record(state, &email, Some(account.id), ip, false, reason).await;
-        return refuse(if locked.is_some() { LoginFailure::Locked } else { LoginFailure::Invalid });
+        return match locked {
+            Some(_) => outcome.refuse(Some(account.id), "wrong_password_locked", LoginFailure::Locked).await,
+            None => outcome.refuse(Some(account.id), "wrong_password", LoginFailure::Invalid).await,
+        };
     }
     users::record_successful_login(pool, account.id).await?;
     let Some(user) = users::active_user(pool, account.id).await? else {
-        return refuse(LoginFailure::Invalid);
+        return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
     };
-    record(state, &email, Some(account.id), ip, true, "signed_in").await;
+    outcome.record(Some(account.id), true, "signed_in").await;
     Ok(user)
 }
 
-/// One row in `login_attempts` and one in the audit log. A failure to record is logged, and does
-/// not change the answer the user gets.
-async fn record(state: &AppState, email: &str, user_id: Option<uuid::Uuid>, ip: Option<&str>, ok: bool, reason: &str) {
-    if let Err(e) = users::record_login_attempt(&state.pool, email, user_id, ip, ok, reason).await {
-        tracing::error!(error = %e, "could not record a sign-in attempt");
+/// Writes an attempt's outcome: onto its `login_attempts` row, and as an audit row. A failure to
+/// record is logged, and does not change the answer the user gets.
+struct Outcome<'a> {
+    state: &'a AppState,
+    attempt: i64,
+    email: &'a str,
+    ip: Option<&'a str>,
+}
+
+impl Outcome<'_> {
+    async fn refuse(
+        &self,
+        user_id: Option<uuid::Uuid>,
+        reason: &str,
+        failure: LoginFailure,
+    ) -> Result<CurrentUser, SignInError> {
+        self.record(user_id, false, reason).await;
+        Err(SignInError::Refused(failure))
     }
-    let entry = AuditEntry {
-        actor_id: user_id,
-        actor_email: Some(email),
-        action: "auth.sign_in",
-        target_type: "user",
-        target_id: user_id.map(|u| u.to_string()),
-        success: ok,
-        ip,
-        details: Some(reason.to_string()),
-        ..Default::default()
-    };
-    if let Err(e) = audit::record(&state.pool, entry).await {
-        tracing::error!(error = %e, "could not write the audit row of a sign-in attempt");
+
+    async fn write_attempt(&self, user_id: Option<uuid::Uuid>, ok: bool, reason: &str) {
+        if let Err(e) = users::finish_login_attempt(&self.state.pool, self.attempt, user_id, ok, reason).await {
+            tracing::error!(error = %e, "could not record a sign-in attempt");
+        }
+    }
+
+    async fn record(&self, user_id: Option<uuid::Uuid>, ok: bool, reason: &str) {
+        self.write_attempt(user_id, ok, reason).await;
+        let entry = AuditEntry {
+            actor_id: user_id,
+            actor_email: Some(self.email),
+            action: "auth.sign_in",
+            target_type: "user",
+            target_id: user_id.map(|u| u.to_string()),
+            success: ok,
+            ip: self.ip,
+            details: Some(reason.to_string()),
+            ..Default::default()
+        };
+        if let Err(e) = audit::record(&self.state.pool, entry).await {
+            tracing::error!(error = %e, "could not write the audit row of a sign-in attempt");
+        }
     }
 }
 
@@ -166,7 +223,13 @@ pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUs
     let now = state.clock.now().timestamp();
     let auth = SessionAuth { user_id: user.id, signed_in_at: now, last_seen_at: now };
     session.insert(SESSION_KEY, &auth).await.map_err(session_error)?;
-    Ok(())
+    // Saved now (not when the response goes out) so that its id exists to record the owner of.
+    session.save().await.map_err(session_error)?;
+    let id = session.id().ok_or_else(|| {
+        tracing::error!("a saved session has no id");
+        AppError::Internal
+    })?;
+    users::own_session(&state.pool, user.id, &id.to_string()).await
 }
 
 /// `POST /logout`: delete the server session, record it, back to the sign-in page.
@@ -191,12 +254,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_is_only_a_local_path() {
-        assert_eq!(safe_next(Some("/disputes?status=OPEN")), "/disputes?status=OPEN");
-        assert_eq!(safe_next(Some("//evil.example")), "/overview");
-        assert_eq!(safe_next(Some("https://evil.example")), "/overview");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/overview");
-        assert_eq!(safe_next(Some("/login")), "/overview");
+    fn next_is_only_a_path_to_one_of_our_pages() {
+        for allowed in ["/disputes?status=OPEN", "/overview?x=1", "/disputes/abc", "/recon/runs/7", "/audit#top"] {
+            assert_eq!(safe_next(Some(allowed)), allowed);
+        }
+        for refused in [
+            "/\t/evil.example",
+            "/%09/evil",
+            "/\u{9}/evil",
+            "//evil",
+            "//evil.example",
+            "/\\evil",
+            "/\\evil.example",
+            "/login",
+            "/login?next=/overview",
+            "https://evil",
+            "https://evil.example",
+            "overview",
+            "/",
+            "/pkg/app.js",
+            "/api/overview/overview",
+            "/overviewx",
+            "/disputes/a b",
+            "/disputes\n/x",
+            "/disputes/\u{7f}",
+            "/disputes/\u{a0}x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(refused)), "/overview", "{refused:?}");
+        }
         assert_eq!(safe_next(None), "/overview");
     }
 }

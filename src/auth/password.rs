@@ -1,10 +1,14 @@
 //! Passwords: argon2id (crate defaults: m=19 MiB, t=2, p=1), verified on a blocking thread, with a
 //! dummy hash for unknown emails so that response time does not reveal which accounts exist.
+//! At most one argon2 run per core at a time: each takes 19 MiB, so a burst of sign-ins queues for
+//! a permit instead of allocating gigabytes.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, OnceLock};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
@@ -46,10 +50,35 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("dummy-password-for-timing-1").expect("argon2 hashes a constant"))
 }
 
+/// Permits for concurrent argon2 runs: one per core (the work is CPU-bound; more only adds memory).
+static ARGON2_PERMITS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+/// Passwords checked against a real account's hash since start (each is one guess an attacker got).
+static GUESSES_VERIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// How many passwords have been checked against real accounts' hashes since the process started.
+pub fn guesses_verified() -> u64 {
+    GUESSES_VERIFIED.load(Ordering::Relaxed)
+}
+
+/// Run argon2 work on a blocking thread once a permit is free. (Hashing new passwords happens
+/// only in the CLI, one at a time, so it needs no bound.)
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let _permit = ARGON2_PERMITS.acquire().await.map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(move || {
+        #[cfg(test)]
+        let _in_flight = tests::InFlight::enter();
+        work()
+    })
+    .await
+    .map_err(|_| AppError::Internal)
+}
+
 /// Verify `password` against `stored` (or against a dummy hash when there is no account, always
 /// answering false, so both paths cost the same).
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let (hash_text, real) = match stored.as_deref() {
             Some(h) => (h, true),
             None => (dummy_hash(), false),
@@ -58,16 +87,55 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
             tracing::error!(error = %e, "stored password hash is malformed");
             AppError::Internal
         })?;
+        if real {
+            GUESSES_VERIFIED.fetch_add(1, Ordering::Relaxed);
+        }
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(ok && real)
     })
-    .await
-    .map_err(|_| AppError::Internal)?
+    .await?
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static PEAK_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts argon2 runs in progress (and the most ever seen) while alive.
+    pub(super) struct InFlight;
+
+    impl InFlight {
+        pub(super) fn enter() -> InFlight {
+            let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+            PEAK_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+            InFlight
+        }
+    }
+
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_runs_at_most_one_argon2_per_core() {
+        let stored = hash("SettlePaisa@2025").unwrap();
+        let burst = (0..24).map(|i| {
+            let stored = stored.clone();
+            tokio::spawn(async move { verify(format!("Wrong-guess-{i}"), Some(stored)).await })
+        });
+        for outcome in futures::future::join_all(burst).await {
+            assert!(!outcome.unwrap().unwrap());
+        }
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let peak = PEAK_IN_FLIGHT.load(Ordering::SeqCst);
+        assert!(peak >= 1, "the hook saw the runs");
+        assert!(peak <= permits, "{peak} argon2 runs at once with {permits} permits");
+    }
 
     #[test]
     fn policy() {

@@ -4,9 +4,10 @@
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEntry};
 use crate::error::AppError;
 
 pub const PREFIX: &str = "spo_";
@@ -21,13 +22,19 @@ pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Create a token for a user; returns the secret (to be shown once).
-pub async fn create(pool: &PgPool, email: &str, name: &str) -> Result<String, AppError> {
+/// Create a token for a user; returns the secret (to be shown once). `operator` (the OS account
+/// running the CLI) is the audit row's actor; a refusal is audited as a failure.
+pub async fn create(pool: &PgPool, email: &str, name: &str, operator: &str) -> Result<String, AppError> {
+    let mut tx = pool.begin().await?;
     let user_id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = lower($1) AND is_active")
         .bind(email)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await?;
-    let user_id = user_id.ok_or_else(|| AppError::NotFound(format!("No active user with email {email}.")))?;
+    let Some(user_id) = user_id else {
+        audit_change(&mut tx, operator, "token.create", email, name, None, false).await?;
+        tx.commit().await?;
+        return Err(AppError::NotFound(format!("No active user with email {email}.")));
+    };
     let token = generate();
     let inserted = sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix)
@@ -38,9 +45,12 @@ pub async fn create(pool: &PgPool, email: &str, name: &str) -> Result<String, Ap
     .bind(name)
     .bind(digest(&token))
     .bind(&token[..PREFIX.len() + 6])
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 0 {
+    let created = inserted.rows_affected() > 0;
+    audit_change(&mut tx, operator, "token.create", email, name, Some(user_id), created).await?;
+    tx.commit().await?;
+    if !created {
         return Err(AppError::Conflict(format!(
             "{email} already has a token named \"{name}\"; revoke it or choose another name."
         )));
@@ -48,18 +58,39 @@ pub async fn create(pool: &PgPool, email: &str, name: &str) -> Result<String, Ap
     Ok(token)
 }
 
-/// Revoke a user's token by name. Returns whether a live token was revoked.
-pub async fn revoke(pool: &PgPool, email: &str, name: &str) -> Result<bool, AppError> {
-    let done = sqlx::query(
+/// Revoke a user's token by name. Returns whether a live token was revoked; audited like [`create`].
+pub async fn revoke(pool: &PgPool, email: &str, name: &str, operator: &str) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    let user_id: Option<Uuid> = sqlx::query_scalar(
         "UPDATE api_tokens SET revoked_at = now(), name = name || ' (revoked ' || id || ')'
          WHERE name = $2 AND revoked_at IS NULL
-           AND user_id = (SELECT id FROM users WHERE email = lower($1))",
+           AND user_id = (SELECT id FROM users WHERE email = lower($1))
+         RETURNING user_id",
     )
     .bind(email)
     .bind(name)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    audit_change(&mut tx, operator, "token.revoke", email, name, user_id, user_id.is_some()).await?;
+    tx.commit().await?;
+    Ok(user_id.is_some())
+}
+
+/// The audit row of a CLI token change (the token's name, never its secret).
+async fn audit_change(
+    db: &mut PgConnection,
+    operator: &str,
+    action: &str,
+    email: &str,
+    name: &str,
+    user_id: Option<Uuid>,
+    success: bool,
+) -> Result<(), AppError> {
+    let mut entry = AuditEntry::by_operator(operator, action, "user");
+    entry.target_id = user_id.map(|id| id.to_string());
+    entry.success = success;
+    entry.after = Some(serde_json::json!({ "email": email.to_lowercase(), "token": name }));
+    audit::record(db, entry).await
 }
 
 #[cfg(test)]

@@ -193,6 +193,8 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
+    let run_ids: Vec<uuid::Uuid> = d.runs.iter().map(|r| r.id).collect();
+    crate::features::recon::runs::store_totals(&mut *c, &run_ids).await?;
 
     let sla: HashMap<(String, String), i32> =
         sqlx::query_as::<_, (String, String, i32)>("SELECT reason_code, severity, sla_hours FROM sla_settings")

@@ -1,11 +1,20 @@
-//! Cross-cutting HTTP rules of spec 09: CSRF origin checks on state changes, and security headers
-//! (nosniff, referrer policy, framing, a strict default CSP, no caching of pages and data).
+//! Cross-cutting HTTP rules of spec 09: CSRF origin checks on state changes, security headers
+//! (nosniff, referrer policy, framing, a strict default CSP, no caching of pages, data and
+//! downloads, long caching of content-hashed assets), and the limits every request lives within:
+//! the server functions' body size, a time limit, and a 500 page instead of a dropped connection
+//! when a handler panics.
 
+use std::any::Any;
+use std::time::Duration;
+
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{from_fn, Next};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::guard::has_bearer;
 use crate::config::Config;
@@ -68,20 +77,159 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
         );
     }
-    let dynamic = headers
-        .get(header::CONTENT_TYPE)
+    let dynamic = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("text/html") || ct.starts_with("application/json") || ct.starts_with("text/csv")
+    });
+    let download = headers
+        .get(header::CONTENT_DISPOSITION)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
-    if dynamic && !headers.contains_key(header::CACHE_CONTROL) {
-        // Pages and data are per-user: never cached, so Back after sign-out asks the server again.
+        .is_some_and(|d| d.starts_with("attachment"));
+    if (dynamic || download) && !headers.contains_key(header::CACHE_CONTROL) {
+        // Pages, data, exports and evidence files are per-user: never cached (not on a shared
+        // machine's disk either), so Back after sign-out asks the server again.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
 }
 
+/// Is this a request of the JSON API (whose errors are JSON, never HTML)?
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Largest body a server function may send: they take forms and small JSON, and read the whole
+/// body before they run, that is before they can check who is calling.
+const SERVER_FN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Route layer of the server functions: bodies over [`SERVER_FN_BODY_LIMIT`] get 413, read no
+/// further than the limit (a declared length is refused before anything is read).
+pub async fn limit_server_fn_body(req: Request, next: Next) -> Response {
+    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large (at most 1 MB).").into_response();
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > SERVER_FN_BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, SERVER_FN_BODY_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        // Past the limit without a declared length, or the client stopped sending: no usable body.
+        Err(_) => too_large(),
+    }
+}
+
+/// Marks the answer that [`CatchPanicLayer`] made of a panic, for [`answer_panic`] to dress.
+#[derive(Clone, Copy)]
+struct Panicked;
+
+fn panic_answer(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "a request handler panicked");
+    let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    res.extensions_mut().insert(Panicked);
+    res
+}
+
+/// The panic's 500 in the caller's language: `{"error","message"}` for the API, the HTML error
+/// page for a browser. (The panic handler itself does not see the request, so it only marks.)
+async fn answer_panic(req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let res = next.run(req).await;
+    if res.extensions().get::<Panicked>().is_none() {
+        return res;
+    }
+    if api {
+        AppError::Internal.into_response()
+    } else {
+        super::error_page(AppError::Internal)
+    }
+}
+
+/// A panic anywhere in `app` (handlers, the guard, sessions) answers 500 instead of dropping the
+/// connection without a word.
+pub fn catch_panics<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<S> {
+    app.layer(CatchPanicLayer::custom(panic_answer as fn(Box<dyn Any + Send + 'static>) -> Response))
+        .layer(from_fn(answer_panic))
+}
+
+/// Requests that may rightly take longer than the time limit: file uploads (multipart forms and
+/// raw CSV imports arrive at the client's pace and are parsed as they come) and CSV exports
+/// (every row of a filter). Their database work stays bounded by the statement timeout (which an
+/// upload lifts to 15 minutes for its bulk write, see `db::lift_statement_timeout`).
+fn is_long_by_nature(req: &Request) -> bool {
+    let file_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data") || ct.starts_with("text/csv"));
+    file_body || (req.method() == Method::GET && req.uri().path().ends_with(".csv"))
+}
+
+/// Every other request gets `limit` (`REQUEST_TIMEOUT_SECS`; zero means none) to answer, then
+/// 503: a stuck request must not hold its connection and database work forever.
+pub fn time_limit<S: Clone + Send + Sync + 'static>(app: Router<S>, limit: Duration) -> Router<S> {
+    app.layer(from_fn(move |req: Request, next: Next| async move {
+        if limit.is_zero() || is_long_by_nature(&req) {
+            return next.run(req).await;
+        }
+        let api = is_api(req.uri().path());
+        let path = req.uri().path().to_string();
+        match tokio::time::timeout(limit, next.run(req)).await {
+            Ok(res) => res,
+            Err(_) => {
+                tracing::warn!(%path, seconds = limit.as_secs(), "request stopped at the time limit");
+                let message = "This took too long and was stopped. Try a narrower filter, or try again in a minute.";
+                if api {
+                    let body = serde_json::json!({ "error": "timeout", "message": message });
+                    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+                } else {
+                    super::error_page_with(StatusCode::SERVICE_UNAVAILABLE, message)
+                }
+            }
+        }
+    }))
+}
+
+/// Does the file name carry its content's hash (cargo-leptos `hash-files`:
+/// `settlepaisa-ops.<22 base64url characters>.css`)? Then its bytes never change under that name.
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1]
+            .iter()
+            .any(|p| p.len() == 22 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// `Cache-Control` of a static file: hashed names are immutable (a new build has new names);
+/// other files under `/pkg/` are revalidated (their name stays across builds); public files such
+/// as the favicon may be reused for an hour.
+pub fn static_cache_control(path: &str) -> &'static str {
+    if is_content_hashed(path) {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/pkg/") {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_hashed_names_are_immutable() {
+        let immutable = "public, max-age=31536000, immutable";
+        assert_eq!(static_cache_control("/pkg/settlepaisa-ops.Xq3Lw-8bZ_0pQm1NcR4uTg.css"), immutable);
+        assert_eq!(static_cache_control("/pkg/settlepaisa-ops.Xq3Lw-8bZ_0pQm1NcR4uTg.wasm"), immutable);
+        assert_eq!(static_cache_control("/pkg/settlepaisa-ops.css"), "no-cache");
+        assert_eq!(static_cache_control("/pkg/snippets/x-1234/inline0.js"), "no-cache");
+        assert_eq!(static_cache_control("/favicon.svg"), "public, max-age=3600");
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

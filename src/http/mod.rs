@@ -1,19 +1,23 @@
 //! The axum application: Leptos pages and server functions, the sign-in form handlers, the JSON API
 //! and health, wrapped in the session, guard, CSRF and security-header layers.
 
+pub mod csv;
+pub mod form;
 pub mod metrics;
 mod middleware;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::serve::{ListenerExt, TapIo};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use std::net::SocketAddr;
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -21,7 +25,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
-pub use middleware::{same_origin, security_headers};
+pub use middleware::{catch_panics, same_origin, security_headers, time_limit};
 
 use crate::app::{shell, App};
 use crate::auth::{guard, login, session::COOKIE_NAME};
@@ -44,7 +48,7 @@ pub fn router(state: AppState) -> Router {
 
     let context_state = state.clone();
     let server_fn_state = state.clone();
-    Router::new()
+    let app = Router::new()
         .route("/", get(|| async { Redirect::to("/overview") }))
         .route("/login", post(login::post_login))
         .route("/logout", post(login::post_logout))
@@ -53,7 +57,8 @@ pub fn router(state: AppState) -> Router {
             post(move |req: Request<Body>| {
                 let state = server_fn_state.clone();
                 async move { handle_server_fns_with_context(move || provide_context(state.clone()), req).await }
-            }),
+            })
+            .layer(from_fn(middleware::limit_server_fn_body)),
         )
         .nest("/api", crate::api::routes(&state.config))
         .route("/health", get(crate::api::health::overall))
@@ -62,10 +67,12 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .route_layer(from_fn(metrics::note_route))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .route_layer(from_fn_with_state(state.clone(), crate::audit::record_refusals))
+        .fallback(static_file)
         .layer(from_fn_with_state(state.clone(), guard::authenticate))
         .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), middleware::csrf))
+        .layer(from_fn_with_state(state.clone(), middleware::csrf));
+    catch_panics(time_limit(app, state.config.request_timeout))
         .layer(from_fn(security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -82,20 +89,54 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
+/// A file of the site root (`/pkg/…`, the favicon) with its cache rule, or else the app's 404 page.
+async fn static_file(uri: Uri, state: State<AppState>, req: Request) -> Response {
+    let cache_control = middleware::static_cache_control(uri.path());
+    let mut res = leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, state, req).await;
+    let html = res.headers().get(header::CONTENT_TYPE).is_some_and(|ct| ct.as_bytes().starts_with(b"text/html"));
+    if res.status() == StatusCode::OK && !html {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    }
+    res
+}
+
+/// A listener whose accepted connections have [`TCP_NODELAY`](TcpStream::set_nodelay).
+pub type NoDelayListener = TapIo<TcpListener, fn(&mut TcpStream)>;
+
+/// Listen on `addr` with `TCP_NODELAY` on every connection: hyper writes a response's headers and
+/// body separately, and with Nagle's algorithm the second write waits for the client's delayed
+/// ACK (about 40 ms per static file over keep-alive).
+pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<NoDelayListener> {
+    fn no_delay(stream: &mut TcpStream) {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
+        }
+    }
+    Ok(TcpListener::bind(addr).await?.tap_io(no_delay as fn(&mut TcpStream)))
+}
+
+/// The client's address: the socket peer, or the last `X-Forwarded-For` entry behind a trusted proxy.
 pub fn client_ip(req: &Request, config: &Config) -> Option<String> {
     client_ip_of(req.headers(), req.extensions(), config)
 }
 
 /// [`client_ip`] from request parts (server functions and extractors see parts, not the request).
+///
+/// The trusted proxy appends the address it saw to whatever the client sent, so only the right-most
+/// entry is the proxy's word; the entries before it are the client's own claims (a sign-in burst
+/// could rotate them to dodge the per-IP limit). Several `X-Forwarded-For` headers are one list.
 pub fn client_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions, config: &Config) -> Option<String> {
     if config.trust_forwarded_for {
-        if let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            if let Some(first) =
-                forwarded.split(',').next().map(str::trim).filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-            {
-                return Some(first.to_string());
-            }
+        let last = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|list| list.rsplit(',').next())
+            .map(str::trim)
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok());
+        if let Some(last) = last {
+            return Some(last.to_string());
         }
     }
     extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
@@ -105,10 +146,65 @@ pub fn client_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions, co
 /// resolving the session).
 pub fn error_page(err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_page_with(status, &err.to_string())
+}
+
+/// [`error_page`] with a status and sentence of its own (a sentence of ours, not user input).
+pub fn error_page_with(status: StatusCode, message: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SettlePaisa Ops</title></head>\
-         <body><main><h1>SettlePaisa Ops</h1><p>{}</p><p><a href=\"/overview\">Try again</a></p></main></body></html>",
-        err
+         <body><main><h1>SettlePaisa Ops</h1><p>{message}</p><p><a href=\"/overview\">Try again</a></p></main></body></html>"
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&'static str]) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        for v in values {
+            headers.append("x-forwarded-for", http::HeaderValue::from_static(v));
+        }
+        headers
+    }
+
+    fn peer() -> http::Extensions {
+        let mut extensions = http::Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 40000))));
+        extensions
+    }
+
+    #[test]
+    fn the_proxy_appended_address_is_the_client() {
+        let mut config = Config::for_tests("postgres://unused");
+        config.trust_forwarded_for = true;
+        // The client claims 1.2.3.4; the proxy appended the address it really saw.
+        let spoofed = forwarded(&["1.2.3.4, 203.0.113.7"]);
+        assert_eq!(client_ip_of(&spoofed, &peer(), &config).as_deref(), Some("203.0.113.7"));
+        // A second header line is later in the list than the first.
+        let two_lines = forwarded(&["1.2.3.4", "198.51.100.9"]);
+        assert_eq!(client_ip_of(&two_lines, &peer(), &config).as_deref(), Some("198.51.100.9"));
+        // Garbage in the proxy's slot falls back to the socket peer, never to a client claim.
+        let garbage = forwarded(&["1.2.3.4, not-an-ip"]);
+        assert_eq!(client_ip_of(&garbage, &peer(), &config).as_deref(), Some("10.0.0.1"));
+    }
+
+    #[tokio::test]
+    async fn accepted_connections_have_no_delay() {
+        use axum::serve::Listener;
+        let mut listener = bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::spawn(TcpStream::connect(addr));
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap(), "the server side of the connection has TCP_NODELAY");
+        drop(client.await);
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_without_a_trusted_proxy() {
+        let config = Config::for_tests("postgres://unused");
+        assert_eq!(client_ip_of(&forwarded(&["203.0.113.7"]), &peer(), &config).as_deref(), Some("10.0.0.1"));
+    }
 }

@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 
+mod list;
+pub use list::{pager, sort_header, SortState};
+
 /// A file size for people: bytes, KB or MB (one decimal).
 pub fn format_size(bytes: u64) -> String {
     match bytes {

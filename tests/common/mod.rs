@@ -145,6 +145,26 @@ pub fn urlencode(s: &str) -> String {
     settlepaisa_ops::auth::guard::urlencode(s)
 }
 
+/// The url-encoded body a browser sends for a server function whose one argument is `form`: each
+/// field as `form[name]=value`, brackets percent-encoded as browsers send them.
+pub fn server_fn_form(fields: &[(&str, &str)]) -> String {
+    fields.iter().map(|(name, value)| format!("form%5B{name}%5D={}", urlencode(value))).collect::<Vec<_>>().join("&")
+}
+
+/// A form post as a browser without JavaScript makes it: `Accept: text/html` and the page it was
+/// on, where the server function sends it back.
+pub fn plain_form_post(path: &str, form: String, cookie: &str, page: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::REFERER, format!("{ORIGIN}{page}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap()
+}
+
 pub fn fixed_time() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 6, 0, 0).unwrap()
 }

@@ -5,10 +5,9 @@
 //! page with a notice, a script gets JSON.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,6 +24,8 @@ use crate::api::{date_param, page_params};
 use crate::auth::guard::{authorize, Authorized};
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
+use crate::http::csv::{csv_response, ist_minute_cell};
+use crate::http::form::{back_to, wants_html, ClientIp};
 use crate::state::AppState;
 
 /// Reading the desk: every signed-in role.
@@ -53,17 +54,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/chargebacks/{id}/documents/{document_id}", get(download_document))
         .route("/v1/webhooks/{network}", post(webhook))
-}
-
-/// The caller's address, for the audit rows.
-pub struct ClientIp(pub Option<String>);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(crate::http::client_ip_of(&parts.headers, &parts.extensions, &state.config)))
-    }
 }
 
 fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
@@ -148,21 +138,42 @@ pub async fn kpis_cached(state: &AppState, scope: &Scope) -> Result<Kpis, AppErr
     state.dispute_kpis.get_or_load(scope.clone(), queries::kpis(&state.pool, scope)).await
 }
 
-/// `GET /v1/chargebacks/kpis`: the checklist's exact shape, amounts as strings of paise.
+/// The body of `GET /v1/chargebacks/kpis`. Money in the API's JSON is `i64` paise as a number,
+/// except here: the staging checklist (its "Test Disputes API" step) fixes this response with the
+/// three amounts as strings of paise (`"recoveredPaise": "38637570"`), and the deployed clients read
+/// them so. Every other `…Paise` field, `recoveredPaise` of the outcome summary and the case
+/// included, is a number.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiKpis {
+    open_count: i64,
+    evidence_required_count: i64,
+    disputed_paise: String,
+    recovered_paise: String,
+    written_off_paise: String,
+}
+
+impl From<&Kpis> for ApiKpis {
+    fn from(k: &Kpis) -> Self {
+        ApiKpis {
+            open_count: k.open_count,
+            evidence_required_count: k.evidence_required_count,
+            disputed_paise: k.disputed.0.to_string(),
+            recovered_paise: k.recovered.0.to_string(),
+            written_off_paise: k.written_off.0.to_string(),
+        }
+    }
+}
+
+/// `GET /v1/chargebacks/kpis`: the checklist's exact shape (see [`ApiKpis`]).
 async fn kpis(
     State(state): State<AppState>,
     caller: Authorized,
     Query(params): Query<ApiParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ApiKpis>, AppError> {
     caller.require(READ)?;
     let k = kpis_cached(&state, &params.scope()?).await?;
-    Ok(Json(json!({
-        "openCount": k.open_count,
-        "evidenceRequiredCount": k.evidence_required_count,
-        "disputedPaise": k.disputed.0.to_string(),
-        "recoveredPaise": k.recovered.0.to_string(),
-        "writtenOffPaise": k.written_off.0.to_string(),
-    })))
+    Ok(Json(ApiKpis::from(&k)))
 }
 
 /// A case as the API shows it, serialised straight from borrowed fields (no intermediate JSON
@@ -278,11 +289,11 @@ async fn outcome_summary(
         "window": format!("{days}d"),
         "won": s.won,
         "lost": s.lost,
-        "winRatePercent": s.win_rate_permille.map(|p| format!("{}.{}", p / 10, p % 10)),
-        "avgResolutionDays": s.avg_resolution_tenth_days.map(|t| format!("{}.{}", t / 10, t % 10)),
+        "winRatePercent": s.win_rate_permille.map(crate::ratio::tenths_text),
+        "avgResolutionDays": s.avg_resolution_tenth_days.map(crate::ratio::tenths_text),
         "recoveredPaise": k.recovered.0,
         "writtenOffPaise": k.written_off.0,
-        "netImpactPaise": k.net().0,
+        "netImpactPaise": k.net()?.0,
     })))
 }
 
@@ -427,19 +438,6 @@ async fn action(
     apply_action(&state, &user, ip.0, id, &body).await?;
     let d = queries::detail(&state.pool, id).await?;
     Ok(Json(detail_json(&d, state.clock.now())))
-}
-
-/// A browser form (answered with a redirect and a notice) rather than a script (answered with JSON).
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-}
-
-/// Back to a page (which may carry its own query) with a notice (success) or an error, for
-/// browser forms.
-pub fn back_to(path: &str, key: &str, message: &str) -> Response {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let url = format!("{path}{sep}{key}={}", crate::auth::guard::urlencode(message));
-    Redirect::to(&url).into_response()
 }
 
 /// Read the named file field and the text fields of a multipart form.
@@ -605,7 +603,6 @@ async fn export_csv(
     let (filter, sort, _, _) = page_query.parse().map_err(AppError::BadRequest)?;
     const EXPORT_CAP: i64 = 100_000;
     let page = queries::list(&state.pool, &filter, sort, EXPORT_CAP, 0, now).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "case_ref",
         "network_case_id",
@@ -627,53 +624,31 @@ async fn export_csv(
         "evidence_due_at_ist",
         "owner",
     ];
-    let write_err = |_| AppError::Internal;
-    out.write_record(header).map_err(write_err)?;
-    let rupees = |p: crate::money::Paise| format!("{}.{:02}", p.0 / 100, p.0 % 100);
-    let ist_time = |t: DateTime<Utc>| t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M").to_string();
-    for r in &page.rows {
-        let cells = [
-            r.case_ref.clone(),
-            r.network_case_id.clone(),
-            r.acquirer.clone(),
-            r.merchant_id.clone(),
-            r.merchant_name.clone(),
-            r.txn_ref.clone().unwrap_or_default(),
-            r.rrn.clone().unwrap_or_default(),
-            r.utr.clone().unwrap_or_default(),
-            r.reason_code.clone(),
-            r.reason_description.clone(),
-            r.category.clone(),
-            rupees(r.chargeback),
-            rupees(r.fees),
+    let lines = page.rows.into_iter().map(|r| {
+        vec![
+            r.case_ref,
+            r.network_case_id,
+            r.acquirer,
+            r.merchant_id,
+            r.merchant_name,
+            r.txn_ref.unwrap_or_default(),
+            r.rrn.unwrap_or_default(),
+            r.utr.unwrap_or_default(),
+            r.reason_code,
+            r.reason_description,
+            r.category,
+            r.chargeback.to_rupees_plain(),
+            r.fees.to_rupees_plain(),
             r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
-            r.stage.clone(),
-            r.outcome.clone(),
-            ist_time(r.received_at),
-            r.evidence_due_at.map(ist_time).unwrap_or_default(),
-            r.owner.clone().unwrap_or_default(),
-        ];
-        out.write_record(cells.iter().map(|c| neutralise_formula(c))).map_err(write_err)?;
-    }
-    let body = out.into_inner().map_err(|_| AppError::Internal)?;
+            r.stage,
+            r.outcome,
+            ist_minute_cell(r.received_at),
+            r.evidence_due_at.map(ist_minute_cell).unwrap_or_default(),
+            r.owner.unwrap_or_default(),
+        ]
+    });
     let name = format!("chargebacks-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-/// Prefix a cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR) with `'`.
-pub fn neutralise_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
+    csv_response(&name, &header, lines)
 }
 
 /// `POST /v1/webhooks/{network}`: no session; the body's HMAC-SHA256 with the network's secret
@@ -762,13 +737,6 @@ pub async fn create_manual(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(neutralise_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralise_formula("-5"), "'-5");
-        assert_eq!(neutralise_formula("CB-2026-0001"), "CB-2026-0001");
-    }
 
     #[test]
     fn the_manual_form_is_validated() {

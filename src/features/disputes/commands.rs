@@ -241,26 +241,13 @@ pub async fn assign(
     if !case.ui()?.is_open() {
         return Err(AppError::Conflict("A closed case cannot be reassigned.".into()));
     }
-    let name_of = |id: Option<Uuid>| async move {
-        match id {
-            None => Ok::<Option<String>, AppError>(None),
-            Some(id) => {
-                let row: Option<(String,)> = sqlx::query_as(
-                    "SELECT u.email FROM users u WHERE u.id = $1 AND u.is_active
-                       AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))",
-                )
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-                Ok(row.map(|r| r.0))
-            }
-        }
-    };
-    let new_email = name_of(assignee).await?;
+    // Read on the transaction: the assignee is judged on the same snapshot the update commits on,
+    // and the command never needs a second pool connection while it holds the case lock.
+    let new_email = assignable_email(&mut tx, assignee).await?;
     if assignee.is_some() && new_email.is_none() {
         return Err(AppError::BadRequest("Cases can be assigned only to active operations users.".into()));
     }
-    let old_email = name_of(case.assigned_to).await?;
+    let old_email = assignable_email(&mut tx, case.assigned_to).await?;
     sqlx::query("UPDATE chargebacks SET assigned_to = $2, assigned_team = $3, updated_at = $4 WHERE id = $1")
         .bind(case_id)
         .bind(assignee)
@@ -279,6 +266,19 @@ pub async fn assign(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The email of a user who may hold cases (active, works disputes); `None` for nobody or anyone else.
+async fn assignable_email(db: &mut PgConnection, id: Option<Uuid>) -> Result<Option<String>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT u.email FROM users u WHERE u.id = $1 AND u.is_active
+           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// Add a note (kept on the case and in the timeline).

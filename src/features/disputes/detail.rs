@@ -204,22 +204,22 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
             <div class="mt-3 grid gap-6 text-sm lg:grid-cols-2">
                 {(!v.next_statuses.is_empty()).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-col gap-2" attr:aria-label="Change status">
-                        <input type="hidden" name="id" value=id_status.clone() />
-                        <input type="hidden" name="action" value="status" />
-                        <label class="flex flex-col text-slate-600">"Note (optional)"<input name="note" class=field /></label>
+                        <input type="hidden" name="form[id]" value=id_status.clone() />
+                        <input type="hidden" name="form[action]" value="status" />
+                        <label class="flex flex-col text-slate-600">"Note (optional)"<input name="form[note]" class=field /></label>
                         <div class="flex flex-wrap gap-2">
                             {v.next_statuses.iter().map(|s| view! {
-                                <button type="submit" name="to" value=s.param() class=button disabled=move || pending.get()>{format!("Move to {}", s.label())}</button>
+                                <button type="submit" name="form[to]" value=s.param() class=button disabled=move || pending.get()>{format!("Move to {}", s.label())}</button>
                             }).collect_view()}
                         </div>
                     </ActionForm>
                 })}
                 {(v.can_work && open).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Assign">
-                        <input type="hidden" name="id" value=id_assign.clone() />
-                        <input type="hidden" name="action" value="assign" />
+                        <input type="hidden" name="form[id]" value=id_assign.clone() />
+                        <input type="hidden" name="form[action]" value="assign" />
                         <label class="flex flex-col text-slate-600">"Assignee"
-                            <select name="assignee" class=field>
+                            <select name="form[assignee]" class=field>
                                 <option value="">"Unassigned"</option>
                                 {v.assignees.iter().map(|(uid, name)| view! {
                                     <option value=uid.to_string() selected=v.detail.assigned_to == Some(*uid)>{name.clone()}</option>
@@ -227,7 +227,7 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                             </select>
                         </label>
                         <label class="flex flex-col text-slate-600">"Team"
-                            <select name="team" class=field>
+                            <select name="form[team]" class=field>
                                 <option value="">"—"</option>
                                 {TEAMS.iter().map(|t| view! { <option value=*t selected=v.detail.assigned_team.as_deref() == Some(*t)>{t.replace('_', " ")}</option> }).collect_view()}
                             </select>
@@ -237,18 +237,18 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                 })}
                 {v.can_note.then(|| view! {
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Add note">
-                        <input type="hidden" name="id" value=id_note.clone() />
-                        <input type="hidden" name="action" value="note" />
-                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="note" required class=field /></label>
+                        <input type="hidden" name="form[id]" value=id_note.clone() />
+                        <input type="hidden" name="form[action]" value="note" />
+                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="form[note]" required class=field /></label>
                         <button type="submit" class=button>"Add note"</button>
                     </ActionForm>
                 })}
                 {(v.can_work && open).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Change deadline">
-                        <input type="hidden" name="id" value=id_deadline.clone() />
-                        <input type="hidden" name="action" value="deadline" />
-                        <label class="flex flex-col text-slate-600">"New evidence due date"<input type="date" name="evidence_due" required class=field /></label>
-                        <label class="flex flex-1 flex-col text-slate-600">"Reason"<input name="note" required class=field /></label>
+                        <input type="hidden" name="form[id]" value=id_deadline.clone() />
+                        <input type="hidden" name="form[action]" value="deadline" />
+                        <label class="flex flex-col text-slate-600">"New evidence due date"<input type="date" name="form[evidenceDue]" required class=field /></label>
+                        <label class="flex flex-1 flex-col text-slate-600">"Reason"<input name="form[note]" required class=field /></label>
                         <button type="submit" class=button>"Change deadline"</button>
                     </ActionForm>
                 })}

@@ -53,43 +53,6 @@ pub fn sniff(file_name: &str, bytes: &[u8]) -> Result<&'static str, String> {
     Ok(content_type)
 }
 
-/// A file name safe to show and to put in a header: the last path component, printable, ≤ 200 chars.
-pub fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(200).collect();
-    if cleaned.trim().is_empty() {
-        "evidence".into()
-    } else {
-        cleaned.trim().to_string()
-    }
-}
-
-/// The object store named by `OBJECT_STORE_URL`: `file://DIR` (relative to the working directory
-/// when not absolute), `memory://`, or `s3://bucket/prefix` with the usual `AWS_*` variables
-/// (endpoint, region, keys), which also covers S3-compatible stores such as MinIO.
-pub fn open_store(url: &str) -> Result<std::sync::Arc<dyn ObjectStore>, String> {
-    use std::sync::Arc;
-    if let Some(dir) = url.strip_prefix("file://") {
-        let dir = std::path::Path::new(dir);
-        let dir = if dir.is_absolute() {
-            dir.to_path_buf()
-        } else {
-            std::env::current_dir().map_err(|e| e.to_string())?.join(dir)
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let store = object_store::local::LocalFileSystem::new_with_prefix(&dir).map_err(|e| e.to_string())?;
-        return Ok(Arc::new(store));
-    }
-    if url == "memory://" {
-        return Ok(Arc::new(object_store::memory::InMemory::new()));
-    }
-    if url.starts_with("s3://") {
-        let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build().map_err(|e| e.to_string())?;
-        return Ok(Arc::new(store));
-    }
-    Err(format!("OBJECT_STORE_URL must start with file://, s3:// or be memory://, got {url:?}"))
-}
-
 fn storage_key(case_id: Uuid, document_id: Uuid) -> ObjectPath {
     ObjectPath::from(format!("chargebacks/{case_id}/{document_id}"))
 }
@@ -107,7 +70,7 @@ pub async fn upload(
     if !DOCUMENT_KINDS.contains(&kind) {
         return Err(AppError::BadRequest(format!("Document kind must be one of {}.", DOCUMENT_KINDS.join(", "))));
     }
-    let file_name = clean_file_name(file_name);
+    let file_name = crate::files::clean_file_name(file_name, "evidence");
     let content_type = sniff(&file_name, &bytes).map_err(AppError::BadRequest)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let document_id = Uuid::new_v4();
@@ -193,12 +156,5 @@ mod tests {
         let mut exact = PDF.to_vec();
         exact.resize(MAX_BYTES, b' ');
         assert!(sniff("exact.pdf", &exact).is_ok());
-    }
-
-    #[test]
-    fn file_names_are_cleaned() {
-        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_file_name("C:\\Users\\a\\bill \"x\".pdf"), "bill x.pdf");
-        assert_eq!(clean_file_name("  "), "evidence");
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::money::Paise;
+use crate::money::{MoneyOverflow, Paise};
 
 /// The one status the UI shows, derived from the stored stage / status / outcome (spec 03 §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,8 +134,8 @@ pub struct Kpis {
 
 impl Kpis {
     /// Net impact = recovered − written off.
-    pub fn net(&self) -> Paise {
-        self.recovered - self.written_off
+    pub fn net(&self) -> Result<Paise, MoneyOverflow> {
+        self.recovered.checked_sub(self.written_off)
     }
 }
 
@@ -153,11 +153,11 @@ pub struct OutcomeSummary {
 
 impl OutcomeSummary {
     pub fn win_rate_text(&self) -> String {
-        self.win_rate_permille.map(|p| format!("{}.{} %", p / 10, p % 10)).unwrap_or_else(|| "—".into())
+        crate::ratio::percent_text(self.win_rate_permille)
     }
 
     pub fn avg_resolution_text(&self) -> String {
-        self.avg_resolution_tenth_days.map(|t| format!("{}.{} days", t / 10, t % 10)).unwrap_or_else(|| "—".into())
+        self.avg_resolution_tenth_days.map_or_else(|| "—".into(), |t| format!("{} days", crate::ratio::tenths_text(t)))
     }
 }
 
@@ -385,8 +385,22 @@ pub struct CaseAction {
     pub evidence_due: Option<String>,
 }
 
-/// The form fields of the manual create form, validated on the server into a new case.
+/// The detail page's action forms: the case's id beside the action's fields, all on one level.
+/// The server function's argument is called `form`, so the inputs are named `form[id]`,
+/// `form[action]`, `form[to]`, `form[evidenceDue]`, … (each at most once per form: the decoder
+/// refuses a repeated key).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseActionForm {
+    pub id: String,
+    #[serde(flatten)]
+    pub request: CaseAction,
+}
+
+/// The form fields of the manual create form (`form[network]`, `form[amount]`, …), validated on
+/// the server into a new case. A field left out reads as empty, which validation treats exactly
+/// like a blank input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateForm {
     pub network: String,
     pub network_case_id: String,
@@ -439,9 +453,7 @@ impl DisputesQuery {
             None => Sort::default(),
             Some(key) => Sort { key, descending: text(&self.dir).as_deref() != Some("asc") },
         };
-        let page = text(&self.page)
-            .map(|p| p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or("Page must be a positive number."))
-            .transpose()?;
+        let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?;
         let window = match text(&self.window).as_deref() {
             None | Some("30d") => 30,
             Some("7d") => 7,

@@ -10,7 +10,7 @@ use super::rules;
 use super::server::{get_disputes, CreateDispute};
 use crate::ist;
 use crate::money::format_count;
-use crate::ui::{ErrorNotice, FlashNotices, KpiTile, PageHeader};
+use crate::ui::{pager, sort_header, ErrorNotice, FlashNotices, KpiTile, PageHeader, SortState};
 
 fn query_from(map: &leptos_router::params::ParamsMap) -> DisputesQuery {
     DisputesQuery {
@@ -70,7 +70,7 @@ fn DisputesBody(view: DisputesView, query: DisputesQuery) -> impl IntoView {
             <KpiTile label="Disputed" value=k.disputed.to_inr() detail="Chargebacks + fees, not written off".to_string() test_id="kpi-disputed" />
             <KpiTile label="Recovered" value=k.recovered.to_inr() test_id="kpi-recovered" />
             <KpiTile label="Written off" value=k.written_off.to_inr() test_id="kpi-written-off" />
-            <KpiTile label="Net impact" value=k.net().to_inr() detail="Recovered − written off".to_string() test_id="kpi-net" />
+            <KpiTile label="Net impact" value=k.net().map_or_else(|e| e.to_string(), |n| n.to_inr()) detail="Recovered − written off".to_string() test_id="kpi-net" />
         </div>
         <section class="mt-4 flex flex-wrap items-center gap-x-6 gap-y-2 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm" data-testid="outcomes">
             <h2 class="font-semibold text-slate-900">{format!("Outcomes, last {outcome_window} days")}</h2>
@@ -185,25 +185,8 @@ fn CaseTable(view: DisputesView, query: DisputesQuery) -> impl IntoView {
         q.dir = Some(if descending { "desc" } else { "asc" }.to_string());
         q.href()
     };
-    let sort_mark = |key: SortKey| {
-        if v.sort.key == key {
-            if v.sort.descending {
-                " ↓"
-            } else {
-                " ↑"
-            }
-        } else {
-            ""
-        }
-    };
-    let aria_sort =
-        |key: SortKey| (v.sort.key == key).then_some(if v.sort.descending { "descending" } else { "ascending" });
     let header = |key: SortKey, label: &'static str, right: bool| {
-        view! {
-            <th class=if right { "px-3 py-2 text-right font-medium" } else { "px-3 py-2 font-medium" } aria-sort=aria_sort(key)>
-                <a href=sort_link(key) class="hover:underline">{label}{sort_mark(key)}</a>
-            </th>
-        }
+        sort_header(label, sort_link(key), SortState::of(v.sort.key == key, v.sort.descending), right)
     };
     let page_link = |n: i64| {
         let mut q = query.clone();
@@ -216,7 +199,6 @@ fn CaseTable(view: DisputesView, query: DisputesQuery) -> impl IntoView {
         q.href_at("/api/disputes/v1/chargebacks/export.csv")
     };
     let has_next = first + shown < total;
-    let has_prev = v.page_number > 1;
     view! {
         <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
             <p data-testid="list-summary">
@@ -245,10 +227,7 @@ fn CaseTable(view: DisputesView, query: DisputesQuery) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <nav aria-label="Pages" class="mt-3 flex gap-2 text-sm">
-            {has_prev.then(|| view! { <a href=page_link(v.page_number - 1) rel="prev" class="rounded border border-slate-300 bg-white px-3 py-1">"Previous"</a> })}
-            {has_next.then(|| view! { <a href=page_link(v.page_number + 1) rel="next" class="rounded border border-slate-300 bg-white px-3 py-1">"Next"</a> })}
-        </nav>
+        {pager(v.page_number, has_next, page_link)}
     }
 }
 
@@ -325,24 +304,24 @@ fn IntakeForms(merchants: Vec<(String, String)>) -> impl IntoView {
                 <h2 class="text-base font-semibold text-slate-900">"New case"</h2>
                 <ActionForm action=create attr:class="mt-3 grid grid-cols-2 gap-3 text-sm">
                     <label class="flex flex-col text-slate-600">"Network"
-                        <select name="network" class=field required>
+                        <select name="form[network]" class=field required>
                             {NETWORKS.iter().map(|n| view! { <option value=*n>{*n}</option> }).collect_view()}
                         </select>
                     </label>
-                    <label class="flex flex-col text-slate-600">"Network case id"<input name="network_case_id" required class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Network case id"<input name="form[network_case_id]" required class=field /></label>
                     <label class="flex flex-col text-slate-600">"Merchant"
-                        <select name="merchant_id" class=field required>
+                        <select name="form[merchant_id]" class=field required>
                             {merchants.into_iter().map(|(id, name)| view! { <option value=id.clone()>{format!("{name} ({id})")}</option> }).collect_view()}
                         </select>
                     </label>
-                    <label class="flex flex-col text-slate-600">"Amount (₹)"<input name="amount" required inputmode="decimal" class=field /></label>
-                    <label class="flex flex-col text-slate-600">"Reason code"<input name="reason_code" required class=field /></label>
-                    <label class="flex flex-col text-slate-600">"Reason"<input name="reason" class=field /></label>
-                    <label class="flex flex-col text-slate-600">"Received"<input type="date" name="received" required class=field /></label>
-                    <label class="flex flex-col text-slate-600">"Evidence due"<input type="date" name="due" class=field /></label>
-                    <label class="flex flex-col text-slate-600">"Txn ID"<input name="txn_ref" class=field /></label>
-                    <label class="flex flex-col text-slate-600">"RRN"<input name="rrn" class=field /></label>
-                    <label class="flex flex-col text-slate-600">"UTR"<input name="utr" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Amount (₹)"<input name="form[amount]" required inputmode="decimal" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Reason code"<input name="form[reason_code]" required class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Reason"<input name="form[reason]" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Received"<input type="date" name="form[received]" required class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Evidence due"<input type="date" name="form[due]" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"Txn ID"<input name="form[txn_ref]" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"RRN"<input name="form[rrn]" class=field /></label>
+                    <label class="flex flex-col text-slate-600">"UTR"<input name="form[utr]" class=field /></label>
                     <div class="flex items-end">
                         <button type="submit" class="rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700">"Create case"</button>
                     </div>

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::model::{Kpis, OutcomeSummary, SlaBucket, UiStatus};
 use crate::auth::Role;
 use crate::ist;
-use crate::money::Paise;
+use crate::money::{MoneyOverflow, Paise};
+use crate::ratio::{div_half_up, permille_half_up};
 
 /// The stored triple behind a UI status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,8 +277,8 @@ pub struct KpiCase<'a> {
 
 /// The KPI definitions of spec 03 §3.2, folded over the cases in scope. The SQL aggregate in
 /// `queries::kpis` computes the same; an integration test holds them equal.
-pub fn kpis<'a>(cases: impl IntoIterator<Item = KpiCase<'a>>) -> Kpis {
-    cases.into_iter().fold(Kpis::default(), |mut k, c| {
+pub fn kpis<'a>(cases: impl IntoIterator<Item = KpiCase<'a>>) -> Result<Kpis, MoneyOverflow> {
+    cases.into_iter().try_fold(Kpis::default(), |mut k, c| {
         if c.status == "OPEN" {
             k.open_count += 1;
             if c.stage == "UNDER_REVIEW" {
@@ -285,11 +286,11 @@ pub fn kpis<'a>(cases: impl IntoIterator<Item = KpiCase<'a>>) -> Kpis {
             }
         }
         if c.status != "WRITEOFF" {
-            k.disputed = k.disputed + c.chargeback + c.fees;
+            k.disputed = Paise::checked_sum([k.disputed, c.chargeback, c.fees])?;
         }
-        k.recovered = k.recovered + c.recovered;
-        k.written_off = k.written_off + c.written_off;
-        k
+        k.recovered = k.recovered.checked_add(c.recovered)?;
+        k.written_off = k.written_off.checked_add(c.written_off)?;
+        Ok(k)
     })
 }
 
@@ -297,13 +298,12 @@ pub fn kpis<'a>(cases: impl IntoIterator<Item = KpiCase<'a>>) -> Kpis {
 /// cases, rounded half up to one decimal with integer arithmetic.
 pub fn outcome_summary(window_days: i64, won: i64, lost: i64, resolution_seconds: i64) -> OutcomeSummary {
     let decided = won + lost;
-    let round_div = |num: i64, den: i64| (2 * num + den) / (2 * den);
     OutcomeSummary {
         window_days,
         won,
         lost,
-        win_rate_permille: (decided > 0).then(|| round_div(won * 1000, decided)),
-        avg_resolution_tenth_days: (decided > 0).then(|| round_div(resolution_seconds * 10, decided * 86_400)),
+        win_rate_permille: permille_half_up(won, decided),
+        avg_resolution_tenth_days: div_half_up(i128::from(resolution_seconds) * 10, i128::from(decided) * 86_400),
     }
 }
 
@@ -482,15 +482,20 @@ mod tests {
             case("UNDER_REVIEW", "OPEN", 3_000, 0, 0),
             case("CLOSED", "RECOVERED", 4_000, 4_000, 0),
             case("CLOSED", "WRITEOFF", 5_000, 0, 5_000),
-        ]);
+        ])
+        .unwrap();
         assert_eq!(k.open_count, 3);
         assert_eq!(k.evidence_required_count, 2);
         // (1000 + 2000 + 3000 + 4000) + 4 × 100 fees; the written-off case is not disputed.
         assert_eq!(k.disputed, Paise(10_400));
         assert_eq!(k.recovered, Paise(4_000));
         assert_eq!(k.written_off, Paise(5_000));
-        assert_eq!(k.net(), Paise(-1_000));
-        assert_eq!(kpis([]), Kpis::default());
+        assert_eq!(k.net(), Ok(Paise(-1_000)));
+        assert_eq!(kpis([]), Ok(Kpis::default()));
+        let huge = case("CLOSED", "RECOVERED", i64::MAX, i64::MAX, 0);
+        assert_eq!(kpis([huge, huge]), Err(MoneyOverflow), "a total past the range is an error, not wrapped");
+        let owed = Kpis { recovered: Paise(i64::MIN), written_off: Paise(1), ..Kpis::default() };
+        assert_eq!(owed.net(), Err(MoneyOverflow));
     }
 
     #[test]

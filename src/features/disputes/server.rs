@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{CaseView, DisputesQuery, DisputesView};
+use super::model::{CaseActionForm, CaseView, CreateForm, DisputesQuery, DisputesView};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -21,6 +21,7 @@ pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<Dis
         let user = guard::require(READ)?;
         let state = ctx::state()?;
         let (filter, sort, page_number, window) = query.parse().map_err(AppError::BadRequest)?;
+        let offset = crate::paging::offset(page_number, PAGE_SIZE).map_err(AppError::BadRequest)?;
         let now = state.clock.now();
         let pool = &state.pool;
         let (kpis, outcomes, sla, tabs, page, merchants) = tokio::try_join!(
@@ -28,7 +29,7 @@ pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<Dis
             queries::outcome_summary(pool, &filter.scope, window, now),
             queries::sla_strip(pool, &filter.scope, now),
             queries::tab_counts(pool, &filter, now),
-            queries::list(pool, &filter, sort, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, now),
+            queries::list(pool, &filter, sort, PAGE_SIZE, offset, now),
             queries::merchants(pool),
         )?;
         Ok(DisputesView {
@@ -77,71 +78,123 @@ pub async fn get_dispute_case(id: String) -> Result<CaseView, AppError> {
 
 /// A case action from the detail page (status, assign, note, deadline).
 #[server(prefix = "/sfn", endpoint = "disputes/act")]
-pub async fn dispute_act(
-    id: String,
-    action: String,
-    to: Option<String>,
-    note: Option<String>,
-    assignee: Option<String>,
-    team: Option<String>,
-    evidence_due: Option<String>,
-) -> Result<(), AppError> {
+pub async fn dispute_act(form: CaseActionForm) -> Result<(), AppError> {
     use super::api::{apply_action, READ};
-    use super::model::CaseAction;
     use crate::auth::guard;
 
     async move {
         let user = guard::require(READ)?;
         let state = ctx::state()?;
-        let id =
-            uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
+        let id = uuid::Uuid::parse_str(&form.id)
+            .map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
         let ip = ctx::client_ip(&state);
-        apply_action(&state, &user, ip, id, &CaseAction { action, to, note, assignee, team, evidence_due }).await
+        apply_action(&state, &user, ip, id, &form.request).await
     }
     .await
     .map_err(AppError::in_server_fn)
 }
 
 /// The manual create form; answers the new case's id.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/sfn", endpoint = "disputes/create")]
-pub async fn create_dispute(
-    network: String,
-    network_case_id: String,
-    merchant_id: String,
-    amount: String,
-    reason_code: String,
-    reason: String,
-    received: String,
-    due: String,
-    txn_ref: String,
-    rrn: String,
-    utr: String,
-) -> Result<String, AppError> {
+pub async fn create_dispute(form: CreateForm) -> Result<String, AppError> {
     use super::api::{create_manual, WORK};
-    use super::model::CreateForm;
     use crate::auth::guard;
 
     async move {
         let user = guard::require(WORK)?;
         let state = ctx::state()?;
         let ip = ctx::client_ip(&state);
-        let form = CreateForm {
-            network,
-            network_case_id,
-            merchant_id,
-            amount,
-            reason_code,
-            reason,
-            received,
-            due,
-            txn_ref,
-            rrn,
-            utr,
-        };
         let id = create_manual(&state, &user, ip, &form).await?;
         Ok(id.to_string())
     }
     .await
     .map_err(AppError::in_server_fn)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    //! The forms' field names against the decoder the server runs on every post (JavaScript or
+    //! not): the bodies below are what a browser sends for each form on the pages.
+
+    use super::*;
+    use crate::features::disputes::model::CaseAction;
+    use crate::features::server_ctx::decode_form_post;
+
+    const ID: &str = "0b7e4c1e-7d2a-4f43-9a51-3c4f6c2d8e10";
+
+    fn action_form(request: CaseAction) -> CaseActionForm {
+        CaseActionForm { id: ID.into(), request }
+    }
+
+    #[tokio::test]
+    async fn the_detail_forms_decode_into_one_case_action() {
+        // "Change status": the clicked button's `form[to]` comes last, after the note box.
+        let body = format!(
+            "form%5Bid%5D={ID}&form%5Baction%5D=status&form%5Bnote%5D=Proof+sent&form%5Bto%5D=evidence_required"
+        );
+        let DisputeAct { form } = decode_form_post(&body).await.unwrap();
+        assert_eq!(
+            form,
+            action_form(CaseAction {
+                action: "status".into(),
+                to: Some("evidence_required".into()),
+                note: Some("Proof sent".into()),
+                ..Default::default()
+            })
+        );
+        // "Assign" with the team left at "—": an empty value, which the service reads as none.
+        let body = format!("form%5Bid%5D={ID}&form%5Baction%5D=assign&form%5Bassignee%5D=&form%5Bteam%5D=");
+        let DisputeAct { form } = decode_form_post(&body).await.unwrap();
+        assert_eq!(
+            form,
+            action_form(CaseAction {
+                action: "assign".into(),
+                assignee: Some(String::new()),
+                team: Some(String::new()),
+                ..Default::default()
+            })
+        );
+        // "Change deadline": the date field carries the JSON API's name for it.
+        let body = format!(
+            "form%5Bid%5D={ID}&form%5Baction%5D=deadline&form%5BevidenceDue%5D=2026-12-01&form%5Bnote%5D=Extension"
+        );
+        let DisputeAct { form } = decode_form_post(&body).await.unwrap();
+        assert_eq!(
+            form,
+            action_form(CaseAction {
+                action: "deadline".into(),
+                evidence_due: Some("2026-12-01".into()),
+                note: Some("Extension".into()),
+                ..Default::default()
+            })
+        );
+        // The loose names of before are no longer this function's arguments.
+        assert!(decode_form_post::<DisputeAct>(&format!("id={ID}&action=status&to=won")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_new_case_form_decodes_into_a_create_form() {
+        let body = "form%5Bnetwork%5D=VISA&form%5Bnetwork_case_id%5D=VCR9&form%5Bmerchant_id%5D=MERCH_001\
+                    &form%5Bamount%5D=1%2C500.25&form%5Breason_code%5D=13.1&form%5Breason%5D=Not+received\
+                    &form%5Breceived%5D=2026-11-20&form%5Bdue%5D=&form%5Btxn_ref%5D=TXN1&form%5Brrn%5D=\
+                    &form%5Butr%5D=";
+        let CreateDispute { form } = decode_form_post(body).await.unwrap();
+        assert_eq!(
+            form,
+            CreateForm {
+                network: "VISA".into(),
+                network_case_id: "VCR9".into(),
+                merchant_id: "MERCH_001".into(),
+                amount: "1,500.25".into(),
+                reason_code: "13.1".into(),
+                reason: "Not received".into(),
+                received: "2026-11-20".into(),
+                txn_ref: "TXN1".into(),
+                ..Default::default()
+            }
+        );
+        // A field left out reads as empty, for validation to answer, rather than failing to decode.
+        let CreateDispute { form } = decode_form_post("form%5Bnetwork%5D=VISA").await.unwrap();
+        assert_eq!(form, CreateForm { network: "VISA".into(), ..Default::default() });
+    }
 }

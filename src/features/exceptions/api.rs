@@ -18,7 +18,8 @@ use super::{queries, rules};
 use crate::auth::guard::Authorized;
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
-use crate::features::disputes::api::{back_to, wants_html, ClientIp};
+use crate::http::csv::{csv_response, ist_minute_cell, rupees_cell};
+use crate::http::form::{back_to, wants_html, ClientIp};
 use crate::money::Paise;
 use crate::state::AppState;
 
@@ -240,47 +241,6 @@ async fn detail(
     Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
 }
 
-/// An action as JSON sends it: `tags` may be an array or a comma-separated string.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActionBody {
-    #[serde(default)]
-    action: String,
-    assignee: Option<String>,
-    until: Option<String>,
-    resolution: Option<String>,
-    note: Option<String>,
-    tags: Option<Value>,
-    severity: Option<String>,
-}
-
-impl ActionBody {
-    fn request(&self) -> Result<ActionRequest, AppError> {
-        let tags = match &self.tags {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| AppError::BadRequest("tags must be strings.".into()))?
-                    .join(","),
-            ),
-            Some(_) => return Err(AppError::BadRequest("tags must be a list of strings.".into())),
-        };
-        Ok(ActionRequest {
-            action: self.action.clone(),
-            assignee: self.assignee.clone(),
-            until: self.until.clone(),
-            resolution: self.resolution.clone(),
-            note: self.note.clone(),
-            tags,
-            severity: self.severity.clone(),
-        })
-    }
-}
-
 /// One action for a user who works exceptions (checked here, for every caller).
 pub async fn apply_action(
     state: &AppState,
@@ -305,10 +265,10 @@ async fn action(
     caller: Authorized,
     ip: ClientIp,
     Path(id): Path<String>,
-    Json(body): Json<ActionBody>,
+    Json(request): Json<ActionRequest>,
 ) -> Result<Json<Value>, AppError> {
     let user = caller.require(READ)?;
-    apply_action(&state, &user, ip.0, &id, &body.request()?).await?;
+    apply_action(&state, &user, ip.0, &id, &request).await?;
     let d = queries::detail(&state.pool, &id, state.clock.now()).await?;
     Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
 }
@@ -377,9 +337,9 @@ async fn bulk(
                 (None, Some(filter)) => Target::Matching(params_from_json(filter)?.filter()?.0),
                 _ => return Err(AppError::BadRequest("Send either ids or filter.".into())),
             };
-            let body: ActionBody =
+            let request: ActionRequest =
                 serde_json::from_value(value).map_err(|e| AppError::BadRequest(format!("The action: {e}")))?;
-            apply_bulk(&state, &user, ip.0, &target, &body.request()?).await
+            apply_bulk(&state, &user, ip.0, &target, &request).await
         }
         .await;
         return match result {
@@ -459,9 +419,6 @@ async fn export_csv(
     let now = state.clock.now();
     let (filter, sort, _) = page_query.parse().map_err(AppError::BadRequest)?;
     let rows = queries::list(&state.pool, &filter, sort, Some(user.id), 100_000, 0, now).await?;
-    let rupees = |p: Option<Paise>| p.map(|p| format!("{}.{:02}", p.0 / 100, (p.0 % 100).abs())).unwrap_or_default();
-    let ist_time =
-        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M").to_string();
     let header = [
         "exception_id",
         "reason_code",
@@ -490,26 +447,26 @@ async fn export_csv(
             r.reason_code,
             r.severity,
             r.status.code().to_string(),
-            rupees(r.pg_amount),
-            rupees(r.bank_amount),
-            rupees(r.delta),
+            rupees_cell(r.pg_amount),
+            rupees_cell(r.bank_amount),
+            rupees_cell(r.delta),
             r.merchant_id.unwrap_or_default(),
             r.merchant_name.unwrap_or_default(),
             r.acquirer.unwrap_or_default(),
             r.cycle_date.to_string(),
             r.utr.unwrap_or_default(),
             r.txn_id.unwrap_or_default(),
-            ist_time(r.created_at),
-            ist_time(r.sla_due_at),
+            ist_minute_cell(r.created_at),
+            ist_minute_cell(r.sla_due_at),
             if r.sla_breached { "yes" } else { "no" }.to_string(),
             r.assignee.unwrap_or_default(),
             r.tags.join(" "),
             r.resolution.unwrap_or_default(),
-            r.resolved_at.map(ist_time).unwrap_or_default(),
+            r.resolved_at.map(ist_minute_cell).unwrap_or_default(),
         ]
     });
     let name = format!("exceptions-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    crate::features::recon::api::csv_response(&name, &header, lines)
+    csv_response(&name, &header, lines)
 }
 
 /// `GET /v1/exceptions/views`: the shared views and the caller's own.

@@ -269,10 +269,11 @@ pub async fn apply_in(
                 if let Some(tid) = row.transaction_id {
                     let moved = sqlx::query(
                         "UPDATE transactions SET status = 'RECONCILED', updated_at = $2
-                         WHERE id = $1 AND status IN ('PENDING', 'EXCEPTION')",
+                         WHERE id = $1 AND status = ANY($3)",
                     )
                     .bind(tid)
                     .bind(now)
+                    .bind(&crate::domain::txn_status::UNRECONCILED[..])
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

@@ -180,7 +180,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
         }
     });
     let hidden = move |action: ActionKind| {
-        view! { <input type="hidden" name="id" value=id.get_value() /><input type="hidden" name="action" value=action.code() /> }
+        view! { <input type="hidden" name="form[id]" value=id.get_value() /><input type="hidden" name="form[action]" value=action.code() /> }
     };
     let mine = v.me.is_some() && v.detail.row.assignee == v.me;
     let current_severity = v.detail.row.severity.clone();
@@ -197,7 +197,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                         <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Assign">
                             {hidden(ActionKind::Assign)}
                             <label class="flex flex-col text-slate-600">"Assignee"
-                                <select name="assignee" class=field>
+                                <select name="form[assignee]" class=field>
                                     <option value="">"Unassigned"</option>
                                     {v.assignees.iter().map(|p| view! {
                                         <option value=p.email.clone() selected=v.detail.row.assignee.as_deref() == Some(p.email.as_str())>{p.name.clone()}</option>
@@ -228,20 +228,20 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Resolve">
                         {hidden(ActionKind::Resolve)}
                         <label class="flex flex-col text-slate-600">"Resolution code"
-                            <select name="resolution" class=field required>
+                            <select name="form[resolution]" class=field required>
                                 <option value="">"Choose…"</option>
                                 {RESOLUTIONS.iter().map(|(c, l)| view! { <option value=*c>{*l}</option> }).collect_view()}
                             </select>
                         </label>
-                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="note" class=field placeholder="What was done (needed for a write-off)" /></label>
+                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="form[note]" class=field placeholder="What was done (needed for a write-off)" /></label>
                         <button type="submit" class=button disabled=move || pending.get()>"Resolve"</button>
                     </ActionForm>
                 })}
                 {allows(ActionKind::Snooze).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Snooze">
                         {hidden(ActionKind::Snooze)}
-                        <label class="flex flex-col text-slate-600">"Snooze until (IST)"<input type="datetime-local" name="until" required class=field /></label>
-                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="note" class=field placeholder="Waiting for…" /></label>
+                        <label class="flex flex-col text-slate-600">"Snooze until (IST)"<input type="datetime-local" name="form[until]" required class=field /></label>
+                        <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="form[note]" class=field placeholder="Waiting for…" /></label>
                         <button type="submit" class=plain disabled=move || pending.get()>"Snooze"</button>
                     </ActionForm>
                 })}
@@ -249,7 +249,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                     <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Change severity">
                         {hidden(ActionKind::Severity)}
                         <label class="flex flex-col text-slate-600">"Severity"
-                            <select name="severity" class=field>
+                            <select name="form[severity]" class=field>
                                 {SEVERITIES.iter().map(|s| view! { <option value=*s selected=*s == current_severity>{*s}</option> }).collect_view()}
                             </select>
                         </label>
@@ -260,7 +260,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                     <div class="flex flex-wrap items-end gap-2">
                         <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Add tags">
                             {hidden(ActionKind::Tag)}
-                            <label class="flex flex-col text-slate-600">"Tags"<input name="tags" required class=field placeholder="bank-followup, high-value" /></label>
+                            <label class="flex flex-col text-slate-600">"Tags"<input name="form[tags]" required class=field placeholder="bank-followup, high-value" /></label>
                             <button type="submit" class=plain disabled=move || pending.get()>"Add tags"</button>
                         </ActionForm>
                         {v.detail.row.tags.clone().into_iter().map(|t| {
@@ -268,7 +268,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                             view! {
                             <ActionForm action=act attr:aria-label=label>
                                 {hidden(ActionKind::Untag)}
-                                <input type="hidden" name="tags" value=t.clone() />
+                                <input type="hidden" name="form[tags]" value=t.clone() />
                                 <button type="submit" class="rounded bg-slate-100 px-2 py-1 text-xs text-slate-800 hover:bg-red-50" title="Remove this tag">{format!("{t} ×")}</button>
                             </ActionForm>
                         }}).collect_view()}
@@ -277,7 +277,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                 {allows(ActionKind::Comment).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-col gap-2 lg:col-span-2" attr:aria-label="Comment">
                         {hidden(ActionKind::Comment)}
-                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="note" required rows="2" class=field node_ref=comment_box></textarea></label>
+                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="form[note]" required rows="2" class=field node_ref=comment_box></textarea></label>
                         <div><button type="submit" class=plain disabled=move || pending.get()>"Add comment"</button></div>
                     </ActionForm>
                 })}

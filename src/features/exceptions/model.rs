@@ -20,8 +20,14 @@ pub enum Status {
 impl Status {
     pub const ALL: [Status; 6] =
         [Status::Open, Status::Investigating, Status::Snoozed, Status::Escalated, Status::Resolved, Status::WontFix];
-    /// The statuses that still need work.
+    /// The statuses that still need work: an "open exception" in every count (the queue, Overview,
+    /// the recon summary) and the set a recon run may auto-resolve.
     pub const ACTIVE: [Status; 4] = [Status::Open, Status::Investigating, Status::Snoozed, Status::Escalated];
+
+    /// The stored codes of a set, to bind into SQL as an array (`status = ANY($n)`).
+    pub fn codes(set: &[Status]) -> Vec<&'static str> {
+        set.iter().map(|s| s.code()).collect()
+    }
 
     /// The stored, URL and API value (`wont_fix`).
     pub fn code(self) -> &'static str {
@@ -51,7 +57,7 @@ impl Status {
     }
 
     pub fn is_closed(self) -> bool {
-        matches!(self, Status::Resolved | Status::WontFix)
+        !Status::ACTIVE.contains(&self)
     }
 
     pub fn badge_class(self) -> &'static str {
@@ -310,9 +316,7 @@ impl ExceptionsQuery {
             Some(other) => return Err(format!("breached must be 1 or 0, not {other:?}.")),
         };
         let sort = text(&self.sort).map(|s| SortKey::parse(&s).ok_or(format!("Unknown sort {s:?}."))).transpose()?;
-        let page = text(&self.page)
-            .map(|p| p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or("Page must be a positive number."))
-            .transpose()?;
+        let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?;
         let filter = Filter {
             statuses,
             severities,
@@ -579,6 +583,8 @@ pub struct ExceptionView {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionRequest {
+    /// Missing reads as empty, which the action parser refuses with the list of actions.
+    #[serde(default)]
     pub action: String,
     /// A user's email or id; empty to unassign.
     pub assignee: Option<String>,
@@ -586,9 +592,36 @@ pub struct ActionRequest {
     pub until: Option<String>,
     pub resolution: Option<String>,
     pub note: Option<String>,
-    /// Comma-separated in forms; an array in JSON is accepted by the API.
+    /// Comma-separated in forms; JSON may also send a list of strings.
+    #[serde(default, deserialize_with = "tags_text")]
     pub tags: Option<String>,
     pub severity: Option<String>,
+}
+
+/// `tags` as text (`"a, b"`) or as a list (`["a", "b"]`), kept as the comma-separated text the
+/// action parser splits.
+fn tags_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "tags as text or a list of strings")]
+    enum Tags {
+        Text(String),
+        List(Vec<String>),
+    }
+    Ok(Option::<Tags>::deserialize(deserializer)?.map(|tags| match tags {
+        Tags::Text(text) => text,
+        Tags::List(items) => items.join(","),
+    }))
+}
+
+/// The detail page's action forms: the exception's id beside the action's fields, all on one
+/// level. The server function's argument is called `form`, so the inputs are named `form[id]`,
+/// `form[action]`, `form[tags]`, … (each at most once per form: the decoder refuses a repeated
+/// key, which is why every removable tag has a form of its own).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionActionForm {
+    pub id: String,
+    #[serde(flatten)]
+    pub request: ActionRequest,
 }
 
 /// What a bulk action did.

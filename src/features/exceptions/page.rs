@@ -14,7 +14,7 @@ use super::rules;
 use super::server::{get_exceptions, DeleteExceptionView, SaveExceptionView};
 use crate::ist;
 use crate::money::format_count;
-use crate::ui::{ErrorNotice, FlashNotices, PageHeader};
+use crate::ui::{pager, sort_header, ErrorNotice, FlashNotices, PageHeader, SortState};
 
 fn query_from(map: &leptos_router::params::ParamsMap) -> ExceptionsQuery {
     ExceptionsQuery {
@@ -251,14 +251,9 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
         q.sort = (key != SortKey::Due).then(|| key.param().to_string());
         q.href()
     };
+    // Δ sorts largest first; age and SLA due oldest / soonest first.
     let header = |key: SortKey, label: &'static str, right: bool| {
-        let active = v.sort == key;
-        view! {
-            <th class=if right { "px-3 py-2 text-right font-medium" } else { "px-3 py-2 font-medium" }
-                aria-sort=active.then_some(if key == SortKey::Delta { "descending" } else { "ascending" })>
-                <a href=sort_link(key) class="hover:underline">{label}{if active { if key == SortKey::Delta { " ↓" } else { " ↑" } } else { "" }}</a>
-            </th>
-        }
+        sort_header(label, sort_link(key), SortState::of(v.sort == key, key == SortKey::Delta), right)
     };
     let page_link = |n: i64| {
         let mut q = query.clone();
@@ -267,7 +262,6 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
     };
     let export_href = ExceptionsQuery { page: None, ..query.clone() }.href_at("/api/recon/v1/exceptions/export.csv");
     let has_next = first + shown < total;
-    let has_prev = v.page_number > 1;
     let can_work = v.can_work;
     let select_all = RwSignal::new(false);
     let rows = v.rows.clone();
@@ -321,10 +315,7 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
         } else {
             table.into_any()
         }}
-        <nav aria-label="Pages" class="mt-3 flex gap-2 text-sm">
-            {has_prev.then(|| view! { <a href=page_link(v.page_number - 1) rel="prev" class="rounded border border-slate-300 bg-white px-3 py-1">"Previous"</a> })}
-            {has_next.then(|| view! { <a href=page_link(v.page_number + 1) rel="next" class="rounded border border-slate-300 bg-white px-3 py-1">"Next"</a> })}
-        </nav>
+        {pager(v.page_number, has_next, page_link)}
     }
 }
 

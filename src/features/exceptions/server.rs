@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{ExceptionView, ExceptionsQuery, ExceptionsView};
+use super::model::{ExceptionActionForm, ExceptionView, ExceptionsQuery, ExceptionsView};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -21,6 +21,7 @@ pub async fn get_exceptions(#[server(default)] query: ExceptionsQuery) -> Result
         let user = guard::require(READ)?;
         let state = ctx::state()?;
         let (filter, sort, page_number) = query.parse().map_err(AppError::BadRequest)?;
+        let offset = crate::paging::offset(page_number, PAGE_SIZE).map_err(AppError::BadRequest)?;
         let now = state.clock.now();
         let pool = &state.pool;
         let me = Some(user.id);
@@ -36,7 +37,7 @@ pub async fn get_exceptions(#[server(default)] query: ExceptionsQuery) -> Result
         };
         let (kpis, rows, counts, (views, reasons, merchants, acquirers, assignees)) = tokio::try_join!(
             queries::kpis(pool, now),
-            queries::list(pool, &filter, sort, me, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, now),
+            queries::list(pool, &filter, sort, me, PAGE_SIZE, offset, now),
             super::api::counts_cached(&state, &filter, user.id, now),
             lookups,
         )?;
@@ -87,28 +88,16 @@ pub async fn get_exception(id: String) -> Result<ExceptionView, AppError> {
 }
 
 /// An action from the detail page.
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/sfn", endpoint = "exceptions/act")]
-pub async fn exception_act(
-    id: String,
-    action: String,
-    assignee: Option<String>,
-    until: Option<String>,
-    resolution: Option<String>,
-    note: Option<String>,
-    tags: Option<String>,
-    severity: Option<String>,
-) -> Result<(), AppError> {
+pub async fn exception_act(form: ExceptionActionForm) -> Result<(), AppError> {
     use super::api::{apply_action, READ};
-    use super::model::ActionRequest;
     use crate::auth::guard;
 
     async move {
         let user = guard::require(READ)?;
         let state = ctx::state()?;
         let ip = ctx::client_ip(&state);
-        let request = ActionRequest { action, assignee, until, resolution, note, tags, severity };
-        apply_action(&state, &user, ip, &id, &request).await
+        apply_action(&state, &user, ip, &form.id, &form.request).await
     }
     .await
     .map_err(AppError::in_server_fn)
@@ -150,4 +139,60 @@ pub async fn delete_exception_view(id: String) -> Result<(), AppError> {
     }
     .await
     .map_err(AppError::in_server_fn)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    //! The detail page's field names against the decoder the server runs on every post
+    //! (JavaScript or not): the bodies below are what a browser sends for each form.
+
+    use super::*;
+    use crate::features::exceptions::model::ActionRequest;
+    use crate::features::server_ctx::decode_form_post;
+
+    fn action_form(request: ActionRequest) -> ExceptionActionForm {
+        ExceptionActionForm { id: "EXC-1".into(), request }
+    }
+
+    #[tokio::test]
+    async fn the_detail_forms_decode_into_one_action_request() {
+        let decode = |body: &'static str| async move {
+            let ExceptionAct { form } = decode_form_post(body).await.unwrap();
+            form
+        };
+        // "Snooze": a datetime-local value and the note box.
+        assert_eq!(
+            decode(
+                "form%5Bid%5D=EXC-1&form%5Baction%5D=snooze&form%5Buntil%5D=2026-12-01T09%3A30&form%5Bnote%5D=Waiting"
+            )
+            .await,
+            action_form(ActionRequest {
+                action: "snooze".into(),
+                until: Some("2026-12-01T09:30".into()),
+                note: Some("Waiting".into()),
+                ..Default::default()
+            })
+        );
+        // "Add tags": one comma-separated box.
+        assert_eq!(
+            decode("form%5Bid%5D=EXC-1&form%5Baction%5D=tag&form%5Btags%5D=bank-followup%2C+high-value").await,
+            action_form(ActionRequest {
+                action: "tag".into(),
+                tags: Some("bank-followup, high-value".into()),
+                ..Default::default()
+            })
+        );
+        // "Remove tag …": each tag has its own form with one hidden `form[tags]`.
+        assert_eq!(
+            decode("form%5Bid%5D=EXC-1&form%5Baction%5D=untag&form%5Btags%5D=rm-check").await,
+            action_form(ActionRequest { action: "untag".into(), tags: Some("rm-check".into()), ..Default::default() })
+        );
+        // "Assign to me": the hidden fields alone.
+        assert_eq!(
+            decode("form%5Bid%5D=EXC-1&form%5Baction%5D=take").await,
+            action_form(ActionRequest { action: "take".into(), ..Default::default() })
+        );
+        // The loose names of before are no longer this function's arguments.
+        assert!(decode_form_post::<ExceptionAct>("id=EXC-1&action=take").await.is_err());
+    }
 }

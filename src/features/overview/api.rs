@@ -30,7 +30,7 @@ pub async fn overview(
             "reconciled": s.reconciled,
             "reconciledPaise": s.reconciled_amount.0,
             "varianceCount": s.transactions - s.reconciled,
-            "variancePaise": s.total.0 - s.reconciled_amount.0,
+            "variancePaise": s.total.checked_sub(s.reconciled_amount)?.0,
             "openExceptions": s.open_exceptions,
             "openChargebacks": s.open_chargebacks,
         },

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Paise;
+use crate::ratio::{percent_text, permille_half_up};
 
 /// The date presets of spec 05, plus a custom range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,17 +137,8 @@ pub struct OverviewSnapshot {
 impl OverviewSnapshot {
     /// Reconciled ÷ transactions as a percentage with one decimal, e.g. "87.4 %"; "—" when empty.
     pub fn match_rate(&self) -> String {
-        percent(self.reconciled, self.transactions)
+        percent_text(permille_half_up(self.reconciled, self.transactions))
     }
-}
-
-/// `part ÷ whole` as a percentage with one decimal, rounded half up, in integer arithmetic.
-pub fn percent(part: i64, whole: i64) -> String {
-    if whole <= 0 {
-        return "—".into();
-    }
-    let tenths = (part * 2000 + whole) / (2 * whole);
-    format!("{}.{} %", tenths / 10, tenths % 10)
 }
 
 #[cfg(test)]
@@ -180,15 +172,5 @@ mod tests {
         assert!(q("01/11/2026", "2026-11-10").window(today).is_err());
         let half = OverviewQuery { from: Some("2026-11-01".into()), ..Default::default() };
         assert!(half.window(today).is_err());
-    }
-
-    #[test]
-    fn percentages_round_half_up_without_floats() {
-        assert_eq!(percent(651, 747), "87.1 %");
-        assert_eq!(percent(1, 3), "33.3 %");
-        assert_eq!(percent(2, 3), "66.7 %");
-        assert_eq!(percent(1, 8), "12.5 %");
-        assert_eq!(percent(0, 0), "—");
-        assert_eq!(percent(5, 5), "100.0 %");
     }
 }

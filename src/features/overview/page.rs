@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{percent, Bucket, OverviewQuery, OverviewSnapshot, RangePreset};
+use super::model::{Bucket, OverviewQuery, OverviewSnapshot, RangePreset};
 use super::server::get_overview;
 use crate::ist;
 use crate::money::format_count;
+use crate::ratio::{percent_text, permille_half_up};
 use crate::ui::{ErrorNotice, KpiTile, PageHeader};
 
 #[component]
@@ -130,19 +131,15 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
         ("Credited", p.credited, "fill-emerald-500", "bg-emerald-500"),
         ("Unsettled", p.unsettled, "fill-slate-300", "bg-slate-300"),
     ];
-    // Integer per-mille widths of a 1000-unit bar; the last segment takes the remainder.
+    // A 1000-unit bar: each segment ends at the per mille of the transactions up to and including
+    // it, so rounding never leaves a gap or pushes the bar past 1000 (the buckets add up to total).
     let mut x = 0i64;
+    let mut counted = 0i64;
     let rects = segments
         .iter()
-        .enumerate()
-        .map(|(i, (label, bucket, class, _))| {
-            let width = if total == 0 {
-                0
-            } else if i == segments.len() - 1 {
-                1000 - x
-            } else {
-                bucket.count * 1000 / total
-            };
+        .map(|(label, bucket, class, _)| {
+            counted += bucket.count;
+            let width = permille_half_up(counted, total).unwrap_or(0) - x;
             let rect = view! {
                 <rect x=x.to_string() y="0" width=width.to_string() height="24" class=*class>
                     <title>{format!("{label}: {} of {}", format_count(bucket.count), format_count(total))}</title>
@@ -176,7 +173,7 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                                         {*label}
                                     </td>
                                     <td class="py-1 text-right tabular-nums">{format_count(bucket.count)}</td>
-                                    <td class="py-1 text-right tabular-nums">{percent(bucket.count, total)}</td>
+                                    <td class="py-1 text-right tabular-nums">{percent_text(permille_half_up(bucket.count, total))}</td>
                                     <td class="py-1 text-right tabular-nums">{bucket.amount.to_inr()}</td>
                                 </tr>
                             }

@@ -3,7 +3,7 @@
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
@@ -15,7 +15,10 @@ use super::{queries, runs, store};
 use crate::auth::guard::Authorized;
 use crate::auth::Access;
 use crate::error::AppError;
+use crate::http::csv::{csv_response, rupees_cell};
+use crate::http::form::{back_to, wants_html};
 use crate::ist;
+use crate::money::Paise;
 use crate::state::AppState;
 
 pub fn routes(config: &crate::config::Config) -> Router<AppState> {
@@ -31,28 +34,6 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/v1/uploads/{id}/errors.csv", get(upload_errors_csv))
 }
 
-pub(crate) fn csv_response(
-    name: &str,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) -> Result<Response, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header).map_err(|_| AppError::Internal)?;
-    for row in rows {
-        out.write_record(row.iter().map(|c| crate::features::disputes::api::neutralise_formula(c)))
-            .map_err(|_| AppError::Internal)?;
-    }
-    let body = out.into_inner().map_err(|_| AppError::Internal)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        body,
-    )
-        .into_response())
-}
-
 /// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging).
 async fn results_csv(
     State(state): State<AppState>,
@@ -64,7 +45,7 @@ async fn results_csv(
     let id = run_id(&id)?;
     let class = runs::valid_class(q.class.as_deref())?;
     let (rows, _) = runs::results(&state.pool, id, class, 1_000_000, 0).await?;
-    let rupees = |p: Option<i64>| p.map(|p| format!("{}.{:02}", p / 100, p % 100)).unwrap_or_default();
+    let rupees = |p: Option<i64>| rupees_cell(p.map(Paise));
     csv_response(
         &format!("recon-run-{id}.csv"),
         &[
@@ -176,8 +157,7 @@ async fn upload(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let html =
-        headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let html = wants_html(&headers);
     match store_upload(&state, caller, multipart).await {
         // A browser form goes back to the workspace with the outcome in words.
         Ok(report) if html => {
@@ -197,12 +177,9 @@ async fn upload(
             for e in report.errors.iter().take(3) {
                 notice.push_str(&format!(" Line {}: {}.", e.line, e.message));
             }
-            Redirect::to(&format!("/recon?notice={}", crate::auth::guard::urlencode(&notice))).into_response()
+            back_to("/recon", "notice", &notice)
         }
-        Err(e) if html => {
-            Redirect::to(&format!("/recon?error={}", crate::auth::guard::urlencode(&format!("Upload refused: {e}"))))
-                .into_response()
-        }
+        Err(e) if html => back_to("/recon", "error", &format!("Upload refused: {e}")),
         Ok(report) => {
             let status = if report.duplicate { StatusCode::OK } else { StatusCode::CREATED };
             (status, Json(report)).into_response()

@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::money::Paise;
 
+mod lines;
+mod xlsx_limits;
+
 pub const MAX_FIELD_CHARS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -523,6 +526,7 @@ pub fn parse_stream<R: Read>(
         // A workbook is a zip, read from memory (the upload limit bounds it); its cells stream.
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(read_failed)?;
+        xlsx_limits::check(&bytes, &xlsx_limits::Limits::DEFAULT)?;
         let mut book = open_xlsx(&bytes)?;
         let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
         let mut rows = sheet_rows(&mut book, &sheet)?;
@@ -576,14 +580,18 @@ pub fn parse_stream<R: Read>(
     if bom {
         reader.consume(3);
     }
-    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(lines::LineTracker::new(reader));
     let mut record = csv::StringRecord::new();
     let mut converter: Option<Converter> = None;
     let mut format = format;
     let mut index = 0usize;
     loop {
         let more = csv.read_record(&mut record).map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(0);
             match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => format!("Line {line} is not UTF-8 text; save the file as UTF-8 CSV."),
                 _ => format!("Line {line} cannot be read as CSV: {e}"),
@@ -593,7 +601,7 @@ pub fn parse_stream<R: Read>(
             break;
         }
         index += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(index as u64);
+        let line = record.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(index as u64);
         match &converter {
             None => {
                 if index < header_row {
@@ -894,11 +902,13 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
         Format::PgSimple => {
             let amount = row.positive("Amount", row.rupees("Amount")?)?;
             let date = row.required("Transaction Date")?;
+            // The date and the time are read together; a refusal names the one that is wrong.
+            let day = parse_datetime(date, None).map_err(|m| row.err("Transaction Date", m))?;
             let when = match row.get("Transaction Time")? {
                 Some(time) => {
                     parse_datetime(&format!("{date} {time}"), None).map_err(|m| row.err("Transaction Time", m))?
                 }
-                None => parse_datetime(date, None).map_err(|m| row.err("Transaction Date", m))?,
+                None => day,
             };
             let currency = row.get("Currency")?.unwrap_or("INR").to_ascii_uppercase();
             (
@@ -1169,6 +1179,50 @@ mod tests {
         );
         assert!(p.errors[0].message.contains("negative"));
         assert!(p.errors[3].message.contains("formula"));
+    }
+
+    /// The editor line numbers of a file's refused rows.
+    fn error_lines(text: &str) -> Vec<u64> {
+        pg(text).unwrap().errors.iter().map(|e| e.line).collect()
+    }
+
+    #[test]
+    fn row_errors_name_the_editor_line_whatever_the_line_endings() {
+        let good = "T{n},M1,10,INR,2026-11-20,,UPI,U{n},,";
+        let bad = "T{n},M1,-5,INR,2026-11-20,,UPI,U{n},,";
+        // Lines 2–8: data; 4, 6 and 8 are refused (the header is line 1).
+        let rows: Vec<String> = (2..=8)
+            .map(|n| if n % 2 == 0 && n > 2 { bad } else { good }.replace("{n}", &n.to_string()))
+            .collect();
+        let lf = format!("{PG_SIMPLE}{}\n", rows.join("\n"));
+        assert_eq!(error_lines(&lf), vec![4, 6, 8]);
+        assert_eq!(error_lines(&lf.replace('\n', "\r\n")), vec![4, 6, 8], "CRLF");
+        // A blank line counts as a line in an editor too.
+        let blank = lf.replacen("\nT3,", "\n\nT3,", 1);
+        assert_eq!(error_lines(&blank), vec![5, 7, 9]);
+        assert_eq!(error_lines(&blank.replace('\n', "\r\n")), vec![5, 7, 9], "CRLF with a blank line");
+        // A quoted field with a line break: the record is numbered by the line it starts on, and
+        // the lines after it move down by one.
+        let multi = lf.replace("UPI,U3,,", "UPI,U3,,\"suc\ncess\"").replace("UPI,U4,,", "UPI,U4,,\"a\nb\"");
+        assert_eq!(error_lines(&multi), vec![5, 8, 10]);
+        assert_eq!(error_lines(&multi.replace('\n', "\r\n")), vec![5, 8, 10], "CRLF with multi-line fields");
+    }
+
+    #[test]
+    fn the_tilde_layout_numbers_crlf_lines_as_an_editor() {
+        let axis = "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\r\nA1~1,000.00~20-11-2026~20-11-2026~u1~CR~ok\r\nA2~abc~20-11-2026~20-11-2026~u2~CR~bad\r\n";
+        let p = bank(axis).unwrap();
+        assert_eq!(p.errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn a_bad_date_is_blamed_on_the_date_column_and_a_bad_time_on_the_time_column() {
+        let text = format!(
+            "{PG_SIMPLE}T1,M1,10,INR,2026-02-30,10:00:00,UPI,U1,,\nT2,M1,10,INR,2026-11-20,25:61:00,UPI,U2,,\nT3,M1,10,INR,2026-11-20,10:00:00,UPI,U3,,\n"
+        );
+        let p = pg(&text).unwrap();
+        let e: Vec<(u64, Option<&str>)> = p.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(e, vec![(2, Some("Transaction Date")), (3, Some("Transaction Time"))]);
     }
 
     #[test]

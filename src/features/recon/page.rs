@@ -10,7 +10,7 @@ use super::model::{RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_
 use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
 use crate::ist;
 use crate::money::{format_count, Paise};
-use crate::ui::{format_size, ErrorNotice, FlashNotices, KpiTile, PageHeader};
+use crate::ui::{format_size, pager, ErrorNotice, FlashNotices, KpiTile, PageHeader};
 
 fn inr(p: Option<i64>) -> String {
     p.map(|p| Paise(p).to_inr()).unwrap_or_else(|| "—".into())
@@ -460,9 +460,6 @@ fn RunBody(page: RunPage) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <nav aria-label="Pages" class="mt-3 flex gap-2 text-sm">
-            {(p.page > 1).then(|| view! { <a href=href(current.as_deref(), p.page - 1) class="rounded border border-slate-300 bg-white px-3 py-1">"Previous"</a> })}
-            {(first + shown < p.total).then(|| view! { <a href=href(current.as_deref(), p.page + 1) class="rounded border border-slate-300 bg-white px-3 py-1">"Next"</a> })}
-        </nav>
+        {pager(p.page, first + shown < p.total, |n| href(current.as_deref(), n))}
     }
 }

@@ -1,5 +1,5 @@
-//! Reconciliation facts read from the database: the exception catalogue and the summary of a
-//! window of cycle dates (the checklist's `GET /api/recon/summary`).
+//! Reconciliation facts read from the database: the exception catalogue, the totals of a window of
+//! cycle dates (one query, read by Overview too) and the checklist's `GET /api/recon/summary`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -7,6 +7,10 @@ use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::features::exceptions::model::Status;
+use crate::ist;
+use crate::money::Paise;
+use crate::ratio::permille_half_up;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 #[serde(rename_all = "camelCase")]
@@ -37,7 +41,7 @@ pub async fn exception_types(pool: &PgPool) -> Result<Vec<ExceptionType>, AppErr
 #[serde(rename_all = "camelCase")]
 pub struct CountAmount {
     pub count: i64,
-    pub amount_paise: i64,
+    pub amount_paise: Paise,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -64,58 +68,122 @@ pub struct Summary {
     pub last_run: Option<LastRun>,
 }
 
+/// The figures of a window of cycle dates that the Overview page and `GET /api/recon/summary` both
+/// show. One query computes them for both, so the two can never disagree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WindowTotals {
+    pub transactions: CountAmount,
+    /// Reconciled, then settled or paid: matched.
+    pub reconciled: CountAmount,
+    /// The settlement pipeline: in a batch not yet sent, sent to the bank, paid.
+    pub in_settlement: CountAmount,
+    pub sent_to_bank: CountAmount,
+    pub credited: CountAmount,
+    /// Open exceptions (all, PG-only, bank-only); amounts are the PG amount, else the bank amount.
+    pub open_exceptions: CountAmount,
+    pub unmatched_pg: CountAmount,
+    pub unmatched_bank: CountAmount,
+    /// Open chargebacks received in the same IST days.
+    pub open_chargebacks: i64,
+}
+
 #[derive(FromRow)]
-struct SummaryRow {
+struct WindowRow {
     txn_count: i64,
     txn_paise: i64,
-    matched_count: i64,
-    matched_paise: i64,
+    reconciled_count: i64,
+    reconciled_paise: i64,
+    in_settlement_count: i64,
+    in_settlement_paise: i64,
+    sent_to_bank_count: i64,
+    sent_to_bank_paise: i64,
+    credited_count: i64,
+    credited_paise: i64,
+    exception_count: i64,
+    exception_paise: i64,
     unmatched_pg_count: i64,
     unmatched_pg_paise: i64,
     unmatched_bank_count: i64,
     unmatched_bank_paise: i64,
-    exception_count: i64,
-    exception_paise: i64,
+    open_chargebacks: i64,
 }
 
-/// Totals over the cycle dates `from..=to`: transactions, reconciled (matched), the open
-/// exceptions (all, PG-only, bank-only; amounts are the PG amount, else the bank amount).
-pub async fn summary(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Summary, AppError> {
-    let r: SummaryRow = sqlx::query_as(
-        "WITH t AS (SELECT count(*) AS n, coalesce(sum(amount_paise), 0)::bigint AS paise,
-                           count(*) FILTER (WHERE status IN ('RECONCILED', 'SETTLED', 'PAID')) AS m,
-                           coalesce(sum(amount_paise) FILTER (WHERE status IN ('RECONCILED', 'SETTLED', 'PAID')), 0)::bigint AS mp
-                    FROM transactions WHERE cycle_date BETWEEN $1 AND $2),
-              e AS (SELECT reason_code, coalesce(pg_amount_paise, bank_amount_paise, 0) AS paise
-                    FROM exceptions WHERE cycle_date BETWEEN $1 AND $2 AND status NOT IN ('resolved', 'wont_fix'))
-         SELECT t.n AS txn_count, t.paise AS txn_paise, t.m AS matched_count, t.mp AS matched_paise,
-                (SELECT count(*) FROM e WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM e WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_paise,
-                (SELECT count(*) FROM e WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM e WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_paise,
-                (SELECT count(*) FROM e) AS exception_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM e) AS exception_paise
-         FROM t",
+/// [`WindowTotals`] over the cycle dates `from..=to`, in one round trip.
+pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<WindowTotals, AppError> {
+    let (start, end) = ist::day_range(from, to);
+    let r: WindowRow = sqlx::query_as(
+        "WITH txn AS (
+             SELECT t.amount_paise, t.status = ANY($5) AS reconciled, b.status AS batch_status
+             FROM transactions t
+             LEFT JOIN settlement_items si ON si.transaction_id = t.id
+             LEFT JOIN settlement_batches b ON b.id = si.batch_id
+             WHERE t.cycle_date BETWEEN $1 AND $2
+         ),
+         exc AS (
+             SELECT reason_code, coalesce(pg_amount_paise, bank_amount_paise, 0) AS paise
+             FROM exceptions WHERE cycle_date BETWEEN $1 AND $2 AND status = ANY($6)
+         )
+         SELECT count(*) AS txn_count,
+                coalesce(sum(amount_paise), 0)::bigint AS txn_paise,
+                count(*) FILTER (WHERE reconciled) AS reconciled_count,
+                coalesce(sum(amount_paise) FILTER (WHERE reconciled), 0)::bigint AS reconciled_paise,
+                count(*) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')) AS in_settlement_count,
+                coalesce(sum(amount_paise) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')), 0)::bigint
+                    AS in_settlement_paise,
+                count(*) FILTER (WHERE batch_status = 'SENT') AS sent_to_bank_count,
+                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'SENT'), 0)::bigint AS sent_to_bank_paise,
+                count(*) FILTER (WHERE batch_status = 'PAID') AS credited_count,
+                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS credited_paise,
+                (SELECT count(*) FROM exc) AS exception_count,
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc) AS exception_paise,
+                (SELECT count(*) FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_count,
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_paise,
+                (SELECT count(*) FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_count,
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_paise,
+                (SELECT count(*) FROM chargebacks c
+                  WHERE c.status = 'OPEN' AND c.received_at >= $3 AND c.received_at < $4) AS open_chargebacks
+         FROM txn",
     )
     .bind(from)
     .bind(to)
+    .bind(start)
+    .bind(end)
+    .bind(&crate::domain::txn_status::RECONCILED[..])
+    .bind(Status::codes(&Status::ACTIVE))
     .fetch_one(pool)
     .await?;
+    let pair = |count, paise| CountAmount { count, amount_paise: Paise(paise) };
+    Ok(WindowTotals {
+        transactions: pair(r.txn_count, r.txn_paise),
+        reconciled: pair(r.reconciled_count, r.reconciled_paise),
+        in_settlement: pair(r.in_settlement_count, r.in_settlement_paise),
+        sent_to_bank: pair(r.sent_to_bank_count, r.sent_to_bank_paise),
+        credited: pair(r.credited_count, r.credited_paise),
+        open_exceptions: pair(r.exception_count, r.exception_paise),
+        unmatched_pg: pair(r.unmatched_pg_count, r.unmatched_pg_paise),
+        unmatched_bank: pair(r.unmatched_bank_count, r.unmatched_bank_paise),
+        open_chargebacks: r.open_chargebacks,
+    })
+}
+
+/// The checklist's summary of the cycle dates `from..=to`: the [`WindowTotals`] it shares with
+/// Overview, the match rate and the latest run.
+pub async fn summary(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Summary, AppError> {
+    let totals = window_totals(pool, from, to).await?;
     let last_run: Option<(Uuid, NaiveDate, String, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT id, cycle_date, status, finished_at FROM recon_runs ORDER BY queued_at DESC, id LIMIT 1",
     )
     .fetch_optional(pool)
     .await?;
-    let pair = |count, amount_paise| CountAmount { count, amount_paise };
     Ok(Summary {
         from,
         to,
-        transactions: pair(r.txn_count, r.txn_paise),
-        matched: pair(r.matched_count, r.matched_paise),
-        unmatched_pg: pair(r.unmatched_pg_count, r.unmatched_pg_paise),
-        unmatched_bank: pair(r.unmatched_bank_count, r.unmatched_bank_paise),
-        exceptions: pair(r.exception_count, r.exception_paise),
-        match_rate_permille: (r.txn_count > 0).then(|| (2 * r.matched_count * 1000 + r.txn_count) / (2 * r.txn_count)),
+        transactions: totals.transactions,
+        matched: totals.reconciled,
+        unmatched_pg: totals.unmatched_pg,
+        unmatched_bank: totals.unmatched_bank,
+        exceptions: totals.open_exceptions,
+        match_rate_permille: permille_half_up(totals.reconciled.count, totals.transactions.count),
         last_run: last_run.map(|(id, cycle_date, status, finished_at)| LastRun { id, cycle_date, status, finished_at }),
     })
 }

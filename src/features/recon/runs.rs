@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::engine::{self, BankLine, Class, PgRow, Reason, Settings, Tolerances};
 use super::model::{ResultRow, RunAmounts, RunCounts, RunView};
 use crate::error::AppError;
+use crate::features::exceptions::model::Status;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
 use crate::ist;
 use crate::jobs::{self, Job};
@@ -51,15 +52,37 @@ pub async fn queue(
     Ok(id)
 }
 
+/// The run a job of [`JOB_KIND`] executes.
+fn run_of(payload: &serde_json::Value) -> Option<Uuid> {
+    payload.get("runId").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// The job of a run was failed for good by the queue (its worker stopped answering on the last
+/// attempt): the run says so instead of showing "running" for ever.
+pub async fn abandoned(db: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    let Some(run_id) = run_of(payload) else { return Ok(()) };
+    sqlx::query(
+        "UPDATE recon_runs SET status = 'failed', error = 'The run stopped without finishing (its worker was lost); start it again.',
+                finished_at = now()
+         WHERE id = $1 AND status IN ('queued', 'running')",
+    )
+    .bind(run_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
-    let run_id = job
-        .payload
-        .get("runId")
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or("the job has no runId")?;
+    let run_id = run_of(&job.payload).ok_or("the job has no runId")?;
     match execute(&state.pool, run_id, state.clock.now()).await {
         Ok(()) => Ok(()),
+        // A database hiccup (connection lost, a serialization conflict or deadlock, a busy pool)
+        // is not the run's fault: the queue retries it with back-off while attempts remain. The
+        // run's results are written in one transaction, so nothing half-written stays behind.
+        Err(AppError::Unavailable) if job.attempts < job.max_attempts => {
+            tracing::warn!(%run_id, attempt = job.attempts, "recon run met a transient database error; retrying");
+            Err("the database was unavailable; the run will be retried".into())
+        }
         Err(e) => {
             let message = e.to_string();
             // A run that failed says why; the job itself is finished (a re-run is a new run).
@@ -273,39 +296,80 @@ struct Persist<'a> {
     outcome: &'a engine::Outcome,
 }
 
+/// Write a run's outcome in one transaction, step by step, with the run's progress between steps.
 async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), AppError> {
-    let Persist { run_id, cycle_date, now, txn_ids, pg, line_ids, bank, outcome } = p;
-    let counts = outcome.counts();
-    let types: HashMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
-    let sla: HashMap<(String, String), i32> =
-        sqlx::query_as::<_, (String, String, i32)>("SELECT reason_code, severity::text, sla_hours FROM sla_settings")
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(r, s, h)| ((r, s), h))
-            .collect();
-    let severity_of = |reason: Reason, amount: i64| -> (String, DateTime<Utc>) {
-        let default = match types.get(reason.code()).map(String::as_str) {
+    let rules = ExceptionRules::load(pool).await?;
+    let mut tx = pool.begin().await?;
+    // The joins below over a run's million rows hash in memory, not in temporary files.
+    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    // A million rows' writes outlast the per-statement limit meant for page queries.
+    crate::db::lift_statement_timeout(&mut tx).await?;
+    write_results(&mut tx, &p).await?;
+    laps.lap("persist: results");
+    progress(pool, p.run_id, 80).await;
+
+    stage_exception_records(&mut tx, &p, &rules).await?;
+    upsert_exception_records(&mut tx, p.run_id, p.cycle_date).await?;
+    laps.lap("persist: exception records");
+    progress(pool, p.run_id, 86).await;
+
+    auto_resolve(&mut tx, p.run_id, p.cycle_date, p.now).await?;
+    laps.lap("persist: auto-resolve");
+    progress(pool, p.run_id, 90).await;
+
+    update_transaction_statuses(&mut tx, p.run_id, p.now).await?;
+    laps.lap("persist: transaction statuses");
+    progress(pool, p.run_id, 97).await;
+
+    finish_run(&mut tx, &p).await?;
+    tx.commit().await?;
+    laps.lap("persist: commit");
+    Ok(())
+}
+
+/// The exception types' default severities and the SLA hours by reason and severity, as configured.
+struct ExceptionRules {
+    types: HashMap<String, String>,
+    sla: HashMap<(String, String), i32>,
+}
+
+impl ExceptionRules {
+    async fn load(pool: &PgPool) -> Result<Self, AppError> {
+        let types: HashMap<String, String> =
+            sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect();
+        let sla: HashMap<(String, String), i32> = sqlx::query_as::<_, (String, String, i32)>(
+            "SELECT reason_code, severity::text, sla_hours FROM sla_settings",
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(r, s, h)| ((r, s), h))
+        .collect();
+        Ok(ExceptionRules { types, sla })
+    }
+
+    /// A record's severity (its type's default, raised by amount) and its SLA due time from `now`.
+    fn severity_of(&self, reason: Reason, amount: i64, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        let default = match self.types.get(reason.code()).map(String::as_str) {
             Some("CRITICAL") => Severity::Critical,
             Some("HIGH") => Severity::High,
             Some("MEDIUM") => Severity::Medium,
             _ => Severity::Low,
         };
         let severity = raise_by_amount(default, amount).code().to_string();
-        let hours = sla.get(&(reason.code().to_string(), severity.clone())).copied().unwrap_or(24);
+        let hours = self.sla.get(&(reason.code().to_string(), severity.clone())).copied().unwrap_or(24);
         (severity, now + Duration::hours(hours.into()))
-    };
+    }
+}
 
-    let mut tx = pool.begin().await?;
-    // The joins below over a run's million rows hash in memory, not in temporary files.
-    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
-    // Results, PG side then bank side, streamed with COPY.
-    crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
+/// Results, PG side then bank side, streamed with COPY.
+async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
+    let Persist { run_id, txn_ids, pg, line_ids, bank, outcome, .. } = *p;
+    crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
         let r = &outcome.pg[i];
         w.show(Some(run_id))
             .text(Some("pg"))
@@ -320,7 +384,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
             .end();
     })
     .await?;
-    crate::db::copy_in(&mut tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
+    crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
         let r = &outcome.bank[i];
         let line = &bank[r.bank];
         w.show(Some(run_id))
@@ -336,20 +400,13 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
             .end();
     })
     .await?;
-    laps.lap("persist: results");
-    progress(pool, run_id, 80).await;
+    Ok(())
+}
 
-    // Exception records: staged with COPY, then upserted on the row, so a re-run keeps an
-    // analyst's work on it (status, assignee, history) and never duplicates it.
-    sqlx::query(
-        "CREATE TEMP TABLE staging_exceptions (reason_code TEXT, severity TEXT, sla_due_at TIMESTAMPTZ,
-             pg_amount_paise BIGINT, bank_amount_paise BIGINT, delta_paise BIGINT, merchant_id TEXT, acquirer TEXT,
-             utr TEXT, transaction_id BIGINT, bank_line_id BIGINT) ON COMMIT DROP",
-    )
-    .execute(&mut *tx)
-    .await?;
-    // A record is a PG row (its index) or a bank line (its index), by the rule of spec 2.2.
-    let records: Vec<(bool, usize)> = outcome
+/// The rows that get an exception record, by the rule of spec 2.2: PG rows (true, their index)
+/// with a reason, and bank lines (false, their index) that are duplicates or missing in PG.
+fn exception_records(outcome: &engine::Outcome) -> Vec<(bool, usize)> {
+    outcome
         .pg
         .iter()
         .enumerate()
@@ -363,19 +420,36 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
                 .filter(|(_, r)| matches!(r.reason, Some(Reason::DuplicateBankEntry | Reason::BankTxnMissingInPg)))
                 .map(|(i, _)| (false, i)),
         )
-        .collect();
+        .collect()
+}
+
+/// Exception records: staged with COPY, then upserted on the row (`upsert_exception_records`), so a
+/// re-run keeps an analyst's work on it (status, assignee, history) and never duplicates it.
+async fn stage_exception_records(
+    tx: &mut sqlx::PgConnection,
+    p: &Persist<'_>,
+    rules: &ExceptionRules,
+) -> Result<(), AppError> {
+    let Persist { now, txn_ids, pg, line_ids, bank, outcome, .. } = *p;
+    sqlx::query(
+        "CREATE TEMP TABLE staging_exceptions (reason_code TEXT, severity TEXT, sla_due_at TIMESTAMPTZ,
+             pg_amount_paise BIGINT, bank_amount_paise BIGINT, delta_paise BIGINT, merchant_id TEXT, acquirer TEXT,
+             utr TEXT, transaction_id BIGINT, bank_line_id BIGINT) ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
     crate::db::copy_in(
-        &mut tx,
+        &mut *tx,
         "COPY staging_exceptions (reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise, delta_paise,
                                   merchant_id, acquirer, utr, transaction_id, bank_line_id) FROM STDIN (FORMAT csv)",
-        records,
+        exception_records(outcome),
         |w, (is_pg, i)| {
             if is_pg {
                 let r = &outcome.pg[i];
                 let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
                 let t = &pg[r.pg];
                 let line = r.bank.map(|b| &bank[b]);
-                let (severity, due) = severity_of(reason, t.amount_paise);
+                let (severity, due) = rules.severity_of(reason, t.amount_paise, now);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
                     .show(Some(due.to_rfc3339()))
@@ -392,7 +466,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
                 let r = &outcome.bank[i];
                 let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
                 let l = &bank[r.bank];
-                let (severity, due) = severity_of(reason, l.amount_paise);
+                let (severity, due) = rules.severity_of(reason, l.amount_paise, now);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
                     .show(Some(due.to_rfc3339()))
@@ -409,6 +483,15 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Insert the staged records, or refresh the open record of the same transaction or bank line.
+async fn upsert_exception_records(
+    tx: &mut sqlx::PgConnection,
+    run_id: Uuid,
+    cycle_date: NaiveDate,
+) -> Result<(), AppError> {
     let day = cycle_date.format("%Y%m%d").to_string();
     sqlx::query(
         "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
@@ -441,16 +524,22 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .bind(cycle_date)
     .execute(&mut *tx)
     .await?;
+    Ok(())
+}
 
-    laps.lap("persist: exception records");
-    progress(pool, run_id, 86).await;
-    // Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
+/// Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
+async fn auto_resolve(
+    tx: &mut sqlx::PgConnection,
+    run_id: Uuid,
+    cycle_date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let resolved: Vec<(String, String)> = sqlx::query_as(
         "WITH matched AS (
              SELECT transaction_id, bank_line_id, side FROM recon_results WHERE run_id = $1 AND class = 'MATCHED'),
          r AS (
              SELECT id, status FROM exceptions
-             WHERE status NOT IN ('resolved', 'wont_fix')
+             WHERE status = ANY($3)
                AND (transaction_id IN (SELECT transaction_id FROM matched WHERE side = 'pg')
                     OR (transaction_id IS NULL AND bank_line_id IN (SELECT bank_line_id FROM matched WHERE side = 'bank')))
              FOR UPDATE)
@@ -461,6 +550,7 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     )
     .bind(run_id)
     .bind(now)
+    .bind(Status::codes(&Status::ACTIVE))
     .fetch_all(&mut *tx)
     .await?;
     for chunk in resolved.chunks(CHUNK) {
@@ -478,10 +568,15 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
         });
         qb.build().execute(&mut *tx).await?;
     }
+    Ok(())
+}
 
-    laps.lap("persist: auto-resolve");
-    progress(pool, run_id, 90).await;
-    // Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
+/// Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
+async fn update_transaction_statuses(
+    tx: &mut sqlx::PgConnection,
+    run_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
                 updated_at = $2
@@ -493,9 +588,13 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    laps.lap("persist: transaction statuses");
-    progress(pool, run_id, 97).await;
+    Ok(())
+}
 
+/// Supersede the cycle's previous completed run and complete this one with its counts and stored totals.
+async fn finish_run(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
+    let Persist { run_id, cycle_date, now, outcome, .. } = *p;
+    let counts = outcome.counts();
     sqlx::query(
         "UPDATE recon_runs SET superseded_by = $1
          WHERE cycle_date = $2 AND id <> $1 AND status = 'completed' AND superseded_by IS NULL",
@@ -520,84 +619,86 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     .bind(counts.unmatched_bank as i32)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    laps.lap("persist: commit");
+    store_totals(&mut *tx, &[run_id]).await?;
     Ok(())
 }
 
-/// One run with its counts and the exception records by reason (counted from its results: PG
-/// rows with a reason, and bank lines that are duplicates or missing in PG).
+/// The columns of a run as stored (counts, amounts and records by reason are written when the run
+/// is persisted, so reading a run never aggregates its results).
+const RUN_COLUMNS: &str = "id, cycle_date, status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
+    unmatched_pg, unmatched_bank, matched_paise, exceptions_paise, unmatched_pg_paise, unmatched_bank_paise,
+    by_reason, error, superseded_by, queued_at, finished_at";
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: Uuid,
+    cycle_date: NaiveDate,
+    status: String,
+    stage: Option<String>,
+    progress_pct: i16,
+    pg_rows: i32,
+    bank_rows: i32,
+    matched: i32,
+    exceptions: i32,
+    unmatched_pg: i32,
+    unmatched_bank: i32,
+    matched_paise: i64,
+    exceptions_paise: i64,
+    unmatched_pg_paise: i64,
+    unmatched_bank_paise: i64,
+    by_reason: sqlx::types::Json<std::collections::BTreeMap<String, i64>>,
+    error: Option<String>,
+    superseded_by: Option<Uuid>,
+    queued_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<RunRow> for RunView {
+    fn from(r: RunRow) -> RunView {
+        RunView {
+            id: r.id,
+            cycle_date: r.cycle_date,
+            status: r.status,
+            stage: r.stage,
+            progress_pct: r.progress_pct,
+            counts: RunCounts {
+                pg_rows: r.pg_rows,
+                bank_rows: r.bank_rows,
+                matched: r.matched,
+                exceptions: r.exceptions,
+                unmatched_pg: r.unmatched_pg,
+                unmatched_bank: r.unmatched_bank,
+            },
+            amounts: RunAmounts {
+                matched_paise: r.matched_paise,
+                exceptions_paise: r.exceptions_paise,
+                unmatched_pg_paise: r.unmatched_pg_paise,
+                unmatched_bank_paise: r.unmatched_bank_paise,
+            },
+            by_reason: r.by_reason.0,
+            error: r.error,
+            superseded_by: r.superseded_by,
+            queued_at: r.queued_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// Store the amounts and exception records by reason of runs whose results are written (one SQL
+/// definition, `recon_store_run_totals`, shared with the demo loader and the migration that added them).
+pub async fn store_totals<'e>(db: impl sqlx::PgExecutor<'e>, run_ids: &[Uuid]) -> Result<(), AppError> {
+    sqlx::query("SELECT recon_store_run_totals($1)").bind(run_ids).execute(db).await?;
+    Ok(())
+}
+
+/// One run with its counts, amounts and the exception records by reason (PG rows with a reason,
+/// and bank lines that are duplicates or missing in PG).
 pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        NaiveDate,
-        String,
-        Option<String>,
-        i16,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        Option<String>,
-        Option<Uuid>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    )> = sqlx::query_as(
-        "SELECT cycle_date, status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions, unmatched_pg,
-                unmatched_bank, error, superseded_by, queued_at, finished_at
-         FROM recon_runs WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let r = row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?;
-    let by_reason: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT reason_code, count(*) FROM recon_results
-         WHERE run_id = $1 AND reason_code IS NOT NULL
-           AND (side = 'pg' OR reason_code IN ('DUPLICATE_BANK_ENTRY', 'BANK_TXN_MISSING_IN_PG'))
-         GROUP BY 1 ORDER BY 1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let amounts: (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'MATCHED'), 0)::bigint,
-                coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'EXCEPTION'), 0)::bigint,
-                coalesce(sum(pg_amount_paise) FILTER (WHERE side = 'pg' AND class = 'UNMATCHED_PG'), 0)::bigint,
-                coalesce(sum(bank_amount_paise) FILTER (WHERE side = 'bank' AND class = 'UNMATCHED_BANK'), 0)::bigint
-         FROM recon_results WHERE run_id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
-    Ok(RunView {
-        id,
-        amounts: RunAmounts {
-            matched_paise: amounts.0,
-            exceptions_paise: amounts.1,
-            unmatched_pg_paise: amounts.2,
-            unmatched_bank_paise: amounts.3,
-        },
-        cycle_date: r.0,
-        status: r.1,
-        stage: r.2,
-        progress_pct: r.3,
-        counts: RunCounts {
-            pg_rows: r.4,
-            bank_rows: r.5,
-            matched: r.6,
-            exceptions: r.7,
-            unmatched_pg: r.8,
-            unmatched_bank: r.9,
-        },
-        by_reason: by_reason.into_iter().collect(),
-        error: r.10,
-        superseded_by: r.11,
-        queued_at: r.12,
-        finished_at: r.13,
-    })
+    let row: Option<RunRow> = sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM recon_runs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?.into())
 }
 
 /// A page of a run's results: PG rows, and bank lines without a PG partner (so each pair shows
@@ -660,15 +761,12 @@ pub async fn class_counts(pool: &PgPool, run_id: Uuid) -> Result<Vec<(String, i6
     .await?)
 }
 
-/// The latest runs, newest first.
+/// The latest runs, newest first: one query.
 pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppError> {
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM recon_runs ORDER BY queued_at DESC, id LIMIT $1")
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    let mut runs = Vec::with_capacity(ids.len());
-    for id in ids {
-        runs.push(run(pool, id).await?);
-    }
-    Ok(runs)
+    let rows: Vec<RunRow> =
+        sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM recon_runs ORDER BY queued_at DESC, id LIMIT $1"))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(RunView::from).collect())
 }

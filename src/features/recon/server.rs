@@ -33,10 +33,9 @@ pub async fn get_recon_run(id: String, class: Option<String>, page: i64) -> Resu
         let state = use_context::<crate::state::AppState>().ok_or(AppError::Internal)?;
         let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No recon run with that id.".into()))?;
         let class = super::runs::valid_class(class.as_deref())?;
-        let page = page.max(1);
+        let offset = crate::paging::offset(page, RESULTS_PAGE).map_err(AppError::BadRequest)?;
         let run = super::runs::run(&state.pool, id).await?;
-        let (rows, total) =
-            super::runs::results(&state.pool, id, class, RESULTS_PAGE, (page - 1) * RESULTS_PAGE).await?;
+        let (rows, total) = super::runs::results(&state.pool, id, class, RESULTS_PAGE, offset).await?;
         let class_counts = super::runs::class_counts(&state.pool, id).await?;
         Ok(RunPage { run, class: class.map(str::to_string), rows, total, page, class_counts })
     }

@@ -320,6 +320,9 @@ pub async fn store(
         ),
     };
     sqlx::query(staging).execute(&mut *tx).await?;
+    // The COPY lasts as long as the client takes to send the file; the upsert of a million rows
+    // takes seconds more: both outlast the per-statement limit meant for page queries.
+    crate::db::lift_statement_timeout(&mut tx).await?;
 
     // Three things at once: the request's chunks go to the object store and to the parser; the
     // parser's COPY text goes to Postgres.
@@ -395,7 +398,7 @@ pub async fn store(
     .bind(file_id)
     .bind(kind_code)
     .bind(upload.cycle_date)
-    .bind(crate::features::disputes::evidence::clean_file_name(upload.file_name))
+    .bind(crate::files::clean_file_name(upload.file_name, "upload"))
     .bind(&parsed.sha256)
     .bind(i64::try_from(size).unwrap_or(i64::MAX))
     .bind(storage_key.as_ref())

@@ -1,0 +1,115 @@
+//! Ratios shown to people (match rate, win rate, share of a pipeline, average days), computed once
+//! and rounded half up in integers, never floats: [`permille_half_up`] gives tenths of a percent,
+//! [`div_half_up`] any other scaled ratio, and [`tenths_text`] / [`percent_text`] write them
+//! (`66.7`, `66.7 %`).
+
+/// `numerator ÷ denominator` rounded to the nearest integer, halves away from zero (2.5 → 3,
+/// −2.5 → −3), for any signs. `None` when the denominator is 0 or the result does not fit in `i64`.
+/// Callers scale the numerator first (× 1000 for per mille); `i128` leaves room for that.
+pub fn div_half_up(numerator: i128, denominator: i128) -> Option<i64> {
+    if denominator == 0 {
+        return None;
+    }
+    let quotient = numerator.checked_div(denominator)?;
+    let remainder = numerator % denominator;
+    // |remainder| ≥ |denominator| / 2, without the halving losing the odd half.
+    let rounded = if remainder.unsigned_abs() * 2 >= denominator.unsigned_abs() {
+        let away = if (numerator < 0) == (denominator < 0) { 1 } else { -1 };
+        quotient.checked_add(away)?
+    } else {
+        quotient
+    };
+    i64::try_from(rounded).ok()
+}
+
+/// `part ÷ whole` in tenths of a percent (per mille), rounded half up: 2 of 3 → 667. `None` when
+/// `whole` is 0 ("nothing to rate").
+pub fn permille_half_up(part: i64, whole: i64) -> Option<i64> {
+    div_half_up(i128::from(part) * 1000, i128::from(whole))
+}
+
+/// Tenths as a decimal with one digit: 667 → `66.7`, 5 → `0.5`, −5 → `-0.5`.
+pub fn tenths_text(tenths: i64) -> String {
+    let sign = if tenths < 0 { "-" } else { "" };
+    let abs = tenths.unsigned_abs();
+    format!("{sign}{}.{}", abs / 10, abs % 10)
+}
+
+/// A per-mille ratio for display: `66.7 %`, or `—` when there is nothing to rate.
+pub fn percent_text(permille: Option<i64>) -> String {
+    permille.map_or_else(|| "—".into(), |p| format!("{} %", tenths_text(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn percentages_round_half_up_without_floats() {
+        let percent = |part, whole| percent_text(permille_half_up(part, whole));
+        assert_eq!(percent(651, 747), "87.1 %");
+        assert_eq!(percent(1, 3), "33.3 %");
+        assert_eq!(percent(2, 3), "66.7 %");
+        assert_eq!(percent(1, 8), "12.5 %");
+        assert_eq!(percent(1, 2000), "0.1 %", "half a tenth rounds up");
+        assert_eq!(percent(0, 0), "—");
+        assert_eq!(percent(5, 5), "100.0 %");
+    }
+
+    #[test]
+    fn halves_round_away_from_zero_for_every_sign() {
+        assert_eq!(div_half_up(5, 2), Some(3));
+        assert_eq!(div_half_up(-5, 2), Some(-3));
+        assert_eq!(div_half_up(5, -2), Some(-3));
+        assert_eq!(div_half_up(-5, -2), Some(3));
+        assert_eq!(div_half_up(7, 3), Some(2));
+        assert_eq!(div_half_up(-7, 3), Some(-2));
+        assert_eq!(div_half_up(1, 0), None);
+        assert_eq!(div_half_up(i128::from(i64::MAX) * 2, 1), None);
+        assert_eq!(permille_half_up(i64::MAX, 1), None, "a ratio past i64 is refused, not wrapped");
+        // An average of 1.5 days in tenths: 3 cases, 4.5 days in all.
+        assert_eq!(div_half_up(3 * 86_400 * 3 / 2 * 10, 3 * 86_400), Some(15));
+    }
+
+    #[test]
+    fn tenths_are_written_with_their_sign() {
+        assert_eq!(tenths_text(667), "66.7");
+        assert_eq!(tenths_text(0), "0.0");
+        assert_eq!(tenths_text(-5), "-0.5");
+        assert_eq!(tenths_text(i64::MIN), "-922337203685477580.8");
+        assert_eq!(percent_text(Some(1000)), "100.0 %");
+        assert_eq!(percent_text(None), "—");
+    }
+
+    proptest! {
+        /// Against the definition: the nearest integer n to p/q is the one with |p − n·q| ≤ |q|/2,
+        /// and on a tie (exactly |q|/2) the one farther from zero.
+        #[test]
+        fn matches_exact_rational_rounding(
+            numerator in any::<i64>(),
+            scale in prop_oneof![Just(1i128), Just(10), Just(1000)],
+            denominator in prop_oneof![any::<i64>(), -100i64..100],
+        ) {
+            let (p, q) = (i128::from(numerator) * scale, i128::from(denominator));
+            match div_half_up(p, q) {
+                None => prop_assert!(q == 0 || (p / q).abs() >= i128::from(i64::MAX), "{}/{} fits", p, q),
+                Some(n) => {
+                    let error = 2 * (p - i128::from(n) * q).abs();
+                    prop_assert!(error <= q.abs(), "{} is not the nearest to {}/{}", n, p, q);
+                    if error == q.abs() {
+                        prop_assert!(i128::from(n).abs() * q.abs() > p.abs(), "{}/{} is a half: away from zero", p, q);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn permille_of_counts_matches_exact_rounding(part in 0i64..1_000_000, extra in 0i64..1_000_000) {
+            let whole = part + extra;
+            prop_assume!(whole > 0);
+            let exact = (i128::from(part) * 2000 + i128::from(whole)) / (2 * i128::from(whole));
+            prop_assert_eq!(permille_half_up(part, whole).map(i128::from), Some(exact));
+        }
+    }
+}

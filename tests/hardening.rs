@@ -1,0 +1,213 @@
+//! The edges a security review probed (issue 10): server-function body size, page numbers at the
+//! end of i64, panics, the time limit, the pool's timeouts, caching of downloads and of assets.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use common::{demo_app, demo_cookie, multipart, TestApp, HOST, ORIGIN};
+use http_body_util::BodyExt;
+use settlepaisa_ops::config::Config;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+const HUGE: &str = "9223372036854775807";
+
+fn same_origin_post(path: &str, content_type: &str, body: Vec<u8>, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, content_type);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    req.body(Body::from(body)).unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn server_function_bodies_over_a_megabyte_are_refused(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let five_mb = vec![b'a'; 5 * 1024 * 1024];
+    let mut declared = same_origin_post("/sfn/anything", "application/x-www-form-urlencoded", five_mb.clone(), None);
+    declared.headers_mut().insert(header::CONTENT_LENGTH, five_mb.len().into());
+    assert_eq!(app.send(declared).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Without a declared length (a chunked body) the limit holds as the body is read.
+    let streamed = same_origin_post("/sfn/anything", "application/x-www-form-urlencoded", five_mb, None);
+    assert_eq!(app.send(streamed).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn page_numbers_past_the_range_are_a_400(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    for page in ["/disputes", "/exceptions"] {
+        let r = app.get(&format!("{page}?page={HUGE}"), Some(&ops)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{page}");
+        assert!(r.body.contains("Page must be a positive number"), "{page}: {}", r.body);
+        assert_eq!(app.get(&format!("{page}?page=2"), Some(&ops)).await.status, StatusCode::OK, "{page}");
+    }
+    for list in ["/api/disputes/v1/chargebacks", "/api/recon/v1/exceptions"] {
+        for query in [format!("offset={HUGE}"), format!("limit={HUGE}"), "offset=10000001".to_string()] {
+            let r = app.get(&format!("{list}?{query}"), Some(&ops)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{list}?{query}");
+            assert_eq!(r.json()["error"], "bad_request", "{list}?{query}");
+        }
+        assert_eq!(app.get(&format!("{list}?offset=10000000"), Some(&ops)).await.status, StatusCode::OK, "{list}");
+    }
+    // A server function takes the page from the client as a number: the same range holds there.
+    let run = uuid::Uuid::new_v4();
+    let form = format!("id={run}&page={HUGE}").into_bytes();
+    let r = app.send(same_origin_post("/sfn/recon/run", "application/x-www-form-urlencoded", form, Some(&ops))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+}
+
+async fn answer(app: Router, req: Request<Body>) -> (StatusCode, String, String) {
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let content_type = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string());
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type.unwrap_or_default(), String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_in_the_callers_format() {
+    async fn boom() -> &'static str {
+        panic!("a bug in a handler")
+    }
+    let app =
+        settlepaisa_ops::http::catch_panics(Router::new().route("/api/boom", get(boom)).route("/boom", get(boom)));
+
+    let (status, content_type, body) =
+        answer(app.clone(), Request::get("/api/boom").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["error"], "internal");
+    assert!(!json["message"].as_str().unwrap().contains("bug"), "the panic's text stays in the log");
+
+    let (status, content_type, body) = answer(app, Request::get("/boom").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(body.contains("Something went wrong on our side"), "{body}");
+}
+
+#[tokio::test]
+async fn slow_requests_stop_at_the_time_limit_but_uploads_do_not() {
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        "done"
+    }
+    let routes = Router::new().route("/api/slow", get(slow)).route("/slow", get(slow).post(slow));
+    let app = settlepaisa_ops::http::time_limit(routes, Duration::from_millis(100));
+
+    let (status, _, body) = answer(app.clone(), Request::get("/api/slow").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"], "timeout");
+    let (status, content_type, _) = answer(app.clone(), Request::get("/slow").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+
+    let (content_type, body) = multipart(&[], Some(("big.csv", b"a,b\n1,2\n")));
+    let upload = Request::post("/slow").header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
+    let (status, _, body) = answer(app.clone(), upload).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "done"), "an upload arrives at the client's pace");
+    let export = Request::get("/slow/export.csv").body(Body::empty()).unwrap();
+    let exports = settlepaisa_ops::http::time_limit(
+        Router::new().route("/slow/export.csv", get(slow)),
+        Duration::from_millis(100),
+    );
+    assert_eq!(answer(exports, export).await.0, StatusCode::OK, "a CSV export may take its time");
+}
+
+#[tokio::test]
+async fn pool_connections_carry_the_configured_timeouts() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (make db-start prints it)");
+    let mut config = Config::for_tests(&url);
+    config.db_statement_timeout = Duration::from_secs(7);
+    config.db_idle_in_transaction_timeout = Duration::from_secs(11);
+    let pool = settlepaisa_ops::db::pool(&config).unwrap();
+    let show = |setting: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, String>(setting).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(show("SHOW statement_timeout").await, "7s");
+    assert_eq!(show("SHOW idle_in_transaction_session_timeout").await, "11s");
+    // A statement past the limit is stopped by the server.
+    let mut short = config.clone();
+    short.db_statement_timeout = Duration::from_millis(200);
+    let short_pool = settlepaisa_ops::db::pool(&short).unwrap();
+    let err = sqlx::query("SELECT pg_sleep(1)").execute(&short_pool).await.unwrap_err();
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    // Bulk writes lift the limit for their own transaction only.
+    let mut tx = short_pool.begin().await.unwrap();
+    settlepaisa_ops::db::lift_statement_timeout(&mut tx).await.unwrap();
+    sqlx::query("SELECT pg_sleep(0.3)").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SHOW statement_timeout").fetch_one(&short_pool).await.unwrap(),
+        "200ms"
+    );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn exports_and_evidence_downloads_are_never_cached(pool: PgPool) {
+    const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+    let app = demo_app(&pool).await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    for export in ["/api/recon/v1/exceptions/export.csv", "/api/disputes/v1/chargebacks/export.csv"] {
+        let r = app.get(export, Some(&ops)).await;
+        assert_eq!(r.status, StatusCode::OK, "{export}");
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"), "{export}");
+    }
+    let case: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM chargebacks ORDER BY case_ref LIMIT 1").fetch_one(&pool).await.unwrap();
+    let (content_type, body) = multipart(&[("kind", "EVIDENCE")], Some(("proof.pdf", PDF)));
+    let upload = app
+        .send(same_origin_post(
+            &format!("/api/disputes/v1/chargebacks/{case}/documents"),
+            &content_type,
+            body,
+            Some(&ops),
+        ))
+        .await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    let document = upload.json()["id"].as_str().unwrap().to_string();
+    let download = app.get(&format!("/api/disputes/v1/chargebacks/{case}/documents/{document}"), Some(&ops)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn hashed_assets_are_cached_for_a_year_others_briefly(pool: PgPool) {
+    let site = std::env::temp_dir().join(format!("settlepaisa-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let hashed = "settlepaisa-ops.Xq3Lw-8bZ_0pQm1NcR4uTg.css";
+    for (name, text) in [(format!("pkg/{hashed}"), "body{}"), ("pkg/settlepaisa-ops.css".into(), "body{}")] {
+        std::fs::write(site.join(name), text).unwrap();
+    }
+    std::fs::write(site.join("favicon.svg"), "<svg/>").unwrap();
+    let mut app = TestApp::new(pool);
+    app.state.leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("settlepaisa-ops")
+        .site_root(site.to_string_lossy().into_owned())
+        .build();
+
+    let cache_control =
+        |r: &common::Reply| r.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_string());
+    let r = app.get(&format!("/pkg/{hashed}"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, "body{}");
+    assert_eq!(cache_control(&r).as_deref(), Some("public, max-age=31536000, immutable"));
+    let r = app.get("/pkg/settlepaisa-ops.css", None).await;
+    assert_eq!(cache_control(&r).as_deref(), Some("no-cache"), "an unhashed name is revalidated");
+    let r = app.get("/favicon.svg", None).await;
+    assert_eq!(cache_control(&r).as_deref(), Some("public, max-age=3600"));
+    let missing = app.get("/pkg/settlepaisa-ops.AAAAAAAAAAAAAAAAAAAAAA.css", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(cache_control(&missing).as_deref(), Some("no-store"), "a 404 page is not cached");
+    let _ = std::fs::remove_dir_all(&site);
+}
