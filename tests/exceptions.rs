@@ -933,3 +933,51 @@ async fn the_csv_export_writes_negative_amounts_as_signed_numbers(pool: PgPool) 
     assert!(row("EXC-20261127-000001").contains(",100.00,101.50,-1.50,"), "{}", csv.body);
     assert!(row("EXC-20261127-000002").contains(",200.00,200.50,-0.50,"), "{}", csv.body);
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_csv_export_streams_every_row_once_in_order_over_several_chunks(pool: PgPool) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let app = TestApp::new(pool.clone());
+    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let ops = app.session_for("ops@example.test").await;
+    // 2,500 records, oldest first by number: far more text than one chunk (64 KB).
+    for sql in [
+        "INSERT INTO merchants (id, name, legal_name) VALUES ('M_STREAM', 'Stream', 'Stream')",
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status)
+         SELECT 'S-' || g, 'M_STREAM', 100000 + g, now(), current_date, 'UPI', 'EXCEPTION'
+         FROM generate_series(1, 2500) g",
+        "INSERT INTO exceptions (id, reason_code, severity, sla_due_at, pg_amount_paise, delta_paise, merchant_id,
+                                 cycle_date, transaction_id, created_at)
+         SELECT 'EXC-20261127-' || lpad(substr(t.txn_id, 3), 6, '0'), 'AMOUNT_MISMATCH', 'LOW',
+                now() + interval '1 day', t.amount_paise, 100000 - t.amount_paise, 'M_STREAM', current_date, t.id,
+                now() - (102501 - t.amount_paise) * interval '1 minute'
+         FROM transactions t WHERE t.merchant_id = 'M_STREAM'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+
+    let req = Request::get("/api/recon/v1/exceptions/export.csv?status=all&sort=age")
+        .header(header::HOST, HOST)
+        .header(header::COOKIE, &ops)
+        .body(Body::empty())
+        .unwrap();
+    let res = settlepaisa_ops::http::router(app.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let mut body = res.into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = body.frame().await {
+        frames.push(frame.expect("the export ends cleanly").into_data().expect("a data frame"));
+    }
+    assert!(frames.len() > 1, "the body arrives in chunks, not as one buffer: {} frame(s)", frames.len());
+    let text = String::from_utf8(frames.concat()).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("exception_id,reason_code,severity,status,"));
+    let ids: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    let expected: Vec<String> = (1..=2500).map(|n| format!("EXC-20261127-{n:06}")).collect();
+    assert_eq!(ids, expected, "every row once, in the list's order");
+    // Negative amounts are still plain signed numbers, whatever chunk they fall in.
+    assert!(text.contains("EXC-20261127-002500,AMOUNT_MISMATCH,LOW,open,1025.00,,-25.00,M_STREAM,"), "{}", &text[..300]);
+}

@@ -45,7 +45,8 @@ impl Role {
     }
 }
 
-/// Which roles may do a thing. Every server function and API handler names one of these.
+/// Which roles may do a thing. Every use case (a feature's `service`) names one of these; the
+/// role sets below are the only ones, so a feature never defines its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     /// Any signed-in user (every role reads the operational pages).
@@ -54,11 +55,24 @@ pub enum Access {
     AnyOf(&'static [Role]),
 }
 
+/// The role matrix of spec 01 ("Roles"): every role reads the operational pages; operations
+/// works Recon, Exceptions and Disputes; compliance decides liability on disputes; finance works
+/// settlements; compliance, auditors and admins read the audit log; admins administer. Admin
+/// holds the operational work as well, so a platform admin can unblock the desk.
 impl Access {
-    pub const ADMIN: Access = Access::AnyOf(&[Role::Admin]);
-    pub const AUDIT_LOG: Access = Access::AnyOf(&[Role::Compliance, Role::Auditor, Role::Admin]);
+    /// Reading any operational page or its JSON twin.
+    pub const SIGNED_IN: Access = Access::AnySignedIn;
+    /// Working the desks: recon uploads and runs, exception actions and shared views, dispute
+    /// evidence, assignment, deadlines and intake.
     pub const OPS_WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
+    /// Accepting a chargeback's liability (an unanswered case moved to Lost): a compliance decision.
+    pub const ACCEPT_LIABILITY: Access = Access::AnyOf(&[Role::Compliance]);
+    /// Changing a dispute's status or noting on it: those who work cases, and compliance for its
+    /// liability decisions (which transitions each may take is `disputes::rules`).
+    pub const DISPUTE_DECISIONS: Access = Access::AnyOf(&[Role::Ops, Role::Admin, Role::Compliance]);
     pub const FINANCE_WORK: Access = Access::AnyOf(&[Role::Finance]);
+    pub const AUDIT_LOG: Access = Access::AnyOf(&[Role::Compliance, Role::Auditor, Role::Admin]);
+    pub const ADMIN: Access = Access::AnyOf(&[Role::Admin]);
 
     pub fn allows(self, roles: &[Role]) -> bool {
         match self {
@@ -109,5 +123,18 @@ mod tests {
         assert!(!Access::ADMIN.allows(&[Role::Ops]));
         assert!(Access::AnySignedIn.allows(&[Role::Auditor]));
         assert!(!Access::AnySignedIn.allows(&[]));
+    }
+
+    #[test]
+    fn the_desks_are_worked_by_operations_and_liability_is_a_compliance_decision() {
+        assert!(Access::OPS_WORK.allows(&[Role::Ops]) && Access::OPS_WORK.allows(&[Role::Admin]));
+        for reader in [Role::Finance, Role::Compliance, Role::Auditor] {
+            assert!(!Access::OPS_WORK.allows(&[reader]), "{reader:?}");
+            assert!(Access::SIGNED_IN.allows(&[reader]), "{reader:?}");
+        }
+        assert!(Access::ACCEPT_LIABILITY.allows(&[Role::Compliance]));
+        assert!(!Access::ACCEPT_LIABILITY.allows(&[Role::Ops, Role::Admin]));
+        assert!(Access::DISPUTE_DECISIONS.allows(&[Role::Compliance]));
+        assert!(!Access::DISPUTE_DECISIONS.allows(&[Role::Auditor, Role::Finance]));
     }
 }

@@ -1,13 +1,21 @@
-//! What the server functions of every slice need from the request: the shared state and the
-//! caller's address (for the audit rows).
+//! What the server functions of every slice need from the request: the shared state, the
+//! signed-in caller (whose roles each use case then checks) and the caller's address (for the
+//! audit rows).
 
 use leptos::prelude::use_context;
 
+use crate::auth::{guard, Access, CurrentUser};
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or(AppError::Internal)
+}
+
+/// The signed-in caller, as the `Authorized` extractor gives it to the JSON handlers; the
+/// feature's service checks the role its use case needs.
+pub fn caller() -> Result<CurrentUser, AppError> {
+    guard::require(Access::SIGNED_IN)
 }
 
 pub fn client_ip(state: &AppState) -> Option<String> {

@@ -1,27 +1,141 @@
 //! CSV downloads: the one response shape every export uses (UTF-8, an attachment name), the cell
 //! texts they share (plain rupees, IST minutes) and the neutralising of cells a spreadsheet would
 //! run as a formula. One copy here, so features never borrow these from each other's `api.rs`.
+//!
+//! An export can hold a million rows, so it is never built in memory: [`csv_stream`] runs the
+//! export's query as a cursor in a task of its own and sends the rows to the response body in
+//! chunks of about [`CHUNK_BYTES`], through a channel of [`CHUNKS_AHEAD`] chunks. A client that
+//! reads slowly fills the channel, which pauses the cursor, so an export holds a few hundred KB
+//! whatever its size.
 
+use std::future::Future;
+
+use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures_util::{stream, Stream, StreamExt, TryStreamExt};
+use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::error::AppError;
 use crate::money::Paise;
 
-/// A CSV attachment named `name`: the header, then every row, each cell through
-/// [`neutralise_formula`].
-pub fn csv_response(
-    name: &str,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
-) -> Result<Response, AppError> {
-    let mut out = ::csv::Writer::from_writer(Vec::new());
-    out.write_record(header).map_err(|_| AppError::Internal)?;
-    for row in rows {
-        out.write_record(row.iter().map(|c| neutralise_formula(c))).map_err(|_| AppError::Internal)?;
+/// Rows are sent to the client once this much CSV text has been written: large enough that the
+/// cost per chunk is nothing, small enough that memory stays flat.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+/// Chunks written ahead of the client before the cursor waits for it.
+pub const CHUNKS_AHEAD: usize = 2;
+
+/// What an export's task tells the response body.
+enum Piece {
+    Data(Bytes),
+    /// Every row was sent: the body may end (a body that ends without this was cut short).
+    End,
+    Failed(AppError),
+}
+
+/// Where an export's rows go: handed to the producer of [`csv_stream`].
+pub struct CsvRows {
+    out: ::csv::Writer<Vec<u8>>,
+    sender: mpsc::Sender<Piece>,
+}
+
+impl CsvRows {
+    /// Write every row of `rows` (a query's cursor) as it arrives, each cell of `cells(row)`
+    /// through [`neutralise_formula`], sending a chunk whenever [`CHUNK_BYTES`] are written.
+    pub async fn write_all<T, E>(
+        mut self,
+        rows: impl Stream<Item = Result<T, E>>,
+        cells: impl Fn(T) -> Vec<String>,
+    ) -> Result<(), AppError>
+    where
+        AppError: From<E>,
+    {
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.try_next().await? {
+            self.out.write_record(cells(row).iter().map(|c| neutralise_formula(c))).map_err(|_| AppError::Internal)?;
+            // The writer moves its own 8 KB buffer into the Vec as it fills: the Vec's length is
+            // the text written, give or take that buffer.
+            if self.out.get_ref().len() >= CHUNK_BYTES {
+                self.send_written().await?;
+            }
+        }
+        self.send_written().await?;
+        self.send(Piece::End).await
     }
-    let body = out.into_inner().map_err(|_| AppError::Internal)?;
+
+    async fn send_written(&mut self) -> Result<(), AppError> {
+        let chunk = std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.send(Piece::Data(chunk.into())).await
+    }
+
+    async fn send(&self, piece: Piece) -> Result<(), AppError> {
+        // The receiver is gone only when the client went away; the task then just stops.
+        self.sender.send(piece).await.map_err(|_| AppError::Transport("The download was closed.".into()))
+    }
+}
+
+/// A writer for one chunk: room for [`CHUNK_BYTES`] and the writer's own buffer moved into it.
+fn chunk_writer() -> ::csv::Writer<Vec<u8>> {
+    ::csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 8 * 1024))
+}
+
+/// A CSV attachment named `name`: `header`, then the rows `produce` writes into its [`CsvRows`]
+/// (typically `rows.write_all(query's cursor, cells)`), streamed as they come.
+///
+/// The status is decided when the first chunk is ready (or the export ends before one is): a
+/// query that cannot start or fails within its first [`CHUNK_BYTES`] answers its error status
+/// (500, 503…) as any request would. After that the `200` has gone out, so a failure ends the
+/// body with an error: the server aborts the chunked response and the client sees a failed
+/// download, never a file silently cut short. The failure is logged with the file name.
+pub async fn csv_stream<F, Fut>(name: &str, header: &[&str], produce: F) -> Result<Response, AppError>
+where
+    F: FnOnce(CsvRows) -> Fut,
+    Fut: Future<Output = Result<(), AppError>> + Send + 'static,
+{
+    let mut out = chunk_writer();
+    out.write_record(header).map_err(|_| AppError::Internal)?;
+    let (sender, mut receiver) = mpsc::channel(CHUNKS_AHEAD);
+    let watch = sender.clone();
+    let export = produce(CsvRows { out, sender });
+    let file = name.to_string();
+    tokio::spawn(
+        async move {
+            let outcome = tokio::select! {
+                outcome = export => outcome,
+                // The client left: drop the cursor now rather than at its next chunk.
+                () = watch.closed() => return,
+            };
+            if let Err(error) = outcome {
+                if !watch.is_closed() {
+                    tracing::error!(%error, file, "CSV export failed");
+                    // Nobody is left to tell if this fails.
+                    let _ = watch.send(Piece::Failed(error)).await;
+                }
+            }
+        }
+        .in_current_span(),
+    );
+    let first = match receiver.recv().await {
+        Some(Piece::Data(chunk)) => chunk,
+        Some(Piece::Failed(error)) => return Err(error),
+        // The task ended without a row or an error (it panicked): nothing was sent yet.
+        Some(Piece::End) | None => return Err(AppError::Internal),
+    };
+    let rest = stream::unfold(Some(receiver), |receiver| async move {
+        let mut receiver = receiver?;
+        match receiver.recv().await {
+            Some(Piece::Data(chunk)) => Some((Ok(chunk), Some(receiver))),
+            Some(Piece::End) => None,
+            Some(Piece::Failed(error)) => Some((Err(error), None)),
+            None => Some((Err(AppError::Internal), None)),
+        }
+    });
+    let body = Body::from_stream(stream::once(async { Ok::<_, AppError>(first) }).chain(rest));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

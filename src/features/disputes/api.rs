@@ -24,7 +24,7 @@ use crate::api::{date_param, page_params};
 use crate::auth::guard::{authorize, Authorized};
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
-use crate::http::csv::{csv_response, ist_minute_cell};
+use crate::http::csv::{csv_stream, ist_minute_cell};
 use crate::http::form::{back_to, wants_html, ClientIp};
 use crate::state::AppState;
 
@@ -591,8 +591,12 @@ struct ImportQuery {
     network: Option<String>,
 }
 
+/// The most rows one export holds.
+const EXPORT_CAP: i64 = 100_000;
+
 /// `GET /v1/chargebacks/export.csv`: every row matching the page's filter (the `/disputes` URL's
-/// parameters), as CSV. Cells that a spreadsheet would run as a formula are quoted with `'`.
+/// parameters, up to [`EXPORT_CAP`]), as CSV streamed from the list's own query. Cells that a
+/// spreadsheet would run as a formula are quoted with `'`.
 async fn export_csv(
     State(state): State<AppState>,
     caller: Authorized,
@@ -601,8 +605,6 @@ async fn export_csv(
     caller.require(READ)?;
     let now = state.clock.now();
     let (filter, sort, _, _) = page_query.parse().map_err(AppError::BadRequest)?;
-    const EXPORT_CAP: i64 = 100_000;
-    let page = queries::list(&state.pool, &filter, sort, EXPORT_CAP, 0, now).await?;
     let header = [
         "case_ref",
         "network_case_id",
@@ -624,31 +626,37 @@ async fn export_csv(
         "evidence_due_at_ist",
         "owner",
     ];
-    let lines = page.rows.into_iter().map(|r| {
-        vec![
-            r.case_ref,
-            r.network_case_id,
-            r.acquirer,
-            r.merchant_id,
-            r.merchant_name,
-            r.txn_ref.unwrap_or_default(),
-            r.rrn.unwrap_or_default(),
-            r.utr.unwrap_or_default(),
-            r.reason_code,
-            r.reason_description,
-            r.category,
-            r.chargeback.to_rupees_plain(),
-            r.fees.to_rupees_plain(),
-            r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
-            r.stage,
-            r.outcome,
-            ist_minute_cell(r.received_at),
-            r.evidence_due_at.map(ist_minute_cell).unwrap_or_default(),
-            r.owner.unwrap_or_default(),
-        ]
-    });
     let name = format!("chargebacks-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    csv_response(&name, &header, lines)
+    let pool = state.pool.clone();
+    csv_stream(&name, &header, move |out| async move {
+        let mut query = queries::export_query(&filter, sort, EXPORT_CAP, now);
+        out.write_all(queries::rows(&pool, &mut query), export_cells).await
+    })
+    .await
+}
+
+fn export_cells(r: CaseRow) -> Vec<String> {
+    vec![
+        r.case_ref,
+        r.network_case_id,
+        r.acquirer,
+        r.merchant_id,
+        r.merchant_name,
+        r.txn_ref.unwrap_or_default(),
+        r.rrn.unwrap_or_default(),
+        r.utr.unwrap_or_default(),
+        r.reason_code,
+        r.reason_description,
+        r.category,
+        r.chargeback.to_rupees_plain(),
+        r.fees.to_rupees_plain(),
+        r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
+        r.stage,
+        r.outcome,
+        ist_minute_cell(r.received_at),
+        r.evidence_due_at.map(ist_minute_cell).unwrap_or_default(),
+        r.owner.unwrap_or_default(),
+    ]
 }
 
 /// `POST /v1/webhooks/{network}`: no session; the body's HMAC-SHA256 with the network's secret

@@ -2,6 +2,7 @@
 //! export. Filters are built once, in [`push_filter`], with bind parameters only.
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::{Stream, TryStreamExt};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -265,12 +266,24 @@ pub async fn list(
     offset: i64,
     now: DateTime<Utc>,
 ) -> Result<CasePage, AppError> {
-    let rows: Vec<CaseRecord> =
-        list_query("", filter, sort, limit, offset, now).build_query_as().fetch_all(pool).await?;
+    let rows = rows(pool, &mut list_query("", filter, sort, limit, offset, now)).try_collect().await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM chargebacks c WHERE TRUE");
     push_filter(&mut count, filter, now, true);
     let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
-    Ok(CasePage { rows: rows.into_iter().map(CaseRow::from).collect(), total })
+    Ok(CasePage { rows, total })
+}
+
+/// The list's query for its first `cap` rows, for [`rows`] to stream (the CSV export).
+pub fn export_query(filter: &ListFilter, sort: Sort, cap: i64, now: DateTime<Utc>) -> QueryBuilder<'_, Postgres> {
+    list_query("", filter, sort, cap, 0, now)
+}
+
+/// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
+pub fn rows<'q>(
+    pool: &'q PgPool,
+    query: &'q mut QueryBuilder<'_, Postgres>,
+) -> impl Stream<Item = Result<CaseRow, AppError>> + Send + 'q {
+    query.build_query_as::<CaseRecord>().fetch(pool).map_ok(CaseRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for [`list`]'s page query (for the index check on large tables).

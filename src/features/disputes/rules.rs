@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::model::{Kpis, OutcomeSummary, SlaBucket, UiStatus};
-use crate::auth::Role;
+use crate::auth::{Access, Role};
 use crate::ist;
 use crate::money::{MoneyOverflow, Paise};
 use crate::ratio::{div_half_up, permille_half_up};
@@ -60,16 +60,6 @@ pub fn target_state(to: UiStatus) -> CaseState {
     CaseState { stage, status, outcome }
 }
 
-/// Who may move cases: operations (and admin) work the desk; compliance takes the decision to
-/// accept liability (an early move to Lost).
-fn works_disputes(roles: &[Role]) -> bool {
-    roles.iter().any(|r| matches!(r, Role::Ops | Role::Admin))
-}
-
-fn decides_liability(roles: &[Role]) -> bool {
-    roles.contains(&Role::Compliance)
-}
-
 /// Whether the lifecycle allows `from → to` at all (whoever asks).
 fn edge(from: UiStatus, to: UiStatus) -> bool {
     use UiStatus::*;
@@ -121,12 +111,12 @@ pub fn check_transition(from: UiStatus, to: UiStatus, roles: &[Role], evidence_d
     }
     let accept_liability = to == UiStatus::Lost && matches!(from, UiStatus::Open | UiStatus::EvidenceRequired);
     if accept_liability {
-        if !decides_liability(roles) {
+        if !Access::ACCEPT_LIABILITY.allows(roles) {
             return Err(Refusal::Role(
                 "Accepting liability (moving an unanswered case to Lost) is a compliance decision.".into(),
             ));
         }
-    } else if !works_disputes(roles) {
+    } else if !Access::OPS_WORK.allows(roles) {
         return Err(Refusal::Role("Your role does not allow changing a case's status.".into()));
     }
     if to == UiStatus::RepresentmentSubmitted && evidence_documents < 1 {

@@ -1,7 +1,8 @@
 //! The exceptions JSON API (under `/api/recon`): the list with its counts, one record with its
 //! action log, one action, bulk actions, the CSV export of a filter, and saved views. Every handler
-//! calls the same query and command functions as the pages. The bulk form of the page posts here
-//! too: a browser form (`Accept: text/html`) gets a 303 back to the page with a notice.
+//! reads its request, calls the same use case (`service`) as the pages, and shapes the answer. The
+//! bulk form of the page posts here too: a browser form (`Accept: text/html`) gets a 303 back to
+//! the page with a notice.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -10,23 +11,17 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use super::commands::{self, Action, Actor, Target};
+use super::commands::Target;
 use super::model::{ActionKind, ActionRequest, ExceptionDetail, ExceptionRow, ExceptionsQuery, Filter, SortKey};
-use super::{queries, rules};
+use super::{queries, rules, service};
 use crate::auth::guard::Authorized;
-use crate::auth::{Access, CurrentUser, Role};
+use crate::auth::Access;
 use crate::error::AppError;
-use crate::http::csv::{csv_response, ist_minute_cell, rupees_cell};
+use crate::http::csv::{csv_stream, ist_minute_cell, rupees_cell};
 use crate::http::form::{back_to, wants_html, ClientIp};
 use crate::money::Paise;
 use crate::state::AppState;
-
-/// Reading the queue: every signed-in role.
-pub const READ: Access = Access::AnySignedIn;
-/// Working exceptions: operations and admin (spec 01 roles).
-pub const WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -107,34 +102,6 @@ impl ApiParams {
     }
 }
 
-/// The counts of a filter through the per-instance cache: exact, since every change to the
-/// exceptions flushes it (notification; this instance's writers also flush directly) and an entry
-/// is used only before the next instant at which time alone changes the counts.
-pub async fn counts_cached(
-    state: &AppState,
-    f: &Filter,
-    me: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<super::model::Counts, AppError> {
-    let key = (f.clone(), (f.assignee == Some(super::model::AssigneeFilter::Me)).then_some(me));
-    if let Some((counts, until)) = state.exception_counts.get(&key) {
-        if until.is_none_or(|u| now < u) {
-            return Ok(counts);
-        }
-    }
-    let generation = state.exception_counts.generation();
-    let (counts, until) = tokio::try_join!(
-        queries::counts(&state.pool, f, Some(me), now),
-        queries::next_change(&state.pool, f.sla_breached, now),
-    )?;
-    state.exception_counts.put(key, generation, (counts.clone(), until));
-    Ok(counts)
-}
-
-fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
-    Actor { user, ip: ip.0 }
-}
-
 pub fn row_json(r: &ExceptionRow) -> Value {
     json!({
         "id": r.id,
@@ -165,18 +132,12 @@ pub fn row_json(r: &ExceptionRow) -> Value {
 /// `GET /v1/exceptions`: one page, the total and the counts of everything matching the filter.
 async fn list(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(READ)?;
     let (limit, offset) = crate::api::page_params(&params.limit, &params.offset, 50, 500)?;
     let (filter, sort) = params.filter()?;
-    let now = state.clock.now();
-    let pool = &state.pool;
-    let (rows, counts) = tokio::try_join!(
-        queries::list(pool, &filter, sort, Some(user.id), limit, offset, now),
-        counts_cached(&state, &filter, user.id, now),
-    )?;
+    let (rows, counts) = service::list(&state, &user, &filter, sort, limit, offset).await?;
     let map = |pairs: Vec<(String, i64)>| Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect());
     Ok(Json(json!({
         "items": rows.iter().map(row_json).collect::<Vec<_>>(),
@@ -221,73 +182,27 @@ pub fn detail_json(d: &ExceptionDetail, allowed: &[ActionKind]) -> Value {
     v
 }
 
-/// What this user may do to an exception now: nothing for read-only roles.
-pub fn allowed_for(user: &CurrentUser, d: &ExceptionDetail) -> Vec<ActionKind> {
-    if user.may(WORK) {
-        rules::allowed_actions(d.row.status)
-    } else {
-        Vec::new()
-    }
-}
-
 /// `GET /v1/exceptions/{id}`.
 async fn detail(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(READ)?;
-    let d = queries::detail(&state.pool, &id, state.clock.now()).await?;
-    Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
-}
-
-/// One action for a user who works exceptions (checked here, for every caller).
-pub async fn apply_action(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    id: &str,
-    request: &ActionRequest,
-) -> Result<(), AppError> {
-    let user = crate::auth::guard::authorize(Some(user), WORK)?;
-    let actor = Actor { user, ip };
-    let now = state.clock.now();
-    let action: Action = commands::parse_action(&state.pool, &actor, request, now).await?;
-    let result = commands::apply(&state.pool, &actor, id, &action, now).await;
-    // This instance's readers see the change at once; others when the notification arrives.
-    state.exception_counts.flush();
-    result
+    let (d, allowed) = service::detail(&state, &user, &id).await?;
+    Ok(Json(detail_json(&d, &allowed)))
 }
 
 /// `POST /v1/exceptions/{id}/actions` → the record after the action.
 async fn action(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     Path(id): Path<String>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(READ)?;
-    apply_action(&state, &user, ip.0, &id, &request).await?;
-    let d = queries::detail(&state.pool, &id, state.clock.now()).await?;
-    Ok(Json(detail_json(&d, &allowed_for(&user, &d))))
-}
-
-/// A bulk action over ids or a filter, for a user who works exceptions.
-pub async fn apply_bulk(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    target: &Target,
-    request: &ActionRequest,
-) -> Result<(ActionKind, super::model::BulkReport), AppError> {
-    let user = crate::auth::guard::authorize(Some(user), WORK)?;
-    let actor = Actor { user, ip };
-    let now = state.clock.now();
-    let action = commands::parse_action(&state.pool, &actor, request, now).await?;
-    let report = commands::bulk(&state.pool, &actor, target, &action, now).await;
-    state.exception_counts.flush();
-    Ok((action.kind, report?))
+    service::apply_action(&state, &user, ip.0, &id, &request).await?;
+    let (d, allowed) = service::detail(&state, &user, &id).await?;
+    Ok(Json(detail_json(&d, &allowed)))
 }
 
 /// A JSON filter's values as the list's query parameters (arrays joined, booleans as text).
@@ -315,7 +230,7 @@ fn params_from_json(filter: &Value) -> Result<ApiParams, AppError> {
 /// page's filter fields).
 async fn bulk(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -326,7 +241,6 @@ async fn bulk(
         .is_some_and(|c| c.starts_with("application/json"));
     if is_json {
         let result = async {
-            let user = caller.require(READ)?;
             let value: Value = serde_json::from_slice(&body)
                 .map_err(|e| AppError::BadRequest(format!("The body is not JSON: {e}")))?;
             let target = match (value.get("ids"), value.get("filter")) {
@@ -339,7 +253,7 @@ async fn bulk(
             };
             let request: ActionRequest =
                 serde_json::from_value(value).map_err(|e| AppError::BadRequest(format!("The action: {e}")))?;
-            apply_bulk(&state, &user, ip.0, &target, &request).await
+            service::apply_bulk(&state, &user, ip.0, &target, &request).await
         }
         .await;
         return match result {
@@ -377,7 +291,6 @@ async fn bulk(
     let back =
         get("back").filter(|b| b.starts_with("/exceptions") && !b.starts_with("//")).unwrap_or_else(|| query.href());
     let result = async {
-        let user = caller.require(READ)?;
         let target = match get("scope").as_deref() {
             Some("matching") => Target::Matching(query.parse().map_err(AppError::BadRequest)?.0),
             _ => Target::Ids(pairs.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.clone()).collect()),
@@ -391,7 +304,7 @@ async fn bulk(
             tags: get("tags"),
             severity: get("severity_to"),
         };
-        apply_bulk(&state, &user, ip.0, &target, &request).await
+        service::apply_bulk(&state, &user, ip.0, &target, &request).await
     }
     .await;
     let (key, message) = match &result {
@@ -409,16 +322,19 @@ async fn bulk(
     back_to(&back, key, &message)
 }
 
-/// `GET /v1/exceptions/export.csv` with the page's query: every matching row (up to 100,000).
+/// The most rows one export holds.
+const EXPORT_CAP: i64 = 100_000;
+
+/// `GET /v1/exceptions/export.csv` with the page's query: every matching row (up to
+/// [`EXPORT_CAP`]), streamed from the list's own query.
 async fn export_csv(
     State(state): State<AppState>,
     caller: Authorized,
     Query(page_query): Query<ExceptionsQuery>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(READ)?;
+    let user = caller.require(Access::SIGNED_IN)?;
     let now = state.clock.now();
     let (filter, sort, _) = page_query.parse().map_err(AppError::BadRequest)?;
-    let rows = queries::list(&state.pool, &filter, sort, Some(user.id), 100_000, 0, now).await?;
     let header = [
         "exception_id",
         "reason_code",
@@ -441,38 +357,43 @@ async fn export_csv(
         "resolution",
         "resolved_at_ist",
     ];
-    let lines = rows.into_iter().map(|r| {
-        vec![
-            r.id,
-            r.reason_code,
-            r.severity,
-            r.status.code().to_string(),
-            rupees_cell(r.pg_amount),
-            rupees_cell(r.bank_amount),
-            rupees_cell(r.delta),
-            r.merchant_id.unwrap_or_default(),
-            r.merchant_name.unwrap_or_default(),
-            r.acquirer.unwrap_or_default(),
-            r.cycle_date.to_string(),
-            r.utr.unwrap_or_default(),
-            r.txn_id.unwrap_or_default(),
-            ist_minute_cell(r.created_at),
-            ist_minute_cell(r.sla_due_at),
-            if r.sla_breached { "yes" } else { "no" }.to_string(),
-            r.assignee.unwrap_or_default(),
-            r.tags.join(" "),
-            r.resolution.unwrap_or_default(),
-            r.resolved_at.map(ist_minute_cell).unwrap_or_default(),
-        ]
-    });
     let name = format!("exceptions-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    csv_response(&name, &header, lines)
+    let (pool, me) = (state.pool.clone(), Some(user.id));
+    csv_stream(&name, &header, move |out| async move {
+        let mut query = queries::export_query(&filter, sort, me, EXPORT_CAP, now);
+        out.write_all(queries::rows(&pool, &mut query, now), export_cells).await
+    })
+    .await
+}
+
+fn export_cells(r: ExceptionRow) -> Vec<String> {
+    vec![
+        r.id,
+        r.reason_code,
+        r.severity,
+        r.status.code().to_string(),
+        rupees_cell(r.pg_amount),
+        rupees_cell(r.bank_amount),
+        rupees_cell(r.delta),
+        r.merchant_id.unwrap_or_default(),
+        r.merchant_name.unwrap_or_default(),
+        r.acquirer.unwrap_or_default(),
+        r.cycle_date.to_string(),
+        r.utr.unwrap_or_default(),
+        r.txn_id.unwrap_or_default(),
+        ist_minute_cell(r.created_at),
+        ist_minute_cell(r.sla_due_at),
+        if r.sla_breached { "yes" } else { "no" }.to_string(),
+        r.assignee.unwrap_or_default(),
+        r.tags.join(" "),
+        r.resolution.unwrap_or_default(),
+        r.resolved_at.map(ist_minute_cell).unwrap_or_default(),
+    ]
 }
 
 /// `GET /v1/exceptions/views`: the shared views and the caller's own.
-async fn list_views(State(state): State<AppState>, caller: Authorized) -> Result<Json<Value>, AppError> {
-    let user = caller.require(READ)?;
-    let views = queries::saved_views(&state.pool, user.id, user.roles.contains(&Role::Admin)).await?;
+async fn list_views(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Json<Value>, AppError> {
+    let views = service::saved_views(&state, &user).await?;
     Ok(Json(json!({
         "views": views.iter().map(|v| json!({
             "id": v.id, "name": v.name, "shared": v.shared, "deletable": v.deletable,
@@ -489,42 +410,25 @@ struct NewView {
     filters: Value,
 }
 
-/// Save a view for a user: personal for anyone signed in; shared only for those who work exceptions.
-pub async fn save_view(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    name: &str,
-    shared: bool,
-    filters: &Value,
-) -> Result<Uuid, AppError> {
-    let access = if shared { WORK } else { READ };
-    let user = crate::auth::guard::authorize(Some(user), access)?;
-    commands::save_view(&state.pool, &Actor { user, ip }, name, shared, filters).await
-}
-
 /// `POST /v1/exceptions/views` `{"name", "shared", "filters"}` → `201 {"id"}`.
 async fn create_view(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     Json(body): Json<NewView>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(READ)?;
-    let id = save_view(&state, &user, ip.0, &body.name, body.shared, &body.filters).await?;
+    let id = service::save_view(&state, &user, ip.0, &body.name, body.shared, &body.filters).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
 /// `DELETE /v1/exceptions/views/{id}`.
 async fn delete_view(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let user = caller.require(READ)?;
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such saved view.".into()))?;
-    commands::delete_view(&state.pool, &actor(user, ip), id).await?;
+    service::delete_view(&state, &user, ip.0, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -556,7 +556,7 @@ pub async fn save_view(
 
 /// Delete a view: its owner may; an admin may also delete shared ones.
 pub async fn delete_view(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    let is_admin = actor.user.roles.contains(&crate::auth::Role::Admin);
+    let is_admin = actor.user.may(crate::auth::Access::ADMIN);
     let mut tx = pool.begin().await?;
     let row: Option<(String, Option<Uuid>, bool, Value)> =
         sqlx::query_as("SELECT name, owner_id, is_shared, filters FROM saved_views WHERE id = $1 FOR UPDATE")

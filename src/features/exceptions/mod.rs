@@ -20,3 +20,5 @@ pub mod api;
 pub mod commands;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+mod service;

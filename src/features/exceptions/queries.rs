@@ -3,6 +3,7 @@
 //! read as of `now`: a snoozed exception whose time has passed reads (and filters) as open.
 
 use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -204,9 +205,27 @@ pub async fn list(
     offset: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<ExceptionRow>, AppError> {
-    let mut qb = list_query("", f, sort, me, limit, offset, now);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
-    rows.into_iter().map(|r| r.into_row(now)).collect()
+    rows(pool, &mut list_query("", f, sort, me, limit, offset, now), now).try_collect().await
+}
+
+/// The list's query for its first `cap` rows, for [`rows`] to stream (the CSV export).
+pub fn export_query(
+    f: &Filter,
+    sort: SortKey,
+    me: Option<Uuid>,
+    cap: i64,
+    now: DateTime<Utc>,
+) -> QueryBuilder<'_, Postgres> {
+    list_query("", f, sort, me, cap, 0, now)
+}
+
+/// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
+pub fn rows<'q>(
+    pool: &'q PgPool,
+    query: &'q mut QueryBuilder<'_, Postgres>,
+    now: DateTime<Utc>,
+) -> impl Stream<Item = Result<ExceptionRow, AppError>> + Send + 'q {
+    query.build_query_as::<Row>().fetch(pool).map(move |row| row?.into_row(now))
 }
 
 /// The plan of the list's first page and of the counts (tests check they use an index).

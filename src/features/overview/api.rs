@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use super::model::{Bucket, OverviewQuery};
 use crate::auth::guard::Authorized;
-use crate::auth::Access;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -17,11 +16,10 @@ fn bucket(b: Bucket) -> Value {
 
 pub async fn overview(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(query): Query<OverviewQuery>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let s = super::queries::snapshot_for(&state.pool, &query, state.clock.now()).await?;
+    let s = super::service::snapshot(&state, &user, &query).await?;
     Ok(Json(json!({
         "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },
         "kpis": {

@@ -13,3 +13,5 @@ pub use server::get_overview;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+mod service;

@@ -1,4 +1,4 @@
-//! The Overview server function: authorise, resolve the window, query.
+//! The Overview server function: the caller and the state from the request, then the service.
 
 use leptos::prelude::*;
 
@@ -7,10 +7,8 @@ use crate::error::AppError;
 
 #[server(prefix = "/sfn", endpoint = "overview/snapshot")]
 pub async fn get_overview(#[server(default)] query: OverviewQuery) -> Result<OverviewSnapshot, AppError> {
-    use crate::auth::{guard, Access};
-    use crate::state::AppState;
+    use crate::features::server_ctx as ctx;
 
-    guard::require(Access::AnySignedIn)?;
-    let state = use_context::<AppState>().ok_or(AppError::Internal)?;
-    super::queries::snapshot_for(&state.pool, &query, state.clock.now()).await
+    let user = ctx::caller()?;
+    super::service::snapshot(&ctx::state()?, &user, &query).await
 }

@@ -6,18 +6,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ingest::Kind;
+use super::ingest::RowError;
+use super::model::ResultRow;
+use super::service::{self, run_id, UploadFields};
 use super::{queries, runs, store};
 use crate::auth::guard::Authorized;
-use crate::auth::Access;
+use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
-use crate::http::csv::{csv_response, rupees_cell};
+use crate::http::csv::{csv_stream, rupees_cell};
 use crate::http::form::{back_to, wants_html};
-use crate::ist;
 use crate::money::Paise;
 use crate::state::AppState;
 
@@ -34,7 +34,11 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/v1/uploads/{id}/errors.csv", get(upload_errors_csv))
 }
 
-/// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging).
+/// The most rows one run's results export holds.
+const RESULTS_EXPORT_CAP: i64 = 1_000_000;
+
+/// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging, up to
+/// [`RESULTS_EXPORT_CAP`]), streamed.
 async fn results_csv(
     State(state): State<AppState>,
     caller: Authorized,
@@ -43,40 +47,43 @@ async fn results_csv(
 ) -> Result<Response, AppError> {
     caller.require(Access::AnySignedIn)?;
     let id = run_id(&id)?;
-    let class = runs::valid_class(q.class.as_deref())?;
-    let (rows, _) = runs::results(&state.pool, id, class, 1_000_000, 0).await?;
+    let class = runs::valid_class(q.class.as_deref())?.map(str::to_string);
+    let header = [
+        "txn_id",
+        "bank_ref",
+        "utr",
+        "rrn",
+        "pg_amount_inr",
+        "bank_amount_inr",
+        "delta_inr",
+        "pg_date",
+        "bank_date",
+        "class",
+        "reason",
+    ];
+    let pool = state.pool.clone();
+    csv_stream(&format!("recon-run-{id}.csv"), &header, move |out| async move {
+        let rows = runs::result_rows(&pool, id, class.as_deref(), RESULTS_EXPORT_CAP, 0);
+        out.write_all(rows, result_cells).await
+    })
+    .await
+}
+
+fn result_cells(r: ResultRow) -> Vec<String> {
     let rupees = |p: Option<i64>| rupees_cell(p.map(Paise));
-    csv_response(
-        &format!("recon-run-{id}.csv"),
-        &[
-            "txn_id",
-            "bank_ref",
-            "utr",
-            "rrn",
-            "pg_amount_inr",
-            "bank_amount_inr",
-            "delta_inr",
-            "pg_date",
-            "bank_date",
-            "class",
-            "reason",
-        ],
-        rows.into_iter().map(|r| {
-            vec![
-                r.txn_id.unwrap_or_default(),
-                r.bank_ref.unwrap_or_default(),
-                r.utr.unwrap_or_default(),
-                r.rrn.unwrap_or_default(),
-                rupees(r.pg_amount_paise),
-                rupees(r.bank_amount_paise),
-                rupees(r.delta_paise),
-                r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
-                r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
-                r.class,
-                r.reason_code.unwrap_or_default(),
-            ]
-        }),
-    )
+    vec![
+        r.txn_id.unwrap_or_default(),
+        r.bank_ref.unwrap_or_default(),
+        r.utr.unwrap_or_default(),
+        r.rrn.unwrap_or_default(),
+        rupees(r.pg_amount_paise),
+        rupees(r.bank_amount_paise),
+        rupees(r.delta_paise),
+        r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
+        r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
+        r.class,
+        r.reason_code.unwrap_or_default(),
+    ]
 }
 
 /// `GET /v1/uploads/{id}/errors.csv`: the refused rows of an upload (line, column, reason).
@@ -87,12 +94,12 @@ async fn upload_errors_csv(
 ) -> Result<Response, AppError> {
     caller.require(Access::AnySignedIn)?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such upload.".into()))?;
-    let errors = store::row_errors(&state.pool, id).await?;
-    csv_response(
-        &format!("upload-{id}-errors.csv"),
-        &["line", "column", "message"],
-        errors.into_iter().map(|e| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message]),
-    )
+    let pool = state.pool.clone();
+    csv_stream(&format!("upload-{id}-errors.csv"), &["line", "column", "message"], move |out| async move {
+        let cells = |e: RowError| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message];
+        out.write_all(store::row_errors(&pool, id), cells).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -104,28 +111,20 @@ struct StartRun {
 /// `POST /v1/runs` `{"cycleDate"}` → `202 {"id"}`; the run executes in the background.
 async fn start_run(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Json(body): Json<StartRun>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Access::OPS_WORK)?;
-    let cycle_date = NaiveDate::parse_from_str(body.cycle_date.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD).".into()))?;
-    let id = runs::queue(&state.pool, cycle_date, Some(user.id), "manual").await?;
+    let id = service::start_run(&state, &user, &body.cycle_date).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
-}
-
-fn run_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("No recon run with that id.".into()))
 }
 
 /// `GET /v1/runs/{id}`: status, stage, progress, counts, exception records by reason, error.
 async fn run(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<super::model::RunView>, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    Ok(Json(runs::run(&state.pool, run_id(&id)?).await?))
+    Ok(Json(service::run(&state, &user, &id).await?))
 }
 
 #[derive(Deserialize)]
@@ -138,14 +137,12 @@ struct ResultsQuery {
 /// `GET /v1/runs/{id}/results?class=&limit=&offset=`.
 async fn results(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let class = runs::valid_class(q.class.as_deref())?;
     let (limit, offset) = crate::api::page_params(&q.limit, &q.offset, 100, 1000)?;
-    let (items, total) = runs::results(&state.pool, run_id(&id)?, class, limit, offset).await?;
+    let (items, total) = service::results(&state, &user, &id, q.class.as_deref(), limit, offset).await?;
     Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }
 
@@ -153,12 +150,12 @@ async fn results(
 /// `mapping` (a format or bank layout name instead of detection).
 async fn upload(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
     let html = wants_html(&headers);
-    match store_upload(&state, caller, multipart).await {
+    match store_upload(&state, &user, multipart).await {
         // A browser form goes back to the workspace with the outcome in words.
         Ok(report) if html => {
             let mut notice = if report.duplicate {
@@ -222,29 +219,16 @@ fn read_error(e: axum::extract::multipart::MultipartError, limit: usize) -> AppE
     }
 }
 
-fn upload_kind(kind: Option<&str>) -> Result<Kind, AppError> {
-    match kind.map(str::trim) {
-        Some("pg") => Ok(Kind::Pg),
-        Some("bank") => Ok(Kind::Bank),
-        _ => Err(AppError::BadRequest("kind must be pg or bank.".into())),
-    }
-}
-
-/// Read the form's fields; the file streams into the store when `kind` and `cycleDate` came
-/// before it (as the page's form and `curl -F` in that order send them), else it is read whole
-/// first. A `mapping` must come before the file to apply to it.
+/// Read the form's fields (for an uploader only); the file streams into the store when `kind`
+/// and `cycleDate` came before it (as the page's form and `curl -F` in that order send them),
+/// else it is read whole first. A `mapping` must come before the file to apply to it.
 async fn store_upload(
     state: &AppState,
-    caller: Authorized,
+    user: &CurrentUser,
     mut multipart: Multipart,
 ) -> Result<store::UploadReport, AppError> {
-    let user = caller.require(Access::OPS_WORK)?;
+    let uploader = service::uploader(user)?;
     let limit = state.config.upload_max_bytes;
-    let cycle = |d: Option<&str>| {
-        d.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
-            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
-        })
-    };
     let (mut kind, mut cycle_date, mut mapping, mut whole) = (None, None, None, None);
     let mut report = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
@@ -252,16 +236,13 @@ async fn store_upload(
             "file" if report.is_none() && whole.is_none() => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 if kind.is_some() && cycle_date.is_some() {
-                    let upload = store::Upload {
-                        kind: upload_kind(kind.as_deref())?,
-                        cycle_date: cycle(cycle_date.as_deref())?,
-                        file_name: &name,
-                        format: mapping.as_deref(),
-                        uploaded_by: Some(user.id),
-                        max_rows: state.config.upload_max_rows,
+                    let fields = UploadFields {
+                        kind: kind.as_deref(),
+                        cycle_date: cycle_date.as_deref(),
+                        mapping: mapping.as_deref(),
                     };
                     let body = FieldBody { field, read: 0, limit };
-                    report = Some(store::store(&state.pool, state.objects.clone(), upload, body).await?);
+                    report = Some(service::store_upload(state, &uploader, fields, Some((&name, body))).await?);
                 } else {
                     let bytes = field.bytes().await.map_err(|e| read_error(e, limit))?;
                     if bytes.len() > limit {
@@ -279,19 +260,9 @@ async fn store_upload(
     if let Some(report) = report {
         return Ok(report);
     }
-    let kind = upload_kind(kind.as_deref())?;
-    let cycle_date = cycle(cycle_date.as_deref())?;
-    let (file_name, bytes) =
-        whole.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
-    let upload = store::Upload {
-        kind,
-        cycle_date,
-        file_name: &file_name,
-        format: mapping.as_deref(),
-        uploaded_by: Some(user.id),
-        max_rows: state.config.upload_max_rows,
-    };
-    store::store(&state.pool, state.objects.clone(), upload, store::Whole(Some(bytes))).await
+    let fields = UploadFields { kind: kind.as_deref(), cycle_date: cycle_date.as_deref(), mapping: mapping.as_deref() };
+    let file = whole.as_ref().map(|(name, bytes)| (name.as_str(), store::Whole(Some(bytes.clone()))));
+    service::store_upload(state, &uploader, fields, file).await
 }
 
 /// `POST /v1/uploads/preview` (multipart `kind`, optional `mapping`, `file`, `sampled=true` when
@@ -299,10 +270,10 @@ async fn store_upload(
 /// five rows as understood, or why it would be refused. Nothing is stored.
 async fn preview(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     mut multipart: Multipart,
 ) -> Result<Json<super::model::UploadPreview>, AppError> {
-    caller.require(Access::OPS_WORK)?;
+    let uploader = service::uploader(&user)?;
     let limit = state.config.upload_max_bytes;
     let (mut kind, mut mapping, mut sampled, mut file) = (None, None, false, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
@@ -314,22 +285,13 @@ async fn preview(
             _ => {}
         }
     }
-    let kind = upload_kind(kind.as_deref())?;
-    let bytes = file.ok_or_else(|| AppError::BadRequest("Attach the file in the field `file`.".into()))?;
-    let layouts = store::mappings(&state.pool).await?;
-    let format =
-        mapping.as_deref().filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
-    let preview = tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(AppError::BadRequest)?;
-    Ok(Json(preview))
+    let fields = UploadFields { kind: kind.as_deref(), mapping: mapping.as_deref(), ..Default::default() };
+    Ok(Json(service::preview(&state, &uploader, fields, sampled, file).await?))
 }
 
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.
-async fn exception_types(State(state): State<AppState>, caller: Authorized) -> Result<Json<Value>, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let all = queries::exception_types(&state.pool).await?;
+async fn exception_types(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Json<Value>, AppError> {
+    let all = service::exception_types(&state, &user).await?;
     let (v1, extensions): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.is_v1);
     Ok(Json(json!({ "types": v1, "extensions": extensions })))
 }
@@ -343,15 +305,8 @@ struct Window {
 /// `GET /summary?from=&to=`: cycle dates, default the last 7 IST days including today.
 async fn summary(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(w): Query<Window>,
 ) -> Result<Json<queries::Summary>, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let today = ist::today(state.clock.now());
-    let to = crate::api::date_param(&w.to, "to")?.unwrap_or(today);
-    let from = crate::api::date_param(&w.from, "from")?.unwrap_or(to - Duration::days(6));
-    if from > to {
-        return Err(AppError::BadRequest("from is after to.".into()));
-    }
-    Ok(Json(queries::summary(&state.pool, from, to).await?))
+    Ok(Json(service::summary(&state, &user, &w.from, &w.to).await?))
 }

@@ -24,4 +24,6 @@ pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod runs;
 #[cfg(feature = "ssr")]
+mod service;
+#[cfg(feature = "ssr")]
 pub mod store;

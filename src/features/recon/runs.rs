@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures_util::{Stream, TryStreamExt};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -701,8 +702,33 @@ pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
     Ok(row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?.into())
 }
 
-/// A page of a run's results: PG rows, and bank lines without a PG partner (so each pair shows
-/// once); `class` filters (MATCHED, EXCEPTION, UNMATCHED_PG, UNMATCHED_BANK).
+/// The result rows a run shows: PG rows, and bank lines without a PG partner (so each pair shows
+/// once); `$1` the run, `$2` the class or null. One text for the rows and their count.
+macro_rules! results_where {
+    () => {
+        "r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)"
+    };
+}
+
+const RESULTS_SQL: &str = concat!(
+    "SELECT r.side, r.class, r.reason_code, t.txn_id, coalesce(t.utr, b.utr) AS utr, coalesce(t.rrn, b.rrn) AS rrn,
+            r.pg_amount_paise, r.bank_amount_paise, r.delta_paise, (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS pg_date,
+            b.txn_date AS bank_date,
+            b.bank_ref,
+            coalesce(ex.id, exb.id) AS exception_id
+     FROM recon_results r
+     LEFT JOIN transactions t ON t.id = r.transaction_id
+     LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
+     LEFT JOIN exceptions ex ON r.transaction_id IS NOT NULL AND ex.transaction_id = r.transaction_id
+     LEFT JOIN exceptions exb ON r.transaction_id IS NULL AND exb.transaction_id IS NULL
+                             AND exb.bank_line_id = r.bank_line_id
+     WHERE ",
+    results_where!(),
+    " ORDER BY r.id LIMIT $3 OFFSET $4"
+);
+
+/// A page of a run's results and the number of all of them; `class` filters (MATCHED,
+/// EXCEPTION, UNMATCHED_PG, UNMATCHED_BANK).
 pub async fn results(
     pool: &PgPool,
     run_id: Uuid,
@@ -710,33 +736,25 @@ pub async fn results(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ResultRow>, i64), AppError> {
-    let filter = "r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)";
-    let rows: Vec<ResultRow> = sqlx::query_as(&format!(
-        "SELECT r.side, r.class, r.reason_code, t.txn_id, coalesce(t.utr, b.utr) AS utr, coalesce(t.rrn, b.rrn) AS rrn,
-                r.pg_amount_paise, r.bank_amount_paise, r.delta_paise, (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS pg_date,
-                b.txn_date AS bank_date,
-                b.bank_ref,
-                coalesce(ex.id, exb.id) AS exception_id
-         FROM recon_results r
-         LEFT JOIN transactions t ON t.id = r.transaction_id
-         LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
-         LEFT JOIN exceptions ex ON r.transaction_id IS NOT NULL AND ex.transaction_id = r.transaction_id
-         LEFT JOIN exceptions exb ON r.transaction_id IS NULL AND exb.transaction_id IS NULL
-                                 AND exb.bank_line_id = r.bank_line_id
-         WHERE {filter} ORDER BY r.id LIMIT $3 OFFSET $4"
-    ))
-    .bind(run_id)
-    .bind(class)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM recon_results r WHERE {filter}"))
+    let rows = result_rows(pool, run_id, class, limit, offset).try_collect().await?;
+    let total = sqlx::query_scalar(concat!("SELECT count(*) FROM recon_results r WHERE ", results_where!()))
         .bind(run_id)
         .bind(class)
         .fetch_one(pool)
         .await?;
     Ok((rows, total))
+}
+
+/// The rows of [`results`] as the database sends them: a cursor, never the whole set in memory
+/// (the CSV export).
+pub fn result_rows<'a>(
+    pool: &'a PgPool,
+    run_id: Uuid,
+    class: Option<&'a str>,
+    limit: i64,
+    offset: i64,
+) -> impl Stream<Item = Result<ResultRow, AppError>> + Send + 'a {
+    sqlx::query_as(RESULTS_SQL).bind(run_id).bind(class).bind(limit).bind(offset).fetch(pool).map_err(AppError::from)
 }
 
 /// A result class from a URL or the API: one of the four, or none.

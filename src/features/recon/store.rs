@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use chrono::NaiveDate;
+use futures_util::{Stream, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
@@ -502,13 +503,13 @@ pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::mode
     .await?)
 }
 
-/// The refused rows of an upload, in line order.
-pub async fn row_errors(pool: &PgPool, file_id: Uuid) -> Result<Vec<RowError>, AppError> {
-    let rows: Vec<(i32, Option<String>, String)> = sqlx::query_as(
+/// The refused rows of an upload, in line order, as the database sends them (a cursor).
+pub fn row_errors(pool: &PgPool, file_id: Uuid) -> impl Stream<Item = Result<RowError, AppError>> + Send + '_ {
+    sqlx::query_as::<_, (i32, Option<String>, String)>(
         "SELECT line_number, column_name, message FROM upload_row_errors WHERE file_id = $1 ORDER BY line_number, message",
     )
     .bind(file_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(line, column, message)| RowError { line: line as u64, column, message }).collect())
+    .fetch(pool)
+    .map_ok(|(line, column, message)| RowError { line: line as u64, column, message })
+    .map_err(AppError::from)
 }

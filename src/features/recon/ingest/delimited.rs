@@ -1,0 +1,156 @@
+//! Delimited text (CSV, and the `;`, tab, `|` and `~` files banks send), read record by record:
+//! UTF-8 with or without a BOM, the delimiter guessed from the header row unless the layout names
+//! it, quoted fields with delimiters and line breaks. Each record is numbered by the line it starts
+//! on in an editor (`lines`), whatever the line endings.
+
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+use super::layouts::{resolve, BankMapping, Format, Kind};
+use super::records::{Cells, Converter, Record, RowError};
+use super::{finish, lines, Streamed, HEAD_BYTES};
+
+/// Read a CSV file row by row, as [`super::parse_stream`] does. `reader` holds the file's first
+/// block already (its buffer is filled): the header row and the delimiter are found in it.
+pub(super) fn read<R: Read>(
+    mut reader: BufReader<R>,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
+) -> Result<Streamed, String> {
+    // The first bytes say whether it is text, where the header is and what separates cells.
+    let head = reader.buffer();
+    let (delimiter, header_row) = match &format {
+        Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
+        _ => (None, 1),
+    };
+    let complete = head.len() < HEAD_BYTES;
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // A character cut by the end of the first block is not an error.
+        Err(e) if e.error_len().is_none() && !complete => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+        Err(e) => {
+            return Err(format!(
+                "The file is not UTF-8 text (first bad byte at offset {}); save it as UTF-8 CSV.",
+                e.valid_up_to()
+            ))
+        }
+    };
+    let bom = text.starts_with('\u{feff}');
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if complete && text.trim().is_empty() {
+        return Err("The file is empty.".into());
+    }
+    let header_text = text.lines().nth(header_row - 1).unwrap_or("");
+    let delimiter = delimiter.unwrap_or_else(|| {
+        [b',', b';', b'\t', b'|', b'~']
+            .into_iter()
+            .max_by_key(|d| header_text.bytes().filter(|b| b == d).count())
+            .unwrap_or(b',')
+    });
+    if bom {
+        reader.consume(3);
+    }
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(lines::LineTracker::new(reader));
+    let mut record = csv::StringRecord::new();
+    let mut converter: Option<Converter> = None;
+    let mut format = format;
+    let mut index = 0usize;
+    let mut rows_total = 0u64;
+    loop {
+        let more = csv.read_record(&mut record).map_err(|e| {
+            let line = e.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(0);
+            match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => format!("Line {line} is not UTF-8 text; save the file as UTF-8 CSV."),
+                _ => format!("Line {line} cannot be read as CSV: {e}"),
+            }
+        })?;
+        if !more {
+            break;
+        }
+        index += 1;
+        let line = record.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(index as u64);
+        match &converter {
+            None => {
+                if index < header_row {
+                    continue;
+                }
+                let header: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+                let resolved = resolve(kind, format.take(), &header, mappings)?;
+                converter = Some(Converter::new(kind, resolved, header));
+            }
+            Some(c) => {
+                let cells = Cells::Csv(&record);
+                if cells.is_blank() {
+                    continue;
+                }
+                rows_total += 1;
+                if on_row(c.convert(line, cells)).is_break() {
+                    break;
+                }
+            }
+        }
+    }
+    let converter = converter.ok_or("The file has no header row.")?;
+    finish(converter.format, rows_total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{bank, pg, pg_rows, PG_SIMPLE};
+    use super::super::Format;
+    use crate::money::Paise;
+
+    #[test]
+    fn pg_simple_with_rupees_bom_and_quoted_commas() {
+        let text = format!(
+            "\u{feff}{PG_SIMPLE}T1,merch_001,\"₹1,23,456.50\",INR,20/11/2026,14:05:00,Net Banking,utr1,R1,success\n"
+        );
+        let p = pg(&text).unwrap();
+        assert_eq!(p.format, Format::PgSimple);
+        let r = &pg_rows(&p)[0];
+        assert_eq!(
+            (r.line, r.amount, r.merchant_id.as_str(), r.payment_method),
+            (2, Paise(12345650), "MERCH_001", "NETBANKING")
+        );
+        assert_eq!(r.txn_at.to_string(), "2026-11-20 14:05:00");
+    }
+
+    /// The editor line numbers of a file's refused rows.
+    fn error_lines(text: &str) -> Vec<u64> {
+        pg(text).unwrap().errors.iter().map(|e| e.line).collect()
+    }
+
+    #[test]
+    fn row_errors_name_the_editor_line_whatever_the_line_endings() {
+        let good = "T{n},M1,10,INR,2026-11-20,,UPI,U{n},,";
+        let bad = "T{n},M1,-5,INR,2026-11-20,,UPI,U{n},,";
+        // Lines 2–8: data; 4, 6 and 8 are refused (the header is line 1).
+        let rows: Vec<String> =
+            (2..=8).map(|n| if n % 2 == 0 && n > 2 { bad } else { good }.replace("{n}", &n.to_string())).collect();
+        let lf = format!("{PG_SIMPLE}{}\n", rows.join("\n"));
+        assert_eq!(error_lines(&lf), vec![4, 6, 8]);
+        assert_eq!(error_lines(&lf.replace('\n', "\r\n")), vec![4, 6, 8], "CRLF");
+        // A blank line counts as a line in an editor too.
+        let blank = lf.replacen("\nT3,", "\n\nT3,", 1);
+        assert_eq!(error_lines(&blank), vec![5, 7, 9]);
+        assert_eq!(error_lines(&blank.replace('\n', "\r\n")), vec![5, 7, 9], "CRLF with a blank line");
+        // A quoted field with a line break: the record is numbered by the line it starts on, and
+        // the lines after it move down by one.
+        let multi = lf.replace("UPI,U3,,", "UPI,U3,,\"suc\ncess\"").replace("UPI,U4,,", "UPI,U4,,\"a\nb\"");
+        assert_eq!(error_lines(&multi), vec![5, 8, 10]);
+        assert_eq!(error_lines(&multi.replace('\n', "\r\n")), vec![5, 8, 10], "CRLF with multi-line fields");
+    }
+
+    #[test]
+    fn the_tilde_layout_numbers_crlf_lines_as_an_editor() {
+        let axis = "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\r\nA1~1,000.00~20-11-2026~20-11-2026~u1~CR~ok\r\nA2~abc~20-11-2026~20-11-2026~u2~CR~bad\r\n";
+        let p = bank(axis).unwrap();
+        assert_eq!(p.errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
+    }
+}

@@ -1,0 +1,277 @@
+//! The layouts a file may be in: the built-in PG and bank formats and the banks' stored layouts,
+//! and what a header row says about them — which layout it is (the most specific one whose
+//! columns are all there, or the one the user named, checked), and where each column is. Column
+//! names match in any spelling (`Transaction ID`, `transaction_id`).
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Pg,
+    Bank,
+}
+
+/// A stored per-bank layout (the `bank_column_mappings` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankMapping {
+    pub bank_code: String,
+    pub layout_name: String,
+    pub file_type: String,
+    pub delimiter: u8,
+    pub header_row: usize,
+    pub date_format: String,
+    pub reference_column: String,
+    pub gross_amount_column: String,
+    pub net_amount_column: Option<String>,
+    pub txn_date_column: String,
+    pub value_date_column: Option<String>,
+    pub utr_column: Option<String>,
+    pub rrn_column: Option<String>,
+    pub direction_column: Option<String>,
+    pub remarks_column: Option<String>,
+    pub amounts_in_paise: bool,
+}
+
+/// The layouts shipped with the product; the migration `bank_layouts` stores the same rows (a
+/// test keeps them equal), where an admin can add more.
+pub fn shipped_mappings() -> Vec<BankMapping> {
+    let m = |bank: &str, name: &str, file_type: &str, delimiter: u8, date_format: &str, cols: [&str; 9]| BankMapping {
+        bank_code: bank.into(),
+        layout_name: name.into(),
+        file_type: file_type.into(),
+        delimiter,
+        header_row: 1,
+        date_format: date_format.into(),
+        reference_column: cols[0].into(),
+        gross_amount_column: cols[1].into(),
+        net_amount_column: Some(cols[2]).filter(|c| !c.is_empty()).map(Into::into),
+        txn_date_column: cols[3].into(),
+        value_date_column: Some(cols[4]).filter(|c| !c.is_empty()).map(Into::into),
+        utr_column: Some(cols[5]).filter(|c| !c.is_empty()).map(Into::into),
+        rrn_column: Some(cols[6]).filter(|c| !c.is_empty()).map(Into::into),
+        direction_column: Some(cols[7]).filter(|c| !c.is_empty()).map(Into::into),
+        remarks_column: Some(cols[8]).filter(|c| !c.is_empty()).map(Into::into),
+        amounts_in_paise: false,
+    };
+    vec![
+        m(
+            "AXIS",
+            "AXIS SFTP settlement",
+            "csv",
+            b',',
+            "%d-%m-%Y",
+            ["TXNID", "CREDIT_AMT", "NET_CR_AMT", "POST_DATE", "VALUE_DATE", "UTR", "RRN", "", "REMARKS"],
+        ),
+        m(
+            "AXIS",
+            "AXIS MIS (tilde .txt)",
+            "txt",
+            b'~',
+            "%d-%m-%Y",
+            ["Tran Id", "Amount", "", "Tran Date", "Value Date", "UTR No", "", "Cr/Dr", "Particulars"],
+        ),
+        m(
+            "HDFC",
+            "HDFC account statement",
+            "csv",
+            b',',
+            "%d/%m/%Y",
+            ["Chq/Ref Number", "Deposit Amount", "", "Date", "Value Dt", "UTR", "", "", "Narration"],
+        ),
+        m(
+            "ICICI",
+            "ICICI CMS statement",
+            "csv",
+            b',',
+            "%d-%m-%Y",
+            ["Tran. Id", "Amount (INR)", "", "Txn Posted Date", "Value Date", "UTR Number", "", "Cr/Dr", "Description"],
+        ),
+        m(
+            "SBI",
+            "SBI e-statement",
+            "csv",
+            b',',
+            "%d %b %Y",
+            ["Ref No./Cheque No.", "Credit", "", "Txn Date", "Value Date", "UTR", "", "", "Description"],
+        ),
+        m(
+            "BOB",
+            "BOB settlement report",
+            "csv",
+            b',',
+            "%d/%m/%Y",
+            [
+                "Transaction Ref",
+                "Gross Amount",
+                "Net Amount",
+                "Transaction Date",
+                "Settlement Date",
+                "UTR",
+                "RRN",
+                "",
+                "Remarks",
+            ],
+        ),
+    ]
+}
+
+/// A built-in format, or a bank's stored layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Format {
+    PgSimple,
+    PgV1,
+    PgV2,
+    BankSimple,
+    BankV1,
+    Mapping(Box<BankMapping>),
+}
+
+impl Format {
+    pub fn name(&self) -> String {
+        match self {
+            Format::PgSimple => "PG simple".into(),
+            Format::PgV1 => "PG V1".into(),
+            Format::PgV2 => "PG V2".into(),
+            Format::BankSimple => "Bank simple".into(),
+            Format::BankV1 => "Bank V1".into(),
+            Format::Mapping(m) => format!("{} ({})", m.layout_name, m.bank_code),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Format::PgSimple | Format::PgV1 | Format::PgV2 => Kind::Pg,
+            _ => Kind::Bank,
+        }
+    }
+
+    /// The columns a header must have for this format, as the format names them.
+    fn required(&self) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Format::PgSimple => &["Transaction ID", "Merchant ID", "Amount", "Transaction Date", "Payment Method"],
+            Format::PgV1 => &["transaction_id", "client_code", "paid_amount", "payment_mode", "trans_complete_date"],
+            Format::PgV2 => &["pg_txn_id", "merchant_id", "amount_paise", "payment_method", "created_at"],
+            Format::BankSimple => &["Bank Reference", "Amount", "Transaction Date", "Debit/Credit"],
+            Format::BankV1 => &["utr", "paid_amount", "trans_complete_date", "bank_name"],
+            Format::Mapping(m) => {
+                return [&m.reference_column, &m.gross_amount_column, &m.txn_date_column].into_iter().cloned().collect()
+            }
+        };
+        fixed.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// A header name reduced to lower-case letters and digits (`Transaction ID` → `transactionid`).
+pub(super) fn norm(header: &str) -> String {
+    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// `a` (already normalised) equals `b` once normalised, without allocating.
+pub(super) fn same_column(a: &str, b: &str) -> bool {
+    a.chars().eq(b.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase))
+}
+
+/// The format of a header row for a kind of file: `Err` lists what was expected.
+pub(super) fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) -> Result<Format, String> {
+    let names: Vec<String> = header.iter().map(|h| norm(h)).collect();
+    let mut candidates: Vec<Format> = match kind {
+        Kind::Pg => vec![Format::PgV2, Format::PgV1, Format::PgSimple],
+        Kind::Bank => vec![Format::BankSimple, Format::BankV1],
+    };
+    if kind == Kind::Bank {
+        candidates.extend(mappings.iter().cloned().map(|m| Format::Mapping(Box::new(m))));
+    }
+    // The most specific layout wins: the one that needs the most columns and finds them all.
+    candidates
+        .into_iter()
+        .filter(|f| f.required().iter().all(|c| names.contains(&norm(c))))
+        .max_by_key(|f| f.required().len())
+        .ok_or_else(|| {
+            format!(
+                "The header row is not a known {} layout. Expected one of: {}.",
+                if kind == Kind::Pg { "PG" } else { "bank" },
+                match kind {
+                    Kind::Pg => "PG simple (Transaction ID, Merchant ID, Amount, …), PG V1 (transaction_id, client_code, paid_amount, …), PG V2 (pg_txn_id, amount_paise, …)".to_string(),
+                    Kind::Bank => {
+                        let mut s = "Bank simple (Bank Reference, Amount, Transaction Date, Debit/Credit, …), Bank V1 (utr, paid_amount, trans_complete_date, bank_name, …)".to_string();
+                        for m in mappings {
+                            s.push_str(&format!(", {} ({}, {}, {})", m.layout_name, m.reference_column, m.gross_amount_column, m.txn_date_column));
+                        }
+                        s
+                    }
+                }
+            )
+        })
+}
+
+/// The format of a file from its header: the one the user named (checked against the header),
+/// else the detected one.
+pub(super) fn resolve(
+    kind: Kind,
+    format: Option<Format>,
+    header: &[String],
+    mappings: &[BankMapping],
+) -> Result<Format, String> {
+    match format {
+        Some(f) => {
+            if f.kind() != kind {
+                return Err(format!("{} is not a {} format.", f.name(), if kind == Kind::Pg { "PG" } else { "bank" }));
+            }
+            let missing: Vec<String> =
+                f.required().into_iter().filter(|c| !header.iter().any(|h| norm(h) == norm(c))).collect();
+            if !missing.is_empty() {
+                return Err(format!("The header lacks the column(s) {} that {} needs.", missing.join(", "), f.name()));
+            }
+            Ok(f)
+        }
+        None => detect(kind, header, mappings),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{bank, bank_rows, pg, pg_rows};
+    use super::*;
+    use crate::money::Paise;
+
+    #[test]
+    fn pg_v1_and_v2_are_detected() {
+        let v1 = "transaction_id,client_code,payee_amount,paid_amount,payment_mode,trans_complete_date,bank_name,utr,rrn,approval_code,transaction_status,bank_exclude_amount,settlement_amount\n\
+                  SP1,M2,1000.00,1000.00,UPI,2026-11-20 10:00:00,HDFC,U1,R1,A1,SUCCESS,20.00,980.00\n";
+        let p = pg(v1).unwrap();
+        assert_eq!(p.format, Format::PgV1);
+        let r = &pg_rows(&p)[0];
+        assert_eq!(
+            (r.amount, r.bank_fee, r.expected_settlement),
+            (Paise(100000), Some(Paise(2000)), Some(Paise(98000)))
+        );
+        let v2 = "pg_txn_id,merchant_id,utr,amount_paise,fee_paise,tax_paise,net_paise,status,payment_method,bank,created_at,settled_at\n\
+                  P1,M3,U9,150000,3000,540,146460,SUCCESS,CARD,ICICI,2026-11-20T09:30:00,\n";
+        let p = pg(v2).unwrap();
+        assert_eq!(p.format, Format::PgV2);
+        assert_eq!(pg_rows(&p)[0].amount, Paise(150000));
+    }
+
+    #[test]
+    fn bank_layouts_including_the_axis_tilde_file() {
+        let simple = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\nREF1,HDFC,500.00,2026-11-20,2026-11-21,U1,ok,CR\nREF2,HDFC,10,2026-11-20,,U2,fee,DEBIT\n";
+        let p = bank(simple).unwrap();
+        assert_eq!(p.format, Format::BankSimple);
+        let rows = bank_rows(&p);
+        assert_eq!((rows[0].amount, rows[0].credit, rows[1].credit), (Paise(50000), true, false));
+        assert_eq!(rows[0].natural_key, "HDFC:REF1");
+        let axis = "Tran Id~Amount~Tran Date~Value Date~UTR No~Cr/Dr~Particulars\nA1~1,000.00~20-11-2026~20-11-2026~axisutr1~CR~NEFT credit\n";
+        let p = bank(axis).unwrap();
+        assert_eq!(p.format.name(), "AXIS MIS (tilde .txt) (AXIS)");
+        assert_eq!(bank_rows(&p)[0].amount, Paise(100000));
+        let sftp = "TXNID,CREDIT_AMT,NET_CR_AMT,VALUE_DATE,UTR,RRN,AUTH,POST_DATE,BANK,STATUS,REMARKS\nX1,250.00,245.00,21-11-2026,U5,R5,A,20-11-2026,AXIS,OK,\n";
+        let p = bank(sftp).unwrap();
+        assert_eq!(p.format.name(), "AXIS SFTP settlement (AXIS)");
+        let r = &bank_rows(&p)[0];
+        assert_eq!(
+            (r.amount, r.net, r.txn_date.to_string()),
+            (Paise(25000), Some(Paise(24500)), "2026-11-20".to_string())
+        );
+    }
+}

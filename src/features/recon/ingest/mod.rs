@@ -1,0 +1,293 @@
+//! Ingestion of spec 02 §2.1, the pure part: bytes of a CSV (any delimiter, BOM, quoted fields with
+//! commas and newlines) or XLSX file in; its format detected from the header (or named by the
+//! user); typed PG records or bank lines out, with row-level errors that name the line (as an
+//! editor or spreadsheet shows it: the header is line 1), the column and the reason.
+//! Amounts become exact paise (never floats), dates are read in the formats of the spec.
+//!
+//! The parts: `layouts` (the known formats and bank layouts, which one a header row is, where its
+//! columns are), `delimited` (CSV and other delimited text, numbered by editor line with `lines`),
+//! `xlsx` (workbooks, streamed, guarded by `xlsx_limits`), `dates` (date and time formats) and
+//! `records` (a row into a record or a row-level error). This module holds the entry points.
+
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+use crate::money::Paise;
+
+mod dates;
+mod delimited;
+mod layouts;
+mod lines;
+mod records;
+mod xlsx;
+mod xlsx_limits;
+
+pub use layouts::{shipped_mappings, BankMapping, Format, Kind};
+pub use records::{BankRecord, PgRecord, Record, RowError};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Records {
+    Pg(Vec<PgRecord>),
+    Bank(Vec<BankRecord>),
+}
+
+/// A parsed file: its format, the good rows, the refused ones, and how many data rows it had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub format: Format,
+    pub records: Records,
+    pub errors: Vec<RowError>,
+    pub rows_total: u64,
+}
+
+impl Parsed {
+    pub fn rows_accepted(&self) -> usize {
+        match &self.records {
+            Records::Pg(r) => r.len(),
+            Records::Bank(r) => r.len(),
+        }
+    }
+}
+
+/// What a streamed file turned out to be: its format and how many data rows it had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Streamed {
+    pub format: Format,
+    pub rows_total: u64,
+}
+
+/// How much of a file is looked at before reading it row by row: the header row and the
+/// delimiter are found in it.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// The message for a file none of whose rows could be used.
+pub fn none_accepted(rows_total: u64, first: Option<&RowError>) -> String {
+    let first = first.map(|e| format!(" The first problem, line {}: {}", e.line, e.message)).unwrap_or_default();
+    format!("None of the file's {rows_total} rows could be accepted.{first}")
+}
+
+fn read_failed(e: std::io::Error) -> String {
+    format!("The file could not be read: {e}")
+}
+
+/// Read a file of `kind` row by row, holding one row at a time (an XLSX workbook, a zip, is read
+/// whole). `format` overrides detection; `mappings` are the bank layouts to try. Each data row,
+/// good or refused, goes to `on_row` in file order; it may stop the reading early. `Err` is a
+/// file-level refusal (nothing from the file may be used).
+pub fn parse_stream<R: Read>(
+    reader: R,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
+) -> Result<Streamed, String> {
+    let mut reader = BufReader::with_capacity(HEAD_BYTES, reader);
+    let head = reader.fill_buf().map_err(read_failed)?;
+    if xlsx::is_xlsx(head) {
+        // A workbook is a zip, read from memory (the upload limit bounds it); its cells stream.
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(read_failed)?;
+        return xlsx::read(&bytes, kind, format, mappings, on_row);
+    }
+    delimited::read(reader, kind, format, mappings, on_row)
+}
+
+fn finish(format: Format, rows_total: u64) -> Result<Streamed, String> {
+    if rows_total == 0 {
+        return Err("The file has a header but no data rows.".into());
+    }
+    Ok(Streamed { format, rows_total })
+}
+
+/// Parse a whole file: every good record and every refused row. `Err` is a file-level
+/// refusal, including a file none of whose rows is good.
+pub fn parse(file: impl Read, kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
+    let (mut pg, mut bank, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let streamed = parse_stream(file, kind, format, mappings, |row| {
+        match row {
+            Ok(Record::Pg(r)) => pg.push(r),
+            Ok(Record::Bank(r)) => bank.push(r),
+            Err(e) => errors.push(e),
+        }
+        ControlFlow::Continue(())
+    })?;
+    let records = match kind {
+        Kind::Pg => Records::Pg(pg),
+        Kind::Bank => Records::Bank(bank),
+    };
+    let parsed = Parsed { format: streamed.format, records, errors, rows_total: streamed.rows_total };
+    if parsed.rows_accepted() == 0 {
+        return Err(none_accepted(parsed.rows_total, parsed.errors.first()));
+    }
+    Ok(parsed)
+}
+
+/// The first rows of a file as they would be read: its format, and for each of the first
+/// [`PREVIEW_ROWS`](super::model::PREVIEW_ROWS) data rows the values understood or the reason it
+/// would be refused. `sampled`: `bytes` is only the start of the file (a CSV cut anywhere; the
+/// part after its last line break is left out).
+pub fn preview(
+    bytes: &[u8],
+    sampled: bool,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+) -> Result<super::model::UploadPreview, String> {
+    use super::model::{PreviewRow, UploadPreview, PREVIEW_ROWS};
+    let bytes = match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(end) if sampled && !xlsx::is_xlsx(bytes) => &bytes[..=end],
+        _ => bytes,
+    };
+    let money = |p: Paise| p.to_inr();
+    let mut rows = Vec::new();
+    let streamed = parse_stream(bytes, kind, format, mappings, |row| {
+        rows.push(match row {
+            Ok(Record::Pg(r)) => PreviewRow {
+                line: r.line,
+                cells: vec![
+                    r.txn_id,
+                    r.merchant_id,
+                    money(r.amount),
+                    r.txn_at.format("%d %b %Y %H:%M").to_string(),
+                    r.payment_method.to_string(),
+                    r.utr.unwrap_or_default(),
+                    r.rrn.unwrap_or_default(),
+                    r.status,
+                ],
+                error: None,
+            },
+            Ok(Record::Bank(r)) => PreviewRow {
+                line: r.line,
+                cells: vec![
+                    r.bank_ref.unwrap_or_default(),
+                    r.bank_name,
+                    money(r.amount),
+                    if r.credit { "CREDIT" } else { "DEBIT" }.to_string(),
+                    r.txn_date.format("%d %b %Y").to_string(),
+                    r.utr.unwrap_or_default(),
+                    r.rrn.unwrap_or_default(),
+                ],
+                error: None,
+            },
+            Err(e) => PreviewRow {
+                line: e.line,
+                cells: Vec::new(),
+                error: Some(match e.column {
+                    Some(c) => format!("{c}: {}", e.message),
+                    None => e.message,
+                }),
+            },
+        });
+        if rows.len() >= PREVIEW_ROWS {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    let columns: &[&str] = match kind {
+        Kind::Pg => &["Transaction ID", "Merchant", "Amount", "Date and time (IST)", "Method", "UTR", "RRN", "Status"],
+        Kind::Bank => &["Bank reference", "Bank", "Amount", "Cr/Dr", "Date", "UTR", "RRN"],
+    };
+    Ok(UploadPreview {
+        format: streamed.format.name(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        sampled,
+    })
+}
+
+/// Files and accessors the tests of every part of ingestion share.
+#[cfg(test)]
+mod fixtures {
+    use super::*;
+
+    pub(super) fn pg(text: &str) -> Result<Parsed, String> {
+        parse(text.as_bytes(), Kind::Pg, None, &shipped_mappings())
+    }
+
+    pub(super) fn bank(text: &str) -> Result<Parsed, String> {
+        parse(text.as_bytes(), Kind::Bank, None, &shipped_mappings())
+    }
+
+    pub(super) fn pg_rows(p: &Parsed) -> &[PgRecord] {
+        match &p.records {
+            Records::Pg(r) => r,
+            _ => panic!("PG records expected"),
+        }
+    }
+
+    pub(super) fn bank_rows(p: &Parsed) -> &[BankRecord] {
+        match &p.records {
+            Records::Bank(r) => r,
+            _ => panic!("bank records expected"),
+        }
+    }
+
+    pub(super) const PG_SIMPLE: &str =
+        "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{pg, PG_SIMPLE};
+    use super::*;
+
+    #[test]
+    fn a_preview_shows_the_first_five_rows_as_understood() {
+        let text = "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n\
+                    P1,merch_001,\"1,500.00\",INR,2026-11-20,10:05:00,upi,U1,R1,SUCCESS\n\
+                    P2,MERCH_001,abc,INR,2026-11-20,,UPI,U2,,SUCCESS\n\
+                    P3,MERCH_001,1.00,INR,20/11/2026,,CARD,,,SUCCESS\n\
+                    P4,MERCH_001,2.00,INR,2026-11-20,,UPI,U4,,SUCCESS\n\
+                    P5,MERCH_001,3.00,INR,2026-11-20,,UPI,U5,,SUCCESS\n\
+                    P6,MERCH_001,4.00,INR,2026-11-20,,UPI,U6,,SUCCESS\n";
+        let p = preview(text.as_bytes(), false, Kind::Pg, None, &shipped_mappings()).unwrap();
+        assert_eq!(p.format, "PG simple");
+        assert_eq!(p.rows.len(), 5);
+        assert_eq!(p.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4, 5, 6]);
+        assert_eq!(
+            p.rows[0].cells,
+            ["P1", "MERCH_001", "₹1,500.00", "20 Nov 2026 10:05", "UPI", "U1", "R1", "SUCCESS"].map(String::from)
+        );
+        assert!(p.rows[1].error.as_deref().unwrap().starts_with("Amount: "), "{:?}", p.rows[1]);
+        assert_eq!(p.columns.len(), p.rows[0].cells.len());
+        assert!(!p.sampled);
+
+        // Only the start of a file: the row cut in half is left out, not reported as bad.
+        let cut = &text.as_bytes()[..text.find("P3,MERCH_001,1.0").unwrap() + 16];
+        let p = preview(cut, true, Kind::Pg, None, &shipped_mappings()).unwrap();
+        assert_eq!(p.rows.len(), 2);
+        assert!(p.sampled);
+
+        // A named format is checked against the header.
+        let bank = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                    B1,HDFC,10.00,2026-11-20,,U1,,CR\n";
+        assert_eq!(
+            preview(bank.as_bytes(), false, Kind::Bank, None, &shipped_mappings()).unwrap().format,
+            "Bank simple"
+        );
+        let refused =
+            preview(bank.as_bytes(), false, Kind::Bank, Some(Format::BankV1), &shipped_mappings()).unwrap_err();
+        assert!(
+            refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn whole_file_refusals() {
+        assert!(pg("").unwrap_err().contains("empty"));
+        assert!(pg(PG_SIMPLE).unwrap_err().contains("no data rows"));
+        assert!(pg("a,b,c\n1,2,3\n").unwrap_err().contains("not a known PG layout"));
+        assert!(parse(&[0xff_u8, 0xfe, b'a'][..], Kind::Pg, None, &[]).unwrap_err().contains("UTF-8"));
+        let all_bad = format!("{PG_SIMPLE}T1,M1,-5,INR,2026-11-20,,UPI,U1,,\n");
+        assert!(pg(&all_bad).unwrap_err().contains("None of the file's 1 rows"));
+        let forced = parse(
+            format!("{PG_SIMPLE}T1,M1,5,INR,2026-11-20,,UPI,U1,,\n").as_bytes(),
+            Kind::Pg,
+            Some(Format::PgV2),
+            &[],
+        );
+        assert!(forced.unwrap_err().contains("lacks the column"));
+    }
+}

@@ -1,0 +1,439 @@
+//! One row of a file into a PG record or a bank line, or into a row-level error that names the
+//! line, the column (as the file's header spells it) and the reason. Amounts become exact paise,
+//! identifiers that look like spreadsheet formulas are refused, and a bank line without a
+//! reference gets a stable key hashed from its fields.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::dates::parse_datetime;
+use super::layouts::{norm, same_column, Format, Kind};
+use crate::money::Paise;
+
+const MAX_FIELD_CHARS: usize = 256;
+
+/// A refused row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgRecord {
+    pub line: u64,
+    pub txn_id: String,
+    pub merchant_id: String,
+    pub amount: Paise,
+    pub gross: Option<Paise>,
+    pub currency: String,
+    pub txn_at: NaiveDateTime,
+    pub payment_method: &'static str,
+    pub bank: Option<String>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub status: String,
+    pub bank_fee: Option<Paise>,
+    pub expected_settlement: Option<Paise>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankRecord {
+    pub line: u64,
+    pub natural_key: String,
+    pub bank_ref: Option<String>,
+    pub bank_name: String,
+    pub amount: Paise,
+    pub net: Option<Paise>,
+    pub credit: bool,
+    pub txn_date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    pub utr: Option<String>,
+    pub rrn: Option<String>,
+    pub remarks: Option<String>,
+}
+
+/// One good row of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Pg(PgRecord),
+    Bank(BankRecord),
+}
+
+/// The cells of one row, from a CSV record or a worksheet row, trimmed.
+pub(super) enum Cells<'a> {
+    Csv(&'a csv::StringRecord),
+    Strings(&'a [String]),
+}
+
+impl Cells<'_> {
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Cells::Csv(r) => r.get(i),
+            Cells::Strings(s) => s.get(i).map(String::as_str),
+        }
+        .map(str::trim)
+    }
+
+    pub(super) fn is_blank(&self) -> bool {
+        match self {
+            Cells::Csv(r) => r.iter().all(|c| c.trim().is_empty()),
+            Cells::Strings(s) => s.iter().all(|c| c.trim().is_empty()),
+        }
+    }
+}
+
+/// Turns the rows of one file (its header known) into records.
+pub(super) struct Converter {
+    kind: Kind,
+    pub(super) format: Format,
+    header: Vec<String>,
+    columns: Vec<String>,
+    /// Where each column name asked for was found: worked out once per file, not per row.
+    found: std::cell::RefCell<Vec<(Box<str>, Option<usize>)>>,
+}
+
+impl Converter {
+    pub(super) fn new(kind: Kind, format: Format, header: Vec<String>) -> Self {
+        let columns = header.iter().map(|h| norm(h)).collect();
+        Converter { kind, format, header, columns, found: Default::default() }
+    }
+
+    /// The position of a column in the header, by its name in any spelling (`Transaction ID`,
+    /// `transaction_id`).
+    fn position(&self, column: &str) -> Option<usize> {
+        if let Some((_, i)) = self.found.borrow().iter().find(|(name, _)| &**name == column) {
+            return *i;
+        }
+        let i = self.columns.iter().position(|c| same_column(c, column));
+        self.found.borrow_mut().push((column.into(), i));
+        i
+    }
+
+    pub(super) fn convert(&self, line: u64, cells: Cells<'_>) -> Result<Record, RowError> {
+        let row = Row { line, cells, converter: self };
+        match self.kind {
+            Kind::Pg => pg_record(&row, &self.format).map(Record::Pg),
+            Kind::Bank => bank_record(&row, &self.format).map(Record::Bank),
+        }
+    }
+}
+
+struct Row<'a> {
+    line: u64,
+    cells: Cells<'a>,
+    converter: &'a Converter,
+}
+
+type RowResult<T> = Result<T, RowError>;
+
+impl Row<'_> {
+    fn err(&self, column: &str, message: impl Into<String>) -> RowError {
+        let shown = self
+            .converter
+            .position(column)
+            .map(|i| self.converter.header[i].clone())
+            .unwrap_or_else(|| column.to_string());
+        RowError { line: self.line, column: Some(shown), message: message.into() }
+    }
+
+    /// The trimmed text of a column, `None` when absent or empty.
+    fn get(&self, column: &str) -> RowResult<Option<&str>> {
+        let Some(i) = self.converter.position(column) else { return Ok(None) };
+        let value = self.cells.get(i).unwrap_or("");
+        if value.chars().count() > MAX_FIELD_CHARS {
+            return Err(self.err(column, format!("is longer than {MAX_FIELD_CHARS} characters")));
+        }
+        Ok(Some(value).filter(|v| !v.is_empty()))
+    }
+
+    fn required(&self, column: &str) -> RowResult<&str> {
+        self.get(column)?.ok_or_else(|| self.err(column, "is empty"))
+    }
+
+    /// An identifier: no spreadsheet formula, no control characters.
+    fn ident(&self, column: &str) -> RowResult<Option<String>> {
+        match self.get(column)? {
+            None => Ok(None),
+            Some(v) if v.starts_with(['=', '+', '-', '@']) => {
+                Err(self.err(column, format!("{v:?} looks like a spreadsheet formula")))
+            }
+            Some(v) if v.chars().any(char::is_control) => Err(self.err(column, "contains control characters")),
+            Some(v) => Ok(Some(v.to_string())),
+        }
+    }
+
+    fn required_ident(&self, column: &str) -> RowResult<String> {
+        self.ident(column)?.ok_or_else(|| self.err(column, "is empty"))
+    }
+
+    fn rupees(&self, column: &str) -> RowResult<Option<Paise>> {
+        self.get(column)?.map(|v| Paise::parse_rupees(v).map_err(|m| self.err(column, m))).transpose()
+    }
+
+    fn paise(&self, column: &str) -> RowResult<Option<Paise>> {
+        self.get(column)?
+            .map(|v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .map(Paise)
+                    .ok_or_else(|| self.err(column, format!("{v:?} is not a whole, non-negative number of paise")))
+            })
+            .transpose()
+    }
+
+    fn positive(&self, column: &str, amount: Option<Paise>) -> RowResult<Paise> {
+        match amount {
+            None => Err(self.err(column, "is empty")),
+            Some(p) if p.0 <= 0 => Err(self.err(column, "must be more than zero")),
+            Some(p) => Ok(p),
+        }
+    }
+
+    fn datetime(&self, column: &str, format: Option<&str>) -> RowResult<Option<NaiveDateTime>> {
+        self.get(column)?.map(|v| parse_datetime(v, format).map_err(|m| self.err(column, m))).transpose()
+    }
+}
+
+/// The payment methods of spec 2.1, with the spellings files use.
+fn payment_method(text: &str) -> Option<&'static str> {
+    Some(match norm(text).as_str() {
+        "upi" | "upicollect" | "upiintent" => "UPI",
+        "card" | "cards" | "creditcard" | "debitcard" | "cc" | "dc" => "CARD",
+        "netbanking" | "nb" | "internetbanking" => "NETBANKING",
+        "wallet" | "wallets" => "WALLET",
+        "neft" => "NEFT",
+        "rtgs" => "RTGS",
+        "imps" => "IMPS",
+        _ => return None,
+    })
+}
+
+fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
+    let (txn_id_col, merchant_col, method_col) = match format {
+        Format::PgSimple => ("Transaction ID", "Merchant ID", "Payment Method"),
+        Format::PgV1 => ("transaction_id", "client_code", "payment_mode"),
+        _ => ("pg_txn_id", "merchant_id", "payment_method"),
+    };
+    let txn_id = row.required_ident(txn_id_col)?;
+    let merchant_id = row.required_ident(merchant_col)?.to_ascii_uppercase();
+    let method_text = row.required(method_col)?;
+    let payment_method = payment_method(method_text).ok_or_else(|| {
+        row.err(method_col, format!("{method_text:?} is not UPI, CARD, NETBANKING, WALLET, NEFT, RTGS or IMPS"))
+    })?;
+    let (amount, gross, bank_fee, expected, txn_at, currency, status, bank) = match format {
+        Format::PgSimple => {
+            let amount = row.positive("Amount", row.rupees("Amount")?)?;
+            let date = row.required("Transaction Date")?;
+            // The date and the time are read together; a refusal names the one that is wrong.
+            let day = parse_datetime(date, None).map_err(|m| row.err("Transaction Date", m))?;
+            let when = match row.get("Transaction Time")? {
+                Some(time) => {
+                    parse_datetime(&format!("{date} {time}"), None).map_err(|m| row.err("Transaction Time", m))?
+                }
+                None => day,
+            };
+            let currency = row.get("Currency")?.unwrap_or("INR").to_ascii_uppercase();
+            (
+                amount,
+                None,
+                None,
+                None,
+                when,
+                currency,
+                row.get("Status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                None,
+            )
+        }
+        Format::PgV1 => {
+            let paid = row.positive("paid_amount", row.rupees("paid_amount")?)?;
+            let gross = row.rupees("payee_amount")?;
+            let when =
+                row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?;
+            (
+                paid,
+                gross,
+                row.rupees("bank_exclude_amount")?,
+                row.rupees("settlement_amount")?,
+                when,
+                "INR".to_string(),
+                row.get("transaction_status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                row.ident("bank_name")?,
+            )
+        }
+        _ => {
+            let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
+            let when = row.datetime("created_at", None)?.ok_or_else(|| row.err("created_at", "is empty"))?;
+            (
+                amount,
+                None,
+                row.paise("fee_paise")?,
+                row.paise("net_paise")?,
+                when,
+                "INR".to_string(),
+                row.get("status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
+                row.ident("bank")?,
+            )
+        }
+    };
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(row.err("Currency", format!("{currency:?} is not a currency code")));
+    }
+    Ok(PgRecord {
+        line: row.line,
+        txn_id,
+        merchant_id,
+        amount,
+        gross,
+        currency,
+        txn_at,
+        payment_method,
+        bank,
+        utr: row.ident(match format {
+            Format::PgSimple => "UTR",
+            _ => "utr",
+        })?,
+        rrn: row.ident("rrn")?,
+        status,
+        bank_fee,
+        expected_settlement: expected,
+    })
+}
+
+fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
+    let (reference, bank_name, amount, net, credit, txn_date, value_date, utr, rrn, remarks) = match format {
+        Format::BankSimple => {
+            let direction = row.required("Debit/Credit")?;
+            let credit = match norm(direction).as_str() {
+                "cr" | "credit" | "c" => true,
+                "dr" | "debit" | "d" => false,
+                _ => return Err(row.err("Debit/Credit", format!("{direction:?} is neither CREDIT nor DEBIT"))),
+            };
+            (
+                row.ident("Bank Reference")?,
+                row.ident("Bank Name")?.unwrap_or_else(|| "UNKNOWN".into()),
+                row.positive("Amount", row.rupees("Amount")?)?,
+                None,
+                credit,
+                row.datetime("Transaction Date", None)?.ok_or_else(|| row.err("Transaction Date", "is empty"))?,
+                row.datetime("Value Date", None)?,
+                row.ident("UTR")?,
+                None,
+                row.get("Remarks")?.map(str::to_string),
+            )
+        }
+        Format::BankV1 => (
+            None,
+            row.ident("bank_name")?.unwrap_or_else(|| "UNKNOWN".into()),
+            row.positive("paid_amount", row.rupees("paid_amount")?)?,
+            None,
+            true,
+            row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?,
+            None,
+            row.ident("utr")?,
+            row.ident("rrn")?,
+            None,
+        ),
+        Format::Mapping(m) => {
+            let money = |col: &str| if m.amounts_in_paise { row.paise(col) } else { row.rupees(col) };
+            let credit = match m.direction_column.as_deref() {
+                None => true,
+                Some(col) => match row.get(col)?.map(norm).as_deref() {
+                    None | Some("cr" | "credit" | "c") => true,
+                    Some("dr" | "debit" | "d") => false,
+                    Some(other) => return Err(row.err(col, format!("{other:?} is neither CR nor DR"))),
+                },
+            };
+            let date = |col: &str| row.datetime(col, Some(&m.date_format));
+            (
+                row.ident(&m.reference_column)?,
+                m.bank_code.clone(),
+                row.positive(&m.gross_amount_column, money(&m.gross_amount_column)?)?,
+                m.net_amount_column.as_deref().map(money).transpose()?.flatten(),
+                credit,
+                date(&m.txn_date_column)?.ok_or_else(|| row.err(&m.txn_date_column, "is empty"))?,
+                m.value_date_column.as_deref().map(date).transpose()?.flatten(),
+                m.utr_column.as_deref().map(|c| row.ident(c)).transpose()?.flatten(),
+                m.rrn_column.as_deref().map(|c| row.ident(c)).transpose()?.flatten(),
+                m.remarks_column.as_deref().map(|c| row.get(c).map(|v| v.map(str::to_string))).transpose()?.flatten(),
+            )
+        }
+        _ => return Err(RowError { line: row.line, column: None, message: "not a bank format".into() }),
+    };
+    let txn_date = txn_date.date();
+    let natural_key = match &reference {
+        Some(r) => format!("{bank_name}:{r}"),
+        None => {
+            let basis = format!(
+                "{bank_name}|{}|{}|{txn_date}|{}",
+                utr.as_deref().unwrap_or(""),
+                amount.0,
+                if credit { "CREDIT" } else { "DEBIT" }
+            );
+            format!("{bank_name}:h:{}", &hex::encode(Sha256::digest(basis.as_bytes()))[..32])
+        }
+    };
+    Ok(BankRecord {
+        line: row.line,
+        natural_key,
+        bank_ref: reference,
+        bank_name,
+        amount,
+        net,
+        credit,
+        txn_date,
+        value_date: value_date.map(|d| d.date()),
+        utr,
+        rrn,
+        remarks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{bank, bank_rows, pg, pg_rows, PG_SIMPLE};
+
+    #[test]
+    fn a_line_without_a_reference_gets_a_stable_hash_key() {
+        let v1 = "utr,rrn,paid_amount,trans_complete_date,bank_name,transaction_status,approval_code\nU1,R1,10.00,2026-11-20,SBI,SUCCESS,A\n";
+        let a = bank(v1).unwrap();
+        let b = bank(v1).unwrap();
+        assert_eq!(bank_rows(&a)[0].natural_key, bank_rows(&b)[0].natural_key);
+        assert!(bank_rows(&a)[0].natural_key.starts_with("SBI:h:"));
+    }
+
+    #[test]
+    fn bad_rows_name_line_column_and_reason() {
+        let text = format!(
+            "{PG_SIMPLE}T1,M1,-5,INR,2026-11-20,,UPI,U1,,\nT2,M1,10,INR,2026-02-30,,UPI,U2,,\nT3,M1,10,INR,2026-11-20,,CHEQUE,U3,,\n=HYPERLINK(1),M1,10,INR,2026-11-20,,UPI,U4,,\nT5,M1,abc,INR,2026-11-20,,UPI,U5,,\nT6,M1,10,INR,2026-11-20,,UPI,U6,,\n"
+        );
+        let p = pg(&text).unwrap();
+        assert_eq!(pg_rows(&p).len(), 1);
+        let e: Vec<(u64, Option<&str>)> = p.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(
+            e,
+            vec![
+                (2, Some("Amount")),
+                (3, Some("Transaction Date")),
+                (4, Some("Payment Method")),
+                (5, Some("Transaction ID")),
+                (6, Some("Amount"))
+            ]
+        );
+        assert!(p.errors[0].message.contains("negative"));
+        assert!(p.errors[3].message.contains("formula"));
+    }
+
+    #[test]
+    fn a_bad_date_is_blamed_on_the_date_column_and_a_bad_time_on_the_time_column() {
+        let text = format!(
+            "{PG_SIMPLE}T1,M1,10,INR,2026-02-30,10:00:00,UPI,U1,,\nT2,M1,10,INR,2026-11-20,25:61:00,UPI,U2,,\nT3,M1,10,INR,2026-11-20,10:00:00,UPI,U3,,\n"
+        );
+        let p = pg(&text).unwrap();
+        let e: Vec<(u64, Option<&str>)> = p.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(e, vec![(2, Some("Transaction Date")), (3, Some("Transaction Time"))]);
+    }
+}

@@ -1,0 +1,267 @@
+//! Workbooks (XLSX), read cell by cell: the workbook is checked against the limits of
+//! `xlsx_limits` before calamine opens it, the one sheet with a known header among its first rows
+//! is chosen, and its rows are numbered as the spreadsheet numbers them (rows without a value are
+//! skipped).
+
+use std::io::Cursor;
+use std::ops::ControlFlow;
+
+use super::layouts::{detect, resolve, BankMapping, Format, Kind};
+use super::records::{Cells, Converter, Record, RowError};
+use super::{finish, xlsx_limits, Streamed};
+
+pub(super) fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// The rows of one worksheet, read cell by cell from the workbook (never the whole sheet at once),
+/// numbered as the spreadsheet numbers them; rows without a value are skipped.
+struct SheetRows<F> {
+    /// The next cell with a value: its (row, column) from 0 and its text.
+    cells: F,
+    pending: Option<((u32, u32), String)>,
+    /// The sheet's end was reached (the reader must not be asked again).
+    done: bool,
+}
+
+type NextCell = Result<Option<((u32, u32), String)>, String>;
+
+/// The cells of a worksheet as [`SheetRows`] reads them.
+fn sheet_rows<'a, 'b: 'a>(
+    book: &'a mut calamine::Xlsx<Cursor<&'b [u8]>>,
+    sheet: &str,
+) -> Result<SheetRows<impl FnMut() -> NextCell + use<'a, 'b>>, String> {
+    let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| format!("The workbook cannot be read: {e}"))?;
+    let cells = move || {
+        let cell = reader.next_cell().map_err(|e| format!("The workbook cannot be read: {e}"))?;
+        Ok(cell.map(|c| (c.get_position(), cell_text(c.get_value()))))
+    };
+    Ok(SheetRows { cells, pending: None, done: false })
+}
+
+fn cell_text(value: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match value {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Float(f) => format!("{f}"),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) => {
+            dt.as_datetime().map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+        }
+        DataRef::Error(e) => format!("#ERROR {e:?}"),
+    }
+}
+
+impl<F: FnMut() -> NextCell> SheetRows<F> {
+    fn next_cell(&mut self) -> NextCell {
+        if let Some(cell) = self.pending.take() {
+            return Ok(Some(cell));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let cell = (self.cells)()?;
+        self.done = cell.is_none();
+        Ok(cell)
+    }
+
+    /// The next row with a value: its number (1-based) and its cells by column.
+    fn next_row(&mut self) -> Result<Option<(u64, Vec<String>)>, String> {
+        loop {
+            let Some(((row, col), value)) = self.next_cell()? else { return Ok(None) };
+            let mut cells = Vec::new();
+            let mut put = |col: u32, value: String| {
+                let col = col as usize;
+                if cells.len() <= col {
+                    cells.resize(col + 1, String::new());
+                }
+                cells[col] = value;
+            };
+            put(col, value);
+            while let Some(((r, c), v)) = self.next_cell()? {
+                if r != row {
+                    self.pending = Some(((r, c), v));
+                    break;
+                }
+                put(c, v);
+            }
+            if cells.iter().any(|c| !c.is_empty()) {
+                return Ok(Some((u64::from(row) + 1, cells)));
+            }
+        }
+    }
+}
+
+fn open_xlsx(bytes: &[u8]) -> Result<calamine::Xlsx<Cursor<&[u8]>>, String> {
+    use calamine::Reader;
+    calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("The file looks like XLSX but cannot be opened: {e}"))
+}
+
+/// How far down a worksheet its header row is looked for (statements often open with a title).
+const XLSX_HEADER_SEARCH_ROWS: usize = 20;
+
+/// The one worksheet of a workbook with a known layout's header among its first rows, and that
+/// header's row number (several such sheets are refused: one sheet per file).
+fn recognised_sheet(
+    book: &mut calamine::Xlsx<Cursor<&[u8]>>,
+    kind: Kind,
+    mappings: &[BankMapping],
+) -> Result<(String, u64), String> {
+    use calamine::Reader;
+    let names = book.sheet_names().to_vec();
+    let mut found = Vec::new();
+    for name in &names {
+        let Ok(mut rows) = sheet_rows(book, name) else { continue };
+        for _ in 0..XLSX_HEADER_SEARCH_ROWS {
+            let Some((line, header)) = rows.next_row()? else { break };
+            if detect(kind, &header, mappings).is_ok() {
+                found.push((name.clone(), line));
+                break;
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(format!("No sheet of this workbook ({}) has a recognised header row.", names.join(", "))),
+        1 => Ok(found.remove(0)),
+        _ => Err(format!(
+            "Several sheets have a recognised header ({}); upload one sheet per file.",
+            found.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// Read a workbook's recognised sheet row by row, as [`super::parse_stream`] does.
+pub(super) fn read(
+    bytes: &[u8],
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
+) -> Result<Streamed, String> {
+    xlsx_limits::check(bytes, &xlsx_limits::Limits::DEFAULT)?;
+    let mut book = open_xlsx(bytes)?;
+    let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
+    let mut rows = sheet_rows(&mut book, &sheet)?;
+    let header = loop {
+        match rows.next_row()? {
+            Some((line, header)) if line == header_line => break header,
+            Some(_) => continue,
+            None => return Err("The file has no header row.".into()),
+        }
+    };
+    let format = resolve(kind, format, &header, mappings)?;
+    let converter = Converter::new(kind, format, header);
+    let mut rows_total = 0u64;
+    while let Some((line, cells)) = rows.next_row()? {
+        rows_total += 1;
+        if on_row(converter.convert(line, Cells::Strings(&cells))).is_break() {
+            break;
+        }
+    }
+    finish(converter.format, rows_total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::recon::ingest::{parse, Records};
+    use crate::money::Paise;
+    use rust_xlsxwriter::Workbook;
+
+    fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        for (name, rows) in sheets {
+            let sheet = book.add_worksheet();
+            sheet.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    // Numbers are written as numbers, as spreadsheets hold them.
+                    match cell.parse::<f64>() {
+                        Ok(n) if !cell.contains('-') => sheet.write_number(r as u32, c as u16, n).unwrap(),
+                        _ => sheet.write_string(r as u32, c as u16, *cell).unwrap(),
+                    };
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    const HEADER: [&str; 10] = [
+        "Transaction ID",
+        "Merchant ID",
+        "Amount",
+        "Currency",
+        "Transaction Date",
+        "Transaction Time",
+        "Payment Method",
+        "UTR",
+        "RRN",
+        "Status",
+    ];
+
+    /// Rows are numbered as the spreadsheet numbers them, wherever the table starts; empty rows
+    /// and empty leading columns are skipped.
+    #[test]
+    fn xlsx_rows_keep_their_spreadsheet_numbers() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "Statement of transactions").unwrap();
+        // Header on row 3, a blank row 4, data on rows 5 and 7 (row 6 empty), starting in column B.
+        for (c, h) in HEADER.iter().enumerate() {
+            sheet.write_string(2, c as u16 + 1, *h).unwrap();
+        }
+        let good = ["X1", "M1", "10", "INR", "2026-11-20", "10:00:00", "UPI", "U1", "", "SUCCESS"];
+        let bad = ["X2", "M1", "ten", "INR", "2026-11-20", "10:00:00", "UPI", "U2", "", "SUCCESS"];
+        for (r, row) in [(4u32, good), (6, bad)] {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r, c as u16 + 1, *v).unwrap();
+            }
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        // The title row is not the header: the table is found below it.
+        let p = parse(bytes.as_slice(), Kind::Pg, None, &[]).unwrap();
+        assert_eq!(p.rows_total, 2);
+        assert_eq!(p.rows_accepted(), 1);
+        assert_eq!(p.errors.len(), 1);
+        assert_eq!((p.errors[0].line, p.errors[0].column.as_deref()), (7, Some("Amount")));
+        let Records::Pg(rows) = &p.records else { panic!("PG rows") };
+        assert_eq!((rows[0].line, rows[0].amount), (5, Paise(1000)));
+    }
+
+    #[test]
+    fn an_xlsx_pg_file_reads_like_its_csv() {
+        let bytes = workbook(&[(
+            "Transactions",
+            vec![
+                HEADER.to_vec(),
+                vec!["X1", "M1", "1234.5", "INR", "2026-11-20", "10:00:00", "UPI", "U1", "R1", "SUCCESS"],
+                vec!["X2", "M1", "0.1", "INR", "2026-11-20", "10:00:00", "CARD", "U2", "", "SUCCESS"],
+                vec!["X3", "M1", "-4", "INR", "2026-11-20", "10:00:00", "CARD", "U3", "", "SUCCESS"],
+            ],
+        )]);
+        let p = parse(bytes.as_slice(), Kind::Pg, None, &[]).unwrap();
+        assert_eq!(p.format, Format::PgSimple);
+        let Records::Pg(rows) = &p.records else { panic!("PG rows") };
+        assert_eq!(
+            rows.iter().map(|r| r.amount.0).collect::<Vec<_>>(),
+            vec![123450, 10],
+            "exact paise from spreadsheet numbers"
+        );
+        assert_eq!(rows[0].line, 2);
+        assert_eq!((p.errors[0].line, p.errors[0].column.as_deref()), (4, Some("Amount")));
+    }
+
+    #[test]
+    fn the_recognised_sheet_is_found_and_two_are_refused() {
+        let data = vec![HEADER.to_vec(), vec!["X1", "M1", "10", "INR", "2026-11-20", "", "UPI", "U1", "", "SUCCESS"]];
+        let one = workbook(&[("Notes", vec![vec!["read me"]]), ("Data", data.clone())]);
+        assert_eq!(parse(one.as_slice(), Kind::Pg, None, &[]).unwrap().rows_accepted(), 1);
+        let two = workbook(&[("Monday", data.clone()), ("Tuesday", data)]);
+        assert!(parse(two.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("Several sheets"));
+        let none = workbook(&[("Notes", vec![vec!["read me"]])]);
+        assert!(parse(none.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("No sheet"));
+    }
+}

@@ -1,0 +1,179 @@
+//! The Recon use cases, shared by the pages' server functions and the JSON API: each authorises
+//! the caller, reads its input into domain types, then queries or commands. Uploads are
+//! authorised by an [`Uploader`] taken before the adapter reads the request body, so a refused
+//! caller's file is never read.
+
+use bytes::Bytes;
+use chrono::{Duration, NaiveDate};
+use uuid::Uuid;
+
+use super::ingest::Kind;
+use super::model::{ResultRow, RunPage, RunView, UploadPreview, Workspace, RESULTS_PAGE};
+use super::queries::ExceptionType;
+use super::{queries, runs, store};
+use crate::api::date_param;
+use crate::auth::guard::authorize;
+use crate::auth::{Access, CurrentUser};
+use crate::error::AppError;
+use crate::ist;
+use crate::state::AppState;
+
+/// The runs and uploads the workspace lists.
+const RECENT: i64 = 20;
+
+/// Recent runs and uploads, the bank layouts, and whether the caller may upload and run.
+pub async fn workspace(state: &AppState, caller: &CurrentUser) -> Result<Workspace, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    Ok(Workspace {
+        runs: runs::recent_runs(&state.pool, RECENT).await?,
+        uploads: store::recent_uploads(&state.pool, RECENT).await?,
+        can_work: user.may(Access::OPS_WORK),
+        bank_layouts: store::mappings(&state.pool).await?.into_iter().map(|m| m.layout_name).collect(),
+    })
+}
+
+pub fn run_id(id: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id).map_err(|_| AppError::NotFound("No recon run with that id.".into()))
+}
+
+/// One run with a page (1-based) of its results of a class, for the run page.
+pub async fn run_page(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: &str,
+    class: Option<&str>,
+    page: i64,
+) -> Result<RunPage, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let id = run_id(id)?;
+    let class = runs::valid_class(class)?;
+    let offset = crate::paging::offset(page, RESULTS_PAGE).map_err(AppError::BadRequest)?;
+    let run = runs::run(&state.pool, id).await?;
+    let (rows, total) = runs::results(&state.pool, id, class, RESULTS_PAGE, offset).await?;
+    let class_counts = runs::class_counts(&state.pool, id).await?;
+    Ok(RunPage { run, class: class.map(str::to_string), rows, total, page, class_counts })
+}
+
+/// Status, stage, progress and counts of one run.
+pub async fn run(state: &AppState, caller: &CurrentUser, id: &str) -> Result<RunView, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    runs::run(&state.pool, run_id(id)?).await
+}
+
+/// A window of a run's results of a class, and the number of all of them.
+pub async fn results(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: &str,
+    class: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ResultRow>, i64), AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let class = runs::valid_class(class)?;
+    runs::results(&state.pool, run_id(id)?, class, limit, offset).await
+}
+
+/// Queue a run of a cycle date (`YYYY-MM-DD`); answers the run's id.
+pub async fn start_run(state: &AppState, caller: &CurrentUser, cycle_date: &str) -> Result<Uuid, AppError> {
+    let user = authorize(Some(caller), Access::OPS_WORK)?;
+    let cycle = NaiveDate::parse_from_str(cycle_date.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle to reconcile.".into()))?;
+    runs::queue(&state.pool, cycle, Some(user.id), "manual").await
+}
+
+/// The exception catalogue (the V1 types and the extensions).
+pub async fn exception_types(state: &AppState, caller: &CurrentUser) -> Result<Vec<ExceptionType>, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    queries::exception_types(&state.pool).await
+}
+
+/// The window totals of cycle dates `from..=to` (`YYYY-MM-DD`); by default the last 7 IST days
+/// including today.
+pub async fn summary(
+    state: &AppState,
+    caller: &CurrentUser,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<queries::Summary, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let to = date_param(to, "to")?.unwrap_or_else(|| ist::today(state.clock.now()));
+    let from = date_param(from, "from")?.unwrap_or(to - Duration::days(6));
+    if from > to {
+        return Err(AppError::BadRequest("from is after to.".into()));
+    }
+    queries::summary(&state.pool, from, to).await
+}
+
+/// A caller who may upload files (operations), checked before the request body is read.
+pub struct Uploader(CurrentUser);
+
+pub fn uploader(caller: &CurrentUser) -> Result<Uploader, AppError> {
+    authorize(Some(caller), Access::OPS_WORK).map(Uploader)
+}
+
+fn upload_kind(kind: Option<&str>) -> Result<Kind, AppError> {
+    match kind.map(str::trim) {
+        Some("pg") => Ok(Kind::Pg),
+        Some("bank") => Ok(Kind::Bank),
+        _ => Err(AppError::BadRequest("kind must be pg or bank.".into())),
+    }
+}
+
+fn no_file() -> AppError {
+    AppError::BadRequest("Attach the file in the field `file`.".into())
+}
+
+/// The text fields of an upload form, as sent.
+#[derive(Clone, Copy, Default)]
+pub struct UploadFields<'a> {
+    pub kind: Option<&'a str>,
+    pub cycle_date: Option<&'a str>,
+    /// A format or bank layout name instead of detection.
+    pub mapping: Option<&'a str>,
+}
+
+/// Store one uploaded file (`file`: its name and its bytes as they arrive) of the kind and cycle
+/// the fields name; the fields are checked before the file.
+pub async fn store_upload(
+    state: &AppState,
+    uploader: &Uploader,
+    fields: UploadFields<'_>,
+    file: Option<(&str, impl store::Body)>,
+) -> Result<store::UploadReport, AppError> {
+    let kind = upload_kind(fields.kind)?;
+    let cycle_date =
+        fields.cycle_date.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
+            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
+        })?;
+    let (file_name, body) = file.ok_or_else(no_file)?;
+    let upload = store::Upload {
+        kind,
+        cycle_date,
+        file_name,
+        format: fields.mapping,
+        uploaded_by: Some(uploader.0.id),
+        max_rows: state.config.upload_max_rows,
+    };
+    store::store(&state.pool, state.objects.clone(), upload, body).await
+}
+
+/// The format a file would be read as and its first rows as understood, or why it would be
+/// refused; nothing is stored. `sampled`: `file` is only the start of the file.
+pub async fn preview(
+    state: &AppState,
+    _uploader: &Uploader,
+    fields: UploadFields<'_>,
+    sampled: bool,
+    file: Option<Bytes>,
+) -> Result<UploadPreview, AppError> {
+    let kind = upload_kind(fields.kind)?;
+    let bytes = file.ok_or_else(no_file)?;
+    let layouts = store::mappings(&state.pool).await?;
+    let format =
+        fields.mapping.filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
+    tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(AppError::BadRequest)
+}
