@@ -60,14 +60,38 @@ impl<'a> AuditEntry<'a> {
     }
 }
 
-/// The OS account running this process (`USER`, else `LOGNAME`), or `cli` when neither is set.
+/// The OS account running this process, as the actor of a command-line change: the name it goes
+/// by (`USER`, else `LOGNAME`, else `cli`) — which the caller can set to anything — with the real
+/// uid the kernel reports, and under sudo the `SUDO_USER` who ran it.
 pub fn os_user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .map(|name| name.trim().to_string())
-        .find(|name| !name.is_empty())
-        .unwrap_or_else(|| "cli".into())
+    let name = ["USER", "LOGNAME"].iter().filter_map(|name| std::env::var(name).ok()).find(|n| !n.trim().is_empty());
+    let uid = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| real_uid(&status));
+    operator_label(name.as_deref(), uid, std::env::var("SUDO_USER").ok().as_deref())
+}
+
+/// The real uid in a `/proc/<pid>/status` text (its `Uid:` line: real, effective, saved, fs).
+fn real_uid(status: &str) -> Option<u32> {
+    status.lines().find_map(|line| line.strip_prefix("Uid:"))?.split_whitespace().next()?.parse().ok()
+}
+
+/// `alice (uid 1000)`, `root (uid 0, sudo by alice)`: what is not known is left out.
+fn operator_label(name: Option<&str>, uid: Option<u32>, sudo_user: Option<&str>) -> String {
+    fn known(text: Option<&str>) -> Option<&str> {
+        text.map(str::trim).filter(|t| !t.is_empty())
+    }
+    let mut facts = Vec::new();
+    if let Some(uid) = uid {
+        facts.push(format!("uid {uid}"));
+    }
+    if let Some(sudo_user) = known(sudo_user) {
+        facts.push(format!("sudo by {sudo_user}"));
+    }
+    let name = known(name).unwrap_or("cli");
+    if facts.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({})", facts.join(", "))
+    }
 }
 
 /// Middleware: a signed-in caller's refused request — 403 (their role does not allow it) or 409 (a
@@ -112,4 +136,32 @@ pub async fn record<'c, E: PgExecutor<'c>>(db: E, entry: AuditEntry<'_>) -> Resu
     .execute(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod os_user_tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_label_carries_the_uid_and_the_sudo_user() {
+        assert_eq!(operator_label(Some("alice"), Some(1000), None), "alice (uid 1000)");
+        assert_eq!(operator_label(Some("root"), Some(0), Some("alice")), "root (uid 0, sudo by alice)");
+        assert_eq!(operator_label(Some(" bob "), None, Some(" ")), "bob");
+        assert_eq!(operator_label(None, Some(1000), None), "cli (uid 1000)");
+        assert_eq!(operator_label(Some(""), None, None), "cli");
+    }
+
+    #[test]
+    fn the_real_uid_is_the_first_of_the_uid_line() {
+        let status = "Name:\tsettlepaisa\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n";
+        assert_eq!(real_uid(status), Some(1000));
+        assert_eq!(real_uid("Name:\tx\n"), None);
+        assert_eq!(real_uid("Uid:\tnot-a-number\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_os_user_names_the_real_uid() {
+        assert!(os_user().contains("(uid "), "{}", os_user());
+    }
 }

@@ -59,6 +59,9 @@ pub struct Config {
     pub db_idle_in_transaction_timeout: Duration,
     /// Longest a request may take, uploads excepted (`REQUEST_TIMEOUT_SECS`, default 30).
     pub request_timeout: Duration,
+    /// Longest an upload's body may go without a chunk before it is cut off with 408
+    /// (`UPLOAD_IDLE_TIMEOUT_SECS`, default 30).
+    pub upload_idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -154,6 +157,7 @@ impl Config {
             db_statement_timeout: seconds("DB_STATEMENT_TIMEOUT_SECS", 30)?,
             db_idle_in_transaction_timeout: seconds("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
+            upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
         })
     }
 
@@ -181,6 +185,7 @@ impl Config {
             db_statement_timeout: Duration::from_secs(30),
             db_idle_in_transaction_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            upload_idle_timeout: Duration::from_secs(30),
         }
     }
 

@@ -145,6 +145,11 @@ impl CsvRows {
         self
     }
 
+    /// An amount as its whole number of paise (the `BIGINT` columns), not the rupee text of `show`.
+    pub fn paise(&mut self, value: Option<crate::money::Paise>) -> &mut Self {
+        self.num(value.map(|p| p.0))
+    }
+
     pub fn show(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
         self.sep();
         if let Some(v) = value {

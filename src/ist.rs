@@ -1,7 +1,9 @@
 //! India Standard Time: business dates ("cycle dates") are IST days; timestamps are stored in UTC
 //! and shown in IST. IST has no daylight saving, so a fixed +05:30 offset is exact.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
+
+use crate::error::AppError;
 
 pub fn offset() -> FixedOffset {
     FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("+05:30 is a valid offset")
@@ -16,13 +18,16 @@ pub fn today(now: DateTime<Utc>) -> NaiveDate {
     date_of(now)
 }
 
-/// The UTC instant of an IST wall-clock time on a date.
+/// The UTC instant of an IST wall-clock time on a date. Total: at the very ends of chrono's range
+/// (years ±262,143, which no parsed input reaches, see [`parse_date`]) it saturates to the first
+/// or last representable instant instead of panicking.
 pub fn at(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    offset()
-        .from_local_datetime(&date.and_time(time))
-        .single()
-        .expect("a fixed offset has exactly one mapping")
-        .with_timezone(&Utc)
+    let local = date.and_time(time);
+    match local.checked_sub_signed(Duration::seconds(i64::from(offset().local_minus_utc()))) {
+        Some(utc) => utc.and_utc(),
+        // Subtracting the (positive) offset can only run off the early end.
+        None => DateTime::<Utc>::MIN_UTC,
+    }
 }
 
 /// Start of the IST day (00:00 IST) as a UTC instant.
@@ -30,9 +35,35 @@ pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
     at(date, NaiveTime::MIN)
 }
 
+/// The end (exclusive) of an IST day: the start of the next one. Total like [`at`].
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    start_of_day(date).checked_add_signed(Duration::days(1)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// `[start, end)` of an inclusive range of IST dates, as UTC instants.
 pub fn day_range(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    (start_of_day(from), start_of_day(to) + Duration::days(1))
+    (start_of_day(from), end_of_day(to))
+}
+
+/// The business dates a user may ask about: 2000-01-01 ..= 2100-12-31.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
+
+/// A date a user typed in a query or a form: exactly `YYYY-MM-DD` with a four-digit year from
+/// [`FIRST_YEAR`] to [`LAST_YEAR`] (surrounding blanks ignored). chrono's `%Y` alone takes signed
+/// years of any width (`+262143-12-31`), whose day arithmetic overflows; no business date is
+/// that far out. `what` names the field in the 400's sentence.
+pub fn parse_date(text: &str, what: &str) -> Result<NaiveDate, AppError> {
+    let text = text.trim();
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .filter(|d| (FIRST_YEAR..=LAST_YEAR).contains(&d.year()))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("{what} must be a date (YYYY-MM-DD) between {FIRST_YEAR} and {LAST_YEAR}."))
+        })
 }
 
 /// `26 Nov 2026, 14:05 IST`.
@@ -48,6 +79,7 @@ pub fn format_date(date: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn ist_day_boundaries() {
@@ -64,6 +96,28 @@ mod tests {
         let (start, end) = day_range(d, d);
         assert_eq!(start, Utc.with_ymd_and_hms(2026, 11, 25, 18, 30, 0).unwrap());
         assert_eq!(end, Utc.with_ymd_and_hms(2026, 11, 26, 18, 30, 0).unwrap());
+    }
+
+    #[test]
+    fn user_dates_are_four_digit_years_of_this_era() {
+        assert_eq!(parse_date(" 2026-11-26 ", "From"), Ok(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()));
+        for bad in
+            ["+262143-12-31", "-262144-01-01", "1999-12-31", "2101-01-01", "26-11-26", "2026-1-26", "2026-02-30", ""]
+        {
+            let refused = parse_date(bad, "From").unwrap_err();
+            assert!(
+                matches!(&refused, AppError::BadRequest(m) if m.starts_with("From must be a date")),
+                "{bad}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn helpers_are_total_at_the_ends_of_the_calendar() {
+        assert_eq!(end_of_day(NaiveDate::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(start_of_day(NaiveDate::MIN), DateTime::<Utc>::MIN_UTC);
+        let (start, end) = day_range(NaiveDate::MIN, NaiveDate::MAX);
+        assert!(start < end);
     }
 
     #[test]

@@ -44,9 +44,13 @@ pub mod state;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for browser tests (and curious humans): the page is interactive now.
-    if let Some(body) = leptos::prelude::document().body() {
+    // Pages are lazy routes (`app::pages`): hydration waits for the WASM chunk of the page shown.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
+        // A marker for browser tests (and curious humans): the page is interactive now.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -37,6 +37,12 @@ impl Paise {
         self.0.checked_mul(factor).map(Paise).ok_or(MoneyOverflow)
     }
 
+    /// The size of a difference (`|a − b|`, e.g. the Δ between a PG and a bank amount): only
+    /// `i64::MIN` paise has no positive twin.
+    pub fn checked_abs(self) -> Result<Paise, MoneyOverflow> {
+        self.0.checked_abs().map(Paise).ok_or(MoneyOverflow)
+    }
+
     /// The exact total of `amounts`, an error only when the total itself does not fit: the running
     /// sum is kept in `i128`, so the order of positive and negative amounts does not matter.
     pub fn checked_sum<I: IntoIterator<Item = Paise>>(amounts: I) -> Result<Paise, MoneyOverflow> {
@@ -230,6 +236,8 @@ mod tests {
         assert_eq!(Paise(i64::MAX).checked_add(Paise(1)), Err(MoneyOverflow));
         assert_eq!(Paise(i64::MIN).checked_sub(Paise(1)), Err(MoneyOverflow));
         assert_eq!(Paise(i64::MAX / 2 + 1).checked_mul_i64(2), Err(MoneyOverflow));
+        assert_eq!(Paise(-150).checked_abs(), Ok(Paise(150)));
+        assert_eq!(Paise(i64::MIN).checked_abs(), Err(MoneyOverflow));
         assert_eq!(Paise::from_rupees(5), Ok(Paise(500)));
         assert_eq!(Paise::from_rupees(i64::MAX / 100 + 1), Err(MoneyOverflow));
         // The running total may leave the range on the way, as long as the total comes back into it.
@@ -270,6 +278,7 @@ mod tests {
             prop_assert_eq!(Paise(a).checked_add(Paise(b)), exact(wide_a + wide_b));
             prop_assert_eq!(Paise(a).checked_sub(Paise(b)), exact(wide_a - wide_b));
             prop_assert_eq!(Paise(a).checked_mul_i64(b), exact(wide_a * wide_b));
+            prop_assert_eq!(Paise(a).checked_abs(), exact(wide_a.abs()));
         }
 
         #[test]

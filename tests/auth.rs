@@ -22,6 +22,35 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// Minutes left of the lock on the sign-in address `email`.
+async fn lock_minutes_left(pool: &PgPool, email: &str) -> f64 {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM login_throttle WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Let `minutes` pass for every sign-in throttle (their failures and locks age; nothing else does).
+async fn age_throttles(pool: &PgPool, minutes: i32) {
+    sqlx::query(
+        "UPDATE login_throttle SET last_failed_at = last_failed_at - make_interval(mins => $1),
+                                   locked_until = locked_until - make_interval(mins => $1)",
+    )
+    .bind(minutes)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Where a sign-in reply sends the browser, with the email in it replaced by `EMAIL` (so that the
+/// answers for two addresses compare).
+fn answer(reply: &common::Reply, email: &str) -> String {
+    reply.location().unwrap_or_default().replace(&common::urlencode(email), "EMAIL")
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn pages_redirect_to_login_and_api_answers_401_json(pool: PgPool) {
     let app = TestApp::new(pool);
@@ -94,12 +123,7 @@ async fn ten_failures_lock_the_account_for_thirty_minutes(pool: PgPool) {
     assert!(right.location().unwrap().starts_with("/login?error=locked"), "locked even with the right password");
     assert!(right.session_cookie().is_none());
 
-    let minutes: f64 =
-        sqlx::query_scalar("SELECT extract(epoch FROM locked_until - now())::float8 / 60 FROM users WHERE email = $1")
-            .bind(OPS)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let minutes = lock_minutes_left(&pool, OPS).await;
     assert!((29.0..=30.0).contains(&minutes), "locked for 30 minutes, got {minutes}");
 
     let page = app.get("/login?error=locked", None).await;
@@ -444,7 +468,7 @@ async fn parallel_attempts_cannot_slip_past_the_ip_limit(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
-async fn sign_in_emails_are_capped_and_rate_limited_attempts_written_once(pool: PgPool) {
+async fn sign_in_emails_are_capped_and_rate_limited_attempts_write_nothing(pool: PgPool) {
     let app = app_behind_proxy(pool.clone());
     let long = format!("{}@example.test", "x".repeat(5000));
     let reply = app.send(login_from("203.0.113.42", &long, PASSWORD)).await;
@@ -455,7 +479,8 @@ async fn sign_in_emails_are_capped_and_rate_limited_attempts_written_once(pool: 
         count(&pool, "SELECT max(length(actor_email))::int8 FROM audit_log WHERE action = 'auth.sign_in'").await;
     assert_eq!(audited, settlepaisa_ops::auth::login::MAX_EMAIL_CHARS as i64);
 
-    // Past the limit, each attempt is one counted row and no audit row.
+    // Past the limit, an attempt writes no row at all (a flood cannot grow the table or the count's
+    // scan) and no audit row.
     const IP: &str = "203.0.113.43";
     let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
     sqlx::query(
@@ -472,7 +497,8 @@ async fn sign_in_emails_are_capped_and_rate_limited_attempts_written_once(pool: 
         let limited = app.send(login_from(IP, &long, PASSWORD)).await;
         assert!(limited.location().unwrap().starts_with("/login?error=rate"));
     }
-    assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'rate_limited'").await, 3);
+    let from_ip = count(&pool, "SELECT count(*) FROM login_attempts WHERE ip = '203.0.113.43'").await;
+    assert_eq!(from_ip, limit, "only the earlier attempts are there");
     assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'pending'").await, 0);
     assert_eq!(count(&pool, "SELECT count(*) FROM audit_log").await, audit_before, "no audit row per limited attempt");
 }
@@ -481,22 +507,25 @@ async fn sign_in_emails_are_capped_and_rate_limited_attempts_written_once(pool: 
 async fn a_lockout_answer_does_not_reveal_whether_the_account_exists(pool: PgPool) {
     let app = app_with_ops(pool.clone()).await;
     const NOBODY: &str = "nobody@example.test";
-    let answers = async |email: &str| {
+    const DISABLED: &str = "disabled@example.test";
+    app.create_user(DISABLED, &[Role::Ops]).await;
+    assert!(users::set_active(&pool, DISABLED, false, "test-admin").await.unwrap());
+    let answers = async |email: &str, password: &str| {
         let mut codes = Vec::new();
         for _ in 0..12 {
-            let reply = app.login(email, "Wrong-Password-1").await;
-            let location = reply.location().unwrap().to_string();
-            codes.push(location.replace(&common::urlencode(email), "EMAIL"));
+            codes.push(answer(&app.login(email, password).await, email));
         }
         codes
     };
-    let known = answers(OPS).await;
-    let unknown = answers(NOBODY).await;
+    let known = answers(OPS, "Wrong-Password-1").await;
+    let unknown = answers(NOBODY, "Wrong-Password-1").await;
     assert_eq!(known, unknown, "the same answers, attempt by attempt");
+    // A disabled account, even with its right password, answers as a wrong password would.
+    assert_eq!(answers(DISABLED, PASSWORD).await, known);
     assert!(known[8].starts_with("/login?error=invalid"));
     assert!(known[9].starts_with("/login?error=locked") && known[11].starts_with("/login?error=locked"));
     // Past the lockout neither is checked (no argon2 for a known account, no dummy hash either).
-    for email in [OPS, NOBODY] {
+    for email in [OPS, NOBODY, DISABLED] {
         let locked =
             sqlx::query_scalar::<_, i64>("SELECT count(*) FROM login_attempts WHERE email = $1 AND reason = 'locked'")
                 .bind(email)
@@ -638,4 +667,131 @@ async fn refused_requests_are_audited_as_failures(pool: PgPool) {
             (OPS, format!("POST /api/disputes/v1/chargebacks/{case}/actions").as_str(), "409"),
         ]
     );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn failures_expire_alike_for_known_unknown_and_disabled_accounts(pool: PgPool) {
+    let app = app_with_ops(pool.clone()).await;
+    const NOBODY: &str = "nobody@example.test";
+    const DISABLED: &str = "disabled@example.test";
+    app.create_user(DISABLED, &[Role::Ops]).await;
+    assert!(users::set_active(&pool, DISABLED, false, "test-admin").await.unwrap());
+    // Nine failures, 31 minutes pass, one more failure.
+    let answers = async |email: &str, password: &str| {
+        let mut codes = Vec::new();
+        for _ in 0..9 {
+            codes.push(answer(&app.login(email, password).await, email));
+        }
+        age_throttles(&pool, settlepaisa_ops::auth::login::LOCK_MINUTES + 1).await;
+        codes.push(answer(&app.login(email, password).await, email));
+        codes
+    };
+    let known = answers(OPS, "Wrong-Password-1").await;
+    assert_eq!(answers(NOBODY, "Wrong-Password-1").await, known, "an unknown address answers alike");
+    assert_eq!(answers(DISABLED, PASSWORD).await, known, "a disabled account answers alike");
+    assert!(known.iter().all(|code| code.starts_with("/login?error=invalid")), "the old failures expired: {known:?}");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn reservations_that_never_settle_end_in_an_ordinary_lock(pool: PgPool) {
+    use settlepaisa_ops::auth::login::{LOCK_MINUTES, MAX_FAILURES};
+    use settlepaisa_ops::auth::users::Reservation;
+    let app = app_with_ops(pool.clone()).await;
+    // Checks reserved and never settled, as when each request is dropped before its outcome.
+    for n in 1..=MAX_FAILURES {
+        let reserved = users::reserve_password_check(&pool, OPS, MAX_FAILURES, LOCK_MINUTES).await.unwrap();
+        let last = n == MAX_FAILURES;
+        assert!(
+            matches!(reserved, Reservation::Granted { account: Some(_), locks } if locks == last),
+            "reservation {n}: {reserved:?}"
+        );
+    }
+    let refused = users::reserve_password_check(&pool, OPS, MAX_FAILURES, LOCK_MINUTES).await.unwrap();
+    assert!(matches!(refused, Reservation::Refused { user_id: Some(_) }), "{refused:?}");
+    let minutes = lock_minutes_left(&pool, OPS).await;
+    assert!((29.0..=30.0).contains(&minutes), "an ordinary lock of 30 minutes, got {minutes}");
+    assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=locked"));
+
+    age_throttles(&pool, LOCK_MINUTES + 1).await;
+    assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"), "the lock ended by itself");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_disabled_then_enabled_account_is_not_stuck(pool: PgPool) {
+    use settlepaisa_ops::auth::login::{LOCK_MINUTES, MAX_FAILURES};
+    let app = app_with_ops(pool.clone()).await;
+    assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
+    for n in 1..=MAX_FAILURES {
+        let reply = app.login(OPS, PASSWORD).await;
+        assert!(reply.location().unwrap().starts_with("/login?error="), "attempt {n} while disabled");
+    }
+    assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
+    // The attempts while disabled count as failures: an ordinary lock, not one for ever.
+    assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=locked"));
+    age_throttles(&pool, LOCK_MINUTES + 1).await;
+    assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_sign_in_dropped_midway_still_records_its_outcome(pool: PgPool) {
+    let app = app_with_ops(pool.clone()).await;
+    let pending = async {
+        while count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'pending'").await == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    // The request goes away (client gone, request timeout) while its password is being checked.
+    tokio::select! {
+        reply = app.login(OPS, "Wrong-Password-1") => panic!("the check outran the poll: {:?}", reply.location()),
+        () = pending => {}
+    }
+    let settled = async || {
+        count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'wrong_password' AND NOT succeeded").await == 1
+    };
+    assert!(eventually(settled).await, "the dropped attempt was still checked and recorded");
+    assert_eq!(count(&pool, "SELECT count(*) FROM login_attempts WHERE reason = 'pending'").await, 0);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_session_of_a_user_disabled_during_sign_in_gets_no_owner(pool: PgPool) {
+    app_with_ops(pool.clone()).await;
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(OPS).fetch_one(&pool).await.unwrap();
+    let save_session = async |session_id: &str| {
+        sqlx::query(
+            "INSERT INTO tower_sessions.session (id, data, expiry_date) VALUES ($1, '\\x00', now() + interval '1 hour')",
+        )
+        .bind(session_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    };
+    let owners = async || count(&pool, "SELECT count(*) FROM tower_sessions.session_owner").await;
+
+    // Disabled between the password check and the owner's record: no owner, nothing to revive.
+    assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
+    save_session("checked-then-disabled").await;
+    assert!(!users::own_session(&pool, id, "checked-then-disabled").await.unwrap());
+    assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
+    assert_eq!(owners().await, 0, "re-enabling revives no session");
+
+    // A disable in progress: recording the owner waits for it, then records none.
+    save_session("during-disable").await;
+    let mut disabling = pool.begin().await.unwrap();
+    sqlx::query("UPDATE users SET is_active = false WHERE id = $1").bind(id).execute(&mut *disabling).await.unwrap();
+    let owning = tokio::spawn({
+        let pool = pool.clone();
+        async move { users::own_session(&pool, id, "during-disable").await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!owning.is_finished(), "the owner's record waits for the disable to commit");
+    disabling.commit().await.unwrap();
+    assert!(!owning.await.unwrap().unwrap());
+    assert_eq!(owners().await, 0);
+
+    // An active user's session is owned.
+    assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
+    save_session("active").await;
+    assert!(users::own_session(&pool, id, "active").await.unwrap());
+    assert_eq!(owners().await, 1);
 }

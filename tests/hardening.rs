@@ -10,6 +10,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use common::{demo_app, demo_cookie, multipart, TestApp, HOST, ORIGIN};
+use futures::StreamExt;
 use http_body_util::BodyExt;
 use settlepaisa_ops::config::Config;
 use sqlx::PgPool;
@@ -65,6 +66,29 @@ async fn page_numbers_past_the_range_are_a_400(pool: PgPool) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 }
 
+/// Dates at the ends of chrono's calendar (`%Y` takes signed years of any width) are a 400 with
+/// a sentence, never a panic in the day arithmetic behind the filter.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn dates_outside_the_business_calendar_are_a_400(pool: PgPool) {
+    let app = TestApp::new(pool);
+    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let ops = app.session_for("ops@example.test").await;
+    let extremes = ["to=%2B262143-12-31", "from=-262144-01-01", "from=-262144-01-01&to=%2B262143-12-31"];
+    for path in ["/api/recon/summary", "/api/disputes/v1/chargebacks", "/overview", "/exceptions"] {
+        for query in extremes {
+            // The overview's custom window needs both ends.
+            let query = if path == "/overview" && !query.contains('&') {
+                format!("{query}&{}", if query.starts_with("to") { "from=2026-11-01" } else { "to=2026-11-01" })
+            } else {
+                query.to_string()
+            };
+            let r = app.get(&format!("{path}?{query}"), Some(&ops)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}?{query}: {}", r.body);
+            assert!(r.body.contains("must be a date"), "{path}?{query}: {}", r.body);
+        }
+    }
+}
+
 async fn answer(app: Router, req: Request<Body>) -> (StatusCode, String, String) {
     let res = app.oneshot(req).await.unwrap();
     let status = res.status();
@@ -95,15 +119,31 @@ async fn a_panicking_handler_answers_500_in_the_callers_format() {
     assert!(body.contains("Something went wrong on our side"), "{body}");
 }
 
+async fn slow() -> &'static str {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    "done"
+}
+
+/// The routes of the app's shape (`/api` nested, with a fallback) under a 100 ms time limit and a
+/// 100 ms idle limit on upload bodies.
+fn limited(api: Router) -> Router {
+    let routes = Router::new().nest("/api", api.fallback(|| async { StatusCode::NOT_FOUND })).route(
+        "/sfn/{*fn_name}",
+        axum::routing::post(|body: Body| async move {
+            let _ = body.collect().await;
+            slow().await
+        }),
+    );
+    settlepaisa_ops::http::time_limit(
+        routes.route("/slow", get(slow).post(slow)),
+        Duration::from_millis(100),
+        Duration::from_millis(100),
+    )
+}
+
 #[tokio::test]
 async fn slow_requests_stop_at_the_time_limit_but_uploads_do_not() {
-    async fn slow() -> &'static str {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        "done"
-    }
-    let routes = Router::new().route("/api/slow", get(slow)).route("/slow", get(slow).post(slow));
-    let app = settlepaisa_ops::http::time_limit(routes, Duration::from_millis(100));
-
+    let app = limited(Router::new().route("/slow", get(slow)));
     let (status, _, body) = answer(app.clone(), Request::get("/api/slow").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"], "timeout");
@@ -111,16 +151,90 @@ async fn slow_requests_stop_at_the_time_limit_but_uploads_do_not() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(content_type.starts_with("text/html"), "{content_type}");
 
+    let upload_routes = Router::new()
+        .route("/recon/v1/uploads", axum::routing::post(slow))
+        .route("/disputes/v1/chargebacks/{id}/documents", axum::routing::post(slow))
+        .route("/slow/export.csv", get(slow));
+    let app = limited(upload_routes);
     let (content_type, body) = multipart(&[], Some(("big.csv", b"a,b\n1,2\n")));
-    let upload = Request::post("/slow").header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
-    let (status, _, body) = answer(app.clone(), upload).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "done"), "an upload arrives at the client's pace");
-    let export = Request::get("/slow/export.csv").body(Body::empty()).unwrap();
-    let exports = settlepaisa_ops::http::time_limit(
-        Router::new().route("/slow/export.csv", get(slow)),
-        Duration::from_millis(100),
-    );
-    assert_eq!(answer(exports, export).await.0, StatusCode::OK, "a CSV export may take its time");
+    for path in ["/api/recon/v1/uploads", "/api/disputes/v1/chargebacks/CB-1/documents"] {
+        let upload =
+            Request::post(path).header(header::CONTENT_TYPE, &content_type).body(Body::from(body.clone())).unwrap();
+        let (status, _, body) = answer(app.clone(), upload).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "done"), "{path}: an upload arrives at the client's pace");
+    }
+    let export = Request::get("/api/slow/export.csv").body(Body::empty()).unwrap();
+    assert_eq!(answer(app, export).await.0, StatusCode::OK, "a CSV export may take its time");
+}
+
+/// The exemption is the server's choice by route: a client that labels any request as a file
+/// upload does not escape the limit.
+#[tokio::test]
+async fn a_file_content_type_does_not_lift_the_time_limit() {
+    let app = limited(Router::new());
+    let (content_type, body) = multipart(&[], Some(("big.csv", b"a,b\n1,2\n")));
+    for (path, content_type, body) in [
+        ("/sfn/x", content_type.as_str(), body.clone()),
+        ("/sfn/x", "text/csv", b"a,b\n".to_vec()),
+        ("/slow", content_type.as_str(), body),
+    ] {
+        let req = Request::post(path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
+        assert_eq!(answer(app.clone(), req).await.0, StatusCode::SERVICE_UNAVAILABLE, "{path} as {content_type}");
+    }
+}
+
+/// An upload whose client stops sending is cut off (408), not left holding its transaction.
+#[tokio::test]
+async fn a_stalled_upload_body_is_cut_off() {
+    let app = limited(Router::new().route(
+        "/recon/v1/uploads",
+        axum::routing::post(|body: Body| async move {
+            match body.collect().await {
+                Ok(_) => StatusCode::CREATED,
+                Err(_) => StatusCode::BAD_REQUEST,
+            }
+        }),
+    ));
+    let first = futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"--boundary\r\n")) });
+    let drip = first.chain(futures::stream::pending());
+    let req = Request::post("/api/recon/v1/uploads")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=boundary")
+        .body(Body::from_stream(drip))
+        .unwrap();
+    let (status, _, body) =
+        tokio::time::timeout(Duration::from_secs(5), answer(app, req)).await.expect("the stalled upload is cut off");
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert!(body.contains("upload"), "{body}");
+}
+
+/// On the real router: a server function sent as `multipart/form-data` is time-limited, a recon
+/// upload (the same content type, the same slow client) is not.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_real_routes_choose_the_time_limit(pool: PgPool) {
+    let mut config = Config::for_tests("postgres://unused");
+    config.request_timeout = Duration::from_millis(200);
+    let app = TestApp::with_config(pool, config);
+    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let cookie = app.session_for("ops@example.test").await;
+    let slow_post = |path: &str| {
+        let (content_type, body) = multipart(&[("kind", "pg"), ("cycleDate", "2026-11-26")], Some(("pg.csv", b"x\n")));
+        let late = futures::stream::once(async move {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            Ok::<_, std::io::Error>(bytes::Bytes::from(body))
+        });
+        Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from_stream(late))
+            .unwrap()
+    };
+    let sfn = app.send(slow_post("/sfn/anything")).await;
+    assert_eq!(sfn.status, StatusCode::SERVICE_UNAVAILABLE, "{}", sfn.body);
+    let upload = app.send(slow_post("/api/recon/v1/uploads")).await;
+    assert_ne!(upload.status, StatusCode::SERVICE_UNAVAILABLE, "{}", upload.body);
+    assert_ne!(upload.status, StatusCode::UNAUTHORIZED, "{}", upload.body);
 }
 
 #[tokio::test]

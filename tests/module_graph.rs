@@ -1,6 +1,8 @@
 //! The module graph of the feature slices (ENGINEERING.md, "Layout"): a feature never imports
 //! another feature's HTTP adapters (`api.rs`, `server.rs`) — what two features share lives in the
-//! shared core — and no two features depend on each other in a cycle. Read from the source text
+//! shared core —, a feature's server functions (`server.rs`) never reach into its own JSON adapter
+//! (`api.rs`) — both go through the feature's `service` — and no two features depend on each other
+//! in a cycle. Read from the source text
 //! (no build of the crate needed): every `crate::…` and `super::…` path in a file under
 //! `src/features/<X>/`, `use` groups (`crate::features::{recon::api, …}`) and aliases of a whole
 //! feature module (`use crate::features::recon as r;` then `r::api::…`) included.
@@ -26,7 +28,8 @@ struct SourceFile {
     text: String,
 }
 
-/// Every problem in the files: adapter imports across features, then cycles between features.
+/// Every problem in the files: adapter imports across features and from a feature's server
+/// functions to its own JSON adapter, then cycles between features.
 /// Each message names the file and line.
 fn check(files: &[SourceFile]) -> Vec<String> {
     let features: BTreeSet<String> = files.iter().filter_map(|f| feature_of(&f.rel)).collect();
@@ -45,6 +48,12 @@ fn check(files: &[SourceFile]) -> Vec<String> {
             }
             let other = &resolved[1];
             if *other == own {
+                if module.last().is_some_and(|m| m == "server") && resolved.get(2).is_some_and(|m| m == "api") {
+                    problems.push(format!(
+                        "src/{}:{}: the server functions of `{own}` name its JSON adapter `api`; call the feature's service",
+                        file.rel, found.line
+                    ));
+                }
                 continue;
             }
             let place = format!("src/{}:{}", file.rel, found.line);
@@ -344,6 +353,20 @@ fn own_modules_shared_modules_and_comments_are_not_problems() {
         file("features/server_ctx.rs", "use crate::features::recon::api;\n"),
     ]);
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn server_functions_naming_their_own_features_api_are_caught() {
+    let problems = check(&[
+        file("features/exceptions/server.rs", "fn f() {\n    use super::api::{apply_action, READ};\n}\n"),
+        file("features/disputes/server.rs", "fn f() { crate::features::disputes::api::kpis_cached(); }\n"),
+        file("features/recon/server.rs", "use super::{model::RunPage, service};\n"),
+        file("features/recon/api.rs", "use super::service;\n"),
+    ]);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("src/features/exceptions/server.rs:2:"), "{problems:?}");
+    assert!(problems[0].contains("call the feature's service"), "{problems:?}");
+    assert!(problems[1].starts_with("src/features/disputes/server.rs:1:"), "{problems:?}");
 }
 
 #[test]

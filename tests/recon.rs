@@ -118,6 +118,7 @@ async fn the_checklist_recon_calls(pool: PgPool) {
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
     use settlepaisa_ops::features::recon::engine::{reconcile, BankLine, PgRow, Settings};
+    use settlepaisa_ops::money::Paise;
     demo::seed(&pool, ist::today(Utc::now())).await.unwrap();
     let cycles: Vec<(chrono::NaiveDate,)> =
         sqlx::query_as("SELECT DISTINCT cycle_date FROM transactions ORDER BY 1").fetch_all(&pool).await.unwrap();
@@ -126,7 +127,7 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
     let mut runs_compared = 0;
     for (cycle,) in cycles {
         #[allow(clippy::type_complexity)]
-        let txns: Vec<(i64, String, String, Option<String>, i64, Option<String>, Option<String>, chrono::DateTime<Utc>, Option<i64>, Option<i64>)> =
+        let txns: Vec<(i64, String, String, Option<String>, Paise, Option<String>, Option<String>, chrono::DateTime<Utc>, Option<Paise>, Option<Paise>)> =
             sqlx::query_as(
                 "SELECT id, txn_id, merchant_id, acquirer, amount_paise, utr, rrn, txn_at, bank_fee_paise, expected_settlement_paise
                  FROM transactions WHERE cycle_date = $1",
@@ -135,7 +136,7 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-        let lines: Vec<(String, i64, Option<String>, chrono::NaiveDate, String)> = sqlx::query_as(
+        let lines: Vec<(String, Paise, Option<String>, chrono::NaiveDate, String)> = sqlx::query_as(
             "SELECT natural_key, amount_paise, utr, txn_date, direction FROM bank_statement_lines WHERE cycle_date = $1",
         )
         .bind(cycle)
@@ -148,25 +149,19 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
                 txn_id: t.1.clone(),
                 merchant_id: t.2.clone(),
                 acquirer: t.3.clone(),
-                amount_paise: t.4,
+                amount: t.4,
                 utr: t.5.clone(),
                 rrn: t.6.clone(),
                 date: ist::date_of(t.7),
-                bank_fee_paise: t.8,
-                expected_settlement_paise: t.9,
+                bank_fee: t.8,
+                expected_settlement: t.9,
             })
             .collect();
         let bank: Vec<BankLine> = lines
             .iter()
-            .map(|l| BankLine {
-                key: l.0.clone(),
-                amount_paise: l.1,
-                utr: l.2.clone(),
-                date: l.3,
-                credit: l.4 == "CREDIT",
-            })
+            .map(|l| BankLine { key: l.0.clone(), amount: l.1, utr: l.2.clone(), date: l.3, credit: l.4 == "CREDIT" })
             .collect();
-        let outcome = reconcile(&pg, &bank, &Settings::default());
+        let outcome = reconcile(&pg, &bank, &Settings::default()).unwrap();
         // The demo's run of the cycle shows the counts the engine gives.
         let c = outcome.counts();
         let stored: Option<(i32, i32, i32, i32, i32, i32)> = sqlx::query_as(
@@ -782,4 +777,57 @@ async fn a_job_is_claimed_by_one_worker_only(pool: PgPool) {
     let again = jobs::claim(&pool, "a").await.unwrap().expect("ready after its back-off");
     let last = jobs::Job { attempts: again.max_attempts, ..again };
     assert_eq!(jobs::fail(&pool, &last, "boom again").await.unwrap(), jobs::Settled::Failed);
+}
+
+/// The run results and upload errors CSVs hold exactly the rows of their query, in its order.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_results_and_upload_errors_csvs_hold_every_row(pool: PgPool) {
+    demo::seed(&pool, ist::today(Utc::now())).await.unwrap();
+    let app = common::TestApp::new(pool.clone());
+    let cookie = app.login("auditor@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+
+    let (run, exceptions): (uuid::Uuid, i64) = sqlx::query_as(
+        "SELECT run_id, count(*) FROM recon_results WHERE class = 'EXCEPTION' AND (side = 'pg' OR transaction_id IS NULL)
+         GROUP BY run_id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let csv = app.get(&format!("/api/recon/v1/runs/{run}/results.csv?class=EXCEPTION"), Some(&cookie)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(
+        csv.headers[axum::http::header::CONTENT_DISPOSITION].to_str().unwrap(),
+        format!("attachment; filename=\"recon-run-{run}.csv\"")
+    );
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("txn_id,bank_ref,utr,rrn,pg_amount_inr,bank_amount_inr,delta_inr,pg_date,bank_date,class,reason")
+    );
+    let classes: Vec<&str> = lines.map(|l| l.split(',').nth(9).unwrap()).collect();
+    assert_eq!(classes.len() as i64, exceptions);
+    assert!(classes.iter().all(|c| *c == "EXCEPTION"));
+    let bad = app.get(&format!("/api/recon/v1/runs/{run}/results.csv?class=NOPE"), Some(&cookie)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let file = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO uploaded_files (id, kind, original_name, sha256, size_bytes, storage_key)
+         VALUES ($1, 'pg', 'bad.csv', repeat('a', 64), 10, 'k')",
+    )
+    .bind(file)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO upload_row_errors (file_id, line_number, column_name, message)
+         VALUES ($1, 9, NULL, 'Too few columns'), ($1, 3, 'Amount', '=1+1 is not an amount')",
+    )
+    .bind(file)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let csv = app.get(&format!("/api/recon/v1/uploads/{file}/errors.csv"), Some(&cookie)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body, "line,column,message\n3,Amount,'=1+1 is not an amount\n9,,Too few columns\n");
 }

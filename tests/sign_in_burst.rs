@@ -42,7 +42,7 @@ async fn a_burst_of_thirty_wrong_passwords_gets_ten_checks_and_locks_out_the_rig
     let checked = password::guesses_verified() - checked_before;
     assert!(checked <= MAX_FAILURES as u64, "{checked} passwords were checked against the account's hash");
     assert!(checked >= 1, "the first guesses were checked");
-    let locked: bool = sqlx::query_scalar("SELECT locked_until > now() FROM users WHERE email = $1")
+    let locked: bool = sqlx::query_scalar("SELECT locked_until > now() FROM login_throttle WHERE email = $1")
         .bind(OPS)
         .fetch_one(&pool)
         .await

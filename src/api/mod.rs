@@ -23,10 +23,7 @@ pub fn date_param(value: &Option<String>, name: &str) -> Result<Option<chrono::N
     value
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-                .map_err(|_| AppError::BadRequest(format!("{name} must be a date (YYYY-MM-DD).")))
-        })
+        .map(|d| crate::ist::parse_date(d, name))
         .transpose()
 }
 

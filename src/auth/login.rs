@@ -96,10 +96,11 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// Check credentials; on success the caller starts the session. Every outcome is recorded.
 ///
-/// Each check of a password is reserved before argon2 runs (the per-IP count, then the account's
-/// failure count), so parallel attempts cannot all see "not locked". An unknown email is limited
-/// the same way (by its recorded failures) and gets the same answers, at the same cost, as an
-/// account would.
+/// Each check of a password is reserved before argon2 runs (the per-IP count, then the address's
+/// throttle), so parallel attempts cannot all see "not locked". Known and unknown addresses are
+/// throttled by the same rules and get the same answers, at the same cost; so does a disabled
+/// account, whatever the password. The work runs as a task of its own: a request dropped midway
+/// (client gone, request timeout) cannot abandon an attempt between its reservation and its record.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -107,40 +108,52 @@ pub async fn sign_in(
     ip: Option<&str>,
 ) -> Result<CurrentUser, SignInError> {
     let email: String = email.trim().to_lowercase().chars().take(MAX_EMAIL_CHARS).collect();
+    let check = tokio::spawn(check_credentials(state.clone(), email, password_text, ip.map(str::to_owned)));
+    check.await.map_err(|e| {
+        tracing::error!(error = %e, "a sign-in check did not finish");
+        SignInError::App(AppError::Internal)
+    })?
+}
+
+async fn check_credentials(
+    state: AppState,
+    email: String,
+    password_text: String,
+    ip: Option<String>,
+) -> Result<CurrentUser, SignInError> {
     let pool = &state.pool;
-    let attempt = users::begin_login_attempt(pool, &email, ip, IP_WINDOW_MINUTES).await?;
-    let outcome = Outcome { state, attempt: attempt.id, email: &email, ip };
-
-    if attempt.failures_from_ip > IP_ATTEMPTS_PER_WINDOW {
-        // Counted by its attempt row only, not audited one by one: a flood cannot fill the audit log.
-        outcome.write_attempt(None, false, "rate_limited").await;
+    let Some(attempt) =
+        users::begin_login_attempt(pool, &email, ip.as_deref(), IP_ATTEMPTS_PER_WINDOW, IP_WINDOW_MINUTES).await?
+    else {
+        // Counted, not written or audited one by one: a flood cannot fill the tables.
+        metrics::counter!("sign_in_rate_limited_total").increment(1);
         return Err(SignInError::Refused(LoginFailure::RateLimited));
-    }
+    };
+    let outcome = Outcome { state: &state, attempt, email: &email, ip: ip.as_deref() };
 
-    let Some(account) = users::reserve_password_check(pool, &email, MAX_FAILURES).await? else {
-        let (user_id, email_failures) = users::unreserved_facts(pool, &email, LOCK_MINUTES).await?;
-        if user_id.is_some() || email_failures > i64::from(MAX_FAILURES) {
-            return outcome.refuse(user_id, "locked", LoginFailure::Locked).await;
+    let (account, locks) = match users::reserve_password_check(pool, &email, MAX_FAILURES, LOCK_MINUTES).await? {
+        users::Reservation::Refused { user_id } => {
+            return outcome.refuse(user_id, "locked", LoginFailure::Locked).await
         }
-        // Unknown email: the dummy hash keeps the cost of a real check, and its failures lock it
-        // as they would an account.
+        users::Reservation::Granted { account, locks } => (account, locks),
+    };
+    // The reservation counted this check as a failure already (and locked the address if it was
+    // the last one allowed): a failure needs no further write, only its answer.
+    let failure = if locks { LoginFailure::Locked } else { LoginFailure::Invalid };
+    let Some(account) = account else {
+        // Unknown email: the dummy hash keeps the cost of a real check.
         password::verify(password_text, None).await?;
-        let failure =
-            if email_failures >= i64::from(MAX_FAILURES) { LoginFailure::Locked } else { LoginFailure::Invalid };
         return outcome.refuse(None, "unknown_email", failure).await;
     };
     let verified = password::verify(password_text, Some(account.password_hash)).await?;
     if !account.is_active {
-        return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
+        return outcome.refuse(Some(account.id), "disabled", failure).await;
     }
     if !verified {
-        let locked = users::record_failed_password(pool, account.id, MAX_FAILURES, LOCK_MINUTES).await?;
-        return match locked {
-            Some(_) => outcome.refuse(Some(account.id), "wrong_password_locked", LoginFailure::Locked).await,
-            None => outcome.refuse(Some(account.id), "wrong_password", LoginFailure::Invalid).await,
-        };
+        let reason = if locks { "wrong_password_locked" } else { "wrong_password" };
+        return outcome.refuse(Some(account.id), reason, failure).await;
     }
-    users::record_successful_login(pool, account.id).await?;
+    users::record_successful_login(pool, account.id, &email).await?;
     let Some(user) = users::active_user(pool, account.id).await? else {
         return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
     };
@@ -201,11 +214,12 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
         Err(_) => return Redirect::to("/login?error=invalid").into_response(),
     };
     let next = safe_next(form.next.as_deref()).to_string();
-    match sign_in(&state, &form.email, form.password, ip.as_deref()).await {
-        Ok(user) => match start_session(&state, &session, &user).await {
-            Ok(()) => Redirect::to(&next).into_response(),
-            Err(e) => crate::http::error_page(e),
-        },
+    let signed_in = match sign_in(&state, &form.email, form.password, ip.as_deref()).await {
+        Ok(user) => start_session(&state, &session, &user).await,
+        Err(e) => Err(e),
+    };
+    match signed_in {
+        Ok(()) => Redirect::to(&next).into_response(),
         Err(SignInError::App(e)) => crate::http::error_page(e),
         Err(SignInError::Refused(failure)) => {
             let mut target = format!("/login?error={}&email={}", failure.code(), urlencode(form.email.trim()));
@@ -217,8 +231,10 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
     }
 }
 
-/// A new session id (fixation defence), then the identity.
-pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUser) -> Result<(), AppError> {
+/// A new session id (fixation defence), then the identity. Refused (as a disabled account is) when
+/// the user was disabled since their password was checked: no owner is recorded, and the session
+/// is deleted.
+pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUser) -> Result<(), SignInError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = state.clock.now().timestamp();
     let auth = SessionAuth { user_id: user.id, signed_in_at: now, last_seen_at: now };
@@ -229,7 +245,11 @@ pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUs
         tracing::error!("a saved session has no id");
         AppError::Internal
     })?;
-    users::own_session(&state.pool, user.id, &id.to_string()).await
+    if users::own_session(&state.pool, user.id, &id.to_string()).await? {
+        return Ok(());
+    }
+    session.flush().await.map_err(session_error)?;
+    Err(SignInError::Refused(LoginFailure::Invalid))
 }
 
 /// `POST /logout`: delete the server session, record it, back to the sign-in page.

@@ -7,7 +7,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use tokio::sync::Semaphore;
 
 use crate::error::AppError;
@@ -51,8 +51,8 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Permits for concurrent argon2 runs: one per core (the work is CPU-bound; more only adds memory).
-static ARGON2_PERMITS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+static ARGON2_PERMITS: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))));
 
 /// Passwords checked against a real account's hash since start (each is one guess an attacker got).
 static GUESSES_VERIFIED: AtomicU64 = AtomicU64::new(0);
@@ -62,11 +62,14 @@ pub fn guesses_verified() -> u64 {
     GUESSES_VERIFIED.load(Ordering::Relaxed)
 }
 
-/// Run argon2 work on a blocking thread once a permit is free. (Hashing new passwords happens
-/// only in the CLI, one at a time, so it needs no bound.)
+/// Run argon2 work on a blocking thread once a permit is free. The permit goes with the work: a
+/// blocking task runs to its end even when the request awaiting it is dropped, and must hold its
+/// permit until then. (Hashing new passwords happens only in the CLI, one at a time, so it needs
+/// no bound.)
 async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    let _permit = ARGON2_PERMITS.acquire().await.map_err(|_| AppError::Internal)?;
+    let permit = ARGON2_PERMITS.clone().acquire_owned().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         #[cfg(test)]
         let _in_flight = tests::InFlight::enter();
         work()
@@ -132,6 +135,29 @@ mod tests {
             assert!(!outcome.unwrap().unwrap());
         }
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let peak = PEAK_IN_FLIGHT.load(Ordering::SeqCst);
+        assert!(peak >= 1, "the hook saw the runs");
+        assert!(peak <= permits, "{peak} argon2 runs at once with {permits} permits");
+    }
+
+    /// A sign-in dropped mid-check (client gone, request timeout) leaves its argon2 run going on its
+    /// blocking thread; the run must keep its permit until it ends, or each dropped request lets one
+    /// more run start.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn dropped_verifications_keep_their_permits_until_argon2_ends() {
+        let stored = hash("SettlePaisa@2025").unwrap();
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for i in 0..4 * permits {
+            let check = verify(format!("Wrong-guess-{i}"), Some(stored.clone()));
+            // Long enough to take a free permit and start argon2, far shorter than one run.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(2), check).await;
+        }
+        for _ in 0..600 {
+            if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let peak = PEAK_IN_FLIGHT.load(Ordering::SeqCst);
         assert!(peak >= 1, "the hook saw the runs");
         assert!(peak <= permits, "{peak} argon2 runs at once with {permits} permits");

@@ -1,6 +1,5 @@
 //! User queries: one function per fact the sign-in flow and the guard need.
 
-use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -9,48 +8,75 @@ use crate::audit::{self, AuditEntry};
 use crate::error::AppError;
 
 /// What sign-in needs to know about an account whose attempt was reserved.
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 pub struct LoginAccount {
     pub id: Uuid,
     pub password_hash: String,
     pub is_active: bool,
 }
 
-/// Reserve one password check on the account before argon2 runs: one atomic update counts the
-/// attempt as a failure up front (a success resets it), and refuses once `max_failures` are
-/// counted or the account is locked. Concurrent attempts queue on the row lock and each sees the
-/// others' reservations, so a burst gets at most `max_failures` checks. `None`: no such account,
-/// or no check left.
+/// The answer to [`reserve_password_check`].
+#[derive(Debug)]
+pub enum Reservation {
+    /// The e-mail address is locked: no check now. `user_id`: its account, if it has one.
+    Refused { user_id: Option<Uuid> },
+    /// One check reserved and already counted as a failure. `account`: `None` for an unknown
+    /// address (checked against the dummy hash all the same). `locks`: this was the last check
+    /// the limit allows, and the address is locked from now on unless the check succeeds.
+    Granted { account: Option<LoginAccount>, locks: bool },
+}
+
+#[derive(FromRow)]
+struct ReservationRow {
+    locks: Option<bool>,
+    id: Option<Uuid>,
+    password_hash: Option<String>,
+    is_active: Option<bool>,
+}
+
+/// Reserve one password check on the e-mail address before argon2 runs — known account or not,
+/// by the same rules in `login_throttle` — in one atomic upsert that counts the check as a failure
+/// up front (a success deletes the count). Failures older than `lock_minutes` no longer count; the
+/// check that reaches `max_failures` also locks the address for `lock_minutes` and resets the
+/// count. The reservation so completes itself: an attempt that never settles (request dropped,
+/// database error) leaves at worst that ordinary lock. Concurrent attempts queue on the row lock
+/// and each sees the others' reservations, so a burst gets at most `max_failures` checks.
 pub async fn reserve_password_check(
     pool: &PgPool,
     email: &str,
     max_failures: i32,
-) -> Result<Option<LoginAccount>, AppError> {
-    Ok(sqlx::query_as::<_, LoginAccount>(
-        "UPDATE users SET failed_login_count = failed_login_count + 1, updated_at = now()
-         WHERE email = $1 AND failed_login_count < $2 AND (locked_until IS NULL OR locked_until <= now())
-         RETURNING id, password_hash, is_active",
+    lock_minutes: i32,
+) -> Result<Reservation, AppError> {
+    let row = sqlx::query_as::<_, ReservationRow>(
+        "WITH reserved AS (
+             INSERT INTO login_throttle AS t (email, failures, last_failed_at, locked_until)
+             SELECT $1, CASE WHEN n >= $2 THEN 0 ELSE n END, now(),
+                    CASE WHEN n >= $2 THEN now() + make_interval(mins => $3) END
+             FROM (VALUES (1)) AS first (n)
+             ON CONFLICT (email) DO UPDATE SET (failures, last_failed_at, locked_until) = (
+                 SELECT CASE WHEN n >= $2 THEN 0 ELSE n END, now(),
+                        CASE WHEN n >= $2 THEN now() + make_interval(mins => $3) END
+                 FROM (SELECT CASE WHEN t.last_failed_at > now() - make_interval(mins => $3) THEN t.failures ELSE 0 END
+                              + 1) AS next (n))
+             WHERE t.locked_until IS NULL OR t.locked_until <= now()
+             RETURNING t.locked_until IS NOT NULL AS locks
+         )
+         SELECT (SELECT locks FROM reserved) AS locks, u.id, u.password_hash, u.is_active
+         FROM (VALUES (1)) AS one LEFT JOIN users u ON u.email = $1",
     )
     .bind(email)
     .bind(max_failures)
-    .fetch_optional(pool)
-    .await?)
-}
-
-/// Why no check could be reserved: the account (if it exists), and for an unknown email the
-/// failures recorded against it within `minutes` (locked and rate-limited answers excluded, as
-/// they were never checked), so unknown emails lock like accounts do.
-pub async fn unreserved_facts(pool: &PgPool, email: &str, minutes: i32) -> Result<(Option<Uuid>, i64), AppError> {
-    Ok(sqlx::query_as(
-        "SELECT (SELECT id FROM users WHERE email = $1),
-                (SELECT count(*) FROM login_attempts
-                 WHERE email = $1 AND user_id IS NULL AND NOT succeeded AND reason NOT IN ('locked', 'rate_limited')
-                   AND attempted_at > now() - make_interval(mins => $2))",
-    )
-    .bind(email)
-    .bind(minutes)
+    .bind(lock_minutes)
     .fetch_one(pool)
-    .await?)
+    .await?;
+    let account = match (row.id, row.password_hash, row.is_active) {
+        (Some(id), Some(password_hash), Some(is_active)) => Some(LoginAccount { id, password_hash, is_active }),
+        _ => None,
+    };
+    Ok(match row.locks {
+        Some(locks) => Reservation::Granted { account, locks },
+        None => Reservation::Refused { user_id: account.map(|a| a.id) },
+    })
 }
 
 #[derive(FromRow)]
@@ -97,16 +123,21 @@ async fn principal(pool: &PgPool, id: Uuid, session_id: Option<&str>) -> Result<
     Ok(row.map(Into::into))
 }
 
-/// Record whose a freshly saved session is, so that disabling the user can end it.
-pub async fn own_session(pool: &PgPool, user_id: Uuid, session_id: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO tower_sessions.session_owner (session_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+/// Record whose a freshly saved session is, so that disabling the user can end it — only while the
+/// user is active. The user's row is read `FOR SHARE`, so a disable racing this sign-in either
+/// commits first (no owner is recorded: the session is useless, and re-enabling revives nothing)
+/// or waits for the owner row and then deletes its session (see [`set_active`]). Returns whether
+/// the owner was recorded.
+pub async fn own_session(pool: &PgPool, user_id: Uuid, session_id: &str) -> Result<bool, AppError> {
+    let owned = sqlx::query(
+        "INSERT INTO tower_sessions.session_owner (session_id, user_id)
+         SELECT $1, id FROM users WHERE id = $2 AND is_active FOR SHARE",
     )
     .bind(session_id)
     .bind(user_id)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(owned.rows_affected() == 1)
 }
 
 /// An active user by the SHA-256 of a live API token; marks the token used (at most once a minute).
@@ -135,58 +166,37 @@ pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Opt
     Ok(row.map(Into::into))
 }
 
-/// Settle a reserved check that failed (the reservation already counted it): once `max_failures`
-/// are counted the account locks for `lock_minutes`. Returns the lock's end when the account is
-/// locked.
-pub async fn record_failed_password(
-    pool: &PgPool,
-    id: Uuid,
-    max_failures: i32,
-    lock_minutes: i32,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let locked: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "UPDATE users SET
-             locked_until = CASE WHEN failed_login_count >= $2
-                                 THEN now() + make_interval(mins => $3) ELSE locked_until END,
-             failed_login_count = CASE WHEN failed_login_count >= $2 THEN 0 ELSE failed_login_count END,
-             updated_at = now()
-         WHERE id = $1
-         RETURNING CASE WHEN locked_until > now() THEN locked_until END",
-    )
-    .bind(id)
-    .bind(max_failures)
-    .bind(lock_minutes)
-    .fetch_one(pool)
-    .await?;
-    Ok(locked)
-}
-
-pub async fn record_successful_login(pool: &PgPool, id: Uuid) -> Result<(), AppError> {
+/// Settle a reserved check that succeeded: the address's failures and lock are cleared.
+pub async fn record_successful_login(pool: &PgPool, id: Uuid, email: &str) -> Result<(), AppError> {
     sqlx::query(
-        "UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = now(), updated_at = now()
-         WHERE id = $1",
+        "WITH cleared AS (DELETE FROM login_throttle WHERE email = $2)
+         UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1",
     )
     .bind(id)
+    .bind(email)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-/// A sign-in attempt as first written: its row, and the failed (or still undecided) attempts from
-/// its IP address in the window, itself included.
-pub struct Attempt {
-    pub id: i64,
-    pub failures_from_ip: i64,
-}
-
-/// Insert the attempt (undecided), then count: concurrent attempts from one address each see the
-/// others' rows, so a burst cannot slip past the per-IP limit. Successes do not count.
+/// Admit a sign-in attempt under the per-IP limit of `limit` failed (or still undecided) attempts
+/// per `minutes` — its row id, written undecided — or refuse it (`None`). Successes do not count.
+/// An address already at the limit is refused without writing anything, so a flood costs one
+/// capped count per request. Under the limit the attempt is inserted and then counted again:
+/// concurrent attempts from one address each see the others' rows, so a burst cannot slip past;
+/// one that finds itself over the limit is marked `rate_limited`.
 pub async fn begin_login_attempt(
     pool: &PgPool,
     email: &str,
     ip: Option<&str>,
+    limit: i64,
     minutes: i32,
-) -> Result<Attempt, AppError> {
+) -> Result<Option<i64>, AppError> {
+    if let Some(ip) = ip {
+        if failures_from_ip(pool, ip, limit, minutes).await? >= limit {
+            return Ok(None);
+        }
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO login_attempts (email, ip, succeeded, reason) VALUES ($1, $2::inet, false, 'pending') RETURNING id",
     )
@@ -194,16 +204,30 @@ pub async fn begin_login_attempt(
     .bind(ip)
     .fetch_one(pool)
     .await?;
-    let Some(ip) = ip else { return Ok(Attempt { id, failures_from_ip: 0 }) };
-    let failures_from_ip = sqlx::query_scalar(
-        "SELECT count(*) FROM login_attempts
-         WHERE ip = $1::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)",
+    if let Some(ip) = ip {
+        if failures_from_ip(pool, ip, limit, minutes).await? > limit {
+            finish_login_attempt(pool, id, None, false, "rate_limited").await?;
+            return Ok(None);
+        }
+    }
+    Ok(Some(id))
+}
+
+/// The failed or undecided attempts from `ip` in the last `minutes`, counted up to `limit + 1` only
+/// (past that the exact number does not matter, and a flood would make it a long scan).
+async fn failures_from_ip(pool: &PgPool, ip: &str, limit: i64, minutes: i32) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT 1 FROM login_attempts
+             WHERE ip = $1::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)
+             LIMIT $3
+         ) AS capped",
     )
     .bind(ip)
     .bind(minutes)
+    .bind(limit + 1)
     .fetch_one(pool)
-    .await?;
-    Ok(Attempt { id, failures_from_ip })
+    .await?)
 }
 
 /// Write the outcome onto the attempt's row.
@@ -255,13 +279,14 @@ pub async fn create(
     Ok(())
 }
 
-/// Clear a lockout; `operator` (the OS account running the CLI) is the audit row's actor. Returns
-/// whether the user exists (a missing one is audited as a failure).
+/// Clear a lockout (and the failures counted) of the address `email`; `operator` (the OS account
+/// running the CLI) is the audit row's actor. Returns whether a user has that address (a missing
+/// one is audited as a failure).
 pub async fn unlock(pool: &PgPool, email: &str, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     let id: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE users SET locked_until = NULL, failed_login_count = 0, updated_at = now() WHERE email = lower($1)
-         RETURNING id",
+        "WITH cleared AS (DELETE FROM login_throttle WHERE email = lower($1))
+         SELECT id FROM users WHERE email = lower($1)",
     )
     .bind(email)
     .fetch_optional(&mut *tx)
@@ -272,24 +297,28 @@ pub async fn unlock(pool: &PgPool, email: &str, operator: &str) -> Result<bool, 
 }
 
 /// Disable an account: it can no longer sign in, its API tokens stop working, and its server
-/// sessions are deleted in the same statement (re-enabling it revives none of them). Audited like
+/// sessions are deleted in the same transaction (re-enabling it revives none of them). Audited like
 /// [`unlock`].
 pub async fn set_active(pool: &PgPool, email: &str, active: bool, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "WITH changed AS (
-             UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1) RETURNING id
-         ), ended AS (
-             DELETE FROM tower_sessions.session s
-             USING tower_sessions.session_owner o, changed c
-             WHERE NOT $2 AND o.session_id = s.id AND o.user_id = c.id
-         )
-         SELECT id FROM changed",
-    )
-    .bind(email)
-    .bind(active)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let id: Option<Uuid> =
+        sqlx::query_scalar("UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1) RETURNING id")
+            .bind(email)
+            .bind(active)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let (Some(id), false) = (id, active) {
+        // A statement of its own, after the update holds the user's row: a sign-in recording its
+        // session's owner meanwhile (see [`own_session`]) has committed by now, and this
+        // statement's snapshot sees its row.
+        sqlx::query(
+            "DELETE FROM tower_sessions.session s USING tower_sessions.session_owner o
+             WHERE o.session_id = s.id AND o.user_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
     let action = if active { "user.enable" } else { "user.disable" };
     audit_change(&mut tx, operator, action, email, id).await?;
     tx.commit().await?;

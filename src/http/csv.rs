@@ -120,19 +120,29 @@ where
         }
         .in_current_span(),
     );
+    // The task is gone without saying it finished or failed: it panicked.
+    let cut_short = {
+        let file = name.to_string();
+        move || {
+            tracing::error!(file, "CSV export stopped before its end");
+            AppError::Internal
+        }
+    };
     let first = match receiver.recv().await {
         Some(Piece::Data(chunk)) => chunk,
         Some(Piece::Failed(error)) => return Err(error),
-        // The task ended without a row or an error (it panicked): nothing was sent yet.
-        Some(Piece::End) | None => return Err(AppError::Internal),
+        Some(Piece::End) | None => return Err(cut_short()),
     };
-    let rest = stream::unfold(Some(receiver), |receiver| async move {
-        let mut receiver = receiver?;
-        match receiver.recv().await {
-            Some(Piece::Data(chunk)) => Some((Ok(chunk), Some(receiver))),
-            Some(Piece::End) => None,
-            Some(Piece::Failed(error)) => Some((Err(error), None)),
-            None => Some((Err(AppError::Internal), None)),
+    let rest = stream::unfold(Some(receiver), move |receiver| {
+        let cut_short = cut_short.clone();
+        async move {
+            let mut receiver = receiver?;
+            match receiver.recv().await {
+                Some(Piece::Data(chunk)) => Some((Ok(chunk), Some(receiver))),
+                Some(Piece::End) => None,
+                Some(Piece::Failed(error)) => Some((Err(error), None)),
+                None => Some((Err(cut_short()), None)),
+            }
         }
     });
     let body = Body::from_stream(stream::once(async { Ok::<_, AppError>(first) }).chain(rest));
@@ -177,7 +187,90 @@ fn is_plain_number(cell: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use http_body_util::BodyExt;
+
     use super::*;
+
+    /// A row of about 100 bytes, numbered.
+    fn row(n: usize) -> Vec<String> {
+        vec![n.to_string(), "x".repeat(96)]
+    }
+
+    /// The body's data frames, and the error that ended it if one did.
+    async fn frames(response: Response) -> (Vec<Bytes>, Option<String>) {
+        let mut body = response.into_body();
+        let mut frames = Vec::new();
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => frames.push(frame.into_data().expect("data")),
+                Err(error) => return (frames, Some(error.to_string())),
+            }
+        }
+        (frames, None)
+    }
+
+    #[tokio::test]
+    async fn rows_arrive_in_chunks_in_order() {
+        let rows = stream::iter((0..5_000).map(Ok::<_, AppError>));
+        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        assert_eq!(response.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"x.csv\"");
+        let (frames, error) = frames(response).await;
+        assert_eq!(error, None);
+        assert!(frames.len() >= 5, "{} frames", frames.len());
+        assert!(frames.iter().all(|f| f.len() <= CHUNK_BYTES + 8 * 1024), "chunks stay near their size");
+        let text = String::from_utf8(frames.concat()).unwrap();
+        let numbers: Vec<usize> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+        assert_eq!(numbers, (0..5_000).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_failure_before_the_first_chunk_answers_its_error_status() {
+        let rows = stream::iter([Ok(1), Err(AppError::Unavailable)]);
+        let answer = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await;
+        assert_eq!(answer.err(), Some(AppError::Unavailable));
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_the_first_chunk_aborts_the_body() {
+        let rows = stream::iter((0..3_000).map(Ok).chain([Err(AppError::Internal)]));
+        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let (frames, error) = frames(response).await;
+        assert!(!frames.is_empty());
+        assert_eq!(error, Some(AppError::Internal.to_string()), "the download fails, never looks complete");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_export_never_looks_complete() {
+        let rows = stream::iter((0..3_000).map(|n| if n < 2_000 { Ok::<_, AppError>(n) } else { panic!("bug") }));
+        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        assert!(frames(response).await.1.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_slow_client_pauses_the_cursor_and_a_gone_one_stops_it() {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        // An endless cursor: only backpressure keeps this export's memory bounded.
+        let rows = stream::iter(0..).map(move |n| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, AppError>(n)
+        });
+        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let mut body = response.into_body();
+        body.frame().await.expect("a first chunk").expect("data");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let rows_per_chunk = CHUNK_BYTES / 100 + 1;
+        let ahead = pulled.load(Ordering::SeqCst);
+        assert!(ahead <= (CHUNKS_AHEAD + 3) * rows_per_chunk, "{ahead} rows read ahead of the client");
+        drop(body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let stopped = pulled.load(Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(pulled.load(Ordering::SeqCst), stopped, "the cursor stops when the client leaves");
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {

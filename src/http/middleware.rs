@@ -5,15 +5,18 @@
 //! when a handler panics.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{from_fn, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures_util::StreamExt;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::guard::has_bearer;
@@ -155,38 +158,110 @@ pub fn catch_panics<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<
         .layer(from_fn(answer_panic))
 }
 
-/// Requests that may rightly take longer than the time limit: file uploads (multipart forms and
-/// raw CSV imports arrive at the client's pace and are parsed as they come) and CSV exports
-/// (every row of a filter). Their database work stays bounded by the statement timeout (which an
-/// upload lifts to 15 minutes for its bulk write, see `db::lift_statement_timeout`).
-fn is_long_by_nature(req: &Request) -> bool {
-    let file_body = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data") || ct.starts_with("text/csv"));
-    file_body || (req.method() == Method::GET && req.uri().path().ends_with(".csv"))
+/// Routes that may rightly take longer than the time limit, by method and route template (the
+/// server's choice, never the client's: a `Content-Type` proves nothing): file uploads, which
+/// arrive at the client's pace and are parsed as they come. CSV exports (`GET` of a route ending
+/// in `.csv`: every row of a filter) are long too. Their database work stays bounded by the
+/// statement timeout (which an upload lifts to 15 minutes for its bulk write, see
+/// `db::lift_statement_timeout`), and an upload's body by the idle limit between its chunks.
+const UPLOAD_ROUTES: [&str; 4] = [
+    "/api/recon/v1/uploads",
+    "/api/recon/v1/uploads/preview",
+    "/api/disputes/v1/chargebacks/import",
+    "/api/disputes/v1/chargebacks/{id}/documents",
+];
+
+/// What kind of time a request gets, by the route it matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pace {
+    /// The time limit.
+    Limited,
+    /// An upload: no overall limit, but its body may not stall.
+    Upload,
+    /// A CSV export: no limit.
+    Export,
 }
 
-/// Every other request gets `limit` (`REQUEST_TIMEOUT_SECS`; zero means none) to answer, then
-/// 503: a stuck request must not hold its connection and database work forever.
-pub fn time_limit<S: Clone + Send + Sync + 'static>(app: Router<S>, limit: Duration) -> Router<S> {
-    app.layer(from_fn(move |req: Request, next: Next| async move {
-        if limit.is_zero() || is_long_by_nature(&req) {
-            return next.run(req).await;
+fn pace_of(req: &Request) -> Pace {
+    let Some(route) = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str) else {
+        return Pace::Limited;
+    };
+    match *req.method() {
+        Method::POST if UPLOAD_ROUTES.contains(&route) => Pace::Upload,
+        Method::GET if route.ends_with(".csv") => Pace::Export,
+        _ => Pace::Limited,
+    }
+}
+
+/// An upload's body, cut off when no chunk arrives for `idle`: a client dripping a byte now and
+/// then must not hold the upload's transaction (and its lifted statement timeout) for minutes.
+/// `stalled` tells the middleware to answer 408 whatever the handler made of the broken body.
+fn idle_limited(body: Body, idle: Duration, stalled: Arc<AtomicBool>) -> Body {
+    let chunks = body.into_data_stream();
+    Body::from_stream(futures_util::stream::unfold(Some(chunks), move |chunks| {
+        let stalled = stalled.clone();
+        async move {
+            let mut chunks = chunks?;
+            match tokio::time::timeout(idle, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+                Ok(None) => None,
+                Err(_) => {
+                    stalled.store(true, Ordering::Relaxed);
+                    Some((Err(axum::Error::new("the upload stalled")), None))
+                }
+            }
         }
+    }))
+}
+
+/// A request stopped by a limit: JSON for the API, the HTML error page for a browser.
+fn stopped(api: bool, status: StatusCode, message: &str) -> Response {
+    if api {
+        let body = serde_json::json!({ "error": "timeout", "message": message });
+        (status, axum::Json(body)).into_response()
+    } else {
+        super::error_page_with(status, message)
+    }
+}
+
+/// Every request outside [`UPLOAD_ROUTES`] and the CSV exports gets `limit`
+/// (`REQUEST_TIMEOUT_SECS`; zero means none) to answer, then 503: a stuck request must not hold
+/// its connection and database work forever. An upload's body gets 408 when no chunk arrives for
+/// `upload_idle` (`UPLOAD_IDLE_TIMEOUT_SECS`; zero means no idle limit).
+pub fn time_limit<S: Clone + Send + Sync + 'static>(
+    app: Router<S>,
+    limit: Duration,
+    upload_idle: Duration,
+) -> Router<S> {
+    app.layer(from_fn(move |req: Request, next: Next| async move {
         let api = is_api(req.uri().path());
-        let path = req.uri().path().to_string();
-        match tokio::time::timeout(limit, next.run(req)).await {
-            Ok(res) => res,
-            Err(_) => {
-                tracing::warn!(%path, seconds = limit.as_secs(), "request stopped at the time limit");
-                let message = "This took too long and was stopped. Try a narrower filter, or try again in a minute.";
-                if api {
-                    let body = serde_json::json!({ "error": "timeout", "message": message });
-                    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-                } else {
-                    super::error_page_with(StatusCode::SERVICE_UNAVAILABLE, message)
+        match pace_of(&req) {
+            Pace::Export => next.run(req).await,
+            Pace::Upload if upload_idle.is_zero() => next.run(req).await,
+            Pace::Upload => {
+                let stalled = Arc::new(AtomicBool::new(false));
+                let (parts, body) = req.into_parts();
+                let body = idle_limited(body, upload_idle, stalled.clone());
+                let res = next.run(Request::from_parts(parts, body)).await;
+                if !stalled.load(Ordering::Relaxed) {
+                    return res;
+                }
+                tracing::warn!(seconds = upload_idle.as_secs(), "upload stopped: its body stalled");
+                let message =
+                    "The upload stopped arriving and was cut off. Check the connection and upload the file again.";
+                stopped(api, StatusCode::REQUEST_TIMEOUT, message)
+            }
+            Pace::Limited if limit.is_zero() => next.run(req).await,
+            Pace::Limited => {
+                let path = req.uri().path().to_string();
+                match tokio::time::timeout(limit, next.run(req)).await {
+                    Ok(res) => res,
+                    Err(_) => {
+                        tracing::warn!(%path, seconds = limit.as_secs(), "request stopped at the time limit");
+                        let message =
+                            "This took too long and was stopped. Try a narrower filter, or try again in a minute.";
+                        stopped(api, StatusCode::SERVICE_UNAVAILABLE, message)
+                    }
                 }
             }
         }

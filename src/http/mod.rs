@@ -72,7 +72,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::authenticate))
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), middleware::csrf));
-    catch_panics(time_limit(app, state.config.request_timeout))
+    catch_panics(time_limit(app, state.config.request_timeout, state.config.upload_idle_timeout))
         .layer(from_fn(security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

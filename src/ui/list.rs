@@ -47,7 +47,11 @@ pub fn sort_header(label: &'static str, href: String, state: SortState, right: b
 }
 
 /// Previous / Next links around page `page` (1-based); `href` gives the URL of a page number.
-pub fn pager(page: i64, has_next: bool, href: impl Fn(i64) -> String) -> impl IntoView {
+///
+/// The links are built here, so the view owns only their text: it returns `AnyView` because an
+/// `impl IntoView` would capture the type of `href` (a closure borrowing the caller's query), which
+/// the browser (`hydrate`) build rejects as not `'static`.
+pub fn pager(page: i64, has_next: bool, href: impl Fn(i64) -> String) -> AnyView {
     let link = |n: i64, rel: &'static str, label: &'static str| {
         view! { <a href=href(n) rel=rel class="rounded border border-slate-300 bg-white px-3 py-1">{label}</a> }
     };
@@ -57,4 +61,5 @@ pub fn pager(page: i64, has_next: bool, href: impl Fn(i64) -> String) -> impl In
             {has_next.then(|| link(page + 1, "next", "Next"))}
         </nav>
     }
+    .into_any()
 }

@@ -78,7 +78,7 @@ impl Raised {
             id: format!("EXC-{}-{:06}", run.cycle_date.format("%Y%m%d"), seq),
             run_id: run.id,
             reason_code: reason,
-            severity: raise_by_amount(default, amount),
+            severity: raise_by_amount(default, crate::money::Paise(amount)),
             status: "open",
             assignee: None,
             tags: Vec::new(),

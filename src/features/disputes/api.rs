@@ -1,6 +1,7 @@
 //! The disputes JSON API (spec 07, under `/api/disputes`): the checklist's KPI and list calls, the
 //! detail, outcome and SLA twins, CSV import and export, evidence, case actions and the signed
-//! network webhooks. Every handler calls the same query and command functions as the pages.
+//! network webhooks. Every handler reads its request, calls the same use case (`service`) as the
+//! pages, and shapes the answer.
 //! Forms on the pages post here too: a browser form (`Accept: text/html`) gets a 303 back to the
 //! page with a notice, a script gets JSON.
 
@@ -10,30 +11,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::commands::{self, Actor, NewCase};
-use super::model::{
-    CaseAction, CaseDetail, CaseRow, CreateForm, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus,
-};
-use super::{evidence, intake, queries, rules};
+use super::model::{CaseAction, CaseDetail, CaseRow, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus};
+use super::{evidence, queries, rules, service};
 use crate::api::{date_param, page_params};
-use crate::auth::guard::{authorize, Authorized};
-use crate::auth::{Access, CurrentUser, Role};
+use crate::auth::guard::Authorized;
+use crate::auth::Access;
 use crate::error::AppError;
 use crate::http::csv::{csv_stream, ist_minute_cell};
 use crate::http::form::{back_to, wants_html, ClientIp};
 use crate::state::AppState;
-
-/// Reading the desk: every signed-in role.
-pub const READ: Access = Access::AnySignedIn;
-/// Working cases (evidence, assignment, intake): operations and admin.
-pub const WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
-/// Status changes and notes: those who work cases, and compliance for its liability decisions.
-pub const DECIDE: Access = Access::AnyOf(&[Role::Ops, Role::Admin, Role::Compliance]);
 
 /// Import files may be larger than evidence files (spec 2.1's 25 MB upload limit).
 const IMPORT_LIMIT: usize = 25 * 1024 * 1024;
@@ -54,14 +45,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/chargebacks/{id}/documents/{document_id}", get(download_document))
         .route("/v1/webhooks/{network}", post(webhook))
-}
-
-fn actor(user: CurrentUser, ip: ClientIp) -> Actor {
-    Actor::User { user, ip: ip.0 }
-}
-
-fn parse_id(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,12 +115,6 @@ impl ApiParams {
     }
 }
 
-/// The KPIs of a scope through the notification-flushed cache (see `notified_cache`): the API, the
-/// page and the outcome summary all read them here.
-pub async fn kpis_cached(state: &AppState, scope: &Scope) -> Result<Kpis, AppError> {
-    state.dispute_kpis.get_or_load(scope.clone(), queries::kpis(&state.pool, scope)).await
-}
-
 /// The body of `GET /v1/chargebacks/kpis`. Money in the API's JSON is `i64` paise as a number,
 /// except here: the staging checklist (its "Test Disputes API" step) fixes this response with the
 /// three amounts as strings of paise (`"recoveredPaise": "38637570"`), and the deployed clients read
@@ -168,11 +145,10 @@ impl From<&Kpis> for ApiKpis {
 /// `GET /v1/chargebacks/kpis`: the checklist's exact shape (see [`ApiKpis`]).
 async fn kpis(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Json<ApiKpis>, AppError> {
-    caller.require(READ)?;
-    let k = kpis_cached(&state, &params.scope()?).await?;
+    let k = service::kpis(&state, &user, &params.scope()?).await?;
     Ok(Json(ApiKpis::from(&k)))
 }
 
@@ -251,13 +227,11 @@ struct ApiCasePage<'a> {
 /// `GET /v1/chargebacks`: one page and the count of all matching rows.
 async fn list(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Response, AppError> {
-    caller.require(READ)?;
     let (limit, offset) = page_params(&params.limit, &params.offset, 50, 500)?;
-    let now = state.clock.now();
-    let page = queries::list(&state.pool, &params.filter()?, params.sort()?, limit, offset, now).await?;
+    let (page, now) = service::list(&state, &user, &params.filter()?, params.sort()?, limit, offset).await?;
     let body = ApiCasePage {
         chargebacks: page.rows.iter().map(|r| ApiCase::new(r, now)).collect(),
         total: page.total,
@@ -278,13 +252,11 @@ fn window_days(window: Option<&str>) -> Result<i64, AppError> {
 /// `GET /v1/chargebacks/outcome-summary?window=7d|30d`.
 async fn outcome_summary(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(READ)?;
     let days = window_days(params.window.as_deref())?;
-    let s = queries::outcome_summary(&state.pool, &params.scope()?, days, state.clock.now()).await?;
-    let k = kpis_cached(&state, &params.scope()?).await?;
+    let (s, k) = service::outcome_summary(&state, &user, &params.scope()?, days).await?;
     Ok(Json(json!({
         "window": format!("{days}d"),
         "won": s.won,
@@ -300,11 +272,10 @@ async fn outcome_summary(
 /// `GET /v1/chargebacks/sla-buckets`: open cases per deadline bucket, count and amount.
 async fn sla_buckets(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(READ)?;
-    let cells = queries::sla_strip(&state.pool, &params.scope()?, state.clock.now()).await?;
+    let cells = service::sla_strip(&state, &user, &params.scope()?).await?;
     let mut body = serde_json::Map::new();
     for c in cells {
         body.insert(
@@ -357,86 +328,23 @@ pub fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
 /// `GET /v1/chargebacks/{id}`.
 async fn detail(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    caller.require(READ)?;
-    let d = queries::detail(&state.pool, parse_id(&id)?).await?;
+    let d = service::detail(&state, &user, &id).await?;
     Ok(Json(detail_json(&d, state.clock.now())))
-}
-
-/// Apply one action for a user; the access each needs is checked here, for every caller.
-pub async fn apply_action(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    id: Uuid,
-    a: &CaseAction,
-) -> Result<(), AppError> {
-    let result = apply_action_uncached(state, user, ip, id, a).await;
-    // This instance's own readers see the change at once; others when the notification arrives.
-    state.dispute_kpis.flush();
-    result
-}
-
-async fn apply_action_uncached(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    id: Uuid,
-    a: &CaseAction,
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    let note = a.note.as_deref().filter(|n| !n.trim().is_empty());
-    let who = |access| authorize(Some(user), access).map(|u| Actor::User { user: u, ip: ip.clone() });
-    match a.action.as_str() {
-        "status" => {
-            let actor = who(DECIDE)?;
-            let to = a.to.as_deref().and_then(UiStatus::parse).ok_or_else(|| {
-                AppError::BadRequest("to must be one of open, evidence_required, representment_submitted, pending_bank, won, lost, cancelled.".into())
-            })?;
-            commands::change_status(&state.pool, &actor, id, to, note, now).await
-        }
-        "assign" => {
-            let actor = who(WORK)?;
-            let assignee = match a.assignee.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(s) => {
-                    Some(Uuid::parse_str(s).map_err(|_| AppError::BadRequest("assignee must be a user id.".into()))?)
-                }
-            };
-            let team = a.team.as_deref().map(str::trim).filter(|s| !s.is_empty());
-            commands::assign(&state.pool, &actor, id, assignee, team, now).await
-        }
-        "note" => {
-            let actor = who(DECIDE)?;
-            commands::add_note(&state.pool, &actor, id, a.note.as_deref().unwrap_or(""), now).await
-        }
-        "deadline" => {
-            let actor = who(WORK)?;
-            let date = a
-                .evidence_due
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
-                .ok_or_else(|| AppError::BadRequest("evidenceDue must be a date (YYYY-MM-DD).".into()))?;
-            commands::change_deadline(&state.pool, &actor, id, date, a.note.as_deref().unwrap_or(""), now).await
-        }
-        other => Err(AppError::BadRequest(format!("Unknown action {other:?}; use status, assign, note or deadline."))),
-    }
 }
 
 /// `POST /v1/chargebacks/{id}/actions` with `{"action": "status"|"assign"|"note"|"deadline", …}`.
 async fn action(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     Path(id): Path<String>,
     Json(body): Json<CaseAction>,
 ) -> Result<Json<Value>, AppError> {
-    let user = caller.require(READ)?;
-    let id = parse_id(&id)?;
-    apply_action(&state, &user, ip.0, id, &body).await?;
-    let d = queries::detail(&state.pool, id).await?;
+    service::apply_action(&state, &user, ip.0, &id, &body).await?;
+    let d = service::detail(&state, &user, &id).await?;
     Ok(Json(detail_json(&d, state.clock.now())))
 }
 
@@ -485,7 +393,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// `POST /v1/chargebacks/{id}/documents` (multipart: `file`, `kind`).
 async fn upload_document(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -494,12 +402,10 @@ async fn upload_document(
     let html = wants_html(&headers);
     let page = format!("/disputes/{id}");
     let result = async {
-        let user = caller.require(WORK)?;
-        let id = parse_id(&id)?;
+        let worker = service::case_worker(&user, ip.0)?;
+        let id = service::case_id(&id)?;
         let (file, fields) = read_form(multipart, evidence::MAX_BYTES).await?;
-        let (file_name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a file to upload.".into()))?;
-        let kind = field(&fields, "kind").unwrap_or("EVIDENCE");
-        evidence::upload(&state.pool, state.objects.as_ref(), &actor(user, ip), id, kind, &file_name, bytes).await
+        service::upload_document(&state, &worker, id, field(&fields, "kind"), file).await
     }
     .await;
     match (result, html) {
@@ -520,13 +426,10 @@ async fn upload_document(
 /// `GET /v1/chargebacks/{id}/documents/{document_id}`: the bytes, as an attachment.
 async fn download_document(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path((id, document_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    caller.require(READ)?;
-    let document_id = Uuid::parse_str(&document_id).map_err(|_| AppError::NotFound("No such document.".into()))?;
-    let (file_name, content_type, bytes) =
-        evidence::download(&state.pool, state.objects.as_ref(), parse_id(&id)?, document_id).await?;
+    let (file_name, content_type, bytes) = service::download_document(&state, &user, &id, &document_id).await?;
     let ascii: String = file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -539,7 +442,7 @@ async fn download_document(
 /// `?network=`. Answers the report: inserted, duplicates, rejected, errors with line numbers.
 async fn import(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     ip: ClientIp,
     headers: HeaderMap,
     Query(query): Query<ImportQuery>,
@@ -547,7 +450,7 @@ async fn import(
 ) -> Response {
     let html = wants_html(&headers);
     let result = async {
-        let user = caller.require(WORK)?;
+        let worker = service::case_worker(&user, ip.0)?;
         let is_multipart = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -564,10 +467,7 @@ async fn import(
             })?;
             (bytes, query.network.clone())
         };
-        let report =
-            intake::import_file(&state.pool, &actor(user, ip), &bytes, network.as_deref(), state.clock.now()).await;
-        state.dispute_kpis.flush();
-        report
+        service::import(&state, &worker, &bytes, network.as_deref()).await
     }
     .await;
     match (result, html) {
@@ -602,7 +502,7 @@ async fn export_csv(
     caller: Authorized,
     Query(page_query): Query<super::model::DisputesQuery>,
 ) -> Result<Response, AppError> {
-    caller.require(READ)?;
+    caller.require(Access::SIGNED_IN)?;
     let now = state.clock.now();
     let (filter, sort, _, _) = page_query.parse().map_err(AppError::BadRequest)?;
     let header = [
@@ -667,103 +567,14 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let network = network.to_ascii_uppercase();
-    let Some(secret) = state.config.dispute_webhook_secrets.get(&network) else {
-        return AppError::NotFound(format!("No webhook is configured for network {network}.")).into_response();
-    };
     let signature = headers.get("x-webhook-signature").and_then(|v| v.to_str().ok());
-    if !intake::verify_signature(secret, &body, signature) {
-        return (
+    match service::webhook(&state, &network, signature, &body).await {
+        Ok(v) => Json(v).into_response(),
+        Err(AppError::Unauthorized) => (
             StatusCode::UNAUTHORIZED,
             Json(json!({ "error": "unauthorized", "message": "The webhook signature is missing or wrong." })),
         )
-            .into_response();
-    }
-    let result = intake::handle_webhook(&state.pool, &network, &body, state.clock.now()).await;
-    state.dispute_kpis.flush();
-    match result {
-        Ok(v) => Json(v).into_response(),
+            .into_response(),
         Err(e) => e.into_response(),
-    }
-}
-
-pub fn new_case_from_form(f: &CreateForm) -> Result<NewCase, AppError> {
-    let bad = |m: String| AppError::BadRequest(m);
-    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let network = f.network.trim().to_ascii_uppercase();
-    if !crate::config::DISPUTE_NETWORKS.contains(&network.as_str()) {
-        return Err(bad("Choose the network.".into()));
-    }
-    let network_case_id = opt(&f.network_case_id).ok_or_else(|| bad("Enter the network's case id.".into()))?;
-    let merchant_id = opt(&f.merchant_id).ok_or_else(|| bad("Choose the merchant.".into()))?.to_ascii_uppercase();
-    let amount = crate::money::Paise::parse_rupees(&f.amount).map_err(|m| bad(format!("Amount: {m}.")))?;
-    if amount.0 <= 0 {
-        return Err(bad("Amount must be more than zero.".into()));
-    }
-    let reason_code = opt(&f.reason_code).ok_or_else(|| bad("Enter the reason code.".into()))?;
-    let received = intake::parse_date(&f.received).map_err(|m| bad(format!("Received: {m}.")))?;
-    let due =
-        opt(&f.due).map(|d| intake::parse_date(&d)).transpose().map_err(|m| bad(format!("Evidence due: {m}.")))?;
-    if due.is_some_and(|d| d < received) {
-        return Err(bad("The evidence due date is before the received date.".into()));
-    }
-    Ok(NewCase {
-        acquirer: network,
-        network_case_id,
-        merchant_id,
-        merchant_name: None,
-        txn_ref: opt(&f.txn_ref),
-        rrn: opt(&f.rrn),
-        utr: opt(&f.utr).map(|u| u.to_ascii_uppercase().replace(' ', "")),
-        amount,
-        fees: crate::money::Paise::ZERO,
-        reason_code,
-        reason_description: f.reason.trim().to_string(),
-        received_at: crate::ist::start_of_day(received),
-        evidence_due_at: due.map(commands::deadline_on),
-    })
-}
-
-/// Create one case from the manual form; a duplicate (network + case id) is refused.
-pub async fn create_manual(
-    state: &AppState,
-    user: &CurrentUser,
-    ip: Option<String>,
-    form: &CreateForm,
-) -> Result<Uuid, AppError> {
-    let actor = Actor::User { user: authorize(Some(user), WORK)?, ip };
-    let case = new_case_from_form(form)?;
-    let mut tx = state.pool.begin().await?;
-    let id = commands::create_case(&mut tx, &actor, &case, state.clock.now()).await?.ok_or_else(|| {
-        AppError::Conflict(format!("A {} case {} already exists.", case.acquirer, case.network_case_id))
-    })?;
-    tx.commit().await?;
-    state.dispute_kpis.flush();
-    Ok(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_manual_form_is_validated() {
-        let good = CreateForm {
-            network: "visa".into(),
-            network_case_id: "VCR9".into(),
-            merchant_id: "merch_001".into(),
-            amount: "1,500.25".into(),
-            reason_code: "13.1".into(),
-            received: "2026-11-20".into(),
-            due: "2026-11-28".into(),
-            ..Default::default()
-        };
-        let case = new_case_from_form(&good).unwrap();
-        assert_eq!((case.acquirer.as_str(), case.merchant_id.as_str(), case.amount.0), ("VISA", "MERCH_001", 150025));
-        let bad = |f: CreateForm| new_case_from_form(&f).unwrap_err().to_string();
-        assert!(bad(CreateForm { network: "AMEX".into(), ..good.clone() }).contains("network"));
-        assert!(bad(CreateForm { amount: "0".into(), ..good.clone() }).contains("more than zero"));
-        assert!(bad(CreateForm { due: "2026-11-01".into(), ..good.clone() }).contains("before"));
-        assert!(bad(CreateForm { network_case_id: " ".into(), ..good }).contains("case id"));
     }
 }

@@ -24,3 +24,5 @@ pub mod evidence;
 pub mod intake;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+mod service;

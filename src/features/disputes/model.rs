@@ -425,12 +425,7 @@ impl DisputesQuery {
     pub fn parse(&self) -> Result<(ListFilter, Sort, i64, i64), String> {
         let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
-            text(v)
-                .map(|d| {
-                    NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                        .map_err(|_| format!("{what} must be a date (YYYY-MM-DD)."))
-                })
-                .transpose()
+            text(v).map(|d| crate::ist::parse_date(&d, what).map_err(|e| e.to_string())).transpose()
         };
         let from = date(&self.from, "From")?;
         let to = date(&self.to, "To")?;

@@ -57,7 +57,7 @@ fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &Scope) {
         qb.push(" AND c.received_at >= ").push_bind(ist::start_of_day(from));
     }
     if let Some(to) = scope.to {
-        qb.push(" AND c.received_at < ").push_bind(ist::start_of_day(to) + Duration::days(1));
+        qb.push(" AND c.received_at < ").push_bind(ist::end_of_day(to));
     }
     if let Some(m) = &scope.merchant_id {
         qb.push(" AND c.merchant_id = ").push_bind(m.clone());

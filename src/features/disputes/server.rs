@@ -1,5 +1,5 @@
-//! The Disputes server functions: authorise, then call the same queries and commands as the JSON
-//! API.
+//! The Disputes server functions: the caller and the state from the request, then the same use
+//! cases as the JSON API (`service`).
 
 use leptos::prelude::*;
 
@@ -12,39 +12,9 @@ use crate::features::server_ctx as ctx;
 /// Everything the `/disputes` page shows for its URL.
 #[server(prefix = "/sfn", endpoint = "disputes/view")]
 pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<DisputesView, AppError> {
-    use super::api::{READ, WORK};
-    use super::model::PAGE_SIZE;
-    use super::queries;
-    use crate::auth::guard;
-
     async move {
-        let user = guard::require(READ)?;
-        let state = ctx::state()?;
-        let (filter, sort, page_number, window) = query.parse().map_err(AppError::BadRequest)?;
-        let offset = crate::paging::offset(page_number, PAGE_SIZE).map_err(AppError::BadRequest)?;
-        let now = state.clock.now();
-        let pool = &state.pool;
-        let (kpis, outcomes, sla, tabs, page, merchants) = tokio::try_join!(
-            super::api::kpis_cached(&state, &filter.scope),
-            queries::outcome_summary(pool, &filter.scope, window, now),
-            queries::sla_strip(pool, &filter.scope, now),
-            queries::tab_counts(pool, &filter, now),
-            queries::list(pool, &filter, sort, PAGE_SIZE, offset, now),
-            queries::merchants(pool),
-        )?;
-        Ok(DisputesView {
-            kpis,
-            outcomes,
-            sla,
-            all_count: tabs.iter().map(|(_, n)| n).sum(),
-            tab_counts: tabs,
-            page,
-            page_number,
-            sort,
-            now,
-            merchants,
-            can_work: user.may(WORK),
-        })
+        let user = ctx::caller()?;
+        super::service::desk_view(&ctx::state()?, &user, &query).await
     }
     .await
     .map_err(AppError::in_server_fn)
@@ -53,24 +23,9 @@ pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<Dis
 /// One case with what this user may do with it.
 #[server(prefix = "/sfn", endpoint = "disputes/case")]
 pub async fn get_dispute_case(id: String) -> Result<CaseView, AppError> {
-    use super::api::{DECIDE, READ, WORK};
-    use super::{queries, rules};
-    use crate::auth::guard;
-
     async move {
-        let user = guard::require(READ)?;
-        let state = ctx::state()?;
-        let id =
-            uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
-        let detail = queries::detail(&state.pool, id).await?;
-        let next_statuses = detail
-            .case
-            .ui_status
-            .map(|from| rules::choices(from, &user.roles, detail.documents.len() as i64))
-            .unwrap_or_default();
-        let can_work = user.may(WORK);
-        let assignees = if can_work { queries::assignees(&state.pool).await? } else { Vec::new() };
-        Ok(CaseView { detail, next_statuses, can_work, can_note: user.may(DECIDE), assignees, now: state.clock.now() })
+        let user = ctx::caller()?;
+        super::service::case_view(&ctx::state()?, &user, &id).await
     }
     .await
     .map_err(AppError::in_server_fn)
@@ -79,16 +34,11 @@ pub async fn get_dispute_case(id: String) -> Result<CaseView, AppError> {
 /// A case action from the detail page (status, assign, note, deadline).
 #[server(prefix = "/sfn", endpoint = "disputes/act")]
 pub async fn dispute_act(form: CaseActionForm) -> Result<(), AppError> {
-    use super::api::{apply_action, READ};
-    use crate::auth::guard;
-
     async move {
-        let user = guard::require(READ)?;
+        let user = ctx::caller()?;
         let state = ctx::state()?;
-        let id = uuid::Uuid::parse_str(&form.id)
-            .map_err(|_| AppError::NotFound("No chargeback case with that id.".into()))?;
         let ip = ctx::client_ip(&state);
-        apply_action(&state, &user, ip, id, &form.request).await
+        super::service::apply_action(&state, &user, ip, &form.id, &form.request).await
     }
     .await
     .map_err(AppError::in_server_fn)
@@ -97,14 +47,11 @@ pub async fn dispute_act(form: CaseActionForm) -> Result<(), AppError> {
 /// The manual create form; answers the new case's id.
 #[server(prefix = "/sfn", endpoint = "disputes/create")]
 pub async fn create_dispute(form: CreateForm) -> Result<String, AppError> {
-    use super::api::{create_manual, WORK};
-    use crate::auth::guard;
-
     async move {
-        let user = guard::require(WORK)?;
+        let user = ctx::caller()?;
         let state = ctx::state()?;
         let ip = ctx::client_ip(&state);
-        let id = create_manual(&state, &user, ip, &form).await?;
+        let id = super::service::create_manual(&state, &user, ip, &form).await?;
         Ok(id.to_string())
     }
     .await

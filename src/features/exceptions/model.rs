@@ -281,12 +281,7 @@ impl ExceptionsQuery {
             })
             .collect::<Result<_, _>>()?;
         let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
-            text(v)
-                .map(|d| {
-                    NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                        .map_err(|_| format!("{what} must be a date (YYYY-MM-DD)."))
-                })
-                .transpose()
+            text(v).map(|d| crate::ist::parse_date(&d, what).map_err(|e| e.to_string())).transpose()
         };
         let from = date(&self.from, "Cycle from")?;
         let to = date(&self.to, "Cycle to")?;
@@ -517,7 +512,6 @@ pub struct ExceptionsView {
 pub struct PgSide {
     pub txn_id: String,
     pub merchant: String,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub amount: Paise,
     pub payment_method: String,
     pub utr: Option<String>,
@@ -532,7 +526,6 @@ pub struct PgSide {
 pub struct BankSide {
     pub bank_name: String,
     pub bank_ref: Option<String>,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub amount: Paise,
     pub direction: String,
     pub utr: Option<String>,

@@ -87,10 +87,10 @@ pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, me: Option<U
         qb.push(format!(" AND e.status IN {} AND e.sla_due_at < ", active_sql())).push_bind(now);
     }
     if let Some(p) = f.delta_min {
-        qb.push(" AND e.delta_paise >= ").push_bind(p.0);
+        qb.push(" AND e.delta_paise >= ").push_bind(p);
     }
     if let Some(p) = f.delta_max {
-        qb.push(" AND e.delta_paise <= ").push_bind(p.0);
+        qb.push(" AND e.delta_paise <= ").push_bind(p);
     }
     if let Some(q) = &f.q {
         let upper = q.trim().to_ascii_uppercase();
@@ -112,9 +112,9 @@ struct Row {
     reason_label: String,
     severity: String,
     status: String,
-    pg_amount_paise: Option<i64>,
-    bank_amount_paise: Option<i64>,
-    delta_paise: Option<i64>,
+    pg_amount_paise: Option<Paise>,
+    bank_amount_paise: Option<Paise>,
+    delta_paise: Option<Paise>,
     merchant_id: Option<String>,
     merchant_name: Option<String>,
     acquirer: Option<String>,
@@ -142,9 +142,9 @@ impl Row {
             reason_label: self.reason_label,
             severity: self.severity,
             status,
-            pg_amount: self.pg_amount_paise.map(Paise),
-            bank_amount: self.bank_amount_paise.map(Paise),
-            delta: self.delta_paise.map(Paise),
+            pg_amount: self.pg_amount_paise,
+            bank_amount: self.bank_amount_paise,
+            delta: self.delta_paise,
             merchant_id: self.merchant_id,
             merchant_name: self.merchant_name,
             acquirer: self.acquirer,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{ActionKind, Status, RESOLUTIONS};
+use crate::money::Paise;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
@@ -31,10 +32,10 @@ impl Severity {
 }
 
 /// ₹1,00,000 and above is CRITICAL; ₹10,000 and above is at least HIGH; never lowered.
-pub fn raise_by_amount(default: Severity, amount_paise: i64) -> Severity {
-    let floor = if amount_paise >= 100_000_00 {
+pub fn raise_by_amount(default: Severity, amount: Paise) -> Severity {
+    let floor = if amount >= Paise(100_000_00) {
         Severity::Critical
-    } else if amount_paise >= 10_000_00 {
+    } else if amount >= Paise(10_000_00) {
         Severity::High
     } else {
         Severity::Low
@@ -221,12 +222,12 @@ mod tests {
 
     #[test]
     fn thresholds() {
-        assert_eq!(raise_by_amount(Severity::Medium, 999_999), Severity::Medium);
-        assert_eq!(raise_by_amount(Severity::Medium, 1_000_000), Severity::High);
-        assert_eq!(raise_by_amount(Severity::Medium, 9_999_999), Severity::High);
-        assert_eq!(raise_by_amount(Severity::Medium, 10_000_000), Severity::Critical);
-        assert_eq!(raise_by_amount(Severity::Critical, 1), Severity::Critical);
-        assert_eq!(raise_by_amount(Severity::High, 500), Severity::High);
+        assert_eq!(raise_by_amount(Severity::Medium, Paise(999_999)), Severity::Medium);
+        assert_eq!(raise_by_amount(Severity::Medium, Paise(1_000_000)), Severity::High);
+        assert_eq!(raise_by_amount(Severity::Medium, Paise(9_999_999)), Severity::High);
+        assert_eq!(raise_by_amount(Severity::Medium, Paise(10_000_000)), Severity::Critical);
+        assert_eq!(raise_by_amount(Severity::Critical, Paise(1)), Severity::Critical);
+        assert_eq!(raise_by_amount(Severity::High, Paise(500)), Severity::High);
     }
 
     #[test]

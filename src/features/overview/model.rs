@@ -74,10 +74,7 @@ pub const MAX_WINDOW_DAYS: i64 = 366;
 impl OverviewQuery {
     /// Resolve against today's IST date. A custom range needs both ends, `from ≤ to`, at most a year.
     pub fn window(&self, today: NaiveDate) -> Result<Window, String> {
-        let parse = |label: &str, v: &str| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                .map_err(|_| format!("The {label} date {v:?} is not a date like 2026-11-26."))
-        };
+        let parse = |label: &str, v: &str| crate::ist::parse_date(v, label).map_err(|e| e.to_string());
         match (self.from.as_deref().filter(|s| !s.is_empty()), self.to.as_deref().filter(|s| !s.is_empty())) {
             (Some(from), Some(to)) => {
                 let (from, to) = (parse("from", from)?, parse("to", to)?);

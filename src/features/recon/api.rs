@@ -18,7 +18,6 @@ use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::http::csv::{csv_stream, rupees_cell};
 use crate::http::form::{back_to, wants_html};
-use crate::money::Paise;
 use crate::state::AppState;
 
 pub fn routes(config: &crate::config::Config) -> Router<AppState> {
@@ -70,15 +69,14 @@ async fn results_csv(
 }
 
 fn result_cells(r: ResultRow) -> Vec<String> {
-    let rupees = |p: Option<i64>| rupees_cell(p.map(Paise));
     vec![
         r.txn_id.unwrap_or_default(),
         r.bank_ref.unwrap_or_default(),
         r.utr.unwrap_or_default(),
         r.rrn.unwrap_or_default(),
-        rupees(r.pg_amount_paise),
-        rupees(r.bank_amount_paise),
-        rupees(r.delta_paise),
+        rupees_cell(r.pg_amount_paise),
+        rupees_cell(r.bank_amount_paise),
+        rupees_cell(r.delta_paise),
         r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
         r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
         r.class,

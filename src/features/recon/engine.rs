@@ -8,6 +8,9 @@
 //! (2) PG row without a usable UTR; (3) UTR repeated among PG rows; (4) UTR repeated among bank
 //! credit lines; (5) pair by UTR (date window, fee arithmetic, amount Δ), then by the PG row's RRN
 //! against a bank UTR; (6) what is left is missing on the other side.
+//!
+//! Amounts are [`Paise`] and every Δ is checked: a difference past the `i64` range fails the whole
+//! reconciliation with [`MoneyOverflow`] rather than classifying a row on a wrapped figure.
 
 use std::borrow::Cow;
 
@@ -15,18 +18,20 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
+use crate::money::{MoneyOverflow, Paise};
+
 /// A PG transaction as the engine sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PgRow {
     pub txn_id: String,
     pub merchant_id: String,
     pub acquirer: Option<String>,
-    pub amount_paise: i64,
+    pub amount: Paise,
     pub utr: Option<String>,
     pub rrn: Option<String>,
     pub date: NaiveDate,
-    pub bank_fee_paise: Option<i64>,
-    pub expected_settlement_paise: Option<i64>,
+    pub bank_fee: Option<Paise>,
+    pub expected_settlement: Option<Paise>,
 }
 
 /// A bank statement line.
@@ -34,7 +39,7 @@ pub struct PgRow {
 pub struct BankLine {
     /// The natural key: the bank's reference, else a hash of its fields (ingestion decides).
     pub key: String,
-    pub amount_paise: i64,
+    pub amount: Paise,
     pub utr: Option<String>,
     pub date: NaiveDate,
     pub credit: bool,
@@ -43,25 +48,25 @@ pub struct BankLine {
 /// Tolerances of one merchant / acquirer (the `recon_settings` table; defaults of spec 2.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tolerances {
-    pub min_tolerance_paise: i64,
+    pub min_tolerance: Paise,
     /// 0.001 = 0.1 % of the PG amount.
     pub tolerance_rate: Decimal,
-    pub rounding_paise: i64,
-    pub fee_band_low_paise: i64,
-    pub fee_band_high_paise: i64,
-    pub fee_variance_paise: i64,
+    pub rounding: Paise,
+    pub fee_band_low: Paise,
+    pub fee_band_high: Paise,
+    pub fee_variance: Paise,
     pub date_window_days: i64,
 }
 
 impl Default for Tolerances {
     fn default() -> Self {
         Tolerances {
-            min_tolerance_paise: 100,
+            min_tolerance: Paise(100),
             tolerance_rate: Decimal::new(1, 3),
-            rounding_paise: 1,
-            fee_band_low_paise: 200,
-            fee_band_high_paise: 500,
-            fee_variance_paise: 100,
+            rounding: Paise(1),
+            fee_band_low: Paise(200),
+            fee_band_high: Paise(500),
+            fee_variance: Paise(100),
             date_window_days: 2,
         }
     }
@@ -168,7 +173,9 @@ pub struct PgResult {
     pub reason: Option<Reason>,
     /// Index of the paired bank line, if any.
     pub bank: Option<usize>,
-    pub delta_paise: Option<i64>,
+    /// With a paired line: |expected settlement − bank| when the row carries fee information,
+    /// else |PG − bank|.
+    pub delta: Option<Paise>,
     /// 100 for an exact match, lower for tolerance matches, 0 when not matched.
     pub score: u8,
 }
@@ -180,6 +187,8 @@ pub struct BankResult {
     pub class: Class,
     pub reason: Option<Reason>,
     pub pg: Option<usize>,
+    /// With a paired PG row: |PG − bank| (gross, whatever the fees).
+    pub delta: Option<Paise>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -259,62 +268,72 @@ pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
     }
 }
 
+/// `|a − b|`: the Δ between two amounts, whichever is larger.
+fn gap(a: Paise, b: Paise) -> Result<Paise, MoneyOverflow> {
+    a.checked_sub(b)?.checked_abs()
+}
+
+/// A pair's class, reason, Δ and score.
+pub type PairClass = (Class, Option<Reason>, Paise, u8);
+
 /// How a found pair classifies (step 5), before the RRN fallback.
-pub fn classify_pair(pg: &PgRow, bank: &BankLine, t: &Tolerances) -> (Class, Option<Reason>, i64, u8) {
+pub fn classify_pair(pg: &PgRow, bank: &BankLine, t: &Tolerances) -> Result<PairClass, MoneyOverflow> {
     if (pg.date - bank.date).num_days().abs() > t.date_window_days {
-        return (Class::Exception, Some(Reason::DateOutOfWindow), (pg.amount_paise - bank.amount_paise).abs(), 0);
+        return Ok((Class::Exception, Some(Reason::DateOutOfWindow), gap(pg.amount, bank.amount)?, 0));
     }
     // With fee information the bank should credit the expected settlement (net of the fee).
-    let expected = match (pg.expected_settlement_paise, pg.bank_fee_paise) {
+    let expected = match (pg.expected_settlement, pg.bank_fee) {
         (Some(net), _) => Some(net),
-        (None, Some(fee)) => Some(pg.amount_paise - fee),
+        (None, Some(fee)) => Some(pg.amount.checked_sub(fee)?),
         (None, None) => None,
     };
     if let Some(expected) = expected {
-        let delta = (expected - bank.amount_paise).abs();
-        if delta > t.fee_variance_paise {
-            return (Class::Exception, Some(Reason::FeesVariance), delta, 0);
+        let delta = gap(expected, bank.amount)?;
+        if delta > t.fee_variance {
+            return Ok((Class::Exception, Some(Reason::FeesVariance), delta, 0));
         }
         return classify_delta(delta, expected, t);
     }
-    classify_delta((pg.amount_paise - bank.amount_paise).abs(), pg.amount_paise, t)
+    classify_delta(gap(pg.amount, bank.amount)?, pg.amount, t)
 }
 
 /// The amount rules: exact, rounding, the fee band, tolerance, else a mismatch.
-pub fn classify_delta(delta: i64, pg_amount: i64, t: &Tolerances) -> (Class, Option<Reason>, i64, u8) {
-    if delta == 0 {
-        return (Class::Matched, None, 0, 100);
+pub fn classify_delta(delta: Paise, pg_amount: Paise, t: &Tolerances) -> Result<PairClass, MoneyOverflow> {
+    if delta == Paise::ZERO {
+        return Ok((Class::Matched, None, Paise::ZERO, 100));
     }
-    if delta <= t.rounding_paise {
-        return (Class::Exception, Some(Reason::RoundingError), delta, 0);
+    if delta <= t.rounding {
+        return Ok((Class::Exception, Some(Reason::RoundingError), delta, 0));
     }
-    if (t.fee_band_low_paise..=t.fee_band_high_paise).contains(&delta) {
-        return (Class::Exception, Some(Reason::FeeMismatch), delta, 0);
+    if (t.fee_band_low..=t.fee_band_high).contains(&delta) {
+        return Ok((Class::Exception, Some(Reason::FeeMismatch), delta, 0));
     }
-    let tolerance = (Decimal::from(pg_amount) * t.tolerance_rate).floor();
-    if Decimal::from(delta) <= tolerance.max(Decimal::from(t.min_tolerance_paise)) {
-        // Lower confidence the further from exact: 99 down to 90.
-        let score = 99u8.saturating_sub(u8::try_from((delta * 10 / pg_amount.max(1)).min(9)).unwrap_or(9));
-        return (Class::Matched, None, delta, score);
+    let tolerance = Decimal::from(pg_amount.0).checked_mul(t.tolerance_rate).ok_or(MoneyOverflow)?.floor();
+    if Decimal::from(delta.0) <= tolerance.max(Decimal::from(t.min_tolerance.0)) {
+        // Lower confidence the further from exact: 99 down to 90. In i128 because a wide configured
+        // tolerance can let through a Δ whose tenfold leaves i64 (the ratio itself is at most 9).
+        let tenths = (i128::from(delta.0) * 10 / i128::from(pg_amount.0.max(1))).min(9);
+        let score = 99u8.saturating_sub(u8::try_from(tenths).unwrap_or(9));
+        return Ok((Class::Matched, None, delta, score));
     }
-    (Class::Exception, Some(Reason::AmountMismatch), delta, 0)
+    Ok((Class::Exception, Some(Reason::AmountMismatch), delta, 0))
 }
 
-/// Reconcile one cycle.
-pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings) -> Outcome {
+/// Reconcile one cycle; an error only when a pair's Δ leaves the range of `i64` paise.
+pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings) -> Result<Outcome, MoneyOverflow> {
     let pg_order = 0..pg_rows.len();
     let bank_order: Vec<usize> = (0..bank_lines.len()).filter(|i| bank_lines[*i].credit).collect();
     let debit_lines_ignored = bank_lines.len() - bank_order.len();
 
-    let unpaired = |pg: usize, class, reason| PgResult { pg, class, reason, bank: None, delta_paise: None, score: 0 };
+    let unpaired = |pg: usize, class, reason| PgResult { pg, class, reason, bank: None, delta: None, score: 0 };
 
     // 1. No bank lines at all.
     if bank_lines.is_empty() {
-        return Outcome {
+        return Ok(Outcome {
             pg: pg_order.into_iter().map(|i| unpaired(i, Class::Exception, Some(Reason::BankFileMissing))).collect(),
             bank: Vec::new(),
             debit_lines_ignored,
-        };
+        });
     }
 
     // Bank credit lines grouped by UTR into slots: how many lines share it, and the (first) line.
@@ -359,9 +378,9 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         }
         match lookup_bank(utr) {
             Some((1, b)) => {
-                let (class, reason, delta, score) = classify_pair(row, &bank_lines[b], settings.for_row(row));
+                let (class, reason, delta, score) = classify_pair(row, &bank_lines[b], settings.for_row(row))?;
                 bank_pair[b] = Some(i);
-                pg_result[i] = Some(PgResult { pg: i, class, reason, bank: Some(b), delta_paise: Some(delta), score });
+                pg_result[i] = Some(PgResult { pg: i, class, reason, bank: Some(b), delta: Some(delta), score });
             }
             // Only duplicate bank lines share this UTR: they left the pool (step 4).
             _ => rrn_candidates.push(i),
@@ -377,13 +396,12 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         pg_result[i] = Some(match partner {
             Some((_, b)) => {
                 bank_pair[b] = Some(i);
-                let delta = (row.amount_paise - bank_lines[b].amount_paise).abs();
                 PgResult {
                     pg: i,
                     class: Class::Exception,
                     reason: Some(Reason::UtrMismatch),
                     bank: Some(b),
-                    delta_paise: Some(delta),
+                    delta: Some(gap(row.amount, bank_lines[b].amount)?),
                     score: 0,
                 }
             }
@@ -395,10 +413,14 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         .iter()
         .map(|&b| {
             let duplicate = bank_slot[b] != NONE && slot_lines[bank_slot[b] as usize].0 > 1;
-            match (duplicate, bank_pair[b]) {
-                (true, _) => {
-                    BankResult { bank: b, class: Class::Exception, reason: Some(Reason::DuplicateBankEntry), pg: None }
-                }
+            Ok(match (duplicate, bank_pair[b]) {
+                (true, _) => BankResult {
+                    bank: b,
+                    class: Class::Exception,
+                    reason: Some(Reason::DuplicateBankEntry),
+                    pg: None,
+                    delta: None,
+                },
                 (false, Some(p)) => {
                     let r = pg_result[p].as_ref();
                     BankResult {
@@ -406,6 +428,7 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
                         class: r.map(|r| r.class).unwrap_or(Class::Exception),
                         reason: r.and_then(|r| r.reason),
                         pg: Some(p),
+                        delta: Some(gap(pg_rows[p].amount, bank_lines[b].amount)?),
                     }
                 }
                 (false, None) => BankResult {
@@ -413,12 +436,13 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
                     class: Class::UnmatchedBank,
                     reason: Some(Reason::BankTxnMissingInPg),
                     pg: None,
+                    delta: None,
                 },
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, MoneyOverflow>>()?;
     let pg = pg_order.into_iter().filter_map(|i| pg_result[i].take()).collect();
-    Outcome { pg, bank, debit_lines_ignored }
+    Ok(Outcome { pg, bank, debit_lines_ignored })
 }
 
 #[cfg(test)]
@@ -435,21 +459,21 @@ mod tests {
             txn_id: id.into(),
             merchant_id: "M1".into(),
             acquirer: None,
-            amount_paise: amount,
+            amount: Paise(amount),
             utr: utr.map(Into::into),
             rrn: None,
             date: day(20),
-            bank_fee_paise: None,
-            expected_settlement_paise: None,
+            bank_fee: None,
+            expected_settlement: None,
         }
     }
 
     fn bank(key: &str, amount: i64, utr: Option<&str>) -> BankLine {
-        BankLine { key: key.into(), amount_paise: amount, utr: utr.map(Into::into), date: day(20), credit: true }
+        BankLine { key: key.into(), amount: Paise(amount), utr: utr.map(Into::into), date: day(20), credit: true }
     }
 
     fn one(pg_row: PgRow, line: BankLine) -> PgResult {
-        reconcile(&[pg_row], &[line], &Settings::default()).pg.remove(0)
+        reconcile(&[pg_row], &[line], &Settings::default()).unwrap().pg.remove(0)
     }
 
     fn reason_of(pg_amount: i64, bank_amount: i64) -> Option<Reason> {
@@ -474,7 +498,7 @@ mod tests {
         // The fee band is checked before the tolerance, even where the tolerance is wider.
         assert_eq!(reason_of(big, big - 300), Some(Reason::FeeMismatch));
         let tolerant = one(pg("T1", big, Some("U1")), bank("B1", big - 501, Some("U1")));
-        assert_eq!((tolerant.class, tolerant.delta_paise), (Class::Matched, Some(501)));
+        assert_eq!((tolerant.class, tolerant.delta), (Class::Matched, Some(Paise(501))));
         assert!(tolerant.score < 100);
     }
 
@@ -504,7 +528,8 @@ mod tests {
             &[pg("T1", 100, Some("D")), pg("T2", 100, Some("D")), pg("T3", 100, Some("X"))],
             &[bank("B1", 100, Some("D")), bank("B2", 100, Some("X")), bank("B3", 100, Some("X"))],
             &Settings::default(),
-        );
+        )
+        .unwrap();
         let reasons: Vec<_> = out.pg.iter().map(|r| r.reason).collect();
         assert_eq!(
             reasons,
@@ -532,7 +557,7 @@ mod tests {
         a.rrn = Some("R1".into());
         let mut b = pg("T2", 5_000, Some("NOPE2"));
         b.rrn = Some("r1".into());
-        let out = reconcile(&[b, a], &[bank("B1", 5_000, Some("R1"))], &Settings::default());
+        let out = reconcile(&[b, a], &[bank("B1", 5_000, Some("R1"))], &Settings::default()).unwrap();
         // Output is in input order: T2 first, then T1.
         assert_eq!(out.pg[1].reason, Some(Reason::UtrMismatch));
         assert_eq!(out.pg[1].bank, Some(0));
@@ -545,41 +570,69 @@ mod tests {
     fn debit_lines_are_ignored_and_no_bank_file_means_missing() {
         let mut debit = bank("B1", 10_000, Some("U1"));
         debit.credit = false;
-        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[debit], &Settings::default());
+        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[debit], &Settings::default()).unwrap();
         assert_eq!(out.pg[0].reason, Some(Reason::PgTxnMissingInBank));
         assert!(out.bank.is_empty());
         assert_eq!(out.debit_lines_ignored, 1);
-        let none = reconcile(&[pg("T1", 10_000, Some("U1")), pg("T2", 1, None)], &[], &Settings::default());
+        let none = reconcile(&[pg("T1", 10_000, Some("U1")), pg("T2", 1, None)], &[], &Settings::default()).unwrap();
         assert!(none.pg.iter().all(|r| r.reason == Some(Reason::BankFileMissing)));
     }
 
     #[test]
     fn fee_arithmetic() {
         let mut row = pg("T1", 100_000, Some("U1"));
-        row.bank_fee_paise = Some(2_000);
+        row.bank_fee = Some(Paise(2_000));
         assert_eq!(one(row.clone(), bank("B1", 98_000, Some("U1"))).reason, None, "credited gross − fee");
         assert_eq!(one(row.clone(), bank("B1", 97_950, Some("U1"))).class, Class::Matched, "within ₹1");
         assert_eq!(one(row.clone(), bank("B1", 97_899, Some("U1"))).reason, Some(Reason::FeesVariance));
-        row.expected_settlement_paise = Some(97_000);
+        row.expected_settlement = Some(Paise(97_000));
         assert_eq!(one(row, bank("B1", 97_000, Some("U1"))).reason, None, "the expected settlement wins");
     }
 
     #[test]
     fn settings_are_read_per_merchant_and_acquirer() {
-        let strict = Tolerances { min_tolerance_paise: 0, tolerance_rate: Decimal::ZERO, ..Default::default() };
+        let strict = Tolerances { min_tolerance: Paise::ZERO, tolerance_rate: Decimal::ZERO, ..Default::default() };
         let wide = Tolerances { date_window_days: 5, ..Default::default() };
         let settings = Settings {
             default: Tolerances::default(),
             scoped: vec![(Some("M1".into()), None, strict), (None, Some("HDFC".into()), wide)],
         };
-        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[bank("B1", 9_950, Some("U1"))], &settings);
+        let out = reconcile(&[pg("T1", 10_000, Some("U1"))], &[bank("B1", 9_950, Some("U1"))], &settings).unwrap();
         assert_eq!(out.pg[0].reason, Some(Reason::AmountMismatch), "M1 has no tolerance");
         let mut other = pg("T2", 10_000, Some("U2"));
         other.merchant_id = "M2".into();
         other.acquirer = Some("HDFC".into());
         let mut late = bank("B2", 10_000, Some("U2"));
         late.date = day(24);
-        assert_eq!(reconcile(&[other], &[late], &settings).pg[0].reason, None, "HDFC allows 5 days");
+        assert_eq!(reconcile(&[other], &[late], &settings).unwrap().pg[0].reason, None, "HDFC allows 5 days");
+    }
+
+    #[test]
+    fn a_delta_past_the_paise_range_is_an_error_not_a_wrapped_amount() {
+        // Each Δ below is |a − b| with a and b on opposite sides of zero: it needs more than 64 bits.
+        let overflow = |pg_row: PgRow, line: BankLine| reconcile(&[pg_row], &[line], &Settings::default());
+        assert_eq!(overflow(pg("T1", i64::MAX, Some("U1")), bank("B1", -1, Some("U1"))), Err(MoneyOverflow));
+        let mut late = bank("B1", -1, Some("U1"));
+        late.date = day(28);
+        assert_eq!(overflow(pg("T1", i64::MAX, Some("U1")), late), Err(MoneyOverflow), "the date-window Δ");
+        let mut refund = pg("T1", i64::MAX, Some("U1"));
+        refund.bank_fee = Some(Paise(-1));
+        assert_eq!(overflow(refund, bank("B1", 1, Some("U1"))), Err(MoneyOverflow), "gross − fee");
+        let mut by_rrn = pg("T1", i64::MIN, Some("NOPE"));
+        by_rrn.rrn = Some("R1".into());
+        assert_eq!(overflow(by_rrn, bank("B1", 1, Some("R1"))), Err(MoneyOverflow), "the RRN fallback's Δ");
+        let huge_rate = Tolerances { tolerance_rate: Decimal::MAX, ..Default::default() };
+        assert_eq!(classify_delta(Paise(10_000), Paise(i64::MAX), &huge_rate), Err(MoneyOverflow), "amount × rate");
+    }
+
+    #[test]
+    fn a_wide_tolerance_scores_a_huge_delta_without_overflow() {
+        // Δ × 10 leaves i64 here; the score is still the bottom of the tolerance band.
+        let wide = Tolerances { min_tolerance: Paise(i64::MAX), ..Default::default() };
+        assert_eq!(
+            classify_delta(Paise(i64::MAX / 2), Paise(1_000), &wide),
+            Ok((Class::Matched, None, Paise(i64::MAX / 2), 90))
+        );
     }
 
     fn arb_case() -> impl Strategy<Value = (Vec<PgRow>, Vec<BankLine>)> {
@@ -592,12 +645,12 @@ mod tests {
                         txn_id: format!("T{i:03}"),
                         merchant_id: "M".into(),
                         acquirer: None,
-                        amount_paise: amount,
+                        amount: Paise(amount),
                         utr,
                         rrn: rrn.map(|r| format!("U{r}")),
                         date: day(10 + d),
-                        bank_fee_paise: None,
-                        expected_settlement_paise: None,
+                        bank_fee: None,
+                        expected_settlement: None,
                     })
                     .collect::<Vec<_>>()
             });
@@ -607,7 +660,7 @@ mod tests {
                     .enumerate()
                     .map(|(i, (utr, amount, d, credit))| BankLine {
                         key: format!("B{i:03}"),
-                        amount_paise: amount,
+                        amount: Paise(amount),
                         utr,
                         date: day(10 + d),
                         credit,
@@ -629,7 +682,7 @@ mod tests {
                     r.class,
                     r.reason,
                     r.bank.map(|b| &bank_lines[b].key),
-                    r.delta_paise
+                    r.delta
                 )
             })
             .collect();
@@ -643,7 +696,7 @@ mod tests {
     proptest! {
         #[test]
         fn counts_conserve_and_every_line_pairs_once((pg_rows, bank_lines) in arb_case()) {
-            let out = reconcile(&pg_rows, &bank_lines, &Settings::default());
+            let out = reconcile(&pg_rows, &bank_lines, &Settings::default()).unwrap();
             let c = out.counts();
             prop_assert!(c.conserves());
             prop_assert_eq!(c.pg_rows, pg_rows.len());
@@ -669,8 +722,8 @@ mod tests {
             let mut bank2 = bank_lines.clone();
             pg2.shuffle(&mut rng);
             bank2.shuffle(&mut rng);
-            let a = reconcile(&pg_rows, &bank_lines, &Settings::default());
-            let b = reconcile(&pg2, &bank2, &Settings::default());
+            let a = reconcile(&pg_rows, &bank_lines, &Settings::default()).unwrap();
+            let b = reconcile(&pg2, &bank2, &Settings::default()).unwrap();
             prop_assert_eq!(by_keys(&a, &pg_rows, &bank_lines), by_keys(&b, &pg2, &bank2));
         }
     }

@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::money::Paise;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunCounts {
@@ -19,10 +21,10 @@ pub struct RunCounts {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunAmounts {
-    pub matched_paise: i64,
-    pub exceptions_paise: i64,
-    pub unmatched_pg_paise: i64,
-    pub unmatched_bank_paise: i64,
+    pub matched_paise: Paise,
+    pub exceptions_paise: Paise,
+    pub unmatched_pg_paise: Paise,
+    pub unmatched_bank_paise: Paise,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +60,9 @@ pub struct ResultRow {
     pub txn_id: Option<String>,
     pub utr: Option<String>,
     pub rrn: Option<String>,
-    pub pg_amount_paise: Option<i64>,
-    pub bank_amount_paise: Option<i64>,
-    pub delta_paise: Option<i64>,
+    pub pg_amount_paise: Option<Paise>,
+    pub bank_amount_paise: Option<Paise>,
+    pub delta_paise: Option<Paise>,
     pub pg_date: Option<NaiveDate>,
     pub bank_date: Option<NaiveDate>,
     pub bank_ref: Option<String>,

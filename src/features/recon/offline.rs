@@ -58,11 +58,11 @@ pub fn pg_rows(records: Records) -> Vec<PgRow> {
                 txn_id: r.txn_id,
                 merchant_id: r.merchant_id,
                 acquirer: r.bank,
-                amount_paise: r.amount.0,
+                amount: r.amount,
                 utr: r.utr,
                 rrn: r.rrn,
-                bank_fee_paise: r.bank_fee.map(|p| p.0),
-                expected_settlement_paise: r.expected_settlement.map(|p| p.0),
+                bank_fee: r.bank_fee,
+                expected_settlement: r.expected_settlement,
             })
             .collect(),
         Records::Bank(_) => Vec::new(),
@@ -74,13 +74,7 @@ pub fn bank_lines(records: Records) -> Vec<BankLine> {
     match records {
         Records::Bank(rows) => rows
             .into_iter()
-            .map(|r| BankLine {
-                key: r.natural_key,
-                amount_paise: r.amount.0,
-                utr: r.utr,
-                date: r.txn_date,
-                credit: r.credit,
-            })
+            .map(|r| BankLine { key: r.natural_key, amount: r.amount, utr: r.utr, date: r.txn_date, credit: r.credit })
             .collect(),
         Records::Pg(_) => Vec::new(),
     }
@@ -92,7 +86,8 @@ pub fn run(pg_file: impl Read, bank_file: impl Read, cycle_date: Option<NaiveDat
     let (pg_file, pg) = split(ingest::parse(pg_file, Kind::Pg, None, &mappings).map_err(|e| format!("PG file: {e}"))?);
     let (bank_file, bank) =
         split(ingest::parse(bank_file, Kind::Bank, None, &mappings).map_err(|e| format!("bank file: {e}"))?);
-    let outcome = engine::reconcile(&pg_rows(pg), &bank_lines(bank), &Settings::default());
+    let outcome =
+        engine::reconcile(&pg_rows(pg), &bank_lines(bank), &Settings::default()).map_err(|e| e.to_string())?;
     let c = outcome.counts();
     Ok(Report {
         cycle_date,

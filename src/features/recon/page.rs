@@ -12,8 +12,8 @@ use crate::ist;
 use crate::money::{format_count, Paise};
 use crate::ui::{format_size, pager, ErrorNotice, FlashNotices, KpiTile, PageHeader};
 
-fn inr(p: Option<i64>) -> String {
-    p.map(|p| Paise(p).to_inr()).unwrap_or_else(|| "—".into())
+fn inr(p: Option<Paise>) -> String {
+    p.map(Paise::to_inr).unwrap_or_else(|| "—".into())
 }
 
 fn status_badge(status: &str) -> &'static str {
@@ -393,10 +393,10 @@ fn RunBody(page: RunPage) -> impl IntoView {
         </p>
         {r.error.clone().map(|e| view! { <ErrorNotice message=format!("The run failed: {e}") /> })}
         <div class="grid grid-cols-2 gap-4 xl:grid-cols-4">
-            <KpiTile label="Matched" value=format_count(r.counts.matched.into()) detail=Paise(r.amounts.matched_paise).to_inr() test_id="run-matched" />
-            <KpiTile label="Exceptions" value=format_count(r.counts.exceptions.into()) detail=Paise(r.amounts.exceptions_paise).to_inr() test_id="run-exceptions" />
-            <KpiTile label="Unmatched PG" value=format_count(r.counts.unmatched_pg.into()) detail=Paise(r.amounts.unmatched_pg_paise).to_inr() test_id="run-unmatched-pg" />
-            <KpiTile label="Unmatched bank" value=format_count(r.counts.unmatched_bank.into()) detail=Paise(r.amounts.unmatched_bank_paise).to_inr() test_id="run-unmatched-bank" />
+            <KpiTile label="Matched" value=format_count(r.counts.matched.into()) detail=r.amounts.matched_paise.to_inr() test_id="run-matched" />
+            <KpiTile label="Exceptions" value=format_count(r.counts.exceptions.into()) detail=r.amounts.exceptions_paise.to_inr() test_id="run-exceptions" />
+            <KpiTile label="Unmatched PG" value=format_count(r.counts.unmatched_pg.into()) detail=r.amounts.unmatched_pg_paise.to_inr() test_id="run-unmatched-pg" />
+            <KpiTile label="Unmatched bank" value=format_count(r.counts.unmatched_bank.into()) detail=r.amounts.unmatched_bank_paise.to_inr() test_id="run-unmatched-bank" />
         </div>
         {(!r.by_reason.is_empty()).then(|| view! {
             <p class="mt-3 text-sm text-slate-700" data-testid="by-reason">

@@ -21,6 +21,7 @@ use crate::features::exceptions::model::Status;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
 use crate::ist;
 use crate::jobs::{self, Job};
+use crate::money::Paise;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "recon_run";
@@ -148,19 +149,19 @@ struct TxnRow {
     txn_id: String,
     merchant_id: String,
     acquirer: Option<String>,
-    amount_paise: i64,
+    amount_paise: Paise,
     utr: Option<String>,
     rrn: Option<String>,
     txn_at: DateTime<Utc>,
-    bank_fee_paise: Option<i64>,
-    expected_settlement_paise: Option<i64>,
+    bank_fee_paise: Option<Paise>,
+    expected_settlement_paise: Option<Paise>,
 }
 
 #[derive(sqlx::FromRow)]
 struct LineRow {
     id: i64,
     natural_key: String,
-    amount_paise: i64,
+    amount_paise: Paise,
     utr: Option<String>,
     txn_date: NaiveDate,
     direction: String,
@@ -169,7 +170,7 @@ struct LineRow {
 /// Tolerances from `recon_settings`: the row without merchant and acquirer is the default.
 pub async fn settings(pool: &PgPool) -> Result<Settings, AppError> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(Option<String>, Option<String>, i64, Decimal, i64, i64, i64, i64, i16)> = sqlx::query_as(
+    let rows: Vec<(Option<String>, Option<String>, Paise, Decimal, Paise, Paise, Paise, Paise, i16)> = sqlx::query_as(
         "SELECT merchant_id, acquirer, min_tolerance_paise, tolerance_rate, rounding_paise, fee_band_low_paise,
                 fee_band_high_paise, fee_variance_paise, date_window_days FROM recon_settings",
     )
@@ -178,12 +179,12 @@ pub async fn settings(pool: &PgPool) -> Result<Settings, AppError> {
     let mut settings = Settings::default();
     for (merchant, acquirer, min, rate, rounding, low, high, variance, window) in rows {
         let t = Tolerances {
-            min_tolerance_paise: min,
+            min_tolerance: min,
             tolerance_rate: rate,
-            rounding_paise: rounding,
-            fee_band_low_paise: low,
-            fee_band_high_paise: high,
-            fee_variance_paise: variance,
+            rounding,
+            fee_band_low: low,
+            fee_band_high: high,
+            fee_variance: variance,
             date_window_days: window.into(),
         };
         if merchant.is_none() && acquirer.is_none() {
@@ -243,12 +244,12 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
                     txn_id: t.txn_id,
                     merchant_id: t.merchant_id,
                     acquirer: t.acquirer,
-                    amount_paise: t.amount_paise,
+                    amount: t.amount_paise,
                     utr: t.utr,
                     rrn: t.rrn,
                     date,
-                    bank_fee_paise: t.bank_fee_paise,
-                    expected_settlement_paise: t.expected_settlement_paise,
+                    bank_fee: t.bank_fee_paise,
+                    expected_settlement: t.expected_settlement_paise,
                 },
             )
         })
@@ -257,7 +258,7 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
         .into_iter()
         .map(|l| {
             let credit = l.direction == "CREDIT";
-            (l.id, BankLine { key: l.natural_key, amount_paise: l.amount_paise, utr: l.utr, date: l.txn_date, credit })
+            (l.id, BankLine { key: l.natural_key, amount: l.amount_paise, utr: l.utr, date: l.txn_date, credit })
         })
         .unzip();
     let (pg, bank, outcome) = tokio::task::spawn_blocking(move || {
@@ -266,6 +267,8 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
     })
     .await
     .map_err(|_| AppError::Internal)?;
+    // A Δ past the range of paise fails the run with the sentence that says so (a 400-class error).
+    let outcome = outcome?;
     metrics::counter!("recon_rows_matched_total").increment(outcome.counts().pg_matched as u64);
 
     laps.lap("match");
@@ -354,7 +357,7 @@ impl ExceptionRules {
     }
 
     /// A record's severity (its type's default, raised by amount) and its SLA due time from `now`.
-    fn severity_of(&self, reason: Reason, amount: i64, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    fn severity_of(&self, reason: Reason, amount: Paise, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
         let default = match self.types.get(reason.code()).map(String::as_str) {
             Some("CRITICAL") => Severity::Critical,
             Some("HIGH") => Severity::High,
@@ -378,9 +381,9 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .num(r.bank.map(|b| line_ids[b]))
             .text(Some(r.class.code()))
             .text(r.reason.map(Reason::code))
-            .num(Some(pg[r.pg].amount_paise))
-            .num(r.bank.map(|b| bank[b].amount_paise))
-            .num(r.delta_paise)
+            .paise(Some(pg[r.pg].amount))
+            .paise(r.bank.map(|b| bank[b].amount))
+            .paise(r.delta)
             .num(Some(r.score.into()))
             .end();
     })
@@ -394,9 +397,9 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .num(Some(line_ids[r.bank]))
             .text(Some(r.class.code()))
             .text(r.reason.map(Reason::code))
-            .num(r.pg.map(|t| pg[t].amount_paise))
-            .num(Some(line.amount_paise))
-            .num(r.pg.map(|t| (pg[t].amount_paise - line.amount_paise).abs()))
+            .paise(r.pg.map(|t| pg[t].amount))
+            .paise(Some(line.amount))
+            .paise(r.delta)
             .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
             .end();
     })
@@ -450,13 +453,13 @@ async fn stage_exception_records(
                 let reason = r.reason.unwrap_or(Reason::PgTxnMissingInBank);
                 let t = &pg[r.pg];
                 let line = r.bank.map(|b| &bank[b]);
-                let (severity, due) = rules.severity_of(reason, t.amount_paise, now);
+                let (severity, due) = rules.severity_of(reason, t.amount, now);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
                     .show(Some(due.to_rfc3339()))
-                    .num(Some(t.amount_paise))
-                    .num(line.map(|l| l.amount_paise))
-                    .num(r.delta_paise)
+                    .paise(Some(t.amount))
+                    .paise(line.map(|l| l.amount))
+                    .paise(r.delta)
                     .text(Some(&t.merchant_id))
                     .text(t.acquirer.as_deref())
                     .text(t.utr.as_deref())
@@ -467,13 +470,13 @@ async fn stage_exception_records(
                 let r = &outcome.bank[i];
                 let reason = r.reason.unwrap_or(Reason::BankTxnMissingInPg);
                 let l = &bank[r.bank];
-                let (severity, due) = rules.severity_of(reason, l.amount_paise, now);
+                let (severity, due) = rules.severity_of(reason, l.amount, now);
                 w.text(Some(reason.code()))
                     .text(Some(&severity))
                     .show(Some(due.to_rfc3339()))
-                    .num(None)
-                    .num(Some(l.amount_paise))
-                    .num(None)
+                    .paise(None)
+                    .paise(Some(l.amount))
+                    .paise(None)
                     .text(None)
                     .text(None)
                     .text(l.utr.as_deref())
@@ -643,10 +646,10 @@ struct RunRow {
     exceptions: i32,
     unmatched_pg: i32,
     unmatched_bank: i32,
-    matched_paise: i64,
-    exceptions_paise: i64,
-    unmatched_pg_paise: i64,
-    unmatched_bank_paise: i64,
+    matched_paise: Paise,
+    exceptions_paise: Paise,
+    unmatched_pg_paise: Paise,
+    unmatched_bank_paise: Paise,
     by_reason: sqlx::types::Json<std::collections::BTreeMap<String, i64>>,
     error: Option<String>,
     superseded_by: Option<Uuid>,

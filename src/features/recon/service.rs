@@ -4,7 +4,7 @@
 //! caller's file is never read.
 
 use bytes::Bytes;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use uuid::Uuid;
 
 use super::ingest::Kind;
@@ -77,8 +77,7 @@ pub async fn results(
 /// Queue a run of a cycle date (`YYYY-MM-DD`); answers the run's id.
 pub async fn start_run(state: &AppState, caller: &CurrentUser, cycle_date: &str) -> Result<Uuid, AppError> {
     let user = authorize(Some(caller), Access::OPS_WORK)?;
-    let cycle = NaiveDate::parse_from_str(cycle_date.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle to reconcile.".into()))?;
+    let cycle = crate::ist::parse_date(cycle_date, "cycleDate")?;
     runs::queue(&state.pool, cycle, Some(user.id), "manual").await
 }
 
@@ -142,10 +141,7 @@ pub async fn store_upload(
     file: Option<(&str, impl store::Body)>,
 ) -> Result<store::UploadReport, AppError> {
     let kind = upload_kind(fields.kind)?;
-    let cycle_date =
-        fields.cycle_date.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()).ok_or_else(|| {
-            AppError::BadRequest("cycleDate must be a date (YYYY-MM-DD): the cycle the rows belong to.".into())
-        })?;
+    let cycle_date = crate::ist::parse_date(fields.cycle_date.unwrap_or_default(), "cycleDate")?;
     let (file_name, body) = file.ok_or_else(no_file)?;
     let upload = store::Upload {
         kind,

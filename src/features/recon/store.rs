@@ -215,8 +215,8 @@ fn parse_rows(
                 accepted += 1;
                 rows.text(Some(&r.txn_id))
                     .text(Some(&r.merchant_id))
-                    .num(Some(r.amount.0))
-                    .num(r.gross.map(|p| p.0))
+                    .paise(Some(r.amount))
+                    .paise(r.gross)
                     .text(Some(&r.currency))
                     .show(Some(ist::at(r.txn_at.date(), r.txn_at.time()).to_rfc3339()))
                     .show(Some(cycle_date))
@@ -225,8 +225,8 @@ fn parse_rows(
                     .text(r.utr.as_deref())
                     .text(r.rrn.as_deref())
                     .text(Some(&r.status))
-                    .num(r.bank_fee.map(|p| p.0))
-                    .num(r.expected_settlement.map(|p| p.0))
+                    .paise(r.bank_fee)
+                    .paise(r.expected_settlement)
                     .show(Some(file_id))
                     .end();
             }
@@ -235,8 +235,8 @@ fn parse_rows(
                 rows.text(Some(&r.natural_key))
                     .text(r.bank_ref.as_deref())
                     .text(Some(&r.bank_name))
-                    .num(Some(r.amount.0))
-                    .num(r.net.map(|p| p.0))
+                    .paise(Some(r.amount))
+                    .paise(r.net)
                     .text(Some(if r.credit { "CREDIT" } else { "DEBIT" }))
                     .show(Some(r.txn_date))
                     .show(r.value_date)

@@ -49,6 +49,13 @@ impl<R: Read> LineTracker<R> {
     }
 }
 
+impl<R> LineTracker<R> {
+    #[cfg(test)]
+    fn retained(&self) -> usize {
+        self.runs.len()
+    }
+}
+
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -84,5 +91,19 @@ mod tests {
         assert_eq!(t.line_at(3), 3);
         assert_eq!(t.line_at(6), 3);
         assert_eq!(t.line_at(9), 4);
+    }
+
+    #[test]
+    fn a_field_of_a_million_lines_is_numbered_in_bounded_memory() {
+        let text = format!("h1,h2\n1,\"{}\"\n2,x\n", "a\n".repeat(1_000_000));
+        let mut csv = csv::ReaderBuilder::new().has_headers(false).from_reader(LineTracker::new(text.as_bytes()));
+        let mut record = csv::StringRecord::new();
+        let mut lines = Vec::new();
+        while csv.read_record(&mut record).unwrap() {
+            let at = record.position().unwrap().byte();
+            lines.push(csv.get_mut().line_at(at));
+            assert!(csv.get_ref().retained() <= 8 * 1024, "{} runs kept", csv.get_ref().retained());
+        }
+        assert_eq!(lines, vec![1, 2, 1_000_003]);
     }
 }

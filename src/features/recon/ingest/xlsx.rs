@@ -73,26 +73,41 @@ impl<F: FnMut() -> NextCell> SheetRows<F> {
         loop {
             let Some(((row, col), value)) = self.next_cell()? else { return Ok(None) };
             let mut cells = Vec::new();
-            let mut put = |col: u32, value: String| {
-                let col = col as usize;
-                if cells.len() <= col {
-                    cells.resize(col + 1, String::new());
-                }
-                cells[col] = value;
-            };
-            put(col, value);
+            place(&mut cells, (row, col), value)?;
             while let Some(((r, c), v)) = self.next_cell()? {
                 if r != row {
                     self.pending = Some(((r, c), v));
                     break;
                 }
-                put(c, v);
+                place(&mut cells, (r, c), v)?;
             }
             if cells.iter().any(|c| !c.is_empty()) {
                 return Ok(Some((u64::from(row) + 1, cells)));
             }
         }
     }
+}
+
+/// Put a cell's value in its row at its column, refusing a cell past Excel's sheet before the row
+/// is sized to it. `xlsx_limits` refuses references past the sheet, but calamine also numbers
+/// cells without a reference one after the other, which only the cells it reads tell for sure.
+fn place(cells: &mut Vec<String>, (row, col): (u32, u32), value: String) -> Result<(), String> {
+    use xlsx_limits::{MAX_COLUMNS, MAX_ROWS};
+    if u64::from(col) >= MAX_COLUMNS {
+        return Err(format!(
+            "The workbook is refused: row {} has a cell past column XFD ({MAX_COLUMNS}).",
+            u64::from(row) + 1
+        ));
+    }
+    if u64::from(row) >= MAX_ROWS {
+        return Err(format!("The workbook is refused: it has a cell past row {MAX_ROWS}."));
+    }
+    let col = col as usize;
+    if cells.len() <= col {
+        cells.resize(col + 1, String::new());
+    }
+    cells[col] = value;
+    Ok(())
 }
 
 fn open_xlsx(bytes: &[u8]) -> Result<calamine::Xlsx<Cursor<&[u8]>>, String> {
@@ -102,6 +117,9 @@ fn open_xlsx(bytes: &[u8]) -> Result<calamine::Xlsx<Cursor<&[u8]>>, String> {
 
 /// How far down a worksheet its header row is looked for (statements often open with a title).
 const XLSX_HEADER_SEARCH_ROWS: usize = 20;
+/// The most sheets a workbook may have: each is looked for among all the zip's entries, and a
+/// workbook part of a few megabytes can name a hundred thousand.
+const MAX_SHEETS: usize = 1_000;
 
 /// The one worksheet of a workbook with a known layout's header among its first rows, and that
 /// header's row number (several such sheets are refused: one sheet per file).
@@ -112,6 +130,9 @@ fn recognised_sheet(
 ) -> Result<(String, u64), String> {
     use calamine::Reader;
     let names = book.sheet_names().to_vec();
+    if names.len() > MAX_SHEETS {
+        return Err(format!("The workbook is refused: it has more than {MAX_SHEETS} sheets."));
+    }
     let mut found = Vec::new();
     for name in &names {
         let Ok(mut rows) = sheet_rows(book, name) else { continue };
@@ -133,6 +154,9 @@ fn recognised_sheet(
     }
 }
 
+/// Held while a workbook is read (this runs on blocking threads: a std lock is the right one).
+static ONE_WORKBOOK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Read a workbook's recognised sheet row by row, as [`super::parse_stream`] does.
 pub(super) fn read(
     bytes: &[u8],
@@ -141,6 +165,10 @@ pub(super) fn read(
     mappings: &[BankMapping],
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
+    // The caps of `xlsx_limits` bound one workbook's memory; uploads and previews in parallel
+    // would multiply it, so workbooks are read one at a time (the lock guards no data, so a panic
+    // while it was held leaves nothing to distrust).
+    let _one_at_a_time = ONE_WORKBOOK_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     xlsx_limits::check(bytes, &xlsx_limits::Limits::DEFAULT)?;
     let mut book = open_xlsx(bytes)?;
     let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
@@ -263,5 +291,26 @@ mod tests {
         assert!(parse(two.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("Several sheets"));
         let none = workbook(&[("Notes", vec![vec!["read me"]])]);
         assert!(parse(none.as_slice(), Kind::Pg, None, &[]).unwrap_err().contains("No sheet"));
+    }
+
+    /// calamine numbers the cells of a row one after the other when they have no reference: a
+    /// cell after XFD1 is in column 16,385, and a row after row 1,048,576 is past the sheet. Both
+    /// are refused before a row's cells are laid out (a row sized to column 321 million takes
+    /// 7.7 GB).
+    #[test]
+    fn a_cell_numbered_past_the_sheet_is_refused() {
+        use crate::features::recon::ingest::xlsx_limits::tests::book;
+        let sheet = "worksheets/sheet1.xml";
+        let column =
+            book(sheet, "xl/worksheets/sheet1.xml", r#"<row r="1"><c r="XFD1"><v>1</v></c><c><v>2</v></c></row>"#);
+        let message = parse(column.as_slice(), Kind::Pg, None, &[]).unwrap_err();
+        assert!(message.contains("past column XFD"), "{message}");
+        let row = book(
+            sheet,
+            "xl/worksheets/sheet1.xml",
+            r#"<row r="1048576"><c r="A1048576"><v>1</v></c></row><row><c><v>2</v></c></row>"#,
+        );
+        let message = parse(row.as_slice(), Kind::Pg, None, &[]).unwrap_err();
+        assert!(message.contains("past row 1048576"), "{message}");
     }
 }

@@ -1,9 +1,15 @@
 //! Refusal of hostile workbooks before calamine opens them. An XLSX file is a zip of XML: a
 //! kilobyte can declare a cell in column 10,000,000 (the row buffer would be sized to it), a row of
-//! a million cells, or an entry that inflates to gigabytes (calamine reads the shared strings whole).
+//! a million cells, or an entry that inflates to gigabytes (calamine reads the shared strings and
+//! styles whole when it opens the workbook).
+//!
 //! The workbook is read once here, entry by entry in fixed-size chunks: the sizes the zip declares
-//! and the bytes it really inflates to are both held to a cap, and every worksheet's cell and row
-//! references are held to Excel's own limits (XFD = 16,384 columns, 1,048,576 rows).
+//! and the bytes it really inflates to are held to caps (per entry, tighter for the parts calamine
+//! reads whole, and for the whole file relative to its size). Every entry is read as a worksheet
+//! could be, because calamine opens whatever the workbook's relationships point to (any name, any
+//! case, `\` for `/`, any extension): the XML is tokenised as quick-xml tokenises it (quoted
+//! attribute values, comments, CDATA, processing instructions), and what follows a `<sheetData>`
+//! tag is held to Excel's own limits (XFD = 16,384 columns, 1,048,576 rows).
 
 use std::io::{Cursor, Read};
 
@@ -13,6 +19,9 @@ pub const MAX_COLUMNS: u64 = 16_384;
 pub const MAX_ROWS: u64 = 1_048_576;
 /// The longest start tag of a row, cell or dimension worth reading: real ones are under 200 bytes.
 const MAX_TAG_BYTES: usize = 4 * 1024;
+/// The longest text or markup inside a sheet's cells (quick-xml holds each in memory whole, and
+/// calamine a cell's value): an Excel cell holds at most 32,767 characters.
+const MAX_RUN_BYTES: u64 = 1024 * 1024;
 const CHUNK_BYTES: usize = 64 * 1024;
 
 /// How much XML a workbook may inflate to.
@@ -20,12 +29,58 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub struct Limits {
     /// Any one entry (a worksheet of two million short rows is about 500 MB of XML).
     pub entry_bytes: u64,
+    /// The shared strings and the styles, which calamine holds in memory while the workbook is
+    /// open (an empty shared string costs 24 bytes of memory for 12 bytes of XML).
+    pub strings_bytes: u64,
+    /// The workbook part and its relationships, also read whole (one sheet per 30 bytes of XML).
+    pub book_bytes: u64,
     /// All entries together.
     pub total_bytes: u64,
+    /// All entries together, per byte of the file: real workbooks inflate 5 to 20 times.
+    pub ratio: u64,
+    /// … but a small file may always inflate this far.
+    pub ratio_floor_bytes: u64,
+    /// Entries in the zip (calamine looks a part up by comparing it with every entry's name).
+    pub entries: usize,
 }
 
 impl Limits {
-    pub const DEFAULT: Limits = Limits { entry_bytes: 768 * 1024 * 1024, total_bytes: 1024 * 1024 * 1024 };
+    pub const DEFAULT: Limits = Limits {
+        entry_bytes: 768 * 1024 * 1024,
+        strings_bytes: 64 * 1024 * 1024,
+        book_bytes: 8 * 1024 * 1024,
+        total_bytes: 1024 * 1024 * 1024,
+        ratio: 200,
+        ratio_floor_bytes: 64 * 1024 * 1024,
+        entries: 10_000,
+    };
+
+    /// The cap on the entry `name`, found as calamine finds a part: ASCII case ignored, `\` as `/`.
+    fn entry_cap(&self, name: &str) -> u64 {
+        let part = name.replace('\\', "/");
+        let is = |path: &str| part.eq_ignore_ascii_case(path);
+        if is("xl/sharedStrings.xml") || is("xl/styles.xml") {
+            self.strings_bytes
+        } else if is("xl/workbook.xml") || is("xl/_rels/workbook.xml.rels") {
+            self.book_bytes
+        } else {
+            self.entry_bytes
+        }
+    }
+
+    /// The cap on all entries of a file of `file_bytes`, and the reason given past it.
+    fn total_cap(&self, file_bytes: u64) -> (u64, String) {
+        let by_ratio = file_bytes.saturating_mul(self.ratio).max(self.ratio_floor_bytes);
+        if by_ratio < self.total_bytes {
+            (by_ratio, refused(format!("it inflates to more than {} times its size", self.ratio)))
+        } else {
+            (self.total_bytes, refused(format!("its entries inflate past {} MB", megabytes(self.total_bytes))))
+        }
+    }
+}
+
+fn megabytes(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
 }
 
 fn refused(reason: impl std::fmt::Display) -> String {
@@ -36,25 +91,30 @@ fn unreadable(e: impl std::fmt::Display) -> String {
     format!("The file looks like XLSX but cannot be opened: {e}")
 }
 
-fn too_large(name: &str, limits: &Limits) -> String {
-    refused(format!("{name} inflates past {} MB", limits.entry_bytes / (1024 * 1024)))
+fn too_large(name: &str, cap: u64) -> String {
+    refused(format!("{name} inflates past {} MB", megabytes(cap)))
 }
 
 /// `Ok` when the workbook stays within `limits` and Excel's sheet limits; else the reason, for
 /// the user.
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    if archive.len() > limits.entries {
+        return Err(refused(format!("it holds more than {} entries", limits.entries)));
+    }
+    let (total_cap, too_much) = limits.total_cap(bytes.len() as u64);
     // The sizes the zip declares first: cheap, and an honest bomb is refused without inflating it.
     let mut declared = 0u64;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(unreadable)?;
-        if entry.size() > limits.entry_bytes {
-            return Err(too_large(entry.name(), limits));
+        let cap = limits.entry_cap(entry.name());
+        if entry.size() > cap {
+            return Err(too_large(entry.name(), cap));
         }
         declared = declared.saturating_add(entry.size());
     }
-    if declared > limits.total_bytes {
-        return Err(refused(format!("its entries inflate past {} MB", limits.total_bytes / (1024 * 1024))));
+    if declared > total_cap {
+        return Err(too_much);
     }
     // Then the bytes the entries really inflate to, since a declared size can lie.
     let mut chunk = vec![0u8; CHUNK_BYTES];
@@ -62,7 +122,8 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(unreadable)?;
         let name = entry.name().to_string();
-        let mut sheet = (name.starts_with("xl/worksheets/") && name.ends_with(".xml")).then(|| SheetScan::new(&name));
+        let cap = limits.entry_cap(&name);
+        let mut scan = XmlScan::new(&name);
         let mut inflated = 0u64;
         loop {
             let n = entry.read(&mut chunk).map_err(unreadable)?;
@@ -71,76 +132,213 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
             }
             inflated += n as u64;
             total += n as u64;
-            if inflated > limits.entry_bytes {
-                return Err(too_large(&name, limits));
+            if inflated > cap {
+                return Err(too_large(&name, cap));
             }
-            if total > limits.total_bytes {
-                return Err(refused(format!("its entries inflate past {} MB", limits.total_bytes / (1024 * 1024))));
+            if total > total_cap {
+                return Err(too_much);
             }
-            if let Some(sheet) = &mut sheet {
-                sheet.feed(&chunk[..n])?;
-            }
+            scan.feed(&chunk[..n])?;
         }
     }
     Ok(())
 }
 
-/// Reads a worksheet's XML as it streams past, looking only at the start tags of rows, cells and
-/// the sheet's dimension.
-struct SheetScan {
+/// Where the tokeniser stands, as quick-xml (0.38, which calamine reads with) would.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Markup {
+    Text,
+    /// After `<`: the next byte says what follows.
+    Open,
+    /// After `<!`: the next byte says comment, CDATA or DOCTYPE.
+    Bang,
+    /// A start or end tag, inside the attribute value opened by `quote` if any.
+    Tag {
+        quote: Option<u8>,
+    },
+    /// Ends at the first `-->` not overlapping its `<!--`.
+    Comment,
+    /// Ends at `]]>`.
+    CData,
+    /// Ends at `?>` (the opening `?` counts: `<?>` is a whole one).
+    Pi,
+    /// Ends at the `>` that balances the `<` inside it.
+    Doctype {
+        depth: u64,
+    },
+}
+
+/// Reads an entry's XML as it streams past, looking at the start tags of rows, cells and the
+/// sheet's dimension, and at the length of whatever calamine would hold whole.
+struct XmlScan {
     name: String,
-    in_tag: bool,
+    state: Markup,
+    /// Bytes of the current text, or of the current markup after its `<`.
+    run: u64,
+    /// The last two bytes of the current markup (how comments, CDATA and PIs end).
+    last: [u8; 2],
     tag: Vec<u8>,
     /// The tag being read is longer than [`MAX_TAG_BYTES`] (only its start is kept).
     tag_overflow: bool,
+    /// A `<sheetData>` start tag was read: calamine reads what follows as rows and cells.
+    in_sheet_data: bool,
     cells_in_row: u64,
 }
 
-impl SheetScan {
+impl XmlScan {
     fn new(name: &str) -> Self {
-        SheetScan { name: name.to_string(), in_tag: false, tag: Vec::new(), tag_overflow: false, cells_in_row: 0 }
+        XmlScan {
+            name: name.to_string(),
+            state: Markup::Text,
+            run: 0,
+            last: [0; 2],
+            tag: Vec::new(),
+            tag_overflow: false,
+            in_sheet_data: false,
+            cells_in_row: 0,
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
-        for &b in bytes {
-            match (self.in_tag, b) {
-                (false, b'<') => {
-                    self.in_tag = true;
-                    self.tag.clear();
-                    self.tag_overflow = false;
-                }
-                (false, _) => {}
-                (true, b'>') => {
-                    self.in_tag = false;
-                    self.tag_done()?;
-                }
-                (true, _) if self.tag.len() < MAX_TAG_BYTES => self.tag.push(b),
-                (true, _) => self.tag_overflow = true,
+        bytes.iter().try_for_each(|b| self.byte(*b))
+    }
+
+    fn byte(&mut self, b: u8) -> Result<(), String> {
+        let ends = match self.state {
+            Markup::Text if b == b'<' => {
+                self.state = Markup::Open;
+                self.run = 0;
+                self.last = [0; 2];
+                return Ok(());
             }
+            Markup::Text => false,
+            Markup::Open => {
+                match b {
+                    b'!' => self.state = Markup::Bang,
+                    b'?' => self.state = Markup::Pi,
+                    // `/` too: an end tag is read as a start tag is, quotes and all.
+                    _ => {
+                        self.state = Markup::Tag { quote: None };
+                        self.tag.clear();
+                        self.tag_overflow = false;
+                        return self.byte(b);
+                    }
+                }
+                false
+            }
+            Markup::Bang => {
+                match b {
+                    b'[' => self.state = Markup::CData,
+                    b'-' => self.state = Markup::Comment,
+                    b'D' | b'd' => self.state = Markup::Doctype { depth: 0 },
+                    // quick-xml reports an error and reads on from this byte as text.
+                    _ => {
+                        self.state = Markup::Text;
+                        self.run = 0;
+                        return self.byte(b);
+                    }
+                }
+                false
+            }
+            Markup::Tag { quote } => {
+                let ends = quote.is_none() && b == b'>';
+                self.state = Markup::Tag {
+                    quote: match (quote, b) {
+                        (None, b'"' | b'\'') => Some(b),
+                        (Some(q), _) if q == b => None,
+                        _ => quote,
+                    },
+                };
+                if !ends {
+                    if self.tag.len() < MAX_TAG_BYTES {
+                        self.tag.push(b);
+                    } else {
+                        self.tag_overflow = true;
+                    }
+                }
+                ends
+            }
+            Markup::Comment => b == b'>' && self.run >= 5 && self.last == *b"--",
+            Markup::CData => b == b'>' && self.last == *b"]]",
+            Markup::Pi => b == b'>' && self.last[1] == b'?',
+            Markup::Doctype { depth } => match b {
+                b'<' => {
+                    self.state = Markup::Doctype { depth: depth + 1 };
+                    false
+                }
+                b'>' if depth > 0 => {
+                    self.state = Markup::Doctype { depth: depth - 1 };
+                    false
+                }
+                b'>' => true,
+                _ => false,
+            },
+        };
+        if ends {
+            let tag = matches!(self.state, Markup::Tag { .. });
+            self.state = Markup::Text;
+            self.run = 0;
+            return if tag { self.tag_done() } else { Ok(()) };
+        }
+        self.run += 1;
+        self.last = [self.last[1], b];
+        if self.in_sheet_data && self.run > MAX_RUN_BYTES {
+            return Err(refused(format!(
+                "{} holds a text or tag of more than {} MB among its cells",
+                self.name,
+                megabytes(MAX_RUN_BYTES)
+            )));
         }
         Ok(())
     }
 
+    /// A whole tag was read (without its `<` and `>`): its element's name as quick-xml gives it
+    /// (up to the first XML space; a namespace prefix, up to the first `:`, does not count).
     fn tag_done(&mut self) -> Result<(), String> {
         let tag = std::mem::take(&mut self.tag);
-        let name_end = tag.iter().position(|b| b.is_ascii_whitespace() || *b == b'/').unwrap_or(tag.len());
-        let name = &tag[..name_end];
-        // `x:c` and `c` alike: a namespace prefix does not change what the element is.
-        let local = name.rsplit(|b| *b == b':').next().unwrap_or(name);
-        let result = match local {
-            b"row" | b"c" | b"dimension" if self.tag_overflow => {
-                Err(refused(format!("{} has a <{}> tag of more than {MAX_TAG_BYTES} bytes", self.name, ascii(local))))
+        let result = match tag.first() {
+            Some(b'/') => Ok(()),
+            _ => {
+                let content = match tag.strip_suffix(b"/") {
+                    Some(empty) if !self.tag_overflow => empty,
+                    _ => &tag[..],
+                };
+                let name_end = content.iter().position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+                let (name, attributes) = content.split_at(name_end.unwrap_or(content.len()));
+                let local = name.iter().position(|b| *b == b':').map_or(name, |colon| &name[colon + 1..]);
+                self.start_tag(local, attributes)
             }
-            b"row" => self.row(&tag[name_end..]),
-            b"c" => self.cell(&tag[name_end..]),
-            b"dimension" => match attribute(&tag[name_end..], b"ref") {
-                Some(range) => range.split(|b| *b == b':').try_for_each(|r| self.reference(r)),
-                None => Ok(()),
-            },
-            _ => Ok(()),
         };
         self.tag = tag;
         result
+    }
+
+    fn start_tag(&mut self, local: &[u8], attributes: &[u8]) -> Result<(), String> {
+        let checked = match local {
+            b"dimension" => true,
+            b"row" | b"c" => self.in_sheet_data,
+            _ => false,
+        };
+        if checked && self.tag_overflow {
+            return Err(refused(format!(
+                "{} has a <{}> tag of more than {MAX_TAG_BYTES} bytes",
+                self.name,
+                ascii(local)
+            )));
+        }
+        match local {
+            b"sheetData" => {
+                self.in_sheet_data = true;
+                Ok(())
+            }
+            b"dimension" => match attribute(attributes, b"ref") {
+                Some(range) => range.split(|b| *b == b':').try_for_each(|r| self.reference(r)),
+                None => Ok(()),
+            },
+            b"row" if checked => self.row(attributes),
+            b"c" if checked => self.cell(attributes),
+            _ => Ok(()),
+        }
     }
 
     fn row(&mut self, attributes: &[u8]) -> Result<(), String> {
@@ -234,7 +432,7 @@ fn ascii(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::io::Write;
 
     use super::*;
@@ -260,6 +458,58 @@ mod tests {
     /// What the upload path answers for a workbook.
     fn upload(bytes: &[u8]) -> String {
         parse(bytes, Kind::Pg, None, &shipped_mappings()).expect_err("the workbook is refused")
+    }
+
+    /// A workbook calamine opens: one sheet `S`, which the relationships point to at `target`,
+    /// stored under `entry`.
+    pub(in crate::features::recon::ingest) fn book(target: &str, entry: &str, rows: &str) -> Vec<u8> {
+        let workbook = r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+        let rels = format!(
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="{target}"/></Relationships>"#
+        );
+        zip_of(&[
+            ("xl/workbook.xml", workbook.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
+            (entry, &sheet(rows)),
+        ])
+    }
+
+    /// calamine finds a sheet wherever the relationships point, whatever the case of its name,
+    /// with `\` for `/`, and with any extension: each such sheet is held to the limits.
+    #[test]
+    fn a_sheet_under_any_name_calamine_opens_is_checked() {
+        let far = r#"<row r="1"><c r="ZZZZZZ1"><v>1</v></c></row>"#;
+        for (target, entry) in [
+            ("worksheets/sheet1.xml", "XL/WORKSHEETS/SHEET1.XML"),
+            ("worksheets/sheet1.xml", "xl\\worksheets\\sheet1.xml"),
+            ("worksheets/s.bin", "xl/worksheets/s.bin"),
+            ("/xl/chartsheets/s.png", "xl/chartsheets/s.png"),
+        ] {
+            let file = book(target, entry, far);
+            let message = check(&file, &Limits::DEFAULT).expect_err(entry);
+            assert!(message.contains("ZZZZZZ1") && message.contains("past column XFD"), "{entry}: {message}");
+            assert!(upload(&file).contains("past column XFD"), "{entry}");
+        }
+    }
+
+    /// A `>` inside a quoted attribute value does not end the tag (quick-xml reads it so).
+    #[test]
+    fn a_quoted_greater_than_sign_does_not_hide_a_cell() {
+        for rows in [
+            r#"<row r="1"><c s=">" r="ZZZZZZ1"><v>1</v></c></row>"#,
+            r#"<row r="1"><c s='>"' r="ZZZZZZ1"><v>1</v></c></row>"#,
+            r#"<row r="1" spans='1:2>'><c r="ZZZZZZ1"><v>1</v></c></row>"#,
+        ] {
+            let file = book("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", rows);
+            let message = check(&file, &Limits::DEFAULT).expect_err(rows);
+            assert!(message.contains("past column XFD"), "{rows}: {message}");
+        }
+        // A quote in a comment, CDATA or text is not an attribute's: the cell after it is still read.
+        for before in ["<!-- \" -->", "<![CDATA[ \" ]]>", "<?pi \" ?>", "<v>\"</v>"] {
+            let rows = format!(r#"<row r="1">{before}<c r="ZZZZZZ1"><v>1</v></c></row>"#);
+            let file = book("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", &rows);
+            assert!(check(&file, &Limits::DEFAULT).is_err(), "{rows}");
+        }
     }
 
     #[test]
@@ -296,8 +546,8 @@ mod tests {
 
     #[test]
     fn an_entry_inflating_past_the_cap_is_refused_even_when_its_declared_size_lies() {
-        let limits = Limits { entry_bytes: 1024 * 1024, total_bytes: 4 * 1024 * 1024 };
-        let big = sheet(&format!("<row r=\"1\"><c r=\"A1\"><v>{}</v></c></row>", "0".repeat(2 * 1024 * 1024)));
+        let limits = Limits { entry_bytes: 1024 * 1024, total_bytes: 4 * 1024 * 1024, ..Limits::DEFAULT };
+        let big = sheet(&r#"<row r="1"><c r="A1"><v>0</v></c></row>"#.repeat(64 * 1024));
         let honest = zip_of(&[("xl/worksheets/sheet1.xml", &big)]);
         assert!(honest.len() < 16 * 1024, "a small file: {} bytes", honest.len());
         let message = check(&honest, &limits).unwrap_err();
@@ -312,5 +562,50 @@ mod tests {
         assert!(message.contains("xl/worksheets/sheet1.xml inflates past 1 MB"), "{message}");
         // Within the cap, the same entry is read through.
         assert_eq!(check(&honest, &Limits { entry_bytes: 4 * 1024 * 1024, ..limits }), Ok(()));
+    }
+
+    /// Shared strings cost more memory than their XML (an empty one: 12 bytes of XML, a 24-byte
+    /// `String`), and calamine reads them whole: they have a cap of their own, found as calamine
+    /// finds the part.
+    #[test]
+    fn shared_strings_past_their_cap_are_refused() {
+        let limits = Limits { strings_bytes: 1024 * 1024, ..Limits::DEFAULT };
+        let strings = format!("<sst>{}</sst>", "<si><t/></si>".repeat(100 * 1024));
+        assert!(strings.len() > 1024 * 1024);
+        for name in ["xl/sharedStrings.xml", "XL\\SHAREDSTRINGS.XML", "xl/styles.xml"] {
+            let message = check(&zip_of(&[(name, strings.as_bytes())]), &limits).expect_err(name);
+            assert!(message.contains(&format!("{name} inflates past 1 MB")), "{message}");
+        }
+        // The same XML as any other entry is within that entry's cap.
+        assert_eq!(check(&zip_of(&[("xl/other.xml", strings.as_bytes())]), &limits), Ok(()));
+        assert!(Limits::DEFAULT.strings_bytes <= 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_file_inflating_past_its_ratio_is_refused() {
+        let limits = Limits { ratio_floor_bytes: 1024 * 1024, ..Limits::DEFAULT };
+        let rows = sheet(&"<row/>".repeat(1024 * 1024));
+        let file = zip_of(&[("xl/worksheets/sheet1.xml", &rows)]);
+        assert!((file.len() as u64) * limits.ratio < rows.len() as u64, "{} bytes", file.len());
+        let message = check(&file, &limits).unwrap_err();
+        assert!(message.contains("more than 200 times its size"), "{message}");
+        // A small file may always inflate as far as the floor.
+        assert_eq!(check(&file, &Limits { ratio_floor_bytes: 8 * 1024 * 1024, ..limits }), Ok(()));
+        // What spreadsheets hold (varied numbers and text) inflates far less.
+        let cells: String = (1..=20_000)
+            .map(|n| format!(r#"<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>TXN{n:08}</t></is></c><c r="B{n}"><v>{}</v></c></row>"#, n * 7919 % 100_003))
+            .collect();
+        let real = zip_of(&[("xl/worksheets/sheet1.xml", &sheet(&cells))]);
+        assert_eq!(check(&real, &Limits { ratio_floor_bytes: 0, ..limits }), Ok(()));
+    }
+
+    /// calamine holds a cell's value (and quick-xml any text or tag) in memory whole.
+    #[test]
+    fn a_cell_value_of_megabytes_is_refused() {
+        let long = sheet(&format!(r#"<row r="1"><c r="A1"><v>{}</v></c></row>"#, "0".repeat(2 * 1024 * 1024)));
+        let message = check(&zip_of(&[("xl/worksheets/sheet1.xml", &long)]), &Limits::DEFAULT).unwrap_err();
+        assert!(message.contains("a text or tag of more than 1 MB"), "{message}");
+        // Outside the cells (the shared strings, say), it is left to the entry's cap.
+        assert_eq!(check(&zip_of(&[("xl/media/notes.xml", &long[..long.len() / 2])]), &Limits::DEFAULT), Ok(()));
     }
 }
