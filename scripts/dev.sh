@@ -6,4 +6,5 @@ tools_rust
 tools_node
 db_ensure
 export APP_ENV="${APP_ENV:-demo}"
-exec cargo leptos watch
+# --split: pages are lazy routes (src/app/pages.rs), whose WASM imports the chunk loader --split writes.
+exec cargo leptos watch --split

@@ -213,6 +213,19 @@ as_app_role() {
   fi
 }
 
+# Start the server as the application's role only, after `migrate` ran in its own step: the
+# owner's URL is not in its environment (set empty, so neither the caller's nor a .env supplies
+# it); with APP_ENV=production `serve` refuses to start while it holds it.
+# Usage: serve_as_app_role <owner database URL> <binary> <arguments…>
+serve_as_app_role() {
+  local owner_url="$1"; shift
+  if [ -n "${APP_DATABASE_URL:-}" ]; then
+    DATABASE_URL="${APP_DATABASE_URL%/*}/${owner_url##*/}" MIGRATION_DATABASE_URL= "$@"
+  else
+    DATABASE_URL="$owner_url" MIGRATION_DATABASE_URL= "$@"
+  fi
+}
+
 # The same server, another database (dropped and re-created): for the end-to-end suite.
 db_fresh_database() {
   local PGOPTIONS="-c client_min_messages=warning"; export PGOPTIONS
@@ -234,7 +247,8 @@ build_release() {
     return 0
   fi
   log "building (release)"
-  (cd "$ROOT" && cargo leptos build --release -P)
+  # --split: pages are lazy routes (src/app/pages.rs), whose WASM imports the chunk loader --split writes.
+  (cd "$ROOT" && cargo leptos build --release -P --split)
   touch "$stamp"
 }
 
@@ -257,7 +271,7 @@ wait_for_health() {
 # the server stops when the calling script exits.
 bench_server() {
   local bin="$ROOT/target/release/settlepaisa-ops" db_url
-  [ -x "$bin" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
+  [ -x "$bin" ] || { log "build first: cargo leptos build --release -P --split"; exit 1; }
   db_url="$(db_fresh_database "$1")"
   BENCH_DB_URL="$db_url"
   PORT="$(free_port)"

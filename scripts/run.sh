@@ -15,4 +15,4 @@ as_app_role "$DATABASE_URL" "$BIN" migrate
 if [ "$APP_ENV" = demo ]; then as_app_role "$DATABASE_URL" "$BIN" seed demo --if-empty; fi
 ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 log "SettlePaisa Ops on http://$ADDR — sign in as ops@settlepaisa.test / SettlePaisa@2025 (demo)"
-as_app_role "$DATABASE_URL" exec "$BIN" serve
+serve_as_app_role "$DATABASE_URL" exec "$BIN" serve

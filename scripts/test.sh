@@ -37,7 +37,7 @@ export LOCKOUT_PASSWORD="Lockout-Test-2025"
 printf '%s\n' "$LOCKOUT_PASSWORD" | as_app_role "$E2E_DB_URL" "$BIN" user create \
   --email lockout@settlepaisa.test --role sp-ops --name "Lockout Test"
 mkdir -p "$ROOT/target/e2e"
-as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
+serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"

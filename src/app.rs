@@ -97,14 +97,14 @@ pub fn use_current_user() -> UserResource {
 
 /// Navigation entries: (label, path, who may see the link).
 const NAV: [(&str, &str, Access); 10] = [
-    ("Overview", "/overview", Access::AnySignedIn),
-    ("Recon", "/recon", Access::AnySignedIn),
-    ("Exceptions", "/exceptions", Access::AnySignedIn),
-    ("Disputes", "/disputes", Access::AnySignedIn),
-    ("Settlements", "/settlements", Access::AnySignedIn),
-    ("Analytics", "/analytics", Access::AnySignedIn),
-    ("Connectors", "/connectors", Access::AnySignedIn),
-    ("Reports", "/reports", Access::AnySignedIn),
+    ("Overview", "/overview", Access::SIGNED_IN),
+    ("Recon", "/recon", Access::SIGNED_IN),
+    ("Exceptions", "/exceptions", Access::SIGNED_IN),
+    ("Disputes", "/disputes", Access::SIGNED_IN),
+    ("Settlements", "/settlements", Access::SIGNED_IN),
+    ("Analytics", "/analytics", Access::SIGNED_IN),
+    ("Connectors", "/connectors", Access::SIGNED_IN),
+    ("Reports", "/reports", Access::SIGNED_IN),
     ("Settings", "/settings", Access::ADMIN),
     ("Audit", "/audit", Access::AUDIT_LOG),
 ];

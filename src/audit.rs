@@ -3,11 +3,23 @@
 //! one per refused request (403/409) of a signed-in caller. Sign-in attempts refused by the per-IP
 //! limit are only counted (in `login_attempts`), so a flood cannot fill the log. The table refuses
 //! UPDATE and DELETE by trigger.
+//!
+//! Refused requests are throttled per user, so one caller cannot grow the append-only log at
+//! will: a refusal row names the matched route template and at most [`REFUSAL_PATH_CHARS`]
+//! characters of the path; each user gets at most [`REFUSALS_PER_MINUTE`] rows in a minute
+//! (counted from their first refusal), then one `request.refused.throttled` row saying so, and
+//! further refusals in that minute are not written, only counted in the metric
+//! `audit_refusals_unrecorded_total`. The throttle is kept in this process's memory: each
+//! instance of the server throttles on its own.
 
-use axum::extract::{Request, State};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -94,24 +106,84 @@ fn operator_label(name: Option<&str>, uid: Option<u32>, sudo_user: Option<&str>)
     }
 }
 
+/// Most refusal rows per user in a minute (then one throttle row, then only a metric).
+pub const REFUSALS_PER_MINUTE: u32 = 10;
+/// Most characters of the refused request's path kept in its row.
+pub const REFUSAL_PATH_CHARS: usize = 256;
+
+/// What to write for a user's refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admit {
+    /// A refusal row.
+    Row,
+    /// The user has reached the limit: one row saying that the rest of the minute is not written.
+    Throttled,
+    /// Counted only.
+    Skip,
+}
+
+/// Per-user minutes of refusals: the first refusal opens a user's minute.
+#[derive(Default)]
+struct RefusalThrottle(HashMap<Uuid, (DateTime<Utc>, u32)>);
+
+impl RefusalThrottle {
+    fn admit(&mut self, user: Uuid, now: DateTime<Utc>) -> Admit {
+        let minute = chrono::Duration::minutes(1);
+        // Forget closed minutes now and then, so the map holds only users refused lately.
+        if self.0.len() > 1000 {
+            self.0.retain(|_, (opened, _)| now - *opened < minute);
+        }
+        let (opened, count) = self.0.entry(user).or_insert((now, 0));
+        if now - *opened >= minute {
+            (*opened, *count) = (now, 0);
+        }
+        *count = count.saturating_add(1);
+        match *count {
+            n if n <= REFUSALS_PER_MINUTE => Admit::Row,
+            n if n == REFUSALS_PER_MINUTE + 1 => Admit::Throttled,
+            _ => Admit::Skip,
+        }
+    }
+}
+
+static REFUSALS: LazyLock<Mutex<RefusalThrottle>> = LazyLock::new(Mutex::default);
+
 /// Middleware: a signed-in caller's refused request — 403 (their role does not allow it) or 409 (a
 /// command's rule refused it) — is an audit row with outcome `failure`, whichever page, server
 /// function or API handler refused it.
+/// Throttled per user, see the module's doc.
 pub async fn record_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let caller = req.extensions().get::<CurrentUser>().cloned();
-    let target = format!("{} {}", req.method(), req.uri().path());
+    let path: String = req.uri().path().chars().take(REFUSAL_PATH_CHARS).collect();
+    let target = format!("{} {path}", req.method());
+    let route = req.extensions().get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str).to_string();
     let ip = crate::http::client_ip(&req, &state.config);
     let res = next.run(req).await;
     let status = res.status();
-    if let (Some(user), StatusCode::FORBIDDEN | StatusCode::CONFLICT) = (&caller, status) {
-        let mut entry = AuditEntry::by(user, "request.refused", "route");
-        entry.target_id = Some(target);
-        entry.success = false;
-        entry.ip = ip.as_deref();
-        entry.details = Some(status.to_string());
-        if let Err(e) = record(&state.pool, entry).await {
-            tracing::error!(error = %e, "could not write the audit row of a refused request");
+    let (Some(user), StatusCode::FORBIDDEN | StatusCode::CONFLICT) = (&caller, status) else {
+        return res;
+    };
+    let admit = REFUSALS.lock().unwrap_or_else(|p| p.into_inner()).admit(user.id, state.clock.now());
+    let mut entry = match admit {
+        Admit::Row => AuditEntry::by(user, "request.refused", "route"),
+        Admit::Throttled => AuditEntry::by(user, "request.refused.throttled", "route"),
+        Admit::Skip => {
+            metrics::counter!("audit_refusals_unrecorded_total").increment(1);
+            return res;
         }
+    };
+    entry.target_id = Some(target);
+    entry.success = false;
+    entry.ip = ip.as_deref();
+    entry.details = Some(match admit {
+        Admit::Throttled => format!(
+            "{status}; route {route}; over {REFUSALS_PER_MINUTE} refusals in a minute: the rest of this minute's \
+             are counted in audit_refusals_unrecorded_total, not written"
+        ),
+        _ => format!("{status}; route {route}"),
+    });
+    if let Err(e) = record(&state.pool, entry).await {
+        tracing::error!(error = %e, "could not write the audit row of a refused request");
     }
     res
 }
@@ -163,5 +235,25 @@ mod os_user_tests {
     #[test]
     fn the_os_user_names_the_real_uid() {
         assert!(os_user().contains("(uid "), "{}", os_user());
+    }
+}
+
+#[cfg(test)]
+mod refusal_throttle_tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_ten_rows_a_minute_then_one_saying_so() {
+        let mut throttle = RefusalThrottle::default();
+        let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        let start = Utc::now();
+        let admitted: Vec<Admit> =
+            (0..50).map(|s| throttle.admit(alice, start + chrono::Duration::seconds(s))).collect();
+        assert_eq!(admitted.iter().filter(|a| **a == Admit::Row).count(), 10);
+        assert_eq!(admitted[10], Admit::Throttled);
+        assert!(admitted[11..].iter().all(|a| *a == Admit::Skip));
+        assert_eq!(throttle.admit(bob, start + chrono::Duration::seconds(50)), Admit::Row, "per user");
+        // The minute is alice's first refusal's: a minute later she is written again.
+        assert_eq!(throttle.admit(alice, start + chrono::Duration::seconds(60)), Admit::Row);
     }
 }

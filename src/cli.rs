@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::auth::{password, tokens, users, Role};
-use crate::config::{Config, LogFormat};
+use crate::config::{AppEnv, Config, LogFormat};
 use crate::state::{AppState, SystemClock};
 
 #[derive(Parser)]
@@ -168,7 +168,18 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => {
             config.check_serving()?;
-            migrate(pool.clone()).await?;
+            match config.app_env {
+                // Production migrates in its own step (`migrate`, as the owner); `serve` holds the
+                // application's role only, and proves it before it listens.
+                AppEnv::Production => crate::db::check_serving_role(&pool).await?,
+                // Demo mode migrates at start when this binary brings migrations the database
+                // lacks (a server started as the app role finds none: its scripts migrate first).
+                AppEnv::Demo => {
+                    if crate::db::has_pending_migrations(&pool).await.map_err(|e| format!("migrations: {e}"))? {
+                        migrate(pool.clone()).await?;
+                    }
+                }
+            }
             serve(config, pool).await
         }
         Command::Migrate => {

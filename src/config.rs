@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::auth::session::SessionRules;
+use crate::http::cidr::Cidr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -51,6 +52,9 @@ pub struct Config {
     pub public_origin: Option<String>,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// The peers whose `X-Forwarded-For` is believed when it is trusted (`TRUSTED_PROXIES`,
+    /// comma-separated addresses or CIDR blocks; default this host: `127.0.0.1/32,::1/128`).
+    pub trusted_proxies: Vec<Cidr>,
     /// Longest one SQL statement may run (`DB_STATEMENT_TIMEOUT_SECS`, default 30); bulk writes
     /// (uploads, run results) lift it for their own transaction (see `db::lift_statement_timeout`).
     pub db_statement_timeout: Duration,
@@ -154,6 +158,10 @@ impl Config {
             metrics_addr: var("METRICS_ADDR"),
             public_origin: var("PUBLIC_ORIGIN").map(|o| o.trim_end_matches('/').to_string()),
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR", false),
+            trusted_proxies: match var("TRUSTED_PROXIES") {
+                Some(list) => Cidr::parse_list(&list).map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
+                None => Cidr::LOOPBACK.to_vec(),
+            },
             db_statement_timeout: seconds("DB_STATEMENT_TIMEOUT_SECS", 30)?,
             db_idle_in_transaction_timeout: seconds("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
@@ -182,6 +190,7 @@ impl Config {
             metrics_addr: None,
             public_origin: None,
             trust_forwarded_for: false,
+            trusted_proxies: Cidr::LOOPBACK.to_vec(),
             db_statement_timeout: Duration::from_secs(30),
             db_idle_in_transaction_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
@@ -191,10 +200,18 @@ impl Config {
 
     /// What `serve` checks before it listens: production runs only behind TLS at a known origin,
     /// since that origin is the CSRF check's reference and it alone makes the session cookie
-    /// `Secure`.
+    /// `Secure`; and without the schema owner's URL (production does not migrate in `serve`).
     pub fn check_serving(&self) -> Result<(), String> {
         if self.app_env != AppEnv::Production {
             return Ok(());
+        }
+        // The owner's credentials stay with the migration step: a compromised server must not
+        // hold the power to disable the audit tables' append-only triggers.
+        if self.migration_database_url.is_some() {
+            return Err(format!(
+                "APP_ENV=production refuses to serve with MIGRATION_DATABASE_URL in its environment: {}",
+                crate::db::SERVE_AS_APP_ROLE
+            ));
         }
         match self.public_origin.as_deref() {
             Some(origin) if origin.strip_prefix("https://").is_some_and(|host| !host.is_empty()) => Ok(()),
@@ -246,6 +263,10 @@ mod tests {
         assert!(missing.contains("PUBLIC_ORIGIN"), "{missing}");
         assert!(production(Some("http://ops.settlepaisa.test")).check_serving().is_err());
         assert!(production(Some("https://")).check_serving().is_err());
+        let mut with_owner = production(Some("https://ops.settlepaisa.test"));
+        with_owner.migration_database_url = Some("postgres://owner@db/settlepaisa".into());
+        let refused = with_owner.check_serving().unwrap_err();
+        assert!(refused.contains("MIGRATION_DATABASE_URL") && refused.contains("settlepaisa-ops migrate"), "{refused}");
         // Demo mode keeps serving on plain http at whatever host it is reached by.
         assert!(Config::for_tests("postgres://unused").check_serving().is_ok());
     }

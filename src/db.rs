@@ -68,10 +68,50 @@ pub async fn migrate_for(config: &Config, app: &PgPool) -> Result<(), sqlx::migr
     migrated
 }
 
+/// Are migrations of this binary not yet applied to the database? (Also when it has none at all.)
+/// Demo mode's `serve` migrates only then: reading the ledger needs only `SELECT`, while running
+/// the migrator needs the owner's `CREATE` even when there is nothing to do.
+pub async fn has_pending_migrations(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+            Ok(versions) => versions,
+            // No ledger yet (undefined table): nothing was ever applied.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => return Ok(true),
+            Err(e) => return Err(e),
+        };
+    Ok(MIGRATOR.iter().any(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version)))
+}
+
+/// What production's `serve` says when it finds the schema owner's powers in its own hands.
+pub const SERVE_AS_APP_ROLE: &str =
+    "run `settlepaisa-ops migrate` with MIGRATION_DATABASE_URL first, then serve with the app role only";
+
+/// Production's check of the role `serve` connects as: it may not change audit rows, nor own (or
+/// act as the owner of) the audit table, since the owner can disable the append-only trigger. A
+/// server holding such credentials is refused before it listens.
+pub async fn check_serving_role<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<(), String> {
+    let owner_powers: Option<bool> = sqlx::query_scalar(
+        "SELECT has_table_privilege(c.oid, 'UPDATE') OR pg_has_role(c.relowner, 'USAGE')
+         FROM pg_class c WHERE c.oid = to_regclass('audit_log')",
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(|e| format!("could not check the database role serve connects as: {e}"))?;
+    match owner_powers {
+        None => Err(format!("the database has no audit_log table yet: {SERVE_AS_APP_ROLE}")),
+        Some(true) => Err(format!(
+            "APP_ENV=production refuses to serve as a role that can change or owns audit_log (DATABASE_URL): \
+             {SERVE_AS_APP_ROLE}"
+        )),
+        Some(false) => Ok(()),
+    }
+}
+
 /// Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
 /// writing the tables of the application's schemas, except the audit tables (insert and read
-/// only) and the migrations' ledger (read only). The role owns no table, so it cannot alter one
-/// either (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
+/// only; their id sequences `USAGE` only, so no `setval`) and the migrations' ledger (read only).
+/// The role owns no table and may create none, so it cannot alter one either
+/// (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
 const GRANT_APP_ROLE: &str = "DO $$
 DECLARE
     app TEXT := current_setting('settlepaisa.app_role');
@@ -83,7 +123,13 @@ BEGIN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', s, app);
         EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', s, app);
     END LOOP;
-    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, chargeback_audit FROM %I', app);
+    EXECUTE format('REVOKE ALL ON audit_log, chargeback_audit FROM %I', app);
+    EXECUTE format('GRANT SELECT, INSERT ON audit_log, chargeback_audit TO %I', app);
+    -- nextval for the audit rows' ids, but no setval (UPDATE) to rewind them over gaps.
+    EXECUTE format('REVOKE ALL ON SEQUENCE %s, %s FROM %I',
+        pg_get_serial_sequence('audit_log', 'id'), pg_get_serial_sequence('chargeback_audit', 'id'), app);
+    EXECUTE format('GRANT USAGE ON SEQUENCE %s, %s TO %I',
+        pg_get_serial_sequence('audit_log', 'id'), pg_get_serial_sequence('chargeback_audit', 'id'), app);
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', app);
 END $$";
 
@@ -104,15 +150,15 @@ pub async fn is_up(pool: &PgPool) -> bool {
 /// Rows for Postgres `COPY … FROM STDIN (FORMAT csv)`, written straight into a buffer: a missing
 /// value is an empty unquoted field (NULL), text is quoted only when it must be.
 #[derive(Default)]
-pub struct CsvRows {
+pub struct CopyRows {
     buf: String,
     first: bool,
     pub rows: usize,
 }
 
-impl CsvRows {
+impl CopyRows {
     pub fn new() -> Self {
-        CsvRows { buf: String::with_capacity(1 << 20), first: true, rows: 0 }
+        CopyRows { buf: String::with_capacity(1 << 20), first: true, rows: 0 }
     }
 
     fn sep(&mut self) {
@@ -186,10 +232,10 @@ pub async fn copy_in<T>(
     conn: &mut sqlx::PgConnection,
     copy_statement: &str,
     items: impl IntoIterator<Item = T>,
-    mut write: impl FnMut(&mut CsvRows, T),
+    mut write: impl FnMut(&mut CopyRows, T),
 ) -> Result<u64, sqlx::Error> {
     let mut copy = conn.copy_in_raw(copy_statement).await?;
-    let mut rows = CsvRows::new();
+    let mut rows = CopyRows::new();
     for item in items {
         write(&mut rows, item);
         if rows.len() >= 1 << 20 {

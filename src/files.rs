@@ -5,6 +5,22 @@
 use std::sync::Arc;
 
 use object_store::ObjectStore;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// What RFC 5987 lets a `filename*` value carry unencoded besides letters and digits.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
 
 /// A file name safe to show and to put in a header: the last path component, printable, ≤ 200
 /// chars; `fallback` when nothing printable is left.
@@ -15,6 +31,22 @@ pub fn clean_file_name(name: &str, fallback: &str) -> String {
         fallback.into()
     } else {
         cleaned.trim().to_string()
+    }
+}
+
+/// The `Content-Disposition` value offering `name` as a download: `attachment; filename="…"` with
+/// an ASCII stand-in (a quote, a backslash or anything not printable ASCII becomes `_`, so the
+/// quoted string cannot be broken out of), and, when that is not the name itself, the exact name
+/// as RFC 6266's `filename*=UTF-8''…`, which browsers prefer.
+pub fn attachment_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| if c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\') { c } else { '_' })
+        .collect();
+    if ascii == name {
+        format!("attachment; filename=\"{ascii}\"")
+    } else {
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(name, ATTR_CHAR))
     }
 }
 
@@ -53,6 +85,19 @@ mod tests {
         assert_eq!(clean_file_name("C:\\Users\\a\\bill \"x\".pdf", "evidence"), "bill x.pdf");
         assert_eq!(clean_file_name("  ", "evidence"), "evidence");
         assert_eq!(clean_file_name("dir/\u{7}", "upload"), "upload");
+    }
+
+    #[test]
+    fn download_names_cannot_break_the_header() {
+        assert_eq!(attachment_disposition("recon-run-1.csv"), "attachment; filename=\"recon-run-1.csv\"");
+        assert_eq!(
+            attachment_disposition("a\"b\\c\r\n.pdf"),
+            "attachment; filename=\"a_b_c__.pdf\"; filename*=UTF-8''a%22b%5Cc%0D%0A.pdf"
+        );
+        assert_eq!(
+            attachment_disposition("résumé 1.pdf"),
+            "attachment; filename=\"r_sum_ 1.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%201.pdf"
+        );
     }
 
     #[test]

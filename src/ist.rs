@@ -66,6 +66,12 @@ pub fn parse_date(text: &str, what: &str) -> Result<NaiveDate, AppError> {
         })
 }
 
+/// An optional date query parameter: absent or empty is `None`, anything else goes through
+/// [`parse_date`] (a bad one is a 400 naming the parameter).
+pub fn date_param(value: &Option<String>, name: &str) -> Result<Option<NaiveDate>, AppError> {
+    value.as_deref().filter(|s| !s.is_empty()).map(|d| parse_date(d, name)).transpose()
+}
+
 /// `26 Nov 2026, 14:05 IST`.
 pub fn format_datetime(at: DateTime<Utc>) -> String {
     at.with_timezone(&offset()).format("%d %b %Y, %H:%M IST").to_string()
@@ -113,8 +119,17 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_or_absent_date_parameter_is_none_and_a_bad_one_names_the_parameter() {
+        assert_eq!(date_param(&None, "from"), Ok(None));
+        assert_eq!(date_param(&Some(String::new()), "from"), Ok(None));
+        assert_eq!(date_param(&Some("2026-11-26".into()), "from"), Ok(NaiveDate::from_ymd_opt(2026, 11, 26)));
+        let refused = date_param(&Some("+262143-12-31".into()), "to").unwrap_err();
+        assert!(matches!(&refused, AppError::BadRequest(m) if m.starts_with("to must be a date")), "{refused:?}");
+    }
+
+    #[test]
     fn helpers_are_total_at_the_ends_of_the_calendar() {
-        assert_eq!(end_of_day(NaiveDate::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(end_of_day(NaiveDate::MAX) - start_of_day(NaiveDate::MAX), Duration::days(1));
         assert_eq!(start_of_day(NaiveDate::MIN), DateTime::<Utc>::MIN_UTC);
         let (start, end) = day_range(NaiveDate::MIN, NaiveDate::MAX);
         assert!(start < end);

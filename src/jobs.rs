@@ -128,6 +128,19 @@ pub async fn heartbeat(pool: &PgPool, job: &Job) -> Result<bool, AppError> {
     Ok(stamped.rows_affected() == 1)
 }
 
+/// Does `job`'s worker still hold it? Called inside the transaction that writes the job's results,
+/// just before it commits: the row stays locked until then, so the job cannot be reclaimed between
+/// this check and the commit, and a worker whose job was taken over writes nothing.
+pub async fn still_held(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, AppError> {
+    let held: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running' FOR UPDATE")
+            .bind(job.id)
+            .bind(&job.locked_by)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(held.is_some())
+}
+
 pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'succeeded', finished_at = now(), last_error = NULL, locked_at = NULL, locked_by = NULL
@@ -167,13 +180,15 @@ pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppE
 
 /// Run a claimed job's `work`, stamping its heartbeat meanwhile, and settle it by the outcome.
 /// The heartbeat runs in its own task, so work that holds its thread for a while does not
-/// starve it.
+/// starve it. When the heartbeat finds the job taken over, the work is stopped (dropped: its open
+/// transaction rolls back) and nothing is settled: the job is the other worker's now.
 pub async fn run_claimed(
     pool: &PgPool,
     job: &Job,
     timing: &Timing,
     work: impl Future<Output = Result<(), String>>,
 ) -> Result<Settled, AppError> {
+    // Ends only when the job is no longer this worker's.
     let beat = {
         let (pool, job, every) = (pool.clone(), job.clone(), timing.heartbeat_every);
         tokio::spawn(async move {
@@ -181,23 +196,31 @@ pub async fn run_claimed(
                 tokio::time::sleep(every).await;
                 match heartbeat(&pool, &job).await {
                     Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(job = job.id, "job taken over by another worker; its result will be dropped");
-                        return;
-                    }
+                    Ok(false) => return,
                     Err(e) => tracing::warn!(job = job.id, error = %e, "job heartbeat not recorded"),
                 }
             }
         })
     };
     // Stops the heartbeat however this function ends (also when its caller drops it).
-    let _stop = AbortOnDrop(beat);
-    let settled = match work.await {
+    let mut beat = AbortOnDrop(beat);
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        _ = &mut beat.0 => {
+            tracing::warn!(job = job.id, kind = %job.kind, "job taken over by another worker; its work was stopped");
+            return Ok(Settled::LockLost);
+        }
+    };
+    let settled = match outcome {
         Ok(()) => succeed(pool, job).await?,
         Err(e) => {
-            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
-            metrics::counter!("jobs_failed_total", "kind" => job.kind.clone()).increment(1);
-            fail(pool, job, &e).await?
+            let settled = fail(pool, job, &e).await?;
+            // A worker that lost its job reports no failure of it: the job is another's now.
+            if settled != Settled::LockLost {
+                tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                metrics::counter!("jobs_failed_total", "kind" => job.kind.clone()).increment(1);
+            }
+            settled
         }
     };
     if settled == Settled::LockLost {

@@ -92,7 +92,8 @@ impl Paise {
     }
 
     /// The one plain rupee text for CSV and JSON: `-1.50`, `0.05`, `1234567.90` (no symbol, no
-    /// grouping, the sign in front even below one rupee). [`Paise::parse_rupees`] reads it back.
+    /// grouping, the sign in front even below one rupee). [`Paise::parse_rupees`] reads back the
+    /// non-negative ones only: it refuses negative amounts, which no input file may carry.
     pub fn to_rupees_plain(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
@@ -209,6 +210,7 @@ mod tests {
     fn plain_rupee_text_keeps_the_sign() {
         assert_eq!(Paise(-150).to_rupees_plain(), "-1.50");
         assert_eq!(Paise(-50).to_rupees_plain(), "-0.50");
+        assert!(Paise::parse_rupees(&Paise(-150).to_rupees_plain()).is_err(), "the parser reads no negative back");
         assert_eq!(Paise(5).to_rupees_plain(), "0.05");
         assert_eq!(Paise(0).to_rupees_plain(), "0.00");
         assert_eq!(Paise(123_456_790).to_rupees_plain(), "1234567.90");

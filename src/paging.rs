@@ -2,6 +2,8 @@
 //! accepts, so `(page - 1) * size` can neither overflow (a panic in debug builds, a wrapped,
 //! negative OFFSET in release) nor send Postgres scanning millions of rows to return nothing.
 
+use crate::error::AppError;
+
 /// The deepest page a list serves: 100,000 pages of 25 rows are 2.5 million rows, beyond any real
 /// queue; a larger number is a typo or a probe.
 pub const MAX_PAGE: i64 = 100_000;
@@ -28,6 +30,24 @@ pub fn offset(page: i64, page_size: i64) -> Result<i64, String> {
     (page - 1).checked_mul(page_size).ok_or_else(out_of_range)
 }
 
+/// The JSON lists' `limit` (default `default`, 1..=`max`) and `offset` (0..=[`MAX_OFFSET`]) query
+/// parameters; anything else is a 400.
+pub fn page_params(
+    limit: &Option<String>,
+    offset: &Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64), AppError> {
+    let number = |v: &Option<String>, fallback: i64| v.as_deref().map_or(Ok(fallback), |s| s.trim().parse::<i64>());
+    let (Ok(limit), Ok(offset)) = (number(limit, default), number(offset, 0)) else {
+        return Err(AppError::BadRequest("limit and offset must be whole numbers.".into()));
+    };
+    if !(1..=max).contains(&limit) || !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(AppError::BadRequest(format!("limit must be 1–{max} and offset 0–{MAX_OFFSET}.")));
+    }
+    Ok((limit, offset))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +64,16 @@ mod tests {
         assert!(offset(i64::MAX, 25).is_err());
         assert!(offset(0, 25).is_err());
         assert!(offset(MAX_PAGE, i64::MAX).is_err(), "an overflowing product is refused");
+    }
+
+    #[test]
+    fn list_parameters_default_and_stay_in_range() {
+        let text = |s: &str| Some(s.to_string());
+        assert_eq!(page_params(&None, &None, 50, 500), Ok((50, 0)));
+        assert_eq!(page_params(&text(" 500 "), &text("10000000"), 50, 500), Ok((500, MAX_OFFSET)));
+        for (limit, offset) in [("0", "0"), ("501", "0"), ("50", "-1"), ("50", "10000001"), ("x", "0"), ("50", "")] {
+            let refused = page_params(&text(limit), &text(offset), 50, 500);
+            assert!(matches!(refused, Err(AppError::BadRequest(_))), "{limit}/{offset}: {refused:?}");
+        }
     }
 }

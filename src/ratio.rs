@@ -1,5 +1,6 @@
 //! Ratios shown to people (match rate, win rate, share of a pipeline, average days), computed once
-//! and rounded half up in integers, never floats: [`permille_half_up`] gives tenths of a percent,
+//! and rounded to the nearest in integers, halves away from zero (half up for the non-negative
+//! ratios shown), never floats: [`permille_half_up`] gives tenths of a percent,
 //! [`div_half_up`] any other scaled ratio, and [`tenths_text`] / [`percent_text`] write them
 //! (`66.7`, `66.7 %`).
 

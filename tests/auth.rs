@@ -380,6 +380,7 @@ async fn sign_in_is_rate_limited_per_ip(pool: PgPool) {
             .header(header::ORIGIN, ORIGIN)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header("x-forwarded-for", ip)
+            .extension(common::LOCAL_PROXY)
             .body(Body::from(form))
             .unwrap()
     };
@@ -410,6 +411,7 @@ fn login_from(ip: &str, email: &str, password: &str) -> Request<Body> {
         .header(header::ORIGIN, ORIGIN)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("x-forwarded-for", ip)
+        .extension(common::LOCAL_PROXY)
         .body(Body::from(form))
         .unwrap()
 }
@@ -794,4 +796,27 @@ async fn a_session_of_a_user_disabled_during_sign_in_gets_no_owner(pool: PgPool)
     save_session("active").await;
     assert!(users::own_session(&pool, id, "active").await.unwrap());
     assert_eq!(owners().await, 1);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn case_workers_are_the_active_holders_of_the_ops_work_roles(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    app.create_user("admin@example.test", &[Role::Admin]).await;
+    app.create_user(OPS, &[Role::Ops, Role::Finance]).await;
+    app.create_user("gone@example.test", &[Role::Ops]).await;
+    app.create_user("finance@example.test", &[Role::Finance]).await;
+    app.create_user("compliance@example.test", &[Role::Compliance, Role::Auditor]).await;
+    assert!(users::set_active(&pool, "gone@example.test", false, "test-admin").await.unwrap());
+
+    let emails = |workers: Vec<users::CaseWorker>| workers.into_iter().map(|w| w.email).collect::<Vec<_>>();
+    let all = emails(users::case_workers(&pool, None).await.unwrap());
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.contains(&"admin@example.test".to_string()) && all.contains(&OPS.to_string()), "{all:?}");
+    let by_email = users::case_workers(&pool, Some("OPS@Example.test")).await.unwrap();
+    assert_eq!(emails(by_email), [OPS]);
+    let ops_id = users::case_workers(&pool, Some(OPS)).await.unwrap()[0].id;
+    assert_eq!(emails(users::case_workers(&pool, Some(&ops_id.to_string())).await.unwrap()), [OPS]);
+    for outsider in ["finance@example.test", "compliance@example.test", "gone@example.test", "nobody@example.test"] {
+        assert!(users::case_workers(&pool, Some(outsider)).await.unwrap().is_empty(), "{outsider}");
+    }
 }

@@ -50,8 +50,53 @@ async fn the_app_role_may_only_add_to_and_read_the_audit_tables(pool: PgPool) {
         }
     }
 
+    // The audit ids cannot be rewound (nor any table created to shadow one).
+    for (check, what) in [
+        ("SELECT has_sequence_privilege(current_user, 'audit_log_id_seq', 'UPDATE')", "setval on audit_log_id_seq"),
+        (
+            "SELECT has_sequence_privilege(current_user, 'chargeback_audit_id_seq', 'UPDATE')",
+            "setval on chargeback_audit_id_seq",
+        ),
+        ("SELECT has_table_privilege(current_user, 'audit_log', 'REFERENCES')", "REFERENCES on audit_log"),
+        ("SELECT has_schema_privilege(current_user, 'public', 'CREATE')", "CREATE in public"),
+        ("SELECT has_schema_privilege(current_user, 'tower_sessions', 'CREATE')", "CREATE in tower_sessions"),
+    ] {
+        let granted: bool = sqlx::query_scalar(check).fetch_one(&mut *app).await.unwrap();
+        assert!(!granted, "the app role has {what}");
+    }
+    let rewind = sqlx::query("SELECT setval('audit_log_id_seq', 1)").execute(&mut *app).await.expect_err("setval");
+    let code = rewind.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+    assert_eq!(code.as_deref(), Some(INSUFFICIENT_PRIVILEGE), "setval: {rewind}");
+
     // Elsewhere the app works as before: it writes rows, with their sequences.
     sqlx::query("INSERT INTO jobs (kind) VALUES ('noop')").execute(&mut *app).await.expect("the app queues jobs");
     sqlx::query("UPDATE jobs SET priority = 1").execute(&mut *app).await.expect("the app updates jobs");
     sqlx::query("DELETE FROM tower_sessions.session").execute(&mut *app).await.expect("the app deletes sessions");
+}
+
+/// Production's `serve` refuses the owner's powers: as the owner (who migrated) it is refused with
+/// the way out; as the application's role it may serve.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn production_serves_only_as_the_app_role(pool: PgPool) {
+    settlepaisa_ops::db::grant_app_role(&pool, APP_ROLE).await.expect("the app role exists");
+    let refused = settlepaisa_ops::db::check_serving_role(&pool).await.expect_err("the owner may not serve");
+    assert!(refused.contains("settlepaisa-ops migrate") && refused.contains("app role only"), "{refused}");
+
+    let mut app = pool.acquire().await.unwrap();
+    sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    settlepaisa_ops::db::check_serving_role(&mut *app).await.expect("the app role may serve");
+    // Given UPDATE on the audit log, it may not.
+    sqlx::query("RESET ROLE").execute(&mut *app).await.unwrap();
+    sqlx::query(&format!("GRANT UPDATE ON audit_log TO {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    let refused = settlepaisa_ops::db::check_serving_role(&mut *app).await.expect_err("UPDATE on audit_log");
+    assert!(refused.contains("audit_log"), "{refused}");
+}
+
+/// Demo mode's `serve` migrates only when the database lacks some of this binary's migrations.
+#[sqlx::test(migrations = false)]
+async fn pending_migrations_are_seen(pool: PgPool) {
+    assert!(settlepaisa_ops::db::has_pending_migrations(&pool).await.unwrap(), "an empty database");
+    settlepaisa_ops::db::migrate(&pool).await.unwrap();
+    assert!(!settlepaisa_ops::db::has_pending_migrations(&pool).await.unwrap(), "all applied");
 }

@@ -592,6 +592,31 @@ async fn bulk_actions_over_a_selection_and_all_matching(pool: PgPool) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// A `back` with a newline would be an invalid `Location` (a plain-text 500 before): it is ignored
+/// and the form goes back to the filter's own page.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_bulk_forms_unsafe_back_path_falls_back_to_the_page(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    for (back, expected) in
+        [("%2Fexceptions%0A", "/exceptions?severity=HIGH&"), ("%2F%2Fevil.example", "/exceptions?severity=HIGH&")]
+    {
+        let form = format!("back={back}&severity=HIGH&action=take&scope=selected&ids=NO-SUCH");
+        let req = Request::post("/api/recon/v1/exceptions/bulk")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::COOKIE, &ops)
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{back}: {}", r.body);
+        let location = r.location().unwrap().to_string();
+        assert!(location.starts_with(expected), "{back}: {location}");
+    }
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn saved_views_personal_and_shared(pool: PgPool) {
     let app = demo_app(&pool).await;

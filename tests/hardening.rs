@@ -89,6 +89,50 @@ async fn dates_outside_the_business_calendar_are_a_400(pool: PgPool) {
     }
 }
 
+/// A caller refused over and over cannot grow the append-only audit log at will: ten rows a minute
+/// and one saying the rest are only counted; a refusal's row keeps the route and at most 256
+/// characters of the path.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn refusals_are_audited_within_bounds(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    app.create_user("auditor@example.test", &[settlepaisa_ops::auth::Role::Auditor]).await;
+    let auditor = app.session_for("auditor@example.test").await;
+    let long_id = "x".repeat(4000);
+    let path = format!("/api/recon/v1/exceptions/{long_id}/actions");
+    let refused = app.send(same_origin_post(&path, "application/json", b"{}".to_vec(), Some(&auditor))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let (target, details): (String, String) =
+        sqlx::query_as("SELECT target_id, details FROM audit_log WHERE action = 'request.refused'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(target, format!("POST {}", &path[..256]), "the path is cut at 256 characters");
+    assert!(details.contains("/api/recon/v1/exceptions/{id}/actions"), "the route template: {details}");
+
+    for _ in 1..50 {
+        assert_eq!(app.get("/settings", Some(&auditor)).await.status, StatusCode::FORBIDDEN);
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'request.refused%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 11, "50 refusals in a minute: 10 rows and the one saying the rest are counted");
+    let throttled: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'request.refused.throttled'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(throttled, 1);
+    // The next minute is written again.
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(app.get("/settings", Some(&auditor)).await.status, StatusCode::FORBIDDEN);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'request.refused'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 11);
+}
+
 async fn answer(app: Router, req: Request<Body>) -> (StatusCode, String, String) {
     let res = app.oneshot(req).await.unwrap();
     let status = res.status();
@@ -213,9 +257,11 @@ async fn a_stalled_upload_body_is_cut_off() {
 async fn the_real_routes_choose_the_time_limit(pool: PgPool) {
     let mut config = Config::for_tests("postgres://unused");
     config.request_timeout = Duration::from_millis(200);
+    // Signing in (argon2, unoptimised in tests) takes longer than the short limit.
+    let unlimited = TestApp::new(pool.clone());
+    unlimited.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let cookie = unlimited.session_for("ops@example.test").await;
     let app = TestApp::with_config(pool, config);
-    app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
-    let cookie = app.session_for("ops@example.test").await;
     let slow_post = |path: &str| {
         let (content_type, body) = multipart(&[("kind", "pg"), ("cycleDate", "2026-11-26")], Some(("pg.csv", b"x\n")));
         let late = futures::stream::once(async move {

@@ -148,3 +148,77 @@ async fn a_recon_run_whose_worker_was_lost_on_its_last_attempt_says_so(pool: PgP
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("start it again"));
 }
+
+/// A run of `common::fixed_time()`'s cycle with one PG transaction to match, queued and claimed by
+/// worker `a`.
+async fn claimed_run(pool: &PgPool) -> (uuid::Uuid, jobs::Job) {
+    let cycle = common::fixed_time().date_naive();
+    sqlx::query(
+        "WITH m AS (INSERT INTO merchants (id, name, legal_name) VALUES ('M_FENCE', 'M', 'M Ltd'))
+         INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, utr)
+         VALUES ('T-FENCE-1', 'M_FENCE', 10000, $1, $2, 'UPI', 'UTRFENCE1')",
+    )
+    .bind(common::fixed_time())
+    .bind(cycle)
+    .execute(pool)
+    .await
+    .unwrap();
+    let run_id = runs::queue(pool, cycle, None, "manual").await.unwrap();
+    let job = jobs::claim(pool, "a").await.unwrap().unwrap();
+    (run_id, job)
+}
+
+/// Another worker takes `job` over (as a reclaim after a stale heartbeat does).
+async fn take_over(pool: &PgPool, job: &jobs::Job) {
+    sqlx::query("UPDATE jobs SET locked_by = 'b', attempts = attempts + 1 WHERE id = $1")
+        .bind(job.id)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_run_whose_job_was_taken_over_commits_nothing(pool: PgPool) {
+    let (run_id, job) = claimed_run(&pool).await;
+    take_over(&pool, &job).await;
+    let app = common::TestApp::new(pool.clone());
+    let outcome = runs::execute_job(&app.state, &job).await;
+    assert!(outcome.unwrap_err().contains("another worker"), "the stale worker reports the lost lock");
+    let results: i64 = sqlx::query_scalar("SELECT count(*) FROM recon_results WHERE run_id = $1")
+        .bind(run_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(results, 0, "no results of the stale worker");
+    let run: String =
+        sqlx::query_scalar("SELECT status FROM recon_runs WHERE id = $1").bind(run_id).fetch_one(&pool).await.unwrap();
+    assert_ne!(run, "completed");
+    assert_ne!(run, "failed", "the run is the new worker's to finish");
+    assert_eq!(status(&pool, job.id).await.1.as_deref(), Some("b"), "the job stays the new worker's");
+
+    // The worker holding the job commits as before.
+    let current = jobs::Job { locked_by: "b".into(), ..job };
+    runs::execute_job(&app.state, &current).await.unwrap();
+    let run: String =
+        sqlx::query_scalar("SELECT status FROM recon_runs WHERE id = $1").bind(run_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(run, "completed");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_worker_whose_heartbeat_finds_the_job_taken_stops_its_work(pool: PgPool) {
+    let timing = Timing { heartbeat_every: Duration::from_millis(50), stale_after: Duration::from_secs(1) };
+    let id = queued(&pool).await;
+    let job = jobs::claim_with(&pool, "a", &timing).await.unwrap().unwrap();
+    take_over(&pool, &job).await;
+    let endless = std::future::pending::<Result<(), String>>();
+    let settled = tokio::time::timeout(Duration::from_secs(5), jobs::run_claimed(&pool, &job, &timing, endless))
+        .await
+        .expect("the work is stopped when the lock is lost")
+        .unwrap();
+    assert_eq!(settled, Settled::LockLost);
+    assert_eq!(
+        status(&pool, id).await,
+        ("running".into(), Some("b".into()), None),
+        "the new worker's job is untouched"
+    );
+}

@@ -466,6 +466,62 @@ async fn uploads_are_idempotent_and_report_bad_rows(pool: PgPool) {
     );
 }
 
+/// The latest audit row of an action: actor e-mail, target id, outcome and what it recorded.
+async fn last_audit(pool: &PgPool, action: &str) -> (Option<String>, Option<String>, String, serde_json::Value) {
+    sqlx::query_as(
+        "SELECT actor_email, target_id, outcome, after FROM audit_log WHERE action = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(action)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn uploads_and_run_starts_are_audited(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let pg = format!(
+        "{PG_HEADER}AU-T1,MERCH_001,100.00,INR,2026-11-20,10:00,UPI,AUUTR1,,SUCCESS\n\
+         AU-T2,NOBODY,10,INR,2026-11-20,,UPI,AUUTR2,,SUCCESS\n"
+    );
+    let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
+    let first = post_upload(&app, &ops, &fields, Some(("audited.csv", pg.as_bytes()))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let file_id = first.json()["fileId"].as_str().unwrap().to_string();
+    let (actor, target, outcome, after) = last_audit(&pool, "recon.upload").await;
+    assert_eq!(
+        (actor.as_deref(), target.as_deref(), outcome.as_str()),
+        (Some("ops@settlepaisa.test"), Some(file_id.as_str()), "success")
+    );
+    assert_eq!(
+        after,
+        serde_json::json!({ "kind": "pg", "cycleDate": "2026-11-20", "fileName": "audited.csv",
+                            "rowsAccepted": 1, "rowsRejected": 1, "duplicate": false })
+    );
+
+    // The same file again stores nothing, and its row says it was a duplicate.
+    let again = post_upload(&app, &ops, &fields, Some(("again.csv", pg.as_bytes()))).await;
+    assert_eq!(again.json()["duplicate"], true);
+    let uploads: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'recon.upload'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(uploads, 2);
+    let (_, target, _, after) = last_audit(&pool, "recon.upload").await;
+    assert_eq!(target.as_deref(), Some(file_id.as_str()));
+    assert_eq!((after["fileName"].as_str(), after["duplicate"].as_bool()), (Some("again.csv"), Some(true)));
+
+    let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": "2026-11-20" })).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let run_id = started.json()["id"].as_str().unwrap().to_string();
+    let (actor, target, outcome, after) = last_audit(&pool, "recon.run.start").await;
+    assert_eq!(
+        (actor.as_deref(), target.as_deref(), outcome.as_str()),
+        (Some("ops@settlepaisa.test"), Some(run_id.as_str()), "success")
+    );
+    assert_eq!(after, serde_json::json!({ "cycleDate": "2026-11-20", "source": "manual" }));
+}
+
 /// At least thirty malformed files: each refused with a clear message, and nothing written.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {

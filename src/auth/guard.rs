@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn authorize_needs_a_user_and_a_role() {
-        assert_eq!(authorize(None, Access::AnySignedIn), Err(AppError::Unauthorized));
+        assert_eq!(authorize(None, Access::SIGNED_IN), Err(AppError::Unauthorized));
         assert_eq!(authorize(Some(&user(&[Role::Ops])), Access::ADMIN), Err(AppError::Forbidden));
         assert!(authorize(Some(&user(&[Role::Ops, Role::Admin])), Access::ADMIN).is_ok());
     }

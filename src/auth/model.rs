@@ -45,15 +45,11 @@ impl Role {
     }
 }
 
-/// Which roles may do a thing. Every use case (a feature's `service`) names one of these; the
-/// role sets below are the only ones, so a feature never defines its own.
+/// Which roles may do a thing. Every use case (a feature's `service`) names one of the sets below;
+/// they are the only ones (the representation is private), so a feature never defines its own.
+/// `None` is any signed-in user; `Some(roles)` at least one of the roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Any signed-in user (every role reads the operational pages).
-    AnySignedIn,
-    /// At least one of the listed roles.
-    AnyOf(&'static [Role]),
-}
+pub struct Access(Option<&'static [Role]>);
 
 /// The role matrix of spec 01 ("Roles"): every role reads the operational pages; operations
 /// works Recon, Exceptions and Disputes; compliance decides liability on disputes; finance works
@@ -61,24 +57,30 @@ pub enum Access {
 /// holds the operational work as well, so a platform admin can unblock the desk.
 impl Access {
     /// Reading any operational page or its JSON twin.
-    pub const SIGNED_IN: Access = Access::AnySignedIn;
+    pub const SIGNED_IN: Access = Access(None);
     /// Working the desks: recon uploads and runs, exception actions and shared views, dispute
     /// evidence, assignment, deadlines and intake.
-    pub const OPS_WORK: Access = Access::AnyOf(&[Role::Ops, Role::Admin]);
+    pub const OPS_WORK: Access = Access(Some(&[Role::Ops, Role::Admin]));
     /// Accepting a chargeback's liability (an unanswered case moved to Lost): a compliance decision.
-    pub const ACCEPT_LIABILITY: Access = Access::AnyOf(&[Role::Compliance]);
+    pub const ACCEPT_LIABILITY: Access = Access(Some(&[Role::Compliance]));
     /// Changing a dispute's status or noting on it: those who work cases, and compliance for its
     /// liability decisions (which transitions each may take is `disputes::rules`).
-    pub const DISPUTE_DECISIONS: Access = Access::AnyOf(&[Role::Ops, Role::Admin, Role::Compliance]);
-    pub const FINANCE_WORK: Access = Access::AnyOf(&[Role::Finance]);
-    pub const AUDIT_LOG: Access = Access::AnyOf(&[Role::Compliance, Role::Auditor, Role::Admin]);
-    pub const ADMIN: Access = Access::AnyOf(&[Role::Admin]);
+    pub const DISPUTE_DECISIONS: Access = Access(Some(&[Role::Ops, Role::Admin, Role::Compliance]));
+    pub const FINANCE_WORK: Access = Access(Some(&[Role::Finance]));
+    pub const AUDIT_LOG: Access = Access(Some(&[Role::Compliance, Role::Auditor, Role::Admin]));
+    pub const ADMIN: Access = Access(Some(&[Role::Admin]));
 
     pub fn allows(self, roles: &[Role]) -> bool {
-        match self {
-            Access::AnySignedIn => !roles.is_empty(),
-            Access::AnyOf(allowed) => roles.iter().any(|r| allowed.contains(r)),
+        match self.0 {
+            None => !roles.is_empty(),
+            Some(allowed) => roles.iter().any(|r| allowed.contains(r)),
         }
+    }
+
+    /// The codes of the roles the set allows, as `user_roles.role_code` stores them (every role
+    /// for [`Access::SIGNED_IN`]), for SQL that binds the set instead of retyping it.
+    pub fn role_codes(self) -> Vec<&'static str> {
+        self.0.unwrap_or(&Role::ALL).iter().map(|r| r.code()).collect()
     }
 }
 
@@ -121,8 +123,10 @@ mod tests {
         assert!(!Access::AUDIT_LOG.allows(&[Role::Ops, Role::Finance]));
         assert!(Access::ADMIN.allows(&[Role::Admin]));
         assert!(!Access::ADMIN.allows(&[Role::Ops]));
-        assert!(Access::AnySignedIn.allows(&[Role::Auditor]));
-        assert!(!Access::AnySignedIn.allows(&[]));
+        assert!(Access::SIGNED_IN.allows(&[Role::Auditor]));
+        assert!(!Access::SIGNED_IN.allows(&[]));
+        assert_eq!(Access::OPS_WORK.role_codes(), ["sp-ops", "admin"]);
+        assert_eq!(Access::SIGNED_IN.role_codes().len(), Role::ALL.len());
     }
 
     #[test]

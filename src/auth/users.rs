@@ -1,9 +1,9 @@
 //! User queries: one function per fact the sign-in flow and the guard need.
 
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::{CurrentUser, Role};
+use super::{Access, CurrentUser, Role};
 use crate::audit::{self, AuditEntry};
 use crate::error::AppError;
 
@@ -121,6 +121,32 @@ async fn principal(pool: &PgPool, id: Uuid, session_id: Option<&str>) -> Result<
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Into::into))
+}
+
+/// A user who may work cases, as [`case_workers`] lists them.
+#[derive(Debug, FromRow)]
+pub struct CaseWorker {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: String,
+}
+
+/// The users who may work cases (exceptions and disputes): active, holding a role of
+/// [`Access::OPS_WORK`] — bound from that set, so no query retypes it — by name. All of them (the
+/// assign controls), or the one `who` names by e-mail address (any case) or id (checking an
+/// assignee).
+pub async fn case_workers<'c>(db: impl PgExecutor<'c>, who: Option<&str>) -> Result<Vec<CaseWorker>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email, u.full_name FROM users u
+         WHERE u.is_active
+           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code = ANY($1))
+           AND ($2::text IS NULL OR lower(u.email) = lower($2) OR u.id::text = $2)
+         ORDER BY u.full_name, u.email",
+    )
+    .bind(Access::OPS_WORK.role_codes())
+    .bind(who)
+    .fetch_all(db)
+    .await?)
 }
 
 /// Record whose a freshly saved session is, so that disabling the user can end it — only while the

@@ -6,6 +6,3 @@ pub mod overview;
 pub mod placeholders;
 pub mod recon;
 pub mod settlements;
-
-#[cfg(feature = "ssr")]
-pub mod server_ctx;

@@ -149,11 +149,46 @@ where
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(name)),
         ],
         body,
     )
         .into_response())
+}
+
+/// The most rows a list's export holds (a run's results have their own, larger cap).
+pub const EXPORT_CAP: i64 = 100_000;
+
+/// A list export's file name: `{prefix}-{yyyymmdd}.csv`, the IST date of `now`.
+pub fn dated_file_name(prefix: &str, now: DateTime<Utc>) -> String {
+    format!("{prefix}-{}.csv", crate::ist::today(now).format("%Y%m%d"))
+}
+
+/// What an export's producer returns to [`csv_stream`].
+type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
+
+/// An export as a feature's use case answers it, authorised and its query validated: the file's
+/// name, its header and the producer that writes its rows. The handler only turns it into the
+/// streamed response ([`CsvExport::respond`]).
+pub struct CsvExport {
+    name: String,
+    header: &'static [&'static str],
+    produce: Box<dyn FnOnce(CsvRows) -> Produced + Send>,
+}
+
+impl CsvExport {
+    pub fn new<F, Fut>(name: String, header: &'static [&'static str], produce: F) -> Self
+    where
+        F: FnOnce(CsvRows) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), AppError>> + Send + 'static,
+    {
+        CsvExport { name, header, produce: Box::new(move |rows| Box::pin(produce(rows))) }
+    }
+
+    /// The streamed CSV response (see [`csv_stream`]).
+    pub async fn respond(self) -> Result<Response, AppError> {
+        csv_stream(&self.name, self.header, self.produce).await
+    }
 }
 
 /// An amount cell: [`Paise::to_rupees_plain`] (`-1.50`), empty when there is no amount.

@@ -1,13 +1,15 @@
 //! The axum application: Leptos pages and server functions, the sign-in form handlers, the JSON API
 //! and health, wrapped in the session, guard, CSRF and security-header layers.
 
+pub mod cidr;
 pub mod csv;
 pub mod form;
 pub mod metrics;
 mod middleware;
+pub mod server_fn;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -115,18 +117,23 @@ pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<NoDelayListener> 
     Ok(TcpListener::bind(addr).await?.tap_io(no_delay as fn(&mut TcpStream)))
 }
 
-/// The client's address: the socket peer, or the last `X-Forwarded-For` entry behind a trusted proxy.
+/// The client's address: the socket peer, or the last `X-Forwarded-For` entry when that peer is a
+/// trusted proxy.
 pub fn client_ip(req: &Request, config: &Config) -> Option<String> {
     client_ip_of(req.headers(), req.extensions(), config)
 }
 
 /// [`client_ip`] from request parts (server functions and extractors see parts, not the request).
 ///
-/// The trusted proxy appends the address it saw to whatever the client sent, so only the right-most
-/// entry is the proxy's word; the entries before it are the client's own claims (a sign-in burst
-/// could rotate them to dodge the per-IP limit). Several `X-Forwarded-For` headers are one list.
+/// `X-Forwarded-For` is believed only with `TRUST_FORWARDED_FOR` and only from a peer in
+/// `TRUSTED_PROXIES`: anyone else reaching the port directly could name any address. The trusted
+/// proxy appends the address it saw to whatever the client sent, so only the right-most entry is
+/// the proxy's word; the entries before it are the client's own claims (a sign-in burst could
+/// rotate them to dodge the per-IP limit). Several `X-Forwarded-For` headers are one list.
 pub fn client_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions, config: &Config) -> Option<String> {
-    if config.trust_forwarded_for {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+    let from_proxy = peer.is_some_and(|peer| config.trusted_proxies.iter().any(|proxy| proxy.contains(peer)));
+    if config.trust_forwarded_for && from_proxy {
         let last = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -139,7 +146,19 @@ pub fn client_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions, co
             return Some(last.to_string());
         }
     }
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
+    peer.map(|ip| ip.to_string())
+}
+
+/// The caller's address as a JSON handler's extractor, for the audit rows (see [`client_ip_of`]
+/// for which one).
+pub struct ClientIp(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip_of(&parts.headers, &parts.extensions, &state.config)))
+    }
 }
 
 /// A minimal HTML error page for failures outside the Leptos app (e.g. the database is down while
@@ -176,10 +195,31 @@ mod tests {
         extensions
     }
 
-    #[test]
-    fn the_proxy_appended_address_is_the_client() {
+    /// Behind a proxy at 10.0.0.1 (the peer of [`peer`]).
+    fn behind_proxy(proxies: &str) -> Config {
         let mut config = Config::for_tests("postgres://unused");
         config.trust_forwarded_for = true;
+        config.trusted_proxies = cidr::Cidr::parse_list(proxies).unwrap();
+        config
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_peer() {
+        let spoofed = forwarded(&["203.0.113.7"]);
+        // The default set is this host only: a peer at 10.0.0.1 is not the proxy.
+        let mut defaults = Config::for_tests("postgres://unused");
+        defaults.trust_forwarded_for = true;
+        assert_eq!(client_ip_of(&spoofed, &peer(), &defaults).as_deref(), Some("10.0.0.1"));
+        assert_eq!(client_ip_of(&spoofed, &peer(), &behind_proxy("10.0.0.0/24")).as_deref(), Some("203.0.113.7"));
+        assert_eq!(client_ip_of(&spoofed, &peer(), &behind_proxy("10.0.1.0/24, ::1")).as_deref(), Some("10.0.0.1"));
+        // Without a known peer (no socket) nothing is believed.
+        let none = http::Extensions::new();
+        assert_eq!(client_ip_of(&spoofed, &none, &behind_proxy("0.0.0.0/0")), None);
+    }
+
+    #[test]
+    fn the_proxy_appended_address_is_the_client() {
+        let config = behind_proxy("10.0.0.1");
         // The client claims 1.2.3.4; the proxy appended the address it really saw.
         let spoofed = forwarded(&["1.2.3.4, 203.0.113.7"]);
         assert_eq!(client_ip_of(&spoofed, &peer(), &config).as_deref(), Some("203.0.113.7"));

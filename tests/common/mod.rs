@@ -20,6 +20,12 @@ pub const HOST: &str = "127.0.0.1:3000";
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const PASSWORD: &str = "Correct-Horse-42";
 
+/// The socket peer of a request that came through the reverse proxy on this host (in the default
+/// `TRUSTED_PROXIES`): its `X-Forwarded-For` is believed when `TRUST_FORWARDED_FOR` is on.
+pub const LOCAL_PROXY: axum::extract::ConnectInfo<std::net::SocketAddr> = axum::extract::ConnectInfo(
+    std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 40000)),
+);
+
 pub struct TestApp {
     pub pool: PgPool,
     pub clock: Arc<ManualClock>,

@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::model::{CaseAction, CaseDetail, CaseRow, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus};
-use super::{evidence, queries, rules, service};
-use crate::api::{date_param, page_params};
+use super::{evidence, rules, service};
 use crate::auth::guard::Authorized;
-use crate::auth::Access;
 use crate::error::AppError;
-use crate::http::csv::{csv_stream, ist_minute_cell};
-use crate::http::form::{back_to, wants_html, ClientIp};
+use crate::http::form::{back_to, content_type_is, multipart_error, upload_too_big, wants_html};
+use crate::http::ClientIp;
+use crate::ist::date_param;
+use crate::paging::page_params;
 use crate::state::AppState;
 
 /// Import files may be larger than evidence files (spec 2.1's 25 MB upload limit).
@@ -49,7 +49,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiParams {
+struct ApiParams {
     from: Option<String>,
     to: Option<String>,
     merchant_id: Option<String>,
@@ -78,7 +78,7 @@ impl ApiParams {
     fn filter(&self) -> Result<ListFilter, AppError> {
         let raw_status = match self.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s @ ("OPEN" | "RECOVERED" | "WRITEOFF")) => Some(s.to_string()),
+            Some(s) if rules::STORED_STATUSES.contains(&s) => Some(s.to_string()),
             Some(other) => {
                 return Err(AppError::BadRequest(format!(
                     "status must be OPEN, RECOVERED or WRITEOFF (got {other:?}); use uiStatus for the page's statuses."
@@ -156,7 +156,7 @@ async fn kpis(
 /// tree: the 50-row list is the API's hottest path).
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiCase<'a> {
+struct ApiCase<'a> {
     id: Uuid,
     case_ref: &'a str,
     network_case_id: &'a str,
@@ -182,7 +182,7 @@ pub struct ApiCase<'a> {
 }
 
 impl<'a> ApiCase<'a> {
-    pub fn new(row: &'a CaseRow, now: DateTime<Utc>) -> Self {
+    fn new(row: &'a CaseRow, now: DateTime<Utc>) -> Self {
         // RFC 3339 with the +00:00 offset, as everywhere in the API.
         let utc = |t: DateTime<Utc>| t.fixed_offset();
         ApiCase {
@@ -206,11 +206,7 @@ impl<'a> ApiCase<'a> {
             ui_status: row.ui_status.map(|s| s.param()),
             received_at: utc(row.received_at),
             evidence_due_at: row.evidence_due_at.map(utc),
-            sla_bucket: row
-                .evidence_due_at
-                .filter(|_| row.status == "OPEN")
-                .and_then(|d| rules::sla_bucket(d, now))
-                .map(|b| b.param()),
+            sla_bucket: rules::case_sla_bucket(&row.status, row.evidence_due_at, now).map(|b| b.param()),
             owner: row.owner.as_deref(),
         }
     }
@@ -241,21 +237,13 @@ async fn list(
     Ok(Json(body).into_response())
 }
 
-fn window_days(window: Option<&str>) -> Result<i64, AppError> {
-    match window.unwrap_or("30d") {
-        "7d" => Ok(7),
-        "30d" => Ok(30),
-        other => Err(AppError::BadRequest(format!("window must be 7d or 30d (got {other:?})."))),
-    }
-}
-
 /// `GET /v1/chargebacks/outcome-summary?window=7d|30d`.
 async fn outcome_summary(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
 ) -> Result<Json<Value>, AppError> {
-    let days = window_days(params.window.as_deref())?;
+    let days = rules::window_days(params.window.as_deref()).map_err(AppError::BadRequest)?;
     let (s, k) = service::outcome_summary(&state, &user, &params.scope()?, days).await?;
     Ok(Json(json!({
         "window": format!("{days}d"),
@@ -286,7 +274,7 @@ async fn sla_buckets(
     Ok(Json(Value::Object(body)))
 }
 
-pub fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
+fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
     let mut v = serde_json::to_value(ApiCase::new(&d.case, now)).unwrap_or(Value::Null);
     let extra = json!({
         "originalGrossPaise": d.original_gross.0,
@@ -353,28 +341,15 @@ async fn read_form(
     mut multipart: Multipart,
     limit: usize,
 ) -> Result<(Option<(String, Bytes)>, Vec<(String, String)>), AppError> {
-    let too_big = || AppError::BadRequest(format!("The upload is larger than {} MB.", limit / (1024 * 1024)));
     let mut file = None;
     let mut fields = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_big()
-        } else {
-            AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
-        }
-    })? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("upload").to_string();
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_big()
-                } else {
-                    AppError::BadRequest(format!("The file could not be read: {}", e.body_text()))
-                }
-            })?;
+            let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
             if bytes.len() > limit {
-                return Err(too_big());
+                return Err(upload_too_big(limit));
             }
             file = Some((file_name, bytes));
         } else {
@@ -430,11 +405,7 @@ async fn download_document(
     Path((id, document_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let (file_name, content_type, bytes) = service::download_document(&state, &user, &id, &document_id).await?;
-    let ascii: String = file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
-    let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        percent_encoding::utf8_percent_encode(&file_name, percent_encoding::NON_ALPHANUMERIC)
-    );
+    let disposition = crate::files::attachment_disposition(&file_name);
     Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
@@ -451,20 +422,14 @@ async fn import(
     let html = wants_html(&headers);
     let result = async {
         let worker = service::case_worker(&user, ip.0)?;
-        let is_multipart = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with("multipart/form-data"));
-        let (bytes, network) = if is_multipart {
+        let (bytes, network) = if content_type_is(&headers, "multipart/form-data") {
             let multipart =
                 Multipart::from_request(request, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
             let (file, fields) = read_form(multipart, IMPORT_LIMIT).await?;
             let (_, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a CSV file to import.".into()))?;
             (bytes, field(&fields, "network").map(str::to_string).or(query.network.clone()))
         } else {
-            let bytes = Bytes::from_request(request, &state).await.map_err(|_| {
-                AppError::BadRequest(format!("The file is larger than {} MB.", IMPORT_LIMIT / (1024 * 1024)))
-            })?;
+            let bytes = Bytes::from_request(request, &state).await.map_err(|_| upload_too_big(IMPORT_LIMIT))?;
             (bytes, query.network.clone())
         };
         service::import(&state, &worker, &bytes, network.as_deref()).await
@@ -491,72 +456,14 @@ struct ImportQuery {
     network: Option<String>,
 }
 
-/// The most rows one export holds.
-const EXPORT_CAP: i64 = 100_000;
-
 /// `GET /v1/chargebacks/export.csv`: every row matching the page's filter (the `/disputes` URL's
-/// parameters, up to [`EXPORT_CAP`]), as CSV streamed from the list's own query. Cells that a
-/// spreadsheet would run as a formula are quoted with `'`.
+/// parameters), as CSV streamed from the list's own query (see [`service::export_csv`]).
 async fn export_csv(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(page_query): Query<super::model::DisputesQuery>,
 ) -> Result<Response, AppError> {
-    caller.require(Access::SIGNED_IN)?;
-    let now = state.clock.now();
-    let (filter, sort, _, _) = page_query.parse().map_err(AppError::BadRequest)?;
-    let header = [
-        "case_ref",
-        "network_case_id",
-        "network",
-        "merchant_id",
-        "merchant_name",
-        "txn_ref",
-        "rrn",
-        "utr",
-        "reason_code",
-        "reason",
-        "category",
-        "amount_inr",
-        "fees_inr",
-        "status",
-        "stage",
-        "outcome",
-        "received_at_ist",
-        "evidence_due_at_ist",
-        "owner",
-    ];
-    let name = format!("chargebacks-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    let pool = state.pool.clone();
-    csv_stream(&name, &header, move |out| async move {
-        let mut query = queries::export_query(&filter, sort, EXPORT_CAP, now);
-        out.write_all(queries::rows(&pool, &mut query), export_cells).await
-    })
-    .await
-}
-
-fn export_cells(r: CaseRow) -> Vec<String> {
-    vec![
-        r.case_ref,
-        r.network_case_id,
-        r.acquirer,
-        r.merchant_id,
-        r.merchant_name,
-        r.txn_ref.unwrap_or_default(),
-        r.rrn.unwrap_or_default(),
-        r.utr.unwrap_or_default(),
-        r.reason_code,
-        r.reason_description,
-        r.category,
-        r.chargeback.to_rupees_plain(),
-        r.fees.to_rupees_plain(),
-        r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
-        r.stage,
-        r.outcome,
-        ist_minute_cell(r.received_at),
-        r.evidence_due_at.map(ist_minute_cell).unwrap_or_default(),
-        r.owner.unwrap_or_default(),
-    ]
+    service::export_csv(&state, &user, &page_query)?.respond().await
 }
 
 /// `POST /v1/webhooks/{network}`: no session; the body's HMAC-SHA256 with the network's secret

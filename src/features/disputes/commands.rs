@@ -271,14 +271,8 @@ pub async fn assign(
 /// The email of a user who may hold cases (active, works disputes); `None` for nobody or anyone else.
 async fn assignable_email(db: &mut PgConnection, id: Option<Uuid>) -> Result<Option<String>, AppError> {
     let Some(id) = id else { return Ok(None) };
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT u.email FROM users u WHERE u.id = $1 AND u.is_active
-           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| r.0))
+    let worker = crate::auth::users::case_workers(db, Some(&id.to_string())).await?.into_iter().next();
+    Ok(worker.map(|w| w.email))
 }
 
 /// Add a note (kept on the case and in the timeline).

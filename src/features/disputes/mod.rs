@@ -10,12 +10,14 @@ mod detail;
 mod page;
 mod server;
 
+#[cfg(feature = "ssr")]
+pub use api::routes;
 pub use detail::DisputePage;
 pub use page::DisputesPage;
 pub use server::{create_dispute, dispute_act, get_dispute_case, get_disputes};
 
 #[cfg(feature = "ssr")]
-pub mod api;
+mod api;
 #[cfg(feature = "ssr")]
 pub mod commands;
 #[cfg(feature = "ssr")]

@@ -438,7 +438,7 @@ impl DisputesQuery {
         let (ui_status, raw_status) = match text(&self.status) {
             None => (None, None),
             Some(s) if s == "all" => (None, None),
-            Some(s) if ["OPEN", "RECOVERED", "WRITEOFF"].contains(&s.as_str()) => (None, Some(s)),
+            Some(s) if super::rules::STORED_STATUSES.contains(&s.as_str()) => (None, Some(s)),
             Some(s) => (Some(UiStatus::parse(&s).ok_or(format!("Unknown status {s:?}."))?), None),
         };
         let sla =
@@ -449,11 +449,7 @@ impl DisputesQuery {
             Some(key) => Sort { key, descending: text(&self.dir).as_deref() != Some("asc") },
         };
         let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?;
-        let window = match text(&self.window).as_deref() {
-            None | Some("30d") => 30,
-            Some("7d") => 7,
-            Some(other) => return Err(format!("Window must be 7d or 30d, not {other:?}.")),
-        };
+        let window = super::rules::window_days(text(&self.window).as_deref())?;
         let filter = ListFilter {
             scope: Scope {
                 from,

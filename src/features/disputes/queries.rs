@@ -480,10 +480,6 @@ pub async fn merchants(pool: &PgPool) -> Result<Vec<(String, String)>, AppError>
 
 /// Active users who work disputes (operations or admin), for the assign control.
 pub async fn assignees(pool: &PgPool) -> Result<Vec<(Uuid, String)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT DISTINCT u.id, u.full_name FROM users u JOIN user_roles r ON r.user_id = u.id
-         WHERE u.is_active AND r.role_code IN ('sp-ops', 'admin') ORDER BY u.full_name",
-    )
-    .fetch_all(pool)
-    .await?)
+    let workers = crate::auth::users::case_workers(pool, None).await?;
+    Ok(workers.into_iter().map(|w| (w.id, w.full_name)).collect())
 }

@@ -236,6 +236,24 @@ pub fn sla_bucket(due: DateTime<Utc>, now: DateTime<Utc>) -> Option<SlaBucket> {
     })
 }
 
+/// The SLA bucket of a case: only an open case has an evidence deadline left to keep.
+pub fn case_sla_bucket(status: &str, evidence_due_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<SlaBucket> {
+    evidence_due_at.filter(|_| status == "OPEN").and_then(|due| sla_bucket(due, now))
+}
+
+/// The statuses a case is stored with (the old system's), which its links and API filter by
+/// beside the UI statuses.
+pub const STORED_STATUSES: [&str; 3] = ["OPEN", "RECOVERED", "WRITEOFF"];
+
+/// The days of an outcome window: `7d`, or `30d` (also when none is given).
+pub fn window_days(param: Option<&str>) -> Result<i64, String> {
+    match param.unwrap_or("30d") {
+        "7d" => Ok(7),
+        "30d" => Ok(30),
+        other => Err(format!("The window must be 7d or 30d (got {other:?}).")),
+    }
+}
+
 /// "overdue by 3 days", "due today", "due tomorrow", "5 days left" — counted in IST days.
 pub fn due_label(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let days = (ist::date_of(due) - ist::today(now)).num_days();
@@ -443,6 +461,24 @@ mod tests {
         assert_eq!(sla_bucket(ist(2026, 11, 30, 0, 0), now), None);
         // 23:59 UTC on the 26th is already the 27th in IST: tomorrow, not today.
         assert_eq!(sla_bucket(Utc.with_ymd_and_hms(2026, 11, 26, 19, 0, 0).unwrap(), now), Some(SlaBucket::Tomorrow));
+    }
+
+    #[test]
+    fn only_an_open_case_has_an_sla_bucket() {
+        let now = ist(2026, 11, 26, 10, 0);
+        let due = Some(ist(2026, 11, 27, 9, 0));
+        assert_eq!(case_sla_bucket("OPEN", due, now), Some(SlaBucket::Tomorrow));
+        assert_eq!(case_sla_bucket("RECOVERED", due, now), None);
+        assert_eq!(case_sla_bucket("OPEN", None, now), None);
+    }
+
+    #[test]
+    fn outcome_windows_are_7_or_30_days() {
+        assert_eq!(window_days(None), Ok(30));
+        assert_eq!(window_days(Some("30d")), Ok(30));
+        assert_eq!(window_days(Some("7d")), Ok(7));
+        assert!(window_days(Some("90d")).unwrap_err().contains("7d or 30d"));
+        assert!(window_days(Some("")).is_err());
     }
 
     #[test]

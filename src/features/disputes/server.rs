@@ -7,55 +7,30 @@ use super::model::{CaseActionForm, CaseView, CreateForm, DisputesQuery, Disputes
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::features::server_ctx as ctx;
+use crate::http::server_fn::serve;
 
 /// Everything the `/disputes` page shows for its URL.
 #[server(prefix = "/sfn", endpoint = "disputes/view")]
 pub async fn get_disputes(#[server(default)] query: DisputesQuery) -> Result<DisputesView, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        super::service::desk_view(&ctx::state()?, &user, &query).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::desk_view(&c.state, &c.user, &query).await).await
 }
 
 /// One case with what this user may do with it.
 #[server(prefix = "/sfn", endpoint = "disputes/case")]
 pub async fn get_dispute_case(id: String) -> Result<CaseView, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        super::service::case_view(&ctx::state()?, &user, &id).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::case_view(&c.state, &c.user, &id).await).await
 }
 
 /// A case action from the detail page (status, assign, note, deadline).
 #[server(prefix = "/sfn", endpoint = "disputes/act")]
 pub async fn dispute_act(form: CaseActionForm) -> Result<(), AppError> {
-    async move {
-        let user = ctx::caller()?;
-        let state = ctx::state()?;
-        let ip = ctx::client_ip(&state);
-        super::service::apply_action(&state, &user, ip, &form.id, &form.request).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::apply_action(&c.state, &c.user, c.ip, &form.id, &form.request).await).await
 }
 
 /// The manual create form; answers the new case's id.
 #[server(prefix = "/sfn", endpoint = "disputes/create")]
 pub async fn create_dispute(form: CreateForm) -> Result<String, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        let state = ctx::state()?;
-        let ip = ctx::client_ip(&state);
-        let id = super::service::create_manual(&state, &user, ip, &form).await?;
-        Ok(id.to_string())
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| Ok(super::service::create_manual(&c.state, &c.user, c.ip, &form).await?.to_string())).await
 }
 
 #[cfg(all(test, feature = "ssr"))]
@@ -65,7 +40,7 @@ mod tests {
 
     use super::*;
     use crate::features::disputes::model::CaseAction;
-    use crate::features::server_ctx::decode_form_post;
+    use crate::http::server_fn::decode_form_post;
 
     const ID: &str = "0b7e4c1e-7d2a-4f43-9a51-3c4f6c2d8e10";
 

@@ -13,13 +13,14 @@ use uuid::Uuid;
 use super::commands::{self, Actor, NewCase};
 use super::intake::{self, ImportReport};
 use super::model::{
-    CaseAction, CaseDetail, CasePage, CaseView, CreateForm, DisputesQuery, DisputesView, Document, Kpis, ListFilter,
-    OutcomeSummary, Scope, SlaCell, Sort, UiStatus, PAGE_SIZE,
+    CaseAction, CaseDetail, CasePage, CaseRow, CaseView, CreateForm, DisputesQuery, DisputesView, Document, Kpis,
+    ListFilter, OutcomeSummary, Scope, SlaCell, Sort, UiStatus, PAGE_SIZE,
 };
 use super::{evidence, queries, rules};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
+use crate::http::csv::{dated_file_name, ist_minute_cell, CsvExport, EXPORT_CAP};
 use crate::state::AppState;
 
 pub fn case_id(id: &str) -> Result<Uuid, AppError> {
@@ -303,6 +304,67 @@ pub async fn create_manual(
     tx.commit().await?;
     state.dispute_kpis.flush();
     Ok(id)
+}
+
+/// The columns of the chargebacks export, in order.
+const EXPORT_HEADER: &[&str] = &[
+    "case_ref",
+    "network_case_id",
+    "network",
+    "merchant_id",
+    "merchant_name",
+    "txn_ref",
+    "rrn",
+    "utr",
+    "reason_code",
+    "reason",
+    "category",
+    "amount_inr",
+    "fees_inr",
+    "status",
+    "stage",
+    "outcome",
+    "received_at_ist",
+    "evidence_due_at_ist",
+    "owner",
+];
+
+/// Every case matching the desk's filter (the `/disputes` URL's parameters, up to [`EXPORT_CAP`]),
+/// as CSV streamed from the list's own query. Cells that a spreadsheet would run as a formula are
+/// quoted with `'` (by the CSV writer).
+pub fn export_csv(state: &AppState, caller: &CurrentUser, query: &DisputesQuery) -> Result<CsvExport, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let now = state.clock.now();
+    let (filter, sort, _, _) = query.parse().map_err(AppError::BadRequest)?;
+    let pool = state.pool.clone();
+    Ok(CsvExport::new(dated_file_name("chargebacks", now), EXPORT_HEADER, move |out| async move {
+        let mut query = queries::export_query(&filter, sort, EXPORT_CAP, now);
+        out.write_all(queries::rows(&pool, &mut query), export_cells).await
+    }))
+}
+
+fn export_cells(r: CaseRow) -> Vec<String> {
+    vec![
+        r.case_ref,
+        r.network_case_id,
+        r.acquirer,
+        r.merchant_id,
+        r.merchant_name,
+        r.txn_ref.unwrap_or_default(),
+        r.rrn.unwrap_or_default(),
+        r.utr.unwrap_or_default(),
+        r.reason_code,
+        r.reason_description,
+        r.category,
+        r.chargeback.to_rupees_plain(),
+        r.fees.to_rupees_plain(),
+        r.ui_status.map(|s| s.label().to_string()).unwrap_or_default(),
+        r.stage,
+        r.outcome,
+        ist_minute_cell(r.received_at),
+        r.evidence_due_at.map(ist_minute_cell).unwrap_or_default(),
+        r.owner.unwrap_or_default(),
+    ]
 }
 
 #[cfg(test)]

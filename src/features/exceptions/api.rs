@@ -5,7 +5,7 @@
 //! the page with a notice.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -13,14 +13,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::commands::Target;
-use super::model::{ActionKind, ActionRequest, ExceptionDetail, ExceptionRow, ExceptionsQuery, Filter, SortKey};
-use super::{queries, rules, service};
+use super::model::{ActionRequest, ExceptionRow, ExceptionView, ExceptionsApiQuery, ExceptionsQuery, Filter, SortKey};
+use super::service;
 use crate::auth::guard::Authorized;
-use crate::auth::Access;
 use crate::error::AppError;
-use crate::http::csv::{csv_stream, ist_minute_cell, rupees_cell};
-use crate::http::form::{back_to, wants_html, ClientIp};
-use crate::money::Paise;
+use crate::http::form::{back_to, content_type_is, is_back_path, wants_html};
+use crate::http::ClientIp;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -34,75 +32,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/exceptions/{id}/actions", post(action))
 }
 
-/// The list's query parameters (spec 07 names; lists comma-separated).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiParams {
-    status: Option<String>,
-    severity: Option<String>,
-    reason: Option<String>,
-    merchant_id: Option<String>,
-    acquirer: Option<String>,
-    cycle_date: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    assignee: Option<String>,
-    sla_breached: Option<String>,
-    delta_min_paise: Option<String>,
-    delta_max_paise: Option<String>,
-    q: Option<String>,
-    sort: Option<String>,
-    limit: Option<String>,
-    offset: Option<String>,
+/// The typed filter and sort of the list's query parameters (see [`ExceptionsQuery::parse_api`]).
+fn list_filter(params: &ExceptionsApiQuery) -> Result<(Filter, SortKey), AppError> {
+    ExceptionsQuery::parse_api(params).map_err(AppError::BadRequest)
 }
 
-impl ApiParams {
-    pub fn filter(&self) -> Result<(Filter, SortKey), AppError> {
-        if self.cycle_date.is_some() && (self.from.is_some() || self.to.is_some()) {
-            return Err(AppError::BadRequest("Give cycleDate, or from and to, not both.".into()));
-        }
-        let breached = match self.sla_breached.as_deref().map(str::trim) {
-            None | Some("") | Some("false") | Some("0") => None,
-            Some("true") | Some("1") => Some("1".to_string()),
-            Some(other) => {
-                return Err(AppError::BadRequest(format!("slaBreached must be true or false, not {other:?}.")))
-            }
-        };
-        let query = ExceptionsQuery {
-            status: self.status.clone(),
-            severity: self.severity.clone(),
-            reason: self.reason.clone(),
-            merchant: self.merchant_id.clone(),
-            acquirer: self.acquirer.clone(),
-            from: self.cycle_date.clone().or(self.from.clone()),
-            to: self.cycle_date.clone().or(self.to.clone()),
-            assignee: self.assignee.clone(),
-            breached,
-            q: self.q.clone(),
-            sort: self.sort.clone(),
-            ..Default::default()
-        };
-        let (mut filter, sort, _) = query.parse().map_err(AppError::BadRequest)?;
-        let paise = |v: &Option<String>, name: &str| -> Result<Option<Paise>, AppError> {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<i64>()
-                        .ok()
-                        .filter(|p| *p >= 0)
-                        .map(Paise)
-                        .ok_or_else(|| AppError::BadRequest(format!("{name} must be a whole number of paise.")))
-                })
-                .transpose()
-        };
-        filter.delta_min = paise(&self.delta_min_paise, "deltaMinPaise")?;
-        filter.delta_max = paise(&self.delta_max_paise, "deltaMaxPaise")?;
-        Ok((filter, sort))
-    }
-}
-
-pub fn row_json(r: &ExceptionRow) -> Value {
+fn row_json(r: &ExceptionRow) -> Value {
     json!({
         "id": r.id,
         "reasonCode": r.reason_code,
@@ -133,10 +68,10 @@ pub fn row_json(r: &ExceptionRow) -> Value {
 async fn list(
     State(state): State<AppState>,
     Authorized(user): Authorized,
-    Query(params): Query<ApiParams>,
+    Query(params): Query<ExceptionsApiQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (limit, offset) = crate::api::page_params(&params.limit, &params.offset, 50, 500)?;
-    let (filter, sort) = params.filter()?;
+    let (limit, offset) = crate::paging::page_params(&params.limit, &params.offset, 50, 500)?;
+    let (filter, sort) = list_filter(&params)?;
     let (rows, counts) = service::list(&state, &user, &filter, sort, limit, offset).await?;
     let map = |pairs: Vec<(String, i64)>| Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect());
     Ok(Json(json!({
@@ -152,7 +87,8 @@ async fn list(
     })))
 }
 
-pub fn detail_json(d: &ExceptionDetail, allowed: &[ActionKind]) -> Value {
+fn detail_json(view: &ExceptionView) -> Value {
+    let d = &view.detail;
     let mut v = row_json(&d.row);
     let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
     let extra = json!({
@@ -169,8 +105,8 @@ pub fn detail_json(d: &ExceptionDetail, allowed: &[ActionKind]) -> Value {
             "bankName": b.bank_name, "bankRef": b.bank_ref, "amountPaise": b.amount.0, "direction": b.direction,
             "utr": b.utr, "txnDate": b.txn_date, "valueDate": b.value_date, "remarks": b.remarks,
         })),
-        "nextSteps": rules::next_steps(&d.row.reason_code),
-        "allowedActions": allowed.iter().map(|a| a.code()).collect::<Vec<_>>(),
+        "nextSteps": view.next_steps,
+        "allowedActions": view.allowed.iter().map(|a| a.code()).collect::<Vec<_>>(),
         "actions": d.actions.iter().map(|a| json!({
             "action": a.action, "actor": a.actor, "at": a.at.to_rfc3339(),
             "before": parse(&a.before), "after": parse(&a.after), "note": a.note,
@@ -188,8 +124,7 @@ async fn detail(
     Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let (d, allowed) = service::detail(&state, &user, &id).await?;
-    Ok(Json(detail_json(&d, &allowed)))
+    Ok(Json(detail_json(&service::exception_view(&state, &user, &id).await?)))
 }
 
 /// `POST /v1/exceptions/{id}/actions` → the record after the action.
@@ -201,12 +136,11 @@ async fn action(
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<Value>, AppError> {
     service::apply_action(&state, &user, ip.0, &id, &request).await?;
-    let (d, allowed) = service::detail(&state, &user, &id).await?;
-    Ok(Json(detail_json(&d, &allowed)))
+    Ok(Json(detail_json(&service::exception_view(&state, &user, &id).await?)))
 }
 
 /// A JSON filter's values as the list's query parameters (arrays joined, booleans as text).
-fn params_from_json(filter: &Value) -> Result<ApiParams, AppError> {
+fn params_from_json(filter: &Value) -> Result<ExceptionsApiQuery, AppError> {
     let Value::Object(map) = filter else {
         return Err(AppError::BadRequest("filter must be an object of the list's parameters.".into()));
     };
@@ -235,11 +169,7 @@ async fn bulk(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
-    if is_json {
+    if content_type_is(&headers, "application/json") {
         let result = async {
             let value: Value = serde_json::from_slice(&body)
                 .map_err(|e| AppError::BadRequest(format!("The body is not JSON: {e}")))?;
@@ -248,7 +178,7 @@ async fn bulk(
                     serde_json::from_value::<Vec<String>>(ids.clone())
                         .map_err(|_| AppError::BadRequest("ids must be a list of exception ids.".into()))?,
                 ),
-                (None, Some(filter)) => Target::Matching(params_from_json(filter)?.filter()?.0),
+                (None, Some(filter)) => Target::Matching(list_filter(&params_from_json(filter)?)?.0),
                 _ => return Err(AppError::BadRequest("Send either ids or filter.".into())),
             };
             let request: ActionRequest =
@@ -288,8 +218,9 @@ async fn bulk(
         q: get("q"),
         ..Default::default()
     };
-    let back =
-        get("back").filter(|b| b.starts_with("/exceptions") && !b.starts_with("//")).unwrap_or_else(|| query.href());
+    // A `back` that is not a clean path of this page (another site, a newline that would make an
+    // invalid `Location`) is ignored: the redirect goes to the filter's own page instead.
+    let back = get("back").filter(|b| is_back_path(b, "/exceptions")).unwrap_or_else(|| query.href());
     let result = async {
         let target = match get("scope").as_deref() {
             Some("matching") => Target::Matching(query.parse().map_err(AppError::BadRequest)?.0),
@@ -322,73 +253,14 @@ async fn bulk(
     back_to(&back, key, &message)
 }
 
-/// The most rows one export holds.
-const EXPORT_CAP: i64 = 100_000;
-
-/// `GET /v1/exceptions/export.csv` with the page's query: every matching row (up to
-/// [`EXPORT_CAP`]), streamed from the list's own query.
+/// `GET /v1/exceptions/export.csv` with the page's query: every matching row, streamed from the
+/// list's own query (see [`service::export_csv`]).
 async fn export_csv(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Query(page_query): Query<ExceptionsQuery>,
 ) -> Result<Response, AppError> {
-    let user = caller.require(Access::SIGNED_IN)?;
-    let now = state.clock.now();
-    let (filter, sort, _) = page_query.parse().map_err(AppError::BadRequest)?;
-    let header = [
-        "exception_id",
-        "reason_code",
-        "severity",
-        "status",
-        "pg_amount_inr",
-        "bank_amount_inr",
-        "delta_inr",
-        "merchant_id",
-        "merchant_name",
-        "acquirer",
-        "cycle_date",
-        "utr",
-        "txn_id",
-        "created_at_ist",
-        "sla_due_at_ist",
-        "sla_breached",
-        "assignee",
-        "tags",
-        "resolution",
-        "resolved_at_ist",
-    ];
-    let name = format!("exceptions-{}.csv", crate::ist::today(now).format("%Y%m%d"));
-    let (pool, me) = (state.pool.clone(), Some(user.id));
-    csv_stream(&name, &header, move |out| async move {
-        let mut query = queries::export_query(&filter, sort, me, EXPORT_CAP, now);
-        out.write_all(queries::rows(&pool, &mut query, now), export_cells).await
-    })
-    .await
-}
-
-fn export_cells(r: ExceptionRow) -> Vec<String> {
-    vec![
-        r.id,
-        r.reason_code,
-        r.severity,
-        r.status.code().to_string(),
-        rupees_cell(r.pg_amount),
-        rupees_cell(r.bank_amount),
-        rupees_cell(r.delta),
-        r.merchant_id.unwrap_or_default(),
-        r.merchant_name.unwrap_or_default(),
-        r.acquirer.unwrap_or_default(),
-        r.cycle_date.to_string(),
-        r.utr.unwrap_or_default(),
-        r.txn_id.unwrap_or_default(),
-        ist_minute_cell(r.created_at),
-        ist_minute_cell(r.sla_due_at),
-        if r.sla_breached { "yes" } else { "no" }.to_string(),
-        r.assignee.unwrap_or_default(),
-        r.tags.join(" "),
-        r.resolution.unwrap_or_default(),
-        r.resolved_at.map(ist_minute_cell).unwrap_or_default(),
-    ]
+    service::export_csv(&state, &user, &page_query)?.respond().await
 }
 
 /// `GET /v1/exceptions/views`: the shared views and the caller's own.
@@ -435,6 +307,7 @@ async fn delete_view(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Paise;
 
     #[test]
     fn form_bodies_keep_repeated_names() {
@@ -450,12 +323,15 @@ mod tests {
     fn a_json_filter_reads_as_list_parameters() {
         let p = params_from_json(&json!({"status": ["open", "escalated"], "slaBreached": true, "deltaMinPaise": 200}))
             .unwrap();
-        let (f, _) = p.filter().unwrap();
+        let (f, _) = list_filter(&p).unwrap();
         assert_eq!(f.statuses.len(), 2);
         assert!(f.sla_breached);
         assert_eq!(f.delta_min, Some(Paise(200)));
-        let both =
-            ApiParams { cycle_date: Some("2026-11-01".into()), from: Some("2026-11-01".into()), ..Default::default() };
-        assert!(both.filter().is_err());
+        let both = ExceptionsApiQuery {
+            cycle_date: Some("2026-11-01".into()),
+            from: Some("2026-11-01".into()),
+            ..Default::default()
+        };
+        assert!(list_filter(&both).is_err());
     }
 }

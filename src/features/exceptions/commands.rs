@@ -151,15 +151,10 @@ pub async fn parse_action(
 
 /// A user who may work exceptions, by email or id.
 async fn worker_id(pool: &PgPool, who: &str) -> Result<Uuid, AppError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "SELECT u.id FROM users u
-         WHERE (lower(u.email) = lower($1) OR u.id::text = $1) AND u.is_active
-           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))",
-    )
-    .bind(who)
-    .fetch_optional(pool)
-    .await?;
-    id.ok_or_else(|| AppError::BadRequest(format!("{who} is not an active user who works exceptions.")))
+    let worker = crate::auth::users::case_workers(pool, Some(who)).await?.into_iter().next();
+    worker
+        .map(|w| w.id)
+        .ok_or_else(|| AppError::BadRequest(format!("{who} is not an active user who works exceptions.")))
 }
 
 async fn email_of(conn: &mut PgConnection, id: Option<Uuid>) -> Result<Value, AppError> {

@@ -10,12 +10,14 @@ mod detail;
 mod page;
 mod server;
 
+#[cfg(feature = "ssr")]
+pub use api::routes;
 pub use detail::ExceptionPage;
 pub use page::ExceptionsPage;
 pub use server::{delete_exception_view, exception_act, get_exception, get_exceptions, save_exception_view};
 
 #[cfg(feature = "ssr")]
-pub mod api;
+mod api;
 #[cfg(feature = "ssr")]
 pub mod commands;
 #[cfg(feature = "ssr")]

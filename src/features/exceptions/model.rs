@@ -194,6 +194,31 @@ pub struct ExceptionsQuery {
     pub page: Option<String>,
 }
 
+/// The list's query as the JSON API names it (spec 07): `merchantId`, one `cycleDate` or a
+/// `from`/`to` range, `slaBreached` as `true`/`false`, Δ bounds in whole paise, and `limit`/`offset`
+/// instead of a page; lists comma-separated. [`ExceptionsQuery::parse_api`] reads it by the page's
+/// rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionsApiQuery {
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub reason: Option<String>,
+    pub merchant_id: Option<String>,
+    pub acquirer: Option<String>,
+    pub cycle_date: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub assignee: Option<String>,
+    pub sla_breached: Option<String>,
+    pub delta_min_paise: Option<String>,
+    pub delta_max_paise: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AssigneeFilter {
     Me,
@@ -327,6 +352,48 @@ impl ExceptionsQuery {
             q: text(&self.q),
         };
         Ok((filter, sort.unwrap_or_default(), page.unwrap_or(1)))
+    }
+
+    /// The typed filter and sort of the JSON API's query ([`ExceptionsApiQuery`]): its names
+    /// mapped onto the page's, then [`ExceptionsQuery::parse`], then the Δ bounds in paise.
+    pub fn parse_api(api: &ExceptionsApiQuery) -> Result<(Filter, SortKey), String> {
+        if api.cycle_date.is_some() && (api.from.is_some() || api.to.is_some()) {
+            return Err("Give cycleDate, or from and to, not both.".into());
+        }
+        let breached = match text(&api.sla_breached).as_deref() {
+            None | Some("false") | Some("0") => None,
+            Some("true") | Some("1") => Some("1".to_string()),
+            Some(other) => return Err(format!("slaBreached must be true or false, not {other:?}.")),
+        };
+        let query = ExceptionsQuery {
+            status: api.status.clone(),
+            severity: api.severity.clone(),
+            reason: api.reason.clone(),
+            merchant: api.merchant_id.clone(),
+            acquirer: api.acquirer.clone(),
+            from: api.cycle_date.clone().or(api.from.clone()),
+            to: api.cycle_date.clone().or(api.to.clone()),
+            assignee: api.assignee.clone(),
+            breached,
+            q: api.q.clone(),
+            sort: api.sort.clone(),
+            ..Default::default()
+        };
+        let (mut filter, sort, _) = query.parse()?;
+        let paise = |v: &Option<String>, name: &str| -> Result<Option<Paise>, String> {
+            text(v)
+                .map(|s| {
+                    s.parse::<i64>()
+                        .ok()
+                        .filter(|p| *p >= 0)
+                        .map(Paise)
+                        .ok_or_else(|| format!("{name} must be a whole number of paise."))
+                })
+                .transpose()
+        };
+        filter.delta_min = paise(&api.delta_min_paise, "deltaMinPaise")?;
+        filter.delta_max = paise(&api.delta_max_paise, "deltaMaxPaise")?;
+        Ok((filter, sort))
     }
 
     fn pairs(&self) -> [(&'static str, &Option<String>); 14] {

@@ -362,14 +362,8 @@ pub async fn acquirers(pool: &PgPool) -> Result<Vec<String>, AppError> {
 
 /// Active users who work exceptions (operations or admin).
 pub async fn assignees(pool: &PgPool) -> Result<Vec<Person>, AppError> {
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.full_name FROM users u
-         WHERE u.is_active AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code IN ('sp-ops', 'admin'))
-         ORDER BY u.full_name",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, email, name)| Person { id, email, name }).collect())
+    let workers = crate::auth::users::case_workers(pool, None).await?;
+    Ok(workers.into_iter().map(|w| Person { id: w.id, email: w.email, name: w.full_name }).collect())
 }
 
 /// An exception with both sides, its SLA setting and its action log.

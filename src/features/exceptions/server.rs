@@ -7,72 +7,44 @@ use super::model::{ExceptionActionForm, ExceptionView, ExceptionsQuery, Exceptio
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use crate::features::server_ctx as ctx;
+use crate::http::server_fn::serve;
 
 /// Everything the `/exceptions` page shows for its URL.
 #[server(prefix = "/sfn", endpoint = "exceptions/view")]
 pub async fn get_exceptions(#[server(default)] query: ExceptionsQuery) -> Result<ExceptionsView, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        super::service::queue_view(&ctx::state()?, &user, &query).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::queue_view(&c.state, &c.user, &query).await).await
 }
 
 /// One exception with what this user may do with it now.
 #[server(prefix = "/sfn", endpoint = "exceptions/one")]
 pub async fn get_exception(id: String) -> Result<ExceptionView, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        super::service::exception_view(&ctx::state()?, &user, &id).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::exception_view(&c.state, &c.user, &id).await).await
 }
 
 /// An action from the detail page.
 #[server(prefix = "/sfn", endpoint = "exceptions/act")]
 pub async fn exception_act(form: ExceptionActionForm) -> Result<(), AppError> {
-    async move {
-        let user = ctx::caller()?;
-        let state = ctx::state()?;
-        let ip = ctx::client_ip(&state);
-        super::service::apply_action(&state, &user, ip, &form.id, &form.request).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::apply_action(&c.state, &c.user, c.ip, &form.id, &form.request).await).await
 }
 
 /// Save the page's current filter (`filters`: the saved-view JSON) under a name.
 #[server(prefix = "/sfn", endpoint = "exceptions/save-view")]
 pub async fn save_exception_view(name: String, shared: Option<String>, filters: String) -> Result<String, AppError> {
-    async move {
-        let user = ctx::caller()?;
-        let state = ctx::state()?;
-        let ip = ctx::client_ip(&state);
+    serve(async move |c| {
         let filters: serde_json::Value = serde_json::from_str(&filters)
             .map_err(|_| AppError::BadRequest("The view's filters are not valid.".into()))?;
         // The form's checkbox: present ("on") when ticked.
         let shared = shared.is_some_and(|s| s == "on" || s == "true");
-        let id = super::service::save_view(&state, &user, ip, &name, shared, &filters).await?;
+        let id = super::service::save_view(&c.state, &c.user, c.ip, &name, shared, &filters).await?;
         Ok(id.to_string())
-    }
+    })
     .await
-    .map_err(AppError::in_server_fn)
 }
 
 /// Delete one of the user's views (admins: also shared ones).
 #[server(prefix = "/sfn", endpoint = "exceptions/delete-view")]
 pub async fn delete_exception_view(id: String) -> Result<(), AppError> {
-    async move {
-        let user = ctx::caller()?;
-        let state = ctx::state()?;
-        let ip = ctx::client_ip(&state);
-        super::service::delete_view(&state, &user, ip, &id).await
-    }
-    .await
-    .map_err(AppError::in_server_fn)
+    serve(async move |c| super::service::delete_view(&c.state, &c.user, c.ip, &id).await).await
 }
 
 #[cfg(all(test, feature = "ssr"))]
@@ -82,7 +54,7 @@ mod tests {
 
     use super::*;
     use crate::features::exceptions::model::ActionRequest;
-    use crate::features::server_ctx::decode_form_post;
+    use crate::http::server_fn::decode_form_post;
 
     fn action_form(request: ActionRequest) -> ExceptionActionForm {
         ExceptionActionForm { id: "EXC-1".into(), request }

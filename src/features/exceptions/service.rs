@@ -16,6 +16,7 @@ use super::{queries, rules};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
+use crate::http::csv::{dated_file_name, ist_minute_cell, rupees_cell, CsvExport, EXPORT_CAP};
 use crate::state::AppState;
 
 /// The counts of a filter through the per-instance cache: exact, since every change to the
@@ -107,18 +108,6 @@ fn allowed_for(user: &CurrentUser, d: &ExceptionDetail) -> Vec<ActionKind> {
     }
 }
 
-/// One exception with its action log, and what the caller may do with it now.
-pub async fn detail(
-    state: &AppState,
-    caller: &CurrentUser,
-    id: &str,
-) -> Result<(ExceptionDetail, Vec<ActionKind>), AppError> {
-    let user = authorize(Some(caller), Access::SIGNED_IN)?;
-    let detail = queries::detail(&state.pool, id, state.clock.now()).await?;
-    let allowed = allowed_for(&user, &detail);
-    Ok((detail, allowed))
-}
-
 /// The detail page of one exception: the record, the next steps of its reason, what the caller
 /// may do and (if anything) to whom it may be assigned.
 pub async fn exception_view(state: &AppState, caller: &CurrentUser, id: &str) -> Result<ExceptionView, AppError> {
@@ -195,4 +184,66 @@ pub async fn delete_view(state: &AppState, caller: &CurrentUser, ip: Option<Stri
     let actor = Actor { user: authorize(Some(caller), Access::SIGNED_IN)?, ip };
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound("No such saved view.".into()))?;
     commands::delete_view(&state.pool, &actor, id).await
+}
+
+/// The columns of the exceptions export, in order.
+const EXPORT_HEADER: &[&str] = &[
+    "exception_id",
+    "reason_code",
+    "severity",
+    "status",
+    "pg_amount_inr",
+    "bank_amount_inr",
+    "delta_inr",
+    "merchant_id",
+    "merchant_name",
+    "acquirer",
+    "cycle_date",
+    "utr",
+    "txn_id",
+    "created_at_ist",
+    "sla_due_at_ist",
+    "sla_breached",
+    "assignee",
+    "tags",
+    "resolution",
+    "resolved_at_ist",
+];
+
+/// Every exception matching the queue's query (up to [`EXPORT_CAP`]), as CSV streamed from the
+/// list's own query.
+pub fn export_csv(state: &AppState, caller: &CurrentUser, query: &ExceptionsQuery) -> Result<CsvExport, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let now = state.clock.now();
+    let (filter, sort, _) = query.parse().map_err(AppError::BadRequest)?;
+    let (pool, me) = (state.pool.clone(), Some(user.id));
+    Ok(CsvExport::new(dated_file_name("exceptions", now), EXPORT_HEADER, move |out| async move {
+        let mut query = queries::export_query(&filter, sort, me, EXPORT_CAP, now);
+        out.write_all(queries::rows(&pool, &mut query, now), export_cells).await
+    }))
+}
+
+fn export_cells(r: ExceptionRow) -> Vec<String> {
+    vec![
+        r.id,
+        r.reason_code,
+        r.severity,
+        r.status.code().to_string(),
+        rupees_cell(r.pg_amount),
+        rupees_cell(r.bank_amount),
+        rupees_cell(r.delta),
+        r.merchant_id.unwrap_or_default(),
+        r.merchant_name.unwrap_or_default(),
+        r.acquirer.unwrap_or_default(),
+        r.cycle_date.to_string(),
+        r.utr.unwrap_or_default(),
+        r.txn_id.unwrap_or_default(),
+        ist_minute_cell(r.created_at),
+        ist_minute_cell(r.sla_due_at),
+        if r.sla_breached { "yes" } else { "no" }.to_string(),
+        r.assignee.unwrap_or_default(),
+        r.tags.join(" "),
+        r.resolution.unwrap_or_default(),
+        r.resolved_at.map(ist_minute_cell).unwrap_or_default(),
+    ]
 }

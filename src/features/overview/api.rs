@@ -2,7 +2,8 @@
 //! API's JSON conventions (camelCase, `…Paise` integers).
 
 use axum::extract::{Query, State};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::model::{Bucket, OverviewQuery};
@@ -10,16 +11,21 @@ use crate::auth::guard::Authorized;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/overview", get(overview))
+}
+
 fn bucket(b: Bucket) -> Value {
     json!({ "count": b.count, "amountPaise": b.amount.0 })
 }
 
-pub async fn overview(
+async fn overview(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(query): Query<OverviewQuery>,
 ) -> Result<Json<Value>, AppError> {
     let s = super::service::snapshot(&state, &user, &query).await?;
+    let variance = s.variance()?;
     Ok(Json(json!({
         "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },
         "kpis": {
@@ -27,8 +33,8 @@ pub async fn overview(
             "totalPaise": s.total.0,
             "reconciled": s.reconciled,
             "reconciledPaise": s.reconciled_amount.0,
-            "varianceCount": s.transactions - s.reconciled,
-            "variancePaise": s.total.checked_sub(s.reconciled_amount)?.0,
+            "varianceCount": variance.count,
+            "variancePaise": variance.amount.0,
             "openExceptions": s.open_exceptions,
             "openChargebacks": s.open_chargebacks,
         },

@@ -6,11 +6,13 @@ pub mod model;
 mod page;
 mod server;
 
+#[cfg(feature = "ssr")]
+pub use api::routes;
 pub use page::OverviewPage;
 pub use server::get_overview;
 
 #[cfg(feature = "ssr")]
-pub mod api;
+mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;
 #[cfg(feature = "ssr")]

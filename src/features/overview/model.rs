@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::money::Paise;
+use crate::money::{MoneyOverflow, Paise};
 use crate::ratio::{percent_text, permille_half_up};
 
 /// The date presets of spec 05, plus a custom range.
@@ -136,6 +136,14 @@ impl OverviewSnapshot {
     pub fn match_rate(&self) -> String {
         percent_text(permille_half_up(self.reconciled, self.transactions))
     }
+
+    /// The window's transactions not reconciled: how many, and their amount (total − reconciled).
+    pub fn variance(&self) -> Result<Bucket, MoneyOverflow> {
+        Ok(Bucket {
+            count: self.transactions - self.reconciled,
+            amount: self.total.checked_sub(self.reconciled_amount)?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +164,25 @@ mod tests {
         let default = OverviewQuery::default().window(today).unwrap();
         assert_eq!((default.preset, default.from, default.to), (RangePreset::Last30, day("2026-10-28"), today));
         assert!(q("90d").window(today).is_err());
+    }
+
+    #[test]
+    fn the_variance_is_what_is_not_reconciled() {
+        let today = day("2026-11-26");
+        let snapshot = OverviewSnapshot {
+            window: OverviewQuery::default().window(today).unwrap(),
+            transactions: 10,
+            total: Paise(1_000),
+            reconciled: 7,
+            reconciled_amount: Paise(1_150),
+            open_exceptions: 0,
+            open_chargebacks: 0,
+            pipeline: Pipeline::default(),
+            generated_at: DateTime::<Utc>::default(),
+        };
+        assert_eq!(snapshot.variance(), Ok(Bucket { count: 3, amount: Paise(-150) }));
+        let huge = OverviewSnapshot { total: Paise(i64::MIN), reconciled_amount: Paise(1), ..snapshot };
+        assert_eq!(huge.variance(), Err(MoneyOverflow));
     }
 
     #[test]

@@ -7,8 +7,6 @@ use crate::error::AppError;
 
 #[server(prefix = "/sfn", endpoint = "overview/snapshot")]
 pub async fn get_overview(#[server(default)] query: OverviewQuery) -> Result<OverviewSnapshot, AppError> {
-    use crate::features::server_ctx as ctx;
-
-    let user = ctx::caller()?;
-    super::service::snapshot(&ctx::state()?, &user, &query).await
+    // A bad window is the page's 400 (as on the other pages), not a 200 with a notice.
+    crate::http::server_fn::serve(async |c| super::service::snapshot(&c.state, &c.user, &query).await).await
 }

@@ -9,15 +9,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::ingest::RowError;
-use super::model::ResultRow;
-use super::service::{self, run_id, UploadFields};
-use super::{queries, runs, store};
+use super::service::{self, UploadFields};
+use super::{queries, store};
 use crate::auth::guard::Authorized;
-use crate::auth::{Access, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::http::csv::{csv_stream, rupees_cell};
-use crate::http::form::{back_to, wants_html};
+use crate::http::form::{back_to, multipart_error, upload_too_big, wants_html};
 use crate::state::AppState;
 
 pub fn routes(config: &crate::config::Config) -> Router<AppState> {
@@ -33,71 +30,24 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/v1/uploads/{id}/errors.csv", get(upload_errors_csv))
 }
 
-/// The most rows one run's results export holds.
-const RESULTS_EXPORT_CAP: i64 = 1_000_000;
-
-/// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging, up to
-/// [`RESULTS_EXPORT_CAP`]), streamed.
+/// `GET /v1/runs/{id}/results.csv?class=`: every result row of the class (no paging), streamed
+/// (see [`service::results_csv`]).
 async fn results_csv(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<Response, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let id = run_id(&id)?;
-    let class = runs::valid_class(q.class.as_deref())?.map(str::to_string);
-    let header = [
-        "txn_id",
-        "bank_ref",
-        "utr",
-        "rrn",
-        "pg_amount_inr",
-        "bank_amount_inr",
-        "delta_inr",
-        "pg_date",
-        "bank_date",
-        "class",
-        "reason",
-    ];
-    let pool = state.pool.clone();
-    csv_stream(&format!("recon-run-{id}.csv"), &header, move |out| async move {
-        let rows = runs::result_rows(&pool, id, class.as_deref(), RESULTS_EXPORT_CAP, 0);
-        out.write_all(rows, result_cells).await
-    })
-    .await
-}
-
-fn result_cells(r: ResultRow) -> Vec<String> {
-    vec![
-        r.txn_id.unwrap_or_default(),
-        r.bank_ref.unwrap_or_default(),
-        r.utr.unwrap_or_default(),
-        r.rrn.unwrap_or_default(),
-        rupees_cell(r.pg_amount_paise),
-        rupees_cell(r.bank_amount_paise),
-        rupees_cell(r.delta_paise),
-        r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
-        r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
-        r.class,
-        r.reason_code.unwrap_or_default(),
-    ]
+    service::results_csv(&state, &user, &id, q.class.as_deref())?.respond().await
 }
 
 /// `GET /v1/uploads/{id}/errors.csv`: the refused rows of an upload (line, column, reason).
 async fn upload_errors_csv(
     State(state): State<AppState>,
-    caller: Authorized,
+    Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    caller.require(Access::AnySignedIn)?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such upload.".into()))?;
-    let pool = state.pool.clone();
-    csv_stream(&format!("upload-{id}-errors.csv"), &["line", "column", "message"], move |out| async move {
-        let cells = |e: RowError| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message];
-        out.write_all(store::row_errors(&pool, id), cells).await
-    })
-    .await
+    service::upload_errors_csv(&state, &user, &id)?.respond().await
 }
 
 #[derive(Deserialize)]
@@ -139,7 +89,7 @@ async fn results(
     Path(id): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (limit, offset) = crate::api::page_params(&q.limit, &q.offset, 100, 1000)?;
+    let (limit, offset) = crate::paging::page_params(&q.limit, &q.offset, 100, 1000)?;
     let (items, total) = service::results(&state, &user, &id, q.class.as_deref(), limit, offset).await?;
     Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
 }
@@ -192,28 +142,16 @@ struct FieldBody<'a> {
 
 impl store::Body for FieldBody<'_> {
     async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, AppError> {
-        match self.field.chunk().await.map_err(|e| read_error(e, self.limit))? {
+        match self.field.chunk().await.map_err(|e| multipart_error(e, self.limit))? {
             Some(chunk) => {
                 self.read += chunk.len();
                 if self.read > self.limit {
-                    return Err(too_big(self.limit));
+                    return Err(upload_too_big(self.limit));
                 }
                 Ok(Some(chunk))
             }
             None => Ok(None),
         }
-    }
-}
-
-fn too_big(limit: usize) -> AppError {
-    AppError::BadRequest(format!("The file is larger than the {} MB upload limit.", limit / (1024 * 1024)))
-}
-
-fn read_error(e: axum::extract::multipart::MultipartError, limit: usize) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_big(limit)
-    } else {
-        AppError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
     }
 }
 
@@ -229,7 +167,7 @@ async fn store_upload(
     let limit = state.config.upload_max_bytes;
     let (mut kind, mut cycle_date, mut mapping, mut whole) = (None, None, None, None);
     let mut report = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
             "file" if report.is_none() && whole.is_none() => {
                 let name = field.file_name().unwrap_or("upload").to_string();
@@ -242,16 +180,16 @@ async fn store_upload(
                     let body = FieldBody { field, read: 0, limit };
                     report = Some(service::store_upload(state, &uploader, fields, Some((&name, body))).await?);
                 } else {
-                    let bytes = field.bytes().await.map_err(|e| read_error(e, limit))?;
+                    let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
                     if bytes.len() > limit {
-                        return Err(too_big(limit));
+                        return Err(upload_too_big(limit));
                     }
                     whole = Some((name, bytes));
                 }
             }
-            "kind" => kind = Some(field.text().await.map_err(|e| read_error(e, limit))?),
-            "cycleDate" => cycle_date = Some(field.text().await.map_err(|e| read_error(e, limit))?),
-            "mapping" => mapping = Some(field.text().await.map_err(|e| read_error(e, limit))?),
+            "kind" => kind = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "cycleDate" => cycle_date = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "mapping" => mapping = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
             _ => {}
         }
     }
@@ -274,12 +212,12 @@ async fn preview(
     let uploader = service::uploader(&user)?;
     let limit = state.config.upload_max_bytes;
     let (mut kind, mut mapping, mut sampled, mut file) = (None, None, false, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| read_error(e, limit))? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
-            "file" => file = Some(field.bytes().await.map_err(|e| read_error(e, limit))?),
-            "kind" => kind = Some(field.text().await.map_err(|e| read_error(e, limit))?),
-            "mapping" => mapping = Some(field.text().await.map_err(|e| read_error(e, limit))?),
-            "sampled" => sampled = field.text().await.map_err(|e| read_error(e, limit))?.trim() == "true",
+            "file" => file = Some(field.bytes().await.map_err(|e| multipart_error(e, limit))?),
+            "kind" => kind = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "mapping" => mapping = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "sampled" => sampled = field.text().await.map_err(|e| multipart_error(e, limit))?.trim() == "true",
             _ => {}
         }
     }

@@ -8,11 +8,13 @@ pub mod model;
 mod page;
 mod server;
 
+#[cfg(feature = "ssr")]
+pub use api::routes;
 pub use page::{ReconPage, ReconRunPage};
 pub use server::{get_recon_run, get_recon_workspace, start_recon_run};
 
 #[cfg(feature = "ssr")]
-pub mod api;
+mod api;
 #[cfg(feature = "ssr")]
 pub mod engine;
 #[cfg(feature = "ssr")]

@@ -151,3 +151,36 @@ pub struct RunPage {
     pub page: i64,
     pub class_counts: Vec<(String, i64)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API's `…Paise` fields stay plain JSON numbers of paise now that they are [`Paise`].
+    #[test]
+    fn amounts_serialise_as_numbers_of_paise() {
+        let amounts =
+            RunAmounts { matched_paise: Paise(-150), unmatched_bank_paise: Paise(i64::MAX), ..Default::default() };
+        assert_eq!(
+            serde_json::to_string(&amounts).unwrap(),
+            r#"{"matchedPaise":-150,"exceptionsPaise":0,"unmatchedPgPaise":0,"unmatchedBankPaise":9223372036854775807}"#
+        );
+        let row = ResultRow {
+            side: "pg".into(),
+            class: "EXCEPTION".into(),
+            reason_code: None,
+            txn_id: None,
+            utr: None,
+            rrn: None,
+            pg_amount_paise: Some(Paise(10_000)),
+            bank_amount_paise: None,
+            delta_paise: Some(Paise(0)),
+            pg_date: None,
+            bank_date: None,
+            bank_ref: None,
+            exception_id: None,
+        };
+        let json = serde_json::to_string(&row).unwrap();
+        assert!(json.contains(r#""pgAmountPaise":10000,"bankAmountPaise":null,"deltaPaise":0,"#), "{json}");
+    }
+}

@@ -90,21 +90,21 @@ pub struct WindowTotals {
 #[derive(FromRow)]
 struct WindowRow {
     txn_count: i64,
-    txn_paise: i64,
+    txn_paise: Paise,
     reconciled_count: i64,
-    reconciled_paise: i64,
+    reconciled_paise: Paise,
     in_settlement_count: i64,
-    in_settlement_paise: i64,
+    in_settlement_paise: Paise,
     sent_to_bank_count: i64,
-    sent_to_bank_paise: i64,
+    sent_to_bank_paise: Paise,
     credited_count: i64,
-    credited_paise: i64,
+    credited_paise: Paise,
     exception_count: i64,
-    exception_paise: i64,
+    exception_paise: Paise,
     unmatched_pg_count: i64,
-    unmatched_pg_paise: i64,
+    unmatched_pg_paise: Paise,
     unmatched_bank_count: i64,
-    unmatched_bank_paise: i64,
+    unmatched_bank_paise: Paise,
     open_chargebacks: i64,
 }
 
@@ -152,7 +152,7 @@ pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Res
     .bind(Status::codes(&Status::ACTIVE))
     .fetch_one(pool)
     .await?;
-    let pair = |count, paise| CountAmount { count, amount_paise: Paise(paise) };
+    let pair = |count, amount_paise| CountAmount { count, amount_paise };
     Ok(WindowTotals {
         transactions: pair(r.txn_count, r.txn_paise),
         reconciled: pair(r.reconciled_count, r.reconciled_paise),

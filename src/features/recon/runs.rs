@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use super::engine::{self, BankLine, Class, PgRow, Reason, Settings, Tolerances};
 use super::model::{ResultRow, RunAmounts, RunCounts, RunView};
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::features::exceptions::model::Status;
 use crate::features::exceptions::rules::{raise_by_amount, Severity};
@@ -30,11 +32,12 @@ const COPY_RESULTS: &str =
     bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)";
 const CHUNK: usize = 1_000;
 
-/// Queue a run of a cycle; refused while another run of the same cycle is queued or running.
+/// Queue a run of a cycle, with its audit row; refused while another run of the same cycle is
+/// queued or running. `started_by`: the signed-in user, `None` for a connector or the system.
 pub async fn queue(
     pool: &PgPool,
     cycle_date: NaiveDate,
-    started_by: Option<Uuid>,
+    started_by: Option<&CurrentUser>,
     source: &str,
 ) -> Result<Uuid, AppError> {
     let id = Uuid::new_v4();
@@ -43,13 +46,26 @@ pub async fn queue(
         .bind(id)
         .bind(cycle_date)
         .bind(source)
-        .bind(started_by)
+        .bind(started_by.map(|user| user.id))
         .execute(&mut *tx)
         .await?;
     let job = jobs::enqueue(&mut *tx, JOB_KIND, &json!({ "runId": id }), Some(&format!("recon:{cycle_date}"))).await?;
     if job.is_none() {
         return Err(AppError::Conflict(format!("A run of cycle {cycle_date} is already queued or running.")));
     }
+    let action = "recon.run.start";
+    let entry = match started_by {
+        Some(user) => AuditEntry::by(user, action, "recon_run"),
+        None => AuditEntry {
+            action,
+            target_type: "recon_run",
+            success: true,
+            details: Some(source.into()),
+            ..Default::default()
+        },
+    };
+    let after = json!({ "cycleDate": cycle_date, "source": source });
+    audit::record(&mut *tx, AuditEntry { target_id: Some(id.to_string()), after: Some(after), ..entry }).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -76,8 +92,13 @@ pub async fn abandoned(db: &mut sqlx::PgConnection, payload: &serde_json::Value)
 
 pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
     let run_id = run_of(&job.payload).ok_or("the job has no runId")?;
-    match execute(&state.pool, run_id, state.clock.now()).await {
-        Ok(()) => Ok(()),
+    match execute(&state.pool, job, run_id, state.clock.now()).await {
+        Ok(Ran::Persisted) => Ok(()),
+        // The run is the other worker's now: leave it (and its row) alone.
+        Ok(Ran::LockLost) => {
+            tracing::warn!(%run_id, job = job.id, "recon run's job was taken over before its commit; nothing written");
+            Err("another worker took the job over before the results were committed; nothing was written".into())
+        }
         // A database hiccup (connection lost, a serialization conflict or deadlock, a busy pool)
         // is not the run's fault: the queue retries it with back-off while attempts remain. The
         // run's results are written in one transaction, so nothing half-written stays behind.
@@ -196,12 +217,21 @@ pub async fn settings(pool: &PgPool) -> Result<Settings, AppError> {
     Ok(settings)
 }
 
-/// Run the stages of one queued run.
-pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+/// How the execution of a run ended, short of an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// Its results are committed (now or by an earlier attempt).
+    Persisted,
+    /// Its job was taken over by another worker before the commit: nothing was written.
+    LockLost,
+}
+
+/// Run the stages of one queued run for the worker holding `job`.
+pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>) -> Result<Ran, AppError> {
     let (cycle_date, status): (NaiveDate, String) =
         sqlx::query_as("SELECT cycle_date, status FROM recon_runs WHERE id = $1").bind(run_id).fetch_one(pool).await?;
     if status == "completed" {
-        return Ok(());
+        return Ok(Ran::Persisted);
     }
     let mut laps = Laps::new(run_id);
     stage(pool, run_id, "validate", 5).await?;
@@ -283,7 +313,7 @@ pub async fn execute(pool: &PgPool, run_id: Uuid, now: DateTime<Utc>) -> Result<
         bank: &bank,
         outcome: &outcome,
     };
-    persist(pool, rows, &mut laps).await
+    persist(pool, job, rows, &mut laps).await
 }
 
 /// What a run's persist step writes: its rows as loaded and the engine's outcome.
@@ -301,7 +331,7 @@ struct Persist<'a> {
 }
 
 /// Write a run's outcome in one transaction, step by step, with the run's progress between steps.
-async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), AppError> {
+async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> Result<Ran, AppError> {
     let rules = ExceptionRules::load(pool).await?;
     let mut tx = pool.begin().await?;
     // The joins below over a run's million rows hash in memory, not in temporary files.
@@ -326,9 +356,14 @@ async fn persist(pool: &PgPool, p: Persist<'_>, laps: &mut Laps) -> Result<(), A
     progress(pool, p.run_id, 97).await;
 
     finish_run(&mut tx, &p).await?;
+    // Fenced like the job's settling: a worker whose job was reclaimed (its heartbeat went stale)
+    // rolls its results back instead of committing over the new worker's.
+    if !jobs::still_held(&mut tx, job).await? {
+        return Ok(Ran::LockLost);
+    }
     tx.commit().await?;
     laps.lap("persist: commit");
-    Ok(())
+    Ok(Ran::Persisted)
 }
 
 /// The exception types' default severities and the SLA hours by reason and severity, as configured.

@@ -7,14 +7,14 @@ use bytes::Bytes;
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::ingest::Kind;
+use super::ingest::{Kind, RowError};
 use super::model::{ResultRow, RunPage, RunView, UploadPreview, Workspace, RESULTS_PAGE};
 use super::queries::ExceptionType;
 use super::{queries, runs, store};
-use crate::api::date_param;
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
+use crate::http::csv::{rupees_cell, CsvExport};
 use crate::ist;
 use crate::state::AppState;
 
@@ -74,11 +74,74 @@ pub async fn results(
     runs::results(&state.pool, run_id(id)?, class, limit, offset).await
 }
 
+/// The most rows one run's results export holds.
+const RESULTS_EXPORT_CAP: i64 = 1_000_000;
+
+/// The columns of a run's results export, in order.
+const RESULTS_HEADER: &[&str] = &[
+    "txn_id",
+    "bank_ref",
+    "utr",
+    "rrn",
+    "pg_amount_inr",
+    "bank_amount_inr",
+    "delta_inr",
+    "pg_date",
+    "bank_date",
+    "class",
+    "reason",
+];
+
+/// Every result row of a run of a class (no paging, up to [`RESULTS_EXPORT_CAP`]), as CSV
+/// streamed from the run's results.
+pub fn results_csv(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: &str,
+    class: Option<&str>,
+) -> Result<CsvExport, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let id = run_id(id)?;
+    let class = runs::valid_class(class)?.map(str::to_string);
+    let pool = state.pool.clone();
+    Ok(CsvExport::new(format!("recon-run-{id}.csv"), RESULTS_HEADER, move |out| async move {
+        let rows = runs::result_rows(&pool, id, class.as_deref(), RESULTS_EXPORT_CAP, 0);
+        out.write_all(rows, result_cells).await
+    }))
+}
+
+fn result_cells(r: ResultRow) -> Vec<String> {
+    vec![
+        r.txn_id.unwrap_or_default(),
+        r.bank_ref.unwrap_or_default(),
+        r.utr.unwrap_or_default(),
+        r.rrn.unwrap_or_default(),
+        rupees_cell(r.pg_amount_paise),
+        rupees_cell(r.bank_amount_paise),
+        rupees_cell(r.delta_paise),
+        r.pg_date.map(|d| d.to_string()).unwrap_or_default(),
+        r.bank_date.map(|d| d.to_string()).unwrap_or_default(),
+        r.class,
+        r.reason_code.unwrap_or_default(),
+    ]
+}
+
+/// The refused rows of an upload (line, column, reason), as CSV.
+pub fn upload_errors_csv(state: &AppState, caller: &CurrentUser, id: &str) -> Result<CsvExport, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound("No such upload.".into()))?;
+    let pool = state.pool.clone();
+    Ok(CsvExport::new(format!("upload-{id}-errors.csv"), &["line", "column", "message"], move |out| async move {
+        let cells = |e: RowError| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message];
+        out.write_all(store::row_errors(&pool, id), cells).await
+    }))
+}
+
 /// Queue a run of a cycle date (`YYYY-MM-DD`); answers the run's id.
 pub async fn start_run(state: &AppState, caller: &CurrentUser, cycle_date: &str) -> Result<Uuid, AppError> {
     let user = authorize(Some(caller), Access::OPS_WORK)?;
     let cycle = crate::ist::parse_date(cycle_date, "cycleDate")?;
-    runs::queue(&state.pool, cycle, Some(user.id), "manual").await
+    runs::queue(&state.pool, cycle, Some(&user), "manual").await
 }
 
 /// The exception catalogue (the V1 types and the extensions).
@@ -96,8 +159,8 @@ pub async fn summary(
     to: &Option<String>,
 ) -> Result<queries::Summary, AppError> {
     authorize(Some(caller), Access::SIGNED_IN)?;
-    let to = date_param(to, "to")?.unwrap_or_else(|| ist::today(state.clock.now()));
-    let from = date_param(from, "from")?.unwrap_or(to - Duration::days(6));
+    let to = ist::date_param(to, "to")?.unwrap_or_else(|| ist::today(state.clock.now()));
+    let from = ist::date_param(from, "from")?.unwrap_or(to - Duration::days(6));
     if from > to {
         return Err(AppError::BadRequest("from is after to.".into()));
     }
@@ -148,7 +211,7 @@ pub async fn store_upload(
         cycle_date,
         file_name,
         format: fields.mapping,
-        uploaded_by: Some(uploader.0.id),
+        uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
     };
     store::store(&state.pool, state.objects.clone(), upload, body).await

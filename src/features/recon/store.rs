@@ -24,6 +24,8 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::ingest::{self, BankMapping, Format, Kind, Record, RowError};
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::ist;
 
@@ -116,7 +118,8 @@ pub struct Upload<'a> {
     pub cycle_date: NaiveDate,
     pub file_name: &'a str,
     pub format: Option<&'a str>,
-    pub uploaded_by: Option<Uuid>,
+    /// The signed-in user who sent the file; `None` for a connector or the system.
+    pub uploaded_by: Option<&'a CurrentUser>,
     /// Most data rows the file may have.
     pub max_rows: u64,
 }
@@ -194,7 +197,7 @@ fn parse_rows(
 ) -> ParseOutcome {
     let FileToRows { kind, cycle_date, file_id, known_merchants, max_rows } = file;
     let (kind, cycle_date, file_id, max_rows) = (*kind, *cycle_date, *file_id, *max_rows);
-    let mut rows = crate::db::CsvRows::new();
+    let mut rows = crate::db::CopyRows::new();
     let mut errors = Vec::new();
     let mut accepted = 0usize;
     let mut seen = 0u64;
@@ -374,7 +377,9 @@ pub async fn store(
     copy.finish().await?;
     let parsed_at = std::time::Instant::now();
     if let Some(report) = known_file(pool, kind_code, &parsed.sha256).await? {
+        drop(tx);
         abort(kept).await;
+        audit_upload(pool, &upload, &report).await?;
         return Ok(report);
     }
     let streamed = match parsed.streamed {
@@ -407,7 +412,7 @@ pub async fn store(
     .bind(i32::try_from(streamed.rows_total).unwrap_or(i32::MAX))
     .bind(i32::try_from(parsed.accepted).unwrap_or(i32::MAX))
     .bind(i32::try_from(errors.len()).unwrap_or(i32::MAX))
-    .bind(upload.uploaded_by)
+    .bind(upload.uploaded_by.map(|user| user.id))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -415,7 +420,9 @@ pub async fn store(
         // The same file was stored a moment ago by another request: report it as the duplicate.
         drop(tx);
         abort(kept).await;
-        return known_file(pool, kind_code, &parsed.sha256).await?.ok_or(AppError::Internal);
+        let report = known_file(pool, kind_code, &parsed.sha256).await?.ok_or(AppError::Internal)?;
+        audit_upload(pool, &upload, &report).await?;
+        return Ok(report);
     }
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
@@ -461,6 +468,15 @@ pub async fn store(
         qb.push(" ON CONFLICT DO NOTHING");
         qb.build().execute(&mut *tx).await?;
     }
+    let report = UploadReport {
+        file_id,
+        format: Some(streamed.format.name()),
+        rows_accepted: parsed.accepted as i64,
+        rows_rejected: errors.len() as i64,
+        duplicate: false,
+        errors,
+    };
+    audit_upload(&mut *tx, &upload, &report).await?;
     kept.shutdown().await.map_err(|e| {
         tracing::error!(error = %e, "upload store write failed");
         AppError::Internal
@@ -477,14 +493,39 @@ pub async fn store(
         finish_ms = upserted.elapsed().as_millis() as u64,
         "recon upload stored"
     );
-    Ok(UploadReport {
-        file_id,
-        format: Some(streamed.format.name()),
-        rows_accepted: parsed.accepted as i64,
-        rows_rejected: errors.len() as i64,
-        duplicate: false,
-        errors,
-    })
+    Ok(report)
+}
+
+/// The audit row of an upload: written with the stored file (in its transaction), or on its own
+/// for a duplicate, which stores nothing but was still sent by someone.
+async fn audit_upload<'c>(
+    db: impl sqlx::PgExecutor<'c>,
+    upload: &Upload<'_>,
+    report: &UploadReport,
+) -> Result<(), AppError> {
+    let action = "recon.upload";
+    let entry = match upload.uploaded_by {
+        Some(user) => AuditEntry::by(user, action, "uploaded_file"),
+        None => AuditEntry { action, target_type: "uploaded_file", success: true, ..Default::default() },
+    };
+    let after = serde_json::json!({
+        "kind": upload.kind,
+        "cycleDate": upload.cycle_date,
+        "fileName": crate::files::clean_file_name(upload.file_name, "upload"),
+        "rowsAccepted": report.rows_accepted,
+        "rowsRejected": report.rows_rejected,
+        "duplicate": report.duplicate,
+    });
+    audit::record(
+        db,
+        AuditEntry {
+            target_id: Some(report.file_id.to_string()),
+            after: Some(after),
+            details: report.duplicate.then(|| "duplicate of a stored file".to_string()),
+            ..entry
+        },
+    )
+    .await
 }
 
 fn store_failed(e: object_store::Error) -> AppError {

@@ -63,8 +63,10 @@ pub(super) fn read<R: Read>(
     let mut index = 0usize;
     let mut rows_total = 0u64;
     loop {
+        let start = csv.position().byte();
+        csv.get_mut().start_record_at(start);
         let more = csv.read_record(&mut record).map_err(|e| {
-            let line = e.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(0);
+            let line = e.position().map(|_| csv.get_ref().record_line()).unwrap_or(0);
             match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => format!("Line {line} is not UTF-8 text; save the file as UTF-8 CSV."),
                 _ => format!("Line {line} cannot be read as CSV: {e}"),
@@ -74,7 +76,7 @@ pub(super) fn read<R: Read>(
             break;
         }
         index += 1;
-        let line = record.position().map(|p| csv.get_mut().line_at(p.byte())).unwrap_or(index as u64);
+        let line = csv.get_ref().record_line();
         match &converter {
             None => {
                 if index < header_row {

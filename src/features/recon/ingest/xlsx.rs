@@ -313,4 +313,23 @@ mod tests {
         let message = parse(row.as_slice(), Kind::Pg, None, &[]).unwrap_err();
         assert!(message.contains("past row 1048576"), "{message}");
     }
+
+    /// Each sheet is looked for among all the zip's entries: a workbook naming thousands is refused.
+    #[test]
+    fn a_workbook_of_thousands_of_sheets_is_refused() {
+        use crate::features::recon::ingest::xlsx_limits::tests::zip_of;
+        let book = |sheets: usize| {
+            let names: String =
+                (0..sheets).map(|n| format!(r#"<sheet name="S{n}" sheetId="{n}" r:id="rId1"/>"#)).collect();
+            let workbook = format!(
+                r#"<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{names}</sheets></workbook>"#
+            );
+            let rels = r#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#;
+            zip_of(&[("xl/workbook.xml", workbook.as_bytes()), ("xl/_rels/workbook.xml.rels", rels.as_bytes())])
+        };
+        let message = parse(book(MAX_SHEETS + 1).as_slice(), Kind::Pg, None, &[]).unwrap_err();
+        assert!(message.contains("more than 1000 sheets"), "{message}");
+        let message = parse(book(MAX_SHEETS).as_slice(), Kind::Pg, None, &[]).unwrap_err();
+        assert!(message.contains("No sheet of this workbook"), "{message}");
+    }
 }
