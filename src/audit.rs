@@ -1,7 +1,8 @@
 //! The unified audit log: one append-only row per mutating action (from the app or the CLI) and
 //! per sign-in attempt (who, roles, what, target, before/after, when, IP, success or failure), and
 //! one per refused request (403/409) of a signed-in caller. Sign-in attempts refused by the per-IP
-//! limit are only counted (in `login_attempts`), so a flood cannot fill the log. The table refuses
+//! limit write no row at all, only the metric `sign_in_rate_limited_total`, so a flood cannot fill
+//! the log. The table refuses
 //! UPDATE and DELETE by trigger.
 //!
 //! Refused requests are throttled per user, so one caller cannot grow the append-only log at

@@ -302,8 +302,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let objects = crate::files::open_store(&config.object_store_url)
-        .map_err(|e| format!("object store: {e}"))?;
+    let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
     let state = AppState {
         pool: pool.clone(),

@@ -239,7 +239,9 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         .await,
         0
     );
-    assert!(one::<i64>(&pool, "SELECT count(*) FROM recon_runs WHERE matched_paise > 0 AND by_reason <> '{}'").await > 0);
+    assert!(
+        one::<i64>(&pool, "SELECT count(*) FROM recon_runs WHERE matched_paise > 0 AND by_reason <> '{}'").await > 0
+    );
     // Exceptions in every work-queue status, some assigned, some SLA-breached, with comments.
     assert_eq!(one::<i64>(&pool, "SELECT count(DISTINCT status) FROM exceptions").await, 6);
     assert!(one::<i64>(&pool, "SELECT count(*) FROM exceptions WHERE assignee_id IS NOT NULL").await > 0);

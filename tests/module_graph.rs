@@ -75,13 +75,12 @@ fn check(files: &[SourceFile]) -> Vec<String> {
             let (other, item) = (&resolved[1], &resolved[2]);
             let names_surface = SURFACE.contains(&item.as_str()) || surface[other].contains(item);
             match &own {
-                Some(own) if own == other => {
-                    if module.last().is_some_and(|m| m == "server") && item == "api" {
-                        problems.push(format!(
-                            "{place}: the server functions of `{own}` name its JSON adapter `api`; call the feature's service"
-                        ));
-                    }
+                Some(own) if own == other && module.last().is_some_and(|m| m == "server") && item == "api" => {
+                    problems.push(format!(
+                        "{place}: the server functions of `{own}` name its JSON adapter `api`; call the feature's service"
+                    ))
                 }
+                Some(own) if own == other => {}
                 Some(own) => {
                     edges.entry(own.clone()).or_default().entry(other.clone()).or_insert_with(|| place.clone());
                     if names_surface {
