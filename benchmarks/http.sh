@@ -26,8 +26,15 @@ run "GET /overview (server-rendered page, session cookie)" -H "Cookie: $COOKIE" 
 run "GET /api/disputes/v1/chargebacks/kpis (bearer token)" "${AUTH[@]}" "$BASE/api/disputes/v1/chargebacks/kpis"
 run "GET /api/disputes/v1/chargebacks?limit=50 (bearer token)" "${AUTH[@]}" "$BASE/api/disputes/v1/chargebacks?limit=50"
 run "GET /disputes (server-rendered page, session cookie)" -H "Cookie: $COOKIE" "$BASE/disputes"
+CSS="$(cd "$ROOT/target/site" && ls pkg/settlepaisa-ops.*.css | head -1)"
+run "GET /$CSS (static, brotli, keep-alive)" -H "Accept-Encoding: br" "$BASE/$CSS"
+run "GET /api/recon/v1/exceptions?limit=100 (bearer token; JSON list)" "${AUTH[@]}" "$BASE/api/recon/v1/exceptions?limit=100"
 if [[ -z "$FILTER" || "checklist ab" == *"$FILTER"* ]]; then
   echo "### checklist: ab -n 1000 -c 10 /api/disputes/v1/chargebacks/kpis (bearer token)"
   ab -n 1000 -c 10 -H "Authorization: Bearer $TOKEN" "$BASE/api/disputes/v1/chargebacks/kpis" \
     | grep -E 'Requests per second|Failed requests|Non-2xx|^  95%|^  99%|^ 100%'
+fi
+if [[ -z "$FILTER" || "page load" == *"$FILTER"* ]]; then
+  echo "### page loads in Chromium (cold: empty cache; warm: the same profile again)"
+  node "$ROOT/benchmarks/page-load.cjs" "$BASE" 5
 fi

@@ -14,7 +14,7 @@ use pages::*;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    set_content_security_policy();
+    use_request_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,23 +36,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Pages may run only our own scripts: the hydration script carries this request's nonce.
+/// Pages may run only our own scripts: the hydration scripts carry the nonce that the
+/// security-header middleware minted for this request and writes into the page's CSP.
 #[cfg(feature = "ssr")]
-fn set_content_security_policy() {
-    use axum::http::{HeaderName, HeaderValue};
-    let Some(nonce) = leptos::nonce::use_nonce() else {
-        return;
-    };
-    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-         form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        res.insert_header(HeaderName::from_static("content-security-policy"), value);
+fn use_request_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::http::CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
 

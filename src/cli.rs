@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the portal (the default): migrate, then listen on LEPTOS_SITE_ADDR.
+    /// Serve the portal (the default) on LEPTOS_SITE_ADDR. Demo mode migrates first when needed;
+    /// production refuses to start until `migrate` has been run (as the schema's owner).
     Serve,
     /// Apply the database migrations.
     Migrate,
@@ -171,7 +172,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             match config.app_env {
                 // Production migrates in its own step (`migrate`, as the owner); `serve` holds the
                 // application's role only, and proves it before it listens.
-                AppEnv::Production => crate::db::check_serving_role(&pool).await?,
+                AppEnv::Production => {
+                    crate::db::check_migrated(&pool).await?;
+                    crate::db::check_serving_role(&pool).await?
+                }
                 // Demo mode migrates at start when this binary brings migrations the database
                 // lacks (a server started as the app role finds none: its scripts migrate first).
                 AppEnv::Demo => {
@@ -313,12 +317,15 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         principals,
         dispute_kpis,
         exception_counts: AppState::start_exception_counts(&pool),
+        exports: Arc::new(crate::http::csv::ExportGate::for_pool(&pool)),
     };
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.
     crate::jobs::spawn_worker(state.clone());
     // Snoozed exceptions return to open when their time comes (reads are right before it runs).
     crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
+    // Sign-in throttle rows that throttle nothing any more are deleted.
+    crate::auth::login::spawn_throttle_pruner(pool.clone());
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());

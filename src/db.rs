@@ -86,25 +86,53 @@ pub async fn has_pending_migrations(pool: &PgPool) -> Result<bool, sqlx::Error> 
 pub const SERVE_AS_APP_ROLE: &str =
     "run `settlepaisa-ops migrate` with MIGRATION_DATABASE_URL first, then serve with the app role only";
 
-/// Production's check of the role `serve` connects as: it may not change audit rows, nor own (or
-/// act as the owner of) the audit table, since the owner can disable the append-only trigger. A
-/// server holding such credentials is refused before it listens.
+/// Production's check that the schema is this binary's: `serve` does not migrate there (it holds
+/// the application's role), and with a migration missing a table may be missing too — every
+/// sign-in would fail. Refused before it listens, with the way out.
+pub async fn check_migrated(pool: &PgPool) -> Result<(), String> {
+    let pending =
+        has_pending_migrations(pool).await.map_err(|e| format!("could not read the migrations' ledger: {e}"))?;
+    if pending {
+        return Err("the database lacks migrations of this binary: run `settlepaisa-ops migrate` first \
+             (with MIGRATION_DATABASE_URL), then serve"
+            .to_string());
+    }
+    Ok(())
+}
+
+/// The append-only tables: the application adds and reads their rows, nothing more.
+const AUDIT_TABLES: [&str; 2] = ["audit_log", "chargeback_audit"];
+
+/// Production's check of the role `serve` connects as: on neither audit table may it change rows
+/// (`UPDATE`, even of one column; `DELETE`; `TRUNCATE`), create triggers, nor own (or act as the
+/// owner of) the table, since the owner can disable the append-only trigger. A server holding such
+/// credentials is refused before it listens.
 pub async fn check_serving_role<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<(), String> {
-    let owner_powers: Option<bool> = sqlx::query_scalar(
-        "SELECT has_table_privilege(c.oid, 'UPDATE') OR pg_has_role(c.relowner, 'USAGE')
-         FROM pg_class c WHERE c.oid = to_regclass('audit_log')",
+    let tables: Vec<(String, Option<bool>)> = sqlx::query_as(
+        "SELECT t.name,
+                has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE, TRIGGER')
+                OR has_any_column_privilege(c.oid, 'UPDATE')
+                OR pg_has_role(c.relowner, 'USAGE')
+         FROM unnest($1::text[]) AS t (name) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
+         ORDER BY t.name",
     )
-    .fetch_optional(db)
+    .bind(&AUDIT_TABLES[..])
+    .fetch_all(db)
     .await
     .map_err(|e| format!("could not check the database role serve connects as: {e}"))?;
-    match owner_powers {
-        None => Err(format!("the database has no audit_log table yet: {SERVE_AS_APP_ROLE}")),
-        Some(true) => Err(format!(
-            "APP_ENV=production refuses to serve as a role that can change or owns audit_log (DATABASE_URL): \
-             {SERVE_AS_APP_ROLE}"
-        )),
-        Some(false) => Ok(()),
+    if let Some((missing, _)) = tables.iter().find(|(_, powers)| powers.is_none()) {
+        return Err(format!("the database has no {missing} table yet: {SERVE_AS_APP_ROLE}"));
     }
+    let changeable: Vec<&str> =
+        tables.iter().filter(|(_, powers)| *powers == Some(true)).map(|(name, _)| name.as_str()).collect();
+    if changeable.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "APP_ENV=production refuses to serve as a role that can change or owns {} (DATABASE_URL): \
+         {SERVE_AS_APP_ROLE}",
+        changeable.join(" and ")
+    ))
 }
 
 /// Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
@@ -246,4 +274,17 @@ pub async fn copy_in<T>(
         copy.send(rows.take()).await?;
     }
     copy.finish().await
+}
+
+/// How long an export's statement may run (1 hour): its cursor is open for as long as the client
+/// takes to download, and a steady download of a million rows over a slow link takes minutes.
+/// A client that stops reading is given up long before (`http::csv::SEND_TIMEOUT`).
+const EXPORT_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '1h'";
+
+/// The transaction a CSV export reads in: read only, its statement timeout lifted for this
+/// transaction alone (see [`EXPORT_STATEMENT_TIMEOUT`]). Dropping it rolls it back.
+pub async fn begin_export(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+    sqlx::query(EXPORT_STATEMENT_TIMEOUT).execute(&mut *tx).await?;
+    Ok(tx)
 }

@@ -69,6 +69,8 @@ pub struct AppState {
     pub dispute_kpis: Arc<KpiCache>,
     /// The exception queue's counts per filter, flushed by database notifications.
     pub exception_counts: Arc<ExceptionCountsCache>,
+    /// The streaming CSV exports running on this instance (at most a quarter of the pool).
+    pub exports: Arc<crate::http::csv::ExportGate>,
 }
 
 impl AppState {

@@ -365,6 +365,20 @@ async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self' 'nonce-"), "{csp}");
     let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
     assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+    // Every HTML answer — a 404 page, an unknown address, the sign-in page — carries its own nonce,
+    // the same in its header and its scripts.
+    let mut seen = vec![nonce.to_string()];
+    for (path, signed_in) in
+        [("/recon/runs/00000000-0000-0000-0000-000000000000", true), ("/no-such-page", true), ("/login", false)]
+    {
+        let page = app.get(path, signed_in.then_some(&cookie)).await;
+        let csp = page.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let nonce =
+            csp.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).unwrap_or_else(|| panic!("{path}: {csp}"));
+        assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "{path}: the scripts carry the header's nonce");
+        assert!(!seen.contains(&nonce.to_string()), "{path}: a fresh nonce per answer");
+        seen.push(nonce.to_string());
+    }
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -819,4 +833,87 @@ async fn case_workers_are_the_active_holders_of_the_ops_work_roles(pool: PgPool)
     for outsider in ["finance@example.test", "compliance@example.test", "gone@example.test", "nobody@example.test"] {
         assert!(users::case_workers(&pool, Some(outsider)).await.unwrap().is_empty(), "{outsider}");
     }
+}
+
+/// The id of the account `email`.
+async fn user_id(pool: &PgPool, email: &str) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_success_keeps_the_lock_and_the_failures_others_counted(pool: PgPool) {
+    use settlepaisa_ops::auth::login::{LOCK_MINUTES, MAX_FAILURES};
+    use settlepaisa_ops::auth::users::Reservation;
+    let app = app_with_ops(pool.clone()).await;
+    let owner = user_id(&pool, OPS).await;
+    let reserve = async || users::reserve_password_check(&pool, OPS, MAX_FAILURES, LOCK_MINUTES).await.unwrap();
+
+    // The owner's check is reservation 3; guesses hold 1, 2 and 4..10, and the 10th locked.
+    for _ in 1..=3 {
+        assert!(matches!(reserve().await, Reservation::Granted { locks: false, .. }));
+    }
+    for n in 4..=MAX_FAILURES {
+        assert!(matches!(reserve().await, Reservation::Granted { locks, .. } if locks == (n == MAX_FAILURES)));
+    }
+    users::record_successful_login(&pool, owner, OPS).await.unwrap();
+    assert!(matches!(reserve().await, Reservation::Refused { .. }), "the owner's success lifted the guessers' lock");
+    let minutes = lock_minutes_left(&pool, OPS).await;
+    assert!((29.0..=30.0).contains(&minutes), "the lock stays, got {minutes}");
+
+    // Unlocked: the owner's success (reservation 5) takes back its own count only, not the four
+    // guesses before it nor the four after it — two more checks and the address locks.
+    age_throttles(&pool, LOCK_MINUTES + 1).await;
+    for _ in 1..=9 {
+        assert!(matches!(reserve().await, Reservation::Granted { locks: false, .. }));
+    }
+    users::record_successful_login(&pool, owner, OPS).await.unwrap();
+    assert!(matches!(reserve().await, Reservation::Granted { locks: false, .. }), "the 9th counted check");
+    assert!(matches!(reserve().await, Reservation::Granted { locks: true, .. }), "the 10th locks");
+    assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=locked"));
+
+    // A success with nothing else counted leaves no row behind.
+    assert!(users::unlock(&pool, OPS, "test-admin").await.unwrap());
+    assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"));
+    assert_eq!(count(&pool, "SELECT count(*) FROM login_throttle").await, 0);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn ipv6_addresses_of_one_64_share_the_ip_limit(pool: PgPool) {
+    let app = app_behind_proxy(pool.clone());
+    app.create_user(OPS, &[Role::Ops]).await;
+    let limit = settlepaisa_ops::auth::login::IP_ATTEMPTS_PER_WINDOW;
+    // Failures from one address each of a /64 (as a host rotating its addresses would).
+    for n in 1..=limit {
+        let reply =
+            app.send(login_from(&format!("2001:db8:1:2::{n:x}"), &format!("typo{n}@example.test"), PASSWORD)).await;
+        assert!(reply.location().unwrap().starts_with("/login?error=invalid"), "failure {n}");
+    }
+    let same_64 = app.send(login_from("2001:db8:1:2:ffff::1", OPS, PASSWORD)).await;
+    assert!(same_64.location().unwrap().starts_with("/login?error=rate"), "{:?}", same_64.location());
+    let next_64 = app.send(login_from("2001:db8:1:3::1", OPS, PASSWORD)).await;
+    assert_eq!(next_64.location(), Some("/overview"), "the neighbouring /64 is not affected");
+    // The attempts keep their own addresses.
+    assert_eq!(count(&pool, "SELECT count(DISTINCT ip) FROM login_attempts WHERE email LIKE 'typo%'").await, limit);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn throttle_rows_that_throttle_nothing_are_pruned(pool: PgPool) {
+    use settlepaisa_ops::auth::login::LOCK_MINUTES;
+    sqlx::query(
+        "INSERT INTO login_throttle (email, failures, last_failed_at, locked_until) VALUES
+             ('old-failures@example.test', 3, now() - interval '31 minutes', NULL),
+             ('lock-over@example.test', 0, now() - interval '61 minutes', now() - interval '31 minutes'),
+             ('recent-failures@example.test', 3, now() - interval '5 minutes', NULL),
+             ('locked@example.test', 0, now() - interval '31 minutes', now() + interval '1 minute'),
+             ('lock-just-over@example.test', 0, now() - interval '29 minutes', now() - interval '1 minute')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(users::prune_login_throttle(&pool, LOCK_MINUTES, 1).await.unwrap(), 1, "one batch at a time");
+    assert_eq!(users::prune_login_throttle(&pool, LOCK_MINUTES, 100).await.unwrap(), 1);
+    assert_eq!(users::prune_login_throttle(&pool, LOCK_MINUTES, 100).await.unwrap(), 0);
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM login_throttle ORDER BY email").fetch_all(&pool).await.unwrap();
+    assert_eq!(left, ["lock-just-over@example.test", "locked@example.test", "recent-failures@example.test"]);
 }

@@ -91,6 +91,42 @@ async fn production_serves_only_as_the_app_role(pool: PgPool) {
     sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
     let refused = settlepaisa_ops::db::check_serving_role(&mut *app).await.expect_err("UPDATE on audit_log");
     assert!(refused.contains("audit_log"), "{refused}");
+    sqlx::query("RESET ROLE").execute(&mut *app).await.unwrap();
+    sqlx::query(&format!("REVOKE UPDATE ON audit_log FROM {APP_ROLE}")).execute(&mut *app).await.unwrap();
+
+    // Nor any other power to change or erase either audit table's rows, or to put a trigger on one.
+    for (grant, table) in [
+        ("DELETE ON audit_log", "audit_log"),
+        ("TRUNCATE ON audit_log", "audit_log"),
+        ("TRIGGER ON audit_log", "audit_log"),
+        ("UPDATE (details) ON audit_log", "audit_log"),
+        ("UPDATE ON chargeback_audit", "chargeback_audit"),
+        ("DELETE ON chargeback_audit", "chargeback_audit"),
+        ("TRUNCATE ON chargeback_audit", "chargeback_audit"),
+        ("TRIGGER ON chargeback_audit", "chargeback_audit"),
+        ("UPDATE (after) ON chargeback_audit", "chargeback_audit"),
+    ] {
+        sqlx::query(&format!("GRANT {grant} TO {APP_ROLE}")).execute(&mut *app).await.unwrap();
+        sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+        let refused = settlepaisa_ops::db::check_serving_role(&mut *app).await.expect_err(grant);
+        assert!(refused.contains(table), "{grant}: {refused}");
+        sqlx::query("RESET ROLE").execute(&mut *app).await.unwrap();
+        let (privilege, rest) = grant.split_once(" ON ").unwrap();
+        sqlx::query(&format!("REVOKE {privilege} ON {rest} FROM {APP_ROLE}")).execute(&mut *app).await.unwrap();
+        sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+        settlepaisa_ops::db::check_serving_role(&mut *app).await.expect("revoked again");
+        sqlx::query("RESET ROLE").execute(&mut *app).await.unwrap();
+    }
+}
+
+/// Production's `serve` does not migrate: it refuses a database that lacks this binary's
+/// migrations, saying how to add them.
+#[sqlx::test(migrations = false)]
+async fn production_refuses_a_database_with_pending_migrations(pool: PgPool) {
+    let refused = settlepaisa_ops::db::check_migrated(&pool).await.expect_err("an empty database");
+    assert!(refused.contains("run `settlepaisa-ops migrate` first"), "{refused}");
+    settlepaisa_ops::db::migrate(&pool).await.unwrap();
+    settlepaisa_ops::db::check_migrated(&pool).await.expect("all applied");
 }
 
 /// Demo mode's `serve` migrates only when the database lacks some of this binary's migrations.

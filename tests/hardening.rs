@@ -313,6 +313,72 @@ async fn pool_connections_carry_the_configured_timeouts() {
     );
 }
 
+/// A streamed export's statement lasts as long as its download: with the pool's statement timeout
+/// far shorter than that, a client reading steadily still gets every row, from a read-only
+/// transaction.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_export_outlasts_the_statement_timeout_while_its_client_reads(
+    _: sqlx::postgres::PgPoolOptions,
+    connect: sqlx::postgres::PgConnectOptions,
+) {
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    const ERRORS: i64 = 200_000;
+    let seed = sqlx::PgPool::connect_with(connect.clone()).await.unwrap();
+    let short = connect.options([("statement_timeout", format!("{}ms", TIMEOUT.as_millis()))]);
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect_with(short).await.unwrap();
+
+    let mut tx = settlepaisa_ops::db::begin_export(&pool).await.unwrap();
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(read_only, "on");
+    sqlx::query("SELECT pg_sleep(0.5)").execute(&mut *tx).await.expect("the export's statement is not cut");
+    drop(tx);
+    let err = sqlx::query("SELECT pg_sleep(0.5)").execute(&pool).await.unwrap_err();
+    assert!(err.to_string().contains("statement timeout"), "other statements keep the limit: {err}");
+
+    // An upload with enough refused rows (about 20 MB of CSV) that the cursor waits on the client.
+    let file = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO uploaded_files (id, kind, original_name, sha256, size_bytes, storage_key)
+         VALUES ($1, 'pg', 'bad.csv', repeat('a', 64), 10, 'k')",
+    )
+    .bind(file)
+    .execute(&seed)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO upload_row_errors (file_id, line_number, column_name, message)
+         SELECT $1, g, 'Amount', repeat('x', 90) || g FROM generate_series(1, $2::int) g",
+    )
+    .bind(file)
+    .bind(ERRORS)
+    .execute(&seed)
+    .await
+    .unwrap();
+    let app = TestApp::new(pool.clone());
+    app.create_user("analyst@settlepaisa.test", &[settlepaisa_ops::auth::Role::Ops]).await;
+    let cookie = app.session_for("analyst@settlepaisa.test").await;
+
+    let started = std::time::Instant::now();
+    let request = Request::get(format!("/api/recon/v1/uploads/{file}/errors.csv"))
+        .header(header::HOST, HOST)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let response = settlepaisa_ops::http::router(app.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let (mut lines, mut bytes) = (0usize, 0usize);
+    while let Some(frame) = body.frame().await {
+        let data = frame.expect("the download is never cut").into_data().unwrap();
+        lines += data.iter().filter(|b| **b == b'\n').count();
+        bytes += data.len();
+        // A steady client, slower than the database.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    assert_eq!(lines as i64, ERRORS + 1, "every row and the header ({bytes} bytes)");
+    assert!(started.elapsed() > TIMEOUT * 3, "the download outlasted the statement timeout: {:?}", started.elapsed());
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn exports_and_evidence_downloads_are_never_cached(pool: PgPool) {
     const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";

@@ -222,3 +222,30 @@ async fn a_worker_whose_heartbeat_finds_the_job_taken_stops_its_work(pool: PgPoo
         "the new worker's job is untouched"
     );
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_worker_whose_job_was_taken_over_cannot_fail_the_run(pool: PgPool) {
+    // No PG transactions for the cycle: the run fails ("upload the PG file first").
+    let run_id = runs::queue(&pool, common::fixed_time().date_naive(), None, "manual").await.unwrap();
+    let job = jobs::claim(&pool, "a").await.unwrap().unwrap();
+    take_over(&pool, &job).await;
+    let app = common::TestApp::new(pool.clone());
+    runs::execute_job(&app.state, &job).await.unwrap();
+    let run_status = async || -> (String, Option<String>) {
+        sqlx::query_as("SELECT status, error FROM recon_runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let (status_after_stale, error) = run_status().await;
+    assert_ne!(status_after_stale, "failed", "the stale worker failed the new worker's run: {error:?}");
+    assert_eq!(status(&pool, job.id).await.1.as_deref(), Some("b"), "the job stays the new worker's");
+
+    // The worker holding the job records the failure as before.
+    let current = jobs::Job { locked_by: "b".into(), ..job };
+    runs::execute_job(&app.state, &current).await.unwrap();
+    let (status_after_holder, error) = run_status().await;
+    assert_eq!(status_after_holder, "failed");
+    assert!(error.unwrap().contains("upload the PG file first"));
+}

@@ -206,6 +206,31 @@ impl Outcome<'_> {
     }
 }
 
+/// Throttle rows deleted per statement: the delete stays bounded, and is repeated while its batches
+/// come back full.
+const PRUNE_BATCH: i64 = 1000;
+
+/// Every minute, delete the `login_throttle` rows that throttle nothing any more (see
+/// [`users::prune_login_throttle`]); otherwise every address anyone ever tried would stay a row.
+pub fn spawn_throttle_pruner(pool: sqlx::PgPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        while !pool.is_closed() {
+            tick.tick().await;
+            loop {
+                match users::prune_login_throttle(&pool, LOCK_MINUTES, PRUNE_BATCH).await {
+                    Ok(pruned) if pruned == PRUNE_BATCH.unsigned_abs() => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "pruning the sign-in throttle failed");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// `POST /login` (form).
 pub async fn post_login(State(state): State<AppState>, session: Session, req: Request) -> Response {
     let ip = crate::http::client_ip(&req, &state.config);

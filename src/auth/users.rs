@@ -1,5 +1,7 @@
 //! User queries: one function per fact the sign-in flow and the guard need.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
@@ -36,9 +38,9 @@ struct ReservationRow {
 
 /// Reserve one password check on the e-mail address before argon2 runs — known account or not,
 /// by the same rules in `login_throttle` — in one atomic upsert that counts the check as a failure
-/// up front (a success deletes the count). Failures older than `lock_minutes` no longer count; the
-/// check that reaches `max_failures` also locks the address for `lock_minutes` and resets the
-/// count. The reservation so completes itself: an attempt that never settles (request dropped,
+/// up front (a success takes back its own: [`record_successful_login`]). Failures older than
+/// `lock_minutes` no longer count; the check that reaches `max_failures` also locks the address
+/// for `lock_minutes` and resets the count. The reservation so completes itself: an attempt that never settles (request dropped,
 /// database error) leaves at worst that ordinary lock. Concurrent attempts queue on the row lock
 /// and each sees the others' reservations, so a burst gets at most `max_failures` checks.
 pub async fn reserve_password_check(
@@ -192,21 +194,74 @@ pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Opt
     Ok(row.map(Into::into))
 }
 
-/// Settle a reserved check that succeeded: the address's failures and lock are cleared.
+/// Settle a reserved check that succeeded: this check's own reservation is taken back, and only
+/// while the address is not locked.
+///
+/// A success must not clear what other attempts counted: while the owner signs in, someone else may
+/// be guessing at the same address, and wiping the count (or a lock their guesses set meanwhile)
+/// would hand them a fresh allowance of checks, again and again. Taking back one failure keeps the
+/// rule "at most `max_failures` passwords verified per lock cycle" whatever succeeds in between.
+/// Under a lock the count was already reset by the check that locked (this check was counted in the
+/// cycle before), so there is nothing of ours to take back. A count back at zero is deleted.
 pub async fn record_successful_login(pool: &PgPool, id: Uuid, email: &str) -> Result<(), AppError> {
     sqlx::query(
-        "WITH cleared AS (DELETE FROM login_throttle WHERE email = $2)
+        "WITH settled AS (
+             UPDATE login_throttle SET failures = failures - 1
+             WHERE email = $2 AND failures > 0 AND (locked_until IS NULL OR locked_until <= now())
+         )
          UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1",
     )
     .bind(id)
     .bind(email)
     .execute(pool)
     .await?;
+    // A statement of its own (one statement cannot change a row twice); a reservation landing in
+    // between raised the count, and the row stays.
+    sqlx::query(
+        "DELETE FROM login_throttle
+         WHERE email = $1 AND failures = 0 AND (locked_until IS NULL OR locked_until <= now())",
+    )
+    .bind(email)
+    .execute(pool)
+    .await?;
     Ok(())
+}
+
+/// Delete up to `batch` throttle rows that no longer throttle anything: unlocked (or the lock over)
+/// and with their last failure older than the `window_minutes` the failures count for — such a row
+/// answers as no row would. Returns how many went. Rows still being reserved are skipped (locked),
+/// not waited for.
+pub async fn prune_login_throttle(pool: &PgPool, window_minutes: i32, batch: i64) -> Result<u64, AppError> {
+    let pruned = sqlx::query(
+        "DELETE FROM login_throttle WHERE email IN (
+             SELECT email FROM login_throttle
+             WHERE (locked_until IS NULL OR locked_until <= now())
+               AND last_failed_at <= now() - make_interval(mins => $1)
+             LIMIT $2
+             FOR UPDATE SKIP LOCKED
+         )",
+    )
+    .bind(window_minutes)
+    .bind(batch)
+    .execute(pool)
+    .await?;
+    Ok(pruned.rows_affected())
+}
+
+/// The block of addresses that shares one per-IP sign-in allowance: the address itself for IPv4,
+/// its /64 for IPv6 — one subscriber or host gets a whole /64, so counting single IPv6 addresses
+/// would give it endless allowances. An IPv4 peer on a dual-stack socket (`::ffff:a.b.c.d`) counts
+/// as its IPv4 address.
+pub fn ip_limit_block(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("{v4}/32"),
+        IpAddr::V6(v6) => format!("{}/64", Ipv6Addr::from(u128::from(v6) & !(u128::from(u64::MAX)))),
+    }
 }
 
 /// Admit a sign-in attempt under the per-IP limit of `limit` failed (or still undecided) attempts
 /// per `minutes` — its row id, written undecided — or refuse it (`None`). Successes do not count.
+/// The limit is per [`ip_limit_block`]; the row keeps the address itself (canonical form).
 /// An address already at the limit is refused without writing anything, so a flood costs one
 /// capped count per request. Under the limit the attempt is inserted and then counted again:
 /// concurrent attempts from one address each see the others' rows, so a burst cannot slip past;
@@ -218,8 +273,11 @@ pub async fn begin_login_attempt(
     limit: i64,
     minutes: i32,
 ) -> Result<Option<i64>, AppError> {
-    if let Some(ip) = ip {
-        if failures_from_ip(pool, ip, limit, minutes).await? >= limit {
+    // `client_ip` only yields addresses; anything else is stored and limited as no address.
+    let address = ip.and_then(|ip| ip.parse::<IpAddr>().ok()).map(|ip| ip.to_canonical());
+    let block = address.map(ip_limit_block);
+    if let Some(block) = &block {
+        if failures_from_ip(pool, block, limit, minutes).await? >= limit {
             return Ok(None);
         }
     }
@@ -227,11 +285,11 @@ pub async fn begin_login_attempt(
         "INSERT INTO login_attempts (email, ip, succeeded, reason) VALUES ($1, $2::inet, false, 'pending') RETURNING id",
     )
     .bind(email)
-    .bind(ip)
+    .bind(address.map(|a| a.to_string()))
     .fetch_one(pool)
     .await?;
-    if let Some(ip) = ip {
-        if failures_from_ip(pool, ip, limit, minutes).await? > limit {
+    if let Some(block) = &block {
+        if failures_from_ip(pool, block, limit, minutes).await? > limit {
             finish_login_attempt(pool, id, None, false, "rate_limited").await?;
             return Ok(None);
         }
@@ -239,17 +297,19 @@ pub async fn begin_login_attempt(
     Ok(Some(id))
 }
 
-/// The failed or undecided attempts from `ip` in the last `minutes`, counted up to `limit + 1` only
-/// (past that the exact number does not matter, and a flood would make it a long scan).
-async fn failures_from_ip(pool: &PgPool, ip: &str, limit: i64, minutes: i32) -> Result<i64, AppError> {
+/// The failed or undecided attempts from the addresses of `block` (see [`ip_limit_block`]) in the
+/// last `minutes`, counted up to `limit + 1` only (past that the exact number does not matter, and
+/// a flood would make it a long scan). `<<=` is "within the block", and Postgres turns it into a
+/// range scan of the `(ip, attempted_at)` index.
+async fn failures_from_ip(pool: &PgPool, block: &str, limit: i64, minutes: i32) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM (
              SELECT 1 FROM login_attempts
-             WHERE ip = $1::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)
+             WHERE ip <<= $1::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)
              LIMIT $3
          ) AS capped",
     )
-    .bind(ip)
+    .bind(block)
     .bind(minutes)
     .bind(limit + 1)
     .fetch_one(pool)
@@ -364,4 +424,24 @@ async fn audit_change(
     entry.success = id.is_some();
     entry.after = Some(serde_json::json!({ "email": email.to_lowercase() }));
     audit::record(db, entry).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(ip: &str) -> String {
+        ip_limit_block(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn ipv6_addresses_share_their_64_and_ipv4_addresses_stand_alone() {
+        assert_eq!(block("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+        assert_eq!(block("2001:db8:1:2::1"), block("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(block("2001:db8:1:2::1"), block("2001:db8:1:3::1"));
+        assert_eq!(block("203.0.113.7"), "203.0.113.7/32");
+        assert_ne!(block("203.0.113.7"), block("203.0.113.8"));
+        assert_eq!(block("::ffff:203.0.113.7"), "203.0.113.7/32", "an IPv4 peer on a dual-stack socket");
+        assert_eq!(block("::1"), "::/64");
+    }
 }

@@ -7,16 +7,29 @@
 //! chunks of about [`CHUNK_BYTES`], through a channel of [`CHUNKS_AHEAD`] chunks. A client that
 //! reads slowly fills the channel, which pauses the cursor, so an export holds a few hundred KB
 //! whatever its size.
+//!
+//! A streaming export holds a pool connection for as long as its client takes to read it, so
+//! exports are bounded three ways: an [`ExportGate`] admits at most [`EXPORTS_PER_USER`] at once per
+//! user and a quarter of the pool in all (the rest stays free for pages), answering 429 before the
+//! query starts; a client that reads nothing for [`SEND_TIMEOUT`] loses its download (the body ends
+//! with an error and the connection goes back to the pool); and the query runs in a read-only
+//! transaction of its own ([`crate::db::begin_export`]) whose statement timeout is lifted, since a
+//! cursor's statement lasts as long as the download and a steady one must not be cut at 30 s.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::{stream, Stream, StreamExt, TryStreamExt};
-use tokio::sync::mpsc;
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
+use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::money::Paise;
@@ -26,6 +39,66 @@ use crate::money::Paise;
 pub const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks written ahead of the client before the cursor waits for it.
 pub const CHUNKS_AHEAD: usize = 2;
+/// How long a chunk waits for the client to take it before the export is given up.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Exports one user may stream at once.
+pub const EXPORTS_PER_USER: usize = 2;
+
+/// Admission of streaming exports: at most [`EXPORTS_PER_USER`] per user and a quarter of the pool
+/// (at least one) on the instance, so downloads can never take the connections pages need.
+pub struct ExportGate {
+    everyone: Arc<Semaphore>,
+    per_user: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl ExportGate {
+    /// A gate for a pool of `max_connections`.
+    pub fn new(max_connections: u32) -> Self {
+        let exports = (max_connections as usize / 4).max(1);
+        ExportGate { everyone: Arc::new(Semaphore::new(exports)), per_user: Arc::default() }
+    }
+
+    /// A gate sized for `pool`.
+    pub fn for_pool(pool: &PgPool) -> Self {
+        Self::new(pool.options().get_max_connections())
+    }
+
+    /// A place for one more export of `user`, held until the export's task ends; a clear 429 when
+    /// the user, or the instance, already streams as many as allowed.
+    pub fn admit(&self, user: Uuid) -> Result<ExportPermit, AppError> {
+        let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
+        let running = per_user.get(&user).copied().unwrap_or(0);
+        if running >= EXPORTS_PER_USER {
+            return Err(AppError::TooManyRequests(format!(
+                "You already have {EXPORTS_PER_USER} downloads running. Wait for one to finish, then try again."
+            )));
+        }
+        let everyone = self.everyone.clone().try_acquire_owned().map_err(|_| {
+            AppError::TooManyRequests("The server is busy with other downloads. Try again in a minute.".into())
+        })?;
+        per_user.insert(user, running + 1);
+        Ok(ExportPermit { _everyone: everyone, user, per_user: self.per_user.clone() })
+    }
+}
+
+/// One admitted export (see [`ExportGate::admit`]); its place is given back when it is dropped.
+pub struct ExportPermit {
+    _everyone: OwnedSemaphorePermit,
+    user: Uuid,
+    per_user: Arc<Mutex<HashMap<Uuid, usize>>>,
+}
+
+impl Drop for ExportPermit {
+    fn drop(&mut self) {
+        let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
+        match per_user.get_mut(&self.user) {
+            Some(running) if *running > 1 => *running -= 1,
+            _ => {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}
 
 /// What an export's task tells the response body.
 enum Piece {
@@ -39,6 +112,7 @@ enum Piece {
 pub struct CsvRows {
     out: ::csv::Writer<Vec<u8>>,
     sender: mpsc::Sender<Piece>,
+    send_timeout: Duration,
 }
 
 impl CsvRows {
@@ -61,8 +135,7 @@ impl CsvRows {
                 self.send_written().await?;
             }
         }
-        self.send_written().await?;
-        self.send(Piece::End).await
+        self.send_written().await
     }
 
     async fn send_written(&mut self) -> Result<(), AppError> {
@@ -74,8 +147,13 @@ impl CsvRows {
     }
 
     async fn send(&self, piece: Piece) -> Result<(), AppError> {
-        // The receiver is gone only when the client went away; the task then just stops.
-        self.sender.send(piece).await.map_err(|_| AppError::Transport("The download was closed.".into()))
+        match tokio::time::timeout(self.send_timeout, self.sender.send(piece)).await {
+            Ok(Ok(())) => Ok(()),
+            // The receiver is gone only when the client went away; the task then just stops.
+            Ok(Err(_)) => Err(AppError::Transport("The download was closed.".into())),
+            // A client that stopped reading would otherwise hold the connection for ever.
+            Err(_) => Err(AppError::Transport("The client stopped reading the download.".into())),
+        }
     }
 }
 
@@ -85,14 +163,22 @@ fn chunk_writer() -> ::csv::Writer<Vec<u8>> {
 }
 
 /// A CSV attachment named `name`: `header`, then the rows `produce` writes into its [`CsvRows`]
-/// (typically `rows.write_all(query's cursor, cells)`), streamed as they come.
+/// (typically `rows.write_all(query's cursor, cells)`), streamed as they come. `permit` is held
+/// until the export's task ends; a chunk the client does not take within `send_timeout` ends the
+/// export.
 ///
 /// The status is decided when the first chunk is ready (or the export ends before one is): a
 /// query that cannot start or fails within its first [`CHUNK_BYTES`] answers its error status
 /// (500, 503…) as any request would. After that the `200` has gone out, so a failure ends the
 /// body with an error: the server aborts the chunked response and the client sees a failed
 /// download, never a file silently cut short. The failure is logged with the file name.
-pub async fn csv_stream<F, Fut>(name: &str, header: &[&str], produce: F) -> Result<Response, AppError>
+pub async fn csv_stream<F, Fut>(
+    name: &str,
+    header: &[&str],
+    permit: ExportPermit,
+    send_timeout: Duration,
+    produce: F,
+) -> Result<Response, AppError>
 where
     F: FnOnce(CsvRows) -> Fut,
     Fut: Future<Output = Result<(), AppError>> + Send + 'static,
@@ -101,7 +187,7 @@ where
     out.write_record(header).map_err(|_| AppError::Internal)?;
     let (sender, mut receiver) = mpsc::channel(CHUNKS_AHEAD);
     let watch = sender.clone();
-    let export = produce(CsvRows { out, sender });
+    let export = produce(CsvRows { out, sender, send_timeout });
     let file = name.to_string();
     tokio::spawn(
         async move {
@@ -110,13 +196,23 @@ where
                 // The client left: drop the cursor now rather than at its next chunk.
                 () = watch.closed() => return,
             };
-            if let Err(error) = outcome {
-                if !watch.is_closed() {
-                    tracing::error!(%error, file, "CSV export failed");
-                    // Nobody is left to tell if this fails.
-                    let _ = watch.send(Piece::Failed(error)).await;
+            // The export's connection is released (the producer is done): make room for the
+            // next one before the body ends, so a client's next export never finds it taken.
+            drop(permit);
+            let last = match outcome {
+                Ok(()) => Piece::End,
+                Err(_) if watch.is_closed() => return,
+                Err(error @ AppError::Transport(_)) => {
+                    tracing::warn!(%error, file, "CSV export given up");
+                    Piece::Failed(error)
                 }
-            }
+                Err(error) => {
+                    tracing::error!(%error, file, "CSV export failed");
+                    Piece::Failed(error)
+                }
+            };
+            // Nobody is left to tell if this fails; a client that stopped reading is not waited for.
+            let _ = tokio::time::timeout(send_timeout, watch.send(last)).await;
         }
         .in_current_span(),
     );
@@ -167,27 +263,52 @@ pub fn dated_file_name(prefix: &str, now: DateTime<Utc>) -> String {
 /// What an export's producer returns to [`csv_stream`].
 type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
 
-/// An export as a feature's use case answers it, authorised and its query validated: the file's
-/// name, its header and the producer that writes its rows. The handler only turns it into the
-/// streamed response ([`CsvExport::respond`]).
+/// The read-only transaction an export's query runs in ([`crate::db::begin_export`]).
+pub type ExportTx = Transaction<'static, Postgres>;
+
+/// An export as a feature's use case answers it, authorised and its query validated: who asked,
+/// the file's name, its header and the producer that writes its rows from the export's
+/// transaction. The handler only turns it into the streamed response ([`CsvExport::respond`]).
 pub struct CsvExport {
+    pool: PgPool,
+    gate: Arc<ExportGate>,
+    user: Uuid,
     name: String,
     header: &'static [&'static str],
-    produce: Box<dyn FnOnce(CsvRows) -> Produced + Send>,
+    produce: Box<dyn FnOnce(CsvRows, ExportTx) -> Produced + Send>,
 }
 
 impl CsvExport {
-    pub fn new<F, Fut>(name: String, header: &'static [&'static str], produce: F) -> Self
+    pub fn new<F, Fut>(
+        state: &crate::state::AppState,
+        user: Uuid,
+        name: String,
+        header: &'static [&'static str],
+        produce: F,
+    ) -> Self
     where
-        F: FnOnce(CsvRows) -> Fut + Send + 'static,
+        F: FnOnce(CsvRows, ExportTx) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), AppError>> + Send + 'static,
     {
-        CsvExport { name, header, produce: Box::new(move |rows| Box::pin(produce(rows))) }
+        CsvExport {
+            pool: state.pool.clone(),
+            gate: state.exports.clone(),
+            user,
+            name,
+            header,
+            produce: Box::new(move |rows, tx| Box::pin(produce(rows, tx))),
+        }
     }
 
-    /// The streamed CSV response (see [`csv_stream`]).
+    /// The streamed CSV response (see [`csv_stream`]), once the [`ExportGate`] admits it.
     pub async fn respond(self) -> Result<Response, AppError> {
-        csv_stream(&self.name, self.header, self.produce).await
+        let permit = self.gate.admit(self.user)?;
+        let (pool, produce) = (self.pool, self.produce);
+        csv_stream(&self.name, self.header, permit, SEND_TIMEOUT, move |rows| async move {
+            let tx = crate::db::begin_export(&pool).await?;
+            produce(rows, tx).await
+        })
+        .await
     }
 }
 
@@ -234,9 +355,17 @@ mod tests {
         vec![n.to_string(), "x".repeat(96)]
     }
 
+    /// A place for one export, from a gate of its own.
+    fn permit() -> ExportPermit {
+        ExportGate::new(20).admit(Uuid::new_v4()).expect("an empty gate admits")
+    }
+
     /// The body's data frames, and the error that ended it if one did.
     async fn frames(response: Response) -> (Vec<Bytes>, Option<String>) {
-        let mut body = response.into_body();
+        frames_of(response.into_body()).await
+    }
+
+    async fn frames_of(mut body: Body) -> (Vec<Bytes>, Option<String>) {
         let mut frames = Vec::new();
         while let Some(frame) = body.frame().await {
             match frame {
@@ -250,7 +379,8 @@ mod tests {
     #[tokio::test]
     async fn rows_arrive_in_chunks_in_order() {
         let rows = stream::iter((0..5_000).map(Ok::<_, AppError>));
-        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let response =
+            csv_stream("x.csv", &["n", "text"], permit(), SEND_TIMEOUT, |out| out.write_all(rows, row)).await.unwrap();
         assert_eq!(response.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"x.csv\"");
         let (frames, error) = frames(response).await;
         assert_eq!(error, None);
@@ -264,14 +394,15 @@ mod tests {
     #[tokio::test]
     async fn a_failure_before_the_first_chunk_answers_its_error_status() {
         let rows = stream::iter([Ok(1), Err(AppError::Unavailable)]);
-        let answer = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await;
+        let answer = csv_stream("x.csv", &["n", "text"], permit(), SEND_TIMEOUT, |out| out.write_all(rows, row)).await;
         assert_eq!(answer.err(), Some(AppError::Unavailable));
     }
 
     #[tokio::test]
     async fn a_failure_after_the_first_chunk_aborts_the_body() {
         let rows = stream::iter((0..3_000).map(Ok).chain([Err(AppError::Internal)]));
-        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let response =
+            csv_stream("x.csv", &["n", "text"], permit(), SEND_TIMEOUT, |out| out.write_all(rows, row)).await.unwrap();
         let (frames, error) = frames(response).await;
         assert!(!frames.is_empty());
         assert_eq!(error, Some(AppError::Internal.to_string()), "the download fails, never looks complete");
@@ -280,7 +411,8 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_export_never_looks_complete() {
         let rows = stream::iter((0..3_000).map(|n| if n < 2_000 { Ok::<_, AppError>(n) } else { panic!("bug") }));
-        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let response =
+            csv_stream("x.csv", &["n", "text"], permit(), SEND_TIMEOUT, |out| out.write_all(rows, row)).await.unwrap();
         assert!(frames(response).await.1.is_some());
     }
 
@@ -293,7 +425,8 @@ mod tests {
             counter.fetch_add(1, Ordering::SeqCst);
             Ok::<_, AppError>(n)
         });
-        let response = csv_stream("x.csv", &["n", "text"], |out| out.write_all(rows, row)).await.unwrap();
+        let response =
+            csv_stream("x.csv", &["n", "text"], permit(), SEND_TIMEOUT, |out| out.write_all(rows, row)).await.unwrap();
         let mut body = response.into_body();
         body.frame().await.expect("a first chunk").expect("data");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -305,6 +438,60 @@ mod tests {
         let stopped = pulled.load(Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(pulled.load(Ordering::SeqCst), stopped, "the cursor stops when the client leaves");
+    }
+
+    #[test]
+    fn a_third_export_of_one_user_is_refused_until_one_ends() {
+        let gate = ExportGate::new(20);
+        let (analyst, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let first = gate.admit(analyst).unwrap();
+        let _second = gate.admit(analyst).unwrap();
+        let third = gate.admit(analyst).err().expect("a third export at once is refused");
+        assert_eq!(third.status_code(), 429);
+        assert!(third.to_string().contains("2 downloads running"), "{third}");
+        assert!(gate.admit(other).is_ok(), "another user is not held up");
+        drop(first);
+        assert!(gate.admit(analyst).is_ok(), "an export that ended gives its place back");
+    }
+
+    #[test]
+    fn exports_take_at_most_a_quarter_of_the_pool() {
+        let gate = ExportGate::new(8);
+        let _held: Vec<_> = (0..2).map(|_| gate.admit(Uuid::new_v4()).unwrap()).collect();
+        let refused = gate.admit(Uuid::new_v4()).err().expect("a third export on a pool of 8 is refused");
+        assert_eq!(refused.status_code(), 429);
+        assert!(refused.to_string().contains("busy with other downloads"), "{refused}");
+        let tiny = ExportGate::new(2);
+        let _only = tiny.admit(Uuid::new_v4()).expect("a small pool still allows one export");
+        assert!(tiny.admit(Uuid::new_v4()).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_loses_its_export_and_its_place() {
+        let gate = ExportGate::new(20);
+        let analyst = Uuid::new_v4();
+        let _other = gate.admit(analyst).unwrap();
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let rows = stream::iter(0..).map(move |n| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, AppError>(n)
+        });
+        let send_timeout = std::time::Duration::from_millis(100);
+        let stalled = gate.admit(analyst).unwrap();
+        let response =
+            csv_stream("x.csv", &["n", "text"], stalled, send_timeout, |out| out.write_all(rows, row)).await.unwrap();
+        let mut body = response.into_body();
+        body.frame().await.expect("a first chunk").expect("data");
+        assert!(gate.admit(analyst).is_err(), "two exports of the user are running");
+        // The client holds the body but reads nothing more.
+        tokio::time::sleep(send_timeout * 4).await;
+        let stopped = pulled.load(Ordering::SeqCst);
+        tokio::time::sleep(send_timeout * 2).await;
+        assert_eq!(pulled.load(Ordering::SeqCst), stopped, "the cursor was given up");
+        assert!(gate.admit(analyst).is_ok(), "the stalled export's place was given back");
+        let (_, error) = frames_of(body).await;
+        assert!(error.is_some(), "the download fails, never looks complete");
     }
 
     #[test]

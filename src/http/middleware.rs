@@ -67,18 +67,51 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     (StatusCode::FORBIDDEN, "Cross-origin request refused: it did not come from this site.").into_response()
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// This request's CSP script nonce, minted here and put in the request's extensions: the page shell
+/// gives it to Leptos (`app::shell`), so the hydration scripts carry the nonce that this middleware
+/// writes into the page's `Content-Security-Policy`. The header is set here, on every HTML answer,
+/// rather than by the page through Leptos's response options (a page answered without it once in an
+/// end-to-end run, and its scripts were blocked).
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+impl CspNonce {
+    fn mint() -> CspNonce {
+        use base64::Engine as _;
+        use rand::RngCore as _;
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        CspNonce(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The policy of an HTML page: our own scripts (the hydration script with this nonce) and WASM.
+    pub fn page_policy(&self) -> String {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors 'none'",
+            self.0
+        )
+    }
+}
+
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = CspNonce::mint();
+    req.extensions_mut().insert(nonce.clone());
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Pages set their own CSP with the per-request script nonce (see app::shell).
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
-        );
+    let html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/html"));
+    let policy = if html {
+        HeaderValue::from_str(&nonce.page_policy()).ok()
+    } else {
+        Some(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"))
+    };
+    if let Some(policy) = policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     let dynamic = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
         ct.starts_with("text/html") || ct.starts_with("application/json") || ct.starts_with("text/csv")

@@ -51,6 +51,7 @@ impl TestApp {
             principals: NotifiedCache::disabled(),
             dispute_kpis: NotifiedCache::disabled(),
             exception_counts: NotifiedCache::disabled(),
+            exports: Arc::new(settlepaisa_ops::http::csv::ExportGate::for_pool(&pool)),
         };
         TestApp { pool, clock, state }
     }

@@ -280,10 +280,10 @@ pub fn export_query(filter: &ListFilter, sort: Sort, cap: i64, now: DateTime<Utc
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
 pub fn rows<'q>(
-    pool: &'q PgPool,
+    db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<CaseRow, AppError>> + Send + 'q {
-    query.build_query_as::<CaseRecord>().fetch(pool).map_ok(CaseRow::from).map_err(AppError::from)
+    query.build_query_as::<CaseRecord>().fetch(db).map_ok(CaseRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for [`list`]'s page query (for the index check on large tables).

@@ -333,13 +333,13 @@ const EXPORT_HEADER: &[&str] = &[
 /// as CSV streamed from the list's own query. Cells that a spreadsheet would run as a formula are
 /// quoted with `'` (by the CSV writer).
 pub fn export_csv(state: &AppState, caller: &CurrentUser, query: &DisputesQuery) -> Result<CsvExport, AppError> {
-    authorize(Some(caller), Access::SIGNED_IN)?;
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let now = state.clock.now();
     let (filter, sort, _, _) = query.parse().map_err(AppError::BadRequest)?;
-    let pool = state.pool.clone();
-    Ok(CsvExport::new(dated_file_name("chargebacks", now), EXPORT_HEADER, move |out| async move {
+    let name = dated_file_name("chargebacks", now);
+    Ok(CsvExport::new(state, user.id, name, EXPORT_HEADER, move |out, mut tx| async move {
         let mut query = queries::export_query(&filter, sort, EXPORT_CAP, now);
-        out.write_all(queries::rows(&pool, &mut query), export_cells).await
+        out.write_all(queries::rows(&mut *tx, &mut query), export_cells).await
     }))
 }
 

@@ -221,11 +221,11 @@ pub fn export_query(
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
 pub fn rows<'q>(
-    pool: &'q PgPool,
+    db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
     now: DateTime<Utc>,
 ) -> impl Stream<Item = Result<ExceptionRow, AppError>> + Send + 'q {
-    query.build_query_as::<Row>().fetch(pool).map(move |row| row?.into_row(now))
+    query.build_query_as::<Row>().fetch(db).map(move |row| row?.into_row(now))
 }
 
 /// The plan of the list's first page and of the counts (tests check they use an index).

@@ -216,10 +216,11 @@ pub fn export_csv(state: &AppState, caller: &CurrentUser, query: &ExceptionsQuer
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let now = state.clock.now();
     let (filter, sort, _) = query.parse().map_err(AppError::BadRequest)?;
-    let (pool, me) = (state.pool.clone(), Some(user.id));
-    Ok(CsvExport::new(dated_file_name("exceptions", now), EXPORT_HEADER, move |out| async move {
+    let me = Some(user.id);
+    let name = dated_file_name("exceptions", now);
+    Ok(CsvExport::new(state, user.id, name, EXPORT_HEADER, move |out, mut tx| async move {
         let mut query = queries::export_query(&filter, sort, me, EXPORT_CAP, now);
-        out.write_all(queries::rows(&pool, &mut query, now), export_cells).await
+        out.write_all(queries::rows(&mut *tx, &mut query, now), export_cells).await
     }))
 }
 

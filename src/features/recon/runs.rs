@@ -108,15 +108,26 @@ pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
         }
         Err(e) => {
             let message = e.to_string();
-            // A run that failed says why; the job itself is finished (a re-run is a new run).
-            let _ = sqlx::query(
-                "UPDATE recon_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status <> 'completed'",
+            // A run that failed says why; the job itself is finished (a re-run is a new run). Only
+            // while this worker still holds the job: one whose job was reclaimed (stale heartbeat)
+            // must not fail the run the new holder is running.
+            let marked = sqlx::query(
+                "UPDATE recon_runs SET status = 'failed', error = $2, finished_at = now()
+                 WHERE id = $1 AND status <> 'completed'
+                   AND EXISTS (SELECT 1 FROM jobs WHERE id = $3 AND locked_by = $4 AND status = 'running')",
             )
             .bind(run_id)
             .bind(&message)
+            .bind(job.id)
+            .bind(&job.locked_by)
             .execute(&state.pool)
             .await;
-            tracing::warn!(%run_id, error = %message, "recon run failed");
+            match marked {
+                Ok(done) if done.rows_affected() == 0 => {
+                    tracing::warn!(%run_id, job = job.id, error = %message, "recon run failed after its job was taken over; left to the new worker")
+                }
+                _ => tracing::warn!(%run_id, error = %message, "recon run failed"),
+            }
             Ok(())
         }
     }
@@ -786,13 +797,13 @@ pub async fn results(
 /// The rows of [`results`] as the database sends them: a cursor, never the whole set in memory
 /// (the CSV export).
 pub fn result_rows<'a>(
-    pool: &'a PgPool,
+    db: impl sqlx::PgExecutor<'a> + 'a,
     run_id: Uuid,
     class: Option<&'a str>,
     limit: i64,
     offset: i64,
 ) -> impl Stream<Item = Result<ResultRow, AppError>> + Send + 'a {
-    sqlx::query_as(RESULTS_SQL).bind(run_id).bind(class).bind(limit).bind(offset).fetch(pool).map_err(AppError::from)
+    sqlx::query_as(RESULTS_SQL).bind(run_id).bind(class).bind(limit).bind(offset).fetch(db).map_err(AppError::from)
 }
 
 /// A result class from a URL or the API: one of the four, or none.

@@ -100,12 +100,12 @@ pub fn results_csv(
     id: &str,
     class: Option<&str>,
 ) -> Result<CsvExport, AppError> {
-    authorize(Some(caller), Access::SIGNED_IN)?;
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let id = run_id(id)?;
     let class = runs::valid_class(class)?.map(str::to_string);
-    let pool = state.pool.clone();
-    Ok(CsvExport::new(format!("recon-run-{id}.csv"), RESULTS_HEADER, move |out| async move {
-        let rows = runs::result_rows(&pool, id, class.as_deref(), RESULTS_EXPORT_CAP, 0);
+    let name = format!("recon-run-{id}.csv");
+    Ok(CsvExport::new(state, user.id, name, RESULTS_HEADER, move |out, mut tx| async move {
+        let rows = runs::result_rows(&mut *tx, id, class.as_deref(), RESULTS_EXPORT_CAP, 0);
         out.write_all(rows, result_cells).await
     }))
 }
@@ -128,12 +128,12 @@ fn result_cells(r: ResultRow) -> Vec<String> {
 
 /// The refused rows of an upload (line, column, reason), as CSV.
 pub fn upload_errors_csv(state: &AppState, caller: &CurrentUser, id: &str) -> Result<CsvExport, AppError> {
-    authorize(Some(caller), Access::SIGNED_IN)?;
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound("No such upload.".into()))?;
-    let pool = state.pool.clone();
-    Ok(CsvExport::new(format!("upload-{id}-errors.csv"), &["line", "column", "message"], move |out| async move {
+    let (name, header) = (format!("upload-{id}-errors.csv"), &["line", "column", "message"]);
+    Ok(CsvExport::new(state, user.id, name, header, move |out, mut tx| async move {
         let cells = |e: RowError| vec![e.line.to_string(), e.column.unwrap_or_default(), e.message];
-        out.write_all(store::row_errors(&pool, id), cells).await
+        out.write_all(store::row_errors(&mut *tx, id), cells).await
     }))
 }
 
@@ -213,6 +213,7 @@ pub async fn store_upload(
         format: fields.mapping,
         uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
+        xlsx: super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
     };
     store::store(&state.pool, state.objects.clone(), upload, body).await
 }
@@ -231,7 +232,8 @@ pub async fn preview(
     let layouts = store::mappings(&state.pool).await?;
     let format =
         fields.mapping.filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
-    tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts))
+    let xlsx = super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64);
+    tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts, &xlsx))
         .await
         .map_err(|_| AppError::Internal)?
         .map_err(AppError::BadRequest)

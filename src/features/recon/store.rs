@@ -122,6 +122,8 @@ pub struct Upload<'a> {
     pub uploaded_by: Option<&'a CurrentUser>,
     /// Most data rows the file may have.
     pub max_rows: u64,
+    /// What a workbook may inflate to ([`ingest::XlsxLimits::for_upload`] of the upload limit).
+    pub xlsx: ingest::XlsxLimits,
 }
 
 /// The bytes of an upload as they arrive: a request body read chunk by chunk, or a whole file.
@@ -170,6 +172,7 @@ struct FileToRows {
     file_id: Uuid,
     known_merchants: HashSet<String>,
     max_rows: u64,
+    xlsx: ingest::XlsxLimits,
 }
 
 /// What the parser thread found.
@@ -195,14 +198,14 @@ fn parse_rows(
     layouts: &[BankMapping],
     out: &mpsc::Sender<Vec<u8>>,
 ) -> ParseOutcome {
-    let FileToRows { kind, cycle_date, file_id, known_merchants, max_rows } = file;
+    let FileToRows { kind, cycle_date, file_id, known_merchants, max_rows, xlsx } = file;
     let (kind, cycle_date, file_id, max_rows) = (*kind, *cycle_date, *file_id, *max_rows);
     let mut rows = crate::db::CopyRows::new();
     let mut errors = Vec::new();
     let mut accepted = 0usize;
     let mut seen = 0u64;
     let mut too_many = false;
-    let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, |row| {
+    let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, xlsx, |row| {
         seen += 1;
         if seen > max_rows {
             too_many = true;
@@ -338,6 +341,7 @@ pub async fn store(
         file_id,
         known_merchants,
         max_rows: upload.max_rows,
+        xlsx: upload.xlsx,
     };
     let parser = tokio::task::spawn_blocking(move || {
         let mut reader = ChunkReader { chunks: chunk_rx, current: Bytes::new(), sha256: Sha256::new() };
@@ -545,12 +549,15 @@ pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::mode
 }
 
 /// The refused rows of an upload, in line order, as the database sends them (a cursor).
-pub fn row_errors(pool: &PgPool, file_id: Uuid) -> impl Stream<Item = Result<RowError, AppError>> + Send + '_ {
+pub fn row_errors<'a>(
+    db: impl sqlx::PgExecutor<'a> + 'a,
+    file_id: Uuid,
+) -> impl Stream<Item = Result<RowError, AppError>> + Send + 'a {
     sqlx::query_as::<_, (i32, Option<String>, String)>(
         "SELECT line_number, column_name, message FROM upload_row_errors WHERE file_id = $1 ORDER BY line_number, message",
     )
     .bind(file_id)
-    .fetch(pool)
+    .fetch(db)
     .map_ok(|(line, column, message)| RowError { line: line as u64, column, message })
     .map_err(AppError::from)
 }

@@ -42,7 +42,8 @@ pub(super) fn read<R: Read>(
     if complete && text.trim().is_empty() {
         return Err("The file is empty.".into());
     }
-    let header_text = text.lines().nth(header_row - 1).unwrap_or("");
+    // `lines` splits at `\n` only: a CR-only file is one "line" to it.
+    let header_text = text.lines().nth(header_row - 1).and_then(|l| l.split('\r').next()).unwrap_or("");
     let delimiter = delimiter.unwrap_or_else(|| {
         [b',', b';', b'\t', b'|', b'~']
             .into_iter()
@@ -147,6 +148,10 @@ mod tests {
         let multi = lf.replace("UPI,U3,,", "UPI,U3,,\"suc\ncess\"").replace("UPI,U4,,", "UPI,U4,,\"a\nb\"");
         assert_eq!(error_lines(&multi), vec![5, 8, 10]);
         assert_eq!(error_lines(&multi.replace('\n', "\r\n")), vec![5, 8, 10], "CRLF with multi-line fields");
+        // Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR.
+        assert_eq!(error_lines(&lf.replace('\n', "\r")), vec![4, 6, 8], "CR");
+        assert_eq!(error_lines(&blank.replace('\n', "\r")), vec![5, 7, 9], "CR with a blank line");
+        assert_eq!(error_lines(&multi.replace('\n', "\r")), vec![5, 8, 10], "CR with multi-line fields");
     }
 
     #[test]

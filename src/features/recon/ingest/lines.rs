@@ -4,7 +4,8 @@
 //! skipped while reading the record): rows would be reported one line early. This reader sits
 //! under the CSV parser, is told where each record's reading begins, and numbers the record by the
 //! line its first character is on, as an editor numbers it (line 1 first; a quoted field with a
-//! line break in it makes the next record start lower).
+//! line break in it makes the next record start lower). A line ends at `\n`, `\r\n` or a lone
+//! `\r` (Excel for Mac's "CSV (Macintosh)"), the three record terminators of the CSV reader.
 //!
 //! Memory stays bounded whatever the file holds: only the line breaks of the last block read are
 //! kept. The CSV reader refills its buffer from here only once it has used all of it, so when it
@@ -13,8 +14,8 @@
 
 use std::io::Read;
 
-/// A run of consecutive `\r`/`\n` bytes: where it starts and ends (exclusive), and how many `\n`
-/// were read by its end.
+/// A run of consecutive `\r`/`\n` bytes: where it starts and ends (exclusive), and how many line
+/// breaks were read by its end.
 #[derive(Clone, Copy, Debug)]
 struct Breaks {
     start: u64,
@@ -27,9 +28,11 @@ pub struct LineTracker<R> {
     inner: R,
     /// Bytes read so far.
     offset: u64,
-    /// `\n` bytes read so far.
+    /// Line breaks read so far: each `\r`, and each `\n` but the one of a `\r\n`.
     newlines: u64,
-    /// Where the last block read starts, and the `\n` bytes before it.
+    /// Was the last byte read a `\r`? (A `\r\n` may be split between two blocks.)
+    after_cr: bool,
+    /// Where the last block read starts, and the line breaks before it.
     block_start: u64,
     newlines_before_block: u64,
     runs: Vec<Breaks>,
@@ -43,6 +46,7 @@ impl<R> LineTracker<R> {
             inner,
             offset: 0,
             newlines: 0,
+            after_cr: false,
             block_start: 0,
             newlines_before_block: 0,
             runs: Vec::new(),
@@ -80,12 +84,14 @@ impl<R: Read> Read for LineTracker<R> {
         self.block_start = self.offset;
         self.newlines_before_block = self.newlines;
         for (i, byte) in buf[..n].iter().enumerate() {
+            let after_cr = std::mem::replace(&mut self.after_cr, *byte == b'\r');
             if !matches!(byte, b'\r' | b'\n') {
                 self.record_line.get_or_insert(self.newlines + 1);
                 continue;
             }
             let at = self.offset + i as u64;
-            self.newlines += u64::from(*byte == b'\n');
+            // A `\r` ends a line at once; the `\n` of a `\r\n` then ends nothing more.
+            self.newlines += u64::from(*byte == b'\r' || !after_cr);
             match self.runs.last_mut() {
                 Some(run) if run.end == at => {
                     run.end = at + 1;
@@ -125,6 +131,19 @@ mod tests {
         // The breaks run on past what was read when the record began: its line is known later.
         assert_eq!(line_of_record(text, 3, 3), 3);
         assert_eq!(line_of_record(text, 4, 3), 3);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let text = b"ab\rcd\r\ref\r\ngh\n\rij";
+        let line = |byte| line_of_record(text, text.len(), byte);
+        assert_eq!(line(3), 2, "cd");
+        assert_eq!(line(5), 4, "ef, after a blank line");
+        assert_eq!(line(9), 5, "gh, after a CRLF");
+        assert_eq!(line(13), 7, "ij, after LF then CR");
+        // A CRLF split between two blocks is one line break, not two.
+        assert_eq!(line_of_record(b"ab\r\ncd", 3, 3), 2);
+        assert_eq!(line_of_record(b"ab\r\ncd", 3, 2), 2);
     }
 
     #[test]

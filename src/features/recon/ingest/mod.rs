@@ -24,6 +24,7 @@ mod xlsx_limits;
 
 pub use layouts::{shipped_mappings, BankMapping, Format, Kind};
 pub use records::{BankRecord, PgRecord, Record, RowError};
+pub use xlsx_limits::Limits as XlsxLimits;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Records {
@@ -73,12 +74,14 @@ fn read_failed(e: std::io::Error) -> String {
 /// Read a file of `kind` row by row, holding one row at a time (an XLSX workbook, a zip, is read
 /// whole). `format` overrides detection; `mappings` are the bank layouts to try. Each data row,
 /// good or refused, goes to `on_row` in file order; it may stop the reading early. `Err` is a
-/// file-level refusal (nothing from the file may be used).
+/// file-level refusal (nothing from the file may be used). `xlsx` caps what a workbook may
+/// inflate to (uploads: [`XlsxLimits::for_upload`]).
 pub fn parse_stream<R: Read>(
     reader: R,
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    xlsx: &XlsxLimits,
     on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
     let mut reader = BufReader::with_capacity(HEAD_BYTES, reader);
@@ -87,7 +90,7 @@ pub fn parse_stream<R: Read>(
         // A workbook is a zip, read from memory (the upload limit bounds it); its cells stream.
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(read_failed)?;
-        return xlsx::read(&bytes, kind, format, mappings, on_row);
+        return xlsx::read(&bytes, kind, format, mappings, xlsx, on_row);
     }
     delimited::read(reader, kind, format, mappings, on_row)
 }
@@ -99,11 +102,11 @@ fn finish(format: Format, rows_total: u64) -> Result<Streamed, String> {
     Ok(Streamed { format, rows_total })
 }
 
-/// Parse a whole file: every good record and every refused row. `Err` is a file-level
-/// refusal, including a file none of whose rows is good.
+/// Parse a whole file (a local one: the default XLSX caps): every good record and every refused
+/// row. `Err` is a file-level refusal, including a file none of whose rows is good.
 pub fn parse(file: impl Read, kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
     let (mut pg, mut bank, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    let streamed = parse_stream(file, kind, format, mappings, |row| {
+    let streamed = parse_stream(file, kind, format, mappings, &XlsxLimits::DEFAULT, |row| {
         match row {
             Ok(Record::Pg(r)) => pg.push(r),
             Ok(Record::Bank(r)) => bank.push(r),
@@ -132,15 +135,16 @@ pub fn preview(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    xlsx: &XlsxLimits,
 ) -> Result<super::model::UploadPreview, String> {
     use super::model::{PreviewRow, UploadPreview, PREVIEW_ROWS};
-    let bytes = match bytes.iter().rposition(|b| *b == b'\n') {
+    let bytes = match bytes.iter().rposition(|b| matches!(b, b'\r' | b'\n')) {
         Some(end) if sampled && !xlsx::is_xlsx(bytes) => &bytes[..=end],
         _ => bytes,
     };
     let money = |p: Paise| p.to_inr();
     let mut rows = Vec::new();
-    let streamed = parse_stream(bytes, kind, format, mappings, |row| {
+    let streamed = parse_stream(bytes, kind, format, mappings, xlsx, |row| {
         rows.push(match row {
             Ok(Record::Pg(r)) => PreviewRow {
                 line: r.line,
@@ -241,7 +245,7 @@ mod tests {
                     P4,MERCH_001,2.00,INR,2026-11-20,,UPI,U4,,SUCCESS\n\
                     P5,MERCH_001,3.00,INR,2026-11-20,,UPI,U5,,SUCCESS\n\
                     P6,MERCH_001,4.00,INR,2026-11-20,,UPI,U6,,SUCCESS\n";
-        let p = preview(text.as_bytes(), false, Kind::Pg, None, &shipped_mappings()).unwrap();
+        let p = preview(text.as_bytes(), false, Kind::Pg, None, &shipped_mappings(), &XlsxLimits::DEFAULT).unwrap();
         assert_eq!(p.format, "PG simple");
         assert_eq!(p.rows.len(), 5);
         assert_eq!(p.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4, 5, 6]);
@@ -255,7 +259,7 @@ mod tests {
 
         // Only the start of a file: the row cut in half is left out, not reported as bad.
         let cut = &text.as_bytes()[..text.find("P3,MERCH_001,1.0").unwrap() + 16];
-        let p = preview(cut, true, Kind::Pg, None, &shipped_mappings()).unwrap();
+        let p = preview(cut, true, Kind::Pg, None, &shipped_mappings(), &XlsxLimits::DEFAULT).unwrap();
         assert_eq!(p.rows.len(), 2);
         assert!(p.sampled);
 
@@ -263,11 +267,20 @@ mod tests {
         let bank = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
                     B1,HDFC,10.00,2026-11-20,,U1,,CR\n";
         assert_eq!(
-            preview(bank.as_bytes(), false, Kind::Bank, None, &shipped_mappings()).unwrap().format,
+            preview(bank.as_bytes(), false, Kind::Bank, None, &shipped_mappings(), &XlsxLimits::DEFAULT)
+                .unwrap()
+                .format,
             "Bank simple"
         );
-        let refused =
-            preview(bank.as_bytes(), false, Kind::Bank, Some(Format::BankV1), &shipped_mappings()).unwrap_err();
+        let refused = preview(
+            bank.as_bytes(),
+            false,
+            Kind::Bank,
+            Some(Format::BankV1),
+            &shipped_mappings(),
+            &XlsxLimits::DEFAULT,
+        )
+        .unwrap_err();
         assert!(
             refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"),
             "{refused}"

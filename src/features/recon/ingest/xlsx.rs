@@ -163,13 +163,14 @@ pub(super) fn read(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    limits: &xlsx_limits::Limits,
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
     // The caps of `xlsx_limits` bound one workbook's memory; uploads and previews in parallel
     // would multiply it, so workbooks are read one at a time (the lock guards no data, so a panic
     // while it was held leaves nothing to distrust).
     let _one_at_a_time = ONE_WORKBOOK_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    xlsx_limits::check(bytes, &xlsx_limits::Limits::DEFAULT)?;
+    xlsx_limits::check(bytes, limits)?;
     let mut book = open_xlsx(bytes)?;
     let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
     let mut rows = sheet_rows(&mut book, &sheet)?;

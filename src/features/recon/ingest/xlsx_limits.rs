@@ -30,7 +30,8 @@ pub struct Limits {
     /// Any one entry (a worksheet of two million short rows is about 500 MB of XML).
     pub entry_bytes: u64,
     /// The shared strings and the styles, which calamine holds in memory while the workbook is
-    /// open (an empty shared string costs 24 bytes of memory for 12 bytes of XML).
+    /// open (an empty shared string costs 24 bytes of memory for 12 bytes of XML). Uploads scale
+    /// it with their size limit ([`Limits::for_upload`]).
     pub strings_bytes: u64,
     /// The workbook part and its relationships, also read whole (one sheet per 30 bytes of XML).
     pub book_bytes: u64,
@@ -54,6 +55,14 @@ impl Limits {
         ratio_floor_bytes: 64 * 1024 * 1024,
         entries: 10_000,
     };
+
+    /// The caps for files of at most `upload_max_bytes`: the shared strings may inflate to 4 times
+    /// that (at least [`Limits::DEFAULT`]'s), so a workbook that is mostly text is not refused for
+    /// its strings while within the upload limit; the other caps stay as they are.
+    pub fn for_upload(upload_max_bytes: u64) -> Limits {
+        let strings_bytes = upload_max_bytes.saturating_mul(4).max(Limits::DEFAULT.strings_bytes);
+        Limits { strings_bytes, ..Limits::DEFAULT }
+    }
 
     /// The cap on the entry `name`, found as calamine finds a part: ASCII case ignored, `\` as `/`.
     fn entry_cap(&self, name: &str) -> u64 {
@@ -578,6 +587,21 @@ pub(super) mod tests {
         }
         // The same XML as any other entry is within that entry's cap.
         assert_eq!(check(&zip_of(&[("xl/other.xml", strings.as_bytes())]), &limits), Ok(()));
+    }
+
+    #[test]
+    fn the_shared_strings_cap_grows_with_the_upload_limit() {
+        const MB: u64 = 1024 * 1024;
+        assert_eq!(Limits::for_upload(25 * MB).strings_bytes, 100 * MB);
+        assert_eq!(Limits::for_upload(200 * MB).strings_bytes, 800 * MB);
+        assert_eq!(Limits::for_upload(MB).strings_bytes, 64 * MB, "never below the fixed cap");
+        let Limits { entry_bytes, book_bytes, total_bytes, ratio, ratio_floor_bytes, entries, .. } =
+            Limits::for_upload(200 * MB);
+        let d = Limits::DEFAULT;
+        assert_eq!(
+            (entry_bytes, book_bytes, total_bytes, ratio, ratio_floor_bytes, entries),
+            (d.entry_bytes, d.book_bytes, d.total_bytes, d.ratio, d.ratio_floor_bytes, d.entries)
+        );
     }
 
     #[test]
