@@ -311,7 +311,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let state = AppState {
         pool: pool.clone(),
         config: Arc::new(config),
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         clock: Arc::new(SystemClock),
         objects,
         principals,

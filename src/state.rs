@@ -59,7 +59,9 @@ pub type ExceptionCountsCache = NotifiedCache<
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
-    pub leptos_options: LeptosOptions,
+    /// Behind an `Arc`: axum clones the state for every middleware and handler of every request,
+    /// and a `LeptosOptions` clone (a dozen shared strings) was a fifth of a cached API call's CPU.
+    pub leptos_options: Arc<LeptosOptions>,
     pub clock: Arc<dyn Clock>,
     /// Where uploaded files live (`OBJECT_STORE_URL`).
     pub objects: Arc<dyn object_store::ObjectStore>,
@@ -89,6 +91,6 @@ impl AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }

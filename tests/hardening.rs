@@ -417,10 +417,12 @@ async fn hashed_assets_are_cached_for_a_year_others_briefly(pool: PgPool) {
     }
     std::fs::write(site.join("favicon.svg"), "<svg/>").unwrap();
     let mut app = TestApp::new(pool);
-    app.state.leptos_options = leptos::config::LeptosOptions::builder()
-        .output_name("settlepaisa-ops")
-        .site_root(site.to_string_lossy().into_owned())
-        .build();
+    app.state.leptos_options = std::sync::Arc::new(
+        leptos::config::LeptosOptions::builder()
+            .output_name("settlepaisa-ops")
+            .site_root(site.to_string_lossy().into_owned())
+            .build(),
+    );
 
     let cache_control =
         |r: &common::Reply| r.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_string());

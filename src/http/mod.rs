@@ -65,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", crate::api::routes(&state.config))
         .route("/health", get(crate::api::health::overall))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
-            let options = state.leptos_options.clone();
+            let options = (*state.leptos_options).clone();
             move || shell(options.clone())
         })
         .route_layer(from_fn(metrics::note_route))

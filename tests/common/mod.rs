@@ -39,8 +39,9 @@ impl TestApp {
 
     pub fn with_config(pool: PgPool, config: Config) -> TestApp {
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let leptos_options =
-            leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build();
+        let leptos_options = Arc::new(
+            leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build(),
+        );
         let objects = Arc::new(object_store::memory::InMemory::new());
         let state = AppState {
             pool: pool.clone(),
