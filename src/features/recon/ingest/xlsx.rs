@@ -218,18 +218,10 @@ mod tests {
         book.save_to_buffer().unwrap()
     }
 
-    const HEADER: [&str; 10] = [
-        "Transaction ID",
-        "Merchant ID",
-        "Amount",
-        "Currency",
-        "Transaction Date",
-        "Transaction Time",
-        "Payment Method",
-        "UTR",
-        "RRN",
-        "Status",
-    ];
+    /// The PG simple header as cells: the same fixture the CSV tests read.
+    fn header() -> Vec<&'static str> {
+        super::super::fixtures::PG_SIMPLE.trim_end().split(',').collect()
+    }
 
     /// Rows are numbered as the spreadsheet numbers them, wherever the table starts; empty rows
     /// and empty leading columns are skipped.
@@ -239,7 +231,7 @@ mod tests {
         let sheet = book.add_worksheet();
         sheet.write_string(0, 0, "Statement of transactions").unwrap();
         // Header on row 3, a blank row 4, data on rows 5 and 7 (row 6 empty), starting in column B.
-        for (c, h) in HEADER.iter().enumerate() {
+        for (c, h) in header().iter().enumerate() {
             sheet.write_string(2, c as u16 + 1, *h).unwrap();
         }
         let good = ["X1", "M1", "10", "INR", "2026-11-20", "10:00:00", "UPI", "U1", "", "SUCCESS"];
@@ -265,7 +257,7 @@ mod tests {
         let bytes = workbook(&[(
             "Transactions",
             vec![
-                HEADER.to_vec(),
+                header(),
                 vec!["X1", "M1", "1234.5", "INR", "2026-11-20", "10:00:00", "UPI", "U1", "R1", "SUCCESS"],
                 vec!["X2", "M1", "0.1", "INR", "2026-11-20", "10:00:00", "CARD", "U2", "", "SUCCESS"],
                 vec!["X3", "M1", "-4", "INR", "2026-11-20", "10:00:00", "CARD", "U3", "", "SUCCESS"],
@@ -285,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_recognised_sheet_is_found_and_two_are_refused() {
-        let data = vec![HEADER.to_vec(), vec!["X1", "M1", "10", "INR", "2026-11-20", "", "UPI", "U1", "", "SUCCESS"]];
+        let data = vec![header(), vec!["X1", "M1", "10", "INR", "2026-11-20", "", "UPI", "U1", "", "SUCCESS"]];
         let one = workbook(&[("Notes", vec![vec!["read me"]]), ("Data", data.clone())]);
         assert_eq!(parse(one.as_slice(), Kind::Pg, None, &[]).unwrap().rows_accepted(), 1);
         let two = workbook(&[("Monday", data.clone()), ("Tuesday", data)]);
