@@ -41,9 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn use_request_nonce() {
     let nonce = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<crate::http::CspNonce>().cloned());
+        .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
     if let Some(nonce) = nonce {
-        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+        provide_context(nonce);
     }
 }
 

@@ -93,9 +93,7 @@ pub async fn check_migrated(pool: &PgPool) -> Result<(), String> {
     let pending =
         has_pending_migrations(pool).await.map_err(|e| format!("could not read the migrations' ledger: {e}"))?;
     if pending {
-        return Err("the database lacks migrations of this binary: run `settlepaisa-ops migrate` first \
-             (with MIGRATION_DATABASE_URL), then serve"
-            .to_string());
+        return Err(format!("the database lacks migrations of this binary: {SERVE_AS_APP_ROLE}"));
     }
     Ok(())
 }
@@ -112,7 +110,7 @@ pub async fn check_serving_role<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<(),
         "SELECT t.name,
                 has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE, TRIGGER')
                 OR has_any_column_privilege(c.oid, 'UPDATE')
-                OR pg_has_role(c.relowner, 'USAGE')
+                OR pg_has_role(c.relowner, 'MEMBER')
          FROM unnest($1::text[]) AS t (name) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
          ORDER BY t.name",
     )

@@ -124,7 +124,7 @@ async fn production_serves_only_as_the_app_role(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn production_refuses_a_database_with_pending_migrations(pool: PgPool) {
     let refused = settlepaisa_ops::db::check_migrated(&pool).await.expect_err("an empty database");
-    assert!(refused.contains("run `settlepaisa-ops migrate` first"), "{refused}");
+    assert!(refused.contains("run `settlepaisa-ops migrate` with MIGRATION_DATABASE_URL first"), "{refused}");
     settlepaisa_ops::db::migrate(&pool).await.unwrap();
     settlepaisa_ops::db::check_migrated(&pool).await.expect("all applied");
 }

@@ -1,5 +1,6 @@
 //! Cross-cutting HTTP rules of spec 09: CSRF origin checks on state changes, security headers
-//! (nosniff, referrer policy, framing, a strict default CSP, no caching of pages, data and
+//! (nosniff, referrer policy, framing, the page CSP with a per-request script nonce and a strict
+//! default CSP for everything else, no caching of pages, data and
 //! downloads, long caching of content-hashed assets), and the limits every request lives within:
 //! the server functions' body size, a time limit, and a 500 page instead of a dropped connection
 //! when a handler panics.
@@ -67,36 +68,21 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     (StatusCode::FORBIDDEN, "Cross-origin request refused: it did not come from this site.").into_response()
 }
 
-/// This request's CSP script nonce, minted here and put in the request's extensions: the page shell
-/// gives it to Leptos (`app::shell`), so the hydration scripts carry the nonce that this middleware
-/// writes into the page's `Content-Security-Policy`. The header is set here, on every HTML answer,
-/// rather than by the page through Leptos's response options (a page answered without it once in an
-/// end-to-end run, and its scripts were blocked).
-#[derive(Clone, Debug)]
-pub struct CspNonce(pub String);
-
-impl CspNonce {
-    fn mint() -> CspNonce {
-        use base64::Engine as _;
-        use rand::RngCore as _;
-        let mut bytes = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        CspNonce(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    /// The policy of an HTML page: our own scripts (the hydration script with this nonce) and WASM.
-    pub fn page_policy(&self) -> String {
-        format!(
-            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-             form-action 'self'; frame-ancestors 'none'",
-            self.0
-        )
-    }
+/// The policy of an HTML page: our own scripts (the hydration scripts carry this request's nonce)
+/// and WASM. `security_headers` mints the nonce (Leptos's own `Nonce::new`) and puts it in the
+/// request's extensions; the page shell hands it to Leptos (`app::shell`). The header is written
+/// here, on every HTML answer, rather than by the page through Leptos's response options (a page
+/// answered without it once in an end-to-end run, and its scripts were blocked).
+fn page_policy(nonce: &leptos::nonce::Nonce) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
-    let nonce = CspNonce::mint();
+    let nonce = leptos::nonce::Nonce::new();
     req.extensions_mut().insert(nonce.clone());
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
@@ -106,7 +92,7 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     let html =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("text/html"));
     let policy = if html {
-        HeaderValue::from_str(&nonce.page_policy()).ok()
+        HeaderValue::from_str(&page_policy(&nonce)).ok()
     } else {
         Some(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"))
     };

@@ -27,7 +27,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
-pub use middleware::{catch_panics, same_origin, security_headers, time_limit, CspNonce};
+pub use middleware::{catch_panics, same_origin, security_headers, time_limit};
 
 use crate::app::{shell, App};
 use crate::auth::{guard, login, session::COOKIE_NAME};
