@@ -213,7 +213,7 @@ pub async fn store_upload(
         format: fields.mapping,
         uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
-        xlsx: super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
+        xlsx: xlsx_limits(state),
     };
     store::store(&state.pool, state.objects.clone(), upload, body).await
 }
@@ -232,9 +232,14 @@ pub async fn preview(
     let layouts = store::mappings(&state.pool).await?;
     let format =
         fields.mapping.filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
-    let xlsx = super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64);
+    let xlsx = xlsx_limits(state);
     tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts, &xlsx))
         .await
         .map_err(|_| AppError::Internal)?
         .map_err(AppError::BadRequest)
+}
+
+/// The XLSX caps of an upload or a preview: they follow the configured upload size.
+fn xlsx_limits(state: &AppState) -> super::ingest::XlsxLimits {
+    super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64)
 }
