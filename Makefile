@@ -2,7 +2,7 @@
 # Each installs what is missing (and skips what is present), gets a database, and does its job.
 SHELL := /bin/bash
 
-.PHONY: run test tools db-start db-stop dev bench clean-db
+.PHONY: run test tools db-start db-stop dev bench clean-db sqlx-prepare
 
 ## Serve the portal (release build) on http://127.0.0.1:3000 with the demo data.
 run:
@@ -19,6 +19,10 @@ tools:
 ## Development server with rebuild on change (cargo leptos watch).
 dev:
 	@scripts/dev.sh
+
+## Refresh the offline query cache (.sqlx/) after changing a query or a migration; commit it.
+sqlx-prepare:
+	@bash -c 'source scripts/lib.sh && tools_rust && db_ensure && export RUSTFLAGS="--cfg erase_components" && sqlx_prepare'
 
 ## Start / stop the project's private PostgreSQL cluster.
 db-start:

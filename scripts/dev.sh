@@ -6,5 +6,4 @@ tools_rust
 tools_node
 db_ensure
 export APP_ENV="${APP_ENV:-demo}"
-# --split: pages are lazy routes (src/app/pages.rs), whose WASM imports the chunk loader --split writes.
-exec cargo leptos watch --split
+exec cargo leptos watch

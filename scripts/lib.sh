@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA_DIR="$ROOT/.data"
 CARGO_LEPTOS_VERSION="0.3.10"
+# sqlx-cli for `cargo sqlx prepare` (the offline query cache); the same version as sqlx in Cargo.lock.
+SQLX_CLI_VERSION="0.8.6"
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
@@ -45,6 +47,10 @@ tools_rust() {
   if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (15–30 minutes on 2 cores, once)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  if [ "$(cargo sqlx --version 2>/dev/null | awk '{print $2}')" != "$SQLX_CLI_VERSION" ]; then
+    log "installing sqlx-cli $SQLX_CLI_VERSION (a few minutes on 2 cores, once)"
+    cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
   fi
   local want; want="$(wasm_bindgen_version)"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
@@ -238,18 +244,32 @@ db_fresh_database() {
 # Release build (server binary + site/), skipped when no input changed since the last successful
 # one: cargo-leptos re-runs wasm-bindgen and wasm-opt (~15 s) even when nothing changed.
 build_release() {
-  local stamp="$ROOT/target/.release-build-stamp"
-  if [ -f "$stamp" ] && [ -x "$ROOT/target/release/settlepaisa-ops" ] && [ -f "$ROOT/target/release/hash.txt" ] \
-    && [ -d "$ROOT/target/site/pkg" ] \
-    && [ -z "$(cd "$ROOT" && find src style public migrations Cargo.toml Cargo.lock Leptos.toml package-lock.json \
-                 -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  local stamp="$ROOT/target/.release-build-stamp" inputs
+  # The inputs by content, not by time: `cargo sqlx prepare --check` touches the sources.
+  inputs="$(cd "$ROOT" && find src style public migrations .sqlx .cargo Cargo.toml Cargo.lock Leptos.toml package-lock.json \
+              -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ] && [ -x "$ROOT/target/release/settlepaisa-ops" ] \
+    && [ -f "$ROOT/target/release/hash.txt" ] && [ -d "$ROOT/target/site/pkg" ]; then
     log "release build is up to date"
     return 0
   fi
   log "building (release)"
-  # --split: pages are lazy routes (src/app/pages.rs), whose WASM imports the chunk loader --split writes.
-  (cd "$ROOT" && cargo leptos build --release -P --split)
-  touch "$stamp"
+    (cd "$ROOT" && cargo leptos build --release -P)
+  echo "$inputs" > "$stamp"
+}
+
+# The committed offline query cache (.sqlx/) describes every query of the code, as described by a
+# freshly migrated database. `cargo sqlx prepare` touches the package's sources to make cargo
+# re-expand the macros; their times are put back afterwards so that nothing else rebuilds.
+# Usage: sqlx_prepare [--check]
+sqlx_prepare() {
+  local url times status=0
+  url="$(db_fresh_database settlepaisa_sqlx)"
+  sqlx migrate run --source "$ROOT/migrations" --database-url "$url" >/dev/null
+  times="$(cd "$ROOT" && find src tests benches examples -type f -name '*.rs' -printf '%T@ %p\n')"
+  (cd "$ROOT" && DATABASE_URL="$url" cargo sqlx prepare "$@" -- --features ssr --lib) || status=$?
+  (cd "$ROOT" && while read -r t f; do touch -d "@$t" "$f"; done <<< "$times")
+  return "$status"
 }
 
 free_port() {
@@ -271,7 +291,7 @@ wait_for_health() {
 # the server stops when the calling script exits.
 bench_server() {
   local bin="$ROOT/target/release/settlepaisa-ops" db_url
-  [ -x "$bin" ] || { log "build first: cargo leptos build --release -P --split"; exit 1; }
+  [ -x "$bin" ] || { log "build first: cargo leptos build --release -P"; exit 1; }
   db_url="$(db_fresh_database "$1")"
   BENCH_DB_URL="$db_url"
   PORT="$(free_port)"

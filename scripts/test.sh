@@ -15,6 +15,9 @@ export RUSTFLAGS="--cfg erase_components"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
+log "compile-checked SQL: the .sqlx/ cache matches every query (cargo sqlx prepare --check)"
+sqlx_prepare --check
+
 log "clippy (server) -D warnings"
 cargo clippy --all-targets --features ssr -- -D warnings
 

@@ -4,13 +4,17 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 
 use crate::auth::{get_current_user, Access, CurrentUser};
 use crate::error::AppError;
 
-mod pages;
-use pages::*;
+use crate::auth::pages::LoginPage;
+use crate::features::disputes::{DisputePage, DisputesPage};
+use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
+use crate::features::overview::OverviewPage;
+use crate::features::placeholders::*;
+use crate::features::recon::{ReconPage, ReconRunPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -26,7 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // hash (read from `hash.txt` beside the server binary), so they may be cached for good.
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="bg-slate-50 text-slate-900 antialiased">
@@ -49,7 +53,10 @@ fn use_request_nonce() {
 
 /// Pages render completely on the server before they are sent (`SsrMode::Async`): every figure is
 /// in the HTML, so pages work without JavaScript, and status codes (403, 404) can still be set.
-/// Each page is a lazy route (see `pages`): the browser loads a page's code when it shows it.
+/// The app runs in islands mode: pages, the router and the layout run on the server only, and the
+/// browser's WASM holds just the interactive parts (`#[island]` components: the overview's presets,
+/// the upload previews, the work queue's selection and bulk fields, the live run status), so it
+/// stays small however many pages are added. Links and forms are plain HTML.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -57,22 +64,22 @@ pub fn App() -> impl IntoView {
         <Title text="SettlePaisa Ops" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
-                    <Route path=path!("overview") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("recon") view={Lazy::<ReconRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("recon/runs/:id") view={Lazy::<ReconRunRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("exceptions") view={Lazy::<ExceptionsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("exceptions/:id") view={Lazy::<ExceptionRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("disputes") view={Lazy::<DisputesRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("disputes/:id") view={Lazy::<DisputeRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("settlements") view={Lazy::<SettlementsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("settlements/:id") view={Lazy::<SettlementRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("analytics") view={Lazy::<AnalyticsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("connectors") view={Lazy::<ConnectorsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("overview") view=OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("recon") view=ReconPage ssr=SsrMode::Async />
+                    <Route path=path!("recon/runs/:id") view=ReconRunPage ssr=SsrMode::Async />
+                    <Route path=path!("exceptions") view=ExceptionsPage ssr=SsrMode::Async />
+                    <Route path=path!("exceptions/:id") view=ExceptionPage ssr=SsrMode::Async />
+                    <Route path=path!("disputes") view=DisputesPage ssr=SsrMode::Async />
+                    <Route path=path!("disputes/:id") view=DisputePage ssr=SsrMode::Async />
+                    <Route path=path!("settlements") view=SettlementsPage ssr=SsrMode::Async />
+                    <Route path=path!("settlements/:id") view=SettlementPage ssr=SsrMode::Async />
+                    <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
+                    <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
+                    <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

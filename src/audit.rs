@@ -190,22 +190,23 @@ pub async fn record_refusals(State(state): State<AppState>, req: Request, next: 
 }
 
 pub async fn record<'c, E: PgExecutor<'c>>(db: E, entry: AuditEntry<'_>) -> Result<(), AppError> {
-    sqlx::query(
+    // The address is sent as text and cast by Postgres (`$8::text::inet`), as it always was.
+    sqlx::query!(
         "INSERT INTO audit_log (actor_id, actor_email, actor_roles, action, target_type, target_id,
                                 outcome, ip, before, after, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::inet, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::inet, $9, $10, $11)",
+        entry.actor_id,
+        entry.actor_email,
+        &entry.actor_roles,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        if entry.success { "success" } else { "failure" },
+        entry.ip,
+        entry.before,
+        entry.after,
+        entry.details,
     )
-    .bind(entry.actor_id)
-    .bind(entry.actor_email)
-    .bind(&entry.actor_roles)
-    .bind(entry.action)
-    .bind(entry.target_type)
-    .bind(entry.target_id)
-    .bind(if entry.success { "success" } else { "failure" })
-    .bind(entry.ip)
-    .bind(entry.before)
-    .bind(entry.after)
-    .bind(entry.details)
     .execute(db)
     .await?;
     Ok(())

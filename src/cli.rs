@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::{password, tokens, users, Role};
 use crate::config::{AppEnv, Config, LogFormat};
-use crate::state::{AppState, SystemClock};
+use crate::state::{AppState, Shared, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "settlepaisa-ops", version, about = "SettlePaisa Ops: reconciliation, settlements and disputes")]
@@ -308,7 +308,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
-    let state = AppState {
+    let state = AppState::new(Shared {
         pool: pool.clone(),
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),
@@ -318,7 +318,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         dispute_kpis,
         exception_counts: AppState::start_exception_counts(&pool),
         exports: Arc::new(crate::http::csv::ExportGate::for_pool(&pool)),
-    };
+    });
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.
     crate::jobs::spawn_worker(state.clone());

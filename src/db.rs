@@ -10,11 +10,6 @@ use crate::config::Config;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// How long one statement of a bulk write may run (15 minutes): an upload's `COPY` lasts as long as
-/// the client takes to send the file, and a million-row run writes its results in a few long
-/// statements.
-const LIFT_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '15min'";
-
 /// A pool that connects on first use, so the server can start (and report 503 on /health) while
 /// the database is down; a request waits at most 3 s for a connection. Every connection starts
 /// with the configured `statement_timeout` and `idle_in_transaction_session_timeout`, so a runaway
@@ -34,7 +29,10 @@ pub fn pool(config: &Config) -> Result<PgPool, sqlx::Error> {
 
 /// Lift the statement timeout for the rest of this transaction (bulk writes: uploads, run results).
 pub async fn lift_statement_timeout(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query(LIFT_STATEMENT_TIMEOUT).execute(tx).await?;
+    // How long one statement of a bulk write may run (15 minutes): an upload's `COPY` lasts as long
+    // as the client takes to send the file, and a million-row run writes its results in a few long
+    // statements.
+    sqlx::query!("SET LOCAL statement_timeout = '15min'").execute(tx).await?;
     Ok(())
 }
 
@@ -42,7 +40,7 @@ pub async fn lift_statement_timeout(tx: &mut PgConnection) -> Result<(), sqlx::E
 /// rewrite a large table); the connection is closed afterwards rather than returned to the pool.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     let mut conn = pool.acquire().await?.detach();
-    sqlx::query("SET statement_timeout = 0").execute(&mut conn).await?;
+    sqlx::query!("SET statement_timeout = 0").execute(&mut conn).await?;
     MIGRATOR.run(&mut conn).await
 }
 
@@ -73,7 +71,7 @@ pub async fn migrate_for(config: &Config, app: &PgPool) -> Result<(), sqlx::migr
 /// the migrator needs the owner's `CREATE` even when there is nothing to do.
 pub async fn has_pending_migrations(pool: &PgPool) -> Result<bool, sqlx::Error> {
     let applied: Vec<i64> =
-        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+        match sqlx::query_scalar!("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
             Ok(versions) => versions,
             // No ledger yet (undefined table): nothing was ever applied.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => return Ok(true),
@@ -106,23 +104,22 @@ const AUDIT_TABLES: [&str; 2] = ["audit_log", "chargeback_audit"];
 /// owner of) the table, since the owner can disable the append-only trigger. A server holding such
 /// credentials is refused before it listens.
 pub async fn check_serving_role<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<(), String> {
-    let tables: Vec<(String, Option<bool>)> = sqlx::query_as(
-        "SELECT t.name,
+    let tables = sqlx::query!(
+        r#"SELECT t.name AS "name!",
                 has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE, TRIGGER')
                 OR has_any_column_privilege(c.oid, 'UPDATE')
-                OR pg_has_role(c.relowner, 'MEMBER')
+                OR pg_has_role(c.relowner, 'MEMBER') AS "powers?"
          FROM unnest($1::text[]) AS t (name) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)
-         ORDER BY t.name",
+         ORDER BY t.name"#,
+        &AUDIT_TABLES[..] as &[&str],
     )
-    .bind(&AUDIT_TABLES[..])
     .fetch_all(db)
     .await
     .map_err(|e| format!("could not check the database role serve connects as: {e}"))?;
-    if let Some((missing, _)) = tables.iter().find(|(_, powers)| powers.is_none()) {
-        return Err(format!("the database has no {missing} table yet: {SERVE_AS_APP_ROLE}"));
+    if let Some(missing) = tables.iter().find(|t| t.powers.is_none()) {
+        return Err(format!("the database has no {} table yet: {SERVE_AS_APP_ROLE}", missing.name));
     }
-    let changeable: Vec<&str> =
-        tables.iter().filter(|(_, powers)| *powers == Some(true)).map(|(name, _)| name.as_str()).collect();
+    let changeable: Vec<&str> = tables.iter().filter(|t| t.powers == Some(true)).map(|t| t.name.as_str()).collect();
     if changeable.is_empty() {
         return Ok(());
     }
@@ -133,12 +130,18 @@ pub async fn check_serving_role<'c>(db: impl sqlx::PgExecutor<'c>) -> Result<(),
     ))
 }
 
-/// Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
-/// writing the tables of the application's schemas, except the audit tables (insert and read
-/// only; their id sequences `USAGE` only, so no `setval`) and the migrations' ledger (read only).
-/// The role owns no table and may create none, so it cannot alter one either
-/// (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
-const GRANT_APP_ROLE: &str = "DO $$
+/// Grant `app_role` what the application may do (see the grants below), as the schema's owner.
+pub async fn grant_app_role(owner: &PgPool, app_role: &str) -> Result<(), sqlx::Error> {
+    let mut tx = owner.begin().await?;
+    // The role's name reaches the grants as a setting, quoted there by `format('%I')`.
+    sqlx::query!("SELECT set_config('settlepaisa.app_role', $1, true)", app_role).fetch_one(&mut *tx).await?;
+    // Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
+    // writing the tables of the application's schemas, except the audit tables (insert and read
+    // only; their id sequences `USAGE` only, so no `setval`) and the migrations' ledger (read only).
+    // The role owns no table and may create none, so it cannot alter one either
+    // (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
+    sqlx::query!(
+        r#"DO $$
 DECLARE
     app TEXT := current_setting('settlepaisa.app_role');
     s TEXT;
@@ -157,20 +160,19 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SEQUENCE %s, %s TO %I',
         pg_get_serial_sequence('audit_log', 'id'), pg_get_serial_sequence('chargeback_audit', 'id'), app);
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', app);
-END $$";
-
-/// Grant `app_role` what the application may do (see [`GRANT_APP_ROLE`]), as the schema's owner.
-pub async fn grant_app_role(owner: &PgPool, app_role: &str) -> Result<(), sqlx::Error> {
-    let mut tx = owner.begin().await?;
-    // The role's name reaches the grants as a setting, quoted there by `format('%I')`.
-    sqlx::query("SELECT set_config('settlepaisa.app_role', $1, true)").bind(app_role).execute(&mut *tx).await?;
-    sqlx::query(GRANT_APP_ROLE).execute(&mut *tx).await?;
+END $$"#
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
 /// Is the database answering? (`SELECT 1` with a 2-second limit.)
 pub async fn is_up(pool: &PgPool) -> bool {
-    matches!(tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(pool)).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), sqlx::query!("SELECT 1 AS one").fetch_one(pool)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// Rows for Postgres `COPY … FROM STDIN (FORMAT csv)`, written straight into a buffer: a missing
@@ -274,15 +276,13 @@ pub async fn copy_in<T>(
     copy.finish().await
 }
 
-/// How long an export's statement may run (1 hour): its cursor is open for as long as the client
-/// takes to download, and a steady download of a million rows over a slow link takes minutes.
-/// A client that stops reading is given up long before (`http::csv::SEND_TIMEOUT`).
-const EXPORT_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '1h'";
-
 /// The transaction a CSV export reads in: read only, its statement timeout lifted for this
-/// transaction alone (see [`EXPORT_STATEMENT_TIMEOUT`]). Dropping it rolls it back.
+/// transaction alone (see below). Dropping it rolls it back.
 pub async fn begin_export(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-    sqlx::query(EXPORT_STATEMENT_TIMEOUT).execute(&mut *tx).await?;
+    // How long an export's statement may run (1 hour): its cursor is open for as long as the client
+    // takes to download, and a steady download of a million rows over a slow link takes minutes.
+    // A client that stops reading is given up long before (`http::csv::SEND_TIMEOUT`).
+    sqlx::query!("SET LOCAL statement_timeout = '1h'").execute(&mut *tx).await?;
     Ok(tx)
 }

@@ -79,9 +79,18 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The JSON body of an API error: `{"error": code, "message": sentence}` (the limits' timeout
+/// answers and the webhook's refusal use it too).
+#[cfg(feature = "ssr")]
+#[derive(Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub message: &'a str,
+}
+
 #[cfg(feature = "ssr")]
 mod server {
-    use super::AppError;
+    use super::{AppError, ErrorBody};
     use axum::http::StatusCode;
     use axum::response::{IntoResponse, Response};
 
@@ -124,8 +133,8 @@ mod server {
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
             let status = StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
-            (status, axum::Json(body)).into_response()
+            let message = self.to_string();
+            (status, axum::Json(ErrorBody { error: self.code(), message: &message })).into_response()
         }
     }
 }

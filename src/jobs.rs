@@ -14,7 +14,7 @@ use sqlx::{PgExecutor, PgPool};
 
 use crate::error::AppError;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
@@ -57,14 +57,14 @@ pub async fn enqueue<'c, E: PgExecutor<'c>>(
     payload: &Value,
     unique_key: Option<&str>,
 ) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO jobs (kind, payload, unique_key) VALUES ($1, $2, $3)
          ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
          RETURNING id",
+        kind,
+        payload,
+        unique_key,
     )
-    .bind(kind)
-    .bind(payload)
-    .bind(unique_key)
     .fetch_optional(db)
     .await?)
 }
@@ -80,17 +80,18 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
     let stale_secs = timing.stale_after.as_secs_f64();
     // Failing such a job and its own records (a recon run's row) is one transaction.
     let mut tx = pool.begin().await?;
-    let abandoned: Vec<(i64, String, Value)> = sqlx::query_as(
+    let abandoned = sqlx::query!(
         "UPDATE jobs SET status = 'failed', finished_at = now(), locked_at = NULL, locked_by = NULL,
                 last_error = 'its worker stopped answering on the last allowed attempt'
          WHERE status = 'running' AND attempts >= max_attempts
            AND coalesce(heartbeat_at, locked_at) < now() - make_interval(secs => $1)
          RETURNING id, kind, payload",
+        stale_secs,
     )
-    .bind(stale_secs)
     .fetch_all(&mut *tx)
     .await?;
-    for (id, kind, payload) in abandoned {
+    for job in abandoned {
+        let (id, kind, payload): (i64, String, Value) = (job.id, job.kind, job.payload);
         tracing::warn!(job = id, %kind, "job abandoned by its worker on its last attempt");
         metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
         if kind == crate::features::recon::runs::JOB_KIND {
@@ -98,8 +99,10 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
         }
     }
     tx.commit().await?;
-    Ok(sqlx::query_as(
-        "UPDATE jobs SET status = 'running', locked_at = now(), heartbeat_at = now(), locked_by = $1,
+    // `locked_by` is the `$1` just set, never null in what the update returns.
+    Ok(sqlx::query_as!(
+        Job,
+        r#"UPDATE jobs SET status = 'running', locked_at = now(), heartbeat_at = now(), locked_by = $1,
                 attempts = attempts + 1
          WHERE id = (
              SELECT id FROM jobs
@@ -109,22 +112,23 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
              ORDER BY priority DESC, run_at, id
              FOR UPDATE SKIP LOCKED
              LIMIT 1)
-         RETURNING id, kind, payload, attempts, max_attempts, locked_by",
+         RETURNING id, kind, payload, attempts, max_attempts, locked_by AS "locked_by!""#,
+        worker,
+        stale_secs,
     )
-    .bind(worker)
-    .bind(stale_secs)
     .fetch_optional(pool)
     .await?)
 }
 
 /// Stamp the job's heartbeat; `false` when its worker no longer holds it.
 pub async fn heartbeat(pool: &PgPool, job: &Job) -> Result<bool, AppError> {
-    let stamped =
-        sqlx::query("UPDATE jobs SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND status = 'running'")
-            .bind(job.id)
-            .bind(&job.locked_by)
-            .execute(pool)
-            .await?;
+    let stamped = sqlx::query!(
+        "UPDATE jobs SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        job.id,
+        job.locked_by,
+    )
+    .execute(pool)
+    .await?;
     Ok(stamped.rows_affected() == 1)
 }
 
@@ -132,22 +136,23 @@ pub async fn heartbeat(pool: &PgPool, job: &Job) -> Result<bool, AppError> {
 /// just before it commits: the row stays locked until then, so the job cannot be reclaimed between
 /// this check and the commit, and a worker whose job was taken over writes nothing.
 pub async fn still_held(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, AppError> {
-    let held: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running' FOR UPDATE")
-            .bind(job.id)
-            .bind(&job.locked_by)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let held: Option<i32> = sqlx::query_scalar!(
+        r#"SELECT 1 AS "held!" FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running' FOR UPDATE"#,
+        job.id,
+        job.locked_by,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(held.is_some())
 }
 
 pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE jobs SET status = 'succeeded', finished_at = now(), last_error = NULL, locked_at = NULL, locked_by = NULL
          WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        job.id,
+        job.locked_by,
     )
-    .bind(job.id)
-    .bind(&job.locked_by)
     .execute(pool)
     .await?;
     Ok(if done.rows_affected() == 1 { Settled::Succeeded } else { Settled::LockLost })
@@ -156,19 +161,19 @@ pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
 /// Record a failure: retried later (30 s, 60 s, 120 s …) while attempts remain, else failed.
 pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppError> {
     let final_failure = job.attempts >= job.max_attempts;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE jobs SET last_error = $3,
                 status = CASE WHEN $4 THEN 'failed' ELSE 'queued' END,
                 finished_at = CASE WHEN $4 THEN now() END,
-                run_at = CASE WHEN $4 THEN run_at ELSE now() + make_interval(secs => 30 * power(2, $5 - 1)) END,
+                run_at = CASE WHEN $4 THEN run_at ELSE now() + make_interval(secs => 30 * power(2, $5::float8 - 1)) END,
                 locked_at = NULL, locked_by = NULL
          WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        job.id,
+        job.locked_by,
+        error,
+        final_failure,
+        f64::from(job.attempts),
     )
-    .bind(job.id)
-    .bind(&job.locked_by)
-    .bind(error)
-    .bind(final_failure)
-    .bind(f64::from(job.attempts))
     .execute(pool)
     .await?;
     Ok(match (done.rows_affected() == 1, final_failure) {
@@ -239,7 +244,7 @@ impl Drop for AbortOnDrop {
 
 /// Jobs waiting to run (the queue-depth gauge).
 pub async fn depth(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'queued'").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM jobs WHERE status = 'queued'"#).fetch_one(pool).await?)
 }
 
 /// What a worker does with a job of each kind.
@@ -257,6 +262,27 @@ pub async fn run_next(state: &crate::state::AppState, worker: &str) -> Result<bo
     };
     run_claimed(&state.pool, &job, &Timing::DEFAULT, execute(state, &job)).await?;
     Ok(true)
+}
+
+/// Housekeeping on this instance (snoozed exceptions waking, the sign-in throttle pruned): `task`
+/// runs every `period`, the first time at once, until the pool closes. A failure is logged under
+/// `what` and the task runs again at the next tick; ticks missed while a run took long are not
+/// made up in a burst.
+pub fn every<F, Fut>(pool: PgPool, period: Duration, what: &'static str, mut task: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), AppError>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !pool.is_closed() {
+            tick.tick().await;
+            if let Err(error) = task().await {
+                tracing::warn!(%error, what, "housekeeping failed; it runs again at the next tick");
+            }
+        }
+    });
 }
 
 /// A background worker: polls the queue every second while idle; stops when the pool closes.

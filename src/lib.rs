@@ -44,13 +44,10 @@ pub mod state;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Pages are lazy routes (`app::pages`): hydration waits for the WASM chunk of the page shown.
-    wasm_bindgen_futures::spawn_local(async {
-        let Some(body) = leptos::prelude::document().body() else {
-            return;
-        };
-        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
-        // A marker for browser tests (and curious humans): the page is interactive now.
+    // Islands: the page is the server's HTML; only the `#[island]` components in it come alive.
+    leptos::mount::hydrate_islands();
+    // A marker for browser tests (and curious humans): the page's islands are interactive now.
+    if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
-    });
+    }
 }

@@ -29,6 +29,26 @@ pub fn permille_half_up(part: i64, whole: i64) -> Option<i64> {
     div_half_up(i128::from(part) * 1000, i128::from(whole))
 }
 
+/// The shares of `parts` in `whole`, per mille, rounded so that they add up to exactly 1000 when the
+/// parts add up to the whole (a bar's segments and the share column of its legend then agree and
+/// sum to 100.0 %, where rounding each share alone can give 100.1 %): share *i* is the rounded
+/// running total up to *i* minus the rounded running total before it, so each share is its exact
+/// value rounded up or down. `None` for each part when `whole` is 0.
+pub fn shares_permille(parts: &[i64], whole: i64) -> Vec<Option<i64>> {
+    let mut running = 0i128;
+    let mut before = 0i64;
+    parts
+        .iter()
+        .map(|&part| {
+            running += i128::from(part);
+            let upto = div_half_up(running * 1000, i128::from(whole))?;
+            let share = upto - before;
+            before = upto;
+            Some(share)
+        })
+        .collect()
+}
+
 /// Tenths as a decimal with one digit: 667 → `66.7`, 5 → `0.5`, −5 → `-0.5`.
 pub fn tenths_text(tenths: i64) -> String {
     let sign = if tenths < 0 { "-" } else { "" };
@@ -45,6 +65,30 @@ pub fn percent_text(permille: Option<i64>) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn shares_add_up_to_a_hundred_percent() {
+        // Each alone: 33.3 + 33.3 + 33.3 = 99.9; 1/6 + 1/6 + 2/3 alone: 16.7 + 16.7 + 66.7 = 100.1.
+        assert_eq!(shares_permille(&[1, 1, 1], 3), vec![Some(333), Some(334), Some(333)]);
+        assert_eq!(shares_permille(&[1, 1, 4], 6), vec![Some(167), Some(166), Some(667)]);
+        assert_eq!(shares_permille(&[0, 5], 5), vec![Some(0), Some(1000)]);
+        assert_eq!(shares_permille(&[0, 0], 0), vec![None, None]);
+    }
+
+    proptest! {
+        /// Parts that make up the whole always share exactly 1000 ‰, each within one tenth of its own value.
+        #[test]
+        fn shares_sum_to_one_thousand(parts in proptest::collection::vec(0i64..1_000_000, 1..8)) {
+            let whole: i64 = parts.iter().sum();
+            prop_assume!(whole > 0);
+            let shares = shares_permille(&parts, whole);
+            prop_assert_eq!(shares.iter().map(|s| s.unwrap()).sum::<i64>(), 1000);
+            for (part, share) in parts.iter().zip(&shares) {
+                let alone = permille_half_up(*part, whole).unwrap();
+                prop_assert!((share.unwrap() - alone).abs() <= 1);
+            }
+        }
+    }
 
     #[test]
     fn percentages_round_half_up_without_floats() {

@@ -55,12 +55,37 @@ pub type ExceptionCountsCache = NotifiedCache<
     (crate::features::exceptions::model::Counts, Option<DateTime<Utc>>),
 >;
 
+/// What every handler shares, behind one `Arc`: axum clones the state for every middleware layer
+/// and handler of every request, and cloning a dozen separate `Arc`s (each an atomic counter that
+/// two cores fight over) was the largest cost of a cached API call. Fields read through `Deref`;
+/// assigning one (tests swap a cache or the options) copies the shared part first, so other
+/// handles are untouched.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub pool: PgPool,
     pub config: Arc<Config>,
-    /// Behind an `Arc`: axum clones the state for every middleware and handler of every request,
-    /// and a `LeptosOptions` clone (a dozen shared strings) was a fifth of a cached API call's CPU.
     pub leptos_options: Arc<LeptosOptions>,
     pub clock: Arc<dyn Clock>,
     /// Where uploaded files live (`OBJECT_STORE_URL`).

@@ -718,7 +718,7 @@ async fn reservations_that_never_settle_end_in_an_ordinary_lock(pool: PgPool) {
         let reserved = users::reserve_password_check(&pool, OPS, MAX_FAILURES, LOCK_MINUTES).await.unwrap();
         let last = n == MAX_FAILURES;
         assert!(
-            matches!(reserved, Reservation::Granted { account: Some(_), locks } if locks == last),
+            matches!(reserved, Reservation::Granted { account: Some(_), locks, .. } if locks == last),
             "reservation {n}: {reserved:?}"
         );
     }
@@ -855,8 +855,11 @@ async fn a_success_keeps_the_lock_and_the_failures_others_counted(pool: PgPool) 
     for n in 4..=MAX_FAILURES {
         assert!(matches!(reserve().await, Reservation::Granted { locks, .. } if locks == (n == MAX_FAILURES)));
     }
-    users::record_successful_login(&pool, owner, OPS).await.unwrap();
-    assert!(matches!(reserve().await, Reservation::Refused { .. }), "the owner's success lifted the guessers' lock");
+    users::record_successful_login(&pool, owner, OPS, None, MAX_FAILURES).await.unwrap();
+    assert!(
+        matches!(reserve().await, Reservation::Refused { .. }),
+        "the owner's success does not lift the guessers' lock"
+    );
     let minutes = lock_minutes_left(&pool, OPS).await;
     assert!((29.0..=30.0).contains(&minutes), "the lock stays, got {minutes}");
 
@@ -866,7 +869,7 @@ async fn a_success_keeps_the_lock_and_the_failures_others_counted(pool: PgPool) 
     for _ in 1..=9 {
         assert!(matches!(reserve().await, Reservation::Granted { locks: false, .. }));
     }
-    users::record_successful_login(&pool, owner, OPS).await.unwrap();
+    users::record_successful_login(&pool, owner, OPS, None, MAX_FAILURES).await.unwrap();
     assert!(matches!(reserve().await, Reservation::Granted { locks: false, .. }), "the 9th counted check");
     assert!(matches!(reserve().await, Reservation::Granted { locks: true, .. }), "the 10th locks");
     assert!(app.login(OPS, PASSWORD).await.location().unwrap().starts_with("/login?error=locked"));
@@ -916,4 +919,23 @@ async fn throttle_rows_that_throttle_nothing_are_pruned(pool: PgPool) {
     let left: Vec<String> =
         sqlx::query_scalar("SELECT email FROM login_throttle ORDER BY email").fetch_all(&pool).await.unwrap();
     assert_eq!(left, ["lock-just-over@example.test", "locked@example.test", "recent-failures@example.test"]);
+}
+
+/// The check that locks the address (the 10th) but holds the right password signs the owner in
+/// and lifts the lock it set: the owner is not locked out by their own success. The count stays at
+/// the nine failures before it, so the next wrong guess locks again.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_success_on_the_locking_check_lifts_its_own_lock(pool: PgPool) {
+    use settlepaisa_ops::auth::login::MAX_FAILURES;
+    let app = app_with_ops(pool.clone()).await;
+    for attempt in 1..MAX_FAILURES {
+        let r = app.login(OPS, "Wrong-Password-1").await;
+        assert!(r.location().unwrap().starts_with("/login?error=invalid"), "attempt {attempt}");
+    }
+    assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"), "the 10th check, right password");
+    let locked: i64 = count(&pool, "SELECT count(*) FROM login_throttle WHERE locked_until > now()").await;
+    assert_eq!(locked, 0, "its own lock is lifted");
+    assert_eq!(app.login(OPS, PASSWORD).await.location(), Some("/overview"), "and the owner signs in again");
+    let wrong = app.login(OPS, "Wrong-Password-1").await;
+    assert!(wrong.location().unwrap().starts_with("/login?error=locked"), "the next wrong guess locks");
 }

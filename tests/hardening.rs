@@ -439,3 +439,41 @@ async fn hashed_assets_are_cached_for_a_year_others_briefly(pool: PgPool) {
     assert_eq!(cache_control(&missing).as_deref(), Some("no-store"), "a 404 page is not cached");
     let _ = std::fs::remove_dir_all(&site);
 }
+
+/// An export whose client leaves before the first row (a slow sort, here a sleep) stops its
+/// statement in PostgreSQL at once: the export is dropped, and its query is cancelled rather than
+/// left running for the export's hour-long statement timeout, holding a connection outside the
+/// export gate's count.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_abandoned_export_cancels_its_query(pool: PgPool) {
+    use settlepaisa_ops::http::csv::CsvExport;
+    const MARK: &str = "SELECT pg_sleep(60) /* abandoned export */";
+    let running = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active' AND datname = current_database()",
+        )
+        .bind(MARK)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let app = TestApp::new(pool.clone());
+    let export =
+        CsvExport::new(&app.state, uuid::Uuid::new_v4(), "slow.csv".into(), &["n"], |_rows, mut tx| async move {
+            sqlx::query(MARK).execute(&mut *tx).await?;
+            Ok(())
+        });
+    let client = tokio::spawn(export.respond());
+    let started = std::time::Instant::now();
+    while running().await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the export's query starts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The client leaves before the first chunk.
+    client.abort();
+    let left = std::time::Instant::now();
+    while running().await > 0 {
+        assert!(left.elapsed() < Duration::from_secs(5), "the abandoned export's query is cancelled within 5 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -124,3 +124,35 @@ async fn bad_windows_get_a_clear_message(pool: PgPool) {
     let page = app.get("/overview?from=2026-11-20&to=2026-11-01", Some(&cookie)).await;
     assert!(page.body.contains("The start date is after the end date."), "the page says so too");
 }
+
+/// The pipeline's share column adds up to 100.0 % for every preset (each share rounded alone could
+/// show 100.1 %), and its segments fill the 1000-unit bar exactly.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_pipeline_shares_add_up_to_a_hundred_percent(pool: PgPool) {
+    let (app, cookie) = demo_app(pool).await;
+    for range in ["today", "7d", "14d", "30d"] {
+        let page = app.get(&format!("/overview?range={range}"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let pipeline = page.body.split("data-testid=\"pipeline\"").nth(1).expect("the pipeline section");
+        // The figures are an island's: its text carries hydration markers (`<!>`).
+        let pipeline = pipeline.split("</section>").next().unwrap().replace("<!>", "");
+        let tenths: Vec<i64> = pipeline
+            .split(" %</td>")
+            .filter_map(|before| before.rsplit('>').next())
+            // "33.4" → 334 tenths
+            .filter_map(|text| {
+                let (units, tenth) = text.trim().split_once('.')?;
+                Some(units.parse::<i64>().ok()? * 10 + tenth.parse::<i64>().ok()?)
+            })
+            .collect();
+        if tenths.is_empty() {
+            assert!(pipeline.contains("—"), "{range}: an empty window shows no shares");
+            continue;
+        }
+        assert_eq!(tenths.len(), 4, "{range}: four stages");
+        assert_eq!(tenths.iter().sum::<i64>(), 1000, "{range}: the shares {tenths:?} add up to 100.0 %");
+        let widths: i64 =
+            pipeline.split(" width=\"").skip(1).map(|w| w.split('"').next().unwrap().parse::<i64>().unwrap()).sum();
+        assert_eq!(widths, 1000, "{range}: the segments fill the bar");
+    }
+}

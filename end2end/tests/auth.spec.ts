@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { PAGES, ROLES, signIn, watchConsole } from './helpers';
+import { test, expect, PAGES, ROLES, signIn, watchConsole } from './helpers';
 
 for (const [role, user] of Object.entries(ROLES)) {
   test(`${role}: signs in, walks every page, signs out; the old session is dead`, async ({ page, browser, baseURL }) => {

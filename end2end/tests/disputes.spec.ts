@@ -1,5 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { kpi, ROLES, signIn, watchConsole } from './helpers';
+import type { Page } from '@playwright/test';
+import { test, expect, kpi, ROLES, signIn, watchConsole } from './helpers';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
 

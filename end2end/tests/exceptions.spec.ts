@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { kpi, ROLES, signIn, watchConsole } from './helpers';
+import { test, expect, kpi, ROLES, signIn, watchConsole } from './helpers';
 
 test('the work queue: views, filters in the URL, a saved view, bulk tags on a selection, the export', async ({ page }) => {
   const consoleErrors = watchConsole(page);

@@ -1,4 +1,45 @@
-import { expect, Page } from '@playwright/test';
+import { test as base, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+export { expect };
+
+/** The WCAG 2.1 A and AA rules of axe-core: every page must pass them (spec 01, accessibility). */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** Runs axe-core's WCAG 2.1 AA rules on the page as it is now and fails with each violation's rule, help and nodes. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_21_AA).analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(found, `axe-core WCAG 2.1 AA violations on ${page.url()}`).toEqual([]);
+}
+
+/**
+ * Playwright's `test` with a page that is checked by axe-core after every `page.goto` and once more
+ * on the page a test ends on (pages reached by clicks and form posts), so that every page the suite
+ * visits is checked without each test having to ask. axe-core runs inside the page, so tests that
+ * switch JavaScript off are not checked (the same pages are, in the tests with JavaScript).
+ */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page, javaScriptEnabled }, use) => {
+    if (!javaScriptEnabled) {
+      await use(page);
+      return;
+    }
+    const goto = page.goto.bind(page);
+    page.goto = async (url: string, options?: Parameters<Page['goto']>[1]) => {
+      const response = await goto(url, options);
+      await expectAccessible(page);
+      return response;
+    };
+    await use(page);
+    if (!page.isClosed() && page.url().startsWith('http')) {
+      await page.waitForLoadState('load');
+      await expectAccessible(page);
+    }
+  },
+});
 
 export const DEMO_PASSWORD = 'SettlePaisa@2025';
 

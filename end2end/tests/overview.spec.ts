@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { kpi, ROLES, signIn, watchConsole } from './helpers';
+import { test, expect, kpi, ROLES, signIn, watchConsole } from './helpers';
 
 test('Overview shows real figures, and a preset change refetches them in place (hydrated)', async ({ page }) => {
   const consoleErrors = watchConsole(page);

@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { kpi, ROLES, signIn, watchConsole } from './helpers';
+import { test, expect, kpi, ROLES, signIn, watchConsole } from './helpers';
 
 const CYCLE = '2026-01-20';
 const PG = [

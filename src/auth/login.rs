@@ -131,12 +131,13 @@ async fn check_credentials(
     };
     let outcome = Outcome { state: &state, attempt, email: &email, ip: ip.as_deref() };
 
-    let (account, locks) = match users::reserve_password_check(pool, &email, MAX_FAILURES, LOCK_MINUTES).await? {
-        users::Reservation::Refused { user_id } => {
-            return outcome.refuse(user_id, "locked", LoginFailure::Locked).await
-        }
-        users::Reservation::Granted { account, locks } => (account, locks),
-    };
+    let (account, locks, own_lock) =
+        match users::reserve_password_check(pool, &email, MAX_FAILURES, LOCK_MINUTES).await? {
+            users::Reservation::Refused { user_id } => {
+                return outcome.refuse(user_id, "locked", LoginFailure::Locked).await
+            }
+            users::Reservation::Granted { account, locks, locked_until } => (account, locks, locked_until),
+        };
     // The reservation counted this check as a failure already (and locked the address if it was
     // the last one allowed): a failure needs no further write, only its answer.
     let failure = if locks { LoginFailure::Locked } else { LoginFailure::Invalid };
@@ -153,7 +154,7 @@ async fn check_credentials(
         let reason = if locks { "wrong_password_locked" } else { "wrong_password" };
         return outcome.refuse(Some(account.id), reason, failure).await;
     }
-    users::record_successful_login(pool, account.id, &email).await?;
+    users::record_successful_login(pool, account.id, &email, own_lock, MAX_FAILURES).await?;
     let Some(user) = users::active_user(pool, account.id).await? else {
         return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
     };
@@ -213,20 +214,13 @@ const PRUNE_BATCH: i64 = 1000;
 /// Every minute, delete the `login_throttle` rows that throttle nothing any more (see
 /// [`users::prune_login_throttle`]); otherwise every address anyone ever tried would stay a row.
 pub fn spawn_throttle_pruner(pool: sqlx::PgPool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        while !pool.is_closed() {
-            tick.tick().await;
-            loop {
-                match users::prune_login_throttle(&pool, LOCK_MINUTES, PRUNE_BATCH).await {
-                    Ok(pruned) if pruned == PRUNE_BATCH.unsigned_abs() => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "pruning the sign-in throttle failed");
-                        break;
-                    }
-                }
-            }
+    let every_minute = std::time::Duration::from_secs(60);
+    crate::jobs::every(pool.clone(), every_minute, "pruning the sign-in throttle", move || {
+        let pool = pool.clone();
+        async move {
+            // In batches, so that no one statement holds many rows.
+            while users::prune_login_throttle(&pool, LOCK_MINUTES, PRUNE_BATCH).await? == PRUNE_BATCH.unsigned_abs() {}
+            Ok(())
         }
     });
 }

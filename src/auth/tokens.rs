@@ -26,25 +26,25 @@ pub fn digest(token: &str) -> String {
 /// running the CLI) is the audit row's actor; a refusal is audited as a failure.
 pub async fn create(pool: &PgPool, email: &str, name: &str, operator: &str) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
-    let user_id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = lower($1) AND is_active")
-        .bind(email)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let user_id: Option<Uuid> =
+        sqlx::query_scalar!("SELECT id FROM users WHERE email = lower($1) AND is_active", email)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(user_id) = user_id else {
         audit_change(&mut tx, operator, "token.create", email, name, None, false).await?;
         tx.commit().await?;
         return Err(AppError::NotFound(format!("No active user with email {email}.")));
     };
     let token = generate();
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, name) DO NOTHING",
+        Uuid::new_v4(),
+        user_id,
+        name,
+        digest(&token),
+        &token[..PREFIX.len() + 6],
     )
-    .bind(Uuid::new_v4())
-    .bind(user_id)
-    .bind(name)
-    .bind(digest(&token))
-    .bind(&token[..PREFIX.len() + 6])
     .execute(&mut *tx)
     .await?;
     let created = inserted.rows_affected() > 0;
@@ -61,14 +61,14 @@ pub async fn create(pool: &PgPool, email: &str, name: &str, operator: &str) -> R
 /// Revoke a user's token by name. Returns whether a live token was revoked; audited like [`create`].
 pub async fn revoke(pool: &PgPool, email: &str, name: &str, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let user_id: Option<Uuid> = sqlx::query_scalar(
+    let user_id: Option<Uuid> = sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now(), name = name || ' (revoked ' || id || ')'
          WHERE name = $2 AND revoked_at IS NULL
            AND user_id = (SELECT id FROM users WHERE email = lower($1))
          RETURNING user_id",
+        email,
+        name,
     )
-    .bind(email)
-    .bind(name)
     .fetch_optional(&mut *tx)
     .await?;
     audit_change(&mut tx, operator, "token.revoke", email, name, user_id, user_id.is_some()).await?;

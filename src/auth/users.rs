@@ -2,7 +2,8 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::{Access, CurrentUser, Role};
@@ -24,13 +25,14 @@ pub enum Reservation {
     Refused { user_id: Option<Uuid> },
     /// One check reserved and already counted as a failure. `account`: `None` for an unknown
     /// address (checked against the dummy hash all the same). `locks`: this was the last check
-    /// the limit allows, and the address is locked from now on unless the check succeeds.
-    Granted { account: Option<LoginAccount>, locks: bool },
+    /// the limit allows, and the address is locked from now on unless the check succeeds;
+    /// `locked_until`: then the end of that lock (this check's own, which a success lifts).
+    Granted { account: Option<LoginAccount>, locks: bool, locked_until: Option<DateTime<Utc>> },
 }
 
-#[derive(FromRow)]
 struct ReservationRow {
     locks: Option<bool>,
+    locked_until: Option<DateTime<Utc>>,
     id: Option<Uuid>,
     password_hash: Option<String>,
     is_active: Option<bool>,
@@ -49,8 +51,9 @@ pub async fn reserve_password_check(
     max_failures: i32,
     lock_minutes: i32,
 ) -> Result<Reservation, AppError> {
-    let row = sqlx::query_as::<_, ReservationRow>(
-        "WITH reserved AS (
+    let row = sqlx::query_as!(
+        ReservationRow,
+        r#"WITH reserved AS (
              INSERT INTO login_throttle AS t (email, failures, last_failed_at, locked_until)
              SELECT $1, CASE WHEN n >= $2 THEN 0 ELSE n END, now(),
                     CASE WHEN n >= $2 THEN now() + make_interval(mins => $3) END
@@ -61,14 +64,16 @@ pub async fn reserve_password_check(
                  FROM (SELECT CASE WHEN t.last_failed_at > now() - make_interval(mins => $3) THEN t.failures ELSE 0 END
                               + 1) AS next (n))
              WHERE t.locked_until IS NULL OR t.locked_until <= now()
-             RETURNING t.locked_until IS NOT NULL AS locks
+             RETURNING t.locked_until IS NOT NULL AS locks, t.locked_until
          )
-         SELECT (SELECT locks FROM reserved) AS locks, u.id, u.password_hash, u.is_active
-         FROM (VALUES (1)) AS one LEFT JOIN users u ON u.email = $1",
+         SELECT (SELECT locks FROM reserved) AS "locks?",
+                (SELECT locked_until FROM reserved) AS "locked_until?: DateTime<Utc>", u.id AS "id?", u.password_hash AS "password_hash?",
+                u.is_active AS "is_active?"
+         FROM (VALUES (1)) AS one LEFT JOIN users u ON u.email = $1"#,
+        email,
+        max_failures,
+        lock_minutes,
     )
-    .bind(email)
-    .bind(max_failures)
-    .bind(lock_minutes)
     .fetch_one(pool)
     .await?;
     let account = match (row.id, row.password_hash, row.is_active) {
@@ -76,12 +81,11 @@ pub async fn reserve_password_check(
         _ => None,
     };
     Ok(match row.locks {
-        Some(locks) => Reservation::Granted { account, locks },
+        Some(locks) => Reservation::Granted { account, locks, locked_until: row.locked_until },
         None => Reservation::Refused { user_id: account.map(|a| a.id) },
     })
 }
 
-#[derive(FromRow)]
 struct PrincipalRow {
     id: Uuid,
     email: String,
@@ -109,24 +113,25 @@ pub async fn session_owner(pool: &PgPool, id: Uuid, session_id: &str) -> Result<
 }
 
 async fn principal(pool: &PgPool, id: Uuid, session_id: Option<&str>) -> Result<Option<CurrentUser>, AppError> {
-    let row = sqlx::query_as::<_, PrincipalRow>(
-        "SELECT u.id, u.email, u.full_name,
-                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS roles
+    let row = sqlx::query_as!(
+        PrincipalRow,
+        r#"SELECT u.id, u.email, u.full_name,
+                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!"
          FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.id = $1 AND u.is_active
            AND ($2::text IS NULL
                 OR EXISTS (SELECT 1 FROM tower_sessions.session_owner o WHERE o.session_id = $2 AND o.user_id = u.id))
-         GROUP BY u.id",
+         GROUP BY u.id"#,
+        id,
+        session_id,
     )
-    .bind(id)
-    .bind(session_id)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Into::into))
 }
 
 /// A user who may work cases, as [`case_workers`] lists them.
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 pub struct CaseWorker {
     pub id: Uuid,
     pub email: String,
@@ -138,15 +143,16 @@ pub struct CaseWorker {
 /// assign controls), or the one `who` names by e-mail address (any case) or id (checking an
 /// assignee).
 pub async fn case_workers<'c>(db: impl PgExecutor<'c>, who: Option<&str>) -> Result<Vec<CaseWorker>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        CaseWorker,
         "SELECT u.id, u.email, u.full_name FROM users u
          WHERE u.is_active
-           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code = ANY($1))
+           AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role_code = ANY($1::text[]))
            AND ($2::text IS NULL OR lower(u.email) = lower($2) OR u.id::text = $2)
          ORDER BY u.full_name, u.email",
+        &Access::OPS_WORK.role_codes()[..] as &[&str],
+        who,
     )
-    .bind(Access::OPS_WORK.role_codes())
-    .bind(who)
     .fetch_all(db)
     .await?)
 }
@@ -157,12 +163,12 @@ pub async fn case_workers<'c>(db: impl PgExecutor<'c>, who: Option<&str>) -> Res
 /// or waits for the owner row and then deletes its session (see [`set_active`]). Returns whether
 /// the owner was recorded.
 pub async fn own_session(pool: &PgPool, user_id: Uuid, session_id: &str) -> Result<bool, AppError> {
-    let owned = sqlx::query(
+    let owned = sqlx::query!(
         "INSERT INTO tower_sessions.session_owner (session_id, user_id)
          SELECT $1, id FROM users WHERE id = $2 AND is_active FOR SHARE",
+        session_id,
+        user_id,
     )
-    .bind(session_id)
-    .bind(user_id)
     .execute(pool)
     .await?;
     Ok(owned.rows_affected() == 1)
@@ -170,8 +176,9 @@ pub async fn own_session(pool: &PgPool, user_id: Uuid, session_id: &str) -> Resu
 
 /// An active user by the SHA-256 of a live API token; marks the token used (at most once a minute).
 pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
-    let row = sqlx::query_as::<_, PrincipalRow>(
-        "WITH token AS (
+    let row = sqlx::query_as!(
+        PrincipalRow,
+        r#"WITH token AS (
              UPDATE api_tokens SET last_used_at = now()
              WHERE token_hash = $1 AND revoked_at IS NULL
                AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
@@ -182,46 +189,61 @@ pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Opt
              SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
          )
          SELECT u.id, u.email, u.full_name,
-                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS roles
+                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!"
          FROM users u JOIN live ON live.user_id = u.id
          LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.is_active
-         GROUP BY u.id",
+         GROUP BY u.id"#,
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Into::into))
 }
 
 /// Settle a reserved check that succeeded: this check's own reservation is taken back, and only
-/// while the address is not locked.
+/// while the address is not locked — or, when this check was the one that locked it
+/// (`own_lock`: the lock's end as the reservation set it), that lock is lifted and the count
+/// left at the other attempts' `max_failures − 1`, so the rightful user is not locked out by
+/// their own success and the next wrong guess locks again.
 ///
 /// A success must not clear what other attempts counted: while the owner signs in, someone else may
 /// be guessing at the same address, and wiping the count (or a lock their guesses set meanwhile)
 /// would hand them a fresh allowance of checks, again and again. Taking back one failure keeps the
 /// rule "at most `max_failures` passwords verified per lock cycle" whatever succeeds in between.
-/// Under a lock the count was already reset by the check that locked (this check was counted in the
-/// cycle before), so there is nothing of ours to take back. A count back at zero is deleted.
-pub async fn record_successful_login(pool: &PgPool, id: Uuid, email: &str) -> Result<(), AppError> {
-    sqlx::query(
+/// Under a lock set by another check the count was already reset by that check (this check was
+/// counted in the cycle before), so there is nothing of ours to take back. A count back at zero is
+/// deleted.
+pub async fn record_successful_login(
+    pool: &PgPool,
+    id: Uuid,
+    email: &str,
+    own_lock: Option<DateTime<Utc>>,
+    max_failures: i32,
+) -> Result<(), AppError> {
+    sqlx::query!(
         "WITH settled AS (
              UPDATE login_throttle SET failures = failures - 1
              WHERE email = $2 AND failures > 0 AND (locked_until IS NULL OR locked_until <= now())
+         ), unlocked AS (
+             UPDATE login_throttle SET locked_until = NULL, failures = greatest($4 - 1, 0)
+             WHERE email = $2 AND locked_until = $3
          )
          UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1",
+        id,
+        email,
+        own_lock as Option<DateTime<Utc>>,
+        max_failures,
     )
-    .bind(id)
-    .bind(email)
     .execute(pool)
     .await?;
     // A statement of its own (one statement cannot change a row twice); a reservation landing in
     // between raised the count, and the row stays.
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM login_throttle
          WHERE email = $1 AND failures = 0 AND (locked_until IS NULL OR locked_until <= now())",
+        email,
     )
-    .bind(email)
     .execute(pool)
     .await?;
     Ok(())
@@ -232,7 +254,7 @@ pub async fn record_successful_login(pool: &PgPool, id: Uuid, email: &str) -> Re
 /// answers as no row would. Returns how many went. Rows still being reserved are skipped (locked),
 /// not waited for.
 pub async fn prune_login_throttle(pool: &PgPool, window_minutes: i32, batch: i64) -> Result<u64, AppError> {
-    let pruned = sqlx::query(
+    let pruned = sqlx::query!(
         "DELETE FROM login_throttle WHERE email IN (
              SELECT email FROM login_throttle
              WHERE (locked_until IS NULL OR locked_until <= now())
@@ -240,9 +262,9 @@ pub async fn prune_login_throttle(pool: &PgPool, window_minutes: i32, batch: i64
              LIMIT $2
              FOR UPDATE SKIP LOCKED
          )",
+        window_minutes,
+        batch,
     )
-    .bind(window_minutes)
-    .bind(batch)
     .execute(pool)
     .await?;
     Ok(pruned.rows_affected())
@@ -281,11 +303,13 @@ pub async fn begin_login_attempt(
             return Ok(None);
         }
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO login_attempts (email, ip, succeeded, reason) VALUES ($1, $2::inet, false, 'pending') RETURNING id",
+    // The address goes in as text (`$2::text::inet`): the crate has no Rust type for `inet`.
+    let id: i64 = sqlx::query_scalar!(
+        "INSERT INTO login_attempts (email, ip, succeeded, reason) VALUES ($1, $2::text::inet, false, 'pending')
+         RETURNING id",
+        email,
+        address.map(|a| a.to_string()),
     )
-    .bind(email)
-    .bind(address.map(|a| a.to_string()))
     .fetch_one(pool)
     .await?;
     if let Some(block) = &block {
@@ -302,16 +326,16 @@ pub async fn begin_login_attempt(
 /// a flood would make it a long scan). `<<=` is "within the block", and Postgres turns it into a
 /// range scan of the `(ip, attempted_at)` index.
 async fn failures_from_ip(pool: &PgPool, block: &str, limit: i64, minutes: i32) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM (
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (
              SELECT 1 FROM login_attempts
-             WHERE ip <<= $1::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)
+             WHERE ip <<= $1::text::inet AND NOT succeeded AND attempted_at > now() - make_interval(mins => $2)
              LIMIT $3
-         ) AS capped",
+         ) AS capped"#,
+        block,
+        minutes,
+        limit + 1,
     )
-    .bind(block)
-    .bind(minutes)
-    .bind(limit + 1)
     .fetch_one(pool)
     .await?)
 }
@@ -324,13 +348,15 @@ pub async fn finish_login_attempt(
     succeeded: bool,
     reason: &str,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE login_attempts SET user_id = $2, succeeded = $3, reason = $4 WHERE id = $1")
-        .bind(attempt_id)
-        .bind(user_id)
-        .bind(succeeded)
-        .bind(reason)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE login_attempts SET user_id = $2, succeeded = $3, reason = $4 WHERE id = $1",
+        attempt_id,
+        user_id,
+        succeeded,
+        reason,
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -343,25 +369,27 @@ pub async fn create(
     password_hash: &str,
     roles: &[Role],
 ) -> Result<(), AppError> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO users (id, email, full_name, password_hash) VALUES ($1, lower($2), $3, $4)
          ON CONFLICT (email) DO NOTHING",
+        id,
+        email,
+        full_name,
+        password_hash,
     )
-    .bind(id)
-    .bind(email)
-    .bind(full_name)
-    .bind(password_hash)
     .execute(&mut *db)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::Conflict(format!("A user with email {email} already exists.")));
     }
     let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-    sqlx::query("INSERT INTO user_roles (user_id, role_code) SELECT $1, unnest($2::text[])")
-        .bind(id)
-        .bind(&codes)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO user_roles (user_id, role_code) SELECT $1, unnest($2::text[])",
+        id,
+        &codes[..] as &[&str]
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -370,11 +398,11 @@ pub async fn create(
 /// one is audited as a failure).
 pub async fn unlock(pool: &PgPool, email: &str, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar!(
         "WITH cleared AS (DELETE FROM login_throttle WHERE email = lower($1))
          SELECT id FROM users WHERE email = lower($1)",
+        email,
     )
-    .bind(email)
     .fetch_optional(&mut *tx)
     .await?;
     audit_change(&mut tx, operator, "user.unlock", email, id).await?;
@@ -387,21 +415,22 @@ pub async fn unlock(pool: &PgPool, email: &str, operator: &str) -> Result<bool, 
 /// [`unlock`].
 pub async fn set_active(pool: &PgPool, email: &str, active: bool, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let id: Option<Uuid> =
-        sqlx::query_scalar("UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1) RETURNING id")
-            .bind(email)
-            .bind(active)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let id: Option<Uuid> = sqlx::query_scalar!(
+        "UPDATE users SET is_active = $2, updated_at = now() WHERE email = lower($1) RETURNING id",
+        email,
+        active,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if let (Some(id), false) = (id, active) {
         // A statement of its own, after the update holds the user's row: a sign-in recording its
         // session's owner meanwhile (see [`own_session`]) has committed by now, and this
         // statement's snapshot sees its row.
-        sqlx::query(
+        sqlx::query!(
             "DELETE FROM tower_sessions.session s USING tower_sessions.session_owner o
              WHERE o.session_id = s.id AND o.user_id = $1",
+            id,
         )
-        .bind(id)
         .execute(&mut *tx)
         .await?;
     }

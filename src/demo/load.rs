@@ -197,11 +197,11 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     crate::features::recon::runs::store_totals(&mut *c, &run_ids).await?;
 
     let sla: HashMap<(String, String), i32> =
-        sqlx::query_as::<_, (String, String, i32)>("SELECT reason_code, severity, sla_hours FROM sla_settings")
+        sqlx::query!(r#"SELECT reason_code, severity AS "severity: String", sla_hours FROM sla_settings"#)
             .fetch_all(&mut *c)
             .await?
             .into_iter()
-            .map(|(r, s, h)| ((r, s), h))
+            .map(|r| ((r.reason_code, r.severity), r.sla_hours))
             .collect();
     let with_due: Vec<_> = d
         .exceptions
@@ -410,9 +410,9 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     )
     .await?;
     // Reason descriptions and categories come from the catalogue table.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE chargebacks c SET reason_description = r.description, category = r.category
-         FROM chargeback_reason_codes r WHERE r.code = c.reason_code",
+         FROM chargeback_reason_codes r WHERE r.code = c.reason_code"
     )
     .execute(&mut *c)
     .await?;
@@ -445,21 +445,21 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     )
     .await?;
 
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO connectors (id, name, connector_type, status, config, secret_ref, schedule_cron, mapping_id, created_at, updated_at)
          VALUES ($1, 'AXIS SFTP', 'BANK_SFTP', 'ACTIVE', $2, 'env:AXIS_SFTP_PASSWORD', '30 6 * * *',
                  '0b5e1c2a-0000-4000-8000-00000000a715', $3, $3)",
+        d.connector_id,
+        json!({
+            "host": "sftp.axisbank.example",
+            "port": 22,
+            "username": "settlepaisa",
+            "remoteDir": "/outgoing/settlement",
+            "filePattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv",
+            "checksumSidecar": true
+        }),
+        crate::ist::start_of_day(d.anchor - Duration::days(60)) as chrono::DateTime<chrono::Utc>
     )
-    .bind(d.connector_id)
-    .bind(json!({
-        "host": "sftp.axisbank.example",
-        "port": 22,
-        "username": "settlepaisa",
-        "remoteDir": "/outgoing/settlement",
-        "filePattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv",
-        "checksumSidecar": true
-    }))
-    .bind(crate::ist::start_of_day(d.anchor - Duration::days(60)))
     .execute(&mut *c)
     .await?;
     bulk(
@@ -484,17 +484,21 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     .await?;
 
     // Sequences continue after the explicit ids.
-    for (seq, table) in [
-        ("transactions_id_seq", "transactions"),
-        ("bank_statement_lines_id_seq", "bank_statement_lines"),
-        ("reserve_ledger_id_seq", "reserve_ledger"),
-    ] {
-        sqlx::query(&format!("SELECT setval('{seq}', (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
-            .execute(&mut *c)
-            .await?;
-    }
-    sqlx::query("SELECT setval('exception_number_seq', (SELECT count(*) + 1 FROM exceptions), false)")
-        .execute(&mut *c)
+    sqlx::query!("SELECT setval('transactions_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM transactions), false)")
+        .fetch_one(&mut *c)
+        .await?;
+    sqlx::query!(
+        "SELECT setval('bank_statement_lines_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM bank_statement_lines), false)"
+    )
+    .fetch_one(&mut *c)
+    .await?;
+    sqlx::query!(
+        "SELECT setval('reserve_ledger_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM reserve_ledger), false)"
+    )
+    .fetch_one(&mut *c)
+    .await?;
+    sqlx::query!("SELECT setval('exception_number_seq', (SELECT count(*) + 1 FROM exceptions), false)")
+        .fetch_one(&mut *c)
         .await?;
     crate::audit::record(
         &mut *c,

@@ -12,15 +12,16 @@ use crate::error::AppError;
 pub use generate::{generate, DemoData, DEMO_PASSWORD, DEMO_USERS};
 
 pub async fn has_users(pool: &PgPool) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM users) AS "exists!""#).fetch_one(pool).await?)
 }
 
 /// Generate and load the demo data; refuses a database that already holds users or transactions.
 pub async fn seed(pool: &PgPool, anchor: NaiveDate) -> Result<String, AppError> {
-    let occupied: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM transactions)")
-            .fetch_one(pool)
-            .await?;
+    let occupied: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM transactions) AS "occupied!""#
+    )
+    .fetch_one(pool)
+    .await?;
     if occupied {
         return Err(AppError::Conflict(
             "The database already holds data; the demo set loads only into an empty database.".into(),

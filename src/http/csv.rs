@@ -15,6 +15,10 @@
 //! with an error and the connection goes back to the pool); and the query runs in a read-only
 //! transaction of its own ([`crate::db::begin_export`]) whose statement timeout is lifted, since a
 //! cursor's statement lasts as long as the download and a steady one must not be cut at 30 s.
+//! An export dropped before its end (the client left, or stopped reading) also cancels its
+//! statement in PostgreSQL ([`CancelOnDrop`]): dropping the cursor alone would leave the server
+//! running it — a sort of millions of rows before the first one — for up to that hour, outside
+//! the gate's count.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -305,10 +309,61 @@ impl CsvExport {
         let permit = self.gate.admit(self.user)?;
         let (pool, produce) = (self.pool, self.produce);
         csv_stream(&self.name, self.header, permit, SEND_TIMEOUT, move |rows| async move {
-            let tx = crate::db::begin_export(&pool).await?;
-            produce(rows, tx).await
+            let mut tx = crate::db::begin_export(&pool).await?;
+            let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
+            let outcome = produce(rows, tx).await;
+            cancel.disarm();
+            outcome
         })
         .await
+    }
+}
+
+/// Cancels an export's statement in PostgreSQL if the export is dropped before its query ends.
+/// The export's transaction names its connection with a tag of its own (`set_config(…, true)` is
+/// `SET LOCAL`, undone when the transaction ends), and the cancel reaches the backend only while it
+/// still carries that tag, so it can never stop the next statement of a connection gone back to
+/// the pool.
+struct CancelOnDrop {
+    armed: Option<(PgPool, i32, String)>,
+}
+
+impl CancelOnDrop {
+    async fn arm(pool: &PgPool, tx: &mut ExportTx) -> Result<CancelOnDrop, AppError> {
+        let tag = format!("settlepaisa export {}", Uuid::new_v4());
+        let backend = sqlx::query!(
+            r#"SELECT pg_backend_pid() AS "pid!", set_config('application_name', $1, true) AS "tag!""#,
+            tag
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(CancelOnDrop { armed: Some((pool.clone(), backend.pid, backend.tag)) })
+    }
+
+    /// The query ended (done or failed): nothing to cancel.
+    fn disarm(mut self) {
+        self.armed = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some((pool, pid, tag)) = self.armed.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            let cancelled = sqlx::query_scalar!(
+                r#"SELECT pg_cancel_backend(pid) AS "cancelled!" FROM pg_stat_activity WHERE pid = $1 AND application_name = $2"#,
+                pid,
+                tag
+            )
+            .fetch_optional(&pool)
+            .await;
+            match cancelled {
+                Ok(Some(true)) => tracing::info!(pid, "an abandoned CSV export's query was cancelled"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, pid, "an abandoned CSV export's query could not be cancelled"),
+            }
+        });
     }
 }
 

@@ -22,7 +22,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::guard::has_bearer;
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 
 /// Paths authenticated by their own signature rather than a cookie (HMAC webhooks).
@@ -236,8 +236,7 @@ fn idle_limited(body: Body, idle: Duration, stalled: Arc<AtomicBool>) -> Body {
 /// A request stopped by a limit: JSON for the API, the HTML error page for a browser.
 fn stopped(api: bool, status: StatusCode, message: &str) -> Response {
     if api {
-        let body = serde_json::json!({ "error": "timeout", "message": message });
-        (status, axum::Json(body)).into_response()
+        (status, axum::Json(ErrorBody { error: "timeout", message })).into_response()
     } else {
         super::error_page_with(status, message)
     }

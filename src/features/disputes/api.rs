@@ -12,14 +12,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::model::{CaseAction, CaseDetail, CaseRow, Kpis, ListFilter, Scope, SlaBucket, Sort, SortKey, UiStatus};
+use super::model::{
+    CaseAction, CaseDetail, CaseRow, Document, Kpis, LinkedTransaction, ListFilter, Recovery, Scope, SlaBucket,
+    SlaCell, Sort, SortKey, TimelineEntry, UiStatus,
+};
 use super::{evidence, rules, service};
 use crate::auth::guard::Authorized;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::http::form::{back_to, content_type_is, multipart_error, upload_too_big, wants_html};
 use crate::http::ClientIp;
 use crate::ist::date_param;
@@ -120,7 +125,7 @@ impl ApiParams {
 /// three amounts as strings of paise (`"recoveredPaise": "38637570"`), and the deployed clients read
 /// them so. Every other `…Paise` field, `recoveredPaise` of the outcome summary and the case
 /// included, is a number.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ApiKpis {
     open_count: i64,
@@ -154,7 +159,7 @@ async fn kpis(
 
 /// A case as the API shows it, serialised straight from borrowed fields (no intermediate JSON
 /// tree: the 50-row list is the API's hottest path).
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ApiCase<'a> {
     id: Uuid,
@@ -212,7 +217,7 @@ impl<'a> ApiCase<'a> {
     }
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct ApiCasePage<'a> {
     chargebacks: Vec<ApiCase<'a>>,
     total: i64,
@@ -237,24 +242,60 @@ async fn list(
     Ok(Json(body).into_response())
 }
 
+// The structs below declare their fields in the alphabetical order of their JSON names: the key
+// order these calls have always answered with (serde_json sorts the keys of its own maps).
+
+/// The body of `GET /v1/chargebacks/outcome-summary`. The rate and the average are decimal text
+/// with one digit after the point (`"62.5"`), null when nothing was decided in the window; money
+/// is a number of paise.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutcomeSummaryResponse {
+    avg_resolution_days: Option<String>,
+    lost: i64,
+    net_impact_paise: i64,
+    recovered_paise: i64,
+    win_rate_percent: Option<String>,
+    window: String,
+    won: i64,
+    written_off_paise: i64,
+}
+
 /// `GET /v1/chargebacks/outcome-summary?window=7d|30d`.
 async fn outcome_summary(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OutcomeSummaryResponse>, AppError> {
     let days = rules::window_days(params.window.as_deref()).map_err(AppError::BadRequest)?;
     let (s, k) = service::outcome_summary(&state, &user, &params.scope()?, days).await?;
-    Ok(Json(json!({
-        "window": format!("{days}d"),
-        "won": s.won,
-        "lost": s.lost,
-        "winRatePercent": s.win_rate_permille.map(crate::ratio::tenths_text),
-        "avgResolutionDays": s.avg_resolution_tenth_days.map(crate::ratio::tenths_text),
-        "recoveredPaise": k.recovered.0,
-        "writtenOffPaise": k.written_off.0,
-        "netImpactPaise": k.net()?.0,
-    })))
+    Ok(Json(OutcomeSummaryResponse {
+        avg_resolution_days: s.avg_resolution_tenth_days.map(crate::ratio::tenths_text),
+        lost: s.lost,
+        net_impact_paise: k.net()?.0,
+        recovered_paise: k.recovered.0,
+        win_rate_percent: s.win_rate_permille.map(crate::ratio::tenths_text),
+        window: format!("{days}d"),
+        won: s.won,
+        written_off_paise: k.written_off.0,
+    }))
+}
+
+/// One deadline bucket of `GET /v1/chargebacks/sla-buckets`, under the bucket's key
+/// (`overdue`, `dueToday`, `dueTomorrow`, `dueIn2To3Days`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SlaBucketCell {
+    amount_paise: i64,
+    count: i64,
+    /// The bucket as the list's `slaBucket` parameter names it.
+    sla_bucket: &'static str,
+}
+
+impl From<&SlaCell> for SlaBucketCell {
+    fn from(c: &SlaCell) -> Self {
+        SlaBucketCell { amount_paise: c.amount.0, count: c.count, sla_bucket: c.bucket.param() }
+    }
 }
 
 /// `GET /v1/chargebacks/sla-buckets`: open cases per deadline bucket, count and amount.
@@ -262,55 +303,163 @@ async fn sla_buckets(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(params): Query<ApiParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<BTreeMap<&'static str, SlaBucketCell>>, AppError> {
     let cells = service::sla_strip(&state, &user, &params.scope()?).await?;
-    let mut body = serde_json::Map::new();
-    for c in cells {
-        body.insert(
-            c.bucket.api_key().into(),
-            json!({ "count": c.count, "amountPaise": c.amount.0, "slaBucket": c.bucket.param() }),
-        );
-    }
-    Ok(Json(Value::Object(body)))
+    Ok(Json(cells.iter().map(|c| (c.bucket.api_key(), SlaBucketCell::from(c))).collect()))
 }
 
-fn detail_json(d: &CaseDetail, now: DateTime<Utc>) -> Value {
-    let mut v = serde_json::to_value(ApiCase::new(&d.case, now)).unwrap_or(Value::Null);
-    let extra = json!({
-        "originalGrossPaise": d.original_gross.0,
-        "recoveredPaise": d.recovered.0,
-        "pendingRecoveryPaise": d.pending_recovery.0,
-        "writtenOffPaise": d.written_off.0,
-        "assignedTeam": d.assigned_team,
-        "deadlineAt": d.deadline_at.map(|t| t.to_rfc3339()),
-        "respondedAt": d.responded_at.map(|t| t.to_rfc3339()),
-        "closedAt": d.closed_at.map(|t| t.to_rfc3339()),
-        "notes": d.notes,
-        "tags": d.tags,
-        "transaction": d.transaction.as_ref().map(|t| json!({
-            "txnId": t.txn_id, "amountPaise": t.amount.0, "paymentMethod": t.payment_method, "utr": t.utr,
-            "rrn": t.rrn, "txnAt": t.txn_at.to_rfc3339(), "status": t.status,
-        })),
-        "documents": d.documents.iter().map(|doc| json!({
-            "id": doc.id, "kind": doc.kind, "fileName": doc.file_name, "contentType": doc.content_type,
-            "sizeBytes": doc.size_bytes, "sha256": doc.sha256, "uploadedBy": doc.uploaded_by,
-            "uploadedAt": doc.uploaded_at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-        "timeline": d.timeline.iter().map(|t| json!({
-            "action": t.action, "actor": t.actor, "role": t.role, "ip": t.ip,
-            "before": t.before.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
-            "after": t.after.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
-            "at": t.at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-        "recovery": d.recovery.as_ref().map(|r| json!({
-            "kind": "SETTLEMENT_DEDUCTION", "amountPaise": r.amount.0, "appliedPaise": r.applied.0, "status": r.status,
-            "createdAt": r.created_at.to_rfc3339(),
-        })),
-    });
-    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
-        base.extend(more);
+/// The body of `GET /v1/chargebacks/{id}` and of an action's answer: the list's keys, then the
+/// case's money, dates, linked transaction, documents, timeline and recovery.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DisputeDetailResponse<'a> {
+    #[serde(flatten)]
+    case: ApiCase<'a>,
+    assigned_team: Option<&'a str>,
+    closed_at: Option<String>,
+    deadline_at: Option<String>,
+    documents: Vec<DocumentItem<'a>>,
+    notes: Option<&'a str>,
+    original_gross_paise: i64,
+    pending_recovery_paise: i64,
+    recovered_paise: i64,
+    recovery: Option<RecoveryItem<'a>>,
+    responded_at: Option<String>,
+    tags: &'a [String],
+    timeline: Vec<TimelineItem<'a>>,
+    transaction: Option<TransactionItem<'a>>,
+    written_off_paise: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionItem<'a> {
+    amount_paise: i64,
+    payment_method: &'a str,
+    rrn: Option<&'a str>,
+    status: &'a str,
+    txn_at: String,
+    txn_id: &'a str,
+    utr: Option<&'a str>,
+}
+
+impl<'a> From<&'a LinkedTransaction> for TransactionItem<'a> {
+    fn from(t: &'a LinkedTransaction) -> Self {
+        TransactionItem {
+            amount_paise: t.amount.0,
+            payment_method: &t.payment_method,
+            rrn: t.rrn.as_deref(),
+            status: &t.status,
+            txn_at: t.txn_at.to_rfc3339(),
+            txn_id: &t.txn_id,
+            utr: t.utr.as_deref(),
+        }
     }
-    v
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentItem<'a> {
+    content_type: &'a str,
+    file_name: &'a str,
+    id: Uuid,
+    kind: &'a str,
+    sha256: &'a str,
+    size_bytes: i64,
+    uploaded_at: String,
+    uploaded_by: &'a str,
+}
+
+impl<'a> From<&'a Document> for DocumentItem<'a> {
+    fn from(doc: &'a Document) -> Self {
+        DocumentItem {
+            content_type: &doc.content_type,
+            file_name: &doc.file_name,
+            id: doc.id,
+            kind: &doc.kind,
+            sha256: &doc.sha256,
+            size_bytes: doc.size_bytes,
+            uploaded_at: doc.uploaded_at.to_rfc3339(),
+            uploaded_by: &doc.uploaded_by,
+        }
+    }
+}
+
+/// One audit entry of the case; `before` and `after` are the stored JSON (null when unreadable).
+#[derive(Serialize)]
+struct TimelineItem<'a> {
+    action: &'a str,
+    actor: &'a str,
+    after: Option<Value>,
+    at: String,
+    before: Option<Value>,
+    ip: Option<&'a str>,
+    role: Option<&'a str>,
+}
+
+impl<'a> From<&'a TimelineEntry> for TimelineItem<'a> {
+    fn from(t: &'a TimelineEntry) -> Self {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
+        TimelineItem {
+            action: &t.action,
+            actor: &t.actor,
+            after: parse(&t.after),
+            at: t.at.to_rfc3339(),
+            before: parse(&t.before),
+            ip: t.ip.as_deref(),
+            role: t.role.as_deref(),
+        }
+    }
+}
+
+/// The case's recovery: a deduction from the merchant's settlements.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecoveryItem<'a> {
+    amount_paise: i64,
+    applied_paise: i64,
+    created_at: String,
+    /// Always `SETTLEMENT_DEDUCTION`, the one kind the schema allows.
+    kind: &'static str,
+    status: &'a str,
+}
+
+impl<'a> From<&'a Recovery> for RecoveryItem<'a> {
+    fn from(r: &'a Recovery) -> Self {
+        RecoveryItem {
+            amount_paise: r.amount.0,
+            applied_paise: r.applied.0,
+            created_at: r.created_at.to_rfc3339(),
+            kind: "SETTLEMENT_DEDUCTION",
+            status: &r.status,
+        }
+    }
+}
+
+impl<'a> DisputeDetailResponse<'a> {
+    fn new(d: &'a CaseDetail, now: DateTime<Utc>) -> Self {
+        DisputeDetailResponse {
+            case: ApiCase::new(&d.case, now),
+            assigned_team: d.assigned_team.as_deref(),
+            closed_at: d.closed_at.map(|t| t.to_rfc3339()),
+            deadline_at: d.deadline_at.map(|t| t.to_rfc3339()),
+            documents: d.documents.iter().map(DocumentItem::from).collect(),
+            notes: d.notes.as_deref(),
+            original_gross_paise: d.original_gross.0,
+            pending_recovery_paise: d.pending_recovery.0,
+            recovered_paise: d.recovered.0,
+            recovery: d.recovery.as_ref().map(RecoveryItem::from),
+            responded_at: d.responded_at.map(|t| t.to_rfc3339()),
+            tags: &d.tags,
+            timeline: d.timeline.iter().map(TimelineItem::from).collect(),
+            transaction: d.transaction.as_ref().map(TransactionItem::from),
+            written_off_paise: d.written_off.0,
+        }
+    }
+}
+
+fn detail_response(d: &CaseDetail, now: DateTime<Utc>) -> Response {
+    Json(DisputeDetailResponse::new(d, now)).into_response()
 }
 
 /// `GET /v1/chargebacks/{id}`.
@@ -318,9 +467,9 @@ async fn detail(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let d = service::detail(&state, &user, &id).await?;
-    Ok(Json(detail_json(&d, state.clock.now())))
+    Ok(detail_response(&d, state.clock.now()))
 }
 
 /// `POST /v1/chargebacks/{id}/actions` with `{"action": "status"|"assign"|"note"|"deadline", …}`.
@@ -330,10 +479,10 @@ async fn action(
     ip: ClientIp,
     Path(id): Path<String>,
     Json(body): Json<CaseAction>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     service::apply_action(&state, &user, ip.0, &id, &body).await?;
     let d = service::detail(&state, &user, &id).await?;
-    Ok(Json(detail_json(&d, state.clock.now())))
+    Ok(detail_response(&d, state.clock.now()))
 }
 
 /// Read the named file field and the text fields of a multipart form.
@@ -365,6 +514,17 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
 }
 
+/// The body of `201` to an evidence upload.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentUploadedResponse<'a> {
+    content_type: &'a str,
+    file_name: &'a str,
+    id: Uuid,
+    sha256: &'a str,
+    size_bytes: i64,
+}
+
 /// `POST /v1/chargebacks/{id}/documents` (multipart: `file`, `kind`).
 async fn upload_document(
     State(state): State<AppState>,
@@ -388,10 +548,13 @@ async fn upload_document(
         (Err(e), true) => back_to(&page, "error", &e.to_string()),
         (Ok(doc), false) => (
             StatusCode::CREATED,
-            Json(json!({
-                "id": doc.id, "fileName": doc.file_name, "contentType": doc.content_type, "sizeBytes": doc.size_bytes,
-                "sha256": doc.sha256,
-            })),
+            Json(DocumentUploadedResponse {
+                content_type: &doc.content_type,
+                file_name: &doc.file_name,
+                id: doc.id,
+                sha256: &doc.sha256,
+                size_bytes: doc.size_bytes,
+            }),
         )
             .into_response(),
         (Err(e), false) => e.into_response(),
@@ -407,6 +570,23 @@ async fn download_document(
     let (file_name, content_type, bytes) = service::download_document(&state, &user, &id, &document_id).await?;
     let disposition = crate::files::attachment_disposition(&file_name);
     Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// The body of an import's report to a script.
+#[derive(Serialize)]
+struct ImportResponse<'a> {
+    duplicates: i64,
+    errors: Vec<ImportErrorItem<'a>>,
+    inserted: i64,
+    rejected: i64,
+}
+
+/// A refused row: its line as a spreadsheet shows it, the column when one is to blame, the reason.
+#[derive(Serialize)]
+struct ImportErrorItem<'a> {
+    column: Option<&'a str>,
+    line: u64,
+    message: &'a str,
 }
 
 /// `POST /v1/chargebacks/import`: multipart (`file`, optional `network`) or a raw CSV body with
@@ -438,12 +618,16 @@ async fn import(
     match (result, html) {
         (Ok(report), true) => back_to("/disputes", "notice", &report.summary()),
         (Err(e), true) => back_to("/disputes", "error", &format!("Import refused: {e}")),
-        (Ok(report), false) => Json(json!({
-            "inserted": report.inserted,
-            "duplicates": report.duplicates,
-            "rejected": report.rejected,
-            "errors": report.errors.iter().map(|e| json!({ "line": e.line, "column": e.column, "message": e.message })).collect::<Vec<_>>(),
-        }))
+        (Ok(report), false) => Json(ImportResponse {
+            duplicates: report.duplicates,
+            errors: report
+                .errors
+                .iter()
+                .map(|e| ImportErrorItem { column: e.column.as_deref(), line: e.line, message: &e.message })
+                .collect(),
+            inserted: report.inserted,
+            rejected: report.rejected,
+        })
         .into_response(),
         (Err(e), false) => e.into_response(),
     }
@@ -479,7 +663,7 @@ async fn webhook(
         Ok(v) => Json(v).into_response(),
         Err(AppError::Unauthorized) => (
             StatusCode::UNAUTHORIZED,
-            Json(json!({ "error": "unauthorized", "message": "The webhook signature is missing or wrong." })),
+            Json(ErrorBody { error: "unauthorized", message: "The webhook signature is missing or wrong." }),
         )
             .into_response(),
         Err(e) => e.into_response(),

@@ -60,17 +60,17 @@ async fn record(
     before: Option<Value>,
     after: Value,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO chargeback_audit (chargeback_id, action, actor_id, actor_role, ip, before, after)
-         VALUES ($1, $2, $3, $4, $5::inet, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5::text::inet, $6, $7)",
+        case_id,
+        action,
+        actor.id(),
+        actor.role(),
+        actor.ip(),
+        before.as_ref(),
+        &after
     )
-    .bind(case_id)
-    .bind(action)
-    .bind(actor.id())
-    .bind(actor.role())
-    .bind(actor.ip())
-    .bind(&before)
-    .bind(&after)
     .execute(&mut *conn)
     .await?;
     let entry = match actor {
@@ -88,12 +88,10 @@ async fn record(
 }
 
 pub async fn ensure_case(pool: &PgPool, case_id: Uuid) -> Result<(), AppError> {
-    let found: Option<(Uuid,)> =
-        sqlx::query_as("SELECT id FROM chargebacks WHERE id = $1").bind(case_id).fetch_optional(pool).await?;
+    let found = sqlx::query_scalar!("SELECT id FROM chargebacks WHERE id = $1", case_id).fetch_optional(pool).await?;
     found.map(|_| ()).ok_or_else(|| AppError::NotFound("No chargeback case with that id.".into()))
 }
 
-#[derive(sqlx::FromRow)]
 struct Locked {
     stage: String,
     status: String,
@@ -112,11 +110,13 @@ impl Locked {
 }
 
 async fn lock(conn: &mut PgConnection, case_id: Uuid) -> Result<Locked, AppError> {
-    sqlx::query_as(
-        "SELECT stage, status, outcome, chargeback_paise, merchant_id, evidence_due_at, assigned_to, assigned_team
-         FROM chargebacks WHERE id = $1 FOR UPDATE",
+    sqlx::query_as!(
+        Locked,
+        r#"SELECT stage, status, outcome, chargeback_paise, merchant_id,
+                  evidence_due_at AS "evidence_due_at: DateTime<Utc>", assigned_to, assigned_team
+         FROM chargebacks WHERE id = $1 FOR UPDATE"#,
+        case_id
     )
-    .bind(case_id)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| AppError::NotFound("No chargeback case with that id.".into()))
@@ -154,10 +154,12 @@ pub async fn change_status_in(
 ) -> Result<(), AppError> {
     let case = lock(&mut *tx, case_id).await?;
     let from = case.ui()?;
-    let (evidence,): (i64,) = sqlx::query_as("SELECT count(*) FROM chargeback_documents WHERE chargeback_id = $1")
-        .bind(case_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let evidence = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM chargeback_documents WHERE chargeback_id = $1"#,
+        case_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if let Actor::User { .. } = actor {
         rules::check_transition(from, to, actor.roles(), evidence).map_err(|refusal| match refusal {
             Refusal::Lifecycle(message) => AppError::Conflict(message),
@@ -166,22 +168,22 @@ pub async fn change_status_in(
     }
     let target = rules::target_state(to);
     let closing = rules::closing_amounts(to, Paise(case.chargeback_paise));
-    sqlx::query(
+    sqlx::query!(
         "UPDATE chargebacks SET stage = $2, status = $3, outcome = $4,
-                closed_at = CASE WHEN $3 <> 'OPEN' THEN $5 END,
+                closed_at = CASE WHEN $3 <> 'OPEN' THEN $5::timestamptz END,
                 responded_at = CASE WHEN $2 = 'REPRESENTMENT' THEN coalesce(responded_at, $5) ELSE responded_at END,
                 recovered_paise = coalesce($6, recovered_paise),
                 written_off_paise = coalesce($7, written_off_paise),
                 updated_at = $5
          WHERE id = $1",
+        case_id,
+        target.stage,
+        target.status,
+        target.outcome,
+        now as DateTime<Utc>,
+        closing.map(|c| c.recovered.0),
+        closing.map(|c| c.written_off.0)
     )
-    .bind(case_id)
-    .bind(target.stage)
-    .bind(target.status)
-    .bind(target.outcome)
-    .bind(now)
-    .bind(closing.map(|c| c.recovered.0))
-    .bind(closing.map(|c| c.written_off.0))
     .execute(&mut *tx)
     .await?;
     let mut after = state_json(to, target.stage, target.status, target.outcome);
@@ -198,15 +200,15 @@ pub async fn change_status_in(
     )
     .await?;
     if let Some(amount) = closing.and_then(|c| c.recovery_action) {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO chargeback_recovery_actions (id, chargeback_id, merchant_id, amount_paise, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chargeback_id) DO NOTHING",
+            Uuid::new_v4(),
+            case_id,
+            &case.merchant_id,
+            amount.0,
+            now as DateTime<Utc>
         )
-        .bind(Uuid::new_v4())
-        .bind(case_id)
-        .bind(&case.merchant_id)
-        .bind(amount.0)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         record(
@@ -248,13 +250,15 @@ pub async fn assign(
         return Err(AppError::BadRequest("Cases can be assigned only to active operations users.".into()));
     }
     let old_email = assignable_email(&mut tx, case.assigned_to).await?;
-    sqlx::query("UPDATE chargebacks SET assigned_to = $2, assigned_team = $3, updated_at = $4 WHERE id = $1")
-        .bind(case_id)
-        .bind(assignee)
-        .bind(team)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE chargebacks SET assigned_to = $2, assigned_team = $3, updated_at = $4 WHERE id = $1",
+        case_id,
+        assignee,
+        team,
+        now as DateTime<Utc>
+    )
+    .execute(&mut *tx)
+    .await?;
     record(
         &mut tx,
         actor,
@@ -292,13 +296,13 @@ pub async fn add_note(
     }
     let mut tx = pool.begin().await?;
     lock(&mut tx, case_id).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE chargebacks SET notes = CASE WHEN notes IS NULL OR notes = '' THEN $2 ELSE notes || E'\\n' || $2 END,
                 updated_at = $3 WHERE id = $1",
+        case_id,
+        note,
+        now as DateTime<Utc>
     )
-    .bind(case_id)
-    .bind(note)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
     record(&mut tx, actor, case_id, "note_added", None, json!({ "note": note })).await?;
@@ -330,12 +334,14 @@ pub async fn change_deadline(
         return Err(AppError::Conflict("A closed case has no deadline to change.".into()));
     }
     let due = deadline_on(date);
-    sqlx::query("UPDATE chargebacks SET evidence_due_at = $2, updated_at = $3 WHERE id = $1")
-        .bind(case_id)
-        .bind(due)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE chargebacks SET evidence_due_at = $2, updated_at = $3 WHERE id = $1",
+        case_id,
+        due as DateTime<Utc>,
+        now as DateTime<Utc>
+    )
+    .execute(&mut *tx)
+    .await?;
     record(
         &mut tx,
         actor,
@@ -368,20 +374,20 @@ pub async fn record_document(
     let uploader = actor.id().ok_or(AppError::Forbidden)?;
     let mut tx = pool.begin().await?;
     lock(&mut tx, doc.case_id).await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO chargeback_documents (id, chargeback_id, kind, file_name, content_type, size_bytes, sha256,
                                            storage_key, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        doc.id,
+        doc.case_id,
+        doc.kind,
+        doc.file_name,
+        doc.content_type,
+        doc.size_bytes,
+        doc.sha256,
+        doc.storage_key,
+        uploader
     )
-    .bind(doc.id)
-    .bind(doc.case_id)
-    .bind(doc.kind)
-    .bind(doc.file_name)
-    .bind(doc.content_type)
-    .bind(doc.size_bytes)
-    .bind(doc.sha256)
-    .bind(doc.storage_key)
-    .bind(uploader)
     .execute(&mut *tx)
     .await?;
     record(
@@ -425,27 +431,26 @@ pub async fn create_case(
     case: &NewCase,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, AppError> {
-    let merchant: Option<(String,)> = sqlx::query_as("SELECT name FROM merchants WHERE id = $1")
-        .bind(&case.merchant_id)
+    let merchant = sqlx::query_scalar!("SELECT name FROM merchants WHERE id = $1", &case.merchant_id)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((merchant_name,)) = merchant else {
+    let Some(merchant_name) = merchant else {
         return Err(AppError::BadRequest(format!("Merchant {} is not known.", case.merchant_id)));
     };
     // Correlate with a transaction: by transaction id, then UTR, then RRN.
-    let txn: Option<(i64, i64, String)> = sqlx::query_as(
+    let txn = sqlx::query!(
         "SELECT id, amount_paise, txn_id FROM transactions
          WHERE ($1::text IS NOT NULL AND txn_id = $1)
             OR ($2::text IS NOT NULL AND utr = $2)
             OR ($3::text IS NOT NULL AND rrn = $3)
          ORDER BY (txn_id = $1) DESC NULLS LAST, (utr = $2) DESC NULLS LAST, id LIMIT 1",
+        case.txn_ref.as_deref(),
+        case.utr.as_deref(),
+        case.rrn.as_deref()
     )
-    .bind(&case.txn_ref)
-    .bind(&case.utr)
-    .bind(&case.rrn)
     .fetch_optional(&mut *conn)
     .await?;
-    let original_gross = txn.as_ref().map(|t| t.1).unwrap_or(case.amount.0);
+    let original_gross = txn.as_ref().map(|t| t.amount_paise).unwrap_or(case.amount.0);
     if case.amount.0 > original_gross {
         return Err(AppError::BadRequest(format!(
             "The chargeback of {} is more than the linked transaction's {}.",
@@ -454,46 +459,46 @@ pub async fn create_case(
         )));
     }
     let (category, description) = rules::classify_reason(&case.reason_code, &case.reason_description);
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('chargebacks.case_ref'))").execute(&mut *conn).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('chargebacks.case_ref'))").fetch_one(&mut *conn).await?;
     let year = ist::date_of(now).format("%Y").to_string();
     let prefix = format!("CB-{year}-");
-    let (last,): (Option<i64>,) = sqlx::query_as(
-        "SELECT max(substr(case_ref, length($1) + 1)::bigint) FROM chargebacks
-         WHERE case_ref LIKE $1 || '%' AND substr(case_ref, length($1) + 1) ~ '^[0-9]+$'",
+    let last = sqlx::query_scalar!(
+        r#"SELECT max(substr(case_ref, length($1) + 1)::bigint) AS "last?" FROM chargebacks
+         WHERE case_ref LIKE $1 || '%' AND substr(case_ref, length($1) + 1) ~ '^[0-9]+$'"#,
+        &prefix
     )
-    .bind(&prefix)
     .fetch_one(&mut *conn)
     .await?;
     let case_ref = format!("{prefix}{:04}", last.unwrap_or(0) + 1);
     let id = Uuid::new_v4();
-    let inserted: Option<(Uuid,)> = sqlx::query_as(
+    let inserted = sqlx::query_scalar!(
         "INSERT INTO chargebacks (id, case_ref, acquirer, network_case_id, merchant_id, merchant_name, transaction_id,
                                   txn_ref, rrn, utr, original_gross_paise, chargeback_paise, fees_paise, reason_code,
                                   reason_description, category, stage, status, outcome, received_at, evidence_due_at,
                                   created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'NEW', 'OPEN', 'PENDING', $17,
-                 $18, $19, $19)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::text, 'NEW', 'OPEN', 'PENDING',
+                 $17, $18, $19, $19)
          ON CONFLICT (acquirer, network_case_id) DO NOTHING RETURNING id",
+        id,
+        &case_ref,
+        &case.acquirer,
+        &case.network_case_id,
+        &case.merchant_id,
+        case.merchant_name.clone().unwrap_or(merchant_name),
+        txn.as_ref().map(|t| t.id),
+        case.txn_ref.clone().or(txn.as_ref().map(|t| t.txn_id.clone())),
+        case.rrn.as_deref(),
+        case.utr.as_deref(),
+        original_gross,
+        case.amount.0,
+        case.fees.0,
+        case.reason_code.trim(),
+        &description,
+        category,
+        case.received_at as DateTime<Utc>,
+        case.evidence_due_at as Option<DateTime<Utc>>,
+        now as DateTime<Utc>
     )
-    .bind(id)
-    .bind(&case_ref)
-    .bind(&case.acquirer)
-    .bind(&case.network_case_id)
-    .bind(&case.merchant_id)
-    .bind(case.merchant_name.clone().unwrap_or(merchant_name))
-    .bind(txn.as_ref().map(|t| t.0))
-    .bind(case.txn_ref.clone().or(txn.as_ref().map(|t| t.2.clone())))
-    .bind(&case.rrn)
-    .bind(&case.utr)
-    .bind(original_gross)
-    .bind(case.amount.0)
-    .bind(case.fees.0)
-    .bind(case.reason_code.trim())
-    .bind(&description)
-    .bind(category)
-    .bind(case.received_at)
-    .bind(case.evidence_due_at)
-    .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
     if inserted.is_none() {
@@ -507,7 +512,7 @@ pub async fn create_case(
         None,
         json!({ "caseRef": case_ref, "stage": "NEW", "status": "OPEN", "outcome": "PENDING",
                 "acquirer": case.acquirer, "networkCaseId": case.network_case_id, "amountPaise": case.amount.0,
-                "linkedTransaction": txn.map(|t| t.2) }),
+                "linkedTransaction": txn.map(|t| t.txn_id) }),
     )
     .await?;
     Ok(Some(id))

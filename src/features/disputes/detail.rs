@@ -61,8 +61,9 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
         <div class="grid gap-6 lg:grid-cols-3">
             <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:col-span-2" data-testid="case-summary">
                 <h2 class="text-base font-semibold text-slate-900">"Summary"</h2>
-                <dl class="mt-2 grid gap-x-8 text-sm md:grid-cols-2">
-                    <div>
+                // Two definition lists side by side (a <dl> may hold only dt/dd groups, not columns).
+                <div class="mt-2 grid gap-x-8 text-sm md:grid-cols-2">
+                    <dl>
                         {row("Network", c.acquirer.clone())}
                         {row("Network case id", c.network_case_id.clone())}
                         {row("Merchant", format!("{} ({})", c.merchant_name, c.merchant_id))}
@@ -71,8 +72,8 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                         {row("Received", ist::format_datetime(c.received_at))}
                         {row("Evidence due", due_text.clone().unwrap_or_else(|| "—".into()))}
                         {row("Deadline", d.deadline_at.map(ist::format_datetime).unwrap_or_else(|| "—".into()))}
-                    </div>
-                    <div>
+                    </dl>
+                    <dl>
                         {row("Chargeback", c.chargeback.to_inr())}
                         {row("Fees", c.fees.to_inr())}
                         {row("Original payment", d.original_gross.to_inr())}
@@ -82,8 +83,8 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                         {row("Team", opt(&d.assigned_team))}
                         {row("Responded", d.responded_at.map(ist::format_datetime).unwrap_or_else(|| "—".into()))}
                         {row("Closed", d.closed_at.map(ist::format_datetime).unwrap_or_else(|| "—".into()))}
-                    </div>
-                </dl>
+                    </dl>
+                </div>
                 {d.notes.clone().map(|n| view! { <p class="mt-3 whitespace-pre-line rounded bg-slate-50 p-2 text-sm text-slate-700">{n}</p> })}
             </section>
             <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="linked-transaction">

@@ -111,17 +111,16 @@ pub async fn download(
     case_id: Uuid,
     document_id: Uuid,
 ) -> Result<(String, String, Bytes), AppError> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT file_name, content_type, storage_key FROM chargeback_documents WHERE id = $1 AND chargeback_id = $2",
+        document_id,
+        case_id
     )
-    .bind(document_id)
-    .bind(case_id)
     .fetch_optional(pool)
     .await?;
-    let (file_name, content_type, key) =
-        row.ok_or_else(|| AppError::NotFound("No such document on this case.".into()))?;
+    let doc = row.ok_or_else(|| AppError::NotFound("No such document on this case.".into()))?;
     let bytes = store
-        .get(&ObjectPath::from(key))
+        .get(&ObjectPath::from(doc.storage_key))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "evidence store read failed");
@@ -130,7 +129,7 @@ pub async fn download(
         .bytes()
         .await
         .map_err(|_| AppError::Internal)?;
-    Ok((file_name, content_type, bytes))
+    Ok((doc.file_name, doc.content_type, bytes))
 }
 
 #[cfg(test)]

@@ -347,15 +347,15 @@ pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: Date
         return Err(AppError::BadRequest("eventId must be a non-empty string of at most 200 characters.".into()));
     }
     let mut tx = pool.begin().await?;
-    let fresh = sqlx::query(
+    let fresh = sqlx::query!(
         "INSERT INTO dispute_webhook_events (network, event_id, event_type, body_sha256, received_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (network, event_id) DO NOTHING",
+        network,
+        &event_id,
+        event_type,
+        hex::encode(Sha256::digest(body)),
+        now as DateTime<Utc>
     )
-    .bind(network)
-    .bind(&event_id)
-    .bind(event_type)
-    .bind(hex::encode(Sha256::digest(body)))
-    .bind(now)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -390,36 +390,37 @@ pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: Date
         }
         WebhookEvent::Resolved { network_case_id, decision, .. } => {
             let id = find_case(&mut tx, network, &network_case_id).await?;
-            let (stage, status, outcome): (String, String, String) =
-                sqlx::query_as("SELECT stage, status, outcome FROM chargebacks WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let from = rules::ui_status(&stage, &status, &outcome).ok_or(AppError::Internal)?;
+            let state = sqlx::query!("SELECT stage, status, outcome FROM chargebacks WHERE id = $1", id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let from = rules::ui_status(&state.stage, &state.status, &state.outcome).ok_or(AppError::Internal)?;
             let to = rules::network_resolution(from, &decision.to_ascii_uppercase()).map_err(AppError::Conflict)?;
             commands::change_status_in(&mut tx, &actor, id, to, Some(&format!("{network} decision: {decision}")), now)
                 .await?;
             id
         }
     };
-    sqlx::query("UPDATE dispute_webhook_events SET chargeback_id = $3 WHERE network = $1 AND event_id = $2")
-        .bind(network)
-        .bind(&event_id)
-        .bind(case_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE dispute_webhook_events SET chargeback_id = $3 WHERE network = $1 AND event_id = $2",
+        network,
+        &event_id,
+        case_id
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(json!({ "status": "applied", "eventId": event_id, "chargebackId": case_id }))
 }
 
 async fn find_case(conn: &mut sqlx::PgConnection, network: &str, network_case_id: &str) -> Result<Uuid, AppError> {
-    let row: Option<(Uuid,)> =
-        sqlx::query_as("SELECT id FROM chargebacks WHERE acquirer = $1 AND network_case_id = $2")
-            .bind(network)
-            .bind(network_case_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(|r| r.0).ok_or_else(|| AppError::NotFound(format!("No {network} case {network_case_id}.")))
+    let row = sqlx::query_scalar!(
+        "SELECT id FROM chargebacks WHERE acquirer = $1 AND network_case_id = $2",
+        network,
+        network_case_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(|| AppError::NotFound(format!("No {network} case {network_case_id}.")))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! form, so the page works without JavaScript and its state lives in the URL.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::model::{CaseRow, DisputesQuery, DisputesView, SortKey, UiStatus, NETWORKS, PAGE_SIZE};
 use super::rules;
@@ -269,17 +269,13 @@ fn CaseLine(row: CaseRow, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     }
 }
 
-/// CSV import (a plain multipart form) and the manual create form (a server action that opens
-/// the new case).
+/// CSV import (a plain multipart form) and the manual create form (a server function whose answer
+/// opens the new case).
 #[component]
 fn IntakeForms(merchants: Vec<(String, String)>) -> impl IntoView {
+    // The form posts to the server function, which answers with the new case's page (or back here
+    // with the error, which the action shows).
     let create = ServerAction::<CreateDispute>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            navigate(&format!("/disputes/{id}?notice=Case%20created."), Default::default());
-        }
-    });
     let field = "rounded border border-slate-300 px-2 py-1";
     view! {
         <div class="mt-8 grid gap-6 lg:grid-cols-2">

@@ -299,7 +299,6 @@ pub async fn explain_list(
     Ok(lines.into_iter().map(|l| l.0).collect::<Vec<_>>().join("\n"))
 }
 
-#[derive(FromRow)]
 struct DetailExtra {
     original_gross_paise: i64,
     recovered_paise: i64,
@@ -315,7 +314,6 @@ struct DetailExtra {
     transaction_id: Option<i64>,
 }
 
-#[derive(FromRow)]
 struct TransactionRow {
     txn_id: String,
     amount_paise: i64,
@@ -329,29 +327,41 @@ struct TransactionRow {
 /// Everything about one case: record, linked transaction, evidence, timeline, recovery.
 pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
     let not_found = || AppError::NotFound("No chargeback case with that id.".into());
-    let case: CaseRecord = sqlx::query_as(&format!(
-        "SELECT {CASE_COLUMNS} FROM chargebacks c LEFT JOIN users u ON u.id = c.assigned_to WHERE c.id = $1"
-    ))
-    .bind(id)
+    // The columns of [`CASE_COLUMNS`], written out for the compile-checked query.
+    let case = sqlx::query_as!(
+        CaseRecord,
+        r#"SELECT c.id, c.case_ref, c.network_case_id, c.acquirer, c.merchant_id, c.merchant_name, c.txn_ref,
+                  c.rrn, c.utr, c.reason_code, c.reason_description, c.category AS "category: String",
+                  c.chargeback_paise, c.fees_paise, c.stage, c.status, c.outcome,
+                  c.received_at AS "received_at: DateTime<Utc>", c.evidence_due_at AS "evidence_due_at: DateTime<Utc>",
+                  u.full_name AS "owner?"
+           FROM chargebacks c LEFT JOIN users u ON u.id = c.assigned_to WHERE c.id = $1"#,
+        id
+    )
     .fetch_optional(pool)
     .await?
     .ok_or_else(not_found)?;
-    let extra: DetailExtra = sqlx::query_as(
-        "SELECT original_gross_paise, recovered_paise, pending_recovery_paise, written_off_paise, assigned_to,
-                assigned_team, deadline_at, responded_at, closed_at, notes, tags, transaction_id
-         FROM chargebacks WHERE id = $1",
+    let extra = sqlx::query_as!(
+        DetailExtra,
+        r#"SELECT original_gross_paise, recovered_paise, pending_recovery_paise, written_off_paise, assigned_to,
+                assigned_team, deadline_at AS "deadline_at: DateTime<Utc>",
+                responded_at AS "responded_at: DateTime<Utc>", closed_at AS "closed_at: DateTime<Utc>", notes, tags,
+                transaction_id
+         FROM chargebacks WHERE id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_one(pool)
     .await?;
 
     let transaction = match extra.transaction_id {
         Some(txn) => {
-            let row: Option<TransactionRow> = sqlx::query_as(
-                "SELECT txn_id, amount_paise, payment_method::text AS payment_method, utr, rrn, txn_at, status
-                 FROM transactions WHERE id = $1",
+            let row = sqlx::query_as!(
+                TransactionRow,
+                r#"SELECT txn_id, amount_paise, payment_method::text AS "payment_method!", utr, rrn,
+                        txn_at AS "txn_at: DateTime<Utc>", status
+                 FROM transactions WHERE id = $1"#,
+                txn
             )
-            .bind(txn)
             .fetch_optional(pool)
             .await?;
             row.map(|t| LinkedTransaction {
@@ -366,10 +376,11 @@ pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
         }
         None => None,
     };
-    let recovery: Option<(i64, i64, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT amount_paise, applied_paise, status, created_at FROM chargeback_recovery_actions WHERE chargeback_id = $1",
+    let recovery = sqlx::query!(
+        r#"SELECT amount_paise, applied_paise, status, created_at AS "created_at: DateTime<Utc>"
+         FROM chargeback_recovery_actions WHERE chargeback_id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?;
 
@@ -389,16 +400,15 @@ pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
         transaction,
         documents: documents(pool, id).await?,
         timeline: timeline(pool, id).await?,
-        recovery: recovery.map(|(amount, applied, status, created_at)| Recovery {
-            amount: Paise(amount),
-            applied: Paise(applied),
-            status,
-            created_at,
+        recovery: recovery.map(|r| Recovery {
+            amount: Paise(r.amount_paise),
+            applied: Paise(r.applied_paise),
+            status: r.status,
+            created_at: r.created_at,
         }),
     })
 }
 
-#[derive(FromRow)]
 struct DocumentRow {
     id: Uuid,
     kind: String,
@@ -411,13 +421,14 @@ struct DocumentRow {
 }
 
 pub async fn documents(pool: &PgPool, case_id: Uuid) -> Result<Vec<Document>, AppError> {
-    let rows: Vec<DocumentRow> = sqlx::query_as(
-        "SELECT d.id, d.kind, d.file_name, d.content_type, d.size_bytes, d.sha256, u.full_name AS uploaded_by,
-                d.uploaded_at
+    let rows = sqlx::query_as!(
+        DocumentRow,
+        r#"SELECT d.id, d.kind, d.file_name, d.content_type, d.size_bytes, d.sha256, u.full_name AS uploaded_by,
+                d.uploaded_at AS "uploaded_at: DateTime<Utc>"
          FROM chargeback_documents d JOIN users u ON u.id = d.uploaded_by
-         WHERE d.chargeback_id = $1 ORDER BY d.uploaded_at DESC, d.id",
+         WHERE d.chargeback_id = $1 ORDER BY d.uploaded_at DESC, d.id"#,
+        case_id
     )
-    .bind(case_id)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -437,45 +448,38 @@ pub async fn documents(pool: &PgPool, case_id: Uuid) -> Result<Vec<Document>, Ap
 
 /// Every audit row of the case, newest first.
 pub async fn timeline(pool: &PgPool, case_id: Uuid) -> Result<Vec<TimelineEntry>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<serde_json::Value>,
-        Option<serde_json::Value>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
-        "SELECT a.action, u.full_name, a.actor_role, host(a.ip), a.before, a.after, a.occurred_at
+    let rows = sqlx::query!(
+        r#"SELECT a.action, u.full_name AS "actor?", a.actor_role, host(a.ip) AS "ip?", a.before, a.after,
+                  a.occurred_at AS "occurred_at: DateTime<Utc>"
          FROM chargeback_audit a LEFT JOIN users u ON u.id = a.actor_id
-         WHERE a.chargeback_id = $1 ORDER BY a.occurred_at DESC, a.id DESC",
+         WHERE a.chargeback_id = $1 ORDER BY a.occurred_at DESC, a.id DESC"#,
+        case_id
     )
-    .bind(case_id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(action, actor, role, ip, before, after, at)| TimelineEntry {
-            action,
-            actor: actor.unwrap_or_else(|| "System".into()),
-            role,
-            ip,
-            before: before.map(|v| v.to_string()),
-            after: after.map(|v| v.to_string()),
-            at,
+        .map(|r| TimelineEntry {
+            action: r.action,
+            actor: r.actor.unwrap_or_else(|| "System".into()),
+            role: r.actor_role,
+            ip: r.ip,
+            before: r.before.map(|v| v.to_string()),
+            after: r.after.map(|v| v.to_string()),
+            at: r.occurred_at,
         })
         .collect())
 }
 
 /// Merchants that have cases, for the filter (id, name).
 pub async fn merchants(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT m.id, m.name FROM merchants m WHERE EXISTS (SELECT 1 FROM chargebacks c WHERE c.merchant_id = m.id)
-         ORDER BY m.name",
+         ORDER BY m.name"
     )
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m.name)).collect())
 }
 
 /// Active users who work disputes (operations or admin), for the assign control.

@@ -27,10 +27,16 @@ pub async fn dispute_act(form: CaseActionForm) -> Result<(), AppError> {
     serve(async move |c| super::service::apply_action(&c.state, &c.user, c.ip, &form.id, &form.request).await).await
 }
 
-/// The manual create form; answers the new case's id.
+/// The manual create form; answers the new case's id, and the form's post goes on to the new
+/// case's page.
 #[server(prefix = "/sfn", endpoint = "disputes/create")]
 pub async fn create_dispute(form: CreateForm) -> Result<String, AppError> {
-    serve(async move |c| Ok(super::service::create_manual(&c.state, &c.user, c.ip, &form).await?.to_string())).await
+    serve(async move |c| {
+        let id = super::service::create_manual(&c.state, &c.user, c.ip, &form).await?;
+        leptos_axum::redirect(&format!("/disputes/{id}?notice=Case%20created."));
+        Ok(id.to_string())
+    })
+    .await
 }
 
 #[cfg(all(test, feature = "ssr"))]

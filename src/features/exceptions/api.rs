@@ -9,11 +9,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
 
 use super::commands::Target;
-use super::model::{ActionRequest, ExceptionRow, ExceptionView, ExceptionsApiQuery, ExceptionsQuery, Filter, SortKey};
+use super::model::{
+    ActionEntry, ActionRequest, BankSide, ExceptionRow, ExceptionView, ExceptionsApiQuery, ExceptionsQuery, Filter,
+    PgSide, SavedView, SortKey,
+};
 use super::service;
 use crate::auth::guard::Authorized;
 use crate::error::AppError;
@@ -37,31 +44,83 @@ fn list_filter(params: &ExceptionsApiQuery) -> Result<(Filter, SortKey), AppErro
     ExceptionsQuery::parse_api(params).map_err(AppError::BadRequest)
 }
 
-fn row_json(r: &ExceptionRow) -> Value {
-    json!({
-        "id": r.id,
-        "reasonCode": r.reason_code,
-        "reasonLabel": r.reason_label,
-        "severity": r.severity,
-        "status": r.status.code(),
-        "pgAmountPaise": r.pg_amount.map(|p| p.0),
-        "bankAmountPaise": r.bank_amount.map(|p| p.0),
-        "deltaPaise": r.delta.map(|p| p.0),
-        "merchantId": r.merchant_id,
-        "merchantName": r.merchant_name,
-        "acquirer": r.acquirer,
-        "cycleDate": r.cycle_date,
-        "utr": r.utr,
-        "txnId": r.txn_id,
-        "createdAt": r.created_at.to_rfc3339(),
-        "slaDueAt": r.sla_due_at.to_rfc3339(),
-        "slaBreached": r.sla_breached,
-        "snoozedUntil": r.snoozed_until.map(|t| t.to_rfc3339()),
-        "assignee": r.assignee,
-        "tags": r.tags,
-        "resolution": r.resolution,
-        "resolvedAt": r.resolved_at.map(|t| t.to_rfc3339()),
-    })
+// The response structs declare their fields in the alphabetical order of their JSON names: the
+// key order this API has always answered with (serde_json sorts the keys of its own maps).
+
+/// An exception as the list shows it, and the first keys of the detail.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExceptionItem<'a> {
+    acquirer: Option<&'a str>,
+    assignee: Option<&'a str>,
+    bank_amount_paise: Option<i64>,
+    created_at: String,
+    cycle_date: NaiveDate,
+    delta_paise: Option<i64>,
+    id: &'a str,
+    merchant_id: Option<&'a str>,
+    merchant_name: Option<&'a str>,
+    pg_amount_paise: Option<i64>,
+    reason_code: &'a str,
+    reason_label: &'a str,
+    resolution: Option<&'a str>,
+    resolved_at: Option<String>,
+    severity: &'a str,
+    sla_breached: bool,
+    sla_due_at: String,
+    snoozed_until: Option<String>,
+    status: &'static str,
+    tags: &'a [String],
+    txn_id: Option<&'a str>,
+    utr: Option<&'a str>,
+}
+
+impl<'a> ExceptionItem<'a> {
+    fn new(r: &'a ExceptionRow) -> Self {
+        ExceptionItem {
+            acquirer: r.acquirer.as_deref(),
+            assignee: r.assignee.as_deref(),
+            bank_amount_paise: r.bank_amount.map(|p| p.0),
+            created_at: r.created_at.to_rfc3339(),
+            cycle_date: r.cycle_date,
+            delta_paise: r.delta.map(|p| p.0),
+            id: &r.id,
+            merchant_id: r.merchant_id.as_deref(),
+            merchant_name: r.merchant_name.as_deref(),
+            pg_amount_paise: r.pg_amount.map(|p| p.0),
+            reason_code: &r.reason_code,
+            reason_label: &r.reason_label,
+            resolution: r.resolution.as_deref(),
+            resolved_at: r.resolved_at.map(|t| t.to_rfc3339()),
+            severity: &r.severity,
+            sla_breached: r.sla_breached,
+            sla_due_at: r.sla_due_at.to_rfc3339(),
+            snoozed_until: r.snoozed_until.map(|t| t.to_rfc3339()),
+            status: r.status.code(),
+            tags: &r.tags,
+            txn_id: r.txn_id.as_deref(),
+            utr: r.utr.as_deref(),
+        }
+    }
+}
+
+/// The body of `GET /v1/exceptions`.
+#[derive(Serialize)]
+struct ExceptionListResponse<'a> {
+    counts: ExceptionCounts,
+    items: Vec<ExceptionItem<'a>>,
+    limit: i64,
+    offset: i64,
+    total: i64,
+}
+
+/// The number of matching exceptions per status code, severity and reason code.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExceptionCounts {
+    by_reason: BTreeMap<String, i64>,
+    by_severity: BTreeMap<String, i64>,
+    by_status: BTreeMap<&'static str, i64>,
 }
 
 /// `GET /v1/exceptions`: one page, the total and the counts of everything matching the filter.
@@ -69,53 +128,147 @@ async fn list(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(params): Query<ExceptionsApiQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let (limit, offset) = crate::paging::page_params(&params.limit, &params.offset, 50, 500)?;
     let (filter, sort) = list_filter(&params)?;
     let (rows, counts) = service::list(&state, &user, &filter, sort, limit, offset).await?;
-    let map = |pairs: Vec<(String, i64)>| Value::Object(pairs.into_iter().map(|(k, n)| (k, json!(n))).collect());
-    Ok(Json(json!({
-        "items": rows.iter().map(row_json).collect::<Vec<_>>(),
-        "total": counts.total,
-        "limit": limit,
-        "offset": offset,
-        "counts": {
-            "byStatus": map(counts.by_status.into_iter().map(|(s, n)| (s.code().to_string(), n)).collect()),
-            "bySeverity": map(counts.by_severity),
-            "byReason": map(counts.by_reason),
+    let body = ExceptionListResponse {
+        counts: ExceptionCounts {
+            by_reason: counts.by_reason.into_iter().collect(),
+            by_severity: counts.by_severity.into_iter().collect(),
+            by_status: counts.by_status.into_iter().map(|(s, n)| (s.code(), n)).collect(),
         },
-    })))
+        items: rows.iter().map(ExceptionItem::new).collect(),
+        limit,
+        offset,
+        total: counts.total,
+    };
+    Ok(Json(body).into_response())
 }
 
-fn detail_json(view: &ExceptionView) -> Value {
-    let d = &view.detail;
-    let mut v = row_json(&d.row);
-    let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
-    let extra = json!({
-        "reasonDescription": d.reason_description,
-        "resolutionHint": d.resolution_hint,
-        "slaHours": d.sla_hours,
-        "runId": d.run_id,
-        "updatedAt": d.updated_at.to_rfc3339(),
-        "pg": d.pg.as_ref().map(|p| json!({
-            "txnId": p.txn_id, "merchant": p.merchant, "amountPaise": p.amount.0, "paymentMethod": p.payment_method,
-            "utr": p.utr, "rrn": p.rrn, "txnAt": p.txn_at.to_rfc3339(), "cycleDate": p.cycle_date, "status": p.status,
-        })),
-        "bank": d.bank.as_ref().map(|b| json!({
-            "bankName": b.bank_name, "bankRef": b.bank_ref, "amountPaise": b.amount.0, "direction": b.direction,
-            "utr": b.utr, "txnDate": b.txn_date, "valueDate": b.value_date, "remarks": b.remarks,
-        })),
-        "nextSteps": view.next_steps,
-        "allowedActions": view.allowed.iter().map(|a| a.code()).collect::<Vec<_>>(),
-        "actions": d.actions.iter().map(|a| json!({
-            "action": a.action, "actor": a.actor, "at": a.at.to_rfc3339(),
-            "before": parse(&a.before), "after": parse(&a.after), "note": a.note,
-        })).collect::<Vec<_>>(),
-    });
-    if let (Value::Object(base), Value::Object(more)) = (&mut v, extra) {
-        base.extend(more);
+/// The body of `GET /v1/exceptions/{id}` and of an action's answer: the list's keys, then the
+/// record's own, its two sides and its action log.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExceptionDetailResponse<'a> {
+    #[serde(flatten)]
+    row: ExceptionItem<'a>,
+    actions: Vec<ActionItem<'a>>,
+    allowed_actions: Vec<&'static str>,
+    bank: Option<BankItem<'a>>,
+    next_steps: &'a [String],
+    pg: Option<PgItem<'a>>,
+    reason_description: &'a str,
+    resolution_hint: &'a str,
+    run_id: Option<Uuid>,
+    sla_hours: i32,
+    updated_at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PgItem<'a> {
+    amount_paise: i64,
+    cycle_date: NaiveDate,
+    merchant: &'a str,
+    payment_method: &'a str,
+    rrn: Option<&'a str>,
+    status: &'a str,
+    txn_at: String,
+    txn_id: &'a str,
+    utr: Option<&'a str>,
+}
+
+impl<'a> From<&'a PgSide> for PgItem<'a> {
+    fn from(p: &'a PgSide) -> Self {
+        PgItem {
+            amount_paise: p.amount.0,
+            cycle_date: p.cycle_date,
+            merchant: &p.merchant,
+            payment_method: &p.payment_method,
+            rrn: p.rrn.as_deref(),
+            status: &p.status,
+            txn_at: p.txn_at.to_rfc3339(),
+            txn_id: &p.txn_id,
+            utr: p.utr.as_deref(),
+        }
     }
-    v
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BankItem<'a> {
+    amount_paise: i64,
+    bank_name: &'a str,
+    bank_ref: Option<&'a str>,
+    direction: &'a str,
+    remarks: Option<&'a str>,
+    txn_date: NaiveDate,
+    utr: Option<&'a str>,
+    value_date: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a BankSide> for BankItem<'a> {
+    fn from(b: &'a BankSide) -> Self {
+        BankItem {
+            amount_paise: b.amount.0,
+            bank_name: &b.bank_name,
+            bank_ref: b.bank_ref.as_deref(),
+            direction: &b.direction,
+            remarks: b.remarks.as_deref(),
+            txn_date: b.txn_date,
+            utr: b.utr.as_deref(),
+            value_date: b.value_date,
+        }
+    }
+}
+
+/// One entry of the action log; `before` and `after` are the stored JSON (null when unreadable).
+#[derive(Serialize)]
+struct ActionItem<'a> {
+    action: &'a str,
+    actor: Option<&'a str>,
+    after: Option<Value>,
+    at: String,
+    before: Option<Value>,
+    note: Option<&'a str>,
+}
+
+impl<'a> From<&'a ActionEntry> for ActionItem<'a> {
+    fn from(a: &'a ActionEntry) -> Self {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
+        ActionItem {
+            action: &a.action,
+            actor: a.actor.as_deref(),
+            after: parse(&a.after),
+            at: a.at.to_rfc3339(),
+            before: parse(&a.before),
+            note: a.note.as_deref(),
+        }
+    }
+}
+
+impl<'a> ExceptionDetailResponse<'a> {
+    fn new(view: &'a ExceptionView) -> Self {
+        let d = &view.detail;
+        ExceptionDetailResponse {
+            row: ExceptionItem::new(&d.row),
+            actions: d.actions.iter().map(ActionItem::from).collect(),
+            allowed_actions: view.allowed.iter().map(|a| a.code()).collect(),
+            bank: d.bank.as_ref().map(BankItem::from),
+            next_steps: &view.next_steps,
+            pg: d.pg.as_ref().map(PgItem::from),
+            reason_description: &d.reason_description,
+            resolution_hint: &d.resolution_hint,
+            run_id: d.run_id,
+            sla_hours: d.sla_hours,
+            updated_at: d.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+fn detail_response(view: &ExceptionView) -> Response {
+    Json(ExceptionDetailResponse::new(view)).into_response()
 }
 
 /// `GET /v1/exceptions/{id}`.
@@ -123,8 +276,8 @@ async fn detail(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(detail_json(&service::exception_view(&state, &user, &id).await?)))
+) -> Result<Response, AppError> {
+    Ok(detail_response(&service::exception_view(&state, &user, &id).await?))
 }
 
 /// `POST /v1/exceptions/{id}/actions` → the record after the action.
@@ -134,9 +287,9 @@ async fn action(
     ip: ClientIp,
     Path(id): Path<String>,
     Json(request): Json<ActionRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     service::apply_action(&state, &user, ip.0, &id, &request).await?;
-    Ok(Json(detail_json(&service::exception_view(&state, &user, &id).await?)))
+    Ok(detail_response(&service::exception_view(&state, &user, &id).await?))
 }
 
 /// A JSON filter's values as the list's query parameters (arrays joined, booleans as text).
@@ -157,6 +310,30 @@ fn params_from_json(filter: &Value) -> Result<ExceptionsApiQuery, AppError> {
         text.insert(k.clone(), Value::String(s));
     }
     serde_json::from_value(Value::Object(text)).map_err(|e| AppError::BadRequest(format!("filter: {e}")))
+}
+
+/// The body of a bulk action's answer to JSON: the rows the target matched, those changed and
+/// why the others were left as they were.
+#[derive(Serialize)]
+struct BulkResponse<'a> {
+    changed: i64,
+    matched: i64,
+    skipped: Vec<SkippedItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct SkippedItem<'a> {
+    id: &'a str,
+    reason: &'a str,
+}
+
+/// The body of a bulk action's answer to the page's form posted by a script: the counts and the
+/// page's sentence.
+#[derive(Serialize)]
+struct BulkFormResponse {
+    changed: i64,
+    matched: i64,
+    message: String,
 }
 
 /// `POST /v1/exceptions/bulk`: JSON `{"ids": [...]}` or `{"filter": {list parameters}}` with the
@@ -187,11 +364,11 @@ async fn bulk(
         }
         .await;
         return match result {
-            Ok((_, r)) => Json(json!({
-                "matched": r.matched,
-                "changed": r.changed,
-                "skipped": r.skipped.iter().map(|(id, why)| json!({ "id": id, "reason": why })).collect::<Vec<_>>(),
-            }))
+            Ok((_, r)) => Json(BulkResponse {
+                changed: r.changed,
+                matched: r.matched,
+                skipped: r.skipped.iter().map(|(id, why)| SkippedItem { id, reason: why }).collect(),
+            })
             .into_response(),
             Err(e) => e.into_response(),
         };
@@ -244,9 +421,7 @@ async fn bulk(
     };
     if !wants_html(&headers) {
         return match result {
-            Ok((_, r)) => {
-                Json(json!({ "matched": r.matched, "changed": r.changed, "message": message })).into_response()
-            }
+            Ok((_, r)) => Json(BulkFormResponse { changed: r.changed, matched: r.matched, message }).into_response(),
             Err(e) => e.into_response(),
         };
     }
@@ -263,15 +438,40 @@ async fn export_csv(
     service::export_csv(&state, &user, &page_query)?.respond().await
 }
 
+/// The body of `GET /v1/exceptions/views`.
+#[derive(Serialize)]
+struct ViewListResponse<'a> {
+    views: Vec<ViewItem<'a>>,
+}
+
+/// A saved view: its filter as JSON (the list's parameter names) and as the page's URL.
+#[derive(Serialize)]
+struct ViewItem<'a> {
+    deletable: bool,
+    filters: Value,
+    href: String,
+    id: Uuid,
+    name: &'a str,
+    shared: bool,
+}
+
+impl<'a> From<&'a SavedView> for ViewItem<'a> {
+    fn from(v: &'a SavedView) -> Self {
+        ViewItem {
+            deletable: v.deletable,
+            filters: v.query.to_view(),
+            href: v.query.href(),
+            id: v.id,
+            name: &v.name,
+            shared: v.shared,
+        }
+    }
+}
+
 /// `GET /v1/exceptions/views`: the shared views and the caller's own.
-async fn list_views(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Json<Value>, AppError> {
+async fn list_views(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Response, AppError> {
     let views = service::saved_views(&state, &user).await?;
-    Ok(Json(json!({
-        "views": views.iter().map(|v| json!({
-            "id": v.id, "name": v.name, "shared": v.shared, "deletable": v.deletable,
-            "filters": v.query.to_view(), "href": v.query.href(),
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ViewListResponse { views: views.iter().map(ViewItem::from).collect() }).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,6 +482,12 @@ struct NewView {
     filters: Value,
 }
 
+/// The body of `201` to `POST /v1/exceptions/views`.
+#[derive(Serialize)]
+struct ViewCreatedResponse {
+    id: Uuid,
+}
+
 /// `POST /v1/exceptions/views` `{"name", "shared", "filters"}` → `201 {"id"}`.
 async fn create_view(
     State(state): State<AppState>,
@@ -290,7 +496,7 @@ async fn create_view(
     Json(body): Json<NewView>,
 ) -> Result<Response, AppError> {
     let id = service::save_view(&state, &user, ip.0, &body.name, body.shared, &body.filters).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(ViewCreatedResponse { id })).into_response())
 }
 
 /// `DELETE /v1/exceptions/views/{id}`.
@@ -308,6 +514,7 @@ async fn delete_view(
 mod tests {
     use super::*;
     use crate::money::Paise;
+    use serde_json::json;
 
     #[test]
     fn form_bodies_keep_repeated_names() {

@@ -160,8 +160,7 @@ async fn worker_id(pool: &PgPool, who: &str) -> Result<Uuid, AppError> {
 async fn email_of(conn: &mut PgConnection, id: Option<Uuid>) -> Result<Value, AppError> {
     Ok(match id {
         None => Value::Null,
-        Some(id) => sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE id = $1")
-            .bind(id)
+        Some(id) => sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", id)
             .fetch_optional(conn)
             .await?
             .map(Value::from)
@@ -169,7 +168,6 @@ async fn email_of(conn: &mut PgConnection, id: Option<Uuid>) -> Result<Value, Ap
     })
 }
 
-#[derive(sqlx::FromRow)]
 struct Locked {
     status: String,
     snoozed_until: Option<DateTime<Utc>>,
@@ -207,12 +205,15 @@ pub async fn apply_in(
     a: &Action,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let row: Locked = sqlx::query_as(
-        "SELECT status, snoozed_until, assignee_id, tags, severity::text AS severity, reason_code, created_at,
-                sla_due_at, transaction_id, resolution, resolved_at
-         FROM exceptions WHERE id = $1 FOR UPDATE",
+    let row = sqlx::query_as!(
+        Locked,
+        r#"SELECT status, snoozed_until AS "snoozed_until: DateTime<Utc>", assignee_id, tags,
+                severity::text AS "severity!", reason_code, created_at AS "created_at: DateTime<Utc>",
+                sla_due_at AS "sla_due_at: DateTime<Utc>", transaction_id, resolution,
+                resolved_at AS "resolved_at: DateTime<Utc>"
+         FROM exceptions WHERE id = $1 FOR UPDATE"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound(format!("No exception {id}.")))?;
@@ -262,13 +263,13 @@ pub async fn apply_in(
             let mut after = json!({ "status": status.code(), "resolution": code });
             if rules::reconciles(&code) {
                 if let Some(tid) = row.transaction_id {
-                    let moved = sqlx::query(
+                    let moved = sqlx::query!(
                         "UPDATE transactions SET status = 'RECONCILED', updated_at = $2
-                         WHERE id = $1 AND status = ANY($3)",
+                         WHERE id = $1 AND status = ANY($3::text[])",
+                        tid,
+                        now as DateTime<Utc>,
+                        &crate::domain::txn_status::UNRECONCILED[..] as &[&str],
                     )
-                    .bind(tid)
-                    .bind(now)
-                    .bind(&crate::domain::txn_status::UNRECONCILED[..])
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -288,12 +289,12 @@ pub async fn apply_in(
             // unless it has already gone into a settlement.
             if row.resolution.as_deref().is_some_and(rules::reconciles) && from.is_closed() {
                 if let Some(tid) = row.transaction_id {
-                    let moved = sqlx::query(
+                    let moved = sqlx::query!(
                         "UPDATE transactions SET status = 'EXCEPTION', updated_at = $2
                          WHERE id = $1 AND status = 'RECONCILED'",
+                        tid,
+                        now as DateTime<Utc>,
                     )
-                    .bind(tid)
-                    .bind(now)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -311,13 +312,13 @@ pub async fn apply_in(
             (before, after)
         }
         ActionKind::Comment => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO exception_comments (exception_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)",
+                id,
+                actor.user.id,
+                a.note.as_deref().unwrap_or_default(),
+                now as DateTime<Utc>,
             )
-            .bind(id)
-            .bind(actor.user.id)
-            .bind(a.note.as_deref().unwrap_or_default())
-            .bind(now)
             .execute(&mut *tx)
             .await?;
             (Value::Null, Value::Null)
@@ -351,35 +352,35 @@ pub async fn apply_in(
             )
         }
     };
-    sqlx::query(
-        "UPDATE exceptions SET status = $2, snoozed_until = $3, assignee_id = $4, tags = $5, severity = $6::severity,
-                sla_due_at = $7, resolution = $8, resolved_at = $9, updated_at = $10
+    sqlx::query!(
+        "UPDATE exceptions SET status = $2, snoozed_until = $3, assignee_id = $4, tags = $5,
+                severity = $6::text::severity, sla_due_at = $7, resolution = $8, resolved_at = $9, updated_at = $10
          WHERE id = $1",
+        id,
+        status.code(),
+        snoozed_until as Option<DateTime<Utc>>,
+        assignee,
+        &tags[..],
+        &severity,
+        due as DateTime<Utc>,
+        resolution.as_deref(),
+        resolved_at as Option<DateTime<Utc>>,
+        now as DateTime<Utc>,
     )
-    .bind(id)
-    .bind(status.code())
-    .bind(snoozed_until)
-    .bind(assignee)
-    .bind(&tags)
-    .bind(&severity)
-    .bind(due)
-    .bind(&resolution)
-    .bind(resolved_at)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
     let (before, after) = (Some(before).filter(|v| !v.is_null()), Some(after).filter(|v| !v.is_null()));
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        a.kind.code(),
+        actor.user.id,
+        now as DateTime<Utc>,
+        before.as_ref(),
+        after.as_ref(),
+        a.note.as_deref(),
     )
-    .bind(id)
-    .bind(a.kind.code())
-    .bind(actor.user.id)
-    .bind(now)
-    .bind(&before)
-    .bind(&after)
-    .bind(&a.note)
     .execute(&mut *tx)
     .await?;
     let action = format!("exception.{}", a.kind.code());
@@ -468,7 +469,7 @@ pub async fn bulk(
 /// Snoozed exceptions whose time has come back to open, each with a `wake` action row dated at its
 /// snooze end. Returns how many woke. (Reads are already right before this runs.)
 pub async fn wake_snoozed(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, AppError> {
-    let woke = sqlx::query(
+    let woke = sqlx::query!(
         "WITH due AS (
              SELECT id, snoozed_until FROM exceptions
              WHERE status = 'snoozed' AND snoozed_until <= $1
@@ -481,8 +482,8 @@ pub async fn wake_snoozed(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, AppE
          SELECT id, 'wake', NULL, snoozed_until, jsonb_build_object('status', 'snoozed', 'until', snoozed_until),
                 '{\"status\": \"open\"}'::jsonb, 'Snooze ended'
          FROM woke",
+        now as DateTime<Utc>,
     )
-    .bind(now)
     .execute(pool)
     .await?
     .rows_affected();
@@ -491,15 +492,15 @@ pub async fn wake_snoozed(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, AppE
 
 /// The scheduled wake-up: every minute, on every instance (rows are claimed with SKIP LOCKED).
 pub fn spawn_snooze_waker(state: crate::state::AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        while !state.pool.is_closed() {
-            tick.tick().await;
-            match wake_snoozed(&state.pool, state.clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(woke = n, "snoozed exceptions back to open"),
-                Err(e) => tracing::warn!(error = %e, "snooze wake-up failed"),
+    let pool = state.pool.clone();
+    crate::jobs::every(pool, std::time::Duration::from_secs(60), "snooze wake-up", move || {
+        let state = state.clone();
+        async move {
+            let woke = wake_snoozed(&state.pool, state.clock.now()).await?;
+            if woke > 0 {
+                tracing::info!(woke, "snoozed exceptions back to open");
             }
+            Ok(())
         }
     });
 }
@@ -520,15 +521,15 @@ pub async fn save_view(
     super::model::ExceptionsQuery::from_view(filters).parse().map_err(AppError::BadRequest)?;
     let id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO saved_views (id, page, name, owner_id, is_shared, filters) VALUES ($1, 'exceptions', $2, $3, $4, $5)
          ON CONFLICT DO NOTHING",
+        id,
+        name,
+        actor.user.id,
+        shared,
+        filters,
     )
-    .bind(id)
-    .bind(name)
-    .bind(actor.user.id)
-    .bind(shared)
-    .bind(filters)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -553,16 +554,15 @@ pub async fn save_view(
 pub async fn delete_view(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppError> {
     let is_admin = actor.user.may(crate::auth::Access::ADMIN);
     let mut tx = pool.begin().await?;
-    let row: Option<(String, Option<Uuid>, bool, Value)> =
-        sqlx::query_as("SELECT name, owner_id, is_shared, filters FROM saved_views WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (name, owner, shared, filters) = row.ok_or_else(|| AppError::NotFound("No such saved view.".into()))?;
+    let row = sqlx::query!("SELECT name, owner_id, is_shared, filters FROM saved_views WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let row = row.ok_or_else(|| AppError::NotFound("No such saved view.".into()))?;
+    let (name, owner, shared, filters) = (row.name, row.owner_id, row.is_shared, row.filters);
     if owner != Some(actor.user.id) && !(is_admin && shared) {
         return Err(AppError::Forbidden);
     }
-    sqlx::query("DELETE FROM saved_views WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM saved_views WHERE id = $1", id).execute(&mut *tx).await?;
     audit::record(
         &mut *tx,
         AuditEntry {

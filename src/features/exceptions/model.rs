@@ -575,7 +575,6 @@ pub struct ExceptionsView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PgSide {
     pub txn_id: String,
     pub merchant: String,
@@ -589,7 +588,6 @@ pub struct PgSide {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BankSide {
     pub bank_name: String,
     pub bank_ref: Option<String>,
@@ -603,7 +601,6 @@ pub struct BankSide {
 
 /// One entry of the action log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ActionEntry {
     pub action: String,
     /// The user's email; `None` for the system (recon runs, the snooze job).

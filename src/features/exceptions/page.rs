@@ -1,7 +1,7 @@
 //! The `/exceptions` page: KPI tiles, saved views, filters kept in the URL, the server-paginated
 //! queue, bulk actions over a selection or everything matching, and the CSV export. Every control
-//! is a link or a form, so the page works without JavaScript; with it, the bulk form shows only the
-//! fields the chosen action needs and one box selects the whole page.
+//! is a link or a form, so the page works without JavaScript; with it, two islands make the bulk
+//! form show only the fields the chosen action needs and one box select the whole page.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -263,17 +263,13 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
     let export_href = ExceptionsQuery { page: None, ..query.clone() }.href_at("/api/recon/v1/exceptions/export.csv");
     let has_next = first + shown < total;
     let can_work = v.can_work;
-    let select_all = RwSignal::new(false);
     let rows = v.rows.clone();
     let table = view! {
         <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="w-full text-sm" data-testid="exceptions">
                 <thead class="bg-slate-50 text-left text-slate-600">
                     <tr>
-                        {can_work.then(|| view! {
-                            <th class="px-3 py-2"><input type="checkbox" aria-label="Select every exception on this page"
-                                on:change=move |ev| select_all.set(event_target_checked(&ev)) /></th>
-                        })}
+                        {can_work.then(|| view! { <th class="px-3 py-2"><SelectPage /></th> })}
                         <th class="px-3 py-2 font-medium">"Exception"</th>
                         <th class="px-3 py-2 font-medium">"Reason"</th>
                         <th class="px-3 py-2 font-medium">"Severity"</th>
@@ -287,7 +283,7 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|r| view! { <QueueLine row=r now=now can_work=can_work select_all=select_all /> }).collect_view()}
+                    {rows.into_iter().map(|r| view! { <QueueLine row=r now=now can_work=can_work /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -308,7 +304,7 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
                         let name = if k == "assignee" { "assignee_filter" } else { k };
                         view! { <input type="hidden" name=name value=v /> }
                     }).collect_view()}
-                    <BulkControls view=v.clone() total=total />
+                    <BulkControls assignees=v.assignees.clone() total=total />
                     {table}
                 </form>
             }.into_any()
@@ -319,9 +315,34 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
     }
 }
 
-/// The bulk action's fields. Without JavaScript all are shown; with it, only the chosen action's.
-#[component]
-fn BulkControls(view: ExceptionsView, total: i64) -> impl IntoView {
+/// The box in the table's header that ticks (or clears) every row of the page: the rows' boxes
+/// are the server's HTML, so the island sets them through the DOM. Without JavaScript it does
+/// nothing (rows are ticked one by one).
+#[island]
+fn SelectPage() -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let checked = event_target_checked(&ev);
+            if let Ok(boxes) = document().query_selector_all("[data-testid=exceptions] tbody input[name=ids]") {
+                for i in 0..boxes.length() {
+                    if let Some(input) = boxes.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                        input.set_checked(checked);
+                    }
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! { <input type="checkbox" aria-label="Select every exception on this page" on:change=on_change /> }
+}
+
+/// The bulk action's fields. Without JavaScript all are shown; with it (an island), only the
+/// chosen action's.
+#[island]
+fn BulkControls(assignees: Vec<super::model::Person>, total: i64) -> impl IntoView {
     let actions = [
         ActionKind::Assign,
         ActionKind::Investigate,
@@ -357,7 +378,7 @@ fn BulkControls(view: ExceptionsView, total: i64) -> impl IntoView {
             <label class=shown(ActionKind::Assign)>"Assign to"
                 <select name="assignee" class=field>
                     <option value="">"Nobody (unassign)"</option>
-                    {view.assignees.iter().map(|p| view! { <option value=p.email.clone()>{p.name.clone()}</option> }).collect_view()}
+                    {assignees.into_iter().map(|p| view! { <option value=p.email>{p.name}</option> }).collect_view()}
                 </select>
             </label>
             <label class=shown(ActionKind::Snooze)>"Snooze until (IST)"<input type="datetime-local" name="until" class=field /></label>
@@ -383,19 +404,14 @@ fn BulkControls(view: ExceptionsView, total: i64) -> impl IntoView {
 }
 
 #[component]
-fn QueueLine(
-    row: ExceptionRow,
-    now: chrono::DateTime<chrono::Utc>,
-    can_work: bool,
-    select_all: RwSignal<bool>,
-) -> impl IntoView {
+fn QueueLine(row: ExceptionRow, now: chrono::DateTime<chrono::Utc>, can_work: bool) -> impl IntoView {
     let r = row;
     let id = r.id.clone();
     let due_label = rules::sla_label(r.status, r.sla_due_at, now);
     view! {
         <tr class="border-t border-slate-100 hover:bg-slate-50" data-exception-id=r.id.clone()>
             {can_work.then(|| view! {
-                <td class="px-3 py-2"><input type="checkbox" name="ids" value=id.clone() aria-label=format!("Select {id}") prop:checked=move || select_all.get() /></td>
+                <td class="px-3 py-2"><input type="checkbox" name="ids" value=id.clone() aria-label=format!("Select {id}") /></td>
             })}
             <td class="whitespace-nowrap px-3 py-2 font-mono text-xs"><a href=format!("/exceptions/{}", r.id) class="text-brand-700 hover:underline">{r.id.clone()}</a></td>
             <td class="px-3 py-2">{r.reason_label.clone()}</td>

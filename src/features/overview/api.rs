@@ -4,7 +4,8 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use chrono::NaiveDate;
+use serde::Serialize;
 
 use super::model::{Bucket, OverviewQuery};
 use crate::auth::guard::Authorized;
@@ -15,43 +16,108 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/overview", get(overview))
 }
 
-fn bucket(b: Bucket) -> Value {
-    json!({ "count": b.count, "amountPaise": b.amount.0 })
+// Fields are declared in the alphabetical order of their JSON names: the key order this API has
+// always answered with (serde_json sorts the keys of its own maps).
+
+/// The body of `GET /overview`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewResponse {
+    generated_at: String,
+    kpis: OverviewKpis,
+    pipeline: OverviewPipeline,
+    window: OverviewWindow,
+}
+
+#[derive(Serialize)]
+struct OverviewWindow {
+    from: NaiveDate,
+    preset: &'static str,
+    to: NaiveDate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewKpis {
+    open_chargebacks: i64,
+    open_exceptions: i64,
+    reconciled: i64,
+    reconciled_paise: i64,
+    total_paise: i64,
+    transactions: i64,
+    variance_count: i64,
+    variance_paise: i64,
+}
+
+/// The pipeline's counts per stage, and each stage's count and amount under `amounts`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewPipeline {
+    amounts: PipelineAmounts,
+    captured: i64,
+    credited: i64,
+    in_settlement: i64,
+    sent_to_bank: i64,
+    unsettled: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PipelineAmounts {
+    captured: BucketAmount,
+    credited: BucketAmount,
+    in_settlement: BucketAmount,
+    sent_to_bank: BucketAmount,
+    unsettled: BucketAmount,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BucketAmount {
+    amount_paise: i64,
+    count: i64,
+}
+
+impl From<Bucket> for BucketAmount {
+    fn from(b: Bucket) -> Self {
+        BucketAmount { amount_paise: b.amount.0, count: b.count }
+    }
 }
 
 async fn overview(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Query(query): Query<OverviewQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OverviewResponse>, AppError> {
     let s = super::service::snapshot(&state, &user, &query).await?;
     let variance = s.variance()?;
-    Ok(Json(json!({
-        "window": { "from": s.window.from, "to": s.window.to, "preset": s.window.preset.param() },
-        "kpis": {
-            "transactions": s.transactions,
-            "totalPaise": s.total.0,
-            "reconciled": s.reconciled,
-            "reconciledPaise": s.reconciled_amount.0,
-            "varianceCount": variance.count,
-            "variancePaise": variance.amount.0,
-            "openExceptions": s.open_exceptions,
-            "openChargebacks": s.open_chargebacks,
+    let p = &s.pipeline;
+    Ok(Json(OverviewResponse {
+        generated_at: s.generated_at.to_rfc3339(),
+        kpis: OverviewKpis {
+            open_chargebacks: s.open_chargebacks,
+            open_exceptions: s.open_exceptions,
+            reconciled: s.reconciled,
+            reconciled_paise: s.reconciled_amount.0,
+            total_paise: s.total.0,
+            transactions: s.transactions,
+            variance_count: variance.count,
+            variance_paise: variance.amount.0,
         },
-        "pipeline": {
-            "captured": s.pipeline.captured.count,
-            "inSettlement": s.pipeline.in_settlement.count,
-            "sentToBank": s.pipeline.sent_to_bank.count,
-            "credited": s.pipeline.credited.count,
-            "unsettled": s.pipeline.unsettled.count,
-            "amounts": {
-                "captured": bucket(s.pipeline.captured),
-                "inSettlement": bucket(s.pipeline.in_settlement),
-                "sentToBank": bucket(s.pipeline.sent_to_bank),
-                "credited": bucket(s.pipeline.credited),
-                "unsettled": bucket(s.pipeline.unsettled),
+        pipeline: OverviewPipeline {
+            amounts: PipelineAmounts {
+                captured: p.captured.into(),
+                credited: p.credited.into(),
+                in_settlement: p.in_settlement.into(),
+                sent_to_bank: p.sent_to_bank.into(),
+                unsettled: p.unsettled.into(),
             },
+            captured: p.captured.count,
+            credited: p.credited.count,
+            in_settlement: p.in_settlement.count,
+            sent_to_bank: p.sent_to_bank.count,
+            unsettled: p.unsettled.count,
         },
-        "generatedAt": s.generated_at.to_rfc3339(),
-    })))
+        window: OverviewWindow { from: s.window.from, preset: s.window.preset.param(), to: s.window.to },
+    }))
 }

@@ -32,6 +32,11 @@ impl RangePreset {
         }
     }
 
+    /// The Overview's address for this preset.
+    pub fn href(self) -> String {
+        format!("/overview?range={}", self.param())
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RangePreset::Today => "Today",

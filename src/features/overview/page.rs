@@ -1,5 +1,5 @@
-//! The Overview page: date presets (links, so they work without JavaScript and refetch in place
-//! with it), KPI tiles and the settlement pipeline.
+//! The Overview page: date presets (links, so they work without JavaScript; with it, an island
+//! refetches the figures in place), KPI tiles and the settlement pipeline.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -8,17 +8,98 @@ use super::model::{Bucket, OverviewQuery, OverviewSnapshot, RangePreset};
 use super::server::get_overview;
 use crate::ist;
 use crate::money::format_count;
-use crate::ratio::{percent_text, permille_half_up};
+use crate::ratio::percent_text;
 use crate::ui::{ErrorNotice, KpiTile, PageHeader};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        query_map.with(|q| OverviewQuery { range: q.get("range"), from: q.get("from"), to: q.get("to") })
+    let query = use_query_map().with_untracked(|q| OverviewQuery {
+        range: q.get("range"),
+        from: q.get("from"),
+        to: q.get("to"),
     });
-    let snapshot = Resource::new(move || query.get(), get_overview);
+    let snapshot = Resource::new(
+        {
+            let query = query.clone();
+            move || query.clone()
+        },
+        get_overview,
+    );
+    view! {
+        <PageHeader title="Overview" subtitle="Reconciliation, exceptions, disputes and settlement at a glance (transaction dates, IST)." />
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading figures…"</p> }>
+            {move || {
+                let query = query.clone();
+                Suspend::new(async move {
+                    match snapshot.await {
+                        Ok(s) => view! { <OverviewDashboard query=query snapshot=s /> }.into_any(),
+                        // A window the server refused: the controls to pick another, and why.
+                        Err(e) => view! {
+                            <RangeControls query=Signal::stored(query) on_preset=None />
+                            <ErrorNotice message=e.to_string() />
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
 
+/// The figures with their presets, alive in the browser: a preset click fetches that window's
+/// figures through the same server function and shows them in place (the address follows, and
+/// going back reloads the page for the address it returns to). Without JavaScript the presets are
+/// plain links to the same address.
+#[island]
+fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl IntoView {
+    let query = RwSignal::new(query);
+    let snapshot = RwSignal::new(snapshot);
+    let failed = RwSignal::new(None::<String>);
+    // Each fetch is numbered; an answer that arrives after a newer click is dropped.
+    let asked = StoredValue::new(0u32);
+    let on_preset = Callback::new(move |preset: RangePreset| {
+        let wanted = OverviewQuery { range: Some(preset.param().to_string()), from: None, to: None };
+        query.set(wanted.clone());
+        show_address(&preset.href());
+        asked.update_value(|n| *n += 1);
+        let this = asked.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = get_overview(wanted).await;
+            if asked.get_value() == this {
+                match answer {
+                    Ok(s) => {
+                        snapshot.set(s);
+                        failed.set(None);
+                    }
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            }
+        });
+    });
+    #[cfg(feature = "hydrate")]
+    let _back = window_event_listener(leptos::ev::popstate, |_| {
+        let _ = window().location().reload();
+    });
+    view! {
+        <RangeControls query=query.into() on_preset=Some(on_preset) />
+        {move || failed.get().map(|e| view! { <ErrorNotice message=e /> })}
+        {move || view! { <SnapshotView snapshot=snapshot.get() /> }}
+    }
+}
+
+/// Puts `href` in the address bar without loading it (the figures were fetched in place).
+fn show_address(href: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
+}
+
+/// The presets (links; `on_preset` takes a click over in the browser) and the custom range form
+/// (a plain GET).
+#[component]
+fn RangeControls(query: Signal<OverviewQuery>, on_preset: Option<Callback<RangePreset>>) -> impl IntoView {
     let active_preset = move || {
         query.with(|q| {
             if q.from.is_some() || q.to.is_some() {
@@ -28,9 +109,7 @@ pub fn OverviewPage() -> impl IntoView {
             }
         })
     };
-
     view! {
-        <PageHeader title="Overview" subtitle="Reconciliation, exceptions, disputes and settlement at a glance (transaction dates, IST)." />
         <div class="mb-6 flex flex-wrap items-end gap-4">
             <nav aria-label="Date range" class="flex flex-wrap gap-2">
                 {RangePreset::LINKS
@@ -39,8 +118,14 @@ pub fn OverviewPage() -> impl IntoView {
                         let is_active = move || active_preset() == preset.param();
                         view! {
                             <a
-                                href=format!("/overview?range={}", preset.param())
+                                href=preset.href()
                                 aria-current=move || is_active().then_some("page")
+                                on:click=move |ev| {
+                                    if let Some(take_over) = on_preset {
+                                        ev.prevent_default();
+                                        take_over.run(preset);
+                                    }
+                                }
                                 class=move || {
                                     if is_active() {
                                         "rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white"
@@ -67,14 +152,6 @@ pub fn OverviewPage() -> impl IntoView {
                 </button>
             </form>
         </div>
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading figures…"</p> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(s) => view! { <SnapshotView snapshot=s /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }
 
@@ -131,15 +208,16 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
         ("Credited", p.credited, "fill-emerald-500", "bg-emerald-500"),
         ("Unsettled", p.unsettled, "fill-slate-300", "bg-slate-300"),
     ];
-    // A 1000-unit bar: each segment ends at the per mille of the transactions up to and including
-    // it, so rounding never leaves a gap or pushes the bar past 1000 (the buckets add up to total).
+    // A 1000-unit bar whose segments are the buckets' shares, rounded so that they add up to
+    // exactly 1000 (the buckets add up to the total): no gap, no overflow, and the legend's share
+    // column shows the same figures, adding up to 100.0 %.
+    let shares = crate::ratio::shares_permille(&segments.map(|(_, bucket, _, _)| bucket.count), total);
     let mut x = 0i64;
-    let mut counted = 0i64;
     let rects = segments
         .iter()
-        .map(|(label, bucket, class, _)| {
-            counted += bucket.count;
-            let width = permille_half_up(counted, total).unwrap_or(0) - x;
+        .zip(&shares)
+        .map(|((label, bucket, class, _), share)| {
+            let width = share.unwrap_or(0);
             let rect = view! {
                 <rect x=x.to_string() y="0" width=width.to_string() height="24" class=*class>
                     <title>{format!("{label}: {} of {}", format_count(bucket.count), format_count(total))}</title>
@@ -165,7 +243,8 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                 <tbody>
                     {segments
                         .iter()
-                        .map(|(label, bucket, _, swatch)| {
+                        .zip(shares)
+                        .map(|((label, bucket, _, swatch), share)| {
                             view! {
                                 <tr class="border-t border-slate-100">
                                     <td class="py-1">
@@ -173,7 +252,7 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                                         {*label}
                                     </td>
                                     <td class="py-1 text-right tabular-nums">{format_count(bucket.count)}</td>
-                                    <td class="py-1 text-right tabular-nums">{percent_text(permille_half_up(bucket.count, total))}</td>
+                                    <td class="py-1 text-right tabular-nums">{percent_text(share)}</td>
                                     <td class="py-1 text-right tabular-nums">{bucket.amount.to_inr()}</td>
                                 </tr>
                             }

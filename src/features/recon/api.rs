@@ -6,11 +6,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
+use super::model::ResultRow;
+use super::queries::{self, ExceptionType};
 use super::service::{self, UploadFields};
-use super::{queries, store};
+use super::store;
 use crate::auth::guard::Authorized;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -56,6 +58,12 @@ struct StartRun {
     cycle_date: String,
 }
 
+/// The body of `202` to `POST /v1/runs`.
+#[derive(Serialize)]
+struct RunStartedResponse {
+    id: Uuid,
+}
+
 /// `POST /v1/runs` `{"cycleDate"}` → `202 {"id"}`; the run executes in the background.
 async fn start_run(
     State(state): State<AppState>,
@@ -63,7 +71,7 @@ async fn start_run(
     Json(body): Json<StartRun>,
 ) -> Result<Response, AppError> {
     let id = service::start_run(&state, &user, &body.cycle_date).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(RunStartedResponse { id })).into_response())
 }
 
 /// `GET /v1/runs/{id}`: status, stage, progress, counts, exception records by reason, error.
@@ -82,16 +90,26 @@ struct ResultsQuery {
     offset: Option<String>,
 }
 
+/// The body of `GET /v1/runs/{id}/results`: one page and the count of all rows of the class
+/// (fields in the alphabetical order of their names, the key order this call has always had).
+#[derive(Serialize)]
+struct ResultsResponse {
+    items: Vec<ResultRow>,
+    limit: i64,
+    offset: i64,
+    total: i64,
+}
+
 /// `GET /v1/runs/{id}/results?class=&limit=&offset=`.
 async fn results(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     Path(id): Path<String>,
     Query(q): Query<ResultsQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ResultsResponse>, AppError> {
     let (limit, offset) = crate::paging::page_params(&q.limit, &q.offset, 100, 1000)?;
     let (items, total) = service::results(&state, &user, &id, q.class.as_deref(), limit, offset).await?;
-    Ok(Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset })))
+    Ok(Json(ResultsResponse { items, limit, offset, total }))
 }
 
 /// `POST /v1/uploads`: multipart `kind` (`pg` | `bank`), `cycleDate` (YYYY-MM-DD), `file`, optional
@@ -225,11 +243,21 @@ async fn preview(
     Ok(Json(service::preview(&state, &uploader, fields, sampled, file).await?))
 }
 
+/// The body of `GET /exceptions/v1/types`.
+#[derive(Serialize)]
+struct ExceptionTypesResponse {
+    extensions: Vec<ExceptionType>,
+    types: Vec<ExceptionType>,
+}
+
 /// `GET /exceptions/v1/types`: the 11 V1 types of spec 2.3; extensions (FEES_VARIANCE) apart.
-async fn exception_types(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Json<Value>, AppError> {
+async fn exception_types(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+) -> Result<Json<ExceptionTypesResponse>, AppError> {
     let all = service::exception_types(&state, &user).await?;
     let (v1, extensions): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.is_v1);
-    Ok(Json(json!({ "types": v1, "extensions": extensions })))
+    Ok(Json(ExceptionTypesResponse { extensions, types: v1 }))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,12 @@
 //! The Recon pages: `/recon` (upload a PG file and a bank file for a cycle date, start a run, the
 //! runs with live status, recent uploads) and `/recon/runs/:id` (counts with amounts, tabs per
 //! class, the results table, CSV export). Uploads are plain multipart forms (they work without
-//! JavaScript); the run list refreshes itself while a run is queued or running.
+//! JavaScript; with it, an island previews the chosen file); the run list (an island) refreshes
+//! itself while a run is queued or running, and a run's page reloads itself until the run ends.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_meta::Meta;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::model::{RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
 use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
@@ -27,15 +29,7 @@ fn status_badge(status: &str) -> &'static str {
 
 #[component]
 pub fn ReconPage() -> impl IntoView {
-    let tick = RwSignal::new(0u32);
-    let workspace = Resource::new(move || tick.get(), |_| get_recon_workspace());
-    // While a run is queued or running, look again every two seconds (in the browser only).
-    Effect::new(move |_| {
-        let active = workspace.get().and_then(|r| r.ok()).is_some_and(|w| w.runs.iter().any(RunView::is_active));
-        if active {
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
-        }
-    });
+    let workspace = Resource::new(|| (), |_| get_recon_workspace());
     view! {
         <PageHeader title="Recon workspace" subtitle="Upload the gateway's transactions and the bank statement for a cycle date, then reconcile." />
         <FlashNotices />
@@ -55,40 +49,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
     let w = workspace;
     view! {
         {w.can_work.then(|| view! { <UploadAndRun layouts=w.bank_layouts.clone() /> })}
-        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="runs">
-            <h2 class="text-base font-semibold text-slate-900">"Runs"</h2>
-            {if w.runs.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">"No runs yet. Upload both files for a cycle date and start one."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="mt-2 w-full text-sm">
-                        <thead class="text-left text-slate-600"><tr>
-                            <th class="py-1 font-medium">"Cycle date"</th><th class="py-1 font-medium">"Status"</th>
-                            <th class="py-1 font-medium">"Progress"</th><th class="py-1 text-right font-medium">"PG rows"</th>
-                            <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions"</th>
-                            <th class="py-1 pl-6 font-medium">"Queued"</th>
-                        </tr></thead>
-                        <tbody>
-                            {w.runs.into_iter().map(|r| view! {
-                                <tr class="border-t border-slate-100" data-run-status=r.status.clone()>
-                                    <td class="py-1"><a href=format!("/recon/runs/{}", r.id) class="text-brand-700 hover:underline">{ist::format_date(r.cycle_date)}</a></td>
-                                    <td class="py-1"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
-                                        {r.superseded_by.map(|_| view! { <span class="ml-1 text-xs text-slate-500">"(superseded)"</span> })}</td>
-                                    <td class="py-1">
-                                        <progress max="100" value=r.progress_pct.to_string() class="h-2 w-24 align-middle"></progress>
-                                        <span class="ml-2 text-xs text-slate-600">{r.stage.clone().unwrap_or_default()}</span>
-                                    </td>
-                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.pg_rows.into())}</td>
-                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.matched.into())}</td>
-                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.exceptions.into())}</td>
-                                    <td class="py-1 pl-6 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-        </section>
+        <RunsTable runs=w.runs />
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="uploads">
             <h2 class="text-base font-semibold text-slate-900">"Recent uploads"</h2>
             {w.uploads.is_empty().then(|| view! { <p class="mt-2 text-sm text-slate-600">"No files uploaded yet. Upload the PG file and the bank file of a cycle above."</p> })}
@@ -118,6 +79,64 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+}
+
+/// The runs, alive in the browser: while one is queued or running, the list is fetched again
+/// every two seconds and shown in place (the upload forms above keep what was typed). Without
+/// JavaScript it is the list as it was when the page was loaded.
+#[island]
+fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
+    let runs = RwSignal::new(runs);
+    Effect::new(move |_| {
+        if runs.with(|r| r.iter().any(RunView::is_active)) {
+            set_timeout(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(w) = get_recon_workspace().await {
+                            runs.set(w.runs);
+                        }
+                    })
+                },
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
+    view! {
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="runs">
+            <h2 class="text-base font-semibold text-slate-900">"Runs"</h2>
+            {move || if runs.with(Vec::is_empty) {
+                view! { <p class="mt-2 text-sm text-slate-600">"No runs yet. Upload both files for a cycle date and start one."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mt-2 w-full text-sm">
+                        <thead class="text-left text-slate-600"><tr>
+                            <th class="py-1 font-medium">"Cycle date"</th><th class="py-1 font-medium">"Status"</th>
+                            <th class="py-1 font-medium">"Progress"</th><th class="py-1 text-right font-medium">"PG rows"</th>
+                            <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions"</th>
+                            <th class="py-1 pl-6 font-medium">"Queued"</th>
+                        </tr></thead>
+                        <tbody>
+                            {runs.get().into_iter().map(|r| view! {
+                                <tr class="border-t border-slate-100" data-run-status=r.status.clone()>
+                                    <td class="py-1"><a href=format!("/recon/runs/{}", r.id) class="text-brand-700 hover:underline">{ist::format_date(r.cycle_date)}</a></td>
+                                    <td class="py-1"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
+                                        {r.superseded_by.map(|_| view! { <span class="ml-1 text-xs text-slate-500">"(superseded)"</span> })}</td>
+                                    <td class="py-1">
+                                        <progress max="100" value=r.progress_pct.to_string() class="h-2 w-24 align-middle" aria-label=format!("Run of {} progress", ist::format_date(r.cycle_date))></progress>
+                                        <span class="ml-2 text-xs text-slate-600">{r.stage.clone().unwrap_or_default()}</span>
+                                    </td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.pg_rows.into())}</td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.matched.into())}</td>
+                                    <td class="py-1 text-right tabular-nums">{format_count(r.counts.exceptions.into())}</td>
+                                    <td class="py-1 pl-6 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
         </section>
     }
 }
@@ -167,9 +186,10 @@ async fn request_preview(kind: &str, mapping: &str, file: &web_sys::File) -> Res
 
 /// One upload form: a drop zone (or file picker), the format (detected or chosen), and before
 /// anything is uploaded the file's size, the format it would be read as and its first five rows.
-/// Without JavaScript it is a plain multipart form.
-#[component]
-fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layouts: Vec<String>) -> impl IntoView {
+/// Without JavaScript it is a plain multipart form; with it, an island. `choices`: the formats a
+/// user may name (value, label).
+#[island]
+fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, String)>) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let mapping = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
@@ -179,6 +199,7 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
     // Each preview request is numbered; an answer that arrives after a newer request was made
     // (another file, another format) is dropped.
     let asked = StoredValue::new(0u32);
+    let preview_kind = StoredValue::new(kind.clone());
     let refresh = move || {
         #[cfg(feature = "hydrate")]
         {
@@ -194,8 +215,9 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
             preview.set(None);
             loading.set(true);
             let named = mapping.get_untracked();
+            let kind = preview_kind.get_value();
             leptos::task::spawn_local(async move {
-                let answer = request_preview(kind, &named, &file).await;
+                let answer = request_preview(&kind, &named, &file).await;
                 if asked.get_value() == this {
                     preview.set(Some(answer));
                     loading.set(false);
@@ -203,7 +225,7 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = asked;
+        let _ = (asked, preview_kind);
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -224,34 +246,37 @@ fn UploadForm(kind: &'static str, title: &'static str, hint: &'static str, layou
             if dragging.get() { "border-brand-500 bg-brand-50" } else { "border-slate-300" }
         )
     };
+    let (format_label, file_label) = (format!("{title} format"), format!("{title} to upload"));
+    let (drop_id, submit) = (format!("drop-{kind}"), format!("Upload {}", kind.to_uppercase()));
+    let heading = title.clone();
     view! {
         <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads"
             class="flex flex-col gap-2 rounded-lg border border-slate-200 p-3 text-sm" aria-label=title>
-            <h3 class="font-medium text-slate-900">{title}</h3>
+            <h3 class="font-medium text-slate-900">{heading}</h3>
             <p class="text-xs text-slate-600">{hint}</p>
             <input type="hidden" name="kind" value=kind />
             <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
             // The format comes before the file: a browser sends fields in this order, and the
             // server reads the file as it arrives.
             <label class="flex flex-col text-slate-600">"Format"
-                <select name="mapping" class=field aria-label=format!("{title} format")
+                <select name="mapping" class=field aria-label=format_label
                     on:change=move |ev| { mapping.set(event_target_value(&ev)); refresh() }>
-                    {super::model::format_choices(kind, &layouts).into_iter().map(|(value, label)| view! {
+                    {choices.into_iter().map(|(value, label)| view! {
                         <option value=value>{label}</option>
                     }).collect_view()}
                 </select>
             </label>
-            <div class=zone data-testid=format!("drop-{kind}")
+            <div class=zone data-testid=drop_id
                 on:dragenter=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop>
                 <span>"Drop the file here, or choose it (CSV, TXT or XLSX, up to 25 MB)"</span>
                 <input type="file" name="file" required accept=".csv,.txt,.xlsx" node_ref=input
-                    aria-label=format!("{title} to upload") on:change=move |_| refresh() class="max-w-full text-xs" />
+                    aria-label=file_label on:change=move |_| refresh() class="max-w-full text-xs" />
             </div>
             <PreviewPanel chosen=chosen preview=preview loading=loading />
-            <button type="submit" class=button>{format!("Upload {}", kind.to_uppercase())}</button>
+            <button type="submit" class=button>{submit}</button>
         </form>
     }
 }
@@ -302,19 +327,19 @@ fn PreviewPanel(
 
 #[component]
 fn UploadAndRun(layouts: Vec<String>) -> impl IntoView {
+    // The form posts to the server function, which answers with the new run's page (or back here
+    // with the error, which the action shows).
     let start = ServerAction::<StartReconRun>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = start.value().get() {
-            navigate(&format!("/recon/runs/{id}"), Default::default());
-        }
-    });
     let field = "rounded border border-slate-300 px-2 py-1";
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
     view! {
         <section class="grid gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-3" data-testid="upload-and-run">
-            <UploadForm kind="pg" title="PG file" hint="Gateway transactions: PG simple, V1 or V2 layouts, detected from the header." layouts=Vec::new() />
-            <UploadForm kind="bank" title="Bank file" hint="Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB)." layouts=layouts />
+            <UploadForm kind="pg".to_string() title="PG file".to_string()
+                hint="Gateway transactions: PG simple, V1 or V2 layouts, detected from the header.".to_string()
+                choices=super::model::format_choices("pg", &[]) />
+            <UploadForm kind="bank".to_string() title="Bank file".to_string()
+                hint="Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB).".to_string()
+                choices=super::model::format_choices("bank", &layouts) />
             <ActionForm action=start attr:class="flex flex-col gap-2 rounded-lg border border-slate-300 p-3 text-sm" attr:aria-label="Run reconciliation">
                 <h3 class="font-medium text-slate-900">"Reconcile"</h3>
                 <p class="text-xs text-slate-600">"Matches the cycle's PG rows against its bank credits; re-running supersedes the last run."</p>
@@ -330,25 +355,25 @@ fn UploadAndRun(layouts: Vec<String>) -> impl IntoView {
 pub fn ReconRunPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let tick = RwSignal::new(0u32);
-    let key = Memo::new(move |_| {
-        (
-            params.with(|p| p.get("id").unwrap_or_default()),
-            query.with(|q| q.get("class")),
-            query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)),
-        )
-    });
-    let page = Resource::new(move || (key.get(), tick.get()), |((id, class, page), _)| get_recon_run(id, class, page));
-    Effect::new(move |_| {
-        if page.get().and_then(|r| r.ok()).is_some_and(|p| p.run.is_active()) {
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
-        }
-    });
+    let (id, class, page_number) = (
+        params.with_untracked(|p| p.get("id").unwrap_or_default()),
+        query.with_untracked(|q| q.get("class")),
+        query.with_untracked(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1)),
+    );
+    let page = Resource::new(
+        move || (id.clone(), class.clone(), page_number),
+        |(id, class, page)| get_recon_run(id, class, page),
+    );
     view! {
         <Suspense fallback=|| view! { <PageHeader title="Recon run" /><p class="text-slate-500">"Loading the run…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! { <RunBody page=p /> }.into_any(),
+                    Ok(p) => view! {
+                        // While the run is queued or running, the page loads itself again every two
+                        // seconds (a refresh, so it works without JavaScript too).
+                        {p.run.is_active().then(|| view! { <Meta http_equiv="refresh" content="2" /> })}
+                        <RunBody page=p />
+                    }.into_any(),
                     Err(e) => view! { <PageHeader title="Recon run" /><ErrorNotice message=e.to_string() /> }.into_any(),
                 }
             })}

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -12,16 +12,16 @@ use crate::ist;
 use crate::money::Paise;
 use crate::ratio::permille_half_up;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExceptionType {
     pub code: String,
     pub label: String,
     pub description: String,
-    #[sqlx(rename = "default_severity")]
+    /// `default_severity` in the table.
     pub severity: String,
     pub sla_hours: i32,
-    #[sqlx(rename = "resolution_hint")]
+    /// `resolution_hint` in the table.
     pub resolution: String,
     #[serde(skip)]
     pub is_v1: bool,
@@ -29,9 +29,11 @@ pub struct ExceptionType {
 
 /// Every exception type, in catalogue order (the 11 V1 types, then the extensions).
 pub async fn exception_types(pool: &PgPool) -> Result<Vec<ExceptionType>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT code, label, description, default_severity::text AS default_severity, sla_hours, resolution_hint, is_v1
-         FROM exception_types ORDER BY sort_order",
+    Ok(sqlx::query_as!(
+        ExceptionType,
+        r#"SELECT code, label, description, default_severity::text AS "severity!", sla_hours,
+                resolution_hint AS resolution, is_v1
+         FROM exception_types ORDER BY sort_order"#,
     )
     .fetch_all(pool)
     .await?)
@@ -87,7 +89,6 @@ pub struct WindowTotals {
     pub open_chargebacks: i64,
 }
 
-#[derive(FromRow)]
 struct WindowRow {
     txn_count: i64,
     txn_paise: Paise,
@@ -111,8 +112,11 @@ struct WindowRow {
 /// [`WindowTotals`] over the cycle dates `from..=to`, in one round trip.
 pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<WindowTotals, AppError> {
     let (start, end) = ist::day_range(from, to);
-    let r: WindowRow = sqlx::query_as(
-        "WITH txn AS (
+    // Counts and sums of aggregates without GROUP BY (and scalar subqueries over them) always
+    // give a row and, with the coalesce, never null.
+    let r = sqlx::query_as!(
+        WindowRow,
+        r#"WITH txn AS (
              SELECT t.amount_paise, t.status = ANY($5) AS reconciled, b.status AS batch_status
              FROM transactions t
              LEFT JOIN settlement_items si ON si.transaction_id = t.id
@@ -123,33 +127,33 @@ pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Res
              SELECT reason_code, coalesce(pg_amount_paise, bank_amount_paise, 0) AS paise
              FROM exceptions WHERE cycle_date BETWEEN $1 AND $2 AND status = ANY($6)
          )
-         SELECT count(*) AS txn_count,
-                coalesce(sum(amount_paise), 0)::bigint AS txn_paise,
-                count(*) FILTER (WHERE reconciled) AS reconciled_count,
-                coalesce(sum(amount_paise) FILTER (WHERE reconciled), 0)::bigint AS reconciled_paise,
-                count(*) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')) AS in_settlement_count,
+         SELECT count(*) AS "txn_count!",
+                coalesce(sum(amount_paise), 0)::bigint AS "txn_paise!: Paise",
+                count(*) FILTER (WHERE reconciled) AS "reconciled_count!",
+                coalesce(sum(amount_paise) FILTER (WHERE reconciled), 0)::bigint AS "reconciled_paise!: Paise",
+                count(*) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')) AS "in_settlement_count!",
                 coalesce(sum(amount_paise) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')), 0)::bigint
-                    AS in_settlement_paise,
-                count(*) FILTER (WHERE batch_status = 'SENT') AS sent_to_bank_count,
-                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'SENT'), 0)::bigint AS sent_to_bank_paise,
-                count(*) FILTER (WHERE batch_status = 'PAID') AS credited_count,
-                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS credited_paise,
-                (SELECT count(*) FROM exc) AS exception_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM exc) AS exception_paise,
-                (SELECT count(*) FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS unmatched_pg_paise,
-                (SELECT count(*) FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_count,
-                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS unmatched_bank_paise,
+                    AS "in_settlement_paise!: Paise",
+                count(*) FILTER (WHERE batch_status = 'SENT') AS "sent_to_bank_count!",
+                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'SENT'), 0)::bigint AS "sent_to_bank_paise!: Paise",
+                count(*) FILTER (WHERE batch_status = 'PAID') AS "credited_count!",
+                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS "credited_paise!: Paise",
+                (SELECT count(*) FROM exc) AS "exception_count!",
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc) AS "exception_paise!: Paise",
+                (SELECT count(*) FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS "unmatched_pg_count!",
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS "unmatched_pg_paise!: Paise",
+                (SELECT count(*) FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS "unmatched_bank_count!",
+                (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS "unmatched_bank_paise!: Paise",
                 (SELECT count(*) FROM chargebacks c
-                  WHERE c.status = 'OPEN' AND c.received_at >= $3 AND c.received_at < $4) AS open_chargebacks
-         FROM txn",
+                  WHERE c.status = 'OPEN' AND c.received_at >= $3 AND c.received_at < $4) AS "open_chargebacks!"
+         FROM txn"#,
+        from as NaiveDate,
+        to as NaiveDate,
+        start as DateTime<Utc>,
+        end as DateTime<Utc>,
+        &crate::domain::txn_status::RECONCILED[..] as &[&str],
+        &Status::codes(&Status::ACTIVE)[..] as &[&str],
     )
-    .bind(from)
-    .bind(to)
-    .bind(start)
-    .bind(end)
-    .bind(&crate::domain::txn_status::RECONCILED[..])
-    .bind(Status::codes(&Status::ACTIVE))
     .fetch_one(pool)
     .await?;
     let pair = |count, amount_paise| CountAmount { count, amount_paise };
@@ -170,8 +174,10 @@ pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Res
 /// Overview, the match rate and the latest run.
 pub async fn summary(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Summary, AppError> {
     let totals = window_totals(pool, from, to).await?;
-    let last_run: Option<(Uuid, NaiveDate, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT id, cycle_date, status, finished_at FROM recon_runs ORDER BY queued_at DESC, id LIMIT 1",
+    let last_run = sqlx::query_as!(
+        LastRun,
+        r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, finished_at AS "finished_at: DateTime<Utc>"
+         FROM recon_runs ORDER BY queued_at DESC, id LIMIT 1"#,
     )
     .fetch_optional(pool)
     .await?;
@@ -184,6 +190,6 @@ pub async fn summary(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Su
         unmatched_bank: totals.unmatched_bank,
         exceptions: totals.open_exceptions,
         match_rate_permille: permille_half_up(totals.reconciled.count, totals.transactions.count),
-        last_run: last_run.map(|(id, cycle_date, status, finished_at)| LastRun { id, cycle_date, status, finished_at }),
+        last_run,
     })
 }

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::{Stream, TryStreamExt};
-use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -42,13 +41,15 @@ pub async fn queue(
 ) -> Result<Uuid, AppError> {
     let id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO recon_runs (id, cycle_date, source, started_by) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(cycle_date)
-        .bind(source)
-        .bind(started_by.map(|user| user.id))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO recon_runs (id, cycle_date, source, started_by) VALUES ($1, $2, $3, $4)",
+        id,
+        cycle_date as NaiveDate,
+        source,
+        started_by.map(|user| user.id),
+    )
+    .execute(&mut *tx)
+    .await?;
     let job = jobs::enqueue(&mut *tx, JOB_KIND, &json!({ "runId": id }), Some(&format!("recon:{cycle_date}"))).await?;
     if job.is_none() {
         return Err(AppError::Conflict(format!("A run of cycle {cycle_date} is already queued or running.")));
@@ -79,12 +80,12 @@ fn run_of(payload: &serde_json::Value) -> Option<Uuid> {
 /// attempt): the run says so instead of showing "running" for ever.
 pub async fn abandoned(db: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
     let Some(run_id) = run_of(payload) else { return Ok(()) };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE recon_runs SET status = 'failed', error = 'The run stopped without finishing (its worker was lost); start it again.',
                 finished_at = now()
          WHERE id = $1 AND status IN ('queued', 'running')",
+        run_id,
     )
-    .bind(run_id)
     .execute(db)
     .await?;
     Ok(())
@@ -111,15 +112,15 @@ pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
             // A run that failed says why; the job itself is finished (a re-run is a new run). Only
             // while this worker still holds the job: one whose job was reclaimed (stale heartbeat)
             // must not fail the run the new holder is running.
-            let marked = sqlx::query(
+            let marked = sqlx::query!(
                 "UPDATE recon_runs SET status = 'failed', error = $2, finished_at = now()
                  WHERE id = $1 AND status <> 'completed'
                    AND EXISTS (SELECT 1 FROM jobs WHERE id = $3 AND locked_by = $4 AND status = 'running')",
+                run_id,
+                message,
+                job.id,
+                job.locked_by,
             )
-            .bind(run_id)
-            .bind(&message)
-            .bind(job.id)
-            .bind(&job.locked_by)
             .execute(&state.pool)
             .await;
             match marked {
@@ -155,27 +156,24 @@ impl Laps {
 /// committed yet, and this run's row is not locked by it). Progress is only a display: a failure
 /// to record it does not fail the run.
 async fn progress(pool: &PgPool, run_id: Uuid, pct: i16) {
-    let _ = sqlx::query("UPDATE recon_runs SET progress_pct = $2 WHERE id = $1 AND status = 'running'")
-        .bind(run_id)
-        .bind(pct)
+    let _ = sqlx::query!("UPDATE recon_runs SET progress_pct = $2 WHERE id = $1 AND status = 'running'", run_id, pct)
         .execute(pool)
         .await;
 }
 
 async fn stage(pool: &PgPool, run_id: Uuid, stage: &str, progress: i16) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE recon_runs SET status = 'running', stage = $2, progress_pct = $3, started_at = coalesce(started_at, now())
          WHERE id = $1",
+        run_id,
+        stage,
+        progress,
     )
-    .bind(run_id)
-    .bind(stage)
-    .bind(progress)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
 struct TxnRow {
     id: i64,
     txn_id: String,
@@ -189,7 +187,6 @@ struct TxnRow {
     expected_settlement_paise: Option<Paise>,
 }
 
-#[derive(sqlx::FromRow)]
 struct LineRow {
     id: i64,
     natural_key: String,
@@ -201,28 +198,29 @@ struct LineRow {
 
 /// Tolerances from `recon_settings`: the row without merchant and acquirer is the default.
 pub async fn settings(pool: &PgPool) -> Result<Settings, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(Option<String>, Option<String>, Paise, Decimal, Paise, Paise, Paise, Paise, i16)> = sqlx::query_as(
-        "SELECT merchant_id, acquirer, min_tolerance_paise, tolerance_rate, rounding_paise, fee_band_low_paise,
-                fee_band_high_paise, fee_variance_paise, date_window_days FROM recon_settings",
+    let rows = sqlx::query!(
+        r#"SELECT merchant_id, acquirer, min_tolerance_paise AS "min_tolerance_paise: Paise", tolerance_rate,
+                rounding_paise AS "rounding_paise: Paise", fee_band_low_paise AS "fee_band_low_paise: Paise",
+                fee_band_high_paise AS "fee_band_high_paise: Paise", fee_variance_paise AS "fee_variance_paise: Paise",
+                date_window_days FROM recon_settings"#,
     )
     .fetch_all(pool)
     .await?;
     let mut settings = Settings::default();
-    for (merchant, acquirer, min, rate, rounding, low, high, variance, window) in rows {
+    for r in rows {
         let t = Tolerances {
-            min_tolerance: min,
-            tolerance_rate: rate,
-            rounding,
-            fee_band_low: low,
-            fee_band_high: high,
-            fee_variance: variance,
-            date_window_days: window.into(),
+            min_tolerance: r.min_tolerance_paise,
+            tolerance_rate: r.tolerance_rate,
+            rounding: r.rounding_paise,
+            fee_band_low: r.fee_band_low_paise,
+            fee_band_high: r.fee_band_high_paise,
+            fee_variance: r.fee_variance_paise,
+            date_window_days: r.date_window_days.into(),
         };
-        if merchant.is_none() && acquirer.is_none() {
+        if r.merchant_id.is_none() && r.acquirer.is_none() {
             settings.default = t;
         } else {
-            settings.scoped.push((merchant, acquirer, t));
+            settings.scoped.push((r.merchant_id, r.acquirer, t));
         }
     }
     Ok(settings)
@@ -239,18 +237,23 @@ pub enum Ran {
 
 /// Run the stages of one queued run for the worker holding `job`.
 pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>) -> Result<Ran, AppError> {
-    let (cycle_date, status): (NaiveDate, String) =
-        sqlx::query_as("SELECT cycle_date, status FROM recon_runs WHERE id = $1").bind(run_id).fetch_one(pool).await?;
-    if status == "completed" {
+    let run =
+        sqlx::query!(r#"SELECT cycle_date AS "cycle_date: NaiveDate", status FROM recon_runs WHERE id = $1"#, run_id)
+            .fetch_one(pool)
+            .await?;
+    let cycle_date = run.cycle_date;
+    if run.status == "completed" {
         return Ok(Ran::Persisted);
     }
     let mut laps = Laps::new(run_id);
     stage(pool, run_id, "validate", 5).await?;
     let settings = settings(pool).await?;
-    let (pg_count,): (i64,) = sqlx::query_as("SELECT count(*) FROM transactions WHERE cycle_date = $1")
-        .bind(cycle_date)
-        .fetch_one(pool)
-        .await?;
+    let pg_count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM transactions WHERE cycle_date = $1"#,
+        cycle_date as NaiveDate
+    )
+    .fetch_one(pool)
+    .await?;
     if pg_count == 0 {
         return Err(AppError::BadRequest(format!(
             "No PG transactions are loaded for cycle {cycle_date}; upload the PG file first."
@@ -258,17 +261,21 @@ pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>)
     }
 
     stage(pool, run_id, "load", 20).await?;
-    let txns: Vec<TxnRow> = sqlx::query_as(
-        "SELECT id, txn_id, merchant_id, acquirer, amount_paise, utr, rrn, txn_at, bank_fee_paise, expected_settlement_paise
-         FROM transactions WHERE cycle_date = $1",
+    let txns = sqlx::query_as!(
+        TxnRow,
+        r#"SELECT id, txn_id, merchant_id, acquirer, amount_paise AS "amount_paise: Paise", utr, rrn, txn_at AS "txn_at: DateTime<Utc>",
+                bank_fee_paise AS "bank_fee_paise: Paise", expected_settlement_paise AS "expected_settlement_paise: Paise"
+         FROM transactions WHERE cycle_date = $1"#,
+        cycle_date as NaiveDate,
     )
-    .bind(cycle_date)
     .fetch_all(pool)
     .await?;
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT id, natural_key, amount_paise, utr, txn_date, direction FROM bank_statement_lines WHERE cycle_date = $1",
+    let lines = sqlx::query_as!(
+        LineRow,
+        r#"SELECT id, natural_key, amount_paise AS "amount_paise: Paise", utr, txn_date AS "txn_date: NaiveDate", direction
+         FROM bank_statement_lines WHERE cycle_date = $1"#,
+        cycle_date as NaiveDate,
     )
-    .bind(cycle_date)
     .fetch_all(pool)
     .await?;
 
@@ -346,7 +353,7 @@ async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> R
     let rules = ExceptionRules::load(pool).await?;
     let mut tx = pool.begin().await?;
     // The joins below over a run's million rows hash in memory, not in temporary files.
-    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     // A million rows' writes outlast the per-statement limit meant for page queries.
     crate::db::lift_statement_timeout(&mut tx).await?;
     write_results(&mut tx, &p).await?;
@@ -386,19 +393,19 @@ struct ExceptionRules {
 impl ExceptionRules {
     async fn load(pool: &PgPool) -> Result<Self, AppError> {
         let types: HashMap<String, String> =
-            sqlx::query_as::<_, (String, String)>("SELECT code, default_severity::text FROM exception_types")
+            sqlx::query!(r#"SELECT code, default_severity::text AS "default_severity!" FROM exception_types"#)
                 .fetch_all(pool)
                 .await?
                 .into_iter()
+                .map(|t| (t.code, t.default_severity))
                 .collect();
-        let sla: HashMap<(String, String), i32> = sqlx::query_as::<_, (String, String, i32)>(
-            "SELECT reason_code, severity::text, sla_hours FROM sla_settings",
-        )
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(r, s, h)| ((r, s), h))
-        .collect();
+        let sla: HashMap<(String, String), i32> =
+            sqlx::query!(r#"SELECT reason_code, severity::text AS "severity!", sla_hours FROM sla_settings"#)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|s| ((s.reason_code, s.severity), s.sla_hours))
+                .collect();
         Ok(ExceptionRules { types, sla })
     }
 
@@ -481,7 +488,7 @@ async fn stage_exception_records(
     rules: &ExceptionRules,
 ) -> Result<(), AppError> {
     let Persist { now, txn_ids, pg, line_ids, bank, outcome, .. } = *p;
-    sqlx::query(
+    sqlx::query!(
         "CREATE TEMP TABLE staging_exceptions (reason_code TEXT, severity TEXT, sla_due_at TIMESTAMPTZ,
              pg_amount_paise BIGINT, bank_amount_paise BIGINT, delta_paise BIGINT, merchant_id TEXT, acquirer TEXT,
              utr TEXT, transaction_id BIGINT, bank_line_id BIGINT) ON COMMIT DROP",
@@ -543,6 +550,8 @@ async fn upsert_exception_records(
     cycle_date: NaiveDate,
 ) -> Result<(), AppError> {
     let day = cycle_date.format("%Y%m%d").to_string();
+    // Runtime queries: `staging_exceptions` is this transaction's temporary table, which the
+    // compile-time check of the query macros cannot see.
     sqlx::query(
         "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
                                  delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id)
@@ -584,8 +593,8 @@ async fn auto_resolve(
     cycle_date: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let resolved: Vec<(String, String)> = sqlx::query_as(
-        "WITH matched AS (
+    let resolved = sqlx::query!(
+        r#"WITH matched AS (
              SELECT transaction_id, bank_line_id, side FROM recon_results WHERE run_id = $1 AND class = 'MATCHED'),
          r AS (
              SELECT id, status FROM exceptions
@@ -596,23 +605,23 @@ async fn auto_resolve(
          UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $2, updated_at = $2,
                 run_id = $1
          FROM r WHERE e.id = r.id
-         RETURNING e.id, r.status",
+         RETURNING e.id, r.status AS "status!""#,
+        run_id,
+        now as DateTime<Utc>,
+        &Status::codes(&Status::ACTIVE)[..] as &[&str],
     )
-    .bind(run_id)
-    .bind(now)
-    .bind(Status::codes(&Status::ACTIVE))
     .fetch_all(&mut *tx)
     .await?;
     for chunk in resolved.chunks(CHUNK) {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
         );
-        qb.push_values(chunk, |mut b, (id, before)| {
-            b.push_bind(id)
+        qb.push_values(chunk, |mut b, resolved| {
+            b.push_bind(&resolved.id)
                 .push_bind("auto_resolve")
                 .push_bind(None::<Uuid>)
                 .push_bind(now)
-                .push_bind(json!({ "status": before }))
+                .push_bind(json!({ "status": resolved.status }))
                 .push_bind(json!({ "status": "resolved", "resolution": "AUTO_MATCHED" }))
                 .push_bind(format!("Matched by recon run {run_id} of cycle {cycle_date}"));
         });
@@ -627,15 +636,15 @@ async fn update_transaction_statuses(
     run_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
                 updated_at = $2
          FROM recon_results r
          WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
            AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))",
+        run_id,
+        now as DateTime<Utc>,
     )
-    .bind(run_id)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -645,41 +654,39 @@ async fn update_transaction_statuses(
 async fn finish_run(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
     let Persist { run_id, cycle_date, now, outcome, .. } = *p;
     let counts = outcome.counts();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE recon_runs SET superseded_by = $1
          WHERE cycle_date = $2 AND id <> $1 AND status = 'completed' AND superseded_by IS NULL",
+        run_id,
+        cycle_date as NaiveDate,
     )
-    .bind(run_id)
-    .bind(cycle_date)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE recon_runs SET status = 'completed', stage = 'persist', progress_pct = 100, finished_at = $2,
                 pg_rows = $3, bank_rows = $4, matched = $5, exceptions = $6, unmatched_pg = $7, unmatched_bank = $8,
                 error = NULL
          WHERE id = $1",
+        run_id,
+        now as DateTime<Utc>,
+        counts.pg_rows as i32,
+        counts.bank_rows as i32,
+        counts.pg_matched as i32,
+        counts.pg_exceptions as i32,
+        counts.unmatched_pg as i32,
+        counts.unmatched_bank as i32,
     )
-    .bind(run_id)
-    .bind(now)
-    .bind(counts.pg_rows as i32)
-    .bind(counts.bank_rows as i32)
-    .bind(counts.pg_matched as i32)
-    .bind(counts.pg_exceptions as i32)
-    .bind(counts.unmatched_pg as i32)
-    .bind(counts.unmatched_bank as i32)
     .execute(&mut *tx)
     .await?;
     store_totals(&mut *tx, &[run_id]).await?;
     Ok(())
 }
 
-/// The columns of a run as stored (counts, amounts and records by reason are written when the run
-/// is persisted, so reading a run never aggregates its results).
-const RUN_COLUMNS: &str = "id, cycle_date, status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
-    unmatched_pg, unmatched_bank, matched_paise, exceptions_paise, unmatched_pg_paise, unmatched_bank_paise,
-    by_reason, error, superseded_by, queued_at, finished_at";
+/// A run's exception records by reason, as stored (JSON).
+type ByReason = sqlx::types::Json<std::collections::BTreeMap<String, i64>>;
 
-#[derive(sqlx::FromRow)]
+/// A run as stored (counts, amounts and records by reason are written when the run is persisted,
+/// so reading a run never aggregates its results); [`run`] and [`recent_runs`] select its columns.
 struct RunRow {
     id: Uuid,
     cycle_date: NaiveDate,
@@ -696,7 +703,7 @@ struct RunRow {
     exceptions_paise: Paise,
     unmatched_pg_paise: Paise,
     unmatched_bank_paise: Paise,
-    by_reason: sqlx::types::Json<std::collections::BTreeMap<String, i64>>,
+    by_reason: ByReason,
     error: Option<String>,
     superseded_by: Option<Uuid>,
     queued_at: DateTime<Utc>,
@@ -737,45 +744,32 @@ impl From<RunRow> for RunView {
 /// Store the amounts and exception records by reason of runs whose results are written (one SQL
 /// definition, `recon_store_run_totals`, shared with the demo loader and the migration that added them).
 pub async fn store_totals<'e>(db: impl sqlx::PgExecutor<'e>, run_ids: &[Uuid]) -> Result<(), AppError> {
-    sqlx::query("SELECT recon_store_run_totals($1)").bind(run_ids).execute(db).await?;
+    sqlx::query!("SELECT recon_store_run_totals($1)", run_ids).fetch_one(db).await?;
     Ok(())
 }
 
 /// One run with its counts, amounts and the exception records by reason (PG rows with a reason,
 /// and bank lines that are duplicates or missing in PG).
 pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
-    let row: Option<RunRow> = sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM recon_runs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
+                unmatched_pg, unmatched_bank, matched_paise AS "matched_paise: Paise",
+                exceptions_paise AS "exceptions_paise: Paise", unmatched_pg_paise AS "unmatched_pg_paise: Paise",
+                unmatched_bank_paise AS "unmatched_bank_paise: Paise",
+                by_reason AS "by_reason: ByReason", error,
+                superseded_by, queued_at AS "queued_at: DateTime<Utc>", finished_at AS "finished_at: DateTime<Utc>"
+         FROM recon_runs WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?.into())
 }
 
 /// The result rows a run shows: PG rows, and bank lines without a PG partner (so each pair shows
-/// once); `$1` the run, `$2` the class or null. One text for the rows and their count.
-macro_rules! results_where {
-    () => {
-        "r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)"
-    };
-}
-
-const RESULTS_SQL: &str = concat!(
-    "SELECT r.side, r.class, r.reason_code, t.txn_id, coalesce(t.utr, b.utr) AS utr, coalesce(t.rrn, b.rrn) AS rrn,
-            r.pg_amount_paise, r.bank_amount_paise, r.delta_paise, (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS pg_date,
-            b.txn_date AS bank_date,
-            b.bank_ref,
-            coalesce(ex.id, exb.id) AS exception_id
-     FROM recon_results r
-     LEFT JOIN transactions t ON t.id = r.transaction_id
-     LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
-     LEFT JOIN exceptions ex ON r.transaction_id IS NOT NULL AND ex.transaction_id = r.transaction_id
-     LEFT JOIN exceptions exb ON r.transaction_id IS NULL AND exb.transaction_id IS NULL
-                             AND exb.bank_line_id = r.bank_line_id
-     WHERE ",
-    results_where!(),
-    " ORDER BY r.id LIMIT $3 OFFSET $4"
-);
-
+/// once); `$1` the run, `$2` the class or null. [`results`]' count and [`result_rows`] have the same
+/// WHERE text (the query macros take literals only, so it is written out in both: keep them equal).
 /// A page of a run's results and the number of all of them; `class` filters (MATCHED,
 /// EXCEPTION, UNMATCHED_PG, UNMATCHED_BANK).
 pub async fn results(
@@ -786,11 +780,14 @@ pub async fn results(
     offset: i64,
 ) -> Result<(Vec<ResultRow>, i64), AppError> {
     let rows = result_rows(pool, run_id, class, limit, offset).try_collect().await?;
-    let total = sqlx::query_scalar(concat!("SELECT count(*) FROM recon_results r WHERE ", results_where!()))
-        .bind(run_id)
-        .bind(class)
-        .fetch_one(pool)
-        .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM recon_results r
+         WHERE r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)"#,
+        run_id,
+        class,
+    )
+    .fetch_one(pool)
+    .await?;
     Ok((rows, total))
 }
 
@@ -803,7 +800,31 @@ pub fn result_rows<'a>(
     limit: i64,
     offset: i64,
 ) -> impl Stream<Item = Result<ResultRow, AppError>> + Send + 'a {
-    sqlx::query_as(RESULTS_SQL).bind(run_id).bind(class).bind(limit).bind(offset).fetch(db).map_err(AppError::from)
+    // Columns of the LEFT JOINed tables (and expressions over them) may be null.
+    sqlx::query_as!(
+        ResultRow,
+        r#"SELECT r.side, r.class, r.reason_code, t.txn_id AS "txn_id?", coalesce(t.utr, b.utr) AS "utr?",
+                coalesce(t.rrn, b.rrn) AS "rrn?", r.pg_amount_paise AS "pg_amount_paise: Paise",
+                r.bank_amount_paise AS "bank_amount_paise: Paise", r.delta_paise AS "delta_paise: Paise",
+                (t.txn_at AT TIME ZONE 'Asia/Kolkata')::date AS "pg_date?: NaiveDate",
+                b.txn_date AS "bank_date?: NaiveDate",
+                b.bank_ref AS "bank_ref?",
+                coalesce(ex.id, exb.id) AS "exception_id?"
+         FROM recon_results r
+         LEFT JOIN transactions t ON t.id = r.transaction_id
+         LEFT JOIN bank_statement_lines b ON b.id = r.bank_line_id
+         LEFT JOIN exceptions ex ON r.transaction_id IS NOT NULL AND ex.transaction_id = r.transaction_id
+         LEFT JOIN exceptions exb ON r.transaction_id IS NULL AND exb.transaction_id IS NULL
+                                 AND exb.bank_line_id = r.bank_line_id
+         WHERE r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL) AND ($2::text IS NULL OR r.class = $2)
+         ORDER BY r.id LIMIT $3 OFFSET $4"#,
+        run_id,
+        class,
+        limit,
+        offset,
+    )
+    .fetch(db)
+    .map_err(AppError::from)
 }
 
 /// A result class from a URL or the API: one of the four, or none.
@@ -819,21 +840,33 @@ pub fn valid_class(class: Option<&str>) -> Result<Option<&str>, AppError> {
 
 /// How many result rows of a run fall in each class (the page's tabs; same rows as [`results`]).
 pub async fn class_counts(pool: &PgPool, run_id: Uuid) -> Result<Vec<(String, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT class, count(*) FROM recon_results WHERE run_id = $1 AND (side = 'pg' OR transaction_id IS NULL)
-         GROUP BY class ORDER BY class",
+    Ok(sqlx::query!(
+        r#"SELECT class, count(*) AS "count!" FROM recon_results
+         WHERE run_id = $1 AND (side = 'pg' OR transaction_id IS NULL)
+         GROUP BY class ORDER BY class"#,
+        run_id,
     )
-    .bind(run_id)
     .fetch_all(pool)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|c| (c.class, c.count))
+    .collect())
 }
 
 /// The latest runs, newest first: one query.
 pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppError> {
-    let rows: Vec<RunRow> =
-        sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM recon_runs ORDER BY queued_at DESC, id LIMIT $1"))
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
+                unmatched_pg, unmatched_bank, matched_paise AS "matched_paise: Paise",
+                exceptions_paise AS "exceptions_paise: Paise", unmatched_pg_paise AS "unmatched_pg_paise: Paise",
+                unmatched_bank_paise AS "unmatched_bank_paise: Paise",
+                by_reason AS "by_reason: ByReason", error,
+                superseded_by, queued_at AS "queued_at: DateTime<Utc>", finished_at AS "finished_at: DateTime<Utc>"
+         FROM recon_runs ORDER BY queued_at DESC, id LIMIT $1"#,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(rows.into_iter().map(RunView::from).collect())
 }

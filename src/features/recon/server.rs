@@ -24,5 +24,11 @@ pub async fn get_recon_run(id: String, class: Option<String>, page: i64) -> Resu
 /// Start a run of a cycle date; answers the run's id.
 #[server(prefix = "/sfn", endpoint = "recon/start")]
 pub async fn start_recon_run(cycle_date: String) -> Result<String, AppError> {
-    serve(async move |c| Ok(super::service::start_run(&c.state, &c.user, &cycle_date).await?.to_string())).await
+    serve(async move |c| {
+        let id = super::service::start_run(&c.state, &c.user, &cycle_date).await?;
+        // The form's post goes on to the new run's page.
+        leptos_axum::redirect(&format!("/recon/runs/{id}"));
+        Ok(id.to_string())
+    })
+    .await
 }

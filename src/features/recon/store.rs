@@ -44,7 +44,6 @@ pub struct UploadReport {
 
 /// The active per-bank layouts an admin maintains.
 pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
-    #[derive(sqlx::FromRow)]
     struct Row {
         bank_code: String,
         layout_name: String,
@@ -63,7 +62,8 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
         remarks_column: Option<String>,
         amounts_in: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        Row,
         "SELECT bank_code, layout_name, file_type, delimiter, header_row, date_format, reference_column,
                 gross_amount_column, net_amount_column, txn_date_column, value_date_column, utr_column, rrn_column,
                 direction_column, remarks_column, amounts_in
@@ -277,18 +277,18 @@ fn parse_rows(
 
 /// The report for a file stored before (by SHA-256).
 async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Option<UploadReport>, AppError> {
-    let known: Option<(Uuid, Option<String>, i32, i32)> = sqlx::query_as(
+    let known = sqlx::query!(
         "SELECT id, detected_format, rows_accepted, rows_rejected FROM uploaded_files WHERE kind = $1 AND sha256 = $2",
+        kind_code,
+        sha256,
     )
-    .bind(kind_code)
-    .bind(sha256)
     .fetch_optional(pool)
     .await?;
-    Ok(known.map(|(file_id, format, accepted, rejected)| UploadReport {
-        file_id,
-        format,
-        rows_accepted: accepted.into(),
-        rows_rejected: rejected.into(),
+    Ok(known.map(|known| UploadReport {
+        file_id: known.id,
+        format: known.detected_format,
+        rows_accepted: known.rows_accepted.into(),
+        rows_rejected: known.rows_rejected.into(),
         duplicate: true,
         errors: Vec::new(),
     }))
@@ -312,21 +312,29 @@ pub async fn store(
     let layouts = mappings(pool).await?;
     let format = upload.format.filter(|f| !f.trim().is_empty()).map(|f| named_format(f, &layouts)).transpose()?;
     let known_merchants: HashSet<String> =
-        sqlx::query_scalar::<_, String>("SELECT id FROM merchants").fetch_all(pool).await?.into_iter().collect();
+        sqlx::query_scalar!("SELECT id FROM merchants").fetch_all(pool).await?.into_iter().collect();
     let file_id = Uuid::new_v4();
     let storage_key = ObjectPath::from(format!("uploads/{kind_code}/{file_id}"));
 
     let mut tx = pool.begin().await?;
-    let (staging, copy_statement) = match upload.kind {
+    let copy_statement = match upload.kind {
         Kind::Pg => {
-            ("CREATE TEMP TABLE staging_transactions (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP", COPY_PG)
+            sqlx::query!(
+                "CREATE TEMP TABLE staging_transactions (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            .execute(&mut *tx)
+            .await?;
+            COPY_PG
         }
-        Kind::Bank => (
-            "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP",
-            COPY_BANK,
-        ),
+        Kind::Bank => {
+            sqlx::query!(
+                "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            .execute(&mut *tx)
+            .await?;
+            COPY_BANK
+        }
     };
-    sqlx::query(staging).execute(&mut *tx).await?;
     // The COPY lasts as long as the client takes to send the file; the upsert of a million rows
     // takes seconds more: both outlast the per-statement limit meant for page queries.
     crate::db::lift_statement_timeout(&mut tx).await?;
@@ -399,24 +407,24 @@ pub async fn store(
         return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
     }
 
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO uploaded_files (id, kind, cycle_date, original_name, sha256, size_bytes, storage_key, detected_format,
                                      rows_total, rows_accepted, rows_rejected, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (kind, sha256) DO NOTHING",
+        file_id,
+        kind_code,
+        upload.cycle_date as NaiveDate,
+        crate::files::clean_file_name(upload.file_name, "upload"),
+        parsed.sha256,
+        i64::try_from(size).unwrap_or(i64::MAX),
+        storage_key.as_ref(),
+        streamed.format.name(),
+        i32::try_from(streamed.rows_total).unwrap_or(i32::MAX),
+        i32::try_from(parsed.accepted).unwrap_or(i32::MAX),
+        i32::try_from(errors.len()).unwrap_or(i32::MAX),
+        upload.uploaded_by.map(|user| user.id),
     )
-    .bind(file_id)
-    .bind(kind_code)
-    .bind(upload.cycle_date)
-    .bind(crate::files::clean_file_name(upload.file_name, "upload"))
-    .bind(&parsed.sha256)
-    .bind(i64::try_from(size).unwrap_or(i64::MAX))
-    .bind(storage_key.as_ref())
-    .bind(streamed.format.name())
-    .bind(i32::try_from(streamed.rows_total).unwrap_or(i32::MAX))
-    .bind(i32::try_from(parsed.accepted).unwrap_or(i32::MAX))
-    .bind(i32::try_from(errors.len()).unwrap_or(i32::MAX))
-    .bind(upload.uploaded_by.map(|user| user.id))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -429,7 +437,9 @@ pub async fn store(
         return Ok(report);
     }
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
-    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+    // Runtime queries: the staging tables are this transaction's temporary tables, which the
+    // compile-time check of the query macros cannot see.
     match upload.kind {
         // The last row of a file wins for a repeated transaction id; a known transaction is
         // corrected while it is still pending, reconciled ones stay as they are.
@@ -539,11 +549,13 @@ fn store_failed(e: object_store::Error) -> AppError {
 
 /// The latest uploads, newest first.
 pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::model::UploadRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, kind, cycle_date, original_name, detected_format, size_bytes, rows_accepted, rows_rejected, uploaded_at
-         FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1",
+    Ok(sqlx::query_as!(
+        super::model::UploadRow,
+        r#"SELECT id, kind, cycle_date AS "cycle_date: NaiveDate", original_name, detected_format, size_bytes,
+                rows_accepted, rows_rejected, uploaded_at AS "uploaded_at: chrono::DateTime<chrono::Utc>"
+         FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1"#,
+        limit,
     )
-    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -553,11 +565,11 @@ pub fn row_errors<'a>(
     db: impl sqlx::PgExecutor<'a> + 'a,
     file_id: Uuid,
 ) -> impl Stream<Item = Result<RowError, AppError>> + Send + 'a {
-    sqlx::query_as::<_, (i32, Option<String>, String)>(
+    sqlx::query!(
         "SELECT line_number, column_name, message FROM upload_row_errors WHERE file_id = $1 ORDER BY line_number, message",
+        file_id,
     )
-    .bind(file_id)
     .fetch(db)
-    .map_ok(|(line, column, message)| RowError { line: line as u64, column, message })
+    .map_ok(|r| RowError { line: r.line_number as u64, column: r.column_name, message: r.message })
     .map_err(AppError::from)
 }

@@ -154,8 +154,50 @@ fn recognised_sheet(
     }
 }
 
-/// Held while a workbook is read (this runs on blocking threads: a std lock is the right one).
-static ONE_WORKBOOK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The memory that workbooks being read hold together (calamine keeps a workbook's shared strings
+/// and styles in memory while it is open). Its capacity is what one workbook within the limits may
+/// hold at most ([`xlsx_limits::Limits::most_held_bytes`]), so uploads and previews in parallel
+/// never hold more than the largest one alone; small workbooks are read side by side, and only a
+/// workbook that does not fit beside the others waits. (It runs on blocking threads: std's lock
+/// and condition variable are the right ones.)
+struct MemoryBudget {
+    in_use: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+static WORKBOOK_MEMORY: MemoryBudget = MemoryBudget::new();
+
+impl MemoryBudget {
+    const fn new() -> Self {
+        MemoryBudget { in_use: std::sync::Mutex::new(0), freed: std::sync::Condvar::new() }
+    }
+
+    /// Waits until `bytes` fit beside what the others hold within `capacity` (one alone always
+    /// fits), and holds them until the reservation is dropped. The lock guards a counter only, so
+    /// a panic while it was held leaves nothing to distrust.
+    fn reserve(&self, bytes: u64, capacity: u64) -> Reservation<'_> {
+        let bytes = bytes.min(capacity);
+        let mut in_use = self.in_use.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *in_use + bytes > capacity {
+            in_use = self.freed.wait(in_use).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *in_use += bytes;
+        Reservation { budget: self, bytes }
+    }
+}
+
+struct Reservation<'a> {
+    budget: &'a MemoryBudget,
+    bytes: u64,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut in_use = self.budget.in_use.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *in_use -= self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
 
 /// Read a workbook's recognised sheet row by row, as [`super::parse_stream`] does.
 pub(super) fn read(
@@ -164,13 +206,32 @@ pub(super) fn read(
     format: Option<Format>,
     mappings: &[BankMapping],
     limits: &xlsx_limits::Limits,
+    on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
+) -> Result<Streamed, String> {
+    // The caps of `xlsx_limits` bound one workbook's memory; the budget bounds all of them together.
+    let held = xlsx_limits::check(bytes, limits)?;
+    let _memory = WORKBOOK_MEMORY.reserve(held, limits.most_held_bytes());
+    // calamine trusts some of a workbook's numbers (a cell pointing past the shared strings makes it
+    // index out of bounds and panic): a workbook that makes the reader panic is a malformed file,
+    // refused with a sentence like any other, not a server error.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(bytes, kind, format, mappings, on_row)))
+        .unwrap_or_else(|_| {
+            tracing::warn!("an uploaded workbook made the XLSX reader panic; refused as malformed");
+            Err(MALFORMED.into())
+        })
+}
+
+const MALFORMED: &str = "The workbook is malformed (a cell refers to something the file does not contain). \
+Open it in a spreadsheet program, save it again as XLSX and upload that file.";
+
+/// [`read`] once the workbook passed the limits.
+fn read_checked(
+    bytes: &[u8],
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
-    // The caps of `xlsx_limits` bound one workbook's memory; uploads and previews in parallel
-    // would multiply it, so workbooks are read one at a time (the lock guards no data, so a panic
-    // while it was held leaves nothing to distrust).
-    let _one_at_a_time = ONE_WORKBOOK_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    xlsx_limits::check(bytes, limits)?;
     let mut book = open_xlsx(bytes)?;
     let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
     let mut rows = sheet_rows(&mut book, &sheet)?;
@@ -216,6 +277,44 @@ mod tests {
             }
         }
         book.save_to_buffer().unwrap()
+    }
+
+    /// Small workbooks are read side by side; one that does not fit beside the others waits until
+    /// they are done (while a large upload's rows go to the database, a small preview still runs).
+    #[test]
+    fn workbooks_share_a_memory_budget() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let budget = MemoryBudget::new();
+        // Two small ones at once (a lock for one workbook at a time would block here for ever).
+        let small = budget.reserve(20, 100);
+        let other_small = budget.reserve(20, 100);
+        std::thread::scope(|scope| {
+            let (done, finished) = mpsc::channel();
+            let budget = &budget;
+            scope.spawn(move || {
+                let _large = budget.reserve(70, 100);
+                done.send(()).unwrap();
+            });
+            assert!(finished.recv_timeout(Duration::from_millis(200)).is_err(), "70 does not fit beside 40: it waits");
+            drop(small);
+            finished.recv_timeout(Duration::from_secs(5)).expect("70 fits beside 20 once one small one is done");
+        });
+        drop(other_small);
+        assert_eq!(*budget.in_use.lock().unwrap(), 0, "every reservation is given back");
+        // Larger than the whole budget: it runs alone instead of never.
+        drop(budget.reserve(1_000, 100));
+    }
+
+    /// A text cell pointing past the shared strings (none here) makes calamine index out of
+    /// bounds: the upload is refused as malformed, the server does not answer 500.
+    #[test]
+    fn a_cell_pointing_past_the_shared_strings_is_refused_as_malformed() {
+        let rows = r#"<row r="1"><c r="A1" t="s"><v>7</v></c></row>"#;
+        let bytes = super::super::xlsx_limits::tests::book("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", rows);
+        let error = parse(bytes.as_slice(), Kind::Pg, None, &crate::features::recon::ingest::shipped_mappings())
+            .expect_err("the workbook is refused");
+        assert!(error.contains("malformed"), "{error}");
     }
 
     /// The PG simple header as cells: the same fixture the CSV tests read.
