@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::{password, tokens, users, Role};
 use crate::config::{AppEnv, Config, LogFormat};
-use crate::state::{AppState, Shared, SystemClock};
+use crate::state::{AppState, StateParts, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "settlepaisa-ops", version, about = "SettlePaisa Ops: reconciliation, settlements and disputes")]
@@ -308,7 +308,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
-    let state = AppState::new(Shared {
+    let state = AppState::new(StateParts {
         pool: pool.clone(),
         config: Arc::new(config),
         leptos_options: Arc::new(leptos_options),

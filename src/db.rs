@@ -286,3 +286,56 @@ pub async fn begin_export(pool: &PgPool) -> Result<sqlx::Transaction<'static, sq
     sqlx::query!("SET LOCAL statement_timeout = '1h'").execute(&mut *tx).await?;
     Ok(tx)
 }
+
+/// Drift guards for SQL written out more than once because the query macros take string literals
+/// only: each file's tests count the copies of a shared fragment in its own source.
+#[cfg(test)]
+pub(crate) mod sql_copies {
+    /// How often `fragment` occurs in the code of `source` (the text before its `mod tests`),
+    /// compared with whitespace collapsed and sqlx's column overrides read as plain SQL: `AS "x!: T"`
+    /// as `AS x`, and then `t.x AS x` as `t.x` (so a macro's copy matches a `QueryBuilder`'s text).
+    pub fn count(source: &str, fragment: &str) -> usize {
+        let code = source.split("\n#[cfg(test)]\nmod tests").next().unwrap_or(source);
+        plain(code).matches(&plain(fragment)).count()
+    }
+
+    fn plain(sql: &str) -> String {
+        let mut text = String::with_capacity(sql.len());
+        let mut rest = sql;
+        while let Some(at) = rest.find(" AS \"") {
+            text.push_str(&rest[..at + 4]);
+            let quoted = &rest[at + 5..];
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            text.push_str(quoted[..end].split(['!', '?', ':']).next().unwrap_or_default().trim());
+            rest = quoted.get(end + 1..).unwrap_or_default();
+        }
+        text.push_str(rest);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut kept: Vec<String> = Vec::with_capacity(words.len());
+        let mut i = 0;
+        while i < words.len() {
+            let alias = words.get(i + 2).filter(|_| words.get(i + 1) == Some(&"AS"));
+            match alias {
+                Some(alias) if words[i].rsplit('.').next() == Some(alias.trim_end_matches(',')) => {
+                    kept.push(format!("{}{}", words[i], if alias.ends_with(',') { "," } else { "" }));
+                    i += 3;
+                }
+                _ => {
+                    kept.push(words[i].to_string());
+                    i += 1;
+                }
+            }
+        }
+        kept.join(" ")
+    }
+
+    #[test]
+    fn overrides_and_layout_do_not_count_as_drift() {
+        assert_eq!(
+            plain("SELECT t.x AS \"x?: Paise\",\n   t.y::text AS \"y!\", u.z AS \"w?\", v AS v FROM t"),
+            "SELECT t.x, t.y::text AS y, u.z AS w, v FROM t"
+        );
+        let source = "q!(r#\"SELECT t.a AS \"a!\",\n   b FROM t\"#);\n#[cfg(test)]\nmod tests { \"SELECT t.a, b\" }";
+        assert_eq!(count(source, "SELECT t.a, b"), 1);
+    }
+}

@@ -5,6 +5,9 @@
 //! the job runs; a worker whose job was reclaimed can no longer settle it (every settling update
 //! is fenced on the worker's name). Jobs that must not overlap (a cycle's recon run) carry a
 //! unique key that only one live job may hold.
+//!
+//! Beside the queue, [`every`] runs an instance's periodic housekeeping (snoozed exceptions waking,
+//! the sign-in throttle pruned): work every instance may do at once, which needs no queue.
 
 use std::future::Future;
 use std::time::Duration;

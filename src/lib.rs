@@ -1,5 +1,6 @@
 //! SettlePaisa Ops: the operations portal of a payment aggregator — reconciliation, exceptions,
-//! settlements and disputes — as one Leptos app (server-rendered, hydrated) on Postgres.
+//! settlements and disputes — as one Leptos app on Postgres: pages rendered on the server, the interactive parts
+//! hydrated in the browser as islands.
 //!
 //! Modules shared by server and browser come first; server-only modules are gated once, here.
 #![recursion_limit = "512"]
@@ -46,8 +47,15 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Islands: the page is the server's HTML; only the `#[island]` components in it come alive.
     leptos::mount::hydrate_islands();
-    // A marker for browser tests (and curious humans): the page's islands are interactive now.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // Leptos's island script hydrates the page's islands right after this returns, in one chain of
+    // microtasks; a timer's callback runs after that chain. Then a marker for browser tests (and
+    // curious humans): the page's islands are interactive now.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

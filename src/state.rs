@@ -57,33 +57,36 @@ pub type ExceptionCountsCache = NotifiedCache<
 
 /// What every handler shares, behind one `Arc`: axum clones the state for every middleware layer
 /// and handler of every request, and cloning a dozen separate `Arc`s (each an atomic counter that
-/// two cores fight over) was the largest cost of a cached API call. Fields read through `Deref`;
-/// assigning one (tests swap a cache or the options) copies the shared part first, so other
-/// handles are untouched.
+/// two cores fight over) was the largest cost of a cached API call (perf, issue 10). Fields are
+/// read through `Deref`; the state never changes once serving starts. Tests that need another
+/// cache or clock build a changed copy with [`AppState::with`].
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(Arc<StateParts>);
 
 impl AppState {
-    pub fn new(shared: Shared) -> AppState {
-        AppState(Arc::new(shared))
+    pub fn new(parts: StateParts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+
+    /// A copy of this state with `change` applied (the original and its other handles keep theirs).
+    pub fn with(&self, change: impl FnOnce(&mut StateParts)) -> AppState {
+        let mut parts = (*self.0).clone();
+        change(&mut parts);
+        AppState::new(parts)
     }
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
+    type Target = StateParts;
+    fn deref(&self) -> &StateParts {
         &self.0
     }
 }
 
-impl std::ops::DerefMut for AppState {
-    fn deref_mut(&mut self) -> &mut Shared {
-        Arc::make_mut(&mut self.0)
-    }
-}
-
+/// The parts of [`AppState`]. The caches and stores inside are shared handles of their own, since
+/// background tasks (the job worker, the cache listeners) hold them too.
 #[derive(Clone)]
-pub struct Shared {
+pub struct StateParts {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub leptos_options: Arc<LeptosOptions>,

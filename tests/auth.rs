@@ -276,7 +276,7 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
     let mut app = app_with_ops(pool.clone()).await;
     let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
     kpis.stop().await;
-    app.state.principals = cache.clone();
+    app.state = app.state.with(|s| s.principals = cache.clone());
     assert!(eventually(async || cache.is_listening()).await, "the listener connects");
     let bearer = |t: &str| {
         Request::get("/api/disputes/v1/chargebacks/kpis")

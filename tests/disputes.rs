@@ -806,8 +806,10 @@ async fn cached_kpis_follow_every_change(pool: PgPool) {
     let mut app = demo_app(&pool).await;
     let (principals, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
     principals.stop().await;
-    app.state.principals = principals;
-    app.state.dispute_kpis = kpis.clone();
+    app.state = app.state.with(|s| {
+        s.principals = principals;
+        s.dispute_kpis = kpis.clone();
+    });
     assert!(eventually(async || kpis.is_listening()).await, "the listener connects");
     let ops = cookie(&app, "ops@settlepaisa.test").await;
     let open_count = async |app: &TestApp| {

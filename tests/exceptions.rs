@@ -875,7 +875,7 @@ async fn the_queue_uses_its_indexes_on_100000_records(pool: PgPool) {
 async fn cached_counts_follow_every_change_and_the_clock(pool: PgPool) {
     let mut app = TestApp::new(pool.clone());
     let cache = settlepaisa_ops::state::AppState::start_exception_counts(&pool);
-    app.state.exception_counts = cache.clone();
+    app.state = app.state.with(|s| s.exception_counts = cache.clone());
     assert!(common::eventually(async || cache.is_listening()).await, "the listener connects");
     app.create_user("ops@example.test", &[settlepaisa_ops::auth::Role::Ops]).await;
     let t0 = app.clock.now();

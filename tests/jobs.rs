@@ -249,3 +249,30 @@ async fn a_worker_whose_job_was_taken_over_cannot_fail_the_run(pool: PgPool) {
     assert_eq!(status_after_holder, "failed");
     assert!(error.unwrap().contains("upload the PG file first"));
 }
+
+/// Housekeeping runs at once and then every period, goes on after a failed run, and stops when the
+/// pool closes.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn housekeeping_runs_every_period_survives_failures_and_stops_with_the_pool(pool: PgPool) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    let runs = Arc::new(AtomicU32::new(0));
+    let counted = runs.clone();
+    jobs::every(pool.clone(), Duration::from_millis(50), "test", move || {
+        let n = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 1 {
+                return Err(AppError::Unavailable);
+            }
+            Ok(())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before_close = runs.load(Ordering::SeqCst);
+    assert!(before_close >= 4, "at once, then every 50 ms, past the failed second run: {before_close}");
+    pool.close().await;
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let settled = runs.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), settled, "no more runs once the pool is closed");
+}

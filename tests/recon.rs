@@ -887,3 +887,24 @@ async fn the_results_and_upload_errors_csvs_hold_every_row(pool: PgPool) {
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.body, "line,column,message\n3,Amount,'=1+1 is not an amount\n9,,Too few columns\n");
 }
+
+/// The "Run reconciliation" form is a plain post to the server function (the page has no client
+/// code for it): the answer goes on to the new run's page, and a refused start goes back to the
+/// workspace with the reason in the address, where the form shows it.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_run_form_goes_on_to_the_new_run(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let form = "cycle_date=2026-01-20";
+    let r = app.send(common::plain_form_post("/sfn/recon/start", form.into(), &ops, "/recon")).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM recon_runs WHERE cycle_date = '2026-01-20'").fetch_one(&pool).await.unwrap();
+    assert_eq!(r.location(), Some(format!("/recon/runs/{id}").as_str()));
+    // The same cycle again while the first run is queued: refused, back to the form with the reason.
+    let again = app.send(common::plain_form_post("/sfn/recon/start", form.into(), &ops, "/recon")).await;
+    assert!(again.status.is_redirection(), "{} {}", again.status, again.body);
+    let back = again.location().unwrap();
+    assert!(back.starts_with(&format!("{}/recon?", common::ORIGIN)) && back.contains("__err="), "{back}");
+    let page = app.get(back.trim_start_matches(common::ORIGIN), Some(&ops)).await;
+    assert!(page.body.contains("already queued or running"), "the form shows why");
+}

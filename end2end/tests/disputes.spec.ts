@@ -79,7 +79,7 @@ test('the disputes journey: checklist KPIs, open a case, upload evidence, submit
   await page.goto('/disputes');
   expect(await kpi(page, 'kpi-evidence-required')).toBe(11);
 
-  // Client-side navigation to a page with no query parameters works too.
+  // Navigation by the main menu to a page with no query parameters works too.
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview', exact: true }).click();
   await expect(page).toHaveURL(/\/overview$/);

@@ -73,7 +73,8 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await runForm.getByRole('button', { name: 'Run reconciliation' }).click();
   await expect(page).toHaveURL(/\/recon\/runs\/[0-9a-f-]{36}$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Recon run' })).toBeVisible();
-  // The background worker finishes it; the page follows without a reload.
+  // The background worker finishes it; the status line (an island) follows it, and the page loads
+  // again with the results once the run has ended.
   await expect(page.getByTestId('run-status')).toContainText('completed', { timeout: 20_000 });
   expect(await kpi(page, 'run-matched')).toBe(1);
   expect(await kpi(page, 'run-unmatched-pg')).toBe(1);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::query_builder::Separated;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -197,7 +197,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     crate::features::recon::runs::store_totals(&mut *c, &run_ids).await?;
 
     let sla: HashMap<(String, String), i32> =
-        sqlx::query!(r#"SELECT reason_code, severity AS "severity: String", sla_hours FROM sla_settings"#)
+        sqlx::query!(r#"SELECT reason_code, severity::text AS "severity!", sla_hours FROM sla_settings"#)
             .fetch_all(&mut *c)
             .await?
             .into_iter()
@@ -458,7 +458,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
             "filePattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv",
             "checksumSidecar": true
         }),
-        crate::ist::start_of_day(d.anchor - Duration::days(60)) as chrono::DateTime<chrono::Utc>
+        crate::ist::start_of_day(d.anchor - Duration::days(60)) as DateTime<Utc>
     )
     .execute(&mut *c)
     .await?;

@@ -312,7 +312,11 @@ impl CsvExport {
             let mut tx = crate::db::begin_export(&pool).await?;
             let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
             let outcome = produce(rows, tx).await;
-            cancel.disarm();
+            // Done: nothing to cancel. A failure — the client stopped reading, or the query
+            // failed — leaves the guard armed, so a statement still running is cancelled.
+            if outcome.is_ok() {
+                cancel.disarm();
+            }
             outcome
         })
         .await
@@ -322,8 +326,10 @@ impl CsvExport {
 /// Cancels an export's statement in PostgreSQL if the export is dropped before its query ends.
 /// The export's transaction names its connection with a tag of its own (`set_config(…, true)` is
 /// `SET LOCAL`, undone when the transaction ends), and the cancel reaches the backend only while it
-/// still carries that tag, so it can never stop the next statement of a connection gone back to
-/// the pool.
+/// still carries that tag. (The check and the cancel are one statement on another connection; in
+/// the instant between them the export's rollback could complete and its connection serve another
+/// request, whose statement would then fail once with "canceling statement due to user request" —
+/// an error like a lost connection, which that request answers as such. Nothing is written wrongly.)
 struct CancelOnDrop {
     armed: Option<(PgPool, i32, String)>,
 }
@@ -340,7 +346,7 @@ impl CancelOnDrop {
         Ok(CancelOnDrop { armed: Some((pool.clone(), backend.pid, backend.tag)) })
     }
 
-    /// The query ended (done or failed): nothing to cancel.
+    /// The query ended: nothing to cancel.
     fn disarm(mut self) {
         self.armed = None;
     }

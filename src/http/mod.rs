@@ -6,6 +6,7 @@ pub mod csv;
 pub mod form;
 pub mod metrics;
 mod middleware;
+pub mod responses;
 pub mod server_fn;
 
 use axum::body::Body;

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use settlepaisa_ops::auth::{password, users, Role};
 use settlepaisa_ops::config::Config;
 use settlepaisa_ops::notified_cache::NotifiedCache;
-use settlepaisa_ops::state::{AppState, ManualClock, Shared};
+use settlepaisa_ops::state::{AppState, ManualClock, StateParts};
 
 pub const HOST: &str = "127.0.0.1:3000";
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
@@ -43,7 +43,7 @@ impl TestApp {
             leptos::config::LeptosOptions::builder().output_name("settlepaisa-ops").site_root("target/site").build(),
         );
         let objects = Arc::new(object_store::memory::InMemory::new());
-        let state = AppState::new(Shared {
+        let state = AppState::new(StateParts {
             pool: pool.clone(),
             config: Arc::new(config),
             leptos_options,

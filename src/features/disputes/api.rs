@@ -242,9 +242,6 @@ async fn list(
     Ok(Json(body).into_response())
 }
 
-// The structs below declare their fields in the alphabetical order of their JSON names: the key
-// order these calls have always answered with (serde_json sorts the keys of its own maps).
-
 /// The body of `GET /v1/chargebacks/outcome-summary`. The rate and the average are decimal text
 /// with one digit after the point (`"62.5"`), null when nothing was decided in the window; money
 /// is a number of paise.
@@ -572,23 +569,6 @@ async fn download_document(
     Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
-/// The body of an import's report to a script.
-#[derive(Serialize)]
-struct ImportResponse<'a> {
-    duplicates: i64,
-    errors: Vec<ImportErrorItem<'a>>,
-    inserted: i64,
-    rejected: i64,
-}
-
-/// A refused row: its line as a spreadsheet shows it, the column when one is to blame, the reason.
-#[derive(Serialize)]
-struct ImportErrorItem<'a> {
-    column: Option<&'a str>,
-    line: u64,
-    message: &'a str,
-}
-
 /// `POST /v1/chargebacks/import`: multipart (`file`, optional `network`) or a raw CSV body with
 /// `?network=`. Answers the report: inserted, duplicates, rejected, errors with line numbers.
 async fn import(
@@ -618,17 +598,7 @@ async fn import(
     match (result, html) {
         (Ok(report), true) => back_to("/disputes", "notice", &report.summary()),
         (Err(e), true) => back_to("/disputes", "error", &format!("Import refused: {e}")),
-        (Ok(report), false) => Json(ImportResponse {
-            duplicates: report.duplicates,
-            errors: report
-                .errors
-                .iter()
-                .map(|e| ImportErrorItem { column: e.column.as_deref(), line: e.line, message: &e.message })
-                .collect(),
-            inserted: report.inserted,
-            rejected: report.rejected,
-        })
-        .into_response(),
+        (Ok(report), false) => Json(report).into_response(),
         (Err(e), false) => e.into_response(),
     }
 }

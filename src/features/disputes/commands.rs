@@ -96,7 +96,7 @@ struct Locked {
     stage: String,
     status: String,
     outcome: String,
-    chargeback_paise: i64,
+    chargeback_paise: Paise,
     merchant_id: String,
     evidence_due_at: Option<DateTime<Utc>>,
     assigned_to: Option<Uuid>,
@@ -112,7 +112,7 @@ impl Locked {
 async fn lock(conn: &mut PgConnection, case_id: Uuid) -> Result<Locked, AppError> {
     sqlx::query_as!(
         Locked,
-        r#"SELECT stage, status, outcome, chargeback_paise, merchant_id,
+        r#"SELECT stage, status, outcome, chargeback_paise AS "chargeback_paise: Paise", merchant_id,
                   evidence_due_at AS "evidence_due_at: DateTime<Utc>", assigned_to, assigned_team
          FROM chargebacks WHERE id = $1 FOR UPDATE"#,
         case_id
@@ -167,7 +167,7 @@ pub async fn change_status_in(
         })?;
     }
     let target = rules::target_state(to);
-    let closing = rules::closing_amounts(to, Paise(case.chargeback_paise));
+    let closing = rules::closing_amounts(to, case.chargeback_paise);
     sqlx::query!(
         "UPDATE chargebacks SET stage = $2, status = $3, outcome = $4,
                 closed_at = CASE WHEN $3 <> 'OPEN' THEN $5::timestamptz END,
@@ -439,23 +439,22 @@ pub async fn create_case(
     };
     // Correlate with a transaction: by transaction id, then UTR, then RRN.
     let txn = sqlx::query!(
-        "SELECT id, amount_paise, txn_id FROM transactions
+        r#"SELECT id, amount_paise AS "amount_paise: Paise", txn_id FROM transactions
          WHERE ($1::text IS NOT NULL AND txn_id = $1)
             OR ($2::text IS NOT NULL AND utr = $2)
             OR ($3::text IS NOT NULL AND rrn = $3)
-         ORDER BY (txn_id = $1) DESC NULLS LAST, (utr = $2) DESC NULLS LAST, id LIMIT 1",
+         ORDER BY (txn_id = $1) DESC NULLS LAST, (utr = $2) DESC NULLS LAST, id LIMIT 1"#,
         case.txn_ref.as_deref(),
         case.utr.as_deref(),
         case.rrn.as_deref()
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let original_gross = txn.as_ref().map(|t| t.amount_paise).unwrap_or(case.amount.0);
-    if case.amount.0 > original_gross {
+    let original_gross = txn.as_ref().map(|t| t.amount_paise).unwrap_or(case.amount);
+    if case.amount > original_gross {
         return Err(AppError::BadRequest(format!(
-            "The chargeback of {} is more than the linked transaction's {}.",
-            case.amount,
-            Paise(original_gross)
+            "The chargeback of {} is more than the linked transaction's {original_gross}.",
+            case.amount
         )));
     }
     let (category, description) = rules::classify_reason(&case.reason_code, &case.reason_description);
@@ -489,7 +488,7 @@ pub async fn create_case(
         case.txn_ref.clone().or(txn.as_ref().map(|t| t.txn_id.clone())),
         case.rrn.as_deref(),
         case.utr.as_deref(),
-        original_gross,
+        original_gross.0,
         case.amount.0,
         case.fees.0,
         case.reason_code.trim(),

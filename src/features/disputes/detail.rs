@@ -15,7 +15,9 @@ pub fn DisputePage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let act = ServerAction::<DisputeAct>::new();
-    let case = Resource::new(move || (id.get(), act.version().get()), |(id, _)| get_dispute_case(id));
+    // Pages render on the server only (islands): an action is a form post whose answer reloads
+    // this page, and the action reads its error back from that address.
+    let case = Resource::new(move || id.get(), get_dispute_case);
 
     view! {
         <Suspense fallback=|| view! { <PageHeader title="Dispute detail" /><p class="text-slate-500">"Loading the case…"</p> }>
@@ -197,7 +199,6 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
     }
     let field = "rounded border border-slate-300 px-2 py-1";
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700 disabled:opacity-50";
-    let pending = act.pending();
     let (id_status, id_assign, id_note, id_deadline) = (id.clone(), id.clone(), id.clone(), id);
     view! {
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="actions">
@@ -210,7 +211,7 @@ fn Actions(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                         <label class="flex flex-col text-slate-600">"Note (optional)"<input name="form[note]" class=field /></label>
                         <div class="flex flex-wrap gap-2">
                             {v.next_statuses.iter().map(|s| view! {
-                                <button type="submit" name="form[to]" value=s.param() class=button disabled=move || pending.get()>{format!("Move to {}", s.label())}</button>
+                                <button type="submit" name="form[to]" value=s.param() class=button>{format!("Move to {}", s.label())}</button>
                             }).collect_view()}
                         </div>
                     </ActionForm>

@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -25,6 +24,7 @@ pub struct RowError {
     pub message: String,
 }
 
+/// What an import did; also the JSON API's answer to a script (`POST /v1/chargebacks/import`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub inserted: i64,
@@ -333,8 +333,25 @@ enum WebhookEvent {
     },
 }
 
-/// Handle one verified webhook body for `network`: `{"status": "applied"|"duplicate", ...}`.
-pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: DateTime<Utc>) -> Result<Value, AppError> {
+/// What a verified webhook event did; the body of the webhook's `200`:
+/// `{"status": "duplicate", "eventId"}` for a replay, else `{"status": "applied", "eventId",
+/// "chargebackId"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub enum WebhookOutcome {
+    /// The event id was seen before: nothing changed.
+    Duplicate { event_id: String },
+    /// The event created or resolved the case `chargeback_id`.
+    Applied { event_id: String, chargeback_id: Uuid },
+}
+
+/// Handle one verified webhook body for `network`.
+pub async fn handle_webhook(
+    pool: &PgPool,
+    network: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<WebhookOutcome, AppError> {
     let event: WebhookEvent = serde_json::from_slice(body).map_err(|e| {
         AppError::BadRequest(format!("The event is not a chargeback.created or chargeback.resolved event: {e}"))
     })?;
@@ -361,7 +378,7 @@ pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: Date
     .rows_affected()
         == 1;
     if !fresh {
-        return Ok(json!({ "status": "duplicate", "eventId": event_id }));
+        return Ok(WebhookOutcome::Duplicate { event_id });
     }
     let case_id: Uuid = match event {
         WebhookEvent::Created { case, .. } => {
@@ -409,7 +426,7 @@ pub async fn handle_webhook(pool: &PgPool, network: &str, body: &[u8], now: Date
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(json!({ "status": "applied", "eventId": event_id, "chargebackId": case_id }))
+    Ok(WebhookOutcome::Applied { event_id, chargeback_id: case_id })
 }
 
 async fn find_case(conn: &mut sqlx::PgConnection, network: &str, network_case_id: &str) -> Result<Uuid, AppError> {
@@ -479,6 +496,35 @@ mod tests {
         // Semicolon files work too.
         let semi = HEADER.replace(',', ";") + "\nB1;M1;;;;;10;10.4;;2026-11-20;\n";
         assert_eq!(parse_file(semi.as_bytes(), Some("RUPAY")).unwrap().cases.len(), 1);
+    }
+
+    #[test]
+    fn api_bodies() {
+        use serde_json::{json, to_value};
+        let report = ImportReport {
+            inserted: 2,
+            duplicates: 1,
+            rejected: 2,
+            errors: vec![
+                RowError { line: 4, column: None, message: "unknown merchant".into() },
+                RowError { line: 5, column: Some("amount".into()), message: "is empty".into() },
+            ],
+        };
+        assert_eq!(
+            to_value(&report).unwrap(),
+            json!({"inserted": 2, "duplicates": 1, "rejected": 2, "errors": [
+                {"line": 4, "column": null, "message": "unknown merchant"},
+                {"line": 5, "column": "amount", "message": "is empty"},
+            ]})
+        );
+        let replay = WebhookOutcome::Duplicate { event_id: "evt-1".into() };
+        assert_eq!(serde_json::to_string(&replay).unwrap(), r#"{"status":"duplicate","eventId":"evt-1"}"#);
+        let id = Uuid::nil();
+        let applied = WebhookOutcome::Applied { event_id: "evt-2".into(), chargeback_id: id };
+        assert_eq!(
+            to_value(&applied).unwrap(),
+            json!({"status": "applied", "eventId": "evt-2", "chargebackId": id.to_string()})
+        );
     }
 
     #[test]

@@ -7,11 +7,10 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::commands::{self, Actor, NewCase};
-use super::intake::{self, ImportReport};
+use super::intake::{self, ImportReport, WebhookOutcome};
 use super::model::{
     CaseAction, CaseDetail, CasePage, CaseRow, CaseView, CreateForm, DisputesQuery, DisputesView, Document, Kpis,
     ListFilter, OutcomeSummary, Scope, SlaCell, Sort, UiStatus, PAGE_SIZE,
@@ -237,7 +236,12 @@ pub async fn import(
 
 /// A network's webhook event (spec 03 §3.5): no user; the body's HMAC-SHA256 with the network's
 /// secret is the authentication, [`AppError::Unauthorized`] when it is missing or wrong.
-pub async fn webhook(state: &AppState, network: &str, signature: Option<&str>, body: &[u8]) -> Result<Value, AppError> {
+pub async fn webhook(
+    state: &AppState,
+    network: &str,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<WebhookOutcome, AppError> {
     let network = network.to_ascii_uppercase();
     let Some(secret) = state.config.dispute_webhook_secrets.get(&network) else {
         return Err(AppError::NotFound(format!("No webhook is configured for network {network}.")));

@@ -25,6 +25,7 @@ use super::service;
 use crate::auth::guard::Authorized;
 use crate::error::AppError;
 use crate::http::form::{back_to, content_type_is, is_back_path, wants_html};
+use crate::http::responses::IdResponse;
 use crate::http::ClientIp;
 use crate::state::AppState;
 
@@ -43,9 +44,6 @@ pub fn routes() -> Router<AppState> {
 fn list_filter(params: &ExceptionsApiQuery) -> Result<(Filter, SortKey), AppError> {
     ExceptionsQuery::parse_api(params).map_err(AppError::BadRequest)
 }
-
-// The response structs declare their fields in the alphabetical order of their JSON names: the
-// key order this API has always answered with (serde_json sorts the keys of its own maps).
 
 /// An exception as the list shows it, and the first keys of the detail.
 #[derive(Serialize)]
@@ -482,12 +480,6 @@ struct NewView {
     filters: Value,
 }
 
-/// The body of `201` to `POST /v1/exceptions/views`.
-#[derive(Serialize)]
-struct ViewCreatedResponse {
-    id: Uuid,
-}
-
 /// `POST /v1/exceptions/views` `{"name", "shared", "filters"}` → `201 {"id"}`.
 async fn create_view(
     State(state): State<AppState>,
@@ -496,7 +488,7 @@ async fn create_view(
     Json(body): Json<NewView>,
 ) -> Result<Response, AppError> {
     let id = service::save_view(&state, &user, ip.0, &body.name, body.shared, &body.filters).await?;
-    Ok((StatusCode::CREATED, Json(ViewCreatedResponse { id })).into_response())
+    Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response())
 }
 
 /// `DELETE /v1/exceptions/views/{id}`.

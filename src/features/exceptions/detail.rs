@@ -15,7 +15,9 @@ pub fn ExceptionPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let act = ServerAction::<ExceptionAct>::new();
-    let data = Resource::new(move || (id.get(), act.version().get()), |(id, _)| get_exception(id));
+    // Pages render on the server only (islands): an action is a form post whose answer reloads
+    // this page, and the action reads its error back from that address.
+    let data = Resource::new(move || id.get(), get_exception);
     view! {
         <Suspense fallback=|| view! { <PageHeader title="Exception" /><p class="text-slate-500">"Loading the exception…"</p> }>
             {move || Suspend::new(async move {
@@ -171,14 +173,6 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
     let field = "rounded border border-slate-300 px-2 py-1";
     let button = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700 disabled:opacity-50";
     let plain = "rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-800 hover:bg-slate-50 disabled:opacity-50";
-    let pending = act.pending();
-    // A comment that went through leaves the box empty, so it is not sent twice by mistake.
-    let comment_box = NodeRef::<leptos::html::Textarea>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(area)) = (act.value().get(), comment_box.get()) {
-            area.set_value("");
-        }
-    });
     let hidden = move |action: ActionKind| {
         view! { <input type="hidden" name="form[id]" value=id.get_value() /><input type="hidden" name="form[action]" value=action.code() /> }
     };
@@ -204,12 +198,12 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                                     }).collect_view()}
                                 </select>
                             </label>
-                            <button type="submit" class=plain disabled=move || pending.get()>"Assign"</button>
+                            <button type="submit" class=plain>"Assign"</button>
                         </ActionForm>
                         {(!mine && allows(ActionKind::Take)).then(|| view! {
                             <ActionForm action=act attr:aria-label="Assign to me">
                                 {hidden(ActionKind::Take)}
-                                <button type="submit" class=button disabled=move || pending.get()>"Assign to me"</button>
+                                <button type="submit" class=button>"Assign to me"</button>
                             </ActionForm>
                         })}
                     </div>
@@ -219,7 +213,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                         {status_buttons.into_iter().map(|a| view! {
                             <ActionForm action=act attr:aria-label=a.label()>
                                 {hidden(a)}
-                                <button type="submit" class=plain disabled=move || pending.get()>{a.label()}</button>
+                                <button type="submit" class=plain>{a.label()}</button>
                             </ActionForm>
                         }).collect_view()}
                     </div>
@@ -234,7 +228,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                             </select>
                         </label>
                         <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="form[note]" class=field placeholder="What was done (needed for a write-off)" /></label>
-                        <button type="submit" class=button disabled=move || pending.get()>"Resolve"</button>
+                        <button type="submit" class=button>"Resolve"</button>
                     </ActionForm>
                 })}
                 {allows(ActionKind::Snooze).then(|| view! {
@@ -242,7 +236,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                         {hidden(ActionKind::Snooze)}
                         <label class="flex flex-col text-slate-600">"Snooze until (IST)"<input type="datetime-local" name="form[until]" required class=field /></label>
                         <label class="flex flex-1 flex-col text-slate-600">"Note"<input name="form[note]" class=field placeholder="Waiting for…" /></label>
-                        <button type="submit" class=plain disabled=move || pending.get()>"Snooze"</button>
+                        <button type="submit" class=plain>"Snooze"</button>
                     </ActionForm>
                 })}
                 {allows(ActionKind::Severity).then(|| view! {
@@ -253,7 +247,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                                 {SEVERITIES.iter().map(|s| view! { <option value=*s selected=*s == current_severity>{*s}</option> }).collect_view()}
                             </select>
                         </label>
-                        <button type="submit" class=plain disabled=move || pending.get()>"Change severity"</button>
+                        <button type="submit" class=plain>"Change severity"</button>
                     </ActionForm>
                 })}
                 {allows(ActionKind::Tag).then(|| view! {
@@ -261,7 +255,7 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                         <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label="Add tags">
                             {hidden(ActionKind::Tag)}
                             <label class="flex flex-col text-slate-600">"Tags"<input name="form[tags]" required class=field placeholder="bank-followup, high-value" /></label>
-                            <button type="submit" class=plain disabled=move || pending.get()>"Add tags"</button>
+                            <button type="submit" class=plain>"Add tags"</button>
                         </ActionForm>
                         {v.detail.row.tags.clone().into_iter().map(|t| {
                             let label = format!("Remove tag {t}");
@@ -277,8 +271,8 @@ fn Actions(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl IntoVie
                 {allows(ActionKind::Comment).then(|| view! {
                     <ActionForm action=act attr:class="flex flex-col gap-2 lg:col-span-2" attr:aria-label="Comment">
                         {hidden(ActionKind::Comment)}
-                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="form[note]" required rows="2" class=field node_ref=comment_box></textarea></label>
-                        <div><button type="submit" class=plain disabled=move || pending.get()>"Add comment"</button></div>
+                        <label class="flex flex-col text-slate-600">"Comment"<textarea name="form[note]" required rows="2" class=field></textarea></label>
+                        <div><button type="submit" class=plain>"Add comment"</button></div>
                     </ActionForm>
                 })}
             </div>

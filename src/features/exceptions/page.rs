@@ -41,10 +41,7 @@ pub fn ExceptionsPage() -> impl IntoView {
     let query = Memo::new(move |_| query_map.with(query_from));
     let save = ServerAction::<SaveExceptionView>::new();
     let remove = ServerAction::<DeleteExceptionView>::new();
-    let data = Resource::new(
-        move || (query.get(), save.version().get(), remove.version().get()),
-        |(q, _, _)| get_exceptions(q),
-    );
+    let data = Resource::new(move || query.get(), get_exceptions);
     view! {
         <PageHeader title="Exceptions" subtitle="The reconciliation work queue, most urgent SLA first. Times in IST." />
         <FlashNotices />
@@ -266,7 +263,7 @@ fn Queue(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
     let rows = v.rows.clone();
     let table = view! {
         <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-            <table class="w-full text-sm" data-testid="exceptions">
+            <table id="exception-rows" class="w-full text-sm" data-testid="exceptions">
                 <thead class="bg-slate-50 text-left text-slate-600">
                     <tr>
                         {can_work.then(|| view! { <th class="px-3 py-2"><SelectPage /></th> })}
@@ -325,7 +322,7 @@ fn SelectPage() -> impl IntoView {
         {
             use wasm_bindgen::JsCast;
             let checked = event_target_checked(&ev);
-            if let Ok(boxes) = document().query_selector_all("[data-testid=exceptions] tbody input[name=ids]") {
+            if let Ok(boxes) = document().query_selector_all("#exception-rows tbody input[name=ids]") {
                 for i in 0..boxes.length() {
                     if let Some(input) = boxes.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok()) {
                         input.set_checked(checked);

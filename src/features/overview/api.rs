@@ -16,9 +16,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/overview", get(overview))
 }
 
-// Fields are declared in the alphabetical order of their JSON names: the key order this API has
-// always answered with (serde_json sorts the keys of its own maps).
-
 /// The body of `GET /overview`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

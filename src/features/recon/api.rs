@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::model::ResultRow;
 use super::queries::{self, ExceptionType};
@@ -17,6 +16,7 @@ use crate::auth::guard::Authorized;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::http::form::{back_to, multipart_error, upload_too_big, wants_html};
+use crate::http::responses::IdResponse;
 use crate::state::AppState;
 
 pub fn routes(config: &crate::config::Config) -> Router<AppState> {
@@ -58,12 +58,6 @@ struct StartRun {
     cycle_date: String,
 }
 
-/// The body of `202` to `POST /v1/runs`.
-#[derive(Serialize)]
-struct RunStartedResponse {
-    id: Uuid,
-}
-
 /// `POST /v1/runs` `{"cycleDate"}` → `202 {"id"}`; the run executes in the background.
 async fn start_run(
     State(state): State<AppState>,
@@ -71,7 +65,7 @@ async fn start_run(
     Json(body): Json<StartRun>,
 ) -> Result<Response, AppError> {
     let id = service::start_run(&state, &user, &body.cycle_date).await?;
-    Ok((StatusCode::ACCEPTED, Json(RunStartedResponse { id })).into_response())
+    Ok((StatusCode::ACCEPTED, Json(IdResponse { id })).into_response())
 }
 
 /// `GET /v1/runs/{id}`: status, stage, progress, counts, exception records by reason, error.
@@ -90,8 +84,7 @@ struct ResultsQuery {
     offset: Option<String>,
 }
 
-/// The body of `GET /v1/runs/{id}/results`: one page and the count of all rows of the class
-/// (fields in the alphabetical order of their names, the key order this call has always had).
+/// The body of `GET /v1/runs/{id}/results`: one page and the count of all rows of the class.
 #[derive(Serialize)]
 struct ResultsResponse {
     items: Vec<ResultRow>,

@@ -1,11 +1,10 @@
 //! The Recon pages: `/recon` (upload a PG file and a bank file for a cycle date, start a run, the
 //! runs with live status, recent uploads) and `/recon/runs/:id` (counts with amounts, tabs per
 //! class, the results table, CSV export). Uploads are plain multipart forms (they work without
-//! JavaScript; with it, an island previews the chosen file); the run list (an island) refreshes
-//! itself while a run is queued or running, and a run's page reloads itself until the run ends.
+//! JavaScript; with it, an island previews the chosen file); the run list and a run's status line
+//! (islands) follow a queued or running run, and a run's page loads again when its run has ended.
 
 use leptos::prelude::*;
-use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::model::{RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
@@ -89,13 +88,17 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
 #[island]
 fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
     let runs = RwSignal::new(runs);
+    // Bumped when an ask failed, so that the next one is scheduled all the same.
+    let retry = RwSignal::new(0u32);
     Effect::new(move |_| {
+        retry.track();
         if runs.with(|r| r.iter().any(RunView::is_active)) {
             set_timeout(
                 move || {
                     leptos::task::spawn_local(async move {
-                        if let Ok(w) = get_recon_workspace().await {
-                            runs.set(w.runs);
+                        match get_recon_workspace().await {
+                            Ok(w) => runs.set(w.runs),
+                            Err(_) => retry.update(|n| *n += 1),
                         }
                     })
                 },
@@ -368,16 +371,55 @@ pub fn ReconRunPage() -> impl IntoView {
         <Suspense fallback=|| view! { <PageHeader title="Recon run" /><p class="text-slate-500">"Loading the run…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! {
-                        // While the run is queued or running, the page loads itself again every two
-                        // seconds (a refresh, so it works without JavaScript too).
-                        {p.run.is_active().then(|| view! { <Meta http_equiv="refresh" content="2" /> })}
-                        <RunBody page=p />
-                    }.into_any(),
+                    Ok(p) => view! { <RunBody page=p /> }.into_any(),
                     Err(e) => view! { <PageHeader title="Recon run" /><ErrorNotice message=e.to_string() /> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A run's status line, alive in the browser: while the run is queued or running it is asked for
+/// again every two seconds (stage and progress follow), and once the run has ended the page loads
+/// again to show its results. Without JavaScript it is the status as the page was loaded, with a
+/// note to reload.
+#[island]
+fn RunStatus(run: RunView) -> impl IntoView {
+    let run = RwSignal::new(run);
+    // Bumped when an ask failed, so that the next one is scheduled all the same.
+    let retry = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        retry.track();
+        let (active, id) = run.with(|r| (r.is_active(), r.id));
+        if active {
+            set_timeout(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        match get_recon_run(id.to_string(), None, 1).await {
+                            Ok(page) if page.run.is_active() => run.set(page.run),
+                            // The end shows with the results it brought, in the page as the
+                            // server renders it now.
+                            Ok(_) => {
+                                let _ = window().location().reload();
+                            }
+                            Err(_) => retry.update(|n| *n += 1),
+                        }
+                    })
+                },
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
+    view! {
+        <p class="mb-4 text-sm text-slate-700" data-testid="run-status">
+            {move || run.with(|r| view! {
+                {format!("Cycle {} · ", ist::format_date(r.cycle_date))}
+                <span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
+                {r.stage.clone().map(|s| format!(" · stage {s} ({} %)", r.progress_pct))}
+                {r.finished_at.map(|t| format!(" · finished {}", ist::format_datetime(t)))}
+                {r.is_active().then(|| view! { <noscript>" · still running: reload the page to follow it"</noscript> })}
+            })}
+        </p>
     }
 }
 
@@ -410,12 +452,7 @@ fn RunBody(page: RunPage) -> impl IntoView {
     view! {
         <p class="mb-2 text-sm"><a href="/recon" class="text-brand-700 hover:underline">"← Recon workspace"</a></p>
         <PageHeader title="Recon run" />
-        <p class="mb-4 text-sm text-slate-700" data-testid="run-status">
-            {format!("Cycle {} · ", ist::format_date(r.cycle_date))}
-            <span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", status_badge(&r.status))>{r.status.clone()}</span>
-            {r.stage.clone().map(|s| format!(" · stage {s} ({} %)", r.progress_pct))}
-            {r.finished_at.map(|t| format!(" · finished {}", ist::format_datetime(t)))}
-        </p>
+        <RunStatus run=r.clone() />
         {r.error.clone().map(|e| view! { <ErrorNotice message=format!("The run failed: {e}") /> })}
         <div class="grid grid-cols-2 gap-4 xl:grid-cols-4">
             <KpiTile label="Matched" value=format_count(r.counts.matched.into()) detail=r.amounts.matched_paise.to_inr() test_id="run-matched" />

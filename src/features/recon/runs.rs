@@ -751,6 +751,7 @@ pub async fn store_totals<'e>(db: impl sqlx::PgExecutor<'e>, run_ids: &[Uuid]) -
 /// One run with its counts, amounts and the exception records by reason (PG rows with a reason,
 /// and bank lines that are duplicates or missing in PG).
 pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
+    // The same columns as [`recent_runs`] (a test below holds the copies equal).
     let row = sqlx::query_as!(
         RunRow,
         r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
@@ -768,8 +769,9 @@ pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
 }
 
 /// The result rows a run shows: PG rows, and bank lines without a PG partner (so each pair shows
-/// once); `$1` the run, `$2` the class or null. [`results`]' count and [`result_rows`] have the same
-/// WHERE text (the query macros take literals only, so it is written out in both: keep them equal).
+/// once); `$1` the run, `$2` the class or null. [`results`]' count and [`result_rows`] write out the
+/// same WHERE text (the query macros take literals only; a test below holds the copies equal).
+///
 /// A page of a run's results and the number of all of them; `class` filters (MATCHED,
 /// EXCEPTION, UNMATCHED_PG, UNMATCHED_BANK).
 pub async fn results(
@@ -855,6 +857,7 @@ pub async fn class_counts(pool: &PgPool, run_id: Uuid) -> Result<Vec<(String, i6
 
 /// The latest runs, newest first: one query.
 pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppError> {
+    // The same columns as [`run`] (a test below holds the copies equal).
     let rows = sqlx::query_as!(
         RunRow,
         r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, stage, progress_pct, pg_rows, bank_rows, matched, exceptions,
@@ -869,4 +872,27 @@ pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppE
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(RunView::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::sql_copies::count;
+
+    /// The query macros take literals only, so these fragments are written out in two queries each.
+    #[test]
+    fn copied_sql_has_not_drifted() {
+        let source = include_str!("runs.rs");
+        // `results`' count and `result_rows`.
+        let results_where = "WHERE r.run_id = $1 AND (r.side = 'pg' OR r.transaction_id IS NULL)
+            AND ($2::text IS NULL OR r.class = $2)";
+        assert_eq!(count(source, results_where), 2);
+        // `run` and `recent_runs`.
+        let run_columns = r#"SELECT id, cycle_date AS "cycle_date: NaiveDate", status, stage, progress_pct, pg_rows,
+            bank_rows, matched, exceptions, unmatched_pg, unmatched_bank, matched_paise AS "matched_paise: Paise",
+            exceptions_paise AS "exceptions_paise: Paise", unmatched_pg_paise AS "unmatched_pg_paise: Paise",
+            unmatched_bank_paise AS "unmatched_bank_paise: Paise", by_reason AS "by_reason: ByReason", error,
+            superseded_by, queued_at AS "queued_at: DateTime<Utc>", finished_at AS "finished_at: DateTime<Utc>"
+            FROM recon_runs"#;
+        assert_eq!(count(source, run_columns), 2);
+    }
 }

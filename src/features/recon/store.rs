@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{Stream, TryStreamExt};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
@@ -552,7 +552,7 @@ pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::mode
     Ok(sqlx::query_as!(
         super::model::UploadRow,
         r#"SELECT id, kind, cycle_date AS "cycle_date: NaiveDate", original_name, detected_format, size_bytes,
-                rows_accepted, rows_rejected, uploaded_at AS "uploaded_at: chrono::DateTime<chrono::Utc>"
+                rows_accepted, rows_rejected, uploaded_at AS "uploaded_at: DateTime<Utc>"
          FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1"#,
         limit,
     )

@@ -34,17 +34,33 @@ fn sheet_rows<'a, 'b: 'a>(
     let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| format!("The workbook cannot be read: {e}"))?;
     let cells = move || {
         let cell = reader.next_cell().map_err(|e| format!("The workbook cannot be read: {e}"))?;
-        Ok(cell.map(|c| (c.get_position(), cell_text(c.get_value()))))
+        cell.map(|c| Ok((c.get_position(), cell_text(c.get_value())?))).transpose()
     };
     Ok(SheetRows { cells, pending: None, done: false })
 }
 
-fn cell_text(value: &calamine::DataRef<'_>) -> String {
+/// The most text one cell may hold: Excel's 32,767 characters, at up to four bytes each. A
+/// shared string is one copy in memory, but each cell that refers to it becomes a copy of its own,
+/// so a long one repeated across a row would multiply it: a longer cell refuses the file before
+/// it is copied.
+const MAX_CELL_BYTES: usize = 32_767 * 4;
+/// The most text one row may hold (its cells are kept until the row is complete): real rows are a
+/// few hundred bytes; this bounds a row of 16,384 long cells to a few MB.
+pub(super) const MAX_ROW_BYTES: usize = 4 * 1024 * 1024;
+
+fn cell_text(value: &calamine::DataRef<'_>) -> Result<String, String> {
     use calamine::DataRef;
-    match value {
+    let text = |s: &str| {
+        if s.len() > MAX_CELL_BYTES {
+            Err("The workbook is refused: a cell holds more than 32,767 characters (Excel's limit).".to_string())
+        } else {
+            Ok(s.trim().to_string())
+        }
+    };
+    Ok(match value {
         DataRef::Empty => String::new(),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().to_string(),
-        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text(s)?,
+        DataRef::SharedString(s) => text(s)?,
         DataRef::Float(f) => format!("{f}"),
         DataRef::Int(i) => i.to_string(),
         DataRef::Bool(b) => b.to_string(),
@@ -52,7 +68,7 @@ fn cell_text(value: &calamine::DataRef<'_>) -> String {
             dt.as_datetime().map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
         }
         DataRef::Error(e) => format!("#ERROR {e:?}"),
-    }
+    })
 }
 
 impl<F: FnMut() -> NextCell> SheetRows<F> {
@@ -73,11 +89,20 @@ impl<F: FnMut() -> NextCell> SheetRows<F> {
         loop {
             let Some(((row, col), value)) = self.next_cell()? else { return Ok(None) };
             let mut cells = Vec::new();
+            let mut bytes = value.len();
             place(&mut cells, (row, col), value)?;
             while let Some(((r, c), v)) = self.next_cell()? {
                 if r != row {
                     self.pending = Some(((r, c), v));
                     break;
+                }
+                bytes += v.len();
+                if bytes > MAX_ROW_BYTES {
+                    return Err(format!(
+                        "The workbook is refused: row {} holds more than {} MB of text.",
+                        u64::from(row) + 1,
+                        MAX_ROW_BYTES / (1024 * 1024)
+                    ));
                 }
                 place(&mut cells, (r, c), v)?;
             }
@@ -155,34 +180,82 @@ fn recognised_sheet(
 }
 
 /// The memory that workbooks being read hold together (calamine keeps a workbook's shared strings
-/// and styles in memory while it is open). Its capacity is what one workbook within the limits may
-/// hold at most ([`xlsx_limits::Limits::most_held_bytes`]), so uploads and previews in parallel
-/// never hold more than the largest one alone; small workbooks are read side by side, and only a
-/// workbook that does not fit beside the others waits. (It runs on blocking threads: std's lock
-/// and condition variable are the right ones.)
+/// and styles in memory while it is open, and a row is kept until it is complete). Its capacity is
+/// what one workbook within the limits may hold at most ([`xlsx_limits::Limits::most_held_bytes`]
+/// and one row), so uploads and previews in parallel never hold more than the largest one alone;
+/// small workbooks are read side by side. Workbooks are let in in the order they asked (a steady
+/// stream of small previews cannot starve a large upload), and one that waits longer than
+/// [`BUDGET_PATIENCE`] is refused with a sentence instead of holding its request open. (It runs on
+/// blocking threads: std's lock and condition variable are the right ones.)
 struct MemoryBudget {
-    in_use: std::sync::Mutex<u64>,
+    state: std::sync::Mutex<BudgetState>,
     freed: std::sync::Condvar,
+}
+
+struct BudgetState {
+    in_use: u64,
+    /// The next ticket to hand out, and the ticket whose turn it is.
+    next_ticket: u64,
+    serving: u64,
+    /// Tickets whose holders gave up waiting: skipped when their turn comes.
+    abandoned: std::collections::BTreeSet<u64>,
+}
+
+impl BudgetState {
+    fn next_turn(&mut self) {
+        self.serving += 1;
+        while self.abandoned.remove(&self.serving) {
+            self.serving += 1;
+        }
+    }
 }
 
 static WORKBOOK_MEMORY: MemoryBudget = MemoryBudget::new();
 
+/// How long a workbook waits for its share of [`WORKBOOK_MEMORY`] before it is refused.
+const BUDGET_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl MemoryBudget {
     const fn new() -> Self {
-        MemoryBudget { in_use: std::sync::Mutex::new(0), freed: std::sync::Condvar::new() }
+        MemoryBudget {
+            state: std::sync::Mutex::new(BudgetState {
+                in_use: 0,
+                next_ticket: 0,
+                serving: 0,
+                abandoned: std::collections::BTreeSet::new(),
+            }),
+            freed: std::sync::Condvar::new(),
+        }
     }
 
-    /// Waits until `bytes` fit beside what the others hold within `capacity` (one alone always
-    /// fits), and holds them until the reservation is dropped. The lock guards a counter only, so
-    /// a panic while it was held leaves nothing to distrust.
-    fn reserve(&self, bytes: u64, capacity: u64) -> Reservation<'_> {
+    /// Waits for this workbook's turn and until `bytes` fit beside what the others hold within
+    /// `capacity` (one alone always fits), and holds them until the reservation is dropped; after
+    /// `patience`, gives up with the reason. The lock guards counters only, so a panic while it
+    /// was held leaves nothing to distrust.
+    fn reserve(&self, bytes: u64, capacity: u64, patience: std::time::Duration) -> Result<Reservation<'_>, String> {
         let bytes = bytes.min(capacity);
-        let mut in_use = self.in_use.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *in_use + bytes > capacity {
-            in_use = self.freed.wait(in_use).unwrap_or_else(std::sync::PoisonError::into_inner);
+        let deadline = std::time::Instant::now() + patience;
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        while state.serving != ticket || state.in_use + bytes > capacity {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                if state.serving == ticket {
+                    state.next_turn();
+                } else {
+                    state.abandoned.insert(ticket);
+                }
+                self.freed.notify_all();
+                return Err("The server is busy reading other large workbooks; try again in a minute.".into());
+            }
+            state = self.freed.wait_timeout(state, deadline - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
-        *in_use += bytes;
-        Reservation { budget: self, bytes }
+        state.in_use += bytes;
+        state.next_turn();
+        // The next in line may fit beside this one.
+        self.freed.notify_all();
+        Ok(Reservation { budget: self, bytes })
     }
 }
 
@@ -193,10 +266,21 @@ struct Reservation<'a> {
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        let mut in_use = self.budget.in_use.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *in_use -= self.bytes;
+        let mut state = self.budget.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.in_use -= self.bytes;
         self.budget.freed.notify_all();
     }
+}
+
+/// Runs a call into calamine, which trusts some of a workbook's numbers (a cell pointing past the
+/// shared strings makes it index out of bounds and panic): a workbook that makes the reader panic
+/// is a malformed file, refused with a sentence like any other, not a server error. Only calamine's
+/// calls are guarded, so a bug of ours still shows as one.
+fn guarded<T>(call: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        tracing::warn!("an uploaded workbook made the XLSX reader panic; refused as malformed");
+        Err(MALFORMED.into())
+    })
 }
 
 /// Read a workbook's recognised sheet row by row, as [`super::parse_stream`] does.
@@ -210,15 +294,10 @@ pub(super) fn read(
 ) -> Result<Streamed, String> {
     // The caps of `xlsx_limits` bound one workbook's memory; the budget bounds all of them together.
     let held = xlsx_limits::check(bytes, limits)?;
-    let _memory = WORKBOOK_MEMORY.reserve(held, limits.most_held_bytes());
-    // calamine trusts some of a workbook's numbers (a cell pointing past the shared strings makes it
-    // index out of bounds and panic): a workbook that makes the reader panic is a malformed file,
-    // refused with a sentence like any other, not a server error.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_checked(bytes, kind, format, mappings, on_row)))
-        .unwrap_or_else(|_| {
-            tracing::warn!("an uploaded workbook made the XLSX reader panic; refused as malformed");
-            Err(MALFORMED.into())
-        })
+    // Beside what calamine holds, the row being assembled (at most `MAX_ROW_BYTES` of text).
+    let row = MAX_ROW_BYTES as u64;
+    let _memory = WORKBOOK_MEMORY.reserve(held + row, limits.most_held_bytes() + row, BUDGET_PATIENCE)?;
+    read_checked(bytes, kind, format, mappings, on_row)
 }
 
 const MALFORMED: &str = "The workbook is malformed (a cell refers to something the file does not contain). \
@@ -232,11 +311,11 @@ fn read_checked(
     mappings: &[BankMapping],
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
-    let mut book = open_xlsx(bytes)?;
-    let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
-    let mut rows = sheet_rows(&mut book, &sheet)?;
+    let mut book = guarded(|| open_xlsx(bytes))?;
+    let (sheet, header_line) = guarded(|| recognised_sheet(&mut book, kind, mappings))?;
+    let mut rows = guarded(|| sheet_rows(&mut book, &sheet))?;
     let header = loop {
-        match rows.next_row()? {
+        match guarded(|| rows.next_row())? {
             Some((line, header)) if line == header_line => break header,
             Some(_) => continue,
             None => return Err("The file has no header row.".into()),
@@ -245,7 +324,7 @@ fn read_checked(
     let format = resolve(kind, format, &header, mappings)?;
     let converter = Converter::new(kind, format, header);
     let mut rows_total = 0u64;
-    while let Some((line, cells)) = rows.next_row()? {
+    while let Some((line, cells)) = guarded(|| rows.next_row())? {
         rows_total += 1;
         if on_row(converter.convert(line, Cells::Strings(&cells))).is_break() {
             break;
@@ -286,14 +365,15 @@ mod tests {
         use std::sync::mpsc;
         use std::time::Duration;
         let budget = MemoryBudget::new();
+        let wait = Duration::from_secs(30);
         // Two small ones at once (a lock for one workbook at a time would block here for ever).
-        let small = budget.reserve(20, 100);
-        let other_small = budget.reserve(20, 100);
+        let small = budget.reserve(20, 100, wait).unwrap();
+        let other_small = budget.reserve(20, 100, wait).unwrap();
         std::thread::scope(|scope| {
             let (done, finished) = mpsc::channel();
             let budget = &budget;
             scope.spawn(move || {
-                let _large = budget.reserve(70, 100);
+                let _large = budget.reserve(70, 100, wait).unwrap();
                 done.send(()).unwrap();
             });
             assert!(finished.recv_timeout(Duration::from_millis(200)).is_err(), "70 does not fit beside 40: it waits");
@@ -301,9 +381,104 @@ mod tests {
             finished.recv_timeout(Duration::from_secs(5)).expect("70 fits beside 20 once one small one is done");
         });
         drop(other_small);
-        assert_eq!(*budget.in_use.lock().unwrap(), 0, "every reservation is given back");
+        assert_eq!(budget.state.lock().unwrap().in_use, 0, "every reservation is given back");
         // Larger than the whole budget: it runs alone instead of never.
-        drop(budget.reserve(1_000, 100));
+        drop(budget.reserve(1_000, 100, wait).unwrap());
+    }
+
+    /// First come, first served: a small workbook that would fit does not overtake a large one
+    /// waiting before it; one that waits too long is refused and its turn passes on.
+    #[test]
+    fn the_budget_serves_in_order_and_gives_up_in_time() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let budget = MemoryBudget::new();
+        let wait = Duration::from_secs(30);
+        let first = budget.reserve(60, 100, wait).unwrap();
+        let refused = budget.reserve(70, 100, Duration::from_millis(50));
+        assert!(refused.is_err_and(|e| e.contains("busy")), "no room within its patience");
+        std::thread::scope(|scope| {
+            let budget = &budget;
+            let (large_in, large_done) = mpsc::channel();
+            let (small_in, small_done) = mpsc::channel();
+            let (release_large, large_released) = mpsc::channel::<()>();
+            scope.spawn(move || {
+                let _large = budget.reserve(70, 100, wait).unwrap();
+                large_in.send(()).unwrap();
+                large_released.recv().unwrap();
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            scope.spawn(move || {
+                let _small = budget.reserve(10, 100, wait).unwrap();
+                small_in.send(()).unwrap();
+            });
+            assert!(
+                small_done.recv_timeout(Duration::from_millis(200)).is_err(),
+                "10 would fit beside 60, but waits its turn"
+            );
+            drop(first);
+            large_done.recv_timeout(Duration::from_secs(5)).expect("the large one goes first");
+            small_done.recv_timeout(Duration::from_secs(5)).expect("then the small one, beside it");
+            release_large.send(()).unwrap();
+        });
+        assert_eq!(budget.state.lock().unwrap().in_use, 0);
+    }
+
+    /// A shared string longer than a cell may hold refuses the workbook before it is copied into
+    /// each cell that refers to it; so does a row of more text than a row may hold.
+    #[test]
+    fn a_cell_or_a_row_of_too_much_text_is_refused() {
+        use super::super::xlsx_limits::tests::zip_of;
+        let long = "a".repeat(MAX_CELL_BYTES + 1);
+        let strings = format!(
+            r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{long}</t></si></sst>"#
+        );
+        let rows = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>0</v></c></row>"#;
+        let book = super::super::xlsx_limits::tests::book("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", rows);
+        let mut entries = unzip(&book);
+        entries.push(("xl/sharedStrings.xml".to_string(), strings.into_bytes()));
+        let refs: Vec<(&str, &[u8])> = entries.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let error =
+            parse(zip_of(&refs).as_slice(), Kind::Pg, None, &crate::features::recon::ingest::shipped_mappings())
+                .expect_err("refused");
+        assert!(error.contains("32,767 characters"), "{error}");
+
+        // 40 cells of 120 KB: each within a cell's limit, the row past 4 MB.
+        let cell = "b".repeat(120 * 1024);
+        let cells: String = (0..40)
+            .map(|c| format!(r#"<c r="{}1" t="inlineStr"><is><t>{cell}</t></is></c>"#, column_name(c)))
+            .collect();
+        let wide = format!(r#"<row r="1">{cells}</row>"#);
+        let book = super::super::xlsx_limits::tests::book("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", &wide);
+        let error = parse(book.as_slice(), Kind::Pg, None, &crate::features::recon::ingest::shipped_mappings())
+            .expect_err("refused");
+        assert!(error.contains("row 1 holds more than 4 MB"), "{error}");
+    }
+
+    fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        use std::io::Read;
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..archive.len())
+            .map(|i| {
+                let mut entry = archive.by_index(i).unwrap();
+                let mut out = Vec::new();
+                entry.read_to_end(&mut out).unwrap();
+                (entry.name().to_string(), out)
+            })
+            .collect()
+    }
+
+    /// A, B, …, Z, AA, AB, … for 0, 1, …
+    fn column_name(mut index: usize) -> String {
+        let mut name = Vec::new();
+        loop {
+            name.insert(0, b'A' + (index % 26) as u8);
+            if index < 26 {
+                break;
+            }
+            index = index / 26 - 1;
+        }
+        String::from_utf8(name).unwrap()
     }
 
     /// A text cell pointing past the shared strings (none here) makes calamine index out of
