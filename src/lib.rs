@@ -1,6 +1,6 @@
 //! SettlePaisa Ops: the operations portal of a payment aggregator — reconciliation, exceptions,
-//! settlements and disputes — as one Leptos app on Postgres: pages rendered on the server, the interactive parts
-//! hydrated in the browser as islands.
+//! settlements and disputes — as one Leptos app on Postgres: pages rendered on the server, the
+//! interactive parts hydrated in the browser as islands.
 //!
 //! Modules shared by server and browser come first; server-only modules are gated once, here.
 #![recursion_limit = "512"]

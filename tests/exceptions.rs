@@ -567,15 +567,7 @@ async fn bulk_actions_over_a_selection_and_all_matching(pool: PgPool) {
     .await
     .unwrap();
     let form = "back=%2Fexceptions%3Fseverity%3DHIGH&severity=HIGH&action=escalate&scope=matching&assignee=&note=";
-    let req = Request::post("/api/recon/v1/exceptions/bulk")
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, &ops)
-        .header(header::ACCEPT, "text/html")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .unwrap();
-    let r = app.send(req).await;
+    let r = app.send(plain_form_post("/api/recon/v1/exceptions/bulk", form.into(), &ops, "/exceptions")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let location = r.location().unwrap().to_string();
     assert!(location.starts_with("/exceptions?severity=HIGH&notice="), "{location}");
@@ -603,15 +595,7 @@ async fn a_bulk_forms_unsafe_back_path_falls_back_to_the_page(pool: PgPool) {
         [("%2Fexceptions%0A", "/exceptions?severity=HIGH&"), ("%2F%2Fevil.example", "/exceptions?severity=HIGH&")]
     {
         let form = format!("back={back}&severity=HIGH&action=take&scope=selected&ids=NO-SUCH");
-        let req = Request::post("/api/recon/v1/exceptions/bulk")
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::COOKIE, &ops)
-            .header(header::ACCEPT, "text/html")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form))
-            .unwrap();
-        let r = app.send(req).await;
+        let r = app.send(plain_form_post("/api/recon/v1/exceptions/bulk", form, &ops, "/exceptions")).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{back}: {}", r.body);
         let location = r.location().unwrap().to_string();
         assert!(location.starts_with(expected), "{back}: {location}");
