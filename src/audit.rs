@@ -149,6 +149,10 @@ impl RefusalThrottle {
 
 static REFUSALS: LazyLock<Mutex<RefusalThrottle>> = LazyLock::new(Mutex::default);
 
+/// The header in which a server function marks the status of a refusal it answers with a redirect
+/// (a plain form post, see `http::server_fn`); [`record_refusals`] reads it and takes it off.
+pub const REFUSED_STATUS_HEADER: &str = "x-settlepaisa-refused";
+
 /// Middleware: a signed-in caller's refused request — 403 (their role does not allow it) or 409 (a
 /// command's rule refused it) — is an audit row with outcome `failure`, whichever page, server
 /// function or API handler refused it.
@@ -159,8 +163,15 @@ pub async fn record_refusals(State(state): State<AppState>, req: Request, next: 
     let target = format!("{} {path}", req.method());
     let route = req.extensions().get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str).to_string();
     let ip = crate::http::client_ip(&req, &state.config);
-    let res = next.run(req).await;
-    let status = res.status();
+    let mut res = next.run(req).await;
+    // A server function that refused a plain form post answers with a redirect back to the form;
+    // it marks its refusal's status in this header, which goes no further.
+    let marked = res
+        .headers_mut()
+        .remove(REFUSED_STATUS_HEADER)
+        .and_then(|v| v.to_str().ok()?.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok());
+    let status = marked.unwrap_or(res.status());
     let (Some(user), StatusCode::FORBIDDEN | StatusCode::CONFLICT) = (&caller, status) else {
         return res;
     };

@@ -121,18 +121,8 @@ mod server {
     }
 
     impl AppError {
-        /// A server function's error answers with its own status (403, 404, 409…), not a blanket 500
-        /// — except to a plain HTML form post (a page's form: pages have no client code outside
-        /// their islands), which server_fn answers with a redirect back to the form's page carrying
-        /// the error in the address, where the form's action shows it. A status set here would
-        /// replace that redirect and leave the browser on the raw error.
+        /// A server function's error answers with its own status (403, 404, 409…), not a blanket 500.
         pub fn in_server_fn(self) -> Self {
-            let form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
-                parts.uri.path().starts_with("/sfn/") && crate::http::form::wants_html(&parts.headers)
-            });
-            if form_post {
-                return self;
-            }
             if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 res.set_status(StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
             }

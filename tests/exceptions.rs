@@ -992,3 +992,28 @@ async fn the_csv_export_streams_every_row_once_in_order_over_several_chunks(pool
     let last = text.lines().last().unwrap_or_default();
     assert!(last.starts_with("EXC-20261127-002500,AMOUNT_MISMATCH,LOW,open,1025.00,,-25.00,M_STREAM,"), "{last}");
 }
+
+/// A plain form post that a server function refuses goes back to the form's page with the reason
+/// (not a raw 403 page), and the refusal is audited as any other.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_refused_form_post_goes_back_to_its_page_and_is_audited(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let auditor = cookie(&app, "auditor@settlepaisa.test").await;
+    let id: String =
+        sqlx::query_scalar("SELECT id FROM exceptions ORDER BY id LIMIT 1").fetch_one(&pool).await.unwrap();
+    let page = format!("/exceptions/{id}");
+    let form = server_fn_form(&[("id", &id), ("action", "take")]);
+    let r = app.send(plain_form_post("/sfn/exceptions/act", form, &auditor, &page)).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let back = r.location().unwrap();
+    assert!(back.starts_with(&format!("{ORIGIN}{page}?")) && back.contains("__err="), "{back}");
+    assert!(r.headers.get(settlepaisa_ops::audit::REFUSED_STATUS_HEADER).is_none(), "the mark goes no further");
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log
+         WHERE action = 'request.refused' AND actor_email = 'auditor@settlepaisa.test' AND details LIKE '403%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(refused, 1, "the refusal is audited");
+}

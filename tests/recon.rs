@@ -908,3 +908,33 @@ async fn the_run_form_goes_on_to_the_new_run(pool: PgPool) {
     let page = app.get(back.trim_start_matches(common::ORIGIN), Some(&ops)).await;
     assert!(page.body.contains("already queued or running"), "the form shows why");
 }
+
+/// Row errors are kept until the upload is stored, so their memory is bounded whatever the file:
+/// each is cut to a few hundred characters (a quoted value can be long), and a file with more than
+/// `MAX_ROW_ERRORS` refused rows is refused whole, with nothing stored.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn row_errors_are_bounded_in_length_and_number(pool: PgPool) {
+    use settlepaisa_ops::features::recon::store::MAX_ROW_ERRORS;
+    let (app, ops) = ops_app(&pool).await;
+    let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
+    let good = "RB-1,MERCH_001,100.00,INR,2026-11-20,10:00:00,UPI,RBUTR1,,SUCCESS\n";
+    // A header cell padded with punctuation still names its column (headers are matched on their
+    // letters and digits); the errors that name it keep only the start of it.
+    let header = PG_HEADER.replace("Amount", &format!("Amount{}", ".".repeat(2_000)));
+    let file = format!("{header}{good}RB-2,MERCH_001,abc,INR,2026-11-20,10:00:00,UPI,RBUTR2,,SUCCESS\n");
+    let reply = post_upload(&app, &ops, &fields, Some(("long.csv", file.as_bytes()))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let column = reply.json()["errors"][0]["column"].as_str().unwrap().to_string();
+    assert!(column.starts_with("Amount...") && column.ends_with('…'), "{column}");
+    assert_eq!(column.chars().count(), 301, "cut to 300 characters and an ellipsis");
+
+    let before = table_counts(&pool).await;
+    let mut many = format!("{PG_HEADER}{}", good.replace("RB-1", "RB-3").replace("RBUTR1", "RBUTR3"));
+    for i in 0..=MAX_ROW_ERRORS {
+        many.push_str(&format!("RBX-{i},MERCH_001,abc,INR,2026-11-20,10:00:00,UPI,RBX{i},,SUCCESS\n"));
+    }
+    let refused = post_upload(&app, &ops, &fields, Some(("many.csv", many.as_bytes()))).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains(&format!("More than {MAX_ROW_ERRORS} rows")), "{}", refused.body);
+    assert_eq!(table_counts(&pool).await, before, "nothing stored");
+}

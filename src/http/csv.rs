@@ -312,9 +312,10 @@ impl CsvExport {
             let mut tx = crate::db::begin_export(&pool).await?;
             let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
             let outcome = produce(rows, tx).await;
-            // Done: nothing to cancel. A failure — the client stopped reading, or the query
-            // failed — leaves the guard armed, so a statement still running is cancelled.
-            if outcome.is_ok() {
+            // Done, or the query itself failed: its statement has ended, nothing to cancel. A
+            // client that stopped reading (a transport error) leaves the guard armed, so the
+            // statement still running is cancelled.
+            if !matches!(outcome, Err(AppError::Transport(_))) {
                 cancel.disarm();
             }
             outcome

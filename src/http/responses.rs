@@ -15,8 +15,8 @@ use uuid::Uuid;
 /// `{"id": …}`: the body of a `201`/`202` that created something (a saved view, a recon run).
 /// The id serialises as itself: a [`Uuid`] is a JSON string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct IdResponse<Id = Uuid> {
-    pub id: Id,
+pub struct IdResponse {
+    pub id: Uuid,
 }
 
 #[cfg(test)]

@@ -38,7 +38,31 @@ pub async fn serve<T>(use_case: impl AsyncFnOnce(Call) -> Result<T, AppError>) -
 }
 
 async fn answer<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    body.await.map_err(AppError::in_server_fn)
+    body.await.map_err(|error| if plain_form_post() { refused_form_post(error) } else { error.in_server_fn() })
+}
+
+/// A page's form posted without client code (pages have none outside their islands): leptos_axum
+/// answers it with a redirect back to the form's page (its `Referer`), carrying the error in the
+/// address, where the form's action shows it.
+fn plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.uri.path().starts_with(&format!("{}/", crate::http::SERVER_FN_PREFIX))
+            && crate::http::form::wants_html(&parts.headers)
+            && parts.headers.contains_key(http::header::REFERER)
+    })
+}
+
+/// The error of a plain form post keeps the redirect (a status set here would replace it and leave
+/// the browser on the raw error), and its own status is handed to the refusal audit
+/// ([`crate::audit::record_refusals`]) in a header that layer takes off the response.
+fn refused_form_post(error: AppError) -> AppError {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            http::HeaderName::from_static(crate::audit::REFUSED_STATUS_HEADER),
+            http::HeaderValue::from(error.status_code()),
+        );
+    }
+    error
 }
 
 /// A server function's arguments decoded from a url-encoded body exactly as the server decodes a

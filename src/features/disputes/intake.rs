@@ -18,6 +18,7 @@ use crate::money::Paise;
 
 /// A refused row: line as a spreadsheet shows it (the header is line 1), column, reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RowError {
     pub line: u64,
     pub column: Option<String>,
@@ -26,6 +27,7 @@ pub struct RowError {
 
 /// What an import did; also the JSON API's answer to a script (`POST /v1/chargebacks/import`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     pub inserted: i64,
     pub duplicates: i64,

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::model::{RunPage, RunView, UploadPreview, Workspace, CLASSES, RESULTS_PAGE};
-use super::server::{get_recon_run, get_recon_workspace, StartReconRun};
+use super::server::{get_recon_run, get_recon_run_status, get_recon_workspace, StartReconRun};
 use crate::ist;
 use crate::money::{format_count, Paise};
 use crate::ui::{format_size, pager, ErrorNotice, FlashNotices, KpiTile, PageHeader};
@@ -395,8 +395,8 @@ fn RunStatus(run: RunView) -> impl IntoView {
             set_timeout(
                 move || {
                     leptos::task::spawn_local(async move {
-                        match get_recon_run(id.to_string(), None, 1).await {
-                            Ok(page) if page.run.is_active() => run.set(page.run),
+                        match get_recon_run_status(id.to_string()).await {
+                            Ok(now) if now.is_active() => run.set(now),
                             // The end shows with the results it brought, in the page as the
                             // server renders it now.
                             Ok(_) => {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{RunPage, Workspace};
+use super::model::{RunPage, RunView, Workspace};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -19,6 +19,12 @@ pub async fn get_recon_workspace() -> Result<Workspace, AppError> {
 #[server(prefix = "/sfn", endpoint = "recon/run")]
 pub async fn get_recon_run(id: String, class: Option<String>, page: i64) -> Result<RunPage, AppError> {
     serve(async move |c| super::service::run_page(&c.state, &c.user, &id, class.as_deref(), page).await).await
+}
+
+/// One run's status, stage and counts (what a run page's status line asks for while it goes on).
+#[server(prefix = "/sfn", endpoint = "recon/run-status")]
+pub async fn get_recon_run_status(id: String) -> Result<RunView, AppError> {
+    serve(async move |c| super::service::run(&c.state, &c.user, &id).await).await
 }
 
 /// Start a run of a cycle date; answers the run's id.

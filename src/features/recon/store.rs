@@ -189,8 +189,24 @@ const COPY_PG: &str = "COPY staging_transactions (txn_id, merchant_id, amount_pa
 const COPY_BANK: &str = "COPY staging_bank_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
     txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id) FROM STDIN (FORMAT csv)";
 
+/// The most refused rows one upload may have. Their errors are kept until the upload is stored
+/// (each cut to [`ERROR_TEXT_CHARS`]), so this bounds that memory whatever the file: a file with
+/// more refused rows is refused whole (it is the wrong file or the wrong layout, not a few bad rows).
+pub const MAX_ROW_ERRORS: usize = 100_000;
+/// The longest column name or message a row error keeps (a header cell or a quoted value may be
+/// long; a sentence about a row is not).
+const ERROR_TEXT_CHARS: usize = 300;
+
+fn cut(text: String) -> String {
+    match text.char_indices().nth(ERROR_TEXT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
+}
+
 /// Read the file on a blocking thread: each good row is written as `COPY` text and handed on a
-/// megabyte at a time, refused rows (and rows of unknown merchants) are kept as row errors.
+/// megabyte at a time, refused rows (and rows of unknown merchants) are kept as row errors (at most
+/// [`MAX_ROW_ERRORS`], each cut short).
 fn parse_rows(
     reader: &mut ChunkReader,
     file: &FileToRows,
@@ -205,14 +221,21 @@ fn parse_rows(
     let mut accepted = 0usize;
     let mut seen = 0u64;
     let mut too_many = false;
+    let mut too_many_errors = false;
     let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, xlsx, |row| {
         seen += 1;
         if seen > max_rows {
             too_many = true;
             return ControlFlow::Break(());
         }
+        if errors.len() == MAX_ROW_ERRORS {
+            too_many_errors = true;
+            return ControlFlow::Break(());
+        }
+        let mut refuse =
+            |e: RowError| errors.push(RowError { line: e.line, column: e.column.map(cut), message: cut(e.message) });
         match row {
-            Ok(Record::Pg(r)) if !known_merchants.contains(&r.merchant_id) => errors.push(RowError {
+            Ok(Record::Pg(r)) if !known_merchants.contains(&r.merchant_id) => refuse(RowError {
                 line: r.line,
                 column: Some("merchant".into()),
                 message: format!("merchant {} is not known", r.merchant_id),
@@ -253,19 +276,22 @@ fn parse_rows(
                     .show(Some(file_id))
                     .end();
             }
-            Err(e) => errors.push(e),
+            Err(e) => refuse(e),
         }
         if rows.len() >= 1 << 20 && out.blocking_send(rows.take()).is_err() {
             return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     });
-    if !rows.is_empty() && !too_many {
+    if !rows.is_empty() && !too_many && !too_many_errors {
         let _ = out.blocking_send(rows.take());
     }
     let streamed = match streamed {
         Ok(_) if too_many => Err(format!(
             "The file has more than {max_rows} data rows, the most one upload may have (UPLOAD_MAX_ROWS); split it."
+        )),
+        Ok(_) if too_many_errors => Err(format!(
+            "More than {MAX_ROW_ERRORS} rows of the file are refused: check that it is the right file and format."
         )),
         other => other,
     };

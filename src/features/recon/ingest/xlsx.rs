@@ -33,8 +33,10 @@ fn sheet_rows<'a, 'b: 'a>(
 ) -> Result<SheetRows<impl FnMut() -> NextCell + use<'a, 'b>>, String> {
     let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| format!("The workbook cannot be read: {e}"))?;
     let cells = move || {
-        let cell = reader.next_cell().map_err(|e| format!("The workbook cannot be read: {e}"))?;
-        cell.map(|c| Ok((c.get_position(), cell_text(c.get_value())?))).transpose()
+        guarded(|| {
+            let cell = reader.next_cell().map_err(|e| format!("The workbook cannot be read: {e}"))?;
+            cell.map(|c| Ok((c.get_position(), cell_text(c.get_value())?))).transpose()
+        })
     };
     Ok(SheetRows { cells, pending: None, done: false })
 }
@@ -46,7 +48,7 @@ fn sheet_rows<'a, 'b: 'a>(
 const MAX_CELL_BYTES: usize = 32_767 * 4;
 /// The most text one row may hold (its cells are kept until the row is complete): real rows are a
 /// few hundred bytes; this bounds a row of 16,384 long cells to a few MB.
-pub(super) const MAX_ROW_BYTES: usize = 4 * 1024 * 1024;
+const MAX_ROW_BYTES: usize = 4 * 1024 * 1024;
 
 fn cell_text(value: &calamine::DataRef<'_>) -> Result<String, String> {
     use calamine::DataRef;
@@ -312,10 +314,10 @@ fn read_checked(
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
     let mut book = guarded(|| open_xlsx(bytes))?;
-    let (sheet, header_line) = guarded(|| recognised_sheet(&mut book, kind, mappings))?;
+    let (sheet, header_line) = recognised_sheet(&mut book, kind, mappings)?;
     let mut rows = guarded(|| sheet_rows(&mut book, &sheet))?;
     let header = loop {
-        match guarded(|| rows.next_row())? {
+        match rows.next_row()? {
             Some((line, header)) if line == header_line => break header,
             Some(_) => continue,
             None => return Err("The file has no header row.".into()),
@@ -324,7 +326,7 @@ fn read_checked(
     let format = resolve(kind, format, &header, mappings)?;
     let converter = Converter::new(kind, format, header);
     let mut rows_total = 0u64;
-    while let Some((line, cells)) = guarded(|| rows.next_row())? {
+    while let Some((line, cells)) = rows.next_row()? {
         rows_total += 1;
         if on_row(converter.convert(line, Cells::Strings(&cells))).is_break() {
             break;
