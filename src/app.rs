@@ -15,6 +15,7 @@ use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
+use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -74,6 +75,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("disputes") view=DisputesPage ssr=SsrMode::Async />
                     <Route path=path!("disputes/:id") view=DisputePage ssr=SsrMode::Async />
                     <Route path=path!("settlements") view=SettlementsPage ssr=SsrMode::Async />
+                    <Route path=path!("settlements/merchants") view=MerchantsPage ssr=SsrMode::Async />
+                    <Route path=path!("settlements/merchants/:id") view=MerchantPage ssr=SsrMode::Async />
                     <Route path=path!("settlements/:id") view=SettlementPage ssr=SsrMode::Async />
                     <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
                     <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />

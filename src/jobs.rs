@@ -97,8 +97,14 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
         let (id, kind, payload): (i64, String, Value) = (job.id, job.kind, job.payload);
         tracing::warn!(job = id, %kind, "job abandoned by its worker on its last attempt");
         metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
-        if kind == crate::features::recon::runs::JOB_KIND {
-            crate::features::recon::runs::abandoned(&mut tx, &payload).await?;
+        match kind.as_str() {
+            crate::features::recon::runs::JOB_KIND => {
+                crate::features::recon::runs::abandoned(&mut tx, &payload).await?
+            }
+            crate::features::settlements::batching::JOB_KIND => {
+                crate::features::settlements::batching::abandoned(&mut tx, &payload).await?
+            }
+            _ => {}
         }
     }
     tx.commit().await?;
@@ -254,6 +260,9 @@ pub async fn depth(pool: &PgPool) -> Result<i64, AppError> {
 pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), String> {
     match job.kind.as_str() {
         crate::features::recon::runs::JOB_KIND => crate::features::recon::runs::execute_job(state, job).await,
+        crate::features::settlements::batching::JOB_KIND => {
+            crate::features::settlements::batching::execute_job(state, job).await
+        }
         other => Err(format!("no handler for job kind {other:?}")),
     }
 }

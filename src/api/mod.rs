@@ -15,6 +15,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .route("/{service}/health", get(health::service))
         .nest("/overview", features::overview::routes())
         .nest("/disputes", features::disputes::routes())
+        .nest("/settlements", features::settlements::routes())
         .nest("/recon", features::recon::routes(config).merge(features::exceptions::routes()))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

@@ -12,6 +12,7 @@ use super::generate::{DemoData, METHODS};
 use crate::auth::users;
 use crate::error::AppError;
 use crate::features::settlements::calc::Commission;
+use crate::features::settlements::rules as settlement_rules;
 
 const CHUNK: usize = 500;
 
@@ -25,6 +26,52 @@ async fn bulk<'a, T: 'a>(
         let mut qb: QueryBuilder<'a, Postgres> = QueryBuilder::new(head);
         qb.push_values(chunk, |mut b, row| bind(&mut b, row));
         qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The batches' timelines, written from what the batches, decisions and transfers record, and a
+/// few refunds the merchants owe back (deducted from their next batches).
+async fn settlement_timelines_and_refunds(c: &mut PgConnection, d: &DemoData) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
+         SELECT id, 'CALCULATED', created_by, txn_count || ' transactions of the cycle', created_at FROM settlement_batches
+         UNION ALL
+         SELECT id, CASE WHEN net_paise > 10000000 THEN 'SUBMITTED' ELSE 'AUTO_APPROVED' END, NULL,
+                CASE WHEN net_paise > 10000000 THEN 'Net above ₹1,00,000: waits for another finance user''s approval.'
+                     ELSE 'Net at or below ₹1,00,000: approved without a checker.' END,
+                created_at
+         FROM settlement_batches WHERE status <> 'CALCULATED' AND (net_paise > 10000000 OR approved_at IS NOT NULL)
+         UNION ALL
+         SELECT batch_id, decision, decided_by, note, decided_at FROM settlement_approvals
+         UNION ALL
+         SELECT batch_id, 'SENT', NULL, NULL, initiated_at FROM settlement_transfers
+         UNION ALL
+         SELECT batch_id, 'PAID', NULL, 'UTR ' || utr, completed_at FROM settlement_transfers WHERE status = 'PAID'
+         UNION ALL
+         SELECT batch_id, 'VERIFIED', NULL, 'Bank DEBIT line found with the payout UTR.', completed_at
+         FROM settlement_transfers WHERE verification = 'VERIFIED'
+         UNION ALL
+         SELECT batch_id, 'FAILED', NULL, failure_reason, completed_at FROM settlement_transfers WHERE status = 'FAILED'",
+    )
+    .execute(&mut *c)
+    .await?;
+    let refunds = [
+        ("MERCH_001", "FLP-RF-1001", 2_499_00_i64, 3),
+        ("MERCH_002", "AMZ-RF-2002", 12_000_00, 2),
+        ("MERCH_004", "SWG-RF-4003", 640_00, 1),
+    ];
+    for (i, (merchant, txn_ref, paise, days_ago)) in refunds.into_iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO merchant_refunds (id, merchant_id, txn_ref, amount_paise, refunded_at) VALUES ($1, $2, $3, $4, $5)",
+            uuid::Uuid::from_u128(0x5e7f_0000_0000_4000_8000_0000_0000_0f00 + i as u128),
+            merchant,
+            txn_ref,
+            paise,
+            crate::ist::start_of_day(d.anchor - Duration::days(days_ago)) as DateTime<Utc>,
+        )
+        .execute(&mut *c)
+        .await?;
     }
     Ok(())
 }
@@ -263,12 +310,19 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     })
     .await?;
 
+    // T+1 in business days (the demo merchants' cycle) over the migrated holiday calendar.
+    let holidays = crate::features::settlements::terms::holidays_between(
+        &mut *c,
+        d.anchor - Duration::days(90),
+        d.anchor + Duration::days(30),
+    )
+    .await?;
     bulk(
         c,
         "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise, \
          commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, \
          fees_not_deducted_paise, net_paise, rail, bank_account_id, created_by, created_at, approved_by, approved_at, \
-         sent_at, paid_at, payout_utr, failure_reason) ",
+         sent_at, paid_at, payout_utr, failure_reason, held_from, payout_due_on) ",
         &d.batches,
         |b, x| {
             let t = &x.totals;
@@ -296,7 +350,9 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
                 .push_bind(x.sent_at)
                 .push_bind(x.paid_at)
                 .push_bind(&x.payout_utr)
-                .push_bind(x.failure_reason);
+                .push_bind(x.failure_reason)
+                .push_bind((x.status == "ON_HOLD").then(|| settlement_rules::initial_status(t.net).code()))
+                .push_bind(settlement_rules::payout_due_on(x.cycle_date, 1, &holidays));
         },
     )
     .await?;
@@ -367,6 +423,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
+    settlement_timelines_and_refunds(c, d).await?;
 
     bulk(
         c,

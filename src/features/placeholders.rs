@@ -6,16 +6,6 @@ use crate::auth::Access;
 use crate::ui::{NotBuilt, PageHeader};
 
 #[component]
-pub fn SettlementsPage() -> impl IntoView {
-    view! { <NotBuilt title="Settlement batches" what="Creating, approving and paying settlement batches arrives with the settlements feature." /> }
-}
-
-#[component]
-pub fn SettlementPage() -> impl IntoView {
-    view! { <NotBuilt title="Batch detail" what="The gross-to-net breakdown, items and payout status arrive with the settlements feature." /> }
-}
-
-#[component]
 pub fn AnalyticsPage() -> impl IntoView {
     view! { <NotBuilt title="Analytics" what="Settlement KPIs, trends, funnel and payout-failure charts arrive with the analytics feature." /> }
 }

@@ -248,6 +248,39 @@ mod tests {
         assert_ne!(generate(anchor()).transactions, generate(anchor() + Duration::days(1)).transactions);
     }
 
+    /// Finance's journey needs reconciled, unbatched cycles on a fresh demo, one of them with a
+    /// merchant's batch over ₹1,00,000 (after the most its deductions can take, 30 %), whatever the
+    /// anchor; the batches of the earlier cycles still come in every status.
+    #[test]
+    fn recent_cycles_are_left_to_batch_and_every_batch_status_occurs() {
+        use std::collections::HashMap;
+        let today = ist::today(Utc::now());
+        let anchors = (1..=12).map(|month| NaiveDate::from_ymd_opt(2026, month, 9 + month).unwrap()).chain([today]);
+        for anchor in anchors {
+            let d = generate(anchor);
+            let statuses: HashSet<&str> = d.batches.iter().map(|b| b.status).collect();
+            assert_eq!(statuses.len(), 8, "{anchor}: {statuses:?}");
+            let mut best = 0i64;
+            for ago in settlement::UNBATCHED_DAYS {
+                let day = anchor - Duration::days(ago);
+                assert!(d.batches.iter().all(|b| b.cycle_date != day), "{anchor}: cycle {day} is not batched");
+                let mut nets: HashMap<&str, i64> = HashMap::new();
+                for t in d.transactions.iter().filter(|t| t.cycle_date == day && t.status == "RECONCILED") {
+                    let m = d.merchants.iter().find(|m| m.id == t.merchant_id).unwrap();
+                    let item = crate::features::settlements::calc::settle_item(
+                        crate::money::Paise(t.amount_paise),
+                        &m.terms(t.payment_method),
+                    )
+                    .unwrap();
+                    *nets.entry(m.id).or_default() += item.net.0;
+                }
+                assert!(!nets.is_empty(), "{anchor}: cycle {day} has reconciled transactions");
+                best = best.max(nets.values().copied().max().unwrap_or(0));
+            }
+            assert!(best * 7 / 10 > 1_00_000_00, "{anchor}: the largest merchant net is only {best} paise");
+        }
+    }
+
     #[test]
     fn fixed_counts() {
         let d = generate(anchor());

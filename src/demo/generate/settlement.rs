@@ -1,6 +1,7 @@
-//! Settlement (spec 04): a batch per merchant per cycle day up to two days ago over its reconciled
+//! Settlement (spec 04): a batch per merchant per cycle day up to four days ago over its reconciled
 //! transactions, in every status by age, with the reserve held and released, the maker-checker
-//! decisions and the payout transfers.
+//! decisions and the payout transfers. The two cycles after those ([`UNBATCHED_DAYS`]) keep their
+//! reconciled transactions out of any batch, so a fresh demo has cycles for finance to batch.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
@@ -9,6 +10,9 @@ use super::parties::Staff;
 use super::{at, utr_for, Approval, Batch, Cycles, Gen, Item, Merchant, ReserveEntry, Transfer, Txn};
 use crate::features::settlements::calc::{settle_item, BatchTotals, FeeBearer, ItemBreakdown};
 use crate::money::Paise;
+
+/// The cycles two and three days before the anchor are reconciled but not batched yet.
+pub const UNBATCHED_DAYS: [i64; 2] = [2, 3];
 
 const FAILURES: [&str; 3] =
     ["Beneficiary account closed", "Invalid IFSC for the beneficiary bank", "NEFT return: account does not exist"];
@@ -37,7 +41,8 @@ pub(super) fn settlements(
     let mut reserve = ReserveLedger::default();
     let mut approvals: Vec<Approval> = Vec::new();
     let mut transfers: Vec<Transfer> = Vec::new();
-    for &day in cycles.days.iter().filter(|d| **d <= anchor - Duration::days(2)) {
+    let last_batched = anchor - Duration::days(UNBATCHED_DAYS[1] + 1);
+    for &day in cycles.days.iter().filter(|d| **d <= last_batched) {
         for m in merchants {
             let members: Vec<usize> = transactions
                 .iter()
@@ -94,7 +99,8 @@ fn needs_approval(totals: &BatchTotals) -> bool {
 /// A batch's status by its age, cycling through the states so that every status occurs whatever
 /// the anchor date (`earlier` are the batches made before it).
 fn batch_status(anchor: NaiveDate, day: NaiveDate, earlier: &[Batch], needs_approval: bool) -> &'static str {
-    match (anchor - day).num_days() {
+    let age = |d: NaiveDate| (anchor - d).num_days();
+    match age(day) {
         8.. => {
             if earlier.len() % 11 == 5 {
                 "FAILED"
@@ -102,18 +108,16 @@ fn batch_status(anchor: NaiveDate, day: NaiveDate, earlier: &[Batch], needs_appr
                 "PAID"
             }
         }
-        5..=7 => "SENT",
-        3..=4 => match earlier.iter().filter(|b| (anchor - b.cycle_date).num_days() <= 4).count() {
-            0 => "ON_HOLD",
-            1 => "REJECTED",
-            2 | 3 if needs_approval => "PENDING_APPROVAL",
-            _ => "APPROVED",
-        },
-        _ => {
-            if needs_approval {
-                "PENDING_APPROVAL"
-            } else {
-                "CALCULATED"
+        days => {
+            let recent: Vec<&Batch> = earlier.iter().filter(|b| age(b.cycle_date) <= 7).collect();
+            let pending = recent.iter().filter(|b| b.status == "PENDING_APPROVAL").count();
+            match recent.len() {
+                0 => "ON_HOLD",
+                1 => "REJECTED",
+                2 => "CALCULATED",
+                _ if needs_approval && pending < 2 => "PENDING_APPROVAL",
+                _ if days >= 6 => "SENT",
+                _ => "APPROVED",
             }
         }
     }

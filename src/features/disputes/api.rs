@@ -419,6 +419,17 @@ struct RecoveryItem<'a> {
     /// Always `SETTLEMENT_DEDUCTION`, the one kind the schema allows.
     kind: &'static str,
     status: &'a str,
+    /// The batches it was deducted in.
+    deductions: Vec<RecoveryDeductionItem<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecoveryDeductionItem<'a> {
+    batch_id: uuid::Uuid,
+    batch_ref: &'a str,
+    amount_paise: i64,
+    at: String,
 }
 
 impl<'a> From<&'a Recovery> for RecoveryItem<'a> {
@@ -429,6 +440,16 @@ impl<'a> From<&'a Recovery> for RecoveryItem<'a> {
             created_at: r.created_at.to_rfc3339(),
             kind: "SETTLEMENT_DEDUCTION",
             status: &r.status,
+            deductions: r
+                .deductions
+                .iter()
+                .map(|x| RecoveryDeductionItem {
+                    batch_id: x.batch_id,
+                    batch_ref: &x.batch_ref,
+                    amount_paise: x.amount.0,
+                    at: x.at.to_rfc3339(),
+                })
+                .collect(),
         }
     }
 }

@@ -157,6 +157,15 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                 {match (d.recovery.clone(), status) {
                     (Some(r), _) => view! {
                         <p class="mt-2 text-sm">{format!("{} to deduct from {}'s next settlements ({}; {} applied).", r.amount.to_inr(), c.merchant_name, r.status.to_lowercase().replace('_', " "), r.applied.to_inr())}</p>
+                        <ul class="mt-1 space-y-1 text-sm" data-testid="recovery-deductions">
+                            {r.deductions.iter().map(|x| view! {
+                                <li>
+                                    {format!("{} deducted in batch ", x.amount.to_inr())}
+                                    <a class="text-brand-700 underline" href=format!("/settlements/{}", x.batch_id)>{x.batch_ref.clone()}</a>
+                                    {format!(" on {}", ist::format_date(ist::date_of(x.at)))}
+                                </li>
+                            }).collect_view()}
+                        </ul>
                     }.into_any(),
                     (None, Some(UiStatus::Won)) => view! { <p class="mt-2 text-sm">{format!("Won: {} recovered; nothing is deducted from the merchant.", d.recovered.to_inr())}</p> }.into_any(),
                     (None, Some(UiStatus::Cancelled)) => view! { <p class="mt-2 text-sm">"Withdrawn by the network: no money moves."</p> }.into_any(),

@@ -339,6 +339,17 @@ pub struct Recovery {
     pub applied: Paise,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    /// Where it was deducted: the settlement batches that took part of it.
+    pub deductions: Vec<RecoveryDeduction>,
+}
+
+/// A part of a recovery deducted in a settlement batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryDeduction {
+    pub batch_id: Uuid,
+    pub batch_ref: String,
+    pub amount: Paise,
+    pub at: DateTime<Utc>,
 }
 
 /// The detail page's record.

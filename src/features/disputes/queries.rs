@@ -7,8 +7,8 @@ use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::model::{
-    CaseDetail, CasePage, CaseRow, Document, Kpis, LinkedTransaction, ListFilter, OutcomeSummary, Recovery, Scope,
-    SlaBucket, SlaCell, Sort, SortKey, TimelineEntry, UiStatus,
+    CaseDetail, CasePage, CaseRow, Document, Kpis, LinkedTransaction, ListFilter, OutcomeSummary, Recovery,
+    RecoveryDeduction, Scope, SlaBucket, SlaCell, Sort, SortKey, TimelineEntry, UiStatus,
 };
 use super::rules;
 use crate::error::AppError;
@@ -381,13 +381,25 @@ pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
         None => None,
     };
     let recovery = sqlx::query!(
-        r#"SELECT amount_paise AS "amount_paise: Paise", applied_paise AS "applied_paise: Paise", status,
+        r#"SELECT id, amount_paise AS "amount_paise: Paise", applied_paise AS "applied_paise: Paise", status,
                 created_at AS "created_at: DateTime<Utc>"
          FROM chargeback_recovery_actions WHERE chargeback_id = $1"#,
         id
     )
     .fetch_optional(pool)
     .await?;
+    let deductions = match &recovery {
+        Some(r) => sqlx::query_as!(
+            RecoveryDeduction,
+            r#"SELECT d.batch_id, b.batch_ref, d.amount_paise AS "amount: Paise", d.created_at AS "at: DateTime<Utc>"
+                   FROM settlement_deductions d JOIN settlement_batches b ON b.id = d.batch_id
+                   WHERE d.recovery_action_id = $1 ORDER BY d.created_at, d.id"#,
+            r.id
+        )
+        .fetch_all(pool)
+        .await?,
+        None => Vec::new(),
+    };
 
     Ok(CaseDetail {
         case: case.into(),
@@ -410,6 +422,7 @@ pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
             applied: r.applied_paise,
             status: r.status,
             created_at: r.created_at,
+            deductions,
         }),
     })
 }

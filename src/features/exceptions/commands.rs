@@ -263,17 +263,7 @@ pub async fn apply_in(
             let mut after = json!({ "status": status.code(), "resolution": code });
             if rules::reconciles(&code) {
                 if let Some(tid) = row.transaction_id {
-                    let moved = sqlx::query!(
-                        "UPDATE transactions SET status = 'RECONCILED', updated_at = $2
-                         WHERE id = $1 AND status = ANY($3::text[])",
-                        tid,
-                        now as DateTime<Utc>,
-                        &crate::domain::txn_status::UNRECONCILED[..] as &[&str],
-                    )
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if moved > 0 {
+                    if crate::domain::txn_status::reconcile(&mut *tx, tid, now).await? {
                         transaction_status = Some("RECONCILED");
                     }
                 }
@@ -289,16 +279,7 @@ pub async fn apply_in(
             // unless it has already gone into a settlement.
             if row.resolution.as_deref().is_some_and(rules::reconciles) && from.is_closed() {
                 if let Some(tid) = row.transaction_id {
-                    let moved = sqlx::query!(
-                        "UPDATE transactions SET status = 'EXCEPTION', updated_at = $2
-                         WHERE id = $1 AND status = 'RECONCILED'",
-                        tid,
-                        now as DateTime<Utc>,
-                    )
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if moved > 0 {
+                    if crate::domain::txn_status::unreconcile(&mut *tx, tid, now).await? {
                         transaction_status = Some("EXCEPTION");
                     }
                 }

@@ -24,6 +24,17 @@ struct OverviewResponse {
     kpis: OverviewKpis,
     pipeline: OverviewPipeline,
     window: OverviewWindow,
+    /// Finance users and admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settlements: Option<OverviewSettlements>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewSettlements {
+    batches: i64,
+    paid_batches: i64,
+    net_paid_paise: i64,
 }
 
 #[derive(Serialize)]
@@ -116,5 +127,10 @@ async fn overview(
             unsettled: p.unsettled.count,
         },
         window: OverviewWindow { from: s.window.from, preset: s.window.preset.param(), to: s.window.to },
+        settlements: s.settlements.map(|t| OverviewSettlements {
+            batches: t.batches,
+            paid_batches: t.paid_batches,
+            net_paid_paise: t.net_paid.0,
+        }),
     }))
 }

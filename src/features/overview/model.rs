@@ -133,7 +133,18 @@ pub struct OverviewSnapshot {
     pub open_exceptions: i64,
     pub open_chargebacks: i64,
     pub pipeline: Pipeline,
+    /// For finance users and admins: the window's settlement batches and the net paid in them.
+    pub settlements: Option<SettlementTotals>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// Batches of the window's cycles, and the net of those paid (the figure `/settlements` shows as
+/// "paid" for the same cycle window).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementTotals {
+    pub batches: i64,
+    pub paid_batches: i64,
+    pub net_paid: Paise,
 }
 
 impl OverviewSnapshot {
@@ -183,6 +194,7 @@ mod tests {
             open_exceptions: 0,
             open_chargebacks: 0,
             pipeline: Pipeline::default(),
+            settlements: None,
             generated_at: DateTime::<Utc>::default(),
         };
         assert_eq!(snapshot.variance(), Ok(Bucket { count: 3, amount: Paise(-150) }));

@@ -191,6 +191,20 @@ fn SnapshotView(snapshot: OverviewSnapshot) -> impl IntoView {
                 detail="Received in this window, still open".to_string()
                 test_id="kpi-open-chargebacks"
             />
+            {s.settlements.map(|t| view! {
+                <KpiTile
+                    label="Settlement batches"
+                    value=format_count(t.batches)
+                    detail=format!("{} paid, of this window's cycles", format_count(t.paid_batches))
+                    test_id="kpi-settlement-batches"
+                />
+                <KpiTile
+                    label="Net paid to merchants"
+                    value=t.net_paid.to_inr_compact()
+                    detail=t.net_paid.to_inr()
+                    test_id="kpi-net-paid"
+                />
+            })}
         </div>
         <PipelineView snapshot=s />
     }

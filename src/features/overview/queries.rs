@@ -47,6 +47,7 @@ pub async fn snapshot(pool: &PgPool, window: Window, now: DateTime<Utc>) -> Resu
         open_exceptions: t.open_exceptions.count,
         open_chargebacks: t.open_chargebacks,
         pipeline: Pipeline { captured, in_settlement, sent_to_bank, credited, unsettled },
+        settlements: None,
         generated_at: now,
     })
 }

@@ -1,7 +1,7 @@
 //! The Overview use case, shared by the page's server function and the JSON API: authorise, then
-//! the snapshot of the window the query asks for.
+//! the snapshot of the window the query asks for, with the settlement tiles for finance users.
 
-use super::model::{OverviewQuery, OverviewSnapshot};
+use super::model::{OverviewQuery, OverviewSnapshot, SettlementTotals};
 use super::queries;
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
@@ -14,6 +14,13 @@ pub async fn snapshot(
     caller: &CurrentUser,
     query: &OverviewQuery,
 ) -> Result<OverviewSnapshot, AppError> {
-    authorize(Some(caller), Access::SIGNED_IN)?;
-    queries::snapshot_for(&state.pool, query, state.clock.now()).await
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let mut snapshot = queries::snapshot_for(&state.pool, query, state.clock.now()).await?;
+    if user.may(Access::FINANCE_TILES) {
+        let (from, to) = (snapshot.window.from, snapshot.window.to);
+        let t = crate::features::settlements::queries::window_totals(&state.pool, from, to).await?;
+        snapshot.settlements =
+            Some(SettlementTotals { batches: t.batches, paid_batches: t.paid_batches, net_paid: t.net_paid });
+    }
+    Ok(snapshot)
 }

@@ -369,7 +369,7 @@ async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> R
     laps.lap("persist: auto-resolve");
     progress(pool, p.run_id, 90).await;
 
-    update_transaction_statuses(&mut tx, p.run_id, p.now).await?;
+    crate::domain::txn_status::apply_run(&mut tx, p.run_id, p.now).await?;
     laps.lap("persist: transaction statuses");
     progress(pool, p.run_id, 97).await;
 
@@ -627,26 +627,6 @@ async fn auto_resolve(
         });
         qb.build().execute(&mut *tx).await?;
     }
-    Ok(())
-}
-
-/// Transaction statuses: matched → RECONCILED, exceptions → EXCEPTION; settled or paid ones stay.
-async fn update_transaction_statuses(
-    tx: &mut sqlx::PgConnection,
-    run_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    sqlx::query!(
-        "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
-                updated_at = $2
-         FROM recon_results r
-         WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
-           AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))",
-        run_id,
-        now as DateTime<Utc>,
-    )
-    .execute(&mut *tx)
-    .await?;
     Ok(())
 }
 

@@ -214,6 +214,7 @@ pub async fn store_upload(
         uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
         xlsx: xlsx_limits(state),
+        now: state.clock.now(),
     };
     store::store(&state.pool, state.objects.clone(), upload, body).await
 }

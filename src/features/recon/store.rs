@@ -124,6 +124,8 @@ pub struct Upload<'a> {
     pub max_rows: u64,
     /// What a workbook may inflate to ([`ingest::XlsxLimits::for_upload`] of the upload limit).
     pub xlsx: ingest::XlsxLimits,
+    /// The instant by the application's clock (payout verifications found in a statement carry it).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// The bytes of an upload as they arrive: a request body read chunk by chunk, or a whole file.
@@ -494,6 +496,11 @@ pub async fn store(
     }
     .execute(&mut *tx)
     .await?;
+    // A bank statement may carry the DEBIT lines of payouts already marked paid: verify them.
+    if upload.kind == Kind::Bank {
+        let file = crate::features::settlements::commands::Verify::File(file_id);
+        crate::features::settlements::commands::verify(&mut tx, file, upload.now).await?;
+    }
     let upserted = std::time::Instant::now();
     errors.sort_by_key(|e| e.line);
     for chunk in errors.chunks(CHUNK) {

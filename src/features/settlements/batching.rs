@@ -1,0 +1,726 @@
+//! "Create batches for cycle D" (spec 4.2, 4.3), run by a job on the Postgres queue. Eligible are
+//! the RECONCILED transactions of the cycle that are in no batch, plus those of the merchant's
+//! earlier cycles that were carried forward (net below the minimum). One batch per merchant per
+//! cycle, each transaction settled by the terms in force on the cycle date; due reserve released
+//! into it, what the merchant owes (LOST chargebacks' recoveries, refunds) deducted up to 30 % of
+//! gross. The whole cycle is written in one transaction under one advisory lock, so a second run,
+//! or two instances at once, create nothing new, and a run that fails leaves nothing half-written;
+//! the job's worker must still hold the job when it commits. Progress (merchants done) is written
+//! beside it, outside the transaction, for the page to show while it runs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::model::RunStarted;
+use super::rules::{self, DueRelease, MerchantTerms, Owed, Payment, Plan, Status};
+use super::terms;
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
+use crate::domain::txn_status;
+use crate::error::AppError;
+use crate::ist;
+use crate::jobs::{self, Job};
+use crate::money::Paise;
+
+pub const JOB_KIND: &str = "settlement.create_batches";
+
+/// Merchants whose transactions are read and written per round trip.
+const MERCHANTS_PER_CHUNK: usize = 500;
+
+/// Serialises every batch creation (any cycle, any instance): carried-forward cycles and the
+/// reserve ledger cross cycles, so two creations never interleave.
+const LOCK_KEY: i64 = 0x5e7f_0012_ba7c_4001;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payload {
+    pub run_id: Uuid,
+    pub cycle_date: NaiveDate,
+    pub requested_by: Option<Uuid>,
+    pub ip: Option<String>,
+}
+
+/// What one run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub created: i64,
+    /// Merchants of the cycle that already had their batch (nothing new made for them).
+    pub skipped: i64,
+    pub carried_forward: i64,
+}
+
+/// Queue a run for `cycle` (one live job per cycle: a second request while one is queued or
+/// running answers that one).
+pub async fn start(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: Option<String>,
+    cycle: NaiveDate,
+) -> Result<RunStarted, AppError> {
+    let mut tx = pool.begin().await?;
+    let run_id = Uuid::new_v4();
+    let payload = Payload { run_id, cycle_date: cycle, requested_by: Some(user.id), ip: ip.clone() };
+    let payload = serde_json::to_value(&payload).map_err(|_| AppError::Internal)?;
+    let job_id = jobs::enqueue(&mut *tx, JOB_KIND, &payload, Some(&format!("settle:{cycle}"))).await?;
+    let Some(job_id) = job_id else {
+        tx.rollback().await?;
+        let live = sqlx::query!(
+            "SELECT r.id, r.job_id FROM settlement_runs r JOIN jobs j ON j.id = r.job_id
+             WHERE r.cycle_date = $1 AND j.status IN ('queued', 'running')
+             ORDER BY r.queued_at DESC LIMIT 1",
+            cycle as NaiveDate,
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::Conflict("A batch run for that cycle has just finished; refresh the page.".into()))?;
+        return Ok(RunStarted { run_id: live.id, job_id: live.job_id, already_running: true });
+    };
+    sqlx::query!(
+        "INSERT INTO settlement_runs (id, job_id, cycle_date, requested_by) VALUES ($1, $2, $3, $4)",
+        run_id,
+        job_id,
+        cycle as NaiveDate,
+        user.id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(run_id.to_string()),
+            ip: ip.as_deref(),
+            after: Some(json!({ "cycleDate": cycle, "jobId": job_id })),
+            ..AuditEntry::by(user, "settlement.batches.request", "settlement_run")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RunStarted { run_id, job_id: Some(job_id), already_running: false })
+}
+
+/// The job: create the cycle's batches, then record the outcome on the run.
+pub async fn execute_job(state: &crate::state::AppState, job: &Job) -> Result<(), String> {
+    let payload: Payload = serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad payload: {e}"))?;
+    let mark_running = sqlx::query!(
+        "UPDATE settlement_runs SET status = 'running', started_at = coalesce(started_at, now()), error = NULL
+         WHERE id = $1",
+        payload.run_id,
+    )
+    .execute(&state.pool)
+    .await;
+    if let Err(e) = mark_running {
+        return Err(format!("could not mark the run running: {e}"));
+    }
+    match create(&state.pool, &payload, state.clock.now(), Some(job)).await {
+        Ok(Some(outcome)) => {
+            let _ = sqlx::query!(
+                "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
+                        carried_forward = $4, merchants_done = merchants_total
+                 WHERE id = $1",
+                payload.run_id,
+                outcome.created as i32,
+                outcome.skipped as i32,
+                outcome.carried_forward as i32,
+            )
+            .execute(&state.pool)
+            .await;
+            Ok(())
+        }
+        Ok(None) => {
+            Err("another worker took the job over before the batches were committed; nothing was written".into())
+        }
+        Err(AppError::Unavailable) if job.attempts < job.max_attempts => {
+            Err("the database was unavailable; the batch run will be retried".into())
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let _ = sqlx::query!(
+                "UPDATE settlement_runs SET status = 'failed', error = $2, finished_at = now()
+                 WHERE id = $1 AND status <> 'completed'
+                   AND EXISTS (SELECT 1 FROM jobs WHERE id = $3 AND locked_by = $4 AND status = 'running')",
+                payload.run_id,
+                message,
+                job.id,
+                job.locked_by,
+            )
+            .execute(&state.pool)
+            .await;
+            tracing::warn!(run_id = %payload.run_id, error = %message, "settlement batch run failed");
+            Ok(())
+        }
+    }
+}
+
+/// The queue failed the job for good (its worker stopped answering on the last attempt).
+pub async fn abandoned(db: &mut PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    let Ok(payload) = serde_json::from_value::<Payload>(payload.clone()) else { return Ok(()) };
+    sqlx::query!(
+        "UPDATE settlement_runs SET status = 'failed', finished_at = now(),
+                error = 'The run stopped without finishing (its worker was lost); start it again.'
+         WHERE id = $1 AND status IN ('queued', 'running')",
+        payload.run_id,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What a merchant owes back, oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OwedKey {
+    Recovery(Uuid),
+    Refund(Uuid),
+}
+
+/// Create the batches of `p.cycle_date`. `Ok(None)`: the job was taken over by another worker
+/// before the commit, and nothing was written.
+pub async fn create(
+    pool: &PgPool,
+    p: &Payload,
+    now: DateTime<Utc>,
+    job: Option<&Job>,
+) -> Result<Option<Outcome>, AppError> {
+    let cycle = p.cycle_date;
+    let today = ist::today(now);
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
+
+    // Merchants with something to settle, and those whose batch for the cycle already exists.
+    let merchants: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT DISTINCT t.merchant_id AS "merchant_id!"
+           FROM transactions t
+           WHERE t.status = $2
+             AND (t.cycle_date = $1
+                  OR (t.cycle_date < $1 AND EXISTS (
+                        SELECT 1 FROM settlement_carry_forwards cf
+                        WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)))
+             AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+           ORDER BY 1"#,
+        cycle as NaiveDate,
+        txn_status::ELIGIBLE_FOR_BATCH,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let batched: Vec<String> =
+        sqlx::query_scalar!("SELECT merchant_id FROM settlement_batches WHERE cycle_date = $1", cycle as NaiveDate,)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut outcome = Outcome { skipped: batched.len() as i64, ..Outcome::default() };
+    let merchants: Vec<String> = merchants.into_iter().filter(|m| !batched.contains(m)).collect();
+    sqlx::query!("UPDATE settlement_runs SET merchants_total = $2 WHERE id = $1", p.run_id, merchants.len() as i32)
+        .execute(pool)
+        .await?;
+
+    let terms = terms::terms_on(&mut tx, cycle, &merchants).await?;
+    let holidays = terms::holidays_between(&mut tx, cycle, cycle + Duration::days(120)).await?;
+    let mut owed = owed(&mut tx, &merchants).await?;
+    let mut due = due_releases(&mut tx, &merchants, today).await?;
+    let accounts: HashMap<String, Uuid> = sqlx::query!(
+        "SELECT merchant_id, id FROM merchant_bank_accounts WHERE is_primary AND merchant_id = ANY($1)",
+        &merchants,
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.merchant_id, r.id))
+    .collect();
+
+    let mut done = 0usize;
+    for chunk in merchants.chunks(MERCHANTS_PER_CHUNK) {
+        let payments = eligible_payments(&mut tx, cycle, chunk).await?;
+        let mut w = Writes::default();
+        for merchant in chunk {
+            let Some(t) = terms.get(merchant) else { continue };
+            let pays = payments.get(merchant).map(Vec::as_slice).unwrap_or_default();
+            if pays.is_empty() {
+                continue;
+            }
+            let merchant_owed = owed.remove(merchant).unwrap_or_default();
+            let merchant_due = due.remove(merchant).unwrap_or_default();
+            let plan = rules::plan(t, pays, &merchant_owed, &merchant_due)
+                .map_err(|e| AppError::Conflict(format!("Merchant {merchant}: {e}")))?;
+            match plan {
+                Plan::CarryForward { txn_count, gross, net, minimum } => {
+                    outcome.carried_forward += 1;
+                    w.carry.push((merchant.clone(), txn_count as i32, gross.0, net.0, minimum.0));
+                }
+                Plan::Batch(b) => {
+                    outcome.created += 1;
+                    let id = Uuid::new_v4();
+                    w.add_batch(id, merchant, cycle, t, &b, accounts.get(merchant).copied(), &holidays, now);
+                }
+            }
+        }
+        w.write(&mut tx, cycle, p.run_id, now).await?;
+        done += chunk.len();
+        sqlx::query!("UPDATE settlement_runs SET merchants_done = $2 WHERE id = $1", p.run_id, done as i32)
+            .execute(pool)
+            .await?;
+    }
+
+    let requester = match p.requested_by {
+        Some(id) => {
+            sqlx::query!("SELECT email FROM users WHERE id = $1", id).fetch_optional(&mut *tx).await?.map(|r| r.email)
+        }
+        None => None,
+    };
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            actor_id: p.requested_by,
+            actor_email: requester.as_deref(),
+            action: "settlement.batches.create",
+            target_type: "settlement_run",
+            target_id: Some(p.run_id.to_string()),
+            success: true,
+            ip: p.ip.as_deref(),
+            after: Some(json!({
+                "cycleDate": cycle,
+                "created": outcome.created,
+                "skipped": outcome.skipped,
+                "carriedForward": outcome.carried_forward,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(job) = job {
+        if !jobs::still_held(&mut tx, job).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(outcome))
+}
+
+/// The eligible transactions of `merchants` for the cycle, per merchant in id order.
+async fn eligible_payments(
+    tx: &mut PgConnection,
+    cycle: NaiveDate,
+    merchants: &[String],
+) -> Result<HashMap<String, Vec<Payment>>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT t.id, t.merchant_id, t.amount_paise, t.payment_method::text AS "method!", t.acquirer
+           FROM transactions t
+           WHERE t.merchant_id = ANY($2) AND t.status = $3
+             AND (t.cycle_date = $1
+                  OR (t.cycle_date < $1 AND EXISTS (
+                        SELECT 1 FROM settlement_carry_forwards cf
+                        WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)))
+             AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+           ORDER BY t.merchant_id, t.id"#,
+        cycle as NaiveDate,
+        merchants,
+        txn_status::ELIGIBLE_FOR_BATCH,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_merchant: HashMap<String, Vec<Payment>> = HashMap::new();
+    for r in rows {
+        by_merchant.entry(r.merchant_id).or_default().push(Payment {
+            transaction_id: r.id,
+            amount: Paise(r.amount_paise),
+            method: r.method,
+            bank: r.acquirer,
+        });
+    }
+    Ok(by_merchant)
+}
+
+/// What each merchant owes back and has not yet had deducted: LOST chargebacks' recovery actions
+/// and refunds, oldest first.
+async fn owed(tx: &mut PgConnection, merchants: &[String]) -> Result<HashMap<String, Vec<Owed<OwedKey>>>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT kind AS "kind!", id AS "id!", merchant_id AS "merchant_id!", outstanding AS "outstanding!"
+           FROM (
+               SELECT 'recovery' AS kind, ra.id, ra.merchant_id, ra.amount_paise - ra.applied_paise AS outstanding, ra.created_at AS since
+               FROM chargeback_recovery_actions ra
+               WHERE ra.merchant_id = ANY($1) AND ra.status IN ('PENDING', 'PARTIALLY_APPLIED')
+               UNION ALL
+               SELECT 'refund', r.id, r.merchant_id, r.amount_paise - r.applied_paise, r.refunded_at
+               FROM merchant_refunds r
+               WHERE r.merchant_id = ANY($1) AND r.status <> 'APPLIED'
+           ) o
+           WHERE outstanding > 0
+           ORDER BY since, id"#,
+        merchants,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_merchant: HashMap<String, Vec<Owed<OwedKey>>> = HashMap::new();
+    for r in rows {
+        let key = if r.kind == "refund" { OwedKey::Refund(r.id) } else { OwedKey::Recovery(r.id) };
+        by_merchant.entry(r.merchant_id).or_default().push(Owed { key, outstanding: Paise(r.outstanding) });
+    }
+    Ok(by_merchant)
+}
+
+/// Reserve holds due by `today` that no batch has released yet.
+async fn due_releases(
+    tx: &mut PgConnection,
+    merchants: &[String],
+    today: NaiveDate,
+) -> Result<HashMap<String, Vec<DueRelease>>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT h.id, h.merchant_id, h.amount_paise
+         FROM reserve_ledger h
+         WHERE h.kind = 'HOLD' AND h.merchant_id = ANY($1) AND h.release_on <= $2
+           AND NOT EXISTS (SELECT 1 FROM reserve_ledger r WHERE r.kind = 'RELEASE' AND r.released_entry_id = h.id)
+         ORDER BY h.release_on, h.id",
+        merchants,
+        today as NaiveDate,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_merchant: HashMap<String, Vec<DueRelease>> = HashMap::new();
+    for r in rows {
+        by_merchant.entry(r.merchant_id).or_default().push(DueRelease { hold_id: r.id, amount: Paise(r.amount_paise) });
+    }
+    Ok(by_merchant)
+}
+
+/// The rows one chunk of merchants writes, as columns for `UNNEST` inserts.
+#[derive(Default)]
+struct Writes {
+    // settlement_batches
+    b_id: Vec<Uuid>,
+    b_ref: Vec<String>,
+    b_merchant: Vec<String>,
+    b_status: Vec<String>,
+    b_txns: Vec<i32>,
+    b_money: [Vec<i64>; 9],
+    b_rail: Vec<String>,
+    b_account: Vec<Option<Uuid>>,
+    b_approved_at: Vec<Option<DateTime<Utc>>>,
+    b_due: Vec<NaiveDate>,
+    b_terms: Vec<serde_json::Value>,
+    // settlement_items
+    i_batch: Vec<Uuid>,
+    i_txn: Vec<i64>,
+    i_money: [Vec<i64>; 6],
+    i_bearer: Vec<String>,
+    // deductions: (batch, kind, recovery id, refund id, amount)
+    d_batch: Vec<Uuid>,
+    d_kind: Vec<String>,
+    d_recovery: Vec<Option<Uuid>>,
+    d_refund: Vec<Option<Uuid>>,
+    d_amount: Vec<i64>,
+    // reserve holds (merchant, batch, amount, release on) and releases (merchant, batch, amount, hold)
+    h_merchant: Vec<String>,
+    h_batch: Vec<Uuid>,
+    h_amount: Vec<i64>,
+    h_on: Vec<NaiveDate>,
+    r_merchant: Vec<String>,
+    r_batch: Vec<Uuid>,
+    r_amount: Vec<i64>,
+    r_hold: Vec<i64>,
+    // timeline (batch, event, note)
+    e_batch: Vec<Uuid>,
+    e_event: Vec<String>,
+    e_note: Vec<Option<String>>,
+    // carried forward: (merchant, txns, gross, net, minimum)
+    carry: Vec<(String, i32, i64, i64, i64)>,
+    // batches that took carried-forward cycles in: (merchant, batch)
+    took_carried: Vec<(String, Uuid)>,
+}
+
+impl Writes {
+    #[allow(clippy::too_many_arguments)]
+    fn add_batch(
+        &mut self,
+        id: Uuid,
+        merchant: &str,
+        cycle: NaiveDate,
+        terms: &MerchantTerms,
+        b: &rules::BatchPlan<OwedKey>,
+        account: Option<Uuid>,
+        holidays: &std::collections::BTreeSet<NaiveDate>,
+        now: DateTime<Utc>,
+    ) {
+        let t = &b.totals;
+        self.b_id.push(id);
+        self.b_ref.push(batch_ref(cycle, merchant));
+        self.b_merchant.push(merchant.to_string());
+        self.b_status.push(b.status.code().to_string());
+        self.b_txns.push(t.txn_count as i32);
+        for (column, value) in self.b_money.iter_mut().zip([
+            t.gross,
+            t.commission,
+            t.gst,
+            t.tds,
+            t.reserve,
+            t.deductions,
+            t.reserve_released,
+            t.fees_not_deducted,
+            t.net,
+        ]) {
+            column.push(value.0);
+        }
+        self.b_rail.push(b.rail.code().to_string());
+        self.b_account.push(account);
+        self.b_approved_at.push((b.status == Status::Approved).then_some(now));
+        self.b_due.push(rules::payout_due_on(cycle, terms.cycle_days, holidays));
+        self.b_terms.push(serde_json::to_value(terms).unwrap_or(serde_json::Value::Null));
+        for (txn, item, bearer) in &b.items {
+            self.i_batch.push(id);
+            self.i_txn.push(*txn);
+            for (column, value) in
+                self.i_money.iter_mut().zip([item.amount, item.commission, item.gst, item.tds, item.reserve, item.net])
+            {
+                column.push(value.0);
+            }
+            self.i_bearer.push(bearer.code().to_string());
+        }
+        for (key, amount) in &b.applied {
+            self.d_batch.push(id);
+            self.d_amount.push(amount.0);
+            match key {
+                OwedKey::Recovery(r) => {
+                    self.d_kind.push("CHARGEBACK".into());
+                    self.d_recovery.push(Some(*r));
+                    self.d_refund.push(None);
+                }
+                OwedKey::Refund(r) => {
+                    self.d_kind.push("REFUND".into());
+                    self.d_recovery.push(None);
+                    self.d_refund.push(Some(*r));
+                }
+            }
+        }
+        if t.reserve > Paise::ZERO {
+            self.h_merchant.push(merchant.to_string());
+            self.h_batch.push(id);
+            self.h_amount.push(t.reserve.0);
+            self.h_on.push(cycle + Duration::days(i64::from(terms.reserve_hold_days)));
+        }
+        for r in &b.released {
+            self.r_merchant.push(merchant.to_string());
+            self.r_batch.push(id);
+            self.r_amount.push(r.amount.0);
+            self.r_hold.push(r.hold_id);
+        }
+        self.e_batch.push(id);
+        self.e_event.push("CALCULATED".into());
+        self.e_note.push(Some(format!("{} transactions of cycle {}", t.txn_count, ist::format_date(cycle))));
+        self.e_batch.push(id);
+        if b.status == Status::Approved {
+            self.e_event.push("AUTO_APPROVED".into());
+            self.e_note.push(Some("Net at or below ₹1,00,000: approved without a checker.".into()));
+        } else {
+            self.e_event.push("SUBMITTED".into());
+            self.e_note.push(Some("Net above ₹1,00,000: waits for another finance user's approval.".into()));
+        }
+        self.took_carried.push((merchant.to_string(), id));
+    }
+
+    async fn write(
+        self,
+        tx: &mut PgConnection,
+        cycle: NaiveDate,
+        run_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        if !self.b_id.is_empty() {
+            let requested_by = sqlx::query_scalar!("SELECT requested_by FROM settlement_runs WHERE id = $1", run_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+            let m = &self.b_money;
+            sqlx::query!(
+                "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+                        commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise,
+                        fees_not_deducted_paise, net_paise, rail, bank_account_id, created_by, created_at, approved_at,
+                        payout_due_on, terms, run_id)
+                 SELECT b.id, b.batch_ref, b.merchant_id, $4, b.status, b.txn_count, b.gross, b.commission, b.gst, b.tds,
+                        b.reserve, b.deductions, b.released, b.fees_not_deducted, b.net, b.rail, b.account, $17, $18,
+                        b.approved_at, b.due, b.terms, $22
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[],
+                             $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+                             $15::bigint[], $16::text[], $19::uuid[], $20::timestamptz[], $21::date[], $23::jsonb[])
+                      AS b(id, batch_ref, merchant_id, status, txn_count, gross, commission, gst, tds, reserve, deductions,
+                           released, fees_not_deducted, net, rail, account, approved_at, due, terms)",
+                &self.b_id,
+                &self.b_ref,
+                &self.b_merchant,
+                cycle as NaiveDate,
+                &self.b_status,
+                &self.b_txns,
+                &m[0],
+                &m[1],
+                &m[2],
+                &m[3],
+                &m[4],
+                &m[5],
+                &m[6],
+                &m[7],
+                &m[8],
+                &self.b_rail,
+                requested_by,
+                now as DateTime<Utc>,
+                &self.b_account as &[Option<Uuid>],
+                &self.b_approved_at as &[Option<DateTime<Utc>>],
+                &self.b_due as &[NaiveDate],
+                run_id,
+                &self.b_terms,
+            )
+            .execute(&mut *tx)
+            .await?;
+            let im = &self.i_money;
+            sqlx::query!(
+                "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise,
+                        tds_paise, reserve_paise, net_paise, fee_bearer)
+                 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+                                      $7::bigint[], $8::bigint[], $9::text[])",
+                &self.i_batch,
+                &self.i_txn,
+                &im[0],
+                &im[1],
+                &im[2],
+                &im[3],
+                &im[4],
+                &im[5],
+                &self.i_bearer,
+            )
+            .execute(&mut *tx)
+            .await?;
+            txn_status::mark_settled(&mut *tx, &self.i_txn, now).await?;
+            sqlx::query!(
+                "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
+                 SELECT e.batch_id, e.event, $4, e.note, $5 FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e(batch_id, event, note)",
+                &self.e_batch,
+                &self.e_event,
+                &self.e_note as &[Option<String>],
+                requested_by,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.d_batch.is_empty() {
+            sqlx::query!(
+                "INSERT INTO settlement_deductions (batch_id, kind, recovery_action_id, refund_id, amount_paise, created_at)
+                 SELECT d.batch_id, d.kind, d.recovery, d.refund, d.amount, $6
+                 FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[]) AS d(batch_id, kind, recovery, refund, amount)",
+                &self.d_batch,
+                &self.d_kind,
+                &self.d_recovery as &[Option<Uuid>],
+                &self.d_refund as &[Option<Uuid>],
+                &self.d_amount,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE chargeback_recovery_actions ra
+                 SET applied_paise = ra.applied_paise + d.amount,
+                     status = CASE WHEN ra.applied_paise + d.amount = ra.amount_paise THEN 'APPLIED' ELSE 'PARTIALLY_APPLIED' END
+                 FROM (SELECT recovery, sum(amount)::bigint AS amount
+                       FROM UNNEST($1::uuid[], $2::bigint[]) AS x(recovery, amount)
+                       WHERE recovery IS NOT NULL GROUP BY recovery) d
+                 WHERE ra.id = d.recovery",
+                &self.d_recovery as &[Option<Uuid>],
+                &self.d_amount,
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE merchant_refunds r
+                 SET applied_paise = r.applied_paise + d.amount,
+                     status = CASE WHEN r.applied_paise + d.amount = r.amount_paise THEN 'APPLIED' ELSE 'PARTIALLY_APPLIED' END
+                 FROM (SELECT refund, sum(amount)::bigint AS amount
+                       FROM UNNEST($1::uuid[], $2::bigint[]) AS x(refund, amount)
+                       WHERE refund IS NOT NULL GROUP BY refund) d
+                 WHERE r.id = d.refund",
+                &self.d_refund as &[Option<Uuid>],
+                &self.d_amount,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.h_batch.is_empty() {
+            sqlx::query!(
+                "INSERT INTO reserve_ledger (merchant_id, batch_id, kind, amount_paise, release_on, created_at)
+                 SELECT h.merchant_id, h.batch_id, 'HOLD', h.amount, h.release_on, $5
+                 FROM UNNEST($1::text[], $2::uuid[], $3::bigint[], $4::date[]) AS h(merchant_id, batch_id, amount, release_on)",
+                &self.h_merchant,
+                &self.h_batch,
+                &self.h_amount,
+                &self.h_on as &[NaiveDate],
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.r_batch.is_empty() {
+            sqlx::query!(
+                "INSERT INTO reserve_ledger (merchant_id, batch_id, kind, amount_paise, released_entry_id, created_at)
+                 SELECT r.merchant_id, r.batch_id, 'RELEASE', r.amount, r.hold, $5
+                 FROM UNNEST($1::text[], $2::uuid[], $3::bigint[], $4::bigint[]) AS r(merchant_id, batch_id, amount, hold)",
+                &self.r_merchant,
+                &self.r_batch,
+                &self.r_amount,
+                &self.r_hold,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.took_carried.is_empty() {
+            let (merchants, batches): (Vec<String>, Vec<Uuid>) = self.took_carried.into_iter().unzip();
+            sqlx::query!(
+                "UPDATE settlement_carry_forwards cf SET into_batch_id = x.batch_id
+                 FROM UNNEST($1::text[], $2::uuid[]) AS x(merchant_id, batch_id)
+                 WHERE cf.merchant_id = x.merchant_id AND cf.into_batch_id IS NULL AND cf.cycle_date < $3",
+                &merchants,
+                &batches,
+                cycle as NaiveDate,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.carry.is_empty() {
+            let mut merchants = Vec::new();
+            let mut txns = Vec::new();
+            let mut gross = Vec::new();
+            let mut net = Vec::new();
+            let mut minimum = Vec::new();
+            for (m, n, g, nt, min) in self.carry {
+                merchants.push(m);
+                txns.push(n);
+                gross.push(g);
+                net.push(nt);
+                minimum.push(min);
+            }
+            sqlx::query!(
+                "INSERT INTO settlement_carry_forwards (merchant_id, cycle_date, txn_count, gross_paise, net_paise, min_paise, run_id, created_at)
+                 SELECT c.merchant_id, $6, c.txns, c.gross, c.net, c.minimum, $7, $8
+                 FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(merchant_id, txns, gross, net, minimum)
+                 ON CONFLICT (merchant_id, cycle_date) DO UPDATE
+                 SET txn_count = EXCLUDED.txn_count, gross_paise = EXCLUDED.gross_paise, net_paise = EXCLUDED.net_paise,
+                     min_paise = EXCLUDED.min_paise, run_id = EXCLUDED.run_id",
+                &merchants,
+                &txns,
+                &gross,
+                &net,
+                &minimum,
+                cycle as NaiveDate,
+                run_id,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// `STL-<cycle yyyymmdd>-<merchant>`: one batch per merchant per cycle, so the reference is unique.
+pub fn batch_ref(cycle: NaiveDate, merchant: &str) -> String {
+    format!("STL-{}-{merchant}", cycle.format("%Y%m%d"))
+}

@@ -1,0 +1,367 @@
+//! Every change to a batch after it is made, each in one transaction with the batch locked, its
+//! timeline event and its audit row (actor, roles, before/after, IP): approve (maker-checker),
+//! reject, hold and release, mark paid with the bank UTR (never used twice) or failed with a
+//! reason, re-queue a failed batch for a new transfer. And verification: a bank statement DEBIT
+//! line carrying a paid transfer's UTR verifies it (or shows the amount mismatch), when the batch
+//! is marked paid and when a later bank upload brings the line.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::rules::{self, Action, FailureCode, Status};
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
+use crate::domain::txn_status;
+use crate::error::AppError;
+use crate::money::Paise;
+
+/// An action with its inputs as they arrived (the service has checked the role).
+#[derive(Clone, Debug, Default)]
+pub struct ActionInput {
+    pub reason: Option<String>,
+    pub utr: Option<String>,
+    pub failure_code: Option<String>,
+}
+
+/// The validated inputs of one action.
+enum Step {
+    Approve,
+    Reject(String),
+    Hold(String),
+    Release,
+    Paid(String),
+    Failed(FailureCode, String),
+    Requeue(Option<String>),
+}
+
+fn step(action: Action, input: &ActionInput) -> Result<Step, AppError> {
+    let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1_000) {
+        return Err(AppError::BadRequest("The reason may be at most 1,000 characters.".into()));
+    }
+    Ok(match action {
+        Action::Approve => Step::Approve,
+        Action::Reject => {
+            Step::Reject(reason.ok_or_else(|| AppError::BadRequest("Say why the batch is rejected.".into()))?)
+        }
+        Action::Hold => Step::Hold(reason.ok_or_else(|| AppError::BadRequest("Say why the batch is held.".into()))?),
+        Action::Release => Step::Release,
+        Action::Paid => {
+            let utr = input.utr.as_deref().unwrap_or("");
+            Step::Paid(rules::parse_utr(utr).map_err(AppError::BadRequest)?)
+        }
+        Action::Failed => {
+            let code = input.failure_code.as_deref().unwrap_or("");
+            let code = FailureCode::parse(code).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "Choose a failure reason: {}.",
+                    FailureCode::ALL.map(|f| f.label()).join(", ")
+                ))
+            })?;
+            let text = code.reason(reason.as_deref()).map_err(AppError::BadRequest)?;
+            Step::Failed(code, text)
+        }
+        Action::Requeue => Step::Requeue(reason),
+    })
+}
+
+struct Locked {
+    batch_ref: String,
+    status: Status,
+    held_from: Option<Status>,
+    created_by: Option<Uuid>,
+    net: Paise,
+    rail: String,
+}
+
+async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Locked, AppError> {
+    let row = sqlx::query!(
+        r#"SELECT batch_ref, status, held_from, created_by, net_paise AS "net!: Paise", rail::text AS "rail!"
+           FROM settlement_batches WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No settlement batch with that id.".into()))?;
+    Ok(Locked {
+        batch_ref: row.batch_ref,
+        status: Status::parse(&row.status).ok_or(AppError::Internal)?,
+        held_from: row.held_from.as_deref().and_then(Status::parse),
+        created_by: row.created_by,
+        net: row.net,
+        rail: row.rail,
+    })
+}
+
+/// Take `action` on batch `id` for `user`. Refused moves (maker-checker, a UTR used before, a
+/// status the action does not apply to) are 409s with the reason; nothing changes then.
+pub async fn act(
+    pool: &sqlx::PgPool,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    action: Action,
+    input: &ActionInput,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let step = step(action, input)?;
+    let mut tx = pool.begin().await?;
+    let batch = lock(&mut tx, id).await?;
+    let is_maker = batch.created_by == Some(user.id);
+    let to = rules::transition(batch.status, batch.held_from, action, is_maker)
+        .map_err(|r| AppError::Conflict(format!("{}: {r}", batch.batch_ref)))?;
+    let mut before = json!({ "status": batch.status.code() });
+    let mut after = json!({ "status": to.code() });
+    let note: Option<String> = match &step {
+        Step::Approve => {
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = $2, approved_by = $3, approved_at = $4 WHERE id = $1",
+                id,
+                to.code(),
+                user.id,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+            decision(&mut tx, id, user.id, "APPROVED", None, now).await?;
+            None
+        }
+        Step::Reject(reason) | Step::Hold(reason) => {
+            let held_from = (to == Status::OnHold).then(|| batch.status.code());
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = $2, held_from = $3 WHERE id = $1",
+                id,
+                to.code(),
+                held_from,
+            )
+            .execute(&mut *tx)
+            .await?;
+            decision(&mut tx, id, user.id, to.code(), Some(reason), now).await?;
+            after["reason"] = json!(reason);
+            Some(reason.clone())
+        }
+        Step::Release => {
+            sqlx::query!("UPDATE settlement_batches SET status = $2, held_from = NULL WHERE id = $1", id, to.code())
+                .execute(&mut *tx)
+                .await?;
+            None
+        }
+        Step::Paid(utr) => {
+            if let Some(used) = sqlx::query_scalar!(
+                "SELECT b.batch_ref FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
+                 WHERE tr.utr = $1",
+                utr,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                return Err(AppError::Conflict(format!(
+                    "UTR {utr} is already recorded for batch {used}; a UTR is used once."
+                )));
+            }
+            let transfer = sqlx::query_scalar!(
+                "UPDATE settlement_transfers SET status = 'PAID', utr = $2, completed_at = $3, verification = 'UNVERIFIED'
+                 WHERE batch_id = $1 AND status = 'SENT' RETURNING id",
+                id,
+                utr,
+                now as DateTime<Utc>,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| unique_utr(e, utr))?
+            .ok_or_else(|| AppError::Conflict(format!("{}: the batch has no transfer sent to the bank.", batch.batch_ref)))?;
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = 'PAID', paid_at = $2, payout_utr = $3 WHERE id = $1",
+                id,
+                now as DateTime<Utc>,
+                utr,
+            )
+            .execute(&mut *tx)
+            .await?;
+            let paid = txn_status::mark_paid(&mut tx, id, now).await?;
+            after["utr"] = json!(utr);
+            after["transactionsPaid"] = json!(paid);
+            verify(&mut tx, Verify::Transfer(transfer), now).await?;
+            Some(format!("UTR {utr}"))
+        }
+        Step::Failed(code, reason) => {
+            sqlx::query!(
+                "UPDATE settlement_transfers SET status = 'FAILED', failure_code = $2, failure_reason = $3, completed_at = $4
+                 WHERE batch_id = $1 AND status = 'SENT'",
+                id,
+                code.code(),
+                reason,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = 'FAILED', failure_reason = $2 WHERE id = $1",
+                id,
+                reason
+            )
+            .execute(&mut *tx)
+            .await?;
+            after["failureReason"] = json!(reason);
+            Some(reason.clone())
+        }
+        Step::Requeue(reason) => {
+            let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
+                .fetch_one(&mut *tx)
+                .await?;
+            before["failureReason"] = json!(old);
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = 'APPROVED', failure_reason = NULL, sent_at = NULL, payout_utr = NULL
+                 WHERE id = $1",
+                id,
+            )
+            .execute(&mut *tx)
+            .await?;
+            Some(reason.clone().unwrap_or_else(|| "Queued for a new transfer in the next payout file.".into()))
+        }
+    };
+    event(&mut tx, id, action.event(), Some(user.id), note.as_deref(), now).await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(before),
+            after: Some(after),
+            details: Some(format!("{} ({} net, {})", batch.batch_ref, batch.net.to_inr(), batch.rail)),
+            ..AuditEntry::by(user, audit_action(action), "settlement_batch")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn audit_action(action: Action) -> &'static str {
+    match action {
+        Action::Approve => "settlement.batch.approve",
+        Action::Reject => "settlement.batch.reject",
+        Action::Hold => "settlement.batch.hold",
+        Action::Release => "settlement.batch.release",
+        Action::Paid => "settlement.batch.paid",
+        Action::Failed => "settlement.batch.failed",
+        Action::Requeue => "settlement.batch.requeue",
+    }
+}
+
+/// Two requests racing to record one UTR: the unique index refuses the second.
+fn unique_utr(e: sqlx::Error, utr: &str) -> AppError {
+    match &e {
+        sqlx::Error::Database(d) if d.constraint() == Some("settlement_transfers_utr_key") => {
+            AppError::Conflict(format!("UTR {utr} is already recorded for another batch; a UTR is used once."))
+        }
+        _ => AppError::from(e),
+    }
+}
+
+async fn decision(
+    tx: &mut PgConnection,
+    batch: Uuid,
+    user: Uuid,
+    decision: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO settlement_approvals (batch_id, decided_by, decision, note, decided_at) VALUES ($1, $2, $3, $4, $5)",
+        batch,
+        user,
+        decision,
+        note,
+        now as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Append one event to a batch's timeline.
+pub async fn event(
+    tx: &mut PgConnection,
+    batch: Uuid,
+    event: &str,
+    actor: Option<Uuid>,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at) VALUES ($1, $2, $3, $4, $5)",
+        batch,
+        event,
+        actor,
+        note,
+        now as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Which paid transfers to look for in the bank lines.
+pub enum Verify {
+    /// One transfer just marked paid.
+    Transfer(i64),
+    /// The DEBIT lines of one uploaded bank file.
+    File(Uuid),
+}
+
+/// Verify paid, not yet verified transfers against bank DEBIT lines with their UTR: VERIFIED when
+/// the amounts agree, AMOUNT_MISMATCH (both amounts in the timeline) when not. Returns how many
+/// transfers were matched to a line.
+pub async fn verify(tx: &mut PgConnection, which: Verify, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let (transfer, file) = match which {
+        Verify::Transfer(id) => (Some(id), None),
+        Verify::File(id) => (None, Some(id)),
+    };
+    let verified = sqlx::query!(
+        r#"WITH found AS (
+               SELECT DISTINCT ON (tr.id) tr.id, tr.batch_id, tr.amount_paise, l.id AS line_id, l.amount_paise AS line_paise
+               FROM settlement_transfers tr
+               JOIN bank_statement_lines l ON l.utr = tr.utr AND l.direction = 'DEBIT'
+               WHERE tr.status = 'PAID' AND tr.bank_line_id IS NULL
+                 AND ($1::bigint IS NULL OR tr.id = $1)
+                 AND ($2::uuid IS NULL OR l.source_file_id = $2)
+               ORDER BY tr.id, (l.amount_paise = tr.amount_paise) DESC, l.id
+           )
+           UPDATE settlement_transfers tr
+           SET bank_line_id = f.line_id, verified_at = $3,
+               verification = CASE WHEN f.line_paise = f.amount_paise THEN 'VERIFIED' ELSE 'AMOUNT_MISMATCH' END
+           FROM found f WHERE tr.id = f.id
+           RETURNING tr.batch_id, tr.verification AS "verification!", f.amount_paise AS "sent!: Paise",
+                     f.line_paise AS "debited!: Paise""#,
+        transfer,
+        file,
+        now as DateTime<Utc>,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for v in &verified {
+        let note = if v.verification == "VERIFIED" {
+            format!("Bank DEBIT line of {} found with the payout UTR.", v.debited.to_inr())
+        } else {
+            format!("Bank DEBIT line of {} does not match the transfer of {}.", v.debited.to_inr(), v.sent.to_inr())
+        };
+        event(tx, v.batch_id, &v.verification, None, Some(&note), now).await?;
+    }
+    Ok(verified.len() as u64)
+}
+
+/// The before/after of the audit rows written for system changes.
+pub fn system_entry<'a>(action: &'a str, target: String, after: Value) -> AuditEntry<'a> {
+    AuditEntry {
+        action,
+        target_type: "settlement_batch",
+        target_id: Some(target),
+        success: true,
+        after: Some(after),
+        details: Some("system".into()),
+        ..Default::default()
+    }
+}

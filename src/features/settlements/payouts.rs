@@ -1,0 +1,306 @@
+//! Payout files: the bank bulk-transfer CSV for approved batches (all due on or before a payout
+//! date, or a chosen few), stored in the object store with its SHA-256 and recorded once (who,
+//! when, the batches in it). Each batch in it gets its transfer (SENT) and becomes SENT. Asking
+//! again for batches that are already in a file answers that file, never a second payment.
+
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::commands::event;
+use super::model::PayoutFileRow;
+use super::rules::{self, PayoutLine, Rail, Status};
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::money::Paise;
+
+/// Serialises payout-file generation across instances.
+const LOCK_KEY: i64 = 0x5e7f_0012_ba7c_4002;
+
+/// Which batches a payout file takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Every APPROVED batch due on or before the date.
+    DueBy(NaiveDate),
+    Batches(Vec<Uuid>),
+}
+
+/// Generate (or find) the payout file for `selection`; `Ok((file, true))` when it was made now.
+pub async fn generate(
+    pool: &PgPool,
+    store: &dyn ObjectStore,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    selection: &Selection,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(PayoutFileRow, bool), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
+    let rows = match selection {
+        Selection::DueBy(date) => sqlx::query!(
+            r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
+                          a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
+                   FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
+                   WHERE b.status = 'APPROVED' AND coalesce(b.payout_due_on, b.cycle_date) <= $1
+                   ORDER BY b.batch_ref FOR UPDATE OF b"#,
+            *date as NaiveDate,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| Candidate {
+            id: r.id,
+            batch_ref: r.batch_ref,
+            status: r.status,
+            net: r.net,
+            rail: r.rail,
+            holder: r.holder,
+            account: r.account,
+            ifsc: r.ifsc,
+        })
+        .collect::<Vec<_>>(),
+        Selection::Batches(ids) => {
+            if ids.is_empty() {
+                return Err(AppError::BadRequest("Choose at least one batch.".into()));
+            }
+            sqlx::query!(
+                r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
+                          a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
+                   FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
+                   WHERE b.id = ANY($1)
+                   ORDER BY b.batch_ref FOR UPDATE OF b"#,
+                ids,
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| Candidate {
+                id: r.id,
+                batch_ref: r.batch_ref,
+                status: r.status,
+                net: r.net,
+                rail: r.rail,
+                holder: r.holder,
+                account: r.account,
+                ifsc: r.ifsc,
+            })
+            .collect::<Vec<_>>()
+        }
+    };
+    if let Selection::Batches(ids) = selection {
+        if let Some(missing) = ids.iter().find(|id| !rows.iter().any(|r| r.id == **id)) {
+            return Err(AppError::NotFound(format!("No settlement batch {missing}.")));
+        }
+        // The same batches asked for again: the file they are already in.
+        if rows.iter().all(|r| r.status == Status::Sent.code() || r.status == Status::Paid.code()) {
+            if let Some(file) = existing_file_of(&mut tx, ids).await? {
+                return Ok((file, false));
+            }
+        }
+        if let Some(not_approved) = rows.iter().find(|r| r.status != Status::Approved.code()) {
+            return Err(AppError::Conflict(format!(
+                "Batch {} is {}, not approved: only approved batches go into a payout file.",
+                not_approved.batch_ref,
+                Status::parse(&not_approved.status).map_or("in another status", |s| s.label()).to_lowercase()
+            )));
+        }
+    }
+    let payout_date = match selection {
+        Selection::DueBy(date) => *date,
+        Selection::Batches(_) => today,
+    };
+    if rows.is_empty() {
+        if let Some(file) = latest_file_on(&mut tx, payout_date).await? {
+            return Ok((file, false));
+        }
+        return Err(AppError::Conflict(format!(
+            "No approved batches are due by {}; nothing to pay.",
+            crate::ist::format_date(payout_date)
+        )));
+    }
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (Some(holder), Some(account), Some(ifsc)) = (&r.holder, &r.account, &r.ifsc) else {
+            return Err(AppError::Conflict(format!(
+                "Batch {} has no bank account to pay into; add the merchant's account first.",
+                r.batch_ref
+            )));
+        };
+        lines.push(PayoutLine {
+            beneficiary_name: holder.clone(),
+            account_number: account.clone(),
+            ifsc: ifsc.clone(),
+            amount: r.net,
+            rail: Rail::parse(&r.rail).unwrap_or(Rail::Neft),
+            batch_ref: r.batch_ref.clone(),
+        });
+    }
+    let csv = rules::payout_csv(&lines);
+    let sha256 = hex::encode(Sha256::digest(csv.as_bytes()));
+    let total = Paise::checked_sum(rows.iter().map(|r| r.net)).map_err(|e| AppError::Conflict(e.to_string()))?;
+    let id = Uuid::new_v4();
+    let file_name = format!("payout-{}-{}.csv", payout_date.format("%Y%m%d"), &id.simple().to_string()[..8]);
+    let key = ObjectPath::from(format!("payouts/{}/{id}.csv", payout_date.format("%Y-%m-%d")));
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    store.put(&key, PutPayload::from_bytes(Bytes::from(csv))).await.map_err(|e| {
+        tracing::error!(error = %e, "payout file store write failed");
+        AppError::Internal
+    })?;
+    let recorded = async {
+        sqlx::query!(
+            "INSERT INTO payout_files (id, payout_date, file_name, storage_key, sha256, batch_count, total_paise,
+                                       generated_by, generated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            id,
+            payout_date as NaiveDate,
+            file_name,
+            key.as_ref(),
+            sha256,
+            ids.len() as i32,
+            total.0,
+            user.id,
+            now as DateTime<Utc>,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO settlement_transfers (batch_id, rail, amount_paise, status, initiated_at, payout_file_id)
+             SELECT b.id, b.rail, b.net_paise, 'SENT', $2, $3 FROM settlement_batches b WHERE b.id = ANY($1)",
+            &ids,
+            now as DateTime<Utc>,
+            id,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE settlement_batches SET status = 'SENT', sent_at = $2 WHERE id = ANY($1)",
+            &ids,
+            now as DateTime<Utc>
+        )
+        .execute(&mut *tx)
+        .await?;
+        for batch in &ids {
+            event(&mut tx, *batch, "SENT", Some(user.id), Some(&format!("In payout file {file_name}")), now).await?;
+        }
+        audit::record(
+            &mut *tx,
+            AuditEntry {
+                target_id: Some(id.to_string()),
+                ip,
+                after: Some(json!({
+                    "payoutDate": payout_date,
+                    "batches": rows.iter().map(|r| &r.batch_ref).collect::<Vec<_>>(),
+                    "totalPaise": total,
+                    "sha256": sha256,
+                })),
+                ..AuditEntry::by(user, "settlement.payout_file.generate", "payout_file")
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = recorded {
+        // Keep the store free of files no record points at.
+        let _ = store.delete(&key).await;
+        return Err(e);
+    }
+    let file = PayoutFileRow {
+        id,
+        payout_date,
+        file_name,
+        sha256,
+        batch_count: ids.len() as i32,
+        total,
+        generated_by: Some(user.email.clone()),
+        generated_at: now,
+        batch_ids: ids,
+    };
+    Ok((file, true))
+}
+
+struct Candidate {
+    id: Uuid,
+    batch_ref: String,
+    status: String,
+    net: Paise,
+    rail: String,
+    holder: Option<String>,
+    account: Option<String>,
+    ifsc: Option<String>,
+}
+
+/// The file whose batches are exactly `ids`, if there is one.
+async fn existing_file_of(tx: &mut sqlx::PgConnection, ids: &[Uuid]) -> Result<Option<PayoutFileRow>, AppError> {
+    let file = sqlx::query_scalar!(
+        r#"SELECT tr.payout_file_id AS "id!" FROM settlement_transfers tr
+           WHERE tr.batch_id = ANY($1) AND tr.payout_file_id IS NOT NULL AND tr.status <> 'FAILED'
+           GROUP BY tr.payout_file_id
+           HAVING count(DISTINCT tr.batch_id) = cardinality($1)
+              AND (SELECT count(*) FROM settlement_transfers x WHERE x.payout_file_id = tr.payout_file_id) = cardinality($1)"#,
+        ids,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match file {
+        Some(id) => file_row(&mut *tx, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn latest_file_on(tx: &mut sqlx::PgConnection, date: NaiveDate) -> Result<Option<PayoutFileRow>, AppError> {
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM payout_files WHERE payout_date = $1 ORDER BY generated_at DESC LIMIT 1",
+        date as NaiveDate
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match id {
+        Some(id) => file_row(&mut *tx, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// One payout file's record with its batches.
+pub async fn file_row<'c, E: sqlx::PgExecutor<'c>>(db: E, id: Uuid) -> Result<PayoutFileRow, AppError> {
+    sqlx::query_as!(
+        PayoutFileRow,
+        r#"SELECT f.id, f.payout_date AS "payout_date: NaiveDate", f.file_name, f.sha256, f.batch_count,
+                  f.total_paise AS "total!: Paise", u.email AS "generated_by?", f.generated_at AS "generated_at: DateTime<Utc>",
+                  coalesce((SELECT array_agg(tr.batch_id ORDER BY tr.batch_id) FROM settlement_transfers tr
+                            WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!"
+           FROM payout_files f LEFT JOIN users u ON u.id = f.generated_by
+           WHERE f.id = $1"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))
+}
+
+/// The bytes of a payout file, as generated.
+pub async fn download(pool: &PgPool, store: &dyn ObjectStore, id: Uuid) -> Result<(String, Bytes), AppError> {
+    let row = sqlx::query!("SELECT file_name, storage_key FROM payout_files WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))?;
+    let bytes = store
+        .get(&ObjectPath::from(row.storage_key))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "payout file store read failed");
+            AppError::NotFound("The payout file is missing from storage.".into())
+        })?
+        .bytes()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok((row.file_name, bytes))
+}

@@ -1,0 +1,806 @@
+//! The settlement desk on real Postgres (issue 12): batches per merchant per cycle with figures
+//! worked by hand, idempotent creation (twice, and two at once), maker-checker, the approval and
+//! RTGS thresholds, T+N over a holiday, the minimum carried forward, reserve held and released on
+//! its date, deductions capped at 30 % and carried, payout files (exact bytes, asked twice), UTRs
+//! used once, verification from DEBIT lines before and after marking paid, failed → re-queued →
+//! paid, the role matrix and bad input.
+
+// Amounts are written as rupees in Indian grouping then paise: `1_00_000_00` is ₹1,00,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use common::{TestApp, HOST, ORIGIN};
+use settlepaisa_ops::auth::Role;
+use settlepaisa_ops::features::settlements::batching::{self, Payload};
+use settlepaisa_ops::state::{Clock, ManualClock};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// 10:00 IST on `day`.
+fn ist_morning(day: &str) -> DateTime<Utc> {
+    let day = d(day);
+    Utc.from_utc_datetime(&day.and_hms_opt(4, 30, 0).unwrap())
+}
+
+const CYCLE: &str = "2026-12-22";
+
+async fn app_at(pool: &PgPool, now: DateTime<Utc>) -> TestApp {
+    let mut app = TestApp::new(pool.clone());
+    let clock = Arc::new(ManualClock::new(now));
+    app.state = app.state.with(|s| s.clock = clock.clone());
+    app.clock = clock;
+    for (email, role) in [
+        ("finance@t.test", Role::Finance),
+        ("finance2@t.test", Role::Finance),
+        ("ops@t.test", Role::Ops),
+        ("compliance@t.test", Role::Compliance),
+        ("auditor@t.test", Role::Auditor),
+        ("admin@t.test", Role::Admin),
+    ] {
+        app.create_user(email, &[role]).await;
+    }
+    app
+}
+
+/// A merchant with a UPI commission rate, a minimum settlement amount, a preferred rail, an
+/// optional rolling reserve (rate, hold days) and a bank account.
+async fn merchant(pool: &PgPool, id: &str, commission: &str, min_paise: i64, rail: &str, reserve: Option<(&str, i16)>) {
+    sqlx::query("INSERT INTO merchants (id, name, legal_name, pan) VALUES ($1, $1, 'Legal ' || $1, 'ABCDE1234F')")
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name)
+         VALUES ($1, $2, 'Holder ' || replace($2, '_', ' '), $3, 'HDFC0001234', 'HDFC Bank')",
+    )
+    .bind(Uuid::new_v4())
+    .bind(id)
+    .bind(format!("5010{:010}", id.bytes().map(u64::from).sum::<u64>()))
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO merchant_settlement_config (merchant_id, preferred_rail, min_settlement_paise, reserve_enabled,
+                                                 reserve_rate, reserve_hold_days)
+         VALUES ($1, $2, $3, $4, $5::numeric, $6)",
+    )
+    .bind(id)
+    .bind(rail)
+    .bind(min_paise)
+    .bind(reserve.is_some())
+    .bind(reserve.map_or("0", |r| r.0))
+    .bind(reserve.map_or(0, |r| r.1))
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO merchant_commission_rates (id, merchant_id, payment_method, kind, rate, effective_from)
+         VALUES ($1, $2, 'UPI', 'PERCENT', $3::numeric, '2026-01-01')",
+    )
+    .bind(Uuid::new_v4())
+    .bind(id)
+    .bind(commission)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A RECONCILED UPI payment of `paise` on `cycle`.
+async fn txn(pool: &PgPool, txn_id: &str, merchant: &str, paise: i64, cycle: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status)
+         VALUES ($1, $2, $3, $4::date + time '10:00', $4::date, 'UPI', 'RECONCILED') RETURNING id",
+    )
+    .bind(txn_id)
+    .bind(merchant)
+    .bind(paise)
+    .bind(d(cycle))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The hand-made cycle: figures worked out below, in paise.
+async fn fixture(pool: &PgPool) {
+    // MBIG: 2 % + 18 % GST on ₹50,000 + ₹30,000 + ₹30,000 = ₹1,10,000: commission ₹2,200, GST ₹396,
+    // net ₹1,07,404 — above ₹1,00,000, so it waits for a checker; below ₹2,00,000, its NEFT.
+    merchant(pool, "MBIG", "0.02", 100_00, "NEFT", None).await;
+    for (i, rupees) in [50_000, 30_000, 30_000].into_iter().enumerate() {
+        txn(pool, &format!("BIG{i}"), "MBIG", rupees * 100, CYCLE).await;
+    }
+    // No commission: net = gross. ₹1,00,000.00 exactly is approved at once; a paisa more waits.
+    merchant(pool, "MEXACT", "0", 100_00, "NEFT", None).await;
+    txn(pool, "EXACT1", "MEXACT", 1_00_000_00, CYCLE).await;
+    merchant(pool, "MOVER", "0", 100_00, "NEFT", None).await;
+    txn(pool, "OVER1", "MOVER", 1_00_000_01, CYCLE).await;
+    // ₹2,00,000.00 goes by RTGS though the merchant prefers IMPS.
+    merchant(pool, "MRTGS", "0", 100_00, "IMPS", None).await;
+    txn(pool, "RTGS1", "MRTGS", 2_00_000_00, CYCLE).await;
+    // ₹50 − ₹1 − ₹0.18 = ₹48.82, below the ₹100 minimum: carried forward.
+    merchant(pool, "MSMALL", "0.02", 100_00, "NEFT", None).await;
+    txn(pool, "SMALL1", "MSMALL", 50_00, CYCLE).await;
+    // Not reconciled, and another cycle: not eligible.
+    txn(pool, "BIGX", "MBIG", 99_00, "2026-12-21").await;
+    sqlx::query("UPDATE transactions SET status = 'EXCEPTION' WHERE txn_id = 'BIGX'").execute(pool).await.unwrap();
+    txn(pool, "BIGPEND", "MBIG", 77_00, CYCLE).await;
+    sqlx::query("UPDATE transactions SET status = 'PENDING' WHERE txn_id = 'BIGPEND'").execute(pool).await.unwrap();
+}
+
+async fn json_req(app: &TestApp, method: &str, path: &str, body: Option<Value>, cookie: &str) -> common::Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
+    app.send(req).await
+}
+
+async fn post(app: &TestApp, path: &str, body: Value, cookie: &str) -> common::Reply {
+    json_req(app, "POST", path, Some(body), cookie).await
+}
+
+/// Ask for the cycle's batches through the API and run the job now; the job's report.
+async fn create_batches(app: &TestApp, cookie: &str, cycle: &str) -> Value {
+    let reply = post(app, "/api/settlements/v1/batches", json!({ "cycleDate": cycle }), cookie).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    let job_id = reply.json()["jobId"].as_i64().expect("a job id");
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap(), "the job ran");
+    let status = app.get(&format!("/api/settlements/v1/jobs/{job_id}"), Some(cookie)).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    status.json()
+}
+
+#[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
+struct BatchFigures {
+    status: String,
+    rail: String,
+    txn_count: i32,
+    gross_paise: i64,
+    commission_paise: i64,
+    gst_paise: i64,
+    reserve_paise: i64,
+    deductions_paise: i64,
+    reserve_released_paise: i64,
+    net_paise: i64,
+}
+
+async fn figures(pool: &PgPool, merchant: &str, cycle: &str) -> BatchFigures {
+    sqlx::query_as(
+        "SELECT status, rail::text AS rail, txn_count, gross_paise, commission_paise, gst_paise, reserve_paise,
+                deductions_paise, reserve_released_paise, net_paise
+         FROM settlement_batches WHERE merchant_id = $1 AND cycle_date = $2",
+    )
+    .bind(merchant)
+    .bind(d(cycle))
+    .fetch_one(pool)
+    .await
+    .unwrap_or_else(|e| panic!("the batch of {merchant} on {cycle}: {e}"))
+}
+
+fn fig(status: &str, rail: &str, txns: i32, gross: i64, commission: i64, gst: i64, net: i64) -> BatchFigures {
+    BatchFigures {
+        status: status.into(),
+        rail: rail.into(),
+        txn_count: txns,
+        gross_paise: gross,
+        commission_paise: commission,
+        gst_paise: gst,
+        reserve_paise: 0,
+        deductions_paise: 0,
+        reserve_released_paise: 0,
+        net_paise: net,
+    }
+}
+
+async fn batch_id(pool: &PgPool, merchant: &str, cycle: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM settlement_batches WHERE merchant_id = $1 AND cycle_date = $2")
+        .bind(merchant)
+        .bind(d(cycle))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Every batch's totals equal the sums of its items (the SQL ground truth of the figures).
+async fn items_agree_with_batches(pool: &PgPool) {
+    let disagreeing: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM settlement_batches b
+         JOIN (SELECT batch_id, count(*) AS n, sum(amount_paise) AS gross, sum(commission_paise) AS commission,
+                      sum(gst_paise) AS gst, sum(tds_paise) AS tds, sum(reserve_paise) AS reserve
+               FROM settlement_items GROUP BY batch_id) i ON i.batch_id = b.id
+         WHERE (b.txn_count, b.gross_paise, b.commission_paise, b.gst_paise, b.tds_paise, b.reserve_paise)
+               <> (i.n::int, i.gross, i.commission, i.gst, i.tds, i.reserve)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(disagreeing, 0, "batch totals are the sums of their items");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn batches_carry_the_worked_figures_and_are_made_once(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+
+    let report = create_batches(&app, &finance, CYCLE).await;
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(
+        (report["created"].as_i64(), report["skipped"].as_i64(), report["carriedForward"].as_i64()),
+        (Some(4), Some(0), Some(1))
+    );
+
+    assert_eq!(
+        figures(&pool, "MBIG", CYCLE).await,
+        fig("PENDING_APPROVAL", "NEFT", 3, 110_000_00, 2_200_00, 396_00, 107_404_00)
+    );
+    assert_eq!(figures(&pool, "MEXACT", CYCLE).await, fig("APPROVED", "NEFT", 1, 1_00_000_00, 0, 0, 1_00_000_00));
+    assert_eq!(
+        figures(&pool, "MOVER", CYCLE).await,
+        fig("PENDING_APPROVAL", "NEFT", 1, 1_00_000_01, 0, 0, 1_00_000_01)
+    );
+    assert_eq!(
+        figures(&pool, "MRTGS", CYCLE).await,
+        fig("PENDING_APPROVAL", "RTGS", 1, 2_00_000_00, 0, 0, 2_00_000_00)
+    );
+    items_agree_with_batches(&pool).await;
+    // The auto-approved batch has no checker; its timeline says why.
+    let exact = batch_id(&pool, "MEXACT", CYCLE).await;
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM settlement_batch_events WHERE batch_id = $1 ORDER BY id")
+            .bind(exact)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(events, ["CALCULATED", "AUTO_APPROVED"]);
+    // T+1 from Tuesday 22 December is Wednesday 23.
+    let due: NaiveDate = sqlx::query_scalar("SELECT payout_due_on FROM settlement_batches WHERE id = $1")
+        .bind(exact)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(due, d("2026-12-23"));
+
+    // Transaction states: batched ones SETTLED; the carried, the pending and the exception as they were.
+    let states: Vec<(String, String)> =
+        sqlx::query_as("SELECT txn_id, status FROM transactions ORDER BY txn_id").fetch_all(&pool).await.unwrap();
+    let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1.clone();
+    for settled in ["BIG0", "BIG1", "BIG2", "EXACT1", "OVER1", "RTGS1"] {
+        assert_eq!(state(settled), "SETTLED", "{settled}");
+    }
+    assert_eq!(
+        (state("SMALL1"), state("BIGPEND"), state("BIGX")),
+        ("RECONCILED".into(), "PENDING".into(), "EXCEPTION".into())
+    );
+    let carried: (i32, i64, i64) = sqlx::query_as(
+        "SELECT txn_count, gross_paise, net_paise FROM settlement_carry_forwards WHERE merchant_id = 'MSMALL'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(carried, (1, 50_00, 48_82));
+
+    // A second run makes nothing new: the four batches are skipped, the small one stays carried.
+    let again = create_batches(&app, &finance, CYCLE).await;
+    assert_eq!((again["created"].as_i64(), again["skipped"].as_i64()), (Some(0), Some(4)), "{again}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_batches").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 4);
+
+    // The API lists them with the maker's e-mail and the figures in paise.
+    let list = app
+        .get(&format!("/api/settlements/v1/batches?cycleDate={CYCLE}&status=PENDING_APPROVAL"), Some(&finance))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let list = list.json();
+    assert_eq!(list["total"], 3);
+    let big = list["batches"].as_array().unwrap().iter().find(|b| b["merchantId"] == "MBIG").unwrap();
+    assert_eq!(
+        (big["netPaise"].as_i64(), big["createdBy"].as_str(), big["approvedBy"].as_str()),
+        (Some(107_404_00), Some("finance@t.test"), None)
+    );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn two_runs_at_once_make_each_batch_once(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let payload = |run_id| Payload { run_id, cycle_date: d(CYCLE), requested_by: None, ip: None };
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    for run in [a, b] {
+        sqlx::query("INSERT INTO settlement_runs (id, cycle_date) VALUES ($1, $2)")
+            .bind(run)
+            .bind(d(CYCLE))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let now = app.clock.now();
+    let (pa, pb) = (payload(a), payload(b));
+    let (first, second) =
+        tokio::join!(batching::create(&pool, &pa, now, None), batching::create(&pool, &pb, now, None));
+    let (first, second) = (first.unwrap().unwrap(), second.unwrap().unwrap());
+    assert_eq!(first.created + second.created, 4, "{first:?} {second:?}");
+    assert_eq!(first.skipped + second.skipped, 4, "the later run finds the earlier's four");
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_items").fetch_one(&pool).await.unwrap();
+    assert_eq!(items, 6);
+}
+
+async fn act(app: &TestApp, cookie: &str, id: Uuid, body: Value) -> common::Reply {
+    post(app, &format!("/api/settlements/v1/batches/{id}/actions"), body, cookie).await
+}
+
+async fn status_of(pool: &PgPool, id: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM settlement_batches WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
+}
+
+/// A bank statement as the generic layout reads it, uploaded by `cookie` for `cycle`.
+async fn upload_bank(app: &TestApp, cookie: &str, cycle: &str, csv: &str) -> common::Reply {
+    let (content_type, body) =
+        common::multipart(&[("kind", "bank"), ("cycleDate", cycle)], Some(("statement.csv", csv.as_bytes())));
+    let req = Request::post("/api/recon/v1/uploads")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let (finance, finance2, ops) = (
+        app.session_for("finance@t.test").await,
+        app.session_for("finance2@t.test").await,
+        app.session_for("ops@t.test").await,
+    );
+    create_batches(&app, &finance, CYCLE).await;
+    let (big, exact, over) = (
+        batch_id(&pool, "MBIG", CYCLE).await,
+        batch_id(&pool, "MEXACT", CYCLE).await,
+        batch_id(&pool, "MOVER", CYCLE).await,
+    );
+
+    // Maker-checker: the maker is refused with the reason; the second finance user approves.
+    let refused = act(&app, &finance, big, json!({ "action": "approve" })).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.json()["message"].as_str().unwrap().contains("Maker-checker"), "{}", refused.body);
+    assert_eq!(status_of(&pool, big).await, "PENDING_APPROVAL");
+    let approved = act(&app, &finance2, big, json!({ "action": "approve" })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    assert_eq!(
+        (approved.json()["status"].as_str(), approved.json()["approvedBy"].as_str()),
+        (Some("APPROVED"), Some("finance2@t.test"))
+    );
+    // Approving twice is a refused move, not a second approval.
+    assert_eq!(act(&app, &finance2, big, json!({ "action": "approve" })).await.status, StatusCode::CONFLICT);
+
+    // The payout file of 23 December takes the two approved batches (not the one awaiting approval).
+    let file = post(&app, "/api/settlements/v1/payout-files", json!({ "payoutDate": "2026-12-23" }), &finance2).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let file = file.json();
+    assert_eq!(file["totalPaise"].as_i64(), Some(107_404_00 + 1_00_000_00));
+    let mut in_file: Vec<String> =
+        file["batches"].as_array().unwrap().iter().map(|b| b.as_str().unwrap().to_string()).collect();
+    in_file.sort();
+    let mut expected = vec![big.to_string(), exact.to_string()];
+    expected.sort();
+    assert_eq!(in_file, expected);
+    let id = file["id"].as_str().unwrap();
+    let csv = app.get(&format!("/api/settlements/v1/payout-files/{id}.csv"), Some(&finance)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let big_account = format!("5010{:010}", "MBIG".bytes().map(u64::from).sum::<u64>());
+    let exact_account = format!("5010{:010}", "MEXACT".bytes().map(u64::from).sum::<u64>());
+    assert_eq!(
+        csv.body,
+        format!(
+            "beneficiary_name,account_number,ifsc,amount,rail,batch_ref\r\n\
+             Holder MBIG,{big_account},HDFC0001234,107404.00,NEFT,STL-20261222-MBIG\r\n\
+             Holder MEXACT,{exact_account},HDFC0001234,100000.00,NEFT,STL-20261222-MEXACT\r\n"
+        ),
+        "the golden payout file"
+    );
+    let sha = file["sha256"].as_str().unwrap();
+    assert_eq!(sha, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(csv.body.as_bytes())));
+    assert_eq!(status_of(&pool, big).await, "SENT");
+    // Asking again for the same batches answers the same file: no second payment.
+    let again = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [big, exact] }), &finance2).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!((again.json()["id"].as_str(), again.json()["created"].as_bool()), (Some(id), Some(false)));
+    let transfers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM settlement_transfers").fetch_one(&pool).await.unwrap();
+    assert_eq!(transfers, 2);
+    // A batch not approved is refused by name.
+    let not_approved = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [over] }), &finance2).await;
+    assert_eq!(not_approved.status, StatusCode::CONFLICT);
+    assert!(not_approved.body.contains("STL-20261222-MOVER"), "{}", not_approved.body);
+    // The auditor gets no payout file.
+    let auditor = app.session_for("auditor@t.test").await;
+    assert_eq!(
+        app.get(&format!("/api/settlements/v1/payout-files/{id}.csv"), Some(&auditor)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The bank statement already has MBIG's payout debit (uploaded before it is marked paid).
+    let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                     PAYOUT1,HDFC,107404.00,2026-12-23,2026-12-23,HDFCR52026122300001,payout,DEBIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
+    let paid = act(&app, &finance, big, json!({ "action": "paid", "utr": " hdfcr52026122300001 " })).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    assert_eq!(paid.json()["payoutUtr"], "HDFCR52026122300001");
+    let verification: String = sqlx::query_scalar("SELECT verification FROM settlement_transfers WHERE batch_id = $1")
+        .bind(big)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(verification, "VERIFIED");
+    let paid_txns: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE merchant_id = 'MBIG' AND status = 'PAID'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(paid_txns, 3);
+    // One UTR, one payment.
+    let reused = act(&app, &finance, exact, json!({ "action": "paid", "utr": "HDFCR52026122300001" })).await;
+    assert_eq!(reused.status, StatusCode::CONFLICT);
+    assert!(reused.body.contains("already recorded for batch STL-20261222-MBIG"), "{}", reused.body);
+    assert_eq!(status_of(&pool, exact).await, "SENT");
+
+    // MEXACT fails at the bank, is re-queued, goes out in a new file and is paid; its statement line
+    // arrives after, with another amount.
+    let failed = act(&app, &finance, exact, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+    assert_eq!(failed.json()["failureReason"], "Bank timeout");
+    assert_eq!(act(&app, &finance, exact, json!({ "action": "requeue" })).await.status, StatusCode::OK);
+    let second = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [exact] }), &finance).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(
+        act(&app, &finance, exact, json!({ "action": "paid", "utr": "ICICR52026122300002" })).await.status,
+        StatusCode::OK
+    );
+    let late = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                PAYOUT2,HDFC,99999.00,2026-12-23,2026-12-23,ICICR52026122300002,payout,DEBIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", late).await.status, StatusCode::CREATED);
+    let history: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT tr.status, tr.verification, l.amount_paise FROM settlement_transfers tr
+         LEFT JOIN bank_statement_lines l ON l.id = tr.bank_line_id WHERE tr.batch_id = $1 ORDER BY tr.id",
+    )
+    .bind(exact)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        history,
+        [("FAILED".into(), None, None), ("PAID".into(), Some("AMOUNT_MISMATCH".into()), Some(99_999_00))],
+        "the failed attempt stays in the history; the second is paid with its mismatch shown"
+    );
+    let detail = app.get(&format!("/api/settlements/v1/batches/{exact}"), Some(&auditor)).await.json();
+    let events: Vec<&str> =
+        detail["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        events,
+        ["CALCULATED", "AUTO_APPROVED", "SENT", "FAILED", "REQUEUED", "SENT", "PAID", "AMOUNT_MISMATCH"]
+    );
+    assert!(!detail.to_string().contains(&exact_account), "the API never shows the full account number");
+    // Every action is in the audit log with its before and after.
+    let audited: Vec<(String, Option<Value>, Option<Value>)> = sqlx::query_as(
+        "SELECT action, before, after FROM audit_log WHERE target_type = 'settlement_batch' AND target_id = $1 ORDER BY id",
+    )
+    .bind(exact.to_string())
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audited.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(actions, ["settlement.batch.failed", "settlement.batch.requeue", "settlement.batch.paid"]);
+    assert_eq!(audited[0].1.as_ref().unwrap()["status"], "SENT");
+    assert_eq!(audited[0].2.as_ref().unwrap()["status"], "FAILED");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn deductions_are_capped_and_carried_and_reserve_is_released_on_its_date(pool: PgPool) {
+    // No commission, so the figures are the amounts: a 10 % reserve held 2 days.
+    merchant(&pool, "MRES", "0", 100_00, "NEFT", Some(("0.10", 2))).await;
+    // Owed: a refund of ₹5,000 (older) and one of ₹2,000.
+    for (paise, at) in [(5_000_00_i64, "2026-12-01T10:00:00Z"), (2_000_00, "2026-12-02T10:00:00Z")] {
+        sqlx::query("INSERT INTO merchant_refunds (id, merchant_id, txn_ref, amount_paise, refunded_at) VALUES ($1, 'MRES', 'R', $2, $3::timestamptz)")
+            .bind(Uuid::new_v4())
+            .bind(paise)
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    txn(&pool, "RES1", "MRES", 10_000_00, "2026-12-21").await;
+    txn(&pool, "RES2", "MRES", 10_000_00, "2026-12-22").await;
+    txn(&pool, "RES3", "MRES", 10_000_00, "2026-12-23").await;
+    let app = app_at(&pool, ist_morning("2026-12-22")).await;
+    let finance = app.session_for("finance@t.test").await;
+
+    // 21 Dec: gross ₹10,000, reserve ₹1,000 held until 23 Dec; the cap is ₹3,000: the ₹5,000 refund
+    // is deducted in part. Net ₹10,000 − ₹1,000 − ₹3,000 = ₹6,000.
+    create_batches(&app, &finance, "2026-12-21").await;
+    let first = figures(&pool, "MRES", "2026-12-21").await;
+    assert_eq!(
+        (first.reserve_paise, first.deductions_paise, first.reserve_released_paise, first.net_paise),
+        (1_000_00, 3_000_00, 0, 6_000_00)
+    );
+    // 22 Dec (clock: 22 Dec): the hold is not due. The rest of the first refund (₹2,000) and ₹1,000
+    // of the second: ₹3,000 again. Net ₹6,000.
+    create_batches(&app, &finance, "2026-12-22").await;
+    let second = figures(&pool, "MRES", "2026-12-22").await;
+    assert_eq!((second.deductions_paise, second.reserve_released_paise, second.net_paise), (3_000_00, 0, 6_000_00));
+    // 23 Dec: the clock reaches the first hold's date: it is released into this batch (once).
+    app.clock.advance(chrono::Duration::days(1));
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-23").await;
+    let third = figures(&pool, "MRES", "2026-12-23").await;
+    // ₹10,000 − ₹1,000 held − ₹1,000 (the last of the refunds) + ₹1,000 released = ₹9,000.
+    assert_eq!((third.deductions_paise, third.reserve_released_paise, third.net_paise), (1_000_00, 1_000_00, 9_000_00));
+    let refunds: Vec<(i64, String)> =
+        sqlx::query_as("SELECT applied_paise, status FROM merchant_refunds ORDER BY refunded_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(refunds, [(5_000_00, "APPLIED".into()), (2_000_00, "APPLIED".into())]);
+    let deducted: i64 = sqlx::query_scalar("SELECT sum(amount_paise)::bigint FROM settlement_deductions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(deducted, 7_000_00, "every rupee owed deducted once, across three batches");
+    let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM reserve_ledger WHERE kind = 'RELEASE'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(releases, 1);
+    items_agree_with_batches(&pool).await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn below_the_minimum_joins_the_next_batch_and_t_plus_n_skips_holidays(pool: PgPool) {
+    merchant(&pool, "MSMALL", "0.02", 100_00, "NEFT", None).await;
+    txn(&pool, "S1", "MSMALL", 50_00, "2026-12-23").await;
+    txn(&pool, "S2", "MSMALL", 100_00, "2026-12-24").await;
+    let app = app_at(&pool, ist_morning("2026-12-26")).await;
+    let finance = app.session_for("finance@t.test").await;
+    let first = create_batches(&app, &finance, "2026-12-23").await;
+    assert_eq!((first["created"].as_i64(), first["carriedForward"].as_i64()), (Some(0), Some(1)));
+    create_batches(&app, &finance, "2026-12-24").await;
+    // ₹150: commission ₹1 + ₹2 = ₹3, GST ₹0.18 + ₹0.36 = ₹0.54; net ₹146.46.
+    assert_eq!(figures(&pool, "MSMALL", "2026-12-24").await, fig("APPROVED", "NEFT", 2, 150_00, 3_00, 54, 146_46));
+    let taken: Option<Uuid> =
+        sqlx::query_scalar("SELECT into_batch_id FROM settlement_carry_forwards WHERE cycle_date = '2026-12-23'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(taken, Some(batch_id(&pool, "MSMALL", "2026-12-24").await));
+    // Thursday 24 December + 1 business day: Christmas (Friday) and the weekend skipped → Monday 28.
+    let due: NaiveDate =
+        sqlx::query_scalar("SELECT payout_due_on FROM settlement_batches").fetch_one(&pool).await.unwrap();
+    assert_eq!(due, d("2026-12-28"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn every_mutating_call_checks_the_role(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, CYCLE).await;
+    let big = batch_id(&pool, "MBIG", CYCLE).await;
+    for email in ["ops@t.test", "compliance@t.test", "auditor@t.test", "admin@t.test"] {
+        let cookie = app.session_for(email).await;
+        let calls = [
+            post(&app, "/api/settlements/v1/batches", json!({ "cycleDate": CYCLE }), &cookie).await,
+            act(&app, &cookie, big, json!({ "action": "approve" })).await,
+            act(&app, &cookie, big, json!({ "action": "hold", "reason": "x" })).await,
+            post(&app, "/api/settlements/v1/batches/approve", json!({ "ids": [big] }), &cookie).await,
+            post(&app, "/api/settlements/v1/payout-files", json!({ "payoutDate": "2026-12-23" }), &cookie).await,
+        ];
+        for (i, reply) in calls.iter().enumerate() {
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{email}, call {i}: {}", reply.body);
+        }
+        // The page's forms (server functions) refuse them too.
+        let form = format!("cycle_date={CYCLE}");
+        let reply = app.post_form("/sfn/settlements/create", &form, Some(&cookie), Some(ORIGIN)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{email} create form: {}", reply.body);
+        let form = common::server_fn_form(&[("id", &big.to_string()), ("action", "approve")]);
+        let reply = app.post_form("/sfn/settlements/act", &form, Some(&cookie), Some(ORIGIN)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{email} action form: {}", reply.body);
+        // Everyone reads.
+        assert_eq!(app.get("/api/settlements/v1/batches", Some(&cookie)).await.status, StatusCode::OK);
+        assert_eq!(app.get(&format!("/api/settlements/v1/batches/{big}"), Some(&cookie)).await.status, StatusCode::OK);
+    }
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_runs").fetch_one(&pool).await.unwrap();
+    assert_eq!(runs, 1, "no refused caller queued a run");
+    assert_eq!(status_of(&pool, big).await, "PENDING_APPROVAL");
+    let files: i64 = sqlx::query_scalar("SELECT count(*) FROM payout_files").fetch_one(&pool).await.unwrap();
+    assert_eq!(files, 0);
+    // Without a session: 401.
+    assert_eq!(app.get("/api/settlements/v1/batches", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn bad_input_is_refused_and_changes_nothing(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, CYCLE).await;
+    let big = batch_id(&pool, "MBIG", CYCLE).await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+    let unknown = Uuid::new_v4();
+    let cases: Vec<(common::Reply, StatusCode)> = vec![
+        (act(&app, &finance, unknown, json!({ "action": "approve" })).await, StatusCode::NOT_FOUND),
+        (app.get(&format!("/api/settlements/v1/batches/{unknown}"), Some(&finance)).await, StatusCode::NOT_FOUND),
+        (app.get("/api/settlements/v1/batches/not-a-uuid", Some(&finance)).await, StatusCode::NOT_FOUND),
+        (
+            json_req(&app, "POST", &format!("/api/settlements/v1/batches/{big}/actions"), None, &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post(&app, &format!("/api/settlements/v1/batches/{big}/actions"), json!({ "action": 5 }), &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (act(&app, &finance, big, json!({ "action": "explode" })).await, StatusCode::BAD_REQUEST),
+        (act(&app, &finance, big, json!({ "action": "reject" })).await, StatusCode::BAD_REQUEST),
+        (act(&app, &finance, big, json!({ "action": "reject", "reason": "   " })).await, StatusCode::BAD_REQUEST),
+        (act(&app, &finance, big, json!({ "action": "paid", "utr": "no utr" })).await, StatusCode::BAD_REQUEST),
+        (
+            act(&app, &finance, big, json!({ "action": "failed", "failureCode": "GREMLINS" })).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            act(&app, &finance, big, json!({ "action": "failed", "failureCode": "OTHER" })).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post(&app, "/api/settlements/v1/batches", json!({ "cycleDate": "2026-12-24" }), &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post(&app, "/api/settlements/v1/batches", json!({ "cycleDate": "22/12/2026" }), &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (post(&app, "/api/settlements/v1/batches", json!({ "cycle": CYCLE }), &finance).await, StatusCode::BAD_REQUEST),
+        (post(&app, "/api/settlements/v1/payout-files", json!({}), &finance).await, StatusCode::BAD_REQUEST),
+        (
+            post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": ["x"] }), &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post(&app, "/api/settlements/v1/payout-files", json!({ "payoutDate": "tomorrow" }), &finance).await,
+            StatusCode::BAD_REQUEST,
+        ),
+        (app.get("/api/settlements/v1/batches?status=LOST", Some(&finance)).await, StatusCode::BAD_REQUEST),
+        (app.get("/api/settlements/v1/batches?limit=-1", Some(&finance)).await, StatusCode::BAD_REQUEST),
+        (app.get("/api/settlements/v1/jobs/123456", Some(&finance)).await, StatusCode::NOT_FOUND),
+    ];
+    for (i, (reply, expected)) in cases.iter().enumerate() {
+        assert_eq!(reply.status, *expected, "case {i}: {}", reply.body);
+        assert!(reply.json()["message"].as_str().is_some_and(|m| !m.is_empty()), "case {i} says why: {}", reply.body);
+    }
+    assert_eq!(status_of(&pool, big).await, "PENDING_APPROVAL");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'settlement.%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let settlement_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'settlement.%' AND id <= $1")
+            .bind(before)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(after, settlement_before, "no refused call wrote a settlement audit row");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_forms_work_as_plain_posts(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+    let finance2 = app.session_for("finance2@t.test").await;
+    let reply = app
+        .send(common::plain_form_post(
+            "/sfn/settlements/create",
+            format!("cycle_date={CYCLE}"),
+            &finance,
+            "/settlements",
+        ))
+        .await;
+    assert!(reply.status.is_redirection(), "{}", reply.body);
+    assert!(reply.location().unwrap().starts_with("/settlements?notice="), "{:?}", reply.location());
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let big = batch_id(&pool, "MBIG", CYCLE).await;
+    let page = format!("/settlements/{big}");
+    // The maker's approval comes back to the page as an error; the checker's goes through.
+    let form = common::server_fn_form(&[("id", &big.to_string()), ("action", "approve")]);
+    let refused = app.send(common::plain_form_post("/sfn/settlements/act", form.clone(), &finance, &page)).await;
+    assert!(refused.status.is_redirection());
+    assert!(refused.location().unwrap().contains("__err"), "{:?}", refused.location());
+    let ok = app.send(common::plain_form_post("/sfn/settlements/act", form, &finance2, &page)).await;
+    assert!(ok.status.is_redirection());
+    assert!(ok.location().unwrap().starts_with(&format!("{page}?notice=")), "{:?}", ok.location());
+    assert_eq!(status_of(&pool, big).await, "APPROVED");
+    // Bulk approve from the list: one approved, the maker's own refused with the reason.
+    let (over, rtgs) = (batch_id(&pool, "MOVER", CYCLE).await, batch_id(&pool, "MRTGS", CYCLE).await);
+    let form = format!("ids={over}&ids={rtgs}&back=%2Fsettlements%3Fstatus%3DPENDING_APPROVAL");
+    let reply =
+        app.send(common::plain_form_post("/api/settlements/v1/batches/approve", form, &finance2, "/settlements")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert!(
+        reply.location().unwrap().starts_with("/settlements?status=PENDING_APPROVAL&notice=2%20batches%20approved"),
+        "{:?}",
+        reply.location()
+    );
+    // The payout file form.
+    let reply = app
+        .send(common::plain_form_post(
+            "/sfn/settlements/payout-file",
+            "payout_date=2026-12-23".into(),
+            &finance,
+            "/settlements",
+        ))
+        .await;
+    assert!(reply.status.is_redirection(), "{}", reply.body);
+    assert!(reply.location().unwrap().contains("Payout%20file"), "{:?}", reply.location());
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_batches WHERE status = 'SENT'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, 4);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_list_query_uses_an_index_on_100000_batches(pool: PgPool) {
+    use settlepaisa_ops::features::settlements::model::{BatchFilter, Sort};
+    use settlepaisa_ops::features::settlements::queries;
+    use settlepaisa_ops::features::settlements::rules::Status;
+    sqlx::query(
+        "INSERT INTO merchants (id, name, legal_name) SELECT 'MB' || lpad(g::text, 5, '0'), 'Bench ' || g, 'Bench ' || g
+         FROM generate_series(1, 1000) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+                 commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise,
+                 net_paise, rail, created_at, paid_at, payout_utr)
+         SELECT id, batch_ref, merchant_id, cycle_date, status, 1, 1000, 0, 0, 0, 0, 0, 0, 1000, 'NEFT', now(),
+                CASE WHEN status = 'PAID' THEN now() END, CASE WHEN status = 'PAID' THEN 'U' || md5(id::text) END
+         FROM (SELECT gen_random_uuid() AS id, 'STL-' || c || '-' || m.id AS batch_ref, m.id AS merchant_id,
+                      date '2026-12-01' - c AS cycle_date,
+                      (ARRAY['PAID','PAID','SENT','APPROVED','PENDING_APPROVAL'])[1 + (c + length(m.id)) % 5] AS status
+               FROM merchants m CROSS JOIN generate_series(1, 100) c) b",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE settlement_batches").execute(&pool).await.unwrap();
+    for filter in [
+        BatchFilter::default(),
+        BatchFilter { status: Some(Status::PendingApproval), ..Default::default() },
+        BatchFilter { merchant_id: Some("MB00042".into()), ..Default::default() },
+        BatchFilter { from: Some(d("2026-11-01")), to: Some(d("2026-11-10")), ..Default::default() },
+    ] {
+        let plan = queries::explain_list(&pool, &filter, Sort::default(), 25).await.unwrap();
+        assert!(plan.contains("Index Scan") && !plan.contains("Seq Scan on settlement_batches"), "{filter:?}:\n{plan}");
+    }
+}
