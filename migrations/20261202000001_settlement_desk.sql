@@ -64,6 +64,8 @@ CREATE TABLE settlement_runs (
     created          INTEGER NOT NULL DEFAULT 0 CHECK (created >= 0),
     skipped          INTEGER NOT NULL DEFAULT 0 CHECK (skipped >= 0),
     carried_forward  INTEGER NOT NULL DEFAULT 0 CHECK (carried_forward >= 0),
+    -- Merchants left out of the run and why ("MERCH_001: …"); the run itself completed.
+    problems         TEXT[] NOT NULL DEFAULT '{}',
     error            TEXT,
     queued_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     started_at       TIMESTAMPTZ,
@@ -126,13 +128,31 @@ ALTER TABLE settlement_deductions ADD CONSTRAINT settlement_deductions_source_ch
         OR (kind = 'REFUND' AND refund_id IS NOT NULL AND recovery_action_id IS NULL)) NOT VALID;
 CREATE INDEX settlement_deductions_recovery_idx ON settlement_deductions (recovery_action_id) WHERE recovery_action_id IS NOT NULL;
 
+-- What a batch run for cycle D takes (spec 4.3): RECONCILED rupee transactions in no batch — of the
+-- cycle itself, and those of the merchant's earlier cycles that were carried forward (below the
+-- minimum) or that became reconciled after that cycle's batch was made (a late match) or after it
+-- was rejected. Earlier cycles never run are left for their own run. The one copy of that rule.
+CREATE FUNCTION settlement_eligible(cycle DATE) RETURNS SETOF transactions LANGUAGE sql STABLE AS $$
+    SELECT t.* FROM transactions t
+    WHERE t.status = 'RECONCILED' AND t.currency = 'INR' AND t.cycle_date <= cycle
+      AND (t.cycle_date = cycle
+           OR EXISTS (SELECT 1 FROM settlement_carry_forwards cf
+                      WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)
+           OR EXISTS (SELECT 1 FROM settlement_batches b WHERE b.merchant_id = t.merchant_id AND b.cycle_date = t.cycle_date))
+      AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+$$;
+-- The reconciled transactions not yet settled: few at any time, so this index stays small.
+CREATE INDEX transactions_reconciled_idx ON transactions (merchant_id, cycle_date) WHERE status = 'RECONCILED';
+-- Payout UTRs are matched to statement lines whatever the case the bank wrote them in.
+CREATE INDEX bank_lines_utr_upper_idx ON bank_statement_lines (upper(utr)) WHERE utr IS NOT NULL;
+
 -- The batch timeline: every step and who took it.
 CREATE TABLE settlement_batch_events (
     id         BIGSERIAL PRIMARY KEY,
     batch_id   UUID NOT NULL REFERENCES settlement_batches (id),
     event      TEXT NOT NULL CHECK (event IN ('CALCULATED', 'SUBMITTED', 'AUTO_APPROVED', 'APPROVED', 'REJECTED',
                                               'ON_HOLD', 'HOLD_RELEASED', 'SENT', 'PAID', 'FAILED', 'REQUEUED',
-                                              'VERIFIED', 'AMOUNT_MISMATCH')),
+                                              'VERIFIED', 'AMOUNT_MISMATCH', 'NO_BANK_ACCOUNT')),
     actor_id   UUID REFERENCES users (id),
     note       TEXT,
     at         TIMESTAMPTZ NOT NULL DEFAULT now()

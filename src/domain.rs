@@ -89,6 +89,21 @@ pub mod txn_status {
             Ok(())
         }
 
+        /// SETTLED → RECONCILED for the transactions of a batch that was rejected (before its items
+        /// are removed), so the merchant's next batch takes them; how many moved.
+        pub async fn unsettle(conn: &mut PgConnection, batch_id: Uuid, now: DateTime<Utc>) -> Result<u64, AppError> {
+            Ok(sqlx::query!(
+                "UPDATE transactions t SET status = 'RECONCILED', updated_at = $2
+                 FROM settlement_items si
+                 WHERE si.batch_id = $1 AND t.id = si.transaction_id AND t.status = 'SETTLED'",
+                batch_id,
+                now as DateTime<Utc>,
+            )
+            .execute(conn)
+            .await?
+            .rows_affected())
+        }
+
         /// SETTLED → PAID for the transactions of a batch that was paid.
         pub async fn mark_paid(conn: &mut PgConnection, batch_id: Uuid, now: DateTime<Utc>) -> Result<u64, AppError> {
             Ok(sqlx::query!(

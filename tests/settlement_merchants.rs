@@ -2,7 +2,9 @@
 //! figures against the database, a PUT making an effective-dated version that `terms_on` reads
 //! before and after its date, the role matrix for the API and the form's server function, bad
 //! input changing nothing, 404s, the 409 before a batched cycle, masked account numbers everywhere
-//! but the admin's form, and the audit row.
+//! but the admin's form, and the audit row; bank account rows a batch refers to never changing,
+//! bank-specific rates ended by a new version, rates that would leave nothing refused, and a save
+//! waiting for batch creation's lock.
 
 // Amounts are written as rupees in Indian grouping then paise: `250_00` is ₹250.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -365,6 +367,16 @@ async fn bad_input_is_a_400_and_changes_nothing(pool: PgPool) {
     let mut b = terms_body(eff);
     b["cycleDays"] = json!(45);
     bodies.push(b.to_string());
+    // A fixed commission above ₹1,000 per transaction.
+    let mut b = terms_body(eff);
+    b["commission"] = json!([{"method": "CARD", "kind": "FIXED", "fixedPaise": 100001}]);
+    bodies.push(b.to_string());
+    // UPI 10 % × 1.18 + reserve 90 % ≥ 100 %.
+    let mut b = terms_body(eff);
+    b["reserveEnabled"] = json!(true);
+    b["reserveRate"] = json!("0.9");
+    b["commission"] = json!([{"method": "UPI", "kind": "PERCENT", "rate": "0.1"}]);
+    bodies.push(b.to_string());
     bodies.push("{\"cycleDays\": 2,".into());
     bodies.push("not json".into());
     for body in bodies {
@@ -414,5 +426,166 @@ async fn terms_cannot_be_dated_on_or_before_a_batched_cycle(pool: PgPool) {
         assert_eq!(snapshot(&pool).await, before);
     }
     let r = put_json(&app, &path, &terms_body(cycle + Duration::days(1)).to_string(), &admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn batch_on(pool: &PgPool, cycle: NaiveDate, account: uuid::Uuid) {
+    sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+             commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, net_paise, rail,
+             bank_account_id)
+         VALUES (gen_random_uuid(), 'STL-TEST-2', $1, $2, 'APPROVED', 1, 10000, 200, 36, 0, 0, 0, 0, 9764, 'NEFT', $3)",
+    )
+    .bind(M)
+    .bind(cycle)
+    .bind(account)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// (id, holder, number, bank name, primary) of every account of the merchant, by number.
+async fn accounts(pool: &PgPool) -> Vec<(uuid::Uuid, String, String, String, bool)> {
+    sqlx::query_as(
+        "SELECT id, holder_name, account_number, bank_name, is_primary FROM merchant_bank_accounts
+         WHERE merchant_id = $1 ORDER BY account_number",
+    )
+    .bind(M)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_account_a_batch_refers_to_never_changes(pool: PgPool) {
+    let app = fixture(&pool).await;
+    let admin = cookie(&app, Role::Admin).await;
+    let path = format!("/api/settlements/v1/merchants/{M}/terms");
+    let old = accounts(&pool).await[0].0;
+    batch_on(&pool, today(&app) - Duration::days(1), old).await;
+    let eff = today(&app) + Duration::days(1);
+    let put = |account: Value| {
+        let mut body = terms_body(eff);
+        body["bankAccount"] = account;
+        let app = &app;
+        let path = path.clone();
+        let admin = admin.clone();
+        async move { put_json(app, &path, &body.to_string(), &admin).await }
+    };
+    let batch_holder = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT a.holder_name FROM settlement_batches b JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
+             WHERE b.batch_ref = 'STL-TEST-2'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+
+    // The same number and IFSC under another name: the batch's row cannot change, so 409.
+    let before = snapshot(&pool).await;
+    let r = put(json!({"holderName": "Acme Renamed Ltd", "accountNumber": ACCOUNT, "ifsc": "HDFC0001234", "bankName": "HDFC Bank"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.json()["message"].as_str().unwrap().contains("already on file under another name"), "{}", r.body);
+    assert_eq!(snapshot(&pool).await, before);
+    assert_eq!(batch_holder().await, "Acme Retail Pvt Ltd");
+
+    // Another account: a new row, made primary; the batch still reads the old one as it was.
+    let r = put(json!({"holderName": "Acme Retail LLP", "accountNumber": NEW_ACCOUNT, "ifsc": "SBIN0000001", "bankName": "SBI"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = accounts(&pool).await;
+    assert_eq!(rows.len(), 2);
+    let new_id = rows[0].0;
+    assert_ne!(new_id, old);
+    assert_eq!((rows[0].1.as_str(), rows[0].2.as_str(), rows[0].4), ("Acme Retail LLP", NEW_ACCOUNT, true));
+    assert_eq!(
+        (rows[1].0, rows[1].1.as_str(), rows[1].2.as_str(), rows[1].4),
+        (old, "Acme Retail Pvt Ltd", ACCOUNT, false)
+    );
+    assert_eq!(batch_holder().await, "Acme Retail Pvt Ltd", "the batch keeps the holder it was made for");
+
+    // The identical account again changes nothing.
+    let r = put(json!({"holderName": "Acme Retail LLP", "accountNumber": NEW_ACCOUNT, "ifsc": "SBIN0000001", "bankName": "SBI"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(accounts(&pool).await, rows);
+
+    // A row no batch refers to may be corrected in place.
+    let r = put(json!({"holderName": "Acme Retail Private Ltd", "accountNumber": NEW_ACCOUNT, "ifsc": "SBIN0000001", "bankName": "SBI"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = accounts(&pool).await;
+    assert_eq!((rows.len(), rows[0].0, rows[0].1.as_str(), rows[0].4), (2, new_id, "Acme Retail Private Ltd", true));
+
+    // The old account as it is on file: made primary again, no new row, nothing renamed.
+    let r = put(json!({"holderName": "Acme Retail Pvt Ltd", "accountNumber": ACCOUNT, "ifsc": "HDFC0001234", "bankName": "HDFC Bank"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = accounts(&pool).await;
+    assert_eq!((rows[1].0, rows[1].1.as_str(), rows[1].4, rows[0].4), (old, "Acme Retail Pvt Ltd", true, false));
+    assert_eq!(rows.len(), 2);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_form_version_ends_the_bank_specific_rates(pool: PgPool) {
+    let app = fixture(&pool).await;
+    sqlx::query(
+        "INSERT INTO merchant_commission_rates (id, merchant_id, payment_method, bank_code, kind, rate, effective_from)
+         VALUES (gen_random_uuid(), $1, 'UPI', 'HDFC', 'PERCENT', 0.01, '2000-01-01')",
+    )
+    .bind(M)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let admin = cookie(&app, Role::Admin).await;
+    let eff = today(&app) + Duration::days(2);
+    let page = format!("/settlements/merchants/{M}");
+    let r = app
+        .send(plain_form_post("/sfn/settlement-merchants/terms", form_fields(eff, NEW_ACCOUNT), &admin, &page))
+        .await;
+    assert_eq!(r.location(), Some(format!("{page}?notice=Terms%20saved.").as_str()), "{} {}", r.status, r.body);
+    let mut conn = pool.acquire().await.unwrap();
+    let ids = [M.to_string()];
+    let hdfc = ("UPI".to_string(), Some("HDFC".to_string()));
+    let rate = |t: &settlepaisa_ops::features::settlements::rules::MerchantTerms| {
+        t.commission.iter().find(|(m, b, _)| (m, b) == (&hdfc.0, &hdfc.1)).map(|(_, _, c)| *c)
+    };
+    let before = terms_on(&mut conn, eff - Duration::days(1), &ids).await.unwrap().remove(M).unwrap();
+    assert_eq!(rate(&before), Some(CommissionTerm::Percent(Decimal::new(1, 2))));
+    let after = terms_on(&mut conn, eff, &ids).await.unwrap().remove(M).unwrap();
+    assert_eq!(rate(&after), Some(CommissionTerm::Percent(Decimal::new(15, 3))), "UPI's new any-bank rate");
+
+    // The versions table names who saved the version (the configuration row's updated_by).
+    let body = app.get(&page, Some(&admin)).await.body;
+    let versions = &body[body.find("data-testid=\"versions\"").unwrap()..];
+    let versions = &versions[..versions.find("</section>").unwrap()];
+    assert!(versions.contains("Test User") && versions.contains("scheduled"), "{versions}");
+    let by: Option<String> = sqlx::query_scalar(
+        "SELECT u.email FROM merchant_settlement_config c JOIN users u ON u.id = c.updated_by
+         WHERE c.merchant_id = $1 AND c.effective_from = $2",
+    )
+    .bind(M)
+    .bind(eff)
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
+    assert_eq!(by.as_deref(), Some("admin@merchants.test"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_save_waits_for_batch_creations_lock(pool: PgPool) {
+    let app = fixture(&pool).await;
+    let admin = cookie(&app, Role::Admin).await;
+    let path = format!("/api/settlements/v1/merchants/{M}/terms");
+    let eff = today(&app) + Duration::days(1);
+    let mut batch_run = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(settlepaisa_ops::features::settlements::batching::LOCK_KEY)
+        .execute(&mut *batch_run)
+        .await
+        .unwrap();
+    let body = terms_body(eff).to_string();
+    let mut save = Box::pin(put_json(&app, &path, &body, &admin));
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(700), &mut save).await;
+    assert!(waited.is_err(), "the save went ahead while a batch run held the lock");
+    batch_run.commit().await.unwrap();
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), save).await.expect("the save finished");
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

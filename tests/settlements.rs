@@ -442,7 +442,7 @@ async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
 
     // The bank statement already has MBIG's payout debit (uploaded before it is marked paid).
     let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
-                     PAYOUT1,HDFC,107404.00,2026-12-23,2026-12-23,HDFCR52026122300001,payout,DEBIT\n";
+                     PAYOUT1,HDFC,107404.00,2026-12-23,2026-12-23,hdfcr52026122300001,payout,DEBIT\n";
     assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
     let paid = act(&app, &finance, big, json!({ "action": "paid", "utr": " hdfcr52026122300001 " })).await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
@@ -470,7 +470,10 @@ async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
     let failed = act(&app, &finance, exact, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await;
     assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
     assert_eq!(failed.json()["failureReason"], "Bank timeout");
-    assert_eq!(act(&app, &finance, exact, json!({ "action": "requeue" })).await.status, StatusCode::OK);
+    // Whoever marked it failed does not send it again: another finance user re-queues it.
+    let own = act(&app, &finance, exact, json!({ "action": "requeue" })).await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.body);
+    assert_eq!(act(&app, &finance2, exact, json!({ "action": "requeue" })).await.status, StatusCode::OK);
     let second = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [exact] }), &finance).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
     assert_eq!(
@@ -605,14 +608,47 @@ async fn every_mutating_call_checks_the_role(pool: PgPool) {
     let finance = app.session_for("finance@t.test").await;
     create_batches(&app, &finance, CYCLE).await;
     let big = batch_id(&pool, "MBIG", CYCLE).await;
+    // A batch in each status the actions need, moved by finance users (the positive controls).
+    let finance2 = app.session_for("finance2@t.test").await;
+    let (held, sent, failed) = (
+        batch_id(&pool, "MOVER", CYCLE).await,
+        batch_id(&pool, "MEXACT", CYCLE).await,
+        batch_id(&pool, "MRTGS", CYCLE).await,
+    );
+    assert_eq!(act(&app, &finance, held, json!({ "action": "hold", "reason": "KYC" })).await.status, StatusCode::OK);
+    assert_eq!(act(&app, &finance2, failed, json!({ "action": "approve" })).await.status, StatusCode::OK);
+    let file = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [sent, failed] }), &finance).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let file = file.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        act(&app, &finance, failed, json!({ "action": "failed", "failureCode": "ACCOUNT_CLOSED" })).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/settlements/v1/payout-files/{file}.csv"), Some(&finance)).await.status,
+        StatusCode::OK
+    );
+    let statuses = || async {
+        sqlx::query_scalar::<_, String>("SELECT string_agg(status, ',' ORDER BY batch_ref) FROM settlement_batches")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = statuses().await;
     for email in ["ops@t.test", "compliance@t.test", "auditor@t.test", "admin@t.test"] {
         let cookie = app.session_for(email).await;
         let calls = [
             post(&app, "/api/settlements/v1/batches", json!({ "cycleDate": CYCLE }), &cookie).await,
             act(&app, &cookie, big, json!({ "action": "approve" })).await,
+            act(&app, &cookie, big, json!({ "action": "reject", "reason": "x" })).await,
             act(&app, &cookie, big, json!({ "action": "hold", "reason": "x" })).await,
+            act(&app, &cookie, held, json!({ "action": "release" })).await,
+            act(&app, &cookie, sent, json!({ "action": "paid", "utr": "HDFCR5202612230099" })).await,
+            act(&app, &cookie, sent, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await,
+            act(&app, &cookie, failed, json!({ "action": "requeue" })).await,
             post(&app, "/api/settlements/v1/batches/approve", json!({ "ids": [big] }), &cookie).await,
             post(&app, "/api/settlements/v1/payout-files", json!({ "payoutDate": "2026-12-23" }), &cookie).await,
+            app.get(&format!("/api/settlements/v1/payout-files/{file}.csv"), Some(&cookie)).await,
         ];
         for (i, reply) in calls.iter().enumerate() {
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{email}, call {i}: {}", reply.body);
@@ -630,9 +666,9 @@ async fn every_mutating_call_checks_the_role(pool: PgPool) {
     }
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_runs").fetch_one(&pool).await.unwrap();
     assert_eq!(runs, 1, "no refused caller queued a run");
-    assert_eq!(status_of(&pool, big).await, "PENDING_APPROVAL");
+    assert_eq!(statuses().await, before, "no refused caller moved a batch");
     let files: i64 = sqlx::query_scalar("SELECT count(*) FROM payout_files").fetch_one(&pool).await.unwrap();
-    assert_eq!(files, 0);
+    assert_eq!(files, 1);
     // Without a session: 401.
     assert_eq!(app.get("/api/settlements/v1/batches", None).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -644,7 +680,8 @@ async fn bad_input_is_refused_and_changes_nothing(pool: PgPool) {
     let finance = app.session_for("finance@t.test").await;
     create_batches(&app, &finance, CYCLE).await;
     let big = batch_id(&pool, "MBIG", CYCLE).await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+    let settlement_rows = "SELECT count(*) FROM audit_log WHERE action LIKE 'settlement.%'";
+    let before: i64 = sqlx::query_scalar(settlement_rows).fetch_one(&pool).await.unwrap();
     let unknown = Uuid::new_v4();
     let cases: Vec<(common::Reply, StatusCode)> = vec![
         (act(&app, &finance, unknown, json!({ "action": "approve" })).await, StatusCode::NOT_FOUND),
@@ -697,17 +734,8 @@ async fn bad_input_is_refused_and_changes_nothing(pool: PgPool) {
         assert!(reply.json()["message"].as_str().is_some_and(|m| !m.is_empty()), "case {i} says why: {}", reply.body);
     }
     assert_eq!(status_of(&pool, big).await, "PENDING_APPROVAL");
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'settlement.%'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let settlement_before: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'settlement.%' AND id <= $1")
-            .bind(before)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(after, settlement_before, "no refused call wrote a settlement audit row");
+    let after: i64 = sqlx::query_scalar(settlement_rows).fetch_one(&pool).await.unwrap();
+    assert_eq!(after, before, "no refused call wrote a settlement audit row");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -803,4 +831,200 @@ async fn the_list_query_uses_an_index_on_100000_batches(pool: PgPool) {
         let plan = queries::explain_list(&pool, &filter, Sort::default(), 25).await.unwrap();
         assert!(plan.contains("Index Scan") && !plan.contains("Seq Scan on settlement_batches"), "{filter:?}:\n{plan}");
     }
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
+    // No commission; a 10 % reserve released the next day.
+    merchant(&pool, "MREJ", "0", 100_00, "NEFT", Some(("0.10", 0))).await;
+    for day in ["2026-12-21", "2026-12-22", "2026-12-23"] {
+        txn(&pool, &format!("REJ{day}"), "MREJ", 10_000_00, day).await;
+    }
+    let app = app_at(&pool, ist_morning("2026-12-22")).await;
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-21").await;
+    // A ₹500 refund owed from now on.
+    let refund = Uuid::new_v4();
+    sqlx::query("INSERT INTO merchant_refunds (id, merchant_id, txn_ref, amount_paise, refunded_at) VALUES ($1, 'MREJ', 'R1', 50000, now())")
+        .bind(refund)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // 22 Dec: ₹10,000 − ₹1,000 held + ₹1,000 released (21 Dec's hold) − ₹500 = ₹9,500.
+    create_batches(&app, &finance, "2026-12-22").await;
+    let second = figures(&pool, "MREJ", "2026-12-22").await;
+    assert_eq!(
+        (second.reserve_released_paise, second.deductions_paise, second.net_paise),
+        (1_000_00, 500_00, 9_500_00)
+    );
+    let rejected = batch_id(&pool, "MREJ", "2026-12-22").await;
+    let reply = act(&app, &finance, rejected, json!({ "action": "reject", "reason": "Rate card disputed" })).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    // Everything it took is given back: its transaction, the refund, the released reserve.
+    let txn_status: String = sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'REJ2026-12-22'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(txn_status, "RECONCILED");
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_items WHERE batch_id = $1")
+        .bind(rejected)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(items, 0);
+    let refund_state: (i64, String) =
+        sqlx::query_as("SELECT applied_paise, status FROM merchant_refunds WHERE id = $1")
+            .bind(refund)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(refund_state, (0, "PENDING".into()));
+    let ledger: Vec<(String, i64)> =
+        sqlx::query_as("SELECT kind, amount_paise FROM reserve_ledger ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(ledger, [("HOLD".into(), 1_000_00)], "only 21 Dec's hold is left, due again");
+    // The rejected batch keeps its figures as calculated, for the record.
+    assert_eq!(figures(&pool, "MREJ", "2026-12-22").await.net_paise, 9_500_00);
+
+    // 23 Dec takes both transactions, releases 21 Dec's hold and deducts the refund again:
+    // ₹20,000 − ₹2,000 + ₹1,000 − ₹500 = ₹18,500.
+    app.clock.advance(chrono::Duration::days(1));
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-23").await;
+    let third = figures(&pool, "MREJ", "2026-12-23").await;
+    assert_eq!(
+        (third.txn_count, third.reserve_paise, third.reserve_released_paise, third.deductions_paise, third.net_paise),
+        (2, 2_000_00, 1_000_00, 500_00, 18_500_00)
+    );
+    items_agree_with_batches(&pool).await;
+}
+
+/// A closed, lost chargeback of MBIG with a recovery action of `paise` to deduct.
+async fn lost_chargeback(pool: &PgPool, paise: i64) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO chargebacks (id, case_ref, acquirer, network_case_id, merchant_id, merchant_name, original_gross_paise,
+                                  chargeback_paise, reason_code, reason_description, category, stage, status, outcome,
+                                  received_at, closed_at)
+         VALUES ($1, 'CB-LOST-1', 'VISA', 'N-LOST-1', 'MBIG', 'MBIG', $2, $2, '10.4', 'Fraud', 'FRAUD', 'CLOSED', 'WRITEOFF', 'LOST',
+                 now() - interval '20 days', now() - interval '5 days')",
+    )
+    .bind(id)
+    .bind(paise)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO chargeback_recovery_actions (id, chargeback_id, merchant_id, amount_paise) VALUES ($1, $2, 'MBIG', $3)")
+        .bind(Uuid::new_v4())
+        .bind(id)
+        .bind(paise)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_lost_chargeback_is_deducted_and_its_dispute_links_the_batch(pool: PgPool) {
+    fixture(&pool).await;
+    let case = lost_chargeback(&pool, 20_000_00).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, CYCLE).await;
+    // ₹1,07,404 − ₹20,000 (within 30 % of ₹1,10,000).
+    let big = figures(&pool, "MBIG", CYCLE).await;
+    assert_eq!((big.deductions_paise, big.net_paise), (20_000_00, 87_404_00));
+    let batch = batch_id(&pool, "MBIG", CYCLE).await;
+    let recovery: (i64, String) =
+        sqlx::query_as("SELECT applied_paise, status FROM chargeback_recovery_actions").fetch_one(&pool).await.unwrap();
+    assert_eq!(recovery, (20_000_00, "APPLIED".into()));
+    // The dispute shows where it was deducted, with a link to the batch.
+    let ops = app.session_for("ops@t.test").await;
+    let detail = app.get(&format!("/api/disputes/v1/chargebacks/{case}"), Some(&ops)).await.json();
+    let deductions = &detail["recovery"]["deductions"];
+    assert_eq!(
+        (deductions[0]["batchRef"].as_str(), deductions[0]["amountPaise"].as_i64()),
+        (Some("STL-20261222-MBIG"), Some(20_000_00))
+    );
+    let page = app.get(&format!("/disputes/{case}"), Some(&ops)).await;
+    assert!(page.body.contains(&format!("href=\"/settlements/{batch}\"")), "the case page links the batch");
+    assert!(page.body.contains("deducted in batch"), "the case page says so");
+    // The batch page lists the deduction with a link to its dispute.
+    let batch_page = app.get(&format!("/settlements/{batch}"), Some(&ops)).await;
+    assert_eq!(batch_page.status, StatusCode::OK);
+    assert!(batch_page.body.contains(&format!("href=\"/disputes/{case}\"")), "the batch page links the dispute");
+
+    // Rejected, the batch gives the deduction back: the merchant owes it again.
+    let finance2 = app.session_for("finance2@t.test").await;
+    assert_eq!(
+        act(&app, &finance2, batch, json!({ "action": "reject", "reason": "Recalculate" })).await.status,
+        StatusCode::OK
+    );
+    let recovery: (i64, String) =
+        sqlx::query_as("SELECT applied_paise, status FROM chargeback_recovery_actions").fetch_one(&pool).await.unwrap();
+    assert_eq!(recovery, (0, "PENDING".into()));
+    let detail = app.get(&format!("/api/disputes/v1/chargebacks/{case}"), Some(&ops)).await.json();
+    assert_eq!(detail["recovery"]["deductions"].as_array().map(Vec::len), Some(0));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
+    fixture(&pool).await;
+    // A fixed ₹5 fee on a ₹2 payment would pay the merchant less than nothing: left out, with why.
+    merchant(&pool, "MFEE", "0", 100_00, "NEFT", None).await;
+    sqlx::query("UPDATE merchant_commission_rates SET kind = 'FIXED', rate = NULL, fixed_paise = 500 WHERE merchant_id = 'MFEE'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    txn(&pool, "FEE1", "MFEE", 2_00, CYCLE).await;
+    // No bank account: the batch is made, on hold.
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MNOACC', 'No account', 'No Account Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    txn(&pool, "NOACC1", "MNOACC", 5_000_00, CYCLE).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let finance = app.session_for("finance@t.test").await;
+    let report = create_batches(&app, &finance, CYCLE).await;
+    assert_eq!((report["status"].as_str(), report["created"].as_i64()), (Some("completed"), Some(5)), "{report}");
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{report}");
+    assert!(problems[0].as_str().unwrap().starts_with("MFEE: the fees and TDS on transaction"), "{report}");
+    let fee_txn: String =
+        sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'FEE1'").fetch_one(&pool).await.unwrap();
+    assert_eq!(fee_txn, "RECONCILED", "left for the next run once the terms are fixed");
+    let held = batch_id(&pool, "MNOACC", CYCLE).await;
+    let (status, held_from): (String, Option<String>) =
+        sqlx::query_as("SELECT status, held_from FROM settlement_batches WHERE id = $1")
+            .bind(held)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), held_from.as_deref()), ("ON_HOLD", Some("APPROVED")));
+    // The account added, the hold released: approved, paying into it.
+    sqlx::query(
+        "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name)
+         VALUES ($1, 'MNOACC', 'No Account Ltd', '123456789012', 'SBIN0000001', 'SBI')",
+    )
+    .bind(Uuid::new_v4())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(act(&app, &finance, held, json!({ "action": "release" })).await.status, StatusCode::OK);
+    let account: Option<Uuid> = sqlx::query_scalar("SELECT bank_account_id FROM settlement_batches WHERE id = $1")
+        .bind(held)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(account.is_some());
+    assert_eq!(status_of(&pool, held).await, "APPROVED");
+
+    // A payment of 22 Dec matched late (after its batch was made) goes into MBIG's next batch.
+    txn(&pool, "BIGLATE", "MBIG", 1_000_00, CYCLE).await;
+    txn(&pool, "BIG23", "MBIG", 2_000_00, "2026-12-23").await;
+    app.clock.advance(chrono::Duration::days(1));
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-23").await;
+    let next = figures(&pool, "MBIG", "2026-12-23").await;
+    assert_eq!((next.txn_count, next.gross_paise), (2, 3_000_00));
 }

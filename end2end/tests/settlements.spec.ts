@@ -51,7 +51,10 @@ test("journey 4 (finance): create a cycle's batches, maker-checker, payout file,
   // finance@ made it, so cannot approve it.
   await expect(page.getByTestId('maker-note')).toBeVisible();
   await expect(page.locator('button[data-action="approve"]')).toHaveCount(0);
-  const refused = await page.request.post(`/api/settlements/v1/batches/${big.id}/actions`, { data: { action: 'approve' } });
+  const refused = await page.request.post(`/api/settlements/v1/batches/${big.id}/actions`, {
+    data: { action: 'approve' },
+    headers: { Origin: new URL(page.url()).origin },
+  });
   expect(refused.status()).toBe(409);
   expect((await refused.json()).message).toContain('Maker-checker');
   await signOut(page);

@@ -68,11 +68,11 @@ impl Access {
     pub const DISPUTE_DECISIONS: Access = Access(Some(&[Role::Ops, Role::Admin, Role::Compliance]));
     /// Creating, approving and paying settlement batches (maker-checker between two of them).
     pub const FINANCE_WORK: Access = Access(Some(&[Role::Finance]));
-    /// Downloading payout files, which carry beneficiaries' full account numbers: every reader of
-    /// the settlement desk but the auditor, whose view keeps them masked.
     /// Overview's settlement tiles (batches and net paid in the window).
     pub const FINANCE_TILES: Access = Access(Some(&[Role::Finance, Role::Admin]));
-    pub const PAYOUT_FILES: Access = Access(Some(&[Role::Ops, Role::Finance, Role::Compliance, Role::Admin]));
+    /// Downloading payout files, which carry beneficiaries' full account numbers: finance only
+    /// (everyone else sees account numbers masked).
+    pub const PAYOUT_FILES: Access = Access(Some(&[Role::Finance]));
     pub const AUDIT_LOG: Access = Access(Some(&[Role::Compliance, Role::Auditor, Role::Admin]));
     pub const ADMIN: Access = Access(Some(&[Role::Admin]));
 

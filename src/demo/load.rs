@@ -37,11 +37,11 @@ async fn settlement_timelines_and_refunds(c: &mut PgConnection, d: &DemoData) ->
         "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
          SELECT id, 'CALCULATED', created_by, txn_count || ' transactions of the cycle', created_at FROM settlement_batches
          UNION ALL
-         SELECT id, CASE WHEN net_paise > 10000000 THEN 'SUBMITTED' ELSE 'AUTO_APPROVED' END, NULL,
-                CASE WHEN net_paise > 10000000 THEN 'Net above ₹1,00,000: waits for another finance user''s approval.'
+         SELECT id, CASE WHEN net_paise > $1 THEN 'SUBMITTED' ELSE 'AUTO_APPROVED' END, NULL,
+                CASE WHEN net_paise > $1 THEN 'Net above ₹1,00,000: waits for another finance user''s approval.'
                      ELSE 'Net at or below ₹1,00,000: approved without a checker.' END,
                 created_at
-         FROM settlement_batches WHERE status <> 'CALCULATED' AND (net_paise > 10000000 OR approved_at IS NOT NULL)
+         FROM settlement_batches WHERE status <> 'CALCULATED' AND (net_paise > $1 OR approved_at IS NOT NULL)
          UNION ALL
          SELECT batch_id, decision, decided_by, note, decided_at FROM settlement_approvals
          UNION ALL
@@ -53,6 +53,7 @@ async fn settlement_timelines_and_refunds(c: &mut PgConnection, d: &DemoData) ->
          FROM settlement_transfers WHERE verification = 'VERIFIED'
          UNION ALL
          SELECT batch_id, 'FAILED', NULL, failure_reason, completed_at FROM settlement_transfers WHERE status = 'FAILED'",
+        settlement_rules::APPROVAL_THRESHOLD.0,
     )
     .execute(&mut *c)
     .await?;

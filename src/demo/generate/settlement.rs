@@ -93,7 +93,8 @@ fn created_at(day: NaiveDate) -> DateTime<Utc> {
 
 /// Batches over ₹1 lakh net need a checker's approval.
 fn needs_approval(totals: &BatchTotals) -> bool {
-    totals.net > Paise(100_000_00)
+    crate::features::settlements::rules::initial_status(totals.net)
+        == crate::features::settlements::rules::Status::PendingApproval
 }
 
 /// A batch's status by its age, cycling through the states so that every status occurs whatever
@@ -136,7 +137,9 @@ fn batch(
 ) -> Batch {
     let needs_approval = needs_approval(&totals);
     let created_at = created_at(day);
-    let rail = if totals.net >= Paise(200_000_00) { "RTGS" } else { m.preferred_rail };
+    let preferred = crate::features::settlements::rules::Rail::parse(m.preferred_rail)
+        .unwrap_or(crate::features::settlements::rules::Rail::Neft);
+    let rail = crate::features::settlements::rules::rail(totals.net, preferred).code();
     let approved = matches!(status, "APPROVED" | "SENT" | "PAID" | "FAILED");
     let approved_at = approved.then(|| created_at + Duration::hours(if needs_approval { 3 } else { 0 }));
     let approved_by = (approved && needs_approval).then_some(staff.finance2);

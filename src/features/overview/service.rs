@@ -20,7 +20,7 @@ pub async fn snapshot(
         let (from, to) = (snapshot.window.from, snapshot.window.to);
         let t = crate::features::settlements::queries::window_totals(&state.pool, from, to).await?;
         snapshot.settlements =
-            Some(SettlementTotals { batches: t.batches, paid_batches: t.paid_batches, net_paid: t.net_paid });
+            Some(SettlementTotals { batches: t.batches, paid_batches: t.paid.count, net_paid: t.paid.net });
     }
     Ok(snapshot)
 }

@@ -59,6 +59,9 @@ struct ListParams {
 impl ListParams {
     fn filter(&self) -> Result<BatchFilter, AppError> {
         let cycle = date_param(&self.cycle_date, "cycleDate")?;
+        if cycle.is_some() && (self.from.is_some() || self.to.is_some()) {
+            return Err(AppError::BadRequest("Give either cycleDate or from/to, not both.".into()));
+        }
         let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Ok(BatchFilter {
             from: cycle.or(date_param(&self.from, "from")?),
@@ -336,6 +339,8 @@ struct RunResponse {
     created: i32,
     skipped: i32,
     carried_forward: i32,
+    /// Merchants left out of the run, with why.
+    problems: Vec<String>,
     error: Option<String>,
 }
 
@@ -351,6 +356,7 @@ impl From<RunRow> for RunResponse {
             created: r.created,
             skipped: r.skipped,
             carried_forward: r.carried_forward,
+            problems: r.problems,
             error: r.error,
         }
     }
@@ -409,6 +415,8 @@ struct PayoutFileResponse {
     generated_at: DateTime<Utc>,
     /// False when the same batches were already in this file (nothing new was paid).
     created: bool,
+    /// Approved batches due that were left out for want of a bank account (their references).
+    left_out: Vec<String>,
 }
 
 impl PayoutFileResponse {
@@ -424,6 +432,7 @@ impl PayoutFileResponse {
             generated_by: f.generated_by,
             generated_at: f.generated_at,
             created,
+            left_out: Vec::new(),
         }
     }
 }
@@ -437,9 +446,11 @@ async fn payout_file(
     JsonBody(body): JsonBody<PayoutBody>,
 ) -> Result<Response, AppError> {
     let selection = service::selection(body.payout_date.as_deref(), body.batch_ids.as_deref())?;
-    let (file, created) = service::payout_file(&state, &user, ip.0.as_deref(), &selection).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(PayoutFileResponse::new(file, created))).into_response())
+    let made = service::payout_file(&state, &user, ip.0.as_deref(), &selection).await?;
+    let status = if made.created { StatusCode::CREATED } else { StatusCode::OK };
+    let mut body = PayoutFileResponse::new(made.file, made.created);
+    body.left_out = made.left_out;
+    Ok((status, Json(body)).into_response())
 }
 
 /// `GET /v1/payout-files/{id}` (the record) or `{id}.csv` (the file itself).
@@ -490,9 +501,21 @@ struct BulkBody {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct RefusedResponse {
-    id: String,
+    batch_ref: String,
     reason: String,
+}
+
+fn bulk_json(result: Result<super::model::BulkOutcome, AppError>) -> Response {
+    match result {
+        Ok(o) => Json(BulkResponse {
+            approved: o.approved,
+            refused: o.refused.into_iter().map(|(batch_ref, reason)| RefusedResponse { batch_ref, reason }).collect(),
+        })
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Serialize)]
@@ -518,14 +541,7 @@ async fn bulk_approve(
             service::bulk_approve(&state, &user, ip.0.as_deref(), &body.ids).await
         }
         .await;
-        return match result {
-            Ok(o) => Json(BulkResponse {
-                approved: o.approved,
-                refused: o.refused.into_iter().map(|(id, reason)| RefusedResponse { id, reason }).collect(),
-            })
-            .into_response(),
-            Err(e) => e.into_response(),
-        };
+        return bulk_json(result);
     }
     let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
         Ok(p) => p,
@@ -540,14 +556,7 @@ async fn bulk_approve(
         .unwrap_or_else(|| "/settlements".into());
     let result = service::bulk_approve(&state, &user, ip.0.as_deref(), &ids).await;
     if !wants_html(&headers) {
-        return match result {
-            Ok(o) => Json(BulkResponse {
-                approved: o.approved,
-                refused: o.refused.into_iter().map(|(id, reason)| RefusedResponse { id, reason }).collect(),
-            })
-            .into_response(),
-            Err(e) => e.into_response(),
-        };
+        return bulk_json(result);
     }
     match result {
         Ok(o) if o.refused.is_empty() => back_to(&back, "notice", &format!("{} batches approved.", o.approved)),

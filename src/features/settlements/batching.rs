@@ -1,12 +1,14 @@
-//! "Create batches for cycle D" (spec 4.2, 4.3), run by a job on the Postgres queue. Eligible are
-//! the RECONCILED transactions of the cycle that are in no batch, plus those of the merchant's
-//! earlier cycles that were carried forward (net below the minimum). One batch per merchant per
-//! cycle, each transaction settled by the terms in force on the cycle date; due reserve released
-//! into it, what the merchant owes (LOST chargebacks' recoveries, refunds) deducted up to 30 % of
-//! gross. The whole cycle is written in one transaction under one advisory lock, so a second run,
-//! or two instances at once, create nothing new, and a run that fails leaves nothing half-written;
-//! the job's worker must still hold the job when it commits. Progress (merchants done) is written
-//! beside it, outside the transaction, for the page to show while it runs.
+//! "Create batches for cycle D" (spec 4.2, 4.3), run by a job on the Postgres queue. What is
+//! eligible is the database function `settlement_eligible(D)` (the migration says it in full): the
+//! cycle's RECONCILED rupee transactions in no batch, and the merchant's earlier ones that were
+//! carried forward, matched late or released by a rejection. One batch per merchant per cycle, each
+//! transaction settled by the terms in force on the cycle date; due reserve released into it, what
+//! the merchant owes (LOST chargebacks' recoveries, refunds) deducted up to 30 % of gross. A merchant
+//! whose terms would pay less than nothing is left out with the reason; one without a bank account
+//! gets its batch on hold. The whole cycle is written in one transaction under one advisory lock,
+//! so a second run, or two instances at once, create nothing new, and a run that fails leaves
+//! nothing half-written; the job's worker must still hold the job when it commits. Progress
+//! (merchants done) is written beside it, outside the transaction, for the page to show.
 
 use std::collections::HashMap;
 
@@ -32,9 +34,10 @@ pub const JOB_KIND: &str = "settlement.create_batches";
 /// Merchants whose transactions are read and written per round trip.
 const MERCHANTS_PER_CHUNK: usize = 500;
 
-/// Serialises every batch creation (any cycle, any instance): carried-forward cycles and the
-/// reserve ledger cross cycles, so two creations never interleave.
-const LOCK_KEY: i64 = 0x5e7f_0012_ba7c_4001;
+/// Serialises every batch creation (any cycle, any instance), and terms changes with them:
+/// carried-forward cycles and the reserve ledger cross cycles, so two creations never interleave,
+/// and a terms version never lands under a batch being calculated.
+pub const LOCK_KEY: i64 = 0x5e7f_0012_ba7c_4001;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,12 +49,14 @@ pub struct Payload {
 }
 
 /// What one run did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub created: i64,
     /// Merchants of the cycle that already had their batch (nothing new made for them).
     pub skipped: i64,
     pub carried_forward: i64,
+    /// Merchants left out, with why ("MERCH_001: …").
+    pub problems: Vec<String>,
 }
 
 /// Queue a run for `cycle` (one live job per cycle: a second request while one is queued or
@@ -120,12 +125,13 @@ pub async fn execute_job(state: &crate::state::AppState, job: &Job) -> Result<()
         Ok(Some(outcome)) => {
             let _ = sqlx::query!(
                 "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
-                        carried_forward = $4, merchants_done = merchants_total
+                        carried_forward = $4, problems = $5, merchants_done = merchants_total
                  WHERE id = $1",
                 payload.run_id,
                 outcome.created as i32,
                 outcome.skipped as i32,
                 outcome.carried_forward as i32,
+                &outcome.problems,
             )
             .execute(&state.pool)
             .await;
@@ -190,19 +196,12 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
 
-    // Merchants with something to settle, and those whose batch for the cycle already exists.
-    let merchants: Vec<String> = sqlx::query_scalar!(
-        r#"SELECT DISTINCT t.merchant_id AS "merchant_id!"
-           FROM transactions t
-           WHERE t.status = $2
-             AND (t.cycle_date = $1
-                  OR (t.cycle_date < $1 AND EXISTS (
-                        SELECT 1 FROM settlement_carry_forwards cf
-                        WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)))
-             AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
-           ORDER BY 1"#,
+    // Merchants with something to settle (and whether any of it is the cycle's own), and those
+    // whose batch for the cycle already exists.
+    let candidates = sqlx::query!(
+        r#"SELECT merchant_id AS "merchant_id!", bool_or(cycle_date = $1) AS "own_cycle!"
+           FROM settlement_eligible($1) GROUP BY merchant_id ORDER BY merchant_id"#,
         cycle as NaiveDate,
-        txn_status::ELIGIBLE_FOR_BATCH,
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -211,7 +210,13 @@ pub async fn create(
             .fetch_all(&mut *tx)
             .await?;
     let mut outcome = Outcome { skipped: batched.len() as i64, ..Outcome::default() };
-    let merchants: Vec<String> = merchants.into_iter().filter(|m| !batched.contains(m)).collect();
+    let own_cycle: HashMap<String, bool> = candidates
+        .into_iter()
+        .filter(|c| !batched.contains(&c.merchant_id))
+        .map(|c| (c.merchant_id, c.own_cycle))
+        .collect();
+    let mut merchants: Vec<String> = own_cycle.keys().cloned().collect();
+    merchants.sort();
     sqlx::query!("UPDATE settlement_runs SET merchants_total = $2 WHERE id = $1", p.run_id, merchants.len() as i32)
         .execute(pool)
         .await?;
@@ -242,21 +247,24 @@ pub async fn create(
             }
             let merchant_owed = owed.remove(merchant).unwrap_or_default();
             let merchant_due = due.remove(merchant).unwrap_or_default();
-            let plan = rules::plan(t, pays, &merchant_owed, &merchant_due)
-                .map_err(|e| AppError::Conflict(format!("Merchant {merchant}: {e}")))?;
-            match plan {
-                Plan::CarryForward { txn_count, gross, net, minimum } => {
-                    outcome.carried_forward += 1;
-                    w.carry.push((merchant.clone(), txn_count as i32, gross.0, net.0, minimum.0));
+            match rules::plan(t, pays, &merchant_owed, &merchant_due) {
+                Err(problem) => outcome.problems.push(format!("{merchant}: {problem}")),
+                // Only a cycle of the merchant's own is recorded as carried: one made of earlier
+                // carried cycles alone is still waiting under their rows.
+                Ok(Plan::CarryForward { txn_count, gross, net, minimum }) => {
+                    if own_cycle.get(merchant).copied().unwrap_or(false) {
+                        outcome.carried_forward += 1;
+                        w.carry.push((merchant.clone(), txn_count as i32, gross.0, net.0, minimum.0));
+                    }
                 }
-                Plan::Batch(b) => {
+                Ok(Plan::Batch(b)) => {
                     outcome.created += 1;
-                    let id = Uuid::new_v4();
-                    w.add_batch(id, merchant, cycle, t, &b, accounts.get(merchant).copied(), &holidays, now);
+                    let account = accounts.get(merchant).copied();
+                    w.add_batch(Uuid::new_v4(), merchant, cycle, t, &b, account, &holidays, now);
                 }
             }
         }
-        w.write(&mut tx, cycle, p.run_id, now).await?;
+        w.write(&mut tx, cycle, p, now).await?;
         done += chunk.len();
         sqlx::query!("UPDATE settlement_runs SET merchants_done = $2 WHERE id = $1", p.run_id, done as i32)
             .execute(pool)
@@ -306,18 +314,12 @@ async fn eligible_payments(
     merchants: &[String],
 ) -> Result<HashMap<String, Vec<Payment>>, AppError> {
     let rows = sqlx::query!(
-        r#"SELECT t.id, t.merchant_id, t.amount_paise, t.payment_method::text AS "method!", t.acquirer
-           FROM transactions t
-           WHERE t.merchant_id = ANY($2) AND t.status = $3
-             AND (t.cycle_date = $1
-                  OR (t.cycle_date < $1 AND EXISTS (
-                        SELECT 1 FROM settlement_carry_forwards cf
-                        WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)))
-             AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
-           ORDER BY t.merchant_id, t.id"#,
+        r#"SELECT id AS "id!", merchant_id AS "merchant_id!", amount_paise AS "amount_paise!",
+                  payment_method::text AS "method!", acquirer
+           FROM settlement_eligible($1) WHERE merchant_id = ANY($2)
+           ORDER BY merchant_id, id"#,
         cycle as NaiveDate,
         merchants,
-        txn_status::ELIGIBLE_FOR_BATCH,
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -393,6 +395,7 @@ struct Writes {
     b_ref: Vec<String>,
     b_merchant: Vec<String>,
     b_status: Vec<String>,
+    b_held_from: Vec<Option<String>>,
     b_txns: Vec<i32>,
     b_money: [Vec<i64>; 9],
     b_rail: Vec<String>,
@@ -426,8 +429,8 @@ struct Writes {
     e_note: Vec<Option<String>>,
     // carried forward: (merchant, txns, gross, net, minimum)
     carry: Vec<(String, i32, i64, i64, i64)>,
-    // batches that took carried-forward cycles in: (merchant, batch)
-    took_carried: Vec<(String, Uuid)>,
+    // each new batch's merchant, for the carried-forward cycles it takes in: (merchant, batch)
+    batch_of_merchant: Vec<(String, Uuid)>,
 }
 
 impl Writes {
@@ -447,7 +450,10 @@ impl Writes {
         self.b_id.push(id);
         self.b_ref.push(batch_ref(cycle, merchant));
         self.b_merchant.push(merchant.to_string());
-        self.b_status.push(b.status.code().to_string());
+        // Without a bank account there is nowhere to pay: the batch waits on hold for one.
+        let status = if account.is_some() { b.status } else { Status::OnHold };
+        self.b_status.push(status.code().to_string());
+        self.b_held_from.push(account.is_none().then(|| b.status.code().to_string()));
         self.b_txns.push(t.txn_count as i32);
         for (column, value) in self.b_money.iter_mut().zip([
             t.gross,
@@ -516,35 +522,40 @@ impl Writes {
             self.e_event.push("SUBMITTED".into());
             self.e_note.push(Some("Net above ₹1,00,000: waits for another finance user's approval.".into()));
         }
-        self.took_carried.push((merchant.to_string(), id));
+        if account.is_none() {
+            self.e_batch.push(id);
+            self.e_event.push("NO_BANK_ACCOUNT".into());
+            self.e_note.push(Some(
+                "The merchant has no bank account on file: held until one is added (then release the hold).".into(),
+            ));
+        }
+        self.batch_of_merchant.push((merchant.to_string(), id));
     }
 
     async fn write(
         self,
         tx: &mut PgConnection,
         cycle: NaiveDate,
-        run_id: Uuid,
+        p: &Payload,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
+        let (run_id, requested_by) = (p.run_id, p.requested_by);
         if !self.b_id.is_empty() {
-            let requested_by = sqlx::query_scalar!("SELECT requested_by FROM settlement_runs WHERE id = $1", run_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
             let m = &self.b_money;
             sqlx::query!(
                 "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
                         commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise,
                         fees_not_deducted_paise, net_paise, rail, bank_account_id, created_by, created_at, approved_at,
-                        payout_due_on, terms, run_id)
+                        payout_due_on, terms, run_id, held_from)
                  SELECT b.id, b.batch_ref, b.merchant_id, $4, b.status, b.txn_count, b.gross, b.commission, b.gst, b.tds,
                         b.reserve, b.deductions, b.released, b.fees_not_deducted, b.net, b.rail, b.account, $17, $18,
-                        b.approved_at, b.due, b.terms, $22
+                        b.approved_at, b.due, b.terms, $22, b.held_from
                  FROM UNNEST($1::uuid[], $2::text[], $3::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[],
                              $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
-                             $15::bigint[], $16::text[], $19::uuid[], $20::timestamptz[], $21::date[], $23::jsonb[])
+                             $15::bigint[], $16::text[], $19::uuid[], $20::timestamptz[], $21::date[], $23::jsonb[],
+                             $24::text[])
                       AS b(id, batch_ref, merchant_id, status, txn_count, gross, commission, gst, tds, reserve, deductions,
-                           released, fees_not_deducted, net, rail, account, approved_at, due, terms)",
+                           released, fees_not_deducted, net, rail, account, approved_at, due, terms, held_from)",
                 &self.b_id,
                 &self.b_ref,
                 &self.b_merchant,
@@ -568,6 +579,7 @@ impl Writes {
                 &self.b_due as &[NaiveDate],
                 run_id,
                 &self.b_terms,
+                &self.b_held_from as &[Option<String>],
             )
             .execute(&mut *tx)
             .await?;
@@ -671,12 +683,12 @@ impl Writes {
             .execute(&mut *tx)
             .await?;
         }
-        if !self.took_carried.is_empty() {
-            let (merchants, batches): (Vec<String>, Vec<Uuid>) = self.took_carried.into_iter().unzip();
+        if !self.batch_of_merchant.is_empty() {
+            let (merchants, batches): (Vec<String>, Vec<Uuid>) = self.batch_of_merchant.into_iter().unzip();
             sqlx::query!(
                 "UPDATE settlement_carry_forwards cf SET into_batch_id = x.batch_id
                  FROM UNNEST($1::text[], $2::uuid[]) AS x(merchant_id, batch_id)
-                 WHERE cf.merchant_id = x.merchant_id AND cf.into_batch_id IS NULL AND cf.cycle_date < $3",
+                 WHERE cf.merchant_id = x.merchant_id AND cf.into_batch_id IS NULL AND cf.cycle_date <= $3",
                 &merchants,
                 &batches,
                 cycle as NaiveDate,

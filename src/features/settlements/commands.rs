@@ -1,12 +1,15 @@
 //! Every change to a batch after it is made, each in one transaction with the batch locked, its
 //! timeline event and its audit row (actor, roles, before/after, IP): approve (maker-checker),
-//! reject, hold and release, mark paid with the bank UTR (never used twice) or failed with a
-//! reason, re-queue a failed batch for a new transfer. And verification: a bank statement DEBIT
+//! reject (which undoes what the batch did: its transactions go back to RECONCILED for the
+//! merchant's next batch, its deductions back to what the merchant owes, its reserve entries are
+//! removed), hold and release, mark paid with the bank UTR (never used twice) or failed with a
+//! reason, re-queue a failed batch for a new transfer (by another finance user than the one who
+//! marked it failed, to the merchant's current account). And verification: a bank statement DEBIT
 //! line carrying a paid transfer's UTR verifies it (or shows the amount mismatch), when the batch
 //! is marked paid and when a later bank upload brings the line.
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -128,24 +131,45 @@ pub async fn act(
             decision(&mut tx, id, user.id, "APPROVED", None, now).await?;
             None
         }
-        Step::Reject(reason) | Step::Hold(reason) => {
-            let held_from = (to == Status::OnHold).then(|| batch.status.code());
+        Step::Reject(reason) => {
+            let undone = undo_batch(&mut tx, id, &batch.batch_ref, now).await?;
+            sqlx::query!("UPDATE settlement_batches SET status = 'REJECTED', held_from = NULL WHERE id = $1", id)
+                .execute(&mut *tx)
+                .await?;
+            decision(&mut tx, id, user.id, "REJECTED", Some(reason), now).await?;
+            after["reason"] = json!(reason);
+            after["transactionsReleased"] = json!(undone.transactions);
+            after["deductionsReversedPaise"] = json!(undone.deductions);
+            Some(format!(
+                "{reason} — {} transactions back to reconciled for the merchant's next batch; {} of deductions owed again.",
+                undone.transactions,
+                undone.deductions.to_inr()
+            ))
+        }
+        Step::Hold(reason) => {
             sqlx::query!(
-                "UPDATE settlement_batches SET status = $2, held_from = $3 WHERE id = $1",
+                "UPDATE settlement_batches SET status = 'ON_HOLD', held_from = $2 WHERE id = $1",
                 id,
-                to.code(),
-                held_from,
+                batch.status.code(),
             )
             .execute(&mut *tx)
             .await?;
-            decision(&mut tx, id, user.id, to.code(), Some(reason), now).await?;
+            decision(&mut tx, id, user.id, "ON_HOLD", Some(reason), now).await?;
             after["reason"] = json!(reason);
             Some(reason.clone())
         }
         Step::Release => {
-            sqlx::query!("UPDATE settlement_batches SET status = $2, held_from = NULL WHERE id = $1", id, to.code())
-                .execute(&mut *tx)
-                .await?;
+            // A batch held for want of a bank account takes the merchant's account now on file.
+            sqlx::query!(
+                "UPDATE settlement_batches b SET status = $2, held_from = NULL,
+                        bank_account_id = coalesce(b.bank_account_id,
+                            (SELECT a.id FROM merchant_bank_accounts a WHERE a.merchant_id = b.merchant_id AND a.is_primary))
+                 WHERE b.id = $1",
+                id,
+                to.code()
+            )
+            .execute(&mut *tx)
+            .await?;
             None
         }
         Step::Paid(utr) => {
@@ -208,17 +232,39 @@ pub async fn act(
             Some(reason.clone())
         }
         Step::Requeue(reason) => {
-            let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
-                .fetch_one(&mut *tx)
-                .await?;
-            before["failureReason"] = json!(old);
-            sqlx::query!(
-                "UPDATE settlement_batches SET status = 'APPROVED', failure_reason = NULL, sent_at = NULL, payout_utr = NULL
-                 WHERE id = $1",
+            // Four eyes on a second payment: whoever marked the transfer failed does not send it again.
+            let failed_by = sqlx::query_scalar!(
+                "SELECT actor_id FROM settlement_batch_events WHERE batch_id = $1 AND event = 'FAILED'
+                 ORDER BY at DESC, id DESC LIMIT 1",
                 id,
             )
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+            if failed_by == Some(user.id) {
+                return Err(AppError::Conflict(format!(
+                    "{}: you marked this payout failed, so another finance user must re-queue it.",
+                    batch.batch_ref
+                )));
+            }
+            let old = sqlx::query!("SELECT failure_reason, bank_account_id FROM settlement_batches WHERE id = $1", id)
+                .fetch_one(&mut *tx)
+                .await?;
+            before["failureReason"] = json!(old.failure_reason);
+            before["bankAccountId"] = json!(old.bank_account_id);
+            // The next transfer goes to the merchant's account on file now (it may have been
+            // corrected after the failure).
+            let account = sqlx::query_scalar!(
+                "UPDATE settlement_batches b SET status = 'APPROVED', failure_reason = NULL, sent_at = NULL, payout_utr = NULL,
+                        bank_account_id = coalesce(
+                            (SELECT a.id FROM merchant_bank_accounts a WHERE a.merchant_id = b.merchant_id AND a.is_primary),
+                            b.bank_account_id)
+                 WHERE b.id = $1 RETURNING b.bank_account_id",
+                id,
+            )
+            .fetch_one(&mut *tx)
             .await?;
+            after["bankAccountId"] = json!(account);
             Some(reason.clone().unwrap_or_else(|| "Queued for a new transfer in the next payout file.".into()))
         }
     };
@@ -324,7 +370,9 @@ pub async fn verify(tx: &mut PgConnection, which: Verify, now: DateTime<Utc>) ->
         r#"WITH found AS (
                SELECT DISTINCT ON (tr.id) tr.id, tr.batch_id, tr.amount_paise, l.id AS line_id, l.amount_paise AS line_paise
                FROM settlement_transfers tr
-               JOIN bank_statement_lines l ON l.utr = tr.utr AND l.direction = 'DEBIT'
+               JOIN bank_statement_lines l
+                 ON upper(l.utr) = tr.utr AND l.direction = 'DEBIT'
+                AND l.txn_date >= (tr.initiated_at AT TIME ZONE 'Asia/Kolkata')::date
                WHERE tr.status = 'PAID' AND tr.bank_line_id IS NULL
                  AND ($1::bigint IS NULL OR tr.id = $1)
                  AND ($2::uuid IS NULL OR l.source_file_id = $2)
@@ -353,15 +401,68 @@ pub async fn verify(tx: &mut PgConnection, which: Verify, now: DateTime<Utc>) ->
     Ok(verified.len() as u64)
 }
 
-/// The before/after of the audit rows written for system changes.
-pub fn system_entry<'a>(action: &'a str, target: String, after: Value) -> AuditEntry<'a> {
-    AuditEntry {
-        action,
-        target_type: "settlement_batch",
-        target_id: Some(target),
-        success: true,
-        after: Some(after),
-        details: Some("system".into()),
-        ..Default::default()
+/// What rejecting a batch gave back.
+struct Undone {
+    transactions: u64,
+    deductions: Paise,
+}
+
+/// Undo what making batch `id` did, in the rejecting transaction: its transactions back to
+/// RECONCILED and out of it (its items removed, so the next batch can take them); each deduction
+/// given back to its recovery action or refund (status recomputed) and removed; its reserve
+/// released into it returned to the holds (the RELEASE entries removed) and its own holds removed —
+/// refused when one of its holds was already released into another batch; carried-forward cycles
+/// it took reopened. The batch row keeps its figures as calculated, for the record.
+async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str, now: DateTime<Utc>) -> Result<Undone, AppError> {
+    if let Some(other) = sqlx::query_scalar!(
+        "SELECT b.batch_ref FROM reserve_ledger h
+         JOIN reserve_ledger r ON r.released_entry_id = h.id AND r.kind = 'RELEASE'
+         JOIN settlement_batches b ON b.id = r.batch_id
+         WHERE h.batch_id = $1 AND h.kind = 'HOLD' AND r.batch_id <> $1 LIMIT 1",
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "{batch_ref}: its reserve was already released into batch {other}; it cannot be rejected now."
+        )));
     }
+    let transactions = txn_status::unsettle(&mut *tx, id, now).await?;
+    sqlx::query!("DELETE FROM settlement_items WHERE batch_id = $1", id).execute(&mut *tx).await?;
+    let deductions = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(amount_paise), 0)::bigint AS "total!: Paise" FROM settlement_deductions WHERE batch_id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE chargeback_recovery_actions ra
+         SET applied_paise = ra.applied_paise - d.amount,
+             status = CASE WHEN ra.applied_paise - d.amount = 0 THEN 'PENDING' ELSE 'PARTIALLY_APPLIED' END
+         FROM (SELECT recovery_action_id, sum(amount_paise)::bigint AS amount FROM settlement_deductions
+               WHERE batch_id = $1 AND recovery_action_id IS NOT NULL GROUP BY recovery_action_id) d
+         WHERE ra.id = d.recovery_action_id",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE merchant_refunds r
+         SET applied_paise = r.applied_paise - d.amount,
+             status = CASE WHEN r.applied_paise - d.amount = 0 THEN 'PENDING' ELSE 'PARTIALLY_APPLIED' END
+         FROM (SELECT refund_id, sum(amount_paise)::bigint AS amount FROM settlement_deductions
+               WHERE batch_id = $1 AND refund_id IS NOT NULL GROUP BY refund_id) d
+         WHERE r.id = d.refund_id",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM settlement_deductions WHERE batch_id = $1", id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM reserve_ledger WHERE batch_id = $1 AND kind = 'RELEASE'", id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM reserve_ledger WHERE batch_id = $1 AND kind = 'HOLD'", id).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE settlement_carry_forwards SET into_batch_id = NULL WHERE into_batch_id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Undone { transactions, deductions })
 }

@@ -49,7 +49,7 @@ pub fn SettlementPage() -> impl IntoView {
 }
 
 fn percent(rate: Decimal) -> String {
-    format!("{} %", (rate * Decimal::ONE_HUNDRED).normalize())
+    format!("{} %", super::merchants::model::percent_text(rate))
 }
 
 fn bearer_label(b: FeeBearer) -> &'static str {

@@ -206,6 +206,8 @@ pub struct RunRow {
     pub created: i32,
     pub skipped: i32,
     pub carried_forward: i32,
+    /// Merchants left out, with why.
+    pub problems: Vec<String>,
     pub error: Option<String>,
     pub queued_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -257,7 +259,7 @@ pub struct SettlementsView {
     pub can_download_payouts: bool,
 }
 
-/// The bank account a batch pays into; the number masked except for an admin editing it.
+/// The bank account a batch pays into, its number masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankAccountView {
     pub holder_name: String,
@@ -377,7 +379,7 @@ pub struct ActionForm {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkOutcome {
     pub approved: i64,
-    /// (batch reference, why it was not approved).
+    /// (batch reference — or the id as given when there is no such batch —, why it was not approved).
     pub refused: Vec<(String, String)>,
 }
 

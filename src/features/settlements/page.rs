@@ -107,7 +107,7 @@ fn DeskBody(view: SettlementsView, query: SettlementsQuery) -> impl IntoView {
     let tile_detail = |c: super::model::CountNet| format!("Net {}", c.net.to_inr_compact());
     view! {
         <p class="-mt-4 mb-4 text-sm">
-            <a href="/settlements/merchants" class="text-brand-700 hover:underline">"Merchant terms"</a>
+            <a href="/settlements/merchants" class="text-brand-700 underline">"Merchant terms"</a>
             <span class="text-slate-500">" · commission, GST, TDS, reserve, T+N and bank accounts per merchant"</span>
         </p>
         <div class="grid grid-cols-2 gap-4 md:grid-cols-3 xl:grid-cols-5">
@@ -348,7 +348,7 @@ fn Runs(runs: Vec<RunRow>) -> impl IntoView {
                                 <th scope="col" class="py-1 pr-3 text-right font-medium">"Carried forward"</th>
                                 <th scope="col" class="py-1 pr-3 font-medium">"Requested by"</th>
                                 <th scope="col" class="py-1 pr-3 font-medium">"Queued"</th>
-                                <th scope="col" class="py-1 font-medium">"Error"</th>
+                                <th scope="col" class="py-1 font-medium">"Problems"</th>
                             </tr></thead>
                             <tbody>
                                 {runs.into_iter().map(|r| {
@@ -369,7 +369,14 @@ fn Runs(runs: Vec<RunRow>) -> impl IntoView {
                                             <td class="py-1 pr-3 text-right tabular-nums">{format_count(r.carried_forward.into())}</td>
                                             <td class="py-1 pr-3">{r.requested_by.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td class="whitespace-nowrap py-1 pr-3 tabular-nums">{ist::format_datetime(r.queued_at)}</td>
-                                            <td class="py-1 text-red-800">{r.error.clone().unwrap_or_default()}</td>
+                                            <td class="py-1 text-red-800">
+                                                {r.error.clone().unwrap_or_default()}
+                                                {(!r.problems.is_empty()).then(|| view! {
+                                                    <ul class="list-disc pl-4" data-testid="run-problems">
+                                                        {r.problems.iter().map(|p| view! { <li>{format!("Left out — {p}")}</li> }).collect_view()}
+                                                    </ul>
+                                                })}
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}

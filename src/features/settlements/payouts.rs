@@ -31,7 +31,16 @@ pub enum Selection {
     Batches(Vec<Uuid>),
 }
 
-/// Generate (or find) the payout file for `selection`; `Ok((file, true))` when it was made now.
+/// A payout file asked for: made now (`created`) or the one the same batches are already in, and
+/// the approved batches due that were left out for want of a bank account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    pub file: PayoutFileRow,
+    pub created: bool,
+    pub left_out: Vec<String>,
+}
+
+/// Generate (or find) the payout file for `selection`.
 pub async fn generate(
     pool: &PgPool,
     store: &dyn ObjectStore,
@@ -40,68 +49,45 @@ pub async fn generate(
     selection: &Selection,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<(PayoutFileRow, bool), AppError> {
+) -> Result<Generated, AppError> {
+    if let Selection::DueBy(date) = selection {
+        if *date > today {
+            return Err(AppError::BadRequest(
+                "The payout date is in the future: batches are paid on or after their due date, not before.".into(),
+            ));
+        }
+    }
     let mut tx = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
-    let rows = match selection {
-        Selection::DueBy(date) => sqlx::query!(
-            r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
-                          a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
-                   FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
-                   WHERE b.status = 'APPROVED' AND coalesce(b.payout_due_on, b.cycle_date) <= $1
-                   ORDER BY b.batch_ref FOR UPDATE OF b"#,
-            *date as NaiveDate,
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| Candidate {
-            id: r.id,
-            batch_ref: r.batch_ref,
-            status: r.status,
-            net: r.net,
-            rail: r.rail,
-            holder: r.holder,
-            account: r.account,
-            ifsc: r.ifsc,
-        })
-        .collect::<Vec<_>>(),
-        Selection::Batches(ids) => {
-            if ids.is_empty() {
-                return Err(AppError::BadRequest("Choose at least one batch.".into()));
-            }
-            sqlx::query!(
-                r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
-                          a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
-                   FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
-                   WHERE b.id = ANY($1)
-                   ORDER BY b.batch_ref FOR UPDATE OF b"#,
-                ids,
-            )
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| Candidate {
-                id: r.id,
-                batch_ref: r.batch_ref,
-                status: r.status,
-                net: r.net,
-                rail: r.rail,
-                holder: r.holder,
-                account: r.account,
-                ifsc: r.ifsc,
-            })
-            .collect::<Vec<_>>()
+    let (due_by, ids): (Option<NaiveDate>, Option<&[Uuid]>) = match selection {
+        Selection::DueBy(date) => (Some(*date), None),
+        Selection::Batches(ids) if ids.is_empty() => {
+            return Err(AppError::BadRequest("Choose at least one batch.".into()))
         }
+        Selection::Batches(ids) => (None, Some(ids.as_slice())),
     };
-    if let Selection::Batches(ids) = selection {
+    let rows = sqlx::query_as!(
+        Candidate,
+        r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
+                  a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
+           FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
+           WHERE CASE WHEN $2::uuid[] IS NULL
+                      THEN b.status = 'APPROVED' AND coalesce(b.payout_due_on, b.cycle_date) <= $1
+                      ELSE b.id = ANY($2) END
+           ORDER BY b.batch_ref FOR UPDATE OF b"#,
+        due_by as Option<NaiveDate>,
+        ids,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some(ids) = ids {
         if let Some(missing) = ids.iter().find(|id| !rows.iter().any(|r| r.id == **id)) {
             return Err(AppError::NotFound(format!("No settlement batch {missing}.")));
         }
         // The same batches asked for again: the file they are already in.
         if rows.iter().all(|r| r.status == Status::Sent.code() || r.status == Status::Paid.code()) {
             if let Some(file) = existing_file_of(&mut tx, ids).await? {
-                return Ok((file, false));
+                return Ok(Generated { file, created: false, left_out: Vec::new() });
             }
         }
         if let Some(not_approved) = rows.iter().find(|r| r.status != Status::Approved.code()) {
@@ -111,37 +97,39 @@ pub async fn generate(
                 Status::parse(&not_approved.status).map_or("in another status", |s| s.label()).to_lowercase()
             )));
         }
-    }
-    let payout_date = match selection {
-        Selection::DueBy(date) => *date,
-        Selection::Batches(_) => today,
-    };
-    if rows.is_empty() {
-        if let Some(file) = latest_file_on(&mut tx, payout_date).await? {
-            return Ok((file, false));
+        if let Some(no_account) = rows.iter().find(|r| r.account.is_none()) {
+            return Err(AppError::Conflict(format!(
+                "Batch {} has no bank account to pay into; add the merchant's account first.",
+                no_account.batch_ref
+            )));
         }
+    }
+    let payout_date = due_by.unwrap_or(today);
+    // By date, a batch without an account is left out (and named), not a reason to pay nobody.
+    let (rows, left_out): (Vec<Candidate>, Vec<Candidate>) = rows.into_iter().partition(|r| r.account.is_some());
+    let left_out: Vec<String> = left_out.into_iter().map(|r| r.batch_ref).collect();
+    if rows.is_empty() {
+        let why = if left_out.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} approved without a bank account: {})", left_out.len(), left_out.join(", "))
+        };
         return Err(AppError::Conflict(format!(
-            "No approved batches are due by {}; nothing to pay.",
+            "No approved batches are due by {}; nothing to pay{why}.",
             crate::ist::format_date(payout_date)
         )));
     }
-    let mut lines = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let (Some(holder), Some(account), Some(ifsc)) = (&r.holder, &r.account, &r.ifsc) else {
-            return Err(AppError::Conflict(format!(
-                "Batch {} has no bank account to pay into; add the merchant's account first.",
-                r.batch_ref
-            )));
-        };
-        lines.push(PayoutLine {
-            beneficiary_name: holder.clone(),
-            account_number: account.clone(),
-            ifsc: ifsc.clone(),
+    let lines: Vec<PayoutLine> = rows
+        .iter()
+        .map(|r| PayoutLine {
+            beneficiary_name: r.holder.clone().unwrap_or_default(),
+            account_number: r.account.clone().unwrap_or_default(),
+            ifsc: r.ifsc.clone().unwrap_or_default(),
             amount: r.net,
             rail: Rail::parse(&r.rail).unwrap_or(Rail::Neft),
             batch_ref: r.batch_ref.clone(),
-        });
-    }
+        })
+        .collect();
     let csv = rules::payout_csv(&lines);
     let sha256 = hex::encode(Sha256::digest(csv.as_bytes()));
     let total = Paise::checked_sum(rows.iter().map(|r| r.net)).map_err(|e| AppError::Conflict(e.to_string()))?;
@@ -224,7 +212,7 @@ pub async fn generate(
         generated_at: now,
         batch_ids: ids,
     };
-    Ok((file, true))
+    Ok(Generated { file, created: true, left_out })
 }
 
 struct Candidate {
@@ -251,39 +239,17 @@ async fn existing_file_of(tx: &mut sqlx::PgConnection, ids: &[Uuid]) -> Result<O
     .fetch_optional(&mut *tx)
     .await?;
     match file {
-        Some(id) => file_row(&mut *tx, id).await.map(Some),
-        None => Ok(None),
-    }
-}
-
-async fn latest_file_on(tx: &mut sqlx::PgConnection, date: NaiveDate) -> Result<Option<PayoutFileRow>, AppError> {
-    let id = sqlx::query_scalar!(
-        "SELECT id FROM payout_files WHERE payout_date = $1 ORDER BY generated_at DESC LIMIT 1",
-        date as NaiveDate
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    match id {
-        Some(id) => file_row(&mut *tx, id).await.map(Some),
+        Some(id) => file_row(tx, id).await.map(Some),
         None => Ok(None),
     }
 }
 
 /// One payout file's record with its batches.
-pub async fn file_row<'c, E: sqlx::PgExecutor<'c>>(db: E, id: Uuid) -> Result<PayoutFileRow, AppError> {
-    sqlx::query_as!(
-        PayoutFileRow,
-        r#"SELECT f.id, f.payout_date AS "payout_date: NaiveDate", f.file_name, f.sha256, f.batch_count,
-                  f.total_paise AS "total!: Paise", u.email AS "generated_by?", f.generated_at AS "generated_at: DateTime<Utc>",
-                  coalesce((SELECT array_agg(tr.batch_id ORDER BY tr.batch_id) FROM settlement_transfers tr
-                            WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!"
-           FROM payout_files f LEFT JOIN users u ON u.id = f.generated_by
-           WHERE f.id = $1"#,
-        id,
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))
+pub async fn file_row(db: &mut sqlx::PgConnection, id: Uuid) -> Result<PayoutFileRow, AppError> {
+    super::queries::payout_files_where(db, Some(id), 1)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))
 }
 
 /// The bytes of a payout file, as generated.

@@ -170,9 +170,9 @@ pub async fn explain_list(pool: &PgPool, filter: &BatchFilter, sort: Sort, limit
     Ok(lines.into_iter().map(|l| l.0).collect::<Vec<_>>().join("\n"))
 }
 
-/// The tiles over a filter: each status's count and net (the filter's own status is ignored, so
-/// every tile shows; "paid" counts batches of the window that were paid).
-pub async fn tiles(pool: &PgPool, filter: &BatchFilter) -> Result<Tiles, AppError> {
+/// Count and net of the filter's batches per status (the filter's own status aside): the tiles'
+/// figures and Overview's settlement figures for a cycle window, from one query.
+pub async fn status_totals(pool: &PgPool, filter: &BatchFilter) -> Result<Vec<(Status, CountNet)>, AppError> {
     let f = BatchFilter { status: None, ..filter.clone() };
     let mut qb = QueryBuilder::new(
         "SELECT b.status, count(*), coalesce(sum(b.net_paise), 0)::bigint FROM settlement_batches b WHERE TRUE",
@@ -180,9 +180,17 @@ pub async fn tiles(pool: &PgPool, filter: &BatchFilter) -> Result<Tiles, AppErro
     push_filter(&mut qb, &f);
     qb.push(" GROUP BY b.status");
     let rows: Vec<(String, i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
-    let get = |s: Status| {
-        rows.iter().find(|r| r.0 == s.code()).map_or(CountNet::default(), |r| CountNet { count: r.1, net: Paise(r.2) })
-    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(status, count, net)| Status::parse(&status).map(|s| (s, CountNet { count, net: Paise(net) })))
+        .collect())
+}
+
+/// The tiles over a filter: each status's count and net (the filter's own status is ignored, so
+/// every tile shows; "paid" counts the window's batches that are paid).
+pub async fn tiles(pool: &PgPool, filter: &BatchFilter) -> Result<Tiles, AppError> {
+    let totals = status_totals(pool, filter).await?;
+    let get = |s: Status| totals.iter().find(|(status, _)| *status == s).map_or(CountNet::default(), |(_, t)| *t);
     Ok(Tiles {
         awaiting_approval: get(Status::PendingApproval),
         approved_awaiting_payout: get(Status::Approved),
@@ -194,37 +202,45 @@ pub async fn tiles(pool: &PgPool, filter: &BatchFilter) -> Result<Tiles, AppErro
 
 /// The latest batch-creation runs.
 pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
+    runs_where(pool, None, limit).await
+}
+
+/// The run of a job (the API's `GET jobs/{jobId}`).
+pub async fn run_of_job(pool: &PgPool, job_id: i64) -> Result<RunRow, AppError> {
+    runs_where(pool, Some(job_id), 1)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("No batch run with that job id.".into()))
+}
+
+/// Runs, newest first: all, or the one of a job.
+async fn runs_where(pool: &PgPool, job_id: Option<i64>, limit: i64) -> Result<Vec<RunRow>, AppError> {
     Ok(sqlx::query_as!(
         RunRow,
         r#"SELECT r.id, r.job_id, r.cycle_date AS "cycle_date: NaiveDate", r.status, u.email AS "requested_by?",
-                  r.merchants_total, r.merchants_done, r.created, r.skipped, r.carried_forward, r.error,
+                  r.merchants_total, r.merchants_done, r.created, r.skipped, r.carried_forward, r.problems, r.error,
                   r.queued_at AS "queued_at: DateTime<Utc>", r.finished_at AS "finished_at: DateTime<Utc>"
            FROM settlement_runs r LEFT JOIN users u ON u.id = r.requested_by
-           ORDER BY r.queued_at DESC, r.id LIMIT $1"#,
+           WHERE $1::bigint IS NULL OR r.job_id = $1
+           ORDER BY r.queued_at DESC, r.id LIMIT $2"#,
+        job_id,
         limit,
     )
     .fetch_all(pool)
     .await?)
 }
 
-/// The run of a job (the API's `GET jobs/{jobId}`).
-pub async fn run_of_job(pool: &PgPool, job_id: i64) -> Result<RunRow, AppError> {
-    sqlx::query_as!(
-        RunRow,
-        r#"SELECT r.id, r.job_id, r.cycle_date AS "cycle_date: NaiveDate", r.status, u.email AS "requested_by?",
-                  r.merchants_total, r.merchants_done, r.created, r.skipped, r.carried_forward, r.error,
-                  r.queued_at AS "queued_at: DateTime<Utc>", r.finished_at AS "finished_at: DateTime<Utc>"
-           FROM settlement_runs r LEFT JOIN users u ON u.id = r.requested_by
-           WHERE r.job_id = $1"#,
-        job_id,
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("No batch run with that job id.".into()))
-}
-
 /// The latest payout files.
 pub async fn payout_files(pool: &PgPool, limit: i64) -> Result<Vec<PayoutFileRow>, AppError> {
+    payout_files_where(pool, None, limit).await
+}
+
+/// Payout files with their batches, newest first: all, or one.
+pub async fn payout_files_where<'c, E: sqlx::PgExecutor<'c>>(
+    db: E,
+    id: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PayoutFileRow>, AppError> {
     Ok(sqlx::query_as!(
         PayoutFileRow,
         r#"SELECT f.id, f.payout_date AS "payout_date: NaiveDate", f.file_name, f.sha256, f.batch_count,
@@ -232,10 +248,12 @@ pub async fn payout_files(pool: &PgPool, limit: i64) -> Result<Vec<PayoutFileRow
                   coalesce((SELECT array_agg(tr.batch_id ORDER BY tr.batch_id) FROM settlement_transfers tr
                             WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!"
            FROM payout_files f LEFT JOIN users u ON u.id = f.generated_by
-           ORDER BY f.generated_at DESC, f.id LIMIT $1"#,
+           WHERE $1::uuid IS NULL OR f.id = $1
+           ORDER BY f.generated_at DESC, f.id LIMIT $2"#,
+        id,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?)
 }
 
@@ -305,7 +323,22 @@ pub async fn detail(pool: &PgPool, id: Uuid, items_limit: i64, items_offset: i64
 }
 
 pub async fn items(pool: &PgPool, batch: Uuid, limit: i64, offset: i64) -> Result<ItemPage, AppError> {
-    let rows = sqlx::query_as!(
+    let rows = item_rows(pool, batch, Some(limit), offset).try_collect().await?;
+    let total = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM settlement_items WHERE batch_id = $1"#, batch)
+        .fetch_one(pool)
+        .await?;
+    Ok(ItemPage { rows, total })
+}
+
+/// A batch's items in transaction order, as the database sends them (`limit` `None`: all of them,
+/// for the merchant's statement).
+pub fn item_rows<'q>(
+    db: impl sqlx::PgExecutor<'q> + 'q,
+    batch: Uuid,
+    limit: Option<i64>,
+    offset: i64,
+) -> impl Stream<Item = Result<ItemRow, AppError>> + Send + 'q {
+    sqlx::query_as!(
         ItemRow,
         r#"SELECT si.transaction_id, t.txn_id, t.payment_method::text AS "payment_method!", t.status AS txn_status,
                   si.amount_paise AS "amount!: Paise", si.commission_paise AS "commission!: Paise",
@@ -318,12 +351,16 @@ pub async fn items(pool: &PgPool, batch: Uuid, limit: i64, offset: i64) -> Resul
         limit,
         offset,
     )
-    .fetch_all(pool)
-    .await?;
-    let total = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM settlement_items WHERE batch_id = $1"#, batch)
-        .fetch_one(pool)
-        .await?;
-    Ok(ItemPage { rows, total })
+    .fetch(db)
+    .map_err(AppError::from)
+}
+
+/// Who made a batch (maker-checker is decided on the user, not on an e-mail).
+pub async fn maker_of(pool: &PgPool, batch: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!("SELECT created_by FROM settlement_batches WHERE id = $1", batch)
+        .fetch_optional(pool)
+        .await?
+        .flatten())
 }
 
 pub async fn deductions(pool: &PgPool, batch: Uuid) -> Result<Vec<DeductionRow>, AppError> {
@@ -396,25 +433,19 @@ pub async fn reserve(pool: &PgPool, batch: Uuid) -> Result<Vec<ReserveRow>, AppE
     .await?)
 }
 
-/// The settlement figures of a window of cycle dates (Overview's finance tiles).
+/// The settlement figures of a window of cycle dates (Overview's finance tiles): its batches, and
+/// the count and net of those paid — the same figures as the list's tiles for that cycle window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WindowTotals {
     pub batches: i64,
-    pub paid_batches: i64,
-    pub net_paid: Paise,
+    pub paid: CountNet,
 }
 
-/// Batches of the cycles `from..=to`, and the count and net of those PAID: the same figures as the
-/// list's tiles for that cycle window.
 pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<WindowTotals, AppError> {
-    let r = sqlx::query!(
-        r#"SELECT count(*) AS "batches!", count(*) FILTER (WHERE status = 'PAID') AS "paid!",
-                  coalesce(sum(net_paise) FILTER (WHERE status = 'PAID'), 0)::bigint AS "net_paid!: Paise"
-           FROM settlement_batches WHERE cycle_date BETWEEN $1 AND $2"#,
-        from as NaiveDate,
-        to as NaiveDate,
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(WindowTotals { batches: r.batches, paid_batches: r.paid, net_paid: r.net_paid })
+    let filter = BatchFilter { from: Some(from), to: Some(to), ..BatchFilter::default() };
+    let totals = status_totals(pool, &filter).await?;
+    Ok(WindowTotals {
+        batches: totals.iter().map(|(_, t)| t.count).sum(),
+        paid: totals.iter().find(|(s, _)| *s == Status::Paid).map_or(CountNet::default(), |(_, t)| *t),
+    })
 }

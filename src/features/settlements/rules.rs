@@ -187,11 +187,6 @@ pub fn available(status: Status) -> Vec<Action> {
     Action::ALL.into_iter().filter(|a| transition(status, Some(Status::Approved), *a, false).is_ok()).collect()
 }
 
-/// Does the action need a reason (a rejection, a hold, a failure)?
-pub fn needs_reason(action: Action) -> bool {
-    matches!(action, Action::Reject | Action::Hold)
-}
-
 /// The status a freshly calculated batch takes: approved at once up to the threshold.
 pub fn initial_status(net: Paise) -> Status {
     if net > APPROVAL_THRESHOLD {
@@ -501,11 +496,17 @@ pub fn plan<K: Clone>(
     payments: &[Payment],
     owed: &[Owed<K>],
     due: &[DueRelease],
-) -> Result<Plan<K>, MoneyOverflow> {
+) -> Result<Plan<K>, PlanError> {
     let mut items = Vec::with_capacity(payments.len());
     for p in payments {
         let t = terms.for_payment(&p.method, p.bank.as_deref());
-        items.push((p.transaction_id, settle_item(p.amount, &t)?, t.fee_bearer));
+        let item = settle_item(p.amount, &t)?;
+        // Fees and TDS above the amount (a fixed fee on a tiny payment) would pay the merchant less
+        // than nothing: the merchant is left out of the run, with the reason, for the terms to be fixed.
+        if item.net < Paise::ZERO || item.reserve < Paise::ZERO {
+            return Err(PlanError::FeesAboveAmount { transaction_id: p.transaction_id, amount: p.amount });
+        }
+        items.push((p.transaction_id, item, t.fee_bearer));
     }
     let breakdowns: Vec<ItemBreakdown> = items.iter().map(|(_, b, _)| *b).collect();
     let released = Paise::checked_sum(due.iter().map(|d| d.amount))?;
@@ -514,13 +515,13 @@ pub fn plan<K: Clone>(
     let applied = allocate(owed, cap);
     let deductions = Paise::checked_sum(applied.iter().map(|(_, p)| *p))?;
     let totals = BatchTotals::from_items(&breakdowns, deductions, released)?;
-    // Nothing to pay, or less than the merchant's minimum: wait for the next batch.
+    // Nothing to pay, or less than the merchant's minimum: wait for the next batch (the net shown
+    // is the one decided on, after deductions and released reserve).
     if totals.net < terms.min_settlement.max(Paise(1)) {
-        let unreleased = BatchTotals::from_items(&breakdowns, Paise::ZERO, Paise::ZERO)?;
         return Ok(Plan::CarryForward {
-            txn_count: unreleased.txn_count,
-            gross: unreleased.gross,
-            net: unreleased.net,
+            txn_count: totals.txn_count,
+            gross: totals.gross,
+            net: totals.net,
             minimum: terms.min_settlement,
         });
     }
@@ -532,6 +533,36 @@ pub fn plan<K: Clone>(
         status: initial_status(totals.net),
         rail: rail(totals.net, terms.preferred_rail),
     }))
+}
+
+/// Why a merchant's cycle could not be planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    Overflow,
+    /// Commission, GST and TDS above a payment's amount.
+    FeesAboveAmount {
+        transaction_id: i64,
+        amount: Paise,
+    },
+}
+
+impl From<MoneyOverflow> for PlanError {
+    fn from(_: MoneyOverflow) -> Self {
+        PlanError::Overflow
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Overflow => f.write_str(&MoneyOverflow.to_string()),
+            PlanError::FeesAboveAmount { transaction_id, amount } => write!(
+                f,
+                "the fees and TDS on transaction {transaction_id} ({}) are more than its amount; fix the merchant's terms",
+                amount.to_inr()
+            ),
+        }
+    }
 }
 
 /// One line of the bank's bulk-transfer file.
@@ -797,6 +828,8 @@ mod tests {
             let mut waiting: Vec<Payment> = Vec::new();
             let mut applied_total = 0i64;
             let mut settled_txns = 0i64;
+            let mut dropped_txns = 0i64;
+            let mut released_total = 0i64;
             let all_txns: usize = cycles.iter().map(Vec::len).sum();
             let mut next_id = 0;
             for cycle in cycles {
@@ -807,11 +840,12 @@ mod tests {
                 if waiting.is_empty() {
                     continue;
                 }
-                match plan(&terms, &waiting, &outstanding, &due).unwrap() {
-                    Plan::Batch(b) => {
+                match plan(&terms, &waiting, &outstanding, &due) {
+                    Ok(Plan::Batch(b)) => {
                         prop_assert!(b.totals.balances(), "{:?}", b.totals);
                         prop_assert!(b.totals.net.0 >= terms.min_settlement.0.max(1));
                         prop_assert!(b.totals.deductions.0 * 100 <= b.totals.gross.0 * DEDUCTION_CAP_PERCENT);
+                        prop_assert_eq!(b.totals.reserve_released.0, due.iter().map(|r| r.amount.0).sum::<i64>(), "every due hold released, once");
                         for (k, p) in &b.applied {
                             let o = outstanding.iter_mut().find(|o| o.key == *k).unwrap();
                             prop_assert!(p.0 > 0 && p.0 <= o.outstanding.0);
@@ -819,19 +853,30 @@ mod tests {
                             applied_total += p.0;
                         }
                         outstanding.retain(|o| o.outstanding.0 > 0);
+                        released_total += b.totals.reserve_released.0;
                         due.clear();
                         settled_txns += b.totals.txn_count;
                         waiting.clear();
                     }
-                    Plan::CarryForward { txn_count, net, minimum, .. } => {
+                    Ok(Plan::CarryForward { txn_count, net, minimum, .. }) => {
                         prop_assert_eq!(txn_count, waiting.len() as i64);
-                        prop_assert!(net < minimum.max(Paise(1)) || !due.is_empty() || !outstanding.is_empty());
+                        prop_assert!(net < minimum.max(Paise(1)), "carried only below the minimum: {:?} vs {:?}", net, minimum);
                     }
+                    Err(PlanError::FeesAboveAmount { transaction_id, amount }) => {
+                        // Only a fixed fee can pass an amount (percent rates here stay below 100 %).
+                        let fee = match terms.commission_for("UPI", None) { Commission::FixedPaise(f) => f.0, _ => 0 };
+                        prop_assert!(fee > 0 && amount.0 <= fee * 2, "{} of {:?} refused with a fee of {}", transaction_id, amount, fee);
+                        dropped_txns += waiting.len() as i64;
+                        waiting.clear();
+                    }
+                    Err(PlanError::Overflow) => prop_assert!(false, "no overflow at these amounts"),
                 }
             }
             let still: i64 = outstanding.iter().map(|o| o.outstanding.0).sum();
             prop_assert_eq!(applied_total + still, owed.iter().sum::<i64>());
-            prop_assert_eq!(settled_txns + waiting.len() as i64, all_txns as i64);
+            prop_assert_eq!(settled_txns + dropped_txns + waiting.len() as i64, all_txns as i64);
+            let still_due: i64 = due.iter().map(|r| r.amount.0).sum();
+            prop_assert_eq!(released_total + still_due, releases.iter().sum::<i64>(), "reserve released is conserved");
         }
     }
 }

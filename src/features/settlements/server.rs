@@ -72,12 +72,19 @@ pub async fn settlement_act(form: ActionForm) -> Result<(), AppError> {
 pub async fn generate_payout_file(payout_date: String) -> Result<String, AppError> {
     serve(async move |c| {
         let selection = super::service::selection(Some(&payout_date), None)?;
-        let (file, created) = super::service::payout_file(&c.state, &c.user, c.ip.as_deref(), &selection).await?;
-        let notice = if created {
+        let made = super::service::payout_file(&c.state, &c.user, c.ip.as_deref(), &selection).await?;
+        let file = &made.file;
+        let mut notice = if made.created {
             format!("Payout file {} made: {} batches, {}.", file.file_name, file.batch_count, file.total.to_inr())
         } else {
             format!("Those batches are already in payout file {}; nothing new was paid.", file.file_name)
         };
+        if !made.left_out.is_empty() {
+            notice.push_str(&format!(
+                " Left out for want of a bank account: {} (add the account, then release their hold or re-create the file).",
+                made.left_out.join(", ")
+            ));
+        }
         leptos_axum::redirect(&format!("/settlements?notice={}", crate::auth::guard::urlencode(&notice)));
         Ok(file.id.to_string())
     })

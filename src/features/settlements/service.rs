@@ -4,12 +4,13 @@
 //! query or the command (which writes the timeline and the audit rows).
 
 use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
 use super::batching;
 use super::commands::{self, ActionInput};
 use super::model::{
-    BatchDetail, BatchFilter, BatchPage, BatchRow, BatchView, BulkOutcome, PayoutFileRow, RunRow, RunStarted,
+    BatchDetail, BatchFilter, BatchPage, BatchRow, BatchView, BulkOutcome, ItemRow, PayoutFileRow, RunRow, RunStarted,
     SettlementsQuery, SettlementsView, Sort, ITEMS_PAGE_SIZE, PAGE_SIZE,
 };
 use super::payouts::{self, Selection};
@@ -74,7 +75,7 @@ pub async fn batch_view(
     let actions =
         if user.may(Access::FINANCE_WORK) { super::rules::available(detail.batch.status) } else { Vec::new() };
     Ok(BatchView {
-        is_maker: detail.batch.created_by.as_deref() == Some(user.email.as_str()),
+        is_maker: queries::maker_of(&state.pool, detail.batch.id).await? == Some(user.id),
         detail,
         items_page,
         actions,
@@ -159,16 +160,22 @@ pub async fn bulk_approve(
             Ok(uuid) => {
                 commands::act(&state.pool, &user, ip, uuid, Action::Approve, &ActionInput::default(), state.clock.now())
                     .await
-                    .map(|_| ())
             }
             Err(e) => Err(e),
         };
         match result {
             Ok(()) => outcome.approved += 1,
-            Err(AppError::Conflict(why) | AppError::NotFound(why) | AppError::BadRequest(why)) => {
-                outcome.refused.push((id.clone(), why))
+            // The database gone: stop, and say so (what was approved before stays approved).
+            Err(AppError::Unavailable) => return Err(AppError::Unavailable),
+            Err(e) => {
+                let reference = match batch_id(id) {
+                    Ok(uuid) => {
+                        queries::batch(&state.pool, uuid).await.map(|b| b.batch_ref).unwrap_or_else(|_| id.clone())
+                    }
+                    Err(_) => id.clone(),
+                };
+                outcome.refused.push((reference, e.to_string()));
             }
-            Err(e) => return Err(e),
         }
     }
     Ok(outcome)
@@ -181,7 +188,7 @@ pub async fn payout_file(
     caller: &CurrentUser,
     ip: Option<&str>,
     selection: &Selection,
-) -> Result<(PayoutFileRow, bool), AppError> {
+) -> Result<payouts::Generated, AppError> {
     let user = authorize(Some(caller), Access::FINANCE_WORK)?;
     let now = state.clock.now();
     payouts::generate(&state.pool, state.objects.as_ref(), &user, ip, selection, ist::today(now), now).await
@@ -204,10 +211,10 @@ pub fn selection(payout_date: Option<&str>, batch_ids: Option<&[String]>) -> Res
 pub async fn payout_file_row(state: &AppState, caller: &CurrentUser, id: &str) -> Result<PayoutFileRow, AppError> {
     authorize(Some(caller), Access::SIGNED_IN)?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No payout file with that id.".into()))?;
-    payouts::file_row(&state.pool, id).await
+    payouts::file_row(&mut *state.pool.acquire().await?, id).await
 }
 
-/// A payout file's bytes: not for auditors (it carries full account numbers).
+/// A payout file's bytes: for finance only (it carries full account numbers).
 pub async fn download_payout(state: &AppState, caller: &CurrentUser, id: &str) -> Result<(String, Bytes), AppError> {
     authorize(Some(caller), Access::PAYOUT_FILES)?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No payout file with that id.".into()))?;
@@ -278,49 +285,59 @@ fn export_cells(r: BatchRow) -> Vec<String> {
 pub const STATEMENT_HEADER: &[&str] =
     &["txn_id", "payment_method", "amount", "commission", "gst", "tds", "reserve", "net", "fee_bearer"];
 
-/// The merchant's settlement statement for one batch: one line per transaction (every item,
-/// streamed), then the batch's totals, deductions and released reserve are on its page.
+/// The merchant's settlement statement for one batch: a line per transaction (every item,
+/// streamed), then the batch's lines to the amount paid — the items' totals, deductions, released
+/// reserve and the net — so the statement adds up to the payout.
 pub async fn statement_csv(state: &AppState, caller: &CurrentUser, id: &str) -> Result<CsvExport, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
-    let batch = queries::batch(&state.pool, batch_id(id)?).await?;
-    let name = format!("statement-{}.csv", batch.batch_ref);
-    let id = batch.id;
+    let b = queries::batch(&state.pool, batch_id(id)?).await?;
+    let name = format!("statement-{}.csv", b.batch_ref);
+    let rupees = |p: crate::money::Paise| p.to_rupees_plain();
+    let line = |label: &str, amount: crate::money::Paise| {
+        vec![
+            label.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            rupees(amount),
+            String::new(),
+        ]
+    };
+    let summary = vec![
+        vec![
+            "TOTAL".to_string(),
+            String::new(),
+            rupees(b.gross),
+            rupees(b.commission),
+            rupees(b.gst),
+            rupees(b.tds),
+            rupees(b.reserve),
+            rupees(crate::money::Paise(b.net.0 + b.deductions.0 - b.reserve_released.0)),
+            String::new(),
+        ],
+        line("LESS DEDUCTIONS", crate::money::Paise(-b.deductions.0)),
+        line("PLUS RESERVE RELEASED", b.reserve_released),
+        line("NET PAYABLE", b.net),
+    ];
+    let id = b.id;
     Ok(CsvExport::new(state, user.id, name, STATEMENT_HEADER, move |out, mut tx| async move {
-        let rows = sqlx::query_as!(
-            StatementLine,
-            r#"SELECT t.txn_id, t.payment_method::text AS "method!", si.amount_paise, si.commission_paise, si.gst_paise,
-                      si.tds_paise, si.reserve_paise, si.net_paise, si.fee_bearer
-               FROM settlement_items si JOIN transactions t ON t.id = si.transaction_id
-               WHERE si.batch_id = $1 ORDER BY si.transaction_id"#,
-            id,
-        )
-        .fetch(&mut *tx);
-        let cells = |r: StatementLine| {
-            let rupees = |p: i64| crate::money::Paise(p).to_rupees_plain();
+        let items = queries::item_rows(&mut *tx, id, None, 0).map_ok(|r: ItemRow| {
             vec![
                 r.txn_id,
-                r.method,
-                rupees(r.amount_paise),
-                rupees(r.commission_paise),
-                rupees(r.gst_paise),
-                rupees(r.tds_paise),
-                rupees(r.reserve_paise),
-                rupees(r.net_paise),
+                r.payment_method,
+                rupees(r.amount),
+                rupees(r.commission),
+                rupees(r.gst),
+                rupees(r.tds),
+                rupees(r.reserve),
+                rupees(r.net),
                 r.fee_bearer,
             ]
-        };
-        out.write_all(rows, cells).await
+        });
+        let rows = items.chain(futures_util::stream::iter(summary.into_iter().map(Ok)));
+        out.write_all(rows, |cells| cells).await
     }))
-}
-
-struct StatementLine {
-    txn_id: String,
-    method: String,
-    amount_paise: i64,
-    commission_paise: i64,
-    gst_paise: i64,
-    tds_paise: i64,
-    reserve_paise: i64,
-    net_paise: i64,
-    fee_bearer: String,
 }

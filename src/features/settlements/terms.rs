@@ -90,16 +90,29 @@ pub async fn terms_on(
     .await?;
     for b in bearers {
         let Some(t) = terms.get_mut(&b.merchant_id) else { continue };
-        let bearer = match b.bearer.as_str() {
-            "payer" => FeeBearer::Payer,
-            "bank" => FeeBearer::Bank,
-            _ => FeeBearer::Merchant,
-        };
+        // The table's CHECK holds the bearer to the three codes.
+        let bearer = super::merchants::model::parse_bearer(&b.bearer).unwrap_or(FeeBearer::Merchant);
         if bearer != FeeBearer::Merchant {
             t.fee_bearers.push((b.method, bearer));
         }
     }
     Ok(terms)
+}
+
+/// The bank-holiday calendar between two dates (inclusive): date → name.
+pub async fn holiday_calendar(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<std::collections::BTreeMap<NaiveDate, String>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT holiday_date AS "d: NaiveDate", name FROM holidays WHERE holiday_date BETWEEN $1 AND $2"#,
+        from as NaiveDate,
+        to as NaiveDate,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.d, r.name)).collect())
 }
 
 /// The bank holidays between two dates (inclusive), for T+N.
@@ -108,12 +121,5 @@ pub async fn holidays_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<std::collections::BTreeSet<NaiveDate>, AppError> {
-    let days = sqlx::query_scalar!(
-        r#"SELECT holiday_date AS "d: NaiveDate" FROM holidays WHERE holiday_date BETWEEN $1 AND $2"#,
-        from as NaiveDate,
-        to as NaiveDate,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(days.into_iter().collect())
+    Ok(holiday_calendar(conn, from, to).await?.into_keys().collect())
 }

@@ -1,8 +1,14 @@
 //! Saving a terms version: one transaction writes the configuration row, a commission row and a
 //! fee-bearer row for every mode (all from the version's date; a second save of the same date
-//! replaces that version), the new primary bank account when it changed, and the audit row with
-//! the terms before and after (account numbers masked). Dates on or before a cycle that already has
-//! a batch are refused: calculated batches never change.
+//! replaces that version), a row ending every bank-specific rate in force that the version does not
+//! restate, the new primary bank account when it changed, and the audit row with the terms before
+//! and after (account numbers masked). Dates on or before a cycle that already has a batch are
+//! refused: calculated batches never change. The save holds batch creation's advisory lock, so a
+//! terms change and a batch run never interleave.
+//!
+//! A bank account row is never changed once a batch refers to it (`settlement_batches.
+//! bank_account_id`: the payout file reads holder, number and IFSC through it): a different
+//! account is a new row made primary, the old one kept as it was.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -14,17 +20,22 @@ use super::queries;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::features::settlements::batching::LOCK_KEY;
 use crate::features::settlements::rules::CommissionTerm;
 use crate::features::settlements::terms::terms_on;
 
 pub const AUDIT_ACTION: &str = "settlement.terms.update";
+
+fn not_found(merchant_id: &str) -> AppError {
+    AppError::NotFound(format!("No merchant {merchant_id}."))
+}
 
 /// The merchant's terms on `date` as JSON (the account masked).
 pub async fn terms_json(conn: &mut PgConnection, merchant_id: &str, date: NaiveDate) -> Result<TermsJson, AppError> {
     let terms = terms_on(&mut *conn, date, &[merchant_id.to_string()])
         .await?
         .remove(merchant_id)
-        .ok_or_else(|| AppError::NotFound(format!("No merchant {merchant_id}.")))?;
+        .ok_or_else(|| not_found(merchant_id))?;
     let account = queries::primary_account(&mut *conn, merchant_id).await?;
     Ok(TermsJson::new(&terms, date, account.as_ref()))
 }
@@ -38,12 +49,16 @@ pub async fn save_terms(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    // One save per merchant at a time, and against the batches as they stand.
+    // Batch creation runs in one transaction under this lock: taken first (as there), so no batch
+    // is written between the check against the batched cycles below and the commit, and none reads
+    // half a version.
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
+    // One save per merchant at a time.
     let found = sqlx::query_scalar!("SELECT id FROM merchants WHERE id = $1 FOR UPDATE", merchant_id)
         .fetch_optional(&mut *tx)
         .await?;
     if found.is_none() {
-        return Err(AppError::NotFound(format!("No merchant {merchant_id}.")));
+        return Err(not_found(merchant_id));
     }
     if let Some(last) = queries::last_batched_cycle(&mut tx, merchant_id).await? {
         if new.effective_from <= last {
@@ -57,7 +72,12 @@ pub async fn save_terms(
         }
     }
     let eff = new.effective_from;
-    let before = terms_json(&mut tx, merchant_id, eff).await?;
+    let in_force = terms_on(&mut tx, eff, &[merchant_id.to_string()])
+        .await?
+        .remove(merchant_id)
+        .ok_or_else(|| not_found(merchant_id))?;
+    let new = &new.over(&in_force)?;
+    let before = TermsJson::new(&in_force, eff, queries::primary_account(&mut tx, merchant_id).await?.as_ref());
 
     sqlx::query!(
         "INSERT INTO merchant_settlement_config
@@ -161,10 +181,7 @@ pub async fn save_terms(
     .await?;
 
     if let Some(account) = &new.bank_account {
-        let stored = queries::primary_account(&mut tx, merchant_id).await?;
-        if stored.as_ref() != Some(account) {
-            replace_primary_account(&mut tx, merchant_id, account).await?;
-        }
+        make_primary(&mut tx, merchant_id, account).await?;
     }
 
     let after = terms_json(&mut tx, merchant_id, eff).await?;
@@ -184,28 +201,77 @@ pub async fn save_terms(
     Ok(())
 }
 
-/// The account becomes the merchant's primary one (a known account is made primary again, with
-/// the holder and bank name as given); the old primary stays on file, not primary.
-async fn replace_primary_account(conn: &mut PgConnection, merchant_id: &str, a: &BankAccount) -> Result<(), AppError> {
+/// The account becomes the merchant's primary one; the old primary stays on file, not primary.
+/// The same account again changes nothing. An account not on file is a new row. One on file
+/// (same number and IFSC) with the same holder and bank name is made primary again; with another
+/// name it is corrected only while no batch refers to it, else refused (409): the table keeps one
+/// row per number and IFSC, and a row a batch refers to never changes.
+async fn make_primary(conn: &mut PgConnection, merchant_id: &str, a: &BankAccount) -> Result<(), AppError> {
+    if queries::primary_account(&mut *conn, merchant_id).await?.as_ref() == Some(a) {
+        return Ok(());
+    }
+    let on_file = sqlx::query!(
+        r#"SELECT a.id, a.holder_name, a.bank_name,
+                  EXISTS (SELECT 1 FROM settlement_batches b WHERE b.bank_account_id = a.id) AS "in_batches!"
+           FROM merchant_bank_accounts a
+           WHERE a.merchant_id = $1 AND a.account_number = $2 AND a.ifsc = $3
+           FOR UPDATE OF a"#,
+        merchant_id,
+        a.account_number,
+        a.ifsc,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (id, rename) = match on_file {
+        None => (None, false),
+        Some(r) if r.holder_name == a.holder_name && r.bank_name == a.bank_name => (Some(r.id), false),
+        Some(r) if !r.in_batches => (Some(r.id), true),
+        Some(r) => {
+            return Err(AppError::Conflict(format!(
+                "That account is already on file under another name; settlement batches refer to it as held \
+                 by \"{}\" at \"{}\", so that record cannot change. Enter the holder and bank name as on file, \
+                 or a different account.",
+                r.holder_name, r.bank_name
+            )))
+        }
+    };
     sqlx::query!(
         "UPDATE merchant_bank_accounts SET is_primary = FALSE WHERE merchant_id = $1 AND is_primary",
         merchant_id
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
-        "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name, is_primary)
-         VALUES ($1, $2, $3, $4, $5, $6, TRUE)
-         ON CONFLICT (merchant_id, account_number, ifsc) DO UPDATE SET
-             is_primary = TRUE, holder_name = excluded.holder_name, bank_name = excluded.bank_name",
-        Uuid::new_v4(),
-        merchant_id,
-        a.holder_name,
-        a.account_number,
-        a.ifsc,
-        a.bank_name,
-    )
-    .execute(&mut *conn)
-    .await?;
+    match id {
+        Some(id) if rename => {
+            // No batch refers to this row (checked above, under batch creation's lock).
+            sqlx::query!(
+                "UPDATE merchant_bank_accounts SET is_primary = TRUE, holder_name = $2, bank_name = $3 WHERE id = $1",
+                id,
+                a.holder_name,
+                a.bank_name,
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        Some(id) => {
+            sqlx::query!("UPDATE merchant_bank_accounts SET is_primary = TRUE WHERE id = $1", id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {
+            sqlx::query!(
+                "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name, is_primary)
+                 VALUES ($1, $2, $3, $4, $5, $6, TRUE)",
+                Uuid::new_v4(),
+                merchant_id,
+                a.holder_name,
+                a.account_number,
+                a.ifsc,
+                a.bank_name,
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -23,7 +23,10 @@ pub const MAX_HOLD_DAYS: i64 = 365;
 /// Decimals the tables keep: config rates `NUMERIC(7, 4)`, commission rates `NUMERIC(9, 6)`.
 const CONFIG_RATE_DECIMALS: u32 = 4;
 const COMMISSION_RATE_DECIMALS: u32 = 6;
+/// The largest fixed commission per transaction: ₹1,000.
+pub const MAX_FIXED_COMMISSION: Paise = Paise(1_000_00);
 
+/// A fee bearer's code (`merchant`, `payer`, `bank`, any case): the one reading of the code.
 pub fn parse_bearer(code: &str) -> Option<FeeBearer> {
     match code.trim().to_ascii_lowercase().as_str() {
         "merchant" => Some(FeeBearer::Merchant),
@@ -107,6 +110,70 @@ pub struct NewTerms {
     /// Every mode with its bearer.
     pub fee_bearers: Vec<(String, FeeBearer)>,
     pub bank_account: Option<BankAccount>,
+}
+
+impl NewTerms {
+    /// The version as it is written over `in_force` (the terms in force on its date, read in the
+    /// saving transaction): every bank-specific rate in force that the version does not restate
+    /// gets a row of the mode's new any-bank rate from the version's date, so the bank override
+    /// ends there (`terms_on` takes the latest row per mode × bank, and a version without it would
+    /// leave the old bank row winning). Then refused (400) when, for some rate, commission × (1 +
+    /// GST) + TDS (as applied: 5 % without a PAN) + reserve reaches 100 % of a payment.
+    pub fn over(&self, in_force: &MerchantTerms) -> Result<NewTerms, AppError> {
+        let mut new = self.clone();
+        for (m, bank, _) in in_force.commission.iter().filter(|(_, b, _)| b.is_some()) {
+            if new.commission.iter().any(|(cm, cb, _)| cm == m && cb == bank) {
+                continue;
+            }
+            let any_bank = match new.commission.iter().find(|(cm, cb, _)| cm == m && cb.is_none()) {
+                Some((_, _, t)) => *t,
+                None => match in_force.commission_for(m, None) {
+                    crate::features::settlements::calc::Commission::Percent(r) => CommissionTerm::Percent(r),
+                    crate::features::settlements::calc::Commission::FixedPaise(p) => CommissionTerm::FixedPaise(p),
+                },
+            };
+            new.commission.push((m.clone(), bank.clone(), any_bank));
+        }
+        new.check_net(in_force.has_pan)?;
+        Ok(new)
+    }
+
+    /// Every rate leaves the merchant something: commission × (1 + GST) + TDS + reserve < 100 %
+    /// (a fixed fee counts 0 % here; it is capped at [`MAX_FIXED_COMMISSION`] when parsed).
+    pub fn check_net(&self, has_pan: bool) -> Result<(), AppError> {
+        let tds = if !self.tds_enabled {
+            Decimal::ZERO
+        } else if has_pan {
+            self.tds_rate
+        } else {
+            crate::features::settlements::rules::TDS_RATE_WITHOUT_PAN
+        };
+        let reserve = if self.reserve_enabled { self.reserve_rate } else { Decimal::ZERO };
+        for (m, bank, term) in &self.commission {
+            let commission = match term {
+                CommissionTerm::Percent(r) => *r,
+                CommissionTerm::FixedPaise(_) => Decimal::ZERO,
+            };
+            let total = commission * (Decimal::ONE + self.gst_rate) + tds + reserve;
+            if total >= Decimal::ONE {
+                let what = match bank {
+                    Some(b) => format!("{m} commission for bank {b}"),
+                    None => format!("{m} commission"),
+                };
+                let p = |r: Decimal| format!("{} %", percent_text(r));
+                return Err(bad(format!(
+                    "{what} {} plus GST {} on it, TDS {} and reserve {} take {} of each payment, leaving the \
+                     merchant nothing: lower the {what}, TDS or reserve.",
+                    p(commission),
+                    p(self.gst_rate),
+                    p(tds),
+                    p(reserve),
+                    p(total.round_dp(4)),
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn days(value: i64, field: &str, max: i64) -> Result<i16, AppError> {
@@ -291,7 +358,17 @@ impl TermsForm {
                 "percent" => {
                     CommissionTerm::Percent(percent(&f.value, &format!("{m} commission %"), COMMISSION_RATE_DECIMALS)?)
                 }
-                "fixed" => CommissionTerm::FixedPaise(rupees(&f.value, &format!("{m} fixed commission (₹)"))?),
+                "fixed" => {
+                    let field = format!("{m} fixed commission (₹)");
+                    let fee = rupees(&f.value, &field)?;
+                    if fee > MAX_FIXED_COMMISSION {
+                        return Err(bad(format!(
+                            "{field} must be at most {} per transaction.",
+                            MAX_FIXED_COMMISSION.to_inr()
+                        )));
+                    }
+                    CommissionTerm::FixedPaise(fee)
+                }
                 other => return Err(bad(format!("{m} commission kind must be percent or fixed (got {other:?})."))),
             };
             commission.push((m.to_string(), None, term));
@@ -340,7 +417,8 @@ impl RateValue {
 }
 
 /// `PUT /v1/merchants/{id}/terms`'s body. A field left out keeps its value in the terms in force
-/// on `effectiveFrom`; a mode left out of `commission` / `feeBearers` likewise.
+/// on `effectiveFrom`; a mode left out of `commission` / `feeBearers` likewise, and so does a
+/// bank-specific rate in force (restating it with the mode's rate for any bank removes it).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TermsInput {
@@ -416,6 +494,8 @@ impl TermsInput {
                 (m.to_string(), None, term)
             })
             .collect();
+        // The bank-specific rates in force are kept unless the body restates them.
+        commission.extend(current.commission.iter().filter(|(_, b, _)| b.is_some()).cloned());
         for c in self.commission.iter().flatten() {
             let m = method(&c.method)?;
             let bank = c.bank.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_ascii_uppercase);
@@ -436,6 +516,13 @@ impl TermsInput {
                         return Err(bad(format!("commission for {m}: a FIXED fee takes fixedPaise, not rate.")));
                     }
                     match c.fixed_paise {
+                        Some(p) if p > MAX_FIXED_COMMISSION.0 => {
+                            return Err(bad(format!(
+                                "commission fixedPaise for {m} must be at most {} ({} per transaction).",
+                                MAX_FIXED_COMMISSION.0,
+                                MAX_FIXED_COMMISSION.to_inr()
+                            )))
+                        }
                         Some(p) if p >= 0 => CommissionTerm::FixedPaise(Paise(p)),
                         Some(_) => return Err(bad(format!("commission fixedPaise for {m} must not be negative."))),
                         None => return Err(bad(format!("commission for {m}: fixedPaise is missing."))),
@@ -903,6 +990,92 @@ mod tests {
                 VersionStatus::Superseded
             ]
         );
+    }
+
+    #[test]
+    fn fixed_commissions_above_a_thousand_rupees_are_refused() {
+        let today = d("2026-12-01");
+        let mut f = form();
+        f.modes
+            .insert("NEFT".into(), ModeForm { kind: "fixed".into(), value: "1000.01".into(), bearer: "bank".into() });
+        let e = err(f.parse(today));
+        assert!(e.contains("NEFT fixed commission (₹)") && e.contains("₹1,000.00"), "{e}");
+        f.modes.get_mut("NEFT").unwrap().value = "1000".into();
+        assert!(f.parse(today).is_ok(), "₹1,000 itself is allowed");
+        let current = MerchantTerms::defaults("M", true);
+        let e =
+            err(json(r#"{"commission":[{"method":"UPI","kind":"FIXED","fixedPaise":100001}]}"#).parse(today, &current));
+        assert!(e.contains("fixedPaise for UPI") && e.contains("100000"), "{e}");
+    }
+
+    #[test]
+    fn rates_that_leave_the_merchant_nothing_are_refused() {
+        let today = d("2026-12-01");
+        let in_force = |has_pan| MerchantTerms::defaults("M", has_pan);
+        let mut f = form();
+        // 50 % × 1.18 = 59 %, + reserve 41 % = 100 %.
+        f.modes.get_mut("CARD").unwrap().value = "50".into();
+        f.reserve_enabled = "on".into();
+        f.reserve_rate = "41".into();
+        let e = err(f.parse(today).unwrap().over(&in_force(true)));
+        assert!(e.contains("CARD commission") && e.contains("100 %"), "{e}");
+        f.reserve_rate = "40.8".into();
+        assert!(f.parse(today).unwrap().over(&in_force(true)).is_ok(), "99.8 % leaves something");
+        // TDS on without a PAN counts 5 %, whatever the TDS rate typed.
+        f.tds_enabled = "on".into();
+        assert!(f.parse(today).unwrap().over(&in_force(true)).is_ok(), "with a PAN: 0.1 %");
+        let e = err(f.parse(today).unwrap().over(&in_force(false)));
+        assert!(e.contains("TDS 5 %"), "{e}");
+        // Unticked reserve does not count; fixed fees count 0 %.
+        f.reserve_enabled = String::new();
+        f.modes.insert("CARD".into(), ModeForm { kind: "fixed".into(), value: "5".into(), bearer: "merchant".into() });
+        assert!(f.parse(today).unwrap().over(&in_force(false)).is_ok());
+        // A bank-specific rate is checked too, by its name.
+        let mut current = in_force(true);
+        current.commission.push(("UPI".into(), Some("HDFC".into()), CommissionTerm::Percent(Decimal::new(2, 2))));
+        let e = err(json(r#"{"reserveEnabled":true,"reserveRate":"0.5","commission":[{"method":"UPI","bank":"HDFC","kind":"PERCENT","rate":"0.45"}]}"#)
+            .parse(today, &current)
+            .unwrap()
+            .over(&current));
+        assert!(e.contains("UPI commission for bank HDFC"), "{e}");
+    }
+
+    #[test]
+    fn a_version_ends_the_bank_rates_in_force_it_does_not_restate() {
+        let today = d("2026-12-01");
+        let mut current = MerchantTerms::defaults("M", true);
+        current.commission.push(("UPI".into(), None, CommissionTerm::Percent(Decimal::new(2, 2))));
+        current.commission.push(("UPI".into(), Some("HDFC".into()), CommissionTerm::Percent(Decimal::new(1, 2))));
+        current.commission.push(("CARD".into(), Some("SBIN".into()), CommissionTerm::FixedPaise(Paise(500))));
+        // The form: every mode for any bank; the bank rows end at the mode's new rate.
+        let mut f = form();
+        f.modes.get_mut("UPI").unwrap().value = "1.5".into();
+        f.modes.insert("CARD".into(), ModeForm { kind: "fixed".into(), value: "3".into(), bearer: "merchant".into() });
+        let t = f.parse(today).unwrap().over(&current).unwrap();
+        assert!(t.commission.contains(&(
+            "UPI".into(),
+            Some("HDFC".into()),
+            CommissionTerm::Percent(Decimal::new(15, 3))
+        )));
+        assert!(t.commission.contains(&("CARD".into(), Some("SBIN".into()), CommissionTerm::FixedPaise(Paise(300)))));
+        assert_eq!(t.commission.len(), 9);
+        // The API keeps a bank rate it leaves out, and one it restates wins.
+        let t = json(r#"{"commission":[{"method":"CARD","bank":"SBIN","kind":"PERCENT","rate":"0.01"}]}"#)
+            .parse(today, &current)
+            .unwrap()
+            .over(&current)
+            .unwrap();
+        assert!(t.commission.contains(&(
+            "UPI".into(),
+            Some("HDFC".into()),
+            CommissionTerm::Percent(Decimal::new(1, 2))
+        )));
+        assert!(t.commission.contains(&(
+            "CARD".into(),
+            Some("SBIN".into()),
+            CommissionTerm::Percent(Decimal::new(1, 2))
+        )));
+        assert_eq!(t.commission.len(), 9);
     }
 
     #[test]

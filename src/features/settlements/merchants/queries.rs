@@ -28,11 +28,16 @@ pub async fn merchant(conn: &mut PgConnection, id: &str) -> Result<Option<Mercha
         .await?)
 }
 
-/// The primary account of each merchant, the number in full (mask before showing it).
-pub async fn primary_accounts(conn: &mut PgConnection) -> Result<HashMap<String, BankAccount>, AppError> {
+/// The primary account of each of `merchant_ids` that has one, the number in full (mask before
+/// showing it).
+pub async fn primary_accounts(
+    conn: &mut PgConnection,
+    merchant_ids: &[String],
+) -> Result<HashMap<String, BankAccount>, AppError> {
     let rows = sqlx::query!(
         "SELECT merchant_id, holder_name, account_number, ifsc, bank_name
-         FROM merchant_bank_accounts WHERE is_primary"
+         FROM merchant_bank_accounts WHERE is_primary AND merchant_id = ANY($1)",
+        merchant_ids
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -52,14 +57,7 @@ pub async fn primary_accounts(conn: &mut PgConnection) -> Result<HashMap<String,
 
 /// One merchant's primary account, the number in full (mask before showing it).
 pub async fn primary_account(conn: &mut PgConnection, merchant_id: &str) -> Result<Option<BankAccount>, AppError> {
-    Ok(sqlx::query_as!(
-        BankAccount,
-        "SELECT holder_name, account_number, ifsc, bank_name
-         FROM merchant_bank_accounts WHERE merchant_id = $1 AND is_primary",
-        merchant_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?)
+    Ok(primary_accounts(conn, &[merchant_id.to_string()]).await?.remove(merchant_id))
 }
 
 pub struct VersionRecord {
@@ -100,10 +98,9 @@ pub async fn last_batched_cycle(conn: &mut PgConnection, merchant_id: &str) -> R
 
 /// The bank-holiday calendar.
 pub async fn holidays(conn: &mut PgConnection) -> Result<Vec<Holiday>, AppError> {
-    Ok(sqlx::query_as!(
-        Holiday,
-        r#"SELECT holiday_date AS "date: NaiveDate", name FROM holidays ORDER BY holiday_date"#
-    )
-    .fetch_all(&mut *conn)
-    .await?)
+    // Every year the table holds (it is data: India's bank holidays year by year).
+    let (first, last) = (NaiveDate::from_ymd_opt(1900, 1, 1), NaiveDate::from_ymd_opt(2200, 12, 31));
+    let (Some(first), Some(last)) = (first, last) else { return Ok(Vec::new()) };
+    let calendar = super::super::terms::holiday_calendar(conn, first, last).await?;
+    Ok(calendar.into_iter().map(|(date, name)| Holiday { date, name }).collect())
 }

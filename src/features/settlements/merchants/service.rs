@@ -33,7 +33,7 @@ pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsVie
     let heads = queries::merchants(&mut conn).await?;
     let ids: Vec<String> = heads.iter().map(|h| h.id.clone()).collect();
     let mut terms = terms_on(&mut conn, today, &ids).await?;
-    let mut accounts = queries::primary_accounts(&mut conn).await?;
+    let mut accounts = queries::primary_accounts(&mut conn, &ids).await?;
     let holidays = queries::holidays(&mut conn).await?;
     let merchants = heads
         .into_iter()
