@@ -1,8 +1,9 @@
 //! Business facts that several features read and none owns, kept here so that features depend on
 //! this module instead of on each other: which transaction statuses count as reconciled (recon's
-//! summary and Overview count them; recon runs and exception resolutions write them), and the
-//! settlement moves of a transaction (RECONCILED → SETTLED in a batch → PAID), which only the
-//! functions here write.
+//! summary and Overview count them), and every write of a transaction's status — a recon run's
+//! results, an exception resolved or reopened, and the settlement moves (RECONCILED → SETTLED in a
+//! batch → PAID, and back to RECONCILED when its batch is rejected). Should the status move out of
+//! `transactions` (recon at scale), this module is what changes.
 //! Exception statuses belong to the exceptions feature (`exceptions::model::Status`).
 
 /// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION,
@@ -12,8 +13,8 @@ pub mod txn_status {
     pub const RECONCILED: [&str; 3] = ["RECONCILED", "SETTLED", "PAID"];
     /// Not reconciled yet, so a match or a resolution may still reconcile it.
     pub const UNRECONCILED: [&str; 2] = ["PENDING", "EXCEPTION"];
-    /// The status a transaction must have to be put in a settlement batch.
-    pub const ELIGIBLE_FOR_BATCH: &str = "RECONCILED";
+    // Which transactions a settlement batch may take is the database function
+    // `settlement_eligible(cycle)` (migration 20261202000001): RECONCILED, in rupees, in no batch.
 
     #[cfg(feature = "ssr")]
     pub use writes::*;
