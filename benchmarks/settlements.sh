@@ -36,7 +36,7 @@ FROM generate_series(1, $M) g CROSS JOIN unnest(ARRAY['UPI','CARD','NETBANKING',
 INSERT INTO merchant_fee_bearers (merchant_id, payment_method, bearer)
 SELECT 'MB' || lpad(g::text, 6, '0'), 'CARD', 'payer' FROM generate_series(1, $M) g WHERE g % 6 = 0;
 INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, acquirer, status)
-SELECT 'SB-' || g, 'MB' || lpad((1 + g % $M)::text, 6, '0'), 10000 + (g * 7919) % 2500000,
+SELECT 'SB-' || g, 'MB' || lpad((1 + g % $M)::text, 6, '0'), 10000 + (g::bigint * 7919) % 2500000,
        '$CYCLE'::date + time '12:00', '$CYCLE'::date, (ARRAY['UPI','CARD','NETBANKING','WALLET'])[1 + g % 4],
        (ARRAY['HDFC','ICICI','AXIS'])[1 + g % 3], 'RECONCILED'
 FROM generate_series(1, $N) g;

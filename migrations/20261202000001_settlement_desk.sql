@@ -88,7 +88,6 @@ CREATE INDEX settlement_batches_list_idx ON settlement_batches (cycle_date DESC,
 CREATE INDEX settlement_batches_status_list_idx ON settlement_batches (status, cycle_date DESC, batch_ref DESC);
 CREATE INDEX settlement_batches_merchant_idx ON settlement_batches (merchant_id, cycle_date DESC, batch_ref DESC);
 CREATE INDEX settlement_batches_payout_idx ON settlement_batches (payout_due_on) WHERE status = 'APPROVED';
-CREATE INDEX settlement_items_batch_idx ON settlement_items (batch_id, transaction_id);
 
 -- A merchant's cycle whose net was below its minimum settlement amount: no batch that cycle; its
 -- transactions join the merchant's next batch, which is recorded here.
