@@ -128,15 +128,15 @@ ALTER TABLE settlement_deductions ADD CONSTRAINT settlement_deductions_source_ch
 CREATE INDEX settlement_deductions_recovery_idx ON settlement_deductions (recovery_action_id) WHERE recovery_action_id IS NOT NULL;
 
 -- What a batch run for cycle D takes (spec 4.3): RECONCILED rupee transactions in no batch — of the
--- cycle itself, and those of the merchant's earlier cycles that were carried forward (below the
--- minimum) or that became reconciled after that cycle's batch was made (a late match) or after it
--- was rejected. Earlier cycles never run are left for their own run. The one copy of that rule.
+-- cycle itself, and of earlier cycles that have been batched already (a run for the cycle completed,
+-- or the merchant has a batch of it): what was carried forward below the minimum, matched late,
+-- given back by a rejected batch or left out for a fault in the terms joins the merchant's next
+-- batch. Earlier cycles never run are left for their own run. The one copy of that rule.
 CREATE FUNCTION settlement_eligible(cycle DATE) RETURNS SETOF transactions LANGUAGE sql STABLE AS $$
     SELECT t.* FROM transactions t
     WHERE t.status = 'RECONCILED' AND t.currency = 'INR' AND t.cycle_date <= cycle
       AND (t.cycle_date = cycle
-           OR EXISTS (SELECT 1 FROM settlement_carry_forwards cf
-                      WHERE cf.merchant_id = t.merchant_id AND cf.cycle_date = t.cycle_date AND cf.into_batch_id IS NULL)
+           OR EXISTS (SELECT 1 FROM settlement_runs r WHERE r.cycle_date = t.cycle_date AND r.status = 'completed')
            OR EXISTS (SELECT 1 FROM settlement_batches b WHERE b.merchant_id = t.merchant_id AND b.cycle_date = t.cycle_date))
       AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
 $$;
@@ -151,7 +151,7 @@ CREATE TABLE settlement_batch_events (
     batch_id   UUID NOT NULL REFERENCES settlement_batches (id),
     event      TEXT NOT NULL CHECK (event IN ('CALCULATED', 'SUBMITTED', 'AUTO_APPROVED', 'APPROVED', 'REJECTED',
                                               'ON_HOLD', 'HOLD_RELEASED', 'SENT', 'PAID', 'FAILED', 'REQUEUED',
-                                              'VERIFIED', 'AMOUNT_MISMATCH', 'NO_BANK_ACCOUNT')),
+                                              'VERIFIED', 'AMOUNT_MISMATCH', 'NO_BANK_ACCOUNT', 'ACCOUNT_CHANGED')),
     actor_id   UUID REFERENCES users (id),
     note       TEXT,
     at         TIMESTAMPTZ NOT NULL DEFAULT now()

@@ -599,6 +599,11 @@ async fn below_the_minimum_joins_the_next_batch_and_t_plus_n_skips_holidays(pool
     let due: NaiveDate =
         sqlx::query_scalar("SELECT payout_due_on FROM settlement_batches").fetch_one(&pool).await.unwrap();
     assert_eq!(due, d("2026-12-28"));
+    // Not paid before it is due, even when chosen by id.
+    let batch = batch_id(&pool, "MSMALL", "2026-12-24").await;
+    let early = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [batch] }), &finance).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(early.body.contains("is due for payout on 28 Dec 2026"), "{}", early.body);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -1010,21 +1015,38 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    assert_eq!(act(&app, &finance, held, json!({ "action": "release" })).await.status, StatusCode::OK);
+    let finance2 = app.session_for("finance2@t.test").await;
+    assert_eq!(act(&app, &finance2, held, json!({ "action": "release" })).await.status, StatusCode::OK);
     let account: Option<Uuid> = sqlx::query_scalar("SELECT bank_account_id FROM settlement_batches WHERE id = $1")
         .bind(held)
         .fetch_one(&pool)
         .await
         .unwrap();
     assert!(account.is_some());
-    assert_eq!(status_of(&pool, held).await, "APPROVED");
+    // A new account to pay into goes to a checker: not the maker, not who pointed it there.
+    assert_eq!(status_of(&pool, held).await, "PENDING_APPROVAL");
+    let refused = act(&app, &finance2, held, json!({ "action": "approve" })).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("you changed the account"), "{}", refused.body);
+    app.create_user("finance3@t.test", &[Role::Finance]).await;
+    let finance3 = app.session_for("finance3@t.test").await;
+    assert_eq!(act(&app, &finance3, held, json!({ "action": "approve" })).await.status, StatusCode::OK);
 
-    // A payment of 22 Dec matched late (after its batch was made) goes into MBIG's next batch.
+    // A payment of 22 Dec matched late (after its batch was made) goes into MBIG's next batch, and
+    // MFEE's payment left out on 22 Dec goes into its next one once its terms are fixed.
     txn(&pool, "BIGLATE", "MBIG", 1_000_00, CYCLE).await;
     txn(&pool, "BIG23", "MBIG", 2_000_00, "2026-12-23").await;
+    sqlx::query("UPDATE merchant_commission_rates SET kind = 'PERCENT', rate = 0, fixed_paise = NULL WHERE merchant_id = 'MFEE'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    txn(&pool, "FEE2", "MFEE", 500_00, "2026-12-23").await;
     app.clock.advance(chrono::Duration::days(1));
     let finance = app.session_for("finance@t.test").await;
-    create_batches(&app, &finance, "2026-12-23").await;
+    let report = create_batches(&app, &finance, "2026-12-23").await;
+    assert_eq!(report["problems"].as_array().map(Vec::len), Some(0), "{report}");
     let next = figures(&pool, "MBIG", "2026-12-23").await;
     assert_eq!((next.txn_count, next.gross_paise), (2, 3_000_00));
+    let fee = figures(&pool, "MFEE", "2026-12-23").await;
+    assert_eq!((fee.txn_count, fee.gross_paise), (2, 502_00));
 }

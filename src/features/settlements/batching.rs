@@ -292,6 +292,7 @@ pub async fn create(
                 "created": outcome.created,
                 "skipped": outcome.skipped,
                 "carriedForward": outcome.carried_forward,
+                "leftOut": outcome.problems,
             })),
             ..Default::default()
         },
@@ -715,7 +716,7 @@ impl Writes {
                  FROM UNNEST($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(merchant_id, txns, gross, net, minimum)
                  ON CONFLICT (merchant_id, cycle_date) DO UPDATE
                  SET txn_count = EXCLUDED.txn_count, gross_paise = EXCLUDED.gross_paise, net_paise = EXCLUDED.net_paise,
-                     min_paise = EXCLUDED.min_paise, run_id = EXCLUDED.run_id",
+                     min_paise = EXCLUDED.min_paise, run_id = EXCLUDED.run_id, into_batch_id = NULL",
                 &merchants,
                 &txns,
                 &gross,

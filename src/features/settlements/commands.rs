@@ -111,10 +111,21 @@ pub async fn act(
 ) -> Result<(), AppError> {
     let step = step(action, input)?;
     let mut tx = pool.begin().await?;
+    if action == Action::Reject {
+        // Undoing a batch touches the reserve ledger and carried-forward cycles, which a batch run
+        // reads and writes: never at the same time as one.
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", super::batching::LOCK_KEY).execute(&mut *tx).await?;
+    }
     let batch = lock(&mut tx, id).await?;
     let is_maker = batch.created_by == Some(user.id);
     let to = rules::transition(batch.status, batch.held_from, action, is_maker)
         .map_err(|r| AppError::Conflict(format!("{}: {r}", batch.batch_ref)))?;
+    if action == Action::Approve && changed_account_last(&mut tx, id).await? == Some(user.id) {
+        return Err(AppError::Conflict(format!(
+            "{}: you changed the account this batch pays into, so another finance user must approve it.",
+            batch.batch_ref
+        )));
+    }
     let mut before = json!({ "status": batch.status.code() });
     let mut after = json!({ "status": to.code() });
     let note: Option<String> = match &step {
@@ -159,17 +170,13 @@ pub async fn act(
             Some(reason.clone())
         }
         Step::Release => {
-            // A batch held for want of a bank account takes the merchant's account now on file.
-            sqlx::query!(
-                "UPDATE settlement_batches b SET status = $2, held_from = NULL,
-                        bank_account_id = coalesce(b.bank_account_id,
-                            (SELECT a.id FROM merchant_bank_accounts a WHERE a.merchant_id = b.merchant_id AND a.is_primary))
-                 WHERE b.id = $1",
-                id,
-                to.code()
-            )
-            .execute(&mut *tx)
-            .await?;
+            // A batch held for want of a bank account takes the merchant's account now on file, and
+            // then goes to a checker (see `repoint`).
+            let to = repoint(&mut tx, id, user.id, to, now).await?;
+            sqlx::query!("UPDATE settlement_batches SET status = $2, held_from = NULL WHERE id = $1", id, to.code())
+                .execute(&mut *tx)
+                .await?;
+            after["status"] = json!(to.code());
             None
         }
         Step::Paid(utr) => {
@@ -247,24 +254,22 @@ pub async fn act(
                     batch.batch_ref
                 )));
             }
-            let old = sqlx::query!("SELECT failure_reason, bank_account_id FROM settlement_batches WHERE id = $1", id)
+            let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
                 .fetch_one(&mut *tx)
                 .await?;
-            before["failureReason"] = json!(old.failure_reason);
-            before["bankAccountId"] = json!(old.bank_account_id);
+            before["failureReason"] = json!(old);
             // The next transfer goes to the merchant's account on file now (it may have been
-            // corrected after the failure).
-            let account = sqlx::query_scalar!(
-                "UPDATE settlement_batches b SET status = 'APPROVED', failure_reason = NULL, sent_at = NULL, payout_utr = NULL,
-                        bank_account_id = coalesce(
-                            (SELECT a.id FROM merchant_bank_accounts a WHERE a.merchant_id = b.merchant_id AND a.is_primary),
-                            b.bank_account_id)
-                 WHERE b.id = $1 RETURNING b.bank_account_id",
+            // corrected after the failure); a different account goes to a checker first.
+            let to = repoint(&mut tx, id, user.id, to, now).await?;
+            sqlx::query!(
+                "UPDATE settlement_batches SET status = $2, failure_reason = NULL, sent_at = NULL, payout_utr = NULL
+                 WHERE id = $1",
                 id,
+                to.code(),
             )
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await?;
-            after["bankAccountId"] = json!(account);
+            after["status"] = json!(to.code());
             Some(reason.clone().unwrap_or_else(|| "Queued for a new transfer in the next payout file.".into()))
         }
     };
@@ -401,6 +406,47 @@ pub async fn verify(tx: &mut PgConnection, which: Verify, now: DateTime<Utc>) ->
     Ok(verified.len() as u64)
 }
 
+/// Point the batch at the merchant's primary account when it differs from the one it pays into
+/// (or it had none): the change is recorded, and the batch then needs approval by another finance
+/// user than `actor` (`to` becomes PENDING_APPROVAL). Without an account on file nothing changes.
+async fn repoint(
+    tx: &mut PgConnection,
+    id: Uuid,
+    actor: Uuid,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Result<Status, AppError> {
+    let changed = sqlx::query!(
+        r#"UPDATE settlement_batches b SET bank_account_id = a.id
+           FROM merchant_bank_accounts a
+           WHERE b.id = $1 AND a.merchant_id = b.merchant_id AND a.is_primary
+             AND b.bank_account_id IS DISTINCT FROM a.id
+           RETURNING a.ifsc, right(a.account_number, 4) AS "last4!""#,
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(account) = changed else { return Ok(to) };
+    let note = format!(
+        "Pays into the merchant's account on file now ({} ending {}); another finance user approves it.",
+        account.ifsc, account.last4
+    );
+    event(tx, id, "ACCOUNT_CHANGED", Some(actor), Some(&note), now).await?;
+    Ok(Status::PendingApproval)
+}
+
+/// Who last changed the account a batch pays into, if anyone did.
+async fn changed_account_last(tx: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT actor_id FROM settlement_batch_events WHERE batch_id = $1 AND event = 'ACCOUNT_CHANGED'
+         ORDER BY at DESC, id DESC LIMIT 1",
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten())
+}
+
 /// What rejecting a batch gave back.
 struct Undone {
     transactions: u64,
@@ -439,7 +485,8 @@ async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str, now: DateT
     sqlx::query!(
         "UPDATE chargeback_recovery_actions ra
          SET applied_paise = ra.applied_paise - d.amount,
-             status = CASE WHEN ra.applied_paise - d.amount = 0 THEN 'PENDING' ELSE 'PARTIALLY_APPLIED' END
+             status = CASE WHEN ra.status = 'CANCELLED' THEN ra.status
+                           WHEN ra.applied_paise - d.amount = 0 THEN 'PENDING' ELSE 'PARTIALLY_APPLIED' END
          FROM (SELECT recovery_action_id, sum(amount_paise)::bigint AS amount FROM settlement_deductions
                WHERE batch_id = $1 AND recovery_action_id IS NOT NULL GROUP BY recovery_action_id) d
          WHERE ra.id = d.recovery_action_id",

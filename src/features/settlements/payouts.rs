@@ -69,6 +69,7 @@ pub async fn generate(
     let rows = sqlx::query_as!(
         Candidate,
         r#"SELECT b.id, b.batch_ref, b.status, b.net_paise AS "net!: Paise", b.rail::text AS "rail!",
+                  coalesce(b.payout_due_on, b.cycle_date) AS "due!: NaiveDate",
                   a.holder_name AS "holder?", a.account_number AS "account?", a.ifsc AS "ifsc?"
            FROM settlement_batches b LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
            WHERE CASE WHEN $2::uuid[] IS NULL
@@ -95,6 +96,13 @@ pub async fn generate(
                 "Batch {} is {}, not approved: only approved batches go into a payout file.",
                 not_approved.batch_ref,
                 Status::parse(&not_approved.status).map_or("in another status", |s| s.label()).to_lowercase()
+            )));
+        }
+        if let Some(early) = rows.iter().find(|r| r.due > today) {
+            return Err(AppError::Conflict(format!(
+                "Batch {} is due for payout on {}: it is not paid before then.",
+                early.batch_ref,
+                crate::ist::format_date(early.due)
             )));
         }
         if let Some(no_account) = rows.iter().find(|r| r.account.is_none()) {
@@ -221,6 +229,7 @@ struct Candidate {
     status: String,
     net: Paise,
     rail: String,
+    due: NaiveDate,
     holder: Option<String>,
     account: Option<String>,
     ifsc: Option<String>,
