@@ -117,7 +117,8 @@ async fn a_recon_run_meeting_a_busy_database_is_retried_not_failed_for_good(pool
         .await
         .unwrap();
     let held = busy.acquire().await.unwrap();
-    let app = common::TestApp::new(busy.clone());
+    let app =
+        common::TestApp::with_config(busy.clone(), settlepaisa_ops::config::Config::for_tests("postgres://unused"));
     let settled = jobs::run_claimed(&pool, &job, &Timing::DEFAULT, runs::execute_job(&app.state, &job)).await.unwrap();
     drop(held);
     assert_eq!(settled, Settled::Retrying);

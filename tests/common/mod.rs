@@ -33,8 +33,9 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app on the test's database (`pool`: the one `#[sqlx::test]` gives).
     pub fn new(pool: PgPool) -> TestApp {
-        Self::with_config(pool, Config::for_tests("postgres://unused"))
+        Self::with_config(own_pool(&pool), Config::for_tests("postgres://unused"))
     }
 
     pub fn with_config(pool: PgPool, config: Config) -> TestApp {
@@ -102,6 +103,17 @@ impl TestApp {
         let mut conn = self.pool.acquire().await.unwrap();
         users::create(&mut conn, uuid::Uuid::new_v4(), email, "Test User", &hash, roles).await.unwrap();
     }
+}
+
+/// A pool of the app's own on the test's database, as a server has: `#[sqlx::test]`'s pool allows
+/// 5 connections borrowed from one parent pool that every test of the binary shares, and a page
+/// render's parallel queries under a full suite then waited out the 30 s acquire timeout now and
+/// then (a 503 from a page test, never when run alone).
+pub fn own_pool(test_pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(10)
+        .idle_timeout(std::time::Duration::from_secs(1))
+        .connect_lazy_with((*test_pool.connect_options()).clone())
 }
 
 pub struct Reply {
