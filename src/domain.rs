@@ -1,20 +1,30 @@
 //! Business facts that several features read and none owns, kept here so that features depend on
 //! this module instead of on each other: which transaction statuses count as reconciled (recon's
 //! summary and Overview count them), and every write of a transaction's status — a recon run's
-//! results, an exception resolved or reopened, and the settlement moves (RECONCILED → SETTLED in a
-//! batch → PAID, and back to RECONCILED when its batch is rejected). Should the status move out of
-//! `transactions` (recon at scale), this module is what changes.
+//! results, an exception resolved or reopened — with the settlement backlog those writes feed.
 //! Exception statuses belong to the exceptions feature (`exceptions::model::Status`).
+//!
+//! `transactions.status` is the reconciliation state only. Whether a transaction is in settlement,
+//! sent or paid is where it is: its `settlement_items` row and that batch's status; the view
+//! `transaction_lifecycle` reads the spec's PENDING → RECONCILED → SETTLED → PAID from them
+//! (migration 20261202000002 says why: moving a cycle's million transactions to SETTLED was most of
+//! the cost of batching it).
 
-/// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION,
-/// SETTLED, PAID), bound into SQL as arrays (`status = ANY($n)`).
+/// Serialises batch creation (exclusive, `settlements::batching`) with the writes here that decide
+/// whether a reconciled transaction waits in the settlement backlog (shared): a batch run never
+/// sees a cycle half-closed, and a late match never lands between a run's read and its commit.
+pub const SETTLEMENT_LOCK: i64 = 0x5e7f_0012_ba7c_4001;
+
+/// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION),
+/// bound into SQL as arrays (`status = ANY($n)`).
 pub mod txn_status {
-    /// Counted as reconciled in every total: matched, and matched then settled or paid out.
-    pub const RECONCILED: [&str; 3] = ["RECONCILED", "SETTLED", "PAID"];
+    /// Counted as reconciled in every total (settled and paid ones included: they stay RECONCILED).
+    pub const RECONCILED: [&str; 1] = ["RECONCILED"];
     /// Not reconciled yet, so a match or a resolution may still reconcile it.
     pub const UNRECONCILED: [&str; 2] = ["PENDING", "EXCEPTION"];
     // Which transactions a settlement batch may take is the database function
-    // `settlement_eligible(cycle)` (migration 20261202000001): RECONCILED, in rupees, in no batch.
+    // `settlement_eligible(cycle)` (migration 20261202000002): the cycle's RECONCILED rupee
+    // transactions in no batch, and the backlog of earlier batched cycles.
 
     #[cfg(feature = "ssr")]
     pub use writes::*;
@@ -27,15 +37,37 @@ pub mod txn_status {
 
         use crate::error::AppError;
 
+        /// Take the settlement lock shared (see [`super::super::SETTLEMENT_LOCK`]) for the rest of
+        /// the transaction.
+        async fn settlement_lock(conn: &mut PgConnection) -> Result<(), AppError> {
+            sqlx::query!("SELECT pg_advisory_xact_lock_shared($1)", super::super::SETTLEMENT_LOCK)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
         /// A recon run's outcome: its matched PG rows → RECONCILED, the rest → EXCEPTION. Only
-        /// pending ones move, and exceptions that now match; settled or paid ones stay.
+        /// pending ones move, and exceptions that now match; reconciled ones stay. A rupee
+        /// transaction reconciled after its cycle was batched joins the settlement backlog.
         pub async fn apply_run(conn: &mut PgConnection, run_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+            settlement_lock(&mut *conn).await?;
             sqlx::query!(
-                "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
-                        updated_at = $2
-                 FROM recon_results r
-                 WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
-                   AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))",
+                "WITH moved AS (
+                     UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
+                            updated_at = $2
+                     FROM recon_results r
+                     WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
+                       AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))
+                     RETURNING t.id, t.merchant_id, t.cycle_date, t.status, t.currency
+                 ),
+                 reconciled AS (SELECT * FROM moved WHERE status = 'RECONCILED' AND currency = 'INR'),
+                 batched AS (
+                     SELECT merchant_id, cycle_date FROM (SELECT DISTINCT merchant_id, cycle_date FROM reconciled) c
+                     WHERE settlement_cycle_batched(merchant_id, cycle_date)
+                 )
+                 INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+                 SELECT r.id, r.merchant_id, r.cycle_date FROM reconciled r JOIN batched USING (merchant_id, cycle_date)
+                 ON CONFLICT (transaction_id) DO NOTHING",
                 run_id,
                 now as DateTime<Utc>,
             )
@@ -45,78 +77,53 @@ pub mod txn_status {
         }
 
         /// An exception resolved as a match or an adjustment reconciles its transaction (while it is
-        /// not reconciled yet); whether it moved.
+        /// not reconciled yet), into the settlement backlog when its cycle was batched already;
+        /// whether it moved.
         pub async fn reconcile(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
+            settlement_lock(&mut *conn).await?;
             let moved = sqlx::query!(
-                "UPDATE transactions SET status = 'RECONCILED', updated_at = $2 WHERE id = $1 AND status = ANY($3::text[])",
+                "UPDATE transactions SET status = 'RECONCILED', updated_at = $2 WHERE id = $1 AND status = ANY($3::text[])
+                 RETURNING merchant_id, cycle_date, currency",
                 id,
                 now as DateTime<Utc>,
                 &super::UNRECONCILED[..] as &[&str],
             )
-            .execute(conn)
+            .fetch_optional(&mut *conn)
             .await?;
-            Ok(moved.rows_affected() > 0)
+            let Some(t) = moved else { return Ok(false) };
+            if t.currency == "INR" {
+                sqlx::query!(
+                    "INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+                     SELECT $1, $2, $3 WHERE settlement_cycle_batched($2, $3)
+                     ON CONFLICT (transaction_id) DO NOTHING",
+                    id,
+                    t.merchant_id,
+                    t.cycle_date,
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(true)
         }
 
-        /// A reconciling resolution undone: the transaction is an exception again, unless it has
-        /// gone into a settlement batch meanwhile; whether it moved.
+        /// A reconciling resolution undone: the transaction is an exception again (and out of the
+        /// backlog), unless it has gone into a settlement batch meanwhile; whether it moved.
         pub async fn unreconcile(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
+            settlement_lock(&mut *conn).await?;
             let moved = sqlx::query!(
-                "UPDATE transactions SET status = 'EXCEPTION', updated_at = $2 WHERE id = $1 AND status = 'RECONCILED'",
+                "UPDATE transactions t SET status = 'EXCEPTION', updated_at = $2
+                 WHERE t.id = $1 AND t.status = 'RECONCILED'
+                   AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)",
                 id,
                 now as DateTime<Utc>,
             )
-            .execute(conn)
+            .execute(&mut *conn)
             .await?;
-            Ok(moved.rows_affected() > 0)
-        }
-
-        /// RECONCILED → SETTLED for transactions just put in a batch. Every one must move: a
-        /// transaction that changed status meanwhile fails the batch creation (its transaction
-        /// rolls back whole).
-        pub async fn mark_settled(conn: &mut PgConnection, ids: &[i64], now: DateTime<Utc>) -> Result<(), AppError> {
-            let moved = sqlx::query!(
-                "UPDATE transactions SET status = 'SETTLED', updated_at = $2 WHERE id = ANY($1) AND status = 'RECONCILED'",
-                ids,
-                now as DateTime<Utc>,
-            )
-            .execute(conn)
-            .await?;
-            if moved.rows_affected() != ids.len() as u64 {
-                return Err(AppError::Conflict(
-                    "Some transactions changed while the batches were made; nothing was written. Run it again.".into(),
-                ));
+            if moved.rows_affected() == 0 {
+                return Ok(false);
             }
-            Ok(())
-        }
-
-        /// SETTLED → RECONCILED for the transactions of a batch that was rejected (before its items
-        /// are removed), so the merchant's next batch takes them; how many moved.
-        pub async fn unsettle(conn: &mut PgConnection, batch_id: Uuid, now: DateTime<Utc>) -> Result<u64, AppError> {
-            Ok(sqlx::query!(
-                "UPDATE transactions t SET status = 'RECONCILED', updated_at = $2
-                 FROM settlement_items si
-                 WHERE si.batch_id = $1 AND t.id = si.transaction_id AND t.status = 'SETTLED'",
-                batch_id,
-                now as DateTime<Utc>,
-            )
-            .execute(conn)
-            .await?
-            .rows_affected())
-        }
-
-        /// SETTLED → PAID for the transactions of a batch that was paid.
-        pub async fn mark_paid(conn: &mut PgConnection, batch_id: Uuid, now: DateTime<Utc>) -> Result<u64, AppError> {
-            Ok(sqlx::query!(
-                "UPDATE transactions t SET status = 'PAID', updated_at = $2
-                 FROM settlement_items si
-                 WHERE si.batch_id = $1 AND t.id = si.transaction_id AND t.status = 'SETTLED'",
-                batch_id,
-                now as DateTime<Utc>,
-            )
-            .execute(conn)
-            .await?
-            .rows_affected())
+            sqlx::query!("DELETE FROM settlement_backlog WHERE transaction_id = $1", id).execute(&mut *conn).await?;
+            Ok(true)
         }
     }
 }

@@ -87,7 +87,9 @@ async fn the_audit_log_is_append_only(pool: PgPool) {
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn ledger_rows_are_never_deleted(pool: PgPool) {
-    for table in ["transactions", "bank_statement_lines", "uploaded_files", "recon_runs", "recon_results"] {
+    for table in
+        ["transactions", "bank_statement_lines", "uploaded_files", "recon_runs", "recon_results", "settlement_batches"]
+    {
         let delete = sqlx::query(&format!("DELETE FROM {table}")).execute(&pool).await;
         assert!(delete.unwrap_err().to_string().contains("never deleted"), "DELETE on {table}");
         let truncate = sqlx::query(&format!("TRUNCATE {table} CASCADE")).execute(&pool).await;

@@ -48,7 +48,7 @@ async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
         let body = r.json();
         let from = today - Duration::days(days - 1);
         let (count, reconciled, amount): (i64, i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE status IN ('RECONCILED', 'SETTLED', 'PAID')),
+            "SELECT count(*), count(*) FILTER (WHERE status = 'RECONCILED'),
                     coalesce(sum(amount_paise), 0)::bigint
              FROM transactions WHERE cycle_date BETWEEN $1 AND $2",
         )

@@ -218,15 +218,19 @@ async fn batch_id(pool: &PgPool, merchant: &str, cycle: &str) -> Uuid {
         .unwrap()
 }
 
-/// Every batch's totals equal the sums of its items (the SQL ground truth of the figures).
+/// Every batch's totals equal the sums of its items (the SQL ground truth of the figures): its net
+/// is its items' net less deductions plus reserve released; a batch without items (other than a
+/// rejected one, whose items went back) disagrees.
 async fn items_agree_with_batches(pool: &PgPool) {
     let disagreeing: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM settlement_batches b
-         JOIN (SELECT batch_id, count(*) AS n, sum(amount_paise) AS gross, sum(commission_paise) AS commission,
-                      sum(gst_paise) AS gst, sum(tds_paise) AS tds, sum(reserve_paise) AS reserve
-               FROM settlement_items GROUP BY batch_id) i ON i.batch_id = b.id
-         WHERE (b.txn_count, b.gross_paise, b.commission_paise, b.gst_paise, b.tds_paise, b.reserve_paise)
-               <> (i.n::int, i.gross, i.commission, i.gst, i.tds, i.reserve)",
+         LEFT JOIN (SELECT batch_id, count(*) AS n, sum(amount_paise) AS gross, sum(commission_paise) AS commission,
+                           sum(gst_paise) AS gst, sum(tds_paise) AS tds, sum(reserve_paise) AS reserve, sum(net_paise) AS net
+                    FROM settlement_items GROUP BY batch_id) i ON i.batch_id = b.id
+         WHERE b.status <> 'REJECTED'
+           AND (b.txn_count, b.gross_paise, b.commission_paise, b.gst_paise, b.tds_paise, b.reserve_paise, b.net_paise)
+               IS DISTINCT FROM (i.n::int, i.gross, i.commission, i.gst, i.tds, i.reserve,
+                                 i.net - b.deductions_paise + b.reserve_released_paise)",
     )
     .fetch_one(pool)
     .await
@@ -278,17 +282,27 @@ async fn batches_carry_the_worked_figures_and_are_made_once(pool: PgPool) {
         .unwrap();
     assert_eq!(due, d("2026-12-23"));
 
-    // Transaction states: batched ones SETTLED; the carried, the pending and the exception as they were.
-    let states: Vec<(String, String)> =
-        sqlx::query_as("SELECT txn_id, status FROM transactions ORDER BY txn_id").fetch_all(&pool).await.unwrap();
-    let state = |id: &str| states.iter().find(|(t, _)| t == id).unwrap().1.clone();
+    // Transaction states: batched ones are in their batch and stay RECONCILED (settled is where they
+    // are); the carried one waits in the backlog; the pending and the exception as they were.
+    let states: Vec<(String, String, Option<String>, bool, String)> = sqlx::query_as(
+        "SELECT t.txn_id, t.status, b.batch_ref, EXISTS (SELECT 1 FROM settlement_backlog k WHERE k.transaction_id = t.id),
+                l.status
+         FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id
+         LEFT JOIN settlement_batches b ON b.id = l.batch_id ORDER BY t.txn_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let state = |id: &str| states.iter().find(|(t, ..)| t == id).unwrap().clone();
     for settled in ["BIG0", "BIG1", "BIG2", "EXACT1", "OVER1", "RTGS1"] {
-        assert_eq!(state(settled), "SETTLED", "{settled}");
+        let (_, status, batch, waiting, lifecycle) = state(settled);
+        assert_eq!((status.as_str(), batch.is_some(), waiting), ("RECONCILED", true, false), "{settled}");
+        assert_eq!(lifecycle, "SETTLED", "{settled}: read from its batch");
     }
-    assert_eq!(
-        (state("SMALL1"), state("BIGPEND"), state("BIGX")),
-        ("RECONCILED".into(), "PENDING".into(), "EXCEPTION".into())
-    );
+    assert_eq!((state("SMALL1").1, state("SMALL1").4), ("RECONCILED".into(), "RECONCILED".into()));
+    assert_eq!((state("SMALL1").2, state("SMALL1").3), (None, true), "carried forward: in no batch, in the backlog");
+    assert_eq!((state("BIGPEND").1, state("BIGX").1), ("PENDING".into(), "EXCEPTION".into()));
+    assert!(!state("BIGPEND").3 && !state("BIGX").3, "only reconciled ones wait in the backlog");
     let carried: (i32, i64, i64) = sqlx::query_as(
         "SELECT txn_count, gross_paise, net_paise FROM settlement_carry_forwards WHERE merchant_id = 'MSMALL'",
     )
@@ -453,11 +467,13 @@ async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(verification, "VERIFIED");
-    let paid_txns: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE merchant_id = 'MBIG' AND status = 'PAID'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let paid_txns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id
+             WHERE t.merchant_id = 'MBIG' AND l.status = 'PAID'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(paid_txns, 3);
     // One UTR, one payment.
     let reused = act(&app, &finance, exact, json!({ "action": "paid", "utr": "HDFCR52026122300001" })).await;
@@ -626,11 +642,11 @@ async fn every_mutating_call_checks_the_role(pool: PgPool) {
     assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
     let file = file.json()["id"].as_str().unwrap().to_string();
     assert_eq!(
-        act(&app, &finance, failed, json!({ "action": "failed", "failureCode": "ACCOUNT_CLOSED" })).await.status,
+        app.get(&format!("/api/settlements/v1/payout-files/{file}.csv"), Some(&finance)).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        app.get(&format!("/api/settlements/v1/payout-files/{file}.csv"), Some(&finance)).await.status,
+        act(&app, &finance, failed, json!({ "action": "failed", "failureCode": "ACCOUNT_CLOSED" })).await.status,
         StatusCode::OK
     );
     let statuses = || async {
@@ -1005,7 +1021,21 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!((status.as_str(), held_from.as_deref()), ("ON_HOLD", Some("APPROVED")));
+    assert_eq!((status.as_str(), held_from.as_deref()), ("ON_HOLD", Some("PENDING_APPROVAL")));
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM settlement_batch_events WHERE batch_id = $1 ORDER BY id")
+            .bind(held)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(events, ["CALCULATED", "NO_BANK_ACCOUNT"], "held, so not approved: no approval step");
+    let approved_at: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT approved_at FROM settlement_batches WHERE id = $1")
+            .bind(held)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(approved_at, None);
     // The account added, the hold released: approved, paying into it.
     sqlx::query(
         "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name)
@@ -1034,7 +1064,24 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
 
     // A payment of 22 Dec matched late (after its batch was made) goes into MBIG's next batch, and
     // MFEE's payment left out on 22 Dec goes into its next one once its terms are fixed.
-    txn(&pool, "BIGLATE", "MBIG", 1_000_00, CYCLE).await;
+    // Matched late: it arrives pending and is reconciled the way an exception's resolution does it
+    // (its cycle batched already, it joins the backlog).
+    let late = txn(&pool, "BIGLATE", "MBIG", 1_000_00, CYCLE).await;
+    sqlx::query("UPDATE transactions SET status = 'PENDING' WHERE id = $1").bind(late).execute(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(settlepaisa_ops::domain::txn_status::reconcile(&mut conn, late, ist_morning("2026-12-23")).await.unwrap());
+    drop(conn);
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT t.txn_id FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        waiting,
+        ["BIGLATE", "FEE1", "SMALL1"],
+        "the late match, the payment left out for its terms, the one carried forward below the minimum"
+    );
     txn(&pool, "BIG23", "MBIG", 2_000_00, "2026-12-23").await;
     sqlx::query("UPDATE merchant_commission_rates SET kind = 'PERCENT', rate = 0, fixed_paise = NULL WHERE merchant_id = 'MFEE'")
         .execute(&pool)
@@ -1049,4 +1096,125 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
     assert_eq!((next.txn_count, next.gross_paise), (2, 3_000_00));
     let fee = figures(&pool, "MFEE", "2026-12-23").await;
     assert_eq!((fee.txn_count, fee.gross_paise), (2, 502_00));
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT t.txn_id FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, ["SMALL1"], "what the run took left the backlog; ₹50 alone is still below MSMALL's minimum");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_first_payout_to_a_new_account_waits_for_a_checker(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    // An admin who is also in finance gives MEXACT a new account.
+    app.create_user("boss@t.test", &[Role::Admin, Role::Finance]).await;
+    let boss = app.session_for("boss@t.test").await;
+    let body = json!({
+        "effectiveFrom": "2026-12-23",
+        "bankAccount": {"holderName": "Exact Ltd", "accountNumber": "998877665544", "ifsc": "SBIN0000002", "bankName": "SBI"}
+    });
+    let saved = json_req(&app, "PUT", "/api/settlements/v1/merchants/MEXACT/terms", Some(body), &boss).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, CYCLE).await;
+    // ₹1,00,000 would be approved at once; into an account nobody has checked, it waits.
+    let exact = batch_id(&pool, "MEXACT", CYCLE).await;
+    assert_eq!(status_of(&pool, exact).await, "PENDING_APPROVAL");
+    let steps: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT e.event, u.email FROM settlement_batch_events e LEFT JOIN users u ON u.id = e.actor_id
+         WHERE e.batch_id = $1 ORDER BY e.id",
+    )
+    .bind(exact)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        steps,
+        [("CALCULATED".into(), Some("finance@t.test".into())), ("ACCOUNT_CHANGED".into(), Some("boss@t.test".into()))]
+    );
+    // Whoever made the account primary does not approve the payout into it; another does.
+    let refused = act(&app, &boss, exact, json!({ "action": "approve" })).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("you changed the account"), "{}", refused.body);
+    let finance2 = app.session_for("finance2@t.test").await;
+    assert_eq!(act(&app, &finance2, exact, json!({ "action": "approve" })).await.status, StatusCode::OK);
+    // Checked once, the account takes the next small batch at once; merchants whose account the
+    // product did not change were never held (MBIG waits for its amount only).
+    txn(&pool, "EXACT2", "MEXACT", 500_00, "2026-12-23").await;
+    app.clock.advance(chrono::Duration::days(1));
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-23").await;
+    assert_eq!(status_of(&pool, batch_id(&pool, "MEXACT", "2026-12-23").await).await, "APPROVED");
+    let big_steps: Vec<String> =
+        sqlx::query_scalar("SELECT event FROM settlement_batch_events WHERE batch_id = $1 ORDER BY id")
+            .bind(batch_id(&pool, "MBIG", CYCLE).await)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(big_steps, ["CALCULATED", "SUBMITTED"]);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
+    fixture(&pool).await;
+    let app = app_at(&pool, ist_morning("2026-12-23")).await;
+    let (finance, finance2, ops) = (
+        app.session_for("finance@t.test").await,
+        app.session_for("finance2@t.test").await,
+        app.session_for("ops@t.test").await,
+    );
+    create_batches(&app, &finance, CYCLE).await;
+    let exact = batch_id(&pool, "MEXACT", CYCLE).await;
+    let file = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [exact] }), &finance).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let file_id = file.json()["id"].as_str().unwrap().to_string();
+    let csv = format!("/api/settlements/v1/payout-files/{file_id}.csv");
+    assert_eq!(app.get(&csv, Some(&finance)).await.status, StatusCode::OK);
+    let failed = act(&app, &finance, exact, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+    // The file with the failed transfer in it cannot be downloaded (and sent) again.
+    let again = app.get(&csv, Some(&finance)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains("STL-20261222-MEXACT") && again.body.contains("no longer downloadable"),
+        "{}",
+        again.body
+    );
+    let page = app.get("/settlements", Some(&finance)).await;
+    assert!(page.body.contains("No longer downloadable"), "the files list says why");
+    // The statement shows the bank debited the amount, naming the batch: no re-queue.
+    let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                     PAYOUT9,HDFC,100000.00,2026-12-23,2026-12-23,HDFCR52026122300009,NEFT STL-20261222-MEXACT,DEBIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
+    let requeue = act(&app, &finance2, exact, json!({ "action": "requeue" })).await;
+    assert_eq!(requeue.status, StatusCode::CONFLICT, "{}", requeue.body);
+    assert!(
+        requeue.body.contains("may have gone through") && requeue.body.contains("HDFCR52026122300009"),
+        "{}",
+        requeue.body
+    );
+    assert_eq!(status_of(&pool, exact).await, "FAILED");
+    // It was paid after all: marked paid with the bank's UTR, verified against that line.
+    let paid = act(&app, &finance2, exact, json!({ "action": "paid", "utr": "HDFCR52026122300009" })).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    let transfers: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT status, utr, verification FROM settlement_transfers WHERE batch_id = $1 ORDER BY id")
+            .bind(exact)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        transfers,
+        [("PAID".into(), Some("HDFCR52026122300009".into()), Some("VERIFIED".into()))],
+        "one transfer, paid once"
+    );
+    let reason: Option<String> = sqlx::query_scalar("SELECT failure_reason FROM settlement_batches WHERE id = $1")
+        .bind(exact)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reason, None);
 }

@@ -425,6 +425,8 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     )
     .await?;
     settlement_timelines_and_refunds(c, d).await?;
+    // Reconciled transactions of batched cycles that no batch took wait in the backlog.
+    sqlx::query_scalar!(r#"SELECT settlement_backlog_rebuild() AS "added!""#).fetch_one(&mut *c).await?;
 
     bulk(
         c,

@@ -26,8 +26,8 @@ pub(super) struct Settlements {
     pub transfers: Vec<Transfer>,
 }
 
-/// The batches with their items, reserve entries, decisions and transfers; each settled
-/// transaction becomes SETTLED, or PAID with its batch.
+/// The batches with their items, reserve entries, decisions and transfers (a transaction in a batch
+/// stays RECONCILED: settled and paid are read from its batch).
 pub(super) fn settlements(
     g: &mut Gen,
     cycles: &Cycles,
@@ -77,7 +77,6 @@ pub(super) fn settlements(
             approvals.extend(decisions(&batch, staff.finance2));
             transfers.extend(transfer(&batch));
             for (i, breakdown, bearer) in breakdowns {
-                transactions[i].status = if status == "PAID" { "PAID" } else { "SETTLED" };
                 items.push(Item { batch_id, transaction_id: transactions[i].id, breakdown, fee_bearer: bearer });
             }
             batches.push(batch);

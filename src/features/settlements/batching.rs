@@ -1,7 +1,8 @@
 //! "Create batches for cycle D" (spec 4.2, 4.3), run by a job on the Postgres queue. What is
 //! eligible is the database function `settlement_eligible(D)` (the migration says it in full): the
-//! cycle's RECONCILED rupee transactions in no batch, and the merchant's earlier ones that were
-//! carried forward, matched late or released by a rejection. One batch per merchant per cycle, each
+//! cycle's RECONCILED rupee transactions in no batch, and the backlog of earlier batched cycles
+//! (carried forward, left out, matched late, given back by a rejection); what a run does not take
+//! joins the backlog, and what it takes leaves it. One batch per merchant per cycle, each
 //! transaction settled by the terms in force on the cycle date; due reserve released into it, what
 //! the merchant owes (LOST chargebacks' recoveries, refunds) deducted up to 30 % of gross. A merchant
 //! whose terms would pay less than nothing is left out with the reason; one without a bank account
@@ -23,7 +24,6 @@ use super::rules::{self, DueRelease, MerchantTerms, Owed, Payment, Plan, Status}
 use super::terms;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
-use crate::domain::txn_status;
 use crate::error::AppError;
 use crate::ist;
 use crate::jobs::{self, Job};
@@ -37,7 +37,9 @@ const MERCHANTS_PER_CHUNK: usize = 500;
 /// Serialises every batch creation (any cycle, any instance), and terms changes with them:
 /// carried-forward cycles and the reserve ledger cross cycles, so two creations never interleave,
 /// and a terms version never lands under a batch being calculated.
-pub const LOCK_KEY: i64 = 0x5e7f_0012_ba7c_4001;
+/// Late matches and exception resolutions take it shared (`crate::domain`), so a cycle is never
+/// half-batched for them.
+pub const LOCK_KEY: i64 = crate::domain::SETTLEMENT_LOCK;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,14 +227,24 @@ pub async fn create(
     let holidays = terms::holidays_between(&mut tx, cycle, cycle + Duration::days(120)).await?;
     let mut owed = owed(&mut tx, &merchants).await?;
     let mut due = due_releases(&mut tx, &merchants, today).await?;
-    let accounts: HashMap<String, Uuid> = sqlx::query!(
-        "SELECT merchant_id, id FROM merchant_bank_accounts WHERE is_primary AND merchant_id = ANY($1)",
+    // Each merchant's primary account, and for one made primary in the product that no checker
+    // has yet approved a batch into, who made it primary (see `Account::unchecked_by`).
+    let accounts: HashMap<String, Account> = sqlx::query!(
+        r#"SELECT a.merchant_id, a.id, a.ifsc, right(a.account_number, 4) AS "last4!", a.made_primary_by,
+                  a.made_primary_by IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM settlement_batches b
+                      WHERE b.merchant_id = a.merchant_id AND b.bank_account_id = a.id AND b.approved_by IS NOT NULL
+                        AND b.status IN ('APPROVED', 'SENT', 'PAID')) AS "unchecked!"
+           FROM merchant_bank_accounts a WHERE a.is_primary AND a.merchant_id = ANY($1)"#,
         &merchants,
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| (r.merchant_id, r.id))
+    .map(|r| {
+        let unchecked_by = r.unchecked.then_some(r.made_primary_by).flatten();
+        (r.merchant_id, Account { id: r.id, ifsc: r.ifsc, last4: r.last4, unchecked_by })
+    })
     .collect();
 
     let mut done = 0usize;
@@ -240,18 +252,26 @@ pub async fn create(
         let payments = eligible_payments(&mut tx, cycle, chunk).await?;
         let mut w = Writes::default();
         for merchant in chunk {
-            let Some(t) = terms.get(merchant) else { continue };
             let pays = payments.get(merchant).map(Vec::as_slice).unwrap_or_default();
             if pays.is_empty() {
                 continue;
             }
+            let Some(t) = terms.get(merchant) else {
+                outcome.problems.push(format!("{merchant}: no settlement terms on file"));
+                w.wait(pays);
+                continue;
+            };
             let merchant_owed = owed.remove(merchant).unwrap_or_default();
             let merchant_due = due.remove(merchant).unwrap_or_default();
             match rules::plan(t, pays, &merchant_owed, &merchant_due) {
-                Err(problem) => outcome.problems.push(format!("{merchant}: {problem}")),
+                Err(problem) => {
+                    outcome.problems.push(format!("{merchant}: {problem}"));
+                    w.wait(pays);
+                }
                 // Only a cycle of the merchant's own is recorded as carried: one made of earlier
                 // carried cycles alone is still waiting under their rows.
                 Ok(Plan::CarryForward { txn_count, gross, net, minimum }) => {
+                    w.wait(pays);
                     if own_cycle.get(merchant).copied().unwrap_or(false) {
                         outcome.carried_forward += 1;
                         w.carry.push((merchant.clone(), txn_count as i32, gross.0, net.0, minimum.0));
@@ -259,7 +279,7 @@ pub async fn create(
                 }
                 Ok(Plan::Batch(b)) => {
                     outcome.created += 1;
-                    let account = accounts.get(merchant).copied();
+                    let account = accounts.get(merchant);
                     w.add_batch(Uuid::new_v4(), merchant, cycle, t, &b, account, &holidays, now);
                 }
             }
@@ -270,6 +290,13 @@ pub async fn create(
             .execute(pool)
             .await?;
     }
+
+    // What this run took leaves the backlog (what it left joined it, in `Writes::write`).
+    sqlx::query!(
+        "DELETE FROM settlement_backlog k USING settlement_items si WHERE si.transaction_id = k.transaction_id"
+    )
+    .execute(&mut *tx)
+    .await?;
 
     let requester = match p.requested_by {
         Some(id) => {
@@ -388,6 +415,17 @@ async fn due_releases(
     Ok(by_merchant)
 }
 
+/// The account a merchant's batch pays into.
+struct Account {
+    id: Uuid,
+    ifsc: String,
+    last4: String,
+    /// Who made it the merchant's primary account, while no checker has approved a batch into it:
+    /// the first payouts to it then wait for approval whatever their amount, and not by that person.
+    /// Accounts on file before the product recorded who set them (`None`) are taken as checked.
+    unchecked_by: Option<Uuid>,
+}
+
 /// The rows one chunk of merchants writes, as columns for `UNNEST` inserts.
 #[derive(Default)]
 struct Writes {
@@ -427,14 +465,23 @@ struct Writes {
     // timeline (batch, event, note)
     e_batch: Vec<Uuid>,
     e_event: Vec<String>,
+    // who took the step; none: whoever asked for the run
+    e_actor: Vec<Option<Uuid>>,
     e_note: Vec<Option<String>>,
     // carried forward: (merchant, txns, gross, net, minimum)
     carry: Vec<(String, i32, i64, i64, i64)>,
     // each new batch's merchant, for the carried-forward cycles it takes in: (merchant, batch)
     batch_of_merchant: Vec<(String, Uuid)>,
+    // eligible transactions no batch took (carried forward, left out): into the backlog
+    waiting: Vec<i64>,
 }
 
 impl Writes {
+    /// `pays` stay unsettled: they wait in the backlog for the merchant's next batch.
+    fn wait(&mut self, pays: &[Payment]) {
+        self.waiting.extend(pays.iter().map(|p| p.transaction_id));
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn add_batch(
         &mut self,
@@ -443,7 +490,7 @@ impl Writes {
         cycle: NaiveDate,
         terms: &MerchantTerms,
         b: &rules::BatchPlan<OwedKey>,
-        account: Option<Uuid>,
+        account: Option<&Account>,
         holidays: &std::collections::BTreeSet<NaiveDate>,
         now: DateTime<Utc>,
     ) {
@@ -451,10 +498,14 @@ impl Writes {
         self.b_id.push(id);
         self.b_ref.push(batch_ref(cycle, merchant));
         self.b_merchant.push(merchant.to_string());
-        // Without a bank account there is nowhere to pay: the batch waits on hold for one.
-        let status = if account.is_some() { b.status } else { Status::OnHold };
+        // A first payout to an account nobody has checked goes to a checker, whatever its amount.
+        let unchecked = account.filter(|a| a.unchecked_by.is_some());
+        let decided = if unchecked.is_some() { Status::PendingApproval } else { b.status };
+        // Without a bank account there is nowhere to pay: the batch waits on hold for one (and
+        // releasing it, which puts the account on it, sends it to a checker).
+        let status = if account.is_some() { decided } else { Status::OnHold };
         self.b_status.push(status.code().to_string());
-        self.b_held_from.push(account.is_none().then(|| b.status.code().to_string()));
+        self.b_held_from.push(account.is_none().then(|| Status::PendingApproval.code().to_string()));
         self.b_txns.push(t.txn_count as i32);
         for (column, value) in self.b_money.iter_mut().zip([
             t.gross,
@@ -470,8 +521,8 @@ impl Writes {
             column.push(value.0);
         }
         self.b_rail.push(b.rail.code().to_string());
-        self.b_account.push(account);
-        self.b_approved_at.push((b.status == Status::Approved).then_some(now));
+        self.b_account.push(account.map(|a| a.id));
+        self.b_approved_at.push((status == Status::Approved).then_some(now));
         self.b_due.push(rules::payout_due_on(cycle, terms.cycle_days, holidays));
         self.b_terms.push(serde_json::to_value(terms).unwrap_or(serde_json::Value::Null));
         for (txn, item, bearer) in &b.items {
@@ -514,21 +565,35 @@ impl Writes {
         }
         self.e_batch.push(id);
         self.e_event.push("CALCULATED".into());
+        self.e_actor.push(None);
         self.e_note.push(Some(format!("{} transactions of cycle {}", t.txn_count, ist::format_date(cycle))));
-        self.e_batch.push(id);
-        if b.status == Status::Approved {
-            self.e_event.push("AUTO_APPROVED".into());
-            self.e_note.push(Some("Net at or below ₹1,00,000: approved without a checker.".into()));
-        } else {
-            self.e_event.push("SUBMITTED".into());
-            self.e_note.push(Some("Net above ₹1,00,000: waits for another finance user's approval.".into()));
-        }
-        if account.is_none() {
+        let mut event = |event: &str, actor: Option<Uuid>, note: String| {
             self.e_batch.push(id);
-            self.e_event.push("NO_BANK_ACCOUNT".into());
-            self.e_note.push(Some(
+            self.e_event.push(event.into());
+            self.e_actor.push(actor);
+            self.e_note.push(Some(note));
+        };
+        match (account, unchecked) {
+            (None, _) => event(
+                "NO_BANK_ACCOUNT",
+                None,
                 "The merchant has no bank account on file: held until one is added (then release the hold).".into(),
-            ));
+            ),
+            (Some(_), Some(a)) => event(
+                "ACCOUNT_CHANGED",
+                a.unchecked_by,
+                format!(
+                    "First payout to the account {} ending {}: it waits for a finance user other than the one who \
+                     made it the merchant's primary account (this step's user), whatever the amount.",
+                    a.ifsc, a.last4
+                ),
+            ),
+            (Some(_), None) if status == Status::Approved => {
+                event("AUTO_APPROVED", None, "Net at or below ₹1,00,000: approved without a checker.".into())
+            }
+            (Some(_), None) => {
+                event("SUBMITTED", None, "Net above ₹1,00,000: waits for another finance user's approval.".into())
+            }
         }
         self.batch_of_merchant.push((merchant.to_string(), id));
     }
@@ -602,15 +667,26 @@ impl Writes {
             )
             .execute(&mut *tx)
             .await?;
-            txn_status::mark_settled(&mut *tx, &self.i_txn, now).await?;
             sqlx::query!(
                 "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
-                 SELECT e.batch_id, e.event, $4, e.note, $5 FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e(batch_id, event, note)",
+                 SELECT e.batch_id, e.event, coalesce(e.actor, $5), e.note, $6
+                 FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS e(batch_id, event, actor, note)",
                 &self.e_batch,
                 &self.e_event,
+                &self.e_actor as &[Option<Uuid>],
                 &self.e_note as &[Option<String>],
                 requested_by,
                 now as DateTime<Utc>,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.waiting.is_empty() {
+            sqlx::query!(
+                "INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+                 SELECT t.id, t.merchant_id, t.cycle_date FROM transactions t WHERE t.id = ANY($1)
+                 ON CONFLICT (transaction_id) DO NOTHING",
+                &self.waiting,
             )
             .execute(&mut *tx)
             .await?;

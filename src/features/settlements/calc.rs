@@ -23,6 +23,16 @@ impl FeeBearer {
             FeeBearer::Bank => "bank",
         }
     }
+
+    /// The bearer named by `code` (`merchant`, `payer`, `bank`; any case, spaces around).
+    pub fn parse(code: &str) -> Option<FeeBearer> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "merchant" => Some(FeeBearer::Merchant),
+            "payer" => Some(FeeBearer::Payer),
+            "bank" => Some(FeeBearer::Bank),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Every change to a batch after it is made, each in one transaction with the batch locked, its
 //! timeline event and its audit row (actor, roles, before/after, IP): approve (maker-checker),
-//! reject (which undoes what the batch did: its transactions go back to RECONCILED for the
-//! merchant's next batch, its deductions back to what the merchant owes, its reserve entries are
+//! reject (which undoes what the batch did: its transactions leave it for the settlement backlog
+//! and the merchant's next batch, its deductions back to what the merchant owes, its reserve entries are
 //! removed), hold and release, mark paid with the bank UTR (never used twice) or failed with a
 //! reason, re-queue a failed batch for a new transfer (by another finance user than the one who
 //! marked it failed, to the merchant's current account). And verification: a bank statement DEBIT
@@ -16,7 +16,6 @@ use uuid::Uuid;
 use super::rules::{self, Action, FailureCode, Status};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
-use crate::domain::txn_status;
 use crate::error::AppError;
 use crate::money::Paise;
 
@@ -120,7 +119,10 @@ pub async fn act(
     let is_maker = batch.created_by == Some(user.id);
     let to = rules::transition(batch.status, batch.held_from, action, is_maker)
         .map_err(|r| AppError::Conflict(format!("{}: {r}", batch.batch_ref)))?;
-    if action == Action::Approve && changed_account_last(&mut tx, id).await? == Some(user.id) {
+    if action == Action::Approve
+        && (last_actor(&mut tx, id, "ACCOUNT_CHANGED").await? == Some(user.id)
+            || unchecked_account_set_by(&mut tx, id).await? == Some(user.id))
+    {
         return Err(AppError::Conflict(format!(
             "{}: you changed the account this batch pays into, so another finance user must approve it.",
             batch.batch_ref
@@ -143,7 +145,7 @@ pub async fn act(
             None
         }
         Step::Reject(reason) => {
-            let undone = undo_batch(&mut tx, id, &batch.batch_ref, now).await?;
+            let undone = undo_batch(&mut tx, id, &batch.batch_ref).await?;
             sqlx::query!("UPDATE settlement_batches SET status = 'REJECTED', held_from = NULL WHERE id = $1", id)
                 .execute(&mut *tx)
                 .await?;
@@ -152,7 +154,7 @@ pub async fn act(
             after["transactionsReleased"] = json!(undone.transactions);
             after["deductionsReversedPaise"] = json!(undone.deductions);
             Some(format!(
-                "{reason} — {} transactions back to reconciled for the merchant's next batch; {} of deductions owed again.",
+                "{reason} — {} transactions released for the merchant's next batch; {} of deductions owed again.",
                 undone.transactions,
                 undone.deductions.to_inr()
             ))
@@ -192,9 +194,13 @@ pub async fn act(
                     "UTR {utr} is already recorded for batch {used}; a UTR is used once."
                 )));
             }
+            // The transfer sent, or the last one marked failed that the bank paid after all.
             let transfer = sqlx::query_scalar!(
-                "UPDATE settlement_transfers SET status = 'PAID', utr = $2, completed_at = $3, verification = 'UNVERIFIED'
-                 WHERE batch_id = $1 AND status = 'SENT' RETURNING id",
+                "UPDATE settlement_transfers SET status = 'PAID', utr = $2, completed_at = $3, verification = 'UNVERIFIED',
+                        failure_code = NULL, failure_reason = NULL
+                 WHERE id = (SELECT id FROM settlement_transfers WHERE batch_id = $1 AND status IN ('SENT', 'FAILED')
+                             ORDER BY initiated_at DESC, id DESC LIMIT 1)
+                 RETURNING id",
                 id,
                 utr,
                 now as DateTime<Utc>,
@@ -204,14 +210,16 @@ pub async fn act(
             .map_err(|e| unique_utr(e, utr))?
             .ok_or_else(|| AppError::Conflict(format!("{}: the batch has no transfer sent to the bank.", batch.batch_ref)))?;
             sqlx::query!(
-                "UPDATE settlement_batches SET status = 'PAID', paid_at = $2, payout_utr = $3 WHERE id = $1",
+                "UPDATE settlement_batches SET status = 'PAID', paid_at = $2, payout_utr = $3, failure_reason = NULL WHERE id = $1",
                 id,
                 now as DateTime<Utc>,
                 utr,
             )
             .execute(&mut *tx)
             .await?;
-            let paid = txn_status::mark_paid(&mut tx, id, now).await?;
+            let paid = sqlx::query_scalar!("SELECT txn_count FROM settlement_batches WHERE id = $1", id)
+                .fetch_one(&mut *tx)
+                .await?;
             after["utr"] = json!(utr);
             after["transactionsPaid"] = json!(paid);
             verify(&mut tx, Verify::Transfer(transfer), now).await?;
@@ -240,18 +248,39 @@ pub async fn act(
         }
         Step::Requeue(reason) => {
             // Four eyes on a second payment: whoever marked the transfer failed does not send it again.
-            let failed_by = sqlx::query_scalar!(
-                "SELECT actor_id FROM settlement_batch_events WHERE batch_id = $1 AND event = 'FAILED'
-                 ORDER BY at DESC, id DESC LIMIT 1",
-                id,
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
-            if failed_by == Some(user.id) {
+            if last_actor(&mut tx, id, "FAILED").await? == Some(user.id) {
                 return Err(AppError::Conflict(format!(
                     "{}: you marked this payout failed, so another finance user must re-queue it.",
                     batch.batch_ref
+                )));
+            }
+            // A timeout (or an unknown failure) may have been paid after all: a bank DEBIT line of
+            // the amount that names the batch, dated from the transfer on, means look before paying
+            // again.
+            if let Some(line) = sqlx::query!(
+                r#"SELECT l.txn_date AS "txn_date: chrono::NaiveDate", coalesce(l.utr, l.bank_ref) AS "reference?", l.amount_paise AS "amount!: Paise"
+                   FROM (SELECT amount_paise, initiated_at FROM settlement_transfers
+                         WHERE batch_id = $1 AND status = 'FAILED' AND failure_code IN ('BANK_TIMEOUT', 'OTHER')
+                         ORDER BY completed_at DESC NULLS LAST, id DESC LIMIT 1) tr
+                   JOIN bank_statement_lines l
+                     ON l.direction = 'DEBIT' AND l.amount_paise = tr.amount_paise
+                    AND l.txn_date >= (tr.initiated_at AT TIME ZONE 'Asia/Kolkata')::date
+                    AND (strpos(upper(coalesce(l.remarks, '')), upper($2)) > 0 OR upper(l.bank_ref) = upper($2))
+                   WHERE NOT EXISTS (SELECT 1 FROM settlement_transfers o WHERE o.bank_line_id = l.id)
+                   ORDER BY l.txn_date, l.id LIMIT 1"#,
+                id,
+                batch.batch_ref,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            {
+                return Err(AppError::Conflict(format!(
+                    "{}: the bank statement has a DEBIT of {} on {} naming this batch{}: the transfer may have gone \
+                     through. If it did, mark the batch paid with the bank's UTR instead of sending it again.",
+                    batch.batch_ref,
+                    line.amount.to_inr(),
+                    crate::ist::format_date(line.txn_date),
+                    line.reference.map(|r| format!(" (reference {r})")).unwrap_or_default()
                 )));
             }
             let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
@@ -417,10 +446,17 @@ async fn repoint(
     now: DateTime<Utc>,
 ) -> Result<Status, AppError> {
     let changed = sqlx::query!(
-        r#"UPDATE settlement_batches b SET bank_account_id = a.id
-           FROM merchant_bank_accounts a
-           WHERE b.id = $1 AND a.merchant_id = b.merchant_id AND a.is_primary
-             AND b.bank_account_id IS DISTINCT FROM a.id
+        // The account row is locked (shared) first: a terms save corrects an account's names only
+        // while no batch refers to it, and checks that under its own lock on the row.
+        r#"WITH a AS (
+               SELECT a.id, a.ifsc, a.account_number FROM merchant_bank_accounts a
+               JOIN settlement_batches b ON b.merchant_id = a.merchant_id
+               WHERE b.id = $1 AND a.is_primary
+               FOR SHARE OF a
+           )
+           UPDATE settlement_batches b SET bank_account_id = a.id
+           FROM a
+           WHERE b.id = $1 AND b.bank_account_id IS DISTINCT FROM a.id
            RETURNING a.ifsc, right(a.account_number, 4) AS "last4!""#,
         id,
     )
@@ -435,11 +471,28 @@ async fn repoint(
     Ok(Status::PendingApproval)
 }
 
-/// Who last changed the account a batch pays into, if anyone did.
-async fn changed_account_last(tx: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, AppError> {
+/// Who took the last `event` step of a batch's timeline, if anyone did.
+async fn last_actor(tx: &mut PgConnection, id: Uuid, event: &str) -> Result<Option<Uuid>, AppError> {
     Ok(sqlx::query_scalar!(
-        "SELECT actor_id FROM settlement_batch_events WHERE batch_id = $1 AND event = 'ACCOUNT_CHANGED'
+        "SELECT actor_id FROM settlement_batch_events WHERE batch_id = $1 AND event = $2
          ORDER BY at DESC, id DESC LIMIT 1",
+        id,
+        event,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten())
+}
+
+/// Who made the batch's account the merchant's primary one, while no checker has approved a batch
+/// into it (the batching rule of `batching::Account`).
+async fn unchecked_account_set_by(tx: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT a.made_primary_by FROM settlement_batches b JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
+         WHERE b.id = $1
+           AND NOT EXISTS (SELECT 1 FROM settlement_batches o
+                           WHERE o.merchant_id = a.merchant_id AND o.bank_account_id = a.id AND o.approved_by IS NOT NULL
+                             AND o.status IN ('APPROVED', 'SENT', 'PAID'))",
         id,
     )
     .fetch_optional(&mut *tx)
@@ -453,13 +506,13 @@ struct Undone {
     deductions: Paise,
 }
 
-/// Undo what making batch `id` did, in the rejecting transaction: its transactions back to
-/// RECONCILED and out of it (its items removed, so the next batch can take them); each deduction
+/// Undo what making batch `id` did, in the rejecting transaction: its transactions out of it (its
+/// items removed) and into the settlement backlog, so the merchant's next batch takes them; each deduction
 /// given back to its recovery action or refund (status recomputed) and removed; its reserve
 /// released into it returned to the holds (the RELEASE entries removed) and its own holds removed —
 /// refused when one of its holds was already released into another batch; carried-forward cycles
 /// it took reopened. The batch row keeps its figures as calculated, for the record.
-async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str, now: DateTime<Utc>) -> Result<Undone, AppError> {
+async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str) -> Result<Undone, AppError> {
     if let Some(other) = sqlx::query_scalar!(
         "SELECT b.batch_ref FROM reserve_ledger h
          JOIN reserve_ledger r ON r.released_entry_id = h.id AND r.kind = 'RELEASE'
@@ -474,8 +527,18 @@ async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str, now: DateT
             "{batch_ref}: its reserve was already released into batch {other}; it cannot be rejected now."
         )));
     }
-    let transactions = txn_status::unsettle(&mut *tx, id, now).await?;
-    sqlx::query!("DELETE FROM settlement_items WHERE batch_id = $1", id).execute(&mut *tx).await?;
+    // Its transactions wait in the backlog for the merchant's next batch (the batch run takes them).
+    sqlx::query!(
+        "INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+         SELECT t.id, t.merchant_id, t.cycle_date FROM settlement_items si JOIN transactions t ON t.id = si.transaction_id
+         WHERE si.batch_id = $1
+         ON CONFLICT (transaction_id) DO NOTHING",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let transactions =
+        sqlx::query!("DELETE FROM settlement_items WHERE batch_id = $1", id).execute(&mut *tx).await?.rows_affected();
     let deductions = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(amount_paise), 0)::bigint AS "total!: Paise" FROM settlement_deductions WHERE batch_id = $1"#,
         id

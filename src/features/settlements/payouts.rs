@@ -219,6 +219,7 @@ pub async fn generate(
         generated_by: Some(user.email.clone()),
         generated_at: now,
         batch_ids: ids,
+        failed_batches: Vec::new(),
     };
     Ok(Generated { file, created: true, left_out })
 }
@@ -261,12 +262,28 @@ pub async fn file_row(db: &mut sqlx::PgConnection, id: Uuid) -> Result<PayoutFil
         .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))
 }
 
-/// The bytes of a payout file, as generated.
+/// The bytes of a payout file, as generated; refused (409) once a transfer in it has failed: the
+/// failed batch may be re-queued into a new file, and sending this one again would pay it (and the
+/// rest of the file) twice. Its record (SHA-256, batches, who, when) stays on the page.
 pub async fn download(pool: &PgPool, store: &dyn ObjectStore, id: Uuid) -> Result<(String, Bytes), AppError> {
-    let row = sqlx::query!("SELECT file_name, storage_key FROM payout_files WHERE id = $1", id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))?;
+    let row = sqlx::query!(
+        r#"SELECT f.file_name, f.storage_key,
+                  (SELECT string_agg(b.batch_ref, ', ' ORDER BY b.batch_ref)
+                   FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
+                   WHERE tr.payout_file_id = f.id AND tr.status = 'FAILED') AS failed
+           FROM payout_files f WHERE f.id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))?;
+    if let Some(failed) = row.failed {
+        return Err(AppError::Conflict(format!(
+            "{}: the transfer of {failed} failed and may be sent again in a new file, so this file is no longer \
+             downloadable (sending it to the bank again would repeat its payments). Its record stays on the page.",
+            row.file_name
+        )));
+    }
     let bytes = store
         .get(&ObjectPath::from(row.storage_key))
         .await

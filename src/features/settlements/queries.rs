@@ -246,7 +246,10 @@ pub async fn payout_files_where<'c, E: sqlx::PgExecutor<'c>>(
         r#"SELECT f.id, f.payout_date AS "payout_date: NaiveDate", f.file_name, f.sha256, f.batch_count,
                   f.total_paise AS "total!: Paise", u.email AS "generated_by?", f.generated_at AS "generated_at: DateTime<Utc>",
                   coalesce((SELECT array_agg(tr.batch_id ORDER BY tr.batch_id) FROM settlement_transfers tr
-                            WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!"
+                            WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!",
+                  coalesce((SELECT array_agg(b.batch_ref ORDER BY b.batch_ref)
+                            FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
+                            WHERE tr.payout_file_id = f.id AND tr.status = 'FAILED'), '{}') AS "failed_batches!"
            FROM payout_files f LEFT JOIN users u ON u.id = f.generated_by
            WHERE $1::uuid IS NULL OR f.id = $1
            ORDER BY f.generated_at DESC, f.id LIMIT $2"#,

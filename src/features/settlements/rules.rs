@@ -175,7 +175,8 @@ pub fn transition(
         }
         (Action::Hold, Status::PendingApproval | Status::Approved) => Ok(Status::OnHold),
         (Action::Release, Status::OnHold) => Ok(held_from.unwrap_or(Status::PendingApproval)),
-        (Action::Paid, Status::Sent) => Ok(Status::Paid),
+        // A transfer marked failed (a timeout, say) that the bank did pay after all.
+        (Action::Paid, Status::Sent | Status::Failed) => Ok(Status::Paid),
         (Action::Failed, Status::Sent) => Ok(Status::Failed),
         (Action::Requeue, Status::Failed) => Ok(Status::Approved),
         _ => refuse(),
@@ -646,6 +647,7 @@ mod tests {
         assert_eq!(transition(S::Sent, None, A::Paid, false), Ok(S::Paid));
         assert_eq!(transition(S::Sent, None, A::Failed, false), Ok(S::Failed));
         assert_eq!(transition(S::Failed, None, A::Requeue, false), Ok(S::Approved));
+        assert_eq!(transition(S::Failed, None, A::Paid, false), Ok(S::Paid), "paid after all");
         for (from, action) in [
             (S::Paid, A::Approve),
             (S::Approved, A::Approve),
@@ -659,6 +661,7 @@ mod tests {
         assert_eq!(available(S::PendingApproval), vec![A::Approve, A::Reject, A::Hold]);
         assert_eq!(available(S::Sent), vec![A::Paid, A::Failed]);
         assert_eq!(available(S::Calculated), vec![A::Approve, A::Reject]);
+        assert_eq!(available(S::Failed), vec![A::Paid, A::Requeue]);
         assert!(available(S::Paid).is_empty());
     }
 

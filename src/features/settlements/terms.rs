@@ -91,7 +91,7 @@ pub async fn terms_on(
     for b in bearers {
         let Some(t) = terms.get_mut(&b.merchant_id) else { continue };
         // The table's CHECK holds the bearer to the three codes.
-        let bearer = super::merchants::model::parse_bearer(&b.bearer).unwrap_or(FeeBearer::Merchant);
+        let bearer = FeeBearer::parse(&b.bearer).unwrap_or(FeeBearer::Merchant);
         if bearer != FeeBearer::Merchant {
             t.fee_bearers.push((b.method, bearer));
         }

@@ -181,7 +181,7 @@ pub async fn save_terms(
     .await?;
 
     if let Some(account) = &new.bank_account {
-        make_primary(&mut tx, merchant_id, account).await?;
+        make_primary(&mut tx, user, merchant_id, account, now).await?;
     }
 
     let after = terms_json(&mut tx, merchant_id, eff).await?;
@@ -206,7 +206,13 @@ pub async fn save_terms(
 /// (same number and IFSC) with the same holder and bank name is made primary again; with another
 /// name it is corrected only while no batch refers to it, else refused (409): the table keeps one
 /// row per number and IFSC, and a row a batch refers to never changes.
-async fn make_primary(conn: &mut PgConnection, merchant_id: &str, a: &BankAccount) -> Result<(), AppError> {
+async fn make_primary(
+    conn: &mut PgConnection,
+    user: &CurrentUser,
+    merchant_id: &str,
+    a: &BankAccount,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     if queries::primary_account(&mut *conn, merchant_id).await?.as_ref() == Some(a) {
         return Ok(());
     }
@@ -245,29 +251,42 @@ async fn make_primary(conn: &mut PgConnection, merchant_id: &str, a: &BankAccoun
         Some(id) if rename => {
             // No batch refers to this row (checked above, under batch creation's lock).
             sqlx::query!(
-                "UPDATE merchant_bank_accounts SET is_primary = TRUE, holder_name = $2, bank_name = $3 WHERE id = $1",
+                "UPDATE merchant_bank_accounts SET is_primary = TRUE, holder_name = $2, bank_name = $3,
+                        made_primary_by = $4, made_primary_at = $5
+                 WHERE id = $1",
                 id,
                 a.holder_name,
                 a.bank_name,
+                user.id,
+                now as DateTime<Utc>,
             )
             .execute(&mut *conn)
             .await?;
         }
         Some(id) => {
-            sqlx::query!("UPDATE merchant_bank_accounts SET is_primary = TRUE WHERE id = $1", id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query!(
+                "UPDATE merchant_bank_accounts SET is_primary = TRUE, made_primary_by = $2, made_primary_at = $3
+                 WHERE id = $1",
+                id,
+                user.id,
+                now as DateTime<Utc>,
+            )
+            .execute(&mut *conn)
+            .await?;
         }
         None => {
             sqlx::query!(
-                "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name, is_primary)
-                 VALUES ($1, $2, $3, $4, $5, $6, TRUE)",
+                "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name, is_primary,
+                                                     made_primary_by, made_primary_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8)",
                 Uuid::new_v4(),
                 merchant_id,
                 a.holder_name,
                 a.account_number,
                 a.ifsc,
                 a.bank_name,
+                user.id,
+                now as DateTime<Utc>,
             )
             .execute(&mut *conn)
             .await?;

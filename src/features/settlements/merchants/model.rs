@@ -26,16 +26,6 @@ const COMMISSION_RATE_DECIMALS: u32 = 6;
 /// The largest fixed commission per transaction: ₹1,000.
 pub const MAX_FIXED_COMMISSION: Paise = Paise(1_000_00);
 
-/// A fee bearer's code (`merchant`, `payer`, `bank`, any case): the one reading of the code.
-pub fn parse_bearer(code: &str) -> Option<FeeBearer> {
-    match code.trim().to_ascii_lowercase().as_str() {
-        "merchant" => Some(FeeBearer::Merchant),
-        "payer" => Some(FeeBearer::Payer),
-        "bank" => Some(FeeBearer::Bank),
-        _ => None,
-    }
-}
-
 fn bad(message: String) -> AppError {
     AppError::BadRequest(message)
 }
@@ -246,7 +236,8 @@ fn method(code: &str) -> Result<String, AppError> {
 }
 
 fn bearer(code: &str, field: &str) -> Result<FeeBearer, AppError> {
-    parse_bearer(code).ok_or_else(|| bad(format!("{field} must be merchant, payer or bank (got {:?}).", code.trim())))
+    FeeBearer::parse(code)
+        .ok_or_else(|| bad(format!("{field} must be merchant, payer or bank (got {:?}).", code.trim())))
 }
 
 /// A rate in percent for the form's fields (`0.018` → `1.8`).
