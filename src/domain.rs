@@ -10,9 +10,14 @@
 //! (migration 20261202000002 says why: moving a cycle's million transactions to SETTLED was most of
 //! the cost of batching it).
 
-/// Serialises batch creation (exclusive, `settlements::batching`) with the writes here that decide
-/// whether a reconciled transaction waits in the settlement backlog (shared): a batch run never
-/// sees a cycle half-closed, and a late match never lands between a run's read and its commit.
+/// The settlement lock (a Postgres advisory lock). Taken exclusively by batch creation
+/// (`settlements::batching`: carried-forward cycles and the reserve ledger cross cycles, so two
+/// runs never interleave), rejecting a batch (which gives back what a run took) and saving merchant
+/// terms (a version never lands under a batch being calculated; an account's names change only
+/// while no batch refers to it). Taken shared by the writes here that decide whether a reconciled
+/// transaction waits in the settlement backlog (a run never sees a cycle half-closed, and a late
+/// match never lands between a run's read and its commit) and by re-pointing a batch at the
+/// merchant's account (release, re-queue).
 pub const SETTLEMENT_LOCK: i64 = 0x5e7f_0012_ba7c_4001;
 
 /// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION),

@@ -288,6 +288,27 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         .await,
         0
     );
+    // A rejected batch gave back what it took: no items; its transactions wait in the backlog for
+    // the merchant's next batch, and read as reconciled, not settled.
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM settlement_items si JOIN settlement_batches b ON b.id = si.batch_id WHERE b.status = 'REJECTED'"
+        )
+        .await,
+        0
+    );
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM settlement_batches WHERE status = 'REJECTED'").await > 0);
+    assert!(one::<i64>(&pool, "SELECT count(*) FROM settlement_backlog").await > 0);
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM settlement_backlog k JOIN transaction_lifecycle l ON l.transaction_id = k.transaction_id
+             WHERE l.status <> 'RECONCILED'"
+        )
+        .await,
+        0
+    );
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -577,7 +577,7 @@ async fn a_save_waits_for_batch_creations_lock(pool: PgPool) {
     let eff = today(&app) + Duration::days(1);
     let mut batch_run = pool.begin().await.unwrap();
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(settlepaisa_ops::features::settlements::batching::LOCK_KEY)
+        .bind(settlepaisa_ops::domain::SETTLEMENT_LOCK)
         .execute(&mut *batch_run)
         .await
         .unwrap();

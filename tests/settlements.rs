@@ -475,6 +475,12 @@ async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(paid_txns, 3);
+    // Each item reads PAID now, as the batch page and the merchant statement show it (SETTLED while
+    // its batch waited: see the first test).
+    let detail = app.get(&format!("/api/settlements/v1/batches/{big}"), Some(&finance)).await.json();
+    let shown: Vec<&str> =
+        detail["items"].as_array().unwrap().iter().map(|i| i["txnStatus"].as_str().unwrap()).collect();
+    assert_eq!(shown, ["PAID", "PAID", "PAID"]);
     // One UTR, one payment.
     let reused = act(&app, &finance, exact, json!({ "action": "paid", "utr": "HDFCR52026122300001" })).await;
     assert_eq!(reused.status, StatusCode::CONFLICT);
@@ -883,11 +889,14 @@ async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 
     // Everything it took is given back: its transaction, the refund, the released reserve.
-    let txn_status: String = sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'REJ2026-12-22'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(txn_status, "RECONCILED");
+    let (lifecycle, waiting): (String, bool) = sqlx::query_as(
+        "SELECT l.status, EXISTS (SELECT 1 FROM settlement_backlog k WHERE k.transaction_id = t.id)
+         FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id WHERE t.txn_id = 'REJ2026-12-22'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((lifecycle.as_str(), waiting), ("RECONCILED", true), "reconciled again, waiting in the backlog");
     let items: i64 = sqlx::query_scalar("SELECT count(*) FROM settlement_items WHERE batch_id = $1")
         .bind(rejected)
         .fetch_one(&pool)
@@ -1011,9 +1020,14 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
     let problems = report["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 1, "{report}");
     assert!(problems[0].as_str().unwrap().starts_with("MFEE: the fees and TDS on transaction"), "{report}");
-    let fee_txn: String =
-        sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'FEE1'").fetch_one(&pool).await.unwrap();
-    assert_eq!(fee_txn, "RECONCILED", "left for the next run once the terms are fixed");
+    let (fee_txn, fee_waiting): (String, bool) = sqlx::query_as(
+        "SELECT l.status, EXISTS (SELECT 1 FROM settlement_backlog k WHERE k.transaction_id = t.id)
+         FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id WHERE t.txn_id = 'FEE1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((fee_txn.as_str(), fee_waiting), ("RECONCILED", true), "left for the next run once the terms are fixed");
     let held = batch_id(&pool, "MNOACC", CYCLE).await;
     let (status, held_from): (String, Option<String>) =
         sqlx::query_as("SELECT status, held_from FROM settlement_batches WHERE id = $1")
@@ -1036,7 +1050,7 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(approved_at, None);
-    // The account added, the hold released: approved, paying into it.
+    // The account added, the hold released: it pays into it, once another finance user approves.
     sqlx::query(
         "INSERT INTO merchant_bank_accounts (id, merchant_id, holder_name, account_number, ifsc, bank_name)
          VALUES ($1, 'MNOACC', 'No Account Ltd', '123456789012', 'SBIN0000001', 'SBI')",
@@ -1131,11 +1145,17 @@ async fn a_first_payout_to_a_new_account_waits_for_a_checker(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(
-        steps,
-        [("CALCULATED".into(), Some("finance@t.test".into())), ("ACCOUNT_CHANGED".into(), Some("boss@t.test".into()))]
-    );
-    // Whoever made the account primary does not approve the payout into it; another does.
+    assert_eq!(steps, [("CALCULATED".into(), Some("finance@t.test".into())), ("ACCOUNT_UNCHECKED".into(), None)]);
+    let note: String = sqlx::query_scalar(
+        "SELECT note FROM settlement_batch_events WHERE batch_id = $1 AND event = 'ACCOUNT_UNCHECKED'",
+    )
+    .bind(exact)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(note.contains("made primary by boss@t.test") && note.contains("ending 5544"), "{note}");
+    // Whoever made the account primary does not approve the payout into it (the step has no actor:
+    // the account's record refuses them); another finance user does.
     let refused = act(&app, &boss, exact, json!({ "action": "approve" })).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.body.contains("you changed the account"), "{}", refused.body);
@@ -1175,7 +1195,7 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
     assert_eq!(app.get(&csv, Some(&finance)).await.status, StatusCode::OK);
     let failed = act(&app, &finance, exact, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await;
     assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
-    // The file with the failed transfer in it cannot be downloaded (and sent) again.
+    // The bank has answered for a transfer in the file: it cannot be downloaded (and sent) again.
     let again = app.get(&csv, Some(&finance)).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(
@@ -1184,7 +1204,7 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
         again.body
     );
     let page = app.get("/settlements", Some(&finance)).await;
-    assert!(page.body.contains("No longer downloadable"), "the files list says why");
+    assert!(page.body.contains("no longer downloadable"), "the files list says why");
     // The statement shows the bank debited the amount, naming the batch: no re-queue.
     let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
                      PAYOUT9,HDFC,100000.00,2026-12-23,2026-12-23,HDFCR52026122300009,NEFT STL-20261222-MEXACT,DEBIT\n";
@@ -1197,24 +1217,57 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
         requeue.body
     );
     assert_eq!(status_of(&pool, exact).await, "FAILED");
-    // It was paid after all: marked paid with the bank's UTR, verified against that line.
+    // It was paid after all: marked paid with the bank's UTR by another finance user than the one
+    // who marked it failed, and verified against that line.
+    let own = act(&app, &finance, exact, json!({ "action": "paid", "utr": "HDFCR52026122300009" })).await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.body);
     let paid = act(&app, &finance2, exact, json!({ "action": "paid", "utr": "HDFCR52026122300009" })).await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
-    let transfers: Vec<(String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT status, utr, verification FROM settlement_transfers WHERE batch_id = $1 ORDER BY id")
-            .bind(exact)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    type Transfer = (String, Option<String>, Option<String>, Option<String>);
+    let transfers: Vec<Transfer> = sqlx::query_as(
+        "SELECT status, utr, verification, failure_code FROM settlement_transfers WHERE batch_id = $1 ORDER BY id",
+    )
+    .bind(exact)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         transfers,
-        [("PAID".into(), Some("HDFCR52026122300009".into()), Some("VERIFIED".into()))],
-        "one transfer, paid once"
+        [("PAID".into(), Some("HDFCR52026122300009".into()), Some("VERIFIED".into()), Some("BANK_TIMEOUT".into()))],
+        "one transfer, paid once; its failure stays on record"
     );
+    let before: Value =
+        sqlx::query_scalar("SELECT before FROM audit_log WHERE action = 'settlement.batch.paid' AND target_id = $1")
+            .bind(exact.to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((before["status"].as_str(), before["failureReason"].as_str()), (Some("FAILED"), Some("Bank timeout")));
     let reason: Option<String> = sqlx::query_scalar("SELECT failure_reason FROM settlement_batches WHERE id = $1")
         .bind(exact)
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(reason, None);
+    assert_eq!(app.get(&csv, Some(&finance)).await.status, StatusCode::CONFLICT, "still not downloadable");
+
+    // MRTGS's transfer times out too. The statement has a DEBIT of its amount naming another batch
+    // whose reference merely starts the same way, and one naming it that the bank returned (a
+    // CREDIT naming it): neither stops the re-queue, and it goes out in a new file.
+    let rtgs = batch_id(&pool, "MRTGS", CYCLE).await;
+    assert_eq!(act(&app, &finance2, rtgs, json!({ "action": "approve" })).await.status, StatusCode::OK);
+    let file = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [rtgs] }), &finance).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let failed = act(&app, &finance, rtgs, json!({ "action": "failed", "failureCode": "BANK_TIMEOUT" })).await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+    let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                     PAYOUT10,HDFC,200000.00,2026-12-23,2026-12-23,HDFCR52026122300010,RTGS STL-20261222-MRTGSX,DEBIT\n\
+                     PAYOUT11,HDFC,200000.00,2026-12-23,2026-12-23,HDFCR52026122300011,RTGS STL-20261222-MRTGS,DEBIT\n\
+                     RETURN11,HDFC,200000.00,2026-12-23,2026-12-23,HDFCR52026122300012,RETURN STL-20261222-MRTGS,CREDIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
+    let requeue = act(&app, &finance2, rtgs, json!({ "action": "requeue" })).await;
+    assert_eq!(requeue.status, StatusCode::OK, "{}", requeue.body);
+    let second = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [rtgs] }), &finance).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!((second.json()["downloadable"].as_bool(), second.json()["batchCount"].as_i64()), (Some(true), Some(1)));
 }

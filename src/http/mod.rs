@@ -39,8 +39,17 @@ use crate::state::AppState;
 /// Prefix of the Leptos server functions (kept apart from the public `/api` JSON namespace).
 pub const SERVER_FN_PREFIX: &str = "/sfn";
 
+/// The app's routes, generated once per process. Generating them runs the app with resource
+/// loading suppressed process-wide (a global flag in leptos_server), and a page render whose
+/// resource is first polled in that window waits forever (leptos-rs/leptos#4773): a server builds
+/// one router, but the tests build one per request, two tests at a time.
+fn routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let idle = time::Duration::seconds(state.config.session_idle.as_secs() as i64);
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
         .with_name(COOKIE_NAME)

@@ -202,7 +202,7 @@ pub fn generate(anchor: NaiveDate) -> DemoData {
     work_queue::reconcile_resolved(&exceptions, &mut transactions);
 
     let Settlements { batches, items, reserve_entries, approvals, mut transfers } =
-        settlement::settlements(&mut g, &cycles, &merchants, &staff, &mut transactions);
+        settlement::settlements(&mut g, &cycles, &merchants, &staff, &transactions);
     let mut bank_lines = statement.lines;
     bank::payout_debits(&mut g, &merchants, &batches, &mut transfers, &mut bank_lines);
     bank::bank_charges(&mut g, &cycles, &mut bank_lines);

@@ -33,7 +33,7 @@ pub(super) fn settlements(
     cycles: &Cycles,
     merchants: &[Merchant],
     staff: &Staff,
-    transactions: &mut [Txn],
+    transactions: &[Txn],
 ) -> Settlements {
     let anchor = cycles.anchor;
     let mut batches: Vec<Batch> = Vec::new();
@@ -64,11 +64,17 @@ pub(super) fn settlements(
                 })
                 .collect();
             let created_at = created_at(day);
-            let released = if m.reserve.is_some() { reserve.release_due(m.id, batch_id, day, created_at) } else { 0 };
             let only: Vec<ItemBreakdown> = breakdowns.iter().map(|(_, b, _)| *b).collect();
+            // A rejected batch has given back what it took, as the product's reject leaves it: no
+            // items (its transactions wait in the backlog), no reserve moved. Whether it is rejected
+            // does not depend on its amount.
+            let unreleased = BatchTotals::from_items(&only, Paise::ZERO, Paise::ZERO).expect("demo batches fit");
+            let rejected = batch_status(anchor, day, &batches, needs_approval(&unreleased)) == "REJECTED";
+            let released =
+                if m.reserve.is_some() && !rejected { reserve.release_due(m.id, batch_id, day, created_at) } else { 0 };
             let totals = BatchTotals::from_items(&only, Paise::ZERO, Paise(released)).expect("demo batches fit");
             if let Some((_, hold_days)) = m.reserve {
-                if totals.reserve > Paise::ZERO {
+                if totals.reserve > Paise::ZERO && !rejected {
                     reserve.hold(m.id, batch_id, day + Duration::days(hold_days), totals.reserve.0, created_at);
                 }
             }
@@ -76,8 +82,10 @@ pub(super) fn settlements(
             let batch = batch(g, m, day, batch_id, totals, status, staff);
             approvals.extend(decisions(&batch, staff.finance2));
             transfers.extend(transfer(&batch));
-            for (i, breakdown, bearer) in breakdowns {
-                items.push(Item { batch_id, transaction_id: transactions[i].id, breakdown, fee_bearer: bearer });
+            if !rejected {
+                for (i, breakdown, bearer) in breakdowns {
+                    items.push(Item { batch_id, transaction_id: transactions[i].id, breakdown, fee_bearer: bearer });
+                }
             }
             batches.push(batch);
         }
@@ -219,12 +227,13 @@ fn transfer(batch: &Batch) -> Option<Transfer> {
 #[derive(Default)]
 struct ReserveLedger {
     entries: Vec<ReserveEntry>,
-    /// (entry id, release on, amount) of each hold still held.
-    pending: Vec<(i64, NaiveDate, i64)>,
+    /// (entry id, merchant, release on, amount) of each hold still held.
+    pending: Vec<(i64, &'static str, NaiveDate, i64)>,
 }
 
 impl ReserveLedger {
-    /// Release into a batch every hold due by its cycle day; returns the amount released.
+    /// Release into a merchant's batch each of its holds due by the cycle day; returns the amount
+    /// released.
     fn release_due(
         &mut self,
         merchant_id: &'static str,
@@ -233,8 +242,9 @@ impl ReserveLedger {
         created_at: DateTime<Utc>,
     ) -> i64 {
         let mut released = 0;
-        let (due, keep): (Vec<_>, Vec<_>) = self.pending.iter().partition(|(_, on, _)| *on <= day);
-        for (hold_id, _, amount) in due {
+        let (due, keep): (Vec<_>, Vec<_>) =
+            self.pending.iter().partition(|(_, merchant, on, _)| *merchant == merchant_id && *on <= day);
+        for (hold_id, _, _, amount) in due {
             released += amount;
             self.entries.push(ReserveEntry {
                 id: self.entries.len() as i64 + 1,
@@ -271,6 +281,6 @@ impl ReserveLedger {
             released_entry_id: None,
             created_at,
         });
-        self.pending.push((id, release_on, amount));
+        self.pending.push((id, merchant_id, release_on, amount));
     }
 }

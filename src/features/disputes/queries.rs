@@ -361,9 +361,9 @@ pub async fn detail(pool: &PgPool, id: Uuid) -> Result<CaseDetail, AppError> {
         Some(txn) => {
             let row = sqlx::query_as!(
                 TransactionRow,
-                r#"SELECT txn_id, amount_paise AS "amount_paise: Paise", payment_method::text AS "payment_method!",
-                        utr, rrn, txn_at AS "txn_at: DateTime<Utc>", status
-                 FROM transactions WHERE id = $1"#,
+                r#"SELECT t.txn_id, t.amount_paise AS "amount_paise: Paise", t.payment_method::text AS "payment_method!",
+                        t.utr, t.rrn, t.txn_at AS "txn_at: DateTime<Utc>", l.status AS "status!"
+                 FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id WHERE t.id = $1"#,
                 txn
             )
             .fetch_optional(pool)

@@ -431,8 +431,9 @@ pub async fn detail(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Result<Excep
                 PgSide,
                 r#"SELECT t.txn_id, coalesce(m.name || ' (' || t.merchant_id || ')', t.merchant_id) AS "merchant!",
                     t.amount_paise AS "amount: Paise", t.payment_method::text AS "payment_method!", t.utr, t.rrn,
-                    t.txn_at AS "txn_at: DateTime<Utc>", t.cycle_date AS "cycle_date: NaiveDate", t.status
-             FROM transactions t LEFT JOIN merchants m ON m.id = t.merchant_id WHERE t.id = $1"#,
+                    t.txn_at AS "txn_at: DateTime<Utc>", t.cycle_date AS "cycle_date: NaiveDate", l.status AS "status!"
+             FROM transactions t JOIN transaction_lifecycle l ON l.transaction_id = t.id
+             LEFT JOIN merchants m ON m.id = t.merchant_id WHERE t.id = $1"#,
                 tid,
             )
             .fetch_optional(pool)

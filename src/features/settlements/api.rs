@@ -415,8 +415,13 @@ struct PayoutFileResponse {
     generated_at: DateTime<Utc>,
     /// False when the same batches were already in this file (nothing new was paid).
     created: bool,
-    /// Approved batches due that were left out for want of a bank account (their references).
+    /// Approved batches due that were left out: for want of a bank account, or because the bank
+    /// may have paid their failed transfer after all (their references).
     left_out: Vec<String>,
+    /// Batches the bank has answered for (paid or failed); while there are any, the file is no
+    /// longer downloadable.
+    answered_batches: Vec<String>,
+    downloadable: bool,
 }
 
 impl PayoutFileResponse {
@@ -433,6 +438,8 @@ impl PayoutFileResponse {
             generated_at: f.generated_at,
             created,
             left_out: Vec::new(),
+            downloadable: f.answered_batches.is_empty(),
+            answered_batches: f.answered_batches,
         }
     }
 }

@@ -24,6 +24,7 @@ use super::rules::{self, DueRelease, MerchantTerms, Owed, Payment, Plan, Status}
 use super::terms;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::domain::SETTLEMENT_LOCK;
 use crate::error::AppError;
 use crate::ist;
 use crate::jobs::{self, Job};
@@ -33,13 +34,6 @@ pub const JOB_KIND: &str = "settlement.create_batches";
 
 /// Merchants whose transactions are read and written per round trip.
 const MERCHANTS_PER_CHUNK: usize = 500;
-
-/// Serialises every batch creation (any cycle, any instance), and terms changes with them:
-/// carried-forward cycles and the reserve ledger cross cycles, so two creations never interleave,
-/// and a terms version never lands under a batch being calculated.
-/// Late matches and exception resolutions take it shared (`crate::domain`), so a cycle is never
-/// half-batched for them.
-pub const LOCK_KEY: i64 = crate::domain::SETTLEMENT_LOCK;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,21 +118,8 @@ pub async fn execute_job(state: &crate::state::AppState, job: &Job) -> Result<()
         return Err(format!("could not mark the run running: {e}"));
     }
     match create(&state.pool, &payload, state.clock.now(), Some(job)).await {
-        Ok(Some(outcome)) => {
-            let _ = sqlx::query!(
-                "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
-                        carried_forward = $4, problems = $5, merchants_done = merchants_total
-                 WHERE id = $1",
-                payload.run_id,
-                outcome.created as i32,
-                outcome.skipped as i32,
-                outcome.carried_forward as i32,
-                &outcome.problems,
-            )
-            .execute(&state.pool)
-            .await;
-            Ok(())
-        }
+        // The run was recorded completed in the batches' own transaction (see `create`).
+        Ok(Some(_)) => Ok(()),
         Ok(None) => {
             Err("another worker took the job over before the batches were committed; nothing was written".into())
         }
@@ -196,7 +177,8 @@ pub async fn create(
     let cycle = p.cycle_date;
     let today = ist::today(now);
     let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
+    // Exclusive: see `SETTLEMENT_LOCK` for who else takes it.
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
 
     // Merchants with something to settle (and whether any of it is the cycle's own), and those
     // whose batch for the cycle already exists.
@@ -227,22 +209,20 @@ pub async fn create(
     let holidays = terms::holidays_between(&mut tx, cycle, cycle + Duration::days(120)).await?;
     let mut owed = owed(&mut tx, &merchants).await?;
     let mut due = due_releases(&mut tx, &merchants, today).await?;
-    // Each merchant's primary account, and for one made primary in the product that no checker
-    // has yet approved a batch into, who made it primary (see `Account::unchecked_by`).
+    // Each merchant's primary account, and who made it primary while no checker has approved a
+    // batch into it since (`settlement_account_unchecked_by`).
     let accounts: HashMap<String, Account> = sqlx::query!(
-        r#"SELECT a.merchant_id, a.id, a.ifsc, right(a.account_number, 4) AS "last4!", a.made_primary_by,
-                  a.made_primary_by IS NOT NULL AND NOT EXISTS (
-                      SELECT 1 FROM settlement_batches b
-                      WHERE b.merchant_id = a.merchant_id AND b.bank_account_id = a.id AND b.approved_by IS NOT NULL
-                        AND b.status IN ('APPROVED', 'SENT', 'PAID')) AS "unchecked!"
-           FROM merchant_bank_accounts a WHERE a.is_primary AND a.merchant_id = ANY($1)"#,
+        r#"SELECT a.merchant_id, a.id, a.ifsc, right(a.account_number, 4) AS "last4!", u.id AS "unchecked_by?",
+                  u.email AS "unchecked_by_email?"
+           FROM merchant_bank_accounts a LEFT JOIN users u ON u.id = settlement_account_unchecked_by(a.id)
+           WHERE a.is_primary AND a.merchant_id = ANY($1)"#,
         &merchants,
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .map(|r| {
-        let unchecked_by = r.unchecked.then_some(r.made_primary_by).flatten();
+        let unchecked_by = r.unchecked_by.zip(r.unchecked_by_email);
         (r.merchant_id, Account { id: r.id, ifsc: r.ifsc, last4: r.last4, unchecked_by })
     })
     .collect();
@@ -324,6 +304,20 @@ pub async fn create(
             ..Default::default()
         },
     )
+    .await?;
+    // Completed in the same transaction as the batches: a cycle is batched (for late matches, see
+    // `settlement_cycle_batched`) exactly when its batches are there.
+    sqlx::query!(
+        "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
+                carried_forward = $4, problems = $5, merchants_done = merchants_total
+         WHERE id = $1",
+        p.run_id,
+        outcome.created as i32,
+        outcome.skipped as i32,
+        outcome.carried_forward as i32,
+        &outcome.problems,
+    )
+    .execute(&mut *tx)
     .await?;
     if let Some(job) = job {
         if !jobs::still_held(&mut tx, job).await? {
@@ -420,10 +414,11 @@ struct Account {
     id: Uuid,
     ifsc: String,
     last4: String,
-    /// Who made it the merchant's primary account, while no checker has approved a batch into it:
-    /// the first payouts to it then wait for approval whatever their amount, and not by that person.
-    /// Accounts on file before the product recorded who set them (`None`) are taken as checked.
-    unchecked_by: Option<Uuid>,
+    /// Who made it the merchant's primary account (id, email), while no checker has approved a
+    /// batch into it since: its batches then wait for approval whatever their amount, and not by
+    /// that person (`commands::act`). Accounts on file before the product recorded who set them
+    /// count as checked.
+    unchecked_by: Option<(Uuid, String)>,
 }
 
 /// The rows one chunk of merchants writes, as columns for `UNNEST` inserts.
@@ -465,8 +460,8 @@ struct Writes {
     // timeline (batch, event, note)
     e_batch: Vec<Uuid>,
     e_event: Vec<String>,
-    // who took the step; none: whoever asked for the run
-    e_actor: Vec<Option<Uuid>>,
+    // whether the step is the run's own (by whoever asked for it), not an observation with no actor
+    e_by_requester: Vec<bool>,
     e_note: Vec<Option<String>>,
     // carried forward: (merchant, txns, gross, net, minimum)
     carry: Vec<(String, i32, i64, i64, i64)>,
@@ -565,34 +560,36 @@ impl Writes {
         }
         self.e_batch.push(id);
         self.e_event.push("CALCULATED".into());
-        self.e_actor.push(None);
+        self.e_by_requester.push(true);
         self.e_note.push(Some(format!("{} transactions of cycle {}", t.txn_count, ist::format_date(cycle))));
-        let mut event = |event: &str, actor: Option<Uuid>, note: String| {
+        let mut event = |event: &str, by_requester: bool, note: String| {
             self.e_batch.push(id);
             self.e_event.push(event.into());
-            self.e_actor.push(actor);
+            self.e_by_requester.push(by_requester);
             self.e_note.push(Some(note));
         };
         match (account, unchecked) {
             (None, _) => event(
                 "NO_BANK_ACCOUNT",
-                None,
+                true,
                 "The merchant has no bank account on file: held until one is added (then release the hold).".into(),
             ),
             (Some(_), Some(a)) => event(
-                "ACCOUNT_CHANGED",
-                a.unchecked_by,
+                "ACCOUNT_UNCHECKED",
+                false,
                 format!(
-                    "First payout to the account {} ending {}: it waits for a finance user other than the one who \
-                     made it the merchant's primary account (this step's user), whatever the amount.",
-                    a.ifsc, a.last4
+                    "Pays into the account {} ending {}, made primary by {} and not yet approved by a checker: \
+                     another finance user approves it, whatever the amount.",
+                    a.ifsc,
+                    a.last4,
+                    a.unchecked_by.as_ref().map_or("", |(_, email)| email.as_str())
                 ),
             ),
             (Some(_), None) if status == Status::Approved => {
-                event("AUTO_APPROVED", None, "Net at or below ₹1,00,000: approved without a checker.".into())
+                event("AUTO_APPROVED", true, "Net at or below ₹1,00,000: approved without a checker.".into())
             }
             (Some(_), None) => {
-                event("SUBMITTED", None, "Net above ₹1,00,000: waits for another finance user's approval.".into())
+                event("SUBMITTED", true, "Net above ₹1,00,000: waits for another finance user's approval.".into())
             }
         }
         self.batch_of_merchant.push((merchant.to_string(), id));
@@ -669,11 +666,11 @@ impl Writes {
             .await?;
             sqlx::query!(
                 "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
-                 SELECT e.batch_id, e.event, coalesce(e.actor, $5), e.note, $6
-                 FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS e(batch_id, event, actor, note)",
+                 SELECT e.batch_id, e.event, CASE WHEN e.by_requester THEN $5::uuid END, e.note, $6
+                 FROM UNNEST($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS e(batch_id, event, by_requester, note)",
                 &self.e_batch,
                 &self.e_event,
-                &self.e_actor as &[Option<Uuid>],
+                &self.e_by_requester,
                 &self.e_note as &[Option<String>],
                 requested_by,
                 now as DateTime<Utc>,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::rules::{self, Action, FailureCode, Status};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::domain::SETTLEMENT_LOCK;
 use crate::error::AppError;
 use crate::money::Paise;
 
@@ -110,10 +111,17 @@ pub async fn act(
 ) -> Result<(), AppError> {
     let step = step(action, input)?;
     let mut tx = pool.begin().await?;
-    if action == Action::Reject {
-        // Undoing a batch touches the reserve ledger and carried-forward cycles, which a batch run
-        // reads and writes: never at the same time as one.
-        sqlx::query!("SELECT pg_advisory_xact_lock($1)", super::batching::LOCK_KEY).execute(&mut *tx).await?;
+    match action {
+        // Undoing a batch touches the reserve ledger, the backlog and carried-forward cycles, which
+        // a batch run reads and writes: never at the same time as one.
+        Action::Reject => {
+            sqlx::query!("SELECT pg_advisory_xact_lock($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
+        }
+        // These re-point the batch at the merchant's account: never while a terms save changes it.
+        Action::Release | Action::Requeue => {
+            sqlx::query!("SELECT pg_advisory_xact_lock_shared($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
+        }
+        _ => {}
     }
     let batch = lock(&mut tx, id).await?;
     let is_maker = batch.created_by == Some(user.id);
@@ -182,6 +190,19 @@ pub async fn act(
             None
         }
         Step::Paid(utr) => {
+            if batch.status == Status::Failed {
+                // Paid after all (a timeout the bank did pay): four eyes, as for a re-queue.
+                if last_actor(&mut tx, id, "FAILED").await? == Some(user.id) {
+                    return Err(AppError::Conflict(format!(
+                        "{}: you marked this payout failed, so another finance user must mark it paid.",
+                        batch.batch_ref
+                    )));
+                }
+                let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                before["failureReason"] = json!(old);
+            }
             if let Some(used) = sqlx::query_scalar!(
                 "SELECT b.batch_ref FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
                  WHERE tr.utr = $1",
@@ -194,12 +215,12 @@ pub async fn act(
                     "UTR {utr} is already recorded for batch {used}; a UTR is used once."
                 )));
             }
-            // The transfer sent, or the last one marked failed that the bank paid after all.
+            // The batch's last transfer: the one sent, or the one marked failed that the bank paid
+            // after all (its failure stays on it, for the record).
             let transfer = sqlx::query_scalar!(
-                "UPDATE settlement_transfers SET status = 'PAID', utr = $2, completed_at = $3, verification = 'UNVERIFIED',
-                        failure_code = NULL, failure_reason = NULL
-                 WHERE id = (SELECT id FROM settlement_transfers WHERE batch_id = $1 AND status IN ('SENT', 'FAILED')
-                             ORDER BY initiated_at DESC, id DESC LIMIT 1)
+                "UPDATE settlement_transfers SET status = 'PAID', utr = $2, completed_at = $3, verification = 'UNVERIFIED'
+                 WHERE id = (SELECT id FROM settlement_transfers WHERE batch_id = $1 ORDER BY id DESC LIMIT 1)
+                   AND status IN ('SENT', 'FAILED')
                  RETURNING id",
                 id,
                 utr,
@@ -254,34 +275,8 @@ pub async fn act(
                     batch.batch_ref
                 )));
             }
-            // A timeout (or an unknown failure) may have been paid after all: a bank DEBIT line of
-            // the amount that names the batch, dated from the transfer on, means look before paying
-            // again.
-            if let Some(line) = sqlx::query!(
-                r#"SELECT l.txn_date AS "txn_date: chrono::NaiveDate", coalesce(l.utr, l.bank_ref) AS "reference?", l.amount_paise AS "amount!: Paise"
-                   FROM (SELECT amount_paise, initiated_at FROM settlement_transfers
-                         WHERE batch_id = $1 AND status = 'FAILED' AND failure_code IN ('BANK_TIMEOUT', 'OTHER')
-                         ORDER BY completed_at DESC NULLS LAST, id DESC LIMIT 1) tr
-                   JOIN bank_statement_lines l
-                     ON l.direction = 'DEBIT' AND l.amount_paise = tr.amount_paise
-                    AND l.txn_date >= (tr.initiated_at AT TIME ZONE 'Asia/Kolkata')::date
-                    AND (strpos(upper(coalesce(l.remarks, '')), upper($2)) > 0 OR upper(l.bank_ref) = upper($2))
-                   WHERE NOT EXISTS (SELECT 1 FROM settlement_transfers o WHERE o.bank_line_id = l.id)
-                   ORDER BY l.txn_date, l.id LIMIT 1"#,
-                id,
-                batch.batch_ref,
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            {
-                return Err(AppError::Conflict(format!(
-                    "{}: the bank statement has a DEBIT of {} on {} naming this batch{}: the transfer may have gone \
-                     through. If it did, mark the batch paid with the bank's UTR instead of sending it again.",
-                    batch.batch_ref,
-                    line.amount.to_inr(),
-                    crate::ist::format_date(line.txn_date),
-                    line.reference.map(|r| format!(" (reference {r})")).unwrap_or_default()
-                )));
+            if let Some(debit) = debited_after_failure(&mut tx, id, &batch.batch_ref).await? {
+                return Err(AppError::Conflict(debit.refusal(&batch.batch_ref)));
             }
             let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
                 .fetch_one(&mut *tx)
@@ -445,18 +440,13 @@ async fn repoint(
     to: Status,
     now: DateTime<Utc>,
 ) -> Result<Status, AppError> {
+    // Under the settlement lock (shared, taken by `act`): a terms save, which changes accounts under
+    // it exclusively, is never half-way through.
     let changed = sqlx::query!(
-        // The account row is locked (shared) first: a terms save corrects an account's names only
-        // while no batch refers to it, and checks that under its own lock on the row.
-        r#"WITH a AS (
-               SELECT a.id, a.ifsc, a.account_number FROM merchant_bank_accounts a
-               JOIN settlement_batches b ON b.merchant_id = a.merchant_id
-               WHERE b.id = $1 AND a.is_primary
-               FOR SHARE OF a
-           )
-           UPDATE settlement_batches b SET bank_account_id = a.id
-           FROM a
-           WHERE b.id = $1 AND b.bank_account_id IS DISTINCT FROM a.id
+        r#"UPDATE settlement_batches b SET bank_account_id = a.id
+           FROM merchant_bank_accounts a
+           WHERE b.id = $1 AND a.merchant_id = b.merchant_id AND a.is_primary
+             AND b.bank_account_id IS DISTINCT FROM a.id
            RETURNING a.ifsc, right(a.account_number, 4) AS "last4!""#,
         id,
     )
@@ -485,19 +475,71 @@ async fn last_actor(tx: &mut PgConnection, id: Uuid, event: &str) -> Result<Opti
 }
 
 /// Who made the batch's account the merchant's primary one, while no checker has approved a batch
-/// into it (the batching rule of `batching::Account`).
+/// into it since (`settlement_account_unchecked_by`, as batch creation reads it).
 async fn unchecked_account_set_by(tx: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, AppError> {
     Ok(sqlx::query_scalar!(
-        "SELECT a.made_primary_by FROM settlement_batches b JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
-         WHERE b.id = $1
-           AND NOT EXISTS (SELECT 1 FROM settlement_batches o
-                           WHERE o.merchant_id = a.merchant_id AND o.bank_account_id = a.id AND o.approved_by IS NOT NULL
-                             AND o.status IN ('APPROVED', 'SENT', 'PAID'))",
+        "SELECT settlement_account_unchecked_by(bank_account_id) FROM settlement_batches WHERE id = $1",
         id,
     )
     .fetch_optional(&mut *tx)
     .await?
     .flatten())
+}
+
+/// A bank DEBIT line that may be a failed transfer paid after all.
+pub struct DebitAfterFailure {
+    date: chrono::NaiveDate,
+    reference: Option<String>,
+    amount: Paise,
+}
+
+impl DebitAfterFailure {
+    /// Why the batch is not sent again.
+    pub fn refusal(&self, batch_ref: &str) -> String {
+        format!(
+            "{batch_ref}: the bank statement has a DEBIT of {} on {} naming this batch{}: its failed transfer may \
+             have gone through. If it did, mark the batch paid with the bank's UTR instead of sending it again.",
+            self.amount.to_inr(),
+            crate::ist::format_date(self.date),
+            self.reference.as_ref().map(|r| format!(" (reference {r})")).unwrap_or_default()
+        )
+    }
+}
+
+/// Whether the bank may have paid batch `id`'s last transfer although it was marked failed (a
+/// timeout, or a failure marked by mistake): a statement DEBIT line of its amount, dated from the
+/// transfer on, naming the batch (its reference as a word of the remarks, or as the bank
+/// reference), not matched to a transfer, and not returned by a CREDIT line naming it likewise.
+/// Checked before the batch is re-queued and again before it goes into a payout file.
+pub async fn debited_after_failure(
+    tx: &mut PgConnection,
+    id: Uuid,
+    batch_ref: &str,
+) -> Result<Option<DebitAfterFailure>, AppError> {
+    let line = sqlx::query!(
+        r#"WITH tr AS (
+               SELECT amount_paise, initiated_at, status FROM settlement_transfers WHERE batch_id = $1
+               ORDER BY id DESC LIMIT 1
+           ),
+           named AS (
+               SELECT l.id, l.direction, l.txn_date, coalesce(l.utr, l.bank_ref) AS reference, l.amount_paise
+               FROM tr JOIN bank_statement_lines l
+                 ON l.amount_paise = tr.amount_paise AND l.txn_date >= (tr.initiated_at AT TIME ZONE 'Asia/Kolkata')::date
+                AND (upper($2) = ANY (regexp_split_to_array(upper(coalesce(l.remarks, '')), '[^A-Z0-9_-]+'))
+                     OR upper(l.bank_ref) = upper($2))
+               WHERE tr.status = 'FAILED'
+                 AND NOT EXISTS (SELECT 1 FROM settlement_transfers o WHERE o.bank_line_id = l.id)
+           )
+           SELECT txn_date AS "date!: chrono::NaiveDate", reference, amount_paise AS "amount!: Paise" FROM named
+           WHERE direction = 'DEBIT'
+             AND (SELECT count(*) FROM named WHERE direction = 'DEBIT') > (SELECT count(*) FROM named WHERE direction = 'CREDIT')
+           ORDER BY txn_date, id LIMIT 1"#,
+        id,
+        batch_ref,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(line.map(|l| DebitAfterFailure { date: l.date, reference: l.reference, amount: l.amount }))
 }
 
 /// What rejecting a batch gave back.

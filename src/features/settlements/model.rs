@@ -225,9 +225,9 @@ pub struct PayoutFileRow {
     pub generated_by: Option<String>,
     pub generated_at: DateTime<Utc>,
     pub batch_ids: Vec<Uuid>,
-    /// The batches whose transfer in this file failed (they may be sent again in a new file): the
-    /// file is then no longer downloadable, so it cannot be sent to the bank a second time.
-    pub failed_batches: Vec<String>,
+    /// The batches whose transfer in this file the bank has answered for (paid or failed): the
+    /// file is downloadable only while there are none, so it is never sent to the bank twice.
+    pub answered_batches: Vec<String>,
 }
 
 /// A merchant's cycle carried forward (net below its minimum): shown until a batch takes it.

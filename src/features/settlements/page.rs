@@ -469,10 +469,10 @@ fn PayoutFiles(
                                         <tr class="border-t border-slate-100" data-payout-file=f.file_name.clone()>
                                             <td class="whitespace-nowrap py-1 pr-3 tabular-nums">{ist::format_date(f.payout_date)}</td>
                                             <td class="py-1 pr-3">
-                                                {if !f.failed_batches.is_empty() {
+                                                {if !f.answered_batches.is_empty() {
                                                     view! {
                                                         <span class="font-mono text-xs">{f.file_name.clone()}</span>
-                                                        <span class="block text-xs text-amber-800">{format!("Transfer failed: {}. No longer downloadable, so it is never sent twice.", f.failed_batches.join(", "))}</span>
+                                                        <span class="block text-xs text-slate-600">{format!("Answered by the bank ({}): no longer downloadable, so it is never sent twice.", f.answered_batches.join(", "))}</span>
                                                     }.into_any()
                                                 } else if can_download {
                                                     view! { <a href=format!("/api/settlements/v1/payout-files/{}.csv", f.id) download="" class="font-mono text-xs text-brand-700 hover:underline" title="Download the bank file">{f.file_name.clone()}</a> }.into_any()

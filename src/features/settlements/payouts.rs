@@ -112,15 +112,38 @@ pub async fn generate(
             )));
         }
     }
+    // A re-queued batch whose failed transfer the bank may have paid after all (a DEBIT line naming
+    // it arrived since the re-queue) is not paid again: refused when asked for by name, else left
+    // out and named.
+    let requeued: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT DISTINCT batch_id FROM settlement_transfers WHERE batch_id = ANY($1) AND status = 'FAILED'",
+        &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut debited: Vec<Uuid> = Vec::new();
+    for r in rows.iter().filter(|r| requeued.contains(&r.id)) {
+        if let Some(debit) = super::commands::debited_after_failure(&mut tx, r.id, &r.batch_ref).await? {
+            if ids.is_some() {
+                return Err(AppError::Conflict(debit.refusal(&r.batch_ref)));
+            }
+            debited.push(r.id);
+        }
+    }
     let payout_date = due_by.unwrap_or(today);
     // By date, a batch without an account is left out (and named), not a reason to pay nobody.
-    let (rows, left_out): (Vec<Candidate>, Vec<Candidate>) = rows.into_iter().partition(|r| r.account.is_some());
+    let (rows, left_out): (Vec<Candidate>, Vec<Candidate>) =
+        rows.into_iter().partition(|r| r.account.is_some() && !debited.contains(&r.id));
     let left_out: Vec<String> = left_out.into_iter().map(|r| r.batch_ref).collect();
     if rows.is_empty() {
         let why = if left_out.is_empty() {
             String::new()
         } else {
-            format!(" ({} approved without a bank account: {})", left_out.len(), left_out.join(", "))
+            format!(
+                " ({} approved without a bank account, or paid after all by the look of the bank statement: {})",
+                left_out.len(),
+                left_out.join(", ")
+            )
         };
         return Err(AppError::Conflict(format!(
             "No approved batches are due by {}; nothing to pay{why}.",
@@ -219,7 +242,7 @@ pub async fn generate(
         generated_by: Some(user.email.clone()),
         generated_at: now,
         batch_ids: ids,
-        failed_batches: Vec::new(),
+        answered_batches: Vec::new(),
     };
     Ok(Generated { file, created: true, left_out })
 }
@@ -262,30 +285,25 @@ pub async fn file_row(db: &mut sqlx::PgConnection, id: Uuid) -> Result<PayoutFil
         .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))
 }
 
-/// The bytes of a payout file, as generated; refused (409) once a transfer in it has failed: the
-/// failed batch may be re-queued into a new file, and sending this one again would pay it (and the
-/// rest of the file) twice. Its record (SHA-256, batches, who, when) stays on the page.
+/// The bytes of a payout file, as generated, while the bank has answered for none of its transfers;
+/// then refused (409): sending it again would repeat its payments (a failed one may already be in
+/// a new file). Its record (SHA-256, batches, who, when) stays on the page.
 pub async fn download(pool: &PgPool, store: &dyn ObjectStore, id: Uuid) -> Result<(String, Bytes), AppError> {
-    let row = sqlx::query!(
-        r#"SELECT f.file_name, f.storage_key,
-                  (SELECT string_agg(b.batch_ref, ', ' ORDER BY b.batch_ref)
-                   FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
-                   WHERE tr.payout_file_id = f.id AND tr.status = 'FAILED') AS failed
-           FROM payout_files f WHERE f.id = $1"#,
-        id,
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("No payout file with that id.".into()))?;
-    if let Some(failed) = row.failed {
+    let mut conn = pool.acquire().await?;
+    let file = file_row(&mut conn, id).await?;
+    drop(conn);
+    if !file.answered_batches.is_empty() {
         return Err(AppError::Conflict(format!(
-            "{}: the transfer of {failed} failed and may be sent again in a new file, so this file is no longer \
-             downloadable (sending it to the bank again would repeat its payments). Its record stays on the page.",
-            row.file_name
+            "{}: the bank has answered for {} (paid or failed), so this file is no longer downloadable: sending it \
+             again would repeat its payments. Its record stays on the page.",
+            file.file_name,
+            file.answered_batches.join(", ")
         )));
     }
+    let storage_key =
+        sqlx::query_scalar!("SELECT storage_key FROM payout_files WHERE id = $1", id).fetch_one(pool).await?;
     let bytes = store
-        .get(&ObjectPath::from(row.storage_key))
+        .get(&ObjectPath::from(storage_key))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "payout file store read failed");
@@ -294,5 +312,5 @@ pub async fn download(pool: &PgPool, store: &dyn ObjectStore, id: Uuid) -> Resul
         .bytes()
         .await
         .map_err(|_| AppError::Internal)?;
-    Ok((row.file_name, bytes))
+    Ok((file.file_name, bytes))
 }

@@ -249,7 +249,7 @@ pub async fn payout_files_where<'c, E: sqlx::PgExecutor<'c>>(
                             WHERE tr.payout_file_id = f.id), '{}') AS "batch_ids!",
                   coalesce((SELECT array_agg(b.batch_ref ORDER BY b.batch_ref)
                             FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
-                            WHERE tr.payout_file_id = f.id AND tr.status = 'FAILED'), '{}') AS "failed_batches!"
+                            WHERE tr.payout_file_id = f.id AND tr.status IN ('PAID', 'FAILED')), '{}') AS "answered_batches!"
            FROM payout_files f LEFT JOIN users u ON u.id = f.generated_by
            WHERE $1::uuid IS NULL OR f.id = $1
            ORDER BY f.generated_at DESC, f.id LIMIT $2"#,
@@ -343,11 +343,12 @@ pub fn item_rows<'q>(
 ) -> impl Stream<Item = Result<ItemRow, AppError>> + Send + 'q {
     sqlx::query_as!(
         ItemRow,
-        r#"SELECT si.transaction_id, t.txn_id, t.payment_method::text AS "payment_method!", t.status AS txn_status,
+        r#"SELECT si.transaction_id, t.txn_id, t.payment_method::text AS "payment_method!", l.status AS "txn_status!",
                   si.amount_paise AS "amount!: Paise", si.commission_paise AS "commission!: Paise",
                   si.gst_paise AS "gst!: Paise", si.tds_paise AS "tds!: Paise", si.reserve_paise AS "reserve!: Paise",
                   si.net_paise AS "net!: Paise", si.fee_bearer
            FROM settlement_items si JOIN transactions t ON t.id = si.transaction_id
+           JOIN transaction_lifecycle l ON l.transaction_id = si.transaction_id
            WHERE si.batch_id = $1
            ORDER BY si.transaction_id LIMIT $2 OFFSET $3"#,
         batch,

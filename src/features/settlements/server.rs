@@ -81,7 +81,8 @@ pub async fn generate_payout_file(payout_date: String) -> Result<String, AppErro
         };
         if !made.left_out.is_empty() {
             notice.push_str(&format!(
-                " Left out for want of a bank account: {} (add the account, then release their hold or re-create the file).",
+                " Left out: {} — no bank account (add it, then release the hold or make the file again), or a DEBIT \
+                 line on the bank statement names the batch since its transfer failed (check with the bank).",
                 made.left_out.join(", ")
             ));
         }

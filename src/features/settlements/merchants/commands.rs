@@ -19,8 +19,8 @@ use super::model::{BankAccount, NewTerms, TermsJson};
 use super::queries;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::domain::SETTLEMENT_LOCK;
 use crate::error::AppError;
-use crate::features::settlements::batching::LOCK_KEY;
 use crate::features::settlements::rules::CommissionTerm;
 use crate::features::settlements::terms::terms_on;
 
@@ -52,7 +52,7 @@ pub async fn save_terms(
     // Batch creation runs in one transaction under this lock: taken first (as there), so no batch
     // is written between the check against the batched cycles below and the commit, and none reads
     // half a version.
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", LOCK_KEY).execute(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
     // One save per merchant at a time.
     let found = sqlx::query_scalar!("SELECT id FROM merchants WHERE id = $1 FOR UPDATE", merchant_id)
         .fetch_optional(&mut *tx)
