@@ -36,7 +36,7 @@ pub mod txn_status {
 
     #[cfg(feature = "ssr")]
     mod writes {
-        use chrono::{DateTime, Utc};
+        use chrono::{DateTime, NaiveDate, Utc};
         use sqlx::PgConnection;
         use uuid::Uuid;
 
@@ -52,32 +52,49 @@ pub mod txn_status {
         }
 
         /// A recon run's outcome: its matched PG rows → RECONCILED, the rest → EXCEPTION. Only
-        /// pending ones move, and exceptions that now match; reconciled ones stay. A rupee
-        /// transaction reconciled after its cycle was batched joins the settlement backlog.
-        pub async fn apply_run(conn: &mut PgConnection, run_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+        /// pending ones move, and exceptions that now match; reconciled ones stay. When the run's
+        /// cycle has been batched already (a re-run), its rupee transactions reconciled now and in
+        /// no batch join the settlement backlog; a first run, before any batch, writes none.
+        pub async fn apply_run(
+            conn: &mut PgConnection,
+            run_id: Uuid,
+            cycle: NaiveDate,
+            now: DateTime<Utc>,
+        ) -> Result<(), AppError> {
             settlement_lock(&mut *conn).await?;
             sqlx::query!(
-                "WITH moved AS (
-                     UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
-                            updated_at = $2
-                     FROM recon_results r
-                     WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
-                       AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))
-                     RETURNING t.id, t.merchant_id, t.cycle_date, t.status, t.currency
-                 ),
-                 reconciled AS (SELECT * FROM moved WHERE status = 'RECONCILED' AND currency = 'INR'),
-                 batched AS (
-                     SELECT merchant_id, cycle_date FROM (SELECT DISTINCT merchant_id, cycle_date FROM reconciled) c
-                     WHERE settlement_cycle_batched(merchant_id, cycle_date)
-                 )
-                 INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
-                 SELECT r.id, r.merchant_id, r.cycle_date FROM reconciled r JOIN batched USING (merchant_id, cycle_date)
-                 ON CONFLICT (transaction_id) DO NOTHING",
+                "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
+                        updated_at = $2
+                 FROM recon_results r
+                 WHERE r.run_id = $1 AND r.side = 'pg' AND t.id = r.transaction_id
+                   AND (t.status = 'PENDING' OR (t.status = 'EXCEPTION' AND r.class = 'MATCHED'))",
                 run_id,
                 now as DateTime<Utc>,
             )
-            .execute(conn)
+            .execute(&mut *conn)
             .await?;
+            let batched = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM settlement_runs WHERE cycle_date = $1 AND status = 'completed')
+                       OR EXISTS (SELECT 1 FROM settlement_batches WHERE cycle_date = $1) AS "batched!""#,
+                cycle as NaiveDate,
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            if batched {
+                sqlx::query!(
+                    "INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+                     SELECT t.id, t.merchant_id, t.cycle_date
+                     FROM recon_results r JOIN transactions t ON t.id = r.transaction_id
+                     WHERE r.run_id = $1 AND r.side = 'pg' AND r.class = 'MATCHED'
+                       AND t.status = 'RECONCILED' AND t.currency = 'INR'
+                       AND settlement_cycle_batched(t.merchant_id, t.cycle_date)
+                       AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+                     ON CONFLICT (transaction_id) DO NOTHING",
+                    run_id,
+                )
+                .execute(&mut *conn)
+                .await?;
+            }
             Ok(())
         }
 

@@ -753,6 +753,21 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
     work(rounding_exc.clone(), serde_json::json!({ "action": "escalate", "note": "needs finance" })).await;
     work(rounding_exc.clone(), serde_json::json!({ "action": "comment", "note": "one paisa short" })).await;
 
+    // Finance batches the cycle: R-T1 is the only reconciled payment.
+    let finance = app.login("finance@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    let batching =
+        json_post(&app, &finance, "/api/settlements/v1/batches", serde_json::json!({ "cycleDate": CYCLE })).await;
+    assert_eq!(batching.status, StatusCode::ACCEPTED, "{}", batching.body);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let job = batching.json()["jobId"].as_i64().unwrap();
+    let report = app.get(&format!("/api/settlements/v1/jobs/{job}"), Some(&finance)).await.json();
+    // ₹100 is below MERCH_001's minimum: carried forward, it waits in the settlement backlog.
+    assert_eq!(
+        (report["status"].as_str(), report["carriedForward"].as_i64()),
+        (Some("completed"), Some(1)),
+        "{report}"
+    );
+
     // The late bank file brings R-T3's credit; the re-run supersedes, auto-resolves, keeps history.
     let late = format!("{BANK_HEADER}RB3,HDFC,300.00,2026-01-16,,RUTR3,,CR\n");
     assert_eq!(up("bank", "late.csv", late).await.status, StatusCode::CREATED);
@@ -791,6 +806,16 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
     let txn: String =
         sqlx::query_scalar("SELECT status FROM transactions WHERE txn_id = 'R-T3'").fetch_one(&pool).await.unwrap();
     assert_eq!(txn, "RECONCILED");
+    // Matched after its cycle was batched, R-T3 joins R-T1 in the settlement backlog: both go into
+    // their merchant's next batch.
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT t.txn_id FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id
+         WHERE t.txn_id LIKE 'R-T%' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting, ["R-T1", "R-T3"]);
 
     // A cycle without PG rows fails with the reason; the auditor cannot start runs.
     let empty =

@@ -369,7 +369,7 @@ async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> R
     laps.lap("persist: auto-resolve");
     progress(pool, p.run_id, 90).await;
 
-    crate::domain::txn_status::apply_run(&mut tx, p.run_id, p.now).await?;
+    crate::domain::txn_status::apply_run(&mut tx, p.run_id, p.cycle_date, p.now).await?;
     laps.lap("persist: transaction statuses");
     progress(pool, p.run_id, 97).await;
 
