@@ -39,7 +39,8 @@ LEFT JOIN settlement_batches b ON b.id = si.batch_id;
 --    merchant has a batch of it) and that is in no batch — carried forward below the minimum, left
 --    out (terms at fault or missing), given back by a rejected batch, or matched after its cycle was
 --    batched. Rows are added where that happens (batching.rs, commands.rs, src/domain.rs, each under
---    the batch lock, shared or not) and removed by the batch run that takes them.
+--    the settlement lock `domain::SETTLEMENT_LOCK`, shared or not) and removed by the batch run that
+--    takes them, or by an exception reopened (its transaction is not reconciled any more).
 CREATE TABLE settlement_backlog (
     transaction_id BIGINT PRIMARY KEY REFERENCES transactions (id),
     merchant_id    TEXT NOT NULL,

@@ -61,7 +61,6 @@ pub mod txn_status {
             cycle: NaiveDate,
             now: DateTime<Utc>,
         ) -> Result<(), AppError> {
-            settlement_lock(&mut *conn).await?;
             sqlx::query!(
                 "UPDATE transactions t SET status = CASE WHEN r.class = 'MATCHED' THEN 'RECONCILED' ELSE 'EXCEPTION' END,
                         updated_at = $2
@@ -73,6 +72,12 @@ pub mod txn_status {
             )
             .execute(&mut *conn)
             .await?;
+            // Taken after the long update, not before it (a batch run waits for the lock as briefly
+            // as it can): the update is not visible to a run until this transaction commits, and
+            // from here to the commit no run can start or be half-way through.
+            settlement_lock(&mut *conn).await?;
+            // `settlement_cycle_batched` for any merchant of the cycle: a cheap gate that must stay
+            // a superset of the per-merchant test below.
             let batched = sqlx::query_scalar!(
                 r#"SELECT EXISTS (SELECT 1 FROM settlement_runs WHERE cycle_date = $1 AND status = 'completed')
                        OR EXISTS (SELECT 1 FROM settlement_batches WHERE cycle_date = $1) AS "batched!""#,

@@ -299,7 +299,29 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         0
     );
     assert!(one::<i64>(&pool, "SELECT count(*) FROM settlement_batches WHERE status = 'REJECTED'").await > 0);
-    assert!(one::<i64>(&pool, "SELECT count(*) FROM settlement_backlog").await > 0);
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM transactions t
+             WHERE t.status = 'RECONCILED' AND t.currency = 'INR'
+               AND EXISTS (SELECT 1 FROM settlement_batches b
+                           WHERE b.merchant_id = t.merchant_id AND b.cycle_date = t.cycle_date AND b.status = 'REJECTED')
+               AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM settlement_backlog k WHERE k.transaction_id = t.id)"
+        )
+        .await,
+        0,
+        "every payment a rejected batch gave back waits in the backlog"
+    );
+    assert!(
+        one::<i64>(
+            &pool,
+            "SELECT count(*) FROM settlement_backlog k JOIN settlement_batches b
+               ON b.merchant_id = k.merchant_id AND b.cycle_date = k.cycle_date AND b.status = 'REJECTED'"
+        )
+        .await
+            > 0
+    );
     assert_eq!(
         one::<i64>(
             &pool,

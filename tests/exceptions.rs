@@ -55,6 +55,68 @@ async fn open_pg_exception(pool: &PgPool, skip: i64) -> String {
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn reopening_never_unsettles_and_keeps_the_settlement_backlog_true(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    let state = |id: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, bool)>(
+                "SELECT t.status, l.status, EXISTS (SELECT 1 FROM settlement_backlog k WHERE k.transaction_id = t.id)
+                 FROM exceptions e JOIN transactions t ON t.id = e.transaction_id
+                 JOIN transaction_lifecycle l ON l.transaction_id = t.id WHERE e.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let ok = |r: &Reply| assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (first, second) = (open_pg_exception(&pool, 0).await, open_pg_exception(&pool, 1).await);
+    // Both transactions' cycles have been batched (a completed run each).
+    sqlx::query(
+        "INSERT INTO settlement_runs (id, cycle_date, status)
+         SELECT DISTINCT gen_random_uuid(), t.cycle_date, 'completed' FROM exceptions e
+         JOIN transactions t ON t.id = e.transaction_id WHERE e.id = ANY($1)",
+    )
+    .bind(vec![first.clone(), second.clone()])
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // Matched late, each joins the backlog; reopened before any batch took it, it leaves it again.
+    let matched = json!({ "action": "resolve", "resolution": "MANUAL_MATCH" });
+    ok(&act(&app, &ops, &first, matched.clone()).await);
+    assert_eq!(state(first.clone()).await, ("RECONCILED".into(), "RECONCILED".into(), true));
+    ok(&act(&app, &ops, &first, json!({ "action": "reopen" })).await);
+    assert_eq!(state(first.clone()).await, ("EXCEPTION".into(), "EXCEPTION".into(), false));
+
+    // Matched, then paid in a batch (as a run takes it: an item, out of the backlog): reopening the
+    // exception does not make a paid transaction an exception again.
+    ok(&act(&app, &ops, &second, matched).await);
+    sqlx::query(
+        "WITH t AS (SELECT t.id, t.amount_paise FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE e.id = $1)
+         INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
+                                       reserve_paise, net_paise, fee_bearer)
+         SELECT (SELECT id FROM settlement_batches WHERE status = 'PAID' ORDER BY id LIMIT 1), t.id, t.amount_paise,
+                0, 0, 0, 0, t.amount_paise, 'merchant' FROM t",
+    )
+    .bind(&second)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "DELETE FROM settlement_backlog k USING settlement_items si WHERE si.transaction_id = k.transaction_id",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    ok(&act(&app, &ops, &second, json!({ "action": "reopen" })).await);
+    assert_eq!(state(second.clone()).await, ("RECONCILED".into(), "PAID".into(), false));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn every_action_and_transition_with_its_log(pool: PgPool) {
     let app = demo_app(&pool).await;
     let ops = cookie(&app, "ops@settlepaisa.test").await;

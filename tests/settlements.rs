@@ -1158,7 +1158,7 @@ async fn a_first_payout_to_a_new_account_waits_for_a_checker(pool: PgPool) {
     // the account's record refuses them); another finance user does.
     let refused = act(&app, &boss, exact, json!({ "action": "approve" })).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-    assert!(refused.body.contains("you changed the account"), "{}", refused.body);
+    assert!(refused.body.contains("you made this account the merchant's primary one"), "{}", refused.body);
     let finance2 = app.session_for("finance2@t.test").await;
     assert_eq!(act(&app, &finance2, exact, json!({ "action": "approve" })).await.status, StatusCode::OK);
     // Checked once, the account takes the next small batch at once; merchants whose account the
@@ -1221,6 +1221,7 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
     // who marked it failed, and verified against that line.
     let own = act(&app, &finance, exact, json!({ "action": "paid", "utr": "HDFCR52026122300009" })).await;
     assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.body);
+    assert!(own.body.contains("you marked this payout failed"), "{}", own.body);
     let paid = act(&app, &finance2, exact, json!({ "action": "paid", "utr": "HDFCR52026122300009" })).await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
     type Transfer = (String, Option<String>, Option<String>, Option<String>);
@@ -1267,6 +1268,20 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
     assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
     let requeue = act(&app, &finance2, rtgs, json!({ "action": "requeue" })).await;
     assert_eq!(requeue.status, StatusCode::OK, "{}", requeue.body);
+    // Before its new file, another DEBIT naming it arrives: by name the file is refused, by date it
+    // is left out (and named); once the bank returns that one too, it goes out.
+    let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                     PAYOUT13,HDFC,200000.00,2026-12-23,2026-12-23,HDFCR52026122300013,RTGS STL-20261222-MRTGS,DEBIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
+    let by_name = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [rtgs] }), &finance).await;
+    assert_eq!(by_name.status, StatusCode::CONFLICT, "{}", by_name.body);
+    assert!(by_name.body.contains("may have gone through"), "{}", by_name.body);
+    let by_date = post(&app, "/api/settlements/v1/payout-files", json!({ "payoutDate": "2026-12-23" }), &finance).await;
+    assert_eq!(by_date.status, StatusCode::CONFLICT, "{}", by_date.body);
+    assert!(by_date.body.contains("STL-20261222-MRTGS"), "named as left out: {}", by_date.body);
+    let statement = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
+                     RETURN13,HDFC,200000.00,2026-12-23,2026-12-23,HDFCR52026122300014,RETURN STL-20261222-MRTGS,CREDIT\n";
+    assert_eq!(upload_bank(&app, &ops, "2026-12-23", statement).await.status, StatusCode::CREATED);
     let second = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [rtgs] }), &finance).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
     assert_eq!((second.json()["downloadable"].as_bool(), second.json()["batchCount"].as_i64()), (Some(true), Some(1)));

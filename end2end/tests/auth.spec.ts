@@ -2,6 +2,9 @@ import { test, expect, PAGES, ROLES, signIn, watchConsole } from './helpers';
 
 for (const [role, user] of Object.entries(ROLES)) {
   test(`${role}: signs in, walks every page, signs out; the old session is dead`, async ({ page, browser, baseURL }) => {
+    // Every page of the app, each checked with axe-core: 18–25 s on the 2-core machine, so the
+    // default 30 s left too little room (a CI run once took 33.8 s).
+    test.setTimeout(60_000);
     const consoleErrors = watchConsole(page);
     await signIn(page, user.email);
     await expect(page).toHaveURL(/\/overview$/);

@@ -107,15 +107,19 @@ pub async fn start(
 /// The job: create the cycle's batches, then record the outcome on the run.
 pub async fn execute_job(state: &crate::state::AppState, job: &Job) -> Result<(), String> {
     let payload: Payload = serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad payload: {e}"))?;
+    // A job retried after its batches were committed (its worker lost before it could say so) finds
+    // the run completed and leaves it so: a cycle once batched stays batched.
     let mark_running = sqlx::query!(
         "UPDATE settlement_runs SET status = 'running', started_at = coalesce(started_at, now()), error = NULL
-         WHERE id = $1",
+         WHERE id = $1 AND status <> 'completed'",
         payload.run_id,
     )
     .execute(&state.pool)
     .await;
-    if let Err(e) = mark_running {
-        return Err(format!("could not mark the run running: {e}"));
+    match mark_running {
+        Err(e) => return Err(format!("could not mark the run running: {e}")),
+        Ok(r) if r.rows_affected() == 0 => return Ok(()),
+        Ok(_) => {}
     }
     match create(&state.pool, &payload, state.clock.now(), Some(job)).await {
         // The run was recorded completed in the batches' own transaction (see `create`).
@@ -212,8 +216,7 @@ pub async fn create(
     // Each merchant's primary account, and who made it primary while no checker has approved a
     // batch into it since (`settlement_account_unchecked_by`).
     let accounts: HashMap<String, Account> = sqlx::query!(
-        r#"SELECT a.merchant_id, a.id, a.ifsc, right(a.account_number, 4) AS "last4!", u.id AS "unchecked_by?",
-                  u.email AS "unchecked_by_email?"
+        r#"SELECT a.merchant_id, a.id, a.ifsc, right(a.account_number, 4) AS "last4!", u.email AS "unchecked_by?"
            FROM merchant_bank_accounts a LEFT JOIN users u ON u.id = settlement_account_unchecked_by(a.id)
            WHERE a.is_primary AND a.merchant_id = ANY($1)"#,
         &merchants,
@@ -221,10 +224,7 @@ pub async fn create(
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| {
-        let unchecked_by = r.unchecked_by.zip(r.unchecked_by_email);
-        (r.merchant_id, Account { id: r.id, ifsc: r.ifsc, last4: r.last4, unchecked_by })
-    })
+    .map(|r| (r.merchant_id, Account { id: r.id, ifsc: r.ifsc, last4: r.last4, unchecked_by: r.unchecked_by }))
     .collect();
 
     let mut done = 0usize;
@@ -414,11 +414,11 @@ struct Account {
     id: Uuid,
     ifsc: String,
     last4: String,
-    /// Who made it the merchant's primary account (id, email), while no checker has approved a
+    /// Who made it the merchant's primary account (their email), while no checker has approved a
     /// batch into it since: its batches then wait for approval whatever their amount, and not by
     /// that person (`commands::act`). Accounts on file before the product recorded who set them
     /// count as checked.
-    unchecked_by: Option<(Uuid, String)>,
+    unchecked_by: Option<String>,
 }
 
 /// The rows one chunk of merchants writes, as columns for `UNNEST` inserts.
@@ -582,7 +582,7 @@ impl Writes {
                      another finance user approves it, whatever the amount.",
                     a.ifsc,
                     a.last4,
-                    a.unchecked_by.as_ref().map_or("", |(_, email)| email.as_str())
+                    a.unchecked_by.as_deref().unwrap_or_default()
                 ),
             ),
             (Some(_), None) if status == Status::Approved => {

@@ -1,12 +1,15 @@
 //! Every change to a batch after it is made, each in one transaction with the batch locked, its
-//! timeline event and its audit row (actor, roles, before/after, IP): approve (maker-checker),
-//! reject (which undoes what the batch did: its transactions leave it for the settlement backlog
-//! and the merchant's next batch, its deductions back to what the merchant owes, its reserve entries are
-//! removed), hold and release, mark paid with the bank UTR (never used twice) or failed with a
-//! reason, re-queue a failed batch for a new transfer (by another finance user than the one who
-//! marked it failed, to the merchant's current account). And verification: a bank statement DEBIT
-//! line carrying a paid transfer's UTR verifies it (or shows the amount mismatch), when the batch
-//! is marked paid and when a later bank upload brings the line.
+//! timeline event and its audit row (actor, roles, before/after, IP): approve (maker-checker; not by
+//! whoever re-pointed the batch at an account, nor by whoever made its account primary while no
+//! checker has approved a payout into it), reject (which undoes what the batch did: its
+//! transactions leave it for the settlement backlog and the merchant's next batch, its deductions
+//! back to what the merchant owes, its reserve entries are removed), hold and release, mark paid
+//! with the bank UTR (never used twice) — also a FAILED batch the bank paid after all — or failed
+//! with a reason, re-queue a failed batch for a new transfer (to the merchant's current account;
+//! refused while a bank DEBIT line suggests the failed transfer went through). A failed batch's
+//! next step is another finance user's than the one who marked it failed. And verification: a bank
+//! statement DEBIT line carrying a paid transfer's UTR verifies it (or shows the amount mismatch),
+//! when the batch is marked paid and when a later bank upload brings the line.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -127,14 +130,20 @@ pub async fn act(
     let is_maker = batch.created_by == Some(user.id);
     let to = rules::transition(batch.status, batch.held_from, action, is_maker)
         .map_err(|r| AppError::Conflict(format!("{}: {r}", batch.batch_ref)))?;
-    if action == Action::Approve
-        && (last_actor(&mut tx, id, "ACCOUNT_CHANGED").await? == Some(user.id)
-            || unchecked_account_set_by(&mut tx, id).await? == Some(user.id))
-    {
-        return Err(AppError::Conflict(format!(
-            "{}: you changed the account this batch pays into, so another finance user must approve it.",
-            batch.batch_ref
-        )));
+    if action == Action::Approve {
+        if last_actor(&mut tx, id, "ACCOUNT_CHANGED").await? == Some(user.id) {
+            return Err(AppError::Conflict(format!(
+                "{}: you changed the account this batch pays into, so another finance user must approve it.",
+                batch.batch_ref
+            )));
+        }
+        if unchecked_account_set_by(&mut tx, id).await? == Some(user.id) {
+            return Err(AppError::Conflict(format!(
+                "{}: you made this account the merchant's primary one and no checker has approved a payout into it \
+                 yet, so another finance user must approve it.",
+                batch.batch_ref
+            )));
+        }
     }
     let mut before = json!({ "status": batch.status.code() });
     let mut after = json!({ "status": to.code() });
@@ -192,16 +201,8 @@ pub async fn act(
         Step::Paid(utr) => {
             if batch.status == Status::Failed {
                 // Paid after all (a timeout the bank did pay): four eyes, as for a re-queue.
-                if last_actor(&mut tx, id, "FAILED").await? == Some(user.id) {
-                    return Err(AppError::Conflict(format!(
-                        "{}: you marked this payout failed, so another finance user must mark it paid.",
-                        batch.batch_ref
-                    )));
-                }
-                let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                before["failureReason"] = json!(old);
+                before["failureReason"] =
+                    json!(second_look(&mut tx, id, user, &batch.batch_ref, "mark it paid").await?);
             }
             if let Some(used) = sqlx::query_scalar!(
                 "SELECT b.batch_ref FROM settlement_transfers tr JOIN settlement_batches b ON b.id = tr.batch_id
@@ -230,17 +231,15 @@ pub async fn act(
             .await
             .map_err(|e| unique_utr(e, utr))?
             .ok_or_else(|| AppError::Conflict(format!("{}: the batch has no transfer sent to the bank.", batch.batch_ref)))?;
-            sqlx::query!(
-                "UPDATE settlement_batches SET status = 'PAID', paid_at = $2, payout_utr = $3, failure_reason = NULL WHERE id = $1",
+            let paid = sqlx::query_scalar!(
+                "UPDATE settlement_batches SET status = 'PAID', paid_at = $2, payout_utr = $3, failure_reason = NULL
+                 WHERE id = $1 RETURNING txn_count",
                 id,
                 now as DateTime<Utc>,
                 utr,
             )
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-            let paid = sqlx::query_scalar!("SELECT txn_count FROM settlement_batches WHERE id = $1", id)
-                .fetch_one(&mut *tx)
-                .await?;
             after["utr"] = json!(utr);
             after["transactionsPaid"] = json!(paid);
             verify(&mut tx, Verify::Transfer(transfer), now).await?;
@@ -269,19 +268,10 @@ pub async fn act(
         }
         Step::Requeue(reason) => {
             // Four eyes on a second payment: whoever marked the transfer failed does not send it again.
-            if last_actor(&mut tx, id, "FAILED").await? == Some(user.id) {
-                return Err(AppError::Conflict(format!(
-                    "{}: you marked this payout failed, so another finance user must re-queue it.",
-                    batch.batch_ref
-                )));
-            }
+            before["failureReason"] = json!(second_look(&mut tx, id, user, &batch.batch_ref, "re-queue it").await?);
             if let Some(debit) = debited_after_failure(&mut tx, id, &batch.batch_ref).await? {
                 return Err(AppError::Conflict(debit.refusal(&batch.batch_ref)));
             }
-            let old = sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
-                .fetch_one(&mut *tx)
-                .await?;
-            before["failureReason"] = json!(old);
             // The next transfer goes to the merchant's account on file now (it may have been
             // corrected after the failure); a different account goes to a checker first.
             let to = repoint(&mut tx, id, user.id, to, now).await?;
@@ -461,6 +451,26 @@ async fn repoint(
     Ok(Status::PendingApproval)
 }
 
+/// A failed batch's next step (marked paid after all, or re-queued) is taken by another finance user
+/// than the one who marked it failed (`what`: the step, for the refusal); the failure reason, for
+/// the audit row's "before".
+async fn second_look(
+    tx: &mut PgConnection,
+    id: Uuid,
+    user: &CurrentUser,
+    batch_ref: &str,
+    what: &str,
+) -> Result<Option<String>, AppError> {
+    if last_actor(tx, id, "FAILED").await? == Some(user.id) {
+        return Err(AppError::Conflict(format!(
+            "{batch_ref}: you marked this payout failed, so another finance user must {what}."
+        )));
+    }
+    Ok(sqlx::query_scalar!("SELECT failure_reason FROM settlement_batches WHERE id = $1", id)
+        .fetch_one(&mut *tx)
+        .await?)
+}
+
 /// Who took the last `event` step of a batch's timeline, if anyone did.
 async fn last_actor(tx: &mut PgConnection, id: Uuid, event: &str) -> Result<Option<Uuid>, AppError> {
     Ok(sqlx::query_scalar!(
@@ -506,11 +516,12 @@ impl DebitAfterFailure {
     }
 }
 
-/// Whether the bank may have paid batch `id`'s last transfer although it was marked failed (a
-/// timeout, or a failure marked by mistake): a statement DEBIT line of its amount, dated from the
+/// Whether the bank may have paid one of batch `id`'s transfers although it was marked failed (a
+/// timeout, or a failure marked by mistake): a statement DEBIT line of its amount, dated from that
 /// transfer on, naming the batch (its reference as a word of the remarks, or as the bank
-/// reference), not matched to a transfer, and not returned by a CREDIT line naming it likewise.
-/// Checked before the batch is re-queued and again before it goes into a payout file.
+/// reference), not matched to a transfer, unless as many CREDIT lines naming it returned the money.
+/// Checked before the batch is re-queued and again before it goes into a payout file; it sees only
+/// the statements uploaded so far, so it catches a payment the bank has reported, not one it has not.
 pub async fn debited_after_failure(
     tx: &mut PgConnection,
     id: Uuid,
@@ -518,17 +529,15 @@ pub async fn debited_after_failure(
 ) -> Result<Option<DebitAfterFailure>, AppError> {
     let line = sqlx::query!(
         r#"WITH tr AS (
-               SELECT amount_paise, initiated_at, status FROM settlement_transfers WHERE batch_id = $1
-               ORDER BY id DESC LIMIT 1
+               SELECT amount_paise, initiated_at FROM settlement_transfers WHERE batch_id = $1 AND status = 'FAILED'
            ),
            named AS (
-               SELECT l.id, l.direction, l.txn_date, coalesce(l.utr, l.bank_ref) AS reference, l.amount_paise
+               SELECT DISTINCT l.id, l.direction, l.txn_date, coalesce(l.utr, l.bank_ref) AS reference, l.amount_paise
                FROM tr JOIN bank_statement_lines l
                  ON l.amount_paise = tr.amount_paise AND l.txn_date >= (tr.initiated_at AT TIME ZONE 'Asia/Kolkata')::date
                 AND (upper($2) = ANY (regexp_split_to_array(upper(coalesce(l.remarks, '')), '[^A-Z0-9_-]+'))
                      OR upper(l.bank_ref) = upper($2))
-               WHERE tr.status = 'FAILED'
-                 AND NOT EXISTS (SELECT 1 FROM settlement_transfers o WHERE o.bank_line_id = l.id)
+               WHERE NOT EXISTS (SELECT 1 FROM settlement_transfers o WHERE o.bank_line_id = l.id)
            )
            SELECT txn_date AS "date!: chrono::NaiveDate", reference, amount_paise AS "amount!: Paise" FROM named
            WHERE direction = 'DEBIT'

@@ -112,9 +112,9 @@ pub async fn generate(
             )));
         }
     }
-    // A re-queued batch whose failed transfer the bank may have paid after all (a DEBIT line naming
-    // it arrived since the re-queue) is not paid again: refused when asked for by name, else left
-    // out and named.
+    // A re-queued batch whose failed transfer the bank may have paid after all is not paid again:
+    // the re-queue's check (`debited_after_failure`) runs again, since a DEBIT line may have arrived
+    // after it. Refused when asked for by name, else left out and named.
     let requeued: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT DISTINCT batch_id FROM settlement_transfers WHERE batch_id = ANY($1) AND status = 'FAILED'",
         &rows.iter().map(|r| r.id).collect::<Vec<_>>(),
