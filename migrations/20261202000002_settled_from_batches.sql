@@ -70,9 +70,16 @@ CREATE FUNCTION settlement_backlog_rebuild() RETURNS BIGINT LANGUAGE sql AS $$
     )
     SELECT count(*) FROM added
 $$;
--- Items left in REJECTED batches by data loaded before reject gave them back (an older demo set):
--- given back now, as reject does, so the backlog takes their transactions.
-DELETE FROM settlement_items si USING settlement_batches b WHERE b.id = si.batch_id AND b.status = 'REJECTED';
+-- A REJECTED batch that still holds items was loaded without going through reject (an older demo
+-- set): its items, reserve entries and deductions were never given back, and doing half of that
+-- here could pay a reserve twice. Refuse, as above; such a demo database is seeded again.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM settlement_items si JOIN settlement_batches b ON b.id = si.batch_id
+               WHERE b.status = 'REJECTED') THEN
+        RAISE EXCEPTION 'REJECTED settlement batches still hold items (data loaded without a reject): seed the demo database again';
+    END IF;
+END $$;
 SELECT settlement_backlog_rebuild();
 
 -- What a batch run for cycle D takes (spec 4.3): the cycle's own reconciled rupee transactions in

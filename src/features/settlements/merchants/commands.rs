@@ -53,9 +53,9 @@ pub async fn save_terms(
     // is written between the check against the batched cycles below and the commit, and none reads
     // half a version.
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
-    // One save per merchant at a time. NO KEY UPDATE: rows that refer to the merchant (a recon run's
-    // exceptions, say) only take KEY SHARE on it, and such a run may be waiting for the settlement
-    // lock this transaction holds; FOR UPDATE would wait for it in turn (a deadlock).
+    // The merchant must exist (saves are already one at a time under the lock above). NO KEY
+    // UPDATE, not UPDATE: rows that refer to the merchant (a recon run's exceptions, say) take KEY
+    // SHARE on it, and such a run may be waiting for the settlement lock this transaction holds.
     let found = sqlx::query_scalar!("SELECT id FROM merchants WHERE id = $1 FOR NO KEY UPDATE", merchant_id)
         .fetch_optional(&mut *tx)
         .await?;
