@@ -313,6 +313,18 @@ async fn transactions_bank_lines_connector_and_users(pool: PgPool) {
         0,
         "every payment a rejected batch gave back waits in the backlog"
     );
+    // Every batched day had its batch run, completed: late matches of any merchant that day join the
+    // backlog.
+    assert_eq!(
+        one::<i64>(
+            &pool,
+            "SELECT (SELECT count(DISTINCT cycle_date) FROM settlement_batches)
+                  - (SELECT count(*) FROM settlement_runs r WHERE r.status = 'completed'
+                       AND EXISTS (SELECT 1 FROM settlement_batches b WHERE b.cycle_date = r.cycle_date))"
+        )
+        .await,
+        0
+    );
     assert!(
         one::<i64>(
             &pool,
