@@ -1,0 +1,285 @@
+-- Daily rollups for Overview, Analytics and the transaction explorer's counts (issue 13).
+--
+-- Every figure of those pages is a sum over a window of cycle dates. At ten million transactions a
+-- plain aggregate takes seconds, so two small tables keep the sums per cycle date, exactly: they are
+-- changed by statement-level triggers on the tables they summarise, in the same transaction as the
+-- change (a rolled-back change leaves them as they were). Each trigger turns the statement's rows
+-- into signed deltas per key and adds them in key order (two writers meet the keys in one order).
+--
+-- `txn_daily`: per cycle date × acquirer × payment method × transaction status × status of the
+-- settlement batch the transaction is in ('' when in none): how many, their amount, and for those in
+-- a PAID batch the seconds from the transaction to the batch's payment (the average settlement time).
+-- `exception_daily`: per cycle date × reason × severity × status: how many, their amount (the PG
+-- amount, else the bank amount — as the exception queue shows it).
+--
+-- The views `txn_daily_truth` and `exception_daily_truth` are the same sums straight from the ledger,
+-- and `rollup_differences()` lists every key where a rollup and its truth disagree (the consistency
+-- test's oracle, and an on-call check). `rollup_rebuild()` recomputes both from the ledger.
+
+CREATE TABLE txn_daily (
+    cycle_date     DATE NOT NULL,
+    acquirer       TEXT NOT NULL,
+    payment_method TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    batch_status   TEXT NOT NULL,
+    txn_count      BIGINT NOT NULL,
+    amount_paise   BIGINT NOT NULL,
+    paid_seconds   BIGINT NOT NULL,
+    PRIMARY KEY (cycle_date, acquirer, payment_method, status, batch_status)
+);
+
+CREATE TABLE exception_daily (
+    cycle_date   DATE NOT NULL,
+    reason_code  TEXT NOT NULL,
+    severity     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    exc_count    BIGINT NOT NULL,
+    amount_paise BIGINT NOT NULL,
+    PRIMARY KEY (cycle_date, reason_code, severity, status)
+);
+
+-- Whole seconds from a transaction to the payment of its batch (one definition for the triggers,
+-- the truth view and the explorer).
+CREATE FUNCTION settle_seconds(paid_at TIMESTAMPTZ, txn_at TIMESTAMPTZ) RETURNS BIGINT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN paid_at IS NULL THEN 0 ELSE floor(extract(epoch FROM paid_at - txn_at))::bigint END;
+
+CREATE VIEW txn_daily_truth AS
+SELECT t.cycle_date, coalesce(t.acquirer, '') AS acquirer, t.payment_method::text AS payment_method, t.status,
+       coalesce(b.status, '') AS batch_status, count(*)::bigint AS txn_count,
+       sum(t.amount_paise)::bigint AS amount_paise,
+       coalesce(sum(settle_seconds(b.paid_at, t.txn_at)) FILTER (WHERE b.status = 'PAID'), 0)::bigint AS paid_seconds
+FROM transactions t
+LEFT JOIN settlement_items si ON si.transaction_id = t.id
+LEFT JOIN settlement_batches b ON b.id = si.batch_id
+GROUP BY 1, 2, 3, 4, 5;
+
+CREATE VIEW exception_daily_truth AS
+SELECT cycle_date, reason_code, severity::text AS severity, status, count(*)::bigint AS exc_count,
+       sum(coalesce(pg_amount_paise, bank_amount_paise, 0))::bigint AS amount_paise
+FROM exceptions
+GROUP BY 1, 2, 3, 4;
+
+-- transactions: a new row joins its key with no batch (items come after their transaction).
+CREATE FUNCTION txn_daily_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO txn_daily AS d (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
+    SELECT cycle_date, coalesce(acquirer, ''), payment_method, status, '', count(*), sum(amount_paise), 0
+    FROM new_rows
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (cycle_date, acquirer, payment_method, status, batch_status) DO UPDATE
+        SET txn_count = d.txn_count + EXCLUDED.txn_count,
+            amount_paise = d.amount_paise + EXCLUDED.amount_paise;
+    RETURN NULL;
+END $$;
+
+-- transactions: a row whose key, amount or time changed leaves its old key and joins the new one,
+-- with the batch it is in (a statement on transactions does not move items). Rows left unchanged
+-- (most re-runs set `updated_at` only) cost the join of the two transition tables and nothing more.
+CREATE FUNCTION txn_daily_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH changed AS (
+        SELECT o.id, o.cycle_date AS o_cycle, coalesce(o.acquirer, '') AS o_acq, o.payment_method::text AS o_method,
+               o.status AS o_status, o.amount_paise AS o_amount, o.txn_at AS o_at,
+               n.cycle_date AS n_cycle, coalesce(n.acquirer, '') AS n_acq, n.payment_method::text AS n_method,
+               n.status AS n_status, n.amount_paise AS n_amount, n.txn_at AS n_at
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.cycle_date, o.acquirer, o.payment_method, o.status, o.amount_paise, o.txn_at)
+              IS DISTINCT FROM (n.cycle_date, n.acquirer, n.payment_method, n.status, n.amount_paise, n.txn_at)
+    ),
+    tagged AS (
+        SELECT c.*, coalesce(b.status, '') AS batch_status, b.status = 'PAID' AS paid, b.paid_at
+        FROM changed c LEFT JOIN settlement_items si ON si.transaction_id = c.id
+        LEFT JOIN settlement_batches b ON b.id = si.batch_id
+    )
+    INSERT INTO txn_daily AS d (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
+    SELECT k.cycle_date, k.acquirer, k.payment_method, k.status, k.batch_status, sum(k.n), sum(k.amount), sum(k.secs)
+    FROM (
+        SELECT o_cycle AS cycle_date, o_acq AS acquirer, o_method AS payment_method, o_status AS status, batch_status,
+               -1 AS n, -o_amount AS amount,
+               CASE WHEN paid THEN -settle_seconds(paid_at, o_at) ELSE 0 END AS secs
+        FROM tagged
+        UNION ALL
+        SELECT n_cycle, n_acq, n_method, n_status, batch_status, 1, n_amount,
+               CASE WHEN paid THEN settle_seconds(paid_at, n_at) ELSE 0 END
+        FROM tagged
+    ) k
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(k.n) <> 0 OR sum(k.amount) <> 0 OR sum(k.secs) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (cycle_date, acquirer, payment_method, status, batch_status) DO UPDATE
+        SET txn_count = d.txn_count + EXCLUDED.txn_count,
+            amount_paise = d.amount_paise + EXCLUDED.amount_paise,
+            paid_seconds = d.paid_seconds + EXCLUDED.paid_seconds;
+    RETURN NULL;
+END $$;
+
+-- settlement_items: an item added moves its transaction from "no batch" to its batch's status; an
+-- item removed moves it back. `sign` is +1 for inserted rows, -1 for deleted ones.
+CREATE FUNCTION txn_daily_items(sign INTEGER, items_batch UUID[], items_txn BIGINT[]) RETURNS VOID
+LANGUAGE sql AS $$
+    INSERT INTO txn_daily AS d (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
+    SELECT k.cycle_date, k.acquirer, k.payment_method, k.status, k.batch_status, sum(k.n), sum(k.amount), sum(k.secs)
+    FROM (
+        SELECT t.cycle_date, coalesce(t.acquirer, '') AS acquirer, t.payment_method::text AS payment_method, t.status,
+               '' AS batch_status, -sign AS n, -sign * t.amount_paise AS amount, 0::bigint AS secs
+        FROM unnest(items_batch, items_txn) AS i (batch_id, transaction_id) JOIN transactions t ON t.id = i.transaction_id
+        UNION ALL
+        SELECT t.cycle_date, coalesce(t.acquirer, ''), t.payment_method::text, t.status, b.status, sign, sign * t.amount_paise,
+               CASE WHEN b.status = 'PAID' THEN sign * settle_seconds(b.paid_at, t.txn_at) ELSE 0 END
+        FROM unnest(items_batch, items_txn) AS i (batch_id, transaction_id) JOIN transactions t ON t.id = i.transaction_id
+        JOIN settlement_batches b ON b.id = i.batch_id
+    ) k
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(k.n) <> 0 OR sum(k.amount) <> 0 OR sum(k.secs) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (cycle_date, acquirer, payment_method, status, batch_status) DO UPDATE
+        SET txn_count = d.txn_count + EXCLUDED.txn_count,
+            amount_paise = d.amount_paise + EXCLUDED.amount_paise,
+            paid_seconds = d.paid_seconds + EXCLUDED.paid_seconds;
+$$;
+
+CREATE FUNCTION txn_daily_on_items() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        PERFORM txn_daily_items(-1, array_agg(batch_id), array_agg(transaction_id)) FROM old_rows;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM txn_daily_items(1, array_agg(batch_id), array_agg(transaction_id)) FROM new_rows;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- settlement_batches: a batch whose status or payment time changed moves its transactions from the
+-- old status (and paid time) to the new.
+CREATE FUNCTION txn_daily_on_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH changed AS (
+        SELECT n.id, o.status AS o_status, o.paid_at AS o_paid, n.status AS n_status, n.paid_at AS n_paid
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.status, o.paid_at) IS DISTINCT FROM (n.status, n.paid_at)
+    )
+    INSERT INTO txn_daily AS d (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
+    SELECT k.cycle_date, k.acquirer, k.payment_method, k.status, k.batch_status, sum(k.n), sum(k.amount), sum(k.secs)
+    FROM (
+        SELECT t.cycle_date, coalesce(t.acquirer, '') AS acquirer, t.payment_method::text AS payment_method, t.status,
+               c.o_status AS batch_status, -1 AS n, -t.amount_paise AS amount,
+               CASE WHEN c.o_status = 'PAID' THEN -settle_seconds(c.o_paid, t.txn_at) ELSE 0 END AS secs
+        FROM changed c JOIN settlement_items si ON si.batch_id = c.id JOIN transactions t ON t.id = si.transaction_id
+        UNION ALL
+        SELECT t.cycle_date, coalesce(t.acquirer, ''), t.payment_method::text, t.status, c.n_status, 1, t.amount_paise,
+               CASE WHEN c.n_status = 'PAID' THEN settle_seconds(c.n_paid, t.txn_at) ELSE 0 END
+        FROM changed c JOIN settlement_items si ON si.batch_id = c.id JOIN transactions t ON t.id = si.transaction_id
+    ) k
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(k.n) <> 0 OR sum(k.amount) <> 0 OR sum(k.secs) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (cycle_date, acquirer, payment_method, status, batch_status) DO UPDATE
+        SET txn_count = d.txn_count + EXCLUDED.txn_count,
+            amount_paise = d.amount_paise + EXCLUDED.amount_paise,
+            paid_seconds = d.paid_seconds + EXCLUDED.paid_seconds;
+    RETURN NULL;
+END $$;
+
+-- exceptions: inserted rows count +1 under their key, deleted rows -1, updated rows both.
+CREATE FUNCTION exception_daily_apply(sign INTEGER, rows_cycle DATE[], rows_reason TEXT[], rows_severity TEXT[],
+                                      rows_status TEXT[], rows_amount BIGINT[]) RETURNS VOID
+LANGUAGE sql AS $$
+    INSERT INTO exception_daily AS d (cycle_date, reason_code, severity, status, exc_count, amount_paise)
+    SELECT cycle_date, reason_code, severity, status, sum(sign), sum(sign * amount)
+    FROM unnest(rows_cycle, rows_reason, rows_severity, rows_status, rows_amount)
+         AS r (cycle_date, reason_code, severity, status, amount)
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (cycle_date, reason_code, severity, status) DO UPDATE
+        SET exc_count = d.exc_count + EXCLUDED.exc_count,
+            amount_paise = d.amount_paise + EXCLUDED.amount_paise;
+$$;
+
+CREATE FUNCTION exception_daily_on_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        -- Only rows whose key or amount changed (most updates touch the assignee, tags or SLA).
+        PERFORM exception_daily_apply(-1, array_agg(o.cycle_date), array_agg(o.reason_code), array_agg(o.severity::text),
+                                      array_agg(o.status), array_agg(coalesce(o.pg_amount_paise, o.bank_amount_paise, 0)))
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.cycle_date, o.reason_code, o.severity, o.status, coalesce(o.pg_amount_paise, o.bank_amount_paise, 0))
+              IS DISTINCT FROM (n.cycle_date, n.reason_code, n.severity, n.status, coalesce(n.pg_amount_paise, n.bank_amount_paise, 0))
+        HAVING count(*) > 0;
+        PERFORM exception_daily_apply(1, array_agg(n.cycle_date), array_agg(n.reason_code), array_agg(n.severity::text),
+                                      array_agg(n.status), array_agg(coalesce(n.pg_amount_paise, n.bank_amount_paise, 0)))
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.cycle_date, o.reason_code, o.severity, o.status, coalesce(o.pg_amount_paise, o.bank_amount_paise, 0))
+              IS DISTINCT FROM (n.cycle_date, n.reason_code, n.severity, n.status, coalesce(n.pg_amount_paise, n.bank_amount_paise, 0))
+        HAVING count(*) > 0;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM exception_daily_apply(1, array_agg(cycle_date), array_agg(reason_code), array_agg(severity::text),
+                                      array_agg(status), array_agg(coalesce(pg_amount_paise, bank_amount_paise, 0)))
+        FROM new_rows HAVING count(*) > 0;
+    ELSE
+        PERFORM exception_daily_apply(-1, array_agg(cycle_date), array_agg(reason_code), array_agg(severity::text),
+                                      array_agg(status), array_agg(coalesce(pg_amount_paise, bank_amount_paise, 0)))
+        FROM old_rows HAVING count(*) > 0;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER txn_daily_insert AFTER INSERT ON transactions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_insert();
+CREATE TRIGGER txn_daily_update AFTER UPDATE ON transactions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_update();
+CREATE TRIGGER txn_daily_items_insert AFTER INSERT ON settlement_items
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_items();
+CREATE TRIGGER txn_daily_items_update AFTER UPDATE ON settlement_items
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_items();
+CREATE TRIGGER txn_daily_items_delete AFTER DELETE ON settlement_items
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_items();
+CREATE TRIGGER txn_daily_batches_update AFTER UPDATE ON settlement_batches
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION txn_daily_on_batches();
+CREATE TRIGGER exception_daily_insert AFTER INSERT ON exceptions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION exception_daily_on_change();
+CREATE TRIGGER exception_daily_update AFTER UPDATE ON exceptions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION exception_daily_on_change();
+CREATE TRIGGER exception_daily_delete AFTER DELETE ON exceptions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION exception_daily_on_change();
+
+-- Every key where a rollup and the ledger disagree (zero rows: consistent).
+CREATE FUNCTION rollup_differences()
+RETURNS TABLE (rollup TEXT, cycle_date DATE, key TEXT, rollup_value TEXT, ledger_value TEXT)
+LANGUAGE sql STABLE AS $$
+    SELECT 'txn_daily', coalesce(r.cycle_date, t.cycle_date),
+           concat_ws('/', coalesce(r.acquirer, t.acquirer), coalesce(r.payment_method, t.payment_method),
+                     coalesce(r.status, t.status), coalesce(r.batch_status, t.batch_status)),
+           concat_ws(' ', r.txn_count, r.amount_paise, r.paid_seconds), concat_ws(' ', t.txn_count, t.amount_paise, t.paid_seconds)
+    FROM (SELECT * FROM txn_daily WHERE txn_count <> 0 OR amount_paise <> 0 OR paid_seconds <> 0) r
+    FULL JOIN txn_daily_truth t USING (cycle_date, acquirer, payment_method, status, batch_status)
+    WHERE (r.txn_count, r.amount_paise, r.paid_seconds) IS DISTINCT FROM (t.txn_count, t.amount_paise, t.paid_seconds)
+    UNION ALL
+    SELECT 'exception_daily', coalesce(r.cycle_date, t.cycle_date),
+           concat_ws('/', coalesce(r.reason_code, t.reason_code), coalesce(r.severity, t.severity), coalesce(r.status, t.status)),
+           concat_ws(' ', r.exc_count, r.amount_paise), concat_ws(' ', t.exc_count, t.amount_paise)
+    FROM (SELECT * FROM exception_daily WHERE exc_count <> 0 OR amount_paise <> 0) r
+    FULL JOIN exception_daily_truth t USING (cycle_date, reason_code, severity, status)
+    WHERE (r.exc_count, r.amount_paise) IS DISTINCT FROM (t.exc_count, t.amount_paise)
+$$;
+
+-- Recompute both rollups from the ledger (the migration's backfill; a repair if a check ever fails).
+-- The share-row-exclusive locks hold off every writer of the summarised tables meanwhile.
+CREATE FUNCTION rollup_rebuild() RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE transactions, settlement_items, settlement_batches, exceptions IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM txn_daily;
+    INSERT INTO txn_daily SELECT * FROM txn_daily_truth;
+    DELETE FROM exception_daily;
+    INSERT INTO exception_daily SELECT * FROM exception_daily_truth;
+END $$;
+
+SELECT rollup_rebuild();
+
+-- The transaction explorer's orders (newest cycle first, then newest row; or by amount) and the
+-- open exceptions' ageing by creation time within a window of cycles.
+CREATE INDEX transactions_cycle_id_idx ON transactions (cycle_date, id);
+CREATE INDEX transactions_amount_idx ON transactions (amount_paise, id);
+CREATE INDEX exceptions_open_age_idx ON exceptions (cycle_date, created_at)
+    WHERE status IN ('open', 'investigating', 'snoozed', 'escalated');
