@@ -61,9 +61,33 @@ pub fn percent_text(permille: Option<i64>) -> String {
     permille.map_or_else(|| "—".into(), |p| format!("{} %", tenths_text(p)))
 }
 
+/// `part ÷ whole` as a percentage with two decimals, rounded half up: 2 of 3 → `"66.67"`; `None`
+/// when `whole` is 0. The APIs' rate strings.
+pub fn rate_2dp(part: i64, whole: i64) -> Option<String> {
+    let basis_points = div_half_up(i128::from(part) * 10_000, i128::from(whole))?;
+    Some(hundredths_text(basis_points))
+}
+
+/// Hundredths as a decimal with two digits: 6667 → `66.67`, −5 → `-0.05`.
+pub fn hundredths_text(hundredths: i64) -> String {
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let abs = hundredths.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_decimal_rates() {
+        assert_eq!(rate_2dp(2, 3).as_deref(), Some("66.67"));
+        assert_eq!(rate_2dp(1, 8).as_deref(), Some("12.50"));
+        assert_eq!(rate_2dp(1, 80_000).as_deref(), Some("0.00"));
+        assert_eq!(rate_2dp(3, 3).as_deref(), Some("100.00"));
+        assert_eq!(rate_2dp(1, 0), None);
+        assert_eq!(hundredths_text(-5), "-0.05");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -24,6 +24,9 @@ struct OverviewResponse {
     kpis: OverviewKpis,
     pipeline: OverviewPipeline,
     window: OverviewWindow,
+    exceptions: OverviewExceptions,
+    connectors: Vec<OverviewConnector>,
+    disputes: OverviewDisputes,
     /// Finance users and admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
     settlements: Option<OverviewSettlements>,
@@ -38,6 +41,40 @@ struct OverviewSettlements {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewExceptions {
+    /// Open exceptions per severity (every severity, zeros included).
+    by_severity: std::collections::BTreeMap<String, i64>,
+    top_reasons: Vec<OverviewReason>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewReason {
+    code: String,
+    count: i64,
+    amount_paise: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewConnector {
+    name: String,
+    health: &'static str,
+    reason: String,
+    last_success_at: Option<String>,
+    last_run_at: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OverviewDisputes {
+    open: i64,
+    evidence_required: i64,
+    due_within48h: i64,
+}
+
+#[derive(Serialize)]
 struct OverviewWindow {
     from: NaiveDate,
     preset: &'static str,
@@ -47,6 +84,8 @@ struct OverviewWindow {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OverviewKpis {
+    /// Reconciled ÷ transactions, two decimals ("87.40"); null without transactions.
+    match_rate: Option<String>,
     open_chargebacks: i64,
     open_exceptions: i64,
     reconciled: i64,
@@ -103,6 +142,7 @@ async fn overview(
     Ok(Json(OverviewResponse {
         generated_at: s.generated_at.to_rfc3339(),
         kpis: OverviewKpis {
+            match_rate: crate::ratio::rate_2dp(s.reconciled, s.transactions),
             open_chargebacks: s.open_chargebacks,
             open_exceptions: s.open_exceptions,
             reconciled: s.reconciled,
@@ -127,6 +167,31 @@ async fn overview(
             unsettled: p.unsettled.count,
         },
         window: OverviewWindow { from: s.window.from, preset: s.window.preset.param(), to: s.window.to },
+        exceptions: OverviewExceptions {
+            by_severity: s.exceptions.by_severity.iter().map(|(sev, n, _)| (sev.clone(), *n)).collect(),
+            top_reasons: s
+                .exceptions
+                .top_reasons
+                .iter()
+                .map(|r| OverviewReason { code: r.code.clone(), count: r.count, amount_paise: r.amount.0 })
+                .collect(),
+        },
+        connectors: s
+            .connectors
+            .iter()
+            .map(|c| OverviewConnector {
+                name: c.facts.name.clone(),
+                health: c.health.code(),
+                reason: c.reason.clone(),
+                last_success_at: c.facts.last_success_at.map(|t| t.to_rfc3339()),
+                last_run_at: c.facts.last_run_at.map(|t| t.to_rfc3339()),
+            })
+            .collect(),
+        disputes: OverviewDisputes {
+            open: s.disputes.open,
+            evidence_required: s.disputes.evidence_required,
+            due_within48h: s.disputes.due_within_48h,
+        },
         settlements: s.settlements.map(|t| OverviewSettlements {
             batches: t.batches,
             paid_batches: t.paid_batches,

@@ -19,8 +19,8 @@ pub enum RangePreset {
 impl RangePreset {
     pub const LINKS: [RangePreset; 4] =
         [RangePreset::Today, RangePreset::Last7, RangePreset::Last14, RangePreset::Last30];
-    /// The foundation shows the last 30 days until a user picks another window.
-    pub const DEFAULT: RangePreset = RangePreset::Last30;
+    /// Spec 5.1: the last 7 days until a user picks another window.
+    pub const DEFAULT: RangePreset = RangePreset::Last7;
 
     pub fn param(self) -> &'static str {
         match self {
@@ -76,6 +76,25 @@ pub struct Window {
 
 pub const MAX_WINDOW_DAYS: i64 = 366;
 
+impl Window {
+    /// The window as URL parameters of its own (a preset's days are resolved), for links that must
+    /// show the same days tomorrow as today.
+    pub fn params(&self) -> String {
+        format!("from={}&to={}", self.from, self.to)
+    }
+
+    /// How many days the window covers (both ends included).
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The window of the same length just before this one.
+    pub fn previous(&self) -> Window {
+        let days = self.days();
+        Window { preset: RangePreset::Custom, from: self.from - Duration::days(days), to: self.from - Duration::days(1) }
+    }
+}
+
 impl OverviewQuery {
     /// Resolve against today's IST date. A custom range needs both ends, `from ≤ to`, at most a year.
     pub fn window(&self, today: NaiveDate) -> Result<Window, String> {
@@ -100,11 +119,166 @@ impl OverviewQuery {
                         .find(|r| r.param() == p)
                         .ok_or_else(|| format!("Unknown date range {p:?}."))?,
                 };
-                let days = preset.days().unwrap_or(30);
+                let days = preset.days().unwrap_or(7);
                 Ok(Window { preset, from: today - Duration::days(days - 1), to: today })
             }
         }
     }
+}
+
+/// The five pipeline buckets of spec 5.1 by the status of the settlement batch a transaction is in
+/// ('' when in none). One definition for Overview's bar, the explorer's `bucket` filter and the
+/// rollup queries: the four settlement buckets are exclusive, and `captured` is all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PipelineBucket {
+    Captured,
+    InSettlement,
+    SentToBank,
+    Credited,
+    Unsettled,
+}
+
+impl PipelineBucket {
+    pub const ALL: [PipelineBucket; 5] = [
+        PipelineBucket::Captured,
+        PipelineBucket::InSettlement,
+        PipelineBucket::SentToBank,
+        PipelineBucket::Credited,
+        PipelineBucket::Unsettled,
+    ];
+    /// Every batch status ('' = in no batch); the four settlement buckets partition it.
+    pub const EVERY_BATCH_STATUS: [&'static str; 9] =
+        ["", "CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "REJECTED", "ON_HOLD", "FAILED"];
+
+    /// The URL and API value.
+    pub fn param(self) -> &'static str {
+        match self {
+            PipelineBucket::Captured => "captured",
+            PipelineBucket::InSettlement => "inSettlement",
+            PipelineBucket::SentToBank => "sentToBank",
+            PipelineBucket::Credited => "credited",
+            PipelineBucket::Unsettled => "unsettled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PipelineBucket> {
+        PipelineBucket::ALL.into_iter().find(|b| b.param() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PipelineBucket::Captured => "Captured",
+            PipelineBucket::InSettlement => "In settlement",
+            PipelineBucket::SentToBank => "Sent to bank",
+            PipelineBucket::Credited => "Credited",
+            PipelineBucket::Unsettled => "Unsettled",
+        }
+    }
+
+    /// The batch statuses of the bucket (`''`: in no batch).
+    pub fn batch_statuses(self) -> &'static [&'static str] {
+        match self {
+            PipelineBucket::Captured => &PipelineBucket::EVERY_BATCH_STATUS,
+            PipelineBucket::InSettlement => &["CALCULATED", "PENDING_APPROVAL", "APPROVED"],
+            PipelineBucket::SentToBank => &["SENT"],
+            PipelineBucket::Credited => &["PAID"],
+            PipelineBucket::Unsettled => &["", "REJECTED", "ON_HOLD", "FAILED"],
+        }
+    }
+
+    /// The transaction explorer filtered to exactly this bucket of `window`.
+    pub fn explorer_href(self, window: &Window) -> String {
+        format!("/transactions?{}&bucket={}", window.params(), self.param())
+    }
+}
+
+/// Open exceptions of the window: by severity (every severity, in order) and the top reasons.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionSummary {
+    /// (severity, open count, amount), CRITICAL first.
+    pub by_severity: Vec<(String, i64, Paise)>,
+    pub top_reasons: Vec<ReasonCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub code: String,
+    pub label: String,
+    pub count: i64,
+    pub amount: Paise,
+}
+
+/// Connector health of spec 5.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Health {
+    Ok,
+    Lagging,
+    Failing,
+}
+
+impl Health {
+    pub fn code(self) -> &'static str {
+        match self {
+            Health::Ok => "OK",
+            Health::Lagging => "LAGGING",
+            Health::Failing => "FAILING",
+        }
+    }
+}
+
+/// What spec 5.1's health rule reads of a connector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorFacts {
+    pub name: String,
+    pub paused: bool,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The latest finished run: when, and whether it failed.
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_run_failed: bool,
+    /// Failed runs after the last success (all failed runs when none succeeded).
+    pub failures_since_success: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorHealth {
+    pub facts: ConnectorFacts,
+    pub health: Health,
+    /// Why, in words ("paused", "last run failed", "no success for 3 h").
+    pub reason: String,
+}
+
+impl ConnectorFacts {
+    /// Spec 5.1: FAILING when paused, when the last run failed or when the last success is more
+    /// than 6 h ago (or there was none); LAGGING when it is more than 2 h ago or runs failed since;
+    /// else OK.
+    pub fn health(self, now: DateTime<Utc>) -> ConnectorHealth {
+        let since = self.last_success_at.map(|t| now - t);
+        let hours = |d: Duration| format!("{} h", d.num_hours());
+        let (health, reason) = if self.paused {
+            (Health::Failing, "paused".to_string())
+        } else if self.last_run_failed {
+            (Health::Failing, "last run failed".to_string())
+        } else if since.is_none() {
+            (Health::Failing, "no successful run yet".to_string())
+        } else if let Some(d) = since.filter(|d| *d > Duration::hours(6)) {
+            (Health::Failing, format!("no success for {}", hours(d)))
+        } else if let Some(d) = since.filter(|d| *d > Duration::hours(2)) {
+            (Health::Lagging, format!("no success for {}", hours(d)))
+        } else if self.failures_since_success > 0 {
+            (Health::Lagging, format!("{} failed run(s) since the last success", self.failures_since_success))
+        } else {
+            (Health::Ok, "succeeding".to_string())
+        };
+        ConnectorHealth { facts: self, health, reason }
+    }
+}
+
+/// Chargebacks received in the window: still open, waiting for evidence, evidence due within 48 h.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeSummary {
+    pub open: i64,
+    pub evidence_required: i64,
+    pub due_within_48h: i64,
 }
 
 /// Five exclusive buckets of the window's transactions; they always add up to `captured`.
@@ -133,6 +307,9 @@ pub struct OverviewSnapshot {
     pub open_exceptions: i64,
     pub open_chargebacks: i64,
     pub pipeline: Pipeline,
+    pub exceptions: ExceptionSummary,
+    pub connectors: Vec<ConnectorHealth>,
+    pub disputes: DisputeSummary,
     /// For finance users and admins: the window's settlement batches and the net paid in them.
     pub settlements: Option<SettlementTotals>,
     pub generated_at: DateTime<Utc>,
@@ -178,7 +355,7 @@ mod tests {
         assert_eq!(q("7d").window(today).unwrap().from, day("2026-11-20"));
         assert_eq!(q("30d").window(today).unwrap().from, day("2026-10-28"));
         let default = OverviewQuery::default().window(today).unwrap();
-        assert_eq!((default.preset, default.from, default.to), (RangePreset::Last30, day("2026-10-28"), today));
+        assert_eq!((default.preset, default.from, default.to), (RangePreset::Last7, day("2026-11-20"), today));
         assert!(q("90d").window(today).is_err());
     }
 
@@ -194,12 +371,55 @@ mod tests {
             open_exceptions: 0,
             open_chargebacks: 0,
             pipeline: Pipeline::default(),
+            exceptions: ExceptionSummary::default(),
+            connectors: Vec::new(),
+            disputes: DisputeSummary::default(),
             settlements: None,
             generated_at: DateTime::<Utc>::default(),
         };
         assert_eq!(snapshot.variance(), Ok(Bucket { count: 3, amount: Paise(-150) }));
         let huge = OverviewSnapshot { total: Paise(i64::MIN), reconciled_amount: Paise(1), ..snapshot };
         assert_eq!(huge.variance(), Err(MoneyOverflow));
+    }
+
+    #[test]
+    fn the_previous_window_has_the_same_length_and_ends_the_day_before() {
+        let w = Window { preset: RangePreset::Custom, from: day("2026-11-01"), to: day("2026-11-10") };
+        let p = w.previous();
+        assert_eq!((p.from, p.to, p.days()), (day("2026-10-22"), day("2026-10-31"), 10));
+    }
+
+    #[test]
+    fn the_four_settlement_buckets_partition_every_batch_status() {
+        let mut seen: Vec<&str> = PipelineBucket::ALL[1..].iter().flat_map(|b| b.batch_statuses().iter().copied()).collect();
+        seen.sort_unstable();
+        let mut every = PipelineBucket::EVERY_BATCH_STATUS.to_vec();
+        every.sort_unstable();
+        assert_eq!(seen, every, "each status in exactly one bucket");
+        for b in PipelineBucket::ALL {
+            assert_eq!(PipelineBucket::parse(b.param()), Some(b));
+        }
+    }
+
+    #[test]
+    fn connector_health_follows_spec_5_1() {
+        let now = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().with_timezone(&Utc);
+        let facts = |hours_ago: Option<i64>, failed: bool, failures: i64, paused: bool| ConnectorFacts {
+            name: "AXIS".into(),
+            paused,
+            last_success_at: hours_ago.map(|h| now - Duration::minutes(h * 60)),
+            last_run_at: Some(now - Duration::minutes(5)),
+            last_run_failed: failed,
+            failures_since_success: failures,
+        };
+        assert_eq!(facts(Some(1), false, 0, false).health(now).health, Health::Ok);
+        assert_eq!(facts(Some(2), false, 0, false).health(now).health, Health::Ok, "exactly 2 h is not more than 2 h");
+        assert_eq!(facts(Some(3), false, 0, false).health(now).health, Health::Lagging);
+        assert_eq!(facts(Some(1), false, 1, false).health(now).health, Health::Lagging);
+        assert_eq!(facts(Some(7), false, 0, false).health(now).health, Health::Failing);
+        assert_eq!(facts(Some(1), true, 1, false).health(now).health, Health::Failing);
+        assert_eq!(facts(Some(1), false, 0, true).health(now).reason, "paused");
+        assert_eq!(facts(None, false, 0, false).health(now).health, Health::Failing);
     }
 
     #[test]

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{Bucket, OverviewQuery, OverviewSnapshot, RangePreset};
+use super::model::{Bucket, Health, OverviewQuery, OverviewSnapshot, PipelineBucket, RangePreset, Window};
 use super::server::get_overview;
 use crate::ist;
-use crate::money::format_count;
+use crate::money::{format_count, Paise};
 use crate::ratio::percent_text;
 use crate::ui::{ErrorNotice, KpiTile, PageHeader};
 
@@ -79,12 +79,70 @@ fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl I
     let _back = window_event_listener(leptos::ev::popstate, |_| {
         let _ = window().location().reload();
     });
+    // Live mode (spec 5.1): with JavaScript only, so the switch appears once the page is alive.
+    let alive = RwSignal::new(false);
+    let live = RwSignal::new(false);
+    let seconds_ago = RwSignal::new(0u32);
+    Effect::new(move |_| alive.set(true));
+    #[cfg(feature = "hydrate")]
+    {
+        use std::time::Duration;
+        // Every second: age the figures; every 30 s of live mode: fetch them again in place.
+        let _ = set_interval_with_handle(
+            move || {
+                seconds_ago.update(|s| *s += 1);
+                if live.get_untracked() && seconds_ago.get_untracked() >= LIVE_REFRESH_SECONDS {
+                    let wanted = query.get_untracked();
+                    asked.update_value(|n| *n += 1);
+                    let this = asked.get_value();
+                    leptos::task::spawn_local(async move {
+                        let answer = get_overview(wanted).await;
+                        if asked.get_value() == this {
+                            match answer {
+                                Ok(s) => {
+                                    snapshot.set(s);
+                                    failed.set(None);
+                                    seconds_ago.set(0);
+                                }
+                                Err(e) => failed.set(Some(e.to_string())),
+                            }
+                        }
+                    });
+                }
+            },
+            Duration::from_secs(1),
+        );
+    }
+    // A preset's answer is new figures too.
+    Effect::new(move |_| {
+        snapshot.track();
+        seconds_ago.set(0);
+    });
     view! {
         <RangeControls query=query.into() on_preset=Some(on_preset) />
+        <Show when=move || alive.get()>
+            <div class="mb-4 flex items-center gap-3 text-sm text-slate-700" data-testid="live-mode">
+                <label class="inline-flex items-center gap-2">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || live.get()
+                        on:change=move |ev| live.set(event_target_checked(&ev))
+                        class="h-4 w-4 rounded border-slate-400"
+                    />
+                    {format!("Live mode (refresh every {LIVE_REFRESH_SECONDS} s)")}
+                </label>
+                <span aria-live="polite" data-testid="updated-ago">
+                    {move || if live.get() { format!("updated {} s ago", seconds_ago.get()) } else { String::new() }}
+                </span>
+            </div>
+        </Show>
         {move || failed.get().map(|e| view! { <ErrorNotice message=e /> })}
         {move || view! { <SnapshotView snapshot=snapshot.get() /> }}
     }
 }
+
+/// Live mode's refresh period.
+const LIVE_REFRESH_SECONDS: u32 = 30;
 
 /// Puts `href` in the address bar without loading it (the figures were fetched in place).
 fn show_address(href: &str) {
@@ -159,37 +217,46 @@ fn RangeControls(query: Signal<OverviewQuery>, on_preset: Option<Callback<RangeP
 fn SnapshotView(snapshot: OverviewSnapshot) -> impl IntoView {
     let s = snapshot;
     let window_text = format!(
-        "{} – {} · updated {}",
+        "{} – {} · figures as of {}",
         ist::format_date(s.window.from),
         ist::format_date(s.window.to),
         ist::format_datetime(s.generated_at)
     );
+    let variance = s.variance().unwrap_or_default();
+    let open_exception_paise =
+        Paise::checked_sum(s.exceptions.by_severity.iter().map(|(_, _, a)| *a)).unwrap_or_default();
     view! {
         <p class="mb-4 text-sm text-slate-600" data-testid="overview-window">{window_text}</p>
-        <div class="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
+        <div class="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-5">
             <KpiTile
-                label="Transactions"
-                value=format_count(s.transactions)
-                detail=s.total.to_inr()
+                label="Match rate"
+                value=s.match_rate()
+                detail=format!("{} of {} transactions matched", format_count(s.reconciled), format_count(s.transactions))
+                test_id="kpi-match-rate"
+            />
+            <KpiTile
+                label="Total amount"
+                value=s.total.to_inr_compact()
+                detail=format!("{} · {} transactions", s.total.to_inr(), format_count(s.transactions))
                 test_id="kpi-transactions"
             />
             <KpiTile
-                label="Reconciled"
-                value=format_count(s.reconciled)
-                detail=format!("{} match rate · {}", s.match_rate(), s.reconciled_amount.to_inr())
+                label="Reconciled amount"
+                value=s.reconciled_amount.to_inr_compact()
+                detail=format!("{} · {} reconciled", s.reconciled_amount.to_inr(), format_count(s.reconciled))
                 test_id="kpi-reconciled"
+            />
+            <KpiTile
+                label="Variance"
+                value=variance.amount.to_inr_compact()
+                detail=format!("{} unreconciled · {}", format_count(variance.count), variance.amount.to_inr())
+                test_id="kpi-variance"
             />
             <KpiTile
                 label="Open exceptions"
                 value=format_count(s.open_exceptions)
-                detail="Not yet resolved, in this window".to_string()
+                detail=format!("{} · of this window's cycles", open_exception_paise.to_inr())
                 test_id="kpi-open-exceptions"
-            />
-            <KpiTile
-                label="Open chargebacks"
-                value=format_count(s.open_chargebacks)
-                detail="Received in this window, still open".to_string()
-                test_id="kpi-open-chargebacks"
             />
             {s.settlements.map(|t| view! {
                 <KpiTile
@@ -206,21 +273,125 @@ fn SnapshotView(snapshot: OverviewSnapshot) -> impl IntoView {
                 />
             })}
         </div>
-        <PipelineView snapshot=s />
+        <PipelineView snapshot=s.clone() />
+        <div class="mt-8 grid grid-cols-1 gap-4 lg:grid-cols-3">
+            <ExceptionsPanel snapshot=s.clone() />
+            <ConnectorsPanel snapshot=s.clone() />
+            <DisputesPanel snapshot=s />
+        </div>
     }
 }
 
-/// The settlement pipeline: five exclusive buckets of the window's transactions.
+const PANEL: &str = "rounded-lg border border-slate-200 bg-white p-4 shadow-sm";
+const LINK: &str = "text-brand-700 underline hover:text-brand-900";
+
+/// Open exceptions by severity and the top reasons, each a link into the work queue filtered to it.
+#[component]
+fn ExceptionsPanel(snapshot: OverviewSnapshot) -> impl IntoView {
+    let w = snapshot.window;
+    let queue = move |extra: String| format!("/exceptions?from={}&to={}&{extra}", w.from, w.to);
+    view! {
+        <section class=PANEL data-testid="exceptions-panel">
+            <h2 class="text-base font-semibold text-slate-900">"Open exceptions"</h2>
+            <table class="mt-2 w-full text-sm">
+                <caption class="sr-only">"Open exceptions by severity"</caption>
+                <thead class="text-left text-slate-600">
+                    <tr><th class="py-1 font-medium">"Severity"</th><th class="py-1 text-right font-medium">"Open"</th><th class="py-1 text-right font-medium">"Amount"</th></tr>
+                </thead>
+                <tbody>
+                    {snapshot.exceptions.by_severity.iter().map(|(sev, n, amount)| view! {
+                        <tr class="border-t border-slate-100" data-severity=sev.clone()>
+                            <td class="py-1"><a class=LINK href=queue(format!("severity={sev}"))>{sev.clone()}</a></td>
+                            <td class="py-1 text-right tabular-nums">{format_count(*n)}</td>
+                            <td class="py-1 text-right tabular-nums">{amount.to_inr()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h3 class="mt-4 text-sm font-semibold text-slate-800">"Top reasons"</h3>
+            {if snapshot.exceptions.top_reasons.is_empty() {
+                view! { <p class="mt-1 text-sm text-slate-600">"No open exceptions in this window."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="mt-1 space-y-1 text-sm" data-testid="top-reasons">
+                        {snapshot.exceptions.top_reasons.iter().map(|r| view! {
+                            <li class="flex justify-between gap-2" data-reason=r.code.clone()>
+                                <a class=LINK href=queue(format!("reason={}", r.code))>{r.label.clone()}</a>
+                                <span class="tabular-nums text-slate-700">{format!("{} · {}", format_count(r.count), r.amount.to_inr())}</span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Each connector's health (spec 5.1) with the reason and its last run.
+#[component]
+fn ConnectorsPanel(snapshot: OverviewSnapshot) -> impl IntoView {
+    view! {
+        <section class=PANEL data-testid="connectors-panel">
+            <h2 class="text-base font-semibold text-slate-900">"Connector health"</h2>
+            {if snapshot.connectors.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"No connectors are set up yet: files arrive by upload."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-2 space-y-2 text-sm">
+                        {snapshot.connectors.iter().map(|c| {
+                            let chip = match c.health {
+                                Health::Ok => "bg-emerald-100 text-emerald-900",
+                                Health::Lagging => "bg-amber-100 text-amber-900",
+                                Health::Failing => "bg-red-100 text-red-900",
+                            };
+                            let last = c.facts.last_run_at.map_or_else(|| "never run".to_string(), |t| format!("last run {}", ist::format_datetime(t)));
+                            view! {
+                                <li class="flex flex-wrap items-center justify-between gap-2" data-connector=c.facts.name.clone()>
+                                    <span class="font-medium text-slate-900">{c.facts.name.clone()}</span>
+                                    <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {chip}")>{c.health.code()}</span>
+                                    <span class="w-full text-slate-600">{format!("{} · {last}", c.reason)}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Chargebacks received in the window, with links into the disputes desk.
+#[component]
+fn DisputesPanel(snapshot: OverviewSnapshot) -> impl IntoView {
+    let w = snapshot.window;
+    let d = snapshot.disputes;
+    let desk = move |extra: &str| format!("/disputes?from={}&to={}{extra}", w.from, w.to);
+    view! {
+        <section class=PANEL data-testid="disputes-panel">
+            <h2 class="text-base font-semibold text-slate-900">"Disputes"</h2>
+            <p class="text-sm text-slate-600">"Chargebacks received in this window"</p>
+            <dl class="mt-2 space-y-1 text-sm">
+                <div class="flex justify-between"><dt><a class=LINK href=desk("&status=OPEN")>"Open"</a></dt><dd class="tabular-nums" data-testid="disputes-open">{format_count(d.open)}</dd></div>
+                <div class="flex justify-between"><dt><a class=LINK href=desk("&status=evidence_required")>"Evidence required"</a></dt><dd class="tabular-nums" data-testid="disputes-evidence">{format_count(d.evidence_required)}</dd></div>
+                <div class="flex justify-between"><dt><a class=LINK href=desk("&status=OPEN&sort=due&dir=asc")>"Evidence due within 48 h"</a></dt><dd class="tabular-nums" data-testid="disputes-due">{format_count(d.due_within_48h)}</dd></div>
+            </dl>
+        </section>
+    }
+}
+
+/// The settlement pipeline: five exclusive buckets of the window's transactions, each a link to the
+/// transaction explorer filtered to exactly that bucket.
 #[component]
 fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
     let p = snapshot.pipeline;
+    let window: Window = snapshot.window;
     let total = p.captured.count;
-    // (label, bucket, bar colour, legend swatch colour)
-    let segments: [(&'static str, Bucket, &'static str, &'static str); 4] = [
-        ("In settlement", p.in_settlement, "fill-sky-500", "bg-sky-500"),
-        ("Sent to bank", p.sent_to_bank, "fill-indigo-500", "bg-indigo-500"),
-        ("Credited", p.credited, "fill-emerald-500", "bg-emerald-500"),
-        ("Unsettled", p.unsettled, "fill-slate-300", "bg-slate-300"),
+    // (bucket, counts, bar colour, legend swatch colour)
+    let segments: [(PipelineBucket, Bucket, &'static str, &'static str); 4] = [
+        (PipelineBucket::InSettlement, p.in_settlement, "fill-sky-500", "bg-sky-500"),
+        (PipelineBucket::SentToBank, p.sent_to_bank, "fill-indigo-500", "bg-indigo-500"),
+        (PipelineBucket::Credited, p.credited, "fill-emerald-500", "bg-emerald-500"),
+        (PipelineBucket::Unsettled, p.unsettled, "fill-slate-300", "bg-slate-300"),
     ];
     // A 1000-unit bar whose segments are the buckets' shares, rounded so that they add up to
     // exactly 1000 (the buckets add up to the total): no gap, no overflow, and the legend's share
@@ -230,12 +401,14 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
     let rects = segments
         .iter()
         .zip(&shares)
-        .map(|((label, bucket, class, _), share)| {
+        .map(|((b, bucket, class, _), share)| {
             let width = share.unwrap_or(0);
             let rect = view! {
-                <rect x=x.to_string() y="0" width=width.to_string() height="24" class=*class>
-                    <title>{format!("{label}: {} of {}", format_count(bucket.count), format_count(total))}</title>
-                </rect>
+                <a href=b.explorer_href(&window) aria-label=format!("{}: {} transactions", b.label(), format_count(bucket.count))>
+                    <rect x=x.to_string() y="0" width=width.to_string() height="24" class=*class>
+                        <title>{format!("{}: {} of {}", b.label(), format_count(bucket.count), format_count(total))}</title>
+                    </rect>
+                </a>
             };
             x += width;
             rect
@@ -245,12 +418,16 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
         <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="pipeline">
             <h2 class="text-base font-semibold text-slate-900">"Settlement pipeline"</h2>
             <p class="text-sm text-slate-600">
-                {format!("{} captured transactions ({})", format_count(total), p.captured.amount.to_inr())}
+                <a class=LINK href=PipelineBucket::Captured.explorer_href(&window) data-bucket="captured">
+                    {format!("{} captured transactions", format_count(total))}
+                </a>
+                {format!(" ({})", p.captured.amount.to_inr())}
             </p>
-            <svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="mt-3 h-6 w-full rounded" role="img" aria-label="Settlement pipeline">
+            <svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="mt-3 h-6 w-full rounded" role="group" aria-label="Settlement pipeline">
                 {rects}
             </svg>
             <table class="mt-3 w-full text-sm">
+                <caption class="sr-only">"Settlement pipeline by stage"</caption>
                 <thead class="text-left text-slate-600">
                     <tr><th class="py-1 font-medium">"Stage"</th><th class="py-1 text-right font-medium">"Transactions"</th><th class="py-1 text-right font-medium">"Share"</th><th class="py-1 text-right font-medium">"Amount"</th></tr>
                 </thead>
@@ -258,14 +435,14 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                     {segments
                         .iter()
                         .zip(shares)
-                        .map(|((label, bucket, _, swatch), share)| {
+                        .map(|((b, bucket, _, swatch), share)| {
                             view! {
                                 <tr class="border-t border-slate-100">
                                     <td class="py-1">
                                         <span class=format!("mr-2 inline-block h-3 w-3 rounded-sm align-middle {swatch}") aria-hidden="true"></span>
-                                        {*label}
+                                        <a class=LINK href=b.explorer_href(&window) data-bucket=b.param()>{b.label()}</a>
                                     </td>
-                                    <td class="py-1 text-right tabular-nums">{format_count(bucket.count)}</td>
+                                    <td class="py-1 text-right tabular-nums" data-count=b.param()>{format_count(bucket.count)}</td>
                                     <td class="py-1 text-right tabular-nums">{percent_text(share)}</td>
                                     <td class="py-1 text-right tabular-nums">{bucket.amount.to_inr()}</td>
                                 </tr>

@@ -109,40 +109,39 @@ struct WindowRow {
     open_chargebacks: i64,
 }
 
-/// [`WindowTotals`] over the cycle dates `from..=to`, in one round trip.
+/// [`WindowTotals`] over the cycle dates `from..=to`, in one round trip. The transaction and
+/// exception figures are read from the daily rollups (`txn_daily`, `exception_daily`, kept exact by
+/// the ledger's triggers), so the cost does not grow with the number of transactions.
 pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<WindowTotals, AppError> {
+    use crate::features::overview::model::PipelineBucket as B;
     let (start, end) = ist::day_range(from, to);
     // Counts and sums of aggregates without GROUP BY (and scalar subqueries over them) always
     // give a row and, with the coalesce, never null.
     let r = sqlx::query_as!(
         WindowRow,
         r#"WITH txn AS (
-             SELECT t.amount_paise, t.status = ANY($5) AS reconciled, b.status AS batch_status
-             FROM transactions t
-             LEFT JOIN settlement_items si ON si.transaction_id = t.id
-             LEFT JOIN settlement_batches b ON b.id = si.batch_id
-             WHERE t.cycle_date BETWEEN $1 AND $2
+             SELECT status, batch_status, sum(txn_count)::bigint AS n, sum(amount_paise)::bigint AS paise
+             FROM txn_daily WHERE cycle_date BETWEEN $1 AND $2 GROUP BY 1, 2
          ),
          exc AS (
-             SELECT reason_code, coalesce(pg_amount_paise, bank_amount_paise, 0) AS paise
-             FROM exceptions WHERE cycle_date BETWEEN $1 AND $2 AND status = ANY($6)
+             SELECT reason_code, sum(exc_count)::bigint AS n, sum(amount_paise)::bigint AS paise
+             FROM exception_daily WHERE cycle_date BETWEEN $1 AND $2 AND status = ANY($6) GROUP BY 1
          )
-         SELECT count(*) AS "txn_count!",
-                coalesce(sum(amount_paise), 0)::bigint AS "txn_paise!: Paise",
-                count(*) FILTER (WHERE reconciled) AS "reconciled_count!",
-                coalesce(sum(amount_paise) FILTER (WHERE reconciled), 0)::bigint AS "reconciled_paise!: Paise",
-                count(*) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')) AS "in_settlement_count!",
-                coalesce(sum(amount_paise) FILTER (WHERE batch_status IN ('CALCULATED', 'PENDING_APPROVAL', 'APPROVED')), 0)::bigint
-                    AS "in_settlement_paise!: Paise",
-                count(*) FILTER (WHERE batch_status = 'SENT') AS "sent_to_bank_count!",
-                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'SENT'), 0)::bigint AS "sent_to_bank_paise!: Paise",
-                count(*) FILTER (WHERE batch_status = 'PAID') AS "credited_count!",
-                coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS "credited_paise!: Paise",
-                (SELECT count(*) FROM exc) AS "exception_count!",
+         SELECT coalesce(sum(n), 0)::bigint AS "txn_count!",
+                coalesce(sum(paise), 0)::bigint AS "txn_paise!: Paise",
+                coalesce(sum(n) FILTER (WHERE status = ANY($5)), 0)::bigint AS "reconciled_count!",
+                coalesce(sum(paise) FILTER (WHERE status = ANY($5)), 0)::bigint AS "reconciled_paise!: Paise",
+                coalesce(sum(n) FILTER (WHERE batch_status = ANY($7)), 0)::bigint AS "in_settlement_count!",
+                coalesce(sum(paise) FILTER (WHERE batch_status = ANY($7)), 0)::bigint AS "in_settlement_paise!: Paise",
+                coalesce(sum(n) FILTER (WHERE batch_status = ANY($8)), 0)::bigint AS "sent_to_bank_count!",
+                coalesce(sum(paise) FILTER (WHERE batch_status = ANY($8)), 0)::bigint AS "sent_to_bank_paise!: Paise",
+                coalesce(sum(n) FILTER (WHERE batch_status = ANY($9)), 0)::bigint AS "credited_count!",
+                coalesce(sum(paise) FILTER (WHERE batch_status = ANY($9)), 0)::bigint AS "credited_paise!: Paise",
+                (SELECT coalesce(sum(n), 0)::bigint FROM exc) AS "exception_count!",
                 (SELECT coalesce(sum(paise), 0)::bigint FROM exc) AS "exception_paise!: Paise",
-                (SELECT count(*) FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS "unmatched_pg_count!",
+                (SELECT coalesce(sum(n), 0)::bigint FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS "unmatched_pg_count!",
                 (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'PG_TXN_MISSING_IN_BANK') AS "unmatched_pg_paise!: Paise",
-                (SELECT count(*) FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS "unmatched_bank_count!",
+                (SELECT coalesce(sum(n), 0)::bigint FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS "unmatched_bank_count!",
                 (SELECT coalesce(sum(paise), 0)::bigint FROM exc WHERE reason_code = 'BANK_TXN_MISSING_IN_PG') AS "unmatched_bank_paise!: Paise",
                 (SELECT count(*) FROM chargebacks c
                   WHERE c.status = 'OPEN' AND c.received_at >= $3 AND c.received_at < $4) AS "open_chargebacks!"
@@ -153,6 +152,9 @@ pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Res
         end as DateTime<Utc>,
         &crate::domain::txn_status::RECONCILED[..] as &[&str],
         &Status::codes(&Status::ACTIVE)[..] as &[&str],
+        B::InSettlement.batch_statuses() as &[&str],
+        B::SentToBank.batch_statuses() as &[&str],
+        B::Credited.batch_statuses() as &[&str],
     )
     .fetch_one(pool)
     .await?;
