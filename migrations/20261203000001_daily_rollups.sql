@@ -283,3 +283,6 @@ CREATE INDEX transactions_cycle_id_idx ON transactions (cycle_date, id);
 CREATE INDEX transactions_amount_idx ON transactions (amount_paise, id);
 CREATE INDEX exceptions_open_age_idx ON exceptions (cycle_date, created_at)
     WHERE status IN ('open', 'investigating', 'snoozed', 'escalated');
+-- A transaction's recon results, newest run first, on its detail page.
+CREATE INDEX recon_results_transaction_idx ON recon_results (transaction_id) WHERE transaction_id IS NOT NULL;
+CREATE INDEX chargebacks_transaction_idx ON chargebacks (transaction_id) WHERE transaction_id IS NOT NULL;

@@ -16,6 +16,7 @@ use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
 use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
+use crate::features::transactions::{TransactionPage, TransactionsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settlements/merchants") view=MerchantsPage ssr=SsrMode::Async />
                     <Route path=path!("settlements/merchants/:id") view=MerchantPage ssr=SsrMode::Async />
                     <Route path=path!("settlements/:id") view=SettlementPage ssr=SsrMode::Async />
+                    <Route path=path!("transactions") view=TransactionsPage ssr=SsrMode::Async />
+                    <Route path=path!("transactions/:id") view=TransactionPage ssr=SsrMode::Async />
                     <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
                     <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
                     <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
@@ -97,10 +100,11 @@ pub fn use_current_user() -> UserResource {
 }
 
 /// Navigation entries: (label, path, who may see the link).
-const NAV: [(&str, &str, Access); 10] = [
+const NAV: [(&str, &str, Access); 11] = [
     ("Overview", "/overview", Access::SIGNED_IN),
     ("Recon", "/recon", Access::SIGNED_IN),
     ("Exceptions", "/exceptions", Access::SIGNED_IN),
+    ("Transactions", "/transactions", Access::SIGNED_IN),
     ("Disputes", "/disputes", Access::SIGNED_IN),
     ("Settlements", "/settlements", Access::SIGNED_IN),
     ("Analytics", "/analytics", Access::SIGNED_IN),

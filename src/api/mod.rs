@@ -16,6 +16,6 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .nest("/overview", features::overview::routes())
         .nest("/disputes", features::disputes::routes())
         .nest("/settlements", features::settlements::routes())
-        .nest("/recon", features::recon::routes(config).merge(features::exceptions::routes()))
+        .nest("/recon", features::recon::routes(config).merge(features::exceptions::routes()).merge(features::transactions::routes()))
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

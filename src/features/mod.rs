@@ -6,3 +6,4 @@ pub mod overview;
 pub mod placeholders;
 pub mod recon;
 pub mod settlements;
+pub mod transactions;
