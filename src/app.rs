@@ -10,6 +10,7 @@ use crate::auth::{get_current_user, Access, CurrentUser};
 use crate::error::AppError;
 
 use crate::auth::pages::LoginPage;
+use crate::features::analytics::AnalyticsPage;
 use crate::features::disputes::{DisputePage, DisputesPage};
 use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;

@@ -14,6 +14,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
         .nest("/overview", features::overview::routes())
+        .nest("/analytics", features::analytics::routes())
         .nest("/disputes", features::disputes::routes())
         .nest("/settlements", features::settlements::routes())
         .nest("/recon", features::recon::routes(config).merge(features::exceptions::routes()).merge(features::transactions::routes()))

@@ -1,5 +1,6 @@
 //! Feature slices: each owns its model, queries, server functions, API twin and views.
 
+pub mod analytics;
 pub mod disputes;
 pub mod exceptions;
 pub mod overview;

@@ -6,11 +6,6 @@ use crate::auth::Access;
 use crate::ui::{NotBuilt, PageHeader};
 
 #[component]
-pub fn AnalyticsPage() -> impl IntoView {
-    view! { <NotBuilt title="Analytics" what="Settlement KPIs, trends, funnel and payout-failure charts arrive with the analytics feature." /> }
-}
-
-#[component]
 pub fn ConnectorsPage() -> impl IntoView {
     view! { <NotBuilt title="Connectors" what="Connector cards, runs and schedules arrive with the connectors feature." /> }
 }

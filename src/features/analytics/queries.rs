@@ -1,0 +1,121 @@
+//! Analytics reads: the per-day facts and the mode split from the daily rollup (`txn_daily`), the
+//! payout failures of the window's batches, and the open exceptions' ages — one function per fact.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use super::model::{Ageing, DayFacts, Scope, BATCHED};
+use crate::error::AppError;
+use crate::money::Paise;
+
+/// One row per cycle date in `from..=to` that has transactions under the scope.
+pub async fn day_facts(pool: &PgPool, from: NaiveDate, to: NaiveDate, scope: &Scope) -> Result<Vec<DayFacts>, AppError> {
+    Ok(sqlx::query_as!(
+        DayFacts,
+        r#"SELECT cycle_date AS "date!: NaiveDate",
+                  sum(txn_count)::bigint AS "captured!",
+                  sum(amount_paise)::bigint AS "captured_paise!: Paise",
+                  coalesce(sum(txn_count) FILTER (WHERE status = 'RECONCILED' OR batch_status = ANY($5)), 0)::bigint AS "reconciled!",
+                  coalesce(sum(txn_count) FILTER (WHERE batch_status = ANY($5)), 0)::bigint AS "batched!",
+                  coalesce(sum(txn_count) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS "paid!",
+                  coalesce(sum(amount_paise) FILTER (WHERE batch_status = 'PAID'), 0)::bigint AS "paid_paise!: Paise",
+                  coalesce(sum(paid_seconds), 0)::bigint AS "paid_seconds!"
+           FROM txn_daily
+           WHERE cycle_date BETWEEN $1 AND $2
+             AND ($3::text IS NULL OR acquirer = $3) AND ($4::text IS NULL OR payment_method = $4)
+           GROUP BY cycle_date
+           HAVING sum(txn_count) <> 0
+           ORDER BY cycle_date"#,
+        from as NaiveDate,
+        to as NaiveDate,
+        scope.acquirer.as_deref(),
+        scope.mode.as_deref(),
+        &BATCHED[..] as &[&str],
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Count and amount per payment method in `from..=to` under the scope.
+pub async fn mode_split(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+) -> Result<Vec<(String, i64, Paise)>, AppError> {
+    Ok(sqlx::query!(
+        r#"SELECT payment_method AS "mode!", sum(txn_count)::bigint AS "count!", sum(amount_paise)::bigint AS "amount!"
+           FROM txn_daily
+           WHERE cycle_date BETWEEN $1 AND $2
+             AND ($3::text IS NULL OR acquirer = $3) AND ($4::text IS NULL OR payment_method = $4)
+           GROUP BY payment_method HAVING sum(txn_count) <> 0"#,
+        from as NaiveDate,
+        to as NaiveDate,
+        scope.acquirer.as_deref(),
+        scope.mode.as_deref(),
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.mode, r.count, Paise(r.amount)))
+    .collect())
+}
+
+/// Failed payout transfers of the batches of `from..=to`, per failure code (none recorded: OTHER),
+/// with the code's words. A transfer pays a merchant's whole batch, so the acquirer and mode
+/// filters do not apply to it.
+pub async fn payout_failures(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, String, i64)>, AppError> {
+    Ok(sqlx::query!(
+        r#"SELECT coalesce(t.failure_code, 'OTHER') AS "code!", count(*) AS "count!"
+           FROM settlement_transfers t JOIN settlement_batches b ON b.id = t.batch_id
+           WHERE t.status = 'FAILED' AND b.cycle_date BETWEEN $1 AND $2
+           GROUP BY 1"#,
+        from as NaiveDate,
+        to as NaiveDate,
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let label = match r.code.as_str() {
+            "ACCOUNT_CLOSED" => "Beneficiary account closed",
+            "INVALID_IFSC" => "Invalid IFSC",
+            "NAME_MISMATCH" => "Beneficiary name mismatch",
+            "BANK_TIMEOUT" => "Bank timeout",
+            _ => "Other",
+        };
+        (r.code, label.to_string(), r.count)
+    })
+    .collect())
+}
+
+/// The open exceptions of `from..=to` (under the scope: the exception's acquirer; the mode of its
+/// transaction, so bank-only exceptions drop out under a mode filter) by age at `now`.
+pub async fn ageing(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Ageing, AppError> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE e.created_at > $5::timestamptz - interval '24 hours') AS "lt24h!",
+                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '24 hours' AND e.created_at > $5::timestamptz - interval '72 hours') AS "d1to3!",
+                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '72 hours' AND e.created_at > $5::timestamptz - interval '168 hours') AS "d3to7!",
+                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '168 hours') AS "gt7d!"
+           FROM exceptions e
+           WHERE e.cycle_date BETWEEN $1 AND $2
+             -- Status::ACTIVE, written out so that the partial index exceptions_open_age_idx applies.
+             AND e.status IN ('open', 'investigating', 'snoozed', 'escalated')
+             AND ($3::text IS NULL OR e.acquirer = $3)
+             AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.payment_method = $4))"#,
+        from as NaiveDate,
+        to as NaiveDate,
+        scope.acquirer.as_deref(),
+        scope.mode.as_deref(),
+        now as DateTime<Utc>,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Ageing { lt24h: r.lt24h, d1to3: r.d1to3, d3to7: r.d3to7, gt7d: r.gt7d })
+}
