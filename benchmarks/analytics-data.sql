@@ -430,6 +430,23 @@ CROSS JOIN LATERAL (
     ORDER BY md5(r.code || x.id) LIMIT 1
 ) rc;
 
+\echo payout transfers
+-- One transfer per batch that reached the bank: PAID ones paid (a few after a failed first try),
+-- FAILED ones failed, with the bank's failure code (the analytics Pareto reads these).
+INSERT INTO settlement_transfers (batch_id, rail, amount_paise, status, utr, failure_reason, failure_code, initiated_at, completed_at)
+SELECT b.id, b.rail, greatest(b.net_paise, 1), 'FAILED', NULL, c.reason, c.code,
+       b.created_at + interval '1 hour', b.created_at + interval '3 hours'
+FROM settlement_batches b
+CROSS JOIN LATERAL (SELECT (ARRAY['ACCOUNT_CLOSED','INVALID_IFSC','NAME_MISMATCH','BANK_TIMEOUT','BANK_TIMEOUT','BANK_TIMEOUT','OTHER'])
+                             [1 + abs(hashtext(b.id::text)) % 7] AS code) f
+CROSS JOIN LATERAL (SELECT f.code, CASE f.code WHEN 'ACCOUNT_CLOSED' THEN 'Beneficiary account closed'
+                                               WHEN 'INVALID_IFSC' THEN 'Invalid IFSC' WHEN 'NAME_MISMATCH' THEN 'Beneficiary name mismatch'
+                                               WHEN 'BANK_TIMEOUT' THEN 'Bank timeout' ELSE 'Other: returned by the bank' END AS reason) c
+WHERE b.merchant_id LIKE 'MA%' AND (b.status = 'FAILED' OR (b.status = 'PAID' AND abs(hashtext(b.batch_ref)) % 40 = 0));
+INSERT INTO settlement_transfers (batch_id, rail, amount_paise, status, utr, initiated_at, completed_at)
+SELECT b.id, b.rail, greatest(b.net_paise, 1), 'PAID', b.payout_utr, b.paid_at - interval '2 hours', b.paid_at
+FROM settlement_batches b WHERE b.merchant_id LIKE 'MA%' AND b.status = 'PAID' AND b.net_paise > 0;
+
 \echo vacuum analyze
 -- The whole database (the rollup tables too); as a non-superuser it skips the shared catalogs.
 SET client_min_messages = error;

@@ -459,6 +459,7 @@ async fn the_lifecycle_with_evidence_recovery_and_audit(pool: PgPool) {
         act(&app, &ops, third, json!({"action": "deadline", "evidenceDue": due.to_string()})).await.status,
         StatusCode::BAD_REQUEST
     );
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -114,6 +114,7 @@ async fn reopening_never_unsettles_and_keeps_the_settlement_backlog_true(pool: P
     .unwrap();
     ok(&act(&app, &ops, &second, json!({ "action": "reopen" })).await);
     assert_eq!(state(second.clone()).await, ("RECONCILED".into(), "PAID".into(), false));
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -277,6 +278,7 @@ async fn every_action_and_transition_with_its_log(pool: PgPool) {
     assert_eq!(act(&app, &ops, "EXC-20990101-000001", json!({ "action": "take" })).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/recon/v1/exceptions/EXC-nope", Some(&ops)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(act(&app, &ops, &id, json!({ "action": "delete" })).await.status, StatusCode::BAD_REQUEST);
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -645,6 +647,7 @@ async fn bulk_actions_over_a_selection_and_all_matching(pool: PgPool) {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    common::assert_rollups_exact(&pool).await;
 }
 
 /// A `back` with a newline would be an invalid `Location` (a plain-text 500 before): it is ignored

@@ -20,20 +20,21 @@ async fn demo_app(pool: PgPool) -> (TestApp, String) {
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn the_page_is_rendered_with_its_figures(pool: PgPool) {
     let (app, cookie) = demo_app(pool.clone()).await;
-    // The default window: the 30 IST days ending today.
+    // The default window: the 7 IST days ending today (spec 5.1).
     let today = ist::today(Utc::now());
     let in_window: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE cycle_date BETWEEN $1 AND $2")
-        .bind(today - Duration::days(29))
+        .bind(today - Duration::days(6))
         .bind(today)
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(in_window > 600, "most demo transactions fall in the last 30 days");
+    assert!(in_window > 100, "the demo has transactions in the last 7 days");
     let page = app.get("/overview", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("Loading figures"), "the figures are in the HTML, not streamed in later");
-    let tile = page.body.split("data-testid=\"kpi-transactions\"").nth(1).expect("transactions tile");
-    assert!(tile.contains(&format!(">{in_window}<")), "the tile shows the window's {in_window} transactions");
+    let tile = page.body.split("data-testid=\"kpi-match-rate\"").nth(1).expect("match rate tile");
+    let tile = tile.split("</section>").next().unwrap();
+    assert!(tile.contains(&format!(" of {} transactions matched", settlepaisa_ops::money::format_count(in_window))), "the tile shows the window's {in_window} transactions: {tile}");
     assert!(page.body.contains("Settlement pipeline"));
     assert!(page.body.contains("Priya Sharma"), "the signed-in user is shown");
 }
@@ -81,8 +82,10 @@ async fn the_api_agrees_with_sql_for_every_preset(pool: PgPool) {
             .sum::<i64>();
         assert_eq!(amount_sum, amount, "{range}: pipeline amounts add up to the total");
     }
-    let last30 = app.get("/api/overview/overview", Some(&cookie)).await.json();
-    assert_eq!(last30["window"]["preset"], "30d", "the default window");
+    let default = app.get("/api/overview/overview", Some(&cookie)).await.json();
+    assert_eq!(default["window"]["preset"], "7d", "the default window (spec 5.1)");
+    assert_eq!(default["window"]["from"], (today - Duration::days(6)).to_string());
+    let last30 = app.get("/api/overview/overview?range=30d", Some(&cookie)).await.json();
     let all =
         app.get(&format!("/api/overview/overview?from={}&to={today}", today - Duration::days(40)), Some(&cookie)).await;
     assert_eq!(all.json()["kpis"]["transactions"], 747, "a window covering the whole demo set holds all 747");

@@ -830,6 +830,7 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
         StatusCode::FORBIDDEN
     );
     assert!(!settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap(), "the queue is empty");
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -329,6 +329,7 @@ async fn batches_carry_the_worked_figures_and_are_made_once(pool: PgPool) {
         (big["netPaise"].as_i64(), big["createdBy"].as_str(), big["approvedBy"].as_str()),
         (Some(107_404_00), Some("finance@t.test"), None)
     );
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -538,6 +539,7 @@ async fn maker_checker_payout_file_utr_and_verification(pool: PgPool) {
     assert_eq!(actions, ["settlement.batch.failed", "settlement.batch.requeue", "settlement.batch.paid"]);
     assert_eq!(audited[0].1.as_ref().unwrap()["status"], "SENT");
     assert_eq!(audited[0].2.as_ref().unwrap()["status"], "FAILED");
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -927,6 +929,7 @@ async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
         (2, 2_000_00, 1_000_00, 500_00, 18_500_00)
     );
     items_agree_with_batches(&pool).await;
+    common::assert_rollups_exact(&pool).await;
 }
 
 /// A closed, lost chargeback of MBIG with a recovery action of `paise` to deduct.
@@ -1117,6 +1120,7 @@ async fn left_out_held_and_late_merchants_are_handled_one_by_one(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(left, ["SMALL1"], "what the run took left the backlog; ₹50 alone is still below MSMALL's minimum");
+    common::assert_rollups_exact(&pool).await;
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -1285,4 +1289,5 @@ async fn a_failed_transfer_is_never_sent_twice_by_mistake(pool: PgPool) {
     let second = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [rtgs] }), &finance).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
     assert_eq!((second.json()["downloadable"].as_bool(), second.json()["batchCount"].as_i64()), (Some(true), Some(1)));
+    common::assert_rollups_exact(&pool).await;
 }

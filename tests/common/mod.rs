@@ -220,3 +220,15 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Strin
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// The daily rollups (`txn_daily`, `exception_daily`) equal the ledger they summarise: the end of
+/// every scenario that writes through the product's own paths checks it.
+pub async fn assert_rollups_exact(pool: &PgPool) {
+    let diff: Vec<String> = sqlx::query_scalar(
+        "SELECT concat_ws(' | ', rollup, cycle_date, key, rollup_value, ledger_value) FROM rollup_differences()",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(diff.is_empty(), "the rollups differ from the ledger: {diff:#?}");
+}
