@@ -30,11 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 FINANCE="$(DATABASE_URL="$BENCH_DB_URL" "$ROOT/target/release/settlepaisa-ops" token create --user finance@settlepaisa.test --name bench-analytics 2>/dev/null)"
-COOKIE="$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
-  --data-urlencode email=finance@settlepaisa.test --data-urlencode password=SettlePaisa@2025 "$BASE/login" \
-  | awk -F'[: ;]+' 'tolower($1)=="set-cookie" && $2 ~ /^sp_session=/ {print $2}')"
 [ -n "$FINANCE" ] || { log "no API token for finance@"; exit 1; }
-[ -n "$COOKIE" ] || { log "signing in as finance@ gave no session cookie"; exit 1; }
 
 log "generating $N transactions over $DAYS days across $M merchants (benchmarks/analytics-data.sql)"
 start=$(date +%s.%N)
@@ -53,6 +49,12 @@ psql "$BENCH_DB_URL" -qtA -F ' ' -c "
 if [ -n "${ROLLUP_CHECK:-}" ]; then
   echo "rollup keys that disagree with the ledger: $(psql "$BENCH_DB_URL" -qtA -c 'SELECT count(*) FROM rollup_differences()')"
 fi
+
+# Signed in after the load (sessions end after 15 idle minutes).
+COOKIE="$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
+  --data-urlencode email=finance@settlepaisa.test --data-urlencode password=SettlePaisa@2025 "$BASE/login" \
+  | awk -F'[: ;]+' 'tolower($1)=="set-cookie" && $2 ~ /^sp_session=/ {print $2}')"
+[ -n "$COOKIE" ] || { log "signing in as finance@ gave no session cookie"; exit 1; }
 
 # Dates (IST) and a real transaction to search for.
 read -r TO FROM7 FROM90 <<<"$(psql "$BENCH_DB_URL" -qtA -F ' ' -c "

@@ -154,3 +154,191 @@ pub mod txn_status {
         }
     }
 }
+
+// ---- Where a transaction is in its life: one definition for Overview, the explorer and Analytics ----
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The five pipeline buckets of spec 5.1 by the status of the settlement batch a transaction is in
+/// ('' when in none). One definition for Overview's bar, the explorer's `bucket` filter and the
+/// rollup queries: the four settlement buckets are exclusive, and `captured` is all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PipelineBucket {
+    Captured,
+    InSettlement,
+    SentToBank,
+    Credited,
+    Unsettled,
+}
+
+impl PipelineBucket {
+    pub const ALL: [PipelineBucket; 5] = [
+        PipelineBucket::Captured,
+        PipelineBucket::InSettlement,
+        PipelineBucket::SentToBank,
+        PipelineBucket::Credited,
+        PipelineBucket::Unsettled,
+    ];
+    /// Every batch status ('' = in no batch); the four settlement buckets partition it.
+    pub const EVERY_BATCH_STATUS: [&'static str; 9] =
+        ["", "CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "REJECTED", "ON_HOLD", "FAILED"];
+
+    /// The URL and API value.
+    pub fn param(self) -> &'static str {
+        match self {
+            PipelineBucket::Captured => "captured",
+            PipelineBucket::InSettlement => "inSettlement",
+            PipelineBucket::SentToBank => "sentToBank",
+            PipelineBucket::Credited => "credited",
+            PipelineBucket::Unsettled => "unsettled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PipelineBucket> {
+        PipelineBucket::ALL.into_iter().find(|b| b.param() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PipelineBucket::Captured => "Captured",
+            PipelineBucket::InSettlement => "In settlement",
+            PipelineBucket::SentToBank => "Sent to bank",
+            PipelineBucket::Credited => "Credited",
+            PipelineBucket::Unsettled => "Unsettled",
+        }
+    }
+
+    /// The batch statuses of the bucket (`''`: in no batch).
+    pub fn batch_statuses(self) -> &'static [&'static str] {
+        match self {
+            PipelineBucket::Captured => &PipelineBucket::EVERY_BATCH_STATUS,
+            PipelineBucket::InSettlement => &["CALCULATED", "PENDING_APPROVAL", "APPROVED"],
+            PipelineBucket::SentToBank => &["SENT"],
+            PipelineBucket::Credited => &["PAID"],
+            PipelineBucket::Unsettled => &["", "REJECTED", "ON_HOLD", "FAILED"],
+        }
+    }
+
+    /// The transaction explorer filtered to exactly this bucket of the cycle dates `from..=to`.
+    pub fn explorer_href(self, from: NaiveDate, to: NaiveDate) -> String {
+        format!("/transactions?from={from}&to={to}&bucket={}", self.param())
+    }
+}
+
+/// A transaction's status in its life (spec 02): the stored PENDING / RECONCILED / EXCEPTION, and
+/// SETTLED / PAID read from the settlement batch it is in (the view `transaction_lifecycle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Lifecycle {
+    Pending,
+    Reconciled,
+    Exception,
+    Settled,
+    Paid,
+}
+
+impl Lifecycle {
+    pub const ALL: [Lifecycle; 5] =
+        [Lifecycle::Pending, Lifecycle::Reconciled, Lifecycle::Exception, Lifecycle::Settled, Lifecycle::Paid];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lifecycle::Pending => "PENDING",
+            Lifecycle::Reconciled => "RECONCILED",
+            Lifecycle::Exception => "EXCEPTION",
+            Lifecycle::Settled => "SETTLED",
+            Lifecycle::Paid => "PAID",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Lifecycle> {
+        let up = text.trim().to_ascii_uppercase();
+        Lifecycle::ALL.into_iter().find(|s| s.code() == up)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Lifecycle::Pending => "Pending",
+            Lifecycle::Reconciled => "Reconciled",
+            Lifecycle::Exception => "Exception",
+            Lifecycle::Settled => "Settled",
+            Lifecycle::Paid => "Paid",
+        }
+    }
+
+    /// The stored statuses and the batch statuses ('' = in no batch) whose pairs have this
+    /// status; the same rule as `transaction_lifecycle` (a transaction that is not RECONCILED keeps
+    /// its stored status whatever batch it is in; a REJECTED batch does not settle).
+    pub fn stored(self) -> (&'static [&'static str], &'static [&'static str]) {
+        const ANY: &[&str] = &PipelineBucket::EVERY_BATCH_STATUS;
+        match self {
+            Lifecycle::Pending => (&["PENDING"], ANY),
+            Lifecycle::Exception => (&["EXCEPTION"], ANY),
+            Lifecycle::Reconciled => (&["RECONCILED"], &["", "REJECTED"]),
+            Lifecycle::Settled => {
+                (&["RECONCILED"], &["CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "ON_HOLD", "FAILED"])
+            }
+            Lifecycle::Paid => (&["RECONCILED"], &["PAID"]),
+        }
+    }
+
+    /// The status of a stored status in a batch status ('' = none), as [`Lifecycle::stored`] says.
+    pub fn of(stored: &str, batch_status: &str) -> Option<Lifecycle> {
+        Lifecycle::ALL.into_iter().find(|l| {
+            let (s, b) = l.stored();
+            s.contains(&stored) && b.contains(&batch_status)
+        })
+    }
+
+    /// Badge colours (AA on white).
+    pub fn badge(self) -> &'static str {
+        match self {
+            Lifecycle::Pending => "bg-slate-200 text-slate-800",
+            Lifecycle::Reconciled => "bg-sky-100 text-sky-900",
+            Lifecycle::Exception => "bg-red-100 text-red-900",
+            Lifecycle::Settled => "bg-indigo-100 text-indigo-900",
+            Lifecycle::Paid => "bg-emerald-100 text-emerald-900",
+        }
+    }
+}
+
+/// The payment methods the ledger knows (the `payment_method` domain).
+pub const METHODS: [&str; 7] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS"];
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use super::*;
+
+    #[test]
+    fn the_four_settlement_buckets_partition_every_batch_status() {
+        let mut seen: Vec<&str> = PipelineBucket::ALL[1..].iter().flat_map(|b| b.batch_statuses().iter().copied()).collect();
+        seen.sort_unstable();
+        let mut every = PipelineBucket::EVERY_BATCH_STATUS.to_vec();
+        every.sort_unstable();
+        assert_eq!(seen, every, "each status in exactly one bucket");
+        for b in PipelineBucket::ALL {
+            assert_eq!(PipelineBucket::parse(b.param()), Some(b));
+        }
+    }
+
+    #[test]
+    fn each_stored_pair_has_exactly_one_status() {
+        for stored in ["PENDING", "RECONCILED", "EXCEPTION"] {
+            for batch in PipelineBucket::EVERY_BATCH_STATUS {
+                let n = Lifecycle::ALL
+                    .iter()
+                    .filter(|l| {
+                        let (s, b) = l.stored();
+                        s.contains(&stored) && b.contains(&batch)
+                    })
+                    .count();
+                assert_eq!(n, 1, "{stored}/{batch}");
+            }
+        }
+        assert_eq!(Lifecycle::of("RECONCILED", "PAID"), Some(Lifecycle::Paid));
+        assert_eq!(Lifecycle::of("RECONCILED", "REJECTED"), Some(Lifecycle::Reconciled));
+        assert_eq!(Lifecycle::of("RECONCILED", "ON_HOLD"), Some(Lifecycle::Settled));
+        assert_eq!(Lifecycle::of("EXCEPTION", "PAID"), Some(Lifecycle::Exception));
+    }
+
+}

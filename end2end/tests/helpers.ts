@@ -65,7 +65,9 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; bu
   { path: '/settlements/00000000-0000-0000-0000-000000000000', h1: 'Settlement batch', built: true, status: 404 },
   { path: '/settlements/merchants', h1: 'Merchant terms', built: true },
   { path: '/settlements/merchants/NO_SUCH_MERCHANT', h1: 'Merchant terms', built: true, status: 404 },
-  { path: '/analytics', h1: 'Analytics' },
+  { path: '/transactions', h1: 'Transactions', built: true },
+  { path: '/transactions/NO-SUCH-TXN', h1: 'Transaction', built: true, status: 404 },
+  { path: '/analytics', h1: 'Analytics', built: true },
   { path: '/connectors', h1: 'Connectors' },
   { path: '/reports', h1: 'Reports' },
   { path: '/settings', h1: 'Settings', needs: 'settings' },
@@ -98,6 +100,14 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The first whole number in an element's text (Indian grouping removed): "1,234 of 5,678" → 1234. */
+export async function numberIn(page: Page, testId: string): Promise<number> {
+  const text = await page.getByTestId(testId).first().innerText();
+  const m = text.replace(/,/g, '').match(/-?\d+/);
+  if (!m) throw new Error(`no number in ${testId}: ${text}`);
+  return Number(m[0]);
 }
 
 /** The integer shown in a KPI tile (Indian grouping removed). */

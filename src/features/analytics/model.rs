@@ -40,7 +40,7 @@ impl AnalyticsQuery {
         }
         let mode = text(&self.mode);
         if let Some(m) = &mode {
-            if !crate::features::transactions::model::METHODS.contains(&m.as_str()) {
+            if !crate::domain::METHODS.contains(&m.as_str()) {
                 return Err(format!("Unknown payment mode {m:?}."));
             }
         }

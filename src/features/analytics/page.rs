@@ -9,7 +9,7 @@ use super::charts::{AgeingChart, FailuresChart, FunnelChart, GmvChart, MatchRate
 use super::model::{delta_hundredths, delta_pct, AnalyticsQuery, AnalyticsSummary};
 use super::server::get_analytics;
 use crate::features::overview::model::RangePreset;
-use crate::features::transactions::model::METHODS;
+use crate::domain::METHODS;
 use crate::ist;
 use crate::money::format_count;
 use crate::ui::{ErrorNotice, PageHeader};

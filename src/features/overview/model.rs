@@ -126,72 +126,6 @@ impl OverviewQuery {
     }
 }
 
-/// The five pipeline buckets of spec 5.1 by the status of the settlement batch a transaction is in
-/// ('' when in none). One definition for Overview's bar, the explorer's `bucket` filter and the
-/// rollup queries: the four settlement buckets are exclusive, and `captured` is all of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PipelineBucket {
-    Captured,
-    InSettlement,
-    SentToBank,
-    Credited,
-    Unsettled,
-}
-
-impl PipelineBucket {
-    pub const ALL: [PipelineBucket; 5] = [
-        PipelineBucket::Captured,
-        PipelineBucket::InSettlement,
-        PipelineBucket::SentToBank,
-        PipelineBucket::Credited,
-        PipelineBucket::Unsettled,
-    ];
-    /// Every batch status ('' = in no batch); the four settlement buckets partition it.
-    pub const EVERY_BATCH_STATUS: [&'static str; 9] =
-        ["", "CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "REJECTED", "ON_HOLD", "FAILED"];
-
-    /// The URL and API value.
-    pub fn param(self) -> &'static str {
-        match self {
-            PipelineBucket::Captured => "captured",
-            PipelineBucket::InSettlement => "inSettlement",
-            PipelineBucket::SentToBank => "sentToBank",
-            PipelineBucket::Credited => "credited",
-            PipelineBucket::Unsettled => "unsettled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PipelineBucket> {
-        PipelineBucket::ALL.into_iter().find(|b| b.param() == text)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            PipelineBucket::Captured => "Captured",
-            PipelineBucket::InSettlement => "In settlement",
-            PipelineBucket::SentToBank => "Sent to bank",
-            PipelineBucket::Credited => "Credited",
-            PipelineBucket::Unsettled => "Unsettled",
-        }
-    }
-
-    /// The batch statuses of the bucket (`''`: in no batch).
-    pub fn batch_statuses(self) -> &'static [&'static str] {
-        match self {
-            PipelineBucket::Captured => &PipelineBucket::EVERY_BATCH_STATUS,
-            PipelineBucket::InSettlement => &["CALCULATED", "PENDING_APPROVAL", "APPROVED"],
-            PipelineBucket::SentToBank => &["SENT"],
-            PipelineBucket::Credited => &["PAID"],
-            PipelineBucket::Unsettled => &["", "REJECTED", "ON_HOLD", "FAILED"],
-        }
-    }
-
-    /// The transaction explorer filtered to exactly this bucket of `window`.
-    pub fn explorer_href(self, window: &Window) -> String {
-        format!("/transactions?{}&bucket={}", window.params(), self.param())
-    }
-}
-
 /// Open exceptions of the window: by severity (every severity, in order) and the top reasons.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionSummary {
@@ -387,18 +321,6 @@ mod tests {
         let w = Window { preset: RangePreset::Custom, from: day("2026-11-01"), to: day("2026-11-10") };
         let p = w.previous();
         assert_eq!((p.from, p.to, p.days()), (day("2026-10-22"), day("2026-10-31"), 10));
-    }
-
-    #[test]
-    fn the_four_settlement_buckets_partition_every_batch_status() {
-        let mut seen: Vec<&str> = PipelineBucket::ALL[1..].iter().flat_map(|b| b.batch_statuses().iter().copied()).collect();
-        seen.sort_unstable();
-        let mut every = PipelineBucket::EVERY_BATCH_STATUS.to_vec();
-        every.sort_unstable();
-        assert_eq!(seen, every, "each status in exactly one bucket");
-        for b in PipelineBucket::ALL {
-            assert_eq!(PipelineBucket::parse(b.param()), Some(b));
-        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{Bucket, Health, OverviewQuery, OverviewSnapshot, PipelineBucket, RangePreset, Window};
+use super::model::{Bucket, Health, OverviewQuery, OverviewSnapshot, RangePreset, Window};
+use crate::domain::PipelineBucket;
 use super::server::get_overview;
 use crate::ist;
 use crate::money::{format_count, Paise};
@@ -397,35 +398,40 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
     // exactly 1000 (the buckets add up to the total): no gap, no overflow, and the legend's share
     // column shows the same figures, adding up to 100.0 %.
     let shares = crate::ratio::shares_permille(&segments.map(|(_, bucket, _, _)| bucket.count), total);
+    // Each segment: its link, label, start, width and colour. The four links are written inside the
+    // `<svg>` of one `view!` below, so that they are SVG links (an `<a>` made on its own would be an
+    // HTML element, which a browser does not draw inside an SVG when the island re-renders).
     let mut x = 0i64;
-    let rects = segments
+    let seg: Vec<(String, String, i64, i64, &'static str, String)> = segments
         .iter()
         .zip(&shares)
         .map(|((b, bucket, class, _), share)| {
             let width = share.unwrap_or(0);
-            let rect = view! {
-                <a href=b.explorer_href(&window) aria-label=format!("{}: {} transactions", b.label(), format_count(bucket.count))>
-                    <rect x=x.to_string() y="0" width=width.to_string() height="24" class=*class>
-                        <title>{format!("{}: {} of {}", b.label(), format_count(bucket.count), format_count(total))}</title>
-                    </rect>
-                </a>
-            };
+            let label = format!("{}: {} of {}", b.label(), format_count(bucket.count), format_count(total));
+            let s = (b.explorer_href(window.from, window.to), label.clone(), x, width, *class, label);
             x += width;
-            rect
+            s
         })
-        .collect_view();
+        .collect();
+    let [s0, s1, s2, s3] = [seg[0].clone(), seg[1].clone(), seg[2].clone(), seg[3].clone()];
+    let rects = view! {
+        <svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="mt-3 h-6 w-full rounded" role="group" aria-label="Settlement pipeline">
+            <a href=s0.0 aria-label=s0.1><rect x=s0.2 y="0" width=s0.3 height="24" class=s0.4><title>{s0.5}</title></rect></a>
+            <a href=s1.0 aria-label=s1.1><rect x=s1.2 y="0" width=s1.3 height="24" class=s1.4><title>{s1.5}</title></rect></a>
+            <a href=s2.0 aria-label=s2.1><rect x=s2.2 y="0" width=s2.3 height="24" class=s2.4><title>{s2.5}</title></rect></a>
+            <a href=s3.0 aria-label=s3.1><rect x=s3.2 y="0" width=s3.3 height="24" class=s3.4><title>{s3.5}</title></rect></a>
+        </svg>
+    };
     view! {
         <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="pipeline">
             <h2 class="text-base font-semibold text-slate-900">"Settlement pipeline"</h2>
             <p class="text-sm text-slate-600">
-                <a class=LINK href=PipelineBucket::Captured.explorer_href(&window) data-bucket="captured">
+                <a class=LINK href=PipelineBucket::Captured.explorer_href(window.from, window.to) data-bucket="captured">
                     {format!("{} captured transactions", format_count(total))}
                 </a>
                 {format!(" ({})", p.captured.amount.to_inr())}
             </p>
-            <svg viewBox="0 0 1000 24" preserveAspectRatio="none" class="mt-3 h-6 w-full rounded" role="group" aria-label="Settlement pipeline">
-                {rects}
-            </svg>
+            {rects}
             <table class="mt-3 w-full text-sm">
                 <caption class="sr-only">"Settlement pipeline by stage"</caption>
                 <thead class="text-left text-slate-600">
@@ -440,7 +446,7 @@ fn PipelineView(snapshot: OverviewSnapshot) -> impl IntoView {
                                 <tr class="border-t border-slate-100">
                                     <td class="py-1">
                                         <span class=format!("mr-2 inline-block h-3 w-3 rounded-sm align-middle {swatch}") aria-hidden="true"></span>
-                                        <a class=LINK href=b.explorer_href(&window) data-bucket=b.param()>{b.label()}</a>
+                                        <a class=LINK href=b.explorer_href(window.from, window.to) data-bucket=b.param()>{b.label()}</a>
                                     </td>
                                     <td class="py-1 text-right tabular-nums" data-count=b.param()>{format_count(bucket.count)}</td>
                                     <td class="py-1 text-right tabular-nums">{percent_text(share)}</td>

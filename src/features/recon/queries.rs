@@ -113,7 +113,7 @@ struct WindowRow {
 /// exception figures are read from the daily rollups (`txn_daily`, `exception_daily`, kept exact by
 /// the ledger's triggers), so the cost does not grow with the number of transactions.
 pub async fn window_totals(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<WindowTotals, AppError> {
-    use crate::features::overview::model::PipelineBucket as B;
+    use crate::domain::PipelineBucket as B;
     let (start, end) = ist::day_range(from, to);
     // Counts and sums of aggregates without GROUP BY (and scalar subqueries over them) always
     // give a row and, with the coalesce, never null.

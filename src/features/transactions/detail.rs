@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::model::{Lifecycle, TxnDetail};
+use super::model::TxnDetail;
+use crate::domain::Lifecycle;
 use super::server::get_transaction;
 use crate::ist;
 use crate::money::Paise;

@@ -5,87 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::features::overview::model::PipelineBucket;
+use crate::domain::{Lifecycle, PipelineBucket, METHODS};
 use crate::money::Paise;
-
-/// A transaction's status in its life (spec 02): the stored PENDING / RECONCILED / EXCEPTION, and
-/// SETTLED / PAID read from the settlement batch it is in (the view `transaction_lifecycle`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Lifecycle {
-    Pending,
-    Reconciled,
-    Exception,
-    Settled,
-    Paid,
-}
-
-impl Lifecycle {
-    pub const ALL: [Lifecycle; 5] =
-        [Lifecycle::Pending, Lifecycle::Reconciled, Lifecycle::Exception, Lifecycle::Settled, Lifecycle::Paid];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lifecycle::Pending => "PENDING",
-            Lifecycle::Reconciled => "RECONCILED",
-            Lifecycle::Exception => "EXCEPTION",
-            Lifecycle::Settled => "SETTLED",
-            Lifecycle::Paid => "PAID",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Lifecycle> {
-        let up = text.trim().to_ascii_uppercase();
-        Lifecycle::ALL.into_iter().find(|s| s.code() == up)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Lifecycle::Pending => "Pending",
-            Lifecycle::Reconciled => "Reconciled",
-            Lifecycle::Exception => "Exception",
-            Lifecycle::Settled => "Settled",
-            Lifecycle::Paid => "Paid",
-        }
-    }
-
-    /// The stored statuses and the batch statuses ('' = in no batch) whose pairs have this
-    /// status; the same rule as `transaction_lifecycle` (a transaction that is not RECONCILED keeps
-    /// its stored status whatever batch it is in; a REJECTED batch does not settle).
-    pub fn stored(self) -> (&'static [&'static str], &'static [&'static str]) {
-        const ANY: &[&str] = &PipelineBucket::EVERY_BATCH_STATUS;
-        match self {
-            Lifecycle::Pending => (&["PENDING"], ANY),
-            Lifecycle::Exception => (&["EXCEPTION"], ANY),
-            Lifecycle::Reconciled => (&["RECONCILED"], &["", "REJECTED"]),
-            Lifecycle::Settled => {
-                (&["RECONCILED"], &["CALCULATED", "PENDING_APPROVAL", "APPROVED", "SENT", "ON_HOLD", "FAILED"])
-            }
-            Lifecycle::Paid => (&["RECONCILED"], &["PAID"]),
-        }
-    }
-
-    /// The status of a stored status in a batch status ('' = none), as [`Lifecycle::stored`] says.
-    pub fn of(stored: &str, batch_status: &str) -> Option<Lifecycle> {
-        Lifecycle::ALL.into_iter().find(|l| {
-            let (s, b) = l.stored();
-            s.contains(&stored) && b.contains(&batch_status)
-        })
-    }
-
-    /// Badge colours (AA on white).
-    pub fn badge(self) -> &'static str {
-        match self {
-            Lifecycle::Pending => "bg-slate-200 text-slate-800",
-            Lifecycle::Reconciled => "bg-sky-100 text-sky-900",
-            Lifecycle::Exception => "bg-red-100 text-red-900",
-            Lifecycle::Settled => "bg-indigo-100 text-indigo-900",
-            Lifecycle::Paid => "bg-emerald-100 text-emerald-900",
-        }
-    }
-}
-
-/// The payment methods the ledger knows (the `payment_method` domain).
-pub const METHODS: [&str; 7] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS"];
 
 /// The page's URL, as the browser has it (rupees for amounts); the API's names differ only where
 /// noted in `api.rs` (`merchantId`, `minPaise`, `maxPaise`, `limit`, `offset`).
@@ -398,26 +319,6 @@ pub struct TxnDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn each_stored_pair_has_exactly_one_status() {
-        for stored in ["PENDING", "RECONCILED", "EXCEPTION"] {
-            for batch in PipelineBucket::EVERY_BATCH_STATUS {
-                let n = Lifecycle::ALL
-                    .iter()
-                    .filter(|l| {
-                        let (s, b) = l.stored();
-                        s.contains(&stored) && b.contains(&batch)
-                    })
-                    .count();
-                assert_eq!(n, 1, "{stored}/{batch}");
-            }
-        }
-        assert_eq!(Lifecycle::of("RECONCILED", "PAID"), Some(Lifecycle::Paid));
-        assert_eq!(Lifecycle::of("RECONCILED", "REJECTED"), Some(Lifecycle::Reconciled));
-        assert_eq!(Lifecycle::of("RECONCILED", "ON_HOLD"), Some(Lifecycle::Settled));
-        assert_eq!(Lifecycle::of("EXCEPTION", "PAID"), Some(Lifecycle::Exception));
-    }
 
     #[test]
     fn the_url_is_parsed_or_refused_in_words() {

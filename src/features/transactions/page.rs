@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{ExplorerQuery, ExplorerView, Lifecycle, SortKey, METHODS, PAGE_SIZE};
+use super::model::{ExplorerQuery, ExplorerView, SortKey, PAGE_SIZE};
 use super::server::get_transactions;
-use crate::features::overview::model::PipelineBucket;
+use crate::domain::{Lifecycle, PipelineBucket, METHODS};
 use crate::ist;
 use crate::money::format_count;
 use crate::ui::{pager, query_href, sort_header, ErrorNotice, PageHeader, SortState};
