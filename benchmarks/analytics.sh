@@ -93,14 +93,13 @@ measure "Overview page, 30 days" "/overview?range=30d" page
 
 A=/api/analytics/v1/summary
 measure "Analytics API, 30 days" "$A?range=30d" api
-measure "Analytics API, 90 days" "$A?range=90d" api
-measure "Analytics API, from/to ($DAYS days)" "$A?from=$FROM90&to=$TO" api
+measure "Analytics API, $DAYS days" "$A?from=$FROM90&to=$TO" api
 measure "Analytics API, 30 days, acquirer HDFC" "$A?range=30d&acquirer=HDFC" api
 measure "Analytics API, 30 days, mode UPI" "$A?range=30d&mode=UPI" api
-measure "Analytics API, 90 days, acquirer HDFC" "$A?range=90d&acquirer=HDFC" api
-measure "Analytics API, 90 days, mode UPI" "$A?range=90d&mode=UPI" api
+measure "Analytics API, $DAYS days, acquirer HDFC" "$A?from=$FROM90&to=$TO&acquirer=HDFC" api
+measure "Analytics API, $DAYS days, mode UPI" "$A?from=$FROM90&to=$TO&mode=UPI" api
 measure "Analytics page, 30 days" "/analytics?range=30d" page
-measure "Analytics page, 90 days" "/analytics?range=90d" page
+measure "Analytics page, $DAYS days" "/analytics?from=$FROM90&to=$TO" page
 
 T="/api/recon/v1/transactions?limit=50"
 measure "Explorer API, no filter" "$T" api

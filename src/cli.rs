@@ -326,6 +326,8 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
     // Sign-in throttle rows that throttle nothing any more are deleted.
     crate::auth::login::spawn_throttle_pruner(pool.clone());
+    // The daily rollups' deltas are folded into their bases (one instance at a time does it).
+    crate::db::spawn_rollup_compactor(pool.clone());
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());

@@ -137,7 +137,8 @@ pub async fn grant_app_role(owner: &PgPool, app_role: &str) -> Result<(), sqlx::
     sqlx::query!("SELECT set_config('settlepaisa.app_role', $1, true)", app_role).fetch_one(&mut *tx).await?;
     // Granted by the owner to the role named by the setting `settlepaisa.app_role`: reading and
     // writing the tables of the application's schemas, except the audit tables (insert and read
-    // only; their id sequences `USAGE` only, so no `setval`) and the migrations' ledger (read only).
+    // only; their id sequences `USAGE` only, so no `setval`), the daily rollups (read only: their
+    // triggers and `rollup_compact()` write them as the owner) and the migrations' ledger (read only).
     // The role owns no table and may create none, so it cannot alter one either
     // (`ALTER TABLE … DISABLE TRIGGER` is the owner's).
     sqlx::query!(
@@ -160,11 +161,28 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SEQUENCE %s, %s TO %I',
         pg_get_serial_sequence('audit_log', 'id'), pg_get_serial_sequence('chargeback_audit', 'id'), app);
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', app);
+    -- The daily rollups move only with the ledger (their triggers run as the owner).
+    EXECUTE format('REVOKE ALL ON txn_daily_base, txn_daily_delta, exception_daily_base, exception_daily_delta FROM %I', app);
+    EXECUTE format('GRANT SELECT ON txn_daily_base, txn_daily_delta, exception_daily_base, exception_daily_delta TO %I', app);
 END $$"#
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// Every few seconds, fold the daily rollups' committed deltas into their bases
+/// (`rollup_compact()`, migration 20261203000001): the readers' answer is the same before and
+/// after, but fewer rows to add up. Any number of instances may run it; one at a time does.
+pub fn spawn_rollup_compactor(pool: PgPool) {
+    crate::jobs::every(pool.clone(), Duration::from_secs(5), "compacting the daily rollups", move || {
+        let pool = pool.clone();
+        async move {
+            let folded = sqlx::query_scalar!(r#"SELECT rollup_compact() AS "folded!""#).fetch_one(&pool).await?;
+            metrics::counter!("rollup_deltas_folded").increment(folded.unsigned_abs());
+            Ok(())
+        }
+    });
 }
 
 /// Is the database answering? (`SELECT 1` with a 2-second limit.)

@@ -9,6 +9,14 @@
 //! `transaction_lifecycle` reads the spec's PENDING → RECONCILED → SETTLED → PAID from them
 //! (migration 20261202000002 says why: moving a cycle's million transactions to SETTLED was most of
 //! the cost of batching it).
+//!
+//! Where a transaction is in its life is defined once here too: [`Lifecycle`] (the five statuses
+//! the explorer filters and shows, the same rule as `transaction_lifecycle`) and [`PipelineBucket`]
+//! (Overview's five pipeline buckets, which the explorer's `bucket` filter and the daily rollups'
+//! queries read by the batch status).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 /// The settlement lock (a Postgres advisory lock). Taken exclusively by batch creation
 /// (`settlements::batching`: carried-forward cycles and the reserve ledger cross cycles, so two
@@ -156,9 +164,6 @@ pub mod txn_status {
 }
 
 // ---- Where a transaction is in its life: one definition for Overview, the explorer and Analytics ----
-
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 /// The five pipeline buckets of spec 5.1 by the status of the settlement batch a transaction is in
 /// ('' when in none). One definition for Overview's bar, the explorer's `bucket` filter and the
@@ -311,7 +316,8 @@ mod lifecycle_tests {
 
     #[test]
     fn the_four_settlement_buckets_partition_every_batch_status() {
-        let mut seen: Vec<&str> = PipelineBucket::ALL[1..].iter().flat_map(|b| b.batch_statuses().iter().copied()).collect();
+        let mut seen: Vec<&str> =
+            PipelineBucket::ALL[1..].iter().flat_map(|b| b.batch_statuses().iter().copied()).collect();
         seen.sort_unstable();
         let mut every = PipelineBucket::EVERY_BATCH_STATUS.to_vec();
         every.sort_unstable();
@@ -340,5 +346,4 @@ mod lifecycle_tests {
         assert_eq!(Lifecycle::of("RECONCILED", "ON_HOLD"), Some(Lifecycle::Settled));
         assert_eq!(Lifecycle::of("EXCEPTION", "PAID"), Some(Lifecycle::Exception));
     }
-
 }

@@ -157,7 +157,8 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
                 }
                 5 => {
                     // A batch moves on: through the statuses, paid at a new time, or failed.
-                    let status = rng.pick(&["PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "FAILED", "ON_HOLD", "REJECTED"]);
+                    let status =
+                        rng.pick(&["PENDING_APPROVAL", "APPROVED", "SENT", "PAID", "FAILED", "ON_HOLD", "REJECTED"]);
                     sqlx::query(
                         "UPDATE settlement_batches SET status = $1,
                                 paid_at = CASE WHEN $1 = 'PAID' THEN now() - make_interval(hours => $2::int) ELSE paid_at END,
@@ -224,9 +225,9 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
                            AND NOT EXISTS (SELECT 1 FROM exception_comments c WHERE c.exception_id = e.id)
                          ORDER BY random() LIMIT 1)",
                     )
-                        .execute(&mut *tx)
-                        .await
-                        .unwrap();
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
                 }
                 _ => {
                     // Work that is rolled back leaves the rollups as they were.
@@ -240,6 +241,11 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
                 }
             }
             tx.commit().await.unwrap();
+            if step % 7 == 3 {
+                // The server's compaction folds the deltas into the base: the answer stays the same.
+                let folded: i64 = sqlx::query_scalar("SELECT rollup_compact()").fetch_one(&pool).await.unwrap();
+                assert!(folded >= 0);
+            }
             if step % 10 == 9 {
                 let diff = differences(&pool).await;
                 assert!(diff.is_empty(), "seed {seed}, step {step} (op {op}): {diff:#?}");
@@ -248,6 +254,16 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
         let diff = differences(&pool).await;
         assert!(diff.is_empty(), "seed {seed}: {diff:#?}");
     }
+    // After a compaction no delta is left, and the rollups still equal the ledger.
+    sqlx::query("SELECT rollup_compact()").execute(&pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM txn_daily_delta) + (SELECT count(*) FROM exception_daily_delta)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    assert!(differences(&pool).await.is_empty());
 }
 
 /// The real product's writers (a recon run over uploaded files, exception work, a batch run,
@@ -319,22 +335,38 @@ async fn overview_widgets_equal_sql_ground_truth(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-        assert_eq!((body["disputes"]["open"].as_i64(), body["disputes"]["evidenceRequired"].as_i64()), (Some(open), Some(evidence)));
+        assert_eq!(
+            (body["disputes"]["open"].as_i64(), body["disputes"]["evidenceRequired"].as_i64()),
+            (Some(open), Some(evidence))
+        );
         assert_eq!(body["disputes"]["open"], body["kpis"]["openChargebacks"], "the summary and the tile agree");
         // Connectors: every one, with a health of spec 5.1.
-        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM connectors ORDER BY name").fetch_all(&pool).await.unwrap();
-        let got: Vec<&str> = body["connectors"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM connectors ORDER BY name").fetch_all(&pool).await.unwrap();
+        let got: Vec<&str> =
+            body["connectors"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(got, names.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(body["connectors"].as_array().unwrap().iter().all(|c| ["OK", "LAGGING", "FAILING"].contains(&c["health"].as_str().unwrap())));
+        assert!(body["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| ["OK", "LAGGING", "FAILING"].contains(&c["health"].as_str().unwrap())));
         // The pipeline: each bucket is exactly the explorer's count for the same window and bucket,
         // and the four settlement buckets add up to captured.
         let p = &body["pipeline"];
         for b in PipelineBucket::ALL {
             let list = app
-                .get(&format!("/api/recon/v1/transactions?from={from}&to={today}&bucket={}&limit=1", b.param()), Some(&finance))
+                .get(
+                    &format!("/api/recon/v1/transactions?from={from}&to={today}&bucket={}&limit=1", b.param()),
+                    Some(&finance),
+                )
                 .await
                 .json();
-            assert_eq!((list["total"].clone(), list["totalExact"].clone()), (p[b.param()].clone(), Value::Bool(true)), "{days} d {b:?}");
+            assert_eq!(
+                (list["total"].clone(), list["totalExact"].clone()),
+                (p[b.param()].clone(), Value::Bool(true)),
+                "{days} d {b:?}"
+            );
             let sql: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM transactions t LEFT JOIN settlement_items si ON si.transaction_id = t.id
                  LEFT JOIN settlement_batches b ON b.id = si.batch_id
@@ -349,6 +381,16 @@ async fn overview_widgets_equal_sql_ground_truth(pool: PgPool) {
             assert_eq!(p[b.param()], sql, "{days} d {b:?} against SQL");
         }
         assert!(body["settlements"]["netPaidPaise"].as_i64().is_some(), "finance sees the settlement tiles");
+        // Analytics for the same window: settled is Overview's credited, and settled + not yet paid
+        // is captured, to the paisa.
+        let a = app.get(&format!("/api/analytics/v1/summary?from={from}&to={today}"), Some(&finance)).await.json();
+        assert_eq!(a["kpis"]["settledCount"], p["credited"], "{days} d");
+        assert_eq!(a["kpis"]["settledPaise"], p["amounts"]["credited"]["amountPaise"], "{days} d");
+        assert_eq!(a["funnel"]["captured"], p["captured"], "{days} d");
+        assert_eq!(a["funnel"]["reconciled"], body["kpis"]["reconciled"], "{days} d");
+        let captured_paise =
+            a["kpis"]["settledPaise"].as_i64().unwrap() + a["kpis"]["unsettledPaise"].as_i64().unwrap();
+        assert_eq!(captured_paise, body["kpis"]["totalPaise"].as_i64().unwrap(), "{days} d");
     }
 }
 
@@ -369,7 +411,9 @@ async fn role_rules(pool: PgPool) {
         assert_eq!(body.get("settlements").is_some(), finance_tiles, "{email}");
         let page = app.get("/overview", Some(&cookie)).await;
         assert_eq!(page.body.contains("data-testid=\"kpi-net-paid\""), finance_tiles, "{email}");
-        for path in ["/analytics", "/transactions", "/api/analytics/v1/summary?range=7d", "/api/recon/v1/transactions?limit=5"] {
+        for path in
+            ["/analytics", "/transactions", "/api/analytics/v1/summary?range=7d", "/api/recon/v1/transactions?limit=5"]
+        {
             assert_eq!(app.get(path, Some(&cookie)).await.status, StatusCode::OK, "{email} {path}");
         }
     }
@@ -416,7 +460,8 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
         .unwrap();
         let body = app.get(&format!("/api/recon/v1/transactions?{params}&limit=500"), Some(&cookie)).await.json();
         assert_eq!(body["total"], want.len() as i64, "{params}");
-        let got: Vec<&str> = body["transactions"].as_array().unwrap().iter().map(|t| t["txnId"].as_str().unwrap()).collect();
+        let got: Vec<&str> =
+            body["transactions"].as_array().unwrap().iter().map(|t| t["txnId"].as_str().unwrap()).collect();
         assert_eq!(got, want.iter().take(500).map(String::as_str).collect::<Vec<_>>(), "{params}");
         assert!(!want.is_empty(), "{params}: the demo has such transactions");
     }
@@ -434,7 +479,10 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
         let mut offset = 0;
         loop {
             let body = app
-                .get(&format!("/api/recon/v1/transactions?status=PAID&dir={dir}&limit=7&offset={offset}"), Some(&cookie))
+                .get(
+                    &format!("/api/recon/v1/transactions?status=PAID&dir={dir}&limit=7&offset={offset}"),
+                    Some(&cookie),
+                )
                 .await
                 .json();
             let rows = body["transactions"].as_array().unwrap();
@@ -448,7 +496,8 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
     }
     // Amount order, ascending.
     let body = app.get("/api/recon/v1/transactions?sort=amount&dir=asc&limit=20", Some(&cookie)).await.json();
-    let amounts: Vec<i64> = body["transactions"].as_array().unwrap().iter().map(|t| t["amountPaise"].as_i64().unwrap()).collect();
+    let amounts: Vec<i64> =
+        body["transactions"].as_array().unwrap().iter().map(|t| t["amountPaise"].as_i64().unwrap()).collect();
     assert!(amounts.windows(2).all(|w| w[0] <= w[1]), "{amounts:?}");
     // A paid transaction's life links to its batch; an exception's to the exception; a
     // chargeback's to the case.
@@ -460,7 +509,10 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
     .await
     .unwrap();
     let life = app.get(&format!("/api/recon/v1/transactions/{paid}"), Some(&cookie)).await.json();
-    assert_eq!((life["status"].as_str(), life["settlement"]["batchId"].as_str()), (Some("PAID"), Some(batch.to_string().as_str())));
+    assert_eq!(
+        (life["status"].as_str(), life["settlement"]["batchId"].as_str()),
+        (Some("PAID"), Some(batch.to_string().as_str()))
+    );
     assert!(!life["results"].as_array().unwrap().is_empty(), "a paid transaction was matched by a run");
     assert!(life["bankLine"]["amountPaise"].as_i64().is_some(), "and has its bank line");
     let page = app.get(&format!("/transactions/{paid}"), Some(&cookie)).await;
@@ -489,7 +541,9 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
     let list = app.get(&format!("/api/recon/v1/transactions?{week}&status=PAID&limit=500"), Some(&cookie)).await.json();
     assert_eq!(csv.body.lines().count() as i64 - 1, list["total"].as_i64().unwrap());
     // Bad input: a sentence and a 400, on the API and the page.
-    for bad in ["status=LOST", "bucket=sent", "from=2026-11-10&to=2026-11-01", "minPaise=-5", "method=CHEQUE", "limit=0"] {
+    for bad in
+        ["status=LOST", "bucket=sent", "from=2026-11-10&to=2026-11-01", "minPaise=-5", "method=CHEQUE", "limit=0"]
+    {
         let r = app.get(&format!("/api/recon/v1/transactions?{bad}"), Some(&cookie)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -587,7 +641,9 @@ async fn analytics_worked_example(pool: PgPool) {
     let approved = fixture_batch(&pool, "2026-12-02", "APPROVED", None, &[a3]).await;
     fixture_batch(&pool, "2026-11-29", "PAID", Some(ist_at("2026-12-01", 10)), &[p1]).await;
     let failed = fixture_batch(&pool, "2026-11-30", "FAILED", None, &[p2]).await;
-    for (batch, code) in [(paid, "BANK_TIMEOUT"), (paid, "ACCOUNT_CLOSED"), (approved, "BANK_TIMEOUT"), (failed, "INVALID_IFSC")] {
+    for (batch, code) in
+        [(paid, "BANK_TIMEOUT"), (paid, "ACCOUNT_CLOSED"), (approved, "BANK_TIMEOUT"), (failed, "INVALID_IFSC")]
+    {
         sqlx::query(
             "INSERT INTO settlement_transfers (batch_id, rail, amount_paise, status, failure_reason, failure_code)
              VALUES ($1, 'NEFT', 100, 'FAILED', 'returned', $2)",
@@ -640,7 +696,10 @@ async fn analytics_worked_example(pool: PgPool) {
     let cookie = app.session_for("analyst@t.test").await;
     let s = app.get("/api/analytics/v1/summary?from=2026-12-01&to=2026-12-03", Some(&cookie)).await.json();
     assert_eq!(s["window"]["from"], "2026-12-01");
-    assert_eq!((s["previousWindow"]["from"].as_str(), s["previousWindow"]["to"].as_str()), (Some("2026-11-28"), Some("2026-11-30")));
+    assert_eq!(
+        (s["previousWindow"]["from"].as_str(), s["previousWindow"]["to"].as_str()),
+        (Some("2026-11-28"), Some("2026-11-30"))
+    );
     let k = &s["kpis"];
     assert_eq!((k["settledCount"].as_i64(), k["settledPaise"].as_i64()), (Some(2), Some(400_00)));
     assert_eq!((k["unsettledCount"].as_i64(), k["unsettledPaise"].as_i64()), (Some(3), Some(1_100_00)));
@@ -650,7 +709,10 @@ async fn analytics_worked_example(pool: PgPool) {
     assert_eq!((pk["settlementRate"].as_str(), pk["avgSettlementHours"].as_str()), (Some("50.00"), Some("48.00")));
     assert_eq!(s["funnel"], serde_json::json!({"captured": 5, "reconciled": 3, "batched": 3, "paid": 2}));
     let modes = s["modes"].as_array().unwrap();
-    assert_eq!((modes[0]["mode"].as_str(), modes[0]["count"].as_i64(), modes[0]["amountPaise"].as_i64()), (Some("UPI"), Some(3), Some(700_00)));
+    assert_eq!(
+        (modes[0]["mode"].as_str(), modes[0]["count"].as_i64(), modes[0]["amountPaise"].as_i64()),
+        (Some("UPI"), Some(3), Some(700_00))
+    );
     assert_eq!((modes[0]["countShare"].as_str(), modes[0]["amountShare"].as_str()), (Some("60.00"), Some("46.67")));
     assert_eq!((modes[1]["mode"].as_str(), modes[1]["amountShare"].as_str()), (Some("CARD"), Some("53.33")));
     let rates: Vec<&str> = s["matchRate"].as_array().unwrap().iter().map(|m| m["rate"].as_str().unwrap()).collect();
@@ -659,19 +721,37 @@ async fn analytics_worked_example(pool: PgPool) {
     let failures = s["payoutFailures"].as_array().unwrap();
     let pareto: Vec<(&str, i64, &str, &str)> = failures
         .iter()
-        .map(|f| (f["reason"].as_str().unwrap(), f["count"].as_i64().unwrap(), f["owner"].as_str().unwrap(), f["cumulativePct"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["reason"].as_str().unwrap(),
+                f["count"].as_i64().unwrap(),
+                f["owner"].as_str().unwrap(),
+                f["cumulativePct"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(pareto, [("BANK_TIMEOUT", 2, "bank", "66.67"), ("ACCOUNT_CLOSED", 1, "beneficiary", "100.00")]);
     let gmv = s["gmv"].as_array().unwrap();
     assert_eq!(gmv.len(), 3);
     // 3 Dec's 7-day window (27 Nov – 3 Dec) captured ₹1,500 + ₹200 = ₹1,700 → 24,286 paise a day
     // (170,000 ÷ 7 = 24,285.7, half up); settled ₹500 → 7,143.
-    assert_eq!((gmv[2]["capturedAvg7Paise"].as_i64(), gmv[2]["settledAvg7Paise"].as_i64()), (Some(24_286), Some(7_143)));
-    assert_eq!((gmv[0]["capturedPaise"].as_i64(), gmv[0]["settledPaise"].as_i64(), gmv[0]["count"].as_i64()), (Some(400_00), Some(400_00), Some(2)));
+    assert_eq!(
+        (gmv[2]["capturedAvg7Paise"].as_i64(), gmv[2]["settledAvg7Paise"].as_i64()),
+        (Some(24_286), Some(7_143))
+    );
+    assert_eq!(
+        (gmv[0]["capturedPaise"].as_i64(), gmv[0]["settledPaise"].as_i64(), gmv[0]["count"].as_i64()),
+        (Some(400_00), Some(400_00), Some(2))
+    );
     // Filters: HDFC only → A1, A3, A5 (₹800), one settled.
-    let h = app.get("/api/analytics/v1/summary?from=2026-12-01&to=2026-12-03&acquirer=hdfc", Some(&cookie)).await.json();
+    let h =
+        app.get("/api/analytics/v1/summary?from=2026-12-01&to=2026-12-03&acquirer=hdfc", Some(&cookie)).await.json();
     assert_eq!((h["kpis"]["settledCount"].as_i64(), h["kpis"]["unsettledPaise"].as_i64()), (Some(1), Some(700_00)));
-    assert_eq!(h["ageing"], serde_json::json!({"lt24h": 0, "d1to3": 2, "d3to7": 0, "gt7d": 1}), "the bank-side ones are HDFC's");
+    assert_eq!(
+        h["ageing"],
+        serde_json::json!({"lt24h": 0, "d1to3": 2, "d3to7": 0, "gt7d": 1}),
+        "the bank-side ones are HDFC's"
+    );
     let card = app.get("/api/analytics/v1/summary?from=2026-12-01&to=2026-12-03&mode=CARD", Some(&cookie)).await.json();
     assert_eq!(card["funnel"], serde_json::json!({"captured": 2, "reconciled": 1, "batched": 1, "paid": 1}));
     assert_eq!(card["ageing"], serde_json::json!({"lt24h": 0, "d1to3": 0, "d3to7": 0, "gt7d": 0}), "A4 is UPI");
@@ -686,9 +766,18 @@ async fn analytics_worked_example(pool: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     for chart in ["gmv", "modes", "funnel", "payout-failures", "match-rate", "ageing"] {
         assert!(page.body.contains(&format!("aria-labelledby=\"{chart}-t {chart}-d\"")), "{chart} is drawn");
-        let csv = app.get(&format!("/api/analytics/v1/charts/{chart}.csv?from=2026-12-01&to=2026-12-03"), Some(&cookie)).await;
+        let csv = app
+            .get(&format!("/api/analytics/v1/charts/{chart}.csv?from=2026-12-01&to=2026-12-03"), Some(&cookie))
+            .await;
         assert_eq!(csv.status, StatusCode::OK, "{chart}");
-        let table = page.body.split(&format!("data-testid=\"{chart}-table\"")).nth(1).unwrap().split("</table>").next().unwrap();
+        let table = page
+            .body
+            .split(&format!("data-testid=\"{chart}-table\""))
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap();
         let rows = table.matches("<tr").count() - 1;
         assert_eq!(csv.body.lines().count() - 1, rows, "{chart}: the CSV has the table's rows");
     }
@@ -725,7 +814,11 @@ async fn explorer_plans_at_scale(pool: PgPool) {
         Filter { status: Some(Lifecycle::Exception), ..Default::default() },
         Filter { bucket: Some(PipelineBucket::Unsettled), ..Default::default() },
         Filter { q: Some("UTRX777".into()), ..Default::default() },
-        Filter { min: Some(settlepaisa_ops::money::Paise(500_000)), max: Some(settlepaisa_ops::money::Paise(501_000)), ..Default::default() },
+        Filter {
+            min: Some(settlepaisa_ops::money::Paise(500_000)),
+            max: Some(settlepaisa_ops::money::Paise(501_000)),
+            ..Default::default()
+        },
     ];
     for f in &filters {
         for sort in [Sort::default(), Sort { key: SortKey::Amount, desc: true }] {
@@ -733,9 +826,15 @@ async fn explorer_plans_at_scale(pool: PgPool) {
             assert!(!plan.contains("Seq Scan on transactions"), "{f:?} {sort:?}:\n{plan}");
         }
     }
-    let count = explorer::count(&pool, &Filter { status: Some(Lifecycle::Reconciled), ..Default::default() }).await.unwrap();
-    let sql: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE status = 'RECONCILED'").fetch_one(&pool).await.unwrap();
+    let count =
+        explorer::count(&pool, &Filter { status: Some(Lifecycle::Reconciled), ..Default::default() }).await.unwrap();
+    let sql: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE status = 'RECONCILED'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!((count.count, count.exact), (sql, true), "the rollup counts exactly");
-    let capped = explorer::count(&pool, &Filter { min: Some(settlepaisa_ops::money::Paise(0)), ..Default::default() }).await.unwrap();
+    let capped = explorer::count(&pool, &Filter { min: Some(settlepaisa_ops::money::Paise(0)), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!((capped.count, capped.exact), (10_000, false), "past the cap: \"more than 10,000\"");
 }

@@ -136,3 +136,44 @@ async fn pending_migrations_are_seen(pool: PgPool) {
     settlepaisa_ops::db::migrate(&pool).await.unwrap();
     assert!(!settlepaisa_ops::db::has_pending_migrations(&pool).await.unwrap(), "all applied");
 }
+
+/// The daily rollups move only with the ledger: the app role reads them and cannot write them,
+/// while its own writes to the ledger still move them (the triggers run as the owner), and it may
+/// fold the deltas (`rollup_compact()`).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_app_role_reads_the_rollups_and_moves_them_only_through_the_ledger(pool: PgPool) {
+    settlepaisa_ops::db::grant_app_role(&pool, APP_ROLE).await.expect("the app role exists");
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MROLE', 'R', 'R')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut app = pool.acquire().await.unwrap();
+    sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    for statement in [
+        "INSERT INTO txn_daily_delta VALUES ('2026-11-01', '', 'UPI', 'PENDING', '', 1000000, 1, 0)",
+        "UPDATE txn_daily_base SET txn_count = 0",
+        "DELETE FROM exception_daily_delta",
+        "INSERT INTO exception_daily_base VALUES ('2026-11-01', 'AMOUNT_MISMATCH', 'HIGH', 'open', 5, 5)",
+    ] {
+        let refused = sqlx::query(statement).execute(&mut *app).await.expect_err(statement);
+        let code = refused.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some(INSUFFICIENT_PRIVILEGE), "{statement}: {refused}");
+    }
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('ROLE-1', 'MROLE', 500, now(), '2026-11-01', 'UPI')",
+    )
+    .execute(&mut *app)
+    .await
+    .expect("the app writes the ledger");
+    let n: i64 = sqlx::query_scalar("SELECT sum(txn_count)::bigint FROM txn_daily WHERE cycle_date = '2026-11-01'")
+        .fetch_one(&mut *app)
+        .await
+        .expect("the app reads the rollup");
+    assert_eq!(n, 1, "its write moved the rollup");
+    let folded: i64 =
+        sqlx::query_scalar("SELECT rollup_compact()").fetch_one(&mut *app).await.expect("the app compacts");
+    assert_eq!(folded, 1);
+    let diff: i64 = sqlx::query_scalar("SELECT count(*) FROM rollup_differences()").fetch_one(&mut *app).await.unwrap();
+    assert_eq!(diff, 0);
+}

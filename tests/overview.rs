@@ -34,7 +34,10 @@ async fn the_page_is_rendered_with_its_figures(pool: PgPool) {
     assert!(!page.body.contains("Loading figures"), "the figures are in the HTML, not streamed in later");
     let tile = page.body.split("data-testid=\"kpi-match-rate\"").nth(1).expect("match rate tile");
     let tile = tile.split("</section>").next().unwrap();
-    assert!(tile.contains(&format!(" of {} transactions matched", settlepaisa_ops::money::format_count(in_window))), "the tile shows the window's {in_window} transactions: {tile}");
+    assert!(
+        tile.contains(&format!(" of {} transactions matched", settlepaisa_ops::money::format_count(in_window))),
+        "the tile shows the window's {in_window} transactions: {tile}"
+    );
     assert!(page.body.contains("Settlement pipeline"));
     assert!(page.body.contains("Priya Sharma"), "the signed-in user is shown");
 }

@@ -57,8 +57,8 @@ test('journey 1: change the window, every widget changes with it and equals the 
   expect(await page.evaluate(() => (window as any).__noReload)).toBe('still-here');
 
   // A custom range through the form (a plain GET).
-  await page.getByLabel('From').fill(api7.window.from);
-  await page.getByLabel('To').fill(api7.window.to);
+  await page.getByLabel('From', { exact: true }).fill(api7.window.from);
+  await page.getByLabel('To', { exact: true }).fill(api7.window.to);
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/from=/);
   await expectWidgetsEqual(page, api7);
@@ -70,9 +70,13 @@ test('a pipeline segment opens the explorer filtered to the same transactions', 
   await signIn(page, ROLES.finance.email);
   await page.goto('/overview?range=30d');
   const api = await (await page.request.get('/api/overview/overview?range=30d')).json();
-  for (const bucket of ['credited', 'unsettled'] as const) {
+  for (const [bucket, where] of [['credited', 'svg'], ['unsettled', 'table']] as const) {
     await page.goto('/overview?range=30d');
-    await page.getByTestId('pipeline').locator(`table a[data-bucket="${bucket}"]`).click();
+    // The bar's segment (an SVG link) and the legend's link open the same list.
+    const link = where === 'svg'
+      ? page.getByTestId('pipeline').locator(`svg a[href$="bucket=${bucket}"]`)
+      : page.getByTestId('pipeline').locator(`table a[data-bucket="${bucket}"]`);
+    await link.click();
     await expect(page).toHaveURL(new RegExp(`/transactions\\?from=${api.window.from}&to=${api.window.to}&bucket=${bucket}$`));
     await expect(page.getByTestId('list-summary')).toHaveAttribute('data-total', String(api.pipeline[bucket]));
     await expect(page.getByTestId('list-summary')).toHaveAttribute('data-exact', 'true');

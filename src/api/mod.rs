@@ -17,6 +17,11 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .nest("/analytics", features::analytics::routes())
         .nest("/disputes", features::disputes::routes())
         .nest("/settlements", features::settlements::routes())
-        .nest("/recon", features::recon::routes(config).merge(features::exceptions::routes()).merge(features::transactions::routes()))
+        .nest(
+            "/recon",
+            features::recon::routes(config)
+                .merge(features::exceptions::routes())
+                .merge(features::transactions::routes()),
+        )
         .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
 }

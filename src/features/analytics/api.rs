@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn window(w: Window) -> Value {
-    json!({"from": w.from, "to": w.to, "days": w.days()})
+    json!({"from": w.from, "to": w.to, "preset": w.preset.param(), "days": w.days()})
 }
 
 fn kpis(k: &Kpis) -> Value {
@@ -82,7 +82,7 @@ async fn chart_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&name)),
         ],
         body,
     )

@@ -130,14 +130,17 @@ fn ChartFrame(
 ) -> impl IntoView {
     let id = chart.param();
     let ChartTable { header, rows } = summary.chart_table(chart);
-    let csv = format!("/api/analytics/v1/charts/{id}.csv{}", if params.is_empty() { String::new() } else { format!("?{params}") });
+    let csv = format!(
+        "/api/analytics/v1/charts/{id}.csv{}",
+        if params.is_empty() { String::new() } else { format!("?{params}") }
+    );
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-chart=id>
             <h2 class="text-base font-semibold text-slate-900" id=format!("{id}-h")>{chart.title()}</h2>
             {note.map(|n| view! { <p class="text-sm text-slate-600">{n}</p> })}
             <TooltipHost>
                 <div class="overflow-x-auto">
-                    <svg viewBox=format!("0 0 {W} {H}") class="h-auto w-full min-w-[560px]" role="img"
+                    <svg viewBox=format!("0 0 {W} {H}") class="h-auto w-full min-w-[640px]" role="img"
                         aria-labelledby=format!("{id}-t {id}-d")>
                         <title id=format!("{id}-t")>{chart.title()}</title>
                         <desc id=format!("{id}-d")>{description}</desc>
@@ -296,7 +299,8 @@ fn share_bars(rows: Vec<(String, Vec<ShareBar>)>) -> impl IntoView {
             view! {
                 <text x=LEFT - 8 y=y0 + bar_h + 2 text-anchor="end" class="fill-slate-800 text-[12px]">{label}</text>
                 {bars.into_iter().enumerate().map(|(j, (hundredths, class, tip))| {
-                    let width = (i128::from(hundredths.clamp(0, 10_000)) * i128::from(PLOT_W) / 10_000) as i64;
+                    // 100 % is three fifths of the plot, so the label after the longest bar fits.
+                    let width = (i128::from(hundredths.clamp(0, 10_000)) * i128::from(PLOT_W * 3 / 5) / 10_000) as i64;
                     let y = y0 + j as i64 * bar_h;
                     let label = tip.clone();
                     view! {
@@ -309,6 +313,16 @@ fn share_bars(rows: Vec<(String, Vec<ShareBar>)>) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// A label split at the space nearest its middle, for two lines under a bar.
+fn two_lines(label: &str) -> (String, String) {
+    let middle = label.len() / 2;
+    let split = label.match_indices(' ').map(|(i, _)| i).min_by_key(|i| i.abs_diff(middle));
+    match split {
+        Some(i) if label.len() > 14 => (label[..i].to_string(), label[i + 1..].to_string()),
+        _ => (label.to_string(), String::new()),
+    }
 }
 
 fn hundredths_of(text: &Option<String>) -> i64 {
@@ -329,7 +343,14 @@ pub fn ModesChart(summary: AnalyticsSummary, params: String) -> impl IntoView {
     } else {
         modes
             .iter()
-            .map(|m| format!("{}: {} % of transactions, {} % of the amount", m.mode, m.count_share.clone().unwrap_or_default(), m.amount_share.clone().unwrap_or_default()))
+            .map(|m| {
+                format!(
+                    "{}: {} % of transactions, {} % of the amount",
+                    m.mode,
+                    m.count_share.clone().unwrap_or_default(),
+                    m.amount_share.clone().unwrap_or_default()
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -339,8 +360,24 @@ pub fn ModesChart(summary: AnalyticsSummary, params: String) -> impl IntoView {
             (
                 m.mode.clone(),
                 vec![
-                    (hundredths_of(&m.count_share), "fill-sky-500", format!("{} % of transactions ({})", m.count_share.clone().unwrap_or_default(), format_count(m.count))),
-                    (hundredths_of(&m.amount_share), "fill-indigo-500", format!("{} % of the amount ({})", m.amount_share.clone().unwrap_or_default(), m.amount.to_inr())),
+                    (
+                        hundredths_of(&m.count_share),
+                        "fill-sky-500",
+                        format!(
+                            "{} % of transactions ({})",
+                            m.count_share.clone().unwrap_or_default(),
+                            format_count(m.count)
+                        ),
+                    ),
+                    (
+                        hundredths_of(&m.amount_share),
+                        "fill-indigo-500",
+                        format!(
+                            "{} % of the amount ({})",
+                            m.amount_share.clone().unwrap_or_default(),
+                            m.amount.to_inr()
+                        ),
+                    ),
                 ],
             )
         })
@@ -359,9 +396,21 @@ pub fn FunnelChart(summary: AnalyticsSummary, params: String) -> impl IntoView {
     let f: Funnel = summary.funnel;
     let stage = |label: &str, n: i64| {
         let pct = crate::ratio::rate_2dp(n, f.captured);
-        (label.to_string(), vec![(hundredths_of(&pct), "fill-brand-600", format!("{} ({} %)", format_count(n), pct.unwrap_or_else(|| "—".into())))])
+        (
+            label.to_string(),
+            vec![(
+                hundredths_of(&pct),
+                "fill-brand-600",
+                format!("{} ({} %)", format_count(n), pct.unwrap_or_else(|| "—".into())),
+            )],
+        )
     };
-    let rows = vec![stage("Captured", f.captured), stage("Reconciled", f.reconciled), stage("In a batch", f.batched), stage("Paid", f.paid)];
+    let rows = vec![
+        stage("Captured", f.captured),
+        stage("Reconciled", f.reconciled),
+        stage("In a batch", f.batched),
+        stage("Paid", f.paid),
+    ];
     let description = format!(
         "Of {} captured transactions, {} reconciled, {} in a settlement batch and {} paid; each stage is part of the one before.",
         format_count(f.captured),
@@ -391,20 +440,26 @@ pub fn FailuresChart(summary: AnalyticsSummary, params: String) -> impl IntoView
         .map(|(i, b)| {
             let x = LEFT + i as i64 * band + band / 5;
             let tip = format!("{} ({}): {} failed transfers, {} % cumulative", b.label, b.owner.code(), format_count(b.count), b.cumulative_pct);
+            let (line1, line2) = two_lines(&b.label);
             view! {
                 <g data-tip=tip>
                     <rect x=x y=scale.y(b.count) width=band * 3 / 5 height=TOP + PLOT_H - scale.y(b.count) class="fill-red-500" />
-                    <text x=x + band * 3 / 10 y=TOP + PLOT_H + 18 text-anchor="middle" class="fill-slate-700 text-[11px]">{b.label.clone()}</text>
-                    <text x=x + band * 3 / 10 y=TOP + PLOT_H + 32 text-anchor="middle" class="fill-slate-500 text-[11px]">{b.owner.code()}</text>
+                    <text x=x + band * 3 / 10 y=TOP + PLOT_H + 14 text-anchor="middle" class="fill-slate-700 text-[11px]">{line1}</text>
+                    <text x=x + band * 3 / 10 y=TOP + PLOT_H + 27 text-anchor="middle" class="fill-slate-700 text-[11px]">{line2}</text>
+                    <text x=x + band * 3 / 10 y=TOP + PLOT_H + 41 text-anchor="middle" class="fill-slate-600 text-[11px]">{b.owner.code()}</text>
                 </g>
             }
         })
         .collect_view();
-    let line = points(&bars.iter().map(|b| hundredths_of(&Some(b.cumulative_pct.clone()))).collect::<Vec<_>>(), pct_scale);
+    let line =
+        points(&bars.iter().map(|b| hundredths_of(&Some(b.cumulative_pct.clone()))).collect::<Vec<_>>(), pct_scale);
     let description = if bars.is_empty() {
         "No payout transfer failed for this window's batches.".to_string()
     } else {
-        bars.iter().map(|b| format!("{}: {} ({} % cumulative, owner {})", b.label, b.count, b.cumulative_pct, b.owner.code())).collect::<Vec<_>>().join("; ")
+        bars.iter()
+            .map(|b| format!("{}: {} ({} % cumulative, owner {})", b.label, b.count, b.cumulative_pct, b.owner.code()))
+            .collect::<Vec<_>>()
+            .join("; ")
     };
     view! {
         <ChartFrame chart=Chart::Failures summary=summary params=params description=description
@@ -423,15 +478,41 @@ pub fn FailuresChart(summary: AnalyticsSummary, params: String) -> impl IntoView
 pub fn MatchRateChart(summary: AnalyticsSummary, params: String) -> impl IntoView {
     let days: Vec<MatchRateDay> = summary.match_rate.clone();
     let scale = Scale { max: 10_000 };
-    let values: Vec<i64> = days.iter().map(|d| hundredths_of(&d.rate)).collect();
     let n = days.len() as i64;
+    // The line joins consecutive days that had transactions; a day without any breaks it.
+    let mut runs: Vec<Vec<(usize, i64)>> = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        match (&d.rate, runs.last_mut()) {
+            (None, _) => runs.push(Vec::new()),
+            (Some(_), Some(run)) => run.push((i, hundredths_of(&d.rate))),
+            (Some(_), None) => runs.push(vec![(i, hundredths_of(&d.rate))]),
+        }
+    }
+    let lines = runs
+        .into_iter()
+        .filter(|r| r.len() > 1)
+        .map(|run| {
+            let pts = run
+                .iter()
+                .map(|(i, v)| format!("{},{}", LEFT + (2 * *i as i64 + 1) * PLOT_W / (2 * n.max(1)), scale.y(*v)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! { <polyline points=pts fill="none" class="stroke-brand-600" stroke-width="2" /> }
+        })
+        .collect_view();
     let dots = days
         .iter()
         .enumerate()
         .filter(|(_, d)| d.rate.is_some())
         .map(|(i, d)| {
             let x = LEFT + (2 * i as i64 + 1) * PLOT_W / (2 * n.max(1));
-            let tip = format!("{}: {} % ({} of {})", crate::ist::format_date(d.date), d.rate.clone().unwrap_or_default(), format_count(d.reconciled), format_count(d.captured));
+            let tip = format!(
+                "{}: {} % ({} of {})",
+                crate::ist::format_date(d.date),
+                d.rate.clone().unwrap_or_default(),
+                format_count(d.reconciled),
+                format_count(d.captured)
+            );
             view! { <circle cx=x cy=scale.y(hundredths_of(&d.rate)) r="4" class="fill-brand-600" data-tip=tip /> }
         })
         .collect_view();
@@ -445,7 +526,7 @@ pub fn MatchRateChart(summary: AnalyticsSummary, params: String) -> impl IntoVie
         <ChartFrame chart=Chart::MatchRate summary=summary params=params
             description=if description.is_empty() { "No transactions in this window.".to_string() } else { description }>
             {left_axis(scale, 2_500, |v| format!("{} %", v / 100))}
-            <polyline points=points(&values, scale) fill="none" class="stroke-brand-600" stroke-width="2" />
+            {lines}
             {dots}
             {date_axis(&dates)}
         </ChartFrame>
@@ -475,7 +556,8 @@ pub fn AgeingChart(summary: AnalyticsSummary, params: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let description = Ageing::LABELS.iter().zip(values).map(|(l, v)| format!("{l}: {v}")).collect::<Vec<_>>().join("; ");
+    let description =
+        Ageing::LABELS.iter().zip(values).map(|(l, v)| format!("{l}: {v}")).collect::<Vec<_>>().join("; ");
     view! {
         <ChartFrame chart=Chart::Ageing summary=summary params=params description=format!("Open exceptions by age since raised — {description}")>
             {left_axis(scale, step, format_count)}
@@ -498,6 +580,12 @@ mod tests {
             let (top, step) = nice_ceiling(max, 4);
             assert!(top >= max && top == step * 4, "{max}: {top} {step}");
         }
+    }
+
+    #[test]
+    fn long_labels_take_two_lines() {
+        assert_eq!(two_lines("Beneficiary account closed"), ("Beneficiary".into(), "account closed".into()));
+        assert_eq!(two_lines("Bank timeout"), ("Bank timeout".into(), String::new()));
     }
 
     #[test]

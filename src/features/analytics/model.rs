@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::features::overview::model::{OverviewQuery, Window};
-use crate::money::Paise;
+use crate::features::settlements::rules::FailureCode;
+use crate::money::{MoneyOverflow, Paise};
 use crate::ratio::{div_half_up, rate_2dp};
 
 /// The page's URL: a window (`range` preset or `from`/`to`, as Overview) and two filters.
@@ -24,6 +25,7 @@ pub struct AnalyticsQuery {
 /// The filters besides the window.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Scope {
+    /// Upper case; compared with the stored acquirer in upper case.
     pub acquirer: Option<String>,
     pub mode: Option<String>,
 }
@@ -31,9 +33,10 @@ pub struct Scope {
 impl AnalyticsQuery {
     /// The window (resolved against today in IST) and the filters; unknown values refused in words.
     pub fn parse(&self, today: NaiveDate) -> Result<(Window, Scope), String> {
-        let window = OverviewQuery { range: self.range.clone(), from: self.from.clone(), to: self.to.clone() }
-            .window(today)?;
-        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
+        let window =
+            OverviewQuery { range: self.range.clone(), from: self.from.clone(), to: self.to.clone() }.window(today)?;
+        let text =
+            |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_ascii_uppercase);
         let acquirer = text(&self.acquirer);
         if acquirer.as_ref().is_some_and(|a| a.len() > 64) {
             return Err("The acquirer is too long.".into());
@@ -49,7 +52,13 @@ impl AnalyticsQuery {
 
     /// This query's parameters (without the leading `?`), for links and downloads.
     pub fn params(&self) -> String {
-        let pairs = [("range", &self.range), ("from", &self.from), ("to", &self.to), ("acquirer", &self.acquirer), ("mode", &self.mode)];
+        let pairs = [
+            ("range", &self.range),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("acquirer", &self.acquirer),
+            ("mode", &self.mode),
+        ];
         pairs
             .iter()
             .filter_map(|(k, v)| {
@@ -161,14 +170,22 @@ impl Owner {
         }
     }
 
-    /// The owner of a transfer's failure code (`settlement_transfers.failure_code`).
+    /// Who acts on a transfer's failure code (`settlement_transfers.failure_code`; none recorded is
+    /// OTHER). The bank's returns name no gateway fault yet, so no code maps to `Gateway` today; a
+    /// new code must be placed here (the match is exhaustive).
     pub fn of(code: &str) -> Owner {
-        match code {
-            "ACCOUNT_CLOSED" | "INVALID_IFSC" | "NAME_MISMATCH" => Owner::Beneficiary,
-            "BANK_TIMEOUT" => Owner::Bank,
-            "GATEWAY_ERROR" => Owner::Gateway,
-            _ => Owner::Other,
+        match FailureCode::parse(code) {
+            Some(FailureCode::AccountClosed | FailureCode::InvalidIfsc | FailureCode::NameMismatch) => {
+                Owner::Beneficiary
+            }
+            Some(FailureCode::BankTimeout) => Owner::Bank,
+            Some(FailureCode::Other) | None => Owner::Other,
         }
+    }
+
+    /// The words for a failure code (the settlement desk's own).
+    pub fn label_of(code: &str) -> String {
+        FailureCode::parse(code).map_or("Other", FailureCode::label).to_string()
     }
 }
 
@@ -201,19 +218,19 @@ pub struct Ageing {
 }
 
 impl Ageing {
+    /// The buckets' lower bounds of age, in hours, after the first (< 24 h).
+    pub const BOUNDS_HOURS: [i64; 3] = [24, 72, 168];
+
+    /// The creation times that separate the buckets seen at `now`: an exception raised at or before
+    /// `cutoffs[i]` is at least `BOUNDS_HOURS[i]` old (the query counts by these).
+    pub fn cutoffs(now: DateTime<Utc>) -> [DateTime<Utc>; 3] {
+        Ageing::BOUNDS_HOURS.map(|h| now - Duration::hours(h))
+    }
+
     /// The bucket of an exception raised at `created` seen at `now`: < 24 h, 24 h–< 72 h,
-    /// 72 h–< 168 h, ≥ 168 h (a boundary belongs to the older bucket).
+    /// 72 h–< 168 h, ≥ 168 h (a boundary belongs to the older bucket) — by the same cutoffs.
     pub fn bucket(created: DateTime<Utc>, now: DateTime<Utc>) -> usize {
-        let age = now - created;
-        if age < Duration::hours(24) {
-            0
-        } else if age < Duration::hours(72) {
-            1
-        } else if age < Duration::hours(168) {
-            2
-        } else {
-            3
-        }
+        Ageing::cutoffs(now).iter().filter(|cut| created <= **cut).count()
     }
 
     pub fn as_array(self) -> [i64; 4] {
@@ -242,31 +259,34 @@ pub struct AnalyticsSummary {
     pub generated_at: DateTime<Utc>,
 }
 
-/// The KPIs over the days of `window` among `days`.
-pub fn kpis(days: &[DayFacts], window: Window) -> Kpis {
+/// The KPIs over the days of `window` among `days` (sums checked: an amount past `i64` paise is an
+/// error, never a wrapped figure).
+pub fn kpis(days: &[DayFacts], window: Window) -> Result<Kpis, MoneyOverflow> {
     let mut k = Kpis::default();
     let mut seconds: i128 = 0;
     for d in days.iter().filter(|d| d.date >= window.from && d.date <= window.to) {
         k.captured += d.captured;
-        k.captured_paise = Paise(k.captured_paise.0 + d.captured_paise.0);
+        k.captured_paise = k.captured_paise.checked_add(d.captured_paise)?;
         k.settled += d.paid;
-        k.settled_paise = Paise(k.settled_paise.0 + d.paid_paise.0);
+        k.settled_paise = k.settled_paise.checked_add(d.paid_paise)?;
         seconds += i128::from(d.paid_seconds);
     }
     k.unsettled = k.captured - k.settled;
-    k.unsettled_paise = Paise(k.captured_paise.0 - k.settled_paise.0);
+    k.unsettled_paise = k.captured_paise.checked_sub(k.settled_paise)?;
     k.rate_hundredths = div_half_up(i128::from(k.settled) * 10_000, i128::from(k.captured));
     k.settlement_rate = k.rate_hundredths.map(crate::ratio::hundredths_text);
     // hours × 100 = seconds × 100 / 3600 / count, rounded half up once.
     k.avg_hours_hundredths = div_half_up(seconds * 100, i128::from(k.settled) * 3600);
     k.avg_settlement_hours = k.avg_hours_hundredths.map(crate::ratio::hundredths_text);
-    k
+    Ok(k)
 }
 
 /// The GMV series of the window's days, each with the 7-day averages ending on it (`days` must
 /// reach 6 days before the window; missing dates count as zero).
 pub fn gmv(days: &[DayFacts], window: Window) -> Vec<GmvDay> {
-    let at = |date: NaiveDate| days.iter().find(|d| d.date == date).copied().unwrap_or(DayFacts { date, ..Default::default() });
+    let at = |date: NaiveDate| {
+        days.iter().find(|d| d.date == date).copied().unwrap_or(DayFacts { date, ..Default::default() })
+    };
     let mut out = Vec::new();
     let mut date = window.from;
     while date <= window.to {
@@ -306,7 +326,12 @@ pub fn match_rate(days: &[DayFacts], window: Window) -> Vec<MatchRateDay> {
     let mut date = window.from;
     while date <= window.to {
         let d = days.iter().find(|d| d.date == date).copied().unwrap_or(DayFacts { date, ..Default::default() });
-        out.push(MatchRateDay { date, captured: d.captured, reconciled: d.reconciled, rate: rate_2dp(d.reconciled, d.captured) });
+        out.push(MatchRateDay {
+            date,
+            captured: d.captured,
+            reconciled: d.reconciled,
+            rate: rate_2dp(d.reconciled, d.captured),
+        });
         date += Duration::days(1);
     }
     out
@@ -316,30 +341,30 @@ pub fn match_rate(days: &[DayFacts], window: Window) -> Vec<MatchRateDay> {
 pub fn modes(mut rows: Vec<(String, i64, Paise)>) -> Vec<ModeShare> {
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     let count: i64 = rows.iter().map(|r| r.1).sum();
-    let amount: i64 = rows.iter().map(|r| r.2 .0).sum();
+    let amount: i128 = rows.iter().map(|r| i128::from(r.2 .0)).sum();
     rows.into_iter()
         .map(|(mode, n, a)| ModeShare {
             mode,
             count: n,
             amount: a,
             count_share: rate_2dp(n, count),
-            amount_share: rate_2dp(a.0, amount),
+            amount_share: div_half_up(i128::from(a.0) * 10_000, amount).map(crate::ratio::hundredths_text),
         })
         .collect()
 }
 
-/// The Pareto of failure counts: largest first, with the running share of all failures.
-pub fn pareto(mut rows: Vec<(String, String, i64)>) -> Vec<FailureBar> {
-    rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    let total: i64 = rows.iter().map(|r| r.2).sum();
+/// The Pareto of failure counts per code: largest first, with the running share of all failures.
+pub fn pareto(mut rows: Vec<(String, i64)>) -> Vec<FailureBar> {
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let total: i64 = rows.iter().map(|r| r.1).sum();
     let mut running = 0;
     rows.into_iter()
-        .map(|(reason, label, count)| {
+        .map(|(reason, count)| {
             running += count;
             FailureBar {
                 owner: Owner::of(&reason),
+                label: Owner::label_of(&reason),
                 reason,
-                label,
                 count,
                 cumulative_pct: rate_2dp(running, total).unwrap_or_else(|| "0.00".into()),
             }
@@ -359,7 +384,8 @@ pub enum Chart {
 }
 
 impl Chart {
-    pub const ALL: [Chart; 6] = [Chart::Modes, Chart::Gmv, Chart::Funnel, Chart::Failures, Chart::MatchRate, Chart::Ageing];
+    pub const ALL: [Chart; 6] =
+        [Chart::Modes, Chart::Gmv, Chart::Funnel, Chart::Failures, Chart::MatchRate, Chart::Ageing];
 
     pub fn param(self) -> &'static str {
         match self {
@@ -407,7 +433,15 @@ impl AnalyticsSummary {
                 rows: self
                     .modes
                     .iter()
-                    .map(|m| vec![m.mode.clone(), m.count.to_string(), opt(&m.count_share), rupees(m.amount), opt(&m.amount_share)])
+                    .map(|m| {
+                        vec![
+                            m.mode.clone(),
+                            m.count.to_string(),
+                            opt(&m.count_share),
+                            rupees(m.amount),
+                            opt(&m.amount_share),
+                        ]
+                    })
                     .collect(),
             },
             Chart::Gmv => ChartTable {
@@ -445,7 +479,9 @@ impl AnalyticsSummary {
                 rows: self
                     .failures
                     .iter()
-                    .map(|b| vec![b.label.clone(), b.owner.code().to_string(), b.count.to_string(), b.cumulative_pct.clone()])
+                    .map(|b| {
+                        vec![b.label.clone(), b.owner.code().to_string(), b.count.to_string(), b.cumulative_pct.clone()]
+                    })
                     .collect(),
             },
             Chart::MatchRate => ChartTable {
@@ -458,7 +494,11 @@ impl AnalyticsSummary {
             },
             Chart::Ageing => ChartTable {
                 header: vec!["age", "open_exceptions"],
-                rows: Ageing::LABELS.iter().zip(self.ageing.as_array()).map(|(l, n)| vec![l.to_string(), n.to_string()]).collect(),
+                rows: Ageing::LABELS
+                    .iter()
+                    .zip(self.ageing.as_array())
+                    .map(|(l, n)| vec![l.to_string(), n.to_string()])
+                    .collect(),
             },
         }
     }
@@ -500,7 +540,7 @@ mod tests {
             facts("2026-11-02", (6, 9_000, 5, 4, 1, 1_500, 30 * 3600)),
             facts("2026-11-03", (10, 1_000, 0, 0, 0, 0, 0)),
         ];
-        let k = kpis(&days, window("2026-11-01", "2026-11-02"));
+        let k = kpis(&days, window("2026-11-01", "2026-11-02")).unwrap();
         assert_eq!((k.captured, k.captured_paise, k.settled, k.settled_paise), (10, Paise(13_000), 3, Paise(3_500)));
         assert_eq!((k.unsettled, k.unsettled_paise), (7, Paise(9_500)));
         assert_eq!(k.settlement_rate.as_deref(), Some("30.00"));
@@ -510,7 +550,7 @@ mod tests {
         assert_eq!(delta_pct(7, 10).as_deref(), Some("-30.00"));
         assert_eq!(delta_pct(7, 0), None);
         assert_eq!(delta_hundredths(Some(3_000), Some(3_250)).as_deref(), Some("-2.50"));
-        let none = kpis(&days, window("2026-11-03", "2026-11-03"));
+        let none = kpis(&days, window("2026-11-03", "2026-11-03")).unwrap();
         assert_eq!((none.settlement_rate.as_deref(), none.avg_settlement_hours), (Some("0.00"), None));
     }
 
@@ -529,13 +569,10 @@ mod tests {
         let days = [facts("2026-11-01", (10, 0, 8, 6, 5, 0, 0)), facts("2026-11-02", (10, 0, 9, 9, 1, 0, 0))];
         let f = funnel(&days, window("2026-11-01", "2026-11-02"));
         assert_eq!((f.captured, f.reconciled, f.batched, f.paid), (20, 17, 15, 6));
-        let p = pareto(vec![
-            ("BANK_TIMEOUT".into(), "Bank timeout".into(), 1),
-            ("ACCOUNT_CLOSED".into(), "Account closed".into(), 2),
-            ("OTHER".into(), "Other".into(), 1),
-        ]);
+        let p = pareto(vec![("BANK_TIMEOUT".into(), 1), ("ACCOUNT_CLOSED".into(), 2), ("OTHER".into(), 1)]);
         assert_eq!(p.iter().map(|b| b.cumulative_pct.as_str()).collect::<Vec<_>>(), ["50.00", "75.00", "100.00"]);
         assert_eq!((p[0].owner, p[1].owner, p[2].owner), (Owner::Beneficiary, Owner::Bank, Owner::Other));
+        assert_eq!((p[0].label.as_str(), p[2].label.as_str()), ("Beneficiary account closed", "Other"));
     }
 
     #[test]
@@ -556,7 +593,12 @@ mod tests {
         assert_eq!(m[0].mode, "UPI");
         assert_eq!((m[0].count_share.as_deref(), m[0].amount_share.as_deref()), (Some("75.00"), Some("25.00")));
         let today = day("2026-12-01");
-        let q = AnalyticsQuery { range: Some("30d".into()), acquirer: Some("hdfc".into()), mode: Some("upi".into()), ..Default::default() };
+        let q = AnalyticsQuery {
+            range: Some("30d".into()),
+            acquirer: Some("hdfc".into()),
+            mode: Some("upi".into()),
+            ..Default::default()
+        };
         let (w, s) = q.parse(today).unwrap();
         assert_eq!((w.days(), s.acquirer.as_deref(), s.mode.as_deref()), (30, Some("HDFC"), Some("UPI")));
         assert!(AnalyticsQuery { mode: Some("CHEQUE".into()), ..Default::default() }.parse(today).is_err());

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_query_map;
 use super::charts::{AgeingChart, FailuresChart, FunnelChart, GmvChart, MatchRateChart, ModesChart};
 use super::model::{delta_hundredths, delta_pct, AnalyticsQuery, AnalyticsSummary};
 use super::server::get_analytics;
-use crate::features::overview::model::RangePreset;
 use crate::domain::METHODS;
+use crate::features::overview::model::RangePreset;
 use crate::ist;
 use crate::money::format_count;
 use crate::ui::{ErrorNotice, PageHeader};
@@ -98,7 +98,14 @@ fn Filters(query: AnalyticsQuery, summary: Option<AnalyticsSummary>) -> impl Int
 
 /// A KPI tile with its change against the previous window.
 #[component]
-fn Kpi(label: &'static str, value: String, detail: String, delta: Option<String>, unit: &'static str, test_id: &'static str) -> impl IntoView {
+fn Kpi(
+    label: &'static str,
+    value: String,
+    detail: String,
+    delta: Option<String>,
+    unit: &'static str,
+    test_id: &'static str,
+) -> impl IntoView {
     let delta_text = match delta {
         None => "no previous figure to compare".to_string(),
         Some(d) => format!("{d}{unit} vs previous window"),
@@ -131,10 +138,12 @@ fn Body(summary: AnalyticsSummary, query: AnalyticsQuery) -> impl IntoView {
         <p class="mb-4 text-sm text-slate-600" data-testid="analytics-window">{window_text}</p>
         <div class="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
             <Kpi label="Settled transactions" value=format_count(k.settled)
-                detail=format!("{} · in a paid batch", k.settled_paise.to_inr())
+                detail=format!("{} · in a paid batch · amount {}", k.settled_paise.to_inr(),
+                               delta_pct(k.settled_paise.0, p.settled_paise.0).map_or_else(|| "—".into(), |d| format!("{d} %")))
                 delta=delta_pct(k.settled, p.settled) unit=" %" test_id="kpi-settled" />
-            <Kpi label="Unsettled" value=format_count(k.unsettled)
-                detail=format!("{} · of {} captured", k.unsettled_paise.to_inr(), format_count(k.captured))
+            <Kpi label="Not yet paid" value=format_count(k.unsettled)
+                detail=format!("{} of {} captured · amount {}", k.unsettled_paise.to_inr(), format_count(k.captured),
+                               delta_pct(k.unsettled_paise.0, p.unsettled_paise.0).map_or_else(|| "—".into(), |d| format!("{d} %")))
                 delta=delta_pct(k.unsettled, p.unsettled) unit=" %" test_id="kpi-unsettled" />
             <Kpi label="Settlement rate" value=k.settlement_rate.clone().map_or_else(|| "—".into(), |r| format!("{r} %"))
                 detail="Settled ÷ captured transactions".to_string()

@@ -9,7 +9,12 @@ use crate::error::AppError;
 use crate::money::Paise;
 
 /// One row per cycle date in `from..=to` that has transactions under the scope.
-pub async fn day_facts(pool: &PgPool, from: NaiveDate, to: NaiveDate, scope: &Scope) -> Result<Vec<DayFacts>, AppError> {
+pub async fn day_facts(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+) -> Result<Vec<DayFacts>, AppError> {
     Ok(sqlx::query_as!(
         DayFacts,
         r#"SELECT cycle_date AS "date!: NaiveDate",
@@ -22,7 +27,7 @@ pub async fn day_facts(pool: &PgPool, from: NaiveDate, to: NaiveDate, scope: &Sc
                   coalesce(sum(paid_seconds), 0)::bigint AS "paid_seconds!"
            FROM txn_daily
            WHERE cycle_date BETWEEN $1 AND $2
-             AND ($3::text IS NULL OR acquirer = $3) AND ($4::text IS NULL OR payment_method = $4)
+             AND ($3::text IS NULL OR upper(acquirer) = $3) AND ($4::text IS NULL OR payment_method = $4)
            GROUP BY cycle_date
            HAVING sum(txn_count) <> 0
            ORDER BY cycle_date"#,
@@ -47,7 +52,7 @@ pub async fn mode_split(
         r#"SELECT payment_method AS "mode!", sum(txn_count)::bigint AS "count!", sum(amount_paise)::bigint AS "amount!"
            FROM txn_daily
            WHERE cycle_date BETWEEN $1 AND $2
-             AND ($3::text IS NULL OR acquirer = $3) AND ($4::text IS NULL OR payment_method = $4)
+             AND ($3::text IS NULL OR upper(acquirer) = $3) AND ($4::text IS NULL OR payment_method = $4)
            GROUP BY payment_method HAVING sum(txn_count) <> 0"#,
         from as NaiveDate,
         to as NaiveDate,
@@ -61,10 +66,9 @@ pub async fn mode_split(
     .collect())
 }
 
-/// Failed payout transfers of the batches of `from..=to`, per failure code (none recorded: OTHER),
-/// with the code's words. A transfer pays a merchant's whole batch, so the acquirer and mode
+/// Failed payout transfers of the batches of `from..=to`, per failure code (none recorded: OTHER). A transfer pays a merchant's whole batch, so the acquirer and mode
 /// filters do not apply to it.
-pub async fn payout_failures(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, String, i64)>, AppError> {
+pub async fn payout_failures(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, i64)>, AppError> {
     Ok(sqlx::query!(
         r#"SELECT coalesce(t.failure_code, 'OTHER') AS "code!", count(*) AS "count!"
            FROM settlement_transfers t JOIN settlement_batches b ON b.id = t.batch_id
@@ -76,16 +80,7 @@ pub async fn payout_failures(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> R
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|r| {
-        let label = match r.code.as_str() {
-            "ACCOUNT_CLOSED" => "Beneficiary account closed",
-            "INVALID_IFSC" => "Invalid IFSC",
-            "NAME_MISMATCH" => "Beneficiary name mismatch",
-            "BANK_TIMEOUT" => "Bank timeout",
-            _ => "Other",
-        };
-        (r.code, label.to_string(), r.count)
-    })
+    .map(|r| (r.code, r.count))
     .collect())
 }
 
@@ -98,22 +93,25 @@ pub async fn ageing(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Ageing, AppError> {
+    let cut = Ageing::cutoffs(now);
     let r = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE e.created_at > $5::timestamptz - interval '24 hours') AS "lt24h!",
-                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '24 hours' AND e.created_at > $5::timestamptz - interval '72 hours') AS "d1to3!",
-                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '72 hours' AND e.created_at > $5::timestamptz - interval '168 hours') AS "d3to7!",
-                  count(*) FILTER (WHERE e.created_at <= $5::timestamptz - interval '168 hours') AS "gt7d!"
+        r#"SELECT count(*) FILTER (WHERE e.created_at > $5) AS "lt24h!",
+                  count(*) FILTER (WHERE e.created_at <= $5 AND e.created_at > $6) AS "d1to3!",
+                  count(*) FILTER (WHERE e.created_at <= $6 AND e.created_at > $7) AS "d3to7!",
+                  count(*) FILTER (WHERE e.created_at <= $7) AS "gt7d!"
            FROM exceptions e
            WHERE e.cycle_date BETWEEN $1 AND $2
              -- Status::ACTIVE, written out so that the partial index exceptions_open_age_idx applies.
              AND e.status IN ('open', 'investigating', 'snoozed', 'escalated')
-             AND ($3::text IS NULL OR e.acquirer = $3)
+             AND ($3::text IS NULL OR upper(e.acquirer) = $3)
              AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.payment_method = $4))"#,
         from as NaiveDate,
         to as NaiveDate,
         scope.acquirer.as_deref(),
         scope.mode.as_deref(),
-        now as DateTime<Utc>,
+        cut[0] as DateTime<Utc>,
+        cut[1] as DateTime<Utc>,
+        cut[2] as DateTime<Utc>,
     )
     .fetch_one(pool)
     .await?;

@@ -11,7 +11,11 @@ use crate::error::AppError;
 use crate::ist;
 use crate::state::AppState;
 
-pub async fn summary(state: &AppState, caller: &CurrentUser, query: &AnalyticsQuery) -> Result<AnalyticsSummary, AppError> {
+pub async fn summary(
+    state: &AppState,
+    caller: &CurrentUser,
+    query: &AnalyticsQuery,
+) -> Result<AnalyticsSummary, AppError> {
     authorize(Some(caller), Access::SIGNED_IN)?;
     let now = state.clock.now();
     let (window, scope) = query.parse(ist::today(now)).map_err(AppError::BadRequest)?;
@@ -29,8 +33,8 @@ pub async fn summary(state: &AppState, caller: &CurrentUser, query: &AnalyticsQu
     Ok(AnalyticsSummary {
         window,
         previous,
-        kpis: model::kpis(&days, window),
-        previous_kpis: model::kpis(&days, previous),
+        kpis: model::kpis(&days, window)?,
+        previous_kpis: model::kpis(&days, previous)?,
         modes: model::modes(modes),
         gmv: model::gmv(&days, window),
         funnel: model::funnel(&days, window),

@@ -1,6 +1,7 @@
-//! Overview: the figures of the last N days in one snapshot (transactions, reconciled, open
-//! exceptions, open chargebacks, the settlement pipeline), served to the page through a server
-//! function and to scripts as `GET /api/overview/overview` — both from one query.
+//! Overview (spec 5.1): one snapshot of a window of cycle dates — the KPI tiles, the settlement
+//! pipeline, open exceptions by severity and reason, connector health and the disputes summary —
+//! served to the page through a server function and to scripts as `GET /api/overview/overview`,
+//! both from `queries::snapshot` (the transaction and exception figures from the daily rollups).
 
 pub mod model;
 mod page;

@@ -4,7 +4,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::{MoneyOverflow, Paise};
-use crate::ratio::{percent_text, permille_half_up};
 
 /// The date presets of spec 05, plus a custom range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +90,11 @@ impl Window {
     /// The window of the same length just before this one.
     pub fn previous(&self) -> Window {
         let days = self.days();
-        Window { preset: RangePreset::Custom, from: self.from - Duration::days(days), to: self.from - Duration::days(1) }
+        Window {
+            preset: RangePreset::Custom,
+            from: self.from - Duration::days(days),
+            to: self.from - Duration::days(1),
+        }
     }
 }
 
@@ -259,9 +262,10 @@ pub struct SettlementTotals {
 }
 
 impl OverviewSnapshot {
-    /// Reconciled ÷ transactions as a percentage with one decimal, e.g. "87.4 %"; "—" when empty.
+    /// Reconciled ÷ transactions as a percentage with two decimals, e.g. "87.40 %" (the API's
+    /// `matchRate` and Analytics' rates have the same two); "—" when empty.
     pub fn match_rate(&self) -> String {
-        percent_text(permille_half_up(self.reconciled, self.transactions))
+        crate::ratio::rate_2dp(self.reconciled, self.transactions).map_or_else(|| "—".into(), |r| format!("{r} %"))
     }
 
     /// The window's transactions not reconciled: how many, and their amount (total − reconciled).

@@ -1,12 +1,14 @@
 //! The Overview page: date presets (links, so they work without JavaScript; with it, an island
-//! refetches the figures in place), KPI tiles and the settlement pipeline.
+//! refetches the figures in place, and live mode refreshes them every 30 s), the KPI tiles, the
+//! settlement pipeline (each segment a link to the explorer), open exceptions, connector health
+//! and the disputes summary.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::model::{Bucket, Health, OverviewQuery, OverviewSnapshot, RangePreset, Window};
-use crate::domain::PipelineBucket;
 use super::server::get_overview;
+use crate::domain::PipelineBucket;
 use crate::ist;
 use crate::money::{format_count, Paise};
 use crate::ratio::percent_text;
@@ -88,11 +90,16 @@ fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl I
     #[cfg(feature = "hydrate")]
     {
         use std::time::Duration;
+        // Seconds since live mode last asked for figures.
+        let since_asked = StoredValue::new(0u32);
         // Every second: age the figures; every 30 s of live mode: fetch them again in place.
         let _ = set_interval_with_handle(
             move || {
                 seconds_ago.update(|s| *s += 1);
-                if live.get_untracked() && seconds_ago.get_untracked() >= LIVE_REFRESH_SECONDS {
+                since_asked.update_value(|s| *s += 1);
+                // One refresh at a time, the next 30 s after the last was asked (answered or not).
+                if live.get_untracked() && since_asked.get_value() >= LIVE_REFRESH_SECONDS {
+                    since_asked.set_value(0);
                     let wanted = query.get_untracked();
                     asked.update_value(|n| *n += 1);
                     let this = asked.get_value();

@@ -4,10 +4,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::model::{
-    Bucket, ConnectorFacts, DisputeSummary, ExceptionSummary, OverviewQuery, OverviewSnapshot, Pipeline, ReasonCount, Window,
+    Bucket, ConnectorFacts, DisputeSummary, ExceptionSummary, OverviewQuery, OverviewSnapshot, Pipeline, ReasonCount,
+    Window,
 };
-use crate::features::exceptions::model::Status;
 use crate::error::AppError;
+use crate::features::exceptions::model::Status;
 use crate::features::recon::queries::{window_totals, CountAmount};
 use crate::ist;
 use crate::money::Paise;
@@ -86,7 +87,7 @@ pub async fn exception_summary(pool: &PgPool, window: Window) -> Result<Exceptio
     .collect();
     let top_reasons = sqlx::query_as!(
         ReasonCount,
-        r#"SELECT d.reason_code AS code, t.label, sum(d.exc_count)::bigint AS "count!",
+        r#"SELECT d.reason_code AS "code!", t.label, sum(d.exc_count)::bigint AS "count!",
                   sum(d.amount_paise)::bigint AS "amount!: Paise"
            FROM exception_daily d JOIN exception_types t ON t.code = d.reason_code
            WHERE d.cycle_date BETWEEN $1 AND $2 AND d.status = ANY($3)

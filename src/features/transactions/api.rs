@@ -67,7 +67,8 @@ impl ListParams {
             bucket: &self.bucket,
             q: &self.q,
         };
-        raw.parse(paise(&self.min_paise, "minPaise")?, paise(&self.max_paise, "maxPaise")?).map_err(AppError::BadRequest)
+        raw.parse(paise(&self.min_paise, "minPaise")?, paise(&self.max_paise, "maxPaise")?)
+            .map_err(AppError::BadRequest)
     }
 }
 

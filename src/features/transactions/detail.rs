@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::model::TxnDetail;
-use crate::domain::Lifecycle;
 use super::server::get_transaction;
+use crate::domain::Lifecycle;
 use crate::ist;
 use crate::money::Paise;
 use crate::ui::{def_row, ErrorNotice, PageHeader};

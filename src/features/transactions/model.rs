@@ -33,6 +33,7 @@ pub struct Filter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub merchant_id: Option<String>,
+    /// Upper case; compared with the stored acquirer in upper case (stored as the file gave it).
     pub acquirer: Option<String>,
     pub method: Option<String>,
     pub status: Option<Lifecycle>,
@@ -47,6 +48,20 @@ impl Filter {
     /// Whether the daily rollup can count this filter exactly (no merchant, amount or search).
     pub fn countable_by_rollup(&self) -> bool {
         self.merchant_id.is_none() && self.min.is_none() && self.max.is_none() && self.q.is_none()
+    }
+
+    /// Whether a page may start at `offset`: anywhere when the rollup says which days hold it
+    /// (its keys only, newest or oldest first); within the first [`COUNT_CAP`] matches otherwise,
+    /// so that no request walks millions of rows to skip them.
+    pub fn page_allowed(&self, sort: Sort, offset: i64) -> Result<(), String> {
+        if (self.countable_by_rollup() && sort.key == SortKey::Cycle) || offset < COUNT_CAP {
+            Ok(())
+        } else {
+            Err(format!(
+                "Pages go up to the first {} matches of this filter and order: narrow it (cycle dates, a status) to see further.",
+                crate::money::format_count(COUNT_CAP)
+            ))
+        }
     }
 }
 
@@ -85,8 +100,6 @@ impl Default for Sort {
 pub const PAGE_SIZE: i64 = 50;
 /// Beyond this many matches a count that the rollup cannot give says "more than".
 pub const COUNT_CAP: i64 = 10_000;
-/// The CSV export's most rows.
-pub const EXPORT_CAP: i64 = 1_000_000;
 const MAX_TEXT: usize = 64;
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -134,9 +147,8 @@ impl RawFilter<'_> {
                 Some(METHODS.contains(&up.as_str()).then_some(up).ok_or(format!("Unknown payment method {m:?}."))?)
             }
         };
-        let status = text(self.status)
-            .map(|s| Lifecycle::parse(&s).ok_or(format!("Unknown status {s:?}.")))
-            .transpose()?;
+        let status =
+            text(self.status).map(|s| Lifecycle::parse(&s).ok_or(format!("Unknown status {s:?}."))).transpose()?;
         let bucket = text(self.bucket)
             .map(|b| PipelineBucket::parse(&b).ok_or(format!("Unknown pipeline bucket {b:?}.")))
             .transpose()?;

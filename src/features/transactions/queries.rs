@@ -8,11 +8,11 @@ use futures_util::{Stream, TryStreamExt};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::model::{
-    BankLineView, ChargebackRef, ExceptionRef, Filter, MatchCount, ResultView, SettlementRef, Sort, SortKey,
-    TxnDetail, TxnPage, TxnRow, COUNT_CAP,
+    BankLineView, ChargebackRef, ExceptionRef, Filter, MatchCount, ResultView, SettlementRef, Sort, SortKey, TxnDetail,
+    TxnPage, TxnRow, COUNT_CAP,
 };
-use crate::error::AppError;
 use crate::domain::{Lifecycle, PipelineBucket};
+use crate::error::AppError;
 use crate::money::Paise;
 
 #[derive(sqlx::FromRow)]
@@ -56,7 +56,8 @@ impl From<TxnRecord> for TxnRow {
     }
 }
 
-const COLUMNS: &str = "t.id, t.txn_id, t.merchant_id, m.name AS merchant_name, t.amount_paise, t.currency, t.cycle_date,
+const COLUMNS: &str =
+    "t.id, t.txn_id, t.merchant_id, m.name AS merchant_name, t.amount_paise, t.currency, t.cycle_date,
      t.txn_at, t.payment_method::text AS payment_method, t.acquirer, t.utr, t.rrn, t.status AS stored_status,
      coalesce(b.status, '') AS batch_status, b.batch_ref";
 
@@ -86,7 +87,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter) {
         qb.push(" AND t.merchant_id = ").push_bind(m.clone());
     }
     if let Some(a) = &f.acquirer {
-        qb.push(" AND t.acquirer = ").push_bind(a.clone());
+        qb.push(" AND upper(t.acquirer) = ").push_bind(a.clone());
     }
     if let Some(method) = &f.method {
         qb.push(" AND t.payment_method = ").push_bind(method.clone());
@@ -206,7 +207,7 @@ fn push_rollup_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
         qb.push(" AND d.cycle_date <= ").push_bind(to);
     }
     if let Some(a) = &filter.acquirer {
-        qb.push(" AND d.acquirer = ").push_bind(a.clone());
+        qb.push(" AND upper(d.acquirer) = ").push_bind(a.clone());
     }
     if let Some(m) = &filter.method {
         qb.push(" AND d.payment_method = ").push_bind(m.clone());
@@ -242,7 +243,11 @@ pub async fn count(pool: &PgPool, filter: &Filter) -> Result<MatchCount, AppErro
     push_filter(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") x");
     let (count,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
-    Ok(if count > COUNT_CAP { MatchCount { count: COUNT_CAP, exact: false } } else { MatchCount { count, exact: true } })
+    Ok(if count > COUNT_CAP {
+        MatchCount { count: COUNT_CAP, exact: false }
+    } else {
+        MatchCount { count, exact: true }
+    })
 }
 
 /// The list's query for its first `cap` rows (the CSV export streams it).
@@ -322,18 +327,19 @@ pub async fn detail(pool: &PgPool, txn_id: &str) -> Result<TxnDetail, AppError> 
             .await?
             .flatten(),
     };
-    let bank_line = match line_id {
-        None => None,
-        Some(l) => sqlx::query_as!(
-            BankLineView,
-            r#"SELECT id, bank_name, bank_ref, amount_paise AS "amount: Paise", txn_date AS "txn_date: NaiveDate",
+    let bank_line =
+        match line_id {
+            None => None,
+            Some(l) => sqlx::query_as!(
+                BankLineView,
+                r#"SELECT id, bank_name, bank_ref, amount_paise AS "amount: Paise", txn_date AS "txn_date: NaiveDate",
                       value_date AS "value_date: NaiveDate", utr
                FROM bank_statement_lines WHERE id = $1"#,
-            l
-        )
-        .fetch_optional(pool)
-        .await?,
-    };
+                l
+            )
+            .fetch_optional(pool)
+            .await?,
+        };
     let settlement = sqlx::query_as!(
         SettlementRef,
         r#"SELECT b.id AS batch_id, b.batch_ref, b.status AS batch_status, b.cycle_date AS "batch_cycle: NaiveDate",
@@ -379,15 +385,30 @@ mod tests {
         // 1 Nov: 30 rows, 2 Nov: 0, 3 Nov: 50, 4 Nov: 20.
         let days = [(d("2026-11-01"), 30), (d("2026-11-02"), 0), (d("2026-11-03"), 50), (d("2026-11-04"), 20)];
         // Newest first: rows 0..51 are 4 Nov (20) and 31 of 3 Nov.
-        assert_eq!(page_days(&days, true, 0, 51), Some(PageDays { first: d("2026-11-03"), last: d("2026-11-04"), before: 0 }));
+        assert_eq!(
+            page_days(&days, true, 0, 51),
+            Some(PageDays { first: d("2026-11-03"), last: d("2026-11-04"), before: 0 })
+        );
         // Rows 20..71: all on 3 Nov (50) and 1 of 1 Nov; 20 rows come before 3 Nov.
-        assert_eq!(page_days(&days, true, 20, 51), Some(PageDays { first: d("2026-11-01"), last: d("2026-11-03"), before: 20 }));
+        assert_eq!(
+            page_days(&days, true, 20, 51),
+            Some(PageDays { first: d("2026-11-01"), last: d("2026-11-03"), before: 20 })
+        );
         // Rows 70..: only 1 Nov, after 70 rows.
-        assert_eq!(page_days(&days, true, 70, 51), Some(PageDays { first: d("2026-11-01"), last: d("2026-11-01"), before: 70 }));
+        assert_eq!(
+            page_days(&days, true, 70, 51),
+            Some(PageDays { first: d("2026-11-01"), last: d("2026-11-01"), before: 70 })
+        );
         assert_eq!(page_days(&days, true, 100, 51), None);
         // Oldest first.
-        assert_eq!(page_days(&days, false, 10, 10), Some(PageDays { first: d("2026-11-01"), last: d("2026-11-01"), before: 0 }));
-        assert_eq!(page_days(&days, false, 30, 60), Some(PageDays { first: d("2026-11-03"), last: d("2026-11-04"), before: 30 }));
+        assert_eq!(
+            page_days(&days, false, 10, 10),
+            Some(PageDays { first: d("2026-11-01"), last: d("2026-11-01"), before: 0 })
+        );
+        assert_eq!(
+            page_days(&days, false, 30, 60),
+            Some(PageDays { first: d("2026-11-03"), last: d("2026-11-04"), before: 30 })
+        );
         assert_eq!(page_days(&[], true, 0, 51), None);
     }
 }

@@ -1,12 +1,12 @@
 //! The explorer's use cases, shared by the pages' server functions and the JSON API: authorise (every
 //! signed-in role reads transactions), parse, then the queries.
 
-use super::model::{ExplorerQuery, ExplorerView, Filter, Sort, TxnDetail, TxnPage, TxnRow, EXPORT_CAP, PAGE_SIZE};
+use super::model::{ExplorerQuery, ExplorerView, Filter, Sort, TxnDetail, TxnPage, TxnRow, PAGE_SIZE};
 use super::queries;
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
-use crate::http::csv::{dated_file_name, ist_minute_cell, CsvExport};
+use crate::http::csv::{dated_file_name, ist_minute_cell, CsvExport, EXPORT_CAP};
 use crate::state::AppState;
 
 /// Everything `/transactions` shows for its URL.
@@ -18,6 +18,7 @@ pub async fn explorer_view(
     authorize(Some(caller), Access::SIGNED_IN)?;
     let (filter, sort, page_number) = query.parse().map_err(AppError::BadRequest)?;
     let offset = crate::paging::offset(page_number, PAGE_SIZE).map_err(AppError::BadRequest)?;
+    filter.page_allowed(sort, offset).map_err(AppError::BadRequest)?;
     let page = queries::list(&state.pool, &filter, sort, PAGE_SIZE, offset).await?;
     let acquirers = queries::acquirers(&state.pool).await?;
     Ok(ExplorerView { filter, sort, page_number, page, acquirers })
@@ -33,6 +34,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<TxnPage, AppError> {
     authorize(Some(caller), Access::SIGNED_IN)?;
+    filter.page_allowed(sort, offset).map_err(AppError::BadRequest)?;
     queries::list(&state.pool, filter, sort, limit, offset).await
 }
 
