@@ -27,6 +27,22 @@
 -- the items and batches it is in are never changed by one statement (no data-modifying CTE that
 -- moves both); none of the four tables is truncated (refused below).
 
+-- An exception's payment method (its transaction's; none for a bank-side one), for Analytics' mode
+-- filter on the open exceptions' ageing without a lookup per exception; filled on insert.
+ALTER TABLE exceptions ADD COLUMN payment_method TEXT;
+UPDATE exceptions e SET payment_method = t.payment_method FROM transactions t WHERE t.id = e.transaction_id;
+CREATE FUNCTION exceptions_payment_method() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.transaction_id IS NULL THEN
+        NEW.payment_method := NULL;
+    ELSIF TG_OP = 'INSERT' OR NEW.transaction_id IS DISTINCT FROM OLD.transaction_id THEN
+        SELECT t.payment_method INTO NEW.payment_method FROM transactions t WHERE t.id = NEW.transaction_id;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER exceptions_payment_method BEFORE INSERT OR UPDATE OF transaction_id ON exceptions
+    FOR EACH ROW EXECUTE FUNCTION exceptions_payment_method();
+
 CREATE TABLE txn_daily_base (
     cycle_date     DATE NOT NULL,
     acquirer       TEXT NOT NULL,
@@ -324,7 +340,7 @@ SELECT rollup_rebuild();
 -- open exceptions' ageing by creation time within a window of cycles.
 CREATE INDEX transactions_cycle_id_idx ON transactions (cycle_date, id);
 CREATE INDEX transactions_amount_idx ON transactions (amount_paise, id);
-CREATE INDEX exceptions_open_age_idx ON exceptions (cycle_date, created_at)
+CREATE INDEX exceptions_open_age_idx ON exceptions (cycle_date, created_at) INCLUDE (acquirer, payment_method)
     WHERE status IN ('open', 'investigating', 'snoozed', 'escalated');
 -- A transaction's recon results, newest run first, on its detail page; its chargebacks.
 CREATE INDEX recon_results_transaction_idx ON recon_results (transaction_id) WHERE transaction_id IS NOT NULL;

@@ -503,7 +503,8 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
     // chargeback's to the case.
     let (paid, batch): (String, Uuid) = sqlx::query_as(
         "SELECT t.txn_id, b.id FROM transactions t JOIN settlement_items si ON si.transaction_id = t.id
-         JOIN settlement_batches b ON b.id = si.batch_id WHERE b.status = 'PAID' ORDER BY t.id LIMIT 1",
+         JOIN settlement_batches b ON b.id = si.batch_id WHERE b.status = 'PAID' AND b.bank_account_id IS NOT NULL
+         ORDER BY t.id LIMIT 1",
     )
     .fetch_one(&pool)
     .await
@@ -518,6 +519,17 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
     let page = app.get(&format!("/transactions/{paid}"), Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&format!("href=\"/settlements/{batch}\"")));
+    // The payout account's number is on no explorer page or answer (the ledger keeps no customer
+    // e-mail or phone at all).
+    let account: String = sqlx::query_scalar(
+        "SELECT a.account_number FROM settlement_batches b JOIN merchant_bank_accounts a ON a.id = b.bank_account_id WHERE b.id = $1",
+    )
+    .bind(batch)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let raw = app.get(&format!("/api/recon/v1/transactions/{paid}"), Some(&cookie)).await;
+    assert!(!page.body.contains(&account) && !raw.body.contains(&account), "no account number shown");
     let (exc_txn, exc): (String, String) = sqlx::query_as(
         "SELECT t.txn_id, e.id FROM exceptions e JOIN transactions t ON t.id = e.transaction_id ORDER BY e.id LIMIT 1",
     )

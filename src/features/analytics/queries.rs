@@ -85,7 +85,8 @@ pub async fn payout_failures(pool: &PgPool, from: NaiveDate, to: NaiveDate) -> R
 }
 
 /// The open exceptions of `from..=to` (under the scope: the exception's acquirer; the mode of its
-/// transaction, so bank-only exceptions drop out under a mode filter) by age at `now`.
+/// transaction, kept on the exception, so bank-only exceptions drop out under a mode filter) by age
+/// at `now` (an index-only scan of `exceptions_open_age_idx`).
 pub async fn ageing(
     pool: &PgPool,
     from: NaiveDate,
@@ -104,7 +105,7 @@ pub async fn ageing(
              -- Status::ACTIVE, written out so that the partial index exceptions_open_age_idx applies.
              AND e.status IN ('open', 'investigating', 'snoozed', 'escalated')
              AND ($3::text IS NULL OR upper(e.acquirer) = $3)
-             AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id AND t.payment_method = $4))"#,
+             AND ($4::text IS NULL OR e.payment_method = $4)"#,
         from as NaiveDate,
         to as NaiveDate,
         scope.acquirer.as_deref(),

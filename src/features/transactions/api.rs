@@ -89,6 +89,7 @@ struct TxnResponse {
     rrn: Option<String>,
     status: &'static str,
     batch_ref: Option<String>,
+    batch_status: Option<String>,
 }
 
 impl From<TxnRow> for TxnResponse {
@@ -108,6 +109,7 @@ impl From<TxnRow> for TxnResponse {
             rrn: r.rrn,
             status: r.status.code(),
             batch_ref: r.batch_ref,
+            batch_status: r.batch_status,
         }
     }
 }
@@ -116,7 +118,7 @@ impl From<TxnRow> for TxnResponse {
 #[serde(rename_all = "camelCase")]
 struct ListResponse {
     transactions: Vec<TxnResponse>,
-    /// Exact when `totalExact`; otherwise at least this many (the count stops at the cap).
+    /// Exact when `totalExact`; otherwise more than this many (the count stops past the cap).
     total: i64,
     total_exact: bool,
     has_more: bool,

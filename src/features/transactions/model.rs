@@ -216,6 +216,8 @@ pub struct TxnRow {
     pub rrn: Option<String>,
     pub status: Lifecycle,
     pub batch_ref: Option<String>,
+    /// The status of the batch it is in (a SETTLED transaction's batch may be on hold or failed).
+    pub batch_status: Option<String>,
 }
 
 /// How many transactions match: exact, or at least `COUNT_CAP` + 1 ("more than 10,000").

@@ -208,7 +208,10 @@ fn TxnTable(view: ExplorerView, query: ExplorerQuery) -> impl IntoView {
                             <td class="px-3 py-2">{r.acquirer.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class="px-3 py-2 font-mono">{r.utr.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class="px-3 py-2"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {}", r.status.badge())>{r.status.label()}</span></td>
-                            <td class="px-3 py-2 font-mono">{r.batch_ref.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td class="px-3 py-2">
+                                <span class="font-mono">{r.batch_ref.clone().unwrap_or_else(|| "—".into())}</span>
+                                {r.batch_status.clone().map(|s| view! { <span class="ml-1 text-xs text-slate-600">{format!("({s})")}</span> })}
+                            </td>
                         </tr>
                     }).collect_view()}
                 </tbody>

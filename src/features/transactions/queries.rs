@@ -52,6 +52,7 @@ impl From<TxnRecord> for TxnRow {
             // The tables' CHECKs hold both statuses to the lists `Lifecycle::of` covers.
             status: Lifecycle::of(&r.stored_status, &r.batch_status).unwrap_or(Lifecycle::Pending),
             batch_ref: r.batch_ref,
+            batch_status: Some(r.batch_status).filter(|s| !s.is_empty()),
         }
     }
 }

@@ -62,6 +62,7 @@ pub const EXPORT_HEADER: &[&str] = &[
     "rrn",
     "status",
     "batch_ref",
+    "batch_status",
 ];
 
 /// The list's rows for the URL's filter and sort as CSV (every row, to the export cap), streamed.
@@ -90,5 +91,6 @@ fn export_cells(r: TxnRow) -> Vec<String> {
         r.rrn.unwrap_or_default(),
         r.status.code().to_string(),
         r.batch_ref.unwrap_or_default(),
+        r.batch_status.unwrap_or_default(),
     ]
 }
