@@ -14,7 +14,7 @@ test("a transaction's life links to its batch, its exception and its chargeback"
   const batchLink = page.getByTestId('batch-link');
   await batchLink.click();
   await expect(page).toHaveURL(/\/settlements\/[0-9a-f-]{36}$/);
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Settlement batch');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(/Batch STL-/);
 
   // An exception: the queue's record.
   await page.goto('/transactions?status=EXCEPTION');

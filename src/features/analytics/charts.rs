@@ -139,7 +139,9 @@ fn ChartFrame(
             <h2 class="text-base font-semibold text-slate-900" id=format!("{id}-h")>{chart.title()}</h2>
             {note.map(|n| view! { <p class="text-sm text-slate-600">{n}</p> })}
             <TooltipHost>
-                <div class="overflow-x-auto">
+                // On a narrow screen the chart keeps its size and scrolls sideways; the region takes
+                // the keyboard focus so that it can be scrolled without a mouse.
+                <div class="overflow-x-auto" tabindex="0" role="region" aria-label=format!("{} (scrolls sideways on a narrow screen)", chart.title())>
                     <svg viewBox=format!("0 0 {W} {H}") class="h-auto w-full min-w-[640px]" role="img"
                         aria-labelledby=format!("{id}-t {id}-d")>
                         <title id=format!("{id}-t")>{chart.title()}</title>
@@ -158,7 +160,7 @@ fn ChartFrame(
             <div class="mt-2 flex flex-wrap items-start justify-between gap-2 text-sm">
                 <details class="w-full" data-testid=format!("{id}-numbers")>
                     <summary class="cursor-pointer text-brand-700 underline">"Show the numbers"</summary>
-                    <div class="mt-2 overflow-x-auto">
+                    <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label=format!("{} — numbers", chart.title())>
                         <table class="w-full text-sm" data-testid=format!("{id}-table")>
                             <caption class="sr-only">{format!("{} — numbers", chart.title())}</caption>
                             <thead class="text-left text-slate-600">
