@@ -71,6 +71,8 @@ RESULTS=()
 # measure <label> <path> <auth: api|page>: one request shown, then ab at concurrency 1 and 4.
 measure() {
   local label="$1" path="$2" auth=("${API_AUTH[@]}") out code c p50 p95 p99 rps bad
+  # ONLY=<regex>: measure only the URLs it matches.
+  if [ -n "${ONLY:-}" ] && ! [[ "$path" =~ $ONLY ]]; then return 0; fi
   [ "$3" = page ] && auth=("${PAGE_AUTH[@]}")
   echo "### $label  $path"
   code="$(curl -s -o /tmp/analytics-bench.$$ -w '%{http_code} %{size_download}' "${auth[@]}" "$BASE$path")"

@@ -4,31 +4,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::model::{
-    Bucket, ConnectorFacts, DisputeSummary, ExceptionSummary, OverviewQuery, OverviewSnapshot, Pipeline, ReasonCount,
-    Window,
+    Bucket, ConnectorFacts, DisputeSummary, ExceptionSummary, OverviewSnapshot, Pipeline, ReasonCount, Window,
 };
 use crate::error::AppError;
 use crate::features::exceptions::model::Status;
 use crate::features::recon::queries::{window_totals, CountAmount};
-use crate::ist;
 use crate::money::Paise;
-
-/// The snapshot for what a URL asks (`?range=` or `?from=&to=`), resolved against today in IST.
-/// The page's server function and the JSON API both come through here.
-pub async fn snapshot_for(
-    pool: &PgPool,
-    query: &OverviewQuery,
-    now: DateTime<Utc>,
-) -> Result<OverviewSnapshot, AppError> {
-    let window = query.window(ist::today(now)).map_err(AppError::BadRequest)?;
-    snapshot(pool, window, now).await
-}
 
 /// Every figure uses the transaction (cycle) date window, except open chargebacks, which are the
 /// open cases received in the same IST days. The figures are the window totals that
 /// `GET /api/recon/summary` reports as well, from the same query.
 pub async fn snapshot(pool: &PgPool, window: Window, now: DateTime<Utc>) -> Result<OverviewSnapshot, AppError> {
-    let t = window_totals(pool, window.from, window.to).await?;
+    // The widgets' reads are independent: on their own connections at once, the page waits for
+    // the slowest, not for their sum.
+    let (t, exceptions, connectors, disputes) = tokio::try_join!(
+        window_totals(pool, window.from, window.to),
+        exception_summary(pool, window),
+        connector_facts(pool),
+        dispute_summary(pool, window, now),
+    )?;
     let bucket = |c: CountAmount| Bucket { count: c.count, amount: c.amount_paise };
     let captured = bucket(t.transactions);
     let in_settlement = bucket(t.in_settlement);
@@ -42,9 +36,7 @@ pub async fn snapshot(pool: &PgPool, window: Window, now: DateTime<Utc>) -> Resu
             credited.amount,
         ])?)?,
     };
-    let exceptions = exception_summary(pool, window).await?;
-    let connectors = connector_facts(pool).await?.into_iter().map(|c| c.health(now)).collect();
-    let disputes = dispute_summary(pool, window, now).await?;
+    let connectors = connectors.into_iter().map(|c| c.health(now)).collect();
     Ok(OverviewSnapshot {
         window,
         transactions: t.transactions.count,

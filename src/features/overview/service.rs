@@ -15,12 +15,19 @@ pub async fn snapshot(
     query: &OverviewQuery,
 ) -> Result<OverviewSnapshot, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
-    let mut snapshot = queries::snapshot_for(&state.pool, query, state.clock.now()).await?;
-    if user.may(Access::FINANCE_TILES) {
-        let (from, to) = (snapshot.window.from, snapshot.window.to);
-        let t = crate::features::settlements::queries::window_totals(&state.pool, from, to).await?;
-        snapshot.settlements =
-            Some(SettlementTotals { batches: t.batches, paid_batches: t.paid.count, net_paid: t.paid.net });
-    }
+    let now = state.clock.now();
+    let window = query.window(crate::ist::today(now)).map_err(AppError::BadRequest)?;
+    let finance = user.may(Access::FINANCE_TILES);
+    // The settlement tiles' read runs beside the snapshot's.
+    let settlement_totals = async {
+        if finance {
+            crate::features::settlements::queries::window_totals(&state.pool, window.from, window.to).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (mut snapshot, totals) = tokio::try_join!(queries::snapshot(&state.pool, window, now), settlement_totals)?;
+    snapshot.settlements =
+        totals.map(|t| SettlementTotals { batches: t.batches, paid_batches: t.paid.count, net_paid: t.paid.net });
     Ok(snapshot)
 }

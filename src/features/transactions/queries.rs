@@ -273,7 +273,9 @@ pub async fn explain_list(pool: &PgPool, filter: &Filter, sort: Sort, limit: i64
 /// The acquirers the ledger has seen (the filter's choices), from the rollup.
 pub async fn acquirers(pool: &PgPool) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT DISTINCT acquirer AS "acquirer!" FROM txn_daily WHERE acquirer <> '' AND txn_count > 0 ORDER BY 1"#
+        r#"SELECT DISTINCT acquirer AS "acquirer!"
+           FROM (SELECT acquirer FROM txn_daily_base UNION ALL SELECT acquirer FROM txn_daily_delta) a
+           WHERE acquirer <> '' ORDER BY 1"#
     )
     .fetch_all(pool)
     .await?)

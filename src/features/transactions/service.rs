@@ -19,8 +19,10 @@ pub async fn explorer_view(
     let (filter, sort, page_number) = query.parse().map_err(AppError::BadRequest)?;
     let offset = crate::paging::offset(page_number, PAGE_SIZE).map_err(AppError::BadRequest)?;
     filter.page_allowed(sort, offset).map_err(AppError::BadRequest)?;
-    let page = queries::list(&state.pool, &filter, sort, PAGE_SIZE, offset).await?;
-    let acquirers = queries::acquirers(&state.pool).await?;
+    let (page, acquirers) = tokio::try_join!(
+        queries::list(&state.pool, &filter, sort, PAGE_SIZE, offset),
+        queries::acquirers(&state.pool)
+    )?;
     Ok(ExplorerView { filter, sort, page_number, page, acquirers })
 }
 
