@@ -59,10 +59,8 @@ fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl I
     let failed = RwSignal::new(None::<String>);
     // Each fetch is numbered; an answer that arrives after a newer click is dropped.
     let asked = StoredValue::new(0u32);
-    let on_preset = Callback::new(move |preset: RangePreset| {
-        let wanted = OverviewQuery { range: Some(preset.param().to_string()), from: None, to: None };
-        query.set(wanted.clone());
-        show_address(&preset.href());
+    // Fetch a window's figures in place (a preset click, a live-mode refresh).
+    let refetch = Callback::new(move |wanted: OverviewQuery| {
         asked.update_value(|n| *n += 1);
         let this = asked.get_value();
         leptos::task::spawn_local(async move {
@@ -77,6 +75,12 @@ fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl I
                 }
             }
         });
+    });
+    let on_preset = Callback::new(move |preset: RangePreset| {
+        let wanted = OverviewQuery { range: Some(preset.param().to_string()), from: None, to: None };
+        query.set(wanted.clone());
+        show_address(&preset.href());
+        refetch.run(wanted);
     });
     #[cfg(feature = "hydrate")]
     let _back = window_event_listener(leptos::ev::popstate, |_| {
@@ -100,28 +104,13 @@ fn OverviewDashboard(query: OverviewQuery, snapshot: OverviewSnapshot) -> impl I
                 // One refresh at a time, the next 30 s after the last was asked (answered or not).
                 if live.get_untracked() && since_asked.get_value() >= LIVE_REFRESH_SECONDS {
                     since_asked.set_value(0);
-                    let wanted = query.get_untracked();
-                    asked.update_value(|n| *n += 1);
-                    let this = asked.get_value();
-                    leptos::task::spawn_local(async move {
-                        let answer = get_overview(wanted).await;
-                        if asked.get_value() == this {
-                            match answer {
-                                Ok(s) => {
-                                    snapshot.set(s);
-                                    failed.set(None);
-                                    seconds_ago.set(0);
-                                }
-                                Err(e) => failed.set(Some(e.to_string())),
-                            }
-                        }
-                    });
+                    refetch.run(query.get_untracked());
                 }
             },
             Duration::from_secs(1),
         );
     }
-    // A preset's answer is new figures too.
+    // New figures (a preset's or a refresh's answer) are 0 s old.
     Effect::new(move |_| {
         snapshot.track();
         seconds_ago.set(0);
