@@ -308,7 +308,7 @@ impl Lifecycle {
 }
 
 /// The payment methods the ledger knows (the `payment_method` domain).
-pub const METHODS: [&str; 7] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS"];
+pub const METHODS: [&str; 8] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS", "UNKNOWN"];
 
 #[cfg(test)]
 mod lifecycle_tests {

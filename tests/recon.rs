@@ -33,9 +33,22 @@ async fn the_shipped_bank_layouts_are_in_the_database(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
+    // Issue 11's two columns (a tuple of more than 16 does not decode).
+    let extra: std::collections::HashMap<(String, String), (Option<String>, Option<String>)> =
+        sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(
+            "SELECT bank_code, layout_name, status_column, bank_name_column FROM bank_column_mappings",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(b, l, s, n)| ((b, l), (s, n)))
+        .collect();
     let mut stored: Vec<BankMapping> = rows
         .into_iter()
         .map(|r| BankMapping {
+            status_column: extra[&(r.0.clone(), r.1.clone())].0.clone(),
+            bank_name_column: extra[&(r.0.clone(), r.1.clone())].1.clone(),
             bank_code: r.0,
             layout_name: r.1,
             file_type: r.2,

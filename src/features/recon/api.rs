@@ -106,7 +106,10 @@ async fn results(
 }
 
 /// `POST /v1/uploads`: multipart `kind` (`pg` | `bank`), `cycleDate` (YYYY-MM-DD), `file`, optional
-/// `mapping` (a format or bank layout name instead of detection).
+/// `mapping` (a format or bank layout name instead of detection), `merchantId` (for a layout
+/// without a merchant column), `amountUnit` (`rupees` | `paise`, for a layout whose amount column
+/// does not say it) and `saveUnit=true` (admin: keep that unit on the stored layout). Fields after
+/// `file` do not apply to it.
 async fn upload(
     State(state): State<AppState>,
     Authorized(user): Authorized,
@@ -123,12 +126,27 @@ async fn upload(
                     report.rows_accepted
                 )
             } else {
-                format!(
-                    "Uploaded as {}: {} rows accepted, {} rejected.",
+                let mut n = format!(
+                    "Uploaded as {} (amounts read as {}): {} rows accepted, {} rejected, {} skipped.",
                     report.format.clone().unwrap_or_default(),
+                    report.amount_unit.clone().unwrap_or_default(),
                     report.rows_accepted,
-                    report.rows_rejected
-                )
+                    report.rows_rejected,
+                    report.rows_skipped,
+                );
+                for s in &report.skipped {
+                    n.push_str(&format!(" Skipped {} rows: {}.", s.rows, s.reason));
+                }
+                if !report.unknown_merchants.is_empty() {
+                    let codes: Vec<String> =
+                        report.unknown_merchants.iter().map(|u| format!("{} ({} rows)", u.code, u.rows)).collect();
+                    n.push_str(&format!(
+                        " Merchants not known yet: {} — their rows are reconciled but kept out of settlement until \
+                         an admin creates each merchant or maps its code to an existing one (Settlements → Merchants).",
+                        codes.join(", ")
+                    ));
+                }
+                n
             };
             for e in report.errors.iter().take(3) {
                 notice.push_str(&format!(" Line {}: {}.", e.line, e.message));
@@ -177,6 +195,7 @@ async fn store_upload(
     let uploader = service::uploader(user)?;
     let limit = state.config.upload_max_bytes;
     let (mut kind, mut cycle_date, mut mapping, mut whole) = (None, None, None, None);
+    let (mut merchant, mut unit, mut save_unit) = (None, None, false);
     let mut report = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
@@ -187,6 +206,9 @@ async fn store_upload(
                         kind: kind.as_deref(),
                         cycle_date: cycle_date.as_deref(),
                         mapping: mapping.as_deref(),
+                        merchant: merchant.as_deref(),
+                        unit: unit.as_deref(),
+                        save_unit,
                     };
                     let body = FieldBody { field, read: 0, limit };
                     report = Some(service::store_upload(state, &uploader, fields, Some((&name, body))).await?);
@@ -201,13 +223,23 @@ async fn store_upload(
             "kind" => kind = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
             "cycleDate" => cycle_date = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
             "mapping" => mapping = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "merchantId" => merchant = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "amountUnit" => unit = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "saveUnit" => save_unit = field.text().await.map_err(|e| multipart_error(e, limit))?.trim() == "true",
             _ => {}
         }
     }
     if let Some(report) = report {
         return Ok(report);
     }
-    let fields = UploadFields { kind: kind.as_deref(), cycle_date: cycle_date.as_deref(), mapping: mapping.as_deref() };
+    let fields = UploadFields {
+        kind: kind.as_deref(),
+        cycle_date: cycle_date.as_deref(),
+        mapping: mapping.as_deref(),
+        merchant: merchant.as_deref(),
+        unit: unit.as_deref(),
+        save_unit,
+    };
     let file = whole.as_ref().map(|(name, bytes)| (name.as_str(), store::Whole(Some(bytes.clone()))));
     service::store_upload(state, &uploader, fields, file).await
 }
@@ -223,16 +255,27 @@ async fn preview(
     let uploader = service::uploader(&user)?;
     let limit = state.config.upload_max_bytes;
     let (mut kind, mut mapping, mut sampled, mut file) = (None, None, false, None);
+    let (mut merchant, mut unit, mut cycle_date) = (None, None, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
             "file" => file = Some(field.bytes().await.map_err(|e| multipart_error(e, limit))?),
             "kind" => kind = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
             "mapping" => mapping = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "merchantId" => merchant = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "amountUnit" => unit = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "cycleDate" => cycle_date = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
             "sampled" => sampled = field.text().await.map_err(|e| multipart_error(e, limit))?.trim() == "true",
             _ => {}
         }
     }
-    let fields = UploadFields { kind: kind.as_deref(), mapping: mapping.as_deref(), ..Default::default() };
+    let fields = UploadFields {
+        kind: kind.as_deref(),
+        mapping: mapping.as_deref(),
+        merchant: merchant.as_deref(),
+        unit: unit.as_deref(),
+        cycle_date: cycle_date.as_deref(),
+        save_unit: false,
+    };
     Ok(Json(service::preview(&state, &uploader, fields, sampled, file).await?))
 }
 

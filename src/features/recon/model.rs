@@ -114,10 +114,25 @@ pub fn format_choices(kind: &str, bank_layouts: &[String]) -> Vec<(String, Strin
 #[serde(rename_all = "camelCase")]
 pub struct UploadPreview {
     pub format: String,
+    /// The name to give the format on the upload form (`pg_v2`, a bank layout's name).
+    pub format_code: String,
     pub columns: Vec<String>,
     pub rows: Vec<PreviewRow>,
     /// Only the start of the file was read.
     pub sampled: bool,
+    /// The column the amount to match is read from, and the unit it is read in (`rupees` |
+    /// `paise`): the layout's (`layout_unit`) unless the user chose the other where
+    /// `unit_switchable`.
+    pub amount_column: String,
+    pub amount_unit: String,
+    pub layout_unit: String,
+    pub unit_switchable: bool,
+    /// How the file is read beyond its columns (a merchant or a date from the form, personal data
+    /// left out, a method the file does not give).
+    pub notes: Vec<String>,
+    /// Merchant codes of the rows shown that the product does not know yet: their rows are
+    /// accepted, flagged, and kept out of settlement until an admin creates or maps the merchant.
+    pub unknown_merchants: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +141,8 @@ pub struct PreviewRow {
     pub line: u64,
     pub cells: Vec<String>,
     pub error: Option<String>,
+    /// Why a well-formed row would be skipped (not money to reconcile), not refused.
+    pub skipped: Option<String>,
 }
 
 pub const PREVIEW_ROWS: usize = 5;

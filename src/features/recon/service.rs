@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::ingest::{Kind, RowError};
+use super::ingest::{AmountUnit, Kind, ReadOptions, RowError};
 use super::model::{ResultRow, RunPage, RunView, UploadPreview, Workspace, RESULTS_PAGE};
 use super::queries::ExceptionType;
 use super::{queries, runs, store};
@@ -193,6 +193,27 @@ pub struct UploadFields<'a> {
     pub cycle_date: Option<&'a str>,
     /// A format or bank layout name instead of detection.
     pub mapping: Option<&'a str>,
+    /// `merchantId`: the merchant of every row of a layout without a merchant column.
+    pub merchant: Option<&'a str>,
+    /// `amountUnit`: `rupees` | `paise` for a layout whose amount column does not say it.
+    pub unit: Option<&'a str>,
+    /// `saveUnit=true` (admin): keep the chosen unit on the stored bank layout the file is read by.
+    pub save_unit: bool,
+}
+
+impl UploadFields<'_> {
+    fn amount_unit(&self) -> Result<Option<AmountUnit>, AppError> {
+        match self.unit.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(None),
+            Some(u) => AmountUnit::parse(u)
+                .map(Some)
+                .ok_or_else(|| AppError::BadRequest(format!("amountUnit must be rupees or paise, not {u:?}."))),
+        }
+    }
+
+    fn merchant(&self) -> Option<&str> {
+        self.merchant.map(str::trim).filter(|m| !m.is_empty())
+    }
 }
 
 /// Store one uploaded file (`file`: its name and its bytes as they arrive) of the kind and cycle
@@ -205,18 +226,32 @@ pub async fn store_upload(
 ) -> Result<store::UploadReport, AppError> {
     let kind = upload_kind(fields.kind)?;
     let cycle_date = crate::ist::parse_date(fields.cycle_date.unwrap_or_default(), "cycleDate")?;
+    let unit = fields.amount_unit()?;
+    if fields.save_unit {
+        // Changing a stored layout changes every later file read by it: an admin's decision.
+        authorize(Some(&uploader.0), Access::ADMIN)?;
+        if unit.is_none() {
+            return Err(AppError::BadRequest("saveUnit needs the amountUnit to save.".into()));
+        }
+    }
     let (file_name, body) = file.ok_or_else(no_file)?;
     let upload = store::Upload {
         kind,
         cycle_date,
         file_name,
         format: fields.mapping,
+        merchant: fields.merchant(),
+        unit,
         uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
         xlsx: xlsx_limits(state),
         now: state.clock.now(),
     };
-    store::store(&state.pool, state.objects.clone(), upload, body).await
+    let report = store::store(&state.pool, state.objects.clone(), upload, body).await?;
+    if let (true, Some(unit), Some(layout)) = (fields.save_unit, unit, report.layout.as_deref()) {
+        store::save_layout_unit(&state.pool, &uploader.0, layout, unit).await?;
+    }
+    Ok(report)
 }
 
 /// The format a file would be read as and its first rows as understood, or why it would be
@@ -233,11 +268,56 @@ pub async fn preview(
     let layouts = store::mappings(&state.pool).await?;
     let format =
         fields.mapping.filter(|m| !m.trim().is_empty()).map(|m| store::named_format(m, &layouts)).transpose()?;
+    let directory = store::MerchantDirectory::load(&state.pool).await?;
+    let cycle_date = match fields.cycle_date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(crate::ist::parse_date(d, "cycleDate")?),
+        None => None,
+    };
+    // The merchant the form names, as the upload would resolve it.
+    let merchant = match fields.merchant().map(str::to_ascii_uppercase) {
+        None => None,
+        Some(code) => match directory.resolve(&code) {
+            store::MerchantCode::Known(id) | store::MerchantCode::Unknown(id) => Some(id),
+            store::MerchantCode::Invalid => {
+                return Err(AppError::BadRequest(format!("merchantId: {code:?} cannot be a merchant code.")))
+            }
+        },
+    };
+    let options = ReadOptions { merchant, unit: fields.amount_unit()?, cycle_date };
     let xlsx = xlsx_limits(state);
-    tokio::task::spawn_blocking(move || super::ingest::preview(&bytes, sampled, kind, format, &layouts, &xlsx))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(AppError::BadRequest)
+    let mut preview = tokio::task::spawn_blocking(move || {
+        super::ingest::preview(&bytes, sampled, kind, format, &layouts, &options, &xlsx)
+    })
+    .await
+    .map_err(|_| AppError::Internal)?
+    .map_err(AppError::BadRequest)?;
+    if kind == Kind::Pg {
+        mark_merchants(&mut preview, &directory);
+    }
+    Ok(preview)
+}
+
+/// The merchant of each previewed PG row as the upload will take it: an alias shown with the
+/// merchant it stands for, a code not known yet flagged (and listed), a code that cannot be one
+/// refused — so the preview tells the same story as the upload.
+fn mark_merchants(preview: &mut UploadPreview, directory: &store::MerchantDirectory) {
+    for row in preview.rows.iter_mut().filter(|r| r.error.is_none() && r.skipped.is_none()) {
+        let Some(code) = row.cells.get(1).cloned() else { continue };
+        match directory.resolve(&code) {
+            store::MerchantCode::Known(id) if id != code => row.cells[1] = format!("{id} (as {code})"),
+            store::MerchantCode::Known(_) => {}
+            store::MerchantCode::Unknown(id) => {
+                row.cells[1] = format!("{id} (not known yet)");
+                if !preview.unknown_merchants.contains(&id) {
+                    preview.unknown_merchants.push(id);
+                }
+            }
+            store::MerchantCode::Invalid => {
+                row.cells.clear();
+                row.error = Some(format!("merchant: {code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)"));
+            }
+        }
+    }
 }
 
 /// The XLSX caps of an upload or a preview: they follow the configured upload size.

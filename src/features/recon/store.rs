@@ -5,7 +5,7 @@
 //! staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per row. The
 //! original bytes are kept in the object store under a generated name.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::ingest::{self, BankMapping, Format, Kind, Record, RowError};
+use super::ingest::{self, AmountUnit, BankMapping, Format, Kind, ReadOptions, Record, RowError};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -38,8 +38,83 @@ pub struct UploadReport {
     pub format: Option<String>,
     pub rows_accepted: i64,
     pub rows_rejected: i64,
+    /// Rows well formed but not money to reconcile (a failed payment), by reason.
+    pub rows_skipped: i64,
+    pub skipped: Vec<SkipCount>,
+    /// Merchant codes the product did not know: their rows were accepted, flagged, and are kept
+    /// out of settlement until an admin creates or maps the merchant.
+    pub unknown_merchants: Vec<UnknownMerchant>,
+    /// The unit the amounts were read in (`rupees` | `paise`).
+    pub amount_unit: Option<String>,
+    /// The stored bank layout the file was read by, if any.
+    #[serde(skip)]
+    pub layout: Option<String>,
     pub duplicate: bool,
     pub errors: Vec<RowError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipCount {
+    pub reason: String,
+    pub rows: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnknownMerchant {
+    pub code: String,
+    pub rows: i64,
+}
+
+/// What a merchant code in a file is: a merchant (by its own code or an alias), one flagged
+/// unknown (a code seen before, or a new one a file may bring), or not a code at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MerchantCode {
+    Known(String),
+    Unknown(String),
+    Invalid,
+}
+
+/// Every merchant code and alias, for resolving a file's codes without a query per row.
+#[derive(Clone, Debug, Default)]
+pub struct MerchantDirectory {
+    /// code → (merchant id, still unknown)
+    codes: HashMap<String, (String, bool)>,
+}
+
+impl MerchantDirectory {
+    pub async fn load(db: impl sqlx::PgExecutor<'_> + Copy) -> Result<Self, AppError> {
+        let mut codes = HashMap::new();
+        for m in
+            sqlx::query!(r#"SELECT id, unknown_since IS NOT NULL AS "unknown!" FROM merchants"#).fetch_all(db).await?
+        {
+            codes.insert(m.id.clone(), (m.id, m.unknown));
+        }
+        for a in sqlx::query!("SELECT alias, merchant_id FROM merchant_aliases").fetch_all(db).await? {
+            codes.insert(a.alias, (a.merchant_id, false));
+        }
+        Ok(MerchantDirectory { codes })
+    }
+
+    /// `code` as a file wrote it (upper-cased by the reader).
+    pub fn resolve(&self, code: &str) -> MerchantCode {
+        match self.codes.get(code) {
+            Some((id, false)) => MerchantCode::Known(id.clone()),
+            Some((id, true)) => MerchantCode::Unknown(id.clone()),
+            None if valid_merchant_code(code) => MerchantCode::Unknown(code.to_string()),
+            None => MerchantCode::Invalid,
+        }
+    }
+}
+
+/// A merchant code the product can hold: 3 to 32 of `A–Z`, `0–9`, `_` (the `merchants.id` check).
+pub fn valid_merchant_code(code: &str) -> bool {
+    (3..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn invalid_code_message(code: &str) -> String {
+    format!("{code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)")
 }
 
 /// The active per-bank layouts an admin maintains.
@@ -60,13 +135,15 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
         rrn_column: Option<String>,
         direction_column: Option<String>,
         remarks_column: Option<String>,
+        status_column: Option<String>,
+        bank_name_column: Option<String>,
         amounts_in: String,
     }
     let rows = sqlx::query_as!(
         Row,
         "SELECT bank_code, layout_name, file_type, delimiter, header_row, date_format, reference_column,
                 gross_amount_column, net_amount_column, txn_date_column, value_date_column, utr_column, rrn_column,
-                direction_column, remarks_column, amounts_in
+                direction_column, remarks_column, status_column, bank_name_column, amounts_in
          FROM bank_column_mappings WHERE is_active ORDER BY bank_code, layout_name",
     )
     .fetch_all(pool)
@@ -89,20 +166,19 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
             rrn_column: r.rrn_column,
             direction_column: r.direction_column,
             remarks_column: r.remarks_column,
+            status_column: r.status_column,
+            bank_name_column: r.bank_name_column,
             amounts_in_paise: r.amounts_in == "paise",
         })
         .collect())
 }
 
-/// A format a user names instead of detection: `pg_simple`, `pg_v1`, `pg_v2`, `bank_simple`,
-/// `bank_v1`, or a stored layout's name.
+/// A format a user names instead of detection: a built-in one by its code (`pg_simple`, `pg_v1`,
+/// `pg_v2`, `pg_v2_captured`, `pg_orders`, `pg_export`, `pg_payments`, `bank_simple`, `bank_v1`),
+/// or a stored layout's name.
 pub fn named_format(name: &str, mappings: &[BankMapping]) -> Result<Format, AppError> {
     Ok(match name.trim() {
-        "pg_simple" => Format::PgSimple,
-        "pg_v1" => Format::PgV1,
-        "pg_v2" => Format::PgV2,
-        "bank_simple" => Format::BankSimple,
-        "bank_v1" => Format::BankV1,
+        code if Format::built_in(code).is_some() => Format::built_in(code).unwrap_or(Format::PgSimple),
         other => Format::Mapping(Box::new(
             mappings
                 .iter()
@@ -118,6 +194,10 @@ pub struct Upload<'a> {
     pub cycle_date: NaiveDate,
     pub file_name: &'a str,
     pub format: Option<&'a str>,
+    /// The merchant of every row, for a layout without a merchant column.
+    pub merchant: Option<&'a str>,
+    /// The unit of an amount column whose name does not say it, instead of the layout's.
+    pub unit: Option<AmountUnit>,
     /// The signed-in user who sent the file; `None` for a connector or the system.
     pub uploaded_by: Option<&'a CurrentUser>,
     /// Most data rows the file may have.
@@ -172,7 +252,8 @@ struct FileToRows {
     kind: Kind,
     cycle_date: NaiveDate,
     file_id: Uuid,
-    known_merchants: HashSet<String>,
+    merchants: MerchantDirectory,
+    options: ReadOptions,
     max_rows: u64,
     xlsx: ingest::XlsxLimits,
 }
@@ -182,6 +263,10 @@ struct ParseOutcome {
     streamed: Result<ingest::Streamed, String>,
     accepted: usize,
     errors: Vec<RowError>,
+    /// reason → rows
+    skipped: BTreeMap<String, i64>,
+    /// merchant code not known → rows
+    unknown: BTreeMap<String, i64>,
     sha256: String,
 }
 
@@ -216,15 +301,17 @@ fn parse_rows(
     layouts: &[BankMapping],
     out: &mpsc::Sender<Vec<u8>>,
 ) -> ParseOutcome {
-    let FileToRows { kind, cycle_date, file_id, known_merchants, max_rows, xlsx } = file;
+    let FileToRows { kind, cycle_date, file_id, merchants, options, max_rows, xlsx } = file;
     let (kind, cycle_date, file_id, max_rows) = (*kind, *cycle_date, *file_id, *max_rows);
     let mut rows = crate::db::CopyRows::new();
     let mut errors = Vec::new();
+    let mut skipped = BTreeMap::<String, i64>::new();
+    let mut unknown = BTreeMap::<String, i64>::new();
     let mut accepted = 0usize;
     let mut seen = 0u64;
     let mut too_many = false;
     let mut too_many_errors = false;
-    let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, xlsx, |row| {
+    let streamed = ingest::parse_stream(&mut *reader, kind, format, layouts, options, xlsx, |row| {
         seen += 1;
         if seen > max_rows {
             too_many = true;
@@ -237,15 +324,26 @@ fn parse_rows(
         let mut refuse =
             |e: RowError| errors.push(RowError { line: e.line, column: e.column.map(cut), message: cut(e.message) });
         match row {
-            Ok(Record::Pg(r)) if !known_merchants.contains(&r.merchant_id) => refuse(RowError {
-                line: r.line,
-                column: Some("merchant".into()),
-                message: format!("merchant {} is not known", r.merchant_id),
-            }),
+            Ok(Record::Skipped(s)) => *skipped.entry(s.reason).or_default() += 1,
             Ok(Record::Pg(r)) => {
+                let merchant = match merchants.resolve(&r.merchant_id) {
+                    MerchantCode::Known(id) => id,
+                    MerchantCode::Unknown(id) => {
+                        *unknown.entry(id.clone()).or_default() += 1;
+                        id
+                    }
+                    MerchantCode::Invalid => {
+                        refuse(RowError {
+                            line: r.line,
+                            column: Some("merchant".into()),
+                            message: invalid_code_message(&r.merchant_id),
+                        });
+                        return ControlFlow::Continue(());
+                    }
+                };
                 accepted += 1;
                 rows.text(Some(&r.txn_id))
-                    .text(Some(&r.merchant_id))
+                    .text(Some(&merchant))
                     .paise(Some(r.amount))
                     .paise(r.gross)
                     .text(Some(&r.currency))
@@ -300,13 +398,15 @@ fn parse_rows(
     // The hash covers the whole file even when reading stopped early.
     let _ = std::io::copy(reader, &mut std::io::sink());
     let sha256 = hex::encode(std::mem::take(&mut reader.sha256).finalize());
-    ParseOutcome { streamed, accepted, errors, sha256 }
+    ParseOutcome { streamed, accepted, errors, skipped, unknown, sha256 }
 }
 
 /// The report for a file stored before (by SHA-256).
 async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Option<UploadReport>, AppError> {
     let known = sqlx::query!(
-        "SELECT id, detected_format, rows_accepted, rows_rejected FROM uploaded_files WHERE kind = $1 AND sha256 = $2",
+        r#"SELECT id, detected_format, rows_accepted, rows_rejected, rows_skipped, skipped AS "skipped: sqlx::types::Json<Vec<SkipCount>>",
+                  unknown_merchants AS "unknown_merchants: sqlx::types::Json<Vec<UnknownMerchant>>"
+           FROM uploaded_files WHERE kind = $1 AND sha256 = $2"#,
         kind_code,
         sha256,
     )
@@ -317,6 +417,11 @@ async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Opti
         format: known.detected_format,
         rows_accepted: known.rows_accepted.into(),
         rows_rejected: known.rows_rejected.into(),
+        rows_skipped: known.rows_skipped.into(),
+        skipped: known.skipped.0,
+        unknown_merchants: known.unknown_merchants.0,
+        amount_unit: None,
+        layout: None,
         duplicate: true,
         errors: Vec::new(),
     }))
@@ -339,8 +444,17 @@ pub async fn store(
     };
     let layouts = mappings(pool).await?;
     let format = upload.format.filter(|f| !f.trim().is_empty()).map(|f| named_format(f, &layouts)).transpose()?;
-    let known_merchants: HashSet<String> =
-        sqlx::query_scalar!("SELECT id FROM merchants").fetch_all(pool).await?.into_iter().collect();
+    let merchants = MerchantDirectory::load(pool).await?;
+    let merchant = match upload.merchant.map(|m| m.trim().to_ascii_uppercase()).filter(|m| !m.is_empty()) {
+        None => None,
+        Some(code) => match merchants.resolve(&code) {
+            MerchantCode::Known(id) | MerchantCode::Unknown(id) => Some(id),
+            MerchantCode::Invalid => {
+                return Err(AppError::BadRequest(format!("merchantId: {}.", invalid_code_message(&code))))
+            }
+        },
+    };
+    let options = ReadOptions { merchant, unit: upload.unit, cycle_date: Some(upload.cycle_date) };
     let file_id = Uuid::new_v4();
     let storage_key = ObjectPath::from(format!("uploads/{kind_code}/{file_id}"));
 
@@ -375,7 +489,8 @@ pub async fn store(
         kind: upload.kind,
         cycle_date: upload.cycle_date,
         file_id,
-        known_merchants,
+        merchants,
+        options,
         max_rows: upload.max_rows,
         xlsx: upload.xlsx,
     };
@@ -430,15 +545,28 @@ pub async fn store(
         }
     };
     let mut errors = parsed.errors;
+    let skipped: Vec<SkipCount> = parsed.skipped.into_iter().map(|(reason, rows)| SkipCount { reason, rows }).collect();
+    let rows_skipped: i64 = skipped.iter().map(|s| s.rows).sum();
+    let unknown: Vec<UnknownMerchant> =
+        parsed.unknown.into_iter().map(|(code, rows)| UnknownMerchant { code, rows }).collect();
     if parsed.accepted == 0 {
         abort(kept).await;
+        if errors.is_empty() && rows_skipped > 0 {
+            let reasons: Vec<String> = skipped.iter().map(|s| format!("{} ({} rows)", s.reason, s.rows)).collect();
+            return Err(AppError::BadRequest(format!(
+                "Every row of the file is skipped, so there is nothing to reconcile: {}.",
+                reasons.join("; ")
+            )));
+        }
         return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
     }
+    let amount_unit = streamed.format.unit_with(upload.unit).map(AmountUnit::code).unwrap_or("rupees");
 
     let inserted = sqlx::query!(
         "INSERT INTO uploaded_files (id, kind, cycle_date, original_name, sha256, size_bytes, storage_key, detected_format,
-                                     rows_total, rows_accepted, rows_rejected, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                     rows_total, rows_accepted, rows_rejected, uploaded_by, rows_skipped, skipped,
+                                     unknown_merchants)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (kind, sha256) DO NOTHING",
         file_id,
         kind_code,
@@ -452,6 +580,9 @@ pub async fn store(
         i32::try_from(parsed.accepted).unwrap_or(i32::MAX),
         i32::try_from(errors.len()).unwrap_or(i32::MAX),
         upload.uploaded_by.map(|user| user.id),
+        i32::try_from(rows_skipped).unwrap_or(i32::MAX),
+        sqlx::types::Json(&skipped) as _,
+        sqlx::types::Json(&unknown) as _,
     )
     .execute(&mut *tx)
     .await?
@@ -463,6 +594,21 @@ pub async fn store(
         let report = known_file(pool, kind_code, &parsed.sha256).await?.ok_or(AppError::Internal)?;
         audit_upload(pool, &upload, &report).await?;
         return Ok(report);
+    }
+    // Codes the product does not know yet become merchants flagged unknown, so their rows are
+    // accepted (a code seen before keeps its flag and its first file).
+    if !unknown.is_empty() {
+        let codes: Vec<&str> = unknown.iter().map(|u| u.code.as_str()).collect();
+        sqlx::query!(
+            "INSERT INTO merchants (id, name, legal_name, unknown_since, first_seen_file)
+             SELECT code, code, code, $2, $3 FROM UNNEST($1::text[]) AS code
+             ON CONFLICT (id) DO NOTHING",
+            &codes as &[&str],
+            upload.now as DateTime<Utc>,
+            file_id,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
     sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
@@ -520,6 +666,14 @@ pub async fn store(
         format: Some(streamed.format.name()),
         rows_accepted: parsed.accepted as i64,
         rows_rejected: errors.len() as i64,
+        rows_skipped,
+        skipped,
+        unknown_merchants: unknown,
+        amount_unit: Some(amount_unit.to_string()),
+        layout: match &streamed.format {
+            Format::Mapping(m) => Some(m.layout_name.clone()),
+            _ => None,
+        },
         duplicate: false,
         errors,
     };
@@ -561,6 +715,9 @@ async fn audit_upload<'c>(
         "fileName": crate::files::clean_file_name(upload.file_name, "upload"),
         "rowsAccepted": report.rows_accepted,
         "rowsRejected": report.rows_rejected,
+        "rowsSkipped": report.rows_skipped,
+        "unknownMerchants": report.unknown_merchants,
+        "amountUnit": report.amount_unit,
         "duplicate": report.duplicate,
     });
     audit::record(
@@ -573,6 +730,43 @@ async fn audit_upload<'c>(
         },
     )
     .await
+}
+
+/// Keep `unit` as the amount unit of the stored bank layout `layout` (an admin's choice on an
+/// upload), audited. A layout whose amount column names its unit cannot change it.
+pub async fn save_layout_unit(
+    pool: &PgPool,
+    admin: &CurrentUser,
+    layout: &str,
+    unit: AmountUnit,
+) -> Result<(), AppError> {
+    let mappings = mappings(pool).await?;
+    let gone = || AppError::NotFound(format!("No active bank layout is called {layout:?}."));
+    let m = mappings.iter().find(|m| m.layout_name == layout).ok_or_else(gone)?;
+    Format::Mapping(Box::new(m.clone())).unit_with(Some(unit)).map_err(AppError::BadRequest)?;
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!(
+        "UPDATE bank_column_mappings n SET amounts_in = $2, updated_at = now()
+         FROM bank_column_mappings o WHERE o.id = n.id AND n.layout_name = $1 AND n.is_active
+         RETURNING o.amounts_in",
+        layout,
+        unit.code(),
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(gone)?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(layout.to_string()),
+            before: Some(serde_json::json!({ "amountsIn": before })),
+            after: Some(serde_json::json!({ "amountsIn": unit.code() })),
+            ..AuditEntry::by(admin, "recon.layout.unit", "bank_column_mapping")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn store_failed(e: object_store::Error) -> AppError {

@@ -1,8 +1,11 @@
 //! Dates and times as files write them: the formats of the spec (`YYYY-MM-DD`, `DD-MM-YYYY`,
-//! `DD/MM/YYYY`, `YYYY/MM/DD`, optionally with a time), a bank layout's own format first when it
-//! has one, and a fast path for the ISO form most rows use.
+//! `DD/MM/YYYY`, `YYYY/MM/DD`, optionally with a time), the bank exports' `14-Jan-24` (a month
+//! name and a two-digit year), RFC 3339 / ISO 8601 instants with `Z` or an offset (read as the IST
+//! wall-clock time of that instant, so the business date is the IST date), a bank layout's own
+//! format first when it has one, and a fast path for the ISO form most rows use. A time without a
+//! zone is IST's, as everywhere in the product.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// `YYYY-MM-DD`, `DD-MM-YYYY`, `DD/MM/YYYY`, `YYYY/MM/DD`, optionally with a time; or the given
 /// strftime format first.
@@ -19,7 +22,12 @@ pub(super) fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<Naiv
     if let Some(dt) = iso_datetime(t) {
         return Ok(dt);
     }
-    const DATES: [&str; 6] = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%b-%Y", "%d %b %Y"];
+    if let Some(instant) = zoned_instant(t) {
+        return Ok(instant.with_timezone(&crate::ist::offset()).naive_local());
+    }
+    // `%d-%b-%y` before `%d-%b-%Y`: a four-digit year does not fit `%y` (the rest is left over),
+    // while `%Y` would read `24` as the year 24.
+    const DATES: [&str; 7] = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y"];
     for date in DATES {
         if let Ok(d) = NaiveDate::parse_from_str(t, date) {
             return Ok(d.and_time(NaiveTime::MIN));
@@ -30,7 +38,21 @@ pub(super) fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<Naiv
             }
         }
     }
-    Err(format!("{t:?} is not a date (YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY or YYYY/MM/DD, optionally with a time)"))
+    Err(format!(
+        "{t:?} is not a date (YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY/MM/DD or DD-Mon-YY, optionally with a time; \
+         or an ISO 8601 instant such as 2024-01-14T10:15:00Z)"
+    ))
+}
+
+/// An instant with its zone: RFC 3339 (`2024-01-14T10:15:00Z`, `…+05:30`, fractions of a second,
+/// a space for the `T`), or ISO 8601's `+0530` offset without the colon.
+fn zoned_instant(t: &str) -> Option<DateTime<FixedOffset>> {
+    if t.len() < 20 || !t.as_bytes()[..10].iter().enumerate().all(|(i, b)| matches!(i, 4 | 7) || b.is_ascii_digit()) {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(t).ok().or_else(|| {
+        ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"].iter().find_map(|f| DateTime::parse_from_str(t, f).ok())
+    })
 }
 
 /// The common case without trying formats: `YYYY-MM-DD`, optionally with ` HH:MM` or
@@ -107,5 +129,46 @@ mod tests {
         }
         assert!(parse_datetime("31-02-2026", None).is_err());
         assert!(parse_datetime("tomorrow", None).is_err());
+    }
+
+    #[test]
+    fn instants_with_a_zone_are_read_as_ist_wall_clock() {
+        for (text, expected) in [
+            // 10:15 UTC is 15:45 in IST, the same day.
+            ("2024-01-14T10:15:00Z", "2024-01-14 15:45:00"),
+            ("2024-01-14T10:15:00z", "2024-01-14 15:45:00"),
+            ("2024-01-14 10:15:00Z", "2024-01-14 15:45:00"),
+            ("2024-01-14T10:15:00.250Z", "2024-01-14 15:45:00.250"),
+            ("2024-01-14T15:45:00+05:30", "2024-01-14 15:45:00"),
+            ("2024-01-14T15:45:00+0530", "2024-01-14 15:45:00"),
+            // 20:00 UTC is already the next day in India: the business date is the IST date.
+            ("2024-01-14T20:00:00Z", "2024-01-15 01:30:00"),
+            ("2024-01-14T09:00:00-05:00", "2024-01-14 19:30:00"),
+        ] {
+            assert_eq!(parse_datetime(text, None).unwrap().to_string(), expected, "{text}");
+        }
+        for bad in ["2024-01-14T25:00:00Z", "2024-02-30T10:00:00Z", "2024-01-14T10:15:00+25:00", "2024-01-14T10:15Zulu"]
+        {
+            assert!(parse_datetime(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_names_with_two_digit_years() {
+        for (text, expected) in [
+            ("14-Jan-24", "2024-01-14 00:00:00"),
+            ("14-Jan-24 10:15:23", "2024-01-14 10:15:23"),
+            ("14-JAN-24", "2024-01-14 00:00:00"),
+            ("14-Jan-2024", "2024-01-14 00:00:00"),
+            ("14-Jan-2024 10:15", "2024-01-14 10:15:00"),
+        ] {
+            assert_eq!(parse_datetime(text, None).unwrap().to_string(), expected, "{text}");
+        }
+        // A bank layout's own format reads the time too.
+        assert_eq!(
+            parse_datetime("14-Jan-24 10:22:05", Some("%d-%b-%y %H:%M:%S")).unwrap().to_string(),
+            "2024-01-14 10:22:05"
+        );
+        assert!(parse_datetime("31-Feb-24", None).is_err());
     }
 }

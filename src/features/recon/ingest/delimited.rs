@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
-use super::layouts::{resolve, BankMapping, Format, Kind};
+use super::layouts::{resolve, BankMapping, Format, Kind, ReadOptions};
 use super::records::{Cells, Converter, Record, RowError};
 use super::{finish, lines, Streamed, HEAD_BYTES};
 
@@ -17,6 +17,7 @@ pub(super) fn read<R: Read>(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    options: &ReadOptions,
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
     // The first bytes say whether it is text, where the header is and what separates cells.
@@ -85,7 +86,7 @@ pub(super) fn read<R: Read>(
                 }
                 let header: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
                 let resolved = resolve(kind, format.take(), &header, mappings)?;
-                converter = Some(Converter::new(kind, resolved, header));
+                converter = Some(Converter::new(kind, resolved, header, options)?);
             }
             Some(c) => {
                 let cells = Cells::Csv(&record);
@@ -100,7 +101,7 @@ pub(super) fn read<R: Read>(
         }
     }
     let converter = converter.ok_or("The file has no header row.")?;
-    finish(converter.format, rows_total)
+    finish(converter, rows_total)
 }
 
 #[cfg(test)]

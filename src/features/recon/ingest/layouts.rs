@@ -3,13 +3,51 @@
 //! columns are all there, or the one the user named, checked), and where each column is. Column
 //! names match in any spelling (`Transaction ID`, `transaction_id`).
 
-use serde::Serialize;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Pg,
     Bank,
+}
+
+/// What an amount column counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AmountUnit {
+    Rupees,
+    Paise,
+}
+
+impl AmountUnit {
+    pub fn code(self) -> &'static str {
+        match self {
+            AmountUnit::Rupees => "rupees",
+            AmountUnit::Paise => "paise",
+        }
+    }
+
+    /// `rupees` | `paise` (any case); `None` for anything else.
+    pub fn parse(text: &str) -> Option<AmountUnit> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "rupees" | "inr" => Some(AmountUnit::Rupees),
+            "paise" => Some(AmountUnit::Paise),
+            _ => None,
+        }
+    }
+}
+
+/// What the upload form adds to a file's own content.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The merchant of every row, for a layout without a merchant column.
+    pub merchant: Option<String>,
+    /// The unit of an amount column whose name does not say it, instead of the layout's.
+    pub unit: Option<AmountUnit>,
+    /// The upload's cycle date: the date of the rows of a layout without a date column.
+    pub cycle_date: Option<NaiveDate>,
 }
 
 /// A stored per-bank layout (the `bank_column_mappings` table).
@@ -30,6 +68,10 @@ pub struct BankMapping {
     pub rrn_column: Option<String>,
     pub direction_column: Option<String>,
     pub remarks_column: Option<String>,
+    /// A status per line: a line the bank reports as failed moved no money and is skipped.
+    pub status_column: Option<String>,
+    /// The bank of each line, for an export that covers several banks (else `bank_code`).
+    pub bank_name_column: Option<String>,
     pub amounts_in_paise: bool,
 }
 
@@ -52,7 +94,15 @@ pub fn shipped_mappings() -> Vec<BankMapping> {
         rrn_column: Some(cols[6]).filter(|c| !c.is_empty()).map(Into::into),
         direction_column: Some(cols[7]).filter(|c| !c.is_empty()).map(Into::into),
         remarks_column: Some(cols[8]).filter(|c| !c.is_empty()).map(Into::into),
+        status_column: None,
+        bank_name_column: None,
         amounts_in_paise: false,
+    };
+    let with = |m: BankMapping, status: Option<&str>, bank_name: Option<&str>, paise: bool| BankMapping {
+        status_column: status.map(Into::into),
+        bank_name_column: bank_name.map(Into::into),
+        amounts_in_paise: paise,
+        ..m
     };
     vec![
         m(
@@ -113,6 +163,94 @@ pub fn shipped_mappings() -> Vec<BankMapping> {
                 "Remarks",
             ],
         ),
+        // The layouts of the system SettlePaisa Ops replaces (issue 11), as its banks wrote them.
+        with(
+            m(
+                "AXIS",
+                "AXIS recon export",
+                "csv",
+                b',',
+                "%d-%b-%y",
+                [
+                    "TXN_REF",
+                    "AMOUNT_INR",
+                    "NET_AMOUNT_INR",
+                    "TXN_DATE_TIME",
+                    "SETTLEMENT_DATE",
+                    "UTR_NO",
+                    "",
+                    "",
+                    "REMARKS",
+                ],
+            ),
+            Some("TXN_STATUS"),
+            None,
+            false,
+        ),
+        with(
+            m(
+                "ICICI",
+                "ICICI NEFT report",
+                "csv",
+                b',',
+                "%d-%b-%y %H:%M:%S",
+                ["TXN_ID", "AMOUNT_INR", "", "TXN_DATE", "", "UTR", "", "", ""],
+            ),
+            Some("STATUS"),
+            None,
+            false,
+        ),
+        // Whole numbers such as 150000 for ₹1,500.00: paise by this layout's definition.
+        with(
+            m(
+                "AXIS",
+                "AXIS SFTP drop",
+                "csv",
+                b',',
+                "%Y-%m-%d",
+                ["TRANSACTION_ID", "AMOUNT", "", "DATE", "", "UTR", "", "", ""],
+            ),
+            None,
+            None,
+            true,
+        ),
+        // Whole numbers such as 1000 for ₹1,000.00: rupees by this layout's definition.
+        with(
+            m(
+                "ANY",
+                "Bank credits export",
+                "csv",
+                b',',
+                "%Y-%m-%d",
+                ["bank_reference", "amount", "", "credited_at", "", "utr", "", "", ""],
+            ),
+            None,
+            Some("bank_name"),
+            false,
+        ),
+        with(
+            m(
+                "ANY",
+                "Bank statement export (paise)",
+                "csv",
+                b',',
+                "%Y-%m-%d",
+                [
+                    "bank_ref",
+                    "amount_paise",
+                    "",
+                    "transaction_date",
+                    "value_date",
+                    "utr",
+                    "",
+                    "debit_credit",
+                    "remarks",
+                ],
+            ),
+            None,
+            Some("bank_name"),
+            true,
+        ),
     ]
 }
 
@@ -122,6 +260,17 @@ pub enum Format {
     PgSimple,
     PgV1,
     PgV2,
+    /// `pg_txn_id, merchant_id, order_id, amount_paise, fee_paise, tax_paise, status, captured_at,
+    /// utr`: V2 without method or bank.
+    PgCaptured,
+    /// `order_id, txn_id, gross_amount, net_amount, txn_date, utr, rrn, …`: rupees, no merchant.
+    PgOrders,
+    /// `transaction_id, merchant_id, amount_paise, currency, transaction_date,
+    /// transaction_timestamp, payment_method, …`: paise.
+    PgExport,
+    /// `transaction_id, merchant_id, amount, utr, payment_mode, status, customer_email,
+    /// customer_phone`: no date (the cycle date applies).
+    PgPayments,
     BankSimple,
     BankV1,
     Mapping(Box<BankMapping>),
@@ -133,6 +282,10 @@ impl Format {
             Format::PgSimple => "PG simple".into(),
             Format::PgV1 => "PG V1".into(),
             Format::PgV2 => "PG V2".into(),
+            Format::PgCaptured => "PG V2 captured export".into(),
+            Format::PgOrders => "PG order export".into(),
+            Format::PgExport => "PG transaction export".into(),
+            Format::PgPayments => "PG payments (no date)".into(),
             Format::BankSimple => "Bank simple".into(),
             Format::BankV1 => "Bank V1".into(),
             Format::Mapping(m) => format!("{} ({})", m.layout_name, m.bank_code),
@@ -141,9 +294,102 @@ impl Format {
 
     pub fn kind(&self) -> Kind {
         match self {
-            Format::PgSimple | Format::PgV1 | Format::PgV2 => Kind::Pg,
+            Format::PgSimple
+            | Format::PgV1
+            | Format::PgV2
+            | Format::PgCaptured
+            | Format::PgOrders
+            | Format::PgExport
+            | Format::PgPayments => Kind::Pg,
             _ => Kind::Bank,
         }
+    }
+
+    /// The name an upload form or the API gives the format (`pg_v2`, …, or a bank layout's name).
+    pub fn code(&self) -> String {
+        match self {
+            Format::PgSimple => "pg_simple".into(),
+            Format::PgV1 => "pg_v1".into(),
+            Format::PgV2 => "pg_v2".into(),
+            Format::PgCaptured => "pg_v2_captured".into(),
+            Format::PgOrders => "pg_orders".into(),
+            Format::PgExport => "pg_export".into(),
+            Format::PgPayments => "pg_payments".into(),
+            Format::BankSimple => "bank_simple".into(),
+            Format::BankV1 => "bank_v1".into(),
+            Format::Mapping(m) => m.layout_name.clone(),
+        }
+    }
+
+    /// The built-in formats a user may name, by code.
+    pub fn built_in(code: &str) -> Option<Format> {
+        [
+            Format::PgSimple,
+            Format::PgV1,
+            Format::PgV2,
+            Format::PgCaptured,
+            Format::PgOrders,
+            Format::PgExport,
+            Format::PgPayments,
+            Format::BankSimple,
+            Format::BankV1,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+
+    /// The column the amount to match is read from, as the format names it.
+    pub fn amount_column(&self) -> &str {
+        match self {
+            Format::PgSimple | Format::PgPayments | Format::BankSimple => "Amount",
+            Format::PgV1 | Format::BankV1 => "paid_amount",
+            Format::PgV2 | Format::PgCaptured | Format::PgExport => "amount_paise",
+            Format::PgOrders => "gross_amount",
+            Format::Mapping(m) => &m.gross_amount_column,
+        }
+    }
+
+    /// The unit of the amounts by the layout's definition, and whether a user may change it for
+    /// an upload: only where the column's name does not say it (a bare `Amount`, not
+    /// `amount_paise`, `AMOUNT_INR` or `paid_amount`).
+    pub fn amount_unit(&self) -> (AmountUnit, bool) {
+        let named = {
+            let n = norm(self.amount_column());
+            n.ends_with("paise") || n.ends_with("inr") || (n.ends_with("amount") && n != "amount")
+        };
+        let unit = match self {
+            Format::PgV2 | Format::PgCaptured | Format::PgExport => AmountUnit::Paise,
+            Format::Mapping(m) if m.amounts_in_paise => AmountUnit::Paise,
+            _ => AmountUnit::Rupees,
+        };
+        (unit, !named)
+    }
+
+    /// The unit an upload reads this format's amounts in: the user's where the layout lets them
+    /// choose, else the layout's.
+    pub fn unit_with(&self, chosen: Option<AmountUnit>) -> Result<AmountUnit, String> {
+        let (unit, switchable) = self.amount_unit();
+        match chosen {
+            Some(c) if c != unit && !switchable => Err(format!(
+                "{} names its amounts' unit ({} is in {}): it cannot be read as {}.",
+                self.name(),
+                self.amount_column(),
+                unit.code(),
+                c.code()
+            )),
+            Some(c) => Ok(c),
+            None => Ok(unit),
+        }
+    }
+
+    /// Whether the rows carry their merchant (else the upload form names it).
+    pub fn has_merchant_column(&self) -> bool {
+        !matches!(self, Format::PgOrders)
+    }
+
+    /// Whether the rows carry their date (else the upload's cycle date applies).
+    pub fn has_date_column(&self) -> bool {
+        !matches!(self, Format::PgPayments)
     }
 
     /// The columns a header must have for this format, as the format names them.
@@ -152,6 +398,12 @@ impl Format {
             Format::PgSimple => &["Transaction ID", "Merchant ID", "Amount", "Transaction Date", "Payment Method"],
             Format::PgV1 => &["transaction_id", "client_code", "paid_amount", "payment_mode", "trans_complete_date"],
             Format::PgV2 => &["pg_txn_id", "merchant_id", "amount_paise", "payment_method", "created_at"],
+            Format::PgCaptured => &["pg_txn_id", "merchant_id", "order_id", "amount_paise", "captured_at"],
+            Format::PgOrders => &["order_id", "txn_id", "gross_amount", "net_amount", "txn_date"],
+            Format::PgExport => {
+                &["transaction_id", "merchant_id", "amount_paise", "transaction_timestamp", "payment_method"]
+            }
+            Format::PgPayments => &["transaction_id", "merchant_id", "amount", "payment_mode", "status"],
             Format::BankSimple => &["Bank Reference", "Amount", "Transaction Date", "Debit/Credit"],
             Format::BankV1 => &["utr", "paid_amount", "trans_complete_date", "bank_name"],
             Format::Mapping(m) => {
@@ -176,7 +428,15 @@ pub(super) fn same_column(a: &str, b: &str) -> bool {
 pub(super) fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) -> Result<Format, String> {
     let names: Vec<String> = header.iter().map(|h| norm(h)).collect();
     let mut candidates: Vec<Format> = match kind {
-        Kind::Pg => vec![Format::PgV2, Format::PgV1, Format::PgSimple],
+        Kind::Pg => vec![
+            Format::PgV2,
+            Format::PgV1,
+            Format::PgSimple,
+            Format::PgCaptured,
+            Format::PgOrders,
+            Format::PgExport,
+            Format::PgPayments,
+        ],
         Kind::Bank => vec![Format::BankSimple, Format::BankV1],
     };
     if kind == Kind::Bank {
@@ -192,7 +452,7 @@ pub(super) fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) ->
                 "The header row is not a known {} layout. Expected one of: {}.",
                 if kind == Kind::Pg { "PG" } else { "bank" },
                 match kind {
-                    Kind::Pg => "PG simple (Transaction ID, Merchant ID, Amount, …), PG V1 (transaction_id, client_code, paid_amount, …), PG V2 (pg_txn_id, amount_paise, …)".to_string(),
+                    Kind::Pg => "PG simple (Transaction ID, Merchant ID, Amount, …), PG V1 (transaction_id, client_code, paid_amount, …), PG V2 (pg_txn_id, amount_paise, …), PG V2 captured export (pg_txn_id, order_id, amount_paise, captured_at, …), PG order export (order_id, txn_id, gross_amount, net_amount, txn_date, …), PG transaction export (transaction_id, merchant_id, amount_paise, transaction_timestamp, …), PG payments (transaction_id, merchant_id, amount, payment_mode, status, …)".to_string(),
                     Kind::Bank => {
                         let mut s = "Bank simple (Bank Reference, Amount, Transaction Date, Debit/Credit, …), Bank V1 (utr, paid_amount, trans_complete_date, bank_name, …)".to_string();
                         for m in mappings {

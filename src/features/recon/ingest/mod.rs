@@ -22,8 +22,8 @@ mod records;
 mod xlsx;
 mod xlsx_limits;
 
-pub use layouts::{shipped_mappings, BankMapping, Format, Kind};
-pub use records::{BankRecord, PgRecord, Record, RowError};
+pub use layouts::{shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions};
+pub use records::{BankRecord, PgRecord, Record, RowError, Skipped};
 pub use xlsx_limits::Limits as XlsxLimits;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +38,7 @@ pub struct Parsed {
     pub format: Format,
     pub records: Records,
     pub errors: Vec<RowError>,
+    pub skipped: Vec<Skipped>,
     pub rows_total: u64,
 }
 
@@ -55,6 +56,22 @@ impl Parsed {
 pub struct Streamed {
     pub format: Format,
     pub rows_total: u64,
+    /// The header row as the file wrote it.
+    pub header: Vec<String>,
+}
+
+impl Streamed {
+    /// The file's columns that hold customers' personal data (e-mail, phone): never stored.
+    pub fn personal_columns(&self) -> Vec<String> {
+        self.header
+            .iter()
+            .filter(|h| {
+                let n = layouts::norm(h);
+                n.contains("email") || n.contains("phone") || n.contains("mobile")
+            })
+            .cloned()
+            .collect()
+    }
 }
 
 /// How much of a file is looked at before reading it row by row: the header row and the
@@ -81,6 +98,7 @@ pub fn parse_stream<R: Read>(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    options: &ReadOptions,
     xlsx: &XlsxLimits,
     on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
@@ -90,26 +108,39 @@ pub fn parse_stream<R: Read>(
         // A workbook is a zip, read from memory (the upload limit bounds it); its cells stream.
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).map_err(read_failed)?;
-        return xlsx::read(&bytes, kind, format, mappings, xlsx, on_row);
+        return xlsx::read(&bytes, kind, format, mappings, options, xlsx, on_row);
     }
-    delimited::read(reader, kind, format, mappings, on_row)
+    delimited::read(reader, kind, format, mappings, options, on_row)
 }
 
-fn finish(format: Format, rows_total: u64) -> Result<Streamed, String> {
+fn finish(converter: records::Converter, rows_total: u64) -> Result<Streamed, String> {
     if rows_total == 0 {
         return Err("The file has a header but no data rows.".into());
     }
-    Ok(Streamed { format, rows_total })
+    let (format, header) = converter.into_parts();
+    Ok(Streamed { format, rows_total, header })
 }
 
 /// Parse a whole file (a local one: the default XLSX caps): every good record and every refused
 /// row. `Err` is a file-level refusal, including a file none of whose rows is good.
 pub fn parse(file: impl Read, kind: Kind, format: Option<Format>, mappings: &[BankMapping]) -> Result<Parsed, String> {
-    let (mut pg, mut bank, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    let streamed = parse_stream(file, kind, format, mappings, &XlsxLimits::DEFAULT, |row| {
+    parse_with(file, kind, format, mappings, &ReadOptions::default())
+}
+
+/// [`parse`] with what an upload form adds (a merchant, an amount unit, the cycle date).
+pub fn parse_with(
+    file: impl Read,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    options: &ReadOptions,
+) -> Result<Parsed, String> {
+    let (mut pg, mut bank, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let streamed = parse_stream(file, kind, format, mappings, options, &XlsxLimits::DEFAULT, |row| {
         match row {
             Ok(Record::Pg(r)) => pg.push(r),
             Ok(Record::Bank(r)) => bank.push(r),
+            Ok(Record::Skipped(s)) => skipped.push(s),
             Err(e) => errors.push(e),
         }
         ControlFlow::Continue(())
@@ -118,23 +149,25 @@ pub fn parse(file: impl Read, kind: Kind, format: Option<Format>, mappings: &[Ba
         Kind::Pg => Records::Pg(pg),
         Kind::Bank => Records::Bank(bank),
     };
-    let parsed = Parsed { format: streamed.format, records, errors, rows_total: streamed.rows_total };
+    let parsed = Parsed { format: streamed.format, records, errors, skipped, rows_total: streamed.rows_total };
     if parsed.rows_accepted() == 0 {
         return Err(none_accepted(parsed.rows_total, parsed.errors.first()));
     }
     Ok(parsed)
 }
 
-/// The first rows of a file as they would be read: its format, and for each of the first
-/// [`PREVIEW_ROWS`](super::model::PREVIEW_ROWS) data rows the values understood or the reason it
-/// would be refused. `sampled`: `bytes` is only the start of the file (a CSV cut anywhere; the
-/// part after its last line break is left out).
+/// The first rows of a file as they would be read: its format, the unit its amounts are read in,
+/// what the upload form adds to it, and for each of the first
+/// [`PREVIEW_ROWS`](super::model::PREVIEW_ROWS) data rows the values understood, why it would be
+/// skipped or why it would be refused. `sampled`: `bytes` is only the start of the file (a CSV cut
+/// anywhere; the part after its last line break is left out).
 pub fn preview(
     bytes: &[u8],
     sampled: bool,
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    options: &ReadOptions,
     xlsx: &XlsxLimits,
 ) -> Result<super::model::UploadPreview, String> {
     use super::model::{PreviewRow, UploadPreview, PREVIEW_ROWS};
@@ -144,7 +177,7 @@ pub fn preview(
     };
     let money = |p: Paise| p.to_inr();
     let mut rows = Vec::new();
-    let streamed = parse_stream(bytes, kind, format, mappings, xlsx, |row| {
+    let streamed = parse_stream(bytes, kind, format, mappings, options, xlsx, |row| {
         rows.push(match row {
             Ok(Record::Pg(r)) => PreviewRow {
                 line: r.line,
@@ -159,6 +192,7 @@ pub fn preview(
                     r.status,
                 ],
                 error: None,
+                skipped: None,
             },
             Ok(Record::Bank(r)) => PreviewRow {
                 line: r.line,
@@ -172,7 +206,11 @@ pub fn preview(
                     r.rrn.unwrap_or_default(),
                 ],
                 error: None,
+                skipped: None,
             },
+            Ok(Record::Skipped(s)) => {
+                PreviewRow { line: s.line, cells: Vec::new(), error: None, skipped: Some(s.reason) }
+            }
             Err(e) => PreviewRow {
                 line: e.line,
                 cells: Vec::new(),
@@ -180,6 +218,7 @@ pub fn preview(
                     Some(c) => format!("{c}: {}", e.message),
                     None => e.message,
                 }),
+                skipped: None,
             },
         });
         if rows.len() >= PREVIEW_ROWS {
@@ -192,11 +231,44 @@ pub fn preview(
         Kind::Pg => &["Transaction ID", "Merchant", "Amount", "Date and time (IST)", "Method", "UTR", "RRN", "Status"],
         Kind::Bank => &["Bank reference", "Bank", "Amount", "Cr/Dr", "Date", "UTR", "RRN"],
     };
+    let format = &streamed.format;
+    let (layout_unit, switchable) = format.amount_unit();
+    // `parse_stream` accepted the options, so the unit is allowed.
+    let unit = format.unit_with(options.unit).unwrap_or(layout_unit);
+    let mut notes = Vec::new();
+    if !format.has_merchant_column() {
+        if let Some(m) = &options.merchant {
+            notes.push(format!("The file has no merchant column: every row is merchant {m}, as chosen on the form."));
+        }
+    }
+    if !format.has_date_column() {
+        notes.push(match options.cycle_date {
+            Some(d) => format!(
+                "The file has no date column: every row takes the upload's cycle date, {}.",
+                d.format("%d %b %Y")
+            ),
+            None => "The file has no date column: every row takes the upload's cycle date.".to_string(),
+        });
+    }
+    let personal = streamed.personal_columns();
+    if !personal.is_empty() {
+        notes.push(format!("{} hold customers' personal data: not stored, never shown.", personal.join(", ")));
+    }
+    if kind == Kind::Pg && matches!(format, Format::PgCaptured | Format::PgOrders) {
+        notes.push("The file does not say how each payment was made: the method is recorded as UNKNOWN.".into());
+    }
     Ok(UploadPreview {
-        format: streamed.format.name(),
+        format: format.name(),
+        format_code: format.code(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
         sampled,
+        amount_column: format.amount_column().to_string(),
+        amount_unit: unit.code().to_string(),
+        layout_unit: layout_unit.code().to_string(),
+        unit_switchable: switchable,
+        notes,
+        unknown_merchants: Vec::new(),
     })
 }
 
@@ -245,7 +317,16 @@ mod tests {
                     P4,MERCH_001,2.00,INR,2026-11-20,,UPI,U4,,SUCCESS\n\
                     P5,MERCH_001,3.00,INR,2026-11-20,,UPI,U5,,SUCCESS\n\
                     P6,MERCH_001,4.00,INR,2026-11-20,,UPI,U6,,SUCCESS\n";
-        let p = preview(text.as_bytes(), false, Kind::Pg, None, &shipped_mappings(), &XlsxLimits::DEFAULT).unwrap();
+        let p = preview(
+            text.as_bytes(),
+            false,
+            Kind::Pg,
+            None,
+            &shipped_mappings(),
+            &ReadOptions::default(),
+            &XlsxLimits::DEFAULT,
+        )
+        .unwrap();
         assert_eq!(p.format, "PG simple");
         assert_eq!(p.rows.len(), 5);
         assert_eq!(p.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4, 5, 6]);
@@ -259,7 +340,8 @@ mod tests {
 
         // Only the start of a file: the row cut in half is left out, not reported as bad.
         let cut = &text.as_bytes()[..text.find("P3,MERCH_001,1.0").unwrap() + 16];
-        let p = preview(cut, true, Kind::Pg, None, &shipped_mappings(), &XlsxLimits::DEFAULT).unwrap();
+        let p = preview(cut, true, Kind::Pg, None, &shipped_mappings(), &ReadOptions::default(), &XlsxLimits::DEFAULT)
+            .unwrap();
         assert_eq!(p.rows.len(), 2);
         assert!(p.sampled);
 
@@ -267,9 +349,17 @@ mod tests {
         let bank = "Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n\
                     B1,HDFC,10.00,2026-11-20,,U1,,CR\n";
         assert_eq!(
-            preview(bank.as_bytes(), false, Kind::Bank, None, &shipped_mappings(), &XlsxLimits::DEFAULT)
-                .unwrap()
-                .format,
+            preview(
+                bank.as_bytes(),
+                false,
+                Kind::Bank,
+                None,
+                &shipped_mappings(),
+                &ReadOptions::default(),
+                &XlsxLimits::DEFAULT
+            )
+            .unwrap()
+            .format,
             "Bank simple"
         );
         let refused = preview(
@@ -278,6 +368,7 @@ mod tests {
             Kind::Bank,
             Some(Format::BankV1),
             &shipped_mappings(),
+            &ReadOptions::default(),
             &XlsxLimits::DEFAULT,
         )
         .unwrap_err();

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::dates::parse_datetime;
-use super::layouts::{norm, same_column, Format, Kind};
+use super::layouts::{norm, same_column, AmountUnit, Format, Kind, ReadOptions};
 use crate::money::Paise;
 
 const MAX_FIELD_CHARS: usize = 256;
@@ -55,11 +55,28 @@ pub struct BankRecord {
     pub remarks: Option<String>,
 }
 
-/// One good row of a file.
+/// One good row of a file, or a row that is well formed but not money to reconcile (a payment
+/// the gateway reports as failed, a bank line the bank reports as failed): skipped and counted
+/// by its reason, not refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     Pg(PgRecord),
     Bank(BankRecord),
+    Skipped(Skipped),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Statuses that say no money moved.
+fn failed_status(status: &str) -> bool {
+    matches!(
+        norm(status).as_str(),
+        "failed" | "failure" | "fail" | "declined" | "cancelled" | "canceled" | "rejected" | "aborted" | "bounced"
+    )
 }
 
 /// The cells of one row, from a CSV record or a worksheet row, trimmed.
@@ -89,6 +106,9 @@ impl Cells<'_> {
 pub(super) struct Converter {
     kind: Kind,
     pub(super) format: Format,
+    options: ReadOptions,
+    /// The unit of the amount columns (the user's choice where the layout allows it).
+    unit: AmountUnit,
     header: Vec<String>,
     columns: Vec<String>,
     /// Where each column name asked for was found: worked out once per file, not per row.
@@ -96,9 +116,19 @@ pub(super) struct Converter {
 }
 
 impl Converter {
-    pub(super) fn new(kind: Kind, format: Format, header: Vec<String>) -> Self {
+    /// A converter for a file of `format` (checked against its header) read with `options`; `Err`
+    /// refuses the whole file (a unit the layout does not allow, a layout without a merchant
+    /// column and no merchant chosen).
+    pub(super) fn new(kind: Kind, format: Format, header: Vec<String>, options: &ReadOptions) -> Result<Self, String> {
+        let unit = format.unit_with(options.unit)?;
+        if !format.has_merchant_column() && options.merchant.is_none() {
+            return Err(format!(
+                "{} has no merchant column: choose the merchant these transactions belong to on the upload form.",
+                format.name()
+            ));
+        }
         let columns = header.iter().map(|h| norm(h)).collect();
-        Converter { kind, format, header, columns, found: Default::default() }
+        Ok(Converter { kind, format, options: options.clone(), unit, header, columns, found: Default::default() })
     }
 
     /// The position of a column in the header, by its name in any spelling (`Transaction ID`,
@@ -112,11 +142,15 @@ impl Converter {
         i
     }
 
+    pub(super) fn into_parts(self) -> (Format, Vec<String>) {
+        (self.format, self.header)
+    }
+
     pub(super) fn convert(&self, line: u64, cells: Cells<'_>) -> Result<Record, RowError> {
         let row = Row { line, cells, converter: self };
         match self.kind {
-            Kind::Pg => pg_record(&row, &self.format).map(Record::Pg),
-            Kind::Bank => bank_record(&row, &self.format).map(Record::Bank),
+            Kind::Pg => pg_record(&row, &self.format),
+            Kind::Bank => bank_record(&row, &self.format),
         }
     }
 }
@@ -185,6 +219,14 @@ impl Row<'_> {
             .transpose()
     }
 
+    /// An amount in the file's unit (the layout's, or the one chosen for the upload).
+    fn amount(&self, column: &str) -> RowResult<Option<Paise>> {
+        match self.converter.unit {
+            AmountUnit::Rupees => self.rupees(column),
+            AmountUnit::Paise => self.paise(column),
+        }
+    }
+
     fn positive(&self, column: &str, amount: Option<Paise>) -> RowResult<Paise> {
         match amount {
             None => Err(self.err(column, "is empty")),
@@ -212,21 +254,39 @@ fn payment_method(text: &str) -> Option<&'static str> {
     })
 }
 
-fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
-    let (txn_id_col, merchant_col, method_col) = match format {
-        Format::PgSimple => ("Transaction ID", "Merchant ID", "Payment Method"),
-        Format::PgV1 => ("transaction_id", "client_code", "payment_mode"),
-        _ => ("pg_txn_id", "merchant_id", "payment_method"),
+fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
+    let (txn_id_col, merchant_col, method_col, status_col) = match format {
+        Format::PgSimple => ("Transaction ID", Some("Merchant ID"), Some("Payment Method"), "Status"),
+        Format::PgV1 => ("transaction_id", Some("client_code"), Some("payment_mode"), "transaction_status"),
+        Format::PgCaptured => ("pg_txn_id", Some("merchant_id"), None, "status"),
+        Format::PgOrders => ("txn_id", None, None, "status"),
+        Format::PgExport => ("transaction_id", Some("merchant_id"), Some("payment_method"), "status"),
+        Format::PgPayments => ("transaction_id", Some("merchant_id"), Some("payment_mode"), "status"),
+        _ => ("pg_txn_id", Some("merchant_id"), Some("payment_method"), "status"),
     };
     let txn_id = row.required_ident(txn_id_col)?;
-    let merchant_id = row.required_ident(merchant_col)?.to_ascii_uppercase();
-    let method_text = row.required(method_col)?;
-    let payment_method = payment_method(method_text).ok_or_else(|| {
-        row.err(method_col, format!("{method_text:?} is not UPI, CARD, NETBANKING, WALLET, NEFT, RTGS or IMPS"))
-    })?;
-    let (amount, gross, bank_fee, expected, txn_at, currency, status, bank) = match format {
+    let merchant_id = match merchant_col {
+        Some(col) => row.required_ident(col)?.to_ascii_uppercase(),
+        None => row.converter.options.merchant.clone().unwrap_or_default(),
+    };
+    // A file that does not say how a payment was made (the V2 captured and order exports).
+    let payment_method = match method_col {
+        Some(col) => {
+            let text = row.required(col)?;
+            payment_method(text).ok_or_else(|| {
+                row.err(col, format!("{text:?} is not UPI, CARD, NETBANKING, WALLET, NEFT, RTGS or IMPS"))
+            })?
+        }
+        None => "UNKNOWN",
+    };
+    let status = row.get(status_col)?.unwrap_or("SUCCESS").to_ascii_uppercase();
+    if failed_status(&status) {
+        return Ok(Record::Skipped(Skipped { line: row.line, reason: format!("status {status}: not a payment") }));
+    }
+    let required_at = |col: &str| row.datetime(col, None)?.ok_or_else(|| row.err(col, "is empty"));
+    let (amount, gross, bank_fee, expected, txn_at, currency, bank) = match format {
         Format::PgSimple => {
-            let amount = row.positive("Amount", row.rupees("Amount")?)?;
+            let amount = row.positive("Amount", row.amount("Amount")?)?;
             let date = row.required("Transaction Date")?;
             // The date and the time are read together; a refusal names the one that is wrong.
             let day = parse_datetime(date, None).map_err(|m| row.err("Transaction Date", m))?;
@@ -237,44 +297,61 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
                 None => day,
             };
             let currency = row.get("Currency")?.unwrap_or("INR").to_ascii_uppercase();
-            (
-                amount,
-                None,
-                None,
-                None,
-                when,
-                currency,
-                row.get("Status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
-                None,
-            )
+            (amount, None, None, None, when, currency, None)
         }
         Format::PgV1 => {
             let paid = row.positive("paid_amount", row.rupees("paid_amount")?)?;
-            let gross = row.rupees("payee_amount")?;
-            let when =
-                row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?;
             (
                 paid,
-                gross,
+                row.rupees("payee_amount")?,
                 row.rupees("bank_exclude_amount")?,
                 row.rupees("settlement_amount")?,
-                when,
+                required_at("trans_complete_date")?,
                 "INR".to_string(),
-                row.get("transaction_status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
                 row.ident("bank_name")?,
             )
         }
+        Format::PgCaptured => {
+            // Fee and tax are the gateway's charges: what the merchant is expected to get is the rest.
+            let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
+            let (fee, tax) = (row.paise("fee_paise")?, row.paise("tax_paise")?);
+            let charges = fee.map(|f| f.0 + tax.map_or(0, |t| t.0));
+            let expected = charges.map(|c| Paise(amount.0 - c)).filter(|e| e.0 >= 0);
+            (amount, None, fee, expected, required_at("captured_at")?, "INR".to_string(), None)
+        }
+        Format::PgOrders => (
+            row.positive("gross_amount", row.rupees("gross_amount")?)?,
+            None,
+            None,
+            row.rupees("net_amount")?,
+            required_at("txn_date")?,
+            "INR".to_string(),
+            row.ident("bank_name")?,
+        ),
+        Format::PgExport => {
+            let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
+            let when = match row.datetime("transaction_timestamp", None)? {
+                Some(at) => at,
+                None => required_at("transaction_date")?,
+            };
+            let currency = row.get("currency")?.unwrap_or("INR").to_ascii_uppercase();
+            (amount, None, None, None, when, currency, row.ident("bank_name")?)
+        }
+        Format::PgPayments => {
+            let amount = row.positive("amount", row.amount("amount")?)?;
+            // No date column: the row belongs to the upload's cycle date.
+            let day = row.converter.options.cycle_date.unwrap_or_default();
+            (amount, None, None, None, day.and_time(chrono::NaiveTime::MIN), "INR".to_string(), None)
+        }
         _ => {
             let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
-            let when = row.datetime("created_at", None)?.ok_or_else(|| row.err("created_at", "is empty"))?;
             (
                 amount,
                 None,
                 row.paise("fee_paise")?,
                 row.paise("net_paise")?,
-                when,
+                required_at("created_at")?,
                 "INR".to_string(),
-                row.get("status")?.unwrap_or("SUCCESS").to_ascii_uppercase(),
                 row.ident("bank")?,
             )
         }
@@ -282,7 +359,7 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(row.err("Currency", format!("{currency:?} is not a currency code")));
     }
-    Ok(PgRecord {
+    Ok(Record::Pg(PgRecord {
         line: row.line,
         txn_id,
         merchant_id,
@@ -300,10 +377,10 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<PgRecord> {
         status,
         bank_fee,
         expected_settlement: expected,
-    })
+    }))
 }
 
-fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
+fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
     let (reference, bank_name, amount, net, credit, txn_date, value_date, utr, rrn, remarks) = match format {
         Format::BankSimple => {
             let direction = row.required("Debit/Credit")?;
@@ -315,7 +392,7 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
             (
                 row.ident("Bank Reference")?,
                 row.ident("Bank Name")?.unwrap_or_else(|| "UNKNOWN".into()),
-                row.positive("Amount", row.rupees("Amount")?)?,
+                row.positive("Amount", row.amount("Amount")?)?,
                 None,
                 credit,
                 row.datetime("Transaction Date", None)?.ok_or_else(|| row.err("Transaction Date", "is empty"))?,
@@ -338,7 +415,13 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
             None,
         ),
         Format::Mapping(m) => {
-            let money = |col: &str| if m.amounts_in_paise { row.paise(col) } else { row.rupees(col) };
+            if let Some(col) = m.status_column.as_deref() {
+                if let Some(status) = row.get(col)?.filter(|s| failed_status(s)) {
+                    let reason = format!("the bank reports it {}: no money moved", status.to_ascii_uppercase());
+                    return Ok(Record::Skipped(Skipped { line: row.line, reason }));
+                }
+            }
+            let money = |col: &str| row.amount(col);
             let credit = match m.direction_column.as_deref() {
                 None => true,
                 Some(col) => match row.get(col)?.map(norm).as_deref() {
@@ -348,9 +431,13 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
                 },
             };
             let date = |col: &str| row.datetime(col, Some(&m.date_format));
+            let bank_name = match m.bank_name_column.as_deref() {
+                Some(col) => row.ident(col)?.map(|b| b.to_ascii_uppercase()),
+                None => None,
+            };
             (
                 row.ident(&m.reference_column)?,
-                m.bank_code.clone(),
+                bank_name.unwrap_or_else(|| m.bank_code.clone()),
                 row.positive(&m.gross_amount_column, money(&m.gross_amount_column)?)?,
                 m.net_amount_column.as_deref().map(money).transpose()?.flatten(),
                 credit,
@@ -376,7 +463,7 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
             format!("{bank_name}:h:{}", &hex::encode(Sha256::digest(basis.as_bytes()))[..32])
         }
     };
-    Ok(BankRecord {
+    Ok(Record::Bank(BankRecord {
         line: row.line,
         natural_key,
         bank_ref: reference,
@@ -389,7 +476,7 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<BankRecord> {
         utr,
         rrn,
         remarks,
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::io::Cursor;
 use std::ops::ControlFlow;
 
-use super::layouts::{detect, resolve, BankMapping, Format, Kind};
+use super::layouts::{detect, resolve, BankMapping, Format, Kind, ReadOptions};
 use super::records::{Cells, Converter, Record, RowError};
 use super::{finish, xlsx_limits, Streamed};
 
@@ -291,6 +291,7 @@ pub(super) fn read(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    options: &ReadOptions,
     limits: &xlsx_limits::Limits,
     on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
@@ -299,7 +300,7 @@ pub(super) fn read(
     // Beside what calamine holds, the row being assembled (at most `MAX_ROW_BYTES` of text).
     let row = MAX_ROW_BYTES as u64;
     let _memory = WORKBOOK_MEMORY.reserve(held + row, limits.most_held_bytes() + row, BUDGET_PATIENCE)?;
-    read_checked(bytes, kind, format, mappings, on_row)
+    read_checked(bytes, kind, format, mappings, options, on_row)
 }
 
 const MALFORMED: &str = "The workbook is malformed (a cell refers to something the file does not contain). \
@@ -311,6 +312,7 @@ fn read_checked(
     kind: Kind,
     format: Option<Format>,
     mappings: &[BankMapping],
+    options: &ReadOptions,
     mut on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
     let mut book = guarded(|| open_xlsx(bytes))?;
@@ -324,7 +326,7 @@ fn read_checked(
         }
     };
     let format = resolve(kind, format, &header, mappings)?;
-    let converter = Converter::new(kind, format, header);
+    let converter = Converter::new(kind, format, header, options)?;
     let mut rows_total = 0u64;
     while let Some((line, cells)) = rows.next_row()? {
         rows_total += 1;
@@ -332,7 +334,7 @@ fn read_checked(
             break;
         }
     }
-    finish(converter.format, rows_total)
+    finish(converter, rows_total)
 }
 
 #[cfg(test)]
