@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,103 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/merchants", get(list))
         .route("/v1/merchants/{id}", get(detail))
         .route("/v1/merchants/{id}/terms", put(update))
+        .route("/v1/merchant-codes/unknown", get(unknown))
+        .route("/v1/merchant-codes/{code}/map", post(map_unknown))
+        .route("/v1/merchant-codes/{code}/create", post(recognise))
+        .route("/v1/merchants/{id}/aliases", post(add_alias))
+        .route("/v1/merchants/{id}/aliases/{alias}", delete(remove_alias))
+}
+
+#[derive(Serialize)]
+struct UnknownResponse {
+    codes: Vec<super::model::UnknownMerchantRow>,
+}
+
+/// `GET /v1/merchant-codes/unknown`: codes files brought that are not merchants yet.
+async fn unknown(State(state): State<AppState>, caller: Authorized) -> Result<Json<UnknownResponse>, AppError> {
+    let user = caller.require(Access::SIGNED_IN)?;
+    Ok(Json(UnknownResponse { codes: service::unknown(&state, &user).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MapBody {
+    merchant_id: String,
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("The body is not the JSON expected: {e}.")))
+}
+
+/// `POST /v1/merchant-codes/{code}/map` `{"merchantId"}` (admin): the code's rows go to the
+/// merchant and the code becomes its alias.
+async fn map_unknown(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let user = caller.require(Access::ADMIN)?;
+    let b: MapBody = json_body(&body)?;
+    let moved = service::map_unknown(&state, &user, ip.0.as_deref(), &code, &b.merchant_id).await?;
+    Ok(Json(
+        serde_json::json!({ "code": code.trim().to_ascii_uppercase(), "merchantId": b.merchant_id.trim().to_ascii_uppercase(), "transactionsMoved": moved }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody {
+    name: String,
+    legal_name: String,
+    pan: Option<String>,
+}
+
+/// `POST /v1/merchant-codes/{code}/create` `{"name", "legalName", "pan"?}` (admin): the code is a
+/// merchant of its own.
+async fn recognise(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let user = caller.require(Access::ADMIN)?;
+    let b: CreateBody = json_body(&body)?;
+    service::recognise(&state, &user, ip.0.as_deref(), &code, &b.name, &b.legal_name, b.pan.as_deref()).await?;
+    Ok(Json(serde_json::json!({ "merchantId": code.trim().to_ascii_uppercase() })))
+}
+
+#[derive(Deserialize)]
+struct AliasBody {
+    alias: String,
+}
+
+/// `POST /v1/merchants/{id}/aliases` `{"alias"}` (admin).
+async fn add_alias(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<axum::http::StatusCode, AppError> {
+    let user = caller.require(Access::ADMIN)?;
+    let b: AliasBody = json_body(&body)?;
+    service::add_alias(&state, &user, ip.0.as_deref(), &id, &b.alias).await?;
+    Ok(axum::http::StatusCode::CREATED)
+}
+
+/// `DELETE /v1/merchants/{id}/aliases/{alias}` (admin).
+async fn remove_alias(
+    State(state): State<AppState>,
+    caller: Authorized,
+    ip: ClientIp,
+    Path((id, alias)): Path<(String, String)>,
+) -> Result<axum::http::StatusCode, AppError> {
+    let user = caller.require(Access::ADMIN)?;
+    service::remove_alias(&state, &user, ip.0.as_deref(), &id, &alias).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// One merchant of `GET /v1/merchants`: the terms in force today.

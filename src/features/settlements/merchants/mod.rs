@@ -12,10 +12,15 @@ mod server;
 #[cfg(feature = "ssr")]
 pub use api::routes;
 pub use page::{MerchantPage, MerchantsPage};
-pub use server::{get_merchant, get_merchants, save_merchant_terms};
+pub use server::{
+    add_merchant_alias, get_merchant, get_merchants, map_unknown_merchant, recognise_merchant, remove_merchant_alias,
+    save_merchant_terms,
+};
 
 #[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod codes;
 #[cfg(feature = "ssr")]
 pub mod commands;
 #[cfg(feature = "ssr")]

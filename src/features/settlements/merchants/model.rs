@@ -708,6 +708,22 @@ pub struct MerchantsView {
     pub today: NaiveDate,
     pub merchants: Vec<MerchantRow>,
     pub holidays: Vec<Holiday>,
+    /// Merchant codes files brought before the product knew them (issue 11).
+    pub unknown: Vec<UnknownMerchantRow>,
+    /// The caller may create or map them (admin).
+    pub can_admin: bool,
+}
+
+/// A merchant code a file brought that the product did not know: its rows are reconciled but kept
+/// out of settlement until an admin creates the merchant or maps the code to an existing one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnknownMerchantRow {
+    pub code: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub first_seen_file: Option<String>,
+    pub transactions: i64,
+    pub amount_paise: i64,
 }
 
 /// A terms version's place relative to today.
@@ -770,6 +786,8 @@ pub struct MerchantView {
     pub versions: Vec<VersionRow>,
     /// The edit form, prefilled: for an admin only (it carries the full account number).
     pub edit: Option<TermsForm>,
+    /// Other codes files use for this merchant (`MERCH001` for `MERCH_001`).
+    pub aliases: Vec<String>,
 }
 
 #[cfg(test)]

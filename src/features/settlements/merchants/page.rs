@@ -5,10 +5,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::model::{MerchantRow, MerchantView, MerchantsView, TermsForm, VersionStatus, METHODS};
-use super::server::{get_merchant, get_merchants, SaveMerchantTerms};
+use super::model::{MerchantRow, MerchantView, MerchantsView, TermsForm, UnknownMerchantRow, VersionStatus, METHODS};
+use super::server::{
+    get_merchant, get_merchants, AddMerchantAlias, MapUnknownMerchant, RecogniseMerchant, RemoveMerchantAlias,
+    SaveMerchantTerms,
+};
 use crate::features::settlements::rules::{Rail, TDS_RATE_WITHOUT_PAN};
 use crate::ist;
+use crate::money::Paise;
 use crate::ui::{ErrorNotice, FlashNotices, PageHeader};
 
 use super::model::percent_text;
@@ -57,7 +61,11 @@ pub fn MerchantsPage() -> impl IntoView {
 fn MerchantsBody(view: MerchantsView) -> impl IntoView {
     let today = view.today;
     let (upcoming, past): (Vec<_>, Vec<_>) = view.holidays.into_iter().partition(|h| h.date >= today);
+    let known: Vec<(String, String)> = view.merchants.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
+    let (unknown, can_admin) = (view.unknown, view.can_admin);
     view! {
+        <FlashNotices />
+        {(!unknown.is_empty()).then(|| view! { <UnknownCodes rows=unknown known=known can_admin=can_admin /> })}
         <section class=CARD data-testid="merchants">
             <table class="w-full text-sm">
                 <thead class="text-left text-slate-600"><tr>
@@ -125,6 +133,118 @@ fn MerchantLine(m: MerchantRow) -> impl IntoView {
             <td class="py-1">{reserve_text(&t)}</td>
             <td class="py-1 font-mono text-xs">{m.account.map(|a| format!("{} · {}", a.account_number, a.ifsc)).unwrap_or_else(|| "None on file".into())}</td>
         </tr>
+    }
+}
+
+/// Merchant codes files brought before the product knew them: their rows are reconciled but not
+/// settled until an admin maps each code to a merchant or creates the merchant.
+#[component]
+fn UnknownCodes(rows: Vec<UnknownMerchantRow>, known: Vec<(String, String)>, can_admin: bool) -> impl IntoView {
+    let map = ServerAction::<MapUnknownMerchant>::new();
+    let create = ServerAction::<RecogniseMerchant>::new();
+    let button = "rounded-md bg-brand-600 px-2 py-1 font-medium text-white hover:bg-brand-700";
+    view! {
+        <section class=format!("mb-6 {CARD} border-amber-300") data-testid="unknown-merchants">
+            <h2 class="text-base font-semibold text-slate-900">"Merchant codes not known yet"</h2>
+            <p class="mt-1 text-sm text-slate-700">
+                "Files named these merchants before the product knew them. Their transactions are reconciled but kept out of settlement until the code is mapped to a merchant (it becomes that merchant's alias, and later files use it) or the merchant is created."
+            </p>
+            {move || map.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            <table class="mt-2 w-full text-sm">
+                <thead class="text-left text-slate-600"><tr>
+                    <th class="py-1 font-medium">"Code"</th>
+                    <th class="py-1 font-medium">"First seen"</th>
+                    <th class="py-1 text-right font-medium">"Transactions"</th>
+                    <th class="py-1 text-right font-medium">"Amount"</th>
+                    {can_admin.then(|| view! { <th class="py-1 font-medium">"Resolve (admin)"</th> })}
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| {
+                        let known = known.clone();
+                        let code = r.code.clone();
+                        let (map_label, create_label) = (format!("Map {code}"), format!("Create {code}"));
+                        let (map_code, create_code) = (code.clone(), code);
+                        view! {
+                            <tr class="border-t border-slate-100 align-top" data-code=r.code.clone()>
+                                <td class="py-1 font-mono">{r.code.clone()}</td>
+                                <td class="py-1 tabular-nums">{ist::format_datetime(r.since)}</td>
+                                <td class="py-1 text-right tabular-nums">{r.transactions}</td>
+                                <td class="py-1 text-right tabular-nums">{Paise(r.amount_paise).to_inr()}</td>
+                                {can_admin.then(|| view! {
+                                    <td class="py-1">
+                                        <ActionForm action=map attr:class="flex flex-wrap items-end gap-2" attr:aria-label=map_label>
+                                            <input type="hidden" name="code" value=map_code.clone() />
+                                            <label class="flex flex-col text-xs text-slate-600">"Map to merchant"
+                                                <select name="merchant_id" class=FIELD required>
+                                                    {known.into_iter().map(|(id, name)| view! { <option value=id.clone()>{format!("{id} — {name}")}</option> }).collect_view()}
+                                                </select>
+                                            </label>
+                                            <button type="submit" class=button>"Map"</button>
+                                        </ActionForm>
+                                        <ActionForm action=create attr:class="mt-2 flex flex-wrap items-end gap-2" attr:aria-label=create_label>
+                                            <input type="hidden" name="code" value=create_code.clone() />
+                                            <label class="flex flex-col text-xs text-slate-600">"Name"<input name="name" required class=FIELD /></label>
+                                            <label class="flex flex-col text-xs text-slate-600">"Legal name"<input name="legal_name" required class=FIELD /></label>
+                                            <label class="flex flex-col text-xs text-slate-600">"PAN (optional)"<input name="pan" class=FIELD /></label>
+                                            <button type="submit" class=button>"Create merchant"</button>
+                                        </ActionForm>
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// The other codes files use for a merchant; an admin adds and removes them.
+#[component]
+fn Aliases(merchant_id: String, aliases: Vec<String>, can_admin: bool) -> impl IntoView {
+    let add = ServerAction::<AddMerchantAlias>::new();
+    let remove = ServerAction::<RemoveMerchantAlias>::new();
+    let button = "rounded-md bg-brand-600 px-2 py-1 font-medium text-white hover:bg-brand-700";
+    view! {
+        <section class=format!("mt-6 {CARD}") data-testid="aliases">
+            <h2 class="text-base font-semibold text-slate-900">"Merchant code aliases"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Other codes files use for this merchant: their rows are this merchant's."</p>
+            {move || add.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            {if aliases.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"No aliases."</p> }.into_any()
+            } else {
+                let id = merchant_id.clone();
+                view! {
+                    <ul class="mt-2 flex flex-col gap-1 text-sm">
+                        {aliases.into_iter().map(|a| {
+                            let id = id.clone();
+                            let label = format!("Remove alias {a}");
+                            view! {
+                                <li class="flex items-center gap-2">
+                                    <span class="font-mono">{a.clone()}</span>
+                                    {can_admin.then(|| view! {
+                                        <ActionForm action=remove attr:aria-label=label>
+                                            <input type="hidden" name="merchant_id" value=id.clone() />
+                                            <input type="hidden" name="alias" value=a.clone() />
+                                            <button type="submit" class="text-red-700 underline">"Remove"</button>
+                                        </ActionForm>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {can_admin.then(|| view! {
+                <ActionForm action=add attr:class="mt-3 flex items-end gap-2 text-sm" attr:aria-label="Add an alias">
+                    <input type="hidden" name="merchant_id" value=merchant_id.clone() />
+                    <label class="flex flex-col text-slate-600">"New alias"<input name="alias" required class=FIELD placeholder="MERCH001" /></label>
+                    <button type="submit" class=button>"Add alias"</button>
+                </ActionForm>
+            })}
+        </section>
     }
 }
 
@@ -245,6 +365,7 @@ fn MerchantBody(view: MerchantView, save: ServerAction<SaveMerchantTerms>) -> im
                 }.into_any()
             }}
         </section>
+        <Aliases merchant_id=v.id.clone() aliases=v.aliases.clone() can_admin=v.edit.is_some() />
         {v.edit.clone().map(|form| view! { <EditForm form=form save=save /> })}
     }
 }

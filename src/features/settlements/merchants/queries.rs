@@ -17,9 +17,13 @@ pub struct MerchantHead {
 }
 
 pub async fn merchants(conn: &mut PgConnection) -> Result<Vec<MerchantHead>, AppError> {
-    Ok(sqlx::query_as!(MerchantHead, "SELECT id, name, legal_name FROM merchants ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?)
+    // Codes still unknown are listed apart (`codes::unknown`): they have no terms yet.
+    Ok(sqlx::query_as!(
+        MerchantHead,
+        "SELECT id, name, legal_name FROM merchants WHERE unknown_since IS NULL ORDER BY id"
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 pub async fn merchant(conn: &mut PgConnection, id: &str) -> Result<Option<MerchantHead>, AppError> {

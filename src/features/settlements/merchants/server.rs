@@ -33,6 +33,57 @@ pub async fn save_merchant_terms(form: TermsForm) -> Result<(), AppError> {
     .await
 }
 
+/// Admin: map an unknown merchant code to an existing merchant (a plain form post).
+#[server(prefix = "/sfn", endpoint = "settlement-merchants/map-code")]
+pub async fn map_unknown_merchant(code: String, merchant_id: String) -> Result<(), AppError> {
+    serve(async move |c| {
+        let moved = super::service::map_unknown(&c.state, &c.user, c.ip.as_deref(), &code, &merchant_id).await?;
+        let notice = format!("{} mapped to {}: {moved} transactions moved.", code.trim(), merchant_id.trim());
+        leptos_axum::redirect(&format!("/settlements/merchants?notice={}", crate::auth::guard::urlencode(&notice)));
+        Ok(())
+    })
+    .await
+}
+
+/// Admin: complete an unknown merchant with its names (a plain form post).
+#[server(prefix = "/sfn", endpoint = "settlement-merchants/create-code")]
+pub async fn recognise_merchant(code: String, name: String, legal_name: String, pan: String) -> Result<(), AppError> {
+    serve(async move |c| {
+        let pan = Some(pan.as_str()).filter(|p| !p.trim().is_empty());
+        super::service::recognise(&c.state, &c.user, c.ip.as_deref(), &code, &name, &legal_name, pan).await?;
+        let id = crate::auth::guard::urlencode(code.trim());
+        leptos_axum::redirect(&format!(
+            "/settlements/merchants/{id}?notice=Merchant%20created:%20set%20its%20terms%20and%20bank%20account."
+        ));
+        Ok(())
+    })
+    .await
+}
+
+/// Admin: add an alias to a merchant (a plain form post).
+#[server(prefix = "/sfn", endpoint = "settlement-merchants/add-alias")]
+pub async fn add_merchant_alias(merchant_id: String, alias: String) -> Result<(), AppError> {
+    serve(async move |c| {
+        super::service::add_alias(&c.state, &c.user, c.ip.as_deref(), &merchant_id, &alias).await?;
+        let id = crate::auth::guard::urlencode(merchant_id.trim());
+        leptos_axum::redirect(&format!("/settlements/merchants/{id}?notice=Alias%20added."));
+        Ok(())
+    })
+    .await
+}
+
+/// Admin: remove an alias of a merchant (a plain form post).
+#[server(prefix = "/sfn", endpoint = "settlement-merchants/remove-alias")]
+pub async fn remove_merchant_alias(merchant_id: String, alias: String) -> Result<(), AppError> {
+    serve(async move |c| {
+        super::service::remove_alias(&c.state, &c.user, c.ip.as_deref(), &merchant_id, &alias).await?;
+        let id = crate::auth::guard::urlencode(merchant_id.trim());
+        leptos_axum::redirect(&format!("/settlements/merchants/{id}?notice=Alias%20removed."));
+        Ok(())
+    })
+    .await
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     //! The edit form's field names against the decoder the server runs on every post.

@@ -27,7 +27,7 @@ fn today(state: &AppState) -> NaiveDate {
 
 /// Every merchant with the terms in force today (accounts masked), and the holiday calendar.
 pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsView, AppError> {
-    authorize(Some(caller), Access::SIGNED_IN)?;
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let today = today(state);
     let mut conn = state.pool.acquire().await?;
     let heads = queries::merchants(&mut conn).await?;
@@ -35,6 +35,7 @@ pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsVie
     let mut terms = terms_on(&mut conn, today, &ids).await?;
     let mut accounts = queries::primary_accounts(&mut conn, &ids).await?;
     let holidays = queries::holidays(&mut conn).await?;
+    let unknown = super::codes::unknown(&mut conn).await?;
     let merchants = heads
         .into_iter()
         .map(|h| MerchantRow {
@@ -45,7 +46,7 @@ pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsVie
             legal_name: h.legal_name,
         })
         .collect();
-    Ok(MerchantsView { today, merchants, holidays })
+    Ok(MerchantsView { today, merchants, holidays, unknown, can_admin: user.may(Access::ADMIN) })
 }
 
 async fn versions(conn: &mut sqlx::PgConnection, id: &str, today: NaiveDate) -> Result<Vec<VersionRow>, AppError> {
@@ -75,6 +76,7 @@ pub async fn merchant(state: &AppState, caller: &CurrentUser, id: &str) -> Resul
         .ok_or_else(|| not_found(id))?;
     let account = queries::primary_account(&mut conn, &head.id).await?;
     let versions = versions(&mut conn, &head.id, today).await?;
+    let aliases = super::codes::aliases(&mut conn, &head.id).await?;
     let edit = user.may(Access::ADMIN).then(|| TermsForm::prefill(&head.id, &terms, account.as_ref(), today));
     Ok(MerchantView {
         commission: commission_lines(&terms),
@@ -86,6 +88,7 @@ pub async fn merchant(state: &AppState, caller: &CurrentUser, id: &str) -> Resul
         terms,
         versions,
         edit,
+        aliases,
     })
 }
 
@@ -151,4 +154,64 @@ pub async fn save_api(
     let new = input.parse(today, &current)?;
     save(state, &user, ip.as_deref(), id, &new).await?;
     Ok(eff)
+}
+
+/// The merchant codes still unknown.
+pub async fn unknown(
+    state: &AppState,
+    caller: &CurrentUser,
+) -> Result<Vec<super::model::UnknownMerchantRow>, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    let mut conn = state.pool.acquire().await?;
+    super::codes::unknown(&mut conn).await
+}
+
+/// Admin: map an unknown code to an existing merchant; answers the transactions moved.
+pub async fn map_unknown(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    code: &str,
+    target: &str,
+) -> Result<i64, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    super::codes::map_unknown(&state.pool, &user, ip, code, target).await
+}
+
+/// Admin: complete an unknown merchant with its names (and PAN).
+pub async fn recognise(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    code: &str,
+    name: &str,
+    legal_name: &str,
+    pan: Option<&str>,
+) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    super::codes::recognise(&state.pool, &user, ip, code, name, legal_name, pan).await
+}
+
+/// Admin: add an alias to a merchant.
+pub async fn add_alias(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    merchant_id: &str,
+    alias: &str,
+) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    super::codes::add_alias(&state.pool, &user, ip, merchant_id, alias).await
+}
+
+/// Admin: remove an alias of a merchant.
+pub async fn remove_alias(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    merchant_id: &str,
+    alias: &str,
+) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    super::codes::remove_alias(&state.pool, &user, ip, merchant_id, alias).await
 }
