@@ -118,7 +118,8 @@ fn ExceptionBody(view: ExceptionView, act: ServerAction<ExceptionAct>) -> impl I
                 <h2 class="text-base font-semibold text-slate-900">"Work"</h2>
                 <dl class="mt-2 text-sm">
                     {row("Assignee", r.assignee.clone().unwrap_or_else(|| "Unassigned".into()))}
-                    {row("Merchant", r.merchant_name.clone().or(r.merchant_id.clone()).unwrap_or_else(|| "—".into()))}
+                    {row("Merchant", format!("{}{}", r.merchant_name.clone().or(r.merchant_id.clone()).unwrap_or_else(|| "—".into()),
+                        if r.merchant_unknown { " — not known yet: kept out of settlement until an admin creates or maps it (Settlements → Merchants)" } else { "" }))}
                     {row("Snoozed until", r.snoozed_until.map(ist::format_datetime).unwrap_or_else(|| "—".into()))}
                     {row("Resolution", r.resolution.as_deref().map(|c| resolution_label(c).to_string()).unwrap_or_else(|| "—".into()))}
                     {row("Resolved", r.resolved_at.map(ist::format_datetime).unwrap_or_else(|| "—".into()))}

@@ -507,6 +507,9 @@ pub struct ExceptionRow {
     pub delta: Option<Paise>,
     pub merchant_id: Option<String>,
     pub merchant_name: Option<String>,
+    /// The merchant code is not known yet (issue 11): its money is kept out of settlement until an
+    /// admin creates the merchant or maps the code.
+    pub merchant_unknown: bool,
     pub acquirer: Option<String>,
     pub cycle_date: NaiveDate,
     pub utr: Option<String>,

@@ -414,7 +414,9 @@ fn QueueLine(row: ExceptionRow, now: chrono::DateTime<chrono::Utc>, can_work: bo
             <td class="px-3 py-2">{r.reason_label.clone()}</td>
             <td class="px-3 py-2"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {}", severity_class(&r.severity))>{r.severity.clone()}</span></td>
             <td class="whitespace-nowrap px-3 py-2 text-right tabular-nums">{r.delta.map(|d| d.to_inr()).unwrap_or_else(|| "—".into())}</td>
-            <td class="px-3 py-2">{r.merchant_name.clone().or(r.merchant_id.clone()).unwrap_or_else(|| "—".into())}</td>
+            <td class="px-3 py-2">{r.merchant_name.clone().or(r.merchant_id.clone()).unwrap_or_else(|| "—".into())}
+                {r.merchant_unknown.then(|| view! { <a href="/settlements/merchants" class="ml-1 rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-900" data-testid="unknown-merchant" title="Not known yet: kept out of settlement until an admin creates or maps it">"unknown merchant"</a> })}
+            </td>
             <td class="whitespace-nowrap px-3 py-2 tabular-nums">{ist::format_date(r.cycle_date)}</td>
             <td class="whitespace-nowrap px-3 py-2 tabular-nums">{rules::duration_label(now - r.created_at)}</td>
             <td class="whitespace-nowrap px-3 py-2">

@@ -117,6 +117,7 @@ struct Row {
     delta_paise: Option<Paise>,
     merchant_id: Option<String>,
     merchant_name: Option<String>,
+    merchant_unknown: Option<bool>,
     acquirer: Option<String>,
     cycle_date: NaiveDate,
     utr: Option<String>,
@@ -147,6 +148,7 @@ impl Row {
             delta: self.delta_paise,
             merchant_id: self.merchant_id,
             merchant_name: self.merchant_name,
+            merchant_unknown: self.merchant_unknown.unwrap_or(false),
             acquirer: self.acquirer,
             cycle_date: self.cycle_date,
             utr: self.utr,
@@ -163,8 +165,8 @@ impl Row {
 
 /// The columns of [`Row`] and their joins; `detail` writes them out (a test below holds the copies equal).
 const ROW_COLUMNS: &str = "e.id, e.reason_code, t.label AS reason_label, e.severity::text AS severity, e.status,
-       e.pg_amount_paise, e.bank_amount_paise, e.delta_paise, e.merchant_id, m.name AS merchant_name, e.acquirer,
-       e.cycle_date, e.utr, tx.txn_id, e.created_at, e.sla_due_at, e.snoozed_until, u.email AS assignee, e.tags,
+       e.pg_amount_paise, e.bank_amount_paise, e.delta_paise, e.merchant_id, m.name AS merchant_name,
+       m.unknown_since IS NOT NULL AS merchant_unknown, e.acquirer, e.cycle_date, e.utr, tx.txn_id, e.created_at, e.sla_due_at, e.snoozed_until, u.email AS assignee, e.tags,
        e.resolution, e.resolved_at";
 
 const ROW_JOINS: &str = " JOIN exception_types t ON t.code = e.reason_code
@@ -389,8 +391,8 @@ pub async fn detail(pool: &PgPool, id: &str, now: DateTime<Utc>) -> Result<Excep
         Row,
         r#"SELECT e.id, e.reason_code, t.label AS reason_label, e.severity::text AS "severity!", e.status,
                e.pg_amount_paise AS "pg_amount_paise: Paise", e.bank_amount_paise AS "bank_amount_paise: Paise",
-               e.delta_paise AS "delta_paise: Paise", e.merchant_id, m.name AS "merchant_name?", e.acquirer,
-               e.cycle_date AS "cycle_date: NaiveDate", e.utr, tx.txn_id AS "txn_id?",
+               e.delta_paise AS "delta_paise: Paise", e.merchant_id, m.name AS "merchant_name?",
+               m.unknown_since IS NOT NULL AS merchant_unknown, e.acquirer, e.cycle_date AS "cycle_date: NaiveDate", e.utr, tx.txn_id AS "txn_id?",
                e.created_at AS "created_at: DateTime<Utc>", e.sla_due_at AS "sla_due_at: DateTime<Utc>",
                e.snoozed_until AS "snoozed_until: DateTime<Utc>", u.email AS "assignee?", e.tags, e.resolution,
                e.resolved_at AS "resolved_at: DateTime<Utc>"

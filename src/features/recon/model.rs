@@ -89,6 +89,8 @@ pub struct Workspace {
     pub runs: Vec<RunView>,
     pub uploads: Vec<UploadRow>,
     pub can_work: bool,
+    /// The caller may keep an upload's amount unit on a stored bank layout (admin).
+    pub can_admin: bool,
     /// The stored bank layouts a user may name instead of detection.
     pub bank_layouts: Vec<String>,
 }
@@ -98,8 +100,16 @@ pub fn format_choices(kind: &str, bank_layouts: &[String]) -> Vec<(String, Strin
     let mut choices = vec![(String::new(), "Detect from the header".to_string())];
     if kind == "pg" {
         choices.extend(
-            [("pg_simple", "PG simple"), ("pg_v1", "PG V1 (legacy)"), ("pg_v2", "PG V2")]
-                .map(|(v, l)| (v.into(), l.into())),
+            [
+                ("pg_simple", "PG simple"),
+                ("pg_v1", "PG V1 (legacy)"),
+                ("pg_v2", "PG V2"),
+                ("pg_v2_captured", "PG V2 captured export"),
+                ("pg_orders", "PG order export (no merchant column)"),
+                ("pg_export", "PG transaction export"),
+                ("pg_payments", "PG payments (no date column)"),
+            ]
+            .map(|(v, l)| (v.into(), l.into())),
         );
     } else {
         choices.extend([("bank_simple", "Bank simple"), ("bank_v1", "Bank V1")].map(|(v, l)| (v.into(), l.into())));

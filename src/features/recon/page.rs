@@ -47,7 +47,7 @@ pub fn ReconPage() -> impl IntoView {
 fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
     let w = workspace;
     view! {
-        {w.can_work.then(|| view! { <UploadAndRun layouts=w.bank_layouts.clone() /> })}
+        {w.can_work.then(|| view! { <UploadAndRun layouts=w.bank_layouts.clone() can_admin=w.can_admin /> })}
         <RunsTable runs=w.runs />
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="uploads">
             <h2 class="text-base font-semibold text-slate-900">"Recent uploads"</h2>
@@ -150,13 +150,15 @@ const PREVIEW_SAMPLE_BYTES: f64 = 64.0 * 1024.0;
 
 /// Ask the server how it would read `file` (its first rows), without uploading it.
 #[cfg(feature = "hydrate")]
-async fn request_preview(kind: &str, mapping: &str, file: &web_sys::File) -> Result<UploadPreview, String> {
+async fn request_preview(kind: &str, fields: &[(&str, String)], file: &web_sys::File) -> Result<UploadPreview, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let failed = |_| "The preview could not be made; the file can still be uploaded.".to_string();
     let form = web_sys::FormData::new().map_err(failed)?;
     form.append_with_str("kind", kind).map_err(failed)?;
-    form.append_with_str("mapping", mapping).map_err(failed)?;
+    for (name, value) in fields {
+        form.append_with_str(name, value).map_err(failed)?;
+    }
     let name = file.name();
     if name.to_ascii_lowercase().ends_with(".xlsx") || file.size() <= PREVIEW_SAMPLE_BYTES {
         form.append_with_blob_and_filename("file", file, &name).map_err(failed)?;
@@ -192,9 +194,18 @@ async fn request_preview(kind: &str, mapping: &str, file: &web_sys::File) -> Res
 /// Without JavaScript it is a plain multipart form; with it, an island. `choices`: the formats a
 /// user may name (value, label).
 #[island]
-fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, String)>) -> impl IntoView {
+fn UploadForm(
+    kind: String,
+    title: String,
+    hint: String,
+    choices: Vec<(String, String)>,
+    can_admin: bool,
+) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let mapping = RwSignal::new(String::new());
+    let merchant = RwSignal::new(String::new());
+    let unit = RwSignal::new(String::new());
+    let cycle = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
     let chosen = RwSignal::new(None::<(String, u64)>);
     let preview = RwSignal::new(None::<Result<UploadPreview, String>>);
@@ -217,10 +228,15 @@ fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, S
             chosen.set(Some((file.name(), file.size() as u64)));
             preview.set(None);
             loading.set(true);
-            let named = mapping.get_untracked();
+            let fields = [
+                ("mapping", mapping.get_untracked()),
+                ("merchantId", merchant.get_untracked()),
+                ("amountUnit", unit.get_untracked()),
+                ("cycleDate", cycle.get_untracked()),
+            ];
             let kind = preview_kind.get_value();
             leptos::task::spawn_local(async move {
-                let answer = request_preview(&kind, &named, &file).await;
+                let answer = request_preview(&kind, &fields, &file).await;
                 if asked.get_value() == this {
                     preview.set(Some(answer));
                     loading.set(false);
@@ -228,7 +244,7 @@ fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, S
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (asked, preview_kind);
+        let _ = (asked, preview_kind, merchant, unit, cycle);
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -252,13 +268,16 @@ fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, S
     let (format_label, file_label) = (format!("{title} format"), format!("{title} to upload"));
     let (drop_id, submit) = (format!("drop-{kind}"), format!("Upload {}", kind.to_uppercase()));
     let heading = title.clone();
+    let is_pg = kind == "pg";
+    let (unit_label, merchant_label) = (format!("{title} amount unit"), format!("{title} merchant"));
     view! {
         <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads"
             class="flex flex-col gap-2 rounded-lg border border-slate-200 p-3 text-sm" aria-label=title>
             <h3 class="font-medium text-slate-900">{heading}</h3>
             <p class="text-xs text-slate-600">{hint}</p>
             <input type="hidden" name="kind" value=kind />
-            <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field /></label>
+            <label class="flex flex-col text-slate-600">"Cycle date"<input type="date" name="cycleDate" required class=field
+                on:change=move |ev| { cycle.set(event_target_value(&ev)); refresh() } /></label>
             // The format comes before the file: a browser sends fields in this order, and the
             // server reads the file as it arrives.
             <label class="flex flex-col text-slate-600">"Format"
@@ -269,6 +288,27 @@ fn UploadForm(kind: String, title: String, hint: String, choices: Vec<(String, S
                     }).collect_view()}
                 </select>
             </label>
+            // Both before the file, like the format.
+            {is_pg.then(|| view! {
+                <label class="flex flex-col text-slate-600">"Merchant (only for a file without a merchant column)"
+                    <input name="merchantId" class=field aria-label=merchant_label placeholder="MERCH_001" autocomplete="off"
+                        on:change=move |ev| { merchant.set(event_target_value(&ev)); refresh() } />
+                </label>
+            })}
+            <label class="flex flex-col text-slate-600">"Amounts"
+                <select name="amountUnit" class=field aria-label=unit_label
+                    on:change=move |ev| { unit.set(event_target_value(&ev)); refresh() }>
+                    <option value="">"As the layout defines them"</option>
+                    <option value="rupees">"In rupees (1500 = ₹1,500.00)"</option>
+                    <option value="paise">"In paise (1500 = ₹15.00)"</option>
+                </select>
+            </label>
+            {can_admin.then(|| view! {
+                <label class="flex items-center gap-2 text-slate-600">
+                    <input type="checkbox" name="saveUnit" value="true" />
+                    "Keep this unit on the stored bank layout (admin)"
+                </label>
+            })}
             <div class=zone data-testid=drop_id
                 on:dragenter=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
                 on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true) }
@@ -303,6 +343,22 @@ fn PreviewPanel(
                         Some(Ok(p)) => view! {
                             <p class="mt-1 text-slate-700">"Read as "<span class="font-medium" data-testid="preview-format">{p.format.clone()}</span>
                                 {format!(" · the first {} row{}{}", p.rows.len(), if p.rows.len() == 1 { "" } else { "s" }, if p.sampled { " (from the start of the file)" } else { "" })}</p>
+                            <p class="mt-1 text-slate-700" data-testid="preview-unit">
+                                {format!("Amounts ({}) read as {}", p.amount_column, p.amount_unit)}
+                                {if !p.unit_switchable {
+                                    " — the column's name says so.".to_string()
+                                } else if p.amount_unit == p.layout_unit {
+                                    " — the layout's unit; choose the other above if the file counts differently.".to_string()
+                                } else {
+                                    format!(" — chosen for this upload (the layout says {}).", p.layout_unit)
+                                }}
+                            </p>
+                            {p.notes.iter().map(|n| view! { <p class="mt-1 text-slate-700" data-testid="preview-note">{n.clone()}</p> }).collect_view()}
+                            {(!p.unknown_merchants.is_empty()).then(|| view! {
+                                <p class="mt-1 text-amber-900" data-testid="preview-unknown-merchants">
+                                    {format!("Merchants not known yet: {}. Their rows will be accepted and reconciled, and kept out of settlement until an admin creates each merchant or maps its code (Settlements → Merchants).", p.unknown_merchants.join(", "))}
+                                </p>
+                            })}
                             <div class="mt-1 overflow-x-auto">
                                 <table class="w-full whitespace-nowrap" data-testid="preview-rows">
                                     <thead class="text-left text-slate-500"><tr>
@@ -311,9 +367,10 @@ fn PreviewPanel(
                                     </tr></thead>
                                     <tbody>
                                         {p.rows.iter().map(|r| {
-                                            let cells = match &r.error {
-                                                Some(e) => view! { <td colspan=p.columns.len().to_string() class="pr-2 text-red-700">{format!("Would be refused — {e}")}</td> }.into_any(),
-                                                None => r.cells.iter().map(|c| view! { <td class="pr-2">{c.clone()}</td> }).collect_view().into_any(),
+                                            let cells = match (&r.error, &r.skipped) {
+                                                (Some(e), _) => view! { <td colspan=p.columns.len().to_string() class="pr-2 text-red-700">{format!("Would be refused — {e}")}</td> }.into_any(),
+                                                (None, Some(s)) => view! { <td colspan=p.columns.len().to_string() class="pr-2 text-slate-600">{format!("Would be skipped — {s}")}</td> }.into_any(),
+                                                (None, None) => r.cells.iter().map(|c| view! { <td class="pr-2">{c.clone()}</td> }).collect_view().into_any(),
                                             };
                                             view! { <tr class="border-t border-slate-200"><td class="pr-2 tabular-nums text-slate-500">{r.line}</td>{cells}</tr> }
                                         }).collect_view()}
@@ -329,7 +386,7 @@ fn PreviewPanel(
 }
 
 #[component]
-fn UploadAndRun(layouts: Vec<String>) -> impl IntoView {
+fn UploadAndRun(layouts: Vec<String>, can_admin: bool) -> impl IntoView {
     // The form posts to the server function, which answers with the new run's page (or back here
     // with the error, which the action shows).
     let start = ServerAction::<StartReconRun>::new();
@@ -338,11 +395,12 @@ fn UploadAndRun(layouts: Vec<String>) -> impl IntoView {
     view! {
         <section class="grid gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-3" data-testid="upload-and-run">
             <UploadForm kind="pg".to_string() title="PG file".to_string()
-                hint="Gateway transactions: PG simple, V1 or V2 layouts, detected from the header.".to_string()
+                hint="Gateway transactions: PG simple, V1, V2 and the old system's exports, detected from the header.".to_string()
+                can_admin=false
                 choices=super::model::format_choices("pg", &[]) />
             <UploadForm kind="bank".to_string() title="Bank file".to_string()
                 hint="Bank statement: simple, V1, or a stored bank layout (AXIS, HDFC, ICICI, SBI, BOB).".to_string()
-                choices=super::model::format_choices("bank", &layouts) />
+                choices=super::model::format_choices("bank", &layouts) can_admin=can_admin />
             <ActionForm action=start attr:class="flex flex-col gap-2 rounded-lg border border-slate-300 p-3 text-sm" attr:aria-label="Run reconciliation">
                 <h3 class="font-medium text-slate-900">"Reconcile"</h3>
                 <p class="text-xs text-slate-600">"Matches the cycle's PG rows against its bank credits; re-running supersedes the last run."</p>
