@@ -45,6 +45,7 @@ pub fn cycle(n: usize) -> (Vec<PgRow>, Vec<BankLine>) {
         bank.push(BankLine {
             key: format!("BANKREF{i:012}"),
             amount: bank_amount,
+            net: None,
             utr: match kind {
                 93 => Some(format!("UTR{:012}", i - 20)), // repeats bank line i − 20's UTR: both duplicates
                 94 => Some(format!("ONLYBANK{i:09}")),

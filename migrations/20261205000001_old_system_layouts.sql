@@ -7,28 +7,31 @@ ALTER DOMAIN payment_method ADD CONSTRAINT payment_method_check
     CHECK (VALUE IN ('UPI', 'CARD', 'NETBANKING', 'WALLET', 'NEFT', 'RTGS', 'IMPS', 'UNKNOWN'));
 
 -- 2. Bank layouts may name a status column (a line the bank reports as failed moved no money and
---    is skipped) and a bank-name column (an export covering several banks). Its five bank layouts
+--    is skipped), a bank-name column (an export covering several banks) and the charges a statement
+--    without a net column deducted (net = gross less them). Its five bank layouts
 --    (`shipped_mappings` in src/features/recon/ingest/layouts.rs lists the same rows; a test keeps
 --    them equal).
 ALTER TABLE bank_column_mappings
     ADD COLUMN status_column    TEXT,
-    ADD COLUMN bank_name_column TEXT;
+    ADD COLUMN bank_name_column TEXT,
+    ADD COLUMN charges_columns  TEXT;
 INSERT INTO bank_column_mappings (id, bank_code, layout_name, file_type, delimiter, header_row, date_format,
     reference_column, gross_amount_column, net_amount_column, txn_date_column, value_date_column,
-    utr_column, rrn_column, direction_column, remarks_column, status_column, bank_name_column, amounts_in)
+    utr_column, rrn_column, direction_column, remarks_column, status_column, bank_name_column, amounts_in,
+    charges_columns)
 VALUES
  ('0b5e1c2a-0000-4000-8000-00000000a717', 'AXIS', 'AXIS recon export', 'csv', ',', 1, '%d-%b-%y',
   'TXN_REF', 'AMOUNT_INR', 'NET_AMOUNT_INR', 'TXN_DATE_TIME', 'SETTLEMENT_DATE', 'UTR_NO', NULL, NULL, 'REMARKS',
-  'TXN_STATUS', NULL, 'rupees'),
+  'TXN_STATUS', NULL, 'rupees', NULL),
  ('0b5e1c2a-0000-4000-8000-0000000000c2', 'ICICI', 'ICICI NEFT report', 'csv', ',', 1, '%d-%b-%y %H:%M:%S',
-  'TXN_ID', 'AMOUNT_INR', NULL, 'TXN_DATE', NULL, 'UTR', NULL, NULL, NULL, 'STATUS', NULL, 'rupees'),
+  'TXN_ID', 'AMOUNT_INR', NULL, 'TXN_DATE', NULL, 'UTR', NULL, NULL, NULL, 'STATUS', NULL, 'rupees', 'FEE_INR,GST_INR'),
  ('0b5e1c2a-0000-4000-8000-00000000a718', 'AXIS', 'AXIS SFTP drop', 'csv', ',', 1, '%Y-%m-%d',
-  'TRANSACTION_ID', 'AMOUNT', NULL, 'DATE', NULL, 'UTR', NULL, NULL, NULL, NULL, NULL, 'paise'),
+  'TRANSACTION_ID', 'AMOUNT', NULL, 'DATE', NULL, 'UTR', NULL, NULL, NULL, NULL, NULL, 'paise', NULL),
  ('0b5e1c2a-0000-4000-8000-0000000000e1', 'ANY', 'Bank credits export', 'csv', ',', 1, '%Y-%m-%d',
-  'bank_reference', 'amount', NULL, 'credited_at', NULL, 'utr', NULL, NULL, NULL, NULL, 'bank_name', 'rupees'),
+  'bank_reference', 'amount', NULL, 'credited_at', NULL, 'utr', NULL, NULL, NULL, NULL, 'bank_name', 'rupees', NULL),
  ('0b5e1c2a-0000-4000-8000-0000000000e2', 'ANY', 'Bank statement export (paise)', 'csv', ',', 1, '%Y-%m-%d',
   'bank_ref', 'amount_paise', NULL, 'transaction_date', 'value_date', 'utr', NULL, 'debit_credit', 'remarks',
-  NULL, 'bank_name', 'paise');
+  NULL, 'bank_name', 'paise', NULL);
 
 -- 3. What an upload skipped (rows well formed but not money to reconcile), by reason, and the
 --    merchant codes it brought that were not known.

@@ -33,22 +33,24 @@ async fn the_shipped_bank_layouts_are_in_the_database(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
-    // Issue 11's two columns (a tuple of more than 16 does not decode).
-    let extra: std::collections::HashMap<(String, String), (Option<String>, Option<String>)> =
-        sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(
-            "SELECT bank_code, layout_name, status_column, bank_name_column FROM bank_column_mappings",
+    // Issue 11's columns (a tuple of more than 16 does not decode).
+    #[allow(clippy::type_complexity)]
+    let extra: std::collections::HashMap<(String, String), (Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>)>(
+            "SELECT bank_code, layout_name, status_column, bank_name_column, charges_columns FROM bank_column_mappings",
         )
         .fetch_all(&pool)
         .await
         .unwrap()
         .into_iter()
-        .map(|(b, l, s, n)| ((b, l), (s, n)))
+        .map(|(b, l, s, n, c)| ((b, l), (s, n, c)))
         .collect();
     let mut stored: Vec<BankMapping> = rows
         .into_iter()
         .map(|r| BankMapping {
             status_column: extra[&(r.0.clone(), r.1.clone())].0.clone(),
             bank_name_column: extra[&(r.0.clone(), r.1.clone())].1.clone(),
+            charges_columns: extra[&(r.0.clone(), r.1.clone())].2.clone(),
             bank_code: r.0,
             layout_name: r.1,
             file_type: r.2,
@@ -149,8 +151,8 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-        let lines: Vec<(String, Paise, Option<String>, chrono::NaiveDate, String)> = sqlx::query_as(
-            "SELECT natural_key, amount_paise, utr, txn_date, direction FROM bank_statement_lines WHERE cycle_date = $1",
+        let lines: Vec<(String, Paise, Option<String>, chrono::NaiveDate, String, Option<Paise>)> = sqlx::query_as(
+            "SELECT natural_key, amount_paise, utr, txn_date, direction, net_paise FROM bank_statement_lines WHERE cycle_date = $1",
         )
         .bind(cycle)
         .fetch_all(&pool)
@@ -172,7 +174,14 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
             .collect();
         let bank: Vec<BankLine> = lines
             .iter()
-            .map(|l| BankLine { key: l.0.clone(), amount: l.1, utr: l.2.clone(), date: l.3, credit: l.4 == "CREDIT" })
+            .map(|l| BankLine {
+                key: l.0.clone(),
+                amount: l.1,
+                net: l.5,
+                utr: l.2.clone(),
+                date: l.3,
+                credit: l.4 == "CREDIT",
+            })
             .collect();
         let outcome = reconcile(&pg, &bank, &Settings::default()).unwrap();
         // The demo's run of the cycle shows the counts the engine gives.
@@ -243,17 +252,7 @@ async fn post_multipart(
     fields: &[(&str, &str)],
     file: Option<(&str, &[u8])>,
 ) -> common::Reply {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-    let (content_type, body) = common::multipart(fields, file);
-    let req = Request::post(path)
-        .header(header::HOST, common::HOST)
-        .header(header::ORIGIN, common::ORIGIN)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
+    common::post_multipart(app, path, cookie, fields, file).await
 }
 
 async fn table_counts(pool: &PgPool) -> (i64, i64, i64, i64) {
@@ -641,16 +640,7 @@ async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
 }
 
 async fn json_post(app: &common::TestApp, cookie: &str, path: &str, body: serde_json::Value) -> common::Reply {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-    let req = Request::post(path)
-        .header(header::HOST, common::HOST)
-        .header(header::ORIGIN, common::ORIGIN)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(req).await
+    common::json_request(app, "POST", path, cookie, body).await
 }
 
 const CYCLE: &str = "2026-01-15";

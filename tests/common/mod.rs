@@ -221,6 +221,39 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Strin
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// A same-origin multipart POST as the signed-in `cookie`.
+pub async fn post_multipart(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Reply {
+    let (content_type, body) = multipart(fields, file);
+    let req = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+/// A same-origin JSON request (`method`: POST, PUT, DELETE…) as the signed-in `cookie`.
+pub async fn json_request(app: &TestApp, method: &str, path: &str, cookie: &str, body: serde_json::Value) -> Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.send(req).await
+}
+
 /// The daily rollups (`txn_daily`, `exception_daily`) equal the ledger they summarise: the end of
 /// every scenario that writes through the product's own paths checks it.
 pub async fn assert_rollups_exact(pool: &PgPool) {

@@ -40,6 +40,9 @@ pub struct BankLine {
     /// The natural key: the bank's reference, else a hash of its fields (ingestion decides).
     pub key: String,
     pub amount: Paise,
+    /// What the bank reports it credited net of its charges, for a statement that gives gross and
+    /// net apart (the AXIS exports): then gross is matched with gross, and net with net.
+    pub net: Option<Paise>,
     pub utr: Option<String>,
     pub date: NaiveDate,
     pub credit: bool,
@@ -287,6 +290,17 @@ pub fn classify_pair(pg: &PgRow, bank: &BankLine, t: &Tolerances) -> Result<Pair
         (None, Some(fee)) => Some(pg.amount.checked_sub(fee)?),
         (None, None) => None,
     };
+    // A statement that gives gross and net apart: gross against the PG amount, and the nets must
+    // agree within the fee variance when both sides give one.
+    if let Some(bank_net) = bank.net {
+        if let Some(expected) = expected {
+            let delta = gap(expected, bank_net)?;
+            if delta > t.fee_variance {
+                return Ok((Class::Exception, Some(Reason::FeesVariance), delta, 0));
+            }
+        }
+        return classify_delta(gap(pg.amount, bank.amount)?, pg.amount, t);
+    }
     if let Some(expected) = expected {
         let delta = gap(expected, bank.amount)?;
         if delta > t.fee_variance {
@@ -468,8 +482,44 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_statement_giving_gross_and_net_matches_gross_with_gross_and_net_with_net() {
+        let t = Tolerances::default();
+        let mut row = pg("T1", 12_500_000, Some("U1"));
+        row.expected_settlement = Some(Paise(12_352_500));
+        let mut line = bank("B1", 12_500_000, Some("U1"));
+        // A statement of the credit alone: it should be the net.
+        assert_eq!(classify_pair(&row, &line, &t).unwrap().1, Some(Reason::FeesVariance));
+        line.amount = Paise(12_352_500);
+        assert_eq!(classify_pair(&row, &line, &t).unwrap(), (Class::Matched, None, Paise::ZERO, 100));
+        // Gross and net apart: each against its own.
+        line.amount = Paise(12_500_000);
+        line.net = Some(Paise(12_352_500));
+        assert_eq!(classify_pair(&row, &line, &t).unwrap(), (Class::Matched, None, Paise::ZERO, 100));
+        line.net = Some(Paise(12_352_500 - 101));
+        assert_eq!(
+            classify_pair(&row, &line, &t).unwrap(),
+            (Class::Exception, Some(Reason::FeesVariance), Paise(101), 0)
+        );
+        line.net = Some(Paise(12_352_500));
+        line.amount = Paise(12_500_300);
+        assert_eq!(classify_pair(&row, &line, &t).unwrap().1, Some(Reason::FeeMismatch), "the gross rules apply");
+        // A PG row without fee information: the gross alone decides.
+        row.expected_settlement = None;
+        line.amount = Paise(12_500_000);
+        line.net = Some(Paise(1));
+        assert_eq!(classify_pair(&row, &line, &t).unwrap().0, Class::Matched);
+    }
+
     fn bank(key: &str, amount: i64, utr: Option<&str>) -> BankLine {
-        BankLine { key: key.into(), amount: Paise(amount), utr: utr.map(Into::into), date: day(20), credit: true }
+        BankLine {
+            key: key.into(),
+            amount: Paise(amount),
+            net: None,
+            utr: utr.map(Into::into),
+            date: day(20),
+            credit: true,
+        }
     }
 
     fn one(pg_row: PgRow, line: BankLine) -> PgResult {
@@ -661,6 +711,7 @@ mod tests {
                     .map(|(i, (utr, amount, d, credit))| BankLine {
                         key: format!("B{i:03}"),
                         amount: Paise(amount),
+                        net: None,
                         utr,
                         date: day(10 + d),
                         credit,

@@ -74,7 +74,14 @@ pub fn bank_lines(records: Records) -> Vec<BankLine> {
     match records {
         Records::Bank(rows) => rows
             .into_iter()
-            .map(|r| BankLine { key: r.natural_key, amount: r.amount, utr: r.utr, date: r.txn_date, credit: r.credit })
+            .map(|r| BankLine {
+                key: r.natural_key,
+                amount: r.amount,
+                net: r.net,
+                utr: r.utr,
+                date: r.txn_date,
+                credit: r.credit,
+            })
             .collect(),
         Records::Pg(_) => Vec::new(),
     }

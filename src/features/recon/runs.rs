@@ -191,6 +191,7 @@ struct LineRow {
     id: i64,
     natural_key: String,
     amount_paise: Paise,
+    net_paise: Option<Paise>,
     utr: Option<String>,
     txn_date: NaiveDate,
     direction: String,
@@ -272,7 +273,8 @@ pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>)
     .await?;
     let lines = sqlx::query_as!(
         LineRow,
-        r#"SELECT id, natural_key, amount_paise AS "amount_paise: Paise", utr, txn_date AS "txn_date: NaiveDate", direction
+        r#"SELECT id, natural_key, amount_paise AS "amount_paise: Paise", net_paise AS "net_paise: Paise", utr,
+                  txn_date AS "txn_date: NaiveDate", direction
          FROM bank_statement_lines WHERE cycle_date = $1"#,
         cycle_date as NaiveDate,
     )
@@ -306,7 +308,15 @@ pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>)
         .into_iter()
         .map(|l| {
             let credit = l.direction == "CREDIT";
-            (l.id, BankLine { key: l.natural_key, amount: l.amount_paise, utr: l.utr, date: l.txn_date, credit })
+            let line = BankLine {
+                key: l.natural_key,
+                amount: l.amount_paise,
+                net: l.net_paise,
+                utr: l.utr,
+                date: l.txn_date,
+                credit,
+            };
+            (l.id, line)
         })
         .unzip();
     let (pg, bank, outcome) = tokio::task::spawn_blocking(move || {

@@ -137,13 +137,14 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
         remarks_column: Option<String>,
         status_column: Option<String>,
         bank_name_column: Option<String>,
+        charges_columns: Option<String>,
         amounts_in: String,
     }
     let rows = sqlx::query_as!(
         Row,
         "SELECT bank_code, layout_name, file_type, delimiter, header_row, date_format, reference_column,
                 gross_amount_column, net_amount_column, txn_date_column, value_date_column, utr_column, rrn_column,
-                direction_column, remarks_column, status_column, bank_name_column, amounts_in
+                direction_column, remarks_column, status_column, bank_name_column, charges_columns, amounts_in
          FROM bank_column_mappings WHERE is_active ORDER BY bank_code, layout_name",
     )
     .fetch_all(pool)
@@ -168,6 +169,7 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
             remarks_column: r.remarks_column,
             status_column: r.status_column,
             bank_name_column: r.bank_name_column,
+            charges_columns: r.charges_columns,
             amounts_in_paise: r.amounts_in == "paise",
         })
         .collect())

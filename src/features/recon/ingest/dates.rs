@@ -12,11 +12,12 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 pub(super) fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<NaiveDateTime, String> {
     let t = text.trim();
     if let Some(f) = preferred {
-        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
-            return Ok(d.and_time(NaiveTime::MIN));
-        }
+        // A date-and-time format first: parsed as a date alone it would drop the time.
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
             return Ok(dt);
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return Ok(d.and_time(NaiveTime::MIN));
         }
     }
     if let Some(dt) = iso_datetime(t) {

@@ -72,6 +72,9 @@ pub struct BankMapping {
     pub status_column: Option<String>,
     /// The bank of each line, for an export that covers several banks (else `bank_code`).
     pub bank_name_column: Option<String>,
+    /// Charges the bank deducted, for a statement without a net column (`FEE_INR,GST_INR`): the
+    /// net credited is the gross less these.
+    pub charges_columns: Option<String>,
     pub amounts_in_paise: bool,
 }
 
@@ -96,6 +99,7 @@ pub fn shipped_mappings() -> Vec<BankMapping> {
         remarks_column: Some(cols[8]).filter(|c| !c.is_empty()).map(Into::into),
         status_column: None,
         bank_name_column: None,
+        charges_columns: None,
         amounts_in_paise: false,
     };
     let with = |m: BankMapping, status: Option<&str>, bank_name: Option<&str>, paise: bool| BankMapping {
@@ -187,19 +191,22 @@ pub fn shipped_mappings() -> Vec<BankMapping> {
             None,
             false,
         ),
-        with(
-            m(
-                "ICICI",
-                "ICICI NEFT report",
-                "csv",
-                b',',
-                "%d-%b-%y %H:%M:%S",
-                ["TXN_ID", "AMOUNT_INR", "", "TXN_DATE", "", "UTR", "", "", ""],
-            ),
-            Some("STATUS"),
-            None,
-            false,
-        ),
+        BankMapping {
+            charges_columns: Some("FEE_INR,GST_INR".into()),
+            ..with(
+                m(
+                    "ICICI",
+                    "ICICI NEFT report",
+                    "csv",
+                    b',',
+                    "%d-%b-%y %H:%M:%S",
+                    ["TXN_ID", "AMOUNT_INR", "", "TXN_DATE", "", "UTR", "", "", ""],
+                ),
+                Some("STATUS"),
+                None,
+                false,
+            )
+        },
         // Whole numbers such as 150000 for ₹1,500.00: paise by this layout's definition.
         with(
             m(
@@ -533,5 +540,174 @@ mod tests {
             (r.amount, r.net, r.txn_date.to_string()),
             (Paise(25000), Some(Paise(24500)), "2026-11-20".to_string())
         );
+    }
+
+    use super::super::{parse_with, Record, Records};
+
+    fn read(kind: Kind, text: &str, options: &ReadOptions) -> super::super::Parsed {
+        parse_with(text.as_bytes(), kind, None, &shipped_mappings(), options).unwrap()
+    }
+
+    fn cycle() -> ReadOptions {
+        ReadOptions { cycle_date: NaiveDate::from_ymd_opt(2024, 1, 14), ..Default::default() }
+    }
+
+    #[test]
+    fn the_old_systems_pg_layouts() {
+        // 1. V2 without method or bank; RFC 3339 instants; `failed` is not a payment.
+        let v2c = "pg_txn_id,merchant_id,order_id,amount_paise,fee_paise,tax_paise,status,captured_at,utr\n\
+                   PG1,merch001,ORD1,12500000,125000,22500,captured,2024-01-14T10:15:00Z,AXISN1\n\
+                   PG2,MERCH001,ORD2,8950050,,,failed,2024-01-14T20:22:00Z,AXISN2\n\
+                   PG3,MERCH002,ORD3,6780000,67800,12204,captured,2024-01-14T20:35:00Z,AXISN3\n";
+        let p = read(Kind::Pg, v2c, &ReadOptions::default());
+        assert_eq!(p.format, Format::PgCaptured);
+        let rows = pg_rows(&p);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].merchant_id.as_str(), rows[0].amount, rows[0].payment_method),
+            ("MERCH001", Paise(12500000), "UNKNOWN")
+        );
+        assert_eq!(rows[0].expected_settlement, Some(Paise(12500000 - 125000 - 22500)));
+        assert_eq!(rows[0].txn_at.to_string(), "2024-01-14 15:45:00", "10:15 UTC is 15:45 IST");
+        assert_eq!(rows[1].txn_at.to_string(), "2024-01-15 02:05:00", "the IST date of the instant");
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!((p.skipped[0].line, p.skipped[0].reason.as_str()), (3, "status FAILED: not a payment"));
+
+        // 2. Rupees, no merchant column: the form's merchant, or the whole file is refused.
+        let orders = "order_id,txn_id,gross_amount,net_amount,txn_date,utr,rrn,approval_code,payment_date_time,bank_name\n\
+                      ORD1,TXN1,\"1,25,000.00\",123525.00,2024-01-14 10:15:23,AXISN1,RRN1,APR1,2024-01-14 18:00:00,AXIS\n\
+                      ORD2,TXN2,89500.50,88444.40,2024-01-14 10:22:45,AXISN2,RRN2,APR2,2024-01-14 18:00:00,AXIS\n";
+        let refused = parse_with(orders.as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
+        assert!(refused.contains("has no merchant column"), "{refused}");
+        let with = ReadOptions { merchant: Some("MERCH_001".into()), ..Default::default() };
+        let p = read(Kind::Pg, orders, &with);
+        assert_eq!(p.format, Format::PgOrders);
+        let rows = pg_rows(&p);
+        assert_eq!((rows[0].txn_id.as_str(), rows[0].merchant_id.as_str()), ("TXN1", "MERCH_001"));
+        assert_eq!((rows[0].amount, rows[0].expected_settlement), (Paise(12500000), Some(Paise(12352500))));
+        assert_eq!((rows[1].amount, rows[1].rrn.as_deref()), (Paise(8950050), Some("RRN2")));
+
+        // 3. Paise, with a date and an instant: the instant wins.
+        let export = "transaction_id,merchant_id,amount_paise,currency,transaction_date,transaction_timestamp,payment_method,utr,rrn,status,bank_name\n\
+                      TXN1,MERCH001,150000,INR,2025-10-01,2025-10-01T10:30:00Z,UPI,UTR1,RRN1,SUCCESS,AXIS\n\
+                      TXN2,MERCH001,250000,INR,2025-10-01,,NETBANKING,UTR2,,SUCCESS,HDFC\n\
+                      TXN3,MERCH003,145000,INR,2025-10-01,2025-10-01,19:30:00Z,UPI,UTR3,RRN3,SUCCESS,ICICI\n";
+        let p = read(Kind::Pg, export, &ReadOptions::default());
+        assert_eq!(p.format, Format::PgExport);
+        let rows = pg_rows(&p);
+        assert_eq!((rows[0].amount, rows[0].txn_at.to_string()), (Paise(150000), "2025-10-01 16:00:00".to_string()));
+        assert_eq!(
+            (rows[1].payment_method, rows[1].txn_at.to_string()),
+            ("NETBANKING", "2025-10-01 00:00:00".to_string())
+        );
+        // The old file's own malformed row (a comma inside the timestamp) is refused, named.
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert_eq!(p.errors[0].line, 4);
+
+        // 4. No date: the cycle date; whole-number amounts are rupees by definition, paise if chosen.
+        let payments = "transaction_id,merchant_id,amount,utr,payment_mode,status,customer_email,customer_phone\n\
+                        TXN001,MERCHANT_001,1000,UTR1,UPI,SUCCESS,a@example.com,9876543210\n\
+                        TXN004,MERCHANT_001,1200,UTR4,UPI,FAILED,b@example.com,9876543213\n\
+                        TXN005,MERCHANT_003,3000,UTR5,RTGS,SUCCESS,c@example.com,9876543214\n";
+        let p = read(Kind::Pg, payments, &cycle());
+        assert_eq!(p.format, Format::PgPayments);
+        let rows = pg_rows(&p);
+        assert_eq!((rows[0].amount, rows[1].amount), (Paise(100000), Paise(300000)));
+        assert_eq!(rows[0].txn_at.to_string(), "2024-01-14 00:00:00");
+        assert_eq!(p.skipped.len(), 1);
+        let paise = ReadOptions { unit: Some(AmountUnit::Paise), ..cycle() };
+        assert_eq!(pg_rows(&read(Kind::Pg, payments, &paise))[0].amount, Paise(1000));
+        assert_eq!(Format::PgPayments.amount_unit(), (AmountUnit::Rupees, true));
+        // A layout whose column names its unit cannot be read in the other.
+        let wrong = ReadOptions { unit: Some(AmountUnit::Rupees), ..Default::default() };
+        let refused = parse_with(export.as_bytes(), Kind::Pg, None, &[], &wrong).unwrap_err();
+        assert!(refused.contains("amount_paise is in paise"), "{refused}");
+    }
+
+    #[test]
+    fn the_old_systems_bank_layouts() {
+        let bank = |text: &str, options: &ReadOptions| read(Kind::Bank, text, options);
+        let rows_of = |p: &super::super::Parsed| match &p.records {
+            Records::Bank(r) => r.clone(),
+            Records::Pg(_) => unreachable!(),
+        };
+        // 5. AXIS recon export: rupees, `14-Jan-24` dates, FAILED lines skipped.
+        let axis = "TXN_REF,UTR_NO,TXN_TYPE,AMOUNT_INR,CHARGES_INR,GST_INR,NET_AMOUNT_INR,TXN_STATUS,TXN_DATE_TIME,SETTLEMENT_DATE,MERCHANT_REF,REMARKS\n\
+                    AXISBNK001,AXISN1,NEFT,125000.00,1250.00,225.00,123525.00,SUCCESS,14-Jan-24 10:15:23,14-Jan-24,MERCH001,Settled\n\
+                    AXISBNK005,AXISN5,NEFT,98750.00,987.50,177.75,97584.75,FAILED,14-Jan-24 11:00:15,14-Jan-24,MERCH003,Failed - Insufficient funds\n";
+        let p = bank(axis, &ReadOptions::default());
+        assert_eq!(p.format.name(), "AXIS recon export (AXIS)");
+        let r = &rows_of(&p)[0];
+        assert_eq!(
+            (r.amount, r.net, r.txn_date.to_string()),
+            (Paise(12500000), Some(Paise(12352500)), "2024-01-14".into())
+        );
+        assert_eq!(
+            (r.utr.as_deref(), r.value_date.map(|d| d.to_string())),
+            (Some("AXISN1"), Some("2024-01-14".into()))
+        );
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(p.skipped[0].reason, "the bank reports it FAILED: no money moved");
+
+        // 6. ICICI NEFT: `14-Jan-24 10:22:05`.
+        let icici = "TXN_ID,UTR,AMOUNT_INR,FEE_INR,GST_INR,STATUS,TXN_DATE\n\
+                     TXN1,ICICINEFT1,89500.50,895.00,161.10,SUCCESS,14-Jan-24 10:35:12\n";
+        let p = bank(icici, &ReadOptions::default());
+        assert_eq!(p.format.name(), "ICICI NEFT report (ICICI)");
+        assert_eq!((rows_of(&p)[0].amount, rows_of(&p)[0].txn_date.to_string()), (Paise(8950050), "2024-01-14".into()));
+
+        // 7. The minimal SFTP drop: whole numbers are paise by its definition, rupees if chosen.
+        let drop = "TRANSACTION_ID,UTR,AMOUNT,DATE\nTXN20250914001,UTR20250914001,150000,2025-09-14\n";
+        let p = bank(drop, &ReadOptions::default());
+        assert_eq!(p.format.name(), "AXIS SFTP drop (AXIS)");
+        assert_eq!(rows_of(&p)[0].amount, Paise(150000));
+        assert_eq!(p.format.amount_unit(), (AmountUnit::Paise, true));
+        let rupees = ReadOptions { unit: Some(AmountUnit::Rupees), ..Default::default() };
+        assert_eq!(rows_of(&bank(drop, &rupees))[0].amount, Paise(15000000));
+
+        // 8. Credits export: rupees, the bank per line.
+        let credits = "utr,bank_name,amount,credited_at,cycle_date,bank_reference\n\
+                       UTR12345001,AXIS BANK,1000,2025-09-18 10:30:00,2025-09-18,AXISREF001\n\
+                       UTR12345003,icici bank,750,2025-09-18 12:45:00,2025-09-18,ICICIREF003\n";
+        let p = bank(credits, &ReadOptions::default());
+        assert_eq!(p.format.name(), "Bank credits export (ANY)");
+        let rows = rows_of(&p);
+        assert_eq!((rows[0].amount, rows[0].bank_name.as_str()), (Paise(100000), "AXIS BANK"));
+        assert_eq!(
+            (rows[1].amount, rows[1].bank_name.as_str(), rows[1].natural_key.as_str()),
+            (Paise(75000), "ICICI BANK", "ICICI BANK:ICICIREF003")
+        );
+
+        // 9. Statement export in paise, with a direction.
+        let stmt = "bank_ref,bank_name,amount_paise,transaction_date,value_date,utr,remarks,debit_credit\n\
+                    BANK1,AXIS,150000,2025-10-01,2025-10-01,UTR1,Payment received,CREDIT\n\
+                    BANK2,HDFC,2500,2025-10-01,2025-10-02,UTR2,Charges,DEBIT\n";
+        let p = bank(stmt, &ReadOptions::default());
+        assert_eq!(p.format.name(), "Bank statement export (paise) (ANY)");
+        let rows = rows_of(&p);
+        assert_eq!((rows[0].amount, rows[0].credit, rows[1].credit), (Paise(150000), true, false));
+        assert_eq!(rows[1].value_date.map(|d| d.to_string()), Some("2025-10-02".into()));
+        let refused = parse_with(stmt.as_bytes(), Kind::Bank, None, &shipped_mappings(), &rupees).unwrap_err();
+        assert!(refused.contains("cannot be read as rupees"), "{refused}");
+        let _ = Record::Skipped;
+    }
+
+    #[test]
+    fn a_header_of_no_layout_lists_them_all() {
+        let e = parse_with("a,b,c\n1,2,3\n".as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
+        for name in ["PG simple", "PG V2 captured export", "PG order export", "PG transaction export", "PG payments"] {
+            assert!(e.contains(name), "{name} in {e}");
+        }
+        let e = parse_with("a,b,c\n1,2,3\n".as_bytes(), Kind::Bank, None, &shipped_mappings(), &ReadOptions::default())
+            .unwrap_err();
+        for name in [
+            "AXIS recon export",
+            "ICICI NEFT report",
+            "AXIS SFTP drop",
+            "Bank credits export",
+            "Bank statement export (paise)",
+        ] {
+            assert!(e.contains(name), "{name} in {e}");
+        }
     }
 }

@@ -232,6 +232,11 @@ pub fn preview(
         Kind::Bank => &["Bank reference", "Bank", "Amount", "Cr/Dr", "Date", "UTR", "RRN"],
     };
     let format = &streamed.format;
+    if !format.has_date_column() && options.cycle_date.is_none() {
+        for row in rows.iter_mut().filter(|r| r.cells.len() > 3) {
+            row.cells[3] = "the upload's cycle date".into();
+        }
+    }
     let (layout_unit, switchable) = format.amount_unit();
     // `parse_stream` accepted the options, so the unit is allowed.
     let unit = format.unit_with(options.unit).unwrap_or(layout_unit);

@@ -439,7 +439,21 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
                 row.ident(&m.reference_column)?,
                 bank_name.unwrap_or_else(|| m.bank_code.clone()),
                 row.positive(&m.gross_amount_column, money(&m.gross_amount_column)?)?,
-                m.net_amount_column.as_deref().map(money).transpose()?.flatten(),
+                match (m.net_amount_column.as_deref(), m.charges_columns.as_deref()) {
+                    (Some(col), _) => money(col)?,
+                    (None, Some(cols)) => {
+                        let gross = row.positive(&m.gross_amount_column, money(&m.gross_amount_column)?)?;
+                        let mut net = gross.0;
+                        for col in cols.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                            net -= money(col)?.map_or(0, |p| p.0);
+                        }
+                        if net < 0 {
+                            return Err(row.err(&m.gross_amount_column, "is less than the charges deducted from it"));
+                        }
+                        Some(Paise(net))
+                    }
+                    (None, None) => None,
+                },
                 credit,
                 date(&m.txn_date_column)?.ok_or_else(|| row.err(&m.txn_date_column, "is empty"))?,
                 m.value_date_column.as_deref().map(date).transpose()?.flatten(),
