@@ -307,6 +307,11 @@ impl Lifecycle {
     }
 }
 
+/// A merchant code the product can hold: 3 to 32 of `A–Z`, `0–9`, `_` (the `merchants.id` check).
+pub fn valid_merchant_code(code: &str) -> bool {
+    (3..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// The payment methods the ledger knows (the `payment_method` domain).
 pub const METHODS: [&str; 8] = ["UPI", "CARD", "NETBANKING", "WALLET", "NEFT", "RTGS", "IMPS", "UNKNOWN"];
 

@@ -553,7 +553,81 @@ async fn the_amount_unit_is_chosen_per_upload_and_kept_on_a_layout_by_an_admin(p
         .await
         .unwrap();
     assert_eq!(audit, json!({ "amountsIn": "rupees" }));
+    let (status, r) =
+        upload(&app, &admin, "pg", "2024-01-17", &[("amountUnit", "paise"), ("saveUnit", "true")], PG_PAYMENTS).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a built-in layout keeps no unit: {r}");
     // From now on the layout says rupees.
     let (_, p) = preview(&app, &ops, "bank", &[], BANK_SFTP_DROP).await;
     assert_eq!(p["amountUnit"], "rupees");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn every_merchant_code_change_checks_the_role(pool: PgPool) {
+    let (app, ops, admin) = app(&pool).await;
+    let file = PG_PAYMENTS.replace("MERCH_003", "NEWCODE1");
+    let (status, _) = upload(&app, &ops, "pg", "2024-01-17", &[], &file).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let calls: [(&str, &str, Value); 4] = [
+        ("POST", "/api/settlements/v1/merchant-codes/NEWCODE1/map", json!({ "merchantId": "MERCH_001" })),
+        ("POST", "/api/settlements/v1/merchant-codes/NEWCODE1/create", json!({ "name": "N", "legalName": "N Ltd" })),
+        ("POST", "/api/settlements/v1/merchants/MERCH_001/aliases", json!({ "alias": "OTHERCODE" })),
+        ("DELETE", "/api/settlements/v1/merchants/MERCH_001/aliases/OTHERCODE", Value::Null),
+    ];
+    for email in
+        ["ops@settlepaisa.test", "finance@settlepaisa.test", "compliance@settlepaisa.test", "auditor@settlepaisa.test"]
+    {
+        let cookie = app.login(email, demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+        assert_eq!(
+            app.get("/api/settlements/v1/merchant-codes/unknown", Some(&cookie)).await.status,
+            StatusCode::OK,
+            "{email} reads"
+        );
+        for (method, path, body) in &calls {
+            let r = json_request(&app, method, path, &cookie, body.clone()).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{email} {method} {path}");
+        }
+        let (status, _) = upload(
+            &app,
+            &cookie,
+            "bank",
+            "2025-09-20",
+            &[("amountUnit", "rupees"), ("saveUnit", "true")],
+            BANK_SFTP_DROP,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{email} keeps no unit on a layout");
+    }
+    assert_eq!(app.get("/api/settlements/v1/merchant-codes/unknown", None).await.status, StatusCode::UNAUTHORIZED);
+    // Nothing changed; the admin may.
+    let unknown: i64 = sqlx::query_scalar("SELECT count(*) FROM merchants WHERE unknown_since IS NOT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(unknown, 1);
+    let r = json_request(&app, "POST", calls[1].1, &admin, calls[1].2.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The page's forms are server functions behind the same rule.
+    for (path, form) in [
+        ("/sfn/settlement-merchants/map-code", "code=NEWCODE1&merchant_id=MERCH_001"),
+        ("/sfn/settlement-merchants/create-code", "code=NEWCODE1&name=N&legal_name=N+Ltd&pan="),
+        ("/sfn/settlement-merchants/add-alias", "merchant_id=MERCH_001&alias=OTHERCODE"),
+        ("/sfn/settlement-merchants/remove-alias", "merchant_id=MERCH_001&alias=OTHERCODE"),
+    ] {
+        let r = app.post_form(path, form, Some(&ops), Some(common::ORIGIN)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    // An admin's form post works (the same server function).
+    let r = app
+        .post_form(
+            "/sfn/settlement-merchants/add-alias",
+            "merchant_id=MERCH_001&alias=OTHERCODE",
+            Some(&admin),
+            Some(common::ORIGIN),
+        )
+        .await;
+    assert!(r.status.is_success() || r.status.is_redirection(), "{} {}", r.status, r.body);
+    let r = json_request(&app, "DELETE", calls[3].1, &admin, Value::Null).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let alias: i64 = sqlx::query_scalar("SELECT count(*) FROM merchant_aliases").fetch_one(&pool).await.unwrap();
+    assert_eq!(alias, 0);
 }

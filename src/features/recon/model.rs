@@ -80,6 +80,11 @@ pub struct UploadRow {
     pub size_bytes: i64,
     pub rows_accepted: i32,
     pub rows_rejected: i32,
+    /// Rows well formed but not money to reconcile (failed payments), and why.
+    pub rows_skipped: i32,
+    pub skipped_reasons: String,
+    /// Merchant codes the file brought that were not known.
+    pub unknown_merchants: String,
     pub uploaded_at: DateTime<Utc>,
 }
 

@@ -57,6 +57,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                     <th class="py-1 font-medium">"File"</th><th class="py-1 font-medium">"Kind"</th><th class="py-1 font-medium">"Cycle date"</th>
                     <th class="py-1 font-medium">"Format"</th><th class="py-1 text-right font-medium">"Size"</th>
                     <th class="py-1 text-right font-medium">"Accepted"</th><th class="py-1 text-right font-medium">"Rejected"</th>
+                    <th class="py-1 text-right font-medium">"Skipped"</th><th class="py-1 font-medium">"Merchants not known yet"</th>
                 </tr></thead>
                 <tbody>
                     {w.uploads.into_iter().map(|u| view! {
@@ -74,6 +75,12 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                                     view! { <span>"0"</span> }.into_any()
                                 }}
                             </td>
+                            <td class="py-1 text-right tabular-nums" title=u.skipped_reasons.clone()>{format_count(u.rows_skipped.into())}</td>
+                            <td class="py-1">{if u.unknown_merchants.is_empty() {
+                                view! { <span class="text-slate-500">"—"</span> }.into_any()
+                            } else {
+                                view! { <a href="/settlements/merchants" class="text-amber-900 underline">{u.unknown_merchants.clone()}</a> }.into_any()
+                            }}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -243,16 +243,13 @@ pub async fn store_upload(
         format: fields.mapping,
         merchant: fields.merchant(),
         unit,
+        save_unit: fields.save_unit,
         uploaded_by: Some(&uploader.0),
         max_rows: state.config.upload_max_rows,
         xlsx: xlsx_limits(state),
         now: state.clock.now(),
     };
-    let report = store::store(&state.pool, state.objects.clone(), upload, body).await?;
-    if let (true, Some(unit), Some(layout)) = (fields.save_unit, unit, report.layout.as_deref()) {
-        store::save_layout_unit(&state.pool, &uploader.0, layout, unit).await?;
-    }
-    Ok(report)
+    store::store(&state.pool, state.objects.clone(), upload, body).await
 }
 
 /// The format a file would be read as and its first rows as understood, or why it would be

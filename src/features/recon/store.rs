@@ -46,9 +46,6 @@ pub struct UploadReport {
     pub unknown_merchants: Vec<UnknownMerchant>,
     /// The unit the amounts were read in (`rupees` | `paise`).
     pub amount_unit: Option<String>,
-    /// The stored bank layout the file was read by, if any.
-    #[serde(skip)]
-    pub layout: Option<String>,
     pub duplicate: bool,
     pub errors: Vec<RowError>,
 }
@@ -108,10 +105,7 @@ impl MerchantDirectory {
     }
 }
 
-/// A merchant code the product can hold: 3 to 32 of `A–Z`, `0–9`, `_` (the `merchants.id` check).
-pub fn valid_merchant_code(code: &str) -> bool {
-    (3..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-}
+pub use crate::domain::valid_merchant_code;
 
 fn invalid_code_message(code: &str) -> String {
     format!("{code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)")
@@ -179,8 +173,10 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
 /// `pg_v2`, `pg_v2_captured`, `pg_orders`, `pg_export`, `pg_payments`, `bank_simple`, `bank_v1`),
 /// or a stored layout's name.
 pub fn named_format(name: &str, mappings: &[BankMapping]) -> Result<Format, AppError> {
+    if let Some(format) = Format::built_in(name.trim()) {
+        return Ok(format);
+    }
     Ok(match name.trim() {
-        code if Format::built_in(code).is_some() => Format::built_in(code).unwrap_or(Format::PgSimple),
         other => Format::Mapping(Box::new(
             mappings
                 .iter()
@@ -200,6 +196,9 @@ pub struct Upload<'a> {
     pub merchant: Option<&'a str>,
     /// The unit of an amount column whose name does not say it, instead of the layout's.
     pub unit: Option<AmountUnit>,
+    /// Keep `unit` on the stored bank layout the file is read by, in the upload's transaction (the
+    /// caller has checked that the uploader is an admin).
+    pub save_unit: bool,
     /// The signed-in user who sent the file; `None` for a connector or the system.
     pub uploaded_by: Option<&'a CurrentUser>,
     /// Most data rows the file may have.
@@ -423,7 +422,6 @@ async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Opti
         skipped: known.skipped.0,
         unknown_merchants: known.unknown_merchants.0,
         amount_unit: None,
-        layout: None,
         duplicate: true,
         errors: Vec::new(),
     }))
@@ -562,6 +560,13 @@ pub async fn store(
         }
         return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
     }
+    if upload.save_unit && !matches!(streamed.format, Format::Mapping(_)) {
+        abort(kept).await;
+        return Err(AppError::BadRequest(format!(
+            "{} is built in: only a stored bank layout keeps a unit (saveUnit).",
+            streamed.format.name()
+        )));
+    }
     let amount_unit = streamed.format.unit_with(upload.unit).map(AmountUnit::code).unwrap_or("rupees");
 
     let inserted = sqlx::query!(
@@ -611,6 +616,11 @@ pub async fn store(
         )
         .execute(&mut *tx)
         .await?;
+    }
+    if let (true, Some(unit), Format::Mapping(m), Some(admin)) =
+        (upload.save_unit, upload.unit, &streamed.format, upload.uploaded_by)
+    {
+        save_layout_unit(&mut tx, admin, &m.layout_name, unit).await?;
     }
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
     sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
@@ -672,10 +682,6 @@ pub async fn store(
         skipped,
         unknown_merchants: unknown,
         amount_unit: Some(amount_unit.to_string()),
-        layout: match &streamed.format {
-            Format::Mapping(m) => Some(m.layout_name.clone()),
-            _ => None,
-        },
         duplicate: false,
         errors,
     };
@@ -735,18 +741,13 @@ async fn audit_upload<'c>(
 }
 
 /// Keep `unit` as the amount unit of the stored bank layout `layout` (an admin's choice on an
-/// upload), audited. A layout whose amount column names its unit cannot change it.
-pub async fn save_layout_unit(
-    pool: &PgPool,
+/// upload, whose reading has already allowed it), audited, in the upload's transaction.
+async fn save_layout_unit(
+    tx: &mut sqlx::PgConnection,
     admin: &CurrentUser,
     layout: &str,
     unit: AmountUnit,
 ) -> Result<(), AppError> {
-    let mappings = mappings(pool).await?;
-    let gone = || AppError::NotFound(format!("No active bank layout is called {layout:?}."));
-    let m = mappings.iter().find(|m| m.layout_name == layout).ok_or_else(gone)?;
-    Format::Mapping(Box::new(m.clone())).unit_with(Some(unit)).map_err(AppError::BadRequest)?;
-    let mut tx = pool.begin().await?;
     let before = sqlx::query_scalar!(
         "UPDATE bank_column_mappings n SET amounts_in = $2, updated_at = now()
          FROM bank_column_mappings o WHERE o.id = n.id AND n.layout_name = $1 AND n.is_active
@@ -756,7 +757,7 @@ pub async fn save_layout_unit(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(gone)?;
+    .ok_or_else(|| AppError::NotFound(format!("No active bank layout is called {layout:?}.")))?;
     audit::record(
         &mut *tx,
         AuditEntry {
@@ -766,9 +767,7 @@ pub async fn save_layout_unit(
             ..AuditEntry::by(admin, "recon.layout.unit", "bank_column_mapping")
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 fn store_failed(e: object_store::Error) -> AppError {
@@ -781,7 +780,10 @@ pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::mode
     Ok(sqlx::query_as!(
         super::model::UploadRow,
         r#"SELECT id, kind, cycle_date AS "cycle_date: NaiveDate", original_name, detected_format, size_bytes,
-                rows_accepted, rows_rejected, uploaded_at AS "uploaded_at: DateTime<Utc>"
+                rows_accepted, rows_rejected, rows_skipped,
+                coalesce((SELECT string_agg(s->>'reason', '; ') FROM jsonb_array_elements(skipped) s), '') AS "skipped_reasons!",
+                coalesce((SELECT string_agg(u->>'code', ', ') FROM jsonb_array_elements(unknown_merchants) u), '') AS "unknown_merchants!",
+                uploaded_at AS "uploaded_at: DateTime<Utc>"
          FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1"#,
         limit,
     )

@@ -241,10 +241,14 @@ pub fn preview(
     // `parse_stream` accepted the options, so the unit is allowed.
     let unit = format.unit_with(options.unit).unwrap_or(layout_unit);
     let mut notes = Vec::new();
-    if !format.has_merchant_column() {
-        if let Some(m) = &options.merchant {
-            notes.push(format!("The file has no merchant column: every row is merchant {m}, as chosen on the form."));
+    match (&options.merchant, format.has_merchant_column()) {
+        (Some(m), false) => {
+            notes.push(format!("The file has no merchant column: every row is merchant {m}, as chosen on the form."))
         }
+        (Some(_), true) if kind == Kind::Pg => {
+            notes.push("The file names each row's merchant: the merchant chosen on the form is not used.".into())
+        }
+        _ => {}
     }
     if !format.has_date_column() {
         notes.push(match options.cycle_date {

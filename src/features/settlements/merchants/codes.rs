@@ -12,8 +12,8 @@ use sqlx::{PgConnection, PgPool};
 use super::model::UnknownMerchantRow;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::domain::valid_merchant_code;
 use crate::error::AppError;
-use crate::features::recon::store::valid_merchant_code;
 
 /// The merchant codes still unknown, oldest first, with their transactions.
 pub async fn unknown(conn: &mut PgConnection) -> Result<Vec<UnknownMerchantRow>, AppError> {
