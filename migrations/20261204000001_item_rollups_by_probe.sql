@@ -6,7 +6,7 @@
 -- settlement_items: an item added moves its transaction from "no batch" to its batch's status; an
 -- item removed moves it back. Each item's transaction is looked up by its key, one index probe per
 -- item (OFFSET 0 keeps the planner from scanning the whole table to merge with a batch run's chunk),
--- the items are summed per key and batch before they are split into the two moves, and a function
+-- the items are summed per key and batch status before they are split into the two moves, and a function
 -- this cheap is not worth compiling (jit off).
 CREATE OR REPLACE FUNCTION txn_daily_on_items() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = public SET jit = off AS $$

@@ -96,15 +96,17 @@ CREATE FUNCTION merchant_backlog_catch_up(merchant TEXT) RETURNS BIGINT LANGUAGE
     SELECT count(*) FROM added
 $$;
 
--- 6. Mapping an unknown code to an existing merchant: every row that names the code names the
---    merchant instead (every table with a merchant_id column, so a table added later is not
---    forgotten), the code becomes the merchant's alias, and the placeholder goes. Refused for a
---    merchant that is not unknown (a real merchant is never merged away).
+-- 6. Mapping an unknown code to an existing merchant: the ledger rows that name the code name the
+--    merchant instead, the code becomes the merchant's alias, and the placeholder goes. Only the
+--    ledger moves: a placeholder with terms, an account, tolerances or settlement rows of its own
+--    (none can be saved for an unknown merchant, see `merchants` queries) is refused rather than
+--    merged into the merchant's configuration; any other row still naming the code makes the
+--    placeholder's DELETE fail, so nothing is half moved. Refused for a merchant that is not unknown
+--    (a real merchant is never merged away). The caller holds the settlement lock (shared) and the
+--    merchant-code lock.
 CREATE FUNCTION merchant_map_unknown(code TEXT, target TEXT, actor UUID) RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
-    r RECORD;
-    moved BIGINT := 0;
-    n BIGINT;
+    moved BIGINT;
 BEGIN
     PERFORM 1 FROM merchants WHERE id = code AND unknown_since IS NOT NULL FOR UPDATE;
     IF NOT FOUND THEN
@@ -114,19 +116,24 @@ BEGIN
     IF NOT FOUND OR code = target THEN
         RAISE EXCEPTION 'merchant % is not a known merchant', target USING ERRCODE = 'check_violation';
     END IF;
-    FOR r IN
-        SELECT c.table_name FROM information_schema.columns c
-        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-        WHERE c.table_schema = 'public' AND c.column_name = 'merchant_id' AND t.table_type = 'BASE TABLE'
-          AND c.table_name <> 'merchant_aliases'
-        ORDER BY c.table_name
-    LOOP
-        EXECUTE format('UPDATE %I SET merchant_id = $1 WHERE merchant_id = $2', r.table_name) USING target, code;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        IF r.table_name = 'transactions' THEN
-            moved := n;
-        END IF;
-    END LOOP;
+    IF EXISTS (SELECT 1 FROM merchant_bank_accounts WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM merchant_settlement_config WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM merchant_commission_rates WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM merchant_fee_bearers WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM recon_settings WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM settlement_batches WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM reserve_ledger WHERE merchant_id = code)
+       OR EXISTS (SELECT 1 FROM settlement_carry_forwards WHERE merchant_id = code) THEN
+        RAISE EXCEPTION 'merchant code % has configuration or settlements of its own', code
+            USING ERRCODE = 'check_violation';
+    END IF;
+    UPDATE transactions SET merchant_id = target WHERE merchant_id = code;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    UPDATE exceptions SET merchant_id = target WHERE merchant_id = code;
+    UPDATE settlement_backlog SET merchant_id = target WHERE merchant_id = code;
+    UPDATE chargebacks SET merchant_id = target WHERE merchant_id = code;
+    UPDATE chargeback_recovery_actions SET merchant_id = target WHERE merchant_id = code;
+    UPDATE merchant_refunds SET merchant_id = target WHERE merchant_id = code;
     DELETE FROM merchants WHERE id = code;
     INSERT INTO merchant_aliases (alias, merchant_id, created_by) VALUES (code, target, actor);
     PERFORM merchant_backlog_catch_up(target);

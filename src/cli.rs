@@ -50,6 +50,9 @@ enum Command {
         bank: std::path::PathBuf,
         #[arg(long)]
         cycle_date: Option<NaiveDate>,
+        /// The merchant of a PG file without a merchant column (the order export).
+        #[arg(long)]
+        merchant: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -119,8 +122,8 @@ enum TokenAction {
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     // Offline work needs neither configuration nor a database.
-    if let Some(Command::Recon { pg, bank, cycle_date, json }) = &cli.command {
-        return recon_files(pg, bank, *cycle_date, *json);
+    if let Some(Command::Recon { pg, bank, cycle_date, merchant, json }) = &cli.command {
+        return recon_files(pg, bank, *cycle_date, merchant.clone(), *json);
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -139,11 +142,17 @@ pub async fn main() -> ExitCode {
     }
 }
 
-fn recon_files(pg: &std::path::Path, bank: &std::path::Path, cycle_date: Option<NaiveDate>, json: bool) -> ExitCode {
+fn recon_files(
+    pg: &std::path::Path,
+    bank: &std::path::Path,
+    cycle_date: Option<NaiveDate>,
+    merchant: Option<String>,
+    json: bool,
+) -> ExitCode {
     let open = |p: &std::path::Path| std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()));
     let report = open(pg)
         .and_then(|pg| open(bank).map(|bank| (pg, bank)))
-        .and_then(|(pg, bank)| crate::features::recon::offline::run(pg, bank, cycle_date));
+        .and_then(|(pg, bank)| crate::features::recon::offline::run(pg, bank, cycle_date, merchant));
     match report {
         Ok(r) if json => {
             println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());

@@ -307,9 +307,27 @@ impl Lifecycle {
     }
 }
 
+/// The advisory lock of merchant codes (issue 11): taken by every write that makes a code a merchant
+/// or an alias (an upload's unknown codes, an admin's map, create or alias), so a code is never both.
+pub const MERCHANT_CODES_LOCK: i64 = 0x5e7f_0011_c0de_0001;
+
 /// A merchant code the product can hold: 3 to 32 of `A–Z`, `0–9`, `_` (the `merchants.id` check).
 pub fn valid_merchant_code(code: &str) -> bool {
     (3..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Why `code` (as a file or a form wrote it, upper-cased) cannot be a merchant code.
+pub fn invalid_merchant_code(code: &str) -> String {
+    format!("{code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)")
+}
+
+/// A PAN as the income-tax department writes it: five letters, four digits, a letter.
+pub fn valid_pan(pan: &str) -> bool {
+    let b = pan.as_bytes();
+    b.len() == 10
+        && b[..5].iter().all(u8::is_ascii_uppercase)
+        && b[5..9].iter().all(u8::is_ascii_digit)
+        && b[9].is_ascii_uppercase()
 }
 
 /// The payment methods the ledger knows (the `payment_method` domain).

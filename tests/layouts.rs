@@ -23,8 +23,8 @@ PGC2,MERCH_001,ORD2,8950050,89500,16110,captured,2024-01-14T05:22:00Z,ICICINEFT0
 PGC3,MERCH_002,ORD3,4525000,45250,8145,captured,2024-01-14T06:00:00Z,ICICINEFT003\n\
 PGC4,MERCH_002,ORD4,6789025,67890,12220,failed,2024-01-14T06:30:00Z,ICICINEFT004\n";
 
-/// 6. ICICI NEFT (rupees; `14-Jan-24 10:22:05`): 001 and 002 agree, 003's amount differs by ₹5,
-/// 005 is FAILED (skipped).
+/// ICICI NEFT, layout 6 (rupees; `14-Jan-24 10:22:05`): 001 and 002 agree, 003's amount differs
+/// by ₹5, 005 is FAILED (skipped).
 const BANK_ICICI_NEFT: &str = "TXN_ID,UTR,AMOUNT_INR,FEE_INR,GST_INR,STATUS,TXN_DATE\n\
 TXN001,ICICINEFT001,125000.00,1250.00,225.00,SUCCESS,14-Jan-24 10:22:05\n\
 TXN002,ICICINEFT002,89500.50,895.00,161.10,SUCCESS,14-Jan-24 10:35:12\n\
@@ -54,8 +54,8 @@ PG20240116002,MERCH_001,AXISN024011610002,8950050,89500,16110,8844440,captured,N
 PG20240116003,MERCH_002,AXISR024011610003,15650000,156500,28170,15465330,captured,RTGS,Axis Bank,2024-01-16T05:45:00Z,2024-01-16T12:30:00Z\n\
 PG20240116005,MERCH_003,AXISN024011610005,9875000,98750,17775,9758475,failed,NEFT,Axis Bank,2024-01-16T06:00:00Z,\n";
 
-/// 5. AXIS recon export (rupees; `14-Jan-24`): 001 and 002 agree, 003's UTR is another, the
-/// FAILED line is skipped.
+/// AXIS recon export, layout 5 (rupees; `14-Jan-24`): 001 and 002 agree, 003's UTR is another,
+/// the FAILED line is skipped.
 const BANK_AXIS_RECON: &str = "TXN_REF,UTR_NO,TXN_TYPE,AMOUNT_INR,CHARGES_INR,GST_INR,NET_AMOUNT_INR,TXN_STATUS,TXN_DATE_TIME,SETTLEMENT_DATE,MERCHANT_REF,REMARKS\n\
 AXISBNK001,AXISN024011610001,NEFT,125000.00,1250.00,225.00,123525.00,SUCCESS,16-Jan-24 10:15:23,16-Jan-24,MERCH001,Settled\n\
 AXISBNK002,AXISN024011610002,NEFT,89500.50,895.00,161.10,88444.40,SUCCESS,16-Jan-24 10:22:45,16-Jan-24,MERCH001,Settled\n\
@@ -173,6 +173,7 @@ async fn run_and_matched(app: &TestApp, ops: &str, cycle: &str) -> Vec<String> {
 async fn each_layout_is_read_whole_and_exact_to_the_paisa(pool: PgPool) {
     let (app, ops, _) = app(&pool).await;
     // (kind, text, extra fields, format name, unit, rows accepted, rows skipped)
+    #[allow(clippy::type_complexity)]
     let cases: [(&str, &str, &[(&str, &str)], &str, &str, i64, i64); 9] = [
         ("pg", PG_V2_CAPTURED, &[], "PG V2 captured export", "paise", 3, 1),
         ("pg", PG_ORDERS, &[("merchantId", "merch_001")], "PG order export", "rupees", 3, 0),
@@ -203,6 +204,17 @@ async fn each_layout_is_read_whole_and_exact_to_the_paisa(pool: PgPool) {
             "{format}: {r}"
         );
     }
+
+    let (_, p) = preview(&app, &ops, "pg", &[], PG_PAYMENTS).await;
+    assert_eq!(p["rows"][0]["cells"][3], "the cycle date", "no date column and no cycle date chosen yet");
+    assert!(p["notes"].to_string().contains("customer_email, customer_phone"), "{p}");
+    let (status, r) =
+        upload(&app, &ops, "pg", "2024-01-14", &[("merchantId", "TYPO_CODE")], &PG_ORDERS.replace("OTXN", "XTXN"))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a merchant on the form must be one the product knows: {r}");
+    let (status, r) = upload(&app, &ops, "pg", "2024-01-14", &[], &PG_ORDERS.replace("OTXN", "XTXN")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{r}");
+    assert!(r.to_string().contains("has no merchant column"), "{r}");
 
     // Amounts exact to the paisa, dates as IST business dates, what each layout lacks filled in.
     assert_eq!(
@@ -252,6 +264,20 @@ async fn each_layout_is_read_whole_and_exact_to_the_paisa(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(leaked, 0);
+    // …nor in the copy of the file that is kept: those columns are blanked there.
+    let key: String =
+        sqlx::query_scalar("SELECT storage_key FROM uploaded_files WHERE detected_format = 'PG payments (no date)'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let kept = app.state.objects.get(&key.as_str().into()).await.unwrap().bytes().await.unwrap();
+    let kept = String::from_utf8(kept.to_vec()).unwrap();
+    assert!(
+        kept.starts_with("transaction_id,merchant_id,amount,utr,payment_mode,status,customer_email,customer_phone\n"),
+        "{kept}"
+    );
+    assert!(kept.contains("TXN001,MERCH_001,1000,UTR12345001,UPI,SUCCESS,,\n"), "{kept}");
+    assert!(!kept.contains("example.com") && !kept.contains("98765"), "{kept}");
     // The upload records what it skipped, by reason.
     let skipped: Value =
         sqlx::query_scalar("SELECT skipped FROM uploaded_files WHERE detected_format = 'PG payments (no date)'")
@@ -379,6 +405,20 @@ async fn unknown_merchants_are_accepted_flagged_kept_out_of_settlement_and_clear
     let known = app.get("/api/recon/v1/exceptions?merchantId=MERCH_001&status=all&limit=5", Some(&ops)).await.json();
     assert!(known["items"].as_array().unwrap().iter().all(|e| e["merchantUnknown"] == false), "{known}");
 
+    // The cycle is batched while UNIV99 is unknown: its money is in no batch.
+    let finance = app.login("finance@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    let started =
+        json_request(&app, "POST", "/api/settlements/v1/batches", &finance, json!({ "cycleDate": "2024-01-14" })).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    while settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap() {}
+    let batched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM settlement_items si JOIN transactions t ON t.id = si.transaction_id WHERE t.merchant_id = 'UNIV99'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(batched, 0);
+
     // Only an admin clears the flag.
     let map = |cookie: String, code: &'static str, to: &'static str| {
         let app = &app;
@@ -418,7 +458,22 @@ async fn unknown_merchants_are_accepted_flagged_kept_out_of_settlement_and_clear
     .unwrap();
     assert_eq!(left, 0);
     assert_eq!(txn(&pool, "PGC1").await.1, "MERCH_001");
-    assert_eq!(eligible("MERCH_001").await, 2);
+    // Its cycle was batched meanwhile: the money waits in the backlog for MERCH_001's next batch.
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT t.txn_id FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id
+         WHERE k.merchant_id = 'MERCH_001' AND t.cycle_date = '2024-01-14' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting, ["PGC1", "PGC2"]);
+    let next: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM settlement_eligible('2024-01-15') WHERE merchant_id = 'MERCH_001' AND cycle_date = '2024-01-14'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(next, 2, "the next cycle's batch takes them");
     let alias: String = sqlx::query_scalar("SELECT merchant_id FROM merchant_aliases WHERE alias = 'UNIV99'")
         .fetch_one(&pool)
         .await

@@ -151,6 +151,7 @@ async fn the_engine_agrees_with_the_demo_outcomes(pool: PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
+        #[allow(clippy::type_complexity)]
         let lines: Vec<(String, Paise, Option<String>, chrono::NaiveDate, String, Option<Paise>)> = sqlx::query_as(
             "SELECT natural_key, amount_paise, utr, txn_date, direction, net_paise FROM bank_statement_lines WHERE cycle_date = $1",
         )
@@ -413,7 +414,7 @@ async fn uploads_are_idempotent_and_report_bad_rows(pool: PgPool) {
          UP-T2,MERCH_002,250.50,INR,20/11/2026,11:00,CARD,UPUTR2,,SUCCESS\n\
          UP-T3,MERCH_003,99,INR,2026-11-20,,UPI,UPUTR3,,SUCCESS\n\
          UP-T4,MERCH_003,-1,INR,2026-11-20,,UPI,UPUTR4,,SUCCESS\n\
-         UP-T5,NOBODY,10,INR,2026-11-20,,UPI,UPUTR5,,SUCCESS\n"
+         UP-T5,NO BODY,10,INR,2026-11-20,,UPI,UPUTR5,,SUCCESS\n"
     );
     let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
     let first = post_upload(&app, &ops, &fields, Some(("pg.csv", pg.as_bytes()))).await;
@@ -427,7 +428,9 @@ async fn uploads_are_idempotent_and_report_bad_rows(pool: PgPool) {
     assert_eq!(r["errors"][0]["line"], 5);
     assert_eq!(r["errors"][0]["column"], "Amount");
     assert_eq!(r["errors"][1]["line"], 6);
-    assert!(r["errors"][1]["message"].as_str().unwrap().contains("NOBODY is not known"));
+    // A code that cannot be a merchant's is refused (one that could is accepted and flagged unknown:
+    // tests/layouts.rs).
+    assert!(r["errors"][1]["message"].as_str().unwrap().contains("\"NO BODY\" cannot be a merchant code"), "{r}");
     let after = table_counts(&pool).await;
     assert_eq!((after.0 - before.0, after.1 - before.1, after.3 - before.3), (1, 3, 2));
     let amount: i64 = sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'UP-T1'")
@@ -494,7 +497,7 @@ async fn uploads_and_run_starts_are_audited(pool: PgPool) {
     let (app, ops) = ops_app(&pool).await;
     let pg = format!(
         "{PG_HEADER}AU-T1,MERCH_001,100.00,INR,2026-11-20,10:00,UPI,AUUTR1,,SUCCESS\n\
-         AU-T2,NOBODY,10,INR,2026-11-20,,UPI,AUUTR2,,SUCCESS\n"
+         AU-T2,NO BODY,10,INR,2026-11-20,,UPI,AUUTR2,,SUCCESS\n"
     );
     let fields = [("kind", "pg"), ("cycleDate", "2026-11-20")];
     let first = post_upload(&app, &ops, &fields, Some(("audited.csv", pg.as_bytes()))).await;
@@ -508,7 +511,8 @@ async fn uploads_and_run_starts_are_audited(pool: PgPool) {
     assert_eq!(
         after,
         serde_json::json!({ "kind": "pg", "cycleDate": "2026-11-20", "fileName": "audited.csv",
-                            "rowsAccepted": 1, "rowsRejected": 1, "duplicate": false })
+                            "rowsAccepted": 1, "rowsRejected": 1, "rowsSkipped": 0, "unknownMerchants": [],
+                            "amountUnit": "rupees", "duplicate": false })
     );
 
     // The same file again stores nothing, and its row says it was a duplicate.
@@ -571,7 +575,7 @@ async fn a_corpus_of_malformed_files_is_refused_whole(pool: PgPool) {
         ("unknown payment method", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "CHEQUE", "C1")).into_bytes(), None, "is not UPI"),
         ("formula injection", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "UPI", "=cmd|' /C calc'!A0")).into_bytes(), None, "spreadsheet formula"),
         ("huge field", "pg", format!("{PG_HEADER}{}", pg_row("10", "2026-11-20", "UPI", &long_id)).into_bytes(), None, "longer than 256"),
-        ("unknown merchant", "pg", format!("{PG_HEADER}C1,NOBODY,10,INR,2026-11-20,,UPI,U1,,S\n").into_bytes(), None, "NOBODY is not known"),
+        ("not a merchant code", "pg", format!("{PG_HEADER}C1,NO BODY,10,INR,2026-11-20,,UPI,U1,,S\n").into_bytes(), None, "cannot be a merchant code"),
         ("bad currency", "pg", format!("{PG_HEADER}C1,MERCH_001,10,RUPEES,2026-11-20,,UPI,U1,,S\n").into_bytes(), None, "not a currency code"),
         ("fractional paise in V2", "pg", b"pg_txn_id,merchant_id,utr,amount_paise,fee_paise,tax_paise,net_paise,status,payment_method,bank,created_at,settled_at\nV1,MERCH_001,U1,100.5,,,,S,UPI,HDFC,2026-11-20,\n".to_vec(), None, "whole, non-negative number of paise"),
         ("forced format lacks columns", "pg", format!("{PG_HEADER}{good}").into_bytes(), Some("pg_v2"), "lacks the column"),

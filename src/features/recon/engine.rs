@@ -41,7 +41,8 @@ pub struct BankLine {
     pub key: String,
     pub amount: Paise,
     /// What the bank reports it credited net of its charges, for a statement that gives gross and
-    /// net apart (the AXIS exports): then gross is matched with gross, and net with net.
+    /// net apart (any layout with a net column or charges columns: the AXIS exports, BOB, ICICI
+    /// NEFT): then gross is matched with gross, and net with net where the PG row gives one.
     pub net: Option<Paise>,
     pub utr: Option<String>,
     pub date: NaiveDate,
@@ -704,20 +705,23 @@ mod tests {
                     })
                     .collect::<Vec<_>>()
             });
-        let bank_lines =
-            prop::collection::vec((utr, 1i64..2_000, 0u32..5, prop::bool::weighted(0.9)), 0..30).prop_map(|v| {
-                v.into_iter()
-                    .enumerate()
-                    .map(|(i, (utr, amount, d, credit))| BankLine {
-                        key: format!("B{i:03}"),
-                        amount: Paise(amount),
-                        net: None,
-                        utr,
-                        date: day(10 + d),
-                        credit,
-                    })
-                    .collect::<Vec<_>>()
-            });
+        let bank_lines = prop::collection::vec(
+            (utr, 1i64..2_000, prop::option::of(0i64..2_000), 0u32..5, prop::bool::weighted(0.9)),
+            0..30,
+        )
+        .prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (utr, amount, net, d, credit))| BankLine {
+                    key: format!("B{i:03}"),
+                    amount: Paise(amount),
+                    net: net.map(Paise),
+                    utr,
+                    date: day(10 + d),
+                    credit,
+                })
+                .collect::<Vec<_>>()
+        });
         (pg_rows, bank_lines)
     }
 

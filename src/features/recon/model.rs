@@ -129,8 +129,10 @@ pub fn format_choices(kind: &str, bank_layouts: &[String]) -> Vec<(String, Strin
 #[serde(rename_all = "camelCase")]
 pub struct UploadPreview {
     pub format: String,
-    /// The name to give the format on the upload form (`pg_v2`, a bank layout's name).
-    pub format_code: String,
+    /// The format is a stored bank layout (an admin may keep a unit chosen for it).
+    pub stored_layout: bool,
+    /// The file has no date column: its rows take the upload's cycle date.
+    pub format_has_no_dates: bool,
     pub columns: Vec<String>,
     pub rows: Vec<PreviewRow>,
     /// Only the start of the file was read.
@@ -145,7 +147,7 @@ pub struct UploadPreview {
     /// How the file is read beyond its columns (a merchant or a date from the form, personal data
     /// left out, a method the file does not give).
     pub notes: Vec<String>,
-    /// Merchant codes of the rows shown that the product does not know yet: their rows are
+    /// Merchant codes, among the rows shown, that the product does not know yet: their rows are
     /// accepted, flagged, and kept out of settlement until an admin creates or maps the merchant.
     pub unknown_merchants: Vec<String>,
 }

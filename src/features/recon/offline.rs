@@ -17,6 +17,8 @@ pub struct FileSummary {
     pub rows_total: u64,
     pub rows_accepted: usize,
     pub rows_rejected: usize,
+    /// Well-formed rows that are not money to reconcile (a failed payment or credit).
+    pub rows_skipped: usize,
     pub errors: Vec<RowError>,
 }
 
@@ -43,6 +45,7 @@ fn split(p: Parsed) -> (FileSummary, Records) {
         rows_total: p.rows_total,
         rows_accepted: p.rows_accepted(),
         rows_rejected: p.errors.len(),
+        rows_skipped: p.skipped.len(),
         errors: p.errors,
     };
     (summary, p.records)
@@ -87,12 +90,23 @@ pub fn bank_lines(records: Records) -> Vec<BankLine> {
     }
 }
 
-/// Read both files row by row (holding the records, not the files) and reconcile them.
-pub fn run(pg_file: impl Read, bank_file: impl Read, cycle_date: Option<NaiveDate>) -> Result<Report, String> {
+/// Read both files row by row (holding the records, not the files) and reconcile them. `merchant`
+/// and `cycle_date` are what an upload form adds (a file without a merchant column, or without
+/// dates, needs them).
+pub fn run(
+    pg_file: impl Read,
+    bank_file: impl Read,
+    cycle_date: Option<NaiveDate>,
+    merchant: Option<String>,
+) -> Result<Report, String> {
     let mappings = ingest::shipped_mappings();
-    let (pg_file, pg) = split(ingest::parse(pg_file, Kind::Pg, None, &mappings).map_err(|e| format!("PG file: {e}"))?);
-    let (bank_file, bank) =
-        split(ingest::parse(bank_file, Kind::Bank, None, &mappings).map_err(|e| format!("bank file: {e}"))?);
+    let options =
+        ingest::ReadOptions { merchant: merchant.map(|m| m.trim().to_ascii_uppercase()), unit: None, cycle_date };
+    let (pg_file, pg) =
+        split(ingest::parse_with(pg_file, Kind::Pg, None, &mappings, &options).map_err(|e| format!("PG file: {e}"))?);
+    let (bank_file, bank) = split(
+        ingest::parse_with(bank_file, Kind::Bank, None, &mappings, &options).map_err(|e| format!("bank file: {e}"))?,
+    );
     let outcome =
         engine::reconcile(&pg_rows(pg), &bank_lines(bank), &Settings::default()).map_err(|e| e.to_string())?;
     let c = outcome.counts();
@@ -120,8 +134,8 @@ impl Report {
         }
         for (label, f) in [("PG file", &self.pg_file), ("bank file", &self.bank_file)] {
             s.push_str(&format!(
-                "{label}: {} — {} rows, {} accepted, {} rejected\n",
-                f.format, f.rows_total, f.rows_accepted, f.rows_rejected
+                "{label}: {} — {} rows, {} accepted, {} rejected, {} skipped\n",
+                f.format, f.rows_total, f.rows_accepted, f.rows_rejected, f.rows_skipped
             ));
             for e in f.errors.iter().take(20) {
                 s.push_str(&format!(
@@ -160,7 +174,7 @@ mod tests {
                     B2,HDFC,199.99,2026-11-21,,U2,,CR\n\
                     B9,HDFC,50.00,2026-11-21,,U9,,CR\n\
                     B8,HDFC,5.00,2026-11-21,,,charges,DR\n";
-        let r = run(pg.as_bytes(), bank.as_bytes(), NaiveDate::from_ymd_opt(2026, 11, 20)).unwrap();
+        let r = run(pg.as_bytes(), bank.as_bytes(), NaiveDate::from_ymd_opt(2026, 11, 20), None).unwrap();
         assert_eq!((r.pg_file.rows_accepted, r.pg_file.rows_rejected), (4, 1));
         assert_eq!((r.pg_rows, r.bank_rows, r.debit_lines_ignored), (4, 3, 1));
         assert_eq!((r.matched, r.unmatched_pg, r.unmatched_bank), (1, 1, 1));

@@ -57,7 +57,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                     <th class="py-1 font-medium">"File"</th><th class="py-1 font-medium">"Kind"</th><th class="py-1 font-medium">"Cycle date"</th>
                     <th class="py-1 font-medium">"Format"</th><th class="py-1 text-right font-medium">"Size"</th>
                     <th class="py-1 text-right font-medium">"Accepted"</th><th class="py-1 text-right font-medium">"Rejected"</th>
-                    <th class="py-1 text-right font-medium">"Skipped"</th><th class="py-1 font-medium">"Merchants not known yet"</th>
+                    <th class="py-1 text-right font-medium">"Skipped"</th><th class="py-1 font-medium">"Unknown merchants at upload"</th>
                 </tr></thead>
                 <tbody>
                     {w.uploads.into_iter().map(|u| view! {
@@ -75,7 +75,9 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                                     view! { <span>"0"</span> }.into_any()
                                 }}
                             </td>
-                            <td class="py-1 text-right tabular-nums" title=u.skipped_reasons.clone()>{format_count(u.rows_skipped.into())}</td>
+                            <td class="py-1 text-right tabular-nums">{format_count(u.rows_skipped.into())}
+                                {(!u.skipped_reasons.is_empty()).then(|| view! { <span class="block text-xs text-slate-500">{u.skipped_reasons.clone()}</span> })}
+                            </td>
                             <td class="py-1">{if u.unknown_merchants.is_empty() {
                                 view! { <span class="text-slate-500">"—"</span> }.into_any()
                             } else {
@@ -276,7 +278,7 @@ fn UploadForm(
     let (drop_id, submit) = (format!("drop-{kind}"), format!("Upload {}", kind.to_uppercase()));
     let heading = title.clone();
     let is_pg = kind == "pg";
-    let (unit_label, merchant_label) = (format!("{title} amount unit"), format!("{title} merchant"));
+    let merchant_hint = format!("merchant-hint-{kind}");
     view! {
         <form method="post" enctype="multipart/form-data" action="/api/recon/v1/uploads"
             class="flex flex-col gap-2 rounded-lg border border-slate-200 p-3 text-sm" aria-label=title>
@@ -297,13 +299,14 @@ fn UploadForm(
             </label>
             // Both before the file, like the format.
             {is_pg.then(|| view! {
-                <label class="flex flex-col text-slate-600">"Merchant (only for a file without a merchant column)"
-                    <input name="merchantId" class=field aria-label=merchant_label placeholder="MERCH_001" autocomplete="off"
+                <label class="flex flex-col text-slate-600">"Merchant"
+                    <input name="merchantId" class=field placeholder="MERCH_001" autocomplete="off" aria-describedby=merchant_hint.clone()
                         on:change=move |ev| { merchant.set(event_target_value(&ev)); refresh() } />
+                    <span id=merchant_hint.clone() class="text-xs text-slate-500">"Only for a file without a merchant column: a merchant the product knows."</span>
                 </label>
             })}
             <label class="flex flex-col text-slate-600">"Amounts"
-                <select name="amountUnit" class=field aria-label=unit_label
+                <select name="amountUnit" class=field
                     on:change=move |ev| { unit.set(event_target_value(&ev)); refresh() }>
                     <option value="">"As the layout defines them"</option>
                     <option value="rupees">"In rupees (1500 = ₹1,500.00)"</option>
@@ -313,7 +316,7 @@ fn UploadForm(
             {can_admin.then(|| view! {
                 <label class="flex items-center gap-2 text-slate-600">
                     <input type="checkbox" name="saveUnit" value="true" />
-                    "Keep this unit on the stored bank layout (admin)"
+                    "Keep the unit chosen above on the stored bank layout the file is read by (admin; not for built-in formats)"
                 </label>
             })}
             <div class=zone data-testid=drop_id
@@ -340,7 +343,7 @@ fn PreviewPanel(
     move || {
         chosen.get().map(|(name, size)| {
             view! {
-                <div class="rounded-md bg-slate-50 p-2 text-xs" data-testid="upload-preview">
+                <div class="rounded-md bg-slate-50 p-2 text-xs" data-testid="upload-preview" aria-live="polite">
                     <p class="text-slate-700"><span class="font-medium">{name}</span>" · "<span data-testid="preview-size">{format_size(size)}</span>
                         {move || loading.get().then(|| view! { <span class="ml-2 text-slate-500">"reading…"</span> })}
                     </p>
@@ -363,7 +366,7 @@ fn PreviewPanel(
                             {p.notes.iter().map(|n| view! { <p class="mt-1 text-slate-700" data-testid="preview-note">{n.clone()}</p> }).collect_view()}
                             {(!p.unknown_merchants.is_empty()).then(|| view! {
                                 <p class="mt-1 text-amber-900" data-testid="preview-unknown-merchants">
-                                    {format!("Merchants not known yet: {}. Their rows will be accepted and reconciled, and kept out of settlement until an admin creates each merchant or maps its code (Settlements → Merchants).", p.unknown_merchants.join(", "))}
+                                    {format!("Merchants not known yet, among the rows shown: {}. Their rows will be accepted and reconciled, and kept out of settlement until an admin creates each merchant or maps its code (Settlements → Merchants); the upload lists every such code in the file.", p.unknown_merchants.join(", "))}
                                 </p>
                             })}
                             <div class="mt-1 overflow-x-auto">

@@ -272,16 +272,10 @@ pub async fn preview(
         None => None,
     };
     // The merchant the form names, as the upload would resolve it.
-    let merchant = match fields.merchant().map(str::to_ascii_uppercase) {
-        None => None,
-        Some(code) => match directory.resolve(&code) {
-            store::MerchantCode::Known(id) | store::MerchantCode::Unknown(id) => Some(id),
-            store::MerchantCode::Invalid => {
-                return Err(AppError::BadRequest(format!("merchantId: {code:?} cannot be a merchant code.")))
-            }
-        },
-    };
-    let options = ReadOptions { merchant, unit: fields.amount_unit()?, cycle_date };
+    let merchant = fields.merchant().map(|m| directory.form_merchant(m)).transpose()?;
+    // A file without dates takes the upload's cycle date: today's until the form names one.
+    let today = crate::ist::today(state.clock.now());
+    let options = ReadOptions { merchant, unit: fields.amount_unit()?, cycle_date: cycle_date.or(Some(today)) };
     let xlsx = xlsx_limits(state);
     let mut preview = tokio::task::spawn_blocking(move || {
         super::ingest::preview(&bytes, sampled, kind, format, &layouts, &options, &xlsx)
@@ -291,6 +285,11 @@ pub async fn preview(
     .map_err(AppError::BadRequest)?;
     if kind == Kind::Pg {
         mark_merchants(&mut preview, &directory);
+        if cycle_date.is_none() && preview.format_has_no_dates {
+            for row in preview.rows.iter_mut().filter(|r| r.cells.len() > 3) {
+                row.cells[3] = "the cycle date".into();
+            }
+        }
     }
     Ok(preview)
 }
@@ -312,7 +311,7 @@ fn mark_merchants(preview: &mut UploadPreview, directory: &store::MerchantDirect
             }
             store::MerchantCode::Invalid => {
                 row.cells.clear();
-                row.error = Some(format!("merchant: {code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)"));
+                row.error = Some(format!("merchant: {}", crate::domain::invalid_merchant_code(&code)));
             }
         }
     }

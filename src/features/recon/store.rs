@@ -94,6 +94,20 @@ impl MerchantDirectory {
         Ok(MerchantDirectory { codes })
     }
 
+    /// The merchant an upload form names (for a file without a merchant column): one the product
+    /// knows, by its code or an alias — a typo must not send a file's money to a new code.
+    pub fn form_merchant(&self, text: &str) -> Result<String, AppError> {
+        let code = text.trim().to_ascii_uppercase();
+        match self.resolve(&code) {
+            MerchantCode::Known(id) => Ok(id),
+            MerchantCode::Unknown(_) => Err(AppError::BadRequest(format!(
+                "merchantId: {code} is not a merchant the product knows; choose a known merchant (a code files \
+                 brought is created or mapped first, under Settlements → Merchants)."
+            ))),
+            MerchantCode::Invalid => Err(AppError::BadRequest(format!("merchantId: {}.", invalid_code_message(&code)))),
+        }
+    }
+
     /// `code` as a file wrote it (upper-cased by the reader).
     pub fn resolve(&self, code: &str) -> MerchantCode {
         match self.codes.get(code) {
@@ -105,11 +119,7 @@ impl MerchantDirectory {
     }
 }
 
-pub use crate::domain::valid_merchant_code;
-
-fn invalid_code_message(code: &str) -> String {
-    format!("{code:?} cannot be a merchant code (3 to 32 of A–Z, 0–9 and _)")
-}
+use crate::domain::{invalid_merchant_code as invalid_code_message, valid_merchant_code};
 
 /// The active per-bank layouts an admin maintains.
 pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
@@ -176,15 +186,12 @@ pub fn named_format(name: &str, mappings: &[BankMapping]) -> Result<Format, AppE
     if let Some(format) = Format::built_in(name.trim()) {
         return Ok(format);
     }
-    Ok(match name.trim() {
-        other => Format::Mapping(Box::new(
-            mappings
-                .iter()
-                .find(|m| m.layout_name.eq_ignore_ascii_case(other))
-                .cloned()
-                .ok_or_else(|| AppError::BadRequest(format!("No format or bank layout is called {other:?}.")))?,
-        )),
-    })
+    let name = name.trim();
+    let layout = mappings
+        .iter()
+        .find(|m| m.layout_name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| AppError::BadRequest(format!("No format or bank layout is called {name:?}.")))?;
+    Ok(Format::Mapping(Box::new(layout.clone())))
 }
 
 pub struct Upload<'a> {
@@ -445,15 +452,8 @@ pub async fn store(
     let layouts = mappings(pool).await?;
     let format = upload.format.filter(|f| !f.trim().is_empty()).map(|f| named_format(f, &layouts)).transpose()?;
     let merchants = MerchantDirectory::load(pool).await?;
-    let merchant = match upload.merchant.map(|m| m.trim().to_ascii_uppercase()).filter(|m| !m.is_empty()) {
-        None => None,
-        Some(code) => match merchants.resolve(&code) {
-            MerchantCode::Known(id) | MerchantCode::Unknown(id) => Some(id),
-            MerchantCode::Invalid => {
-                return Err(AppError::BadRequest(format!("merchantId: {}.", invalid_code_message(&code))))
-            }
-        },
-    };
+    // The form's merchant (a file without a merchant column): one the product knows.
+    let merchant = upload.merchant.map(|m| merchants.form_merchant(m)).transpose()?;
     let options = ReadOptions { merchant, unit: upload.unit, cycle_date: Some(upload.cycle_date) };
     let file_id = Uuid::new_v4();
     let storage_key = ObjectPath::from(format!("uploads/{kind_code}/{file_id}"));
@@ -606,6 +606,20 @@ pub async fn store(
     // accepted (a code seen before keeps its flag and its first file).
     if !unknown.is_empty() {
         let codes: Vec<&str> = unknown.iter().map(|u| u.code.as_str()).collect();
+        // Under the merchant-code lock: a code an admin made an alias while the file was read is
+        // refused, not made a merchant too (`domain::MERCHANT_CODES_LOCK`).
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", crate::domain::MERCHANT_CODES_LOCK).execute(&mut *tx).await?;
+        let aliased =
+            sqlx::query_scalar!("SELECT alias FROM merchant_aliases WHERE alias = ANY($1)", &codes as &[&str])
+                .fetch_all(&mut *tx)
+                .await?;
+        if !aliased.is_empty() {
+            abort(kept).await;
+            return Err(AppError::Conflict(format!(
+                "{} became an alias of a merchant while the file was read: upload it again.",
+                aliased.join(", ")
+            )));
+        }
         sqlx::query!(
             "INSERT INTO merchants (id, name, legal_name, unknown_since, first_seen_file)
              SELECT code, code, code, $2, $3 FROM UNNEST($1::text[]) AS code
@@ -620,7 +634,7 @@ pub async fn store(
     if let (true, Some(unit), Format::Mapping(m), Some(admin)) =
         (upload.save_unit, upload.unit, &streamed.format, upload.uploaded_by)
     {
-        save_layout_unit(&mut tx, admin, &m.layout_name, unit).await?;
+        save_layout_unit(&mut tx, admin, m, unit).await?;
     }
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
     sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
@@ -690,6 +704,13 @@ pub async fn store(
         tracing::error!(error = %e, "upload store write failed");
         AppError::Internal
     })?;
+    // Customers' e-mail and phone never stay in the kept copy either (it is kept for the record).
+    if !streamed.personal_columns().is_empty() {
+        if let Err(e) = redact_kept(objects.as_ref(), &storage_key, &streamed).await {
+            let _ = objects.delete(&storage_key).await;
+            return Err(e);
+        }
+    }
     if let Err(e) = tx.commit().await {
         let _ = objects.delete(&storage_key).await;
         return Err(e.into());
@@ -703,6 +724,31 @@ pub async fn store(
         "recon upload stored"
     );
     Ok(report)
+}
+
+/// Replace the kept copy of a file that holds personal-data columns: a delimited file with those
+/// columns blanked; a workbook (not rewritten here) with a note of what it was. Its SHA-256 (of the
+/// bytes as received) stays the upload's identity.
+async fn redact_kept(objects: &dyn ObjectStore, key: &ObjectPath, streamed: &ingest::Streamed) -> Result<(), AppError> {
+    let redacted = match streamed.delimited {
+        Some((delimiter, header_row)) => {
+            let raw = objects.get(key).await.map_err(store_failed)?.bytes().await.map_err(store_failed)?;
+            tokio::task::spawn_blocking(move || ingest::redact_delimited(&raw, delimiter, header_row))
+                .await
+                .map_err(|_| AppError::Internal)?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "upload redaction failed");
+                    AppError::Internal
+                })?
+        }
+        None => format!(
+            "This workbook held customers' personal data ({}); it is not kept. Its rows are in the ledger.\n",
+            streamed.personal_columns().join(", ")
+        )
+        .into_bytes(),
+    };
+    objects.put(key, Bytes::from(redacted).into()).await.map_err(store_failed)?;
+    Ok(())
 }
 
 /// The audit row of an upload: written with the stored file (in its transaction), or on its own
@@ -745,23 +791,25 @@ async fn audit_upload<'c>(
 async fn save_layout_unit(
     tx: &mut sqlx::PgConnection,
     admin: &CurrentUser,
-    layout: &str,
+    layout: &BankMapping,
     unit: AmountUnit,
 ) -> Result<(), AppError> {
     let before = sqlx::query_scalar!(
-        "UPDATE bank_column_mappings n SET amounts_in = $2, updated_at = now()
-         FROM bank_column_mappings o WHERE o.id = n.id AND n.layout_name = $1 AND n.is_active
+        "UPDATE bank_column_mappings n SET amounts_in = $3, updated_at = now()
+         FROM bank_column_mappings o
+         WHERE o.id = n.id AND n.bank_code = $1 AND n.layout_name = $2 AND n.is_active
          RETURNING o.amounts_in",
-        layout,
+        layout.bank_code,
+        layout.layout_name,
         unit.code(),
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| AppError::NotFound(format!("No active bank layout is called {layout:?}.")))?;
+    .ok_or_else(|| AppError::NotFound(format!("No active bank layout is called {:?}.", layout.layout_name)))?;
     audit::record(
         &mut *tx,
         AuditEntry {
-            target_id: Some(layout.to_string()),
+            target_id: Some(format!("{}/{}", layout.bank_code, layout.layout_name)),
             before: Some(serde_json::json!({ "amountsIn": before })),
             after: Some(serde_json::json!({ "amountsIn": unit.code() })),
             ..AuditEntry::by(admin, "recon.layout.unit", "bank_column_mapping")
@@ -803,4 +851,26 @@ pub fn row_errors<'a>(
     .fetch(db)
     .map_ok(|r| RowError { line: r.line_number as u64, column: r.column_name, message: r.message })
     .map_err(AppError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merchant_codes_resolve_through_aliases_and_flags() {
+        let mut d = MerchantDirectory::default();
+        d.codes.insert("MERCH_001".into(), ("MERCH_001".into(), false));
+        d.codes.insert("MERCH001".into(), ("MERCH_001".into(), false));
+        d.codes.insert("UNIV99".into(), ("UNIV99".into(), true));
+        assert_eq!(d.resolve("MERCH_001"), MerchantCode::Known("MERCH_001".into()));
+        assert_eq!(d.resolve("MERCH001"), MerchantCode::Known("MERCH_001".into()), "an alias");
+        assert_eq!(d.resolve("UNIV99"), MerchantCode::Unknown("UNIV99".into()), "seen before, still unknown");
+        assert_eq!(d.resolve("NEW_CODE"), MerchantCode::Unknown("NEW_CODE".into()));
+        assert_eq!(d.resolve("NO BODY"), MerchantCode::Invalid);
+        assert_eq!(d.resolve("AB"), MerchantCode::Invalid);
+        assert_eq!(d.form_merchant(" merch001 ").unwrap(), "MERCH_001");
+        assert!(d.form_merchant("UNIV99").is_err(), "a form names a merchant the product knows");
+        assert!(d.form_merchant("NEW_CODE").is_err());
+    }
 }

@@ -627,6 +627,17 @@ mod tests {
     }
 
     #[test]
+    fn a_method_without_a_rate_takes_the_default_commission_and_the_merchant_bears_it() {
+        // Payments whose file did not say the method (issue 11: method UNKNOWN) settle like any
+        // method the merchant's terms give no rate for.
+        let mut t = MerchantTerms::defaults("M", true);
+        t.commission.push(("UPI".into(), None, CommissionTerm::Percent(dec("0.003"))));
+        assert_eq!(t.commission_for("UNKNOWN", Some("HDFC")), Commission::Percent(DEFAULT_COMMISSION));
+        assert_eq!(t.commission_for("UPI", None), Commission::Percent(dec("0.003")));
+        assert_eq!(t.bearer_for("UNKNOWN"), FeeBearer::Merchant);
+    }
+
+    #[test]
     fn approval_and_rail_thresholds() {
         assert_eq!(initial_status(Paise(1_00_000_00)), Status::Approved, "₹1,00,000.00 exactly is approved at once");
         assert_eq!(initial_status(Paise(1_00_000_01)), Status::PendingApproval, "₹1,00,000.01 waits for a checker");

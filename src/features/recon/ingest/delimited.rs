@@ -101,7 +101,7 @@ pub(super) fn read<R: Read>(
         }
     }
     let converter = converter.ok_or("The file has no header row.")?;
-    finish(converter, rows_total)
+    finish(converter, rows_total, Some((delimiter, header_row)))
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ impl AmountUnit {
         }
     }
 
-    /// `rupees` | `paise` (any case); `None` for anything else.
+    /// `rupees` (or `inr`) | `paise`, in any case; `None` for anything else.
     pub fn parse(text: &str) -> Option<AmountUnit> {
         match text.trim().to_ascii_lowercase().as_str() {
             "rupees" | "inr" => Some(AmountUnit::Rupees),
@@ -394,6 +394,11 @@ impl Format {
         !matches!(self, Format::PgOrders)
     }
 
+    /// Whether the rows say how each payment was made (else the method is UNKNOWN).
+    pub fn has_method_column(&self) -> bool {
+        !matches!(self, Format::PgCaptured | Format::PgOrders)
+    }
+
     /// Whether the rows carry their date (else the upload's cycle date applies).
     pub fn has_date_column(&self) -> bool {
         !matches!(self, Format::PgPayments)
@@ -413,8 +418,19 @@ impl Format {
             Format::PgPayments => &["transaction_id", "merchant_id", "amount", "payment_mode", "status"],
             Format::BankSimple => &["Bank Reference", "Amount", "Transaction Date", "Debit/Credit"],
             Format::BankV1 => &["utr", "paid_amount", "trans_complete_date", "bank_name"],
+            // The columns the layout reads a decision from are required too: without its status
+            // column a failed line would be taken as money, without its charges the net as gross.
             Format::Mapping(m) => {
-                return [&m.reference_column, &m.gross_amount_column, &m.txn_date_column].into_iter().cloned().collect()
+                let mut cols: Vec<String> =
+                    [&m.reference_column, &m.gross_amount_column, &m.txn_date_column].into_iter().cloned().collect();
+                cols.extend(m.status_column.iter().cloned());
+                cols.extend(
+                    m.charges_columns
+                        .iter()
+                        .flat_map(|c| c.split(',').map(|c| c.trim().to_string()))
+                        .filter(|c| !c.is_empty()),
+                );
+                return cols;
             }
         };
         fixed.iter().map(|s| s.to_string()).collect()
@@ -449,11 +465,18 @@ pub(super) fn detect(kind: Kind, header: &[String], mappings: &[BankMapping]) ->
     if kind == Kind::Bank {
         candidates.extend(mappings.iter().cloned().map(|m| Format::Mapping(Box::new(m))));
     }
-    // The most specific layout wins: the one that needs the most columns and finds them all.
-    candidates
-        .into_iter()
-        .filter(|f| f.required().iter().all(|c| names.contains(&norm(c))))
-        .max_by_key(|f| f.required().len())
+    // The most specific layout wins: the one that needs the most columns and finds them all. Two
+    // equally specific ones are not guessed between.
+    let fits: Vec<Format> =
+        candidates.into_iter().filter(|f| f.required().iter().all(|c| names.contains(&norm(c)))).collect();
+    let most = fits.iter().map(|f| f.required().len()).max().unwrap_or(0);
+    let best: Vec<&Format> = fits.iter().filter(|f| f.required().len() == most).collect();
+    if best.len() > 1 {
+        let names: Vec<String> = best.iter().map(|f| f.name()).collect();
+        return Err(format!("The header row fits {} alike: name the format on the form.", names.join(" and ")));
+    }
+    best.first()
+        .map(|f| (*f).clone())
         .ok_or_else(|| {
             format!(
                 "The header row is not a known {} layout. Expected one of: {}.",
@@ -542,7 +565,7 @@ mod tests {
         );
     }
 
-    use super::super::{parse_with, Record, Records};
+    use super::super::{parse_with, Records};
 
     fn read(kind: Kind, text: &str, options: &ReadOptions) -> super::super::Parsed {
         parse_with(text.as_bytes(), kind, None, &shipped_mappings(), options).unwrap()
@@ -689,7 +712,35 @@ mod tests {
         assert_eq!(rows[1].value_date.map(|d| d.to_string()), Some("2025-10-02".into()));
         let refused = parse_with(stmt.as_bytes(), Kind::Bank, None, &shipped_mappings(), &rupees).unwrap_err();
         assert!(refused.contains("cannot be read as rupees"), "{refused}");
-        let _ = Record::Skipped;
+    }
+
+    #[test]
+    fn a_header_two_layouts_fit_alike_is_not_guessed() {
+        let both =
+            "transaction_id,merchant_id,amount_paise,transaction_timestamp,payment_method,amount,payment_mode,status\n\
+                    T1,M1,100,2026-11-20T10:00:00Z,UPI,1.00,UPI,SUCCESS\n";
+        let e = parse_with(both.as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
+        assert!(e.contains("PG transaction export and PG payments (no date) alike"), "{e}");
+        let named =
+            parse_with(both.as_bytes(), Kind::Pg, Some(Format::PgExport), &[], &ReadOptions::default()).unwrap();
+        assert_eq!(pg_rows(&named)[0].amount, Paise(100));
+        // A layout's status and charges columns are required: without them a failed line or the
+        // charges would be misread.
+        let icici = "TXN_ID,UTR,AMOUNT_INR,TXN_DATE\nT1,U1,10.00,14-Jan-24 10:00:00\n";
+        assert!(parse_with(icici.as_bytes(), Kind::Bank, None, &shipped_mappings(), &ReadOptions::default()).is_err());
+        // A net above the gross is refused.
+        let axis = "TXN_REF,UTR_NO,TXN_TYPE,AMOUNT_INR,CHARGES_INR,GST_INR,NET_AMOUNT_INR,TXN_STATUS,TXN_DATE_TIME,SETTLEMENT_DATE,MERCHANT_REF,REMARKS\n\
+                    R1,U1,NEFT,100.00,0,0,100.01,SUCCESS,14-Jan-24 10:15:23,14-Jan-24,M,ok\n";
+        let p = read(
+            Kind::Bank,
+            &format!("{axis}R2,U2,NEFT,100.00,1.00,0.18,98.82,SUCCESS,14-Jan-24 10:15:23,14-Jan-24,M,ok\n"),
+            &ReadOptions::default(),
+        );
+        assert_eq!((p.errors.len(), p.errors[0].line, p.errors[0].column.as_deref()), (1, 2, Some("NET_AMOUNT_INR")));
+        // A file without dates needs the cycle date; one without merchants, the merchant.
+        let payments = "transaction_id,merchant_id,amount,utr,payment_mode,status\nT1,M1,10,U1,UPI,SUCCESS\n";
+        let e = parse_with(payments.as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
+        assert!(e.contains("has no date column"), "{e}");
     }
 
     #[test]

@@ -58,20 +58,47 @@ pub struct Streamed {
     pub rows_total: u64,
     /// The header row as the file wrote it.
     pub header: Vec<String>,
+    /// A delimited file's separator and header line (`None` for a workbook).
+    pub delimited: Option<(u8, usize)>,
 }
 
 impl Streamed {
-    /// The file's columns that hold customers' personal data (e-mail, phone): never stored.
+    /// The file's columns that hold customers' personal data (e-mail, phone): never copied into
+    /// the ledger, and blanked in the copy of the file that is kept ([`redact_delimited`]).
     pub fn personal_columns(&self) -> Vec<String> {
-        self.header
-            .iter()
-            .filter(|h| {
-                let n = layouts::norm(h);
-                n.contains("email") || n.contains("phone") || n.contains("mobile")
-            })
-            .cloned()
-            .collect()
+        self.header.iter().filter(|h| personal(h)).cloned().collect()
     }
+}
+
+fn personal(header: &str) -> bool {
+    let n = layouts::norm(header);
+    n.contains("email") || n.contains("phone") || n.contains("mobile")
+}
+
+/// A delimited file with its personal-data columns blanked on every line after the header (and the
+/// rest as it was: lines before the header, other columns, the delimiter; quoting as CSV needs).
+pub fn redact_delimited(bytes: &[u8], delimiter: u8, header_row: usize) -> Result<Vec<u8>, String> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(bytes);
+    let mut writer =
+        csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::with_capacity(bytes.len()));
+    let mut blank: Vec<usize> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("The kept copy could not be redacted: {e}"))?;
+        if i + 1 == header_row {
+            blank = record.iter().enumerate().filter(|(_, h)| personal(h)).map(|(j, _)| j).collect();
+        }
+        if i + 1 > header_row && !blank.is_empty() {
+            let cells: Vec<&str> =
+                record.iter().enumerate().map(|(j, c)| if blank.contains(&j) { "" } else { c }).collect();
+            writer.write_record(&cells)
+        } else {
+            writer.write_record(&record)
+        }
+        .map_err(|e| format!("The kept copy could not be redacted: {e}"))?;
+    }
+    writer.into_inner().map_err(|e| format!("The kept copy could not be redacted: {e}"))
 }
 
 /// How much of a file is looked at before reading it row by row: the header row and the
@@ -113,12 +140,12 @@ pub fn parse_stream<R: Read>(
     delimited::read(reader, kind, format, mappings, options, on_row)
 }
 
-fn finish(converter: records::Converter, rows_total: u64) -> Result<Streamed, String> {
+fn finish(converter: records::Converter, rows_total: u64, delimited: Option<(u8, usize)>) -> Result<Streamed, String> {
     if rows_total == 0 {
         return Err("The file has a header but no data rows.".into());
     }
     let (format, header) = converter.into_parts();
-    Ok(Streamed { format, rows_total, header })
+    Ok(Streamed { format, rows_total, header, delimited })
 }
 
 /// Parse a whole file (a local one: the default XLSX caps): every good record and every refused
@@ -232,11 +259,6 @@ pub fn preview(
         Kind::Bank => &["Bank reference", "Bank", "Amount", "Cr/Dr", "Date", "UTR", "RRN"],
     };
     let format = &streamed.format;
-    if !format.has_date_column() && options.cycle_date.is_none() {
-        for row in rows.iter_mut().filter(|r| r.cells.len() > 3) {
-            row.cells[3] = "the upload's cycle date".into();
-        }
-    }
     let (layout_unit, switchable) = format.amount_unit();
     // `parse_stream` accepted the options, so the unit is allowed.
     let unit = format.unit_with(options.unit).unwrap_or(layout_unit);
@@ -268,7 +290,8 @@ pub fn preview(
     }
     Ok(UploadPreview {
         format: format.name(),
-        format_code: format.code(),
+        stored_layout: matches!(format, Format::Mapping(_)),
+        format_has_no_dates: !format.has_date_column(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
         sampled,
@@ -385,6 +408,18 @@ mod tests {
             refused.contains("lacks the column(s) paid_amount, trans_complete_date that Bank V1 needs"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn personal_columns_are_blanked_in_the_kept_copy() {
+        let file = "\u{feff}transaction_id,merchant_id,amount,customer_email,customer_phone\nT1,M1,\"1,000\",a@example.com,9876543210\nT2,M1,5,,\n";
+        let kept = String::from_utf8(redact_delimited(file.as_bytes(), b',', 1).unwrap()).unwrap();
+        assert_eq!(
+            kept,
+            "transaction_id,merchant_id,amount,customer_email,customer_phone\nT1,M1,\"1,000\",,\nT2,M1,5,,\n"
+        );
+        let other = "a~b\n1~2\n";
+        assert_eq!(redact_delimited(other.as_bytes(), b'~', 1).unwrap(), other.as_bytes());
     }
 
     #[test]

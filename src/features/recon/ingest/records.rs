@@ -75,7 +75,20 @@ pub struct Skipped {
 fn failed_status(status: &str) -> bool {
     matches!(
         norm(status).as_str(),
-        "failed" | "failure" | "fail" | "declined" | "cancelled" | "canceled" | "rejected" | "aborted" | "bounced"
+        "failed"
+            | "failure"
+            | "fail"
+            | "declined"
+            | "cancelled"
+            | "canceled"
+            | "rejected"
+            | "aborted"
+            | "bounced"
+            | "reversed"
+            | "returned"
+            | "timeout"
+            | "timedout"
+            | "expired"
     )
 }
 
@@ -123,9 +136,13 @@ impl Converter {
         let unit = format.unit_with(options.unit)?;
         if !format.has_merchant_column() && options.merchant.is_none() {
             return Err(format!(
-                "{} has no merchant column: choose the merchant these transactions belong to on the upload form.",
+                "{} has no merchant column: name the merchant these transactions belong to (the upload form's \
+                 merchant, `merchantId`).",
                 format.name()
             ));
+        }
+        if !format.has_date_column() && options.cycle_date.is_none() {
+            return Err(format!("{} has no date column: give the cycle date its rows belong to.", format.name()));
         }
         let columns = header.iter().map(|h| norm(h)).collect();
         Ok(Converter { kind, format, options: options.clone(), unit, header, columns, found: Default::default() })
@@ -264,12 +281,19 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         Format::PgPayments => ("transaction_id", Some("merchant_id"), Some("payment_mode"), "status"),
         _ => ("pg_txn_id", Some("merchant_id"), Some("payment_method"), "status"),
     };
+    debug_assert_eq!(merchant_col.is_some(), format.has_merchant_column());
+    debug_assert_eq!(method_col.is_some(), format.has_method_column());
+    // A payment the gateway reports failed is not money to reconcile, whatever else the row says.
+    let status = row.get(status_col)?.unwrap_or("SUCCESS").to_ascii_uppercase();
+    if failed_status(&status) {
+        return Ok(Record::Skipped(Skipped { line: row.line, reason: format!("status {status}: not a payment") }));
+    }
     let txn_id = row.required_ident(txn_id_col)?;
     let merchant_id = match merchant_col {
         Some(col) => row.required_ident(col)?.to_ascii_uppercase(),
         None => row.converter.options.merchant.clone().unwrap_or_default(),
     };
-    // A file that does not say how a payment was made (the V2 captured and order exports).
+    // A file that does not say how a payment was made (`Format::has_method_column`).
     let payment_method = match method_col {
         Some(col) => {
             let text = row.required(col)?;
@@ -279,10 +303,6 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         None => "UNKNOWN",
     };
-    let status = row.get(status_col)?.unwrap_or("SUCCESS").to_ascii_uppercase();
-    if failed_status(&status) {
-        return Ok(Record::Skipped(Skipped { line: row.line, reason: format!("status {status}: not a payment") }));
-    }
     let required_at = |col: &str| row.datetime(col, None)?.ok_or_else(|| row.err(col, "is empty"));
     let (amount, gross, bank_fee, expected, txn_at, currency, bank) = match format {
         Format::PgSimple => {
@@ -315,8 +335,13 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
             // Fee and tax are the gateway's charges: what the merchant is expected to get is the rest.
             let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
             let (fee, tax) = (row.paise("fee_paise")?, row.paise("tax_paise")?);
-            let charges = fee.map(|f| f.0 + tax.map_or(0, |t| t.0));
-            let expected = charges.map(|c| Paise(amount.0 - c)).filter(|e| e.0 >= 0);
+            let expected = match fee {
+                None => None,
+                Some(f) => match amount.0.checked_sub(f.0).and_then(|n| n.checked_sub(tax.map_or(0, |t| t.0))) {
+                    Some(net) if net >= 0 => Some(Paise(net)),
+                    _ => return Err(row.err("amount_paise", "is less than the fee and tax charged on it")),
+                },
+            };
             (amount, None, fee, expected, required_at("captured_at")?, "INR".to_string(), None)
         }
         Format::PgOrders => (
@@ -339,7 +364,8 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         Format::PgPayments => {
             let amount = row.positive("amount", row.amount("amount")?)?;
-            // No date column: the row belongs to the upload's cycle date.
+            // No date column: the row belongs to the upload's cycle date (`Converter::new` refuses
+            // such a file without one).
             let day = row.converter.options.cycle_date.unwrap_or_default();
             (amount, None, None, None, day.and_time(chrono::NaiveTime::MIN), "INR".to_string(), None)
         }
@@ -464,6 +490,12 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         _ => return Err(RowError { line: row.line, column: None, message: "not a bank format".into() }),
     };
+    if let (Some(n), Format::Mapping(m)) = (net, format) {
+        if n > amount {
+            let column = m.net_amount_column.as_deref().unwrap_or(&m.gross_amount_column);
+            return Err(row.err(column, "is more than the gross amount: a net credit is the gross less charges"));
+        }
+    }
     let txn_date = txn_date.date();
     let natural_key = match &reference {
         Some(r) => format!("{bank_name}:{r}"),

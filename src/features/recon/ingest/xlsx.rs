@@ -334,7 +334,7 @@ fn read_checked(
             break;
         }
     }
-    finish(converter, rows_total)
+    finish(converter, rows_total, None)
 }
 
 #[cfg(test)]

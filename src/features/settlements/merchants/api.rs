@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/merchants/{id}/terms", put(update))
         .route("/v1/merchant-codes/unknown", get(unknown))
         .route("/v1/merchant-codes/{code}/map", post(map_unknown))
-        .route("/v1/merchant-codes/{code}/create", post(recognise))
+        .route("/v1/merchant-codes/{code}/create", post(create))
         .route("/v1/merchants/{id}/aliases", post(add_alias))
         .route("/v1/merchants/{id}/aliases/{alias}", delete(remove_alias))
 }
@@ -80,7 +80,7 @@ struct CreateBody {
 
 /// `POST /v1/merchant-codes/{code}/create` `{"name", "legalName", "pan"?}` (admin): the code is a
 /// merchant of its own.
-async fn recognise(
+async fn create(
     State(state): State<AppState>,
     caller: Authorized,
     ip: ClientIp,
@@ -89,7 +89,7 @@ async fn recognise(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let user = caller.require(Access::ADMIN)?;
     let b: CreateBody = json_body(&body)?;
-    service::recognise(&state, &user, ip.0.as_deref(), &code, &b.name, &b.legal_name, b.pan.as_deref()).await?;
+    service::create(&state, &user, ip.0.as_deref(), &code, &b.name, &b.legal_name, b.pan.as_deref()).await?;
     Ok(Json(serde_json::json!({ "merchantId": code.trim().to_ascii_uppercase() })))
 }
 

@@ -4,7 +4,9 @@
 //! completes the merchant (names, PAN: the flag clears) or maps the code to an existing merchant
 //! (every row moves to it, the code becomes its alias, later files with the code go to it). Either
 //! way the merchant's reconciled transactions of cycles batched meanwhile join the settlement
-//! backlog. Every change is audited, in its transaction.
+//! backlog. Every change is audited, in its transaction, and takes the settlement lock shared (a
+//! batch run never sees a merchant half cleared; see `domain::SETTLEMENT_LOCK`) and the merchant-code
+//! lock (`domain::MERCHANT_CODES_LOCK`: a code is never both a merchant and an alias).
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -12,7 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use super::model::UnknownMerchantRow;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
-use crate::domain::valid_merchant_code;
+use crate::domain::{invalid_merchant_code, valid_merchant_code, valid_pan, MERCHANT_CODES_LOCK, SETTLEMENT_LOCK};
 use crate::error::AppError;
 
 /// The merchant codes still unknown, oldest first, with their transactions.
@@ -40,8 +42,16 @@ fn code_of(text: &str, what: &str) -> Result<String, AppError> {
     if valid_merchant_code(&code) {
         Ok(code)
     } else {
-        Err(AppError::BadRequest(format!("{what} {code:?} is not a merchant code (3 to 32 of A–Z, 0–9 and _).")))
+        Err(AppError::BadRequest(format!("{what}: {}.", invalid_merchant_code(&code))))
     }
+}
+
+/// The locks every change here takes first, in this order (batch creation takes the settlement
+/// lock alone; an upload takes the merchant-code lock alone).
+async fn lock(tx: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query!("SELECT pg_advisory_xact_lock_shared($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", MERCHANT_CODES_LOCK).execute(&mut *tx).await?;
+    Ok(())
 }
 
 fn unknown_code(code: &str) -> AppError {
@@ -60,6 +70,9 @@ pub async fn map_unknown(
     let code = code_of(code, "The code")?;
     let target = code_of(target, "The merchant")?;
     let mut tx = pool.begin().await?;
+    lock(&mut tx).await?;
+    // Checked here for a clear answer; the SQL function checks again (and refuses a placeholder
+    // with configuration of its own).
     let state = sqlx::query!(
         r#"SELECT (SELECT unknown_since IS NOT NULL FROM merchants WHERE id = $1) AS "code_unknown?",
                   (SELECT unknown_since IS NULL FROM merchants WHERE id = $2) AS "target_known?""#,
@@ -73,6 +86,20 @@ pub async fn map_unknown(
     }
     if state.target_known != Some(true) || code == target {
         return Err(AppError::BadRequest(format!("{target} is not a merchant to map {code} to.")));
+    }
+    let configured = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM merchant_bank_accounts WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM merchant_settlement_config WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM merchant_commission_rates WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM recon_settings WHERE merchant_id = $1) AS "configured!""#,
+        code
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if configured {
+        return Err(AppError::Conflict(format!(
+            "{code} has terms, an account or tolerances of its own: it cannot be merged into {target}."
+        )));
     }
     let moved = sqlx::query_scalar!(r#"SELECT merchant_map_unknown($1, $2, $3) AS "moved!""#, code, target, admin.id)
         .fetch_one(&mut *tx)
@@ -93,7 +120,7 @@ pub async fn map_unknown(
 
 /// Complete the unknown merchant `code` with its names (and PAN): the flag clears and its
 /// transactions may be settled once it has terms and an account.
-pub async fn recognise(
+pub async fn create(
     pool: &PgPool,
     admin: &CurrentUser,
     ip: Option<&str>,
@@ -110,17 +137,11 @@ pub async fn recognise(
         ));
     }
     let pan = pan.map(|p| p.trim().to_ascii_uppercase()).filter(|p| !p.is_empty());
-    if let Some(p) = &pan {
-        let b = p.as_bytes();
-        let ok = b.len() == 10
-            && b[..5].iter().all(u8::is_ascii_uppercase)
-            && b[5..9].iter().all(u8::is_ascii_digit)
-            && b[9].is_ascii_uppercase();
-        if !ok {
-            return Err(AppError::BadRequest(format!("{p:?} is not a PAN (five letters, four digits, a letter).")));
-        }
+    if let Some(p) = pan.as_deref().filter(|p| !valid_pan(p)) {
+        return Err(AppError::BadRequest(format!("{p:?} is not a PAN (five letters, four digits, a letter).")));
     }
     let mut tx = pool.begin().await?;
+    lock(&mut tx).await?;
     let done = sqlx::query!(
         "UPDATE merchants SET name = $2, legal_name = $3, pan = $4, unknown_since = NULL
          WHERE id = $1 AND unknown_since IS NOT NULL",
@@ -160,6 +181,7 @@ pub async fn add_alias(
 ) -> Result<(), AppError> {
     let alias = code_of(alias, "The alias")?;
     let mut tx = pool.begin().await?;
+    lock(&mut tx).await?;
     let merchant =
         sqlx::query_scalar!("SELECT id FROM merchants WHERE id = $1 AND unknown_since IS NULL FOR SHARE", merchant_id)
             .fetch_optional(&mut *tx)
@@ -208,6 +230,7 @@ pub async fn remove_alias(
 ) -> Result<(), AppError> {
     let alias = alias.trim().to_ascii_uppercase();
     let mut tx = pool.begin().await?;
+    lock(&mut tx).await?;
     let gone = sqlx::query!("DELETE FROM merchant_aliases WHERE alias = $1 AND merchant_id = $2", alias, merchant_id)
         .execute(&mut *tx)
         .await?

@@ -56,9 +56,13 @@ pub async fn save_terms(
     // The merchant must exist (saves are already one at a time under the lock above). NO KEY
     // UPDATE, not UPDATE: rows that refer to the merchant (a recon run's exceptions, say) take KEY
     // SHARE on it, and such a run may be waiting for the settlement lock this transaction holds.
-    let found = sqlx::query_scalar!("SELECT id FROM merchants WHERE id = $1 FOR NO KEY UPDATE", merchant_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    // A code still unknown has no terms: it is mapped to a merchant or created first (`codes`).
+    let found = sqlx::query_scalar!(
+        "SELECT id FROM merchants WHERE id = $1 AND unknown_since IS NULL FOR NO KEY UPDATE",
+        merchant_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if found.is_none() {
         return Err(not_found(merchant_id));
     }

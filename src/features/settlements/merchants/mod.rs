@@ -13,7 +13,7 @@ mod server;
 pub use api::routes;
 pub use page::{MerchantPage, MerchantsPage};
 pub use server::{
-    add_merchant_alias, get_merchant, get_merchants, map_unknown_merchant, recognise_merchant, remove_merchant_alias,
+    add_merchant_alias, create_merchant, get_merchant, get_merchants, map_unknown_merchant, remove_merchant_alias,
     save_merchant_terms,
 };
 

@@ -788,6 +788,8 @@ pub struct MerchantView {
     pub edit: Option<TermsForm>,
     /// Other codes files use for this merchant (`MERCH001` for `MERCH_001`).
     pub aliases: Vec<String>,
+    /// The caller may change the merchant (admin).
+    pub can_admin: bool,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::model::{MerchantRow, MerchantView, MerchantsView, TermsForm, UnknownMerchantRow, VersionStatus, METHODS};
 use super::server::{
-    get_merchant, get_merchants, AddMerchantAlias, MapUnknownMerchant, RecogniseMerchant, RemoveMerchantAlias,
+    get_merchant, get_merchants, AddMerchantAlias, CreateMerchant, MapUnknownMerchant, RemoveMerchantAlias,
     SaveMerchantTerms,
 };
 use crate::features::settlements::rules::{Rail, TDS_RATE_WITHOUT_PAN};
@@ -141,7 +141,7 @@ fn MerchantLine(m: MerchantRow) -> impl IntoView {
 #[component]
 fn UnknownCodes(rows: Vec<UnknownMerchantRow>, known: Vec<(String, String)>, can_admin: bool) -> impl IntoView {
     let map = ServerAction::<MapUnknownMerchant>::new();
-    let create = ServerAction::<RecogniseMerchant>::new();
+    let create = ServerAction::<CreateMerchant>::new();
     let button = "rounded-md bg-brand-600 px-2 py-1 font-medium text-white hover:bg-brand-700";
     view! {
         <section class=format!("mb-6 {CARD} border-amber-300") data-testid="unknown-merchants">
@@ -175,19 +175,20 @@ fn UnknownCodes(rows: Vec<UnknownMerchantRow>, known: Vec<(String, String)>, can
                                     <td class="py-1">
                                         <ActionForm action=map attr:class="flex flex-wrap items-end gap-2" attr:aria-label=map_label>
                                             <input type="hidden" name="code" value=map_code.clone() />
-                                            <label class="flex flex-col text-xs text-slate-600">"Map to merchant"
+                                            <label class="flex flex-col text-xs text-slate-600">"Map to merchant (cannot be undone)"
                                                 <select name="merchant_id" class=FIELD required>
+                                                    <option value="">"Choose a merchant…"</option>
                                                     {known.into_iter().map(|(id, name)| view! { <option value=id.clone()>{format!("{id} — {name}")}</option> }).collect_view()}
                                                 </select>
                                             </label>
-                                            <button type="submit" class=button>"Map"</button>
+                                            <button type="submit" class=button>"Map"<span class="sr-only">{format!(" {map_code}")}</span></button>
                                         </ActionForm>
                                         <ActionForm action=create attr:class="mt-2 flex flex-wrap items-end gap-2" attr:aria-label=create_label>
                                             <input type="hidden" name="code" value=create_code.clone() />
                                             <label class="flex flex-col text-xs text-slate-600">"Name"<input name="name" required class=FIELD /></label>
                                             <label class="flex flex-col text-xs text-slate-600">"Legal name"<input name="legal_name" required class=FIELD /></label>
                                             <label class="flex flex-col text-xs text-slate-600">"PAN (optional)"<input name="pan" class=FIELD /></label>
-                                            <button type="submit" class=button>"Create merchant"</button>
+                                            <button type="submit" class=button>"Create merchant"<span class="sr-only">{format!(" {create_code}")}</span></button>
                                         </ActionForm>
                                     </td>
                                 })}
@@ -228,7 +229,7 @@ fn Aliases(merchant_id: String, aliases: Vec<String>, can_admin: bool) -> impl I
                                         <ActionForm action=remove attr:aria-label=label>
                                             <input type="hidden" name="merchant_id" value=id.clone() />
                                             <input type="hidden" name="alias" value=a.clone() />
-                                            <button type="submit" class="text-red-700 underline">"Remove"</button>
+                                            <button type="submit" class="text-red-700 underline">"Remove"<span class="sr-only">{format!(" alias {a}")}</span></button>
                                         </ActionForm>
                                     })}
                                 </li>
@@ -365,7 +366,7 @@ fn MerchantBody(view: MerchantView, save: ServerAction<SaveMerchantTerms>) -> im
                 }.into_any()
             }}
         </section>
-        <Aliases merchant_id=v.id.clone() aliases=v.aliases.clone() can_admin=v.edit.is_some() />
+        <Aliases merchant_id=v.id.clone() aliases=v.aliases.clone() can_admin=v.can_admin />
         {v.edit.clone().map(|form| view! { <EditForm form=form save=save /> })}
     }
 }

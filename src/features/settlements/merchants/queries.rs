@@ -27,9 +27,14 @@ pub async fn merchants(conn: &mut PgConnection) -> Result<Vec<MerchantHead>, App
 }
 
 pub async fn merchant(conn: &mut PgConnection, id: &str) -> Result<Option<MerchantHead>, AppError> {
-    Ok(sqlx::query_as!(MerchantHead, "SELECT id, name, legal_name FROM merchants WHERE id = $1", id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    // A code still unknown is not a merchant page (it is listed, and resolved, apart).
+    Ok(sqlx::query_as!(
+        MerchantHead,
+        "SELECT id, name, legal_name FROM merchants WHERE id = $1 AND unknown_since IS NULL",
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 /// The primary account of each of `merchant_ids` that has one, the number in full (mask before

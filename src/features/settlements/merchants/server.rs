@@ -47,10 +47,10 @@ pub async fn map_unknown_merchant(code: String, merchant_id: String) -> Result<(
 
 /// Admin: complete an unknown merchant with its names (a plain form post).
 #[server(prefix = "/sfn", endpoint = "settlement-merchants/create-code")]
-pub async fn recognise_merchant(code: String, name: String, legal_name: String, pan: String) -> Result<(), AppError> {
+pub async fn create_merchant(code: String, name: String, legal_name: String, pan: String) -> Result<(), AppError> {
     serve(async move |c| {
         let pan = Some(pan.as_str()).filter(|p| !p.trim().is_empty());
-        super::service::recognise(&c.state, &c.user, c.ip.as_deref(), &code, &name, &legal_name, pan).await?;
+        super::service::create(&c.state, &c.user, c.ip.as_deref(), &code, &name, &legal_name, pan).await?;
         let id = crate::auth::guard::urlencode(code.trim());
         leptos_axum::redirect(&format!(
             "/settlements/merchants/{id}?notice=Merchant%20created:%20set%20its%20terms%20and%20bank%20account."

@@ -89,6 +89,7 @@ pub async fn merchant(state: &AppState, caller: &CurrentUser, id: &str) -> Resul
         versions,
         edit,
         aliases,
+        can_admin: user.may(Access::ADMIN),
     })
 }
 
@@ -179,7 +180,7 @@ pub async fn map_unknown(
 }
 
 /// Admin: complete an unknown merchant with its names (and PAN).
-pub async fn recognise(
+pub async fn create(
     state: &AppState,
     caller: &CurrentUser,
     ip: Option<&str>,
@@ -189,7 +190,7 @@ pub async fn recognise(
     pan: Option<&str>,
 ) -> Result<(), AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
-    super::codes::recognise(&state.pool, &user, ip, code, name, legal_name, pan).await
+    super::codes::create(&state.pool, &user, ip, code, name, legal_name, pan).await
 }
 
 /// Admin: add an alias to a merchant.
