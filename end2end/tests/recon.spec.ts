@@ -37,7 +37,7 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await expect(pgPreview.getByTestId('preview-rows').locator('tbody tr').first()).toContainText('₹1,000.00');
   await expect(pgPreview.getByTestId('preview-rows').locator('tbody tr').nth(4)).toContainText('Would be refused — Amount');
   await pgForm.getByRole('button', { name: 'Upload PG' }).click();
-  await expect(page.getByTestId('notice')).toContainText('Uploaded as PG simple: 4 rows accepted, 1 rejected.');
+  await expect(page.getByTestId('notice')).toContainText('Uploaded as PG simple (amounts read as rupees): 4 rows accepted, 1 rejected, 0 skipped.');
   await expect(page.getByTestId('notice')).toContainText('Line 6');
   const errorsLink = page.getByTestId('uploads').getByRole('link', { name: '1' });
   const download = page.waitForEvent('download');
@@ -65,7 +65,7 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await bankForm.getByLabel('Bank file format').selectOption('');
   await expect(bankPreview.getByTestId('preview-format')).toHaveText('Bank simple');
   await bankForm.getByRole('button', { name: 'Upload BANK' }).click();
-  await expect(page.getByTestId('notice')).toContainText('Uploaded as Bank simple: 3 rows accepted, 0 rejected.');
+  await expect(page.getByTestId('notice')).toContainText('Uploaded as Bank simple (amounts read as rupees): 3 rows accepted, 0 rejected, 0 skipped.');
 
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const runForm = page.getByRole('form', { name: 'Run reconciliation' });
