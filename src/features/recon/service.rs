@@ -232,7 +232,9 @@ pub async fn store_upload(
         // Changing a stored layout changes every later file read by it: an admin's decision.
         authorize(Some(&uploader.0), Access::ADMIN)?;
         if unit.is_none() {
-            return Err(AppError::BadRequest("saveUnit needs the amountUnit to save.".into()));
+            return Err(AppError::BadRequest(
+                "To keep a unit on the stored layout, choose it under Amounts (amountUnit) as well.".into(),
+            ));
         }
     }
     let (file_name, body) = file.ok_or_else(no_file)?;
