@@ -27,14 +27,7 @@ const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13
 const WEBHOOK_SECRET: &str = "test-visa-webhook-secret";
 
 async fn post_json(app: &TestApp, path: &str, body: Value, cookie: &str) -> Reply {
-    let req = Request::post(path)
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(req).await
+    common::json_request(app, "POST", path, cookie, body).await
 }
 
 async fn post_multipart(
@@ -44,15 +37,7 @@ async fn post_multipart(
     file: Option<(&str, &[u8])>,
     cookie: &str,
 ) -> Reply {
-    let (content_type, body) = multipart(fields, file);
-    let req = Request::post(path)
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
+    common::post_multipart(app, path, cookie, fields, file).await
 }
 
 async fn case_id(pool: &PgPool, stage: &str) -> Uuid {

@@ -367,16 +367,8 @@ async fn status_of(pool: &PgPool, id: Uuid) -> String {
 
 /// A bank statement as the generic layout reads it, uploaded by `cookie` for `cycle`.
 async fn upload_bank(app: &TestApp, cookie: &str, cycle: &str, csv: &str) -> common::Reply {
-    let (content_type, body) =
-        common::multipart(&[("kind", "bank"), ("cycleDate", cycle)], Some(("statement.csv", csv.as_bytes())));
-    let req = Request::post("/api/recon/v1/uploads")
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
+    let fields = [("kind", "bank"), ("cycleDate", cycle)];
+    common::post_multipart(app, "/api/recon/v1/uploads", cookie, &fields, Some(("statement.csv", csv.as_bytes()))).await
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

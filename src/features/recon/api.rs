@@ -162,6 +162,12 @@ async fn upload(
     }
 }
 
+/// The text fields read so far (`kind`, `cycleDate`, `mapping`, `merchantId`, `amountUnit`).
+fn upload_fields<'a>(text: [&'a Option<String>; 5], save_unit: bool) -> UploadFields<'a> {
+    let [kind, cycle_date, mapping, merchant, unit] = text.map(Option::as_deref);
+    UploadFields { kind, cycle_date, mapping, merchant, unit, save_unit }
+}
+
 /// The file field of a multipart request, read chunk by chunk within the size limit.
 struct FieldBody<'a> {
     field: axum::extract::multipart::Field<'a>,
@@ -202,14 +208,7 @@ async fn store_upload(
             "file" if report.is_none() && whole.is_none() => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 if kind.is_some() && cycle_date.is_some() {
-                    let fields = UploadFields {
-                        kind: kind.as_deref(),
-                        cycle_date: cycle_date.as_deref(),
-                        mapping: mapping.as_deref(),
-                        merchant: merchant.as_deref(),
-                        unit: unit.as_deref(),
-                        save_unit,
-                    };
+                    let fields = upload_fields([&kind, &cycle_date, &mapping, &merchant, &unit], save_unit);
                     let body = FieldBody { field, read: 0, limit };
                     report = Some(service::store_upload(state, &uploader, fields, Some((&name, body))).await?);
                 } else {
@@ -232,14 +231,7 @@ async fn store_upload(
     if let Some(report) = report {
         return Ok(report);
     }
-    let fields = UploadFields {
-        kind: kind.as_deref(),
-        cycle_date: cycle_date.as_deref(),
-        mapping: mapping.as_deref(),
-        merchant: merchant.as_deref(),
-        unit: unit.as_deref(),
-        save_unit,
-    };
+    let fields = upload_fields([&kind, &cycle_date, &mapping, &merchant, &unit], save_unit);
     let file = whole.as_ref().map(|(name, bytes)| (name.as_str(), store::Whole(Some(bytes.clone()))));
     service::store_upload(state, &uploader, fields, file).await
 }

@@ -54,6 +54,31 @@ async fn lock(tx: &mut PgConnection) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The change's audit row, then the commit: every change here ends so.
+async fn audited_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    admin: &CurrentUser,
+    ip: Option<&str>,
+    action: &'static str,
+    target: &str,
+    change: (Option<serde_json::Value>, Option<serde_json::Value>),
+) -> Result<(), AppError> {
+    let (before, after) = change;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(target.to_string()),
+            ip,
+            before,
+            after,
+            ..AuditEntry::by(admin, action, "merchant")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn unknown_code(code: &str) -> AppError {
     AppError::NotFound(format!("{code} is not a merchant code waiting to be created or mapped."))
 }
@@ -104,17 +129,15 @@ pub async fn map_unknown(
     let moved = sqlx::query_scalar!(r#"SELECT merchant_map_unknown($1, $2, $3) AS "moved!""#, code, target, admin.id)
         .fetch_one(&mut *tx)
         .await?;
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            target_id: Some(code.clone()),
-            ip,
-            after: Some(serde_json::json!({ "mappedTo": target, "transactionsMoved": moved })),
-            ..AuditEntry::by(admin, "merchant.code.map", "merchant")
-        },
+    audited_commit(
+        tx,
+        admin,
+        ip,
+        "merchant.code.map",
+        &code,
+        (None, Some(serde_json::json!({ "mappedTo": target, "transactionsMoved": moved }))),
     )
     .await?;
-    tx.commit().await?;
     Ok(moved)
 }
 
@@ -157,17 +180,15 @@ pub async fn create(
         return Err(unknown_code(&code));
     }
     sqlx::query_scalar!("SELECT merchant_backlog_catch_up($1)", code).fetch_one(&mut *tx).await?;
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            target_id: Some(code.clone()),
-            ip,
-            after: Some(serde_json::json!({ "name": name, "legalName": legal_name, "hasPan": pan.is_some() })),
-            ..AuditEntry::by(admin, "merchant.code.create", "merchant")
-        },
+    audited_commit(
+        tx,
+        admin,
+        ip,
+        "merchant.code.create",
+        &code,
+        (None, Some(serde_json::json!({ "name": name, "legalName": legal_name, "hasPan": pan.is_some() }))),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -206,17 +227,15 @@ pub async fn add_alias(
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            target_id: Some(merchant.clone()),
-            ip,
-            after: Some(serde_json::json!({ "aliasAdded": alias })),
-            ..AuditEntry::by(admin, "merchant.alias.add", "merchant")
-        },
+    audited_commit(
+        tx,
+        admin,
+        ip,
+        "merchant.alias.add",
+        &merchant,
+        (None, Some(serde_json::json!({ "aliasAdded": alias }))),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -238,16 +257,14 @@ pub async fn remove_alias(
     if gone == 0 {
         return Err(AppError::NotFound(format!("{alias} is not an alias of {merchant_id}.")));
     }
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            target_id: Some(merchant_id.to_string()),
-            ip,
-            before: Some(serde_json::json!({ "alias": alias })),
-            ..AuditEntry::by(admin, "merchant.alias.remove", "merchant")
-        },
+    audited_commit(
+        tx,
+        admin,
+        ip,
+        "merchant.alias.remove",
+        merchant_id,
+        (Some(serde_json::json!({ "alias": alias })), None),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
