@@ -99,7 +99,7 @@ $$;
 -- 6. Mapping an unknown code to an existing merchant: the ledger rows that name the code name the
 --    merchant instead, the code becomes the merchant's alias, and the placeholder goes. Only the
 --    ledger moves: a placeholder with terms, an account, tolerances or settlement rows of its own
---    (none can be saved for an unknown merchant, see `merchants` queries) is refused rather than
+--    (none can be saved for an unknown merchant: `merchants::commands::save_terms`) is refused rather than
 --    merged into the merchant's configuration; any other row still naming the code makes the
 --    placeholder's DELETE fail, so nothing is half moved. Refused for a merchant that is not unknown
 --    (a real merchant is never merged away). The caller holds the settlement lock (shared) and the

@@ -207,7 +207,12 @@ async fn each_layout_is_read_whole_and_exact_to_the_paisa(pool: PgPool) {
 
     let (_, p) = preview(&app, &ops, "pg", &[], PG_PAYMENTS).await;
     assert_eq!(p["rows"][0]["cells"][3], "the cycle date", "no date column and no cycle date chosen yet");
-    assert!(p["notes"].to_string().contains("customer_email, customer_phone"), "{p}");
+    assert!(p["notes"].to_string().contains("customer_email, customer_phone hold customers' personal data"), "{p}");
+    let (_, p) = preview(&app, &ops, "pg", &[], PG_V2_CAPTURED).await;
+    assert!(
+        p["notes"].to_string().contains("recorded as UNKNOWN, and settlement charges the default commission"),
+        "{p}"
+    );
     let (status, r) =
         upload(&app, &ops, "pg", "2024-01-14", &[("merchantId", "TYPO_CODE")], &PG_ORDERS.replace("OTXN", "XTXN"))
             .await;

@@ -135,7 +135,8 @@ async fn upload(
                     report.rows_skipped,
                 );
                 for s in &report.skipped {
-                    n.push_str(&format!(" Skipped {} rows: {}.", s.rows, s.reason));
+                    let rows = if s.rows == 1 { "1 row".to_string() } else { format!("{} rows", s.rows) };
+                    n.push_str(&format!(" Skipped {rows}: {}.", s.reason));
                 }
                 if !report.unknown_merchants.is_empty() {
                     let codes: Vec<String> =

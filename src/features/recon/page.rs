@@ -302,8 +302,8 @@ fn UploadForm(
                 <label class="flex flex-col text-slate-600">"Merchant"
                     <input name="merchantId" class=field placeholder="MERCH_001" autocomplete="off" aria-describedby=merchant_hint.clone()
                         on:change=move |ev| { merchant.set(event_target_value(&ev)); refresh() } />
-                    <span id=merchant_hint.clone() class="text-xs text-slate-500">"Only for a file without a merchant column: a merchant the product knows."</span>
                 </label>
+                <span id=merchant_hint.clone() class="-mt-1 text-xs text-slate-500">"Only for a file without a merchant column: a merchant the product knows."</span>
             })}
             <label class="flex flex-col text-slate-600">"Amounts"
                 <select name="amountUnit" class=field
@@ -358,7 +358,8 @@ fn PreviewPanel(
                                 {if !p.unit_switchable {
                                     " — the column's name says so.".to_string()
                                 } else if p.amount_unit == p.layout_unit {
-                                    " — the layout's unit; choose the other above if the file counts differently.".to_string()
+                                    format!(" — the layout's unit; choose the other above if the file counts differently{}.",
+                                        if p.stored_layout { " (an admin may keep it on this stored layout)" } else { "" })
                                 } else {
                                     format!(" — chosen for this upload (the layout says {}).", p.layout_unit)
                                 }}

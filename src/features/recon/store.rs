@@ -3,7 +3,10 @@
 //! so; a row whose natural key is known is updated (PG rows still pending) or left alone (bank
 //! lines, which a statement never changes), never duplicated. Rows are streamed with `COPY` into a
 //! staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per row. The
-//! original bytes are kept in the object store under a generated name.
+//! file is kept in the object store under a generated name, as received except for customers'
+//! personal-data columns, which are blanked (a workbook holding them is replaced by a note:
+//! [`redact_kept`]). A merchant code the product does not know becomes a merchant flagged unknown,
+//! under the merchant-code lock (`domain::MERCHANT_CODES_LOCK`), so its rows are accepted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
@@ -26,6 +29,7 @@ use uuid::Uuid;
 use super::ingest::{self, AmountUnit, BankMapping, Format, Kind, ReadOptions, Record, RowError};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::domain::{invalid_merchant_code, valid_merchant_code};
 use crate::error::AppError;
 use crate::ist;
 
@@ -104,7 +108,9 @@ impl MerchantDirectory {
                 "merchantId: {code} is not a merchant the product knows; choose a known merchant (a code files \
                  brought is created or mapped first, under Settlements → Merchants)."
             ))),
-            MerchantCode::Invalid => Err(AppError::BadRequest(format!("merchantId: {}.", invalid_code_message(&code)))),
+            MerchantCode::Invalid => {
+                Err(AppError::BadRequest(format!("merchantId: {}.", invalid_merchant_code(&code))))
+            }
         }
     }
 
@@ -118,8 +124,6 @@ impl MerchantDirectory {
         }
     }
 }
-
-use crate::domain::{invalid_merchant_code as invalid_code_message, valid_merchant_code};
 
 /// The active per-bank layouts an admin maintains.
 pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
@@ -344,7 +348,7 @@ fn parse_rows(
                         refuse(RowError {
                             line: r.line,
                             column: Some("merchant".into()),
-                            message: invalid_code_message(&r.merchant_id),
+                            message: invalid_merchant_code(&r.merchant_id),
                         });
                         return ControlFlow::Continue(());
                     }

@@ -727,7 +727,9 @@ mod tests {
         // A layout's status and charges columns are required: without them a failed line or the
         // charges would be misread.
         let icici = "TXN_ID,UTR,AMOUNT_INR,TXN_DATE\nT1,U1,10.00,14-Jan-24 10:00:00\n";
-        assert!(parse_with(icici.as_bytes(), Kind::Bank, None, &shipped_mappings(), &ReadOptions::default()).is_err());
+        let e =
+            parse_with(icici.as_bytes(), Kind::Bank, None, &shipped_mappings(), &ReadOptions::default()).unwrap_err();
+        assert!(e.contains("not a known bank layout"), "{e}");
         // A net above the gross is refused.
         let axis = "TXN_REF,UTR_NO,TXN_TYPE,AMOUNT_INR,CHARGES_INR,GST_INR,NET_AMOUNT_INR,TXN_STATUS,TXN_DATE_TIME,SETTLEMENT_DATE,MERCHANT_REF,REMARKS\n\
                     R1,U1,NEFT,100.00,0,0,100.01,SUCCESS,14-Jan-24 10:15:23,14-Jan-24,M,ok\n";
@@ -741,6 +743,14 @@ mod tests {
         let payments = "transaction_id,merchant_id,amount,utr,payment_mode,status\nT1,M1,10,U1,UPI,SUCCESS\n";
         let e = parse_with(payments.as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
         assert!(e.contains("has no date column"), "{e}");
+        let orders = "order_id,txn_id,gross_amount,net_amount,txn_date\nO1,T1,10.00,9.80,2024-01-14\n";
+        let e = parse_with(orders.as_bytes(), Kind::Pg, None, &[], &ReadOptions::default()).unwrap_err();
+        assert!(e.contains("has no merchant column"), "{e}");
+        // …and a PG row's expected settlement is part of its amount, never more.
+        let with = ReadOptions { merchant: Some("M1".into()), ..Default::default() };
+        let p = read(Kind::Pg, &format!("{orders}O2,T2,10.00,10.01,2024-01-14\n"), &with);
+        assert_eq!((pg_rows(&p).len(), p.errors.len(), p.errors[0].line), (1, 1, 3));
+        assert!(p.errors[0].message.contains("more than the amount"));
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl Streamed {
 
 fn personal(header: &str) -> bool {
     let n = layouts::norm(header);
-    n.contains("email") || n.contains("phone") || n.contains("mobile")
+    ["email", "mail", "phone", "mobile", "msisdn", "contactno"].iter().any(|p| n.contains(p))
 }
 
 /// A delimited file with its personal-data columns blanked on every line after the header (and the
@@ -273,20 +273,22 @@ pub fn preview(
         _ => {}
     }
     if !format.has_date_column() {
-        notes.push(match options.cycle_date {
-            Some(d) => format!(
-                "The file has no date column: every row takes the upload's cycle date, {}.",
-                d.format("%d %b %Y")
-            ),
-            None => "The file has no date column: every row takes the upload's cycle date.".to_string(),
-        });
+        notes.push("The file has no date column: every row takes the upload's cycle date.".to_string());
     }
     let personal = streamed.personal_columns();
     if !personal.is_empty() {
-        notes.push(format!("{} hold customers' personal data: not stored, never shown.", personal.join(", ")));
+        notes.push(format!(
+            "{} hold customers' personal data: not copied into the ledger, never shown, and blanked in the \
+             copy of the file that is kept.",
+            personal.join(", ")
+        ));
     }
-    if kind == Kind::Pg && matches!(format, Format::PgCaptured | Format::PgOrders) {
-        notes.push("The file does not say how each payment was made: the method is recorded as UNKNOWN.".into());
+    if kind == Kind::Pg && !format.has_method_column() {
+        notes.push(
+            "The file does not say how each payment was made: the method is recorded as UNKNOWN, and \
+             settlement charges the default commission (2 %) on it."
+                .into(),
+        );
     }
     Ok(UploadPreview {
         format: format.name(),

@@ -385,6 +385,14 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(row.err("Currency", format!("{currency:?} is not a currency code")));
     }
+    // What the merchant is expected to get, and the fee, are parts of the amount: never more.
+    if expected.is_some_and(|e| e > amount) || bank_fee.is_some_and(|f| f > amount) {
+        return Err(RowError {
+            line: row.line,
+            column: None,
+            message: "the expected settlement or the fee is more than the amount".into(),
+        });
+    }
     Ok(Record::Pg(PgRecord {
         line: row.line,
         txn_id,

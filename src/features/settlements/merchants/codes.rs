@@ -2,7 +2,8 @@
 //! An upload creates a merchant row flagged unknown for a new code (`recon::store`), so its rows
 //! are reconciled; settlement leaves them out (`settlement_eligible`) until an admin either
 //! completes the merchant (names, PAN: the flag clears) or maps the code to an existing merchant
-//! (every row moves to it, the code becomes its alias, later files with the code go to it). Either
+//! (its ledger rows move to it — a placeholder with configuration of its own is refused —, the code
+//! becomes its alias, later files with the code go to it). Either
 //! way the merchant's reconciled transactions of cycles batched meanwhile join the settlement
 //! backlog. Every change is audited, in its transaction, and takes the settlement lock shared (a
 //! batch run never sees a merchant half cleared; see `domain::SETTLEMENT_LOCK`) and the merchant-code
@@ -46,11 +47,13 @@ fn code_of(text: &str, what: &str) -> Result<String, AppError> {
     }
 }
 
-/// The locks every change here takes first, in this order (batch creation takes the settlement
-/// lock alone; an upload takes the merchant-code lock alone).
+/// The locks every change here takes first, in this order: the merchant-code lock, then the
+/// settlement lock shared. No holder of the settlement lock ever waits for the code lock (batch
+/// creation and recon take the settlement lock alone; an upload takes the code lock alone), and
+/// waiting for the code lock (behind a long upload) holds nothing a batch run needs.
 async fn lock(tx: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query!("SELECT pg_advisory_xact_lock_shared($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", MERCHANT_CODES_LOCK).execute(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock_shared($1)", SETTLEMENT_LOCK).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -116,14 +119,18 @@ pub async fn map_unknown(
         r#"SELECT EXISTS (SELECT 1 FROM merchant_bank_accounts WHERE merchant_id = $1)
                OR EXISTS (SELECT 1 FROM merchant_settlement_config WHERE merchant_id = $1)
                OR EXISTS (SELECT 1 FROM merchant_commission_rates WHERE merchant_id = $1)
-               OR EXISTS (SELECT 1 FROM recon_settings WHERE merchant_id = $1) AS "configured!""#,
+               OR EXISTS (SELECT 1 FROM merchant_fee_bearers WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM recon_settings WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM settlement_batches WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM reserve_ledger WHERE merchant_id = $1)
+               OR EXISTS (SELECT 1 FROM settlement_carry_forwards WHERE merchant_id = $1) AS "configured!""#,
         code
     )
     .fetch_one(&mut *tx)
     .await?;
     if configured {
         return Err(AppError::Conflict(format!(
-            "{code} has terms, an account or tolerances of its own: it cannot be merged into {target}."
+            "{code} has terms, an account, tolerances or settlements of its own: it cannot be merged into {target}."
         )));
     }
     let moved = sqlx::query_scalar!(r#"SELECT merchant_map_unknown($1, $2, $3) AS "moved!""#, code, target, admin.id)
