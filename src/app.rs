@@ -11,11 +11,13 @@ use crate::error::AppError;
 
 use crate::auth::pages::LoginPage;
 use crate::features::analytics::AnalyticsPage;
+use crate::features::audit::{AuditPage, AuditVerifyPage};
 use crate::features::disputes::{DisputePage, DisputesPage};
 use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
+use crate::features::settings::{ProfilePage, SettingsPage};
 use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
 use crate::features::transactions::{TransactionPage, TransactionsPage};
 
@@ -86,7 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
                     <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("audit/verify") view=AuditVerifyPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -161,10 +165,10 @@ fn SignedInLayout() -> impl IntoView {
                             {move || Suspend::new(async move {
                                 user.await.ok().flatten().map(|u| {
                                     view! {
-                                        <span data-testid="signed-in-user" title=u.role_labels()>
+                                        <a href="/profile" data-testid="signed-in-user" title="Your profile: change your password" class="hover:underline">
                                             <span class="font-medium">{u.full_name.clone()}</span>
-                                            <span class="text-slate-500">{format!(" · {}", u.role_labels())}</span>
-                                        </span>
+                                            <span class="text-slate-600">{format!(" · {}", u.role_labels())}</span>
+                                        </a>
                                     }
                                 })
                             })}

@@ -5,6 +5,14 @@
 //! the log. The table refuses
 //! UPDATE and DELETE by trigger.
 //!
+//! The database chains the rows (migration `20261206000001_audit_chain.sql`): each insert takes the
+//! advisory lock [`AUDIT_CHAIN_LOCK`] until its transaction ends, reads the chain's last row and
+//! gives the new one the next position, that row's hash and its own SHA-256. A transaction that
+//! writes audit rows therefore writes them **last**, after every other row it locks: holding the
+//! chain's lock while waiting for another row's lock would queue every other audited write behind
+//! it (and can deadlock with a writer that holds that row and waits for the chain). The check of
+//! the chain is `features::audit::queries::verify`.
+//!
 //! Refused requests are throttled per user, so one caller cannot grow the append-only log at
 //! will: a refusal row names the matched route template and at most [`REFUSAL_PATH_CHARS`]
 //! characters of the path; each user gets at most [`REFUSALS_PER_MINUTE`] rows in a minute
@@ -106,6 +114,10 @@ fn operator_label(name: Option<&str>, uid: Option<u32>, sudo_user: Option<&str>)
         format!("{name} ({})", facts.join(", "))
     }
 }
+
+/// The advisory lock the audit chain's trigger takes (its key is written in the migration; a test
+/// keeps the two equal). No other lock may use this key.
+pub const AUDIT_CHAIN_LOCK: i64 = 0x5e7f_0015_a0d1_c001;
 
 /// Most refusal rows per user in a minute (then one throttle row, then only a metric).
 pub const REFUSALS_PER_MINUTE: u32 = 10;
@@ -221,6 +233,15 @@ pub async fn record<'c, E: PgExecutor<'c>>(db: E, entry: AuditEntry<'_>) -> Resu
     .execute(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod chain_lock_tests {
+    #[test]
+    fn the_migration_takes_the_chain_lock_named_here() {
+        let migration = include_str!("../migrations/20261206000001_audit_chain.sql");
+        assert!(migration.contains(&format!("pg_advisory_xact_lock({})", super::AUDIT_CHAIN_LOCK)));
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Reconcile a PG file against a bank file, without a server or database, and print the
     /// counts by reason (formats detected from the headers; CSV or XLSX).
     Recon {
@@ -98,6 +103,17 @@ enum UserAction {
     Enable {
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Walk the audit log's SHA-256 hash chain from its first row to its last and report the
+    /// first broken link (an edited, deleted or re-hashed row); exits 1 when the chain is broken.
+    Verify {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -230,6 +246,27 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             }
         },
+        Command::Audit { action: AuditAction::Verify { json } } => {
+            let report = crate::features::audit::queries::verify(&pool).await.map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else if report.ok {
+                println!(
+                    "audit chain whole: {} rows checked; hash of the last row {}",
+                    report.checked,
+                    report.head_hash.as_deref().unwrap_or("(none: the log is empty)")
+                );
+            }
+            match (report.ok, report.first_broken_id) {
+                (true, _) => Ok(()),
+                (false, id) => Err(format!(
+                    "audit chain broken at row id {} (position {}): {}",
+                    id.unwrap_or_default(),
+                    report.first_broken_seq.unwrap_or_default(),
+                    report.reason.as_deref().unwrap_or("")
+                )),
+            }
+        }
         // Handled in `main` before any configuration is read.
         Command::Recon { .. } => Err("recon runs on files, without a database".into()),
     }
@@ -247,10 +284,8 @@ async fn user_command(pool: &sqlx::PgPool, action: UserAction) -> Result<(), Str
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            let email = email.trim().to_lowercase();
-            if !email.contains('@') {
-                return Err(format!("{email:?} is not an email address"));
-            }
+            // The same rule as the admin's form.
+            let email = crate::features::settings::model::parse_email(&email)?;
             let secret = read_password()?;
             password::check_policy(&secret)?;
             let hash = password::hash(&secret).map_err(|e| e.to_string())?;

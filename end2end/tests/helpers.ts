@@ -70,8 +70,10 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; bu
   { path: '/analytics', h1: 'Analytics', built: true },
   { path: '/connectors', h1: 'Connectors' },
   { path: '/reports', h1: 'Reports' },
-  { path: '/settings', h1: 'Settings', needs: 'settings' },
-  { path: '/audit', h1: 'Audit log', needs: 'audit' },
+  { path: '/settings', h1: 'Settings', needs: 'settings', built: true },
+  { path: '/profile', h1: 'Your profile', built: true },
+  { path: '/audit', h1: 'Audit log', needs: 'audit', built: true },
+  { path: '/audit/verify', h1: 'Verify the audit chain', needs: 'audit', built: true },
 ];
 
 /**

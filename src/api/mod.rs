@@ -14,7 +14,9 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
         .nest("/overview", features::overview::routes())
+        .nest("/admin", features::settings::routes())
         .nest("/analytics", features::analytics::routes())
+        .nest("/audit", features::audit::routes())
         .nest("/disputes", features::disputes::routes())
         .nest("/settlements", features::settlements::routes())
         .nest(

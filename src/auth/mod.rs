@@ -6,7 +6,7 @@ mod model;
 pub mod pages;
 mod server_fns;
 
-pub use model::{Access, CurrentUser, Role};
+pub use model::{check_password_policy, Access, CurrentUser, Role, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
 pub use server_fns::get_current_user;
 
 #[cfg(feature = "ssr")]

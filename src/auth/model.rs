@@ -45,6 +45,24 @@ impl Role {
     }
 }
 
+pub const PASSWORD_MIN_LEN: usize = 12;
+pub const PASSWORD_MAX_LEN: usize = 128;
+
+/// The password policy of spec 09: 12–128 characters with at least one letter and one digit.
+pub fn check_password_policy(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN_LEN {
+        return Err(format!("The password must have at least {PASSWORD_MIN_LEN} characters."));
+    }
+    if len > PASSWORD_MAX_LEN {
+        return Err(format!("The password must have at most {PASSWORD_MAX_LEN} characters."));
+    }
+    if !password.chars().any(|c| c.is_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit()) {
+        return Err("The password must contain letters and digits.".into());
+    }
+    Ok(())
+}
+
 /// Which roles may do a thing. Every use case (a feature's `service`) names one of the sets below;
 /// they are the only ones (the representation is private), so a feature never defines its own.
 /// `None` is any signed-in user; `Some(roles)` at least one of the roles.
@@ -74,6 +92,9 @@ impl Access {
     /// (everyone else sees account numbers masked).
     pub const PAYOUT_FILES: Access = Access(Some(&[Role::Finance]));
     pub const AUDIT_LOG: Access = Access(Some(&[Role::Compliance, Role::Auditor, Role::Admin]));
+    /// Seeing personal data (account numbers, customer e-mail and phone) unmasked in pages and
+    /// exports: every role but the auditor's (spec 01: no exports of personal data).
+    pub const PERSONAL_DATA: Access = Access(Some(&[Role::Ops, Role::Finance, Role::Compliance, Role::Admin]));
     pub const ADMIN: Access = Access(Some(&[Role::Admin]));
 
     pub fn allows(self, roles: &[Role]) -> bool {
@@ -128,6 +149,8 @@ mod tests {
         assert!(Access::AUDIT_LOG.allows(&[Role::Ops, Role::Compliance]));
         assert!(!Access::AUDIT_LOG.allows(&[Role::Ops, Role::Finance]));
         assert!(Access::ADMIN.allows(&[Role::Admin]));
+        assert!(!Access::PERSONAL_DATA.allows(&[Role::Auditor]));
+        assert!(Access::PERSONAL_DATA.allows(&[Role::Auditor, Role::Compliance]));
         assert!(!Access::ADMIN.allows(&[Role::Ops]));
         assert!(Access::SIGNED_IN.allows(&[Role::Auditor]));
         assert!(!Access::SIGNED_IN.allows(&[]));

@@ -12,23 +12,10 @@ use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
-pub const MIN_LEN: usize = 12;
-pub const MAX_LEN: usize = 128;
-
-/// The password policy of spec 09: 12–128 characters with at least one letter and one digit.
-pub fn check_policy(password: &str) -> Result<(), String> {
-    let len = password.chars().count();
-    if len < MIN_LEN {
-        return Err(format!("The password must have at least {MIN_LEN} characters."));
-    }
-    if len > MAX_LEN {
-        return Err(format!("The password must have at most {MAX_LEN} characters."));
-    }
-    if !password.chars().any(|c| c.is_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit()) {
-        return Err("The password must contain letters and digits.".into());
-    }
-    Ok(())
-}
+// The policy is pure and shared with the browser's forms (`auth::model`).
+pub use super::model::{
+    check_password_policy as check_policy, PASSWORD_MAX_LEN as MAX_LEN, PASSWORD_MIN_LEN as MIN_LEN,
+};
 
 /// Hash with a fresh random salt.
 pub fn hash(password: &str) -> Result<String, AppError> {
@@ -64,8 +51,8 @@ pub fn guesses_verified() -> u64 {
 
 /// Run argon2 work on a blocking thread once a permit is free. The permit goes with the work: a
 /// blocking task runs to its end even when the request awaiting it is dropped, and must hold its
-/// permit until then. (Hashing new passwords happens only in the CLI, one at a time, so it needs
-/// no bound.)
+/// permit until then. Checks ([`verify`]) and the server's new hashes ([`hash_bounded`]) share the
+/// permits; the CLI hashes one password at a time with [`hash`].
 async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
     let permit = ARGON2_PERMITS.clone().acquire_owned().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(move || {
@@ -76,6 +63,12 @@ async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     })
     .await
     .map_err(|_| AppError::Internal)
+}
+
+/// Hash a new password on a blocking thread, within the permits (an admin's create or reset, a
+/// user's own change).
+pub async fn hash_bounded(password: String) -> Result<String, AppError> {
+    bounded(move || hash(&password)).await?
 }
 
 /// Verify `password` against `stored` (or against a dummy hash when there is no account, always

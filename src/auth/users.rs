@@ -221,16 +221,25 @@ pub async fn record_successful_login(
     own_lock: Option<DateTime<Utc>>,
     max_failures: i32,
 ) -> Result<(), AppError> {
+    sqlx::query!("UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1", id).execute(pool).await?;
+    settle_password_check(pool, email, own_lock, max_failures).await
+}
+
+/// Take back a granted reservation ([`reserve_password_check`]) whose password was right: the
+/// failure it counted up front, and the lock it set when it was the last allowed (`own_lock`).
+pub async fn settle_password_check(
+    pool: &PgPool,
+    email: &str,
+    own_lock: Option<DateTime<Utc>>,
+    max_failures: i32,
+) -> Result<(), AppError> {
     sqlx::query!(
         "WITH settled AS (
              UPDATE login_throttle SET failures = failures - 1
-             WHERE email = $2 AND failures > 0 AND (locked_until IS NULL OR locked_until <= now())
-         ), unlocked AS (
-             UPDATE login_throttle SET locked_until = NULL, failures = greatest($4 - 1, 0)
-             WHERE email = $2 AND locked_until = $3
+             WHERE email = $1 AND failures > 0 AND (locked_until IS NULL OR locked_until <= now())
          )
-         UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1",
-        id,
+         UPDATE login_throttle SET locked_until = NULL, failures = greatest($3 - 1, 0)
+         WHERE email = $1 AND locked_until = $2",
         email,
         own_lock as Option<DateTime<Utc>>,
         max_failures,
@@ -393,18 +402,36 @@ pub async fn create(
     Ok(())
 }
 
+/// Clear the lockout of the address `email` and the failures counted towards one.
+pub async fn clear_lockout(db: &mut PgConnection, email: &str) -> Result<(), AppError> {
+    sqlx::query!("DELETE FROM login_throttle WHERE email = lower($1)", email).execute(db).await?;
+    Ok(())
+}
+
+/// Delete the server sessions of `user`, except `keep` (the caller's own) when given; how many.
+/// Run after the statement that changed the user's row, in its transaction: a sign-in recording
+/// its session's owner meanwhile (see [`own_session`]) has committed by then, and this
+/// statement's snapshot sees its row.
+pub async fn end_sessions(db: &mut PgConnection, user: Uuid, keep: Option<&str>) -> Result<u64, AppError> {
+    Ok(sqlx::query!(
+        "DELETE FROM tower_sessions.session s USING tower_sessions.session_owner o
+         WHERE o.session_id = s.id AND o.user_id = $1 AND s.id IS DISTINCT FROM $2",
+        user,
+        keep,
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 /// Clear a lockout (and the failures counted) of the address `email`; `operator` (the OS account
 /// running the CLI) is the audit row's actor. Returns whether a user has that address (a missing
 /// one is audited as a failure).
 pub async fn unlock(pool: &PgPool, email: &str, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar!(
-        "WITH cleared AS (DELETE FROM login_throttle WHERE email = lower($1))
-         SELECT id FROM users WHERE email = lower($1)",
-        email,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    clear_lockout(&mut tx, email).await?;
+    let id: Option<Uuid> =
+        sqlx::query_scalar!("SELECT id FROM users WHERE email = lower($1)", email).fetch_optional(&mut *tx).await?;
     audit_change(&mut tx, operator, "user.unlock", email, id).await?;
     tx.commit().await?;
     Ok(id.is_some())
@@ -423,16 +450,7 @@ pub async fn set_active(pool: &PgPool, email: &str, active: bool, operator: &str
     .fetch_optional(&mut *tx)
     .await?;
     if let (Some(id), false) = (id, active) {
-        // A statement of its own, after the update holds the user's row: a sign-in recording its
-        // session's owner meanwhile (see [`own_session`]) has committed by now, and this
-        // statement's snapshot sees its row.
-        sqlx::query!(
-            "DELETE FROM tower_sessions.session s USING tower_sessions.session_owner o
-             WHERE o.session_id = s.id AND o.user_id = $1",
-            id,
-        )
-        .execute(&mut *tx)
-        .await?;
+        end_sessions(&mut tx, id, None).await?;
     }
     let action = if active { "user.enable" } else { "user.disable" };
     audit_change(&mut tx, operator, action, email, id).await?;

@@ -1,10 +1,12 @@
 //! Feature slices: each owns its model, queries, server functions, API twin and views.
 
 pub mod analytics;
+pub mod audit;
 pub mod disputes;
 pub mod exceptions;
 pub mod overview;
 pub mod placeholders;
 pub mod recon;
+pub mod settings;
 pub mod settlements;
 pub mod transactions;

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::auth::Access;
+
 mod list;
 pub use list::{pager, sort_header, SortState};
 
@@ -122,6 +124,38 @@ pub fn FlashNotices() -> impl IntoView {
             <div class="mb-4 rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-emerald-900" role="status" data-testid="notice">{n}</div>
         })}
         {move || query_map.with(|q| q.get("error")).map(|e| view! { <ErrorNotice message=e /> })}
+    }
+}
+
+/// Renders its children only for users whose roles `access` allows; others get a 403 and a
+/// sentence saying who may see the page. (Server functions behind the page check again.)
+#[component]
+pub fn RoleGate(title: &'static str, access: Access, who: &'static str, children: ChildrenFn) -> impl IntoView {
+    let user = crate::app::use_current_user();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let allowed = matches!(user.await, Ok(Some(u)) if u.may(access));
+                    if allowed {
+                        children().into_any()
+                    } else {
+                        #[cfg(feature = "ssr")]
+                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                            res.set_status(axum::http::StatusCode::FORBIDDEN);
+                        }
+                        view! {
+                            <PageHeader title=title />
+                            <div class="rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert">
+                                {format!("You do not have access to this page. It is for {who}.")}
+                            </div>
+                        }
+                            .into_any()
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

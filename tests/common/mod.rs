@@ -92,7 +92,12 @@ impl TestApp {
 
     /// Sign in and return the `name=value` of the session cookie.
     pub async fn session_for(&self, email: &str) -> String {
-        let reply = self.login(email, PASSWORD).await;
+        self.session_for_password(email, PASSWORD).await
+    }
+
+    /// Sign in with `password` and return the `name=value` of the session cookie.
+    pub async fn session_for_password(&self, email: &str, password: &str) -> String {
+        let reply = self.login(email, password).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in redirects");
         assert_eq!(reply.location(), Some("/overview"), "sign-in succeeds for {email}");
         reply.session_cookie().expect("sign-in sets the session cookie")

@@ -190,16 +190,8 @@ pub async fn change_status_in(
     if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
         after["note"] = json!(note);
     }
-    record(
-        &mut *tx,
-        actor,
-        case_id,
-        "status_changed",
-        Some(state_json(from, &case.stage, &case.status, &case.outcome)),
-        after,
-    )
-    .await?;
-    if let Some(amount) = closing.and_then(|c| c.recovery_action) {
+    let recovery = closing.and_then(|c| c.recovery_action);
+    if let Some(amount) = recovery {
         sqlx::query!(
             "INSERT INTO chargeback_recovery_actions (id, chargeback_id, merchant_id, amount_paise, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chargeback_id) DO NOTHING",
@@ -211,6 +203,18 @@ pub async fn change_status_in(
         )
         .execute(&mut *tx)
         .await?;
+    }
+    // The audit rows last (the audit chain's lock, see `crate::audit`).
+    record(
+        &mut *tx,
+        actor,
+        case_id,
+        "status_changed",
+        Some(state_json(from, &case.stage, &case.status, &case.outcome)),
+        after,
+    )
+    .await?;
+    if let Some(amount) = recovery {
         record(
             &mut *tx,
             actor,
@@ -431,6 +435,32 @@ pub async fn create_case(
     case: &NewCase,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, AppError> {
+    match insert_case(conn, case, now).await? {
+        Some(created) => Ok(Some(record_created(conn, actor, created).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A case just inserted, for its audit rows.
+pub struct CreatedCase {
+    id: Uuid,
+    after: Value,
+}
+
+/// The audit rows of a created case. An import of many cases writes them all after its last
+/// insert: the audit chain's lock is held from the first audit row to the commit (see
+/// `crate::audit`), never while the import waits on other rows.
+pub async fn record_created(conn: &mut PgConnection, actor: &Actor, created: CreatedCase) -> Result<Uuid, AppError> {
+    record(conn, actor, created.id, "created", None, created.after).await?;
+    Ok(created.id)
+}
+
+/// [`create_case`] without its audit rows (see [`record_created`]).
+pub async fn insert_case(
+    conn: &mut PgConnection,
+    case: &NewCase,
+    now: DateTime<Utc>,
+) -> Result<Option<CreatedCase>, AppError> {
     let merchant = sqlx::query_scalar!("SELECT name FROM merchants WHERE id = $1", &case.merchant_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -503,16 +533,8 @@ pub async fn create_case(
     if inserted.is_none() {
         return Ok(None);
     }
-    record(
-        conn,
-        actor,
-        id,
-        "created",
-        None,
-        json!({ "caseRef": case_ref, "stage": "NEW", "status": "OPEN", "outcome": "PENDING",
-                "acquirer": case.acquirer, "networkCaseId": case.network_case_id, "amountPaise": case.amount.0,
-                "linkedTransaction": txn.map(|t| t.txn_id) }),
-    )
-    .await?;
-    Ok(Some(id))
+    let after = json!({ "caseRef": case_ref, "stage": "NEW", "status": "OPEN", "outcome": "PENDING",
+                        "acquirer": case.acquirer, "networkCaseId": case.network_case_id, "amountPaise": case.amount.0,
+                        "linkedTransaction": txn.map(|t| t.txn_id) });
+    Ok(Some(CreatedCase { id, after }))
 }

@@ -257,15 +257,21 @@ pub async fn import_file(
     let parsed = parse_file(bytes, network).map_err(AppError::BadRequest)?;
     let mut report = ImportReport { errors: parsed.errors, ..Default::default() };
     let mut tx = pool.begin().await?;
+    let mut created = Vec::new();
     for (line, case) in &parsed.cases {
-        match commands::create_case(&mut tx, actor, case, now).await {
-            Ok(Some(_)) => report.inserted += 1,
+        match commands::insert_case(&mut tx, case, now).await {
+            Ok(Some(case)) => created.push(case),
             Ok(None) => report.duplicates += 1,
             Err(AppError::BadRequest(message)) => {
                 report.errors.push(RowError { line: *line, column: None, message });
             }
             Err(other) => return Err(other),
         }
+    }
+    report.inserted = created.len() as i64;
+    // The audit rows after the last insert (see `commands::record_created`).
+    for case in created {
+        commands::record_created(&mut tx, actor, case).await?;
     }
     tx.commit().await?;
     report.errors.sort_by_key(|e| e.line);

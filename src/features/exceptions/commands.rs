@@ -196,8 +196,8 @@ pub async fn apply(
     Ok(())
 }
 
-/// The per-row step inside the caller's transaction. Every refusal (`Conflict`) is decided before
-/// anything is written, so a bulk action can skip the row and go on.
+/// The per-row step inside the caller's transaction, with its audit row. Every refusal
+/// (`Conflict`) is decided before anything is written, so a bulk action can skip the row and go on.
 pub async fn apply_in(
     tx: &mut PgConnection,
     actor: &Actor,
@@ -205,6 +205,44 @@ pub async fn apply_in(
     a: &Action,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let change = change_in(tx, actor, id, a, now).await?;
+    record_change(tx, actor, a, change).await
+}
+
+/// What one action changed on one exception, for its audit row.
+pub struct Change {
+    id: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+}
+
+/// The audit row of one exception's change. Written last in its transaction: the audit log's hash
+/// chain holds its lock from the first audit row to the commit (migration 20261206000001), so a
+/// bulk action records its rows after every exception row is locked and changed, not in between.
+async fn record_change(tx: &mut PgConnection, actor: &Actor, a: &Action, change: Change) -> Result<(), AppError> {
+    let action = format!("exception.{}", a.kind.code());
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            ip: actor.ip.as_deref(),
+            target_id: Some(change.id),
+            before: change.before,
+            after: change.after,
+            details: a.note.clone(),
+            ..AuditEntry::by(&actor.user, &action, "exception")
+        },
+    )
+    .await
+}
+
+/// The per-row change without its audit row (see [`record_change`]).
+async fn change_in(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    id: &str,
+    a: &Action,
+    now: DateTime<Utc>,
+) -> Result<Change, AppError> {
     let row = sqlx::query_as!(
         Locked,
         r#"SELECT status, snoozed_until AS "snoozed_until: DateTime<Utc>", assignee_id, tags,
@@ -364,19 +402,7 @@ pub async fn apply_in(
     )
     .execute(&mut *tx)
     .await?;
-    let action = format!("exception.{}", a.kind.code());
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            ip: actor.ip.as_deref(),
-            target_id: Some(id.to_string()),
-            before,
-            after,
-            details: a.note.clone(),
-            ..AuditEntry::by(&actor.user, &action, "exception")
-        },
-    )
-    .await
+    Ok(Change { id: id.to_string(), before, after })
 }
 
 /// What a bulk action applies to.
@@ -420,12 +446,18 @@ pub async fn bulk(
         }
     };
     let mut report = BulkReport { matched: ids.len() as i64, ..Default::default() };
+    let mut changes = Vec::with_capacity(ids.len());
     for id in &ids {
-        match apply_in(&mut tx, actor, id, a, now).await {
-            Ok(()) => report.changed += 1,
+        match change_in(&mut tx, actor, id, a, now).await {
+            Ok(change) => changes.push(change),
             Err(AppError::Conflict(why)) | Err(AppError::NotFound(why)) => report.skipped.push((id.clone(), why)),
             Err(e) => return Err(e),
         }
+    }
+    report.changed = changes.len() as i64;
+    // The audit rows last (see `record_change`).
+    for change in changes {
+        record_change(&mut tx, actor, a, change).await?;
     }
     let action = format!("exception.bulk_{}", a.kind.code());
     audit::record(

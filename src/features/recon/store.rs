@@ -635,11 +635,10 @@ pub async fn store(
         .execute(&mut *tx)
         .await?;
     }
-    if let (true, Some(unit), Format::Mapping(m), Some(admin)) =
-        (upload.save_unit, upload.unit, &streamed.format, upload.uploaded_by)
-    {
-        save_layout_unit(&mut tx, admin, m, unit).await?;
-    }
+    let saved_unit = match (upload.save_unit, upload.unit, &streamed.format, upload.uploaded_by) {
+        (true, Some(unit), Format::Mapping(m), Some(admin)) => Some((admin, save_layout_unit(&mut tx, m, unit).await?)),
+        _ => None,
+    };
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
     sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     // Runtime queries: the staging tables are this transaction's temporary tables, which the
@@ -703,7 +702,6 @@ pub async fn store(
         duplicate: false,
         errors,
     };
-    audit_upload(&mut *tx, &upload, &report).await?;
     kept.shutdown().await.map_err(|e| {
         tracing::error!(error = %e, "upload store write failed");
         AppError::Internal
@@ -714,6 +712,18 @@ pub async fn store(
             let _ = objects.delete(&storage_key).await;
             return Err(e);
         }
+    }
+    // The audit rows last, just before the commit: the audit chain's lock is held from the first
+    // one to the commit (see `crate::audit`), so never across the upsert or the object store.
+    if let Some((admin, change)) = saved_unit {
+        if let Err(e) = audit::record(&mut *tx, change.entry(admin)).await {
+            let _ = objects.delete(&storage_key).await;
+            return Err(e);
+        }
+    }
+    if let Err(e) = audit_upload(&mut *tx, &upload, &report).await {
+        let _ = objects.delete(&storage_key).await;
+        return Err(e);
     }
     if let Err(e) = tx.commit().await {
         let _ = objects.delete(&storage_key).await;
@@ -790,14 +800,32 @@ async fn audit_upload<'c>(
     .await
 }
 
+/// A stored layout's amount unit changed by an upload, for its audit row (written last).
+struct UnitChange {
+    target: String,
+    before: String,
+    after: &'static str,
+}
+
+impl UnitChange {
+    fn entry(self, admin: &CurrentUser) -> AuditEntry<'_> {
+        AuditEntry {
+            target_id: Some(self.target),
+            before: Some(serde_json::json!({ "amountsIn": self.before })),
+            after: Some(serde_json::json!({ "amountsIn": self.after })),
+            ..AuditEntry::by(admin, "recon.layout.unit", "bank_column_mapping")
+        }
+    }
+}
+
 /// Keep `unit` as the amount unit of the stored bank layout `layout` (an admin's choice on an
-/// upload, whose reading has already allowed it), audited, in the upload's transaction.
+/// upload, whose reading has already allowed it), in the upload's transaction; the change for its
+/// audit row, which the upload writes just before it commits.
 async fn save_layout_unit(
     tx: &mut sqlx::PgConnection,
-    admin: &CurrentUser,
     layout: &BankMapping,
     unit: AmountUnit,
-) -> Result<(), AppError> {
+) -> Result<UnitChange, AppError> {
     let before = sqlx::query_scalar!(
         "UPDATE bank_column_mappings n SET amounts_in = $3, updated_at = now()
          FROM bank_column_mappings o
@@ -810,16 +838,7 @@ async fn save_layout_unit(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound(format!("No active bank layout is called {:?}.", layout.layout_name)))?;
-    audit::record(
-        &mut *tx,
-        AuditEntry {
-            target_id: Some(format!("{}/{}", layout.bank_code, layout.layout_name)),
-            before: Some(serde_json::json!({ "amountsIn": before })),
-            after: Some(serde_json::json!({ "amountsIn": unit.code() })),
-            ..AuditEntry::by(admin, "recon.layout.unit", "bank_column_mapping")
-        },
-    )
-    .await
+    Ok(UnitChange { target: format!("{}/{}", layout.bank_code, layout.layout_name), before, after: unit.code() })
 }
 
 fn store_failed(e: object_store::Error) -> AppError {

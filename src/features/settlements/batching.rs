@@ -284,6 +284,27 @@ pub async fn create(
         }
         None => None,
     };
+    // Completed in the same transaction as the batches: a cycle is batched (for late matches, see
+    // `settlement_cycle_batched`) exactly when its batches are there.
+    sqlx::query!(
+        "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
+                carried_forward = $4, problems = $5, merchants_done = merchants_total
+         WHERE id = $1",
+        p.run_id,
+        outcome.created as i32,
+        outcome.skipped as i32,
+        outcome.carried_forward as i32,
+        &outcome.problems,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some(job) = job {
+        if !jobs::still_held(&mut tx, job).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
+    // The audit row last, just before the commit (the audit chain's lock, see `crate::audit`).
     audit::record(
         &mut *tx,
         AuditEntry {
@@ -305,26 +326,6 @@ pub async fn create(
         },
     )
     .await?;
-    // Completed in the same transaction as the batches: a cycle is batched (for late matches, see
-    // `settlement_cycle_batched`) exactly when its batches are there.
-    sqlx::query!(
-        "UPDATE settlement_runs SET status = 'completed', finished_at = now(), created = $2, skipped = $3,
-                carried_forward = $4, problems = $5, merchants_done = merchants_total
-         WHERE id = $1",
-        p.run_id,
-        outcome.created as i32,
-        outcome.skipped as i32,
-        outcome.carried_forward as i32,
-        &outcome.problems,
-    )
-    .execute(&mut *tx)
-    .await?;
-    if let Some(job) = job {
-        if !jobs::still_held(&mut tx, job).await? {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-    }
     tx.commit().await?;
     Ok(Some(outcome))
 }

@@ -1,0 +1,559 @@
+//! The audit log's types and pure rules: the URL query and its typed filter, a row as the page and
+//! the API show it, the readable diff of a row's before and after, the masking of personal data for
+//! the auditor, and the walk that checks the hash chain link by link.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Role;
+
+/// The page's URL as the browser has it: `actor`, `role`, `action`, `targetType`, `targetId`,
+/// `outcome`, `from`, `to`, `ip`, `page` (the API's names, with `limit`/`offset` for `page`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub ip: Option<String>,
+    pub page: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 2] = [Outcome::Success, Outcome::Failure];
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.code().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The typed filter every list, count and export runs on. Each field narrows by equality; the
+/// dates are IST calendar days, both inclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Filter {
+    /// The actor's e-mail (lower case), or for a command-line change the operator it names.
+    pub actor: Option<String>,
+    pub role: Option<Role>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The address in its canonical text (`10.0.0.1`, `2001:db8::1`).
+    pub ip: Option<String>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// Whether a page may start at `offset`: within the first [`COUNT_CAP`] rows of any view, so
+    /// that no request walks millions of index entries to skip them; further back, a date range
+    /// (or another filter) brings the rows forward.
+    pub fn page_allowed(&self, offset: i64) -> Result<(), String> {
+        if offset < COUNT_CAP {
+            Ok(())
+        } else {
+            Err(format!(
+                "Pages go up to the first {} events: narrow the filter (dates, an actor, an action) to see further.",
+                crate::money::format_count(COUNT_CAP)
+            ))
+        }
+    }
+}
+
+pub const PAGE_SIZE: i64 = 50;
+/// Beyond this many matches a filtered count says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+const MAX_TEXT: usize = 200;
+
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+impl AuditQuery {
+    /// The typed filter and the 1-based page; anything unknown is refused with a sentence.
+    pub fn parse(&self) -> Result<(Filter, i64), String> {
+        let short = |v: &Option<String>, what: &str| -> Result<Option<String>, String> {
+            match text(v) {
+                Some(s) if s.chars().count() > MAX_TEXT => Err(format!("{what} is too long.")),
+                other => Ok(other),
+            }
+        };
+        let date = |v: &Option<String>, what: &str| -> Result<Option<NaiveDate>, String> {
+            text(v).map(|d| crate::ist::parse_date(&d, what).map_err(|e| e.to_string())).transpose()
+        };
+        let from = date(&self.from, "From")?;
+        let to = date(&self.to, "To")?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err("The From date is after the To date.".into());
+            }
+        }
+        let role = text(&self.role)
+            .map(|r| Role::parse(&r.to_ascii_lowercase()).ok_or(format!("Unknown role {r:?}.")))
+            .transpose()?;
+        let outcome = text(&self.outcome)
+            .map(|o| Outcome::parse(&o).ok_or(format!("The outcome is success or failure, not {o:?}.")))
+            .transpose()?;
+        let ip = text(&self.ip)
+            .map(|ip| ip.parse::<IpAddr>().map(|a| a.to_string()).map_err(|_| format!("{ip:?} is not an IP address.")))
+            .transpose()?;
+        let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?.unwrap_or(1);
+        let filter = Filter {
+            actor: short(&self.actor, "The actor")?.map(|a| a.to_lowercase()),
+            role,
+            action: short(&self.action, "The action")?,
+            target_type: short(&self.target_type, "The target type")?,
+            target_id: short(&self.target_id, "The target id")?,
+            outcome,
+            from,
+            to,
+            ip,
+        };
+        Ok((filter, page))
+    }
+}
+
+/// One audit row as the page, the API and the export show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    /// Its place in the hash chain (1, 2, 3, …).
+    pub chain_seq: i64,
+    pub at: DateTime<Utc>,
+    /// The actor's e-mail; for a command-line change the operator; `None` for the system.
+    pub actor: Option<String>,
+    pub roles: Vec<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub success: bool,
+    pub ip: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub details: Option<String>,
+    /// SHA-256 of the row and its predecessor's hash, hex.
+    pub row_hash: String,
+}
+
+/// How many rows match: exact, or "more than [`COUNT_CAP`]".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchCount {
+    pub count: i64,
+    pub exact: bool,
+}
+
+impl MatchCount {
+    pub fn text(self) -> String {
+        if self.exact {
+            crate::money::format_count(self.count)
+        } else {
+            format!("more than {}", crate::money::format_count(COUNT_CAP))
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: MatchCount,
+    pub has_next: bool,
+}
+
+/// What `/audit` shows for its URL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub filter: Filter,
+    pub page_number: i64,
+    pub page: AuditPage,
+    /// The actions and target types the log holds (the filter's choices).
+    pub actions: Vec<String>,
+    pub target_types: Vec<String>,
+    /// Personal data in before/after was masked for this caller (the auditor).
+    pub masked: bool,
+}
+
+/// One changed field of a row: its path (`terms.commissionBps`) and its value before and after
+/// (`None`: absent on that side).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The fields that differ between `before` and `after`, objects flattened to dotted paths (in key
+/// order), other values compared whole. A value that is not an object is the field `value`.
+pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
+    // Values are compared as JSON (180 and "180" differ), shown as text.
+    fn flatten<'v>(prefix: &str, v: &'v Value, out: &mut std::collections::BTreeMap<String, &'v Value>) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                for (k, v) in m {
+                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    flatten(&path, v, out);
+                }
+            }
+            other => {
+                let key = if prefix.is_empty() { "value".to_string() } else { prefix.to_string() };
+                out.insert(key, other);
+            }
+        }
+    }
+    let mut b = std::collections::BTreeMap::new();
+    let mut a = std::collections::BTreeMap::new();
+    if let Some(v) = before {
+        flatten("", v, &mut b);
+    }
+    if let Some(v) = after {
+        flatten("", v, &mut a);
+    }
+    let fields: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    fields
+        .into_iter()
+        .filter(|f| b.get(*f) != a.get(*f))
+        .map(|f| Change { field: f.clone(), before: b.get(f).map(|v| shown(v)), after: a.get(f).map(|v| shown(v)) })
+        .collect()
+}
+
+/// A JSON value as a person reads it: text without quotes, null as —, the rest as JSON.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a JSON key names personal data (spec 09): account numbers, customer e-mail or phone.
+pub fn is_personal_key(key: &str) -> bool {
+    let k: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    k.contains("accountnumber")
+        || k.contains("accountno")
+        || k == "account"
+        || k.contains("phone")
+        || k.contains("mobile")
+        || (k.contains("email") && (k.contains("customer") || k.contains("payer")))
+        || k.contains("vpa")
+}
+
+/// `value` with every personal field's text masked (all but its last four characters), at any depth.
+pub fn mask_personal(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if is_personal_key(k) { mask_leaf(v) } else { mask_personal(v) };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(mask_personal).collect()),
+        other => other.clone(),
+    }
+}
+
+fn mask_leaf(v: &Value) -> Value {
+    match v {
+        Value::Null => Value::Null,
+        Value::String(s) => Value::String(mask_text(s)),
+        Value::Number(n) => Value::String(mask_text(&n.to_string())),
+        Value::Array(items) => Value::Array(items.iter().map(mask_leaf).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), mask_leaf(v))).collect()),
+        Value::Bool(b) => Value::Bool(*b),
+    }
+}
+
+/// Free text (a note, a row's details) with every run of six or more digits masked but its last
+/// four: an account or phone number typed into a note reaches the auditor masked.
+pub fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 6 {
+            out.push_str(&mask_text(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn mask_text(s: &str) -> String {
+    let n = s.chars().count();
+    let shown: String = s.chars().skip(n.saturating_sub(4)).collect();
+    if n <= 4 {
+        "X".repeat(n.max(4))
+    } else {
+        format!("{}{shown}", "X".repeat(n - 4))
+    }
+}
+
+/// What the chain check found (the API's and the command line's JSON names).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainReport {
+    /// Every link holds.
+    pub ok: bool,
+    /// Rows checked (all of them when whole; up to and including the broken one otherwise).
+    pub checked: i64,
+    /// The id of the first row whose link does not hold.
+    pub first_broken_id: Option<i64>,
+    /// Its place in the chain.
+    #[serde(rename = "firstBrokenPosition")]
+    pub first_broken_seq: Option<i64>,
+    /// Why, in words.
+    pub reason: Option<String>,
+    /// The last row's hash (hex) when whole: written down elsewhere, it also anchors the chain's end.
+    pub head_hash: Option<String>,
+}
+
+/// One row as the check reads it: its stored place and hashes, and the hash the database computes
+/// again from its content and its stored `prev_hash`.
+#[derive(Clone, Debug)]
+pub struct ChainLink {
+    pub id: i64,
+    pub chain_seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub row_hash: Vec<u8>,
+    pub recomputed: Vec<u8>,
+}
+
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The walk over the chain in `chain_seq` order: each row must follow the one before (`chain_seq`
+/// one more; the first is 1), name its hash as `prev_hash` (the first names 32 zero bytes), and
+/// hash to its own `row_hash`. The first row that does not is the break: an edited row breaks at
+/// itself, a deleted one at the row after it, a re-hashed edit at the row after it.
+#[derive(Debug, Default)]
+pub struct ChainCheck {
+    checked: i64,
+    last: Option<(i64, Vec<u8>)>,
+    broken: Option<(i64, i64, String)>,
+}
+
+impl ChainCheck {
+    /// Feed the next row; `false` once a break is found (the rest need not be read).
+    pub fn push(&mut self, link: &ChainLink) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        self.checked += 1;
+        let (expected_seq, expected_prev) = match &self.last {
+            None => (1, GENESIS.to_vec()),
+            Some((seq, hash)) => (seq + 1, hash.clone()),
+        };
+        let why = if link.chain_seq != expected_seq {
+            Some(if link.chain_seq > expected_seq {
+                format!(
+                    "position {} follows position {}: {} row(s) are missing before it",
+                    link.chain_seq,
+                    expected_seq - 1,
+                    link.chain_seq - expected_seq
+                )
+            } else {
+                format!("position {} appears again (after position {})", link.chain_seq, expected_seq - 1)
+            })
+        } else if link.prev_hash != expected_prev {
+            Some("its previous-row hash is not the hash of the row before it".to_string())
+        } else if link.recomputed != link.row_hash {
+            Some("its content no longer matches its hash (the row was changed)".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.broken = Some((link.id, link.chain_seq, why));
+            return false;
+        }
+        self.last = Some((link.chain_seq, link.row_hash.clone()));
+        true
+    }
+
+    pub fn report(self) -> ChainReport {
+        match self.broken {
+            Some((id, seq, why)) => ChainReport {
+                ok: false,
+                checked: self.checked,
+                first_broken_id: Some(id),
+                first_broken_seq: Some(seq),
+                reason: Some(why),
+                head_hash: None,
+            },
+            None => ChainReport {
+                ok: true,
+                checked: self.checked,
+                first_broken_id: None,
+                first_broken_seq: None,
+                reason: None,
+                head_hash: self.last.map(|(_, h)| hex(&h)),
+            },
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_url_is_parsed_or_refused_in_words() {
+        let q = AuditQuery {
+            actor: Some(" Admin@SettlePaisa.test ".into()),
+            role: Some("ADMIN".into()),
+            action: Some("user.disable".into()),
+            outcome: Some("Failure".into()),
+            from: Some("2026-11-01".into()),
+            to: Some("2026-11-30".into()),
+            ip: Some("::ffff:10.0.0.1".into()),
+            page: Some("2".into()),
+            ..Default::default()
+        };
+        let (f, page) = q.parse().unwrap();
+        assert_eq!(f.actor.as_deref(), Some("admin@settlepaisa.test"));
+        assert_eq!(f.role, Some(Role::Admin));
+        assert_eq!(f.outcome, Some(Outcome::Failure));
+        assert_eq!(f.ip.as_deref(), Some("::ffff:10.0.0.1"));
+        assert_eq!(page, 2);
+        assert!(!f.is_empty());
+        assert!(AuditQuery::default().parse().unwrap().0.is_empty());
+        for bad in [
+            AuditQuery { role: Some("root".into()), ..Default::default() },
+            AuditQuery { outcome: Some("maybe".into()), ..Default::default() },
+            AuditQuery { ip: Some("10.0.0.300".into()), ..Default::default() },
+            AuditQuery { from: Some("2026-12-02".into()), to: Some("2026-12-01".into()), ..Default::default() },
+            AuditQuery { from: Some("yesterday".into()), ..Default::default() },
+            AuditQuery { page: Some("0".into()), ..Default::default() },
+            AuditQuery { target_id: Some("x".repeat(201)), ..Default::default() },
+        ] {
+            assert!(bad.parse().is_err(), "{bad:?}");
+        }
+        assert!(Filter::default().page_allowed(COUNT_CAP - 50).is_ok());
+        assert!(Filter::default().page_allowed(COUNT_CAP).is_err());
+    }
+
+    #[test]
+    fn the_diff_names_each_changed_field() {
+        let before = json!({"status": "OPEN", "assignee": null, "terms": {"bps": 180, "gst": 18}, "same": 1});
+        let after =
+            json!({"status": "ASSIGNED", "assignee": "a@x", "terms": {"bps": 200, "gst": 18}, "same": 1, "note": "n"});
+        assert_eq!(
+            diff(Some(&before), Some(&after)),
+            vec![
+                Change { field: "assignee".into(), before: Some("—".into()), after: Some("a@x".into()) },
+                Change { field: "note".into(), before: None, after: Some("n".into()) },
+                Change { field: "status".into(), before: Some("OPEN".into()), after: Some("ASSIGNED".into()) },
+                Change { field: "terms.bps".into(), before: Some("180".into()), after: Some("200".into()) },
+            ]
+        );
+        // A creation shows every field of the after; a list is compared whole.
+        let created = diff(None, Some(&json!({"roles": ["admin", "sp-ops"]})));
+        assert_eq!(
+            created,
+            vec![Change { field: "roles".into(), before: None, after: Some(r#"["admin","sp-ops"]"#.into()) }]
+        );
+        assert_eq!(diff(Some(&json!(3)), Some(&json!(4)))[0].field, "value");
+        assert!(diff(Some(&json!({"a": 1})), Some(&json!({"a": 1}))).is_empty());
+        assert_eq!(diff(Some(&json!({"a": 180})), Some(&json!({"a": "180"}))).len(), 1, "a type change is a change");
+        assert!(diff(None, None).is_empty());
+    }
+
+    #[test]
+    fn personal_fields_are_masked_at_any_depth() {
+        let v = json!({"accountNumber": "123456789012", "merchant": "M1",
+                       "customer": {"customerEmail": "a@b.in", "phone": 9876543210u64},
+                       "rows": [{"account_number": "99887766"}], "status": "OPEN"});
+        let m = mask_personal(&v);
+        assert_eq!(m["accountNumber"], "XXXXXXXX9012");
+        assert_eq!(m["customer"]["customerEmail"], "XXb.in");
+        assert_eq!(m["customer"]["phone"], "XXXXXX3210");
+        assert_eq!(m["rows"][0]["account_number"], "XXXX7766");
+        assert_eq!(m["merchant"], "M1");
+        assert_eq!(m["status"], "OPEN");
+        assert!(!is_personal_key("actorEmail") && !is_personal_key("accountHolder") && !is_personal_key("email"));
+        assert_eq!(mask_digit_runs("paid to 123456789012, ref 12345"), "paid to XXXXXXXX9012, ref 12345");
+        assert_eq!(mask_digit_runs("9876543210"), "XXXXXX3210");
+        assert_eq!(mask_digit_runs("no digits"), "no digits");
+    }
+
+    fn link(id: i64, seq: i64, prev: &[u8], hash: u8) -> ChainLink {
+        ChainLink { id, chain_seq: seq, prev_hash: prev.to_vec(), row_hash: vec![hash; 32], recomputed: vec![hash; 32] }
+    }
+
+    #[test]
+    fn the_walk_finds_the_first_broken_link() {
+        let whole = [link(10, 1, &GENESIS, 1), link(12, 2, &[1; 32], 2), link(11, 3, &[2; 32], 3)];
+        let mut check = ChainCheck::default();
+        assert!(whole.iter().all(|l| check.push(l)));
+        let r = check.report();
+        assert!(r.ok);
+        assert_eq!((r.checked, r.head_hash), (3, Some("03".repeat(32))));
+
+        // An edited row: its content no longer hashes to its row_hash.
+        let mut edited = whole.clone();
+        edited[1].recomputed = vec![9; 32];
+        let mut check = ChainCheck::default();
+        edited.iter().take_while(|l| check.push(l)).count();
+        let r = check.report();
+        assert_eq!((r.ok, r.first_broken_id, r.first_broken_seq, r.checked), (false, Some(12), Some(2), 2));
+
+        // A deleted row: the next one is out of place.
+        let deleted = [whole[0].clone(), whole[2].clone()];
+        let mut check = ChainCheck::default();
+        deleted.iter().take_while(|l| check.push(l)).count();
+        let r = check.report();
+        assert_eq!((r.first_broken_id, r.first_broken_seq), (Some(11), Some(3)));
+        assert!(r.reason.unwrap().contains("1 row(s) are missing"));
+
+        // A re-hashed edit: the row itself is consistent, the next one's link is not.
+        let mut rehashed = whole.clone();
+        rehashed[1].row_hash = vec![7; 32];
+        rehashed[1].recomputed = vec![7; 32];
+        let mut check = ChainCheck::default();
+        rehashed.iter().take_while(|l| check.push(l)).count();
+        assert_eq!(check.report().first_broken_id, Some(11));
+
+        // A chain that does not start at the genesis.
+        let mut check = ChainCheck::default();
+        check.push(&link(5, 1, &[4; 32], 1));
+        assert_eq!(check.report().first_broken_id, Some(5));
+        // An empty log is whole.
+        assert!(ChainCheck::default().report().ok);
+    }
+}

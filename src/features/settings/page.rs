@@ -1,0 +1,253 @@
+//! `/settings` (admin): the users, a form to create one, and each user's actions (disable or
+//! enable, unlock, reset the password, set the roles) behind a "Manage" disclosure; `/profile`:
+//! the signed-in user's own password change. Every form is a plain post that works without
+//! JavaScript and comes back with a notice or the error in words.
+
+use leptos::prelude::*;
+
+use super::model::{UserForm, UserRow};
+use super::server::{get_users, ChangePassword, CreateUser, ManageUser};
+use crate::auth::{Access, Role, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
+use crate::ist;
+use crate::ui::{ErrorNotice, FlashNotices, PageHeader, RoleGate};
+
+const CARD: &str = "rounded-lg border border-slate-200 bg-white p-4 shadow-sm";
+const FIELD: &str = "rounded border border-slate-300 px-2 py-1";
+const BUTTON: &str = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
+const PLAIN_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-1 text-slate-800 hover:bg-slate-50";
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <RoleGate title="Settings" access=Access::ADMIN who="platform admins">
+            <Users />
+        </RoleGate>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_users());
+    // One action for every row's forms: a refused one (its error comes back in the address) shows
+    // once, above the table, not inside each row's closed "Manage".
+    let act = ServerAction::<ManageUser>::new();
+    view! {
+        <PageHeader title="Settings" subtitle="Users and their roles. Every change here is written to the audit log." />
+        <FlashNotices />
+        <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="settings-not-built">
+            "Not built yet on this page: API tokens (create and revoke them with "<code>"settlepaisa-ops token"</code>"), bank layouts, SLA hours and recon tolerances."
+        </div>
+        <CreateUserForm />
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => {
+                        let me = v.me;
+                        let now = v.now;
+                        view! {
+                            <section class=format!("mt-6 {CARD}") aria-labelledby="users-heading">
+                                <h2 id="users-heading" class="text-base font-semibold text-slate-900">{format!("Users ({})", v.users.len())}</h2>
+                                {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-2" data-testid="user-action-error"><ErrorNotice message=e.to_string() /></div> })}
+                                <div class="mt-2 overflow-x-auto">
+                                    <table class="w-full text-sm" data-testid="users">
+                                        <caption class="sr-only">"Users"</caption>
+                                        <thead class="bg-slate-50 text-left text-slate-600">
+                                            <tr>
+                                                <th scope="col" class="px-3 py-2 font-medium">"User"</th>
+                                                <th scope="col" class="px-3 py-2 font-medium">"Roles"</th>
+                                                <th scope="col" class="px-3 py-2 font-medium">"Status"</th>
+                                                <th scope="col" class="px-3 py-2 font-medium">"Last sign-in"</th>
+                                                <th scope="col" class="px-3 py-2 text-right font-medium">"API tokens"</th>
+                                                <th scope="col" class="px-3 py-2 font-medium">"Actions"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {v.users.into_iter().map(|u| {
+                                                let is_me = u.id == me;
+                                                view! { <UserRowView user=u now=now is_me=is_me act=act /> }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Role tick boxes named as [`UserForm`] reads them, ticked for `checked`.
+fn role_boxes(checked: Vec<Role>, id_prefix: String) -> AnyView {
+    view! {
+        <fieldset class="flex flex-wrap gap-3">
+            <legend class="text-slate-600">"Roles"</legend>
+            {Role::ALL.into_iter().map(|r| {
+                let id = format!("{id_prefix}-{}", r.code());
+                view! {
+                    <span class="flex items-center gap-1">
+                        <input type="checkbox" id=id.clone() name=format!("form[{}]", UserForm::role_field(r)) checked=checked.contains(&r) />
+                        <label for=id>{r.label()}</label>
+                    </span>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// The hidden fields naming the user and the action of one of their forms.
+fn hidden(id: &str, action: &'static str) -> AnyView {
+    view! {
+        <input type="hidden" name="form[id]" value=id.to_string() />
+        <input type="hidden" name="form[action]" value=action />
+    }
+    .into_any()
+}
+
+#[component]
+fn CreateUserForm() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    view! {
+        <section class=CARD aria-labelledby="create-user-heading">
+            <h2 id="create-user-heading" class="text-base font-semibold text-slate-900">"Create a user"</h2>
+            <p class="mt-1 text-sm text-slate-600">{format!("The password needs {PASSWORD_MIN_LEN} to {PASSWORD_MAX_LEN} characters with letters and digits; give it to the user by a separate channel and ask them to change it on their profile page.")}</p>
+            {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            <ActionForm action=create attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label="Create a user">
+                <label class="flex flex-col text-slate-600">"E-mail"
+                    <input type="email" name="form[email]" required=true autocomplete="off" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Name"
+                    <input type="text" name="form[name]" required=true maxlength="100" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Initial password"
+                    <input type="password" name="form[password]" required=true minlength=PASSWORD_MIN_LEN.to_string() maxlength=PASSWORD_MAX_LEN.to_string() autocomplete="new-password" class=FIELD />
+                </label>
+                {role_boxes(Vec::new(), "new".into())}
+                <button type="submit" class=BUTTON>"Create user"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UserRowView(
+    user: UserRow,
+    now: chrono::DateTime<chrono::Utc>,
+    is_me: bool,
+    act: ServerAction<ManageUser>,
+) -> impl IntoView {
+    let u = user;
+    let locked = u.is_locked(now);
+    let status = match (u.active, locked) {
+        (false, _) => ("Disabled".to_string(), "bg-slate-200 text-slate-800"),
+        (true, true) => (
+            format!("Locked until {}", u.locked_until.map(ist::format_datetime).unwrap_or_default()),
+            "bg-amber-100 text-amber-900",
+        ),
+        (true, false) => ("Active".to_string(), "bg-emerald-100 text-emerald-900"),
+    };
+    let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+    // Each form's fields, made here: a form's children are a closure of their own.
+    let id = u.id.to_string();
+    let (h_toggle, h_unlock, h_reset, h_roles) = (
+        hidden(&id, if u.active { "disable" } else { "enable" }),
+        hidden(&id, "unlock"),
+        hidden(&id, "reset"),
+        hidden(&id, "roles"),
+    );
+    let boxes = role_boxes(u.roles.clone(), format!("roles-{id}"));
+    let email = u.email.clone();
+    view! {
+        <tr class="border-t border-slate-100 align-top" data-user=u.email.clone()>
+            <td class="px-3 py-2">
+                <span class="block font-medium">{u.full_name.clone()}{is_me.then_some(" (you)")}</span>
+                <span class="block text-slate-600">{u.email.clone()}</span>
+            </td>
+            <td class="px-3 py-2" data-testid="roles">{roles}</td>
+            <td class="px-3 py-2"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {}", status.1) data-testid="status">{status.0}</span></td>
+            <td class="px-3 py-2 whitespace-nowrap">{u.last_login_at.map(ist::format_datetime).unwrap_or_else(|| "never".into())}</td>
+            <td class="px-3 py-2 text-right tabular-nums">{u.live_tokens}</td>
+            <td class="px-3 py-2">
+                <details>
+                    <summary class="cursor-pointer text-brand-700 underline">"Manage"<span class="sr-only">{format!(" {email}")}</span></summary>
+                    <div class="mt-2 flex flex-col gap-3">
+                        {if u.active {
+                            view! {
+                                <ActionForm action=act attr:aria-label=format!("Disable {}", u.email)>
+                                    {h_toggle}
+                                    <button type="submit" class=PLAIN_BUTTON disabled=is_me>"Disable"</button>
+                                    <span class="ml-2 text-xs text-slate-600">"Ends their sessions and API tokens at once."</span>
+                                </ActionForm>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <ActionForm action=act attr:aria-label=format!("Enable {}", u.email)>
+                                    {h_toggle}
+                                    <button type="submit" class=PLAIN_BUTTON>"Enable"</button>
+                                </ActionForm>
+                            }.into_any()
+                        }}
+                        {locked.then(|| view! {
+                            <ActionForm action=act attr:aria-label=format!("Unlock {}", u.email)>
+                                {h_unlock}
+                                <button type="submit" class=PLAIN_BUTTON>"Unlock"</button>
+                            </ActionForm>
+                        })}
+                        <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label=format!("Reset the password of {}", u.email)>
+                            {h_reset}
+                            <label class="flex flex-col text-slate-600">"New password"
+                                <input type="password" name="form[password]" required=true minlength=PASSWORD_MIN_LEN.to_string() maxlength=PASSWORD_MAX_LEN.to_string() autocomplete="new-password" class=FIELD />
+                            </label>
+                            <button type="submit" class=PLAIN_BUTTON>"Reset password"</button>
+                        </ActionForm>
+                        <ActionForm action=act attr:class="flex flex-wrap items-end gap-2" attr:aria-label=format!("Roles of {}", u.email)>
+                            {h_roles}
+                            {boxes}
+                            <button type="submit" class=PLAIN_BUTTON>"Save roles"</button>
+                        </ActionForm>
+                    </div>
+                </details>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let user = Resource::new(|| (), |_| crate::auth::get_current_user());
+    view! {
+        <PageHeader title="Your profile" />
+        <FlashNotices />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                user.await.ok().flatten().map(|u| view! {
+                    <section class=CARD aria-labelledby="me-heading">
+                        <h2 id="me-heading" class="text-base font-semibold text-slate-900">{u.full_name.clone()}</h2>
+                        <p class="mt-1 text-sm text-slate-600">{format!("{} · {}", u.email, u.role_labels())}</p>
+                    </section>
+                })
+            })}
+        </Suspense>
+        <section class=format!("mt-6 {CARD}") aria-labelledby="password-heading">
+            <h2 id="password-heading" class="text-base font-semibold text-slate-900">"Change your password"</h2>
+            <p class="mt-1 text-sm text-slate-600">{format!("{PASSWORD_MIN_LEN} to {PASSWORD_MAX_LEN} characters with letters and digits. Your other sessions are signed out; this one stays.")}</p>
+            {move || change.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            <ActionForm action=change attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label="Change your password">
+                <label class="flex flex-col text-slate-600">"Current password"
+                    <input type="password" name="form[current]" required=true autocomplete="current-password" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"New password"
+                    <input type="password" name="form[new]" required=true minlength=PASSWORD_MIN_LEN.to_string() maxlength=PASSWORD_MAX_LEN.to_string() autocomplete="new-password" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"New password again"
+                    <input type="password" name="form[confirm]" required=true minlength=PASSWORD_MIN_LEN.to_string() maxlength=PASSWORD_MAX_LEN.to_string() autocomplete="new-password" class=FIELD />
+                </label>
+                <button type="submit" class=BUTTON>"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}

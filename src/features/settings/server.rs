@@ -1,0 +1,97 @@
+//! Settings' server functions: the caller and the state from the request, then the service. The
+//! forms are plain posts (the page works without JavaScript): each answers with a redirect back to
+//! its page and a notice, or the error in words.
+
+use leptos::prelude::*;
+
+use super::model::{PasswordChangeForm, UserForm, UsersView};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use crate::http::server_fn::serve;
+
+/// Every user, for `/settings` (admin).
+#[server(prefix = "/sfn", endpoint = "settings/users")]
+pub async fn get_users() -> Result<UsersView, AppError> {
+    serve(async move |c| super::service::users_view(&c.state, &c.user).await).await
+}
+
+/// Admin: create a user.
+#[server(prefix = "/sfn", endpoint = "settings/create-user")]
+pub async fn create_user(form: UserForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let new = form.new_user();
+        super::service::create_user(&c.state, &c.user, c.ip.as_deref(), &new).await?;
+        let notice = crate::auth::guard::urlencode(&format!("User {} created.", new.email.trim().to_lowercase()));
+        leptos_axum::redirect(&format!("/settings?notice={notice}"));
+        Ok(())
+    })
+    .await
+}
+
+/// Admin: disable, enable, unlock, reset the password of, or set the roles of a user.
+#[server(prefix = "/sfn", endpoint = "settings/user-action")]
+pub async fn manage_user(form: UserForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let id = form.id.clone().unwrap_or_default();
+        let action = form.action.clone().unwrap_or_default();
+        let row = super::service::act(
+            &c.state,
+            &c.user,
+            c.ip.as_deref(),
+            &id,
+            &action,
+            &form.role_codes(),
+            form.password.as_deref(),
+        )
+        .await?;
+        let done = match action.trim() {
+            "disable" => "disabled; their sessions and API tokens stopped",
+            "enable" => "enabled",
+            "unlock" => "unlocked",
+            "reset" => "given a new password; their sessions ended",
+            _ => "given new roles",
+        };
+        let notice = crate::auth::guard::urlencode(&format!("{} {done}.", row.email));
+        leptos_axum::redirect(&format!("/settings?notice={notice}"));
+        Ok(())
+    })
+    .await
+}
+
+/// Anyone signed in: change their own password; their other sessions end, and this one goes on
+/// under a new id (a copy of the old cookie opens nothing).
+#[server(prefix = "/sfn", endpoint = "settings/change-password")]
+pub async fn change_password(form: PasswordChangeForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let session = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
+        let keep = session.as_ref().and_then(|s| s.id()).map(|id| id.to_string());
+        super::service::change_own_password(&c.state, &c.user, c.ip.as_deref(), &form, keep.as_deref()).await?;
+        if let Some(session) = session {
+            super::service::renew_session(&c.state, &c.user, &session).await?;
+        }
+        leptos_axum::redirect("/profile?notice=Password%20changed.%20Your%20other%20sessions%20were%20signed%20out.");
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    //! The forms' field names against the decoder the server runs on every post.
+
+    use super::*;
+    use crate::http::server_fn::decode_form_post;
+
+    #[tokio::test]
+    async fn the_user_forms_decode() {
+        let body = "form%5Bid%5D=abc&form%5Baction%5D=roles&form%5Brole_sp_ops%5D=on&form%5Brole_admin%5D=on";
+        let args: ManageUser = decode_form_post(body).await.unwrap();
+        assert_eq!(args.form.role_codes(), vec!["sp-ops".to_string(), "admin".to_string()]);
+        assert_eq!(args.form.action.as_deref(), Some("roles"));
+        let body = "form%5Bcurrent%5D=a&form%5Bnew%5D=b&form%5Bconfirm%5D=b";
+        let args: ChangePassword = decode_form_post(body).await.unwrap();
+        assert_eq!(args.form.new, "b");
+    }
+}
