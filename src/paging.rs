@@ -12,6 +12,35 @@ pub const MAX_PAGE: i64 = 100_000;
 /// that is 20,000 pages).
 pub const MAX_OFFSET: i64 = 10_000_000;
 
+/// Beyond this many matches a list's count, when nothing can give it exactly, says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many rows match a list's filter: exact, or at least [`COUNT_CAP`] + 1 ("more than 10,000").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MatchCount {
+    pub count: i64,
+    pub exact: bool,
+}
+
+impl MatchCount {
+    /// A count of `counted` rows, counted up to [`COUNT_CAP`] + 1.
+    pub fn capped(counted: i64) -> MatchCount {
+        if counted > COUNT_CAP {
+            MatchCount { count: COUNT_CAP, exact: false }
+        } else {
+            MatchCount { count: counted, exact: true }
+        }
+    }
+
+    pub fn text(self) -> String {
+        if self.exact {
+            crate::money::format_count(self.count)
+        } else {
+            format!("more than {}", crate::money::format_count(COUNT_CAP))
+        }
+    }
+}
+
 fn out_of_range() -> String {
     format!("Page must be a positive number, at most {MAX_PAGE}.")
 }
@@ -51,6 +80,15 @@ pub fn page_params(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_past_the_cap_says_more_than() {
+        assert_eq!(MatchCount::capped(COUNT_CAP), MatchCount { count: COUNT_CAP, exact: true });
+        let over = MatchCount::capped(COUNT_CAP + 1);
+        assert_eq!(over, MatchCount { count: COUNT_CAP, exact: false });
+        assert_eq!(over.text(), "more than 10,000");
+        assert_eq!(MatchCount::capped(1234).text(), "1,234");
+    }
 
     #[test]
     fn pages_outside_the_range_are_refused_not_wrapped() {

@@ -84,8 +84,7 @@ impl Filter {
 }
 
 pub const PAGE_SIZE: i64 = 50;
-/// Beyond this many matches a filtered count says "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub use crate::paging::{MatchCount, COUNT_CAP};
 const MAX_TEXT: usize = 200;
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -156,23 +155,6 @@ pub struct AuditRow {
     pub details: Option<String>,
     /// SHA-256 of the row and its predecessor's hash, hex.
     pub row_hash: String,
-}
-
-/// How many rows match: exact, or "more than [`COUNT_CAP`]".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MatchCount {
-    pub count: i64,
-    pub exact: bool,
-}
-
-impl MatchCount {
-    pub fn text(self) -> String {
-        if self.exact {
-            crate::money::format_count(self.count)
-        } else {
-            format!("more than {}", crate::money::format_count(COUNT_CAP))
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

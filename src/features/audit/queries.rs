@@ -125,11 +125,7 @@ pub async fn count(pool: &PgPool, filter: &Filter) -> Result<MatchCount, AppErro
     push_filter(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") x");
     let (count,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
-    Ok(if count > COUNT_CAP {
-        MatchCount { count: COUNT_CAP, exact: false }
-    } else {
-        MatchCount { count, exact: true }
-    })
+    Ok(MatchCount::capped(count))
 }
 
 /// The list's query for its first `cap` rows (the CSV export streams it).

@@ -98,8 +98,7 @@ impl Default for Sort {
 }
 
 pub const PAGE_SIZE: i64 = 50;
-/// Beyond this many matches a count that the rollup cannot give says "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub use crate::paging::{MatchCount, COUNT_CAP};
 const MAX_TEXT: usize = 64;
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -218,23 +217,6 @@ pub struct TxnRow {
     pub batch_ref: Option<String>,
     /// The status of the batch it is in (a SETTLED transaction's batch may be on hold or failed).
     pub batch_status: Option<String>,
-}
-
-/// How many transactions match: exact, or at least `COUNT_CAP` + 1 ("more than 10,000").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MatchCount {
-    pub count: i64,
-    pub exact: bool,
-}
-
-impl MatchCount {
-    pub fn text(self) -> String {
-        if self.exact {
-            crate::money::format_count(self.count)
-        } else {
-            format!("more than {}", crate::money::format_count(COUNT_CAP))
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
