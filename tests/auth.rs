@@ -787,7 +787,7 @@ async fn a_session_of_a_user_disabled_during_sign_in_gets_no_owner(pool: PgPool)
     // Disabled between the password check and the owner's record: no owner, nothing to revive.
     assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
     save_session("checked-then-disabled").await;
-    assert!(!users::own_session(&pool, id, "checked-then-disabled").await.unwrap());
+    assert!(!users::own_session(&pool, id, "checked-then-disabled", None).await.unwrap());
     assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
     assert_eq!(owners().await, 0, "re-enabling revives no session");
 
@@ -797,7 +797,7 @@ async fn a_session_of_a_user_disabled_during_sign_in_gets_no_owner(pool: PgPool)
     sqlx::query("UPDATE users SET is_active = false WHERE id = $1").bind(id).execute(&mut *disabling).await.unwrap();
     let owning = tokio::spawn({
         let pool = pool.clone();
-        async move { users::own_session(&pool, id, "during-disable").await }
+        async move { users::own_session(&pool, id, "during-disable", None).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!owning.is_finished(), "the owner's record waits for the disable to commit");
@@ -808,8 +808,19 @@ async fn a_session_of_a_user_disabled_during_sign_in_gets_no_owner(pool: PgPool)
     // An active user's session is owned.
     assert!(users::set_active(&pool, OPS, true, "test-admin").await.unwrap());
     save_session("active").await;
-    assert!(users::own_session(&pool, id, "active").await.unwrap());
+    assert!(users::own_session(&pool, id, "active", None).await.unwrap());
     assert_eq!(owners().await, 1);
+
+    // A password reset (or changed) between the check and the owner's record: the sign-in checked
+    // the old hash, so its session gets no owner; one that checked the current hash does.
+    let checked: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    sqlx::query("UPDATE users SET password_hash = 'replaced' WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    save_session("checked-then-reset").await;
+    assert!(!users::own_session(&pool, id, "checked-then-reset", Some(&checked)).await.unwrap());
+    save_session("checked-after-reset").await;
+    assert!(users::own_session(&pool, id, "checked-after-reset", Some("replaced")).await.unwrap());
+    assert_eq!(owners().await, 2);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

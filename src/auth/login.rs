@@ -106,7 +106,7 @@ pub async fn sign_in(
     email: &str,
     password_text: String,
     ip: Option<&str>,
-) -> Result<CurrentUser, SignInError> {
+) -> Result<SignedIn, SignInError> {
     let email: String = email.trim().to_lowercase().chars().take(MAX_EMAIL_CHARS).collect();
     let check = tokio::spawn(check_credentials(state.clone(), email, password_text, ip.map(str::to_owned)));
     check.await.map_err(|e| {
@@ -120,7 +120,7 @@ async fn check_credentials(
     email: String,
     password_text: String,
     ip: Option<String>,
-) -> Result<CurrentUser, SignInError> {
+) -> Result<SignedIn, SignInError> {
     let pool = &state.pool;
     let Some(attempt) =
         users::begin_login_attempt(pool, &email, ip.as_deref(), IP_ATTEMPTS_PER_WINDOW, IP_WINDOW_MINUTES).await?
@@ -146,7 +146,7 @@ async fn check_credentials(
         password::verify(password_text, None).await?;
         return outcome.refuse(None, "unknown_email", failure).await;
     };
-    let verified = password::verify(password_text, Some(account.password_hash)).await?;
+    let verified = password::verify(password_text, Some(account.password_hash.clone())).await?;
     if !account.is_active {
         return outcome.refuse(Some(account.id), "disabled", failure).await;
     }
@@ -159,7 +159,14 @@ async fn check_credentials(
         return outcome.refuse(Some(account.id), "disabled", LoginFailure::Invalid).await;
     };
     outcome.record(Some(account.id), true, "signed_in").await;
-    Ok(user)
+    Ok(SignedIn { user, verified_hash: account.password_hash })
+}
+
+/// A user whose password was right, and the hash it was checked against (the session is
+/// recorded only while the password is still that one, see [`users::own_session`]).
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub verified_hash: String,
 }
 
 /// Writes an attempt's outcome: onto its `login_attempts` row, and as an audit row. A failure to
@@ -177,7 +184,7 @@ impl Outcome<'_> {
         user_id: Option<uuid::Uuid>,
         reason: &str,
         failure: LoginFailure,
-    ) -> Result<CurrentUser, SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         self.record(user_id, false, reason).await;
         Err(SignInError::Refused(failure))
     }
@@ -234,7 +241,7 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
     };
     let next = safe_next(form.next.as_deref()).to_string();
     let signed_in = match sign_in(&state, &form.email, form.password, ip.as_deref()).await {
-        Ok(user) => start_session(&state, &session, &user).await,
+        Ok(signed_in) => start_session(&state, &session, &signed_in.user, Some(&signed_in.verified_hash)).await,
         Err(e) => Err(e),
     };
     match signed_in {
@@ -251,9 +258,14 @@ pub async fn post_login(State(state): State<AppState>, session: Session, req: Re
 }
 
 /// A new session id (fixation defence), then the identity. Refused (as a disabled account is) when
-/// the user was disabled since their password was checked: no owner is recorded, and the session
-/// is deleted.
-pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUser) -> Result<(), SignInError> {
+/// the user was disabled, or their password reset or changed, since it was checked
+/// (`verified_hash`): no owner is recorded, and the session is deleted.
+pub async fn start_session(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    verified_hash: Option<&str>,
+) -> Result<(), SignInError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = state.clock.now().timestamp();
     let auth = SessionAuth { user_id: user.id, signed_in_at: now, last_seen_at: now };
@@ -264,7 +276,7 @@ pub async fn start_session(state: &AppState, session: &Session, user: &CurrentUs
         tracing::error!("a saved session has no id");
         AppError::Internal
     })?;
-    if users::own_session(&state.pool, user.id, &id.to_string()).await? {
+    if users::own_session(&state.pool, user.id, &id.to_string(), verified_hash).await? {
         return Ok(());
     }
     session.flush().await.map_err(session_error)?;

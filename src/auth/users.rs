@@ -160,14 +160,23 @@ pub async fn case_workers<'c>(db: impl PgExecutor<'c>, who: Option<&str>) -> Res
 /// Record whose a freshly saved session is, so that disabling the user can end it — only while the
 /// user is active. The user's row is read `FOR SHARE`, so a disable racing this sign-in either
 /// commits first (no owner is recorded: the session is useless, and re-enabling revives nothing)
-/// or waits for the owner row and then deletes its session (see [`set_active`]). Returns whether
-/// the owner was recorded.
-pub async fn own_session(pool: &PgPool, user_id: Uuid, session_id: &str) -> Result<bool, AppError> {
+/// or waits for the owner row and then deletes its session (see [`set_active`]). With
+/// `verified_hash` (the password hash a sign-in checked), only while the password is still that
+/// one: a reset or a change committed since the check (which ended the user's sessions) leaves
+/// this one unrecorded as well. Returns whether the owner was recorded.
+pub async fn own_session(
+    pool: &PgPool,
+    user_id: Uuid,
+    session_id: &str,
+    verified_hash: Option<&str>,
+) -> Result<bool, AppError> {
     let owned = sqlx::query!(
         "INSERT INTO tower_sessions.session_owner (session_id, user_id)
-         SELECT $1, id FROM users WHERE id = $2 AND is_active FOR SHARE",
+         SELECT $1, id FROM users
+         WHERE id = $2 AND is_active AND ($3::text IS NULL OR password_hash = $3) FOR SHARE",
         session_id,
         user_id,
+        verified_hash,
     )
     .execute(pool)
     .await?;

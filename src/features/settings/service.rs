@@ -69,7 +69,7 @@ pub async fn renew_session(
     session.cycle_id().await.map_err(failed)?;
     session.save().await.map_err(failed)?;
     let id = session.id().ok_or(AppError::Internal)?;
-    if !crate::auth::users::own_session(&state.pool, caller.id, &id.to_string()).await? {
+    if !crate::auth::users::own_session(&state.pool, caller.id, &id.to_string(), None).await? {
         return Err(AppError::Unauthorized);
     }
     Ok(())
