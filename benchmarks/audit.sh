@@ -53,25 +53,9 @@ read -r TODAY MONTH_AGO <<<"$(psql "$BENCH_DB_URL" -qtA -F ' ' -c "
 
 API_AUTH=(-H "Authorization: Bearer $COMPLIANCE")
 PAGE_AUTH=(-H "Cookie: $COOKIE")
+BENCH_PATH_WIDTH=72
 RESULTS=()
-measure() {
-  local label="$1" path="$2" auth=("${API_AUTH[@]}") out code c p50 p95 p99 rps bad
-  [ "$3" = page ] && auth=("${PAGE_AUTH[@]}")
-  echo "### $label  $path"
-  code="$(curl -s -o /tmp/audit-bench.$$ -w '%{http_code} %{size_download}' "${auth[@]}" "$BASE$path")"
-  echo "HTTP ${code% *}, ${code#* } bytes: $(head -c 160 /tmp/audit-bench.$$ | tr '\n' ' ')"
-  rm -f /tmp/audit-bench.$$
-  for c in 1 4; do
-    out="$(ab -q -n "$REQUESTS" -c "$c" "${auth[@]}" "$BASE$path" 2>&1)" || true
-    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
-    p95="$(awk '$1 == "95%" {print $2}' <<<"$out")"
-    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-    rps="$(awk '/^Requests per second/ {printf "%.1f", $4}' <<<"$out")"
-    bad="$(awk '/^Non-2xx responses/ {print $3}' <<<"$out")"
-    echo "  c=$c: p50 ${p50:-?} ms, p95 ${p95:-?} ms, p99 ${p99:-?} ms, ${rps:-?} req/s, non-2xx ${bad:-0}"
-    RESULTS+=("$(printf '%-72s %2s %6s %6s %6s %7s %6s' "$path" "$c" "${p50:-?}" "${p95:-?}" "${p99:-?}" "${rps:-?}" "${bad:-0}")")
-  done
-}
+measure() { bench_measure "$@"; }
 
 E="/api/audit/v1/events?limit=50"
 measure "default view" "$E" api

@@ -286,6 +286,31 @@ wait_for_health() {
   log "the server did not become healthy within 60 s"; return 1
 }
 
+# bench_measure <label> <path> <api|page>: one request shown, then `ab -n $REQUESTS` at concurrency
+# 1 and 4, its p50 / p95 / p99, req/s and non-2xx appended to the array RESULTS. Reads BASE,
+# REQUESTS, the header arrays API_AUTH and PAGE_AUTH, ONLY (a regex: measure only the paths it
+# matches) and BENCH_PATH_WIDTH (the result table's first column, 66). Used by benchmarks/*.sh.
+bench_measure() {
+  local label="$1" path="$2" auth=("${API_AUTH[@]}") out code c p50 p95 p99 rps bad body
+  if [ -n "${ONLY:-}" ] && ! [[ "$path" =~ $ONLY ]]; then return 0; fi
+  [ "$3" = page ] && auth=("${PAGE_AUTH[@]}")
+  echo "### $label  $path"
+  body="$(mktemp)"
+  code="$(curl -s -o "$body" -w '%{http_code} %{size_download}' "${auth[@]}" "$BASE$path")"
+  echo "HTTP ${code% *}, ${code#* } bytes: $(head -c 160 "$body" | tr '\n' ' ')"
+  rm -f "$body"
+  for c in 1 4; do
+    out="$(ab -q -n "$REQUESTS" -c "$c" "${auth[@]}" "$BASE$path" 2>&1)" || true
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p95="$(awk '$1 == "95%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    rps="$(awk '/^Requests per second/ {printf "%.1f", $4}' <<<"$out")"
+    bad="$(awk '/^Non-2xx responses/ {print $3}' <<<"$out")"
+    echo "  c=$c: p50 ${p50:-?} ms, p95 ${p95:-?} ms, p99 ${p99:-?} ms, ${rps:-?} req/s, non-2xx ${bad:-0}"
+    RESULTS+=("$(printf "%-${BENCH_PATH_WIDTH:-66}s %2s %6s %6s %6s %7s %6s" "$path" "$c" "${p50:-?}" "${p95:-?}" "${p99:-?}" "${rps:-?}" "${bad:-0}")")
+  done
+}
+
 # The release server for a benchmark: a fresh demo database named $1 (extra environment in the
 # caller's exports), an API token of ops@settlepaisa.test in TOKEN, the server's PID and BASE URL;
 # the server stops when the calling script exits.
