@@ -12,6 +12,7 @@ cd "$ROOT"
 db_ensure
 command -v ab >/dev/null || apt_install apache2-utils
 N="${1:-5000000}"
+[[ "$N" =~ ^[0-9]+$ ]] || { log "rows must be a whole number, not $N"; exit 2; }
 REQUESTS="${AB_N:-200}"
 DB=settlepaisa_bench_audit
 bench_server "$DB"

@@ -146,7 +146,8 @@ pub async fn act(
 /// Change one's own password: the current one must be right, checked under sign-in's lockout (a
 /// wrong one counts towards it, so a borrowed session cannot guess at will); every other session
 /// of theirs ends (`keep_session` is the one they are using). A wrong current password is audited
-/// as a failure.
+/// as a failure. The new hash is written only over the one checked (a reset by an admin meanwhile
+/// wins, and this change is refused); it is returned, for the renewed session's owner.
 pub async fn change_own_password(
     pool: &PgPool,
     user: &CurrentUser,
@@ -154,7 +155,7 @@ pub async fn change_own_password(
     current: &str,
     new: &str,
     keep_session: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let reservation = users::reserve_password_check(pool, &user.email, MAX_FAILURES, LOCK_MINUTES).await?;
     let (account, own_lock) = match reservation {
         Reservation::Refused { .. } => {
@@ -165,6 +166,7 @@ pub async fn change_own_password(
         Reservation::Granted { account, locked_until, .. } => (account, locked_until),
     };
     let stored = account.filter(|a| a.id == user.id && a.is_active).map(|a| a.password_hash);
+    let checked = stored.clone().unwrap_or_default();
     if !password::verify(current.to_string(), stored).await? {
         let mut entry = AuditEntry::by(user, "user.password.change", "user");
         entry.target_id = Some(user.id.to_string());
@@ -177,9 +179,20 @@ pub async fn change_own_password(
     users::settle_password_check(pool, &user.email, own_lock, MAX_FAILURES).await?;
     let new_hash = password::hash_bounded(new.to_string()).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", user.id, new_hash)
-        .execute(&mut *tx)
-        .await?;
+    let written = sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND password_hash = $3 AND is_active",
+        user.id,
+        new_hash,
+        checked,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if written == 0 {
+        return Err(AppError::Conflict(
+            "Your password was changed or reset elsewhere meanwhile: sign in again with the new one.".into(),
+        ));
+    }
     let ended = end_sessions(&mut tx, user.id, keep_session).await?;
     audit::record(
         &mut *tx,
@@ -192,5 +205,5 @@ pub async fn change_own_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(new_hash)
 }

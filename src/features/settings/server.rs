@@ -67,9 +67,10 @@ pub async fn change_password(form: PasswordChangeForm) -> Result<(), AppError> {
         let session = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
         let keep = session.as_ref().and_then(|s| s.id()).map(|id| id.to_string());
-        super::service::change_own_password(&c.state, &c.user, c.ip.as_deref(), &form, keep.as_deref()).await?;
+        let hash =
+            super::service::change_own_password(&c.state, &c.user, c.ip.as_deref(), &form, keep.as_deref()).await?;
         if let Some(session) = session {
-            super::service::renew_session(&c.state, &c.user, &session).await?;
+            super::service::renew_session(&c.state, &c.user, &session, &hash).await?;
         }
         leptos_axum::redirect("/profile?notice=Password%20changed.%20Your%20other%20sessions%20were%20signed%20out.");
         Ok(())

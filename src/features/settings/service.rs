@@ -55,12 +55,14 @@ pub async fn act(
     Ok(row)
 }
 
-/// The caller's session under a new id, its owner recorded again (as at sign-in): after a
-/// password change, a copy of the old cookie opens nothing.
+/// The caller's session under a new id, its owner recorded again (as at sign-in) only while the
+/// password is still `password_hash` (the one just set): after a password change, a copy of the
+/// old cookie opens nothing, and a reset that landed meanwhile leaves no session.
 pub async fn renew_session(
     state: &AppState,
     caller: &CurrentUser,
     session: &tower_sessions::Session,
+    password_hash: &str,
 ) -> Result<(), AppError> {
     let failed = |e: tower_sessions::session::Error| {
         tracing::error!(error = %e, "could not renew a session after a password change");
@@ -69,23 +71,24 @@ pub async fn renew_session(
     session.cycle_id().await.map_err(failed)?;
     session.save().await.map_err(failed)?;
     let id = session.id().ok_or(AppError::Internal)?;
-    if !crate::auth::users::own_session(&state.pool, caller.id, &id.to_string(), None).await? {
+    if !crate::auth::users::own_session(&state.pool, caller.id, &id.to_string(), Some(password_hash)).await? {
         return Err(AppError::Unauthorized);
     }
     Ok(())
 }
 
-/// Change one's own password (any signed-in user); their other sessions end.
+/// Change one's own password (any signed-in user); their other sessions end. The new hash, for
+/// [`renew_session`].
 pub async fn change_own_password(
     state: &AppState,
     caller: &CurrentUser,
     ip: Option<&str>,
     form: &PasswordChangeForm,
     keep_session: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let new = form.parse().map_err(AppError::BadRequest)?;
-    commands::change_own_password(&state.pool, &user, ip, &form.current, &new, keep_session).await?;
+    let hash = commands::change_own_password(&state.pool, &user, ip, &form.current, &new, keep_session).await?;
     state.principals.flush();
-    Ok(())
+    Ok(hash)
 }
