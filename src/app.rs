@@ -17,6 +17,7 @@ use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
+use crate::features::reports::ReportsPage;
 use crate::features::settings::{ProfilePage, SettingsPage};
 use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
 use crate::features::transactions::{TransactionPage, TransactionsPage};

@@ -16,6 +16,7 @@ pub mod ist;
 pub mod money;
 pub mod paging;
 pub mod ratio;
+pub mod sheet;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

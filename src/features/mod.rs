@@ -7,6 +7,7 @@ pub mod exceptions;
 pub mod overview;
 pub mod placeholders;
 pub mod recon;
+pub mod reports;
 pub mod settings;
 pub mod settlements;
 pub mod transactions;

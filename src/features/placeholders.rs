@@ -8,8 +8,3 @@ use crate::ui::NotBuilt;
 pub fn ConnectorsPage() -> impl IntoView {
     view! { <NotBuilt title="Connectors" what="Connector cards, runs and schedules arrive with the connectors feature." /> }
 }
-
-#[component]
-pub fn ReportsPage() -> impl IntoView {
-    view! { <NotBuilt title="Reports" what="Settlement, bank MIS, recon and tax reports arrive with the reports feature." /> }
-}

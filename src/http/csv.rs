@@ -278,7 +278,7 @@ pub struct CsvExport {
     gate: Arc<ExportGate>,
     user: Uuid,
     name: String,
-    header: &'static [&'static str],
+    header: std::borrow::Cow<'static, [&'static str]>,
     produce: Box<dyn FnOnce(CsvRows, ExportTx) -> Produced + Send>,
 }
 
@@ -287,7 +287,7 @@ impl CsvExport {
         state: &crate::state::AppState,
         user: Uuid,
         name: String,
-        header: &'static [&'static str],
+        header: impl Into<std::borrow::Cow<'static, [&'static str]>>,
         produce: F,
     ) -> Self
     where
@@ -299,7 +299,7 @@ impl CsvExport {
             gate: state.exports.clone(),
             user,
             name,
-            header,
+            header: header.into(),
             produce: Box::new(move |rows, tx| Box::pin(produce(rows, tx))),
         }
     }
@@ -308,7 +308,7 @@ impl CsvExport {
     pub async fn respond(self) -> Result<Response, AppError> {
         let permit = self.gate.admit(self.user)?;
         let (pool, produce) = (self.pool, self.produce);
-        csv_stream(&self.name, self.header, permit, SEND_TIMEOUT, move |rows| async move {
+        csv_stream(&self.name, &self.header, permit, SEND_TIMEOUT, move |rows| async move {
             let mut tx = crate::db::begin_export(&pool).await?;
             let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
             let outcome = produce(rows, tx).await;
@@ -331,12 +331,12 @@ impl CsvExport {
 /// the instant between them the export's rollback could complete and its connection serve another
 /// request, whose statement would then fail once with "canceling statement due to user request" —
 /// an error like a lost connection, which that request answers as such. Nothing is written wrongly.)
-struct CancelOnDrop {
+pub(crate) struct CancelOnDrop {
     armed: Option<(PgPool, i32, String)>,
 }
 
 impl CancelOnDrop {
-    async fn arm(pool: &PgPool, tx: &mut ExportTx) -> Result<CancelOnDrop, AppError> {
+    pub(crate) async fn arm(pool: &PgPool, tx: &mut ExportTx) -> Result<CancelOnDrop, AppError> {
         let tag = format!("settlepaisa export {}", Uuid::new_v4());
         let backend = sqlx::query!(
             r#"SELECT pg_backend_pid() AS "pid!", set_config('application_name', $1, true) AS "tag!""#,
@@ -348,7 +348,7 @@ impl CancelOnDrop {
     }
 
     /// The query ended: nothing to cancel.
-    fn disarm(mut self) {
+    pub(crate) fn disarm(mut self) {
         self.armed = None;
     }
 }

@@ -197,7 +197,7 @@ enum Pace {
     Limited,
     /// An upload: no overall limit, but its body may not stall.
     Upload,
-    /// A CSV export: no limit.
+    /// A CSV or XLSX export: no limit (a download lasts as long as its client takes to read it).
     Export,
 }
 
@@ -207,7 +207,7 @@ fn pace_of(req: &Request) -> Pace {
     };
     match *req.method() {
         Method::POST if UPLOAD_ROUTES.contains(&route) => Pace::Upload,
-        Method::GET if route.ends_with(".csv") => Pace::Export,
+        Method::GET if route.ends_with(".csv") || route.ends_with(".xlsx") => Pace::Export,
         _ => Pace::Limited,
     }
 }

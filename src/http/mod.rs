@@ -8,6 +8,7 @@ pub mod metrics;
 mod middleware;
 pub mod responses;
 pub mod server_fn;
+pub mod xlsx;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};

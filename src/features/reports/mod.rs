@@ -1,0 +1,22 @@
+//! Reports (`/reports`, every signed-in role): the settlement summary, settlement transactions,
+//! bank MIS, recon outcome and tax report for a window of cycle dates and a merchant or acquirer,
+//! previewed on the page with their totals and downloaded whole as CSV or XLSX
+//! (`GET /api/reports/v1/{report}.{csv|xlsx}`), both streamed. Each report is one query
+//! ([`queries`]) whose columns are typed cells ([`crate::sheet`]), so the page, the CSV and the
+//! spreadsheet show the same figures. The auditor's copies have personal data masked.
+
+pub mod model;
+mod page;
+mod server;
+
+pub use page::ReportsPage;
+pub use server::get_report;
+
+#[cfg(feature = "ssr")]
+mod api;
+#[cfg(feature = "ssr")]
+pub use api::routes;
+#[cfg(feature = "ssr")]
+pub mod queries;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,0 +1,292 @@
+//! XLSX downloads: a real spreadsheet (typed cells, ₹ number format, dates as dates, a bold frozen
+//! header, column widths) written by `rust_xlsxwriter` in its constant-memory mode, so a report of
+//! a million rows never sits in memory.
+//!
+//! How a file is made: the export's query runs as a cursor in a read-only transaction of its own
+//! (as a CSV export's does, [`super::csv`]); each row goes through a bounded channel to a blocking
+//! thread that writes it into the worksheet, which keeps only the current row and spills the rest
+//! to a temporary file. When the last row is in, the workbook is zipped into an unnamed temporary
+//! file (gone when closed) and that file is streamed to the client with its length. Unlike a CSV,
+//! an XLSX cannot be sent before it is complete (its zip directory comes last), so the status is
+//! known before the first byte: a query that fails, or a report past a worksheet's
+//! [`MAX_ROWS`], answers its error instead of a file.
+//!
+//! Exports pass the same [`ExportGate`](super::csv::ExportGate) as CSV downloads (two per user, a
+//! quarter of the pool in all). A client that leaves while the file is built drops the request:
+//! the query is cancelled ([`super::csv::CancelOnDrop`]) and the writer thread stops at its next
+//! row.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::future::Future;
+use std::io::{Seek, SeekFrom};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, TryStreamExt};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::csv::{CancelOnDrop, ExportGate, ExportTx};
+use crate::error::AppError;
+use crate::sheet::{Cell, Column};
+
+/// The data rows one worksheet holds under its header (Excel's limit is 1,048,576 rows in all).
+pub const MAX_ROWS: u32 = 1_048_575;
+/// Rows queued between the query and the writer thread.
+const ROWS_AHEAD: usize = 512;
+/// The ₹ amount format: Indian rupees with two decimals; negatives with a minus.
+pub const RUPEE_FORMAT: &str = "₹#,##0.00;-₹#,##0.00";
+pub const DATE_FORMAT: &str = "dd-mmm-yyyy";
+pub const TIME_FORMAT: &str = "dd-mmm-yyyy hh:mm:ss";
+pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What the query side tells the writer thread.
+enum Message {
+    Row(Vec<Cell>),
+    /// Every row was sent: the workbook may be finished (a channel that closes without this was
+    /// cut short, and no file is made).
+    End,
+}
+
+/// Where an export's rows go: handed to the producer of an [`XlsxExport`].
+pub struct XlsxRows {
+    sender: mpsc::Sender<Message>,
+    written: u32,
+}
+
+impl XlsxRows {
+    /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`; refused
+    /// in words past [`MAX_ROWS`].
+    pub async fn write_all<T, E>(
+        mut self,
+        rows: impl Stream<Item = Result<T, E>>,
+        cells: impl Fn(T) -> Vec<Cell>,
+    ) -> Result<(), AppError>
+    where
+        AppError: From<E>,
+    {
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = rows.try_next().await? {
+            if self.written == MAX_ROWS {
+                return Err(AppError::BadRequest(format!(
+                    "This report has more than {} rows, more than a worksheet holds. Narrow the dates or the filters, or download it as CSV.",
+                    crate::money::format_count(i64::from(MAX_ROWS))
+                )));
+            }
+            self.written += 1;
+            self.send(Message::Row(cells(row))).await?;
+        }
+        self.send(Message::End).await
+    }
+
+    async fn send(&self, message: Message) -> Result<(), AppError> {
+        // The writer thread ends early only when it failed; its own error is the one reported.
+        self.sender.send(message).await.map_err(|_| AppError::Transport("The spreadsheet writer stopped.".into()))
+    }
+}
+
+type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
+
+/// An XLSX export as a feature's use case answers it, authorised and its query validated; the
+/// handler turns it into the response ([`XlsxExport::respond`]).
+pub struct XlsxExport {
+    pool: PgPool,
+    gate: Arc<ExportGate>,
+    user: Uuid,
+    name: String,
+    sheet: Cow<'static, str>,
+    columns: Cow<'static, [Column]>,
+    produce: Box<dyn FnOnce(XlsxRows, ExportTx) -> Produced + Send>,
+}
+
+impl XlsxExport {
+    pub fn new<F, Fut>(
+        state: &crate::state::AppState,
+        user: Uuid,
+        name: String,
+        sheet: impl Into<Cow<'static, str>>,
+        columns: impl Into<Cow<'static, [Column]>>,
+        produce: F,
+    ) -> Self
+    where
+        F: FnOnce(XlsxRows, ExportTx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), AppError>> + Send + 'static,
+    {
+        XlsxExport {
+            pool: state.pool.clone(),
+            gate: state.exports.clone(),
+            user,
+            name,
+            sheet: sheet.into(),
+            columns: columns.into(),
+            produce: Box::new(move |rows, tx| Box::pin(produce(rows, tx))),
+        }
+    }
+
+    /// The finished file, streamed with its length; the export's error (400 past the row limit,
+    /// 500…) when the file could not be made.
+    pub async fn respond(self) -> Result<Response, AppError> {
+        let _permit = self.gate.admit(self.user)?;
+        let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
+        let (sheet, columns, name) = (self.sheet.into_owned(), self.columns.into_owned(), self.name);
+        let writer = tokio::task::spawn_blocking(move || write_workbook(&sheet, &columns, receiver));
+        let (pool, produce) = (self.pool, self.produce);
+        let produced = async move {
+            let mut tx = crate::db::begin_export(&pool).await?;
+            let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
+            let outcome = produce(XlsxRows { sender, written: 0 }, tx).await;
+            // Every row was read: nothing to cancel. Stopped early (past the row limit, the writer
+            // gone), the cursor's statement may still run, so the guard cancels it.
+            if outcome.is_ok() {
+                cancel.disarm();
+            }
+            outcome
+        }
+        .await;
+        let written = writer.await.map_err(|error| {
+            tracing::error!(%error, file = name, "XLSX writer thread failed");
+            AppError::Internal
+        })?;
+        let (file, length) = match (produced, written) {
+            (Ok(()), Ok(file)) => file,
+            // The query side's own error (the writer only saw its channel close).
+            (Err(error), Ok(_) | Err(WriteError::CutShort)) => return Err(error),
+            (_, Err(error)) => {
+                tracing::error!(%error, file = name, "XLSX export could not be written");
+                return Err(AppError::Internal);
+            }
+        };
+        let body = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)));
+        Ok((
+            [
+                (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
+                (header::CONTENT_LENGTH, length.to_string()),
+                (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&name)),
+            ],
+            body,
+        )
+            .into_response())
+    }
+}
+
+/// Why the writer thread made no file.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the rows stopped before their end")]
+    CutShort,
+    #[error(transparent)]
+    Xlsx(#[from] XlsxError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The blocking side: a header row, then each row as it arrives, then the zipped workbook in an
+/// unnamed temporary file, rewound, with its length.
+fn write_workbook(
+    sheet: &str,
+    columns: &[Column],
+    mut rows: mpsc::Receiver<Message>,
+) -> Result<(File, u64), WriteError> {
+    let mut workbook = Workbook::new();
+    let header = Format::new().set_bold().set_background_color("#E2E8F0").set_align(FormatAlign::Top).set_text_wrap();
+    let rupees = Format::new().set_num_format(RUPEE_FORMAT);
+    let date = Format::new().set_num_format(DATE_FORMAT);
+    let time = Format::new().set_num_format(TIME_FORMAT);
+    let count = Format::new().set_num_format("#,##0");
+    {
+        let ws = workbook.add_worksheet_with_constant_memory();
+        ws.set_name(sheet_name(sheet))?;
+        for (col, c) in columns.iter().enumerate() {
+            let col = col as u16;
+            ws.set_column_width(col, f64::from(c.width))?;
+            ws.write_string_with_format(0, col, c.header, &header)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        let mut row_num: u32 = 0;
+        loop {
+            let cells = match rows.blocking_recv() {
+                Some(Message::Row(cells)) => cells,
+                Some(Message::End) => break,
+                None => return Err(WriteError::CutShort),
+            };
+            row_num += 1;
+            for (col, cell) in cells.into_iter().enumerate() {
+                let col = col as u16;
+                match cell {
+                    Cell::Empty => {}
+                    Cell::Text(s) => {
+                        // Always a string cell: a text that starts with `=` is shown, never run.
+                        ws.write_string(row_num, col, s)?;
+                    }
+                    Cell::Money(p) => {
+                        ws.write_number_with_format(row_num, col, rupees_number(p.0), &rupees)?;
+                    }
+                    Cell::Count(n) => {
+                        ws.write_number_with_format(row_num, col, n as f64, &count)?;
+                    }
+                    Cell::Date(d) => {
+                        ws.write_datetime_with_format(row_num, col, d, &date)?;
+                    }
+                    Cell::Time(t) => {
+                        let ist = t.with_timezone(&crate::ist::offset()).naive_local();
+                        ws.write_datetime_with_format(row_num, col, ist, &time)?;
+                    }
+                }
+            }
+        }
+        if row_num > 0 {
+            ws.autofilter(0, 0, row_num, columns.len().saturating_sub(1) as u16)?;
+        }
+    }
+    let mut file = tempfile::tempfile()?;
+    workbook.save_to_writer(&mut file)?;
+    let length = file.seek(SeekFrom::End(0))?;
+    file.rewind()?;
+    Ok((file, length))
+}
+
+/// Paise as the rupee number a spreadsheet stores. A cell's number is an IEEE double by the file
+/// format; the quotient of an exact integer (|paise| < 2⁵³) by 100 rounds to the double nearest
+/// the rupee amount, the same one a spreadsheet stores for the typed text `1234.56`, so a reader
+/// that multiplies by 100 and rounds gets the paise back exactly.
+pub fn rupees_number(paise: i64) -> f64 {
+    paise as f64 / 100.0
+}
+
+/// A worksheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(title: &str) -> String {
+    let clean: String = title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    if clean.trim().is_empty() {
+        "Report".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupee_numbers_give_the_paise_back() {
+        for paise in [0, 1, 5, 10, 99, 101, 123_456_78, -150, 9_99_99_99_99_999, 1_00_000_00_01] {
+            assert_eq!((rupees_number(paise) * 100.0).round() as i64, paise, "{paise}");
+            // The double a spreadsheet gets from the plain decimal text.
+            let text = crate::money::Paise(paise).to_rupees_plain();
+            assert_eq!(rupees_number(paise), text.parse::<f64>().unwrap(), "{text}");
+        }
+    }
+
+    #[test]
+    fn sheet_names_are_valid() {
+        assert_eq!(sheet_name("Settlement summary"), "Settlement summary");
+        assert_eq!(sheet_name("a/b:c"), "abc");
+        assert_eq!(sheet_name("??"), "Report");
+        assert_eq!(sheet_name(&"x".repeat(40)).len(), 31);
+    }
+}

@@ -1,0 +1,158 @@
+//! Typed table cells, shared by a report's page preview, its CSV and its XLSX: one value per cell
+//! (an amount stays integer paise, a date a date, a time a UTC instant) and one text per place it
+//! is shown, so the page, the CSV and the spreadsheet cannot disagree on a figure.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Paise;
+
+/// What a column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    Text,
+    /// Integer paise: a ₹ number cell in a spreadsheet, rupees with two decimals in a CSV.
+    Money,
+    /// A whole number (a count).
+    Count,
+    /// A calendar date (already an IST date).
+    Date,
+    /// An instant, shown in IST.
+    Time,
+}
+
+/// Which personal data a column may carry (spec 09: masked for roles without
+/// [`crate::auth::Access::PERSONAL_DATA`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Personal {
+    /// A bank account number: all but its last four digits hidden.
+    Account,
+    /// Free text (a bank's narration) that may carry an account number or a phone: every run of
+    /// six or more digits hidden but its last four.
+    FreeText,
+}
+
+/// A column: its header, what it holds, its width in characters and its output name in the
+/// report's SQL (the name a total is summed over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub header: &'static str,
+    pub kind: Kind,
+    pub width: u8,
+    pub sql: &'static str,
+    /// Summed in the totals row (amounts and counts).
+    pub total: bool,
+    pub personal: Option<Personal>,
+}
+
+impl Column {
+    pub const fn text(header: &'static str, sql: &'static str, width: u8) -> Column {
+        Column { header, kind: Kind::Text, width, sql, total: false, personal: None }
+    }
+    pub const fn money(header: &'static str, sql: &'static str) -> Column {
+        Column { header, kind: Kind::Money, width: 16, sql, total: true, personal: None }
+    }
+    pub const fn count(header: &'static str, sql: &'static str) -> Column {
+        Column { header, kind: Kind::Count, width: 10, sql, total: true, personal: None }
+    }
+    pub const fn date(header: &'static str, sql: &'static str) -> Column {
+        Column { header, kind: Kind::Date, width: 12, sql, total: false, personal: None }
+    }
+    pub const fn time(header: &'static str, sql: &'static str) -> Column {
+        Column { header, kind: Kind::Time, width: 18, sql, total: false, personal: None }
+    }
+    pub const fn personal(self, personal: Personal) -> Column {
+        Column { personal: Some(personal), ..self }
+    }
+}
+
+/// One cell's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Money(Paise),
+    Count(i64),
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+}
+
+impl Cell {
+    /// The cell in a CSV: rupees `-1234.50`, dates `2026-11-20`, times the IST second
+    /// `2026-11-20 14:05:09`, empty for no value. (Formula characters are neutralised by the CSV
+    /// writer, [`crate::http::csv`].)
+    pub fn csv_text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Money(p) => p.to_rupees_plain(),
+            Cell::Count(n) => n.to_string(),
+            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Time(t) => t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M:%S").to_string(),
+        }
+    }
+
+    /// The cell on a page: `₹1,23,456.50`, `20 Nov 2026`, IST times, counts in Indian grouping.
+    pub fn page_text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Money(p) => p.to_inr(),
+            Cell::Count(n) => crate::money::format_count(*n),
+            Cell::Date(d) => crate::ist::format_date(*d),
+            Cell::Time(t) => crate::ist::format_datetime(*t),
+        }
+    }
+
+    /// The cell with the personal data of `personal` hidden.
+    pub fn masked(self, personal: Personal) -> Cell {
+        match self {
+            Cell::Text(s) => Cell::Text(match personal {
+                Personal::Account => crate::features::settlements::rules::mask_account(&s),
+                Personal::FreeText => crate::features::audit::model::mask_digit_runs(&s),
+            }),
+            other => other,
+        }
+    }
+}
+
+/// A row's cells with each personal column masked (when `mask`).
+pub fn mask_row(columns: &[Column], row: Vec<Cell>, mask: bool) -> Vec<Cell> {
+    if !mask {
+        return row;
+    }
+    row.into_iter()
+        .zip(columns)
+        .map(|(cell, column)| match column.personal {
+            Some(p) => cell.masked(p),
+            None => cell,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_per_place() {
+        let t = DateTime::parse_from_rfc3339("2026-11-20T08:35:09Z").unwrap().with_timezone(&Utc);
+        assert_eq!(Cell::Time(t).csv_text(), "2026-11-20 14:05:09");
+        assert_eq!(Cell::Money(Paise(-123450)).csv_text(), "-1234.50");
+        assert_eq!(Cell::Money(Paise(1_23_456_50)).page_text(), "₹1,23,456.50");
+        assert_eq!(Cell::Date("2026-11-02".parse().unwrap()).csv_text(), "2026-11-02");
+        assert_eq!(Cell::Count(1234567).page_text(), "12,34,567");
+        assert_eq!(Cell::Empty.csv_text(), "");
+    }
+
+    #[test]
+    fn personal_data_is_masked() {
+        let narration = Cell::Text("NEFT 50100234567890 Rs 1500".into());
+        assert_eq!(narration.masked(Personal::FreeText), Cell::Text("NEFT XXXXXXXXXX7890 Rs 1500".into()));
+        let cols = [Column::text("A", "a", 10).personal(Personal::Account), Column::money("M", "m")];
+        let row = vec![Cell::Text("50100234567890".into()), Cell::Money(Paise(5))];
+        assert_eq!(mask_row(&cols, row.clone(), false), row);
+        assert_eq!(mask_row(&cols, row, true), vec![Cell::Text("XXXXXXXXXX7890".into()), Cell::Money(Paise(5))]);
+        assert_eq!(Cell::Money(Paise(5)).masked(Personal::Account), Cell::Money(Paise(5)));
+    }
+}
