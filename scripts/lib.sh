@@ -80,6 +80,11 @@ tools_e2e() {
   if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
 }
 
+# The integration tests' SMTP sink (scheduled reports mail a real server): Python's aiosmtpd.
+tools_test() {
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
+}
+
 pg_bindir() {
   local d
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do

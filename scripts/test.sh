@@ -6,6 +6,7 @@ cd "$ROOT"
 tools_rust
 tools_node
 tools_e2e
+tools_test
 db_ensure
 
 # cargo-leptos dev builds use this cfg; giving plain cargo the same flags shares build scripts and

@@ -17,7 +17,7 @@ use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
 use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
-use crate::features::reports::ReportsPage;
+use crate::features::reports::{ReportsPage, SchedulesPage};
 use crate::features::settings::{ProfilePage, SettingsPage};
 use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
 use crate::features::transactions::{TransactionPage, TransactionsPage};
@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
                     <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
                     <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("reports/schedules") view=SchedulesPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />

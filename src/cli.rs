@@ -352,6 +352,10 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
+    let mailer = match &config.smtp {
+        Some(smtp) => Some(Arc::new(crate::mail::Mailer::new(smtp)?)),
+        None => None,
+    };
     let state = AppState::new(StateParts {
         pool: pool.clone(),
         config: Arc::new(config),
@@ -362,12 +366,15 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         dispute_kpis,
         exception_counts: AppState::start_exception_counts(&pool),
         exports: Arc::new(crate::http::csv::ExportGate::for_pool(&pool)),
+        mailer,
     });
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.
     crate::jobs::spawn_worker(state.clone());
     // Snoozed exceptions return to open when their time comes (reads are right before it runs).
     crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
+    // Scheduled reports due are queued as jobs (once between all instances).
+    crate::features::reports::schedules::spawn_scheduler(state.clone());
     // Sign-in throttle rows that throttle nothing any more are deleted.
     crate::auth::login::spawn_throttle_pruner(pool.clone());
     // The daily rollups' deltas are folded into their bases (one instance at a time does it).

@@ -66,6 +66,61 @@ pub struct Config {
     /// Longest an upload's body may go without a chunk before it is cut off with 408
     /// (`UPLOAD_IDLE_TIMEOUT_SECS`, default 30).
     pub upload_idle_timeout: Duration,
+    /// Where scheduled reports are e-mailed from (`SMTP_HOST`…); `None` (no `SMTP_HOST`): e-mail
+    /// is off, and runs store their files without telling anyone.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the server reaches its mail relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `SettlePaisa Ops <reports@example.com>`.
+    pub from: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, required (the default; port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption (a relay on this host or in a test).
+    None,
+}
+
+impl SmtpConfig {
+    /// From `SMTP_HOST`, `SMTP_PORT`, `SMTP_TLS` (`starttls`, `tls` or `none`), `SMTP_USERNAME`,
+    /// `SMTP_PASSWORD` and `SMTP_FROM`; `Ok(None)` without a host.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<SmtpConfig>, String> {
+        let Some(host) = var("SMTP_HOST") else { return Ok(None) };
+        let tls = match var("SMTP_TLS").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("starttls") => SmtpTls::StartTls,
+            Some("tls") => SmtpTls::Tls,
+            Some("none") => SmtpTls::None,
+            Some(other) => return Err(format!("SMTP_TLS must be starttls, tls or none, not {other:?}")),
+        };
+        let default_port = match tls {
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        };
+        let port = match var("SMTP_PORT") {
+            None => default_port,
+            Some(p) => p.parse().map_err(|_| format!("SMTP_PORT must be a port number, not {p:?}"))?,
+        };
+        let username = var("SMTP_USERNAME");
+        let password = var("SMTP_PASSWORD");
+        if username.is_some() != password.is_some() {
+            return Err("SMTP_USERNAME and SMTP_PASSWORD go together".into());
+        }
+        let from = var("SMTP_FROM").unwrap_or_else(|| "SettlePaisa Ops <reports@settlepaisa.invalid>".into());
+        Ok(Some(SmtpConfig { host, port, tls, username, password, from }))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -166,6 +221,7 @@ impl Config {
             db_idle_in_transaction_timeout: seconds("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
             upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
+            smtp: SmtpConfig::from_env(var)?,
         })
     }
 
@@ -195,6 +251,7 @@ impl Config {
             db_idle_in_transaction_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             upload_idle_timeout: Duration::from_secs(30),
+            smtp: None,
         }
     }
 
@@ -248,6 +305,27 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smtp_is_off_without_a_host_and_checked_with_one() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(SmtpConfig::from_env(env(&[])), Ok(None));
+        let c = SmtpConfig::from_env(env(&[("SMTP_HOST", "mail.example.com")])).unwrap().unwrap();
+        assert_eq!((c.port, c.tls), (587, SmtpTls::StartTls));
+        let c = SmtpConfig::from_env(env(&[("SMTP_HOST", "127.0.0.1"), ("SMTP_TLS", "none"), ("SMTP_PORT", "2525")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.port, c.tls), (2525, SmtpTls::None));
+        assert!(SmtpConfig::from_env(env(&[("SMTP_HOST", "h"), ("SMTP_TLS", "ssl3")]))
+            .unwrap_err()
+            .contains("SMTP_TLS"));
+        assert!(SmtpConfig::from_env(env(&[("SMTP_HOST", "h"), ("SMTP_PORT", "x")]))
+            .unwrap_err()
+            .contains("SMTP_PORT"));
+        assert!(SmtpConfig::from_env(env(&[("SMTP_HOST", "h"), ("SMTP_USERNAME", "u")])).is_err());
+    }
 
     fn production(origin: Option<&str>) -> Config {
         let mut config = Config::for_tests("postgres://unused");

@@ -12,6 +12,9 @@ pub enum AppError {
     Unauthorized,
     #[error("Your role does not allow this.")]
     Forbidden,
+    /// A 403 that says why (the role may do the thing in general, not to this one).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -33,7 +36,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
@@ -47,7 +50,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,

@@ -263,6 +263,9 @@ pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), St
         crate::features::settlements::batching::JOB_KIND => {
             crate::features::settlements::batching::execute_job(state, job).await
         }
+        crate::features::reports::schedules::JOB_KIND => {
+            crate::features::reports::schedules::execute_job(state, job).await
+        }
         other => Err(format!("no handler for job kind {other:?}")),
     }
 }

@@ -38,6 +38,8 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod notified_cache;
 #[cfg(feature = "ssr")]
 pub mod state;

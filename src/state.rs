@@ -101,6 +101,8 @@ pub struct StateParts {
     pub exception_counts: Arc<ExceptionCountsCache>,
     /// The streaming CSV exports running on this instance (at most a quarter of the pool).
     pub exports: Arc<crate::http::csv::ExportGate>,
+    /// E-mail out (scheduled reports), when `SMTP_HOST` is set.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {

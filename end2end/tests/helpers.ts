@@ -69,7 +69,7 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; bu
   { path: '/transactions/NO-SUCH-TXN', h1: 'Transaction', built: true, status: 404 },
   { path: '/analytics', h1: 'Analytics', built: true },
   { path: '/connectors', h1: 'Connectors' },
-  { path: '/reports', h1: 'Reports' },
+  { path: '/reports', h1: 'Reports', built: true },
   { path: '/settings', h1: 'Settings', needs: 'settings', built: true },
   { path: '/profile', h1: 'Your profile', built: true },
   { path: '/audit', h1: 'Audit log', needs: 'audit', built: true },

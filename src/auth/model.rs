@@ -96,6 +96,9 @@ impl Access {
     /// exports: every role but the auditor's (spec 01: no exports of personal data).
     pub const PERSONAL_DATA: Access = Access(Some(&[Role::Ops, Role::Finance, Role::Compliance, Role::Admin]));
     pub const ADMIN: Access = Access(Some(&[Role::Admin]));
+    /// Creating scheduled reports (and deleting one's own): every role that reads reports and may
+    /// change anything, so not the read-only auditor.
+    pub const REPORT_SCHEDULES: Access = Access(Some(&[Role::Ops, Role::Finance, Role::Compliance, Role::Admin]));
 
     pub fn allows(self, roles: &[Role]) -> bool {
         match self.0 {

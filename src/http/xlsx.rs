@@ -11,7 +11,10 @@
 //! known before the first byte: a query that fails, or a report past a worksheet's
 //! [`MAX_ROWS`], answers its error instead of a file.
 //!
-//! Exports pass the same [`ExportGate`](super::csv::ExportGate) as CSV downloads (two per user, a
+//! The same writer makes the files of scheduled reports ([`XlsxExport::build`]), as XLSX or as CSV,
+//! which are stored rather than sent.
+//!
+//! Downloads pass the same [`ExportGate`](super::csv::ExportGate) as CSV downloads (two per user, a
 //! quarter of the pool in all). A client that leaves while the file is built drops the request:
 //! the query is cancelled ([`super::csv::CancelOnDrop`]) and the writer thread stops at its next
 //! row.
@@ -132,9 +135,29 @@ impl XlsxExport {
     /// 500…) when the file could not be made.
     pub async fn respond(self) -> Result<Response, AppError> {
         let _permit = self.gate.admit(self.user)?;
+        let name = self.name.clone();
+        let written = self.build(FileKind::Xlsx).await?;
+        let body = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(written.file)));
+        Ok((
+            [
+                (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
+                (header::CONTENT_LENGTH, written.length.to_string()),
+                (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&name)),
+            ],
+            body,
+        )
+            .into_response())
+    }
+
+    /// The file, written whole to a temporary file (a scheduled report stores it; a download
+    /// streams it): the query's rows as `kind`.
+    pub async fn build(self, kind: FileKind) -> Result<Written, AppError> {
         let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
         let (sheet, columns, name) = (self.sheet.into_owned(), self.columns.into_owned(), self.name);
-        let writer = tokio::task::spawn_blocking(move || write_workbook(&sheet, &columns, receiver));
+        let writer = tokio::task::spawn_blocking(move || match kind {
+            FileKind::Xlsx => write_workbook(&sheet, &columns, receiver),
+            FileKind::Csv => write_csv(&columns, receiver),
+        });
         let (pool, produce) = (self.pool, self.produce);
         let produced = async move {
             let mut tx = crate::db::begin_export(&pool).await?;
@@ -149,28 +172,18 @@ impl XlsxExport {
         }
         .await;
         let written = writer.await.map_err(|error| {
-            tracing::error!(%error, file = name, "XLSX writer thread failed");
+            tracing::error!(%error, file = name, "report file writer thread failed");
             AppError::Internal
         })?;
-        let (file, length) = match (produced, written) {
-            (Ok(()), Ok(file)) => file,
+        match (produced, written) {
+            (Ok(()), Ok(written)) => Ok(written),
             // The query side's own error (the writer only saw its channel close).
-            (Err(error), Ok(_) | Err(WriteError::CutShort)) => return Err(error),
+            (Err(error), Ok(_) | Err(WriteError::CutShort)) => Err(error),
             (_, Err(error)) => {
-                tracing::error!(%error, file = name, "XLSX export could not be written");
-                return Err(AppError::Internal);
+                tracing::error!(%error, file = name, "report file could not be written");
+                Err(AppError::Internal)
             }
-        };
-        let body = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)));
-        Ok((
-            [
-                (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
-                (header::CONTENT_LENGTH, length.to_string()),
-                (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&name)),
-            ],
-            body,
-        )
-            .into_response())
+        }
     }
 }
 
@@ -185,19 +198,54 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
 }
 
-/// The blocking side: a header row, then each row as it arrives, then the zipped workbook in an
-/// unnamed temporary file, rewound, with its length.
-fn write_workbook(
-    sheet: &str,
-    columns: &[Column],
-    mut rows: mpsc::Receiver<Message>,
-) -> Result<(File, u64), WriteError> {
+/// A finished file: an unnamed temporary file (gone when closed), rewound, its length and the data
+/// rows written.
+pub struct Written {
+    pub file: File,
+    pub length: u64,
+    pub rows: u64,
+}
+
+/// What a stored file is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Csv,
+    Xlsx,
+}
+
+/// The blocking side of a CSV: the header, then each row as it arrives, each cell's
+/// [`Cell::csv_text`] through [`super::csv::neutralise_formula`].
+fn write_csv(columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Written, WriteError> {
+    let mut out = ::csv::Writer::from_writer(std::io::BufWriter::new(tempfile::tempfile()?));
+    out.write_record(columns.iter().map(|c| c.header)).map_err(std::io::Error::other)?;
+    let mut count = 0;
+    loop {
+        match rows.blocking_recv() {
+            Some(Message::Row(cells)) => {
+                out.write_record(cells.iter().map(|c| super::csv::neutralise_formula(&c.csv_text())))
+                    .map_err(std::io::Error::other)?;
+                count += 1;
+            }
+            Some(Message::End) => break,
+            None => return Err(WriteError::CutShort),
+        }
+    }
+    let mut file = out.into_inner().map_err(|e| e.into_error())?.into_inner().map_err(|e| e.into_error())?;
+    let length = file.seek(SeekFrom::End(0))?;
+    file.rewind()?;
+    Ok(Written { file, length, rows: count })
+}
+
+/// The blocking side of an XLSX: a header row, then each row as it arrives, then the zipped
+/// workbook.
+fn write_workbook(sheet: &str, columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Written, WriteError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold().set_background_color("#E2E8F0").set_align(FormatAlign::Top).set_text_wrap();
     let rupees = Format::new().set_num_format(RUPEE_FORMAT);
     let date = Format::new().set_num_format(DATE_FORMAT);
     let time = Format::new().set_num_format(TIME_FORMAT);
     let count = Format::new().set_num_format("#,##0");
+    let mut rows_written: u32 = 0;
     {
         let ws = workbook.add_worksheet_with_constant_memory();
         ws.set_name(sheet_name(sheet))?;
@@ -207,14 +255,14 @@ fn write_workbook(
             ws.write_string_with_format(0, col, c.header, &header)?;
         }
         ws.set_freeze_panes(1, 0)?;
-        let mut row_num: u32 = 0;
         loop {
             let cells = match rows.blocking_recv() {
                 Some(Message::Row(cells)) => cells,
                 Some(Message::End) => break,
                 None => return Err(WriteError::CutShort),
             };
-            row_num += 1;
+            rows_written += 1;
+            let row_num = rows_written;
             for (col, cell) in cells.into_iter().enumerate() {
                 let col = col as u16;
                 match cell {
@@ -239,15 +287,15 @@ fn write_workbook(
                 }
             }
         }
-        if row_num > 0 {
-            ws.autofilter(0, 0, row_num, columns.len().saturating_sub(1) as u16)?;
+        if rows_written > 0 {
+            ws.autofilter(0, 0, rows_written, columns.len().saturating_sub(1) as u16)?;
         }
     }
     let mut file = tempfile::tempfile()?;
     workbook.save_to_writer(&mut file)?;
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;
-    Ok((file, length))
+    Ok(Written { file, length, rows: u64::from(rows_written) })
 }
 
 /// Paise as the rupee number a spreadsheet stores. A cell's number is an IEEE double by the file

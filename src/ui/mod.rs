@@ -16,14 +16,19 @@ pub fn format_size(bytes: u64) -> String {
     }
 }
 
+/// Every character but RFC 3986's unreserved ones (letters, digits, `-._~`) is percent-encoded in
+/// a query value: `2026-11-01` stays readable in the address bar.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// `path?k=v&…` with the non-empty parameters in the given order, values percent-encoded: the URL of
 /// a page's filter state (and of its CSV export).
 pub fn query_href(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
-    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    use percent_encoding::utf8_percent_encode;
     let query: Vec<String> = pairs
         .iter()
         .filter_map(|(k, v)| {
-            v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+            v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
         })
         .collect();
     if query.is_empty() {

@@ -54,6 +54,7 @@ impl TestApp {
             dispute_kpis: NotifiedCache::disabled(),
             exception_counts: NotifiedCache::disabled(),
             exports: Arc::new(settlepaisa_ops::http::csv::ExportGate::for_pool(&pool)),
+            mailer: None,
         });
         TestApp { pool, clock, state }
     }

@@ -527,7 +527,7 @@ mod tests {
         assert_eq!((page, window), (2, 30));
         assert_eq!(
             q.href(),
-            "/disputes?status=evidence%5Frequired&from=2026%2D11%2D01&network=visa&q=CB%202026&sla=2%2D3d&sort=amount&dir=asc&page=2"
+            "/disputes?status=evidence_required&from=2026-11-01&network=visa&q=CB%202026&sla=2-3d&sort=amount&dir=asc&page=2"
         );
         assert_eq!(DisputesQuery::default().href(), "/disputes");
     }

@@ -2,16 +2,27 @@
 //! (`?from=&to=&merchantId=&acquirer=`, IST cycle dates, the last 30 days when none): a report as a
 //! streamed file, for every signed-in role (personal data masked for the auditor). One route per
 //! report and format, so an unknown report is a plain 404.
+//!
+//! Scheduled reports: `GET /api/reports/v1/schedules` (`{"schedules", "runs"}`),
+//! `POST /api/reports/v1/schedules` `{"name", "report", "format", "windowDays", "merchantId",
+//! "acquirer", "cron", "recipients": [...]}` → `201 {"id", "nextRunAt"}` (every role but the
+//! auditor), `DELETE /api/reports/v1/schedules/{id}` → `204` (its creator or an admin), and
+//! `GET /api/reports/v1/runs/{id}/file`, a run's stored file.
 
-use axum::extract::{Query, State};
-use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
 
-use super::model::{Format, Report, ReportsQuery};
+use super::model::{Format, Report, ReportsQuery, ScheduleForm};
 use super::service;
 use crate::auth::guard::Authorized;
 use crate::error::AppError;
+use crate::http::ClientIp;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -27,6 +38,9 @@ pub fn routes() -> Router<AppState> {
         }
     }
     router
+        .route("/v1/schedules", get(list_schedules).post(create_schedule))
+        .route("/v1/schedules/{id}", delete(delete_schedule))
+        .route("/v1/runs/{id}/file", get(run_file))
 }
 
 async fn download(
@@ -37,4 +51,68 @@ async fn download(
     format: Format,
 ) -> Result<Response, AppError> {
     service::export(&state, &user, report, format, &query).await
+}
+
+async fn list_schedules(State(state): State<AppState>, Authorized(user): Authorized) -> Result<Json<Value>, AppError> {
+    let view = service::schedules_view(&state, &user).await?;
+    Ok(Json(json!({ "schedules": view.schedules, "runs": view.runs, "mailOn": view.mail_on })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewScheduleBody {
+    name: String,
+    report: String,
+    #[serde(default)]
+    format: Option<String>,
+    window_days: i64,
+    #[serde(default)]
+    merchant_id: Option<String>,
+    #[serde(default)]
+    acquirer: Option<String>,
+    cron: String,
+    recipients: Vec<String>,
+}
+
+async fn create_schedule(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<NewScheduleBody>,
+) -> Result<Response, AppError> {
+    if body.recipients.iter().any(|r| r.contains([',', ';', '\n', '\r'])) {
+        return Err(AppError::BadRequest("Give each recipient as one address.".into()));
+    }
+    let form = ScheduleForm {
+        name: body.name,
+        report: body.report,
+        format: body.format.unwrap_or_else(|| "xlsx".into()),
+        window_days: body.window_days.to_string(),
+        merchant_id: body.merchant_id,
+        acquirer: body.acquirer,
+        cron: body.cron,
+        recipients: body.recipients.join(","),
+    };
+    let (id, next) = service::create_schedule(&state, &user, ip.as_deref(), &form).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "nextRunAt": next.to_rfc3339() }))).into_response())
+}
+
+async fn delete_schedule(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+    service::delete_schedule(&state, &user, ip.as_deref(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn run_file(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No finished report run with that id.".into()))?;
+    service::run_file(&state, &user, id).await
 }

@@ -4,13 +4,19 @@
 //! (`GET /api/reports/v1/{report}.{csv|xlsx}`), both streamed. Each report is one query
 //! ([`queries`]) whose columns are typed cells ([`crate::sheet`]), so the page, the CSV and the
 //! spreadsheet show the same figures. The auditor's copies have personal data masked.
+//!
+//! Scheduled reports (`/reports/schedules`, [`schedules`]): a report, a window, a cron in IST and
+//! recipients; each run goes through the job queue, stores its file in the object store with its
+//! SHA-256 and e-mails a link to it.
 
 pub mod model;
 mod page;
+mod schedules_page;
 mod server;
 
 pub use page::ReportsPage;
-pub use server::get_report;
+pub use schedules_page::SchedulesPage;
+pub use server::{create_schedule, delete_schedule, get_report, get_schedules};
 
 #[cfg(feature = "ssr")]
 mod api;
@@ -18,5 +24,7 @@ mod api;
 pub use api::routes;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+pub mod schedules;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -200,6 +200,14 @@ impl Format {
             Format::Xlsx => "xlsx",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Format> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
 }
 
 /// The URL's parameters, as typed (`/reports?report=&from=&to=&merchantId=&acquirer=`; the API
@@ -256,33 +264,44 @@ impl ReportsQuery {
         if (to - from).num_days() + 1 > MAX_WINDOW_DAYS {
             return Err(format!("A report covers at most {MAX_WINDOW_DAYS} days. Narrow the dates."));
         }
-        let merchant_id = text(&self.merchant_id).map(|m| m.to_ascii_uppercase());
-        if let Some(m) = &merchant_id {
-            let valid = (3..=32).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !valid {
-                return Err("A merchant ID is 3 to 32 letters, digits or underscores.".into());
-            }
-            if !report.by_merchant() {
-                return Err(format!(
-                    "The {} cannot be narrowed to a merchant: bank statement lines carry no merchant. Clear the merchant.",
-                    report.title()
-                ));
-            }
-        }
-        let acquirer = text(&self.acquirer).map(|a| a.to_ascii_uppercase());
-        if let Some(a) = &acquirer {
-            if a.len() > 32 || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ') {
-                return Err("An acquirer is a bank code such as HDFC or AXIS.".into());
-            }
-            if !report.by_acquirer() {
-                return Err(format!(
-                    "The {} cannot be narrowed to an acquirer: its rows span acquirers. Clear the acquirer.",
-                    report.title()
-                ));
-            }
-        }
+        let (merchant_id, acquirer) = scope(report, &self.merchant_id, &self.acquirer)?;
         Ok(Filter { from, to, merchant_id, acquirer })
     }
+}
+
+/// A report's merchant and acquirer from their texts: upper case, well formed, and only those the
+/// report can be narrowed by (refused in words otherwise).
+pub fn scope(
+    report: Report,
+    merchant_id: &Option<String>,
+    acquirer: &Option<String>,
+) -> Result<(Option<String>, Option<String>), String> {
+    let merchant_id = text(merchant_id).map(|m| m.to_ascii_uppercase());
+    if let Some(m) = &merchant_id {
+        let valid = (3..=32).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err("A merchant ID is 3 to 32 letters, digits or underscores.".into());
+        }
+        if !report.by_merchant() {
+            return Err(format!(
+                "The {} cannot be narrowed to a merchant: bank statement lines carry no merchant. Clear the merchant.",
+                report.title()
+            ));
+        }
+    }
+    let acquirer = text(acquirer).map(|a| a.to_ascii_uppercase());
+    if let Some(a) = &acquirer {
+        if a.len() > 32 || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ') {
+            return Err("An acquirer is a bank code such as HDFC or AXIS.".into());
+        }
+        if !report.by_acquirer() {
+            return Err(format!(
+                "The {} cannot be narrowed to an acquirer: its rows span acquirers. Clear the acquirer.",
+                report.title()
+            ));
+        }
+    }
+    Ok((merchant_id, acquirer))
 }
 
 impl Filter {
@@ -291,7 +310,7 @@ impl Filter {
         let mut name = format!("{}_{}_{}", report.slug(), self.from, self.to);
         for part in [&self.merchant_id, &self.acquirer].into_iter().flatten() {
             name.push('_');
-            name.extend(part.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }));
+            name.extend(part.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }));
         }
         format!("{name}.{}", format.extension())
     }
@@ -314,6 +333,146 @@ pub struct ReportsView {
     pub totals: Vec<Option<Cell>>,
     /// Personal data (account numbers, digit runs in bank remarks) is masked for the caller's role.
     pub masked: bool,
+}
+
+/// The most addresses one schedule mails.
+pub const MAX_RECIPIENTS: usize = 20;
+
+/// A schedule as the page's form posts it (every field text) and the JSON API takes it
+/// (`recipients` a list there, one text of addresses separated by commas or lines here).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScheduleForm {
+    pub name: String,
+    pub report: String,
+    pub format: String,
+    pub window_days: String,
+    pub merchant_id: Option<String>,
+    pub acquirer: Option<String>,
+    pub cron: String,
+    pub recipients: String,
+}
+
+/// A schedule to create, every field checked but the cron (read on the server, where the cron
+/// parser lives).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSchedule {
+    pub name: String,
+    pub report: Report,
+    pub format: Format,
+    pub window_days: i16,
+    pub merchant_id: Option<String>,
+    pub acquirer: Option<String>,
+    pub cron: String,
+    pub recipients: Vec<String>,
+}
+
+impl ScheduleForm {
+    pub fn parse(&self) -> Result<NewSchedule, String> {
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err("Give the schedule a name of up to 100 characters.".into());
+        }
+        let report = Report::parse(&self.report).ok_or("Choose one of the five reports.")?;
+        let format = Format::parse(&self.format).ok_or("The format is CSV or XLSX.")?;
+        let window_days = self
+            .window_days
+            .trim()
+            .parse::<i16>()
+            .ok()
+            .filter(|d| (1..=MAX_WINDOW_DAYS as i16).contains(d))
+            .ok_or_else(|| format!("The window is a whole number of days from 1 to {MAX_WINDOW_DAYS}."))?;
+        let (merchant_id, acquirer) = scope(report, &self.merchant_id, &self.acquirer)?;
+        let cron = self.cron.split_whitespace().collect::<Vec<_>>().join(" ");
+        if cron.split(' ').count() != 5 || cron.len() > 100 {
+            return Err("The schedule is five cron fields in IST: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1\" for 09:00 every Monday.".into());
+        }
+        let recipients = recipients(&self.recipients)?;
+        Ok(NewSchedule { name, report, format, window_days, merchant_id, acquirer, cron, recipients })
+    }
+}
+
+/// E-mail addresses separated by commas, semicolons or lines: each plausible, none twice, at
+/// least one and at most [`MAX_RECIPIENTS`].
+pub fn recipients(text: &str) -> Result<Vec<String>, String> {
+    let mut list: Vec<String> = Vec::new();
+    for address in text.split([',', ';', '\n', '\r']).map(str::trim).filter(|a| !a.is_empty()) {
+        let address = address.to_ascii_lowercase();
+        let plausible = address.len() <= 254
+            && address.split('@').count() == 2
+            && address.split('@').all(|part| !part.is_empty())
+            && address
+                .rsplit('@')
+                .next()
+                .is_some_and(|domain| domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+            && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\\",:".contains(c));
+        if !plausible {
+            return Err(format!("\"{address}\" is not an e-mail address."));
+        }
+        if !list.contains(&address) {
+            list.push(address);
+        }
+    }
+    match list.len() {
+        0 => Err("Name at least one recipient.".into()),
+        n if n > MAX_RECIPIENTS => Err(format!("A schedule mails at most {MAX_RECIPIENTS} addresses.")),
+        _ => Ok(list),
+    }
+}
+
+/// A schedule as the schedules page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleRow {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub report: Report,
+    pub format: Format,
+    pub window_days: i16,
+    pub merchant_id: Option<String>,
+    pub acquirer: Option<String>,
+    pub cron: String,
+    pub recipients: Vec<String>,
+    pub masked: bool,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub next_run_at: chrono::DateTime<chrono::Utc>,
+    /// The caller may delete it (its creator, or an admin).
+    pub deletable: bool,
+}
+
+/// One run of a schedule and its file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRow {
+    pub id: uuid::Uuid,
+    pub schedule_id: uuid::Uuid,
+    pub schedule_name: String,
+    pub report: Report,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub status: String,
+    pub file_name: Option<String>,
+    pub sha256: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub emailed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub email_note: Option<String>,
+    pub error: Option<String>,
+    /// The file holds personal data unmasked (only roles that see personal data may fetch it).
+    pub unmasked_personal_data: bool,
+}
+
+/// What `/reports/schedules` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulesView {
+    pub schedules: Vec<ScheduleRow>,
+    pub runs: Vec<RunRow>,
+    /// The caller may create schedules (every role but the read-only auditor).
+    pub may_schedule: bool,
+    /// E-mail is configured (`SMTP_HOST`); without it runs store their files and mail nobody.
+    pub mail_on: bool,
+    pub merchants: Vec<(String, String)>,
 }
 
 #[cfg(test)]
@@ -374,6 +533,43 @@ mod tests {
         assert_eq!(f.file_name(Report::Tax, Format::Xlsx), "tax_2026-11-01_2026-11-30_M_1.xlsx");
         let f = Filter { acquirer: Some("ICICI BANK".into()), merchant_id: None, ..f };
         assert_eq!(f.file_name(Report::BankMis, Format::Csv), "bank-mis_2026-11-01_2026-11-30_ICICI-BANK.csv");
+    }
+
+    fn form() -> ScheduleForm {
+        ScheduleForm {
+            name: " Weekly summary ".into(),
+            report: "settlement-summary".into(),
+            format: "XLSX".into(),
+            window_days: "7".into(),
+            merchant_id: Some("m_1".into()),
+            acquirer: None,
+            cron: " 0  9 * * 1 ".into(),
+            recipients: "Finance@Example.com, cfo@example.com\nfinance@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn a_schedule_form_is_read_and_checked() {
+        let s = form().parse().unwrap();
+        assert_eq!(s.name, "Weekly summary");
+        assert_eq!((s.report, s.format, s.window_days), (Report::SettlementSummary, Format::Xlsx, 7));
+        assert_eq!(s.merchant_id.as_deref(), Some("M_1"));
+        assert_eq!(s.cron, "0 9 * * 1");
+        assert_eq!(s.recipients, ["finance@example.com", "cfo@example.com"]);
+        let bad = |f: ScheduleForm, words: &str| assert!(f.parse().unwrap_err().contains(words), "{words}");
+        bad(ScheduleForm { name: " ".into(), ..form() }, "name");
+        bad(ScheduleForm { report: "payouts".into(), ..form() }, "five reports");
+        bad(ScheduleForm { format: "pdf".into(), ..form() }, "CSV or XLSX");
+        bad(ScheduleForm { window_days: "0".into(), ..form() }, "1 to 366");
+        bad(ScheduleForm { window_days: "367".into(), ..form() }, "1 to 366");
+        bad(ScheduleForm { cron: "0 9 * *".into(), ..form() }, "five cron fields");
+        bad(ScheduleForm { report: "bank-mis".into(), ..form() }, "no merchant");
+        bad(ScheduleForm { recipients: "".into(), ..form() }, "at least one");
+        bad(ScheduleForm { recipients: "not-an-address".into(), ..form() }, "not an e-mail");
+        bad(ScheduleForm { recipients: "a@b.com, Eve <eve@x.com>".into(), ..form() }, "not an e-mail");
+        bad(ScheduleForm { recipients: "a@localhost".into(), ..form() }, "not an e-mail");
+        let many = (0..21).map(|i| format!("u{i}@example.com")).collect::<Vec<_>>().join(",");
+        bad(ScheduleForm { recipients: many, ..form() }, "at most 20");
     }
 
     #[test]

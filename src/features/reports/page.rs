@@ -53,6 +53,7 @@ pub fn ReportsPage() -> impl IntoView {
     let data = Resource::new(move || query.get(), get_report);
     view! {
         <PageHeader title="Reports" subtitle="Settlement, bank and tax reports for finance and audit: preview a report here, then download all of it as CSV or XLSX. Dates are cycle dates (IST)." />
+        <p class="mb-4 text-sm"><a href="/reports/schedules" class="text-brand-700 underline">"Scheduled reports"</a>" — run a report on a schedule and e-mail it."</p>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the report…"</p> }>
             {move || Suspend::new(async move {
                 let q = query.get_untracked();
@@ -175,7 +176,8 @@ fn ReportTable(view: ReportsView) -> impl IntoView {
         {(v.masked && r.has_personal_data()).then(|| view! {
             <p class="mt-2 text-sm text-slate-600" data-testid="masked-note">"Personal data (account numbers, and long numbers in bank remarks) is masked for your role, here and in the downloads."</p>
         })}
-        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        // Wide reports scroll sideways: the region takes keyboard focus so it scrolls without a mouse.
+        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm" tabindex="0" role="region" aria-label=format!("{} preview", r.title())>
             <table class="w-full text-sm" data-testid="report-table" data-report=r.slug()>
                 <caption class="sr-only">{format!("{}: the first {PREVIEW_ROWS} rows and the totals of all", r.title())}</caption>
                 <thead class="bg-slate-50 text-left text-slate-600">

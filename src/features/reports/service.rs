@@ -4,9 +4,11 @@
 //! (account numbers, long digit runs in bank remarks) masked, on the page and in both files alike.
 
 use axum::response::Response;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
-use super::model::{Format, Report, ReportsQuery, ReportsView, PREVIEW_ROWS};
-use super::queries;
+use super::model::{Format, Report, ReportsQuery, ReportsView, ScheduleForm, SchedulesView, PREVIEW_ROWS};
+use super::{queries, schedules};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
@@ -73,4 +75,76 @@ pub async fn export(
             .await
         }
     }
+}
+
+/// Everything `/reports/schedules` shows.
+pub async fn schedules_view(state: &AppState, caller: &CurrentUser) -> Result<SchedulesView, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let (schedules, runs, merchants) = tokio::try_join!(
+        schedules::schedules(&state.pool, &user),
+        schedules::runs(&state.pool, schedules::RECENT_RUNS),
+        crate::features::settlements::queries::merchants(&state.pool),
+    )?;
+    Ok(SchedulesView {
+        schedules,
+        runs,
+        may_schedule: user.may(Access::REPORT_SCHEDULES),
+        mail_on: state.mailer.is_some(),
+        merchants,
+    })
+}
+
+/// Create a schedule (every role but the auditor); its id and first run time.
+pub async fn create_schedule(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    form: &ScheduleForm,
+) -> Result<(Uuid, DateTime<Utc>), AppError> {
+    let user = authorize(Some(caller), Access::REPORT_SCHEDULES)?;
+    let new = form.parse().map_err(AppError::BadRequest)?;
+    let now = state.clock.now();
+    let id = schedules::create(&state.pool, &user, ip, &new, now).await?;
+    let next = schedules::next_after(&new.cron, now).map_err(AppError::BadRequest)?;
+    Ok((id, next))
+}
+
+/// Delete a schedule: its creator or an admin (403 for anyone else).
+pub async fn delete_schedule(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::REPORT_SCHEDULES)?;
+    schedules::delete(&state.pool, &user, ip, id, state.clock.now()).await
+}
+
+/// A finished run's stored file, streamed from the object store. A file with personal data in it
+/// (made for a role that sees it) is refused to roles that do not.
+pub async fn run_file(state: &AppState, caller: &CurrentUser, run_id: Uuid) -> Result<Response, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let file = schedules::stored_file(&state.pool, run_id).await?;
+    if file.unmasked_personal_data && masks_for(&user) {
+        return Err(AppError::ForbiddenBecause(
+            "This file holds personal data (account numbers) that your role sees masked. Download the report from the Reports page instead: your copy is masked.".into(),
+        ));
+    }
+    let object = state.objects.get(&object_store::path::Path::from(file.storage_key.as_str())).await.map_err(|e| {
+        tracing::error!(error = %e, run = %run_id, "stored report file missing");
+        AppError::NotFound("The run's file is missing from storage.".into())
+    })?;
+    let body = axum::body::Body::from_stream(object.into_stream());
+    let content_type = match file.format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => crate::http::xlsx::CONTENT_TYPE,
+    };
+    Ok(axum::response::IntoResponse::into_response((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_LENGTH, file.size_bytes.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&file.file_name)),
+        ],
+        body,
+    )))
 }

@@ -1,0 +1,56 @@
+import { test, expect, ROLES, signIn, watchConsole } from './helpers';
+import * as fs from 'fs';
+
+// Issue 15: a finance user previews the settlement summary for a window, downloads it as XLSX and
+// as CSV (the CSV has exactly the rows the page counts), and moves to the tax report with the same
+// dates; an auditor sees account numbers masked and is told so.
+test('a finance user downloads the settlement summary as XLSX and CSV', async ({ page }) => {
+  const consoleErrors = watchConsole(page);
+  await signIn(page, ROLES.finance.email);
+  await page.getByRole('navigation').getByRole('link', { name: 'Reports' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Settlement summary' })).toHaveAttribute('aria-current', 'page');
+
+  // A window that holds every demo cycle.
+  const filters = page.getByRole('form', { name: 'Report filters' });
+  const from = new Date(Date.now() - 60 * 86_400_000).toISOString().slice(0, 10);
+  await filters.getByLabel('From (cycle date)').fill(from);
+  await filters.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`from=${from}`));
+  const summary = page.getByTestId('report-summary');
+  const total = Number(await summary.getAttribute('data-total'));
+  expect(total).toBeGreaterThan(100);
+  await expect(summary).toContainText(`of ${total.toLocaleString('en-IN')} rows`);
+  await expect(page.getByTestId('report-totals')).toContainText(`Totals, all ${total.toLocaleString('en-IN')} rows`);
+
+  const xlsx = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download XLSX' }).click();
+  const file = await xlsx;
+  expect(file.suggestedFilename()).toMatch(new RegExp(`^settlement-summary_${from}_\\d{4}-\\d{2}-\\d{2}\\.xlsx$`));
+  const bytes = fs.readFileSync((await file.path())!);
+  expect(bytes.subarray(0, 2).toString()).toBe('PK'); // a zip: the XLSX container
+  expect(bytes.includes(Buffer.from('xl/worksheets/sheet1.xml'))).toBe(true);
+
+  const csv = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download CSV' }).click();
+  const lines = fs.readFileSync((await (await csv).path())!, 'utf8').trim().split('\n');
+  expect(lines[0]).toContain('Batch,Merchant ID,Merchant,Cycle date,Status');
+  expect(lines.length - 1).toBe(total);
+
+  // The tax report keeps the dates.
+  await page.getByRole('link', { name: 'Tax report' }).click();
+  await expect(page).toHaveURL(new RegExp(`report=tax.*from=${from}`));
+  await expect(page.getByTestId('report-table')).toHaveAttribute('data-report', 'tax');
+  await expect(page.getByRole('columnheader', { name: 'GST on commission' })).toBeVisible();
+  consoleErrors.check();
+});
+
+test('an auditor sees account numbers masked and is told so', async ({ page }) => {
+  const consoleErrors = watchConsole(page);
+  await signIn(page, ROLES.auditor.email);
+  await page.goto('/reports?report=settlement-summary');
+  await expect(page.getByTestId('masked-note')).toContainText('masked for your role');
+  const accounts = page.getByTestId('report-table').locator('tbody td:nth-child(17)');
+  await expect(accounts.first()).toHaveText(/^X+\d{4}$/);
+  consoleErrors.check();
+});

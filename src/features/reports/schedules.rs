@@ -1,0 +1,538 @@
+//! Scheduled reports: a report, its filter (a window of the `window_days` cycle dates up to the
+//! day before each run, a merchant, an acquirer), a format, a five-field cron read in IST and the
+//! addresses to tell. Every instance ticks every [`TICK`]: each schedule due is moved to its next
+//! time and its run queued as a job ([`JOB_KIND`]) in one transaction, the schedule's row locked
+//! `FOR UPDATE SKIP LOCKED` and the run unique per schedule and due time, so a due time runs once
+//! however many instances see it. A schedule that missed several times (every instance down) runs
+//! once, for its latest due time, and goes on from now.
+//!
+//! The job writes the report to a temporary file ([`crate::http::xlsx::XlsxExport::build`], the
+//! download's writer), stores it in the object store under `reports/…` while hashing it (SHA-256),
+//! records the run, and e-mails the recipients a link to the file over SMTP ([`Mailer`]; off when
+//! `SMTP_HOST` is unset: the file is stored and listed all the same). A failed e-mail fails the
+//! job, which the queue retries; the stored file is not written twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use uuid::Uuid;
+
+use super::model::{Filter, Format, NewSchedule, Report, RunRow, ScheduleRow};
+use super::queries;
+use crate::audit::{self, AuditEntry};
+use crate::auth::{Access, CurrentUser};
+use crate::error::AppError;
+use crate::http::xlsx::{FileKind, XlsxExport};
+use crate::state::AppState;
+
+pub const JOB_KIND: &str = "report.scheduled_run";
+/// How often each instance looks for schedules due.
+pub const TICK: Duration = Duration::from_secs(30);
+/// Runs the schedules page lists.
+pub const RECENT_RUNS: i64 = 50;
+
+/// The cron's next time strictly after `after`, the cron read in IST; a cron that cannot be read
+/// (or never fires) is refused in words.
+pub fn next_after(cron: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let parsed = cron.parse::<croner::Cron>().map_err(|e| {
+        format!("\"{cron}\" is not a schedule: {e}. Use five cron fields in IST, e.g. \"0 9 * * 1\" for 09:00 every Monday.")
+    })?;
+    let ist = after.with_timezone(&crate::ist::offset());
+    parsed
+        .find_next_occurrence(&ist, false)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("\"{cron}\" never comes round."))
+}
+
+/// The cycle dates a run due at `due` covers: the `days` IST days up to the day before.
+pub fn window(due: DateTime<Utc>, days: i16) -> (NaiveDate, NaiveDate) {
+    let to = crate::ist::date_of(due) - chrono::Duration::days(1);
+    (to - chrono::Duration::days(i64::from(days.max(1)) - 1), to)
+}
+
+/// Create a schedule for `user` (whose roles decide whether its files mask personal data); its id.
+pub async fn create(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    new: &NewSchedule,
+    now: DateTime<Utc>,
+) -> Result<Uuid, AppError> {
+    let next = next_after(&new.cron, now).map_err(AppError::BadRequest)?;
+    let id = Uuid::new_v4();
+    let masked = !user.may(Access::PERSONAL_DATA);
+    let mut tx = pool.begin().await?;
+    if let Some(m) = &new.merchant_id {
+        let known = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM merchants WHERE id = $1) AS "known!""#, m)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !known {
+            return Err(AppError::BadRequest(format!("There is no merchant {m}.")));
+        }
+    }
+    let inserted = sqlx::query!(
+        "INSERT INTO report_schedules (id, name, report, format, window_days, merchant_id, acquirer, cron, recipients,
+                                       masked, created_by, created_at, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (created_by, name) DO NOTHING",
+        id,
+        new.name,
+        new.report.slug(),
+        new.format.extension(),
+        new.window_days,
+        new.merchant_id,
+        new.acquirer,
+        new.cron,
+        &new.recipients,
+        masked,
+        user.id,
+        now as DateTime<Utc>,
+        next as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!("You already have a schedule called \"{}\".", new.name)));
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            after: Some(json!({
+                "name": new.name, "report": new.report.slug(), "format": new.format.extension(),
+                "windowDays": new.window_days, "merchantId": new.merchant_id, "acquirer": new.acquirer,
+                "cron": new.cron, "recipients": new.recipients, "masked": masked, "nextRunAt": next,
+            })),
+            ..AuditEntry::by(user, "report.schedule.create", "report_schedule")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Delete a schedule: its creator, or an admin. Its runs and files stay.
+pub async fn delete(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        "SELECT name, created_by FROM report_schedules WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No such schedule.".into()))?;
+    if row.created_by != user.id && !user.may(Access::ADMIN) {
+        return Err(AppError::Forbidden);
+    }
+    sqlx::query!("UPDATE report_schedules SET deleted_at = $2 WHERE id = $1", id, now as DateTime<Utc>)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(json!({ "name": row.name })),
+            ..AuditEntry::by(user, "report.schedule.delete", "report_schedule")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The schedules not deleted, by next run; `caller` decides which are deletable.
+pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<ScheduleRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.name, s.report, s.format, s.window_days, s.merchant_id, s.acquirer, s.cron, s.recipients,
+                  s.masked, s.created_by, u.email AS "created_by_email!", s.created_at AS "created_at: DateTime<Utc>",
+                  s.next_run_at AS "next_run_at: DateTime<Utc>"
+           FROM report_schedules s JOIN users u ON u.id = s.created_by
+           WHERE s.deleted_at IS NULL ORDER BY s.next_run_at, s.name"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let admin = caller.may(Access::ADMIN);
+    Ok(rows
+        .into_iter()
+        .map(|r| ScheduleRow {
+            id: r.id,
+            name: r.name,
+            // The table's CHECKs hold these to the lists.
+            report: Report::parse(&r.report).unwrap_or(Report::SettlementSummary),
+            format: Format::parse(&r.format).unwrap_or(Format::Csv),
+            window_days: r.window_days,
+            merchant_id: r.merchant_id,
+            acquirer: r.acquirer,
+            cron: r.cron,
+            recipients: r.recipients,
+            masked: r.masked,
+            created_by: r.created_by_email,
+            created_at: r.created_at,
+            next_run_at: r.next_run_at,
+            deletable: admin || r.created_by == caller.id,
+        })
+        .collect())
+}
+
+/// The latest runs, newest first.
+pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.schedule_id, s.name, s.report, s.masked, r.due_at AS "due_at: DateTime<Utc>",
+                  r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.status,
+                  r.file_name, r.sha256, r.size_bytes, r.emailed_at AS "emailed_at: DateTime<Utc>", r.email_note, r.error
+           FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
+           ORDER BY r.created_at DESC, r.id LIMIT $1"#,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let report = Report::parse(&r.report).unwrap_or(Report::SettlementSummary);
+            RunRow {
+                id: r.id,
+                schedule_id: r.schedule_id,
+                schedule_name: r.name,
+                report,
+                due_at: r.due_at,
+                window_from: r.window_from,
+                window_to: r.window_to,
+                status: r.status,
+                file_name: r.file_name,
+                sha256: r.sha256,
+                size_bytes: r.size_bytes,
+                emailed_at: r.emailed_at,
+                email_note: r.email_note,
+                error: r.error,
+                unmasked_personal_data: !r.masked && report.has_personal_data(),
+            }
+        })
+        .collect())
+}
+
+/// One run's stored file: its name, format, length, whether it holds personal data unmasked, and
+/// where it is stored.
+pub struct StoredFile {
+    pub file_name: String,
+    pub format: Format,
+    pub size_bytes: i64,
+    pub unmasked_personal_data: bool,
+    pub storage_key: String,
+}
+
+pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppError> {
+    let r = sqlx::query!(
+        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!", r.size_bytes AS "size_bytes!",
+                  s.format, s.report, s.masked
+           FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
+           WHERE r.id = $1 AND r.status = 'completed'"#,
+        run_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No finished report run with that id.".into()))?;
+    let report = Report::parse(&r.report).unwrap_or(Report::SettlementSummary);
+    Ok(StoredFile {
+        file_name: r.file_name,
+        format: Format::parse(&r.format).unwrap_or(Format::Csv),
+        size_bytes: r.size_bytes,
+        unmasked_personal_data: !r.masked && report.has_personal_data(),
+        storage_key: r.storage_key,
+    })
+}
+
+/// Queue a run of every schedule due at `now` and move each to its next time; how many were queued.
+pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    let due = sqlx::query!(
+        r#"SELECT id, cron, next_run_at AS "next_run_at: DateTime<Utc>", window_days FROM report_schedules
+         WHERE deleted_at IS NULL AND next_run_at <= $1
+         ORDER BY next_run_at LIMIT 100 FOR UPDATE SKIP LOCKED"#,
+        now as DateTime<Utc>
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut queued = 0;
+    for s in due {
+        // A schedule that missed several times runs once, for the latest time it was due.
+        let mut due_at = s.next_run_at;
+        let mut next = next_after(&s.cron, due_at);
+        while let Ok(n) = next {
+            if n > now {
+                break;
+            }
+            due_at = n;
+            next = next_after(&s.cron, n);
+        }
+        let (from, to) = window(due_at, s.window_days);
+        let run_id = Uuid::new_v4();
+        let inserted = sqlx::query!(
+            "INSERT INTO report_runs (id, schedule_id, due_at, window_from, window_to, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (schedule_id, due_at) DO NOTHING",
+            run_id,
+            s.id,
+            due_at as DateTime<Utc>,
+            from as NaiveDate,
+            to as NaiveDate,
+            now as DateTime<Utc>,
+        )
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            let job = crate::jobs::enqueue(
+                &mut *tx,
+                JOB_KIND,
+                &json!({ "runId": run_id }),
+                Some(&format!("report-run:{run_id}")),
+            )
+            .await?;
+            sqlx::query!("UPDATE report_runs SET job_id = $2 WHERE id = $1", run_id, job).execute(&mut *tx).await?;
+            queued += 1;
+        }
+        match next {
+            Ok(next) => {
+                sqlx::query!("UPDATE report_schedules SET next_run_at = $2 WHERE id = $1", s.id, next as DateTime<Utc>)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // A cron that was read when the schedule was made reads now; one that never comes
+            // round again (a date past) stops the schedule.
+            Err(reason) => {
+                tracing::warn!(schedule = %s.id, reason, "schedule has no next time; it stops");
+                sqlx::query!("UPDATE report_schedules SET deleted_at = $2 WHERE id = $1", s.id, now as DateTime<Utc>)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Every instance ticks: schedules due are queued once between them.
+pub fn spawn_scheduler(state: AppState) {
+    let pool = state.pool.clone();
+    crate::jobs::every(pool, TICK, "queueing scheduled reports", move || {
+        let state = state.clone();
+        async move {
+            let queued = enqueue_due(&state.pool, state.clock.now()).await?;
+            if queued > 0 {
+                tracing::info!(queued, "scheduled reports queued");
+            }
+            Ok(())
+        }
+    });
+}
+
+/// The job: write the run's file (once), store it with its hash, then mail the recipients.
+pub async fn execute_job(state: &AppState, job: &crate::jobs::Job) -> Result<(), String> {
+    let run_id = job
+        .payload
+        .get("runId")
+        .and_then(|v| v.as_str())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| "the job names no run".to_string())?;
+    let outcome = run(state, run_id, job.attempts >= job.max_attempts).await;
+    outcome.map_err(|e| e.to_string())
+}
+
+async fn run(state: &AppState, run_id: Uuid, last_attempt: bool) -> Result<(), AppError> {
+    let r = sqlx::query!(
+        r#"SELECT r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.storage_key,
+                  r.status, r.emailed_at AS "emailed_at: DateTime<Utc>", s.id AS schedule_id, s.name,
+                  s.report, s.format, s.merchant_id, s.acquirer, s.recipients, s.masked
+           FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id WHERE r.id = $1"#,
+        run_id
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No such report run.".into()))?;
+    let report = Report::parse(&r.report).ok_or(AppError::Internal)?;
+    let format = Format::parse(&r.format).ok_or(AppError::Internal)?;
+    let filter = Filter { from: r.window_from, to: r.window_to, merchant_id: r.merchant_id, acquirer: r.acquirer };
+    let file_name = filter.file_name(report, format);
+    if r.storage_key.is_none() {
+        let stored = store_file(state, report, format, &filter, r.masked, r.schedule_id, run_id, &file_name).await;
+        let (key, sha256, size) = match stored {
+            Ok(s) => s,
+            Err(error) => {
+                if last_attempt {
+                    sqlx::query!(
+                        "UPDATE report_runs SET status = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+                        run_id,
+                        error.to_string(),
+                        state.clock.now() as DateTime<Utc>,
+                    )
+                    .execute(&state.pool)
+                    .await?;
+                }
+                return Err(error);
+            }
+        };
+        sqlx::query!(
+            "UPDATE report_runs SET status = 'completed', storage_key = $2, file_name = $3, sha256 = $4, size_bytes = $5,
+                    finished_at = $6, error = NULL
+             WHERE id = $1",
+            run_id,
+            key,
+            file_name,
+            sha256,
+            size,
+            state.clock.now() as DateTime<Utc>,
+        )
+        .execute(&state.pool)
+        .await?;
+    }
+    if r.emailed_at.is_some() {
+        return Ok(());
+    }
+    let Some(mailer) = state.mailer.as_ref() else {
+        sqlx::query!(
+            "UPDATE report_runs SET email_note = 'E-mail is off on this server (SMTP_HOST is not set).' WHERE id = $1",
+            run_id
+        )
+        .execute(&state.pool)
+        .await?;
+        return Ok(());
+    };
+    let origin =
+        state.config.public_origin.clone().unwrap_or_else(|| format!("http://{}", state.leptos_options.site_addr));
+    let sha = sqlx::query_scalar!(r#"SELECT sha256 AS "sha!" FROM report_runs WHERE id = $1"#, run_id)
+        .fetch_one(&state.pool)
+        .await?;
+    let subject = format!("SettlePaisa report: {} ({} to {})", r.name, r.window_from, r.window_to);
+    let body = format!(
+        "The scheduled report \"{name}\" is ready.\n\n\
+         Report: {title}\nCycle dates: {from} to {to} (IST)\nFile: {file_name}\nSHA-256: {sha}\n\n\
+         Download it (sign in first): {origin}/api/reports/v1/runs/{run_id}/file\n\
+         All runs: {origin}/reports/schedules\n",
+        name = r.name,
+        title = report.title(),
+        from = r.window_from,
+        to = r.window_to,
+    );
+    match mailer.send(&r.recipients, &subject, &body).await {
+        Ok(()) => {
+            sqlx::query!(
+                "UPDATE report_runs SET emailed_at = $2, email_note = NULL WHERE id = $1",
+                run_id,
+                state.clock.now() as DateTime<Utc>
+            )
+            .execute(&state.pool)
+            .await?;
+            Ok(())
+        }
+        Err(reason) => {
+            sqlx::query!(
+                "UPDATE report_runs SET email_note = $2 WHERE id = $1",
+                run_id,
+                format!("E-mail failed: {reason}")
+            )
+            .execute(&state.pool)
+            .await?;
+            Err(AppError::Transport(format!("the report's e-mail was not sent: {reason}")))
+        }
+    }
+}
+
+/// Write the report to a temporary file and copy it into the object store, hashing it on the way;
+/// the key, the hex SHA-256 and the length.
+#[allow(clippy::too_many_arguments)]
+async fn store_file(
+    state: &AppState,
+    report: Report,
+    format: Format,
+    filter: &Filter,
+    masked: bool,
+    schedule_id: Uuid,
+    run_id: Uuid,
+    file_name: &str,
+) -> Result<(String, String, i64), AppError> {
+    let columns = report.columns();
+    let filter = filter.clone();
+    let export = XlsxExport::new(
+        state,
+        Uuid::nil(),
+        file_name.to_string(),
+        report.title(),
+        columns,
+        move |out, mut tx| async move {
+            let mut query = queries::query(report, &filter, None);
+            out.write_all(queries::rows(&mut *tx, report, &mut query), move |row| {
+                crate::sheet::mask_row(columns, row, masked)
+            })
+            .await
+        },
+    );
+    let kind = match format {
+        Format::Csv => FileKind::Csv,
+        Format::Xlsx => FileKind::Xlsx,
+    };
+    let written = export.build(kind).await?;
+    let key = format!("reports/{schedule_id}/{run_id}/{file_name}");
+    let store: Arc<dyn ObjectStore> = state.objects.clone();
+    let mut upload = object_store::buffered::BufWriter::new(store, ObjectPath::from(key.as_str()));
+    let mut file = tokio::fs::File::from_std(written.file);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let store_error = |e: std::io::Error| {
+        tracing::error!(error = %e, key, "report file not stored");
+        AppError::Transport("The report file could not be stored.".into())
+    };
+    loop {
+        let n = file.read(&mut buffer).await.map_err(store_error)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        upload.write_all(&buffer[..n]).await.map_err(store_error)?;
+    }
+    upload.shutdown().await.map_err(store_error)?;
+    Ok((key, hex::encode(hasher.finalize()), written.length as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn crons_are_read_in_ist() {
+        // Wednesday 2 Dec 2026, 05:30 IST → Monday 7 Dec 09:00 IST (03:30 UTC).
+        assert_eq!(next_after("0 9 * * 1", utc("2026-12-02T00:00:00Z")), Ok(utc("2026-12-07T03:30:00Z")));
+        // Strictly after: at 09:00 IST the next daily run is tomorrow's.
+        assert_eq!(next_after("0 9 * * *", utc("2026-12-02T03:30:00Z")), Ok(utc("2026-12-03T03:30:00Z")));
+        // 00:15 IST on the 1st is the evening before in UTC.
+        assert_eq!(next_after("15 0 1 * *", utc("2026-12-02T00:00:00Z")), Ok(utc("2026-12-31T18:45:00Z")));
+        assert!(next_after("61 9 * * *", utc("2026-12-02T00:00:00Z")).unwrap_err().contains("not a schedule"));
+        assert!(next_after("0 9 31 2 *", utc("2026-12-02T00:00:00Z")).is_err());
+    }
+
+    #[test]
+    fn a_run_covers_the_days_before_it_in_ist() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Monday 7 Dec 09:00 IST, 7 days: Monday 30 Nov to Sunday 6 Dec.
+        assert_eq!(window(utc("2026-12-07T03:30:00Z"), 7), (d("2026-11-30"), d("2026-12-06")));
+        // 00:10 IST on 7 Dec is 6 Dec in UTC: the window still ends on 6 Dec.
+        assert_eq!(window(utc("2026-12-06T18:40:00Z"), 1), (d("2026-12-06"), d("2026-12-06")));
+    }
+}

@@ -1,0 +1,400 @@
+//! Issue 15, scheduled reports: a schedule made through the API runs when its IST time comes on a
+//! manual clock (and once, however many ticks see it), through the job queue; its file is stored
+//! with its SHA-256 and equals what the download serves; a real SMTP server (Python's aiosmtpd,
+//! started here) receives the e-mail with the link. E-mail off and a relay that is down; the role
+//! matrix and bad input.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{demo_app, demo_cookie, json_request, plain_form_post, server_fn_form, TestApp};
+use serde_json::{json, Value};
+use settlepaisa_ops::config::{SmtpConfig, SmtpTls};
+use settlepaisa_ops::features::reports::schedules;
+use settlepaisa_ops::mail::Mailer;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Python's aiosmtpd on a free local port, storing what it receives in a Maildir; stopped on drop.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_on(port)
+    }
+
+    fn start_on(port: u16) -> SmtpSink {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("box"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd (make test installs python3-aiosmtpd)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return SmtpSink { child, port, dir };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("aiosmtpd did not start on port {port} (is python3-aiosmtpd installed?)");
+    }
+
+    fn mailer(&self) -> Arc<Mailer> {
+        Arc::new(mailer_on(self.port))
+    }
+
+    /// Every message received so far, its quoted-printable body decoded.
+    fn messages(&self) -> Vec<String> {
+        let new: PathBuf = self.dir.path().join("box").join("new");
+        let Ok(entries) = std::fs::read_dir(new) else { return Vec::new() };
+        entries.map(|e| quoted_printable(&std::fs::read_to_string(e.unwrap().path()).unwrap())).collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Quoted-printable text decoded (RFC 2045: `=` at a line's end joins it to the next; `=XX` a byte).
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn mailer_on(port: u16) -> Mailer {
+    Mailer::new(&SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        username: None,
+        password: None,
+        from: "SettlePaisa Ops <reports@settlepaisa.test>".into(),
+    })
+    .unwrap()
+}
+
+fn with_mailer(app: &mut TestApp, mailer: Option<Arc<Mailer>>) {
+    app.state = app.state.with(|s| s.mailer = mailer);
+}
+
+async fn create(app: &TestApp, cookie: &str, body: Value) -> common::Reply {
+    json_request(app, "POST", "/api/reports/v1/schedules", cookie, body).await
+}
+
+fn schedule(name: &str) -> Value {
+    json!({
+        "name": name,
+        "report": "settlement-summary",
+        "format": "xlsx",
+        "windowDays": 45,
+        "cron": "0 9 * * *",
+        "recipients": ["finance.lead@example.com", "cfo@example.com"],
+    })
+}
+
+async fn next_run(pool: &PgPool, id: Uuid) -> DateTime<Utc> {
+    sqlx::query_scalar("SELECT next_run_at FROM report_schedules WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
+}
+
+/// Move the manual clock to `at`.
+fn set_clock(app: &TestApp, at: DateTime<Utc>) {
+    let now = settlepaisa_ops::state::Clock::now(app.clock.as_ref());
+    app.clock.advance(at - now);
+}
+
+#[derive(sqlx::FromRow, Debug)]
+struct Run {
+    id: Uuid,
+    status: String,
+    window_from: NaiveDate,
+    window_to: NaiveDate,
+    storage_key: Option<String>,
+    sha256: Option<String>,
+    size_bytes: Option<i64>,
+    emailed_at: Option<DateTime<Utc>>,
+    email_note: Option<String>,
+}
+
+async fn runs_of(pool: &PgPool, schedule: Uuid) -> Vec<Run> {
+    sqlx::query_as(
+        "SELECT id, status, window_from, window_to, storage_key, sha256, size_bytes, emailed_at, email_note
+         FROM report_runs WHERE schedule_id = $1 ORDER BY due_at",
+    )
+    .bind(schedule)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_schedule_runs_at_its_ist_time_stores_its_file_and_mails_the_link(pool: PgPool) {
+    let sink = SmtpSink::start();
+    let mut app = demo_app(&pool).await;
+    with_mailer(&mut app, Some(sink.mailer()));
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+
+    let reply = create(&app, &finance, schedule("Daily summary")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id: Uuid = reply.json()["id"].as_str().unwrap().parse().unwrap();
+    let first = next_run(&pool, id).await;
+    assert_eq!(reply.json()["nextRunAt"], first.to_rfc3339());
+    // 09:00 IST is 03:30 UTC.
+    assert_eq!(first.format("%H:%M").to_string(), "03:30");
+    assert!(first > settlepaisa_ops::state::Clock::now(app.clock.as_ref()));
+
+    // A second before its time nothing is queued; at its time one run is, however many ticks
+    // (two instances at once) see it.
+    set_clock(&app, first - chrono::Duration::seconds(1));
+    assert_eq!(schedules::enqueue_due(&pool, first - chrono::Duration::seconds(1)).await.unwrap(), 0);
+    set_clock(&app, first);
+    let (a, b) = tokio::join!(schedules::enqueue_due(&pool, first), schedules::enqueue_due(&pool, first));
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    assert_eq!(schedules::enqueue_due(&pool, first).await.unwrap(), 0);
+    assert_eq!(next_run(&pool, id).await, first + chrono::Duration::days(1));
+
+    // The queued job runs: the file is stored, hashed and announced.
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let runs = runs_of(&pool, id).await;
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.status, "completed", "{run:?}");
+    let due_day = settlepaisa_ops::ist::date_of(first);
+    assert_eq!(run.window_to, due_day - chrono::Duration::days(1));
+    assert_eq!(run.window_from, due_day - chrono::Duration::days(45));
+
+    let key = run.storage_key.clone().unwrap();
+    assert!(key.starts_with(&format!("reports/{id}/{}/settlement-summary_", run.id)), "{key}");
+    let stored =
+        app.state.objects.get(&object_store::path::Path::from(key.as_str())).await.unwrap().bytes().await.unwrap();
+    assert_eq!(stored.len() as i64, run.size_bytes.unwrap());
+    assert_eq!(hex::encode(Sha256::digest(&stored)), *run.sha256.as_ref().unwrap());
+
+    // The download serves those bytes; the file holds the window's batches. (The clock moved on:
+    // sign in again.)
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let download = app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&finance)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.bytes, stored.to_vec());
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(download.bytes)).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("Settlement summary").unwrap();
+    let (batches,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM settlement_batches WHERE cycle_date BETWEEN $1 AND $2")
+            .bind(run.window_from)
+            .bind(run.window_to)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(batches > 0);
+    assert_eq!(sheet.height() as i64, batches + 1);
+
+    // The e-mail reached the SMTP server, to both recipients, with the link and the hash.
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let m = &mail[0];
+    assert!(m.contains("Subject: SettlePaisa report: Daily summary"), "{m}");
+    assert!(m.contains("finance.lead@example.com") && m.contains("cfo@example.com"), "{m}");
+    assert!(m.contains(&format!("/api/reports/v1/runs/{}/file", run.id)), "{m}");
+    assert!(m.contains(run.sha256.as_ref().unwrap()), "{m}");
+    assert!(run.emailed_at.is_some());
+
+    // The page lists the run with its hash.
+    let page = app.get("/reports/schedules", Some(&finance)).await;
+    assert!(page.body.contains(run.sha256.as_ref().unwrap()));
+    assert!(page.body.contains("Daily summary"));
+
+    // The file holds account numbers: the auditor is refused it in words (and may read the
+    // report masked instead); ops may have it.
+    let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
+    let refused = app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&auditor)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("personal data"), "{}", refused.body);
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    assert_eq!(app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&ops)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/reports/v1/runs/{}/file", Uuid::new_v4()), Some(&ops)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Created and audited.
+    let (audited,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM audit_log WHERE action = 'report.schedule.create' AND target_id = $1 AND actor_email = 'finance@settlepaisa.test'",
+    )
+    .bind(id.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool: PgPool) {
+    let mut app = demo_app(&pool).await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let mut body = schedule("Tax monthly");
+    body["report"] = json!("tax");
+    body["format"] = json!("csv");
+    let id: Uuid = create(&app, &finance, body).await.json()["id"].as_str().unwrap().parse().unwrap();
+    let due = next_run(&pool, id).await;
+    set_clock(&app, due);
+
+    // E-mail off: the run completes with its file and says why nobody was mailed.
+    assert_eq!(schedules::enqueue_due(&pool, due).await.unwrap(), 1);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, id).await.remove(0);
+    assert_eq!(run.status, "completed");
+    assert!(run.email_note.as_deref().unwrap().contains("SMTP_HOST"), "{run:?}");
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let csv = app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&finance)).await;
+    assert!(csv.body.starts_with("Month,Merchant ID,Legal name,GSTIN,PAN,Batches"), "{}", csv.body);
+    let page = app.get("/reports/schedules", Some(&finance)).await;
+    assert!(page.body.contains("data-testid=\"mail-off\""));
+
+    // A relay that is down: the job fails (to be retried), the file is stored once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    with_mailer(&mut app, Some(Arc::new(mailer_on(port))));
+    let next = due + chrono::Duration::days(1);
+    set_clock(&app, next);
+    assert_eq!(schedules::enqueue_due(&pool, next).await.unwrap(), 1);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, id).await.remove(1);
+    assert_eq!(run.status, "completed");
+    assert!(run.emailed_at.is_none());
+    assert!(run.email_note.as_deref().unwrap().starts_with("E-mail failed"), "{run:?}");
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT j.status, j.last_error FROM jobs j JOIN report_runs r ON r.job_id = j.id WHERE r.id = $1",
+    )
+    .bind(run.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "queued", "retried after its back-off");
+    assert!(error.unwrap().contains("e-mail"));
+
+    // The relay comes up; the retry mails the stored file without writing it again.
+    let sink = SmtpSink::start_on(port);
+    with_mailer(&mut app, Some(sink.mailer()));
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE status = 'queued'").execute(&pool).await.unwrap();
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let again = runs_of(&pool, id).await.remove(1);
+    assert!(again.emailed_at.is_some());
+    assert_eq!((again.storage_key, again.sha256), (run.storage_key, run.sha256));
+    assert_eq!(sink.messages().len(), 1);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn who_may_schedule_and_bad_schedules_are_refused_in_words(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+
+    // The auditor reads, never schedules; nobody signed in gets 401.
+    assert_eq!(create(&app, &auditor, schedule("x")).await.status, StatusCode::FORBIDDEN);
+    let anonymous = app
+        .send(
+            axum::http::Request::post("/api/reports/v1/schedules")
+                .header("host", common::HOST)
+                .header("origin", common::ORIGIN)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(schedule("x").to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/reports/v1/schedules", Some(&auditor)).await.status, StatusCode::OK);
+    let page = app.get("/reports/schedules", Some(&auditor)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Create schedule"), "no form for the auditor");
+
+    for (change, words) in [
+        (json!({"cron": "61 9 * * *"}), "not a schedule"),
+        (json!({"cron": "0 9 * *"}), "five cron fields"),
+        (json!({"recipients": ["not an address"]}), "not an e-mail"),
+        (json!({"recipients": ["a@example.com, b@example.com"]}), "one address"),
+        (json!({"recipients": []}), "at least one"),
+        (json!({"windowDays": 0}), "1 to 366"),
+        (json!({"report": "bank-mis", "merchantId": "M_1"}), "no merchant"),
+        (json!({"merchantId": "NO_SUCH_M"}), "no merchant NO_SUCH_M"),
+        (json!({"format": "pdf"}), "CSV or XLSX"),
+    ] {
+        let mut body = schedule("Bad");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let reply = create(&app, &ops, body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{change}: {}", reply.body);
+        assert!(reply.body.contains(words), "{change}: {}", reply.body);
+    }
+    let (none,): (i64,) = sqlx::query_as("SELECT count(*) FROM report_schedules").fetch_one(&pool).await.unwrap();
+    assert_eq!(none, 0, "nothing refused was written");
+
+    // Ops makes one; the same name again is a conflict; finance may not delete it, admin may.
+    let reply = create(&app, &ops, schedule("Ops weekly")).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let id = reply.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(create(&app, &ops, schedule("Ops weekly")).await.status, StatusCode::CONFLICT);
+    let path = format!("/api/reports/v1/schedules/{id}");
+    assert_eq!(json_request(&app, "DELETE", &path, &finance, json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(json_request(&app, "DELETE", &path, &admin, json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(json_request(&app, "DELETE", &path, &admin, json!({})).await.status, StatusCode::NOT_FOUND);
+    let listed = app.get("/api/reports/v1/schedules", Some(&ops)).await.json();
+    assert_eq!(listed["schedules"].as_array().unwrap().len(), 0, "deleted schedules are not listed");
+
+    // The page's form, posted without JavaScript, creates one and comes back with a notice.
+    let form = server_fn_form(&[
+        ("name", "From the form"),
+        ("report", "recon-outcome"),
+        ("format", "csv"),
+        ("windowDays", "7"),
+        ("merchantId", ""),
+        ("acquirer", "hdfc"),
+        ("cron", "30 7 1 * *"),
+        ("recipients", "ops.lead@example.com"),
+    ]);
+    let reply = app.send(plain_form_post("/sfn/reports/create-schedule", form, &ops, "/reports/schedules")).await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    assert!(reply.location().unwrap().contains("notice="), "{:?}", reply.location());
+    let (acquirer, cron): (Option<String>, String) =
+        sqlx::query_as("SELECT acquirer, cron FROM report_schedules WHERE name = 'From the form'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((acquirer.as_deref(), cron.as_str()), (Some("HDFC"), "30 7 1 * *"));
+}
