@@ -3,7 +3,8 @@
 -- for each schedule due, in the transaction that moves the schedule to its next time, so a due
 -- time is queued once whichever instance sees it first (`FOR UPDATE SKIP LOCKED`, and one run per
 -- schedule and due time). The job writes the file to the object store, records its SHA-256, and
--- e-mails the recipients a link to it.
+-- e-mails the recipients a link to it. A schedule fires at most hourly (its minute is one number)
+-- and report jobs queue behind the desk's own (a lower priority).
 
 CREATE TABLE report_schedules (
     id           UUID PRIMARY KEY,
@@ -17,17 +18,15 @@ CREATE TABLE report_schedules (
     -- Five fields (minute hour day-of-month month day-of-week), in IST.
     cron         TEXT NOT NULL CHECK (length(cron) <= 100),
     recipients   TEXT[] NOT NULL CHECK (cardinality(recipients) BETWEEN 1 AND 20),
-    -- Whether the files hide personal data: set from the creator's roles (an auditor's schedule
-    -- makes masked files, and only masked files reach whoever the auditor names).
-    masked       BOOLEAN NOT NULL,
     created_by   UUID NOT NULL REFERENCES users (id),
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     next_run_at  TIMESTAMPTZ NOT NULL,
     -- Deleted schedules stop running; their runs and files stay listed.
-    deleted_at   TIMESTAMPTZ,
-    UNIQUE (created_by, name)
+    deleted_at   TIMESTAMPTZ
 );
 CREATE INDEX report_schedules_due_idx ON report_schedules (next_run_at) WHERE deleted_at IS NULL;
+-- A name once per creator among the live schedules (a deleted one's name is free again).
+CREATE UNIQUE INDEX report_schedules_name_key ON report_schedules (created_by, name) WHERE deleted_at IS NULL;
 
 CREATE TABLE report_runs (
     id           UUID PRIMARY KEY,
@@ -41,7 +40,12 @@ CREATE TABLE report_runs (
     file_name    TEXT,
     sha256       TEXT CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     size_bytes   BIGINT CHECK (size_bytes >= 0),
-    -- When the e-mail went out (null: not yet, or e-mail is off), and why it did not.
+    -- Whether the file hides personal data: decided by the creator's roles when it is written (a
+    -- creator who has since lost the right to see personal data gets masked files).
+    masked       BOOLEAN,
+    -- The recipients mailed so far (a retry mails only the others), when the last of them was
+    -- (null: not yet, or e-mail is off), and why some were not.
+    emailed_to   TEXT[] NOT NULL DEFAULT '{}',
     emailed_at   TIMESTAMPTZ,
     email_note   TEXT,
     error        TEXT,
@@ -49,7 +53,7 @@ CREATE TABLE report_runs (
     finished_at  TIMESTAMPTZ,
     UNIQUE (schedule_id, due_at),
     CHECK (window_from <= window_to),
-    CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND sha256 IS NOT NULL AND size_bytes IS NOT NULL)),
+    CHECK (status <> 'completed' OR (storage_key IS NOT NULL AND sha256 IS NOT NULL AND size_bytes IS NOT NULL AND masked IS NOT NULL)),
     CHECK (status <> 'failed' OR error IS NOT NULL)
 );
 CREATE INDEX report_runs_schedule_idx ON report_runs (schedule_id, due_at DESC);

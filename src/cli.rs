@@ -353,7 +353,14 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
     let mailer = match &config.smtp {
-        Some(smtp) => Some(Arc::new(crate::mail::Mailer::new(smtp)?)),
+        Some(smtp) => {
+            if config.public_origin.is_none() {
+                tracing::warn!(
+                    "SMTP_HOST is set without PUBLIC_ORIGIN: links in report e-mails use {addr}, which recipients may not reach"
+                );
+            }
+            Some(Arc::new(crate::mail::Mailer::new(smtp)?))
+        }
         None => None,
     };
     let state = AppState::new(StateParts {

@@ -71,8 +71,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
 }
 
-/// How the server reaches its mail relay.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the server reaches its mail relay (its `Debug` hides the password).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
@@ -91,6 +91,19 @@ pub enum SmtpTls {
     Tls,
     /// No encryption (a relay on this host or in a test).
     None,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 impl SmtpConfig {
@@ -117,6 +130,10 @@ impl SmtpConfig {
         let password = var("SMTP_PASSWORD");
         if username.is_some() != password.is_some() {
             return Err("SMTP_USERNAME and SMTP_PASSWORD go together".into());
+        }
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if tls == SmtpTls::None && password.is_some() && !loopback {
+            return Err("SMTP_TLS=none would send SMTP_PASSWORD in clear to another host: use starttls or tls".into());
         }
         let from = var("SMTP_FROM").unwrap_or_else(|| "SettlePaisa Ops <reports@settlepaisa.invalid>".into());
         Ok(Some(SmtpConfig { host, port, tls, username, password, from }))
@@ -325,6 +342,13 @@ mod tests {
             .unwrap_err()
             .contains("SMTP_PORT"));
         assert!(SmtpConfig::from_env(env(&[("SMTP_HOST", "h"), ("SMTP_USERNAME", "u")])).is_err());
+        let clear: &'static [(&str, &str)] =
+            &[("SMTP_HOST", "mail.example.com"), ("SMTP_TLS", "none"), ("SMTP_USERNAME", "u"), ("SMTP_PASSWORD", "p")];
+        assert!(SmtpConfig::from_env(env(clear)).unwrap_err().contains("in clear"));
+        let local: &'static [(&str, &str)] =
+            &[("SMTP_HOST", "127.0.0.1"), ("SMTP_TLS", "none"), ("SMTP_USERNAME", "u"), ("SMTP_PASSWORD", "secret")];
+        let c = SmtpConfig::from_env(env(local)).unwrap().unwrap();
+        assert!(!format!("{c:?}").contains("secret"));
     }
 
     fn production(origin: Option<&str>) -> Config {

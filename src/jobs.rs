@@ -104,6 +104,9 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
             crate::features::settlements::batching::JOB_KIND => {
                 crate::features::settlements::batching::abandoned(&mut tx, &payload).await?
             }
+            crate::features::reports::schedules::JOB_KIND => {
+                crate::features::reports::schedules::abandoned(&mut tx, &payload).await?
+            }
             _ => {}
         }
     }

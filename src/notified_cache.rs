@@ -138,6 +138,11 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// How long an entry may answer after it was stored.
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
     pub fn get(&self, key: &K) -> Option<V> {
         if !self.is_listening() {
             return None;

@@ -148,11 +148,13 @@ struct Run {
     size_bytes: Option<i64>,
     emailed_at: Option<DateTime<Utc>>,
     email_note: Option<String>,
+    finished_at: Option<DateTime<Utc>>,
+    error: Option<String>,
 }
 
 async fn runs_of(pool: &PgPool, schedule: Uuid) -> Vec<Run> {
     sqlx::query_as(
-        "SELECT id, status, window_from, window_to, storage_key, sha256, size_bytes, emailed_at, email_note
+        "SELECT id, status, window_from, window_to, storage_key, sha256, size_bytes, emailed_at, email_note, finished_at, error
          FROM report_runs WHERE schedule_id = $1 ORDER BY due_at",
     )
     .bind(schedule)
@@ -213,30 +215,35 @@ async fn a_schedule_runs_at_its_ist_time_stores_its_file_and_mails_the_link(pool
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(download.bytes)).unwrap();
     use calamine::Reader;
     let sheet = book.worksheet_range("Settlement summary").unwrap();
-    let (batches,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM settlement_batches WHERE cycle_date BETWEEN $1 AND $2")
-            .bind(run.window_from)
-            .bind(run.window_to)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (batches,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM settlement_batches WHERE cycle_date BETWEEN $1 AND $2 AND status <> 'REJECTED'",
+    )
+    .bind(run.window_from)
+    .bind(run.window_to)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert!(batches > 0);
     assert_eq!(sheet.height() as i64, batches + 1);
 
-    // The e-mail reached the SMTP server, to both recipients, with the link and the hash.
+    // The e-mail reached the SMTP server: one message to each recipient, with the link to the run
+    // on the schedules page and the file's hash.
     let mail = sink.messages();
-    assert_eq!(mail.len(), 1, "{mail:?}");
-    let m = &mail[0];
-    assert!(m.contains("Subject: SettlePaisa report: Daily summary"), "{m}");
-    assert!(m.contains("finance.lead@example.com") && m.contains("cfo@example.com"), "{m}");
-    assert!(m.contains(&format!("/api/reports/v1/runs/{}/file", run.id)), "{m}");
-    assert!(m.contains(run.sha256.as_ref().unwrap()), "{m}");
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    for to in ["finance.lead@example.com", "cfo@example.com"] {
+        let m =
+            mail.iter().find(|m| m.contains(&format!("X-RcptTo: {to}"))).unwrap_or_else(|| panic!("no mail to {to}"));
+        assert!(m.contains("Subject: SettlePaisa report: Daily summary"), "{m}");
+        assert!(m.contains(&format!("/reports/schedules?run={}", run.id)), "{m}");
+        assert!(m.contains(run.sha256.as_ref().unwrap()), "{m}");
+    }
     assert!(run.emailed_at.is_some());
 
-    // The page lists the run with its hash.
-    let page = app.get("/reports/schedules", Some(&finance)).await;
+    // The page the mail links to lists the run, marked, with its hash.
+    let page = app.get(&format!("/reports/schedules?run={}", run.id), Some(&finance)).await;
     assert!(page.body.contains(run.sha256.as_ref().unwrap()));
     assert!(page.body.contains("Daily summary"));
+    assert!(page.body.contains(&format!("id=\"run-{}\"", run.id)) && page.body.contains("aria-current=\"true\""));
 
     // The file holds account numbers: the auditor is refused it in words (and may read the
     // report masked instead); ops may have it.
@@ -295,6 +302,7 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     let run = runs_of(&pool, id).await.remove(1);
     assert_eq!(run.status, "completed");
     assert!(run.emailed_at.is_none());
+    let stored_at = run.finished_at;
     assert!(run.email_note.as_deref().unwrap().starts_with("E-mail failed"), "{run:?}");
     let (status, error): (String, Option<String>) = sqlx::query_as(
         "SELECT j.status, j.last_error FROM jobs j JOIN report_runs r ON r.job_id = j.id WHERE r.id = $1",
@@ -306,15 +314,17 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     assert_eq!(status, "queued", "retried after its back-off");
     assert!(error.unwrap().contains("e-mail"));
 
-    // The relay comes up; the retry mails the stored file without writing it again.
+    // The relay comes up; the retry (an hour on) mails the stored file without writing it again.
     let sink = SmtpSink::start_on(port);
     with_mailer(&mut app, Some(sink.mailer()));
+    app.clock.advance(chrono::Duration::hours(1));
     sqlx::query("UPDATE jobs SET run_at = now() WHERE status = 'queued'").execute(&pool).await.unwrap();
     assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
     let again = runs_of(&pool, id).await.remove(1);
     assert!(again.emailed_at.is_some());
     assert_eq!((again.storage_key, again.sha256), (run.storage_key, run.sha256));
-    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(again.finished_at, stored_at, "the file was not written again");
+    assert_eq!(sink.messages().len(), 2);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -344,8 +354,10 @@ async fn who_may_schedule_and_bad_schedules_are_refused_in_words(pool: PgPool) {
     assert!(!page.body.contains("Create schedule"), "no form for the auditor");
 
     for (change, words) in [
-        (json!({"cron": "61 9 * * *"}), "not a schedule"),
+        (json!({"cron": "0 25 * * *"}), "not a schedule"),
         (json!({"cron": "0 9 * *"}), "five cron fields"),
+        (json!({"cron": "*/5 * * * *"}), "once an hour"),
+        (json!({"name": "Two\nlines"}), "one line"),
         (json!({"recipients": ["not an address"]}), "not an e-mail"),
         (json!({"recipients": ["a@example.com, b@example.com"]}), "one address"),
         (json!({"recipients": []}), "at least one"),
@@ -376,6 +388,8 @@ async fn who_may_schedule_and_bad_schedules_are_refused_in_words(pool: PgPool) {
     assert_eq!(json_request(&app, "DELETE", &path, &admin, json!({})).await.status, StatusCode::NOT_FOUND);
     let listed = app.get("/api/reports/v1/schedules", Some(&ops)).await.json();
     assert_eq!(listed["schedules"].as_array().unwrap().len(), 0, "deleted schedules are not listed");
+    // A deleted schedule's name is free again.
+    assert_eq!(create(&app, &ops, schedule("Ops weekly")).await.status, StatusCode::CREATED);
 
     // The page's form, posted without JavaScript, creates one and comes back with a notice.
     let form = server_fn_form(&[
@@ -397,4 +411,38 @@ async fn who_may_schedule_and_bad_schedules_are_refused_in_words(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!((acquirer.as_deref(), cron.as_str()), (Some("HDFC"), "30 7 1 * *"));
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_missed_schedule_runs_once_and_a_deleted_one_not_at_all(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let daily: Uuid = create(&app, &finance, schedule("Daily")).await.json()["id"].as_str().unwrap().parse().unwrap();
+    let first = next_run(&pool, daily).await;
+
+    // Every instance was down for three days: one run, for the latest time it was due, and the
+    // schedule goes on from then.
+    let later = first + chrono::Duration::days(3) + chrono::Duration::hours(2);
+    assert_eq!(schedules::enqueue_due(&pool, later).await.unwrap(), 1);
+    let (due,): (DateTime<Utc>,) = sqlx::query_as("SELECT due_at FROM report_runs WHERE schedule_id = $1")
+        .bind(daily)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(due, first + chrono::Duration::days(3));
+    assert_eq!(next_run(&pool, daily).await, first + chrono::Duration::days(4));
+
+    // A run queued before its schedule was deleted does nothing, and says so.
+    let path = format!("/api/reports/v1/schedules/{daily}");
+    assert_eq!(json_request(&app, "DELETE", &path, &finance, json!({})).await.status, StatusCode::NO_CONTENT);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, daily).await.remove(0);
+    assert_eq!(run.status, "failed");
+    assert!(run.storage_key.is_none());
+    assert!(run.error.as_deref().unwrap().contains("deleted"), "{run:?}");
+    assert_eq!(
+        schedules::enqueue_due(&pool, later + chrono::Duration::days(2)).await.unwrap(),
+        0,
+        "deleted: no more runs"
+    );
 }

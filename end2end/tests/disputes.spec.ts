@@ -34,7 +34,7 @@ test('the disputes journey: checklist KPIs, open a case, upload evidence, submit
   // The "Evidence required" tab lists the 12 such cases.
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByRole('navigation', { name: 'Status' }).getByRole('link', { name: /Evidence required/ }).click();
-  await expect(page).toHaveURL(/status=evidence%5Frequired/);
+  await expect(page).toHaveURL(/status=evidence_required/);
   await expect(page.getByTestId('list-summary')).toHaveText('Showing 1–12 of 12 cases');
 
   // Open the first one.

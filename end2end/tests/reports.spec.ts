@@ -3,7 +3,8 @@ import * as fs from 'fs';
 
 // Issue 15: a finance user previews the settlement summary for a window, downloads it as XLSX and
 // as CSV (the CSV has exactly the rows the page counts), and moves to the tax report with the same
-// dates; an auditor sees account numbers masked and is told so.
+// dates; schedules a report and sees it listed with its next run; an auditor sees account numbers
+// masked and is told so, and is offered no schedule form.
 test('a finance user downloads the settlement summary as XLSX and CSV', async ({ page }) => {
   const consoleErrors = watchConsole(page);
   await signIn(page, ROLES.finance.email);
@@ -42,6 +43,28 @@ test('a finance user downloads the settlement summary as XLSX and CSV', async ({
   await expect(page).toHaveURL(new RegExp(`report=tax.*from=${from}`));
   await expect(page.getByTestId('report-table')).toHaveAttribute('data-report', 'tax');
   await expect(page.getByRole('columnheader', { name: 'GST on commission' })).toBeVisible();
+
+  // Schedule the summary weekly; it is listed with its next run in IST.
+  await page.getByRole('link', { name: 'Scheduled reports' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Scheduled reports' })).toBeVisible();
+  const name = `Weekly summary ${Date.now()}`;
+  const form = page.getByRole('form', { name: 'Schedule a report' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Report').selectOption('settlement-summary');
+  await form.getByLabel('When (cron, IST)').fill('0 9 * * 1');
+  await form.getByLabel('Recipients (comma-separated)').fill('finance.lead@example.com');
+  await form.getByRole('button', { name: 'Create schedule' }).click();
+  await expect(page.getByTestId('notice')).toContainText(`Schedule "${name}" created`);
+  const row = page.locator(`tr[data-schedule="${name}"]`);
+  await expect(row).toContainText('Settlement summary (XLSX)');
+  await expect(row.getByTestId('next-run')).toContainText('09:00');
+  // A bad cron is refused in words and nothing is added.
+  await form.getByLabel('Name').fill(`${name} bad`);
+  await form.getByLabel('When (cron, IST)').fill('every monday');
+  await form.getByLabel('Recipients (comma-separated)').fill('finance.lead@example.com');
+  await form.getByRole('button', { name: 'Create schedule' }).click();
+  await expect(page.getByText('five cron fields')).toBeVisible();
+  await expect(page.locator(`tr[data-schedule="${name} bad"]`)).toHaveCount(0);
   consoleErrors.check();
 });
 
@@ -52,5 +75,8 @@ test('an auditor sees account numbers masked and is told so', async ({ page }) =
   await expect(page.getByTestId('masked-note')).toContainText('masked for your role');
   const accounts = page.getByTestId('report-table').locator('tbody td:nth-child(17)');
   await expect(accounts.first()).toHaveText(/^X+\d{4}$/);
+  await page.goto('/reports/schedules');
+  await expect(page.getByRole('heading', { level: 1, name: 'Scheduled reports' })).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Schedule a report' })).toHaveCount(0);
   consoleErrors.check();
 });

@@ -70,13 +70,16 @@ async fn token_user(state: &AppState, token_hash: &str) -> Result<Option<Current
     if let Some(user) = state.principals.get(&key) {
         return Ok(Some(user));
     }
-    // Only live tokens are cached: a token created a moment ago is looked up, never "remembered missing".
+    // Only live tokens are cached: a token created a moment ago is looked up, never "remembered
+    // missing"; and only those that outlive the cache's time, so none is served past its expiry.
     let generation = state.principals.generation();
-    let user = users::active_user_by_token(&state.pool, token_hash).await?;
-    if let Some(user) = &user {
-        state.principals.put(key, generation, user.clone());
-    }
-    Ok(user)
+    let found = users::active_user_by_token(&state.pool, token_hash, state.principals.max_age()).await?;
+    Ok(found.map(|found| {
+        if found.outlives_cache {
+            state.principals.put(key, generation, found.user.clone());
+        }
+        found.user
+    }))
 }
 
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.

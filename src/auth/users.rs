@@ -183,31 +183,48 @@ pub async fn own_session(
     Ok(owned.rows_affected() == 1)
 }
 
-/// An active user by the SHA-256 of a live API token; marks the token used (at most once a minute).
-pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
-    let row = sqlx::query_as!(
-        PrincipalRow,
+/// The user of a live API token, and whether the token outlives `cache_for` (so a cache may keep
+/// the answer that long without serving an expired token).
+pub struct TokenUser {
+    pub user: CurrentUser,
+    pub outlives_cache: bool,
+}
+
+/// An active user by the SHA-256 of a live API token (not revoked, not expired); marks the token
+/// used (at most once a minute).
+pub async fn active_user_by_token(
+    pool: &PgPool,
+    token_hash: &str,
+    cache_for: std::time::Duration,
+) -> Result<Option<TokenUser>, AppError> {
+    let row = sqlx::query!(
         r#"WITH token AS (
              UPDATE api_tokens SET last_used_at = now()
-             WHERE token_hash = $1 AND revoked_at IS NULL
+             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
                AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-             RETURNING user_id
+             RETURNING user_id, expires_at
          ), live AS (
-             SELECT user_id FROM token
+             SELECT user_id, expires_at FROM token
              UNION
-             SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+             SELECT user_id, expires_at FROM api_tokens
+             WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
          )
          SELECT u.id, u.email, u.full_name,
-                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!"
+                coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!",
+                bool_and(live.expires_at IS NULL OR live.expires_at > now() + make_interval(secs => $2)) AS "outlives_cache!"
          FROM users u JOIN live ON live.user_id = u.id
          LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.is_active
          GROUP BY u.id"#,
         token_hash,
+        cache_for.as_secs_f64(),
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(Into::into))
+    Ok(row.map(|r| TokenUser {
+        user: PrincipalRow { id: r.id, email: r.email, full_name: r.full_name, roles: r.roles }.into(),
+        outlives_cache: r.outlives_cache,
+    }))
 }
 
 /// Settle a reserved check that succeeded: this check's own reservation is taken back, and only

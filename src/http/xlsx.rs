@@ -11,8 +11,9 @@
 //! known before the first byte: a query that fails, or a report past a worksheet's
 //! [`MAX_ROWS`], answers its error instead of a file.
 //!
-//! The same writer makes the files of scheduled reports ([`XlsxExport::build`]), as XLSX or as CSV,
-//! which are stored rather than sent.
+//! The same writer makes the files of scheduled reports ([`build_file`]), as XLSX or as CSV (a CSV
+//! to store is written here, row by row, rather than streamed as [`super::csv`] does for a
+//! download), which are stored rather than sent.
 //!
 //! Downloads pass the same [`ExportGate`](super::csv::ExportGate) as CSV downloads (two per user, a
 //! quarter of the pool in all). A client that leaves while the file is built drops the request:
@@ -56,15 +57,17 @@ enum Message {
     End,
 }
 
-/// Where an export's rows go: handed to the producer of an [`XlsxExport`].
+/// Where a file's rows go: handed to the producer of [`build_file`].
 pub struct XlsxRows {
     sender: mpsc::Sender<Message>,
     written: u32,
+    /// The most data rows the file may hold (a worksheet's [`MAX_ROWS`]; none for a CSV).
+    limit: Option<u32>,
 }
 
 impl XlsxRows {
     /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`; refused
-    /// in words past [`MAX_ROWS`].
+    /// in words past the file's row limit.
     pub async fn write_all<T, E>(
         mut self,
         rows: impl Stream<Item = Result<T, E>>,
@@ -75,10 +78,10 @@ impl XlsxRows {
     {
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.try_next().await? {
-            if self.written == MAX_ROWS {
+            if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
                 return Err(AppError::BadRequest(format!(
                     "This report has more than {} rows, more than a worksheet holds. Narrow the dates or the filters, or download it as CSV.",
-                    crate::money::format_count(i64::from(MAX_ROWS))
+                    crate::money::format_count(i64::from(limit))
                 )));
             }
             self.written += 1;
@@ -95,7 +98,7 @@ impl XlsxRows {
 
 type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
 
-/// An XLSX export as a feature's use case answers it, authorised and its query validated; the
+/// An XLSX download as a feature's use case answers it, authorised and its query validated; the
 /// handler turns it into the response ([`XlsxExport::respond`]).
 pub struct XlsxExport {
     pool: PgPool,
@@ -131,58 +134,112 @@ impl XlsxExport {
         }
     }
 
-    /// The finished file, streamed with its length; the export's error (400 past the row limit,
-    /// 500…) when the file could not be made.
+    /// The finished file, sent with its length; the export's error (400 past the row limit,
+    /// 500…) when the file could not be made. A client that reads nothing for
+    /// [`super::csv::SEND_TIMEOUT`] loses the download (the temporary file is closed, and so gone).
     pub async fn respond(self) -> Result<Response, AppError> {
         let _permit = self.gate.admit(self.user)?;
-        let name = self.name.clone();
-        let written = self.build(FileKind::Xlsx).await?;
-        let body = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(written.file)));
+        let written = build_file(&self.pool, FileKind::Xlsx, self.sheet, self.columns, self.produce).await?;
         Ok((
             [
                 (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
                 (header::CONTENT_LENGTH, written.length.to_string()),
-                (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&name)),
+                (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&self.name)),
             ],
-            body,
+            file_body(written.file, super::csv::SEND_TIMEOUT),
         )
             .into_response())
     }
+}
 
-    /// The file, written whole to a temporary file (a scheduled report stores it; a download
-    /// streams it): the query's rows as `kind`.
-    pub async fn build(self, kind: FileKind) -> Result<Written, AppError> {
-        let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
-        let (sheet, columns, name) = (self.sheet.into_owned(), self.columns.into_owned(), self.name);
-        let writer = tokio::task::spawn_blocking(move || match kind {
-            FileKind::Xlsx => write_workbook(&sheet, &columns, receiver),
-            FileKind::Csv => write_csv(&columns, receiver),
-        });
-        let (pool, produce) = (self.pool, self.produce);
-        let produced = async move {
-            let mut tx = crate::db::begin_export(&pool).await?;
-            let cancel = CancelOnDrop::arm(&pool, &mut tx).await?;
-            let outcome = produce(XlsxRows { sender, written: 0 }, tx).await;
-            // Every row was read: nothing to cancel. Stopped early (past the row limit, the writer
-            // gone), the cursor's statement may still run, so the guard cancels it.
-            if outcome.is_ok() {
-                cancel.disarm();
+/// A finished file as a response body, read in its own task and handed over a chunk at a time; a
+/// chunk the client does not take within `send_timeout` ends the body with an error.
+fn file_body(file: File, send_timeout: std::time::Duration) -> Body {
+    let (sender, receiver) = mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        let mut chunks = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+        while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+            let failed = chunk.is_err();
+            match tokio::time::timeout(send_timeout, sender.send(chunk)).await {
+                Ok(Ok(())) if !failed => {}
+                Ok(_) => return,
+                Err(_) => {
+                    tracing::warn!("XLSX download given up: the client stopped reading");
+                    let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading");
+                    let _ = sender.try_send(Err(stalled));
+                    return;
+                }
             }
-            outcome
         }
-        .await;
-        let written = writer.await.map_err(|error| {
-            tracing::error!(%error, file = name, "report file writer thread failed");
-            AppError::Internal
-        })?;
-        match (produced, written) {
-            (Ok(()), Ok(written)) => Ok(written),
-            // The query side's own error (the writer only saw its channel close).
-            (Err(error), Ok(_) | Err(WriteError::CutShort)) => Err(error),
-            (_, Err(error)) => {
-                tracing::error!(%error, file = name, "report file could not be written");
-                Err(AppError::Internal)
-            }
+    });
+    Body::from_stream(tokio_stream_from(receiver))
+}
+
+fn tokio_stream_from<T: Send + 'static>(mut receiver: mpsc::Receiver<T>) -> impl Stream<Item = T> + Send {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}
+
+/// A whole file of the query's rows as `kind`, written to a temporary file (a download sends it, a
+/// scheduled report stores it). The query runs as a cursor in a read-only transaction of its own;
+/// an XLSX holds at most [`MAX_ROWS`] data rows (400 beyond), a CSV any number.
+pub async fn build_file<F, Fut>(
+    pool: &PgPool,
+    kind: FileKind,
+    sheet: impl Into<Cow<'static, str>>,
+    columns: impl Into<Cow<'static, [Column]>>,
+    produce: F,
+) -> Result<Written, AppError>
+where
+    F: FnOnce(XlsxRows, ExportTx) -> Fut,
+    Fut: Future<Output = Result<(), AppError>>,
+{
+    let limit = (kind == FileKind::Xlsx).then_some(MAX_ROWS);
+    build_file_limited(pool, kind, sheet, columns, limit, produce).await
+}
+
+/// [`build_file`] with the row limit given (tests hold a small one against a small report).
+pub async fn build_file_limited<F, Fut>(
+    pool: &PgPool,
+    kind: FileKind,
+    sheet: impl Into<Cow<'static, str>>,
+    columns: impl Into<Cow<'static, [Column]>>,
+    limit: Option<u32>,
+    produce: F,
+) -> Result<Written, AppError>
+where
+    F: FnOnce(XlsxRows, ExportTx) -> Fut,
+    Fut: Future<Output = Result<(), AppError>>,
+{
+    let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
+    let (sheet, columns) = (sheet.into().into_owned(), columns.into().into_owned());
+    let name = sheet.clone();
+    let writer = tokio::task::spawn_blocking(move || match kind {
+        FileKind::Xlsx => write_workbook(&sheet, &columns, receiver),
+        FileKind::Csv => write_csv(&columns, receiver),
+    });
+    let produced = async move {
+        let mut tx = crate::db::begin_export(pool).await?;
+        let cancel = CancelOnDrop::arm(pool, &mut tx).await?;
+        let outcome = produce(XlsxRows { sender, written: 0, limit }, tx).await;
+        // Every row was read: nothing to cancel. Stopped early (past the row limit, the writer
+        // gone), the cursor's statement may still run, so the guard cancels it.
+        if outcome.is_ok() {
+            cancel.disarm();
+        }
+        outcome
+    }
+    .await;
+    let written = writer.await.map_err(|error| {
+        tracing::error!(%error, report = name, "report file writer thread failed");
+        AppError::Internal
+    })?;
+    match (produced, written) {
+        (Ok(()), Ok(written)) => Ok(written),
+        // The query side's own error (the writer only saw its channel close).
+        (Err(error), Ok(_) | Err(WriteError::CutShort)) => Err(error),
+        (_, Err(error)) => {
+            tracing::error!(%error, report = name, "report file could not be written");
+            Err(AppError::Internal)
         }
     }
 }
@@ -198,12 +255,10 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
 }
 
-/// A finished file: an unnamed temporary file (gone when closed), rewound, its length and the data
-/// rows written.
+/// A finished file: an unnamed temporary file (gone when closed), rewound, and its length.
 pub struct Written {
     pub file: File,
     pub length: u64,
-    pub rows: u64,
 }
 
 /// What a stored file is written as.
@@ -218,13 +273,11 @@ pub enum FileKind {
 fn write_csv(columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Written, WriteError> {
     let mut out = ::csv::Writer::from_writer(std::io::BufWriter::new(tempfile::tempfile()?));
     out.write_record(columns.iter().map(|c| c.header)).map_err(std::io::Error::other)?;
-    let mut count = 0;
     loop {
         match rows.blocking_recv() {
             Some(Message::Row(cells)) => {
                 out.write_record(cells.iter().map(|c| super::csv::neutralise_formula(&c.csv_text())))
                     .map_err(std::io::Error::other)?;
-                count += 1;
             }
             Some(Message::End) => break,
             None => return Err(WriteError::CutShort),
@@ -233,7 +286,7 @@ fn write_csv(columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Wr
     let mut file = out.into_inner().map_err(|e| e.into_error())?.into_inner().map_err(|e| e.into_error())?;
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;
-    Ok(Written { file, length, rows: count })
+    Ok(Written { file, length })
 }
 
 /// The blocking side of an XLSX: a header row, then each row as it arrives, then the zipped
@@ -295,7 +348,7 @@ fn write_workbook(sheet: &str, columns: &[Column], mut rows: mpsc::Receiver<Mess
     workbook.save_to_writer(&mut file)?;
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;
-    Ok(Written { file, length, rows: u64::from(rows_written) })
+    Ok(Written { file, length })
 }
 
 /// Paise as the rupee number a spreadsheet stores. A cell's number is an IEEE double by the file

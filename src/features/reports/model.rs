@@ -142,7 +142,7 @@ impl Report {
     pub fn about(self) -> &'static str {
         match self {
             Report::SettlementSummary => {
-                "One row per merchant per cycle (a settlement batch of any status): gross → commission → GST → TDS → reserve → deductions → net, its payout account and UTR. Window: the batch's cycle date."
+                "One row per merchant per cycle (a settlement batch; rejected ones are left out, their transactions settle in a later batch): gross → commission → GST → TDS → reserve → deductions → net, status, payout account and UTR. Window: the batch's cycle date."
             }
             Report::SettlementTransactions => {
                 "One row per transaction settled in a batch, with its share of commission, GST, TDS and reserve. Window: the batch's cycle date."
@@ -370,8 +370,8 @@ pub struct NewSchedule {
 impl ScheduleForm {
     pub fn parse(&self) -> Result<NewSchedule, String> {
         let name = self.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err("Give the schedule a name of up to 100 characters.".into());
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err("Give the schedule a name of up to 100 characters on one line.".into());
         }
         let report = Report::parse(&self.report).ok_or("Choose one of the five reports.")?;
         let format = Format::parse(&self.format).ok_or("The format is CSV or XLSX.")?;
@@ -386,6 +386,10 @@ impl ScheduleForm {
         let cron = self.cron.split_whitespace().collect::<Vec<_>>().join(" ");
         if cron.split(' ').count() != 5 || cron.len() > 100 {
             return Err("The schedule is five cron fields in IST: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1\" for 09:00 every Monday.".into());
+        }
+        // At most hourly: one minute of the hour, not a list, range or step.
+        if cron.split(' ').next().and_then(|m| m.parse::<u8>().ok()).is_none_or(|m| m >= 60) {
+            return Err("A report runs at most once an hour: give the minute as one number from 0 to 59 (\"0 9 * * 1\", not \"*/5 * * * *\").".into());
         }
         let recipients = recipients(&self.recipients)?;
         Ok(NewSchedule { name, report, format, window_days, merchant_id, acquirer, cron, recipients })
@@ -433,7 +437,6 @@ pub struct ScheduleRow {
     pub acquirer: Option<String>,
     pub cron: String,
     pub recipients: Vec<String>,
-    pub masked: bool,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub next_run_at: chrono::DateTime<chrono::Utc>,
@@ -563,6 +566,10 @@ mod tests {
         bad(ScheduleForm { window_days: "0".into(), ..form() }, "1 to 366");
         bad(ScheduleForm { window_days: "367".into(), ..form() }, "1 to 366");
         bad(ScheduleForm { cron: "0 9 * *".into(), ..form() }, "five cron fields");
+        bad(ScheduleForm { cron: "*/5 * * * *".into(), ..form() }, "once an hour");
+        bad(ScheduleForm { cron: "0,30 9 * * *".into(), ..form() }, "once an hour");
+        bad(ScheduleForm { cron: "60 9 * * *".into(), ..form() }, "once an hour");
+        bad(ScheduleForm { name: "Weekly\nDownload it: https://evil.test".into(), ..form() }, "one line");
         bad(ScheduleForm { report: "bank-mis".into(), ..form() }, "no merchant");
         bad(ScheduleForm { recipients: "".into(), ..form() }, "at least one");
         bad(ScheduleForm { recipients: "not-an-address".into(), ..form() }, "not an e-mail");

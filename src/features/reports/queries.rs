@@ -61,7 +61,7 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  FROM settlement_batches b
                  JOIN merchants m ON m.id = b.merchant_id
                  LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
-                 WHERE b.cycle_date BETWEEN ",
+                 WHERE b.status <> 'REJECTED' AND b.cycle_date BETWEEN ",
             );
             push_window(qb, f);
             push_merchant(qb, "b.merchant_id", f);
@@ -203,4 +203,33 @@ pub async fn totals(pool: &PgPool, report: Report, filter: &Filter) -> Result<(i
 /// The acquirers the filter form offers: the banks whose statement layouts are stored.
 pub async fn acquirers(pool: &PgPool) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!("SELECT DISTINCT bank_code FROM bank_column_mappings ORDER BY 1").fetch_all(pool).await?)
+}
+
+/// Every row of the report for `filter`, personal data masked when `mask`, into a file's rows.
+pub async fn write_masked(
+    out: crate::http::xlsx::XlsxRows,
+    mut tx: crate::http::csv::ExportTx,
+    report: Report,
+    filter: Filter,
+    mask: bool,
+) -> Result<(), AppError> {
+    let mut query = query(report, &filter, None);
+    let columns = report.columns();
+    out.write_all(rows(&mut *tx, report, &mut query), move |row| crate::sheet::mask_row(columns, row, mask)).await
+}
+
+/// The same as CSV text cells, into a streamed CSV download.
+pub async fn write_masked_csv(
+    out: crate::http::csv::CsvRows,
+    mut tx: crate::http::csv::ExportTx,
+    report: Report,
+    filter: Filter,
+    mask: bool,
+) -> Result<(), AppError> {
+    let mut query = query(report, &filter, None);
+    let columns = report.columns();
+    out.write_all(rows(&mut *tx, report, &mut query), move |row| {
+        crate::sheet::mask_row(columns, row, mask).iter().map(Cell::csv_text).collect()
+    })
+    .await
 }

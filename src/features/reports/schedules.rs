@@ -4,13 +4,18 @@
 //! time and its run queued as a job ([`JOB_KIND`]) in one transaction, the schedule's row locked
 //! `FOR UPDATE SKIP LOCKED` and the run unique per schedule and due time, so a due time runs once
 //! however many instances see it. A schedule that missed several times (every instance down) runs
-//! once, for its latest due time, and goes on from now.
+//! once, for its latest due time, and goes on from now. Schedules fire at most hourly (the cron's
+//! minute is one number), a user keeps at most [`MAX_PER_USER`], and their jobs queue behind the
+//! desk's own (recon runs, batching) at a lower priority.
 //!
 //! The job writes the report to a temporary file ([`crate::http::xlsx::XlsxExport::build`], the
 //! download's writer), stores it in the object store under `reports/…` while hashing it (SHA-256),
-//! records the run, and e-mails the recipients a link to the file over SMTP ([`Mailer`]; off when
-//! `SMTP_HOST` is unset: the file is stored and listed all the same). A failed e-mail fails the
-//! job, which the queue retries; the stored file is not written twice.
+//! records the run, and e-mails each recipient a link to the run on the schedules page over SMTP
+//! ([`crate::mail::Mailer`]; off when `SMTP_HOST` is unset: the file is stored and listed all the
+//! same). A recipient the relay refuses fails the job, which the queue retries for the recipients
+//! not mailed yet; the stored file is not written twice. A run whose schedule was deleted, or
+//! whose creator was disabled, after it was queued does nothing; whether its file masks personal
+//! data follows the creator's roles when it is written.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +32,9 @@ use uuid::Uuid;
 use super::model::{Filter, Format, NewSchedule, Report, RunRow, ScheduleRow};
 use super::queries;
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Access, CurrentUser};
+use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
-use crate::http::xlsx::{FileKind, XlsxExport};
+use crate::http::xlsx::FileKind;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "report.scheduled_run";
@@ -37,18 +42,31 @@ pub const JOB_KIND: &str = "report.scheduled_run";
 pub const TICK: Duration = Duration::from_secs(30);
 /// Runs the schedules page lists.
 pub const RECENT_RUNS: i64 = 50;
+/// Live schedules one user may keep.
+pub const MAX_PER_USER: i64 = 20;
+/// Report jobs run after any job of the default priority (0) that is ready.
+const JOB_PRIORITY: i16 = -1;
+
+fn parse_cron(cron: &str) -> Result<croner::Cron, String> {
+    cron.parse::<croner::Cron>().map_err(|e| {
+        format!("\"{cron}\" is not a schedule: {e}. Use five cron fields in IST, e.g. \"0 9 * * 1\" for 09:00 every Monday.")
+    })
+}
 
 /// The cron's next time strictly after `after`, the cron read in IST; a cron that cannot be read
 /// (or never fires) is refused in words.
 pub fn next_after(cron: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let parsed = cron.parse::<croner::Cron>().map_err(|e| {
-        format!("\"{cron}\" is not a schedule: {e}. Use five cron fields in IST, e.g. \"0 9 * * 1\" for 09:00 every Monday.")
-    })?;
     let ist = after.with_timezone(&crate::ist::offset());
-    parsed
+    parse_cron(cron)?
         .find_next_occurrence(&ist, false)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("\"{cron}\" never comes round."))
+}
+
+/// The cron's latest time at or before `now` (IST), if it has one.
+fn latest_due(cron: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let ist = now.with_timezone(&crate::ist::offset());
+    parse_cron(cron).ok()?.find_previous_occurrence(&ist, true).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// The cycle dates a run due at `due` covers: the `days` IST days up to the day before.
@@ -57,18 +75,31 @@ pub fn window(due: DateTime<Utc>, days: i16) -> (NaiveDate, NaiveDate) {
     (to - chrono::Duration::days(i64::from(days.max(1)) - 1), to)
 }
 
-/// Create a schedule for `user` (whose roles decide whether its files mask personal data); its id.
+/// Create a schedule for `user`; its id and first run.
 pub async fn create(
     pool: &PgPool,
     user: &CurrentUser,
     ip: Option<&str>,
     new: &NewSchedule,
     now: DateTime<Utc>,
-) -> Result<Uuid, AppError> {
+) -> Result<(Uuid, DateTime<Utc>), AppError> {
     let next = next_after(&new.cron, now).map_err(AppError::BadRequest)?;
     let id = Uuid::new_v4();
-    let masked = !user.may(Access::PERSONAL_DATA);
     let mut tx = pool.begin().await?;
+    // One creator's schedules are counted under a lock on their user row, so two at once cannot
+    // both pass the limit.
+    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", user.id).fetch_optional(&mut *tx).await?;
+    let live = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM report_schedules WHERE created_by = $1 AND deleted_at IS NULL"#,
+        user.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if live >= MAX_PER_USER {
+        return Err(AppError::Conflict(format!(
+            "You already have {MAX_PER_USER} schedules. Delete one you no longer need first."
+        )));
+    }
     if let Some(m) = &new.merchant_id {
         let known = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM merchants WHERE id = $1) AS "known!""#, m)
             .fetch_one(&mut *tx)
@@ -79,9 +110,9 @@ pub async fn create(
     }
     let inserted = sqlx::query!(
         "INSERT INTO report_schedules (id, name, report, format, window_days, merchant_id, acquirer, cron, recipients,
-                                       masked, created_by, created_at, next_run_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (created_by, name) DO NOTHING",
+                                       created_by, created_at, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (created_by, name) WHERE deleted_at IS NULL DO NOTHING",
         id,
         new.name,
         new.report.slug(),
@@ -91,7 +122,6 @@ pub async fn create(
         new.acquirer,
         new.cron,
         &new.recipients,
-        masked,
         user.id,
         now as DateTime<Utc>,
         next as DateTime<Utc>,
@@ -109,14 +139,14 @@ pub async fn create(
             after: Some(json!({
                 "name": new.name, "report": new.report.slug(), "format": new.format.extension(),
                 "windowDays": new.window_days, "merchantId": new.merchant_id, "acquirer": new.acquirer,
-                "cron": new.cron, "recipients": new.recipients, "masked": masked, "nextRunAt": next,
+                "cron": new.cron, "recipients": new.recipients, "nextRunAt": next,
             })),
             ..AuditEntry::by(user, "report.schedule.create", "report_schedule")
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, next))
 }
 
 /// Delete a schedule: its creator, or an admin. Its runs and files stay.
@@ -159,7 +189,7 @@ pub async fn delete(
 pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<ScheduleRow>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT s.id, s.name, s.report, s.format, s.window_days, s.merchant_id, s.acquirer, s.cron, s.recipients,
-                  s.masked, s.created_by, u.email AS "created_by_email!", s.created_at AS "created_at: DateTime<Utc>",
+                  s.created_by, u.email AS "created_by_email!", s.created_at AS "created_at: DateTime<Utc>",
                   s.next_run_at AS "next_run_at: DateTime<Utc>"
            FROM report_schedules s JOIN users u ON u.id = s.created_by
            WHERE s.deleted_at IS NULL ORDER BY s.next_run_at, s.name"#
@@ -180,7 +210,6 @@ pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<Schedu
             acquirer: r.acquirer,
             cron: r.cron,
             recipients: r.recipients,
-            masked: r.masked,
             created_by: r.created_by_email,
             created_at: r.created_at,
             next_run_at: r.next_run_at,
@@ -192,7 +221,7 @@ pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<Schedu
 /// The latest runs, newest first.
 pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.schedule_id, s.name, s.report, s.masked, r.due_at AS "due_at: DateTime<Utc>",
+        r#"SELECT r.id, r.schedule_id, s.name, s.report, r.masked, r.due_at AS "due_at: DateTime<Utc>",
                   r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.status,
                   r.file_name, r.sha256, r.size_bytes, r.emailed_at AS "emailed_at: DateTime<Utc>", r.email_note, r.error
            FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
@@ -220,26 +249,25 @@ pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
                 emailed_at: r.emailed_at,
                 email_note: r.email_note,
                 error: r.error,
-                unmasked_personal_data: !r.masked && report.has_personal_data(),
+                unmasked_personal_data: r.masked == Some(false) && report.has_personal_data(),
             }
         })
         .collect())
 }
 
-/// One run's stored file: its name, format, length, whether it holds personal data unmasked, and
-/// where it is stored.
+/// One run's stored file: its name, format, whether it holds personal data unmasked, and where it
+/// is stored.
 pub struct StoredFile {
     pub file_name: String,
     pub format: Format,
-    pub size_bytes: i64,
     pub unmasked_personal_data: bool,
     pub storage_key: String,
 }
 
 pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppError> {
     let r = sqlx::query!(
-        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!", r.size_bytes AS "size_bytes!",
-                  s.format, s.report, s.masked
+        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!",
+                  s.format, s.report, r.masked AS "masked!"
            FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
            WHERE r.id = $1 AND r.status = 'completed'"#,
         run_id
@@ -251,7 +279,6 @@ pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppE
     Ok(StoredFile {
         file_name: r.file_name,
         format: Format::parse(&r.format).unwrap_or(Format::Csv),
-        size_bytes: r.size_bytes,
         unmasked_personal_data: !r.masked && report.has_personal_data(),
         storage_key: r.storage_key,
     })
@@ -271,15 +298,8 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
     let mut queued = 0;
     for s in due {
         // A schedule that missed several times runs once, for the latest time it was due.
-        let mut due_at = s.next_run_at;
-        let mut next = next_after(&s.cron, due_at);
-        while let Ok(n) = next {
-            if n > now {
-                break;
-            }
-            due_at = n;
-            next = next_after(&s.cron, n);
-        }
+        let due_at = latest_due(&s.cron, now).filter(|t| *t >= s.next_run_at).unwrap_or(s.next_run_at);
+        let next = next_after(&s.cron, now);
         let (from, to) = window(due_at, s.window_days);
         let run_id = Uuid::new_v4();
         let inserted = sqlx::query!(
@@ -302,6 +322,7 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
                 Some(&format!("report-run:{run_id}")),
             )
             .await?;
+            sqlx::query!("UPDATE jobs SET priority = $2 WHERE id = $1", job, JOB_PRIORITY).execute(&mut *tx).await?;
             sqlx::query!("UPDATE report_runs SET job_id = $2 WHERE id = $1", run_id, job).execute(&mut *tx).await?;
             queued += 1;
         }
@@ -342,22 +363,64 @@ pub fn spawn_scheduler(state: AppState) {
 
 /// The job: write the run's file (once), store it with its hash, then mail the recipients.
 pub async fn execute_job(state: &AppState, job: &crate::jobs::Job) -> Result<(), String> {
-    let run_id = job
-        .payload
-        .get("runId")
-        .and_then(|v| v.as_str())
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .ok_or_else(|| "the job names no run".to_string())?;
-    let outcome = run(state, run_id, job.attempts >= job.max_attempts).await;
-    outcome.map_err(|e| e.to_string())
+    let run_id = run_of(&job.payload).ok_or_else(|| "the job names no run".to_string())?;
+    match run(state, run_id).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            // The run says why, whether or not the queue tries again.
+            let last = job.attempts >= job.max_attempts;
+            let _ = fail_run(&state.pool, run_id, &error.to_string(), last, state.clock.now()).await;
+            Err(error.to_string())
+        }
+    }
 }
 
-async fn run(state: &AppState, run_id: Uuid, last_attempt: bool) -> Result<(), AppError> {
+fn run_of(payload: &serde_json::Value) -> Option<Uuid> {
+    payload.get("runId").and_then(|v| v.as_str()).and_then(|v| Uuid::parse_str(v).ok())
+}
+
+/// Record a run's failure: its reason, and `failed` when no attempt is left (a run whose file is
+/// stored stays completed: only its e-mail failed, which its note says).
+async fn fail_run(pool: &PgPool, run_id: Uuid, reason: &str, last: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE report_runs SET error = $2,
+                status = CASE WHEN $3 AND status = 'queued' THEN 'failed' ELSE status END,
+                finished_at = CASE WHEN $3 AND status = 'queued' THEN $4 ELSE finished_at END
+         WHERE id = $1",
+        run_id,
+        reason,
+        last,
+        now as DateTime<Utc>,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A report job whose worker died on its last attempt: its run failed (in the queue's transaction).
+pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    if let Some(run_id) = run_of(payload) {
+        sqlx::query!(
+            "UPDATE report_runs SET status = 'failed', error = 'its worker stopped answering on the last allowed attempt',
+                    finished_at = now()
+             WHERE id = $1 AND status = 'queued'",
+            run_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
     let r = sqlx::query!(
         r#"SELECT r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.storage_key,
-                  r.status, r.emailed_at AS "emailed_at: DateTime<Utc>", s.id AS schedule_id, s.name,
-                  s.report, s.format, s.merchant_id, s.acquirer, s.recipients, s.masked
-           FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id WHERE r.id = $1"#,
+                  r.sha256, r.emailed_to, r.emailed_at AS "emailed_at: DateTime<Utc>", s.id AS schedule_id, s.name,
+                  s.report, s.format, s.merchant_id, s.acquirer, s.recipients, s.deleted_at IS NOT NULL AS "deleted!",
+                  u.is_active AS creator_active,
+                  coalesce((SELECT array_agg(role_code) FROM user_roles WHERE user_id = s.created_by), '{}') AS "creator_roles!"
+           FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id JOIN users u ON u.id = s.created_by
+           WHERE r.id = $1"#,
         run_id
     )
     .fetch_optional(&state.pool)
@@ -365,40 +428,44 @@ async fn run(state: &AppState, run_id: Uuid, last_attempt: bool) -> Result<(), A
     .ok_or_else(|| AppError::NotFound("No such report run.".into()))?;
     let report = Report::parse(&r.report).ok_or(AppError::Internal)?;
     let format = Format::parse(&r.format).ok_or(AppError::Internal)?;
-    let filter = Filter { from: r.window_from, to: r.window_to, merchant_id: r.merchant_id, acquirer: r.acquirer };
-    let file_name = filter.file_name(report, format);
-    if r.storage_key.is_none() {
-        let stored = store_file(state, report, format, &filter, r.masked, r.schedule_id, run_id, &file_name).await;
-        let (key, sha256, size) = match stored {
-            Ok(s) => s,
-            Err(error) => {
-                if last_attempt {
-                    sqlx::query!(
-                        "UPDATE report_runs SET status = 'failed', error = $2, finished_at = $3 WHERE id = $1",
-                        run_id,
-                        error.to_string(),
-                        state.clock.now() as DateTime<Utc>,
-                    )
-                    .execute(&state.pool)
-                    .await?;
-                }
-                return Err(error);
-            }
-        };
+    if r.storage_key.is_none() && (r.deleted || !r.creator_active) {
+        let why = if r.deleted { "the schedule was deleted" } else { "its creator's account is disabled" };
         sqlx::query!(
-            "UPDATE report_runs SET status = 'completed', storage_key = $2, file_name = $3, sha256 = $4, size_bytes = $5,
-                    finished_at = $6, error = NULL
-             WHERE id = $1",
+            "UPDATE report_runs SET status = 'failed', error = $2, finished_at = $3 WHERE id = $1 AND status = 'queued'",
             run_id,
-            key,
-            file_name,
-            sha256,
-            size,
+            format!("Not run: {why}."),
             state.clock.now() as DateTime<Utc>,
         )
         .execute(&state.pool)
         .await?;
+        return Ok(());
     }
+    let filter = Filter { from: r.window_from, to: r.window_to, merchant_id: r.merchant_id, acquirer: r.acquirer };
+    let file_name = filter.file_name(report, format);
+    let sha256 = match (r.storage_key, r.sha256) {
+        (Some(_), Some(sha)) => sha,
+        _ => {
+            let roles: Vec<Role> = r.creator_roles.iter().filter_map(|c| Role::parse(c)).collect();
+            let masked = !Access::PERSONAL_DATA.allows(&roles);
+            let (key, sha256, size) =
+                store_file(state, report, format, &filter, masked, r.schedule_id, run_id, &file_name).await?;
+            sqlx::query!(
+                "UPDATE report_runs SET status = 'completed', storage_key = $2, file_name = $3, sha256 = $4, size_bytes = $5,
+                        masked = $6, finished_at = $7, error = NULL
+                 WHERE id = $1",
+                run_id,
+                key,
+                file_name,
+                sha256,
+                size,
+                masked,
+                state.clock.now() as DateTime<Utc>,
+            )
+            .execute(&state.pool)
+            .await?;
+            sha256
+        }
+    };
     if r.emailed_at.is_some() {
         return Ok(());
     }
@@ -413,46 +480,51 @@ async fn run(state: &AppState, run_id: Uuid, last_attempt: bool) -> Result<(), A
     };
     let origin =
         state.config.public_origin.clone().unwrap_or_else(|| format!("http://{}", state.leptos_options.site_addr));
-    let sha = sqlx::query_scalar!(r#"SELECT sha256 AS "sha!" FROM report_runs WHERE id = $1"#, run_id)
-        .fetch_one(&state.pool)
-        .await?;
     let subject = format!("SettlePaisa report: {} ({} to {})", r.name, r.window_from, r.window_to);
     let body = format!(
         "The scheduled report \"{name}\" is ready.\n\n\
-         Report: {title}\nCycle dates: {from} to {to} (IST)\nFile: {file_name}\nSHA-256: {sha}\n\n\
-         Download it (sign in first): {origin}/api/reports/v1/runs/{run_id}/file\n\
-         All runs: {origin}/reports/schedules\n",
+         Report: {title}\nCycle dates: {from} to {to} (IST)\nFile: {file_name}\nSHA-256: {sha256}\n\n\
+         Download it from the schedules page (sign in first): {origin}/reports/schedules?run={run_id}\n",
         name = r.name,
         title = report.title(),
         from = r.window_from,
         to = r.window_to,
     );
-    match mailer.send(&r.recipients, &subject, &body).await {
-        Ok(()) => {
-            sqlx::query!(
-                "UPDATE report_runs SET emailed_at = $2, email_note = NULL WHERE id = $1",
-                run_id,
-                state.clock.now() as DateTime<Utc>
-            )
-            .execute(&state.pool)
-            .await?;
-            Ok(())
+    // One message per recipient: a relay that refuses one address does not stop the others, and a
+    // retry mails only those not mailed yet.
+    let mut refused = Vec::new();
+    for to in r.recipients.iter().filter(|to| !r.emailed_to.contains(to)) {
+        match mailer.send(std::slice::from_ref(to), &subject, &body).await {
+            Ok(()) => {
+                sqlx::query!(
+                    "UPDATE report_runs SET emailed_to = array_append(emailed_to, $2) WHERE id = $1",
+                    run_id,
+                    to
+                )
+                .execute(&state.pool)
+                .await?;
+            }
+            Err(reason) => refused.push(format!("{to}: {reason}")),
         }
-        Err(reason) => {
-            sqlx::query!(
-                "UPDATE report_runs SET email_note = $2 WHERE id = $1",
-                run_id,
-                format!("E-mail failed: {reason}")
-            )
-            .execute(&state.pool)
-            .await?;
-            Err(AppError::Transport(format!("the report's e-mail was not sent: {reason}")))
-        }
+    }
+    if refused.is_empty() {
+        sqlx::query!(
+            "UPDATE report_runs SET emailed_at = $2, email_note = NULL WHERE id = $1",
+            run_id,
+            state.clock.now() as DateTime<Utc>
+        )
+        .execute(&state.pool)
+        .await?;
+        Ok(())
+    } else {
+        let note = format!("E-mail failed for {}", refused.join("; "));
+        sqlx::query!("UPDATE report_runs SET email_note = $2 WHERE id = $1", run_id, note).execute(&state.pool).await?;
+        Err(AppError::Transport(format!("the report's e-mail was not sent to everyone: {}", refused.join("; "))))
     }
 }
 
 /// Write the report to a temporary file and copy it into the object store, hashing it on the way;
-/// the key, the hex SHA-256 and the length.
+/// the key, the hex SHA-256 and the length. A failed upload is aborted (no part left behind).
 #[allow(clippy::too_many_arguments)]
 async fn store_file(
     state: &AppState,
@@ -464,46 +536,38 @@ async fn store_file(
     run_id: Uuid,
     file_name: &str,
 ) -> Result<(String, String, i64), AppError> {
-    let columns = report.columns();
-    let filter = filter.clone();
-    let export = XlsxExport::new(
-        state,
-        Uuid::nil(),
-        file_name.to_string(),
-        report.title(),
-        columns,
-        move |out, mut tx| async move {
-            let mut query = queries::query(report, &filter, None);
-            out.write_all(queries::rows(&mut *tx, report, &mut query), move |row| {
-                crate::sheet::mask_row(columns, row, masked)
-            })
-            .await
-        },
-    );
     let kind = match format {
         Format::Csv => FileKind::Csv,
         Format::Xlsx => FileKind::Xlsx,
     };
-    let written = export.build(kind).await?;
+    let written = crate::http::xlsx::build_file(&state.pool, kind, report.title(), report.columns(), {
+        let filter = filter.clone();
+        move |out, tx| queries::write_masked(out, tx, report, filter, masked)
+    })
+    .await?;
     let key = format!("reports/{schedule_id}/{run_id}/{file_name}");
     let store: Arc<dyn ObjectStore> = state.objects.clone();
     let mut upload = object_store::buffered::BufWriter::new(store, ObjectPath::from(key.as_str()));
     let mut file = tokio::fs::File::from_std(written.file);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 256 * 1024];
-    let store_error = |e: std::io::Error| {
-        tracing::error!(error = %e, key, "report file not stored");
-        AppError::Transport("The report file could not be stored.".into())
-    };
-    loop {
-        let n = file.read(&mut buffer).await.map_err(store_error)?;
-        if n == 0 {
-            break;
+    let copied: Result<(), std::io::Error> = async {
+        loop {
+            let n = file.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            upload.write_all(&buffer[..n]).await?;
         }
-        hasher.update(&buffer[..n]);
-        upload.write_all(&buffer[..n]).await.map_err(store_error)?;
+        upload.shutdown().await
     }
-    upload.shutdown().await.map_err(store_error)?;
+    .await;
+    if let Err(error) = copied {
+        tracing::error!(%error, key, "report file not stored");
+        let _ = upload.abort().await;
+        return Err(AppError::Transport("The report file could not be stored.".into()));
+    }
     Ok((key, hex::encode(hasher.finalize()), written.length as i64))
 }
 

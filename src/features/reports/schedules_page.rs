@@ -20,13 +20,17 @@ const TD: &str = "px-3 py-2 align-top";
 #[component]
 pub fn SchedulesPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_schedules());
+    // `?run=<id>` (the link in a report's e-mail) marks that run.
+    let focus = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("run"));
     let remove = ServerAction::<DeleteSchedule>::new();
     view! {
         <PageHeader title="Scheduled reports" subtitle="Reports that run on a schedule (cron, in IST): each run stores its file here with its SHA-256 and e-mails the recipients a link." />
         <p class="mb-4 text-sm"><a href="/reports" class="text-brand-700 underline">"Back to the reports"</a></p>
         <FlashNotices />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the schedules…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let focus = focus.clone();
+                Suspend::new(async move {
                 match data.await {
                     Ok(v) => view! {
                         {(!v.mail_on).then(|| view! {
@@ -37,11 +41,11 @@ pub fn SchedulesPage() -> impl IntoView {
                         {v.may_schedule.then(|| view! { <CreateForm merchants=v.merchants.clone() /> })}
                         {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-4"><ErrorNotice message=e.to_string() /></div> })}
                         <Schedules rows=v.schedules.clone() remove=remove />
-                        <Runs rows=v.runs.clone() />
+                        <Runs rows=v.runs.clone() focus=focus.clone() />
                     }.into_any(),
                     Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -141,9 +145,7 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
                                     view! {
                                         <tr class="border-t border-slate-100" data-schedule=s.name.clone()>
                                             <td class=TD>{s.name.clone()}</td>
-                                            <td class=TD>{format!("{} ({})", s.report.title(), format_label(s.format))}
-                                                {s.masked.then(|| view! { <span class="block text-xs text-slate-600">"personal data masked"</span> })}
-                                            </td>
+                                            <td class=TD>{format!("{} ({})", s.report.title(), format_label(s.format))}</td>
                                             <td class=TD>{scope}</td>
                                             <td class=format!("{TD} font-mono text-xs")>{s.cron.clone()}</td>
                                             <td class=format!("{TD} break-all")>{s.recipients.join(", ")}</td>
@@ -170,7 +172,7 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
 }
 
 #[component]
-fn Runs(rows: Vec<RunRow>) -> impl IntoView {
+fn Runs(rows: Vec<RunRow>, focus: Option<String>) -> impl IntoView {
     view! {
         <section class=format!("mt-6 {CARD}") aria-labelledby="runs-heading">
             <h2 id="runs-heading" class="text-base font-semibold text-slate-900">"Latest runs"</h2>
@@ -193,7 +195,10 @@ fn Runs(rows: Vec<RunRow>) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {rows.into_iter().map(|r| view! { <RunLine run=r /> }).collect_view()}
+                                {rows.into_iter().map(|r| {
+                                    let marked = focus.as_deref() == Some(r.id.to_string().as_str());
+                                    view! { <RunLine run=r marked=marked /> }
+                                }).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -204,7 +209,7 @@ fn Runs(rows: Vec<RunRow>) -> impl IntoView {
 }
 
 #[component]
-fn RunLine(run: RunRow) -> impl IntoView {
+fn RunLine(run: RunRow, marked: bool) -> impl IntoView {
     let r = run;
     let file = match (&r.file_name, r.size_bytes) {
         (Some(name), Some(size)) => view! {
@@ -221,7 +226,7 @@ fn RunLine(run: RunRow) -> impl IntoView {
         (None, None) => "Not sent yet".to_string(),
     };
     view! {
-        <tr class="border-t border-slate-100" data-run=r.id.to_string()>
+        <tr class=if marked { "border-t border-slate-100 bg-amber-50" } else { "border-t border-slate-100" } id=format!("run-{}", r.id) data-run=r.id.to_string() aria-current=marked.then_some("true")>
             <td class=TD>{r.schedule_name.clone()}<span class="block text-xs text-slate-600">{r.report.title()}</span></td>
             <td class=format!("{TD} whitespace-nowrap")>{ist::format_datetime(r.due_at)}</td>
             <td class=format!("{TD} whitespace-nowrap")>{format!("{} – {}", ist::format_date(r.window_from), ist::format_date(r.window_to))}</td>

@@ -26,7 +26,7 @@ pub async fn create_schedule(form: ScheduleForm) -> Result<(), AppError> {
     serve(async move |c| {
         let (_, next) = super::service::create_schedule(&c.state, &c.user, c.ip.as_deref(), &form).await?;
         let notice = format!(
-            "Schedule \"{}\" created; its first run is {} IST.",
+            "Schedule \"{}\" created; its first run is {}.",
             form.name.trim(),
             crate::ist::format_datetime(next)
         );

@@ -14,7 +14,7 @@ use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::http::csv::CsvExport;
 use crate::http::xlsx::XlsxExport;
-use crate::sheet::{mask_row, Cell};
+use crate::sheet::mask_row;
 use crate::state::AppState;
 
 /// Whether `caller` sees personal data masked.
@@ -55,21 +55,15 @@ pub async fn export(
     match format {
         Format::Csv => {
             let header: Vec<&'static str> = columns.iter().map(|c| c.header).collect();
-            CsvExport::new(state, user.id, name, header, move |out, mut tx| async move {
-                let mut query = queries::query(report, &filter, None);
-                out.write_all(queries::rows(&mut *tx, report, &mut query), move |row| {
-                    mask_row(columns, row, mask).iter().map(Cell::csv_text).collect()
-                })
-                .await
+            CsvExport::new(state, user.id, name, header, move |out, tx| {
+                queries::write_masked_csv(out, tx, report, filter, mask)
             })
             .respond()
             .await
         }
         Format::Xlsx => {
-            XlsxExport::new(state, user.id, name, report.title(), columns, move |out, mut tx| async move {
-                let mut query = queries::query(report, &filter, None);
-                out.write_all(queries::rows(&mut *tx, report, &mut query), move |row| mask_row(columns, row, mask))
-                    .await
+            XlsxExport::new(state, user.id, name, report.title(), columns, move |out, tx| {
+                queries::write_masked(out, tx, report, filter, mask)
             })
             .respond()
             .await
@@ -103,10 +97,7 @@ pub async fn create_schedule(
 ) -> Result<(Uuid, DateTime<Utc>), AppError> {
     let user = authorize(Some(caller), Access::REPORT_SCHEDULES)?;
     let new = form.parse().map_err(AppError::BadRequest)?;
-    let now = state.clock.now();
-    let id = schedules::create(&state.pool, &user, ip, &new, now).await?;
-    let next = schedules::next_after(&new.cron, now).map_err(AppError::BadRequest)?;
-    Ok((id, next))
+    schedules::create(&state.pool, &user, ip, &new, state.clock.now()).await
 }
 
 /// Delete a schedule: its creator or an admin (403 for anyone else).
@@ -131,9 +122,15 @@ pub async fn run_file(state: &AppState, caller: &CurrentUser, run_id: Uuid) -> R
         ));
     }
     let object = state.objects.get(&object_store::path::Path::from(file.storage_key.as_str())).await.map_err(|e| {
-        tracing::error!(error = %e, run = %run_id, "stored report file missing");
-        AppError::NotFound("The run's file is missing from storage.".into())
+        tracing::error!(error = %e, run = %run_id, "stored report file not read");
+        match e {
+            object_store::Error::NotFound { .. } => {
+                AppError::NotFound("The run's file is missing from storage.".into())
+            }
+            _ => AppError::Transport("The file store cannot be reached right now. Try again in a minute.".into()),
+        }
     })?;
+    let length = object.meta.size;
     let body = axum::body::Body::from_stream(object.into_stream());
     let content_type = match file.format {
         Format::Csv => "text/csv; charset=utf-8",
@@ -142,7 +139,7 @@ pub async fn run_file(state: &AppState, caller: &CurrentUser, run_id: Uuid) -> R
     Ok(axum::response::IntoResponse::into_response((
         [
             (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (axum::http::header::CONTENT_LENGTH, file.size_bytes.to_string()),
+            (axum::http::header::CONTENT_LENGTH, length.to_string()),
             (axum::http::header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&file.file_name)),
         ],
         body,
