@@ -375,3 +375,125 @@ async fn a_user_changes_their_own_password(pool: PgPool) {
     assert_eq!(profile.status, StatusCode::OK);
     assert!(profile.body.contains("Change your password"));
 }
+
+/// A GET with a bearer token; the status.
+async fn bearer_get(app: &TestApp, path: &str, token: &str) -> StatusCode {
+    let req = axum::http::Request::get(path)
+        .header("host", common::HOST)
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(req).await.status
+}
+
+/// The secret the profile shows once, if it shows one.
+fn shown_secret(page: &str) -> Option<String> {
+    let at = page.find("data-testid=\"new-token-secret\"")?;
+    let tag_start = page[..at].rfind('<')?;
+    let tag = &page[tag_start..tag_start + page[tag_start..].find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_string())
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn everyone_makes_and_revokes_their_own_tokens_and_the_admin_anyones(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let make = async |cookie: &str, name: &str, days: &str| {
+        let form = server_fn_form(&[("name", name), ("days", days)]);
+        app.send(plain_form_post("/sfn/settings/create-token", form, cookie, "/profile")).await
+    };
+
+    // The auditor (read-only everywhere else) makes a token for their own scripts.
+    let reply = make(&auditor, "audit script", "30").await;
+    assert!(reply.status.is_redirection(), "{}", reply.status);
+    assert_eq!(reply.location(), Some("/profile#new-token"));
+    let page = app.get("/profile", Some(&auditor)).await;
+    let secret = shown_secret(&page.body).expect("the secret is shown");
+    assert!(secret.starts_with("spo_"), "{secret}");
+    let again = app.get("/profile", Some(&auditor)).await;
+    assert_eq!(shown_secret(&again.body), None, "shown once");
+    assert!(!again.body.contains(&secret));
+    assert!(again.body.contains("audit script"));
+    let (expires, stored): (chrono::DateTime<chrono::Utc>, String) =
+        sqlx::query_as("SELECT expires_at, token_hash FROM api_tokens WHERE name = 'audit script'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, settlepaisa_ops::auth::tokens::digest(&secret), "only the hash is stored");
+    let days = (expires - chrono::Utc::now()).num_hours();
+    assert!((30 * 24 - 1..=30 * 24).contains(&days), "{days} hours");
+
+    // It acts with the auditor's roles.
+    assert_eq!(bearer_get(&app, "/api/audit/v1/events", &secret).await, StatusCode::OK);
+    assert_eq!(bearer_get(&app, "/api/admin/v1/users", &secret).await, StatusCode::FORBIDDEN);
+
+    // Bad forms are refused in words and write nothing.
+    for (name, days, words) in
+        [("", "30", "name"), ("x", "7", "30, 90, 180 or 365"), ("audit script", "30", "already have")]
+    {
+        let reply = make(&auditor, name, days).await;
+        let location = reply.location().unwrap_or_default().to_string();
+        assert!(location.contains("__err="), "{name}/{days}: {location}");
+        let page = app.get(&location.replace("http://127.0.0.1:3000", ""), Some(&auditor)).await;
+        assert!(page.body.contains(words), "{name}/{days}: {words}");
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE email = 'auditor@settlepaisa.test')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // Another user may not revoke it; the admin sees every token and may.
+    let id: String = sqlx::query_scalar("SELECT id::text FROM api_tokens WHERE name = 'audit script'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let revoke = |cookie: &str, back: &str| {
+        let body = format!("id={id}&back={back}");
+        plain_form_post("/sfn/settings/revoke-token", body, cookie, back)
+    };
+    let refused = app.send(revoke(&ops, "/profile")).await;
+    assert!(refused.location().unwrap_or_default().contains("__err="));
+    assert_eq!(bearer_get(&app, "/api/audit/v1/events", &secret).await, StatusCode::OK, "still live");
+    let settings = app.get("/settings", Some(&admin)).await;
+    assert!(settings.body.contains("data-testid=\"all-tokens\"") && settings.body.contains("audit script"));
+    assert!(!settings.body.contains(&secret));
+    let done = app.send(revoke(&admin, "/settings")).await;
+    assert!(done.location().unwrap_or_default().starts_with("/settings?notice="), "{:?}", done.location());
+    assert_eq!(bearer_get(&app, "/api/audit/v1/events", &secret).await, StatusCode::UNAUTHORIZED, "revoked at once");
+    // Its name is free for a new token.
+    assert!(make(&auditor, "audit script", "90").await.location().unwrap().ends_with("#new-token"));
+
+    // An expired token signs nobody in, and says so on the profile.
+    let second = shown_secret(&app.get("/profile", Some(&auditor)).await.body).unwrap();
+    assert_eq!(bearer_get(&app, "/api/overview/overview", &second).await, StatusCode::OK);
+    sqlx::query("UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE token_hash = $1")
+        .bind(settlepaisa_ops::auth::tokens::digest(&second))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bearer_get(&app, "/api/overview/overview", &second).await, StatusCode::UNAUTHORIZED);
+    let profile = app.get("/profile", Some(&auditor)).await;
+    assert!(profile.body.contains(">Expired<"));
+
+    // Only the admin lists everyone's tokens; each step is in the audit log.
+    let listed = app.send(plain_form_post("/sfn/settings/tokens", "everyone=true".into(), &ops, "/profile")).await;
+    assert!(listed.location().unwrap_or_default().contains("__err="), "ops may not list everyone's tokens");
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action || ':' || actor_email FROM audit_log WHERE action LIKE 'token.%' AND target_type = 'api_token' ORDER BY chain_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "token.create:auditor@settlepaisa.test",
+            "token.revoke:admin@settlepaisa.test",
+            "token.create:auditor@settlepaisa.test"
+        ]
+    );
+}

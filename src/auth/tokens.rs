@@ -7,7 +7,10 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
 use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 
 pub const PREFIX: &str = "spo_";
@@ -74,6 +77,140 @@ pub async fn revoke(pool: &PgPool, email: &str, name: &str, operator: &str) -> R
     audit_change(&mut tx, operator, "token.revoke", email, name, user_id, user_id.is_some()).await?;
     tx.commit().await?;
     Ok(user_id.is_some())
+}
+
+/// One token as the pages list it (never its secret).
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub owner: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A user's own new token, lasting `days` from `now` (at most `max_live` live ones at once, counted
+/// under a lock on the user's row); its id, secret (to show once) and expiry. Audited.
+pub async fn create_own(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    name: &str,
+    days: i64,
+    max_live: i64,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, String, DateTime<Utc>), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", user.id).fetch_optional(&mut *tx).await?;
+    let live = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM api_tokens
+           WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"#,
+        user.id,
+        now as DateTime<Utc>,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if live >= max_live {
+        return Err(AppError::Conflict(format!(
+            "You already have {max_live} live tokens. Revoke one you no longer use first."
+        )));
+    }
+    let id = Uuid::new_v4();
+    let token = generate();
+    let expires = now + chrono::Duration::days(days);
+    let inserted = sqlx::query!(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, name) DO NOTHING",
+        id,
+        user.id,
+        name,
+        digest(&token),
+        &token[..PREFIX.len() + 6],
+        now as DateTime<Utc>,
+        expires as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!(
+            "You already have a token named \"{name}\" (live or expired). Choose another name, or revoke that one first."
+        )));
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            after: Some(
+                serde_json::json!({ "name": name, "prefix": &token[..PREFIX.len() + 6], "expiresAt": expires }),
+            ),
+            ..AuditEntry::by(user, "token.create", "api_token")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, token, expires))
+}
+
+/// Tokens newest first: one user's (`owner`), or everyone's.
+pub async fn list(pool: &PgPool, owner: Option<Uuid>, limit: i64) -> Result<Vec<TokenRecord>, AppError> {
+    Ok(sqlx::query_as!(
+        TokenRecord,
+        r#"SELECT t.id, t.user_id, u.email AS owner, t.name, t.token_prefix AS prefix,
+                  t.created_at AS "created_at: DateTime<Utc>", t.expires_at AS "expires_at: DateTime<Utc>",
+                  t.last_used_at AS "last_used_at: DateTime<Utc>", t.revoked_at AS "revoked_at: DateTime<Utc>"
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+           WHERE ($1::uuid IS NULL OR t.user_id = $1)
+           ORDER BY t.created_at DESC, t.id LIMIT $2"#,
+        owner,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Revoke a token by id: its owner, or an admin (`may_revoke_any`); 403 for anyone else, 404 for
+/// no such live token. Audited. Its name is freed for a new token.
+pub async fn revoke_by_id(
+    pool: &PgPool,
+    caller: &CurrentUser,
+    may_revoke_any: bool,
+    ip: Option<&str>,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let token = sqlx::query!(
+        "SELECT t.user_id, t.name, u.email FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.id = $1 AND t.revoked_at IS NULL FOR UPDATE OF t",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No such token, or it is revoked already.".into()))?;
+    if token.user_id != caller.id && !may_revoke_any {
+        return Err(AppError::Forbidden);
+    }
+    sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now(), name = name || ' (revoked ' || id || ')' WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(serde_json::json!({ "name": token.name, "owner": token.email })),
+            ..AuditEntry::by(caller, "token.revoke", "api_token")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The audit row of a CLI token change (the token's name, never its secret).

@@ -8,7 +8,7 @@ mod page;
 mod server;
 
 pub use page::{ProfilePage, SettingsPage};
-pub use server::{change_password, create_user, get_users, manage_user};
+pub use server::{change_password, create_token, create_user, get_tokens, get_users, manage_user, revoke_token};
 
 #[cfg(feature = "ssr")]
 mod api;

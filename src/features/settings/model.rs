@@ -20,7 +20,7 @@ pub struct UserRow {
     pub locked_until: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    /// API tokens not revoked.
+    /// API tokens neither revoked nor expired.
     pub live_tokens: i64,
 }
 
@@ -264,9 +264,115 @@ impl PasswordChangeForm {
     }
 }
 
+/// The lifetimes a token made on the profile page may have, in days (the form's choices).
+pub const TOKEN_DAYS: [i64; 4] = [30, 90, 180, 365];
+/// Live tokens one user may hold.
+pub const MAX_LIVE_TOKENS: i64 = 10;
+
+/// One API token as its owner's profile (and the admin's list) shows it; never its secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: Uuid,
+    pub owner: String,
+    pub name: String,
+    /// The secret's first characters (`spo_abc123`), to tell tokens apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    /// None: a token made on the command line without an expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenState {
+    Live,
+    Expired,
+    Revoked,
+}
+
+impl TokenRow {
+    pub fn state(&self, now: DateTime<Utc>) -> TokenState {
+        if self.revoked_at.is_some() {
+            TokenState::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            TokenState::Expired
+        } else {
+            TokenState::Live
+        }
+    }
+}
+
+/// A new token's secret, shown once on the page that made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub secret: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the profile's and the settings page's token lists show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokensView {
+    pub tokens: Vec<TokenRow>,
+    pub now: DateTime<Utc>,
+    /// The token just made, its secret shown this once.
+    pub new_token: Option<NewToken>,
+}
+
+/// The new-token form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenForm {
+    pub name: String,
+    pub days: String,
+}
+
+impl TokenForm {
+    /// The name (1–100 characters on one line) and the lifetime (one of [`TOKEN_DAYS`]).
+    pub fn parse(&self) -> Result<(String, i64), String> {
+        let name = self.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err("Give the token a name of up to 100 characters on one line (what uses it).".into());
+        }
+        let days = self
+            .days
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| TOKEN_DAYS.contains(d))
+            .ok_or("A token lasts 30, 90, 180 or 365 days.")?;
+        Ok((name, days))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_forms_and_states() {
+        let form = |name: &str, days: &str| TokenForm { name: name.into(), days: days.into() };
+        assert_eq!(form(" load test ", "90").parse(), Ok(("load test".to_string(), 90)));
+        assert!(form("", "90").parse().unwrap_err().contains("name"));
+        assert!(form("a\nb", "90").parse().unwrap_err().contains("one line"));
+        assert!(form("x", "7").parse().unwrap_err().contains("30, 90, 180 or 365"));
+        assert!(form("x", "forever").parse().is_err());
+        let now = Utc::now();
+        let row = TokenRow {
+            id: Uuid::nil(),
+            owner: "a@b.c".into(),
+            name: "t".into(),
+            prefix: "spo_x".into(),
+            created_at: now,
+            expires_at: Some(now + chrono::Duration::days(1)),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert_eq!(row.state(now), TokenState::Live);
+        assert_eq!(row.state(now + chrono::Duration::days(1)), TokenState::Expired);
+        assert_eq!(TokenRow { revoked_at: Some(now), ..row.clone() }.state(now), TokenState::Revoked);
+        assert_eq!(TokenRow { expires_at: None, ..row }.state(now + chrono::Duration::days(999)), TokenState::Live);
+    }
 
     fn user(id: Uuid, roles: &[Role], active: bool) -> UserRow {
         UserRow {

@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::model::{UserForm, UserRow};
-use super::server::{get_users, ChangePassword, CreateUser, ManageUser};
+use super::model::{TokenRow, TokenState, TokensView, UserForm, UserRow, TOKEN_DAYS};
+use super::server::{get_tokens, get_users, ChangePassword, CreateToken, CreateUser, ManageUser, RevokeToken};
 use crate::auth::{Access, Role, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
 use crate::ist;
 use crate::ui::{ErrorNotice, FlashNotices, PageHeader, RoleGate};
@@ -35,7 +35,7 @@ fn Users() -> impl IntoView {
         <PageHeader title="Settings" subtitle="Users and their roles. Every change here is written to the audit log." />
         <FlashNotices />
         <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="settings-not-built">
-            "Not built yet on this page: API tokens (create and revoke them with "<code>"settlepaisa-ops token"</code>"), bank layouts, SLA hours and recon tolerances."
+            "Not built yet on this page: bank layouts, SLA hours and recon tolerances."
         </div>
         <CreateUserForm />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
@@ -76,6 +76,7 @@ fn Users() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Tokens everyone=true />
     }
 }
 
@@ -232,6 +233,7 @@ pub fn ProfilePage() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <Tokens everyone=false />
         <section class=format!("mt-6 {CARD}") aria-labelledby="password-heading">
             <h2 id="password-heading" class="text-base font-semibold text-slate-900">"Change your password"</h2>
             <p class="mt-1 text-sm text-slate-600">{format!("{PASSWORD_MIN_LEN} to {PASSWORD_MAX_LEN} characters with letters and digits. Your other sessions are signed out; this one stays.")}</p>
@@ -249,5 +251,131 @@ pub fn ProfilePage() -> impl IntoView {
                 <button type="submit" class=BUTTON>"Change password"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// API tokens: on the profile, the caller's own with a form to make one (its secret shown once,
+/// here); on the settings page (`everyone`, admins), every user's. Each live one can be revoked.
+#[component]
+fn Tokens(everyone: bool) -> impl IntoView {
+    let data = Resource::new(move || everyone, get_tokens);
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let (heading, intro) = if everyone {
+        ("API tokens of every user", "Revoking a token stops it at once. Users make their own on their profile page.")
+    } else {
+        ("Your API tokens", "For scripts and tools: send one as \"Authorization: Bearer <token>\". It acts with your roles; its secret is shown once, when you make it.")
+    };
+    view! {
+        <section class=format!("mt-6 {CARD}") aria-labelledby=if everyone { "all-tokens-heading" } else { "tokens-heading" }>
+            <h2 id=if everyone { "all-tokens-heading" } else { "tokens-heading" } class="text-base font-semibold text-slate-900">{heading}</h2>
+            <p class="mt-1 text-sm text-slate-600">{intro}</p>
+            {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            {(!everyone).then(|| view! {
+                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+                <ActionForm action=create attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label="Make an API token">
+                    <label class="flex flex-col text-slate-600">"Token name"
+                        <input type="text" name="form[name]" required=true maxlength="100" placeholder="e.g. nightly export script" class=FIELD />
+                    </label>
+                    <label class="flex flex-col text-slate-600">"Expires after"
+                        <select name="form[days]" class=FIELD>
+                            {TOKEN_DAYS.into_iter().map(|d| view! { <option value=d.to_string() selected=d == 90>{format!("{d} days")}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" class=BUTTON>"Make token"</button>
+                </ActionForm>
+            })}
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(v) => view! { <TokenList view=v everyone=everyone revoke=revoke /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn TokenList(view: TokensView, everyone: bool, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let v = view;
+    let now = v.now;
+    let back = if everyone { "/settings" } else { "/profile" };
+    view! {
+        {v.new_token.map(|t| view! {
+            <div id="new-token" class="mt-3 rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm text-emerald-900" role="status" data-testid="new-token">
+                <p class="font-medium">{format!("Token \"{}\" made; it expires {}. Copy it now: it is not shown again.", t.name, ist::format_datetime(t.expires_at))}</p>
+                <label class="mt-2 flex flex-col">"Secret"
+                    <input type="text" readonly=true value=t.secret class="mt-1 w-full rounded border border-emerald-400 bg-white px-2 py-1 font-mono text-xs text-slate-900" data-testid="new-token-secret" />
+                </label>
+            </div>
+        })}
+        {if v.tokens.is_empty() {
+            view! { <p class="mt-3 text-sm text-slate-600">{if everyone { "No user has an API token." } else { "You have no API tokens. Make one above when a script needs to call the API as you." }}</p> }.into_any()
+        } else {
+            view! {
+                <div class="mt-3 overflow-x-auto">
+                    <table class="w-full text-sm" data-testid=if everyone { "all-tokens" } else { "tokens" }>
+                        <caption class="sr-only">{if everyone { "API tokens of every user" } else { "Your API tokens" }}</caption>
+                        <thead class="bg-slate-50 text-left text-slate-600">
+                            <tr>
+                                {everyone.then(|| view! { <th scope="col" class="px-3 py-2 font-medium">"User"</th> })}
+                                <th scope="col" class="px-3 py-2 font-medium">"Name"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Starts with"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Made"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Expires"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Last used"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Status"</th>
+                                <th scope="col" class="px-3 py-2 font-medium">"Actions"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {v.tokens.into_iter().map(|t| view! { <TokenLine token=t now=now everyone=everyone back=back revoke=revoke /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn TokenLine(
+    token: TokenRow,
+    now: chrono::DateTime<chrono::Utc>,
+    everyone: bool,
+    back: &'static str,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    let t = token;
+    let state = t.state(now);
+    let (label, class) = match state {
+        TokenState::Live => ("Live", "bg-emerald-100 text-emerald-900"),
+        TokenState::Expired => ("Expired", "bg-slate-200 text-slate-800"),
+        TokenState::Revoked => ("Revoked", "bg-red-100 text-red-900"),
+    };
+    // A revoked token's name carries "(revoked <id>)" (the name is freed for a new token).
+    let name = t.name.split(" (revoked ").next().unwrap_or(&t.name).to_string();
+    let id = t.id.to_string();
+    view! {
+        <tr class="border-t border-slate-100" data-token=name.clone()>
+            {everyone.then(|| view! { <td class="px-3 py-2">{t.owner.clone()}</td> })}
+            <td class="px-3 py-2">{name.clone()}</td>
+            <td class="px-3 py-2 font-mono text-xs">{t.prefix.clone()}"…"</td>
+            <td class="px-3 py-2 whitespace-nowrap">{ist::format_datetime(t.created_at)}</td>
+            <td class="px-3 py-2 whitespace-nowrap">{t.expires_at.map(ist::format_datetime).unwrap_or_else(|| "never (made on the command line)".into())}</td>
+            <td class="px-3 py-2 whitespace-nowrap">{t.last_used_at.map(ist::format_datetime).unwrap_or_else(|| "never".into())}</td>
+            <td class="px-3 py-2"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {class}") data-testid="token-status">{label}</span></td>
+            <td class="px-3 py-2">
+                {(state != TokenState::Revoked).then(|| view! {
+                    <ActionForm action=revoke attr:aria-label=format!("Revoke the token {name}")>
+                        <input type="hidden" name="id" value=id.clone() />
+                        <input type="hidden" name="back" value=back />
+                        <button type="submit" class=PLAIN_BUTTON>"Revoke"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
     }
 }

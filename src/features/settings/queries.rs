@@ -66,7 +66,8 @@ async fn read(db: &mut PgConnection, id: Option<Uuid>) -> Result<Vec<UserRow>, A
                   u.last_login_at AS "last_login_at: DateTime<Utc>", u.created_at AS "created_at: DateTime<Utc>",
                   coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!",
                   (SELECT t.locked_until FROM login_throttle t WHERE t.email = u.email) AS "locked_until: DateTime<Utc>",
-                  (SELECT count(*) FROM api_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL) AS "live_tokens!"
+                  (SELECT count(*) FROM api_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL
+                     AND (k.expires_at IS NULL OR k.expires_at > now())) AS "live_tokens!"
            FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
            WHERE $1::uuid IS NULL OR u.id = $1
            GROUP BY u.id ORDER BY u.email"#,

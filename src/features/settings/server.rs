@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::model::{PasswordChangeForm, UserForm, UsersView};
+use super::model::{PasswordChangeForm, TokenForm, TokensView, UserForm, UsersView};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -73,6 +73,44 @@ pub async fn change_password(form: PasswordChangeForm) -> Result<(), AppError> {
             super::service::renew_session(&c.state, &c.user, &session, &hash).await?;
         }
         leptos_axum::redirect("/profile?notice=Password%20changed.%20Your%20other%20sessions%20were%20signed%20out.");
+        Ok(())
+    })
+    .await
+}
+
+/// The request's session (server functions run inside the session layer).
+#[cfg(feature = "ssr")]
+fn request_session() -> Option<tower_sessions::Session> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())
+}
+
+/// The caller's API tokens (`everyone`: every user's, admins only), with the secret of one they
+/// just made, shown once.
+#[server(prefix = "/sfn", endpoint = "settings/tokens")]
+pub async fn get_tokens(everyone: bool) -> Result<TokensView, AppError> {
+    serve(async move |c| super::service::tokens_view(&c.state, &c.user, everyone, request_session().as_ref()).await)
+        .await
+}
+
+/// Make an API token for oneself; back to the profile, which shows its secret once.
+#[server(prefix = "/sfn", endpoint = "settings/create-token")]
+pub async fn create_token(form: TokenForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let session = request_session().ok_or(AppError::Internal)?;
+        super::service::create_token(&c.state, &c.user, c.ip.as_deref(), &form, &session).await?;
+        leptos_axum::redirect("/profile#new-token");
+        Ok(())
+    })
+    .await
+}
+
+/// Revoke a token (one's own; an admin anyone's); back to the page it was revoked on.
+#[server(prefix = "/sfn", endpoint = "settings/revoke-token")]
+pub async fn revoke_token(id: String, back: String) -> Result<(), AppError> {
+    serve(async move |c| {
+        super::service::revoke_token(&c.state, &c.user, c.ip.as_deref(), &id).await?;
+        let page = if back == "/settings" { "/settings" } else { "/profile" };
+        leptos_axum::redirect(&format!("{page}?notice=Token%20revoked.%20It%20no%20longer%20signs%20anything%20in."));
         Ok(())
     })
     .await

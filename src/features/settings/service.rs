@@ -1,10 +1,14 @@
 //! Settings' use cases, shared by the pages' server functions and the JSON API: authorise (users
-//! are the admin's; one's own password is everyone's), validate, then the command, then flush this
-//! instance's principals cache (the others flush on the `users` table's notification).
+//! are the admin's; one's own password and API tokens are everyone's, every token the admin's),
+//! validate, then the command, then flush this instance's principals cache (the others flush on the
+//! `users` and `api_tokens` tables' notifications).
 
 use uuid::Uuid;
 
-use super::model::{NewUserForm, PasswordChangeForm, UserAction, UserRow, UsersView};
+use super::model::{
+    NewToken, NewUserForm, PasswordChangeForm, TokenForm, TokenRow, TokensView, UserAction, UserRow, UsersView,
+    MAX_LIVE_TOKENS,
+};
 use super::{commands, queries};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
@@ -91,4 +95,72 @@ pub async fn change_own_password(
     let hash = commands::change_own_password(&state.pool, &user, ip, &form.current, &new, keep_session).await?;
     state.principals.flush();
     Ok(hash)
+}
+
+/// Where a new token's secret waits in its maker's session until their profile shows it, once.
+const NEW_TOKEN_KEY: &str = "settings.new_token";
+/// Tokens a list shows.
+const TOKENS_LISTED: i64 = 200;
+
+fn token_row(t: crate::auth::tokens::TokenRecord) -> TokenRow {
+    TokenRow {
+        id: t.id,
+        owner: t.owner,
+        name: t.name,
+        prefix: t.prefix,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
+    }
+}
+
+fn session_failed(e: tower_sessions::session::Error) -> AppError {
+    crate::auth::guard::session_error(e)
+}
+
+/// The caller's own tokens (`everyone`: every user's, admins only), and the secret of a token they
+/// just made, taken out of their session so it shows once.
+pub async fn tokens_view(
+    state: &AppState,
+    caller: &CurrentUser,
+    everyone: bool,
+    session: Option<&tower_sessions::Session>,
+) -> Result<TokensView, AppError> {
+    let user = authorize(Some(caller), if everyone { Access::ADMIN } else { Access::SIGNED_IN })?;
+    let owner = (!everyone).then_some(user.id);
+    let tokens = crate::auth::tokens::list(&state.pool, owner, TOKENS_LISTED).await?;
+    let new_token = match (everyone, session) {
+        (false, Some(session)) => session.remove::<NewToken>(NEW_TOKEN_KEY).await.map_err(session_failed)?,
+        _ => None,
+    };
+    Ok(TokensView { tokens: tokens.into_iter().map(token_row).collect(), now: state.clock.now(), new_token })
+}
+
+/// Make a token for oneself (every role); its secret waits in the session for the profile to show.
+pub async fn create_token(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    form: &TokenForm,
+    session: &tower_sessions::Session,
+) -> Result<NewToken, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let (name, days) = form.parse().map_err(AppError::BadRequest)?;
+    let (_, secret, expires_at) =
+        crate::auth::tokens::create_own(&state.pool, &user, ip, &name, days, MAX_LIVE_TOKENS, state.clock.now())
+            .await?;
+    let new = NewToken { name, secret, expires_at };
+    session.insert(NEW_TOKEN_KEY, &new).await.map_err(session_failed)?;
+    Ok(new)
+}
+
+/// Revoke a token: one's own, or (admins) anyone's. It stops at once on every instance.
+pub async fn revoke_token(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: &str) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let id = uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| AppError::NotFound("No such token, or it is revoked already.".into()))?;
+    crate::auth::tokens::revoke_by_id(&state.pool, &user, user.may(Access::ADMIN), ip, id).await?;
+    state.principals.flush();
+    Ok(())
 }
