@@ -497,3 +497,97 @@ async fn everyone_makes_and_revokes_their_own_tokens_and_the_admin_anyones(pool:
         ]
     );
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_admin_tunes_sla_hours_and_tolerances_and_the_desk_reads_them_at_once(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let post = async |cookie: &str, path: &str, fields: &[(&str, &str)]| {
+        app.send(plain_form_post(path, server_fn_form(fields), cookie, "/settings")).await
+    };
+    let refused = |reply: &common::Reply| reply.location().unwrap_or_default().contains("__err=");
+    let sla = [("code", "FEE_MISMATCH"), ("low", "24"), ("medium", "16"), ("high", "8"), ("critical", "4")];
+    let hours = async || {
+        let mut conn = pool.acquire().await.unwrap();
+        settlepaisa_ops::features::exceptions::queries::sla_hours(&mut conn, "FEE_MISMATCH", "HIGH").await.unwrap()
+    };
+    let before = hours().await;
+
+    // Nobody but an admin: refused, nothing written.
+    assert!(refused(&post(&ops, "/sfn/settings/sla", &sla).await));
+    assert_eq!(hours().await, before);
+    // A more severe level with longer hours is refused in words.
+    let reply = post(
+        &admin,
+        "/sfn/settings/sla",
+        &[("code", "FEE_MISMATCH"), ("low", "8"), ("medium", "16"), ("high", "8"), ("critical", "4")],
+    )
+    .await;
+    assert!(refused(&reply));
+    assert_eq!(hours().await, before);
+    // The admin's change is what the queue reads for the next exception.
+    let reply = post(&admin, "/sfn/settings/sla", &sla).await;
+    assert!(reply.location().unwrap().starts_with("/settings?notice="), "{:?}", reply.location());
+    assert_eq!(hours().await, 8);
+    let page = app.get("/settings", Some(&admin)).await;
+    assert!(page.body.contains("data-sla=\"FEE_MISMATCH\""));
+
+    // Tolerances: the default is stored on its first save; the engine reads it at its next run.
+    let tol = |merchant: &'static str, min: &'static str, action: &'static str| {
+        vec![
+            ("merchant_id", merchant),
+            ("acquirer", ""),
+            ("min_tolerance", min),
+            ("tolerance_percent", "0.25"),
+            ("rounding", "0.01"),
+            ("fee_band_low", "2"),
+            ("fee_band_high", "5"),
+            ("fee_variance", "1"),
+            ("date_window_days", "3"),
+            ("action", action),
+        ]
+    };
+    assert!(refused(&post(&ops, "/sfn/settings/tolerances", &tol("", "2.50", "save")).await));
+    let reply = post(&admin, "/sfn/settings/tolerances", &tol("", "2.50", "save")).await;
+    assert!(!refused(&reply), "{:?}", reply.location());
+    let merchant: String =
+        sqlx::query_scalar("SELECT id FROM merchants ORDER BY id LIMIT 1").fetch_one(&pool).await.unwrap();
+    let m: &'static str = Box::leak(merchant.clone().into_boxed_str());
+    assert!(!refused(&post(&admin, "/sfn/settings/tolerances", &tol(m, "5", "save")).await));
+    let settings = settlepaisa_ops::features::recon::runs::settings(&pool).await.unwrap();
+    assert_eq!(settings.default.min_tolerance.0, 250);
+    assert_eq!(settings.default.tolerance_rate, rust_decimal::Decimal::new(25, 4));
+    assert_eq!(settings.default.date_window_days, 3);
+    assert!(settings
+        .scoped
+        .iter()
+        .any(|(mm, a, t)| mm.as_deref() == Some(m) && a.is_none() && t.min_tolerance.0 == 500));
+    // Bad values, an unknown merchant and removing the default are refused in words.
+    assert!(refused(&post(&admin, "/sfn/settings/tolerances", &tol("NO_SUCH_M", "5", "save")).await));
+    let mut bad = tol("", "5", "save");
+    bad[5] = ("fee_band_high", "1");
+    assert!(refused(&post(&admin, "/sfn/settings/tolerances", &bad).await));
+    assert!(refused(&post(&admin, "/sfn/settings/tolerances", &tol("", "5", "delete")).await));
+    // Removing the merchant's scope hands it back to the default.
+    assert!(!refused(&post(&admin, "/sfn/settings/tolerances", &tol(m, "5", "delete")).await));
+    let settings = settlepaisa_ops::features::recon::runs::settings(&pool).await.unwrap();
+    assert!(settings.scoped.is_empty());
+    assert_eq!(settings.default.min_tolerance.0, 250, "the refused saves changed nothing");
+
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'settings.%' AND actor_email = 'admin@settlepaisa.test' AND outcome = 'success' ORDER BY chain_seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "settings.sla.update",
+            "settings.tolerances.update",
+            "settings.tolerances.update",
+            "settings.tolerances.delete"
+        ]
+    );
+}

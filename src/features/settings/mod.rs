@@ -6,9 +6,13 @@
 pub mod model;
 mod page;
 mod server;
+pub mod tuning;
 
 pub use page::{ProfilePage, SettingsPage};
-pub use server::{change_password, create_token, create_user, get_tokens, get_users, manage_user, revoke_token};
+pub use server::{
+    change_password, create_token, create_user, get_tokens, get_tuning, get_users, manage_user, revoke_token, save_sla,
+    save_tolerances,
+};
 
 #[cfg(feature = "ssr")]
 mod api;
@@ -20,3 +24,5 @@ mod commands;
 pub mod queries;
 #[cfg(feature = "ssr")]
 mod service;
+#[cfg(feature = "ssr")]
+pub mod tuning_store;

@@ -6,7 +6,11 @@
 use leptos::prelude::*;
 
 use super::model::{TokenRow, TokenState, TokensView, UserForm, UserRow, TOKEN_DAYS};
-use super::server::{get_tokens, get_users, ChangePassword, CreateToken, CreateUser, ManageUser, RevokeToken};
+use super::server::{
+    get_tokens, get_tuning, get_users, ChangePassword, CreateToken, CreateUser, ManageUser, RevokeToken, SaveSla,
+    SaveTolerances,
+};
+use super::tuning::{percent_text, SlaRow, ToleranceRow, MAX_SLA_HOURS, SEVERITIES};
 use crate::auth::{Access, Role, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
 use crate::ist;
 use crate::ui::{ErrorNotice, FlashNotices, PageHeader, RoleGate};
@@ -35,7 +39,7 @@ fn Users() -> impl IntoView {
         <PageHeader title="Settings" subtitle="Users and their roles. Every change here is written to the audit log." />
         <FlashNotices />
         <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="settings-not-built">
-            "Not built yet on this page: bank layouts, SLA hours and recon tolerances."
+            "Not built yet on this page: editing bank layouts (stored layouts are kept with merchant codes on Settlements → Merchants)."
         </div>
         <CreateUserForm />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
@@ -77,6 +81,7 @@ fn Users() -> impl IntoView {
             })}
         </Suspense>
         <Tokens everyone=true />
+        <Tuning />
     }
 }
 
@@ -377,5 +382,151 @@ fn TokenLine(
                 })}
             </td>
         </tr>
+    }
+}
+
+/// SLA hours per exception type × severity, and the recon tolerances per scope (admin).
+#[component]
+fn Tuning() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_tuning());
+    let sla = ServerAction::<SaveSla>::new();
+    let tolerances = ServerAction::<SaveTolerances>::new();
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading SLA hours and tolerances…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! {
+                        <section id="sla" class=format!("mt-6 {CARD}") aria-labelledby="sla-heading">
+                            <h2 id="sla-heading" class="text-base font-semibold text-slate-900">"SLA hours"</h2>
+                            <p class="mt-1 text-sm text-slate-600">{format!("Hours an exception has until it breaches, by type and severity (1 to {MAX_SLA_HOURS}; a more severe one never has longer). New and re-graded exceptions get them at once; open ones keep their due time.")}</p>
+                            {move || sla.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+                            <div class="mt-2 overflow-x-auto">
+                                <table class="w-full text-sm" data-testid="sla">
+                                    <caption class="sr-only">"SLA hours per exception type and severity"</caption>
+                                    <thead class="bg-slate-50 text-left text-slate-600">
+                                        <tr>
+                                            <th scope="col" class="px-3 py-2 font-medium">"Exception type"</th>
+                                            <th scope="col" class="px-3 py-2 font-medium">"Hours: low · medium · high · critical"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {v.sla.into_iter().map(|r| view! { <SlaLine row=r action=sla /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        </section>
+                        <section id="tolerances" class=format!("mt-6 {CARD}") aria-labelledby="tolerances-heading">
+                            <h2 id="tolerances-heading" class="text-base font-semibold text-slate-900">"Recon tolerances"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"What the matcher accepts: an amount difference up to the larger of the minimum and the rate of the PG amount, a rounding allowance, the band of a bank fee and its variance, and the days a bank date may lie from the PG date. The most specific scope applies (merchant at acquirer, then merchant, then acquirer, then the default). The next run uses a change."</p>
+                            {move || tolerances.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+                            <div class="mt-2 flex flex-col gap-3" data-testid="tolerances">
+                                {v.tolerances.into_iter().map(|r| view! { <ToleranceLine row=Some(r) action=tolerances /> }).collect_view()}
+                                <ToleranceLine row=None action=tolerances />
+                            </div>
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SlaLine(row: SlaRow, action: ServerAction<SaveSla>) -> impl IntoView {
+    let r = row;
+    let code = r.code.clone();
+    view! {
+        <tr class="border-t border-slate-100" data-sla=r.code.clone()>
+            <th scope="row" class="px-3 py-2 text-left font-normal">{r.label.clone()}<span class="block font-mono text-xs text-slate-600">{r.code.clone()}</span></th>
+            <td class="px-3 py-2">
+                <ActionForm action=action attr:class="flex flex-wrap items-end gap-2" attr:aria-label=format!("SLA hours of {}", r.label)>
+                    <input type="hidden" name="form[code]" value=code.clone() />
+                    {SEVERITIES.into_iter().zip(r.hours).map(|(severity, hours)| {
+                        let field = severity.to_lowercase();
+                        view! {
+                            <label class="flex flex-col text-xs text-slate-600">{severity.to_lowercase()}
+                                <input type="number" name=format!("form[{field}]") value=hours.to_string() min="1" max=MAX_SLA_HOURS.to_string() required=true class=format!("{FIELD} w-20") />
+                            </label>
+                        }
+                    }).collect_view()}
+                    <button type="submit" class=PLAIN_BUTTON>"Save"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
+
+/// One scope's tolerances as a form (`None`: the form for a new scope).
+#[component]
+fn ToleranceLine(row: Option<ToleranceRow>, action: ServerAction<SaveTolerances>) -> impl IntoView {
+    let new = row.is_none();
+    let scope = row.as_ref().map_or("A new scope".to_string(), ToleranceRow::scope);
+    let is_default = row.as_ref().is_some_and(|r| r.merchant_id.is_none() && r.acquirer.is_none());
+    let stored = row.as_ref().is_some_and(|r| r.id.is_some());
+    let v = row.as_ref().map(|r| r.values.clone());
+    let text = |f: &dyn Fn(&super::tuning::Tolerances) -> String| v.as_ref().map(f).unwrap_or_default();
+    let rupees = |p: crate::money::Paise| p.to_rupees_plain();
+    let (min, pct, rounding, low, high, variance, days) = (
+        text(&|t| rupees(t.min_tolerance)),
+        text(&|t| percent_text(t.tolerance_rate)),
+        text(&|t| rupees(t.rounding)),
+        text(&|t| rupees(t.fee_band_low)),
+        text(&|t| rupees(t.fee_band_high)),
+        text(&|t| rupees(t.fee_variance)),
+        text(&|t| t.date_window_days.to_string()),
+    );
+    let (merchant, acquirer) = row.as_ref().map_or((String::new(), String::new()), |r| {
+        (r.merchant_id.clone().unwrap_or_default(), r.acquirer.clone().unwrap_or_default())
+    });
+    let label = scope.clone();
+    view! {
+        <div class="rounded border border-slate-200 p-3" data-scope=scope.clone()>
+            <p class="text-sm font-medium text-slate-900">{scope.clone()}
+                {(is_default && !stored).then(|| view! { <span class="ml-2 text-xs font-normal text-slate-600">"(the built-in defaults; saving stores them)"</span> })}
+            </p>
+            <ActionForm action=action attr:class="mt-2 flex flex-wrap items-end gap-2 text-sm" attr:aria-label=format!("Tolerances: {label}")>
+                {if new {
+                    view! {
+                        <label class="flex flex-col text-slate-600">"Merchant ID"
+                            <input type="text" name="form[merchant_id]" size="12" maxlength="32" class=FIELD />
+                        </label>
+                        <label class="flex flex-col text-slate-600">"Acquirer"
+                            <input type="text" name="form[acquirer]" size="8" maxlength="32" class=FIELD />
+                        </label>
+                    }.into_any()
+                } else {
+                    view! {
+                        <input type="hidden" name="form[merchant_id]" value=merchant.clone() />
+                        <input type="hidden" name="form[acquirer]" value=acquirer.clone() />
+                    }.into_any()
+                }}
+                <label class="flex flex-col text-slate-600">"Minimum (₹)"
+                    <input type="text" inputmode="decimal" name="form[min_tolerance]" value=min required=true size="7" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Rate (%)"
+                    <input type="text" inputmode="decimal" name="form[tolerance_percent]" value=pct required=true size="6" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Rounding (₹)"
+                    <input type="text" inputmode="decimal" name="form[rounding]" value=rounding required=true size="6" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Fee band from (₹)"
+                    <input type="text" inputmode="decimal" name="form[fee_band_low]" value=low required=true size="6" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Fee band to (₹)"
+                    <input type="text" inputmode="decimal" name="form[fee_band_high]" value=high required=true size="6" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Fee variance (₹)"
+                    <input type="text" inputmode="decimal" name="form[fee_variance]" value=variance required=true size="6" class=FIELD />
+                </label>
+                <label class="flex flex-col text-slate-600">"Date window (days)"
+                    <input type="number" name="form[date_window_days]" value=days min="0" max="10" required=true class=format!("{FIELD} w-20") />
+                </label>
+                <button type="submit" name="form[action]" value="save" class=PLAIN_BUTTON>{if new { "Add scope" } else { "Save" }}</button>
+                {(!new && !is_default).then(|| view! {
+                    <button type="submit" name="form[action]" value="delete" formnovalidate=true class=PLAIN_BUTTON>"Remove"</button>
+                })}
+            </ActionForm>
+        </div>
     }
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::model::{PasswordChangeForm, TokenForm, TokensView, UserForm, UsersView};
+use super::tuning::{SlaForm, ToleranceForm, TuningView};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -111,6 +112,37 @@ pub async fn revoke_token(id: String, back: String) -> Result<(), AppError> {
         super::service::revoke_token(&c.state, &c.user, c.ip.as_deref(), &id).await?;
         let page = if back == "/settings" { "/settings" } else { "/profile" };
         leptos_axum::redirect(&format!("{page}?notice=Token%20revoked.%20It%20no%20longer%20signs%20anything%20in."));
+        Ok(())
+    })
+    .await
+}
+
+/// The SLA hours and recon tolerances (admin).
+#[server(prefix = "/sfn", endpoint = "settings/tuning")]
+pub async fn get_tuning() -> Result<TuningView, AppError> {
+    serve(async move |c| super::service::tuning_view(&c.state, &c.user).await).await
+}
+
+/// Set an exception type's SLA hours (admin); back to the settings page with a notice.
+#[server(prefix = "/sfn", endpoint = "settings/sla")]
+pub async fn save_sla(form: SlaForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let code = super::service::save_sla(&c.state, &c.user, c.ip.as_deref(), &form).await?;
+        let notice = crate::auth::guard::urlencode(&format!(
+            "SLA hours of {code} saved; new and re-graded exceptions get them."
+        ));
+        leptos_axum::redirect(&format!("/settings?notice={notice}#sla"));
+        Ok(())
+    })
+    .await
+}
+
+/// Set or remove a scope's recon tolerances (admin); back to the settings page with a notice.
+#[server(prefix = "/sfn", endpoint = "settings/tolerances")]
+pub async fn save_tolerances(form: ToleranceForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let done = super::service::save_tolerances(&c.state, &c.user, c.ip.as_deref(), &form).await?;
+        leptos_axum::redirect(&format!("/settings?notice={}#tolerances", crate::auth::guard::urlencode(&done)));
         Ok(())
     })
     .await

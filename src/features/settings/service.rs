@@ -9,6 +9,7 @@ use super::model::{
     NewToken, NewUserForm, PasswordChangeForm, TokenForm, TokenRow, TokensView, UserAction, UserRow, UsersView,
     MAX_LIVE_TOKENS,
 };
+use super::tuning::{SlaForm, ToleranceChange, ToleranceForm, TuningView};
 use super::{commands, queries};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
@@ -163,4 +164,54 @@ pub async fn revoke_token(state: &AppState, caller: &CurrentUser, ip: Option<&st
     crate::auth::tokens::revoke_by_id(&state.pool, &user, user.may(Access::ADMIN), ip, id).await?;
     state.principals.flush();
     Ok(())
+}
+
+/// The SLA hours and recon tolerances (admin).
+pub async fn tuning_view(state: &AppState, caller: &CurrentUser) -> Result<TuningView, AppError> {
+    authorize(Some(caller), Access::ADMIN)?;
+    let (sla, tolerances) =
+        tokio::try_join!(super::tuning_store::sla_rows(&state.pool), super::tuning_store::tolerance_rows(&state.pool))?;
+    Ok(TuningView { sla, tolerances })
+}
+
+/// Set an exception type's SLA hours (admin); new and re-graded exceptions get them at once.
+pub async fn save_sla(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    form: &SlaForm,
+) -> Result<String, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    let (code, hours) = form.parse().map_err(AppError::BadRequest)?;
+    super::tuning_store::save_sla(&state.pool, &user, ip, &code, hours, state.clock.now()).await?;
+    Ok(code)
+}
+
+/// Set or remove a scope's recon tolerances (admin); the next run reads them.
+pub async fn save_tolerances(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    form: &ToleranceForm,
+) -> Result<String, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    match form.parse().map_err(AppError::BadRequest)? {
+        ToleranceChange::Save { merchant_id, acquirer, values } => {
+            super::tuning_store::save_tolerances(
+                &state.pool,
+                &user,
+                ip,
+                &merchant_id,
+                &acquirer,
+                &values,
+                state.clock.now(),
+            )
+            .await?;
+            Ok("Tolerances saved; the next recon run uses them.".into())
+        }
+        ToleranceChange::Delete { merchant_id, acquirer } => {
+            super::tuning_store::delete_tolerances(&state.pool, &user, ip, &merchant_id, &acquirer).await?;
+            Ok("Tolerances removed; the wider scope applies again.".into())
+        }
+    }
 }
