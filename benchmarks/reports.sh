@@ -40,7 +40,7 @@ INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date,
 SELECT 'RB-' || lpad(g::text, 8, '0'), m.ids[1 + g % cardinality(m.ids)], 10000 + (g::bigint * 7919) % 2500000,
        ('$FROM'::date + g % 20) + time '09:00' + make_interval(secs => g % 36000), '$FROM'::date + g % 20,
        (ARRAY['UPI','CARD','NETBANKING','WALLET'])[1 + g % 4], (ARRAY['HDFC','ICICI','AXIS'])[1 + g % 3],
-       'UTRRB' || g, lpad((g % 1000000000000)::text, 12, '0'), 'SETTLED'
+       'UTRRB' || g, lpad((g % 1000000000000)::text, 12, '0'), 'RECONCILED'
 FROM generate_series(1, $N) g, (SELECT ARRAY[$MERCHANTS] AS ids) m;
 CREATE TEMP TABLE bench_items AS
 SELECT t.id, t.merchant_id, t.cycle_date, t.amount_paise, t.amount_paise * 2 / 100 AS commission,

@@ -92,6 +92,14 @@ impl Cell {
         }
     }
 
+    /// [`Cell::csv_text`], taking the cell (its text is moved, not copied).
+    pub fn into_csv_text(self) -> String {
+        match self {
+            Cell::Text(s) => s,
+            other => other.csv_text(),
+        }
+    }
+
     /// The cell on a page: `₹1,23,456.50`, `20 Nov 2026`, IST times, counts in Indian grouping.
     pub fn page_text(&self) -> String {
         match self {

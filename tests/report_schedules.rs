@@ -324,6 +324,7 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     assert!(again.emailed_at.is_some());
     assert_eq!((again.storage_key, again.sha256), (run.storage_key, run.sha256));
     assert_eq!(again.finished_at, stored_at, "the file was not written again");
+    assert_eq!(again.error, None, "the failed attempt's reason is cleared once mailed");
     assert_eq!(sink.messages().len(), 2);
 }
 

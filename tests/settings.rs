@@ -470,14 +470,44 @@ async fn everyone_makes_and_revokes_their_own_tokens_and_the_admin_anyones(pool:
     // An expired token signs nobody in, and says so on the profile.
     let second = shown_secret(&app.get("/profile", Some(&auditor)).await.body).unwrap();
     assert_eq!(bearer_get(&app, "/api/overview/overview", &second).await, StatusCode::OK);
-    sqlx::query("UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE token_hash = $1")
+    // Expired a minute before the app's clock (the page judges by it; the sign-in by the database's).
+    let expired_at = settlepaisa_ops::state::Clock::now(app.clock.as_ref()) - chrono::Duration::minutes(1);
+    sqlx::query("UPDATE api_tokens SET created_at = $2 - interval '2 days', expires_at = $2 WHERE token_hash = $1")
         .bind(settlepaisa_ops::auth::tokens::digest(&second))
+        .bind(expired_at)
         .execute(&pool)
         .await
         .unwrap();
     assert_eq!(bearer_get(&app, "/api/overview/overview", &second).await, StatusCode::UNAUTHORIZED);
     let profile = app.get("/profile", Some(&auditor)).await;
     assert!(profile.body.contains(">Expired<"));
+
+    // A token cannot make tokens (a leaked one would outlive its revocation), and a token with
+    // the longest name revokes like any other.
+    let by_token = axum::http::Request::post("/sfn/settings/create-token")
+        .header("host", common::HOST)
+        .header("authorization", format!("Bearer {second}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(server_fn_form(&[("name", "from a token"), ("days", "365")])))
+        .unwrap();
+    let reply = app.send(by_token).await;
+    assert!(
+        reply.status == StatusCode::FORBIDDEN || reply.status == StatusCode::UNAUTHORIZED,
+        "{}: {}",
+        reply.status,
+        reply.body
+    );
+    let long = "n".repeat(100);
+    assert!(make(&ops, &long, "30").await.location().unwrap().ends_with("#new-token"));
+    let long_id: String = sqlx::query_scalar("SELECT id::text FROM api_tokens WHERE name = $1")
+        .bind(&long)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let done = app
+        .send(plain_form_post("/sfn/settings/revoke-token", format!("id={long_id}&back=/profile"), &ops, "/profile"))
+        .await;
+    assert!(done.location().unwrap_or_default().starts_with("/profile?notice="), "{:?}", done.location());
 
     // Only the admin lists everyone's tokens; each step is in the audit log.
     let listed = app.send(plain_form_post("/sfn/settings/tokens", "everyone=true".into(), &ops, "/profile")).await;
@@ -493,7 +523,9 @@ async fn everyone_makes_and_revokes_their_own_tokens_and_the_admin_anyones(pool:
         [
             "token.create:auditor@settlepaisa.test",
             "token.revoke:admin@settlepaisa.test",
-            "token.create:auditor@settlepaisa.test"
+            "token.create:auditor@settlepaisa.test",
+            "token.create:ops@settlepaisa.test",
+            "token.revoke:ops@settlepaisa.test"
         ]
     );
 }

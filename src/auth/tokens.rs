@@ -41,7 +41,7 @@ pub async fn create(pool: &PgPool, email: &str, name: &str, operator: &str) -> R
     let token = generate();
     let inserted = sqlx::query!(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, name) WHERE revoked_at IS NULL DO NOTHING",
         Uuid::new_v4(),
         user_id,
         name,
@@ -65,7 +65,7 @@ pub async fn create(pool: &PgPool, email: &str, name: &str, operator: &str) -> R
 pub async fn revoke(pool: &PgPool, email: &str, name: &str, operator: &str) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     let user_id: Option<Uuid> = sqlx::query_scalar!(
-        "UPDATE api_tokens SET revoked_at = now(), name = name || ' (revoked ' || id || ')'
+        "UPDATE api_tokens SET revoked_at = now()
          WHERE name = $2 AND revoked_at IS NULL
            AND user_id = (SELECT id FROM users WHERE email = lower($1))
          RETURNING user_id",
@@ -123,7 +123,7 @@ pub async fn create_own(
     let expires = now + chrono::Duration::days(days);
     let inserted = sqlx::query!(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, token_prefix, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, name) WHERE revoked_at IS NULL DO NOTHING",
         id,
         user.id,
         name,
@@ -173,7 +173,8 @@ pub async fn list(pool: &PgPool, owner: Option<Uuid>, limit: i64) -> Result<Vec<
 }
 
 /// Revoke a token by id: its owner, or an admin (`may_revoke_any`); 403 for anyone else, 404 for
-/// no such live token. Audited. Its name is freed for a new token.
+/// no such live token. Audited. Its name is free for a new token (names are unique among the
+/// tokens not revoked).
 pub async fn revoke_by_id(
     pool: &PgPool,
     caller: &CurrentUser,
@@ -193,12 +194,7 @@ pub async fn revoke_by_id(
     if token.user_id != caller.id && !may_revoke_any {
         return Err(AppError::Forbidden);
     }
-    sqlx::query!(
-        "UPDATE api_tokens SET revoked_at = now(), name = name || ' (revoked ' || id || ')' WHERE id = $1",
-        id
-    )
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query!("UPDATE api_tokens SET revoked_at = now() WHERE id = $1", id).execute(&mut *tx).await?;
     audit::record(
         &mut *tx,
         AuditEntry {

@@ -132,7 +132,7 @@ impl CsvRows {
     {
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.try_next().await? {
-            self.out.write_record(cells(row).iter().map(|c| neutralise_formula(c))).map_err(|_| AppError::Internal)?;
+            self.out.write_record(cells(row).iter().map(|c| neutralised(c))).map_err(|_| AppError::Internal)?;
             // The writer moves its own 8 KB buffer into the Vec as it fills: the Vec's length is
             // the text written, give or take that buffer.
             if self.out.get_ref().len() >= CHUNK_BYTES {
@@ -392,6 +392,16 @@ pub fn neutralise_formula(cell: &str) -> String {
         format!("'{cell}")
     } else {
         cell.to_string()
+    }
+}
+
+/// [`neutralise_formula`] without a copy of the cells that need no prefix (almost all of them): the
+/// bytes the CSV writer takes.
+fn neutralised(cell: &str) -> std::borrow::Cow<'_, [u8]> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(cell) {
+        std::borrow::Cow::Owned(neutralise_formula(cell).into_bytes())
+    } else {
+        std::borrow::Cow::Borrowed(cell.as_bytes())
     }
 }
 

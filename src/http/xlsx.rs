@@ -138,7 +138,7 @@ impl XlsxExport {
     /// 500…) when the file could not be made. A client that reads nothing for
     /// [`super::csv::SEND_TIMEOUT`] loses the download (the temporary file is closed, and so gone).
     pub async fn respond(self) -> Result<Response, AppError> {
-        let _permit = self.gate.admit(self.user)?;
+        let permit = self.gate.admit(self.user)?;
         let written = build_file(&self.pool, FileKind::Xlsx, self.sheet, self.columns, self.produce).await?;
         Ok((
             [
@@ -146,27 +146,37 @@ impl XlsxExport {
                 (header::CONTENT_LENGTH, written.length.to_string()),
                 (header::CONTENT_DISPOSITION, crate::files::attachment_disposition(&self.name)),
             ],
-            file_body(written.file, super::csv::SEND_TIMEOUT),
+            file_body(written.file, permit, super::csv::SEND_TIMEOUT),
         )
             .into_response())
     }
 }
 
-/// A finished file as a response body, read in its own task and handed over a chunk at a time; a
-/// chunk the client does not take within `send_timeout` ends the body with an error.
-fn file_body(file: File, send_timeout: std::time::Duration) -> Body {
+/// The longest an XLSX download may take to be read whole (a client dripping a byte now and then
+/// must not hold its temporary file, and its export place, for days).
+const DOWNLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// A finished file as a response body, read in its own task and handed over 64 KiB at a time; the
+/// export's place at the gate is held until the body ends. A chunk the client does not take within
+/// `send_timeout`, or a download still unread at [`DOWNLOAD_DEADLINE`], ends the body before its
+/// `Content-Length`, which the client sees as a failed download.
+fn file_body(file: File, permit: super::csv::ExportPermit, send_timeout: std::time::Duration) -> Body {
     let (sender, receiver) = mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(2);
+    let deadline = tokio::time::Instant::now() + DOWNLOAD_DEADLINE;
     tokio::spawn(async move {
-        let mut chunks = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+        let _permit = permit;
+        let mut chunks = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
         while let Some(chunk) = futures_util::StreamExt::next(&mut chunks).await {
+            if tokio::time::Instant::now() > deadline {
+                tracing::warn!("XLSX download given up: not read within its deadline");
+                return;
+            }
             let failed = chunk.is_err();
             match tokio::time::timeout(send_timeout, sender.send(chunk)).await {
                 Ok(Ok(())) if !failed => {}
                 Ok(_) => return,
                 Err(_) => {
                     tracing::warn!("XLSX download given up: the client stopped reading");
-                    let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading");
-                    let _ = sender.try_send(Err(stalled));
                     return;
                 }
             }

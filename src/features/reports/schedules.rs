@@ -8,7 +8,7 @@
 //! minute is one number), a user keeps at most [`MAX_PER_USER`], and their jobs queue behind the
 //! desk's own (recon runs, batching) at a lower priority.
 //!
-//! The job writes the report to a temporary file ([`crate::http::xlsx::XlsxExport::build`], the
+//! The job writes the report to a temporary file ([`crate::http::xlsx::build_file`], the
 //! download's writer), stores it in the object store under `reports/…` while hashing it (SHA-256),
 //! records the run, and e-mails each recipient a link to the run on the schedules page over SMTP
 //! ([`crate::mail::Mailer`]; off when `SMTP_HOST` is unset: the file is stored and listed all the
@@ -469,6 +469,17 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
     if r.emailed_at.is_some() {
         return Ok(());
     }
+    if r.deleted || !r.creator_active {
+        // Stored before the schedule was deleted (or its creator disabled): kept, not mailed.
+        sqlx::query!(
+            "UPDATE report_runs SET email_note = 'Not mailed: the schedule was deleted or its creator disabled.', error = NULL
+             WHERE id = $1",
+            run_id
+        )
+        .execute(&state.pool)
+        .await?;
+        return Ok(());
+    }
     let Some(mailer) = state.mailer.as_ref() else {
         sqlx::query!(
             "UPDATE report_runs SET email_note = 'E-mail is off on this server (SMTP_HOST is not set).' WHERE id = $1",
@@ -509,7 +520,7 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
     }
     if refused.is_empty() {
         sqlx::query!(
-            "UPDATE report_runs SET emailed_at = $2, email_note = NULL WHERE id = $1",
+            "UPDATE report_runs SET emailed_at = $2, email_note = NULL, error = NULL WHERE id = $1",
             run_id,
             state.clock.now() as DateTime<Utc>
         )

@@ -309,7 +309,12 @@ pub struct NewToken {
     pub name: String,
     pub secret: String,
     pub expires_at: DateTime<Utc>,
+    /// The secret waits in its maker's session until the profile shows it, but not past this.
+    pub show_until: DateTime<Utc>,
 }
+
+/// How long a new token's secret waits in the session for the profile to show it.
+pub const SECRET_SHOWN_FOR_MINUTES: i64 = 10;
 
 /// What the profile's and the settings page's token lists show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

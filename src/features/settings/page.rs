@@ -39,7 +39,7 @@ fn Users() -> impl IntoView {
         <PageHeader title="Settings" subtitle="Users and their roles. Every change here is written to the audit log." />
         <FlashNotices />
         <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="settings-not-built">
-            "Not built yet on this page: editing bank layouts (stored layouts are kept with merchant codes on Settlements → Merchants)."
+            "Not built yet on this page: bank layouts (listing the stored ones, creating and editing one with a live preview, testing one on a file)."
         </div>
         <CreateUserForm />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
@@ -360,8 +360,7 @@ fn TokenLine(
         TokenState::Expired => ("Expired", "bg-slate-200 text-slate-800"),
         TokenState::Revoked => ("Revoked", "bg-red-100 text-red-900"),
     };
-    // A revoked token's name carries "(revoked <id>)" (the name is freed for a new token).
-    let name = t.name.split(" (revoked ").next().unwrap_or(&t.name).to_string();
+    let name = t.name.clone();
     let id = t.id.to_string();
     view! {
         <tr class="border-t border-slate-100" data-token=name.clone()>

@@ -85,18 +85,35 @@ fn request_session() -> Option<tower_sessions::Session> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())
 }
 
+/// Tokens are managed from a signed-in browser, never with a token: a leaked token must not be able
+/// to make others (or read their secrets), so its revocation ends the leak.
+#[cfg(feature = "ssr")]
+fn refuse_bearer() -> Result<(), AppError> {
+    let bearer = use_context::<http::request::Parts>().is_some_and(|p| crate::auth::guard::has_bearer(&p.headers));
+    if bearer {
+        return Err(AppError::ForbiddenBecause(
+            "API tokens are managed from a signed-in browser session, not with an API token.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The caller's API tokens (`everyone`: every user's, admins only), with the secret of one they
 /// just made, shown once.
 #[server(prefix = "/sfn", endpoint = "settings/tokens")]
 pub async fn get_tokens(everyone: bool) -> Result<TokensView, AppError> {
-    serve(async move |c| super::service::tokens_view(&c.state, &c.user, everyone, request_session().as_ref()).await)
-        .await
+    serve(async move |c| {
+        refuse_bearer()?;
+        super::service::tokens_view(&c.state, &c.user, everyone, request_session().as_ref()).await
+    })
+    .await
 }
 
 /// Make an API token for oneself; back to the profile, which shows its secret once.
 #[server(prefix = "/sfn", endpoint = "settings/create-token")]
 pub async fn create_token(form: TokenForm) -> Result<(), AppError> {
     serve(async move |c| {
+        refuse_bearer()?;
         let session = request_session().ok_or(AppError::Internal)?;
         super::service::create_token(&c.state, &c.user, c.ip.as_deref(), &form, &session).await?;
         leptos_axum::redirect("/profile#new-token");
@@ -109,6 +126,7 @@ pub async fn create_token(form: TokenForm) -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "settings/revoke-token")]
 pub async fn revoke_token(id: String, back: String) -> Result<(), AppError> {
     serve(async move |c| {
+        refuse_bearer()?;
         super::service::revoke_token(&c.state, &c.user, c.ip.as_deref(), &id).await?;
         let page = if back == "/settings" { "/settings" } else { "/profile" };
         leptos_axum::redirect(&format!("{page}?notice=Token%20revoked.%20It%20no%20longer%20signs%20anything%20in."));

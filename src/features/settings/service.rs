@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::{
     NewToken, NewUserForm, PasswordChangeForm, TokenForm, TokenRow, TokensView, UserAction, UserRow, UsersView,
-    MAX_LIVE_TOKENS,
+    MAX_LIVE_TOKENS, SECRET_SHOWN_FOR_MINUTES,
 };
 use super::tuning::{SlaForm, ToleranceChange, ToleranceForm, TuningView};
 use super::{commands, queries};
@@ -132,7 +132,11 @@ pub async fn tokens_view(
     let owner = (!everyone).then_some(user.id);
     let tokens = crate::auth::tokens::list(&state.pool, owner, TOKENS_LISTED).await?;
     let new_token = match (everyone, session) {
-        (false, Some(session)) => session.remove::<NewToken>(NEW_TOKEN_KEY).await.map_err(session_failed)?,
+        (false, Some(session)) => session
+            .remove::<NewToken>(NEW_TOKEN_KEY)
+            .await
+            .map_err(session_failed)?
+            .filter(|t| t.show_until > state.clock.now()),
         _ => None,
     };
     Ok(TokensView { tokens: tokens.into_iter().map(token_row).collect(), now: state.clock.now(), new_token })
@@ -151,7 +155,8 @@ pub async fn create_token(
     let (_, secret, expires_at) =
         crate::auth::tokens::create_own(&state.pool, &user, ip, &name, days, MAX_LIVE_TOKENS, state.clock.now())
             .await?;
-    let new = NewToken { name, secret, expires_at };
+    let show_until = state.clock.now() + chrono::Duration::minutes(SECRET_SHOWN_FOR_MINUTES);
+    let new = NewToken { name, secret, expires_at, show_until };
     session.insert(NEW_TOKEN_KEY, &new).await.map_err(session_failed)?;
     Ok(new)
 }

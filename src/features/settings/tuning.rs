@@ -15,10 +15,13 @@ use crate::money::Paise;
 pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 /// The longest SLA: 30 days.
 pub const MAX_SLA_HOURS: i32 = 720;
-/// The widest amount tolerance, fee band or rounding: ₹10,000.
-pub const MAX_TOLERANCE: Paise = Paise(10_000_00);
+/// The widest amount tolerance, fee band or variance: ₹1,000 (a wider one would close real
+/// shortfalls as matches).
+pub const MAX_TOLERANCE: Paise = Paise(1_000_00);
+/// The widest rounding allowance: ₹1.
+pub const MAX_ROUNDING: Paise = Paise(100);
 /// The largest tolerance rate, in percent of the PG amount.
-pub const MAX_RATE_PERCENT: Decimal = Decimal::from_parts(5, 0, 0, false, 0);
+pub const MAX_RATE_PERCENT: Decimal = Decimal::from_parts(1, 0, 0, false, 0);
 /// The widest date window, in days.
 pub const MAX_WINDOW_DAYS: i16 = 10;
 
@@ -104,8 +107,8 @@ impl ToleranceRow {
     }
 }
 
-/// The tolerances form: a row's values in rupees, percent and days; `scope` `default` or
-/// `merchant:acquirer` (either may be empty) for a new scope.
+/// The tolerances form: a scope (merchant and acquirer, either or both empty: none is the default)
+/// and its values in rupees, percent and days.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToleranceForm {
     pub merchant_id: Option<String>,
@@ -163,6 +166,7 @@ impl ToleranceForm {
             .trim()
             .parse()
             .map_err(|_| "The tolerance rate is a percentage such as 0.1.".to_string())?;
+        let percent = percent.normalize();
         if percent.is_sign_negative() || percent > MAX_RATE_PERCENT || percent.scale() > 4 {
             return Err(format!("The tolerance rate is from 0 to {MAX_RATE_PERCENT} % with at most four decimals."));
         }
@@ -183,6 +187,15 @@ impl ToleranceForm {
         };
         if values.fee_band_low > values.fee_band_high {
             return Err("The fee band's low end is above its high end.".into());
+        }
+        if values.rounding > MAX_ROUNDING || values.rounding > values.min_tolerance {
+            return Err(format!(
+                "The rounding allowance is at most {} and no more than the minimum tolerance.",
+                MAX_ROUNDING.to_inr()
+            ));
+        }
+        if values.fee_band_low > Paise(0) && values.rounding >= values.fee_band_low {
+            return Err("The rounding allowance must stay below the fee band (a fee is not a rounding).".into());
         }
         Ok(ToleranceChange::Save { merchant_id, acquirer, values })
     }
@@ -250,8 +263,11 @@ mod tests {
         assert_eq!(values.date_window_days, 2);
         assert_eq!(percent_text(values.tolerance_rate), "0.1");
         let bad = |f: ToleranceForm, words: &str| assert!(f.parse().unwrap_err().contains(words), "{words}");
-        bad(ToleranceForm { tolerance_percent: "6".into(), ..tol() }, "0 to 5");
-        bad(ToleranceForm { tolerance_percent: "-1".into(), ..tol() }, "0 to 5");
+        bad(ToleranceForm { tolerance_percent: "1.5".into(), ..tol() }, "0 to 1");
+        bad(ToleranceForm { tolerance_percent: "-1".into(), ..tol() }, "0 to 1");
+        bad(ToleranceForm { rounding: "2".into(), ..tol() }, "rounding allowance is at most");
+        bad(ToleranceForm { rounding: "0.50".into(), fee_band_low: "0.50".into(), ..tol() }, "below the fee band");
+        assert!(ToleranceForm { tolerance_percent: "0.10000".into(), ..tol() }.parse().is_ok());
         bad(ToleranceForm { tolerance_percent: "abc".into(), ..tol() }, "percentage");
         bad(ToleranceForm { fee_band_low: "6".into(), ..tol() }, "low end is above");
         bad(ToleranceForm { min_tolerance: "20000".into(), ..tol() }, "at most");

@@ -39,7 +39,7 @@ pub async fn save_sla(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let before = sqlx::query!(
-        r#"SELECT severity::text AS "severity!", sla_hours FROM sla_settings WHERE reason_code = $1 ORDER BY severity FOR UPDATE"#,
+        r#"SELECT severity::text AS "severity!", sla_hours FROM sla_settings WHERE reason_code = $1 FOR UPDATE"#,
         code
     )
     .fetch_all(&mut *tx)
