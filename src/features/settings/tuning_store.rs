@@ -79,6 +79,31 @@ pub async fn save_sla(
     Ok(())
 }
 
+/// A scope's stored tolerances as the table holds them (both reads below select these columns).
+struct StoredTolerances {
+    min_tolerance_paise: i64,
+    tolerance_rate: rust_decimal::Decimal,
+    rounding_paise: i64,
+    fee_band_low_paise: i64,
+    fee_band_high_paise: i64,
+    fee_variance_paise: i64,
+    date_window_days: i16,
+}
+
+impl From<StoredTolerances> for Tolerances {
+    fn from(r: StoredTolerances) -> Self {
+        Tolerances {
+            min_tolerance: Paise(r.min_tolerance_paise),
+            tolerance_rate: r.tolerance_rate,
+            rounding: Paise(r.rounding_paise),
+            fee_band_low: Paise(r.fee_band_low_paise),
+            fee_band_high: Paise(r.fee_band_high_paise),
+            fee_variance: Paise(r.fee_variance_paise),
+            date_window_days: r.date_window_days,
+        }
+    }
+}
+
 /// The tolerances: the default first (the engine's built-in values when none is stored), then
 /// each scope by merchant and acquirer.
 pub async fn tolerance_rows(pool: &PgPool) -> Result<Vec<ToleranceRow>, AppError> {
@@ -95,15 +120,16 @@ pub async fn tolerance_rows(pool: &PgPool) -> Result<Vec<ToleranceRow>, AppError
             id: Some(r.id),
             merchant_id: r.merchant_id,
             acquirer: r.acquirer,
-            values: Tolerances {
-                min_tolerance: Paise(r.min_tolerance_paise),
+            values: StoredTolerances {
+                min_tolerance_paise: r.min_tolerance_paise,
                 tolerance_rate: r.tolerance_rate,
-                rounding: Paise(r.rounding_paise),
-                fee_band_low: Paise(r.fee_band_low_paise),
-                fee_band_high: Paise(r.fee_band_high_paise),
-                fee_variance: Paise(r.fee_variance_paise),
+                rounding_paise: r.rounding_paise,
+                fee_band_low_paise: r.fee_band_low_paise,
+                fee_band_high_paise: r.fee_band_high_paise,
+                fee_variance_paise: r.fee_variance_paise,
                 date_window_days: r.date_window_days,
-            },
+            }
+            .into(),
             updated_at: Some(r.updated_at),
         })
         .collect();
@@ -145,7 +171,8 @@ async fn scope_row(
     merchant_id: &Option<String>,
     acquirer: &Option<String>,
 ) -> Result<Option<serde_json::Value>, AppError> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        StoredTolerances,
         "SELECT min_tolerance_paise, tolerance_rate, rounding_paise, fee_band_low_paise, fee_band_high_paise,
                 fee_variance_paise, date_window_days
          FROM recon_settings WHERE merchant_id IS NOT DISTINCT FROM $1 AND acquirer IS NOT DISTINCT FROM $2 FOR UPDATE",
@@ -154,17 +181,7 @@ async fn scope_row(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    Ok(row.map(|r| {
-        values_json(&Tolerances {
-            min_tolerance: Paise(r.min_tolerance_paise),
-            tolerance_rate: r.tolerance_rate,
-            rounding: Paise(r.rounding_paise),
-            fee_band_low: Paise(r.fee_band_low_paise),
-            fee_band_high: Paise(r.fee_band_high_paise),
-            fee_variance: Paise(r.fee_variance_paise),
-            date_window_days: r.date_window_days,
-        })
-    }))
+    Ok(row.map(|r| values_json(&r.into())))
 }
 
 fn scope_id(merchant_id: &Option<String>, acquirer: &Option<String>) -> String {
