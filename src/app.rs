@@ -18,7 +18,7 @@ use crate::features::overview::OverviewPage;
 use crate::features::placeholders::*;
 use crate::features::recon::{ReconPage, ReconRunPage};
 use crate::features::reports::{ReportsPage, SchedulesPage};
-use crate::features::settings::{ProfilePage, SettingsPage};
+use crate::features::settings::{BankLayoutPage, BankLayoutsPage, ProfilePage, SettingsPage};
 use crate::features::settlements::{MerchantPage, MerchantsPage, SettlementPage, SettlementsPage};
 use crate::features::transactions::{TransactionPage, TransactionsPage};
 
@@ -90,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("reports/schedules") view=SchedulesPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("settings/layouts") view=BankLayoutsPage ssr=SsrMode::Async />
+                    <Route path=path!("settings/layouts/:id") view=BankLayoutPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("audit/verify") view=AuditVerifyPage ssr=SsrMode::Async />

@@ -71,6 +71,7 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; bu
   { path: '/connectors', h1: 'Connectors' },
   { path: '/reports', h1: 'Reports', built: true },
   { path: '/settings', h1: 'Settings', needs: 'settings', built: true },
+  { path: '/settings/layouts', h1: 'Bank layouts', needs: 'settings', built: true },
   { path: '/profile', h1: 'Your profile', built: true },
   { path: '/audit', h1: 'Audit log', needs: 'audit', built: true },
   { path: '/audit/verify', h1: 'Verify the audit chain', needs: 'audit', built: true },

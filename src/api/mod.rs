@@ -14,7 +14,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/{service}/health", get(health::service))
         .nest("/overview", features::overview::routes())
-        .nest("/admin", features::settings::routes())
+        .nest("/admin", features::settings::routes(config))
         .nest("/analytics", features::analytics::routes())
         .nest("/audit", features::audit::routes())
         .nest("/disputes", features::disputes::routes())

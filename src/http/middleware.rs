@@ -183,9 +183,10 @@ pub fn catch_panics<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<
 /// in `.csv`: every row of a filter) are long too. Their database work stays bounded by the
 /// statement timeout (which an upload lifts to 15 minutes for its bulk write, see
 /// `db::lift_statement_timeout`), and an upload's body by the idle limit between its chunks.
-const UPLOAD_ROUTES: [&str; 4] = [
+const UPLOAD_ROUTES: [&str; 5] = [
     "/api/recon/v1/uploads",
     "/api/recon/v1/uploads/preview",
+    "/api/admin/v1/layouts/trial",
     "/api/disputes/v1/chargebacks/import",
     "/api/disputes/v1/chargebacks/{id}/documents",
 ];

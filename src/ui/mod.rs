@@ -120,6 +120,48 @@ pub fn ErrorNotice(message: String) -> impl IntoView {
     }
 }
 
+/// How much of a CSV the browser sends for a preview (an XLSX workbook is sent whole).
+#[cfg(feature = "hydrate")]
+const SAMPLE_BYTES: f64 = 64.0 * 1024.0;
+
+/// Add `file` to `data` as the field `file` for a preview: whole if it is a workbook or small, else
+/// its first 64 KiB with `sampled=true`.
+#[cfg(feature = "hydrate")]
+pub fn append_sample(data: &web_sys::FormData, file: &web_sys::File) -> Result<(), wasm_bindgen::JsValue> {
+    let name = file.name();
+    if name.to_ascii_lowercase().ends_with(".xlsx") || file.size() <= SAMPLE_BYTES {
+        data.append_with_blob_and_filename("file", file, &name)
+    } else {
+        let head = file.slice_with_f64_and_f64(0.0, SAMPLE_BYTES)?;
+        data.append_with_blob_and_filename("file", &head, &name)?;
+        data.append_with_str("sampled", "true")
+    }
+}
+
+/// POST `data` (multipart) to a JSON API route from the browser: its answer, or the API's error
+/// message (`{"message"}`) or the status in words.
+#[cfg(feature = "hydrate")]
+pub async fn post_form_data<T: serde::de::DeserializeOwned>(url: &str, data: &web_sys::FormData) -> Result<T, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let failed = |_| "The server could not be reached. Check your connection.".to_string();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(data);
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(failed)?.dyn_into().map_err(failed)?;
+    let text = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?.as_string().unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&text).map_err(|_| "The answer could not be read.".to_string())
+    } else {
+        Err(serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("The server answered {}.", response.status())))
+    }
+}
+
 /// Success and error notices carried back in the URL by form posts.
 #[component]
 pub fn FlashNotices() -> impl IntoView {

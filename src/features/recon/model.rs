@@ -164,6 +164,23 @@ pub struct PreviewRow {
 
 pub const PREVIEW_ROWS: usize = 5;
 
+/// What every row of a whole file came to when read (a layout tried on a stored upload): how many
+/// were accepted, skipped (not money to reconcile) and refused, the sums of the accepted lines,
+/// and the first refused rows with their line and reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileTally {
+    pub rows_total: u64,
+    pub accepted: u64,
+    pub skipped: u64,
+    pub refused: u64,
+    /// Accepted credit lines (every accepted PG row), in paise.
+    pub credits_paise: i64,
+    /// Accepted debit lines, in paise.
+    pub debits_paise: i64,
+    pub first_refused: Vec<PreviewRow>,
+}
+
 pub const CLASSES: [(&str, &str); 4] = [
     ("MATCHED", "Matched"),
     ("EXCEPTION", "Exceptions"),

@@ -153,49 +153,17 @@ fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
     }
 }
 
-/// How much of a CSV the browser sends for a preview (an XLSX workbook is sent whole).
-#[cfg(feature = "hydrate")]
-const PREVIEW_SAMPLE_BYTES: f64 = 64.0 * 1024.0;
-
 /// Ask the server how it would read `file` (its first rows), without uploading it.
 #[cfg(feature = "hydrate")]
 async fn request_preview(kind: &str, fields: &[(&str, String)], file: &web_sys::File) -> Result<UploadPreview, String> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
     let failed = |_| "The preview could not be made; the file can still be uploaded.".to_string();
     let form = web_sys::FormData::new().map_err(failed)?;
     form.append_with_str("kind", kind).map_err(failed)?;
     for (name, value) in fields {
         form.append_with_str(name, value).map_err(failed)?;
     }
-    let name = file.name();
-    if name.to_ascii_lowercase().ends_with(".xlsx") || file.size() <= PREVIEW_SAMPLE_BYTES {
-        form.append_with_blob_and_filename("file", file, &name).map_err(failed)?;
-    } else {
-        let head = file.slice_with_f64_and_f64(0.0, PREVIEW_SAMPLE_BYTES).map_err(failed)?;
-        form.append_with_blob_and_filename("file", &head, &name).map_err(failed)?;
-        form.append_with_str("sampled", "true").map_err(failed)?;
-    }
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&form);
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init("/api/recon/v1/uploads/preview", &init))
-            .await
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(failed)?;
-    let text = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?.as_string().unwrap_or_default();
-    if response.ok() {
-        serde_json::from_str(&text).map_err(|_| "The preview could not be read.".to_string())
-    } else {
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| format!("The server answered {}.", response.status()));
-        Err(message)
-    }
+    crate::ui::append_sample(&form, file).map_err(failed)?;
+    crate::ui::post_form_data("/api/recon/v1/uploads/preview", &form).await
 }
 
 /// One upload form: a drop zone (or file picker), the format (detected or chosen), and before

@@ -125,9 +125,29 @@ impl MerchantDirectory {
     }
 }
 
-/// The active per-bank layouts an admin maintains.
+/// The active stored bank layouts, for detection and for a user to name.
 pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
+    Ok(stored_layouts(pool, true).await?.into_iter().map(|l| l.mapping).collect())
+}
+
+/// A stored bank layout with what the admin's list shows beside it.
+#[derive(Clone, Debug)]
+pub struct StoredLayout {
+    pub id: Uuid,
+    pub active: bool,
+    pub updated_at: DateTime<Utc>,
+    /// Who changed it last (e-mail); `None` as shipped.
+    pub updated_by: Option<String>,
+    pub mapping: BankMapping,
+}
+
+/// The stored bank layouts (`only_active`: the ones detection tries), by bank and name.
+pub async fn stored_layouts(db: impl sqlx::PgExecutor<'_>, only_active: bool) -> Result<Vec<StoredLayout>, AppError> {
     struct Row {
+        id: Uuid,
+        is_active: bool,
+        updated_at: DateTime<Utc>,
+        updated_by: Option<String>,
         bank_code: String,
         layout_name: String,
         file_type: String,
@@ -150,35 +170,45 @@ pub async fn mappings(pool: &PgPool) -> Result<Vec<BankMapping>, AppError> {
     }
     let rows = sqlx::query_as!(
         Row,
-        "SELECT bank_code, layout_name, file_type, delimiter, header_row, date_format, reference_column,
-                gross_amount_column, net_amount_column, txn_date_column, value_date_column, utr_column, rrn_column,
-                direction_column, remarks_column, status_column, bank_name_column, charges_columns, amounts_in
-         FROM bank_column_mappings WHERE is_active ORDER BY bank_code, layout_name",
+        r#"SELECT m.id, m.is_active, m.updated_at AS "updated_at: DateTime<Utc>", u.email AS "updated_by?",
+                m.bank_code, m.layout_name, m.file_type, m.delimiter, m.header_row, m.date_format, m.reference_column,
+                m.gross_amount_column, m.net_amount_column, m.txn_date_column, m.value_date_column, m.utr_column,
+                m.rrn_column, m.direction_column, m.remarks_column, m.status_column, m.bank_name_column,
+                m.charges_columns, m.amounts_in
+         FROM bank_column_mappings m LEFT JOIN users u ON u.id = m.updated_by
+         WHERE m.is_active OR NOT $1 ORDER BY m.bank_code, m.layout_name"#,
+        only_active,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| BankMapping {
-            bank_code: r.bank_code,
-            layout_name: r.layout_name,
-            file_type: r.file_type,
-            delimiter: r.delimiter.as_bytes().first().copied().unwrap_or(b','),
-            header_row: r.header_row.max(1) as usize,
-            date_format: r.date_format,
-            reference_column: r.reference_column,
-            gross_amount_column: r.gross_amount_column,
-            net_amount_column: r.net_amount_column,
-            txn_date_column: r.txn_date_column,
-            value_date_column: r.value_date_column,
-            utr_column: r.utr_column,
-            rrn_column: r.rrn_column,
-            direction_column: r.direction_column,
-            remarks_column: r.remarks_column,
-            status_column: r.status_column,
-            bank_name_column: r.bank_name_column,
-            charges_columns: r.charges_columns,
-            amounts_in_paise: r.amounts_in == "paise",
+        .map(|r| StoredLayout {
+            id: r.id,
+            active: r.is_active,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+            mapping: BankMapping {
+                bank_code: r.bank_code,
+                layout_name: r.layout_name,
+                file_type: r.file_type,
+                delimiter: r.delimiter.as_bytes().first().copied().unwrap_or(b','),
+                header_row: r.header_row.max(1) as usize,
+                date_format: r.date_format,
+                reference_column: r.reference_column,
+                gross_amount_column: r.gross_amount_column,
+                net_amount_column: r.net_amount_column,
+                txn_date_column: r.txn_date_column,
+                value_date_column: r.value_date_column,
+                utr_column: r.utr_column,
+                rrn_column: r.rrn_column,
+                direction_column: r.direction_column,
+                remarks_column: r.remarks_column,
+                status_column: r.status_column,
+                bank_name_column: r.bank_name_column,
+                charges_columns: r.charges_columns,
+                amounts_in_paise: r.amounts_in == "paise",
+            },
         })
         .collect())
 }

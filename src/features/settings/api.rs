@@ -1,9 +1,12 @@
 //! `GET /api/admin/v1/users`, `POST /api/admin/v1/users` `{"email", "name", "roles", "password"}` →
 //! `201 {"id"}`, and `POST /api/admin/v1/users/{id}/actions` `{"action": "disable"|"enable"|"unlock"|
 //! "reset"|"roles", "roles", "password"}` → `200` with the user: the users page's API twins (admin
-//! only; 403 otherwise, nothing written).
+//! only; 403 otherwise, nothing written). The bank layouts: `GET /api/admin/v1/layouts` (every stored
+//! layout, as the editor's form has it) and `POST /api/admin/v1/layouts/trial` (multipart: `layout`,
+//! the form as JSON; then `file` a sample, with `sampled=true` when it is only the file's start, or
+//! `uploadId` a stored bank upload) → how the layout reads that file, nothing stored.
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,6 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::layouts::{LayoutForm, LayoutRow, LayoutTrial};
 use super::model::{NewUserForm, UserRow};
 use super::service;
 use crate::auth::guard::Authorized;
@@ -19,8 +23,12 @@ use crate::http::responses::JsonBody;
 use crate::http::ClientIp;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/users", get(list).post(create)).route("/v1/users/{id}/actions", post(act))
+pub fn routes(config: &crate::config::Config) -> Router<AppState> {
+    Router::new()
+        .route("/v1/users", get(list).post(create))
+        .route("/v1/users/{id}/actions", post(act))
+        .route("/v1/layouts", get(layouts))
+        .route("/v1/layouts/trial", post(trial).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
 }
 
 #[derive(Serialize)]
@@ -89,4 +97,52 @@ async fn act(
     let row =
         service::act(&state, &user, ip.0.as_deref(), &id, &body.action, &body.roles, body.password.as_deref()).await?;
     Ok(Json(UserResponse::from(row)))
+}
+
+async fn layouts(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let layouts = service::layouts(&state, &user).await?;
+    let rows: Vec<serde_json::Value> = layouts
+        .into_iter()
+        .map(|LayoutRow { form, updated_at, updated_by }| {
+            json!({ "layout": form, "updatedAt": updated_at.to_rfc3339(), "updatedBy": updated_by })
+        })
+        .collect();
+    Ok(Json(json!({ "layouts": rows })))
+}
+
+async fn trial(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    mut multipart: Multipart,
+) -> Result<Json<LayoutTrial>, AppError> {
+    use crate::http::form::multipart_error;
+    let limit = state.config.upload_max_bytes;
+    let (mut layout, mut file, mut upload, mut sampled) = (None, None, None, false);
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
+        match field.name().unwrap_or_default() {
+            "layout" => {
+                let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
+                let form: LayoutForm = serde_json::from_str(&text)
+                    .map_err(|e| AppError::BadRequest(format!("The layout could not be read: {e}.")))?;
+                layout = Some(form);
+            }
+            "file" => {
+                let name = field.file_name().unwrap_or("sample").to_string();
+                file = Some((name, field.bytes().await.map_err(|e| multipart_error(e, limit))?));
+            }
+            "uploadId" => upload = Some(field.text().await.map_err(|e| multipart_error(e, limit))?),
+            "sampled" => sampled = field.text().await.map_err(|e| multipart_error(e, limit))?.trim() == "true",
+            _ => {}
+        }
+    }
+    let layout = layout.ok_or_else(|| AppError::BadRequest("Send the layout to try (the field layout).".into()))?;
+    let file = match (file, upload.filter(|u| !u.trim().is_empty())) {
+        (Some((name, bytes)), None) => service::TrialFile::Sample { name, bytes, sampled },
+        (None, Some(id)) => service::TrialFile::Stored(id),
+        _ => return Err(AppError::BadRequest("Send either a sample file or the id of a stored bank upload.".into())),
+    };
+    Ok(Json(service::try_layout(&state, &user, &layout, file).await?))
 }

@@ -38,9 +38,8 @@ fn Users() -> impl IntoView {
     view! {
         <PageHeader title="Settings" subtitle="Users and their roles. Every change here is written to the audit log." />
         <FlashNotices />
-        <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="settings-not-built">
-            "Not built yet on this page: bank layouts (listing the stored ones, creating and editing one with a live preview, testing one on a file)."
-        </div>
+        <p class="mb-4 text-sm"><a href="/settings/layouts" class="font-medium text-brand-700 hover:underline" data-testid="bank-layouts-link">"Bank layouts →"</a>
+            <span class="text-slate-600">" how each bank's statement is read: list, create and edit them, and try one on a file before saving it."</span></p>
         <CreateUserForm />
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
             {move || Suspend::new(async move {

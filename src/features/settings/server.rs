@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::layouts::{LayoutEditView, LayoutForm, LayoutRow};
 use super::model::{PasswordChangeForm, TokenForm, TokensView, UserForm, UsersView};
 use super::tuning::{SlaForm, ToleranceForm, TuningView};
 use crate::error::AppError;
@@ -166,6 +167,35 @@ pub async fn save_tolerances(form: ToleranceForm) -> Result<(), AppError> {
     .await
 }
 
+/// Every stored bank layout (admin).
+#[server(prefix = "/sfn", endpoint = "settings/layouts")]
+pub async fn get_layouts() -> Result<Vec<LayoutRow>, AppError> {
+    serve(async move |c| super::service::layouts(&c.state, &c.user).await).await
+}
+
+/// The editor of a bank layout (`new`: a new one), and its test on the stored upload `test`.
+#[server(prefix = "/sfn", endpoint = "settings/layout")]
+pub async fn get_layout(id: String, test: Option<String>) -> Result<LayoutEditView, AppError> {
+    serve(async move |c| super::service::layout_edit_view(&c.state, &c.user, &id, test.as_deref()).await).await
+}
+
+/// Store a new or edited bank layout (admin); back to its editor with a notice. The answer is
+/// that editor's address (an island that called the function goes there itself).
+#[server(prefix = "/sfn", endpoint = "settings/save-layout")]
+pub async fn save_layout(form: LayoutForm) -> Result<String, AppError> {
+    serve(async move |c| {
+        let id = super::service::save_layout(&c.state, &c.user, c.ip.as_deref(), &form).await?;
+        let notice = crate::auth::guard::urlencode(&format!(
+            "Layout {} saved. The next bank upload reads it.",
+            form.layout_name.trim()
+        ));
+        let location = format!("/settings/layouts/{id}?notice={notice}");
+        leptos_axum::redirect(&location);
+        Ok(location)
+    })
+    .await
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     //! The forms' field names against the decoder the server runs on every post.
@@ -182,5 +212,17 @@ mod tests {
         let body = "form%5Bcurrent%5D=a&form%5Bnew%5D=b&form%5Bconfirm%5D=b";
         let args: ChangePassword = decode_form_post(body).await.unwrap();
         assert_eq!(args.form.new, "b");
+        // The layout editor's fields; an unticked box is absent.
+        let body = "form%5Bid%5D=&form%5BbankCode%5D=KOTAK&form%5Bdelimiter%5D=tab&form%5BheaderRow%5D=2\
+                    &form%5BtxnDateColumn%5D=Txn+Date&form%5BchargesColumns%5D=FEE%2CGST";
+        let args: SaveLayout = decode_form_post(body).await.unwrap();
+        assert_eq!(
+            (args.form.bank_code.as_str(), args.form.delimiter_char(), args.form.header_row.as_str()),
+            ("KOTAK", Some('\t'), "2")
+        );
+        assert_eq!((args.form.txn_date_column.as_str(), args.form.charges_columns.as_str()), ("Txn Date", "FEE,GST"));
+        assert!(!args.form.is_active());
+        let args: SaveLayout = decode_form_post("form%5Bactive%5D=on").await.unwrap();
+        assert!(args.form.is_active());
     }
 }

@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use super::layouts::{LayoutEditView, LayoutForm, LayoutRow, LayoutTrial};
 use super::model::{
     NewToken, NewUserForm, PasswordChangeForm, TokenForm, TokenRow, TokensView, UserAction, UserRow, UsersView,
     MAX_LIVE_TOKENS, SECRET_SHOWN_FOR_MINUTES,
@@ -14,6 +15,7 @@ use super::{commands, queries};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
+use crate::features::recon::store::{stored_layouts, StoredLayout};
 use crate::state::AppState;
 
 /// Every user, for `/settings`.
@@ -218,5 +220,126 @@ pub async fn save_tolerances(
             super::tuning_store::delete_tolerances(&state.pool, &user, ip, &merchant_id, &acquirer).await?;
             Ok("Tolerances removed; the wider scope applies again.".into())
         }
+    }
+}
+
+/// Every stored bank layout, active or not (admin).
+pub async fn layouts(state: &AppState, caller: &CurrentUser) -> Result<Vec<LayoutRow>, AppError> {
+    authorize(Some(caller), Access::ADMIN)?;
+    Ok(stored_layouts(&state.pool, false).await?.into_iter().map(layout_row).collect())
+}
+
+fn layout_row(l: StoredLayout) -> LayoutRow {
+    LayoutRow {
+        form: LayoutForm::of(&l.id.to_string(), &l.updated_at.to_rfc3339(), &l.mapping, l.active),
+        updated_at: l.updated_at,
+        updated_by: l.updated_by,
+    }
+}
+
+/// The editor of layout `id` (`new`: a new one), with the bank uploads it may be tested on and,
+/// for a stored layout, its test on the upload `test` (admin).
+pub async fn layout_edit_view(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: &str,
+    test: Option<&str>,
+) -> Result<LayoutEditView, AppError> {
+    authorize(Some(caller), Access::ADMIN)?;
+    let layout = match id.trim() {
+        "new" | "" => None,
+        id => {
+            let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound("There is no such bank layout.".into()))?;
+            let stored = stored_layouts(&state.pool, false).await?.into_iter().find(|l| l.id == id);
+            Some(layout_row(stored.ok_or_else(|| AppError::NotFound("There is no such bank layout.".into()))?))
+        }
+    };
+    let uploads = super::layouts_store::bank_uploads(&state.pool, 50).await?;
+    let test = match (&layout, test.map(str::trim).filter(|t| !t.is_empty())) {
+        (Some(l), Some(upload)) => Some(
+            try_layout(state, caller, &l.form, TrialFile::Stored(upload.to_string())).await.map_err(|e| e.to_string()),
+        ),
+        _ => None,
+    };
+    let form = layout.as_ref().map(|l| l.form.clone()).unwrap_or_else(LayoutForm::blank);
+    Ok(LayoutEditView { layout, form, uploads, test })
+}
+
+/// Store a new or edited bank layout (admin); its id. It is read by the next upload.
+pub async fn save_layout(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    form: &LayoutForm,
+) -> Result<Uuid, AppError> {
+    let admin = authorize(Some(caller), Access::ADMIN)?;
+    super::layouts_store::save(&state.pool, &admin, ip, form, state.clock.now()).await
+}
+
+/// The file a layout is tried on: a sample sent with the form (`sampled`: only its start), or a
+/// stored bank upload by id.
+pub enum TrialFile {
+    Sample { name: String, bytes: bytes::Bytes, sampled: bool },
+    Stored(String),
+}
+
+/// Read a file with the layout `form` describes, nothing stored (admin): a sample's first rows, or
+/// a stored upload's first rows and every row's tally beside what its upload recorded. A layout
+/// with problems is refused with every one (400), as saving it would be — except the checks
+/// against the other layouts, which only a save makes.
+pub async fn try_layout(
+    state: &AppState,
+    caller: &CurrentUser,
+    form: &LayoutForm,
+    file: TrialFile,
+) -> Result<LayoutTrial, AppError> {
+    use crate::features::recon::ingest::{self, Format, Kind, ReadOptions, XlsxLimits};
+    authorize(Some(caller), Access::ADMIN)?;
+    let mapping = form.to_mapping(&[])?;
+    let format = Some(Format::Mapping(Box::new(mapping)));
+    let options = ReadOptions { cycle_date: Some(crate::ist::today(state.clock.now())), ..Default::default() };
+    let xlsx = XlsxLimits::for_upload(state.config.upload_max_bytes as u64);
+    let refused = |e: String| AppError::BadRequest(e);
+    match file {
+        TrialFile::Sample { name, bytes, sampled } => {
+            let preview = tokio::task::spawn_blocking(move || {
+                ingest::preview(&bytes, sampled, Kind::Bank, format, &[], &options, &xlsx)
+            })
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(refused)?;
+            Ok(LayoutTrial { file_name: name, preview, tally: None, stored: None })
+        }
+        TrialFile::Stored(id) => {
+            let id =
+                Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such bank upload.".into()))?;
+            let upload = super::layouts_store::bank_upload(&state.pool, id).await?;
+            let path = object_store::path::Path::from(upload.storage_key.as_str());
+            let stream = state.objects.get(&path).await.map_err(stored_file_missing)?.into_stream();
+            // The stored file is read as it arrives, never whole in memory (a workbook excepted:
+            // ingestion reads a zip whole, within the upload limit).
+            let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(
+                futures_util::TryStreamExt::map_err(stream, std::io::Error::other),
+            ));
+            let (preview, tally) =
+                tokio::task::spawn_blocking(move || ingest::trial(reader, Kind::Bank, format, &[], &options, &xlsx))
+                    .await
+                    .map_err(|_| AppError::Internal)?
+                    .map_err(refused)?;
+            Ok(LayoutTrial {
+                file_name: upload.original_name,
+                preview,
+                tally: Some(tally),
+                stored: Some(upload.read_as),
+            })
+        }
+    }
+}
+
+fn stored_file_missing(e: object_store::Error) -> AppError {
+    tracing::error!(error = %e, "a stored upload could not be read");
+    match e {
+        object_store::Error::NotFound { .. } => AppError::NotFound("The stored copy of that upload is gone.".into()),
+        _ => AppError::Internal,
     }
 }

@@ -39,10 +39,45 @@ pub(super) fn parse_datetime(text: &str, preferred: Option<&str>) -> Result<Naiv
             }
         }
     }
+    let layouts = preferred.map(|f| format!("the layout's {f}, nor ")).unwrap_or_default();
     Err(format!(
-        "{t:?} is not a date (YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY/MM/DD or DD-Mon-YY, optionally with a time; \
-         or an ISO 8601 instant such as 2024-01-14T10:15:00Z)"
+        "{t:?} is not a date ({layouts}YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY/MM/DD or DD-Mon-YY, optionally with a \
+         time; or an ISO 8601 instant such as 2024-01-14T10:15:00Z)"
     ))
+}
+
+/// Why `format` cannot be a bank layout's date format, if it cannot: it must be strftime fields
+/// (`%d-%m-%Y`, `%d-%b-%y %H:%M:%S`) and must read back the date of a time it wrote.
+pub(super) fn format_problem(format: &str) -> Option<String> {
+    use chrono::format::{Item, StrftimeItems};
+    use std::fmt::Write;
+    let hint = "use strftime fields such as %d-%m-%Y, %d/%m/%Y or %d-%b-%y %H:%M:%S";
+    if format.trim().is_empty() {
+        return Some(format!("The date format is empty: {hint}."));
+    }
+    if format.chars().count() > 40 || format.chars().any(char::is_control) {
+        return Some(format!("The date format {format:?} is not a date format: {hint}."));
+    }
+    if StrftimeItems::new(format).any(|item| matches!(item, Item::Error)) {
+        return Some(format!("The date format {format:?} has a field chrono does not know: {hint}."));
+    }
+    let sample = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 7))?;
+    let mut written = String::new();
+    if write!(written, "{}", sample.format(format)).is_err() {
+        return Some(format!(
+            "The date format {format:?} needs a time zone, which a statement's dates do not have: {hint}."
+        ));
+    }
+    let read = NaiveDateTime::parse_from_str(&written, format)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(&written, format).ok().map(|d| d.and_time(NaiveTime::MIN)));
+    match read {
+        Some(back) if back.date() == sample.date() => None,
+        _ => Some(format!(
+            "The date format {format:?} does not read back the dates it writes (30 Nov 2026 comes out as {written:?}): \
+             it needs a day, a month and a year; {hint}."
+        )),
+    }
 }
 
 /// An instant with its zone: RFC 3339 (`2024-01-14T10:15:00Z`, `…+05:30`, fractions of a second,
@@ -151,6 +186,24 @@ mod tests {
         for bad in ["2024-01-14T25:00:00Z", "2024-02-30T10:00:00Z", "2024-01-14T10:15:00+25:00", "2024-01-14T10:15Zulu"]
         {
             assert!(parse_datetime(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_layouts_date_format_must_read_back_its_dates() {
+        for good in ["%d-%m-%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%y %H:%M:%S", "%Y%m%d", "%d %B %Y"] {
+            assert_eq!(format_problem(good), None, "{good}");
+        }
+        for (bad, says) in [
+            ("", "empty"),
+            ("%Q-%m", "does not know"),
+            ("%H:%M", "day, a month and a year"),
+            ("%d-%m", "day, a month and a year"),
+            ("%d-%m-%Y %z", "time zone"),
+            ("dd/mm/yyyy", "day, a month and a year"),
+        ] {
+            let problem = format_problem(bad).unwrap_or_default();
+            assert!(problem.contains(says), "{bad:?}: {problem}");
         }
     }
 

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
-use super::layouts::{resolve, BankMapping, Format, Kind, ReadOptions};
+use super::layouts::{norm, resolve, BankMapping, Format, Kind, ReadOptions};
 use super::records::{Cells, Converter, Record, RowError};
 use super::{finish, lines, Streamed, HEAD_BYTES};
 
@@ -22,6 +22,7 @@ pub(super) fn read<R: Read>(
 ) -> Result<Streamed, String> {
     // The first bytes say whether it is text, where the header is and what separates cells.
     let head = reader.buffer();
+    let format = format.or_else(|| deeper_header(kind, head, mappings));
     let (delimiter, header_row) = match &format {
         Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
         _ => (None, 1),
@@ -104,6 +105,34 @@ pub(super) fn read<R: Read>(
     finish(converter, rows_total, Some((delimiter, header_row)))
 }
 
+/// The stored bank layout whose header is below the first line (a statement with a title above
+/// its columns) and whose columns that line has, when exactly one has: detection otherwise reads
+/// the first line only.
+fn deeper_header(kind: Kind, head: &[u8], mappings: &[BankMapping]) -> Option<Format> {
+    if kind != Kind::Bank {
+        return None;
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let fits: Vec<&BankMapping> = mappings
+        .iter()
+        .filter(|m| m.header_row > 1)
+        .filter(|m| {
+            let Some(line) = text.lines().nth(m.header_row - 1) else { return false };
+            let names: Vec<String> = line
+                .trim_end_matches('\r')
+                .split(m.delimiter as char)
+                .map(|c| norm(c.trim().trim_matches('"')))
+                .collect();
+            Format::Mapping(Box::new((*m).clone())).required().iter().all(|c| names.contains(&norm(c)))
+        })
+        .collect();
+    match fits.as_slice() {
+        [one] => Some(Format::Mapping(Box::new((*one).clone()))),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{bank, pg, pg_rows, PG_SIMPLE};
@@ -123,6 +152,38 @@ mod tests {
             (2, Paise(12345650), "MERCH_001", "NETBANKING")
         );
         assert_eq!(r.txn_at.to_string(), "2026-11-20 14:05:00");
+    }
+
+    #[test]
+    fn a_stored_layout_with_a_title_above_its_header_is_detected() {
+        use super::super::{parse, shipped_mappings, BankMapping, Kind, Records};
+        let kotak = BankMapping {
+            bank_code: "KOTAK".into(),
+            layout_name: "Kotak daily credits".into(),
+            delimiter: b'|',
+            header_row: 2,
+            date_format: "%d.%m.%Y".into(),
+            reference_column: "Ref No".into(),
+            gross_amount_column: "Credit Amt".into(),
+            txn_date_column: "Txn Dt".into(),
+            status_column: Some("Status".into()),
+            ..shipped_mappings()[0].clone()
+        };
+        let text =
+            "KOTAK MAHINDRA BANK - DAILY CREDITS\nRef No|Txn Dt|Credit Amt|Status\nK1|30.11.2026|1,234.50|SUCCESS\n";
+        let mut layouts = shipped_mappings();
+        layouts.push(kotak);
+        let p = parse(text.as_bytes(), Kind::Bank, None, &layouts).unwrap();
+        assert_eq!(p.format.name(), "Kotak daily credits (KOTAK)");
+        let Records::Bank(rows) = &p.records else { panic!("bank rows") };
+        assert_eq!(
+            (rows[0].line, rows[0].amount, rows[0].txn_date.to_string()),
+            (3, Paise(123450), "2026-11-30".into())
+        );
+        // Without that layout the title line is read as the header, and refused in words.
+        assert!(parse(text.as_bytes(), Kind::Bank, None, &shipped_mappings())
+            .unwrap_err()
+            .contains("not a known bank layout"));
     }
 
     /// The editor line numbers of a file's refused rows.

@@ -405,7 +405,7 @@ impl Format {
     }
 
     /// The columns a header must have for this format, as the format names them.
-    fn required(&self) -> Vec<String> {
+    pub(super) fn required(&self) -> Vec<String> {
         let fixed: &[&str] = match self {
             Format::PgSimple => &["Transaction ID", "Merchant ID", "Amount", "Transaction Date", "Payment Method"],
             Format::PgV1 => &["transaction_id", "client_code", "paid_amount", "payment_mode", "trans_complete_date"],
@@ -435,6 +435,134 @@ impl Format {
         };
         fixed.iter().map(|s| s.to_string()).collect()
     }
+}
+
+/// The separators a stored layout may name, with the words a form shows for them (the ones
+/// detection tries, in its order).
+pub const DELIMITERS: [(u8, &str); 5] =
+    [(b',', "comma (,)"), (b';', "semicolon (;)"), (b'\t', "tab"), (b'|', "pipe (|)"), (b'~', "tilde (~)")];
+
+/// How long a layout's names may be.
+const NAME_MAX: usize = 80;
+const COLUMN_MAX: usize = 100;
+
+/// Everything wrong with a bank layout an admin wrote, each in words (none: it may be stored).
+/// `others`: every other stored layout, with whether it is active; `active`: whether this one is.
+/// Besides each field's own rules, a layout's name must not be a built-in format's code or another
+/// layout's name (an upload names a layout by it), and an active layout must not need exactly the
+/// columns another active format needs (detection could not tell their files apart).
+pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bool)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let code_ok = (2..=16).contains(&m.bank_code.len())
+        && m.bank_code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !code_ok {
+        problems.push(format!(
+            "The bank code {:?} must be 2 to 16 capital letters, digits or underscores (AXIS, HDFC, ANY).",
+            m.bank_code
+        ));
+    }
+    let name = m.layout_name.trim();
+    if name.chars().count() < 3 || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        problems.push(format!("The layout name must be 3 to {NAME_MAX} characters on one line."));
+    } else if Format::built_in(&name.to_ascii_lowercase()).is_some()
+        || [Format::BankSimple, Format::BankV1].iter().any(|f| f.name().eq_ignore_ascii_case(name))
+    {
+        problems.push(format!("{name:?} is the name of a built-in format: choose another name."));
+    } else if let Some((other, _)) = others.iter().find(|(o, _)| o.layout_name.trim().eq_ignore_ascii_case(name)) {
+        problems.push(format!(
+            "A layout of {} is already called {:?}: an upload names its layout by name, so names are unique.",
+            other.bank_code, other.layout_name
+        ));
+    }
+    if !matches!(m.file_type.as_str(), "csv" | "txt" | "xlsx") {
+        problems.push(format!("The file type {:?} must be csv, txt or xlsx.", m.file_type));
+    }
+    if !DELIMITERS.iter().any(|(d, _)| *d == m.delimiter) {
+        problems.push("The delimiter must be a comma, semicolon, tab, pipe or tilde.".into());
+    }
+    if !(1..=50).contains(&m.header_row) {
+        problems.push(format!("The header row {} must be between 1 and 50.", m.header_row));
+    }
+    if let Some(p) = super::dates::format_problem(&m.date_format) {
+        problems.push(p);
+    }
+    // Every column the layout reads, with the field that names it.
+    let charges: Vec<&str> = m
+        .charges_columns
+        .as_deref()
+        .map(|c| c.split(',').map(str::trim).filter(|c| !c.is_empty()).collect())
+        .unwrap_or_default();
+    let mut columns: Vec<(&str, &str)> = vec![
+        ("reference", m.reference_column.as_str()),
+        ("gross amount", m.gross_amount_column.as_str()),
+        ("transaction date", m.txn_date_column.as_str()),
+    ];
+    for (field, column) in [
+        ("net amount", &m.net_amount_column),
+        ("value date", &m.value_date_column),
+        ("UTR", &m.utr_column),
+        ("RRN", &m.rrn_column),
+        ("direction", &m.direction_column),
+        ("remarks", &m.remarks_column),
+        ("status", &m.status_column),
+        ("bank name", &m.bank_name_column),
+    ] {
+        if let Some(c) = column.as_deref() {
+            columns.push((field, c));
+        }
+    }
+    columns.extend(charges.iter().map(|c| ("charges", *c)));
+    for (field, column) in &columns {
+        if norm(column).is_empty() {
+            problems.push(format!(
+                "The {field} column {} must have a letter or a digit in its name.",
+                if column.trim().is_empty() { "is required and".to_string() } else { format!("{column:?}") }
+            ));
+        } else if column.chars().count() > COLUMN_MAX || column.chars().any(char::is_control) {
+            problems.push(format!("The {field} column's name must be at most {COLUMN_MAX} characters on one line."));
+        }
+    }
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (field, column) in &columns {
+        let n = norm(column);
+        if n.is_empty() {
+            continue;
+        }
+        match seen.iter().find(|(s, _)| *s == n) {
+            Some((_, first)) => problems.push(format!(
+                "{column:?} is named as both the {first} and the {field} column: each column is read for one thing."
+            )),
+            None => seen.push((n, field)),
+        }
+    }
+    if m.net_amount_column.is_some() && !charges.is_empty() {
+        problems.push(
+            "A layout reads the net credited from a net column or as the gross less charges columns, not both.".into(),
+        );
+    }
+    if active && problems.is_empty() {
+        let needs = |f: &Format| {
+            let mut cols: Vec<String> = f.required().iter().map(|c| norm(c)).collect();
+            cols.sort();
+            cols.dedup();
+            cols
+        };
+        let mine = needs(&Format::Mapping(Box::new(m.clone())));
+        let rivals = [Format::BankSimple, Format::BankV1]
+            .into_iter()
+            .chain(others.iter().filter(|(_, a)| *a).map(|(o, _)| Format::Mapping(Box::new(o.clone()))));
+        for rival in rivals {
+            if needs(&rival) == mine {
+                problems.push(format!(
+                    "Files in this layout could not be told from {}: both need exactly the columns {}. Name one \
+                     more column it needs (a status column, say), or make one of them inactive.",
+                    rival.name(),
+                    rival.required().join(", ")
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// A header name reduced to lower-case letters and digits (`Transaction ID` → `transactionid`).
@@ -751,6 +879,62 @@ mod tests {
         let p = read(Kind::Pg, &format!("{orders}O2,T2,10.00,10.01,2024-01-14\n"), &with);
         assert_eq!((pg_rows(&p).len(), p.errors.len(), p.errors[0].line), (1, 1, 3));
         assert!(p.errors[0].message.contains("more than the amount"));
+    }
+
+    #[test]
+    fn the_shipped_layouts_keep_the_rules_an_admins_must() {
+        let shipped = shipped_mappings();
+        for (i, m) in shipped.iter().enumerate() {
+            let others: Vec<(BankMapping, bool)> =
+                shipped.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| (o.clone(), true)).collect();
+            assert_eq!(layout_problems(m, true, &others), Vec::<String>::new(), "{}", m.layout_name);
+        }
+    }
+
+    #[test]
+    fn a_written_layout_is_refused_in_words() {
+        let shipped: Vec<(BankMapping, bool)> = shipped_mappings().into_iter().map(|m| (m, true)).collect();
+        let axis = shipped.iter().find(|(m, _)| m.layout_name == "AXIS recon export").unwrap().0.clone();
+        let fresh =
+            BankMapping { layout_name: "Kotak daily credits".into(), bank_code: "KOTAK".into(), ..axis.clone() };
+        let problems = |m: &BankMapping, active: bool| layout_problems(m, active, &shipped).join(" | ");
+        // Needs exactly the columns of AXIS recon export: detection could not tell them apart…
+        assert!(
+            problems(&fresh, true).contains("could not be told from AXIS recon export (AXIS)"),
+            "{}",
+            problems(&fresh, true)
+        );
+        // …unless one is inactive, or it needs one more column.
+        assert_eq!(problems(&fresh, false), "");
+        let more = BankMapping {
+            bank_name_column: None,
+            charges_columns: None,
+            rrn_column: Some("RRN".into()),
+            ..fresh.clone()
+        };
+        assert!(problems(&more, true).contains("could not be told"), "an optional column does not set it apart");
+        let apart = BankMapping { status_column: Some("STATE".into()), ..fresh.clone() };
+        assert_eq!(problems(&apart, true), "");
+        for (bad, says) in [
+            (BankMapping { bank_code: "kotak".into(), ..apart.clone() }, "capital letters"),
+            (BankMapping { layout_name: "ICICI neft REPORT".into(), ..apart.clone() }, "already called"),
+            (BankMapping { layout_name: "pg_v2".into(), ..apart.clone() }, "built-in format"),
+            (BankMapping { layout_name: "Bank Simple".into(), ..apart.clone() }, "built-in format"),
+            (BankMapping { layout_name: "x".into(), ..apart.clone() }, "3 to 80"),
+            (BankMapping { file_type: "pdf".into(), ..apart.clone() }, "csv, txt or xlsx"),
+            (BankMapping { delimiter: b'"', ..apart.clone() }, "comma, semicolon"),
+            (BankMapping { header_row: 0, ..apart.clone() }, "between 1 and 50"),
+            (BankMapping { date_format: "%d-%m".into(), ..apart.clone() }, "day, a month and a year"),
+            (BankMapping { reference_column: " ".into(), ..apart.clone() }, "reference column is required"),
+            (
+                BankMapping { utr_column: Some("txn ref".into()), ..apart.clone() },
+                "both the reference and the UTR column",
+            ),
+            (BankMapping { charges_columns: Some("FEE".into()), ..apart.clone() }, "not both"),
+        ] {
+            let p = problems(&bad, true);
+            assert!(p.contains(says), "{says}: {p}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod records;
 mod xlsx;
 mod xlsx_limits;
 
-pub use layouts::{shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions};
+pub use layouts::{layout_problems, shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions, DELIMITERS};
 pub use records::{BankRecord, PgRecord, Record, RowError, Skipped};
 pub use xlsx_limits::Limits as XlsxLimits;
 
@@ -197,63 +197,120 @@ pub fn preview(
     options: &ReadOptions,
     xlsx: &XlsxLimits,
 ) -> Result<super::model::UploadPreview, String> {
-    use super::model::{PreviewRow, UploadPreview, PREVIEW_ROWS};
     let bytes = match bytes.iter().rposition(|b| matches!(b, b'\r' | b'\n')) {
         Some(end) if sampled && !xlsx::is_xlsx(bytes) => &bytes[..=end],
         _ => bytes,
     };
+    look(bytes, sampled, kind, format, mappings, options, xlsx, false).map(|(preview, _)| preview)
+}
+
+/// A whole file read as an upload would read it, nothing stored: the [`preview`] of its first
+/// rows, and what every row came to (a bank layout tried on a stored upload).
+pub fn trial<R: Read>(
+    reader: R,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    options: &ReadOptions,
+    xlsx: &XlsxLimits,
+) -> Result<(super::model::UploadPreview, super::model::FileTally), String> {
+    look(reader, false, kind, format, mappings, options, xlsx, true)
+}
+
+/// How many refused rows a [`trial`] lists (it counts them all).
+pub const TRIAL_REFUSED_LISTED: usize = 20;
+
+/// The file's first rows as understood and, when `whole`, the tally of every row.
+#[allow(clippy::too_many_arguments)]
+fn look<R: Read>(
+    reader: R,
+    sampled: bool,
+    kind: Kind,
+    format: Option<Format>,
+    mappings: &[BankMapping],
+    options: &ReadOptions,
+    xlsx: &XlsxLimits,
+    whole: bool,
+) -> Result<(super::model::UploadPreview, super::model::FileTally), String> {
+    use super::model::{FileTally, PreviewRow, UploadPreview, PREVIEW_ROWS};
     let money = |p: Paise| p.to_inr();
+    let refused_row = |e: RowError| PreviewRow {
+        line: e.line,
+        cells: Vec::new(),
+        error: Some(match e.column {
+            Some(c) => format!("{c}: {}", e.message),
+            None => e.message,
+        }),
+        skipped: None,
+    };
     let mut rows = Vec::new();
-    let streamed = parse_stream(bytes, kind, format, mappings, options, xlsx, |row| {
-        rows.push(match row {
-            Ok(Record::Pg(r)) => PreviewRow {
-                line: r.line,
-                cells: vec![
-                    r.txn_id,
-                    r.merchant_id,
-                    money(r.amount),
-                    r.txn_at.format("%d %b %Y %H:%M").to_string(),
-                    r.payment_method.to_string(),
-                    r.utr.unwrap_or_default(),
-                    r.rrn.unwrap_or_default(),
-                    r.status,
-                ],
-                error: None,
-                skipped: None,
-            },
-            Ok(Record::Bank(r)) => PreviewRow {
-                line: r.line,
-                cells: vec![
-                    r.bank_ref.unwrap_or_default(),
-                    r.bank_name,
-                    money(r.amount),
-                    if r.credit { "CREDIT" } else { "DEBIT" }.to_string(),
-                    r.txn_date.format("%d %b %Y").to_string(),
-                    r.utr.unwrap_or_default(),
-                    r.rrn.unwrap_or_default(),
-                ],
-                error: None,
-                skipped: None,
-            },
-            Ok(Record::Skipped(s)) => {
-                PreviewRow { line: s.line, cells: Vec::new(), error: None, skipped: Some(s.reason) }
+    let mut tally = FileTally::default();
+    let streamed = parse_stream(reader, kind, format, mappings, options, xlsx, |row| {
+        match &row {
+            Ok(Record::Pg(r)) => {
+                tally.accepted += 1;
+                tally.credits_paise += r.amount.0;
             }
-            Err(e) => PreviewRow {
-                line: e.line,
-                cells: Vec::new(),
-                error: Some(match e.column {
-                    Some(c) => format!("{c}: {}", e.message),
-                    None => e.message,
-                }),
-                skipped: None,
-            },
-        });
-        if rows.len() >= PREVIEW_ROWS {
+            Ok(Record::Bank(r)) => {
+                tally.accepted += 1;
+                if r.credit {
+                    tally.credits_paise += r.amount.0;
+                } else {
+                    tally.debits_paise += r.amount.0;
+                }
+            }
+            Ok(Record::Skipped(_)) => tally.skipped += 1,
+            Err(e) => {
+                tally.refused += 1;
+                if whole && tally.first_refused.len() < TRIAL_REFUSED_LISTED {
+                    tally.first_refused.push(refused_row(e.clone()));
+                }
+            }
+        }
+        if rows.len() < PREVIEW_ROWS {
+            rows.push(match row {
+                Ok(Record::Pg(r)) => PreviewRow {
+                    line: r.line,
+                    cells: vec![
+                        r.txn_id,
+                        r.merchant_id,
+                        money(r.amount),
+                        r.txn_at.format("%d %b %Y %H:%M").to_string(),
+                        r.payment_method.to_string(),
+                        r.utr.unwrap_or_default(),
+                        r.rrn.unwrap_or_default(),
+                        r.status,
+                    ],
+                    error: None,
+                    skipped: None,
+                },
+                Ok(Record::Bank(r)) => PreviewRow {
+                    line: r.line,
+                    cells: vec![
+                        r.bank_ref.unwrap_or_default(),
+                        r.bank_name,
+                        money(r.amount),
+                        if r.credit { "CREDIT" } else { "DEBIT" }.to_string(),
+                        r.txn_date.format("%d %b %Y").to_string(),
+                        r.utr.unwrap_or_default(),
+                        r.rrn.unwrap_or_default(),
+                    ],
+                    error: None,
+                    skipped: None,
+                },
+                Ok(Record::Skipped(s)) => {
+                    PreviewRow { line: s.line, cells: Vec::new(), error: None, skipped: Some(s.reason) }
+                }
+                Err(e) => refused_row(e),
+            });
+        }
+        if !whole && rows.len() >= PREVIEW_ROWS {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     })?;
+    tally.rows_total = streamed.rows_total;
     let columns: &[&str] = match kind {
         Kind::Pg => &["Transaction ID", "Merchant", "Amount", "Date and time (IST)", "Method", "UTR", "RRN", "Status"],
         Kind::Bank => &["Bank reference", "Bank", "Amount", "Cr/Dr", "Date", "UTR", "RRN"],
@@ -290,7 +347,7 @@ pub fn preview(
                 .into(),
         );
     }
-    Ok(UploadPreview {
+    let preview = UploadPreview {
         format: format.name(),
         stored_layout: matches!(format, Format::Mapping(_)),
         format_has_no_dates: !format.has_date_column(),
@@ -303,7 +360,8 @@ pub fn preview(
         unit_switchable: switchable,
         notes,
         unknown_merchants: Vec::new(),
-    })
+    };
+    Ok((preview, tally))
 }
 
 /// Files and accessors the tests of every part of ingestion share.
