@@ -201,11 +201,16 @@ async fn an_admin_writes_a_layout_and_the_next_upload_reads_it(pool: PgPool) {
     let refused = save(&app, &admin, &stale).await;
     assert!(shown(&app, &admin, &refused).await.contains("since you opened it: reload it"), "{refused}");
     assert_eq!(snapshot(&pool).await, before);
-    // Saving what is stored changes nothing, and says so.
+    // An edit that does not say its version is refused too.
+    let mut unversioned = kotak_fields();
+    unversioned.push(("id", id.as_str()));
+    let refused = save(&app, &admin, &unversioned).await;
+    assert!(shown(&app, &admin, &refused).await.contains("which version of the layout"), "{refused}");
+    // Saving what is stored writes nothing, and says so.
     let mut same = kotak_fields();
     same.extend([("id", id.as_str()), ("version", version.as_str())]);
-    let refused = save(&app, &admin, &same).await;
-    assert!(shown(&app, &admin, &refused).await.contains("Nothing to save: the layout is as stored."), "{refused}");
+    let kept = save(&app, &admin, &same).await;
+    assert!(kept.contains("nothing%20changed"), "{kept}");
     assert_eq!(snapshot(&pool).await, before);
 
     // Made inactive with the current version: the next upload no longer finds it…
@@ -224,6 +229,55 @@ async fn an_admin_writes_a_layout_and_the_next_upload_reads_it(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!((before_json["active"].as_bool(), after_json["active"].as_bool()), (Some(true), Some(false)));
+
+    // The JSON API writes the same way: a tab-separated layout, its types as JSON has them.
+    let body = json!({
+        "bankCode": "YES", "layoutName": "Yes bank tab export", "fileType": "txt", "delimiter": "tab", "headerRow": 1,
+        "dateFormat": "%Y-%m-%d", "referenceColumn": "Yes Ref", "grossAmountColumn": "Yes Amount",
+        "txnDateColumn": "Yes Date", "amountsIn": "rupees", "active": true
+    });
+    let reply = common::json_request(&app, "POST", "/api/admin/v1/layouts", &admin, body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let yes = reply.json()["id"].as_str().unwrap().to_string();
+    let listed = app.get("/api/admin/v1/layouts", Some(&admin)).await.json();
+    let row = listed["layouts"].as_array().unwrap().iter().find(|l| l["layout"]["id"] == json!(yes)).unwrap().clone();
+    assert_eq!((row["layout"]["delimiter"].as_str(), row["layout"]["active"].as_str()), (Some("tab"), Some("on")));
+    let (status, report) = upload(&app, &admin, "Yes Ref\tYes Amount\tYes Date\nY1\t10.50\t2026-11-30\n", &[]).await;
+    assert_eq!((status, report["rowsAccepted"].as_i64()), (StatusCode::CREATED, Some(1)), "{report}");
+    // Saved again as listed: nothing changes.
+    let reply = common::json_request(&app, "POST", "/api/admin/v1/layouts", &admin, row["layout"].clone()).await;
+    assert_eq!((reply.status, reply.json()["changed"].as_bool()), (StatusCode::OK, Some(false)), "{}", reply.body);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_layouts_direction_column_missing_from_a_file_refuses_the_file(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    save(&app, &admin, &kotak_fields()).await;
+    // The same statement without its Dr/Cr column, the layout named: its debit would be taken as
+    // a credit, so the file is refused whole and nothing is stored.
+    let without: String = KOTAK
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split('|').collect();
+            if cells.len() > 4 {
+                cells.remove(4);
+            }
+            cells.join("|")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let lines_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM bank_statement_lines").fetch_one(&pool).await.unwrap();
+    let (status, body) = upload(&app, &admin, &without, &[("mapping", NAME)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("reads the direction from the column Dr/Cr, which the header lacks"),
+        "{body}"
+    );
+    let lines_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM bank_statement_lines").fetch_one(&pool).await.unwrap();
+    assert_eq!(lines_after, lines_before);
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -246,6 +300,8 @@ async fn a_layout_with_problems_is_refused_whole_in_words(pool: PgPool) {
         (vec![("utrColumn", "ref no")], "both the reference and the UTR column"),
         (vec![("headerRow", "0")], "between 1 and 50"),
         (vec![("netAmountColumn", "Net"), ("chargesColumns", "Fee")], "not both"),
+        (vec![("remarksColumn", "Customer Email")], "personal data"),
+        (vec![("grossAmountColumn", "Credit Amt Paise")], "says its amounts are in paise"),
         // Exactly the columns AXIS recon export needs: detection could not tell their files apart.
         (
             vec![
@@ -257,7 +313,7 @@ async fn a_layout_with_problems_is_refused_whole_in_words(pool: PgPool) {
                 ("directionColumn", ""),
                 ("remarksColumn", ""),
             ],
-            "could not be told from AXIS recon export",
+            "Files of AXIS recon export (AXIS)",
         ),
     ] {
         let fields = with(&changes);
@@ -269,7 +325,7 @@ async fn a_layout_with_problems_is_refused_whole_in_words(pool: PgPool) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{changes:?}: {body}");
         assert!(body.contains(says), "{says}: {body}");
         // The trial says it too (all but the checks against other layouts, which only a save makes).
-        if !says.contains("already called") && !says.contains("could not be told") {
+        if !says.contains("already called") && !says.contains("Files of") {
             let r = trial(&app, &admin, &layout_json(&fields), Some(KOTAK), None).await;
             assert_eq!(r.status, StatusCode::BAD_REQUEST);
             assert!(r.body.contains(says), "{says}: {}", r.body);
@@ -308,6 +364,8 @@ async fn a_layout_is_tried_on_a_sample_and_on_a_stored_upload(pool: PgPool) {
     assert!(rows[2]["skipped"].as_str().unwrap().contains("FAILED"));
     assert!(rows[3]["error"].as_str().unwrap().starts_with("Txn Dt:"));
     assert!(t["tally"].is_null());
+    // What an upload of it would be read as, once the layout is saved: by this layout.
+    assert_eq!(t["detected"], json!({ "Ok": "Kotak daily credits (KOTAK)" }));
     assert_eq!(snapshot(&pool).await, before);
     let files_after: i64 = sqlx::query_scalar("SELECT count(*) FROM uploaded_files").fetch_one(&pool).await.unwrap();
     assert_eq!(files_after, files_before, "a trial stores no file");
@@ -343,7 +401,7 @@ async fn a_layout_is_tried_on_a_sample_and_on_a_stored_upload(pool: PgPool) {
     );
     assert_eq!((credits, debits), (623450, 25000), "the worked answer");
     assert_eq!((tally["rowsTotal"].as_i64(), tally["skipped"].as_i64()), (Some(5), Some(1)));
-    assert_eq!(t["stored"], json!(["Kotak daily credits (KOTAK)", 3, 1]));
+    assert_eq!(t["stored"], json!({ "format": "Kotak daily credits (KOTAK)", "accepted": 3, "refused": 1 }));
     // The same file under a wrong date format: every dated row refused, each named by its line.
     let mut wrong = kotak_fields();
     wrong.retain(|(k, _)| *k != "dateFormat");
@@ -358,12 +416,49 @@ async fn a_layout_is_tried_on_a_sample_and_on_a_stored_upload(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
+    let count_trials = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'settings.layout.trial'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before_page = count_trials().await;
     let page = app.get(&format!("/settings/layouts/{id}?test={file_id}"), Some(&admin)).await;
+    assert_eq!(count_trials().await - before_page, 1, "one page load reads the file once");
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Every row: 5 read, 3 accepted, 1 skipped, 1 refused"), "the tally on the page");
-    // A PG upload or no upload is not a bank file to test on.
-    let r = trial(&app, &admin, &layout, None, Some("00000000-0000-4000-8000-000000000000")).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let shown = page.body.split("id=\"stored-test-heading\"").nth(1).unwrap_or_default();
+    assert!(
+        shown.contains("Every row: 5 read, 3 accepted, 1 skipped, 1 refused"),
+        "the tally on the page: {}",
+        &shown[..shown.len().min(2000)]
+    );
+    // Each read of a kept file is audited.
+    let trials: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'settings.layout.trial' AND target_type = 'uploaded_file' AND target_id = $1",
+    )
+    .bind(&file_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(trials, 3, "two API tests and the page's");
+    // A PG upload, an unknown one or none is not a bank file to test on.
+    let pg_file =
+        "Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n\
+                   LT1,MERCH_001,100.00,INR,30/11/2026,10:00:00,UPI,LTUTR1,,success\n";
+    let r = post_multipart(
+        &app,
+        "/api/recon/v1/uploads",
+        &admin,
+        &[("kind", "pg"), ("cycleDate", "2026-11-30")],
+        Some(("pg.csv", pg_file.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pg = r.json()["fileId"].as_str().unwrap().to_string();
+    for id in [pg.as_str(), "00000000-0000-4000-8000-000000000000"] {
+        let r = trial(&app, &admin, &layout, None, Some(id)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+    }
     let r = trial(&app, &admin, &layout, None, None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
@@ -389,6 +484,7 @@ async fn only_an_admin_sees_tries_or_writes_layouts(pool: PgPool) {
         }
         assert_eq!(snapshot(&pool).await, before, "{email}: nothing written");
     }
+    assert_eq!(app.get("/api/admin/v1/layouts", None).await.status, StatusCode::UNAUTHORIZED);
     let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
     let listed = app.get("/api/admin/v1/layouts", Some(&admin)).await.json();
     assert_eq!(

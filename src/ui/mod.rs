@@ -139,19 +139,23 @@ pub fn append_sample(data: &web_sys::FormData, file: &web_sys::File) -> Result<(
 }
 
 /// POST `data` (multipart) to a JSON API route from the browser: its answer, or the API's error
-/// message (`{"message"}`) or the status in words.
+/// message (`{"message"}`) or the status in words; `failed`: what to say when no answer came.
 #[cfg(feature = "hydrate")]
-pub async fn post_form_data<T: serde::de::DeserializeOwned>(url: &str, data: &web_sys::FormData) -> Result<T, String> {
+pub async fn post_form_data<T: serde::de::DeserializeOwned>(
+    url: &str,
+    data: &web_sys::FormData,
+    failed: &str,
+) -> Result<T, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let failed = |_| "The server could not be reached. Check your connection.".to_string();
+    let fail = |_| failed.to_string();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(data);
     let window = web_sys::window().ok_or("no window")?;
     let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(failed)?.dyn_into().map_err(failed)?;
-    let text = JsFuture::from(response.text().map_err(failed)?).await.map_err(failed)?.as_string().unwrap_or_default();
+        JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(fail)?.dyn_into().map_err(fail)?;
+    let text = JsFuture::from(response.text().map_err(fail)?).await.map_err(fail)?.as_string().unwrap_or_default();
     if response.ok() {
         serde_json::from_str(&text).map_err(|_| "The answer could not be read.".to_string())
     } else {

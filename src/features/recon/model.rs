@@ -164,6 +164,16 @@ pub struct PreviewRow {
 
 pub const PREVIEW_ROWS: usize = 5;
 
+/// The separators a delimited file may use (detection tries them in this order) and a stored
+/// layout may name: the byte, the value a form sends for it, and its label.
+pub const DELIMITERS: [(u8, &str, &str); 5] = [
+    (b',', ",", "comma (,)"),
+    (b';', ";", "semicolon (;)"),
+    (b'\t', "tab", "tab"),
+    (b'|', "|", "pipe (|)"),
+    (b'~', "~", "tilde (~)"),
+];
+
 /// What every row of a whole file came to when read (a layout tried on a stored upload): how many
 /// were accepted, skipped (not money to reconcile) and refused, the sums of the accepted lines,
 /// and the first refused rows with their line and reason.

@@ -163,7 +163,12 @@ async fn request_preview(kind: &str, fields: &[(&str, String)], file: &web_sys::
         form.append_with_str(name, value).map_err(failed)?;
     }
     crate::ui::append_sample(&form, file).map_err(failed)?;
-    crate::ui::post_form_data("/api/recon/v1/uploads/preview", &form).await
+    crate::ui::post_form_data(
+        "/api/recon/v1/uploads/preview",
+        &form,
+        "The preview could not be made; the file can still be uploaded.",
+    )
+    .await
 }
 
 /// One upload form: a drop zone (or file picker), the format (detected or chosen), and before

@@ -26,7 +26,7 @@ pub async fn workspace(state: &AppState, caller: &CurrentUser) -> Result<Workspa
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     Ok(Workspace {
         runs: runs::recent_runs(&state.pool, RECENT).await?,
-        uploads: store::recent_uploads(&state.pool, RECENT).await?,
+        uploads: store::recent_uploads(&state.pool, &["pg", "bank"], RECENT).await?,
         can_work: user.may(Access::OPS_WORK),
         can_admin: user.may(Access::ADMIN),
         bank_layouts: store::mappings(&state.pool).await?.into_iter().map(|m| m.layout_name).collect(),

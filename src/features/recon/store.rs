@@ -666,7 +666,9 @@ pub async fn store(
         .await?;
     }
     let saved_unit = match (upload.save_unit, upload.unit, &streamed.format, upload.uploaded_by) {
-        (true, Some(unit), Format::Mapping(m), Some(admin)) => Some((admin, save_layout_unit(&mut tx, m, unit).await?)),
+        (true, Some(unit), Format::Mapping(m), Some(admin)) => {
+            Some((admin, save_layout_unit(&mut tx, m, unit, admin.id).await?))
+        }
         _ => None,
     };
     // The upsert sorts the file's rows by natural key: in memory, not in temporary files.
@@ -855,20 +857,67 @@ async fn save_layout_unit(
     tx: &mut sqlx::PgConnection,
     layout: &BankMapping,
     unit: AmountUnit,
+    admin: Uuid,
 ) -> Result<UnitChange, AppError> {
-    let before = sqlx::query_scalar!(
-        "UPDATE bank_column_mappings n SET amounts_in = $3, updated_at = now()
+    let changed = sqlx::query!(
+        "UPDATE bank_column_mappings n SET amounts_in = $3, updated_at = now(), updated_by = $4
          FROM bank_column_mappings o
          WHERE o.id = n.id AND n.bank_code = $1 AND n.layout_name = $2 AND n.is_active
-         RETURNING o.amounts_in",
+         RETURNING n.id, o.amounts_in",
         layout.bank_code,
         layout.layout_name,
         unit.code(),
+        admin,
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound(format!("No active bank layout is called {:?}.", layout.layout_name)))?;
-    Ok(UnitChange { target: format!("{}/{}", layout.bank_code, layout.layout_name), before, after: unit.code() })
+    // Audited under the layout's id, as the layout editor's changes are.
+    Ok(UnitChange { target: changed.id.to_string(), before: changed.amounts_in, after: unit.code() })
+}
+
+/// A stored upload of `kind` to read again: where its kept copy is, its name, and what it was read
+/// as then (format, rows accepted, rows refused); 404 for none of that kind.
+pub async fn stored_upload(pool: &PgPool, kind: &str, id: Uuid) -> Result<StoredUpload, AppError> {
+    let r = sqlx::query!(
+        "SELECT storage_key, original_name, detected_format, rows_accepted, rows_rejected
+         FROM uploaded_files WHERE id = $1 AND kind = $2",
+        id,
+        kind,
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("There is no such {kind} upload.")))?;
+    Ok(StoredUpload {
+        storage_key: r.storage_key,
+        original_name: r.original_name,
+        format: r.detected_format.unwrap_or_else(|| "an unknown format".into()),
+        accepted: i64::from(r.rows_accepted),
+        refused: i64::from(r.rows_rejected),
+    })
+}
+
+/// A stored upload, as [`stored_upload`] finds it.
+pub struct StoredUpload {
+    pub storage_key: String,
+    pub original_name: String,
+    pub format: String,
+    pub accepted: i64,
+    pub refused: i64,
+}
+
+/// The kept copy of an upload as a blocking reader, read from the object store as it is consumed
+/// (never whole in memory): for a parser on a blocking thread.
+pub async fn open_kept(objects: &dyn ObjectStore, storage_key: &str) -> Result<impl std::io::Read + Send, AppError> {
+    let stream = objects.get(&ObjectPath::from(storage_key)).await.map_err(|e| {
+        tracing::error!(error = %e, "a kept upload could not be read");
+        match e {
+            object_store::Error::NotFound { .. } => AppError::NotFound("The kept copy of that upload is gone.".into()),
+            _ => AppError::Internal,
+        }
+    })?;
+    let chunks = stream.into_stream().map_err(std::io::Error::other);
+    Ok(tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(chunks)))
 }
 
 fn store_failed(e: object_store::Error) -> AppError {
@@ -876,8 +925,12 @@ fn store_failed(e: object_store::Error) -> AppError {
     AppError::Internal
 }
 
-/// The latest uploads, newest first.
-pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::model::UploadRow>, AppError> {
+/// The latest uploads of the `kinds` (`pg`, `bank`), newest first.
+pub async fn recent_uploads(
+    pool: &PgPool,
+    kinds: &[&str],
+    limit: i64,
+) -> Result<Vec<super::model::UploadRow>, AppError> {
     Ok(sqlx::query_as!(
         super::model::UploadRow,
         r#"SELECT id, kind, cycle_date AS "cycle_date: NaiveDate", original_name, detected_format, size_bytes,
@@ -885,7 +938,8 @@ pub async fn recent_uploads(pool: &PgPool, limit: i64) -> Result<Vec<super::mode
                 coalesce((SELECT string_agg(s->>'reason', '; ') FROM jsonb_array_elements(skipped) s), '') AS "skipped_reasons!",
                 coalesce((SELECT string_agg(u->>'code', ', ') FROM jsonb_array_elements(unknown_merchants) u), '') AS "unknown_merchants!",
                 uploaded_at AS "uploaded_at: DateTime<Utc>"
-         FROM uploaded_files WHERE kind IN ('pg', 'bank') ORDER BY uploaded_at DESC, id LIMIT $1"#,
+         FROM uploaded_files WHERE kind = ANY($1) ORDER BY uploaded_at DESC, id LIMIT $2"#,
+        &kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         limit,
     )
     .fetch_all(pool)

@@ -2,7 +2,9 @@
 //! `201 {"id"}`, and `POST /api/admin/v1/users/{id}/actions` `{"action": "disable"|"enable"|"unlock"|
 //! "reset"|"roles", "roles", "password"}` → `200` with the user: the users page's API twins (admin
 //! only; 403 otherwise, nothing written). The bank layouts: `GET /api/admin/v1/layouts` (every stored
-//! layout, as the editor's form has it) and `POST /api/admin/v1/layouts/trial` (multipart: `layout`,
+//! layout, as the editor's form has it), `POST /api/admin/v1/layouts` (that form as JSON: a new
+//! layout without `id`, an edit with `id` and `version` → `{"id", "changed"}`, 201 for a new one)
+//! and `POST /api/admin/v1/layouts/trial` (multipart: `layout`,
 //! the form as JSON; then `file` a sample, with `sampled=true` when it is only the file's start, or
 //! `uploadId` a stored bank upload) → how the layout reads that file, nothing stored.
 
@@ -27,7 +29,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/v1/users", get(list).post(create))
         .route("/v1/users/{id}/actions", post(act))
-        .route("/v1/layouts", get(layouts))
+        .route("/v1/layouts", get(layouts).post(save_layout))
         .route("/v1/layouts/trial", post(trial).layer(DefaultBodyLimit::max(config.upload_max_bytes + 64 * 1024)))
 }
 
@@ -113,18 +115,38 @@ async fn layouts(
     Ok(Json(json!({ "layouts": rows })))
 }
 
+async fn save_layout(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    ip: ClientIp,
+    JsonBody(form): JsonBody<LayoutForm>,
+) -> Result<Response, AppError> {
+    let saved = service::save_layout(&state, &user, ip.0.as_deref(), &form).await?;
+    let status = if form.id.trim().is_empty() { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({ "id": saved.id, "changed": saved.changed }))).into_response())
+}
+
+/// How long the `layout` field of a trial may be: a form's worth of text.
+const LAYOUT_FIELD_MAX: usize = 16 * 1024;
+
 async fn trial(
     State(state): State<AppState>,
     Authorized(user): Authorized,
+    ip: ClientIp,
     mut multipart: Multipart,
 ) -> Result<Json<LayoutTrial>, AppError> {
     use crate::http::form::multipart_error;
+    // The caller before the body: nobody else's file is read.
+    let user = crate::auth::guard::authorize(Some(&user), crate::auth::Access::ADMIN)?;
     let limit = state.config.upload_max_bytes;
     let (mut layout, mut file, mut upload, mut sampled) = (None, None, None, false);
     while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
             "layout" => {
                 let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
+                if text.len() > LAYOUT_FIELD_MAX {
+                    return Err(AppError::BadRequest("The layout field is longer than any layout.".into()));
+                }
                 let form: LayoutForm = serde_json::from_str(&text)
                     .map_err(|e| AppError::BadRequest(format!("The layout could not be read: {e}.")))?;
                 layout = Some(form);
@@ -144,5 +166,5 @@ async fn trial(
         (None, Some(id)) => service::TrialFile::Stored(id),
         _ => return Err(AppError::BadRequest("Send either a sample file or the id of a stored bank upload.".into())),
     };
-    Ok(Json(service::try_layout(&state, &user, &layout, file).await?))
+    Ok(Json(service::try_layout(&state, &user, ip.0.as_deref(), &layout, file).await?))
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::features::recon::model::DELIMITERS;
 use crate::features::recon::model::{FileTally, UploadPreview};
 
 /// A layout as its form posts it (`form[bankCode]`, …): every field text; an unticked box absent.
@@ -21,8 +22,10 @@ pub struct LayoutForm {
     pub layout_name: String,
     /// `csv` | `txt` | `xlsx`.
     pub file_type: String,
-    /// One of the separators of [`DELIMITER_CHOICES`], by its value (`tab` for a tab).
+    /// One of the separators of [`DELIMITERS`], by its form value (`tab` for a tab).
     pub delimiter: String,
+    /// Text as a form posts it; a JSON client may send a number.
+    #[serde(deserialize_with = "text_or_number")]
     pub header_row: String,
     pub date_format: String,
     pub reference_column: String,
@@ -42,13 +45,38 @@ pub struct LayoutForm {
     pub charges_columns: String,
     /// `rupees` | `paise`.
     pub amounts_in: String,
-    /// `Some` (a ticked box): detection tries it on every bank upload.
+    /// `Some` (a ticked box): detection tries it on every bank upload. A JSON client may send
+    /// `true` / `false`.
+    #[serde(deserialize_with = "ticked")]
     pub active: Option<String>,
 }
 
-/// The separators a layout may name: the form's value and its label.
-pub const DELIMITER_CHOICES: [(&str, &str); 5] =
-    [(",", "comma (,)"), (";", "semicolon (;)"), ("tab", "tab"), ("|", "pipe (|)"), ("~", "tilde (~)")];
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Value::deserialize(d)? {
+        Value::Text(t) => t,
+        Value::Number(n) => n.to_string(),
+    })
+}
+
+fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Flag(bool),
+        Text(String),
+    }
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Flag(false)) => None,
+        Some(Value::Flag(true)) => Some("on".into()),
+        Some(Value::Text(t)) => Some(t),
+    })
+}
 
 impl LayoutForm {
     /// A new layout's starting values.
@@ -68,24 +96,22 @@ impl LayoutForm {
         self.active.is_some()
     }
 
-    /// The form's separator as the character a file has.
-    pub fn delimiter_char(&self) -> Option<char> {
-        match self.delimiter.as_str() {
-            "tab" | "\t" => Some('\t'),
-            d => {
-                let mut chars = d.chars();
-                chars.next().filter(|_| chars.next().is_none())
-            }
-        }
+    /// The form's separator as the byte a file has; `None` for one a layout may not name.
+    pub fn delimiter_byte(&self) -> Option<u8> {
+        DELIMITERS.iter().find(|(_, value, _)| *value == self.delimiter).map(|(b, _, _)| *b)
     }
 
     /// The form's value for a stored separator.
-    pub fn delimiter_value(c: char) -> String {
-        if c == '\t' {
-            "tab".into()
-        } else {
-            c.to_string()
-        }
+    pub fn delimiter_value(byte: u8) -> String {
+        DELIMITERS
+            .iter()
+            .find(|(b, _, _)| *b == byte)
+            .map_or_else(|| (byte as char).to_string(), |(_, v, _)| v.to_string())
+    }
+
+    /// The words for the form's separator.
+    pub fn delimiter_label(&self) -> &'static str {
+        DELIMITERS.iter().find(|(_, value, _)| *value == self.delimiter).map_or("an unknown separator", |(_, _, l)| *l)
     }
 }
 
@@ -112,9 +138,20 @@ pub struct UploadChoice {
 pub struct LayoutTrial {
     pub file_name: String,
     pub preview: UploadPreview,
+    /// For a sample: what an upload of it would be read as once this layout is saved (detection
+    /// among the active layouts with this one in its place), or why it would be refused.
+    pub detected: Option<Result<String, String>>,
     pub tally: Option<FileTally>,
-    /// The upload as stored: its layout's name, rows accepted and refused then.
-    pub stored: Option<(String, i64, i64)>,
+    pub stored: Option<StoredReading>,
+}
+
+/// What a stored upload recorded when it was read: its format, rows accepted and refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredReading {
+    pub format: String,
+    pub accepted: i64,
+    pub refused: i64,
 }
 
 /// What `/settings/layouts/{id}` shows: the form (a stored layout's values, or a new one's), the
@@ -146,10 +183,8 @@ mod server_side {
                 problems.push(format!("The header row {:?} is not a whole number.", self.header_row.trim()));
                 1
             });
-            let delimiter = match self.delimiter_char() {
-                Some(c) if c.is_ascii() => c as u8,
-                _ => b'"',
-            };
+            // A separator a layout may not name is kept as one, for the rules to refuse in words.
+            let delimiter = self.delimiter_byte().unwrap_or(b'"');
             let amounts_in_paise = match AmountUnit::parse(&self.amounts_in) {
                 Some(unit) => unit == AmountUnit::Paise,
                 None => {
@@ -195,7 +230,7 @@ mod server_side {
                 bank_code: m.bank_code.clone(),
                 layout_name: m.layout_name.clone(),
                 file_type: m.file_type.clone(),
-                delimiter: LayoutForm::delimiter_value(m.delimiter as char),
+                delimiter: LayoutForm::delimiter_value(m.delimiter),
                 header_row: m.header_row.to_string(),
                 date_format: m.date_format.clone(),
                 reference_column: m.reference_column.clone(),
@@ -210,7 +245,7 @@ mod server_side {
                 status_column: text(&m.status_column),
                 bank_name_column: text(&m.bank_name_column),
                 charges_columns: text(&m.charges_columns),
-                amounts_in: if m.amounts_in_paise { "paise" } else { "rupees" }.into(),
+                amounts_in: if m.amounts_in_paise { AmountUnit::Paise } else { AmountUnit::Rupees }.code().into(),
                 active: active.then(|| "on".into()),
             }
         }
@@ -233,6 +268,17 @@ mod server_side {
         }
 
         #[test]
+        fn a_tab_and_a_json_clients_types_read_as_the_forms() {
+            let json = r#"{"delimiter": "tab", "headerRow": 2, "active": true}"#;
+            let form: LayoutForm = serde_json::from_str(json).unwrap();
+            assert_eq!((form.delimiter_byte(), form.header_row.as_str(), form.is_active()), (Some(b'\t'), "2", true));
+            let form: LayoutForm = serde_json::from_str(r#"{"active": false}"#).unwrap();
+            assert!(!form.is_active());
+            let tab = BankMapping { delimiter: b'\t', ..shipped_mappings()[0].clone() };
+            assert_eq!(LayoutForm::of("", "", &tab, true).delimiter, "tab");
+        }
+
+        #[test]
         fn a_form_is_refused_with_every_problem() {
             let form = LayoutForm {
                 bank_code: "kotak bank".into(),
@@ -248,7 +294,7 @@ mod server_side {
                 "rupees or in paise",
                 "capital letters",
                 "3 to 80",
-                "comma, semicolon",
+                "comma (,), semicolon",
                 "reference column is required",
                 "gross amount column is required",
             ] {

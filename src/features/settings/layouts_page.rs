@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::layouts::{LayoutForm, LayoutRow, LayoutTrial, UploadChoice, DELIMITER_CHOICES};
+use super::layouts::{LayoutEditView, LayoutForm, LayoutRow, LayoutTrial, UploadChoice, DELIMITERS};
 use super::server::{get_layout, get_layouts, SaveLayout};
 use crate::auth::Access;
 use crate::ist;
@@ -27,10 +27,6 @@ pub fn BankLayoutsPage() -> impl IntoView {
             <LayoutList />
         </RoleGate>
     }
-}
-
-fn delimiter_label(value: &str) -> &'static str {
-    DELIMITER_CHOICES.iter().find(|(v, _)| *v == value).map(|(_, l)| *l).unwrap_or("?")
 }
 
 #[component]
@@ -80,7 +76,7 @@ fn LayoutList() -> impl IntoView {
 fn LayoutListRow(row: LayoutRow) -> impl IntoView {
     let f = row.form;
     let href = format!("/settings/layouts/{}", f.id);
-    let file = format!("{} · {} · header row {}", f.file_type, delimiter_label(&f.delimiter), f.header_row);
+    let file = format!("{} · {} · header row {}", f.file_type, f.delimiter_label(), f.header_row);
     let columns = format!("{} · {} · {}", f.reference_column, f.gross_amount_column, f.txn_date_column);
     let changed = match &row.updated_by {
         Some(who) => format!("{} by {who}", ist::format_datetime(row.updated_at)),
@@ -103,19 +99,21 @@ fn LayoutListRow(row: LayoutRow) -> impl IntoView {
 
 #[component]
 pub fn BankLayoutPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = Memo::new(move |_| (params.with(|p| p.get("id").unwrap_or_default()), query.with(|q| q.get("test"))));
+    // Made here, outside the role gate, which renders its children again once it knows the user:
+    // one fetch per page (a test of a stored upload reads the whole file).
+    let data = Resource::new(move || key.get(), |(id, test)| get_layout(id, test));
     view! {
         <RoleGate title="Bank layout" access=Access::ADMIN who="platform admins">
-            <LayoutEditorPage />
+            <LayoutEditorPage data=data />
         </RoleGate>
     }
 }
 
 #[component]
-fn LayoutEditorPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let key = Memo::new(move |_| (params.with(|p| p.get("id").unwrap_or_default()), query.with(|q| q.get("test"))));
-    let data = Resource::new(move || key.get(), |(id, test)| get_layout(id, test));
+fn LayoutEditorPage(data: Resource<Result<LayoutEditView, crate::error::AppError>>) -> impl IntoView {
     // A save refused without JavaScript comes back in the address; the action reads it there.
     let save = ServerAction::<SaveLayout>::new();
     view! {
@@ -207,43 +205,18 @@ const TEXT_FIELDS: [(&str, &str, &str, bool); 12] = [
     ),
 ];
 
-/// Every field of the form, for reading it back in the browser.
-#[cfg(feature = "hydrate")]
-const ALL_FIELDS: [&str; 22] = [
-    "id",
-    "version",
-    "bankCode",
-    "layoutName",
-    "fileType",
-    "delimiter",
-    "headerRow",
-    "dateFormat",
-    "amountsIn",
-    "active",
-    "referenceColumn",
-    "grossAmountColumn",
-    "txnDateColumn",
-    "netAmountColumn",
-    "valueDateColumn",
-    "utrColumn",
-    "rrnColumn",
-    "remarksColumn",
-    "statusColumn",
-    "bankNameColumn",
-    "chargesColumns",
-    "directionColumn",
-];
-
 /// The layout the form holds now, as the server reads the same form posted.
 #[cfg(feature = "hydrate")]
 fn current_form(form: &web_sys::HtmlFormElement) -> Option<LayoutForm> {
     let data = web_sys::FormData::new_with_form(form).ok()?;
-    let mut fields = serde_json::Map::new();
-    for key in ALL_FIELDS {
-        if let Some(value) = data.get(&format!("form[{key}]")).as_string() {
-            fields.insert(key.to_string(), serde_json::Value::String(value));
-        }
-    }
+    // The form's fields are the struct's: every one the browser has, by its `form[…]` name.
+    let serde_json::Value::Object(names) = serde_json::to_value(LayoutForm::default()).ok()? else { return None };
+    let fields: serde_json::Map<String, serde_json::Value> = names
+        .keys()
+        .filter_map(|key| {
+            Some((key.clone(), serde_json::Value::String(data.get(&format!("form[{key}]")).as_string()?)))
+        })
+        .collect();
     serde_json::from_value(serde_json::Value::Object(fields)).ok()
 }
 
@@ -264,7 +237,7 @@ async fn request_trial(
     if let Some(id) = upload {
         data.append_with_str("uploadId", &id).map_err(failed)?;
     }
-    crate::ui::post_form_data("/api/admin/v1/layouts/trial", &data).await
+    crate::ui::post_form_data("/api/admin/v1/layouts/trial", &data, "The layout could not be tried.").await
 }
 
 /// The editor: the layout's form (a plain post that works without JavaScript) and, with
@@ -296,6 +269,10 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
                 (sample, None)
             };
             if sample.is_none() && upload.is_none() {
+                // Nothing to read: no result may stand for the form as it is now.
+                asked.update_value(|n| *n += 1);
+                trial.set(None);
+                loading.set(false);
                 return;
             }
             asked.update_value(|n| *n += 1);
@@ -316,11 +293,17 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
     // A change to any field tries the sample again, a moment after typing stops.
     let typed = StoredValue::new(0u32);
     let on_edit = move || {
+        // A whole upload's test is of the layout as it was: an edit sets it aside (testing it
+        // again is a click), and the sample is read again instead.
+        if on_stored.get_untracked() {
+            on_stored.set(false);
+            trial.set(None);
+        }
         typed.update_value(|n| *n += 1);
         let this = typed.get_value();
         set_timeout(
             move || {
-                if typed.get_value() == this && !on_stored.get_untracked() {
+                if typed.get_value() == this {
                     try_now(false)
                 }
             },
@@ -350,25 +333,8 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
         let _ = (ev, saving, save_error);
     };
     let is_new = form.id.is_empty();
-    let f = form.clone();
-    let value_of = move |key: &str| -> String {
-        let f = &f;
-        match key {
-            "referenceColumn" => f.reference_column.clone(),
-            "grossAmountColumn" => f.gross_amount_column.clone(),
-            "txnDateColumn" => f.txn_date_column.clone(),
-            "netAmountColumn" => f.net_amount_column.clone(),
-            "valueDateColumn" => f.value_date_column.clone(),
-            "utrColumn" => f.utr_column.clone(),
-            "rrnColumn" => f.rrn_column.clone(),
-            "remarksColumn" => f.remarks_column.clone(),
-            "statusColumn" => f.status_column.clone(),
-            "bankNameColumn" => f.bank_name_column.clone(),
-            "chargesColumns" => f.charges_columns.clone(),
-            "directionColumn" => f.direction_column.clone(),
-            _ => String::new(),
-        }
-    };
+    let values = serde_json::to_value(&form).unwrap_or_default();
+    let value_of = move |key: &str| values[key].as_str().unwrap_or_default().to_string();
     let has_uploads = !uploads.is_empty();
     view! {
         <form node_ref=form_ref method="post" action=save_url class=format!("{CARD} text-sm") aria-label="Bank layout"
@@ -394,7 +360,7 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
                 </label>
                 <label class="flex flex-col text-slate-600">"Delimiter"
                     <select name="form[delimiter]" class=FIELD>
-                        {DELIMITER_CHOICES.into_iter().map(|(v, l)| view! { <option value=v selected=form.delimiter == v>{l}</option> }).collect_view()}
+                        {DELIMITERS.into_iter().map(|(_, v, l)| view! { <option value=v selected=form.delimiter == v>{l}</option> }).collect_view()}
                     </select>
                 </label>
                 <div class="flex flex-col text-slate-600">
@@ -449,7 +415,12 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
                 </label>
                 {has_uploads.then(|| view! {
                     <label class="flex flex-col text-slate-600">"Or every row of a stored bank upload"
-                        <select class=FIELD data-testid="layout-upload" on:change=move |ev| upload_choice.set(event_target_value(&ev))>
+                        <select class=FIELD data-testid="layout-upload" on:change=move |ev| {
+                            upload_choice.set(event_target_value(&ev));
+                            if on_stored.get_untracked() {
+                                trial.set(None);
+                            }
+                        }>
                             {uploads.into_iter().map(|u| view! { <option value=u.id>{u.label}</option> }).collect_view()}
                         </select>
                     </label>
@@ -477,10 +448,14 @@ fn TrialView(trial: LayoutTrial) -> impl IntoView {
         <div class="mt-3 text-sm" data-testid="trial-result">
             <p class="text-slate-700">{format!("{} read as ", trial.file_name)}<span class="font-medium">{p.format.clone()}</span>
                 {format!(" · amounts ({}) in {}{}", p.amount_column, p.amount_unit, if p.sampled { " · from the start of the file" } else { "" })}</p>
+            {trial.detected.map(|d| match d {
+                Ok(format) => view! { <p class="mt-1 text-slate-700" data-testid="trial-detected">{format!("Uploaded once this layout is saved, the file would be read as {format}.")}</p> }.into_any(),
+                Err(e) => view! { <p class="mt-1 text-amber-900" data-testid="trial-detected">{format!("Uploaded once this layout is saved, the file would be refused: {e}")}</p> }.into_any(),
+            })}
             {trial.tally.map(|t| {
-                let read_as = trial.stored.map(|(layout, accepted, refused)| format!(
-                    "When it was uploaded it was read as {layout}: {} rows accepted, {} refused.",
-                    format_count(accepted), format_count(refused)
+                let read_as = trial.stored.map(|s| format!(
+                    "When it was uploaded it was read as {}: {} rows accepted, {} refused.",
+                    s.format, format_count(s.accepted), format_count(s.refused)
                 ));
                 view! {
                     <p class="mt-1 text-slate-800" data-testid="trial-tally">

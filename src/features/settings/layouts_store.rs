@@ -1,13 +1,13 @@
-//! Writes of the stored bank layouts (`bank_column_mappings`) from `/settings/layouts`, and the
-//! stored bank uploads a layout may be tested on. A save is one transaction that holds the table
-//! against other saves while it checks the layout against every other one, with its audit row last.
+//! Writes of the stored bank layouts (`bank_column_mappings`) from `/settings/layouts`. A save is
+//! one transaction that holds the table against other writes while it checks the layout against
+//! every other one, with its audit row last.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::layouts::{LayoutForm, UploadChoice};
+use super::layouts::LayoutForm;
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -25,23 +25,31 @@ fn audited(form: &LayoutForm) -> serde_json::Value {
     value
 }
 
-/// Store `form` as a new layout (`form.id` empty) or over the layout it names, as `user`; the
-/// layout's id. Refused in words: a problem with the layout (400, every one), a layout changed by
-/// someone else since `form.version` (409), an unknown layout (404).
+/// What a save did: the layout's id, and whether anything changed.
+pub struct Saved {
+    pub id: Uuid,
+    pub changed: bool,
+}
+
+/// Store `form` as a new layout (`form.id` empty) or over the layout it names, as `user`. Refused
+/// in words: a problem with the layout (400, every one), an edit without the version it was made
+/// on (400), a layout changed since that version (409), an unknown layout (404). Saving a layout
+/// as it is stored writes nothing.
 pub async fn save(
     pool: &PgPool,
     user: &CurrentUser,
     ip: Option<&str>,
     form: &LayoutForm,
     now: DateTime<Utc>,
-) -> Result<Uuid, AppError> {
+) -> Result<Saved, AppError> {
     let editing = match form.id.trim() {
         "" => None,
         id => Some(Uuid::parse_str(id).map_err(|_| AppError::NotFound("There is no such bank layout.".into()))?),
     };
     let mut tx = pool.begin().await?;
-    // One save at a time: the checks against the other layouts (names, detection) hold until commit.
-    // Uploads only read the table (and an admin's unit choice takes a row lock), so they go on.
+    // One write at a time: the checks against the other layouts (names, detection) hold until
+    // commit. Uploads only read the table and go on; one keeping an admin's unit choice on a layout
+    // writes a row, and waits for this save (or this save for it).
     sqlx::query!("LOCK TABLE bank_column_mappings IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
     let all = stored_layouts(&mut *tx, false).await?;
     let before = match editing {
@@ -50,7 +58,12 @@ pub async fn save(
                 .iter()
                 .find(|l| l.id == id)
                 .ok_or_else(|| AppError::NotFound("There is no such bank layout.".into()))?;
-            if stored.updated_at.to_rfc3339() != form.version.trim() {
+            let version = DateTime::parse_from_rfc3339(form.version.trim()).map_err(|_| {
+                AppError::BadRequest(
+                    "An edit says which version of the layout it was made on: reload the layout.".into(),
+                )
+            })?;
+            if stored.updated_at != version {
                 return Err(AppError::Conflict(format!(
                     "{} was changed by {} at {} since you opened it: reload it and make your change again.",
                     stored.mapping.layout_name,
@@ -66,8 +79,8 @@ pub async fn save(
         all.iter().filter(|l| Some(l.id) != editing).map(|l| (l.mapping.clone(), l.active)).collect();
     let m = form.to_mapping(&others)?;
     let after = LayoutForm::of("", "", &m, form.is_active());
-    if before.as_ref() == Some(&after) {
-        return Err(AppError::Conflict("Nothing to save: the layout is as stored.".into()));
+    if let (Some(id), true) = (editing, before.as_ref() == Some(&after)) {
+        return Ok(Saved { id, changed: false });
     }
     let delimiter = (m.delimiter as char).to_string();
     let amounts_in = if m.amounts_in_paise { "paise" } else { "rupees" };
@@ -130,59 +143,5 @@ pub async fn save(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
-}
-
-/// The latest stored bank uploads, newest first, to test a layout on.
-pub async fn bank_uploads(pool: &PgPool, limit: i64) -> Result<Vec<UploadChoice>, AppError> {
-    let rows = sqlx::query!(
-        r#"SELECT id, original_name, cycle_date AS "cycle_date: chrono::NaiveDate", detected_format,
-                  uploaded_at AS "uploaded_at: DateTime<Utc>"
-           FROM uploaded_files WHERE kind = 'bank' ORDER BY uploaded_at DESC, id LIMIT $1"#,
-        limit,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| UploadChoice {
-            id: r.id.to_string(),
-            label: format!(
-                "{} · cycle {} · read as {} · uploaded {}",
-                r.original_name,
-                r.cycle_date.map_or_else(|| "none".to_string(), |d| d.format("%d %b %Y").to_string()),
-                r.detected_format.as_deref().unwrap_or("?"),
-                crate::ist::format_datetime(r.uploaded_at)
-            ),
-        })
-        .collect())
-}
-
-/// A stored bank upload to test a layout on: where its bytes are, its name, and what it was
-/// read as then (layout, rows accepted, rows refused).
-pub struct StoredUpload {
-    pub storage_key: String,
-    pub original_name: String,
-    pub read_as: (String, i64, i64),
-}
-
-/// The bank upload `id`; 404 for another kind or none.
-pub async fn bank_upload(pool: &PgPool, id: Uuid) -> Result<StoredUpload, AppError> {
-    let r = sqlx::query!(
-        "SELECT storage_key, original_name, detected_format, rows_accepted, rows_rejected
-         FROM uploaded_files WHERE id = $1 AND kind = 'bank'",
-        id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound("There is no such bank upload.".into()))?;
-    Ok(StoredUpload {
-        storage_key: r.storage_key,
-        original_name: r.original_name,
-        read_as: (
-            r.detected_format.unwrap_or_else(|| "an unknown format".into()),
-            i64::from(r.rows_accepted),
-            i64::from(r.rows_rejected),
-        ),
-    })
+    Ok(Saved { id, changed: true })
 }

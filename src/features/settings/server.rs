@@ -176,7 +176,10 @@ pub async fn get_layouts() -> Result<Vec<LayoutRow>, AppError> {
 /// The editor of a bank layout (`new`: a new one), and its test on the stored upload `test`.
 #[server(prefix = "/sfn", endpoint = "settings/layout")]
 pub async fn get_layout(id: String, test: Option<String>) -> Result<LayoutEditView, AppError> {
-    serve(async move |c| super::service::layout_edit_view(&c.state, &c.user, &id, test.as_deref()).await).await
+    serve(async move |c| {
+        super::service::layout_edit_view(&c.state, &c.user, c.ip.as_deref(), &id, test.as_deref()).await
+    })
+    .await
 }
 
 /// Store a new or edited bank layout (admin); back to its editor with a notice. The answer is
@@ -184,11 +187,13 @@ pub async fn get_layout(id: String, test: Option<String>) -> Result<LayoutEditVi
 #[server(prefix = "/sfn", endpoint = "settings/save-layout")]
 pub async fn save_layout(form: LayoutForm) -> Result<String, AppError> {
     serve(async move |c| {
-        let id = super::service::save_layout(&c.state, &c.user, c.ip.as_deref(), &form).await?;
-        let notice = crate::auth::guard::urlencode(&format!(
-            "Layout {} saved. The next bank upload reads it.",
-            form.layout_name.trim()
-        ));
+        let saved = super::service::save_layout(&c.state, &c.user, c.ip.as_deref(), &form).await?;
+        let (id, name) = (saved.id, form.layout_name.trim());
+        let notice = crate::auth::guard::urlencode(&if saved.changed {
+            format!("Layout {name} saved. The next bank upload reads it.")
+        } else {
+            format!("Layout {name}: nothing changed, it is as stored.")
+        });
         let location = format!("/settings/layouts/{id}?notice={notice}");
         leptos_axum::redirect(&location);
         Ok(location)
@@ -217,8 +222,8 @@ mod tests {
                     &form%5BtxnDateColumn%5D=Txn+Date&form%5BchargesColumns%5D=FEE%2CGST";
         let args: SaveLayout = decode_form_post(body).await.unwrap();
         assert_eq!(
-            (args.form.bank_code.as_str(), args.form.delimiter_char(), args.form.header_row.as_str()),
-            ("KOTAK", Some('\t'), "2")
+            (args.form.bank_code.as_str(), args.form.delimiter_byte(), args.form.header_row.as_str()),
+            ("KOTAK", Some(b'\t'), "2")
         );
         assert_eq!((args.form.txn_date_column.as_str(), args.form.charges_columns.as_str()), ("Txn Date", "FEE,GST"));
         assert!(!args.form.is_active());

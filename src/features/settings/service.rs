@@ -1,11 +1,11 @@
-//! Settings' use cases, shared by the pages' server functions and the JSON API: authorise (users
-//! are the admin's; one's own password and API tokens are everyone's, every token the admin's),
-//! validate, then the command, then flush this instance's principals cache (the others flush on the
-//! `users` and `api_tokens` tables' notifications).
+//! Settings' use cases, shared by the pages' server functions and the JSON API: authorise (users,
+//! tuning and bank layouts are the admin's; one's own password and API tokens are everyone's,
+//! every token the admin's), validate, then the command, then flush this instance's principals
+//! cache (the others flush on the `users` and `api_tokens` tables' notifications).
 
 use uuid::Uuid;
 
-use super::layouts::{LayoutEditView, LayoutForm, LayoutRow, LayoutTrial};
+use super::layouts::{LayoutEditView, LayoutForm, LayoutRow, LayoutTrial, StoredReading, UploadChoice};
 use super::model::{
     NewToken, NewUserForm, PasswordChangeForm, TokenForm, TokenRow, TokensView, UserAction, UserRow, UsersView,
     MAX_LIVE_TOKENS, SECRET_SHOWN_FOR_MINUTES,
@@ -15,7 +15,7 @@ use super::{commands, queries};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
-use crate::features::recon::store::{stored_layouts, StoredLayout};
+use crate::features::recon::store::{self, stored_layouts, StoredLayout};
 use crate::state::AppState;
 
 /// Every user, for `/settings`.
@@ -237,11 +237,19 @@ fn layout_row(l: StoredLayout) -> LayoutRow {
     }
 }
 
+fn no_such_layout() -> AppError {
+    AppError::NotFound("There is no such bank layout.".into())
+}
+
+/// How many stored bank uploads the editor offers to test a layout on.
+const TEST_UPLOADS: i64 = 50;
+
 /// The editor of layout `id` (`new`: a new one), with the bank uploads it may be tested on and,
 /// for a stored layout, its test on the upload `test` (admin).
 pub async fn layout_edit_view(
     state: &AppState,
     caller: &CurrentUser,
+    ip: Option<&str>,
     id: &str,
     test: Option<&str>,
 ) -> Result<LayoutEditView, AppError> {
@@ -249,15 +257,30 @@ pub async fn layout_edit_view(
     let layout = match id.trim() {
         "new" | "" => None,
         id => {
-            let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound("There is no such bank layout.".into()))?;
+            let id = Uuid::parse_str(id).map_err(|_| no_such_layout())?;
             let stored = stored_layouts(&state.pool, false).await?.into_iter().find(|l| l.id == id);
-            Some(layout_row(stored.ok_or_else(|| AppError::NotFound("There is no such bank layout.".into()))?))
+            Some(layout_row(stored.ok_or_else(no_such_layout)?))
         }
     };
-    let uploads = super::layouts_store::bank_uploads(&state.pool, 50).await?;
+    let uploads = store::recent_uploads(&state.pool, &["bank"], TEST_UPLOADS)
+        .await?
+        .into_iter()
+        .map(|u| UploadChoice {
+            id: u.id.to_string(),
+            label: format!(
+                "{} · cycle {} · read as {} · uploaded {}",
+                u.original_name,
+                u.cycle_date.map_or_else(|| "not given".to_string(), crate::ist::format_date),
+                u.detected_format.as_deref().unwrap_or("an unknown format"),
+                crate::ist::format_datetime(u.uploaded_at)
+            ),
+        })
+        .collect();
     let test = match (&layout, test.map(str::trim).filter(|t| !t.is_empty())) {
         (Some(l), Some(upload)) => Some(
-            try_layout(state, caller, &l.form, TrialFile::Stored(upload.to_string())).await.map_err(|e| e.to_string()),
+            try_layout(state, caller, ip, &l.form, TrialFile::Stored(upload.to_string()))
+                .await
+                .map_err(|e| e.to_string()),
         ),
         _ => None,
     };
@@ -265,13 +288,13 @@ pub async fn layout_edit_view(
     Ok(LayoutEditView { layout, form, uploads, test })
 }
 
-/// Store a new or edited bank layout (admin); its id. It is read by the next upload.
+/// Store a new or edited bank layout (admin); the next upload reads by it.
 pub async fn save_layout(
     state: &AppState,
     caller: &CurrentUser,
     ip: Option<&str>,
     form: &LayoutForm,
-) -> Result<Uuid, AppError> {
+) -> Result<super::layouts_store::Saved, AppError> {
     let admin = authorize(Some(caller), Access::ADMIN)?;
     super::layouts_store::save(&state.pool, &admin, ip, form, state.clock.now()).await
 }
@@ -283,63 +306,87 @@ pub enum TrialFile {
     Stored(String),
 }
 
-/// Read a file with the layout `form` describes, nothing stored (admin): a sample's first rows, or
-/// a stored upload's first rows and every row's tally beside what its upload recorded. A layout
-/// with problems is refused with every one (400), as saving it would be — except the checks
-/// against the other layouts, which only a save makes.
+/// One whole stored upload read at a time on this instance: a test reads every row of a file of
+/// up to the upload limit.
+static STORED_TRIALS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Read a file with the layout `form` describes, nothing stored (admin): a sample's first rows and
+/// what an upload of it would be read as, or a stored upload's first rows and every row's tally
+/// beside what its upload recorded (a read of a kept file: audited). A layout with problems is
+/// refused with every one (400), as saving it would be — except the checks against the other
+/// layouts, which only a save makes.
 pub async fn try_layout(
     state: &AppState,
     caller: &CurrentUser,
+    ip: Option<&str>,
     form: &LayoutForm,
     file: TrialFile,
 ) -> Result<LayoutTrial, AppError> {
     use crate::features::recon::ingest::{self, Format, Kind, ReadOptions, XlsxLimits};
-    authorize(Some(caller), Access::ADMIN)?;
+    let admin = authorize(Some(caller), Access::ADMIN)?;
     let mapping = form.to_mapping(&[])?;
-    let format = Some(Format::Mapping(Box::new(mapping)));
+    let format = Some(Format::Mapping(Box::new(mapping.clone())));
     let options = ReadOptions { cycle_date: Some(crate::ist::today(state.clock.now())), ..Default::default() };
     let xlsx = XlsxLimits::for_upload(state.config.upload_max_bytes as u64);
-    let refused = |e: String| AppError::BadRequest(e);
     match file {
         TrialFile::Sample { name, bytes, sampled } => {
-            let preview = tokio::task::spawn_blocking(move || {
-                ingest::preview(&bytes, sampled, Kind::Bank, format, &[], &options, &xlsx)
+            // Detection as the next upload would run it: the active layouts, this one in its
+            // place (when active).
+            let editing = Uuid::parse_str(form.id.trim()).ok();
+            let mut layouts: Vec<_> = stored_layouts(&state.pool, true)
+                .await?
+                .into_iter()
+                .filter(|l| Some(l.id) != editing)
+                .map(|l| l.mapping)
+                .collect();
+            if form.is_active() {
+                layouts.push(mapping);
+            }
+            let (preview, detected) = tokio::task::spawn_blocking(move || {
+                let preview = ingest::preview(&bytes, sampled, Kind::Bank, format, &[], &options, &xlsx);
+                let detected =
+                    ingest::preview(&bytes, sampled, Kind::Bank, None, &layouts, &options, &xlsx).map(|p| p.format);
+                (preview, detected)
             })
             .await
-            .map_err(|_| AppError::Internal)?
-            .map_err(refused)?;
-            Ok(LayoutTrial { file_name: name, preview, tally: None, stored: None })
+            .map_err(|_| AppError::Internal)?;
+            let preview = preview.map_err(AppError::BadRequest)?;
+            Ok(LayoutTrial { file_name: name, preview, detected: Some(detected), tally: None, stored: None })
         }
         TrialFile::Stored(id) => {
             let id =
                 Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such bank upload.".into()))?;
-            let upload = super::layouts_store::bank_upload(&state.pool, id).await?;
-            let path = object_store::path::Path::from(upload.storage_key.as_str());
-            let stream = state.objects.get(&path).await.map_err(stored_file_missing)?.into_stream();
-            // The stored file is read as it arrives, never whole in memory (a workbook excepted:
-            // ingestion reads a zip whole, within the upload limit).
-            let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(
-                futures_util::TryStreamExt::map_err(stream, std::io::Error::other),
-            ));
+            let upload = store::stored_upload(&state.pool, "bank", id).await?;
+            let _turn = STORED_TRIALS.try_acquire().map_err(|_| {
+                AppError::Conflict("Another layout test is reading a stored upload: try again in a moment.".into())
+            })?;
+            let reader = store::open_kept(state.objects.as_ref(), &upload.storage_key).await?;
             let (preview, tally) =
                 tokio::task::spawn_blocking(move || ingest::trial(reader, Kind::Bank, format, &[], &options, &xlsx))
                     .await
                     .map_err(|_| AppError::Internal)?
-                    .map_err(refused)?;
+                    .map_err(AppError::BadRequest)?;
+            crate::audit::record(
+                &state.pool,
+                crate::audit::AuditEntry {
+                    target_id: Some(id.to_string()),
+                    ip,
+                    after: Some(serde_json::json!({ "layout": form.layout_name.trim(), "rowsRead": tally.rows_total })),
+                    ..crate::audit::AuditEntry::by(&admin, "settings.layout.trial", "uploaded_file")
+                },
+            )
+            .await?;
             Ok(LayoutTrial {
                 file_name: upload.original_name,
                 preview,
+                detected: None,
                 tally: Some(tally),
-                stored: Some(upload.read_as),
+                stored: Some(StoredReading {
+                    format: upload.format,
+                    accepted: upload.accepted,
+                    refused: upload.refused,
+                }),
             })
         }
-    }
-}
-
-fn stored_file_missing(e: object_store::Error) -> AppError {
-    tracing::error!(error = %e, "a stored upload could not be read");
-    match e {
-        object_store::Error::NotFound { .. } => AppError::NotFound("The stored copy of that upload is gone.".into()),
-        _ => AppError::Internal,
     }
 }

@@ -6,9 +6,10 @@
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
-use super::layouts::{norm, resolve, BankMapping, Format, Kind, ReadOptions};
+use super::layouts::{detect, norm, resolve, BankMapping, Format, Kind, ReadOptions};
 use super::records::{Cells, Converter, Record, RowError};
 use super::{finish, lines, Streamed, HEAD_BYTES};
+use crate::features::recon::model::DELIMITERS;
 
 /// Read a CSV file row by row, as [`super::parse_stream`] does. `reader` holds the file's first
 /// block already (its buffer is filled): the header row and the delimiter are found in it.
@@ -22,11 +23,6 @@ pub(super) fn read<R: Read>(
 ) -> Result<Streamed, String> {
     // The first bytes say whether it is text, where the header is and what separates cells.
     let head = reader.buffer();
-    let format = format.or_else(|| deeper_header(kind, head, mappings));
-    let (delimiter, header_row) = match &format {
-        Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
-        _ => (None, 1),
-    };
     let complete = head.len() < HEAD_BYTES;
     let text = match std::str::from_utf8(head) {
         Ok(t) => t,
@@ -45,13 +41,22 @@ pub(super) fn read<R: Read>(
         return Err("The file is empty.".into());
     }
     // `lines` splits at `\n` only: a CR-only file is one "line" to it.
-    let header_text = text.lines().nth(header_row - 1).and_then(|l| l.split('\r').next()).unwrap_or("");
-    let delimiter = delimiter.unwrap_or_else(|| {
-        [b',', b';', b'\t', b'|', b'~']
-            .into_iter()
-            .max_by_key(|d| header_text.bytes().filter(|b| b == d).count())
-            .unwrap_or(b',')
-    });
+    let line = |n: usize| text.lines().nth(n - 1).and_then(|l| l.split('\r').next()).unwrap_or("");
+    // A bank statement whose first line is no known header may have its header further down, as
+    // a stored layout says (a title line above the columns).
+    let format = match format {
+        None if kind == Kind::Bank
+            && detect(kind, &naive_cells(line(1), guess_delimiter(line(1))), mappings).is_err() =>
+        {
+            deeper_header(text, mappings)
+        }
+        format => format,
+    };
+    let (delimiter, header_row) = match &format {
+        Some(Format::Mapping(m)) => (Some(m.delimiter), m.header_row.max(1)),
+        _ => (None, 1),
+    };
+    let delimiter = delimiter.unwrap_or_else(|| guess_delimiter(line(header_row)));
     if bom {
         reader.consume(3);
     }
@@ -105,26 +110,33 @@ pub(super) fn read<R: Read>(
     finish(converter, rows_total, Some((delimiter, header_row)))
 }
 
+/// The separator a header line uses: the one of [`DELIMITERS`] it has most of.
+fn guess_delimiter(header: &str) -> u8 {
+    DELIMITERS.iter().map(|(d, _, _)| *d).max_by_key(|d| header.bytes().filter(|b| b == d).count()).unwrap_or(b',')
+}
+
+/// A header line's cells, split at `delimiter` with quotes trimmed (enough to recognise a header;
+/// the rows are read by the CSV reader).
+fn naive_cells(line: &str, delimiter: u8) -> Vec<String> {
+    line.split(delimiter as char).map(|c| c.trim().trim_matches('"').trim().to_string()).collect()
+}
+
 /// The stored bank layout whose header is below the first line (a statement with a title above
-/// its columns) and whose columns that line has, when exactly one has: detection otherwise reads
-/// the first line only.
-fn deeper_header(kind: Kind, head: &[u8], mappings: &[BankMapping]) -> Option<Format> {
-    if kind != Kind::Bank {
-        return None;
-    }
-    let text = String::from_utf8_lossy(head);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+/// its columns) and whose columns that line has, when exactly one has and no line above it is a
+/// header of any format.
+fn deeper_header(text: &str, mappings: &[BankMapping]) -> Option<Format> {
+    let line = |n: usize| text.lines().nth(n - 1).map(|l| l.trim_end_matches('\r'));
     let fits: Vec<&BankMapping> = mappings
         .iter()
         .filter(|m| m.header_row > 1)
         .filter(|m| {
-            let Some(line) = text.lines().nth(m.header_row - 1) else { return false };
-            let names: Vec<String> = line
-                .trim_end_matches('\r')
-                .split(m.delimiter as char)
-                .map(|c| norm(c.trim().trim_matches('"')))
-                .collect();
-            Format::Mapping(Box::new((*m).clone())).required().iter().all(|c| names.contains(&norm(c)))
+            let Some(header) = line(m.header_row) else { return false };
+            let format = Format::Mapping(Box::new((*m).clone()));
+            let names: Vec<String> = naive_cells(header, m.delimiter).iter().map(|c| norm(c)).collect();
+            format.required().iter().all(|c| names.contains(&norm(c)))
+                && (1..m.header_row)
+                    .filter_map(line)
+                    .all(|above| detect(Kind::Bank, &naive_cells(above, guess_delimiter(above)), mappings).is_err())
         })
         .collect();
     match fits.as_slice() {
@@ -167,6 +179,11 @@ mod tests {
             gross_amount_column: "Credit Amt".into(),
             txn_date_column: "Txn Dt".into(),
             status_column: Some("Status".into()),
+            net_amount_column: None,
+            value_date_column: None,
+            utr_column: None,
+            rrn_column: None,
+            remarks_column: None,
             ..shipped_mappings()[0].clone()
         };
         let text =
@@ -179,6 +196,14 @@ mod tests {
         assert_eq!(
             (rows[0].line, rows[0].amount, rows[0].txn_date.to_string()),
             (3, Paise(123450), "2026-11-30".into())
+        );
+        // A file whose first line is a header is read by it, the deeper layout never tried.
+        let axis =
+            "TXN_REF,UTR_NO,TXN_TYPE,AMOUNT_INR,NET_AMOUNT_INR,TXN_STATUS,TXN_DATE_TIME,SETTLEMENT_DATE,REMARKS\n\
+                    Ref No|Txn Dt|Credit Amt|Status,U1,NEFT,10.00,9.90,SUCCESS,14-Jan-24 10:15:23,14-Jan-24,ok\n";
+        assert_eq!(
+            parse(axis.as_bytes(), Kind::Bank, None, &layouts).unwrap().format.name(),
+            "AXIS recon export (AXIS)"
         );
         // Without that layout the title line is read as the header, and refused in words.
         assert!(parse(text.as_bytes(), Kind::Bank, None, &shipped_mappings())

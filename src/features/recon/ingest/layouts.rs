@@ -437,48 +437,98 @@ impl Format {
     }
 }
 
-/// The separators a stored layout may name, with the words a form shows for them (the ones
-/// detection tries, in its order).
-pub const DELIMITERS: [(u8, &str); 5] =
-    [(b',', "comma (,)"), (b';', "semicolon (;)"), (b'\t', "tab"), (b'|', "pipe (|)"), (b'~', "tilde (~)")];
-
-/// How long a layout's names may be.
+/// How long a layout's names may be, and how many charges columns it may list.
 const NAME_MAX: usize = 80;
 const COLUMN_MAX: usize = 100;
+const CHARGES_MAX: usize = 10;
+
+/// Every column a format reads (its required ones and the optional ones it names), as it names
+/// them: the header a complete file of the format has.
+fn named_columns(f: &Format) -> Vec<String> {
+    match f {
+        Format::BankSimple => [
+            "Bank Reference",
+            "Bank Name",
+            "Amount",
+            "Transaction Date",
+            "Value Date",
+            "UTR",
+            "Remarks",
+            "Debit/Credit",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Format::BankV1 => ["utr", "rrn", "paid_amount", "trans_complete_date", "bank_name"].map(String::from).to_vec(),
+        Format::Mapping(m) => {
+            let mut cols = f.required();
+            cols.extend(
+                [
+                    &m.net_amount_column,
+                    &m.value_date_column,
+                    &m.utr_column,
+                    &m.rrn_column,
+                    &m.direction_column,
+                    &m.remarks_column,
+                    &m.bank_name_column,
+                ]
+                .into_iter()
+                .flatten()
+                .cloned(),
+            );
+            cols
+        }
+        other => other.required(),
+    }
+}
+
+/// Whether a complete file of `b` (every column it names) would be read as `a` or be ambiguous
+/// between them: detection picks the layout needing the most columns among those that fit, and
+/// refuses to choose between two needing as many.
+fn claims(a: &Format, b: &Format) -> bool {
+    let header: Vec<String> = named_columns(b).iter().map(|c| norm(c)).collect();
+    let needs = a.required();
+    needs.iter().all(|c| header.contains(&norm(c))) && needs.len() >= b.required().len()
+}
 
 /// Everything wrong with a bank layout an admin wrote, each in words (none: it may be stored).
 /// `others`: every other stored layout, with whether it is active; `active`: whether this one is.
 /// Besides each field's own rules, a layout's name must not be a built-in format's code or another
-/// layout's name (an upload names a layout by it), and an active layout must not need exactly the
-/// columns another active format needs (detection could not tell their files apart).
+/// layout's name (an upload names a layout by it); it must not read customers' personal data; a
+/// column whose name says its unit must agree with the layout's; and an active layout must not
+/// claim the files of another active format, nor its files be claimed (detection would read them
+/// by the wrong one, or could not choose).
 pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bool)]) -> Vec<String> {
+    use crate::features::recon::model::DELIMITERS;
     let mut problems = Vec::new();
     let code_ok = (2..=16).contains(&m.bank_code.len())
         && m.bank_code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     if !code_ok {
         problems.push(format!(
             "The bank code {:?} must be 2 to 16 capital letters, digits or underscores (AXIS, HDFC, ANY).",
-            m.bank_code
+            m.bank_code.chars().take(20).collect::<String>()
         ));
     }
     let name = m.layout_name.trim();
     if name.chars().count() < 3 || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
         problems.push(format!("The layout name must be 3 to {NAME_MAX} characters on one line."));
-    } else if Format::built_in(&name.to_ascii_lowercase()).is_some()
-        || [Format::BankSimple, Format::BankV1].iter().any(|f| f.name().eq_ignore_ascii_case(name))
+    } else if Format::built_in(&name.to_lowercase()).is_some()
+        || [Format::BankSimple, Format::BankV1].iter().any(|f| f.name().to_lowercase() == name.to_lowercase())
     {
         problems.push(format!("{name:?} is the name of a built-in format: choose another name."));
-    } else if let Some((other, _)) = others.iter().find(|(o, _)| o.layout_name.trim().eq_ignore_ascii_case(name)) {
+    } else if let Some((other, _)) =
+        others.iter().find(|(o, _)| o.layout_name.trim().to_lowercase() == name.to_lowercase())
+    {
         problems.push(format!(
             "A layout of {} is already called {:?}: an upload names its layout by name, so names are unique.",
             other.bank_code, other.layout_name
         ));
     }
     if !matches!(m.file_type.as_str(), "csv" | "txt" | "xlsx") {
-        problems.push(format!("The file type {:?} must be csv, txt or xlsx.", m.file_type));
+        problems.push("The file type must be csv, txt or xlsx.".into());
     }
-    if !DELIMITERS.iter().any(|(d, _)| *d == m.delimiter) {
-        problems.push("The delimiter must be a comma, semicolon, tab, pipe or tilde.".into());
+    if !DELIMITERS.iter().any(|(d, _, _)| *d == m.delimiter) {
+        let names: Vec<&str> = DELIMITERS.iter().map(|(_, _, label)| *label).collect();
+        problems.push(format!("The delimiter must be one of: {}.", names.join(", ")));
     }
     if !(1..=50).contains(&m.header_row) {
         problems.push(format!("The header row {} must be between 1 and 50.", m.header_row));
@@ -487,11 +537,12 @@ pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bo
         problems.push(p);
     }
     // Every column the layout reads, with the field that names it.
-    let charges: Vec<&str> = m
-        .charges_columns
-        .as_deref()
-        .map(|c| c.split(',').map(str::trim).filter(|c| !c.is_empty()).collect())
-        .unwrap_or_default();
+    let charges_text = m.charges_columns.as_deref().unwrap_or("");
+    let charges: Vec<&str> = charges_text.split(',').map(str::trim).filter(|c| !c.is_empty()).collect();
+    if charges.len() > CHARGES_MAX || charges_text.chars().count() > CHARGES_MAX * (COLUMN_MAX + 1) {
+        problems.push(format!("A layout lists at most {CHARGES_MAX} charges columns."));
+        return problems;
+    }
     let mut columns: Vec<(&str, &str)> = vec![
         ("reference", m.reference_column.as_str()),
         ("gross amount", m.gross_amount_column.as_str()),
@@ -512,27 +563,38 @@ pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bo
         }
     }
     columns.extend(charges.iter().map(|c| ("charges", *c)));
+    let mut seen: Vec<(String, &str)> = Vec::new();
     for (field, column) in &columns {
-        if norm(column).is_empty() {
+        let n = norm(column);
+        if n.is_empty() {
             problems.push(format!(
                 "The {field} column {} must have a letter or a digit in its name.",
                 if column.trim().is_empty() { "is required and".to_string() } else { format!("{column:?}") }
             ));
         } else if column.chars().count() > COLUMN_MAX || column.chars().any(char::is_control) {
             problems.push(format!("The {field} column's name must be at most {COLUMN_MAX} characters on one line."));
+        } else if super::personal(column) {
+            problems.push(format!(
+                "{column:?} holds customers' personal data (an e-mail or a phone): a layout never reads it into the ledger."
+            ));
+        } else if let Some((_, first)) = seen.iter().find(|(s, _)| *s == n) {
+            problems.push(format!(
+                "{column:?} is named as both the {first} and the {field} column: each column is read for one thing."
+            ));
+        } else {
+            seen.push((n, field));
         }
     }
-    let mut seen: Vec<(String, &str)> = Vec::new();
-    for (field, column) in &columns {
+    // A column whose name says its unit is read in that unit or not at all.
+    let (unit, other) =
+        if m.amounts_in_paise { ("paise", ["inr", "rupees", "rs"]) } else { ("rupees", ["paise", "paisa", "ps"]) };
+    for (field, column) in columns.iter().filter(|(f, _)| matches!(*f, "gross amount" | "net amount" | "charges")) {
         let n = norm(column);
-        if n.is_empty() {
-            continue;
-        }
-        match seen.iter().find(|(s, _)| *s == n) {
-            Some((_, first)) => problems.push(format!(
-                "{column:?} is named as both the {first} and the {field} column: each column is read for one thing."
-            )),
-            None => seen.push((n, field)),
+        if let Some(says) = other.iter().find(|o| n.ends_with(*o) && n.len() > o.len()) {
+            problems.push(format!(
+                "The {field} column {column:?} says its amounts are in {}, but the layout reads them in {unit}.",
+                if *says == "inr" || *says == "rupees" || *says == "rs" { "rupees" } else { "paise" }
+            ));
         }
     }
     if m.net_amount_column.is_some() && !charges.is_empty() {
@@ -541,21 +603,22 @@ pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bo
         );
     }
     if active && problems.is_empty() {
-        let needs = |f: &Format| {
-            let mut cols: Vec<String> = f.required().iter().map(|c| norm(c)).collect();
-            cols.sort();
-            cols.dedup();
-            cols
-        };
-        let mine = needs(&Format::Mapping(Box::new(m.clone())));
+        let mine = Format::Mapping(Box::new(m.clone()));
         let rivals = [Format::BankSimple, Format::BankV1]
             .into_iter()
             .chain(others.iter().filter(|(_, a)| *a).map(|(o, _)| Format::Mapping(Box::new(o.clone()))));
         for rival in rivals {
-            if needs(&rival) == mine {
+            if claims(&mine, &rival) {
                 problems.push(format!(
-                    "Files in this layout could not be told from {}: both need exactly the columns {}. Name one \
-                     more column it needs (a status column, say), or make one of them inactive.",
+                    "Files of {} (columns {}) would be read by this layout or could not be told from it: name \
+                     another column it needs that those files do not have, or make one of them inactive.",
+                    rival.name(),
+                    named_columns(&rival).join(", ")
+                ));
+            } else if claims(&rival, &mine) {
+                problems.push(format!(
+                    "Files of this layout would be read as {} (it needs {}) or could not be told from it: name \
+                     another column this layout needs, or make one of them inactive.",
                     rival.name(),
                     rival.required().join(", ")
                 ));
@@ -899,11 +962,33 @@ mod tests {
             BankMapping { layout_name: "Kotak daily credits".into(), bank_code: "KOTAK".into(), ..axis.clone() };
         let problems = |m: &BankMapping, active: bool| layout_problems(m, active, &shipped).join(" | ");
         // Needs exactly the columns of AXIS recon export: detection could not tell them apart…
+        assert!(problems(&fresh, true).contains("Files of AXIS recon export (AXIS)"), "{}", problems(&fresh, true));
+        // …nor may it need more of the columns those files have: it would take them over.
+        let takeover = BankMapping {
+            net_amount_column: None,
+            charges_columns: Some("REMARKS".into()),
+            remarks_column: None,
+            ..fresh.clone()
+        };
         assert!(
-            problems(&fresh, true).contains("could not be told from AXIS recon export (AXIS)"),
+            problems(&takeover, true).contains("Files of AXIS recon export (AXIS)"),
             "{}",
-            problems(&fresh, true)
+            problems(&takeover, true)
         );
+        // Its own files must not be read by another: Bank simple's columns are all here.
+        let simple = BankMapping {
+            reference_column: "Bank Reference".into(),
+            gross_amount_column: "Amount".into(),
+            txn_date_column: "Transaction Date".into(),
+            direction_column: Some("Debit/Credit".into()),
+            status_column: None,
+            net_amount_column: None,
+            value_date_column: None,
+            utr_column: None,
+            remarks_column: None,
+            ..fresh.clone()
+        };
+        assert!(problems(&simple, true).contains("would be read as Bank simple"), "{}", problems(&simple, true));
         // …unless one is inactive, or it needs one more column.
         assert_eq!(problems(&fresh, false), "");
         let more = BankMapping {
@@ -922,7 +1007,7 @@ mod tests {
             (BankMapping { layout_name: "Bank Simple".into(), ..apart.clone() }, "built-in format"),
             (BankMapping { layout_name: "x".into(), ..apart.clone() }, "3 to 80"),
             (BankMapping { file_type: "pdf".into(), ..apart.clone() }, "csv, txt or xlsx"),
-            (BankMapping { delimiter: b'"', ..apart.clone() }, "comma, semicolon"),
+            (BankMapping { delimiter: b'"', ..apart.clone() }, "comma (,), semicolon"),
             (BankMapping { header_row: 0, ..apart.clone() }, "between 1 and 50"),
             (BankMapping { date_format: "%d-%m".into(), ..apart.clone() }, "day, a month and a year"),
             (BankMapping { reference_column: " ".into(), ..apart.clone() }, "reference column is required"),
@@ -931,6 +1016,24 @@ mod tests {
                 "both the reference and the UTR column",
             ),
             (BankMapping { charges_columns: Some("FEE".into()), ..apart.clone() }, "not both"),
+            (BankMapping { remarks_column: Some("Customer Email".into()), ..apart.clone() }, "personal data"),
+            (BankMapping { utr_column: Some("mobile_no".into()), ..apart.clone() }, "personal data"),
+            (
+                BankMapping { gross_amount_column: "AMOUNT_PAISE".into(), ..apart.clone() },
+                "in paise, but the layout reads them in rupees",
+            ),
+            (
+                BankMapping { net_amount_column: Some("NET_INR".into()), amounts_in_paise: true, ..apart.clone() },
+                "in rupees, but the layout reads them in paise",
+            ),
+            (
+                BankMapping {
+                    net_amount_column: None,
+                    charges_columns: Some("A,B,C,D,E,F,G,H,I,J,K".into()),
+                    ..apart.clone()
+                },
+                "at most 10",
+            ),
         ] {
             let p = problems(&bad, true);
             assert!(p.contains(says), "{says}: {p}");

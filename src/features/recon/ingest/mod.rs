@@ -22,7 +22,7 @@ mod records;
 mod xlsx;
 mod xlsx_limits;
 
-pub use layouts::{layout_problems, shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions, DELIMITERS};
+pub use layouts::{layout_problems, shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions};
 pub use records::{BankRecord, PgRecord, Record, RowError, Skipped};
 pub use xlsx_limits::Limits as XlsxLimits;
 
@@ -70,7 +70,7 @@ impl Streamed {
     }
 }
 
-fn personal(header: &str) -> bool {
+pub(super) fn personal(header: &str) -> bool {
     let n = layouts::norm(header);
     ["email", "mail", "phone", "mobile", "msisdn", "contactno"].iter().any(|p| n.contains(p))
 }
@@ -129,7 +129,12 @@ pub fn parse_stream<R: Read>(
     xlsx: &XlsxLimits,
     on_row: impl FnMut(Result<Record, RowError>) -> ControlFlow<()>,
 ) -> Result<Streamed, String> {
-    let mut reader = BufReader::with_capacity(HEAD_BYTES, reader);
+    // The first block whole, however the source delivers it (a request or an object store gives
+    // a few KiB per read): the header row and the delimiter are found in it.
+    let mut reader = reader;
+    let mut first = Vec::with_capacity(HEAD_BYTES);
+    Read::by_ref(&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut first).map_err(read_failed)?;
+    let mut reader = BufReader::with_capacity(HEAD_BYTES, std::io::Cursor::new(first).chain(reader));
     let head = reader.fill_buf().map_err(read_failed)?;
     if xlsx::is_xlsx(head) {
         // A workbook is a zip, read from memory (the upload limit bounds it); its cells stream.
@@ -218,7 +223,7 @@ pub fn trial<R: Read>(
 }
 
 /// How many refused rows a [`trial`] lists (it counts them all).
-pub const TRIAL_REFUSED_LISTED: usize = 20;
+const TRIAL_REFUSED_LISTED: usize = 20;
 
 /// The file's first rows as understood and, when `whole`, the tally of every row.
 #[allow(clippy::too_many_arguments)]
@@ -249,15 +254,12 @@ fn look<R: Read>(
         match &row {
             Ok(Record::Pg(r)) => {
                 tally.accepted += 1;
-                tally.credits_paise += r.amount.0;
+                tally.credits_paise = tally.credits_paise.saturating_add(r.amount.0);
             }
             Ok(Record::Bank(r)) => {
                 tally.accepted += 1;
-                if r.credit {
-                    tally.credits_paise += r.amount.0;
-                } else {
-                    tally.debits_paise += r.amount.0;
-                }
+                let sum = if r.credit { &mut tally.credits_paise } else { &mut tally.debits_paise };
+                *sum = sum.saturating_add(r.amount.0);
             }
             Ok(Record::Skipped(_)) => tally.skipped += 1,
             Err(e) => {

@@ -144,7 +144,24 @@ impl Converter {
         if !format.has_date_column() && options.cycle_date.is_none() {
             return Err(format!("{} has no date column: give the cycle date its rows belong to.", format.name()));
         }
-        let columns = header.iter().map(|h| norm(h)).collect();
+        let columns: Vec<String> = header.iter().map(|h| norm(h)).collect();
+        // A stored layout's columns that decide money must be there: without its direction column
+        // every debit would be taken as a credit, without its net column the net would be lost,
+        // without its bank-name column every line would be keyed to the layout's bank.
+        if let Format::Mapping(m) = &format {
+            for (what, column) in [
+                ("the direction", &m.direction_column),
+                ("the net amount", &m.net_amount_column),
+                ("each line's bank", &m.bank_name_column),
+            ] {
+                if let Some(c) = column.as_deref().filter(|c| !columns.iter().any(|h| same_column(h, c))) {
+                    return Err(format!(
+                        "{} reads {what} from the column {c}, which the header lacks: fix the file or the layout.",
+                        format.name()
+                    ));
+                }
+            }
+        }
         Ok(Converter { kind, format, options: options.clone(), unit, header, columns, found: Default::default() })
     }
 
