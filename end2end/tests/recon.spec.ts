@@ -39,7 +39,8 @@ test('the recon journey: upload both files for a cycle, run, and read the result
   await pgForm.getByRole('button', { name: 'Upload PG' }).click();
   await expect(page.getByTestId('notice')).toContainText('Uploaded as PG simple (amounts read as rupees): 4 rows accepted, 1 rejected, 0 skipped.');
   await expect(page.getByTestId('notice')).toContainText('Line 6');
-  const errorsLink = page.getByTestId('uploads').getByRole('link', { name: '1', exact: true });
+  // This upload's row (other journeys' uploads may be listed too).
+  const errorsLink = page.getByTestId('uploads').locator('tr', { hasText: 'pg.csv' }).getByRole('link', { name: '1', exact: true });
   const download = page.waitForEvent('download');
   await errorsLink.click();
   expect((await download).suggestedFilename()).toMatch(/errors\.csv$/);

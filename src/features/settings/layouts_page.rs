@@ -43,7 +43,7 @@ fn LayoutList() -> impl IntoView {
                     Ok(rows) => view! {
                         <section class=CARD aria-labelledby="layouts-heading">
                             <h2 id="layouts-heading" class="text-base font-semibold text-slate-900">{format!("Stored layouts ({})", rows.len())}</h2>
-                            <div class="mt-2 overflow-x-auto">
+                            <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="Stored layouts">
                                 <table class="w-full text-sm" data-testid="layouts">
                                     <caption class="sr-only">"Stored bank layouts"</caption>
                                     <thead class="bg-slate-50 text-left text-slate-600">
@@ -477,7 +477,7 @@ fn TrialView(trial: LayoutTrial) -> impl IntoView {
                 }
             })}
             {p.notes.into_iter().map(|n| view! { <p class="mt-1 text-slate-600">{n}</p> }).collect_view()}
-            <div class="mt-2 overflow-x-auto">
+            <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label="The first rows as the layout reads them">
                 <table class="w-full whitespace-nowrap text-xs" data-testid="trial-rows">
                     <caption class="sr-only">"The first rows as the layout reads them"</caption>
                     <thead class="text-left text-slate-600"><tr>
