@@ -166,6 +166,15 @@ pub async fn post_form_data<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The classes the pages' plain parts share: a card, a form field, the main and the plain button.
+pub mod style {
+    pub const CARD: &str = "rounded-lg border border-slate-200 bg-white p-4 shadow-sm";
+    pub const FIELD: &str = "rounded border border-slate-300 px-2 py-1";
+    pub const BUTTON: &str = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
+    pub const PLAIN_BUTTON: &str =
+        "rounded-md border border-slate-300 bg-white px-3 py-1 text-slate-800 hover:bg-slate-50";
+}
+
 /// Success and error notices carried back in the URL by form posts.
 #[component]
 pub fn FlashNotices() -> impl IntoView {

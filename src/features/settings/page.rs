@@ -15,10 +15,7 @@ use crate::auth::{Access, Role, PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
 use crate::ist;
 use crate::ui::{ErrorNotice, FlashNotices, PageHeader, RoleGate};
 
-const CARD: &str = "rounded-lg border border-slate-200 bg-white p-4 shadow-sm";
-const FIELD: &str = "rounded border border-slate-300 px-2 py-1";
-const BUTTON: &str = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
-const PLAIN_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-1 text-slate-800 hover:bg-slate-50";
+use crate::ui::style::{BUTTON, CARD, FIELD, PLAIN_BUTTON};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
