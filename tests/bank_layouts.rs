@@ -493,3 +493,32 @@ async fn only_an_admin_sees_tries_or_writes_layouts(pool: PgPool) {
     );
     assert_eq!(app.get("/settings/layouts/new", Some(&admin)).await.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_layout_is_tried_on_a_workbook(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    // The Kotak statement as a workbook: the title in A1, the header on row 2.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, line) in KOTAK.lines().enumerate() {
+        for (c, cell) in line.split('|').enumerate() {
+            sheet.write_string(r as u32, c as u16, cell).unwrap();
+        }
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let layout = layout_json(&kotak_fields()).to_string();
+    let r = post_multipart(
+        &app,
+        "/api/admin/v1/layouts/trial",
+        &admin,
+        &[("layout", layout.as_str())],
+        Some(("kotak.xlsx", &bytes)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t = r.json();
+    let rows = t["preview"]["rows"].as_array().unwrap();
+    assert_eq!((rows[0]["line"].as_i64(), rows[0]["cells"][2].as_str()), (Some(3), Some("₹1,234.50")), "{t}");
+    assert!(rows[3]["error"].as_str().unwrap().starts_with("Txn Dt:"), "{t}");
+}

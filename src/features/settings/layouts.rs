@@ -74,7 +74,8 @@ fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     Ok(match Option::<Value>::deserialize(d)? {
         None | Some(Value::Flag(false)) => None,
         Some(Value::Flag(true)) => Some("on".into()),
-        Some(Value::Text(t)) => Some(t),
+        // A ticked box sends `on`; a JSON client may send text too. Anything else is unticked.
+        Some(Value::Text(t)) => matches!(t.trim().to_ascii_lowercase().as_str(), "on" | "true").then_some(t),
     })
 }
 
@@ -180,7 +181,10 @@ mod server_side {
         pub fn to_mapping(&self, others: &[(BankMapping, bool)]) -> Result<BankMapping, AppError> {
             let mut problems = Vec::new();
             let header_row = self.header_row.trim().parse::<usize>().unwrap_or_else(|_| {
-                problems.push(format!("The header row {:?} is not a whole number.", self.header_row.trim()));
+                problems.push(format!(
+                    "The header row {:?} is not a whole number.",
+                    self.header_row.trim().chars().take(20).collect::<String>()
+                ));
                 1
             });
             // A separator a layout may not name is kept as one, for the rules to refuse in words.
@@ -272,8 +276,10 @@ mod server_side {
             let json = r#"{"delimiter": "tab", "headerRow": 2, "active": true}"#;
             let form: LayoutForm = serde_json::from_str(json).unwrap();
             assert_eq!((form.delimiter_byte(), form.header_row.as_str(), form.is_active()), (Some(b'\t'), "2", true));
-            let form: LayoutForm = serde_json::from_str(r#"{"active": false}"#).unwrap();
-            assert!(!form.is_active());
+            for off in [r#"{"active": false}"#, r#"{"active": "false"}"#, r#"{"active": "no"}"#] {
+                let form: LayoutForm = serde_json::from_str(off).unwrap();
+                assert!(!form.is_active(), "{off}");
+            }
             let tab = BankMapping { delimiter: b'\t', ..shipped_mappings()[0].clone() };
             assert_eq!(LayoutForm::of("", "", &tab, true).delimiter, "tab");
         }

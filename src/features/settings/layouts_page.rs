@@ -292,9 +292,13 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
     let on_edit = move || {
         // A whole upload's test is of the layout as it was: an edit sets it aside (testing it
         // again is a click), and the sample is read again instead.
+        save_error.set(None);
         if on_stored.get_untracked() {
+            // A test still under way answers for the form as it was: dropped.
+            asked.update_value(|n| *n += 1);
             on_stored.set(false);
             trial.set(None);
+            loading.set(false);
         }
         typed.update_value(|n| *n += 1);
         let this = typed.get_value();
@@ -335,7 +339,7 @@ fn LayoutEditor(form: LayoutForm, uploads: Vec<UploadChoice>, save_url: String) 
     let has_uploads = !uploads.is_empty();
     view! {
         <form node_ref=form_ref method="post" action=save_url class=format!("{CARD} text-sm") aria-label="Bank layout"
-            on:input=move |_| on_edit() on:change=move |_| on_edit() on:submit=on_submit data-testid="layout-form">
+            on:input=move |_| on_edit() on:submit=on_submit data-testid="layout-form">
             <input type="hidden" name="form[id]" value=form.id.clone() />
             <input type="hidden" name="form[version]" value=form.version.clone() />
             <fieldset class="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">

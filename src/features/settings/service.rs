@@ -308,7 +308,8 @@ pub enum TrialFile {
 
 /// One whole stored upload read at a time on this instance: a test reads every row of a file of
 /// up to the upload limit.
-static STORED_TRIALS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+static STORED_TRIALS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
 
 /// Read a file with the layout `form` describes, nothing stored (admin): a sample's first rows and
 /// what an upload of it would be read as, or a stored upload's first rows and every row's tally
@@ -339,11 +340,13 @@ pub async fn try_layout(
                 .filter(|l| Some(l.id) != editing)
                 .map(|l| l.mapping)
                 .collect();
+            let tried = [mapping.clone()];
             if form.is_active() {
                 layouts.push(mapping);
             }
             let (preview, detected) = tokio::task::spawn_blocking(move || {
-                let preview = ingest::preview(&bytes, sampled, Kind::Bank, format, &[], &options, &xlsx);
+                // The layout among the mappings too: a workbook's sheet is found by its header.
+                let preview = ingest::preview(&bytes, sampled, Kind::Bank, format, &tried, &options, &xlsx);
                 let detected =
                     ingest::preview(&bytes, sampled, Kind::Bank, None, &layouts, &options, &xlsx).map(|p| p.format);
                 (preview, detected)
@@ -357,25 +360,30 @@ pub async fn try_layout(
             let id =
                 Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such bank upload.".into()))?;
             let upload = store::stored_upload(&state.pool, "bank", id).await?;
-            let _turn = STORED_TRIALS.try_acquire().map_err(|_| {
+            let turn = STORED_TRIALS.clone().try_acquire_owned().map_err(|_| {
                 AppError::Conflict("Another layout test is reading a stored upload: try again in a moment.".into())
             })?;
-            let reader = store::open_kept(state.objects.as_ref(), &upload.storage_key).await?;
-            let (preview, tally) =
-                tokio::task::spawn_blocking(move || ingest::trial(reader, Kind::Bank, format, &[], &options, &xlsx))
-                    .await
-                    .map_err(|_| AppError::Internal)?
-                    .map_err(AppError::BadRequest)?;
+            // Audited before the read: a read cut short (a timeout, a closed connection) still read.
             crate::audit::record(
                 &state.pool,
                 crate::audit::AuditEntry {
                     target_id: Some(id.to_string()),
                     ip,
-                    after: Some(serde_json::json!({ "layout": form.layout_name.trim(), "rowsRead": tally.rows_total })),
+                    after: Some(serde_json::json!({ "layout": form.layout_name.trim() })),
                     ..crate::audit::AuditEntry::by(&admin, "settings.layout.trial", "uploaded_file")
                 },
             )
             .await?;
+            let reader = store::open_kept(state.objects.as_ref(), &upload.storage_key).await?;
+            // The turn is held by the read itself, which goes on to the end even if the request that
+            // asked for it is dropped.
+            let (preview, tally) = tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                ingest::trial(reader, Kind::Bank, format, std::slice::from_ref(&mapping), &options, &xlsx)
+            })
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(AppError::BadRequest)?;
             Ok(LayoutTrial {
                 file_name: upload.original_name,
                 preview,

@@ -46,7 +46,7 @@ pub(super) fn read<R: Read>(
     // a stored layout says (a title line above the columns).
     let format = match format {
         None if kind == Kind::Bank
-            && detect(kind, &naive_cells(line(1), guess_delimiter(line(1))), mappings).is_err() =>
+            && detect(kind, &header_cells(line(1), guess_delimiter(line(1))), mappings).is_err() =>
         {
             deeper_header(text, mappings)
         }
@@ -68,7 +68,6 @@ pub(super) fn read<R: Read>(
     let mut record = csv::StringRecord::new();
     let mut converter: Option<Converter> = None;
     let mut format = format;
-    let mut index = 0usize;
     let mut rows_total = 0u64;
     loop {
         let start = csv.position().byte();
@@ -83,11 +82,11 @@ pub(super) fn read<R: Read>(
         if !more {
             break;
         }
-        index += 1;
         let line = csv.get_ref().record_line();
         match &converter {
             None => {
-                if index < header_row {
+                // The header is the first record on or after its line (a blank line is no record).
+                if line < header_row as u64 {
                     continue;
                 }
                 let header: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
@@ -115,10 +114,15 @@ fn guess_delimiter(header: &str) -> u8 {
     DELIMITERS.iter().map(|(d, _, _)| *d).max_by_key(|d| header.bytes().filter(|b| b == d).count()).unwrap_or(b',')
 }
 
-/// A header line's cells, split at `delimiter` with quotes trimmed (enough to recognise a header;
-/// the rows are read by the CSV reader).
-fn naive_cells(line: &str, delimiter: u8) -> Vec<String> {
-    line.split(delimiter as char).map(|c| c.trim().trim_matches('"').trim().to_string()).collect()
+/// A header line's cells, read as the CSV reader reads them (quotes and all), trimmed.
+fn header_cells(line: &str, delimiter: u8) -> Vec<String> {
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(|c| c.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The stored bank layout whose header is below the first line (a statement with a title above
@@ -126,17 +130,19 @@ fn naive_cells(line: &str, delimiter: u8) -> Vec<String> {
 /// header of any format.
 fn deeper_header(text: &str, mappings: &[BankMapping]) -> Option<Format> {
     let line = |n: usize| text.lines().nth(n - 1).map(|l| l.trim_end_matches('\r'));
+    let deepest = mappings.iter().map(|m| m.header_row).filter(|r| *r > 1).max()?;
+    // Whether each line above the deepest header row is some format's header: worked out once.
+    let is_header: Vec<bool> = (1..deepest)
+        .map(|n| line(n).is_some_and(|l| detect(Kind::Bank, &header_cells(l, guess_delimiter(l)), mappings).is_ok()))
+        .collect();
     let fits: Vec<&BankMapping> = mappings
         .iter()
         .filter(|m| m.header_row > 1)
         .filter(|m| {
             let Some(header) = line(m.header_row) else { return false };
             let format = Format::Mapping(Box::new((*m).clone()));
-            let names: Vec<String> = naive_cells(header, m.delimiter).iter().map(|c| norm(c)).collect();
-            format.required().iter().all(|c| names.contains(&norm(c)))
-                && (1..m.header_row)
-                    .filter_map(line)
-                    .all(|above| detect(Kind::Bank, &naive_cells(above, guess_delimiter(above)), mappings).is_err())
+            let names: Vec<String> = header_cells(header, m.delimiter).iter().map(|c| norm(c)).collect();
+            format.required().iter().all(|c| names.contains(&norm(c))) && !is_header[..m.header_row - 1].contains(&true)
         })
         .collect();
     match fits.as_slice() {
@@ -205,6 +211,14 @@ mod tests {
             parse(axis.as_bytes(), Kind::Bank, None, &layouts).unwrap().format.name(),
             "AXIS recon export (AXIS)"
         );
+        // A blank line between the title and the header is a line: the header row counts lines.
+        let spaced = text.replacen('\n', "\n\n", 1);
+        let with_blank = BankMapping { header_row: 3, ..layouts.last().unwrap().clone() };
+        let mut spaced_layouts = shipped_mappings();
+        spaced_layouts.push(with_blank);
+        let p = parse(spaced.as_bytes(), Kind::Bank, None, &spaced_layouts).unwrap();
+        let Records::Bank(rows) = &p.records else { panic!("bank rows") };
+        assert_eq!((rows.len(), rows[0].line, rows[0].amount), (1, 4, Paise(123450)));
         // Without that layout the title line is read as the header, and refused in words.
         assert!(parse(text.as_bytes(), Kind::Bank, None, &shipped_mappings())
             .unwrap_err()

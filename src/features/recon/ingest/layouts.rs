@@ -569,7 +569,11 @@ pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bo
         if n.is_empty() {
             problems.push(format!(
                 "The {field} column {} must have a letter or a digit in its name.",
-                if column.trim().is_empty() { "is required and".to_string() } else { format!("{column:?}") }
+                if column.trim().is_empty() {
+                    "is required and".to_string()
+                } else {
+                    format!("{:?}", column.chars().take(40).collect::<String>())
+                }
             ));
         } else if column.chars().count() > COLUMN_MAX || column.chars().any(char::is_control) {
             problems.push(format!("The {field} column's name must be at most {COLUMN_MAX} characters on one line."));
@@ -586,14 +590,13 @@ pub fn layout_problems(m: &BankMapping, active: bool, others: &[(BankMapping, bo
         }
     }
     // A column whose name says its unit is read in that unit or not at all.
-    let (unit, other) =
-        if m.amounts_in_paise { ("paise", ["inr", "rupees", "rs"]) } else { ("rupees", ["paise", "paisa", "ps"]) };
+    let (unit, other) = if m.amounts_in_paise { ("paise", ["inr", "rupees"]) } else { ("rupees", ["paise", "paisa"]) };
     for (field, column) in columns.iter().filter(|(f, _)| matches!(*f, "gross amount" | "net amount" | "charges")) {
         let n = norm(column);
         if let Some(says) = other.iter().find(|o| n.ends_with(*o) && n.len() > o.len()) {
             problems.push(format!(
                 "The {field} column {column:?} says its amounts are in {}, but the layout reads them in {unit}.",
-                if *says == "inr" || *says == "rupees" || *says == "rs" { "rupees" } else { "paise" }
+                if *says == "inr" || *says == "rupees" { "rupees" } else { "paise" }
             ));
         }
     }

@@ -84,12 +84,17 @@ pub fn redact_delimited(bytes: &[u8], delimiter: u8, header_row: usize) -> Resul
     let mut writer =
         csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(Vec::with_capacity(bytes.len()));
     let mut blank: Vec<usize> = Vec::new();
-    for (i, record) in reader.records().enumerate() {
+    let mut header_seen = false;
+    for record in reader.records() {
         let record = record.map_err(|e| format!("The kept copy could not be redacted: {e}"))?;
-        if i + 1 == header_row {
+        // The header is the first record on or after its line, as the reader takes it.
+        let line = record.position().map_or(0, |p| p.line());
+        let is_header = !header_seen && line >= header_row as u64;
+        if is_header {
+            header_seen = true;
             blank = record.iter().enumerate().filter(|(_, h)| personal(h)).map(|(j, _)| j).collect();
         }
-        if i + 1 > header_row && !blank.is_empty() {
+        if header_seen && !is_header && !blank.is_empty() {
             let cells: Vec<&str> =
                 record.iter().enumerate().map(|(j, c)| if blank.contains(&j) { "" } else { c }).collect();
             writer.write_record(&cells)
