@@ -48,7 +48,8 @@ pub const RUPEE_FORMAT: &str = "₹#,##0.00;-₹#,##0.00";
 pub const DATE_FORMAT: &str = "dd-mmm-yyyy";
 pub const TIME_FORMAT: &str = "dd-mmm-yyyy hh:mm:ss";
 /// The deflate level of the workbook's zip: the fastest. Deflating the sheet's XML is much of the
-/// work of a big file (a million rows are some 500 MB of it); a somewhat larger file is the price.
+/// work of a big file (a million 17-column rows are some 500 MB of it); a somewhat larger file is
+/// the price.
 const ZIP_LEVEL: u8 = 1;
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
