@@ -521,3 +521,87 @@ async fn an_xlsx_past_its_row_limit_is_refused_in_words_and_a_csv_is_not(pool: P
     .unwrap();
     assert_eq!(running, 0);
 }
+
+/// With nothing to mask, PostgreSQL writes a CSV download itself (`COPY`): for every report, and
+/// with each filter, the file is the one the cursor writes (a scheduled report's stored CSV), byte
+/// for byte — texts that need quotes, a formula, a plain negative number, an empty text and none.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_csv_written_by_postgres_is_the_cursors_byte_for_byte(pool: PgPool) {
+    use settlepaisa_ops::features::reports::model::Filter;
+    use settlepaisa_ops::features::reports::queries;
+    use settlepaisa_ops::http::xlsx::{build_file, FileKind};
+    let app = demo_app(&pool).await;
+    let texts =
+        ["He said \"hi\", then\nleft", "=1+2", "-5", "-5.50", "-a", "@sum", "\tTab", "\rCR", "+91 98", "", "x'y"];
+    for (i, text) in texts.iter().enumerate() {
+        sqlx::query(
+            "UPDATE merchants SET legal_name = $1, gstin = CASE WHEN $2 % 2 = 0 THEN NULL ELSE '' END
+             WHERE id = (SELECT id FROM merchants ORDER BY id OFFSET $2 LIMIT 1)",
+        )
+        .bind(text)
+        .bind(i as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE bank_statement_lines SET remarks = $1 WHERE id = (SELECT id FROM bank_statement_lines ORDER BY id OFFSET $2 LIMIT 1)",
+        )
+        .bind(text)
+        .bind(i as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE transactions SET utr = $1 WHERE id = (SELECT transaction_id FROM settlement_items ORDER BY transaction_id OFFSET $2 LIMIT 1)")
+            .bind(text)
+            .bind(i as i64)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let cookie = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let (from, to) = window();
+    let merchant: String =
+        sqlx::query_scalar("SELECT merchant_id FROM settlement_batches ORDER BY cycle_date DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let acquirer: String =
+        sqlx::query_scalar("SELECT min(bank_name) FROM bank_statement_lines").fetch_one(&pool).await.unwrap();
+    for report in Report::ALL {
+        let mut filters = vec![(String::new(), Filter { from, to, merchant_id: None, acquirer: None })];
+        if report.by_merchant() {
+            filters.push((
+                format!("&merchantId={merchant}"),
+                Filter { from, to, merchant_id: Some(merchant.clone()), acquirer: None },
+            ));
+        }
+        if report.by_acquirer() {
+            filters.push((
+                format!("&acquirer={acquirer}"),
+                Filter { from, to, merchant_id: None, acquirer: Some(acquirer.clone()) },
+            ));
+        }
+        for (query, filter) in filters {
+            let downloaded = app.get(&url(report.slug(), "csv", &query), Some(&cookie)).await;
+            assert_eq!(downloaded.status, StatusCode::OK, "{report:?}{query}: {}", downloaded.body);
+            let written = build_file(&pool, FileKind::Csv, report.title(), report.columns(), move |out, tx| {
+                queries::write_masked(out, tx, report, filter, false)
+            })
+            .await
+            .unwrap();
+            let cursor = std::io::read_to_string(written.file).unwrap();
+            assert!(cursor.lines().count() > 1, "{report:?}{query}: the demo data has rows");
+            assert_eq!(downloaded.body, cursor, "{report:?}{query}");
+        }
+    }
+    // Every odd text reached a file.
+    let mut all = String::new();
+    for report in ["bank-mis", "tax", "settlement-transactions"] {
+        all += &app.get(&url(report, "csv", ""), Some(&cookie)).await.body;
+    }
+    for needle in
+        ["\"He said \"\"hi\"\", then\nleft\"", "'=1+2", ",-5,", ",-5.50,", "'-a", "'@sum", "\"'\rCR\"", "'+91 98"]
+    {
+        assert!(all.contains(needle), "{needle:?} in the files");
+    }
+}

@@ -142,6 +142,29 @@ impl CsvRows {
         self.send_written().await
     }
 
+    /// Write rows that are CSV text already (a `COPY … TO STDOUT (FORMAT csv)`, a row per
+    /// message, each neutralised by its query), sent on in chunks of [`CHUNK_BYTES`].
+    pub async fn write_copied<E>(mut self, chunks: impl Stream<Item = Result<Bytes, E>>) -> Result<(), AppError>
+    where
+        AppError: From<E>,
+    {
+        // The header, written by the CSV writer, goes first.
+        let mut chunk =
+            std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)?;
+        let mut chunks = std::pin::pin!(chunks);
+        while let Some(rows) = chunks.try_next().await? {
+            chunk.extend_from_slice(&rows);
+            if chunk.len() >= CHUNK_BYTES {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + 8 * 1024));
+                self.send(Piece::Data(full.into())).await?;
+            }
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.send(Piece::Data(chunk.into())).await
+    }
+
     async fn send_written(&mut self) -> Result<(), AppError> {
         let chunk = std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)?;
         if chunk.is_empty() {

@@ -22,7 +22,15 @@ use crate::sheet::{Cell, Column, Kind};
 /// The report's query for `filter`, in the report's order; `limit` bounds it (the preview).
 pub fn query(report: Report, filter: &Filter, limit: Option<i64>) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::new("");
-    push_select(&mut qb, report, filter);
+    push_select(&mut qb, report, filter, &mut Args::Bound);
+    push_order(&mut qb, report);
+    if let Some(limit) = limit {
+        qb.push(" LIMIT ").push_bind(limit);
+    }
+    qb
+}
+
+fn push_order(qb: &mut QueryBuilder<'static, Postgres>, report: Report) {
     qb.push(match report {
         Report::SettlementSummary => " ORDER BY b.cycle_date, b.merchant_id, b.batch_ref",
         // Byte order for the texts and the item's id as the tie-break: a million rows sort without
@@ -32,10 +40,6 @@ pub fn query(report: Report, filter: &Filter, limit: Option<i64>) -> QueryBuilde
         Report::ReconOutcome => " ORDER BY 1, 3, 4",
         Report::Tax => " ORDER BY 1, 2",
     });
-    if let Some(limit) = limit {
-        qb.push(" LIMIT ").push_bind(limit);
-    }
-    qb
 }
 
 /// The rows and column sums of the report's whole query (unordered, unlimited).
@@ -47,12 +51,93 @@ pub fn totals_query(report: Report, filter: &Filter) -> QueryBuilder<'static, Po
         qb.push(format!(", coalesce(sum(r.{0}), 0)::bigint AS {0}", c.sql));
     }
     qb.push(" FROM (");
-    push_select(&mut qb, report, filter);
+    push_select(&mut qb, report, filter, &mut Args::Bound);
     qb.push(") r");
     qb
 }
 
-fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Filter) {
+/// The report's whole file as one `COPY … TO STDOUT (FORMAT csv)` statement: the report's query,
+/// each column turned into its CSV text by PostgreSQL exactly as [`Cell::csv_text`] and the CSV
+/// writer turn it (formula text neutralised, [`crate::http::csv::neutralise_formula`]), without
+/// the header. `COPY` takes no parameters, so the filter's values are read from settings of the
+/// export's transaction: the statement, and the `(name, value)` settings to make first
+/// (`set_config(name, value, true)`, undone when the transaction ends).
+pub fn csv_copy(report: Report, filter: &Filter) -> (String, Vec<(String, String)>) {
+    let mut args = Args::Settings(Vec::new());
+    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("COPY (SELECT ");
+    for (i, c) in report.columns().iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push(csv_text(c.kind, &format!("r.{}", c.sql)));
+    }
+    qb.push(" FROM (");
+    push_select(&mut qb, report, filter, &mut args);
+    push_order(&mut qb, report);
+    // The file's rows are in the subquery's order: a plain projection over a sorted subquery keeps
+    // it (the file is compared with the cursor's, row for row, in tests/reports.rs).
+    qb.push(") r) TO STDOUT (FORMAT csv)");
+    let Args::Settings(settings) = args else { unreachable!("built with settings") };
+    (qb.into_sql(), settings)
+}
+
+/// The SQL of a column's CSV text, as [`Cell::csv_text`] and the CSV writer write it; NULL for an
+/// empty cell, which `COPY` writes as nothing (it would write an empty text quoted, `""`, so an
+/// empty text becomes NULL too).
+fn csv_text(kind: Kind, column: &str) -> String {
+    match kind {
+        // A cell a spreadsheet would evaluate gets a `'` in front, unless it is a plain number.
+        Kind::Text => format!(
+            "CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) \
+                    AND {column} !~ '^-?[0-9]+([.][0-9]+)?$' THEN '''' || {column} \
+                  ELSE nullif({column}, '') END"
+        ),
+        // `-1234.50`: a numeric of scale 2 is written with its two decimals.
+        Kind::Money => format!("round({column}::numeric / 100, 2)::text"),
+        Kind::Count => format!("{column}::text"),
+        Kind::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
+        // The IST second (+05:30, as `crate::ist::offset`), its fraction cut as chrono's `%S` does.
+        Kind::Time => format!("to_char({column} AT TIME ZONE INTERVAL '+05:30', 'YYYY-MM-DD HH24:MI:SS')"),
+    }
+}
+
+/// How a report's query takes its filter's values.
+enum Args {
+    /// As bound parameters (the page's queries, a cursor).
+    Bound,
+    /// From settings of the transaction, each read once (an init plan): `COPY` takes no
+    /// parameters. The settings' names and values, in order.
+    Settings(Vec<(String, String)>),
+}
+
+/// A filter value.
+enum Arg {
+    Date(NaiveDate),
+    Text(String),
+}
+
+fn push_arg(qb: &mut QueryBuilder<'static, Postgres>, args: &mut Args, arg: Arg) {
+    match (args, arg) {
+        (Args::Bound, Arg::Date(d)) => {
+            qb.push_bind(d);
+        }
+        (Args::Bound, Arg::Text(t)) => {
+            qb.push_bind(t);
+        }
+        (Args::Settings(settings), arg) => {
+            // The name is ours, never the caller's; the value is only ever bound (`set_config`).
+            let name = format!("settlepaisa.report_arg{}", settings.len() + 1);
+            let (value, cast) = match arg {
+                Arg::Date(d) => (d.format("%Y-%m-%d").to_string(), "date"),
+                Arg::Text(t) => (t, "text"),
+            };
+            qb.push(format!("(SELECT current_setting('{name}')::{cast})"));
+            settings.push((name, value));
+        }
+    }
+}
+
+fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Filter, args: &mut Args) {
     match report {
         Report::SettlementSummary => {
             qb.push(
@@ -65,8 +150,8 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  LEFT JOIN merchant_bank_accounts a ON a.id = b.bank_account_id
                  WHERE b.status <> 'REJECTED' AND b.cycle_date BETWEEN ",
             );
-            push_window(qb, f);
-            push_merchant(qb, "b.merchant_id", f);
+            push_window(qb, f, args);
+            push_merchant(qb, "b.merchant_id", f, args);
         }
         Report::SettlementTransactions => {
             qb.push(
@@ -78,10 +163,11 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  JOIN transactions t ON t.id = i.transaction_id
                  WHERE b.cycle_date BETWEEN ",
             );
-            push_window(qb, f);
-            push_merchant(qb, "b.merchant_id", f);
+            push_window(qb, f, args);
+            push_merchant(qb, "b.merchant_id", f, args);
             if let Some(a) = &f.acquirer {
-                qb.push(" AND t.acquirer = ").push_bind(a.clone());
+                qb.push(" AND t.acquirer = ");
+                push_arg(qb, args, Arg::Text(a.clone()));
             }
         }
         Report::BankMis => {
@@ -96,9 +182,10 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  LEFT JOIN transactions t ON t.id = r.transaction_id
                  WHERE l.cycle_date BETWEEN ",
             );
-            push_window(qb, f);
+            push_window(qb, f, args);
             if let Some(a) = &f.acquirer {
-                qb.push(" AND l.bank_name = ").push_bind(a.clone());
+                qb.push(" AND l.bank_name = ");
+                push_arg(qb, args, Arg::Text(a.clone()));
             }
         }
         Report::ReconOutcome => {
@@ -116,11 +203,12 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  LEFT JOIN bank_statement_lines l ON l.id = rr.bank_line_id
                  WHERE run.status = 'completed' AND run.superseded_by IS NULL AND run.cycle_date BETWEEN ",
             );
-            push_window(qb, f);
-            push_merchant(qb, "t.merchant_id", f);
+            push_window(qb, f, args);
+            push_merchant(qb, "t.merchant_id", f, args);
             if let Some(a) = &f.acquirer {
                 // A PG row by its transaction's acquirer; a bank line without a PG partner by its bank.
-                qb.push(" AND coalesce(t.acquirer, l.bank_name) = ").push_bind(a.clone());
+                qb.push(" AND coalesce(t.acquirer, l.bank_name) = ");
+                push_arg(qb, args, Arg::Text(a.clone()));
             }
             qb.push(" GROUP BY run.cycle_date, run.id, rr.class, coalesce(rr.reason_code, '')");
         }
@@ -134,20 +222,23 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  JOIN merchants m ON m.id = b.merchant_id
                  WHERE b.status <> 'REJECTED' AND b.cycle_date BETWEEN ",
             );
-            push_window(qb, f);
-            push_merchant(qb, "b.merchant_id", f);
+            push_window(qb, f, args);
+            push_merchant(qb, "b.merchant_id", f, args);
             qb.push(" GROUP BY 1, b.merchant_id, m.legal_name, m.gstin, m.pan");
         }
     }
 }
 
-fn push_window(qb: &mut QueryBuilder<'static, Postgres>, f: &Filter) {
-    qb.push_bind(f.from).push(" AND ").push_bind(f.to);
+fn push_window(qb: &mut QueryBuilder<'static, Postgres>, f: &Filter, args: &mut Args) {
+    push_arg(qb, args, Arg::Date(f.from));
+    qb.push(" AND ");
+    push_arg(qb, args, Arg::Date(f.to));
 }
 
-fn push_merchant(qb: &mut QueryBuilder<'static, Postgres>, column: &str, f: &Filter) {
+fn push_merchant(qb: &mut QueryBuilder<'static, Postgres>, column: &str, f: &Filter, args: &mut Args) {
     if let Some(m) = &f.merchant_id {
-        qb.push(format!(" AND {column} = ")).push_bind(m.clone());
+        qb.push(format!(" AND {column} = "));
+        push_arg(qb, args, Arg::Text(m.clone()));
     }
 }
 
@@ -220,7 +311,9 @@ pub async fn write_masked(
     out.write_all(rows(&mut *tx, report, &mut query), move |row| crate::sheet::mask_row(columns, row, mask)).await
 }
 
-/// The same as CSV text cells, into a streamed CSV download.
+/// The same as CSV text cells, into a streamed CSV download. With nothing to mask, PostgreSQL
+/// writes the CSV itself ([`csv_copy`]), several times faster than decoding each row into cells
+/// and writing them out again; with masking, the rows go through [`crate::sheet::mask_row`].
 pub async fn write_masked_csv(
     out: crate::http::csv::CsvRows,
     mut tx: crate::http::csv::ExportTx,
@@ -228,6 +321,14 @@ pub async fn write_masked_csv(
     filter: Filter,
     mask: bool,
 ) -> Result<(), AppError> {
+    if !(mask && report.has_personal_data()) {
+        let (copy, settings) = csv_copy(report, &filter);
+        for (name, value) in settings {
+            sqlx::query!("SELECT set_config($1, $2, true)", name, value).fetch_one(&mut *tx).await?;
+        }
+        let chunks = tx.copy_out_raw(&copy).await?;
+        return out.write_copied(chunks).await;
+    }
     let mut query = query(report, &filter, None);
     let columns = report.columns();
     out.write_all(rows(&mut *tx, report, &mut query), move |row| {
