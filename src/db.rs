@@ -294,14 +294,46 @@ pub async fn copy_in<T>(
     copy.finish().await
 }
 
-/// The transaction a CSV export reads in: read only, its statement timeout lifted for this
-/// transaction alone (see below). Dropping it rolls it back.
-pub async fn begin_export(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+/// The transaction an export reads in: a pooled connection of its own in `BEGIN READ ONLY`, its
+/// statement timeout lifted for this transaction alone (see [`begin_export`]); used as a
+/// `&mut PgConnection` (`&mut *tx`).
+///
+/// Dropped, its connection is **closed**, never returned to the pool: an export ends by being
+/// dropped, often in the middle of a stream (the client left, or stopped reading), and a stream cut
+/// short can leave the connection out of step with its server — a `COPY … TO STDOUT` above all,
+/// whose closing ReadyForQuery sqlx 0.8 does not count, so the rollback's would be read as the next
+/// query's answer. Closing it ends the transaction in the server too (it rolls back), and costs one
+/// new connection per export, nothing beside a download.
+pub struct ExportTx {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+}
+
+impl std::ops::Deref for ExportTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for ExportTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for ExportTx {
+    fn drop(&mut self) {
+        self.conn.close_on_drop();
+    }
+}
+
+/// Begin an export's transaction ([`ExportTx`]).
+pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
+    let mut tx = ExportTx { conn: pool.acquire().await? };
     // How long an export's statement may run (1 hour): its cursor is open for as long as the client
     // takes to download, and a steady download of a million rows over a slow link takes minutes.
     // A client that stops reading is given up long before (`http::csv::SEND_TIMEOUT`).
-    sqlx::query!("SET LOCAL statement_timeout = '1h'").execute(&mut *tx).await?;
+    sqlx::Executor::execute(&mut *tx.conn, "BEGIN READ ONLY; SET LOCAL statement_timeout = '1h'").await?;
     Ok(tx)
 }
 

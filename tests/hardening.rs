@@ -487,3 +487,36 @@ async fn an_abandoned_export_cancels_its_query(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// An export dropped in the middle of a `COPY … TO STDOUT` stream (a CSV download whose client
+/// left) never hands its connection back out of step: with one connection in the pool, the next
+/// queries get their own answers. (A pooled transaction would be returned with the copy's closing
+/// ReadyForQuery uncounted by sqlx 0.8, and the rollback's read as the next query's answer; the
+/// export's connection is closed instead, `db::ExportTx`.)
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_copy_cut_short_leaves_the_pool_in_step(pool: PgPool) {
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    for round in 0..3_i32 {
+        let mut tx = settlepaisa_ops::db::begin_export(&one).await.unwrap();
+        let mut copy = tx
+            .copy_out_raw("COPY (SELECT g, repeat('x', 200) FROM generate_series(1, 200000) g) TO STDOUT (FORMAT csv)")
+            .await
+            .unwrap();
+        let first = copy.next().await.expect("a first row").unwrap();
+        assert!(first.starts_with(b"1,x"), "{first:?}");
+        drop(copy);
+        drop(tx);
+        for i in 0..3_i32 {
+            let answer: i32 =
+                sqlx::query_scalar("SELECT $1::int4 * 10").bind(round * 100 + i).fetch_one(&one).await.unwrap();
+            assert_eq!(answer, (round * 100 + i) * 10, "round {round}, query {i}");
+        }
+        let in_tx: String =
+            sqlx::query_scalar("SELECT current_setting('transaction_read_only')").fetch_one(&one).await.unwrap();
+        assert_eq!(in_tx, "off", "the export's read-only transaction is over");
+    }
+}

@@ -30,7 +30,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::{stream, Stream, StreamExt, TryStreamExt};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -291,7 +291,7 @@ pub fn dated_file_name(prefix: &str, now: DateTime<Utc>) -> String {
 type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
 
 /// The read-only transaction an export's query runs in ([`crate::db::begin_export`]).
-pub type ExportTx = Transaction<'static, Postgres>;
+pub use crate::db::ExportTx;
 
 /// An export as a feature's use case answers it, authorised and its query validated: who asked,
 /// the file's name, its header and the producer that writes its rows from the export's

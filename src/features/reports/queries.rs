@@ -37,7 +37,8 @@ fn push_order(qb: &mut QueryBuilder<'static, Postgres>, report: Report) {
         // the locale's collation rules.
         Report::SettlementTransactions => " ORDER BY b.cycle_date, b.batch_ref COLLATE \"C\", i.transaction_id",
         Report::BankMis => " ORDER BY l.cycle_date, l.bank_name, l.txn_date, l.id",
-        Report::ReconOutcome => " ORDER BY 1, 3, 4",
+        // Two current runs of one cycle (say, one per merchant scope) are kept apart by the run id.
+        Report::ReconOutcome => " ORDER BY 1, 3, 4, 2",
         Report::Tax => " ORDER BY 1, 2",
     });
 }
@@ -59,9 +60,9 @@ pub fn totals_query(report: Report, filter: &Filter) -> QueryBuilder<'static, Po
 /// The report's whole file as one `COPY … TO STDOUT (FORMAT csv)` statement: the report's query,
 /// each column turned into its CSV text by PostgreSQL exactly as [`Cell::csv_text`] and the CSV
 /// writer turn it (formula text neutralised, [`crate::http::csv::neutralise_formula`]), without
-/// the header. `COPY` takes no parameters, so the filter's values are read from settings of the
-/// export's transaction: the statement, and the `(name, value)` settings to make first
-/// (`set_config(name, value, true)`, undone when the transaction ends).
+/// the header. `COPY` takes no parameters, so the filter's texts are read from settings of the
+/// export's transaction and its dates are literals: the statement, and the `(name, value)`
+/// settings to make first (`set_config(name, value, true)`, undone when the transaction ends).
 pub fn csv_copy(report: Report, filter: &Filter) -> (String, Vec<(String, String)>) {
     let mut args = Args::Settings(Vec::new());
     let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("COPY (SELECT ");
@@ -105,8 +106,8 @@ fn csv_text(kind: Kind, column: &str) -> String {
 enum Args {
     /// As bound parameters (the page's queries, a cursor).
     Bound,
-    /// From settings of the transaction, each read once (an init plan): `COPY` takes no
-    /// parameters. The settings' names and values, in order.
+    /// `COPY` takes no parameters: texts from settings of the transaction, each read once (an init
+    /// plan), dates as literals. The settings' names and values, in order.
     Settings(Vec<(String, String)>),
 }
 
@@ -124,14 +125,15 @@ fn push_arg(qb: &mut QueryBuilder<'static, Postgres>, args: &mut Args, arg: Arg)
         (Args::Bound, Arg::Text(t)) => {
             qb.push_bind(t);
         }
-        (Args::Settings(settings), arg) => {
+        // A date is written into the statement as a literal: chrono writes `YYYY-MM-DD`, digits and
+        // dashes only, and the planner sees the window (a setting read at run time would hide it).
+        (Args::Settings(_), Arg::Date(d)) => {
+            qb.push(format!("'{}'::date", d.format("%Y-%m-%d")));
+        }
+        (Args::Settings(settings), Arg::Text(value)) => {
             // The name is ours, never the caller's; the value is only ever bound (`set_config`).
             let name = format!("settlepaisa.report_arg{}", settings.len() + 1);
-            let (value, cast) = match arg {
-                Arg::Date(d) => (d.format("%Y-%m-%d").to_string(), "date"),
-                Arg::Text(t) => (t, "text"),
-            };
-            qb.push(format!("(SELECT current_setting('{name}')::{cast})"));
+            qb.push(format!("(SELECT current_setting('{name}'))"));
             settings.push((name, value));
         }
     }
@@ -335,4 +337,35 @@ pub async fn write_masked_csv(
         crate::sheet::mask_row(columns, row, mask).into_iter().map(Cell::into_csv_text).collect()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `COPY` statement never carries a caller's text: merchant and acquirer travel as settings,
+    /// and only the parsed dates are written into it.
+    #[test]
+    fn a_copy_statement_holds_no_caller_text() {
+        let hostile = "x'); DROP TABLE merchants; --";
+        let filter = Filter {
+            from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            merchant_id: Some(hostile.into()),
+            acquirer: Some(format!("{hostile} acq")),
+        };
+        for report in Report::ALL {
+            let (sql, settings) = csv_copy(report, &filter);
+            assert!(!sql.contains("DROP"), "{report:?}: {sql}");
+            assert!(sql.starts_with("COPY (SELECT ") && sql.ends_with(") r) TO STDOUT (FORMAT csv)"), "{report:?}");
+            assert!(sql.contains("'2026-11-01'::date AND '2026-11-30'::date"), "{report:?}: {sql}");
+            let expected = usize::from(report.by_merchant()) + usize::from(report.by_acquirer());
+            assert_eq!(settings.len(), expected, "{report:?}");
+            for (i, (name, value)) in settings.iter().enumerate() {
+                assert_eq!(name, &format!("settlepaisa.report_arg{}", i + 1));
+                assert!(value.starts_with(hostile));
+                assert!(sql.contains(&format!("(SELECT current_setting('{name}'))")), "{report:?}");
+            }
+        }
+    }
 }
