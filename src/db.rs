@@ -296,16 +296,19 @@ pub async fn copy_in<T>(
 
 /// The transaction an export reads in: a pooled connection of its own in `BEGIN READ ONLY`, its
 /// statement timeout lifted for this transaction alone (see [`begin_export`]); used as a
-/// `&mut PgConnection` (`&mut *tx`).
+/// `&mut PgConnection` (`&mut *tx`). It is not a sqlx `Transaction`: nothing may begin or commit a
+/// nested one on it.
 ///
-/// Dropped, its connection is **closed**, never returned to the pool: an export ends by being
-/// dropped, often in the middle of a stream (the client left, or stopped reading), and a stream cut
-/// short can leave the connection out of step with its server — a `COPY … TO STDOUT` above all,
+/// An export read to its end calls [`ExportTx::finish`]: the transaction is rolled back (it wrote
+/// nothing) and the connection goes back to the pool. Dropped without that — the client left or
+/// stopped reading mid-stream, or the query failed — its connection is **closed**, never returned:
+/// a stream cut short can leave it out of step with its server — a `COPY … TO STDOUT` above all,
 /// whose closing ReadyForQuery sqlx 0.8 does not count, so the rollback's would be read as the next
-/// query's answer. Closing it ends the transaction in the server too (it rolls back), and costs one
-/// new connection per export, nothing beside a download.
+/// query's answer. The server ends the transaction as the connection goes (and notices a client
+/// gone within a second even mid-sort, `client_connection_check_interval`).
 pub struct ExportTx {
     conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    finished: bool,
 }
 
 impl std::ops::Deref for ExportTx {
@@ -321,19 +324,35 @@ impl std::ops::DerefMut for ExportTx {
     }
 }
 
-impl Drop for ExportTx {
-    fn drop(&mut self) {
-        self.conn.close_on_drop();
+impl ExportTx {
+    /// The export read every row: end its transaction and give the connection back to the pool.
+    pub async fn finish(mut self) -> Result<(), sqlx::Error> {
+        sqlx::Executor::execute(&mut *self.conn, "ROLLBACK").await?;
+        self.finished = true;
+        Ok(())
     }
 }
 
-/// Begin an export's transaction ([`ExportTx`]).
+impl Drop for ExportTx {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// Begin an export's transaction ([`ExportTx`]). Its statements may run for an hour: a cursor is
+/// open for as long as the client takes to download, and a steady download of a million rows over
+/// a slow link takes minutes; a client that stops reading is given up long before
+/// (`http::csv::SEND_TIMEOUT`). The three settings go in one round trip as a simple query (text, no
+/// parameters: several statements in one string are allowed only there).
 pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
-    let mut tx = ExportTx { conn: pool.acquire().await? };
-    // How long an export's statement may run (1 hour): its cursor is open for as long as the client
-    // takes to download, and a steady download of a million rows over a slow link takes minutes.
-    // A client that stops reading is given up long before (`http::csv::SEND_TIMEOUT`).
-    sqlx::Executor::execute(&mut *tx.conn, "BEGIN READ ONLY; SET LOCAL statement_timeout = '1h'").await?;
+    let mut tx = ExportTx { conn: pool.acquire().await?, finished: false };
+    sqlx::Executor::execute(
+        &mut *tx.conn,
+        "BEGIN READ ONLY; SET LOCAL statement_timeout = '1h'; SET LOCAL client_connection_check_interval = '1s'",
+    )
+    .await?;
     Ok(tx)
 }
 

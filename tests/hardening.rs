@@ -331,7 +331,8 @@ async fn an_export_outlasts_the_statement_timeout_while_its_client_reads(
     let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *tx).await.unwrap();
     assert_eq!(read_only, "on");
     sqlx::query("SELECT pg_sleep(0.5)").execute(&mut *tx).await.expect("the export's statement is not cut");
-    drop(tx);
+    // Read to its end: the connection goes back to the pool, its `SET LOCAL` undone.
+    tx.finish().await.unwrap();
     let err = sqlx::query("SELECT pg_sleep(0.5)").execute(&pool).await.unwrap_err();
     assert!(err.to_string().contains("statement timeout"), "other statements keep the limit: {err}");
 
@@ -490,11 +491,13 @@ async fn an_abandoned_export_cancels_its_query(pool: PgPool) {
 
 /// An export dropped in the middle of a `COPY … TO STDOUT` stream (a CSV download whose client
 /// left) never hands its connection back out of step: with one connection in the pool, the next
-/// queries get their own answers. (A pooled transaction would be returned with the copy's closing
-/// ReadyForQuery uncounted by sqlx 0.8, and the rollback's read as the next query's answer; the
-/// export's connection is closed instead, `db::ExportTx`.)
+/// queries get their own answers, and the abandoned statement's backend is gone within seconds. (A
+/// pooled transaction would be returned with the copy's closing ReadyForQuery uncounted by sqlx
+/// 0.8, and the rollback's read as the next query's answer; the export's connection is closed
+/// instead, `db::ExportTx`.) An export read to its end gives its connection back to the pool.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_copy_cut_short_leaves_the_pool_in_step(pool: PgPool) {
+    const COPY: &str = "COPY (SELECT g, repeat('x', 200) FROM generate_series(1, 200000) g) TO STDOUT (FORMAT csv)";
     let one = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect_with((*pool.connect_options()).clone())
@@ -502,10 +505,7 @@ async fn a_copy_cut_short_leaves_the_pool_in_step(pool: PgPool) {
         .unwrap();
     for round in 0..3_i32 {
         let mut tx = settlepaisa_ops::db::begin_export(&one).await.unwrap();
-        let mut copy = tx
-            .copy_out_raw("COPY (SELECT g, repeat('x', 200) FROM generate_series(1, 200000) g) TO STDOUT (FORMAT csv)")
-            .await
-            .unwrap();
+        let mut copy = tx.copy_out_raw(COPY).await.unwrap();
         let first = copy.next().await.expect("a first row").unwrap();
         assert!(first.starts_with(b"1,x"), "{first:?}");
         drop(copy);
@@ -515,8 +515,38 @@ async fn a_copy_cut_short_leaves_the_pool_in_step(pool: PgPool) {
                 sqlx::query_scalar("SELECT $1::int4 * 10").bind(round * 100 + i).fetch_one(&one).await.unwrap();
             assert_eq!(answer, (round * 100 + i) * 10, "round {round}, query {i}");
         }
-        let in_tx: String =
-            sqlx::query_scalar("SELECT current_setting('transaction_read_only')").fetch_one(&one).await.unwrap();
-        assert_eq!(in_tx, "off", "the export's read-only transaction is over");
     }
+    let started = std::time::Instant::now();
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE query = $1")
+            .bind(COPY)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the abandoned copies' backends end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Read to its end and finished: the same connection serves the next query.
+    let mut tx = settlepaisa_ops::db::begin_export(&one).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *tx).await.unwrap();
+    let mut copy =
+        tx.copy_out_raw("COPY (SELECT g FROM generate_series(1, 1000) g) TO STDOUT (FORMAT csv)").await.unwrap();
+    let mut bytes = 0;
+    while let Some(chunk) = copy.next().await {
+        bytes += chunk.unwrap().len();
+    }
+    drop(copy);
+    assert_eq!(bytes, (1..=1000).map(|n: i32| n.to_string().len() + 1).sum::<usize>());
+    tx.finish().await.unwrap();
+    let (again, read_only): (i32, String) =
+        sqlx::query_as("SELECT pg_backend_pid(), current_setting('transaction_read_only')")
+            .fetch_one(&one)
+            .await
+            .unwrap();
+    assert_eq!(again, pid, "the finished export's connection went back to the pool");
+    assert_eq!(read_only, "off", "its read-only transaction is over");
 }

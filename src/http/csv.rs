@@ -3,22 +3,23 @@
 //! run as a formula. One copy here, so features never borrow these from each other's `api.rs`.
 //!
 //! An export can hold a million rows, so it is never built in memory: [`csv_stream`] runs the
-//! export's query as a cursor in a task of its own and sends the rows to the response body in
-//! chunks of about [`CHUNK_BYTES`], through a channel of [`CHUNKS_AHEAD`] chunks. A client that
-//! reads slowly fills the channel, which pauses the cursor, so an export holds a few hundred KB
-//! whatever its size.
+//! export's query in a task of its own — as a cursor whose rows are written here, or as a
+//! `COPY … TO STDOUT` whose CSV PostgreSQL writes ([`CsvRows::write_copied`]) — and sends the text
+//! to the response body in chunks of about [`CHUNK_BYTES`], through a channel of [`CHUNKS_AHEAD`]
+//! chunks. A client that reads slowly fills the channel, which pauses the query (a cursor is not
+//! read on; a `COPY` waits on its socket), so an export holds a few hundred KB whatever its size.
 //!
 //! A streaming export holds a pool connection for as long as its client takes to read it, so
 //! exports are bounded three ways: an [`ExportGate`] admits at most [`EXPORTS_PER_USER`] at once per
 //! user and a quarter of the pool in all (the rest stays free for pages), answering 429 before the
 //! query starts; a client that reads nothing for [`SEND_TIMEOUT`] loses its download (the body ends
-//! with an error and the connection goes back to the pool); and the query runs in a read-only
-//! transaction of its own ([`crate::db::begin_export`]) whose statement timeout is lifted, since a
-//! cursor's statement lasts as long as the download and a steady one must not be cut at 30 s.
-//! An export dropped before its end (the client left, or stopped reading) also cancels its
-//! statement in PostgreSQL ([`CancelOnDrop`]): dropping the cursor alone would leave the server
-//! running it — a sort of millions of rows before the first one — for up to that hour, outside
-//! the gate's count.
+//! with an error and the export's connection is closed, [`crate::db::ExportTx`]); and the query runs
+//! in a read-only transaction of its own ([`crate::db::begin_export`]) whose statement timeout is
+//! lifted, since a streamed statement lasts as long as the download and a steady one must not be
+//! cut at 30 s. An export dropped before its end (the client left, or stopped reading) also
+//! cancels its statement in PostgreSQL ([`CancelOnDrop`]): closing the connection alone would
+//! leave the server running it — a sort of millions of rows before the first one — until it next
+//! checked on its client, outside the gate's count.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -149,24 +150,29 @@ impl CsvRows {
         AppError: From<E>,
     {
         // The header, written by the CSV writer, goes first.
-        let mut chunk =
-            std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)?;
+        let mut chunk = self.take_written()?;
         let mut chunks = std::pin::pin!(chunks);
         while let Some(rows) = chunks.try_next().await? {
             chunk.extend_from_slice(&rows);
             if chunk.len() >= CHUNK_BYTES {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + 8 * 1024));
-                self.send(Piece::Data(full.into())).await?;
+                self.send_chunk(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + 8 * 1024))).await?;
             }
         }
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        self.send(Piece::Data(chunk.into())).await
+        self.send_chunk(chunk).await
+    }
+
+    /// The text the CSV writer holds, its buffer flushed; the writer starts a new chunk.
+    fn take_written(&mut self) -> Result<Vec<u8>, AppError> {
+        std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)
     }
 
     async fn send_written(&mut self) -> Result<(), AppError> {
-        let chunk = std::mem::replace(&mut self.out, chunk_writer()).into_inner().map_err(|_| AppError::Internal)?;
+        let chunk = self.take_written()?;
+        self.send_chunk(chunk).await
+    }
+
+    /// Send a chunk of CSV text, if it holds any.
+    async fn send_chunk(&self, chunk: Vec<u8>) -> Result<(), AppError> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -290,8 +296,7 @@ pub fn dated_file_name(prefix: &str, now: DateTime<Utc>) -> String {
 /// What an export's producer returns to [`csv_stream`].
 type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Send>>;
 
-/// The read-only transaction an export's query runs in ([`crate::db::begin_export`]).
-pub use crate::db::ExportTx;
+use crate::db::ExportTx;
 
 /// An export as a feature's use case answers it, authorised and its query validated: who asked,
 /// the file's name, its header and the producer that writes its rows from the export's
@@ -349,11 +354,10 @@ impl CsvExport {
 
 /// Cancels an export's statement in PostgreSQL if the export is dropped before its query ends.
 /// The export's transaction names its connection with a tag of its own (`set_config(…, true)` is
-/// `SET LOCAL`, undone when the transaction ends), and the cancel reaches the backend only while it
-/// still carries that tag. (The check and the cancel are one statement on another connection; in
-/// the instant between them the export's rollback could complete and its connection serve another
-/// request, whose statement would then fail once with "canceling statement due to user request" —
-/// an error like a lost connection, which that request answers as such. Nothing is written wrongly.)
+/// `SET LOCAL`), and the cancel reaches the backend only while it still carries that tag: once the
+/// export's connection is closed (an export dropped is never returned to the pool,
+/// [`crate::db::ExportTx`]) its backend is gone, and a new backend that happens to reuse the pid
+/// carries no such tag, so the cancel matches nothing.
 pub(crate) struct CancelOnDrop {
     armed: Option<(PgPool, i32, String)>,
 }

@@ -35,7 +35,8 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::csv::{CancelOnDrop, ExportGate, ExportTx};
+use super::csv::{CancelOnDrop, ExportGate};
+use crate::db::ExportTx;
 use crate::error::AppError;
 use crate::sheet::{Cell, Column};
 

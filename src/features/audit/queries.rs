@@ -196,10 +196,17 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
     )
     .fetch(&mut *tx);
     let mut check = ChainCheck::default();
+    let mut read_all = true;
     while let Some(link) = rows.try_next().await? {
         if !check.push(&link) {
+            // The first broken link is the answer; the rest is not read (the connection is closed).
+            read_all = false;
             break;
         }
+    }
+    drop(rows);
+    if read_all {
+        tx.finish().await?;
     }
     Ok(check.report())
 }
