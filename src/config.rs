@@ -69,6 +69,9 @@ pub struct Config {
     /// Where scheduled reports are e-mailed from (`SMTP_HOST`…); `None` (no `SMTP_HOST`): e-mail
     /// is off, and runs store their files without telling anyone.
     pub smtp: Option<SmtpConfig>,
+    /// The key connector secrets are sealed with (`SECRETS_KEY`); `None`: no secret can be saved
+    /// or used, and the connectors page says so.
+    pub secrets_key: Option<crate::secrets::SecretsKey>,
 }
 
 /// How the server reaches its mail relay (its `Debug` hides the password).
@@ -239,6 +242,7 @@ impl Config {
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
             upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
             smtp: SmtpConfig::from_env(var)?,
+            secrets_key: var("SECRETS_KEY").map(|k| crate::secrets::SecretsKey::parse(&k)).transpose()?,
         })
     }
 
@@ -269,6 +273,10 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             upload_idle_timeout: Duration::from_secs(30),
             smtp: None,
+            secrets_key: Some(
+                crate::secrets::SecretsKey::parse("7465737420736563726574206b657920666f7220636f6e6e6563746f7273a1b2")
+                    .expect("the tests' key is 32 bytes"),
+            ),
         }
     }
 

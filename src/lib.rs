@@ -42,6 +42,8 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod notified_cache;
 #[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 #[cfg(feature = "hydrate")]

@@ -525,9 +525,9 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
             "host": "sftp.axisbank.example",
             "port": 22,
             "username": "settlepaisa",
-            "remoteDir": "/outgoing/settlement",
-            "filePattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv",
-            "checksumSidecar": true
+            "directory": "/outgoing/settlement",
+            "pattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv",
+            "sidecar": true
         }),
         crate::ist::start_of_day(d.anchor - Duration::days(60)) as DateTime<Utc>
     )

@@ -2,10 +2,10 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod connectors;
 pub mod disputes;
 pub mod exceptions;
 pub mod overview;
-pub mod placeholders;
 pub mod recon;
 pub mod reports;
 pub mod settings;

@@ -1,0 +1,26 @@
+//! Connectors (`/connectors`, spec 06): the sources that bring files in on a schedule — a bank's
+//! statements over SFTP (`BANK_SFTP`), a PG's transactions over an HTTP API (`PG_API`). An admin
+//! creates, edits and deletes them; their secrets are sealed at rest ([`crate::secrets`]) and never
+//! shown again; `sp-ops` pauses and resumes them; every role reads their cards with health
+//! (spec 5.1) and the schedule's next fire times in the connector's time zone.
+//!
+//! Not built yet: the runs themselves (test, run now, backfill, the scheduler's ticks, run
+//! history); the page and the API say so.
+
+pub mod model;
+mod page;
+mod server;
+
+pub use page::ConnectorsPage;
+pub use server::{delete_connector, get_connectors, pause_connector, save_connector};
+
+#[cfg(feature = "ssr")]
+mod api;
+#[cfg(feature = "ssr")]
+pub use api::routes;
+#[cfg(feature = "ssr")]
+pub mod queries;
+#[cfg(feature = "ssr")]
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,0 +1,391 @@
+//! The connectors' use cases, shared by the page's server functions and the JSON API: every
+//! signed-in role reads the cards; an admin creates, edits and deletes connectors; `sp-ops` (and
+//! admin) pause and resume them. Each change is one transaction with its audit row, which records
+//! the settings before and after and the names of the secrets set — never a secret.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::model::{
+    ConnectorCard, ConnectorConfig, ConnectorInput, ConnectorType, ConnectorsView, SecretName, SecretState, NEXT_RUNS,
+};
+use super::queries::{self, ConnectorRow};
+use super::rules::{self, Valid};
+use crate::audit::{self, AuditEntry};
+use crate::auth::guard::authorize;
+use crate::auth::{Access, CurrentUser};
+use crate::error::AppError;
+use crate::features::overview::model::ConnectorFacts;
+use crate::state::AppState;
+
+/// Everything `/connectors` shows.
+pub async fn view(state: &AppState, caller: &CurrentUser) -> Result<ConnectorsView, AppError> {
+    let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let cards = cards(state).await?;
+    Ok(ConnectorsView {
+        cards,
+        may_configure: user.may(Access::ADMIN),
+        may_operate: user.may(Access::OPS_WORK),
+        sftp_enabled: state.config.feature_bank_sftp_ingestion,
+        secrets_ready: state.config.secrets_key.is_some(),
+        layouts: queries::layout_names(&state.pool).await?,
+    })
+}
+
+/// One connector's card; 404 when there is none.
+pub async fn card(state: &AppState, caller: &CurrentUser, id: Uuid) -> Result<ConnectorCard, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    cards(state).await?.into_iter().find(|c| c.id == id).ok_or_else(no_such)
+}
+
+fn no_such() -> AppError {
+    AppError::NotFound("There is no such connector.".into())
+}
+
+async fn cards(state: &AppState) -> Result<Vec<ConnectorCard>, AppError> {
+    let now = state.clock.now();
+    let (rows, secrets, facts) = tokio::try_join!(
+        queries::connectors(&state.pool),
+        queries::secret_states(&state.pool),
+        crate::features::overview::queries::connector_facts(&state.pool),
+    )?;
+    Ok(rows.into_iter().map(|row| card_of(row, &secrets, &facts, now)).collect())
+}
+
+fn card_of(
+    row: ConnectorRow,
+    secrets: &[(Uuid, String, DateTime<Utc>)],
+    facts: &[ConnectorFacts],
+    now: DateTime<Utc>,
+) -> ConnectorCard {
+    let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
+    let mut config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
+    config.layout = row.layout.clone();
+    let health = facts
+        .iter()
+        .find(|f| f.name == row.name)
+        .cloned()
+        .unwrap_or(ConnectorFacts {
+            name: row.name.clone(),
+            paused: row.status == "PAUSED",
+            last_success_at: None,
+            last_run_at: None,
+            last_run_failed: false,
+            failures_since_success: 0,
+        })
+        .health(now);
+    let tz = row.timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
+    let next_runs = if row.status == "PAUSED" {
+        Vec::new()
+    } else {
+        rules::next_fires(&row.schedule_cron, tz, now, NEXT_RUNS).unwrap_or_default()
+    };
+    let env_ref = row.secret_ref.as_deref().and_then(|r| r.strip_prefix("env:")).map(String::from);
+    let secret_states = kind
+        .secret_names()
+        .iter()
+        .map(|name| SecretState {
+            name: *name,
+            set_at: secrets.iter().find(|(c, n, _)| *c == row.id && n == name.code()).map(|(_, _, at)| *at),
+            // An environment reference (the demo's connector) stands for its first secret.
+            from_env: (*name == kind.secret_names()[0]).then(|| env_ref.clone()).flatten(),
+        })
+        .collect();
+    ConnectorCard {
+        id: row.id,
+        name: row.name,
+        kind,
+        status: row.status,
+        health: health.health,
+        health_reason: health.reason,
+        schedule: row.schedule_cron,
+        timezone: row.timezone,
+        next_runs,
+        last_success_at: health.facts.last_success_at,
+        config,
+        secrets: secret_states,
+        auto_recon: row.auto_recon,
+        host_key_fingerprint: row.host_key_fingerprint,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+    }
+}
+
+/// The settings an audit row shows of a connector (no secret).
+fn audited(
+    name: &str,
+    kind: &str,
+    schedule: &str,
+    timezone: &str,
+    config: &Value,
+    layout: Option<&str>,
+    auto_recon: bool,
+) -> Value {
+    json!({
+        "name": name, "type": kind, "schedule": schedule, "timezone": timezone, "config": config,
+        "layout": layout, "autoRecon": auto_recon,
+    })
+}
+
+fn audited_row(row: &ConnectorRow) -> Value {
+    audited(
+        &row.name,
+        &row.connector_type,
+        &row.schedule_cron,
+        &row.timezone,
+        &row.config,
+        row.layout.as_deref(),
+        row.auto_recon,
+    )
+}
+
+/// A bad input is a 400 with every problem named.
+fn checked(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Result<Valid, AppError> {
+    rules::validate(input, existing).map_err(AppError::BadRequest)
+}
+
+/// Create a connector (admin): its id.
+pub async fn create(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    input: &ConnectorInput,
+) -> Result<Uuid, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    let valid = checked(input, None)?;
+    let key = secrets_key(state, &valid)?;
+    let now = state.clock.now();
+    let id = Uuid::new_v4();
+    let mut tx = state.pool.begin().await?;
+    let mapping_id = layout(&mut tx, &valid).await?;
+    let config = serde_json::to_value(&valid.config).map_err(|_| AppError::Internal)?;
+    let tz = valid.timezone.name();
+    queries::insert(
+        &mut *tx,
+        &queries::Write {
+            id,
+            name: &valid.name,
+            kind: valid.kind.code(),
+            config: &config,
+            schedule: &valid.schedule,
+            timezone: tz,
+            mapping_id,
+            auto_recon: valid.auto_recon,
+            by: user.id,
+            now,
+        },
+    )
+    .await?;
+    for (name, value) in &valid.secrets {
+        let sealed = key.expect("checked with the secrets").seal(&context(id, *name), value);
+        queries::set_secret(&mut *tx, id, *name, &sealed, user.id, now).await?;
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            after: Some(audited(
+                &valid.name,
+                valid.kind.code(),
+                &valid.schedule,
+                tz,
+                &config,
+                valid.layout.as_deref(),
+                valid.auto_recon,
+            )),
+            details: Some(secrets_note(&valid)),
+            ..AuditEntry::by(&user, "connector.create", "connector")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Edit a connector (admin). Secrets given replace the stored ones of that name; those left out
+/// stay. The edit names the `updatedAt` it was made on: a connector changed since is refused (409).
+pub async fn update(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    input: &ConnectorInput,
+) -> Result<(), AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;
+    if ConnectorType::parse(&input.kind).map(ConnectorType::code) != Some(before.connector_type.as_str()) {
+        return Err(AppError::BadRequest(format!(
+            "A connector keeps its type ({}): create a new connector for another type.",
+            before.connector_type
+        )));
+    }
+    if let Some(version) = input.version.as_deref() {
+        let version = DateTime::parse_from_rfc3339(version.trim())
+            .map_err(|_| AppError::BadRequest("The edit's version is not a time: reload the connector.".into()))?;
+        if version != before.updated_at {
+            return Err(AppError::Conflict(format!(
+                "{} was changed by {} at {} since you opened it: reload it and make your change again.",
+                before.name,
+                before.updated_by.as_deref().unwrap_or("someone else"),
+                crate::ist::format_datetime(before.updated_at),
+            )));
+        }
+    }
+    let mut held = queries::secret_names(&mut *tx, id).await?;
+    if before.secret_ref.is_some() {
+        // An environment reference stands for the type's first secret.
+        if let Some(first) = ConnectorType::parse(&before.connector_type).map(|k| k.secret_names()[0]) {
+            held.push(first);
+        }
+    }
+    let valid = checked(input, Some(&held))?;
+    let key = secrets_key(state, &valid)?;
+    let mapping_id = layout(&mut tx, &valid).await?;
+    let config = serde_json::to_value(&valid.config).map_err(|_| AppError::Internal)?;
+    let tz = valid.timezone.name();
+    queries::update(
+        &mut *tx,
+        &queries::Write {
+            id,
+            name: &valid.name,
+            kind: valid.kind.code(),
+            config: &config,
+            schedule: &valid.schedule,
+            timezone: tz,
+            mapping_id,
+            auto_recon: valid.auto_recon,
+            by: user.id,
+            now,
+        },
+    )
+    .await?;
+    if !valid.secrets.is_empty() {
+        let keep: Vec<&str> = valid.secrets.iter().map(|(n, _)| n.code()).collect();
+        queries::drop_other_secrets(&mut *tx, id, &keep).await?;
+        for (name, value) in &valid.secrets {
+            let sealed = key.expect("checked with the secrets").seal(&context(id, *name), value);
+            queries::set_secret(&mut *tx, id, *name, &sealed, user.id, now).await?;
+        }
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(audited_row(&before)),
+            after: Some(audited(
+                &valid.name,
+                valid.kind.code(),
+                &valid.schedule,
+                tz,
+                &config,
+                valid.layout.as_deref(),
+                valid.auto_recon,
+            )),
+            details: Some(secrets_note(&valid)),
+            ..AuditEntry::by(&user, "connector.update", "connector")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Delete a connector with its secrets, run history and seen files (admin).
+pub async fn delete(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: Uuid) -> Result<String, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    let mut tx = state.pool.begin().await?;
+    let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;
+    queries::delete(&mut *tx, id).await?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(audited_row(&before)),
+            ..AuditEntry::by(&user, "connector.delete", "connector")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(before.name)
+}
+
+/// Pause (no scheduled run fires) or resume a connector (`sp-ops`, admin): its name. Pausing a
+/// paused connector, or resuming an active one, is refused in words (409).
+pub async fn set_paused(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    pause: bool,
+) -> Result<String, AppError> {
+    let user = authorize(Some(caller), Access::OPS_WORK)?;
+    let mut tx = state.pool.begin().await?;
+    let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;
+    let (from, to, action): (&[&str], &str, &str) = if pause {
+        (&["ACTIVE", "FAILED"], "PAUSED", "connector.pause")
+    } else {
+        (&["PAUSED"], "ACTIVE", "connector.resume")
+    };
+    if !queries::set_status(&mut *tx, id, from, to, user.id, state.clock.now()).await? {
+        return Err(AppError::Conflict(format!(
+            "{} is {} already.",
+            before.name,
+            if pause { "paused" } else { "running (not paused)" }
+        )));
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(json!({ "status": before.status })),
+            after: Some(json!({ "status": to })),
+            ..AuditEntry::by(&user, action, "connector")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(before.name)
+}
+
+/// Where a secret belongs, bound into its ciphertext (see [`crate::secrets`]).
+pub fn context(connector: Uuid, name: SecretName) -> String {
+    format!("connector:{connector}:{}", name.code())
+}
+
+/// The key, when the input carries secrets; refused in words when the server has none.
+fn secrets_key<'a>(state: &'a AppState, valid: &Valid) -> Result<Option<&'a crate::secrets::SecretsKey>, AppError> {
+    if valid.secrets.is_empty() {
+        return Ok(None);
+    }
+    state.config.secrets_key.as_ref().map(Some).ok_or_else(|| {
+        AppError::BadRequest(
+            "This server has no SECRETS_KEY, so it cannot store a secret: set SECRETS_KEY (32 bytes, base64) and restart."
+                .into(),
+        )
+    })
+}
+
+/// The bank layout a BANK_SFTP connector names, as its mapping id; an unknown name is a 400.
+async fn layout(tx: &mut sqlx::PgConnection, valid: &Valid) -> Result<Option<Uuid>, AppError> {
+    let Some(name) = valid.layout.as_deref() else { return Ok(None) };
+    queries::layout_id(&mut *tx, name)
+        .await?
+        .map(Some)
+        .ok_or_else(|| AppError::BadRequest(format!("There is no active bank layout named {name:?}.")))
+}
+
+fn secrets_note(valid: &Valid) -> String {
+    if valid.secrets.is_empty() {
+        "no secret changed".into()
+    } else {
+        let names: Vec<&str> = valid.secrets.iter().map(|(n, _)| n.code()).collect();
+        format!("secret set: {}", names.join(", "))
+    }
+}

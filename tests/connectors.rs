@@ -1,0 +1,347 @@
+//! Connectors (issue 14, first part): configuration through the API and the page's forms, secrets
+//! sealed at rest and never shown, the role matrix, and refusals in words. Runs are not built yet,
+//! and the API says so.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{demo_app, demo_cookie, json_request, plain_form_post, server_fn_form, TestApp};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+const PASSWORD: &str = "axis-Recon-pa55word";
+const API_KEY: &str = "pg-sandbox-key-0042";
+
+fn sftp_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "type": "BANK_SFTP",
+        "schedule": "30 6 * * *",
+        "config": {
+            "host": "127.0.0.1", "port": 2222, "username": "axis_recon", "directory": "/outgoing",
+            "pattern": "AXIS_SETTLE_{YYYY-MM-DD}_*.csv", "sidecar": true, "layout": "axis sftp settlement"
+        },
+        "secrets": { "password": PASSWORD }
+    })
+}
+
+fn api_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "type": "PG_API",
+        "schedule": "0 * * * *",
+        "timezone": "Asia/Kolkata",
+        "autoRecon": false,
+        "config": { "baseUrl": "http://127.0.0.1:3000/api/pg", "merchantCodes": ["MER001"], "daysBack": 2 },
+        "secrets": { "apiKey": API_KEY }
+    })
+}
+
+/// Every byte the database holds for connectors, as text, to look for a secret in.
+async fn stored_bytes(pool: &PgPool) -> String {
+    sqlx::query_scalar::<_, String>(
+        "SELECT coalesce(string_agg(t, ' '), '') FROM (
+             SELECT row_to_json(c)::text AS t FROM connectors c
+             UNION ALL SELECT encode(nonce, 'escape') || encode(ciphertext, 'escape') || row_to_json(s)::text FROM connector_secrets s
+             UNION ALL SELECT row_to_json(a)::text FROM audit_log a) x",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_admin_creates_connectors_whose_secrets_are_sealed_and_never_shown(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+
+    let created = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, sftp_body("AXIS drop")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let c = created.json();
+    let id = c["id"].as_str().unwrap().to_string();
+    assert_eq!(c["type"], "BANK_SFTP");
+    assert_eq!(c["status"], "ACTIVE");
+    assert_eq!(c["config"]["host"], "127.0.0.1");
+    assert_eq!(c["config"]["port"], 2222);
+    assert_eq!(c["config"]["layout"], "AXIS SFTP settlement", "the layout by its stored name");
+    assert_eq!(c["timezone"], "Asia/Kolkata");
+    assert_eq!(c["autoRecon"], true);
+    assert_eq!(c["health"], "FAILING", "no run yet");
+    assert_eq!(c["nextRuns"].as_array().unwrap().len(), 5);
+    let secrets = c["secrets"].as_array().unwrap();
+    assert_eq!(secrets[0]["name"], "password");
+    assert!(secrets[0]["setAt"].is_string());
+    assert!(secrets[1]["setAt"].is_null(), "no private key");
+
+    let api = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, api_body("PG sandbox")).await;
+    assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
+    assert_eq!(api.json()["config"]["merchantCodes"], json!(["MER001"]));
+    assert_eq!(api.json()["autoRecon"], false);
+
+    // The database holds the ciphertext only, bound to its connector: it opens with the server's
+    // key for that place and nowhere else.
+    let all = stored_bytes(&pool).await;
+    assert!(!all.contains(PASSWORD) && !all.contains(API_KEY), "no secret in the clear");
+    let (nonce, ciphertext): (Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT nonce, ciphertext FROM connector_secrets WHERE connector_id = $1::uuid AND name = 'password'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(nonce.len(), 12);
+    assert_eq!(ciphertext.len(), PASSWORD.len() + 16);
+    let sealed = settlepaisa_ops::secrets::Sealed { nonce, ciphertext };
+    let key = app.state.config.secrets_key.as_ref().unwrap();
+    assert_eq!(key.open(&format!("connector:{id}:password"), &sealed).unwrap().expose(), PASSWORD);
+    assert!(key.open(&format!("connector:{id}:privateKey"), &sealed).is_err());
+
+    // Neither the API nor the page ever carries a secret, for any role.
+    for email in ["admin@settlepaisa.test", "ops@settlepaisa.test", "auditor@settlepaisa.test"] {
+        let cookie = demo_cookie(&app, email).await;
+        for path in
+            ["/api/ingest/v1/connectors".to_string(), format!("/api/ingest/v1/connectors/{id}"), "/connectors".into()]
+        {
+            let reply = app.get(&path, Some(&cookie)).await;
+            assert_eq!(reply.status, StatusCode::OK, "{email} {path}");
+            assert!(!reply.body.contains(PASSWORD) && !reply.body.contains(API_KEY), "{email} {path}");
+        }
+    }
+    let page = app.get("/connectors", Some(&admin)).await.body;
+    assert!(
+        page.contains("AXIS drop") && page.contains("PG sandbox") && page.contains("AXIS SFTP"),
+        "the demo's and the new ones"
+    );
+    assert!(page.contains("•••• set on"), "a set secret says so");
+    assert!(
+        page.contains("from the environment (AXIS_SFTP_PASSWORD)"),
+        "the demo's connector reads its password from the environment"
+    );
+    assert!(page.contains("Connector runs are not built yet"), "the page says what is missing");
+
+    // The audit rows name the secret set, never its value.
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT coalesce(details, '') FROM audit_log WHERE action = 'connector.create' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(details, ["secret set: password", "secret set: apiKey"]);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_edit_keeps_secrets_left_blank_and_replaces_those_given(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let c = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, sftp_body("AXIS drop")).await.json();
+    let id = c["id"].as_str().unwrap().to_string();
+    let set_at = |v: &Value, i: usize| v["secrets"][i]["setAt"].clone();
+
+    // No secret given: the password stays, the other settings change (a minute later).
+    app.clock.advance(chrono::Duration::minutes(1));
+    let mut edit = sftp_body("AXIS drop 2");
+    edit["secrets"] = json!({});
+    edit["config"]["host"] = json!("sftp2.axis.example");
+    edit["version"] = c["updatedAt"].clone();
+    let saved = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, edit.clone()).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let s = saved.json();
+    assert_eq!(s["name"], "AXIS drop 2");
+    assert_eq!(s["config"]["host"], "sftp2.axis.example");
+    assert_eq!(set_at(&s, 0), set_at(&c, 0), "the password is kept");
+
+    // The same version again is stale now: refused, nothing written.
+    let stale = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, edit).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("since you opened it"));
+
+    // A private key replaces the password.
+    app.clock.advance(chrono::Duration::minutes(5));
+    let mut key = sftp_body("AXIS drop 2");
+    key["secrets"] =
+        json!({ "privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n" });
+    let replaced = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, key).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    let r = replaced.json();
+    assert!(set_at(&r, 0).is_null(), "the password is gone");
+    assert!(set_at(&r, 1).is_string(), "the key is set");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM connector_secrets WHERE connector_id = $1::uuid")
+        .bind(&id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names, ["privateKey"]);
+
+    // The type stays.
+    let mut other = api_body("AXIS drop 2");
+    other["version"] = Value::Null;
+    let refused = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, other).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("keeps its type"), "{}", refused.body);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn bad_input_is_refused_with_every_reason_and_nothing_written(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let count =
+        || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM connectors").fetch_one(&pool).await.unwrap() };
+    let before = count().await;
+    let cases = [
+        (json!({ "schedule": "every day" }), "is not a schedule"),
+        (json!({ "config": { "host": "bad host;" } }), "is not a host"),
+        (json!({ "config": { "pattern": "AXIS_*.csv" } }), "date token"),
+        (json!({ "config": { "layout": "no such layout" } }), "no active bank layout"),
+        (json!({ "secrets": {} }), "password or a private key"),
+        (json!({ "name": "AXIS SFTP" }), "exists already"),
+    ];
+    for (patch, needle) in cases {
+        let mut body = sftp_body("Fresh");
+        for (k, v) in patch.as_object().unwrap() {
+            if let (Some(target), Some(fields)) = (body[k].as_object_mut(), v.as_object()) {
+                if fields.is_empty() {
+                    target.clear();
+                }
+                for (fk, fv) in fields {
+                    target.insert(fk.clone(), fv.clone());
+                }
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        let reply = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, body).await;
+        assert!(matches!(reply.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT), "{needle}: {}", reply.status);
+        assert!(reply.body.contains(needle), "{needle:?} in {}", reply.body);
+    }
+    let mut url = api_body("Fresh");
+    url["config"]["baseUrl"] = json!("https://user:pw@pg.example");
+    let reply = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, url).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("not in the URL"), "{}", reply.body);
+    assert_eq!(count().await, before, "nothing written");
+    assert!(!stored_bytes(&pool).await.contains(PASSWORD), "a refused secret is not kept anywhere");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_role_matrix_admin_configures_ops_operates_others_read(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let id = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, sftp_body("AXIS drop")).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/ingest/v1/connectors/{id}");
+    let actions = format!("{path}/actions");
+    let audit_rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE target_type = 'connector'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+
+    for email in
+        ["ops@settlepaisa.test", "finance@settlepaisa.test", "compliance@settlepaisa.test", "auditor@settlepaisa.test"]
+    {
+        let cookie = demo_cookie(&app, email).await;
+        let before = audit_rows().await;
+        assert_eq!(app.get("/api/ingest/v1/connectors", Some(&cookie)).await.status, StatusCode::OK, "{email} reads");
+        assert_eq!(
+            json_request(&app, "POST", "/api/ingest/v1/connectors", &cookie, sftp_body("X")).await.status,
+            StatusCode::FORBIDDEN,
+            "{email} create"
+        );
+        assert_eq!(
+            json_request(&app, "PUT", &path, &cookie, sftp_body("X")).await.status,
+            StatusCode::FORBIDDEN,
+            "{email} edit"
+        );
+        assert_eq!(
+            json_request(&app, "DELETE", &path, &cookie, json!({})).await.status,
+            StatusCode::FORBIDDEN,
+            "{email} delete"
+        );
+        let page = app.get("/connectors", Some(&cookie)).await.body;
+        assert!(!page.contains("New connector") && !page.contains("Edit AXIS drop"), "{email} sees no admin form");
+        let ops = email.starts_with("ops@");
+        let pause = json_request(&app, "POST", &actions, &cookie, json!({ "action": "pause" })).await;
+        let test = json_request(&app, "POST", &actions, &cookie, json!({ "action": "test" })).await;
+        if ops {
+            assert_eq!(pause.status, StatusCode::OK, "{}", pause.body);
+            assert_eq!(pause.json()["status"], "PAUSED");
+            assert_eq!(pause.json()["nextRuns"], json!([]), "a paused connector fires no run");
+            assert_eq!(pause.json()["health"], "FAILING");
+            let again = json_request(&app, "POST", &actions, &cookie, json!({ "action": "pause" })).await;
+            assert_eq!(again.status, StatusCode::CONFLICT);
+            let resumed = json_request(&app, "POST", &actions, &cookie, json!({ "action": "resume" })).await;
+            assert_eq!(resumed.json()["status"], "ACTIVE");
+            assert_eq!(test.status, StatusCode::NOT_IMPLEMENTED, "runs are not built yet, and it says so");
+            assert!(test.body.contains("not built yet"));
+            assert!(page.contains("Pause"), "ops sees pause");
+            assert_eq!(audit_rows().await, before + 2, "pause and resume audited");
+        } else {
+            assert_eq!(pause.status, StatusCode::FORBIDDEN, "{email} pause");
+            assert_eq!(test.status, StatusCode::FORBIDDEN, "{email} test");
+            assert!(!page.contains(">Pause<"), "{email} sees no pause");
+            assert_eq!(audit_rows().await, before, "{email}: nothing written");
+        }
+    }
+    let unknown = json_request(&app, "POST", &actions, &admin, json!({ "action": "explode" })).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/api/ingest/v1/connectors", None).await.status, StatusCode::UNAUTHORIZED);
+    let deleted = json_request(&app, "DELETE", &path, &admin, json!({})).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&path, Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM connector_secrets WHERE connector_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "its secrets go with it");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_pages_forms_work_without_javascript(pool: PgPool) {
+    let app: TestApp = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let fields = [
+        ("name", "HDFC night drop"),
+        ("kind", "BANK_SFTP"),
+        ("schedule", "15 2 * * *"),
+        ("timezone", "Asia/Kolkata"),
+        ("auto_recon", "on"),
+        ("host", "sftp.hdfc.example"),
+        ("port", ""),
+        ("username", "hdfc_recon"),
+        ("directory", "/out"),
+        ("pattern", "HDFC_{YYYYMMDD}.csv"),
+        ("layout", "HDFC account statement"),
+        ("password", PASSWORD),
+    ];
+    let reply = app.send(plain_form_post("/sfn/connectors/save", server_fn_form(&fields), &admin, "/connectors")).await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    let to = reply.location().unwrap_or_default().to_string();
+    assert!(to.starts_with("/connectors?notice="), "{to}");
+    let page = app.get(&to, Some(&admin)).await.body;
+    assert!(
+        page.contains("Connector &quot;HDFC night drop&quot; created.")
+            || page.contains("Connector \"HDFC night drop\" created."),
+        "notice shown"
+    );
+    assert!(page.contains("HDFC_{YYYYMMDD}.csv") && page.contains("sftp.hdfc.example:22"));
+    assert!(!page.contains(PASSWORD));
+    // A bad schedule comes back in words.
+    let bad = [("name", "Bad"), ("kind", "BANK_SFTP"), ("schedule", "whenever")];
+    let reply = app.send(plain_form_post("/sfn/connectors/save", server_fn_form(&bad), &admin, "/connectors")).await;
+    let to = reply.location().unwrap_or_default().to_string();
+    let page = app.get(&to, Some(&admin)).await.body;
+    assert!(page.contains("is not a schedule"), "{to}");
+    // ops may not use the form.
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let reply = app.send(plain_form_post("/sfn/connectors/save", server_fn_form(&fields), &ops, "/connectors")).await;
+    let to = reply.location().unwrap_or_default().to_string();
+    assert!(!to.contains("notice="), "{to}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM connectors WHERE name = 'HDFC night drop'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
