@@ -237,6 +237,19 @@ serve_as_app_role() {
   fi
 }
 
+# The key connector secrets are sealed with (SECRETS_KEY): the one set, else the demo's own, made
+# once and kept in .data/secrets-key (set SECRETS_KEY to use yours; production sets it from its
+# secret store).
+secrets_key_ensure() {
+  if [ -n "${SECRETS_KEY:-}" ]; then return 0; fi
+  mkdir -p "$DATA_DIR"
+  if [ ! -s "$DATA_DIR/secrets-key" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 > "$DATA_DIR/secrets-key")
+  fi
+  SECRETS_KEY="$(cat "$DATA_DIR/secrets-key")"
+  export SECRETS_KEY
+}
+
 # The same server, another database (dropped and re-created): for the end-to-end suite.
 db_fresh_database() {
   local PGOPTIONS="-c client_min_messages=warning"; export PGOPTIONS

@@ -13,15 +13,7 @@ BIN="$ROOT/target/release/settlepaisa-ops"
 # As the app's role, migrating as the owner (on the private cluster; see as_app_role in lib.sh).
 as_app_role "$DATABASE_URL" "$BIN" migrate
 if [ "$APP_ENV" = demo ]; then as_app_role "$DATABASE_URL" "$BIN" seed demo --if-empty; fi
-# The demo's key for connector secrets at rest, made once and kept in .data/ (set SECRETS_KEY to
-# use your own; production sets it from its secret store).
-if [ -z "${SECRETS_KEY:-}" ] && [ "$APP_ENV" = demo ]; then
-  if [ ! -s "$DATA_DIR/secrets-key" ]; then
-    (umask 077; head -c 32 /dev/urandom | base64 > "$DATA_DIR/secrets-key")
-  fi
-  SECRETS_KEY="$(cat "$DATA_DIR/secrets-key")"
-  export SECRETS_KEY
-fi
+if [ "$APP_ENV" = demo ]; then secrets_key_ensure; fi
 ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 log "SettlePaisa Ops on http://$ADDR — sign in as ops@settlepaisa.test / SettlePaisa@2025 (demo)"
 serve_as_app_role "$DATABASE_URL" exec "$BIN" serve

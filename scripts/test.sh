@@ -33,6 +33,7 @@ E2E_DB_URL="$(db_fresh_database settlepaisa_e2e)"
 PORT="$(free_port)"
 BIN="$ROOT/target/release/settlepaisa-ops"
 export LEPTOS_ENV=PROD LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" APP_ENV=demo
+secrets_key_ensure
 # The server, its migrations, seed and CLI run as in production: the app's role, migrating as the owner.
 as_app_role "$E2E_DB_URL" "$BIN" migrate
 as_app_role "$E2E_DB_URL" "$BIN" seed demo

@@ -140,14 +140,26 @@ async fn an_edit_keeps_secrets_left_blank_and_replaces_those_given(pool: PgPool)
     app.clock.advance(chrono::Duration::minutes(1));
     let mut edit = sftp_body("AXIS drop 2");
     edit["secrets"] = json!({});
-    edit["config"]["host"] = json!("sftp2.axis.example");
+    edit["config"]["directory"] = json!("/outgoing/v2");
     edit["version"] = c["updatedAt"].clone();
     let saved = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, edit.clone()).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let s = saved.json();
     assert_eq!(s["name"], "AXIS drop 2");
-    assert_eq!(s["config"]["host"], "sftp2.axis.example");
+    assert_eq!(s["config"]["directory"], "/outgoing/v2");
     assert_eq!(set_at(&s, 0), set_at(&c, 0), "the password is kept");
+
+    // A new server without the password again is refused: a stored secret never goes elsewhere.
+    let mut elsewhere = sftp_body("AXIS drop 2");
+    elsewhere["secrets"] = json!({});
+    elsewhere["config"]["host"] = json!("sftp.attacker.example");
+    elsewhere["version"] = s["updatedAt"].clone();
+    let moved = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, elsewhere.clone()).await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{}", moved.body);
+    assert!(moved.body.contains("give the password or private key again"), "{}", moved.body);
+    let unversioned =
+        json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, sftp_body("AXIS drop 2")).await;
+    assert_eq!(unversioned.status, StatusCode::BAD_REQUEST, "an API edit names its version");
 
     // The same version again is stale now: refused, nothing written.
     let stale = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, edit).await;
@@ -159,6 +171,7 @@ async fn an_edit_keeps_secrets_left_blank_and_replaces_those_given(pool: PgPool)
     let mut key = sftp_body("AXIS drop 2");
     key["secrets"] =
         json!({ "privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n" });
+    key["version"] = s["updatedAt"].clone();
     let replaced = json_request(&app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &admin, key).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
     let r = replaced.json();
@@ -187,14 +200,17 @@ async fn bad_input_is_refused_with_every_reason_and_nothing_written(pool: PgPool
         || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM connectors").fetch_one(&pool).await.unwrap() };
     let before = count().await;
     let cases = [
-        (json!({ "schedule": "every day" }), "is not a schedule"),
-        (json!({ "config": { "host": "bad host;" } }), "is not a host"),
-        (json!({ "config": { "pattern": "AXIS_*.csv" } }), "date token"),
-        (json!({ "config": { "layout": "no such layout" } }), "no active bank layout"),
-        (json!({ "secrets": {} }), "password or a private key"),
-        (json!({ "name": "AXIS SFTP" }), "exists already"),
+        (json!({ "schedule": "every day" }), "is not a schedule", StatusCode::BAD_REQUEST),
+        (json!({ "config": { "host": "bad host;" } }), "is not a host", StatusCode::BAD_REQUEST),
+        (json!({ "config": { "host": "169.254.169.254" } }), "link-local", StatusCode::BAD_REQUEST),
+        (json!({ "config": { "pattern": "AXIS_*.csv" } }), "date token", StatusCode::BAD_REQUEST),
+        (json!({ "config": { "layout": "no such layout" } }), "no active bank layout", StatusCode::BAD_REQUEST),
+        (json!({ "secrets": {} }), "password or a private key", StatusCode::BAD_REQUEST),
+        (json!({ "secrets": { "password": "" } }), "password is empty", StatusCode::BAD_REQUEST),
+        (json!({ "config": { "port": 70000 } }), "not valid JSON for this call", StatusCode::BAD_REQUEST),
+        (json!({ "name": "AXIS SFTP" }), "exists already", StatusCode::CONFLICT),
     ];
-    for (patch, needle) in cases {
+    for (patch, needle, status) in cases {
         let mut body = sftp_body("Fresh");
         for (k, v) in patch.as_object().unwrap() {
             if let (Some(target), Some(fields)) = (body[k].as_object_mut(), v.as_object()) {
@@ -209,7 +225,7 @@ async fn bad_input_is_refused_with_every_reason_and_nothing_written(pool: PgPool
             }
         }
         let reply = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, body).await;
-        assert!(matches!(reply.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT), "{needle}: {}", reply.status);
+        assert_eq!(reply.status, status, "{needle}: {}", reply.body);
         assert!(reply.body.contains(needle), "{needle:?} in {}", reply.body);
     }
     let mut url = api_body("Fresh");
@@ -275,7 +291,7 @@ async fn the_role_matrix_admin_configures_ops_operates_others_read(pool: PgPool)
             assert_eq!(resumed.json()["status"], "ACTIVE");
             assert_eq!(test.status, StatusCode::NOT_IMPLEMENTED, "runs are not built yet, and it says so");
             assert!(test.body.contains("not built yet"));
-            assert!(page.contains("Pause"), "ops sees pause");
+            assert!(page.contains(">Pause<"), "ops sees pause");
             assert_eq!(audit_rows().await, before + 2, "pause and resume audited");
         } else {
             assert_eq!(pause.status, StatusCode::FORBIDDEN, "{email} pause");
@@ -334,14 +350,91 @@ async fn the_pages_forms_work_without_javascript(pool: PgPool) {
     let to = reply.location().unwrap_or_default().to_string();
     let page = app.get(&to, Some(&admin)).await.body;
     assert!(page.contains("is not a schedule"), "{to}");
-    // ops may not use the form.
+    // ops may not use the form: refused in words, nothing written.
     let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
-    let reply = app.send(plain_form_post("/sfn/connectors/save", server_fn_form(&fields), &ops, "/connectors")).await;
+    let mut theirs = fields.to_vec();
+    theirs[0] = ("name", "Ops own drop");
+    let reply = app.send(plain_form_post("/sfn/connectors/save", server_fn_form(&theirs), &ops, "/connectors")).await;
     let to = reply.location().unwrap_or_default().to_string();
-    assert!(!to.contains("notice="), "{to}");
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM connectors WHERE name = 'HDFC night drop'")
+    assert!(to.contains("/connectors?") && to.contains("__err=") && !to.contains("notice="), "{to}");
+    let page = app.get(&to, Some(&ops)).await.body;
+    assert!(page.contains("role=\"alert\""), "the refusal is shown: {to}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM connectors WHERE name = 'Ops own drop'")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(n, 0);
+    // ops pauses with the card's button, without JavaScript.
+    let id: String = sqlx::query_scalar("SELECT id::text FROM connectors WHERE name = 'HDFC night drop'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let reply =
+        app.send(plain_form_post("/sfn/connectors/pause", format!("id={id}&pause=true"), &ops, "/connectors")).await;
+    let to = reply.location().unwrap_or_default().to_string();
+    assert!(to.starts_with("/connectors?notice="), "{to}");
+    let status: String = sqlx::query_scalar("SELECT status FROM connectors WHERE name = 'HDFC night drop'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "PAUSED");
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_sandbox_sources_answer_the_same_each_time_and_only_when_on(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let pg = "/api/pg/v1/transactions?cycleDate=2026-11-30&merchant=MERCH_001";
+    let first = app.get(pg, Some(&ops)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body, app.get(pg, Some(&ops)).await.body, "deterministic");
+    let page = first.json();
+    let total = page["total"].as_u64().unwrap();
+    assert!((40..=80).contains(&total));
+    assert_eq!(page["transactions"].as_array().unwrap().len() as u64, total, "one page of 100 holds them");
+    assert_eq!(page["totalPages"], 1);
+    let t = &page["transactions"][0];
+    assert_eq!(t["merchantId"], "MERCH_001");
+    assert!(t["txnId"].as_str().unwrap().starts_with("SBX-20261130-MERCH_001-"));
+    let beyond = app.get(&format!("{pg}&page=2"), Some(&ops)).await.json();
+    assert_eq!(beyond["transactions"], json!([]));
+
+    let bank = app.get("/api/bank/v1/statements?cycleDate=2026-11-30", Some(&ops)).await;
+    assert_eq!(bank.status, StatusCode::OK);
+    let lines = bank.json()["lines"].as_array().unwrap().clone();
+    // Each credited UTR is a successful payment of the PG side with the same amount, but the
+    // sandbox's worked differences (a payment in 29 missing, one in 31 ₹1.00 more).
+    let pg_txns = page["transactions"].as_array().unwrap();
+    let credited: Vec<&Value> = lines.iter().filter(|l| l["remarks"] == "NEFT CR MERCH_001").collect();
+    let successes = pg_txns.iter().filter(|t| t["status"] == "SUCCESS").count();
+    assert!(credited.len() < successes && credited.len() > successes * 9 / 10, "{} of {successes}", credited.len());
+    for line in credited {
+        let t = pg_txns.iter().find(|t| t["utr"] == line["utr"]).expect("a PG payment");
+        let delta = line["amountPaise"].as_i64().unwrap() - t["amountPaise"].as_i64().unwrap();
+        assert!(delta == 0 || delta == 100, "{delta}");
+    }
+
+    for (path, needle) in [
+        ("/api/pg/v1/transactions?merchant=MERCH_001", "cycleDate"),
+        ("/api/pg/v1/transactions?cycleDate=2026-11-30&merchant=../x", "merchant code"),
+        ("/api/pg/v1/transactions?cycleDate=2026-11-30&merchant=M&page=0", "page"),
+        ("/api/bank/v1/statements?cycleDate=30-11-2026", "cycleDate"),
+    ] {
+        let reply = app.get(path, Some(&ops)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(reply.body.contains(needle), "{path}: {}", reply.body);
+    }
+    assert_eq!(app.get(pg, None).await.status, StatusCode::UNAUTHORIZED, "signed-in callers only");
+    assert_eq!(app.get("/api/pg/health", None).await.status, StatusCode::OK, "health beside the sandbox");
+
+    let mut config = settlepaisa_ops::config::Config::for_tests("postgres://unused");
+    config.sandbox = false;
+    let off = TestApp::with_config(pool.clone(), config);
+    let cookie = demo_cookie(&off, "ops@settlepaisa.test").await;
+    assert_eq!(off.get(pg, Some(&cookie)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        off.get("/api/bank/v1/statements?cycleDate=2026-11-30", Some(&cookie)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(off.get("/api/pg/health", None).await.status, StatusCode::OK);
 }

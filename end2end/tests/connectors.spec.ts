@@ -41,6 +41,7 @@ test('an admin creates a connector; ops pauses and resumes it', async ({ page, b
   await expect(ops.getByTestId('notice')).toContainText('paused');
   await expect(opsCard.getByTestId('next-runs')).toContainText('Paused');
   await expect(opsCard.getByTestId('health')).toHaveText('FAILING');
+  await expect(opsCard.getByTestId('health-reason')).toContainText('paused');
   await opsCard.getByRole('button', { name: 'Resume' }).click();
   await expect(ops.getByTestId('notice')).toContainText('resumed');
   await expect(opsCard.getByTestId('next-runs').locator('li')).toHaveCount(5);

@@ -11,7 +11,7 @@ use crate::features;
 use crate::state::AppState;
 
 pub fn routes(config: &crate::config::Config) -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/{service}/health", get(health::service))
         .nest("/overview", features::overview::routes())
         .nest("/admin", features::settings::routes(config))
@@ -27,5 +27,11 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
                 .merge(features::exceptions::routes())
                 .merge(features::transactions::routes()),
         )
-        .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) })
+        .fallback(|| async { AppError::NotFound("No such API endpoint.".into()) });
+    // The sandbox PG and bank sources (spec 6.2) exist only when switched on.
+    if config.sandbox {
+        router.merge(features::connectors::sandbox_routes())
+    } else {
+        router
+    }
 }

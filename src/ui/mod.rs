@@ -98,18 +98,6 @@ pub fn KpiTile(
     }
 }
 
-/// A plain statement that a page exists but its feature has not landed yet.
-#[component]
-pub fn NotBuilt(title: &'static str, what: &'static str) -> impl IntoView {
-    view! {
-        <PageHeader title=title />
-        <div class="rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900" role="status">
-            <p class="font-medium">"This page is not built yet."</p>
-            <p class="mt-1 text-sm">{what}</p>
-        </div>
-    }
-}
-
 /// An error from a server call, in words an analyst understands.
 #[component]
 pub fn ErrorNotice(message: String) -> impl IntoView {
@@ -173,6 +161,20 @@ pub mod style {
     pub const BUTTON: &str = "rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700";
     pub const PLAIN_BUTTON: &str =
         "rounded-md border border-slate-300 bg-white px-3 py-1 text-slate-800 hover:bg-slate-50";
+    /// A note above a page's content: something the reader should know (a part that is off).
+    pub const NOTE: &str = "mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900";
+}
+
+/// A connector's health (spec 5.1) as a coloured badge: OK, LAGGING, FAILING.
+#[component]
+pub fn HealthBadge(health: crate::features::overview::model::Health) -> impl IntoView {
+    use crate::features::overview::model::Health;
+    let chip = match health {
+        Health::Ok => "bg-emerald-100 text-emerald-900",
+        Health::Lagging => "bg-amber-100 text-amber-900",
+        Health::Failing => "bg-red-100 text-red-900",
+    };
+    view! { <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {chip}") data-testid="health">{health.code()}</span> }
 }
 
 /// Success and error notices carried back in the URL by form posts.

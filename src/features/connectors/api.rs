@@ -13,20 +13,24 @@
 //! - `DELETE connectors/{id}` (admin) → `204`;
 //! - `POST connectors/{id}/actions` `{"action": "pause"|"resume"}` (`sp-ops`, admin) → `200` with the
 //!   connector. `test`, `run` and `backfill` are not built yet: `501` says so.
+//!
+//! And, with `SANDBOX=true` only, the sandbox sources of spec 6.2 (their data in [`super::sandbox`]):
+//! `GET /api/pg/v1/transactions?cycleDate=&merchant=&page=` and `GET /api/bank/v1/statements?cycleDate=`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::model::{ConnectorCard, ConnectorInput};
-use super::service;
+use super::{sandbox, service};
 use crate::auth::guard::Authorized;
 use crate::error::AppError;
+use crate::http::responses::JsonBody;
 use crate::http::ClientIp;
 use crate::state::AppState;
 
@@ -35,10 +39,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/connectors", get(list).post(create))
         .route("/v1/connectors/{id}", get(one).put(update).delete(remove))
         .route("/v1/connectors/{id}/actions", post(action))
-}
-
-fn connector_id(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such connector.".into()))
 }
 
 /// A card without its settings: the list's line.
@@ -67,7 +67,7 @@ async fn one(
     Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let card = service::card(&state, &user, connector_id(&id)?).await?;
+    let card = service::card(&state, &user, service::parse_id(&id)?).await?;
     Ok(Json(full(&card)))
 }
 
@@ -75,7 +75,7 @@ async fn create(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
-    Json(input): Json<ConnectorInput>,
+    JsonBody(input): JsonBody<ConnectorInput>,
 ) -> Result<Response, AppError> {
     let id = service::create(&state, &user, ip.as_deref(), &input).await?;
     let card = service::card(&state, &user, id).await?;
@@ -87,9 +87,9 @@ async fn update(
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Json(input): Json<ConnectorInput>,
+    JsonBody(input): JsonBody<ConnectorInput>,
 ) -> Result<Json<Value>, AppError> {
-    let id = connector_id(&id)?;
+    let id = service::parse_id(&id)?;
     service::update(&state, &user, ip.as_deref(), id, &input).await?;
     Ok(Json(full(&service::card(&state, &user, id).await?)))
 }
@@ -100,7 +100,7 @@ async fn remove(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    service::delete(&state, &user, ip.as_deref(), connector_id(&id)?).await?;
+    service::delete(&state, &user, ip.as_deref(), service::parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,9 +114,9 @@ async fn action(
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Json(body): Json<ActionBody>,
+    JsonBody(body): JsonBody<ActionBody>,
 ) -> Result<Response, AppError> {
-    let id = connector_id(&id)?;
+    let id = service::parse_id(&id)?;
     match body.action.as_str() {
         "pause" | "resume" => {
             service::set_paused(&state, &user, ip.as_deref(), id, body.action == "pause").await?;
@@ -138,4 +138,73 @@ async fn action(
             Err(AppError::BadRequest(format!("{other:?} is not an action: use test, run, pause, resume or backfill.")))
         }
     }
+}
+
+/// The sandbox sources (spec 6.2), mounted at `/api` when `SANDBOX=true` (see [`super::sandbox`]).
+pub fn sandbox_routes() -> Router<AppState> {
+    Router::new().route("/pg/v1/transactions", get(pg_transactions)).route("/bank/v1/statements", get(bank_statements))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PgQuery {
+    cycle_date: Option<String>,
+    merchant: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BankQuery {
+    cycle_date: Option<String>,
+}
+
+fn cycle_date(text: Option<&str>) -> Result<NaiveDate, AppError> {
+    let text = text.ok_or_else(|| AppError::BadRequest("Give cycleDate=YYYY-MM-DD.".into()))?;
+    crate::ist::parse_date(text, "cycleDate")
+}
+
+/// The sandbox answers only when it is on: otherwise there is no such endpoint.
+fn on(state: &AppState) -> Result<(), AppError> {
+    if state.config.sandbox {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("No such API endpoint.".into()))
+    }
+}
+
+async fn pg_transactions(
+    State(state): State<AppState>,
+    Authorized(_user): Authorized,
+    Query(q): Query<PgQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    on(&state)?;
+    let cycle = cycle_date(q.cycle_date.as_deref())?;
+    let merchant = sandbox::check_merchant(q.merchant.as_deref().unwrap_or_default())?;
+    let page = match q.page.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| AppError::BadRequest(format!("page must be a whole number from 1, not {p:?}.")))?,
+    };
+    let all = sandbox::transactions(cycle, merchant);
+    let total_pages = all.len().div_ceil(sandbox::PAGE_SIZE).max(1);
+    let rows: Vec<&sandbox::SandboxTxn> =
+        all.iter().skip((page - 1).saturating_mul(sandbox::PAGE_SIZE)).take(sandbox::PAGE_SIZE).collect();
+    Ok(Json(serde_json::json!({
+        "cycleDate": cycle, "merchant": merchant, "page": page, "pageSize": sandbox::PAGE_SIZE,
+        "totalPages": total_pages, "total": all.len(), "transactions": rows,
+    })))
+}
+
+async fn bank_statements(
+    State(state): State<AppState>,
+    Authorized(_user): Authorized,
+    Query(q): Query<BankQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    on(&state)?;
+    let cycle = cycle_date(q.cycle_date.as_deref())?;
+    Ok(Json(serde_json::json!({ "cycleDate": cycle, "bankName": sandbox::BANK, "lines": sandbox::statement(cycle) })))
 }

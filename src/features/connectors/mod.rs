@@ -4,6 +4,8 @@
 //! shown again; `sp-ops` pauses and resumes them; every role reads their cards with health
 //! (spec 5.1) and the schedule's next fire times in the connector's time zone.
 //!
+//! With `SANDBOX=true` the program also serves the sandbox PG and bank sources ([`sandbox`]).
+//!
 //! Not built yet: the runs themselves (test, run now, backfill, the scheduler's ticks, run
 //! history); the page and the API say so.
 
@@ -17,10 +19,14 @@ pub use server::{delete_connector, get_connectors, pause_connector, save_connect
 #[cfg(feature = "ssr")]
 mod api;
 #[cfg(feature = "ssr")]
-pub use api::routes;
+pub use api::{routes, sandbox_routes};
+#[cfg(feature = "ssr")]
+pub mod commands;
 #[cfg(feature = "ssr")]
 pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod sandbox;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -8,10 +8,17 @@ use leptos::prelude::*;
 use super::model::{ConnectorCard, ConnectorType, ConnectorsView, SecretState, DEFAULT_TIMEZONE};
 use super::server::{get_connectors, DeleteConnector, PauseConnector, SaveConnector};
 use crate::ist;
-use crate::ui::style::{BUTTON, CARD, FIELD, PLAIN_BUTTON};
-use crate::ui::{ErrorNotice, FlashNotices, PageHeader};
+use crate::ui::style::{BUTTON, CARD, FIELD, NOTE, PLAIN_BUTTON};
+use crate::ui::{ErrorNotice, FlashNotices, HealthBadge, PageHeader};
 
-const NOTE: &str = "mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900";
+/// The page's actions, made once and shared by every card and form, so a refusal shows once, at
+/// the top of the page.
+#[derive(Clone, Copy)]
+struct Actions {
+    save: ServerAction<SaveConnector>,
+    pause: ServerAction<PauseConnector>,
+    remove: ServerAction<DeleteConnector>,
+}
 
 #[component]
 pub fn ConnectorsPage() -> impl IntoView {
@@ -34,7 +41,18 @@ pub fn ConnectorsPage() -> impl IntoView {
 fn Connectors(view: ConnectorsView) -> impl IntoView {
     let v = view;
     let layouts = v.layouts.clone();
+    let actions = Actions { save: ServerAction::new(), pause: ServerAction::new(), remove: ServerAction::new() };
+    let refusal = move || {
+        actions
+            .save
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| actions.pause.value().get().and_then(|r| r.err()))
+            .or_else(|| actions.remove.value().get().and_then(|r| r.err()))
+    };
     view! {
+        {move || refusal().map(|e| view! { <div class="mb-4"><ErrorNotice message=e.to_string() /></div> })}
         <div class=NOTE role="note" data-testid="runs-not-built">
             "Connector runs are not built yet: test, run now, backfill, the scheduled runs and the run history arrive with the next part of this feature. Health below is read from the runs recorded so far."
         </div>
@@ -54,7 +72,7 @@ fn Connectors(view: ConnectorsView) -> impl IntoView {
             view! {
                 <ul class="grid gap-4 lg:grid-cols-2" aria-label="Connectors">
                     {v.cards.into_iter().map(|c| view! {
-                        <li><Card card=c may_configure=v.may_configure may_operate=v.may_operate layouts=layouts.clone() /></li>
+                        <li><Card card=c may_configure=v.may_configure may_operate=v.may_operate layouts=layouts.clone() actions=actions /></li>
                     }).collect_view()}
                 </ul>
             }.into_any()
@@ -62,18 +80,9 @@ fn Connectors(view: ConnectorsView) -> impl IntoView {
         {v.may_configure.then(|| view! {
             <section class=format!("mt-6 {CARD}") aria-labelledby="new-connector-heading">
                 <h2 id="new-connector-heading" class="text-base font-semibold text-slate-900">"New connector"</h2>
-                <ConnectorFormView card=None layouts=v.layouts.clone() />
+                <ConnectorFormView card=None layouts=v.layouts.clone() save=actions.save />
             </section>
         })}
-    }
-}
-
-fn health_chip(card: &ConnectorCard) -> &'static str {
-    use super::model::Health;
-    match card.health {
-        Health::Ok => "bg-emerald-100 text-emerald-900",
-        Health::Lagging => "bg-amber-100 text-amber-900",
-        Health::Failing => "bg-red-100 text-red-900",
     }
 }
 
@@ -86,10 +95,15 @@ fn secret_text(s: &SecretState) -> String {
 }
 
 #[component]
-fn Card(card: ConnectorCard, may_configure: bool, may_operate: bool, layouts: Vec<String>) -> impl IntoView {
+fn Card(
+    card: ConnectorCard,
+    may_configure: bool,
+    may_operate: bool,
+    layouts: Vec<String>,
+    actions: Actions,
+) -> impl IntoView {
     let c = card;
-    let pause = ServerAction::<PauseConnector>::new();
-    let remove = ServerAction::<DeleteConnector>::new();
+    let (pause, remove) = (actions.pause, actions.remove);
     let heading = format!("connector-{}", c.id);
     let heading_id = heading.clone();
     let paused = c.status == "PAUSED";
@@ -132,7 +146,7 @@ fn Card(card: ConnectorCard, may_configure: bool, may_operate: bool, layouts: Ve
         <article class=CARD aria-labelledby=heading.clone() data-connector=c.name.clone()>
             <div class="flex flex-wrap items-baseline justify-between gap-2">
                 <h2 id=heading_id class="text-base font-semibold text-slate-900">{c.name.clone()}</h2>
-                <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {}", health_chip(&c)) data-testid="health">{c.health.code()}</span>
+                <HealthBadge health=c.health />
             </div>
             <p class="text-sm text-slate-600">{format!("{} · {}", c.kind.label(), c.status)}</p>
             <p class="mt-1 text-sm text-slate-700" data-testid="health-reason">{format!("Health: {}", c.health_reason)}
@@ -156,8 +170,6 @@ fn Card(card: ConnectorCard, may_configure: bool, may_operate: bool, layouts: Ve
                     <div class="contents"><dt class="text-slate-600">{k}</dt><dd class="break-all text-slate-900">{v}</dd></div>
                 }).collect_view()}
             </dl>
-            {move || pause.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-2"><ErrorNotice message=e.to_string() /></div> })}
-            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-2"><ErrorNotice message=e.to_string() /></div> })}
             <div class="mt-3 flex flex-wrap gap-2">
                 {may_operate.then(|| view! {
                     <ActionForm action=pause attr:aria-label=format!("{} {}", if paused { "Resume" } else { "Pause" }, c.name)>
@@ -172,7 +184,7 @@ fn Card(card: ConnectorCard, may_configure: bool, may_operate: bool, layouts: Ve
                 view! {
                     <details class="mt-3">
                         <summary class="cursor-pointer text-sm font-medium text-brand-700">{format!("Edit {}", c.name)}</summary>
-                        <ConnectorFormView card=Some(card) layouts=layouts.clone() />
+                        <ConnectorFormView card=Some(card) layouts=layouts.clone() save=actions.save />
                     </details>
                     <details class="mt-2">
                         <summary class="cursor-pointer text-sm font-medium text-red-800">{format!("Delete {}", c.name)}</summary>
@@ -191,8 +203,11 @@ fn Card(card: ConnectorCard, may_configure: bool, may_operate: bool, layouts: Ve
 /// The create form (`card` None) or the edit form of one connector, prefilled; secrets are never
 /// prefilled: a blank secret keeps the stored one.
 #[component]
-fn ConnectorFormView(card: Option<ConnectorCard>, layouts: Vec<String>) -> impl IntoView {
-    let save = ServerAction::<SaveConnector>::new();
+fn ConnectorFormView(
+    card: Option<ConnectorCard>,
+    layouts: Vec<String>,
+    save: ServerAction<SaveConnector>,
+) -> impl IntoView {
     let editing = card.is_some();
     let c = card;
     let field = |f: fn(&ConnectorCard) -> Option<String>| c.as_ref().and_then(f).unwrap_or_default();
@@ -222,9 +237,9 @@ fn ConnectorFormView(card: Option<ConnectorCard>, layouts: Vec<String>) -> impl 
     let sidecar = c.as_ref().is_some_and(|c| c.config.sidecar == Some(true));
     let auto_recon = c.as_ref().is_none_or(|c| c.auto_recon);
     let secret_hint = if editing { " (blank keeps the one set)" } else { "" };
+    let form_name = if editing { format!("Edit {name}") } else { "Create a connector".to_string() };
     view! {
-        {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-2"><ErrorNotice message=e.to_string() /></div> })}
-        <ActionForm action=save attr:class="mt-3 flex flex-col gap-3 text-sm" attr:aria-label=if editing { "Edit the connector" } else { "Create a connector" }>
+        <ActionForm action=save attr:class="mt-3 flex flex-col gap-3 text-sm" attr:aria-label=form_name>
             <input type="hidden" name="form[id]" value=id />
             <input type="hidden" name="form[version]" value=version />
             <div class="flex flex-wrap gap-3">

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::model::{ConnectorConfig, ConnectorInput, ConnectorType, SecretName, DEFAULT_TIMEZONE};
+use crate::secrets::Plain;
 
 /// The date tokens a file pattern may carry, and how each writes the cycle date.
 pub const DATE_TOKENS: [(&str, &str); 4] =
@@ -28,13 +29,35 @@ pub struct Valid {
     pub config: ConnectorConfig,
     /// The bank layout's name (BANK_SFTP), resolved to its mapping by the caller.
     pub layout: Option<String>,
-    /// The secrets given (new values), each checked.
-    pub secrets: Vec<(SecretName, String)>,
+    /// The secrets given (new values), each checked; their `Debug` hides them.
+    pub secrets: Vec<(SecretName, Plain)>,
+}
+
+impl Valid {
+    /// Where the connector connects: its SFTP server and user, or its API's base URL. A stored
+    /// secret is never sent to a new destination: an edit that changes it gives the secret again.
+    pub fn destination(&self) -> String {
+        destination(&self.config)
+    }
+}
+
+/// A stored connector's destination (see [`Valid::destination`]).
+pub fn destination(config: &ConnectorConfig) -> String {
+    match &config.base_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sftp://{}@{}:{}",
+            config.username.as_deref().unwrap_or_default(),
+            config.host.as_deref().unwrap_or_default(),
+            config.port.unwrap_or(22)
+        ),
+    }
 }
 
 /// Check `input` as a new connector (`existing` None) or as an edit of one whose stored secrets
-/// are `existing` (an edit need not give them again). Every problem is named, in one message.
-pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Result<Valid, String> {
+/// are `existing` (an edit need not give them again), its schedule read from `now`. Every problem
+/// is named, in one message.
+pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>, now: DateTime<Utc>) -> Result<Valid, String> {
     let mut problems: Vec<String> = Vec::new();
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -53,7 +76,7 @@ pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Resu
         }
     };
     let schedule = input.schedule.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Err(e) = next_fires(&schedule, timezone.unwrap_or(chrono_tz::Asia::Kolkata), Utc::now(), 1) {
+    if let Err(e) = next_fires(&schedule, timezone.unwrap_or(chrono_tz::Asia::Kolkata), now, 1) {
         problems.push(e);
     }
     let c = &input.config;
@@ -72,17 +95,24 @@ pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Resu
             });
             config.username = match c.username.as_deref().map(str::trim) {
                 Some(u)
-                    if !u.is_empty() && u.len() <= 64 && !u.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
+                    if !u.is_empty()
+                        && u.len() <= 64
+                        && !u.starts_with('-')
+                        && u.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-')) =>
                 {
                     Some(u.to_string())
                 }
                 _ => {
-                    problems.push("Give the SFTP user name (up to 64 characters, no spaces).".into());
+                    problems.push("Give the SFTP user name (up to 64 letters, digits, . _ and -).".into());
                     None
                 }
             };
             config.directory = match c.directory.as_deref().map(str::trim) {
-                Some(d) if !d.is_empty() && d.len() <= 255 && !d.chars().any(char::is_control) => Some(d.to_string()),
+                Some(d)
+                    if !d.is_empty() && d.len() <= 255 && !d.starts_with('-') && !d.chars().any(char::is_control) =>
+                {
+                    Some(d.to_string())
+                }
                 _ => {
                     problems
                         .push("Give the remote directory the bank's files are in (e.g. /outgoing/settlement).".into());
@@ -153,6 +183,10 @@ pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Resu
             problems.push(format!("A {} connector takes no {}.", kind.code(), secret.code()));
             continue;
         }
+        if value.trim().is_empty() {
+            problems.push(format!("The {} is empty.", secret.label().to_lowercase()));
+            continue;
+        }
         if value.len() > MAX_SECRET_BYTES || value.contains('\0') {
             problems.push(format!("The {} is too long or not text.", secret.label().to_lowercase()));
             continue;
@@ -161,7 +195,7 @@ pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Resu
             problems.push("The private key must be in OpenSSH or PEM form (-----BEGIN … PRIVATE KEY-----).".into());
             continue;
         }
-        secrets.push((secret, value.clone()));
+        secrets.push((secret, Plain::new(value.clone())));
     }
     if let Some(kind) = kind {
         let given: Vec<SecretName> = secrets.iter().map(|(s, _)| *s).collect();
@@ -196,24 +230,72 @@ pub fn validate(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Resu
     })
 }
 
+/// A host name (letters, digits and `-` in dot-separated labels) or an IP address; never a
+/// link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there) or an
+/// unspecified one.
 fn check_host(host: Option<&str>, problems: &mut Vec<String>) -> Option<String> {
-    let host = host.map(str::trim).unwrap_or_default();
-    let plain = |h: &str| h.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':' | '[' | ']'));
-    if host.is_empty() || host.len() > 253 || !plain(host) || host.starts_with('-') {
-        problems.push(format!("{host:?} is not a host name or address."));
-        return None;
+    let host = host.map(str::trim).unwrap_or_default().to_ascii_lowercase();
+    let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().ok();
+    let name_ok = host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        });
+    match ip {
+        Some(ip) if forbidden_ip(ip) => {
+            problems.push(format!("{host} is a link-local or unspecified address: give the server's own address."));
+            None
+        }
+        Some(ip) => Some(ip.to_string()),
+        None if name_ok => Some(host),
+        None => {
+            problems.push(format!("{host:?} is not a host name or IP address."));
+            None
+        }
     }
-    Some(host.to_ascii_lowercase())
 }
 
-/// An `http(s)://` URL with a host and no credentials in it (the key goes in the secret).
-fn check_base_url(text: &str) -> Result<String, String> {
-    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}."))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{text:?} is not an http:// or https:// URL."));
+/// Addresses a connector never reaches: link-local (cloud metadata services) and unspecified.
+fn forbidden_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast(),
+        std::net::IpAddr::V6(v6) => v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80,
     }
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(v4) => v4.is_loopback(),
+        url::Host::Ipv6(v6) => v6.is_loopback(),
+    }
+}
+
+/// An `https://` URL with a host and no credentials, query or fragment (the key goes in the
+/// secret); `http://` only to this machine (the sandbox); never a link-local address. The text is
+/// not repeated in the refusal: it may hold a credential.
+fn check_base_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("The base URL is not a URL ({e})."))?;
+    let host = url.host().ok_or_else(|| "The base URL has no host.".to_string())?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("Put the API's credentials in the API key, not in the URL.".into());
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => return Err("The base URL must be https:// (http:// only to this machine, for the sandbox).".into()),
+        _ => return Err("The base URL must be an https:// URL.".into()),
+    }
+    let ip = match &host {
+        url::Host::Ipv4(v4) => Some(std::net::IpAddr::V4(*v4)),
+        url::Host::Ipv6(v6) => Some(std::net::IpAddr::V6(*v6)),
+        url::Host::Domain(_) => None,
+    };
+    if ip.is_some_and(forbidden_ip) {
+        return Err("The base URL points at a link-local or unspecified address.".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err("The base URL takes no query or fragment.".into());
@@ -247,6 +329,13 @@ pub fn file_glob(pattern: &str, date: NaiveDate) -> Result<glob::Pattern, String
     glob::Pattern::new(&text).map_err(|e| format!("{pattern:?} is not a file name pattern: {e}."))
 }
 
+/// Whether a file the server lists is one the pattern takes: a plain name (no `/`, not `.` or
+/// `..`) that the glob matches, `*` never crossing a `/`.
+pub fn takes_file(glob: &glob::Pattern, name: &str) -> bool {
+    let options = glob::MatchOptions { require_literal_separator: true, ..glob::MatchOptions::new() };
+    !name.contains(['/', '\\']) && name != "." && name != ".." && glob.matches_with(name, options)
+}
+
 /// The schedule's next `n` fire times after `after`, read in `timezone`; refused in words when the
 /// expression does not read (five cron fields) or never fires.
 pub fn next_fires(cron: &str, timezone: Tz, after: DateTime<Utc>, n: usize) -> Result<Vec<DateTime<Utc>>, String> {
@@ -271,6 +360,10 @@ mod tests {
     use chrono::TimeZone;
     use std::collections::BTreeMap;
 
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap()
+    }
+
     fn sftp() -> ConnectorInput {
         ConnectorInput {
             name: " AXIS SFTP ".into(),
@@ -294,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_bank_sftp_connector_keeps_only_its_own_settings() {
-        let v = validate(&sftp(), None).unwrap();
+        let v = validate(&sftp(), None, now()).unwrap();
         assert_eq!(v.name, "AXIS SFTP");
         assert_eq!(v.kind, ConnectorType::BankSftp);
         assert_eq!(v.schedule, "30 6 * * *");
@@ -305,7 +398,9 @@ mod tests {
         assert_eq!(v.config.sidecar, Some(false));
         assert_eq!(v.config.base_url, None, "a PG API setting is not kept on an SFTP connector");
         assert_eq!(v.layout.as_deref(), Some("AXIS SFTP settlement"));
-        assert_eq!(v.secrets, vec![(SecretName::Password, "s3cret pw".to_string())]);
+        assert_eq!(v.secrets, vec![(SecretName::Password, Plain::new("s3cret pw".into()))]);
+        assert!(!format!("{v:?}").contains("s3cret"), "Debug hides the secret");
+        assert_eq!(v.destination(), "sftp://axis_recon@sftp.axis.example:22");
     }
 
     #[test]
@@ -317,7 +412,7 @@ mod tests {
         bad.config.pattern = Some("AXIS_*.csv".into());
         bad.config.layout = None;
         bad.secrets = BTreeMap::from([("privateKey".to_string(), "not a key".to_string())]);
-        let e = validate(&bad, None).unwrap_err();
+        let e = validate(&bad, None, now()).unwrap_err();
         for needle in [
             "a name",
             "\"every morning\" is not a schedule",
@@ -332,17 +427,47 @@ mod tests {
     }
 
     #[test]
+    fn hosts_users_and_directories_are_plain() {
+        for (host, ok) in [
+            ("sftp.axis.example", true),
+            ("127.0.0.1", true),
+            ("[::1]", true),
+            ("169.254.169.254", false),
+            ("0.0.0.0", false),
+            ("fe80::1", false),
+            ("-oProxyCommand=x", false),
+            ("a..b", false),
+            ("host name", false),
+        ] {
+            let mut input = sftp();
+            input.config.host = Some(host.into());
+            assert_eq!(validate(&input, None, now()).is_ok(), ok, "{host}");
+        }
+        for (user, ok) in [("axis_recon", true), ("a.b-c", true), ("-oProxy", false), ("a b", false), ("a$b", false)] {
+            let mut input = sftp();
+            input.config.username = Some(user.into());
+            assert_eq!(validate(&input, None, now()).is_ok(), ok, "{user}");
+        }
+        let mut input = sftp();
+        input.config.directory = Some("-x".into());
+        assert!(validate(&input, None, now()).is_err());
+        input = sftp();
+        input.secrets.insert("password".into(), "   ".into());
+        assert!(validate(&input, None, now()).unwrap_err().contains("password is empty"));
+    }
+
+    #[test]
     fn secrets_are_one_of_the_types_and_an_edit_keeps_the_stored_ones() {
         let mut both = sftp();
         both.secrets.insert("privateKey".into(), "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n".into());
-        assert!(validate(&both, None).unwrap_err().contains("not both"));
+        assert!(validate(&both, None, now()).unwrap_err().contains("not both"));
         let mut none = sftp();
         none.secrets.clear();
-        assert!(validate(&none, None).unwrap_err().contains("password or a private key"));
-        assert!(validate(&none, Some(&[SecretName::PrivateKey])).is_ok(), "an edit keeps the stored key");
+        assert!(validate(&none, None, now()).unwrap_err().contains("password or a private key"));
+        assert!(validate(&none, Some(&[SecretName::PrivateKey]), now()).is_ok(), "an edit keeps the stored key");
         let mut wrong = sftp();
         wrong.secrets.insert("apiKey".into(), "k".into());
-        assert!(validate(&wrong, None).unwrap_err().contains("takes no apiKey"));
+        assert!(validate(&wrong, None, now()).unwrap_err().contains("takes no apiKey"));
     }
 
     #[test]
@@ -361,26 +486,30 @@ mod tests {
             secrets: BTreeMap::from([("apiKey".to_string(), "k".to_string())]),
             ..Default::default()
         };
-        let v = validate(&input, None).unwrap();
+        let v = validate(&input, None, now()).unwrap();
         assert_eq!(v.config.base_url.as_deref(), Some("http://127.0.0.1:3000/api/pg"));
         assert_eq!(v.config.merchant_codes, Some(vec!["MER001".to_string(), "MER-2".to_string()]));
         assert_eq!(v.config.days_back, Some(1));
         assert_eq!(v.config.host, None);
         assert_eq!(v.timezone, chrono_tz::UTC);
         for (url, needle) in [
-            ("ftp://x.example", "http:// or https://"),
+            ("ftp://x.example", "must be an https:// URL"),
+            ("http://pg.example", "http:// only to this machine"),
+            ("https://169.254.169.254/latest", "link-local"),
             ("https://user:pw@x.example", "not in the URL"),
             ("https://x.example/?k=1", "no query"),
             ("not a url", "is not a URL"),
         ] {
             input.config.base_url = Some(url.into());
-            assert!(validate(&input, None).unwrap_err().contains(needle), "{url}");
+            let e = validate(&input, None, now()).unwrap_err();
+            assert!(e.contains(needle), "{url}: {e}");
+            assert!(!e.contains("pw@"), "a refused URL is not repeated");
         }
         input.config.base_url = Some("https://pg.example".into());
         input.config.days_back = Some(90);
         input.config.merchant_codes = Some(vec!["bad code".into()]);
         input.timezone = Some("Mars/Olympus".into());
-        let e = validate(&input, None).unwrap_err();
+        let e = validate(&input, None, now()).unwrap_err();
         assert!(e.contains("Days back") && e.contains("not a merchant code") && e.contains("not a time zone"), "{e}");
     }
 
@@ -393,6 +522,9 @@ mod tests {
         assert!(!g.matches("AXIS_SETTLE_2026-11-30_01.csv.sha256"));
         assert!(file_glob("HDFC{DDMMYYYY}.txt", date).unwrap().matches("HDFC30112026.txt"));
         assert!(file_glob("x_{YYYYMMDD}?.csv", date).unwrap().matches("x_20261130a.csv"));
+        assert!(takes_file(&g, "AXIS_SETTLE_2026-11-30_01.csv"));
+        assert!(!takes_file(&g, "AXIS_SETTLE_2026-11-30_/../../etc.csv"), "a listed name with a path is never taken");
+        assert!(!takes_file(&g, ".."));
         assert!(check_pattern("in/sub_{YYYY-MM-DD}.csv").is_err());
         assert!(check_pattern("{YYYYMMDD}_{YYYY-MM-DD}.csv").is_err(), "one token");
         assert!(check_pattern("a_{YYYYMMDD}_[.csv").is_err(), "not a glob");

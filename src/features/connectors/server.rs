@@ -15,11 +15,6 @@ fn back(notice: &str) {
     leptos_axum::redirect(&format!("/connectors?notice={}", crate::auth::guard::urlencode(notice)));
 }
 
-#[cfg(feature = "ssr")]
-fn connector_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such connector.".into()))
-}
-
 /// Everything `/connectors` shows.
 #[server(prefix = "/sfn", endpoint = "connectors/view")]
 pub async fn get_connectors() -> Result<ConnectorsView, AppError> {
@@ -36,7 +31,8 @@ pub async fn save_connector(form: ConnectorForm) -> Result<(), AppError> {
             super::service::create(&c.state, &c.user, c.ip.as_deref(), &input).await?;
             back(&format!("Connector \"{name}\" created."));
         } else {
-            super::service::update(&c.state, &c.user, c.ip.as_deref(), connector_id(&form.id)?, &input).await?;
+            super::service::update(&c.state, &c.user, c.ip.as_deref(), super::service::parse_id(&form.id)?, &input)
+                .await?;
             back(&format!("Connector \"{name}\" saved."));
         }
         Ok(())
@@ -49,7 +45,9 @@ pub async fn save_connector(form: ConnectorForm) -> Result<(), AppError> {
 pub async fn pause_connector(id: String, pause: String) -> Result<(), AppError> {
     serve(async move |c| {
         let pause = pause == "true";
-        let name = super::service::set_paused(&c.state, &c.user, c.ip.as_deref(), connector_id(&id)?, pause).await?;
+        let name =
+            super::service::set_paused(&c.state, &c.user, c.ip.as_deref(), super::service::parse_id(&id)?, pause)
+                .await?;
         back(&if pause {
             format!("Connector \"{name}\" paused: its schedule does not fire until it is resumed.")
         } else {
@@ -64,7 +62,7 @@ pub async fn pause_connector(id: String, pause: String) -> Result<(), AppError> 
 #[server(prefix = "/sfn", endpoint = "connectors/delete")]
 pub async fn delete_connector(id: String) -> Result<(), AppError> {
     serve(async move |c| {
-        let name = super::service::delete(&c.state, &c.user, c.ip.as_deref(), connector_id(&id)?).await?;
+        let name = super::service::delete(&c.state, &c.user, c.ip.as_deref(), super::service::parse_id(&id)?).await?;
         back(&format!("Connector \"{name}\" deleted."));
         Ok(())
     })

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::commands;
 use super::model::{
     ConnectorCard, ConnectorConfig, ConnectorInput, ConnectorType, ConnectorsView, SecretName, SecretState, NEXT_RUNS,
 };
@@ -17,6 +18,7 @@ use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::features::overview::model::ConnectorFacts;
+use crate::secrets::{Sealed, SecretsKey};
 use crate::state::AppState;
 
 /// Everything `/connectors` shows.
@@ -41,6 +43,11 @@ pub async fn card(state: &AppState, caller: &CurrentUser, id: Uuid) -> Result<Co
 
 fn no_such() -> AppError {
     AppError::NotFound("There is no such connector.".into())
+}
+
+/// A connector's id from a URL or a form; anything else is "no such connector".
+pub fn parse_id(id: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id.trim()).map_err(|_| no_such())
 }
 
 async fn cards(state: &AppState) -> Result<Vec<ConnectorCard>, AppError> {
@@ -141,8 +148,23 @@ fn audited_row(row: &ConnectorRow) -> Value {
 }
 
 /// A bad input is a 400 with every problem named.
-fn checked(input: &ConnectorInput, existing: Option<&[SecretName]>) -> Result<Valid, AppError> {
-    rules::validate(input, existing).map_err(AppError::BadRequest)
+fn checked(state: &AppState, input: &ConnectorInput, existing: Option<&[SecretName]>) -> Result<Valid, AppError> {
+    rules::validate(input, existing, state.clock.now()).map_err(AppError::BadRequest)
+}
+
+/// The secrets given, sealed for connector `id` before anything is written; refused in words when
+/// the server has no key.
+fn seal(state: &AppState, id: Uuid, valid: &Valid) -> Result<Vec<(SecretName, Sealed)>, AppError> {
+    if valid.secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key: &SecretsKey = state.config.secrets_key.as_ref().ok_or_else(|| {
+        AppError::BadRequest(
+            "This server has no SECRETS_KEY, so it cannot store a secret: set SECRETS_KEY (32 bytes, base64) and restart."
+                .into(),
+        )
+    })?;
+    Ok(valid.secrets.iter().map(|(name, value)| (*name, key.seal(&context(id, *name), value.expose()))).collect())
 }
 
 /// Create a connector (admin): its id.
@@ -153,17 +175,17 @@ pub async fn create(
     input: &ConnectorInput,
 ) -> Result<Uuid, AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
-    let valid = checked(input, None)?;
-    let key = secrets_key(state, &valid)?;
+    let valid = checked(state, input, None)?;
     let now = state.clock.now();
     let id = Uuid::new_v4();
+    let sealed = seal(state, id, &valid)?;
     let mut tx = state.pool.begin().await?;
     let mapping_id = layout(&mut tx, &valid).await?;
     let config = serde_json::to_value(&valid.config).map_err(|_| AppError::Internal)?;
     let tz = valid.timezone.name();
-    queries::insert(
+    commands::insert(
         &mut *tx,
-        &queries::Write {
+        &commands::Write {
             id,
             name: &valid.name,
             kind: valid.kind.code(),
@@ -177,9 +199,8 @@ pub async fn create(
         },
     )
     .await?;
-    for (name, value) in &valid.secrets {
-        let sealed = key.expect("checked with the secrets").seal(&context(id, *name), value);
-        queries::set_secret(&mut *tx, id, *name, &sealed, user.id, now).await?;
+    for (name, sealed) in &sealed {
+        commands::set_secret(&mut *tx, id, *name, sealed, user.id, now).await?;
     }
     audit::record(
         &mut *tx,
@@ -223,17 +244,19 @@ pub async fn update(
             before.connector_type
         )));
     }
-    if let Some(version) = input.version.as_deref() {
-        let version = DateTime::parse_from_rfc3339(version.trim())
-            .map_err(|_| AppError::BadRequest("The edit's version is not a time: reload the connector.".into()))?;
-        if version != before.updated_at {
-            return Err(AppError::Conflict(format!(
-                "{} was changed by {} at {} since you opened it: reload it and make your change again.",
-                before.name,
-                before.updated_by.as_deref().unwrap_or("someone else"),
-                crate::ist::format_datetime(before.updated_at),
-            )));
-        }
+    // An API edit names the `updatedAt` it was made on, as the page's form does.
+    let version = input.version.as_deref().ok_or_else(|| {
+        AppError::BadRequest("Give the version (the connector's updatedAt) the edit was made on.".into())
+    })?;
+    let version = DateTime::parse_from_rfc3339(version.trim())
+        .map_err(|_| AppError::BadRequest("The edit's version is not a time: reload the connector.".into()))?;
+    if version != before.updated_at {
+        return Err(AppError::Conflict(format!(
+            "{} was changed by {} at {} since you opened it: reload it and make your change again.",
+            before.name,
+            before.updated_by.as_deref().unwrap_or("someone else"),
+            crate::ist::format_datetime(before.updated_at),
+        )));
     }
     let mut held = queries::secret_names(&mut *tx, id).await?;
     if before.secret_ref.is_some() {
@@ -242,14 +265,25 @@ pub async fn update(
             held.push(first);
         }
     }
-    let valid = checked(input, Some(&held))?;
-    let key = secrets_key(state, &valid)?;
+    let valid = checked(state, input, Some(&held))?;
+    let stored: ConnectorConfig = serde_json::from_value(before.config.clone()).unwrap_or_default();
+    if valid.secrets.is_empty() && valid.destination() != rules::destination(&stored) {
+        let what = match valid.kind {
+            ConnectorType::BankSftp => "the password or private key",
+            ConnectorType::PgApi => "the API key",
+        };
+        return Err(AppError::BadRequest(format!(
+            "The connector now connects elsewhere ({}): give {what} again. A stored secret is never sent to a new destination.",
+            valid.destination()
+        )));
+    }
+    let sealed = seal(state, id, &valid)?;
     let mapping_id = layout(&mut tx, &valid).await?;
     let config = serde_json::to_value(&valid.config).map_err(|_| AppError::Internal)?;
     let tz = valid.timezone.name();
-    queries::update(
+    commands::update(
         &mut *tx,
-        &queries::Write {
+        &commands::Write {
             id,
             name: &valid.name,
             kind: valid.kind.code(),
@@ -263,12 +297,11 @@ pub async fn update(
         },
     )
     .await?;
-    if !valid.secrets.is_empty() {
-        let keep: Vec<&str> = valid.secrets.iter().map(|(n, _)| n.code()).collect();
-        queries::drop_other_secrets(&mut *tx, id, &keep).await?;
-        for (name, value) in &valid.secrets {
-            let sealed = key.expect("checked with the secrets").seal(&context(id, *name), value);
-            queries::set_secret(&mut *tx, id, *name, &sealed, user.id, now).await?;
+    if !sealed.is_empty() {
+        let keep: Vec<&str> = sealed.iter().map(|(n, _)| n.code()).collect();
+        commands::drop_other_secrets(&mut *tx, id, &keep).await?;
+        for (name, sealed) in &sealed {
+            commands::set_secret(&mut *tx, id, *name, sealed, user.id, now).await?;
         }
     }
     audit::record(
@@ -300,7 +333,10 @@ pub async fn delete(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id
     let user = authorize(Some(caller), Access::ADMIN)?;
     let mut tx = state.pool.begin().await?;
     let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;
-    queries::delete(&mut *tx, id).await?;
+    if queries::has_live_run(&mut *tx, id).await? {
+        return Err(AppError::Conflict(format!("{} has a run in progress: delete it once the run ends.", before.name)));
+    }
+    commands::delete(&mut *tx, id).await?;
     audit::record(
         &mut *tx,
         AuditEntry {
@@ -332,12 +368,12 @@ pub async fn set_paused(
     } else {
         (&["PAUSED"], "ACTIVE", "connector.resume")
     };
-    if !queries::set_status(&mut *tx, id, from, to, user.id, state.clock.now()).await? {
-        return Err(AppError::Conflict(format!(
-            "{} is {} already.",
-            before.name,
-            if pause { "paused" } else { "running (not paused)" }
-        )));
+    if !commands::set_status(&mut *tx, id, from, to, user.id, state.clock.now()).await? {
+        return Err(AppError::Conflict(if pause {
+            format!("{} is paused already.", before.name)
+        } else {
+            format!("{} is not paused ({}).", before.name, before.status)
+        }));
     }
     audit::record(
         &mut *tx,
@@ -357,19 +393,6 @@ pub async fn set_paused(
 /// Where a secret belongs, bound into its ciphertext (see [`crate::secrets`]).
 pub fn context(connector: Uuid, name: SecretName) -> String {
     format!("connector:{connector}:{}", name.code())
-}
-
-/// The key, when the input carries secrets; refused in words when the server has none.
-fn secrets_key<'a>(state: &'a AppState, valid: &Valid) -> Result<Option<&'a crate::secrets::SecretsKey>, AppError> {
-    if valid.secrets.is_empty() {
-        return Ok(None);
-    }
-    state.config.secrets_key.as_ref().map(Some).ok_or_else(|| {
-        AppError::BadRequest(
-            "This server has no SECRETS_KEY, so it cannot store a secret: set SECRETS_KEY (32 bytes, base64) and restart."
-                .into(),
-        )
-    })
 }
 
 /// The bank layout a BANK_SFTP connector names, as its mapping id; an unknown name is a 400.

@@ -6,13 +6,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{Bucket, Health, OverviewQuery, OverviewSnapshot, RangePreset, Window};
+use super::model::{Bucket, OverviewQuery, OverviewSnapshot, RangePreset, Window};
 use super::server::get_overview;
 use crate::domain::PipelineBucket;
 use crate::ist;
 use crate::money::{format_count, Paise};
 use crate::ratio::percent_text;
-use crate::ui::{ErrorNotice, KpiTile, PageHeader};
+use crate::ui::{ErrorNotice, HealthBadge, KpiTile, PageHeader};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -336,16 +336,11 @@ fn ConnectorsPanel(snapshot: OverviewSnapshot) -> impl IntoView {
                 view! {
                     <ul class="mt-2 space-y-2 text-sm">
                         {snapshot.connectors.iter().map(|c| {
-                            let chip = match c.health {
-                                Health::Ok => "bg-emerald-100 text-emerald-900",
-                                Health::Lagging => "bg-amber-100 text-amber-900",
-                                Health::Failing => "bg-red-100 text-red-900",
-                            };
                             let last = c.facts.last_run_at.map_or_else(|| "never run".to_string(), |t| format!("last run {}", ist::format_datetime(t)));
                             view! {
                                 <li class="flex flex-wrap items-center justify-between gap-2" data-connector=c.facts.name.clone()>
                                     <span class="font-medium text-slate-900">{c.facts.name.clone()}</span>
-                                    <span class=format!("rounded px-2 py-0.5 text-xs font-semibold {chip}")>{c.health.code()}</span>
+                                    <HealthBadge health=c.health />
                                     <span class="w-full text-slate-600">{format!("{} · {last}", c.reason)}</span>
                                 </li>
                             }

@@ -34,7 +34,7 @@ pub fn SchedulesPage() -> impl IntoView {
                 match data.await {
                     Ok(v) => view! {
                         {(!v.mail_on).then(|| view! {
-                            <div class="mb-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="mail-off">
+                            <div class=crate::ui::style::NOTE role="note" data-testid="mail-off">
                                 "E-mail is off on this server (SMTP_HOST is not set): runs store their files here and mail nobody."
                             </div>
                         })}
