@@ -148,6 +148,14 @@ async fn an_edit_keeps_secrets_left_blank_and_replaces_those_given(pool: PgPool)
     assert_eq!(s["name"], "AXIS drop 2");
     assert_eq!(s["config"]["directory"], "/outgoing/v2");
     assert_eq!(set_at(&s, 0), set_at(&c, 0), "the password is kept");
+    let before: Value =
+        sqlx::query_scalar("SELECT before FROM audit_log WHERE action = 'connector.update' ORDER BY id DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(before["config"]["directory"], "/outgoing", "the audit row keeps the settings before");
+    assert!(before.get("hostKeyFingerprint").is_some(), "and the pinned host key it had");
+    assert!(!before.to_string().contains(PASSWORD));
 
     // A new server without the password again is refused: a stored secret never goes elsewhere.
     let mut elsewhere = sftp_body("AXIS drop 2");

@@ -120,7 +120,9 @@ fn Card(
             ("Bank layout", c.config.layout.clone().unwrap_or_else(|| "—".into())),
             (
                 "Host key",
-                c.host_key_fingerprint.clone().unwrap_or_else(|| "not pinned yet (the first test pins it)".into()),
+                c.host_key_fingerprint
+                    .clone()
+                    .unwrap_or_else(|| "not pinned yet (the first test will pin it, once runs land)".into()),
             ),
         ],
         ConnectorType::PgApi => vec![
@@ -132,8 +134,10 @@ fn Card(
     for s in &c.secrets {
         settings.push((s.name.label(), secret_text(s)));
     }
-    settings
-        .push(("Recon after a bank file", if c.auto_recon { "queued automatically".into() } else { "by hand".into() }));
+    settings.push((
+        "Recon after a bank file",
+        if c.auto_recon { "to be queued automatically (once runs land)".into() } else { "by hand".into() },
+    ));
     settings.push((
         "Last changed",
         format!(

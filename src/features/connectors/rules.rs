@@ -400,6 +400,7 @@ mod tests {
         assert_eq!(v.layout.as_deref(), Some("AXIS SFTP settlement"));
         assert_eq!(v.secrets, vec![(SecretName::Password, Plain::new("s3cret pw".into()))]);
         assert!(!format!("{v:?}").contains("s3cret"), "Debug hides the secret");
+        assert!(!format!("{:?}", sftp()).contains("s3cret"), "so does the input's");
         assert_eq!(v.destination(), "sftp://axis_recon@sftp.axis.example:22");
     }
 

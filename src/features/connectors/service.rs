@@ -136,7 +136,7 @@ fn audited(
 }
 
 fn audited_row(row: &ConnectorRow) -> Value {
-    audited(
+    let mut value = audited(
         &row.name,
         &row.connector_type,
         &row.schedule_cron,
@@ -144,7 +144,10 @@ fn audited_row(row: &ConnectorRow) -> Value {
         &row.config,
         row.layout.as_deref(),
         row.auto_recon,
-    )
+    );
+    // An edit of the server forgets the pinned host key: the audit row shows the one it had.
+    value["hostKeyFingerprint"] = json!(row.host_key_fingerprint);
+    value
 }
 
 /// A bad input is a 400 with every problem named.
