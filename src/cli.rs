@@ -382,6 +382,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
     // Scheduled reports due are queued as jobs (once between all instances).
     crate::features::reports::schedules::spawn_scheduler(state.clone());
+    crate::features::connectors::runs::spawn_scheduler(state.clone());
     // Sign-in throttle rows that throttle nothing any more are deleted.
     crate::auth::login::spawn_throttle_pruner(pool.clone());
     // The daily rollups' deltas are folded into their bases (one instance at a time does it).

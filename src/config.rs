@@ -72,6 +72,8 @@ pub struct Config {
     /// The key connector secrets are sealed with (`SECRETS_KEY`); `None`: no secret can be saved
     /// or used, and the connectors page says so.
     pub secrets_key: Option<crate::secrets::SecretsKey>,
+    /// Time limits and retries of a PG_API connector's requests.
+    pub connector_http: crate::features::connectors::pg_api::Policy,
 }
 
 /// How the server reaches its mail relay (its `Debug` hides the password).
@@ -243,6 +245,7 @@ impl Config {
             upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
             smtp: SmtpConfig::from_env(var)?,
             secrets_key: var("SECRETS_KEY").map(|k| crate::secrets::SecretsKey::parse(&k)).transpose()?,
+            connector_http: crate::features::connectors::pg_api::Policy::DEFAULT,
         })
     }
 
@@ -277,6 +280,12 @@ impl Config {
                 crate::secrets::SecretsKey::parse("7465737420736563726574206b657920666f7220636f6e6e6563746f7273a1b2")
                     .expect("the tests' key is 32 bytes"),
             ),
+            // Short, so the tests of a slow or failing PG API end in seconds.
+            connector_http: crate::features::connectors::pg_api::Policy {
+                timeout: Duration::from_secs(2),
+                attempts: 3,
+                backoff: Duration::from_millis(50),
+            },
         }
     }
 

@@ -107,6 +107,9 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
             crate::features::reports::schedules::JOB_KIND => {
                 crate::features::reports::schedules::abandoned(&mut tx, &payload).await?
             }
+            crate::features::connectors::runs::JOB_KIND => {
+                crate::features::connectors::runs::abandoned(&mut tx, &payload).await?
+            }
             _ => {}
         }
     }
@@ -269,6 +272,7 @@ pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), St
         crate::features::reports::schedules::JOB_KIND => {
             crate::features::reports::schedules::execute_job(state, job).await
         }
+        crate::features::connectors::runs::JOB_KIND => crate::features::connectors::runs::execute_job(state, job).await,
         other => Err(format!("no handler for job kind {other:?}")),
     }
 }

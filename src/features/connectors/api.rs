@@ -11,8 +11,13 @@
 //! - `PUT connectors/{id}` (admin) the same body (secrets left out stay; `version`, the
 //!   `updatedAt` read, refuses an edit over a newer change with `409`) → `200` with the connector;
 //! - `DELETE connectors/{id}` (admin) → `204`;
-//! - `POST connectors/{id}/actions` `{"action": "pause"|"resume"}` (`sp-ops`, admin) → `200` with the
-//!   connector. `test`, `run` and `backfill` are not built yet: `501` says so.
+//! - `POST connectors/{id}/actions` (`sp-ops`, admin) `{"action": "pause"|"resume"}` → `200` with the
+//!   connector; `{"action": "run", "cycleDate"?}` and `{"action": "backfill", "from", "to"}` → `202
+//!   {"runIds"}` (`409` while a run of the connector for a date is live); `{"action": "test",
+//!   "cycleDate"?}` → `200 {"runId", "ok", "error", "files", "hostKeyFingerprint"}`;
+//!   `{"action": "forgetHostKey"}` (admin) → `200` with the connector;
+//! - `GET connectors/{id}/runs` → `{"runs": [{"id", "type", "status", "cycleDate", "filesSeen",
+//!   "filesIngested", "rowsIngested", "error", "files", …}]}`, newest first; `GET runs/{id}` → one.
 //!
 //! And, with `SANDBOX=true` only, the sandbox sources of spec 6.2 (their data in [`super::sandbox`]):
 //! `GET /api/pg/v1/transactions?cycleDate=&merchant=&page=` and `GET /api/bank/v1/statements?cycleDate=`.
@@ -26,7 +31,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::model::{ConnectorCard, ConnectorInput};
+use super::model::{ConnectorCard, ConnectorInput, RunView};
 use super::{sandbox, service};
 use crate::auth::guard::Authorized;
 use crate::error::AppError;
@@ -39,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/connectors", get(list).post(create))
         .route("/v1/connectors/{id}", get(one).put(update).delete(remove))
         .route("/v1/connectors/{id}/actions", post(action))
+        .route("/v1/connectors/{id}/runs", get(runs))
+        .route("/v1/runs/{id}", get(one_run))
 }
 
 /// A card without its settings: the list's line.
@@ -105,8 +112,47 @@ async fn remove(
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ActionBody {
     action: String,
+    #[serde(default)]
+    cycle_date: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+fn date_field(value: Option<&str>, name: &str) -> Result<Option<NaiveDate>, AppError> {
+    value.filter(|v| !v.trim().is_empty()).map(|v| crate::ist::parse_date(v, name)).transpose()
+}
+
+/// A run as the API lists it: its line, with its files.
+fn run_json(r: &RunView) -> Value {
+    json!({
+        "id": r.id, "connectorId": r.connector_id, "type": r.run_type, "status": r.status, "cycleDate": r.cycle_date,
+        "queuedAt": r.queued_at, "startedAt": r.started_at, "finishedAt": r.finished_at, "startedBy": r.started_by,
+        "filesSeen": r.files_seen, "filesIngested": r.files_ingested, "rowsIngested": r.rows_ingested,
+        "error": r.error, "files": r.files, "reconRunId": r.recon_run_id,
+    })
+}
+
+async fn runs(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let runs = service::runs_of(&state, &user, service::parse_id(&id)?, 100).await?;
+    Ok(Json(json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() })))
+}
+
+async fn one_run(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such connector run.".into()))?;
+    Ok(Json(run_json(&service::run(&state, &user, id).await?)))
 }
 
 async fn action(
@@ -122,21 +168,39 @@ async fn action(
             service::set_paused(&state, &user, ip.as_deref(), id, body.action == "pause").await?;
             Ok(Json(full(&service::card(&state, &user, id).await?)).into_response())
         }
-        "test" | "run" | "backfill" => {
-            // The role check first, so a reader learns nothing more than 403.
+        "run" => {
             crate::auth::guard::authorize(Some(&user), crate::auth::Access::OPS_WORK)?;
-            Ok((
-                StatusCode::NOT_IMPLEMENTED,
-                Json(json!({
-                    "error": "not_built",
-                    "message": format!("The {} action is not built yet: connector runs arrive with the next part of the connectors feature.", body.action),
-                })),
-            )
-                .into_response())
+            let cycle = date_field(body.cycle_date.as_deref(), "cycleDate")?;
+            let ids = service::run_now(&state, &user, ip.as_deref(), id, cycle).await?;
+            Ok((StatusCode::ACCEPTED, Json(json!({ "runIds": ids }))).into_response())
         }
-        other => {
-            Err(AppError::BadRequest(format!("{other:?} is not an action: use test, run, pause, resume or backfill.")))
+        "backfill" => {
+            crate::auth::guard::authorize(Some(&user), crate::auth::Access::OPS_WORK)?;
+            let (from, to) = (date_field(body.from.as_deref(), "from")?, date_field(body.to.as_deref(), "to")?);
+            let ids = service::backfill(&state, &user, ip.as_deref(), id, from, to).await?;
+            Ok((StatusCode::ACCEPTED, Json(json!({ "runIds": ids }))).into_response())
         }
+        "test" => {
+            crate::auth::guard::authorize(Some(&user), crate::auth::Access::OPS_WORK)?;
+            let cycle = date_field(body.cycle_date.as_deref(), "cycleDate")?;
+            let tested = service::test(&state, &user, id, cycle).await?;
+            let card = service::card(&state, &user, id).await?;
+            Ok(Json(json!({
+                "runId": tested.run_id,
+                "ok": tested.outcome.error_text().is_none(),
+                "error": tested.outcome.error_text(),
+                "files": tested.outcome.files,
+                "hostKeyFingerprint": card.host_key_fingerprint,
+            }))
+            .into_response())
+        }
+        "forgetHostKey" => {
+            service::forget_host_key(&state, &user, ip.as_deref(), id).await?;
+            Ok(Json(full(&service::card(&state, &user, id).await?)).into_response())
+        }
+        other => Err(AppError::BadRequest(format!(
+            "{other:?} is not an action: use test, run, pause, resume, backfill or forgetHostKey."
+        ))),
     }
 }
 

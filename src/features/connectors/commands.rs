@@ -48,7 +48,8 @@ pub async fn insert<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), Ap
 }
 
 /// Overwrite a connector's settings (its type stays); a name already taken is refused in words.
-/// A changed host or port forgets the pinned host key: the next test pins the new server's.
+/// A changed host or port forgets the pinned host key: the next test pins the new server's. A
+/// changed schedule is read afresh by the scheduler.
 pub async fn update<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE connectors
@@ -56,6 +57,7 @@ pub async fn update<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), Ap
              host_key_fingerprint = CASE WHEN config -> 'host' IS DISTINCT FROM $3::jsonb -> 'host'
                                            OR config -> 'port' IS DISTINCT FROM $3::jsonb -> 'port'
                                          THEN NULL ELSE host_key_fingerprint END,
+             next_run_at = CASE WHEN schedule_cron = $4 AND timezone = $5 THEN next_run_at END,
              updated_by = $8, updated_at = $9
          WHERE id = $1",
         w.id,
@@ -133,7 +135,11 @@ pub async fn set_status<'c>(
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     let done = sqlx::query!(
-        "UPDATE connectors SET status = $3, updated_by = $4, updated_at = $5 WHERE id = $1 AND status = ANY($2)",
+        // Resuming sets the next fire time afresh from then (the scheduler reads a null as "not
+        // read yet"): the times missed while paused do not fire.
+        "UPDATE connectors SET status = $3, updated_by = $4, updated_at = $5,
+                next_run_at = CASE WHEN $3 = 'ACTIVE' THEN NULL ELSE next_run_at END
+         WHERE id = $1 AND status = ANY($2)",
         id,
         from as &[&str],
         to,
@@ -148,4 +154,19 @@ pub async fn set_status<'c>(
 /// Delete a connector with its secrets, runs and seen files; `false` when there was none.
 pub async fn delete<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<bool, AppError> {
     Ok(sqlx::query!("DELETE FROM connectors WHERE id = $1", id).execute(db).await?.rows_affected() == 1)
+}
+
+/// Forget a BANK_SFTP connector's pinned host key (an admin who confirmed the bank's new key): the
+/// next contact pins the key the server then offers. `false` when none was pinned.
+pub async fn forget_host_key<'c>(db: impl PgExecutor<'c>, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let done = sqlx::query!(
+        "UPDATE connectors SET host_key_fingerprint = NULL, updated_by = $2, updated_at = $3
+         WHERE id = $1 AND host_key_fingerprint IS NOT NULL",
+        id,
+        by,
+        now as DateTime<Utc>,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -14,7 +14,7 @@ mod page;
 mod server;
 
 pub use page::ConnectorsPage;
-pub use server::{delete_connector, get_connectors, pause_connector, save_connector};
+pub use server::{act_on_connector, delete_connector, get_connectors, pause_connector, save_connector};
 
 #[cfg(feature = "ssr")]
 mod api;
@@ -24,6 +24,12 @@ pub use api::{routes, sandbox_routes};
 pub mod commands;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+pub mod pg_api;
+#[cfg(feature = "ssr")]
+pub mod runs;
+#[cfg(feature = "ssr")]
+pub mod sftp;
 #[cfg(feature = "ssr")]
 pub mod rules;
 #[cfg(feature = "ssr")]

@@ -1,7 +1,7 @@
 //! What the connectors page and API show and take: a connector's card (its settings, never a
 //! secret, only whether one is set), and the input an admin gives to create or edit one.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,6 +11,8 @@ pub use crate::features::overview::model::Health;
 pub const DEFAULT_TIMEZONE: &str = "Asia/Kolkata";
 /// Fire times a card shows ahead.
 pub const NEXT_RUNS: usize = 5;
+/// Runs a card's history shows.
+pub const HISTORY: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConnectorType {
@@ -151,10 +153,61 @@ pub struct ConnectorCard {
     pub updated_by: Option<String>,
 }
 
+/// What a run found of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFile {
+    pub name: String,
+    /// `INGESTED` (stored as a new upload), `SEEN` (the same name and content came before),
+    /// `REFUSED` (with the reason), or for a test `NEW` (a run would take it).
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The upload the file is (new or seen before), its rows and row errors behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<Uuid>,
+    #[serde(default)]
+    pub rows: i64,
+    #[serde(default)]
+    pub row_errors: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A run of a connector, as its history and `GET /api/ingest/v1/runs/{id}` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: Uuid,
+    pub connector_id: Uuid,
+    pub connector_name: String,
+    /// `SCHEDULED`, `MANUAL`, `TEST` or `BACKFILL`.
+    #[serde(rename = "type")]
+    pub run_type: String,
+    /// `QUEUED`, `RUNNING`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    pub cycle_date: Option<NaiveDate>,
+    pub queued_at: DateTime<Utc>,
+    /// When a worker took it (the queue time while it is queued).
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Who asked for it; `None` for the schedule.
+    pub started_by: Option<String>,
+    pub files_seen: i32,
+    pub files_ingested: i32,
+    pub rows_ingested: i32,
+    pub error: Option<String>,
+    pub files: Vec<RunFile>,
+    /// The recon run it queued for its cycle, if it did.
+    pub recon_run_id: Option<Uuid>,
+}
+
 /// Everything `/connectors` shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorsView {
     pub cards: Vec<ConnectorCard>,
+    /// The newest runs of every connector (at most [`HISTORY`] each), newest first.
+    pub runs: Vec<RunView>,
     /// Admin: create, edit and delete.
     pub may_configure: bool,
     /// `sp-ops` and admin: pause and resume.

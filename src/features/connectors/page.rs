@@ -5,8 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::model::{ConnectorCard, ConnectorType, ConnectorsView, SecretState, DEFAULT_TIMEZONE};
-use super::server::{get_connectors, DeleteConnector, PauseConnector, SaveConnector};
+use super::model::{ConnectorCard, ConnectorType, ConnectorsView, RunView, SecretState, DEFAULT_TIMEZONE};
+use super::server::{get_connectors, ActOnConnector, DeleteConnector, PauseConnector, SaveConnector};
 use crate::ist;
 use crate::ui::style::{BUTTON, CARD, FIELD, NOTE, PLAIN_BUTTON};
 use crate::ui::{ErrorNotice, FlashNotices, HealthBadge, PageHeader};
@@ -18,6 +18,7 @@ struct Actions {
     save: ServerAction<SaveConnector>,
     pause: ServerAction<PauseConnector>,
     remove: ServerAction<DeleteConnector>,
+    act: ServerAction<ActOnConnector>,
 }
 
 #[component]
@@ -41,7 +42,12 @@ pub fn ConnectorsPage() -> impl IntoView {
 fn Connectors(view: ConnectorsView) -> impl IntoView {
     let v = view;
     let layouts = v.layouts.clone();
-    let actions = Actions { save: ServerAction::new(), pause: ServerAction::new(), remove: ServerAction::new() };
+    let actions = Actions {
+        save: ServerAction::new(),
+        pause: ServerAction::new(),
+        remove: ServerAction::new(),
+        act: ServerAction::new(),
+    };
     let refusal = move || {
         actions
             .save
@@ -50,12 +56,10 @@ fn Connectors(view: ConnectorsView) -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| actions.pause.value().get().and_then(|r| r.err()))
             .or_else(|| actions.remove.value().get().and_then(|r| r.err()))
+            .or_else(|| actions.act.value().get().and_then(|r| r.err()))
     };
     view! {
         {move || refusal().map(|e| view! { <div class="mb-4"><ErrorNotice message=e.to_string() /></div> })}
-        <div class=NOTE role="note" data-testid="runs-not-built">
-            "Connector runs are not built yet: test, run now, backfill, the scheduled runs and the run history arrive with the next part of this feature. Health below is read from the runs recorded so far."
-        </div>
         {(!v.sftp_enabled).then(|| view! {
             <div class=NOTE role="note" data-testid="sftp-off">
                 "Bank SFTP ingestion is off on this server (FEATURE_BANK_SFTP_INGESTION): SFTP connectors can be set up, and their runs will be refused with that reason."
@@ -71,8 +75,11 @@ fn Connectors(view: ConnectorsView) -> impl IntoView {
         } else {
             view! {
                 <ul class="grid gap-4 lg:grid-cols-2" aria-label="Connectors">
-                    {v.cards.into_iter().map(|c| view! {
-                        <li><Card card=c may_configure=v.may_configure may_operate=v.may_operate layouts=layouts.clone() actions=actions /></li>
+                    {v.cards.into_iter().map(|c| {
+                        let runs: Vec<RunView> = v.runs.iter().filter(|r| r.connector_id == c.id).cloned().collect();
+                        view! {
+                            <li class="lg:col-span-2"><Card card=c runs=runs may_configure=v.may_configure may_operate=v.may_operate layouts=layouts.clone() actions=actions /></li>
+                        }
                     }).collect_view()}
                 </ul>
             }.into_any()
@@ -97,13 +104,14 @@ fn secret_text(s: &SecretState) -> String {
 #[component]
 fn Card(
     card: ConnectorCard,
+    runs: Vec<RunView>,
     may_configure: bool,
     may_operate: bool,
     layouts: Vec<String>,
     actions: Actions,
 ) -> impl IntoView {
     let c = card;
-    let (pause, remove) = (actions.pause, actions.remove);
+    let (pause, remove, act) = (actions.pause, actions.remove, actions.act);
     let heading = format!("connector-{}", c.id);
     let heading_id = heading.clone();
     let paused = c.status == "PAUSED";
@@ -122,7 +130,7 @@ fn Card(
                 "Host key",
                 c.host_key_fingerprint
                     .clone()
-                    .unwrap_or_else(|| "not pinned yet (the first test will pin it, once runs land)".into()),
+                    .unwrap_or_else(|| "not pinned yet (the first test pins it)".into()),
             ),
         ],
         ConnectorType::PgApi => vec![
@@ -136,7 +144,11 @@ fn Card(
     }
     settings.push((
         "Recon after a bank file",
-        if c.auto_recon { "to be queued automatically (once runs land)".into() } else { "by hand".into() },
+        if c.auto_recon {
+            "queued automatically once a bank file is in and the cycle's PG side is present".into()
+        } else {
+            "started by hand".into()
+        },
     ));
     settings.push((
         "Last changed",
@@ -182,7 +194,16 @@ fn Card(
                         <button type="submit" class=PLAIN_BUTTON>{if paused { "Resume" } else { "Pause" }}</button>
                     </ActionForm>
                 })}
+                {(may_configure && c.host_key_fingerprint.is_some()).then(|| view! {
+                    <ActionForm action=act attr:aria-label=format!("Forget the host key of {}", c.name)>
+                        <input type="hidden" name="id" value=c.id.to_string() />
+                        <input type="hidden" name="action" value="forget-host-key" />
+                        <button type="submit" class=PLAIN_BUTTON>"Forget host key"</button>
+                    </ActionForm>
+                })}
             </div>
+            {may_operate.then(|| view! { <RunForms card=c.clone() act=act /> })}
+            <RunHistory name=c.name.clone() runs=runs />
             {may_configure.then(|| {
                 let card = c.clone();
                 view! {
@@ -332,4 +353,102 @@ fn ConnectorFormView(
             <div><button type="submit" class=BUTTON>{if editing { "Save connector" } else { "Create connector" }}</button></div>
         </ActionForm>
     }
+}
+
+/// Test, run now and backfill: plain forms (`sp-ops`, admin).
+#[component]
+fn RunForms(card: ConnectorCard, act: ServerAction<ActOnConnector>) -> impl IntoView {
+    let c = card;
+    let (id, id2) = (c.id.to_string(), c.id.to_string());
+    let (date_id, date_for) = (format!("cycle-{}", c.id), format!("cycle-{}", c.id));
+    let (from_id, from_for) = (format!("from-{}", c.id), format!("from-{}", c.id));
+    let (to_id, to_for) = (format!("to-{}", c.id), format!("to-{}", c.id));
+    view! {
+        <div class="mt-3 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-3 text-sm">
+            <ActionForm action=act attr:aria-label=format!("Test or run {}", c.name) attr:class="flex flex-wrap items-end gap-2">
+                <input type="hidden" name="id" value=id />
+                <label for=date_for class="flex flex-col text-slate-600">"Cycle date (blank: the schedule's)"
+                    <input id=date_id type="date" name="cycle_date" class=FIELD />
+                </label>
+                <button type="submit" name="action" value="test" class=PLAIN_BUTTON>"Test"</button>
+                <button type="submit" name="action" value="run" class=BUTTON>"Run now"</button>
+            </ActionForm>
+            <ActionForm action=act attr:aria-label=format!("Backfill {}", c.name) attr:class="flex flex-wrap items-end gap-2">
+                <input type="hidden" name="id" value=id2 />
+                <input type="hidden" name="action" value="backfill" />
+                <label for=from_for class="flex flex-col text-slate-600">"Backfill from"
+                    <input id=from_id type="date" name="from" required class=FIELD />
+                </label>
+                <label for=to_for class="flex flex-col text-slate-600">"to"
+                    <input id=to_id type="date" name="to" required class=FIELD />
+                </label>
+                <button type="submit" class=PLAIN_BUTTON>"Backfill"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// A connector's newest runs: what each found, file by file, with the uploads they became.
+#[component]
+fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
+    if runs.is_empty() {
+        return view! { <p class="mt-3 text-sm text-slate-600" data-testid="run-history">"No runs yet."</p> }.into_any();
+    }
+    let status_class = |s: &str| match s {
+        "SUCCEEDED" => "text-emerald-800",
+        "FAILED" => "text-red-800",
+        _ => "text-slate-700",
+    };
+    view! {
+        <div class="mt-3 overflow-x-auto">
+            <table class="w-full text-sm" data-testid="run-history">
+                <caption class="text-left font-medium text-slate-900">{format!("Recent runs of {name}")}</caption>
+                <thead class="text-left text-slate-600"><tr>
+                    <th scope="col" class="py-1 pr-2 font-medium">"Type"</th>
+                    <th scope="col" class="py-1 pr-2 font-medium">"Cycle"</th>
+                    <th scope="col" class="py-1 pr-2 font-medium">"Started (IST)"</th>
+                    <th scope="col" class="py-1 pr-2 font-medium">"Finished (IST)"</th>
+                    <th scope="col" class="py-1 pr-2 font-medium">"By"</th>
+                    <th scope="col" class="py-1 pr-2 text-right font-medium">"Files seen / taken"</th>
+                    <th scope="col" class="py-1 pr-2 text-right font-medium">"Rows"</th>
+                    <th scope="col" class="py-1 pr-2 font-medium">"Outcome"</th>
+                </tr></thead>
+                <tbody>
+                    {runs.into_iter().map(|r| view! {
+                        <tr class="border-t border-slate-100 align-top" data-run=r.id.to_string()>
+                            <td class="py-1 pr-2">{r.run_type.clone()}</td>
+                            <td class="py-1 pr-2 whitespace-nowrap">{r.cycle_date.map(ist::format_date).unwrap_or_default()}</td>
+                            <td class="py-1 pr-2 whitespace-nowrap">{if r.status == "QUEUED" { "queued".to_string() } else { ist::format_datetime(r.started_at) }}</td>
+                            <td class="py-1 pr-2 whitespace-nowrap">{r.finished_at.map(ist::format_datetime).unwrap_or_else(|| "—".into())}</td>
+                            <td class="py-1 pr-2">{r.started_by.clone().unwrap_or_else(|| "schedule".into())}</td>
+                            <td class="py-1 pr-2 text-right tabular-nums">{format!("{} / {}", r.files_seen, r.files_ingested)}</td>
+                            <td class="py-1 pr-2 text-right tabular-nums">{r.rows_ingested}</td>
+                            <td class="py-1 pr-2">
+                                <span class=status_class(&r.status)>{r.status.clone()}</span>
+                                {r.error.clone().map(|e| view! { <span class="block text-red-800">{e}</span> })}
+                                {(!r.files.is_empty()).then(|| view! {
+                                    <ul class="mt-1 text-xs text-slate-700">
+                                        {r.files.iter().map(|f| view! {
+                                            <li>
+                                                <span class="font-mono">{f.name.clone()}</span>{format!(": {}", f.outcome.to_lowercase())}
+                                                {(f.outcome == "INGESTED").then(|| format!(", {} rows", f.rows))}
+                                                {(f.row_errors > 0).then(|| f.upload_id.map(|u| view! {
+                                                    {", "}<a class="text-red-700 underline" href=format!("/api/recon/v1/uploads/{u}/errors.csv") download="">{format!("{} row errors", f.row_errors)}</a>
+                                                })).flatten()}
+                                                {f.reason.clone().filter(|_| f.outcome != "REFUSED").map(|why| format!(" ({why})"))}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                })}
+                                {r.recon_run_id.map(|id| view! {
+                                    <a class="block text-xs text-brand-700 underline" href=format!("/recon/runs/{id}")>"Recon run it queued"</a>
+                                })}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }

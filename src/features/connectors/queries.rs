@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::model::SecretName;
+use super::model::{RunFile, RunView, SecretName};
 use crate::error::AppError;
 
 /// A connector as stored.
@@ -98,12 +98,138 @@ pub async fn layout_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
         .await?)
 }
 
-/// Whether a run of the connector is in progress.
+/// Whether a run of the connector is queued or in progress.
 pub async fn has_live_run<'c>(db: impl PgExecutor<'c>, connector: Uuid) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM connector_runs WHERE connector_id = $1 AND status = 'RUNNING') AS "live!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM connector_runs WHERE connector_id = $1 AND status IN ('QUEUED', 'RUNNING')) AS "live!""#,
         connector
     )
     .fetch_one(db)
     .await?)
+}
+
+/// One connector, not locked.
+pub async fn connector(pool: &PgPool, id: Uuid) -> Result<Option<ConnectorRow>, AppError> {
+    Ok(sqlx::query_as!(
+        ConnectorRow,
+        r#"SELECT c.id, c.name, c.connector_type, c.status, c.config, c.secret_ref, c.schedule_cron, c.timezone,
+                  m.layout_name AS "layout?", c.auto_recon, c.host_key_fingerprint,
+                  c.updated_at AS "updated_at: DateTime<Utc>", u.email AS "updated_by?"
+           FROM connectors c
+           LEFT JOIN bank_column_mappings m ON m.id = c.mapping_id
+           LEFT JOIN users u ON u.id = c.updated_by
+           WHERE c.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A connector's sealed secrets: `(name, nonce, ciphertext)`, for a run to open.
+pub async fn sealed_secrets(pool: &PgPool, connector: Uuid) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>, AppError> {
+    Ok(sqlx::query!("SELECT name, nonce, ciphertext FROM connector_secrets WHERE connector_id = $1 ORDER BY name", connector)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.nonce, r.ciphertext))
+        .collect())
+}
+
+/// Pin the SFTP server's host key at the first contact (a key pinned meanwhile stays).
+pub async fn pin_host_key(pool: &PgPool, connector: Uuid, fingerprint: &str) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE connectors SET host_key_fingerprint = $2 WHERE id = $1 AND host_key_fingerprint IS NULL",
+        connector,
+        fingerprint
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether the connector took a file of this name and SHA-256 before: `Some(upload)` if so.
+pub async fn seen_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str) -> Result<Option<Option<Uuid>>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT file_id FROM connector_files WHERE connector_id = $1 AND file_name = $2 AND sha256 = $3",
+        connector,
+        name,
+        sha256
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Remember a file the connector took (or found stored before), so the next run skips it.
+pub async fn remember_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str, upload: Uuid) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO connector_files (connector_id, file_name, sha256, file_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (connector_id, file_name, sha256) DO NOTHING",
+        connector,
+        name,
+        sha256,
+        upload
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether the cycle's PG side is in (any gateway transaction of the cycle date).
+pub async fn pg_side_present(pool: &PgPool, cycle: chrono::NaiveDate) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM transactions WHERE cycle_date = $1) AS "present!""#,
+        cycle as chrono::NaiveDate
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Runs, newest first: of one connector, or one run, or the newest `per_connector` of every
+/// connector.
+pub async fn runs(
+    pool: &PgPool,
+    connector: Option<Uuid>,
+    run: Option<Uuid>,
+    per_connector: i64,
+) -> Result<Vec<RunView>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.connector_id, c.name AS connector_name, r.run_type, r.status,
+                  r.cycle_date AS "cycle_date: chrono::NaiveDate", r.queued_at AS "queued_at: DateTime<Utc>", r.started_at AS "started_at: DateTime<Utc>",
+                  r.finished_at AS "finished_at: DateTime<Utc>", u.email AS "started_by?",
+                  r.files_seen, r.files_ingested, r.rows_ingested, r.error,
+                  r.files AS "files: sqlx::types::Json<Vec<RunFile>>", r.recon_run_id
+           FROM (SELECT r.*, row_number() OVER (PARTITION BY r.connector_id ORDER BY r.queued_at DESC, r.id) AS n
+                 FROM connector_runs r
+                 WHERE ($1::uuid IS NULL OR r.connector_id = $1) AND ($2::uuid IS NULL OR r.id = $2)) r
+           JOIN connectors c ON c.id = r.connector_id
+           LEFT JOIN users u ON u.id = r.started_by
+           WHERE r.n <= $3
+           ORDER BY c.name, r.queued_at DESC, r.id"#,
+        connector,
+        run,
+        per_connector,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RunView {
+            id: r.id,
+            connector_id: r.connector_id,
+            connector_name: r.connector_name,
+            run_type: r.run_type,
+            status: r.status,
+            cycle_date: r.cycle_date,
+            queued_at: r.queued_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            started_by: r.started_by,
+            files_seen: r.files_seen,
+            files_ingested: r.files_ingested,
+            rows_ingested: r.rows_ingested,
+            error: r.error,
+            files: r.files.0,
+            recon_run_id: r.recon_run_id,
+        })
+        .collect())
 }

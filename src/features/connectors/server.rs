@@ -68,3 +68,54 @@ pub async fn delete_connector(id: String) -> Result<(), AppError> {
     })
     .await
 }
+
+/// Test, run now, backfill or forget the host key (`action` = `test` | `run` | `backfill` |
+/// `forget-host-key`), with the dates the form gives (empty: the schedule's cycle).
+#[server(prefix = "/sfn", endpoint = "connectors/act")]
+pub async fn act_on_connector(
+    id: String,
+    action: String,
+    #[server(default)] cycle_date: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+) -> Result<(), AppError> {
+    serve(async move |c| {
+        use super::service;
+        let date = |text: &str, name: &str| {
+            let text = text.trim();
+            (!text.is_empty()).then(|| crate::ist::parse_date(text, name)).transpose()
+        };
+        let id = service::parse_id(&id)?;
+        let name = service::card(&c.state, &c.user, id).await?.name;
+        let notice = match action.as_str() {
+            "test" => {
+                let tested = service::test(&c.state, &c.user, id, date(&cycle_date, "cycle date")?).await?;
+                let files: Vec<String> = tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.to_lowercase())).collect();
+                match tested.outcome.error_text() {
+                    Some(error) => {
+                        let error = format!("Test of \"{name}\" failed: {error}");
+                        leptos_axum::redirect(&format!("/connectors?error={}", crate::auth::guard::urlencode(&error)));
+                        return Ok(());
+                    }
+                    None => format!("Test of \"{name}\" passed: {}.", if files.is_empty() { "nothing to take".into() } else { files.join(", ") }),
+                }
+            }
+            "run" => {
+                service::run_now(&c.state, &c.user, c.ip.as_deref(), id, date(&cycle_date, "cycle date")?).await?;
+                format!("Run of \"{name}\" queued: its outcome shows in the run history below.")
+            }
+            "backfill" => {
+                let ids = service::backfill(&c.state, &c.user, c.ip.as_deref(), id, date(&from, "from")?, date(&to, "to")?).await?;
+                format!("Backfill of \"{name}\" queued: {} runs, one per date, in order.", ids.len())
+            }
+            "forget-host-key" => {
+                service::forget_host_key(&c.state, &c.user, c.ip.as_deref(), id).await?;
+                format!("The pinned host key of \"{name}\" is forgotten: the next test pins the key the server offers.")
+            }
+            other => return Err(AppError::BadRequest(format!("{other:?} is not an action."))),
+        };
+        back(&notice);
+        Ok(())
+    })
+    .await
+}

@@ -3,16 +3,18 @@
 //! admin) pause and resume them. Each change is one transaction with its audit row, which records
 //! the settings before and after and the names of the secrets set — never a secret.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::commands;
 use super::model::{
-    ConnectorCard, ConnectorConfig, ConnectorInput, ConnectorType, ConnectorsView, SecretName, SecretState, NEXT_RUNS,
+    ConnectorCard, ConnectorConfig, ConnectorInput, ConnectorType, ConnectorsView, RunView, SecretName, SecretState,
+    NEXT_RUNS,
 };
 use super::queries::{self, ConnectorRow};
 use super::rules::{self, Valid};
+use super::runs::{self, RunType};
 use crate::audit::{self, AuditEntry};
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
@@ -27,6 +29,7 @@ pub async fn view(state: &AppState, caller: &CurrentUser) -> Result<ConnectorsVi
     let cards = cards(state).await?;
     Ok(ConnectorsView {
         cards,
+        runs: queries::runs(&state.pool, None, None, super::model::HISTORY as i64).await?,
         may_configure: user.may(Access::ADMIN),
         may_operate: user.may(Access::OPS_WORK),
         sftp_enabled: state.config.feature_bank_sftp_ingestion,
@@ -414,4 +417,108 @@ fn secrets_note(valid: &Valid) -> String {
         let names: Vec<&str> = valid.secrets.iter().map(|(n, _)| n.code()).collect();
         format!("secret set: {}", names.join(", "))
     }
+}
+
+/// The cycle date an action names, or the one the schedule would fetch now; never a future day.
+fn action_cycle(state: &AppState, row: &ConnectorRow, cycle: Option<NaiveDate>) -> Result<NaiveDate, AppError> {
+    let now = state.clock.now();
+    let cycle = match cycle {
+        Some(c) => c,
+        None => {
+            let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
+            let config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
+            let tz = row.timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
+            runs::cycle_for(kind, &config, now, tz)
+        }
+    };
+    if cycle > crate::ist::today(now) {
+        return Err(AppError::BadRequest(format!("{cycle} is in the future: choose a cycle date up to today.")));
+    }
+    Ok(cycle)
+}
+
+/// Run a connector now for one cycle date (the schedule's when none is given): `sp-ops`, admin.
+pub async fn run_now(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    cycle: Option<NaiveDate>,
+) -> Result<Vec<Uuid>, AppError> {
+    let user = authorize(Some(caller), Access::OPS_WORK)?;
+    let row = queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
+    let cycle = action_cycle(state, &row, cycle)?;
+    runs::queue(&state.pool, id, RunType::Manual, &[cycle], Some(&user), ip, state.clock.now()).await
+}
+
+/// Backfill a date range: one run per date, in order (`sp-ops`, admin).
+pub async fn backfill(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<Uuid>, AppError> {
+    let user = authorize(Some(caller), Access::OPS_WORK)?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::BadRequest("A backfill needs the first and the last cycle date (from, to).".into()));
+    };
+    let row = queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
+    action_cycle(state, &row, Some(to))?;
+    let dates = runs::backfill_dates(from, to).map_err(AppError::BadRequest)?;
+    runs::queue(&state.pool, id, RunType::Backfill, &dates, Some(&user), ip, state.clock.now()).await
+}
+
+/// Test a connector: connect and list, nothing ingested (`sp-ops`, admin).
+pub async fn test(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: Uuid,
+    cycle: Option<NaiveDate>,
+) -> Result<runs::Tested, AppError> {
+    let user = authorize(Some(caller), Access::OPS_WORK)?;
+    let row = queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
+    let cycle = action_cycle(state, &row, cycle)?;
+    runs::test(state, &user, id, Some(cycle)).await
+}
+
+/// Forget the pinned host key (admin), after the bank confirmed it changed its key.
+pub async fn forget_host_key(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: Uuid) -> Result<String, AppError> {
+    let user = authorize(Some(caller), Access::ADMIN)?;
+    let mut tx = state.pool.begin().await?;
+    let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;
+    if !commands::forget_host_key(&mut *tx, id, user.id, state.clock.now()).await? {
+        return Err(AppError::Conflict(format!("{} has no pinned host key.", before.name)));
+    }
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(json!({ "hostKeyFingerprint": before.host_key_fingerprint })),
+            after: Some(json!({ "hostKeyFingerprint": null })),
+            ..AuditEntry::by(&user, "connector.host_key.forget", "connector")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(before.name)
+}
+
+/// A connector's runs, newest first (every signed-in role).
+pub async fn runs_of(state: &AppState, caller: &CurrentUser, id: Uuid, limit: i64) -> Result<Vec<RunView>, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
+    queries::runs(&state.pool, Some(id), None, limit).await
+}
+
+/// One run (every signed-in role).
+pub async fn run(state: &AppState, caller: &CurrentUser, run: Uuid) -> Result<RunView, AppError> {
+    authorize(Some(caller), Access::SIGNED_IN)?;
+    queries::runs(&state.pool, None, Some(run), 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::NotFound("There is no such connector run.".into()))
 }

@@ -28,4 +28,6 @@ pub mod runs;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
+pub(crate) use service::xlsx_limits;
+#[cfg(feature = "ssr")]
 pub mod store;

@@ -250,6 +250,8 @@ pub async fn store_upload(
         max_rows: state.config.upload_max_rows,
         xlsx: xlsx_limits(state),
         now: state.clock.now(),
+        source: "upload",
+        expected_sha256: None,
     };
     store::store(&state.pool, state.objects.clone(), upload, body).await
 }
@@ -320,6 +322,6 @@ fn mark_merchants(preview: &mut UploadPreview, directory: &store::MerchantDirect
 }
 
 /// The XLSX caps of an upload or a preview: they follow the configured upload size.
-fn xlsx_limits(state: &AppState) -> super::ingest::XlsxLimits {
+pub(crate) fn xlsx_limits(state: &AppState) -> super::ingest::XlsxLimits {
     super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64)
 }

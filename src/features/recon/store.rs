@@ -52,6 +52,8 @@ pub struct UploadReport {
     pub amount_unit: Option<String>,
     pub duplicate: bool,
     pub errors: Vec<RowError>,
+    /// The file's SHA-256 (hex), by which it is known.
+    pub sha256: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -248,6 +250,11 @@ pub struct Upload<'a> {
     pub xlsx: ingest::XlsxLimits,
     /// The instant by the application's clock (payout verifications found in a statement carry it).
     pub now: chrono::DateTime<chrono::Utc>,
+    /// Where the file came from: `upload` (a person) or `connector`.
+    pub source: &'a str,
+    /// The SHA-256 (hex) the file must have (a connector's checksum sidecar): a file that differs
+    /// is refused whole and nothing of it is kept.
+    pub expected_sha256: Option<&'a str>,
 }
 
 /// The bytes of an upload as they arrive: a request body read chunk by chunk, or a whole file.
@@ -465,6 +472,7 @@ async fn known_file(pool: &PgPool, kind_code: &str, sha256: &str) -> Result<Opti
         amount_unit: None,
         duplicate: true,
         errors: Vec::new(),
+        sha256: sha256.to_string(),
     }))
 }
 
@@ -563,6 +571,16 @@ pub async fn store(
         abort(kept).await;
         return Err(e);
     }
+    if let Some(expected) = upload.expected_sha256.filter(|e| !e.eq_ignore_ascii_case(&parsed.sha256)) {
+        let _ = copy.abort("the file's checksum does not match").await;
+        abort(kept).await;
+        return Err(AppError::BadRequest(format!(
+            "{} does not match its checksum: the sidecar says {}, the file's SHA-256 is {}. Refused whole; nothing was written.",
+            upload.file_name,
+            expected.to_ascii_lowercase(),
+            parsed.sha256
+        )));
+    }
     copy.finish().await?;
     let parsed_at = std::time::Instant::now();
     if let Some(report) = known_file(pool, kind_code, &parsed.sha256).await? {
@@ -606,8 +624,8 @@ pub async fn store(
     let inserted = sqlx::query!(
         "INSERT INTO uploaded_files (id, kind, cycle_date, original_name, sha256, size_bytes, storage_key, detected_format,
                                      rows_total, rows_accepted, rows_rejected, uploaded_by, rows_skipped, skipped,
-                                     unknown_merchants)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                     unknown_merchants, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (kind, sha256) DO NOTHING",
         file_id,
         kind_code,
@@ -624,6 +642,7 @@ pub async fn store(
         i32::try_from(rows_skipped).unwrap_or(i32::MAX),
         sqlx::types::Json(&skipped) as _,
         sqlx::types::Json(&unknown) as _,
+        upload.source,
     )
     .execute(&mut *tx)
     .await?
@@ -733,6 +752,7 @@ pub async fn store(
         amount_unit: Some(amount_unit.to_string()),
         duplicate: false,
         errors,
+        sha256: parsed.sha256.clone(),
     };
     kept.shutdown().await.map_err(|e| {
         tracing::error!(error = %e, "upload store write failed");

@@ -1,0 +1,713 @@
+//! Connector runs (spec 06): queued as jobs, run by any instance's worker, recorded file by file.
+//!
+//! - **Run now / backfill** (`sp-ops`, admin) queue one run per cycle date, in date order, as one
+//!   job that runs them one after the other; each is idempotent (a file already taken is skipped).
+//!   Only one run of a connector and date is live at a time (a unique index): a second is a 409.
+//! - **Schedule**: every instance ticks ([`enqueue_due`]); a connector whose `next_run_at` has come
+//!   gets one SCHEDULED run for that fire time (unique per connector × fire time, so two instances
+//!   seeing the same tick queue it once), for the cycle the fire time stands for ([`cycle_for`]).
+//! - **Test** connects and lists without ingesting, and answers with what a run would take.
+//!
+//! A BANK_SFTP run lists the directory, takes the files the pattern matches for the cycle date,
+//! checks each against its `.sha256` sidecar, skips a file seen before (same name and SHA-256),
+//! and streams the rest through the upload path ([`crate::features::recon::store::store`]). A
+//! PG_API run streams the day's pages through the same path as one PG file. When a bank file came
+//! in and the cycle's PG side is present, the cycle's recon run is queued (the connector's
+//! `autoRecon`).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::model::{ConnectorConfig, ConnectorType, RunFile, SecretName};
+use super::queries::{self, ConnectorRow};
+use super::{pg_api, rules, sftp};
+use crate::audit::{self, AuditEntry};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::features::recon::ingest::Kind;
+use crate::features::recon::store;
+use crate::jobs::Job;
+use crate::secrets::{Plain, Sealed};
+use crate::state::AppState;
+
+pub const JOB_KIND: &str = "connector_run";
+/// Most dates one backfill may ask for.
+pub const MAX_BACKFILL_DAYS: i64 = 62;
+/// How often each instance looks for schedules that have come round.
+pub const TICK: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunType {
+    Scheduled,
+    Manual,
+    Test,
+    Backfill,
+}
+
+impl RunType {
+    pub fn code(self) -> &'static str {
+        match self {
+            RunType::Scheduled => "SCHEDULED",
+            RunType::Manual => "MANUAL",
+            RunType::Test => "TEST",
+            RunType::Backfill => "BACKFILL",
+        }
+    }
+}
+
+/// The cycle a fire time stands for: a bank's statement of a day arrives the next morning, so a
+/// BANK_SFTP run fetches the day before the fire date (in the connector's time zone); a PG_API run
+/// fetches the day `daysBack` days before it (1 unless set).
+pub fn cycle_for(kind: ConnectorType, config: &ConnectorConfig, fire: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    let date = fire.with_timezone(&tz).date_naive();
+    let back = match kind {
+        ConnectorType::BankSftp => 1,
+        ConnectorType::PgApi => config.days_back.unwrap_or(1),
+    };
+    date - Duration::days(back.into())
+}
+
+/// The dates of a backfill, in order: `from` to `to` inclusive, at most [`MAX_BACKFILL_DAYS`].
+pub fn backfill_dates(from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, String> {
+    if to < from {
+        return Err(format!("The backfill ends ({to}) before it starts ({from})."));
+    }
+    let days = (to - from).num_days() + 1;
+    if days > MAX_BACKFILL_DAYS {
+        return Err(format!("A backfill takes at most {MAX_BACKFILL_DAYS} dates at once, not {days}."));
+    }
+    Ok(from.iter_days().take(days as usize).collect())
+}
+
+/// Queue runs of `connector`, one per date in the order given, as one job; refused with a 409
+/// naming the date when a run of the connector for that date is already live.
+pub async fn queue(
+    pool: &PgPool,
+    connector: Uuid,
+    run_type: RunType,
+    dates: &[NaiveDate],
+    by: Option<&CurrentUser>,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, AppError> {
+    let mut tx = pool.begin().await?;
+    let row = queries::connector_for_update(&mut *tx, connector)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such connector.".into()))?;
+    let mut ids = Vec::with_capacity(dates.len());
+    for date in dates {
+        let id = Uuid::new_v4();
+        let inserted = insert_run(&mut tx, id, connector, run_type, Some(*date), by.map(|u| u.id), None, now).await?;
+        if !inserted {
+            return Err(AppError::Conflict(format!(
+                "A run of \"{}\" for {date} is already queued or running: wait for it to finish.",
+                row.name
+            )));
+        }
+        ids.push(id);
+    }
+    enqueue_job(&mut tx, &ids).await?;
+    if let Some(user) = by {
+        let action = match run_type {
+            RunType::Backfill => "connector.backfill",
+            _ => "connector.run",
+        };
+        audit::record(
+            &mut *tx,
+            AuditEntry {
+                target_id: Some(connector.to_string()),
+                ip,
+                after: Some(json!({ "runIds": ids, "cycleDates": dates, "type": run_type.code() })),
+                details: Some(row.name.clone()),
+                ..AuditEntry::by(user, action, "connector")
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// A run row; `false` when a live run of the connector and date (or the same fire time) exists.
+#[allow(clippy::too_many_arguments)]
+async fn insert_run(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    connector: Uuid,
+    run_type: RunType,
+    cycle: Option<NaiveDate>,
+    by: Option<Uuid>,
+    due_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let status = if run_type == RunType::Test { "RUNNING" } else { "QUEUED" };
+    let inserted = sqlx::query!(
+        "INSERT INTO connector_runs (id, connector_id, run_type, status, cycle_date, started_by, due_at, queued_at, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT DO NOTHING",
+        id,
+        connector,
+        run_type.code(),
+        status,
+        cycle as Option<NaiveDate>,
+        by,
+        due_at as Option<DateTime<Utc>>,
+        now as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// One job for the runs, which it takes in order; not retried by itself (the next fire time, or
+/// an analyst's retry on the jobs console, runs what failed again).
+async fn enqueue_job(tx: &mut sqlx::PgConnection, ids: &[Uuid]) -> Result<(), AppError> {
+    let key = format!("connector-run:{}", ids[0]);
+    let job = crate::jobs::enqueue(&mut *tx, JOB_KIND, &json!({ "runIds": ids }), Some(&key))
+        .await?
+        .ok_or(AppError::Internal)?;
+    sqlx::query!("UPDATE jobs SET max_attempts = 1 WHERE id = $1", job).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE connector_runs SET job_id = $2 WHERE id = ANY($1)", ids, job).execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Every instance ticks: each active connector whose schedule has come round gets one run for
+/// its latest fire time (several missed times run once); its next time is set from now. A
+/// connector the scheduler has not read yet (new, edited or resumed) only gets its next time.
+pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    let due = sqlx::query!(
+        r#"SELECT id, connector_type, config, schedule_cron, timezone, next_run_at AS "next_run_at: DateTime<Utc>"
+           FROM connectors
+           WHERE status = 'ACTIVE' AND (next_run_at IS NULL OR next_run_at <= $1)
+           ORDER BY next_run_at NULLS FIRST LIMIT 100 FOR UPDATE SKIP LOCKED"#,
+        now as DateTime<Utc>,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut queued = 0;
+    for c in due {
+        let tz = c.timezone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
+        let next = rules::next_fires(&c.schedule_cron, tz, now, 1).ok().and_then(|n| n.first().copied());
+        if let Some(since) = c.next_run_at {
+            let fire = latest_fire(&c.schedule_cron, tz, since, now).unwrap_or(since);
+            let kind = ConnectorType::parse(&c.connector_type).unwrap_or(ConnectorType::BankSftp);
+            let config: ConnectorConfig = serde_json::from_value(c.config).unwrap_or_default();
+            let id = Uuid::new_v4();
+            let cycle = cycle_for(kind, &config, fire, tz);
+            if insert_run(&mut tx, id, c.id, RunType::Scheduled, Some(cycle), None, Some(fire), now).await? {
+                enqueue_job(&mut tx, &[id]).await?;
+                queued += 1;
+            } else {
+                tracing::info!(connector = %c.id, %fire, %cycle, "scheduled run not queued: one for this time or cycle is live or done");
+            }
+        }
+        sqlx::query!("UPDATE connectors SET next_run_at = $2 WHERE id = $1", c.id, next as Option<DateTime<Utc>>)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// The latest fire time in `[since, now]`.
+fn latest_fire(cron: &str, tz: Tz, since: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut at = since - Duration::seconds(1);
+    let mut latest = None;
+    // A schedule every minute missed for a week is ten thousand steps: bounded, and rare.
+    for _ in 0..20_000 {
+        let next = *rules::next_fires(cron, tz, at, 1).ok()?.first()?;
+        if next > now {
+            break;
+        }
+        latest = Some(next);
+        at = next;
+    }
+    latest
+}
+
+/// Each instance's scheduler.
+pub fn spawn_scheduler(state: AppState) {
+    let pool = state.pool.clone();
+    crate::jobs::every(pool, TICK, "queueing scheduled connector runs", move || {
+        let state = state.clone();
+        async move {
+            let queued = enqueue_due(&state.pool, state.clock.now()).await?;
+            if queued > 0 {
+                tracing::info!(queued, "scheduled connector runs queued");
+            }
+            Ok(())
+        }
+    });
+}
+
+fn runs_of(payload: &serde_json::Value) -> Vec<Uuid> {
+    payload
+        .get("runIds")
+        .and_then(|v| v.as_array())
+        .map(|ids| ids.iter().filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+        .unwrap_or_default()
+}
+
+/// The job: its runs in order. Each run's outcome is on its row; the job fails (naming them) when
+/// any run failed, so the jobs console shows it and can retry it (the retry runs again what did
+/// not succeed).
+pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for id in runs_of(&job.payload) {
+        match execute(state, id).await {
+            Ok(None) => {}
+            Ok(Some(error)) => failed.push(error),
+            Err(e) => {
+                let error = e.to_string();
+                let _ = finish(&state.pool, id, &Outcome::failed(error.clone()), state.clock.now()).await;
+                failed.push(error);
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join(" · "))
+    }
+}
+
+/// The job's worker died on its last attempt: its runs still open fail (in the queue's transaction).
+pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE connector_runs SET status = 'FAILED', finished_at = now(),
+                error = 'its worker stopped answering on the last allowed attempt'
+         WHERE id = ANY($1) AND status IN ('QUEUED', 'RUNNING')",
+        &runs_of(payload),
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What a run (or a test) found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub files: Vec<RunFile>,
+    pub error: Option<String>,
+    pub recon_run_id: Option<Uuid>,
+}
+
+impl Outcome {
+    fn failed(error: String) -> Outcome {
+        Outcome { error: Some(error), ..Default::default() }
+    }
+
+    fn refused(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .filter(|f| f.outcome == "REFUSED")
+            .map(|f| f.reason.clone().unwrap_or_else(|| format!("{} was refused", f.name)))
+            .collect()
+    }
+
+    /// The run's error in words: its own, or the files refused.
+    pub fn error_text(&self) -> Option<String> {
+        let mut parts: Vec<String> = self.error.iter().cloned().collect();
+        parts.extend(self.refused());
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// Run one queued run; `Ok(Some(error))` when it failed (recorded), `Ok(None)` when it succeeded
+/// or was already done.
+pub async fn execute(state: &AppState, run_id: Uuid) -> Result<Option<String>, AppError> {
+    let now = state.clock.now();
+    let Some(run) = sqlx::query!(
+        r#"UPDATE connector_runs SET status = 'RUNNING', started_at = $2, finished_at = NULL, error = NULL
+           WHERE id = $1 AND status IN ('QUEUED', 'RUNNING', 'FAILED')
+           RETURNING connector_id, cycle_date AS "cycle_date!: NaiveDate""#,
+        run_id,
+        now as DateTime<Utc>,
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let connector = load(state, run.connector_id).await?;
+    let outcome = match connector.kind {
+        ConnectorType::BankSftp => bank_sftp(state, &connector, run.cycle_date, false).await,
+        ConnectorType::PgApi => pg_api(state, &connector, run.cycle_date, false).await,
+    };
+    let mut outcome = outcome.unwrap_or_else(Outcome::failed);
+    if connector.kind == ConnectorType::BankSftp && outcome.files.iter().any(|f| f.outcome == "INGESTED") {
+        outcome.recon_run_id = auto_recon(state, &connector, run.cycle_date).await?;
+    }
+    finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
+    Ok(outcome.error_text())
+}
+
+/// Record how a run ended.
+async fn finish(pool: &PgPool, run_id: Uuid, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), AppError> {
+    let error = outcome.error_text();
+    let count = |what: &str| outcome.files.iter().filter(|f| f.outcome == what).count() as i32;
+    let rows: i64 = outcome.files.iter().filter(|f| f.outcome == "INGESTED").map(|f| f.rows).sum();
+    sqlx::query!(
+        "UPDATE connector_runs SET status = CASE WHEN $2::text IS NULL THEN 'SUCCEEDED' ELSE 'FAILED' END,
+                error = $2, finished_at = $3, files_seen = $4, files_ingested = $5, rows_ingested = $6,
+                files = $7, recon_run_id = $8
+         WHERE id = $1",
+        run_id,
+        error,
+        now as DateTime<Utc>,
+        outcome.files.len() as i32,
+        count("INGESTED"),
+        i32::try_from(rows).unwrap_or(i32::MAX),
+        sqlx::types::Json(&outcome.files) as _,
+        outcome.recon_run_id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A connector with its secrets opened, for the moment of a run.
+pub struct Loaded {
+    pub row: ConnectorRow,
+    pub kind: ConnectorType,
+    pub config: ConnectorConfig,
+    pub secrets: Vec<(SecretName, Plain)>,
+}
+
+impl Loaded {
+    fn secret(&self, name: SecretName) -> Option<&Plain> {
+        self.secrets.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
+    }
+}
+
+async fn load(state: &AppState, id: Uuid) -> Result<Loaded, AppError> {
+    let row = queries::connector(&state.pool, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such connector.".into()))?;
+    let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
+    let mut config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
+    config.layout = row.layout.clone();
+    let mut secrets = Vec::new();
+    let sealed = queries::sealed_secrets(&state.pool, id).await?;
+    if !sealed.is_empty() {
+        let key = state.config.secrets_key.as_ref().ok_or_else(|| {
+            AppError::Transport("the server has no SECRETS_KEY, so the connector's secrets cannot be opened.".into())
+        })?;
+        for (name, nonce, ciphertext) in sealed {
+            let Some(name) = SecretName::parse(&name) else { continue };
+            let plain = key.open(&super::service::context(id, name), &Sealed { nonce, ciphertext }).map_err(|_| {
+                AppError::Transport(format!(
+                    "the connector's {} cannot be opened with this server's SECRETS_KEY: save it again.",
+                    name.label().to_lowercase()
+                ))
+            })?;
+            secrets.push((name, plain));
+        }
+    }
+    // A secret referenced from the environment (`env:NAME`) stands for the type's first secret.
+    if let Some(var) = row.secret_ref.as_deref().and_then(|r| r.strip_prefix("env:")) {
+        let first = kind.secret_names()[0];
+        if !secrets.iter().any(|(n, _)| *n == first) {
+            if let Ok(value) = std::env::var(var) {
+                secrets.push((first, Plain::new(value)));
+            }
+        }
+    }
+    Ok(Loaded { row, kind, config, secrets })
+}
+
+/// What a test found: the host key seen, the files a run would take, or why it could not.
+#[derive(Debug)]
+pub struct Tested {
+    pub run_id: Uuid,
+    pub outcome: Outcome,
+}
+
+/// Test a connector (`sp-ops`, admin): connect and list, nothing ingested; recorded as a TEST
+/// run. For BANK_SFTP, the first test pins the server's host key.
+pub async fn test(
+    state: &AppState,
+    user: &CurrentUser,
+    connector: Uuid,
+    cycle: Option<NaiveDate>,
+) -> Result<Tested, AppError> {
+    let now = state.clock.now();
+    let loaded = load(state, connector).await?;
+    let tz = loaded.row.timezone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
+    let cycle = cycle.unwrap_or_else(|| cycle_for(loaded.kind, &loaded.config, now, tz));
+    let run_id = Uuid::new_v4();
+    let mut tx = state.pool.begin().await?;
+    insert_run(&mut tx, run_id, connector, RunType::Test, Some(cycle), Some(user.id), None, now).await?;
+    tx.commit().await?;
+    let outcome = match loaded.kind {
+        ConnectorType::BankSftp => bank_sftp(state, &loaded, cycle, true).await,
+        ConnectorType::PgApi => pg_api(state, &loaded, cycle, true).await,
+    };
+    let outcome = outcome.unwrap_or_else(Outcome::failed);
+    finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
+    Ok(Tested { run_id, outcome })
+}
+
+/// A BANK_SFTP run (or test) for one cycle date.
+async fn bank_sftp(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
+    if !test && !state.config.feature_bank_sftp_ingestion {
+        return Err("bank SFTP ingestion is switched off on this server (FEATURE_BANK_SFTP_INGESTION=false): \
+                    nothing was fetched."
+            .into());
+    }
+    let (host, username) = (c.config.host.as_deref().unwrap_or_default(), c.config.username.as_deref().unwrap_or_default());
+    let target = sftp::Target {
+        host,
+        port: c.config.port.unwrap_or(22),
+        username,
+        password: c.secret(SecretName::Password),
+        private_key: c.secret(SecretName::PrivateKey),
+        pinned: c.row.host_key_fingerprint.as_deref(),
+    };
+    let session = sftp::connect(&target).await?;
+    if c.row.host_key_fingerprint.is_none() {
+        queries::pin_host_key(&state.pool, c.row.id, &session.fingerprint).await.map_err(|e| e.to_string())?;
+    }
+    let result = bank_files(state, c, &session, cycle, test).await;
+    session.close().await;
+    result
+}
+
+async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
+    let directory = c.config.directory.as_deref().unwrap_or(".");
+    let pattern = c.config.pattern.as_deref().unwrap_or_default();
+    let glob = rules::file_glob(pattern, cycle)?;
+    let listed = session.list(directory).await?;
+    let wanted: Vec<&sftp::Listed> =
+        listed.iter().filter(|f| !f.name.ends_with(".sha256") && rules::takes_file(&glob, &f.name)).collect();
+    if wanted.is_empty() {
+        return Err(format!("no file matching {} in {directory} for {cycle}", glob.as_str()));
+    }
+    let sidecar = c.config.sidecar.unwrap_or(false);
+    let mut outcome = Outcome::default();
+    for file in wanted {
+        let path = sftp::remote_path(directory, &file.name);
+        let expected = if sidecar {
+            let side = format!("{}.sha256", file.name);
+            if !listed.iter().any(|f| f.name == side) {
+                outcome.files.push(refused(&file.name, None, format!("{} has no checksum sidecar ({side}) beside it", file.name)));
+                continue;
+            }
+            match session.sidecar(&sftp::remote_path(directory, &side)).await {
+                Ok(sha) => Some(sha),
+                Err(e) => {
+                    outcome.files.push(refused(&file.name, None, e));
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(sha) = &expected {
+            if let Some(upload_id) = queries::seen_file(&state.pool, c.row.id, &file.name, sha).await.map_err(|e| e.to_string())? {
+                outcome.files.push(RunFile {
+                    name: file.name.clone(),
+                    outcome: "SEEN".into(),
+                    sha256: Some(sha.clone()),
+                    upload_id,
+                    rows: 0,
+                    row_errors: 0,
+                    reason: Some("taken before (same name and SHA-256)".into()),
+                });
+                continue;
+            }
+        }
+        if test {
+            outcome.files.push(RunFile {
+                name: file.name.clone(),
+                outcome: "NEW".into(),
+                sha256: expected,
+                upload_id: None,
+                rows: 0,
+                row_errors: 0,
+                reason: Some(format!("{} bytes; a run would take it", file.size)),
+            });
+            continue;
+        }
+        let download = match session.open(&path).await {
+            Ok(d) => d,
+            Err(e) => {
+                outcome.files.push(refused(&file.name, expected, e));
+                continue;
+            }
+        };
+        let upload = store::Upload {
+            kind: Kind::Bank,
+            cycle_date: cycle,
+            file_name: &file.name,
+            format: c.config.layout.as_deref(),
+            merchant: None,
+            unit: None,
+            save_unit: false,
+            uploaded_by: None,
+            max_rows: state.config.upload_max_rows,
+            xlsx: crate::features::recon::xlsx_limits(state),
+            now: state.clock.now(),
+            source: "connector",
+            expected_sha256: expected.as_deref(),
+        };
+        let stored = store::store(&state.pool, state.objects.clone(), upload, download).await;
+        outcome.files.push(taken(c, &state.pool, &file.name, stored).await.map_err(|e| e.to_string())?);
+    }
+    Ok(outcome)
+}
+
+fn refused(name: &str, sha256: Option<String>, reason: String) -> RunFile {
+    RunFile { name: name.to_string(), outcome: "REFUSED".into(), sha256, upload_id: None, rows: 0, row_errors: 0, reason: Some(reason) }
+}
+
+/// What became of a file sent through the upload path; a new or known upload is remembered as
+/// seen, so the next run skips it.
+async fn taken(
+    c: &Loaded,
+    pool: &PgPool,
+    name: &str,
+    stored: Result<store::UploadReport, AppError>,
+) -> Result<RunFile, AppError> {
+    let report = match stored {
+        Ok(report) => report,
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::Transport(_))) => {
+            return Ok(refused(name, None, e.to_string()));
+        }
+        Err(e) => return Err(e),
+    };
+    queries::remember_file(pool, c.row.id, name, &report.sha256, report.file_id).await?;
+    Ok(RunFile {
+        name: name.to_string(),
+        outcome: if report.duplicate { "SEEN" } else { "INGESTED" }.into(),
+        sha256: Some(report.sha256.clone()),
+        upload_id: Some(report.file_id),
+        rows: report.rows_accepted,
+        row_errors: report.rows_rejected,
+        reason: report.duplicate.then(|| "the same file was stored before".to_string()),
+    })
+}
+
+/// A PG_API run (or test) for one cycle date.
+async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
+    let key = c.secret(SecretName::ApiKey).cloned().ok_or("no API key is set for this connector.")?;
+    let merchants = c.config.merchant_codes.clone().unwrap_or_default();
+    if merchants.is_empty() {
+        return Err("the connector names no merchant codes.".into());
+    }
+    let base = c.config.base_url.as_deref().unwrap_or_default();
+    let mut pages = pg_api::Pages::new(base, key, merchants, cycle, state.config.connector_http)?;
+    let name = format!("{}_{cycle}.csv", crate::files::clean_file_name(&c.row.name, "pg").replace(' ', "_"));
+    if test {
+        use crate::features::recon::store::Body;
+        let mut bytes = 0usize;
+        while let Some(chunk) = pages.next_chunk().await.map_err(|e| e.to_string())? {
+            bytes += chunk.len();
+        }
+        let file = RunFile {
+            name,
+            outcome: "NEW".into(),
+            sha256: None,
+            upload_id: None,
+            rows: pages.rows as i64,
+            row_errors: 0,
+            reason: Some(format!("{} transactions ({bytes} bytes) a run would take", pages.rows)),
+        };
+        return Ok(Outcome { files: vec![file], ..Default::default() });
+    }
+    let upload = store::Upload {
+        kind: Kind::Pg,
+        cycle_date: cycle,
+        file_name: &name,
+        format: Some(pg_api::FORMAT),
+        merchant: None,
+        unit: None,
+        save_unit: false,
+        uploaded_by: None,
+        max_rows: state.config.upload_max_rows,
+        xlsx: crate::features::recon::xlsx_limits(state),
+        now: state.clock.now(),
+        source: "connector",
+        expected_sha256: None,
+    };
+    let stored = store::store(&state.pool, state.objects.clone(), upload, pages).await;
+    let file = taken(c, &state.pool, &name, stored).await.map_err(|e| e.to_string())?;
+    if file.outcome == "REFUSED" {
+        return Err(file.reason.unwrap_or_default());
+    }
+    Ok(Outcome { files: vec![file], ..Default::default() })
+}
+
+/// After a bank file came in: queue the cycle's recon run when the connector asks for it and the
+/// PG side of the cycle is present. A run of the cycle already queued is left to do the work.
+async fn auto_recon(state: &AppState, c: &Loaded, cycle: NaiveDate) -> Result<Option<Uuid>, AppError> {
+    if !c.row.auto_recon || !queries::pg_side_present(&state.pool, cycle).await? {
+        return Ok(None);
+    }
+    match crate::features::recon::runs::queue(&state.pool, cycle, None, "connector").await {
+        Ok(id) => Ok(Some(id)),
+        Err(AppError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_fire_time_stands_for_the_day_before_in_its_time_zone() {
+        // 06:30 IST on 1 Dec is 01:00 UTC: the bank's file of 30 Nov.
+        let fire = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
+        let tz = chrono_tz::Asia::Kolkata;
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), fire, tz), d(2026, 11, 30));
+        // 23:30 UTC on 30 Nov is already 1 Dec in IST.
+        let late = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        assert_eq!(cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), late, tz), d(2026, 11, 30));
+        assert_eq!(cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), late, chrono_tz::UTC), d(2026, 11, 29));
+        let three = ConnectorConfig { days_back: Some(3), ..Default::default() };
+        assert_eq!(cycle_for(ConnectorType::PgApi, &three, fire, tz), d(2026, 11, 28));
+        let zero = ConnectorConfig { days_back: Some(0), ..Default::default() };
+        assert_eq!(cycle_for(ConnectorType::PgApi, &zero, fire, tz), d(2026, 12, 1));
+    }
+
+    #[test]
+    fn backfills_are_dates_in_order_within_the_limit() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        assert_eq!(backfill_dates(d(28), d(30)).unwrap(), vec![d(28), d(29), d(30)]);
+        assert_eq!(backfill_dates(d(30), d(30)).unwrap(), vec![d(30)]);
+        assert!(backfill_dates(d(30), d(28)).unwrap_err().contains("before it starts"));
+        let far = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert!(backfill_dates(far, d(30)).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn missed_fire_times_run_once_for_the_latest() {
+        let tz = chrono_tz::Asia::Kolkata;
+        // Daily at 06:30 IST (01:00 UTC); due since 28 Nov, now 30 Nov 12:00 UTC.
+        let since = Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        assert_eq!(latest_fire("30 6 * * *", tz, since, now), Some(Utc.with_ymd_and_hms(2026, 11, 30, 1, 0, 0).unwrap()));
+        assert_eq!(latest_fire("30 6 * * *", tz, since, since), Some(since));
+        assert_eq!(latest_fire("30 6 * * *", tz, now, now), None);
+    }
+
+    #[test]
+    fn a_run_error_names_every_refused_file() {
+        let outcome = Outcome {
+            files: vec![
+                refused("a.csv", None, "a.csv does not match its checksum".into()),
+                RunFile { name: "b.csv".into(), outcome: "INGESTED".into(), sha256: None, upload_id: None, rows: 3, row_errors: 0, reason: None },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(outcome.error_text().as_deref(), Some("a.csv does not match its checksum"));
+        assert_eq!(Outcome::default().error_text(), None);
+    }
+}
