@@ -80,9 +80,11 @@ tools_e2e() {
   if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
 }
 
-# The integration tests' SMTP sink (scheduled reports mail a real server): Python's aiosmtpd.
+# The integration tests' real servers: an SMTP sink (scheduled reports mail one), Python's
+# aiosmtpd; and OpenSSH's sshd for the BANK_SFTP connector (started by the tests on a free port).
 tools_test() {
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
+  [ -x /usr/sbin/sshd ] || apt_install openssh-server
 }
 
 pg_bindir() {

@@ -117,7 +117,8 @@ async fn an_admin_creates_connectors_whose_secrets_are_sealed_and_never_shown(po
         page.contains("from the environment (AXIS_SFTP_PASSWORD)"),
         "the demo's connector reads its password from the environment"
     );
-    assert!(page.contains("Connector runs are not built yet"), "the page says what is missing");
+    assert!(page.contains("Recent runs of AXIS SFTP"), "the demo connector's run history");
+    assert!(page.contains("No runs yet."), "a new connector has none");
 
     // The audit rows name the secret set, never its value.
     let details: Vec<String> =
@@ -300,7 +301,11 @@ async fn the_role_matrix_admin_configures_ops_operates_others_read(pool: PgPool)
             // Nothing listens on the connector's port: the test answers, and says why it failed.
             assert_eq!(test.status, StatusCode::OK, "{}", test.body);
             assert_eq!(test.json()["ok"], false);
-            assert!(test.json()["error"].as_str().unwrap().contains("could not connect to 127.0.0.1:2222"), "{}", test.body);
+            assert!(
+                test.json()["error"].as_str().unwrap().contains("could not connect to 127.0.0.1:2222"),
+                "{}",
+                test.body
+            );
             assert!(page.contains(">Pause<"), "ops sees pause");
             assert_eq!(audit_rows().await, before + 2, "pause and resume audited");
         } else {

@@ -151,7 +151,8 @@ async fn one_run(
     Authorized(user): Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such connector run.".into()))?;
+    let id =
+        uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("There is no such connector run.".into()))?;
     Ok(Json(run_json(&service::run(&state, &user, id).await?)))
 }
 

@@ -158,7 +158,12 @@ pub async fn delete<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<bool, AppEr
 
 /// Forget a BANK_SFTP connector's pinned host key (an admin who confirmed the bank's new key): the
 /// next contact pins the key the server then offers. `false` when none was pinned.
-pub async fn forget_host_key<'c>(db: impl PgExecutor<'c>, id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<bool, AppError> {
+pub async fn forget_host_key<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
     let done = sqlx::query!(
         "UPDATE connectors SET host_key_fingerprint = NULL, updated_by = $2, updated_at = $3
          WHERE id = $1 AND host_key_fingerprint IS NOT NULL",

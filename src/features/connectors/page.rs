@@ -128,9 +128,7 @@ fn Card(
             ("Bank layout", c.config.layout.clone().unwrap_or_else(|| "—".into())),
             (
                 "Host key",
-                c.host_key_fingerprint
-                    .clone()
-                    .unwrap_or_else(|| "not pinned yet (the first test pins it)".into()),
+                c.host_key_fingerprint.clone().unwrap_or_else(|| "not pinned yet (the first test pins it)".into()),
             ),
         ],
         ConnectorType::PgApi => vec![
@@ -392,7 +390,8 @@ fn RunForms(card: ConnectorCard, act: ServerAction<ActOnConnector>) -> impl Into
 #[component]
 fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
     if runs.is_empty() {
-        return view! { <p class="mt-3 text-sm text-slate-600" data-testid="run-history">"No runs yet."</p> }.into_any();
+        return view! { <p class="mt-3 text-sm text-slate-600" data-testid="run-history">"No runs yet."</p> }
+            .into_any();
     }
     let status_class = |s: &str| match s {
         "SUCCEEDED" => "text-emerald-800",

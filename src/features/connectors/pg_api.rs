@@ -86,7 +86,13 @@ pub struct Pages {
 }
 
 impl Pages {
-    pub fn new(base_url: &str, api_key: Plain, merchants: Vec<String>, cycle: NaiveDate, policy: Policy) -> Result<Pages, String> {
+    pub fn new(
+        base_url: &str,
+        api_key: Plain,
+        merchants: Vec<String>,
+        cycle: NaiveDate,
+        policy: Policy,
+    ) -> Result<Pages, String> {
         let client = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
@@ -124,13 +130,20 @@ impl Pages {
                 .client
                 .get(&self.url)
                 .bearer_auth(self.api_key.expose())
-                .query(&[("cycleDate", self.cycle.to_string()), ("merchant", merchant.to_string()), ("page", page.to_string())])
+                .query(&[
+                    ("cycleDate", self.cycle.to_string()),
+                    ("merchant", merchant.to_string()),
+                    ("page", page.to_string()),
+                ])
                 .send()
                 .await;
             let response = match sent {
                 Ok(r) => r,
                 Err(e) if e.is_timeout() => {
-                    last = format!("the PG API did not answer {what} within {} seconds", self.policy.timeout.as_secs_f64());
+                    last = format!(
+                        "the PG API did not answer {what} within {} seconds",
+                        self.policy.timeout.as_secs_f64()
+                    );
                     continue;
                 }
                 Err(e) => {
@@ -154,13 +167,17 @@ impl Pages {
             let body = match read_limited(response).await {
                 Ok(body) => body,
                 Err(e) if e.is_timeout() => {
-                    last = format!("the PG API did not finish sending {what} within {} seconds", self.policy.timeout.as_secs_f64());
+                    last = format!(
+                        "the PG API did not finish sending {what} within {} seconds",
+                        self.policy.timeout.as_secs_f64()
+                    );
                     continue;
                 }
                 Err(e) => return Err(format!("{what} could not be read: {}", error_chain(&e))),
             };
             let body = body.map_err(|()| format!("{what} is larger than {} MB", MAX_PAGE_BYTES / (1024 * 1024)))?;
-            let parsed: Page = serde_json::from_slice(&body).map_err(|e| format!("{what} is not a transaction page: {e}"))?;
+            let parsed: Page =
+                serde_json::from_slice(&body).map_err(|e| format!("{what} is not a transaction page: {e}"))?;
             if parsed.page != page {
                 return Err(format!("asked for {what}, the PG API sent page {}", parsed.page));
             }

@@ -127,12 +127,15 @@ pub async fn connector(pool: &PgPool, id: Uuid) -> Result<Option<ConnectorRow>, 
 
 /// A connector's sealed secrets: `(name, nonce, ciphertext)`, for a run to open.
 pub async fn sealed_secrets(pool: &PgPool, connector: Uuid) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>, AppError> {
-    Ok(sqlx::query!("SELECT name, nonce, ciphertext FROM connector_secrets WHERE connector_id = $1 ORDER BY name", connector)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.name, r.nonce, r.ciphertext))
-        .collect())
+    Ok(sqlx::query!(
+        "SELECT name, nonce, ciphertext FROM connector_secrets WHERE connector_id = $1 ORDER BY name",
+        connector
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.name, r.nonce, r.ciphertext))
+    .collect())
 }
 
 /// Pin the SFTP server's host key at the first contact (a key pinned meanwhile stays).
@@ -148,7 +151,12 @@ pub async fn pin_host_key(pool: &PgPool, connector: Uuid, fingerprint: &str) -> 
 }
 
 /// Whether the connector took a file of this name and SHA-256 before: `Some(upload)` if so.
-pub async fn seen_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str) -> Result<Option<Option<Uuid>>, AppError> {
+pub async fn seen_file(
+    pool: &PgPool,
+    connector: Uuid,
+    name: &str,
+    sha256: &str,
+) -> Result<Option<Option<Uuid>>, AppError> {
     Ok(sqlx::query_scalar!(
         "SELECT file_id FROM connector_files WHERE connector_id = $1 AND file_name = $2 AND sha256 = $3",
         connector,
@@ -160,7 +168,13 @@ pub async fn seen_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str)
 }
 
 /// Remember a file the connector took (or found stored before), so the next run skips it.
-pub async fn remember_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str, upload: Uuid) -> Result<(), AppError> {
+pub async fn remember_file(
+    pool: &PgPool,
+    connector: Uuid,
+    name: &str,
+    sha256: &str,
+    upload: Uuid,
+) -> Result<(), AppError> {
     sqlx::query!(
         "INSERT INTO connector_files (connector_id, file_name, sha256, file_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (connector_id, file_name, sha256) DO NOTHING",

@@ -459,7 +459,8 @@ async fn bank_sftp(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -
                     nothing was fetched."
             .into());
     }
-    let (host, username) = (c.config.host.as_deref().unwrap_or_default(), c.config.username.as_deref().unwrap_or_default());
+    let (host, username) =
+        (c.config.host.as_deref().unwrap_or_default(), c.config.username.as_deref().unwrap_or_default());
     let target = sftp::Target {
         host,
         port: c.config.port.unwrap_or(22),
@@ -477,7 +478,13 @@ async fn bank_sftp(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -
     result
 }
 
-async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
+async fn bank_files(
+    state: &AppState,
+    c: &Loaded,
+    session: &sftp::Sftp,
+    cycle: NaiveDate,
+    test: bool,
+) -> Result<Outcome, String> {
     let directory = c.config.directory.as_deref().unwrap_or(".");
     let pattern = c.config.pattern.as_deref().unwrap_or_default();
     let glob = rules::file_glob(pattern, cycle)?;
@@ -494,7 +501,11 @@ async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: N
         let expected = if sidecar {
             let side = format!("{}.sha256", file.name);
             if !listed.iter().any(|f| f.name == side) {
-                outcome.files.push(refused(&file.name, None, format!("{} has no checksum sidecar ({side}) beside it", file.name)));
+                outcome.files.push(refused(
+                    &file.name,
+                    None,
+                    format!("{} has no checksum sidecar ({side}) beside it", file.name),
+                ));
                 continue;
             }
             match session.sidecar(&sftp::remote_path(directory, &side)).await {
@@ -508,7 +519,9 @@ async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: N
             None
         };
         if let Some(sha) = &expected {
-            if let Some(upload_id) = queries::seen_file(&state.pool, c.row.id, &file.name, sha).await.map_err(|e| e.to_string())? {
+            if let Some(upload_id) =
+                queries::seen_file(&state.pool, c.row.id, &file.name, sha).await.map_err(|e| e.to_string())?
+            {
                 outcome.files.push(RunFile {
                     name: file.name.clone(),
                     outcome: "SEEN".into(),
@@ -562,7 +575,15 @@ async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: N
 }
 
 fn refused(name: &str, sha256: Option<String>, reason: String) -> RunFile {
-    RunFile { name: name.to_string(), outcome: "REFUSED".into(), sha256, upload_id: None, rows: 0, row_errors: 0, reason: Some(reason) }
+    RunFile {
+        name: name.to_string(),
+        outcome: "REFUSED".into(),
+        sha256,
+        upload_id: None,
+        rows: 0,
+        row_errors: 0,
+        reason: Some(reason),
+    }
 }
 
 /// What became of a file sent through the upload path; a new or known upload is remembered as
@@ -670,7 +691,10 @@ mod tests {
         // 23:30 UTC on 30 Nov is already 1 Dec in IST.
         let late = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
         assert_eq!(cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), late, tz), d(2026, 11, 30));
-        assert_eq!(cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), late, chrono_tz::UTC), d(2026, 11, 29));
+        assert_eq!(
+            cycle_for(ConnectorType::BankSftp, &ConnectorConfig::default(), late, chrono_tz::UTC),
+            d(2026, 11, 29)
+        );
         let three = ConnectorConfig { days_back: Some(3), ..Default::default() };
         assert_eq!(cycle_for(ConnectorType::PgApi, &three, fire, tz), d(2026, 11, 28));
         let zero = ConnectorConfig { days_back: Some(0), ..Default::default() };
@@ -693,7 +717,10 @@ mod tests {
         // Daily at 06:30 IST (01:00 UTC); due since 28 Nov, now 30 Nov 12:00 UTC.
         let since = Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
-        assert_eq!(latest_fire("30 6 * * *", tz, since, now), Some(Utc.with_ymd_and_hms(2026, 11, 30, 1, 0, 0).unwrap()));
+        assert_eq!(
+            latest_fire("30 6 * * *", tz, since, now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 30, 1, 0, 0).unwrap())
+        );
         assert_eq!(latest_fire("30 6 * * *", tz, since, since), Some(since));
         assert_eq!(latest_fire("30 6 * * *", tz, now, now), None);
     }
@@ -703,7 +730,15 @@ mod tests {
         let outcome = Outcome {
             files: vec![
                 refused("a.csv", None, "a.csv does not match its checksum".into()),
-                RunFile { name: "b.csv".into(), outcome: "INGESTED".into(), sha256: None, upload_id: None, rows: 3, row_errors: 0, reason: None },
+                RunFile {
+                    name: "b.csv".into(),
+                    outcome: "INGESTED".into(),
+                    sha256: None,
+                    upload_id: None,
+                    rows: 3,
+                    row_errors: 0,
+                    reason: None,
+                },
             ],
             ..Default::default()
         };

@@ -90,14 +90,18 @@ pub async fn act_on_connector(
         let notice = match action.as_str() {
             "test" => {
                 let tested = service::test(&c.state, &c.user, id, date(&cycle_date, "cycle date")?).await?;
-                let files: Vec<String> = tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.to_lowercase())).collect();
+                let files: Vec<String> =
+                    tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.to_lowercase())).collect();
                 match tested.outcome.error_text() {
                     Some(error) => {
                         let error = format!("Test of \"{name}\" failed: {error}");
                         leptos_axum::redirect(&format!("/connectors?error={}", crate::auth::guard::urlencode(&error)));
                         return Ok(());
                     }
-                    None => format!("Test of \"{name}\" passed: {}.", if files.is_empty() { "nothing to take".into() } else { files.join(", ") }),
+                    None => format!(
+                        "Test of \"{name}\" passed: {}.",
+                        if files.is_empty() { "nothing to take".into() } else { files.join(", ") }
+                    ),
                 }
             }
             "run" => {
@@ -105,7 +109,9 @@ pub async fn act_on_connector(
                 format!("Run of \"{name}\" queued: its outcome shows in the run history below.")
             }
             "backfill" => {
-                let ids = service::backfill(&c.state, &c.user, c.ip.as_deref(), id, date(&from, "from")?, date(&to, "to")?).await?;
+                let ids =
+                    service::backfill(&c.state, &c.user, c.ip.as_deref(), id, date(&from, "from")?, date(&to, "to")?)
+                        .await?;
                 format!("Backfill of \"{name}\" queued: {} runs, one per date, in order.", ids.len())
             }
             "forget-host-key" => {

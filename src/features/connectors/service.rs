@@ -484,7 +484,12 @@ pub async fn test(
 }
 
 /// Forget the pinned host key (admin), after the bank confirmed it changed its key.
-pub async fn forget_host_key(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: Uuid) -> Result<String, AppError> {
+pub async fn forget_host_key(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+) -> Result<String, AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
     let mut tx = state.pool.begin().await?;
     let before = queries::connector_for_update(&mut *tx, id).await?.ok_or_else(no_such)?;

@@ -167,7 +167,11 @@ impl Sftp {
     pub async fn sidecar(&self, path: &str) -> Result<String, String> {
         let mut file = self.sftp.open(path).await.map_err(|e| format!("could not open {path}: {e}"))?;
         let mut text = Vec::new();
-        (&mut file).take(MAX_SIDECAR).read_to_end(&mut text).await.map_err(|e| format!("could not read {path}: {e}"))?;
+        (&mut file)
+            .take(MAX_SIDECAR)
+            .read_to_end(&mut text)
+            .await
+            .map_err(|e| format!("could not read {path}: {e}"))?;
         parse_sidecar(&String::from_utf8_lossy(&text)).ok_or_else(|| format!("{path} does not hold a SHA-256 checksum"))
     }
 
