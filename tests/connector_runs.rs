@@ -502,3 +502,75 @@ async fn a_backfill_runs_its_dates_in_order_and_a_schedule_fires_once_across_ins
 }
 
 use chrono::Utc;
+
+/// A TCP relay between the connector and sshd that can cut every connection once `cut_after`
+/// bytes have come from the server (0: never), as a network that drops mid-download.
+async fn relay(target: u16, cut_after: Arc<AtomicUsize>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else { return };
+            let server = tokio::net::TcpStream::connect(("127.0.0.1", target)).await.unwrap();
+            let limit = cut_after.load(Ordering::SeqCst);
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            let up = tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut sent = 0usize;
+                loop {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if limit > 0 && sent + n > limit {
+                        break;
+                    }
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                // Both ways closed at once: the connection is gone.
+                up.abort();
+                let _ = cw.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_connection_dropped_mid_download_fails_cleanly_and_the_next_run_takes_the_file(pool: PgPool) {
+    let c = ctx(&pool, true).await;
+    let server = sshd::Sshd::start();
+    // A 200,000-line statement (about 13 MB), streamed: never held whole.
+    let big = statement("30-11-2026", 200_000, "D");
+    assert!(big.len() > 10_000_000);
+    server.put_with_sidecar("AXIS_SETTLE_2026-11-30_01.csv", &big);
+    let cut = Arc::new(AtomicUsize::new(3_000_000));
+    let port = relay(server.port, cut.clone()).await;
+    let mut body = sftp_body("AXIS flaky network", &server, json!({ "password": sshd::password() }), true);
+    body["config"]["port"] = json!(port);
+    let id = create(&c, body).await;
+
+    let r = run_once(&c, &id, "2026-11-30").await;
+    assert_eq!(r["status"], "FAILED", "{r}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the connection broke while downloading /outgoing/AXIS_SETTLE_2026-11-30_01.csv (after "),
+        "the run names the file and what happened: {error}"
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM bank_statement_lines").await, 0, "nothing of it written");
+    assert_eq!(count(&pool, "SELECT count(*) FROM uploaded_files").await, 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM connector_files").await, 0, "not remembered as seen");
+
+    cut.store(0, Ordering::SeqCst);
+    c.app.clock.advance(chrono::Duration::minutes(1));
+    let r = run_once(&c, &id, "2026-11-30").await;
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(r["rowsIngested"], 200_000);
+    assert_eq!(count(&pool, "SELECT count(*) FROM bank_statement_lines WHERE cycle_date = '2026-11-30'").await, 200_000);
+}
