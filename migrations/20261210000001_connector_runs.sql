@@ -24,3 +24,9 @@ CREATE UNIQUE INDEX connector_runs_one_per_fire ON connector_runs (connector_id,
 -- scheduler first reads it). A paused connector keeps it, and resuming sets it afresh: no burst of
 -- missed runs.
 ALTER TABLE connectors ADD COLUMN next_run_at TIMESTAMPTZ;
+
+-- The jobs console (issue 14) cancels queued jobs: a cancelled job never ran, which `failed` would
+-- not say. A job's heartbeat column is cleared when the console queues it again.
+ALTER TABLE jobs DROP CONSTRAINT jobs_status_check,
+    ADD CONSTRAINT jobs_status_check CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled'));
+CREATE INDEX jobs_recent_idx ON jobs (created_at DESC, id DESC);

@@ -15,6 +15,7 @@ use crate::features::audit::{AuditPage, AuditVerifyPage};
 use crate::features::connectors::ConnectorsPage;
 use crate::features::disputes::{DisputePage, DisputesPage};
 use crate::features::exceptions::{ExceptionPage, ExceptionsPage};
+use crate::features::jobs::JobsPage;
 use crate::features::overview::OverviewPage;
 use crate::features::recon::{ReconPage, ReconRunPage};
 use crate::features::reports::{ReportsPage, SchedulesPage};
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("transactions/:id") view=TransactionPage ssr=SsrMode::Async />
                     <Route path=path!("analytics") view=AnalyticsPage ssr=SsrMode::Async />
                     <Route path=path!("connectors") view=ConnectorsPage ssr=SsrMode::Async />
+                    <Route path=path!("connectors/jobs") view=JobsPage ssr=SsrMode::Async />
                     <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("reports/schedules") view=SchedulesPage ssr=SsrMode::Async />
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async />

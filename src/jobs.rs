@@ -97,21 +97,7 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
         let (id, kind, payload): (i64, String, Value) = (job.id, job.kind, job.payload);
         tracing::warn!(job = id, %kind, "job abandoned by its worker on its last attempt");
         metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
-        match kind.as_str() {
-            crate::features::recon::runs::JOB_KIND => {
-                crate::features::recon::runs::abandoned(&mut tx, &payload).await?
-            }
-            crate::features::settlements::batching::JOB_KIND => {
-                crate::features::settlements::batching::abandoned(&mut tx, &payload).await?
-            }
-            crate::features::reports::schedules::JOB_KIND => {
-                crate::features::reports::schedules::abandoned(&mut tx, &payload).await?
-            }
-            crate::features::connectors::runs::JOB_KIND => {
-                crate::features::connectors::runs::abandoned(&mut tx, &payload).await?
-            }
-            _ => {}
-        }
+        ended(&mut tx, &kind, &payload, ABANDONED).await?;
     }
     tx.commit().await?;
     // `locked_by` is the `$1` just set, never null in what the update returns.
@@ -133,6 +119,99 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
     )
     .fetch_optional(pool)
     .await?)
+}
+
+/// What a job's run says when its worker died on the last attempt.
+pub const ABANDONED: &str =
+    "The run stopped without finishing (its worker stopped answering on the last allowed attempt); start it again.";
+
+/// A job ended without its work (abandoned, or cancelled): the run its kind keeps says `reason`,
+/// in the queue's transaction.
+async fn ended(tx: &mut sqlx::PgConnection, kind: &str, payload: &Value, reason: &str) -> Result<(), AppError> {
+    use crate::features::{connectors, recon, reports, settlements};
+    match kind {
+        recon::runs::JOB_KIND => recon::runs::abandoned(tx, payload, reason).await,
+        settlements::batching::JOB_KIND => settlements::batching::abandoned(tx, payload, reason).await,
+        reports::schedules::JOB_KIND => reports::schedules::abandoned(tx, payload, reason).await,
+        connectors::runs::JOB_KIND => connectors::runs::abandoned(tx, payload, reason).await,
+        _ => Ok(()),
+    }
+}
+
+/// A failed or cancelled job queued again: the run its kind keeps is open again, in the queue's
+/// transaction.
+async fn reopened(tx: &mut sqlx::PgConnection, kind: &str, payload: &Value) -> Result<(), AppError> {
+    use crate::features::{connectors, recon, reports, settlements};
+    match kind {
+        recon::runs::JOB_KIND => recon::runs::reopen(tx, payload).await,
+        settlements::batching::JOB_KIND => settlements::batching::reopen(tx, payload).await,
+        reports::schedules::JOB_KIND => reports::schedules::reopen(tx, payload).await,
+        connectors::runs::JOB_KIND => connectors::runs::reopen(tx, payload).await,
+        _ => Ok(()),
+    }
+}
+
+/// Queue a failed or cancelled job again (the jobs console's retry): one more attempt, now. Its
+/// kind's run opens again. Refused in words when the job is not failed or cancelled, or when a
+/// live job holds its unique key (say, a newer run of the same cycle).
+pub async fn retry(pool: &PgPool, id: i64) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let job = sqlx::query!("SELECT kind, payload, status, unique_key FROM jobs WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))?;
+    if !matches!(job.status.as_str(), "failed" | "cancelled") {
+        return Err(AppError::Conflict(format!(
+            "Job {id} is {}: only a failed or cancelled job is retried.",
+            job.status
+        )));
+    }
+    let requeued = sqlx::query!(
+        "UPDATE jobs SET status = 'queued', run_at = now(), finished_at = NULL, locked_at = NULL, locked_by = NULL,
+                heartbeat_at = NULL, max_attempts = attempts + 1
+         WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await;
+    match requeued {
+        Err(sqlx::Error::Database(d)) if d.constraint() == Some("jobs_unique_live_key") => {
+            return Err(AppError::Conflict(format!(
+                "Job {id} cannot run again now: another job for the same work ({}) is queued or running.",
+                job.unique_key.unwrap_or_default()
+            )));
+        }
+        other => other?,
+    };
+    reopened(&mut tx, &job.kind, &job.payload).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancel a queued job (the jobs console): it never runs, and its kind's run says `reason`. A
+/// running job is not stopped (its work may be half way): refused in words.
+pub async fn cancel(pool: &PgPool, id: i64, reason: &str) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let job = sqlx::query!("SELECT kind, payload, status FROM jobs WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))?;
+    if job.status != "queued" {
+        return Err(AppError::Conflict(format!(
+            "Job {id} is {}: only a queued job is cancelled (a running one finishes its work).",
+            job.status
+        )));
+    }
+    sqlx::query!(
+        "UPDATE jobs SET status = 'cancelled', finished_at = now(), last_error = $2 WHERE id = $1",
+        id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    ended(&mut tx, &job.kind, &job.payload, reason).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Stamp the job's heartbeat; `false` when its worker no longer holds it.

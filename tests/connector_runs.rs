@@ -195,6 +195,8 @@ async fn faulty_api() -> (String, Arc<AtomicUsize>) {
                     "txnAt": "2026-11-30T05:00:00Z", "paymentMethod": "UPI", "utr": "FLAKYUTR1", "status": "SUCCESS" }] });
                 match mode.as_str() {
                     "flaky" if n < 2 => (StatusCode::INTERNAL_SERVER_ERROR, "try later".to_string()),
+                    "down3" if n < 3 => (StatusCode::SERVICE_UNAVAILABLE, "down".to_string()),
+                    "down3" => (StatusCode::OK, page.to_string()),
                     "flaky" => (StatusCode::OK, page.to_string()),
                     "slow" => {
                         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -572,5 +574,107 @@ async fn a_connection_dropped_mid_download_fails_cleanly_and_the_next_run_takes_
     let r = run_once(&c, &id, "2026-11-30").await;
     assert_eq!(r["status"], "SUCCEEDED", "{r}");
     assert_eq!(r["rowsIngested"], 200_000);
-    assert_eq!(count(&pool, "SELECT count(*) FROM bank_statement_lines WHERE cycle_date = '2026-11-30'").await, 200_000);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM bank_statement_lines WHERE cycle_date = '2026-11-30'").await,
+        200_000
+    );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_jobs_console_retries_a_failed_run_and_cancels_a_queued_one(pool: PgPool) {
+    let c = ctx(&pool, false).await;
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_009', 'M9', 'M9')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (base, hits) = faulty_api().await;
+    // Down for three requests: the run's three tries fail, and so does its job.
+    let id = create(&c, pg_body("Down PG", &format!("{base}/down3"), "k", &["MERCH_009"])).await;
+    let ids = run_ids(&c, &id, json!({ "action": "run", "cycleDate": "2026-11-30" })).await;
+    work(&c.app, "w1").await;
+    assert_eq!(run(&c, &ids[0]).await["status"], "FAILED");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+
+    let listed = c.app.get("/api/ingest/v1/jobs?status=failed", Some(&c.admin)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let failed = listed.json();
+    assert_eq!(failed["counts"]["failed"], 1, "{failed}");
+    let job = &failed["jobs"][0];
+    assert_eq!(
+        (job["kind"].as_str(), job["attempts"].as_i64(), job["maxAttempts"].as_i64()),
+        (Some("connector_run"), Some(1), Some(1))
+    );
+    assert!(job["lastError"].as_str().unwrap().contains("503"), "{job}");
+    let job_id = job["id"].as_i64().unwrap();
+    let actions = format!("/api/ingest/v1/jobs/{job_id}/actions");
+
+    // Other roles neither see nor touch the queue.
+    for who in [&c.ops] {
+        assert_eq!(c.app.get("/api/ingest/v1/jobs", Some(who)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            json_request(&c.app, "POST", &actions, who, json!({ "action": "retry" })).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let page = c.app.get("/connectors/jobs", Some(who)).await.body;
+        assert!(!page.contains("connector_run") && page.contains("platform admins"), "ops sees no jobs");
+    }
+    assert_eq!(c.app.get("/api/ingest/v1/jobs?status=lost", Some(&c.admin)).await.status, StatusCode::BAD_REQUEST);
+    let cancel_failed = json_request(&c.app, "POST", &actions, &c.admin, json!({ "action": "cancel" })).await;
+    assert_eq!(cancel_failed.status, StatusCode::CONFLICT, "only a queued job is cancelled");
+
+    // Retry: one more attempt; the run opens again, the server is up, the run succeeds.
+    let retried = json_request(&c.app, "POST", &actions, &c.admin, json!({ "action": "retry" })).await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    assert_eq!(retried.json()["status"], "queued");
+    assert_eq!(run(&c, &ids[0]).await["status"], "QUEUED");
+    work(&c.app, "w1").await;
+    let r = run(&c, &ids[0]).await;
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(r["rowsIngested"], 1);
+    let again = json_request(&c.app, "POST", &actions, &c.admin, json!({ "action": "retry" })).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "a succeeded job is not retried");
+
+    // Cancel a queued run: it never runs, and its run says who cancelled it.
+    c.app.clock.advance(chrono::Duration::minutes(1));
+    let queued = run_ids(&c, &id, json!({ "action": "run", "cycleDate": "2026-11-29" })).await;
+    let job_id: i64 = sqlx::query_scalar("SELECT job_id FROM connector_runs WHERE id = $1::uuid")
+        .bind(&queued[0])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let cancelled = json_request(
+        &c.app,
+        "POST",
+        &format!("/api/ingest/v1/jobs/{job_id}/actions"),
+        &c.admin,
+        json!({ "action": "cancel" }),
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    assert_eq!(work(&c.app, "w1").await, 0, "nothing left to run");
+    let r = run(&c, &queued[0]).await;
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["error"], format!("Cancelled by {ADMIN} on the jobs console."));
+    // The date is free again: a new run of it is taken.
+    let fresh = act(&c, &id, json!({ "action": "run", "cycleDate": "2026-11-29" })).await;
+    assert_eq!(fresh.status, StatusCode::ACCEPTED, "{}", fresh.body);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action IN ('job.retry', 'job.cancel')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 2);
+
+    // The page lists the jobs with their buttons, and works without JavaScript.
+    let page = c.app.get("/connectors/jobs", Some(&c.admin)).await.body;
+    assert!(page.contains("connector_run") && page.contains(">Cancel<"), "{page}");
+    let fresh_job: i64 =
+        sqlx::query_scalar("SELECT job_id FROM connector_runs WHERE status = 'QUEUED'").fetch_one(&pool).await.unwrap();
+    let form = format!("id={fresh_job}&action=cancel");
+    let reply = c.app.send(common::plain_form_post("/sfn/jobs/act", form, &c.admin, "/connectors/jobs")).await;
+    assert!(reply.status.is_redirection(), "{} {}", reply.status, reply.body);
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1").bind(fresh_job).fetch_one(&pool).await.unwrap();
+    assert_eq!(status, "cancelled");
+    assert!(reply.location().unwrap().starts_with("/connectors/jobs?notice=Job"), "{:?}", reply.location());
 }

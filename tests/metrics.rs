@@ -23,6 +23,7 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
         app.send(req.body(axum::body::Body::empty()).unwrap()).await;
     }
 
+    settlepaisa_ops::jobs::enqueue(&pool, "noop", &serde_json::json!({}), None).await.unwrap();
     let metrics_app = settlepaisa_ops::http::metrics::router(handle, pool);
     let res = metrics_app
         .oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap())
@@ -39,4 +40,7 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     assert!(!body.contains(r#"method="FOO""#), "{body}");
     assert!(body.contains("http_request_duration_seconds_bucket"), "{body}");
     assert!(body.contains("db_pool_connections"), "{body}");
+    // The job queue by status, read at the scrape: one queued job, none failed.
+    assert!(body.lines().any(|l| l.starts_with("jobs{status=\"queued\"} 1")), "{body}");
+    assert!(body.lines().any(|l| l.starts_with("jobs{status=\"failed\"} 0")), "{body}");
 }

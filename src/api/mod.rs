@@ -18,7 +18,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
         .nest("/analytics", features::analytics::routes())
         .nest("/audit", features::audit::routes())
         .nest("/disputes", features::disputes::routes())
-        .nest("/ingest", features::connectors::routes())
+        .nest("/ingest", features::connectors::routes().merge(features::jobs::routes()))
         .nest("/reports", features::reports::routes())
         .nest("/settlements", features::settlements::routes())
         .nest(

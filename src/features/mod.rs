@@ -5,6 +5,7 @@ pub mod audit;
 pub mod connectors;
 pub mod disputes;
 pub mod exceptions;
+pub mod jobs;
 pub mod overview;
 pub mod recon;
 pub mod reports;

@@ -81,6 +81,15 @@ pub fn router(handle: PrometheusHandle, pool: PgPool) -> Router {
             async move {
                 metrics::gauge!("db_pool_connections").set(pool.size() as f64);
                 metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
+                // The job queue by status (queue depth, failures waiting for an operator).
+                match crate::features::jobs::queries::counts(&pool).await {
+                    Ok(counts) => {
+                        for (status, n) in counts {
+                            metrics::gauge!("jobs", "status" => status).set(n as f64);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "job counts not read for the metrics"),
+                }
                 handle.render()
             }
         }),

@@ -60,6 +60,9 @@ fn Connectors(view: ConnectorsView) -> impl IntoView {
     };
     view! {
         {move || refusal().map(|e| view! { <div class="mb-4"><ErrorNotice message=e.to_string() /></div> })}
+        {v.may_configure.then(|| view! {
+            <p class="mb-4 text-sm"><a class="text-brand-700 underline" href="/connectors/jobs">"Jobs console: the background queue, with retry and cancel"</a></p>
+        })}
         {(!v.sftp_enabled).then(|| view! {
             <div class=NOTE role="note" data-testid="sftp-off">
                 "Bank SFTP ingestion is off on this server (FEATURE_BANK_SFTP_INGESTION): SFTP connectors can be set up, and their runs will be refused with that reason."

@@ -27,7 +27,7 @@ use super::{pg_api, rules, sftp};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::features::recon::ingest::Kind;
+use crate::features::recon::ingest::{Kind, XlsxLimits};
 use crate::features::recon::store;
 use crate::jobs::Job;
 use crate::secrets::{Plain, Sealed};
@@ -275,17 +275,35 @@ pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
     }
 }
 
-/// The job's worker died on its last attempt: its runs still open fail (in the queue's transaction).
-pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+/// The job ended without running (its worker died on its last attempt, or it was cancelled): its
+/// runs still open fail with `reason` (in the queue's transaction).
+pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value, reason: &str) -> Result<(), AppError> {
     sqlx::query!(
-        "UPDATE connector_runs SET status = 'FAILED', finished_at = now(),
-                error = 'its worker stopped answering on the last allowed attempt'
+        "UPDATE connector_runs SET status = 'FAILED', finished_at = now(), error = $2
          WHERE id = ANY($1) AND status IN ('QUEUED', 'RUNNING')",
         &runs_of(payload),
+        reason,
     )
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// The job is queued again (the jobs console's retry): its failed runs are open again; one whose
+/// connector and date has another live run meanwhile is refused in words.
+pub async fn reopen(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    let reopened = sqlx::query!(
+        "UPDATE connector_runs SET status = 'QUEUED', finished_at = NULL, error = NULL WHERE id = ANY($1) AND status = 'FAILED'",
+        &runs_of(payload),
+    )
+    .execute(&mut *tx)
+    .await;
+    match reopened {
+        Err(sqlx::Error::Database(d)) if d.constraint() == Some("connector_runs_one_live") => Err(AppError::Conflict(
+            "A run of the same connector and date is queued or running: this one cannot run again beside it.".into(),
+        )),
+        other => other.map(|_| ()).map_err(AppError::from),
+    }
 }
 
 /// What a run (or a test) found.
@@ -563,7 +581,7 @@ async fn bank_files(
             save_unit: false,
             uploaded_by: None,
             max_rows: state.config.upload_max_rows,
-            xlsx: crate::features::recon::xlsx_limits(state),
+            xlsx: XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
             now: state.clock.now(),
             source: "connector",
             expected_sha256: expected.as_deref(),
@@ -650,7 +668,7 @@ async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> R
         save_unit: false,
         uploaded_by: None,
         max_rows: state.config.upload_max_rows,
-        xlsx: crate::features::recon::xlsx_limits(state),
+        xlsx: XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
         now: state.clock.now(),
         source: "connector",
         expected_sha256: None,

@@ -28,6 +28,4 @@ pub mod runs;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
-pub(crate) use service::xlsx_limits;
-#[cfg(feature = "ssr")]
 pub mod store;

@@ -78,13 +78,25 @@ fn run_of(payload: &serde_json::Value) -> Option<Uuid> {
 
 /// The job of a run was failed for good by the queue (its worker stopped answering on the last
 /// attempt): the run says so instead of showing "running" for ever.
-pub async fn abandoned(db: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+pub async fn abandoned(db: &mut sqlx::PgConnection, payload: &serde_json::Value, reason: &str) -> Result<(), AppError> {
     let Some(run_id) = run_of(payload) else { return Ok(()) };
     sqlx::query!(
-        "UPDATE recon_runs SET status = 'failed', error = 'The run stopped without finishing (its worker was lost); start it again.',
-                finished_at = now()
+        "UPDATE recon_runs SET status = 'failed', error = $2, finished_at = now()
          WHERE id = $1 AND status IN ('queued', 'running')",
         run_id,
+        reason,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The run's job is queued again (the jobs console's retry): the run is open again.
+pub async fn reopen(db: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    let Some(run_id) = run_of(payload) else { return Ok(()) };
+    sqlx::query!(
+        "UPDATE recon_runs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'",
+        run_id
     )
     .execute(db)
     .await?;

@@ -322,6 +322,6 @@ fn mark_merchants(preview: &mut UploadPreview, directory: &store::MerchantDirect
 }
 
 /// The XLSX caps of an upload or a preview: they follow the configured upload size.
-pub(crate) fn xlsx_limits(state: &AppState) -> super::ingest::XlsxLimits {
+fn xlsx_limits(state: &AppState) -> super::ingest::XlsxLimits {
     super::ingest::XlsxLimits::for_upload(state.config.upload_max_bytes as u64)
 }

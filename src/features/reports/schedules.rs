@@ -398,12 +398,24 @@ async fn fail_run(pool: &PgPool, run_id: Uuid, reason: &str, last: bool, now: Da
 }
 
 /// A report job whose worker died on its last attempt: its run failed (in the queue's transaction).
-pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value, reason: &str) -> Result<(), AppError> {
     if let Some(run_id) = run_of(payload) {
         sqlx::query!(
-            "UPDATE report_runs SET status = 'failed', error = 'its worker stopped answering on the last allowed attempt',
-                    finished_at = now()
-             WHERE id = $1 AND status = 'queued'",
+            "UPDATE report_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'queued'",
+            run_id,
+            reason,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The run's job is queued again (the jobs console's retry): the run is open again.
+pub async fn reopen(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    if let Some(run_id) = run_of(payload) {
+        sqlx::query!(
+            "UPDATE report_runs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'",
             run_id
         )
         .execute(&mut *tx)

@@ -150,12 +150,24 @@ pub async fn execute_job(state: &crate::state::AppState, job: &Job) -> Result<()
 }
 
 /// The queue failed the job for good (its worker stopped answering on the last attempt).
-pub async fn abandoned(db: &mut PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+pub async fn abandoned(db: &mut PgConnection, payload: &serde_json::Value, reason: &str) -> Result<(), AppError> {
     let Ok(payload) = serde_json::from_value::<Payload>(payload.clone()) else { return Ok(()) };
     sqlx::query!(
-        "UPDATE settlement_runs SET status = 'failed', finished_at = now(),
-                error = 'The run stopped without finishing (its worker was lost); start it again.'
+        "UPDATE settlement_runs SET status = 'failed', finished_at = now(), error = $2
          WHERE id = $1 AND status IN ('queued', 'running')",
+        payload.run_id,
+        reason,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The run's job is queued again (the jobs console's retry): the run is open again.
+pub async fn reopen(db: &mut PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
+    let Ok(payload) = serde_json::from_value::<Payload>(payload.clone()) else { return Ok(()) };
+    sqlx::query!(
+        "UPDATE settlement_runs SET status = 'queued', finished_at = NULL, error = NULL WHERE id = $1 AND status = 'failed'",
         payload.run_id,
     )
     .execute(db)
