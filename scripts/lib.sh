@@ -84,7 +84,11 @@ tools_e2e() {
 # aiosmtpd; and OpenSSH's sshd for the BANK_SFTP connector (started by the tests on a free port).
 tools_test() {
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
-  [ -x /usr/sbin/sshd ] || apt_install openssh-server
+  if [ ! -x /usr/sbin/sshd ]; then
+    apt_install openssh-server
+    # Installed for the tests' own servers only: the machine's SSH service stays off.
+    if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now ssh >/dev/null 2>&1 || true; fi
+  fi
 }
 
 pg_bindir() {
@@ -348,4 +352,50 @@ bench_server() {
   trap 'kill $PID 2>/dev/null || true' EXIT
   BASE="http://127.0.0.1:$PORT"
   wait_for_health "$BASE" "$PID"
+}
+
+# The end-to-end suite's SFTP server: OpenSSH's sshd on a free loopback port with a throw-away host
+# key, serving the system user `spsftp` (no shell, no home; made once; its password set afresh, at
+# random, each time) confined by internal-sftp to "$1/root/outgoing". Needs root, as the
+# integration tests' harness (tests/common/sshd.rs). Exports E2E_SFTP_PORT, E2E_SFTP_USER,
+# E2E_SFTP_PASSWORD, E2E_SFTP_DIR (where a test drops files) and SFTP_PID.
+sftp_server_start() {
+  local base="$1" user=spsftp
+  rm -rf "$base"
+  mkdir -p "$base/root/outgoing"
+  chmod 755 "$base" "$base/root" "$base/root/outgoing"
+  id "$user" >/dev/null 2>&1 || as_root useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+  E2E_SFTP_PASSWORD="Sftp-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  printf '%s:%s\n' "$user" "$E2E_SFTP_PASSWORD" | as_root chpasswd
+  as_root mkdir -p /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -C settlepaisa-e2e-host -f "$base/host_key"
+  E2E_SFTP_PORT="$(free_port)"
+  cat > "$base/sshd_config" <<CONF
+Port $E2E_SFTP_PORT
+ListenAddress 127.0.0.1
+HostKey $base/host_key
+PidFile $base/sshd.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication no
+AllowUsers $user
+PermitRootLogin no
+Subsystem sftp internal-sftp
+ForceCommand internal-sftp -d /outgoing
+ChrootDirectory $base/root
+AllowTcpForwarding no
+X11Forwarding no
+LogLevel ERROR
+CONF
+  as_root /usr/sbin/sshd -D -e -f "$base/sshd_config" 2> "$base/sshd.log" &
+  local i
+  for i in $(seq 1 100); do
+    if [ -s "$base/sshd.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$E2E_SFTP_PORT") 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  [ -s "$base/sshd.pid" ] || { log "sshd did not start: $(cat "$base/sshd.log")"; return 1; }
+  SFTP_PID="$(cat "$base/sshd.pid")"
+  export E2E_SFTP_PORT E2E_SFTP_PASSWORD SFTP_PID
+  export E2E_SFTP_USER="$user" E2E_SFTP_DIR="$base/root/outgoing"
 }

@@ -42,9 +42,12 @@ export LOCKOUT_PASSWORD="Lockout-Test-2025"
 printf '%s\n' "$LOCKOUT_PASSWORD" | as_app_role "$E2E_DB_URL" "$BIN" user create \
   --email lockout@settlepaisa.test --role sp-ops --name "Lockout Test"
 mkdir -p "$ROOT/target/e2e"
+# A real SFTP server for the BANK_SFTP journey, and the feature that lets runs use it.
+sftp_server_start "$ROOT/target/e2e/sshd"
+export FEATURE_BANK_SFTP_INGESTION=true
 serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true' EXIT
+trap 'kill $SERVER_PID $SFTP_PID 2>/dev/null || true; wait $SERVER_PID $SFTP_PID 2>/dev/null || true' EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" E2E_DATABASE_URL="$E2E_DB_URL" npx playwright test)
 log "all tests passed"

@@ -97,7 +97,7 @@ pub async fn claim_with(pool: &PgPool, worker: &str, timing: &Timing) -> Result<
         let (id, kind, payload): (i64, String, Value) = (job.id, job.kind, job.payload);
         tracing::warn!(job = id, %kind, "job abandoned by its worker on its last attempt");
         metrics::counter!("jobs_failed_total", "kind" => kind.clone()).increment(1);
-        ended(&mut tx, &kind, &payload, ABANDONED).await?;
+        ended(&mut tx, &kind, &payload, ABANDONED, false).await?;
     }
     tx.commit().await?;
     // `locked_by` is the `$1` just set, never null in what the update returns.
@@ -127,13 +127,19 @@ pub const ABANDONED: &str =
 
 /// A job ended without its work (abandoned, or cancelled): the run its kind keeps says `reason`,
 /// in the queue's transaction.
-async fn ended(tx: &mut sqlx::PgConnection, kind: &str, payload: &Value, reason: &str) -> Result<(), AppError> {
+async fn ended(
+    tx: &mut sqlx::PgConnection,
+    kind: &str,
+    payload: &Value,
+    reason: &str,
+    cancelled: bool,
+) -> Result<(), AppError> {
     use crate::features::{connectors, recon, reports, settlements};
     match kind {
         recon::runs::JOB_KIND => recon::runs::abandoned(tx, payload, reason).await,
         settlements::batching::JOB_KIND => settlements::batching::abandoned(tx, payload, reason).await,
         reports::schedules::JOB_KIND => reports::schedules::abandoned(tx, payload, reason).await,
-        connectors::runs::JOB_KIND => connectors::runs::abandoned(tx, payload, reason).await,
+        connectors::runs::JOB_KIND => connectors::runs::abandoned(tx, payload, reason, cancelled).await,
         _ => Ok(()),
     }
 }
@@ -153,9 +159,9 @@ async fn reopened(tx: &mut sqlx::PgConnection, kind: &str, payload: &Value) -> R
 
 /// Queue a failed or cancelled job again (the jobs console's retry): one more attempt, now. Its
 /// kind's run opens again. Refused in words when the job is not failed or cancelled, or when a
-/// live job holds its unique key (say, a newer run of the same cycle).
-pub async fn retry(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+/// live job holds its unique key (say, a newer run of the same cycle). In the caller's transaction
+/// (with its audit row).
+pub async fn retry(tx: &mut sqlx::PgConnection, id: i64) -> Result<(), AppError> {
     let job = sqlx::query!("SELECT kind, payload, status, unique_key FROM jobs WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *tx)
         .await?
@@ -183,15 +189,14 @@ pub async fn retry(pool: &PgPool, id: i64) -> Result<(), AppError> {
         }
         other => other?,
     };
-    reopened(&mut tx, &job.kind, &job.payload).await?;
-    tx.commit().await?;
+    reopened(&mut *tx, &job.kind, &job.payload).await?;
     Ok(())
 }
 
 /// Cancel a queued job (the jobs console): it never runs, and its kind's run says `reason`. A
-/// running job is not stopped (its work may be half way): refused in words.
-pub async fn cancel(pool: &PgPool, id: i64, reason: &str) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+/// running job is not stopped (its work may be half way): refused in words. In the caller's
+/// transaction (with its audit row).
+pub async fn cancel(tx: &mut sqlx::PgConnection, id: i64, reason: &str) -> Result<(), AppError> {
     let job = sqlx::query!("SELECT kind, payload, status FROM jobs WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *tx)
         .await?
@@ -209,8 +214,7 @@ pub async fn cancel(pool: &PgPool, id: i64, reason: &str) -> Result<(), AppError
     )
     .execute(&mut *tx)
     .await?;
-    ended(&mut tx, &job.kind, &job.payload, reason).await?;
-    tx.commit().await?;
+    ended(&mut *tx, &job.kind, &job.payload, reason, true).await?;
     Ok(())
 }
 
@@ -336,11 +340,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Jobs waiting to run (the queue-depth gauge).
-pub async fn depth(pool: &PgPool) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM jobs WHERE status = 'queued'"#).fetch_one(pool).await?)
-}
-
 /// What a worker does with a job of each kind.
 pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), String> {
     match job.kind.as_str() {
@@ -395,9 +394,6 @@ pub fn spawn_worker(state: crate::state::AppState) {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "job queue unavailable"),
-            }
-            if let Ok(n) = depth(&state.pool).await {
-                metrics::gauge!("jobs_queued").set(n as f64);
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

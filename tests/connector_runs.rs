@@ -197,6 +197,11 @@ async fn faulty_api() -> (String, Arc<AtomicUsize>) {
                     "flaky" if n < 2 => (StatusCode::INTERNAL_SERVER_ERROR, "try later".to_string()),
                     "down3" if n < 3 => (StatusCode::SERVICE_UNAVAILABLE, "down".to_string()),
                     "down3" => (StatusCode::OK, page.to_string()),
+                    "other" => {
+                        let mut other = page.clone();
+                        other["transactions"][0]["merchantId"] = json!("SOMEONE_ELSE");
+                        (StatusCode::OK, other.to_string())
+                    }
                     "flaky" => (StatusCode::OK, page.to_string()),
                     "slow" => {
                         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -256,6 +261,13 @@ async fn a_pg_api_run_retries_a_failing_server_gives_up_on_a_silent_one_and_refu
     );
     assert_eq!(count(&pool, "SELECT count(*) FROM uploaded_files").await, uploads, "nothing written");
     assert_eq!(count(&pool, "SELECT count(*) FROM transactions").await, 1, "only the flaky server's one");
+    // A page holding another merchant's transaction: refused, nothing written.
+    let other = create(&c, pg_body("Other PG", &format!("{base}/other"), "k", &["MERCH_009"])).await;
+    let ids = run_ids(&c, &other, json!({ "action": "run", "cycleDate": "2026-11-30" })).await;
+    work(&c.app, "w1").await;
+    let r = run(&c, &ids[0]).await;
+    assert!(r["error"].as_str().unwrap().contains("holds transaction FLAKY-1 of merchant SOMEONE_ELSE"), "{r}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM uploaded_files").await, uploads, "nothing written");
     // The failed job shows on the queue with the run's reason.
     let last_error: String = sqlx::query_scalar(
         "SELECT last_error FROM jobs WHERE kind = 'connector_run' AND status = 'failed' ORDER BY id DESC LIMIT 1",
@@ -263,7 +275,7 @@ async fn a_pg_api_run_retries_a_failing_server_gives_up_on_a_silent_one_and_refu
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert!(last_error.contains("is not a transaction page"), "{last_error}");
+    assert!(last_error.contains("holds transaction FLAKY-1 of merchant SOMEONE_ELSE"), "{last_error}");
 }
 
 /// A bank statement in the AXIS SFTP settlement layout (migrated with the schema): `n` credits.
@@ -290,6 +302,12 @@ fn sftp_body(name: &str, server: &sshd::Sshd, secrets: Value, sidecar: bool) -> 
     })
 }
 
+/// A test of the connector, which pins the server's host key (a run refuses until one is pinned).
+async fn pin(c: &Ctx, id: &str) {
+    let tested = act(c, id, json!({ "action": "test" })).await.json();
+    assert!(tested["hostKeyFingerprint"].as_str().is_some_and(|f| f.starts_with("SHA256:")), "{tested}");
+}
+
 async fn run_once(c: &Ctx, id: &str, day: &str) -> Value {
     let ids = run_ids(c, id, json!({ "action": "run", "cycleDate": day })).await;
     work(&c.app, "w1").await;
@@ -302,7 +320,15 @@ async fn a_bank_sftp_connector_takes_new_files_once_against_a_real_sshd(pool: Pg
     let mut server = sshd::Sshd::start();
     let id = create(&c, sftp_body("AXIS over SFTP", &server, json!({ "password": sshd::password() }), true)).await;
 
-    // The first test pins the host key and shows what a run would take.
+    // A run before any test refuses: only a test pins the server's key.
+    server.put_with_sidecar("AXIS_SETTLE_2026-11-26_01.csv", &statement("26-11-2026", 1, "Z"));
+    let r = run_once(&c, &id, "2026-11-26").await;
+    assert_eq!(r["status"], "FAILED");
+    assert!(r["error"].as_str().unwrap().contains("test it first"), "{r}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM bank_statement_lines").await, 0);
+    c.app.clock.advance(chrono::Duration::minutes(1));
+
+    // The first test pins the host key (audited) and shows what a run would take.
     server.put_with_sidecar("AXIS_SETTLE_2026-11-30_01.csv", &statement("30-11-2026", 5, "A"));
     server.put("unrelated.csv", b"x");
     let tested = act(&c, &id, json!({ "action": "test", "cycleDate": "2026-11-30" })).await.json();
@@ -314,6 +340,7 @@ async fn a_bank_sftp_connector_takes_new_files_once_against_a_real_sshd(pool: Pg
     );
     let pinned = tested["hostKeyFingerprint"].as_str().unwrap().to_string();
     assert!(pinned.starts_with("SHA256:"), "{pinned}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM audit_log WHERE action = 'connector.host_key.pin'").await, 1);
     assert_eq!(count(&pool, "SELECT count(*) FROM bank_statement_lines").await, 0, "a test takes nothing");
 
     // A run takes the new file; the next skips it.
@@ -383,15 +410,19 @@ async fn a_bank_sftp_connector_takes_new_files_once_against_a_real_sshd(pool: Pg
     assert_ne!(test["hostKeyFingerprint"], pinned.as_str());
     assert_eq!(run_once(&c, &id, "2026-11-27").await["status"], "SUCCEEDED");
 
-    // A wrong password: FAILED with the reason.
-    let wrong =
-        create(&c, sftp_body("AXIS wrong password", &server, json!({ "password": "not-the-password" }), true)).await;
-    let r = run_once(&c, &wrong, "2026-11-27").await;
+    // The bank changes the password before the connector is told: FAILED with the reason.
+    let card = c.app.get(&format!("/api/ingest/v1/connectors/{id}"), Some(&c.admin)).await.json();
+    let mut body = sftp_body("AXIS over SFTP", &server, json!({ "password": "not-the-password" }), true);
+    body["version"] = card["updatedAt"].clone();
+    let edited = json_request(&c.app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &c.admin, body).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let r = run_once(&c, &id, "2026-11-27").await;
     assert_eq!(r["status"], "FAILED");
     assert_eq!(r["error"], format!("authentication failed for user {}", sshd::USER));
 
     // A private key signs in as well.
     let keyed = create(&c, sftp_body("AXIS by key", &server, json!({ "privateKey": server.client_key }), false)).await;
+    pin(&c, &keyed).await;
     let r = run_once(&c, &keyed, "2026-11-27").await;
     assert_eq!(r["status"], "SUCCEEDED", "{r}");
     assert_eq!(r["files"][0]["outcome"], "SEEN", "the same file another connector took: stored once");
@@ -426,6 +457,7 @@ async fn a_bank_file_with_the_pg_side_in_queues_the_cycles_recon_run(pool: PgPoo
     .unwrap();
     server.put_with_sidecar("AXIS_SETTLE_2026-11-30_01.csv", &statement("30-11-2026", 1, "R"));
     let id = create(&c, sftp_body("AXIS recon", &server, json!({ "password": sshd::password() }), true)).await;
+    pin(&c, &id).await;
     let r = run_once(&c, &id, "2026-11-30").await;
     assert_eq!(r["status"], "SUCCEEDED", "{r}");
     let recon = r["reconRunId"].as_str().expect("a recon run was queued").to_string();
@@ -445,45 +477,76 @@ async fn a_bank_file_with_the_pg_side_in_queues_the_cycles_recon_run(pool: PgPoo
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_backfill_runs_its_dates_in_order_and_a_schedule_fires_once_across_instances(pool: PgPool) {
-    use chrono::TimeZone;
     let c = ctx(&pool, true).await;
     let server = sshd::Sshd::start();
     for (day, file) in [("28-11-2026", "28"), ("29-11-2026", "29"), ("30-11-2026", "30")] {
         server.put_with_sidecar(&format!("AXIS_SETTLE_2026-11-{file}_01.csv"), &statement(day, 2, file));
     }
     let id = create(&c, sftp_body("AXIS backfill", &server, json!({ "password": sshd::password() }), true)).await;
+    pin(&c, &id).await;
     let ids = run_ids(&c, &id, json!({ "action": "backfill", "from": "2026-11-28", "to": "2026-11-30" })).await;
     assert_eq!(ids.len(), 3);
     work(&c.app, "w1").await;
-    let mut finished = Vec::new();
     for (i, run_id) in ids.iter().enumerate() {
         let r = run(&c, run_id).await;
         assert_eq!(r["status"], "SUCCEEDED", "{r}");
         assert_eq!(r["type"], "BACKFILL");
         assert_eq!(r["cycleDate"], format!("2026-11-{}", 28 + i));
-        finished.push(r["finishedAt"].as_str().unwrap().to_string());
     }
-    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "in date order: {finished:?}");
+    // Taken in date order: each file is remembered (by the database's clock) as its run stores it.
+    let order: Vec<String> =
+        sqlx::query_scalar("SELECT file_name FROM connector_files ORDER BY seen_at").fetch_all(&pool).await.unwrap();
+    assert_eq!(
+        order,
+        ["AXIS_SETTLE_2026-11-28_01.csv", "AXIS_SETTLE_2026-11-29_01.csv", "AXIS_SETTLE_2026-11-30_01.csv"]
+    );
+    let history = c.app.get(&format!("/api/ingest/v1/connectors/{id}/runs"), Some(&c.ops)).await.json();
+    let dates: Vec<&str> = history["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "BACKFILL")
+        .map(|r| r["cycleDate"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2026-11-30", "2026-11-29", "2026-11-28"], "newest first, then by date");
+    let far = act(&c, &id, json!({ "action": "backfill", "from": "2020-01-01", "to": "2020-01-05" })).await;
+    assert_eq!(far.status, StatusCode::BAD_REQUEST, "{}", far.body);
     let bad = act(&c, &id, json!({ "action": "backfill", "from": "2026-11-30", "to": "2026-11-28" })).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    // The schedule (06:30 IST = 01:00 UTC). Two instances tick at the same moments.
+    // The schedule (06:30 IST), read from the app's clock. Two instances tick at the same moments.
+    use settlepaisa_ops::features::connectors::runs;
+    let tz = chrono_tz::Asia::Kolkata;
     let tick = |at: chrono::DateTime<Utc>| {
         let pool = pool.clone();
-        async move { settlepaisa_ops::features::connectors::runs::enqueue_due(&pool, at).await.unwrap() }
+        async move { runs::enqueue_due(&pool, at).await.unwrap() }
     };
-    let before = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
-    assert_eq!(tick(before).await + tick(before).await, 0, "the first tick only reads the schedule");
-    let fire = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 5).unwrap();
+    let next_run_at = || async {
+        sqlx::query_scalar::<_, Option<chrono::DateTime<Utc>>>("SELECT next_run_at FROM connectors WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let start = c.app.state.clock.now();
+    let first = runs::next_fire("30 6 * * *", tz, start).unwrap();
+    assert_eq!(next_run_at().await, Some(first), "set when the connector was made");
+    let card = c.app.get(&format!("/api/ingest/v1/connectors/{id}"), Some(&c.ops)).await.json();
+    assert_eq!(card["nextRuns"][0], json!(first), "the card shows the time the scheduler fires at");
+    assert_eq!(tick(first - chrono::Duration::hours(1)).await, 0, "not yet");
+    let fire = first + chrono::Duration::seconds(5);
     let (a, b) = tokio::join!(tick(fire), tick(fire));
     assert_eq!(a + b, 1, "one run for the fire time, whichever instance queued it");
     assert_eq!(tick(fire).await, 0, "not again");
+    let cycle = first.with_timezone(&tz).date_naive() - chrono::Duration::days(1);
     let scheduled: Vec<(String, NaiveDate)> =
         sqlx::query_as("SELECT status, cycle_date FROM connector_runs WHERE run_type = 'SCHEDULED'")
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(scheduled, vec![("QUEUED".to_string(), cycle())], "for the day before the fire date");
+    assert_eq!(scheduled, vec![("QUEUED".to_string(), cycle)], "for the day before the fire date");
+    let day = cycle.format("%d-%m-%Y").to_string();
+    server.put_with_sidecar(&format!("AXIS_SETTLE_{cycle}_01.csv"), &statement(&day, 2, "SCH"));
     // Two workers: the run is done once.
     let (w1, w2) = tokio::join!(work(&c.app, "instance-1"), work(&c.app, "instance-2"));
     assert_eq!(w1 + w2, 1);
@@ -493,14 +556,34 @@ async fn a_backfill_runs_its_dates_in_order_and_a_schedule_fires_once_across_ins
         .unwrap();
     assert_eq!(done, "SUCCEEDED");
 
-    // Paused: the next fire time passes and nothing is queued; resumed, the missed time does not fire.
+    // Paused: the next fire time passes and nothing is queued; resumed two days later, the time
+    // missed does not fire, the next one does.
     let paused = act(&c, &id, json!({ "action": "pause" })).await;
     assert_eq!(paused.status, StatusCode::OK);
-    let next_day = Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 5).unwrap();
-    assert_eq!(tick(next_day).await, 0, "a paused connector never fires");
-    act(&c, &id, json!({ "action": "resume" })).await;
-    assert_eq!(tick(next_day).await, 0, "resuming does not fire what was missed");
-    assert_eq!(tick(Utc.with_ymd_and_hms(2026, 12, 3, 1, 0, 5).unwrap()).await, 1, "the next time does");
+    let missed = first + chrono::Duration::days(1) + chrono::Duration::seconds(5);
+    assert_eq!(tick(missed).await, 0, "a paused connector never fires");
+    c.app.clock.advance(chrono::Duration::days(2));
+    // Two days on, the sessions have expired: sign in again.
+    let (ops, admin) = (c.app.session_for(OPS).await, c.app.session_for(ADMIN).await);
+    let c = Ctx { app: c.app, ops, admin };
+    let resumed = act(&c, &id, json!({ "action": "resume" })).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
+    let after_resume = runs::next_fire("30 6 * * *", tz, c.app.state.clock.now()).unwrap();
+    assert_eq!(next_run_at().await, Some(after_resume));
+    assert_eq!(tick(missed).await, 0, "resuming does not fire what was missed");
+    assert_eq!(tick(after_resume + chrono::Duration::seconds(5)).await, 1, "the next time does");
+
+    // An edit of the schedule (here: 08:00 in UTC) sets the next time afresh.
+    let mut body = sftp_body("AXIS backfill", &server, json!({ "password": sshd::password() }), true);
+    body["schedule"] = json!("0 8 * * *");
+    body["timezone"] = json!("UTC");
+    body["version"] =
+        c.app.get(&format!("/api/ingest/v1/connectors/{id}"), Some(&c.ops)).await.json()["updatedAt"].clone();
+    let edited = json_request(&c.app, "PUT", &format!("/api/ingest/v1/connectors/{id}"), &c.admin, body).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let expected = runs::next_fire("0 8 * * *", chrono_tz::UTC, c.app.state.clock.now()).unwrap();
+    assert_eq!(next_run_at().await, Some(expected));
+    assert_eq!(edited.json()["nextRuns"][0], json!(expected));
 }
 
 use chrono::Utc;
@@ -557,6 +640,7 @@ async fn a_connection_dropped_mid_download_fails_cleanly_and_the_next_run_takes_
     let mut body = sftp_body("AXIS flaky network", &server, json!({ "password": sshd::password() }), true);
     body["config"]["port"] = json!(port);
     let id = create(&c, body).await;
+    pin(&c, &id).await;
 
     let r = run_once(&c, &id, "2026-11-30").await;
     assert_eq!(r["status"], "FAILED", "{r}");
@@ -654,8 +738,10 @@ async fn the_jobs_console_retries_a_failed_run_and_cancels_a_queued_one(pool: Pg
     assert_eq!(cancelled.json()["status"], "cancelled");
     assert_eq!(work(&c.app, "w1").await, 0, "nothing left to run");
     let r = run(&c, &queued[0]).await;
-    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["status"], "CANCELLED");
     assert_eq!(r["error"], format!("Cancelled by {ADMIN} on the jobs console."));
+    let card = c.app.get(&format!("/api/ingest/v1/connectors/{id}"), Some(&c.ops)).await.json();
+    assert_eq!(card["health"], "OK", "a cancelled run is not the connector failing: {card}");
     // The date is free again: a new run of it is taken.
     let fresh = act(&c, &id, json!({ "action": "run", "cycleDate": "2026-11-29" })).await;
     assert_eq!(fresh.status, StatusCode::ACCEPTED, "{}", fresh.body);

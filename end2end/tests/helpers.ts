@@ -69,6 +69,7 @@ export const PAGES: { path: string; h1: string; needs?: 'settings' | 'audit'; bu
   { path: '/transactions/NO-SUCH-TXN', h1: 'Transaction', built: true, status: 404 },
   { path: '/analytics', h1: 'Analytics', built: true },
   { path: '/connectors', h1: 'Connectors', built: true },
+  { path: '/connectors/jobs', h1: 'Jobs', needs: 'settings', built: true },
   { path: '/reports', h1: 'Reports', built: true },
   { path: '/settings', h1: 'Settings', needs: 'settings', built: true },
   { path: '/settings/layouts', h1: 'Bank layouts', needs: 'settings', built: true },

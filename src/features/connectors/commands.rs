@@ -22,14 +22,16 @@ pub struct Write<'a> {
     pub auto_recon: bool,
     pub by: Uuid,
     pub now: DateTime<Utc>,
+    /// When the schedule next fires (from `now`): kept by an edit that leaves the schedule as it was.
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 /// Insert a new connector; a name already taken is refused in words.
 pub async fn insert<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), AppError> {
     sqlx::query!(
         "INSERT INTO connectors (id, name, connector_type, status, config, schedule_cron, timezone, mapping_id, auto_recon,
-                                 created_by, updated_by, created_at, updated_at)
-         VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, $7, $8, $9, $9, $10, $10)",
+                                 created_by, updated_by, created_at, updated_at, next_run_at)
+         VALUES ($1, $2, $3, 'ACTIVE', $4, $5, $6, $7, $8, $9, $9, $10, $10, $11)",
         w.id,
         w.name,
         w.kind,
@@ -40,6 +42,7 @@ pub async fn insert<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), Ap
         w.auto_recon,
         w.by,
         w.now as DateTime<Utc>,
+        w.next_run_at as Option<DateTime<Utc>>,
     )
     .execute(db)
     .await
@@ -57,7 +60,7 @@ pub async fn update<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), Ap
              host_key_fingerprint = CASE WHEN config -> 'host' IS DISTINCT FROM $3::jsonb -> 'host'
                                            OR config -> 'port' IS DISTINCT FROM $3::jsonb -> 'port'
                                          THEN NULL ELSE host_key_fingerprint END,
-             next_run_at = CASE WHEN schedule_cron = $4 AND timezone = $5 THEN next_run_at END,
+             next_run_at = CASE WHEN schedule_cron = $4 AND timezone = $5 THEN next_run_at ELSE $10 END,
              updated_by = $8, updated_at = $9
          WHERE id = $1",
         w.id,
@@ -69,6 +72,7 @@ pub async fn update<'c>(db: impl PgExecutor<'c>, w: &Write<'_>) -> Result<(), Ap
         w.auto_recon,
         w.by,
         w.now as DateTime<Utc>,
+        w.next_run_at as Option<DateTime<Utc>>,
     )
     .execute(db)
     .await
@@ -133,18 +137,19 @@ pub async fn set_status<'c>(
     to: &str,
     by: Uuid,
     now: DateTime<Utc>,
+    next_run_at: Option<DateTime<Utc>>,
 ) -> Result<bool, AppError> {
     let done = sqlx::query!(
-        // Resuming sets the next fire time afresh from then (the scheduler reads a null as "not
-        // read yet"): the times missed while paused do not fire.
+        // Resuming sets the next fire time afresh from now: the times missed while paused do not fire.
         "UPDATE connectors SET status = $3, updated_by = $4, updated_at = $5,
-                next_run_at = CASE WHEN $3 = 'ACTIVE' THEN NULL ELSE next_run_at END
+                next_run_at = CASE WHEN $3 = 'ACTIVE' THEN $6 ELSE next_run_at END
          WHERE id = $1 AND status = ANY($2)",
         id,
         from as &[&str],
         to,
         by,
         now as DateTime<Utc>,
+        next_run_at as Option<DateTime<Utc>>,
     )
     .execute(db)
     .await?;

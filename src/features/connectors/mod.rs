@@ -6,8 +6,10 @@
 //!
 //! With `SANDBOX=true` the program also serves the sandbox PG and bank sources ([`sandbox`]).
 //!
-//! Not built yet: the runs themselves (test, run now, backfill, the scheduler's ticks, run
-//! history); the page and the API say so.
+//! Runs ([`runs`]): `sp-ops` tests, runs now and backfills; the scheduler queues one run per fire
+//! time across instances; every run is a job of the queue ([`crate::jobs`]) that fetches over SFTP
+//! ([`sftp`]) or HTTP ([`pg_api`]) and stores through the upload path. Each card lists its newest
+//! runs. The jobs console is its own slice (`crate::features::jobs`).
 
 pub mod model;
 mod page;

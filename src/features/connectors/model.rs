@@ -153,14 +153,37 @@ pub struct ConnectorCard {
     pub updated_by: Option<String>,
 }
 
+/// What became of a file a run found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FileOutcome {
+    /// Stored as a new upload.
+    Ingested,
+    /// Taken before (the same name and SHA-256), or the same file stored before.
+    Seen,
+    /// Not taken, with the reason.
+    Refused,
+    /// A test's finding: a run would take it.
+    New,
+}
+
+impl FileOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            FileOutcome::Ingested => "ingested",
+            FileOutcome::Seen => "seen before",
+            FileOutcome::Refused => "refused",
+            FileOutcome::New => "new",
+        }
+    }
+}
+
 /// What a run found of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunFile {
     pub name: String,
-    /// `INGESTED` (stored as a new upload), `SEEN` (the same name and content came before),
-    /// `REFUSED` (with the reason), or for a test `NEW` (a run would take it).
-    pub outcome: String,
+    pub outcome: FileOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     /// The upload the file is (new or seen before), its rows and row errors behind it.
@@ -184,7 +207,7 @@ pub struct RunView {
     /// `SCHEDULED`, `MANUAL`, `TEST` or `BACKFILL`.
     #[serde(rename = "type")]
     pub run_type: String,
-    /// `QUEUED`, `RUNNING`, `SUCCEEDED` or `FAILED`.
+    /// `QUEUED`, `RUNNING`, `SUCCEEDED`, `FAILED` or `CANCELLED` (its job was cancelled).
     pub status: String,
     pub cycle_date: Option<NaiveDate>,
     pub queued_at: DateTime<Utc>,
@@ -200,6 +223,8 @@ pub struct RunView {
     pub files: Vec<RunFile>,
     /// The recon run it queued for its cycle, if it did.
     pub recon_run_id: Option<Uuid>,
+    /// What else the run has to say (a recon run it could not queue, and why).
+    pub note: Option<String>,
 }
 
 /// Everything `/connectors` shows.

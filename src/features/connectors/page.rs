@@ -1,11 +1,12 @@
 //! `/connectors`: a card per connector (type, status, health with its reason, schedule and the next
-//! five fire times in IST, settings, whether each secret is set — never its value), pause and
-//! resume for `sp-ops`, and for an admin the forms to create, edit and delete one. Every form is a
-//! plain post that works without JavaScript.
+//! five fire times in IST, settings, whether each secret is set — never its value, the newest runs
+//! file by file), test / run now / backfill / pause / resume for `sp-ops`, and for an admin the
+//! forms to create, edit and delete one, forget a pinned host key, and the link to the jobs
+//! console. Every form is a plain post that works without JavaScript.
 
 use leptos::prelude::*;
 
-use super::model::{ConnectorCard, ConnectorType, ConnectorsView, RunView, SecretState, DEFAULT_TIMEZONE};
+use super::model::{ConnectorCard, ConnectorType, ConnectorsView, FileOutcome, RunView, SecretState, DEFAULT_TIMEZONE};
 use super::server::{get_connectors, ActOnConnector, DeleteConnector, PauseConnector, SaveConnector};
 use crate::ist;
 use crate::ui::style::{BUTTON, CARD, FIELD, NOTE, PLAIN_BUTTON};
@@ -198,7 +199,7 @@ fn Card(
                 {(may_configure && c.host_key_fingerprint.is_some()).then(|| view! {
                     <ActionForm action=act attr:aria-label=format!("Forget the host key of {}", c.name)>
                         <input type="hidden" name="id" value=c.id.to_string() />
-                        <input type="hidden" name="action" value="forget-host-key" />
+                        <input type="hidden" name="action" value="forgetHostKey" />
                         <button type="submit" class=PLAIN_BUTTON>"Forget host key"</button>
                     </ActionForm>
                 })}
@@ -399,6 +400,7 @@ fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
     let status_class = |s: &str| match s {
         "SUCCEEDED" => "text-emerald-800",
         "FAILED" => "text-red-800",
+        "CANCELLED" => "text-amber-800",
         _ => "text-slate-700",
     };
     view! {
@@ -432,16 +434,17 @@ fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
                                     <ul class="mt-1 text-xs text-slate-700">
                                         {r.files.iter().map(|f| view! {
                                             <li>
-                                                <span class="font-mono">{f.name.clone()}</span>{format!(": {}", f.outcome.to_lowercase())}
-                                                {(f.outcome == "INGESTED").then(|| format!(", {} rows", f.rows))}
+                                                <span class="font-mono">{f.name.clone()}</span>{format!(": {}", f.outcome.label())}
+                                                {(f.outcome == FileOutcome::Ingested).then(|| format!(", {} rows", f.rows))}
                                                 {(f.row_errors > 0).then(|| f.upload_id.map(|u| view! {
                                                     {", "}<a class="text-red-700 underline" href=format!("/api/recon/v1/uploads/{u}/errors.csv") download="">{format!("{} row errors", f.row_errors)}</a>
                                                 })).flatten()}
-                                                {f.reason.clone().filter(|_| f.outcome != "REFUSED").map(|why| format!(" ({why})"))}
+                                                {f.reason.clone().filter(|_| f.outcome != FileOutcome::Refused).map(|why| format!(" ({why})"))}
                                             </li>
                                         }).collect_view()}
                                     </ul>
                                 })}
+                                {r.note.clone().map(|n| view! { <span class="block text-xs text-slate-700">{n}</span> })}
                                 {r.recon_run_id.map(|id| view! {
                                     <a class="block text-xs text-brand-700 underline" href=format!("/recon/runs/{id}")>"Recon run it queued"</a>
                                 })}

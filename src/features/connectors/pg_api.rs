@@ -86,14 +86,21 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// `resolved`: the base URL's host name and the checked address it resolved to, which every
+    /// request goes to (a name that resolves elsewhere later is not followed).
     pub fn new(
         base_url: &str,
+        resolved: Option<(&str, std::net::SocketAddr)>,
         api_key: Plain,
         merchants: Vec<String>,
         cycle: NaiveDate,
         policy: Policy,
     ) -> Result<Pages, String> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some((host, addr)) = resolved {
+            builder = builder.resolve(host, addr);
+        }
+        let client = builder
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -180,6 +187,12 @@ impl Pages {
                 serde_json::from_slice(&body).map_err(|e| format!("{what} is not a transaction page: {e}"))?;
             if parsed.page != page {
                 return Err(format!("asked for {what}, the PG API sent page {}", parsed.page));
+            }
+            if let Some(other) = parsed.transactions.iter().find(|t| t.merchant_id != merchant) {
+                return Err(format!(
+                    "{what} holds transaction {} of merchant {}: a page answers for the merchant asked about",
+                    other.txn_id, other.merchant_id
+                ));
             }
             return Ok(parsed);
         }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::model::{RunFile, RunView, SecretName};
+use super::model::{ConnectorConfig, ConnectorType, RunFile, RunView, SecretName};
 use crate::error::AppError;
 
 /// A connector as stored.
@@ -25,6 +25,25 @@ pub struct ConnectorRow {
     pub host_key_fingerprint: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: Option<String>,
+}
+
+impl ConnectorRow {
+    /// Its type (a stored row always has a known one).
+    pub fn kind(&self) -> ConnectorType {
+        ConnectorType::parse(&self.connector_type).unwrap_or(ConnectorType::BankSftp)
+    }
+
+    /// Its settings as the API names them, the bank layout's name included.
+    pub fn settings(&self) -> ConnectorConfig {
+        let mut config: ConnectorConfig = serde_json::from_value(self.config.clone()).unwrap_or_default();
+        config.layout = self.layout.clone();
+        config
+    }
+
+    /// The time zone its schedule is read in.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Asia::Kolkata)
+    }
 }
 
 /// Every connector, by name.
@@ -98,10 +117,23 @@ pub async fn layout_names(pool: &PgPool) -> Result<Vec<String>, AppError> {
         .await?)
 }
 
-/// Whether a run of the connector is queued or in progress.
+/// Whether a run of the connector is queued or in progress (a test is not a run: it ends with its
+/// request, and one cut short must not keep the connector from being deleted).
 pub async fn has_live_run<'c>(db: impl PgExecutor<'c>, connector: Uuid) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM connector_runs WHERE connector_id = $1 AND status IN ('QUEUED', 'RUNNING')) AS "live!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM connector_runs WHERE connector_id = $1 AND status IN ('QUEUED', 'RUNNING')
+                          AND run_type <> 'TEST') AS "live!""#,
+        connector
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// How many runs of the connector are queued or running.
+pub async fn live_runs<'c>(db: impl PgExecutor<'c>, connector: Uuid) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM connector_runs
+           WHERE connector_id = $1 AND status IN ('QUEUED', 'RUNNING') AND run_type <> 'TEST'"#,
         connector
     )
     .fetch_one(db)
@@ -138,25 +170,35 @@ pub async fn sealed_secrets(pool: &PgPool, connector: Uuid) -> Result<Vec<(Strin
     .collect())
 }
 
-/// Pin the SFTP server's host key at the first contact (a key pinned meanwhile stays).
-pub async fn pin_host_key(pool: &PgPool, connector: Uuid, fingerprint: &str) -> Result<(), AppError> {
-    sqlx::query!(
-        "UPDATE connectors SET host_key_fingerprint = $2 WHERE id = $1 AND host_key_fingerprint IS NULL",
+/// Pin the SFTP server's host key at a test's first contact: the key pinned now (another test's,
+/// when two raced), and whether this call pinned it.
+pub async fn pin_host_key<'c>(
+    db: impl PgExecutor<'c>,
+    connector: Uuid,
+    fingerprint: &str,
+) -> Result<(Option<String>, bool), AppError> {
+    let row = sqlx::query!(
+        r#"WITH pinned AS (
+               UPDATE connectors SET host_key_fingerprint = $2 WHERE id = $1 AND host_key_fingerprint IS NULL
+               RETURNING host_key_fingerprint)
+           SELECT coalesce((SELECT host_key_fingerprint FROM pinned), c.host_key_fingerprint) AS fingerprint,
+                  EXISTS (SELECT 1 FROM pinned) AS "pinned_now!"
+           FROM connectors c WHERE c.id = $1"#,
         connector,
         fingerprint
     )
-    .execute(pool)
+    .fetch_optional(db)
     .await?;
-    Ok(())
+    Ok(row.map_or((None, false), |r| (r.fingerprint, r.pinned_now)))
 }
 
-/// Whether the connector took a file of this name and SHA-256 before: `Some(upload)` if so.
-pub async fn seen_file(
-    pool: &PgPool,
-    connector: Uuid,
-    name: &str,
-    sha256: &str,
-) -> Result<Option<Option<Uuid>>, AppError> {
+/// A file the connector took before: the upload it became.
+pub struct SeenFile {
+    pub upload: Option<Uuid>,
+}
+
+/// The file of this name and SHA-256 the connector took before, if it did.
+pub async fn seen_file(pool: &PgPool, connector: Uuid, name: &str, sha256: &str) -> Result<Option<SeenFile>, AppError> {
     Ok(sqlx::query_scalar!(
         "SELECT file_id FROM connector_files WHERE connector_id = $1 AND file_name = $2 AND sha256 = $3",
         connector,
@@ -164,7 +206,8 @@ pub async fn seen_file(
         sha256
     )
     .fetch_optional(pool)
-    .await?)
+    .await?
+    .map(|upload| SeenFile { upload }))
 }
 
 /// Remember a file the connector took (or found stored before), so the next run skips it.
@@ -211,14 +254,14 @@ pub async fn runs(
                   r.cycle_date AS "cycle_date: chrono::NaiveDate", r.queued_at AS "queued_at: DateTime<Utc>", r.started_at AS "started_at: DateTime<Utc>",
                   r.finished_at AS "finished_at: DateTime<Utc>", u.email AS "started_by?",
                   r.files_seen, r.files_ingested, r.rows_ingested, r.error,
-                  r.files AS "files: sqlx::types::Json<Vec<RunFile>>", r.recon_run_id
-           FROM (SELECT r.*, row_number() OVER (PARTITION BY r.connector_id ORDER BY r.queued_at DESC, r.id) AS n
+                  r.files AS "files: sqlx::types::Json<Vec<RunFile>>", r.recon_run_id, r.note
+           FROM (SELECT r.*, row_number() OVER (PARTITION BY r.connector_id ORDER BY r.queued_at DESC, r.cycle_date DESC, r.id) AS n
                  FROM connector_runs r
                  WHERE ($1::uuid IS NULL OR r.connector_id = $1) AND ($2::uuid IS NULL OR r.id = $2)) r
            JOIN connectors c ON c.id = r.connector_id
            LEFT JOIN users u ON u.id = r.started_by
            WHERE r.n <= $3
-           ORDER BY c.name, r.queued_at DESC, r.id"#,
+           ORDER BY c.name, r.queued_at DESC, r.cycle_date DESC, r.id"#,
         connector,
         run,
         per_connector,
@@ -244,6 +287,7 @@ pub async fn runs(
             error: r.error,
             files: r.files.0,
             recon_run_id: r.recon_run_id,
+            note: r.note,
         })
         .collect())
 }

@@ -258,12 +258,29 @@ fn check_host(host: Option<&str>, problems: &mut Vec<String>) -> Option<String> 
     }
 }
 
-/// Addresses a connector never reaches: link-local (cloud metadata services) and unspecified.
+/// Addresses a connector never reaches: link-local (cloud metadata services), unspecified,
+/// broadcast and multicast — an IPv4 address written as IPv6 (`::ffff:169.254.169.254`) as itself.
 fn forbidden_ip(ip: std::net::IpAddr) -> bool {
     match ip {
-        std::net::IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast(),
-        std::net::IpAddr::V6(v6) => v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        std::net::IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => forbidden_ip(std::net::IpAddr::V4(v4)),
+            None => v6.is_unspecified() || v6.is_multicast() || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        },
     }
+}
+
+/// The address to connect to, from what the host name resolved to at run time: the first one a
+/// connector may reach. A name that resolves only to forbidden addresses (a DNS name, or a number
+/// such as `2852039166` that the resolver reads as 169.254.169.254) is refused in words, so the
+/// check made when the connector was saved cannot be got round.
+pub fn reachable(host: &str, resolved: &[std::net::SocketAddr]) -> Result<std::net::SocketAddr, String> {
+    if resolved.is_empty() {
+        return Err(format!("{host} does not resolve to any address."));
+    }
+    resolved.iter().copied().find(|a| !forbidden_ip(a.ip())).ok_or_else(|| {
+        format!("{host} resolves to a link-local, unspecified or multicast address, which a connector never reaches.")
+    })
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -357,6 +374,18 @@ pub fn next_fires(cron: &str, timezone: Tz, after: DateTime<Utc>, n: usize) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_time_addresses_are_checked_whatever_the_name_said() {
+        let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(reachable("bank", &[at("10.0.0.5:22")]), Ok(at("10.0.0.5:22")));
+        assert!(reachable("2852039166", &[at("169.254.169.254:22")]).unwrap_err().contains("link-local"));
+        assert!(reachable("mapped", &[at("[::ffff:169.254.169.254]:22")]).is_err(), "IPv4 in IPv6 is itself");
+        assert!(reachable("any", &[at("0.0.0.0:22")]).is_err());
+        assert!(reachable("multi", &[at("224.0.0.1:22")]).is_err());
+        assert_eq!(reachable("two", &[at("169.254.1.1:22"), at("127.0.0.1:22")]), Ok(at("127.0.0.1:22")));
+        assert!(reachable("none", &[]).unwrap_err().contains("does not resolve"));
+    }
     use chrono::TimeZone;
     use std::collections::BTreeMap;
 

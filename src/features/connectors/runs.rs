@@ -6,14 +6,19 @@
 //! - **Schedule**: every instance ticks ([`enqueue_due`]); a connector whose `next_run_at` has come
 //!   gets one SCHEDULED run for that fire time (unique per connector × fire time, so two instances
 //!   seeing the same tick queue it once), for the cycle the fire time stands for ([`cycle_for`]).
-//! - **Test** connects and lists without ingesting, and answers with what a run would take.
+//!   A scheduled run that fails (the bank's file not there yet) is tried again by the queue with
+//!   back-off ([`SCHEDULED_ATTEMPTS`]); a run asked for by an analyst is tried once.
+//! - **Test** connects and lists without ingesting, and answers with what a run would take. For
+//!   BANK_SFTP it is the only contact that may pin the server's host key: a run refuses while none
+//!   is pinned.
 //!
 //! A BANK_SFTP run lists the directory, takes the files the pattern matches for the cycle date,
 //! checks each against its `.sha256` sidecar, skips a file seen before (same name and SHA-256),
 //! and streams the rest through the upload path ([`crate::features::recon::store::store`]). A
-//! PG_API run streams the day's pages through the same path as one PG file. When a bank file came
-//! in and the cycle's PG side is present, the cycle's recon run is queued (the connector's
-//! `autoRecon`).
+//! PG_API run streams the day's pages through the same path as one PG file. When a run brought a
+//! bank file in and refused none, and the cycle's PG side is present, the cycle's recon run is
+//! queued (the connector's `autoRecon`). Host names are resolved at run time and the address is
+//! checked again ([`rules::reachable`]) before anything is sent to it.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -21,7 +26,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::model::{ConnectorConfig, ConnectorType, RunFile, SecretName};
+use super::model::{ConnectorConfig, ConnectorType, FileOutcome, RunFile, SecretName};
 use super::queries::{self, ConnectorRow};
 use super::{pg_api, rules, sftp};
 use crate::audit::{self, AuditEntry};
@@ -36,8 +41,23 @@ use crate::state::AppState;
 pub const JOB_KIND: &str = "connector_run";
 /// Most dates one backfill may ask for.
 pub const MAX_BACKFILL_DAYS: i64 = 62;
+/// Most runs of one connector queued or running at once.
+pub const MAX_LIVE_RUNS: i64 = 62;
+/// How far back a run or backfill may reach, in days before today.
+pub const MAX_DAYS_AGO: i64 = 366;
+/// Tries of a scheduled run's job (the queue waits 30 s, 1, 2, 4 and 8 minutes between them), so
+/// a bank file that lands a little after the fire time is still taken.
+pub const SCHEDULED_ATTEMPTS: i32 = 6;
 /// How often each instance looks for schedules that have come round.
 pub const TICK: std::time::Duration = std::time::Duration::from_secs(20);
+/// The longest a run may take, whatever the source does (a server that trickles bytes).
+const RUN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+/// The longest a test may take: less than a request may (it answers the analyst's click).
+pub const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
+/// Most files one BANK_SFTP run takes (by name); the rest wait for the next run.
+const MAX_FILES_PER_RUN: usize = 50;
+/// The most a downloaded file may be: a statement streams, so only the disk bounds it.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunType {
@@ -83,7 +103,8 @@ pub fn backfill_dates(from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>, 
 }
 
 /// Queue runs of `connector`, one per date in the order given, as one job; refused with a 409
-/// naming the date when a run of the connector for that date is already live.
+/// naming the date when a run of the connector for that date is already live, or when the
+/// connector would have more than [`MAX_LIVE_RUNS`] waiting.
 pub async fn queue(
     pool: &PgPool,
     connector: Uuid,
@@ -97,6 +118,13 @@ pub async fn queue(
     let row = queries::connector_for_update(&mut *tx, connector)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such connector.".into()))?;
+    let live = queries::live_runs(&mut *tx, connector).await?;
+    if live + dates.len() as i64 > MAX_LIVE_RUNS {
+        return Err(AppError::Conflict(format!(
+            "\"{}\" has {live} runs waiting: at most {MAX_LIVE_RUNS} may be queued at once. Wait for them to finish.",
+            row.name
+        )));
+    }
     let mut ids = Vec::with_capacity(dates.len());
     for date in dates {
         let id = Uuid::new_v4();
@@ -109,7 +137,7 @@ pub async fn queue(
         }
         ids.push(id);
     }
-    enqueue_job(&mut tx, &ids).await?;
+    enqueue_job(&mut tx, &ids, 1).await?;
     if let Some(user) = by {
         let action = match run_type {
             RunType::Backfill => "connector.backfill",
@@ -162,21 +190,26 @@ async fn insert_run(
     Ok(inserted.rows_affected() == 1)
 }
 
-/// One job for the runs, which it takes in order; not retried by itself (the next fire time, or
-/// an analyst's retry on the jobs console, runs what failed again).
-async fn enqueue_job(tx: &mut sqlx::PgConnection, ids: &[Uuid]) -> Result<(), AppError> {
+/// One job for the runs, which it takes in order, with `attempts` tries (the jobs console's retry
+/// gives one more).
+async fn enqueue_job(tx: &mut sqlx::PgConnection, ids: &[Uuid], attempts: i32) -> Result<(), AppError> {
     let key = format!("connector-run:{}", ids[0]);
     let job = crate::jobs::enqueue(&mut *tx, JOB_KIND, &json!({ "runIds": ids }), Some(&key))
         .await?
         .ok_or(AppError::Internal)?;
-    sqlx::query!("UPDATE jobs SET max_attempts = 1 WHERE id = $1", job).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE jobs SET max_attempts = $2 WHERE id = $1", job, attempts).execute(&mut *tx).await?;
     sqlx::query!("UPDATE connector_runs SET job_id = $2 WHERE id = ANY($1)", ids, job).execute(&mut *tx).await?;
     Ok(())
 }
 
+/// The schedule's next fire time after `now`, if it has one.
+pub fn next_fire(row_cron: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    rules::next_fires(row_cron, tz, now, 1).ok().and_then(|n| n.first().copied())
+}
+
 /// Every instance ticks: each active connector whose schedule has come round gets one run for
 /// its latest fire time (several missed times run once); its next time is set from now. A
-/// connector the scheduler has not read yet (new, edited or resumed) only gets its next time.
+/// connector whose next time was never set (made before the scheduler) only gets it.
 pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, AppError> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query!(
@@ -191,7 +224,6 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
     let mut queued = 0;
     for c in due {
         let tz = c.timezone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
-        let next = rules::next_fires(&c.schedule_cron, tz, now, 1).ok().and_then(|n| n.first().copied());
         if let Some(since) = c.next_run_at {
             let fire = latest_fire(&c.schedule_cron, tz, since, now).unwrap_or(since);
             let kind = ConnectorType::parse(&c.connector_type).unwrap_or(ConnectorType::BankSftp);
@@ -199,12 +231,13 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
             let id = Uuid::new_v4();
             let cycle = cycle_for(kind, &config, fire, tz);
             if insert_run(&mut tx, id, c.id, RunType::Scheduled, Some(cycle), None, Some(fire), now).await? {
-                enqueue_job(&mut tx, &[id]).await?;
+                enqueue_job(&mut tx, &[id], SCHEDULED_ATTEMPTS).await?;
                 queued += 1;
             } else {
                 tracing::info!(connector = %c.id, %fire, %cycle, "scheduled run not queued: one for this time or cycle is live or done");
             }
         }
+        let next = next_fire(&c.schedule_cron, tz, now);
         sqlx::query!("UPDATE connectors SET next_run_at = $2 WHERE id = $1", c.id, next as Option<DateTime<Utc>>)
             .execute(&mut *tx)
             .await?;
@@ -215,15 +248,16 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
 
 /// The latest fire time in `[since, now]`.
 fn latest_fire(cron: &str, tz: Tz, since: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let mut at = since - Duration::seconds(1);
+    let parsed = cron.parse::<croner::Cron>().ok()?;
+    let mut at = (since - Duration::seconds(1)).with_timezone(&tz);
     let mut latest = None;
     // A schedule every minute missed for a week is ten thousand steps: bounded, and rare.
     for _ in 0..20_000 {
-        let next = *rules::next_fires(cron, tz, at, 1).ok()?.first()?;
-        if next > now {
+        let next = parsed.find_next_occurrence(&at, false).ok()?;
+        if next.with_timezone(&Utc) > now {
             break;
         }
-        latest = Some(next);
+        latest = Some(next.with_timezone(&Utc));
         at = next;
     }
     latest
@@ -253,12 +287,12 @@ fn runs_of(payload: &serde_json::Value) -> Vec<Uuid> {
 }
 
 /// The job: its runs in order. Each run's outcome is on its row; the job fails (naming them) when
-/// any run failed, so the jobs console shows it and can retry it (the retry runs again what did
-/// not succeed).
+/// any run failed, so the queue tries a scheduled one again and the jobs console shows it (its
+/// retry runs again what did not succeed).
 pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
     let mut failed = Vec::new();
     for id in runs_of(&job.payload) {
-        match execute(state, id).await {
+        match execute(state, job, id).await {
             Ok(None) => {}
             Ok(Some(error)) => failed.push(error),
             Err(e) => {
@@ -276,24 +310,32 @@ pub async fn execute_job(state: &AppState, job: &Job) -> Result<(), String> {
 }
 
 /// The job ended without running (its worker died on its last attempt, or it was cancelled): its
-/// runs still open fail with `reason` (in the queue's transaction).
-pub async fn abandoned(tx: &mut sqlx::PgConnection, payload: &serde_json::Value, reason: &str) -> Result<(), AppError> {
+/// runs still open end with `reason` (in the queue's transaction), CANCELLED when it was cancelled
+/// (not a failure of the connector), else FAILED.
+pub async fn abandoned(
+    tx: &mut sqlx::PgConnection,
+    payload: &serde_json::Value,
+    reason: &str,
+    cancelled: bool,
+) -> Result<(), AppError> {
     sqlx::query!(
-        "UPDATE connector_runs SET status = 'FAILED', finished_at = now(), error = $2
+        "UPDATE connector_runs SET status = CASE WHEN $3 THEN 'CANCELLED' ELSE 'FAILED' END, finished_at = now(), error = $2
          WHERE id = ANY($1) AND status IN ('QUEUED', 'RUNNING')",
         &runs_of(payload),
         reason,
+        cancelled,
     )
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// The job is queued again (the jobs console's retry): its failed runs are open again; one whose
-/// connector and date has another live run meanwhile is refused in words.
+/// The job is queued again (the jobs console's retry): its failed or cancelled runs are open
+/// again; one whose connector and date has another live run meanwhile is refused in words.
 pub async fn reopen(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) -> Result<(), AppError> {
     let reopened = sqlx::query!(
-        "UPDATE connector_runs SET status = 'QUEUED', finished_at = NULL, error = NULL WHERE id = ANY($1) AND status = 'FAILED'",
+        "UPDATE connector_runs SET status = 'QUEUED', finished_at = NULL, error = NULL, note = NULL
+         WHERE id = ANY($1) AND status IN ('FAILED', 'CANCELLED')",
         &runs_of(payload),
     )
     .execute(&mut *tx)
@@ -312,6 +354,7 @@ pub struct Outcome {
     pub files: Vec<RunFile>,
     pub error: Option<String>,
     pub recon_run_id: Option<Uuid>,
+    pub note: Option<String>,
 }
 
 impl Outcome {
@@ -319,32 +362,35 @@ impl Outcome {
         Outcome { error: Some(error), ..Default::default() }
     }
 
-    fn refused(&self) -> Vec<String> {
-        self.files
-            .iter()
-            .filter(|f| f.outcome == "REFUSED")
-            .map(|f| f.reason.clone().unwrap_or_else(|| format!("{} was refused", f.name)))
-            .collect()
+    fn count(&self, outcome: FileOutcome) -> usize {
+        self.files.iter().filter(|f| f.outcome == outcome).count()
     }
 
-    /// The run's error in words: its own, or the files refused.
+    /// The run's error in words: its own, and every file refused.
     pub fn error_text(&self) -> Option<String> {
         let mut parts: Vec<String> = self.error.iter().cloned().collect();
-        parts.extend(self.refused());
+        parts.extend(
+            self.files
+                .iter()
+                .filter(|f| f.outcome == FileOutcome::Refused)
+                .map(|f| f.reason.clone().unwrap_or_else(|| format!("{} was refused", f.name))),
+        );
         (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
-/// Run one queued run; `Ok(Some(error))` when it failed (recorded), `Ok(None)` when it succeeded
-/// or was already done.
-pub async fn execute(state: &AppState, run_id: Uuid) -> Result<Option<String>, AppError> {
+/// Run one run of the job; `Ok(Some(error))` when it failed (recorded), `Ok(None)` when it
+/// succeeded or was done already. A FAILED run runs again only on a later try of its own job (the
+/// queue's back-off); the jobs console's retry reopens it first.
+pub async fn execute(state: &AppState, job: &Job, run_id: Uuid) -> Result<Option<String>, AppError> {
     let now = state.clock.now();
     let Some(run) = sqlx::query!(
-        r#"UPDATE connector_runs SET status = 'RUNNING', started_at = $2, finished_at = NULL, error = NULL
-           WHERE id = $1 AND status IN ('QUEUED', 'RUNNING', 'FAILED')
+        r#"UPDATE connector_runs SET status = 'RUNNING', started_at = $2, finished_at = NULL, error = NULL, note = NULL
+           WHERE id = $1 AND (status IN ('QUEUED', 'RUNNING') OR (status = 'FAILED' AND $3))
            RETURNING connector_id, cycle_date AS "cycle_date!: NaiveDate""#,
         run_id,
         now as DateTime<Utc>,
+        job.attempts > 1,
     )
     .fetch_optional(&state.pool)
     .await?
@@ -352,36 +398,47 @@ pub async fn execute(state: &AppState, run_id: Uuid) -> Result<Option<String>, A
         return Ok(None);
     };
     let connector = load(state, run.connector_id).await?;
-    let outcome = match connector.kind {
-        ConnectorType::BankSftp => bank_sftp(state, &connector, run.cycle_date, false).await,
-        ConnectorType::PgApi => pg_api(state, &connector, run.cycle_date, false).await,
+    let work = async {
+        match connector.kind {
+            ConnectorType::BankSftp => bank_sftp(state, &connector, run.cycle_date, None).await,
+            ConnectorType::PgApi => pg_api(state, &connector, run.cycle_date, false).await,
+        }
     };
-    let mut outcome = outcome.unwrap_or_else(Outcome::failed);
-    if connector.kind == ConnectorType::BankSftp && outcome.files.iter().any(|f| f.outcome == "INGESTED") {
-        outcome.recon_run_id = auto_recon(state, &connector, run.cycle_date).await?;
+    let mut outcome = tokio::time::timeout(RUN_DEADLINE, work).await.unwrap_or_else(|_| {
+        Outcome::failed(format!(
+            "the run did not finish within {} hours and was stopped",
+            RUN_DEADLINE.as_secs() / 3600
+        ))
+    });
+    if connector.kind == ConnectorType::BankSftp
+        && outcome.error_text().is_none()
+        && outcome.count(FileOutcome::Ingested) > 0
+    {
+        auto_recon(state, &connector, run.cycle_date, &mut outcome).await;
     }
     finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
     Ok(outcome.error_text())
 }
 
-/// Record how a run ended.
+/// Record how a run ended (only while it is running: a run a cancel or the queue ended meanwhile
+/// keeps what they wrote).
 async fn finish(pool: &PgPool, run_id: Uuid, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), AppError> {
     let error = outcome.error_text();
-    let count = |what: &str| outcome.files.iter().filter(|f| f.outcome == what).count() as i32;
-    let rows: i64 = outcome.files.iter().filter(|f| f.outcome == "INGESTED").map(|f| f.rows).sum();
+    let rows: i64 = outcome.files.iter().filter(|f| f.outcome == FileOutcome::Ingested).map(|f| f.rows).sum();
     sqlx::query!(
         "UPDATE connector_runs SET status = CASE WHEN $2::text IS NULL THEN 'SUCCEEDED' ELSE 'FAILED' END,
                 error = $2, finished_at = $3, files_seen = $4, files_ingested = $5, rows_ingested = $6,
-                files = $7, recon_run_id = $8
-         WHERE id = $1",
+                files = $7, recon_run_id = $8, note = $9
+         WHERE id = $1 AND status = 'RUNNING'",
         run_id,
         error,
         now as DateTime<Utc>,
         outcome.files.len() as i32,
-        count("INGESTED"),
+        outcome.count(FileOutcome::Ingested) as i32,
         i32::try_from(rows).unwrap_or(i32::MAX),
         sqlx::types::Json(&outcome.files) as _,
         outcome.recon_run_id,
+        outcome.note,
     )
     .execute(pool)
     .await?;
@@ -406,9 +463,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<Loaded, AppError> {
     let row = queries::connector(&state.pool, id)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such connector.".into()))?;
-    let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
-    let mut config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
-    config.layout = row.layout.clone();
+    let (kind, config) = (row.kind(), row.settings());
     let mut secrets = Vec::new();
     let sealed = queries::sealed_secrets(&state.pool, id).await?;
     if !sealed.is_empty() {
@@ -438,7 +493,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<Loaded, AppError> {
     Ok(Loaded { row, kind, config, secrets })
 }
 
-/// What a test found: the host key seen, the files a run would take, or why it could not.
+/// What a test found: the run it is recorded as, and its findings.
 #[derive(Debug)]
 pub struct Tested {
     pub run_id: Uuid,
@@ -446,76 +501,147 @@ pub struct Tested {
 }
 
 /// Test a connector (`sp-ops`, admin): connect and list, nothing ingested; recorded as a TEST
-/// run. For BANK_SFTP, the first test pins the server's host key.
-pub async fn test(
-    state: &AppState,
-    user: &CurrentUser,
-    connector: Uuid,
-    cycle: Option<NaiveDate>,
-) -> Result<Tested, AppError> {
+/// run. For BANK_SFTP, the first test pins the server's host key (audited). The test runs in a
+/// task of its own within [`TEST_DEADLINE`], so it is recorded as ended even when the request
+/// that asked for it is gone.
+pub async fn test(state: &AppState, user: &CurrentUser, connector: Uuid, cycle: NaiveDate) -> Result<Tested, AppError> {
     let now = state.clock.now();
     let loaded = load(state, connector).await?;
-    let tz = loaded.row.timezone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
-    let cycle = cycle.unwrap_or_else(|| cycle_for(loaded.kind, &loaded.config, now, tz));
     let run_id = Uuid::new_v4();
     let mut tx = state.pool.begin().await?;
     insert_run(&mut tx, run_id, connector, RunType::Test, Some(cycle), Some(user.id), None, now).await?;
     tx.commit().await?;
-    let outcome = match loaded.kind {
-        ConnectorType::BankSftp => bank_sftp(state, &loaded, cycle, true).await,
-        ConnectorType::PgApi => pg_api(state, &loaded, cycle, true).await,
-    };
-    let outcome = outcome.unwrap_or_else(Outcome::failed);
-    finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
+    let (state, user) = (state.clone(), user.clone());
+    let task = tokio::spawn(async move {
+        let work = async {
+            match loaded.kind {
+                ConnectorType::BankSftp => bank_sftp(&state, &loaded, cycle, Some(&user)).await,
+                ConnectorType::PgApi => pg_api(&state, &loaded, cycle, true).await,
+            }
+        };
+        let outcome = tokio::time::timeout(TEST_DEADLINE, work).await.unwrap_or_else(|_| {
+            Outcome::failed(format!("the test did not finish within {} seconds", TEST_DEADLINE.as_secs()))
+        });
+        finish(&state.pool, run_id, &outcome, state.clock.now()).await.map(|()| outcome)
+    });
+    let outcome = task.await.map_err(|_| AppError::Internal)??;
     Ok(Tested { run_id, outcome })
 }
 
-/// A BANK_SFTP run (or test) for one cycle date.
-async fn bank_sftp(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
-    if !test && !state.config.feature_bank_sftp_ingestion {
-        return Err("bank SFTP ingestion is switched off on this server (FEATURE_BANK_SFTP_INGESTION=false): \
-                    nothing was fetched."
-            .into());
+/// The address a host name resolves to now, checked ([`rules::reachable`]).
+async fn resolve(host: &str, port: u16) -> Result<std::net::SocketAddr, String> {
+    let lookup = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::lookup_host((host, port))).await;
+    let addrs: Vec<std::net::SocketAddr> = match lookup {
+        Err(_) => return Err(format!("{host} did not resolve within 10 seconds.")),
+        Ok(Err(e)) => return Err(format!("{host} does not resolve: {e}")),
+        Ok(Ok(addrs)) => addrs.collect(),
+    };
+    rules::reachable(host, &addrs)
+}
+
+/// A BANK_SFTP run (or a test, by `tester`) for one cycle date.
+async fn bank_sftp(state: &AppState, c: &Loaded, cycle: NaiveDate, tester: Option<&CurrentUser>) -> Outcome {
+    if tester.is_none() && !state.config.feature_bank_sftp_ingestion {
+        return Outcome::failed(
+            "bank SFTP ingestion is switched off on this server (FEATURE_BANK_SFTP_INGESTION=false): nothing was fetched."
+                .into(),
+        );
+    }
+    if tester.is_none() && c.row.host_key_fingerprint.is_none() {
+        return Outcome::failed(
+            "no host key is pinned for this connector yet: test it first (a test pins the server's key).".into(),
+        );
     }
     let (host, username) =
         (c.config.host.as_deref().unwrap_or_default(), c.config.username.as_deref().unwrap_or_default());
+    let addr = match resolve(host, c.config.port.unwrap_or(22)).await {
+        Ok(addr) => addr,
+        Err(e) => return Outcome::failed(e),
+    };
     let target = sftp::Target {
         host,
-        port: c.config.port.unwrap_or(22),
+        addr,
         username,
         password: c.secret(SecretName::Password),
         private_key: c.secret(SecretName::PrivateKey),
         pinned: c.row.host_key_fingerprint.as_deref(),
     };
-    let session = sftp::connect(&target).await?;
-    if c.row.host_key_fingerprint.is_none() {
-        queries::pin_host_key(&state.pool, c.row.id, &session.fingerprint).await.map_err(|e| e.to_string())?;
+    let session = match sftp::connect(&target).await {
+        Ok(session) => session,
+        Err(e) => return Outcome::failed(e),
+    };
+    if let (Some(user), None) = (tester, &c.row.host_key_fingerprint) {
+        if let Err(e) = pin(state, c, user, &session.fingerprint).await {
+            session.close().await;
+            return Outcome::failed(e);
+        }
     }
-    let result = bank_files(state, c, &session, cycle, test).await;
+    let outcome = bank_files(state, c, &session, cycle, tester.is_some()).await;
     session.close().await;
-    result
+    outcome
 }
 
-async fn bank_files(
-    state: &AppState,
-    c: &Loaded,
-    session: &sftp::Sftp,
-    cycle: NaiveDate,
-    test: bool,
-) -> Result<Outcome, String> {
+/// Pin the key a test's first contact was offered, with its audit row; refused when another test
+/// pinned a different key meanwhile.
+async fn pin(state: &AppState, c: &Loaded, user: &CurrentUser, offered: &str) -> Result<(), String> {
+    let pinning = async {
+        let mut tx = state.pool.begin().await?;
+        let (pinned, now) = queries::pin_host_key(&mut *tx, c.row.id, offered).await?;
+        if now {
+            audit::record(
+                &mut *tx,
+                AuditEntry {
+                    target_id: Some(c.row.id.to_string()),
+                    after: Some(json!({ "hostKeyFingerprint": offered })),
+                    details: Some(format!("{}: host key pinned at the first test", c.row.name)),
+                    ..AuditEntry::by(user, "connector.host_key.pin", "connector")
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, AppError>(pinned)
+    };
+    match pinning.await.map_err(|e| e.to_string())? {
+        Some(pinned) if pinned == offered => Ok(()),
+        Some(pinned) => Err(format!(
+            "the server offered host key {offered}, but {pinned} was pinned meanwhile (by another test): refused. Test again."
+        )),
+        None => Err("the connector was deleted during the test.".into()),
+    }
+}
+
+async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: NaiveDate, test: bool) -> Outcome {
     let directory = c.config.directory.as_deref().unwrap_or(".");
     let pattern = c.config.pattern.as_deref().unwrap_or_default();
-    let glob = rules::file_glob(pattern, cycle)?;
-    let listed = session.list(directory).await?;
+    let glob = match rules::file_glob(pattern, cycle) {
+        Ok(glob) => glob,
+        Err(e) => return Outcome::failed(e),
+    };
+    let listed = match session.list(directory).await {
+        Ok(listed) => listed,
+        Err(e) => return Outcome::failed(e),
+    };
     let wanted: Vec<&sftp::Listed> =
         listed.iter().filter(|f| !f.name.ends_with(".sha256") && rules::takes_file(&glob, &f.name)).collect();
     if wanted.is_empty() {
-        return Err(format!("no file matching {} in {directory} for {cycle}", glob.as_str()));
+        return Outcome::failed(format!("no file matching {} in {directory} for {cycle}", glob.as_str()));
     }
     let sidecar = c.config.sidecar.unwrap_or(false);
+    let limits = sftp::Limits { any: MAX_FILE_BYTES, workbook: state.config.upload_max_bytes as u64 };
     let mut outcome = Outcome::default();
-    for file in wanted {
+    if wanted.len() > MAX_FILES_PER_RUN {
+        outcome.note = Some(format!(
+            "{} files match; this run took the first {MAX_FILES_PER_RUN} by name, the next run takes the rest.",
+            wanted.len()
+        ));
+    }
+    for file in wanted.into_iter().take(MAX_FILES_PER_RUN) {
         let path = sftp::remote_path(directory, &file.name);
+        if file.size > limits.any {
+            outcome.files.push(refused(&file.name, None, format!("{} is larger than a connector takes", file.name)));
+            continue;
+        }
         let expected = if sidecar {
             let side = format!("{}.sha256", file.name);
             if !listed.iter().any(|f| f.name == side) {
@@ -537,34 +663,44 @@ async fn bank_files(
             None
         };
         if let Some(sha) = &expected {
-            if let Some(upload_id) =
-                queries::seen_file(&state.pool, c.row.id, &file.name, sha).await.map_err(|e| e.to_string())?
-            {
-                outcome.files.push(RunFile {
-                    name: file.name.clone(),
-                    outcome: "SEEN".into(),
-                    sha256: Some(sha.clone()),
-                    upload_id,
-                    rows: 0,
-                    row_errors: 0,
-                    reason: Some("taken before (same name and SHA-256)".into()),
-                });
-                continue;
+            match queries::seen_file(&state.pool, c.row.id, &file.name, sha).await {
+                Ok(Some(seen)) => {
+                    outcome.files.push(RunFile {
+                        name: file.name.clone(),
+                        outcome: FileOutcome::Seen,
+                        sha256: Some(sha.clone()),
+                        upload_id: seen.upload,
+                        rows: 0,
+                        row_errors: 0,
+                        reason: Some("taken before (same name and SHA-256)".into()),
+                    });
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    outcome.files.push(refused(&file.name, expected.clone(), format!("{}: {e}", file.name)));
+                    continue;
+                }
             }
         }
         if test {
+            let reason = if expected.is_some() {
+                format!("{} bytes; a run would take it", file.size)
+            } else {
+                format!("{} bytes; a run downloads it, and skips it if the same content was taken before", file.size)
+            };
             outcome.files.push(RunFile {
                 name: file.name.clone(),
-                outcome: "NEW".into(),
+                outcome: FileOutcome::New,
                 sha256: expected,
                 upload_id: None,
                 rows: 0,
                 row_errors: 0,
-                reason: Some(format!("{} bytes; a run would take it", file.size)),
+                reason: Some(reason),
             });
             continue;
         }
-        let download = match session.open(&path).await {
+        let download = match session.open(&path, limits).await {
             Ok(d) => d,
             Err(e) => {
                 outcome.files.push(refused(&file.name, expected, e));
@@ -587,15 +723,15 @@ async fn bank_files(
             expected_sha256: expected.as_deref(),
         };
         let stored = store::store(&state.pool, state.objects.clone(), upload, download).await;
-        outcome.files.push(taken(c, &state.pool, &file.name, stored).await.map_err(|e| e.to_string())?);
+        outcome.files.push(taken(c, &state.pool, &file.name, stored).await);
     }
-    Ok(outcome)
+    outcome
 }
 
 fn refused(name: &str, sha256: Option<String>, reason: String) -> RunFile {
     RunFile {
         name: name.to_string(),
-        outcome: "REFUSED".into(),
+        outcome: FileOutcome::Refused,
         sha256,
         upload_id: None,
         rows: 0,
@@ -605,41 +741,66 @@ fn refused(name: &str, sha256: Option<String>, reason: String) -> RunFile {
 }
 
 /// What became of a file sent through the upload path; a new or known upload is remembered as
-/// seen, so the next run skips it.
-async fn taken(
-    c: &Loaded,
-    pool: &PgPool,
-    name: &str,
-    stored: Result<store::UploadReport, AppError>,
-) -> Result<RunFile, AppError> {
+/// seen, so the next run skips it. A failure is the file's, in words: the run's record keeps every
+/// other file.
+async fn taken(c: &Loaded, pool: &PgPool, name: &str, stored: Result<store::UploadReport, AppError>) -> RunFile {
     let report = match stored {
         Ok(report) => report,
-        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::Transport(_))) => {
-            return Ok(refused(name, None, e.to_string()));
-        }
-        Err(e) => return Err(e),
+        Err(e) => return refused(name, None, e.to_string()),
     };
-    queries::remember_file(pool, c.row.id, name, &report.sha256, report.file_id).await?;
-    Ok(RunFile {
+    let remembered = queries::remember_file(pool, c.row.id, name, &report.sha256, report.file_id).await;
+    RunFile {
         name: name.to_string(),
-        outcome: if report.duplicate { "SEEN" } else { "INGESTED" }.into(),
+        outcome: if report.duplicate { FileOutcome::Seen } else { FileOutcome::Ingested },
         sha256: Some(report.sha256.clone()),
         upload_id: Some(report.file_id),
         rows: report.rows_accepted,
         row_errors: report.rows_rejected,
-        reason: report.duplicate.then(|| "the same file was stored before".to_string()),
-    })
+        reason: match (report.duplicate, remembered) {
+            (_, Err(e)) => Some(format!("stored, but not remembered as taken ({e}): the next run checks it again")),
+            (true, Ok(())) => Some("the same file was stored before".to_string()),
+            (false, Ok(())) => None,
+        },
+    }
 }
 
 /// A PG_API run (or test) for one cycle date.
-async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
+async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Outcome {
+    match pg_api_pages(state, c, cycle, test).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::failed(e),
+    }
+}
+
+async fn pg_api_pages(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> Result<Outcome, String> {
     let key = c.secret(SecretName::ApiKey).cloned().ok_or("no API key is set for this connector.")?;
     let merchants = c.config.merchant_codes.clone().unwrap_or_default();
     if merchants.is_empty() {
         return Err("the connector names no merchant codes.".into());
     }
     let base = c.config.base_url.as_deref().unwrap_or_default();
-    let mut pages = pg_api::Pages::new(base, key, merchants, cycle, state.config.connector_http)?;
+    let url = url::Url::parse(base).map_err(|e| format!("the base URL does not read: {e}"))?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let resolved = match url.host() {
+        Some(url::Host::Domain(host)) => Some((host.to_string(), resolve(host, port).await?)),
+        Some(url::Host::Ipv4(ip)) => {
+            rules::reachable(&ip.to_string(), &[std::net::SocketAddr::from((ip, port))])?;
+            None
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            rules::reachable(&ip.to_string(), &[std::net::SocketAddr::from((ip, port))])?;
+            None
+        }
+        None => return Err("the base URL has no host.".into()),
+    };
+    let mut pages = pg_api::Pages::new(
+        base,
+        resolved.as_ref().map(|(h, a)| (h.as_str(), *a)),
+        key,
+        merchants,
+        cycle,
+        state.config.connector_http,
+    )?;
     let name = format!("{}_{cycle}.csv", crate::files::clean_file_name(&c.row.name, "pg").replace(' ', "_"));
     if test {
         use crate::features::recon::store::Body;
@@ -649,7 +810,7 @@ async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> R
         }
         let file = RunFile {
             name,
-            outcome: "NEW".into(),
+            outcome: FileOutcome::New,
             sha256: None,
             upload_id: None,
             rows: pages.rows as i64,
@@ -674,23 +835,40 @@ async fn pg_api(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool) -> R
         expected_sha256: None,
     };
     let stored = store::store(&state.pool, state.objects.clone(), upload, pages).await;
-    let file = taken(c, &state.pool, &name, stored).await.map_err(|e| e.to_string())?;
-    if file.outcome == "REFUSED" {
+    let file = taken(c, &state.pool, &name, stored).await;
+    if file.outcome == FileOutcome::Refused {
         return Err(file.reason.unwrap_or_default());
     }
     Ok(Outcome { files: vec![file], ..Default::default() })
 }
 
-/// After a bank file came in: queue the cycle's recon run when the connector asks for it and the
-/// PG side of the cycle is present. A run of the cycle already queued is left to do the work.
-async fn auto_recon(state: &AppState, c: &Loaded, cycle: NaiveDate) -> Result<Option<Uuid>, AppError> {
-    if !c.row.auto_recon || !queries::pg_side_present(&state.pool, cycle).await? {
-        return Ok(None);
+/// After a run brought a bank file in (and refused none): queue the cycle's recon run when the
+/// connector asks for it and the PG side of the cycle is present. When a run of the cycle is
+/// already queued or running (it may have read the cycle before this file), the run says so.
+async fn auto_recon(state: &AppState, c: &Loaded, cycle: NaiveDate, outcome: &mut Outcome) {
+    if !c.row.auto_recon {
+        return;
+    }
+    match queries::pg_side_present(&state.pool, cycle).await {
+        Ok(true) => {}
+        Ok(false) => {
+            outcome.note = Some(format!("No recon run queued: the PG side of {cycle} is not in yet."));
+            return;
+        }
+        Err(e) => {
+            outcome.note = Some(format!("No recon run queued: {e}"));
+            return;
+        }
     }
     match crate::features::recon::runs::queue(&state.pool, cycle, None, "connector").await {
-        Ok(id) => Ok(Some(id)),
-        Err(AppError::Conflict(_)) => Ok(None),
-        Err(e) => Err(e),
+        Ok(id) => outcome.recon_run_id = Some(id),
+        Err(AppError::Conflict(_)) => {
+            outcome.note = Some(format!(
+                "A recon run of {cycle} was already queued or running, so none was queued: start one once it \
+                 finishes, so this file's lines are matched."
+            ))
+        }
+        Err(e) => outcome.note = Some(format!("The recon run of {cycle} could not be queued: {e}")),
     }
 }
 
@@ -750,7 +928,7 @@ mod tests {
                 refused("a.csv", None, "a.csv does not match its checksum".into()),
                 RunFile {
                     name: "b.csv".into(),
-                    outcome: "INGESTED".into(),
+                    outcome: FileOutcome::Ingested,
                     sha256: None,
                     upload_id: None,
                     rows: 3,

@@ -70,7 +70,7 @@ pub async fn delete_connector(id: String) -> Result<(), AppError> {
 }
 
 /// Test, run now, backfill or forget the host key (`action` = `test` | `run` | `backfill` |
-/// `forget-host-key`), with the dates the form gives (empty: the schedule's cycle).
+/// `forgetHostKey`), with the dates the form gives (empty: the schedule's cycle).
 #[server(prefix = "/sfn", endpoint = "connectors/act")]
 pub async fn act_on_connector(
     id: String,
@@ -91,7 +91,7 @@ pub async fn act_on_connector(
             "test" => {
                 let tested = service::test(&c.state, &c.user, id, date(&cycle_date, "cycle date")?).await?;
                 let files: Vec<String> =
-                    tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.to_lowercase())).collect();
+                    tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.label())).collect();
                 match tested.outcome.error_text() {
                     Some(error) => {
                         let error = format!("Test of \"{name}\" failed: {error}");
@@ -114,7 +114,7 @@ pub async fn act_on_connector(
                         .await?;
                 format!("Backfill of \"{name}\" queued: {} runs, one per date, in order.", ids.len())
             }
-            "forget-host-key" => {
+            "forgetHostKey" => {
                 service::forget_host_key(&c.state, &c.user, c.ip.as_deref(), id).await?;
                 format!("The pinned host key of \"{name}\" is forgotten: the next test pins the key the server offers.")
             }

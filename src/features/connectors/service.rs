@@ -69,9 +69,7 @@ fn card_of(
     facts: &[ConnectorFacts],
     now: DateTime<Utc>,
 ) -> ConnectorCard {
-    let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
-    let mut config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
-    config.layout = row.layout.clone();
+    let (kind, config) = (row.kind(), row.settings());
     let health = facts
         .iter()
         .find(|f| f.name == row.name)
@@ -85,7 +83,7 @@ fn card_of(
             failures_since_success: 0,
         })
         .health(now);
-    let tz = row.timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
+    let tz = row.tz();
     let next_runs = if row.status == "PAUSED" {
         Vec::new()
     } else {
@@ -202,6 +200,7 @@ pub async fn create(
             auto_recon: valid.auto_recon,
             by: user.id,
             now,
+            next_run_at: runs::next_fire(&valid.schedule, valid.timezone, now),
         },
     )
     .await?;
@@ -300,6 +299,7 @@ pub async fn update(
             auto_recon: valid.auto_recon,
             by: user.id,
             now,
+            next_run_at: runs::next_fire(&valid.schedule, valid.timezone, now),
         },
     )
     .await?;
@@ -374,7 +374,9 @@ pub async fn set_paused(
     } else {
         (&["PAUSED"], "ACTIVE", "connector.resume")
     };
-    if !commands::set_status(&mut *tx, id, from, to, user.id, state.clock.now()).await? {
+    let now = state.clock.now();
+    let next = runs::next_fire(&before.schedule_cron, before.tz(), now);
+    if !commands::set_status(&mut *tx, id, from, to, user.id, now, next).await? {
         return Err(AppError::Conflict(if pause {
             format!("{} is paused already.", before.name)
         } else {
@@ -419,20 +421,22 @@ fn secrets_note(valid: &Valid) -> String {
     }
 }
 
-/// The cycle date an action names, or the one the schedule would fetch now; never a future day.
+/// The cycle date an action names, or the one the schedule would fetch now; never a day after
+/// today in the connector's time zone, nor more than [`runs::MAX_DAYS_AGO`] days before it.
 fn action_cycle(state: &AppState, row: &ConnectorRow, cycle: Option<NaiveDate>) -> Result<NaiveDate, AppError> {
     let now = state.clock.now();
-    let cycle = match cycle {
-        Some(c) => c,
-        None => {
-            let kind = ConnectorType::parse(&row.connector_type).unwrap_or(ConnectorType::BankSftp);
-            let config: ConnectorConfig = serde_json::from_value(row.config.clone()).unwrap_or_default();
-            let tz = row.timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
-            runs::cycle_for(kind, &config, now, tz)
-        }
-    };
-    if cycle > crate::ist::today(now) {
-        return Err(AppError::BadRequest(format!("{cycle} is in the future: choose a cycle date up to today.")));
+    let today = now.with_timezone(&row.tz()).date_naive();
+    let cycle = cycle.unwrap_or_else(|| runs::cycle_for(row.kind(), &row.settings(), now, row.tz()));
+    if cycle > today {
+        return Err(AppError::BadRequest(format!(
+            "{cycle} is in the future: choose a cycle date up to today ({today})."
+        )));
+    }
+    if (today - cycle).num_days() > runs::MAX_DAYS_AGO {
+        return Err(AppError::BadRequest(format!(
+            "{cycle} is more than {} days ago: a connector fetches the last year at most.",
+            runs::MAX_DAYS_AGO
+        )));
     }
     Ok(cycle)
 }
@@ -466,6 +470,7 @@ pub async fn backfill(
     };
     let row = queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
     action_cycle(state, &row, Some(to))?;
+    action_cycle(state, &row, Some(from))?;
     let dates = runs::backfill_dates(from, to).map_err(AppError::BadRequest)?;
     runs::queue(&state.pool, id, RunType::Backfill, &dates, Some(&user), ip, state.clock.now()).await
 }
@@ -480,7 +485,7 @@ pub async fn test(
     let user = authorize(Some(caller), Access::OPS_WORK)?;
     let row = queries::connector(&state.pool, id).await?.ok_or_else(no_such)?;
     let cycle = action_cycle(state, &row, cycle)?;
-    runs::test(state, &user, id, Some(cycle)).await
+    runs::test(state, &user, id, cycle).await
 }
 
 /// Forget the pinned host key (admin), after the bank confirmed it changed its key.

@@ -26,11 +26,15 @@ const INACTIVITY: Duration = Duration::from_secs(60);
 const CHUNK: usize = 256 * 1024;
 /// The most a sidecar may hold (a hash and a file name).
 const MAX_SIDECAR: u64 = 4 * 1024;
+/// The most entries a directory listing may have.
+pub const MAX_LISTED: usize = 10_000;
 
 /// Where and as whom to connect.
 pub struct Target<'a> {
+    /// The host as configured (for messages).
     pub host: &'a str,
-    pub port: u16,
+    /// The address it resolved to, checked ([`super::rules::reachable`]).
+    pub addr: std::net::SocketAddr,
     pub username: &'a str,
     pub password: Option<&'a Plain>,
     pub private_key: Option<&'a Plain>,
@@ -43,7 +47,7 @@ pub struct Sftp {
     sftp: SftpSession,
     /// The server's host key fingerprint, as offered at this connection.
     pub fingerprint: String,
-    _session: client::Handle<HostKey>,
+    session: client::Handle<HostKey>,
 }
 
 /// A file the directory lists.
@@ -74,11 +78,11 @@ impl client::Handler for HostKey {
 
 /// Connect and sign in. The host key is checked before any secret is sent.
 pub async fn connect(target: &Target<'_>) -> Result<Sftp, String> {
-    let where_ = format!("{}:{}", target.host, target.port);
+    let where_ = format!("{}:{}", target.host, target.addr.port());
     let seen = Arc::new(Mutex::new(None));
     let handler = HostKey { pinned: target.pinned.map(String::from), seen: seen.clone() };
     let config = Arc::new(client::Config { inactivity_timeout: Some(INACTIVITY), ..Default::default() });
-    let connecting = client::connect(config, (target.host, target.port), handler);
+    let connecting = client::connect(config, target.addr, handler);
     let connected = tokio::time::timeout(CONNECT_TIMEOUT, connecting).await;
     let offered = || seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut session = match connected {
@@ -130,7 +134,7 @@ pub async fn connect(target: &Target<'_>) -> Result<Sftp, String> {
         .await
         .map_err(|_| format!("{where_} did not open its SFTP service in time."))?
         .map_err(|e| format!("{where_} refused the SFTP service: {e}"))?;
-    Ok(Sftp { sftp, fingerprint, _session: session })
+    Ok(Sftp { sftp, fingerprint, session })
 }
 
 fn connect_error(e: &russh::Error) -> String {
@@ -154,8 +158,13 @@ impl Sftp {
     /// The regular files of `directory`, by name.
     pub async fn list(&self, directory: &str) -> Result<Vec<Listed>, String> {
         let dir = if directory.trim().is_empty() { "." } else { directory };
-        let entries = self.sftp.read_dir(dir).await.map_err(|e| format!("could not list {dir}: {e}"))?;
+        let entries: Vec<_> =
+            self.sftp.read_dir(dir).await.map_err(|e| format!("could not list {dir}: {e}"))?.collect();
+        if entries.len() > MAX_LISTED {
+            return Err(format!("{dir} lists more than {MAX_LISTED} entries: ask the bank to clear old files out."));
+        }
         let mut files: Vec<Listed> = entries
+            .into_iter()
             .filter(|e| e.file_type().is_file())
             .map(|e| Listed { name: e.file_name(), size: e.metadata().len() })
             .collect();
@@ -175,15 +184,15 @@ impl Sftp {
         parse_sidecar(&String::from_utf8_lossy(&text)).ok_or_else(|| format!("{path} does not hold a SHA-256 checksum"))
     }
 
-    /// A file to read chunk by chunk.
-    pub async fn open(&self, path: &str) -> Result<Download, String> {
+    /// A file to read chunk by chunk, refused past `limits`.
+    pub async fn open(&self, path: &str, limits: Limits) -> Result<Download, String> {
         let file = self.sftp.open(path).await.map_err(|e| format!("could not open {path}: {e}"))?;
-        Ok(Download { file, path: path.to_string(), read: 0 })
+        Ok(Download { file, path: path.to_string(), read: 0, limit: limits.any, limits })
     }
 
     pub async fn close(self) {
         let _ = self.sftp.close().await;
-        let _ = self._session.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+        let _ = self.session.disconnect(russh::Disconnect::ByApplication, "", "en").await;
     }
 }
 
@@ -193,11 +202,22 @@ pub fn parse_sidecar(text: &str) -> Option<String> {
     (word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit())).then(|| word.to_ascii_lowercase())
 }
 
+/// The most a downloaded file may be: any file (read as it streams), and a workbook (a zip, which
+/// the reader holds whole: the upload limit).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub any: u64,
+    pub workbook: u64,
+}
+
 /// A remote file being read, as the upload path's body.
 pub struct Download {
     file: File,
     path: String,
     read: u64,
+    /// The limit in force: [`Limits::any`], or [`Limits::workbook`] once the file shows it is one.
+    limit: u64,
+    limits: Limits,
 }
 
 impl crate::features::recon::store::Body for Download {
@@ -215,7 +235,18 @@ impl crate::features::recon::store::Body for Download {
                 break;
             }
         }
+        if self.read == 0 && buf.starts_with(b"PK\x03\x04") {
+            self.limit = self.limits.workbook;
+        }
         self.read += buf.len() as u64;
+        if self.read > self.limit {
+            return Err(AppError::BadRequest(format!(
+                "{} is larger than {} MB, the most a connector takes{}: refused whole, nothing written.",
+                self.path,
+                self.limit / (1024 * 1024),
+                if self.limit == self.limits.workbook { " as a workbook" } else { "" }
+            )));
+        }
         Ok((!buf.is_empty()).then(|| buf.freeze()))
     }
 }

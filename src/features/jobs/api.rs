@@ -60,7 +60,5 @@ async fn action(
         "cancel" => service::cancel(&state, &user, ip.as_deref(), id).await?,
         other => return Err(AppError::BadRequest(format!("{other:?} is not an action: use retry or cancel."))),
     }
-    let view = service::view(&state, &user, None).await?;
-    let job = view.jobs.into_iter().find(|j| j.id == id);
-    Ok(Json(json!(job)))
+    Ok(Json(json!(service::job(&state, &user, id).await?)))
 }

@@ -1,8 +1,9 @@
-//! The jobs console's use cases (admin): list, retry, cancel — each change with its audit row.
+//! The jobs console's use cases (admin): list, retry, cancel — each change in one transaction
+//! with its audit row.
 
 use serde_json::json;
 
-use super::model::{status_filter, JobsView, LIMIT};
+use super::model::{status_filter, JobView, JobsView, LIMIT};
 use super::queries;
 use crate::audit::{self, AuditEntry};
 use crate::auth::guard::authorize;
@@ -18,22 +19,34 @@ pub async fn view(state: &AppState, caller: &CurrentUser, status: Option<&str>) 
     Ok(JobsView { jobs, counts, status })
 }
 
+/// One job (admin).
+pub async fn job(state: &AppState, caller: &CurrentUser, id: i64) -> Result<JobView, AppError> {
+    authorize(Some(caller), Access::ADMIN)?;
+    queries::job(&state.pool, id).await?.ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))
+}
+
 /// Queue a failed or cancelled job again.
 pub async fn retry(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: i64) -> Result<(), AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
-    crate::jobs::retry(&state.pool, id).await?;
-    record(state, &user, ip, id, "job.retry", json!({ "status": "queued" })).await
+    let mut tx = state.pool.begin().await?;
+    crate::jobs::retry(&mut tx, id).await?;
+    record(&mut tx, &user, ip, id, "job.retry", json!({ "status": "queued" })).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Cancel a queued job; its run says who cancelled it.
 pub async fn cancel(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: i64) -> Result<(), AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
-    crate::jobs::cancel(&state.pool, id, &format!("Cancelled by {} on the jobs console.", user.email)).await?;
-    record(state, &user, ip, id, "job.cancel", json!({ "status": "cancelled" })).await
+    let mut tx = state.pool.begin().await?;
+    crate::jobs::cancel(&mut tx, id, &format!("Cancelled by {} on the jobs console.", user.email)).await?;
+    record(&mut tx, &user, ip, id, "job.cancel", json!({ "status": "cancelled" })).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn record(
-    state: &AppState,
+    tx: &mut sqlx::PgConnection,
     user: &CurrentUser,
     ip: Option<&str>,
     id: i64,
@@ -41,7 +54,7 @@ async fn record(
     after: serde_json::Value,
 ) -> Result<(), AppError> {
     audit::record(
-        &state.pool,
+        &mut *tx,
         AuditEntry { target_id: Some(id.to_string()), ip, after: Some(after), ..AuditEntry::by(user, action, "job") },
     )
     .await

@@ -113,6 +113,7 @@ pub async fn connector_facts(pool: &PgPool) -> Result<Vec<ConnectorFacts>, AppEr
                               WHERE r.connector_id = c.id AND r.status = 'SUCCEEDED' AND r.run_type <> 'TEST') ok ON TRUE
            LEFT JOIN LATERAL (SELECT r.status, r.finished_at FROM connector_runs r
                               WHERE r.connector_id = c.id AND r.finished_at IS NOT NULL AND r.run_type <> 'TEST'
+                                AND r.status <> 'CANCELLED'
                               ORDER BY r.finished_at DESC LIMIT 1) last ON TRUE
            ORDER BY c.name"#,
     )
