@@ -635,6 +635,44 @@ async fn a_connection_dropped_mid_download_fails_cleanly_and_the_next_run_takes_
     let big = statement("30-11-2026", 200_000, "D");
     assert!(big.len() > 10_000_000);
     server.put_with_sidecar("AXIS_SETTLE_2026-11-30_01.csv", &big);
+    // Streamed: read through the connector's own download, no chunk is larger than 256 KiB, and a
+    // limit stops the file as it passes it.
+    {
+        use settlepaisa_ops::features::connectors::sftp;
+        use settlepaisa_ops::features::recon::store::Body;
+        let password = settlepaisa_ops::secrets::Plain::new(sshd::password().to_string());
+        let target = sftp::Target {
+            host: "127.0.0.1",
+            addr: ([127, 0, 0, 1], server.port).into(),
+            username: sshd::USER,
+            password: Some(&password),
+            private_key: None,
+            pinned: None,
+        };
+        let session = sftp::connect(&target).await.unwrap();
+        let path = "/outgoing/AXIS_SETTLE_2026-11-30_01.csv";
+        let mut download = session.open(path, sftp::Limits { any: u64::MAX, workbook: 1 }).await.unwrap();
+        let (mut total, mut largest) = (0, 0);
+        while let Some(chunk) = download.next_chunk().await.unwrap() {
+            total += chunk.len();
+            largest = largest.max(chunk.len());
+        }
+        assert_eq!(total, big.len());
+        assert!(largest <= 256 * 1024, "{largest}");
+        let mut capped = session.open(path, sftp::Limits { any: 1_000_000, workbook: 1 }).await.unwrap();
+        let refused = loop {
+            match capped.next_chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("read past the limit"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(
+            refused.starts_with(&format!("{path} is larger than")) && refused.contains("refused whole"),
+            "{refused}"
+        );
+        session.close().await;
+    }
     let cut = Arc::new(AtomicUsize::new(3_000_000));
     let port = relay(server.port, cut.clone()).await;
     let mut body = sftp_body("AXIS flaky network", &server, json!({ "password": sshd::password() }), true);

@@ -434,7 +434,11 @@ fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
                                     <ul class="mt-1 text-xs text-slate-700">
                                         {r.files.iter().map(|f| view! {
                                             <li>
-                                                <span class="font-mono">{f.name.clone()}</span>{format!(": {}", f.outcome.label())}
+                                                {match f.upload_id {
+                                                    Some(u) => view! { <a class="font-mono text-brand-700 underline" href=format!("/recon#upload-{u}")>{f.name.clone()}</a> }.into_any(),
+                                                    None => view! { <span class="font-mono">{f.name.clone()}</span> }.into_any(),
+                                                }}
+                                                {format!(": {}", f.outcome.label())}
                                                 {(f.outcome == FileOutcome::Ingested).then(|| format!(", {} rows", f.rows))}
                                                 {(f.row_errors > 0).then(|| f.upload_id.map(|u| view! {
                                                     {", "}<a class="text-red-700 underline" href=format!("/api/recon/v1/uploads/{u}/errors.csv") download="">{format!("{} row errors", f.row_errors)}</a>

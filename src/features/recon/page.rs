@@ -61,7 +61,7 @@ fn WorkspaceBody(workspace: Workspace) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {w.uploads.into_iter().map(|u| view! {
-                        <tr class="border-t border-slate-100">
+                        <tr class="border-t border-slate-100" id=format!("upload-{}", u.id)>
                             <td class="py-1">{u.original_name.clone()}</td>
                             <td class="py-1">{u.kind.to_uppercase()}</td>
                             <td class="py-1">{u.cycle_date.map(ist::format_date).unwrap_or_default()}</td>
