@@ -38,11 +38,11 @@ RESULTS=()
 
 # 1. The connector: sshd serving the file, a connector tested (pins the key) and run.
 sftp_server_start "$WORK/sshd"
-trap 'stop_server; kill $SFTP_PID 2>/dev/null || true' EXIT
+trap 'stop_server; sftp_server_stop' EXIT
 cp "$FILE" "$E2E_SFTP_DIR/AXIS_SETTLE_${CYCLE}_01.csv"
 (cd "$E2E_SFTP_DIR" && sha256sum "AXIS_SETTLE_${CYCLE}_01.csv" > "AXIS_SETTLE_${CYCLE}_01.csv.sha256")
 bench_server settlepaisa_bench_sftp
-trap 'stop_server; kill $SFTP_PID 2>/dev/null || true' EXIT
+trap 'stop_server; sftp_server_stop' EXIT
 ADMIN="$(DATABASE_URL="$BENCH_DB_URL" "$ROOT/target/release/settlepaisa-ops" token create --user admin@settlepaisa.test --name bench-sftp 2>/dev/null)"
 api() { curl -s -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' "$@"; }
 ID="$(api -d "{\"name\": \"AXIS bench\", \"type\": \"BANK_SFTP\", \"schedule\": \"30 6 * * *\", \"autoRecon\": false,
@@ -65,7 +65,7 @@ SFTP_S="$(python3 -c "print(round($T1-$T0, 2))")"
 RESULTS+=("$(printf 'SFTP connector run  %8s lines  %6.2f s  %7d lines/s  server peak %4d MB' "$rows" "$SFTP_S" "$(python3 -c "print(int($N/($T1-$T0)))")" "$(peak)")")
 echo "${RESULTS[-1]}"
 stop_server
-kill "$SFTP_PID" 2>/dev/null || true
+sftp_server_stop
 
 # 2. The same statement uploaded over HTTP, on a fresh database.
 bench_server settlepaisa_bench_sftp_http

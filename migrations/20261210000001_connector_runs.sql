@@ -18,6 +18,8 @@ ALTER TABLE connector_runs
     ADD COLUMN recon_run_id UUID REFERENCES recon_runs (id) ON DELETE SET NULL,
     ADD COLUMN note TEXT,
     ADD COLUMN queued_at TIMESTAMPTZ NOT NULL DEFAULT now();
+-- Runs recorded before runs were queued were queued when they started.
+UPDATE connector_runs SET queued_at = started_at;
 CREATE UNIQUE INDEX connector_runs_one_live ON connector_runs (connector_id, cycle_date)
     WHERE status IN ('QUEUED', 'RUNNING') AND run_type <> 'TEST';
 CREATE UNIQUE INDEX connector_runs_one_per_fire ON connector_runs (connector_id, due_at) WHERE due_at IS NOT NULL;

@@ -399,3 +399,14 @@ CONF
   export E2E_SFTP_PORT E2E_SFTP_PASSWORD SFTP_PID
   export E2E_SFTP_USER="$user" E2E_SFTP_DIR="$base/root/outgoing"
 }
+
+# Stop the suite's sshd (started as root) and lock the account's password.
+sftp_server_stop() {
+  if [ -n "${SFTP_PID:-}" ]; then as_root kill "$SFTP_PID" 2>/dev/null || true; fi
+  sftp_user_lock
+}
+
+# The tests' SFTP account keeps no usable password between runs.
+sftp_user_lock() {
+  if id spsftp >/dev/null 2>&1; then as_root usermod -p '!' spsftp 2>/dev/null || true; fi
+}

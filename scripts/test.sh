@@ -23,7 +23,11 @@ log "clippy (server) -D warnings"
 cargo clippy --all-targets --features ssr -- -D warnings
 
 log "unit and integration tests (DATABASE_URL on the test server; a fresh database per test)"
-cargo test --features ssr
+status=0
+cargo test --features ssr || status=$?
+# The SFTP tests' account gets no password that outlives them.
+sftp_user_lock
+[ "$status" = 0 ] || exit "$status"
 
 unset RUSTFLAGS
 build_release
@@ -47,7 +51,7 @@ sftp_server_start "$ROOT/target/e2e/sshd"
 export FEATURE_BANK_SFTP_INGESTION=true
 serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
-trap 'kill $SERVER_PID $SFTP_PID 2>/dev/null || true; wait $SERVER_PID $SFTP_PID 2>/dev/null || true' EXIT
+trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; sftp_server_stop' EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" E2E_DATABASE_URL="$E2E_DB_URL" npx playwright test)
 log "all tests passed"

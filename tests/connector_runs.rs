@@ -545,8 +545,22 @@ async fn a_backfill_runs_its_dates_in_order_and_a_schedule_fires_once_across_ins
             .await
             .unwrap();
     assert_eq!(scheduled, vec![("QUEUED".to_string(), cycle)], "for the day before the fire date");
+    // The bank's file is late: the first try fails, and the run waits QUEUED for the next one,
+    // saying why; it is still the live run of its date, and not a failure of the connector.
+    assert_eq!(work(&c.app, "instance-1").await, 1);
+    let waiting = c.app.get(&format!("/api/ingest/v1/connectors/{id}/runs"), Some(&c.ops)).await.json();
+    let waiting = waiting["runs"].as_array().unwrap().iter().find(|r| r["type"] == "SCHEDULED").unwrap().clone();
+    assert_eq!(waiting["status"], "QUEUED", "{waiting}");
+    let note = waiting["note"].as_str().unwrap();
+    assert!(note.starts_with(&format!("Try 1 of 6 failed: no file matching AXIS_SETTLE_{cycle}_*.csv")), "{note}");
+    let beside = act(&c, &id, json!({ "action": "run", "cycleDate": cycle.to_string() })).await;
+    assert_eq!(beside.status, StatusCode::CONFLICT, "{}", beside.body);
+    let card = c.app.get(&format!("/api/ingest/v1/connectors/{id}"), Some(&c.ops)).await.json();
+    assert_eq!(card["health"], "OK", "{card}");
     let day = cycle.format("%d-%m-%Y").to_string();
     server.put_with_sidecar(&format!("AXIS_SETTLE_{cycle}_01.csv"), &statement(&day, 2, "SCH"));
+    // The queue's back-off has passed.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'connector_run' AND status = 'queued'").execute(&pool).await.unwrap();
     // Two workers: the run is done once.
     let (w1, w2) = tokio::join!(work(&c.app, "instance-1"), work(&c.app, "instance-2"));
     assert_eq!(w1 + w2, 1);
@@ -743,6 +757,17 @@ async fn the_jobs_console_retries_a_failed_run_and_cancels_a_queued_one(pool: Pg
     assert_eq!(c.app.get("/api/ingest/v1/jobs?status=lost", Some(&c.admin)).await.status, StatusCode::BAD_REQUEST);
     let cancel_failed = json_request(&c.app, "POST", &actions, &c.admin, json!({ "action": "cancel" })).await;
     assert_eq!(cancel_failed.status, StatusCode::CONFLICT, "only a queued job is cancelled");
+    // Finance's settlement batching is not the console's to run again.
+    let batching: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, status, attempts, last_error) VALUES ('settlement_batching', 'failed', 1, 'x') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let refused =
+        json_request(&c.app, "POST", &format!("/api/ingest/v1/jobs/{batching}/actions"), &c.admin, json!({ "action": "retry" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("start it again from its own page"), "{}", refused.body);
 
     // Retry: one more attempt; the run opens again, the server is up, the run succeeds.
     let retried = json_request(&c.app, "POST", &actions, &c.admin, json!({ "action": "retry" })).await;

@@ -536,7 +536,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
     bulk(
         c,
         "INSERT INTO connector_runs (id, connector_id, run_type, status, cycle_date, files_seen, files_ingested, \
-         rows_ingested, error, started_at, finished_at) ",
+         rows_ingested, error, started_at, finished_at, queued_at) ",
         &d.connector_runs,
         |b, r| {
             b.push_bind(r.id)
@@ -549,7 +549,8 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
                 .push_bind(r.rows_ingested)
                 .push_bind(&r.error)
                 .push_bind(r.started_at)
-                .push_bind(r.finished_at);
+                .push_bind(r.finished_at)
+                .push_bind(r.started_at);
         },
     )
     .await?;

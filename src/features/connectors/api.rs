@@ -133,7 +133,7 @@ fn run_json(r: &RunView) -> Value {
         "id": r.id, "connectorId": r.connector_id, "type": r.run_type, "status": r.status, "cycleDate": r.cycle_date,
         "queuedAt": r.queued_at, "startedAt": r.started_at, "finishedAt": r.finished_at, "startedBy": r.started_by,
         "filesSeen": r.files_seen, "filesIngested": r.files_ingested, "rowsIngested": r.rows_ingested,
-        "error": r.error, "files": r.files, "reconRunId": r.recon_run_id,
+        "error": r.error, "files": r.files, "reconRunId": r.recon_run_id, "note": r.note,
     })
 }
 
@@ -189,7 +189,7 @@ async fn action(
             Ok(Json(json!({
                 "runId": tested.run_id,
                 "ok": tested.outcome.error_text().is_none(),
-                "error": tested.outcome.error_text(),
+                "error": tested.outcome.error_text().map(|e| super::runs::clip(&e)),
                 "files": tested.outcome.files,
                 "hostKeyFingerprint": card.host_key_fingerprint,
             }))

@@ -100,7 +100,9 @@ impl Pages {
         if let Some((host, addr)) = resolved {
             builder = builder.resolve(host, addr);
         }
+        // No proxy from the environment: a proxy would resolve the name itself, past the check.
         let client = builder
+            .no_proxy()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::none())

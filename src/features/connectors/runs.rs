@@ -36,6 +36,7 @@ use crate::features::recon::ingest::{Kind, XlsxLimits};
 use crate::features::recon::store;
 use crate::jobs::Job;
 use crate::secrets::{Plain, Sealed};
+use crate::ist;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "connector_run";
@@ -54,6 +55,8 @@ pub const TICK: std::time::Duration = std::time::Duration::from_secs(20);
 const RUN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
 /// The longest a test may take: less than a request may (it answers the analyst's click).
 pub const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
+/// The longest error a run stores.
+const MAX_ERROR_CHARS: usize = 1_000;
 /// Most files one BANK_SFTP run takes (by name); the rest wait for the next run.
 const MAX_FILES_PER_RUN: usize = 50;
 /// The most a downloaded file may be: a statement streams, so only the disk bounds it.
@@ -221,6 +224,15 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
     )
     .fetch_all(&mut *tx)
     .await?;
+    // A test whose server stopped mid-way never ended its row: end it.
+    sqlx::query!(
+        "UPDATE connector_runs SET status = 'FAILED', finished_at = $1,
+                error = 'the test did not finish (its server stopped while it ran)'
+         WHERE run_type = 'TEST' AND status = 'RUNNING' AND started_at < $1 - interval '10 minutes'",
+        now as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await?;
     let mut queued = 0;
     for c in due {
         let tz = c.timezone.parse::<Tz>().unwrap_or(chrono_tz::Asia::Kolkata);
@@ -249,6 +261,8 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
 /// The latest fire time in `[since, now]`.
 fn latest_fire(cron: &str, tz: Tz, since: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let parsed = cron.parse::<croner::Cron>().ok()?;
+    // Times missed longer ago than a week do not matter: only the latest fires.
+    let since = since.max(now - Duration::days(7));
     let mut at = (since - Duration::seconds(1)).with_timezone(&tz);
     let mut latest = None;
     // A schedule every minute missed for a week is ten thousand steps: bounded, and rare.
@@ -362,6 +376,14 @@ impl Outcome {
         Outcome { error: Some(error), ..Default::default() }
     }
 
+    /// Add a sentence to the run's note.
+    fn add_note(&mut self, text: String) {
+        self.note = Some(match self.note.take() {
+            Some(before) => format!("{before} {text}"),
+            None => text,
+        });
+    }
+
     fn count(&self, outcome: FileOutcome) -> usize {
         self.files.iter().filter(|f| f.outcome == outcome).count()
     }
@@ -380,17 +402,17 @@ impl Outcome {
 }
 
 /// Run one run of the job; `Ok(Some(error))` when it failed (recorded), `Ok(None)` when it
-/// succeeded or was done already. A FAILED run runs again only on a later try of its own job (the
-/// queue's back-off); the jobs console's retry reopens it first.
+/// succeeded or was done already. A run whose job has tries left waits QUEUED for the next one
+/// (saying why in its note), so it stays the connector's live run for its date and is not counted
+/// a failure before its last try; the jobs console's retry reopens a failed one.
 pub async fn execute(state: &AppState, job: &Job, run_id: Uuid) -> Result<Option<String>, AppError> {
     let now = state.clock.now();
     let Some(run) = sqlx::query!(
         r#"UPDATE connector_runs SET status = 'RUNNING', started_at = $2, finished_at = NULL, error = NULL, note = NULL
-           WHERE id = $1 AND (status IN ('QUEUED', 'RUNNING') OR (status = 'FAILED' AND $3))
+           WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
            RETURNING connector_id, cycle_date AS "cycle_date!: NaiveDate""#,
         run_id,
         now as DateTime<Utc>,
-        job.attempts > 1,
     )
     .fetch_optional(&state.pool)
     .await?
@@ -416,14 +438,45 @@ pub async fn execute(state: &AppState, job: &Job, run_id: Uuid) -> Result<Option
     {
         auto_recon(state, &connector, run.cycle_date, &mut outcome).await;
     }
-    finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
-    Ok(outcome.error_text())
+    let error = outcome.error_text();
+    if let (Some(error), true) = (&error, job.attempts < job.max_attempts) {
+        // The queue's back-off before the next try (`crate::jobs::fail`).
+        let wait = 30 * 2_i64.pow(job.attempts.clamp(1, 20) as u32 - 1);
+        let next = ist::format_datetime(state.clock.now() + Duration::seconds(wait));
+        outcome.add_note(format!(
+            "Try {} of {} failed: {}. Tried again at about {next}.",
+            job.attempts,
+            job.max_attempts,
+            clip(error)
+        ));
+        requeue(&state.pool, run_id, &outcome.note).await?;
+    } else {
+        finish(&state.pool, run_id, &outcome, state.clock.now()).await?;
+    }
+    Ok(error)
+}
+
+/// A failed try of a run whose job has tries left: QUEUED again, with what happened in its note.
+async fn requeue(pool: &PgPool, run_id: Uuid, note: &Option<String>) -> Result<(), AppError> {
+    sqlx::query!("UPDATE connector_runs SET status = 'QUEUED', note = $2 WHERE id = $1 AND status = 'RUNNING'", run_id, note.as_deref())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// An error as stored and shown: at most [`MAX_ERROR_CHARS`] characters (a remote server's text can
+/// be any length).
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// Record how a run ended (only while it is running: a run a cancel or the queue ended meanwhile
 /// keeps what they wrote).
 async fn finish(pool: &PgPool, run_id: Uuid, outcome: &Outcome, now: DateTime<Utc>) -> Result<(), AppError> {
-    let error = outcome.error_text();
+    let error = outcome.error_text().map(|e| clip(&e));
     let rows: i64 = outcome.files.iter().filter(|f| f.outcome == FileOutcome::Ingested).map(|f| f.rows).sum();
     sqlx::query!(
         "UPDATE connector_runs SET status = CASE WHEN $2::text IS NULL THEN 'SUCCEEDED' ELSE 'FAILED' END,
@@ -631,8 +684,8 @@ async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: N
     let limits = sftp::Limits { any: MAX_FILE_BYTES, workbook: state.config.upload_max_bytes as u64 };
     let mut outcome = Outcome::default();
     if wanted.len() > MAX_FILES_PER_RUN {
-        outcome.note = Some(format!(
-            "{} files match; this run took the first {MAX_FILES_PER_RUN} by name, the next run takes the rest.",
+        outcome.add_note(format!(
+            "{} files match; this run took the first {MAX_FILES_PER_RUN} by name: run this date again for the rest.",
             wanted.len()
         ));
     }
@@ -852,23 +905,23 @@ async fn auto_recon(state: &AppState, c: &Loaded, cycle: NaiveDate, outcome: &mu
     match queries::pg_side_present(&state.pool, cycle).await {
         Ok(true) => {}
         Ok(false) => {
-            outcome.note = Some(format!("No recon run queued: the PG side of {cycle} is not in yet."));
+            outcome.add_note(format!("No recon run queued: the PG side of {cycle} is not in yet."));
             return;
         }
         Err(e) => {
-            outcome.note = Some(format!("No recon run queued: {e}"));
+            outcome.add_note(format!("No recon run queued: {e}"));
             return;
         }
     }
     match crate::features::recon::runs::queue(&state.pool, cycle, None, "connector").await {
         Ok(id) => outcome.recon_run_id = Some(id),
         Err(AppError::Conflict(_)) => {
-            outcome.note = Some(format!(
+            outcome.add_note(format!(
                 "A recon run of {cycle} was already queued or running, so none was queued: start one once it \
                  finishes, so this file's lines are matched."
             ))
         }
-        Err(e) => outcome.note = Some(format!("The recon run of {cycle} could not be queued: {e}")),
+        Err(e) => outcome.add_note(format!("The recon run of {cycle} could not be queued: {e}")),
     }
 }
 

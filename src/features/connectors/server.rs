@@ -94,7 +94,7 @@ pub async fn act_on_connector(
                     tested.outcome.files.iter().map(|f| format!("{} ({})", f.name, f.outcome.label())).collect();
                 match tested.outcome.error_text() {
                     Some(error) => {
-                        let error = format!("Test of \"{name}\" failed: {error}");
+                        let error = format!("Test of \"{name}\" failed: {}", super::runs::clip(&error));
                         leptos_axum::redirect(&format!("/connectors?error={}", crate::auth::guard::urlencode(&error)));
                         return Ok(());
                     }

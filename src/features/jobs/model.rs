@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 /// The statuses a job has, in the order the console lists their counts.
 pub const STATUSES: [&str; 5] = ["queued", "running", "failed", "cancelled", "succeeded"];
+/// The kinds of job the console retries and cancels: work an admin may start anyway (a connector
+/// run, a recon run). Settlement batching (finance's maker-checker work) and scheduled reports
+/// (run as their creator) are started again from their own pages, by whoever may.
+pub const CONSOLE_KINDS: [&str; 2] = ["connector_run", "recon_run"];
 /// Jobs the console lists at most (newest first).
 pub const LIMIT: i64 = 200;
 
@@ -45,6 +49,12 @@ pub fn status_filter(text: Option<&str>) -> Result<Option<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_console_kinds_are_the_queues_own() {
+        assert_eq!(CONSOLE_KINDS, [crate::features::connectors::runs::JOB_KIND, crate::features::recon::runs::JOB_KIND]);
+    }
 
     #[test]
     fn the_status_filter_takes_known_statuses_only() {

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::model::{JobView, JobsView, LIMIT, STATUSES};
+use super::model::{JobView, JobsView, CONSOLE_KINDS, LIMIT, STATUSES};
 use super::server::{get_jobs, ActOnJob};
 use crate::auth::Access;
 use crate::ist;
@@ -97,6 +97,7 @@ fn JobsTable(view: JobsView) -> impl IntoView {
 fn JobRow(job: JobView, act: ServerAction<ActOnJob>) -> impl IntoView {
     let j = job;
     let action = match j.status.as_str() {
+        _ if !CONSOLE_KINDS.contains(&j.kind.as_str()) => None,
         "failed" | "cancelled" => Some(("retry", "Retry")),
         "queued" => Some(("cancel", "Cancel")),
         _ => None,

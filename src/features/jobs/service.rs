@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::model::{status_filter, JobView, JobsView, LIMIT};
+use super::model::{status_filter, JobView, JobsView, CONSOLE_KINDS, LIMIT};
 use super::queries;
 use crate::audit::{self, AuditEntry};
 use crate::auth::guard::authorize;
@@ -25,12 +25,25 @@ pub async fn job(state: &AppState, caller: &CurrentUser, id: i64) -> Result<JobV
     queries::job(&state.pool, id).await?.ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))
 }
 
+/// The job, when the console may act on its kind.
+async fn actionable(state: &AppState, id: i64) -> Result<JobView, AppError> {
+    let job = queries::job(&state.pool, id).await?.ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))?;
+    if !CONSOLE_KINDS.contains(&job.kind.as_str()) {
+        return Err(AppError::ForbiddenBecause(format!(
+            "Job {id} is a {} job: start it again from its own page (the console retries and cancels connector and recon runs).",
+            job.kind
+        )));
+    }
+    Ok(job)
+}
+
 /// Queue a failed or cancelled job again.
 pub async fn retry(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: i64) -> Result<(), AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
+    let job = actionable(state, id).await?;
     let mut tx = state.pool.begin().await?;
     crate::jobs::retry(&mut tx, id).await?;
-    record(&mut tx, &user, ip, id, "job.retry", json!({ "status": "queued" })).await?;
+    record(&mut tx, &user, ip, id, "job.retry", json!({ "status": "queued", "kind": job.kind, "key": job.key })).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -38,9 +51,10 @@ pub async fn retry(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id:
 /// Cancel a queued job; its run says who cancelled it.
 pub async fn cancel(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id: i64) -> Result<(), AppError> {
     let user = authorize(Some(caller), Access::ADMIN)?;
+    let job = actionable(state, id).await?;
     let mut tx = state.pool.begin().await?;
     crate::jobs::cancel(&mut tx, id, &format!("Cancelled by {} on the jobs console.", user.email)).await?;
-    record(&mut tx, &user, ip, id, "job.cancel", json!({ "status": "cancelled" })).await?;
+    record(&mut tx, &user, ip, id, "job.cancel", json!({ "status": "cancelled", "kind": job.kind, "key": job.key })).await?;
     tx.commit().await?;
     Ok(())
 }
