@@ -560,7 +560,10 @@ async fn a_backfill_runs_its_dates_in_order_and_a_schedule_fires_once_across_ins
     let day = cycle.format("%d-%m-%Y").to_string();
     server.put_with_sidecar(&format!("AXIS_SETTLE_{cycle}_01.csv"), &statement(&day, 2, "SCH"));
     // The queue's back-off has passed.
-    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'connector_run' AND status = 'queued'").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'connector_run' AND status = 'queued'")
+        .execute(&pool)
+        .await
+        .unwrap();
     // Two workers: the run is done once.
     let (w1, w2) = tokio::join!(work(&c.app, "instance-1"), work(&c.app, "instance-2"));
     assert_eq!(w1 + w2, 1);
@@ -764,8 +767,14 @@ async fn the_jobs_console_retries_a_failed_run_and_cancels_a_queued_one(pool: Pg
     .fetch_one(&pool)
     .await
     .unwrap();
-    let refused =
-        json_request(&c.app, "POST", &format!("/api/ingest/v1/jobs/{batching}/actions"), &c.admin, json!({ "action": "retry" })).await;
+    let refused = json_request(
+        &c.app,
+        "POST",
+        &format!("/api/ingest/v1/jobs/{batching}/actions"),
+        &c.admin,
+        json!({ "action": "retry" }),
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(refused.body.contains("start it again from its own page"), "{}", refused.body);
 

@@ -34,9 +34,9 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::features::recon::ingest::{Kind, XlsxLimits};
 use crate::features::recon::store;
+use crate::ist;
 use crate::jobs::Job;
 use crate::secrets::{Plain, Sealed};
-use crate::ist;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "connector_run";
@@ -228,7 +228,7 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
     sqlx::query!(
         "UPDATE connector_runs SET status = 'FAILED', finished_at = $1,
                 error = 'the test did not finish (its server stopped while it ran)'
-         WHERE run_type = 'TEST' AND status = 'RUNNING' AND started_at < $1 - interval '10 minutes'",
+         WHERE run_type = 'TEST' AND status = 'RUNNING' AND started_at < $1::timestamptz - interval '10 minutes'",
         now as DateTime<Utc>,
     )
     .execute(&mut *tx)
@@ -458,9 +458,13 @@ pub async fn execute(state: &AppState, job: &Job, run_id: Uuid) -> Result<Option
 
 /// A failed try of a run whose job has tries left: QUEUED again, with what happened in its note.
 async fn requeue(pool: &PgPool, run_id: Uuid, note: &Option<String>) -> Result<(), AppError> {
-    sqlx::query!("UPDATE connector_runs SET status = 'QUEUED', note = $2 WHERE id = $1 AND status = 'RUNNING'", run_id, note.as_deref())
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE connector_runs SET status = 'QUEUED', note = $2 WHERE id = $1 AND status = 'RUNNING'",
+        run_id,
+        note.as_deref()
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -915,12 +919,10 @@ async fn auto_recon(state: &AppState, c: &Loaded, cycle: NaiveDate, outcome: &mu
     }
     match crate::features::recon::runs::queue(&state.pool, cycle, None, "connector").await {
         Ok(id) => outcome.recon_run_id = Some(id),
-        Err(AppError::Conflict(_)) => {
-            outcome.add_note(format!(
-                "A recon run of {cycle} was already queued or running, so none was queued: start one once it \
+        Err(AppError::Conflict(_)) => outcome.add_note(format!(
+            "A recon run of {cycle} was already queued or running, so none was queued: start one once it \
                  finishes, so this file's lines are matched."
-            ))
-        }
+        )),
         Err(e) => outcome.add_note(format!("The recon run of {cycle} could not be queued: {e}")),
     }
 }

@@ -53,7 +53,10 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn the_console_kinds_are_the_queues_own() {
-        assert_eq!(CONSOLE_KINDS, [crate::features::connectors::runs::JOB_KIND, crate::features::recon::runs::JOB_KIND]);
+        assert_eq!(
+            CONSOLE_KINDS,
+            [crate::features::connectors::runs::JOB_KIND, crate::features::recon::runs::JOB_KIND]
+        );
     }
 
     #[test]

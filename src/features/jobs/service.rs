@@ -27,7 +27,8 @@ pub async fn job(state: &AppState, caller: &CurrentUser, id: i64) -> Result<JobV
 
 /// The job, when the console may act on its kind.
 async fn actionable(state: &AppState, id: i64) -> Result<JobView, AppError> {
-    let job = queries::job(&state.pool, id).await?.ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))?;
+    let job =
+        queries::job(&state.pool, id).await?.ok_or_else(|| AppError::NotFound(format!("There is no job {id}.")))?;
     if !CONSOLE_KINDS.contains(&job.kind.as_str()) {
         return Err(AppError::ForbiddenBecause(format!(
             "Job {id} is a {} job: start it again from its own page (the console retries and cancels connector and recon runs).",
@@ -43,7 +44,8 @@ pub async fn retry(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id:
     let job = actionable(state, id).await?;
     let mut tx = state.pool.begin().await?;
     crate::jobs::retry(&mut tx, id).await?;
-    record(&mut tx, &user, ip, id, "job.retry", json!({ "status": "queued", "kind": job.kind, "key": job.key })).await?;
+    record(&mut tx, &user, ip, id, "job.retry", json!({ "status": "queued", "kind": job.kind, "key": job.key }))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -54,7 +56,8 @@ pub async fn cancel(state: &AppState, caller: &CurrentUser, ip: Option<&str>, id
     let job = actionable(state, id).await?;
     let mut tx = state.pool.begin().await?;
     crate::jobs::cancel(&mut tx, id, &format!("Cancelled by {} on the jobs console.", user.email)).await?;
-    record(&mut tx, &user, ip, id, "job.cancel", json!({ "status": "cancelled", "kind": job.kind, "key": job.key })).await?;
+    record(&mut tx, &user, ip, id, "job.cancel", json!({ "status": "cancelled", "kind": job.kind, "key": job.key }))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
