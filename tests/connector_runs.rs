@@ -138,6 +138,11 @@ async fn a_pg_api_connector_pulls_the_sandbox_over_http_once(pool: PgPool) {
     assert_eq!(r["rowsIngested"], payments, "the successful payments (failed ones are skipped)");
     assert_eq!(r["filesIngested"], 1);
     let upload = r["files"][0]["uploadId"].as_str().unwrap().to_string();
+    // The run history's link to the upload finds it on /recon.
+    let page = c.app.get("/connectors", Some(&c.ops)).await.body;
+    assert!(page.contains(&format!("/recon?upload={upload}#upload-{upload}")), "the history links the upload");
+    let recon = c.app.get(&format!("/recon?upload={upload}"), Some(&c.ops)).await.body;
+    assert!(recon.contains(&format!("id=\"upload-{upload}\"")), "/recon lists it");
     assert_eq!(
         count(&pool, "SELECT count(*) FROM transactions WHERE cycle_date = '2026-11-30' AND txn_id LIKE 'SBX-%'").await,
         payments

@@ -435,7 +435,7 @@ fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
                                         {r.files.iter().map(|f| view! {
                                             <li>
                                                 {match f.upload_id {
-                                                    Some(u) => view! { <a class="font-mono text-brand-700 underline" href=format!("/recon#upload-{u}")>{f.name.clone()}</a> }.into_any(),
+                                                    Some(u) => view! { <a class="font-mono text-brand-700 underline" href=format!("/recon?upload={u}#upload-{u}")>{f.name.clone()}</a> }.into_any(),
                                                     None => view! { <span class="font-mono">{f.name.clone()}</span> }.into_any(),
                                                 }}
                                                 {format!(": {}", f.outcome.label())}

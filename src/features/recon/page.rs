@@ -28,7 +28,10 @@ fn status_badge(status: &str) -> &'static str {
 
 #[component]
 pub fn ReconPage() -> impl IntoView {
-    let workspace = Resource::new(|| (), |_| get_recon_workspace());
+    // `?upload=` (a connector run's link): that upload is listed even when it is not recent.
+    let query = use_query_map();
+    let upload = Memo::new(move |_| query.with(|q| q.get("upload")));
+    let workspace = Resource::new(move || upload.get(), get_recon_workspace);
     view! {
         <PageHeader title="Recon workspace" subtitle="Upload the gateway's transactions and the bank statement for a cycle date, then reconcile." />
         <FlashNotices />
@@ -105,7 +108,7 @@ fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
             set_timeout(
                 move || {
                     leptos::task::spawn_local(async move {
-                        match get_recon_workspace().await {
+                        match get_recon_workspace(None).await {
                             Ok(w) => runs.set(w.runs),
                             Err(_) => retry.update(|n| *n += 1),
                         }

@@ -11,8 +11,8 @@ use crate::http::server_fn::serve;
 
 /// Recent runs and uploads.
 #[server(prefix = "/sfn", endpoint = "recon/workspace")]
-pub async fn get_recon_workspace() -> Result<Workspace, AppError> {
-    serve(async |c| super::service::workspace(&c.state, &c.user).await).await
+pub async fn get_recon_workspace(#[server(default)] upload: Option<String>) -> Result<Workspace, AppError> {
+    serve(async move |c| super::service::workspace(&c.state, &c.user, upload.as_deref()).await).await
 }
 
 /// One run with a page of its results.

@@ -21,12 +21,20 @@ use crate::state::AppState;
 /// The runs and uploads the workspace lists.
 const RECENT: i64 = 20;
 
-/// Recent runs and uploads, the bank layouts, and whether the caller may upload and run.
-pub async fn workspace(state: &AppState, caller: &CurrentUser) -> Result<Workspace, AppError> {
+/// Recent runs and uploads, the bank layouts, and whether the caller may upload and run. An
+/// `upload` a link names (a connector run's file) is listed first when it is not among the recent.
+pub async fn workspace(state: &AppState, caller: &CurrentUser, upload: Option<&str>) -> Result<Workspace, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
+    let mut uploads = store::recent_uploads(&state.pool, &["pg", "bank"], RECENT, None).await?;
+    if let Some(id) = upload.and_then(|u| Uuid::parse_str(u.trim()).ok()) {
+        if !uploads.iter().any(|u| u.id == id) {
+            let named = store::recent_uploads(&state.pool, &["pg", "bank"], 1, Some(id)).await?;
+            uploads.splice(0..0, named);
+        }
+    }
     Ok(Workspace {
         runs: runs::recent_runs(&state.pool, RECENT).await?,
-        uploads: store::recent_uploads(&state.pool, &["pg", "bank"], RECENT).await?,
+        uploads,
         can_work: user.may(Access::OPS_WORK),
         can_admin: user.may(Access::ADMIN),
         bank_layouts: store::mappings(&state.pool).await?.into_iter().map(|m| m.layout_name).collect(),

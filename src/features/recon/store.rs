@@ -945,11 +945,12 @@ fn store_failed(e: object_store::Error) -> AppError {
     AppError::Internal
 }
 
-/// The latest uploads of the `kinds` (`pg`, `bank`), newest first.
+/// The latest uploads of the `kinds` (`pg`, `bank`), newest first; with `only`, that one upload.
 pub async fn recent_uploads(
     pool: &PgPool,
     kinds: &[&str],
     limit: i64,
+    only: Option<Uuid>,
 ) -> Result<Vec<super::model::UploadRow>, AppError> {
     Ok(sqlx::query_as!(
         super::model::UploadRow,
@@ -958,9 +959,11 @@ pub async fn recent_uploads(
                 coalesce((SELECT string_agg(s->>'reason', '; ') FROM jsonb_array_elements(skipped) s), '') AS "skipped_reasons!",
                 coalesce((SELECT string_agg(u->>'code', ', ') FROM jsonb_array_elements(unknown_merchants) u), '') AS "unknown_merchants!",
                 uploaded_at AS "uploaded_at: DateTime<Utc>"
-         FROM uploaded_files WHERE kind = ANY($1) ORDER BY uploaded_at DESC, id LIMIT $2"#,
+         FROM uploaded_files WHERE kind = ANY($1) AND ($3::uuid IS NULL OR id = $3)
+         ORDER BY uploaded_at DESC, id LIMIT $2"#,
         &kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
         limit,
+        only,
     )
     .fetch_all(pool)
     .await?)

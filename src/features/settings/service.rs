@@ -262,7 +262,7 @@ pub async fn layout_edit_view(
             Some(layout_row(stored.ok_or_else(no_such_layout)?))
         }
     };
-    let uploads = store::recent_uploads(&state.pool, &["bank"], TEST_UPLOADS)
+    let uploads = store::recent_uploads(&state.pool, &["bank"], TEST_UPLOADS, None)
         .await?
         .into_iter()
         .map(|u| UploadChoice {
