@@ -441,7 +441,7 @@ fn RunHistory(name: String, runs: Vec<RunView>) -> impl IntoView {
                                                 {format!(": {}", f.outcome.label())}
                                                 {(f.outcome == FileOutcome::Ingested).then(|| format!(", {} rows", f.rows))}
                                                 {(f.row_errors > 0).then(|| f.upload_id.map(|u| view! {
-                                                    {", "}<a class="text-red-700 underline" href=format!("/api/recon/v1/uploads/{u}/errors.csv") download="">{format!("{} row errors", f.row_errors)}</a>
+                                                    {", "}<a class="text-red-700 underline" href=format!("/api/recon/v1/uploads/{u}/errors.csv") download="">{format!("{} row error{}", f.row_errors, if f.row_errors == 1 { "" } else { "s" })}</a>
                                                 })).flatten()}
                                                 {f.reason.clone().filter(|_| f.outcome != FileOutcome::Refused).map(|why| format!(" ({why})"))}
                                             </li>

@@ -764,25 +764,39 @@ async fn bank_files(state: &AppState, c: &Loaded, session: &sftp::Sftp, cycle: N
                 continue;
             }
         };
-        let upload = store::Upload {
-            kind: Kind::Bank,
-            cycle_date: cycle,
-            file_name: &file.name,
-            format: c.config.layout.as_deref(),
-            merchant: None,
-            unit: None,
-            save_unit: false,
-            uploaded_by: None,
-            max_rows: state.config.upload_max_rows,
-            xlsx: XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
-            now: state.clock.now(),
-            source: "connector",
-            expected_sha256: expected.as_deref(),
-        };
+        let upload =
+            connector_upload(state, Kind::Bank, cycle, &file.name, c.config.layout.as_deref(), expected.as_deref());
         let stored = store::store(&state.pool, state.objects.clone(), upload, download).await;
         outcome.files.push(taken(c, &state.pool, &file.name, stored).await);
     }
     outcome
+}
+
+/// A file a connector brings, for the upload path: no person sent it, and it is read as the
+/// connector says (its bank layout, or the PG export its pages become).
+fn connector_upload<'a>(
+    state: &AppState,
+    kind: Kind,
+    cycle: NaiveDate,
+    file_name: &'a str,
+    format: Option<&'a str>,
+    expected_sha256: Option<&'a str>,
+) -> store::Upload<'a> {
+    store::Upload {
+        kind,
+        cycle_date: cycle,
+        file_name,
+        format,
+        merchant: None,
+        unit: None,
+        save_unit: false,
+        uploaded_by: None,
+        max_rows: state.config.upload_max_rows,
+        xlsx: XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
+        now: state.clock.now(),
+        source: "connector",
+        expected_sha256,
+    }
 }
 
 fn refused(name: &str, sha256: Option<String>, reason: String) -> RunFile {
@@ -876,21 +890,7 @@ async fn pg_api_pages(state: &AppState, c: &Loaded, cycle: NaiveDate, test: bool
         };
         return Ok(Outcome { files: vec![file], ..Default::default() });
     }
-    let upload = store::Upload {
-        kind: Kind::Pg,
-        cycle_date: cycle,
-        file_name: &name,
-        format: Some(pg_api::FORMAT),
-        merchant: None,
-        unit: None,
-        save_unit: false,
-        uploaded_by: None,
-        max_rows: state.config.upload_max_rows,
-        xlsx: XlsxLimits::for_upload(state.config.upload_max_bytes as u64),
-        now: state.clock.now(),
-        source: "connector",
-        expected_sha256: None,
-    };
+    let upload = connector_upload(state, Kind::Pg, cycle, &name, Some(pg_api::FORMAT), None);
     let stored = store::store(&state.pool, state.objects.clone(), upload, pages).await;
     let file = taken(c, &state.pool, &name, stored).await;
     if file.outcome == FileOutcome::Refused {
