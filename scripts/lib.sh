@@ -84,6 +84,13 @@ tools_e2e() {
 # aiosmtpd; and OpenSSH's sshd for the BANK_SFTP connector (started by the tests on a free port).
 tools_test() {
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
+  # promtool: checks and unit-tests deploy/prometheus (the Prometheus server itself is not started).
+  if ! command -v promtool >/dev/null 2>&1; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    log "installing Debian packages: prometheus (for promtool)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  fi
   if [ ! -x /usr/sbin/sshd ]; then
     apt_install openssh-server
     # Installed for the tests' own servers only: the machine's SSH service stays off.

@@ -19,6 +19,10 @@ cargo fmt --all -- --check
 log "compile-checked SQL: the .sqlx/ cache matches every query (cargo sqlx prepare --check)"
 sqlx_prepare --check
 
+log "deploy/prometheus: promtool check and unit tests of the alert rules"
+promtool check config deploy/prometheus/prometheus.yml >/dev/null
+promtool test rules deploy/prometheus/alerts.test.yml >/dev/null
+
 log "clippy (server) -D warnings"
 cargo clippy --all-targets --features ssr -- -D warnings
 
@@ -31,6 +35,9 @@ sftp_user_lock
 
 unset RUSTFLAGS
 build_release
+
+log "disaster recovery: base backup + WAL archive → point-in-time restore into a fresh cluster"
+scripts/dr_test.sh "$ROOT/target/release/settlepaisa-ops"
 
 log "end-to-end: release server on a fresh, seeded database"
 E2E_DB_URL="$(db_fresh_database settlepaisa_e2e)"
@@ -49,9 +56,17 @@ mkdir -p "$ROOT/target/e2e"
 # A real SFTP server for the BANK_SFTP journey, and the feature that lets runs use it.
 sftp_server_start "$ROOT/target/e2e/sshd"
 export FEATURE_BANK_SFTP_INGESTION=true
-serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
+# Logged and measured as in production: JSON lines, metrics on an internal port (checked below).
+METRICS_PORT="$(free_port)"
+LOG_FORMAT=json METRICS_ADDR="127.0.0.1:$METRICS_PORT" \
+  serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; sftp_server_stop' EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" E2E_DATABASE_URL="$E2E_DB_URL" npx playwright test)
+
+log "observability: the suite's server log and metrics (JSON lines, no secrets, every alerted series served)"
+python3 scripts/check_observability.py "$ROOT/target/e2e/server.log" "http://127.0.0.1:$METRICS_PORT/metrics" \
+  "$E2E_DB_URL" "SettlePaisa@2025" "$LOCKOUT_PASSWORD" "$E2E_SFTP_PASSWORD" "$SECRETS_KEY" \
+  First-Password-2026 Second-Password-2026
 log "all tests passed"

@@ -402,7 +402,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         let listener = crate::http::bind(&metrics_addr)
             .await
             .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
-        let metrics_app = crate::http::metrics::router(handle, pool.clone());
+        let metrics_app = crate::http::metrics::router(handle, state.clone());
         tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, metrics_app).await {

@@ -307,6 +307,8 @@ pub async fn run_claimed(
     };
     // Stops the heartbeat however this function ends (also when its caller drops it).
     let mut beat = AbortOnDrop(beat);
+    let started = std::time::Instant::now();
+    tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = &mut beat.0 => {
@@ -329,6 +331,9 @@ pub async fn run_claimed(
     if settled == Settled::LockLost {
         tracing::warn!(job = job.id, kind = %job.kind, "job finished after another worker took it over");
     }
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(job = job.id, kind = %job.kind, outcome = ?settled, duration_ms, "job finished");
+    metrics::histogram!("job_duration_seconds", "kind" => job.kind.clone()).record(duration_ms / 1000.0);
     Ok(settled)
 }
 
@@ -339,6 +344,14 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// Every kind of job the queue runs (the `kind` label of the job metrics).
+pub const KINDS: [&str; 4] = [
+    crate::features::recon::runs::JOB_KIND,
+    crate::features::settlements::batching::JOB_KIND,
+    crate::features::reports::schedules::JOB_KIND,
+    crate::features::connectors::runs::JOB_KIND,
+];
 
 /// What a worker does with a job of each kind.
 pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), String> {

@@ -147,6 +147,7 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     };
     let signed_in = user.is_some();
     if let Some(user) = user {
+        crate::http::metrics::note_user(req.extensions(), user.id);
         req.extensions_mut().insert(user);
     }
     if path.starts_with("/api/") {

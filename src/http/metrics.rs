@@ -1,9 +1,20 @@
-//! Prometheus metrics (spec 09): HTTP requests by route, method and status with a latency
-//! histogram, and database pool use. Served only on the internal `METRICS_ADDR` listener, never on
-//! the public port. Without `METRICS_ADDR` no recorder is installed and recording costs nothing.
+//! Prometheus metrics and the request log (spec 09).
+//!
+//! Metrics: HTTP requests by route, method and status with a latency histogram, database pool
+//! use, and the facts read at each scrape (database up, the job queue, connectors, SLA breaches).
+//! Served only on the internal `METRICS_ADDR` listener, never on the public port. Without
+//! `METRICS_ADDR` no recorder is installed and recording costs nothing.
+//!
+//! The request log: one line per request (target `http`) with method, route **template** (never
+//! the raw path or query, which can hold UTRs and account numbers), status, latency, request id
+//! and user id. Everything logged while the request runs carries its request id.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+use axum::http::{HeaderName, HeaderValue};
+use tracing::Instrument;
+use uuid::Uuid;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
@@ -12,39 +23,102 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sqlx::PgPool;
+
+use crate::features::overview::model::Health;
+use crate::state::AppState;
 
 const DURATION: &str = "http_request_duration_seconds";
 
 /// Install the process-wide recorder (once, at start-up).
 pub fn install_recorder() -> Result<PrometheusHandle, String> {
-    PrometheusBuilder::new()
+    let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full(DURATION.into()),
             &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
         )
         .map_err(|e| e.to_string())?
+        .set_buckets_for_metric(
+            Matcher::Full("job_duration_seconds".into()),
+            &[0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 7200.0],
+        )
+        .map_err(|e| e.to_string())?
         .install_recorder()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Counters exist from the start at 0, so `increase()` sees their first step and the alert
+    // rules and dashboard (deploy/) find every series they name.
+    for kind in crate::jobs::KINDS {
+        metrics::counter!("jobs_failed_total", "kind" => kind).absolute(0);
+    }
+    metrics::counter!("recon_rows_matched_total").absolute(0);
+    Ok(handle)
 }
 
-/// The route template the request matched (`/disputes/{id}`, never the raw path with its ids),
-/// filled in by [`note_route`] once routing has happened.
+/// What the inner layers learn about a request for its log line and metrics: the route template
+/// it matched (`/disputes/{id}`, never the raw path with its ids), filled in by [`note_route`]
+/// once routing has happened, and the signed-in user, filled in by the guard ([`note_user`]).
 #[derive(Clone, Default)]
-struct RouteSlot(Arc<OnceLock<String>>);
+struct RequestNote(Arc<Noted>);
 
-/// Outermost layer: times the whole request, including the guard's work.
+#[derive(Default)]
+struct Noted {
+    route: OnceLock<String>,
+    user: OnceLock<Uuid>,
+}
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id: the caller's (a proxy's, say) when it is a plausible id — at most 64 of
+/// `A-Z a-z 0-9 - _ .` —, else a new UUID, so a client cannot write what it likes into the logs.
+fn request_id_of(req: &Request) -> HeaderValue {
+    let given = req.headers().get(&REQUEST_ID).filter(|v| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= 64 && b.iter().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+    });
+    match given {
+        Some(v) => v.clone(),
+        None => HeaderValue::from_str(&Uuid::new_v4().to_string()).expect("a UUID is a header value"),
+    }
+}
+
+/// Outermost layer: gives the request its id (sent back as `x-request-id`), times the whole
+/// request including the guard's work, counts it, and writes its one log line.
 pub async fn track(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let slot = RouteSlot::default();
-    req.extensions_mut().insert(slot.clone());
+    let note = RequestNote::default();
+    req.extensions_mut().insert(note.clone());
+    let request_id = request_id_of(&req);
+    req.headers_mut().insert(REQUEST_ID, request_id.clone());
     let method = method_label(req.method());
-    let res = next.run(req).await;
-    let route = slot.0.get().cloned().unwrap_or_else(|| "unrouted".to_string());
-    let labels = [("method", method.to_string()), ("route", route), ("status", res.status().as_u16().to_string())];
+    let id = request_id.to_str().unwrap_or_default().to_string();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = next.run(req).instrument(span.clone()).await;
+    res.headers_mut().insert(REQUEST_ID, request_id);
+    let elapsed = start.elapsed();
+    let route = note.0.route.get().map(String::as_str).unwrap_or("unrouted");
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            target: "http",
+            method,
+            route,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            request_id = %id,
+            user_id = note.0.user.get().map(tracing::field::display),
+            "request"
+        )
+    });
+    let labels = [("method", method.to_string()), ("route", route.to_string()), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!(DURATION, &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!(DURATION, &labels).record(elapsed.as_secs_f64());
     res
+}
+
+/// The guard's note of who the caller is, for the request's log line.
+pub fn note_user(extensions: &axum::http::Extensions, user: Uuid) {
+    if let Some(note) = extensions.get::<RequestNote>() {
+        let _ = note.0.user.set(user);
+    }
 }
 
 /// The `method` label: the standard methods by name, anything else (`FOO`, `PROPFIND`…) as
@@ -66,34 +140,72 @@ fn method_label(method: &Method) -> &'static str {
 
 /// Route layer: records the matched route template for [`track`].
 pub async fn note_route(req: Request, next: Next) -> Response {
-    if let (Some(slot), Some(path)) = (req.extensions().get::<RouteSlot>(), req.extensions().get::<MatchedPath>()) {
-        let _ = slot.0.set(path.as_str().to_string());
+    if let (Some(note), Some(path)) = (req.extensions().get::<RequestNote>(), req.extensions().get::<MatchedPath>()) {
+        let _ = note.0.route.set(path.as_str().to_string());
     }
     next.run(req).await
 }
 
 /// The internal metrics listener's router: `GET /metrics` in Prometheus text format.
-pub fn router(handle: PrometheusHandle, pool: PgPool) -> Router {
+pub fn router(handle: PrometheusHandle, state: AppState) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
-            let (handle, pool) = (handle.clone(), pool.clone());
+            let (handle, state) = (handle.clone(), state.clone());
             async move {
-                metrics::gauge!("db_pool_connections").set(pool.size() as f64);
-                metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
-                // The job queue by status (queue depth, failures waiting for an operator).
-                match crate::features::jobs::queries::counts(&pool).await {
-                    Ok(counts) => {
-                        for (status, n) in counts {
-                            metrics::gauge!("jobs", "status" => status).set(n as f64);
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "job counts not read for the metrics"),
-                }
+                scrape_facts(&state).await;
                 handle.render()
             }
         }),
     )
+}
+
+/// The facts read from the database at each scrape, so every instance reports the same shared
+/// state (the queue, connectors, SLA breaches) and a restart loses nothing. With the database
+/// down, `db_up` is 0 and the rest keep their last values.
+async fn scrape_facts(state: &AppState) {
+    let pool = &state.pool;
+    metrics::gauge!("db_pool_connections").set(pool.size() as f64);
+    metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
+    let up = crate::db::is_up(pool).await;
+    metrics::gauge!("db_up").set(if up { 1.0 } else { 0.0 });
+    if !up {
+        return;
+    }
+    // The job queue by status (queue depth, failures waiting for an operator).
+    match crate::features::jobs::queries::counts(pool).await {
+        Ok(counts) => {
+            for (status, n) in counts {
+                metrics::gauge!("jobs", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "job counts not read for the metrics"),
+    }
+    let now = state.clock.now();
+    // Connector health as the Overview shows it (0 OK, 1 LAGGING, 2 FAILING) and its last success.
+    match crate::features::overview::queries::connector_facts(pool).await {
+        Ok(facts) => {
+            for facts in facts {
+                let name = facts.name.clone();
+                if let Some(at) = facts.last_success_at {
+                    metrics::gauge!("connector_last_success_timestamp_seconds", "connector" => name.clone())
+                        .set(at.timestamp() as f64);
+                }
+                let health = match facts.health(now).health {
+                    Health::Ok => 0.0,
+                    Health::Lagging => 1.0,
+                    Health::Failing => 2.0,
+                };
+                metrics::gauge!("connector_health", "connector" => name).set(health);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "connector health not read for the metrics"),
+    }
+    // Open exceptions past their SLA: the queue's "SLA breached" tile.
+    match crate::features::exceptions::queries::kpis(pool, now).await {
+        Ok(kpis) => metrics::gauge!("exceptions_sla_breached").set(kpis.sla_breached as f64),
+        Err(e) => tracing::warn!(error = %e, "exception counts not read for the metrics"),
+    }
 }
 
 #[cfg(test)]
