@@ -21,7 +21,9 @@ PGBIN="$(pg_bindir)" || { echo "PostgreSQL's server programs are not installed (
 
 WORK="$(mktemp -d /tmp/settlepaisa-dr.XXXXXX)"
 chmod 755 "$WORK"
-mkdir -p "$WORK/archive" "$WORK/backups" "$WORK/run"
+mkdir -p "$WORK/archive" "$WORK/backups" "$WORK/run" "$WORK/bin"
+# The scripts run as the cluster's owner, who may not be able to read the checkout.
+cp "$ROOT/scripts/backup.sh" "$ROOT/scripts/restore.sh" "$WORK/bin/"
 if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$WORK"; fi
 PRIMARY="$WORK/primary" RESTORED="$WORK/restored"
 P1="$(free_port)"
@@ -59,13 +61,13 @@ fi
 
 log "DR: base backup (scripts/backup.sh base)"
 
-as_owner env BACKUP_DATABASE_URL="$(url "$P1")" BACKUP_DIR="$WORK/backups" PG_BIN="$PGBIN" "$ROOT/scripts/backup.sh" base
+as_owner env BACKUP_DATABASE_URL="$(url "$P1")" BACKUP_DIR="$WORK/backups" PG_BIN="$PGBIN" "$WORK/bin/backup.sh" base
 BASE="$(ls -1d "$WORK/backups/base"/2* | tail -1)"
 
 # A write after the base backup, replayed from the archive.
 printf '%s\n' "Before-Instant-2026" | DATABASE_URL="$(url "$P1")" "$BIN" user create \
   --email dr-before@settlepaisa.test --role sp-ops --name "DR before" >/dev/null
-as_owner env BACKUP_DATABASE_URL="$(url "$P1")" BACKUP_DIR="$WORK/backups" PG_BIN="$PGBIN" "$ROOT/scripts/backup.sh" dump
+as_owner env BACKUP_DATABASE_URL="$(url "$P1")" BACKUP_DIR="$WORK/backups" PG_BIN="$PGBIN" "$WORK/bin/backup.sh" dump
 DUMP="$(ls -1 "$WORK/backups/daily"/*.dump | tail -1)"
 
 # Every table's rows, by content (each table: its row count and an order-free digest of its rows).
@@ -97,7 +99,7 @@ as_owner "$PGBIN/pg_ctl" -D "$PRIMARY" -m immediate stop >/dev/null
 log "DR: point-in-time recovery to $T into a fresh cluster"
 P2="$(free_port)"
 started="$(date +%s.%N)"
-as_owner "$ROOT/scripts/restore.sh" "$BASE" "$WORK/archive" "$RESTORED" "$T"
+as_owner "$WORK/bin/restore.sh" "$BASE" "$WORK/archive" "$RESTORED" "$T"
 as_owner "$PGBIN/pg_ctl" -D "$RESTORED" -l "$WORK/restored.log" -w -t 600 \
   -o "-p $P2 -c unix_socket_directories=$WORK/run" start >/dev/null
 for _ in $(seq 1 6000); do

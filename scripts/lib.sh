@@ -84,12 +84,19 @@ tools_e2e() {
 # aiosmtpd; and OpenSSH's sshd for the BANK_SFTP connector (started by the tests on a free port).
 tools_test() {
   /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || apt_install python3-aiosmtpd
-  # promtool: checks and unit-tests deploy/prometheus (the Prometheus server itself is not started).
-  if ! command -v promtool >/dev/null 2>&1; then
+  # promtool checks and unit-tests deploy/prometheus; nginx balances the two-instance test. Neither
+  # service is left running: the tests start their own nginx on a loopback port.
+  local missing=()
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    log "installing Debian packages: prometheus (for promtool)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-    if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    for service in prometheus nginx; do
+      if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
+    done
+    as_root /usr/sbin/nginx -s quit >/dev/null 2>&1 || true
   fi
   if [ ! -x /usr/sbin/sshd ]; then
     apt_install openssh-server

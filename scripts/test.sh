@@ -61,9 +61,54 @@ METRICS_PORT="$(free_port)"
 LOG_FORMAT=json METRICS_ADDR="127.0.0.1:$METRICS_PORT" \
   serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server.log" 2>&1 &
 SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; sftp_server_stop' EXIT
+SERVER_B_PID="" NGINX_PID=""
+stop_all() {
+  for pid in $SERVER_PID $SERVER_B_PID $NGINX_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  sftp_server_stop
+}
+trap stop_all EXIT
 wait_for_health "http://127.0.0.1:$PORT" "$SERVER_PID"
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" E2E_DATABASE_URL="$E2E_DB_URL" npx playwright test)
+
+log "two instances of one database behind nginx (deploy/nginx-proxy.conf), alternating on every request"
+PORT_B="$(free_port)"
+LOG_FORMAT=json LEPTOS_SITE_ADDR="127.0.0.1:$PORT_B" METRICS_ADDR= \
+  serve_as_app_role "$E2E_DB_URL" exec "$BIN" serve > "$ROOT/target/e2e/server-b.log" 2>&1 &
+SERVER_B_PID=$!
+wait_for_health "http://127.0.0.1:$PORT_B" "$SERVER_B_PID"
+NGINX_PORT="$(free_port)" NGINX_DIR="$ROOT/target/e2e/nginx"
+mkdir -p "$NGINX_DIR"
+cat > "$NGINX_DIR/nginx.conf" <<NGINX
+worker_processes 1;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $NGINX_DIR/body;
+    proxy_temp_path $NGINX_DIR/proxy;
+    upstream settlepaisa_ops {
+        server 127.0.0.1:$PORT;
+        server 127.0.0.1:$PORT_B;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        client_max_body_size 30m;
+        # Which instance answered, for the test to see both at work.
+        add_header X-Upstream \$upstream_addr always;
+        location / {
+            include $ROOT/deploy/nginx-proxy.conf;
+        }
+    }
+}
+NGINX
+/usr/sbin/nginx -t -q -c "$NGINX_DIR/nginx.conf"
+/usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+wait_for_health "http://127.0.0.1:$NGINX_PORT" "$NGINX_PID"
+(cd end2end && BASE_URL="http://127.0.0.1:$NGINX_PORT" INSTANCE_A_URL="http://127.0.0.1:$PORT" \
+  INSTANCE_B_URL="http://127.0.0.1:$PORT_B" npx playwright test two_instances)
 
 log "observability: the suite's server log and metrics (JSON lines, no secrets, every alerted series served)"
 python3 scripts/check_observability.py "$ROOT/target/e2e/server.log" "http://127.0.0.1:$METRICS_PORT/metrics" \
