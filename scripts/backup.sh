@@ -10,10 +10,11 @@
 #   scripts/backup.sh prune   deletes dumps and base backups older than $KEEP_DAYS (never the newest
 #                             of each), then the archived WAL older than the oldest base backup kept
 #
-# A systemd timer or cron runs `dump` and `base` daily, then `prune` (deploy/settlepaisa-backup.*).
+# deploy/settlepaisa-backup.timer runs `dump` and `base` daily, then `prune`.
 #
 # Environment:
-#   BACKUP_DATABASE_URL   the database (default: DATABASE_URL); `base` needs a role with REPLICATION
+#   BACKUP_DATABASE_URL   the database, as the schema's owner (default: MIGRATION_DATABASE_URL, else
+#                         DATABASE_URL); `base` needs a role with REPLICATION
 #   BACKUP_DIR            where backups go (default /var/backups/settlepaisa)
 #   WAL_ARCHIVE_DIR       the archive_command's directory, for `prune` (default /var/lib/postgresql/wal-archive)
 #   KEEP_DAYS             retention in days (default 30)
@@ -25,7 +26,7 @@ set -euo pipefail
 BACKUP_DIR="${BACKUP_DIR:-/var/backups/settlepaisa}"
 WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
 KEEP_DAYS="${KEEP_DAYS:-30}"
-URL="${BACKUP_DATABASE_URL:-${DATABASE_URL:-}}"
+URL="${BACKUP_DATABASE_URL:-${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}}"
 if [ -z "${PG_BIN:-}" ]; then
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 fi

@@ -377,7 +377,15 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     });
 
     // Background jobs (recon runs) on this instance; other instances run their own workers.
-    crate::jobs::spawn_worker(state.clone());
+    // SIGTERM (or Ctrl-C) turns `stopping` true: the listener stops accepting and drains its
+    // requests while the worker finishes the job in hand and takes no other.
+    let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: no new connections or jobs; finishing what is in flight");
+        let _ = stop_tx.send(true);
+    });
+    let worker = crate::jobs::spawn_worker(state.clone(), stopping.clone());
     // Snoozed exceptions return to open when their time comes (reads are right before it runs).
     crate::features::exceptions::commands::spawn_snooze_waker(state.clone());
     // Scheduled reports due are queued as jobs (once between all instances).
@@ -411,13 +419,20 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         });
     }
 
+    let grace = state.config.shutdown_grace;
     let app = crate::http::router(state);
     let listener = crate::http::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");
+    let mut stopped = stopping.clone();
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        })
         .await
         .map_err(|e| e.to_string())?;
+    if !worker.finish(grace).await {
+        tracing::warn!(grace_secs = grace.as_secs(), "the running job did not end in time; it rolled back and another instance takes it over");
+    }
     cleanup.abort();
     pool.close().await;
     tracing::info!("stopped");

@@ -63,6 +63,12 @@ pub struct Config {
     pub db_idle_in_transaction_timeout: Duration,
     /// Longest a request may take, uploads excepted (`REQUEST_TIMEOUT_SECS`, default 30).
     pub request_timeout: Duration,
+    /// The job queue's heartbeat and how long a running job may miss it before another worker
+    /// takes it over (`JOB_STALE_AFTER_SECS`, default 120; the heartbeat every eighth of that).
+    pub job_timing: crate::jobs::Timing,
+    /// How long a stopping server (SIGTERM) lets its running job go on before leaving it to
+    /// another instance (`SHUTDOWN_GRACE_SECS`, default 25: systemd's stop time-out is 30).
+    pub shutdown_grace: Duration,
     /// Longest an upload's body may go without a chunk before it is cut off with 408
     /// (`UPLOAD_IDLE_TIMEOUT_SECS`, default 30).
     pub upload_idle_timeout: Duration,
@@ -242,6 +248,8 @@ impl Config {
             db_statement_timeout: seconds("DB_STATEMENT_TIMEOUT_SECS", 30)?,
             db_idle_in_transaction_timeout: seconds("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", 60)?,
             request_timeout: seconds("REQUEST_TIMEOUT_SECS", 30)?,
+            job_timing: crate::jobs::Timing::stale_after(seconds("JOB_STALE_AFTER_SECS", 120)?)?,
+            shutdown_grace: seconds("SHUTDOWN_GRACE_SECS", 25)?,
             upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
             smtp: SmtpConfig::from_env(var)?,
             secrets_key: var("SECRETS_KEY").map(|k| crate::secrets::SecretsKey::parse(&k)).transpose()?,
@@ -274,6 +282,8 @@ impl Config {
             db_statement_timeout: Duration::from_secs(30),
             db_idle_in_transaction_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            job_timing: crate::jobs::Timing::DEFAULT,
+            shutdown_grace: Duration::from_secs(25),
             upload_idle_timeout: Duration::from_secs(30),
             smtp: None,
             secrets_key: Some(

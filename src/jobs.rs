@@ -39,6 +39,14 @@ pub struct Timing {
 impl Timing {
     pub const DEFAULT: Timing =
         Timing { heartbeat_every: Duration::from_secs(15), stale_after: Duration::from_secs(120) };
+
+    /// A job stale after `stale` without a heartbeat, beating eight times in that span.
+    pub fn stale_after(stale: Duration) -> Result<Timing, String> {
+        if stale < Duration::from_secs(4) {
+            return Err(format!("JOB_STALE_AFTER_SECS must be at least 4, got {}", stale.as_secs()));
+        }
+        Ok(Timing { heartbeat_every: stale / 8, stale_after: stale })
+    }
 }
 
 /// How a worker's attempt to settle its job ended.
@@ -370,10 +378,11 @@ pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), St
 
 /// Claim and run one job; `Ok(false)` when the queue had nothing ready.
 pub async fn run_next(state: &crate::state::AppState, worker: &str) -> Result<bool, AppError> {
-    let Some(job) = claim(&state.pool, worker).await? else {
+    let timing = state.config.job_timing;
+    let Some(job) = claim_with(&state.pool, worker, &timing).await? else {
         return Ok(false);
     };
-    run_claimed(&state.pool, &job, &Timing::DEFAULT, execute(state, &job)).await?;
+    run_claimed(&state.pool, &job, &timing, execute(state, &job)).await?;
     Ok(true)
 }
 
@@ -398,17 +407,42 @@ where
     });
 }
 
-/// A background worker: polls the queue every second while idle; stops when the pool closes.
-pub fn spawn_worker(state: crate::state::AppState) {
+/// A background worker: polls the queue every second while idle; stops when the pool closes or
+/// when `stop` turns true — between jobs, never inside one (see [`Worker::finish`]).
+pub fn spawn_worker(state: crate::state::AppState, mut stop: tokio::sync::watch::Receiver<bool>) -> Worker {
     let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    tokio::spawn(async move {
-        while !state.pool.is_closed() {
+    let task = tokio::spawn(async move {
+        while !state.pool.is_closed() && !*stop.borrow() {
             match run_next(&state, &worker).await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "job queue unavailable"),
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
         }
     });
+    Worker(task)
+}
+
+/// A running worker (of [`spawn_worker`]).
+pub struct Worker(tokio::task::JoinHandle<()>);
+
+impl Worker {
+    /// After its stop signal: wait up to `grace` for the job in hand to end (its commit is the safe
+    /// point). Past that the job is dropped: its open transaction rolls back whole, nothing is
+    /// settled, and another instance takes the job over once its heartbeat is stale. True when
+    /// the worker ended by itself.
+    pub async fn finish(self, grace: Duration) -> bool {
+        let mut task = self.0;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(_) => true,
+            Err(_) => {
+                task.abort();
+                false
+            }
+        }
+    }
 }

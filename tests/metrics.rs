@@ -57,6 +57,7 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     assert_eq!(line("db_up").as_deref(), Some("db_up 1"), "{body}");
     assert_eq!(line("connector_health{").as_deref(), Some(r#"connector_health{connector="AXIS SFTP"} 2"#), "{body}");
     assert!(line("connector_last_success_timestamp_seconds").is_none(), "no success, no timestamp: {body}");
+    assert_eq!(line("connector_paused{").as_deref(), Some(r#"connector_paused{connector="AXIS SFTP"} 0"#), "{body}");
     assert_eq!(line("exceptions_sla_breached").as_deref(), Some("exceptions_sla_breached 0"), "{body}");
     // Counters the alert rules read exist from the start, at 0.
     assert!(body.lines().any(|l| l == r#"jobs_failed_total{kind="recon_run"} 0"#), "{body}");

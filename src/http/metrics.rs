@@ -187,6 +187,7 @@ async fn scrape_facts(state: &AppState) {
         Ok(facts) => {
             for facts in facts {
                 let name = facts.name.clone();
+                let paused = facts.paused;
                 if let Some(at) = facts.last_success_at {
                     metrics::gauge!("connector_last_success_timestamp_seconds", "connector" => name.clone())
                         .set(at.timestamp() as f64);
@@ -196,6 +197,7 @@ async fn scrape_facts(state: &AppState) {
                     Health::Lagging => 1.0,
                     Health::Failing => 2.0,
                 };
+                metrics::gauge!("connector_paused", "connector" => name.clone()).set(if paused { 1.0 } else { 0.0 });
                 metrics::gauge!("connector_health", "connector" => name).set(health);
             }
         }

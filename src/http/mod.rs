@@ -105,14 +105,30 @@ pub type NoDelayListener = TapIo<TcpListener, fn(&mut TcpStream)>;
 /// Listen on `addr` with `TCP_NODELAY` on every connection: hyper writes a response's headers and
 /// body separately, and with Nagle's algorithm the second write waits for the client's delayed
 /// ACK (about 40 ms per static file over keep-alive).
+///
+/// The accept queue is as long as the kernel allows (`net.core.somaxconn`): thousands of clients
+/// connecting at once otherwise overflow tokio's default of 1024, and the dropped SYNs come back
+/// only after the client's 1 s, 3 s… retransmission timers — a connection starved for seconds.
 pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<NoDelayListener> {
     fn no_delay(stream: &mut TcpStream) {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
         }
     }
-    Ok(TcpListener::bind(addr).await?.tap_io(no_delay as fn(&mut TcpStream)))
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(ACCEPT_BACKLOG)) {
+            Ok(listener) => return Ok(listener.tap_io(no_delay as fn(&mut TcpStream))),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")))
 }
+
+/// The accept queue asked for; Linux caps it at `net.core.somaxconn` (4096 by default).
+const ACCEPT_BACKLOG: u32 = 65_535;
 
 /// The client's address: the socket peer, or the last `X-Forwarded-For` entry when that peer is a
 /// trusted proxy.
