@@ -398,10 +398,14 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
 
     // Expired sessions are deleted from the store every minute.
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+    // A database outage must not end it: it retries a minute later.
     let cleanup = tokio::spawn(async move {
         use tower_sessions::session_store::ExpiredDeletion;
-        if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(60)).await {
-            tracing::error!(error = %e, "expired-session cleanup stopped");
+        loop {
+            if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(60)).await {
+                tracing::warn!(error = %e, "expired sessions not deleted; trying again in a minute");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
     });
 
@@ -431,7 +435,10 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if !worker.finish(grace).await {
-        tracing::warn!(grace_secs = grace.as_secs(), "the running job did not end in time; it rolled back and another instance takes it over");
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "the running job did not end in time; it rolled back and another instance takes it over"
+        );
     }
     cleanup.abort();
     pool.close().await;

@@ -556,7 +556,12 @@ pub async fn store(
     let mut copy = tx.copy_in_raw(copy_statement).await?;
     let feed = async {
         while let Some(data) = copy_rx.recv().await {
-            copy.send(data).await?;
+            if let Err(e) = copy.send(data).await {
+                // The database is gone: close the channel so the parser's next send fails and it
+                // stops, which ends the pump too (else all three wait on each other for ever).
+                copy_rx.close();
+                return Err(e);
+            }
         }
         Ok::<_, sqlx::Error>(())
     };

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Load goals of issue 16 (BENCHMARKS.md, "Load"): the release server on a freshly seeded demo
+# database, oha on loopback (load tool, server and PostgreSQL on the same 2 cores).
+#   1. the KPI call, closed loop (every connection sending as fast as it can), 1,000 then 10,000
+#      connections: throughput, p99, slowest request, errors and timeouts (2 s);
+#   2. 10,000 keep-alive connections at an offered 5,000 req/s in total (open loop, latency corrected
+#      for coordinated omission): the KPI call, /exceptions and /disputes;
+#   3. a soak (SOAK_SECS, default 600) at a steady mixed load — pages, API reads, uploads, recon runs,
+#      exception actions — with the server's memory each minute and its open descriptors and
+#      database connections before and after.
+# Usage (after `make run` or `make test` built the release binary):
+#   benchmarks/load.sh [closed|open|soak|all]
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+db_ensure
+OHA_VERSION=1.14.0
+if [ "$(oha --version 2>/dev/null | awk '{print $2}')" != "$OHA_VERSION" ]; then
+  log "installing oha $OHA_VERSION (the load tool; a few minutes, once)"
+  cargo install oha --version "$OHA_VERSION" --locked
+fi
+WHAT="${1:-all}"
+ulimit -n "$(ulimit -Hn)"
+export BENCH_LOG_LEVEL=warn
+bench_server settlepaisa_bench_load
+COOKIE="$(curl -s -o /dev/null -D - -H "Origin: $BASE" \
+  --data-urlencode email=ops@settlepaisa.test --data-urlencode password=SettlePaisa@2025 "$BASE/login" \
+  | awk -F'[: ;]+' 'tolower($1)=="set-cookie" && $2 ~ /^sp_session=/ {print $2}')"
+KPI="$BASE/api/disputes/v1/chargebacks/kpis"
+OUT="$ROOT/target/bench-load"
+mkdir -p "$OUT"
+
+# One oha run, summarised: label, then oha's arguments.
+measure() {
+  local label="$1"; shift
+  local json="$OUT/$(echo "$label" | tr -c 'a-zA-Z0-9' '_').json"
+  oha --no-tui --output-format json -t 2s "$@" > "$json" 2>/dev/null
+  python3 - "$label" "$json" <<'PY'
+import json, sys
+label, path = sys.argv[1], sys.argv[2]
+d = json.load(open(path))
+s, p = d["summary"], d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {})
+errors = d.get("errorDistribution", {})
+ok = sum(v for k, v in codes.items() if k.startswith("2"))
+bad = sum(v for k, v in codes.items() if not k.startswith("2"))
+print(f"| {label} | {s['requestsPerSec']:,.0f} | {p['p50']*1000:.1f} ms | {p['p99']*1000:.1f} ms | "
+      f"{s['slowest']*1000:.0f} ms | {ok:,} | {bad} | {sum(errors.values())} {dict(errors) if errors else ''} |")
+PY
+}
+
+if [ "$WHAT" = closed ] || [ "$WHAT" = all ]; then
+  echo "| closed loop, 20 s | req/s | p50 | p99 | slowest | 2xx | other status | errors (timeouts 2 s) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  measure "KPI call, 1,000 connections" -c 1000 -z 20s -H "Authorization: Bearer $TOKEN" "$KPI"
+  measure "KPI call, 10,000 connections" -c 10000 -z 20s -H "Authorization: Bearer $TOKEN" "$KPI"
+fi
+if [ "$WHAT" = open ] || [ "$WHAT" = all ]; then
+  echo "| open loop, 10,000 connections, 5,000 req/s offered, 30 s | req/s | p50 | p99 | slowest | 2xx | other status | errors |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  measure "KPI call" -c 10000 -q 5000 --latency-correction -z 30s -H "Authorization: Bearer $TOKEN" "$KPI"
+  measure "GET /exceptions (page)" -c 10000 -q 5000 --latency-correction -z 30s -H "Cookie: $COOKIE" "$BASE/exceptions"
+  measure "GET /disputes (page)" -c 10000 -q 5000 --latency-correction -z 30s -H "Cookie: $COOKIE" "$BASE/disputes"
+fi
+if [ "$WHAT" = soak ] || [ "$WHAT" = all ]; then
+  SOAK="${SOAK_SECS:-600}"
+  pool() { psql "$BENCH_DB_URL" -qAt -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"; }
+  fds() { ls /proc/$PID/fd | wc -l; }
+  rss() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
+  echo "soak: ${SOAK}s; before: $(fds) open descriptors, $(pool) database connections, RSS $(rss) kB"
+  oha --no-tui --output-format json -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/exceptions" > "$OUT/soak-exceptions.json" 2>/dev/null &
+  oha --no-tui --output-format json -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/disputes" > "$OUT/soak-disputes.json" 2>/dev/null &
+  oha --no-tui --output-format json -t 2s -c 100 -q 1000 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$KPI" > "$OUT/soak-kpi.json" 2>/dev/null &
+  oha --no-tui --output-format json -t 2s -c 20 -q 100 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/exceptions?limit=50" > "$OUT/soak-exceptions-api.json" 2>/dev/null &
+  # Writes: an upload pair and a recon run per cycle, and an exception action, in turn.
+  (
+    end=$(( $(date +%s) + SOAK )) n=0 failures=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+      n=$((n + 1)); cycle="$(date -d "2025-01-01 + $n days" +%F)"
+      python3 -c "
+import sys
+n, cycle = int(sys.argv[1]), sys.argv[2]
+with open('/tmp/soak-pg.csv', 'w') as f:
+    f.write('Transaction ID,Merchant ID,Amount,Currency,Transaction Date,Transaction Time,Payment Method,UTR,RRN,Status\n')
+    for i in range(2000): f.write(f'SK{n:04d}T{i:06d},MERCH_00{1 + i % 3},{100 + i}.00,INR,{cycle},10:00:00,UPI,SK{n:04d}U{i:06d},,SUCCESS\n')
+with open('/tmp/soak-bank.csv', 'w') as f:
+    f.write('Bank Reference,Bank Name,Amount,Transaction Date,Value Date,UTR,Remarks,Debit/Credit\n')
+    for i in range(2000): f.write(f'SK{n:04d}B{i:06d},HDFC,{100 + i + (i % 50 == 0)}.00,{cycle},{cycle},SK{n:04d}U{i:06d},,CR\n')
+" "$n" "$cycle"
+      for kind in pg bank; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Origin: $BASE" \
+          -F kind=$kind -F cycleDate="$cycle" -F file=@/tmp/soak-$kind.csv "$BASE/api/recon/v1/uploads")
+        [ "$code" = 200 ] || failures=$((failures + 1))
+      done
+      code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Origin: $BASE" \
+        -H 'Content-Type: application/json' -d "{\"cycleDate\":\"$cycle\"}" "$BASE/api/recon/v1/runs")
+      [ "$code" = 202 ] || failures=$((failures + 1))
+      id=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/exceptions?status=open&limit=1" | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["id"] if i else "")')
+      if [ -n "$id" ]; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Origin: $BASE" \
+          -H 'Content-Type: application/json' -d '{"action":"investigate"}' "$BASE/api/recon/v1/exceptions/$id/actions")
+        [ "$code" = 200 ] || failures=$((failures + 1))
+      fi
+      sleep 5
+    done
+    echo "soak writes: $n cycles uploaded and run, $failures failed writes" > "$OUT/soak-writes.txt"
+  ) &
+  for minute in $(seq 1 $(( SOAK / 60 ))); do
+    sleep 60
+    echo "minute $minute: RSS $(rss) kB, $(fds) descriptors, $(pool) database connections"
+  done
+  wait
+  sleep 5
+  echo "after: $(fds) open descriptors, $(pool) database connections, RSS $(rss) kB"
+  cat "$OUT/soak-writes.txt"
+  for f in soak-exceptions soak-disputes soak-kpi soak-exceptions-api; do
+    python3 - "$f" "$OUT/$f.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[2])); s, p = d["summary"], d["latencyPercentiles"]
+codes = d.get("statusCodeDistribution", {}); errors = d.get("errorDistribution", {})
+print(f"{sys.argv[1]}: {s['requestsPerSec']:,.0f} req/s, p99 {p['p99']*1000:.1f} ms, slowest {s['slowest']*1000:.0f} ms, statuses {codes}, errors {errors or 0}")
+PY
+  done
+  psql "$BENCH_DB_URL" -qAt -c "SELECT status, count(*) FROM recon_runs GROUP BY 1 ORDER BY 1"
+fi
