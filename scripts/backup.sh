@@ -13,8 +13,10 @@
 # deploy/settlepaisa-backup.timer runs `dump` and `base` daily, then `prune`.
 #
 # Environment:
-#   BACKUP_DATABASE_URL   the database, as the schema's owner (default: MIGRATION_DATABASE_URL, else
-#                         DATABASE_URL); `base` needs a role with REPLICATION
+#   BACKUP_DATABASE_URL   the database, as the schema's owner or postgres, WITHOUT a password (peer
+#                         authentication over the local socket, or the password in ~/.pgpass /
+#                         PGPASSFILE: a URL with a password would show in `ps` for the whole run);
+#                         `base` needs a role with REPLICATION
 #   BACKUP_DIR            where backups go (default /var/backups/settlepaisa)
 #   WAL_ARCHIVE_DIR       the archive_command's directory, for `prune` (default /var/lib/postgresql/wal-archive)
 #   KEEP_DAYS             retention in days (default 30)
@@ -22,18 +24,27 @@
 # Every file is written under a temporary name and renamed when complete, with its SHA-256 beside
 # it, so a backup cut short never looks like a good one.
 set -euo pipefail
+# Dumps hold password hashes, account numbers and session ids: readable by their owner only.
+umask 077
 
 BACKUP_DIR="${BACKUP_DIR:-/var/backups/settlepaisa}"
 WAL_ARCHIVE_DIR="${WAL_ARCHIVE_DIR:-/var/lib/postgresql/wal-archive}"
 KEEP_DAYS="${KEEP_DAYS:-30}"
-URL="${BACKUP_DATABASE_URL:-${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}}"
+URL="${BACKUP_DATABASE_URL:-}"
 if [ -z "${PG_BIN:-}" ]; then
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 fi
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 
 say() { printf '%s backup: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
-need_url() { [ -n "$URL" ] || { say "set BACKUP_DATABASE_URL or DATABASE_URL"; exit 2; }; }
+need_url() {
+  [ -n "$URL" ] || { say "set BACKUP_DATABASE_URL"; exit 2; }
+  # postgres://user:password@… — refused: the password would be on the command line.
+  if [[ "$URL" =~ ^postgres(ql)?://[^/@]*:[^/@]*@ ]]; then
+    say "BACKUP_DATABASE_URL holds a password: use peer authentication or ~/.pgpass (PGPASSFILE) instead"
+    exit 2
+  fi
+}
 
 dump() {
   need_url

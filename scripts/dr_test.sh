@@ -87,12 +87,15 @@ sleep 1.2
 # Written after the chosen instant: the restore to T must not have it.
 printf '%s\n' "After-Instant-2026" | DATABASE_URL="$(url "$P1")" "$BIN" user create \
   --email dr-after@settlepaisa.test --role sp-ops --name "DR after" >/dev/null
-sql "$P1" "SELECT pg_switch_wal()" >/dev/null
-# Wait until the segment holding the write after T is archived (archive_command ran).
-for _ in $(seq 1 100); do
-  [ "$(sql "$P1" "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")" = t ] && break
+# Close the segment holding it and wait until archive_command has it: else a restore that ignored
+# T would pass too.
+SEGMENT="$(sql "$P1" "SELECT pg_walfile_name(pg_switch_wal())")"
+archived=no
+for _ in $(seq 1 200); do
+  if [ "$(sql "$P1" "SELECT coalesce(last_archived_wal >= '$SEGMENT', false) FROM pg_stat_archiver")" = t ]; then archived=yes; break; fi
   sleep 0.1
 done
+[ "$archived" = yes ] || { echo "DR: segment $SEGMENT (the write after T) was not archived within 20 s" >&2; exit 1; }
 log "DR: the primary is lost (pg_ctl stop -m immediate)"
 as_owner "$PGBIN/pg_ctl" -D "$PRIMARY" -m immediate stop >/dev/null
 

@@ -18,6 +18,13 @@ if [ $# -lt 3 ]; then
 fi
 base="$1" archive="$2" target_dir="$3" target_time="${4:-}"
 
+# Both go into postgresql.auto.conf: nothing that could close the quotes or add a setting.
+if [[ ! "$archive" =~ ^[A-Za-z0-9/_.-]+$ ]]; then
+  echo "the WAL archive path may hold only letters, digits and / _ . -" >&2; exit 2
+fi
+if [ -n "$target_time" ] && { [[ ! "$target_time" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[\ T][0-9:.]+([+-][0-9:]+|Z|\ UTC)?$ ]] || ! date -d "$target_time" >/dev/null 2>&1; }; then
+  echo "not an instant: $target_time (e.g. '2026-12-03 14:05:00+00')" >&2; exit 2
+fi
 [ -f "$base/base.tar.gz" ] || { echo "no base.tar.gz in $base" >&2; exit 2; }
 [ -d "$archive" ] || { echo "no WAL archive at $archive" >&2; exit 2; }
 if [ -e "$target_dir" ] && [ -n "$(ls -A "$target_dir" 2>/dev/null)" ]; then

@@ -39,6 +39,9 @@ build_release
 log "disaster recovery: base backup + WAL archive → point-in-time restore into a fresh cluster"
 scripts/dr_test.sh "$ROOT/target/release/settlepaisa-ops"
 
+log "faults: PostgreSQL stopped hard, the server killed and stopped, the file store full — mid-work"
+scripts/faults.sh "$ROOT/target/release/settlepaisa-ops" 60000
+
 log "end-to-end: release server on a fresh, seeded database"
 E2E_DB_URL="$(db_fresh_database settlepaisa_e2e)"
 PORT="$(free_port)"
@@ -63,7 +66,8 @@ LOG_FORMAT=json METRICS_ADDR="127.0.0.1:$METRICS_PORT" \
 SERVER_PID=$!
 SERVER_B_PID="" NGINX_PID=""
 stop_all() {
-  for pid in $SERVER_PID $SERVER_B_PID $NGINX_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  # Front to back: nginx, then the servers.
+  for pid in $NGINX_PID $SERVER_B_PID $SERVER_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   sftp_server_stop
 }
 trap stop_all EXIT
@@ -87,6 +91,9 @@ http {
     access_log off;
     client_body_temp_path $NGINX_DIR/body;
     proxy_temp_path $NGINX_DIR/proxy;
+    fastcgi_temp_path $NGINX_DIR/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/uwsgi;
+    scgi_temp_path $NGINX_DIR/scgi;
     upstream settlepaisa_ops {
         server 127.0.0.1:$PORT;
         server 127.0.0.1:$PORT_B;
@@ -103,15 +110,15 @@ http {
     }
 }
 NGINX
-/usr/sbin/nginx -t -q -c "$NGINX_DIR/nginx.conf"
-/usr/sbin/nginx -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
+/usr/sbin/nginx -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf"
+/usr/sbin/nginx -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 wait_for_health "http://127.0.0.1:$NGINX_PORT" "$NGINX_PID"
 (cd end2end && BASE_URL="http://127.0.0.1:$NGINX_PORT" INSTANCE_A_URL="http://127.0.0.1:$PORT" \
   INSTANCE_B_URL="http://127.0.0.1:$PORT_B" npx playwright test two_instances)
 
 log "observability: the suite's server log and metrics (JSON lines, no secrets, every alerted series served)"
-python3 scripts/check_observability.py "$ROOT/target/e2e/server.log" "http://127.0.0.1:$METRICS_PORT/metrics" \
+python3 scripts/check_observability.py "$ROOT/target/e2e/server.log,$ROOT/target/e2e/server-b.log" "http://127.0.0.1:$METRICS_PORT/metrics" \
   "$E2E_DB_URL" "SettlePaisa@2025" "$LOCKOUT_PASSWORD" "$E2E_SFTP_PASSWORD" "$SECRETS_KEY" \
   First-Password-2026 Second-Password-2026
 log "all tests passed"

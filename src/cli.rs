@@ -376,6 +376,20 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         mailer,
     });
 
+    // Both listeners first: an instance that cannot listen (its port taken) exits before it has
+    // taken any job, instead of abandoning one on every restart.
+    let listener = crate::http::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let metrics = match state.config.metrics_addr.clone() {
+        Some(metrics_addr) => {
+            let handle = crate::http::metrics::install_recorder()?;
+            let listener = crate::http::bind(&metrics_addr)
+                .await
+                .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
+            Some((metrics_addr, handle, listener))
+        }
+        None => None,
+    };
+
     // Background jobs (recon runs) on this instance; other instances run their own workers.
     // SIGTERM (or Ctrl-C) turns `stopping` true: the listener stops accepting and drains its
     // requests while the worker finishes the job in hand and takes no other.
@@ -402,18 +416,14 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let cleanup = tokio::spawn(async move {
         use tower_sessions::session_store::ExpiredDeletion;
         loop {
-            if let Err(e) = store.continuously_delete_expired(std::time::Duration::from_secs(60)).await {
+            if let Err(e) = store.clone().continuously_delete_expired(std::time::Duration::from_secs(60)).await {
                 tracing::warn!(error = %e, "expired sessions not deleted; trying again in a minute");
             }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
     });
 
-    if let Some(metrics_addr) = state.config.metrics_addr.clone() {
-        let handle = crate::http::metrics::install_recorder()?;
-        let listener = crate::http::bind(&metrics_addr)
-            .await
-            .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
+    if let Some((metrics_addr, handle, listener)) = metrics {
         let metrics_app = crate::http::metrics::router(handle, state.clone());
         tracing::info!(%metrics_addr, "metrics on http://{metrics_addr}/metrics");
         tokio::spawn(async move {
@@ -425,15 +435,40 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
 
     let grace = state.config.shutdown_grace;
     let app = crate::http::router(state);
-    let listener = crate::http::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "SettlePaisa Ops listening on http://{addr}");
+    use std::future::IntoFuture;
     let mut stopped = stopping.clone();
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let serving = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .into_future();
+    // One deadline from the signal for both the drain and the job in hand, inside systemd's stop
+    // time-out: a long export or a trickling upload cannot use up the job's grace.
+    let mut signalled = stopping.clone();
+    let deadline = async move {
+        let _ = signalled.wait_for(|stop| *stop).await;
+        tokio::time::Instant::now() + grace
+    };
+    tokio::pin!(serving);
+    let deadline = tokio::select! {
+        served = &mut serving => {
+            served.map_err(|e| e.to_string())?;
+            tokio::time::Instant::now() + grace
+        }
+        deadline = deadline => {
+            tokio::select! {
+                served = &mut serving => {
+                    served.map_err(|e| e.to_string())?;
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!("requests still running at the shutdown deadline were cut off");
+                }
+            }
+            deadline
+        }
+    };
+    let grace = deadline.saturating_duration_since(tokio::time::Instant::now());
     if !worker.finish(grace).await {
         tracing::warn!(
             grace_secs = grace.as_secs(),

@@ -25,6 +25,9 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("The database is not reachable right now. Try again in a minute.")]
     Unavailable,
+    /// The file store refused a write (its disk full, say): nothing was recorded.
+    #[error("{0}")]
+    StorageFull(String),
     #[error("Something went wrong on our side; it has been logged. Try again, or tell the platform team.")]
     Internal,
     #[error("{0}")]
@@ -42,6 +45,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Unavailable => "unavailable",
+            AppError::StorageFull(_) => "storage_full",
             AppError::Internal => "internal",
             AppError::Transport(_) => "transport",
         }
@@ -56,6 +60,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Unavailable => 503,
+            AppError::StorageFull(_) => 507,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

@@ -24,7 +24,7 @@ use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::features::overview::model::Health;
+use crate::features::overview::model::{ConnectorFacts, Health};
 use crate::state::AppState;
 
 const DURATION: &str = "http_request_duration_seconds";
@@ -153,24 +153,40 @@ pub fn router(handle: PrometheusHandle, state: AppState) -> Router {
         get(move || {
             let (handle, state) = (handle.clone(), state.clone());
             async move {
-                scrape_facts(&state).await;
-                handle.render()
+                // A slow database must not make the scrape itself time out (Prometheus would take
+                // the instance for down): past the budget, the facts keep their last values.
+                let connectors = match tokio::time::timeout(SCRAPE_BUDGET, scrape_facts(&state)).await {
+                    Ok(connectors) => connectors,
+                    Err(_) => {
+                        tracing::warn!("the scrape's database facts took too long; last values served");
+                        String::new()
+                    }
+                };
+                let mut body = handle.render();
+                body.push_str(&connectors);
+                body
             }
         }),
     )
 }
 
+/// How long a scrape waits for its database facts (Prometheus's scrape time-out is 10 s).
+const SCRAPE_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// The facts read from the database at each scrape, so every instance reports the same shared
 /// state (the queue, connectors, SLA breaches) and a restart loses nothing. With the database
 /// down, `db_up` is 0 and the rest keep their last values.
-async fn scrape_facts(state: &AppState) {
+///
+/// Returns the per-connector series as Prometheus text, made fresh each time (not kept in the
+/// recorder), so a connector deleted or renamed leaves no series behind that would page for ever.
+async fn scrape_facts(state: &AppState) -> String {
     let pool = &state.pool;
     metrics::gauge!("db_pool_connections").set(pool.size() as f64);
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
     let up = crate::db::is_up(pool).await;
     metrics::gauge!("db_up").set(if up { 1.0 } else { 0.0 });
     if !up {
-        return;
+        return String::new();
     }
     // The job queue by status (queue depth, failures waiting for an operator).
     match crate::features::jobs::queries::counts(pool).await {
@@ -183,36 +199,93 @@ async fn scrape_facts(state: &AppState) {
     }
     let now = state.clock.now();
     // Connector health as the Overview shows it (0 OK, 1 LAGGING, 2 FAILING) and its last success.
-    match crate::features::overview::queries::connector_facts(pool).await {
-        Ok(facts) => {
-            for facts in facts {
-                let name = facts.name.clone();
-                let paused = facts.paused;
-                if let Some(at) = facts.last_success_at {
-                    metrics::gauge!("connector_last_success_timestamp_seconds", "connector" => name.clone())
-                        .set(at.timestamp() as f64);
-                }
-                let health = match facts.health(now).health {
-                    Health::Ok => 0.0,
-                    Health::Lagging => 1.0,
-                    Health::Failing => 2.0,
-                };
-                metrics::gauge!("connector_paused", "connector" => name.clone()).set(if paused { 1.0 } else { 0.0 });
-                metrics::gauge!("connector_health", "connector" => name).set(health);
-            }
+    let connectors = match crate::features::overview::queries::connector_facts(pool).await {
+        Ok(facts) => connector_series(facts, now),
+        Err(e) => {
+            tracing::warn!(error = %e, "connector health not read for the metrics");
+            String::new()
         }
-        Err(e) => tracing::warn!(error = %e, "connector health not read for the metrics"),
-    }
+    };
     // Open exceptions past their SLA: the queue's "SLA breached" tile.
     match crate::features::exceptions::queries::kpis(pool, now).await {
         Ok(kpis) => metrics::gauge!("exceptions_sla_breached").set(kpis.sla_breached as f64),
         Err(e) => tracing::warn!(error = %e, "exception counts not read for the metrics"),
     }
+    connectors
+}
+
+/// The per-connector gauges in Prometheus text format: health (0 OK, 1 LAGGING, 2 FAILING),
+/// paused (1/0), and the last success as a Unix time (only once there was one).
+fn connector_series(facts: Vec<ConnectorFacts>, now: chrono::DateTime<chrono::Utc>) -> String {
+    use std::fmt::Write;
+    let (mut health, mut paused, mut success) = (String::new(), String::new(), String::new());
+    for facts in facts {
+        let name = label_value(&facts.name);
+        let _ = writeln!(paused, "connector_paused{{connector=\"{name}\"}} {}", u8::from(facts.paused));
+        if let Some(at) = facts.last_success_at {
+            let _ = writeln!(
+                success,
+                "connector_last_success_timestamp_seconds{{connector=\"{name}\"}} {}",
+                at.timestamp()
+            );
+        }
+        let code = match facts.health(now).health {
+            Health::Ok => 0,
+            Health::Lagging => 1,
+            Health::Failing => 2,
+        };
+        let _ = writeln!(health, "connector_health{{connector=\"{name}\"}} {code}");
+    }
+    let mut out = String::new();
+    for (metric, lines) in [
+        ("connector_health", health),
+        ("connector_paused", paused),
+        ("connector_last_success_timestamp_seconds", success),
+    ] {
+        if !lines.is_empty() {
+            let _ = write!(out, "# TYPE {metric} gauge\n{lines}");
+        }
+    }
+    out
+}
+
+/// A label value as the Prometheus text format escapes it (backslash, double quote, newline).
+fn label_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connector_series_are_escaped_and_fresh() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let facts = |name: &str, paused: bool, ok: bool| ConnectorFacts {
+            name: name.into(),
+            paused,
+            last_success_at: ok.then_some(at),
+            last_run_at: ok.then_some(at),
+            last_run_failed: false,
+            failures_since_success: 0,
+        };
+        let text = connector_series(
+            vec![facts("AXIS \"main\"\\1", false, true), facts("HDFC\nSFTP", true, false)],
+            at + chrono::Duration::minutes(5),
+        );
+        assert_eq!(
+            text,
+            "# TYPE connector_health gauge\n\
+             connector_health{connector=\"AXIS \\\"main\\\"\\\\1\"} 0\n\
+             connector_health{connector=\"HDFC\\nSFTP\"} 2\n\
+             # TYPE connector_paused gauge\n\
+             connector_paused{connector=\"AXIS \\\"main\\\"\\\\1\"} 0\n\
+             connector_paused{connector=\"HDFC\\nSFTP\"} 1\n\
+             # TYPE connector_last_success_timestamp_seconds gauge\n\
+             connector_last_success_timestamp_seconds{connector=\"AXIS \\\"main\\\"\\\\1\"} 1796292000\n"
+        );
+        assert_eq!(connector_series(vec![], at), "", "no connectors, no series");
+    }
 
     #[test]
     fn invented_methods_share_one_label() {

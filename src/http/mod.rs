@@ -117,9 +117,15 @@ pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<NoDelayListener> 
     }
     let mut last_error = None;
     for addr in tokio::net::lookup_host(addr).await? {
-        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-        socket.set_reuseaddr(true)?;
-        match socket.bind(addr).and_then(|()| socket.listen(ACCEPT_BACKLOG)) {
+        let listen = || {
+            let socket =
+                if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(ACCEPT_BACKLOG)
+        };
+        // As std does: the next address when one cannot be listened on (IPv6 off, say).
+        match listen() {
             Ok(listener) => return Ok(listener.tap_io(no_delay as fn(&mut TcpStream))),
             Err(e) => last_error = Some(e),
         }

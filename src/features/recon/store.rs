@@ -558,7 +558,8 @@ pub async fn store(
         while let Some(data) = copy_rx.recv().await {
             if let Err(e) = copy.send(data).await {
                 // The database is gone: close the channel so the parser's next send fails and it
-                // stops, which ends the pump too (else all three wait on each other for ever).
+                // stops sending (it reads the rest of the body for its checksum, so the pump ends
+                // too); else all three wait on each other for ever.
                 copy_rx.close();
                 return Err(e);
             }
@@ -759,10 +760,7 @@ pub async fn store(
         errors,
         sha256: parsed.sha256.clone(),
     };
-    kept.shutdown().await.map_err(|e| {
-        tracing::error!(error = %e, "upload store write failed");
-        AppError::Internal
-    })?;
+    kept.shutdown().await.map_err(|e| stored_failed_as(&e))?;
     // Customers' e-mail and phone never stay in the kept copy either (it is kept for the record).
     if !streamed.personal_columns().is_empty() {
         if let Err(e) = redact_kept(objects.as_ref(), &storage_key, &streamed).await {
@@ -946,8 +944,32 @@ pub async fn open_kept(objects: &dyn ObjectStore, storage_key: &str) -> Result<i
 }
 
 fn store_failed(e: object_store::Error) -> AppError {
+    stored_failed_as(&e)
+}
+
+/// A failed write to the file store as the caller hears it: a full disk (ENOSPC) or quota
+/// (EDQUOT), wherever in the error's chain, said in words (the operator can act on it); anything
+/// else an internal error, logged.
+fn stored_failed_as(e: &(dyn std::error::Error + 'static)) -> AppError {
     tracing::error!(error = %e, "upload store write failed");
-    AppError::Internal
+    let mut full = false;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        let io_full = err.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::StorageFull || matches!(io.raw_os_error(), Some(28) | Some(122))
+        });
+        let text = err.to_string();
+        full |= io_full || text.contains("No space left on device") || text.contains("Disk quota exceeded");
+        cause = err.source();
+    }
+    if full {
+        AppError::StorageFull(
+            "The file store is full, so the upload was not kept: nothing was recorded. Tell the platform team; upload again once there is space."
+                .into(),
+        )
+    } else {
+        AppError::Internal
+    }
 }
 
 /// The latest uploads of the `kinds` (`pg`, `bank`), newest first; with `only`, that one upload.
@@ -991,6 +1013,20 @@ pub fn row_errors<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_file_store_is_said_in_words() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let said = stored_failed_as(&full);
+        assert_eq!(said.status_code(), 507);
+        assert!(said.to_string().contains("The file store is full"), "{said}");
+        // Wrapped, as object_store and the multipart writer wrap it.
+        let wrapped =
+            std::io::Error::other(object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(full) });
+        assert_eq!(stored_failed_as(&wrapped).status_code(), 507);
+        let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(stored_failed_as(&other).status_code(), 500);
+    }
 
     #[test]
     fn merchant_codes_resolve_through_aliases_and_flags() {
