@@ -13,7 +13,7 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 db_ensure
-OHA_VERSION=1.14.0
+OHA_VERSION=1.16.0
 if [ "$(oha --version 2>/dev/null | awk '{print $2}')" != "$OHA_VERSION" ]; then
   log "installing oha $OHA_VERSION (the load tool; a few minutes, once)"
   cargo install oha --version "$OHA_VERSION" --locked
@@ -33,7 +33,7 @@ mkdir -p "$OUT"
 measure() {
   local label="$1"; shift
   local json="$OUT/$(echo "$label" | tr -c 'a-zA-Z0-9' '_').json"
-  oha --no-tui --output-format json -t 2s "$@" > "$json" 2>/dev/null
+  oha --no-tui --output-format json -w -t 2s "$@" > "$json" 2>/dev/null
   python3 - "$label" "$json" <<'PY'
 import json, sys
 label, path = sys.argv[1], sys.argv[2]
@@ -67,10 +67,10 @@ if [ "$WHAT" = soak ] || [ "$WHAT" = all ]; then
   fds() { ls /proc/$PID/fd | wc -l; }
   rss() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
   echo "soak: ${SOAK}s; before: $(fds) open descriptors, $(pool) database connections, RSS $(rss) kB"
-  oha --no-tui --output-format json -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/exceptions" > "$OUT/soak-exceptions.json" 2>/dev/null &
-  oha --no-tui --output-format json -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/disputes" > "$OUT/soak-disputes.json" 2>/dev/null &
-  oha --no-tui --output-format json -t 2s -c 100 -q 1000 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$KPI" > "$OUT/soak-kpi.json" 2>/dev/null &
-  oha --no-tui --output-format json -t 2s -c 20 -q 100 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/exceptions?limit=50" > "$OUT/soak-exceptions-api.json" 2>/dev/null &
+  oha --no-tui --output-format json -w -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/exceptions" > "$OUT/soak-exceptions.json" 2>/dev/null &
+  oha --no-tui --output-format json -w -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/disputes" > "$OUT/soak-disputes.json" 2>/dev/null &
+  oha --no-tui --output-format json -w -t 2s -c 100 -q 1000 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$KPI" > "$OUT/soak-kpi.json" 2>/dev/null &
+  oha --no-tui --output-format json -w -t 2s -c 20 -q 100 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/exceptions?limit=50" > "$OUT/soak-exceptions-api.json" 2>/dev/null &
   # Writes: an upload pair and a recon run per cycle, and an exception action, in turn.
   (
     end=$(( $(date +%s) + SOAK )) n=0 failures=0
