@@ -43,8 +43,9 @@ codes = d.get("statusCodeDistribution", {})
 errors = d.get("errorDistribution", {})
 ok = sum(v for k, v in codes.items() if k.startswith("2"))
 bad = sum(v for k, v in codes.items() if not k.startswith("2"))
-print(f"| {label} | {s['requestsPerSec']:,.0f} | {p['p50']*1000:.1f} ms | {p['p99']*1000:.1f} ms | "
-      f"{s['slowest']*1000:.0f} ms | {ok:,} | {bad} | {sum(errors.values())} {dict(errors) if errors else ''} |")
+ms = lambda v: "—" if v is None else f"{v * 1000:.1f} ms"  # no answer at all gives no latency
+print(f"| {label} | {s['requestsPerSec']:,.0f} | {ms(p['p50'])} | {ms(p['p99'])} | "
+      f"{ms(s['slowest'])} | {ok:,} | {bad} | {sum(errors.values())} {dict(errors) if errors else ''} |")
 PY
 }
 
@@ -117,7 +118,8 @@ with open('/tmp/soak-bank.csv', 'w') as f:
 import json, sys
 d = json.load(open(sys.argv[2])); s, p = d["summary"], d["latencyPercentiles"]
 codes = d.get("statusCodeDistribution", {}); errors = d.get("errorDistribution", {})
-print(f"{sys.argv[1]}: {s['requestsPerSec']:,.0f} req/s, p99 {p['p99']*1000:.1f} ms, slowest {s['slowest']*1000:.0f} ms, statuses {codes}, errors {errors or 0}")
+ms = lambda v: "—" if v is None else f"{v * 1000:.1f} ms"
+print(f"{sys.argv[1]}: {s['requestsPerSec']:,.0f} req/s, p99 {ms(p['p99'])}, slowest {ms(s['slowest'])}, statuses {codes}, errors {errors or 0}")
 PY
   done
   psql "$BENCH_DB_URL" -qAt -c "SELECT status, count(*) FROM recon_runs GROUP BY 1 ORDER BY 1"
