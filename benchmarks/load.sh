@@ -68,10 +68,15 @@ if [ "$WHAT" = soak ] || [ "$WHAT" = all ]; then
   fds() { ls /proc/$PID/fd | wc -l; }
   rss() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
   echo "soak: ${SOAK}s; before: $(fds) open descriptors, $(pool) database connections, RSS $(rss) kB"
+  LOADERS=()
   oha --no-tui --output-format json -w -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/exceptions" > "$OUT/soak-exceptions.json" 2>/dev/null &
+  LOADERS+=($!)
   oha --no-tui --output-format json -w -t 2s -c 50 -q 200 -z "${SOAK}s" -H "Cookie: $COOKIE" "$BASE/disputes" > "$OUT/soak-disputes.json" 2>/dev/null &
+  LOADERS+=($!)
   oha --no-tui --output-format json -w -t 2s -c 100 -q 1000 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$KPI" > "$OUT/soak-kpi.json" 2>/dev/null &
+  LOADERS+=($!)
   oha --no-tui --output-format json -w -t 2s -c 20 -q 100 -z "${SOAK}s" -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/exceptions?limit=50" > "$OUT/soak-exceptions-api.json" 2>/dev/null &
+  LOADERS+=($!)
   # Writes: an upload pair and a recon run per cycle, and an exception action, in turn.
   (
     end=$(( $(date +%s) + SOAK )) n=0 failures=0
@@ -90,7 +95,7 @@ with open('/tmp/soak-bank.csv', 'w') as f:
       for kind in pg bank; do
         code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Origin: $BASE" \
           -F kind=$kind -F cycleDate="$cycle" -F file=@/tmp/soak-$kind.csv "$BASE/api/recon/v1/uploads")
-        [ "$code" = 200 ] || failures=$((failures + 1))
+        [ "$code" = 201 ] || failures=$((failures + 1))   # 201: stored
       done
       code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Origin: $BASE" \
         -H 'Content-Type: application/json' -d "{\"cycleDate\":\"$cycle\"}" "$BASE/api/recon/v1/runs")
@@ -105,11 +110,13 @@ with open('/tmp/soak-bank.csv', 'w') as f:
     done
     echo "soak writes: $n cycles uploaded and run, $failures failed writes" > "$OUT/soak-writes.txt"
   ) &
+  LOADERS+=($!)
   for minute in $(seq 1 $(( SOAK / 60 ))); do
     sleep 60
     echo "minute $minute: RSS $(rss) kB, $(fds) descriptors, $(pool) database connections"
   done
-  wait
+  # The loaders only: a bare `wait` would wait for the server too.
+  wait "${LOADERS[@]}"
   sleep 5
   echo "after: $(fds) open descriptors, $(pool) database connections, RSS $(rss) kB"
   cat "$OUT/soak-writes.txt"
