@@ -350,19 +350,32 @@ def main():
         return n > 0 and per_merchant == 0 and torn == 0 and left == 0, \
             f"{n} batches, {per_merchant} merchants twice, {torn} torn, {left} reconciled transactions left out"
 
-    job = batches(c1)
-    # The moment a worker has the job: it makes one batch per merchant, in one transaction each.
-    wait_for("the batch job to start", lambda: db.sql(f"SELECT status FROM jobs WHERE unique_key = 'settle:{c1}'") != "queued", 30)
-    db.stop_hard()
-    time.sleep(0.5)
-    db.start()
-    wait_for("the batch job to end", lambda: batch_job(job).get("status") in ("completed", "succeeded", "failed"), 120)
-    whole, detail = batches_whole(c1)
-    jobs = job_attempts(db, f"settle:{c1}")
-    record("PostgreSQL stopped during batch creation", int(landed(jobs)), 1,
-           0 if whole and batch_job(job)["status"] != "failed" else 1,
-           f"job {batch_job(job).get('status')} (status:attempts {jobs}): {detail}"
-           + ("" if landed(jobs) else " — the job had finished before the fault landed: not tried"))
+    def batch_creation_broken(name, cycle, fault):
+        """Start the cycle's batch creation, apply `fault` the moment a worker has the job (it makes
+        one batch per merchant, in one transaction each), then check what it left."""
+        job = batches(cycle)
+        wait_for("the batch job to start",
+                 lambda: db.sql(f"SELECT status FROM jobs WHERE unique_key = 'settle:{cycle}'") != "queued", 30)
+        fault()
+        wait_for("the batch job to end", lambda: batch_job(job).get("status") in ("completed", "succeeded", "failed"), 120)
+        whole, detail = batches_whole(cycle)
+        jobs = job_attempts(db, f"settle:{cycle}")
+        status = batch_job(job).get("status")
+        record(name, int(landed(jobs)), 1, 0 if whole and status != "failed" else 1,
+               f"job {status} (status:attempts {jobs}): {detail}"
+               + ("" if landed(jobs) else " — the job had finished before the fault landed: not tried"))
+
+    def database_bounce():
+        db.stop_hard()
+        time.sleep(0.5)
+        db.start()
+
+    def server_killed():
+        server.signal(signal.SIGKILL)
+        server.proc.wait()
+        server.start()
+
+    batch_creation_broken("PostgreSQL stopped during batch creation", c1, database_bounce)
 
     # 6. The server killed (SIGKILL) during a recon run: after a restart the job is taken over and finishes once.
     c2 = "2026-02-11"
@@ -387,18 +400,7 @@ def main():
            f"killed at stage {stage}; after a restart the run {state['status']} with {detail}; its job {jobs}")
 
     # 7. The server killed during batch creation.
-    job = batches(c2)
-    wait_for("the batch job to start", lambda: db.sql(f"SELECT status FROM jobs WHERE unique_key = 'settle:{c2}'") != "queued", 30)
-    server.signal(signal.SIGKILL)
-    server.proc.wait()
-    server.start()
-    wait_for("the batch job to end", lambda: batch_job(job).get("status") in ("completed", "succeeded", "failed"), 120)
-    whole, detail = batches_whole(c2)
-    jobs = job_attempts(db, f"settle:{c2}")
-    record("server killed (SIGKILL) during batch creation", int(landed(jobs)), 1,
-           0 if whole and batch_job(job)["status"] != "failed" else 1,
-           f"job {batch_job(job).get('status')} (status:attempts {jobs}): {detail}"
-           + ("" if landed(jobs) else " — the job had finished before the kill landed: not tried"))
+    batch_creation_broken("server killed (SIGKILL) during batch creation", c2, server_killed)
 
     # 8. SIGTERM: an upload in flight finishes, and so does the running job; then the server exits.
     c3 = "2026-02-12"
