@@ -462,7 +462,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
                     served.map_err(|e| e.to_string())?;
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    tracing::warn!("requests still running at the shutdown deadline were cut off");
+                    tracing::warn!("requests still running at the shutdown deadline are abandoned; they end when the process exits");
                 }
             }
             deadline

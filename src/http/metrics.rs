@@ -155,15 +155,16 @@ pub fn router(handle: PrometheusHandle, state: AppState) -> Router {
             async move {
                 // A slow database must not make the scrape itself time out (Prometheus would take
                 // the instance for down): past the budget, the facts keep their last values.
-                let connectors = match tokio::time::timeout(SCRAPE_BUDGET, scrape_facts(&state)).await {
-                    Ok(connectors) => connectors,
-                    Err(_) => {
-                        tracing::warn!("the scrape's database facts took too long; last values served");
-                        String::new()
-                    }
-                };
+                // The connector series of the last successful read are served while the database
+                // is down or slow, so a FAILING connector's alert neither resolves nor restarts.
+                static LAST_CONNECTORS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+                match tokio::time::timeout(SCRAPE_BUDGET, scrape_facts(&state)).await {
+                    Ok(Some(connectors)) => *LAST_CONNECTORS.lock().unwrap_or_else(|e| e.into_inner()) = connectors,
+                    Ok(None) => {}
+                    Err(_) => tracing::warn!("the scrape's database facts took too long; last values served"),
+                }
                 let mut body = handle.render();
-                body.push_str(&connectors);
+                body.push_str(&LAST_CONNECTORS.lock().unwrap_or_else(|e| e.into_inner()));
                 body
             }
         }),
@@ -177,16 +178,17 @@ const SCRAPE_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
 /// state (the queue, connectors, SLA breaches) and a restart loses nothing. With the database
 /// down, `db_up` is 0 and the rest keep their last values.
 ///
-/// Returns the per-connector series as Prometheus text, made fresh each time (not kept in the
-/// recorder), so a connector deleted or renamed leaves no series behind that would page for ever.
-async fn scrape_facts(state: &AppState) -> String {
+/// Returns the per-connector series as Prometheus text when they could be read, made fresh each
+/// time (not kept in the recorder), so a connector deleted or renamed leaves no series behind that
+/// would page for ever.
+async fn scrape_facts(state: &AppState) -> Option<String> {
     let pool = &state.pool;
     metrics::gauge!("db_pool_connections").set(pool.size() as f64);
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
     let up = crate::db::is_up(pool).await;
     metrics::gauge!("db_up").set(if up { 1.0 } else { 0.0 });
     if !up {
-        return String::new();
+        return None;
     }
     // The job queue by status (queue depth, failures waiting for an operator).
     match crate::features::jobs::queries::counts(pool).await {
@@ -200,10 +202,10 @@ async fn scrape_facts(state: &AppState) -> String {
     let now = state.clock.now();
     // Connector health as the Overview shows it (0 OK, 1 LAGGING, 2 FAILING) and its last success.
     let connectors = match crate::features::overview::queries::connector_facts(pool).await {
-        Ok(facts) => connector_series(facts, now),
+        Ok(facts) => Some(connector_series(facts, now)),
         Err(e) => {
             tracing::warn!(error = %e, "connector health not read for the metrics");
-            String::new()
+            None
         }
     };
     // Open exceptions past their SLA: the queue's "SLA breached" tile.
