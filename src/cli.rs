@@ -135,6 +135,29 @@ enum TokenAction {
     },
 }
 
+/// Turn transparent huge pages off for this process (`prctl(PR_SET_THP_DISABLE)`), first thing.
+///
+/// mimalloc asks the kernel for huge pages (`MADV_HUGEPAGE`) on its memory, so the first touch of
+/// each 2 MiB zeroes all of it. Ten thousand connections arriving at once made the kernel's page
+/// zeroing half of the server's CPU (`perf`: `clear_page_erms`), delayed the first answers by up
+/// to 1.7 s and left 330 MB resident; with 4 KiB pages the same burst is answered within 12 ms at
+/// p99 and leaves 200 MB (BENCHMARKS.md, "Load"). Failing to set it only costs that, so it warns.
+pub fn no_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
+    let set = unsafe {
+        libc::prctl(
+            libc::PR_SET_THP_DISABLE,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if set != 0 {
+        eprintln!("transparent huge pages stay on: {}", std::io::Error::last_os_error());
+    }
+}
+
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     // Offline work needs neither configuration nor a database.
@@ -515,4 +538,18 @@ fn init_logging(config: &Config) -> Option<()> {
         (None, LogFormat::Pretty) => builder.try_init(),
     };
     result.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn transparent_huge_pages_are_turned_off() {
+        let enabled = || {
+            let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+            status.lines().find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_string()))
+        };
+        assert_eq!(enabled().as_deref(), Some("1"), "a process starts with them allowed");
+        super::no_transparent_huge_pages();
+        assert_eq!(enabled().as_deref(), Some("0"));
+    }
 }

@@ -4,6 +4,9 @@
 //! answers nothing (every read goes to the database), and no entry outlives its maximum age.
 //! A value read from the database is stored only if no notification arrived during the read
 //! (the generation check), so a cache never keeps a result older than the last change it heard of.
+//! Concurrent misses of one key share one database read ([`NotifiedCache::load_shared`]): ten
+//! thousand connections arriving at once, or the moment after a flush, cost one query, not one
+//! each, so a burst never queues thousands of identical reads in front of the pool.
 //!
 //! Three caches use it: API token → user ([`PRINCIPALS`]; a revoked token or disabled account stops
 //! working on every instance when the notification arrives), the disputes KPIs per scope
@@ -26,6 +29,21 @@ pub const EXCEPTIONS: &str = "settlepaisa_exceptions";
 
 const MAX_ENTRIES: usize = 10_000;
 
+/// What a load found, and whether the cache may keep it.
+pub enum Loaded<V> {
+    /// Stored for later readers (until the next change or the maximum age).
+    Keep(V),
+    /// Given to this read and those waiting on it, not stored (say, a token that expires sooner
+    /// than the maximum age).
+    Once(V),
+    /// Nothing found; never stored, so a row created a moment later is read.
+    Missing,
+}
+
+/// One database read in progress for a key and generation; callers who miss meanwhile wait for
+/// its answer instead of reading too.
+type Flight<V> = Arc<tokio::sync::OnceCell<Option<V>>>;
+
 struct Entry<V> {
     generation: u64,
     stored_at: Instant,
@@ -37,17 +55,19 @@ pub struct NotifiedCache<K, V> {
     generation: AtomicU64,
     listening: AtomicBool,
     entries: Mutex<HashMap<K, Entry<V>>>,
+    flights: Mutex<HashMap<(K, u64), Flight<V>>>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedCache<K, V> {
+impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> NotifiedCache<K, V> {
     fn new(max_age: Duration) -> Self {
         NotifiedCache {
             max_age,
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             stop: tokio::sync::watch::channel(false).0,
             task: Mutex::new(None),
         }
@@ -127,6 +147,8 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
     pub fn flush(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        // A read begun before the change answers only those already waiting on it.
+        self.flights.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     pub fn is_listening(&self) -> bool {
@@ -171,13 +193,66 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> NotifiedC
     where
         F: std::future::Future<Output = Result<V, E>>,
     {
-        if let Some(v) = self.get(&key) {
-            return Ok(v);
+        let answer = self.load_shared(key, |_| true, async { load.await.map(Loaded::Keep) }).await?;
+        Ok(answer.expect("a load that keeps what it finds always answers"))
+    }
+
+    /// The cached value if `fresh` accepts it; otherwise one read for all who miss at once.
+    ///
+    /// The first caller to miss a key runs `load`; callers who miss the same key under the same
+    /// generation while it runs wait and take its answer, and a caller who arrives after a flush
+    /// starts a read of its own (a change they may have made is never answered by a read begun
+    /// before it). If the reading caller goes away (its request dropped), a waiting one runs its
+    /// own `load` instead; if the read fails, its caller gets the error and each waiter reads for
+    /// itself. While the listener is down nothing is shared: every caller reads.
+    pub async fn load_shared<E, F>(&self, key: K, fresh: impl Fn(&V) -> bool, load: F) -> Result<Option<V>, E>
+    where
+        F: std::future::Future<Output = Result<Loaded<V>, E>>,
+    {
+        if let Some(v) = self.get(&key).filter(|v| fresh(v)) {
+            return Ok(Some(v));
         }
         let generation = self.generation();
-        let value = load.await?;
-        self.put(key, generation, value.clone());
-        Ok(value)
+        let run = |key: K| async move {
+            Ok(match load.await? {
+                Loaded::Keep(v) => {
+                    self.put(key, generation, v.clone());
+                    Some(v)
+                }
+                Loaded::Once(v) => Some(v),
+                Loaded::Missing => None,
+            })
+        };
+        if !self.is_listening() {
+            return run(key).await;
+        }
+        let flight_key = (key.clone(), generation);
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(&flight_key) {
+                // A finished flight is not joined: its answer may be older than this caller.
+                Some(f) if !f.initialized() => f.clone(),
+                _ => {
+                    if flights.len() >= MAX_ENTRIES {
+                        flights.clear();
+                    }
+                    let f = Flight::default();
+                    flights.insert(flight_key.clone(), f.clone());
+                    f
+                }
+            }
+        };
+        let answer = flight.get_or_try_init(|| run(key)).await.cloned();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(&flight_key).is_some_and(|f| Arc::ptr_eq(f, &flight) && f.initialized()) {
+            flights.remove(&flight_key);
+        }
+        answer
+    }
+
+    /// Reads in progress (tests).
+    pub fn flights_in_progress(&self) -> usize {
+        self.flights.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     pub fn len(&self) -> usize {
@@ -220,5 +295,154 @@ mod tests {
         cache.put("t", cache.generation(), 1);
         assert_eq!(cache.len(), 1);
         assert!(cache.get(&"t").is_none(), "older than the maximum age");
+    }
+
+    fn listening<V: Clone + Send + Sync + 'static>() -> Arc<NotifiedCache<&'static str, V>> {
+        let cache = Arc::new(NotifiedCache::new(Duration::from_secs(60)));
+        cache.listening.store(true, Ordering::SeqCst);
+        cache
+    }
+
+    /// A load that counts its runs and finishes when `gate` is opened.
+    async fn gated(
+        runs: &std::sync::atomic::AtomicUsize,
+        gate: &tokio::sync::Semaphore,
+        found: Loaded<i32>,
+    ) -> Result<Loaded<i32>, String> {
+        runs.fetch_add(1, Ordering::SeqCst);
+        let _open = gate.acquire().await.map_err(|e| e.to_string())?;
+        Ok(found)
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_share_one_read() {
+        let cache = listening::<i32>();
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let callers: Vec<_> = (0..50)
+            .map(|_| {
+                let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+                tokio::spawn(
+                    async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(7))).await },
+                )
+            })
+            .collect();
+        while cache.flights_in_progress() == 0 || runs.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        gate.add_permits(1000);
+        for c in callers {
+            assert_eq!(c.await.unwrap(), Ok(Some(7)));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "fifty callers missed at once: one read");
+        assert_eq!(cache.flights_in_progress(), 0, "the finished read is forgotten");
+        assert_eq!(cache.get(&"k"), Some(7), "kept");
+    }
+
+    #[tokio::test]
+    async fn a_caller_after_a_flush_reads_again() {
+        let cache = listening::<i32>();
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let first = {
+            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await })
+        };
+        while runs.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The data changes while the first read is out; a caller after the change does not wait
+        // for (or take) the first read's answer.
+        cache.flush();
+        let second = {
+            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(2))).await })
+        };
+        while runs.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        gate.add_permits(10);
+        assert_eq!(first.await.unwrap(), Ok(Some(1)));
+        assert_eq!(second.await.unwrap(), Ok(Some(2)));
+        assert_eq!(cache.get(&"k"), Some(2), "only the read begun after the change is kept");
+    }
+
+    #[tokio::test]
+    async fn missing_and_once_are_shared_but_not_kept() {
+        let cache = listening::<i32>();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let gate = tokio::sync::Semaphore::new(100);
+        assert_eq!(cache.load_shared("gone", |_| true, gated(&runs, &gate, Loaded::Missing)).await, Ok(None));
+        assert_eq!(cache.load_shared("gone", |_| true, gated(&runs, &gate, Loaded::Keep(3))).await, Ok(Some(3)));
+        assert_eq!(cache.load_shared("soon", |_| true, gated(&runs, &gate, Loaded::Once(4))).await, Ok(Some(4)));
+        assert!(cache.get(&"soon").is_none());
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "a finished read answers no later caller");
+        assert_eq!(cache.flights_in_progress(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_stale_entry_is_read_again() {
+        let cache = listening::<i32>();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let gate = tokio::sync::Semaphore::new(100);
+        cache.put("k", cache.generation(), 1);
+        assert_eq!(cache.load_shared("k", |v| *v > 1, gated(&runs, &gate, Loaded::Keep(5))).await, Ok(Some(5)));
+        assert_eq!(cache.load_shared("k", |v| *v > 1, gated(&runs, &gate, Loaded::Keep(6))).await, Ok(Some(5)));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_or_failed_read_hands_over_to_a_waiter() {
+        let cache = listening::<i32>();
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let first = {
+            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await })
+        };
+        while runs.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiter = {
+            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(2))).await })
+        };
+        tokio::task::yield_now().await;
+        first.abort(); // the reading request went away
+        assert!(first.await.unwrap_err().is_cancelled());
+        while runs.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        gate.add_permits(10);
+        assert_eq!(waiter.await.unwrap(), Ok(Some(2)), "the waiter read for itself");
+
+        // A failed read: its caller gets the error, the next caller reads again.
+        let failing = async { Err::<Loaded<i32>, String>("database down".into()) };
+        cache.flush();
+        assert_eq!(cache.load_shared("e", |_| true, failing).await, Err("database down".into()));
+        assert_eq!(cache.load_shared("e", |_| true, async { Ok::<_, String>(Loaded::Keep(9)) }).await, Ok(Some(9)));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_shared_while_not_listening() {
+        let cache: Arc<NotifiedCache<&str, i32>> = Arc::new(NotifiedCache::new(Duration::from_secs(60)));
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let callers: Vec<_> = (0..3)
+            .map(|_| {
+                let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
+                tokio::spawn(
+                    async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await },
+                )
+            })
+            .collect();
+        while runs.load(Ordering::SeqCst) < 3 {
+            tokio::task::yield_now().await;
+        }
+        gate.add_permits(10);
+        for c in callers {
+            assert_eq!(c.await.unwrap(), Ok(Some(1)));
+        }
+        assert_eq!(cache.flights_in_progress(), 0);
     }
 }

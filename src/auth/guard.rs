@@ -13,6 +13,7 @@ use tower_sessions::Session;
 use super::session::{evaluate, SessionAuth, SessionVerdict, SESSION_KEY};
 use super::{tokens, users, Access, CurrentUser};
 use crate::error::AppError;
+use crate::notified_cache::Loaded;
 use crate::state::AppState;
 
 /// The one rule every server function and API handler applies.
@@ -66,20 +67,18 @@ pub fn has_bearer(headers: &HeaderMap) -> bool {
 
 /// The user of a bearer token: from the principal cache when it may answer, else the database.
 async fn token_user(state: &AppState, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
-    let key = token_hash.to_string();
-    if let Some(user) = state.principals.get(&key) {
-        return Ok(Some(user));
-    }
-    // Only live tokens are cached: a token created a moment ago is looked up, never "remembered
+    // Only live tokens are kept: a token created a moment ago is looked up, never "remembered
     // missing"; and only those that outlive the cache's time, so none is served past its expiry.
-    let generation = state.principals.generation();
-    let found = users::active_user_by_token(&state.pool, token_hash, state.principals.max_age()).await?;
-    Ok(found.map(|found| {
-        if found.outlives_cache {
-            state.principals.put(key, generation, found.user.clone());
-        }
-        found.user
-    }))
+    // Requests that miss at once (a burst of new connections) share one lookup.
+    let load = async {
+        let found = users::active_user_by_token(&state.pool, token_hash, state.principals.max_age()).await?;
+        Ok::<_, AppError>(match found {
+            Some(found) if found.outlives_cache => Loaded::Keep(found.user),
+            Some(found) => Loaded::Once(found.user),
+            None => Loaded::Missing,
+        })
+    };
+    state.principals.load_shared(token_hash.to_string(), |_| true, load).await
 }
 
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.

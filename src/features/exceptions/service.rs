@@ -17,6 +17,7 @@ use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::http::csv::{dated_file_name, ist_minute_cell, rupees_cell, CsvExport, EXPORT_CAP};
+use crate::notified_cache::Loaded;
 use crate::state::AppState;
 
 /// The counts of a filter through the per-instance cache: exact, since every change to the
@@ -24,18 +25,21 @@ use crate::state::AppState;
 /// is used only before the next instant at which time alone changes the counts.
 async fn counts_cached(state: &AppState, f: &Filter, me: Uuid, now: DateTime<Utc>) -> Result<Counts, AppError> {
     let key = (f.clone(), (f.assignee == Some(AssigneeFilter::Me)).then_some(me));
-    if let Some((counts, until)) = state.exception_counts.get(&key) {
-        if until.is_none_or(|u| now < u) {
-            return Ok(counts);
-        }
+    let current = |until: &Option<DateTime<Utc>>| until.is_none_or(|u| now < u);
+    let load = async {
+        let (counts, until) = tokio::try_join!(
+            queries::counts(&state.pool, f, Some(me), now),
+            queries::next_change(&state.pool, f.sla_breached, now),
+        )?;
+        Ok::<_, AppError>(Loaded::Keep((counts, until)))
+    };
+    let shared = state.exception_counts.load_shared(key, |(_, until)| current(until), load).await?;
+    match shared {
+        Some((counts, until)) if current(&until) => Ok(counts),
+        // A read shared with a caller a moment earlier whose counts time has changed since:
+        // read again for this instant.
+        _ => Ok(queries::counts(&state.pool, f, Some(me), now).await?),
     }
-    let generation = state.exception_counts.generation();
-    let (counts, until) = tokio::try_join!(
-        queries::counts(&state.pool, f, Some(me), now),
-        queries::next_change(&state.pool, f.sla_breached, now),
-    )?;
-    state.exception_counts.put(key, generation, (counts.clone(), until));
-    Ok(counts)
 }
 
 /// Everything the `/exceptions` page shows for its URL.
