@@ -135,14 +135,16 @@ enum TokenAction {
     },
 }
 
-/// Turn transparent huge pages off for this process (`prctl(PR_SET_THP_DISABLE)`), first thing.
+/// Turn transparent huge pages off for the server's process (`prctl(PR_SET_THP_DISABLE)`).
 ///
 /// mimalloc asks the kernel for huge pages (`MADV_HUGEPAGE`) on its memory, so the first touch of
-/// each 2 MiB zeroes all of it. Ten thousand connections arriving at once made the kernel's page
-/// zeroing half of the server's CPU (`perf`: `clear_page_erms`), delayed the first answers by up
-/// to 1.7 s and left 330 MB resident; with 4 KiB pages the same burst is answered within 12 ms at
-/// p99 and leaves 200 MB (BENCHMARKS.md, "Load"). Failing to set it only costs that, so it warns.
-pub fn no_transparent_huge_pages() {
+/// each 2 MiB zeroes all of it. Ten thousand connections arriving at once at a fresh server made
+/// the kernel's page zeroing half of its CPU (`perf`: `clear_page_erms`), delayed the first
+/// answers by up to 1.7 s and left 330 MB resident; with 4 KiB pages the same burst was answered
+/// within 12 ms at p99 and left 200 MB (BENCHMARKS.md, "Load"). The flag covers the whole process;
+/// the memory mapped before it keeps what it had. Failing to set it only costs that.
+#[cfg(target_os = "linux")]
+fn no_transparent_huge_pages() -> std::io::Result<()> {
     // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
     let set = unsafe {
         libc::prctl(
@@ -153,8 +155,10 @@ pub fn no_transparent_huge_pages() {
             0 as libc::c_ulong,
         )
     };
-    if set != 0 {
-        eprintln!("transparent huge pages stay on: {}", std::io::Error::last_os_error());
+    if set == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -368,6 +372,10 @@ fn read_password() -> Result<String, String> {
 }
 
 async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = no_transparent_huge_pages() {
+        tracing::warn!(error = %e, "transparent huge pages stay on: a burst of new connections costs more CPU and memory");
+    }
     let conf = leptos::config::get_configuration(Some("Leptos.toml"))
         .or_else(|_| leptos::config::get_configuration(None))
         .map_err(|e| format!("Leptos configuration: {e}"))?;
@@ -540,7 +548,7 @@ fn init_logging(config: &Config) -> Option<()> {
     result.ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]
     fn transparent_huge_pages_are_turned_off() {
@@ -548,8 +556,8 @@ mod tests {
             let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
             status.lines().find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_string()))
         };
-        assert_eq!(enabled().as_deref(), Some("1"), "a process starts with them allowed");
-        super::no_transparent_huge_pages();
+        super::no_transparent_huge_pages().expect("prctl(PR_SET_THP_DISABLE)");
+        // The kernel's own view of the process (Linux 5.0 and later).
         assert_eq!(enabled().as_deref(), Some("0"));
     }
 }

@@ -7,16 +7,9 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "ssr")]
-fn main() -> std::process::ExitCode {
-    settlepaisa_ops::cli::no_transparent_huge_pages();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-    match runtime {
-        Ok(runtime) => runtime.block_on(settlepaisa_ops::cli::main()),
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    settlepaisa_ops::cli::main().await
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -40,9 +40,27 @@ pub enum Loaded<V> {
     Missing,
 }
 
-/// One database read in progress for a key and generation; callers who miss meanwhile wait for
-/// its answer instead of reading too.
-type Flight<V> = Arc<tokio::sync::OnceCell<Option<V>>>;
+/// One database read in progress for a key and generation: callers who miss meanwhile wait for
+/// its answer (`Some`) instead of reading too. The reader sends it; if the reader fails or goes
+/// away, the channel closes unanswered and each waiter reads for itself, all at once.
+type Flight<V> = Arc<tokio::sync::watch::Sender<Option<Option<V>>>>;
+
+/// Forgets a flight when its reader is done with it, however that ends (answer, error, or the
+/// reader's request dropped), so a finished read never answers a later caller.
+struct Landing<'a, K: Hash + Eq, V> {
+    flights: &'a Mutex<HashMap<(K, u64), Flight<V>>>,
+    key: (K, u64),
+    flight: Flight<V>,
+}
+
+impl<K: Hash + Eq, V> Drop for Landing<'_, K, V> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if flights.get(&self.key).is_some_and(|f| Arc::ptr_eq(f, &self.flight)) {
+            flights.remove(&self.key);
+        }
+    }
+}
 
 struct Entry<V> {
     generation: u64,
@@ -156,7 +174,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
     }
 
     /// Read before the database lookup and pass to [`put`](Self::put).
-    pub fn generation(&self) -> u64 {
+    fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
@@ -165,7 +183,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
         self.max_age
     }
 
-    pub fn get(&self, key: &K) -> Option<V> {
+    fn get(&self, key: &K) -> Option<V> {
         if !self.is_listening() {
             return None;
         }
@@ -177,7 +195,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
             .map(|e| e.value.clone())
     }
 
-    pub fn put(&self, key: K, generation: u64, value: V) {
+    fn put(&self, key: K, generation: u64, value: V) {
         if !self.is_listening() || generation != self.generation() {
             return;
         }
@@ -188,23 +206,37 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
         entries.insert(key, Entry { generation, stored_at: Instant::now(), value });
     }
 
-    /// The cached value, or `load`'s (stored when no change was notified meanwhile).
+    /// The cached value, or `load`'s (stored when no change was notified meanwhile); concurrent
+    /// misses share one read ([`load_shared`](Self::load_shared)).
     pub async fn get_or_load<E, F>(&self, key: K, load: F) -> Result<V, E>
     where
         F: std::future::Future<Output = Result<V, E>>,
     {
-        let answer = self.load_shared(key, |_| true, async { load.await.map(Loaded::Keep) }).await?;
-        Ok(answer.expect("a load that keeps what it finds always answers"))
+        let mut own = None;
+        let shared = self
+            .load_shared(key, |_| true, async {
+                let value = load.await?;
+                own = Some(value.clone());
+                Ok(Loaded::Keep(value))
+            })
+            .await?;
+        // Every read of this method keeps what it finds, so an answer is always there: shared, or
+        // this caller's own.
+        match shared.or(own) {
+            Some(value) => Ok(value),
+            None => unreachable!("a read that keeps its value answered nothing"),
+        }
     }
 
     /// The cached value if `fresh` accepts it; otherwise one read for all who miss at once.
     ///
-    /// The first caller to miss a key runs `load`; callers who miss the same key under the same
-    /// generation while it runs wait and take its answer, and a caller who arrives after a flush
-    /// starts a read of its own (a change they may have made is never answered by a read begun
-    /// before it). If the reading caller goes away (its request dropped), a waiting one runs its
-    /// own `load` instead; if the read fails, its caller gets the error and each waiter reads for
-    /// itself. While the listener is down nothing is shared: every caller reads.
+    /// While the listener is up, the first caller to miss a key runs `load`; callers who miss the
+    /// same key under the same generation while it runs wait and take its answer (if `fresh`
+    /// accepts it). A caller who arrives after a flush starts a read of its own: a change it may
+    /// have made is never answered by a read begun before it. If the read fails, or its caller goes
+    /// away (its request dropped), the waiters each run their own `load`, at once; the error goes
+    /// only to the caller whose read failed. While the listener is down nothing is shared (every
+    /// caller reads), as nothing is cached.
     pub async fn load_shared<E, F>(&self, key: K, fresh: impl Fn(&V) -> bool, load: F) -> Result<Option<V>, E>
     where
         F: std::future::Future<Output = Result<Loaded<V>, E>>,
@@ -213,45 +245,64 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
             return Ok(Some(v));
         }
         let generation = self.generation();
-        let run = |key: K| async move {
-            Ok(match load.await? {
-                Loaded::Keep(v) => {
-                    self.put(key, generation, v.clone());
-                    Some(v)
-                }
-                Loaded::Once(v) => Some(v),
-                Loaded::Missing => None,
-            })
-        };
         if !self.is_listening() {
-            return run(key).await;
+            return self.read(key, generation, load).await;
         }
         let flight_key = (key.clone(), generation);
-        let flight = {
+        let joined = {
             let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
             match flights.get(&flight_key) {
-                // A finished flight is not joined: its answer may be older than this caller.
-                Some(f) if !f.initialized() => f.clone(),
-                _ => {
+                Some(flight) => Err(flight.subscribe()),
+                None => {
                     if flights.len() >= MAX_ENTRIES {
                         flights.clear();
                     }
-                    let f = Flight::default();
-                    flights.insert(flight_key.clone(), f.clone());
-                    f
+                    let flight: Flight<V> = Arc::new(tokio::sync::watch::channel(None).0);
+                    flights.insert(flight_key.clone(), flight.clone());
+                    Ok(flight)
                 }
             }
         };
-        let answer = flight.get_or_try_init(|| run(key)).await.cloned();
-        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-        if flights.get(&flight_key).is_some_and(|f| Arc::ptr_eq(f, &flight) && f.initialized()) {
-            flights.remove(&flight_key);
+        match joined {
+            // This caller reads for everyone who misses meanwhile.
+            Ok(flight) => {
+                let _landing = Landing { flights: &self.flights, key: flight_key, flight: flight.clone() };
+                let answer = self.read(key, generation, load).await?;
+                flight.send_replace(Some(answer.clone()));
+                Ok(answer)
+            }
+            // Another caller is reading: its answer, unless it fails, goes away or is not fresh.
+            Err(mut waiting) => {
+                let shared = match waiting.wait_for(Option::is_some).await {
+                    Ok(answer) => answer.clone(),
+                    Err(_) => None,
+                };
+                match shared {
+                    Some(answer) if answer.as_ref().is_none_or(&fresh) => Ok(answer),
+                    _ => self.read(key, generation, load).await,
+                }
+            }
         }
-        answer
     }
 
-    /// Reads in progress (tests).
-    pub fn flights_in_progress(&self) -> usize {
+    /// One read: its answer, kept when the load says so and no change was notified meanwhile.
+    async fn read<E, F>(&self, key: K, generation: u64, load: F) -> Result<Option<V>, E>
+    where
+        F: std::future::Future<Output = Result<Loaded<V>, E>>,
+    {
+        Ok(match load.await? {
+            Loaded::Keep(v) => {
+                self.put(key, generation, v.clone());
+                Some(v)
+            }
+            Loaded::Once(v) => Some(v),
+            Loaded::Missing => None,
+        })
+    }
+
+    /// Reads in progress.
+    #[cfg(test)]
+    fn flights_in_progress(&self) -> usize {
         self.flights.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
@@ -297,149 +348,181 @@ mod tests {
         assert!(cache.get(&"t").is_none(), "older than the maximum age");
     }
 
-    fn listening<V: Clone + Send + Sync + 'static>() -> Arc<NotifiedCache<&'static str, V>> {
+    type Cache = Arc<NotifiedCache<&'static str, i32>>;
+
+    fn listening() -> Cache {
         let cache = Arc::new(NotifiedCache::new(Duration::from_secs(60)));
         cache.listening.store(true, Ordering::SeqCst);
         cache
     }
 
-    /// A load that counts its runs and finishes when `gate` is opened.
-    async fn gated(
-        runs: &std::sync::atomic::AtomicUsize,
-        gate: &tokio::sync::Semaphore,
-        found: Loaded<i32>,
-    ) -> Result<Loaded<i32>, String> {
-        runs.fetch_add(1, Ordering::SeqCst);
-        let _open = gate.acquire().await.map_err(|e| e.to_string())?;
-        Ok(found)
+    /// Loads that count their runs and finish (with `found`, or an error) once the gate opens.
+    #[derive(Clone)]
+    struct Loads {
+        runs: Arc<std::sync::atomic::AtomicUsize>,
+        gate: Arc<tokio::sync::Semaphore>,
+    }
+
+    impl Default for Loads {
+        fn default() -> Self {
+            Loads { runs: Arc::default(), gate: Arc::new(tokio::sync::Semaphore::new(0)) }
+        }
+    }
+
+    impl Loads {
+        fn runs(&self) -> usize {
+            self.runs.load(Ordering::SeqCst)
+        }
+
+        fn open(&self) {
+            self.gate.add_permits(1_000);
+        }
+
+        /// A caller of `load_shared` in a task of its own.
+        fn spawn(&self, cache: &Cache, key: &'static str, found: Result<Loaded<i32>, String>) -> JoinHandle {
+            let (cache, loads) = (cache.clone(), self.clone());
+            tokio::spawn(async move {
+                let load = async {
+                    loads.runs.fetch_add(1, Ordering::SeqCst);
+                    let _open = loads.gate.acquire().await.map_err(|e| e.to_string())?;
+                    found
+                };
+                cache.load_shared(key, |v| *v > 0, load).await
+            })
+        }
+    }
+
+    type JoinHandle = tokio::task::JoinHandle<Result<Option<i32>, String>>;
+
+    /// Wait (at most 5 s) until `done` holds.
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        let waited = tokio::time::timeout(Duration::from_secs(5), async {
+            while !done() {
+                tokio::task::yield_now().await;
+            }
+        });
+        assert!(waited.await.is_ok(), "waited 5 s for: {what}");
+    }
+
+    /// How many callers wait on the read of `key` in progress.
+    fn waiting_on(cache: &Cache, key: &'static str) -> usize {
+        let flights = cache.flights.lock().unwrap();
+        flights.iter().filter(|((k, _), _)| *k == key).map(|(_, f)| f.receiver_count()).sum()
     }
 
     #[tokio::test]
     async fn concurrent_misses_share_one_read() {
-        let cache = listening::<i32>();
-        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Semaphore::new(0));
-        let callers: Vec<_> = (0..50)
-            .map(|_| {
-                let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-                tokio::spawn(
-                    async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(7))).await },
-                )
-            })
-            .collect();
-        while cache.flights_in_progress() == 0 || runs.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
-        gate.add_permits(1000);
+        let (cache, loads) = (listening(), Loads::default());
+        // `Once`: not stored, so only sharing the read (not the cache) can answer the others.
+        let callers: Vec<_> = (0..50).map(|_| loads.spawn(&cache, "k", Ok(Loaded::Once(7)))).collect();
+        until("49 callers waiting on the first one's read", || waiting_on(&cache, "k") == 49).await;
+        loads.open();
         for c in callers {
             assert_eq!(c.await.unwrap(), Ok(Some(7)));
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "fifty callers missed at once: one read");
+        assert_eq!(loads.runs(), 1, "fifty callers missed at once: one read");
         assert_eq!(cache.flights_in_progress(), 0, "the finished read is forgotten");
-        assert_eq!(cache.get(&"k"), Some(7), "kept");
+        assert!(cache.get(&"k").is_none(), "`Once` is not kept");
     }
 
     #[tokio::test]
     async fn a_caller_after_a_flush_reads_again() {
-        let cache = listening::<i32>();
-        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Semaphore::new(0));
-        let first = {
-            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await })
-        };
-        while runs.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
-        // The data changes while the first read is out; a caller after the change does not wait
-        // for (or take) the first read's answer.
+        let (cache, loads) = (listening(), Loads::default());
+        let first = loads.spawn(&cache, "k", Ok(Loaded::Keep(1)));
+        until("the first read started", || loads.runs() == 1).await;
+        // The data changes while the first read is out; a caller after the change neither waits
+        // for nor takes the first read's answer.
         cache.flush();
-        let second = {
-            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(2))).await })
-        };
-        while runs.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-        gate.add_permits(10);
+        let second = loads.spawn(&cache, "k", Ok(Loaded::Keep(2)));
+        until("a second read started", || loads.runs() == 2).await;
+        loads.open();
         assert_eq!(first.await.unwrap(), Ok(Some(1)));
         assert_eq!(second.await.unwrap(), Ok(Some(2)));
         assert_eq!(cache.get(&"k"), Some(2), "only the read begun after the change is kept");
     }
 
     #[tokio::test]
-    async fn missing_and_once_are_shared_but_not_kept() {
-        let cache = listening::<i32>();
-        let runs = std::sync::atomic::AtomicUsize::new(0);
-        let gate = tokio::sync::Semaphore::new(100);
-        assert_eq!(cache.load_shared("gone", |_| true, gated(&runs, &gate, Loaded::Missing)).await, Ok(None));
-        assert_eq!(cache.load_shared("gone", |_| true, gated(&runs, &gate, Loaded::Keep(3))).await, Ok(Some(3)));
-        assert_eq!(cache.load_shared("soon", |_| true, gated(&runs, &gate, Loaded::Once(4))).await, Ok(Some(4)));
-        assert!(cache.get(&"soon").is_none());
-        assert_eq!(runs.load(Ordering::SeqCst), 3, "a finished read answers no later caller");
+    async fn a_finished_read_answers_no_later_caller() {
+        let (cache, loads) = (listening(), Loads::default());
+        loads.open();
+        assert_eq!(loads.spawn(&cache, "gone", Ok(Loaded::Missing)).await.unwrap(), Ok(None));
+        assert_eq!(loads.spawn(&cache, "gone", Ok(Loaded::Keep(3))).await.unwrap(), Ok(Some(3)));
+        assert_eq!(loads.spawn(&cache, "soon", Ok(Loaded::Once(4))).await.unwrap(), Ok(Some(4)));
+        assert_eq!(loads.spawn(&cache, "soon", Ok(Loaded::Once(5))).await.unwrap(), Ok(Some(5)));
+        assert_eq!(loads.runs(), 4);
         assert_eq!(cache.flights_in_progress(), 0);
     }
 
     #[tokio::test]
-    async fn a_stale_entry_is_read_again() {
-        let cache = listening::<i32>();
-        let runs = std::sync::atomic::AtomicUsize::new(0);
-        let gate = tokio::sync::Semaphore::new(100);
-        cache.put("k", cache.generation(), 1);
-        assert_eq!(cache.load_shared("k", |v| *v > 1, gated(&runs, &gate, Loaded::Keep(5))).await, Ok(Some(5)));
-        assert_eq!(cache.load_shared("k", |v| *v > 1, gated(&runs, &gate, Loaded::Keep(6))).await, Ok(Some(5)));
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    async fn a_stale_entry_or_answer_is_read_again() {
+        let (cache, loads) = (listening(), Loads::default());
+        loads.open();
+        cache.put("k", cache.generation(), 0); // `fresh` (v > 0) refuses it
+        assert_eq!(loads.spawn(&cache, "k", Ok(Loaded::Keep(5))).await.unwrap(), Ok(Some(5)));
+        assert_eq!(loads.spawn(&cache, "k", Ok(Loaded::Keep(6))).await.unwrap(), Ok(Some(5)), "cached");
+        assert_eq!(loads.runs(), 1);
+
+        // A shared answer `fresh` refuses: the waiter reads for itself.
+        let (cache, loads) = (listening(), Loads::default());
+        let first = loads.spawn(&cache, "s", Ok(Loaded::Once(0)));
+        until("the first read started", || loads.runs() == 1).await;
+        let waiter = loads.spawn(&cache, "s", Ok(Loaded::Once(8)));
+        until("a caller waiting", || waiting_on(&cache, "s") == 1).await;
+        loads.open();
+        assert_eq!(first.await.unwrap(), Ok(Some(0)));
+        assert_eq!(waiter.await.unwrap(), Ok(Some(8)));
+        assert_eq!(loads.runs(), 2);
     }
 
     #[tokio::test]
-    async fn a_dropped_or_failed_read_hands_over_to_a_waiter() {
-        let cache = listening::<i32>();
-        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Semaphore::new(0));
-        let first = {
-            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await })
-        };
-        while runs.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
+    async fn after_a_failed_read_the_waiters_read_at_once() {
+        let (cache, loads) = (listening(), Loads::default());
+        let failing = loads.spawn(&cache, "k", Err("database down".into()));
+        until("the first read started", || loads.runs() == 1).await;
+        let waiters: Vec<_> = (0..3).map(|_| loads.spawn(&cache, "k", Ok(Loaded::Keep(9)))).collect();
+        until("3 callers waiting", || waiting_on(&cache, "k") == 3).await;
+        // Only the failing read may finish: one permit.
+        loads.gate.add_permits(1);
+        assert_eq!(failing.await.unwrap(), Err("database down".into()), "the error goes to its own caller");
+        // The three waiters each start a read while the gate is still shut: side by side, not one
+        // after another (a queue of reads behind a failing database would add up their time-outs).
+        until("the three waiters reading together", || loads.runs() == 4).await;
+        loads.open();
+        for w in waiters {
+            assert_eq!(w.await.unwrap(), Ok(Some(9)));
         }
-        let waiter = {
-            let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-            tokio::spawn(async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(2))).await })
-        };
-        tokio::task::yield_now().await;
+        assert_eq!(cache.flights_in_progress(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_read_hands_over_and_is_forgotten() {
+        let (cache, loads) = (listening(), Loads::default());
+        let first = loads.spawn(&cache, "k", Ok(Loaded::Keep(1)));
+        until("the first read started", || loads.runs() == 1).await;
+        let waiter = loads.spawn(&cache, "k", Ok(Loaded::Keep(2)));
+        until("a caller waiting", || waiting_on(&cache, "k") == 1).await;
         first.abort(); // the reading request went away
         assert!(first.await.unwrap_err().is_cancelled());
-        while runs.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-        gate.add_permits(10);
-        assert_eq!(waiter.await.unwrap(), Ok(Some(2)), "the waiter read for itself");
+        until("the waiter reading for itself", || loads.runs() == 2).await;
+        loads.open();
+        assert_eq!(waiter.await.unwrap(), Ok(Some(2)));
 
-        // A failed read: its caller gets the error, the next caller reads again.
-        let failing = async { Err::<Loaded<i32>, String>("database down".into()) };
-        cache.flush();
-        assert_eq!(cache.load_shared("e", |_| true, failing).await, Err("database down".into()));
-        assert_eq!(cache.load_shared("e", |_| true, async { Ok::<_, String>(Loaded::Keep(9)) }).await, Ok(Some(9)));
+        // A dropped read with no one waiting leaves nothing behind.
+        let (cache, loads) = (listening(), Loads::default());
+        let alone = loads.spawn(&cache, "k", Ok(Loaded::Keep(1)));
+        until("the read started", || loads.runs() == 1).await;
+        alone.abort();
+        assert!(alone.await.unwrap_err().is_cancelled());
+        assert_eq!(cache.flights_in_progress(), 0);
     }
 
     #[tokio::test]
     async fn nothing_is_shared_while_not_listening() {
-        let cache: Arc<NotifiedCache<&str, i32>> = Arc::new(NotifiedCache::new(Duration::from_secs(60)));
-        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Semaphore::new(0));
-        let callers: Vec<_> = (0..3)
-            .map(|_| {
-                let (cache, runs, gate) = (cache.clone(), runs.clone(), gate.clone());
-                tokio::spawn(
-                    async move { cache.load_shared("k", |_| true, gated(&runs, &gate, Loaded::Keep(1))).await },
-                )
-            })
-            .collect();
-        while runs.load(Ordering::SeqCst) < 3 {
-            tokio::task::yield_now().await;
-        }
-        gate.add_permits(10);
+        let cache: Cache = Arc::new(NotifiedCache::new(Duration::from_secs(60)));
+        let loads = Loads::default();
+        let callers: Vec<_> = (0..3).map(|_| loads.spawn(&cache, "k", Ok(Loaded::Keep(1)))).collect();
+        until("three reads", || loads.runs() == 3).await;
+        loads.open();
         for c in callers {
             assert_eq!(c.await.unwrap(), Ok(Some(1)));
         }

@@ -99,49 +99,12 @@ async fn static_file(uri: Uri, state: State<AppState>, req: Request) -> Response
     res
 }
 
-/// A listener whose accepted connections have [`TCP_NODELAY`](TcpStream::set_nodelay): hyper
-/// writes a response's headers and body separately, and with Nagle's algorithm the second write
-/// waits for the client's delayed ACK (about 40 ms per static file over keep-alive).
-pub type NoDelayListener = TapIo<EagerListener, fn(&mut TcpStream)>;
+/// A listener whose accepted connections have [`TCP_NODELAY`](TcpStream::set_nodelay).
+pub type NoDelayListener = TapIo<TcpListener, fn(&mut TcpStream)>;
 
-/// A TCP listener that accepts outside tokio's cooperative budget ([`tokio::task::unconstrained`]). Inside it, the
-/// accept loop takes at most 128 connections per turn and then waits behind every busy
-/// connection's task; when ten thousand clients connect at once under load, that made the last
-/// ones wait a second or more for their first answer. Now each turn takes every connection
-/// waiting in the kernel's queue (taking one is a system call and a task spawn).
-pub struct EagerListener(TcpListener);
-
-impl axum::serve::Listener for EagerListener {
-    type Io = TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
-        loop {
-            match tokio::task::unconstrained(self.0.accept()).await {
-                Ok(accepted) => return accepted,
-                // The client gave up before it was accepted: the next one.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::ConnectionRefused
-                            | std::io::ErrorKind::ConnectionAborted
-                            | std::io::ErrorKind::ConnectionReset
-                    ) => {}
-                // Out of file descriptors, say: as axum's own listener, wait for some to close.
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot accept a connection; trying again in 1 s");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-/// Listen on `addr` (see [`NoDelayListener`]).
+/// Listen on `addr` with `TCP_NODELAY` on every connection: hyper writes a response's headers and
+/// body separately, and with Nagle's algorithm the second write waits for the client's delayed
+/// ACK (about 40 ms per static file over keep-alive).
 ///
 /// The accept queue is as long as the kernel allows (`net.core.somaxconn`): thousands of clients
 /// connecting at once otherwise overflow tokio's default of 1024, and the dropped SYNs come back
@@ -163,7 +126,7 @@ pub async fn bind(addr: impl ToSocketAddrs) -> std::io::Result<NoDelayListener> 
         };
         // As std does: the next address when one cannot be listened on (IPv6 off, say).
         match listen() {
-            Ok(listener) => return Ok(EagerListener(listener).tap_io(no_delay as fn(&mut TcpStream))),
+            Ok(listener) => return Ok(listener.tap_io(no_delay as fn(&mut TcpStream))),
             Err(e) => last_error = Some(e),
         }
     }

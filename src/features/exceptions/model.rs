@@ -274,6 +274,9 @@ fn list_of(v: &Option<String>) -> Vec<String> {
     v.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// The longest search text a filter takes.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 fn text(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
@@ -337,6 +340,11 @@ impl ExceptionsQuery {
         };
         let sort = text(&self.sort).map(|s| SortKey::parse(&s).ok_or(format!("Unknown sort {s:?}."))).transpose()?;
         let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?;
+        // A search is a UTR, an id or a few words; a filter is also a cache key (the counts).
+        let q = text(&self.q);
+        if q.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+            return Err(format!("The search text is at most {MAX_SEARCH_CHARS} characters."));
+        }
         let filter = Filter {
             statuses,
             severities,
@@ -349,7 +357,7 @@ impl ExceptionsQuery {
             sla_breached: breached,
             delta_min,
             delta_max,
-            q: text(&self.q),
+            q,
         };
         Ok((filter, sort.unwrap_or_default(), page.unwrap_or(1)))
     }
@@ -745,6 +753,16 @@ mod tests {
         let round = ExceptionsQuery::from_view(&q.to_view());
         assert_eq!(round, ExceptionsQuery { page: None, q: Some("UTR123".into()), ..q.clone() });
         assert!(q.href().starts_with("/exceptions?status=open%2Cinvestigating&severity="));
+    }
+
+    #[test]
+    fn a_search_text_is_at_most_200_characters() {
+        let query = |q: String| ExceptionsQuery { q: Some(q), ..Default::default() };
+        assert!(query("₹".repeat(MAX_SEARCH_CHARS)).parse().is_ok());
+        assert_eq!(
+            query("a".repeat(MAX_SEARCH_CHARS + 1)).parse().err().as_deref(),
+            Some("The search text is at most 200 characters.")
+        );
     }
 
     #[test]

@@ -203,7 +203,7 @@ fn FilterForm(view: ExceptionsView, query: ExceptionsQuery) -> impl IntoView {
                 <input type="checkbox" name="breached" value="1" checked=q.breached.as_deref() == Some("1") />"SLA breached only"
             </label>
             <label class="flex flex-col text-slate-600">"Search"
-                <input type="search" name="q" value=q.q.clone() placeholder="Exception id, UTR or txn id" class=format!("{field} w-60") />
+                <input type="search" name="q" value=q.q.clone() maxlength=super::model::MAX_SEARCH_CHARS placeholder="Exception id, UTR or txn id" class=format!("{field} w-60") />
             </label>
             <button type="submit" class="rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white hover:bg-brand-700">"Apply"</button>
             <a href="/exceptions" class="px-2 py-1.5 text-slate-600 underline">"Clear filters"</a>

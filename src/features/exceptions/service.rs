@@ -33,12 +33,11 @@ async fn counts_cached(state: &AppState, f: &Filter, me: Uuid, now: DateTime<Utc
         )?;
         Ok::<_, AppError>(Loaded::Keep((counts, until)))
     };
-    let shared = state.exception_counts.load_shared(key, |(_, until)| current(until), load).await?;
-    match shared {
-        Some((counts, until)) if current(&until) => Ok(counts),
-        // A read shared with a caller a moment earlier whose counts time has changed since:
-        // read again for this instant.
-        _ => Ok(queries::counts(&state.pool, f, Some(me), now).await?),
+    // The cached or shared counts are for this instant (`current`); every read keeps what it
+    // finds, so there is always an answer — were there none, this reads for itself.
+    match state.exception_counts.load_shared(key, |(_, until)| current(until), load).await? {
+        Some((counts, _)) => Ok(counts),
+        None => Ok(queries::counts(&state.pool, f, Some(me), now).await?),
     }
 }
 
