@@ -6,7 +6,8 @@
 //! (the generation check), so a cache never keeps a result older than the last change it heard of.
 //! Concurrent misses of one key share one database read ([`NotifiedCache::load_shared`]): ten
 //! thousand connections arriving at once, or the moment after a flush, cost one query, not one
-//! each, so a burst never queues thousands of identical reads in front of the pool.
+//! each. If that one read fails or its request goes away, everyone waiting on it reads for
+//! themselves at once (a failure costs one query per waiter, never a queue of them).
 //!
 //! Three caches use it: API token → user ([`PRINCIPALS`]; a revoked token or disabled account stops
 //! working on every instance when the notification arrives), the disputes KPIs per scope
@@ -46,7 +47,7 @@ pub enum Loaded<V> {
 type Flight<V> = Arc<tokio::sync::watch::Sender<Option<Option<V>>>>;
 
 /// Forgets a flight when its reader is done with it, however that ends (answer, error, or the
-/// reader's request dropped), so a finished read never answers a later caller.
+/// reader's request dropped), so a read answers only those who missed while it ran.
 struct Landing<'a, K: Hash + Eq, V> {
     flights: &'a Mutex<HashMap<(K, u64), Flight<V>>>,
     key: (K, u64),
@@ -212,19 +213,12 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
     where
         F: std::future::Future<Output = Result<V, E>>,
     {
-        let mut own = None;
-        let shared = self
-            .load_shared(key, |_| true, async {
-                let value = load.await?;
-                own = Some(value.clone());
-                Ok(Loaded::Keep(value))
-            })
-            .await?;
-        // Every read of this method keeps what it finds, so an answer is always there: shared, or
-        // this caller's own.
-        match shared.or(own) {
+        let shared = self.load_shared(key, |_| true, async { Ok(Loaded::Keep(load.await?)) }).await?;
+        // Every read of a cache used this way keeps what it finds (none of them answers
+        // `Missing`), so a read, shared or this caller's own, always has a value.
+        match shared {
             Some(value) => Ok(value),
-            None => unreachable!("a read that keeps its value answered nothing"),
+            None => unreachable!("a cache read through get_or_load answered Missing"),
         }
     }
 
@@ -252,16 +246,19 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
         let joined = {
             let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
             match flights.get(&flight_key) {
-                Some(flight) => Err(flight.subscribe()),
+                Some(flight) => Some(Err(flight.subscribe())),
+                // As many reads in progress as the cache has room for (say, a flood of unknown
+                // tokens): this one is not shared, and the others keep theirs.
+                None if flights.len() >= MAX_ENTRIES => None,
                 None => {
-                    if flights.len() >= MAX_ENTRIES {
-                        flights.clear();
-                    }
                     let flight: Flight<V> = Arc::new(tokio::sync::watch::channel(None).0);
                     flights.insert(flight_key.clone(), flight.clone());
-                    Ok(flight)
+                    Some(Ok(flight))
                 }
             }
+        };
+        let Some(joined) = joined else {
+            return self.read(key, generation, load).await;
         };
         match joined {
             // This caller reads for everyone who misses meanwhile.
@@ -384,7 +381,8 @@ mod tests {
             tokio::spawn(async move {
                 let load = async {
                     loads.runs.fetch_add(1, Ordering::SeqCst);
-                    let _open = loads.gate.acquire().await.map_err(|e| e.to_string())?;
+                    // Each finished load uses up its permit: the gate stays as shut as it was.
+                    loads.gate.acquire().await.map_err(|e| e.to_string())?.forget();
                     found
                 };
                 cache.load_shared(key, |v| *v > 0, load).await
@@ -481,7 +479,7 @@ mod tests {
         until("the first read started", || loads.runs() == 1).await;
         let waiters: Vec<_> = (0..3).map(|_| loads.spawn(&cache, "k", Ok(Loaded::Keep(9)))).collect();
         until("3 callers waiting", || waiting_on(&cache, "k") == 3).await;
-        // Only the failing read may finish: one permit.
+        // Only the failing read may finish: one permit, used up by it.
         loads.gate.add_permits(1);
         assert_eq!(failing.await.unwrap(), Err("database down".into()), "the error goes to its own caller");
         // The three waiters each start a read while the gate is still shut: side by side, not one

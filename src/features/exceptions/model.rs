@@ -276,6 +276,9 @@ fn list_of(v: &Option<String>) -> Vec<String> {
 
 /// The longest search text a filter takes.
 pub const MAX_SEARCH_CHARS: usize = 200;
+/// The longest filter, all its values together (in bytes): every status, severity and reason
+/// chosen at once is far below it.
+const MAX_FILTER_BYTES: usize = 4_096;
 
 fn text(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
@@ -284,6 +287,11 @@ fn text(v: &Option<String>) -> Option<String> {
 impl ExceptionsQuery {
     /// The typed filter, sort and 1-based page of a URL.
     pub fn parse(&self) -> Result<(Filter, SortKey, i64), String> {
+        // A filter is also a cache key (the counts): no URL makes a large one.
+        let length: usize = self.pairs().iter().filter_map(|(_, v)| v.as_deref()).map(str::len).sum();
+        if length > MAX_FILTER_BYTES {
+            return Err(format!("The filter is too long: at most {MAX_FILTER_BYTES} characters in all."));
+        }
         let statuses = match text(&self.status).as_deref() {
             None | Some("active") => Status::ACTIVE.to_vec(),
             Some("all") => Vec::new(),
@@ -340,7 +348,7 @@ impl ExceptionsQuery {
         };
         let sort = text(&self.sort).map(|s| SortKey::parse(&s).ok_or(format!("Unknown sort {s:?}."))).transpose()?;
         let page = text(&self.page).map(|p| crate::paging::parse_page(&p)).transpose()?;
-        // A search is a UTR, an id or a few words; a filter is also a cache key (the counts).
+        // A search is a UTR, an id or a few words.
         let q = text(&self.q);
         if q.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
             return Err(format!("The search text is at most {MAX_SEARCH_CHARS} characters."));
@@ -762,6 +770,12 @@ mod tests {
         assert_eq!(
             query("a".repeat(MAX_SEARCH_CHARS + 1)).parse().err().as_deref(),
             Some("The search text is at most 200 characters.")
+        );
+        let many_reasons =
+            ExceptionsQuery { reason: Some("UTR_MISSING_OR_INVALID,".repeat(200)), ..Default::default() };
+        assert_eq!(
+            many_reasons.parse().err().as_deref(),
+            Some("The filter is too long: at most 4096 characters in all.")
         );
     }
 
