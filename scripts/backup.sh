@@ -40,7 +40,10 @@ say() { printf '%s backup: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
 need_url() {
   [ -n "$URL" ] || { say "set BACKUP_DATABASE_URL"; exit 2; }
   # postgres://user:password@… — refused: the password would be on the command line.
-  if [[ "$URL" =~ ^postgres(ql)?://[^/@]*:[^/@]*@ ]] || [[ "$URL" =~ (^|[?&[:space:]])password= ]]; then
+  # libpq also takes `password = x` and percent-encoded names (`pass%77ord=`): match the decoded text.
+  local decoded
+  decoded="$(printf '%b' "${URL//%/\\x}")"
+  if [[ "$URL" =~ ^postgres(ql)?://[^/@]*:[^/@]*@ ]] || [[ "${decoded,,}" =~ (^|[?&[:space:]])password[[:space:]]*= ]]; then
     say "BACKUP_DATABASE_URL holds a password: use peer authentication or ~/.pgpass (PGPASSFILE) instead"
     exit 2
   fi

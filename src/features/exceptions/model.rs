@@ -276,9 +276,9 @@ fn list_of(v: &Option<String>) -> Vec<String> {
 
 /// The longest search text a filter takes.
 pub const MAX_SEARCH_CHARS: usize = 200;
-/// The longest filter, all its values together (in bytes): every status, severity and reason
-/// chosen at once is far below it.
-const MAX_FILTER_BYTES: usize = 4_096;
+/// The longest filter, all its values together (in characters): every status, severity and
+/// reason chosen at once is far below it.
+const MAX_FILTER_CHARS: usize = 4_096;
 
 fn text(v: &Option<String>) -> Option<String> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
@@ -288,9 +288,9 @@ impl ExceptionsQuery {
     /// The typed filter, sort and 1-based page of a URL.
     pub fn parse(&self) -> Result<(Filter, SortKey, i64), String> {
         // A filter is also a cache key (the counts): no URL makes a large one.
-        let length: usize = self.pairs().iter().filter_map(|(_, v)| v.as_deref()).map(str::len).sum();
-        if length > MAX_FILTER_BYTES {
-            return Err(format!("The filter is too long: at most {MAX_FILTER_BYTES} characters in all."));
+        let length: usize = self.pairs().iter().filter_map(|(_, v)| v.as_deref()).map(|v| v.chars().count()).sum();
+        if length > MAX_FILTER_CHARS {
+            return Err(format!("The filter is too long: at most {MAX_FILTER_CHARS} characters in all."));
         }
         let statuses = match text(&self.status).as_deref() {
             None | Some("active") => Status::ACTIVE.to_vec(),
