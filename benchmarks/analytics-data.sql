@@ -343,10 +343,12 @@ ORDER BY s.cycle_date, s.merchant_id;
 
 \echo settlement items
 INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
-                              reserve_paise, net_paise, fee_bearer)
-SELECT b.id, i.transaction_id, i.amount_paise, i.commission, i.gst, i.tds, i.reserve, i.net, i.fee_bearer
+                              reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+SELECT b.id, i.transaction_id, i.amount_paise, i.commission, i.gst, i.tds, i.reserve, i.net, i.fee_bearer,
+       t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn
 FROM bench_items i
 JOIN settlement_batches b ON b.merchant_id = i.merchant_id AND b.cycle_date = i.cycle_date
+JOIN transactions t ON t.id = i.transaction_id
 WHERE b.status <> 'REJECTED';
 -- A rejected batch gave its transactions back: they wait for the merchant's next batch.
 INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date, added_at)

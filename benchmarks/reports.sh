@@ -52,10 +52,15 @@ SELECT gen_random_uuid(), 'RB-' || merchant_id || '-' || to_char(cycle_date, 'YY
        'CALCULATED', count(*), sum(amount_paise), sum(commission), sum(gst), 0, 0, 0, 0,
        sum(amount_paise - commission - gst), 'NEFT'
 FROM bench_items GROUP BY merchant_id, cycle_date;
+-- As batch creation writes them: one cycle at a time, each batch's items together, each with its
+-- transaction's identity.
 INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise, reserve_paise,
-                              net_paise, fee_bearer)
-SELECT b.id, i.id, i.amount_paise, i.commission, i.gst, 0, 0, i.amount_paise - i.commission - i.gst, 'merchant'
-FROM bench_items i JOIN settlement_batches b ON b.merchant_id = i.merchant_id AND b.cycle_date = i.cycle_date;
+                              net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+SELECT b.id, i.id, i.amount_paise, i.commission, i.gst, 0, 0, i.amount_paise - i.commission - i.gst, 'merchant',
+       t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn
+FROM bench_items i JOIN settlement_batches b ON b.merchant_id = i.merchant_id AND b.cycle_date = i.cycle_date
+JOIN transactions t ON t.id = i.id
+ORDER BY b.cycle_date, b.merchant_id, i.id;
 VACUUM ANALYZE;
 SQL
 printf 'written in %.0f s; database %s\n' "$(echo "$(date +%s.%N) - $start" | bc)" \

@@ -344,13 +344,15 @@ impl Drop for ExportTx {
 /// Begin an export's transaction ([`ExportTx`]). Its statements may run for an hour: a cursor is
 /// open for as long as the client takes to download, and a steady download of a million rows over
 /// a slow link takes minutes; a client that stops reading is given up long before
-/// (`http::csv::SEND_TIMEOUT`). The three settings go in one round trip as a simple query (text, no
-/// parameters: several statements in one string are allowed only there).
+/// (`http::csv::SEND_TIMEOUT`). The transaction is one snapshot (`REPEATABLE READ`), so an export
+/// of several statements (a report read batch by batch) reads one state of the data. The three
+/// settings go in one round trip as a simple query (text, no parameters: several statements in one
+/// string are allowed only there).
 pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
     let mut tx = ExportTx { conn: pool.acquire().await?, finished: false };
     sqlx::Executor::execute(
         &mut *tx.conn,
-        "BEGIN READ ONLY; SET LOCAL statement_timeout = '1h'; SET LOCAL client_connection_check_interval = '1s'",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = '1h'; SET LOCAL client_connection_check_interval = '1s'",
     )
     .await?;
     Ok(tx)

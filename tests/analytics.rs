@@ -143,8 +143,9 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
                     .unwrap();
                     sqlx::query(
                         "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
-                                reserve_paise, net_paise, fee_bearer)
-                         SELECT $1, t.id, t.amount_paise, 0, 0, 0, 0, t.amount_paise, 'merchant'
+                                reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+                         SELECT $1, t.id, t.amount_paise, 0, 0, 0, 0, t.amount_paise, 'merchant', t.txn_id, t.txn_at,
+                                t.payment_method, t.acquirer, t.utr, t.rrn
                          FROM transactions t WHERE t.status = 'RECONCILED'
                            AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
                          ORDER BY random() LIMIT $2",
@@ -607,8 +608,10 @@ async fn fixture_batch(pool: &PgPool, day: &str, status: &str, paid_at: Option<D
     .unwrap();
     sqlx::query(
         "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
-                reserve_paise, net_paise, fee_bearer)
-         SELECT $1, t.id, t.amount_paise, 0, 0, 0, 0, t.amount_paise, 'merchant' FROM transactions t WHERE t.id = ANY($2)",
+                reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+         SELECT $1, t.id, t.amount_paise, 0, 0, 0, 0, t.amount_paise, 'merchant', t.txn_id, t.txn_at, t.payment_method,
+                t.acquirer, t.utr, t.rrn
+         FROM transactions t WHERE t.id = ANY($2)",
     )
     .bind(id)
     .bind(txns)

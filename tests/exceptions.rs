@@ -96,11 +96,12 @@ async fn reopening_never_unsettles_and_keeps_the_settlement_backlog_true(pool: P
     // exception does not make a paid transaction an exception again.
     ok(&act(&app, &ops, &second, matched).await);
     sqlx::query(
-        "WITH t AS (SELECT t.id, t.amount_paise FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE e.id = $1)
+        "WITH t AS (SELECT t.* FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE e.id = $1)
          INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
-                                       reserve_paise, net_paise, fee_bearer)
+                                       reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
          SELECT (SELECT id FROM settlement_batches WHERE status = 'PAID' ORDER BY id LIMIT 1), t.id, t.amount_paise,
-                0, 0, 0, 0, t.amount_paise, 'merchant' FROM t",
+                0, 0, 0, 0, t.amount_paise, 'merchant', t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn
+         FROM t",
     )
     .bind(&second)
     .execute(&pool)

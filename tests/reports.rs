@@ -522,14 +522,19 @@ async fn an_xlsx_past_its_row_limit_is_refused_in_words_and_a_csv_is_not(pool: P
     assert_eq!(running, 0);
 }
 
-/// With nothing to mask, PostgreSQL writes a CSV download itself (`COPY`): for every report, and
-/// with each filter, the file is the one the cursor writes (a scheduled report's stored CSV), byte
-/// for byte — texts that need quotes, a formula, a plain negative number, an empty text and none.
+/// Files are read as binary `COPY` (settlement transactions batch by batch, from the items' copies
+/// of their transactions' identity): for every report, and with each filter, the downloaded CSV
+/// and a scheduled report's stored CSV are, byte for byte, the file written from the report's one
+/// query read as a cursor (the page's query) — texts that need quotes, a formula, a plain negative
+/// number, an empty text and none. A transaction's changed UTR reaches its item's copy.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
-async fn a_csv_written_by_postgres_is_the_cursors_byte_for_byte(pool: PgPool) {
+async fn a_file_read_as_binary_copy_is_the_cursors_byte_for_byte(pool: PgPool) {
+    use futures_util::TryStreamExt;
     use settlepaisa_ops::features::reports::model::Filter;
     use settlepaisa_ops::features::reports::queries;
+    use settlepaisa_ops::http::csv::neutralise_formula;
     use settlepaisa_ops::http::xlsx::{build_file, FileKind};
+    use settlepaisa_ops::sheet::Cell;
     let app = demo_app(&pool).await;
     let texts =
         ["He said \"hi\", then\nleft", "=1+2", "-5", "-5.50", "-a", "@sum", "\tTab", "\rCR", "+91 98", "", "x'y"];
@@ -558,6 +563,17 @@ async fn a_csv_written_by_postgres_is_the_cursors_byte_for_byte(pool: PgPool) {
             .await
             .unwrap();
     }
+    // The items' copies of their transactions' identity are the transactions' (the UTRs above
+    // included).
+    let drift: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM settlement_items i JOIN transactions t ON t.id = i.transaction_id
+         WHERE (i.txn_id, i.txn_at, i.payment_method, i.acquirer, i.utr, i.rrn)
+               IS DISTINCT FROM (t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(drift, 0);
     let cookie = demo_cookie(&app, "finance@settlepaisa.test").await;
     let (from, to) = window();
     let merchant: String =
@@ -584,14 +600,24 @@ async fn a_csv_written_by_postgres_is_the_cursors_byte_for_byte(pool: PgPool) {
         for (query, filter) in filters {
             let downloaded = app.get(&url(report.slug(), "csv", &query), Some(&cookie)).await;
             assert_eq!(downloaded.status, StatusCode::OK, "{report:?}{query}: {}", downloaded.body);
+            let for_file = filter.clone();
             let written = build_file(&pool, FileKind::Csv, report.title(), report.columns(), move |out, tx| {
-                queries::write_masked(out, tx, report, filter, false)
+                queries::write_masked(out, tx, report, for_file, false)
             })
             .await
             .unwrap();
-            let cursor = std::io::read_to_string(written.file).unwrap();
-            assert!(cursor.lines().count() > 1, "{report:?}{query}: the demo data has rows");
+            let stored = std::io::read_to_string(written.file).unwrap();
+            let mut cursor = csv::Writer::from_writer(Vec::new());
+            cursor.write_record(report.columns().iter().map(|c| c.header)).unwrap();
+            let mut one_query = queries::query(report, &filter, None);
+            let rows: Vec<Vec<Cell>> = queries::rows(&pool, report, &mut one_query).try_collect().await.unwrap();
+            assert!(!rows.is_empty(), "{report:?}{query}: the demo data has rows");
+            for row in rows {
+                cursor.write_record(row.into_iter().map(|c| neutralise_formula(&c.into_csv_text()))).unwrap();
+            }
+            let cursor = String::from_utf8(cursor.into_inner().unwrap()).unwrap();
             assert_eq!(downloaded.body, cursor, "{report:?}{query}");
+            assert_eq!(stored, cursor, "{report:?}{query}");
         }
     }
     // Every odd text reached a file.

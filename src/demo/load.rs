@@ -22,12 +22,25 @@ async fn bulk<'a, T: 'a>(
     rows: &'a [T],
     bind: impl Fn(&mut Separated<'_, 'a, Postgres, &'static str>, &'a T),
 ) -> Result<(), sqlx::Error> {
+    bulk_around(conn, head, "", rows, bind).await.map(drop)
+}
+
+/// [`bulk`] with text after the values (`head VALUES … tail`); the rows the statements wrote.
+async fn bulk_around<'a, T: 'a>(
+    conn: &mut PgConnection,
+    head: &'static str,
+    tail: &'static str,
+    rows: &'a [T],
+    bind: impl Fn(&mut Separated<'_, 'a, Postgres, &'static str>, &'a T),
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
     for chunk in rows.chunks(CHUNK) {
         let mut qb: QueryBuilder<'a, Postgres> = QueryBuilder::new(head);
         qb.push_values(chunk, |mut b, row| bind(&mut b, row));
-        qb.build().execute(&mut *conn).await?;
+        qb.push(tail);
+        written += qb.build().execute(&mut *conn).await?.rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 /// The batches' timelines, written from what the batches, decisions and transfers record, and a
@@ -357,10 +370,14 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    bulk(
+    // Each item carries its transaction's identity (as batch creation writes it).
+    let written = bulk_around(
         c,
         "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise, \
-         reserve_paise, net_paise, fee_bearer) ",
+         reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn) \
+         SELECT i.*, t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn FROM (",
+        ") AS i (batch_id, transaction_id, amount, commission, gst, tds, reserve, net, fee_bearer) \
+         JOIN transactions t ON t.id = i.transaction_id",
         &d.items,
         |b, i| {
             let x = &i.breakdown;
@@ -376,6 +393,10 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
+    if written != d.items.len() as u64 {
+        tracing::error!(written, items = d.items.len(), "demo settlement items without their transactions");
+        return Err(AppError::Internal);
+    }
     bulk(
         c,
         "INSERT INTO reserve_ledger (id, merchant_id, batch_id, kind, amount_paise, release_on, released_entry_id, created_at) ",

@@ -3,8 +3,8 @@
 //! run as a formula. One copy here, so features never borrow these from each other's `api.rs`.
 //!
 //! An export can hold a million rows, so it is never built in memory: [`csv_stream`] runs the
-//! export's query in a task of its own — as a cursor whose rows are written here, or as a
-//! `COPY … TO STDOUT` whose CSV PostgreSQL writes ([`CsvRows::write_copied`]) — and sends the text
+//! export's query in a task of its own — as a cursor, or a `COPY … TO STDOUT (FORMAT binary)`
+//! ([`crate::binary_copy`]), whose rows are written here — and sends the text
 //! to the response body in chunks of about [`CHUNK_BYTES`], through a channel of [`CHUNKS_AHEAD`]
 //! chunks. A client that reads slowly fills the channel, which pauses the query (a cursor is not
 //! read on; a `COPY` waits on its socket), so an export holds a few hundred KB whatever its size.
@@ -133,32 +133,26 @@ impl CsvRows {
     {
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.try_next().await? {
-            self.out.write_record(cells(row).iter().map(|c| neutralised(c))).map_err(|_| AppError::Internal)?;
-            // The writer moves its own 8 KB buffer into the Vec as it fills: the Vec's length is
-            // the text written, give or take that buffer.
-            if self.out.get_ref().len() >= CHUNK_BYTES {
-                self.send_written().await?;
-            }
+            self.write_row(&cells(row)).await?;
         }
-        self.send_written().await
+        self.end().await
     }
 
-    /// Write rows that are CSV text already (a `COPY … TO STDOUT (FORMAT csv)`, a row per
-    /// message, each neutralised by its query), sent on in chunks of [`CHUNK_BYTES`].
-    pub async fn write_copied<E>(mut self, chunks: impl Stream<Item = Result<Bytes, E>>) -> Result<(), AppError>
-    where
-        AppError: From<E>,
-    {
-        // The header, written by the CSV writer, goes first.
-        let mut chunk = self.take_written()?;
-        let mut chunks = std::pin::pin!(chunks);
-        while let Some(rows) = chunks.try_next().await? {
-            chunk.extend_from_slice(&rows);
-            if chunk.len() >= CHUNK_BYTES {
-                self.send_chunk(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + 8 * 1024))).await?;
-            }
+    /// Write one row, each cell through [`neutralise_formula`]; a chunk is sent whenever
+    /// [`CHUNK_BYTES`] are written. [`CsvRows::end`] sends the rest.
+    pub async fn write_row(&mut self, cells: &[String]) -> Result<(), AppError> {
+        self.out.write_record(cells.iter().map(|c| neutralised(c))).map_err(|_| AppError::Internal)?;
+        // The writer moves its own 8 KB buffer into the Vec as it fills: the Vec's length is
+        // the text written, give or take that buffer.
+        if self.out.get_ref().len() >= CHUNK_BYTES {
+            self.send_written().await?;
         }
-        self.send_chunk(chunk).await
+        Ok(())
+    }
+
+    /// Every row was written: send what is left.
+    pub async fn end(mut self) -> Result<(), AppError> {
+        self.send_written().await
     }
 
     /// The text the CSV writer holds, its buffer flushed; the writer starts a new chunk.

@@ -83,15 +83,26 @@ impl XlsxRows {
     {
         let mut rows = std::pin::pin!(rows);
         while let Some(row) = rows.try_next().await? {
-            if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
-                return Err(AppError::BadRequest(format!(
-                    "This report has more than {} rows, more than a worksheet holds. Narrow the dates or the filters, or download it as CSV.",
-                    crate::money::format_count(i64::from(limit))
-                )));
-            }
-            self.written += 1;
-            self.send(Message::Row(cells(row))).await?;
+            self.write_row(cells(row)).await?;
         }
+        self.end().await
+    }
+
+    /// Write one row; refused in words past the file's row limit. [`XlsxRows::end`] finishes the
+    /// file.
+    pub async fn write_row(&mut self, cells: Vec<Cell>) -> Result<(), AppError> {
+        if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
+            return Err(AppError::BadRequest(format!(
+                "This report has more than {} rows, more than a worksheet holds. Narrow the dates or the filters, or download it as CSV.",
+                crate::money::format_count(i64::from(limit))
+            )));
+        }
+        self.written += 1;
+        self.send(Message::Row(cells)).await
+    }
+
+    /// Every row was written: the file may be finished.
+    pub async fn end(self) -> Result<(), AppError> {
         self.send(Message::End).await
     }
 

@@ -1,7 +1,8 @@
 //! One query per report, built for its filter; its select list is the report's columns in order,
 //! each under the column's SQL name ([`Report::columns`]), so one decoder reads any report's rows
 //! by their kinds. The page's preview, its totals and both files run the same query: the totals
-//! wrap it (`SELECT count(*), sum(…) FROM (query) r`), the files stream it as a cursor.
+//! wrap it (`SELECT count(*), sum(…) FROM (query) r`), the files read it as a binary `COPY`
+//! ([`write_masked`]).
 //!
 //! "The cycle's current recon run" (bank MIS, recon outcome) is the completed run no later run
 //! superseded, as the recon pages show it; a run's results are counted as its page counts them:
@@ -12,9 +13,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{Stream, TryStreamExt};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
 
 use super::model::{Filter, Report};
+use crate::binary_copy;
 use crate::error::AppError;
 use crate::money::Paise;
 use crate::sheet::{Cell, Column, Kind};
@@ -57,49 +60,42 @@ pub fn totals_query(report: Report, filter: &Filter) -> QueryBuilder<'static, Po
     qb
 }
 
-/// The report's whole file as one `COPY … TO STDOUT (FORMAT csv)` statement: the report's query,
-/// each column turned into its CSV text by PostgreSQL exactly as [`Cell::csv_text`] and the CSV
-/// writer turn it (formula text neutralised, [`crate::http::csv::neutralise_formula`]), without
-/// the header. `COPY` takes no parameters, so the filter's texts are read from settings of the
-/// export's transaction and its dates are literals: the statement, and the `(name, value)`
-/// settings to make first (`set_config(name, value, true)`, undone when the transaction ends).
-pub fn csv_copy(report: Report, filter: &Filter) -> (String, Vec<(String, String)>) {
+/// The report's rows as a `COPY … TO STDOUT (FORMAT binary)` statement, in the report's order:
+/// the whole report, or (settlement transactions) one batch's rows, `batch`. `COPY` takes no
+/// parameters, so the filter's texts are read from settings of the export's transaction and its
+/// dates are literals: the statement, and the `(name, value)` settings to make first
+/// (`set_config(name, value, true)`, undone when the transaction ends; the same for every batch).
+pub fn binary_copy(report: Report, filter: &Filter, batch: Option<Uuid>) -> (String, Vec<(String, String)>) {
     let mut args = Args::Settings(Vec::new());
-    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("COPY (SELECT ");
-    for (i, c) in report.columns().iter().enumerate() {
-        if i > 0 {
-            qb.push(", ");
-        }
-        qb.push(csv_text(c.kind, &format!("r.{}", c.sql)));
-    }
-    qb.push(" FROM (");
+    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("COPY (");
     push_select(&mut qb, report, filter, &mut args);
-    push_order(&mut qb, report);
-    // The file's rows are in the subquery's order: a plain projection over a sorted subquery keeps
-    // it (the file is compared with the cursor's, row for row, in tests/reports.rs).
-    qb.push(") r) TO STDOUT (FORMAT csv)");
+    match batch {
+        // A batch's items in the report's order within it: the primary key's (batch_id,
+        // transaction_id) order, read from the index without a sort. The id is ours (a UUID's
+        // hyphenated hex), never a caller's text.
+        Some(batch) => {
+            qb.push(format!(" AND b.id = '{}'::uuid ORDER BY i.transaction_id", batch.hyphenated()));
+        }
+        None => push_order(&mut qb, report),
+    }
+    qb.push(") TO STDOUT (FORMAT binary)");
     let Args::Settings(settings) = args else { unreachable!("built with settings") };
     (qb.into_sql(), settings)
 }
 
-/// The SQL of a column's CSV text, as [`Cell::csv_text`] and the CSV writer write it; NULL for an
-/// empty cell, which `COPY` writes as nothing (it would write an empty text quoted, `""`, so an
-/// empty text becomes NULL too).
-fn csv_text(kind: Kind, column: &str) -> String {
-    match kind {
-        // A cell a spreadsheet would evaluate gets a `'` in front, unless it is a plain number.
-        Kind::Text => format!(
-            "CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) \
-                    AND {column} !~ '^-?[0-9]+([.][0-9]+)?$' THEN '''' || {column} \
-                  ELSE nullif({column}, '') END"
-        ),
-        // `-1234.50`: a numeric of scale 2 is written with its two decimals.
-        Kind::Money => format!("round({column}::numeric / 100, 2)::text"),
-        Kind::Count => format!("{column}::text"),
-        Kind::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
-        // The IST second (+05:30, as `crate::ist::offset`), its fraction cut as chrono's `%S` does.
-        Kind::Time => format!("to_char({column} AT TIME ZONE INTERVAL '+05:30', 'YYYY-MM-DD HH24:MI:SS')"),
-    }
+/// The settlement-transactions report's batches for `filter`, in the report's order (its
+/// `ORDER BY` without the item's tie-break): the file is these batches' items, batch by batch.
+async fn batches_in_order(tx: &mut PgConnection, filter: &Filter) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT b.id FROM settlement_batches b
+           WHERE b.cycle_date BETWEEN $1 AND $2 AND ($3::text IS NULL OR b.merchant_id = $3)
+           ORDER BY b.cycle_date, b.batch_ref COLLATE "C""#,
+        filter.from as NaiveDate,
+        filter.to as NaiveDate,
+        filter.merchant_id.as_deref(),
+    )
+    .fetch_all(&mut *tx)
+    .await?)
 }
 
 /// How a report's query takes its filter's values.
@@ -157,18 +153,20 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
         }
         Report::SettlementTransactions => {
             qb.push(
-                "SELECT b.batch_ref, b.cycle_date, b.status AS batch_status, t.merchant_id, t.txn_id, t.txn_at,
-                        t.payment_method::text AS payment_method, t.acquirer, t.utr, t.rrn, i.amount_paise,
+                // The transaction's identity is the item's copy of it (written with the item and
+                // kept equal, migration 20261211000001), and a batch holds one merchant's
+                // transactions: no lookup into `transactions` per row.
+                "SELECT b.batch_ref, b.cycle_date, b.status AS batch_status, b.merchant_id, i.txn_id, i.txn_at,
+                        i.payment_method::text AS payment_method, i.acquirer, i.utr, i.rrn, i.amount_paise,
                         i.commission_paise, i.gst_paise, i.tds_paise, i.reserve_paise, i.net_paise, i.fee_bearer
                  FROM settlement_batches b
                  JOIN settlement_items i ON i.batch_id = b.id
-                 JOIN transactions t ON t.id = i.transaction_id
                  WHERE b.cycle_date BETWEEN ",
             );
             push_window(qb, f, args);
             push_merchant(qb, "b.merchant_id", f, args);
             if let Some(a) = &f.acquirer {
-                qb.push(" AND t.acquirer = ");
+                qb.push(" AND i.acquirer = ");
                 push_arg(qb, args, Arg::Text(a.clone()));
             }
         }
@@ -300,47 +298,135 @@ pub async fn acquirers(pool: &PgPool) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar!("SELECT DISTINCT bank_code FROM bank_column_mappings ORDER BY 1").fetch_all(pool).await?)
 }
 
+/// Where a file's rows go: a streamed CSV download, or a file being written (an XLSX download, a
+/// scheduled report's XLSX or CSV).
+enum FileRows {
+    Csv(Box<crate::http::csv::CsvRows>),
+    Sheet(crate::http::xlsx::XlsxRows),
+}
+
+impl FileRows {
+    async fn write(&mut self, cells: Vec<Cell>) -> Result<(), AppError> {
+        match self {
+            FileRows::Csv(out) => out.write_row(&cells.into_iter().map(Cell::into_csv_text).collect::<Vec<_>>()).await,
+            FileRows::Sheet(out) => out.write_row(cells).await,
+        }
+    }
+
+    async fn end(self) -> Result<(), AppError> {
+        match self {
+            FileRows::Csv(out) => out.end().await,
+            FileRows::Sheet(out) => out.end().await,
+        }
+    }
+}
+
 /// Every row of the report for `filter`, personal data masked when `mask`, into a file's rows.
 pub async fn write_masked(
     out: crate::http::xlsx::XlsxRows,
+    tx: crate::db::ExportTx,
+    report: Report,
+    filter: Filter,
+    mask: bool,
+) -> Result<(), AppError> {
+    write_file(FileRows::Sheet(out), tx, report, filter, mask).await
+}
+
+/// The same into a streamed CSV download.
+pub async fn write_masked_csv(
+    out: crate::http::csv::CsvRows,
+    tx: crate::db::ExportTx,
+    report: Report,
+    filter: Filter,
+    mask: bool,
+) -> Result<(), AppError> {
+    write_file(FileRows::Csv(Box::new(out)), tx, report, filter, mask).await
+}
+
+/// A file's rows are read as binary `COPY` ([`binary_copy`]) and turned into cells here, each by
+/// its column's kind, the same cells whatever the file: a million rows of settlement transactions
+/// in under 3 s as CSV (BENCHMARKS.md, "Reports"), where PostgreSQL formatting the CSV itself took
+/// 5.4 s and a cursor's decoded rows 6.8 s. Settlement transactions go batch by batch, each
+/// batch's items read in its primary key's order, so a million rows are never sorted. The
+/// export's transaction is one snapshot ([`crate::db::begin_export`]): the batches listed are the
+/// batches whose items are read.
+async fn write_file(
+    mut out: FileRows,
     mut tx: crate::db::ExportTx,
     report: Report,
     filter: Filter,
     mask: bool,
 ) -> Result<(), AppError> {
-    let mut query = query(report, &filter, None);
+    let (whole, settings) = binary_copy(report, &filter, None);
+    for (name, value) in settings {
+        sqlx::query!("SELECT set_config($1, $2, true)", name, value).fetch_one(&mut *tx).await?;
+    }
+    let statements = match report {
+        Report::SettlementTransactions => batches_in_order(&mut tx, &filter)
+            .await?
+            .into_iter()
+            .map(|batch| binary_copy(report, &filter, Some(batch)).0)
+            .collect(),
+        _ => vec![whole],
+    };
     let columns = report.columns();
-    out.write_all(rows(&mut *tx, report, &mut query), move |row| crate::sheet::mask_row(columns, row, mask)).await?;
+    for statement in statements {
+        copy_rows(&mut tx, &statement, columns, mask, &mut out).await?;
+    }
+    out.end().await?;
     Ok(tx.finish().await?)
 }
 
-/// The same as CSV text cells, into a streamed CSV download. With nothing to mask, PostgreSQL
-/// writes the CSV itself ([`csv_copy`]; a million rows in 5.4 s against 6.8 s for decoding each
-/// row into cells and writing them out again, BENCHMARKS.md); with masking, the rows go through
-/// [`crate::sheet::mask_row`].
-pub async fn write_masked_csv(
-    out: crate::http::csv::CsvRows,
-    mut tx: crate::db::ExportTx,
-    report: Report,
-    filter: Filter,
+/// The rows of one binary `COPY`, each decoded into cells and (when `mask`) masked, into `out`.
+async fn copy_rows(
+    tx: &mut PgConnection,
+    statement: &str,
+    columns: &[Column],
     mask: bool,
+    out: &mut FileRows,
 ) -> Result<(), AppError> {
-    if !(mask && report.has_personal_data()) {
-        let (copy, settings) = csv_copy(report, &filter);
-        for (name, value) in settings {
-            sqlx::query!("SELECT set_config($1, $2, true)", name, value).fetch_one(&mut *tx).await?;
+    let mut reader = binary_copy::Reader::new();
+    let mut chunks = tx.copy_out_raw(statement).await?;
+    while let Some(chunk) = chunks.try_next().await? {
+        reader.push(&chunk);
+        while let Some(row) = reader.next_row().map_err(format_error)? {
+            let cells = decode(columns, &row)?;
+            out.write(crate::sheet::mask_row(columns, cells, mask)).await?;
         }
-        let chunks = tx.copy_out_raw(&copy).await?;
-        out.write_copied(chunks).await?;
-        return Ok(tx.finish().await?);
     }
-    let mut query = query(report, &filter, None);
-    let columns = report.columns();
-    out.write_all(rows(&mut *tx, report, &mut query), move |row| {
-        crate::sheet::mask_row(columns, row, mask).into_iter().map(Cell::into_csv_text).collect()
-    })
-    .await?;
-    Ok(tx.finish().await?)
+    reader.finish().map_err(format_error)
+}
+
+/// A row of a binary `COPY` as its cells, each read by its column's kind (as [`cells`] reads a
+/// cursor's row).
+fn decode(columns: &[Column], row: &binary_copy::Row<'_>) -> Result<Vec<Cell>, AppError> {
+    if row.len() != columns.len() {
+        return Err(format_error(binary_copy::FormatError(format!(
+            "a row of {} fields for {} columns",
+            row.len(),
+            columns.len()
+        ))));
+    }
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let Some(bytes) = row.get(i) else { return Ok(Cell::Empty) };
+            Ok(match c.kind {
+                Kind::Text => Cell::Text(binary_copy::text(bytes)?),
+                Kind::Money => Cell::Money(Paise(binary_copy::int8(bytes)?)),
+                Kind::Count => Cell::Count(binary_copy::int8(bytes)?),
+                Kind::Date => Cell::Date(binary_copy::date(bytes)?),
+                Kind::Time => Cell::Time(binary_copy::timestamptz(bytes)?),
+            })
+        })
+        .collect::<Result<_, binary_copy::FormatError>>()
+        .map_err(format_error)
+}
+
+fn format_error(error: binary_copy::FormatError) -> AppError {
+    tracing::error!(%error, "report file: a row could not be read");
+    AppError::Internal
 }
 
 #[cfg(test)]
@@ -358,18 +444,28 @@ mod tests {
             merchant_id: Some(hostile.into()),
             acquirer: Some(format!("{hostile} acq")),
         };
+        let batch = Uuid::from_u128(0x1234);
         for report in Report::ALL {
-            let (sql, settings) = csv_copy(report, &filter);
-            assert!(!sql.contains("DROP") && !sql.contains(hostile) && !sql.contains("x'"), "{report:?}: {sql}");
-            assert!(sql.starts_with("COPY (SELECT ") && sql.ends_with(") r) TO STDOUT (FORMAT csv)"), "{report:?}");
-            assert!(sql.contains("'2026-11-01'::date AND '2026-11-30'::date"), "{report:?}: {sql}");
-            let expected = usize::from(report.by_merchant()) + usize::from(report.by_acquirer());
-            assert_eq!(settings.len(), expected, "{report:?}");
-            for (i, (name, value)) in settings.iter().enumerate() {
-                assert_eq!(name, &format!("settlepaisa.report_arg{}", i + 1));
-                assert!(value.starts_with(hostile));
-                assert!(sql.contains(&format!("(SELECT current_setting('{name}'))")), "{report:?}");
+            let whole = binary_copy(report, &filter, None);
+            let one = binary_copy(report, &filter, Some(batch));
+            assert_eq!(whole.1, one.1, "{report:?}: a batch's statement takes the same settings");
+            for (sql, settings) in [whole, one] {
+                assert!(!sql.contains("DROP") && !sql.contains(hostile) && !sql.contains("x'"), "{report:?}: {sql}");
+                assert!(sql.starts_with("COPY (SELECT ") && sql.ends_with(") TO STDOUT (FORMAT binary)"), "{report:?}");
+                assert!(sql.contains("'2026-11-01'::date AND '2026-11-30'::date"), "{report:?}: {sql}");
+                let expected = usize::from(report.by_merchant()) + usize::from(report.by_acquirer());
+                assert_eq!(settings.len(), expected, "{report:?}");
+                for (i, (name, value)) in settings.iter().enumerate() {
+                    assert_eq!(name, &format!("settlepaisa.report_arg{}", i + 1));
+                    assert!(value.starts_with(hostile));
+                    assert!(sql.contains(&format!("(SELECT current_setting('{name}'))")), "{report:?}");
+                }
             }
         }
+        let (sql, _) = binary_copy(Report::SettlementTransactions, &filter, Some(batch));
+        assert!(
+            sql.ends_with("AND b.id = '00000000-0000-0000-0000-000000001234'::uuid ORDER BY i.transaction_id) TO STDOUT (FORMAT binary)"),
+            "{sql}"
+        );
     }
 }

@@ -660,11 +660,14 @@ impl Writes {
             .execute(&mut *tx)
             .await?;
             let im = &self.i_money;
-            sqlx::query!(
+            let written = sqlx::query!(
                 "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise,
-                        tds_paise, reserve_paise, net_paise, fee_bearer)
-                 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-                                      $7::bigint[], $8::bigint[], $9::text[])",
+                        tds_paise, reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+                 SELECT i.*, t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn
+                 FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+                             $7::bigint[], $8::bigint[], $9::text[])
+                      AS i(batch_id, transaction_id, amount, commission, gst, tds, reserve, net, fee_bearer)
+                 JOIN transactions t ON t.id = i.transaction_id",
                 &self.i_batch,
                 &self.i_txn,
                 &im[0],
@@ -676,7 +679,14 @@ impl Writes {
                 &self.i_bearer,
             )
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            // The join reads each item's transaction, which this transaction has just read: one
+            // missing would leave its batch without the item, so the whole creation is refused.
+            if written != self.i_txn.len() as u64 {
+                tracing::error!(written, items = self.i_txn.len(), "settlement items without their transactions");
+                return Err(AppError::Internal);
+            }
             sqlx::query!(
                 "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
                  SELECT e.batch_id, e.event, CASE WHEN e.by_requester THEN $5::uuid END, e.note, $6
