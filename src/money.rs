@@ -95,9 +95,21 @@ impl Paise {
     /// grouping, the sign in front even below one rupee). [`Paise::parse_rupees`] reads back the
     /// non-negative ones only: it refuses negative amounts, which no input file may carry.
     pub fn to_rupees_plain(self) -> String {
-        let sign = if self.0 < 0 { "-" } else { "" };
+        let mut out = String::new();
+        self.push_rupees_plain(&mut out);
+        out
+    }
+
+    /// [`Paise::to_rupees_plain`] appended to `out`, without a format string (a report file
+    /// writes millions).
+    pub fn push_rupees_plain(self, out: &mut String) {
+        if self.0 < 0 {
+            out.push('-');
+        }
         let abs = self.0.unsigned_abs();
-        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+        push_digits(out, abs / 100, 1);
+        out.push('.');
+        push_digits(out, abs % 100, 2);
     }
 
     /// Compact form for tiles: `₹1.23 Cr`, `₹4.5 L`, `₹12.3 K`, or the full amount below ₹1,000.
@@ -141,6 +153,22 @@ impl fmt::Display for Paise {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_inr())
     }
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits, appended to `out`.
+pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    start = start.min(digits.len().saturating_sub(width));
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Indian digit grouping: the last three digits, then groups of two (12,34,56,789).

@@ -2,10 +2,10 @@
 //! (an amount stays integer paise, a date a date, a time a UTC instant) and one text per place it
 //! is shown, so the page, the CSV and the spreadsheet cannot disagree on a figure.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::money::Paise;
+use crate::money::{push_digits, Paise};
 
 /// What a column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,13 +82,41 @@ impl Cell {
     /// `2026-11-20 14:05:09`, empty for no value. (Formula characters are neutralised by the CSV
     /// writer, [`crate::http::csv`].)
     pub fn csv_text(&self) -> String {
+        let mut out = String::new();
+        self.push_csv_text(&mut out);
+        out
+    }
+
+    /// [`Cell::csv_text`] appended to `out`: the one formatting of a CSV cell, written without a
+    /// format string or an allocation of its own, since a report file formats millions of them
+    /// (BENCHMARKS.md, "Reports").
+    pub fn push_csv_text(&self, out: &mut String) {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Money(p) => p.to_rupees_plain(),
-            Cell::Count(n) => n.to_string(),
-            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Cell::Time(t) => t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M:%S").to_string(),
+            Cell::Empty => {}
+            Cell::Text(s) => out.push_str(s),
+            Cell::Money(p) => p.push_rupees_plain(out),
+            Cell::Count(n) => {
+                if *n < 0 {
+                    out.push('-');
+                }
+                push_digits(out, n.unsigned_abs(), 1);
+            }
+            Cell::Date(d) => push_date(out, *d),
+            Cell::Time(t) => {
+                let local = t.with_timezone(&crate::ist::offset()).naive_local();
+                if local.nanosecond() >= 1_000_000_000 {
+                    // A leap second, which chrono writes as :60.
+                    out.push_str(&local.format("%Y-%m-%d %H:%M:%S").to_string());
+                    return;
+                }
+                push_date(out, local.date());
+                out.push(' ');
+                push_digits(out, local.hour().into(), 2);
+                out.push(':');
+                push_digits(out, local.minute().into(), 2);
+                out.push(':');
+                push_digits(out, local.second().into(), 2);
+            }
         }
     }
 
@@ -124,6 +152,20 @@ impl Cell {
     }
 }
 
+/// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it (which signs a year outside 0–9999).
+fn push_date(out: &mut String, d: NaiveDate) {
+    match u64::try_from(d.year()) {
+        Ok(year) if year <= 9999 => {
+            push_digits(out, year, 4);
+            out.push('-');
+            push_digits(out, d.month().into(), 2);
+            out.push('-');
+            push_digits(out, d.day().into(), 2);
+        }
+        _ => out.push_str(&d.format("%Y-%m-%d").to_string()),
+    }
+}
+
 /// A row's cells with each personal column masked (when `mask`).
 pub fn mask_row(columns: &[Column], row: Vec<Cell>, mask: bool) -> Vec<Cell> {
     if !mask {
@@ -151,6 +193,38 @@ mod tests {
         assert_eq!(Cell::Date("2026-11-02".parse().unwrap()).csv_text(), "2026-11-02");
         assert_eq!(Cell::Count(1234567).page_text(), "12,34,567");
         assert_eq!(Cell::Empty.csv_text(), "");
+    }
+
+    /// The hand-written formatting writes what chrono's format strings and `format!` write, over
+    /// amounts of every length and sign, dates across years (and outside 0–9999) and IST times
+    /// across a day's boundary.
+    #[test]
+    fn csv_texts_are_the_format_strings() {
+        let plain = |p: i64| {
+            let abs = p.unsigned_abs();
+            format!("{}{}.{:02}", if p < 0 { "-" } else { "" }, abs / 100, abs % 100)
+        };
+        for p in [0, 1, -1, 9, 10, -99, 100, 101, 123456, -1_00_00_000_00, i64::MAX, i64::MIN] {
+            assert_eq!(Cell::Money(Paise(p)).csv_text(), plain(p), "{p}");
+            assert_eq!(Cell::Count(p).csv_text(), p.to_string(), "{p}");
+        }
+        let mut n: i64 = 7;
+        for _ in 0..2000 {
+            n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let p = n >> (n as u64 % 60);
+            assert_eq!(Cell::Money(Paise(p)).csv_text(), plain(p), "{p}");
+        }
+        let dates = [(1, 1, 1), (999, 12, 31), (2026, 2, 28), (2024, 2, 29), (9999, 12, 31), (10000, 1, 1), (-5, 3, 4)];
+        for (y, m, d) in dates {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(Cell::Date(date).csv_text(), date.format("%Y-%m-%d").to_string());
+        }
+        let start = DateTime::parse_from_rfc3339("2026-03-31T18:29:58Z").unwrap().with_timezone(&Utc);
+        for secs in (0..200_000).step_by(997).chain([0, 1, 2, 3]) {
+            let t = start + chrono::Duration::seconds(secs) + chrono::Duration::milliseconds(secs % 1000);
+            let chrono_text = t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M:%S").to_string();
+            assert_eq!(Cell::Time(t).csv_text(), chrono_text);
+        }
     }
 
     #[test]

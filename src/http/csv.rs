@@ -150,6 +150,23 @@ impl CsvRows {
         Ok(())
     }
 
+    /// Write one cell of a row written cell by cell, through [`neutralise_formula`];
+    /// [`CsvRows::end_row`] ends the row. (For an export that formats cells into a buffer it
+    /// reuses, rather than a `Vec<String>` a row.)
+    pub fn write_cell(&mut self, text: &str) -> Result<(), AppError> {
+        self.out.write_field(neutralised(text)).map_err(|_| AppError::Internal)
+    }
+
+    /// End the row [`CsvRows::write_cell`] wrote; a chunk is sent whenever [`CHUNK_BYTES`] are
+    /// written.
+    pub async fn end_row(&mut self) -> Result<(), AppError> {
+        self.out.write_record(None::<&[u8]>).map_err(|_| AppError::Internal)?;
+        if self.out.get_ref().len() >= CHUNK_BYTES {
+            self.send_written().await?;
+        }
+        Ok(())
+    }
+
     /// Every row was written: send what is left.
     pub async fn end(mut self) -> Result<(), AppError> {
         self.send_written().await
