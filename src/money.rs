@@ -168,7 +168,8 @@ pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
         }
     }
     start = start.min(digits.len().saturating_sub(width));
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Indian digit grouping: the last three digits, then groups of two (12,34,56,789).

@@ -631,3 +631,59 @@ async fn a_file_read_as_binary_copy_is_the_cursors_byte_for_byte(pool: PgPool) {
         assert!(all.contains(needle), "{needle:?} in the files");
     }
 }
+
+/// A settlement-transactions file reads each batch's items from the primary key's index, in its
+/// order, never through a sort: over 120,000 items in batches with random ids — the shape where the
+/// planner, left to itself, prices the index as random reads and sorts instead (it did on the
+/// million-row bench, BENCHMARKS.md "Reports") — the plan the export runs is an index scan.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_batchs_items_are_read_in_index_order_without_a_sort(pool: PgPool) {
+    use settlepaisa_ops::features::reports::model::Filter;
+    use settlepaisa_ops::features::reports::queries;
+    let _app = demo_app(&pool).await;
+    let day = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, acquirer, utr, rrn, status)
+         SELECT 'IX-' || lpad(g::text, 7, '0'), m.id, 10000 + g, $1::date + time '10:00', $1::date + g % 4,
+                'UPI', 'HDFC', 'UTRIX' || g, lpad(g::text, 12, '0'), 'RECONCILED'
+         FROM generate_series(1, 120000) g, (SELECT id FROM merchants ORDER BY id LIMIT 1) m",
+    )
+    .bind(day)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise, commission_paise,
+                gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, net_paise, rail)
+         SELECT gen_random_uuid(), 'IX-' || cycle_date, merchant_id, cycle_date, 'CALCULATED', count(*), sum(amount_paise),
+                0, 0, 0, 0, 0, 0, sum(amount_paise), 'NEFT'
+         FROM transactions WHERE txn_id LIKE 'IX-%' GROUP BY merchant_id, cycle_date",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
+                reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
+         SELECT b.id, t.id, t.amount_paise, 0, 0, 0, 0, t.amount_paise, 'merchant', t.txn_id, t.txn_at, t.payment_method,
+                t.acquirer, t.utr, t.rrn
+         FROM transactions t JOIN settlement_batches b ON b.merchant_id = t.merchant_id AND b.cycle_date = t.cycle_date
+         WHERE t.txn_id LIKE 'IX-%' ORDER BY b.cycle_date, t.id",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    sqlx::query("ANALYZE settlement_items").execute(&pool).await.unwrap();
+    sqlx::query("ANALYZE settlement_batches").execute(&pool).await.unwrap();
+    let batch: Uuid =
+        sqlx::query_scalar("SELECT id FROM settlement_batches WHERE batch_ref LIKE 'IX-%' ORDER BY batch_ref LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let filter = Filter { from: day, to: day + Duration::days(3), merchant_id: None, acquirer: None };
+    let plan = queries::explain_batch_copy(&pool, &filter, batch).await.unwrap();
+    assert!(plan.contains("Index Scan using settlement_items_pkey"), "{plan}");
+    assert!(!plan.contains("Sort"), "{plan}");
+}
