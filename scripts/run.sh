@@ -17,7 +17,7 @@ if [ "$APP_ENV" = demo ]; then secrets_key_ensure; fi
 ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 # Prometheus metrics on an internal loopback listener (deploy/prometheus scrapes it); METRICS_ADDR=
 # (empty) turns it off.
-export METRICS_ADDR="${METRICS_ADDR-127.0.0.1:9100}"
+export METRICS_ADDR="${METRICS_ADDR-127.0.0.1:9464}"
 log "SettlePaisa Ops on http://$ADDR — sign in as ops@settlepaisa.test / SettlePaisa@2025 (demo)"
 if [ -n "$METRICS_ADDR" ]; then log "metrics on http://$METRICS_ADDR/metrics"; fi
 serve_as_app_role "$DATABASE_URL" exec "$BIN" serve
