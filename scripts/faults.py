@@ -437,6 +437,37 @@ def main():
            f"exited {exit_code} {took:.1f} s after SIGTERM")
     server.start()
 
+    # 8b. SIGTERM with no grace for the job in hand, during a recon run: the work is dropped (its
+    # transaction rolls back) and the job is queued again at once, its attempt not counted, rather
+    # than left running until its heartbeat goes stale; the restarted server finishes it once.
+    c5 = "2026-02-14"
+    pg5, bank5 = generate(c5, "FE", ROWS)
+    for kind, path in (("bank", bank5), ("pg", pg5)):
+        status, reply = upload(server, ops, kind, c5, path)
+        assert status in OK, reply
+    server.signal(signal.SIGTERM)
+    server.proc.wait(timeout=60)
+    hasty = Server(db, {"SHUTDOWN_GRACE_SECS": "0"})
+    hasty.start()
+    run = start_run(hasty, ops, c5)
+    wait_for("the run to be under way", lambda: run_state(hasty, ops, run).get("stage") in ("match", "persist", "load")
+             or run_state(hasty, ops, run).get("status") in ("completed", "failed"), 60)
+    in_flight = run_state(hasty, ops, run).get("status") not in ("completed", "failed")
+    hasty.signal(signal.SIGTERM)
+    exit_code = hasty.proc.wait(timeout=60)
+    right_after = db.sql(f"SELECT status || ':' || attempts || ':' || coalesce(locked_by, '-') FROM jobs WHERE unique_key = 'recon:{c5}'")
+    server.start()
+    wait_for("the run to end", lambda: run_state(server, ops, run).get("status") in ("completed", "failed"), 180)
+    status = db.sql(f"SELECT status FROM recon_runs WHERE id = '{run}'")
+    whole, detail = run_is_whole(db, run)
+    jobs = job_attempts(db, f"recon:{c5}")
+    record("SIGTERM past the grace during a recon run", int(in_flight), 1,
+           0 if status == "completed" and whole and jobs == "succeeded:1" else 1,
+           f"the stopping server exited {exit_code}, its job then {right_after} (status:attempts:worker); after a "
+           f"restart the run {status} with {detail}; job {jobs}")
+    if in_flight and right_after != "queued:0:-":
+        problems.append(f"a job stopped at the shutdown deadline was not queued again at once: {right_after}")
+
     # 9. The object store's disk full during an upload: a clear error, nothing recorded.
     small = f"{WORK}/small-store"
     os.makedirs(small, exist_ok=True)

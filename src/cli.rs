@@ -503,7 +503,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     if !worker.finish(grace).await {
         tracing::warn!(
             grace_secs = grace.as_secs(),
-            "the running job did not end in time; it rolled back and another instance takes it over"
+            "the running job did not end in time; it rolled back and was queued again for another instance"
         );
     }
     cleanup.abort();

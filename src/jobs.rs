@@ -252,6 +252,22 @@ pub async fn still_held(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, 
     Ok(held.is_some())
 }
 
+/// Give back the job `worker` holds, its work cut short by this instance's shutdown (dropped: its
+/// open transaction rolls back whole): queued again at once, so another instance takes it now
+/// rather than once its heartbeat is stale, and the attempt is not counted (the job did not fail).
+/// The job's id, when the worker held one.
+pub async fn release(pool: &PgPool, worker: &str) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "UPDATE jobs SET status = 'queued', run_at = now(), locked_at = NULL, locked_by = NULL, heartbeat_at = NULL,
+                attempts = greatest(attempts - 1, 0)
+         WHERE locked_by = $1 AND status = 'running'
+         RETURNING id",
+        worker,
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
 pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
     let done = sqlx::query!(
         "UPDATE jobs SET status = 'succeeded', finished_at = now(), last_error = NULL, locked_at = NULL, locked_by = NULL
@@ -410,7 +426,9 @@ where
 /// A background worker: polls the queue every second while idle; stops when the pool closes or
 /// when `stop` turns true — between jobs, never inside one (see [`Worker::finish`]).
 pub fn spawn_worker(state: crate::state::AppState, mut stop: tokio::sync::watch::Receiver<bool>) -> Worker {
-    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let name = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let pool = state.pool.clone();
+    let worker = name.clone();
     let task = tokio::spawn(async move {
         while !state.pool.is_closed() && !*stop.borrow() {
             match run_next(&state, &worker).await {
@@ -424,25 +442,39 @@ pub fn spawn_worker(state: crate::state::AppState, mut stop: tokio::sync::watch:
             }
         }
     });
-    Worker(task)
+    Worker { task, name, pool }
 }
 
 /// A running worker (of [`spawn_worker`]).
-pub struct Worker(tokio::task::JoinHandle<()>);
+pub struct Worker {
+    task: tokio::task::JoinHandle<()>,
+    /// The `locked_by` of the jobs it claims.
+    name: String,
+    pool: PgPool,
+}
 
 impl Worker {
     /// After its stop signal: wait up to `grace` for the job in hand to end (its commit is the safe
-    /// point). Past that the job is dropped: its open transaction rolls back whole, nothing is
-    /// settled, and another instance takes the job over once its heartbeat is stale. True when
-    /// the worker ended by itself.
+    /// point). Past that the job is dropped — its open transaction rolls back whole, nothing is
+    /// settled — and given back to the queue at once ([`release`]) for another instance to take.
+    /// True when the worker ended by itself.
     pub async fn finish(self, grace: Duration) -> bool {
-        let mut task = self.0;
-        match tokio::time::timeout(grace, &mut task).await {
-            Ok(_) => true,
-            Err(_) => {
-                task.abort();
-                false
+        let Worker { mut task, name, pool } = self;
+        if tokio::time::timeout(grace, &mut task).await.is_ok() {
+            return true;
+        }
+        task.abort();
+        // The work is gone once its task has ended (a cancelled task's result).
+        let _ = task.await;
+        match release(&pool, &name).await {
+            Ok(Some(job)) => {
+                tracing::warn!(job, "the running job was stopped at the shutdown deadline and queued again")
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "the stopped job could not be queued again; another instance takes it once its heartbeat is stale")
             }
         }
+        false
     }
 }

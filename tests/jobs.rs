@@ -280,3 +280,25 @@ async fn housekeeping_runs_every_period_survives_failures_and_stops_with_the_poo
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(runs.load(Ordering::SeqCst), settled, "no more runs once the pool is closed");
 }
+
+/// A job cut short by its instance's shutdown is given back at once: queued, claimable by another
+/// worker now (not once its heartbeat is stale), with the attempt not counted; a worker that holds
+/// nothing gives back nothing, and another worker's job is left alone.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_job_stopped_at_shutdown_is_queued_again_at_once(pool: PgPool) {
+    let id = queued(&pool).await;
+    let other = queued(&pool).await;
+    let held = jobs::claim(&pool, "a").await.unwrap().unwrap();
+    assert_eq!((held.id, held.attempts), (id, 1));
+    let kept = jobs::claim(&pool, "b").await.unwrap().unwrap();
+    assert_eq!(kept.id, other);
+    assert_eq!(jobs::release(&pool, "a").await.unwrap(), Some(id));
+    assert_eq!(jobs::release(&pool, "a").await.unwrap(), None, "nothing left to give back");
+    let (state, locked_by, _) = status(&pool, id).await;
+    assert_eq!((state.as_str(), locked_by), ("queued", None));
+    assert_eq!(status(&pool, other).await.0, "running", "another worker's job is not touched");
+    let again = jobs::claim(&pool, "c").await.unwrap().expect("claimable at once");
+    assert_eq!((again.id, again.attempts, again.locked_by.as_str()), (id, 1, "c"));
+    // The stopped worker can no longer settle it.
+    assert_eq!(jobs::succeed(&pool, &held).await.unwrap(), Settled::LockLost);
+}
