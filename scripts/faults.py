@@ -438,8 +438,8 @@ def main():
     server.start()
 
     # 8b. SIGTERM with no grace for the job in hand, during a recon run: the work is dropped (its
-    # transaction rolls back) and the job is queued again at once, its attempt not counted, rather
-    # than left running until its heartbeat goes stale; the restarted server finishes it once.
+    # transaction rolls back) and the job is queued again at once (the attempt counts) rather than
+    # left running until its heartbeat goes stale; the restarted server finishes it, once.
     c5 = "2026-02-14"
     pg5, bank5 = generate(c5, "FE", ROWS)
     for kind, path in (("bank", bank5), ("pg", pg5)):
@@ -462,10 +462,10 @@ def main():
     whole, detail = run_is_whole(db, run)
     jobs = job_attempts(db, f"recon:{c5}")
     record("SIGTERM past the grace during a recon run", int(in_flight), 1,
-           0 if status == "completed" and whole and jobs == "succeeded:1" else 1,
+           0 if status == "completed" and whole and jobs == ("succeeded:2" if in_flight else "succeeded:1") else 1,
            f"the stopping server exited {exit_code}, its job then {right_after} (status:attempts:worker); after a "
            f"restart the run {status} with {detail}; job {jobs}")
-    if in_flight and right_after != "queued:0:-":
+    if in_flight and right_after != "queued:1:-":
         problems.append(f"a job stopped at the shutdown deadline was not queued again at once: {right_after}")
 
     # 9. The object store's disk full during an upload: a clear error, nothing recorded.

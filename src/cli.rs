@@ -500,11 +500,17 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         }
     };
     let grace = deadline.saturating_duration_since(tokio::time::Instant::now());
-    if !worker.finish(grace).await {
-        tracing::warn!(
+    match worker.finish(grace).await {
+        crate::jobs::Finished::InTime => {}
+        crate::jobs::Finished::Requeued(job) => tracing::warn!(
+            job,
             grace_secs = grace.as_secs(),
-            "the running job did not end in time; it rolled back and was queued again for another instance"
-        );
+            "the running job did not end in time; it rolled back and was queued again for any instance"
+        ),
+        crate::jobs::Finished::Stopped => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "the running job did not end in time; it rolled back and is taken over once its heartbeat is stale"
+        ),
     }
     cleanup.abort();
     pool.close().await;

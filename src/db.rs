@@ -345,8 +345,8 @@ impl Drop for ExportTx {
 /// open for as long as the client takes to download, and a steady download of a million rows over
 /// a slow link takes minutes; a client that stops reading is given up long before
 /// (`http::csv::SEND_TIMEOUT`). The transaction is one snapshot (`REPEATABLE READ`), so an export
-/// of several statements (a report read batch by batch) reads one state of the data. The three
-/// settings go in one round trip as a simple query (text, no parameters: several statements in one
+/// of several statements (a report read batch by batch) reads one state of the data. Its start
+/// and its two settings go in one round trip as a simple query (text, no parameters: several statements in one
 /// string are allowed only there).
 pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
     let mut tx = ExportTx { conn: pool.acquire().await?, finished: false };

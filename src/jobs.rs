@@ -253,14 +253,16 @@ pub async fn still_held(tx: &mut sqlx::PgConnection, job: &Job) -> Result<bool, 
 }
 
 /// Give back the job `worker` holds, its work cut short by this instance's shutdown (dropped: its
-/// open transaction rolls back whole): queued again at once, so another instance takes it now
-/// rather than once its heartbeat is stale, and the attempt is not counted (the job did not fail).
-/// The job's id, when the worker held one.
+/// open transaction rolls back): queued again at once, so another instance takes it now rather
+/// than once its heartbeat is stale. The attempt counts, so a job that never ends within the grace
+/// still runs out of attempts; on its last one it is not queued again but left to go stale and
+/// fail as abandoned ([`claim_with`]). Like a stale job's takeover, this can run again work that
+/// committed just before the stop, before its job was settled: each kind's work skips what is
+/// already done. The job's id, when the worker held one that was queued again.
 pub async fn release(pool: &PgPool, worker: &str) -> Result<Option<i64>, AppError> {
     Ok(sqlx::query_scalar!(
-        "UPDATE jobs SET status = 'queued', run_at = now(), locked_at = NULL, locked_by = NULL, heartbeat_at = NULL,
-                attempts = greatest(attempts - 1, 0)
-         WHERE locked_by = $1 AND status = 'running'
+        "UPDATE jobs SET status = 'queued', run_at = now(), locked_at = NULL, locked_by = NULL, heartbeat_at = NULL
+         WHERE locked_by = $1 AND status = 'running' AND attempts < max_attempts
          RETURNING id",
         worker,
     )
@@ -453,28 +455,47 @@ pub struct Worker {
     pool: PgPool,
 }
 
+/// How a worker's job in hand ended at shutdown ([`Worker::finish`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finished {
+    /// The worker ended by itself within the grace: its job, if any, was settled.
+    InTime,
+    /// Stopped at the deadline and queued again at once (the job's id).
+    Requeued(i64),
+    /// Stopped at the deadline and left to go stale: it held no job, its job was on its last
+    /// attempt, or the queue could not be reached.
+    Stopped,
+}
+
 impl Worker {
     /// After its stop signal: wait up to `grace` for the job in hand to end (its commit is the safe
-    /// point). Past that the job is dropped — its open transaction rolls back whole, nothing is
-    /// settled — and given back to the queue at once ([`release`]) for another instance to take.
-    /// True when the worker ended by itself.
-    pub async fn finish(self, grace: Duration) -> bool {
+    /// point). Past that the job is dropped — its open transaction rolls back, nothing is settled —
+    /// and given back to the queue at once ([`release`]) for another instance to take. The wait
+    /// for the dropped work and the release are bounded by [`RELEASE_WITHIN`] each, so a stop never
+    /// outlasts the grace by much.
+    pub async fn finish(self, grace: Duration) -> Finished {
         let Worker { mut task, name, pool } = self;
         if tokio::time::timeout(grace, &mut task).await.is_ok() {
-            return true;
+            return Finished::InTime;
         }
         task.abort();
         // The work is gone once its task has ended (a cancelled task's result).
-        let _ = task.await;
-        match release(&pool, &name).await {
-            Ok(Some(job)) => {
-                tracing::warn!(job, "the running job was stopped at the shutdown deadline and queued again")
+        let _ = tokio::time::timeout(RELEASE_WITHIN, task).await;
+        match tokio::time::timeout(RELEASE_WITHIN, release(&pool, &name)).await {
+            Ok(Ok(Some(job))) => Finished::Requeued(job),
+            Ok(Ok(None)) => Finished::Stopped,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the stopped job could not be queued again");
+                Finished::Stopped
             }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(%error, "the stopped job could not be queued again; another instance takes it once its heartbeat is stale")
+            Err(_) => {
+                tracing::warn!("the stopped job was not queued again in time");
+                Finished::Stopped
             }
         }
-        false
     }
 }
+
+/// How long a stopping worker waits for its dropped work to end, and then for its job to be queued
+/// again.
+pub const RELEASE_WITHIN: Duration = Duration::from_secs(2);

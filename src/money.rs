@@ -95,20 +95,21 @@ impl Paise {
     /// grouping, the sign in front even below one rupee). [`Paise::parse_rupees`] reads back the
     /// non-negative ones only: it refuses negative amounts, which no input file may carry.
     pub fn to_rupees_plain(self) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         self.push_rupees_plain(&mut out);
-        out
+        // Digits, a sign and a point: always UTF-8.
+        String::from_utf8(out).unwrap_or_default()
     }
 
-    /// [`Paise::to_rupees_plain`] appended to `out`, without a format string (a report file
-    /// writes millions).
-    pub fn push_rupees_plain(self, out: &mut String) {
+    /// [`Paise::to_rupees_plain`]'s bytes appended to `out`, without a format string (a report
+    /// file writes millions).
+    pub fn push_rupees_plain(self, out: &mut Vec<u8>) {
         if self.0 < 0 {
-            out.push('-');
+            out.push(b'-');
         }
         let abs = self.0.unsigned_abs();
         push_digits(out, abs / 100, 1);
-        out.push('.');
+        out.push(b'.');
         push_digits(out, abs % 100, 2);
     }
 
@@ -156,7 +157,7 @@ impl fmt::Display for Paise {
 }
 
 /// `n` in decimal, zero-padded to at least `width` digits, appended to `out`.
-pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+pub fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     loop {
@@ -168,8 +169,7 @@ pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
         }
     }
     start = start.min(digits.len().saturating_sub(width));
-    // ASCII digits: always UTF-8.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Indian digit grouping: the last three digits, then groups of two (12,34,56,789).

@@ -2,7 +2,7 @@
 //! (an amount stays integer paise, a date a date, a time a UTC instant) and one text per place it
 //! is shown, so the page, the CSV and the spreadsheet cannot disagree on a figure.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::{push_digits, Paise};
@@ -82,39 +82,47 @@ impl Cell {
     /// `2026-11-20 14:05:09`, empty for no value. (Formula characters are neutralised by the CSV
     /// writer, [`crate::http::csv`].)
     pub fn csv_text(&self) -> String {
-        let mut out = String::new();
-        self.push_csv_text(&mut out);
-        out
+        match self {
+            Cell::Text(s) => s.clone(),
+            other => {
+                let mut out = Vec::new();
+                other.push_csv_text(&mut out);
+                // Digits, signs and separators only: always UTF-8.
+                String::from_utf8(out).unwrap_or_default()
+            }
+        }
     }
 
-    /// [`Cell::csv_text`] appended to `out`: the one formatting of a CSV cell, written without a
-    /// format string or an allocation of its own, since a report file formats millions of them
-    /// (BENCHMARKS.md, "Reports").
-    pub fn push_csv_text(&self, out: &mut String) {
+    /// [`Cell::csv_text`]'s bytes appended to `out`: the one formatting of a CSV cell, written
+    /// without a format string or an allocation of its own, since a report file formats millions of
+    /// them (BENCHMARKS.md, "Reports").
+    pub fn push_csv_text(&self, out: &mut Vec<u8>) {
         match self {
             Cell::Empty => {}
-            Cell::Text(s) => out.push_str(s),
+            Cell::Text(s) => out.extend_from_slice(s.as_bytes()),
             Cell::Money(p) => p.push_rupees_plain(out),
             Cell::Count(n) => {
                 if *n < 0 {
-                    out.push('-');
+                    out.push(b'-');
                 }
                 push_digits(out, n.unsigned_abs(), 1);
             }
             Cell::Date(d) => push_date(out, *d),
             Cell::Time(t) => {
-                let local = t.with_timezone(&crate::ist::offset()).naive_local();
-                if local.nanosecond() >= 1_000_000_000 {
-                    // A leap second, which chrono writes as :60.
-                    out.push_str(&local.format("%Y-%m-%d %H:%M:%S").to_string());
-                    return;
-                }
+                let ist = t.with_timezone(&crate::ist::offset());
+                let local =
+                    match t.naive_utc().checked_add_signed(TimeDelta::seconds(ist.offset().local_minus_utc().into())) {
+                        // A leap second is written as :60 by chrono's format below.
+                        Some(local) if local.nanosecond() < 1_000_000_000 => local,
+                        // At the very end of chrono's range (or a leap second): chrono's own text.
+                        _ => return out.extend_from_slice(ist.format("%Y-%m-%d %H:%M:%S").to_string().as_bytes()),
+                    };
                 push_date(out, local.date());
-                out.push(' ');
+                out.push(b' ');
                 push_digits(out, local.hour().into(), 2);
-                out.push(':');
+                out.push(b':');
                 push_digits(out, local.minute().into(), 2);
-                out.push(':');
+                out.push(b':');
                 push_digits(out, local.second().into(), 2);
             }
         }
@@ -153,16 +161,16 @@ impl Cell {
 }
 
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it (which signs a year outside 0–9999).
-fn push_date(out: &mut String, d: NaiveDate) {
+fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
     match u64::try_from(d.year()) {
         Ok(year) if year <= 9999 => {
             push_digits(out, year, 4);
-            out.push('-');
+            out.push(b'-');
             push_digits(out, d.month().into(), 2);
-            out.push('-');
+            out.push(b'-');
             push_digits(out, d.day().into(), 2);
         }
-        _ => out.push_str(&d.format("%Y-%m-%d").to_string()),
+        _ => out.extend_from_slice(d.format("%Y-%m-%d").to_string().as_bytes()),
     }
 }
 
@@ -196,8 +204,8 @@ mod tests {
     }
 
     /// The hand-written formatting writes what chrono's format strings and `format!` write, over
-    /// amounts of every length and sign, dates across years (and outside 0–9999) and IST times
-    /// across a day's boundary.
+    /// amounts of every length and sign, dates across years 1–9999 (years outside that are chrono's
+    /// own text) and IST times across a day's boundary and at the end of chrono's range.
     #[test]
     fn csv_texts_are_the_format_strings() {
         let plain = |p: i64| {
@@ -225,6 +233,12 @@ mod tests {
             let chrono_text = t.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M:%S").to_string();
             assert_eq!(Cell::Time(t).csv_text(), chrono_text);
         }
+        // Past the end of chrono's range once moved to IST: chrono's own text, no panic.
+        let last = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(
+            Cell::Time(last).csv_text(),
+            last.with_timezone(&crate::ist::offset()).format("%Y-%m-%d %H:%M:%S").to_string()
+        );
     }
 
     #[test]

@@ -177,3 +177,88 @@ async fn the_app_role_reads_the_rollups_and_moves_them_only_through_the_ledger(p
     let diff: i64 = sqlx::query_scalar("SELECT count(*) FROM rollup_differences()").fetch_one(&mut *app).await.unwrap();
     assert_eq!(diff, 0);
 }
+
+/// Every function that runs as the schema's owner (SECURITY DEFINER) looks in the session's
+/// temporary schema last, so a temporary table of the app role's session cannot stand in for one of
+/// ours: shown with the items' identity trigger, whose update reaches the real item while a
+/// temporary `settlement_items` made by the app role stays untouched.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPool) {
+    let loose: Vec<String> = sqlx::query_scalar(
+        "SELECT p.proname::text FROM pg_proc p
+         WHERE p.prosecdef AND p.pronamespace = 'public'::regnamespace
+           AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, public, pg_temp'], false)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(loose.is_empty(), "SECURITY DEFINER functions without pg_temp last: {loose:?}");
+
+    settlepaisa_ops::db::grant_app_role(&pool, APP_ROLE).await.expect("the app role exists");
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MTEMP', 'T', 'T')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let txn: i64 = sqlx::query_scalar(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, utr, status)
+         VALUES ('TEMP-1', 'MTEMP', 500, now(), '2026-11-01', 'UPI', 'UTR-OLD', 'RECONCILED') RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let batch = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+                commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise, net_paise, rail)
+         VALUES ($1, 'TEMP-B', 'MTEMP', '2026-11-01', 'CALCULATED', 1, 500, 0, 0, 0, 0, 0, 0, 500, 'NEFT')",
+    )
+    .bind(batch)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Written without the transaction's identity (as a server of the release before the copies
+    // would): the insert trigger fills it in.
+    sqlx::query(
+        "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise, tds_paise,
+                reserve_paise, net_paise, fee_bearer)
+         VALUES ($1, $2, 500, 0, 0, 0, 0, 500, 'merchant')",
+    )
+    .bind(batch)
+    .bind(txn)
+    .execute(&pool)
+    .await
+    .expect("an item without the copies gets them from its transaction");
+    let filled: (String, Option<String>) =
+        sqlx::query_as("SELECT txn_id, utr FROM settlement_items WHERE transaction_id = $1")
+            .bind(txn)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(filled, ("TEMP-1".to_string(), Some("UTR-OLD".to_string())));
+
+    let mut app = pool.acquire().await.unwrap();
+    sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    sqlx::query(
+        "CREATE TEMP TABLE settlement_items (transaction_id bigint, txn_id text, txn_at timestamptz,
+                 payment_method text, acquirer text, utr text, rrn text)",
+    )
+    .execute(&mut *app)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO pg_temp.settlement_items (transaction_id, utr) VALUES ($1, 'TEMP-ROW')")
+        .bind(txn)
+        .execute(&mut *app)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE transactions SET utr = 'UTR-NEW' WHERE id = $1").bind(txn).execute(&mut *app).await.unwrap();
+    let temp: String =
+        sqlx::query_scalar("SELECT utr FROM pg_temp.settlement_items").fetch_one(&mut *app).await.unwrap();
+    assert_eq!(temp, "TEMP-ROW", "the owner's trigger never touched the session's table");
+    drop(app);
+    let real: Option<String> = sqlx::query_scalar("SELECT utr FROM public.settlement_items WHERE transaction_id = $1")
+        .bind(txn)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(real.as_deref(), Some("UTR-NEW"), "the real item followed its transaction");
+}

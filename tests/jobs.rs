@@ -282,8 +282,9 @@ async fn housekeeping_runs_every_period_survives_failures_and_stops_with_the_poo
 }
 
 /// A job cut short by its instance's shutdown is given back at once: queued, claimable by another
-/// worker now (not once its heartbeat is stale), with the attempt not counted; a worker that holds
-/// nothing gives back nothing, and another worker's job is left alone.
+/// worker now (not once its heartbeat is stale), the attempt counted; a worker that holds nothing
+/// gives back nothing, another worker's job is left alone, and a job on its last attempt is not
+/// queued again (it goes stale and fails as abandoned).
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_job_stopped_at_shutdown_is_queued_again_at_once(pool: PgPool) {
     let id = queued(&pool).await;
@@ -298,7 +299,10 @@ async fn a_job_stopped_at_shutdown_is_queued_again_at_once(pool: PgPool) {
     assert_eq!((state.as_str(), locked_by), ("queued", None));
     assert_eq!(status(&pool, other).await.0, "running", "another worker's job is not touched");
     let again = jobs::claim(&pool, "c").await.unwrap().expect("claimable at once");
-    assert_eq!((again.id, again.attempts, again.locked_by.as_str()), (id, 1, "c"));
+    assert_eq!((again.id, again.attempts, again.locked_by.as_str()), (id, 2, "c"));
     // The stopped worker can no longer settle it.
     assert_eq!(jobs::succeed(&pool, &held).await.unwrap(), Settled::LockLost);
+    sqlx::query("UPDATE jobs SET max_attempts = 2 WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    assert_eq!(jobs::release(&pool, "c").await.unwrap(), None, "its last attempt is not given back");
+    assert_eq!(status(&pool, id).await.0, "running");
 }

@@ -141,7 +141,7 @@ impl CsvRows {
     /// Write one row, each cell through [`neutralise_formula`]; a chunk is sent whenever
     /// [`CHUNK_BYTES`] are written. [`CsvRows::end`] sends the rest.
     pub async fn write_row(&mut self, cells: &[String]) -> Result<(), AppError> {
-        self.out.write_record(cells.iter().map(|c| neutralised(c))).map_err(|_| AppError::Internal)?;
+        self.out.write_record(cells.iter().map(|c| neutralised(c.as_bytes()))).map_err(csv_error)?;
         // The writer moves its own 8 KB buffer into the Vec as it fills: the Vec's length is
         // the text written, give or take that buffer.
         if self.out.get_ref().len() >= CHUNK_BYTES {
@@ -150,17 +150,17 @@ impl CsvRows {
         Ok(())
     }
 
-    /// Write one cell of a row written cell by cell, through [`neutralise_formula`];
+    /// Write one cell (UTF-8 text) of a row written cell by cell, through [`neutralise_formula`];
     /// [`CsvRows::end_row`] ends the row. (For an export that formats cells into a buffer it
-    /// reuses, rather than a `Vec<String>` a row.)
-    pub fn write_cell(&mut self, text: &str) -> Result<(), AppError> {
-        self.out.write_field(neutralised(text)).map_err(|_| AppError::Internal)
+    /// reuses, or writes them from a `COPY`'s bytes, rather than a `Vec<String>` a row.)
+    pub fn write_cell(&mut self, text: &[u8]) -> Result<(), AppError> {
+        self.out.write_field(neutralised(text)).map_err(csv_error)
     }
 
     /// End the row [`CsvRows::write_cell`] wrote; a chunk is sent whenever [`CHUNK_BYTES`] are
     /// written.
     pub async fn end_row(&mut self) -> Result<(), AppError> {
-        self.out.write_record(None::<&[u8]>).map_err(|_| AppError::Internal)?;
+        self.out.write_record(None::<&[u8]>).map_err(csv_error)?;
         if self.out.get_ref().len() >= CHUNK_BYTES {
             self.send_written().await?;
         }
@@ -426,29 +426,47 @@ pub fn ist_minute_cell(t: DateTime<Utc>) -> String {
 /// number (`-1.50`, digits with an optional fraction) is left alone: a spreadsheet reads it as a
 /// number, never a formula, and a quote would turn a negative amount into text that no longer sums.
 pub fn neutralise_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(cell) {
+    if needs_quote_prefix(cell.as_bytes()) {
         format!("'{cell}")
     } else {
         cell.to_string()
     }
 }
 
-/// [`neutralise_formula`] without a copy of the cells that need no prefix (almost all of them): the
-/// bytes the CSV writer takes.
-fn neutralised(cell: &str) -> std::borrow::Cow<'_, [u8]> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(cell) {
-        std::borrow::Cow::Owned(neutralise_formula(cell).into_bytes())
+/// [`neutralise_formula`] on a cell's bytes, without a copy of the cells that need no prefix (almost
+/// all of them): the bytes the CSV writer takes.
+fn neutralised(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if needs_quote_prefix(cell) {
+        let mut quoted = Vec::with_capacity(cell.len() + 1);
+        quoted.push(b'\'');
+        quoted.extend_from_slice(cell);
+        std::borrow::Cow::Owned(quoted)
     } else {
-        std::borrow::Cow::Borrowed(cell.as_bytes())
+        std::borrow::Cow::Borrowed(cell)
     }
 }
 
+/// A cell a spreadsheet would evaluate: it starts with `=`, `+`, `-`, `@`, tab or CR and is not a
+/// plain number (`-?digits(.digits)?`, which a spreadsheet reads as a number, never a formula).
+fn needs_quote_prefix(cell: &[u8]) -> bool {
+    matches!(cell.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) && !is_plain_number(cell)
+}
+
 /// `-?digits(.digits)?`, nothing else.
-fn is_plain_number(cell: &str) -> bool {
-    let unsigned = cell.strip_prefix('-').unwrap_or(cell);
-    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+fn is_plain_number(cell: &[u8]) -> bool {
+    let unsigned = cell.strip_prefix(b"-").unwrap_or(cell);
+    let (whole, fraction) = match unsigned.iter().position(|&b| b == b'.') {
+        Some(point) => (&unsigned[..point], &unsigned[point + 1..]),
+        None => (unsigned, &b"0"[..]),
+    };
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     digits(whole) && digits(fraction)
+}
+
+/// A CSV writer's error (writing into memory: none is expected), logged.
+fn csv_error(error: ::csv::Error) -> AppError {
+    tracing::error!(%error, "CSV export: a row could not be written");
+    AppError::Internal
 }
 
 #[cfg(test)]

@@ -60,27 +60,35 @@ pub fn totals_query(report: Report, filter: &Filter) -> QueryBuilder<'static, Po
     qb
 }
 
-/// The report's rows as a `COPY … TO STDOUT (FORMAT binary)` statement, in the report's order:
-/// the whole report, or (settlement transactions) one batch's rows, `batch`. `COPY` takes no
-/// parameters, so the filter's texts are read from settings of the export's transaction and its
-/// dates are literals: the statement, and the `(name, value)` settings to make first
-/// (`set_config(name, value, true)`, undone when the transaction ends; the same for every batch).
-pub fn binary_copy(report: Report, filter: &Filter, batch: Option<Uuid>) -> (String, Vec<(String, String)>) {
+/// The report's whole query as the `SELECT` of a binary `COPY` ([`copy_statement`]), in the
+/// report's order. `COPY` takes no parameters, so the filter's texts are read from settings of the
+/// export's transaction and its dates are literals: the select, and the `(name, value)` settings
+/// to make first (`set_config(name, value, true)`, undone when the transaction ends).
+pub fn copy_select(report: Report, filter: &Filter) -> (String, Vec<(String, String)>) {
     let mut args = Args::Settings(Vec::new());
-    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("COPY (");
+    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("");
     push_select(&mut qb, report, filter, &mut args);
-    match batch {
-        // A batch's items in the report's order within it: the primary key's (batch_id,
-        // transaction_id) order, read from the index without a sort. The id is ours (a UUID's
-        // hyphenated hex), never a caller's text.
-        Some(batch) => {
-            qb.push(format!(" AND b.id = '{}'::uuid ORDER BY i.transaction_id", batch.hyphenated()));
-        }
-        None => push_order(&mut qb, report),
-    }
-    qb.push(") TO STDOUT (FORMAT binary)");
+    push_order(&mut qb, report);
     let Args::Settings(settings) = args else { unreachable!("built with settings") };
     (qb.into_sql(), settings)
+}
+
+/// One settlement batch's rows of the settlement-transactions report, as [`copy_select`] (the same
+/// settings): the batch's items in its primary key's (batch_id, transaction_id) order, which its
+/// index gives without a sort ([`prepare_copies`]). The id is ours (a UUID's hyphenated hex), never
+/// a caller's text.
+pub fn batch_copy_select(filter: &Filter, batch: Uuid) -> (String, Vec<(String, String)>) {
+    let mut args = Args::Settings(Vec::new());
+    let mut qb: QueryBuilder<'static, Postgres> = QueryBuilder::new("");
+    push_select(&mut qb, Report::SettlementTransactions, filter, &mut args);
+    qb.push(format!(" AND b.id = '{}'::uuid ORDER BY i.transaction_id", batch.hyphenated()));
+    let Args::Settings(settings) = args else { unreachable!("built with settings") };
+    (qb.into_sql(), settings)
+}
+
+/// A select of [`copy_select`] or [`batch_copy_select`] as the statement that reads its rows.
+pub fn copy_statement(select: &str) -> String {
+    format!("COPY ({select}) TO STDOUT (FORMAT binary)")
 }
 
 /// The settlement-transactions report's batches for `filter`, in the report's order (its
@@ -98,34 +106,60 @@ async fn batches_in_order(tx: &mut PgConnection, filter: &Filter) -> Result<Vec<
     .await?)
 }
 
-/// Settlement transactions' batches listed: the rest of the export's transaction reads one batch's
-/// items at a time, in the order of its primary key's index, and must never sort them. Over a
-/// million items the planner prices that index scan as random reads (the random UUIDs of the
-/// batches spread the index over the whole table, though each batch's items lie together, as batch
-/// creation writes them) and chose a bitmap scan and a sort, spilt to disk under the default
-/// `work_mem`: 2.4 s for a million rows against 1.8 s from the index (BENCHMARKS.md, "Reports").
-async fn read_items_in_index_order(tx: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query!("SELECT set_config('enable_sort', 'off', true)").fetch_one(&mut *tx).await?;
-    Ok(())
+/// Where a file's rows come from: the report's one select, or (settlement transactions) one per
+/// batch, in the report's order, each built only when it is read.
+struct Copies {
+    whole: Option<String>,
+    batches: std::vec::IntoIter<Uuid>,
+    filter: Filter,
 }
 
-/// The plan PostgreSQL chooses for one batch's items in a settlement-transactions file, as the
-/// export runs it (the index check: no sort).
-pub async fn explain_batch_copy(pool: &PgPool, filter: &Filter, batch: Uuid) -> Result<String, AppError> {
-    let (statement, settings) = binary_copy(Report::SettlementTransactions, filter, Some(batch));
-    let select = statement
-        .strip_prefix("COPY (")
-        .and_then(|s| s.strip_suffix(") TO STDOUT (FORMAT binary)"))
-        .ok_or(AppError::Internal)?;
-    let mut tx = pool.begin().await?;
+impl Iterator for Copies {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match self.whole.take() {
+            Some(select) => Some(select),
+            None => self.batches.next().map(|batch| batch_copy_select(&self.filter, batch).0),
+        }
+    }
+}
+
+/// Make the export's transaction ready for `report`'s file — its filter's settings made, and for
+/// settlement transactions the batches listed — and give the selects its rows come from. The
+/// transaction is one snapshot ([`crate::db::begin_export`]): the batches listed are the batches
+/// whose items are read.
+///
+/// Once the batches are listed, sorting is off for the rest of the transaction: each batch's items
+/// must come from the primary key's index, in its order. Over a million items the planner prices
+/// that index scan as random reads (random batch ids spread the index over the whole table,
+/// though each batch's items lie together, as batch creation writes them) and chose a bitmap scan
+/// and a sort, spilt to disk under the default `work_mem` (BENCHMARKS.md, "Reports").
+async fn prepare_copies(tx: &mut PgConnection, report: Report, filter: &Filter) -> Result<Copies, AppError> {
+    let (whole, settings) = copy_select(report, filter);
     for (name, value) in settings {
         sqlx::query!("SELECT set_config($1, $2, true)", name, value).fetch_one(&mut *tx).await?;
     }
-    read_items_in_index_order(&mut tx).await?;
+    if report != Report::SettlementTransactions {
+        return Ok(Copies { whole: Some(whole), batches: Vec::new().into_iter(), filter: filter.clone() });
+    }
+    let batches = batches_in_order(&mut *tx, filter).await?;
+    sqlx::query!("SELECT set_config('enable_sort', 'off', true)").fetch_one(&mut *tx).await?;
+    Ok(Copies { whole: None, batches: batches.into_iter(), filter: filter.clone() })
+}
+
+/// The plan PostgreSQL chooses for the first batch's items of a settlement-transactions file for
+/// `filter`, in a transaction prepared as the export prepares its own ([`prepare_copies`]): the
+/// index check (no sort). `None` when the filter has no batch.
+pub async fn explain_first_batch_copy(pool: &PgPool, filter: &Filter) -> Result<Option<String>, AppError> {
+    let mut tx = pool.begin().await?;
+    let Some(select) = prepare_copies(&mut tx, Report::SettlementTransactions, filter).await?.next() else {
+        return Ok(None);
+    };
     let explain = format!("EXPLAIN {select}");
     let lines: Vec<String> = sqlx::query_scalar(&explain).fetch_all(&mut *tx).await?;
     tx.rollback().await?;
-    Ok(lines.join("\n"))
+    Ok(Some(lines.join("\n")))
 }
 
 /// How a report's query takes its filter's values.
@@ -289,7 +323,8 @@ pub fn cells(columns: &[Column], row: &PgRow) -> Result<Vec<Cell>, sqlx::Error> 
         .collect()
 }
 
-/// The report's rows as a cursor (the files), never all in memory.
+/// The report's rows as a cursor, never all in memory (the files read a binary `COPY` instead;
+/// tests compare the two).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     report: Report,
@@ -366,14 +401,12 @@ pub async fn write_masked_csv(
     write_file(FileRows::Csv(Box::new(out)), tx, report, filter, mask).await
 }
 
-/// A file's rows are read as binary `COPY` ([`binary_copy`]) and turned into cells here, each by
-/// its column's kind, the same cells whatever the file: a million rows of settlement transactions
-/// in under 3 s as CSV (BENCHMARKS.md, "Reports"), where PostgreSQL formatting the CSV itself took
-/// 5.4 s and a cursor's decoded rows 6.8 s. Settlement transactions go batch by batch, each
-/// batch's items read in its primary key's order, so a million rows are never sorted
-/// ([`read_items_in_index_order`]). The
-/// export's transaction is one snapshot ([`crate::db::begin_export`]): the batches listed are the
-/// batches whose items are read.
+/// A file's rows are read as binary `COPY` ([`copy_statement`]) and turned into cells here, each
+/// by its column's kind, the same cells whatever the file: a million rows of settlement
+/// transactions in about 3 s as CSV (BENCHMARKS.md, "Reports"), where PostgreSQL formatting the
+/// CSV itself took 5.4 s and a cursor's decoded rows 6.8 s. Settlement transactions go batch by
+/// batch, each batch's items read in its primary key's order, so a million rows are never sorted
+/// ([`prepare_copies`]).
 async fn write_file(
     mut out: FileRows,
     mut tx: crate::db::ExportTx,
@@ -381,29 +414,18 @@ async fn write_file(
     filter: Filter,
     mask: bool,
 ) -> Result<(), AppError> {
-    let (whole, settings) = binary_copy(report, &filter, None);
-    for (name, value) in settings {
-        sqlx::query!("SELECT set_config($1, $2, true)", name, value).fetch_one(&mut *tx).await?;
-    }
-    let statements = match report {
-        Report::SettlementTransactions => {
-            let batches = batches_in_order(&mut tx, &filter).await?;
-            read_items_in_index_order(&mut tx).await?;
-            batches.into_iter().map(|batch| binary_copy(report, &filter, Some(batch)).0).collect()
-        }
-        _ => vec![whole],
-    };
     let columns = report.columns();
-    for statement in statements {
-        copy_rows(&mut tx, &statement, columns, mask, &mut out).await?;
+    for select in prepare_copies(&mut tx, report, &filter).await? {
+        copy_rows(&mut tx, &copy_statement(&select), columns, mask, &mut out).await?;
     }
     out.end().await?;
     Ok(tx.finish().await?)
 }
 
 /// The rows of one binary `COPY`, each decoded and (when `mask`) masked, into `out`: a sheet's
-/// rows as cells; a CSV's cell by cell, each formatted into one reused buffer and a text written
-/// straight from the `COPY`'s bytes, so a million-row CSV allocates nothing per cell.
+/// rows as cells; a CSV's cell by cell, numbers, dates and times formatted into one reused buffer
+/// and texts written straight from the `COPY`'s bytes, so an unmasked CSV allocates nothing per
+/// cell but the few cells that take a formula's quote.
 async fn copy_rows(
     tx: &mut PgConnection,
     statement: &str,
@@ -413,7 +435,7 @@ async fn copy_rows(
 ) -> Result<(), AppError> {
     let mut reader = binary_copy::Reader::new();
     let mut chunks = tx.copy_out_raw(statement).await?;
-    let mut text = String::new();
+    let mut text = Vec::new();
     while let Some(chunk) = chunks.try_next().await? {
         reader.push(&chunk);
         while let Some(row) = reader.next_row().map_err(format_error)? {
@@ -423,25 +445,25 @@ async fn copy_rows(
                     let cells = columns
                         .iter()
                         .enumerate()
-                        .map(|(i, c)| match row.get(i) {
-                            None => Ok(Cell::Empty),
-                            Some(bytes) => decode(c.kind, bytes),
-                        })
+                        .map(|(i, c)| row.get(i).map_or(Ok(Cell::Empty), |bytes| decode(c.kind, bytes)))
                         .collect::<Result<Vec<_>, _>>()?;
                     sheet.write_row(crate::sheet::mask_row(columns, cells, mask)).await?;
                 }
                 FileRows::Csv(csv) => {
                     for (i, c) in columns.iter().enumerate() {
                         let Some(bytes) = row.get(i) else {
-                            csv.write_cell("")?;
+                            csv.write_cell(b"")?;
                             continue;
                         };
                         match (c.kind, c.personal) {
-                            (Kind::Text, Some(personal)) if mask => {
-                                let cell = Cell::Text(binary_copy::text(bytes).map_err(format_error)?.to_owned());
-                                csv.write_cell(&cell.masked(personal).into_csv_text())?;
+                            (kind, Some(personal)) if mask => {
+                                text.clear();
+                                decode(kind, bytes)?.masked(personal).push_csv_text(&mut text);
+                                csv.write_cell(&text)?;
                             }
-                            (Kind::Text, _) => csv.write_cell(binary_copy::text(bytes).map_err(format_error)?)?,
+                            // Text comes in the connection's client encoding, UTF-8 (sqlx sets it),
+                            // and goes to the file as it is.
+                            (Kind::Text, _) => csv.write_cell(bytes)?,
                             (kind, _) => {
                                 text.clear();
                                 decode(kind, bytes)?.push_csv_text(&mut text);
@@ -498,10 +520,14 @@ mod tests {
         };
         let batch = Uuid::from_u128(0x1234);
         for report in Report::ALL {
-            let whole = binary_copy(report, &filter, None);
-            let one = binary_copy(report, &filter, Some(batch));
-            assert_eq!(whole.1, one.1, "{report:?}: a batch's statement takes the same settings");
-            for (sql, settings) in [whole, one] {
+            let (whole, settings) = copy_select(report, &filter);
+            let mut statements = vec![(copy_statement(&whole), settings)];
+            if report == Report::SettlementTransactions {
+                let (one, settings) = batch_copy_select(&filter, batch);
+                assert_eq!(settings, statements[0].1, "a batch's select takes the same settings");
+                statements.push((copy_statement(&one), settings));
+            }
+            for (sql, settings) in statements {
                 assert!(!sql.contains("DROP") && !sql.contains(hostile) && !sql.contains("x'"), "{report:?}: {sql}");
                 assert!(sql.starts_with("COPY (SELECT ") && sql.ends_with(") TO STDOUT (FORMAT binary)"), "{report:?}");
                 assert!(sql.contains("'2026-11-01'::date AND '2026-11-30'::date"), "{report:?}: {sql}");
@@ -514,7 +540,7 @@ mod tests {
                 }
             }
         }
-        let (sql, _) = binary_copy(Report::SettlementTransactions, &filter, Some(batch));
+        let sql = copy_statement(&batch_copy_select(&filter, batch).0);
         assert!(
             sql.ends_with("AND b.id = '00000000-0000-0000-0000-000000001234'::uuid ORDER BY i.transaction_id) TO STDOUT (FORMAT binary)"),
             "{sql}"
