@@ -505,11 +505,11 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         crate::jobs::Finished::Requeued(job) => tracing::warn!(
             job,
             grace_secs = grace.as_secs(),
-            "the running job did not end in time; it rolled back and was queued again for any instance"
+            "the running job did not end in time; it was stopped (its transaction rolls back) and queued again for any instance"
         ),
         crate::jobs::Finished::Stopped => tracing::warn!(
             grace_secs = grace.as_secs(),
-            "the running job did not end in time; it rolled back and is taken over once its heartbeat is stale"
+            "the worker did not end in time; its job, if it held one, was stopped and is taken over (or failed as abandoned on its last attempt) once its heartbeat is stale"
         ),
     }
     cleanup.abort();

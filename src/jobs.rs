@@ -462,8 +462,9 @@ pub enum Finished {
     InTime,
     /// Stopped at the deadline and queued again at once (the job's id).
     Requeued(i64),
-    /// Stopped at the deadline and left to go stale: it held no job, its job was on its last
-    /// attempt, or the queue could not be reached.
+    /// Stopped at the deadline, nothing given back: it held no job (or settled it at that moment),
+    /// its job was on its last attempt (it fails as abandoned once stale), its work did not stop in
+    /// time, or the queue could not be reached (the job is taken over once stale).
     Stopped,
 }
 
@@ -479,8 +480,13 @@ impl Worker {
             return Finished::InTime;
         }
         task.abort();
-        // The work is gone once its task has ended (a cancelled task's result).
-        let _ = tokio::time::timeout(RELEASE_WITHIN, task).await;
+        // The work is gone once its task has ended (a cancelled task's result). Work that does not
+        // stop in time (held in a long synchronous stretch) may still be writing: its job is not
+        // given back, but left to go stale, as if the process had died.
+        if tokio::time::timeout(RELEASE_WITHIN, task).await.is_err() {
+            tracing::warn!("the stopped job's work did not end in time; its job is left to go stale");
+            return Finished::Stopped;
+        }
         match tokio::time::timeout(RELEASE_WITHIN, release(&pool, &name)).await {
             Ok(Ok(Some(job))) => Finished::Requeued(job),
             Ok(Ok(None)) => Finished::Stopped,

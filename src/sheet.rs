@@ -112,9 +112,9 @@ impl Cell {
                 let ist = t.with_timezone(&crate::ist::offset());
                 let local =
                     match t.naive_utc().checked_add_signed(TimeDelta::seconds(ist.offset().local_minus_utc().into())) {
-                        // A leap second is written as :60 by chrono's format below.
+                        // (A leap second, which PostgreSQL never sends, would be :60 in chrono's text.)
                         Some(local) if local.nanosecond() < 1_000_000_000 => local,
-                        // At the very end of chrono's range (or a leap second): chrono's own text.
+                        // At the very end of chrono's range: chrono's own text.
                         _ => return out.extend_from_slice(ist.format("%Y-%m-%d %H:%M:%S").to_string().as_bytes()),
                     };
                 push_date(out, local.date());

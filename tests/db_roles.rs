@@ -180,8 +180,10 @@ async fn the_app_role_reads_the_rollups_and_moves_them_only_through_the_ledger(p
 
 /// Every function that runs as the schema's owner (SECURITY DEFINER) looks in the session's
 /// temporary schema last, so a temporary table of the app role's session cannot stand in for one of
-/// ours: shown with the items' identity trigger, whose update reaches the real item while a
-/// temporary `settlement_items` made by the app role stays untouched.
+/// ours: shown with the rollup trigger on transactions, which writes the real delta table while a
+/// temporary `txn_daily_delta` made by the app role stays empty (with `search_path = public` alone
+/// it was written). Also: an item written without its transaction's identity gets it, and follows
+/// a change of it.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPool) {
     let loose: Vec<String> = sqlx::query_scalar(
@@ -236,29 +238,41 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
             .unwrap();
     assert_eq!(filled, ("TEMP-1".to_string(), Some("UTR-OLD".to_string())));
 
+    // A temporary table named like the rollups' delta, made by an app-role session: the owner's
+    // rollup trigger (which names its tables without a schema) must write the real one.
     let mut app = pool.acquire().await.unwrap();
     sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
     sqlx::query(
-        "CREATE TEMP TABLE settlement_items (transaction_id bigint, txn_id text, txn_at timestamptz,
-                 payment_method text, acquirer text, utr text, rrn text)",
+        "CREATE TEMP TABLE txn_daily_delta (cycle_date date, acquirer text, payment_method text, status text,
+                batch_status text, txn_count bigint, amount_paise bigint, paid_seconds bigint)",
     )
     .execute(&mut *app)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO pg_temp.settlement_items (transaction_id, utr) VALUES ($1, 'TEMP-ROW')")
-        .bind(txn)
-        .execute(&mut *app)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE transactions SET utr = 'UTR-NEW' WHERE id = $1").bind(txn).execute(&mut *app).await.unwrap();
-    let temp: String =
-        sqlx::query_scalar("SELECT utr FROM pg_temp.settlement_items").fetch_one(&mut *app).await.unwrap();
-    assert_eq!(temp, "TEMP-ROW", "the owner's trigger never touched the session's table");
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('TEMP-2', 'MTEMP', 700, now(), '2026-11-02', 'UPI')",
+    )
+    .execute(&mut *app)
+    .await
+    .expect("the app writes the ledger");
+    let shadowed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_temp.txn_daily_delta").fetch_one(&mut *app).await.unwrap();
+    assert_eq!(shadowed, 0, "the owner's trigger never wrote the session's table");
     drop(app);
-    let real: Option<String> = sqlx::query_scalar("SELECT utr FROM public.settlement_items WHERE transaction_id = $1")
+    let rolled_up: i64 =
+        sqlx::query_scalar("SELECT sum(txn_count)::bigint FROM txn_daily WHERE cycle_date = '2026-11-02'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rolled_up, 1, "the real rollup moved");
+
+    // The identity trigger carries a change of a batched transaction to its item.
+    sqlx::query("UPDATE transactions SET utr = 'UTR-NEW' WHERE id = $1").bind(txn).execute(&pool).await.unwrap();
+    let real: Option<String> = sqlx::query_scalar("SELECT utr FROM settlement_items WHERE transaction_id = $1")
         .bind(txn)
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(real.as_deref(), Some("UTR-NEW"), "the real item followed its transaction");
+    assert_eq!(real.as_deref(), Some("UTR-NEW"), "the item followed its transaction");
 }

@@ -684,3 +684,34 @@ async fn a_batchs_items_are_read_in_index_order_without_a_sort(pool: PgPool) {
     assert!(plan.contains("Index Scan using settlement_items_pkey"), "{plan}");
     assert!(!plan.contains("Sort"), "{plan}");
 }
+
+/// A file's text columns go from a `COPY`'s bytes straight into the CSV, so each column a report
+/// calls text must be SQL text (a `uuid` or a number left without `::text` would put binary bytes
+/// in the file); the others are the types their decoders read. Checked on the select of every
+/// report as the files run it, whatever the demo data holds.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn every_report_column_is_the_sql_type_its_file_decodes(pool: PgPool) {
+    use settlepaisa_ops::features::reports::model::Filter;
+    use settlepaisa_ops::features::reports::queries;
+    use settlepaisa_ops::sheet::Kind;
+    use sqlx::{Column, Executor, TypeInfo};
+    let (from, to) = window();
+    let filter = Filter { from, to, merchant_id: Some("M".into()), acquirer: Some("A".into()) };
+    let mut statements: Vec<(Report, String)> =
+        Report::ALL.into_iter().map(|r| (r, queries::copy_select(r, &filter).0)).collect();
+    statements.push((Report::SettlementTransactions, queries::batch_copy_select(&filter, Uuid::nil()).0));
+    for (report, select) in statements {
+        let described = pool.describe(&select).await.unwrap();
+        let columns = report.columns();
+        assert_eq!(described.columns().len(), columns.len(), "{report:?}");
+        for (c, d) in columns.iter().zip(described.columns()) {
+            let expected = match c.kind {
+                Kind::Text => "TEXT",
+                Kind::Money | Kind::Count => "INT8",
+                Kind::Date => "DATE",
+                Kind::Time => "TIMESTAMPTZ",
+            };
+            assert_eq!(d.type_info().name(), expected, "{report:?} {}", c.header);
+        }
+    }
+}
