@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Connector secrets at rest (`SECRETS_KEY`).
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -115,6 +120,14 @@ enum AuditAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SecretsAction {
+    /// Seal every stored connector secret again under `SECRETS_KEY`, opening those sealed under
+    /// `SECRETS_KEY_PREVIOUS` (the last step of a key rotation; running it again changes nothing).
+    /// Exits 1 when a secret opens under neither key (listed; enter it again on /connectors).
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -273,6 +286,25 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 }
             }
         },
+        Command::Secrets { action: SecretsAction::Reseal } => {
+            let key = config.secrets_key.as_ref().ok_or("SECRETS_KEY is not set: there is no key to seal under")?;
+            if !key.has_previous() {
+                eprintln!("note: SECRETS_KEY_PREVIOUS is not set, so only secrets already under SECRETS_KEY open");
+            }
+            let done = crate::features::connectors::service::reseal_secrets(&pool, key, &crate::audit::os_user())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} secrets sealed again under SECRETS_KEY, {} already under it", done.resealed, done.current);
+            if done.unopened.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} secrets open under neither key, left as they are (enter them again on /connectors): {}",
+                    done.unopened.len(),
+                    done.unopened.join(", ")
+                ))
+            }
+        }
         Command::Audit { action: AuditAction::Verify { json } } => {
             let report = crate::features::audit::queries::verify(&pool).await.map_err(|e| e.to_string())?;
             if json {

@@ -188,6 +188,33 @@ fn seconds(name: &str, default: u64) -> Result<Duration, String> {
     number(name, default).map(Duration::from_secs)
 }
 
+/// The secrets key from `SECRETS_KEY`, with `SECRETS_KEY_PREVIOUS` (the key being rotated out)
+/// still opening what it sealed. A previous key without a current one, or the same key twice, is
+/// refused in words.
+fn secrets_key(
+    current: Option<String>,
+    previous: Option<String>,
+) -> Result<Option<crate::secrets::SecretsKey>, String> {
+    use crate::secrets::SecretsKey;
+    let previous_key = previous
+        .as_deref()
+        .map(|k| SecretsKey::parse(k).map_err(|e| e.replacen("SECRETS_KEY", "SECRETS_KEY_PREVIOUS", 1)))
+        .transpose()?;
+    match (current, previous_key) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => {
+            Err("SECRETS_KEY_PREVIOUS is set without SECRETS_KEY: set the new key as SECRETS_KEY".into())
+        }
+        (Some(current), None) => SecretsKey::parse(&current).map(Some),
+        (Some(current), Some(previous_key)) => {
+            if previous.as_deref().map(str::trim) == Some(current.trim()) {
+                return Err("SECRETS_KEY_PREVIOUS is the same as SECRETS_KEY: it must be the key being replaced".into());
+            }
+            Ok(Some(SecretsKey::parse(&current)?.with_previous(previous_key)))
+        }
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Config, String> {
         let _ = dotenvy::dotenv();
@@ -252,7 +279,7 @@ impl Config {
             shutdown_grace: seconds("SHUTDOWN_GRACE_SECS", 25)?,
             upload_idle_timeout: seconds("UPLOAD_IDLE_TIMEOUT_SECS", 30)?,
             smtp: SmtpConfig::from_env(var)?,
-            secrets_key: var("SECRETS_KEY").map(|k| crate::secrets::SecretsKey::parse(&k)).transpose()?,
+            secrets_key: secrets_key(var("SECRETS_KEY"), var("SECRETS_KEY_PREVIOUS"))?,
             connector_http: crate::features::connectors::pg_api::Policy::DEFAULT,
         })
     }
@@ -349,6 +376,17 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_previous_secrets_key_needs_a_current_one_and_differs_from_it() {
+        let (a, b) = (crate::secrets::SecretsKey::generate(), crate::secrets::SecretsKey::generate());
+        assert!(secrets_key(None, None).unwrap().is_none());
+        assert!(!secrets_key(Some(a.clone()), None).unwrap().unwrap().has_previous());
+        assert!(secrets_key(Some(a.clone()), Some(b.clone())).unwrap().unwrap().has_previous());
+        assert!(secrets_key(None, Some(b.clone())).unwrap_err().contains("without SECRETS_KEY"));
+        assert!(secrets_key(Some(a.clone()), Some(format!(" {a}"))).unwrap_err().contains("the same"));
+        assert!(secrets_key(Some(a), Some("short".into())).unwrap_err().starts_with("SECRETS_KEY_PREVIOUS"));
+    }
 
     #[test]
     fn smtp_is_off_without_a_host_and_checked_with_one() {

@@ -7,14 +7,27 @@
 //!
 //! A secret is opened only where it is used (a connector's run): no page or API answer carries one,
 //! and neither the key nor a plain secret has a `Debug` that shows it.
+//!
+//! Rotation: the retired key is given as `SECRETS_KEY_PREVIOUS` beside the new `SECRETS_KEY`.
+//! Secrets then open under either (new ones are sealed under the new key), and
+//! `settlepaisa-ops secrets reseal` seals every stored secret again under the new key, after which
+//! the previous key can go (docs/runbooks/rotate-a-secret.md).
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 
-/// The server's key for secrets at rest.
+/// The server's key for secrets at rest, and during a rotation the key it replaces (which still
+/// opens, never seals).
 #[derive(Clone)]
-pub struct SecretsKey(Key<Aes256Gcm>);
+pub struct SecretsKey(Key<Aes256Gcm>, Option<Key<Aes256Gcm>>);
+
+/// Under which key a stored secret opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenedUnder {
+    Current,
+    Previous,
+}
 
 impl std::fmt::Debug for SecretsKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,7 +77,7 @@ impl SecretsKey {
         if bytes.len() != 32 {
             return Err(format!("SECRETS_KEY must be 32 bytes (AES-256); it holds {}", bytes.len()));
         }
-        Ok(SecretsKey(*Key::<Aes256Gcm>::from_slice(&bytes)))
+        Ok(SecretsKey(*Key::<Aes256Gcm>::from_slice(&bytes), None))
     }
 
     /// A new random key, as base64 (what `make run` writes for the demo).
@@ -72,7 +85,18 @@ impl SecretsKey {
         base64::engine::general_purpose::STANDARD.encode(Aes256Gcm::generate_key(OsRng))
     }
 
-    /// Seal `plain` for the place `context` names (e.g. `connector:<id>:password`).
+    /// This key, with `previous` (the key it replaces) still opening what was sealed under it.
+    pub fn with_previous(self, previous: SecretsKey) -> SecretsKey {
+        SecretsKey(self.0, Some(previous.0))
+    }
+
+    /// Whether a previous key is set (a rotation under way).
+    pub fn has_previous(&self) -> bool {
+        self.1.is_some()
+    }
+
+    /// Seal `plain` for the place `context` names (e.g. `connector:<id>:password`), always under
+    /// the current key.
     pub fn seal(&self, context: &str, plain: &str) -> Sealed {
         let nonce = Aes256Gcm::generate_nonce(OsRng);
         let ciphertext = Aes256Gcm::new(&self.0)
@@ -82,19 +106,36 @@ impl SecretsKey {
         Sealed { nonce: nonce.to_vec(), ciphertext }
     }
 
-    /// Open a secret sealed for `context`; refused for another key, another place or any change.
+    /// Open a secret sealed for `context`, under the current key or the previous one; refused for
+    /// another key, another place or any change.
     pub fn open(&self, context: &str, sealed: &Sealed) -> Result<Plain, String> {
+        self.open_saying_under(context, sealed).map(|(plain, _)| plain)
+    }
+
+    /// [`Self::open`], and under which key it opened (a reseal seals again what opened under the
+    /// previous one).
+    pub fn open_saying_under(&self, context: &str, sealed: &Sealed) -> Result<(Plain, OpenedUnder), String> {
         if sealed.nonce.len() != 12 {
             return Err("the stored secret is damaged (its nonce is not 12 bytes)".into());
         }
-        let plain = Aes256Gcm::new(&self.0)
-            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: context.as_bytes() })
-            .map_err(|_| {
-                "the stored secret does not open with this server's SECRETS_KEY (another key, or it was altered): set it again"
-                    .to_string()
-            })?;
-        String::from_utf8(plain).map(Plain).map_err(|_| "the stored secret is not text".to_string())
+        let under = |key: &Key<Aes256Gcm>| {
+            Aes256Gcm::new(key)
+                .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: context.as_bytes() })
+                .ok()
+        };
+        let (plain, opened) = match (under(&self.0), &self.1) {
+            (Some(plain), _) => (plain, OpenedUnder::Current),
+            (None, Some(previous)) => match under(previous) {
+                Some(plain) => (plain, OpenedUnder::Previous),
+                None => return Err(Self::NOT_OPENED.to_string()),
+            },
+            (None, None) => return Err(Self::NOT_OPENED.to_string()),
+        };
+        String::from_utf8(plain).map(|p| (Plain(p), opened)).map_err(|_| "the stored secret is not text".to_string())
     }
+
+    const NOT_OPENED: &str =
+        "the stored secret does not open with this server's SECRETS_KEY (another key, or it was altered): set it again";
 }
 
 #[cfg(test)]
@@ -121,6 +162,25 @@ mod tests {
         assert!(k.open("connector:1:password", &altered).is_err(), "an altered byte");
         let again = k.seal("connector:1:password", "hunter2 ünï");
         assert_ne!(again.nonce, sealed.nonce, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn during_a_rotation_both_keys_open_and_only_the_new_one_seals() {
+        let (old, new) = (key(), key());
+        let sealed_old = old.seal("connector:1:password", "before");
+        let rotating = new.clone().with_previous(old.clone());
+        assert!(rotating.has_previous() && !new.has_previous());
+        let (plain, under) = rotating.open_saying_under("connector:1:password", &sealed_old).unwrap();
+        assert_eq!((plain.expose(), under), ("before", OpenedUnder::Previous));
+        assert!(rotating.open("connector:2:password", &sealed_old).is_err(), "the place still binds it");
+        let sealed_new = rotating.seal("connector:1:password", "after");
+        assert_eq!(new.open_saying_under("connector:1:password", &sealed_new).unwrap().1, OpenedUnder::Current);
+        assert!(old.open("connector:1:password", &sealed_new).is_err(), "sealed under the new key only");
+        assert!(
+            new.open("connector:1:password", &sealed_old).is_err(),
+            "without the previous key, the old one is shut"
+        );
+        assert!(format!("{rotating:?}").contains("hidden"));
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub enum Kind {
 pub enum Personal {
     /// A bank account number: all but its last four digits hidden.
     Account,
-    /// Free text (a bank's narration) that may carry an account number or a phone: every run of
-    /// six or more digits hidden but its last four.
+    /// Free text (a bank's narration) that may carry an account number, a phone, an e-mail address
+    /// or a UPI id: masked as [`crate::features::audit::model::mask_free_text`] says.
     FreeText,
 }
 
@@ -153,7 +153,7 @@ impl Cell {
         match self {
             Cell::Text(s) => Cell::Text(match personal {
                 Personal::Account => crate::features::settlements::rules::mask_account(&s),
-                Personal::FreeText => crate::features::audit::model::mask_digit_runs(&s),
+                Personal::FreeText => crate::features::audit::model::mask_free_text(&s),
             }),
             other => other,
         }

@@ -46,7 +46,8 @@ impl Clock for ManualClock {
     }
 }
 
-pub type PrincipalCache = NotifiedCache<String, crate::auth::CurrentUser>;
+/// An API token's digest → its user and the token's expiry (checked at each use).
+pub type PrincipalCache = NotifiedCache<String, (crate::auth::CurrentUser, Option<DateTime<Utc>>)>;
 pub type KpiCache = NotifiedCache<Scope, Kpis>;
 /// (filter, the reader when the filter says "me") → the counts and the instant they may change
 /// by time alone (the next SLA due or snooze end).

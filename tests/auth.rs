@@ -8,6 +8,7 @@ use axum::http::{header, Request, StatusCode};
 use chrono::Duration;
 use common::{eventually, TestApp, ORIGIN, PASSWORD};
 use settlepaisa_ops::auth::{tokens, users, Role};
+use settlepaisa_ops::state::Clock;
 use sqlx::PgPool;
 
 const OPS: &str = "ops@example.test";
@@ -302,6 +303,39 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
     assert!(users::set_active(&pool, OPS, false, "test-admin").await.unwrap());
     assert!(eventually(async || cache.is_empty()).await, "disabling the user flushed the cache");
     assert_eq!(app.send(bearer(&second)).await.status, StatusCode::UNAUTHORIZED);
+    cache.stop().await;
+}
+
+/// A cached token's expiry is checked at each use: once the clock passes it, the cached answer is
+/// refused (no notification comes when a token merely expires).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_cached_token_stops_working_at_its_expiry(pool: PgPool) {
+    let mut app = app_with_ops(pool.clone()).await;
+    let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    kpis.stop().await;
+    app.state = app.state.with(|s| s.principals = cache.clone());
+    assert!(eventually(async || cache.is_listening()).await, "the listener connects");
+    let bearer = |t: &str| {
+        Request::get("/api/disputes/v1/chargebacks/kpis")
+            .header(header::HOST, common::HOST)
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let token = tokens::create(&pool, OPS, "expiring", "test-admin").await.unwrap();
+    let expires_at = app.clock.now() + Duration::minutes(30);
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE name = 'expiring'")
+        .bind(expires_at)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let cached = eventually(async || app.send(bearer(&token)).await.status == StatusCode::OK && cache.len() == 1);
+    assert!(cached.await, "the token's user is cached (it lives longer than the cache keeps an answer)");
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(app.send(bearer(&token)).await.status, StatusCode::OK, "a minute before its expiry");
+    app.clock.advance(Duration::minutes(1));
+    assert_eq!(cache.len(), 1, "still cached: nothing was notified");
+    assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED, "at its expiry");
     cache.stop().await;
 }
 

@@ -453,3 +453,87 @@ async fn the_sandbox_sources_answer_the_same_each_time_and_only_when_on(pool: Pg
     );
     assert_eq!(off.get("/api/pg/health", None).await.status, StatusCode::OK);
 }
+
+/// A `SECRETS_KEY` rotation: with the new key and the previous one, every stored secret is sealed
+/// again under the new key (same value, same `set_at`), audited; a second reseal changes nothing;
+/// a secret under neither key is listed and left as it was.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_key_rotation_seals_every_secret_again_under_the_new_key(pool: PgPool) {
+    use settlepaisa_ops::features::connectors::service::{reseal_secrets, Resealed};
+    use settlepaisa_ops::secrets::{Sealed, SecretsKey};
+    let app = demo_app(&pool).await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let created = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, sftp_body("AXIS drop")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let sftp = created.json()["id"].as_str().unwrap().to_string();
+    let created = json_request(&app, "POST", "/api/ingest/v1/connectors", &admin, api_body("PG sandbox")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let api = created.json()["id"].as_str().unwrap().to_string();
+    let stored = async |id: &str, name: &str| -> (Sealed, String) {
+        let (nonce, ciphertext, set_at): (Vec<u8>, Vec<u8>, String) = sqlx::query_as(
+            "SELECT nonce, ciphertext, set_at::text FROM connector_secrets WHERE connector_id = $1::uuid AND name = $2",
+        )
+        .bind(id)
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        (Sealed { nonce, ciphertext }, set_at)
+    };
+    let (before, set_at) = stored(&sftp, "password").await;
+
+    let old = app.state.config.secrets_key.clone().unwrap();
+    let new = SecretsKey::parse(&SecretsKey::generate()).unwrap();
+    let rotating = new.clone().with_previous(old.clone());
+    assert!(new.open(&format!("connector:{sftp}:password"), &before).is_err(), "not yet under the new key");
+
+    let done = reseal_secrets(&pool, &rotating, "ops-engineer").await.unwrap();
+    assert_eq!(done, Resealed { resealed: 2, current: 0, unopened: vec![] });
+    let (after, set_at_after) = stored(&sftp, "password").await;
+    assert_ne!(after, before, "sealed anew");
+    assert_eq!(set_at_after, set_at, "the same secret: its date unchanged");
+    assert_eq!(new.open(&format!("connector:{sftp}:password"), &after).unwrap().expose(), PASSWORD);
+    assert_eq!(
+        new.open(&format!("connector:{api}:apiKey"), &stored(&api, "apiKey").await.0).unwrap().expose(),
+        API_KEY
+    );
+    assert!(old.open(&format!("connector:{sftp}:password"), &after).is_err(), "the old key no longer opens it");
+    let audited: (String, bool, Value) = sqlx::query_as(
+        "SELECT actor_email, outcome = 'success', after FROM audit_log WHERE action = 'connector.secrets.reseal'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, ("ops-engineer".into(), true, json!({ "resealed": 2, "current": 0, "unopened": [] })));
+    assert!(!stored_bytes(&pool).await.contains(PASSWORD), "no secret in the clear");
+
+    // Again: nothing to do. The previous key gone: the same.
+    assert_eq!(
+        reseal_secrets(&pool, &rotating, "ops-engineer").await.unwrap(),
+        Resealed { current: 2, ..Default::default() }
+    );
+    assert_eq!(stored(&sftp, "password").await.0, after, "left as it was");
+    assert_eq!(reseal_secrets(&pool, &new, "ops-engineer").await.unwrap().current, 2);
+
+    // A secret sealed under a third key opens under neither: listed, left, the audit row says so.
+    let stray = SecretsKey::parse(&SecretsKey::generate()).unwrap().seal(&format!("connector:{api}:apiKey"), "x");
+    sqlx::query(
+        "UPDATE connector_secrets SET nonce = $2, ciphertext = $3 WHERE connector_id = $1::uuid AND name = 'apiKey'",
+    )
+    .bind(&api)
+    .bind(&stray.nonce)
+    .bind(&stray.ciphertext)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let done = reseal_secrets(&pool, &rotating, "ops-engineer").await.unwrap();
+    assert_eq!(done, Resealed { resealed: 0, current: 1, unopened: vec![format!("{api}: apiKey")] });
+    assert_eq!(stored(&api, "apiKey").await.0, stray, "left as it was");
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'connector.secrets.reseal' AND outcome = 'failure'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(failed, 1);
+}

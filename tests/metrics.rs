@@ -6,6 +6,7 @@ mod common;
 
 use common::TestApp;
 use settlepaisa_ops::auth::Role;
+use settlepaisa_ops::state::Clock;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -33,13 +34,19 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let metrics_app = settlepaisa_ops::http::metrics::router(handle, app.state.clone());
-    let res = metrics_app
-        .oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let body = String::from_utf8(http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes().to_vec())
-        .unwrap();
+    // The metrics port reads through a pool of its own here, closed below to play the database
+    // going away.
+    let own_pool = PgPool::connect_with((*pool.connect_options()).clone()).await.unwrap();
+    let metrics_app = settlepaisa_ops::http::metrics::router(handle, app.state.with(|s| s.pool = own_pool.clone()));
+    let scrape = async || {
+        let res = metrics_app
+            .clone()
+            .oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        String::from_utf8(http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes().to_vec()).unwrap()
+    };
+    let body = scrape().await;
     let has = |needle: &str| body.lines().any(|l| l.starts_with("http_requests_total") && l.contains(needle));
     assert!(has(r#"route="/health",status="200""#), "{body}");
     assert!(has(r#"route="/api/overview/overview",status="200""#), "{body}");
@@ -61,4 +68,19 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     // Counters the alert rules read exist from the start, at 0.
     assert!(body.lines().any(|l| l == r#"jobs_failed_total{kind="recon_run"} 0"#), "{body}");
     assert!(body.lines().any(|l| l == "recon_rows_matched_total 0"), "{body}");
+    // The facts were read at this scrape, and when.
+    assert_eq!(line("db_facts_fresh").as_deref(), Some("db_facts_fresh 1"), "{body}");
+    let read_at = line("db_facts_read_timestamp_seconds ").unwrap();
+    let seconds: f64 = read_at["db_facts_read_timestamp_seconds ".len()..].parse().unwrap();
+    assert_eq!(seconds, app.clock.now().timestamp() as f64, "the app's clock (a manual one here): {body}");
+
+    // With the database gone, the scrape still answers: down, the facts not fresh (their last
+    // values served, the connector's series included) and the read time left as it was.
+    own_pool.close().await;
+    let body = scrape().await;
+    let line = |name: &str| body.lines().find(|l| l.starts_with(name)).map(str::to_string);
+    assert_eq!(line("db_up").as_deref(), Some("db_up 0"), "{body}");
+    assert_eq!(line("db_facts_fresh").as_deref(), Some("db_facts_fresh 0"), "{body}");
+    assert_eq!(line("connector_health{").as_deref(), Some(r#"connector_health{connector="AXIS SFTP"} 2"#), "{body}");
+    assert_eq!(line("db_facts_read_timestamp_seconds "), Some(read_at), "{body}");
 }

@@ -98,11 +98,12 @@ async fn merchant(pool: &PgPool, id: &str, commission: &str, min_paise: i64, rai
     .unwrap();
 }
 
-/// A RECONCILED UPI payment of `paise` on `cycle`.
+/// A RECONCILED UPI payment of `paise` on `cycle` (its UTR and RRN made from its id).
 async fn txn(pool: &PgPool, txn_id: &str, merchant: &str, paise: i64, cycle: &str) -> i64 {
     sqlx::query_scalar(
-        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status)
-         VALUES ($1, $2, $3, $4::date + time '10:00', $4::date, 'UPI', 'RECONCILED') RETURNING id",
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status, utr, rrn)
+         VALUES ($1, $2, $3, $4::date + time '10:00', $4::date, 'UPI', 'RECONCILED', 'UTR' || $1, 'RRN' || $1)
+         RETURNING id",
     )
     .bind(txn_id)
     .bind(merchant)
@@ -236,6 +237,18 @@ async fn items_agree_with_batches(pool: &PgPool) {
     .await
     .unwrap();
     assert_eq!(disagreeing, 0, "batch totals are the sums of their items");
+    // Each item carries its transaction's identity as the settlement report shows it (written from
+    // the eligible read, not read again).
+    let (items, drift): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE (i.txn_id, i.txn_at, i.payment_method, i.acquirer, i.utr, i.rrn)
+                                                 IS DISTINCT FROM (t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn))
+         FROM settlement_items i JOIN transactions t ON t.id = i.transaction_id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(items > 0);
+    assert_eq!(drift, 0, "items carry their transactions' identity");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use tower_sessions::Session;
 
 use super::session::{evaluate, SessionAuth, SessionVerdict, SESSION_KEY};
@@ -68,17 +69,20 @@ pub fn has_bearer(headers: &HeaderMap) -> bool {
 /// The user of a bearer token: from the principal cache when it may answer, else the database.
 async fn token_user(state: &AppState, token_hash: &str) -> Result<Option<CurrentUser>, AppError> {
     // Only live tokens are kept: a token created a moment ago is looked up, never "remembered
-    // missing"; and only those that outlive the cache's time, so none is served past its expiry.
-    // Requests that miss at once (a burst of new connections) share one lookup.
+    // missing". Each answer carries the token's expiry, checked against the clock at every use
+    // (cached or just read), so none is served past it however long the entry was kept or the
+    // read took. Requests that miss at once (a burst of new connections) share one lookup.
+    let live =
+        |(_, expires_at): &(CurrentUser, Option<DateTime<Utc>>)| expires_at.is_none_or(|at| state.clock.now() < at);
     let load = async {
-        let found = users::active_user_by_token(&state.pool, token_hash, state.principals.max_age()).await?;
+        let found = users::active_user_by_token(&state.pool, token_hash).await?;
         Ok::<_, AppError>(match found {
-            Some(found) if found.outlives_cache => Loaded::Keep(found.user),
-            Some(found) => Loaded::Once(found.user),
+            Some(found) => Loaded::Keep((found.user, found.expires_at)),
             None => Loaded::Missing,
         })
     };
-    state.principals.load_shared(token_hash.to_string(), |_| true, load).await
+    let found = state.principals.load_shared(token_hash.to_string(), live, load).await?;
+    Ok(found.filter(live).map(|(user, _)| user))
 }
 
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.

@@ -183,20 +183,16 @@ pub async fn own_session(
     Ok(owned.rows_affected() == 1)
 }
 
-/// The user of a live API token, and whether the token outlives `cache_for` (so a cache may keep
-/// the answer that long without serving an expired token).
+/// The user of a live API token, and when the token expires (`None`: never), so that a cache
+/// keeping the answer checks the expiry at each use.
 pub struct TokenUser {
     pub user: CurrentUser,
-    pub outlives_cache: bool,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// An active user by the SHA-256 of a live API token (not revoked, not expired); marks the token
 /// used (at most once a minute).
-pub async fn active_user_by_token(
-    pool: &PgPool,
-    token_hash: &str,
-    cache_for: std::time::Duration,
-) -> Result<Option<TokenUser>, AppError> {
+pub async fn active_user_by_token(pool: &PgPool, token_hash: &str) -> Result<Option<TokenUser>, AppError> {
     let row = sqlx::query!(
         r#"WITH token AS (
              UPDATE api_tokens SET last_used_at = now()
@@ -211,19 +207,18 @@ pub async fn active_user_by_token(
          )
          SELECT u.id, u.email, u.full_name,
                 coalesce(array_agg(r.role_code) FILTER (WHERE r.role_code IS NOT NULL), '{}') AS "roles!",
-                bool_and(live.expires_at IS NULL OR live.expires_at > now() + make_interval(secs => $2)) AS "outlives_cache!"
+                max(live.expires_at) AS "expires_at?: DateTime<Utc>"
          FROM users u JOIN live ON live.user_id = u.id
          LEFT JOIN user_roles r ON r.user_id = u.id
          WHERE u.is_active
          GROUP BY u.id"#,
         token_hash,
-        cache_for.as_secs_f64(),
     )
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| TokenUser {
         user: PrincipalRow { id: r.id, email: r.email, full_name: r.full_name, roles: r.roles }.into(),
-        outlives_cache: r.outlives_cache,
+        expires_at: r.expires_at,
     }))
 }
 

@@ -148,23 +148,35 @@ pub async fn note_route(req: Request, next: Next) -> Response {
 
 /// The internal metrics listener's router: `GET /metrics` in Prometheus text format.
 pub fn router(handle: PrometheusHandle, state: AppState) -> Router {
+    // The connector series of the last successful read (this router's own): served while the
+    // database is down or slow, so a FAILING connector's alert neither resolves nor restarts.
+    let last_connectors = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     Router::new().route(
         "/metrics",
         get(move || {
-            let (handle, state) = (handle.clone(), state.clone());
+            let (handle, state, last_connectors) = (handle.clone(), state.clone(), last_connectors.clone());
             async move {
                 // A slow database must not make the scrape itself time out (Prometheus would take
-                // the instance for down): past the budget, the facts keep their last values.
-                // The connector series of the last successful read are served while the database
-                // is down or slow, so a FAILING connector's alert neither resolves nor restarts.
-                static LAST_CONNECTORS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-                match tokio::time::timeout(SCRAPE_BUDGET, scrape_facts(&state)).await {
-                    Ok(Some(connectors)) => *LAST_CONNECTORS.lock().unwrap_or_else(|e| e.into_inner()) = connectors,
-                    Ok(None) => {}
-                    Err(_) => tracing::warn!("the scrape's database facts took too long; last values served"),
+                // the instance for down): past the budget, the facts keep their last values and
+                // `db_facts_fresh` says 0, so a rule can tell old figures from current ones.
+                let fresh = match tokio::time::timeout(SCRAPE_BUDGET, scrape_facts(&state)).await {
+                    Ok(facts) => {
+                        if let Some(connectors) = facts.connectors {
+                            *last_connectors.lock().unwrap_or_else(|e| e.into_inner()) = connectors;
+                        }
+                        facts.complete
+                    }
+                    Err(_) => {
+                        tracing::warn!("the scrape's database facts took too long; last values served");
+                        false
+                    }
+                };
+                metrics::gauge!("db_facts_fresh").set(if fresh { 1.0 } else { 0.0 });
+                if fresh {
+                    metrics::gauge!("db_facts_read_timestamp_seconds").set(state.clock.now().timestamp() as f64);
                 }
                 let mut body = handle.render();
-                body.push_str(&LAST_CONNECTORS.lock().unwrap_or_else(|e| e.into_inner()));
+                body.push_str(&last_connectors.lock().unwrap_or_else(|e| e.into_inner()));
                 body
             }
         }),
@@ -174,22 +186,31 @@ pub fn router(handle: PrometheusHandle, state: AppState) -> Router {
 /// How long a scrape waits for its database facts (Prometheus's scrape time-out is 10 s).
 const SCRAPE_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
 
+/// What one scrape read from the database.
+struct Facts {
+    /// The per-connector series, when they could be read.
+    connectors: Option<String>,
+    /// Whether every fact was read (the database up, no read failed).
+    complete: bool,
+}
+
 /// The facts read from the database at each scrape, so every instance reports the same shared
 /// state (the queue, connectors, SLA breaches) and a restart loses nothing. With the database
 /// down, `db_up` is 0 and the rest keep their last values.
 ///
-/// Returns the per-connector series as Prometheus text when they could be read, made fresh each
+/// The per-connector series come back as Prometheus text when they could be read, made fresh each
 /// time (not kept in the recorder), so a connector deleted or renamed leaves no series behind that
 /// would page for ever.
-async fn scrape_facts(state: &AppState) -> Option<String> {
+async fn scrape_facts(state: &AppState) -> Facts {
     let pool = &state.pool;
     metrics::gauge!("db_pool_connections").set(pool.size() as f64);
     metrics::gauge!("db_pool_idle_connections").set(pool.num_idle() as f64);
     let up = crate::db::is_up(pool).await;
     metrics::gauge!("db_up").set(if up { 1.0 } else { 0.0 });
     if !up {
-        return None;
+        return Facts { connectors: None, complete: false };
     }
+    let mut complete = true;
     // The job queue by status (queue depth, failures waiting for an operator).
     match crate::features::jobs::queries::counts(pool).await {
         Ok(counts) => {
@@ -197,13 +218,17 @@ async fn scrape_facts(state: &AppState) -> Option<String> {
                 metrics::gauge!("jobs", "status" => status).set(n as f64);
             }
         }
-        Err(e) => tracing::warn!(error = %e, "job counts not read for the metrics"),
+        Err(e) => {
+            complete = false;
+            tracing::warn!(error = %e, "job counts not read for the metrics");
+        }
     }
     let now = state.clock.now();
     // Connector health as the Overview shows it (0 OK, 1 LAGGING, 2 FAILING) and its last success.
     let connectors = match crate::features::overview::queries::connector_facts(pool).await {
         Ok(facts) => Some(connector_series(facts, now)),
         Err(e) => {
+            complete = false;
             tracing::warn!(error = %e, "connector health not read for the metrics");
             None
         }
@@ -211,9 +236,12 @@ async fn scrape_facts(state: &AppState) -> Option<String> {
     // Open exceptions past their SLA: the queue's "SLA breached" tile.
     match crate::features::exceptions::queries::kpis(pool, now).await {
         Ok(kpis) => metrics::gauge!("exceptions_sla_breached").set(kpis.sla_breached as f64),
-        Err(e) => tracing::warn!(error = %e, "exception counts not read for the metrics"),
+        Err(e) => {
+            complete = false;
+            tracing::warn!(error = %e, "exception counts not read for the metrics");
+        }
     }
-    connectors
+    Facts { connectors, complete }
 }
 
 /// The per-connector gauges in Prometheus text format: health (0 OK, 1 LAGGING, 2 FAILING),

@@ -268,8 +268,65 @@ fn mask_leaf(v: &Value) -> Value {
     }
 }
 
-/// Free text (a note, a row's details) with every run of six or more digits masked but its last
-/// four: an account or phone number typed into a note reaches the auditor masked.
+/// Free text (a note, a row's details) as an auditor without personal data sees it: a number that
+/// may be an account, card or phone number has every digit but its last four masked, and an e-mail
+/// address or UPI id its name but the first character (`rXXXX@okhdfc`). Free text cannot tell a
+/// customer's from anyone else's, so every one is masked.
+///
+/// A number is a run of six or more digits (`123456789012`), or digit groups of which all but the
+/// first have three or more digits, joined by single spaces or hyphens, optionally with a leading
+/// `+` and a group in brackets, of nine or more digits in all (`+91 98765 43210`,
+/// `(022) 2345-6789`, `5010 0012 3456`). Dates (`2026-12-04`, `04-12-2026`) and amounts with
+/// commas stay as written.
+#[cfg(feature = "ssr")]
+pub fn mask_free_text(text: &str) -> String {
+    use regex::{Captures, Regex};
+    use std::sync::LazyLock;
+    static PERSONAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?x)
+            (?P<name>[A-Za-z0-9._%+-]+)(?P<at>@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)
+          | (?P<number>\+?(?:\(\d+\)|\d+)(?:[\ -](?:\(\d{3,}\)|\d{3,}))*)",
+        )
+        .expect("a valid pattern")
+    });
+    PERSONAL
+        .replace_all(text, |c: &Captures| {
+            if let (Some(name), Some(at)) = (c.name("name"), c.name("at")) {
+                let mut chars = name.as_str().chars();
+                let first = chars.next().map(String::from).unwrap_or_default();
+                return format!("{first}{}{}", "X".repeat(chars.count()), at.as_str());
+            }
+            let number = &c[0];
+            let digits = number.bytes().filter(u8::is_ascii_digit).count();
+            let grouped = number.bytes().any(|b| !b.is_ascii_digit());
+            if grouped && digits >= 9 {
+                mask_digits_but_last_four(number, digits)
+            } else {
+                mask_digit_runs(number)
+            }
+        })
+        .into_owned()
+}
+
+/// Every digit of `text` (`digits` of them) but the last four as `X`, the rest as written.
+#[cfg(feature = "ssr")]
+fn mask_digits_but_last_four(text: &str, digits: usize) -> String {
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen <= digits.saturating_sub(4) {
+                    return 'X';
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+/// Text with every run of six or more digits masked but its last four.
 pub fn mask_digit_runs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
@@ -492,6 +549,36 @@ mod tests {
         assert_eq!(mask_digit_runs("paid to 123456789012, ref 12345"), "paid to XXXXXXXX9012, ref 12345");
         assert_eq!(mask_digit_runs("9876543210"), "XXXXXX3210");
         assert_eq!(mask_digit_runs("no digits"), "no digits");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn free_text_hides_numbers_with_separators_and_addresses() {
+        let cases = [
+            // what mask_digit_runs already did
+            ("paid to 123456789012, ref 12345", "paid to XXXXXXXX9012, ref 12345"),
+            ("UTR HDFCR52026122300001", "UTR HDFCRXXXXXXXXXX0001"),
+            // phones and accounts written in groups
+            ("customer called from +91 98765 43210 today", "customer called from +XX XXXXX X3210 today"),
+            ("call 98765-43210.", "call XXXXX-X3210."),
+            ("office (022) 2345-6789", "office (XXX) XXXX-6789"),
+            ("a/c 5010 0012 3456 held", "a/c XXXX XXXX 3456 held"),
+            ("card 4111 1111 1111 1111", "card XXXX XXXX XXXX 1111"),
+            // e-mail addresses and UPI ids (a phone number as a UPI id too)
+            ("mail ravi.kumar@example.co.in now", "mail rXXXXXXXXX@example.co.in now"),
+            ("VPA 9876543210@ybl, or ravi@okhdfc", "VPA 9XXXXXXXXX@ybl, or rXXX@okhdfc"),
+            // what is not personal stays as written
+            ("on 2026-12-04 at 10:30, 04-12-2026", "on 2026-12-04 at 10:30, 04-12-2026"),
+            ("₹1,00,000.50 for 12 items, ref 123 456", "₹1,00,000.50 for 12 items, ref 123 456"),
+            ("no digits", "no digits"),
+            ("", ""),
+        ];
+        for (text, masked) in cases {
+            assert_eq!(mask_free_text(text), masked, "{text}");
+        }
+        // Nothing of a masked number's first digits is left anywhere in the text.
+        let text = "ring +91-98765-43210 or 98765 43210";
+        assert!(!mask_free_text(text).contains("98765"), "{}", mask_free_text(text));
     }
 
     fn link(id: i64, seq: i64, prev: &[u8], hash: u8) -> ChainLink {

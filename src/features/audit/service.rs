@@ -4,7 +4,7 @@
 //! export alike.
 
 use super::model::{
-    mask_digit_runs, mask_personal, AuditPage, AuditQuery, AuditRow, AuditView, ChainReport, Filter, PAGE_SIZE,
+    mask_free_text, mask_personal, AuditPage, AuditQuery, AuditRow, AuditView, ChainReport, Filter, PAGE_SIZE,
 };
 use super::queries;
 use crate::auth::guard::authorize;
@@ -21,7 +21,7 @@ fn masks_for(caller: &CurrentUser) -> bool {
 fn masked(mut row: AuditRow) -> AuditRow {
     row.before = row.before.as_ref().map(mask_personal);
     row.after = row.after.as_ref().map(mask_personal);
-    row.details = row.details.as_deref().map(mask_digit_runs);
+    row.details = row.details.as_deref().map(mask_free_text);
     row
 }
 

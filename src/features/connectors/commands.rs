@@ -115,6 +115,25 @@ pub async fn set_secret<'c>(
     Ok(())
 }
 
+/// The same secret sealed again (under a new key): its value, `set_at` and `set_by` unchanged.
+pub async fn reseal_secret<'c>(
+    db: impl PgExecutor<'c>,
+    connector: Uuid,
+    name: &str,
+    sealed: &Sealed,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE connector_secrets SET nonce = $3, ciphertext = $4 WHERE connector_id = $1 AND name = $2",
+        connector,
+        name,
+        &sealed.nonce,
+        &sealed.ciphertext,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Forget the secrets of a connector other than `keep` (a password replaced by a private key, or
 /// the other way round), and an environment reference it was set up with.
 pub async fn drop_other_secrets<'c>(db: impl PgExecutor<'c>, connector: Uuid, keep: &[&str]) -> Result<(), AppError> {

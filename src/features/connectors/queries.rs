@@ -157,6 +157,21 @@ pub async fn connector(pool: &PgPool, id: Uuid) -> Result<Option<ConnectorRow>, 
     .await?)
 }
 
+/// Every sealed secret, locked until the transaction ends: `(connector, name, nonce, ciphertext)`,
+/// for a reseal under a new key.
+pub async fn all_sealed_secrets_locked(
+    tx: &mut sqlx::PgConnection,
+) -> Result<Vec<(Uuid, String, Vec<u8>, Vec<u8>)>, AppError> {
+    Ok(sqlx::query!(
+        "SELECT connector_id, name, nonce, ciphertext FROM connector_secrets ORDER BY connector_id, name FOR UPDATE"
+    )
+    .fetch_all(tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.connector_id, r.name, r.nonce, r.ciphertext))
+    .collect())
+}
+
 /// A connector's sealed secrets: `(name, nonce, ciphertext)`, for a run to open.
 pub async fn sealed_secrets(pool: &PgPool, connector: Uuid) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>, AppError> {
     Ok(sqlx::query!(

@@ -241,7 +241,7 @@ pub async fn create(
 
     let mut done = 0usize;
     for chunk in merchants.chunks(MERCHANTS_PER_CHUNK) {
-        let payments = eligible_payments(&mut tx, cycle, chunk).await?;
+        let Eligible { payments, identities } = eligible_payments(&mut tx, cycle, chunk).await?;
         let mut w = Writes::default();
         for merchant in chunk {
             let pays = payments.get(merchant).map(Vec::as_slice).unwrap_or_default();
@@ -272,7 +272,7 @@ pub async fn create(
                 Ok(Plan::Batch(b)) => {
                     outcome.created += 1;
                     let account = accounts.get(merchant);
-                    w.add_batch(Uuid::new_v4(), merchant, cycle, t, &b, account, &holidays, now);
+                    w.add_batch(Uuid::new_v4(), merchant, cycle, t, &b, account, &holidays, &identities, now)?;
                 }
             }
         }
@@ -342,15 +342,35 @@ pub async fn create(
     Ok(Some(outcome))
 }
 
-/// The eligible transactions of `merchants` for the cycle, per merchant in id order.
+/// A transaction as the settlement report shows it, copied onto its item (migration
+/// 20261211000001). Read with the payment it belongs to: an eligible transaction is RECONCILED, and
+/// only a PENDING one's identity is ever changed (the upload's upsert), so what was read is what
+/// the transaction holds when its item is written, without reading it a second time.
+struct Identity {
+    txn_id: String,
+    txn_at: DateTime<Utc>,
+    method: String,
+    acquirer: Option<String>,
+    utr: Option<String>,
+    rrn: Option<String>,
+}
+
+/// The eligible transactions of a chunk of merchants: per merchant in id order, and each one's
+/// identity by transaction id.
+struct Eligible {
+    payments: HashMap<String, Vec<Payment>>,
+    identities: HashMap<i64, Identity>,
+}
+
+/// The eligible transactions of `merchants` for the cycle.
 async fn eligible_payments(
     tx: &mut PgConnection,
     cycle: NaiveDate,
     merchants: &[String],
-) -> Result<HashMap<String, Vec<Payment>>, AppError> {
+) -> Result<Eligible, AppError> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", merchant_id AS "merchant_id!", amount_paise AS "amount_paise!",
-                  payment_method::text AS "method!", acquirer
+                  payment_method::text AS "method!", acquirer, txn_id AS "txn_id!", txn_at AS "txn_at!: DateTime<Utc>", utr, rrn
            FROM settlement_eligible($1) WHERE merchant_id = ANY($2)
            ORDER BY merchant_id, id"#,
         cycle as NaiveDate,
@@ -358,16 +378,28 @@ async fn eligible_payments(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut by_merchant: HashMap<String, Vec<Payment>> = HashMap::new();
+    let mut payments: HashMap<String, Vec<Payment>> = HashMap::new();
+    let mut identities = HashMap::with_capacity(rows.len());
     for r in rows {
-        by_merchant.entry(r.merchant_id).or_default().push(Payment {
+        identities.insert(
+            r.id,
+            Identity {
+                txn_id: r.txn_id,
+                txn_at: r.txn_at,
+                method: r.method.clone(),
+                acquirer: r.acquirer.clone(),
+                utr: r.utr,
+                rrn: r.rrn,
+            },
+        );
+        payments.entry(r.merchant_id).or_default().push(Payment {
             transaction_id: r.id,
             amount: Paise(r.amount_paise),
             method: r.method,
             bank: r.acquirer,
         });
     }
-    Ok(by_merchant)
+    Ok(Eligible { payments, identities })
 }
 
 /// What each merchant owes back and has not yet had deducted: LOST chargebacks' recovery actions
@@ -455,6 +487,13 @@ struct Writes {
     i_txn: Vec<i64>,
     i_money: [Vec<i64>; 6],
     i_bearer: Vec<String>,
+    // and each one's transaction as the report shows it (`Identity`)
+    i_txn_id: Vec<String>,
+    i_txn_at: Vec<DateTime<Utc>>,
+    i_method: Vec<String>,
+    i_acquirer: Vec<Option<String>>,
+    i_utr: Vec<Option<String>>,
+    i_rrn: Vec<Option<String>>,
     // deductions: (batch, kind, recovery id, refund id, amount)
     d_batch: Vec<Uuid>,
     d_kind: Vec<String>,
@@ -500,8 +539,9 @@ impl Writes {
         b: &rules::BatchPlan<OwedKey>,
         account: Option<&Account>,
         holidays: &std::collections::BTreeSet<NaiveDate>,
+        identities: &HashMap<i64, Identity>,
         now: DateTime<Utc>,
-    ) {
+    ) -> Result<(), AppError> {
         let t = &b.totals;
         self.b_id.push(id);
         self.b_ref.push(batch_ref(cycle, merchant));
@@ -542,6 +582,17 @@ impl Writes {
                 column.push(value.0);
             }
             self.i_bearer.push(bearer.code().to_string());
+            // The plan's items are the payments read with these identities: one missing is a bug.
+            let Some(who) = identities.get(txn) else {
+                tracing::error!(transaction_id = txn, "a settlement item without its transaction's identity");
+                return Err(AppError::Internal);
+            };
+            self.i_txn_id.push(who.txn_id.clone());
+            self.i_txn_at.push(who.txn_at);
+            self.i_method.push(who.method.clone());
+            self.i_acquirer.push(who.acquirer.clone());
+            self.i_utr.push(who.utr.clone());
+            self.i_rrn.push(who.rrn.clone());
         }
         for (key, amount) in &b.applied {
             self.d_batch.push(id);
@@ -606,6 +657,7 @@ impl Writes {
             }
         }
         self.batch_of_merchant.push((merchant.to_string(), id));
+        Ok(())
     }
 
     async fn write(
@@ -660,14 +712,16 @@ impl Writes {
             .execute(&mut *tx)
             .await?;
             let im = &self.i_money;
-            let written = sqlx::query!(
+            sqlx::query!(
                 "INSERT INTO settlement_items (batch_id, transaction_id, amount_paise, commission_paise, gst_paise,
                         tds_paise, reserve_paise, net_paise, fee_bearer, txn_id, txn_at, payment_method, acquirer, utr, rrn)
-                 SELECT i.*, t.txn_id, t.txn_at, t.payment_method, t.acquirer, t.utr, t.rrn
+                 SELECT i.batch_id, i.transaction_id, i.amount, i.commission, i.gst, i.tds, i.reserve, i.net,
+                        i.fee_bearer, i.txn_id, i.txn_at, i.method::payment_method, i.acquirer, i.utr, i.rrn
                  FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-                             $7::bigint[], $8::bigint[], $9::text[])
-                      AS i(batch_id, transaction_id, amount, commission, gst, tds, reserve, net, fee_bearer)
-                 JOIN transactions t ON t.id = i.transaction_id",
+                             $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[], $12::text[],
+                             $13::text[], $14::text[], $15::text[])
+                      AS i(batch_id, transaction_id, amount, commission, gst, tds, reserve, net, fee_bearer, txn_id,
+                           txn_at, method, acquirer, utr, rrn)",
                 &self.i_batch,
                 &self.i_txn,
                 &im[0],
@@ -677,16 +731,15 @@ impl Writes {
                 &im[4],
                 &im[5],
                 &self.i_bearer,
+                &self.i_txn_id,
+                &self.i_txn_at as &[DateTime<Utc>],
+                &self.i_method,
+                &self.i_acquirer as &[Option<String>],
+                &self.i_utr as &[Option<String>],
+                &self.i_rrn as &[Option<String>],
             )
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            // The join reads each item's transaction, which this transaction has just read: one
-            // missing would leave its batch without the item, so the whole creation is refused.
-            if written != self.i_txn.len() as u64 {
-                tracing::error!(written, items = self.i_txn.len(), "settlement items without their transactions");
-                return Err(AppError::Internal);
-            }
+            .await?;
             sqlx::query!(
                 "INSERT INTO settlement_batch_events (batch_id, event, actor_id, note, at)
                  SELECT e.batch_id, e.event, CASE WHEN e.by_requester THEN $5::uuid END, e.note, $6
