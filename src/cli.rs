@@ -288,9 +288,13 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         },
         Command::Secrets { action: SecretsAction::Reseal } => {
             let key = config.secrets_key.as_ref().ok_or("SECRETS_KEY is not set: there is no key to seal under")?;
-            if !key.has_previous() {
-                eprintln!("note: SECRETS_KEY_PREVIOUS is not set, so only secrets already under SECRETS_KEY open");
-            }
+            // Fingerprints (not the keys) so that keys set the wrong way round are seen at once.
+            eprintln!(
+                "sealing under SECRETS_KEY {}; opening also under SECRETS_KEY_PREVIOUS {}",
+                key.fingerprint(),
+                key.previous_fingerprint()
+                    .unwrap_or_else(|| "(not set: only secrets already under SECRETS_KEY open)".into())
+            );
             let done = crate::features::connectors::service::reseal_secrets(&pool, key, &crate::audit::os_user())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -415,6 +419,11 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
+    if config.secrets_key.as_ref().is_some_and(|k| k.has_previous()) {
+        tracing::warn!(
+            "SECRETS_KEY_PREVIOUS is set: the retired key still opens connector secrets; run `settlepaisa-ops secrets reseal`, then remove it"
+        );
+    }
     let mailer = match &config.smtp {
         Some(smtp) => {
             if config.public_origin.is_none() {

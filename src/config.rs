@@ -196,21 +196,19 @@ fn secrets_key(
     previous: Option<String>,
 ) -> Result<Option<crate::secrets::SecretsKey>, String> {
     use crate::secrets::SecretsKey;
-    let previous_key = previous
-        .as_deref()
-        .map(|k| SecretsKey::parse(k).map_err(|e| e.replacen("SECRETS_KEY", "SECRETS_KEY_PREVIOUS", 1)))
-        .transpose()?;
-    match (current, previous_key) {
+    let current = current.as_deref().map(|k| SecretsKey::parse_named("SECRETS_KEY", k)).transpose()?;
+    let previous = previous.as_deref().map(|k| SecretsKey::parse_named("SECRETS_KEY_PREVIOUS", k)).transpose()?;
+    match (current, previous) {
         (None, None) => Ok(None),
         (None, Some(_)) => {
             Err("SECRETS_KEY_PREVIOUS is set without SECRETS_KEY: set the new key as SECRETS_KEY".into())
         }
-        (Some(current), None) => SecretsKey::parse(&current).map(Some),
-        (Some(current), Some(previous_key)) => {
-            if previous.as_deref().map(str::trim) == Some(current.trim()) {
+        (Some(current), None) => Ok(Some(current)),
+        (Some(current), Some(previous)) => {
+            if current.same_key_as(&previous) {
                 return Err("SECRETS_KEY_PREVIOUS is the same as SECRETS_KEY: it must be the key being replaced".into());
             }
-            Ok(Some(SecretsKey::parse(&current)?.with_previous(previous_key)))
+            Ok(Some(current.with_previous(previous)))
         }
     }
 }
@@ -385,6 +383,8 @@ mod tests {
         assert!(secrets_key(Some(a.clone()), Some(b.clone())).unwrap().unwrap().has_previous());
         assert!(secrets_key(None, Some(b.clone())).unwrap_err().contains("without SECRETS_KEY"));
         assert!(secrets_key(Some(a.clone()), Some(format!(" {a}"))).unwrap_err().contains("the same"));
+        let as_hex = hex::encode(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &a).unwrap());
+        assert!(secrets_key(Some(a.clone()), Some(as_hex)).unwrap_err().contains("the same"), "hex or base64 alike");
         assert!(secrets_key(Some(a), Some("short".into())).unwrap_err().starts_with("SECRETS_KEY_PREVIOUS"));
     }
 

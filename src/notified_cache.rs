@@ -34,8 +34,8 @@ const MAX_ENTRIES: usize = 10_000;
 pub enum Loaded<V> {
     /// Stored for later readers (until the next change or the maximum age).
     Keep(V),
-    /// Given to this read and those waiting on it, not stored (say, a token that expires sooner
-    /// than the maximum age).
+    /// Given to this read and those waiting on it, not stored (say, an answer that may change
+    /// sooner than the maximum age without a notification).
     Once(V),
     /// Nothing found; never stored, so a row created a moment later is read.
     Missing,
@@ -177,11 +177,6 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
     /// Read before the database lookup and pass to [`put`](Self::put).
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
-    }
-
-    /// How long an entry may answer after it was stored.
-    pub fn max_age(&self) -> Duration {
-        self.max_age
     }
 
     fn get(&self, key: &K) -> Option<V> {

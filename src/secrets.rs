@@ -66,16 +66,21 @@ impl SecretsKey {
     /// The key from its text: 32 bytes written as standard base64 (44 characters) or as 64 hex
     /// digits. Anything else is refused in words (without repeating the text).
     pub fn parse(text: &str) -> Result<SecretsKey, String> {
+        Self::parse_named("SECRETS_KEY", text)
+    }
+
+    /// [`Self::parse`], its refusals naming the variable `var` the text came from.
+    pub fn parse_named(var: &str, text: &str) -> Result<SecretsKey, String> {
         let text = text.trim();
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| "SECRETS_KEY is not hex".to_string())?
+            hex::decode(text).map_err(|_| format!("{var} is not hex"))?
         } else {
             base64::engine::general_purpose::STANDARD
                 .decode(text)
-                .map_err(|_| "SECRETS_KEY must be 32 bytes as base64 (44 characters) or 64 hex digits".to_string())?
+                .map_err(|_| format!("{var} must be 32 bytes as base64 (44 characters) or 64 hex digits"))?
         };
         if bytes.len() != 32 {
-            return Err(format!("SECRETS_KEY must be 32 bytes (AES-256); it holds {}", bytes.len()));
+            return Err(format!("{var} must be 32 bytes (AES-256); it holds {}", bytes.len()));
         }
         Ok(SecretsKey(*Key::<Aes256Gcm>::from_slice(&bytes), None))
     }
@@ -88,6 +93,22 @@ impl SecretsKey {
     /// This key, with `previous` (the key it replaces) still opening what was sealed under it.
     pub fn with_previous(self, previous: SecretsKey) -> SecretsKey {
         SecretsKey(self.0, Some(previous.0))
+    }
+
+    /// Whether `other` is the same current key (however each was written).
+    pub fn same_key_as(&self, other: &SecretsKey) -> bool {
+        self.0 == other.0
+    }
+
+    /// A short fingerprint of the current key (the first 12 hex digits of its SHA-256), to tell keys
+    /// apart in a command's output without showing one.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.0)
+    }
+
+    /// The previous key's fingerprint, when one is set.
+    pub fn previous_fingerprint(&self) -> Option<String> {
+        self.1.as_ref().map(fingerprint)
     }
 
     /// Whether a previous key is set (a rotation under way).
@@ -127,15 +148,25 @@ impl SecretsKey {
             (Some(plain), _) => (plain, OpenedUnder::Current),
             (None, Some(previous)) => match under(previous) {
                 Some(plain) => (plain, OpenedUnder::Previous),
-                None => return Err(Self::NOT_OPENED.to_string()),
+                None => {
+                    return Err("the stored secret opens with neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS \
+                                (another key, or it was altered): save it again"
+                        .to_string())
+                }
             },
-            (None, None) => return Err(Self::NOT_OPENED.to_string()),
+            (None, None) => {
+                return Err("the stored secret does not open with this server's SECRETS_KEY (another key, or it \
+                            was altered): save it again"
+                    .to_string())
+            }
         };
         String::from_utf8(plain).map(|p| (Plain(p), opened)).map_err(|_| "the stored secret is not text".to_string())
     }
+}
 
-    const NOT_OPENED: &str =
-        "the stored secret does not open with this server's SECRETS_KEY (another key, or it was altered): set it again";
+fn fingerprint(key: &Key<Aes256Gcm>) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(key.as_slice()))[..12].to_string()
 }
 
 #[cfg(test)]
@@ -181,6 +212,10 @@ mod tests {
             "without the previous key, the old one is shut"
         );
         assert!(format!("{rotating:?}").contains("hidden"));
+        assert_eq!(rotating.fingerprint(), new.fingerprint());
+        assert_eq!(rotating.previous_fingerprint(), Some(old.fingerprint()));
+        assert_ne!(old.fingerprint(), new.fingerprint());
+        assert_eq!(new.fingerprint().len(), 12);
     }
 
     #[test]

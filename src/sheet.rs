@@ -148,7 +148,9 @@ impl Cell {
         }
     }
 
-    /// The cell with the personal data of `personal` hidden.
+    /// The cell with the personal data of `personal` hidden (on the server: files and the report
+    /// page's rows are masked there).
+    #[cfg(feature = "ssr")]
     pub fn masked(self, personal: Personal) -> Cell {
         match self {
             Cell::Text(s) => Cell::Text(match personal {
@@ -175,6 +177,7 @@ fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
 }
 
 /// A row's cells with each personal column masked (when `mask`).
+#[cfg(feature = "ssr")]
 pub fn mask_row(columns: &[Column], row: Vec<Cell>, mask: bool) -> Vec<Cell> {
     if !mask {
         return row;
@@ -241,6 +244,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn personal_data_is_masked() {
         let narration = Cell::Text("NEFT 50100234567890 Rs 1500".into());

@@ -91,8 +91,9 @@ struct ListResponse {
     total: i64,
     total_exact: bool,
     has_more: bool,
-    /// Personal data (account numbers, customer e-mail and phone, long digit runs in details) was
-    /// masked for the caller's role (the auditor's).
+    /// Personal data (account numbers, customer e-mail and phone; in details, long digit runs,
+    /// numbers written in groups and e-mail addresses) was masked for the caller's role (the
+    /// auditor's).
     masked: bool,
 }
 

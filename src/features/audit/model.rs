@@ -241,13 +241,28 @@ pub fn is_personal_key(key: &str) -> bool {
         || k.contains("vpa")
 }
 
-/// `value` with every personal field's text masked (all but its last four characters), at any depth.
+/// Whether a JSON key names free text a person typed (a note, a reason, a comment, remarks), which
+/// may carry personal data anywhere in it.
+pub fn is_free_text_key(key: &str) -> bool {
+    let k: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    ["note", "reason", "comment", "remark", "narration", "description", "message", "details"]
+        .iter()
+        .any(|word| k.contains(word))
+}
+
+/// `value` with every personal field's text masked (all but its last four characters), and the
+/// personal data in free-text fields masked ([`mask_free_text`]), at any depth.
+#[cfg(feature = "ssr")]
 pub fn mask_personal(value: &Value) -> Value {
     match value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let v = if is_personal_key(k) { mask_leaf(v) } else { mask_personal(v) };
+                    let v = match v {
+                        _ if is_personal_key(k) => mask_leaf(v),
+                        Value::String(text) if is_free_text_key(k) => Value::String(mask_free_text(text)),
+                        _ => mask_personal(v),
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -257,6 +272,7 @@ pub fn mask_personal(value: &Value) -> Value {
     }
 }
 
+#[cfg(feature = "ssr")]
 fn mask_leaf(v: &Value) -> Value {
     match v {
         Value::Null => Value::Null,
@@ -268,16 +284,18 @@ fn mask_leaf(v: &Value) -> Value {
     }
 }
 
-/// Free text (a note, a row's details) as an auditor without personal data sees it: a number that
-/// may be an account, card or phone number has every digit but its last four masked, and an e-mail
-/// address or UPI id its name but the first character (`rXXXX@okhdfc`). Free text cannot tell a
-/// customer's from anyone else's, so every one is masked.
+/// Free text (an audit row's details or a note in its before/after, a bank statement's remarks) as
+/// a role without personal data (the auditor) sees it: a number that may be an account, card or
+/// phone number has every digit but its last four masked, and an e-mail address or UPI id its name
+/// but the first character (`rXXXX@okhdfc`). Free text cannot tell a customer's from anyone else's,
+/// so every one is masked.
 ///
-/// A number is a run of six or more digits (`123456789012`), or digit groups of which all but the
-/// first have three or more digits, joined by single spaces or hyphens, optionally with a leading
-/// `+` and a group in brackets, of nine or more digits in all (`+91 98765 43210`,
-/// `(022) 2345-6789`, `5010 0012 3456`). Dates (`2026-12-04`, `04-12-2026`) and amounts with
-/// commas stay as written.
+/// A number is a run of six or more digits (`123456789012`; any script's digits), or digit groups
+/// of eight or more digits in all, joined by up to three spaces (of any kind), dots, hyphens,
+/// dashes, slashes or brackets, with an optional leading `+` (`+91 98765 43210`,
+/// `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Dates (`2026-12-04`, `04/12/2026`),
+/// times and amounts written with commas (`₹10,00,000.00`) stay as written; a list of small
+/// numbers separated by spaces may be masked as one. Percent-encoded text is not decoded.
 #[cfg(feature = "ssr")]
 pub fn mask_free_text(text: &str) -> String {
     use regex::{Captures, Regex};
@@ -285,8 +303,9 @@ pub fn mask_free_text(text: &str) -> String {
     static PERSONAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?P<name>[A-Za-z0-9._%+-]+)(?P<at>@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)
-          | (?P<number>\+?(?:\(\d+\)|\d+)(?:[\ -](?:\(\d{3,}\)|\d{3,}))*)",
+            (?P<date> \d{4}[-/.]\d{1,2}[-/.]\d{1,2} | \d{1,2}[-/.]\d{1,2}[-/.]\d{4} )
+          | (?P<name>[\p{L}\p{N}._%+'-]+) (?P<at>@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*)
+          | (?P<number> \+?\(? \d+ (?: [\s.\-/()\x{2013}\x{2014}]{1,3} \d+ )* )",
         )
         .expect("a valid pattern")
     });
@@ -297,13 +316,16 @@ pub fn mask_free_text(text: &str) -> String {
                 let first = chars.next().map(String::from).unwrap_or_default();
                 return format!("{first}{}{}", "X".repeat(chars.count()), at.as_str());
             }
-            let number = &c[0];
-            let digits = number.bytes().filter(u8::is_ascii_digit).count();
-            let grouped = number.bytes().any(|b| !b.is_ascii_digit());
-            if grouped && digits >= 9 {
-                mask_digits_but_last_four(number, digits)
+            let found = &c[0];
+            if c.name("date").is_some() {
+                return found.to_string();
+            }
+            let digits = found.chars().filter(|c| c.is_numeric()).count();
+            let grouped = found.chars().any(|c| !c.is_numeric());
+            if grouped && digits >= 8 {
+                mask_digits_but_last_four(found, digits)
             } else {
-                mask_digit_runs(number)
+                mask_digit_runs(found)
             }
         })
         .into_owned()
@@ -315,7 +337,7 @@ fn mask_digits_but_last_four(text: &str, digits: usize) -> String {
     let mut seen = 0;
     text.chars()
         .map(|c| {
-            if c.is_ascii_digit() {
+            if c.is_numeric() {
                 seen += 1;
                 if seen <= digits.saturating_sub(4) {
                     return 'X';
@@ -331,7 +353,7 @@ pub fn mask_digit_runs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 6 {
+        if run.chars().count() >= 6 {
             out.push_str(&mask_text(run));
         } else {
             out.push_str(run);
@@ -339,7 +361,7 @@ pub fn mask_digit_runs(text: &str) -> String {
         run.clear();
     };
     for c in text.chars() {
-        if c.is_ascii_digit() {
+        if c.is_numeric() {
             run.push(c);
         } else {
             flush(&mut run, &mut out);
@@ -533,6 +555,7 @@ mod tests {
         assert!(diff(None, None).is_empty());
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn personal_fields_are_masked_at_any_depth() {
         let v = json!({"accountNumber": "123456789012", "merchant": "M1",
@@ -576,6 +599,34 @@ mod tests {
         for (text, masked) in cases {
             assert_eq!(mask_free_text(text), masked, "{text}");
         }
+        // Other ways of writing a number (any script's digits, other joiners, short groups).
+        let more = [
+            ("ring +91.98765.43210", "ring +XX.XXXXX.X3210"),
+            ("ring 98765/43210 or 9876 5432 10", "ring XXXXX/X3210 or XXXX XX32 10"),
+            ("ring 98 76 54 32 10", "ring XX XX XX 32 10"),
+            ("ring 98765\u{a0}43210 or 98765 \u{2013} 43210", "ring XXXXX\u{a0}X3210 or XXXXX \u{2013} X3210"),
+            ("office (022)2345-6789 or 2345 6789", "office (XXX)XXXX-6789 or XXXX 6789"),
+            (
+                "\u{ff19}\u{ff18}\u{ff17}\u{ff16}\u{ff15}\u{ff14}\u{ff13}\u{ff12}\u{ff11}\u{ff10}",
+                "XXXXXX\u{ff13}\u{ff12}\u{ff11}\u{ff10}",
+            ),
+            ("mail o'brien@example.in", "mail oXXXXXX@example.in"),
+            (
+                "₹10,00,000.00 on 04.12.2026 and 2026/12/04, 12345.50",
+                "₹10,00,000.00 on 04.12.2026 and 2026/12/04, 12345.50",
+            ),
+        ];
+        for (text, masked) in more {
+            assert_eq!(mask_free_text(text), masked, "{text}");
+        }
+        // In an audit row's before/after, notes and reasons are free text; ids and statuses are not.
+        let v = json!({"note": "customer on +91 98765 43210, ravi@okhdfc", "reason": ["x"],
+                       "batchRef": "STL-20261204-MB000001", "status": "OPEN"});
+        let m = mask_personal(&v);
+        assert_eq!(m["note"], "customer on +XX XXXXX X3210, rXXX@okhdfc");
+        assert_eq!(m["reason"], json!(["x"]));
+        assert_eq!(m["batchRef"], "STL-20261204-MB000001");
+        assert_eq!(m["status"], "OPEN");
         // Nothing of a masked number's first digits is left anywhere in the text.
         let text = "ring +91-98765-43210 or 98765 43210";
         assert!(!mask_free_text(text).contains("98765"), "{}", mask_free_text(text));

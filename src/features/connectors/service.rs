@@ -434,7 +434,7 @@ pub async fn reseal_secrets(pool: &sqlx::PgPool, key: &SecretsKey, operator: &st
     }
     let mut entry = AuditEntry::by_operator(operator, "connector.secrets.reseal", "connector");
     entry.success = done.unopened.is_empty();
-    entry.after = Some(json!({ "resealed": done.resealed, "current": done.current, "unopened": done.unopened }));
+    entry.after = Some(serde_json::to_value(&done).map_err(|_| AppError::Internal)?);
     audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(done)

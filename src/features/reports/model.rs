@@ -331,7 +331,8 @@ pub struct ReportsView {
     pub total_rows: i64,
     /// Per column: its sum over every row, for the amount and count columns.
     pub totals: Vec<Option<Cell>>,
-    /// Personal data (account numbers, digit runs in bank remarks) is masked for the caller's role.
+    /// Personal data (account numbers; in bank remarks digit runs, numbers written in groups and
+    /// e-mail addresses) is masked for the caller's role.
     pub masked: bool,
 }
 

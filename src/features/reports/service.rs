@@ -1,7 +1,8 @@
 //! The reports' use cases, shared by the page's server function and the JSON API: authorise
 //! (every signed-in role reads reports), parse the URL's filter, then the report's one query —
 //! its first rows and totals for the page, all of it for a file. The auditor gets personal data
-//! (account numbers, long digit runs in bank remarks) masked, on the page and in both files alike.
+//! (account numbers; in bank remarks long digit runs, numbers written in groups, e-mail addresses
+//! and UPI ids) masked, on the page and in both files alike.
 
 use axum::response::Response;
 use chrono::{DateTime, Utc};
