@@ -295,7 +295,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 key.previous_fingerprint()
                     .unwrap_or_else(|| "(not set: only secrets already under SECRETS_KEY open)".into())
             );
-            let done = crate::features::connectors::service::reseal_secrets(&pool, key, &crate::audit::os_user())
+            let done = crate::features::connectors::rotation::reseal_secrets(&pool, key, &crate::audit::os_user())
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{} secrets sealed again under SECRETS_KEY, {} already under it", done.resealed, done.current);

@@ -459,7 +459,7 @@ async fn the_sandbox_sources_answer_the_same_each_time_and_only_when_on(pool: Pg
 /// a secret under neither key is listed and left as it was.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_key_rotation_seals_every_secret_again_under_the_new_key(pool: PgPool) {
-    use settlepaisa_ops::features::connectors::service::{reseal_secrets, Resealed};
+    use settlepaisa_ops::features::connectors::rotation::{reseal_secrets, Resealed};
     use settlepaisa_ops::secrets::{Sealed, SecretsKey};
     let app = demo_app(&pool).await;
     let admin = demo_cookie(&app, "admin@settlepaisa.test").await;

@@ -258,16 +258,43 @@ pub fn mask_personal(value: &Value) -> Value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let v = match v {
-                        _ if is_personal_key(k) => mask_leaf(v),
-                        Value::String(text) if is_free_text_key(k) => Value::String(mask_free_text(text)),
-                        _ => mask_personal(v),
+                    let v = if is_personal_key(k) {
+                        mask_leaf(v)
+                    } else if is_free_text_key(k) {
+                        mask_free_text_value(v)
+                    } else {
+                        mask_personal(v)
                     };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(mask_personal).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A free-text field's value, whatever its shape: every text and number in it masked as free text
+/// (a personal field inside it as personal).
+#[cfg(feature = "ssr")]
+fn mask_free_text_value(v: &Value) -> Value {
+    match v {
+        Value::String(text) => Value::String(mask_free_text(text)),
+        Value::Number(n) => {
+            let text = n.to_string();
+            let masked = mask_free_text(&text);
+            if masked == text {
+                v.clone()
+            } else {
+                Value::String(masked)
+            }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(mask_free_text_value).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), if is_personal_key(k) { mask_leaf(v) } else { mask_free_text_value(v) }))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -290,22 +317,61 @@ fn mask_leaf(v: &Value) -> Value {
 /// but the first character (`rXXXX@okhdfc`). Free text cannot tell a customer's from anyone else's,
 /// so every one is masked.
 ///
-/// A number is a run of six or more digits (`123456789012`; any script's digits), or digit groups
-/// of eight or more digits in all, joined by up to three spaces (of any kind), dots, hyphens,
-/// dashes, slashes or brackets, with an optional leading `+` (`+91 98765 43210`,
-/// `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Dates (`2026-12-04`, `04/12/2026`),
-/// times and amounts written with commas (`₹10,00,000.00`) stay as written; a list of small
-/// numbers separated by spaces may be masked as one. Percent-encoded text is not decoded.
+/// A number is a run of six or more digits (`123456789012`; digits of any script), or digit groups
+/// of eight or more digits in all, joined by up to eight spaces (of any kind), dots, hyphens,
+/// underscores, dashes, slashes or brackets, with an optional leading `+`
+/// (`+91 98765 43210`, `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Calendar dates
+/// standing on their own (`2026-12-04`, `04/12/2026`, `04.12.2026`: a year 1900–2099, a month and a
+/// day that exist) stay as written, and so do times and amounts, as commas and colons join nothing
+/// (`₹10,00,000.00`, `10:30`). Numbers separated by spaces may be masked as one; percent-encoded
+/// text is not decoded.
 #[cfg(feature = "ssr")]
 pub fn mask_free_text(text: &str) -> String {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?x)
+            (?:19|20)[0-9]{2} [-/.] (?:0?[1-9]|1[0-2]) [-/.] (?:0?[1-9]|[12][0-9]|3[01])
+          | (?:0?[1-9]|[12][0-9]|3[01]) [-/.] (?:0?[1-9]|1[0-2]) [-/.] (?:19|20)[0-9]{2}",
+        )
+        .expect("a valid pattern")
+    });
+    // A date counts only standing on its own: not inside a word, an address or a longer number.
+    let stands_alone = |start: usize, end: usize| {
+        let before = text[..start].chars().next_back();
+        let mut after = text[end..].chars();
+        let (next, then) = (after.next(), after.next());
+        let joins = |c: char| c.is_alphanumeric() || "+-./@_%".contains(c);
+        let joined_before = before.is_some_and(joins);
+        let joined_after = next.is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_');
+        let continues = next.is_some_and(|c| "-/.".contains(c)) && then.is_some_and(char::is_numeric);
+        !(joined_before || joined_after || continues)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for date in DATE.find_iter(text) {
+        if stands_alone(date.start(), date.end()) {
+            out.push_str(&mask_numbers_and_addresses(&text[last..date.start()]));
+            out.push_str(date.as_str());
+            last = date.end();
+        }
+    }
+    out.push_str(&mask_numbers_and_addresses(&text[last..]));
+    out
+}
+
+/// [`mask_free_text`] on text without dates.
+#[cfg(feature = "ssr")]
+fn mask_numbers_and_addresses(text: &str) -> String {
     use regex::{Captures, Regex};
     use std::sync::LazyLock;
     static PERSONAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?P<date> \d{4}[-/.]\d{1,2}[-/.]\d{1,2} | \d{1,2}[-/.]\d{1,2}[-/.]\d{4} )
-          | (?P<name>[\p{L}\p{N}._%+'-]+) (?P<at>@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*)
-          | (?P<number> \+?\(? \d+ (?: [\s.\-/()\x{2013}\x{2014}]{1,3} \d+ )* )",
+            (?P<name> [\p{L}\p{N}\p{M}\x{200C}\x{200D}._%+'\-!\#$\&*=?^`{|}\~]+ )
+            (?P<at> @[\p{L}\p{N}\p{M}\-]+ (?:\.[\p{L}\p{N}\p{M}\-]+)* )
+          | (?P<number> \+?\(? \p{N}+ (?: [\s.\-_/()\x{2013}\x{2014}]{1,8} \p{N}+ )* )",
         )
         .expect("a valid pattern")
     });
@@ -316,16 +382,13 @@ pub fn mask_free_text(text: &str) -> String {
                 let first = chars.next().map(String::from).unwrap_or_default();
                 return format!("{first}{}{}", "X".repeat(chars.count()), at.as_str());
             }
-            let found = &c[0];
-            if c.name("date").is_some() {
-                return found.to_string();
-            }
-            let digits = found.chars().filter(|c| c.is_numeric()).count();
-            let grouped = found.chars().any(|c| !c.is_numeric());
+            let number = &c[0];
+            let digits = number.chars().filter(|c| c.is_numeric()).count();
+            let grouped = number.chars().any(|c| !c.is_numeric());
             if grouped && digits >= 8 {
-                mask_digits_but_last_four(found, digits)
+                mask_digits_but_last_four(number, digits)
             } else {
-                mask_digit_runs(found)
+                mask_digit_runs(number)
             }
         })
         .into_owned()
@@ -619,12 +682,40 @@ mod tests {
         for (text, masked) in more {
             assert_eq!(mask_free_text(text), masked, "{text}");
         }
+        // Shaped like a date but not one, or a date running into a longer number: masked.
+        for (text, masked) in [
+            ("9876-54-3210", "XXXX-XX-3210"),
+            ("98-76-543210", "XX-XX-XX3210"),
+            ("98.76.5432.10", "XX.XX.XX32.10"),
+            ("12.34.5678.9012", "XX.XX.XXXX.9012"),
+            ("2026-12-0412345", "XXXX-XX-XXX2345"),
+            ("2012-10-12-3456", "XXXX-XX-XX-3456"),
+            // and dates among other numbers stay dates
+            (
+                "batch 7 2026-12-04, settled 1500.00 2026-12-05 10:30",
+                "batch 7 2026-12-04, settled 1500.00 2026-12-05 10:30",
+            ),
+            // other joiners and scripts
+            ("98765_43210 or 98765    43210", "XXXXX_X3210 or XXXXX    X3210"),
+            (
+                "\u{2460}\u{2461}\u{2462}\u{2463}\u{2464}\u{2465}\u{2466}\u{2467}",
+                "XXXX\u{2464}\u{2465}\u{2466}\u{2467}",
+            ),
+            ("\u{930}\u{935}\u{93f}@okhdfc", "\u{930}XX@okhdfc"),
+            ("ravi!kumar@x.in", "rXXXXXXXXX@x.in"),
+        ] {
+            assert_eq!(mask_free_text(text), masked, "{text}");
+        }
         // In an audit row's before/after, notes and reasons are free text; ids and statuses are not.
-        let v = json!({"note": "customer on +91 98765 43210, ravi@okhdfc", "reason": ["x"],
+        let v = json!({"note": "customer on +91 98765 43210, ravi@okhdfc",
+                       "reason": ["call +91 98765 43210", {"text": "ravi@okhdfc", "phone": "98765"}, 9876543210u64, 12],
                        "batchRef": "STL-20261204-MB000001", "status": "OPEN"});
         let m = mask_personal(&v);
         assert_eq!(m["note"], "customer on +XX XXXXX X3210, rXXX@okhdfc");
-        assert_eq!(m["reason"], json!(["x"]));
+        assert_eq!(
+            m["reason"],
+            json!(["call +XX XXXXX X3210", {"text": "rXXX@okhdfc", "phone": "X8765"}, "XXXXXX3210", 12])
+        );
         assert_eq!(m["batchRef"], "STL-20261204-MB000001");
         assert_eq!(m["status"], "OPEN");
         // Nothing of a masked number's first digits is left anywhere in the text.

@@ -531,8 +531,9 @@ async fn load(state: &AppState, id: Uuid) -> Result<Loaded, AppError> {
             let Some(name) = SecretName::parse(&name) else { continue };
             let plain = key.open(&super::service::context(id, name), &Sealed { nonce, ciphertext }).map_err(|_| {
                 AppError::Transport(format!(
-                    "the connector's {} cannot be opened with this server's SECRETS_KEY: save it again.",
-                    name.label().to_lowercase()
+                    "the connector's {} cannot be opened with this server's SECRETS_KEY{}: save it again.",
+                    name.label().to_lowercase(),
+                    if key.has_previous() { " (nor with SECRETS_KEY_PREVIOUS)" } else { "" }
                 ))
             })?;
             secrets.push((name, plain));
