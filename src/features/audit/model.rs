@@ -317,14 +317,16 @@ fn mask_leaf(v: &Value) -> Value {
 /// but the first character (`rXXXX@okhdfc`). Free text cannot tell a customer's from anyone else's,
 /// so every one is masked.
 ///
-/// A number is a run of six or more digits (`123456789012`; digits of any script), or digit groups
-/// of eight or more digits in all, joined by up to eight spaces (of any kind), dots, hyphens,
-/// underscores, dashes, slashes or brackets, with an optional leading `+`
-/// (`+91 98765 43210`, `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Calendar dates
-/// standing on their own (`2026-12-04`, `04/12/2026`, `04.12.2026`: a year 1900–2099, a month and a
-/// day that exist) stay as written, and so do times and amounts, as commas and colons join nothing
-/// (`₹10,00,000.00`, `10:30`). Numbers separated by spaces may be masked as one; percent-encoded
-/// text is not decoded.
+/// A number is a run of six or more digits (`123456789012`; numerals of any script), or digit
+/// groups of eight or more digits in all, joined by up to twelve spaces (of any kind), dashes and
+/// hyphens (of any kind, the minus sign too), dots, underscores, slashes, brackets or invisible
+/// characters (soft hyphen, zero-width space), with an optional leading `+` (`+91 98765 43210`,
+/// `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Calendar dates standing on their own
+/// (`2026-12-15`, `04/12/2026`, `04.12.2026`, `2026-12-04T10:30`: a year 1900–2099, a month and a
+/// day that could exist) stay as written; so do times and amounts written with commas, as commas
+/// and colons join nothing (`₹10,00,000.00`, `10:30`). An amount of six or more digits without
+/// commas (`123456.78`) is masked like any digit run, and numbers separated only by spaces may be
+/// masked as one; percent-encoded text is not decoded.
 #[cfg(feature = "ssr")]
 pub fn mask_free_text(text: &str) -> String {
     use regex::Regex;
@@ -332,8 +334,8 @@ pub fn mask_free_text(text: &str) -> String {
     static DATE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?:19|20)[0-9]{2} [-/.] (?:0?[1-9]|1[0-2]) [-/.] (?:0?[1-9]|[12][0-9]|3[01])
-          | (?:0?[1-9]|[12][0-9]|3[01]) [-/.] (?:0?[1-9]|1[0-2]) [-/.] (?:19|20)[0-9]{2}",
+            (?:19|20)[0-9]{2} [-/.] (?:1[0-2]|0?[1-9]) [-/.] (?:3[01]|[12][0-9]|0?[1-9])
+          | (?:3[01]|[12][0-9]|0?[1-9]) [-/.] (?:1[0-2]|0?[1-9]) [-/.] (?:19|20)[0-9]{2}",
         )
         .expect("a valid pattern")
     });
@@ -344,7 +346,9 @@ pub fn mask_free_text(text: &str) -> String {
         let (next, then) = (after.next(), after.next());
         let joins = |c: char| c.is_alphanumeric() || "+-./@_%".contains(c);
         let joined_before = before.is_some_and(joins);
-        let joined_after = next.is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_');
+        // `2026-12-04T10:30:00Z`: an ISO time after the date is no longer number.
+        let iso_time = next == Some('T') && then.is_some_and(|c| c.is_ascii_digit());
+        let joined_after = next.is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_') && !iso_time;
         let continues = next.is_some_and(|c| "-/.".contains(c)) && then.is_some_and(char::is_numeric);
         !(joined_before || joined_after || continues)
     };
@@ -369,9 +373,9 @@ fn mask_numbers_and_addresses(text: &str) -> String {
     static PERSONAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?P<name> [\p{L}\p{N}\p{M}\x{200C}\x{200D}._%+'\-!\#$\&*=?^`{|}\~]+ )
+            (?P<name> [\p{L}\p{N}\p{M}\x{200C}\x{200D}._%+'\-!\#$\&*=?^`{|}\~/]+ )
             (?P<at> @[\p{L}\p{N}\p{M}\-]+ (?:\.[\p{L}\p{N}\p{M}\-]+)* )
-          | (?P<number> \+?\(? \p{N}+ (?: [\s.\-_/()\x{2013}\x{2014}]{1,8} \p{N}+ )* )",
+          | (?P<number> \+?\(? \p{N}+ (?: [\s\p{Pd}._/()\x{AD}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{2212}\x{FF0D}]{1,12} \p{N}+ )* )",
         )
         .expect("a valid pattern")
     });
@@ -703,6 +707,23 @@ mod tests {
             ),
             ("\u{930}\u{935}\u{93f}@okhdfc", "\u{930}XX@okhdfc"),
             ("ravi!kumar@x.in", "rXXXXXXXXX@x.in"),
+            ("ravi/kumar@x.in", "rXXXXXXXXX@x.in"),
+            // every day of the month, and ISO times after a date
+            ("settled on 2026-12-15, 2026/12/31 and 31.12.2026", "settled on 2026-12-15, 2026/12/31 and 31.12.2026"),
+            (
+                "from 2026-12-01 to 2026-12-31 at 2026-12-04T10:30:00Z",
+                "from 2026-12-01 to 2026-12-31 at 2026-12-04T10:30:00Z",
+            ),
+            // other dashes and invisible joiners
+            (
+                "98765\u{2012}43210, 98765\u{2011}43210, 98765\u{2212}43210",
+                "XXXXX\u{2012}X3210, XXXXX\u{2011}X3210, XXXXX\u{2212}X3210",
+            ),
+            (
+                "98765\u{ad}43210, 98765\u{200b}43210, 98765\u{feff}43210",
+                "XXXXX\u{ad}X3210, XXXXX\u{200b}X3210, XXXXX\u{feff}X3210",
+            ),
+            ("98765          43210", "XXXXX          X3210"),
         ] {
             assert_eq!(mask_free_text(text), masked, "{text}");
         }
