@@ -320,7 +320,7 @@ fn mask_leaf(v: &Value) -> Value {
 /// A number is a run of six or more digits (`123456789012`; numerals of any script), or digit
 /// groups of eight or more digits in all, joined by up to twelve spaces (of any kind), dashes and
 /// hyphens (of any kind, the minus sign too), dots, underscores, slashes, brackets or invisible
-/// characters (soft hyphen, zero-width space), with an optional leading `+` (`+91 98765 43210`,
+/// format characters (soft hyphen, zero-width space, direction marks), with an optional leading `+` (`+91 98765 43210`,
 /// `(022)2345-6789`, `98 76 54 32 10`, `5010.0012.3456`). Calendar dates standing on their own
 /// (`2026-12-15`, `04/12/2026`, `04.12.2026`, `2026-12-04T10:30`: a year 1900–2099, a month and a
 /// day that could exist) stay as written; so do times and amounts written with commas, as commas
@@ -334,8 +334,8 @@ pub fn mask_free_text(text: &str) -> String {
     static DATE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?:19|20)[0-9]{2} [-/.] (?:1[0-2]|0?[1-9]) [-/.] (?:3[01]|[12][0-9]|0?[1-9])
-          | (?:3[01]|[12][0-9]|0?[1-9]) [-/.] (?:1[0-2]|0?[1-9]) [-/.] (?:19|20)[0-9]{2}",
+            (?:19|20)[0-9]{2} [/.\p{Pd}\x{2212}] (?:1[0-2]|0?[1-9]) [/.\p{Pd}\x{2212}] (?:3[01]|[12][0-9]|0?[1-9])
+          | (?:3[01]|[12][0-9]|0?[1-9]) [/.\p{Pd}\x{2212}] (?:1[0-2]|0?[1-9]) [/.\p{Pd}\x{2212}] (?:19|20)[0-9]{2}",
         )
         .expect("a valid pattern")
     });
@@ -344,12 +344,15 @@ pub fn mask_free_text(text: &str) -> String {
         let before = text[..start].chars().next_back();
         let mut after = text[end..].chars();
         let (next, then) = (after.next(), after.next());
-        let joins = |c: char| c.is_alphanumeric() || "+-./@_%".contains(c);
+        // Any dash (a date may be written with one; so may a phone number it would run into).
+        let dash =
+            |c: char| "-\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2015}\u{2212}\u{fe58}\u{fe63}\u{ff0d}".contains(c);
+        let joins = |c: char| c.is_alphanumeric() || "+./@_%".contains(c) || dash(c);
         let joined_before = before.is_some_and(joins);
         // `2026-12-04T10:30:00Z`: an ISO time after the date is no longer number.
         let iso_time = next == Some('T') && then.is_some_and(|c| c.is_ascii_digit());
         let joined_after = next.is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_') && !iso_time;
-        let continues = next.is_some_and(|c| "-/.".contains(c)) && then.is_some_and(char::is_numeric);
+        let continues = next.is_some_and(|c| "/.".contains(c) || dash(c)) && then.is_some_and(char::is_numeric);
         !(joined_before || joined_after || continues)
     };
     let mut out = String::with_capacity(text.len());
@@ -373,9 +376,9 @@ fn mask_numbers_and_addresses(text: &str) -> String {
     static PERSONAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)
-            (?P<name> [\p{L}\p{N}\p{M}\x{200C}\x{200D}._%+'\-!\#$\&*=?^`{|}\~/]+ )
-            (?P<at> @[\p{L}\p{N}\p{M}\-]+ (?:\.[\p{L}\p{N}\p{M}\-]+)* )
-          | (?P<number> \+?\(? \p{N}+ (?: [\s\p{Pd}._/()\x{AD}\x{200B}-\x{200D}\x{2060}\x{FEFF}\x{2212}\x{FF0D}]{1,12} \p{N}+ )* )",
+            (?P<name> [\p{L}\p{N}\p{M}\p{Cf}._%+'\-!\#$\&*=?^`{|}\~/]+ )
+            (?P<at> \p{Cf}* @[\p{L}\p{N}\p{M}\-]+ (?:\.[\p{L}\p{N}\p{M}\-]+)* )
+          | (?P<number> \+?\(? \p{N}+ (?: [\s\p{Pd}\p{Cf}._/()\x{2212}]{1,12} \p{N}+ )* )",
         )
         .expect("a valid pattern")
     });
@@ -724,6 +727,14 @@ mod tests {
                 "XXXXX\u{ad}X3210, XXXXX\u{200b}X3210, XXXXX\u{feff}X3210",
             ),
             ("98765          43210", "XXXXX          X3210"),
+            ("98765\u{200e}43210, 98765\u{202c}43210", "XXXXX\u{200e}X3210, XXXXX\u{202c}X3210"),
+            // dates written with other dashes stay dates
+            (
+                "2026\u{2011}12\u{2011}04, 04\u{2010}12\u{2010}2026, 2026\u{ff0d}12\u{ff0d}04",
+                "2026\u{2011}12\u{2011}04, 04\u{2010}12\u{2010}2026, 2026\u{ff0d}12\u{ff0d}04",
+            ),
+            // invisible characters in or after an e-mail name
+            ("ravi\u{200b}@x.in, ravi\u{ad}kumar@x.in", "rXXXX@x.in, rXXXXXXXXX@x.in"),
         ] {
             assert_eq!(mask_free_text(text), masked, "{text}");
         }
