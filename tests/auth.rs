@@ -272,20 +272,28 @@ async fn api_tokens_authenticate_and_can_be_revoked(pool: PgPool) {
     assert_eq!(app.send(bearer(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
-async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool: PgPool) {
+/// An app whose principal cache is live (flushed by notifications), once its listener is up.
+async fn app_with_token_cache(pool: &PgPool) -> (TestApp, std::sync::Arc<settlepaisa_ops::state::PrincipalCache>) {
     let mut app = app_with_ops(pool.clone()).await;
-    let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
+    let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(pool);
     kpis.stop().await;
     app.state = app.state.with(|s| s.principals = cache.clone());
     assert!(eventually(async || cache.is_listening()).await, "the listener connects");
-    let bearer = |t: &str| {
-        Request::get("/api/disputes/v1/chargebacks/kpis")
-            .header(header::HOST, common::HOST)
-            .header(header::AUTHORIZATION, format!("Bearer {t}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    (app, cache)
+}
+
+/// The KPI call with `token` as its bearer.
+fn bearer(token: &str) -> Request<Body> {
+    Request::get("/api/disputes/v1/chargebacks/kpis")
+        .header(header::HOST, common::HOST)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool: PgPool) {
+    let (app, cache) = app_with_token_cache(&pool).await;
     let token = tokens::create(&pool, OPS, "cached", "test-admin").await.unwrap();
     // The token's own creation is notified too; once that has arrived, its user stays cached.
     let cached = eventually(async || app.send(bearer(&token)).await.status == StatusCode::OK && cache.len() == 1);
@@ -310,18 +318,7 @@ async fn cached_tokens_stop_working_when_revoked_or_their_user_is_disabled(pool:
 /// refused (no notification comes when a token merely expires).
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_cached_token_stops_working_at_its_expiry(pool: PgPool) {
-    let mut app = app_with_ops(pool.clone()).await;
-    let (cache, kpis) = settlepaisa_ops::state::AppState::start_caches(&pool);
-    kpis.stop().await;
-    app.state = app.state.with(|s| s.principals = cache.clone());
-    assert!(eventually(async || cache.is_listening()).await, "the listener connects");
-    let bearer = |t: &str| {
-        Request::get("/api/disputes/v1/chargebacks/kpis")
-            .header(header::HOST, common::HOST)
-            .header(header::AUTHORIZATION, format!("Bearer {t}"))
-            .body(Body::empty())
-            .unwrap()
-    };
+    let (app, cache) = app_with_token_cache(&pool).await;
     let token = tokens::create(&pool, OPS, "expiring", "test-admin").await.unwrap();
     let expires_at = app.clock.now() + Duration::minutes(30);
     sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE name = 'expiring'")
