@@ -9,11 +9,13 @@
 //! each. If that one read fails or its request goes away, everyone waiting on it reads for
 //! themselves at once (a failure costs one query per waiter, never a queue of them).
 //!
-//! Three caches use it: API token → user ([`PRINCIPALS`]; a revoked token or disabled account stops
-//! working on every instance when the notification arrives), the disputes KPIs per scope
-//! ([`CHARGEBACKS`]) and the exception queue's counts per filter ([`EXCEPTIONS`]; those also expire
-//! at the next SLA or snooze boundary, since time alone changes them). Writers on this instance also flush directly after they commit, so a user
-//! always reads their own change.
+//! Who is calling, on [`PRINCIPALS`] (users, roles, API tokens and server sessions; a revoked token,
+//! a disabled account or a signed-out session stops working on every instance when the
+//! notification arrives): API token → user, session id → session record, and (user, session) → the
+//! session's user. The disputes KPIs per scope ([`CHARGEBACKS`]), the exception queue's counts per
+//! filter ([`EXCEPTIONS`]; those also expire at the next SLA or snooze boundary, since time alone
+//! changes them), and the rendered pages ([`PAGES`], `http::page_cache`). Writers on this instance
+//! also flush directly after they commit, so a user always reads their own change.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -27,6 +29,8 @@ use sqlx::PgPool;
 pub const PRINCIPALS: &str = "settlepaisa_principals";
 pub const CHARGEBACKS: &str = "settlepaisa_chargebacks";
 pub const EXCEPTIONS: &str = "settlepaisa_exceptions";
+/// Any change to any table of the application's schema (the rendered-page cache).
+pub const PAGES: &str = "settlepaisa_pages";
 
 const MAX_ENTRIES: usize = 10_000;
 
@@ -71,6 +75,7 @@ struct Entry<V> {
 
 pub struct NotifiedCache<K, V> {
     max_age: Duration,
+    max_entries: usize,
     generation: AtomicU64,
     listening: AtomicBool,
     entries: Mutex<HashMap<K, Entry<V>>>,
@@ -83,6 +88,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
     fn new(max_age: Duration) -> Self {
         NotifiedCache {
             max_age,
+            max_entries: MAX_ENTRIES,
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             entries: Mutex::new(HashMap::new()),
@@ -99,7 +105,12 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
 
     /// A cache flushed by every notification on `channel`, listening in a background task.
     pub fn start(pool: PgPool, channel: &'static str, max_age: Duration) -> Arc<Self> {
-        let cache = Arc::new(Self::new(max_age));
+        Self::start_holding(pool, channel, max_age, MAX_ENTRIES)
+    }
+
+    /// [`start`](Self::start), keeping at most `max_entries` (large values: rendered pages).
+    pub fn start_holding(pool: PgPool, channel: &'static str, max_age: Duration, max_entries: usize) -> Arc<Self> {
+        let cache = Arc::new(NotifiedCache { max_entries, ..Self::new(max_age) });
         let task_cache = cache.clone();
         let task = tokio::spawn(async move { task_cache.listen(pool, channel).await });
         *cache.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
@@ -196,7 +207,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
+        if entries.len() >= self.max_entries {
             entries.clear();
         }
         entries.insert(key, Entry { generation, stored_at: Instant::now(), value });
@@ -244,7 +255,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
                 Some(flight) => Some(Err(flight.subscribe())),
                 // As many reads in progress as the cache has room for (say, a flood of unknown
                 // tokens): this one is not shared, and the others keep theirs.
-                None if flights.len() >= MAX_ENTRIES => None,
+                None if flights.len() >= self.max_entries => None,
                 None => {
                     let flight: Flight<V> = Arc::new(tokio::sync::watch::channel(None).0);
                     flights.insert(flight_key.clone(), flight.clone());

@@ -49,6 +49,8 @@ impl Clock for ManualClock {
 /// An API token's digest → its user and the token's expiry (checked at each use).
 pub type PrincipalCache = NotifiedCache<String, (crate::auth::CurrentUser, Option<DateTime<Utc>>)>;
 pub type KpiCache = NotifiedCache<Scope, Kpis>;
+/// (user, session id) → the session's user, while both are live.
+pub type SessionOwnerCache = NotifiedCache<(uuid::Uuid, String), crate::auth::CurrentUser>;
 /// (filter, the reader when the filter says "me") → the counts and the instant they may change
 /// by time alone (the next SLA due or snooze end).
 pub type ExceptionCountsCache = NotifiedCache<
@@ -100,6 +102,12 @@ pub struct StateParts {
     pub dispute_kpis: Arc<KpiCache>,
     /// The exception queue's counts per filter, flushed by database notifications.
     pub exception_counts: Arc<ExceptionCountsCache>,
+    /// Session id → session record (the session store's cache), flushed with `principals`.
+    pub sessions: Arc<crate::auth::session_store::SessionCache>,
+    /// (user, session) → the session's user, flushed with `principals`.
+    pub session_owners: Arc<SessionOwnerCache>,
+    /// Rendered pages per user and URL (`http::page_cache`), flushed by any change to any table.
+    pub pages: Arc<crate::http::page_cache::PageCache>,
     /// The streaming CSV exports running on this instance (at most a quarter of the pool).
     pub exports: Arc<crate::http::csv::ExportGate>,
     /// E-mail out (scheduled reports), when `SMTP_HOST` is set.
@@ -117,6 +125,31 @@ impl AppState {
 
     pub fn start_exception_counts(pool: &PgPool) -> Arc<ExceptionCountsCache> {
         NotifiedCache::start(pool.clone(), notified_cache::EXCEPTIONS, Duration::from_secs(60))
+    }
+
+    /// The session caches (records, owners), listening to the principals' channel.
+    pub fn start_session_caches(
+        pool: &PgPool,
+    ) -> (Arc<crate::auth::session_store::SessionCache>, Arc<SessionOwnerCache>) {
+        (
+            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
+            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
+        )
+    }
+
+    pub fn start_page_cache(pool: &PgPool) -> Arc<crate::http::page_cache::PageCache> {
+        // A page's own age is judged by the app clock (`PAGE_MAX_AGE`, at each use); this bound
+        // only lets the memory of dead entries go.
+        use crate::http::page_cache::MAX_PAGES;
+        NotifiedCache::start_holding(pool.clone(), notified_cache::PAGES, Duration::from_secs(60), MAX_PAGES)
+    }
+
+    /// Users, roles, tokens or sessions changed on this instance: every cache of who is calling
+    /// forgets at once (the other instances flush on the notification).
+    pub fn principals_changed(&self) {
+        self.principals.flush();
+        self.sessions.flush();
+        self.session_owners.flush();
     }
 }
 

@@ -85,6 +85,22 @@ async fn token_user(state: &AppState, token_hash: &str) -> Result<Option<Current
     Ok(found.filter(live).map(|(user, _)| user))
 }
 
+/// The user a session belongs to while both are live: from the principal cache when it may answer
+/// (flushed by every change to users, roles and sessions), else the database.
+async fn session_owner(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    session_id: String,
+) -> Result<Option<CurrentUser>, AppError> {
+    let load = async {
+        Ok::<_, AppError>(match users::session_owner(&state.pool, user_id, &session_id).await? {
+            Some(user) => Loaded::Keep(user),
+            None => Loaded::Missing,
+        })
+    };
+    state.session_owners.load_shared((user_id, session_id.clone()), |_| true, load).await
+}
+
 /// Resolve the session's user, enforcing idle and absolute expiry; expired sessions are deleted.
 pub async fn session_user(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
     let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(session_error)?;
@@ -99,7 +115,7 @@ pub async fn session_user(state: &AppState, session: &Session) -> Result<Option<
         }
         SessionVerdict::Valid { touch } => {
             let owner = match session.id() {
-                Some(id) => users::session_owner(&state.pool, auth.user_id, &id.to_string()).await?,
+                Some(id) => session_owner(state, auth.user_id, id.to_string()).await?,
                 None => None,
             };
             let Some(user) = owner else {

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod form;
 pub mod metrics;
 mod middleware;
+pub mod page_cache;
 pub mod responses;
 pub mod server_fn;
 pub mod xlsx;
@@ -29,6 +30,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 pub use middleware::{catch_panics, same_origin, security_headers, time_limit};
 
 use crate::app::{shell, App};
+use crate::auth::session_store::CachedSessionStore;
 use crate::auth::{guard, login, session::COOKIE_NAME};
 use crate::config::Config;
 use crate::error::AppError;
@@ -49,7 +51,8 @@ fn routes() -> Vec<leptos_axum::AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = routes();
     let idle = time::Duration::seconds(state.config.session_idle.as_secs() as i64);
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+    let store = CachedSessionStore::new(PostgresStore::new(state.pool.clone()), state.sessions.clone());
+    let sessions = SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
@@ -76,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             let options = (*state.leptos_options).clone();
             move || shell(options.clone())
         })
+        .route_layer(from_fn_with_state(state.clone(), page_cache::serve))
         .route_layer(from_fn(metrics::note_route))
         .route_layer(from_fn_with_state(state.clone(), crate::audit::record_refusals))
         .fallback(static_file)

@@ -53,6 +53,9 @@ impl TestApp {
             principals: NotifiedCache::disabled(),
             dispute_kpis: NotifiedCache::disabled(),
             exception_counts: NotifiedCache::disabled(),
+            sessions: NotifiedCache::disabled(),
+            session_owners: NotifiedCache::disabled(),
+            pages: NotifiedCache::disabled(),
             exports: Arc::new(settlepaisa_ops::http::csv::ExportGate::for_pool(&pool)),
             mailer: None,
         });

@@ -40,7 +40,7 @@ pub async fn create_user(
     let admin = authorize(Some(caller), Access::ADMIN)?;
     let new = form.parse().map_err(AppError::BadRequest)?;
     let id = commands::create_user(&state.pool, &admin, ip, new).await?;
-    state.principals.flush();
+    state.principals_changed();
     Ok(id)
 }
 
@@ -58,7 +58,7 @@ pub async fn act(
     let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No such user.".into()))?;
     let action = UserAction::parse(action, roles, password).map_err(AppError::BadRequest)?;
     let row = commands::act(&state.pool, &admin, ip, id, action, state.clock.now()).await?;
-    state.principals.flush();
+    state.principals_changed();
     Ok(row)
 }
 
@@ -96,7 +96,7 @@ pub async fn change_own_password(
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let new = form.parse().map_err(AppError::BadRequest)?;
     let hash = commands::change_own_password(&state.pool, &user, ip, &form.current, &new, keep_session).await?;
-    state.principals.flush();
+    state.principals_changed();
     Ok(hash)
 }
 
@@ -169,7 +169,7 @@ pub async fn revoke_token(state: &AppState, caller: &CurrentUser, ip: Option<&st
     let id = uuid::Uuid::parse_str(id.trim())
         .map_err(|_| AppError::NotFound("No such token, or it is revoked already.".into()))?;
     crate::auth::tokens::revoke_by_id(&state.pool, &user, user.may(Access::ADMIN), ip, id).await?;
-    state.principals.flush();
+    state.principals_changed();
     Ok(())
 }
 

@@ -1,0 +1,218 @@
+//! The rendered-page cache and the session caches against real PostgreSQL through the real router:
+//! a page is answered from memory until a change (any table, by notification; any write request
+//! on this instance, at once) or until it is a second old by the app clock, every answer carries
+//! its own CSP nonce, each user has their own pages; a session signed out or a user disabled
+//! elsewhere stops working on an instance that cached them; and every table notifies.
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use chrono::Duration;
+use settlepaisa_ops::auth::Role;
+use settlepaisa_ops::state::AppState;
+use sqlx::PgPool;
+
+use common::{eventually, TestApp, ORIGIN};
+
+const OPS: &str = "ops@example.test";
+const OPS2: &str = "ops2@example.test";
+
+async fn fixture(pool: &PgPool) {
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('M_PC', 'Page Cache', 'Page Cache Pvt Ltd')")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, status)
+         VALUES ('PC-T1', 'M_PC', 150000, now(), current_date, 'UPI', 'EXCEPTION')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO exceptions (id, reason_code, severity, sla_due_at, pg_amount_paise, merchant_id, cycle_date,
+                                 transaction_id, created_at, updated_at)
+         SELECT 'EXC-20261127-000001', 'PG_TXN_MISSING_IN_BANK', 'HIGH', now() + interval '8 hours', 150000, 'M_PC',
+                current_date, id, now(), now() FROM transactions WHERE txn_id = 'PC-T1'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// The figure of the `/exceptions` page's KPI tile `test_id`.
+fn tile(body: &str, test_id: &str) -> String {
+    let at = body.find(&format!("data-testid=\"{test_id}\"")).unwrap_or_else(|| panic!("no {test_id} tile"));
+    let rest = &body[at..];
+    let value = &rest[rest.find("data-kpi-value").expect("the tile's value")..];
+    let value = &value[value.find('>').unwrap() + 1..];
+    value[..value.find('<').unwrap()].to_string()
+}
+
+/// The nonce of the page's first script, and the one its CSP names.
+fn nonces(reply: &common::Reply) -> (String, String) {
+    let body = &reply.body;
+    let at = body.find("nonce=\"").expect("a script with a nonce") + 7;
+    let in_body = body[at..at + body[at..].find('"').unwrap()].to_string();
+    let csp = reply.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let at = csp.find("'nonce-").unwrap() + 7;
+    (in_body, csp[at..at + csp[at..].find('\'').unwrap()].to_string())
+}
+
+/// Turn every table's page notification off or on (a write to one table can write others by trigger).
+async fn page_triggers(pool: &PgPool, on: bool) {
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    sqlx::query(&format!(
+        "DO $$ DECLARE t regclass; BEGIN
+           FOR t IN SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'page_change' LOOP
+             EXECUTE format('ALTER TABLE %s {verb} TRIGGER page_change', t);
+           END LOOP;
+         END $$"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn pages_come_from_memory_until_a_change_or_a_second(pool: PgPool) {
+    let mut app = TestApp::new(pool.clone());
+    let pages = AppState::start_page_cache(&pool);
+    app.state = app.state.with(|s| s.pages = pages.clone());
+    assert!(eventually(async || pages.is_listening()).await, "the listener connects");
+    app.create_user(OPS, &[Role::Ops]).await;
+    app.create_user(OPS2, &[Role::Ops]).await;
+    fixture(&pool).await;
+    let ops = app.session_for(OPS).await;
+    let ops2 = app.session_for(OPS2).await;
+    assert!(eventually(async || pages.is_empty()).await);
+
+    let first = app.get("/exceptions", Some(&ops)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(tile(&first.body, "kpi-open"), "1");
+    assert_eq!(pages.len(), 1, "the page is kept");
+
+    // A change no notification tells of (the trigger off): the kept page is served.
+    page_triggers(&pool, false).await;
+    sqlx::query("UPDATE exceptions SET status = 'investigating'").execute(&pool).await.unwrap();
+    let second = app.get("/exceptions", Some(&ops)).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(tile(&second.body, "kpi-open"), "1", "served from memory");
+    // Each answer has its own nonce, the one its CSP allows, and nothing of the first one's.
+    let (a, a_csp) = nonces(&first);
+    let (b, b_csp) = nonces(&second);
+    assert_eq!(a, a_csp);
+    assert_eq!(b, b_csp);
+    assert_ne!(a, b, "a fresh nonce for every answer");
+    assert!(!second.body.contains(&a), "no trace of the first answer's nonce");
+    assert_eq!(first.body.matches(&a).count(), second.body.matches(&b).count());
+    assert_eq!(first.body.replace(&a, &b), second.body, "otherwise the same page");
+    assert_eq!(second.headers[header::CONTENT_LENGTH].to_str().unwrap(), second.body.len().to_string());
+
+    // Another query string and another user: pages of their own.
+    let other_query = app.get("/exceptions?status=investigating", Some(&ops)).await;
+    assert_eq!(other_query.status, StatusCode::OK);
+    let theirs = app.get("/exceptions", Some(&ops2)).await;
+    assert_eq!(tile(&theirs.body, "kpi-investigating"), "1", "rendered for its user, not the other's page");
+    assert_eq!(pages.len(), 3);
+
+    // A second of the app clock later the page is rendered again.
+    app.clock.advance(Duration::seconds(1));
+    let later = app.get("/exceptions", Some(&ops)).await;
+    assert_eq!(tile(&later.body, "kpi-open"), "0", "rendered again after a second");
+    assert_eq!(tile(&later.body, "kpi-investigating"), "1");
+
+    // A change that notifies: every instance's pages go, without the clock moving.
+    page_triggers(&pool, true).await;
+    assert_eq!(tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-investigating"), "1");
+    sqlx::query("UPDATE exceptions SET status = 'open'").execute(&pool).await.unwrap();
+    assert!(
+        eventually(async || tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-open") == "1").await,
+        "the notification flushed the page"
+    );
+
+    // A write request on this instance flushes at once (its redirect shows its result), whether or
+    // not it succeeded; a notification may come later.
+    page_triggers(&pool, false).await;
+    sqlx::query("UPDATE exceptions SET status = 'investigating'").execute(&pool).await.unwrap();
+    assert_eq!(tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-open"), "1", "kept");
+    let post = app.post_form("/sfn/exceptions/delete-view", "id=not-a-view", Some(&ops), Some(ORIGIN)).await;
+    assert_ne!(post.status, StatusCode::OK);
+    assert_eq!(tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-open"), "0", "flushed by the post");
+
+    // Pages that are not 200 are never kept: a signed-out request, and a page outside the list.
+    let before = pages.len();
+    assert_eq!(app.get("/exceptions", None).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/exceptions/EXC-20261127-000001", Some(&ops)).await.status, StatusCode::OK);
+    assert_eq!(pages.len(), before);
+    page_triggers(&pool, true).await;
+    pages.stop().await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn sessions_ended_elsewhere_stop_working_where_they_were_cached(pool: PgPool) {
+    // Instance A writes; instance B caches sessions (records and owners) and only hears notifications.
+    let a = TestApp::new(pool.clone());
+    let mut b = TestApp::new(pool.clone());
+    let (sessions, owners) = AppState::start_session_caches(&pool);
+    b.state = b.state.with(|s| {
+        s.sessions = sessions.clone();
+        s.session_owners = owners.clone();
+    });
+    assert!(eventually(async || sessions.is_listening() && owners.is_listening()).await);
+    a.create_user(OPS, &[Role::Ops]).await;
+
+    let signed_in = async |cookie: &str| b.get("/overview", Some(cookie)).await.status == StatusCode::OK;
+    let cookie = a.session_for(OPS).await;
+    assert!(eventually(async || signed_in(&cookie).await && sessions.len() == 1 && owners.len() == 1).await);
+    assert!(signed_in(&cookie).await, "served from B's caches");
+
+    // Signed out through A: B's cached session stops working when the notification arrives.
+    let out = a.post_form("/logout", "", Some(&cookie), Some(ORIGIN)).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(eventually(async || !signed_in(&cookie).await).await, "signed out on B too");
+    assert_eq!(b.get("/overview", Some(&cookie)).await.location(), Some("/login"));
+
+    // A user disabled by another connection (as the CLI does): B stops accepting their session.
+    let cookie = a.session_for(OPS).await;
+    assert!(eventually(async || signed_in(&cookie).await && sessions.len() == 1).await);
+    sqlx::query("UPDATE users SET is_active = false WHERE email = $1").bind(OPS).execute(&pool).await.unwrap();
+    assert!(eventually(async || !signed_in(&cookie).await).await, "the disabled user's session is refused on B");
+    sessions.stop().await;
+    owners.stop().await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn every_table_tells_the_caches_of_its_changes(pool: PgPool) {
+    // Every table of the application's schema flushes the rendered pages, on every kind of write.
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname || ' lacks ' || want.tgname
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         CROSS JOIN (VALUES ('page_change'), ('page_truncate_change')) AS want (tgname)
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> '_sqlx_migrations'
+           AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = want.tgname)
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(missing.is_empty(), "tables without the page notification: {missing:?}");
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(tables > 40, "the check saw the schema ({tables} tables)");
+    // The session tables tell the principals' channel.
+    let session_triggers: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'tower_sessions' AND t.tgname LIKE 'session%principal_change'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(session_triggers, 4);
+}
