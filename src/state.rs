@@ -108,6 +108,8 @@ pub struct StateParts {
     pub session_owners: Arc<SessionOwnerCache>,
     /// Rendered pages per user and URL (`http::page_cache`), flushed by any change to any table.
     pub pages: Arc<crate::http::page_cache::PageCache>,
+    /// Page renders at once and waiting (`http::page_cache`); beyond them pages answer 503.
+    pub renders: Arc<crate::http::page_cache::RenderGate>,
     /// The streaming CSV exports running on this instance (at most a quarter of the pool).
     pub exports: Arc<crate::http::csv::ExportGate>,
     /// E-mail out (scheduled reports), when `SMTP_HOST` is set.

@@ -216,3 +216,27 @@ async fn every_table_tells_the_caches_of_its_changes(pool: PgPool) {
     .unwrap();
     assert_eq!(session_triggers, 4);
 }
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn pages_beyond_the_render_gate_are_answered_busy_at_once(pool: PgPool) {
+    use settlepaisa_ops::http::page_cache::RenderGate;
+    let mut app = TestApp::new(pool.clone());
+    let gate = std::sync::Arc::new(RenderGate::new(1, 0, std::time::Duration::from_millis(100)));
+    app.state = app.state.with(|s| s.renders = gate.clone());
+    app.create_user(OPS, &[Role::Ops]).await;
+    let ops = app.session_for(OPS).await;
+    assert_eq!(app.get("/overview", Some(&ops)).await.status, StatusCode::OK);
+
+    // Every render taken, none may wait: pages (cached kind or not) answer 503 with a sentence.
+    let held = gate.enter().await.unwrap();
+    for page in ["/overview", "/exceptions/EXC-1", "/profile"] {
+        let busy = app.get(page, Some(&ops)).await;
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
+        assert_eq!(busy.headers[header::RETRY_AFTER], "1");
+        assert!(busy.body.contains("The server is busy right now"), "{page}: {}", busy.body);
+    }
+    // The API, server functions and health are not pages: not gated.
+    assert_eq!(app.get("/api/disputes/v1/chargebacks/kpis", Some(&ops)).await.status, StatusCode::OK);
+    drop(held);
+    assert_eq!(app.get("/overview", Some(&ops)).await.status, StatusCode::OK);
+}

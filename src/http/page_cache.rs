@@ -105,6 +105,75 @@ fn cacheable_request(req: &Request) -> bool {
         && !req.headers().contains_key(header::AUTHORIZATION)
 }
 
+/// At most this many page renders run at once, and at most this many wait for one; beyond them a
+/// page request is answered 503 at once (with `Retry-After`) instead of queueing behind renders it
+/// would time out waiting for. A request that waits longer than the gate's wait is answered the
+/// same. Cached pages never reach the gate.
+pub struct RenderGate {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+    max_wait: Duration,
+}
+
+/// Counts itself out of the queue however its wait ends.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl RenderGate {
+    pub fn new(renders: usize, max_waiting: usize, max_wait: Duration) -> RenderGate {
+        RenderGate {
+            permits: tokio::sync::Semaphore::new(renders.max(1)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting,
+            max_wait,
+        }
+    }
+
+    /// Sized by the database pool: a render runs a few queries at once, and renders beyond half
+    /// the pool only wait for connections (while API calls and jobs need some too).
+    pub fn for_pool(connections: u32) -> RenderGate {
+        let renders = (connections as usize / 2).max(2);
+        RenderGate::new(renders, 8 * renders, Duration::from_secs(1))
+    }
+
+    /// A render's permit, or `None`: shed.
+    pub async fn enter(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let _waiting = Waiting(&self.waiting);
+        tokio::time::timeout(self.max_wait, self.permits.acquire()).await.ok()?.ok()
+    }
+}
+
+/// The answer to a page request shed by the [`RenderGate`].
+fn busy() -> Response {
+    metrics::counter!("http_pages_shed_total").increment(1);
+    let mut res = crate::http::error_page_with(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is busy right now. Try again in a moment.",
+    );
+    res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+    res
+}
+
+/// Is this a request for a page rendered by the app (not the API, a server function or health)?
+fn is_page(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sfn/") && path != "/health"
+}
+
 /// Route layer of the app's routes: answers a cached page when it may, renders (once for everyone
 /// asking at the same moment) when not.
 ///
@@ -117,12 +186,14 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         state.pages.flush();
         return res;
     }
-    if !cacheable_request(&req) {
+    if !is_page(&req) {
         return next.run(req).await;
     }
-    let (Some(user), Some(nonce)) =
-        (req.extensions().get::<CurrentUser>(), req.extensions().get::<leptos::nonce::Nonce>())
-    else {
+    let cached = (req.extensions().get::<CurrentUser>(), req.extensions().get::<leptos::nonce::Nonce>());
+    let (true, Some(user), Some(nonce)) = (cacheable_request(&req), cached.0, cached.1) else {
+        let Some(_render) = state.renders.enter().await else {
+            return busy();
+        };
         return next.run(req).await;
     };
     let nonce = nonce.to_string();
@@ -132,6 +203,10 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     // request only, never for the requests waiting on it (they render for themselves).
     let mut own = None;
     let render = async {
+        let Some(_render) = state.renders.enter().await else {
+            own = Some(busy());
+            return Ok(Loaded::Once(None));
+        };
         let res = next.run(req).await;
         let keep = res.status() == StatusCode::OK
             && !res.headers().contains_key(header::SET_COOKIE)
@@ -142,7 +217,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
                 .is_some_and(|ct| ct.starts_with("text/html"));
         if !keep {
             own = Some(res);
-            return Ok::<_, std::convert::Infallible>(Loaded::Once(None));
+            return Ok(Loaded::Once(None));
         }
         let (parts, body) = res.into_parts();
         // Rendered whole before it is sent (`SsrMode::Async`): this holds nothing more than the
@@ -164,7 +239,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     };
     let fresh = |page: &Option<CachedPage>| page.as_ref().is_some_and(|page| page.fresh_at(now));
-    let found = match state.pages.load_shared(key, fresh, render).await {
+    let found = match state.pages.load_shared::<std::convert::Infallible, _>(key, fresh, render).await {
         Ok(found) => found,
         Err(never) => match never {},
     };
@@ -197,10 +272,10 @@ mod tests {
     async fn every_answer_carries_its_own_nonce() {
         let p = page(r#"<script nonce="N0nce_A-1">a</script><p>x</p><script nonce="N0nce_A-1">b</script>"#);
         let res = p.answer("other-NONCE");
-        assert_eq!(res.headers()[header::CONTENT_LENGTH], "80");
+        let length = res.headers()[header::CONTENT_LENGTH].to_str().unwrap().to_string();
         let body = body_of(res).await;
         assert_eq!(body, r#"<script nonce="other-NONCE">a</script><p>x</p><script nonce="other-NONCE">b</script>"#);
-        assert_eq!(body.len(), 80);
+        assert_eq!(length, body.len().to_string());
         // A page without the nonce (no scripts) comes back as it was.
         assert_eq!(body_of(page("<p>plain</p>").answer("zzz")).await, "<p>plain</p>");
         // At the very start and end.
@@ -224,6 +299,37 @@ mod tests {
         let big = Bytes::from(vec![b'a'; MAX_PAGE_BYTES + 1]);
         assert!(CachedPage::cut(&big, &HeaderMap::new(), "n", Utc::now()).is_none());
         assert!(CachedPage::cut(&Bytes::from_static(b"x"), &HeaderMap::new(), "", Utc::now()).is_none());
+    }
+
+    #[tokio::test]
+    async fn the_gate_sheds_beyond_its_renders_and_queue() {
+        let gate = RenderGate::new(1, 1, Duration::from_millis(200));
+        let first = gate.enter().await.expect("a free render");
+        // One may wait: it gets the render when the first is done.
+        let waiter = async {
+            let started = std::time::Instant::now();
+            let permit = gate.enter().await;
+            (permit.is_some(), started.elapsed())
+        };
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            // The queue is full: the next is shed at once.
+            let started = std::time::Instant::now();
+            assert!(gate.enter().await.is_none(), "shed beyond the queue");
+            assert!(started.elapsed() < Duration::from_millis(20), "shed without waiting");
+            drop(first);
+        };
+        let ((waited, took), ()) = tokio::join!(waiter, release);
+        assert!(waited, "the waiter got the render once it was free");
+        assert!(took >= Duration::from_millis(50));
+        assert_eq!(gate.waiting.load(std::sync::atomic::Ordering::SeqCst), 0, "the queue is empty again");
+        // A wait longer than the gate's is shed too.
+        let held = gate.enter().await.unwrap();
+        let started = std::time::Instant::now();
+        assert!(gate.enter().await.is_none(), "shed after waiting too long");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        drop(held);
+        assert!(gate.enter().await.is_some());
     }
 
     #[test]
