@@ -6,8 +6,8 @@
 #   2. 10,000 keep-alive connections at an offered 5,000 req/s in total (open loop, latency corrected
 #      for coordinated omission): the KPI call, /exceptions and /disputes (one user: the page cache
 #      answers all but about one render a second), the queue under twelve filters at once; and a
-#      new search on every request at 500 req/s (none cached, above this machine's render ceiling
-#      of about 200 pages/s): the load shedding's 503s;
+#      new search on every request (none cached) at 500 and 5,000 req/s: the load shedding's 503s
+#      beyond what this machine renders;
 #   3. a soak (SOAK_SECS, default 600) at a steady mixed load — pages, API reads, uploads, recon runs,
 #      exception actions — with the server's memory each minute and its open descriptors and
 #      database connections before and after.
@@ -81,16 +81,17 @@ if [ "$WHAT" = open ] || [ "$WHAT" = all ]; then
   measure "KPI call" -c 10000 -q 5000 --latency-correction -z 30s -H "Authorization: Bearer $TOKEN" "$KPI"
   measure "GET /exceptions (page)" -c 10000 -q 5000 --latency-correction -z 30s -H "Cookie: $COOKIE" "$BASE/exceptions"
   measure "GET /disputes (page)" -c 10000 -q 5000 --latency-correction -z 30s -H "Cookie: $COOKIE" "$BASE/disputes"
-  # Twelve filters of the queue at once (oha draws each request's URL from the pattern): twelve
-  # pages rendered at least once a second each.
-  RE_BASE="${BASE//./\\.}"
+  # Twelve filters of the queue at once (oha draws each request's URL from the pattern, in which
+  # a dot is a dot): twelve pages rendered at least once a second each.
   measure "GET /exceptions, 12 filters" -c 10000 -q 5000 --latency-correction -z 30s -H "Cookie: $COOKIE" \
-    --rand-regex-url "$RE_BASE/exceptions\\?status=(open|investigating|snoozed|escalated)&page=[1-3]"
-  # Shedding: every request a new search, so none is answered from memory, at 500 req/s (above
-  # this machine's render ceiling of about 200 pages/s): those beyond the renders and their queue
-  # are answered 503 at once (other status), none times out (errors).
-  measure "GET /exceptions, every request a new search, 500 req/s" -c 10000 -q 500 --latency-correction -z 30s \
-    -H "Cookie: $COOKIE" --rand-regex-url "$RE_BASE/exceptions\\?q=[a-z]{12}"
+    --rand-regex-url "$BASE/exceptions\\?status=(open|investigating|snoozed|escalated)&page=[1-3]"
+  # Every request a new search, so none is answered from memory: at 500 req/s, and at the goal's
+  # 5,000 req/s, above what this machine renders: those beyond the renders in progress and their
+  # queue are answered 503 at once ("other status"), and none may time out ("errors").
+  for rate in 500 5000; do
+    measure "GET /exceptions, every request a new search, $rate req/s" -c 10000 -q "$rate" --latency-correction -z 30s \
+      -H "Cookie: $COOKIE" --rand-regex-url "$BASE/exceptions\\?q=[a-z]{12}"
+  done
 fi
 if [ "$WHAT" = soak ] || [ "$WHAT" = all ]; then
   SOAK="${SOAK_SECS:-600}"

@@ -50,6 +50,10 @@ pub fn install_recorder() -> Result<PrometheusHandle, String> {
         metrics::counter!("jobs_failed_total", "kind" => kind).absolute(0);
     }
     metrics::counter!("recon_rows_matched_total").absolute(0);
+    metrics::counter!("http_pages_shed_total").absolute(0);
+    for answer in ["memory", "rendered"] {
+        metrics::counter!("page_cache_answers_total", "answer" => answer).absolute(0);
+    }
     Ok(handle)
 }
 

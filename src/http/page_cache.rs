@@ -202,7 +202,9 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     // The render's own answer when it is not kept (not a whole 200 page, too large): for this
     // request only, never for the requests waiting on it (they render for themselves).
     let mut own = None;
+    let mut rendered = false;
     let render = async {
+        rendered = true;
         let Some(_render) = state.renders.enter().await else {
             own = Some(busy());
             return Ok(Loaded::Once(None));
@@ -247,7 +249,11 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         return res;
     }
     match found.flatten() {
-        Some(page) => page.answer(&nonce),
+        Some(page) => {
+            let answer = if rendered { "rendered" } else { "memory" };
+            metrics::counter!("page_cache_answers_total", "answer" => answer).increment(1);
+            page.answer(&nonce)
+        }
         // Unreachable: an answer without a page is one this request's own render gave (`own`);
         // one shared by another render is not fresh, so this request renders for itself.
         None => crate::http::error_page(crate::error::AppError::Internal),
