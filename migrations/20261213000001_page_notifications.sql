@@ -18,23 +18,30 @@ CREATE TRIGGER session_owner_truncate_principal_change
 
 -- 2. Rendered pages (http::page_cache): a page may show any table, so a write to any table of the
 --    application's schema flushes them. One notification per statement (a million-row upload is
---    one), and several in one transaction are delivered once. `tests/page_cache.rs` checks that
---    every table has both triggers, so a table added later without them fails the tests.
+--    one), and several in one transaction are delivered once. The tables that background loops
+--    write with statements that mostly change nothing (the job worker's claim every half second,
+--    the rollup compactor, the sign-in throttle pruner, the connector scheduler) notify per row
+--    instead, so an idle instance does not flush its pages twice a second; their rows are few.
+--    `tests/page_cache.rs` checks that every table has both triggers, so a table added later
+--    without them fails the tests.
 DO $$
 DECLARE
-    t regclass;
+    t record;
+    per_row CONSTANT text[] := ARRAY['jobs', 'login_throttle', 'connector_runs', 'txn_daily_base',
+                                     'txn_daily_delta', 'exception_daily_base', 'exception_daily_delta'];
 BEGIN
     FOR t IN
-        SELECT c.oid::regclass
+        SELECT c.oid::regclass AS tab, c.relname = ANY (per_row) AS by_row
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> '_sqlx_migrations'
     LOOP
         EXECUTE format(
             'CREATE TRIGGER page_change AFTER INSERT OR UPDATE OR DELETE ON %s
-             FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_channel(''settlepaisa_pages'')', t);
+             FOR EACH %s EXECUTE FUNCTION notify_cache_channel(''settlepaisa_pages'')',
+            t.tab, CASE WHEN t.by_row THEN 'ROW' ELSE 'STATEMENT' END);
         EXECUTE format(
             'CREATE TRIGGER page_truncate_change AFTER TRUNCATE ON %s
-             FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_channel(''settlepaisa_pages'')', t);
+             FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_channel(''settlepaisa_pages'')', t.tab);
     END LOOP;
 END
 $$;
