@@ -419,8 +419,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let objects = crate::files::open_store(&config.object_store_url).map_err(|e| format!("object store: {e}"))?;
     let (principals, dispute_kpis) = AppState::start_caches(&pool);
-    let (sessions, session_owners) = AppState::start_session_caches(&pool);
-    let pool_size = config.db_max_connections;
+    let (sessions, session_owners) = AppState::start_session_caches(&principals);
     if config.secrets_key.as_ref().is_some_and(|k| k.has_previous()) {
         tracing::warn!(
             "SECRETS_KEY_PREVIOUS is set: the retired key still opens connector secrets; run `settlepaisa-ops secrets reseal`, then remove it"
@@ -449,7 +448,7 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> Result<(), String> {
         sessions,
         session_owners,
         pages: AppState::start_page_cache(&pool),
-        renders: Arc::new(crate::http::page_cache::RenderGate::for_pool(pool_size)),
+        renders: Arc::new(crate::http::page_cache::RenderGate::for_pool(&pool)),
         exports: Arc::new(crate::http::csv::ExportGate::for_pool(&pool)),
         mailer,
     });

@@ -73,11 +73,22 @@ struct Entry<V> {
     value: V,
 }
 
+/// What a cache that hears a channel tells the caches that follow it (see
+/// [`NotifiedCache::follower`]).
+trait Flush: Send + Sync {
+    fn flush(&self);
+}
+
 pub struct NotifiedCache<K, V> {
     max_age: Duration,
     max_entries: usize,
     generation: AtomicU64,
-    listening: AtomicBool,
+    /// Shared with the followers: they answer while this cache's listener is up.
+    listening: Arc<AtomicBool>,
+    /// Caches flushed with this one, on the same channel, without a listener of their own.
+    followers: Mutex<Vec<Arc<dyn Flush>>>,
+    /// Whether this cache runs a listener (a follower's `stop` must not stop its leader's).
+    leads: bool,
     entries: Mutex<HashMap<K, Entry<V>>>,
     flights: Mutex<HashMap<(K, u64), Flight<V>>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -90,7 +101,9 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
             max_age,
             max_entries: MAX_ENTRIES,
             generation: AtomicU64::new(0),
-            listening: AtomicBool::new(false),
+            listening: Arc::new(AtomicBool::new(false)),
+            followers: Mutex::new(Vec::new()),
+            leads: false,
             entries: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             stop: tokio::sync::watch::channel(false).0,
@@ -110,16 +123,33 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
 
     /// [`start`](Self::start), keeping at most `max_entries` (large values: rendered pages).
     pub fn start_holding(pool: PgPool, channel: &'static str, max_age: Duration, max_entries: usize) -> Arc<Self> {
-        let cache = Arc::new(NotifiedCache { max_entries, ..Self::new(max_age) });
+        let cache = Arc::new(NotifiedCache { max_entries, leads: true, ..Self::new(max_age) });
         let task_cache = cache.clone();
         let task = tokio::spawn(async move { task_cache.listen(pool, channel).await });
         *cache.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         cache
     }
 
+    /// A cache of other keys and values flushed with this one (by this one's notifications and
+    /// [`flush`](Self::flush)) and answering while this one listens: several caches of one channel
+    /// share one listener, and so one of the pool's connections.
+    pub fn follower<K2, V2>(&self, max_age: Duration) -> Arc<NotifiedCache<K2, V2>>
+    where
+        K2: Hash + Eq + Clone + Send + Sync + 'static,
+        V2: Clone + Send + Sync + 'static,
+    {
+        let follower = Arc::new(NotifiedCache { listening: self.listening.clone(), ..NotifiedCache::new(max_age) });
+        self.followers.lock().unwrap_or_else(|p| p.into_inner()).push(follower.clone());
+        follower
+    }
+
     /// Stop listening and give the listener's connection back to the pool (shutdown, tests).
-    /// The cache answers nothing afterwards.
+    /// The cache (and its followers) answers nothing afterwards. A follower's `stop` only flushes it.
     pub async fn stop(&self) {
+        if !self.leads {
+            self.flush();
+            return;
+        }
         self.stop.send_replace(true);
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(task) = task {
@@ -173,12 +203,15 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
         }
     }
 
-    /// Forget everything: the data changed.
+    /// Forget everything (and so do the followers): the data changed.
     pub fn flush(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
         // A read begun before the change answers only those already waiting on it.
         self.flights.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        for follower in self.followers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            follower.flush();
+        }
     }
 
     pub fn is_listening(&self) -> bool {
@@ -318,9 +351,42 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> No
     }
 }
 
+impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + Sync + 'static> Flush for NotifiedCache<K, V>
+where
+    NotifiedCache<K, V>: Send + Sync,
+{
+    fn flush(&self) {
+        NotifiedCache::flush(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn followers_answer_while_their_leader_listens_and_flush_with_it() {
+        let leader: NotifiedCache<&str, i32> = NotifiedCache::new(Duration::from_secs(60));
+        let follower = leader.follower::<u8, String>(Duration::from_secs(60));
+        follower.put(1, follower.generation(), "a".into());
+        assert!(follower.get(&1).is_none(), "the leader does not listen: neither does the follower");
+        leader.listening.store(true, Ordering::SeqCst);
+        follower.put(1, follower.generation(), "a".into());
+        leader.put("t", leader.generation(), 1);
+        assert_eq!(follower.get(&1).as_deref(), Some("a"));
+        // The leader's flush (its notification) flushes the follower; the follower's own does not
+        // flush the leader.
+        follower.flush();
+        assert_eq!(leader.get(&"t"), Some(1));
+        follower.put(1, follower.generation(), "a".into());
+        leader.flush();
+        assert!(follower.get(&1).is_none());
+        // A follower's stop leaves its leader listening.
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(follower.stop());
+        assert!(leader.is_listening());
+        leader.listening.store(false, Ordering::SeqCst);
+        assert!(!follower.is_listening(), "the leader's listener gone: the follower answers nothing");
+    }
 
     #[test]
     fn answers_only_while_listening_and_only_for_the_current_generation() {

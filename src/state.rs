@@ -116,11 +116,20 @@ pub struct StateParts {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
+/// Pool connections the caches' listeners hold for good: one per channel (principals, chargebacks,
+/// exceptions, pages); the session caches follow the principals' listener.
+pub const CACHE_LISTENERS: u32 = 4;
+
+/// How long an answer about who is calling may be kept even when no notification comes (a
+/// listener whose connection died without a word is noticed only at its next read): a lost
+/// notification is a few seconds of grace, never a minute.
+pub const PRINCIPALS_MAX_AGE: Duration = Duration::from_secs(5);
+
 impl AppState {
     /// The caches of a serving instance, each listening to its notification channel.
     pub fn start_caches(pool: &PgPool) -> (Arc<PrincipalCache>, Arc<KpiCache>) {
         (
-            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
+            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, PRINCIPALS_MAX_AGE),
             NotifiedCache::start(pool.clone(), notified_cache::CHARGEBACKS, Duration::from_secs(60)),
         )
     }
@@ -129,14 +138,12 @@ impl AppState {
         NotifiedCache::start(pool.clone(), notified_cache::EXCEPTIONS, Duration::from_secs(60))
     }
 
-    /// The session caches (records, owners), listening to the principals' channel.
+    /// The session caches (records, owners): followers of the principals' cache, flushed by its
+    /// notifications (the session tables' triggers send on that channel) and with it.
     pub fn start_session_caches(
-        pool: &PgPool,
+        principals: &PrincipalCache,
     ) -> (Arc<crate::auth::session_store::SessionCache>, Arc<SessionOwnerCache>) {
-        (
-            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
-            NotifiedCache::start(pool.clone(), notified_cache::PRINCIPALS, Duration::from_secs(60)),
-        )
+        (principals.follower(PRINCIPALS_MAX_AGE), principals.follower(PRINCIPALS_MAX_AGE))
     }
 
     pub fn start_page_cache(pool: &PgPool) -> Arc<crate::http::page_cache::PageCache> {
@@ -147,11 +154,10 @@ impl AppState {
     }
 
     /// Users, roles, tokens or sessions changed on this instance: every cache of who is calling
-    /// forgets at once (the other instances flush on the notification).
+    /// forgets at once (the session caches follow `principals`; the other instances flush on the
+    /// notification).
     pub fn principals_changed(&self) {
         self.principals.flush();
-        self.sessions.flush();
-        self.session_owners.flush();
     }
 }
 

@@ -9,6 +9,7 @@ mod common;
 use axum::http::{header, StatusCode};
 use chrono::Duration;
 use settlepaisa_ops::auth::Role;
+use settlepaisa_ops::http::page_cache::PageCache;
 use settlepaisa_ops::state::AppState;
 use sqlx::PgPool;
 
@@ -59,6 +60,20 @@ fn nonces(reply: &common::Reply) -> (String, String) {
     (in_body, csp[at..at + csp[at..].find('\'').unwrap()].to_string())
 }
 
+/// Wait until the notifications of the writes so far have reached `pages`: they arrive in commit
+/// order, so once a marker sent now has flushed a page kept now, every earlier one has arrived.
+async fn settled(app: &TestApp, pages: &PageCache, cookie: &str) {
+    assert!(
+        eventually(async || {
+            app.get("/overview", Some(cookie)).await;
+            !pages.is_empty()
+        })
+        .await
+    );
+    sqlx::query("SELECT pg_notify('settlepaisa_pages', 'marker')").execute(&app.pool).await.unwrap();
+    assert!(eventually(async || pages.is_empty()).await, "the marker arrived");
+}
+
 /// Turn every table's page notification off or on (a write to one table can write others by trigger).
 async fn page_triggers(pool: &PgPool, on: bool) {
     let verb = if on { "ENABLE" } else { "DISABLE" };
@@ -85,7 +100,7 @@ async fn pages_come_from_memory_until_a_change_or_a_second(pool: PgPool) {
     fixture(&pool).await;
     let ops = app.session_for(OPS).await;
     let ops2 = app.session_for(OPS2).await;
-    assert!(eventually(async || pages.is_empty()).await);
+    settled(&app, &pages, &ops).await;
 
     let first = app.get("/exceptions", Some(&ops)).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -131,20 +146,35 @@ async fn pages_come_from_memory_until_a_change_or_a_second(pool: PgPool) {
         "the notification flushed the page"
     );
 
-    // A write request on this instance flushes at once (its redirect shows its result), whether or
-    // not it succeeded; a notification may come later.
+    // A successful write by a signed-in session leaves a short-lived cookie; while the browser
+    // sends it, that user's pages are rendered anew (on any instance, notification or not).
     page_triggers(&pool, false).await;
     sqlx::query("UPDATE exceptions SET status = 'investigating'").execute(&pool).await.unwrap();
     assert_eq!(tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-open"), "1", "kept");
-    let post = app.post_form("/sfn/exceptions/delete-view", "id=not-a-view", Some(&ops), Some(ORIGIN)).await;
-    assert_ne!(post.status, StatusCode::OK);
-    assert_eq!(tile(&app.get("/exceptions", Some(&ops)).await.body, "kpi-open"), "0", "flushed by the post");
+    let saved = app.post_form("/sfn/exceptions/save-view", "name=Mine&filters=%7B%7D", Some(&ops), Some(ORIGIN)).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let fresh = saved
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sp_fresh="))
+        .expect("the write's answer sets sp_fresh")
+        .to_string();
+    assert!(fresh.contains("Max-Age=2") && fresh.contains("HttpOnly"), "{fresh}");
+    let with_fresh = format!("{ops}; sp_fresh=1");
+    assert_eq!(tile(&app.get("/exceptions", Some(&with_fresh)).await.body, "kpi-open"), "0", "rendered anew");
+    // A failed write, or one by a token, leaves no cookie.
+    let failed = app.post_form("/sfn/exceptions/delete-view", "id=not-a-view", Some(&ops), Some(ORIGIN)).await;
+    assert!(failed.status.is_client_error(), "{}", failed.status);
+    assert!(!failed.headers.get_all(header::SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("sp_fresh=")));
 
-    // Pages that are not 200 are never kept: a signed-out request, and a page outside the list.
+    // Pages with an error notice are not kept (an `?error=` notice, as a failed form post shows).
     let before = pages.len();
-    assert_eq!(app.get("/exceptions", None).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/exceptions/EXC-20261127-000001", Some(&ops)).await.status, StatusCode::OK);
-    assert_eq!(pages.len(), before);
+    let notice = app.get("/exceptions?error=Something%20failed", Some(&ops)).await;
+    assert_eq!(notice.status, StatusCode::OK);
+    assert!(notice.body.contains("Something failed"));
+    assert_eq!(pages.len(), before, "not kept");
     page_triggers(&pool, true).await;
     pages.stop().await;
 }
@@ -154,8 +184,11 @@ async fn sessions_ended_elsewhere_stop_working_where_they_were_cached(pool: PgPo
     // Instance A writes; instance B caches sessions (records and owners) and only hears notifications.
     let a = TestApp::new(pool.clone());
     let mut b = TestApp::new(pool.clone());
-    let (sessions, owners) = AppState::start_session_caches(&pool);
+    let (principals, kpis) = AppState::start_caches(&pool);
+    kpis.stop().await;
+    let (sessions, owners) = AppState::start_session_caches(&principals);
     b.state = b.state.with(|s| {
+        s.principals = principals.clone();
         s.sessions = sessions.clone();
         s.session_owners = owners.clone();
     });
@@ -165,7 +198,20 @@ async fn sessions_ended_elsewhere_stop_working_where_they_were_cached(pool: PgPo
     let signed_in = async |cookie: &str| b.get("/overview", Some(cookie)).await.status == StatusCode::OK;
     let cookie = a.session_for(OPS).await;
     assert!(eventually(async || signed_in(&cookie).await && sessions.len() == 1 && owners.len() == 1).await);
+    // Served from B's caches: a change no notification tells of (the triggers off) is not seen…
+    session_triggers(&pool, false).await;
+    sqlx::query("DELETE FROM tower_sessions.session").execute(&pool).await.unwrap();
     assert!(signed_in(&cookie).await, "served from B's caches");
+    // …for at most the caches' maximum age (a lost notification is seconds of grace, not more).
+    let gone = std::time::Instant::now();
+    while signed_in(&cookie).await {
+        assert!(gone.elapsed() < std::time::Duration::from_secs(8), "still signed in past the maximum age");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone.elapsed() >= std::time::Duration::from_secs(3), "the session was answered from memory meanwhile");
+    session_triggers(&pool, true).await;
+    let cookie = a.session_for(OPS).await;
+    assert!(eventually(async || signed_in(&cookie).await && sessions.len() == 1 && owners.len() == 1).await);
 
     // Signed out through A: B's cached session stops working when the notification arrives.
     let out = a.post_form("/logout", "", Some(&cookie), Some(ORIGIN)).await;
@@ -178,8 +224,20 @@ async fn sessions_ended_elsewhere_stop_working_where_they_were_cached(pool: PgPo
     assert!(eventually(async || signed_in(&cookie).await && sessions.len() == 1).await);
     sqlx::query("UPDATE users SET is_active = false WHERE email = $1").bind(OPS).execute(&pool).await.unwrap();
     assert!(eventually(async || !signed_in(&cookie).await).await, "the disabled user's session is refused on B");
-    sessions.stop().await;
-    owners.stop().await;
+    principals.stop().await;
+    assert!(!sessions.is_listening() && !owners.is_listening(), "the followers stop with their leader");
+}
+
+async fn session_triggers(pool: &PgPool, on: bool) {
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    for (table, trigger) in
+        [("session", "session_principal_change"), ("session_owner", "session_owner_principal_change")]
+    {
+        sqlx::query(&format!("ALTER TABLE tower_sessions.{table} {verb} TRIGGER {trigger}"))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
@@ -189,8 +247,14 @@ async fn every_table_tells_the_caches_of_its_changes(pool: PgPool) {
         "SELECT c.relname || ' lacks ' || want.tgname
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          CROSS JOIN (VALUES ('page_change'), ('page_truncate_change')) AS want (tgname)
-         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> '_sqlx_migrations'
-           AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = want.tgname)
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+           AND c.relname <> '_sqlx_migrations'
+           AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = want.tgname
+                           AND t.tgenabled = 'O'
+                           AND encode(t.tgargs, 'escape') = 'settlepaisa_pages\\000'
+                           -- AFTER (not BEFORE), and every kind of write: INSERT, UPDATE, DELETE or TRUNCATE
+                           AND (t.tgtype & 2) = 0
+                           AND (t.tgtype & 28 = 28 OR t.tgtype & 32 = 32))
          ORDER BY 1",
     )
     .fetch_all(&pool)
@@ -248,7 +312,7 @@ async fn pages_beyond_the_render_gate_are_answered_busy_at_once(pool: PgPool) {
     assert_eq!(app.get("/overview", Some(&ops)).await.status, StatusCode::OK);
 
     // Every render taken, none may wait: pages (cached kind or not) answer 503 with a sentence.
-    let held = gate.enter().await.unwrap();
+    let held = gate.enter(None).await.unwrap();
     for page in ["/overview", "/exceptions/EXC-1", "/profile"] {
         let busy = app.get(page, Some(&ops)).await;
         assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
@@ -259,4 +323,57 @@ async fn pages_beyond_the_render_gate_are_answered_busy_at_once(pool: PgPool) {
     assert_eq!(app.get("/api/disputes/v1/chargebacks/kpis", Some(&ops)).await.status, StatusCode::OK);
     drop(held);
     assert_eq!(app.get("/overview", Some(&ops)).await.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn only_whole_html_pages_without_cookies_are_kept(pool: PgPool) {
+    use axum::extract::Query;
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::response::{Html, IntoResponse, Response};
+    use tower::ServiceExt;
+    // The cache's layer around a stand-in for the page, for the answers the real pages do not
+    // give on demand; the caller as the guard and security layers would have set them.
+    let mut app = TestApp::new(pool.clone());
+    let pages = AppState::start_page_cache(&pool);
+    app.state = app.state.with(|s| s.pages = pages.clone());
+    assert!(eventually(async || pages.is_listening()).await);
+    async fn page(Query(q): Query<std::collections::HashMap<String, String>>) -> Response {
+        let html = Html("<html><script nonce=\"NONCE\"></script>page</html>");
+        match q.get("kind").map(String::as_str) {
+            Some("forbidden") => (StatusCode::FORBIDDEN, html).into_response(),
+            Some("cookie") => ([(header::SET_COOKIE, "x=1")], html).into_response(),
+            Some("json") => axum::Json(serde_json::json!({ "page": 1 })).into_response(),
+            _ => html.into_response(),
+        }
+    }
+    let router = axum::Router::new()
+        .route("/exceptions", axum::routing::get(page))
+        .route_layer(from_fn_with_state(app.state.clone(), settlepaisa_ops::http::page_cache::serve))
+        .layer(from_fn(|mut req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let user = settlepaisa_ops::auth::CurrentUser {
+                id: uuid::Uuid::from_u128(7),
+                email: "a@b.test".into(),
+                full_name: "A".into(),
+                roles: vec![Role::Ops],
+            };
+            req.extensions_mut().insert(user);
+            req.extensions_mut().insert(leptos::nonce::Nonce::new());
+            next.run(req).await
+        }))
+        .with_state(app.state.clone());
+    let get = |uri: &'static str| {
+        let router = router.clone();
+        async move {
+            let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
+            router.oneshot(req).await.unwrap().status()
+        }
+    };
+    for kind in ["forbidden", "cookie", "json"] {
+        let uri: &'static str = Box::leak(format!("/exceptions?kind={kind}").into_boxed_str());
+        assert_ne!(get(uri).await, StatusCode::INTERNAL_SERVER_ERROR, "{kind}: answered as rendered");
+        assert_eq!(pages.len(), 0, "{kind}: not kept");
+    }
+    assert_eq!(get("/exceptions?kind=page").await, StatusCode::OK);
+    assert_eq!(pages.len(), 1, "a whole page is kept: the harness can tell");
+    pages.stop().await;
 }

@@ -56,7 +56,7 @@ impl TestApp {
             sessions: NotifiedCache::disabled(),
             session_owners: NotifiedCache::disabled(),
             pages: NotifiedCache::disabled(),
-            renders: Arc::new(settlepaisa_ops::http::page_cache::RenderGate::for_pool(10)),
+            renders: Arc::new(settlepaisa_ops::http::page_cache::RenderGate::for_pool(&pool)),
             exports: Arc::new(settlepaisa_ops::http::csv::ExportGate::for_pool(&pool)),
             mailer: None,
         });
