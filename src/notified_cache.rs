@@ -15,7 +15,9 @@
 //! session's user. The disputes KPIs per scope ([`CHARGEBACKS`]), the exception queue's counts per
 //! filter ([`EXCEPTIONS`]; those also expire at the next SLA or snooze boundary, since time alone
 //! changes them), and the rendered pages ([`PAGES`], `http::page_cache`). Writers on this instance
-//! also flush directly after they commit, so a user always reads their own change.
+//! also flush the caches of the data they changed directly after they commit, so a user always
+//! reads their own change (the rendered pages: a cookie under which that user's pages are rendered
+//! anew, see `http::page_cache`).
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -10,10 +10,12 @@
 //! or the page is a second old. The age bound keeps what changes with time alone (SLA clocks,
 //! "last 24 h" windows) as current as a render that took a second.
 //!
-//! Your own writes: a signed-in write request (a form post, a server function) that succeeds gets
-//! a short-lived cookie ([`FRESH_COOKIE`], [`FRESH_SECS`]); while the browser sends it, that user's
-//! pages are rendered anew, never taken from memory — on whichever instance the redirect lands,
-//! whether or not that instance has heard the change's notification yet.
+//! Your own writes: a signed-in session's request of a method that may write (a form post, a
+//! server function, an API call) that succeeds gets a short-lived cookie ([`FRESH_COOKIE`],
+//! [`FRESH_SECS`]); while the browser sends it, that user's pages are rendered anew, never taken
+//! from memory — on whichever instance the redirect lands, whether or not that instance has heard
+//! the change's notification yet. Server functions that only read are posts too (an island's
+//! polling): they set it as well, which costs that user's cache two seconds, nobody else's.
 //!
 //! What is never served from here: another user's page (the key is the user), a page with a
 //! different query, anything but a whole `200 text/html` answer without cookies and without an
@@ -139,11 +141,10 @@ fn fresh_cookie(secure: bool) -> HeaderValue {
     HeaderValue::from_str(&cookie).expect("a cookie of ASCII")
 }
 
-/// Renders one user may have running or waiting at once: as many as run at once (at least four,
-/// for a few tabs opened together), so one client's stream of new URLs can never fill the queue
-/// as well, and the others' requests wait their turn in it.
+/// Renders one user may have running or waiting at once: half of those that run at once (at least
+/// two), so one client's stream of new URLs leaves the other half to everyone else.
 fn renders_per_user(renders: usize) -> usize {
-    renders.max(4)
+    (renders / 2).max(2)
 }
 
 /// At most this many page renders run at once, and at most this many wait for one; beyond them a
@@ -271,7 +272,9 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let by_session = req.extensions().get::<CurrentUser>().is_some() && !has_bearer(req.headers());
         let mut res = next.run(req).await;
-        if by_session && (res.status().is_success() || res.status().is_redirection()) {
+        // A refused plain form post is a redirect too, marked by its server function.
+        let refused = res.headers().contains_key(crate::audit::REFUSED_STATUS_HEADER);
+        if by_session && !refused && (res.status().is_success() || res.status().is_redirection()) {
             res.headers_mut().append(header::SET_COOKIE, fresh_cookie(state.config.cookie_secure()));
         }
         return res;
@@ -288,7 +291,6 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let key = (user, req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default());
-    let now = state.clock.now();
     // Its user just wrote: only a render begun now will do, neither a kept page nor one in progress.
     let wrote = just_wrote(req.headers());
     // The render's own answer when it is not kept (not a whole 200 page, too large, shed): for
@@ -333,7 +335,10 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         }
     };
-    let fresh = |page: &Option<CachedPage>| !wrote && page.as_ref().is_some_and(|page| page.fresh_at(now));
+    // Judged when the page is at hand (a kept page now, or a shared render when it is done): a
+    // render that began while this request waited for it is fresh for it.
+    let fresh =
+        |page: &Option<CachedPage>| !wrote && page.as_ref().is_some_and(|page| page.fresh_at(state.clock.now()));
     let found = match state.pages.load_shared::<std::convert::Infallible, _>(key, fresh, render).await {
         Ok(found) => found,
         Err(never) => match never {},
@@ -433,23 +438,17 @@ mod tests {
         drop(held);
         assert!(gate.enter(None).await.is_some());
 
-        // A user's share: 4 renders, so 4 running or waiting at once; a fifth of theirs is shed at
-        // once while another user's request waits its turn in the queue.
+        // A user's share: 4 renders, 2 per user; a third of theirs is shed at once while another
+        // user still renders at once.
         let gate = RenderGate::new(4, 64, Duration::from_secs(10));
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let mut held = Vec::new();
-        for _ in 0..4 {
-            held.push(gate.enter(Some(a)).await.unwrap());
-        }
+        let a1 = gate.enter(Some(a)).await.unwrap();
+        let a2 = gate.enter(Some(a)).await.unwrap();
         assert!(at_once(&gate, Some(a)).await.is_none(), "beyond the user's share");
-        let other = async { gate.enter(Some(b)).await.is_some() };
-        let free_one = async {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            held.pop();
-        };
-        let (rendered, ()) = tokio::join!(other, free_one);
-        assert!(rendered, "the other user got the render given back");
-        drop(held);
+        let b1 = at_once(&gate, Some(b)).await.expect("another user renders at once");
+        drop(a1);
+        let a3 = at_once(&gate, Some(a)).await.expect("a place given back is free again");
+        drop((a2, a3, b1));
         assert!(gate.per_user.lock().unwrap().is_empty(), "no user left counted");
     }
 
