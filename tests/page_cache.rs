@@ -354,7 +354,6 @@ async fn pages_beyond_the_render_gate_are_answered_busy_at_once(pool: PgPool) {
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn only_whole_html_pages_without_cookies_are_kept(pool: PgPool) {
     use axum::extract::Query;
-    use axum::middleware::{from_fn, from_fn_with_state};
     use axum::response::{Html, IntoResponse, Response};
     use tower::ServiceExt;
     // The cache's layer around a stand-in for the page, for the answers the real pages do not
@@ -372,21 +371,7 @@ async fn only_whole_html_pages_without_cookies_are_kept(pool: PgPool) {
             _ => html.into_response(),
         }
     }
-    let router = axum::Router::new()
-        .route("/exceptions", axum::routing::get(page))
-        .route_layer(from_fn_with_state(app.state.clone(), settlepaisa_ops::http::page_cache::serve))
-        .layer(from_fn(|mut req: axum::extract::Request, next: axum::middleware::Next| async move {
-            let user = settlepaisa_ops::auth::CurrentUser {
-                id: uuid::Uuid::from_u128(7),
-                email: "a@b.test".into(),
-                full_name: "A".into(),
-                roles: vec![Role::Ops],
-            };
-            req.extensions_mut().insert(user);
-            req.extensions_mut().insert(leptos::nonce::Nonce::new());
-            next.run(req).await
-        }))
-        .with_state(app.state.clone());
+    let router = behind_the_cache(axum::Router::new().route("/exceptions", axum::routing::get(page)), &app.state);
     let get = |uri: &'static str| {
         let router = router.clone();
         async move {
@@ -402,4 +387,69 @@ async fn only_whole_html_pages_without_cookies_are_kept(pool: PgPool) {
     assert_eq!(get("/exceptions?kind=page").await, StatusCode::OK);
     assert_eq!(pages.len(), 1, "a whole page is kept: the harness can tell");
     pages.stop().await;
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_request_waiting_on_a_render_takes_its_page(pool: PgPool) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower::ServiceExt;
+    // Two requests for one page while the only render is taken: the first waits at the gate with
+    // the render, the second waits on the first. The clock moves before the render begins: the
+    // page, rendered after the second request arrived, is still its answer (one render, not two).
+    let mut app = TestApp::new(pool.clone());
+    let pages = AppState::start_page_cache(&pool);
+    let gate = std::sync::Arc::new(settlepaisa_ops::http::page_cache::RenderGate::new(
+        1,
+        8,
+        std::time::Duration::from_secs(10),
+    ));
+    app.state = app.state.with(|s| {
+        s.pages = pages.clone();
+        s.renders = gate.clone();
+    });
+    assert!(eventually(async || pages.is_listening()).await);
+    let renders = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = renders.clone();
+    let page = axum::routing::get(move || {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            axum::response::Html("<html><script nonce=\"N\"></script>page</html>")
+        }
+    });
+    let router = behind_the_cache(axum::Router::new().route("/exceptions", page), &app.state);
+    let send = |router: axum::Router| async move {
+        let req = axum::http::Request::get("/exceptions").body(axum::body::Body::empty()).unwrap();
+        router.oneshot(req).await.unwrap().status()
+    };
+    let held = gate.enter(None).await.unwrap();
+    let first = tokio::spawn(send(router.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let second = tokio::spawn(send(router.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.clock.advance(Duration::milliseconds(500));
+    drop(held);
+    assert_eq!(first.await.unwrap(), StatusCode::OK);
+    assert_eq!(second.await.unwrap(), StatusCode::OK);
+    assert_eq!(renders.load(Ordering::SeqCst), 1, "the second request took the first one's render");
+    pages.stop().await;
+}
+
+/// `page` behind the cache's layer, called as the guard and the security headers leave a request:
+/// by a signed-in user, with a nonce of its own.
+fn behind_the_cache(page: axum::Router<AppState>, state: &AppState) -> axum::Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    page.route_layer(from_fn_with_state(state.clone(), settlepaisa_ops::http::page_cache::serve))
+        .layer(from_fn(|mut req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let user = settlepaisa_ops::auth::CurrentUser {
+                id: uuid::Uuid::from_u128(7),
+                email: "a@b.test".into(),
+                full_name: "A".into(),
+                roles: vec![Role::Ops],
+            };
+            req.extensions_mut().insert(user);
+            req.extensions_mut().insert(leptos::nonce::Nonce::new());
+            next.run(req).await
+        }))
+        .with_state(state.clone())
 }

@@ -141,16 +141,17 @@ fn fresh_cookie(secure: bool) -> HeaderValue {
     HeaderValue::from_str(&cookie).expect("a cookie of ASCII")
 }
 
-/// Renders one user may have running or waiting at once: half of those that run at once (at least
-/// two), so one client's stream of new URLs leaves the other half to everyone else.
-fn renders_per_user(renders: usize) -> usize {
-    (renders / 2).max(2)
+/// Places (renders running and waiting) one user may hold once the gate is full: half of all
+/// (at least two), so one client's stream of new URLs leaves the other half to everyone else, while
+/// one user's burst (twelve filters at once, several tabs) still waits its turn instead of being shed.
+fn places_per_user(renders: usize, max_waiting: usize) -> usize {
+    ((renders + max_waiting) / 2).max(2)
 }
 
 /// At most this many page renders run at once, and at most this many wait for one; beyond them a
 /// page request is answered 503 at once (with `Retry-After`) instead of queueing behind renders it
 /// would time out waiting for. A request that waits longer than the gate's wait is answered the
-/// same, and so is a user's request beyond their share ([`renders_per_user`]). Pages answered from
+/// same, and so is a request that would wait while its user holds their share ([`places_per_user`]). Pages answered from
 /// memory never reach the gate; nor do the API, server functions, `/health` and `/login`.
 pub struct RenderGate {
     permits: tokio::sync::Semaphore,
@@ -218,20 +219,21 @@ impl RenderGate {
 
     /// A render's permit for `user` (a signed-in caller), or `None`: shed.
     pub async fn enter(&self, user: Option<Uuid>) -> Option<RenderPermit<'_>> {
-        let slot = match user {
-            Some(user) => {
-                let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
-                let held = per_user.entry(user).or_insert(0);
-                if *held >= renders_per_user(self.renders) {
-                    return None;
-                }
-                *held += 1;
-                Some(UserSlot { gate: self, user })
-            }
-            None => None,
-        };
+        // Counted from here to the render's end, however it ends.
+        let slot = user.map(|user| {
+            *self.per_user.lock().unwrap_or_else(|p| p.into_inner()).entry(user).or_insert(0) += 1;
+            UserSlot { gate: self, user }
+        });
         if let Ok(permit) = self.permits.try_acquire() {
             return Some(RenderPermit { _permit: permit, _user: slot });
+        }
+        // It must wait: a user who already has their share running or waiting is not queued, so
+        // the queue stays for the others.
+        if let Some(slot) = &slot {
+            let held = self.per_user.lock().unwrap_or_else(|p| p.into_inner()).get(&slot.user).copied();
+            if held.unwrap_or(0) > places_per_user(self.renders, self.max_waiting) {
+                return None;
+            }
         }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -438,17 +440,36 @@ mod tests {
         drop(held);
         assert!(gate.enter(None).await.is_some());
 
-        // A user's share: 4 renders, 2 per user; a third of theirs is shed at once while another
-        // user still renders at once.
-        let gate = RenderGate::new(4, 64, Duration::from_secs(10));
+        // A user's share: 2 renders and 2 waiting, so 2 places per user once the gate is full.
+        // While renders are free a user takes them; then a third of theirs is shed at once, while
+        // another user's request waits its turn in the queue and gets the next render given back.
+        let gate = RenderGate::new(2, 2, Duration::from_secs(10));
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let a1 = gate.enter(Some(a)).await.unwrap();
-        let a2 = gate.enter(Some(a)).await.unwrap();
-        assert!(at_once(&gate, Some(a)).await.is_none(), "beyond the user's share");
-        let b1 = at_once(&gate, Some(b)).await.expect("another user renders at once");
-        drop(a1);
-        let a3 = at_once(&gate, Some(a)).await.expect("a place given back is free again");
-        drop((a2, a3, b1));
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            held.push(at_once(&gate, Some(a)).await.expect("free renders are taken"));
+        }
+        assert!(at_once(&gate, Some(a)).await.is_none(), "beyond the user's share, not queued");
+        let other = async { gate.enter(Some(b)).await.is_some() };
+        let free_one = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            held.pop();
+        };
+        let (rendered, ()) = tokio::join!(other, free_one);
+        assert!(rendered, "the other user got the render given back");
+        drop(held);
+        // Below the share, a user's burst waits instead of being shed.
+        let gate = RenderGate::new(2, 8, Duration::from_secs(10));
+        let first = gate.enter(Some(a)).await.unwrap();
+        let second = gate.enter(Some(a)).await.unwrap();
+        let third = async { gate.enter(Some(a)).await.is_some() };
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(first);
+        };
+        let (waited, ()) = tokio::join!(third, release);
+        assert!(waited, "the user's third page waited for a render");
+        drop(second);
         assert!(gate.per_user.lock().unwrap().is_empty(), "no user left counted");
     }
 
