@@ -21,9 +21,8 @@
 //! leave the server running it — a sort of millions of rows before the first one — until it next
 //! checked on its client, outside the gate's count.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -53,14 +52,14 @@ pub const EXPORTS_PER_USER: usize = 2;
 /// (at least one) on the instance, so downloads can never take the connections pages need.
 pub struct ExportGate {
     everyone: Arc<Semaphore>,
-    per_user: Arc<Mutex<HashMap<Uuid, usize>>>,
+    per_user: super::per_user::PerUser,
 }
 
 impl ExportGate {
     /// A gate for a pool of `max_connections`.
     pub fn new(max_connections: u32) -> Self {
         let exports = (max_connections as usize / 4).max(1);
-        ExportGate { everyone: Arc::new(Semaphore::new(exports)), per_user: Arc::default() }
+        ExportGate { everyone: Arc::new(Semaphore::new(exports)), per_user: Default::default() }
     }
 
     /// A gate sized for `pool`.
@@ -71,38 +70,22 @@ impl ExportGate {
     /// A place for one more export of `user`, held until the export's task ends; a clear 429 when
     /// the user, or the instance, already streams as many as allowed.
     pub fn admit(&self, user: Uuid) -> Result<ExportPermit, AppError> {
-        let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
-        let running = per_user.get(&user).copied().unwrap_or(0);
-        if running >= EXPORTS_PER_USER {
+        let Some(place) = self.per_user.take_below(user, EXPORTS_PER_USER) else {
             return Err(AppError::TooManyRequests(format!(
                 "You already have {EXPORTS_PER_USER} downloads running. Wait for one to finish, then try again."
             )));
-        }
+        };
         let everyone = self.everyone.clone().try_acquire_owned().map_err(|_| {
             AppError::TooManyRequests("The server is busy with other downloads. Try again in a minute.".into())
         })?;
-        per_user.insert(user, running + 1);
-        Ok(ExportPermit { _everyone: everyone, user, per_user: self.per_user.clone() })
+        Ok(ExportPermit { _everyone: everyone, _place: place })
     }
 }
 
-/// One admitted export (see [`ExportGate::admit`]); its place is given back when it is dropped.
+/// One admitted export (see [`ExportGate::admit`]); its places are given back when it is dropped.
 pub struct ExportPermit {
     _everyone: OwnedSemaphorePermit,
-    user: Uuid,
-    per_user: Arc<Mutex<HashMap<Uuid, usize>>>,
-}
-
-impl Drop for ExportPermit {
-    fn drop(&mut self) {
-        let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
-        match per_user.get_mut(&self.user) {
-            Some(running) if *running > 1 => *running -= 1,
-            _ => {
-                per_user.remove(&self.user);
-            }
-        }
-    }
+    _place: super::per_user::Held,
 }
 
 /// What an export's task tells the response body.

@@ -7,6 +7,7 @@ pub mod form;
 pub mod metrics;
 mod middleware;
 pub mod page_cache;
+pub mod per_user;
 pub mod responses;
 pub mod server_fn;
 pub mod xlsx;

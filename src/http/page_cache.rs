@@ -24,9 +24,8 @@
 //! nonce: the rendered page is kept cut at its nonce and joined again with the new one, so no two
 //! answers share a nonce.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -159,7 +158,7 @@ pub struct RenderGate {
     waiting: AtomicUsize,
     max_waiting: usize,
     max_wait: Duration,
-    per_user: Mutex<HashMap<Uuid, usize>>,
+    per_user: super::per_user::PerUser,
 }
 
 /// Counts itself out of the queue however its wait ends.
@@ -171,28 +170,10 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// A user's place at the gate (running or waiting), given back however the request ends.
-struct UserSlot<'a> {
-    gate: &'a RenderGate,
-    user: Uuid,
-}
-
-impl Drop for UserSlot<'_> {
-    fn drop(&mut self) {
-        let mut per_user = self.gate.per_user.lock().unwrap_or_else(|p| p.into_inner());
-        match per_user.get_mut(&self.user) {
-            Some(n) if *n > 1 => *n -= 1,
-            _ => {
-                per_user.remove(&self.user);
-            }
-        }
-    }
-}
-
 /// A render admitted by the [`RenderGate`], held until the render is done.
 pub struct RenderPermit<'a> {
     _permit: tokio::sync::SemaphorePermit<'a>,
-    _user: Option<UserSlot<'a>>,
+    _user: Option<super::per_user::Held>,
 }
 
 impl RenderGate {
@@ -204,7 +185,7 @@ impl RenderGate {
             waiting: AtomicUsize::new(0),
             max_waiting,
             max_wait,
-            per_user: Mutex::new(HashMap::new()),
+            per_user: Default::default(),
         }
     }
 
@@ -220,20 +201,14 @@ impl RenderGate {
     /// A render's permit for `user` (a signed-in caller), or `None`: shed.
     pub async fn enter(&self, user: Option<Uuid>) -> Option<RenderPermit<'_>> {
         // Counted from here to the render's end, however it ends.
-        let slot = user.map(|user| {
-            *self.per_user.lock().unwrap_or_else(|p| p.into_inner()).entry(user).or_insert(0) += 1;
-            UserSlot { gate: self, user }
-        });
+        let slot = user.map(|user| self.per_user.take(user));
         if let Ok(permit) = self.permits.try_acquire() {
             return Some(RenderPermit { _permit: permit, _user: slot });
         }
         // It must wait: a user who already has their share running or waiting is not queued, so
         // the queue stays for the others.
-        if let Some(slot) = &slot {
-            let held = self.per_user.lock().unwrap_or_else(|p| p.into_inner()).get(&slot.user).copied();
-            if held.unwrap_or(0) > places_per_user(self.renders, self.max_waiting) {
-                return None;
-            }
+        if user.is_some_and(|user| self.per_user.held(user) > places_per_user(self.renders, self.max_waiting)) {
+            return None;
         }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -470,7 +445,7 @@ mod tests {
         let (waited, ()) = tokio::join!(third, release);
         assert!(waited, "the user's third page waited for a render");
         drop(second);
-        assert!(gate.per_user.lock().unwrap().is_empty(), "no user left counted");
+        assert!(gate.per_user.is_empty(), "no user left counted");
     }
 
     #[test]
