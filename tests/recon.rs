@@ -971,3 +971,63 @@ async fn row_errors_are_bounded_in_length_and_number(pool: PgPool) {
     assert!(refused.body.contains(&format!("More than {MAX_ROW_ERRORS} rows")), "{}", refused.body);
     assert_eq!(table_counts(&pool).await, before, "nothing stored");
 }
+
+/// A run's status step rewrites every transaction of its cycle; it stays cheap at a million rows
+/// only while each of those updates is HOT (no index entry written: no index holds `status`, and
+/// the table's fill factor leaves room on each page; migration `hot_status_updates`).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
+    const ROWS: i64 = 600;
+    let (app, ops) = ops_app(&pool).await;
+    let mut pg = PG_HEADER.to_string();
+    for i in 0..ROWS {
+        pg.push_str(&format!(
+            "HOT-T{i:05},MERCH_00{},{}.{:02},INR,2026-01-15,10:{:02},UPI,HOTUTR{i:08},HOTRRN{i:08},SUCCESS\n",
+            1 + i % 3,
+            100 + i,
+            i % 100,
+            i % 60
+        ));
+    }
+    let up = post_upload(&app, &ops, &[("kind", "pg"), ("cycleDate", CYCLE)], Some(("pg.csv", pg.as_bytes()))).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let cycle = chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+    // A run's results as the persist step writes them: two thirds matched, the rest exceptions.
+    let run: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO recon_runs (id, cycle_date, source, status) VALUES (gen_random_uuid(), $1, 'manual', 'running')
+         RETURNING id",
+    )
+    .bind(cycle)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO recon_results (run_id, side, transaction_id, class, pg_amount_paise, match_score)
+         SELECT $1, 'pg', id, CASE WHEN right(txn_id, 5)::int % 3 = 0 THEN 'EXCEPTION' ELSE 'MATCHED' END, amount_paise, 100
+         FROM transactions WHERE txn_id LIKE 'HOT-T%'",
+    )
+    .bind(run)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let mut tx = pool.begin().await.unwrap();
+    settlepaisa_ops::domain::txn_status::apply_run(&mut tx, run, cycle, Utc::now()).await.unwrap();
+    let (updated, hot): (i64, i64) = sqlx::query_as(
+        "SELECT pg_stat_get_xact_tuples_updated('transactions'::regclass),
+                pg_stat_get_xact_tuples_hot_updated('transactions'::regclass)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(updated, ROWS, "the run moved every pending transaction of its results");
+    assert_eq!(hot, ROWS, "every status update was heap-only (no index entry written)");
+    let statuses: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM transactions WHERE txn_id LIKE 'HOT-T%' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(statuses, vec![("EXCEPTION".to_string(), ROWS / 3), ("RECONCILED".to_string(), ROWS - ROWS / 3)]);
+}
