@@ -276,3 +276,72 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
         .unwrap();
     assert_eq!(real.as_deref(), Some("UTR-NEW"), "the item followed its transaction");
 }
+
+/// A recon run's results go into a partition of the run's own, which only the owner may create:
+/// connected as the app role, the owner's functions create the partition, the role fills it and
+/// has it attached, and reads it through `recon_results`, but may neither change nor delete a
+/// result (through the partition or through `recon_results`), nor create a table itself.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_app_role_writes_a_runs_results_into_a_partition_it_does_not_own(pool: PgPool) {
+    settlepaisa_ops::db::grant_app_role(&pool, APP_ROLE).await.expect("the app role exists");
+    let run = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO recon_runs (id, cycle_date, source, status) VALUES ($1, '2026-11-01', 'manual', 'running')",
+    )
+    .bind(run)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut app = pool.acquire().await.unwrap();
+    sqlx::query(&format!("SET ROLE {APP_ROLE}")).execute(&mut *app).await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *app).await.unwrap();
+    let part: String =
+        sqlx::query_scalar("SELECT recon_results_detached($1)").bind(run).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(part, format!("recon_results_{}", run.simple()));
+    sqlx::query(&format!(
+        "INSERT INTO {part} (run_id, side, bank_line_id, class, bank_amount_paise, match_score)
+         VALUES ($1, 'bank', 1, 'UNMATCHED_BANK', 100, 0), ($1, 'bank', 2, 'UNMATCHED_BANK', 200, 0)"
+    ))
+    .bind(run)
+    .execute(&mut *tx)
+    .await
+    .expect("the app fills its run's partition");
+    let other = sqlx::query(&format!(
+        "INSERT INTO {part} (run_id, side, bank_line_id, class) VALUES (gen_random_uuid(), 'bank', 3, 'UNMATCHED_BANK')"
+    ))
+    .execute(&mut *tx)
+    .await;
+    assert!(other.is_err(), "another run's row is refused by the partition's CHECK");
+    tx.rollback().await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *app).await.unwrap();
+    sqlx::query_scalar::<_, String>("SELECT recon_results_detached($1)").bind(run).fetch_one(&mut *tx).await.unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO {part} (run_id, side, bank_line_id, class, bank_amount_paise, match_score)
+         VALUES ($1, 'bank', 1, 'UNMATCHED_BANK', 100, 0), ($1, 'bank', 2, 'UNMATCHED_BANK', 200, 0)"
+    ))
+    .bind(run)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query_scalar::<_, String>("SELECT recon_results_attach($1)").bind(run).fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let (rows, amount): (i64, i64) =
+        sqlx::query_as("SELECT count(*), sum(bank_amount_paise)::bigint FROM recon_results WHERE run_id = $1")
+            .bind(run)
+            .fetch_one(&mut *app)
+            .await
+            .unwrap();
+    assert_eq!((rows, amount), (2, 300), "the rows are read through recon_results");
+    for statement in [
+        format!("UPDATE {part} SET class = 'MATCHED'"),
+        "UPDATE recon_results SET class = 'MATCHED'".to_string(),
+        format!("DELETE FROM {part}"),
+        "DELETE FROM recon_results".to_string(),
+        format!("ALTER TABLE {part} DISABLE TRIGGER never_deleted"),
+        "CREATE TABLE recon_results_mine (id int)".to_string(),
+    ] {
+        let refused = sqlx::query(&statement).execute(&mut *app).await.expect_err(&statement);
+        let code = refused.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some(INSUFFICIENT_PRIVILEGE), "{statement}: {refused}");
+    }
+}
