@@ -3,6 +3,7 @@
 # then, against the release server on a fresh database: uploads each (ingestion rows/s), runs the
 # cycle (queue → match → persist) and reports wall times and the server's peak memory.
 # Usage (after `make run` or `make test` built the release binary):  benchmarks/recon.sh [rows]
+# RECON_UPLOADS=together sends the two files at once instead of one after the other.
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 db_ensure
@@ -41,8 +42,17 @@ upload() {
   echo "upload $kind: $(python3 -c "import json;d=json.load(open('$WORK/upload-$kind.json'));print(d.get('rowsAccepted'), 'accepted', d.get('rowsRejected'), 'rejected')") in $(python3 -c "print(round($t1-$t0,2))") s = $(python3 -c "print(int($ROWS/($t1-$t0)))") rows/s"
 }
 T0=$(now)
-upload pg "$WORK/pg-$ROWS.csv"
-upload bank "$WORK/bank-$ROWS.csv"
+if [ "${RECON_UPLOADS:-one_after_the_other}" = together ]; then
+  # Both files sent at once (as two analysts or two connectors would): each upload's database
+  # upsert runs on one core, so the second file's parse and upsert use the other.
+  upload pg "$WORK/pg-$ROWS.csv" & UP_PG=$!
+  upload bank "$WORK/bank-$ROWS.csv" & UP_BANK=$!
+  wait "$UP_PG" "$UP_BANK"
+  echo "both uploads, sent together: $(python3 -c "print(round($(now)-$T0,2))") s"
+else
+  upload pg "$WORK/pg-$ROWS.csv"
+  upload bank "$WORK/bank-$ROWS.csv"
+fi
 T1=$(now)
 echo "server peak memory after both uploads: $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"
 RUN=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"cycleDate":"2026-02-10"}' "$BASE/api/recon/v1/runs" | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
