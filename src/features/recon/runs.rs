@@ -26,9 +26,9 @@ use crate::money::Paise;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "recon_run";
-/// The columns of a run's results as its persist step copies them into the run's partition.
-const RESULT_COLUMNS: &str = "(run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-    bank_amount_paise, delta_paise, match_score)";
+const COPY_RESULTS: &str =
+    "COPY recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+    bank_amount_paise, delta_paise, match_score) FROM STDIN (FORMAT csv)";
 const CHUNK: usize = 1_000;
 
 /// Queue a run of a cycle, with its audit row; refused while another run of the same cycle is
@@ -445,16 +445,10 @@ impl ExceptionRules {
     }
 }
 
-/// Results, PG side then bank side, streamed with COPY into a fresh table of the run's own, which
-/// is indexed after the load and attached to `recon_results` as the run's partition (migration
-/// `results_by_run`): at a million rows a side that is about three times cheaper than adding each
-/// row to the table's five indexes. All of it is undone with the run's transaction.
+/// Results, PG side then bank side, streamed with COPY.
 async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
     let Persist { run_id, txn_ids, pg, line_ids, bank, outcome, .. } = *p;
-    let part =
-        sqlx::query_scalar!(r#"SELECT recon_results_detached($1) AS "part!""#, run_id).fetch_one(&mut *tx).await?;
-    let copy = copy_results_into(&part).ok_or(AppError::Internal)?;
-    crate::db::copy_in(&mut *tx, &copy, 0..outcome.pg.len(), |w, i| {
+    crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
         let r = &outcome.pg[i];
         w.show(Some(run_id))
             .text(Some("pg"))
@@ -469,7 +463,7 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .end();
     })
     .await?;
-    crate::db::copy_in(&mut *tx, &copy, 0..outcome.bank.len(), |w, i| {
+    crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
         let r = &outcome.bank[i];
         let line = &bank[r.bank];
         w.show(Some(run_id))
@@ -485,16 +479,7 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .end();
     })
     .await?;
-    sqlx::query_scalar!(r#"SELECT recon_results_attach($1) AS "part!""#, run_id).fetch_one(&mut *tx).await?;
     Ok(())
-}
-
-/// The COPY statement into a run's partition, whose name the database gave
-/// (`recon_results_` and 32 hex digits); `None` for any other name.
-fn copy_results_into(part: &str) -> Option<String> {
-    let hex = part.strip_prefix("recon_results_")?;
-    (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("COPY {part} {RESULT_COLUMNS} FROM STDIN (FORMAT csv)"))
 }
 
 /// The rows that get an exception record, by the rule of spec 2.2: PG rows (true, their index)
@@ -894,18 +879,6 @@ pub async fn recent_runs(pool: &PgPool, limit: i64) -> Result<Vec<RunView>, AppE
 #[cfg(test)]
 mod tests {
     use crate::db::sql_copies::count;
-
-    #[test]
-    fn results_are_copied_only_into_a_run_partition() {
-        let copy = super::copy_results_into("recon_results_0123456789abcdef0123456789abcdef").unwrap();
-        assert!(copy.starts_with("COPY recon_results_0123456789abcdef0123456789abcdef (run_id, side,"));
-        assert!(copy.ends_with("FROM STDIN (FORMAT csv)"));
-        for bad in
-            ["recon_results", "recon_results_0123", "recon_results_0123456789abcdef0123456789abcdeg", "x; DROP TABLE t"]
-        {
-            assert_eq!(super::copy_results_into(bad), None, "{bad}");
-        }
-    }
 
     /// The query macros take literals only, so these fragments are written out in two queries each.
     #[test]

@@ -302,11 +302,9 @@ pub async fn detail(pool: &PgPool, txn_id: &str) -> Result<TxnDetail, AppError> 
         r#"SELECT r.run_id, rr.cycle_date AS "run_cycle: NaiveDate", rr.finished_at AS "run_at: DateTime<Utc>", r.class,
                   r.reason_code, r.delta_paise AS "delta: Paise", r.bank_line_id
            FROM recon_results r JOIN recon_runs rr ON rr.id = r.run_id
-           WHERE r.run_id = ANY (ARRAY(SELECT id FROM recon_runs WHERE cycle_date = $2))
-             AND r.transaction_id = $1 AND r.side = 'pg'
+           WHERE r.transaction_id = $1 AND r.side = 'pg'
            ORDER BY rr.queued_at DESC, r.id DESC LIMIT 100"#,
-        id,
-        row.cycle_date as NaiveDate,
+        id
     )
     .fetch_all(pool)
     .await?;
