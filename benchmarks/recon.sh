@@ -34,11 +34,12 @@ export UPLOAD_MAX_MB=512 OBJECT_STORE_URL="file://$WORK/objects" BENCH_LOG_LEVEL
 bench_server settlepaisa_bench_recon
 now() { date +%s.%N; }
 upload() {
-  local kind="$1" file="$2" t0 t1
+  local kind="$1" file="$2" t0 t1 code
   t0=$(now)
-  curl -s -o "$WORK/upload-$kind.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    -F kind="$kind" -F cycleDate=2026-02-10 -F file=@"$file" "$BASE/api/recon/v1/uploads" >/dev/null
+  code=$(curl -s -o "$WORK/upload-$kind.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    -F kind="$kind" -F cycleDate=2026-02-10 -F file=@"$file" "$BASE/api/recon/v1/uploads")
   t1=$(now)
+  [ "$code" = 201 ] || { echo "upload $kind failed: HTTP $code $(head -c 300 "$WORK/upload-$kind.json")"; return 1; }
   echo "upload $kind: $(python3 -c "import json;d=json.load(open('$WORK/upload-$kind.json'));print(d.get('rowsAccepted'), 'accepted', d.get('rowsRejected'), 'rejected')") in $(python3 -c "print(round($t1-$t0,2))") s = $(python3 -c "print(int($ROWS/($t1-$t0)))") rows/s"
 }
 T0=$(now)
@@ -47,11 +48,12 @@ if [ "${RECON_UPLOADS:-one_after_the_other}" = together ]; then
   # upsert runs on one core, so the second file's parse and upsert use the other.
   upload pg "$WORK/pg-$ROWS.csv" & UP_PG=$!
   upload bank "$WORK/bank-$ROWS.csv" & UP_BANK=$!
-  wait "$UP_PG" "$UP_BANK"
+  wait "$UP_PG" || exit 1
+  wait "$UP_BANK" || exit 1
   echo "both uploads, sent together: $(python3 -c "print(round($(now)-$T0,2))") s"
 else
-  upload pg "$WORK/pg-$ROWS.csv"
-  upload bank "$WORK/bank-$ROWS.csv"
+  upload pg "$WORK/pg-$ROWS.csv" || exit 1
+  upload bank "$WORK/bank-$ROWS.csv" || exit 1
 fi
 T1=$(now)
 echo "server peak memory after both uploads: $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"

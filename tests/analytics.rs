@@ -516,6 +516,18 @@ async fn the_explorer_agrees_with_sql(pool: PgPool) {
         (Some("PAID"), Some(batch.to_string().as_str()))
     );
     assert!(!life["results"].as_array().unwrap().is_empty(), "a paid transaction was matched by a run");
+    // Every PG-side result of it, whichever run wrote it (the page reads them through its cycle's runs).
+    let runs: Vec<String> = sqlx::query_scalar(
+        "SELECT r.run_id::text FROM recon_results r JOIN recon_runs rr ON rr.id = r.run_id
+         WHERE r.side = 'pg' AND r.transaction_id = (SELECT id FROM transactions WHERE txn_id = $1)
+         ORDER BY rr.queued_at DESC, r.id DESC",
+    )
+    .bind(&paid)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let shown: Vec<&str> = life["results"].as_array().unwrap().iter().map(|r| r["runId"].as_str().unwrap()).collect();
+    assert_eq!(shown, runs, "its results, newest run first");
     assert!(life["bankLine"]["amountPaise"].as_i64().is_some(), "and has its bank line");
     let page = app.get(&format!("/transactions/{paid}"), Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);

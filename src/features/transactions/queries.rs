@@ -297,14 +297,17 @@ pub async fn detail(pool: &PgPool, txn_id: &str) -> Result<TxnDetail, AppError> 
     )
     .fetch_one(pool)
     .await?;
+    // Only runs of its own cycle read a transaction (a run loads its cycle's rows; an upload never
+    // moves a transaction to another cycle): each run's result is one probe of recon_results_pg_once.
     let results = sqlx::query_as!(
         ResultView,
         r#"SELECT r.run_id, rr.cycle_date AS "run_cycle: NaiveDate", rr.finished_at AS "run_at: DateTime<Utc>", r.class,
                   r.reason_code, r.delta_paise AS "delta: Paise", r.bank_line_id
-           FROM recon_results r JOIN recon_runs rr ON rr.id = r.run_id
-           WHERE r.transaction_id = $1 AND r.side = 'pg'
+           FROM recon_runs rr JOIN recon_results r ON r.run_id = rr.id AND r.transaction_id = $1 AND r.side = 'pg'
+           WHERE rr.cycle_date = $2
            ORDER BY rr.queued_at DESC, r.id DESC LIMIT 100"#,
-        id
+        id,
+        row.cycle_date as NaiveDate,
     )
     .fetch_all(pool)
     .await?;
