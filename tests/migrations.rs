@@ -97,6 +97,32 @@ async fn ledger_rows_are_never_deleted(pool: PgPool) {
     }
 }
 
+/// A transaction keeps the cycle it was first given (its recon results are read through its
+/// cycle's runs); other columns still change.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_transaction_never_changes_cycle(pool: PgPool) {
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_C', 'C', 'C Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('C1', 'MERCH_C', 100, now(), '2026-11-01', 'UPI')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let moved = sqlx::query("UPDATE transactions SET cycle_date = '2026-11-02' WHERE txn_id = 'C1'")
+        .execute(&pool)
+        .await
+        .expect_err("a transaction never changes cycle");
+    assert!(moved.to_string().contains("never changes cycle"), "{moved}");
+    sqlx::query("UPDATE transactions SET cycle_date = '2026-11-01', amount_paise = 200 WHERE txn_id = 'C1'")
+        .execute(&pool)
+        .await
+        .expect("the same cycle written again, and other columns, are fine");
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_T', 'T', 'T Ltd')")
