@@ -2,7 +2,7 @@
 -- (a million rows at scale). Writing a new version of a row costs one entry in each of its
 -- indexes, unless the update is HOT (heap-only): no indexed column changes and the new version
 -- fits on the row's own page. Measured on 1,000,000 transactions (benchmarks/recon.sh, 2 cores;
--- BENCHMARKS.md "Recon at scale", 2026-12-04): the status step went from 26.1 s to under 9 s.
+-- BENCHMARKS.md "Recon at scale", 2026-12-04): the status step went from 26.1 s to 7.7–10.3 s.
 --
 -- 1. No index may hold `status` or `updated_at`, not even in a predicate or an expression (that
 --    too makes the update write every index); tests/recon.rs checks a run's updates are all
