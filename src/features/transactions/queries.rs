@@ -297,8 +297,8 @@ pub async fn detail(pool: &PgPool, txn_id: &str) -> Result<TxnDetail, AppError> 
     )
     .fetch_one(pool)
     .await?;
-    // Only runs of its own cycle read a transaction (a run loads its cycle's rows; an upload never
-    // moves a transaction to another cycle): each run's result is one probe of recon_results_pg_once.
+    // Only runs of its own cycle read a transaction (a run loads its cycle's rows, and a trigger
+    // refuses a change of cycle): each run's result is one probe of recon_results_pg_once.
     let results = sqlx::query_as!(
         ResultView,
         r#"SELECT r.run_id, rr.cycle_date AS "run_cycle: NaiveDate", rr.finished_at AS "run_at: DateTime<Utc>", r.class,
