@@ -64,7 +64,8 @@ T1=$(now)
 echo "both uploads (${RECON_UPLOADS:-one_after_the_other}): $(python3 -c "print(round($T1-$T0,2))") s"
 echo "server peak memory after both uploads: $(awk '/VmHWM/ {print $2, $3}' /proc/$PID/status)"
 RUN=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"cycleDate":"2026-02-10"}' "$BASE/api/recon/v1/runs" | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
-while :; do
+DEADLINE=$(( $(date +%s) + 900 ))
+while [ "$(date +%s)" -lt "$DEADLINE" ]; do
   STATUS=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/recon/v1/runs/$RUN" | python3 -c 'import json,sys;d=json.load(sys.stdin);print(d["status"])')
   [ "$STATUS" = completed ] || [ "$STATUS" = failed ] && break
   sleep 0.2

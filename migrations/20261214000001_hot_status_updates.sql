@@ -11,9 +11,9 @@
 --    explorer status filter matching only a few rows of a large cycle reads that cycle's rows
 --    (0.9 s for 20 of 1,000,000), where this index found them at once.
 --
--- Dropping an index waits for the table's running writers (an upload or a run holds it for tens of
--- seconds at scale) while every reader queues behind it: give up after 10 s instead; `migrate`
--- then fails and is run again once no upload or run is in progress (docs/runbooks/deploy.md).
+-- Dropping an index waits for every open transaction on the table (an upload or a run holds it for
+-- tens of seconds at scale, a CSV export longer) while every new reader queues behind it: give up
+-- after 10 s instead; `migrate` then fails and is run again later (docs/runbooks/deploy.md).
 SET LOCAL lock_timeout = '10s';
 DROP INDEX transactions_cycle_idx;
 -- 2. Pages are filled to 45 %, so that every row of a page can get its new version on the same

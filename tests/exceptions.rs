@@ -41,10 +41,9 @@ async fn one<T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Post
     sqlx::query_scalar(sql).bind(id).fetch_one(pool).await.unwrap()
 }
 
-/// An open, unassigned exception on a PG row whose transaction is in EXCEPTION (the demo data
-/// depends on the anchor date, so some open ones are already assigned).
-/// An open, unassigned exception of a PG row, below CRITICAL (the tests raise one to CRITICAL; the
-/// demo data, generated for today's date, decides which exceptions already are).
+/// An open, unassigned exception on a PG row whose transaction is in EXCEPTION, below CRITICAL (the
+/// tests raise one to CRITICAL; the demo data depends on the anchor date, so some open ones are
+/// already assigned, and some already CRITICAL).
 async fn open_pg_exception(pool: &PgPool, skip: i64) -> String {
     sqlx::query_scalar(
         "SELECT e.id FROM exceptions e JOIN transactions t ON t.id = e.transaction_id

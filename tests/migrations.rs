@@ -116,6 +116,8 @@ async fn a_transaction_never_changes_cycle(pool: PgPool) {
         .execute(&pool)
         .await
         .expect_err("a transaction never changes cycle");
+    let code = moved.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
+    assert_eq!(code.as_deref(), Some("23514"), "a check violation: {moved}");
     assert!(moved.to_string().contains("never changes cycle"), "{moved}");
     sqlx::query("UPDATE transactions SET cycle_date = '2026-11-01', amount_paise = 200 WHERE txn_id = 'C1'")
         .execute(&pool)

@@ -1037,4 +1037,10 @@ async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
     tx.commit().await.unwrap();
     assert_eq!(updated, ROWS, "the run moved every pending transaction of its results");
     assert_eq!(hot, ROWS, "every status update was heap-only (no index entry written)");
+    let statuses: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM transactions WHERE txn_id LIKE 'HOT-T%' GROUP BY 1 ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(statuses, vec![("EXCEPTION".to_string(), ROWS / 3), ("RECONCILED".to_string(), ROWS - ROWS / 3)]);
 }
