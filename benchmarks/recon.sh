@@ -4,6 +4,8 @@
 # cycle (queue → match → persist) and reports wall times and the server's peak memory.
 # Usage (after `make run` or `make test` built the release binary):  benchmarks/recon.sh [rows]
 # RECON_UPLOADS=together sends the two files at once instead of one after the other.
+# It leaves its database (settlepaisa_bench_recon) behind for benchmarks/recon-floor.sh; the next run
+# recreates it.
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 db_ensure

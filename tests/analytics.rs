@@ -267,6 +267,59 @@ async fn rollups_equal_the_ledger_after_random_operations(pool: PgPool) {
     assert!(differences(&pool).await.is_empty());
 }
 
+/// Seconds to payment summed over the rollup's keys of paid batches.
+async fn rollup_paid_seconds(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(sum(paid_seconds), 0)::bigint FROM txn_daily WHERE batch_status = 'PAID'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// A transaction in a paid batch whose status, time, amount, acquirer and method change one at a
+/// time leaves its old key with its count, amount and seconds to payment and joins the new key with
+/// them (the update trigger's sums, migration `txn_rollup_update_aggregates_once`): the random
+/// operations above reach this only by chance.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_paid_transaction_changing_key_moves_its_seconds_to_payment(pool: PgPool) {
+    settlepaisa_ops::demo::seed(&pool, ist::today(Utc::now())).await.unwrap();
+    assert!(differences(&pool).await.is_empty(), "the demo data's rollups are exact");
+    let (id, status): (i64, String) = sqlx::query_as(
+        "SELECT t.id, t.status FROM transactions t
+         JOIN settlement_items si ON si.transaction_id = t.id
+         JOIN settlement_batches b ON b.id = si.batch_id
+         WHERE b.status = 'PAID' AND t.acquirer IS NOT NULL
+         ORDER BY t.id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the demo has paid batches");
+    let before = rollup_paid_seconds(&pool).await;
+    let other = if status == "EXCEPTION" { "RECONCILED" } else { "EXCEPTION" };
+    let changes: [(&str, Option<&str>); 6] = [
+        ("UPDATE transactions SET status = $2 WHERE id = $1", Some(other)),
+        ("UPDATE transactions SET txn_at = txn_at - interval '1 hour' WHERE id = $1", None),
+        ("UPDATE transactions SET amount_paise = amount_paise + 100 WHERE id = $1", None),
+        ("UPDATE transactions SET acquirer = NULL WHERE id = $1", None),
+        (
+            "UPDATE transactions SET payment_method = CASE WHEN payment_method = 'UPI' THEN 'CARD' ELSE 'UPI' END
+             WHERE id = $1",
+            None,
+        ),
+        ("UPDATE transactions SET status = $2 WHERE id = $1", Some(status.as_str())),
+    ];
+    for (sql, value) in changes {
+        let mut query = sqlx::query(sql).bind(id);
+        if let Some(value) = value {
+            query = query.bind(value);
+        }
+        query.execute(&pool).await.unwrap();
+        let diff = differences(&pool).await;
+        assert!(diff.is_empty(), "after {sql} ({value:?}): {diff:#?}");
+    }
+    // Still counted in its paid batch, an hour further from its payment: 3,600 seconds more, once.
+    assert_eq!(rollup_paid_seconds(&pool).await, before + 3600);
+}
+
 /// The real product's writers (a recon run over uploaded files, exception work, a batch run,
 /// approvals, payment, failure and rejection) keep the rollups exact: the other suites' scenarios
 /// end with the same check (`common::assert_rollups_exact`); here, the demo load itself, which

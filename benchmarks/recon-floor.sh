@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The floor of the partitioned design (BENCHMARKS.md, "Recon at scale: the floor of the partitioned
+# design"): times benchmarks/recon-floor.sql twice on the database benchmarks/recon.sh leaves behind
+# (settlepaisa_bench_recon). Its CHECKPOINTs need a superuser, so it runs on the private cluster as
+# `postgres` over the cluster's socket, never on a server named by DATABASE_URL or DB_HOST.
+# Usage (a release build first, as for recon.sh), with the same [rows]:
+#   benchmarks/recon.sh [rows] && benchmarks/recon-floor.sh [rows]
+# Full output: target/bench-recon/floor.log.
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+load_dotenv
+[ -z "${DATABASE_URL:-}${DB_HOST:-}" ] || { log "recon-floor.sh runs on the private cluster only (unset DATABASE_URL and DB_HOST)"; exit 1; }
+db_ensure
+ROWS="${1:-1000000}"
+[[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || { log "rows must be a positive whole number, not $ROWS"; exit 2; }
+DB=settlepaisa_bench_recon
+CYCLE=2026-02-10 # recon.sh's cycle
+LOG="$ROOT/target/bench-recon/floor.log"
+mkdir -p "$(dirname "$LOG")"
+# psql as the cluster's superuser, on the benchmark's database.
+su_psql() { PGOPTIONS="-c client_min_messages=warning" pg_as_owner "$(pg_bindir)/psql" -X -h "$(cluster_dir)-run" -p "$(db_port)" -U postgres -d "$DB" "$@"; }
+RUN="$(su_psql -qtA -c "SELECT id FROM recon_runs WHERE cycle_date = '$CYCLE' AND status = 'completed'
+                        ORDER BY finished_at DESC LIMIT 1")" || { log "could not read $DB's runs (does it exist? run benchmarks/recon.sh first)"; exit 1; }
+[ -n "$RUN" ] || { log "no completed run of $CYCLE in $DB: run benchmarks/recon.sh first"; exit 1; }
+cleanup() {
+  # The tables of an interrupted pass (a finished pass leaves them too: dropped here).
+  su_psql -q -c "DROP TABLE IF EXISTS floor_txn, floor_bank, floor_results, floor_txn_cycle, floor_stage_txn,
+                 floor_stage_bank; DROP SEQUENCE IF EXISTS floor_seq" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+: > "$LOG"
+# Autovacuum on the database just loaded would share the two cores with the passes: wait for it.
+while [ "$(su_psql -qtA -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" != 0 ]; do
+  log "waiting for autovacuum to finish"; sleep 10
+done
+# Which trigger body "as built" is.
+su_psql -qtA -c "SELECT 'txn_daily_on_update body md5 ' || md5(prosrc) FROM pg_proc WHERE proname = 'txn_daily_on_update'" | tee -a "$LOG"
+for pass in 1 2; do
+  echo "== pass $pass (run $RUN)" | tee -a "$LOG"
+  # The SQL on standard input: the checkout may be out of `postgres`'s reach (under /root).
+  if ! su_psql -q -v cycle="$CYCLE" -v run="$RUN" -v rows="$ROWS" -f - <"$ROOT/benchmarks/recon-floor.sql" >>"$LOG" 2>&1; then
+    cat "$LOG"
+    log "recon-floor.sql failed (full output above and in $LOG)"
+    exit 1
+  fi
+  grep -E '^(==|--)' "$LOG" | sed -n '/^== pass '"$pass"'/,$p' | tail -n +2
+done

@@ -1,0 +1,182 @@
+-- What the partitioned design of issue 16 would cost in the database at 1M x 1M (BENCHMARKS.md,
+-- "Recon at scale: the floor of the partitioned design"): each of its database steps timed on the
+-- benchmark's own rows, in tables (and a sequence) of its own, dropped before each pass and by the script afterwards; then the
+-- run's status update with and without the daily rollup's trigger (rolled back). Run by
+-- benchmarks/recon-floor.sh after benchmarks/recon.sh, which leaves its database behind.
+-- Variables: cycle (the benchmark's cycle date), run (its completed run's id), rows (its size).
+\set ON_ERROR_STOP 1
+\pset pager off
+SET work_mem = '256MB';
+SET maintenance_work_mem = '256MB';
+DROP TABLE IF EXISTS floor_txn, floor_bank, floor_results, floor_txn_cycle, floor_stage_txn, floor_stage_bank;
+DROP SEQUENCE IF EXISTS floor_seq;
+CREATE SEQUENCE floor_seq;
+-- Stand-ins for the uploads' staging tables (not timed: the upload's read-and-COPY covers them).
+CREATE UNLOGGED TABLE floor_stage_txn AS
+SELECT txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date, payment_method, acquirer, utr, rrn,
+       gateway_status, bank_fee_paise, expected_settlement_paise, source_file_id
+FROM transactions WHERE cycle_date = :'cycle' ORDER BY id;
+CREATE UNLOGGED TABLE floor_stage_bank AS
+SELECT natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr, rrn, remarks,
+       cycle_date, source_file_id
+FROM bank_statement_lines WHERE cycle_date = :'cycle' ORDER BY id;
+-- The narrow txn_id -> cycle table, holding every other cycle's ids (only the demo's few hundred on
+-- the benchmark's database: with years of history this step costs more).
+CREATE TABLE floor_txn_cycle (txn_id text PRIMARY KEY, cycle_date date NOT NULL);
+INSERT INTO floor_txn_cycle SELECT txn_id, cycle_date FROM transactions WHERE cycle_date <> :'cycle';
+-- The benchmark's rows must all be there, or the figures would time empty tables.
+SELECT (SELECT count(*) FROM floor_stage_txn) AS pg_rows, (SELECT count(*) FROM floor_stage_bank) AS bank_rows,
+       (SELECT count(*) FROM recon_results WHERE run_id = :'run') AS result_rows \gset
+\echo -- rows: PG :pg_rows, bank :bank_rows, results :result_rows (expected :rows, :rows, 2 x :rows)
+SELECT :pg_rows = :rows AND :bank_rows = :rows AND :result_rows = 2 * :rows AS complete \gset
+\if :complete
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'the benchmark database does not hold the expected rows: run benchmarks/recon.sh with the same [rows] first'; END $$;
+\endif
+VACUUM ANALYZE floor_stage_txn;
+VACUUM ANALYZE floor_stage_bank;
+VACUUM ANALYZE floor_txn_cycle;
+CHECKPOINT;
+
+-- Each step's seconds (wall clock) and each part's total: :start notes the time in t; :lap sets s to
+-- the seconds since t and t to now; :part_start notes the time in p; :part_total sets s to the seconds since p.
+\set start 'SELECT clock_timestamp() AS t \\gset'
+\set lap 'SELECT to_char(extract(epoch FROM clock_timestamp() - :''t''::timestamptz), ''FM990.00'') AS s, clock_timestamp() AS t \\gset'
+\set part_start 'SELECT clock_timestamp() AS p \\gset'
+\set part_total 'SELECT to_char(extract(epoch FROM clock_timestamp() - :''p''::timestamptz), ''FM990.00'') AS s \\gset'
+
+\echo == PG upload into a fresh partition
+BEGIN;
+:part_start
+:start
+CREATE TABLE floor_txn (LIKE transactions INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE floor_txn ALTER COLUMN id SET DEFAULT nextval('floor_seq');
+INSERT INTO floor_txn (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date, payment_method,
+                       acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise, source_file_id)
+SELECT DISTINCT ON (txn_id) txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date, payment_method,
+       acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise, source_file_id
+FROM floor_stage_txn ORDER BY txn_id, ctid DESC;
+:lap
+\echo -- load, deduplicated by txn_id: :s s
+INSERT INTO floor_txn_cycle SELECT txn_id, cycle_date FROM floor_txn;
+:lap
+\echo -- txn_id -> cycle (txn_id unique across cycles): :s s
+CREATE UNIQUE INDEX ON floor_txn (id);
+CREATE UNIQUE INDEX ON floor_txn (txn_id);
+CREATE INDEX ON floor_txn (merchant_id, cycle_date);
+CREATE INDEX ON floor_txn (cycle_date, id);
+CREATE INDEX ON floor_txn (amount_paise, id);
+CREATE INDEX ON floor_txn (utr) WHERE utr IS NOT NULL;
+CREATE INDEX ON floor_txn (rrn) WHERE rrn IS NOT NULL;
+:lap
+\echo -- the seven indexes of transactions, built after the load: :s s
+ALTER TABLE floor_txn ADD FOREIGN KEY (merchant_id) REFERENCES merchants (id);
+:lap
+\echo -- merchant foreign key, validated: :s s
+COMMIT;
+:part_total
+\echo -- PG part: :s s
+CHECKPOINT;
+
+\echo == bank upload into a fresh partition
+BEGIN;
+:part_start
+:start
+CREATE TABLE floor_bank (LIKE bank_statement_lines INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE floor_bank ALTER COLUMN id SET DEFAULT nextval('floor_seq');
+INSERT INTO floor_bank (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr,
+                        rrn, remarks, cycle_date, source_file_id)
+SELECT natural_key, bank_ref, bank_name, amount_paise, net_paise, direction, txn_date, value_date, utr, rrn, remarks,
+       cycle_date, source_file_id
+FROM floor_stage_bank;
+:lap
+\echo -- load: :s s
+CREATE UNIQUE INDEX ON floor_bank (id);
+CREATE UNIQUE INDEX ON floor_bank (natural_key);
+CREATE INDEX ON floor_bank (cycle_date, direction);
+CREATE INDEX ON floor_bank (upper(utr)) WHERE utr IS NOT NULL;
+:lap
+\echo -- the four indexes of bank_statement_lines: :s s
+COMMIT;
+:part_total
+\echo -- bank part: :s s
+CHECKPOINT;
+
+\echo == the run results into a fresh partition, both sides
+BEGIN;
+:part_start
+:start
+CREATE TABLE floor_results (LIKE recon_results INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+INSERT INTO floor_results SELECT * FROM recon_results WHERE run_id = :'run';
+:lap
+\echo -- load: :s s
+CREATE UNIQUE INDEX ON floor_results (id);
+CREATE INDEX ON floor_results (run_id, class, id);
+CREATE UNIQUE INDEX ON floor_results (run_id, transaction_id) WHERE side = 'pg';
+CREATE UNIQUE INDEX ON floor_results (run_id, bank_line_id) WHERE side = 'bank';
+:lap
+\echo -- the four indexes of recon_results: :s s
+COMMIT;
+:part_total
+\echo -- results part: :s s
+
+-- A stand-in for the run's status step's statement (every one of the cycle's million rows flips
+-- between RECONCILED and PENDING; the run's own statement joins its results), rolled back, VACUUM and
+-- CHECKPOINT before each, with the daily rollup's update trigger off, with the trigger's body before migration
+-- 20261215000001 (copied from 20261203000001_daily_rollups.sql with 20261212000001's search path, replaced inside the rolled-back
+-- transaction only), and as built.
+\set flip 'UPDATE transactions SET status = CASE WHEN status = ''RECONCILED'' THEN ''PENDING'' ELSE ''RECONCILED'' END, updated_at = now() WHERE cycle_date = :''cycle'''
+\echo == a status update like the run status step, of :rows rows
+VACUUM transactions;
+CHECKPOINT;
+BEGIN;
+ALTER TABLE transactions DISABLE TRIGGER txn_daily_update;
+:start
+:flip;
+:lap
+\echo -- without the rollup trigger: :s s
+ROLLBACK;
+VACUUM transactions;
+CHECKPOINT;
+BEGIN;
+CREATE OR REPLACE FUNCTION txn_daily_on_update() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    WITH changed AS (
+        SELECT o.id, o.cycle_date AS o_cycle, coalesce(o.acquirer, '') AS o_acq, o.payment_method::text AS o_method,
+               o.status AS o_status, o.amount_paise AS o_amount, o.txn_at AS o_at,
+               n.cycle_date AS n_cycle, coalesce(n.acquirer, '') AS n_acq, n.payment_method::text AS n_method,
+               n.status AS n_status, n.amount_paise AS n_amount, n.txn_at AS n_at
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.cycle_date, o.acquirer, o.payment_method, o.status, o.amount_paise, o.txn_at)
+              IS DISTINCT FROM (n.cycle_date, n.acquirer, n.payment_method, n.status, n.amount_paise, n.txn_at)
+    )
+    INSERT INTO txn_daily_delta (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
+    SELECT v.cycle_date, v.acquirer, v.payment_method, v.status, coalesce(b.status, ''),
+           sum(v.n), sum(v.amount), sum(CASE WHEN b.status = 'PAID' THEN v.n * settle_seconds(b.paid_at, v.at) ELSE 0 END)
+    FROM changed c
+    LEFT JOIN settlement_items si ON si.transaction_id = c.id
+    LEFT JOIN settlement_batches b ON b.id = si.batch_id
+    CROSS JOIN LATERAL (VALUES (c.o_cycle, c.o_acq, c.o_method, c.o_status, -1, -c.o_amount, c.o_at),
+                               (c.n_cycle, c.n_acq, c.n_method, c.n_status, 1, c.n_amount, c.n_at))
+         AS v (cycle_date, acquirer, payment_method, status, n, amount, at)
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(v.n) <> 0 OR sum(v.amount) <> 0
+        OR sum(CASE WHEN b.status = 'PAID' THEN v.n * settle_seconds(b.paid_at, v.at) ELSE 0 END) <> 0;
+    RETURN NULL;
+END $$;
+:start
+:flip;
+:lap
+\echo -- with the trigger body of 20261203000001: :s s
+ROLLBACK;
+VACUUM transactions;
+CHECKPOINT;
+BEGIN;
+:start
+:flip;
+:lap
+\echo -- with the trigger as built: :s s
+ROLLBACK;
+VACUUM transactions;
+
+-- benchmarks/recon-floor.sh drops the tables and the sequence (also after a failed pass).
