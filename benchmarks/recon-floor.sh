@@ -35,10 +35,18 @@ while [ "$(su_psql -qtA -c "SELECT count(*) FROM pg_stat_activity WHERE backend_
 done
 # Which trigger body "as built" is.
 su_psql -qtA -c "SELECT 'txn_daily_on_update body md5 ' || md5(prosrc) FROM pg_proc WHERE proname = 'txn_daily_on_update'" | tee -a "$LOG"
+# The trigger's body before migration 20261215000001, from the migration that wrote it (with the
+# search path 20261212000001 gave it), for the comparison in the last part.
+PREVIOUS_BODY="$(sed -n '/^CREATE FUNCTION txn_daily_on_update()/,/^END \$\$;/p' "$ROOT/migrations/20261203000001_daily_rollups.sql" \
+  | sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' -e 's/SET search_path = public AS/SET search_path = pg_catalog, public, pg_temp AS/')"
+case "$PREVIOUS_BODY" in
+  *"pg_catalog, public, pg_temp"*'END $$;') ;;
+  *) log "could not read txn_daily_on_update() from migrations/20261203000001_daily_rollups.sql"; exit 1 ;;
+esac
 for pass in 1 2; do
   echo "== pass $pass (run $RUN)" | tee -a "$LOG"
   # The SQL on standard input: the checkout may be out of `postgres`'s reach (under /root).
-  if ! su_psql -q -v cycle="$CYCLE" -v run="$RUN" -v rows="$ROWS" -f - <"$ROOT/benchmarks/recon-floor.sql" >>"$LOG" 2>&1; then
+  if ! su_psql -q -v cycle="$CYCLE" -v run="$RUN" -v rows="$ROWS" -v previous_body="$PREVIOUS_BODY" -f - <"$ROOT/benchmarks/recon-floor.sql" >>"$LOG" 2>&1; then
     cat "$LOG"
     log "recon-floor.sql failed (full output above and in $LOG)"
     exit 1

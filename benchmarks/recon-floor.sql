@@ -123,8 +123,8 @@ COMMIT;
 -- A stand-in for the run's status step's statement (every one of the cycle's million rows flips
 -- between RECONCILED and PENDING; the run's own statement joins its results), rolled back, VACUUM and
 -- CHECKPOINT before each, with the daily rollup's update trigger off, with the trigger's body before migration
--- 20261215000001 (copied from 20261203000001_daily_rollups.sql with 20261212000001's search path, replaced inside the rolled-back
--- transaction only), and as built.
+-- 20261215000001 (:previous_body, read by recon-floor.sh from 20261203000001_daily_rollups.sql with
+-- 20261212000001's search path; replaced inside the rolled-back transaction only), and as built.
 \set flip 'UPDATE transactions SET status = CASE WHEN status = ''RECONCILED'' THEN ''PENDING'' ELSE ''RECONCILED'' END, updated_at = now() WHERE cycle_date = :''cycle'''
 \echo == a status update like the run status step, of :rows rows
 VACUUM transactions;
@@ -139,31 +139,7 @@ ROLLBACK;
 VACUUM transactions;
 CHECKPOINT;
 BEGIN;
-CREATE OR REPLACE FUNCTION txn_daily_on_update() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    WITH changed AS (
-        SELECT o.id, o.cycle_date AS o_cycle, coalesce(o.acquirer, '') AS o_acq, o.payment_method::text AS o_method,
-               o.status AS o_status, o.amount_paise AS o_amount, o.txn_at AS o_at,
-               n.cycle_date AS n_cycle, coalesce(n.acquirer, '') AS n_acq, n.payment_method::text AS n_method,
-               n.status AS n_status, n.amount_paise AS n_amount, n.txn_at AS n_at
-        FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE (o.cycle_date, o.acquirer, o.payment_method, o.status, o.amount_paise, o.txn_at)
-              IS DISTINCT FROM (n.cycle_date, n.acquirer, n.payment_method, n.status, n.amount_paise, n.txn_at)
-    )
-    INSERT INTO txn_daily_delta (cycle_date, acquirer, payment_method, status, batch_status, txn_count, amount_paise, paid_seconds)
-    SELECT v.cycle_date, v.acquirer, v.payment_method, v.status, coalesce(b.status, ''),
-           sum(v.n), sum(v.amount), sum(CASE WHEN b.status = 'PAID' THEN v.n * settle_seconds(b.paid_at, v.at) ELSE 0 END)
-    FROM changed c
-    LEFT JOIN settlement_items si ON si.transaction_id = c.id
-    LEFT JOIN settlement_batches b ON b.id = si.batch_id
-    CROSS JOIN LATERAL (VALUES (c.o_cycle, c.o_acq, c.o_method, c.o_status, -1, -c.o_amount, c.o_at),
-                               (c.n_cycle, c.n_acq, c.n_method, c.n_status, 1, c.n_amount, c.n_at))
-         AS v (cycle_date, acquirer, payment_method, status, n, amount, at)
-    GROUP BY 1, 2, 3, 4, 5
-    HAVING sum(v.n) <> 0 OR sum(v.amount) <> 0
-        OR sum(CASE WHEN b.status = 'PAID' THEN v.n * settle_seconds(b.paid_at, v.at) ELSE 0 END) <> 0;
-    RETURN NULL;
-END $$;
+:previous_body
 :start
 :flip;
 :lap
