@@ -30,23 +30,33 @@ cleanup() {
 trap cleanup EXIT
 : > "$LOG"
 # Autovacuum on the database just loaded would share the two cores with the passes: wait for it.
-while [ "$(su_psql -qtA -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" != 0 ]; do
+DEADLINE=$(( $(date +%s) + 900 ))
+while :; do
+  VACUUMING="$(su_psql -qtA -c "SELECT count(*) FROM pg_stat_activity
+                                WHERE backend_type = 'autovacuum worker' AND datname = current_database()")"
+  [ "$VACUUMING" = 0 ] && break
+  [ -n "$VACUUMING" ] && [ "$(date +%s)" -lt "$DEADLINE" ] || { log "autovacuum still running after 15 min (or psql failed)"; exit 1; }
   log "waiting for autovacuum to finish"; sleep 10
 done
-# Which trigger body "as built" is.
+# Log the installed txn_daily_on_update()'s md5, so the "as built" figures can be tied to a migration.
 su_psql -qtA -c "SELECT 'txn_daily_on_update body md5 ' || md5(prosrc) FROM pg_proc WHERE proname = 'txn_daily_on_update'" | tee -a "$LOG"
-# The trigger's body before migration 20261215000001, from the migration that wrote it (with the
-# search path 20261212000001 gave it), for the comparison in the last part.
-PREVIOUS_BODY="$(sed -n '/^CREATE FUNCTION txn_daily_on_update()/,/^END \$\$;/p' "$ROOT/migrations/20261203000001_daily_rollups.sql" \
-  | sed -e 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/' -e 's/SET search_path = public AS/SET search_path = pg_catalog, public, pg_temp AS/')"
-case "$PREVIOUS_BODY" in
-  *"pg_catalog, public, pg_temp"*'END $$;') ;;
+# The trigger function before migration 20261215000001, as its migration wrote it (migrations are
+# append-only, so this is the text production ran until then), with the search path 20261212000001
+# gave it, for the comparison in the last part.
+PREVIOUS_FUNCTION="$(sed -n '/^CREATE FUNCTION txn_daily_on_update()/,/^END \$\$;/{s/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/;s/search_path = public AS/search_path = pg_catalog, public, pg_temp AS/;p}' \
+  "$ROOT/migrations/20261203000001_daily_rollups.sql")"
+case "$PREVIOUS_FUNCTION" in
+  *\\*) log "a backslash in the previous function would be a psql command"; exit 1 ;;
+  'CREATE OR REPLACE FUNCTION txn_daily_on_update()'*'pg_catalog, public, pg_temp AS $$'*'END $$;') ;;
   *) log "could not read txn_daily_on_update() from migrations/20261203000001_daily_rollups.sql"; exit 1 ;;
 esac
+# The comparison means nothing on a database still running that function (migrated before 20261215000001).
+[ "$(su_psql -qtA -c "SELECT count(*) FROM _sqlx_migrations WHERE version = 20261215000001")" = 1 ] \
+  || { log "$DB predates migration 20261215000001: run benchmarks/recon.sh with a current build"; exit 1; }
 for pass in 1 2; do
   echo "== pass $pass (run $RUN)" | tee -a "$LOG"
   # The SQL on standard input: the checkout may be out of `postgres`'s reach (under /root).
-  if ! su_psql -q -v cycle="$CYCLE" -v run="$RUN" -v rows="$ROWS" -v previous_body="$PREVIOUS_BODY" -f - <"$ROOT/benchmarks/recon-floor.sql" >>"$LOG" 2>&1; then
+  if ! su_psql -q -v cycle="$CYCLE" -v run="$RUN" -v rows="$ROWS" -v previous_function="$PREVIOUS_FUNCTION" -f - <"$ROOT/benchmarks/recon-floor.sql" >>"$LOG" 2>&1; then
     cat "$LOG"
     log "recon-floor.sql failed (full output above and in $LOG)"
     exit 1

@@ -1,9 +1,11 @@
 -- What the partitioned design of issue 16 would cost in the database at 1M x 1M (BENCHMARKS.md,
 -- "Recon at scale: the floor of the partitioned design"): each of its database steps timed on the
--- benchmark's own rows, in tables (and a sequence) of its own, dropped before each pass and by the script afterwards; then the
--- run's status update with and without the daily rollup's trigger (rolled back). Run by
+-- benchmark's own rows, in tables (and a sequence) of its own, dropped before each pass and by the
+-- script afterwards; then a status update like the run's with the daily rollup's trigger off, with
+-- its previous function and as built (rolled back). Run by
 -- benchmarks/recon-floor.sh after benchmarks/recon.sh, which leaves its database behind.
--- Variables: cycle (the benchmark's cycle date), run (its completed run's id), rows (its size).
+-- Variables: cycle (the benchmark's cycle date), run (its completed run's id), rows (its size),
+-- previous_function (the trigger function before migration 20261215000001).
 \set ON_ERROR_STOP 1
 \pset pager off
 SET work_mem = '256MB';
@@ -120,10 +122,10 @@ COMMIT;
 :part_total
 \echo -- results part: :s s
 
--- A stand-in for the run's status step's statement (every one of the cycle's million rows flips
--- between RECONCILED and PENDING; the run's own statement joins its results), rolled back, VACUUM and
+-- A stand-in for the run's status step's statement (every one of the cycle's million rows changes
+-- status, RECONCILED to PENDING and the others to RECONCILED; the run's own statement joins its results), rolled back, VACUUM and
 -- CHECKPOINT before each, with the daily rollup's update trigger off, with the trigger's body before migration
--- 20261215000001 (:previous_body, read by recon-floor.sh from 20261203000001_daily_rollups.sql with
+-- 20261215000001 (:previous_function, read by recon-floor.sh from 20261203000001_daily_rollups.sql with
 -- 20261212000001's search path; replaced inside the rolled-back transaction only), and as built.
 \set flip 'UPDATE transactions SET status = CASE WHEN status = ''RECONCILED'' THEN ''PENDING'' ELSE ''RECONCILED'' END, updated_at = now() WHERE cycle_date = :''cycle'''
 \echo == a status update like the run status step, of :rows rows
@@ -139,7 +141,7 @@ ROLLBACK;
 VACUUM transactions;
 CHECKPOINT;
 BEGIN;
-:previous_body
+:previous_function
 :start
 :flip;
 :lap

@@ -1,11 +1,13 @@
 -- Replaces `txn_daily_on_update()`, the function of the daily rollup's statement-level update
 -- trigger `txn_daily_update` on `transactions` (first written in 20261203000001_daily_rollups.sql,
--- whose rules still hold). It now sums the changed rows once by old key, new key and batch status, then splits
--- those few sums into the old keys' minus and the new keys' plus; it used to split every changed
--- row into two rows first, so a recon run's million status changes became two million rows to sum.
--- Measured on the benchmark's database (BENCHMARKS.md, "Recon at scale: the floor of the
--- partitioned design, measured; the rollup trigger"). Same deltas: `tests/analytics.rs` checks a
--- paid transaction's changes and random operations against `rollup_differences()`.
+-- whose rules still hold). It now sums the changed rows once by old key, new key and batch
+-- status, then splits those few sums into the old keys' minus and the new keys' plus; it used to
+-- split every changed row into two rows first, so a recon run's million status changes became two
+-- million rows to sum. On a million-row status update the trigger's share fell from about 2.8 s to
+-- 1.5 s (benchmarks/recon-floor.sh; BENCHMARKS.md, "Recon at scale: the floor of the partitioned
+-- design, measured in parts"). It writes the same deltas as before: `tests/analytics.rs`
+-- `a_paid_transaction_changing_key_moves_its_seconds_to_payment` and
+-- `rollups_equal_the_ledger_after_random_operations` compare them with `rollup_differences()`.
 -- `CREATE OR REPLACE` replaces every attribute of the function, so `SECURITY DEFINER` and the search
 -- path that 20261212000001_definer_search_path_and_item_identity.sql gave every owner function are
 -- restated.
