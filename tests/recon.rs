@@ -1044,3 +1044,161 @@ async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
             .unwrap();
     assert_eq!(statuses, vec![("EXCEPTION".to_string(), ROWS / 3), ("RECONCILED".to_string(), ROWS - ROWS / 3)]);
 }
+
+/// The Bank MIS of one cycle as (bank ref, match state, reason, matched transaction), by bank ref.
+async fn bank_mis(app: &common::TestApp, cookie: &str, day: &str) -> Vec<(String, String, String, String)> {
+    let reply = app.get(&format!("/api/reports/v1/bank-mis.csv?from={day}&to={day}"), Some(cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut reader = csv::Reader::from_reader(reply.body.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
+    let (bank_ref, state, reason, txn) = (at("Bank ref"), at("Match state"), at("Reason"), at("Matched txn ID"));
+    let mut rows: Vec<(String, String, String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[bank_ref].to_string(), r[state].to_string(), r[reason].to_string(), r[txn].to_string())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A run stores one result per PG row, its paired bank line riding on it, and one per bank line
+/// that no PG row pairs (migration 20261216000001): every bank line is in exactly one of the run's
+/// rows, the Bank MIS reads each line's state from that row (for runs stored the earlier way too,
+/// with a bank-side copy of each pair), and a bank-only exception resolves when a late PG row pairs it.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool) {
+    const DAY: &str = "2026-01-20";
+    let (app, ops) = ops_app(&pool).await;
+    let finance = app.login("finance@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    let up = |kind: &'static str, name: &'static str, body: String| {
+        let (app, ops) = (&app, ops.clone());
+        async move {
+            let r = post_upload(app, &ops, &[("kind", kind), ("cycleDate", DAY)], Some((name, body.as_bytes()))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    };
+    let run = || async {
+        let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": DAY })).await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+        let id = started.json()["id"].as_str().unwrap().to_string();
+        let done = app.get(&format!("/api/recon/v1/runs/{id}"), Some(&ops)).await.json();
+        assert_eq!(done["status"], "completed", "{done}");
+        uuid::Uuid::parse_str(&id).unwrap()
+    };
+    // P-1 matches PB1; P-2 is a paisa off PB2; P-3's only partners, PB5 and PB6, share a UTR (so
+    // neither pairs); PB7 has no PG row yet.
+    up(
+        "pg",
+        "pg.csv",
+        format!(
+            "{PG_HEADER}P-1,MERCH_001,200.00,INR,{DAY},10:00,UPI,PUTR1,,SUCCESS\n\
+             P-2,MERCH_001,300.00,INR,{DAY},10:00,UPI,PUTR2,,SUCCESS\n\
+             P-3,MERCH_002,150.00,INR,{DAY},10:00,UPI,PUTR3,,SUCCESS\n"
+        ),
+    )
+    .await;
+    up(
+        "bank",
+        "bank.csv",
+        format!(
+            "{BANK_HEADER}PB1,HDFC,200.00,{DAY},,PUTR1,,CR\nPB2,HDFC,299.99,{DAY},,PUTR2,,CR\n\
+             PB5,HDFC,150.00,{DAY},,PUTR3,,CR\nPB6,HDFC,151.00,{DAY},,PUTR3,,CR\n\
+             PB7,HDFC,80.00,{DAY},,PUTR7,,CR\n"
+        ),
+    )
+    .await;
+    let first = run().await;
+    let shape: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT side, count(*), count(transaction_id), count(bank_line_id) FROM recon_results WHERE run_id = $1
+         GROUP BY side ORDER BY side",
+    )
+    .bind(first)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        shape,
+        [("bank".into(), 3, 0, 3), ("pg".into(), 3, 3, 2)],
+        "three PG rows (two with their bank line) and the three unpaired lines: no bank-side copy of a pair"
+    );
+    let held: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT l.bank_ref, count(r.id) FROM bank_statement_lines l
+         LEFT JOIN recon_results r ON r.run_id = $1 AND r.bank_line_id = l.id
+         WHERE l.cycle_date = $2::date GROUP BY l.bank_ref ORDER BY 1",
+    )
+    .bind(first)
+    .bind(DAY)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(held, [("PB1".into(), 1), ("PB2".into(), 1), ("PB5".into(), 1), ("PB6".into(), 1), ("PB7".into(), 1)]);
+    let listed = app.get(&format!("/api/recon/v1/runs/{first}/results"), Some(&ops)).await.json();
+    assert_eq!(listed["total"], 6, "the results page lists each stored row once");
+    let row = |r: &str, state: &str, reason: &str, txn: &str| (r.into(), state.into(), reason.into(), txn.into());
+    assert_eq!(
+        bank_mis(&app, &finance, DAY).await,
+        [
+            row("PB1", "MATCHED", "", "P-1"),
+            row("PB2", "EXCEPTION", "ROUNDING_ERROR", "P-2"),
+            row("PB5", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
+            row("PB6", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
+            row("PB7", "UNMATCHED_BANK", "BANK_TXN_MISSING_IN_PG", ""),
+        ]
+    );
+
+    // P-7 arrives late and pairs PB7: the re-run resolves PB7's bank-only exception through the
+    // PG row that now holds the line.
+    up("pg", "late.csv", format!("{PG_HEADER}P-7,MERCH_002,80.00,INR,{DAY},11:00,UPI,PUTR7,,SUCCESS\n")).await;
+    let second = run().await;
+    let pb7: (String, Option<String>) = sqlx::query_as(
+        "SELECT e.status, e.resolution FROM exceptions e JOIN bank_statement_lines l ON l.id = e.bank_line_id
+         WHERE l.bank_ref = 'PB7' AND e.transaction_id IS NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(pb7, ("resolved".into(), Some("AUTO_MATCHED".into())));
+    let mis = bank_mis(&app, &finance, DAY).await;
+    assert_eq!(mis[4], row("PB7", "MATCHED", "", "P-7"));
+    let listed = app.get(&format!("/api/recon/v1/runs/{second}/results"), Some(&ops)).await.json();
+    assert_eq!(listed["total"], 6, "four PG rows and the two duplicate lines");
+
+    // The database refuses a bank-side copy of a pair…
+    let copies = "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code,
+                                             pg_amount_paise, bank_amount_paise, delta_paise, match_score)
+                  SELECT run_id, 'bank', transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                         bank_amount_paise, delta_paise, 100
+                  FROM recon_results WHERE run_id = $1 AND side = 'pg' AND bank_line_id IS NOT NULL";
+    let refused = sqlx::query(copies).bind(second).execute(&pool).await.unwrap_err();
+    assert_eq!(refused.as_database_error().and_then(|e| e.code()).as_deref(), Some("23514"), "{refused}");
+    // …but the runs stored before it came in hold one: with copies of the current run's three pairs
+    // (written as those releases did, the check lifted for it), every page and the MIS read the same.
+    let classes = |id: uuid::Uuid| {
+        let app = &app;
+        let ops = ops.clone();
+        async move { app.get(&format!("/api/recon/v1/runs/{id}/results?limit=100"), Some(&ops)).await.json() }
+    };
+    let before = classes(second).await;
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE recon_results DROP CONSTRAINT recon_results_bank_rows_are_unpaired")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let copied = sqlx::query(copies).bind(second).execute(&mut *tx).await.unwrap().rows_affected();
+    assert_eq!(copied, 3);
+    sqlx::query(
+        "ALTER TABLE recon_results ADD CONSTRAINT recon_results_bank_rows_are_unpaired
+             CHECK (side <> 'bank' OR transaction_id IS NULL) NOT VALID",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(bank_mis(&app, &finance, DAY).await, mis);
+    assert_eq!(classes(second).await, before);
+    common::assert_rollups_exact(&pool).await;
+}

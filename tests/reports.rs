@@ -246,7 +246,8 @@ async fn recon_reports_equal_the_run_pages(pool: PgPool) {
         "SELECT coalesce(r.class, 'NOT_RECONCILED'), count(*), sum(l.amount_paise)::bigint
          FROM bank_statement_lines l
          LEFT JOIN (SELECT rr.bank_line_id, rr.class FROM recon_results rr JOIN recon_runs run ON run.id = rr.run_id
-                    WHERE rr.side = 'bank' AND run.status = 'completed' AND run.superseded_by IS NULL) r
+                    WHERE rr.bank_line_id IS NOT NULL AND (rr.side = 'pg' OR rr.transaction_id IS NULL)
+                      AND run.status = 'completed' AND run.superseded_by IS NULL) r
                 ON r.bank_line_id = l.id
          GROUP BY 1 ORDER BY 1",
     )

@@ -100,8 +100,8 @@ impl Raised {
     }
 }
 
-/// A PG result row per transaction (and the bank row of its pair) by its plan, with a record for
-/// each reason.
+/// A PG result row per transaction by its plan (a paired bank line rides on it: migration
+/// 20261216000001), with a record for each reason.
 fn pg_outcomes(
     cycles: &Cycles,
     runs: &mut [Run],
@@ -153,20 +153,6 @@ fn pg_outcomes(
             delta_paise: delta,
             match_score: score,
         });
-        if let Some(l) = line {
-            results.push(ResultRow {
-                run_id: run.id,
-                side: "bank",
-                transaction_id: Some(txn.id),
-                bank_line_id: Some(l.id),
-                class,
-                reason_code: reason,
-                pg_amount_paise: Some(txn.amount_paise),
-                bank_amount_paise: Some(l.amount_paise),
-                delta_paise: delta,
-                match_score: score,
-            });
-        }
         txn.status = if class == "MATCHED" { "RECONCILED" } else { "EXCEPTION" };
         if let Some(reason) = reason {
             raised.raise(run, reason, severity, Some(txn), line);

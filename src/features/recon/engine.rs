@@ -766,6 +766,14 @@ mod tests {
                     prop_assert_eq!(out.pg.iter().find(|x| x.pg == p).and_then(|x| x.bank), Some(r.bank));
                 }
             }
+            // The other way, with the same class and reason: a run stores a pair once, as its PG
+            // row's result (runs::write_results), so the bank line's own result must add nothing.
+            for r in &out.pg {
+                if let Some(b) = r.bank {
+                    let line = out.bank.iter().find(|x| x.bank == b);
+                    prop_assert_eq!(line.map(|x| (x.pg, x.class, x.reason)), Some((Some(r.pg), r.class, r.reason)));
+                }
+            }
         }
 
         #[test]

@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::engine::{self, BankLine, Class, PgRow, Reason, Settings, Tolerances};
+use super::engine::{self, BankLine, PgRow, Reason, Settings, Tolerances};
 use super::model::{ResultRow, RunAmounts, RunCounts, RunView};
 use crate::audit::{self, AuditEntry};
 use crate::auth::CurrentUser;
@@ -445,7 +445,8 @@ impl ExceptionRules {
     }
 }
 
-/// Results, PG side then bank side, streamed with COPY.
+/// Results streamed with COPY: a row per PG row (its paired bank line, if any, rides on it), then a
+/// row per bank line that no PG row pairs (migration 20261216000001).
 async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
     let Persist { run_id, txn_ids, pg, line_ids, bank, outcome, .. } = *p;
     crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.pg.len(), |w, i| {
@@ -463,19 +464,21 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .end();
     })
     .await?;
-    crate::db::copy_in(&mut *tx, COPY_RESULTS, 0..outcome.bank.len(), |w, i| {
+    // Indices, not a borrowing iterator: the future must stay `Send` for the job's spawned task.
+    let unpaired: Vec<usize> = (0..outcome.bank.len()).filter(|&i| outcome.bank[i].pg.is_none()).collect();
+    crate::db::copy_in(&mut *tx, COPY_RESULTS, unpaired, |w, i| {
         let r = &outcome.bank[i];
-        let line = &bank[r.bank];
         w.show(Some(run_id))
             .text(Some("bank"))
-            .num(r.pg.map(|t| txn_ids[t]))
+            .num(None)
             .num(Some(line_ids[r.bank]))
             .text(Some(r.class.code()))
             .text(r.reason.map(Reason::code))
-            .paise(r.pg.map(|t| pg[t].amount))
-            .paise(Some(line.amount))
-            .paise(r.delta)
-            .num(Some(if r.class == Class::Matched { 100 } else { 0 }))
+            .paise(None)
+            .paise(Some(bank[r.bank].amount))
+            .paise(None)
+            // Unpaired, so never MATCHED: no match score to give.
+            .num(Some(0))
             .end();
     })
     .await?;
@@ -617,12 +620,14 @@ async fn auto_resolve(
 ) -> Result<(), AppError> {
     let resolved = sqlx::query!(
         r#"WITH matched AS (
-             SELECT transaction_id, bank_line_id, side FROM recon_results WHERE run_id = $1 AND class = 'MATCHED'),
+             SELECT transaction_id, bank_line_id FROM recon_results
+             WHERE run_id = $1 AND side = 'pg' AND class = 'MATCHED'),
          r AS (
              SELECT id, status FROM exceptions
              WHERE status = ANY($3)
-               AND (transaction_id IN (SELECT transaction_id FROM matched WHERE side = 'pg')
-                    OR (transaction_id IS NULL AND bank_line_id IN (SELECT bank_line_id FROM matched WHERE side = 'bank')))
+               AND (transaction_id IN (SELECT transaction_id FROM matched)
+                    OR (transaction_id IS NULL
+                        AND bank_line_id IN (SELECT bank_line_id FROM matched WHERE bank_line_id IS NOT NULL)))
              FOR UPDATE)
          UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $2, updated_at = $2,
                 run_id = $1

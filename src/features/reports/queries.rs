@@ -7,8 +7,8 @@
 //! "The cycle's current recon run" (bank MIS, recon outcome) is the completed run no later run
 //! superseded, as the recon pages show it; a run's results are counted as its page counts them:
 //! PG rows, and bank lines without a PG partner (`side = 'pg' OR transaction_id IS NULL`). Every
-//! bank line a run read has a bank-side result of its own (at most one: a unique index), which is
-//! the line's match state in the bank MIS.
+//! bank line a run read is in exactly one of those rows (at most one: a unique index): its PG
+//! partner's when paired, its own otherwise; that row is the line's match state in the bank MIS.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{Stream, TryStreamExt};
@@ -235,6 +235,9 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
             }
         }
         Report::BankMis => {
+            // A line's result in its cycle's current run: its PG partner's row when paired, its own
+            // otherwise (the rows that speak for a run: recon_results_bank_line_once, migration
+            // 20261216000001; runs before it also hold a bank-side copy of each pair, skipped here).
             qb.push(
                 "SELECT l.bank_name, l.cycle_date, l.txn_date, l.value_date, l.direction, l.bank_ref, l.utr, l.rrn,
                         l.amount_paise, l.net_paise, coalesce(r.class, 'NOT_RECONCILED') AS match_state,
@@ -242,7 +245,8 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  FROM bank_statement_lines l
                  LEFT JOIN recon_runs run ON run.cycle_date = l.cycle_date AND run.status = 'completed'
                                         AND run.superseded_by IS NULL
-                 LEFT JOIN recon_results r ON r.run_id = run.id AND r.side = 'bank' AND r.bank_line_id = l.id
+                 LEFT JOIN recon_results r ON r.run_id = run.id AND r.bank_line_id = l.id
+                                          AND (r.side = 'pg' OR r.transaction_id IS NULL)
                  LEFT JOIN transactions t ON t.id = r.transaction_id
                  WHERE l.cycle_date BETWEEN ",
             );
