@@ -97,6 +97,51 @@ async fn ledger_rows_are_never_deleted(pool: PgPool) {
     }
 }
 
+/// Migration 20261216000001 builds its unique index (concurrently, outside a transaction) over runs
+/// stored before it, whose results hold a bank-side copy of each pair: the copies are left out of
+/// it, and once built it refuses a second PG row for a bank line a run's PG row holds.
+#[sqlx::test(migrations = false)]
+async fn the_bank_line_index_builds_over_runs_stored_with_copies(pool: PgPool) {
+    const ONE_ROW_PER_PAIR: i64 = 20261216000001;
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            MIGRATOR.iter().filter(|m| m.version < ONE_ROW_PER_PAIR).cloned().collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    // A run as releases before it stored one: PG row 1 paired with line 10 (and the line's copy of
+    // it), line 11 unpaired. (No foreign keys tie results to transactions or lines.)
+    sqlx::raw_sql(
+        "INSERT INTO recon_runs (id, cycle_date, source, status) VALUES ('00000000-0000-0000-0000-00000000000a', '2026-11-01', 'manual', 'completed');
+         INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, pg_amount_paise, bank_amount_paise, delta_paise, match_score)
+         VALUES ('00000000-0000-0000-0000-00000000000a', 'pg', 1, 10, 'MATCHED', 100, 100, 0, 100),
+                ('00000000-0000-0000-0000-00000000000a', 'bank', 1, 10, 'MATCHED', 100, 100, 0, 100),
+                ('00000000-0000-0000-0000-00000000000a', 'bank', NULL, 11, 'UNMATCHED_BANK', NULL, 50, NULL, 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let (valid, entries): (bool, i64) = sqlx::query_as(
+        "SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = 'recon_results_bank_line_once'::regclass),
+                (SELECT count(*) FROM recon_results WHERE bank_line_id IS NOT NULL AND (side = 'pg' OR transaction_id IS NULL))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((valid, entries), (true, 2), "built valid, over the PG row and the unpaired line");
+    let twice = sqlx::query(
+        "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, pg_amount_paise, match_score)
+         VALUES ('00000000-0000-0000-0000-00000000000a', 'pg', 2, 10, 'MATCHED', 100, 100)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    let twice = twice.as_database_error().expect("a database error");
+    assert_eq!(twice.constraint(), Some("recon_results_bank_line_once"));
+}
+
 /// A transaction keeps the cycle it was first given (its recon results are read through its
 /// cycle's runs); other columns still change.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

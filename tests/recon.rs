@@ -1048,17 +1048,10 @@ async fn a_runs_status_updates_write_no_index_entries(pool: PgPool) {
 /// The Bank MIS of one cycle as (bank ref, match state, reason, matched transaction), by bank ref.
 async fn bank_mis(app: &common::TestApp, cookie: &str, day: &str) -> Vec<(String, String, String, String)> {
     let reply = app.get(&format!("/api/reports/v1/bank-mis.csv?from={day}&to={day}"), Some(cookie)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let mut reader = csv::Reader::from_reader(reply.body.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
-    let (bank_ref, state, reason, txn) = (at("Bank ref"), at("Match state"), at("Reason"), at("Matched txn ID"));
-    let mut rows: Vec<(String, String, String, String)> = reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[bank_ref].to_string(), r[state].to_string(), r[reason].to_string(), r[txn].to_string())
-        })
+    let mut rows: Vec<(String, String, String, String)> = common::csv_rows(&reply)
+        .1
+        .into_iter()
+        .map(|r| (r["Bank ref"].clone(), r["Match state"].clone(), r["Reason"].clone(), r["Matched txn ID"].clone()))
         .collect();
     rows.sort();
     rows
@@ -1066,21 +1059,22 @@ async fn bank_mis(app: &common::TestApp, cookie: &str, day: &str) -> Vec<(String
 
 /// A run stores one result per PG row, its paired bank line riding on it, and one per bank line
 /// that no PG row pairs (migration 20261216000001): every bank line is in exactly one of the run's
-/// rows, the Bank MIS reads each line's state from that row (for runs stored the earlier way too,
-/// with a bank-side copy of each pair), and a bank-only exception resolves when a late PG row pairs it.
+/// rows, with its amount, the pair's Δ and score; the Bank MIS reads each line's state from that
+/// row (for runs stored the earlier way too, with a bank-side copy of each pair), and a bank-only
+/// exception resolves when a late PG row pairs it.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool) {
     const DAY: &str = "2026-01-20";
     let (app, ops) = ops_app(&pool).await;
     let finance = app.login("finance@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
-    let up = |kind: &'static str, name: &'static str, body: String| {
+    let upload = |kind: &'static str, name: &'static str, body: String| {
         let (app, ops) = (&app, ops.clone());
         async move {
             let r = post_upload(app, &ops, &[("kind", kind), ("cycleDate", DAY)], Some((name, body.as_bytes()))).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         }
     };
-    let run = || async {
+    let run_cycle = || async {
         let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": DAY })).await;
         assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
         assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
@@ -1089,29 +1083,34 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
         assert_eq!(done["status"], "completed", "{done}");
         uuid::Uuid::parse_str(&id).unwrap()
     };
-    // P-1 matches PB1; P-2 is a paisa off PB2; P-3's only partners, PB5 and PB6, share a UTR (so
-    // neither pairs); PB7 has no PG row yet.
-    up(
+    let results_page = |id: uuid::Uuid| {
+        let (app, ops) = (&app, ops.clone());
+        async move { app.get(&format!("/api/recon/v1/runs/{id}/results?limit=100"), Some(&ops)).await.json() }
+    };
+    // P-1 matches PB1; P-2 is a paisa off PB2; P-4 is within tolerance of PB4 (₹0.50 of ₹1,000);
+    // P-3's only partners, PB5 and PB6, share a UTR (so neither pairs); PB7 has no PG row yet.
+    upload(
         "pg",
         "pg.csv",
         format!(
             "{PG_HEADER}P-1,MERCH_001,200.00,INR,{DAY},10:00,UPI,PUTR1,,SUCCESS\n\
              P-2,MERCH_001,300.00,INR,{DAY},10:00,UPI,PUTR2,,SUCCESS\n\
-             P-3,MERCH_002,150.00,INR,{DAY},10:00,UPI,PUTR3,,SUCCESS\n"
+             P-3,MERCH_002,150.00,INR,{DAY},10:00,UPI,PUTR3,,SUCCESS\n\
+             P-4,MERCH_001,1000.00,INR,{DAY},10:00,UPI,PUTR4,,SUCCESS\n"
         ),
     )
     .await;
-    up(
+    upload(
         "bank",
         "bank.csv",
         format!(
             "{BANK_HEADER}PB1,HDFC,200.00,{DAY},,PUTR1,,CR\nPB2,HDFC,299.99,{DAY},,PUTR2,,CR\n\
-             PB5,HDFC,150.00,{DAY},,PUTR3,,CR\nPB6,HDFC,151.00,{DAY},,PUTR3,,CR\n\
+             PB4,HDFC,999.50,{DAY},,PUTR4,,CR\nPB5,HDFC,150.00,{DAY},,PUTR3,,CR\nPB6,HDFC,151.00,{DAY},,PUTR3,,CR\n\
              PB7,HDFC,80.00,{DAY},,PUTR7,,CR\n"
         ),
     )
     .await;
-    let first = run().await;
+    let first = run_cycle().await;
     let shape: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT side, count(*), count(transaction_id), count(bank_line_id) FROM recon_results WHERE run_id = $1
          GROUP BY side ORDER BY side",
@@ -1122,11 +1121,15 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     .unwrap();
     assert_eq!(
         shape,
-        [("bank".into(), 3, 0, 3), ("pg".into(), 3, 3, 2)],
-        "three PG rows (two with their bank line) and the three unpaired lines: no bank-side copy of a pair"
+        [("bank".into(), 3, 0, 3), ("pg".into(), 4, 4, 3)],
+        "four PG rows (three with their bank line) and the three unpaired lines: no bank-side copy of a pair"
     );
-    let held: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT l.bank_ref, count(r.id) FROM bank_statement_lines l
+    // Each line once, with what spec 2.2 keeps per bank line: its amount, the Δ and score of its
+    // pair (the tolerance match scores below 100), none without one.
+    type Held = (String, i64, Option<i64>, Option<i64>, Option<i16>);
+    let held: Vec<Held> = sqlx::query_as(
+        "SELECT l.bank_ref, count(r.id), max(r.bank_amount_paise), max(r.delta_paise), max(r.match_score)
+         FROM bank_statement_lines l
          LEFT JOIN recon_results r ON r.run_id = $1 AND r.bank_line_id = l.id
          WHERE l.cycle_date = $2::date GROUP BY l.bank_ref ORDER BY 1",
     )
@@ -1135,15 +1138,25 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(held, [("PB1".into(), 1), ("PB2".into(), 1), ("PB5".into(), 1), ("PB6".into(), 1), ("PB7".into(), 1)]);
-    let listed = app.get(&format!("/api/recon/v1/runs/{first}/results"), Some(&ops)).await.json();
-    assert_eq!(listed["total"], 6, "the results page lists each stored row once");
+    assert_eq!(
+        held,
+        [
+            ("PB1".into(), 1, Some(20000), Some(0), Some(100)),
+            ("PB2".into(), 1, Some(29999), Some(1), Some(0)),
+            ("PB4".into(), 1, Some(99950), Some(50), Some(99)),
+            ("PB5".into(), 1, Some(15000), None, Some(0)),
+            ("PB6".into(), 1, Some(15100), None, Some(0)),
+            ("PB7".into(), 1, Some(8000), None, Some(0)),
+        ]
+    );
+    assert_eq!(results_page(first).await["total"], 7, "the results page lists each stored row once");
     let row = |r: &str, state: &str, reason: &str, txn: &str| (r.into(), state.into(), reason.into(), txn.into());
     assert_eq!(
         bank_mis(&app, &finance, DAY).await,
         [
             row("PB1", "MATCHED", "", "P-1"),
             row("PB2", "EXCEPTION", "ROUNDING_ERROR", "P-2"),
+            row("PB4", "MATCHED", "", "P-4"),
             row("PB5", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
             row("PB6", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
             row("PB7", "UNMATCHED_BANK", "BANK_TXN_MISSING_IN_PG", ""),
@@ -1152,8 +1165,8 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
 
     // P-7 arrives late and pairs PB7: the re-run resolves PB7's bank-only exception through the
     // PG row that now holds the line.
-    up("pg", "late.csv", format!("{PG_HEADER}P-7,MERCH_002,80.00,INR,{DAY},11:00,UPI,PUTR7,,SUCCESS\n")).await;
-    let second = run().await;
+    upload("pg", "late.csv", format!("{PG_HEADER}P-7,MERCH_002,80.00,INR,{DAY},11:00,UPI,PUTR7,,SUCCESS\n")).await;
+    let second = run_cycle().await;
     let pb7: (String, Option<String>) = sqlx::query_as(
         "SELECT e.status, e.resolution FROM exceptions e JOIN bank_statement_lines l ON l.id = e.bank_line_id
          WHERE l.bank_ref = 'PB7' AND e.transaction_id IS NULL",
@@ -1163,42 +1176,49 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     .unwrap();
     assert_eq!(pb7, ("resolved".into(), Some("AUTO_MATCHED".into())));
     let mis = bank_mis(&app, &finance, DAY).await;
-    assert_eq!(mis[4], row("PB7", "MATCHED", "", "P-7"));
-    let listed = app.get(&format!("/api/recon/v1/runs/{second}/results"), Some(&ops)).await.json();
-    assert_eq!(listed["total"], 6, "four PG rows and the two duplicate lines");
+    assert_eq!(
+        mis,
+        [
+            row("PB1", "MATCHED", "", "P-1"),
+            row("PB2", "EXCEPTION", "ROUNDING_ERROR", "P-2"),
+            row("PB4", "MATCHED", "", "P-4"),
+            row("PB5", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
+            row("PB6", "EXCEPTION", "DUPLICATE_BANK_ENTRY", ""),
+            row("PB7", "MATCHED", "", "P-7"),
+        ]
+    );
+    let page = results_page(second).await;
+    assert_eq!(page["total"], 7, "five PG rows and the two duplicate lines");
 
-    // The database refuses a bank-side copy of a pair…
-    let copies = "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code,
-                                             pg_amount_paise, bank_amount_paise, delta_paise, match_score)
-                  SELECT run_id, 'bank', transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                         bank_amount_paise, delta_paise, 100
-                  FROM recon_results WHERE run_id = $1 AND side = 'pg' AND bank_line_id IS NOT NULL";
-    let refused = sqlx::query(copies).bind(second).execute(&pool).await.unwrap_err();
-    assert_eq!(refused.as_database_error().and_then(|e| e.code()).as_deref(), Some("23514"), "{refused}");
-    // …but the runs stored before it came in hold one: with copies of the current run's three pairs
-    // (written as those releases did, the check lifted for it), every page and the MIS read the same.
-    let classes = |id: uuid::Uuid| {
-        let app = &app;
-        let ops = ops.clone();
-        async move { app.get(&format!("/api/recon/v1/runs/{id}/results?limit=100"), Some(&ops)).await.json() }
-    };
-    let before = classes(second).await;
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("ALTER TABLE recon_results DROP CONSTRAINT recon_results_bank_rows_are_unpaired")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    let copied = sqlx::query(copies).bind(second).execute(&mut *tx).await.unwrap().rows_affected();
-    assert_eq!(copied, 3);
-    sqlx::query(
-        "ALTER TABLE recon_results ADD CONSTRAINT recon_results_bank_rows_are_unpaired
-             CHECK (side <> 'bank' OR transaction_id IS NULL) NOT VALID",
+    // A second speaking row for a bank line is refused.
+    let twice = sqlx::query(
+        "INSERT INTO recon_results (run_id, side, bank_line_id, class, reason_code, bank_amount_paise, match_score)
+         SELECT run_id, 'bank', bank_line_id, 'UNMATCHED_BANK', 'BANK_TXN_MISSING_IN_PG', bank_amount_paise, 0
+         FROM recon_results WHERE run_id = $1 AND side = 'pg' AND bank_line_id IS NOT NULL LIMIT 1",
     )
-    .execute(&mut *tx)
+    .bind(second)
+    .execute(&pool)
     .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .unwrap_err();
+    let twice = twice.as_database_error().expect("a database error");
+    assert_eq!((twice.code().as_deref(), twice.constraint()), (Some("23505"), Some("recon_results_bank_line_once")));
+    // Runs stored before migration 20261216000001 hold a bank-side copy of each pair: with copies
+    // of the current run's four pairs, written as those releases wrote them (beside the unique
+    // index, which leaves them out), the results page and the Bank MIS read the same.
+    let copied = sqlx::query(
+        "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
+                                    bank_amount_paise, delta_paise, match_score)
+         SELECT run_id, 'bank', transaction_id, bank_line_id, class, reason_code, pg_amount_paise, bank_amount_paise,
+                abs(pg_amount_paise - bank_amount_paise), CASE WHEN class = 'MATCHED' THEN 100 ELSE 0 END
+         FROM recon_results WHERE run_id = $1 AND side = 'pg' AND bank_line_id IS NOT NULL",
+    )
+    .bind(second)
+    .execute(&pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(copied, 4);
     assert_eq!(bank_mis(&app, &finance, DAY).await, mis);
-    assert_eq!(classes(second).await, before);
+    assert_eq!(results_page(second).await, page);
     common::assert_rollups_exact(&pool).await;
 }

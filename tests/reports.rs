@@ -12,7 +12,7 @@ use std::io::{Cursor, Read};
 use axum::http::{header, StatusCode};
 use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use common::{demo_app, demo_cookie, Reply, TestApp};
+use common::{csv_rows, demo_app, demo_cookie, TestApp};
 use rust_decimal::Decimal;
 use settlepaisa_ops::features::recon::runs;
 use settlepaisa_ops::features::reports::model::Report;
@@ -31,16 +31,6 @@ fn window() -> (NaiveDate, NaiveDate) {
 fn url(report: &str, ext: &str, extra: &str) -> String {
     let (from, to) = window();
     format!("/api/reports/v1/{report}.{ext}?from={from}&to={to}{extra}")
-}
-
-/// A CSV body as its header and rows, each row a map from header to cell.
-fn csv_rows(reply: &Reply) -> (Vec<String>, Vec<HashMap<String, String>>) {
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let mut reader = csv::Reader::from_reader(reply.body.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let rows =
-        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
-    (header, rows)
 }
 
 /// Rupees text (`-1234.50`) as paise; empty as 0.

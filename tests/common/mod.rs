@@ -277,3 +277,13 @@ pub async fn assert_rollups_exact(pool: &PgPool) {
     .unwrap();
     assert!(diff.is_empty(), "the rollups differ from the ledger: {diff:#?}");
 }
+
+/// A CSV body as its header and rows, each row a map from header to cell.
+pub fn csv_rows(reply: &Reply) -> (Vec<String>, Vec<std::collections::HashMap<String, String>>) {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut reader = csv::Reader::from_reader(reply.body.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows =
+        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
+    (header, rows)
+}

@@ -190,9 +190,8 @@ pub struct BankResult {
     pub bank: usize,
     pub class: Class,
     pub reason: Option<Reason>,
+    /// The PG row it pairs with; the pair's Δ and score are that row's ([`PgResult`]).
     pub pg: Option<usize>,
-    /// With a paired PG row: |PG − bank| (gross, whatever the fees).
-    pub delta: Option<Paise>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -428,14 +427,10 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
         .iter()
         .map(|&b| {
             let duplicate = bank_slot[b] != NONE && slot_lines[bank_slot[b] as usize].0 > 1;
-            Ok(match (duplicate, bank_pair[b]) {
-                (true, _) => BankResult {
-                    bank: b,
-                    class: Class::Exception,
-                    reason: Some(Reason::DuplicateBankEntry),
-                    pg: None,
-                    delta: None,
-                },
+            match (duplicate, bank_pair[b]) {
+                (true, _) => {
+                    BankResult { bank: b, class: Class::Exception, reason: Some(Reason::DuplicateBankEntry), pg: None }
+                }
                 (false, Some(p)) => {
                     let r = pg_result[p].as_ref();
                     BankResult {
@@ -443,7 +438,6 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
                         class: r.map(|r| r.class).unwrap_or(Class::Exception),
                         reason: r.and_then(|r| r.reason),
                         pg: Some(p),
-                        delta: Some(gap(pg_rows[p].amount, bank_lines[b].amount)?),
                     }
                 }
                 (false, None) => BankResult {
@@ -451,11 +445,10 @@ pub fn reconcile(pg_rows: &[PgRow], bank_lines: &[BankLine], settings: &Settings
                     class: Class::UnmatchedBank,
                     reason: Some(Reason::BankTxnMissingInPg),
                     pg: None,
-                    delta: None,
                 },
-            })
+            }
         })
-        .collect::<Result<_, MoneyOverflow>>()?;
+        .collect();
     let pg = pg_order.into_iter().filter_map(|i| pg_result[i].take()).collect();
     Ok(Outcome { pg, bank, debit_lines_ignored })
 }
@@ -767,7 +760,8 @@ mod tests {
                 }
             }
             // The other way, with the same class and reason: a run stores a pair once, as its PG
-            // row's result (runs::write_results), so the bank line's own result must add nothing.
+            // row's result (runs::write_results), so the line's class and reason must be the PG
+            // row's (its Δ and score are the PG row's by construction: a bank result has none).
             for r in &out.pg {
                 if let Some(b) = r.bank {
                     let line = out.bank.iter().find(|x| x.bank == b);

@@ -477,7 +477,7 @@ async fn write_results(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(
             .paise(None)
             .paise(Some(bank[r.bank].amount))
             .paise(None)
-            // Unpaired, so never MATCHED: no match score to give.
+            // Score 0, as for an unpaired PG row (`PgResult::score`).
             .num(Some(0))
             .end();
     })
@@ -626,8 +626,7 @@ async fn auto_resolve(
              SELECT id, status FROM exceptions
              WHERE status = ANY($3)
                AND (transaction_id IN (SELECT transaction_id FROM matched)
-                    OR (transaction_id IS NULL
-                        AND bank_line_id IN (SELECT bank_line_id FROM matched WHERE bank_line_id IS NOT NULL)))
+                    OR (transaction_id IS NULL AND bank_line_id IN (SELECT bank_line_id FROM matched)))
              FOR UPDATE)
          UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $2, updated_at = $2,
                 run_id = $1
@@ -775,8 +774,9 @@ pub async fn run(pool: &PgPool, id: Uuid) -> Result<RunView, AppError> {
     Ok(row.ok_or_else(|| AppError::NotFound("No recon run with that id.".into()))?.into())
 }
 
-/// The result rows a run shows: PG rows, and bank lines without a PG partner (so each pair shows
-/// once); `$1` the run, `$2` the class or null. [`results`]' count and [`result_rows`] write out the
+/// The result rows a run shows: PG rows, and bank lines without a PG partner (runs before
+/// migration 20261216000001 also stored a bank-side copy of each pair, which this skips); `$1` the
+/// run, `$2` the class or null. [`results`]' count and [`result_rows`] write out the
 /// same WHERE text (the query macros take literals only; a test below holds the copies equal).
 ///
 /// A page of a run's results and the number of all of them; `class` filters (MATCHED,
