@@ -120,7 +120,7 @@ CREATE UNIQUE INDEX ON floor_results (run_id, transaction_id) WHERE side = 'pg';
 CREATE UNIQUE INDEX ON floor_results (run_id, bank_line_id)
     WHERE bank_line_id IS NOT NULL AND (side = 'pg' OR transaction_id IS NULL);
 :lap
-\echo -- the four indexes of recon_results: :s s
+\echo -- the four indexes a run needs (recon_results_bank_once serves only releases before 20261216000001): :s s
 COMMIT;
 :part_total
 \echo -- results part: :s s

@@ -1060,8 +1060,8 @@ async fn bank_mis(app: &common::TestApp, cookie: &str, day: &str) -> Vec<(String
 /// A run stores one result per PG row, its paired bank line riding on it, and one per bank line
 /// that no PG row pairs (migration 20261216000001): every bank line is in exactly one of the run's
 /// rows, with its amount, the pair's Δ and score; the Bank MIS reads each line's state from that
-/// row (for runs stored the earlier way too, with a bank-side copy of each pair), and a bank-only
-/// exception resolves when a late PG row pairs it.
+/// row (for runs stored the earlier way too, with a bank-side copy of each pair, as the rollback
+/// runbook writes them), and a bank-only exception resolves when a late PG row pairs it.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool) {
     const DAY: &str = "2026-01-20";
@@ -1202,22 +1202,16 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     .unwrap_err();
     let twice = twice.as_database_error().expect("a database error");
     assert_eq!((twice.code().as_deref(), twice.constraint()), (Some("23505"), Some("recon_results_bank_line_once")));
-    // Runs stored before migration 20261216000001 hold a bank-side copy of each pair: with copies
-    // of the current run's four pairs, written as those releases wrote them (beside the unique
-    // index, which leaves them out), the results page and the Bank MIS read the same.
-    let copied = sqlx::query(
-        "INSERT INTO recon_results (run_id, side, transaction_id, bank_line_id, class, reason_code, pg_amount_paise,
-                                    bank_amount_paise, delta_paise, match_score)
-         SELECT run_id, 'bank', transaction_id, bank_line_id, class, reason_code, pg_amount_paise, bank_amount_paise,
-                abs(pg_amount_paise - bank_amount_paise), CASE WHEN class = 'MATCHED' THEN 100 ELSE 0 END
-         FROM recon_results WHERE run_id = $1 AND side = 'pg' AND bank_line_id IS NOT NULL",
-    )
-    .bind(second)
-    .execute(&pool)
-    .await
-    .unwrap()
-    .rows_affected();
-    assert_eq!(copied, 4);
+    // Runs stored before migration 20261216000001 hold a bank-side copy of each pair, and the
+    // rollback runbook writes them for runs made since, for an older release's Bank MIS: with the
+    // copies its statement writes (three pairs of the first run, four of the second; none the
+    // second time), the results page and the Bank MIS read the same.
+    let runbook = include_str!("../docs/runbooks/rollback.md");
+    let start = runbook.find("<<'SQL'\n").expect("rollback.md writes the copies with a heredoc") + "<<'SQL'\n".len();
+    let copies = &runbook[start..start + runbook[start..].find("\n   SQL\n").expect("the heredoc ends")];
+    let copied = sqlx::raw_sql(copies).execute(&pool).await.unwrap().rows_affected();
+    assert_eq!(copied, 7, "{copies}");
+    assert_eq!(sqlx::raw_sql(copies).execute(&pool).await.unwrap().rows_affected(), 0, "safe to run twice");
     assert_eq!(bank_mis(&app, &finance, DAY).await, mis);
     assert_eq!(results_page(second).await, page);
     common::assert_rollups_exact(&pool).await;

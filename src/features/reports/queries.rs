@@ -7,7 +7,7 @@
 //! "The cycle's current recon run" (bank MIS, recon outcome) is the completed run no later run
 //! superseded, as the recon pages show it; a run's results are counted as its page counts them:
 //! PG rows, and bank lines without a PG partner (`side = 'pg' OR transaction_id IS NULL`). Every
-//! bank line a run read is in exactly one of those rows (at most one: a unique index): its PG
+//! bank credit line a run read is in exactly one of those rows (at most one: a unique index): its PG
 //! partner's when paired, its own otherwise; that row is the line's match state in the bank MIS.
 
 use chrono::{DateTime, NaiveDate, Utc};
