@@ -274,26 +274,24 @@ pub async fn execute(pool: &PgPool, job: &Job, run_id: Uuid, now: DateTime<Utc>)
     }
 
     stage(pool, run_id, "load", 20).await?;
-    // The two reads are independent statements (as they were one after the other), so they run at
-    // once on two connections: each is one PostgreSQL backend on one core.
-    let (txns, lines) = tokio::try_join!(
-        sqlx::query_as!(
-            TxnRow,
-            r#"SELECT id, txn_id, merchant_id, acquirer, amount_paise AS "amount_paise: Paise", utr, rrn, txn_at AS "txn_at: DateTime<Utc>",
-                    bank_fee_paise AS "bank_fee_paise: Paise", expected_settlement_paise AS "expected_settlement_paise: Paise"
-             FROM transactions WHERE cycle_date = $1"#,
-            cycle_date as NaiveDate,
-        )
-        .fetch_all(pool),
-        sqlx::query_as!(
-            LineRow,
-            r#"SELECT id, natural_key, amount_paise AS "amount_paise: Paise", net_paise AS "net_paise: Paise", utr,
-                      txn_date AS "txn_date: NaiveDate", direction
-             FROM bank_statement_lines WHERE cycle_date = $1"#,
-            cycle_date as NaiveDate,
-        )
-        .fetch_all(pool),
-    )?;
+    let txns = sqlx::query_as!(
+        TxnRow,
+        r#"SELECT id, txn_id, merchant_id, acquirer, amount_paise AS "amount_paise: Paise", utr, rrn, txn_at AS "txn_at: DateTime<Utc>",
+                bank_fee_paise AS "bank_fee_paise: Paise", expected_settlement_paise AS "expected_settlement_paise: Paise"
+         FROM transactions WHERE cycle_date = $1"#,
+        cycle_date as NaiveDate,
+    )
+    .fetch_all(pool)
+    .await?;
+    let lines = sqlx::query_as!(
+        LineRow,
+        r#"SELECT id, natural_key, amount_paise AS "amount_paise: Paise", net_paise AS "net_paise: Paise", utr,
+                  txn_date AS "txn_date: NaiveDate", direction
+         FROM bank_statement_lines WHERE cycle_date = $1"#,
+        cycle_date as NaiveDate,
+    )
+    .fetch_all(pool)
+    .await?;
 
     laps.lap("load");
     stage(pool, run_id, "match", 45).await?;
