@@ -169,6 +169,165 @@ async fn a_transaction_never_changes_cycle(pool: PgPool) {
         .expect("the same cycle written again, and other columns, are fine");
 }
 
+/// The SQLSTATE and constraint name of a refused statement.
+fn refusal(e: &sqlx::Error) -> (Option<String>, Option<String>) {
+    let db = e.as_database_error();
+    (db.and_then(|d| d.code()).map(|c| c.to_string()), db.and_then(|d| d.constraint()).map(str::to_string))
+}
+
+const FOREIGN_KEY: (Option<&str>, Option<&str>) = (Some("23503"), Some("transactions_merchant_id_fkey"));
+
+fn is_foreign_key(e: &sqlx::Error) -> bool {
+    let (code, constraint) = refusal(e);
+    (code.as_deref(), constraint.as_deref()) == FOREIGN_KEY
+}
+
+async fn transactions_named(pool: &PgPool, merchant: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM transactions WHERE merchant_id = $1")
+        .bind(merchant)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Migration 20261217000001 checks a transaction's merchant once per statement instead of the
+/// foreign key's once per row: the rule is the foreign key's, for every way a row is written, and
+/// it holds against a merchant deleted by a concurrent transaction (either one first).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
+    sqlx::raw_sql(
+        "INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_A', 'A', 'A Ltd'), ('MERCH_B', 'B', 'B Ltd'),
+                                                              ('MERCH_GONE', 'G', 'G Ltd'), ('MERCH_RACE', 'R', 'R Ltd');
+         INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('A1', 'MERCH_A', 100, now(), '2026-11-01', 'UPI')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let insert = |values: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(&format!(
+                "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+                 VALUES {values}"
+            ))
+            .execute(&pool)
+            .await
+        }
+    };
+    // A statement naming one missing merchant among known ones is refused whole, with the foreign
+    // key's message.
+    let refused = insert(
+        "('A2', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'), ('X1', 'NO_SUCH', 100, now(), '2026-11-01', 'UPI')",
+    )
+    .await
+    .expect_err("an unknown merchant is refused");
+    assert!(is_foreign_key(&refused), "{refused}");
+    assert!(refused.as_database_error().unwrap().message().contains("violates foreign key constraint"), "{refused}");
+    assert_eq!(transactions_named(&pool, "MERCH_A").await, 1, "nothing of the statement stays");
+    // The same through the upload's path: an upsert, and COPY.
+    let upsert = sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('A1', 'MERCH_A', 300, now(), '2026-11-01', 'UPI'), ('X2', 'NO_SUCH', 100, now(), '2026-11-01', 'UPI')
+         ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise",
+    )
+    .execute(&pool)
+    .await
+    .expect_err("an upsert naming an unknown merchant is refused");
+    assert!(is_foreign_key(&upsert), "{upsert}");
+    let mut conn = pool.acquire().await.unwrap();
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method) FROM STDIN",
+        )
+        .await
+        .unwrap();
+    copy.send(b"C1\tMERCH_B\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\nC2\tNO_SUCH\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\n".as_slice())
+        .await
+        .unwrap();
+    let copied = copy.finish().await.expect_err("a COPY naming an unknown merchant is refused");
+    assert!(is_foreign_key(&copied), "{copied}");
+    drop(conn);
+    assert_eq!(transactions_named(&pool, "MERCH_B").await, 0);
+    let amount: i64 =
+        sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'A1'").fetch_one(&pool).await.unwrap();
+    assert_eq!(amount, 100, "the refused upsert changed nothing");
+    // Known merchants are fine, once each or many times over.
+    insert(
+        "('A2', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'), ('A3', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'),
+            ('B1', 'MERCH_B', 100, now(), '2026-11-01', 'UPI')",
+    )
+    .await
+    .expect("known merchants");
+
+    // A row moved to a missing merchant is refused; to a known one it moves.
+    let moved = sqlx::query("UPDATE transactions SET merchant_id = 'NO_SUCH' WHERE txn_id = 'B1'")
+        .execute(&pool)
+        .await
+        .expect_err("an unknown merchant is refused");
+    assert!(is_foreign_key(&moved), "{moved}");
+    sqlx::query("UPDATE transactions SET merchant_id = 'MERCH_B' WHERE txn_id = 'A3'").execute(&pool).await.unwrap();
+    assert_eq!(transactions_named(&pool, "MERCH_B").await, 2);
+
+    // A merchant that a transaction names is neither deleted nor given another id; one no
+    // transaction names is deleted.
+    for statement in
+        ["DELETE FROM merchants WHERE id = 'MERCH_B'", "UPDATE merchants SET id = 'MERCH_B2' WHERE id = 'MERCH_B'"]
+    {
+        let refused = sqlx::query(statement).execute(&pool).await.expect_err(statement);
+        let (code, constraint) = refusal(&refused);
+        assert_eq!((code.as_deref(), constraint.as_deref()), FOREIGN_KEY, "{statement}: {refused}");
+    }
+    sqlx::query("UPDATE merchants SET name = 'B renamed' WHERE id = 'MERCH_B'").execute(&pool).await.unwrap();
+    // Outside READ COMMITTED the deleting transaction could miss a writer that committed while it
+    // waited: refused there, even for a merchant no transaction names.
+    let mut repeatable = pool.begin().await.unwrap();
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *repeatable).await.unwrap();
+    let refused = sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'")
+        .execute(&mut *repeatable)
+        .await
+        .expect_err("refused outside READ COMMITTED");
+    assert_eq!(refusal(&refused).0.as_deref(), Some("55000"), "{refused}");
+    drop(repeatable);
+    sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'").execute(&pool).await.expect("no transaction names it");
+
+    // Concurrent: an insert not yet committed holds its merchant; a deletion waits for it and then
+    // fails.
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('R1', 'MERCH_RACE', 100, now(), '2026-11-01', 'UPI')",
+    )
+    .execute(&mut *writer)
+    .await
+    .unwrap();
+    let deleter = tokio::spawn({
+        let pool = pool.clone();
+        async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_RACE'").execute(&pool).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!deleter.is_finished(), "the deletion waits for the writer's lock");
+    writer.commit().await.unwrap();
+    let refused = deleter.await.unwrap().expect_err("the merchant is named now");
+    assert!(is_foreign_key(&refused), "{refused}");
+
+    // …and the other way round: a deletion not yet committed; an insert naming the merchant waits
+    // for it and then fails, writing nothing.
+    sqlx::raw_sql("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_RACE2', 'R2', 'R2 Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut deleting = pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_RACE2'").execute(&mut *deleting).await.unwrap();
+    let writer = tokio::spawn(insert("('R2', 'MERCH_RACE2', 100, now(), '2026-11-01', 'UPI')"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!writer.is_finished(), "the insert waits for the deletion");
+    deleting.commit().await.unwrap();
+    let refused = writer.await.unwrap().expect_err("the merchant is gone");
+    assert!(is_foreign_key(&refused), "{refused}");
+    assert_eq!(transactions_named(&pool, "MERCH_RACE2").await, 0);
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn money_and_state_constraints_refuse_bad_rows(pool: PgPool) {
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_T', 'T', 'T Ltd')")
