@@ -18,6 +18,10 @@
 -- The functions run as their owner, as the foreign key's checks did: a writer of transactions
 -- needs no privilege on merchants for them.
 
+-- Dropping the key and adding the triggers lock transactions and merchants briefly; as in
+-- 20261214000001, give up after 10 s waiting for a lock (an upload or a run in progress) rather
+-- than hold every later reader behind it. Nothing to rebuild: the migration takes milliseconds.
+SET LOCAL lock_timeout = '10s';
 ALTER TABLE transactions DROP CONSTRAINT transactions_merchant_id_fkey;
 
 CREATE FUNCTION transaction_merchant_missing(missing TEXT) RETURNS void LANGUAGE plpgsql AS $$
