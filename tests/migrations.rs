@@ -169,20 +169,33 @@ async fn a_transaction_never_changes_cycle(pool: PgPool) {
         .expect("the same cycle written again, and other columns, are fine");
 }
 
-/// The SQLSTATE and constraint name of a refused statement.
-fn refusal(e: &sqlx::Error) -> (Option<String>, Option<String>) {
-    let db = e.as_database_error();
-    (db.and_then(|d| d.code()).map(|c| c.to_string()), db.and_then(|d| d.constraint()).map(str::to_string))
+/// The SQLSTATE of a refused statement.
+fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string())
 }
 
-const FOREIGN_KEY: (Option<&str>, Option<&str>) = (Some("23503"), Some("transactions_merchant_id_fkey"));
+const FOREIGN_KEY_VIOLATION: &str = "23503";
+const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
 
-fn is_foreign_key(e: &sqlx::Error) -> bool {
-    let (code, constraint) = refusal(e);
-    (code.as_deref(), constraint.as_deref()) == FOREIGN_KEY
+/// Refused as the foreign key `transactions_merchant_id_fkey` refused: its SQLSTATE and its name.
+fn refused_by_merchant_rule(e: &sqlx::Error) -> bool {
+    sqlstate(e).as_deref() == Some(FOREIGN_KEY_VIOLATION)
+        && e.as_database_error().and_then(|d| d.constraint()) == Some("transactions_merchant_id_fkey")
 }
 
-async fn transactions_named(pool: &PgPool, merchant: &str) -> i64 {
+/// `INSERT INTO transactions` of these `(txn_id, merchant_id)` pairs (the other columns fixed).
+fn insert_transactions(rows: &[(&str, &str)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(txn, merchant)| format!("('{txn}', '{merchant}', 100, now(), '2026-11-01', 'UPI')"))
+        .collect();
+    format!(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method) VALUES {}",
+        values.join(", ")
+    )
+}
+
+async fn transactions_of(pool: &PgPool, merchant: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM transactions WHERE merchant_id = $1")
         .bind(merchant)
         .fetch_one(pool)
@@ -190,51 +203,65 @@ async fn transactions_named(pool: &PgPool, merchant: &str) -> i64 {
         .unwrap()
 }
 
+/// Whether another session of this database waits for a lock.
+async fn a_session_waits(pool: &PgPool) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Until another session waits for a lock (the spawned statement has reached its lock, not merely
+/// not started yet), or `done` holds; false after 5 s.
+async fn waiting_for_a_lock_or(pool: &PgPool, done: impl Fn() -> bool) -> bool {
+    for _ in 0..100 {
+        if done() || a_session_waits(pool).await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+async fn a_session_waits_for_a_lock(pool: &PgPool) -> bool {
+    waiting_for_a_lock_or(pool, || false).await
+}
+
 /// Migration 20261217000001 checks a transaction's merchant once per statement instead of the
-/// foreign key's once per row: the rule is the foreign key's, for every way a row is written, and
-/// it holds against a merchant deleted by a concurrent transaction (either one first).
+/// foreign key's once per row: the rule is the foreign key's, for every way a transaction is
+/// written and every way a merchant could go.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
-    sqlx::raw_sql(
+    sqlx::raw_sql(&format!(
         "INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_A', 'A', 'A Ltd'), ('MERCH_B', 'B', 'B Ltd'),
-                                                              ('MERCH_GONE', 'G', 'G Ltd'), ('MERCH_RACE', 'R', 'R Ltd');
-         INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-         VALUES ('A1', 'MERCH_A', 100, now(), '2026-11-01', 'UPI')",
-    )
+                                                              ('MERCH_GONE', 'G', 'G Ltd');
+         {}",
+        insert_transactions(&[("A1", "MERCH_A")])
+    ))
     .execute(&pool)
     .await
     .unwrap();
-    let insert = |values: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(&format!(
-                "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-                 VALUES {values}"
-            ))
-            .execute(&pool)
-            .await
-        }
-    };
     // A statement naming one missing merchant among known ones is refused whole, with the foreign
     // key's message.
-    let refused = insert(
-        "('A2', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'), ('X1', 'NO_SUCH', 100, now(), '2026-11-01', 'UPI')",
-    )
-    .await
-    .expect_err("an unknown merchant is refused");
-    assert!(is_foreign_key(&refused), "{refused}");
+    let refused = sqlx::query(&insert_transactions(&[("A2", "MERCH_A"), ("X1", "NO_SUCH")]))
+        .execute(&pool)
+        .await
+        .expect_err("an unknown merchant is refused");
+    assert!(refused_by_merchant_rule(&refused), "{refused}");
     assert!(refused.as_database_error().unwrap().message().contains("violates foreign key constraint"), "{refused}");
-    assert_eq!(transactions_named(&pool, "MERCH_A").await, 1, "nothing of the statement stays");
+    assert_eq!(transactions_of(&pool, "MERCH_A").await, 1, "nothing of the statement stays");
     // The same through the upload's path: an upsert, and COPY.
-    let upsert = sqlx::query(
-        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-         VALUES ('A1', 'MERCH_A', 300, now(), '2026-11-01', 'UPI'), ('X2', 'NO_SUCH', 100, now(), '2026-11-01', 'UPI')
-         ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise",
-    )
+    let upsert = sqlx::query(&format!(
+        "{} ON CONFLICT (txn_id) DO UPDATE SET amount_paise = 300",
+        insert_transactions(&[("A1", "MERCH_A"), ("X2", "NO_SUCH")])
+    ))
     .execute(&pool)
     .await
     .expect_err("an upsert naming an unknown merchant is refused");
-    assert!(is_foreign_key(&upsert), "{upsert}");
+    assert!(refused_by_merchant_rule(&upsert), "{upsert}");
     let mut conn = pool.acquire().await.unwrap();
     let mut copy = conn
         .copy_in_raw(
@@ -242,43 +269,52 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         )
         .await
         .unwrap();
-    copy.send(b"C1\tMERCH_B\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\nC2\tNO_SUCH\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\n".as_slice())
-        .await
-        .unwrap();
+    copy.send(
+        b"C1\tMERCH_B\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\nC2\tNO_SUCH\t100\t2026-11-01 10:00:00+00\t2026-11-01\tUPI\n"
+            .as_slice(),
+    )
+    .await
+    .unwrap();
     let copied = copy.finish().await.expect_err("a COPY naming an unknown merchant is refused");
-    assert!(is_foreign_key(&copied), "{copied}");
+    assert!(refused_by_merchant_rule(&copied), "{copied}");
     drop(conn);
-    assert_eq!(transactions_named(&pool, "MERCH_B").await, 0);
+    assert_eq!(transactions_of(&pool, "MERCH_B").await, 0);
     let amount: i64 =
         sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'A1'").fetch_one(&pool).await.unwrap();
     assert_eq!(amount, 100, "the refused upsert changed nothing");
     // Known merchants are fine, once each or many times over.
-    insert(
-        "('A2', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'), ('A3', 'MERCH_A', 100, now(), '2026-11-01', 'UPI'),
-            ('B1', 'MERCH_B', 100, now(), '2026-11-01', 'UPI')",
-    )
-    .await
-    .expect("known merchants");
+    sqlx::query(&insert_transactions(&[("A2", "MERCH_A"), ("A3", "MERCH_A"), ("B1", "MERCH_B")]))
+        .execute(&pool)
+        .await
+        .expect("known merchants");
 
     // A row moved to a missing merchant is refused; to a known one it moves.
     let moved = sqlx::query("UPDATE transactions SET merchant_id = 'NO_SUCH' WHERE txn_id = 'B1'")
         .execute(&pool)
         .await
         .expect_err("an unknown merchant is refused");
-    assert!(is_foreign_key(&moved), "{moved}");
+    assert!(refused_by_merchant_rule(&moved), "{moved}");
     sqlx::query("UPDATE transactions SET merchant_id = 'MERCH_B' WHERE txn_id = 'A3'").execute(&pool).await.unwrap();
-    assert_eq!(transactions_named(&pool, "MERCH_B").await, 2);
+    assert_eq!(transactions_of(&pool, "MERCH_B").await, 2);
 
-    // A merchant that a transaction names is neither deleted nor given another id; one no
-    // transaction names is deleted.
+    // A merchant that a transaction names is neither deleted nor given another id; its name
+    // changes, and one no transaction names is deleted.
     for statement in
         ["DELETE FROM merchants WHERE id = 'MERCH_B'", "UPDATE merchants SET id = 'MERCH_B2' WHERE id = 'MERCH_B'"]
     {
         let refused = sqlx::query(statement).execute(&pool).await.expect_err(statement);
-        let (code, constraint) = refusal(&refused);
-        assert_eq!((code.as_deref(), constraint.as_deref()), FOREIGN_KEY, "{statement}: {refused}");
+        assert!(refused_by_merchant_rule(&refused), "{statement}: {refused}");
+        assert!(
+            refused.as_database_error().unwrap().message().contains("is still referenced")
+                || refused.to_string().contains("update or delete on table \"merchants\""),
+            "{statement}: {refused}"
+        );
     }
     sqlx::query("UPDATE merchants SET name = 'B renamed' WHERE id = 'MERCH_B'").execute(&pool).await.unwrap();
+    // Nor is the table truncated (by its owner, who alone may) while transactions name merchants.
+    let truncated = sqlx::query("TRUNCATE merchants CASCADE").execute(&pool).await.expect_err("refused");
+    assert!(refused_by_merchant_rule(&truncated), "{truncated}");
+    assert_eq!(transactions_of(&pool, "MERCH_B").await, 2);
     // Outside READ COMMITTED the deleting transaction could miss a writer that committed while it
     // waited: refused there, even for a merchant no transaction names.
     let mut repeatable = pool.begin().await.unwrap();
@@ -287,45 +323,89 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         .execute(&mut *repeatable)
         .await
         .expect_err("refused outside READ COMMITTED");
-    assert_eq!(refusal(&refused).0.as_deref(), Some("55000"), "{refused}");
-    drop(repeatable);
+    assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{refused}");
+    repeatable.rollback().await.unwrap();
     sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'").execute(&pool).await.expect("no transaction names it");
+}
 
-    // Concurrent: an insert not yet committed holds its merchant; a deletion waits for it and then
-    // fails.
-    let mut writer = pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-         VALUES ('R1', 'MERCH_RACE', 100, now(), '2026-11-01', 'UPI')",
-    )
-    .execute(&mut *writer)
-    .await
-    .unwrap();
-    let deleter = tokio::spawn({
-        let pool = pool.clone();
-        async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_RACE'").execute(&pool).await }
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(!deleter.is_finished(), "the deletion waits for the writer's lock");
-    writer.commit().await.unwrap();
-    let refused = deleter.await.unwrap().expect_err("the merchant is named now");
-    assert!(is_foreign_key(&refused), "{refused}");
-
-    // …and the other way round: a deletion not yet committed; an insert naming the merchant waits
-    // for it and then fails, writing nothing.
-    sqlx::raw_sql("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_RACE2', 'R2', 'R2 Ltd')")
+/// The merchant rule against a concurrent deletion, either one first: an insert not yet committed
+/// holds its merchant, so a deletion waits for it and then fails; a deletion not yet committed makes
+/// an insert naming the merchant wait, and then fail, writing nothing; and a merchant created while
+/// the insert waited is never taken from under it.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_R1', 'R1', 'R1 Ltd'), ('MERCH_R2', 'R2', 'R2 Ltd')")
         .execute(&pool)
         .await
         .unwrap();
+
+    let mut writer = pool.begin().await.unwrap();
+    sqlx::query(&insert_transactions(&[("R1", "MERCH_R1")])).execute(&mut *writer).await.unwrap();
+    let deleter = tokio::spawn({
+        let pool = pool.clone();
+        async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R1'").execute(&pool).await }
+    });
+    assert!(a_session_waits_for_a_lock(&pool).await, "the deletion waits for the writer's lock");
+    assert!(!deleter.is_finished());
+    writer.commit().await.unwrap();
+    let refused = deleter.await.unwrap().expect_err("the merchant is named now");
+    assert!(refused_by_merchant_rule(&refused), "{refused}");
+
     let mut deleting = pool.begin().await.unwrap();
-    sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_RACE2'").execute(&mut *deleting).await.unwrap();
-    let writer = tokio::spawn(insert("('R2', 'MERCH_RACE2', 100, now(), '2026-11-01', 'UPI')"));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(!writer.is_finished(), "the insert waits for the deletion");
+    sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R2'").execute(&mut *deleting).await.unwrap();
+    let writer = tokio::spawn({
+        let pool = pool.clone();
+        async move { sqlx::query(&insert_transactions(&[("R2", "MERCH_R2")])).execute(&pool).await }
+    });
+    assert!(a_session_waits_for_a_lock(&pool).await, "the insert waits for the deletion");
+    assert!(!writer.is_finished());
     deleting.commit().await.unwrap();
     let refused = writer.await.unwrap().expect_err("the merchant is gone");
-    assert!(is_foreign_key(&refused), "{refused}");
-    assert_eq!(transactions_named(&pool, "MERCH_RACE2").await, 0);
+    assert!(refused_by_merchant_rule(&refused), "{refused}");
+    assert_eq!(transactions_of(&pool, "MERCH_R2").await, 0);
+
+    // A merchant created while the writer's lock waited (on another merchant of the same statement)
+    // is not locked by it, so it does not count: else a deletion could take it from under the
+    // writer. Whatever the writer does, no transaction may end up naming a missing merchant.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM merchants WHERE id = 'MERCH_R1' FOR UPDATE").execute(&mut *blocker).await.unwrap();
+    let writer = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let written =
+                sqlx::query(&insert_transactions(&[("R3", "MERCH_R1"), ("R4", "MERCH_LATE")])).execute(&mut *tx).await;
+            (tx, written)
+        }
+    });
+    assert!(a_session_waits_for_a_lock(&pool).await, "the writer waits for MERCH_R1");
+    sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_LATE', 'L', 'L Ltd')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    blocker.commit().await.unwrap();
+    let (tx, written) = writer.await.unwrap();
+    let deleter = tokio::spawn({
+        let pool = pool.clone();
+        async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_LATE'").execute(&pool).await }
+    });
+    // The deletion goes as far as it can before the writer ends: done, or waiting for its lock.
+    assert!(waiting_for_a_lock_or(&pool, || deleter.is_finished()).await);
+    match &written {
+        Ok(_) => tx.commit().await.unwrap(),
+        Err(e) => {
+            assert!(refused_by_merchant_rule(e), "{e}");
+            tx.rollback().await.unwrap();
+        }
+    }
+    let _ = deleter.await.unwrap();
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM merchants m WHERE m.id = t.merchant_id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0, "the writer {written:?} left a transaction of a deleted merchant");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
