@@ -3,7 +3,7 @@
 //! changed, deleted, truncated, nor the tables' triggers disabled — while the rest of the
 //! schema stays writable.
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 /// The application's role of the project's private cluster: `scripts/lib.sh` (`db_ensure`) creates
 /// it and makes the owner role, which the tests connect as, a member of it (so `SET ROLE` works).
@@ -182,8 +182,8 @@ async fn the_app_role_reads_the_rollups_and_moves_them_only_through_the_ledger(p
 /// temporary schema last, so a temporary table of the app role's session cannot stand in for one of
 /// ours: shown with the rollup trigger on transactions, which writes the real delta table while a
 /// temporary `txn_daily_delta` made by the app role stays empty (with `search_path = public` alone
-/// it was written). Also: an item written without its transaction's identity gets it, and follows
-/// a change of it.
+/// it was written), and with the merchant rule of transactions. Also: an item written without its
+/// transaction's identity gets it, and follows a change of it.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPool) {
     let loose: Vec<String> = sqlx::query_scalar(
@@ -275,4 +275,41 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
         .await
         .unwrap();
     assert_eq!(real.as_deref(), Some("UTR-NEW"), "the item followed its transaction");
+
+    // The merchant rule's owner functions likewise, in a new session of the app role (so no plan
+    // of theirs is cached yet): a temporary `merchants` holding a made-up code does not let a
+    // transaction name it, nor an empty temporary `transactions` let a merchant that only
+    // transactions name be deleted.
+    sqlx::raw_sql(
+        "INSERT INTO merchants (id, name, legal_name) VALUES ('MONLY', 'O', 'O');
+         INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('TEMP-4', 'MONLY', 700, now(), '2026-11-02', 'UPI')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut app = sqlx::postgres::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "SET ROLE {APP_ROLE};
+         CREATE TEMP TABLE merchants (id text); INSERT INTO pg_temp.merchants VALUES ('GHOST');
+         CREATE TEMP TABLE transactions (merchant_id text)"
+    ))
+    .execute(&mut app)
+    .await
+    .unwrap();
+    let ghost = sqlx::query(
+        "INSERT INTO public.transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+         VALUES ('TEMP-3', 'GHOST', 700, now(), '2026-11-02', 'UPI')",
+    )
+    .execute(&mut app)
+    .await
+    .expect_err("a code only the session's table holds is no merchant");
+    let rule = |e: &sqlx::Error| e.as_database_error().and_then(|d| d.constraint().map(str::to_string));
+    assert_eq!(rule(&ghost).as_deref(), Some("transactions_merchant_id_fkey"), "{ghost}");
+    let deleted = sqlx::query("DELETE FROM public.merchants WHERE id = 'MONLY'")
+        .execute(&mut app)
+        .await
+        .expect_err("MONLY is named by a transaction");
+    assert_eq!(rule(&deleted).as_deref(), Some("transactions_merchant_id_fkey"), "{deleted}");
+    app.close().await.unwrap();
 }
