@@ -1,32 +1,26 @@
 -- A transaction's merchant, checked once per statement instead of once per row (BENCHMARKS.md,
 -- "Recon at scale: a transaction's merchant checked once per statement"). The foreign key
--- transactions → merchants ran one query, and took one row lock, for every written row: 3.1–3.8 s
--- of the 1,000,000-row upload's 18.7–19.1 s upsert, whose rows name a handful of merchants. The
--- rule is the same, kept by five triggers instead, and broken with the foreign
--- key's error (SQLSTATE 23503, its constraint name, table, messages and detail):
+-- transactions → merchants ran one query, and took one row lock, for every written row: about
+-- 2–4 s of the 1,000,000-row upload's 19 s upsert, whose rows name a handful of merchants. Five
+-- triggers keep the same rule instead, and a violation raises the foreign key's error (SQLSTATE
+-- 23503, its constraint name, table, message and detail):
 --   1. after an INSERT (or COPY) statement, every merchant its rows name exists;
 --   2. after an UPDATE that changes a row's merchant, that merchant exists;
 --   3. a merchant that a transaction names is neither deleted nor given another id, nor is
 --      merchants truncated while any transaction names one.
 -- The constraint `transactions_merchant_id_fkey` is no longer in the catalogue (`\d transactions`
--- lists these triggers instead); the errors still carry its name, so callers see no difference.
--- (1) and (2) lock each merchant they check FOR KEY SHARE until the transaction ends, as the
--- foreign key did, so a merchant being deleted waits for them. A merchant counts only if that
--- lock took it: one deleted or given another id while the lock waited is skipped by it (READ
--- COMMITTED re-reads the row), and one created meanwhile is not in the lock's snapshot; either is
--- reported missing and the statement fails. (A REPEATABLE READ writer fails there with a
--- serialization failure, 40001, when the lock meets a row deleted after its snapshot.) (3) checks
--- in the deleting transaction's own snapshot; only READ COMMITTED makes that snapshot see a writer
--- that committed while it waited for the merchant's row, so (3) refuses other isolation levels
--- (the foreign key used a special snapshot that plain SQL has not; the product deletes merchants in
--- one place, `merchant_map_unknown`, in READ COMMITTED).
+-- lists these triggers instead); the errors still carry its name, so callers matching its SQLSTATE
+-- or name see no difference. (1) and (2) lock each merchant they check FOR KEY SHARE until the
+-- transaction ends, as the foreign key did, so a merchant being deleted waits for them.
 -- The functions run as their owner, as the foreign key's checks did (a writer of transactions
 -- needs no privilege on merchants), with the temporary schema searched last (20261212000001).
--- Their cost is within the noise of the upsert: the rollup's statement trigger already keeps the
--- statement's new rows, which (1) reads.
--- What differs from a foreign key: the table's owner can switch triggers off (`DISABLE TRIGGER
--- USER`; a foreign key's needed a superuser) — the application's role owns nothing and cannot; and
--- a restore (`pg_restore`) no longer re-checks the restored rows when it re-creates the rule.
+-- Their cost is within the noise of the upsert (15.07 s with them, 15.02 s with no check at all):
+-- the rollup's statement trigger already keeps the statement's new rows, which (1) reads.
+-- What differs from a foreign key: a deletion or new id outside READ COMMITTED is refused (3); the
+-- table's owner can switch triggers off (`DISABLE TRIGGER USER`; a foreign key's needed a
+-- superuser) — the application's role owns nothing and cannot; TRUNCATE merchants fails with
+-- 23503 here rather than 0A000; and a restore (`pg_restore`) no longer re-checks the restored rows
+-- when it re-creates the rule.
 
 -- Dropping the key and adding the triggers lock transactions and merchants briefly; as in
 -- 20261214000001, give up after 10 s waiting for a lock (an upload or a run in progress) rather
@@ -56,8 +50,11 @@ BEGIN
     IF named IS NULL THEN
         RETURN NULL;
     END IF;
-    -- What is locked is what counts: a merchant that only a later snapshot would show (created
-    -- while the lock waited) is not locked, so it is missing here, not passed unlocked.
+    -- What is locked is what counts. One deleted or given another id while the lock waited is
+    -- skipped by it (READ COMMITTED re-reads the row), and one created meanwhile is not in the
+    -- lock's snapshot: either is reported missing, so none passes unlocked. (A REPEATABLE READ
+    -- writer fails here with a serialization failure, 40001, when the lock meets a row deleted
+    -- after its snapshot.)
     SELECT array_agg(id) INTO locked
     FROM (SELECT id FROM public.merchants WHERE id = ANY (named) ORDER BY id FOR KEY SHARE) AS l;
     SELECT n INTO missing FROM unnest(named) AS n WHERE n <> ALL (coalesce(locked, '{}')) LIMIT 1;
@@ -85,7 +82,11 @@ CREATE TRIGGER transactions_merchant_checked_on_update AFTER UPDATE OF merchant_
     EXECUTE FUNCTION transactions_merchant_checked_on_update();
 
 -- (3) After the merchant's row is deleted or re-keyed, so its lock is held: every writer that
--- locked it has ended by then.
+-- locked it has ended by then. The check runs in the deleting transaction's own snapshot; only
+-- READ COMMITTED makes that snapshot see a writer that committed while the deletion waited for the
+-- row, so other isolation levels are refused (the foreign key used a special snapshot that plain
+-- SQL has not; the product deletes merchants in one place, `merchant_map_unknown`, in READ
+-- COMMITTED).
 CREATE FUNCTION merchants_kept_while_named() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
@@ -102,8 +103,9 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
--- …and TRUNCATE merchants (the owner's, with CASCADE: the foreign key pulled transactions in, whose
--- own trigger refuses a truncate) is refused while any transaction names a merchant.
+-- …and TRUNCATE merchants is refused while any transaction names a merchant. (Before, TRUNCATE
+-- merchants CASCADE reached transactions through the key, and transactions' own trigger refused
+-- it; without the key, this trigger refuses it. Only the owner may truncate.)
 CREATE FUNCTION merchants_not_truncated_while_named() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN

@@ -3,7 +3,7 @@
 //! changed, deleted, truncated, nor the tables' triggers disabled — while the rest of the
 //! schema stays writable.
 
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 /// The application's role of the project's private cluster: `scripts/lib.sh` (`db_ensure`) creates
 /// it and makes the owner role, which the tests connect as, a member of it (so `SET ROLE` works).
@@ -281,14 +281,14 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
     // transaction name it, nor an empty temporary `transactions` let a merchant that only
     // transactions name be deleted.
     sqlx::raw_sql(
-        "INSERT INTO merchants (id, name, legal_name) VALUES ('MONLY', 'O', 'O');
+        "INSERT INTO merchants (id, name, legal_name) VALUES ('MNAMED', 'O', 'O');
          INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-         VALUES ('TEMP-4', 'MONLY', 700, now(), '2026-11-02', 'UPI')",
+         VALUES ('TEMP-3', 'MNAMED', 700, now(), '2026-11-02', 'UPI')",
     )
     .execute(&pool)
     .await
     .unwrap();
-    let mut app = sqlx::postgres::PgConnection::connect_with(&pool.connect_options()).await.unwrap();
+    let mut app = PgConnection::connect_with(&pool.connect_options()).await.unwrap();
     sqlx::raw_sql(&format!(
         "SET ROLE {APP_ROLE};
          CREATE TEMP TABLE merchants (id text); INSERT INTO pg_temp.merchants VALUES ('GHOST');
@@ -299,17 +299,17 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
     .unwrap();
     let ghost = sqlx::query(
         "INSERT INTO public.transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
-         VALUES ('TEMP-3', 'GHOST', 700, now(), '2026-11-02', 'UPI')",
+         VALUES ('TEMP-4', 'GHOST', 700, now(), '2026-11-02', 'UPI')",
     )
     .execute(&mut app)
     .await
     .expect_err("a code only the session's table holds is no merchant");
     let rule = |e: &sqlx::Error| e.as_database_error().and_then(|d| d.constraint().map(str::to_string));
     assert_eq!(rule(&ghost).as_deref(), Some("transactions_merchant_id_fkey"), "{ghost}");
-    let deleted = sqlx::query("DELETE FROM public.merchants WHERE id = 'MONLY'")
+    let deleted = sqlx::query("DELETE FROM public.merchants WHERE id = 'MNAMED'")
         .execute(&mut app)
         .await
-        .expect_err("MONLY is named by a transaction");
+        .expect_err("MNAMED is named by a transaction");
     assert_eq!(rule(&deleted).as_deref(), Some("transactions_merchant_id_fkey"), "{deleted}");
     app.close().await.unwrap();
 }

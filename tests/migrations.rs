@@ -1,7 +1,11 @@
 //! The schema: migrations replay from an empty database, and its rules hold (append-only audit,
-//! money constraints, the exception catalogue).
+//! money constraints, the exception catalogue, a transaction's merchant).
 
+mod common;
+
+use common::eventually;
 use settlepaisa_ops::db::MIGRATOR;
+use sqlx::postgres::PgDatabaseError;
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]
@@ -160,8 +164,7 @@ async fn a_transaction_never_changes_cycle(pool: PgPool) {
         .execute(&pool)
         .await
         .expect_err("a transaction never changes cycle");
-    let code = moved.as_database_error().and_then(|e| e.code()).map(|c| c.to_string());
-    assert_eq!(code.as_deref(), Some("23514"), "a check violation: {moved}");
+    assert_eq!(sqlstate(&moved).as_deref(), Some("23514"), "a check violation: {moved}");
     assert!(moved.to_string().contains("never changes cycle"), "{moved}");
     sqlx::query("UPDATE transactions SET cycle_date = '2026-11-01', amount_paise = 200 WHERE txn_id = 'C1'")
         .execute(&pool)
@@ -177,10 +180,22 @@ fn sqlstate(e: &sqlx::Error) -> Option<String> {
 const FOREIGN_KEY_VIOLATION: &str = "23503";
 const OBJECT_NOT_IN_PREREQUISITE_STATE: &str = "55000";
 
-/// Refused as the foreign key `transactions_merchant_id_fkey` refused: its SQLSTATE and its name.
+/// Refused as the foreign key `transactions_merchant_id_fkey` refused: its SQLSTATE, its name and
+/// its table.
 fn refused_by_merchant_rule(e: &sqlx::Error) -> bool {
+    let db = e.as_database_error();
     sqlstate(e).as_deref() == Some(FOREIGN_KEY_VIOLATION)
-        && e.as_database_error().and_then(|d| d.constraint()) == Some("transactions_merchant_id_fkey")
+        && db.and_then(|d| d.constraint()) == Some("transactions_merchant_id_fkey")
+        && db.and_then(|d| d.table()) == Some("transactions")
+}
+
+/// The detail line of a refusal (the foreign key's `Key (…)=(…) is …`).
+fn detail(e: &sqlx::Error) -> String {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())
+        .and_then(|d| d.detail())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `INSERT INTO transactions` of these `(txn_id, merchant_id)` pairs (the other columns fixed).
@@ -195,7 +210,8 @@ fn insert_transactions(rows: &[(&str, &str)]) -> String {
     )
 }
 
-async fn transactions_of(pool: &PgPool, merchant: &str) -> i64 {
+/// How many transactions name `merchant`.
+async fn transaction_count_of(pool: &PgPool, merchant: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM transactions WHERE merchant_id = $1")
         .bind(merchant)
         .fetch_one(pool)
@@ -203,8 +219,9 @@ async fn transactions_of(pool: &PgPool, merchant: &str) -> i64 {
         .unwrap()
 }
 
-/// Whether another session of this database waits for a lock.
-async fn a_session_waits(pool: &PgPool) -> bool {
+/// Whether another session of this database waits for a lock now (a spawned statement has reached
+/// its lock, not merely not started yet).
+async fn a_lock_wait_is_seen(pool: &PgPool) -> bool {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
                         WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock')",
@@ -212,22 +229,6 @@ async fn a_session_waits(pool: &PgPool) -> bool {
     .fetch_one(pool)
     .await
     .unwrap()
-}
-
-/// Until another session waits for a lock (the spawned statement has reached its lock, not merely
-/// not started yet), or `done` holds; false after 5 s.
-async fn waiting_for_a_lock_or(pool: &PgPool, done: impl Fn() -> bool) -> bool {
-    for _ in 0..100 {
-        if done() || a_session_waits(pool).await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
-async fn a_session_waits_for_a_lock(pool: &PgPool) -> bool {
-    waiting_for_a_lock_or(pool, || false).await
 }
 
 /// Migration 20261217000001 checks a transaction's merchant once per statement instead of the
@@ -252,7 +253,8 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         .expect_err("an unknown merchant is refused");
     assert!(refused_by_merchant_rule(&refused), "{refused}");
     assert!(refused.as_database_error().unwrap().message().contains("violates foreign key constraint"), "{refused}");
-    assert_eq!(transactions_of(&pool, "MERCH_A").await, 1, "nothing of the statement stays");
+    assert_eq!(detail(&refused), "Key (merchant_id)=(NO_SUCH) is not present in table \"merchants\".");
+    assert_eq!(transaction_count_of(&pool, "MERCH_A").await, 1, "nothing of the statement stays");
     // The same through the upload's path: an upsert, and COPY.
     let upsert = sqlx::query(&format!(
         "{} ON CONFLICT (txn_id) DO UPDATE SET amount_paise = 300",
@@ -278,7 +280,7 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
     let copied = copy.finish().await.expect_err("a COPY naming an unknown merchant is refused");
     assert!(refused_by_merchant_rule(&copied), "{copied}");
     drop(conn);
-    assert_eq!(transactions_of(&pool, "MERCH_B").await, 0);
+    assert_eq!(transaction_count_of(&pool, "MERCH_B").await, 0);
     let amount: i64 =
         sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'A1'").fetch_one(&pool).await.unwrap();
     assert_eq!(amount, 100, "the refused upsert changed nothing");
@@ -295,7 +297,7 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         .expect_err("an unknown merchant is refused");
     assert!(refused_by_merchant_rule(&moved), "{moved}");
     sqlx::query("UPDATE transactions SET merchant_id = 'MERCH_B' WHERE txn_id = 'A3'").execute(&pool).await.unwrap();
-    assert_eq!(transactions_of(&pool, "MERCH_B").await, 2);
+    assert_eq!(transaction_count_of(&pool, "MERCH_B").await, 2);
 
     // A merchant that a transaction names is neither deleted nor given another id; its name
     // changes, and one no transaction names is deleted.
@@ -305,16 +307,16 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         let refused = sqlx::query(statement).execute(&pool).await.expect_err(statement);
         assert!(refused_by_merchant_rule(&refused), "{statement}: {refused}");
         assert!(
-            refused.as_database_error().unwrap().message().contains("is still referenced")
-                || refused.to_string().contains("update or delete on table \"merchants\""),
+            refused.as_database_error().unwrap().message().starts_with("update or delete on table \"merchants\""),
             "{statement}: {refused}"
         );
+        assert_eq!(detail(&refused), "Key (id)=(MERCH_B) is still referenced from table \"transactions\".");
     }
     sqlx::query("UPDATE merchants SET name = 'B renamed' WHERE id = 'MERCH_B'").execute(&pool).await.unwrap();
     // Nor is the table truncated (by its owner, who alone may) while transactions name merchants.
     let truncated = sqlx::query("TRUNCATE merchants CASCADE").execute(&pool).await.expect_err("refused");
     assert!(refused_by_merchant_rule(&truncated), "{truncated}");
-    assert_eq!(transactions_of(&pool, "MERCH_B").await, 2);
+    assert_eq!(transaction_count_of(&pool, "MERCH_B").await, 2);
     // Outside READ COMMITTED the deleting transaction could miss a writer that committed while it
     // waited: refused there, even for a merchant no transaction names.
     let mut repeatable = pool.begin().await.unwrap();
@@ -345,8 +347,8 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         let pool = pool.clone();
         async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R1'").execute(&pool).await }
     });
-    assert!(a_session_waits_for_a_lock(&pool).await, "the deletion waits for the writer's lock");
-    assert!(!deleter.is_finished());
+    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the deletion waits for the writer's lock");
+    assert!(!deleter.is_finished(), "the deletion waits until the writer ends");
     writer.commit().await.unwrap();
     let refused = deleter.await.unwrap().expect_err("the merchant is named now");
     assert!(refused_by_merchant_rule(&refused), "{refused}");
@@ -357,12 +359,12 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         let pool = pool.clone();
         async move { sqlx::query(&insert_transactions(&[("R2", "MERCH_R2")])).execute(&pool).await }
     });
-    assert!(a_session_waits_for_a_lock(&pool).await, "the insert waits for the deletion");
-    assert!(!writer.is_finished());
+    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the insert waits for the deletion");
+    assert!(!writer.is_finished(), "the insert waits until the deletion ends");
     deleting.commit().await.unwrap();
     let refused = writer.await.unwrap().expect_err("the merchant is gone");
     assert!(refused_by_merchant_rule(&refused), "{refused}");
-    assert_eq!(transactions_of(&pool, "MERCH_R2").await, 0);
+    assert_eq!(transaction_count_of(&pool, "MERCH_R2").await, 0);
 
     // A merchant created while the writer's lock waited (on another merchant of the same statement)
     // is not locked by it, so it does not count: else a deletion could take it from under the
@@ -378,7 +380,7 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
             (tx, written)
         }
     });
-    assert!(a_session_waits_for_a_lock(&pool).await, "the writer waits for MERCH_R1");
+    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the writer waits for MERCH_R1");
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_LATE', 'L', 'L Ltd')")
         .execute(&pool)
         .await
@@ -390,7 +392,10 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_LATE'").execute(&pool).await }
     });
     // The deletion goes as far as it can before the writer ends: done, or waiting for its lock.
-    assert!(waiting_for_a_lock_or(&pool, || deleter.is_finished()).await);
+    assert!(
+        eventually(async || deleter.is_finished() || a_lock_wait_is_seen(&pool).await).await,
+        "the deletion neither ended nor waited"
+    );
     match &written {
         Ok(_) => tx.commit().await.unwrap(),
         Err(e) => {
@@ -398,6 +403,8 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
             tx.rollback().await.unwrap();
         }
     }
+    // The deletion may succeed (the writer failed) or fail (the writer holds the merchant): only
+    // what is left counts.
     let _ = deleter.await.unwrap();
     let orphans: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM merchants m WHERE m.id = t.merchant_id)",
