@@ -16,11 +16,11 @@
 -- needs no privilege on merchants), with the temporary schema searched last (20261212000001).
 -- Their cost is within the noise of the upsert (15.07 s with them, 15.02 s with no check at all):
 -- the rollup's statement trigger already keeps the statement's new rows, which (1) reads.
--- What differs from a foreign key: a deletion or new id outside READ COMMITTED is refused (3); the
--- table's owner can switch triggers off (`DISABLE TRIGGER USER`; a foreign key's needed a
--- superuser) — the application's role owns nothing and cannot; TRUNCATE merchants fails with
--- 23503 here rather than 0A000; and a restore (`pg_restore`) no longer re-checks the restored rows
--- when it re-creates the rule.
+-- What differs from a foreign key: a deletion, new id or truncate outside READ COMMITTED is
+-- refused (3); the table's owner can switch triggers off (`DISABLE TRIGGER USER`; a foreign key's
+-- needed a superuser) — the application's role owns nothing and cannot; TRUNCATE merchants CASCADE
+-- fails with 23503 rather than transactions' never-deleted error (P0001); and a restore
+-- (`pg_restore`) no longer re-checks the restored rows when it re-creates the rule.
 
 -- Dropping the key and adding the triggers lock transactions and merchants briefly; as in
 -- 20261214000001, give up after 10 s waiting for a lock (an upload or a run in progress) rather
@@ -36,8 +36,7 @@ BEGIN
               DETAIL = format('Key (merchant_id)=(%s) is not present in table "merchants".', missing);
 END $$;
 
--- (1) The statement's merchants, once each (locked in id order, so two writers never wait on each
--- other's locks in a cycle).
+-- (1) The statement's merchants, once each.
 CREATE FUNCTION transactions_merchants_checked_per_statement() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -57,8 +56,11 @@ BEGIN
     -- after its snapshot.)
     SELECT array_agg(id) INTO locked
     FROM (SELECT id FROM public.merchants WHERE id = ANY (named) ORDER BY id FOR KEY SHARE) AS l;
-    SELECT n INTO missing FROM unnest(named) AS n WHERE n <> ALL (coalesce(locked, '{}')) LIMIT 1;
-    IF FOUND THEN
+    -- `locked` is a part of `named` (ids are unique): all are there when the counts agree. Else
+    -- name one that is not (a set difference: linear, however many merchants a statement names).
+    IF coalesce(cardinality(locked), 0) < cardinality(named) THEN
+        SELECT n INTO missing FROM (SELECT unnest(named) EXCEPT SELECT unnest(locked)) AS m(n)
+        ORDER BY n LIMIT 1;
         PERFORM public.raise_transaction_merchant_missing(missing);
     END IF;
     RETURN NULL;
@@ -67,7 +69,9 @@ CREATE TRIGGER transactions_merchants_checked_per_statement AFTER INSERT ON tran
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION transactions_merchants_checked_per_statement();
 
--- (2) Rare (an unknown code mapped to a merchant): row by row, as the foreign key did.
+-- (2) Rare (an unknown code mapped to a merchant): row by row, as the foreign key did. Only for an
+-- UPDATE that names merchant_id (so a run's million status changes never queue it): a BEFORE
+-- UPDATE trigger that rewrote NEW.merchant_id would go round it, and none may be added.
 CREATE FUNCTION transactions_merchant_checked_on_update() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
@@ -109,6 +113,11 @@ END $$;
 CREATE FUNCTION merchants_not_truncated_while_named() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'merchants is truncated only in a READ COMMITTED transaction (isolation is %)',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
     IF EXISTS (SELECT 1 FROM public.transactions) THEN
         RAISE EXCEPTION 'cannot truncate table "merchants": transactions name its merchants'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transactions_merchant_id_fkey',

@@ -1,9 +1,6 @@
 //! The schema: migrations replay from an empty database, and its rules hold (append-only audit,
 //! money constraints, the exception catalogue, a transaction's merchant).
 
-mod common;
-
-use common::eventually;
 use settlepaisa_ops::db::MIGRATOR;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::PgPool;
@@ -219,16 +216,28 @@ async fn transaction_count_of(pool: &PgPool, merchant: &str) -> i64 {
         .unwrap()
 }
 
-/// Whether another session of this database waits for a lock now (a spawned statement has reached
-/// its lock, not merely not started yet).
-async fn a_lock_wait_is_seen(pool: &PgPool) -> bool {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock')",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap()
+/// The server process of a connection or transaction (to see who waits for its locks).
+async fn backend_pid(conn: &mut sqlx::PgConnection) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(conn).await.unwrap()
+}
+
+/// Until `done()` holds or some session waits for a lock that backend `pid` holds (a spawned
+/// statement has reached that lock, not merely not started yet); false after 30 s, a bound far
+/// above the milliseconds it takes, for a 2-core machine running many suites at once.
+async fn until_waiting_for(pool: &PgPool, pid: i32, done: impl Fn() -> bool) -> bool {
+    for _ in 0..600 {
+        let waits: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))")
+                .bind(pid)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        if done() || waits {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// Migration 20261217000001 checks a transaction's merchant once per statement instead of the
@@ -284,6 +293,35 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
     let amount: i64 =
         sqlx::query_scalar("SELECT amount_paise FROM transactions WHERE txn_id = 'A1'").fetch_one(&pool).await.unwrap();
     assert_eq!(amount, 100, "the refused upsert changed nothing");
+    // …and MERGE, inserting or moving a row.
+    for merge in [
+        "MERGE INTO transactions t USING (VALUES ('X3', 'NO_SUCH')) AS v (txn_id, merchant_id) ON t.txn_id = v.txn_id
+         WHEN NOT MATCHED THEN INSERT (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+                                VALUES (v.txn_id, v.merchant_id, 100, now(), '2026-11-01', 'UPI')",
+        "MERGE INTO transactions t USING (VALUES ('A1', 'NO_SUCH')) AS v (txn_id, merchant_id) ON t.txn_id = v.txn_id
+         WHEN MATCHED THEN UPDATE SET merchant_id = v.merchant_id",
+    ] {
+        let refused = sqlx::query(merge).execute(&pool).await.expect_err(merge);
+        assert!(refused_by_merchant_rule(&refused), "{merge}: {refused}");
+    }
+    // Many merchants in one statement: all there, then one of them missing.
+    sqlx::query(
+        "INSERT INTO merchants (id, name, legal_name) SELECT 'MANY_' || i, 'M', 'M Ltd' FROM generate_series(1, 5000) i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let many = |last: &str| {
+        format!(
+            "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)
+             SELECT 'MT_{last}_' || i, CASE WHEN i = 5000 THEN '{last}' ELSE 'MANY_' || i END, 100, now(), '2026-11-01', 'UPI'
+             FROM generate_series(1, 5000) i"
+        )
+    };
+    let refused = sqlx::query(&many("MANY_GONE")).execute(&pool).await.expect_err("one of 5,000 is missing");
+    assert!(refused_by_merchant_rule(&refused), "{refused}");
+    assert_eq!(detail(&refused), "Key (merchant_id)=(MANY_GONE) is not present in table \"merchants\".");
+    sqlx::query(&many("MANY_5000")).execute(&pool).await.expect("5,000 merchants, all there");
     // Known merchants are fine, once each or many times over.
     sqlx::query(&insert_transactions(&[("A2", "MERCH_A"), ("A3", "MERCH_A"), ("B1", "MERCH_B")]))
         .execute(&pool)
@@ -327,6 +365,14 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
         .expect_err("refused outside READ COMMITTED");
     assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{refused}");
     repeatable.rollback().await.unwrap();
+    let mut repeatable = pool.begin().await.unwrap();
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *repeatable).await.unwrap();
+    let refused = sqlx::query("TRUNCATE merchants CASCADE")
+        .execute(&mut *repeatable)
+        .await
+        .expect_err("refused outside READ COMMITTED");
+    assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{refused}");
+    repeatable.rollback().await.unwrap();
     sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'").execute(&pool).await.expect("no transaction names it");
 }
 
@@ -342,24 +388,26 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         .unwrap();
 
     let mut writer = pool.begin().await.unwrap();
+    let writer_pid = backend_pid(&mut writer).await;
     sqlx::query(&insert_transactions(&[("R1", "MERCH_R1")])).execute(&mut *writer).await.unwrap();
     let deleter = tokio::spawn({
         let pool = pool.clone();
         async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R1'").execute(&pool).await }
     });
-    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the deletion waits for the writer's lock");
+    assert!(until_waiting_for(&pool, writer_pid, || false).await, "the deletion waits for the writer's lock");
     assert!(!deleter.is_finished(), "the deletion waits until the writer ends");
     writer.commit().await.unwrap();
     let refused = deleter.await.unwrap().expect_err("the merchant is named now");
     assert!(refused_by_merchant_rule(&refused), "{refused}");
 
     let mut deleting = pool.begin().await.unwrap();
+    let deleting_pid = backend_pid(&mut deleting).await;
     sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R2'").execute(&mut *deleting).await.unwrap();
     let writer = tokio::spawn({
         let pool = pool.clone();
         async move { sqlx::query(&insert_transactions(&[("R2", "MERCH_R2")])).execute(&pool).await }
     });
-    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the insert waits for the deletion");
+    assert!(until_waiting_for(&pool, deleting_pid, || false).await, "the insert waits for the deletion");
     assert!(!writer.is_finished(), "the insert waits until the deletion ends");
     deleting.commit().await.unwrap();
     let refused = writer.await.unwrap().expect_err("the merchant is gone");
@@ -370,31 +418,33 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
     // is not locked by it, so it does not count: else a deletion could take it from under the
     // writer. Whatever the writer does, no transaction may end up naming a missing merchant.
     let mut blocker = pool.begin().await.unwrap();
+    let blocker_pid = backend_pid(&mut blocker).await;
     sqlx::query("SELECT 1 FROM merchants WHERE id = 'MERCH_R1' FOR UPDATE").execute(&mut *blocker).await.unwrap();
     let writer = tokio::spawn({
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.unwrap();
+            let pid = backend_pid(&mut tx).await;
             let written =
                 sqlx::query(&insert_transactions(&[("R3", "MERCH_R1"), ("R4", "MERCH_LATE")])).execute(&mut *tx).await;
-            (tx, written)
+            (tx, pid, written)
         }
     });
-    assert!(eventually(async || a_lock_wait_is_seen(&pool).await).await, "the writer waits for MERCH_R1");
+    assert!(until_waiting_for(&pool, blocker_pid, || false).await, "the writer waits for MERCH_R1");
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_LATE', 'L', 'L Ltd')")
         .execute(&pool)
         .await
         .unwrap();
     blocker.commit().await.unwrap();
-    let (tx, written) = writer.await.unwrap();
+    let (tx, writer_pid, written) = writer.await.unwrap();
     let deleter = tokio::spawn({
         let pool = pool.clone();
         async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_LATE'").execute(&pool).await }
     });
     // The deletion goes as far as it can before the writer ends: done, or waiting for its lock.
     assert!(
-        eventually(async || deleter.is_finished() || a_lock_wait_is_seen(&pool).await).await,
-        "the deletion neither ended nor waited"
+        until_waiting_for(&pool, writer_pid, || deleter.is_finished()).await,
+        "the deletion neither ended nor waited for the writer"
     );
     match &written {
         Ok(_) => tx.commit().await.unwrap(),
