@@ -90,16 +90,24 @@ CREATE TRIGGER transactions_merchant_checked_on_update AFTER UPDATE OF merchant_
 -- READ COMMITTED makes that snapshot see a writer that committed while the deletion waited for the
 -- row, so other isolation levels are refused (the foreign key used a special snapshot that plain
 -- SQL has not; the product deletes merchants in one place, `merchant_map_unknown`, in READ
--- COMMITTED).
+-- COMMITTED). The same function refuses TRUNCATE merchants while any transaction exists (before,
+-- TRUNCATE merchants CASCADE reached transactions through the key, and transactions' own trigger
+-- refused it; only the owner may truncate).
 CREATE FUNCTION merchants_kept_while_named() RETURNS trigger LANGUAGE plpgsql
     SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'a merchant is deleted or given another id only in a READ COMMITTED transaction (isolation is %)',
+        RAISE EXCEPTION 'merchants are deleted, given another id or truncated only in a READ COMMITTED transaction (isolation is %)',
             current_setting('transaction_isolation')
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    IF EXISTS (SELECT 1 FROM public.transactions WHERE merchant_id = OLD.id) THEN
+    IF TG_OP = 'TRUNCATE' THEN
+        IF EXISTS (SELECT 1 FROM public.transactions) THEN
+            RAISE EXCEPTION 'cannot truncate table "merchants": transactions name its merchants'
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transactions_merchant_id_fkey',
+                      SCHEMA = 'public', TABLE = 'transactions';
+        END IF;
+    ELSIF EXISTS (SELECT 1 FROM public.transactions WHERE merchant_id = OLD.id) THEN
         RAISE EXCEPTION 'update or delete on table "merchants" violates foreign key constraint "transactions_merchant_id_fkey" on table "transactions"'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transactions_merchant_id_fkey',
                   SCHEMA = 'public', TABLE = 'transactions',
@@ -107,26 +115,8 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
--- …and TRUNCATE merchants is refused while any transaction names a merchant. (Before, TRUNCATE
--- merchants CASCADE reached transactions through the key, and transactions' own trigger refused
--- it; without the key, this trigger refuses it. Only the owner may truncate.)
-CREATE FUNCTION merchants_not_truncated_while_named() RETURNS trigger LANGUAGE plpgsql
-    SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'merchants is truncated only in a READ COMMITTED transaction (isolation is %)',
-            current_setting('transaction_isolation')
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    IF EXISTS (SELECT 1 FROM public.transactions) THEN
-        RAISE EXCEPTION 'cannot truncate table "merchants": transactions name its merchants'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transactions_merchant_id_fkey',
-                  SCHEMA = 'public', TABLE = 'transactions';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER merchants_not_truncated_while_named BEFORE TRUNCATE ON merchants
-    FOR EACH STATEMENT EXECUTE FUNCTION merchants_not_truncated_while_named();
+CREATE TRIGGER merchants_kept_while_named_on_truncate BEFORE TRUNCATE ON merchants
+    FOR EACH STATEMENT EXECUTE FUNCTION merchants_kept_while_named();
 CREATE TRIGGER merchants_kept_while_named_on_delete AFTER DELETE ON merchants
     FOR EACH ROW EXECUTE FUNCTION merchants_kept_while_named();
 CREATE TRIGGER merchants_kept_while_named_on_new_id AFTER UPDATE OF id ON merchants

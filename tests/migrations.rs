@@ -357,22 +357,13 @@ async fn a_transaction_always_names_a_merchant_that_exists(pool: PgPool) {
     assert_eq!(transaction_count_of(&pool, "MERCH_B").await, 2);
     // Outside READ COMMITTED the deleting transaction could miss a writer that committed while it
     // waited: refused there, even for a merchant no transaction names.
-    let mut repeatable = pool.begin().await.unwrap();
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *repeatable).await.unwrap();
-    let refused = sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'")
-        .execute(&mut *repeatable)
-        .await
-        .expect_err("refused outside READ COMMITTED");
-    assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{refused}");
-    repeatable.rollback().await.unwrap();
-    let mut repeatable = pool.begin().await.unwrap();
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *repeatable).await.unwrap();
-    let refused = sqlx::query("TRUNCATE merchants CASCADE")
-        .execute(&mut *repeatable)
-        .await
-        .expect_err("refused outside READ COMMITTED");
-    assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{refused}");
-    repeatable.rollback().await.unwrap();
+    for statement in ["DELETE FROM merchants WHERE id = 'MERCH_GONE'", "TRUNCATE merchants CASCADE"] {
+        let mut repeatable = pool.begin().await.unwrap();
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *repeatable).await.unwrap();
+        let refused = sqlx::query(statement).execute(&mut *repeatable).await.expect_err(statement);
+        assert_eq!(sqlstate(&refused).as_deref(), Some(OBJECT_NOT_IN_PREREQUISITE_STATE), "{statement}: {refused}");
+        repeatable.rollback().await.unwrap();
+    }
     sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_GONE'").execute(&pool).await.expect("no transaction names it");
 }
 
