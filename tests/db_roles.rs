@@ -279,7 +279,9 @@ async fn owner_functions_never_resolve_the_sessions_temporary_tables(pool: PgPoo
     // The merchant rule's owner functions likewise, in a new session of the app role (so no plan
     // of theirs is cached yet): a temporary `merchants` holding a made-up code does not let a
     // transaction name it, nor an empty temporary `transactions` let a merchant that only
-    // transactions name be deleted.
+    // transactions name be deleted. Two layers keep them safe: the bodies name every table
+    // `public.`-qualified, and their search path puts `pg_temp` last (the catalogue check above
+    // asserts it for every owner function). This part fails only with both taken away.
     sqlx::raw_sql(
         "INSERT INTO merchants (id, name, legal_name) VALUES ('MNAMED', 'O', 'O');
          INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method)

@@ -407,7 +407,8 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
 
     // A merchant created while the writer's lock waited (on another merchant of the same statement)
     // is not locked by it, so it does not count: else a deletion could take it from under the
-    // writer. Whatever the writer does, no transaction may end up naming a missing merchant.
+    // writer. The lock's query took its snapshot before the wait, so it never sees the new merchant
+    // and the writer is refused; and no transaction may end up naming a missing merchant.
     let mut blocker = pool.begin().await.unwrap();
     let blocker_pid = backend_pid(&mut blocker).await;
     sqlx::query("SELECT 1 FROM merchants WHERE id = 'MERCH_R1' FOR UPDATE").execute(&mut *blocker).await.unwrap();
@@ -437,16 +438,11 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         until_waiting_for(&pool, writer_pid, || deleter.is_finished()).await,
         "the deletion neither ended nor waited for the writer"
     );
-    match &written {
-        Ok(_) => tx.commit().await.unwrap(),
-        Err(e) => {
-            assert!(refused_by_merchant_rule(e), "{e}");
-            tx.rollback().await.unwrap();
-        }
-    }
-    // The deletion may succeed (the writer failed) or fail (the writer holds the merchant): only
-    // what is left counts.
-    let _ = deleter.await.unwrap();
+    let refused = written.as_ref().expect_err("a merchant the lock did not take does not count");
+    assert!(refused_by_merchant_rule(refused), "{refused}");
+    tx.rollback().await.unwrap();
+    // With the writer refused, nothing names the late merchant: its deletion goes through.
+    deleter.await.unwrap().expect("MERCH_LATE is named by no transaction");
     let orphans: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM merchants m WHERE m.id = t.merchant_id)",
     )
