@@ -191,11 +191,12 @@ WHERE b.cycle_date BETWEEN :'today'::date - :days AND :'today'::date - 1
 \echo exceptions
 -- Status by the cycle's age (cumulative shares of open, investigating, snoozed, escalated,
 -- resolved, the rest wont_fix): ≤ 2 days, 3–7, 8–30, older. Created the morning after the cycle by
--- its run, so the open ones age from hours to months. Amount deltas follow the reason.
+-- its run, so the open ones age from hours to months. Amount deltas follow the reason. Numbers of
+-- nine digits (`lpad` to six would cut a seventh digit off and repeat ids past 999,999).
 INSERT INTO exceptions (id, run_id, reason_code, severity, status, assignee_id, sla_due_at, snoozed_until,
                         pg_amount_paise, bank_amount_paise, delta_paise, merchant_id, acquirer, cycle_date, utr,
                         transaction_id, resolution, created_at, updated_at, resolved_at)
-SELECT 'EXC-' || to_char(x.cycle_date, 'YYYYMMDD') || '-' || lpad(nextval('exception_number_seq')::text, 6, '0'),
+SELECT 'EXC-' || to_char(x.cycle_date, 'YYYYMMDD') || '-' || to_char(nextval('exception_number_seq'), 'FM000000000'),
        md5('bench recon run ' || x.cycle_date)::uuid, x.reason, x.severity, x.status,
        CASE WHEN x.status <> 'open' THEN nullif(:'ops', '')::uuid END,
        x.created_at + sla.sla_hours * interval '1 hour',

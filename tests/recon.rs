@@ -849,6 +849,47 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
     common::assert_rollups_exact(&pool).await;
 }
 
+/// An exception's number is never cut short: past 999,999 it grows a digit (the id's CHECK allows
+/// six or more) instead of repeating an earlier id, which would refuse every later run.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn exception_numbers_keep_every_digit_past_a_million(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let cycle = [("kind", "pg"), ("cycleDate", CYCLE)];
+    // Three PG rows no bank line matches and one bank line no PG row matches: four records.
+    let pg = format!(
+        "{PG_HEADER}N-T1,MERCH_001,100.00,INR,2026-01-15,10:00,UPI,NUTR1,,SUCCESS\n\
+         N-T2,MERCH_001,200.00,INR,2026-01-15,10:00,UPI,NUTR2,,SUCCESS\n\
+         N-T3,MERCH_002,300.00,INR,2026-01-15,10:00,UPI,NUTR3,,SUCCESS\n"
+    );
+    let bank = format!("{BANK_HEADER}NB9,HDFC,50.00,2026-01-15,,NUTR9,,CR\n");
+    let up = post_upload(&app, &ops, &cycle, Some(("pg.csv", pg.as_bytes()))).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    let up = post_upload(&app, &ops, &[("kind", "bank"), cycle[1]], Some(("bank.csv", bank.as_bytes()))).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
+    sqlx::query("SELECT setval('exception_number_seq', 999998)").execute(&pool).await.unwrap();
+
+    let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": CYCLE })).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let id = started.json()["id"].as_str().unwrap().to_string();
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let run = app.get(&format!("/api/recon/v1/runs/{id}"), Some(&ops)).await.json();
+    assert_eq!(run["status"], "completed", "{run}");
+
+    let mut ids: Vec<String> = sqlx::query_scalar("SELECT id FROM exceptions WHERE cycle_date = $1")
+        .bind(chrono::NaiveDate::from_ymd_opt(2026, 1, 15).unwrap())
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    ids.sort_by_key(|id| (id.len(), id.clone()));
+    assert_eq!(
+        ids,
+        ["EXC-20260115-999999", "EXC-20260115-1000000", "EXC-20260115-1000001", "EXC-20260115-1000002"],
+        "one number each, in full"
+    );
+    let next: i64 = sqlx::query_scalar("SELECT last_value FROM exception_number_seq").fetch_one(&pool).await.unwrap();
+    assert_eq!(next, 1_000_002, "each record took one number");
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_job_is_claimed_by_one_worker_only(pool: PgPool) {
     use settlepaisa_ops::jobs;

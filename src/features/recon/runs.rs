@@ -576,14 +576,18 @@ async fn upsert_exception_records(
 ) -> Result<(), AppError> {
     let day = cycle_date.format("%Y%m%d").to_string();
     // Runtime queries: `staging_exceptions` is this transaction's temporary table, which the
-    // compile-time check of the query macros cannot see.
+    // compile-time check of the query macros cannot see. A record's number is the sequence's next
+    // value, at least six digits and never cut short: `lpad` alone truncates a longer value, so
+    // from 1,000,000 on ten numbers would share one id. The subquery takes each number once per
+    // row (`OFFSET 0` keeps it a subquery).
     sqlx::query(
         "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
                                  delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id)
-         SELECT 'EXC-' || $1 || '-' || lpad(nextval('exception_number_seq')::text, 6, '0'), $2, reason_code,
+         SELECT 'EXC-' || $1 || '-' || lpad(n, greatest(length(n), 6), '0'), $2, reason_code,
                 severity::severity, sla_due_at, pg_amount_paise, bank_amount_paise, delta_paise, merchant_id, acquirer, $3,
                 utr, transaction_id, bank_line_id
-         FROM staging_exceptions WHERE transaction_id IS NOT NULL
+         FROM (SELECT nextval('exception_number_seq')::text AS n, * FROM staging_exceptions
+               WHERE transaction_id IS NOT NULL OFFSET 0) s
          ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
             reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
             bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
@@ -597,9 +601,10 @@ async fn upsert_exception_records(
     sqlx::query(
         "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, bank_amount_paise, cycle_date, utr,
                                  bank_line_id)
-         SELECT 'EXC-' || $1 || '-' || lpad(nextval('exception_number_seq')::text, 6, '0'), $2, reason_code,
+         SELECT 'EXC-' || $1 || '-' || lpad(n, greatest(length(n), 6), '0'), $2, reason_code,
                 severity::severity, sla_due_at, bank_amount_paise, $3, utr, bank_line_id
-         FROM staging_exceptions WHERE transaction_id IS NULL
+         FROM (SELECT nextval('exception_number_seq')::text AS n, * FROM staging_exceptions
+               WHERE transaction_id IS NULL OFFSET 0) s
          ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
             reason_code = EXCLUDED.reason_code, updated_at = now()",
     )
