@@ -73,6 +73,15 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     let read_at = line("db_facts_read_timestamp_seconds ").unwrap();
     let seconds: f64 = read_at["db_facts_read_timestamp_seconds ".len()..].parse().unwrap();
     assert_eq!(seconds, app.clock.now().timestamp() as f64, "the app's clock (a manual one here): {body}");
+    // The holiday calendar the migrations load (2026 and 2027) holds none from 1 Jan 2028 on; an
+    // empty one reads 0, which the alert takes for ended.
+    let calendar_end = |body: &str| -> f64 {
+        let line = body.lines().find(|l| l.starts_with("holiday_calendar_end_timestamp_seconds ")).expect(body);
+        line["holiday_calendar_end_timestamp_seconds ".len()..].parse().unwrap()
+    };
+    assert_eq!(calendar_end(&body), 1_830_297_600.0, "2028-01-01T00:00:00Z: {body}");
+    sqlx::query("DELETE FROM holidays").execute(&pool).await.unwrap();
+    assert_eq!(calendar_end(&scrape().await), 0.0);
 
     // With the database gone, the scrape still answers: down, the facts not fresh (their last
     // values served, the connector's series included) and the read time left as it was.

@@ -194,6 +194,7 @@ async fn list_and_detail_show_the_database_figures_with_masked_accounts(pool: Pg
         assert_eq!(list.status, StatusCode::OK);
         assert!(list.body.contains("Acme Retail Pvt Ltd") && list.body.contains(MASKED), "{}", list.body);
         assert!(list.body.contains("Republic Day") && list.body.contains("business days"));
+        assert!(!list.body.contains("holiday-calendar-ending"), "the calendar reaches 2027: {}", list.body);
         assert!(!list.body.contains(ACCOUNT));
         let page = app.get(&format!("/settlements/merchants/{M}"), Some(&c)).await;
         assert_eq!(page.status, StatusCode::OK);
@@ -201,6 +202,13 @@ async fn list_and_detail_show_the_database_figures_with_masked_accounts(pool: Pg
         assert!(!page.body.contains(ACCOUNT), "{role:?} sees the account number");
         assert!(!page.body.contains("edit-terms"), "{role:?} gets no edit form");
     }
+    // Without 2027's holidays the calendar ends with 2026, under 90 days from today (5 Dec 2026 when
+    // written; later, it has ended): the desk is told, and pointed to the runbook.
+    sqlx::query("DELETE FROM holidays WHERE holiday_date >= '2027-01-01'").execute(&pool).await.unwrap();
+    let list = app.get("/settlements/merchants", Some(&ops)).await;
+    assert!(list.body.contains("holiday-calendar-ending"), "{}", list.body);
+    assert!(list.body.contains("on 31 Dec 2026: payouts due after it skip weekends only"), "{}", list.body);
+    assert!(list.body.contains("docs/runbooks/holiday-calendar.md"), "{}", list.body);
     let page = app.get("/settlements/merchants/TEST_M2", Some(&ops)).await;
     assert!(page.body.contains("no PAN on file"), "{}", page.body);
     // The admin's edit form carries the full number.

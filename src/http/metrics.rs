@@ -245,6 +245,20 @@ async fn scrape_facts(state: &AppState) -> Facts {
             tracing::warn!(error = %e, "exception counts not read for the metrics");
         }
     }
+    // The first day the bank-holiday calendar no longer covers, at 00:00 UTC so that the alert
+    // prints that date (0 when it is empty): past it, T+N skips weekends only, so payouts would
+    // fall due on holidays.
+    match crate::features::settlements::queries::last_holiday(pool).await {
+        Ok(last) => {
+            let end = crate::features::settlements::rules::holiday_calendar_end(last);
+            let seconds = end.map_or(0, |d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
+            metrics::gauge!("holiday_calendar_end_timestamp_seconds").set(seconds as f64);
+        }
+        Err(e) => {
+            complete = false;
+            tracing::warn!(error = %e, "the holiday calendar's end not read for the metrics");
+        }
+    }
     Facts { connectors, complete }
 }
 

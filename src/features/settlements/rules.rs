@@ -332,6 +332,34 @@ pub fn payout_due_on(cycle: NaiveDate, business_days: u32, holidays: &BTreeSet<N
     day
 }
 
+/// How far ahead the bank-holiday calendar must reach before the desk is warned (the alert
+/// `SettlePaisaHolidayCalendarEnding` fires at 60 days).
+pub const HOLIDAY_CALENDAR_NOTICE_DAYS: i64 = 90;
+
+/// The first day the holiday calendar no longer covers: 1 January after the last year that holds
+/// a holiday (the calendar is loaded a year at a time); `None` when it holds none.
+pub fn holiday_calendar_end(last_holiday: Option<NaiveDate>) -> Option<NaiveDate> {
+    last_holiday.and_then(|d| NaiveDate::from_ymd_opt(d.year() + 1, 1, 1))
+}
+
+/// The desk's warning while the calendar ends within [`HOLIDAY_CALENDAR_NOTICE_DAYS`] of `today`
+/// (or holds nothing): past its end, T+N skips weekends only, so payouts would fall due on holidays.
+pub fn holiday_calendar_warning(today: NaiveDate, end: Option<NaiveDate>) -> Option<String> {
+    const HOW: &str = "load the next year's bank holidays (docs/runbooks/holiday-calendar.md).";
+    match end {
+        None => Some(format!("The bank-holiday calendar is empty: T+N skips weekends only. Please {HOW}")),
+        Some(end) if (end - today).num_days() <= HOLIDAY_CALENDAR_NOTICE_DAYS => {
+            let last = end.pred_opt().unwrap_or(end);
+            let when = if end <= today { "ended" } else { "ends" };
+            Some(format!(
+                "The bank-holiday calendar {when} on {}: payouts due after it skip weekends only. Please {HOW}",
+                crate::ist::format_date(last)
+            ))
+        }
+        Some(_) => None,
+    }
+}
+
 /// One merchant's terms as stored for the cycle being settled: the version in force, the rate
 /// card and the fee bearers (each the latest entry on or before the cycle date).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -617,6 +645,23 @@ fn field(text: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_holiday_calendar_warns_ninety_days_before_it_ends() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(holiday_calendar_end(Some(d(2027, 12, 25))), Some(d(2028, 1, 1)));
+        assert_eq!(holiday_calendar_end(Some(d(2027, 1, 26))), Some(d(2028, 1, 1)), "a year at a time");
+        assert_eq!(holiday_calendar_end(None), None);
+        let end = Some(d(2028, 1, 1));
+        assert_eq!(holiday_calendar_warning(d(2026, 12, 5), end), None);
+        assert_eq!(holiday_calendar_warning(d(2027, 10, 2), end), None, "91 days before the end");
+        let soon = holiday_calendar_warning(d(2027, 10, 3), end).expect("90 days before the end");
+        assert!(soon.starts_with("The bank-holiday calendar ends on 31 Dec 2027:"), "{soon}");
+        let past = holiday_calendar_warning(d(2028, 2, 1), end).expect("past the end");
+        assert!(past.starts_with("The bank-holiday calendar ended on 31 Dec 2027:"), "{past}");
+        let empty = holiday_calendar_warning(d(2026, 12, 5), None).expect("nothing loaded");
+        assert!(empty.contains("is empty") && empty.contains("holiday-calendar.md"), "{empty}");
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
