@@ -34,6 +34,18 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
+    // A holiday calendar of this year and the next, eight days each (a year counts once it holds
+    // eight), whatever today is.
+    let this_year = chrono::Datelike::year(&settlepaisa_ops::ist::today(app.clock.now()));
+    sqlx::query("DELETE FROM holidays").execute(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO holidays (holiday_date, name) SELECT make_date(y, 2, d), 'Test holiday'
+         FROM generate_series($1, $1 + 1) y, generate_series(1, 8) d",
+    )
+    .bind(this_year)
+    .execute(&pool)
+    .await
+    .unwrap();
     // The metrics port reads through a pool of its own here, closed below to play the database
     // going away.
     let own_pool = PgPool::connect_with((*pool.connect_options()).clone()).await.unwrap();
@@ -73,15 +85,16 @@ async fn requests_are_counted_by_route_and_status(pool: PgPool) {
     let read_at = line("db_facts_read_timestamp_seconds ").unwrap();
     let seconds: f64 = read_at["db_facts_read_timestamp_seconds ".len()..].parse().unwrap();
     assert_eq!(seconds, app.clock.now().timestamp() as f64, "the app's clock (a manual one here): {body}");
-    // The holiday calendar the migrations load (2026 and 2027) holds none from 1 Jan 2028 on; an
-    // empty one reads 0, which the alert takes for ended.
-    let calendar_end = |body: &str| -> f64 {
+    // The holiday calendar covers this year and the next: it ends on 1 January two years on (at
+    // 00:00 UTC); emptied, it ends on this year's 1 January, which the alert takes for ended.
+    let calendar_end = |body: &str| -> i64 {
         let line = body.lines().find(|l| l.starts_with("holiday_calendar_end_timestamp_seconds ")).expect(body);
-        line["holiday_calendar_end_timestamp_seconds ".len()..].parse().unwrap()
+        line["holiday_calendar_end_timestamp_seconds ".len()..].parse::<f64>().unwrap() as i64
     };
-    assert_eq!(calendar_end(&body), 1_830_297_600.0, "2028-01-01T00:00:00Z: {body}");
+    let january_first = |year| chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    assert_eq!(calendar_end(&body), january_first(this_year + 2).and_utc().timestamp(), "{body}");
     sqlx::query("DELETE FROM holidays").execute(&pool).await.unwrap();
-    assert_eq!(calendar_end(&scrape().await), 0.0);
+    assert_eq!(calendar_end(&scrape().await), january_first(this_year).and_utc().timestamp());
 
     // With the database gone, the scrape still answers: down, the facts not fresh (their last
     // values served, the connector's series included) and the read time left as it was.

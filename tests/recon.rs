@@ -886,8 +886,8 @@ async fn exception_numbers_keep_every_digit_past_a_million(pool: PgPool) {
         ["EXC-20260115-999999", "EXC-20260115-1000000", "EXC-20260115-1000001", "EXC-20260115-1000002"],
         "one number each, in full"
     );
-    let next: i64 = sqlx::query_scalar("SELECT last_value FROM exception_number_seq").fetch_one(&pool).await.unwrap();
-    assert_eq!(next, 1_000_002, "each record took one number");
+    let last: i64 = sqlx::query_scalar("SELECT last_value FROM exception_number_seq").fetch_one(&pool).await.unwrap();
+    assert_eq!(last, 1_000_002, "each record took one number");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

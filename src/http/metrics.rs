@@ -1,7 +1,8 @@
 //! Prometheus metrics and the request log (spec 09).
 //!
 //! Metrics: HTTP requests by route, method and status with a latency histogram, database pool
-//! use, and the facts read at each scrape (database up, the job queue, connectors, SLA breaches).
+//! use, and the facts read at each scrape (database up, the job queue, connectors, SLA breaches,
+//! the bank-holiday calendar's end).
 //! Served only on the internal `METRICS_ADDR` listener, never on the public port. Without
 //! `METRICS_ADDR` no recorder is installed and recording costs nothing.
 //!
@@ -199,7 +200,8 @@ struct Facts {
 }
 
 /// The facts read from the database at each scrape, so every instance reports the same shared
-/// state (the queue, connectors, SLA breaches) and a restart loses nothing. With the database
+/// state (the queue, connectors, SLA breaches, the holiday calendar's end) and a restart loses
+/// nothing. With the database
 /// down, `db_up` is 0 and the rest keep their last values.
 ///
 /// The per-connector series come back as Prometheus text when they could be read, made fresh each
@@ -246,12 +248,10 @@ async fn scrape_facts(state: &AppState) -> Facts {
         }
     }
     // The first day the bank-holiday calendar no longer covers, at 00:00 UTC so that the alert
-    // prints that date (0 when it is empty): past it, T+N skips weekends only, so payouts would
-    // fall due on holidays.
-    match crate::features::settlements::queries::last_holiday(pool).await {
-        Ok(last) => {
-            let end = crate::features::settlements::rules::holiday_calendar_end(last);
-            let seconds = end.map_or(0, |d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
+    // prints that date: past it, T+N skips weekends only, so payouts would fall due on holidays.
+    match holiday_calendar_end(pool, crate::ist::today(now)).await {
+        Ok(end) => {
+            let seconds = end.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
             metrics::gauge!("holiday_calendar_end_timestamp_seconds").set(seconds as f64);
         }
         Err(e) => {
@@ -260,6 +260,18 @@ async fn scrape_facts(state: &AppState) -> Facts {
         }
     }
     Facts { connectors, complete }
+}
+
+/// The holiday calendar's end as the settlement desk's page reads it (the same calendar, the same
+/// rule).
+async fn holiday_calendar_end(
+    pool: &sqlx::PgPool,
+    today: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, crate::error::AppError> {
+    use crate::features::settlements::{merchants::queries::holidays, rules};
+    let mut conn = pool.acquire().await?;
+    let calendar = holidays(&mut conn).await?;
+    Ok(rules::holiday_calendar_end(today, calendar.into_iter().map(|h| h.date)))
 }
 
 /// The per-connector gauges in Prometheus text format: health (0 OK, 1 LAGGING, 2 FAILING),

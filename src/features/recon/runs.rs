@@ -579,7 +579,8 @@ async fn upsert_exception_records(
     // compile-time check of the query macros cannot see. A record's number is the sequence's next
     // value, at least six digits and never cut short: `lpad` alone truncates a longer value, so
     // from 1,000,000 on ten numbers would share one id. The subquery takes each number once per
-    // row (`OFFSET 0` keeps it a subquery).
+    // row (PostgreSQL keeps a subquery that calls a volatile function as it is; `OFFSET 0` says so
+    // to the reader and holds it there).
     sqlx::query(
         "INSERT INTO exceptions (id, run_id, reason_code, severity, sla_due_at, pg_amount_paise, bank_amount_paise,
                                  delta_paise, merchant_id, acquirer, cycle_date, utr, transaction_id, bank_line_id)

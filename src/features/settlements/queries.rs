@@ -16,12 +16,6 @@ use super::rules::{self, MerchantTerms, Rail, Status};
 use crate::error::AppError;
 use crate::money::Paise;
 
-/// The last bank holiday the calendar holds (`None`: none), which says how far T+N can be trusted
-/// ([`rules::holiday_calendar_end`]).
-pub async fn last_holiday(pool: &PgPool) -> Result<Option<NaiveDate>, AppError> {
-    Ok(sqlx::query_scalar!(r#"SELECT max(holiday_date) AS "last: NaiveDate" FROM holidays"#).fetch_one(pool).await?)
-}
-
 /// A batch row as the database gives it.
 #[derive(sqlx::FromRow)]
 struct BatchRecord {

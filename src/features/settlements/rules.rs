@@ -332,31 +332,48 @@ pub fn payout_due_on(cycle: NaiveDate, business_days: u32, holidays: &BTreeSet<N
     day
 }
 
-/// How far ahead the bank-holiday calendar must reach before the desk is warned (the alert
-/// `SettlePaisaHolidayCalendarEnding` fires at 60 days).
-pub const HOLIDAY_CALENDAR_NOTICE_DAYS: i64 = 90;
+/// Days before the bank-holiday calendar's end from which the settlement desk is told (on-call is
+/// alerted later, by `SettlePaisaHolidayCalendarEnding`).
+pub const HOLIDAY_CALENDAR_NOTICE_DAYS: i64 = 60;
 
-/// The first day the holiday calendar no longer covers: 1 January after the last year that holds
-/// a holiday (the calendar is loaded a year at a time); `None` when it holds none.
-pub fn holiday_calendar_end(last_holiday: Option<NaiveDate>) -> Option<NaiveDate> {
-    last_holiday.and_then(|d| NaiveDate::from_ymd_opt(d.year() + 1, 1, 1))
+/// A year counts as loaded once the calendar holds this many of its holidays: India's banks close
+/// on 11–17 weekdays a year (2026: 17, 2027: 11), so a date or two typed in ahead of time, or a
+/// year half loaded, does not pass for a calendar.
+pub const HOLIDAYS_IN_A_LOADED_YEAR: usize = 8;
+
+/// The first day the holiday calendar no longer covers: 1 January of the first year, from `today`'s
+/// on, that is not loaded ([`HOLIDAYS_IN_A_LOADED_YEAR`]). It is `today`'s own 1 January when that
+/// year is missing (or the calendar is empty).
+pub fn holiday_calendar_end(today: NaiveDate, holidays: impl IntoIterator<Item = NaiveDate>) -> NaiveDate {
+    let mut per_year: std::collections::BTreeMap<i32, usize> = std::collections::BTreeMap::new();
+    for day in holidays {
+        *per_year.entry(day.year()).or_default() += 1;
+    }
+    let mut year = today.year();
+    while per_year.get(&year).is_some_and(|&n| n >= HOLIDAYS_IN_A_LOADED_YEAR) {
+        year += 1;
+    }
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today)
 }
 
-/// The desk's warning while the calendar ends within [`HOLIDAY_CALENDAR_NOTICE_DAYS`] of `today`
-/// (or holds nothing): past its end, T+N skips weekends only, so payouts would fall due on holidays.
-pub fn holiday_calendar_warning(today: NaiveDate, end: Option<NaiveDate>) -> Option<String> {
-    const HOW: &str = "load the next year's bank holidays (docs/runbooks/holiday-calendar.md).";
-    match end {
-        None => Some(format!("The bank-holiday calendar is empty: T+N skips weekends only. Please {HOW}")),
-        Some(end) if (end - today).num_days() <= HOLIDAY_CALENDAR_NOTICE_DAYS => {
-            let last = end.pred_opt().unwrap_or(end);
-            let when = if end <= today { "ended" } else { "ends" };
-            Some(format!(
-                "The bank-holiday calendar {when} on {}: payouts due after it skip weekends only. Please {HOW}",
-                crate::ist::format_date(last)
-            ))
-        }
-        Some(_) => None,
+/// The desk's note while the calendar ends within [`HOLIDAY_CALENDAR_NOTICE_DAYS`] of `today`, or
+/// does not hold this year: past its end, T+N skips weekends only, so payouts would fall due on
+/// bank holidays.
+pub fn holiday_calendar_warning(today: NaiveDate, end: NaiveDate) -> Option<String> {
+    const ASK: &str = "Ask the on-call engineer to load them (runbook holiday-calendar.md).";
+    if end <= today {
+        Some(format!(
+            "The bank-holiday calendar does not hold {}'s holidays: T+N skips weekends only, so payouts may fall due on a bank holiday. {ASK}",
+            today.year()
+        ))
+    } else if (end - today).num_days() <= HOLIDAY_CALENDAR_NOTICE_DAYS {
+        Some(format!(
+            "The bank-holiday calendar ends on {}: payouts due after it skip weekends only until {}'s holidays are loaded. {ASK}",
+            crate::ist::format_date(end.pred_opt().unwrap_or(end)),
+            end.year()
+        ))
+    } else {
+        None
     }
 }
 
@@ -647,20 +664,28 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn the_holiday_calendar_warns_ninety_days_before_it_ends() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert_eq!(holiday_calendar_end(Some(d(2027, 12, 25))), Some(d(2028, 1, 1)));
-        assert_eq!(holiday_calendar_end(Some(d(2027, 1, 26))), Some(d(2028, 1, 1)), "a year at a time");
-        assert_eq!(holiday_calendar_end(None), None);
-        let end = Some(d(2028, 1, 1));
-        assert_eq!(holiday_calendar_warning(d(2026, 12, 5), end), None);
-        assert_eq!(holiday_calendar_warning(d(2027, 10, 2), end), None, "91 days before the end");
-        let soon = holiday_calendar_warning(d(2027, 10, 3), end).expect("90 days before the end");
+    fn the_holiday_calendar_covers_the_years_it_holds_in_full_and_warns_before_it_ends() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // `n` dates of `year`, the first days of January (the rule counts dates per year).
+        let year_of = |year: i32, n: u32| (1..=n).map(move |d| NaiveDate::from_ymd_opt(year, 1, d).unwrap());
+        let today = day(2026, 12, 5);
+        let full = || year_of(2026, 17).chain(year_of(2027, 11));
+        assert_eq!(holiday_calendar_end(today, full()), day(2028, 1, 1));
+        assert_eq!(holiday_calendar_end(day(2027, 3, 1), full()), day(2028, 1, 1), "from today's year on");
+        // A year with fewer than eight holidays is not loaded, even with a later one after it.
+        assert_eq!(holiday_calendar_end(today, full().chain(year_of(2028, 7))), day(2028, 1, 1));
+        assert_eq!(holiday_calendar_end(today, full().chain(year_of(2028, 8))), day(2029, 1, 1));
+        assert_eq!(holiday_calendar_end(today, year_of(2026, 17).chain(year_of(2082, 12))), day(2027, 1, 1));
+        assert_eq!(holiday_calendar_end(today, std::iter::empty()), day(2026, 1, 1), "empty: this year is missing");
+
+        let end = day(2028, 1, 1);
+        assert_eq!(holiday_calendar_warning(today, end), None);
+        assert_eq!(holiday_calendar_warning(day(2027, 11, 1), end), None, "61 days before the end");
+        let soon = holiday_calendar_warning(day(2027, 11, 2), end).expect("60 days before the end");
         assert!(soon.starts_with("The bank-holiday calendar ends on 31 Dec 2027:"), "{soon}");
-        let past = holiday_calendar_warning(d(2028, 2, 1), end).expect("past the end");
-        assert!(past.starts_with("The bank-holiday calendar ended on 31 Dec 2027:"), "{past}");
-        let empty = holiday_calendar_warning(d(2026, 12, 5), None).expect("nothing loaded");
-        assert!(empty.contains("is empty") && empty.contains("holiday-calendar.md"), "{empty}");
+        assert!(soon.contains("until 2028's holidays are loaded") && soon.contains("holiday-calendar.md"), "{soon}");
+        let missing = holiday_calendar_warning(day(2028, 1, 1), end).expect("the end reached");
+        assert!(missing.starts_with("The bank-holiday calendar does not hold 2028's holidays"), "{missing}");
     }
 
     fn d(s: &str) -> NaiveDate {

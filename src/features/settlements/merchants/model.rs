@@ -708,6 +708,9 @@ pub struct MerchantsView {
     pub today: NaiveDate,
     pub merchants: Vec<MerchantRow>,
     pub holidays: Vec<Holiday>,
+    /// The note while the holiday calendar ends soon or lacks this year
+    /// (`rules::holiday_calendar_warning`).
+    pub holiday_note: Option<String>,
     /// Merchant codes files brought before the product knew them (issue 11).
     pub unknown: Vec<UnknownMerchantRow>,
     /// The caller may create or map them (admin).

@@ -10,7 +10,7 @@ use super::server::{
     get_merchant, get_merchants, AddMerchantAlias, CreateMerchant, MapUnknownMerchant, RemoveMerchantAlias,
     SaveMerchantTerms,
 };
-use crate::features::settlements::rules::{self, Rail, TDS_RATE_WITHOUT_PAN};
+use crate::features::settlements::rules::{Rail, TDS_RATE_WITHOUT_PAN};
 use crate::ist;
 use crate::money::Paise;
 use crate::ui::{ErrorNotice, FlashNotices, PageHeader};
@@ -60,8 +60,6 @@ pub fn MerchantsPage() -> impl IntoView {
 #[component]
 fn MerchantsBody(view: MerchantsView) -> impl IntoView {
     let today = view.today;
-    let calendar_end = rules::holiday_calendar_end(view.holidays.iter().map(|h| h.date).max());
-    let calendar_warning = rules::holiday_calendar_warning(today, calendar_end);
     let (upcoming, past): (Vec<_>, Vec<_>) = view.holidays.into_iter().partition(|h| h.date >= today);
     let known: Vec<(String, String)> = view.merchants.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
     let (unknown, can_admin) = (view.unknown, view.can_admin);
@@ -91,7 +89,7 @@ fn MerchantsBody(view: MerchantsView) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">
                 "T+N counts business days: payouts are due N business days after the cycle date, skipping Saturdays, Sundays and the bank holidays below."
             </p>
-            {calendar_warning.map(|w| view! {
+            {view.holiday_note.map(|w| view! {
                 <p class=format!("mt-3 {}", crate::ui::style::NOTE) role="note" data-testid="holiday-calendar-ending">{w}</p>
             })}
             <h3 class="mt-3 text-sm font-medium text-slate-700">"Upcoming"</h3>

@@ -13,7 +13,7 @@ use super::queries;
 use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
-use crate::features::settlements::rules::MerchantTerms;
+use crate::features::settlements::rules::{self, MerchantTerms};
 use crate::features::settlements::terms::terms_on;
 use crate::state::AppState;
 
@@ -46,7 +46,9 @@ pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsVie
             legal_name: h.legal_name,
         })
         .collect();
-    Ok(MerchantsView { today, merchants, holidays, unknown, can_admin: user.may(Access::ADMIN) })
+    let end = rules::holiday_calendar_end(today, holidays.iter().map(|h| h.date));
+    let holiday_note = rules::holiday_calendar_warning(today, end);
+    Ok(MerchantsView { today, merchants, holidays, holiday_note, unknown, can_admin: user.may(Access::ADMIN) })
 }
 
 async fn versions(conn: &mut sqlx::PgConnection, id: &str, today: NaiveDate) -> Result<Vec<VersionRow>, AppError> {
