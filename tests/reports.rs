@@ -676,6 +676,48 @@ async fn a_batchs_items_are_read_in_index_order_without_a_sort(pool: PgPool) {
     assert!(!plan.contains("Sort"), "{plan}");
 }
 
+/// The Bank MIS reads the results of its window's runs only, never every run stored: over 40 days
+/// of 500 lines, each with its run's result, one day's file finds that run's 500 results through an
+/// index. Before, the join read (and hashed) all 20,000: a cost that grows with every day of
+/// history (5.7 s against 2.7 s for one day once 5 cycles of a million lines are stored,
+/// BENCHMARKS.md). The plan is the file's own select (`copy_select`).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn the_bank_mis_reads_only_its_windows_runs(pool: PgPool) {
+    use settlepaisa_ops::features::reports::model::Filter;
+    use settlepaisa_ops::features::reports::queries;
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, cycle_date)
+         SELECT 'HDFC:MIS-' || c || '-' || g, 'MIS-' || c || '-' || g, 'HDFC', 1000 + g, 'CREDIT',
+                date '2026-01-01' + c, date '2026-01-01' + c
+         FROM generate_series(1, 40) c, generate_series(1, 500) g;
+         INSERT INTO recon_runs (id, cycle_date, source, status, finished_at)
+         SELECT md5('mis run ' || c)::uuid, date '2026-01-01' + c, 'manual', 'completed', now()
+         FROM generate_series(1, 40) c;
+         INSERT INTO recon_results (run_id, side, bank_line_id, class, reason_code, bank_amount_paise)
+         SELECT md5('mis run ' || (l.cycle_date - date '2026-01-01'))::uuid, 'bank', l.id, 'UNMATCHED_BANK',
+                'BANK_TXN_MISSING_IN_PG', l.amount_paise
+         FROM bank_statement_lines l WHERE l.natural_key LIKE 'HDFC:MIS-%';
+         ANALYZE bank_statement_lines; ANALYZE recon_runs; ANALYZE recon_results;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let day = first + Duration::days(20);
+    let filter = Filter { from: day, to: day, merchant_id: None, acquirer: None };
+    let (select, settings) = queries::copy_select(Report::BankMis, &filter);
+    assert!(settings.is_empty(), "no text filter: nothing to set");
+    let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {select}")).fetch_all(&pool).await.unwrap();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("Seq Scan on recon_results"), "{plan}");
+    assert!(plan.contains("recon_results_bank_line_once"), "the run's results by their index: {plan}");
+    // And the file holds the day's 500 lines, each with its run's state.
+    let rows: Vec<(NaiveDate, String)> =
+        sqlx::query_as(&format!("SELECT cycle_date, match_state FROM ({select}) x")).fetch_all(&pool).await.unwrap();
+    assert_eq!(rows.len(), 500);
+    assert!(rows.iter().all(|(d, state)| *d == day && state == "UNMATCHED_BANK"), "{rows:?}");
+}
+
 /// A file's text columns go from a `COPY`'s bytes straight into the CSV, so each column a report
 /// calls text must be SQL text (a `uuid` or a number left without `::text` would put binary bytes
 /// in the file); the others are the types their decoders read. Checked on the select of every

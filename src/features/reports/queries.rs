@@ -238,6 +238,9 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
             // A line's result in its cycle's current run: its PG partner's row when paired, its own
             // otherwise (the rows that speak for a run: recon_results_bank_line_once, migration
             // 20261216000001; runs before it also hold a bank-side copy of each pair, skipped here).
+            // The results are read for the window's current runs only, so the join never reads or
+            // hashes every run ever stored (5 cycles of 1,000,000 lines stored: one day's MIS 5.7 s
+            // reading them all, 2.7 s narrowed; BENCHMARKS.md).
             qb.push(
                 "SELECT l.bank_name, l.cycle_date, l.txn_date, l.value_date, l.direction, l.bank_ref, l.utr, l.rrn,
                         l.amount_paise, l.net_paise, coalesce(r.class, 'NOT_RECONCILED') AS match_state,
@@ -245,8 +248,16 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
                  FROM bank_statement_lines l
                  LEFT JOIN recon_runs run ON run.cycle_date = l.cycle_date AND run.status = 'completed'
                                         AND run.superseded_by IS NULL
-                 LEFT JOIN recon_results r ON r.run_id = run.id AND r.bank_line_id = l.id
-                                          AND (r.side = 'pg' OR r.transaction_id IS NULL)
+                 LEFT JOIN (SELECT r.run_id, r.bank_line_id, r.class, r.reason_code, r.transaction_id
+                            FROM recon_results r
+                            WHERE r.bank_line_id IS NOT NULL AND (r.side = 'pg' OR r.transaction_id IS NULL)
+                              AND r.run_id IN (SELECT w.id FROM recon_runs w
+                                               WHERE w.status = 'completed' AND w.superseded_by IS NULL
+                                                 AND w.cycle_date BETWEEN ",
+            );
+            push_window(qb, f, args);
+            qb.push(
+                ")) r ON r.run_id = run.id AND r.bank_line_id = l.id
                  LEFT JOIN transactions t ON t.id = r.transaction_id
                  WHERE l.cycle_date BETWEEN ",
             );
