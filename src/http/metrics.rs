@@ -201,8 +201,7 @@ struct Facts {
 
 /// The facts read from the database at each scrape, so every instance reports the same shared
 /// state (the queue, connectors, SLA breaches, the holiday calendar's end) and a restart loses
-/// nothing. With the database
-/// down, `db_up` is 0 and the rest keep their last values.
+/// nothing. With the database down, `db_up` is 0 and the rest keep their last values.
 ///
 /// The per-connector series come back as Prometheus text when they could be read, made fresh each
 /// time (not kept in the recorder), so a connector deleted or renamed leaves no series behind that
@@ -249,7 +248,7 @@ async fn scrape_facts(state: &AppState) -> Facts {
     }
     // The first day the bank-holiday calendar no longer covers, at 00:00 UTC so that the alert
     // prints that date: past it, T+N skips weekends only, so payouts would fall due on holidays.
-    match holiday_calendar_end(pool, crate::ist::today(now)).await {
+    match read_holiday_calendar_end(pool, crate::ist::today(now)).await {
         Ok(end) => {
             let seconds = end.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
             metrics::gauge!("holiday_calendar_end_timestamp_seconds").set(seconds as f64);
@@ -264,7 +263,7 @@ async fn scrape_facts(state: &AppState) -> Facts {
 
 /// The holiday calendar's end as the settlement desk's page reads it (the same calendar, the same
 /// rule).
-async fn holiday_calendar_end(
+async fn read_holiday_calendar_end(
     pool: &sqlx::PgPool,
     today: chrono::NaiveDate,
 ) -> Result<chrono::NaiveDate, crate::error::AppError> {

@@ -238,9 +238,10 @@ fn push_select(qb: &mut QueryBuilder<'static, Postgres>, report: Report, f: &Fil
             // A line's result in its cycle's current run: its PG partner's row when paired, its own
             // otherwise (the rows that speak for a run: recon_results_bank_line_once, migration
             // 20261216000001; runs before it also hold a bank-side copy of each pair, skipped here).
-            // The results are read for the window's current runs only, so the join never reads or
-            // hashes every run ever stored (5 cycles of 1,000,000 lines stored: one day's MIS 5.7 s
-            // reading them all, 2.7 s narrowed; BENCHMARKS.md).
+            // The results are narrowed to the window's current runs: the join hashes only theirs,
+            // and once runs accumulate the planner reads them through recon_results_bank_line_once
+            // instead of scanning every run ever stored (5 cycles of 1,000,000 lines stored: one
+            // day's MIS 5.7 s before, 2.7 s narrowed; BENCHMARKS.md).
             qb.push(
                 "SELECT l.bank_name, l.cycle_date, l.txn_date, l.value_date, l.direction, l.bank_ref, l.utr, l.rrn,
                         l.amount_paise, l.net_paise, coalesce(r.class, 'NOT_RECONCILED') AS match_state,
