@@ -217,60 +217,52 @@ async fn scrape_facts(state: &AppState) -> Facts {
     }
     let mut complete = true;
     // The job queue by status (queue depth, failures waiting for an operator).
-    match crate::features::jobs::queries::counts(pool).await {
-        Ok(counts) => {
-            for (status, n) in counts {
-                metrics::gauge!("jobs", "status" => status).set(n as f64);
-            }
-        }
-        Err(e) => {
-            complete = false;
-            tracing::warn!(error = %e, "job counts not read for the metrics");
+    if let Some(counts) = fact(&mut complete, "job counts", crate::features::jobs::queries::counts(pool).await) {
+        for (status, n) in counts {
+            metrics::gauge!("jobs", "status" => status).set(n as f64);
         }
     }
     let now = state.clock.now();
     // Connector health as the Overview shows it (0 OK, 1 LAGGING, 2 FAILING) and its last success.
-    let connectors = match crate::features::overview::queries::connector_facts(pool).await {
-        Ok(facts) => Some(connector_series(facts, now)),
-        Err(e) => {
-            complete = false;
-            tracing::warn!(error = %e, "connector health not read for the metrics");
-            None
-        }
-    };
+    let connectors =
+        fact(&mut complete, "connector health", crate::features::overview::queries::connector_facts(pool).await)
+            .map(|facts| connector_series(facts, now));
     // Open exceptions past their SLA: the queue's "SLA breached" tile.
-    match crate::features::exceptions::queries::kpis(pool, now).await {
-        Ok(kpis) => metrics::gauge!("exceptions_sla_breached").set(kpis.sla_breached as f64),
-        Err(e) => {
-            complete = false;
-            tracing::warn!(error = %e, "exception counts not read for the metrics");
-        }
+    if let Some(kpis) =
+        fact(&mut complete, "exception counts", crate::features::exceptions::queries::kpis(pool, now).await)
+    {
+        metrics::gauge!("exceptions_sla_breached").set(kpis.sla_breached as f64);
     }
     // The first day the bank-holiday calendar no longer covers, at 00:00 UTC so that the alert
     // prints that date: past it, T+N skips weekends only, so payouts would fall due on holidays.
-    match read_holiday_calendar_end(pool, crate::ist::today(now)).await {
-        Ok(end) => {
-            let seconds = end.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
-            metrics::gauge!("holiday_calendar_end_timestamp_seconds").set(seconds as f64);
-        }
-        Err(e) => {
-            complete = false;
-            tracing::warn!(error = %e, "the holiday calendar's end not read for the metrics");
-        }
+    let today = crate::ist::today(now);
+    if let Some(end) = fact(&mut complete, "the holiday calendar's end", read_holiday_calendar_end(pool, today).await) {
+        let seconds = end.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+        metrics::gauge!("holiday_calendar_end_timestamp_seconds").set(seconds as f64);
     }
     Facts { connectors, complete }
 }
 
-/// The holiday calendar's end as the settlement desk's page reads it (the same calendar, the same
-/// rule).
+/// One fact of the scrape: its value, or `None` with the facts marked incomplete (the gauge keeps
+/// its last value) and the failure logged as "<what> not read for the metrics".
+fn fact<T>(complete: &mut bool, what: &str, read: Result<T, crate::error::AppError>) -> Option<T> {
+    match read {
+        Ok(value) => Some(value),
+        Err(e) => {
+            *complete = false;
+            tracing::warn!(error = %e, "{what} not read for the metrics");
+            None
+        }
+    }
+}
+
+/// The holiday calendar's end, read as the settlement desk's page reads it.
 async fn read_holiday_calendar_end(
     pool: &sqlx::PgPool,
     today: chrono::NaiveDate,
 ) -> Result<chrono::NaiveDate, crate::error::AppError> {
-    use crate::features::settlements::{merchants::queries::holidays, rules};
     let mut conn = pool.acquire().await?;
-    let calendar = holidays(&mut conn).await?;
-    Ok(rules::holiday_calendar_end(today, calendar.into_iter().map(|h| h.date)))
+    crate::features::settlements::terms::holiday_calendar_end(&mut conn, today).await
 }
 
 /// The per-connector gauges in Prometheus text format: health (0 OK, 1 LAGGING, 2 FAILING),

@@ -344,16 +344,16 @@ pub const HOLIDAYS_IN_A_LOADED_YEAR: usize = 8;
 /// The first day the holiday calendar no longer covers: 1 January of the first year, from `today`'s
 /// on, that is not loaded ([`HOLIDAYS_IN_A_LOADED_YEAR`]). It is `today`'s own 1 January when that
 /// year is missing (or the calendar is empty).
-pub fn holiday_calendar_end(today: NaiveDate, holidays: impl IntoIterator<Item = NaiveDate>) -> NaiveDate {
-    let mut per_year: std::collections::BTreeMap<i32, usize> = std::collections::BTreeMap::new();
-    for day in holidays {
-        *per_year.entry(day.year()).or_default() += 1;
-    }
+pub fn holiday_calendar_end(today: NaiveDate, holidays: &BTreeSet<NaiveDate>) -> NaiveDate {
+    let january_first = |year| NaiveDate::from_ymd_opt(year, 1, 1);
     let mut year = today.year();
-    while per_year.get(&year).is_some_and(|&n| n >= HOLIDAYS_IN_A_LOADED_YEAR) {
+    while let (Some(first), Some(next)) = (january_first(year), january_first(year + 1)) {
+        if holidays.range(first..next).count() < HOLIDAYS_IN_A_LOADED_YEAR {
+            return first;
+        }
         year += 1;
     }
-    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today)
+    today
 }
 
 /// The desk's note while the calendar ends within [`HOLIDAY_CALENDAR_NOTICE_DAYS`] of `today`, or
@@ -668,15 +668,16 @@ mod tests {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         // `n` dates of `year`, the first days of January (the rule counts dates per year).
         let year_of = |year: i32, n: u32| (1..=n).map(move |d| NaiveDate::from_ymd_opt(year, 1, d).unwrap());
+        let end = |today, days: &mut dyn Iterator<Item = NaiveDate>| holiday_calendar_end(today, &days.collect());
         let today = day(2026, 12, 5);
         let full = || year_of(2026, 17).chain(year_of(2027, 11));
-        assert_eq!(holiday_calendar_end(today, full()), day(2028, 1, 1));
-        assert_eq!(holiday_calendar_end(day(2027, 3, 1), full()), day(2028, 1, 1), "from today's year on");
+        assert_eq!(end(today, &mut full()), day(2028, 1, 1));
+        assert_eq!(end(day(2027, 3, 1), &mut full()), day(2028, 1, 1), "from today's year on");
         // A year with fewer than eight holidays is not loaded, even with a later one after it.
-        assert_eq!(holiday_calendar_end(today, full().chain(year_of(2028, 7))), day(2028, 1, 1));
-        assert_eq!(holiday_calendar_end(today, full().chain(year_of(2028, 8))), day(2029, 1, 1));
-        assert_eq!(holiday_calendar_end(today, year_of(2026, 17).chain(year_of(2082, 12))), day(2027, 1, 1));
-        assert_eq!(holiday_calendar_end(today, std::iter::empty()), day(2026, 1, 1), "empty: this year is missing");
+        assert_eq!(end(today, &mut full().chain(year_of(2028, 7))), day(2028, 1, 1));
+        assert_eq!(end(today, &mut full().chain(year_of(2028, 8))), day(2029, 1, 1));
+        assert_eq!(end(today, &mut year_of(2026, 17).chain(year_of(2082, 12))), day(2027, 1, 1));
+        assert_eq!(end(today, &mut std::iter::empty()), day(2026, 1, 1), "empty: this year is missing");
 
         let end = day(2028, 1, 1);
         assert_eq!(holiday_calendar_warning(today, end), None);

@@ -123,3 +123,13 @@ pub async fn holidays_between(
 ) -> Result<std::collections::BTreeSet<NaiveDate>, AppError> {
     Ok(holiday_calendar(conn, from, to).await?.into_keys().collect())
 }
+
+/// The first day the holiday calendar no longer covers, from `today` on
+/// ([`super::rules::holiday_calendar_end`]): the settlement desk's note and the metrics' gauge.
+pub async fn holiday_calendar_end(conn: &mut PgConnection, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    use chrono::Datelike;
+    let from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    let to = NaiveDate::from_ymd_opt(today.year() + 100, 12, 31).unwrap_or(today);
+    let holidays = holidays_between(conn, from, to).await?;
+    Ok(super::rules::holiday_calendar_end(today, &holidays))
+}

@@ -14,7 +14,7 @@ use crate::auth::guard::authorize;
 use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::features::settlements::rules::{self, MerchantTerms};
-use crate::features::settlements::terms::terms_on;
+use crate::features::settlements::terms::{holiday_calendar_end, terms_on};
 use crate::state::AppState;
 
 fn not_found(id: &str) -> AppError {
@@ -46,7 +46,7 @@ pub async fn list(state: &AppState, caller: &CurrentUser) -> Result<MerchantsVie
             legal_name: h.legal_name,
         })
         .collect();
-    let end = rules::holiday_calendar_end(today, holidays.iter().map(|h| h.date));
+    let end = holiday_calendar_end(&mut conn, today).await?;
     let holiday_note = rules::holiday_calendar_warning(today, end);
     Ok(MerchantsView { today, merchants, holidays, holiday_note, unknown, can_admin: user.may(Access::ADMIN) })
 }
