@@ -1,7 +1,9 @@
 //! Uploads into the database: a parsed file's rows become transactions or bank statement lines,
 //! in one transaction. Idempotent twice over: the same file (by SHA-256) changes nothing and says
 //! so; a row whose natural key is known is updated (PG rows still pending) or left alone (bank
-//! lines, which a statement never changes), never duplicated. Rows are streamed with `COPY` into a
+//! lines, which a statement never changes), never duplicated. A bank line whose key is on file with
+//! other details is refused with a row error naming the line kept (`ingest::clash_error`), never
+//! dropped in silence. Rows are streamed with `COPY` into a
 //! staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per row. The
 //! file is kept in the object store under a generated name, as received except for customers'
 //! personal-data columns, which are blanked (a workbook holding them is replaced by a note:
@@ -32,6 +34,7 @@ use crate::auth::CurrentUser;
 use crate::domain::{invalid_merchant_code, valid_merchant_code};
 use crate::error::AppError;
 use crate::ist;
+use crate::money::Paise;
 
 const CHUNK: usize = 1_000;
 
@@ -323,7 +326,7 @@ const COPY_PG: &str = "COPY staging_transactions (txn_id, merchant_id, amount_pa
     cycle_date, payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
     source_file_id) FROM STDIN (FORMAT csv)";
 const COPY_BANK: &str = "COPY staging_bank_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
-    txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id) FROM STDIN (FORMAT csv)";
+    txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id, line) FROM STDIN (FORMAT csv)";
 
 /// The most refused rows one upload may have. Their errors are kept until the upload is stored
 /// (each cut to [`ERROR_TEXT_CHARS`]), so this bounds that memory whatever the file: a file with
@@ -332,6 +335,10 @@ pub const MAX_ROW_ERRORS: usize = 100_000;
 /// The longest column name or message a row error keeps (a header cell or a quoted value may be
 /// long; a sentence about a row is not).
 const ERROR_TEXT_CHARS: usize = 300;
+
+fn too_many_errors() -> String {
+    format!("More than {MAX_ROW_ERRORS} rows of the file are refused: check that it is the right file and format.")
+}
 
 fn cut(text: String) -> String {
     match text.char_indices().nth(ERROR_TEXT_CHARS) {
@@ -423,6 +430,7 @@ fn parse_rows(
                     .text(r.remarks.as_deref())
                     .show(Some(cycle_date))
                     .show(Some(file_id))
+                    .show(Some(r.line))
                     .end();
             }
             Err(e) => refuse(e),
@@ -439,15 +447,101 @@ fn parse_rows(
         Ok(_) if too_many => Err(format!(
             "The file has more than {max_rows} data rows, the most one upload may have (UPLOAD_MAX_ROWS); split it."
         )),
-        Ok(_) if too_many_errors => Err(format!(
-            "More than {MAX_ROW_ERRORS} rows of the file are refused: check that it is the right file and format."
-        )),
+        Ok(_) if too_many_errors => Err(self::too_many_errors()),
         other => other,
     };
     // The hash covers the whole file even when reading stopped early.
     let _ = std::io::copy(reader, &mut std::io::sink());
     let sha256 = hex::encode(std::mem::take(&mut reader.sha256).finalize());
     ParseOutcome { streamed, accepted, errors, skipped, unknown, sha256 }
+}
+
+/// A staged bank line whose key is on file with other details, beside the line on file.
+#[derive(sqlx::FromRow)]
+struct ClashRow {
+    line: i64,
+    bank_name: String,
+    bank_ref: Option<String>,
+    amount_paise: i64,
+    net_paise: Option<i64>,
+    direction: String,
+    txn_date: NaiveDate,
+    value_date: Option<NaiveDate>,
+    utr: Option<String>,
+    rrn: Option<String>,
+    kept_amount_paise: i64,
+    kept_net_paise: Option<i64>,
+    kept_direction: String,
+    kept_txn_date: NaiveDate,
+    kept_value_date: Option<NaiveDate>,
+    kept_utr: Option<String>,
+    kept_rrn: Option<String>,
+    kept_cycle_date: NaiveDate,
+    kept_file_name: Option<String>,
+    /// The first line of this file with the details on file, when the line on file is this file's.
+    kept_line: Option<i64>,
+}
+
+/// The staged bank lines of upload `file_id` whose natural key is on file with other details, in
+/// file order: at most one more than [`MAX_ROW_ERRORS`]. Called after the insert, so the line on
+/// file is an earlier upload's or the first of this file's lines with that key. A runtime query:
+/// the staging table is this transaction's temporary table.
+async fn bank_clashes(tx: &mut sqlx::PgConnection, file_id: Uuid) -> Result<Vec<ingest::Clash>, AppError> {
+    let rows: Vec<ClashRow> = sqlx::query_as(
+        "SELECT * FROM (
+             SELECT s.line, s.bank_name, s.bank_ref, s.amount_paise, s.net_paise, s.direction, s.txn_date,
+                    s.value_date, s.utr, s.rrn,
+                    b.amount_paise AS kept_amount_paise, b.net_paise AS kept_net_paise, b.direction AS kept_direction,
+                    b.txn_date AS kept_txn_date, b.value_date AS kept_value_date, b.utr AS kept_utr, b.rrn AS kept_rrn,
+                    b.cycle_date AS kept_cycle_date, f.original_name AS kept_file_name,
+                    CASE WHEN b.source_file_id = $1 THEN
+                         min(s.line) FILTER (WHERE (s.amount_paise, s.net_paise, s.direction, s.txn_date, s.value_date, s.utr, s.rrn)
+                             IS NOT DISTINCT FROM (b.amount_paise, b.net_paise, b.direction, b.txn_date, b.value_date, b.utr, b.rrn))
+                             OVER (PARTITION BY s.natural_key)
+                    END AS kept_line,
+                    (s.amount_paise, s.net_paise, s.direction, s.txn_date, s.value_date, s.utr, s.rrn)
+                        IS DISTINCT FROM (b.amount_paise, b.net_paise, b.direction, b.txn_date, b.value_date, b.utr, b.rrn)
+                        AS differs
+             FROM staging_bank_lines s
+             JOIN bank_statement_lines b ON b.natural_key = s.natural_key
+             LEFT JOIN uploaded_files f ON f.id = b.source_file_id
+         ) c
+         WHERE differs ORDER BY line LIMIT $2",
+    )
+    .bind(file_id)
+    .bind(MAX_ROW_ERRORS as i64 + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ingest::Clash {
+            line: r.line as u64,
+            bank_name: r.bank_name,
+            bank_ref: r.bank_ref,
+            here: ingest::LineDetails {
+                amount: Paise(r.amount_paise),
+                net: r.net_paise.map(Paise),
+                credit: r.direction == "CREDIT",
+                txn_date: r.txn_date,
+                value_date: r.value_date,
+                utr: r.utr,
+                rrn: r.rrn,
+            },
+            kept_details: ingest::LineDetails {
+                amount: Paise(r.kept_amount_paise),
+                net: r.kept_net_paise.map(Paise),
+                credit: r.kept_direction == "CREDIT",
+                txn_date: r.kept_txn_date,
+                value_date: r.kept_value_date,
+                utr: r.kept_utr,
+                rrn: r.kept_rrn,
+            },
+            kept: match r.kept_line {
+                Some(line) => ingest::Kept::ThisFile { line: line as u64 },
+                None => ingest::Kept::Earlier { file_name: r.kept_file_name, cycle_date: r.kept_cycle_date },
+            },
+        })
+        .collect())
 }
 
 /// The report for a file stored before (by SHA-256).
@@ -512,7 +606,8 @@ pub async fn store(
         }
         Kind::Bank => {
             sqlx::query!(
-                "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS) ON COMMIT DROP"
+                "CREATE TEMP TABLE staging_bank_lines (LIKE bank_statement_lines INCLUDING DEFAULTS, line BIGINT NOT NULL)
+                 ON COMMIT DROP"
             )
             .execute(&mut *tx)
             .await?;
@@ -700,7 +795,7 @@ pub async fn store(
     sqlx::query!("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
     // Runtime queries: the staging tables are this transaction's temporary tables, which the
     // compile-time check of the query macros cannot see.
-    match upload.kind {
+    let stored = match upload.kind {
         // The last row of a file wins for a repeated transaction id; a known transaction is
         // corrected while it is still pending, reconciled ones stay as they are.
         Kind::Pg => sqlx::query(
@@ -727,7 +822,36 @@ pub async fn store(
         ),
     }
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    let mut accepted = parsed.accepted as i64;
+    // Fewer lines stored than accepted: some keys were on file already (or twice in the file). Those
+    // with other details are refused, each with a row error, never dropped in silence. Only now, after
+    // the insert: a line another upload stored meanwhile is found too (the insert waited for it).
+    if upload.kind == Kind::Bank && stored < parsed.accepted as u64 {
+        let clashes = bank_clashes(&mut tx, file_id).await?;
+        if !clashes.is_empty() {
+            accepted -= clashes.len() as i64;
+            errors.extend(clashes.iter().map(ingest::clash_error));
+            if errors.len() > MAX_ROW_ERRORS {
+                abort(kept).await;
+                return Err(AppError::BadRequest(too_many_errors()));
+            }
+            if accepted == 0 {
+                abort(kept).await;
+                errors.sort_by_key(|e| e.line);
+                return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
+            }
+            sqlx::query!(
+                "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3 WHERE id = $1",
+                file_id,
+                i32::try_from(accepted).unwrap_or(i32::MAX),
+                i32::try_from(errors.len()).unwrap_or(i32::MAX),
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     // A bank statement may carry the DEBIT lines of payouts already marked paid: verify them.
     if upload.kind == Kind::Bank {
         let file = crate::features::settlements::commands::Verify::File(file_id);
@@ -750,7 +874,7 @@ pub async fn store(
     let report = UploadReport {
         file_id,
         format: Some(streamed.format.name()),
-        rows_accepted: parsed.accepted as i64,
+        rows_accepted: accepted,
         rows_rejected: errors.len() as i64,
         rows_skipped,
         skipped,

@@ -6,14 +6,16 @@
 //!
 //! The parts: `layouts` (the known formats and bank layouts, which one a header row is, where its
 //! columns are), `delimited` (CSV and other delimited text, numbered by editor line with `lines`),
-//! `xlsx` (workbooks, streamed, guarded by `xlsx_limits`), `dates` (date and time formats) and
-//! `records` (a row into a record or a row-level error). This module holds the entry points.
+//! `xlsx` (workbooks, streamed, guarded by `xlsx_limits`), `dates` (date and time formats),
+//! `records` (a row into a record or a row-level error) and `clashes` (the row error of a bank
+//! line whose key is on file with other details). This module holds the entry points.
 
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
 use crate::money::Paise;
 
+mod clashes;
 mod dates;
 mod delimited;
 mod layouts;
@@ -22,6 +24,7 @@ mod records;
 mod xlsx;
 mod xlsx_limits;
 
+pub use clashes::{clash_error, Clash, Kept, LineDetails};
 pub use layouts::{layout_problems, shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions};
 pub use records::{BankRecord, PgRecord, Record, RowError, Skipped};
 pub use xlsx_limits::Limits as XlsxLimits;
