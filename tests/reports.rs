@@ -482,35 +482,78 @@ async fn the_page_shows_the_totals_of_the_whole_file(pool: PgPool) {
     }
 }
 
+/// A report longer than a worksheet holds goes on to the next worksheet (its own header), so a big
+/// report, and every run of a scheduled one, is a file: here five rows a sheet, against the CSV.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
-async fn an_xlsx_past_its_row_limit_is_refused_in_words_and_a_csv_is_not(pool: PgPool) {
+async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) {
     use settlepaisa_ops::features::reports::model::Filter;
     use settlepaisa_ops::features::reports::queries;
-    use settlepaisa_ops::http::xlsx::{build_file_limited, FileKind};
+    use settlepaisa_ops::http::xlsx::{build_file, build_file_paged, FileKind};
+    use settlepaisa_ops::sheet::Kind;
     let _app = demo_app(&pool).await;
     let (from, to) = window();
     let filter = Filter { from, to, merchant_id: None, acquirer: None };
     let report = Report::SettlementSummary;
-    let build = |kind, limit| {
-        let filter = filter.clone();
-        build_file_limited(&pool, kind, report.title(), report.columns(), limit, move |out, tx| {
-            queries::write_masked(out, tx, report, filter, false)
-        })
-    };
-    let refused = build(FileKind::Xlsx, Some(5)).await.err().unwrap();
-    assert!(refused.to_string().contains("more than 5 rows"), "{refused}");
-    let written = build(FileKind::Csv, None).await.unwrap();
-    let rows = std::io::read_to_string(written.file).unwrap().lines().count();
+    let produce = |filter: Filter| move |out, tx| queries::write_masked(out, tx, report, filter, false);
+    let csv =
+        build_file(&pool, FileKind::Csv, report.title(), report.columns(), produce(filter.clone())).await.unwrap();
+    let csv = std::io::read_to_string(csv.file).unwrap();
+    let records: Vec<::csv::StringRecord> =
+        ::csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap).collect();
     let listed = all_batches(&pool).await.iter().filter(|b| b.status != Status::Rejected).count();
-    assert_eq!(rows, listed + 1);
-    // No query is left running after the refusal.
-    let running: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'settlepaisa export %' AND state = 'active'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(running, 0);
+    assert_eq!(records.len(), listed);
+    assert!(listed > 10, "the demo data has {listed} batches: too few to fill three sheets");
+
+    let mut written =
+        build_file_paged(&pool, FileKind::Xlsx, report.title(), report.columns(), 5, produce(filter)).await.unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut written.file, &mut bytes).unwrap();
+    // Each worksheet has its frozen header row and its own filter.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+    for n in 1..=listed.div_ceil(5) {
+        let mut sheet = String::new();
+        zip.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap().read_to_string(&mut sheet).unwrap();
+        assert!(sheet.contains(r#"state="frozen""#) && sheet.contains("<autoFilter "), "sheet {n}: {sheet:.600}");
+    }
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    let expected: Vec<String> = (1..=listed.div_ceil(5))
+        .map(|n| if n == 1 { report.title().to_string() } else { format!("{} ({n})", report.title()) })
+        .collect();
+    assert_eq!(names, expected);
+    let headers: Vec<&str> = report.columns().iter().map(|c| c.header).collect();
+    let mut rows = Vec::new();
+    for name in &names {
+        let cells = book.worksheet_range(name).unwrap();
+        let header: Vec<String> = (0..headers.len()).map(|c| cells.get((0, c)).unwrap().to_string()).collect();
+        assert_eq!(header, headers, "{name}");
+        assert!((2..=6).contains(&cells.height()), "{name}: {} rows", cells.height());
+        rows.extend(
+            (1..cells.height()).map(|r| (0..headers.len()).map(|c| cells.get((r, c)).cloned()).collect::<Vec<_>>()),
+        );
+    }
+    // Every CSV row once, in order, its texts and amounts the same.
+    assert_eq!(rows.len(), listed);
+    for (i, (row, record)) in rows.iter().zip(&records).enumerate() {
+        for (c, column) in report.columns().iter().enumerate() {
+            let text = &record[c];
+            match (column.kind, &row[c]) {
+                (_, None | Some(Data::Empty)) => assert!(text.is_empty(), "row {i} {}: {text}", column.header),
+                (Kind::Text, Some(Data::String(s))) => assert_eq!(s, text, "row {i} {}", column.header),
+                (Kind::Money, Some(Data::Float(v))) => {
+                    assert_eq!((v * 100.0).round() as i64, paise(text), "row {i} {}", column.header)
+                }
+                (Kind::Count, Some(Data::Float(v))) => assert_eq!(*v as i64, text.parse::<i64>().unwrap()),
+                (Kind::Date, Some(Data::DateTime(d))) => {
+                    assert_eq!(d.as_datetime().unwrap().date().to_string(), *text, "row {i} {}", column.header)
+                }
+                (Kind::Time, Some(Data::DateTime(d))) => {
+                    assert_eq!(d.as_datetime().unwrap().format("%Y-%m-%d %H:%M:%S").to_string(), *text)
+                }
+                (kind, other) => panic!("row {i} {}: a {kind:?} column holds {other:?}", column.header),
+            }
+        }
+    }
 }
 
 /// Files are read as binary `COPY` (settlement transactions batch by batch, from the items' copies

@@ -8,8 +8,10 @@
 //! to a temporary file. When the last row is in, the workbook is zipped into an unnamed temporary
 //! file (gone when closed) and that file is streamed to the client with its length. Unlike a CSV,
 //! an XLSX cannot be sent before it is complete (its zip directory comes last), so the status is
-//! known before the first byte: a query that fails, or a report past a worksheet's
-//! [`MAX_ROWS`], answers its error instead of a file.
+//! known before the first byte: a query that fails answers its error instead of a file. A report
+//! longer than a worksheet's [`MAX_ROWS`] goes on to a second worksheet (`Title (2)`, its own header
+//! and filter), and so on, as a CSV has no row limit: a big report, and every run of a scheduled
+//! one, is a file, never a refusal.
 //!
 //! The same writer makes the files of scheduled reports ([`build_file`]), as XLSX or as CSV (a CSV
 //! to store is written here, row by row, rather than streamed as [`super::csv`] does for a
@@ -65,14 +67,10 @@ enum Message {
 /// Where a file's rows go: handed to the producer of [`build_file`].
 pub struct XlsxRows {
     sender: mpsc::Sender<Message>,
-    written: u32,
-    /// The most data rows the file may hold (a worksheet's [`MAX_ROWS`]; none for a CSV).
-    limit: Option<u32>,
 }
 
 impl XlsxRows {
-    /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`; refused
-    /// in words past the file's row limit.
+    /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`.
     pub async fn write_all<T, E>(
         mut self,
         rows: impl Stream<Item = Result<T, E>>,
@@ -88,16 +86,8 @@ impl XlsxRows {
         self.end().await
     }
 
-    /// Write one row; refused in words past the file's row limit. [`XlsxRows::end`] finishes the
-    /// file.
+    /// Write one row. [`XlsxRows::end`] finishes the file.
     pub async fn write_row(&mut self, cells: Vec<Cell>) -> Result<(), AppError> {
-        if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
-            return Err(AppError::BadRequest(format!(
-                "This report has more than {} rows, more than a worksheet holds. Narrow the dates or the filters, or download it as CSV.",
-                crate::money::format_count(i64::from(limit))
-            )));
-        }
-        self.written += 1;
         self.send(Message::Row(cells)).await
     }
 
@@ -150,8 +140,8 @@ impl XlsxExport {
         }
     }
 
-    /// The finished file, sent with its length; the export's error (400 past the row limit,
-    /// 500…) when the file could not be made. A client that reads nothing for
+    /// The finished file, sent with its length; the export's error (500…) when the file could not
+    /// be made. A client that reads nothing for
     /// [`super::csv::SEND_TIMEOUT`] loses the download (the temporary file is closed, and so gone).
     pub async fn respond(self) -> Result<Response, AppError> {
         let permit = self.gate.admit(self.user)?;
@@ -207,7 +197,7 @@ fn tokio_stream_from<T: Send + 'static>(mut receiver: mpsc::Receiver<T>) -> impl
 
 /// A whole file of the query's rows as `kind`, written to a temporary file (a download sends it, a
 /// scheduled report stores it). The query runs as a cursor in a read-only transaction of its own;
-/// an XLSX holds at most [`MAX_ROWS`] data rows (400 beyond), a CSV any number.
+/// an XLSX puts [`MAX_ROWS`] data rows on a worksheet and the rest on the next ones.
 pub async fn build_file<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
@@ -219,17 +209,16 @@ where
     F: FnOnce(XlsxRows, ExportTx) -> Fut,
     Fut: Future<Output = Result<(), AppError>>,
 {
-    let limit = (kind == FileKind::Xlsx).then_some(MAX_ROWS);
-    build_file_limited(pool, kind, sheet, columns, limit, produce).await
+    build_file_paged(pool, kind, sheet, columns, MAX_ROWS, produce).await
 }
 
-/// [`build_file`] with the row limit given (tests hold a small one against a small report).
-pub async fn build_file_limited<F, Fut>(
+/// [`build_file`] with the data rows of a worksheet given (tests page a small report with a few).
+pub async fn build_file_paged<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
     sheet: impl Into<Cow<'static, str>>,
     columns: impl Into<Cow<'static, [Column]>>,
-    limit: Option<u32>,
+    rows_per_sheet: u32,
     produce: F,
 ) -> Result<Written, AppError>
 where
@@ -240,15 +229,15 @@ where
     let (sheet, columns) = (sheet.into().into_owned(), columns.into().into_owned());
     let name = sheet.clone();
     let writer = tokio::task::spawn_blocking(move || match kind {
-        FileKind::Xlsx => write_workbook(&sheet, &columns, receiver),
+        FileKind::Xlsx => write_workbook(&sheet, &columns, rows_per_sheet.clamp(1, MAX_ROWS), receiver),
         FileKind::Csv => write_csv(&columns, receiver),
     });
     let produced = async move {
         let mut tx = crate::db::begin_export(pool).await?;
         let cancel = CancelOnDrop::arm(pool, &mut tx).await?;
-        let outcome = produce(XlsxRows { sender, written: 0, limit }, tx).await;
-        // Every row was read: nothing to cancel. Stopped early (past the row limit, the writer
-        // gone), the cursor's statement may still run, so the guard cancels it.
+        let outcome = produce(XlsxRows { sender }, tx).await;
+        // Every row was read: nothing to cancel. Stopped early (the writer gone), the cursor's
+        // statement may still run, so the guard cancels it.
         if outcome.is_ok() {
             cancel.disarm();
         }
@@ -315,60 +304,64 @@ fn write_csv(columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Wr
     Ok(Written { file, length })
 }
 
-/// The blocking side of an XLSX: a header row, then each row as it arrives, then the zipped
-/// workbook.
-fn write_workbook(sheet: &str, columns: &[Column], mut rows: mpsc::Receiver<Message>) -> Result<Written, WriteError> {
+/// The blocking side of an XLSX: on each worksheet a header row and up to `rows_per_sheet` rows as
+/// they arrive (a row past that starts the next worksheet), then the zipped workbook.
+fn write_workbook(
+    sheet: &str,
+    columns: &[Column],
+    rows_per_sheet: u32,
+    mut rows: mpsc::Receiver<Message>,
+) -> Result<Written, WriteError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold().set_background_color("#E2E8F0").set_align(FormatAlign::Top).set_text_wrap();
     let rupees = Format::new().set_num_format(RUPEE_FORMAT);
     let date = Format::new().set_num_format(DATE_FORMAT);
     let time = Format::new().set_num_format(TIME_FORMAT);
     let count = Format::new().set_num_format("#,##0");
-    let mut rows_written: u32 = 0;
-    {
-        let ws = workbook.add_worksheet_with_constant_memory()?;
-        ws.set_name(sheet_name(sheet))?;
-        for (col, c) in columns.iter().enumerate() {
-            let col = col as u16;
-            ws.set_column_width(col, f64::from(c.width))?;
-            ws.write_string_with_format(0, col, c.header, &header)?;
+    let last_column = columns.len().saturating_sub(1) as u16;
+    let mut sheets: u32 = 1;
+    let mut ws = start_worksheet(&mut workbook, &sheet_name(sheet, sheets), columns, &header)?;
+    let mut on_sheet: u32 = 0;
+    loop {
+        let cells = match rows.blocking_recv() {
+            Some(Message::Row(cells)) => cells,
+            Some(Message::End) => break,
+            None => return Err(WriteError::CutShort),
+        };
+        if on_sheet == rows_per_sheet {
+            ws.autofilter(0, 0, on_sheet, last_column)?;
+            sheets += 1;
+            ws = start_worksheet(&mut workbook, &sheet_name(sheet, sheets), columns, &header)?;
+            on_sheet = 0;
         }
-        ws.set_freeze_panes(1, 0)?;
-        loop {
-            let cells = match rows.blocking_recv() {
-                Some(Message::Row(cells)) => cells,
-                Some(Message::End) => break,
-                None => return Err(WriteError::CutShort),
-            };
-            rows_written += 1;
-            let row_num = rows_written;
-            for (col, cell) in cells.into_iter().enumerate() {
-                let col = col as u16;
-                match cell {
-                    Cell::Empty => {}
-                    Cell::Text(s) => {
-                        // Always a string cell: a text that starts with `=` is shown, never run.
-                        ws.write_string(row_num, col, s)?;
-                    }
-                    Cell::Money(p) => {
-                        ws.write_number_with_format(row_num, col, rupees_number(p.0), &rupees)?;
-                    }
-                    Cell::Count(n) => {
-                        ws.write_number_with_format(row_num, col, n as f64, &count)?;
-                    }
-                    Cell::Date(d) => {
-                        ws.write_datetime_with_format(row_num, col, d, &date)?;
-                    }
-                    Cell::Time(t) => {
-                        let ist = t.with_timezone(&crate::ist::offset()).naive_local();
-                        ws.write_datetime_with_format(row_num, col, ist, &time)?;
-                    }
+        on_sheet += 1;
+        let row_num = on_sheet;
+        for (col, cell) in cells.into_iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(s) => {
+                    // Always a string cell: a text that starts with `=` is shown, never run.
+                    ws.write_string(row_num, col, s)?;
+                }
+                Cell::Money(p) => {
+                    ws.write_number_with_format(row_num, col, rupees_number(p.0), &rupees)?;
+                }
+                Cell::Count(n) => {
+                    ws.write_number_with_format(row_num, col, n as f64, &count)?;
+                }
+                Cell::Date(d) => {
+                    ws.write_datetime_with_format(row_num, col, d, &date)?;
+                }
+                Cell::Time(t) => {
+                    let ist = t.with_timezone(&crate::ist::offset()).naive_local();
+                    ws.write_datetime_with_format(row_num, col, ist, &time)?;
                 }
             }
         }
-        if rows_written > 0 {
-            ws.autofilter(0, 0, rows_written, columns.len().saturating_sub(1) as u16)?;
-        }
+    }
+    if on_sheet > 0 {
+        ws.autofilter(0, 0, on_sheet, last_column)?;
     }
     let mut file = tempfile::tempfile()?;
     workbook.set_zip_compression_level(ZIP_LEVEL);
@@ -376,6 +369,25 @@ fn write_workbook(sheet: &str, columns: &[Column], mut rows: mpsc::Receiver<Mess
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;
     Ok(Written { file, length })
+}
+
+/// A new worksheet (its rows kept on disk, not in memory) named `name`, with the columns' widths
+/// and the bold header row frozen above the data.
+fn start_worksheet<'a>(
+    workbook: &'a mut Workbook,
+    name: &str,
+    columns: &[Column],
+    header: &Format,
+) -> Result<&'a mut rust_xlsxwriter::Worksheet, XlsxError> {
+    let ws = workbook.add_worksheet_with_constant_memory()?;
+    ws.set_name(name)?;
+    for (col, c) in columns.iter().enumerate() {
+        let col = col as u16;
+        ws.set_column_width(col, f64::from(c.width))?;
+        ws.write_string_with_format(0, col, c.header, header)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(ws)
 }
 
 /// Paise as the rupee number a spreadsheet stores. A cell's number is an IEEE double by the file
@@ -386,14 +398,13 @@ pub fn rupees_number(paise: i64) -> f64 {
     paise as f64 / 100.0
 }
 
-/// A worksheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
-fn sheet_name(title: &str) -> String {
-    let clean: String = title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
-    if clean.trim().is_empty() {
-        "Report".into()
-    } else {
-        clean
-    }
+/// The name of the `n`th worksheet of a report titled `title` (`Title`, `Title (2)`, …), one Excel
+/// accepts: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(title: &str, n: u32) -> String {
+    let suffix = if n > 1 { format!(" ({n})") } else { String::new() };
+    let clean: String = title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31 - suffix.chars().count()).collect();
+    let clean = if clean.trim().is_empty() { "Report".to_string() } else { clean };
+    format!("{clean}{suffix}")
 }
 
 #[cfg(test)]
@@ -412,9 +423,12 @@ mod tests {
 
     #[test]
     fn sheet_names_are_valid() {
-        assert_eq!(sheet_name("Settlement summary"), "Settlement summary");
-        assert_eq!(sheet_name("a/b:c"), "abc");
-        assert_eq!(sheet_name("??"), "Report");
-        assert_eq!(sheet_name(&"x".repeat(40)).len(), 31);
+        assert_eq!(sheet_name("Settlement summary", 1), "Settlement summary");
+        assert_eq!(sheet_name("Settlement summary", 2), "Settlement summary (2)");
+        assert_eq!(sheet_name("a/b:c", 1), "abc");
+        assert_eq!(sheet_name("??", 1), "Report");
+        assert_eq!(sheet_name("??", 3), "Report (3)");
+        assert_eq!(sheet_name(&"x".repeat(40), 1).len(), 31);
+        assert_eq!(sheet_name(&"x".repeat(40), 12), format!("{} (12)", "x".repeat(26)));
     }
 }
