@@ -589,7 +589,9 @@ async fn the_amount_unit_is_chosen_per_upload_and_kept_on_a_layout_by_an_admin(p
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Keeping the unit on the stored layout is an admin's decision, audited.
-    let other = BANK_SFTP_DROP.replace("2025-09-14", "2025-09-15");
+    // The next day's drop: new lines (the same references again with another date would be refused
+    // as lines on file with other details).
+    let other = BANK_SFTP_DROP.replace("2025-09-14", "2025-09-15").replace("20250914", "20250915");
     let (status, _) =
         upload(&app, &ops, "bank", "2025-09-15", &[("amountUnit", "rupees"), ("saveUnit", "true")], &other).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

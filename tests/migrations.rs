@@ -1,6 +1,8 @@
 //! The schema: migrations replay from an empty database, and its rules hold (append-only audit,
 //! money constraints, the exception catalogue, a transaction's merchant).
 
+mod common;
+
 use settlepaisa_ops::db::MIGRATOR;
 use sqlx::postgres::PgDatabaseError;
 use sqlx::PgPool;
@@ -221,25 +223,6 @@ async fn backend_pid(conn: &mut sqlx::PgConnection) -> i32 {
     sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(conn).await.unwrap()
 }
 
-/// Until some session waits for a lock that backend `pid` holds (a spawned statement has reached
-/// that lock, not merely not started yet); false after 30 s, a bound far above the milliseconds it
-/// takes, for a 2-core machine running many suites at once.
-async fn until_waiting_for(pool: &PgPool, pid: i32) -> bool {
-    for _ in 0..600 {
-        let waits: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))")
-                .bind(pid)
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        if waits {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
 /// Migration 20261217000001 checks a transaction's merchant once per statement instead of the
 /// foreign key's once per row: the rule is the foreign key's, for every way a transaction is
 /// written and every way a merchant could go.
@@ -385,7 +368,7 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         let pool = pool.clone();
         async move { sqlx::query("DELETE FROM merchants WHERE id = 'MERCH_R1'").execute(&pool).await }
     });
-    assert!(until_waiting_for(&pool, writer_pid).await, "the deletion waits for the writer's lock");
+    assert!(common::until_blocked_by(&pool, writer_pid).await, "the deletion waits for the writer's lock");
     assert!(!deleter.is_finished(), "the deletion waits until the writer ends");
     writer.commit().await.unwrap();
     let refused = deleter.await.unwrap().expect_err("the merchant is named now");
@@ -398,7 +381,7 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
         let pool = pool.clone();
         async move { sqlx::query(&insert_transactions(&[("R2", "MERCH_R2")])).execute(&pool).await }
     });
-    assert!(until_waiting_for(&pool, deleting_pid).await, "the insert waits for the deletion");
+    assert!(common::until_blocked_by(&pool, deleting_pid).await, "the insert waits for the deletion");
     assert!(!writer.is_finished(), "the insert waits until the deletion ends");
     deleting.commit().await.unwrap();
     let refused = writer.await.unwrap().expect_err("the merchant is gone");
@@ -421,7 +404,7 @@ async fn a_merchant_deleted_meanwhile_is_never_named(pool: PgPool) {
             (tx, written)
         }
     });
-    assert!(until_waiting_for(&pool, blocker_pid).await, "the writer waits for MERCH_R1");
+    assert!(common::until_blocked_by(&pool, blocker_pid).await, "the writer waits for MERCH_R1");
     sqlx::query("INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_LATE', 'L', 'L Ltd')")
         .execute(&pool)
         .await

@@ -1258,82 +1258,81 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     common::assert_rollups_exact(&pool).await;
 }
 
-/// Whether some session waits for a lock that backend `pid` holds, polled for at most 30 s (a
-/// bound far above the milliseconds it takes, for a machine running many suites at once).
-async fn until_blocked_by(pool: &PgPool, pid: i32) -> bool {
-    for _ in 0..600 {
-        let waits: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))")
-                .bind(pid)
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        if waits {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
-}
-
 /// A bank reference names one line (spec 02 §2.1), and a statement never changes a line it gave
 /// before. A line whose key is on file with other details is refused with a row error that names
-/// the line kept and what differs, never counted as accepted and dropped; the same line sent again
-/// (overlapping statements) is no error and adds nothing.
+/// the line kept and what differs, never counted as accepted and dropped; the same line again
+/// (overlapping statements, or twice in a file) is skipped and counted, never stored twice.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgPool) {
     let (app, ops) = ops_app(&pool).await;
     let day = |d: &'static str| [("kind", "bank"), ("cycleDate", d)];
     let first = format!(
         "{BANK_HEADER}CL-A,HDFC,1000.00,2026-11-20,2026-11-20,CLUTR1,first,CREDIT\n\
-         CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\n"
+         CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\n\
+         CL-G,HDFC,20.00,2026-11-20,,CLUTR8,,CREDIT\n"
     );
     let r = post_upload(&app, &ops, &day("2026-11-20"), Some(("first.csv", first.as_bytes()))).await;
-    assert_eq!((r.status, r.json()["rowsAccepted"].as_i64()), (StatusCode::CREATED, Some(2)), "{}", r.body);
+    assert_eq!((r.status, r.json()["rowsAccepted"].as_i64()), (StatusCode::CREATED, Some(3)), "{}", r.body);
     let before = table_counts(&pool).await;
 
     // Line 2: CL-A with another amount. Line 3: CL-B as it was (other remarks). Lines 4 and 5: CL-C
-    // twice with two UTRs. Line 6: CL-D, new.
+    // twice with two UTRs. Line 6: CL-D, new, and line 7 the same again. Line 8: CL-G with a value
+    // date where the one on file has none. Lines 9 and 10: a line without a reference (keyed by its
+    // bank, UTR, amount, date and direction), twice.
     let second = format!(
         "{BANK_HEADER}CL-A,HDFC,1200.00,2026-11-20,2026-11-20,CLUTR1,again,CREDIT\n\
          CL-B,HDFC,500.00,2026-11-20,,CLUTR2,resent,CREDIT\n\
          CL-C,HDFC,300.00,2026-11-21,,CLUTR3,,CREDIT\n\
          CL-C,HDFC,300.00,2026-11-21,,CLUTR4,,CREDIT\n\
-         CL-D,HDFC,40.00,2026-11-21,,CLUTR5,,CREDIT\n"
+         CL-D,HDFC,40.00,2026-11-21,,CLUTR5,,CREDIT\n\
+         CL-D,HDFC,40.00,2026-11-21,,CLUTR5,,CREDIT\n\
+         CL-G,HDFC,20.00,2026-11-20,2026-11-21,CLUTR8,,CREDIT\n\
+         ,HDFC,77.00,2026-11-21,,CLUTR9,,CREDIT\n\
+         ,HDFC,77.00,2026-11-21,,CLUTR9,,CREDIT\n"
     );
     let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("second.csv", second.as_bytes()))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let report = r.json();
-    assert_eq!((report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64()), (Some(3), Some(2)), "{report}");
+    assert_eq!(
+        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
+        (Some(3), Some(3), Some(3)),
+        "{report}"
+    );
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([
+            {"reason": "repeats an earlier line of the file", "rows": 2},
+            {"reason": "already on file from another upload", "rows": 1},
+        ])
+    );
     let errors = report["errors"].as_array().unwrap();
     let lines: Vec<i64> = errors.iter().map(|e| e["line"].as_i64().unwrap()).collect();
-    assert_eq!(lines, [2, 5], "{report}");
+    assert_eq!(lines, [2, 5, 8], "{report}");
     assert_eq!(errors[0]["column"], "bank reference");
     let message = |i: usize| errors[i]["message"].as_str().unwrap().to_string();
-    assert!(
-        message(0).starts_with(
-            "Bank reference CL-A (HDFC) is already on file from first.csv (cycle 20 Nov 2026) with other details \
-             (amount ₹1,000.00 there, ₹1,200.00 here). This line was not stored"
-        ),
-        "{}",
-        message(0)
+    assert_eq!(
+        message(0),
+        "Bank reference \"CL-A\" (\"HDFC\") is already on file from \"first.csv\" (cycle 20 Nov 2026) with other \
+         details: that line stays and is the one reconciled, this line was not stored. Ask the bank which is right. \
+         Differs: amount ₹1,000.00 there, ₹1,200.00 here."
     );
-    assert!(
-        message(1).starts_with(
-            "Bank reference CL-C (HDFC) is also on line 4 of this file, with other details (UTR CLUTR3 there, CLUTR4 here). \
-             Line 4 was stored and this line was not"
-        ),
-        "{}",
-        message(1)
+    assert_eq!(
+        message(1),
+        "Bank reference \"CL-C\" (\"HDFC\") is also on line 4 of this file with other details: line 4 was stored, this \
+         line was not. Ask the bank which is right. Differs: UTR \"CLUTR3\" there, \"CLUTR4\" here."
     );
+    assert!(message(2).ends_with("Differs: value date none there, 21 Nov 2026 here."), "{}", message(2));
     let after = table_counts(&pool).await;
     assert_eq!(
         (after.0 - before.0, after.2 - before.2, after.3 - before.3),
-        (1, 2, 2),
-        "a file, CL-C and CL-D, two errors"
+        (1, 3, 3),
+        "a file; CL-C, CL-D and the line without a reference; three errors"
     );
-    let kept: Vec<(String, i64, String, NaiveDate)> = sqlx::query_as(
-        "SELECT bank_ref, amount_paise, utr, cycle_date FROM bank_statement_lines WHERE bank_ref LIKE 'CL-%' ORDER BY 1",
+    // Reference, amount, UTR, cycle and value date.
+    type Line = (Option<String>, i64, String, NaiveDate, Option<NaiveDate>);
+    let kept: Vec<Line> = sqlx::query_as(
+        "SELECT bank_ref, amount_paise, utr, cycle_date, value_date FROM bank_statement_lines
+         WHERE bank_ref LIKE 'CL-%' OR utr = 'CLUTR9' ORDER BY 1",
     )
     .fetch_all(&pool)
     .await
@@ -1342,22 +1341,25 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     assert_eq!(
         kept,
         [
-            ("CL-A".into(), 100_000, "CLUTR1".into(), nov(20)),
-            ("CL-B".into(), 50_000, "CLUTR2".into(), nov(20)),
-            ("CL-C".into(), 30_000, "CLUTR3".into(), nov(21)),
-            ("CL-D".into(), 4_000, "CLUTR5".into(), nov(21)),
+            (Some("CL-A".into()), 100_000, "CLUTR1".into(), nov(20), Some(nov(20))),
+            (Some("CL-B".into()), 50_000, "CLUTR2".into(), nov(20), None),
+            (Some("CL-C".into()), 30_000, "CLUTR3".into(), nov(21), None),
+            (Some("CL-D".into()), 4_000, "CLUTR5".into(), nov(21), None),
+            (Some("CL-G".into()), 2_000, "CLUTR8".into(), nov(20), None),
+            (None, 7_700, "CLUTR9".into(), nov(21), None),
         ]
     );
     let file_id = report["fileId"].as_str().unwrap();
-    let recorded: (i32, i32, Vec<i32>) = sqlx::query_as(
-        "SELECT f.rows_accepted, f.rows_rejected, array(SELECT line_number FROM upload_row_errors e WHERE e.file_id = f.id ORDER BY 1)
+    let recorded: (i32, i32, i32, Vec<i32>) = sqlx::query_as(
+        "SELECT f.rows_accepted, f.rows_rejected, f.rows_skipped,
+                array(SELECT line_number FROM upload_row_errors e WHERE e.file_id = f.id ORDER BY 1)
          FROM uploaded_files f WHERE f.id = $1::uuid",
     )
     .bind(file_id)
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(recorded, (3, 2, vec![2, 5]));
+    assert_eq!(recorded, (3, 3, 3, vec![2, 5, 8]));
     let csv = app.get(&format!("/api/recon/v1/uploads/{file_id}/errors.csv"), Some(&ops)).await;
     assert!(csv.body.contains("is also on line 4 of this file"), "{}", csv.body);
 
@@ -1369,12 +1371,25 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(
         r.body.contains(
-            "None of the file's 2 rows could be accepted. The first problem, line 2: Bank reference CL-A (HDFC) is already on file"
+            "None of the file's 2 rows could be accepted. The first problem, line 2: Bank reference \\\"CL-A\\\" (\\\"HDFC\\\") is already on file"
         ),
         "{}",
         r.body
     );
     assert!(r.body.contains("date 20 Nov 2026 there, 19 Nov 2026 here"), "{}", r.body);
+    // Every line on file already (a statement sent again under another name): refused whole too.
+    let fourth = format!(
+        "{BANK_HEADER}CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\nCL-D,HDFC,40.00,2026-11-21,,CLUTR5,x,CREDIT\n"
+    );
+    let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("fourth.csv", fourth.as_bytes()))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body.contains(
+            "Every row of the file is skipped, so there is nothing to reconcile: already on file from another upload (2 rows)."
+        ),
+        "{}",
+        r.body
+    );
     assert_eq!(table_counts(&pool).await, after);
 
     // Another upload stores CL-E while this one runs: this one waits for it, then finds the clash.
@@ -1387,12 +1402,12 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     .await
     .unwrap();
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *other).await.unwrap();
-    let fourth = format!(
+    let fifth = format!(
         "{BANK_HEADER}CL-E,HDFC,700.01,2026-11-22,,CLUTR6,,CREDIT\nCL-F,HDFC,60.00,2026-11-22,,CLUTR7,,CREDIT\n"
     );
     let fields = day("2026-11-22");
-    let (r, ()) = tokio::join!(post_upload(&app, &ops, &fields, Some(("fourth.csv", fourth.as_bytes()))), async {
-        assert!(until_blocked_by(&pool, pid).await, "the upload never waited for the other line");
+    let (r, ()) = tokio::join!(post_upload(&app, &ops, &fields, Some(("fifth.csv", fifth.as_bytes()))), async {
+        assert!(common::until_blocked_by(&pool, pid).await, "the upload never waited for the other line");
         other.commit().await.unwrap();
     });
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -1400,10 +1415,11 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     assert_eq!((report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64()), (Some(1), Some(1)), "{report}");
     assert!(
         report["errors"][0]["message"].as_str().unwrap().starts_with(
-            "Bank reference CL-E (HDFC) is already on file (cycle 22 Nov 2026) with other details (amount ₹700.00 there, ₹700.01 here)."
+            "Bank reference \"CL-E\" (\"HDFC\") is already on file (loaded without an upload, cycle 22 Nov 2026) with other details"
         ),
         "{report}"
     );
+    assert!(report["errors"][0]["message"].as_str().unwrap().ends_with("Differs: amount ₹700.00 there, ₹700.01 here."));
     let amount: i64 = sqlx::query_scalar("SELECT amount_paise FROM bank_statement_lines WHERE bank_ref = 'CL-E'")
         .fetch_one(&pool)
         .await

@@ -10,8 +10,8 @@
 //! an XLSX cannot be sent before it is complete (its zip directory comes last), so the status is
 //! known before the first byte: a query that fails answers its error instead of a file. A report
 //! longer than a worksheet's [`MAX_ROWS`] goes on to a second worksheet (`Title (2)`, its own header
-//! and filter), and so on, as a CSV has no row limit: a big report, and every run of a scheduled
-//! one, is a file, never a refusal.
+//! and filter), and so on up to [`MAX_SHEETS`] (a bound on the temporary files: a million rows are
+//! some 500 MB of sheet XML); one longer still answers 400, pointing to the CSV, which has no limit.
 //!
 //! The same writer makes the files of scheduled reports ([`build_file`]), as XLSX or as CSV (a CSV
 //! to store is written here, row by row, rather than streamed as [`super::csv`] does for a
@@ -44,6 +44,8 @@ use crate::sheet::{Cell, Column};
 
 /// The data rows one worksheet holds under its header (Excel's limit is 1,048,576 rows in all).
 pub const MAX_ROWS: u32 = 1_048_575;
+/// The most worksheets one file fills with a report's rows.
+pub const MAX_SHEETS: u32 = 4;
 /// Rows queued between the query and the writer thread.
 const ROWS_AHEAD: usize = 512;
 /// The ₹ amount format: Indian rupees with two decimals; negatives with a minus.
@@ -67,10 +69,14 @@ enum Message {
 /// Where a file's rows go: handed to the producer of [`build_file`].
 pub struct XlsxRows {
     sender: mpsc::Sender<Message>,
+    written: u64,
+    /// The most data rows the file may hold (an XLSX's worksheets' rows; none for a CSV).
+    limit: Option<u64>,
 }
 
 impl XlsxRows {
-    /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`.
+    /// Write every row of `rows` (a query's cursor) as it arrives, each as `cells(row)`; refused
+    /// in words past the file's row limit.
     pub async fn write_all<T, E>(
         mut self,
         rows: impl Stream<Item = Result<T, E>>,
@@ -86,8 +92,16 @@ impl XlsxRows {
         self.end().await
     }
 
-    /// Write one row. [`XlsxRows::end`] finishes the file.
+    /// Write one row; refused in words past the file's row limit. [`XlsxRows::end`] finishes the
+    /// file.
     pub async fn write_row(&mut self, cells: Vec<Cell>) -> Result<(), AppError> {
+        if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
+            return Err(AppError::BadRequest(format!(
+                "This report has more than {} rows, more than an XLSX file of this product holds. Narrow the dates or the filters, or download it as CSV.",
+                crate::money::format_count(i64::try_from(limit).unwrap_or(i64::MAX))
+            )));
+        }
+        self.written += 1;
         self.send(Message::Row(cells)).await
     }
 
@@ -140,8 +154,8 @@ impl XlsxExport {
         }
     }
 
-    /// The finished file, sent with its length; the export's error (500…) when the file could not
-    /// be made. A client that reads nothing for
+    /// The finished file, sent with its length; the export's error (400 past the row limit,
+    /// 500…) when the file could not be made. A client that reads nothing for
     /// [`super::csv::SEND_TIMEOUT`] loses the download (the temporary file is closed, and so gone).
     pub async fn respond(self) -> Result<Response, AppError> {
         let permit = self.gate.admit(self.user)?;
@@ -197,7 +211,8 @@ fn tokio_stream_from<T: Send + 'static>(mut receiver: mpsc::Receiver<T>) -> impl
 
 /// A whole file of the query's rows as `kind`, written to a temporary file (a download sends it, a
 /// scheduled report stores it). The query runs as a cursor in a read-only transaction of its own;
-/// an XLSX puts [`MAX_ROWS`] data rows on a worksheet and the rest on the next ones.
+/// an XLSX puts [`MAX_ROWS`] data rows on a worksheet and the rest on the next ones, at most
+/// [`MAX_SHEETS`] (400 beyond); a CSV any number.
 pub async fn build_file<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
@@ -209,35 +224,39 @@ where
     F: FnOnce(XlsxRows, ExportTx) -> Fut,
     Fut: Future<Output = Result<(), AppError>>,
 {
-    build_file_paged(pool, kind, sheet, columns, MAX_ROWS, produce).await
+    build_file_paged(pool, kind, sheet, columns, MAX_ROWS, MAX_SHEETS, produce).await
 }
 
-/// [`build_file`] with the data rows of a worksheet given (tests page a small report with a few).
+/// [`build_file`] with the data rows of a worksheet and the most worksheets given (tests page a
+/// small report with a few).
 pub async fn build_file_paged<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
     sheet: impl Into<Cow<'static, str>>,
     columns: impl Into<Cow<'static, [Column]>>,
     rows_per_sheet: u32,
+    max_sheets: u32,
     produce: F,
 ) -> Result<Written, AppError>
 where
     F: FnOnce(XlsxRows, ExportTx) -> Fut,
     Fut: Future<Output = Result<(), AppError>>,
 {
+    let rows_per_sheet = rows_per_sheet.clamp(1, MAX_ROWS);
+    let limit = (kind == FileKind::Xlsx).then_some(u64::from(rows_per_sheet) * u64::from(max_sheets));
     let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
     let (sheet, columns) = (sheet.into().into_owned(), columns.into().into_owned());
     let name = sheet.clone();
     let writer = tokio::task::spawn_blocking(move || match kind {
-        FileKind::Xlsx => write_workbook(&sheet, &columns, rows_per_sheet.clamp(1, MAX_ROWS), receiver),
+        FileKind::Xlsx => write_workbook(&sheet, &columns, rows_per_sheet, receiver),
         FileKind::Csv => write_csv(&columns, receiver),
     });
     let produced = async move {
         let mut tx = crate::db::begin_export(pool).await?;
         let cancel = CancelOnDrop::arm(pool, &mut tx).await?;
-        let outcome = produce(XlsxRows { sender }, tx).await;
-        // Every row was read: nothing to cancel. Stopped early (the writer gone), the cursor's
-        // statement may still run, so the guard cancels it.
+        let outcome = produce(XlsxRows { sender, written: 0, limit }, tx).await;
+        // Every row was read: nothing to cancel. Stopped early (past the row limit, the writer
+        // gone), the cursor's statement may still run, so the guard cancels it.
         if outcome.is_ok() {
             cancel.disarm();
         }
@@ -365,6 +384,9 @@ fn write_workbook(
     }
     let mut file = tempfile::tempfile()?;
     workbook.set_zip_compression_level(ZIP_LEVEL);
+    // Several full worksheets may take the zip past 4 GiB: its 64-bit form, which readers since
+    // Excel 2007 take, only then.
+    workbook.use_zip_large_file(sheets > 1);
     workbook.save_to_writer(&mut file)?;
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;

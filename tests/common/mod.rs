@@ -287,3 +287,22 @@ pub fn csv_rows(reply: &Reply) -> (Vec<String>, Vec<std::collections::HashMap<St
         reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect();
     (header, rows)
 }
+
+/// Whether some session waits for a lock that backend `pid` holds (a spawned statement has reached
+/// that lock, not merely not started yet), polled for at most 30 s: a bound far above the
+/// milliseconds it takes, for a 2-core machine running many suites at once.
+pub async fn until_blocked_by(pool: &PgPool, pid: i32) -> bool {
+    for _ in 0..600 {
+        let waits: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid)))")
+                .bind(pid)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        if waits {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

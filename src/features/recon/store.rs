@@ -336,9 +336,26 @@ pub const MAX_ROW_ERRORS: usize = 100_000;
 /// long; a sentence about a row is not).
 const ERROR_TEXT_CHARS: usize = 300;
 
-fn too_many_errors() -> String {
-    format!("More than {MAX_ROW_ERRORS} rows of the file are refused: check that it is the right file and format.")
+fn too_many_refused() -> String {
+    format!(
+        "More than {MAX_ROW_ERRORS} rows of the file are refused: check that it is the right file and format \
+         (and, for a bank statement, that its lines are not on file already with other details)."
+    )
 }
+
+/// Why a file with no row to store is refused whole: every row skipped (with the reasons), or the
+/// first problem.
+fn nothing_accepted(rows_total: u64, errors: &[RowError], skipped: &[SkipCount]) -> String {
+    if errors.is_empty() && !skipped.is_empty() {
+        let reasons: Vec<String> = skipped.iter().map(|s| format!("{} ({} rows)", s.reason, s.rows)).collect();
+        return format!("Every row of the file is skipped, so there is nothing to reconcile: {}.", reasons.join("; "));
+    }
+    ingest::none_accepted(rows_total, errors.first())
+}
+
+/// The skip reasons of a bank line whose details are on file already.
+const ALREADY_ON_FILE: &str = "already on file from another upload";
+const REPEATED_IN_FILE: &str = "repeats an earlier line of the file";
 
 fn cut(text: String) -> String {
     match text.char_indices().nth(ERROR_TEXT_CHARS) {
@@ -447,7 +464,7 @@ fn parse_rows(
         Ok(_) if too_many => Err(format!(
             "The file has more than {max_rows} data rows, the most one upload may have (UPLOAD_MAX_ROWS); split it."
         )),
-        Ok(_) if too_many_errors => Err(self::too_many_errors()),
+        Ok(_) if too_many_errors => Err(too_many_refused()),
         other => other,
     };
     // The hash covers the whole file even when reading stopped early.
@@ -455,6 +472,27 @@ fn parse_rows(
     let sha256 = hex::encode(std::mem::take(&mut reader.sha256).finalize());
     ParseOutcome { streamed, accepted, errors, skipped, unknown, sha256 }
 }
+
+/// Every staged bank line whose key is on file after this upload's insert (all of them), beside the
+/// line on file: `same` when their details agree (the list and order of `ingest::LineDetails`),
+/// `this_file` when the line on file is this upload's, `first_same` the first line of this file
+/// with the details on file. `$1` is the upload's file id. The staging table is filled by one
+/// `COPY` in file order, so the insert, reading it in that order, stored the first line of a key.
+const STAGED_BESIDE_STORED: &str = "
+    SELECT j.*, min(j.line) FILTER (WHERE j.same) OVER (PARTITION BY j.natural_key) AS first_same
+    FROM (
+        SELECT s.line, s.natural_key, s.bank_name, s.bank_ref, s.amount_paise, s.net_paise, s.direction, s.txn_date,
+               s.value_date, s.utr, s.rrn,
+               b.bank_name AS kept_bank_name, b.bank_ref AS kept_bank_ref, b.amount_paise AS kept_amount_paise,
+               b.net_paise AS kept_net_paise, b.direction AS kept_direction, b.txn_date AS kept_txn_date,
+               b.value_date AS kept_value_date, b.utr AS kept_utr, b.rrn AS kept_rrn, b.cycle_date AS kept_cycle_date,
+               b.source_file_id AS kept_file_id, coalesce(b.source_file_id = $1, false) AS this_file,
+               (s.bank_name, s.bank_ref, s.amount_paise, s.net_paise, s.direction, s.txn_date, s.value_date, s.utr, s.rrn)
+                   IS NOT DISTINCT FROM
+               (b.bank_name, b.bank_ref, b.amount_paise, b.net_paise, b.direction, b.txn_date, b.value_date, b.utr, b.rrn)
+                   AS same
+        FROM staging_bank_lines s JOIN bank_statement_lines b ON b.natural_key = s.natural_key
+    ) j";
 
 /// A staged bank line whose key is on file with other details, beside the line on file.
 #[derive(sqlx::FromRow)]
@@ -469,6 +507,8 @@ struct ClashRow {
     value_date: Option<NaiveDate>,
     utr: Option<String>,
     rrn: Option<String>,
+    kept_bank_name: String,
+    kept_bank_ref: Option<String>,
     kept_amount_paise: i64,
     kept_net_paise: Option<i64>,
     kept_direction: String,
@@ -478,70 +518,88 @@ struct ClashRow {
     kept_rrn: Option<String>,
     kept_cycle_date: NaiveDate,
     kept_file_name: Option<String>,
-    /// The first line of this file with the details on file, when the line on file is this file's.
-    kept_line: Option<i64>,
+    this_file: bool,
+    first_same: Option<i64>,
 }
 
-/// The staged bank lines of upload `file_id` whose natural key is on file with other details, in
-/// file order: at most one more than [`MAX_ROW_ERRORS`]. Called after the insert, so the line on
-/// file is an earlier upload's or the first of this file's lines with that key. A runtime query:
-/// the staging table is this transaction's temporary table.
-async fn bank_clashes(tx: &mut sqlx::PgConnection, file_id: Uuid) -> Result<Vec<ingest::Clash>, AppError> {
-    let rows: Vec<ClashRow> = sqlx::query_as(
-        "SELECT * FROM (
-             SELECT s.line, s.bank_name, s.bank_ref, s.amount_paise, s.net_paise, s.direction, s.txn_date,
-                    s.value_date, s.utr, s.rrn,
-                    b.amount_paise AS kept_amount_paise, b.net_paise AS kept_net_paise, b.direction AS kept_direction,
-                    b.txn_date AS kept_txn_date, b.value_date AS kept_value_date, b.utr AS kept_utr, b.rrn AS kept_rrn,
-                    b.cycle_date AS kept_cycle_date, f.original_name AS kept_file_name,
-                    CASE WHEN b.source_file_id = $1 THEN
-                         min(s.line) FILTER (WHERE (s.amount_paise, s.net_paise, s.direction, s.txn_date, s.value_date, s.utr, s.rrn)
-                             IS NOT DISTINCT FROM (b.amount_paise, b.net_paise, b.direction, b.txn_date, b.value_date, b.utr, b.rrn))
-                             OVER (PARTITION BY s.natural_key)
-                    END AS kept_line,
-                    (s.amount_paise, s.net_paise, s.direction, s.txn_date, s.value_date, s.utr, s.rrn)
-                        IS DISTINCT FROM (b.amount_paise, b.net_paise, b.direction, b.txn_date, b.value_date, b.utr, b.rrn)
-                        AS differs
-             FROM staging_bank_lines s
-             JOIN bank_statement_lines b ON b.natural_key = s.natural_key
-             LEFT JOIN uploaded_files f ON f.id = b.source_file_id
-         ) c
-         WHERE differs ORDER BY line LIMIT $2",
-    )
-    .bind(file_id)
-    .bind(MAX_ROW_ERRORS as i64 + 1)
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ingest::Clash {
-            line: r.line as u64,
-            bank_name: r.bank_name,
-            bank_ref: r.bank_ref,
+impl ClashRow {
+    fn into_clash(self) -> ingest::Clash {
+        let credit = |direction: &str| direction == "CREDIT";
+        ingest::Clash {
+            line: self.line as u64,
             here: ingest::LineDetails {
-                amount: Paise(r.amount_paise),
-                net: r.net_paise.map(Paise),
-                credit: r.direction == "CREDIT",
-                txn_date: r.txn_date,
-                value_date: r.value_date,
-                utr: r.utr,
-                rrn: r.rrn,
+                bank_name: self.bank_name,
+                bank_ref: self.bank_ref,
+                amount: Paise(self.amount_paise),
+                net: self.net_paise.map(Paise),
+                credit: credit(&self.direction),
+                txn_date: self.txn_date,
+                value_date: self.value_date,
+                utr: self.utr,
+                rrn: self.rrn,
             },
             kept_details: ingest::LineDetails {
-                amount: Paise(r.kept_amount_paise),
-                net: r.kept_net_paise.map(Paise),
-                credit: r.kept_direction == "CREDIT",
-                txn_date: r.kept_txn_date,
-                value_date: r.kept_value_date,
-                utr: r.kept_utr,
-                rrn: r.kept_rrn,
+                bank_name: self.kept_bank_name,
+                bank_ref: self.kept_bank_ref,
+                amount: Paise(self.kept_amount_paise),
+                net: self.kept_net_paise.map(Paise),
+                credit: credit(&self.kept_direction),
+                txn_date: self.kept_txn_date,
+                value_date: self.kept_value_date,
+                utr: self.kept_utr,
+                rrn: self.kept_rrn,
             },
-            kept: match r.kept_line {
-                Some(line) => ingest::Kept::ThisFile { line: line as u64 },
-                None => ingest::Kept::Earlier { file_name: r.kept_file_name, cycle_date: r.kept_cycle_date },
+            kept: match (self.this_file, self.first_same) {
+                (true, Some(line)) => ingest::Kept::ThisFile { line: line as u64 },
+                _ => ingest::Kept::OnFile { file_name: self.kept_file_name, cycle_date: self.kept_cycle_date },
             },
-        })
-        .collect())
+        }
+    }
+}
+
+/// What became of the staged bank lines this upload did not store.
+struct BankLineOutcomes {
+    /// Lines whose key is on file with other details, as row errors (each cut short), in file
+    /// order: at most `room + 1`.
+    clashes: Vec<RowError>,
+    /// Lines with the details of an earlier line of the file.
+    repeats: i64,
+    /// Lines with the details of a line another upload stored.
+    already_on_file: i64,
+}
+
+/// Sort out the staged bank lines of upload `file_id` that its insert did not store (called only
+/// when there are some). The clashes are read as a stream, so at most `room + 1` row errors are
+/// ever held (more than `room` refuses the upload). Both queries see the same lines: a key is on
+/// file for every staged line once the insert is done, and a stored line is never changed or
+/// deleted. Runtime queries: the staging table is this transaction's temporary table.
+async fn bank_line_outcomes(
+    tx: &mut sqlx::PgConnection,
+    file_id: Uuid,
+    room: usize,
+) -> Result<BankLineOutcomes, AppError> {
+    let (clashes, repeats, already_on_file): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE NOT same), count(*) FILTER (WHERE same AND this_file AND line > first_same),
+                count(*) FILTER (WHERE same AND NOT this_file)
+         FROM ({STAGED_BESIDE_STORED}) c"
+    ))
+    .bind(file_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut errors = Vec::new();
+    if clashes > 0 {
+        let query = format!(
+            "SELECT c.*, f.original_name AS kept_file_name
+             FROM ({STAGED_BESIDE_STORED}) c LEFT JOIN uploaded_files f ON f.id = c.kept_file_id
+             WHERE NOT c.same ORDER BY c.line LIMIT $2"
+        );
+        let mut rows = sqlx::query_as::<_, ClashRow>(&query).bind(file_id).bind(room as i64 + 1).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            let e = ingest::clash_error(&row.into_clash());
+            errors.push(RowError { line: e.line, column: e.column.map(cut), message: cut(e.message) });
+        }
+    }
+    Ok(BankLineOutcomes { clashes: errors, repeats, already_on_file })
 }
 
 /// The report for a file stored before (by SHA-256).
@@ -698,20 +756,14 @@ pub async fn store(
         }
     };
     let mut errors = parsed.errors;
-    let skipped: Vec<SkipCount> = parsed.skipped.into_iter().map(|(reason, rows)| SkipCount { reason, rows }).collect();
-    let rows_skipped: i64 = skipped.iter().map(|s| s.rows).sum();
+    let mut skipped: Vec<SkipCount> =
+        parsed.skipped.into_iter().map(|(reason, rows)| SkipCount { reason, rows }).collect();
+    let mut rows_skipped: i64 = skipped.iter().map(|s| s.rows).sum();
     let unknown: Vec<UnknownMerchant> =
         parsed.unknown.into_iter().map(|(code, rows)| UnknownMerchant { code, rows }).collect();
     if parsed.accepted == 0 {
         abort(kept).await;
-        if errors.is_empty() && rows_skipped > 0 {
-            let reasons: Vec<String> = skipped.iter().map(|s| format!("{} ({} rows)", s.reason, s.rows)).collect();
-            return Err(AppError::BadRequest(format!(
-                "Every row of the file is skipped, so there is nothing to reconcile: {}.",
-                reasons.join("; ")
-            )));
-        }
-        return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
+        return Err(AppError::BadRequest(nothing_accepted(streamed.rows_total, &errors, &skipped)));
     }
     if upload.save_unit && !matches!(streamed.format, Format::Mapping(_)) {
         abort(kept).await;
@@ -811,7 +863,7 @@ pub async fn store(
                 expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
              WHERE transactions.status = 'PENDING'",
         ),
-        // A statement never changes a line it gave before.
+        // A statement never changes a line it gave before (a key taken already is sorted out below).
         Kind::Bank => sqlx::query(
             "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, net_paise, direction,
                                                txn_date, value_date, utr, rrn, remarks, cycle_date, source_file_id)
@@ -825,32 +877,40 @@ pub async fn store(
     .await?
     .rows_affected();
     let mut accepted = parsed.accepted as i64;
-    // Fewer lines stored than accepted: some keys were on file already (or twice in the file). Those
-    // with other details are refused, each with a row error, never dropped in silence. Only now, after
-    // the insert: a line another upload stored meanwhile is found too (the insert waited for it).
+    // Fewer lines stored than accepted: some keys were on file already, or twice in the file. Only
+    // now, after the insert, are they sorted out, so a line another upload stored meanwhile (the
+    // insert waited for it) is found too: the same line again is skipped and counted, one with
+    // other details is refused with a row error. None is dropped in silence.
     if upload.kind == Kind::Bank && stored < parsed.accepted as u64 {
-        let clashes = bank_clashes(&mut tx, file_id).await?;
-        if !clashes.is_empty() {
-            accepted -= clashes.len() as i64;
-            errors.extend(clashes.iter().map(ingest::clash_error));
-            if errors.len() > MAX_ROW_ERRORS {
-                abort(kept).await;
-                return Err(AppError::BadRequest(too_many_errors()));
+        let outcomes = bank_line_outcomes(&mut tx, file_id, MAX_ROW_ERRORS - errors.len()).await?;
+        let (clashes, repeats, known) = (outcomes.clashes.len() as i64, outcomes.repeats, outcomes.already_on_file);
+        accepted -= clashes + repeats + known;
+        errors.extend(outcomes.clashes);
+        for (reason, rows) in [(REPEATED_IN_FILE, repeats), (ALREADY_ON_FILE, known)] {
+            if rows > 0 {
+                skipped.push(SkipCount { reason: reason.to_string(), rows });
+                rows_skipped += rows;
             }
-            if accepted == 0 {
-                abort(kept).await;
-                errors.sort_by_key(|e| e.line);
-                return Err(AppError::BadRequest(ingest::none_accepted(streamed.rows_total, errors.first())));
-            }
-            sqlx::query!(
-                "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3 WHERE id = $1",
-                file_id,
-                i32::try_from(accepted).unwrap_or(i32::MAX),
-                i32::try_from(errors.len()).unwrap_or(i32::MAX),
-            )
-            .execute(&mut *tx)
-            .await?;
         }
+        if errors.len() > MAX_ROW_ERRORS {
+            abort(kept).await;
+            return Err(AppError::BadRequest(too_many_refused()));
+        }
+        if accepted == 0 {
+            abort(kept).await;
+            errors.sort_by_key(|e| e.line);
+            return Err(AppError::BadRequest(nothing_accepted(streamed.rows_total, &errors, &skipped)));
+        }
+        sqlx::query!(
+            "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3, rows_skipped = $4, skipped = $5 WHERE id = $1",
+            file_id,
+            i32::try_from(accepted).unwrap_or(i32::MAX),
+            i32::try_from(errors.len()).unwrap_or(i32::MAX),
+            i32::try_from(rows_skipped).unwrap_or(i32::MAX),
+            sqlx::types::Json(&skipped) as _,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     // A bank statement may carry the DEBIT lines of payouts already marked paid: verify them.
     if upload.kind == Kind::Bank {
