@@ -401,7 +401,10 @@ async fn a_layout_is_tried_on_a_sample_and_on_a_stored_upload(pool: PgPool) {
     );
     assert_eq!((credits, debits), (623450, 25000), "the worked answer");
     assert_eq!((tally["rowsTotal"].as_i64(), tally["skipped"].as_i64()), (Some(5), Some(1)));
-    assert_eq!(t["stored"], json!({ "format": "Kotak daily credits (KOTAK)", "accepted": 3, "refused": 1 }));
+    assert_eq!(
+        t["stored"],
+        json!({ "format": "Kotak daily credits (KOTAK)", "accepted": 3, "skipped": 1, "refused": 1 })
+    );
     // The same file under a wrong date format: every dated row refused, each named by its line.
     let mut wrong = kotak_fields();
     wrong.retain(|(k, _)| *k != "dateFormat");

@@ -1377,20 +1377,71 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
         r.body
     );
     assert!(r.body.contains("date 20 Nov 2026 there, 19 Nov 2026 here"), "{}", r.body);
-    // Every line on file already (a statement sent again under another name): refused whole too.
-    let fourth = format!(
+    assert_eq!(table_counts(&pool).await, after);
+
+    // Every line on file already (a statement sent again under another name): taken, nothing new,
+    // so a connector that fetched it does not fetch it again and again.
+    let again = format!(
         "{BANK_HEADER}CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\nCL-D,HDFC,40.00,2026-11-21,,CLUTR5,x,CREDIT\n"
     );
-    let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("fourth.csv", fourth.as_bytes()))).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
-    assert!(
-        r.body.contains(
-            "Every row of the file is skipped, so there is nothing to reconcile: already on file from another upload (2 rows)."
-        ),
-        "{}",
-        r.body
+    let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("again.csv", again.as_bytes()))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    assert_eq!(
+        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
+        (Some(0), Some(0), Some(2)),
+        "{report}"
     );
-    assert_eq!(table_counts(&pool).await, after);
+    let counts = table_counts(&pool).await;
+    assert_eq!((counts.0 - after.0, counts.2 - after.2, counts.3 - after.3), (1, 0, 0));
+
+    // Mixed: CL-B as on file; CL-H as a line loaded without an upload; CL-J new, then with another
+    // UTR, then as first given; CL-A as on file, then with another amount.
+    sqlx::query(
+        "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, utr, cycle_date)
+         VALUES ('HDFC:CL-H', 'CL-H', 'HDFC', 9000, 'CREDIT', '2026-11-20', 'CLUTR10', '2026-11-20')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mixed = format!(
+        "{BANK_HEADER}CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\n\
+         CL-H,HDFC,90.00,2026-11-20,,CLUTR10,,CREDIT\n\
+         CL-J,HDFC,10.00,2026-11-21,,CLUTR11,,CREDIT\n\
+         CL-J,HDFC,10.00,2026-11-21,,CLUTR12,,CREDIT\n\
+         CL-J,HDFC,10.00,2026-11-21,,CLUTR11,,CREDIT\n\
+         CL-A,HDFC,1000.00,2026-11-20,2026-11-20,CLUTR1,,CREDIT\n\
+         CL-A,HDFC,1000.01,2026-11-20,2026-11-20,CLUTR1,,CREDIT\n"
+    );
+    let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("mixed.csv", mixed.as_bytes()))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    let counts =
+        [&report["rowsAccepted"], &report["rowsRejected"], &report["rowsSkipped"]].map(|v| v.as_i64().unwrap());
+    assert_eq!(counts, [1, 2, 4], "{report}");
+    assert_eq!(counts.iter().sum::<i64>(), 7, "every data row counted once");
+    let lines: Vec<i64> = report["errors"].as_array().unwrap().iter().map(|e| e["line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, [5, 8]);
+    assert!(report["errors"][0]["message"].as_str().unwrap().contains("is also on line 4 of this file"), "{report}");
+    assert!(report["errors"][1]["message"].as_str().unwrap().contains("from \"first.csv\""), "{report}");
+    let recorded: serde_json::Value =
+        sqlx::query_scalar("SELECT to_jsonb(skipped) FROM uploaded_files WHERE id = $1::uuid")
+            .bind(report["fileId"].as_str().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        recorded,
+        serde_json::json!([
+            {"reason": "repeats an earlier line of the file", "rows": 1},
+            {"reason": "already on file from another upload", "rows": 3},
+        ])
+    );
+    let utr: String = sqlx::query_scalar("SELECT utr FROM bank_statement_lines WHERE bank_ref = 'CL-J'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(utr, "CLUTR11");
 
     // Another upload stores CL-E while this one runs: this one waits for it, then finds the clash.
     let mut other = pool.begin().await.unwrap();

@@ -11,7 +11,8 @@
 //! known before the first byte: a query that fails answers its error instead of a file. A report
 //! longer than a worksheet's [`MAX_ROWS`] goes on to a second worksheet (`Title (2)`, its own header
 //! and filter), and so on up to [`MAX_SHEETS`] (a bound on the temporary files: a million rows are
-//! some 500 MB of sheet XML); one longer still answers 400, pointing to the CSV, which has no limit.
+//! some 500 MB of sheet XML); one longer still is refused in words (400 for a download; a scheduled
+//! run fails with the sentence), pointing to the CSV, which has no limit.
 //!
 //! The same writer makes the files of scheduled reports ([`build_file`]), as XLSX or as CSV (a CSV
 //! to store is written here, row by row, rather than streamed as [`super::csv`] does for a
@@ -97,7 +98,7 @@ impl XlsxRows {
     pub async fn write_row(&mut self, cells: Vec<Cell>) -> Result<(), AppError> {
         if let Some(limit) = self.limit.filter(|limit| self.written == *limit) {
             return Err(AppError::BadRequest(format!(
-                "This report has more than {} rows, more than an XLSX file of this product holds. Narrow the dates or the filters, or download it as CSV.",
+                "This report has more than {} rows, more than an XLSX file of this product holds. Narrow the dates or the filters, or use CSV.",
                 crate::money::format_count(i64::try_from(limit).unwrap_or(i64::MAX))
             )));
         }
@@ -384,9 +385,6 @@ fn write_workbook(
     }
     let mut file = tempfile::tempfile()?;
     workbook.set_zip_compression_level(ZIP_LEVEL);
-    // Several full worksheets may take the zip past 4 GiB: its 64-bit form, which readers since
-    // Excel 2007 take, only then.
-    workbook.use_zip_large_file(sheets > 1);
     workbook.save_to_writer(&mut file)?;
     let length = file.seek(SeekFrom::End(0))?;
     file.rewind()?;

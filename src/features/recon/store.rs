@@ -476,8 +476,9 @@ fn parse_rows(
 /// Every staged bank line whose key is on file after this upload's insert (all of them), beside the
 /// line on file: `same` when their details agree (the list and order of `ingest::LineDetails`),
 /// `this_file` when the line on file is this upload's, `first_same` the first line of this file
-/// with the details on file. `$1` is the upload's file id. The staging table is filled by one
-/// `COPY` in file order, so the insert, reading it in that order, stored the first line of a key.
+/// with the details on file. `$1` is the upload's file id. The counts do not depend on which line of
+/// a key the insert stored; of two lines with other details, it stored the first in the staging
+/// table's order, which is file order (one `COPY` into a temporary table, read back by one scan).
 const STAGED_BESIDE_STORED: &str = "
     SELECT j.*, min(j.line) FILTER (WHERE j.same) OVER (PARTITION BY j.natural_key) AS first_same
     FROM (
@@ -896,7 +897,9 @@ pub async fn store(
             abort(kept).await;
             return Err(AppError::BadRequest(too_many_refused()));
         }
-        if accepted == 0 {
+        // Refused whole only when every line is refused: a statement sent again (every line on
+        // file already) is taken, with nothing new, so a connector does not fetch it for ever.
+        if accepted == 0 && repeats + known == 0 {
             abort(kept).await;
             errors.sort_by_key(|e| e.line);
             return Err(AppError::BadRequest(nothing_accepted(streamed.rows_total, &errors, &skipped)));
@@ -1084,10 +1087,10 @@ async fn save_layout_unit(
 }
 
 /// A stored upload of `kind` to read again: where its kept copy is, its name, and what it was read
-/// as then (format, rows accepted, rows refused); 404 for none of that kind.
+/// as then (format, rows accepted, skipped and refused); 404 for none of that kind.
 pub async fn stored_upload(pool: &PgPool, kind: &str, id: Uuid) -> Result<StoredUpload, AppError> {
     let r = sqlx::query!(
-        "SELECT storage_key, original_name, detected_format, rows_accepted, rows_rejected
+        "SELECT storage_key, original_name, detected_format, rows_accepted, rows_rejected, rows_skipped
          FROM uploaded_files WHERE id = $1 AND kind = $2",
         id,
         kind,
@@ -1100,6 +1103,7 @@ pub async fn stored_upload(pool: &PgPool, kind: &str, id: Uuid) -> Result<Stored
         original_name: r.original_name,
         format: r.detected_format.unwrap_or_else(|| "an unknown format".into()),
         accepted: i64::from(r.rows_accepted),
+        skipped: i64::from(r.rows_skipped),
         refused: i64::from(r.rows_rejected),
     })
 }
@@ -1110,6 +1114,9 @@ pub struct StoredUpload {
     pub original_name: String,
     pub format: String,
     pub accepted: i64,
+    /// Skipped rows: failed payments, and bank lines on file already (which a trial of the file
+    /// alone counts as accepted).
+    pub skipped: i64,
     pub refused: i64,
 }
 

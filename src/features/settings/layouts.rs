@@ -146,12 +146,15 @@ pub struct LayoutTrial {
     pub stored: Option<StoredReading>,
 }
 
-/// What a stored upload recorded when it was read: its format, rows accepted and refused.
+/// What a stored upload recorded when it was read: its format, rows accepted, skipped and refused
+/// (lines on file already are skipped or refused there, while a trial of the file alone accepts
+/// them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredReading {
     pub format: String,
     pub accepted: i64,
+    pub skipped: i64,
     pub refused: i64,
 }
 

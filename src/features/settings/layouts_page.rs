@@ -455,8 +455,8 @@ fn TrialView(trial: LayoutTrial) -> impl IntoView {
             })}
             {trial.tally.map(|t| {
                 let read_as = trial.stored.map(|s| format!(
-                    "When it was uploaded it was read as {}: {} rows accepted, {} refused.",
-                    s.format, format_count(s.accepted), format_count(s.refused)
+                    "When it was uploaded it was read as {}: {} rows accepted, {} skipped, {} refused.",
+                    s.format, format_count(s.accepted), format_count(s.skipped), format_count(s.refused)
                 ));
                 view! {
                     <p class="mt-1 text-slate-800" data-testid="trial-tally">

@@ -392,6 +392,7 @@ pub async fn try_layout(
                 stored: Some(StoredReading {
                     format: upload.format,
                     accepted: upload.accepted,
+                    skipped: upload.skipped,
                     refused: upload.refused,
                 }),
             })

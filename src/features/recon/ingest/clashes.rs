@@ -72,23 +72,25 @@ fn direction(credit: bool) -> &'static str {
     }
 }
 
-/// What differs, `field kept there, field here` for each differing field, money first.
+/// What differs, `field kept there, field here` for each field whose values differ (compared as
+/// they are, shown as a message shows them), money first.
 pub fn differences(kept: &LineDetails, here: &LineDetails) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut differ = |what: &str, a: String, b: String| {
+    fn differ<T: PartialEq>(out: &mut Vec<String>, what: &str, a: &T, b: &T, show: impl Fn(&T) -> String) {
         if a != b {
-            out.push(format!("{what} {a} there, {b} here"));
+            out.push(format!("{what} {} there, {} here", show(a), show(b)));
         }
-    };
-    differ("amount", kept.amount.to_inr(), here.amount.to_inr());
-    differ("net amount", kept.net.map_or("none".into(), Paise::to_inr), here.net.map_or("none".into(), Paise::to_inr));
-    differ("direction", direction(kept.credit).into(), direction(here.credit).into());
-    differ("date", crate::ist::format_date(kept.txn_date), crate::ist::format_date(here.txn_date));
-    differ("value date", date_or_none(kept.value_date), date_or_none(here.value_date));
-    differ("UTR", text_or_none(&kept.utr), text_or_none(&here.utr));
-    differ("RRN", text_or_none(&kept.rrn), text_or_none(&here.rrn));
-    differ("bank", quoted(&kept.bank_name), quoted(&here.bank_name));
-    differ("reference", text_or_none(&kept.bank_ref), text_or_none(&here.bank_ref));
+    }
+    let money = |p: &Option<Paise>| p.map_or("none".into(), Paise::to_inr);
+    let mut out = Vec::new();
+    differ(&mut out, "amount", &kept.amount, &here.amount, |p| p.to_inr());
+    differ(&mut out, "net amount", &kept.net, &here.net, money);
+    differ(&mut out, "direction", &kept.credit, &here.credit, |c| direction(*c).into());
+    differ(&mut out, "date", &kept.txn_date, &here.txn_date, |d| crate::ist::format_date(*d));
+    differ(&mut out, "value date", &kept.value_date, &here.value_date, |d| date_or_none(*d));
+    differ(&mut out, "UTR", &kept.utr, &here.utr, text_or_none);
+    differ(&mut out, "RRN", &kept.rrn, &here.rrn, text_or_none);
+    differ(&mut out, "bank", &kept.bank_name, &here.bank_name, |b| quoted(b));
+    differ(&mut out, "reference", &kept.bank_ref, &here.bank_ref, text_or_none);
     out
 }
 
@@ -194,6 +196,11 @@ mod tests {
     #[test]
     fn values_are_quoted_and_cut_and_a_line_loaded_without_an_upload_says_so() {
         assert!(differences(&details(5), &details(5)).is_empty());
+        // Values that differ past the characters shown still differ.
+        let (mut a, mut b) = (details(5), details(5));
+        a.rrn = Some(format!("{}A", "9".repeat(50)));
+        b.rrn = Some(format!("{}B", "9".repeat(50)));
+        assert_eq!(differences(&a, &b), [format!("RRN \"{0}…\" there, \"{0}…\" here", "9".repeat(40))]);
         let mut here = details(5);
         here.utr = Some("none".into());
         let mut kept = details(5);
