@@ -2,12 +2,12 @@
 //! in one transaction. Idempotent twice over: the same file (by SHA-256) changes nothing and says
 //! so; a row whose natural key is known is updated (PG rows still pending) or left alone (bank
 //! lines, which a statement never changes), never duplicated. A bank line whose key is on file with
-//! other details is refused with a row error naming the line kept (`ingest::clash_error`), never
-//! dropped in silence. Rows are streamed with `COPY` into a
-//! staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per row. The
-//! file is kept in the object store under a generated name, as received except for customers'
-//! personal-data columns, which are blanked (a workbook holding them is replaced by a note:
-//! [`redact_kept`]). A merchant code the product does not know becomes a merchant flagged unknown,
+//! other details is refused with a row error naming the line kept (`ingest::clash_error`); one with
+//! the same details is skipped and counted: none is dropped in silence. Rows are streamed with
+//! `COPY` into a staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per
+//! row. The file is kept in the object store under a generated name, as received except for
+//! customers' personal-data columns, which are blanked (a workbook holding them is replaced by a
+//! note: [`redact_kept`]). A merchant code the product does not know becomes a merchant flagged unknown,
 //! under the merchant-code lock (`domain::MERCHANT_CODES_LOCK`), so its rows are accepted.
 
 use std::collections::{BTreeMap, HashMap};
