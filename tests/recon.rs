@@ -1314,14 +1314,14 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
         message(0),
         "Bank reference \"CL-A\" (\"HDFC\") is already on file from \"first.csv\" (cycle 20 Nov 2026) with other \
          details: that line stays and is the one reconciled, this line was not stored. Ask the bank which is right. \
-         Differs: amount ₹1,000.00 there, ₹1,200.00 here."
+         Differs: amount ₹1,000.00 there, ₹1,200.00 here"
     );
     assert_eq!(
         message(1),
         "Bank reference \"CL-C\" (\"HDFC\") is also on line 4 of this file with other details: line 4 was stored, this \
-         line was not. Ask the bank which is right. Differs: UTR \"CLUTR3\" there, \"CLUTR4\" here."
+         line was not. Ask the bank which is right. Differs: UTR \"CLUTR3\" there, \"CLUTR4\" here"
     );
-    assert!(message(2).ends_with("Differs: value date none there, 21 Nov 2026 here."), "{}", message(2));
+    assert!(message(2).ends_with("Differs: value date none there, 21 Nov 2026 here"), "{}", message(2));
     let after = table_counts(&pool).await;
     assert_eq!(
         (after.0 - before.0, after.2 - before.2, after.3 - before.3),
@@ -1470,7 +1470,7 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
         ),
         "{report}"
     );
-    assert!(report["errors"][0]["message"].as_str().unwrap().ends_with("Differs: amount ₹700.00 there, ₹700.01 here."));
+    assert!(report["errors"][0]["message"].as_str().unwrap().ends_with("Differs: amount ₹700.00 there, ₹700.01 here"));
     let amount: i64 = sqlx::query_scalar("SELECT amount_paise FROM bank_statement_lines WHERE bank_ref = 'CL-E'")
         .fetch_one(&pool)
         .await

@@ -113,7 +113,7 @@ pub fn clash_error(clash: &Clash) -> RowError {
     let message = match kept {
         Kept::ThisFile { line: first } => format!(
             "{subject} is also on line {first} of this file with other details: line {first} was stored, this line was not. \
-             Ask the bank which is right. Differs: {differs}."
+             Ask the bank which is right. Differs: {differs}"
         ),
         Kept::OnFile { file_name, cycle_date } => {
             let cycle = crate::ist::format_date(*cycle_date);
@@ -123,7 +123,7 @@ pub fn clash_error(clash: &Clash) -> RowError {
             };
             format!(
                 "{subject} is already on file {from} with other details: that line stays and is the one reconciled, \
-                 this line was not stored. Ask the bank which is right. Differs: {differs}."
+                 this line was not stored. Ask the bank which is right. Differs: {differs}"
             )
         }
     };
@@ -168,7 +168,7 @@ mod tests {
             e.message,
             "Bank reference \"REF-A\" (\"HDFC\") is already on file from \"first.csv\" (cycle 20 Nov 2026) with other \
              details: that line stays and is the one reconciled, this line was not stored. Ask the bank which is right. \
-             Differs: amount ₹1,000.00 there, ₹1,200.00 here; date 20 Nov 2026 there, 21 Nov 2026 here; RRN none there, \"RRN9\" here."
+             Differs: amount ₹1,000.00 there, ₹1,200.00 here; date 20 Nov 2026 there, 21 Nov 2026 here; RRN none there, \"RRN9\" here"
         );
     }
 
@@ -189,7 +189,7 @@ mod tests {
             e.message,
             "The \"HDFC\" CREDIT line of ₹1,000.00 on 20 Nov 2026 with no UTR is also on line 3 of this file with other \
              details: line 3 was stored, this line was not. Ask the bank which is right. Differs: net amount none there, \
-             ₹990.00 here; value date none there, 21 Nov 2026 here."
+             ₹990.00 here; value date none there, 21 Nov 2026 here"
         );
     }
 
@@ -219,7 +219,7 @@ mod tests {
             format!(
                 "Bank reference \"{}…\" (\"HDFC\") is already on file (loaded without an upload, cycle 10 Feb 2026) \
                  with other details: that line stays and is the one reconciled, this line was not stored. Ask the bank \
-                 which is right. Differs: UTR none there, \"none\" here.",
+                 which is right. Differs: UTR none there, \"none\" here",
                 "R".repeat(40)
             )
         );
