@@ -297,6 +297,34 @@ async fn xlsx(
     (cells, formulas, read("xl/worksheets/sheet1.xml"), read("xl/styles.xml"))
 }
 
+/// A worksheet cell holds the same value as the CSV's text for it, typed as its column says
+/// (`what` names the report and row in a failure).
+fn cell_agrees(cell: &Data, text: &str, column: &settlepaisa_ops::sheet::Column, what: &str) {
+    use settlepaisa_ops::sheet::Kind;
+    match (column.kind, cell) {
+        (_, Data::Empty) => assert!(text.is_empty(), "{what} {}: empty cell, CSV {text}", column.header),
+        (Kind::Money, Data::Float(v)) => {
+            assert_eq!((v * 100.0).round() as i64, paise(text), "{what} {}", column.header)
+        }
+        (Kind::Count, Data::Float(v)) => {
+            assert_eq!(*v as i64, text.parse::<i64>().unwrap(), "{what} {}", column.header)
+        }
+        (Kind::Date, Data::DateTime(d)) => {
+            assert_eq!(d.as_datetime().unwrap().date().to_string(), text, "{what} {}", column.header)
+        }
+        (Kind::Time, Data::DateTime(d)) => {
+            assert_eq!(
+                d.as_datetime().unwrap().format("%Y-%m-%d %H:%M:%S").to_string(),
+                text,
+                "{what} {}",
+                column.header
+            )
+        }
+        (Kind::Text, Data::String(s)) => assert_eq!(s, text, "{what} {}", column.header),
+        (kind, other) => panic!("{what} {}: a {kind:?} column holds {other:?}", column.header),
+    }
+}
+
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn the_xlsx_is_a_typed_spreadsheet_equal_to_the_csv(pool: PgPool) {
     let app = demo_app(&pool).await;
@@ -312,26 +340,8 @@ async fn the_xlsx_is_a_typed_spreadsheet_equal_to_the_csv(pool: PgPool) {
         assert_eq!(cells.height(), rows.len() + 1, "{report:?}");
         for (i, row) in rows.iter().enumerate() {
             for (c, column) in report.columns().iter().enumerate() {
-                let text = &row[column.header];
                 let cell = cells.get((i + 1, c)).unwrap_or(&Data::Empty);
-                use settlepaisa_ops::sheet::Kind;
-                match (column.kind, cell) {
-                    (_, Data::Empty) => {
-                        assert!(text.is_empty(), "{report:?} {} row {i}: empty cell, CSV {text}", column.header)
-                    }
-                    (Kind::Money, Data::Float(v)) => {
-                        assert_eq!((v * 100.0).round() as i64, paise(text), "{report:?} {} row {i}", column.header)
-                    }
-                    (Kind::Count, Data::Float(v)) => assert_eq!(*v as i64, text.parse::<i64>().unwrap()),
-                    (Kind::Date, Data::DateTime(d)) => {
-                        assert_eq!(d.as_datetime().unwrap().date().to_string(), *text, "{report:?} {}", column.header)
-                    }
-                    (Kind::Time, Data::DateTime(d)) => {
-                        assert_eq!(d.as_datetime().unwrap().format("%Y-%m-%d %H:%M:%S").to_string(), *text)
-                    }
-                    (Kind::Text, Data::String(s)) => assert_eq!(s, text),
-                    (kind, other) => panic!("{report:?} {} row {i}: a {kind:?} column holds {other:?}", column.header),
-                }
+                cell_agrees(cell, &row[column.header], column, &format!("{report:?} row {i}"));
             }
         }
         // A frozen header row, set column widths, an autofilter, and the ₹ and date formats.
@@ -490,7 +500,6 @@ async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) 
     use settlepaisa_ops::features::reports::model::Filter;
     use settlepaisa_ops::features::reports::queries;
     use settlepaisa_ops::http::xlsx::{build_file, build_file_paged, FileKind};
-    use settlepaisa_ops::sheet::Kind;
     let _app = demo_app(&pool).await;
     let (from, to) = window();
     let filter = Filter { from, to, merchant_id: None, acquirer: None };
@@ -542,22 +551,7 @@ async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) 
     assert_eq!(rows.len(), listed);
     for (i, (row, record)) in rows.iter().zip(&records).enumerate() {
         for (c, column) in report.columns().iter().enumerate() {
-            let text = &record[c];
-            match (column.kind, &row[c]) {
-                (_, None | Some(Data::Empty)) => assert!(text.is_empty(), "row {i} {}: {text}", column.header),
-                (Kind::Text, Some(Data::String(s))) => assert_eq!(s, text, "row {i} {}", column.header),
-                (Kind::Money, Some(Data::Float(v))) => {
-                    assert_eq!((v * 100.0).round() as i64, paise(text), "row {i} {}", column.header)
-                }
-                (Kind::Count, Some(Data::Float(v))) => assert_eq!(*v as i64, text.parse::<i64>().unwrap()),
-                (Kind::Date, Some(Data::DateTime(d))) => {
-                    assert_eq!(d.as_datetime().unwrap().date().to_string(), *text, "row {i} {}", column.header)
-                }
-                (Kind::Time, Some(Data::DateTime(d))) => {
-                    assert_eq!(d.as_datetime().unwrap().format("%Y-%m-%d %H:%M:%S").to_string(), *text)
-                }
-                (kind, other) => panic!("row {i} {}: a {kind:?} column holds {other:?}", column.header),
-            }
+            cell_agrees(row[c].as_ref().unwrap_or(&Data::Empty), &record[c], column, &format!("row {i}"));
         }
     }
 }
