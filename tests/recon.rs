@@ -1258,6 +1258,22 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     common::assert_rollups_exact(&pool).await;
 }
 
+/// An HDFC credit `reference` stored as lines loaded without an upload are (no source file), its
+/// date and cycle `day`.
+async fn line_without_an_upload(conn: impl sqlx::PgExecutor<'_>, reference: &str, paise: i64, utr: &str, day: &str) {
+    sqlx::query(
+        "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, utr, cycle_date)
+         VALUES ('HDFC:' || $1, $1, 'HDFC', $2, 'CREDIT', $4::date, $3, $4::date)",
+    )
+    .bind(reference)
+    .bind(paise)
+    .bind(utr)
+    .bind(day)
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
 /// A bank reference names one line (spec 02 §2.1), and a statement never changes a line it gave
 /// before. A line whose key is on file with other details is refused with a row error that names
 /// the line kept and what differs, never counted as accepted and dropped; the same line again
@@ -1397,13 +1413,7 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
 
     // Mixed: CL-B as on file; CL-H as a line loaded without an upload; CL-J new, then with another
     // UTR, then as first given; CL-A as on file, then with another amount.
-    sqlx::query(
-        "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, utr, cycle_date)
-         VALUES ('HDFC:CL-H', 'CL-H', 'HDFC', 9000, 'CREDIT', '2026-11-20', 'CLUTR10', '2026-11-20')",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    line_without_an_upload(&pool, "CL-H", 9000, "CLUTR10", "2026-11-20").await;
     let mixed = format!(
         "{BANK_HEADER}CL-B,HDFC,500.00,2026-11-20,,CLUTR2,,CREDIT\n\
          CL-H,HDFC,90.00,2026-11-20,,CLUTR10,,CREDIT\n\
@@ -1445,13 +1455,7 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
 
     // Another upload stores CL-E while this one runs: this one waits for it, then finds the clash.
     let mut other = pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, utr, cycle_date)
-         VALUES ('HDFC:CL-E', 'CL-E', 'HDFC', 70000, 'CREDIT', '2026-11-22', 'CLUTR6', '2026-11-22')",
-    )
-    .execute(&mut *other)
-    .await
-    .unwrap();
+    line_without_an_upload(&mut *other, "CL-E", 70000, "CLUTR6", "2026-11-22").await;
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *other).await.unwrap();
     let fifth = format!(
         "{BANK_HEADER}CL-E,HDFC,700.01,2026-11-22,,CLUTR6,,CREDIT\nCL-F,HDFC,60.00,2026-11-22,,CLUTR7,,CREDIT\n"
