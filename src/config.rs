@@ -80,6 +80,10 @@ pub struct Config {
     pub secrets_key: Option<crate::secrets::SecretsKey>,
     /// Time limits and retries of a PG_API connector's requests.
     pub connector_http: crate::features::connectors::pg_api::Policy,
+    /// How an XLSX report (a download or a scheduled run) lays out its rows: a worksheet's every
+    /// row, on up to four worksheets. Not read from the environment; tests make it small, to reach
+    /// the limit with a few rows.
+    pub xlsx_pages: crate::http::xlsx::Pages,
 }
 
 /// How the server reaches its mail relay (its `Debug` hides the password).
@@ -279,6 +283,7 @@ impl Config {
             smtp: SmtpConfig::from_env(var)?,
             secrets_key: secrets_key(var("SECRETS_KEY"), var("SECRETS_KEY_PREVIOUS"))?,
             connector_http: crate::features::connectors::pg_api::Policy::DEFAULT,
+            xlsx_pages: crate::http::xlsx::Pages::DEFAULT,
         })
     }
 
@@ -321,6 +326,7 @@ impl Config {
                 attempts: 3,
                 backoff: Duration::from_millis(50),
             },
+            xlsx_pages: crate::http::xlsx::Pages::DEFAULT,
         }
     }
 

@@ -49,6 +49,41 @@ impl Timing {
     }
 }
 
+/// Why an attempt at a job failed, and whether another attempt could end otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    /// `false`: the job fails now, whatever attempts it has left (another would meet the same
+    /// refusal, after doing the same work again).
+    pub retry: bool,
+}
+
+impl Failure {
+    /// Worth another attempt (the database or a relay away, a disk full): retried with back-off
+    /// while attempts remain.
+    pub fn transient(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), retry: true }
+    }
+
+    /// The same at every attempt (a report too long for its format): the job fails now.
+    pub fn lasting(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), retry: false }
+    }
+}
+
+/// A job's failure in words is retried (every kind but scheduled reports says only that).
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
+        Failure::transient(reason)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Failure {
+        Failure::transient(reason)
+    }
+}
+
 /// How a worker's attempt to settle its job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settled {
@@ -284,7 +319,13 @@ pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
 
 /// Record a failure: retried later (30 s, 60 s, 120 s …) while attempts remain, else failed.
 pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppError> {
-    let final_failure = job.attempts >= job.max_attempts;
+    settle_failure(pool, job, &Failure::transient(error)).await
+}
+
+/// Record a failure: a lasting one fails the job now; a transient one as [`fail`].
+pub async fn settle_failure(pool: &PgPool, job: &Job, failure: &Failure) -> Result<Settled, AppError> {
+    let error = failure.reason.as_str();
+    let final_failure = !failure.retry || job.attempts >= job.max_attempts;
     let done = sqlx::query!(
         "UPDATE jobs SET last_error = $3,
                 status = CASE WHEN $4 THEN 'failed' ELSE 'queued' END,
@@ -311,11 +352,11 @@ pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppE
 /// The heartbeat runs in its own task, so work that holds its thread for a while does not
 /// starve it. When the heartbeat finds the job taken over, the work is stopped (dropped: its open
 /// transaction rolls back) and nothing is settled: the job is the other worker's now.
-pub async fn run_claimed(
+pub async fn run_claimed<E: Into<Failure>>(
     pool: &PgPool,
     job: &Job,
     timing: &Timing,
-    work: impl Future<Output = Result<(), String>>,
+    work: impl Future<Output = Result<(), E>>,
 ) -> Result<Settled, AppError> {
     // Ends only when the job is no longer this worker's.
     let beat = {
@@ -345,10 +386,11 @@ pub async fn run_claimed(
     let settled = match outcome {
         Ok(()) => succeed(pool, job).await?,
         Err(e) => {
-            let settled = fail(pool, job, &e).await?;
+            let failure = e.into();
+            let settled = settle_failure(pool, job, &failure).await?;
             // A worker that lost its job reports no failure of it: the job is another's now.
             if settled != Settled::LockLost {
-                tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                tracing::warn!(job = job.id, kind = %job.kind, error = %failure.reason, retry = failure.retry, "job failed");
                 metrics::counter!("jobs_failed_total", "kind" => job.kind.clone()).increment(1);
             }
             settled
@@ -380,17 +422,19 @@ pub const KINDS: [&str; 4] = [
 ];
 
 /// What a worker does with a job of each kind.
-pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), String> {
+pub async fn execute(state: &crate::state::AppState, job: &Job) -> Result<(), Failure> {
     match job.kind.as_str() {
-        crate::features::recon::runs::JOB_KIND => crate::features::recon::runs::execute_job(state, job).await,
+        crate::features::recon::runs::JOB_KIND => Ok(crate::features::recon::runs::execute_job(state, job).await?),
         crate::features::settlements::batching::JOB_KIND => {
-            crate::features::settlements::batching::execute_job(state, job).await
+            Ok(crate::features::settlements::batching::execute_job(state, job).await?)
         }
         crate::features::reports::schedules::JOB_KIND => {
             crate::features::reports::schedules::execute_job(state, job).await
         }
-        crate::features::connectors::runs::JOB_KIND => crate::features::connectors::runs::execute_job(state, job).await,
-        other => Err(format!("no handler for job kind {other:?}")),
+        crate::features::connectors::runs::JOB_KIND => {
+            Ok(crate::features::connectors::runs::execute_job(state, job).await?)
+        }
+        other => Err(format!("no handler for job kind {other:?}").into()),
     }
 }
 

@@ -53,7 +53,7 @@ async fn a_job_that_keeps_its_heartbeat_is_not_reclaimed_however_long_it_runs(po
         async move {
             jobs::run_claimed(&pool, &job, &timing, async {
                 tokio::time::sleep(Duration::from_millis(2_500)).await;
-                Ok(())
+                Ok::<(), jobs::Failure>(())
             })
             .await
         }

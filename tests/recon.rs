@@ -1481,3 +1481,64 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
         .unwrap();
     assert_eq!(amount, 70_000);
 }
+
+/// The demo's bank lines are keyed as an upload keys them (bank and reference), so a statement that
+/// repeats one meets it like any other line on file: the same line is skipped, the same reference
+/// with another amount is refused in words, and nothing is stored twice.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_demo_bank_line_is_met_by_an_upload_that_repeats_it(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let (bank_ref, bank, amount, txn_date, value_date, utr, direction): (
+        String,
+        String,
+        i64,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<String>,
+        String,
+    ) = sqlx::query_as(
+        "SELECT bank_ref, bank_name, amount_paise, txn_date, value_date, utr, direction FROM bank_statement_lines
+         WHERE source_file_id IS NULL AND bank_ref IS NOT NULL AND net_paise IS NULL AND rrn IS NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let rupees = |paise: i64| format!("{}.{:02}", paise / 100, paise % 100);
+    let value_date = value_date.map(|d| d.to_string()).unwrap_or_default();
+    let utr = utr.unwrap_or_default();
+    let csv = format!(
+        "{BANK_HEADER}{bank_ref},{bank},{},{txn_date},{value_date},{utr},again,{direction}\n\
+         {bank_ref},{bank},{},{txn_date},{value_date},{utr},changed,{direction}\n",
+        rupees(amount),
+        rupees(amount + 100),
+    );
+    let before = table_counts(&pool).await;
+    let r =
+        post_upload(&app, &ops, &[("kind", "bank"), ("cycleDate", "2026-11-21")], Some(("resent.csv", csv.as_bytes())))
+            .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let report = r.json();
+    assert_eq!(
+        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
+        (Some(0), Some(1), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["skipped"], serde_json::json!([{"reason": "already on file from another upload", "rows": 1}]));
+    let error = &report["errors"][0];
+    assert_eq!(error["line"], 3);
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Bank reference \"{bank_ref}\" (\"{bank}\") is already on file (loaded without an upload, cycle"
+        )),
+        "{message}"
+    );
+    let (stored,): (i64,) = sqlx::query_as("SELECT count(*) FROM bank_statement_lines WHERE bank_ref = $1")
+        .bind(&bank_ref)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let after = table_counts(&pool).await;
+    assert_eq!((after.1, after.2), (before.1, before.2), "no transaction or bank line written");
+}

@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use common::{demo_app, demo_cookie, json_request, plain_form_post, server_fn_form, TestApp};
 use serde_json::{json, Value};
-use settlepaisa_ops::config::{SmtpConfig, SmtpTls};
+use settlepaisa_ops::config::{Config, SmtpConfig, SmtpTls};
 use settlepaisa_ops::features::reports::schedules;
+use settlepaisa_ops::http::xlsx::Pages;
 use settlepaisa_ops::mail::Mailer;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -326,6 +327,67 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     assert_eq!(again.finished_at, stored_at, "the file was not written again");
     assert_eq!(again.error, None, "the failed attempt's reason is cleared once mailed");
     assert_eq!(sink.messages().len(), 2);
+}
+
+/// A scheduled XLSX longer than its file holds fails its run and its job at once, with the
+/// sentence: no retry would make it shorter, and each would build the whole file again before
+/// being refused. A download of the same report is refused with the same sentence; the same
+/// schedule as CSV is stored.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_scheduled_xlsx_too_long_for_its_file_fails_at_once_in_words(pool: PgPool) {
+    let mut app = demo_app(&pool).await;
+    // Two rows on one worksheet: the demo's settlement summary has more.
+    let pages = Pages { rows_per_sheet: 2, sheets: 1 };
+    app.state = app.state.with(|s| s.config = Arc::new(Config { xlsx_pages: pages, ..(*s.config).clone() }));
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let id: Uuid = create(&app, &finance, schedule("Too long")).await.json()["id"].as_str().unwrap().parse().unwrap();
+    let due = next_run(&pool, id).await;
+    set_clock(&app, due);
+    assert_eq!(schedules::enqueue_due(&pool, due).await.unwrap(), 1);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+
+    let run = runs_of(&pool, id).await.remove(0);
+    let sentence = "This report has more than 2 rows, more than an XLSX file of this product holds. Narrow the dates or the filters, or use CSV.";
+    assert_eq!((run.status.as_str(), run.error.as_deref()), ("failed", Some(sentence)), "{run:?}");
+    assert_eq!((run.storage_key, run.sha256, run.emailed_at), (None, None, None));
+    assert!(run.finished_at.is_some());
+    let (status, attempts, max_attempts, error): (String, i32, i32, Option<String>) = sqlx::query_as(
+        "SELECT j.status, j.attempts, j.max_attempts, j.last_error FROM jobs j JOIN report_runs r ON r.job_id = j.id WHERE r.id = $1",
+    )
+    .bind(run.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(max_attempts > 1, "the job had attempts left");
+    assert_eq!((status.as_str(), attempts, error.as_deref()), ("failed", 1, Some(sentence)), "not queued again");
+    use object_store::ObjectStore;
+    let stored: Vec<_> = futures_util::TryStreamExt::try_collect(
+        app.state.objects.list(Some(&object_store::path::Path::from(format!("reports/{id}")))),
+    )
+    .await
+    .unwrap();
+    assert!(stored.is_empty(), "{stored:?}");
+    // (The clock moved on: sign in again.)
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let page = app.get("/reports/schedules", Some(&finance)).await;
+    assert!(page.body.contains("Narrow the dates or the filters, or use CSV."), "the schedules page shows why");
+
+    // A download of the report as XLSX meets the same limit.
+    let (from, to) = (run.window_from, run.window_to);
+    let download =
+        app.get(&format!("/api/reports/v1/settlement-summary.xlsx?from={from}&to={to}"), Some(&finance)).await;
+    assert_eq!(download.status, StatusCode::BAD_REQUEST);
+    assert!(download.body.contains("more than 2 rows"), "{}", download.body);
+
+    // As CSV the same report has no such limit: the next run stores its file.
+    sqlx::query("UPDATE report_schedules SET format = 'csv' WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    let next = due + chrono::Duration::days(1);
+    set_clock(&app, next);
+    assert_eq!(schedules::enqueue_due(&pool, next).await.unwrap(), 1);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, id).await.remove(1);
+    assert_eq!(run.status, "completed", "{run:?}");
+    assert!(run.storage_key.is_some());
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

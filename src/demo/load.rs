@@ -195,7 +195,7 @@ pub async fn load(pool: &PgPool, d: &DemoData) -> Result<(), AppError> {
         &d.bank_lines,
         |b, l| {
             b.push_bind(l.id)
-                .push_bind(&l.bank_ref)
+                .push_bind(crate::features::recon::ingest::referenced_key(l.bank_name, &l.bank_ref))
                 .push_bind(&l.bank_ref)
                 .push_bind(l.bank_name)
                 .push_bind(l.amount_paise)

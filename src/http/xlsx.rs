@@ -10,7 +10,7 @@
 //! an XLSX cannot be sent before it is complete (its zip directory comes last), so the status is
 //! known before the first byte: a query that fails answers its error instead of a file. A report
 //! longer than a worksheet's [`MAX_ROWS`] goes on to a second worksheet (`Title (2)`, its own header
-//! and filter), and so on up to [`MAX_SHEETS`] (a bound on the temporary files: a million rows are
+//! and filter), and so on up to [`MAX_SHEETS`] ([`Pages::DEFAULT`]; a bound on the temporary files: a million rows are
 //! some 500 MB of sheet XML); one longer still is refused in words (400 for a download; a scheduled
 //! run fails with the sentence), pointing to the CSV, which has no limit.
 //!
@@ -124,6 +124,7 @@ type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Se
 pub struct XlsxExport {
     pool: PgPool,
     gate: Arc<ExportGate>,
+    pages: Pages,
     user: Uuid,
     name: String,
     sheet: Cow<'static, str>,
@@ -147,6 +148,7 @@ impl XlsxExport {
         XlsxExport {
             pool: state.pool.clone(),
             gate: state.exports.clone(),
+            pages: state.config.xlsx_pages,
             user,
             name,
             sheet: sheet.into(),
@@ -160,7 +162,8 @@ impl XlsxExport {
     /// [`super::csv::SEND_TIMEOUT`] loses the download (the temporary file is closed, and so gone).
     pub async fn respond(self) -> Result<Response, AppError> {
         let permit = self.gate.admit(self.user)?;
-        let written = build_file(&self.pool, FileKind::Xlsx, self.sheet, self.columns, self.produce).await?;
+        let written =
+            build_file(&self.pool, FileKind::Xlsx, self.pages, self.sheet, self.columns, self.produce).await?;
         Ok((
             [
                 (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
@@ -210,13 +213,32 @@ fn tokio_stream_from<T: Send + 'static>(mut receiver: mpsc::Receiver<T>) -> impl
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
+/// How an XLSX file lays out a report's rows: how many data rows a worksheet holds under its
+/// header, and on how many worksheets at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pages {
+    pub rows_per_sheet: u32,
+    pub sheets: u32,
+}
+
+impl Pages {
+    /// A worksheet's every row ([`MAX_ROWS`]), on up to [`MAX_SHEETS`] worksheets.
+    pub const DEFAULT: Pages = Pages { rows_per_sheet: MAX_ROWS, sheets: MAX_SHEETS };
+
+    /// The most data rows a file holds.
+    fn rows(self) -> u64 {
+        u64::from(self.rows_per_sheet) * u64::from(self.sheets)
+    }
+}
+
 /// A whole file of the query's rows as `kind`, written to a temporary file (a download sends it, a
 /// scheduled report stores it). The query runs as a cursor in a read-only transaction of its own;
-/// an XLSX puts [`MAX_ROWS`] data rows on a worksheet and the rest on the next ones, at most
-/// [`MAX_SHEETS`] (400 beyond); a CSV any number.
+/// an XLSX puts `pages.rows_per_sheet` data rows on a worksheet and the rest on the next ones, at
+/// most `pages.sheets` ([`Pages::DEFAULT`] but in tests; 400 beyond); a CSV any number.
 pub async fn build_file<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
+    pages: Pages,
     sheet: impl Into<Cow<'static, str>>,
     columns: impl Into<Cow<'static, [Column]>>,
     produce: F,
@@ -225,26 +247,9 @@ where
     F: FnOnce(XlsxRows, ExportTx) -> Fut,
     Fut: Future<Output = Result<(), AppError>>,
 {
-    build_file_paged(pool, kind, sheet, columns, MAX_ROWS, MAX_SHEETS, produce).await
-}
-
-/// [`build_file`] with the data rows of a worksheet and the most worksheets given (tests page a
-/// small report with a few).
-pub async fn build_file_paged<F, Fut>(
-    pool: &PgPool,
-    kind: FileKind,
-    sheet: impl Into<Cow<'static, str>>,
-    columns: impl Into<Cow<'static, [Column]>>,
-    rows_per_sheet: u32,
-    max_sheets: u32,
-    produce: F,
-) -> Result<Written, AppError>
-where
-    F: FnOnce(XlsxRows, ExportTx) -> Fut,
-    Fut: Future<Output = Result<(), AppError>>,
-{
-    let rows_per_sheet = rows_per_sheet.clamp(1, MAX_ROWS);
-    let limit = (kind == FileKind::Xlsx).then_some(u64::from(rows_per_sheet) * u64::from(max_sheets));
+    let pages = Pages { rows_per_sheet: pages.rows_per_sheet.clamp(1, MAX_ROWS), ..pages };
+    let rows_per_sheet = pages.rows_per_sheet;
+    let limit = (kind == FileKind::Xlsx).then_some(pages.rows());
     let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
     let (sheet, columns) = (sheet.into().into_owned(), columns.into().into_owned());
     let name = sheet.clone();

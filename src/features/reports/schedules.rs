@@ -13,9 +13,10 @@
 //! records the run, and e-mails each recipient a link to the run on the schedules page over SMTP
 //! ([`crate::mail::Mailer`]; off when `SMTP_HOST` is unset: the file is stored and listed all the
 //! same). A recipient the relay refuses fails the job, which the queue retries for the recipients
-//! not mailed yet; the stored file is not written twice. A run whose schedule was deleted, or
-//! whose creator was disabled, after it was queued does nothing; whether its file masks personal
-//! data follows the creator's roles when it is written.
+//! not mailed yet; the stored file is not written twice. A report longer than an XLSX file holds
+//! fails its run and its job at once, in words (no retry would make it shorter). A run whose
+//! schedule was deleted, or whose creator was disabled, after it was queued does nothing; whether
+//! its file masks personal data follows the creator's roles when it is written.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -361,17 +362,30 @@ pub fn spawn_scheduler(state: AppState) {
     });
 }
 
-/// The job: write the run's file (once), store it with its hash, then mail the recipients.
-pub async fn execute_job(state: &AppState, job: &crate::jobs::Job) -> Result<(), String> {
-    let run_id = run_of(&job.payload).ok_or_else(|| "the job names no run".to_string())?;
+/// The job: write the run's file (once), store it with its hash, then mail the recipients. A
+/// refusal that another attempt would meet again (a report longer than an XLSX file holds) fails
+/// the run and the job at once, instead of building the file again at every retry.
+pub async fn execute_job(state: &AppState, job: &crate::jobs::Job) -> Result<(), crate::jobs::Failure> {
+    let run_id = run_of(&job.payload).ok_or_else(|| crate::jobs::Failure::lasting("the job names no run"))?;
     match run(state, run_id).await {
         Ok(()) => Ok(()),
         Err(error) => {
+            let failure = failure_of(&error);
             // The run says why, whether or not the queue tries again.
-            let last = job.attempts >= job.max_attempts;
-            let _ = fail_run(&state.pool, run_id, &error.to_string(), last, state.clock.now()).await;
-            Err(error.to_string())
+            let last = !failure.retry || job.attempts >= job.max_attempts;
+            let _ = fail_run(&state.pool, run_id, &failure.reason, last, state.clock.now()).await;
+            Err(failure)
         }
+    }
+}
+
+/// Whether a run's error is worth another attempt: a refusal of the request itself (too many rows
+/// for the format, the run gone) is not; the database, the file store or the mail relay being
+/// away, or a fault of ours, is.
+fn failure_of(error: &AppError) -> crate::jobs::Failure {
+    match error {
+        AppError::BadRequest(_) | AppError::NotFound(_) => crate::jobs::Failure::lasting(error.to_string()),
+        _ => crate::jobs::Failure::transient(error.to_string()),
     }
 }
 
@@ -563,7 +577,8 @@ async fn store_file(
         Format::Csv => FileKind::Csv,
         Format::Xlsx => FileKind::Xlsx,
     };
-    let written = crate::http::xlsx::build_file(&state.pool, kind, report.title(), report.columns(), {
+    let pages = state.config.xlsx_pages;
+    let written = crate::http::xlsx::build_file(&state.pool, kind, pages, report.title(), report.columns(), {
         let filter = filter.clone();
         move |out, tx| queries::write_masked(out, tx, report, filter, masked)
     })

@@ -26,7 +26,7 @@ mod xlsx_limits;
 
 pub use clashes::{clash_error, Clash, Kept, LineDetails};
 pub use layouts::{layout_problems, shipped_mappings, AmountUnit, BankMapping, Format, Kind, ReadOptions};
-pub use records::{BankRecord, PgRecord, Record, RowError, Skipped};
+pub use records::{referenced_key, BankRecord, PgRecord, Record, RowError, Skipped};
 pub use xlsx_limits::Limits as XlsxLimits;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
