@@ -59,6 +59,30 @@ pub mod txn_status {
             Ok(())
         }
 
+        /// A re-run's reconciled rupee transactions in no batch join the settlement backlog when
+        /// their merchant's cycle was batched. `settlement_cycle_batched` (the one copy of that
+        /// rule) is asked once per merchant and cycle among them, not once per row: a call per row
+        /// took 18 s of a re-run of a batched million-row cycle, holding the settlement lock
+        /// (BENCHMARKS.md, "A re-run of a batched cycle"). Both steps are materialised: `pairs`, so
+        /// the planner cannot push the call below its `DISTINCT` onto every row, and `batched`, so
+        /// a join that scans it once per row does not ask again each time.
+        pub const BACKLOG_OF_RUN: &str = "
+            WITH matched AS MATERIALIZED (
+                SELECT t.id, t.merchant_id, t.cycle_date
+                FROM recon_results r JOIN transactions t ON t.id = r.transaction_id
+                WHERE r.run_id = $1 AND r.side = 'pg' AND r.class = 'MATCHED'
+                  AND t.status = 'RECONCILED' AND t.currency = 'INR'
+                  AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
+            ), pairs AS MATERIALIZED (
+                SELECT DISTINCT merchant_id, cycle_date FROM matched
+            ), batched AS MATERIALIZED (
+                SELECT merchant_id, cycle_date FROM pairs WHERE settlement_cycle_batched(merchant_id, cycle_date)
+            )
+            INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
+            SELECT m.id, m.merchant_id, m.cycle_date
+            FROM matched m JOIN batched b ON b.merchant_id = m.merchant_id AND b.cycle_date = m.cycle_date
+            ON CONFLICT (transaction_id) DO NOTHING";
+
         /// A recon run's outcome: its matched PG rows → RECONCILED, the rest → EXCEPTION. Only
         /// pending ones move, and exceptions that now match; reconciled ones stay. When the run's
         /// cycle has been batched already (a re-run), its rupee transactions reconciled now and in
@@ -94,19 +118,7 @@ pub mod txn_status {
             .fetch_one(&mut *conn)
             .await?;
             if batched {
-                sqlx::query!(
-                    "INSERT INTO settlement_backlog (transaction_id, merchant_id, cycle_date)
-                     SELECT t.id, t.merchant_id, t.cycle_date
-                     FROM recon_results r JOIN transactions t ON t.id = r.transaction_id
-                     WHERE r.run_id = $1 AND r.side = 'pg' AND r.class = 'MATCHED'
-                       AND t.status = 'RECONCILED' AND t.currency = 'INR'
-                       AND settlement_cycle_batched(t.merchant_id, t.cycle_date)
-                       AND NOT EXISTS (SELECT 1 FROM settlement_items si WHERE si.transaction_id = t.id)
-                     ON CONFLICT (transaction_id) DO NOTHING",
-                    run_id,
-                )
-                .execute(&mut *conn)
-                .await?;
+                sqlx::query(BACKLOG_OF_RUN).bind(run_id).execute(&mut *conn).await?;
             }
             Ok(())
         }

@@ -489,6 +489,78 @@ async fn an_abandoned_export_cancels_its_query(pool: PgPool) {
     }
 }
 
+/// The same for an XLSX: a download whose client leaves while the file is being built, and a file
+/// refused past its rows while the query still has rows to make (a scheduled report's too), both
+/// stop the statement within seconds instead of leaving it to run. Two things stop it, and this
+/// checks the outcome of both together: the cancel guard, and the export connection's 1 s
+/// `client_connection_check_interval` once the dropped export has closed it (with the guard
+/// switched off, the statement still stops: checked by mutation).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn an_abandoned_or_refused_xlsx_cancels_its_query(pool: PgPool) {
+    use settlepaisa_ops::http::xlsx::{build_file, FileKind, Pages, XlsxExport};
+    use settlepaisa_ops::sheet::{Cell, Column};
+    const COLUMNS: [Column; 1] = [Column::count("n", "n")];
+    let running = |mark: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active' AND datname = current_database()",
+            )
+            .bind(mark)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let until_gone = |mark: &'static str, why: &'static str| async move {
+        let left = std::time::Instant::now();
+        while running(mark).await > 0 {
+            assert!(left.elapsed() < Duration::from_secs(5), "{why}: its query is cancelled within 5 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let app = TestApp::new(pool.clone());
+
+    // A download the client leaves before the file is made.
+    const SLOW: &str = "SELECT pg_sleep(60) /* abandoned xlsx */";
+    let export = XlsxExport::new(
+        &app.state,
+        uuid::Uuid::new_v4(),
+        "slow.xlsx".into(),
+        "Slow",
+        &COLUMNS[..],
+        |_rows, mut tx| async move {
+            sqlx::query(SLOW).execute(&mut *tx).await?;
+            Ok(())
+        },
+    );
+    let client = tokio::spawn(export.respond());
+    let started = std::time::Instant::now();
+    while running(SLOW).await == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the export's query starts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    client.abort();
+    until_gone(SLOW, "an abandoned XLSX download").await;
+
+    // A file of two rows that the query's third row overflows, while the query goes on to a last
+    // row that takes a minute to make. (PostgreSQL sends rows once its 8 kB buffer fills: the
+    // 10,000 before that row get the first three to the writer.)
+    const LONG: &str = "SELECT g::bigint AS n FROM generate_series(1, 10001) g
+                        WHERE g <= 10000 OR pg_sleep(60)::text IS NOT NULL /* refused xlsx */";
+    let pages = Pages { rows_per_sheet: 2, sheets: 1 };
+    let started = std::time::Instant::now();
+    let refused = build_file(&pool, FileKind::Xlsx, pages, "Long", &COLUMNS[..], |out, mut tx| async move {
+        out.write_all(sqlx::query_scalar::<_, i64>(LONG).fetch(&mut *tx), |n| vec![Cell::Count(n)]).await
+    })
+    .await
+    .err()
+    .expect("refused past its rows");
+    assert!(refused.to_string().contains("more than 2 rows"), "{refused}");
+    assert!(started.elapsed() < Duration::from_secs(30), "refused at the third row, not after the last");
+    until_gone(LONG, "a refused XLSX").await;
+}
+
 /// An export dropped in the middle of a `COPY … TO STDOUT` stream (a CSV download whose client
 /// left) never hands its connection back out of step: with one connection in the pool, the next
 /// queries get their own answers, and the abandoned statement's backend is gone within seconds. (A

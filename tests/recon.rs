@@ -849,6 +849,75 @@ async fn a_run_matches_persists_and_a_rerun_keeps_worked_exceptions(pool: PgPool
     common::assert_rollups_exact(&pool).await;
 }
 
+/// A run of a cycle already batched puts its reconciled rupee transactions in no batch into the
+/// settlement backlog, asking `settlement_cycle_batched` once per merchant and cycle among them,
+/// not once per transaction (a call per row took 18 s of a re-run of a batched million-row cycle,
+/// under the settlement lock). Checked on the statement's own plan: the node that asks is fed the
+/// two merchants of the cycle, whatever the number of rows.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_rerun_of_a_batched_cycle_asks_once_per_merchant_whether_it_was_batched(pool: PgPool) {
+    use settlepaisa_ops::domain::txn_status::BACKLOG_OF_RUN;
+    let (app, ops) = ops_app(&pool).await;
+    let cycle = "2026-01-20";
+    let (mut pg, mut bank) = (PG_HEADER.to_string(), BANK_HEADER.to_string());
+    for i in 0..40 {
+        let merchant = if i % 2 == 0 { "MERCH_001" } else { "MERCH_002" };
+        pg.push_str(&format!("BK-T{i},{merchant},{}.00,INR,{cycle},10:00,UPI,BKUTR{i},,SUCCESS\n", 100 + i));
+        bank.push_str(&format!("BK-B{i},HDFC,{}.00,{cycle},,BKUTR{i},,CR\n", 100 + i));
+    }
+    for (kind, file, body) in [("pg", "pg.csv", &pg), ("bank", "bank.csv", &bank)] {
+        let r = post_upload(&app, &ops, &[("kind", kind), ("cycleDate", cycle)], Some((file, body.as_bytes()))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let run = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": cycle })).await.json();
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    let run_id: uuid::Uuid = run["id"].as_str().unwrap().parse().unwrap();
+    let matched: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE txn_id LIKE 'BK-T%' AND status = 'RECONCILED'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(matched, 40);
+    // The cycle was batched meanwhile (its settlement run completed); its transactions are in no batch.
+    sqlx::query("INSERT INTO settlement_runs (id, cycle_date, status) VALUES ($1, $2::date, 'completed')")
+        .bind(uuid::Uuid::new_v4())
+        .bind(cycle)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let mut tx = pool.begin().await.unwrap();
+    let (plan,): (serde_json::Value,) = sqlx::query_as(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {BACKLOG_OF_RUN}"))
+        .bind(run_id)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    fn asking(node: &serde_json::Value, found: &mut Vec<(i64, i64, i64)>) {
+        if node["Filter"].as_str().is_some_and(|f| f.contains("settlement_cycle_batched")) {
+            let rows = node["Actual Rows"].as_i64().unwrap();
+            let removed = node["Rows Removed by Filter"].as_i64().unwrap_or(0);
+            found.push((rows, removed, node["Actual Loops"].as_i64().unwrap()));
+        }
+        for child in node["Plans"].as_array().into_iter().flatten() {
+            asking(child, found);
+        }
+    }
+    let mut found = Vec::new();
+    asking(&plan[0]["Plan"], &mut found);
+    assert_eq!(found, [(2, 0, 1)], "asked for the two merchants once each: {plan:#}");
+
+    // Run for real, it fills the backlog with the run's 40.
+    sqlx::query(BACKLOG_OF_RUN).bind(run_id).execute(&pool).await.unwrap();
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id WHERE t.txn_id LIKE 'BK-T%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting, 40);
+}
+
 /// An exception's number is never cut short: past 999,999 it grows a digit (the id's CHECK allows
 /// six or more) instead of repeating an earlier id, which would refuse every later run.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
