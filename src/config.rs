@@ -83,7 +83,7 @@ pub struct Config {
     /// How an XLSX report (a download or a scheduled run) lays out its rows: a worksheet's every
     /// row, on up to four worksheets. Not read from the environment; tests make it small, to reach
     /// the limit with a few rows.
-    pub xlsx_pages: crate::http::xlsx::Pages,
+    pub xlsx_limits: crate::http::xlsx::SheetLimits,
 }
 
 /// How the server reaches its mail relay (its `Debug` hides the password).
@@ -283,7 +283,7 @@ impl Config {
             smtp: SmtpConfig::from_env(var)?,
             secrets_key: secrets_key(var("SECRETS_KEY"), var("SECRETS_KEY_PREVIOUS"))?,
             connector_http: crate::features::connectors::pg_api::Policy::DEFAULT,
-            xlsx_pages: crate::http::xlsx::Pages::DEFAULT,
+            xlsx_limits: crate::http::xlsx::SheetLimits::DEFAULT,
         })
     }
 
@@ -326,7 +326,7 @@ impl Config {
                 attempts: 3,
                 backoff: Duration::from_millis(50),
             },
-            xlsx_pages: crate::http::xlsx::Pages::DEFAULT,
+            xlsx_limits: crate::http::xlsx::SheetLimits::DEFAULT,
         }
     }
 

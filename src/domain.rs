@@ -61,11 +61,15 @@ pub mod txn_status {
 
         /// A re-run's reconciled rupee transactions in no batch join the settlement backlog when
         /// their merchant's cycle was batched. `settlement_cycle_batched` (the one copy of that
-        /// rule) is asked once per merchant and cycle among them, not once per row: a call per row
-        /// took 18 s of a re-run of a batched million-row cycle, holding the settlement lock
-        /// (BENCHMARKS.md, "A re-run of a batched cycle"). Both steps are materialised: `pairs`, so
-        /// the planner cannot push the call below its `DISTINCT` onto every row, and `batched`, so
-        /// a join that scans it once per row does not ask again each time.
+        /// rule) is asked once per merchant and cycle among them, not once per row: with a call per
+        /// row, inserting a million-row cycle's backlog took 31.2 s instead of 12.8 s, holding the
+        /// settlement lock (BENCHMARKS.md, "A re-run of a batched cycle"). Each step is
+        /// materialised: `matched`, read twice; `pairs`, so the planner cannot push the call below
+        /// its `DISTINCT` onto every row; `batched`, so a join that scans it once per row does not
+        /// ask again each time. A `const` run by `sqlx::query` rather than `query!`, so the test
+        /// can read its plan (`tests/recon.rs`
+        /// `a_rerun_of_a_batched_cycle_asks_once_per_merchant_whether_it_was_batched`, which also
+        /// runs it, as the re-run test does through a run: a wrong column fails them).
         pub const BACKLOG_OF_RUN: &str = "
             WITH matched AS MATERIALIZED (
                 SELECT t.id, t.merchant_id, t.cycle_date

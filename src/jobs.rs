@@ -1,6 +1,8 @@
 //! The Postgres job queue of spec 06 §6.3: durable (a row per job), claimed with
 //! `FOR UPDATE SKIP LOCKED` so no job runs twice at once across instances, retried with back-off
-//! up to its maximum attempts, and reclaimed when the instance that held it died. A running job's
+//! up to its maximum attempts (unless its failure is a [`Failure::lasting`] one, which another
+//! attempt would meet again: that fails it at once), and reclaimed when the instance that held it
+//! died. A running job's
 //! worker stamps a heartbeat every few seconds, so "died" means a stale heartbeat, however long
 //! the job runs; a worker whose job was reclaimed can no longer settle it (every settling update
 //! is fenced on the worker's name). Jobs that must not overlap (a cycle's recon run) carry a
@@ -69,17 +71,27 @@ impl Failure {
     pub fn lasting(reason: impl Into<String>) -> Failure {
         Failure { reason: reason.into(), retry: false }
     }
-}
 
-/// A job's failure in words is retried (every kind but scheduled reports says only that).
-impl From<String> for Failure {
-    fn from(reason: String) -> Failure {
-        Failure::transient(reason)
+    /// An error of the product's own as a job's failure: a refusal of the work itself — a
+    /// `BadRequest` (a report longer than its format holds, an amount past its type) or a
+    /// `NotFound` (what the job names is gone) — is lasting; the database, the file store or a
+    /// relay being away, and a fault of ours, are transient.
+    pub fn of(error: &AppError) -> Failure {
+        match error {
+            AppError::BadRequest(_) | AppError::NotFound(_) => Failure::lasting(error.to_string()),
+            _ => Failure::transient(error.to_string()),
+        }
+    }
+
+    /// Whether this failure ends `job` for good: a lasting one, or its last attempt.
+    pub fn is_last(&self, job: &Job) -> bool {
+        !self.retry || job.attempts >= job.max_attempts
     }
 }
 
-impl From<&str> for Failure {
-    fn from(reason: &str) -> Failure {
+/// A job's failure in words is retried (recon, batching and connector runs say only that).
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
         Failure::transient(reason)
     }
 }
@@ -317,15 +329,16 @@ pub async fn succeed(pool: &PgPool, job: &Job) -> Result<Settled, AppError> {
     Ok(if done.rows_affected() == 1 { Settled::Succeeded } else { Settled::LockLost })
 }
 
-/// Record a failure: retried later (30 s, 60 s, 120 s …) while attempts remain, else failed.
+/// Record a transient failure ([`settle_failure`]).
 pub async fn fail(pool: &PgPool, job: &Job, error: &str) -> Result<Settled, AppError> {
     settle_failure(pool, job, &Failure::transient(error)).await
 }
 
-/// Record a failure: a lasting one fails the job now; a transient one as [`fail`].
+/// Record a failure: a transient one is retried later (30 s, 60 s, 120 s …) while attempts remain,
+/// else the job failed; a lasting one fails it now.
 pub async fn settle_failure(pool: &PgPool, job: &Job, failure: &Failure) -> Result<Settled, AppError> {
     let error = failure.reason.as_str();
-    let final_failure = !failure.retry || job.attempts >= job.max_attempts;
+    let final_failure = failure.is_last(job);
     let done = sqlx::query!(
         "UPDATE jobs SET last_error = $3,
                 status = CASE WHEN $4 THEN 'failed' ELSE 'queued' END,
@@ -549,3 +562,32 @@ impl Worker {
 /// How long a stopping worker waits for its dropped work to end, and then for its job to be queued
 /// again.
 pub const RELEASE_WITHIN: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(attempts: i32, max_attempts: i32) -> Job {
+        Job { id: 1, kind: "k".into(), payload: Value::Null, attempts, max_attempts, locked_by: "w".into() }
+    }
+
+    #[test]
+    fn a_refusal_of_the_work_is_lasting_and_the_rest_is_retried() {
+        let too_long = AppError::BadRequest("This report has more than 2 rows".into());
+        assert_eq!(Failure::of(&too_long), Failure::lasting("This report has more than 2 rows"));
+        assert!(!Failure::of(&AppError::NotFound("No such report run.".into())).retry);
+        for transient in [
+            AppError::Unavailable,
+            AppError::Internal,
+            AppError::StorageFull("disk full".into()),
+            AppError::Transport("relay down".into()),
+        ] {
+            assert!(Failure::of(&transient).retry, "{transient:?}");
+        }
+        // Lasting ends the job on its first attempt; transient only on its last.
+        assert!(Failure::of(&too_long).is_last(&job(1, 5)));
+        assert!(!Failure::transient("down").is_last(&job(4, 5)));
+        assert!(Failure::transient("down").is_last(&job(5, 5)));
+        assert_eq!(Failure::from("bad payload".to_string()), Failure::transient("bad payload"));
+    }
+}

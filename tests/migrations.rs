@@ -144,6 +144,45 @@ async fn the_bank_line_index_builds_over_runs_stored_with_copies(pool: PgPool) {
     assert_eq!(twice.constraint(), Some("recon_results_bank_line_once"));
 }
 
+/// Migration 20261218000001 keys the bank lines loaded without an upload (the demo data's) as an
+/// upload keys them, `BANK:REF`; a line whose new key an upload has taken already keeps its own,
+/// and lines that came with an upload, or without a reference, are left as they are.
+#[sqlx::test(migrations = false)]
+async fn demo_bank_lines_are_keyed_like_uploaded_ones(pool: PgPool) {
+    const KEYED_LIKE_UPLOADS: i64 = 20261218000001;
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            MIGRATOR.iter().filter(|m| m.version < KEYED_LIKE_UPLOADS).cloned().collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO uploaded_files (id, kind, original_name, sha256, cycle_date, size_bytes, storage_key)
+         VALUES ('00000000-0000-0000-0000-0000000000f1', 'bank', 'up.csv', repeat('a', 64), '2026-11-01', 1, 'k');
+         INSERT INTO bank_statement_lines (natural_key, bank_ref, bank_name, amount_paise, direction, txn_date, cycle_date, source_file_id)
+         VALUES ('DEMO-1', 'DEMO-1', 'HDFC', 100, 'CREDIT', '2026-11-01', '2026-11-01', NULL),
+                ('DEMO-2', 'DEMO-2', 'AXIS', 200, 'CREDIT', '2026-11-01', '2026-11-01', NULL),
+                ('AXIS:DEMO-2', 'DEMO-2', 'AXIS', 250, 'CREDIT', '2026-11-01', '2026-11-01', '00000000-0000-0000-0000-0000000000f1'),
+                ('UP-1', 'UP-1', 'HDFC', 300, 'CREDIT', '2026-11-01', '2026-11-01', '00000000-0000-0000-0000-0000000000f1'),
+                ('HDFC:h:0123', NULL, 'HDFC', 400, 'CREDIT', '2026-11-01', '2026-11-01', NULL)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let keys: Vec<(i64, String)> =
+        sqlx::query_as("SELECT amount_paise, natural_key FROM bank_statement_lines ORDER BY amount_paise")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let keys: Vec<(i64, &str)> = keys.iter().map(|(a, k)| (*a, k.as_str())).collect();
+    assert_eq!(
+        keys,
+        [(100, "HDFC:DEMO-1"), (200, "DEMO-2"), (250, "AXIS:DEMO-2"), (300, "UP-1"), (400, "HDFC:h:0123")]
+    );
+}
+
 /// A transaction keeps the cycle it was first given (its recon results are read through its
 /// cycle's runs); other columns still change.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -878,6 +878,32 @@ async fn a_rerun_of_a_batched_cycle_asks_once_per_merchant_whether_it_was_batche
             .await
             .unwrap();
     assert_eq!(matched, 40);
+    let backlog = |merchant: &'static str| {
+        format!(
+            "SELECT count(*) FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id
+             WHERE t.txn_id LIKE 'BK-T%' AND t.merchant_id LIKE '{merchant}'"
+        )
+    };
+
+    // Batched for one merchant only (a batch of MERCH_001's for the cycle, no completed run): its
+    // 20 transactions join the backlog, MERCH_002's do not.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO settlement_batches (id, batch_ref, merchant_id, cycle_date, status, txn_count, gross_paise,
+                commission_paise, gst_paise, tds_paise, reserve_paise, deductions_paise, reserve_released_paise,
+                net_paise, rail)
+         VALUES (gen_random_uuid(), 'BK-BATCH-1', 'MERCH_001', $1::date, 'CALCULATED', 0, 0, 0, 0, 0, 0, 0, 0, 0, 'NEFT')",
+    )
+    .bind(cycle)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query(BACKLOG_OF_RUN).bind(run_id).execute(&mut *tx).await.unwrap();
+    let one: i64 = sqlx::query_scalar(&backlog("MERCH_001")).fetch_one(&mut *tx).await.unwrap();
+    let other: i64 = sqlx::query_scalar(&backlog("MERCH_002")).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!((one, other), (20, 0));
+    tx.rollback().await.unwrap();
+
     // The cycle was batched meanwhile (its settlement run completed); its transactions are in no batch.
     sqlx::query("INSERT INTO settlement_runs (id, cycle_date, status) VALUES ($1, $2::date, 'completed')")
         .bind(uuid::Uuid::new_v4())
@@ -909,12 +935,7 @@ async fn a_rerun_of_a_batched_cycle_asks_once_per_merchant_whether_it_was_batche
 
     // Run for real, it fills the backlog with the run's 40.
     sqlx::query(BACKLOG_OF_RUN).bind(run_id).execute(&pool).await.unwrap();
-    let waiting: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM settlement_backlog k JOIN transactions t ON t.id = k.transaction_id WHERE t.txn_id LIKE 'BK-T%'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let waiting: i64 = sqlx::query_scalar(&backlog("%")).fetch_one(&pool).await.unwrap();
     assert_eq!(waiting, 40);
 }
 

@@ -17,7 +17,7 @@ use common::{demo_app, demo_cookie, json_request, plain_form_post, server_fn_for
 use serde_json::{json, Value};
 use settlepaisa_ops::config::{Config, SmtpConfig, SmtpTls};
 use settlepaisa_ops::features::reports::schedules;
-use settlepaisa_ops::http::xlsx::Pages;
+use settlepaisa_ops::http::xlsx::SheetLimits;
 use settlepaisa_ops::mail::Mailer;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -337,8 +337,8 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
 async fn a_scheduled_xlsx_too_long_for_its_file_fails_at_once_in_words(pool: PgPool) {
     let mut app = demo_app(&pool).await;
     // Two rows on one worksheet: the demo's settlement summary has more.
-    let pages = Pages { rows_per_sheet: 2, sheets: 1 };
-    app.state = app.state.with(|s| s.config = Arc::new(Config { xlsx_pages: pages, ..(*s.config).clone() }));
+    let limits = SheetLimits { rows_per_sheet: 2, sheets: 1 };
+    app.state = app.state.with(|s| s.config = Arc::new(Config { xlsx_limits: limits, ..(*s.config).clone() }));
     let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
     let id: Uuid = create(&app, &finance, schedule("Too long")).await.json()["id"].as_str().unwrap().parse().unwrap();
     let due = next_run(&pool, id).await;

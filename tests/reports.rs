@@ -499,16 +499,22 @@ async fn the_page_shows_the_totals_of_the_whole_file(pool: PgPool) {
 async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) {
     use settlepaisa_ops::features::reports::model::Filter;
     use settlepaisa_ops::features::reports::queries;
-    use settlepaisa_ops::http::xlsx::{build_file, FileKind, Pages};
+    use settlepaisa_ops::http::xlsx::{build_file, FileKind, SheetLimits};
     let _app = demo_app(&pool).await;
     let (from, to) = window();
     let filter = Filter { from, to, merchant_id: None, acquirer: None };
     let report = Report::SettlementSummary;
     let produce = |filter: Filter| move |out, tx| queries::write_masked(out, tx, report, filter, false);
-    let csv =
-        build_file(&pool, FileKind::Csv, Pages::DEFAULT, report.title(), report.columns(), produce(filter.clone()))
-            .await
-            .unwrap();
+    let csv = build_file(
+        &pool,
+        FileKind::Csv,
+        SheetLimits::DEFAULT,
+        report.title(),
+        report.columns(),
+        produce(filter.clone()),
+    )
+    .await
+    .unwrap();
     let csv = std::io::read_to_string(csv.file).unwrap();
     let records: Vec<::csv::StringRecord> =
         ::csv::Reader::from_reader(csv.as_bytes()).records().map(Result::unwrap).collect();
@@ -518,8 +524,8 @@ async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) 
 
     let sheets = listed.div_ceil(5) as u32;
     let build = |max_sheets, filter| {
-        let pages = Pages { rows_per_sheet: 5, sheets: max_sheets };
-        build_file(&pool, FileKind::Xlsx, pages, report.title(), report.columns(), produce(filter))
+        let limits = SheetLimits { rows_per_sheet: 5, sheets: max_sheets };
+        build_file(&pool, FileKind::Xlsx, limits, report.title(), report.columns(), produce(filter))
     };
     let refused = build(sheets - 1, filter.clone()).await.err().unwrap();
     assert!(refused.to_string().contains(&format!("more than {} rows", (sheets - 1) * 5)), "{refused}");
@@ -570,7 +576,7 @@ async fn a_file_read_as_binary_copy_is_the_cursors_byte_for_byte(pool: PgPool) {
     use settlepaisa_ops::features::reports::model::Filter;
     use settlepaisa_ops::features::reports::queries;
     use settlepaisa_ops::http::csv::neutralise_formula;
-    use settlepaisa_ops::http::xlsx::{build_file, FileKind, Pages};
+    use settlepaisa_ops::http::xlsx::{build_file, FileKind, SheetLimits};
     use settlepaisa_ops::sheet::Cell;
     let app = demo_app(&pool).await;
     let texts =
@@ -638,12 +644,16 @@ async fn a_file_read_as_binary_copy_is_the_cursors_byte_for_byte(pool: PgPool) {
             let downloaded = app.get(&url(report.slug(), "csv", &query), Some(&cookie)).await;
             assert_eq!(downloaded.status, StatusCode::OK, "{report:?}{query}: {}", downloaded.body);
             let for_file = filter.clone();
-            let written =
-                build_file(&pool, FileKind::Csv, Pages::DEFAULT, report.title(), report.columns(), move |out, tx| {
-                    queries::write_masked(out, tx, report, for_file, false)
-                })
-                .await
-                .unwrap();
+            let written = build_file(
+                &pool,
+                FileKind::Csv,
+                SheetLimits::DEFAULT,
+                report.title(),
+                report.columns(),
+                move |out, tx| queries::write_masked(out, tx, report, for_file, false),
+            )
+            .await
+            .unwrap();
             let stored = std::io::read_to_string(written.file).unwrap();
             let mut cursor = csv::Writer::from_writer(Vec::new());
             cursor.write_record(report.columns().iter().map(|c| c.header)).unwrap();

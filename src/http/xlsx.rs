@@ -10,9 +10,10 @@
 //! an XLSX cannot be sent before it is complete (its zip directory comes last), so the status is
 //! known before the first byte: a query that fails answers its error instead of a file. A report
 //! longer than a worksheet's [`MAX_ROWS`] goes on to a second worksheet (`Title (2)`, its own header
-//! and filter), and so on up to [`MAX_SHEETS`] ([`Pages::DEFAULT`]; a bound on the temporary files: a million rows are
+//! and filter), and so on up to [`MAX_SHEETS`], a bound on the temporary files (a million rows are
 //! some 500 MB of sheet XML); one longer still is refused in words (400 for a download; a scheduled
-//! run fails with the sentence), pointing to the CSV, which has no limit.
+//! run fails at once with the sentence), pointing to the CSV, which has no limit. Both limits are
+//! [`SheetLimits`], read from `Config::xlsx_limits`.
 //!
 //! The same writer makes the files of scheduled reports ([`build_file`]), as XLSX or as CSV (a CSV
 //! to store is written here, row by row, rather than streamed as [`super::csv`] does for a
@@ -124,7 +125,7 @@ type Produced = std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>> + Se
 pub struct XlsxExport {
     pool: PgPool,
     gate: Arc<ExportGate>,
-    pages: Pages,
+    limits: SheetLimits,
     user: Uuid,
     name: String,
     sheet: Cow<'static, str>,
@@ -148,7 +149,7 @@ impl XlsxExport {
         XlsxExport {
             pool: state.pool.clone(),
             gate: state.exports.clone(),
-            pages: state.config.xlsx_pages,
+            limits: state.config.xlsx_limits,
             user,
             name,
             sheet: sheet.into(),
@@ -163,7 +164,7 @@ impl XlsxExport {
     pub async fn respond(self) -> Result<Response, AppError> {
         let permit = self.gate.admit(self.user)?;
         let written =
-            build_file(&self.pool, FileKind::Xlsx, self.pages, self.sheet, self.columns, self.produce).await?;
+            build_file(&self.pool, FileKind::Xlsx, self.limits, self.sheet, self.columns, self.produce).await?;
         Ok((
             [
                 (header::CONTENT_TYPE, CONTENT_TYPE.to_string()),
@@ -213,17 +214,23 @@ fn tokio_stream_from<T: Send + 'static>(mut receiver: mpsc::Receiver<T>) -> impl
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
-/// How an XLSX file lays out a report's rows: how many data rows a worksheet holds under its
-/// header, and on how many worksheets at most.
+/// How many rows an XLSX file holds: the data rows of a worksheet under its header, and the most
+/// worksheets (`Config::xlsx_limits`: [`SheetLimits::DEFAULT`] but in tests, which make it small).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pages {
+pub struct SheetLimits {
     pub rows_per_sheet: u32,
     pub sheets: u32,
 }
 
-impl Pages {
+impl SheetLimits {
     /// A worksheet's every row ([`MAX_ROWS`]), on up to [`MAX_SHEETS`] worksheets.
-    pub const DEFAULT: Pages = Pages { rows_per_sheet: MAX_ROWS, sheets: MAX_SHEETS };
+    pub const DEFAULT: SheetLimits = SheetLimits { rows_per_sheet: MAX_ROWS, sheets: MAX_SHEETS };
+
+    /// Within what a worksheet holds (1 to [`MAX_ROWS`] rows), on at least one worksheet. (More
+    /// worksheets than [`MAX_SHEETS`] only in tests, whose worksheets hold a few rows.)
+    fn bounded(self) -> SheetLimits {
+        SheetLimits { rows_per_sheet: self.rows_per_sheet.clamp(1, MAX_ROWS), sheets: self.sheets.max(1) }
+    }
 
     /// The most data rows a file holds.
     fn rows(self) -> u64 {
@@ -233,12 +240,13 @@ impl Pages {
 
 /// A whole file of the query's rows as `kind`, written to a temporary file (a download sends it, a
 /// scheduled report stores it). The query runs as a cursor in a read-only transaction of its own;
-/// an XLSX puts `pages.rows_per_sheet` data rows on a worksheet and the rest on the next ones, at
-/// most `pages.sheets` ([`Pages::DEFAULT`] but in tests; 400 beyond); a CSV any number.
+/// an XLSX puts `limits.rows_per_sheet` data rows on a worksheet and the rest on the next ones, at
+/// most `limits.sheets`, and is refused in words beyond them (a download answers 400, a scheduled
+/// run fails with the sentence); a CSV takes any number.
 pub async fn build_file<F, Fut>(
     pool: &PgPool,
     kind: FileKind,
-    pages: Pages,
+    limits: SheetLimits,
     sheet: impl Into<Cow<'static, str>>,
     columns: impl Into<Cow<'static, [Column]>>,
     produce: F,
@@ -247,9 +255,9 @@ where
     F: FnOnce(XlsxRows, ExportTx) -> Fut,
     Fut: Future<Output = Result<(), AppError>>,
 {
-    let pages = Pages { rows_per_sheet: pages.rows_per_sheet.clamp(1, MAX_ROWS), ..pages };
-    let rows_per_sheet = pages.rows_per_sheet;
-    let limit = (kind == FileKind::Xlsx).then_some(pages.rows());
+    let limits = limits.bounded();
+    let rows_per_sheet = limits.rows_per_sheet;
+    let limit = (kind == FileKind::Xlsx).then_some(limits.rows());
     let (sender, receiver) = mpsc::channel(ROWS_AHEAD);
     let (sheet, columns) = (sheet.into().into_owned(), columns.into().into_owned());
     let name = sheet.clone();

@@ -126,6 +126,16 @@ pub fn own_pool(test_pool: &PgPool) -> PgPool {
         .connect_lazy_with((*test_pool.connect_options()).clone())
 }
 
+/// A pool of one connection on the test's database: every query of it runs in the same session
+/// (whose prepared statements a test can read), or waits for the one connection.
+pub async fn one_connection_pool(test_pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*test_pool.connect_options()).clone())
+        .await
+        .unwrap()
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,

@@ -440,7 +440,7 @@ pub async fn execute(state: &AppState, job: &Job, run_id: Uuid) -> Result<Option
     }
     let error = outcome.error_text();
     if let (Some(error), true) = (&error, job.attempts < job.max_attempts) {
-        // The queue's back-off before the next try (`crate::jobs::fail`).
+        // The queue's back-off before the next try (`crate::jobs::settle_failure`).
         let wait = 30 * 2_i64.pow(job.attempts.clamp(1, 20) as u32 - 1);
         let next = ist::format_datetime(state.clock.now() + Duration::seconds(wait));
         outcome.add_note(format!(

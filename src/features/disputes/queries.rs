@@ -270,7 +270,7 @@ pub async fn list(
     let rows = rows(pool, &mut list_query("", filter, sort, limit, offset, now)).try_collect().await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM chargebacks c WHERE TRUE");
     push_filter(&mut count, filter, now, true);
-    let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
+    let (total,): (i64,) = crate::db::planned_with_values(&mut count).fetch_one(pool).await?;
     Ok(CasePage { rows, total })
 }
 
@@ -280,11 +280,12 @@ pub fn export_query(filter: &ListFilter, sort: Sort, cap: i64, now: DateTime<Utc
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
+/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<CaseRow, AppError>> + Send + 'q {
-    query.build_query_as::<CaseRecord>().fetch(db).map_ok(CaseRow::from).map_err(AppError::from)
+    crate::db::planned_with_values::<CaseRecord>(query).fetch(db).map_ok(CaseRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for [`list`]'s page query (for the index check on large tables).

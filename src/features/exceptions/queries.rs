@@ -224,12 +224,13 @@ pub fn export_query(
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
+/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
     now: DateTime<Utc>,
 ) -> impl Stream<Item = Result<ExceptionRow, AppError>> + Send + 'q {
-    query.build_query_as::<Row>().fetch(db).map(move |row| row?.into_row(now))
+    crate::db::planned_with_values::<Row>(query).fetch(db).map(move |row| row?.into_row(now))
 }
 
 /// The plan of the list's first page and of the counts (tests check they use an index).
@@ -274,7 +275,8 @@ fn counts_query<'a>(prefix: &str, f: &'a Filter, me: Option<Uuid>, now: DateTime
 /// The filter's total and its counts by status (as of now), severity and reason: one pass.
 pub async fn counts(pool: &PgPool, f: &Filter, me: Option<Uuid>, now: DateTime<Utc>) -> Result<Counts, AppError> {
     let mut qb = counts_query("", f, me, now);
-    let groups: Vec<(String, String, String, i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let groups: Vec<(String, String, String, i64, i64)> =
+        crate::db::planned_with_values(&mut qb).fetch_all(pool).await?;
     let mut c = Counts::default();
     for (status, severity, reason, n, woken) in groups {
         c.total += n;

@@ -370,22 +370,11 @@ pub async fn execute_job(state: &AppState, job: &crate::jobs::Job) -> Result<(),
     match run(state, run_id).await {
         Ok(()) => Ok(()),
         Err(error) => {
-            let failure = failure_of(&error);
+            let failure = crate::jobs::Failure::of(&error);
             // The run says why, whether or not the queue tries again.
-            let last = !failure.retry || job.attempts >= job.max_attempts;
-            let _ = fail_run(&state.pool, run_id, &failure.reason, last, state.clock.now()).await;
+            let _ = fail_run(&state.pool, job, run_id, &failure.reason, failure.is_last(job), state.clock.now()).await;
             Err(failure)
         }
-    }
-}
-
-/// Whether a run's error is worth another attempt: a refusal of the request itself (too many rows
-/// for the format, the run gone) is not; the database, the file store or the mail relay being
-/// away, or a fault of ours, is.
-fn failure_of(error: &AppError) -> crate::jobs::Failure {
-    match error {
-        AppError::BadRequest(_) | AppError::NotFound(_) => crate::jobs::Failure::lasting(error.to_string()),
-        _ => crate::jobs::Failure::transient(error.to_string()),
     }
 }
 
@@ -394,17 +383,28 @@ fn run_of(payload: &serde_json::Value) -> Option<Uuid> {
 }
 
 /// Record a run's failure: its reason, and `failed` when no attempt is left (a run whose file is
-/// stored stays completed: only its e-mail failed, which its note says).
-async fn fail_run(pool: &PgPool, run_id: Uuid, reason: &str, last: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+/// stored stays completed: only its e-mail failed, which its note says). Only while this worker
+/// still holds the job: one whose job was taken over leaves the run to the new holder.
+async fn fail_run(
+    pool: &PgPool,
+    job: &crate::jobs::Job,
+    run_id: Uuid,
+    reason: &str,
+    last: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE report_runs SET error = $2,
                 status = CASE WHEN $3 AND status = 'queued' THEN 'failed' ELSE status END,
                 finished_at = CASE WHEN $3 AND status = 'queued' THEN $4 ELSE finished_at END
-         WHERE id = $1",
+         WHERE id = $1
+           AND EXISTS (SELECT 1 FROM jobs WHERE id = $5 AND locked_by = $6 AND status = 'running')",
         run_id,
         reason,
         last,
         now as DateTime<Utc>,
+        job.id,
+        job.locked_by,
     )
     .execute(pool)
     .await?;
@@ -577,8 +577,8 @@ async fn store_file(
         Format::Csv => FileKind::Csv,
         Format::Xlsx => FileKind::Xlsx,
     };
-    let pages = state.config.xlsx_pages;
-    let written = crate::http::xlsx::build_file(&state.pool, kind, pages, report.title(), report.columns(), {
+    let limits = state.config.xlsx_limits;
+    let written = crate::http::xlsx::build_file(&state.pool, kind, limits, report.title(), report.columns(), {
         let filter = filter.clone();
         move |out, tx| queries::write_masked(out, tx, report, filter, masked)
     })

@@ -147,7 +147,7 @@ pub async fn list(
     let rows = rows(pool, &mut list_query("", filter, sort, limit, offset)).try_collect().await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM settlement_batches b WHERE TRUE");
     push_filter(&mut count, filter);
-    let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
+    let (total,): (i64,) = crate::db::planned_with_values(&mut count).fetch_one(pool).await?;
     Ok(BatchPage { rows, total })
 }
 
@@ -157,11 +157,12 @@ pub fn export_query(filter: &BatchFilter, sort: Sort, cap: i64) -> QueryBuilder<
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
+/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<BatchRow, AppError>> + Send + 'q {
-    query.build_query_as::<BatchRecord>().fetch(db).map_ok(BatchRow::from).map_err(AppError::from)
+    crate::db::planned_with_values::<BatchRecord>(query).fetch(db).map_ok(BatchRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for the list's page query (the index check on large tables).

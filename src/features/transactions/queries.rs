@@ -243,7 +243,7 @@ pub async fn count(pool: &PgPool, filter: &Filter) -> Result<MatchCount, AppErro
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1{FROM} WHERE TRUE"));
     push_filter(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") x");
-    let (count,): (i64,) = qb.build_query_as().persistent(false).fetch_one(pool).await?;
+    let (count,): (i64,) = crate::db::planned_with_values(&mut qb).fetch_one(pool).await?;
     Ok(MatchCount::capped(count))
 }
 
@@ -253,18 +253,12 @@ pub fn export_query(filter: &Filter, sort: Sort, cap: i64) -> QueryBuilder<'_, P
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
-///
-/// The list and the capped count are sent unprepared (`persistent(false)`), so PostgreSQL plans
-/// each with its values. A statement prepared on a pooled connection switches to a generic plan
-/// after its fifth run, planned without them: for an amount range with a rare status, at 10,000,000
-/// rows, that plan read the range's every row through a lossy bitmap in 2.0–3.2 s where the plan
-/// for the values took 0.44 s (BENCHMARKS.md, "The explorer planned with its values"). Planning
-/// each time costs well under a millisecond.
+/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<TxnRow, AppError>> + Send + 'q {
-    query.build_query_as::<TxnRecord>().persistent(false).fetch(db).map_ok(TxnRow::from).map_err(AppError::from)
+    crate::db::planned_with_values::<TxnRecord>(query).fetch(db).map_ok(TxnRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for the list's first page (the index check on large tables).
