@@ -451,6 +451,17 @@ async fn hashed_assets_are_cached_for_a_year_others_briefly(pool: PgPool) {
     let _ = std::fs::remove_dir_all(&site);
 }
 
+/// How many statements of this database with exactly the text `query` are running now.
+async fn active(pool: &PgPool, query: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active' AND datname = current_database()",
+    )
+    .bind(query)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 /// An export whose client leaves before the first row (a slow sort, here a sleep) stops its
 /// statement in PostgreSQL at once: the export is dropped, and its query is cancelled rather than
 /// left running for the export's hour-long statement timeout, holding a connection outside the
@@ -459,15 +470,7 @@ async fn hashed_assets_are_cached_for_a_year_others_briefly(pool: PgPool) {
 async fn an_abandoned_export_cancels_its_query(pool: PgPool) {
     use settlepaisa_ops::http::csv::CsvExport;
     const MARK: &str = "SELECT pg_sleep(60) /* abandoned export */";
-    let running = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active' AND datname = current_database()",
-        )
-        .bind(MARK)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-    };
+    let running = || active(&pool, MARK);
     let app = TestApp::new(pool.clone());
     let export =
         CsvExport::new(&app.state, uuid::Uuid::new_v4(), "slow.csv".into(), &["n"], |_rows, mut tx| async move {
@@ -500,18 +503,7 @@ async fn an_abandoned_or_refused_xlsx_cancels_its_query(pool: PgPool) {
     use settlepaisa_ops::http::xlsx::{build_file, FileKind, SheetLimits, XlsxExport};
     use settlepaisa_ops::sheet::{Cell, Column};
     const COLUMNS: [Column; 1] = [Column::count("n", "n")];
-    let running = |mark: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active' AND datname = current_database()",
-            )
-            .bind(mark)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
+    let running = |mark: &'static str| active(&pool, mark);
     let until_gone = |mark: &'static str, why: &'static str| async move {
         assert!(common::eventually(async || running(mark).await == 0).await, "{why}: its query stops within 5 s");
     };

@@ -100,19 +100,22 @@ async fn ledger_rows_are_never_deleted(pool: PgPool) {
     }
 }
 
+/// Apply the migrations older than `version`: the schema a release before it ran on (the test
+/// stores rows as that release did, then runs the rest).
+async fn migrate_before(pool: &PgPool, version: i64) {
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(MIGRATOR.iter().filter(|m| m.version < version).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(pool).await.unwrap();
+}
+
 /// Migration 20261216000001 builds its unique index over runs stored before it, whose results hold
 /// a bank-side copy of each pair: the copies are left out of it, and once built it refuses a second
 /// PG row for a bank line a run's PG row holds.
 #[sqlx::test(migrations = false)]
 async fn the_bank_line_index_builds_over_runs_stored_with_copies(pool: PgPool) {
-    const ONE_ROW_PER_PAIR: i64 = 20261216000001;
-    let before = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(
-            MIGRATOR.iter().filter(|m| m.version < ONE_ROW_PER_PAIR).cloned().collect(),
-        ),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    before.run(&pool).await.unwrap();
+    migrate_before(&pool, 20261216000001).await;
     // A run as releases before it stored one: PG row 1 paired with line 10 (and the line's copy of
     // it), line 11 unpaired. (No foreign keys tie results to transactions or lines.)
     sqlx::raw_sql(
@@ -149,14 +152,7 @@ async fn the_bank_line_index_builds_over_runs_stored_with_copies(pool: PgPool) {
 /// and lines that came with an upload, or without a reference, are left as they are.
 #[sqlx::test(migrations = false)]
 async fn demo_bank_lines_are_keyed_like_uploaded_ones(pool: PgPool) {
-    const KEYED_LIKE_UPLOADS: i64 = 20261218000001;
-    let before = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(
-            MIGRATOR.iter().filter(|m| m.version < KEYED_LIKE_UPLOADS).cloned().collect(),
-        ),
-        ..sqlx::migrate::Migrator::DEFAULT
-    };
-    before.run(&pool).await.unwrap();
+    migrate_before(&pool, 20261218000001).await;
     sqlx::raw_sql(
         "INSERT INTO uploaded_files (id, kind, original_name, sha256, cycle_date, size_bytes, storage_key)
          VALUES ('00000000-0000-0000-0000-0000000000f1', 'bank', 'up.csv', repeat('a', 64), '2026-11-01', 1, 'k');
