@@ -366,7 +366,8 @@ pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
 /// the values, after its fifth run. For the transaction explorer at 10,000,000 rows (an amount
 /// range with a rare status) that plan read the range's every row through a lossy bitmap in
 /// 2.0–3.2 s where the plan for the values took 0.44 s (BENCHMARKS.md, "The explorer planned with
-/// its values"). The price is planning at each run, and one more round trip. Every list with
+/// its values"). The price is planning at each run (1.5–1.8 ms for the explorer's list there), and
+/// one more round trip. Every list with
 /// filters goes through here (`tests/hardening.rs` `every_list_is_planned_with_its_values`).
 pub fn planned_with_values<'q, 'args, O>(
     query: &'q mut sqlx::QueryBuilder<'args, sqlx::Postgres>,
