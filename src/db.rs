@@ -358,26 +358,44 @@ pub async fn begin_export(pool: &PgPool) -> Result<ExportTx, sqlx::Error> {
     Ok(tx)
 }
 
-/// Drift guards for SQL written out more than once because the query macros take string literals
-/// only: each file's tests count the copies of a shared fragment in its own source.
-/// A list's query or its count, built and sent unprepared (`persistent(false)`), so PostgreSQL
-/// plans it with the filter's values at every run: the plan the `EXPLAIN` tests of each list
-/// check. A statement prepared on a pooled connection may switch to a generic plan, made without
-/// the values, after its fifth run. For the transaction explorer at 10,000,000 rows (an amount
-/// range with a rare status) that plan read the range's every row through a lossy bitmap in
-/// 2.0–3.2 s where the plan for the values took 0.44 s (BENCHMARKS.md, "The explorer planned with
-/// its values"). The price is planning at each run (1.5–1.8 ms for the explorer's list there), and
-/// one more round trip. Every list with
-/// filters goes through here (`tests/hardening.rs` `every_list_is_planned_with_its_values`).
-pub fn planned_with_values<'q, 'args, O>(
-    query: &'q mut sqlx::QueryBuilder<'args, sqlx::Postgres>,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
-where
-    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    query.build_query_as().persistent(false)
+/// A query built from a filter, sent unprepared (`persistent(false)`), so PostgreSQL plans it with
+/// the filter's values at every run: the plan the `EXPLAIN` tests of each list check. A statement
+/// prepared on a pooled connection may switch to a generic plan, made without the values, after
+/// its fifth run. For the transaction explorer at 10,000,000 rows (an amount range with a rare
+/// status) that plan read the range's every row through a lossy bitmap in 2.0–3.2 s where the plan
+/// for the values took 0.44 s (BENCHMARKS.md, "The explorer planned with its values"). The price is
+/// planning at each run (1.5–1.8 ms for the explorer's list there), and one more round trip.
+///
+/// Every query a filter builds over a large table goes this way: the five lists (transactions,
+/// settlement batches, disputes, the audit log, the exception queue), their counts and exports, and
+/// the tiles and tabs beside them, the exception queue's "all matching" bulk selection, and the
+/// reports' preview and totals (`tests/hardening.rs` `every_list_is_planned_with_its_values` reads
+/// a session's prepared statements for the five lists). Queries of the daily rollup (`txn_daily`, a
+/// row per day and key) are small and stay prepared.
+pub trait PlannedWithValues: Sized {
+    fn planned_with_values(self) -> Self;
 }
 
+impl<O> PlannedWithValues for sqlx::query::QueryAs<'_, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn planned_with_values(self) -> Self {
+        self.persistent(false)
+    }
+}
+
+impl<O> PlannedWithValues for sqlx::query::QueryScalar<'_, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn planned_with_values(self) -> Self {
+        self.persistent(false)
+    }
+}
+
+impl PlannedWithValues for sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn planned_with_values(self) -> Self {
+        self.persistent(false)
+    }
+}
+
+/// Drift guards for SQL written out more than once because the query macros take string literals
+/// only: each file's tests count the copies of a shared fragment in its own source.
 #[cfg(test)]
 pub(crate) mod sql_copies {
     /// How often `fragment` occurs in the code of `source` (the text before its `mod tests`),

@@ -609,7 +609,7 @@ async fn a_copy_cut_short_leaves_the_pool_in_step(pool: PgPool) {
 
 /// The five lists with filters and their counts — settlement batches, disputes, the audit log,
 /// the exception queue, the transaction explorer — are sent unprepared
-/// ([`settlepaisa_ops::db::planned_with_values`]), so PostgreSQL plans each with the filter's
+/// ([`settlepaisa_ops::db::PlannedWithValues`]), so PostgreSQL plans each with the filter's
 /// values at every run: the plan the `EXPLAIN` tests check. A statement prepared on a pooled
 /// connection may switch to a generic plan after its fifth run (the explorer's took 2–3 s where
 /// the plan for the values took 0.44 s, BENCHMARKS.md). Six pages of each on a pool of one

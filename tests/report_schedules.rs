@@ -388,6 +388,19 @@ async fn a_scheduled_xlsx_too_long_for_its_file_fails_at_once_in_words(pool: PgP
     let run = runs_of(&pool, id).await.remove(1);
     assert_eq!(run.status, "completed", "{run:?}");
     assert!(run.storage_key.is_some());
+
+    // A worker whose job another worker has taken over (its heartbeat went stale) fails it without
+    // a word on the run: the run is the new holder's to settle.
+    sqlx::query("UPDATE report_schedules SET format = 'xlsx' WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    let third = next + chrono::Duration::days(1);
+    set_clock(&app, third);
+    assert_eq!(schedules::enqueue_due(&pool, third).await.unwrap(), 1);
+    let stale = settlepaisa_ops::jobs::claim(&pool, "old").await.unwrap().unwrap();
+    sqlx::query("UPDATE jobs SET locked_by = 'new' WHERE id = $1").bind(stale.id).execute(&pool).await.unwrap();
+    let failure = schedules::execute_job(&app.state, &stale).await.unwrap_err();
+    assert_eq!((failure.reason.as_str(), failure.retry), (sentence, false));
+    let run = runs_of(&pool, id).await.remove(2);
+    assert_eq!((run.status.as_str(), run.error, run.finished_at), ("queued", None, None), "left to the new holder");
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]

@@ -11,6 +11,7 @@ use super::model::{
     RecoveryDeduction, Scope, SlaBucket, SlaCell, Sort, SortKey, TimelineEntry, UiStatus,
 };
 use super::rules;
+use crate::db::PlannedWithValues;
 use crate::error::AppError;
 use crate::ist;
 use crate::money::Paise;
@@ -88,7 +89,7 @@ pub async fn kpis(pool: &PgPool, scope: &Scope) -> Result<Kpis, AppError> {
          FROM chargebacks c WHERE TRUE",
     );
     push_scope(&mut qb, scope);
-    let row: KpiRow = qb.build_query_as().fetch_one(pool).await?;
+    let row: KpiRow = qb.build_query_as().planned_with_values().fetch_one(pool).await?;
     Ok(Kpis {
         open_count: row.open_count,
         evidence_required_count: row.evidence_required_count,
@@ -114,7 +115,7 @@ pub async fn outcome_summary(
     );
     qb.push_bind(now - Duration::days(window_days)).push(" AND c.closed_at <= ").push_bind(now);
     push_scope(&mut qb, scope);
-    let (won, lost, seconds): (i64, i64, i64) = qb.build_query_as().fetch_one(pool).await?;
+    let (won, lost, seconds): (i64, i64, i64) = qb.build_query_as().planned_with_values().fetch_one(pool).await?;
     Ok(rules::outcome_summary(window_days, won, lost, seconds))
 }
 
@@ -140,7 +141,7 @@ pub async fn sla_strip(pool: &PgPool, scope: &Scope, now: DateTime<Utc>) -> Resu
     }
     qb.push(" FROM chargebacks c WHERE c.status = 'OPEN'");
     push_scope(&mut qb, scope);
-    let row = qb.build().fetch_one(pool).await?;
+    let row = qb.build().planned_with_values().fetch_one(pool).await?;
     use sqlx::Row;
     SlaBucket::ALL
         .into_iter()
@@ -158,7 +159,7 @@ pub async fn tab_counts(
     let mut qb = QueryBuilder::new("SELECT c.stage, c.status, c.outcome, count(*) FROM chargebacks c WHERE TRUE");
     push_filter(&mut qb, filter, now, false);
     qb.push(" GROUP BY 1, 2, 3");
-    let rows: Vec<(String, String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(String, String, String, i64)> = qb.build_query_as().planned_with_values().fetch_all(pool).await?;
     Ok(UiStatus::ALL
         .into_iter()
         .map(|ui| {
@@ -270,7 +271,7 @@ pub async fn list(
     let rows = rows(pool, &mut list_query("", filter, sort, limit, offset, now)).try_collect().await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM chargebacks c WHERE TRUE");
     push_filter(&mut count, filter, now, true);
-    let (total,): (i64,) = crate::db::planned_with_values(&mut count).fetch_one(pool).await?;
+    let (total,): (i64,) = count.build_query_as().planned_with_values().fetch_one(pool).await?;
     Ok(CasePage { rows, total })
 }
 
@@ -280,12 +281,12 @@ pub fn export_query(filter: &ListFilter, sort: Sort, cap: i64, now: DateTime<Utc
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
-/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
+/// Planned with its values, as the count is ([`PlannedWithValues`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<CaseRow, AppError>> + Send + 'q {
-    crate::db::planned_with_values::<CaseRecord>(query).fetch(db).map_ok(CaseRow::from).map_err(AppError::from)
+    query.build_query_as::<CaseRecord>().planned_with_values().fetch(db).map_ok(CaseRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for [`list`]'s page query (for the index check on large tables).

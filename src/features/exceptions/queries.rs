@@ -12,6 +12,7 @@ use super::model::{
     SavedView, SortKey, Status,
 };
 use super::rules;
+use crate::db::PlannedWithValues;
 use crate::error::AppError;
 use crate::money::Paise;
 
@@ -224,13 +225,13 @@ pub fn export_query(
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
-/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
+/// Planned with its values, as the count is ([`PlannedWithValues`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
     now: DateTime<Utc>,
 ) -> impl Stream<Item = Result<ExceptionRow, AppError>> + Send + 'q {
-    crate::db::planned_with_values::<Row>(query).fetch(db).map(move |row| row?.into_row(now))
+    query.build_query_as::<Row>().planned_with_values().fetch(db).map(move |row| row?.into_row(now))
 }
 
 /// The plan of the list's first page and of the counts (tests check they use an index).
@@ -254,7 +255,7 @@ pub async fn matching_ids(
     let mut qb = QueryBuilder::new("SELECT e.id FROM exceptions e");
     push_filter(&mut qb, f, me, now);
     qb.push(" ORDER BY e.id LIMIT ").push_bind(cap).push(" FOR UPDATE");
-    Ok(qb.build_query_scalar().fetch_all(conn).await?)
+    Ok(qb.build_query_scalar().planned_with_values().fetch_all(conn).await?)
 }
 
 fn counts_query<'a>(prefix: &str, f: &'a Filter, me: Option<Uuid>, now: DateTime<Utc>) -> QueryBuilder<'a, Postgres> {
@@ -276,7 +277,7 @@ fn counts_query<'a>(prefix: &str, f: &'a Filter, me: Option<Uuid>, now: DateTime
 pub async fn counts(pool: &PgPool, f: &Filter, me: Option<Uuid>, now: DateTime<Utc>) -> Result<Counts, AppError> {
     let mut qb = counts_query("", f, me, now);
     let groups: Vec<(String, String, String, i64, i64)> =
-        crate::db::planned_with_values(&mut qb).fetch_all(pool).await?;
+        qb.build_query_as().planned_with_values().fetch_all(pool).await?;
     let mut c = Counts::default();
     for (status, severity, reason, n, woken) in groups {
         c.total += n;

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::model::{Filter, Report};
 use crate::binary_copy;
+use crate::db::PlannedWithValues;
 use crate::error::AppError;
 use crate::money::Paise;
 use crate::sheet::{Cell, Column, Kind};
@@ -347,7 +348,12 @@ pub fn rows<'q>(
     query: &'q mut QueryBuilder<'static, Postgres>,
 ) -> impl Stream<Item = Result<Vec<Cell>, AppError>> + Send + 'q {
     let columns = report.columns();
-    query.build().fetch(db).map_err(AppError::from).and_then(move |row| async move { Ok(cells(columns, &row)?) })
+    query
+        .build()
+        .planned_with_values()
+        .fetch(db)
+        .map_err(AppError::from)
+        .and_then(move |row| async move { Ok(cells(columns, &row)?) })
 }
 
 /// The first `limit` rows (the page's preview).
@@ -358,7 +364,7 @@ pub async fn preview(pool: &PgPool, report: Report, filter: &Filter, limit: i64)
 
 /// How many rows the report has, and per column the sum of its amounts or counts.
 pub async fn totals(pool: &PgPool, report: Report, filter: &Filter) -> Result<(i64, Vec<Option<Cell>>), AppError> {
-    let row = totals_query(report, filter).build().fetch_one(pool).await?;
+    let row = totals_query(report, filter).build().planned_with_values().fetch_one(pool).await?;
     let count: i64 = row.try_get(0)?;
     let mut next = 1;
     let mut sums = Vec::with_capacity(report.columns().len());

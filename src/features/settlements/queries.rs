@@ -13,6 +13,7 @@ use super::model::{
     ItemPage, ItemRow, PayoutFileRow, ReserveRow, RunRow, Sort, SortKey, Tiles, TransferRow,
 };
 use super::rules::{self, MerchantTerms, Rail, Status};
+use crate::db::PlannedWithValues;
 use crate::error::AppError;
 use crate::money::Paise;
 
@@ -147,7 +148,7 @@ pub async fn list(
     let rows = rows(pool, &mut list_query("", filter, sort, limit, offset)).try_collect().await?;
     let mut count = QueryBuilder::new("SELECT count(*) FROM settlement_batches b WHERE TRUE");
     push_filter(&mut count, filter);
-    let (total,): (i64,) = crate::db::planned_with_values(&mut count).fetch_one(pool).await?;
+    let (total,): (i64,) = count.build_query_as().planned_with_values().fetch_one(pool).await?;
     Ok(BatchPage { rows, total })
 }
 
@@ -157,12 +158,12 @@ pub fn export_query(filter: &BatchFilter, sort: Sort, cap: i64) -> QueryBuilder<
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
-/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
+/// Planned with its values, as the count is ([`PlannedWithValues`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<BatchRow, AppError>> + Send + 'q {
-    crate::db::planned_with_values::<BatchRecord>(query).fetch(db).map_ok(BatchRow::from).map_err(AppError::from)
+    query.build_query_as::<BatchRecord>().planned_with_values().fetch(db).map_ok(BatchRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for the list's page query (the index check on large tables).
@@ -180,7 +181,7 @@ pub async fn status_totals(pool: &PgPool, filter: &BatchFilter) -> Result<Vec<(S
     );
     push_filter(&mut qb, &f);
     qb.push(" GROUP BY b.status");
-    let rows: Vec<(String, i64, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(String, i64, i64)> = qb.build_query_as().planned_with_values().fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(status, count, net)| Status::parse(&status).map(|s| (s, CountNet { count, net: Paise(net) })))

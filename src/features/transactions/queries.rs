@@ -11,6 +11,7 @@ use super::model::{
     BankLineView, ChargebackRef, ExceptionRef, Filter, MatchCount, ResultView, SettlementRef, Sort, SortKey, TxnDetail,
     TxnPage, TxnRow, COUNT_CAP,
 };
+use crate::db::PlannedWithValues;
 use crate::domain::{Lifecycle, PipelineBucket};
 use crate::error::AppError;
 use crate::money::Paise;
@@ -243,7 +244,7 @@ pub async fn count(pool: &PgPool, filter: &Filter) -> Result<MatchCount, AppErro
     let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1{FROM} WHERE TRUE"));
     push_filter(&mut qb, filter);
     qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") x");
-    let (count,): (i64,) = crate::db::planned_with_values(&mut qb).fetch_one(pool).await?;
+    let (count,): (i64,) = qb.build_query_as().planned_with_values().fetch_one(pool).await?;
     Ok(MatchCount::capped(count))
 }
 
@@ -253,12 +254,12 @@ pub fn export_query(filter: &Filter, sort: Sort, cap: i64) -> QueryBuilder<'_, P
 }
 
 /// The rows of a list query as the database sends them: a cursor, never the whole set in memory.
-/// Planned with its values, as the count is ([`crate::db::planned_with_values`]).
+/// Planned with its values, as the count is ([`PlannedWithValues`]).
 pub fn rows<'q>(
     db: impl sqlx::PgExecutor<'q> + 'q,
     query: &'q mut QueryBuilder<'_, Postgres>,
 ) -> impl Stream<Item = Result<TxnRow, AppError>> + Send + 'q {
-    crate::db::planned_with_values::<TxnRecord>(query).fetch(db).map_ok(TxnRow::from).map_err(AppError::from)
+    query.build_query_as::<TxnRecord>().planned_with_values().fetch(db).map_ok(TxnRow::from).map_err(AppError::from)
 }
 
 /// The plan Postgres chooses for the list's first page (the index check on large tables).
