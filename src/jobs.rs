@@ -2,11 +2,10 @@
 //! `FOR UPDATE SKIP LOCKED` so no job runs twice at once across instances, retried with back-off
 //! up to its maximum attempts (unless its failure is a [`Failure::lasting`] one, which another
 //! attempt would meet again: that fails it at once), and reclaimed when the instance that held it
-//! died. A running job's
-//! worker stamps a heartbeat every few seconds, so "died" means a stale heartbeat, however long
-//! the job runs; a worker whose job was reclaimed can no longer settle it (every settling update
-//! is fenced on the worker's name). Jobs that must not overlap (a cycle's recon run) carry a
-//! unique key that only one live job may hold.
+//! died. A running job's worker stamps a heartbeat every few seconds, so "died" means a stale
+//! heartbeat, however long the job runs; a worker whose job was reclaimed can no longer settle it
+//! (every settling update is fenced on the worker's name). Jobs that must not overlap (a cycle's
+//! recon run) carry a unique key that only one live job may hold.
 //!
 //! Beside the queue, [`every`] runs an instance's periodic housekeeping (snoozed exceptions waking,
 //! the sign-in throttle pruned): work every instance may do at once, which needs no queue.
