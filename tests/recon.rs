@@ -256,6 +256,11 @@ async fn post_multipart(
     common::post_multipart(app, path, cookie, fields, file).await
 }
 
+/// An upload's answer's counts: rows accepted, rejected and skipped.
+fn row_counts(report: &serde_json::Value) -> (Option<i64>, Option<i64>, Option<i64>) {
+    (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64())
+}
+
 async fn table_counts(pool: &PgPool) -> (i64, i64, i64, i64) {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM uploaded_files), (SELECT count(*) FROM transactions),
@@ -1399,11 +1404,7 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("second.csv", second.as_bytes()))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let report = r.json();
-    assert_eq!(
-        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
-        (Some(3), Some(3), Some(3)),
-        "{report}"
-    );
+    assert_eq!(row_counts(&report), (Some(3), Some(3), Some(3)), "{report}");
     assert_eq!(
         report["skipped"],
         serde_json::json!([
@@ -1493,11 +1494,7 @@ async fn a_bank_line_on_file_with_other_details_is_refused_not_dropped(pool: PgP
     let r = post_upload(&app, &ops, &day("2026-11-21"), Some(("again.csv", again.as_bytes()))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let report = r.json();
-    assert_eq!(
-        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
-        (Some(0), Some(0), Some(2)),
-        "{report}"
-    );
+    assert_eq!(row_counts(&report), (Some(0), Some(0), Some(2)), "{report}");
     let counts = table_counts(&pool).await;
     assert_eq!((counts.0 - after.0, counts.2 - after.2, counts.3 - after.3), (1, 0, 0));
 
@@ -1608,11 +1605,7 @@ async fn a_demo_bank_line_is_met_by_an_upload_that_repeats_it(pool: PgPool) {
             .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let report = r.json();
-    assert_eq!(
-        (report["rowsAccepted"].as_i64(), report["rowsRejected"].as_i64(), report["rowsSkipped"].as_i64()),
-        (Some(0), Some(1), Some(1)),
-        "{report}"
-    );
+    assert_eq!(row_counts(&report), (Some(0), Some(1), Some(1)), "{report}");
     assert_eq!(report["skipped"], serde_json::json!([{"reason": "already on file from another upload", "rows": 1}]));
     let error = &report["errors"][0];
     assert_eq!(error["line"], 3);
