@@ -2,7 +2,7 @@
 //! manual clock (and once, however many ticks see it), through the job queue; its file is stored
 //! with its SHA-256 and equals what the download serves; a real SMTP server (Python's aiosmtpd,
 //! started here) receives the e-mail with the link. E-mail off and a relay that is down; the role
-//! matrix and bad input.
+//! matrix and bad input; a schedule changed, but for its report.
 
 mod common;
 
@@ -379,8 +379,13 @@ async fn a_scheduled_xlsx_too_long_for_its_file_fails_at_once_in_words(pool: PgP
     assert_eq!(download.status, StatusCode::BAD_REQUEST);
     assert!(download.body.contains("more than 2 rows"), "{}", download.body);
 
-    // As CSV the same report has no such limit: the next run stores its file.
-    sqlx::query("UPDATE report_schedules SET format = 'csv' WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    // As CSV the same report has no such limit: changed so (the runbook's way), the next run
+    // stores its file.
+    let path = format!("/api/reports/v1/schedules/{id}");
+    let mut as_csv = schedule("Too long");
+    as_csv["format"] = json!("csv");
+    let reply = json_request(&app, "PUT", &path, &finance, as_csv).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let next = due + chrono::Duration::days(1);
     set_clock(&app, next);
     assert_eq!(schedules::enqueue_due(&pool, next).await.unwrap(), 1);
@@ -391,7 +396,8 @@ async fn a_scheduled_xlsx_too_long_for_its_file_fails_at_once_in_words(pool: PgP
 
     // A worker whose job another worker has taken over (its heartbeat went stale) fails it without
     // a word on the run: the run is the new holder's to settle.
-    sqlx::query("UPDATE report_schedules SET format = 'xlsx' WHERE id = $1").bind(id).execute(&pool).await.unwrap();
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    assert_eq!(json_request(&app, "PUT", &path, &finance, schedule("Too long")).await.status, StatusCode::OK);
     let third = next + chrono::Duration::days(1);
     set_clock(&app, third);
     assert_eq!(schedules::enqueue_due(&pool, third).await.unwrap(), 1);
@@ -521,4 +527,139 @@ async fn a_missed_schedule_runs_once_and_a_deleted_one_not_at_all(pool: PgPool) 
         0,
         "deleted: no more runs"
     );
+}
+
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
+    let id: Uuid = create(&app, &ops, schedule("Ops daily")).await.json()["id"].as_str().unwrap().parse().unwrap();
+    let mut other = schedule("Ops other");
+    other["cron"] = json!("0 9 1 1 *"); // not due in this test
+    assert_eq!(create(&app, &ops, other).await.status, StatusCode::CREATED);
+    let first = next_run(&pool, id).await;
+    let path = format!("/api/reports/v1/schedules/{id}");
+    let changed = |change: Value| {
+        let mut body = schedule("Ops daily");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let stored = || async {
+        sqlx::query_as::<_, (String, String, String, Vec<String>, DateTime<Utc>)>(
+            "SELECT name, format, cron, recipients, next_run_at FROM report_schedules WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let as_made = stored().await;
+
+    // Not its creator nor an admin: 403; the auditor never schedules.
+    for cookie in [&finance, &auditor] {
+        let reply = json_request(&app, "PUT", &path, cookie, changed(json!({"format": "csv"}))).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    }
+    // Refused in words, nothing changed: another report, a bad cron, an unknown merchant, the name
+    // of the creator's other schedule.
+    for (change, status, words) in [
+        (json!({"report": "tax"}), StatusCode::BAD_REQUEST, "keeps its report"),
+        (json!({"cron": "0 25 * * *"}), StatusCode::BAD_REQUEST, "not a schedule"),
+        (json!({"merchantId": "NO_SUCH_M"}), StatusCode::BAD_REQUEST, "no merchant NO_SUCH_M"),
+        (json!({"recipients": []}), StatusCode::BAD_REQUEST, "at least one"),
+        (json!({"name": "Ops other"}), StatusCode::CONFLICT, "already has a schedule called \\\"Ops other\\\""),
+    ] {
+        let reply = json_request(&app, "PUT", &path, &ops, changed(change.clone())).await;
+        assert_eq!(reply.status, status, "{change}: {}", reply.body);
+        assert!(reply.body.contains(words), "{change}: {}", reply.body);
+    }
+    assert_eq!(stored().await, as_made, "nothing refused was written");
+
+    // Its time has come, and no tick has queued it yet: the creator changes the format and the
+    // recipients, and the next run stays, so the tick still runs it.
+    set_clock(&app, first + chrono::Duration::minutes(1));
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
+    let reply = json_request(
+        &app,
+        "PUT",
+        &path,
+        &ops,
+        changed(json!({"format": "csv", "recipients": ["ops.lead@example.com"]})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["nextRunAt"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), first);
+    let (_, format, _, recipients, next) = stored().await;
+    assert_eq!((format.as_str(), recipients, next), ("csv", vec!["ops.lead@example.com".to_string()], first));
+
+    // An admin moves it to 07:30: the next run is the new cron's next time.
+    let now = settlepaisa_ops::state::Clock::now(app.clock.as_ref());
+    let expected = schedules::next_after("30 7 * * *", now).unwrap();
+    assert_ne!(expected, first);
+    let reply = json_request(&app, "PUT", &path, &admin, changed(json!({"format": "csv", "cron": "30 7 * * *"}))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(next_run(&pool, id).await, expected);
+
+    // Each change is audited with the schedule before and after.
+    let audited: Vec<(Value, Value)> = sqlx::query_as(
+        "SELECT before, after FROM audit_log WHERE action = 'report.schedule.update' AND target_id = $1 ORDER BY chain_seq",
+    )
+    .bind(id.to_string())
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!((&audited[0].0["format"], &audited[0].1["format"]), (&json!("xlsx"), &json!("csv")));
+    assert_eq!((&audited[1].0["cron"], &audited[1].1["cron"]), (&json!("0 9 * * *"), &json!("30 7 * * *")));
+
+    // The page: its creator gets the form holding the schedule at ?edit=, someone else the new
+    // schedule's form.
+    let page = app.get(&format!("/reports/schedules?edit={id}"), Some(&ops)).await;
+    assert!(page.body.contains("data-testid=\"edit-schedule\""), "{}", page.body);
+    assert!(page.body.contains("value=\"30 7 * * *\""));
+    let page = app.get(&format!("/reports/schedules?edit={id}"), Some(&finance)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("data-testid=\"edit-schedule\""));
+    assert!(page.body.contains("Create schedule"));
+
+    // Back to XLSX through the page's form; a run queued before a change to CSV is written as CSV.
+    let post = |format: &'static str| {
+        let form = server_fn_form(&[
+            ("name", "Ops daily"),
+            ("report", "settlement-summary"),
+            ("format", format),
+            ("windowDays", "45"),
+            ("merchantId", ""),
+            ("acquirer", ""),
+            ("cron", "30 7 * * *"),
+            ("recipients", "ops.lead@example.com"),
+        ]);
+        format!("id={id}&{form}")
+    };
+    let reply =
+        app.send(plain_form_post("/sfn/reports/update-schedule", post("xlsx"), &ops, "/reports/schedules")).await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    assert!(reply.location().unwrap().contains("saved"), "{:?}", reply.location());
+    assert_eq!(stored().await.1, "xlsx");
+    set_clock(&app, expected);
+    assert_eq!(schedules::enqueue_due(&pool, expected).await.unwrap(), 1);
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let reply =
+        app.send(plain_form_post("/sfn/reports/update-schedule", post("csv"), &ops, "/reports/schedules")).await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, id).await.remove(0);
+    assert_eq!(run.status, "completed", "{run:?}");
+    assert!(run.storage_key.as_deref().unwrap().ends_with(".csv"), "{run:?}");
+
+    // A deleted schedule is not there to change.
+    assert_eq!(json_request(&app, "DELETE", &path, &ops, json!({})).await.status, StatusCode::NO_CONTENT);
+    let reply = json_request(&app, "PUT", &path, &ops, changed(json!({}))).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
 }

@@ -1,10 +1,10 @@
-import { test, expect, ROLES, signIn, watchConsole } from './helpers';
+import { test, expect, expectAccessible, ROLES, signIn, watchConsole } from './helpers';
 import * as fs from 'fs';
 
 // Issue 15: a finance user previews the settlement summary for a window, downloads it as XLSX and
 // as CSV (the CSV has exactly the rows the page counts), and moves to the tax report with the same
-// dates; schedules a report and sees it listed with its next run; an auditor sees account numbers
-// masked and is told so, and is offered no schedule form.
+// dates; schedules a report and sees it listed with its next run, then changes its format and
+// time; an auditor sees account numbers masked and is told so, and is offered no schedule form.
 test('a finance user downloads the settlement summary as XLSX and CSV', async ({ page }) => {
   const consoleErrors = watchConsole(page);
   await signIn(page, ROLES.finance.email);
@@ -58,6 +58,18 @@ test('a finance user downloads the settlement summary as XLSX and CSV', async ({
   const row = page.locator(`tr[data-schedule="${name}"]`);
   await expect(row).toContainText('Settlement summary (XLSX)');
   await expect(row.getByTestId('next-run')).toContainText('09:00');
+  // Change it: CSV, daily at 07:30. The form holds the schedule as it is, and the row shows the change.
+  await row.getByRole('link', { name: `Change the schedule ${name}` }).click();
+  const edit = page.getByRole('form', { name: `Change the schedule "${name}"` });
+  await expect(edit.getByLabel('Name')).toHaveValue(name);
+  await expect(edit.getByLabel('When (cron, IST)')).toHaveValue('0 9 * * 1');
+  await expectAccessible(page);
+  await edit.getByLabel('Format').selectOption('csv');
+  await edit.getByLabel('When (cron, IST)').fill('30 7 * * *');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByTestId('notice')).toContainText(`Schedule "${name}" saved`);
+  await expect(row).toContainText('Settlement summary (CSV)');
+  await expect(row.getByTestId('next-run')).toContainText('07:30');
   // A bad cron is refused in words and nothing is added.
   await form.getByLabel('Name').fill(`${name} bad`);
   await form.getByLabel('When (cron, IST)').fill('every monday');

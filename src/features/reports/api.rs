@@ -6,13 +6,15 @@
 //! Scheduled reports: `GET /api/reports/v1/schedules` (`{"schedules", "runs"}`),
 //! `POST /api/reports/v1/schedules` `{"name", "report", "format", "windowDays", "merchantId",
 //! "acquirer", "cron", "recipients": [...]}` → `201 {"id", "nextRunAt"}` (every role but the
-//! auditor), `DELETE /api/reports/v1/schedules/{id}` → `204` (its creator or an admin), and
+//! auditor), `PUT /api/reports/v1/schedules/{id}` with the same body → `200 {"id", "nextRunAt"}`
+//! (its creator or an admin; the report stays), `DELETE /api/reports/v1/schedules/{id}` → `204`
+//! (its creator or an admin), and
 //! `GET /api/reports/v1/runs/{id}/file`, a run's stored file.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -39,7 +41,7 @@ pub fn routes() -> Router<AppState> {
     }
     router
         .route("/v1/schedules", get(list_schedules).post(create_schedule))
-        .route("/v1/schedules/{id}", delete(delete_schedule))
+        .route("/v1/schedules/{id}", put(update_schedule).delete(delete_schedule))
         .route("/v1/runs/{id}/file", get(run_file))
 }
 
@@ -74,27 +76,46 @@ struct NewScheduleBody {
     recipients: Vec<String>,
 }
 
+impl NewScheduleBody {
+    /// The body as the page's form would post it (recipients one text), each recipient one address.
+    fn form(self) -> Result<ScheduleForm, AppError> {
+        if self.recipients.iter().any(|r| r.contains([',', ';', '\n', '\r'])) {
+            return Err(AppError::BadRequest("Give each recipient as one address.".into()));
+        }
+        Ok(ScheduleForm {
+            name: self.name,
+            report: self.report,
+            format: self.format.unwrap_or_else(|| "xlsx".into()),
+            window_days: self.window_days.to_string(),
+            merchant_id: self.merchant_id,
+            acquirer: self.acquirer,
+            cron: self.cron,
+            recipients: self.recipients.join(","),
+        })
+    }
+}
+
 async fn create_schedule(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
     Json(body): Json<NewScheduleBody>,
 ) -> Result<Response, AppError> {
-    if body.recipients.iter().any(|r| r.contains([',', ';', '\n', '\r'])) {
-        return Err(AppError::BadRequest("Give each recipient as one address.".into()));
-    }
-    let form = ScheduleForm {
-        name: body.name,
-        report: body.report,
-        format: body.format.unwrap_or_else(|| "xlsx".into()),
-        window_days: body.window_days.to_string(),
-        merchant_id: body.merchant_id,
-        acquirer: body.acquirer,
-        cron: body.cron,
-        recipients: body.recipients.join(","),
-    };
+    let form = body.form()?;
     let (id, next) = service::create_schedule(&state, &user, ip.as_deref(), &form).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "nextRunAt": next.to_rfc3339() }))).into_response())
+}
+
+async fn update_schedule(
+    State(state): State<AppState>,
+    Authorized(user): Authorized,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Json(body): Json<NewScheduleBody>,
+) -> Result<Json<Value>, AppError> {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+    let next = service::update_schedule(&state, &user, ip.as_deref(), id, &body.form()?).await?;
+    Ok(Json(json!({ "id": id, "nextRunAt": next.to_rfc3339() })))
 }
 
 async fn delete_schedule(

@@ -441,7 +441,7 @@ pub struct ScheduleRow {
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub next_run_at: chrono::DateTime<chrono::Utc>,
-    /// The caller may delete it (its creator, or an admin).
+    /// The caller may change or delete it (its creator, or an admin).
     pub deletable: bool,
 }
 

@@ -17,6 +17,10 @@
 //! fails its run and its job at once, in words (no retry would make it shorter). A run whose
 //! schedule was deleted, or whose creator was disabled, after it was queued does nothing; whether
 //! its file masks personal data follows the creator's roles when it is written.
+//!
+//! A schedule can be changed ([`update`]) but for its report. A run takes the format, merchant,
+//! acquirer and recipients its schedule has when it runs (so a run queued before a change to CSV
+//! is written as CSV); its window of dates was fixed when it was queued.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,14 +105,7 @@ pub async fn create(
             "You already have {MAX_PER_USER} schedules. Delete one you no longer need first."
         )));
     }
-    if let Some(m) = &new.merchant_id {
-        let known = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM merchants WHERE id = $1) AS "known!""#, m)
-            .fetch_one(&mut *tx)
-            .await?;
-        if !known {
-            return Err(AppError::BadRequest(format!("There is no merchant {m}.")));
-        }
-    }
+    known_merchant(&mut tx, new.merchant_id.as_deref()).await?;
     let inserted = sqlx::query!(
         "INSERT INTO report_schedules (id, name, report, format, window_days, merchant_id, acquirer, cron, recipients,
                                        created_by, created_at, next_run_at)
@@ -148,6 +145,104 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok((id, next))
+}
+
+/// A schedule's merchant, if it names one, is one the product knows.
+async fn known_merchant(tx: &mut sqlx::PgConnection, merchant: Option<&str>) -> Result<(), AppError> {
+    if let Some(m) = merchant {
+        let known = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM merchants WHERE id = $1) AS "known!""#, m)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !known {
+            return Err(AppError::BadRequest(format!("There is no merchant {m}.")));
+        }
+    }
+    Ok(())
+}
+
+/// Change a schedule (its creator, or an admin): everything but its report, which its past runs
+/// are listed under (another report is another schedule). A new cron moves the next run to the
+/// new cron's next time after `now`; otherwise it stays. Its next run; the change is audited with
+/// the schedule before and after.
+pub async fn update(
+    pool: &PgPool,
+    user: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    new: &NewSchedule,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
+    let mut tx = pool.begin().await?;
+    // Locked as the scheduler locks a schedule it queues: an edit waits for a tick that holds it,
+    // and the tick after the edit sees the new cron.
+    let old = sqlx::query!(
+        r#"SELECT name, report, format, window_days, merchant_id, acquirer, cron, recipients, created_by,
+                  next_run_at AS "next_run_at: DateTime<Utc>"
+           FROM report_schedules WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("No such schedule.".into()))?;
+    if old.created_by != user.id && !user.may(Access::ADMIN) {
+        return Err(AppError::Forbidden);
+    }
+    if new.report.slug() != old.report {
+        return Err(AppError::BadRequest(
+            "A schedule keeps its report, which its past runs are listed under: schedule the other report as a new one."
+                .into(),
+        ));
+    }
+    known_merchant(&mut tx, new.merchant_id.as_deref()).await?;
+    let next = if new.cron == old.cron {
+        old.next_run_at
+    } else {
+        next_after(&new.cron, now).map_err(AppError::BadRequest)?
+    };
+    sqlx::query!(
+        "UPDATE report_schedules SET name = $2, format = $3, window_days = $4, merchant_id = $5, acquirer = $6,
+                cron = $7, recipients = $8, next_run_at = $9
+         WHERE id = $1",
+        id,
+        new.name,
+        new.format.extension(),
+        new.window_days,
+        new.merchant_id,
+        new.acquirer,
+        new.cron,
+        &new.recipients,
+        next as DateTime<Utc>,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        // Another of the creator's live schedules has the name.
+        if e.as_database_error().and_then(|d| d.constraint()) == Some("report_schedules_name_key") {
+            AppError::Conflict(format!("Its creator already has a schedule called \"{}\".", new.name))
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &mut *tx,
+        AuditEntry {
+            target_id: Some(id.to_string()),
+            ip,
+            before: Some(json!({
+                "name": old.name, "format": old.format, "windowDays": old.window_days, "merchantId": old.merchant_id,
+                "acquirer": old.acquirer, "cron": old.cron, "recipients": old.recipients, "nextRunAt": old.next_run_at,
+            })),
+            after: Some(json!({
+                "name": new.name, "format": new.format.extension(), "windowDays": new.window_days,
+                "merchantId": new.merchant_id, "acquirer": new.acquirer, "cron": new.cron,
+                "recipients": new.recipients, "nextRunAt": next,
+            })),
+            ..AuditEntry::by(user, "report.schedule.update", "report_schedule")
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
 }
 
 /// Delete a schedule: its creator, or an admin. Its runs and files stay.

@@ -1,12 +1,12 @@
 //! `/reports/schedules`: the scheduled reports (what, for which window, when in IST, to whom, the
-//! next run), a form to create one, and the latest runs with each file's SHA-256 and its download.
-//! Every form is a plain post that works without JavaScript and comes back with a notice or the
-//! error in words.
+//! next run), a form to create one (or, at `?edit=<id>`, to change one), and the latest runs with
+//! each file's SHA-256 and its download. Every form is a plain post that works without JavaScript
+//! and comes back with a notice or the error in words.
 
 use leptos::prelude::*;
 
 use super::model::{Format, Report, RunRow, ScheduleRow, MAX_WINDOW_DAYS};
-use super::server::{get_schedules, CreateSchedule, DeleteSchedule};
+use super::server::{get_schedules, CreateSchedule, DeleteSchedule, UpdateSchedule};
 use crate::ist;
 use crate::ui::{format_size, ErrorNotice, FlashNotices, PageHeader};
 
@@ -22,6 +22,8 @@ pub fn SchedulesPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_schedules());
     // `?run=<id>` (the link in a report's e-mail) marks that run.
     let focus = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("run"));
+    // `?edit=<id>`: that schedule's form in place of the new one's (when the caller may change it).
+    let editing = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("edit"));
     let remove = ServerAction::<DeleteSchedule>::new();
     view! {
         <PageHeader title="Scheduled reports" subtitle="Reports that run on a schedule (cron, in IST): each run stores its file here with its SHA-256 and e-mails the recipients a link." />
@@ -30,6 +32,7 @@ pub fn SchedulesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the schedules…"</p> }>
             {move || {
                 let focus = focus.clone();
+                let editing = editing.clone();
                 Suspend::new(async move {
                 match data.await {
                     Ok(v) => view! {
@@ -38,7 +41,10 @@ pub fn SchedulesPage() -> impl IntoView {
                                 "E-mail is off on this server (SMTP_HOST is not set): runs store their files here and mail nobody."
                             </div>
                         })}
-                        {v.may_schedule.then(|| view! { <CreateForm merchants=v.merchants.clone() /> })}
+                        {match v.schedules.iter().find(|s| s.deletable && editing.as_deref() == Some(s.id.to_string().as_str())) {
+                            Some(s) => view! { <EditForm merchants=v.merchants.clone() schedule=s.clone() /> }.into_any(),
+                            None => v.may_schedule.then(|| view! { <CreateForm merchants=v.merchants.clone() /> }).into_any(),
+                        }}
                         {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <div class="mt-4"><ErrorNotice message=e.to_string() /></div> })}
                         <Schedules rows=v.schedules.clone() remove=remove />
                         <Runs rows=v.runs.clone() focus=focus.clone() />
@@ -56,44 +62,85 @@ fn CreateForm(merchants: Vec<(String, String)>) -> impl IntoView {
     view! {
         <section class=CARD aria-labelledby="create-schedule-heading">
             <h2 id="create-schedule-heading" class="text-base font-semibold text-slate-900">"Schedule a report"</h2>
-            <p class="mt-1 text-sm text-slate-600">"Each run covers the chosen number of cycle dates up to the day before it runs. The schedule is five cron fields in IST: minute, hour, day of month, month, day of week — \"0 9 * * 1\" is 09:00 every Monday, \"30 7 1 * *\" 07:30 on the first of each month."</p>
+            <p class="mt-1 text-sm text-slate-600">{HOW}</p>
             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
             <ActionForm action=create attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label="Schedule a report">
-                <label class="flex flex-col text-slate-600">"Name"
-                    <input type="text" name="form[name]" required=true maxlength="100" class=FIELD />
-                </label>
                 <label class="flex flex-col text-slate-600">"Report"
                     <select name="form[report]" class=FIELD>
                         {Report::ALL.into_iter().map(|r| view! { <option value=r.slug()>{r.title()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label class="flex flex-col text-slate-600">"Format"
-                    <select name="form[format]" class=FIELD>
-                        <option value="xlsx">"XLSX"</option>
-                        <option value="csv">"CSV"</option>
-                    </select>
-                </label>
-                <label class="flex flex-col text-slate-600">"Cycle dates (days)"
-                    <input type="number" name="form[windowDays]" value="7" min="1" max=MAX_WINDOW_DAYS.to_string() required=true class=FIELD />
-                </label>
-                <label class="flex flex-col text-slate-600">"Merchant"
-                    <select name="form[merchantId]" class=FIELD>
-                        <option value="">"All merchants"</option>
-                        {merchants.into_iter().map(|(id, name)| view! { <option value=id.clone()>{format!("{name} ({id})")}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="flex flex-col text-slate-600">"Acquirer (optional)"
-                    <input type="text" name="form[acquirer]" size="8" maxlength="32" class=FIELD />
-                </label>
-                <label class="flex flex-col text-slate-600">"When (cron, IST)"
-                    <input type="text" name="form[cron]" value="0 9 * * 1" required=true size="14" maxlength="100" class=format!("{FIELD} font-mono") />
-                </label>
-                <label class="flex flex-col text-slate-600">"Recipients (comma-separated)"
-                    <input type="text" name="form[recipients]" required=true size="36" class=FIELD />
-                </label>
+                <ScheduleFields merchants=merchants current=None />
                 <button type="submit" class=BUTTON>"Create schedule"</button>
             </ActionForm>
         </section>
+    }
+}
+
+const HOW: &str = "Each run covers the chosen number of cycle dates up to the day before it runs. The schedule is five cron fields in IST: minute, hour, day of month, month, day of week — \"0 9 * * 1\" is 09:00 every Monday, \"30 7 1 * *\" 07:30 on the first of each month.";
+
+/// `?edit=<id>`: the schedule's fields to change, all but its report.
+#[component]
+fn EditForm(merchants: Vec<(String, String)>, schedule: ScheduleRow) -> impl IntoView {
+    let update = ServerAction::<UpdateSchedule>::new();
+    let title = format!("Change the schedule \"{}\"", schedule.name);
+    view! {
+        <section class=CARD aria-labelledby="edit-schedule-heading" data-testid="edit-schedule">
+            <h2 id="edit-schedule-heading" class="text-base font-semibold text-slate-900">{title.clone()}</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                {format!("Report: {}. A schedule keeps its report; for another, schedule a new one. ", schedule.report.title())}
+                "Runs queued already take the new format, scope and recipients; a new cron moves the next run."
+            </p>
+            <p class="mt-1 text-sm text-slate-600">{HOW}</p>
+            {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
+            <ActionForm action=update attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label=title>
+                <input type="hidden" name="id" value=schedule.id.to_string() />
+                <input type="hidden" name="form[report]" value=schedule.report.slug() />
+                <ScheduleFields merchants=merchants current=Some(schedule) />
+                <button type="submit" class=BUTTON>"Save changes"</button>
+                <a href="/reports/schedules" class=PLAIN_BUTTON>"Cancel"</a>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The fields of a schedule but its report, empty or holding `current`.
+#[component]
+fn ScheduleFields(merchants: Vec<(String, String)>, current: Option<ScheduleRow>) -> impl IntoView {
+    let c = current.as_ref();
+    let format = c.map_or(Format::Xlsx, |s| s.format);
+    let merchant = c.and_then(|s| s.merchant_id.clone());
+    view! {
+        <label class="flex flex-col text-slate-600">"Name"
+            <input type="text" name="form[name]" required=true maxlength="100" class=FIELD value=c.map(|s| s.name.clone()) />
+        </label>
+        <label class="flex flex-col text-slate-600">"Format"
+            <select name="form[format]" class=FIELD>
+                <option value="xlsx" selected=format == Format::Xlsx>"XLSX"</option>
+                <option value="csv" selected=format == Format::Csv>"CSV"</option>
+            </select>
+        </label>
+        <label class="flex flex-col text-slate-600">"Cycle dates (days)"
+            <input type="number" name="form[windowDays]" value=c.map_or(7, |s| s.window_days).to_string() min="1" max=MAX_WINDOW_DAYS.to_string() required=true class=FIELD />
+        </label>
+        <label class="flex flex-col text-slate-600">"Merchant"
+            <select name="form[merchantId]" class=FIELD>
+                <option value="">"All merchants"</option>
+                {merchants.into_iter().map(|(id, name)| {
+                    let selected = merchant.as_deref() == Some(id.as_str());
+                    view! { <option value=id.clone() selected=selected>{format!("{name} ({id})")}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+        <label class="flex flex-col text-slate-600">"Acquirer (optional)"
+            <input type="text" name="form[acquirer]" size="8" maxlength="32" class=FIELD value=c.and_then(|s| s.acquirer.clone()) />
+        </label>
+        <label class="flex flex-col text-slate-600">"When (cron, IST)"
+            <input type="text" name="form[cron]" value=c.map_or_else(|| "0 9 * * 1".to_string(), |s| s.cron.clone()) required=true size="14" maxlength="100" class=format!("{FIELD} font-mono") />
+        </label>
+        <label class="flex flex-col text-slate-600">"Recipients (comma-separated)"
+            <input type="text" name="form[recipients]" required=true size="36" class=FIELD value=c.map(|s| s.recipients.join(", ")) />
+        </label>
     }
 }
 
@@ -153,10 +200,13 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
                                             <td class=TD>{s.created_by.clone()}</td>
                                             <td class=TD>
                                                 {s.deletable.then(|| view! {
-                                                    <ActionForm action=remove attr:aria-label=format!("Delete the schedule {}", s.name)>
-                                                        <input type="hidden" name="id" value=s.id.to_string() />
-                                                        <button type="submit" class=PLAIN_BUTTON>"Delete"</button>
-                                                    </ActionForm>
+                                                    <div class="flex gap-2">
+                                                        <a href=format!("/reports/schedules?edit={}", s.id) class=PLAIN_BUTTON aria-label=format!("Change the schedule {}", s.name)>"Change"</a>
+                                                        <ActionForm action=remove attr:aria-label=format!("Delete the schedule {}", s.name)>
+                                                            <input type="hidden" name="id" value=s.id.to_string() />
+                                                            <button type="submit" class=PLAIN_BUTTON>"Delete"</button>
+                                                        </ActionForm>
+                                                    </div>
                                                 })}
                                             </td>
                                         </tr>

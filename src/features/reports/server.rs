@@ -36,6 +36,20 @@ pub async fn create_schedule(form: ScheduleForm) -> Result<(), AppError> {
     .await
 }
 
+/// Change a schedule (its creator or an admin); back to the schedules page with a notice.
+#[server(prefix = "/sfn", endpoint = "reports/update-schedule")]
+pub async fn update_schedule(id: String, form: ScheduleForm) -> Result<(), AppError> {
+    serve(async move |c| {
+        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+        let next = super::service::update_schedule(&c.state, &c.user, c.ip.as_deref(), id, &form).await?;
+        let notice =
+            format!("Schedule \"{}\" saved; its next run is {}.", form.name.trim(), crate::ist::format_datetime(next));
+        leptos_axum::redirect(&format!("/reports/schedules?notice={}", crate::auth::guard::urlencode(&notice)));
+        Ok(())
+    })
+    .await
+}
+
 /// Delete a schedule (its creator or an admin); back to the schedules page with a notice.
 #[server(prefix = "/sfn", endpoint = "reports/delete-schedule")]
 pub async fn delete_schedule(id: String) -> Result<(), AppError> {

@@ -101,6 +101,19 @@ pub async fn create_schedule(
     schedules::create(&state.pool, &user, ip, &new, state.clock.now()).await
 }
 
+/// Change a schedule (its creator or an admin; 403 for anyone else); its next run.
+pub async fn update_schedule(
+    state: &AppState,
+    caller: &CurrentUser,
+    ip: Option<&str>,
+    id: Uuid,
+    form: &ScheduleForm,
+) -> Result<DateTime<Utc>, AppError> {
+    let user = authorize(Some(caller), Access::REPORT_SCHEDULES)?;
+    let new = form.parse().map_err(AppError::BadRequest)?;
+    schedules::update(&state.pool, &user, ip, id, &new, state.clock.now()).await
+}
+
 /// Delete a schedule: its creator or an admin (403 for anyone else).
 pub async fn delete_schedule(
     state: &AppState,
