@@ -315,6 +315,13 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     assert_eq!(status, "queued", "retried after its back-off");
     assert!(error.unwrap().contains("e-mail"));
 
+    // Meanwhile the schedule is changed to XLSX: what is stored already stays CSV.
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let mut as_xlsx = schedule("Tax monthly");
+    as_xlsx["report"] = json!("tax");
+    let path = format!("/api/reports/v1/schedules/{id}");
+    assert_eq!(json_request(&app, "PUT", &path, &finance, as_xlsx).await.status, StatusCode::OK);
+
     // The relay comes up; the retry (an hour on) mails the stored file without writing it again.
     let sink = SmtpSink::start_on(port);
     with_mailer(&mut app, Some(sink.mailer()));
@@ -326,7 +333,12 @@ async fn without_smtp_the_file_is_kept_and_a_relay_that_is_down_is_retried(pool:
     assert_eq!((again.storage_key, again.sha256), (run.storage_key, run.sha256));
     assert_eq!(again.finished_at, stored_at, "the file was not written again");
     assert_eq!(again.error, None, "the failed attempt's reason is cleared once mailed");
-    assert_eq!(sink.messages().len(), 2);
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 2);
+    let (file_name,): (String,) =
+        sqlx::query_as("SELECT file_name FROM report_runs WHERE id = $1").bind(run.id).fetch_one(&pool).await.unwrap();
+    assert!(file_name.ends_with(".csv"), "{file_name}");
+    assert!(mail.iter().all(|m| m.contains(&format!("File: {file_name}"))), "the mail names the stored file: {mail:?}");
 }
 
 /// A scheduled XLSX longer than its file holds fails its run and its job at once, with the
@@ -535,11 +547,11 @@ async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(p
     let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
     let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
     let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
     let id: Uuid = create(&app, &ops, schedule("Ops daily")).await.json()["id"].as_str().unwrap().parse().unwrap();
     let mut other = schedule("Ops other");
     other["cron"] = json!("0 9 1 1 *"); // not due in this test
     assert_eq!(create(&app, &ops, other).await.status, StatusCode::CREATED);
-    let first = next_run(&pool, id).await;
     let path = format!("/api/reports/v1/schedules/{id}");
     let changed = |change: Value| {
         let mut body = schedule("Ops daily");
@@ -564,14 +576,14 @@ async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(p
         let reply = json_request(&app, "PUT", &path, cookie, changed(json!({"format": "csv"}))).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     }
-    // Refused in words, nothing changed: another report, a bad cron, an unknown merchant, the name
-    // of the creator's other schedule.
+    // Refused in words, nothing changed: another report, a bad cron, an unknown merchant, no
+    // recipient, the name of the creator's other schedule.
     for (change, status, words) in [
         (json!({"report": "tax"}), StatusCode::BAD_REQUEST, "keeps its report"),
         (json!({"cron": "0 25 * * *"}), StatusCode::BAD_REQUEST, "not a schedule"),
         (json!({"merchantId": "NO_SUCH_M"}), StatusCode::BAD_REQUEST, "no merchant NO_SUCH_M"),
         (json!({"recipients": []}), StatusCode::BAD_REQUEST, "at least one"),
-        (json!({"name": "Ops other"}), StatusCode::CONFLICT, "already has a schedule called \\\"Ops other\\\""),
+        (json!({"name": "Ops other"}), StatusCode::CONFLICT, "a schedule called \\\"Ops other\\\" of the same creator"),
     ] {
         let reply = json_request(&app, "PUT", &path, &ops, changed(change.clone())).await;
         assert_eq!(reply.status, status, "{change}: {}", reply.body);
@@ -579,32 +591,68 @@ async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(p
     }
     assert_eq!(stored().await, as_made, "nothing refused was written");
 
-    // Its time has come, and no tick has queued it yet: the creator changes the format and the
-    // recipients, and the next run stays, so the tick still runs it.
-    set_clock(&app, first + chrono::Duration::minutes(1));
-    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
-    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
-    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
-    let reply = json_request(
-        &app,
-        "PUT",
-        &path,
-        &ops,
-        changed(json!({"format": "csv", "recipients": ["ops.lead@example.com"]})),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(reply.json()["nextRunAt"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), first);
-    let (_, format, _, recipients, next) = stored().await;
-    assert_eq!((format.as_str(), recipients, next), ("csv", vec!["ops.lead@example.com".to_string()], first));
-
     // An admin moves it to 07:30: the next run is the new cron's next time.
     let now = settlepaisa_ops::state::Clock::now(app.clock.as_ref());
-    let expected = schedules::next_after("30 7 * * *", now).unwrap();
-    assert_ne!(expected, first);
-    let reply = json_request(&app, "PUT", &path, &admin, changed(json!({"format": "csv", "cron": "30 7 * * *"}))).await;
+    let due = schedules::next_after("30 7 * * *", now).unwrap();
+    assert_ne!(due, as_made.4);
+    let reply = json_request(&app, "PUT", &path, &admin, changed(json!({"cron": "30 7 * * *"}))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(next_run(&pool, id).await, expected);
+    assert_eq!(reply.json()["nextRunAt"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), due);
+    assert_eq!(next_run(&pool, id).await, due);
+
+    // Its time has come and no tick has queued it yet: the creator moves it to 07:45, and this
+    // run is still made; the tick that queues it goes on by the new cron, an hour after it at least.
+    set_clock(&app, due + chrono::Duration::minutes(1));
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let reply = json_request(&app, "PUT", &path, &ops, changed(json!({"cron": "45 7 * * *"}))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(next_run(&pool, id).await, due, "the run due is kept");
+    let ticked = due + chrono::Duration::minutes(1);
+    assert_eq!(schedules::enqueue_due(&pool, ticked).await.unwrap(), 1);
+    let (run_id, run_due): (Uuid, DateTime<Utc>) =
+        sqlx::query_as("SELECT id, due_at FROM report_runs WHERE schedule_id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(run_due, due);
+    let tomorrow = due + chrono::Duration::days(1);
+    assert_eq!(next_run(&pool, id).await, tomorrow + chrono::Duration::minutes(15), "not 07:45 today");
+
+    // Through the page's form, posted without JavaScript: CSV, at 07:50 — tomorrow, not 20
+    // minutes after the run just queued. That run is then written as CSV.
+    let form = server_fn_form(&[
+        ("name", "Ops daily"),
+        ("report", "settlement-summary"),
+        ("format", "csv"),
+        ("windowDays", "45"),
+        ("merchantId", ""),
+        ("acquirer", ""),
+        ("cron", "50 7 * * *"),
+        ("recipients", "ops.lead@example.com"),
+    ]);
+    let reply = app
+        .send(plain_form_post("/sfn/reports/update-schedule", format!("id={id}&{form}"), &ops, "/reports/schedules"))
+        .await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    assert!(reply.location().unwrap().contains("saved"), "{:?}", reply.location());
+    let (_, format, cron, recipients, next) = stored().await;
+    assert_eq!(
+        (format.as_str(), cron.as_str(), recipients, next),
+        ("csv", "50 7 * * *", vec!["ops.lead@example.com".to_string()], tomorrow + chrono::Duration::minutes(20))
+    );
+    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
+    let run = runs_of(&pool, id).await.remove(0);
+    assert_eq!((run.id, run.status.as_str()), (run_id, "completed"), "{run:?}");
+    assert!(run.storage_key.as_deref().unwrap().ends_with(".csv"), "{run:?}");
+
+    // Back to XLSX: the CSV run's file is still served as CSV.
+    let reply = json_request(&app, "PUT", &path, &ops, changed(json!({"cron": "50 7 * * *"}))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let file = app.get(&format!("/api/reports/v1/runs/{run_id}/file"), Some(&ops)).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.headers["content-type"], "text/csv; charset=utf-8");
 
     // Each change is audited with the schedule before and after.
     let audited: Vec<(Value, Value)> = sqlx::query_as(
@@ -614,49 +662,43 @@ async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(p
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(audited.len(), 2, "{audited:?}");
-    assert_eq!((&audited[0].0["format"], &audited[0].1["format"]), (&json!("xlsx"), &json!("csv")));
-    assert_eq!((&audited[1].0["cron"], &audited[1].1["cron"]), (&json!("0 9 * * *"), &json!("30 7 * * *")));
+    assert_eq!(audited.len(), 4, "{audited:?}");
+    assert_eq!((&audited[0].0["cron"], &audited[0].1["cron"]), (&json!("0 9 * * *"), &json!("30 7 * * *")));
+    assert_eq!((&audited[2].0["format"], &audited[2].1["format"]), (&json!("xlsx"), &json!("csv")));
+    assert_eq!(audited[2].1["nextRunAt"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), next);
 
     // The page: its creator gets the form holding the schedule at ?edit=, someone else the new
     // schedule's form.
-    let page = app.get(&format!("/reports/schedules?edit={id}"), Some(&ops)).await;
+    let edit_page = format!("/reports/schedules?edit={id}");
+    let page = app.get(&edit_page, Some(&ops)).await;
+    assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("data-testid=\"edit-schedule\""), "{}", page.body);
-    assert!(page.body.contains("value=\"30 7 * * *\""));
+    assert!(page.body.contains("value=\"50 7 * * *\""));
+    assert!(page.body.contains("<option value=\"xlsx\" selected"), "the format it has is chosen");
+    // A refusal through the form comes back to the same form, in words.
+    let clash = server_fn_form(&[
+        ("name", "Ops other"),
+        ("report", "settlement-summary"),
+        ("format", "xlsx"),
+        ("windowDays", "45"),
+        ("merchantId", ""),
+        ("acquirer", ""),
+        ("cron", "50 7 * * *"),
+        ("recipients", "ops.lead@example.com"),
+    ]);
+    let reply =
+        app.send(plain_form_post("/sfn/reports/update-schedule", format!("id={id}&{clash}"), &ops, &edit_page)).await;
+    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
+    let back = reply.location().unwrap().trim_start_matches(common::ORIGIN).to_string();
+    assert!(back.starts_with(&edit_page), "{back}");
+    let page = app.get(&back, Some(&ops)).await;
+    assert!(page.body.contains("data-testid=\"edit-schedule\""), "{}", page.body);
+    assert!(page.body.contains("of the same creator already"), "{}", page.body);
+    assert_eq!(stored().await.0, "Ops daily");
     let page = app.get(&format!("/reports/schedules?edit={id}"), Some(&finance)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("data-testid=\"edit-schedule\""));
     assert!(page.body.contains("Create schedule"));
-
-    // Back to XLSX through the page's form; a run queued before a change to CSV is written as CSV.
-    let post = |format: &'static str| {
-        let form = server_fn_form(&[
-            ("name", "Ops daily"),
-            ("report", "settlement-summary"),
-            ("format", format),
-            ("windowDays", "45"),
-            ("merchantId", ""),
-            ("acquirer", ""),
-            ("cron", "30 7 * * *"),
-            ("recipients", "ops.lead@example.com"),
-        ]);
-        format!("id={id}&{form}")
-    };
-    let reply =
-        app.send(plain_form_post("/sfn/reports/update-schedule", post("xlsx"), &ops, "/reports/schedules")).await;
-    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
-    assert!(reply.location().unwrap().contains("saved"), "{:?}", reply.location());
-    assert_eq!(stored().await.1, "xlsx");
-    set_clock(&app, expected);
-    assert_eq!(schedules::enqueue_due(&pool, expected).await.unwrap(), 1);
-    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
-    let reply =
-        app.send(plain_form_post("/sfn/reports/update-schedule", post("csv"), &ops, "/reports/schedules")).await;
-    assert!(reply.status.is_redirection(), "{}: {}", reply.status, reply.body);
-    assert!(settlepaisa_ops::jobs::run_next(&app.state, "w").await.unwrap());
-    let run = runs_of(&pool, id).await.remove(0);
-    assert_eq!(run.status, "completed", "{run:?}");
-    assert!(run.storage_key.as_deref().unwrap().ends_with(".csv"), "{run:?}");
 
     // A deleted schedule is not there to change.
     assert_eq!(json_request(&app, "DELETE", &path, &ops, json!({})).await.status, StatusCode::NO_CONTENT);

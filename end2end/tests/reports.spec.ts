@@ -60,7 +60,7 @@ test('a finance user downloads the settlement summary as XLSX and CSV', async ({
   await expect(row.getByTestId('next-run')).toContainText('09:00');
   // Change it: CSV, daily at 07:30. The form holds the schedule as it is, and the row shows the change.
   await row.getByRole('link', { name: `Change the schedule ${name}` }).click();
-  const edit = page.getByRole('form', { name: `Change the schedule "${name}"` });
+  const edit = page.getByRole('form', { name: `Change the schedule ${name}` });
   await expect(edit.getByLabel('Name')).toHaveValue(name);
   await expect(edit.getByLabel('When (cron, IST)')).toHaveValue('0 9 * * 1');
   await expectAccessible(page);

@@ -62,7 +62,7 @@ async fn list_schedules(State(state): State<AppState>, Authorized(user): Authori
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NewScheduleBody {
+struct ScheduleBody {
     name: String,
     report: String,
     #[serde(default)]
@@ -76,7 +76,7 @@ struct NewScheduleBody {
     recipients: Vec<String>,
 }
 
-impl NewScheduleBody {
+impl ScheduleBody {
     /// The body as the page's form would post it (recipients one text), each recipient one address.
     fn form(self) -> Result<ScheduleForm, AppError> {
         if self.recipients.iter().any(|r| r.contains([',', ';', '\n', '\r'])) {
@@ -99,7 +99,7 @@ async fn create_schedule(
     State(state): State<AppState>,
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
-    Json(body): Json<NewScheduleBody>,
+    Json(body): Json<ScheduleBody>,
 ) -> Result<Response, AppError> {
     let form = body.form()?;
     let (id, next) = service::create_schedule(&state, &user, ip.as_deref(), &form).await?;
@@ -111,9 +111,9 @@ async fn update_schedule(
     Authorized(user): Authorized,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Json(body): Json<NewScheduleBody>,
+    Json(body): Json<ScheduleBody>,
 ) -> Result<Json<Value>, AppError> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+    let id = super::schedules::schedule_id(&id)?;
     let next = service::update_schedule(&state, &user, ip.as_deref(), id, &body.form()?).await?;
     Ok(Json(json!({ "id": id, "nextRunAt": next.to_rfc3339() })))
 }
@@ -124,7 +124,7 @@ async fn delete_schedule(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+    let id = super::schedules::schedule_id(&id)?;
     service::delete_schedule(&state, &user, ip.as_deref(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -442,7 +442,7 @@ pub struct ScheduleRow {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub next_run_at: chrono::DateTime<chrono::Utc>,
     /// The caller may change or delete it (its creator, or an admin).
-    pub deletable: bool,
+    pub may_change: bool,
 }
 
 /// One run of a schedule and its file.

@@ -5,8 +5,9 @@
 //! `FOR UPDATE SKIP LOCKED` and the run unique per schedule and due time, so a due time runs once
 //! however many instances see it. A schedule that missed several times (every instance down) runs
 //! once, for its latest due time, and goes on from now. Schedules fire at most hourly (the cron's
-//! minute is one number), a user keeps at most [`MAX_PER_USER`], and their jobs queue behind the
-//! desk's own (recon runs, batching) at a lower priority.
+//! minute is one number, and a changed cron's next time is an hour after the latest run at least),
+//! a user keeps at most [`MAX_PER_USER`], and their jobs queue behind the desk's own (recon runs,
+//! batching) at a lower priority.
 //!
 //! The job writes the report to a temporary file ([`crate::http::xlsx::build_file`], the
 //! download's writer), stores it in the object store under `reports/…` while hashing it (SHA-256),
@@ -20,7 +21,8 @@
 //!
 //! A schedule can be changed ([`update`]) but for its report. A run takes the format, merchant,
 //! acquirer and recipients its schedule has when it runs (so a run queued before a change to CSV
-//! is written as CSV); its window of dates was fixed when it was queued.
+//! is written as CSV); its window of dates was fixed when it was queued. A run's stored file keeps
+//! its name and format whatever the schedule says later.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +68,48 @@ pub fn next_after(cron: &str, after: DateTime<Utc>) -> Result<DateTime<Utc>, Str
         .find_next_occurrence(&ist, false)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("\"{cron}\" never comes round."))
+}
+
+/// A schedule's next time: the cron's next after `now`, and at least an hour after its latest run
+/// (`last_due`), however its cron was changed in between.
+fn next_run(cron: &str, now: DateTime<Utc>, last_due: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
+    // Minutes are whole in a cron: its next time after 59 minutes past the last run is an hour on.
+    next_after(cron, last_due.map_or(now, |last| now.max(last + chrono::Duration::minutes(59))))
+}
+
+/// The next run of a schedule whose cron is changed from `old_cron` to `new_cron` at `now` (its
+/// next run was `old_next`, its latest run was due at `last_due`): it stays when the cron is the
+/// same, or when it is due already and not queued yet (that run is still made, and the tick that
+/// queues it goes on by the new cron); otherwise the new cron's [`next_run`]. A new cron that
+/// cannot be read is refused in words either way.
+pub fn next_after_change(
+    old_cron: &str,
+    old_next: DateTime<Utc>,
+    new_cron: &str,
+    now: DateTime<Utc>,
+    last_due: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, String> {
+    let by_new_cron = next_run(new_cron, now, last_due)?;
+    Ok(if new_cron == old_cron || old_next <= now { old_next } else { by_new_cron })
+}
+
+/// A schedule's id as a URL or form gives it; anything else names no schedule.
+pub fn schedule_id(text: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(text.trim()).map_err(|_| AppError::NotFound("No such schedule.".into()))
+}
+
+/// Who may change or delete a schedule: its creator, or an admin.
+pub fn may_change(created_by: Uuid, user: &CurrentUser) -> bool {
+    created_by == user.id || user.may(Access::ADMIN)
+}
+
+/// A schedule and its next run as its audit entries record them.
+fn audited(s: &NewSchedule, next_run_at: DateTime<Utc>) -> serde_json::Value {
+    json!({
+        "name": s.name, "report": s.report.slug(), "format": s.format.extension(), "windowDays": s.window_days,
+        "merchantId": s.merchant_id, "acquirer": s.acquirer, "cron": s.cron, "recipients": s.recipients,
+        "nextRunAt": next_run_at,
+    })
 }
 
 /// The cron's latest time at or before `now` (IST), if it has one.
@@ -134,11 +178,7 @@ pub async fn create(
         AuditEntry {
             target_id: Some(id.to_string()),
             ip,
-            after: Some(json!({
-                "name": new.name, "report": new.report.slug(), "format": new.format.extension(),
-                "windowDays": new.window_days, "merchantId": new.merchant_id, "acquirer": new.acquirer,
-                "cron": new.cron, "recipients": new.recipients, "nextRunAt": next,
-            })),
+            after: Some(audited(new, next)),
             ..AuditEntry::by(user, "report.schedule.create", "report_schedule")
         },
     )
@@ -161,9 +201,11 @@ async fn known_merchant(tx: &mut sqlx::PgConnection, merchant: Option<&str>) -> 
 }
 
 /// Change a schedule (its creator, or an admin): everything but its report, which its past runs
-/// are listed under (another report is another schedule). A new cron moves the next run to the
-/// new cron's next time after `now`; otherwise it stays. Its next run; the change is audited with
-/// the schedule before and after.
+/// are listed under (another report is another schedule). Its next run stays when the cron is the
+/// same, or when it is due already (not queued yet: it is still made, and the tick that queues it
+/// goes on by the new cron); otherwise it is the new cron's next time after `now`, and at least an
+/// hour after the schedule's latest run, so that changing the cron again and again cannot run a
+/// report more often than hourly. The change is audited with the schedule before and after.
 pub async fn update(
     pool: &PgPool,
     user: &CurrentUser,
@@ -184,7 +226,7 @@ pub async fn update(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound("No such schedule.".into()))?;
-    if old.created_by != user.id && !user.may(Access::ADMIN) {
+    if !may_change(old.created_by, user) {
         return Err(AppError::Forbidden);
     }
     if new.report.slug() != old.report {
@@ -194,11 +236,14 @@ pub async fn update(
         ));
     }
     known_merchant(&mut tx, new.merchant_id.as_deref()).await?;
-    let next = if new.cron == old.cron {
-        old.next_run_at
-    } else {
-        next_after(&new.cron, now).map_err(AppError::BadRequest)?
-    };
+    // Read once the row is locked, so a run a tick queued just before is seen.
+    let last_due = sqlx::query_scalar!(
+        r#"SELECT max(due_at) AS "last: DateTime<Utc>" FROM report_runs WHERE schedule_id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let next = next_after_change(&old.cron, old.next_run_at, &new.cron, now, last_due).map_err(AppError::BadRequest)?;
     sqlx::query!(
         "UPDATE report_schedules SET name = $2, format = $3, window_days = $4, merchant_id = $5, acquirer = $6,
                 cron = $7, recipients = $8, next_run_at = $9
@@ -216,27 +261,30 @@ pub async fn update(
     .execute(&mut *tx)
     .await
     .map_err(|e| {
-        // Another of the creator's live schedules has the name.
+        // The unique index of live names per creator (migration `report_schedules`).
         if e.as_database_error().and_then(|d| d.constraint()) == Some("report_schedules_name_key") {
-            AppError::Conflict(format!("Its creator already has a schedule called \"{}\".", new.name))
+            AppError::Conflict(format!("There is a schedule called \"{}\" of the same creator already.", new.name))
         } else {
             e.into()
         }
     })?;
+    let before = NewSchedule {
+        name: old.name,
+        report: new.report,
+        format: Format::parse(&old.format).unwrap_or(Format::Csv),
+        window_days: old.window_days,
+        merchant_id: old.merchant_id,
+        acquirer: old.acquirer,
+        cron: old.cron,
+        recipients: old.recipients,
+    };
     audit::record(
         &mut *tx,
         AuditEntry {
             target_id: Some(id.to_string()),
             ip,
-            before: Some(json!({
-                "name": old.name, "format": old.format, "windowDays": old.window_days, "merchantId": old.merchant_id,
-                "acquirer": old.acquirer, "cron": old.cron, "recipients": old.recipients, "nextRunAt": old.next_run_at,
-            })),
-            after: Some(json!({
-                "name": new.name, "format": new.format.extension(), "windowDays": new.window_days,
-                "merchantId": new.merchant_id, "acquirer": new.acquirer, "cron": new.cron,
-                "recipients": new.recipients, "nextRunAt": next,
-            })),
+            before: Some(audited(&before, old.next_run_at)),
+            after: Some(audited(new, next)),
             ..AuditEntry::by(user, "report.schedule.update", "report_schedule")
         },
     )
@@ -261,7 +309,7 @@ pub async fn delete(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound("No such schedule.".into()))?;
-    if row.created_by != user.id && !user.may(Access::ADMIN) {
+    if !may_change(row.created_by, user) {
         return Err(AppError::Forbidden);
     }
     sqlx::query!("UPDATE report_schedules SET deleted_at = $2 WHERE id = $1", id, now as DateTime<Utc>)
@@ -281,7 +329,7 @@ pub async fn delete(
     Ok(())
 }
 
-/// The schedules not deleted, by next run; `caller` decides which are deletable.
+/// The schedules not deleted, by next run; `caller` decides which they may change.
 pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<ScheduleRow>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT s.id, s.name, s.report, s.format, s.window_days, s.merchant_id, s.acquirer, s.cron, s.recipients,
@@ -292,7 +340,6 @@ pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<Schedu
     )
     .fetch_all(pool)
     .await?;
-    let admin = caller.may(Access::ADMIN);
     Ok(rows
         .into_iter()
         .map(|r| ScheduleRow {
@@ -309,7 +356,7 @@ pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<Schedu
             created_by: r.created_by_email,
             created_at: r.created_at,
             next_run_at: r.next_run_at,
-            deletable: admin || r.created_by == caller.id,
+            may_change: may_change(r.created_by, caller),
         })
         .collect())
 }
@@ -351,8 +398,8 @@ pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
         .collect())
 }
 
-/// One run's stored file: its name, format, whether it holds personal data unmasked, and where it
-/// is stored.
+/// One run's stored file: its name, format (its name's extension: the schedule's format may have
+/// changed since), whether it holds personal data unmasked, and where it is stored.
 pub struct StoredFile {
     pub file_name: String,
     pub format: Format,
@@ -362,8 +409,7 @@ pub struct StoredFile {
 
 pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppError> {
     let r = sqlx::query!(
-        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!",
-                  s.format, s.report, r.masked AS "masked!"
+        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!", s.report, r.masked AS "masked!"
            FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
            WHERE r.id = $1 AND r.status = 'completed'"#,
         run_id
@@ -373,8 +419,8 @@ pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppE
     .ok_or_else(|| AppError::NotFound("No finished report run with that id.".into()))?;
     let report = Report::parse(&r.report).unwrap_or(Report::SettlementSummary);
     Ok(StoredFile {
+        format: r.file_name.rsplit_once('.').and_then(|(_, extension)| Format::parse(extension)).unwrap_or(Format::Csv),
         file_name: r.file_name,
-        format: Format::parse(&r.format).unwrap_or(Format::Csv),
         unmasked_personal_data: !r.masked && report.has_personal_data(),
         storage_key: r.storage_key,
     })
@@ -395,7 +441,7 @@ pub async fn enqueue_due(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, App
     for s in due {
         // A schedule that missed several times runs once, for the latest time it was due.
         let due_at = latest_due(&s.cron, now).filter(|t| *t >= s.next_run_at).unwrap_or(s.next_run_at);
-        let next = next_after(&s.cron, now);
+        let next = next_run(&s.cron, now, Some(due_at));
         let (from, to) = window(due_at, s.window_days);
         let run_id = Uuid::new_v4();
         let inserted = sqlx::query!(
@@ -536,7 +582,7 @@ pub async fn reopen(tx: &mut sqlx::PgConnection, payload: &serde_json::Value) ->
 async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
     let r = sqlx::query!(
         r#"SELECT r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.storage_key,
-                  r.sha256, r.emailed_to, r.emailed_at AS "emailed_at: DateTime<Utc>", s.id AS schedule_id, s.name,
+                  r.sha256, r.file_name, r.emailed_to, r.emailed_at AS "emailed_at: DateTime<Utc>", s.id AS schedule_id, s.name,
                   s.report, s.format, s.merchant_id, s.acquirer, s.recipients, s.deleted_at IS NOT NULL AS "deleted!",
                   u.is_active AS creator_active,
                   coalesce((SELECT array_agg(role_code) FROM user_roles WHERE user_id = s.created_by), '{}') AS "creator_roles!"
@@ -562,10 +608,11 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
         return Ok(());
     }
     let filter = Filter { from: r.window_from, to: r.window_to, merchant_id: r.merchant_id, acquirer: r.acquirer };
-    let file_name = filter.file_name(report, format);
-    let sha256 = match (r.storage_key, r.sha256) {
-        (Some(_), Some(sha)) => sha,
+    let (file_name, sha256) = match (r.storage_key, r.sha256, r.file_name) {
+        // Stored by an earlier attempt (its e-mail failed): that file, whatever the schedule says now.
+        (Some(_), Some(sha), Some(file_name)) => (file_name, sha),
         _ => {
+            let file_name = filter.file_name(report, format);
             let roles: Vec<Role> = r.creator_roles.iter().filter_map(|c| Role::parse(c)).collect();
             let masked = !Access::PERSONAL_DATA.allows(&roles);
             let (key, sha256, size) =
@@ -584,7 +631,7 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
             )
             .execute(&state.pool)
             .await?;
-            sha256
+            (file_name, sha256)
         }
     };
     if r.emailed_at.is_some() {
@@ -722,6 +769,26 @@ mod tests {
         assert_eq!(next_after("15 0 1 * *", utc("2026-12-02T00:00:00Z")), Ok(utc("2026-12-31T18:45:00Z")));
         assert!(next_after("61 9 * * *", utc("2026-12-02T00:00:00Z")).unwrap_err().contains("not a schedule"));
         assert!(next_after("0 9 31 2 *", utc("2026-12-02T00:00:00Z")).is_err());
+    }
+
+    #[test]
+    fn a_changed_cron_moves_the_next_run_not_sooner_than_an_hour_after_the_last() {
+        // Daily at 09:00 IST (03:30 UTC), next on 7 Dec; changed on 6 Dec at 10:00 UTC.
+        let (old_next, now) = (utc("2026-12-07T03:30:00Z"), utc("2026-12-06T10:00:00Z"));
+        let change = |new: &str, last: Option<&str>| next_after_change("0 9 * * *", old_next, new, now, last.map(utc));
+        // The same cron keeps its next run.
+        assert_eq!(change("0 9 * * *", None), Ok(old_next));
+        // A new cron: its next time after now (18:00 IST is 12:30 UTC).
+        assert_eq!(change("0 18 * * *", None), Ok(utc("2026-12-06T12:30:00Z")));
+        // ... but an hour after the latest run at least: a run due at 12:00 UTC pushes 12:30 to tomorrow.
+        assert_eq!(change("0 18 * * *", Some("2026-12-06T12:00:00Z")), Ok(utc("2026-12-07T12:30:00Z")));
+        // Exactly an hour after it is allowed.
+        assert_eq!(change("0 18 * * *", Some("2026-12-06T11:30:00Z")), Ok(utc("2026-12-06T12:30:00Z")));
+        // A cron that cannot be read is refused, even when the next run would stay.
+        assert!(change("0 25 * * *", None).unwrap_err().contains("not a schedule"));
+        // Due already and not queued: that run is still made, whatever the new cron.
+        let due = next_after_change("0 9 * * *", utc("2026-12-06T03:30:00Z"), "0 18 * * *", now, None);
+        assert_eq!(due, Ok(utc("2026-12-06T03:30:00Z")));
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub fn SchedulesPage() -> impl IntoView {
     // `?run=<id>` (the link in a report's e-mail) marks that run.
     let focus = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("run"));
     // `?edit=<id>`: that schedule's form in place of the new one's (when the caller may change it).
-    let editing = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("edit"));
+    let editing = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("edit"))
+        .and_then(|id| uuid::Uuid::parse_str(id.trim()).ok());
     let remove = ServerAction::<DeleteSchedule>::new();
     view! {
         <PageHeader title="Scheduled reports" subtitle="Reports that run on a schedule (cron, in IST): each run stores its file here with its SHA-256 and e-mails the recipients a link." />
@@ -32,7 +34,6 @@ pub fn SchedulesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading the schedules…"</p> }>
             {move || {
                 let focus = focus.clone();
-                let editing = editing.clone();
                 Suspend::new(async move {
                 match data.await {
                     Ok(v) => view! {
@@ -41,7 +42,7 @@ pub fn SchedulesPage() -> impl IntoView {
                                 "E-mail is off on this server (SMTP_HOST is not set): runs store their files here and mail nobody."
                             </div>
                         })}
-                        {match v.schedules.iter().find(|s| s.deletable && editing.as_deref() == Some(s.id.to_string().as_str())) {
+                        {match v.schedules.iter().find(|s| s.may_change && editing == Some(s.id)) {
                             Some(s) => view! { <EditForm merchants=v.merchants.clone() schedule=s.clone() /> }.into_any(),
                             None => v.may_schedule.then(|| view! { <CreateForm merchants=v.merchants.clone() /> }).into_any(),
                         }}
@@ -65,12 +66,13 @@ fn CreateForm(merchants: Vec<(String, String)>) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">{HOW}</p>
             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
             <ActionForm action=create attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label="Schedule a report">
-                <label class="flex flex-col text-slate-600">"Report"
-                    <select name="form[report]" class=FIELD>
-                        {Report::ALL.into_iter().map(|r| view! { <option value=r.slug()>{r.title()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <ScheduleFields merchants=merchants current=None />
+                <ScheduleFields merchants=merchants current=None>
+                    <label class="flex flex-col text-slate-600">"Report"
+                        <select name="form[report]" class=FIELD>
+                            {Report::ALL.into_iter().map(|r| view! { <option value=r.slug()>{r.title()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </ScheduleFields>
                 <button type="submit" class=BUTTON>"Create schedule"</button>
             </ActionForm>
         </section>
@@ -83,20 +85,21 @@ const HOW: &str = "Each run covers the chosen number of cycle dates up to the da
 #[component]
 fn EditForm(merchants: Vec<(String, String)>, schedule: ScheduleRow) -> impl IntoView {
     let update = ServerAction::<UpdateSchedule>::new();
-    let title = format!("Change the schedule \"{}\"", schedule.name);
+    let title = format!("Change the schedule {}", schedule.name);
     view! {
         <section class=CARD aria-labelledby="edit-schedule-heading" data-testid="edit-schedule">
             <h2 id="edit-schedule-heading" class="text-base font-semibold text-slate-900">{title.clone()}</h2>
             <p class="mt-1 text-sm text-slate-600">
                 {format!("Report: {}. A schedule keeps its report; for another, schedule a new one. ", schedule.report.title())}
-                "Runs queued already take the new format, scope and recipients; a new cron moves the next run."
+                "A run queued already takes the new format, merchant, acquirer and recipients, and keeps its cycle dates; a new cron moves the next run."
             </p>
             <p class="mt-1 text-sm text-slate-600">{HOW}</p>
             {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
             <ActionForm action=update attr:class="mt-3 flex flex-wrap items-end gap-3 text-sm" attr:aria-label=title>
-                <input type="hidden" name="id" value=schedule.id.to_string() />
-                <input type="hidden" name="form[report]" value=schedule.report.slug() />
-                <ScheduleFields merchants=merchants current=Some(schedule) />
+                <ScheduleFields merchants=merchants current=Some(schedule.clone())>
+                    <input type="hidden" name="id" value=schedule.id.to_string() />
+                    <input type="hidden" name="form[report]" value=schedule.report.slug() />
+                </ScheduleFields>
                 <button type="submit" class=BUTTON>"Save changes"</button>
                 <a href="/reports/schedules" class=PLAIN_BUTTON>"Cancel"</a>
             </ActionForm>
@@ -104,9 +107,10 @@ fn EditForm(merchants: Vec<(String, String)>, schedule: ScheduleRow) -> impl Int
     }
 }
 
-/// The fields of a schedule but its report, empty or holding `current`.
+/// The fields of a schedule, empty or holding `current`; `children` (the report, or what names the
+/// schedule changed) go after its name.
 #[component]
-fn ScheduleFields(merchants: Vec<(String, String)>, current: Option<ScheduleRow>) -> impl IntoView {
+fn ScheduleFields(merchants: Vec<(String, String)>, current: Option<ScheduleRow>, children: Children) -> impl IntoView {
     let c = current.as_ref();
     let format = c.map_or(Format::Xlsx, |s| s.format);
     let merchant = c.and_then(|s| s.merchant_id.clone());
@@ -114,6 +118,7 @@ fn ScheduleFields(merchants: Vec<(String, String)>, current: Option<ScheduleRow>
         <label class="flex flex-col text-slate-600">"Name"
             <input type="text" name="form[name]" required=true maxlength="100" class=FIELD value=c.map(|s| s.name.clone()) />
         </label>
+        {children()}
         <label class="flex flex-col text-slate-600">"Format"
             <select name="form[format]" class=FIELD>
                 <option value="xlsx" selected=format == Format::Xlsx>"XLSX"</option>
@@ -199,7 +204,7 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
                                             <td class=format!("{TD} whitespace-nowrap") data-testid="next-run">{ist::format_datetime(s.next_run_at)}</td>
                                             <td class=TD>{s.created_by.clone()}</td>
                                             <td class=TD>
-                                                {s.deletable.then(|| view! {
+                                                {s.may_change.then(|| view! {
                                                     <div class="flex gap-2">
                                                         <a href=format!("/reports/schedules?edit={}", s.id) class=PLAIN_BUTTON aria-label=format!("Change the schedule {}", s.name)>"Change"</a>
                                                         <ActionForm action=remove attr:aria-label=format!("Delete the schedule {}", s.name)>

@@ -40,7 +40,7 @@ pub async fn create_schedule(form: ScheduleForm) -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "reports/update-schedule")]
 pub async fn update_schedule(id: String, form: ScheduleForm) -> Result<(), AppError> {
     serve(async move |c| {
-        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+        let id = super::schedules::schedule_id(&id)?;
         let next = super::service::update_schedule(&c.state, &c.user, c.ip.as_deref(), id, &form).await?;
         let notice =
             format!("Schedule \"{}\" saved; its next run is {}.", form.name.trim(), crate::ist::format_datetime(next));
@@ -54,7 +54,7 @@ pub async fn update_schedule(id: String, form: ScheduleForm) -> Result<(), AppEr
 #[server(prefix = "/sfn", endpoint = "reports/delete-schedule")]
 pub async fn delete_schedule(id: String) -> Result<(), AppError> {
     serve(async move |c| {
-        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("No such schedule.".into()))?;
+        let id = super::schedules::schedule_id(&id)?;
         super::service::delete_schedule(&c.state, &c.user, c.ip.as_deref(), id).await?;
         leptos_axum::redirect("/reports/schedules?notice=Schedule%20deleted.");
         Ok(())
