@@ -128,6 +128,15 @@ fn schedule(name: &str) -> Value {
     })
 }
 
+/// [`schedule`] with the fields of `change` in place of its own.
+fn schedule_with(name: &str, change: &Value) -> Value {
+    let mut body = schedule(name);
+    for (k, v) in change.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
 async fn next_run(pool: &PgPool, id: Uuid) -> DateTime<Utc> {
     sqlx::query_scalar("SELECT next_run_at FROM report_schedules WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
 }
@@ -460,11 +469,7 @@ async fn who_may_schedule_and_bad_schedules_are_refused_in_words(pool: PgPool) {
         (json!({"merchantId": "NO_SUCH_M"}), "no merchant NO_SUCH_M"),
         (json!({"format": "pdf"}), "CSV or XLSX"),
     ] {
-        let mut body = schedule("Bad");
-        for (k, v) in change.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let reply = create(&app, &ops, body).await;
+        let reply = create(&app, &ops, schedule_with("Bad", &change)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{change}: {}", reply.body);
         assert!(reply.body.contains(words), "{change}: {}", reply.body);
     }
@@ -553,13 +558,7 @@ async fn a_schedule_is_changed_by_its_creator_or_an_admin_and_keeps_its_report(p
     other["cron"] = json!("0 9 1 1 *"); // not due in this test
     assert_eq!(create(&app, &ops, other).await.status, StatusCode::CREATED);
     let path = format!("/api/reports/v1/schedules/{id}");
-    let changed = |change: Value| {
-        let mut body = schedule("Ops daily");
-        for (k, v) in change.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        body
-    };
+    let changed = |change: Value| schedule_with("Ops daily", &change);
     let stored = || async {
         sqlx::query_as::<_, (String, String, String, Vec<String>, DateTime<Utc>)>(
             "SELECT name, format, cron, recipients, next_run_at FROM report_schedules WHERE id = $1",
