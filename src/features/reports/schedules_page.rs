@@ -194,6 +194,8 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
                             <tbody>
                                 {rows.into_iter().map(|s| {
                                     let scope = scope_text(&s);
+                                    let delete = format!("Delete the schedule {}", s.name);
+                                    let delete_button = delete.clone();
                                     view! {
                                         <tr class="border-t border-slate-100" data-schedule=s.name.clone()>
                                             <td class=TD>{s.name.clone()}</td>
@@ -207,9 +209,9 @@ fn Schedules(rows: Vec<ScheduleRow>, remove: ServerAction<DeleteSchedule>) -> im
                                                 {s.may_change.then(|| view! {
                                                     <div class="flex gap-2">
                                                         <a href=format!("/reports/schedules?edit={}", s.id) class=PLAIN_BUTTON aria-label=format!("Change the schedule {}", s.name)>"Change"</a>
-                                                        <ActionForm action=remove attr:aria-label=format!("Delete the schedule {}", s.name)>
+                                                        <ActionForm action=remove attr:aria-label=delete>
                                                             <input type="hidden" name="id" value=s.id.to_string() />
-                                                            <button type="submit" class=PLAIN_BUTTON>"Delete"</button>
+                                                            <button type="submit" class=PLAIN_BUTTON aria-label=delete_button.clone()>"Delete"</button>
                                                         </ActionForm>
                                                     </div>
                                                 })}
