@@ -51,18 +51,19 @@ test('a finance user downloads the settlement summary as XLSX and CSV', async ({
   const form = page.getByRole('form', { name: 'Schedule a report' });
   await form.getByLabel('Name').fill(name);
   await form.getByLabel('Report').selectOption('settlement-summary');
-  await form.getByLabel('When (cron, IST)').fill('0 9 * * 1');
+  await form.getByLabel('When (cron, IST)').fill('15 9 * * 1');
   await form.getByLabel('Recipients (comma-separated)').fill('finance.lead@example.com');
   await form.getByRole('button', { name: 'Create schedule' }).click();
   await expect(page.getByTestId('notice')).toContainText(`Schedule "${name}" created`);
   const row = page.locator(`tr[data-schedule="${name}"]`);
   await expect(row).toContainText('Settlement summary (XLSX)');
-  await expect(row.getByTestId('next-run')).toContainText('09:00');
+  await expect(row.getByTestId('next-run')).toContainText('09:15');
   // Change it: CSV, daily at 07:30. The form holds the schedule as it is, and the row shows the change.
   await row.getByRole('link', { name: `Change the schedule ${name}` }).click();
   const edit = page.getByRole('form', { name: `Change the schedule ${name}` });
   await expect(edit.getByLabel('Name')).toHaveValue(name);
-  await expect(edit.getByLabel('When (cron, IST)')).toHaveValue('0 9 * * 1');
+  await expect(edit.getByLabel('When (cron, IST)')).toHaveValue('15 9 * * 1');
+  await expect(edit.getByLabel('Recipients (comma-separated)')).toHaveValue('finance.lead@example.com');
   await expectAccessible(page);
   await edit.getByLabel('Format').selectOption('csv');
   await edit.getByLabel('When (cron, IST)').fill('30 7 * * *');

@@ -36,7 +36,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use super::model::{Filter, Format, NewSchedule, Report, RunRow, ScheduleRow};
+use super::model::{Filter, Format, NewSchedule, Report, RunRow, ScheduleRow, MAX_RECIPIENTS};
 use super::queries;
 use crate::audit::{self, AuditEntry};
 use crate::auth::{Access, CurrentUser, Role};
@@ -98,9 +98,17 @@ pub fn schedule_id(text: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(text.trim()).map_err(|_| AppError::NotFound("No such schedule.".into()))
 }
 
-/// Who may change or delete a schedule: its creator, or an admin.
+/// Who may change or delete a schedule: its creator while they may schedule (not once made an
+/// auditor), or an admin.
 pub fn may_change(created_by: Uuid, user: &CurrentUser) -> bool {
-    created_by == user.id || user.may(Access::ADMIN)
+    (created_by == user.id && user.may(Access::REPORT_SCHEDULES)) || user.may(Access::ADMIN)
+}
+
+/// Whom a run still mails: its schedule's recipients not mailed yet, and no more than
+/// [`MAX_RECIPIENTS`] addresses in all for the run, however its recipients were changed between
+/// the run's attempts.
+pub fn still_to_mail<'a>(recipients: &'a [String], mailed: &[String]) -> Vec<&'a String> {
+    recipients.iter().filter(|to| !mailed.contains(to)).take(MAX_RECIPIENTS.saturating_sub(mailed.len())).collect()
 }
 
 /// A schedule and its next run as its audit entries record them.
@@ -672,7 +680,7 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
     // One message per recipient: a relay that refuses one address does not stop the others, and a
     // retry mails only those not mailed yet.
     let mut refused = Vec::new();
-    for to in r.recipients.iter().filter(|to| !r.emailed_to.contains(to)) {
+    for to in still_to_mail(&r.recipients, &r.emailed_to) {
         match mailer.send(std::slice::from_ref(to), &subject, &body).await {
             Ok(()) => {
                 sqlx::query!(
@@ -784,11 +792,45 @@ mod tests {
         assert_eq!(change("0 18 * * *", Some("2026-12-06T12:00:00Z")), Ok(utc("2026-12-07T12:30:00Z")));
         // Exactly an hour after it is allowed.
         assert_eq!(change("0 18 * * *", Some("2026-12-06T11:30:00Z")), Ok(utc("2026-12-06T12:30:00Z")));
-        // A cron that cannot be read is refused, even when the next run would stay.
+        // A cron that cannot be read is refused.
         assert!(change("0 25 * * *", None).unwrap_err().contains("not a schedule"));
-        // Due already and not queued: that run is still made, whatever the new cron.
+        // Due already and not queued: that run is still made, whatever the new cron...
         let due = next_after_change("0 9 * * *", utc("2026-12-06T03:30:00Z"), "0 18 * * *", now, None);
         assert_eq!(due, Ok(utc("2026-12-06T03:30:00Z")));
+        // ... but a new cron that cannot be read is refused even then (the next run would stay).
+        let bad = next_after_change("0 9 * * *", utc("2026-12-06T03:30:00Z"), "0 25 * * *", now, None);
+        assert!(bad.unwrap_err().contains("not a schedule"));
+    }
+
+    #[test]
+    fn the_creator_may_change_a_schedule_while_they_may_schedule_and_an_admin_always() {
+        let user = |roles: Vec<Role>| CurrentUser {
+            id: Uuid::new_v4(),
+            email: "u@settlepaisa.test".into(),
+            full_name: "U".into(),
+            roles,
+        };
+        let ops = user(vec![Role::Ops]);
+        assert!(may_change(ops.id, &ops));
+        assert!(!may_change(Uuid::new_v4(), &ops), "someone else's");
+        let now_auditor = user(vec![Role::Auditor]);
+        assert!(!may_change(now_auditor.id, &now_auditor), "its creator, made an auditor since");
+        let admin = user(vec![Role::Admin]);
+        assert!(may_change(Uuid::new_v4(), &admin));
+    }
+
+    #[test]
+    fn a_run_mails_twenty_addresses_at_most_however_its_recipients_change() {
+        let addresses =
+            |from: usize, n: usize| (from..from + n).map(|i| format!("r{i}@example.com")).collect::<Vec<_>>();
+        // First attempt: all 20 but the one the relay refused.
+        let first = addresses(0, 20);
+        let mailed: Vec<String> = first[1..].to_vec();
+        assert_eq!(still_to_mail(&first, &mailed), vec![&first[0]]);
+        // The recipients replaced by 20 others before the retry: one more address, not 20.
+        let other = addresses(100, 20);
+        assert_eq!(still_to_mail(&other, &mailed), vec![&other[0]]);
+        assert!(still_to_mail(&first, &first).is_empty());
     }
 
     #[test]
