@@ -441,7 +441,7 @@ pub struct ScheduleRow {
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub next_run_at: chrono::DateTime<chrono::Utc>,
-    /// The caller may change or delete it (its creator, or an admin).
+    /// The caller may change or delete it (its creator while they may schedule, or an admin).
     pub may_change: bool,
 }
 
