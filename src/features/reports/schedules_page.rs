@@ -91,7 +91,7 @@ fn EditForm(merchants: Vec<(String, String)>, schedule: ScheduleRow) -> impl Int
             <h2 id="edit-schedule-heading" class="text-base font-semibold text-slate-900">{title.clone()}</h2>
             <p class="mt-1 text-sm text-slate-600">
                 {format!("Report: {}. A schedule keeps its report; for another, schedule a new one. ", schedule.report.title())}
-                "A run queued already takes the new format, merchant, acquirer and recipients, and keeps its cycle dates; a new cron moves the next run."
+                "A run queued already takes the new format, merchant, acquirer and recipients, and keeps its cycle dates. A new cron moves the next run, an hour after the latest run at least; a run due already is still made."
             </p>
             <p class="mt-1 text-sm text-slate-600">{HOW}</p>
             {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice message=e.to_string() /> })}
