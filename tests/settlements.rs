@@ -596,6 +596,12 @@ async fn deductions_are_capped_and_carried_and_reserve_is_released_on_its_date(p
     create_batches(&app, &finance, "2026-12-22").await;
     let second = figures(&pool, "MRES", "2026-12-22").await;
     assert_eq!((second.deductions_paise, second.reserve_released_paise, second.net_paise), (3_000_00, 0, 6_000_00));
+    // The first batch is paid (sent in a payout file, then its UTR): its reserve may go out.
+    let first_id = batch_id(&pool, "MRES", "2026-12-21").await;
+    let sent = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [first_id] }), &finance).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let paid = act(&app, &finance, first_id, json!({ "action": "paid", "utr": "HDFCR52026122200001" })).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
     // 23 Dec: the clock reaches the first hold's date: it is released into this batch (once).
     app.clock.advance(chrono::Duration::days(1));
     let finance = app.session_for("finance@t.test").await;
@@ -619,6 +625,24 @@ async fn deductions_are_capped_and_carried_and_reserve_is_released_on_its_date(p
         .await
         .unwrap();
     assert_eq!(releases, 1);
+
+    // 24 Dec: the second batch's hold (₹1,000, until 24 Dec) is due, but that batch is not paid
+    // (approved, never sent): its reserve waits. Net ₹10,000 − ₹1,000 held = ₹9,000.
+    txn(&pool, "RES4", "MRES", 10_000_00, "2026-12-24").await;
+    app.clock.advance(chrono::Duration::days(1));
+    let finance = app.session_for("finance@t.test").await;
+    create_batches(&app, &finance, "2026-12-24").await;
+    let fourth = figures(&pool, "MRES", "2026-12-24").await;
+    assert_eq!((fourth.reserve_released_paise, fourth.net_paise), (0, 9_000_00));
+    // So the second batch can still be rejected: nothing of it was paid out elsewhere.
+    let second_id = batch_id(&pool, "MRES", "2026-12-22").await;
+    let rejected = act(&app, &finance, second_id, json!({ "action": "reject", "reason": "Refund disputed" })).await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
+    let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM reserve_ledger WHERE kind = 'RELEASE'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(releases, 1, "only the paid batch's reserve was released");
     items_agree_with_batches(&pool).await;
 }
 
@@ -893,6 +917,12 @@ async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
     let app = app_at(&pool, ist_morning("2026-12-22")).await;
     let finance = app.session_for("finance@t.test").await;
     create_batches(&app, &finance, "2026-12-21").await;
+    // 21 Dec's batch is paid, so its hold may be released.
+    let first = batch_id(&pool, "MREJ", "2026-12-21").await;
+    let sent = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [first] }), &finance).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let paid = act(&app, &finance, first, json!({ "action": "paid", "utr": "HDFCR52026122200002" })).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
     // A ₹500 refund owed from now on.
     let refund = Uuid::new_v4();
     sqlx::query("INSERT INTO merchant_refunds (id, merchant_id, txn_ref, amount_paise, refunded_at) VALUES ($1, 'MREJ', 'R1', 50000, now())")

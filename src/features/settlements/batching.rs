@@ -430,7 +430,11 @@ async fn owed(tx: &mut PgConnection, merchants: &[String]) -> Result<HashMap<Str
     Ok(by_merchant)
 }
 
-/// Reserve holds due by `today` that no batch has released yet.
+/// Reserve holds due by `today` that no batch has released yet, of batches already paid. A reserve
+/// covers the risk of a payout made: a hold whose batch is not paid yet (awaiting approval, sent,
+/// failed) waits, and is released into the merchant's first batch after its batch is paid. So a
+/// batch that may still be rejected never has its reserve paid out elsewhere (rejecting it would
+/// have to take that money back).
 async fn due_releases(
     tx: &mut PgConnection,
     merchants: &[String],
@@ -440,6 +444,7 @@ async fn due_releases(
         "SELECT h.id, h.merchant_id, h.amount_paise
          FROM reserve_ledger h
          WHERE h.kind = 'HOLD' AND h.merchant_id = ANY($1) AND h.release_on <= $2
+           AND EXISTS (SELECT 1 FROM settlement_batches b WHERE b.id = h.batch_id AND b.status = 'PAID')
            AND NOT EXISTS (SELECT 1 FROM reserve_ledger r WHERE r.kind = 'RELEASE' AND r.released_entry_id = h.id)
          ORDER BY h.release_on, h.id",
         merchants,

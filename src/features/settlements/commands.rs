@@ -561,7 +561,9 @@ struct Undone {
 /// items removed) and into the settlement backlog, so the merchant's next batch takes them; each deduction
 /// given back to its recovery action or refund (status recomputed) and removed; its reserve
 /// released into it returned to the holds (the RELEASE entries removed) and its own holds removed —
-/// refused when one of its holds was already released into another batch; carried-forward cycles
+/// refused when one of its holds was already released into another batch (holds are released
+/// only once their batch is paid, which no rejection follows; the check stays for holds released
+/// before that rule); carried-forward cycles
 /// it took reopened. The batch row keeps its figures as calculated, for the record.
 async fn undo_batch(tx: &mut PgConnection, id: Uuid, batch_ref: &str) -> Result<Undone, AppError> {
     if let Some(other) = sqlx::query_scalar!(

@@ -428,12 +428,19 @@ impl MerchantTerms {
     }
 
     /// The commission for a payment by `method` through `bank`: a rate for that bank first, then
-    /// the mode's rate for any bank, then the 2 % default.
+    /// the mode's rate for any bank, then the 2 % default. A rate card's bank codes are upper case
+    /// (`HDFC`) while a payment's bank is as its PG file spelt it (`hdfc`, ` HDFC `): the two are
+    /// compared without regard to ASCII case or surrounding spaces.
     pub fn commission_for(&self, method: &str, bank: Option<&str>) -> Commission {
-        let find = |bank: Option<&str>| {
-            self.commission.iter().find(|(m, b, _)| m == method && b.as_deref() == bank).map(|(_, _, c)| *c)
+        let for_bank = |bank: &str| {
+            let bank = bank.trim();
+            self.commission
+                .iter()
+                .find(|(m, b, _)| m == method && b.as_deref().is_some_and(|b| b.eq_ignore_ascii_case(bank)))
+                .map(|(_, _, c)| *c)
         };
-        match bank.and_then(|b| find(Some(b))).or_else(|| find(None)) {
+        let any_bank = || self.commission.iter().find(|(m, b, _)| m == method && b.is_none()).map(|(_, _, c)| *c);
+        match bank.and_then(for_bank).or_else(any_bank) {
             Some(CommissionTerm::Percent(rate)) => Commission::Percent(rate),
             Some(CommissionTerm::FixedPaise(fee)) => Commission::FixedPaise(fee),
             None => Commission::Percent(DEFAULT_COMMISSION),
@@ -800,6 +807,11 @@ mod tests {
         ];
         assert_eq!(t.commission_for("CARD", Some("HDFC")), Commission::Percent(dec("0.015")));
         assert_eq!(t.commission_for("CARD", Some("ICICI")), Commission::Percent(dec("0.018")));
+        // The file's spelling of the bank: its case and surrounding spaces do not matter, a
+        // different name does.
+        assert_eq!(t.commission_for("CARD", Some("hdfc")), Commission::Percent(dec("0.015")));
+        assert_eq!(t.commission_for("CARD", Some(" Hdfc ")), Commission::Percent(dec("0.015")));
+        assert_eq!(t.commission_for("CARD", Some("HDFC Bank")), Commission::Percent(dec("0.018")));
         assert_eq!(t.commission_for("UPI", Some("HDFC")), Commission::FixedPaise(Paise(300)));
         assert_eq!(t.commission_for("WALLET", None), Commission::Percent(dec("0.02")));
         t.tds_enabled = true;
