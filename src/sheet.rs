@@ -176,17 +176,50 @@ fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
     }
 }
 
-/// A row's cells with each personal column masked (when `mask`).
+/// Which kinds of personal data a reader sees masked: merchants' payout account numbers, and
+/// the numbers, e-mail addresses and UPI ids in free text such as bank remarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Masking {
+    pub accounts: bool,
+    pub free_text: bool,
+}
+
+impl Masking {
+    /// Nothing masked.
+    pub const NONE: Masking = Masking { accounts: false, free_text: false };
+
+    pub fn masks(self, personal: Personal) -> bool {
+        match personal {
+            Personal::Account => self.accounts,
+            Personal::FreeText => self.free_text,
+        }
+    }
+
+    /// Everything masked.
+    pub const ALL: Masking = Masking { accounts: true, free_text: true };
+
+    /// Whether any of `columns` is masked.
+    pub fn hides_any_of(self, columns: &[Column]) -> bool {
+        columns.iter().any(|c| c.personal.is_some_and(|p| self.masks(p)))
+    }
+
+    /// Whether a file of `columns` masked like this shows something that `reader` sees masked.
+    pub fn shows_more_than(self, reader: Masking, columns: &[Column]) -> bool {
+        columns.iter().any(|c| c.personal.is_some_and(|p| !self.masks(p) && reader.masks(p)))
+    }
+}
+
+/// A row's cells with each personal column that `masking` hides masked.
 #[cfg(feature = "ssr")]
-pub fn mask_row(columns: &[Column], row: Vec<Cell>, mask: bool) -> Vec<Cell> {
-    if !mask {
+pub fn mask_row(columns: &[Column], row: Vec<Cell>, masking: Masking) -> Vec<Cell> {
+    if !masking.hides_any_of(columns) {
         return row;
     }
     row.into_iter()
         .zip(columns)
         .map(|(cell, column)| match column.personal {
-            Some(p) => cell.masked(p),
-            None => cell,
+            Some(p) if masking.masks(p) => cell.masked(p),
+            _ => cell,
         })
         .collect()
 }
@@ -248,11 +281,35 @@ mod tests {
     #[test]
     fn personal_data_is_masked() {
         let narration = Cell::Text("NEFT 50100234567890 Rs 1500".into());
-        assert_eq!(narration.masked(Personal::FreeText), Cell::Text("NEFT XXXXXXXXXX7890 Rs 1500".into()));
-        let cols = [Column::text("A", "a", 10).personal(Personal::Account), Column::money("M", "m")];
-        let row = vec![Cell::Text("50100234567890".into()), Cell::Money(Paise(5))];
-        assert_eq!(mask_row(&cols, row.clone(), false), row);
-        assert_eq!(mask_row(&cols, row, true), vec![Cell::Text("XXXXXXXXXX7890".into()), Cell::Money(Paise(5))]);
+        assert_eq!(narration.clone().masked(Personal::FreeText), Cell::Text("NEFT XXXXXXXXXX7890 Rs 1500".into()));
+        let cols = [
+            Column::text("A", "a", 10).personal(Personal::Account),
+            Column::money("M", "m"),
+            Column::text("R", "r", 10).personal(Personal::FreeText),
+        ];
+        let row = vec![Cell::Text("50100234567890".into()), Cell::Money(Paise(5)), narration.clone()];
+        assert_eq!(mask_row(&cols, row.clone(), Masking::NONE), row);
+        let accounts_only = Masking { accounts: true, free_text: false };
+        assert_eq!(
+            mask_row(&cols, row.clone(), accounts_only),
+            vec![Cell::Text("XXXXXXXXXX7890".into()), Cell::Money(Paise(5)), narration.clone()]
+        );
+        assert_eq!(
+            mask_row(&cols, row, Masking::ALL),
+            vec![
+                Cell::Text("XXXXXXXXXX7890".into()),
+                Cell::Money(Paise(5)),
+                Cell::Text("NEFT XXXXXXXXXX7890 Rs 1500".into())
+            ]
+        );
+        // A file masked for accounts only shows remarks: refused to a reader who sees them masked,
+        // not to one who sees them; a fully masked file shows nothing more than anyone sees.
+        assert!(accounts_only.shows_more_than(Masking::ALL, &cols));
+        assert!(!accounts_only.shows_more_than(accounts_only, &cols));
+        assert!(Masking::NONE.shows_more_than(accounts_only, &cols));
+        assert!(!Masking::ALL.shows_more_than(Masking::ALL, &cols));
+        // Without the remarks column, an accounts-only file shows the auditor nothing more.
+        assert!(!accounts_only.shows_more_than(Masking::ALL, &cols[..2]));
         assert_eq!(Cell::Money(Paise(5)).masked(Personal::Account), Cell::Money(Paise(5)));
     }
 }

@@ -515,3 +515,50 @@ async fn exception_catalogue_has_eleven_v1_types_and_one_extension(pool: PgPool)
     let sla: i64 = sqlx::query_scalar("SELECT count(*) FROM sla_settings").fetch_one(&pool).await.unwrap();
     assert_eq!(sla, 12 * 4, "an SLA for every type and severity");
 }
+
+/// Migration 20261219000001 says for each run's file whether account numbers were masked: a file
+/// written before it masked both kinds of personal data or neither, so it takes `masked`; a queued
+/// run says nothing yet; a completed run cannot be stored without it afterwards.
+#[sqlx::test(migrations = false)]
+async fn report_runs_written_before_say_how_their_accounts_were_masked(pool: PgPool) {
+    migrate_before(&pool, 20261219000001).await;
+    sqlx::raw_sql("INSERT INTO users (id, email, full_name, password_hash) VALUES ('00000000-0000-0000-0000-0000000000f1', 'f@t.test', 'F', 'x')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO report_schedules (id, name, report, format, window_days, cron, recipients, created_by, next_run_at)
+         VALUES ('00000000-0000-0000-0000-0000000000a1', 'S', 'settlement-summary', 'csv', 1, '0 7 * * *', '{a@t.test}',
+                 '00000000-0000-0000-0000-0000000000f1', now());
+         INSERT INTO report_runs (id, schedule_id, due_at, window_from, window_to, status, storage_key, file_name, sha256, size_bytes, masked)
+         VALUES ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000a1', '2026-12-01T01:30:00Z', '2026-11-30', '2026-11-30',
+                 'completed', 'k1', 'a.csv', repeat('a', 64), 1, false),
+                ('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000a1', '2026-12-02T01:30:00Z', '2026-12-01', '2026-12-01',
+                 'completed', 'k2', 'b.csv', repeat('b', 64), 1, true),
+                ('00000000-0000-0000-0000-0000000000b3', '00000000-0000-0000-0000-0000000000a1', '2026-12-03T01:30:00Z', '2026-12-02', '2026-12-02',
+                 'queued', NULL, NULL, NULL, NULL, NULL);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let runs: Vec<(String, Option<bool>, Option<bool>)> =
+        sqlx::query_as("SELECT storage_key, masked, accounts_masked FROM report_runs WHERE storage_key IS NOT NULL ORDER BY storage_key")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(runs, [("k1".into(), Some(false), Some(false)), ("k2".into(), Some(true), Some(true))]);
+    let queued: Option<bool> = sqlx::query_scalar("SELECT accounts_masked FROM report_runs WHERE status = 'queued'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, None);
+    let refused = sqlx::query(
+        "UPDATE report_runs SET status = 'completed', storage_key = 'k3', file_name = 'c.csv', sha256 = repeat('c', 64), size_bytes = 1, masked = false
+         WHERE status = 'queued'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("report_runs_completed_says_accounts_masked"), "{refused}");
+}

@@ -255,14 +255,16 @@ async fn a_schedule_runs_at_its_ist_time_stores_its_file_and_mails_the_link(pool
     assert!(page.body.contains("Daily summary"));
     assert!(page.body.contains(&format!("id=\"run-{}\"", run.id)) && page.body.contains("aria-current=\"true\""));
 
-    // The file holds account numbers: the auditor is refused it in words (and may read the
-    // report masked instead); ops may have it.
-    let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
-    let refused = app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&auditor)).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body.contains("personal data"), "{}", refused.body);
+    // The file holds account numbers in full (its creator is finance): every role that sees them
+    // masked is refused it in words (and may read the report masked instead); finance may have it.
+    for who in ["auditor", "ops", "admin"] {
+        let cookie = demo_cookie(&app, &format!("{who}@settlepaisa.test")).await;
+        let refused = app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&cookie)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{who}");
+        assert!(refused.body.contains("personal data"), "{}", refused.body);
+    }
+    assert_eq!(app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&finance)).await.status, StatusCode::OK);
     let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
-    assert_eq!(app.get(&format!("/api/reports/v1/runs/{}/file", run.id), Some(&ops)).await.status, StatusCode::OK);
     assert_eq!(
         app.get(&format!("/api/reports/v1/runs/{}/file", Uuid::new_v4()), Some(&ops)).await.status,
         StatusCode::NOT_FOUND

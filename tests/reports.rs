@@ -379,7 +379,7 @@ async fn text_that_looks_like_a_formula_stays_text(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
-async fn the_auditor_gets_personal_data_masked(pool: PgPool) {
+async fn account_numbers_are_shown_to_finance_only_and_remarks_masked_for_the_auditor(pool: PgPool) {
     let app = demo_app(&pool).await;
     let remark = "NEFT FROM 50100234567890 CUST 9876543210";
     sqlx::query("UPDATE bank_statement_lines SET remarks = $1 WHERE id = (SELECT min(id) FROM bank_statement_lines)")
@@ -395,8 +395,19 @@ async fn the_auditor_gets_personal_data_masked(pool: PgPool) {
     assert!(!accounts.is_empty());
 
     let finance = demo_cookie(&app, "finance@settlepaisa.test").await;
+    let ops = demo_cookie(&app, "ops@settlepaisa.test").await;
+    let compliance = demo_cookie(&app, "compliance@settlepaisa.test").await;
+    let admin = demo_cookie(&app, "admin@settlepaisa.test").await;
     let auditor = demo_cookie(&app, "auditor@settlepaisa.test").await;
-    for (cookie, masked) in [(&finance, false), (&auditor, true)] {
+    // Payout account numbers: in full to finance only, who pays them (every batch page masks them
+    // for everyone). Bank remarks: masked for the auditor only.
+    for (who, cookie, masked, remarks_masked) in [
+        ("finance", &finance, false, false),
+        ("ops", &ops, true, false),
+        ("compliance", &compliance, true, false),
+        ("admin", &admin, true, false),
+        ("auditor", &auditor, true, true),
+    ] {
         let csv = app.get(&url("settlement-summary", "csv", ""), Some(cookie)).await;
         let (_, xlsx_cells, _, _) = {
             let (c, f, s, st) = xlsx(&app, cookie, Report::SettlementSummary).await;
@@ -408,18 +419,21 @@ async fn the_auditor_gets_personal_data_masked(pool: PgPool) {
         assert_eq!(page.status, StatusCode::OK);
         let xlsx_text: String = xlsx_cells.used_cells().map(|(_, _, c)| c.to_string() + "\n").collect();
         for a in &accounts {
-            assert_eq!(csv.body.contains(a.as_str()), !masked, "CSV, masked: {masked}");
-            assert_eq!(xlsx_text.contains(a.as_str()), !masked, "XLSX, masked: {masked}");
-            assert_eq!(page.body.contains(a.as_str()), !masked, "page, masked: {masked}");
+            assert_eq!(csv.body.contains(a.as_str()), !masked, "CSV, {who}");
+            assert_eq!(xlsx_text.contains(a.as_str()), !masked, "XLSX, {who}");
+            assert_eq!(page.body.contains(a.as_str()), !masked, "page, {who}");
             if masked {
                 let shown = format!("{}{}", "X".repeat(a.len() - 4), &a[a.len() - 4..]);
                 assert!(csv.body.contains(&shown), "{shown}");
             }
         }
-        assert_eq!(page.body.contains("data-testid=\"masked-note\""), masked);
+        assert_eq!(page.body.contains("data-testid=\"masked-note\""), masked, "{who}");
         let mis = app.get(&url("bank-mis", "csv", ""), Some(cookie)).await;
-        assert_eq!(mis.body.contains(remark), !masked);
-        if masked {
+        assert_eq!(mis.body.contains(remark), !remarks_masked, "{who}");
+        let mis_page =
+            app.get(&format!("/reports?report=bank-mis&from={}&to={}", window().0, window().1), Some(cookie)).await;
+        assert_eq!(mis_page.body.contains("data-testid=\"masked-note\""), remarks_masked, "{who}");
+        if remarks_masked {
             assert!(mis.body.contains("NEFT FROM XXXXXXXXXX7890 CUST XXXXXX3210"), "remarks masked for the auditor");
         }
     }
@@ -504,7 +518,9 @@ async fn an_xlsx_past_a_worksheets_rows_goes_on_to_the_next_sheet(pool: PgPool) 
     let (from, to) = window();
     let filter = Filter { from, to, merchant_id: None, acquirer: None };
     let report = Report::SettlementSummary;
-    let produce = |filter: Filter| move |out, tx| queries::write_masked(out, tx, report, filter, false);
+    let produce = |filter: Filter| {
+        move |out, tx| queries::write_masked(out, tx, report, filter, settlepaisa_ops::sheet::Masking::NONE)
+    };
     let csv = build_file(
         &pool,
         FileKind::Csv,
@@ -650,7 +666,7 @@ async fn a_file_read_as_binary_copy_is_the_cursors_byte_for_byte(pool: PgPool) {
                 SheetLimits::DEFAULT,
                 report.title(),
                 report.columns(),
-                move |out, tx| queries::write_masked(out, tx, report, for_file, false),
+                move |out, tx| queries::write_masked(out, tx, report, for_file, settlepaisa_ops::sheet::Masking::NONE),
             )
             .await
             .unwrap();

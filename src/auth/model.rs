@@ -91,6 +91,10 @@ impl Access {
     /// Downloading payout files, which carry beneficiaries' full account numbers: finance only
     /// (everyone else sees account numbers masked).
     pub const PAYOUT_FILES: Access = Access(Some(&[Role::Finance]));
+    /// Seeing merchants' payout account numbers in full, wherever they appear (payout files, the
+    /// settlement summary report and its stored runs): finance, who pays them, only. Every page
+    /// of batches and merchants shows them masked to everyone.
+    pub const FULL_ACCOUNT_NUMBERS: Access = Access(Some(&[Role::Finance]));
     pub const AUDIT_LOG: Access = Access(Some(&[Role::Compliance, Role::Auditor, Role::Admin]));
     /// Seeing personal data (account numbers, customer e-mail and phone) unmasked in pages and
     /// exports: every role but the auditor's (spec 01: no exports of personal data).

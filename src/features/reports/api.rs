@@ -1,6 +1,6 @@
 //! `GET /api/reports/v1/{report}.csv` and `GET /api/reports/v1/{report}.xlsx`
 //! (`?from=&to=&merchantId=&acquirer=`, IST cycle dates, the last 30 days when none): a report as a
-//! streamed file, for every signed-in role (personal data masked for the auditor). One route per
+//! streamed file, for every signed-in role (personal data masked for the roles that do not need it). One route per
 //! report and format, so an unknown report is a plain 404.
 //!
 //! Scheduled reports: `GET /api/reports/v1/schedules` (`{"schedules", "runs"}`),

@@ -3,7 +3,7 @@
 //! previewed on the page with their totals and downloaded whole as CSV or XLSX
 //! (`GET /api/reports/v1/{report}.{csv|xlsx}`), both streamed. Each report is one query
 //! ([`queries`]) whose columns are typed cells ([`crate::sheet`]), so the page, the CSV and the
-//! spreadsheet show the same figures. The auditor's copies have personal data masked.
+//! spreadsheet show the same figures. Account numbers are masked for every role but finance, bank remarks' personal data for the auditor.
 //!
 //! Scheduled reports (`/reports/schedules`, [`schedules`]): a report, a window, a cron in IST and
 //! recipients; each run goes through the job queue, stores its file in the object store with its

@@ -180,7 +180,7 @@ impl Report {
         matches!(self, Report::SettlementTransactions | Report::BankMis | Report::ReconOutcome)
     }
 
-    /// Whether any column carries personal data (masked for the auditor).
+    /// Whether any column carries personal data (masked for some roles).
     pub fn has_personal_data(self) -> bool {
         self.columns().iter().any(|c| c.personal.is_some())
     }
@@ -331,8 +331,9 @@ pub struct ReportsView {
     pub total_rows: i64,
     /// Per column: its sum over every row, for the amount and count columns.
     pub totals: Vec<Option<Cell>>,
-    /// Personal data (account numbers; in bank remarks digit runs, numbers written in groups and
-    /// e-mail addresses) is masked for the caller's role.
+    /// Some of the report's personal data (payout account numbers for every role but finance; for
+    /// the auditor also bank remarks' digit runs, numbers written in groups and e-mail addresses)
+    /// is masked for the caller's role.
     pub masked: bool,
 }
 
@@ -463,7 +464,7 @@ pub struct RunRow {
     pub emailed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub email_note: Option<String>,
     pub error: Option<String>,
-    /// The file holds personal data unmasked (only roles that see personal data may fetch it).
+    /// The file shows personal data that some roles see masked (they are refused it).
     pub unmasked_personal_data: bool,
 }
 

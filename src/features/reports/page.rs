@@ -174,7 +174,7 @@ fn ReportTable(view: ReportsView) -> impl IntoView {
             </div>
         </div>
         {(v.masked && r.has_personal_data()).then(|| view! {
-            <p class="mt-2 text-sm text-slate-600" data-testid="masked-note">"Personal data (account numbers, and long numbers in bank remarks) is masked for your role, here and in the downloads."</p>
+            <p class="mt-2 text-sm text-slate-600" data-testid="masked-note">"Personal data in this report (account numbers, or long numbers in bank remarks) is masked for your role, here and in the downloads."</p>
         })}
         // Wide reports scroll sideways: the region takes keyboard focus so it scrolls without a mouse.
         <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm" tabindex="0" role="region" aria-label=format!("{} preview", r.title())>

@@ -21,7 +21,7 @@ use crate::binary_copy;
 use crate::db::PlannedWithValues;
 use crate::error::AppError;
 use crate::money::Paise;
-use crate::sheet::{Cell, Column, Kind};
+use crate::sheet::{Cell, Column, Kind, Masking};
 
 /// The report's query for `filter`, in the report's order; `limit` bounds it (the preview).
 pub fn query(report: Report, filter: &Filter, limit: Option<i64>) -> QueryBuilder<'static, Postgres> {
@@ -401,15 +401,15 @@ impl FileRows {
     }
 }
 
-/// Every row of the report for `filter`, personal data masked when `mask`, into a file's rows.
+/// Every row of the report for `filter`, the personal data `masking` hides masked, into a file's rows.
 pub async fn write_masked(
     out: crate::http::xlsx::XlsxRows,
     tx: crate::db::ExportTx,
     report: Report,
     filter: Filter,
-    mask: bool,
+    masking: Masking,
 ) -> Result<(), AppError> {
-    write_file(FileRows::Sheet(out), tx, report, filter, mask).await
+    write_file(FileRows::Sheet(out), tx, report, filter, masking).await
 }
 
 /// The same into a streamed CSV download.
@@ -418,9 +418,9 @@ pub async fn write_masked_csv(
     tx: crate::db::ExportTx,
     report: Report,
     filter: Filter,
-    mask: bool,
+    masking: Masking,
 ) -> Result<(), AppError> {
-    write_file(FileRows::Csv(Box::new(out)), tx, report, filter, mask).await
+    write_file(FileRows::Csv(Box::new(out)), tx, report, filter, masking).await
 }
 
 /// A file's rows are read as binary `COPY` ([`copy_statement`]) and turned into cells here, each
@@ -434,17 +434,17 @@ async fn write_file(
     mut tx: crate::db::ExportTx,
     report: Report,
     filter: Filter,
-    mask: bool,
+    masking: Masking,
 ) -> Result<(), AppError> {
     let columns = report.columns();
     for select in prepare_copies(&mut tx, report, &filter).await? {
-        copy_rows(&mut tx, &copy_statement(&select), columns, mask, &mut out).await?;
+        copy_rows(&mut tx, &copy_statement(&select), columns, masking, &mut out).await?;
     }
     out.end().await?;
     Ok(tx.finish().await?)
 }
 
-/// The rows of one binary `COPY`, each decoded and (when `mask`) masked, into `out`: a sheet's
+/// The rows of one binary `COPY`, each decoded and masked as `masking` says, into `out`: a sheet's
 /// rows as cells; a CSV's cell by cell, numbers, dates and times formatted into one reused buffer
 /// and texts written straight from the `COPY`'s bytes, so an unmasked CSV allocates nothing per
 /// cell but the few cells that take a formula's quote.
@@ -452,7 +452,7 @@ async fn copy_rows(
     tx: &mut PgConnection,
     statement: &str,
     columns: &[Column],
-    mask: bool,
+    masking: Masking,
     out: &mut FileRows,
 ) -> Result<(), AppError> {
     let mut reader = binary_copy::Reader::new();
@@ -469,7 +469,7 @@ async fn copy_rows(
                         .enumerate()
                         .map(|(i, c)| row.get(i).map_or(Ok(Cell::Empty), |bytes| decode(c.kind, bytes)))
                         .collect::<Result<Vec<_>, _>>()?;
-                    sheet.write_row(crate::sheet::mask_row(columns, cells, mask)).await?;
+                    sheet.write_row(crate::sheet::mask_row(columns, cells, masking)).await?;
                 }
                 FileRows::Csv(csv) => {
                     for (i, c) in columns.iter().enumerate() {
@@ -478,7 +478,7 @@ async fn copy_rows(
                             continue;
                         };
                         match (c.kind, c.personal) {
-                            (kind, Some(personal)) if mask => {
+                            (kind, Some(personal)) if masking.masks(personal) => {
                                 text.clear();
                                 decode(kind, bytes)?.masked(personal).push_csv_text(&mut text);
                                 csv.write_cell(&text)?;

@@ -42,6 +42,7 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
 use crate::http::xlsx::FileKind;
+use crate::sheet::Masking;
 use crate::state::AppState;
 
 pub const JOB_KIND: &str = "report.scheduled_run";
@@ -372,7 +373,7 @@ pub async fn schedules(pool: &PgPool, caller: &CurrentUser) -> Result<Vec<Schedu
 /// The latest runs, newest first.
 pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.schedule_id, s.name, s.report, r.masked, r.due_at AS "due_at: DateTime<Utc>",
+        r#"SELECT r.id, r.schedule_id, s.name, s.report, r.masked, r.accounts_masked, r.due_at AS "due_at: DateTime<Utc>",
                   r.window_from AS "window_from: NaiveDate", r.window_to AS "window_to: NaiveDate", r.status,
                   r.file_name, r.sha256, r.size_bytes, r.emailed_at AS "emailed_at: DateTime<Utc>", r.email_note, r.error
            FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
@@ -400,24 +401,33 @@ pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
                 emailed_at: r.emailed_at,
                 email_note: r.email_note,
                 error: r.error,
-                unmasked_personal_data: r.masked == Some(false) && report.has_personal_data(),
+                unmasked_personal_data: file_masking(r.masked, r.accounts_masked)
+                    .is_some_and(|m| m.shows_more_than(Masking::ALL, report.columns())),
             }
         })
         .collect())
 }
 
+/// How a run's file was masked, from its `masked` and `accounts_masked` columns (none before it is
+/// written).
+fn file_masking(masked: Option<bool>, accounts_masked: Option<bool>) -> Option<Masking> {
+    Some(Masking { free_text: masked?, accounts: accounts_masked? })
+}
+
 /// One run's stored file: its name, format (its name's extension: the schedule's format may have
-/// changed since), whether it holds personal data unmasked, and where it is stored.
+/// changed since), its report and how it was masked, and where it is stored.
 pub struct StoredFile {
     pub file_name: String,
     pub format: Format,
-    pub unmasked_personal_data: bool,
+    pub report: Report,
+    pub masking: Masking,
     pub storage_key: String,
 }
 
 pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppError> {
     let r = sqlx::query!(
-        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!", s.report, r.masked AS "masked!"
+        r#"SELECT r.file_name AS "file_name!", r.storage_key AS "storage_key!", s.report, r.masked AS "masked!",
+                  r.accounts_masked AS "accounts_masked!"
            FROM report_runs r JOIN report_schedules s ON s.id = r.schedule_id
            WHERE r.id = $1 AND r.status = 'completed'"#,
         run_id
@@ -429,7 +439,8 @@ pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppE
     Ok(StoredFile {
         format: r.file_name.rsplit_once('.').and_then(|(_, extension)| Format::parse(extension)).unwrap_or(Format::Csv),
         file_name: r.file_name,
-        unmasked_personal_data: !r.masked && report.has_personal_data(),
+        report,
+        masking: Masking { free_text: r.masked, accounts: r.accounts_masked },
         storage_key: r.storage_key,
     })
 }
@@ -622,19 +633,20 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
         _ => {
             let file_name = filter.file_name(report, format);
             let roles: Vec<Role> = r.creator_roles.iter().filter_map(|c| Role::parse(c)).collect();
-            let masked = !Access::PERSONAL_DATA.allows(&roles);
+            let masking = super::service::masking_for(&roles);
             let (key, sha256, size) =
-                store_file(state, report, format, &filter, masked, r.schedule_id, run_id, &file_name).await?;
+                store_file(state, report, format, &filter, masking, r.schedule_id, run_id, &file_name).await?;
             sqlx::query!(
                 "UPDATE report_runs SET status = 'completed', storage_key = $2, file_name = $3, sha256 = $4, size_bytes = $5,
-                        masked = $6, finished_at = $7, error = NULL
+                        masked = $6, accounts_masked = $7, finished_at = $8, error = NULL
                  WHERE id = $1",
                 run_id,
                 key,
                 file_name,
                 sha256,
                 size,
-                masked,
+                masking.free_text,
+                masking.accounts,
                 state.clock.now() as DateTime<Utc>,
             )
             .execute(&state.pool)
@@ -718,7 +730,7 @@ async fn store_file(
     report: Report,
     format: Format,
     filter: &Filter,
-    masked: bool,
+    masking: Masking,
     schedule_id: Uuid,
     run_id: Uuid,
     file_name: &str,
@@ -730,7 +742,7 @@ async fn store_file(
     let limits = state.config.xlsx_limits;
     let written = crate::http::xlsx::build_file(&state.pool, kind, limits, report.title(), report.columns(), {
         let filter = filter.clone();
-        move |out, tx| queries::write_masked(out, tx, report, filter, masked)
+        move |out, tx| queries::write_masked(out, tx, report, filter, masking)
     })
     .await?;
     let key = format!("reports/{schedule_id}/{run_id}/{file_name}");

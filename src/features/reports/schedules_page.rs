@@ -272,7 +272,7 @@ fn RunLine(run: RunRow, marked: bool) -> impl IntoView {
         (Some(name), Some(size)) => view! {
             <a href=format!("/api/reports/v1/runs/{}/file", r.id) download="" class="text-brand-700 underline">{name.clone()}</a>
             <span class="block text-xs text-slate-600">{format_size(size.max(0) as u64)}</span>
-            {r.unmasked_personal_data.then(|| view! { <span class="block text-xs text-slate-600">"holds personal data: auditors download the report masked instead"</span> })}
+            {r.unmasked_personal_data.then(|| view! { <span class="block text-xs text-slate-600">"holds personal data: roles that see it masked download the report instead"</span> })}
         }
         .into_any(),
         _ => view! { <span class="text-slate-500">"—"</span> }.into_any(),

@@ -1,8 +1,9 @@
 //! The reports' use cases, shared by the page's server function and the JSON API: authorise
 //! (every signed-in role reads reports), parse the URL's filter, then the report's one query —
-//! its first rows and totals for the page, all of it for a file. The auditor gets personal data
-//! (account numbers; in bank remarks long digit runs, numbers written in groups, e-mail addresses
-//! and UPI ids) masked, on the page and in both files alike.
+//! its first rows and totals for the page, all of it for a file. Personal data is masked on the
+//! page and in both files alike: merchants' payout account numbers for every role but finance, and
+//! for the auditor also bank remarks' long digit runs, numbers written in groups, e-mail addresses
+//! and UPI ids.
 
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -11,16 +12,18 @@ use uuid::Uuid;
 use super::model::{Format, Report, ReportsQuery, ReportsView, ScheduleForm, SchedulesView, PREVIEW_ROWS};
 use super::{queries, schedules};
 use crate::auth::guard::authorize;
-use crate::auth::{Access, CurrentUser};
+use crate::auth::{Access, CurrentUser, Role};
 use crate::error::AppError;
 use crate::http::csv::CsvExport;
 use crate::http::xlsx::XlsxExport;
-use crate::sheet::mask_row;
+use crate::sheet::{mask_row, Masking};
 use crate::state::AppState;
 
-/// Whether `caller` sees personal data masked.
-fn masks_for(caller: &CurrentUser) -> bool {
-    !caller.may(Access::PERSONAL_DATA)
+/// The personal data a holder of `roles` sees masked: payout account numbers unless finance
+/// ([`Access::FULL_ACCOUNT_NUMBERS`]), free text unless [`Access::PERSONAL_DATA`] (all but the
+/// auditor). A scheduled run's file is masked for its creator's roles when it is written.
+pub fn masking_for(roles: &[Role]) -> Masking {
+    Masking { accounts: !Access::FULL_ACCOUNT_NUMBERS.allows(roles), free_text: !Access::PERSONAL_DATA.allows(roles) }
 }
 
 /// Everything `/reports` shows for its URL.
@@ -34,9 +37,10 @@ pub async fn view(state: &AppState, caller: &CurrentUser, query: &ReportsQuery) 
         crate::features::settlements::queries::merchants(&state.pool),
         queries::acquirers(&state.pool),
     )?;
-    let mask = masks_for(&user);
-    let rows = rows.into_iter().map(|r| mask_row(report.columns(), r, mask)).collect();
-    Ok(ReportsView { report, filter, merchants, acquirers, rows, total_rows, totals, masked: mask })
+    let masking = masking_for(&user.roles);
+    let rows = rows.into_iter().map(|r| mask_row(report.columns(), r, masking)).collect();
+    let masked = masking.hides_any_of(report.columns());
+    Ok(ReportsView { report, filter, merchants, acquirers, rows, total_rows, totals, masked })
 }
 
 /// A whole report as a file, streamed: CSV as its rows arrive, XLSX once written (see
@@ -50,21 +54,21 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let filter = query.filter(report, crate::ist::today(state.clock.now())).map_err(AppError::BadRequest)?;
-    let mask = masks_for(&user);
+    let masking = masking_for(&user.roles);
     let name = filter.file_name(report, format);
     let columns = report.columns();
     match format {
         Format::Csv => {
             let header: Vec<&'static str> = columns.iter().map(|c| c.header).collect();
             CsvExport::new(state, user.id, name, header, move |out, tx| {
-                queries::write_masked_csv(out, tx, report, filter, mask)
+                queries::write_masked_csv(out, tx, report, filter, masking)
             })
             .respond()
             .await
         }
         Format::Xlsx => {
             XlsxExport::new(state, user.id, name, report.title(), columns, move |out, tx| {
-                queries::write_masked(out, tx, report, filter, mask)
+                queries::write_masked(out, tx, report, filter, masking)
             })
             .respond()
             .await
@@ -125,14 +129,14 @@ pub async fn delete_schedule(
     schedules::delete(&state.pool, &user, ip, id, state.clock.now()).await
 }
 
-/// A finished run's stored file, streamed from the object store. A file with personal data in it
-/// (made for a role that sees it) is refused to roles that do not.
+/// A finished run's stored file, streamed from the object store. A file showing personal data
+/// that the caller sees masked (made for a role that sees it) is refused.
 pub async fn run_file(state: &AppState, caller: &CurrentUser, run_id: Uuid) -> Result<Response, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let file = schedules::stored_file(&state.pool, run_id).await?;
-    if file.unmasked_personal_data && masks_for(&user) {
+    if file.masking.shows_more_than(masking_for(&user.roles), file.report.columns()) {
         return Err(AppError::ForbiddenBecause(
-            "This file holds personal data (account numbers) that your role sees masked. Download the report from the Reports page instead: your copy is masked.".into(),
+            "This file holds personal data (account numbers or bank remarks) that your role sees masked. Download the report from the Reports page instead: your copy is masked.".into(),
         ));
     }
     let object = state.objects.get(&object_store::path::Path::from(file.storage_key.as_str())).await.map_err(|e| {
