@@ -21,8 +21,8 @@ pub enum Kind {
     Time,
 }
 
-/// Which personal data a column may carry (spec 09: masked for roles without
-/// [`crate::auth::Access::PERSONAL_DATA`]).
+/// Which personal data a column may carry (spec 09: masked unless the role needs it; who sees
+/// which is `reports::service::masking_for`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Personal {
     /// A bank account number: all but its last four digits hidden.
@@ -177,8 +177,9 @@ fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
 }
 
 /// Which kinds of personal data a reader sees masked: merchants' payout account numbers, and
-/// the numbers, e-mail addresses and UPI ids in free text such as bank remarks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// the numbers, e-mail addresses and UPI ids in free text such as bank remarks. No default: each
+/// reader's is decided from their roles (`reports::service::masking_for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Masking {
     pub accounts: bool,
     pub free_text: bool,
@@ -187,16 +188,16 @@ pub struct Masking {
 impl Masking {
     /// Nothing masked.
     pub const NONE: Masking = Masking { accounts: false, free_text: false };
+    /// Everything masked.
+    pub const ALL: Masking = Masking { accounts: true, free_text: true };
 
+    /// Whether personal data of this kind is masked.
     pub fn masks(self, personal: Personal) -> bool {
         match personal {
             Personal::Account => self.accounts,
             Personal::FreeText => self.free_text,
         }
     }
-
-    /// Everything masked.
-    pub const ALL: Masking = Masking { accounts: true, free_text: true };
 
     /// Whether any of `columns` is masked.
     pub fn hides_any_of(self, columns: &[Column]) -> bool {

@@ -283,6 +283,29 @@ async fn kpis_on_a_hand_made_fixture(pool: PgPool) {
     assert_eq!(outcomes["winRatePercent"], "50.0");
     assert_eq!(outcomes["avgResolutionDays"], "12.0");
     assert_eq!(outcomes["netImpactPaise"], -10_000);
+    // Its money is the window's too: F-3 closed 10 days ago leaves the 7-day window with its
+    // ₹300 recovered, and stays in the 30-day one.
+    sqlx::query("UPDATE chargebacks SET closed_at = $1 WHERE case_ref = 'F-3'")
+        .bind(now - Duration::days(10))
+        .execute(&pool)
+        .await
+        .unwrap();
+    for (window, won, recovered, written_off) in [("7d", 0, 0, 40_000), ("30d", 1, 30_000, 40_000)] {
+        let o = app
+            .get(&format!("/api/disputes/v1/chargebacks/outcome-summary?window={window}"), Some(&reader))
+            .await
+            .json();
+        assert_eq!(
+            (
+                o["won"].as_i64(),
+                o["recoveredPaise"].as_i64(),
+                o["writtenOffPaise"].as_i64(),
+                o["netImpactPaise"].as_i64()
+            ),
+            (Some(won), Some(recovered), Some(written_off), Some(recovered - written_off)),
+            "{window}: {o}"
+        );
+    }
     // SLA: F-1 overdue by an hour; F-2 due in two days (2–3 days bucket, whatever the hour).
     let sla = app.get("/api/disputes/v1/chargebacks/sla-buckets", Some(&reader)).await.json();
     assert_eq!(sla["overdue"]["count"], 1);
@@ -340,6 +363,20 @@ async fn the_lifecycle_with_evidence_recovery_and_audit(pool: PgPool) {
     let no_evidence = act(&app, &ops, id, json!({"action": "status", "to": "representment_submitted"})).await;
     assert_eq!(no_evidence.status, StatusCode::CONFLICT);
     assert!(no_evidence.json()["message"].as_str().unwrap().contains("evidence document"));
+    // The acquirer's own notice is not evidence: still refused.
+    let notice = post_multipart(
+        &app,
+        &format!("/api/disputes/v1/chargebacks/{id}/documents"),
+        &[("kind", "NOTICE")],
+        Some(("notice.pdf", PDF)),
+        &ops,
+    )
+    .await;
+    assert_eq!(notice.status, StatusCode::CREATED, "{}", notice.body);
+    let page = app.get(&format!("/disputes/{id}"), Some(&ops)).await.body;
+    assert!(!page.contains("value=\"representment_submitted\""), "not offered on a notice alone");
+    let notice_only = act(&app, &ops, id, json!({"action": "status", "to": "representment_submitted"})).await;
+    assert_eq!(notice_only.status, StatusCode::CONFLICT, "{}", notice_only.body);
 
     // Upload a PDF; it comes back byte for byte, as an attachment, with its SHA-256 recorded.
     let upload = post_multipart(
@@ -391,8 +428,16 @@ async fn the_lifecycle_with_evidence_recovery_and_audit(pool: PgPool) {
     let actions: Vec<&str> =
         lost["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
     assert_eq!(
-        &actions[..6],
-        ["recovery_created", "status_changed", "status_changed", "status_changed", "document_added", "status_changed"]
+        &actions[..7],
+        [
+            "recovery_created",
+            "status_changed",
+            "status_changed",
+            "status_changed",
+            "document_added",
+            "document_added",
+            "status_changed"
+        ]
     );
     let last_change = &lost["timeline"][1];
     assert_eq!(last_change["actor"], "Priya Sharma");
@@ -405,7 +450,7 @@ async fn the_lifecycle_with_evidence_recovery_and_audit(pool: PgPool) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(unified, 6, "each change is in the unified audit log too");
+    assert_eq!(unified, 7, "each change is in the unified audit log too (two documents)");
 
     // Compliance accepts liability on another open case.
     let other = case_id(&pool, "UNDER_REVIEW").await;
@@ -539,6 +584,24 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!((txn_ref.as_deref(), gross, amount), (Some("TXN-IMPORT-1"), 500000, 125050), "correlated by UTR");
+    // Another merchant's case naming the same UTR is not linked to MERCH_001's payment (nor
+    // refused as more than it).
+    let other = "Case Ref,Merchant ID,UTR,Amount,Reason Code,Chargeback Date\nIMP-5,MERCH_002,UTRIMPORT0001,7000,13.1,2026-11-22\n";
+    let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &ops)
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(other))
+        .unwrap();
+    let reply = app.send(req).await;
+    assert_eq!(reply.json()["inserted"].as_i64(), Some(1), "{}", reply.body);
+    let (txn_ref, gross): (Option<String>, i64) =
+        sqlx::query_as("SELECT txn_ref, original_gross_paise FROM chargebacks WHERE network_case_id = 'IMP-5'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((txn_ref, gross), (None, 700000));
     // A file without the required columns is refused whole.
     let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
         .header(header::HOST, HOST)
@@ -612,6 +675,26 @@ async fn webhooks_need_the_signature_and_replays_change_nothing(pool: PgPool) {
     .unwrap();
     assert_eq!(rules::ui_status(&stage, &status, &outcome), Some(UiStatus::Cancelled));
     assert_eq!(role, "webhook:VISA");
+    // The same decision again under a new event id (the case already shows it): 200, recorded,
+    // nothing changed. A contrary one is still refused.
+    let again = json!({"eventId": "evt-3", "type": "chargeback.resolved", "networkCaseId": "VCR-HOOK-1", "decision": "withdrawn"}).to_string();
+    let r = webhook(&app, "VISA", &again, Some(sign(WEBHOOK_SECRET, again.as_bytes()))).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::OK, Some("applied")), "{}", r.body);
+    let changes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chargeback_audit a JOIN chargebacks c ON c.id = a.chargeback_id
+         WHERE c.network_case_id = 'VCR-HOOK-1' AND a.action = 'status_changed'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(changes, 1);
+    let won =
+        json!({"eventId": "evt-4", "type": "chargeback.resolved", "networkCaseId": "VCR-HOOK-1", "decision": "WON"})
+            .to_string();
+    assert_eq!(
+        webhook(&app, "VISA", &won, Some(sign(WEBHOOK_SECRET, won.as_bytes()))).await.status,
+        StatusCode::CONFLICT
+    );
     // Bad JSON with a good signature: 400, not recorded.
     let junk = "{\"eventId\": 1}";
     assert_eq!(

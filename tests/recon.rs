@@ -1625,3 +1625,84 @@ async fn a_demo_bank_line_is_met_by_an_upload_that_repeats_it(pool: PgPool) {
     let after = table_counts(&pool).await;
     assert_eq!((after.1, after.2), (before.1, before.2), "no transaction or bank line written");
 }
+
+/// A re-run that finds another reason for an exception gives the record that reason's severity and
+/// SLA, due from the re-run: a payment first raised as BANK_FILE_MISSING (critical, 2 hours) that
+/// the late statement shows one paisa short is a medium rounding error due 12 hours later, not a
+/// critical one breached since. A re-run that finds the same reason keeps what the record has (an
+/// analyst may have changed its severity).
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let day = "2026-01-20";
+    // The PG file writes the UTR in lower case; the statement in upper case.
+    let pg = format!("{PG_HEADER}SEV-T1,MERCH_001,500.00,INR,{day},10:00,UPI,sevutr1,,SUCCESS\n");
+    let upload = post_upload(&app, &ops, &[("kind", "pg"), ("cycleDate", day)], Some(("pg.csv", pg.as_bytes()))).await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    let run = |ops: String| {
+        let app = &app;
+        async move {
+            let r = json_post(app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": day })).await;
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+            assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+        }
+    };
+    let record = || async {
+        sqlx::query_as::<_, (String, String, String, chrono::DateTime<Utc>)>(
+            "SELECT e.id, e.reason_code, e.severity::text, e.sla_due_at FROM exceptions e
+             JOIN transactions t ON t.id = e.transaction_id WHERE t.txn_id = 'SEV-T1'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    run(ops.clone()).await;
+    let first_at = app.state.clock.now();
+    let (id, reason, severity, due) = record().await;
+    assert_eq!((reason.as_str(), severity.as_str()), ("BANK_FILE_MISSING", "CRITICAL"));
+    // PostgreSQL keeps microseconds (rounded): equal to within one.
+    let same = |stored: chrono::DateTime<Utc>, expected: chrono::DateTime<Utc>| {
+        (stored - expected).num_microseconds().is_some_and(|d| d.abs() <= 1)
+    };
+    assert!(same(due, first_at + chrono::Duration::hours(2)), "{due}");
+
+    // Three hours later the statement comes, one paisa short.
+    app.clock.advance(chrono::Duration::hours(3));
+    let ops = app.login("ops@settlepaisa.test", demo::DEMO_PASSWORD).await.session_cookie().unwrap();
+    let bank = format!("{BANK_HEADER}SEVB1,HDFC,499.99,{day},,SEVUTR1,,CR\n");
+    let upload =
+        post_upload(&app, &ops, &[("kind", "bank"), ("cycleDate", day)], Some(("bank.csv", bank.as_bytes()))).await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
+    run(ops.clone()).await;
+    let rerun_at = app.state.clock.now();
+    let hours: i32 = sqlx::query_scalar(
+        "SELECT sla_hours FROM sla_settings WHERE reason_code = 'ROUNDING_ERROR' AND severity = 'MEDIUM'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let after = record().await;
+    assert_eq!(after.0, id, "the same record");
+    assert_eq!((after.1.as_str(), after.2.as_str()), ("ROUNDING_ERROR", "MEDIUM"));
+    assert!(same(after.3, rerun_at + chrono::Duration::hours(hours.into())), "{}", after.3);
+    // The record holds the UTR as it was matched, so the queue's search finds it however typed.
+    for q in ["sevutr1", "SEVUTR1"] {
+        let found = app.get(&format!("/api/recon/v1/exceptions?q={q}"), Some(&ops)).await.json();
+        let ids: Vec<&str> = found["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [id.as_str()], "{q}: {found}");
+    }
+
+    // An analyst raises it to HIGH; a re-run finding the same rounding error keeps that.
+    let raised = json_post(
+        &app,
+        &ops,
+        &format!("/api/recon/v1/exceptions/{id}/actions"),
+        serde_json::json!({ "action": "severity", "severity": "HIGH", "note": "recurring" }),
+    )
+    .await;
+    assert_eq!(raised.status, StatusCode::OK, "{}", raised.body);
+    let kept = record().await;
+    run(ops.clone()).await;
+    assert_eq!(record().await, kept);
+    common::assert_rollups_exact(&pool).await;
+}

@@ -1,8 +1,9 @@
 //! Issue 15, reports: each of the five reports on the demo data against SQL ground truth and the
 //! figures of the pages that show the same thing (the settlement list and batch items, the recon
 //! run's tabs and totals); the XLSX read back with calamine (typed cells, values to the paisa,
-//! dates as dates, the ₹ format, a frozen header); formula text that stays text; personal data
-//! masked for the auditor in the page and both files; the role matrix and bad input.
+//! dates as dates, the ₹ format, a frozen header); formula text that stays text; account numbers
+//! in full for finance only and bank remarks masked for the auditor, in the page and both files;
+//! the role matrix and bad input.
 
 mod common;
 

@@ -643,6 +643,28 @@ async fn deductions_are_capped_and_carried_and_reserve_is_released_on_its_date(p
         .await
         .unwrap();
     assert_eq!(releases, 1, "only the paid batch's reserve was released");
+
+    // 26 Dec: the third batch (its hold due 25 Dec) is paid only now, after its hold's date; the
+    // next batch releases that hold, and not the fourth's (due 26 Dec, its batch unpaid).
+    app.clock.advance(chrono::Duration::days(2));
+    let finance = app.session_for("finance@t.test").await;
+    let third_id = batch_id(&pool, "MRES", "2026-12-23").await;
+    let sent = post(&app, "/api/settlements/v1/payout-files", json!({ "batchIds": [third_id] }), &finance).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let paid = act(&app, &finance, third_id, json!({ "action": "paid", "utr": "HDFCR52026122600003" })).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    txn(&pool, "RES5", "MRES", 10_000_00, "2026-12-26").await;
+    create_batches(&app, &finance, "2026-12-26").await;
+    assert_eq!(figures(&pool, "MRES", "2026-12-26").await.reserve_released_paise, 1_000_00);
+    let released: Vec<String> = sqlx::query_scalar(
+        "SELECT b.batch_ref FROM reserve_ledger r JOIN reserve_ledger h ON h.id = r.released_entry_id
+         JOIN settlement_batches b ON b.id = h.batch_id WHERE r.kind = 'RELEASE' ORDER BY b.cycle_date",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(released.len(), 2, "{released:?}");
+    assert!(released[0].contains("20261221") && released[1].contains("20261223"), "{released:?}");
     items_agree_with_batches(&pool).await;
 }
 
@@ -966,8 +988,25 @@ async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
     let ledger: Vec<(String, i64)> =
         sqlx::query_as("SELECT kind, amount_paise FROM reserve_ledger ORDER BY id").fetch_all(&pool).await.unwrap();
     assert_eq!(ledger, [("HOLD".into(), 1_000_00)], "only 21 Dec's hold is left, due again");
-    // The rejected batch keeps its figures as calculated, for the record.
+    // The rejected batch keeps its figures as calculated, for the record, and its page and
+    // statement say that nothing of it is paid and where its parts went.
     assert_eq!(figures(&pool, "MREJ", "2026-12-22").await.net_paise, 9_500_00);
+    let page = app.get(&format!("/settlements/{rejected}"), Some(&finance)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for said in [
+        "data-testid=\"rejected-note\"",
+        "Net as calculated (not paid)",
+        "Rejected: its transactions went back to the settlement backlog",
+        "Rejected: the chargebacks and refunds it deducted were given back",
+        "Rejected: its reserve entries were removed",
+    ] {
+        assert!(page.body.contains(said), "{said}");
+    }
+    assert!(!page.body.contains("No chargebacks or refunds were deducted"));
+    let statement = app.get(&format!("/api/settlements/v1/batches/{rejected}/statement.csv"), Some(&finance)).await;
+    assert_eq!(statement.status, StatusCode::OK);
+    assert!(statement.body.contains("NET AS CALCULATED (REJECTED: NOT PAYABLE)"), "{}", statement.body);
+    assert!(!statement.body.contains("NET PAYABLE,"), "{}", statement.body);
 
     // 23 Dec takes both transactions, releases 21 Dec's hold and deducts the refund again:
     // ₹20,000 − ₹2,000 + ₹1,000 − ₹500 = ₹18,500.

@@ -93,11 +93,14 @@ impl Access {
     pub const PAYOUT_FILES: Access = Access(Some(&[Role::Finance]));
     /// Seeing merchants' payout account numbers in full, wherever they appear (payout files, the
     /// settlement summary report and its stored runs): finance, who pays them, only. Every page
-    /// of batches and merchants shows them masked to everyone.
-    pub const FULL_ACCOUNT_NUMBERS: Access = Access(Some(&[Role::Finance]));
+    /// of batches and merchant lists shows them masked to everyone (an admin editing a merchant's
+    /// bank account sees the number being edited).
+    pub const FULL_ACCOUNT_NUMBERS: Access = Access::PAYOUT_FILES;
     pub const AUDIT_LOG: Access = Access(Some(&[Role::Compliance, Role::Auditor, Role::Admin]));
-    /// Seeing personal data (account numbers, customer e-mail and phone) unmasked in pages and
-    /// exports: every role but the auditor's (spec 01: no exports of personal data).
+    /// Seeing personal data (customer e-mail and phone, numbers and addresses in free text such as
+    /// bank remarks) unmasked in pages and exports: every role but the auditor's (spec 01: no
+    /// exports of personal data). Merchants' payout account numbers follow
+    /// [`Access::FULL_ACCOUNT_NUMBERS`].
     pub const PERSONAL_DATA: Access = Access(Some(&[Role::Ops, Role::Finance, Role::Compliance, Role::Admin]));
     pub const ADMIN: Access = Access(Some(&[Role::Admin]));
     /// Creating scheduled reports (and deleting one's own): every role that reads reports and may

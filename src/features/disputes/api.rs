@@ -244,7 +244,7 @@ async fn list(
 
 /// The body of `GET /v1/chargebacks/outcome-summary`. The rate and the average are decimal text
 /// with one digit after the point (`"62.5"`), null when nothing was decided in the window; money
-/// is a number of paise.
+/// is a number of paise, over the cases closed in the window like every other figure of the body.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OutcomeSummaryResponse {
@@ -265,16 +265,16 @@ async fn outcome_summary(
     Query(params): Query<ApiParams>,
 ) -> Result<Json<OutcomeSummaryResponse>, AppError> {
     let days = rules::window_days(params.window.as_deref()).map_err(AppError::BadRequest)?;
-    let (s, k) = service::outcome_summary(&state, &user, &params.scope()?, days).await?;
+    let s = service::outcome_summary(&state, &user, &params.scope()?, days).await?;
     Ok(Json(OutcomeSummaryResponse {
         avg_resolution_days: s.avg_resolution_tenth_days.map(crate::ratio::tenths_text),
         lost: s.lost,
-        net_impact_paise: k.net()?.0,
-        recovered_paise: k.recovered.0,
+        net_impact_paise: s.recovered.checked_sub(s.written_off)?.0,
+        recovered_paise: s.recovered.0,
         win_rate_percent: s.win_rate_permille.map(crate::ratio::tenths_text),
         window: format!("{days}d"),
         won: s.won,
-        written_off_paise: k.written_off.0,
+        written_off_paise: s.written_off.0,
     }))
 }
 

@@ -155,7 +155,7 @@ pub async fn change_status_in(
     let case = lock(&mut *tx, case_id).await?;
     let from = case.ui()?;
     let evidence = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM chargeback_documents WHERE chargeback_id = $1"#,
+        r#"SELECT count(*) AS "count!" FROM chargeback_documents WHERE chargeback_id = $1 AND kind = 'EVIDENCE'"#,
         case_id
     )
     .fetch_one(&mut *tx)
@@ -467,16 +467,19 @@ pub async fn insert_case(
     let Some(merchant_name) = merchant else {
         return Err(AppError::BadRequest(format!("Merchant {} is not known.", case.merchant_id)));
     };
-    // Correlate with a transaction: by transaction id, then UTR, then RRN.
+    // Correlate with one of the case's merchant's transactions: by transaction id, then UTR, then
+    // RRN (another merchant's payment with the same reference is not this case's).
     let txn = sqlx::query!(
         r#"SELECT id, amount_paise AS "amount_paise: Paise", txn_id FROM transactions
-         WHERE ($1::text IS NOT NULL AND txn_id = $1)
+         WHERE (($1::text IS NOT NULL AND txn_id = $1)
             OR ($2::text IS NOT NULL AND utr = $2)
-            OR ($3::text IS NOT NULL AND rrn = $3)
+            OR ($3::text IS NOT NULL AND rrn = $3))
+           AND merchant_id = $4
          ORDER BY (txn_id = $1) DESC NULLS LAST, (utr = $2) DESC NULLS LAST, id LIMIT 1"#,
         case.txn_ref.as_deref(),
         case.utr.as_deref(),
-        case.rrn.as_deref()
+        case.rrn.as_deref(),
+        &case.merchant_id
     )
     .fetch_optional(&mut *conn)
     .await?;

@@ -115,15 +115,24 @@ impl Column {
 const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
 
-/// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`.
+/// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`: a four-digit year from
+/// [`crate::ist::FIRST_YEAR`] to [`crate::ist::LAST_YEAR`]. chrono's `%Y` also reads one to three
+/// digits, so `20-11-26` would otherwise be 26 Nov of the year 20.
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
     let t = text.trim();
     for format in ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y"] {
         if let Ok(d) = NaiveDate::parse_from_str(t, format) {
-            return Ok(d);
+            if (crate::ist::FIRST_YEAR..=crate::ist::LAST_YEAR).contains(&d.year()) {
+                return Ok(d);
+            }
         }
     }
-    Err(format!("{t:?} is not a date (use YYYY-MM-DD or DD-MM-YYYY)"))
+    Err(format!(
+        "{t:?} is not a date from {} to {} (use YYYY-MM-DD or DD-MM-YYYY, with a four-digit year)",
+        crate::ist::FIRST_YEAR,
+        crate::ist::LAST_YEAR
+    ))
 }
 
 fn network_of(text: &str) -> Result<String, String> {
@@ -183,6 +192,21 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        // More fields than the header (beyond empty trailing ones): an unquoted delimiter inside a
+        // value, such as `1,234.50`, has shifted the columns after it. Refused rather than read
+        // into the wrong columns.
+        let fields = record.iter().enumerate().filter(|(_, f)| !f.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
+        if fields > headers.len() {
+            parsed.errors.push(RowError {
+                line,
+                column: None,
+                message: format!(
+                    "has {fields} fields where the header has {}: quote a value that holds the delimiter (such as an amount written 1,234.50)",
+                    headers.len()
+                ),
+            });
             continue;
         }
         let get = |col: Column| -> Option<String> {
@@ -419,9 +443,21 @@ pub async fn handle_webhook(
                 .fetch_one(&mut *tx)
                 .await?;
             let from = rules::ui_status(&state.stage, &state.status, &state.outcome).ok_or(AppError::Internal)?;
-            let to = rules::network_resolution(from, &decision.to_ascii_uppercase()).map_err(AppError::Conflict)?;
-            commands::change_status_in(&mut tx, &actor, id, to, Some(&format!("{network} decision: {decision}")), now)
+            let decision = decision.to_ascii_uppercase();
+            // The case already closed the way the network decided (ops recorded it first): the
+            // event is recorded and changes nothing, so the network does not retry it.
+            if !rules::already_decided(from, &decision) {
+                let to = rules::network_resolution(from, &decision).map_err(AppError::Conflict)?;
+                commands::change_status_in(
+                    &mut tx,
+                    &actor,
+                    id,
+                    to,
+                    Some(&format!("{network} decision: {decision}")),
+                    now,
+                )
                 .await?;
+            }
             id
         }
     };
@@ -492,6 +528,29 @@ mod tests {
             ]
         );
         assert!(parsed.errors[0].message.contains("negative"));
+    }
+
+    #[test]
+    fn two_digit_years_and_shifted_rows_are_refused_with_their_line() {
+        // chrono's %Y reads `26` as the year 26: each of these would have been a date 2,000 years ago.
+        for text in ["20-11-26", "05/11/26", "20-Nov-26", "26-11-20", "0026-11-20"] {
+            assert!(parse_date(text).unwrap_err().contains("four-digit year"), "{text}");
+        }
+        assert_eq!(parse_date("20-Nov-2026"), Ok(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()));
+        // An unquoted `1,234.50` shifts every column after it: refused, not read as ₹1. A trailing
+        // delimiter (an empty extra field) is not a shift.
+        let file = format!(
+            "{HEADER}\nS1,M1,,,,,1,234.50,10.4,,2026-11-20,2026-11-28\nS2,M1,,,,,10,10.4,,20-11-26,\nS3,M1,,,,,10,10.4,,2026-11-20,,\n"
+        );
+        let parsed = parse_file(file.as_bytes(), Some("VISA")).unwrap();
+        let lines: Vec<(u64, Option<&str>)> = parsed.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
+        assert_eq!(lines, vec![(2, None), (3, Some("chargeback date"))]);
+        assert!(
+            parsed.errors[0].message.contains("has 12 fields where the header has 11"),
+            "{}",
+            parsed.errors[0].message
+        );
+        assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [4]);
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub struct OutcomeSummary {
     pub win_rate_permille: Option<i64>,
     /// Average (closed − received) in tenths of a day over the decided cases.
     pub avg_resolution_tenth_days: Option<i64>,
+    /// Recovered and written off over the cases closed in the window (the KPIs' are all time).
+    pub recovered: Paise,
+    pub written_off: Paise,
 }
 
 impl OutcomeSummary {

@@ -99,7 +99,8 @@ pub async fn kpis(pool: &PgPool, scope: &Scope) -> Result<Kpis, AppError> {
     })
 }
 
-/// Won / lost and resolution time over the cases in scope closed in the last `window_days`.
+/// Won / lost, resolution time and the money recovered and written off over the cases in scope
+/// closed in the last `window_days`.
 pub async fn outcome_summary(
     pool: &PgPool,
     scope: &Scope,
@@ -110,13 +111,20 @@ pub async fn outcome_summary(
         "SELECT count(*) FILTER (WHERE c.outcome = 'WON') AS won,
                 count(*) FILTER (WHERE c.outcome IN ('LOST', 'PARTIAL')) AS lost,
                 coalesce(sum(extract(epoch FROM c.closed_at - c.received_at))
-                    FILTER (WHERE c.outcome IN ('WON', 'LOST', 'PARTIAL')), 0)::bigint AS seconds
+                    FILTER (WHERE c.outcome IN ('WON', 'LOST', 'PARTIAL')), 0)::bigint AS seconds,
+                coalesce(sum(c.recovered_paise), 0)::bigint AS recovered,
+                coalesce(sum(c.written_off_paise), 0)::bigint AS written_off
          FROM chargebacks c WHERE c.closed_at >= ",
     );
     qb.push_bind(now - Duration::days(window_days)).push(" AND c.closed_at <= ").push_bind(now);
     push_scope(&mut qb, scope);
-    let (won, lost, seconds): (i64, i64, i64) = qb.build_query_as().planned_with_values().fetch_one(pool).await?;
-    Ok(rules::outcome_summary(window_days, won, lost, seconds))
+    let (won, lost, seconds, recovered, written_off): (i64, i64, i64, i64, i64) =
+        qb.build_query_as().planned_with_values().fetch_one(pool).await?;
+    Ok(OutcomeSummary {
+        recovered: Paise(recovered),
+        written_off: Paise(written_off),
+        ..rules::outcome_summary(window_days, won, lost, seconds)
+    })
 }
 
 /// The SLA strip: open cases in scope per deadline bucket, with amounts.

@@ -120,7 +120,9 @@ pub fn check_transition(from: UiStatus, to: UiStatus, roles: &[Role], evidence_d
         return Err(Refusal::Role("Your role does not allow changing a case's status.".into()));
     }
     if to == UiStatus::RepresentmentSubmitted && evidence_documents < 1 {
-        return Err(Refusal::Lifecycle("Representment needs at least one evidence document. Upload one first.".into()));
+        return Err(Refusal::Lifecycle(
+            "Representment needs at least one evidence document (of kind EVIDENCE). Upload one first.".into(),
+        ));
     }
     Ok(())
 }
@@ -138,12 +140,7 @@ pub fn choices(from: UiStatus, roles: &[Role], evidence_documents: i64) -> Vec<U
 /// A network's decision arriving by webhook: won, lost or withdrawn. It settles a case that was
 /// answered (representment or pending bank) or withdraws any open one.
 pub fn network_resolution(from: UiStatus, decision: &str) -> Result<UiStatus, String> {
-    let to = match decision {
-        "WON" => UiStatus::Won,
-        "LOST" => UiStatus::Lost,
-        "WITHDRAWN" | "CANCELLED" => UiStatus::Cancelled,
-        other => return Err(format!("Unknown decision {other:?}; expected WON, LOST or WITHDRAWN.")),
-    };
+    let to = decision_status(decision)?;
     let answered = matches!(from, UiStatus::RepresentmentSubmitted | UiStatus::PendingBank);
     let ok = match to {
         UiStatus::Cancelled => from.is_open(),
@@ -154,6 +151,22 @@ pub fn network_resolution(from: UiStatus, decision: &str) -> Result<UiStatus, St
     } else {
         Err(format!("A {} decision cannot apply to a case that is “{}”.", decision, from.label()))
     }
+}
+
+/// The status a network decision closes a case in.
+fn decision_status(decision: &str) -> Result<UiStatus, String> {
+    match decision {
+        "WON" => Ok(UiStatus::Won),
+        "LOST" => Ok(UiStatus::Lost),
+        "WITHDRAWN" | "CANCELLED" => Ok(UiStatus::Cancelled),
+        other => Err(format!("Unknown decision {other:?}; expected WON, LOST or WITHDRAWN.")),
+    }
+}
+
+/// Whether a case in `from` is already where the network's `decision` would close it (a repeated
+/// or late decision: nothing to change).
+pub fn already_decided(from: UiStatus, decision: &str) -> bool {
+    decision_status(decision).is_ok_and(|to| to == from)
 }
 
 /// Money written when a case closes: won → recovered = chargeback; lost → written off = chargeback
@@ -312,6 +325,8 @@ pub fn outcome_summary(window_days: i64, won: i64, lost: i64, resolution_seconds
         lost,
         win_rate_permille: permille_half_up(won, decided),
         avg_resolution_tenth_days: div_half_up(i128::from(resolution_seconds) * 10, i128::from(decided) * 86_400),
+        recovered: Paise::ZERO,
+        written_off: Paise::ZERO,
     }
 }
 
@@ -423,6 +438,13 @@ mod tests {
         assert!(network_resolution(Open, "WON").is_err());
         assert!(network_resolution(Won, "WITHDRAWN").is_err());
         assert!(network_resolution(PendingBank, "MAYBE").is_err());
+        // A decision the case already shows changes nothing (and is not refused).
+        assert!(
+            already_decided(Won, "WON") && already_decided(Lost, "LOST") && already_decided(Cancelled, "WITHDRAWN")
+        );
+        assert!(
+            !already_decided(Won, "LOST") && !already_decided(PendingBank, "WON") && !already_decided(Won, "MAYBE")
+        );
     }
 
     #[test]

@@ -73,7 +73,9 @@ pub async fn case_view(state: &AppState, caller: &CurrentUser, id: &str) -> Resu
     let next_statuses = detail
         .case
         .ui_status
-        .map(|from| rules::choices(from, &user.roles, detail.documents.len() as i64))
+        .map(|from| {
+            rules::choices(from, &user.roles, detail.documents.iter().filter(|d| d.kind == "EVIDENCE").count() as i64)
+        })
         .unwrap_or_default();
     let can_work = user.may(Access::OPS_WORK);
     let assignees = if can_work { queries::assignees(&state.pool).await? } else { Vec::new() };
@@ -108,16 +110,16 @@ pub async fn list(
     Ok((queries::list(&state.pool, filter, sort, limit, offset, now).await?, now))
 }
 
-/// Won, lost and the resolution times over the last `days` days, with the KPIs of the scope.
+/// Won, lost, the resolution times and the money recovered and written off over the cases closed
+/// in the last `days` days.
 pub async fn outcome_summary(
     state: &AppState,
     caller: &CurrentUser,
     scope: &Scope,
     days: i64,
-) -> Result<(OutcomeSummary, Kpis), AppError> {
+) -> Result<OutcomeSummary, AppError> {
     authorize(Some(caller), Access::SIGNED_IN)?;
-    let summary = queries::outcome_summary(&state.pool, scope, days, state.clock.now()).await?;
-    Ok((summary, kpis_cached(state, scope).await?))
+    queries::outcome_summary(&state.pool, scope, days, state.clock.now()).await
 }
 
 /// Open cases per deadline bucket.

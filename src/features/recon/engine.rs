@@ -85,10 +85,18 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The tolerances for `row`. Settings store acquirers upper case (`HDFC`) while a row's
+    /// acquirer is as its PG file spelt it (`Hdfc`, ` HDFC `): compared without regard to ASCII case
+    /// or surrounding spaces.
     pub fn for_row(&self, row: &PgRow) -> &Tolerances {
-        let acquirer = row.acquirer.as_deref();
+        let acquirer = row.acquirer.as_deref().map(str::trim).filter(|a| !a.is_empty());
+        let same_acquirer = |scoped: &Option<String>, a: Option<&str>| match (scoped.as_deref(), a) {
+            (None, None) => true,
+            (Some(s), Some(a)) => s.eq_ignore_ascii_case(a),
+            _ => false,
+        };
         let find = |m: Option<&str>, a: Option<&str>| {
-            self.scoped.iter().find(|(sm, sa, _)| sm.as_deref() == m && sa.as_deref() == a).map(|s| &s.2)
+            self.scoped.iter().find(|(sm, sa, _)| sm.as_deref() == m && same_acquirer(sa, a)).map(|s| &s.2)
         };
         find(Some(&row.merchant_id), acquirer)
             .filter(|_| acquirer.is_some())
@@ -648,7 +656,20 @@ mod tests {
         other.acquirer = Some("HDFC".into());
         let mut late = bank("B2", 10_000, Some("U2"));
         late.date = day(24);
-        assert_eq!(reconcile(&[other], &[late], &settings).unwrap().pg[0].reason, None, "HDFC allows 5 days");
+        assert_eq!(
+            reconcile(&[other.clone()], &[late.clone()], &settings).unwrap().pg[0].reason,
+            None,
+            "HDFC allows 5 days"
+        );
+        // The file's spelling of the acquirer: case and surrounding spaces do not matter.
+        other.acquirer = Some(" Hdfc ".into());
+        assert_eq!(reconcile(&[other.clone()], &[late.clone()], &settings).unwrap().pg[0].reason, None, "as HDFC");
+        other.acquirer = Some("ICICI".into());
+        assert_eq!(
+            reconcile(&[other], &[late], &settings).unwrap().pg[0].reason,
+            Some(Reason::DateOutOfWindow),
+            "another acquirer keeps the default 2 days"
+        );
     }
 
     #[test]

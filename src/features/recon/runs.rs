@@ -540,7 +540,8 @@ async fn stage_exception_records(
                     .paise(r.delta)
                     .text(Some(&t.merchant_id))
                     .text(t.acquirer.as_deref())
-                    .text(t.utr.as_deref())
+                    // As the engine matched it (trimmed, upper case): the queue's search finds it so.
+                    .text(engine::normalise_ref(t.utr.as_deref()).as_deref())
                     .num(Some(txn_ids[r.pg]))
                     .num(r.bank.map(|b| line_ids[b]))
                     .end();
@@ -557,7 +558,7 @@ async fn stage_exception_records(
                     .paise(None)
                     .text(None)
                     .text(None)
-                    .text(l.utr.as_deref())
+                    .text(engine::normalise_ref(l.utr.as_deref()).as_deref())
                     .num(None)
                     .num(Some(line_ids[r.bank]))
                     .end();
@@ -568,7 +569,10 @@ async fn stage_exception_records(
     Ok(())
 }
 
-/// Insert the staged records, or refresh the open record of the same transaction or bank line.
+/// Insert the staged records, or refresh the record of the same transaction or bank line. A record
+/// whose reason changes takes the new reason's severity and SLA, due from this run (the new reason
+/// is a different problem, found now); with the same reason it keeps its severity and SLA (an
+/// analyst may have changed them).
 async fn upsert_exception_records(
     tx: &mut sqlx::PgConnection,
     run_id: Uuid,
@@ -590,6 +594,8 @@ async fn upsert_exception_records(
          FROM (SELECT nextval('exception_number_seq')::text AS n, * FROM staging_exceptions
                WHERE transaction_id IS NOT NULL OFFSET 0) s
          ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+            severity = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.severity ELSE exceptions.severity END,
+            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.sla_due_at ELSE exceptions.sla_due_at END,
             reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
             bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
             bank_line_id = EXCLUDED.bank_line_id, updated_at = now()",
@@ -607,6 +613,8 @@ async fn upsert_exception_records(
          FROM (SELECT nextval('exception_number_seq')::text AS n, * FROM staging_exceptions
                WHERE transaction_id IS NULL OFFSET 0) s
          ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
+            severity = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.severity ELSE exceptions.severity END,
+            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.sla_due_at ELSE exceptions.sla_due_at END,
             reason_code = EXCLUDED.reason_code, updated_at = now()",
     )
     .bind(&day)

@@ -173,7 +173,7 @@ fn ReportTable(view: ReportsView) -> impl IntoView {
                 <a href=download_href(r, Format::Xlsx, &v.filter) download="" class=LINK_BUTTON>"Download XLSX"</a>
             </div>
         </div>
-        {(v.masked && r.has_personal_data()).then(|| view! {
+        {v.masked.then(|| view! {
             <p class="mt-2 text-sm text-slate-600" data-testid="masked-note">"Personal data in this report (account numbers, or long numbers in bank remarks) is masked for your role, here and in the downloads."</p>
         })}
         // Wide reports scroll sideways: the region takes keyboard focus so it scrolls without a mouse.

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::calc::FeeBearer;
 use super::model::{BatchDetail, BatchView, ITEMS_PAGE_SIZE};
 use super::page::status_badge;
-use super::rules::{Action, CommissionTerm, MerchantTerms};
+use super::rules::{Action, CommissionTerm, MerchantTerms, Status};
 use super::server::{get_settlement_batch, SettlementAct};
 use crate::ist;
 use crate::money::{format_count, Paise};
@@ -162,6 +162,7 @@ fn BatchBody(view: BatchView, act: ServerAction<SettlementAct>) -> impl IntoView
 #[component]
 fn Waterfall(detail: BatchDetail) -> impl IntoView {
     let b = detail.batch;
+    let rejected = b.status == Status::Rejected;
     let not_deducted = b.fees_not_deducted;
     let mut lines: Vec<(&'static str, &'static str, Paise)> =
         vec![("Gross", "", b.gross), ("Commission", "−", b.commission), ("GST on commission", "−", b.gst)];
@@ -177,6 +178,11 @@ fn Waterfall(detail: BatchDetail) -> impl IntoView {
     view! {
         <section class=CARD data-testid="waterfall">
             <h2 class="text-base font-semibold text-slate-900">"Gross to net"</h2>
+            {rejected.then(|| view! {
+                <p class="mt-1 text-sm text-slate-700" data-testid="rejected-note">
+                    "Rejected: nothing of this batch is paid. These are its figures as calculated, kept for the record; its transactions went back to the settlement backlog, and its deductions and reserve were given back."
+                </p>
+            })}
             <table class="mt-2 w-full text-sm">
                 <thead class="sr-only"><tr><th scope="col">"Component"</th><th scope="col">"Amount"</th></tr></thead>
                 <tbody>
@@ -187,7 +193,7 @@ fn Waterfall(detail: BatchDetail) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                     <tr class="border-t-2 border-slate-300" data-testid="waterfall-net">
-                        <th scope="row" class="py-1.5 text-left font-semibold text-slate-900">"Net to merchant"</th>
+                        <th scope="row" class="py-1.5 text-left font-semibold text-slate-900">{if rejected { "Net as calculated (not paid)" } else { "Net to merchant" }}</th>
                         <td class="whitespace-nowrap py-1.5 text-right font-semibold tabular-nums">{format!("= {}", b.net.to_inr())}</td>
                     </tr>
                 </tbody>
@@ -376,7 +382,9 @@ fn Items(detail: BatchDetail, page: i64) -> impl IntoView {
         <section class=format!("mt-6 {CARD}") data-testid="items">
             <h2 class="text-base font-semibold text-slate-900">"Transactions"</h2>
             <p class="mt-1 text-sm text-slate-600" data-testid="items-summary">
-                {if total == 0 { "No transactions on this page.".to_string() }
+                {if total == 0 && d.batch.status == Status::Rejected {
+                    "Rejected: its transactions went back to the settlement backlog, for the merchant's next batch.".to_string()
+                 } else if total == 0 { "No transactions on this page.".to_string() }
                  else if shown == 0 { format!("No transactions on this page; the batch has {}.", format_count(total)) }
                  else { format!("Showing {}–{} of {} transactions", format_count(first + 1), format_count(first + shown), format_count(total)) }}
             </p>
@@ -420,11 +428,16 @@ fn Items(detail: BatchDetail, page: i64) -> impl IntoView {
 #[component]
 fn Deductions(detail: BatchDetail) -> impl IntoView {
     let rows = detail.deductions;
+    let rejected = detail.batch.status == Status::Rejected;
     view! {
         <section class=format!("mt-6 {CARD}") data-testid="deductions">
             <h2 class="text-base font-semibold text-slate-900">"Deductions"</h2>
             {if rows.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">"No chargebacks or refunds were deducted from this batch."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-600">{if rejected {
+                    "Rejected: the chargebacks and refunds it deducted were given back, to be deducted from the merchant's next batch."
+                } else {
+                    "No chargebacks or refunds were deducted from this batch."
+                }}</p> }.into_any()
             } else {
                 view! {
                     <table class="mt-2 w-full text-sm">
@@ -517,11 +530,16 @@ fn Transfers(detail: BatchDetail) -> impl IntoView {
 #[component]
 fn Reserve(detail: BatchDetail) -> impl IntoView {
     let rows = detail.reserve;
+    let rejected = detail.batch.status == Status::Rejected;
     view! {
         <section class=format!("mt-6 {CARD}") data-testid="reserve">
             <h2 class="text-base font-semibold text-slate-900">"Rolling reserve"</h2>
             {if rows.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">"No reserve was held or released in this batch."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-600">{if rejected {
+                    "Rejected: its reserve entries were removed (a hold released into it is due again)."
+                } else {
+                    "No reserve was held or released in this batch."
+                }}</p> }.into_any()
             } else {
                 view! {
                     <table class="mt-2 w-full text-sm">

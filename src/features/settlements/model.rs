@@ -258,7 +258,7 @@ pub struct SettlementsView {
     pub today: NaiveDate,
     /// Creating, approving and paying (sp-finance).
     pub can_work: bool,
-    /// Downloading payout files (everyone but the auditor, whose view excludes account numbers).
+    /// Downloading payout files ([`crate::auth::Access::PAYOUT_FILES`]: finance only).
     pub can_download_payouts: bool,
 }
 

@@ -320,7 +320,15 @@ pub async fn statement_csv(state: &AppState, caller: &CurrentUser, id: &str) -> 
         ],
         line("LESS DEDUCTIONS", crate::money::Paise(-b.deductions.0)),
         line("PLUS RESERVE RELEASED", b.reserve_released),
-        line("NET PAYABLE", b.net),
+        // A rejected batch pays nothing: its figures as calculated, said so.
+        line(
+            if b.status == super::rules::Status::Rejected {
+                "NET AS CALCULATED (REJECTED: NOT PAYABLE)"
+            } else {
+                "NET PAYABLE"
+            },
+            b.net,
+        ),
     ];
     let id = b.id;
     Ok(CsvExport::new(state, user.id, name, STATEMENT_HEADER, move |out, mut tx| async move {

@@ -735,6 +735,19 @@ mod tests {
         let p = pg(v2).unwrap();
         assert_eq!(p.format, Format::PgV2);
         assert_eq!(pg_rows(&p)[0].amount, Paise(150000));
+        assert_eq!(pg_rows(&p)[0].expected_settlement, Some(Paise(146460)), "the file's net");
+        // Without a net: the amount less the fee and the tax on it (GST 18 % of ₹30 = ₹5.40).
+        let no_net = "pg_txn_id,merchant_id,utr,amount_paise,fee_paise,tax_paise,net_paise,status,payment_method,bank,created_at,settled_at\n\
+                      P1,M3,U9,150000,3000,540,,SUCCESS,CARD,ICICI,2026-11-20T09:30:00,\n\
+                      P2,M3,U8,150000,,,,SUCCESS,CARD,ICICI,2026-11-20T09:30:00,\n\
+                      P3,M3,U7,1000,900,540,,SUCCESS,CARD,ICICI,2026-11-20T09:30:00,\n";
+        let p = pg(no_net).unwrap();
+        let rows = pg_rows(&p);
+        assert_eq!(
+            rows.iter().map(|r| (r.bank_fee, r.expected_settlement)).collect::<Vec<_>>(),
+            [(Some(Paise(3000)), Some(Paise(146460))), (None, None)]
+        );
+        assert_eq!((p.errors.len(), p.errors[0].line), (1, 4), "fee and tax above the amount");
     }
 
     #[test]

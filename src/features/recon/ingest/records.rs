@@ -288,6 +288,19 @@ fn payment_method(text: &str) -> Option<&'static str> {
     })
 }
 
+/// Fee and tax are the gateway's charges on a paise file's amount: what the merchant is expected to
+/// get is the rest (none without a fee).
+fn net_of_fee_and_tax(row: &Row, amount: Paise) -> RowResult<Option<Paise>> {
+    let (fee, tax) = (row.paise("fee_paise")?, row.paise("tax_paise")?);
+    match fee {
+        None => Ok(None),
+        Some(f) => match amount.0.checked_sub(f.0).and_then(|n| n.checked_sub(tax.map_or(0, |t| t.0))) {
+            Some(net) if net >= 0 => Ok(Some(Paise(net))),
+            _ => Err(row.err("amount_paise", "is less than the fee and tax charged on it")),
+        },
+    }
+}
+
 fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
     let (txn_id_col, merchant_col, method_col, status_col) = match format {
         Format::PgSimple => ("Transaction ID", Some("Merchant ID"), Some("Payment Method"), "Status"),
@@ -349,17 +362,9 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
             )
         }
         Format::PgCaptured => {
-            // Fee and tax are the gateway's charges: what the merchant is expected to get is the rest.
             let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
-            let (fee, tax) = (row.paise("fee_paise")?, row.paise("tax_paise")?);
-            let expected = match fee {
-                None => None,
-                Some(f) => match amount.0.checked_sub(f.0).and_then(|n| n.checked_sub(tax.map_or(0, |t| t.0))) {
-                    Some(net) if net >= 0 => Some(Paise(net)),
-                    _ => return Err(row.err("amount_paise", "is less than the fee and tax charged on it")),
-                },
-            };
-            (amount, None, fee, expected, required_at("captured_at")?, "INR".to_string(), None)
+            let expected = net_of_fee_and_tax(row, amount)?;
+            (amount, None, row.paise("fee_paise")?, expected, required_at("captured_at")?, "INR".to_string(), None)
         }
         Format::PgOrders => (
             row.positive("gross_amount", row.rupees("gross_amount")?)?,
@@ -388,11 +393,16 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         _ => {
             let amount = row.positive("amount_paise", row.paise("amount_paise")?)?;
+            // The file's net when it gives one, else the amount less its fee and the tax on it.
+            let expected = match row.paise("net_paise")? {
+                Some(net) => Some(net),
+                None => net_of_fee_and_tax(row, amount)?,
+            };
             (
                 amount,
                 None,
                 row.paise("fee_paise")?,
-                row.paise("net_paise")?,
+                expected,
                 required_at("created_at")?,
                 "INR".to_string(),
                 row.ident("bank")?,
@@ -453,18 +463,25 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
                 row.get("Remarks")?.map(str::to_string),
             )
         }
-        Format::BankV1 => (
-            None,
-            row.ident("bank_name")?.unwrap_or_else(|| "UNKNOWN".into()),
-            row.positive("paid_amount", row.rupees("paid_amount")?)?,
-            None,
-            true,
-            row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?,
-            None,
-            row.ident("utr")?,
-            row.ident("rrn")?,
-            None,
-        ),
+        Format::BankV1 => {
+            // Its `transaction_status` says whether money moved, as a stored layout's status column.
+            if let Some(status) = row.get("transaction_status")?.filter(|s| failed_status(s)) {
+                let reason = format!("the bank reports it {}: no money moved", status.to_ascii_uppercase());
+                return Ok(Record::Skipped(Skipped { line: row.line, reason }));
+            }
+            (
+                None,
+                row.ident("bank_name")?.unwrap_or_else(|| "UNKNOWN".into()),
+                row.positive("paid_amount", row.rupees("paid_amount")?)?,
+                None,
+                true,
+                row.datetime("trans_complete_date", None)?.ok_or_else(|| row.err("trans_complete_date", "is empty"))?,
+                None,
+                row.ident("utr")?,
+                row.ident("rrn")?,
+                None,
+            )
+        }
         Format::Mapping(m) => {
             if let Some(col) = m.status_column.as_deref() {
                 if let Some(status) = row.get(col)?.filter(|s| failed_status(s)) {
@@ -567,6 +584,19 @@ mod tests {
         let b = bank(v1).unwrap();
         assert_eq!(bank_rows(&a)[0].natural_key, bank_rows(&b)[0].natural_key);
         assert!(bank_rows(&a)[0].natural_key.starts_with("SBI:h:"));
+    }
+
+    #[test]
+    fn a_bank_v1_line_the_bank_reports_failed_is_skipped() {
+        let v1 = "utr,rrn,paid_amount,trans_complete_date,bank_name,transaction_status,approval_code\n\
+                  U1,R1,10.00,2026-11-20,SBI,SUCCESS,A\nU2,R2,20.00,2026-11-20,SBI,failed,B\n";
+        let p = bank(v1).unwrap();
+        assert_eq!(bank_rows(&p).iter().map(|l| l.utr.as_deref()).collect::<Vec<_>>(), [Some("U1")]);
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(
+            (p.skipped[0].line, p.skipped[0].reason.as_str()),
+            (3, "the bank reports it FAILED: no money moved")
+        );
     }
 
     #[test]
