@@ -562,3 +562,29 @@ async fn report_runs_written_before_say_how_their_accounts_were_masked(pool: PgP
     .unwrap_err();
     assert!(refused.to_string().contains("report_runs_completed_says_accounts_masked"), "{refused}");
 }
+
+/// Migration 20261220000001 brings the UTRs of exception records made before to the form the
+/// engine matched them in (trimmed, upper case), so the queue's search finds them.
+#[sqlx::test(migrations = false)]
+async fn exception_utrs_written_before_are_stored_as_matched(pool: PgPool) {
+    migrate_before(&pool, 20261220000001).await;
+    sqlx::raw_sql(
+        "INSERT INTO bank_statement_lines (id, natural_key, bank_name, amount_paise, direction, txn_date, utr, cycle_date)
+         VALUES (1, 'HDFC:M1', 'HDFC', 100, 'CREDIT', '2026-11-01', ' axisn1 ', '2026-11-01'),
+                (2, 'HDFC:M2', 'HDFC', 100, 'CREDIT', '2026-11-01', 'AXISN2', '2026-11-01');
+         INSERT INTO exceptions (id, reason_code, severity, sla_due_at, cycle_date, utr, bank_line_id)
+         VALUES ('EXC-20261101-000001', 'BANK_TXN_MISSING_IN_PG', 'MEDIUM', now(), '2026-11-01', ' axisn1 ', 1),
+                ('EXC-20261101-000002', 'BANK_TXN_MISSING_IN_PG', 'MEDIUM', now(), '2026-11-01', 'AXISN2', 2);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let utrs: Vec<String> =
+        sqlx::query_scalar("SELECT utr FROM exceptions ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(utrs, ["AXISN1", "AXISN2"]);
+    // The bank line keeps its text (its natural key may be made of it).
+    let line: String =
+        sqlx::query_scalar("SELECT utr FROM bank_statement_lines WHERE id = 1").fetch_one(&pool).await.unwrap();
+    assert_eq!(line, " axisn1 ");
+}

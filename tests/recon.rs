@@ -1627,10 +1627,11 @@ async fn a_demo_bank_line_is_met_by_an_upload_that_repeats_it(pool: PgPool) {
 }
 
 /// A re-run that finds another reason for an exception gives the record that reason's severity and
-/// SLA, due from the re-run: a payment first raised as BANK_FILE_MISSING (critical, 2 hours) that
-/// the late statement shows one paisa short is a medium rounding error due 12 hours later, not a
-/// critical one breached since. A re-run that finds the same reason keeps what the record has (an
-/// analyst may have changed its severity).
+/// SLA hours, due from when the record was raised (spec 02: created + SLA hours): a payment first
+/// raised as BANK_FILE_MISSING (critical, 2 hours) that the late statement shows one paisa short
+/// is a medium rounding error due 12 hours after it was raised, not a critical one breached since.
+/// A re-run that finds the same reason keeps what the record has (an analyst may have changed its
+/// severity).
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) {
     let (app, ops) = ops_app(&pool).await;
@@ -1674,7 +1675,6 @@ async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) 
         post_upload(&app, &ops, &[("kind", "bank"), ("cycleDate", day)], Some(("bank.csv", bank.as_bytes()))).await;
     assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.body);
     run(ops.clone()).await;
-    let rerun_at = app.state.clock.now();
     let hours: i32 = sqlx::query_scalar(
         "SELECT sla_hours FROM sla_settings WHERE reason_code = 'ROUNDING_ERROR' AND severity = 'MEDIUM'",
     )
@@ -1684,7 +1684,9 @@ async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) 
     let after = record().await;
     assert_eq!(after.0, id, "the same record");
     assert_eq!((after.1.as_str(), after.2.as_str()), ("ROUNDING_ERROR", "MEDIUM"));
-    assert!(same(after.3, rerun_at + chrono::Duration::hours(hours.into())), "{}", after.3);
+    let created: chrono::DateTime<Utc> =
+        sqlx::query_scalar("SELECT created_at FROM exceptions WHERE id = $1").bind(&id).fetch_one(&pool).await.unwrap();
+    assert!(same(after.3, created + chrono::Duration::hours(hours.into())), "{} {created}", after.3);
     // The record holds the UTR as it was matched, so the queue's search finds it however typed.
     for q in ["sevutr1", "SEVUTR1"] {
         let found = app.get(&format!("/api/recon/v1/exceptions?q={q}"), Some(&ops)).await.json();
@@ -1704,5 +1706,77 @@ async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) 
     let kept = record().await;
     run(ops.clone()).await;
     assert_eq!(record().await, kept);
+    common::assert_rollups_exact(&pool).await;
+}
+
+/// A PG file sent again with a correction (the UTR the gateway left out at first) corrects a
+/// transaction in exception, and the re-run matches it; a reconciled transaction stays as it was.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
+    let (app, ops) = ops_app(&pool).await;
+    let day = "2026-01-21";
+    let pg = |t1_utr: &str, t2_amount: &str| {
+        format!(
+            "{PG_HEADER}COR-T1,MERCH_001,500.00,INR,{day},10:00,UPI,{t1_utr},,SUCCESS\n\
+             COR-T2,MERCH_001,{t2_amount},INR,{day},10:00,UPI,CORUTR2,,SUCCESS\n"
+        )
+    };
+    let bank = format!("{BANK_HEADER}CORB1,HDFC,500.00,{day},,CORUTR1,,CR\nCORB2,HDFC,700.00,{day},,CORUTR2,,CR\n");
+    let upload = |kind: &'static str, body: String| {
+        let (app, ops) = (&app, ops.clone());
+        async move {
+            let r =
+                post_upload(app, &ops, &[("kind", kind), ("cycleDate", day)], Some(("f.csv", body.as_bytes()))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    };
+    let run = || {
+        let (app, ops) = (&app, ops.clone());
+        async move {
+            let r = json_post(app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": day })).await;
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+            assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+        }
+    };
+    let state = || async {
+        sqlx::query_as::<_, (String, Option<String>, i64, String)>(
+            "SELECT txn_id, utr, amount_paise, status FROM transactions WHERE txn_id LIKE 'COR-%' ORDER BY txn_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    // COR-T1 without its UTR: an exception; COR-T2 matches.
+    upload("pg", pg("", "700.00")).await;
+    upload("bank", bank).await;
+    run().await;
+    assert_eq!(
+        state().await,
+        [
+            ("COR-T1".into(), None, 50000, "EXCEPTION".into()),
+            ("COR-T2".into(), Some("CORUTR2".into()), 70000, "RECONCILED".into())
+        ]
+    );
+    // The gateway sends the file again, COR-T1 with its UTR (and, by mistake, COR-T2 with
+    // another amount): COR-T1 is corrected, the reconciled COR-T2 stays as it was.
+    upload("pg", pg("CORUTR1", "701.00")).await;
+    assert_eq!(
+        state().await,
+        [
+            ("COR-T1".into(), Some("CORUTR1".into()), 50000, "EXCEPTION".into()),
+            ("COR-T2".into(), Some("CORUTR2".into()), 70000, "RECONCILED".into())
+        ]
+    );
+    run().await;
+    let statuses: Vec<String> = state().await.into_iter().map(|s| s.3).collect();
+    assert_eq!(statuses, ["RECONCILED", "RECONCILED"]);
+    let (status, resolution): (String, Option<String>) = sqlx::query_as(
+        "SELECT e.status::text, e.resolution FROM exceptions e JOIN transactions t ON t.id = e.transaction_id
+         WHERE t.txn_id = 'COR-T1'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), resolution.as_deref()), ("resolved", Some("AUTO_MATCHED")));
     common::assert_rollups_exact(&pool).await;
 }

@@ -180,6 +180,8 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
         return Err("The file has no network column; choose the network the file came from.".into());
     }
 
+    // The header's width up to its last named column (a trailing delimiter adds an empty one).
+    let width = headers.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
     let mut parsed = ParsedFile::default();
     for record in reader.records() {
         let record = match record {
@@ -198,13 +200,12 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
         // value, such as `1,234.50`, has shifted the columns after it. Refused rather than read
         // into the wrong columns.
         let fields = record.iter().enumerate().filter(|(_, f)| !f.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
-        if fields > headers.len() {
+        if fields > width {
             parsed.errors.push(RowError {
                 line,
                 column: None,
                 message: format!(
-                    "has {fields} fields where the header has {}: quote a value that holds the delimiter (such as an amount written 1,234.50)",
-                    headers.len()
+                    "has {fields} fields where the header has {width}: quote a value that holds the delimiter (such as an amount written 1,234.50)"
                 ),
             });
             continue;
@@ -439,7 +440,8 @@ pub async fn handle_webhook(
         }
         WebhookEvent::Resolved { network_case_id, decision, .. } => {
             let id = find_case(&mut tx, network, &network_case_id).await?;
-            let state = sqlx::query!("SELECT stage, status, outcome FROM chargebacks WHERE id = $1", id)
+            // Locked before deciding: a user's move committed meanwhile is seen, not overwritten.
+            let state = sqlx::query!("SELECT stage, status, outcome FROM chargebacks WHERE id = $1 FOR UPDATE", id)
                 .fetch_one(&mut *tx)
                 .await?;
             let from = rules::ui_status(&state.stage, &state.status, &state.outcome).ok_or(AppError::Internal)?;
@@ -551,6 +553,12 @@ mod tests {
             parsed.errors[0].message
         );
         assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [4]);
+        // A header ending in a delimiter (an empty last column) gives a shifted row no room.
+        let trailing = "Case Ref,Merchant ID,Reason Code,Chargeback Date,Amount,\nT1,M1,10.4,2026-11-20,1,234.50\nT2,M1,10.4,2026-11-20,\"1,234.50\",\n";
+        let parsed = parse_file(trailing.as_bytes(), Some("VISA")).unwrap();
+        assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
+        assert_eq!(parsed.cases.len(), 1);
+        assert_eq!(parsed.cases[0].1.amount, Paise(123450));
     }
 
     #[test]

@@ -383,7 +383,7 @@ async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> R
     progress(pool, p.run_id, 80).await;
 
     stage_exception_records(&mut tx, &p, &rules).await?;
-    upsert_exception_records(&mut tx, p.run_id, p.cycle_date).await?;
+    upsert_exception_records(&mut tx, p.run_id, p.cycle_date, p.now).await?;
     laps.lap("persist: exception records");
     progress(pool, p.run_id, 86).await;
 
@@ -570,13 +570,15 @@ async fn stage_exception_records(
 }
 
 /// Insert the staged records, or refresh the record of the same transaction or bank line. A record
-/// whose reason changes takes the new reason's severity and SLA, due from this run (the new reason
-/// is a different problem, found now); with the same reason it keeps its severity and SLA (an
-/// analyst may have changed them).
+/// whose reason changes takes the new reason's severity and its SLA hours, due from when the record
+/// was raised (spec 02: created + SLA hours, as a re-grade by an analyst); with the same reason it
+/// keeps its severity and SLA (an analyst may have changed them). A staged record is due at `now`
+/// plus its hours, so created + (due − now) is created plus the same hours.
 async fn upsert_exception_records(
     tx: &mut sqlx::PgConnection,
     run_id: Uuid,
     cycle_date: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let day = cycle_date.format("%Y%m%d").to_string();
     // Runtime queries: `staging_exceptions` is this transaction's temporary table, which the
@@ -595,14 +597,16 @@ async fn upsert_exception_records(
                WHERE transaction_id IS NOT NULL OFFSET 0) s
          ON CONFLICT (transaction_id) WHERE transaction_id IS NOT NULL DO UPDATE SET run_id = EXCLUDED.run_id,
             severity = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.severity ELSE exceptions.severity END,
-            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.sla_due_at ELSE exceptions.sla_due_at END,
+            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code
+                              THEN exceptions.created_at + (EXCLUDED.sla_due_at - $4) ELSE exceptions.sla_due_at END,
             reason_code = EXCLUDED.reason_code, pg_amount_paise = EXCLUDED.pg_amount_paise,
             bank_amount_paise = EXCLUDED.bank_amount_paise, delta_paise = EXCLUDED.delta_paise,
-            bank_line_id = EXCLUDED.bank_line_id, updated_at = now()",
+            bank_line_id = EXCLUDED.bank_line_id, utr = EXCLUDED.utr, updated_at = now()",
     )
     .bind(&day)
     .bind(run_id)
     .bind(cycle_date)
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -614,12 +618,14 @@ async fn upsert_exception_records(
                WHERE transaction_id IS NULL OFFSET 0) s
          ON CONFLICT (bank_line_id) WHERE transaction_id IS NULL DO UPDATE SET run_id = EXCLUDED.run_id,
             severity = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.severity ELSE exceptions.severity END,
-            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code THEN EXCLUDED.sla_due_at ELSE exceptions.sla_due_at END,
-            reason_code = EXCLUDED.reason_code, updated_at = now()",
+            sla_due_at = CASE WHEN exceptions.reason_code <> EXCLUDED.reason_code
+                              THEN exceptions.created_at + (EXCLUDED.sla_due_at - $4) ELSE exceptions.sla_due_at END,
+            reason_code = EXCLUDED.reason_code, utr = EXCLUDED.utr, updated_at = now()",
     )
     .bind(&day)
     .bind(run_id)
     .bind(cycle_date)
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     Ok(())

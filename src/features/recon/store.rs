@@ -850,7 +850,9 @@ pub async fn store(
     // compile-time check of the query macros cannot see.
     let stored = match upload.kind {
         // The last row of a file wins for a repeated transaction id; a known transaction is
-        // corrected while it is still pending, reconciled ones stay as they are.
+        // corrected while it is pending or in exception (the gateway sends the file again with
+        // the UTR it left out: the next run matches it), reconciled ones stay as they are (they
+        // may be settled).
         Kind::Pg => sqlx::query(
             "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
                                        payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
@@ -862,7 +864,7 @@ pub async fn store(
              ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
                 utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
                 expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
-             WHERE transactions.status = 'PENDING'",
+             WHERE transactions.status IN ('PENDING', 'EXCEPTION')",
         ),
         // A statement never changes a line it gave before (a key taken already is sorted out below).
         Kind::Bank => sqlx::query(

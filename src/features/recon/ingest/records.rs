@@ -429,16 +429,25 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         currency,
         txn_at,
         payment_method,
-        bank,
-        utr: row.ident(match format {
+        // The acquirer, UTR and RRN as the engine compares them (trimmed, upper case; a placeholder
+        // such as `NULL` is none), so every reader — filters, search, a chargeback's link — finds
+        // them however the file spelt them. (A bank line keeps its text: its natural key is made
+        // of it.)
+        bank: bank.map(|b| b.trim().to_ascii_uppercase()).filter(|b| !b.is_empty()),
+        utr: normalised(row.ident(match format {
             Format::PgSimple => "UTR",
             _ => "utr",
-        })?,
-        rrn: row.ident("rrn")?,
+        })?),
+        rrn: normalised(row.ident("rrn")?),
         status,
         bank_fee,
         expected_settlement: expected,
     }))
+}
+
+/// A reference as [`crate::features::recon::engine::normalise_ref`] reads it.
+fn normalised(value: Option<String>) -> Option<String> {
+    crate::features::recon::engine::normalise_ref(value.as_deref()).map(|r| r.into_owned())
 }
 
 fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
