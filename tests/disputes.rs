@@ -585,8 +585,18 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     .unwrap();
     assert_eq!((txn_ref.as_deref(), gross, amount), (Some("TXN-IMPORT-1"), 500000, 125050), "correlated by UTR");
     // Another merchant's case naming the same UTR is not linked to MERCH_001's payment (nor
-    // refused as more than it).
-    let other = "Case Ref,Merchant ID,UTR,Amount,Reason Code,Chargeback Date\nIMP-5,MERCH_002,UTRIMPORT0001,7000,13.1,2026-11-22\n";
+    // refused as more than it). A case naming an RRN in lower case is linked to the payment whose
+    // RRN was stored in upper case (as uploads store it).
+    sqlx::query(
+        "INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, rrn)
+         VALUES ('TXN-IMPORT-2', 'MERCH_002', 900000, now(), current_date, 'CARD', 'AB12CD34EF56')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let other = "Case Ref,Merchant ID,UTR,RRN,Amount,Reason Code,Chargeback Date\n\
+                 IMP-5,MERCH_002,UTRIMPORT0001,,7000,13.1,2026-11-22\n\
+                 IMP-6,MERCH_002,,ab12 cd34ef56,100,13.1,2026-11-22\n";
     let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
         .header(header::HOST, HOST)
         .header(header::ORIGIN, ORIGIN)
@@ -595,13 +605,19 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
         .body(Body::from(other))
         .unwrap();
     let reply = app.send(req).await;
-    assert_eq!(reply.json()["inserted"].as_i64(), Some(1), "{}", reply.body);
+    assert_eq!(reply.json()["inserted"].as_i64(), Some(2), "{}", reply.body);
     let (txn_ref, gross): (Option<String>, i64) =
         sqlx::query_as("SELECT txn_ref, original_gross_paise FROM chargebacks WHERE network_case_id = 'IMP-5'")
             .fetch_one(&pool)
             .await
             .unwrap();
     assert_eq!((txn_ref, gross), (None, 700000));
+    let (txn_ref, rrn): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT txn_ref, rrn FROM chargebacks WHERE network_case_id = 'IMP-6'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((txn_ref.as_deref(), rrn.as_deref()), (Some("TXN-IMPORT-2"), Some("AB12CD34EF56")));
     // A file without the required columns is refused whole.
     let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
         .header(header::HOST, HOST)

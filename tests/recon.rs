@@ -1710,7 +1710,8 @@ async fn a_rerun_that_changes_a_reason_gives_its_severity_and_sla(pool: PgPool) 
 }
 
 /// A PG file sent again with a correction (the UTR the gateway left out at first) corrects a
-/// transaction in exception, and the re-run matches it; a reconciled transaction stays as it was.
+/// transaction in exception, and the re-run matches it; its amount and a reconciled transaction
+/// stay as they were.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
     let (app, ops) = ops_app(&pool).await;
@@ -1758,7 +1759,7 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
         ]
     );
     // The gateway sends the file again, COR-T1 with its UTR (and, by mistake, COR-T2 with
-    // another amount): COR-T1 is corrected, the reconciled COR-T2 stays as it was.
+    // another amount): COR-T1 takes its UTR, the reconciled COR-T2 stays as it was.
     upload("pg", pg("CORUTR1", "701.00")).await;
     assert_eq!(
         state().await,
@@ -1767,6 +1768,11 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
             ("COR-T2".into(), Some("CORUTR2".into()), 70000, "RECONCILED".into())
         ]
     );
+    // Sent once more with COR-T1 at another amount: a transaction in exception takes a UTR, never
+    // an amount (an analyst may resolve its exception on the amount shown).
+    let other_amount = format!("{PG_HEADER}COR-T1,MERCH_001,5000.00,INR,{day},10:00,UPI,CORUTR1,,SUCCESS\n");
+    upload("pg", other_amount).await;
+    assert_eq!(state().await[0], ("COR-T1".into(), Some("CORUTR1".into()), 50000, "EXCEPTION".into()));
     run().await;
     let statuses: Vec<String> = state().await.into_iter().map(|s| s.3).collect();
     assert_eq!(statuses, ["RECONCILED", "RECONCILED"]);

@@ -115,6 +115,12 @@ impl Column {
 const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
 
+/// A UTR or RRN as cases keep it and transactions store it (upper case, no spaces), whichever
+/// channel brought it (file, form, webhook): the link to a transaction compares them exactly.
+pub fn reference(text: &str) -> String {
+    text.to_ascii_uppercase().replace(' ', "")
+}
+
 /// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`: a four-digit year from
 /// [`crate::ist::FIRST_YEAR`] to [`crate::ist::LAST_YEAR`]. chrono's `%Y` also reads one to three
 /// digits, so `20-11-26` would otherwise be 26 Nov of the year 20.
@@ -259,8 +265,8 @@ fn parse_row(
         merchant_id,
         merchant_name: get(Column::MerchantName),
         txn_ref: get(Column::TxnRef),
-        rrn: get(Column::Rrn),
-        utr: get(Column::Utr).map(|u| u.to_ascii_uppercase().replace(' ', "")),
+        rrn: get(Column::Rrn).map(|r| reference(&r)),
+        utr: get(Column::Utr).map(|u| reference(&u)),
         amount,
         fees: Paise::ZERO,
         reason_code: required(Column::ReasonCode)?,
@@ -424,8 +430,8 @@ pub async fn handle_webhook(
                 merchant_id: case.merchant_id.trim().to_ascii_uppercase(),
                 merchant_name: None,
                 txn_ref: case.txn_ref,
-                rrn: case.rrn,
-                utr: case.utr,
+                rrn: case.rrn.as_deref().map(reference).filter(|r| !r.is_empty()),
+                utr: case.utr.as_deref().map(reference).filter(|u| !u.is_empty()),
                 amount: Paise(case.amount_paise),
                 fees: Paise(case.fees_paise),
                 reason_code: case.reason_code,

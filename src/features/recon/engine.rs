@@ -85,9 +85,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The tolerances for `row`. Settings store acquirers upper case (`HDFC`) while a row's
-    /// acquirer is as its PG file spelt it (`Hdfc`, ` HDFC `): compared without regard to ASCII case
-    /// or surrounding spaces.
+    /// The tolerances for `row`. Settings store acquirers upper case (`HDFC`); uploads store a row's
+    /// acquirer so too, but rows stored before that have it as their PG file spelt it (`Hdfc`,
+    /// ` HDFC `): compared without regard to ASCII case or surrounding spaces.
     pub fn for_row(&self, row: &PgRow) -> &Tolerances {
         let acquirer = row.acquirer.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let same_acquirer = |scoped: &Option<String>, a: Option<&str>| match (scoped.as_deref(), a) {

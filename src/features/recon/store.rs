@@ -1,7 +1,7 @@
 //! Uploads into the database: a parsed file's rows become transactions or bank statement lines,
 //! in one transaction. Idempotent twice over: the same file (by SHA-256) changes nothing and says
-//! so; a row whose natural key is known is updated (PG rows still pending) or left alone (bank
-//! lines, which a statement never changes), never duplicated. A bank line whose key is on file with
+//! so; a row whose natural key is known is updated (PG rows still pending; in exception, their UTR
+//! and RRN only) or left alone (bank lines, which a statement never changes), never duplicated. A bank line whose key is on file with
 //! other details is refused with a row error naming the line kept (`ingest::clash_error`); one with
 //! the same details is skipped and counted: none is dropped in silence. Rows are streamed with
 //! `COPY` into a staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per
@@ -849,10 +849,11 @@ pub async fn store(
     // Runtime queries: the staging tables are this transaction's temporary tables, which the
     // compile-time check of the query macros cannot see.
     let stored = match upload.kind {
-        // The last row of a file wins for a repeated transaction id; a known transaction is
-        // corrected while it is pending or in exception (the gateway sends the file again with
-        // the UTR it left out: the next run matches it), reconciled ones stay as they are (they
-        // may be settled).
+        // The last row of a file wins for a repeated transaction id. A known transaction is
+        // corrected while it is pending; one in exception takes only its UTR and RRN (the gateway
+        // sends the file again with the UTR it left out: the next run matches it), never another
+        // amount, which an analyst's resolution of its exception did not see; reconciled ones stay
+        // as they are (they may be settled).
         Kind::Pg => sqlx::query(
             "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
                                        payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
@@ -861,9 +862,14 @@ pub async fn store(
                     payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise, expected_settlement_paise,
                     source_file_id
              FROM staging_transactions ORDER BY txn_id, ctid DESC
-             ON CONFLICT (txn_id) DO UPDATE SET amount_paise = EXCLUDED.amount_paise, gross_paise = EXCLUDED.gross_paise,
-                utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, bank_fee_paise = EXCLUDED.bank_fee_paise,
-                expected_settlement_paise = EXCLUDED.expected_settlement_paise, updated_at = now()
+             ON CONFLICT (txn_id) DO UPDATE SET
+                amount_paise = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.amount_paise ELSE transactions.amount_paise END,
+                gross_paise = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.gross_paise ELSE transactions.gross_paise END,
+                bank_fee_paise = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.bank_fee_paise
+                                      ELSE transactions.bank_fee_paise END,
+                expected_settlement_paise = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.expected_settlement_paise
+                                                 ELSE transactions.expected_settlement_paise END,
+                utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, updated_at = now()
              WHERE transactions.status IN ('PENDING', 'EXCEPTION')",
         ),
         // A statement never changes a line it gave before (a key taken already is sorted out below).
