@@ -1,8 +1,9 @@
 //! Uploads into the database: a parsed file's rows become transactions or bank statement lines,
 //! in one transaction. Idempotent twice over: the same file (by SHA-256) changes nothing and says
 //! so; a row whose natural key is known is updated (PG rows still pending; in exception, their UTR
-//! and RRN only) or left alone (bank lines, which a statement never changes), never duplicated. A bank line whose key is on file with
-//! other details is refused with a row error naming the line kept (`ingest::clash_error`); one with
+//! and RRN only) or left alone (bank lines, which a statement never changes), never duplicated. A
+//! bank line whose key is on file with other details is refused with a row error naming the line
+//! kept (`ingest::clash_error`); one with
 //! the same details is skipped and counted: none is dropped in silence. Rows are streamed with
 //! `COPY` into a staging table and moved with one `INSERT … ON CONFLICT`, never one round trip per
 //! row. The file is kept in the object store under a generated name, as received except for
