@@ -115,8 +115,11 @@ impl Column {
 const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
 
-/// A UTR or RRN as cases keep it and transactions store it (upper case, no spaces), whichever
-/// channel brought it (file, form, webhook): the link to a transaction compares them exactly.
+/// A UTR or RRN as cases keep it (upper case, no spaces), whichever channel brought it (file,
+/// form, webhook). Uploads store a transaction's upper case and trimmed
+/// (`recon::engine::normalise_ref`), inner spaces kept, and the link compares them exactly: a
+/// reference written with an inner space links only if the PG file had none (known gap: one
+/// normalisation for both is the fix).
 pub fn reference(text: &str) -> String {
     text.to_ascii_uppercase().replace(' ', "")
 }
