@@ -588,3 +588,50 @@ async fn exception_utrs_written_before_are_stored_as_matched(pool: PgPool) {
         sqlx::query_scalar("SELECT utr FROM bank_statement_lines WHERE id = 1").fetch_one(&pool).await.unwrap();
     assert_eq!(line, " axisn1 ");
 }
+
+/// Migration 20261221000001 brings the acquirer, UTR and RRN of transactions stored before to the
+/// form uploads store them in (the acquirer trimmed and upper case; UTR and RRN upper case without spaces, a placeholder none), so a chargeback's link and
+/// the explorer's filters find them by equality; the daily rollup follows the acquirer's change.
+#[sqlx::test(migrations = false)]
+async fn transaction_references_stored_before_are_stored_as_matched(pool: PgPool) {
+    migrate_before(&pool, 20261221000001).await;
+    sqlx::raw_sql(
+        "INSERT INTO merchants (id, name, legal_name) VALUES ('MERCH_R', 'R', 'R Ltd');
+         INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, acquirer, utr, rrn)
+         VALUES ('R1', 'MERCH_R', 100, '2026-11-01 05:00+00', '2026-11-01', 'UPI', ' hdfc ', ' utr 1 ', 'n/a'),
+                ('R2', 'MERCH_R', 200, '2026-11-01 05:00+00', '2026-11-01', 'UPI', 'HDFC', 'UTR2', 'RRN2'),
+                ('R3', 'MERCH_R', 300, '2026-11-01 05:00+00', '2026-11-01', 'UPI', '  ', 'NULL', E'rrn3\t');
+         INSERT INTO exceptions (id, reason_code, severity, sla_due_at, cycle_date, utr, transaction_id)
+         SELECT 'EXC-20261101-000001', 'PG_TXN_MISSING_IN_BANK', 'MEDIUM', now(), '2026-11-01', 'AX 1', id
+           FROM transactions WHERE txn_id = 'R1';
+         INSERT INTO chargebacks (id, case_ref, acquirer, network_case_id, merchant_id, merchant_name, rrn, utr,
+                                  original_gross_paise, chargeback_paise, reason_code, reason_description, category,
+                                  stage, status, outcome, received_at)
+         VALUES (gen_random_uuid(), 'CB-2026-0001', 'VISA', 'N1', 'MERCH_R', 'R', 'N/A', E'UTR9\t', 100, 100, '13.1',
+                 'x', 'PROCESSING', 'NEW', 'OPEN', 'PENDING', now());",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT txn_id, acquirer, utr, rrn FROM transactions ORDER BY txn_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        rows,
+        [
+            ("R1".into(), some("HDFC"), some("UTR1"), None),
+            ("R2".into(), some("HDFC"), some("UTR2"), some("RRN2")),
+            ("R3".into(), None, None, some("RRN3")),
+        ]
+    );
+    let exception: String = sqlx::query_scalar("SELECT utr FROM exceptions").fetch_one(&pool).await.unwrap();
+    assert_eq!(exception, "AX1");
+    let case: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT rrn, utr FROM chargebacks").fetch_one(&pool).await.unwrap();
+    assert_eq!(case, (None, some("UTR9")));
+    common::assert_rollups_exact(&pool).await;
+}

@@ -1729,6 +1729,7 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
             let r =
                 post_upload(app, &ops, &[("kind", kind), ("cycleDate", day)], Some(("f.csv", body.as_bytes()))).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()
         }
     };
     let run = || {
@@ -1760,7 +1761,9 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
     );
     // The gateway sends the file again, COR-T1 with its UTR (and, by mistake, COR-T2 with
     // another amount): COR-T1 takes its UTR, the reconciled COR-T2 stays as it was.
-    upload("pg", pg("CORUTR1", "701.00")).await;
+    let resent = upload("pg", pg("CORUTR1", "701.00")).await;
+    assert_eq!(row_counts(&resent), (Some(1), Some(0), Some(1)), "{resent}");
+    assert_eq!(resent["skipped"], serde_json::json!([{"reason": "already reconciled: kept as it is", "rows": 1}]));
     assert_eq!(
         state().await,
         [
@@ -1772,6 +1775,19 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
     // an amount (an analyst may resolve its exception on the amount shown).
     let other_amount = format!("{PG_HEADER}COR-T1,MERCH_001,5000.00,INR,{day},10:00,UPI,CORUTR1,,SUCCESS\n");
     upload("pg", other_amount).await;
+    assert_eq!(state().await[0], ("COR-T1".into(), Some("CORUTR1".into()), 50000, "EXCEPTION".into()));
+    // And once more without the UTR (twice in the file, the last row taken): a blank never erases
+    // the UTR it was given.
+    let blank = format!(
+        "{PG_HEADER}COR-T1,MERCH_001,500.00,INR,{day},10:00,UPI,OTHERUTR,,SUCCESS\n\
+         COR-T1,MERCH_001,500.00,INR,{day},10:00,UPI,,,SUCCESS\n"
+    );
+    let report = upload("pg", blank).await;
+    assert_eq!(row_counts(&report), (Some(1), Some(0), Some(1)), "{report}");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{"reason": "repeats a transaction id of the file (its last row is taken)", "rows": 1}])
+    );
     assert_eq!(state().await[0], ("COR-T1".into(), Some("CORUTR1".into()), 50000, "EXCEPTION".into()));
     run().await;
     let statuses: Vec<String> = state().await.into_iter().map(|s| s.3).collect();

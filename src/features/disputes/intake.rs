@@ -115,13 +115,11 @@ impl Column {
 const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
 
-/// A UTR or RRN as cases keep it (upper case, no spaces), whichever channel brought it (file,
-/// form, webhook). Uploads store a transaction's upper case and trimmed
-/// (`recon::engine::normalise_ref`), inner spaces kept, and the link compares them exactly: a
-/// reference written with an inner space links only if the PG file had none (known gap: one
-/// normalisation for both is the fix).
-pub fn reference(text: &str) -> String {
-    text.to_ascii_uppercase().replace(' ', "")
+/// A UTR or RRN as cases keep it, whichever channel brought it (file, form, webhook): as uploads
+/// store a transaction's ([`crate::features::recon::engine::normalise_ref`]: upper case, without
+/// spaces; `None` for a blank or a placeholder such as `N/A`), so the link finds it by equality.
+pub fn reference(text: &str) -> Option<String> {
+    crate::features::recon::engine::normalise_ref(Some(text)).map(|r| r.into_owned())
 }
 
 /// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`: a four-digit year from
@@ -189,8 +187,9 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
         return Err("The file has no network column; choose the network the file came from.".into());
     }
 
-    // The header's width up to its last named column (a trailing delimiter adds an empty one).
-    let width = headers.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
+    // The header's width up to its last named column (a header ending in a delimiter has an
+    // empty one after it, which rows may fill with nothing).
+    let named_width = headers.iter().enumerate().filter(|(_, h)| !h.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
     let mut parsed = ParsedFile::default();
     for record in reader.records() {
         let record = match record {
@@ -205,16 +204,19 @@ pub fn parse_file(bytes: &[u8], network: Option<&str>) -> Result<ParsedFile, Str
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        // More fields than the header (beyond empty trailing ones): an unquoted delimiter inside a
-        // value, such as `1,234.50`, has shifted the columns after it. Refused rather than read
-        // into the wrong columns.
-        let fields = record.iter().enumerate().filter(|(_, f)| !f.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
-        if fields > width {
+        // More fields than the header: an unquoted delimiter inside a value, such as `1,234.50`,
+        // has shifted the columns after it. Refused rather than read into the wrong columns: a
+        // row longer than the header, even by an empty field (`…,1,234.50,` under
+        // `…,Amount,Reason` would otherwise be ₹1 with the reason "234.50"), and a row with a
+        // value beyond the header's last named column (a header ending in a delimiter).
+        let filled = record.iter().enumerate().filter(|(_, f)| !f.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
+        if record.len() > headers.len() || filled > named_width {
             parsed.errors.push(RowError {
                 line,
                 column: None,
                 message: format!(
-                    "has {fields} fields where the header has {width}: quote a value that holds the delimiter (such as an amount written 1,234.50)"
+                    "has {} fields where the header has {named_width}: quote a value that holds the delimiter (such as an amount written 1,234.50)",
+                    record.len().max(filled)
                 ),
             });
             continue;
@@ -268,8 +270,8 @@ fn parse_row(
         merchant_id,
         merchant_name: get(Column::MerchantName),
         txn_ref: get(Column::TxnRef),
-        rrn: get(Column::Rrn).map(|r| reference(&r)),
-        utr: get(Column::Utr).map(|u| reference(&u)),
+        rrn: get(Column::Rrn).and_then(|r| reference(&r)),
+        utr: get(Column::Utr).and_then(|u| reference(&u)),
         amount,
         fees: Paise::ZERO,
         reason_code: required(Column::ReasonCode)?,
@@ -433,8 +435,8 @@ pub async fn handle_webhook(
                 merchant_id: case.merchant_id.trim().to_ascii_uppercase(),
                 merchant_name: None,
                 txn_ref: case.txn_ref,
-                rrn: case.rrn.as_deref().map(reference).filter(|r| !r.is_empty()),
-                utr: case.utr.as_deref().map(reference).filter(|u| !u.is_empty()),
+                rrn: case.rrn.as_deref().and_then(reference),
+                utr: case.utr.as_deref().and_then(reference),
                 amount: Paise(case.amount_paise),
                 fees: Paise(case.fees_paise),
                 reason_code: case.reason_code,
@@ -548,26 +550,41 @@ mod tests {
             assert!(parse_date(text).unwrap_err().contains("four-digit year"), "{text}");
         }
         assert_eq!(parse_date("20-Nov-2026"), Ok(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()));
-        // An unquoted `1,234.50` shifts every column after it: refused, not read as ₹1. A trailing
-        // delimiter (an empty extra field) is not a shift.
+        // An unquoted `1,234.50` shifts every column after it: refused, not read as ₹1; so is a
+        // row longer than the header by an empty field (S3), which cannot be told from a shift
+        // into an empty last column (S4: ₹1 with the reason "234.50" otherwise).
         let file = format!(
-            "{HEADER}\nS1,M1,,,,,1,234.50,10.4,,2026-11-20,2026-11-28\nS2,M1,,,,,10,10.4,,20-11-26,\nS3,M1,,,,,10,10.4,,2026-11-20,,\n"
+            "{HEADER}\nS1,M1,,,,,1,234.50,10.4,,2026-11-20,2026-11-28\nS2,M1,,,,,10,10.4,,20-11-26,\nS3,M1,,,,,10,10.4,,2026-11-20,,\nS5,M1,,,,,10,10.4,,2026-11-20,\n"
         );
         let parsed = parse_file(file.as_bytes(), Some("VISA")).unwrap();
         let lines: Vec<(u64, Option<&str>)> = parsed.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
-        assert_eq!(lines, vec![(2, None), (3, Some("chargeback date"))]);
+        assert_eq!(lines, vec![(2, None), (3, Some("chargeback date")), (4, None)]);
         assert!(
             parsed.errors[0].message.contains("has 12 fields where the header has 11"),
             "{}",
             parsed.errors[0].message
         );
-        assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [4]);
+        assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [5]);
+        let reason_last = "Case Ref,Merchant ID,Reason Code,Chargeback Date,Amount,Reason\nS4,M1,10.4,2026-11-20,1,234.50,\nS6,M1,10.4,2026-11-20,\"1,234.50\",\n";
+        let parsed = parse_file(reason_last.as_bytes(), Some("VISA")).unwrap();
+        assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
+        assert_eq!(parsed.cases.len(), 1);
+        assert_eq!(parsed.cases[0].1.amount, Paise(123450));
         // A header ending in a delimiter (an empty last column) gives a shifted row no room.
         let trailing = "Case Ref,Merchant ID,Reason Code,Chargeback Date,Amount,\nT1,M1,10.4,2026-11-20,1,234.50\nT2,M1,10.4,2026-11-20,\"1,234.50\",\n";
         let parsed = parse_file(trailing.as_bytes(), Some("VISA")).unwrap();
         assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
         assert_eq!(parsed.cases.len(), 1);
         assert_eq!(parsed.cases[0].1.amount, Paise(123450));
+    }
+
+    #[test]
+    fn references_are_kept_as_uploads_store_them() {
+        assert_eq!(reference(" utr 1 ").as_deref(), Some("UTR1"));
+        assert_eq!(reference("axis9\t").as_deref(), Some("AXIS9"));
+        for none in ["", "  ", "n/a", "NULL", "-", "none"] {
+            assert_eq!(reference(none), None, "{none:?}");
+        }
     }
 
     #[test]

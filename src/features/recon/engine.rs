@@ -266,14 +266,17 @@ impl Outcome {
     }
 }
 
-/// Trimmed, upper-cased UTR/RRN; `None` for empty and the placeholders files use for "none".
+/// A UTR or RRN as every reader compares it: upper case, without spaces (references have none; a
+/// file or an analyst may write `ab12 cd34`); `None` for empty and the placeholders files use for
+/// "none". Uploads store a transaction's so, and chargebacks theirs
+/// (`disputes::intake::reference`).
 pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
     let t = value?.trim();
     if t.is_empty() || ["NULL", "UNDEFINED", "N/A", "NA", "NONE", "-"].iter().any(|p| t.eq_ignore_ascii_case(p)) {
         return None;
     }
-    if t.bytes().any(|b| b.is_ascii_lowercase()) {
-        Some(Cow::Owned(t.to_ascii_uppercase()))
+    if t.chars().any(|c| c.is_ascii_lowercase() || c.is_whitespace()) {
+        Some(Cow::Owned(t.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()))
     } else {
         Some(Cow::Borrowed(t))
     }
@@ -468,6 +471,15 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    #[test]
+    fn references_compare_upper_case_without_spaces() {
+        assert!(matches!(normalise_ref(Some("AXIS123")), Some(Cow::Borrowed("AXIS123"))));
+        assert_eq!(normalise_ref(Some(" ab12 cd34\t")).as_deref(), Some("AB12CD34"));
+        for none in [None, Some(""), Some("  "), Some("n/a"), Some("NULL"), Some("-"), Some("undefined")] {
+            assert_eq!(normalise_ref(none), None, "{none:?}");
+        }
     }
 
     fn pg(id: &str, amount: i64, utr: Option<&str>) -> PgRow {

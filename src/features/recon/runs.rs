@@ -540,7 +540,7 @@ async fn stage_exception_records(
                     .paise(r.delta)
                     .text(Some(&t.merchant_id))
                     .text(t.acquirer.as_deref())
-                    // As the engine matched it (trimmed, upper case): the queue's search finds it so.
+                    // As the engine matched it (upper case, no spaces): the queue's search finds it so.
                     .text(engine::normalise_ref(t.utr.as_deref()).as_deref())
                     .num(Some(txn_ids[r.pg]))
                     .num(r.bank.map(|b| line_ids[b]))

@@ -357,6 +357,8 @@ fn nothing_accepted(rows_total: u64, errors: &[RowError], skipped: &[SkipCount])
 /// The skip reasons of a bank line whose details are on file already.
 const ALREADY_ON_FILE: &str = "already on file from another upload";
 const REPEATED_IN_FILE: &str = "repeats an earlier line of the file";
+const REPEATED_TXN_IN_FILE: &str = "repeats a transaction id of the file (its last row is taken)";
+const RECONCILED_ALREADY: &str = "already reconciled: kept as it is";
 
 fn cut(text: String) -> String {
     match text.char_indices().nth(ERROR_TEXT_CHARS) {
@@ -852,9 +854,10 @@ pub async fn store(
     let stored = match upload.kind {
         // The last row of a file wins for a repeated transaction id. A known transaction is
         // corrected while it is pending; one in exception takes only its UTR and RRN (the gateway
-        // sends the file again with the UTR it left out: the next run matches it), never another
+        // sends the file again with the UTR it left out: the next run matches it), and only those
+        // the file gives (a blank one never erases a reference the run matched on), never another
         // amount, which an analyst's resolution of its exception did not see; reconciled ones stay
-        // as they are (they may be settled).
+        // as they are (they may be settled), counted as skipped below.
         Kind::Pg => sqlx::query(
             "INSERT INTO transactions (txn_id, merchant_id, amount_paise, gross_paise, currency, txn_at, cycle_date,
                                        payment_method, acquirer, utr, rrn, gateway_status, bank_fee_paise,
@@ -870,7 +873,11 @@ pub async fn store(
                                       ELSE transactions.bank_fee_paise END,
                 expected_settlement_paise = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.expected_settlement_paise
                                                  ELSE transactions.expected_settlement_paise END,
-                utr = EXCLUDED.utr, rrn = EXCLUDED.rrn, updated_at = now()
+                utr = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.utr
+                           ELSE coalesce(EXCLUDED.utr, transactions.utr) END,
+                rrn = CASE WHEN transactions.status = 'PENDING' THEN EXCLUDED.rrn
+                           ELSE coalesce(EXCLUDED.rrn, transactions.rrn) END,
+                updated_at = now()
              WHERE transactions.status IN ('PENDING', 'EXCEPTION')",
         ),
         // A statement never changes a line it gave before (a key taken already is sorted out below).
@@ -887,6 +894,32 @@ pub async fn store(
     .await?
     .rows_affected();
     let mut accepted = parsed.accepted as i64;
+    // Fewer PG rows written than accepted: a transaction id repeated in the file (its last row
+    // taken), or a transaction already reconciled, which stays as it is. Counted as skipped, so
+    // the upload's report says what it changed.
+    if upload.kind == Kind::Pg && stored < parsed.accepted as u64 {
+        let distinct: i64 =
+            sqlx::query_scalar("SELECT count(DISTINCT txn_id) FROM staging_transactions").fetch_one(&mut *tx).await?;
+        let repeats = accepted - distinct;
+        let kept_as_they_are = distinct - stored as i64;
+        accepted -= repeats + kept_as_they_are;
+        for (reason, rows) in [(REPEATED_TXN_IN_FILE, repeats), (RECONCILED_ALREADY, kept_as_they_are)] {
+            if rows > 0 {
+                skipped.push(SkipCount { reason: reason.to_string(), rows });
+                rows_skipped += rows;
+            }
+        }
+        sqlx::query!(
+            "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3, rows_skipped = $4, skipped = $5 WHERE id = $1",
+            file_id,
+            i32::try_from(accepted).unwrap_or(i32::MAX),
+            i32::try_from(errors.len()).unwrap_or(i32::MAX),
+            i32::try_from(rows_skipped).unwrap_or(i32::MAX),
+            sqlx::types::Json(&skipped) as _,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     // Fewer lines stored than accepted: some keys were on file already, or twice in the file. Only
     // now, after the insert, are they sorted out, so a line another upload stored meanwhile (the
     // insert waited for it) is found too: the same line again is skipped and counted, one with

@@ -67,12 +67,16 @@ const FROM: &str = " FROM transactions t JOIN merchants m ON m.id = t.merchant_i
      LEFT JOIN settlement_items si ON si.transaction_id = t.id
      LEFT JOIN settlement_batches b ON b.id = si.batch_id";
 
-/// The search's values: as typed, and upper case (UTRs and RRNs are stored upper case).
+/// The search's values: as typed, upper case, and upper case without spaces (UTRs and RRNs are
+/// stored so: `recon::engine::normalise_ref`).
 fn search_terms(q: &str) -> Vec<String> {
     let mut terms = vec![q.to_string()];
     let up = q.to_ascii_uppercase();
-    if up != q {
-        terms.push(up);
+    let compact: String = up.chars().filter(|c| !c.is_whitespace()).collect();
+    for term in [up, compact] {
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
     }
     terms
 }

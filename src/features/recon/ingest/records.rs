@@ -429,7 +429,7 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         currency,
         txn_at,
         payment_method,
-        // The acquirer, UTR and RRN as the engine compares them (trimmed, upper case; a placeholder
+        // The acquirer (trimmed, upper case), UTR and RRN (upper case, no spaces; a placeholder
         // such as `NULL` is none), so every reader — filters, search, a chargeback's link — finds
         // them however the file spelt them. (A bank line keeps its text: its natural key is made
         // of it.)
