@@ -614,11 +614,11 @@ async fn transaction_references_stored_before_are_stored_as_matched(pool: PgPool
     .await
     .unwrap();
     MIGRATOR.run(&pool).await.unwrap();
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT txn_id, acquirer, utr, rrn FROM transactions ORDER BY txn_id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    type Refs = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Refs> = sqlx::query_as("SELECT txn_id, acquirer, utr, rrn FROM transactions ORDER BY txn_id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     let some = |s: &str| Some(s.to_string());
     assert_eq!(
         rows,
