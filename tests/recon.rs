@@ -1286,6 +1286,17 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
         ]
     );
     assert_eq!(results_page(first).await["total"], 7, "the results page lists each stored row once");
+    // The run page's Exceptions tile counts PG rows (P-2); its Exceptions tab lists the class,
+    // which also holds the duplicate lines PB5 and PB6, and the tile says so.
+    let page = app.get(&format!("/recon/runs/{first}"), Some(&ops)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let tile =
+        page.body.split("data-testid=\"run-exceptions\"").nth(1).expect("the tile").split("</section>").next().unwrap();
+    assert!(tile.contains("Exceptions (PG rows)") && tile.contains(">1<!></p>"), "{tile}");
+    assert!(tile.contains("the Exceptions tab also lists 2 duplicate bank lines"), "{tile}");
+    let nav = page.body.split("aria-label=\"Result class\"").nth(1).expect("the tabs").split("</nav>").next().unwrap();
+    let tab = nav.split("</a>").find(|a| a.contains("Exceptions")).expect("the Exceptions tab");
+    assert!(tab.contains("(3)"), "{tab}");
     let row = |r: &str, state: &str, reason: &str, txn: &str| (r.into(), state.into(), reason.into(), txn.into());
     assert_eq!(
         bank_mis(&app, &finance, DAY).await,

@@ -129,7 +129,7 @@ fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
                         <thead class="text-left text-slate-600"><tr>
                             <th class="py-1 font-medium">"Cycle date"</th><th class="py-1 font-medium">"Status"</th>
                             <th class="py-1 font-medium">"Progress"</th><th class="py-1 text-right font-medium">"PG rows"</th>
-                            <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions"</th>
+                            <th class="py-1 text-right font-medium">"Matched"</th><th class="py-1 text-right font-medium">"Exceptions (PG rows)"</th>
                             <th class="py-1 pl-6 font-medium">"Queued"</th>
                         </tr></thead>
                         <tbody>
@@ -494,6 +494,20 @@ fn RunBody(page: RunPage) -> impl IntoView {
         "/api/recon/v1/runs/{id}/results.csv{}",
         current.as_ref().map(|c| format!("?class={c}")).unwrap_or_default()
     );
+    // The tile counts PG rows (matched + exceptions + unmatched PG = PG rows); the Exceptions tab
+    // lists result rows of the class, which also holds the bank lines that are duplicates.
+    let bank_exceptions =
+        p.class_counts.iter().find(|c| c.0 == "EXCEPTION").map_or(0, |c| c.1) - i64::from(r.counts.exceptions);
+    let exceptions_detail = if bank_exceptions > 0 {
+        format!(
+            "{} · the Exceptions tab also lists {} duplicate bank {}",
+            r.amounts.exceptions_paise.to_inr(),
+            format_count(bank_exceptions),
+            if bank_exceptions == 1 { "line" } else { "lines" }
+        )
+    } else {
+        r.amounts.exceptions_paise.to_inr()
+    };
     view! {
         <p class="mb-2 text-sm"><a href="/recon" class="text-brand-700 hover:underline">"← Recon workspace"</a></p>
         <PageHeader title="Recon run" />
@@ -501,7 +515,7 @@ fn RunBody(page: RunPage) -> impl IntoView {
         {r.error.clone().map(|e| view! { <ErrorNotice message=format!("The run failed: {e}") /> })}
         <div class="grid grid-cols-2 gap-4 xl:grid-cols-4">
             <KpiTile label="Matched" value=format_count(r.counts.matched.into()) detail=r.amounts.matched_paise.to_inr() test_id="run-matched" />
-            <KpiTile label="Exceptions" value=format_count(r.counts.exceptions.into()) detail=r.amounts.exceptions_paise.to_inr() test_id="run-exceptions" />
+            <KpiTile label="Exceptions (PG rows)" value=format_count(r.counts.exceptions.into()) detail=exceptions_detail test_id="run-exceptions" />
             <KpiTile label="Unmatched PG" value=format_count(r.counts.unmatched_pg.into()) detail=r.amounts.unmatched_pg_paise.to_inr() test_id="run-unmatched-pg" />
             <KpiTile label="Unmatched bank" value=format_count(r.counts.unmatched_bank.into()) detail=r.amounts.unmatched_bank_paise.to_inr() test_id="run-unmatched-bank" />
         </div>
