@@ -1364,6 +1364,71 @@ async fn a_pair_is_stored_once_and_every_bank_line_reads_its_state(pool: PgPool)
     common::assert_rollups_exact(&pool).await;
 }
 
+/// A bank line with a record of its own (no PG row for it yet) that a late PG row pairs with a
+/// discrepancy: the PG row's record carries the line, and the line's own record resolves as
+/// DUPLICATE with a note naming it, so the queue holds one open record for the line, not two.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn a_line_paired_late_with_a_discrepancy_keeps_one_open_record(pool: PgPool) {
+    const DAY: &str = "2026-01-22";
+    let (app, ops) = ops_app(&pool).await;
+    let upload = |kind: &'static str, body: String| {
+        let (app, ops) = (&app, ops.clone());
+        async move {
+            let r =
+                post_upload(app, &ops, &[("kind", kind), ("cycleDate", DAY)], Some(("f.csv", body.as_bytes()))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+    };
+    let run = || async {
+        let started = json_post(&app, &ops, "/api/recon/v1/runs", serde_json::json!({ "cycleDate": DAY })).await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+        assert!(settlepaisa_ops::jobs::run_next(&app.state, "test-worker").await.unwrap());
+    };
+    type Record = (String, Option<i64>, String, Option<String>, String);
+    let records = || async {
+        sqlx::query_as::<_, Record>(
+            "SELECT e.id, e.transaction_id, e.status::text, e.resolution, e.reason_code FROM exceptions e
+             JOIN bank_statement_lines l ON l.id = e.bank_line_id WHERE l.bank_ref = 'LATE-B1' ORDER BY e.created_at, e.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    upload("pg", format!("{PG_HEADER}LATE-T0,MERCH_001,10.00,INR,{DAY},10:00,UPI,LATEUTR0,,SUCCESS\n")).await;
+    upload("bank", format!("{BANK_HEADER}LATE-B1,HDFC,90.00,{DAY},,LATEUTR1,,CR\n")).await;
+    run().await;
+    let first = records().await;
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].1, first[0].2.as_str(), first[0].4.as_str()), (None, "open", "BANK_TXN_MISSING_IN_PG"));
+    let own = first[0].0.clone();
+
+    // The gateway's row arrives late, ₹5 off the line's amount.
+    upload("pg", format!("{PG_HEADER}LATE-T1,MERCH_001,95.00,INR,{DAY},10:00,UPI,LATEUTR1,,SUCCESS\n")).await;
+    run().await;
+    let second = records().await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    let (carrier, line_own) = if second[0].0 == own { (&second[1], &second[0]) } else { (&second[0], &second[1]) };
+    assert!(carrier.1.is_some());
+    assert_eq!((carrier.2.as_str(), carrier.4.as_str()), ("open", "FEE_MISMATCH"));
+    assert_eq!((line_own.2.as_str(), line_own.3.as_deref()), ("resolved", Some("DUPLICATE")));
+    let note: String =
+        sqlx::query_scalar("SELECT note FROM exception_actions WHERE exception_id = $1 AND action = 'auto_resolve'")
+            .bind(&own)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(note.contains(&carrier.0), "{note}");
+    // The queue's open records for the cycle: the gateway's row (LATE-T0 has no line) and LATE-T1's.
+    let open: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM exceptions WHERE cycle_date = $1::date AND status = 'open'")
+            .bind(DAY)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(open, 2);
+    common::assert_rollups_exact(&pool).await;
+}
+
 /// An HDFC credit `reference` stored as lines loaded without an upload are (no source file), its
 /// date and cycle `day`.
 async fn line_without_an_upload(conn: impl sqlx::PgExecutor<'_>, reference: &str, paise: i64, utr: &str, day: &str) {

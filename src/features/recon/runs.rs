@@ -631,7 +631,10 @@ async fn upsert_exception_records(
     Ok(())
 }
 
-/// Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note.
+/// Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note. A bank line's
+/// own record (BANK_TXN_MISSING_IN_PG, DUPLICATE_BANK_ENTRY) that a PG row now pairs in an
+/// exception class resolves as DUPLICATE: the PG row's record carries the line from now on, so
+/// the queue holds one open record for it, not two.
 async fn auto_resolve(
     tx: &mut sqlx::PgConnection,
     run_id: Uuid,
@@ -670,6 +673,43 @@ async fn auto_resolve(
                 .push_bind(json!({ "status": resolved.status }))
                 .push_bind(json!({ "status": "resolved", "resolution": "AUTO_MATCHED" }))
                 .push_bind(format!("Matched by recon run {run_id} of cycle {cycle_date}"));
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    let carried = sqlx::query!(
+        r#"WITH paired AS (
+             SELECT r.bank_line_id, x.id AS carrier FROM recon_results r
+             JOIN exceptions x ON x.transaction_id = r.transaction_id
+             WHERE r.run_id = $1 AND r.side = 'pg' AND r.class <> 'MATCHED' AND r.bank_line_id IS NOT NULL),
+         r AS (
+             SELECT e.id, e.status, paired.carrier FROM exceptions e JOIN paired ON paired.bank_line_id = e.bank_line_id
+             WHERE e.transaction_id IS NULL AND e.status = ANY($3)
+             FOR UPDATE OF e)
+         UPDATE exceptions e SET status = 'resolved', resolution = 'DUPLICATE', resolved_at = $2, updated_at = $2,
+                run_id = $1
+         FROM r WHERE e.id = r.id
+         RETURNING e.id, r.status AS "status!", r.carrier"#,
+        run_id,
+        now as DateTime<Utc>,
+        &Status::codes(&Status::ACTIVE)[..] as &[&str],
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for chunk in carried.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
+        );
+        qb.push_values(chunk, |mut b, resolved| {
+            b.push_bind(&resolved.id)
+                .push_bind("auto_resolve")
+                .push_bind(None::<Uuid>)
+                .push_bind(now)
+                .push_bind(json!({ "status": resolved.status }))
+                .push_bind(json!({ "status": "resolved", "resolution": "DUPLICATE" }))
+                .push_bind(format!(
+                    "Paired with a PG row by recon run {run_id} of cycle {cycle_date}: {} carries the line",
+                    resolved.carrier
+                ));
         });
         qb.build().execute(&mut *tx).await?;
     }
