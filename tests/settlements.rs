@@ -643,6 +643,9 @@ async fn deductions_are_capped_and_carried_and_reserve_is_released_on_its_date(p
         .await
         .unwrap();
     assert_eq!(releases, 1, "only the paid batch's reserve was released");
+    // Its page says what it had deducted, given back.
+    let page = app.get(&format!("/settlements/{second_id}"), Some(&finance)).await;
+    assert!(page.body.contains("the chargebacks and refunds it deducted (₹3,000.00) were given back"));
 
     // 26 Dec: the third batch (its hold due 25 Dec) is paid only now, after its hold's date; the
     // next batch releases that hold, and not the fourth's (due 26 Dec, its batch unpaid).
@@ -997,7 +1000,7 @@ async fn rejecting_a_batch_gives_back_what_it_took(pool: PgPool) {
         "data-testid=\"rejected-note\"",
         "Net as calculated (not paid)",
         "Rejected: its transactions went back to the settlement backlog",
-        "Rejected: the chargebacks and refunds it deducted were given back",
+        "Rejected: the chargebacks and refunds it deducted (₹500.00) were given back",
         "Rejected: its reserve entries were removed",
     ] {
         assert!(page.body.contains(said), "{said}");

@@ -425,19 +425,29 @@ fn Items(detail: BatchDetail, page: i64) -> impl IntoView {
     }
 }
 
+/// What the Deductions section says when it lists none: a rejected batch gave back what it had
+/// deducted (its stored figure), or had deducted nothing.
+fn no_deductions_listed(rejected: bool, deducted: Paise) -> String {
+    match (rejected, deducted > Paise::ZERO) {
+        (true, true) => format!(
+            "Rejected: the chargebacks and refunds it deducted ({}) were given back, to be deducted from the merchant's next batch.",
+            deducted.to_inr()
+        ),
+        (true, false) => "Rejected: it had deducted no chargebacks or refunds.".to_string(),
+        (false, _) => "No chargebacks or refunds were deducted from this batch.".to_string(),
+    }
+}
+
 #[component]
 fn Deductions(detail: BatchDetail) -> impl IntoView {
     let rows = detail.deductions;
     let rejected = detail.batch.status == Status::Rejected;
+    let deducted = detail.batch.deductions;
     view! {
         <section class=format!("mt-6 {CARD}") data-testid="deductions">
             <h2 class="text-base font-semibold text-slate-900">"Deductions"</h2>
             {if rows.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">{if rejected {
-                    "Rejected: the chargebacks and refunds it deducted were given back, to be deducted from the merchant's next batch."
-                } else {
-                    "No chargebacks or refunds were deducted from this batch."
-                }}</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-600">{no_deductions_listed(rejected, deducted)}</p> }.into_any()
             } else {
                 view! {
                     <table class="mt-2 w-full text-sm">
@@ -570,5 +580,23 @@ fn Reserve(detail: BatchDetail) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejected_batch_speaks_of_deductions_only_when_it_made_some() {
+        assert_eq!(
+            no_deductions_listed(true, Paise(3_000_00)),
+            "Rejected: the chargebacks and refunds it deducted (₹3,000.00) were given back, to be deducted from the merchant's next batch."
+        );
+        assert_eq!(no_deductions_listed(true, Paise::ZERO), "Rejected: it had deducted no chargebacks or refunds.");
+        assert_eq!(
+            no_deductions_listed(false, Paise::ZERO),
+            "No chargebacks or refunds were deducted from this batch."
+        );
     }
 }
