@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 /// Which personal data a column may carry (spec 09: masked unless the role needs it; who sees
-/// which is `reports::service::masking_for`).
+/// which is [`Masking::for_roles`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Personal {
     /// A bank account number: all but its last four digits hidden.
@@ -178,7 +178,7 @@ fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
 
 /// Which kinds of personal data a reader sees masked: merchants' payout account numbers, and
 /// the numbers, e-mail addresses and UPI ids in free text such as bank remarks. No default: each
-/// reader's is decided from their roles (`reports::service::masking_for`).
+/// reader's is decided from their roles ([`Masking::for_roles`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Masking {
     pub accounts: bool,
@@ -190,6 +190,19 @@ impl Masking {
     pub const NONE: Masking = Masking { accounts: false, free_text: false };
     /// Everything masked.
     pub const ALL: Masking = Masking { accounts: true, free_text: true };
+
+    /// The personal data a holder of `roles` sees masked, wherever it is shown (reports, their
+    /// files, the exception detail): payout account numbers unless finance
+    /// ([`crate::auth::Access::FULL_ACCOUNT_NUMBERS`]), free text unless
+    /// [`crate::auth::Access::PERSONAL_DATA`] (all but the auditor). A scheduled run's file is
+    /// masked for its creator's roles when it is written.
+    pub fn for_roles(roles: &[crate::auth::Role]) -> Masking {
+        use crate::auth::Access;
+        Masking {
+            accounts: !Access::FULL_ACCOUNT_NUMBERS.allows(roles),
+            free_text: !Access::PERSONAL_DATA.allows(roles),
+        }
+    }
 
     /// Whether personal data of this kind is masked.
     pub fn masks(self, personal: Personal) -> bool {

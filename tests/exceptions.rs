@@ -1085,3 +1085,35 @@ async fn a_refused_form_post_goes_back_to_its_page_and_is_audited(pool: PgPool) 
     .unwrap();
     assert_eq!(refused, 1, "the refusal is audited");
 }
+
+/// Bank remarks may name a customer's account or e-mail: the detail (API and page) shows them to
+/// the roles that may see personal data and masks them for the auditor, as the Bank MIS does.
+#[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
+async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
+    let app = demo_app(&pool).await;
+    let id: String = sqlx::query_scalar("SELECT id FROM exceptions WHERE bank_line_id IS NOT NULL ORDER BY id LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let remarks = "NEFT from A/C 123456789012 ravi.k@example.com";
+    sqlx::query(
+        "UPDATE bank_statement_lines SET remarks = $2 WHERE id = (SELECT bank_line_id FROM exceptions WHERE id = $1)",
+    )
+    .bind(&id)
+    .bind(remarks)
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (email, masked) in [("ops@settlepaisa.test", false), ("auditor@settlepaisa.test", true)] {
+        let c = cookie(&app, email).await;
+        let api = app.get(&format!("/api/recon/v1/exceptions/{id}"), Some(&c)).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        let page = app.get(&format!("/exceptions/{id}"), Some(&c)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for body in [&api.body, &page.body] {
+            assert_eq!(body.contains("123456789012"), !masked, "{email}");
+            assert_eq!(body.contains("ravi.k@example.com"), !masked, "{email}");
+            assert!(body.contains("NEFT from"), "{email}: the rest of the remark is shown");
+        }
+    }
+}

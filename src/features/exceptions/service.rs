@@ -116,7 +116,14 @@ fn allowed_for(user: &CurrentUser, d: &ExceptionDetail) -> Vec<ActionKind> {
 pub async fn exception_view(state: &AppState, caller: &CurrentUser, id: &str) -> Result<ExceptionView, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let now = state.clock.now();
-    let detail = queries::detail(&state.pool, id, now).await?;
+    let mut detail = queries::detail(&state.pool, id, now).await?;
+    // Bank remarks may name a customer's account, e-mail or UPI id: shown to the roles that may
+    // see personal data, masked for the others (as the Bank MIS report masks them).
+    if crate::sheet::Masking::for_roles(&user.roles).free_text {
+        if let Some(bank) = detail.bank.as_mut() {
+            bank.remarks = bank.remarks.as_deref().map(crate::features::audit::model::mask_free_text);
+        }
+    }
     let allowed = allowed_for(&user, &detail);
     let assignees = if allowed.is_empty() { Vec::new() } else { queries::assignees(&state.pool).await? };
     Ok(ExceptionView {

@@ -633,7 +633,7 @@ async fn run(state: &AppState, run_id: Uuid) -> Result<(), AppError> {
         _ => {
             let file_name = filter.file_name(report, format);
             let roles: Vec<Role> = r.creator_roles.iter().filter_map(|c| Role::parse(c)).collect();
-            let masking = super::service::masking_for(&roles);
+            let masking = crate::sheet::Masking::for_roles(&roles);
             let (key, sha256, size) =
                 store_file(state, report, format, &filter, masking, r.schedule_id, run_id, &file_name).await?;
             sqlx::query!(

@@ -12,19 +12,12 @@ use uuid::Uuid;
 use super::model::{Format, Report, ReportsQuery, ReportsView, ScheduleForm, SchedulesView, PREVIEW_ROWS};
 use super::{queries, schedules};
 use crate::auth::guard::authorize;
-use crate::auth::{Access, CurrentUser, Role};
+use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::http::csv::CsvExport;
 use crate::http::xlsx::XlsxExport;
 use crate::sheet::{mask_row, Masking};
 use crate::state::AppState;
-
-/// The personal data a holder of `roles` sees masked: payout account numbers unless finance
-/// ([`Access::FULL_ACCOUNT_NUMBERS`]), free text unless [`Access::PERSONAL_DATA`] (all but the
-/// auditor). A scheduled run's file is masked for its creator's roles when it is written.
-pub fn masking_for(roles: &[Role]) -> Masking {
-    Masking { accounts: !Access::FULL_ACCOUNT_NUMBERS.allows(roles), free_text: !Access::PERSONAL_DATA.allows(roles) }
-}
 
 /// Everything `/reports` shows for its URL.
 pub async fn view(state: &AppState, caller: &CurrentUser, query: &ReportsQuery) -> Result<ReportsView, AppError> {
@@ -37,7 +30,7 @@ pub async fn view(state: &AppState, caller: &CurrentUser, query: &ReportsQuery) 
         crate::features::settlements::queries::merchants(&state.pool),
         queries::acquirers(&state.pool),
     )?;
-    let masking = masking_for(&user.roles);
+    let masking = Masking::for_roles(&user.roles);
     let rows = rows.into_iter().map(|r| mask_row(report.columns(), r, masking)).collect();
     let masked = masking.hides_any_of(report.columns());
     Ok(ReportsView { report, filter, merchants, acquirers, rows, total_rows, totals, masked })
@@ -54,7 +47,7 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let filter = query.filter(report, crate::ist::today(state.clock.now())).map_err(AppError::BadRequest)?;
-    let masking = masking_for(&user.roles);
+    let masking = Masking::for_roles(&user.roles);
     let name = filter.file_name(report, format);
     let columns = report.columns();
     match format {
@@ -134,7 +127,7 @@ pub async fn delete_schedule(
 pub async fn run_file(state: &AppState, caller: &CurrentUser, run_id: Uuid) -> Result<Response, AppError> {
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let file = schedules::stored_file(&state.pool, run_id).await?;
-    if file.masking.shows_more_than(masking_for(&user.roles), file.report.columns()) {
+    if file.masking.shows_more_than(Masking::for_roles(&user.roles), file.report.columns()) {
         return Err(AppError::ForbiddenBecause(
             "This file holds personal data (account numbers or bank remarks) that your role sees masked. Download the report from the Reports page instead: your copy is masked.".into(),
         ));
