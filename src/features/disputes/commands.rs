@@ -155,8 +155,9 @@ pub async fn change_status_in(
     let case = lock(&mut *tx, case_id).await?;
     let from = case.ui()?;
     let evidence = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM chargeback_documents WHERE chargeback_id = $1 AND kind = 'EVIDENCE'"#,
-        case_id
+        r#"SELECT count(*) AS "count!" FROM chargeback_documents WHERE chargeback_id = $1 AND kind = $2"#,
+        case_id,
+        rules::EVIDENCE_KIND
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -142,7 +142,7 @@ fn CaseBody(view: CaseView, act: ServerAction<DisputeAct>) -> impl IntoView {
                     <form method="post" enctype="multipart/form-data" action=format!("/api/disputes/v1/chargebacks/{id}/documents") class="mt-4 flex flex-wrap items-end gap-3 text-sm">
                         <label class="flex flex-col text-slate-600">"Kind"
                             <select name="kind" class="rounded border border-slate-300 px-2 py-1">
-                                {DOCUMENT_KINDS.iter().map(|k| view! { <option value=*k selected=*k == "EVIDENCE">{*k}</option> }).collect_view()}
+                                {DOCUMENT_KINDS.iter().map(|k| view! { <option value=*k selected=*k == super::rules::EVIDENCE_KIND>{*k}</option> }).collect_view()}
                             </select>
                         </label>
                         <label class="flex flex-col text-slate-600">"Evidence file (PDF, PNG, JPEG, DOCX; up to 10 MB)"

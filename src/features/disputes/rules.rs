@@ -127,6 +127,10 @@ pub fn check_transition(from: UiStatus, to: UiStatus, roles: &[Role], evidence_d
     Ok(())
 }
 
+/// The document kind that counts as evidence for a representment (an acquirer's notice or a
+/// decision does not). Uploads default to it.
+pub const EVIDENCE_KIND: &str = "EVIDENCE";
+
 /// Every status the lifecycle allows next from `from`.
 pub fn allowed_next(from: UiStatus) -> Vec<UiStatus> {
     UiStatus::ALL.into_iter().filter(|to| edge(from, *to)).collect()

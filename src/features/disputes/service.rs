@@ -74,7 +74,7 @@ pub async fn case_view(state: &AppState, caller: &CurrentUser, id: &str) -> Resu
         .case
         .ui_status
         .map(|from| {
-            rules::choices(from, &user.roles, detail.documents.iter().filter(|d| d.kind == "EVIDENCE").count() as i64)
+            rules::choices(from, &user.roles, detail.documents.iter().filter(|d| d.kind == rules::EVIDENCE_KIND).count() as i64)
         })
         .unwrap_or_default();
     let can_work = user.may(Access::OPS_WORK);
@@ -208,7 +208,7 @@ pub async fn upload_document(
     file: Option<(String, Bytes)>,
 ) -> Result<Document, AppError> {
     let (file_name, bytes) = file.ok_or_else(|| AppError::BadRequest("Choose a file to upload.".into()))?;
-    let kind = kind.unwrap_or("EVIDENCE");
+    let kind = kind.unwrap_or(rules::EVIDENCE_KIND);
     evidence::upload(&state.pool, state.objects.as_ref(), &worker.0, id, kind, &file_name, bytes).await
 }
 
