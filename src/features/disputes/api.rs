@@ -269,7 +269,7 @@ async fn outcome_summary(
     Ok(Json(OutcomeSummaryResponse {
         avg_resolution_days: s.avg_resolution_tenth_days.map(crate::ratio::tenths_text),
         lost: s.lost,
-        net_impact_paise: s.recovered.checked_sub(s.written_off)?.0,
+        net_impact_paise: s.net()?.0,
         recovered_paise: s.recovered.0,
         win_rate_percent: s.win_rate_permille.map(crate::ratio::tenths_text),
         window: format!("{days}d"),

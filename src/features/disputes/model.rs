@@ -132,10 +132,15 @@ pub struct Kpis {
     pub written_off: Paise,
 }
 
+/// Net impact = recovered − written off (spec 03 §3.2), of the KPIs and of an outcome window alike.
+pub fn net_impact(recovered: Paise, written_off: Paise) -> Result<Paise, MoneyOverflow> {
+    recovered.checked_sub(written_off)
+}
+
 impl Kpis {
-    /// Net impact = recovered − written off.
+    /// Net impact over the cases in scope.
     pub fn net(&self) -> Result<Paise, MoneyOverflow> {
-        self.recovered.checked_sub(self.written_off)
+        net_impact(self.recovered, self.written_off)
     }
 }
 
@@ -155,6 +160,11 @@ pub struct OutcomeSummary {
 }
 
 impl OutcomeSummary {
+    /// Net impact over the cases closed in the window.
+    pub fn net(&self) -> Result<Paise, MoneyOverflow> {
+        net_impact(self.recovered, self.written_off)
+    }
+
     pub fn win_rate_text(&self) -> String {
         crate::ratio::percent_text(self.win_rate_permille)
     }

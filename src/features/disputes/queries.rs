@@ -120,11 +120,7 @@ pub async fn outcome_summary(
     push_scope(&mut qb, scope);
     let (won, lost, seconds, recovered, written_off): (i64, i64, i64, i64, i64) =
         qb.build_query_as().planned_with_values().fetch_one(pool).await?;
-    Ok(OutcomeSummary {
-        recovered: Paise(recovered),
-        written_off: Paise(written_off),
-        ..rules::outcome_summary(window_days, won, lost, seconds)
-    })
+    Ok(rules::outcome_summary(window_days, won, lost, seconds, Paise(recovered), Paise(written_off)))
 }
 
 /// The SLA strip: open cases in scope per deadline bucket, with amounts.

@@ -320,8 +320,16 @@ pub fn kpis<'a>(cases: impl IntoIterator<Item = KpiCase<'a>>) -> Result<Kpis, Mo
 }
 
 /// Win rate and average resolution from counts and the summed resolution seconds of the decided
-/// cases, rounded half up to one decimal with integer arithmetic.
-pub fn outcome_summary(window_days: i64, won: i64, lost: i64, resolution_seconds: i64) -> OutcomeSummary {
+/// cases, rounded half up to one decimal with integer arithmetic; the money of the cases closed in
+/// the window as summed.
+pub fn outcome_summary(
+    window_days: i64,
+    won: i64,
+    lost: i64,
+    resolution_seconds: i64,
+    recovered: Paise,
+    written_off: Paise,
+) -> OutcomeSummary {
     let decided = won + lost;
     OutcomeSummary {
         window_days,
@@ -329,8 +337,8 @@ pub fn outcome_summary(window_days: i64, won: i64, lost: i64, resolution_seconds
         lost,
         win_rate_permille: permille_half_up(won, decided),
         avg_resolution_tenth_days: div_half_up(i128::from(resolution_seconds) * 10, i128::from(decided) * 86_400),
-        recovered: Paise::ZERO,
-        written_off: Paise::ZERO,
+        recovered,
+        written_off,
     }
 }
 
@@ -553,14 +561,15 @@ mod tests {
     #[test]
     fn outcome_rounding() {
         // 2 of 3 = 66.67 % → 66.7 %; 1.5 days average.
-        let s = outcome_summary(7, 2, 1, 3 * 86_400 * 3 / 2);
+        let s = outcome_summary(7, 2, 1, 3 * 86_400 * 3 / 2, Paise(500), Paise(800));
         assert_eq!(s.win_rate_text(), "66.7 %");
         assert_eq!(s.avg_resolution_text(), "1.5 days");
+        assert_eq!((s.recovered, s.written_off, s.net()), (Paise(500), Paise(800), Ok(Paise(-300))));
         // 1 of 8 = 12.5 % exactly; half rounds up at the second decimal of days.
-        let s = outcome_summary(30, 1, 7, 8 * 8_640 * 5 / 10);
+        let s = outcome_summary(30, 1, 7, 8 * 8_640 * 5 / 10, Paise::ZERO, Paise::ZERO);
         assert_eq!(s.win_rate_permille, Some(125));
         assert_eq!(s.avg_resolution_tenth_days, Some(1));
-        let none = outcome_summary(7, 0, 0, 0);
+        let none = outcome_summary(7, 0, 0, 0, Paise::ZERO, Paise::ZERO);
         assert_eq!((none.win_rate_text(), none.avg_resolution_text()), ("—".to_string(), "—".to_string()));
     }
 }

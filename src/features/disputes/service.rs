@@ -74,7 +74,11 @@ pub async fn case_view(state: &AppState, caller: &CurrentUser, id: &str) -> Resu
         .case
         .ui_status
         .map(|from| {
-            rules::choices(from, &user.roles, detail.documents.iter().filter(|d| d.kind == rules::EVIDENCE_KIND).count() as i64)
+            rules::choices(
+                from,
+                &user.roles,
+                detail.documents.iter().filter(|d| d.kind == rules::EVIDENCE_KIND).count() as i64,
+            )
         })
         .unwrap_or_default();
     let can_work = user.may(Access::OPS_WORK);
