@@ -450,6 +450,15 @@ fn normalised(value: Option<String>) -> Option<String> {
     crate::features::recon::engine::normalise_ref(value.as_deref()).map(|r| r.into_owned())
 }
 
+/// A bank line whose status column `col` says the bank failed it: skipped with why (no money
+/// moved), whatever else the line says.
+fn bank_reports_failed(row: &Row, col: &str) -> RowResult<Option<Record>> {
+    Ok(row.get(col)?.filter(|s| failed_status(s)).map(|status| {
+        let reason = format!("the bank reports it {}: no money moved", status.to_ascii_uppercase());
+        Record::Skipped(Skipped { line: row.line, reason })
+    }))
+}
+
 fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
     let (reference, bank_name, amount, net, credit, txn_date, value_date, utr, rrn, remarks) = match format {
         Format::BankSimple => {
@@ -474,9 +483,8 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         Format::BankV1 => {
             // Its `transaction_status` says whether money moved, as a stored layout's status column.
-            if let Some(status) = row.get("transaction_status")?.filter(|s| failed_status(s)) {
-                let reason = format!("the bank reports it {}: no money moved", status.to_ascii_uppercase());
-                return Ok(Record::Skipped(Skipped { line: row.line, reason }));
+            if let Some(skipped) = bank_reports_failed(row, "transaction_status")? {
+                return Ok(skipped);
             }
             (
                 None,
@@ -493,9 +501,8 @@ fn bank_record(row: &Row, format: &Format) -> RowResult<Record> {
         }
         Format::Mapping(m) => {
             if let Some(col) = m.status_column.as_deref() {
-                if let Some(status) = row.get(col)?.filter(|s| failed_status(s)) {
-                    let reason = format!("the bank reports it {}: no money moved", status.to_ascii_uppercase());
-                    return Ok(Record::Skipped(Skipped { line: row.line, reason }));
+                if let Some(skipped) = bank_reports_failed(row, col)? {
+                    return Ok(skipped);
                 }
             }
             let money = |col: &str| row.amount(col);
