@@ -383,7 +383,7 @@ async fn persist(pool: &PgPool, job: &Job, p: Persist<'_>, laps: &mut Laps) -> R
     progress(pool, p.run_id, 80).await;
 
     stage_exception_records(&mut tx, &p, &rules).await?;
-    upsert_exception_records(&mut tx, p.run_id, p.cycle_date, p.now).await?;
+    upsert_exception_records(&mut tx, &p).await?;
     laps.lap("persist: exception records");
     progress(pool, p.run_id, 86).await;
 
@@ -572,14 +572,11 @@ async fn stage_exception_records(
 /// Insert the staged records, or refresh the record of the same transaction or bank line. A record
 /// whose reason changes takes the new reason's severity and its SLA hours, due from when the record
 /// was raised (spec 02: created + SLA hours, as a re-grade by an analyst); with the same reason it
-/// keeps its severity and SLA (an analyst may have changed them). A staged record is due at `now`
-/// plus its hours, so created + (due − now) is created plus the same hours.
-async fn upsert_exception_records(
-    tx: &mut sqlx::PgConnection,
-    run_id: Uuid,
-    cycle_date: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+/// keeps its severity and SLA (an analyst may have changed them). [`stage_exception_records`]
+/// staged each record due at the run's `now` plus its hours, and this reads the same `Persist`, so
+/// created + (due − now) is created plus the same hours.
+async fn upsert_exception_records(tx: &mut sqlx::PgConnection, p: &Persist<'_>) -> Result<(), AppError> {
+    let Persist { run_id, cycle_date, now, .. } = *p;
     let day = cycle_date.format("%Y%m%d").to_string();
     // Runtime queries: `staging_exceptions` is this transaction's temporary table, which the
     // compile-time check of the query macros cannot see. A record's number is the sequence's next
