@@ -1426,6 +1426,55 @@ async fn a_line_paired_late_with_a_discrepancy_keeps_one_open_record(pool: PgPoo
             .await
             .unwrap();
     assert_eq!(open, 2);
+
+    // The gateway sends LATE-T1 again with another UTR (it is in exception, so it takes it): the
+    // next run finds the line unpaired, and the line's own record opens again.
+    upload("pg", format!("{PG_HEADER}LATE-T1,MERCH_001,95.00,INR,{DAY},10:00,UPI,LATEUTR9,,SUCCESS\n")).await;
+    run().await;
+    let third = records().await;
+    let line_own = third.iter().find(|r| r.0 == own).unwrap();
+    assert_eq!(
+        (line_own.2.as_str(), line_own.3.as_deref(), line_own.4.as_str()),
+        ("open", None, "BANK_TXN_MISSING_IN_PG")
+    );
+    let (action, note): (String, String) =
+        sqlx::query_as("SELECT action, note FROM exception_actions WHERE exception_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(&own)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(action, "reopen");
+    assert!(note.contains("unpaired again"), "{note}");
+
+    // A PG row whose record an analyst has closed does not carry a line: LATE-T2, written off,
+    // later pairs LATE-B2 with a discrepancy, and the line's own record stays open.
+    upload("pg", format!("{PG_HEADER}LATE-T2,MERCH_001,50.00,INR,{DAY},10:00,UPI,LATEUTR2,,SUCCESS\n")).await;
+    upload("bank", format!("{BANK_HEADER}LATE-B2,HDFC,48.00,{DAY},,LATEUTR3,,CR\n")).await;
+    run().await;
+    let t2_record: String = sqlx::query_scalar(
+        "SELECT e.id FROM exceptions e JOIN transactions t ON t.id = e.transaction_id WHERE t.txn_id = 'LATE-T2'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let written_off = json_post(
+        &app,
+        &ops,
+        &format!("/api/recon/v1/exceptions/{t2_record}/actions"),
+        serde_json::json!({ "action": "resolve", "resolution": "WRITE_OFF", "note": "small" }),
+    )
+    .await;
+    assert_eq!(written_off.status, StatusCode::OK, "{}", written_off.body);
+    upload("pg", format!("{PG_HEADER}LATE-T2,MERCH_001,50.00,INR,{DAY},10:00,UPI,LATEUTR3,,SUCCESS\n")).await;
+    run().await;
+    let b2: (String, Option<String>) = sqlx::query_as(
+        "SELECT e.status::text, e.resolution FROM exceptions e JOIN bank_statement_lines l ON l.id = e.bank_line_id
+         WHERE l.bank_ref = 'LATE-B2' AND e.transaction_id IS NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(b2, ("open".into(), None));
     common::assert_rollups_exact(&pool).await;
 }
 
@@ -1839,7 +1888,7 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
     // another amount): COR-T1 takes its UTR, the reconciled COR-T2 stays as it was.
     let resent = upload("pg", pg("CORUTR1", "701.00")).await;
     assert_eq!(row_counts(&resent), (Some(1), Some(0), Some(1)), "{resent}");
-    assert_eq!(resent["skipped"], serde_json::json!([{"reason": "already reconciled: kept as it is", "rows": 1}]));
+    assert_eq!(resent["skipped"], serde_json::json!([{"reason": "already reconciled (kept as it is)", "rows": 1}]));
     assert_eq!(
         state().await,
         [
@@ -1862,7 +1911,7 @@ async fn a_corrected_pg_file_corrects_a_transaction_in_exception(pool: PgPool) {
     assert_eq!(row_counts(&report), (Some(1), Some(0), Some(1)), "{report}");
     assert_eq!(
         report["skipped"],
-        serde_json::json!([{"reason": "repeats a transaction id of the file (its last row is taken)", "rows": 1}])
+        serde_json::json!([{"reason": "replaced by a later row of the file with its transaction id", "rows": 1}])
     );
     assert_eq!(state().await[0], ("COR-T1".into(), Some("CORUTR1".into()), 50000, "EXCEPTION".into()));
     run().await;

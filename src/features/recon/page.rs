@@ -498,12 +498,12 @@ fn RunBody(page: RunPage) -> impl IntoView {
     // lists result rows of the class, which also holds the bank lines that are duplicates.
     let bank_exceptions =
         p.class_counts.iter().find(|c| c.0 == "EXCEPTION").map_or(0, |c| c.1) - i64::from(r.counts.exceptions);
-    let exceptions_detail = if bank_exceptions > 0 {
+    let exceptions_detail = if duplicate_bank_lines > 0 {
         format!(
             "{} · the Exceptions tab also lists {} duplicate bank {}",
             r.amounts.exceptions_paise.to_inr(),
-            format_count(bank_exceptions),
-            if bank_exceptions == 1 { "line" } else { "lines" }
+            format_count(duplicate_bank_lines),
+            if duplicate_bank_lines == 1 { "line" } else { "lines" }
         )
     } else {
         r.amounts.exceptions_paise.to_inr()

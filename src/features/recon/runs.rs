@@ -630,14 +630,17 @@ async fn upsert_exception_records(tx: &mut sqlx::PgConnection, p: &Persist<'_>) 
 
 /// Rows that match now: their open exceptions resolve as AUTO_MATCHED, with a note. A bank line's
 /// own record (BANK_TXN_MISSING_IN_PG, DUPLICATE_BANK_ENTRY) that a PG row now pairs in an
-/// exception class resolves as DUPLICATE: the PG row's record carries the line from now on, so
-/// the queue holds one open record for it, not two.
+/// exception class resolves as DUPLICATE when the PG row's record is being worked (active, not
+/// escalated on the line's side): that record carries the line from now on, so the queue holds
+/// one open record for it, not two. A line's record a run resolved so opens again once a run finds
+/// the line unpaired (the PG row took another UTR from a file sent again).
 async fn auto_resolve(
     tx: &mut sqlx::PgConnection,
     run_id: Uuid,
     cycle_date: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let active = Status::codes(&Status::ACTIVE);
     let resolved = sqlx::query!(
         r#"WITH matched AS (
              SELECT transaction_id, bank_line_id FROM recon_results
@@ -654,33 +657,30 @@ async fn auto_resolve(
          RETURNING e.id, r.status AS "status!""#,
         run_id,
         now as DateTime<Utc>,
-        &Status::codes(&Status::ACTIVE)[..] as &[&str],
+        &active[..] as &[&str],
     )
     .fetch_all(&mut *tx)
     .await?;
-    for chunk in resolved.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
-        );
-        qb.push_values(chunk, |mut b, resolved| {
-            b.push_bind(&resolved.id)
-                .push_bind("auto_resolve")
-                .push_bind(None::<Uuid>)
-                .push_bind(now)
-                .push_bind(json!({ "status": resolved.status }))
-                .push_bind(json!({ "status": "resolved", "resolution": "AUTO_MATCHED" }))
-                .push_bind(format!("Matched by recon run {run_id} of cycle {cycle_date}"));
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
+    let note = format!("Matched by recon run {run_id} of cycle {cycle_date}");
+    let moves: Vec<RunMove> = resolved
+        .into_iter()
+        .map(|r| RunMove {
+            id: r.id,
+            before: json!({ "status": r.status }),
+            after: json!({ "status": "resolved", "resolution": "AUTO_MATCHED" }),
+            note: note.clone(),
+        })
+        .collect();
+    log_run_moves(&mut *tx, "auto_resolve", &moves, now).await?;
+
     let carried = sqlx::query!(
         r#"WITH paired AS (
              SELECT r.bank_line_id, x.id AS carrier FROM recon_results r
-             JOIN exceptions x ON x.transaction_id = r.transaction_id
+             JOIN exceptions x ON x.transaction_id = r.transaction_id AND x.status = ANY($3)
              WHERE r.run_id = $1 AND r.side = 'pg' AND r.class <> 'MATCHED' AND r.bank_line_id IS NOT NULL),
          r AS (
              SELECT e.id, e.status, paired.carrier FROM exceptions e JOIN paired ON paired.bank_line_id = e.bank_line_id
-             WHERE e.transaction_id IS NULL AND e.status = ANY($3)
+             WHERE e.transaction_id IS NULL AND e.status = ANY($3) AND e.status <> 'escalated'
              FOR UPDATE OF e)
          UPDATE exceptions e SET status = 'resolved', resolution = 'DUPLICATE', resolved_at = $2, updated_at = $2,
                 run_id = $1
@@ -688,25 +688,84 @@ async fn auto_resolve(
          RETURNING e.id, r.status AS "status!", r.carrier"#,
         run_id,
         now as DateTime<Utc>,
-        &Status::codes(&Status::ACTIVE)[..] as &[&str],
+        &active[..] as &[&str],
     )
     .fetch_all(&mut *tx)
     .await?;
-    for chunk in carried.chunks(CHUNK) {
+    let moves: Vec<RunMove> = carried
+        .into_iter()
+        .map(|r| RunMove {
+            id: r.id,
+            before: json!({ "status": r.status }),
+            after: json!({ "status": "resolved", "resolution": "DUPLICATE" }),
+            note: format!(
+                "Paired with a PG row by recon run {run_id} of cycle {cycle_date}: {} carries the line",
+                r.carrier
+            ),
+        })
+        .collect();
+    log_run_moves(&mut *tx, "auto_resolve", &moves, now).await?;
+
+    // Resolved as DUPLICATE by a run (the last action that set its status is the run's, not an
+    // analyst's), and the line unpaired again.
+    let reopened = sqlx::query_scalar!(
+        r#"WITH unpaired AS (
+             SELECT bank_line_id FROM recon_results WHERE run_id = $1 AND side = 'bank'),
+         r AS (
+             SELECT e.id FROM exceptions e JOIN unpaired u ON u.bank_line_id = e.bank_line_id
+             WHERE e.transaction_id IS NULL AND e.status = 'resolved' AND e.resolution = 'DUPLICATE'
+               AND (SELECT a.actor_id IS NULL AND a.action = 'auto_resolve' FROM exception_actions a
+                    WHERE a.exception_id = e.id AND a.after ? 'status' ORDER BY a.acted_at DESC, a.id DESC LIMIT 1)
+             FOR UPDATE OF e)
+         UPDATE exceptions e SET status = 'open', resolution = NULL, resolved_at = NULL, updated_at = $2, run_id = $1
+         FROM r WHERE e.id = r.id
+         RETURNING e.id"#,
+        run_id,
+        now as DateTime<Utc>,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let note = format!("The line is unpaired again in recon run {run_id} of cycle {cycle_date}");
+    let moves: Vec<RunMove> = reopened
+        .into_iter()
+        .map(|id| RunMove {
+            id,
+            before: json!({ "status": "resolved", "resolution": "DUPLICATE" }),
+            after: json!({ "status": "open" }),
+            note: note.clone(),
+        })
+        .collect();
+    log_run_moves(&mut *tx, "reopen", &moves, now).await?;
+    Ok(())
+}
+
+/// A run's change to an exception record, as its action row tells it.
+struct RunMove {
+    id: String,
+    before: serde_json::Value,
+    after: serde_json::Value,
+    note: String,
+}
+
+/// The action rows of a run's changes (no actor: the run made them).
+async fn log_run_moves(
+    tx: &mut sqlx::PgConnection,
+    action: &str,
+    moves: &[RunMove],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for chunk in moves.chunks(CHUNK) {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO exception_actions (exception_id, action, actor_id, acted_at, before, after, note) ",
         );
-        qb.push_values(chunk, |mut b, resolved| {
-            b.push_bind(&resolved.id)
-                .push_bind("auto_resolve")
+        qb.push_values(chunk, |mut b, m| {
+            b.push_bind(&m.id)
+                .push_bind(action)
                 .push_bind(None::<Uuid>)
                 .push_bind(now)
-                .push_bind(json!({ "status": resolved.status }))
-                .push_bind(json!({ "status": "resolved", "resolution": "DUPLICATE" }))
-                .push_bind(format!(
-                    "Paired with a PG row by recon run {run_id} of cycle {cycle_date}: {} carries the line",
-                    resolved.carrier
-                ));
+                .push_bind(&m.before)
+                .push_bind(&m.after)
+                .push_bind(&m.note);
         });
         qb.build().execute(&mut *tx).await?;
     }

@@ -357,8 +357,21 @@ fn nothing_accepted(rows_total: u64, errors: &[RowError], skipped: &[SkipCount])
 /// The skip reasons of a bank line whose details are on file already.
 const ALREADY_ON_FILE: &str = "already on file from another upload";
 const REPEATED_IN_FILE: &str = "repeats an earlier line of the file";
-const REPEATED_TXN_IN_FILE: &str = "repeats a transaction id of the file (its last row is taken)";
-const RECONCILED_ALREADY: &str = "already reconciled: kept as it is";
+/// The skip reasons of a PG row the upsert does not write: an earlier row of the file with a
+/// transaction id a later row repeats (the later row is taken), and a transaction already
+/// reconciled (it may be settled: a file never changes it).
+const REPEATED_TXN_IN_FILE: &str = "replaced by a later row of the file with its transaction id";
+const RECONCILED_ALREADY: &str = "already reconciled (kept as it is)";
+
+/// Add the rows skipped for each reason (none for a reason with no rows) to a file's skips.
+fn count_skipped(skipped: &mut Vec<SkipCount>, rows_skipped: &mut i64, counts: [(&str, i64); 2]) {
+    for (reason, rows) in counts {
+        if rows > 0 {
+            skipped.push(SkipCount { reason: reason.to_string(), rows });
+            *rows_skipped += rows;
+        }
+    }
+}
 
 fn cut(text: String) -> String {
     match text.char_indices().nth(ERROR_TEXT_CHARS) {
@@ -894,6 +907,7 @@ pub async fn store(
     .await?
     .rows_affected();
     let mut accepted = parsed.accepted as i64;
+    let mut recounted = false;
     // Fewer PG rows written than accepted: a transaction id repeated in the file (its last row
     // taken), or a transaction already reconciled, which stays as it is. Counted as skipped, so
     // the upload's report says what it changed.
@@ -903,22 +917,12 @@ pub async fn store(
         let repeats = accepted - distinct;
         let kept_as_they_are = distinct - stored as i64;
         accepted -= repeats + kept_as_they_are;
-        for (reason, rows) in [(REPEATED_TXN_IN_FILE, repeats), (RECONCILED_ALREADY, kept_as_they_are)] {
-            if rows > 0 {
-                skipped.push(SkipCount { reason: reason.to_string(), rows });
-                rows_skipped += rows;
-            }
-        }
-        sqlx::query!(
-            "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3, rows_skipped = $4, skipped = $5 WHERE id = $1",
-            file_id,
-            i32::try_from(accepted).unwrap_or(i32::MAX),
-            i32::try_from(errors.len()).unwrap_or(i32::MAX),
-            i32::try_from(rows_skipped).unwrap_or(i32::MAX),
-            sqlx::types::Json(&skipped) as _,
-        )
-        .execute(&mut *tx)
-        .await?;
+        count_skipped(
+            &mut skipped,
+            &mut rows_skipped,
+            [(REPEATED_TXN_IN_FILE, repeats), (RECONCILED_ALREADY, kept_as_they_are)],
+        );
+        recounted = true;
     }
     // Fewer lines stored than accepted: some keys were on file already, or twice in the file. Only
     // now, after the insert, are they sorted out, so a line another upload stored meanwhile (the
@@ -929,12 +933,7 @@ pub async fn store(
         let (clashes, repeats, known) = (outcomes.clashes.len() as i64, outcomes.repeats, outcomes.already_on_file);
         accepted -= clashes + repeats + known;
         errors.extend(outcomes.clashes);
-        for (reason, rows) in [(REPEATED_IN_FILE, repeats), (ALREADY_ON_FILE, known)] {
-            if rows > 0 {
-                skipped.push(SkipCount { reason: reason.to_string(), rows });
-                rows_skipped += rows;
-            }
-        }
+        count_skipped(&mut skipped, &mut rows_skipped, [(REPEATED_IN_FILE, repeats), (ALREADY_ON_FILE, known)]);
         if errors.len() > MAX_ROW_ERRORS {
             abort(kept).await;
             return Err(AppError::BadRequest(too_many_refused()));
@@ -946,6 +945,10 @@ pub async fn store(
             errors.sort_by_key(|e| e.line);
             return Err(AppError::BadRequest(nothing_accepted(streamed.rows_total, &errors, &skipped)));
         }
+        recounted = true;
+    }
+    // The file's counts as they turned out, where the insert found rows it did not write.
+    if recounted {
         sqlx::query!(
             "UPDATE uploaded_files SET rows_accepted = $2, rows_rejected = $3, rows_skipped = $4, skipped = $5 WHERE id = $1",
             file_id,
