@@ -496,7 +496,7 @@ fn RunBody(page: RunPage) -> impl IntoView {
     );
     // The tile counts PG rows (matched + exceptions + unmatched PG = PG rows); the Exceptions tab
     // lists result rows of the class, which also holds the bank lines that are duplicates.
-    let bank_exceptions =
+    let duplicate_bank_lines =
         p.class_counts.iter().find(|c| c.0 == "EXCEPTION").map_or(0, |c| c.1) - i64::from(r.counts.exceptions);
     let exceptions_detail = if duplicate_bank_lines > 0 {
         format!(
