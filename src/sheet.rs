@@ -153,12 +153,18 @@ impl Cell {
     #[cfg(feature = "ssr")]
     pub fn masked(self, personal: Personal) -> Cell {
         match self {
-            Cell::Text(s) => Cell::Text(match personal {
-                Personal::Account => crate::features::settlements::rules::mask_account(&s),
-                Personal::FreeText => crate::features::audit::model::mask_free_text(&s),
-            }),
+            Cell::Text(s) => Cell::Text(mask_text(personal, &s)),
             other => other,
         }
+    }
+}
+
+/// `text` with the personal data of `personal` hidden.
+#[cfg(feature = "ssr")]
+fn mask_text(personal: Personal, text: &str) -> String {
+    match personal {
+        Personal::Account => crate::features::settlements::rules::mask_account(text),
+        Personal::FreeText => crate::features::audit::model::mask_free_text(text),
     }
 }
 
@@ -201,6 +207,16 @@ impl Masking {
         Masking {
             accounts: !Access::FULL_ACCOUNT_NUMBERS.allows(roles),
             free_text: !Access::PERSONAL_DATA.allows(roles),
+        }
+    }
+
+    /// `text` as this reader sees it: masked if personal data of this kind is masked for them.
+    #[cfg(feature = "ssr")]
+    pub fn shown(self, personal: Personal, text: &str) -> String {
+        if self.masks(personal) {
+            mask_text(personal, text)
+        } else {
+            text.to_string()
         }
     }
 

@@ -1086,8 +1086,9 @@ async fn a_refused_form_post_goes_back_to_its_page_and_is_audited(pool: PgPool) 
     assert_eq!(refused, 1, "the refusal is audited");
 }
 
-/// Bank remarks may name a customer's account or e-mail: the detail (API and page) shows them to
-/// the roles that may see personal data and masks them for the auditor, as the Bank MIS does.
+/// Bank remarks, and the notes analysts write, may name a customer's account or e-mail: the detail
+/// (API and page) shows them to the roles that may see personal data and masks them for the
+/// auditor, as the Bank MIS and the audit log do.
 #[sqlx::test(migrator = "settlepaisa_ops::db::MIGRATOR")]
 async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
     let app = demo_app(&pool).await;
@@ -1104,6 +1105,10 @@ async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
+    // An analyst pastes the remark into a comment: the note is masked the same way.
+    let ops = cookie(&app, "ops@settlepaisa.test").await;
+    let commented = act(&app, &ops, &id, json!({ "action": "comment", "note": "Customer: ravi.k@example.com" })).await;
+    assert_eq!(commented.status, StatusCode::OK, "{}", commented.body);
     for (email, masked) in [("ops@settlepaisa.test", false), ("auditor@settlepaisa.test", true)] {
         let c = cookie(&app, email).await;
         let api = app.get(&format!("/api/recon/v1/exceptions/{id}"), Some(&c)).await;
@@ -1114,6 +1119,7 @@ async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
             assert_eq!(body.contains("123456789012"), !masked, "{email}");
             assert_eq!(body.contains("ravi.k@example.com"), !masked, "{email}");
             assert!(body.contains("NEFT from"), "{email}: the rest of the remark is shown");
+            assert!(body.contains("Customer: "), "{email}: the rest of the note is shown");
         }
     }
 }

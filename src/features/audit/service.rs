@@ -13,9 +13,9 @@ use crate::error::AppError;
 use crate::http::csv::{dated_file_name, CsvExport, EXPORT_CAP};
 use crate::state::AppState;
 
-/// Whether `caller` sees personal data masked.
+/// Whether `caller` sees personal data masked (the free text of [`crate::sheet::Masking::for_roles`]).
 fn masks_for(caller: &CurrentUser) -> bool {
-    !caller.may(Access::PERSONAL_DATA)
+    crate::sheet::Masking::for_roles(&caller.roles).free_text
 }
 
 fn masked(mut row: AuditRow) -> AuditRow {

@@ -18,6 +18,7 @@ use crate::auth::{Access, CurrentUser};
 use crate::error::AppError;
 use crate::http::csv::{dated_file_name, ist_minute_cell, rupees_cell, CsvExport, EXPORT_CAP};
 use crate::notified_cache::Loaded;
+use crate::sheet::{Masking, Personal};
 use crate::state::AppState;
 
 /// The counts of a filter through the per-instance cache: exact, since every change to the
@@ -117,12 +118,15 @@ pub async fn exception_view(state: &AppState, caller: &CurrentUser, id: &str) ->
     let user = authorize(Some(caller), Access::SIGNED_IN)?;
     let now = state.clock.now();
     let mut detail = queries::detail(&state.pool, id, now).await?;
-    // Bank remarks may name a customer's account, e-mail or UPI id: shown to the roles that may
-    // see personal data, masked for the others (as the Bank MIS report masks them).
-    if crate::sheet::Masking::for_roles(&user.roles).free_text {
-        if let Some(bank) = detail.bank.as_mut() {
-            bank.remarks = bank.remarks.as_deref().map(crate::features::audit::model::mask_free_text);
-        }
+    // Bank remarks, and the notes analysts write (often pasting a remark), may name a customer's
+    // account, e-mail or UPI id: shown to the roles that may see personal data, masked for the
+    // others (as the Bank MIS report and the audit log mask them).
+    let masking = Masking::for_roles(&user.roles);
+    if let Some(bank) = detail.bank.as_mut() {
+        bank.remarks = bank.remarks.as_deref().map(|r| masking.shown(Personal::FreeText, r));
+    }
+    for action in &mut detail.actions {
+        action.note = action.note.as_deref().map(|n| masking.shown(Personal::FreeText, n));
     }
     let allowed = allowed_for(&user, &detail);
     let assignees = if allowed.is_empty() { Vec::new() } else { queries::assignees(&state.pool).await? };
