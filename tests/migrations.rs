@@ -590,8 +590,9 @@ async fn exception_utrs_written_before_are_stored_as_matched(pool: PgPool) {
 }
 
 /// Migration 20261221000001 brings the acquirer, UTR and RRN of transactions stored before to the
-/// form uploads store them in (the acquirer trimmed and upper case; UTR and RRN upper case without spaces, a placeholder none), so a chargeback's link and
-/// the explorer's filters find them by equality; the daily rollup follows the acquirer's change.
+/// form uploads store them in (the acquirer trimmed and upper case; UTR and RRN upper case without
+/// spaces, a placeholder none), and exception records' and chargebacks' likewise, so the explorer's
+/// filters and the queue's search find them by equality; the daily rollup follows the acquirer.
 #[sqlx::test(migrations = false)]
 async fn transaction_references_stored_before_are_stored_as_matched(pool: PgPool) {
     migrate_before(&pool, 20261221000001).await;
@@ -600,9 +601,9 @@ async fn transaction_references_stored_before_are_stored_as_matched(pool: PgPool
          INSERT INTO transactions (txn_id, merchant_id, amount_paise, txn_at, cycle_date, payment_method, acquirer, utr, rrn)
          VALUES ('R1', 'MERCH_R', 100, '2026-11-01 05:00+00', '2026-11-01', 'UPI', ' hdfc ', ' utr 1 ', 'n/a'),
                 ('R2', 'MERCH_R', 200, '2026-11-01 05:00+00', '2026-11-01', 'UPI', 'HDFC', 'UTR2', 'RRN2'),
-                ('R3', 'MERCH_R', 300, '2026-11-01 05:00+00', '2026-11-01', 'UPI', '  ', 'NULL', E'rrn3\t');
-         INSERT INTO exceptions (id, reason_code, severity, sla_due_at, cycle_date, utr, transaction_id)
-         SELECT 'EXC-20261101-000001', 'PG_TXN_MISSING_IN_BANK', 'MEDIUM', now(), '2026-11-01', 'AX 1', id
+                ('R3', 'MERCH_R', 300, '2026-11-01 05:00+00', '2026-11-01', 'UPI', '  ', 'N / A', E'rrn3\t');
+         INSERT INTO exceptions (id, reason_code, severity, sla_due_at, cycle_date, utr, acquirer, transaction_id)
+         SELECT 'EXC-20261101-000001', 'PG_TXN_MISSING_IN_BANK', 'MEDIUM', now(), '2026-11-01', 'AX 1', ' Hdfc', id
            FROM transactions WHERE txn_id = 'R1';
          INSERT INTO chargebacks (id, case_ref, acquirer, network_case_id, merchant_id, merchant_name, rrn, utr,
                                   original_gross_paise, chargeback_paise, reason_code, reason_description, category,
@@ -628,8 +629,9 @@ async fn transaction_references_stored_before_are_stored_as_matched(pool: PgPool
             ("R3".into(), None, None, some("RRN3")),
         ]
     );
-    let exception: String = sqlx::query_scalar("SELECT utr FROM exceptions").fetch_one(&pool).await.unwrap();
-    assert_eq!(exception, "AX1");
+    let exception: (String, String) =
+        sqlx::query_as("SELECT utr, acquirer FROM exceptions").fetch_one(&pool).await.unwrap();
+    assert_eq!(exception, ("AX1".into(), "HDFC".into()));
     let case: (Option<String>, Option<String>) =
         sqlx::query_as("SELECT rrn, utr FROM chargebacks").fetch_one(&pool).await.unwrap();
     assert_eq!(case, (None, some("UTR9")));

@@ -67,13 +67,13 @@ const FROM: &str = " FROM transactions t JOIN merchants m ON m.id = t.merchant_i
      LEFT JOIN settlement_items si ON si.transaction_id = t.id
      LEFT JOIN settlement_batches b ON b.id = si.batch_id";
 
-/// The search's values: as typed, upper case, and upper case without spaces (UTRs and RRNs are
-/// stored so: `recon::engine::normalise_ref`).
+/// The search's values: as typed, upper case, and as UTRs and RRNs are stored
+/// (`recon::engine::normalise_ref`: upper case, no spaces).
 fn search_terms(q: &str) -> Vec<String> {
     let mut terms = vec![q.to_string()];
     let up = q.to_ascii_uppercase();
-    let compact: String = up.chars().filter(|c| !c.is_whitespace()).collect();
-    for term in [up, compact] {
+    let stored = crate::features::recon::engine::normalise_ref(Some(q)).map(|r| r.into_owned());
+    for term in [Some(up), stored].into_iter().flatten() {
         if !terms.contains(&term) {
             terms.push(term);
         }
