@@ -14,7 +14,7 @@ use settlepaisa_ops::http::page_cache::PageCache;
 use settlepaisa_ops::state::AppState;
 use sqlx::PgPool;
 
-use common::{eventually, TestApp, ORIGIN};
+use common::{eventually, tile, TestApp, ORIGIN};
 
 const OPS: &str = "ops@example.test";
 const OPS2: &str = "ops2@example.test";
@@ -40,15 +40,6 @@ async fn fixture(pool: &PgPool) {
     .execute(pool)
     .await
     .unwrap();
-}
-
-/// The figure of the `/exceptions` page's KPI tile `test_id`.
-fn tile(body: &str, test_id: &str) -> String {
-    let at = body.find(&format!("data-testid=\"{test_id}\"")).unwrap_or_else(|| panic!("no {test_id} tile"));
-    let rest = &body[at..];
-    let value = &rest[rest.find("data-kpi-value").expect("the tile's value")..];
-    let value = &value[value.find('>').unwrap() + 1..];
-    value[..value.find('<').unwrap()].to_string()
 }
 
 /// The nonce of the page's first script, and the one its CSP names.

@@ -316,3 +316,12 @@ pub async fn until_blocked_by(pool: &PgPool, pid: i32) -> bool {
     }
     false
 }
+
+/// The figure of a page's KPI tile `test_id` (its `data-kpi-value` element's text).
+pub fn tile(body: &str, test_id: &str) -> String {
+    let at = body.find(&format!("data-testid=\"{test_id}\"")).unwrap_or_else(|| panic!("no {test_id} tile"));
+    let rest = &body[at..];
+    let value = &rest[rest.find("data-kpi-value").expect("the tile's value")..];
+    let value = &value[value.find('>').unwrap() + 1..];
+    value[..value.find('<').unwrap()].to_string()
+}

@@ -550,24 +550,29 @@ mod tests {
             assert!(parse_date(text).unwrap_err().contains("four-digit year"), "{text}");
         }
         assert_eq!(parse_date("20-Nov-2026"), Ok(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()));
-        // An unquoted `1,234.50` shifts every column after it: refused, not read as ₹1; so is a
-        // row longer than the header by an empty field (S3), which cannot be told from a shift
-        // into an empty last column (S4: ₹1 with the reason "234.50" otherwise).
+        // S1: an unquoted `1,234.50` shifts every column after it: refused, not read as ₹1. S3: a
+        // row longer than the header by an empty field is refused too; it cannot be told from a
+        // shift into an empty last column (S5 below). S2: a two-digit year. S4 is good.
         let file = format!(
-            "{HEADER}\nS1,M1,,,,,1,234.50,10.4,,2026-11-20,2026-11-28\nS2,M1,,,,,10,10.4,,20-11-26,\nS3,M1,,,,,10,10.4,,2026-11-20,,\nS5,M1,,,,,10,10.4,,2026-11-20,\n"
+            "{HEADER}\nS1,M1,,,,,1,234.50,10.4,,2026-11-20,2026-11-28\nS2,M1,,,,,10,10.4,,20-11-26,\nS3,M1,,,,,10,10.4,,2026-11-20,,\nS4,M1,,,,,10,10.4,,2026-11-20,\n"
         );
         let parsed = parse_file(file.as_bytes(), Some("VISA")).unwrap();
         let lines: Vec<(u64, Option<&str>)> = parsed.errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(lines, vec![(2, None), (3, Some("chargeback date")), (4, None)]);
+        for error in [&parsed.errors[0], &parsed.errors[2]] {
+            assert!(error.message.contains("has 12 fields where the header has 11"), "{}", error.message);
+        }
+        assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [5]);
+        // S5: `1,234.50` unquoted before an empty last column (₹1 and the reason "234.50"
+        // otherwise); S6 quotes it.
+        let reason_last = "Case Ref,Merchant ID,Reason Code,Chargeback Date,Amount,Reason\nS5,M1,10.4,2026-11-20,1,234.50,\nS6,M1,10.4,2026-11-20,\"1,234.50\",\n";
+        let parsed = parse_file(reason_last.as_bytes(), Some("VISA")).unwrap();
+        assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
         assert!(
-            parsed.errors[0].message.contains("has 12 fields where the header has 11"),
+            parsed.errors[0].message.contains("has 7 fields where the header has 6"),
             "{}",
             parsed.errors[0].message
         );
-        assert_eq!(parsed.cases.iter().map(|(line, _)| *line).collect::<Vec<_>>(), [5]);
-        let reason_last = "Case Ref,Merchant ID,Reason Code,Chargeback Date,Amount,Reason\nS4,M1,10.4,2026-11-20,1,234.50,\nS6,M1,10.4,2026-11-20,\"1,234.50\",\n";
-        let parsed = parse_file(reason_last.as_bytes(), Some("VISA")).unwrap();
-        assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
         assert_eq!(parsed.cases.len(), 1);
         assert_eq!(parsed.cases[0].1.amount, Paise(123450));
         // A header ending in a delimiter (an empty last column) gives a shifted row no room.
