@@ -618,6 +618,14 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!((txn_ref.as_deref(), rrn.as_deref()), (Some("TXN-IMPORT-2"), Some("AB12CD34EF56")));
+    // Searched as written on paper, with its space, the RRN finds the case; `n/a` finds nothing.
+    let found = app.get("/api/disputes/v1/chargebacks?q=ab12%20cd34", Some(&ops)).await.json();
+    assert_eq!(
+        (found["total"].as_i64(), &found["chargebacks"][0]["networkCaseId"]),
+        (Some(1), &serde_json::json!("IMP-6"))
+    );
+    let none = app.get("/api/disputes/v1/chargebacks?q=n%2Fa", Some(&ops)).await.json();
+    assert_eq!(none["total"].as_i64(), Some(0), "{none}");
     // A file without the required columns is refused whole.
     let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
         .header(header::HOST, HOST)

@@ -38,18 +38,20 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ListFilter, now: Da
         }
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = |text: &str| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = like(q);
         qb.push(" AND (c.case_ref ILIKE ")
             .push_bind(pattern.clone())
             .push(" OR c.network_case_id ILIKE ")
             .push_bind(pattern.clone())
             .push(" OR c.txn_ref ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR c.rrn ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR c.utr ILIKE ")
-            .push_bind(pattern)
-            .push(")");
+            .push_bind(pattern);
+        // RRNs and UTRs are kept without spaces (`intake::reference`): `ab12 cd34` finds `AB12CD34`.
+        if let Some(reference) = super::intake::reference(q) {
+            let reference = like(&reference);
+            qb.push(" OR c.rrn ILIKE ").push_bind(reference.clone()).push(" OR c.utr ILIKE ").push_bind(reference);
+        }
+        qb.push(")");
     }
 }
 
