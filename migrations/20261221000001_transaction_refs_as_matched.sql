@@ -1,6 +1,6 @@
 -- Transactions hold their acquirer (trimmed, upper case), UTR and RRN (upper case, without spaces;
 -- a blank or a placeholder such as `N/A` is none) as the engine compares them
--- (`recon::engine::normalise_ref`): uploads store them so, chargebacks keep theirs so, and the
+-- (`domain::normalise_ref`): uploads store them so, chargebacks keep theirs so, and the
 -- explorer's filters, the queue's search and a new chargeback's link compare by equality. Rows
 -- stored before keep their file's spelling; they are brought to the same form once:
 -- - transactions (the daily rollup's update trigger moves a row whose acquirer changes, and a

@@ -15,6 +15,8 @@
 //! (Overview's five pipeline buckets, which the explorer's `bucket` filter and the daily rollups'
 //! queries read by the batch status).
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,31 @@ use serde::{Deserialize, Serialize};
 /// match never lands between a run's read and its commit) and by re-pointing a batch at the
 /// merchant's account (release, re-queue).
 pub const SETTLEMENT_LOCK: i64 = 0x5e7f_0012_ba7c_4001;
+
+/// A UTR or RRN as every reader compares it: upper case, without spaces (references have none; a
+/// file or an analyst may write `ab12 cd34`); `None` for empty and the placeholders files use for
+/// "none". Uploads store a transaction's so, and chargebacks theirs
+/// (`disputes::intake::reference`). Here because every feature that
+/// stores or searches a reference reads it (recon, disputes, exceptions, the explorer).
+pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
+    let value = value?;
+    // Bytes first (the engine reads two million of these a run); a non-ASCII text is searched for
+    // Unicode spaces too.
+    // (`u8::is_ascii_whitespace` leaves out the vertical tab, which `char::is_whitespace` and
+    // PostgreSQL's `\s` count.)
+    let changes = value.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace() || b == 0x0B)
+        || (!value.is_ascii() && value.chars().any(char::is_whitespace));
+    let r: Cow<'_, str> = if changes {
+        Cow::Owned(value.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect())
+    } else {
+        Cow::Borrowed(value)
+    };
+    // A placeholder is one however it is spaced (`N / A`).
+    if r.is_empty() || ["NULL", "UNDEFINED", "N/A", "NA", "NONE", "-"].contains(&r.as_ref()) {
+        return None;
+    }
+    Some(r)
+}
 
 /// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION),
 /// bound into SQL as arrays (`status = ANY($n)`).
@@ -384,5 +411,22 @@ mod lifecycle_tests {
         assert_eq!(Lifecycle::of("RECONCILED", "REJECTED"), Some(Lifecycle::Reconciled));
         assert_eq!(Lifecycle::of("RECONCILED", "ON_HOLD"), Some(Lifecycle::Settled));
         assert_eq!(Lifecycle::of("EXCEPTION", "PAID"), Some(Lifecycle::Exception));
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_compare_upper_case_without_spaces() {
+        assert!(matches!(normalise_ref(Some("AXIS123")), Some(Cow::Borrowed("AXIS123"))));
+        assert_eq!(normalise_ref(Some(" ab12 cd34\t")).as_deref(), Some("AB12CD34"));
+        assert_eq!(normalise_ref(Some("AB\u{a0}12")).as_deref(), Some("AB12"));
+        assert_eq!(normalise_ref(Some("AB\u{b}12")).as_deref(), Some("AB12"));
+        for none in [None, Some(""), Some("  "), Some("n/a"), Some("N / A"), Some("NULL"), Some("-"), Some("undefined")]
+        {
+            assert_eq!(normalise_ref(none), None, "{none:?}");
+        }
     }
 }

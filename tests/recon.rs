@@ -1476,6 +1476,32 @@ async fn a_line_paired_late_with_a_discrepancy_keeps_one_open_record(pool: PgPoo
     .await
     .unwrap();
     assert_eq!(b2, ("open".into(), None));
+
+    // An analyst resolves LATE-B2's record as DUPLICATE; LATE-T2 then takes another UTR and the
+    // line is unpaired again: a record an analyst resolved is theirs, and stays resolved.
+    let b2_record: String = sqlx::query_scalar(
+        "SELECT e.id FROM exceptions e JOIN bank_statement_lines l ON l.id = e.bank_line_id
+         WHERE l.bank_ref = 'LATE-B2' AND e.transaction_id IS NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let resolved = json_post(
+        &app,
+        &ops,
+        &format!("/api/recon/v1/exceptions/{b2_record}/actions"),
+        serde_json::json!({ "action": "resolve", "resolution": "DUPLICATE", "note": "same credit as LATE-T2's" }),
+    )
+    .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    upload("pg", format!("{PG_HEADER}LATE-T2,MERCH_001,50.00,INR,{DAY},10:00,UPI,LATEUTR4,,SUCCESS\n")).await;
+    run().await;
+    let b2: (String, Option<String>) = sqlx::query_as("SELECT status::text, resolution FROM exceptions WHERE id = $1")
+        .bind(&b2_record)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(b2, ("resolved".into(), Some("DUPLICATE".into())));
     common::assert_rollups_exact(&pool).await;
 }
 

@@ -116,10 +116,10 @@ const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
 
 /// A UTR or RRN as cases keep it, whichever channel brought it (file, form, webhook): as uploads
-/// store a transaction's ([`crate::features::recon::engine::normalise_ref`]: upper case, without
+/// store a transaction's ([`crate::domain::normalise_ref`]: upper case, without
 /// spaces; `None` for a blank or a placeholder such as `N/A`), so the link finds it by equality.
 pub fn reference(text: &str) -> Option<String> {
-    crate::features::recon::engine::normalise_ref(Some(text)).map(|r| r.into_owned())
+    crate::domain::normalise_ref(Some(text)).map(|r| r.into_owned())
 }
 
 /// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`: a four-digit year from

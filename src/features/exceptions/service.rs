@@ -125,7 +125,8 @@ pub async fn exception_view(state: &AppState, caller: &CurrentUser, id: &str) ->
     if let Some(bank) = detail.bank.as_mut() {
         bank.remarks = bank.remarks.as_deref().map(|r| masking.shown(Personal::FreeText, r));
     }
-    for action in &mut detail.actions {
+    // A run's or a job's note is written by the product (record ids, run ids): shown as written.
+    for action in detail.actions.iter_mut().filter(|a| a.actor.is_some()) {
         action.note = action.note.as_deref().map(|n| masking.shown(Personal::FreeText, n));
     }
     let allowed = allowed_for(&user, &detail);

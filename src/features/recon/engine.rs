@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
+use crate::domain::normalise_ref;
 use crate::money::{MoneyOverflow, Paise};
 
 /// A PG transaction as the engine sees it.
@@ -266,28 +267,6 @@ impl Outcome {
     }
 }
 
-/// A UTR or RRN as every reader compares it: upper case, without spaces (references have none; a
-/// file or an analyst may write `ab12 cd34`); `None` for empty and the placeholders files use for
-/// "none". Uploads store a transaction's so, and chargebacks theirs
-/// (`disputes::intake::reference`).
-pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
-    let value = value?;
-    // Bytes first (the engine reads two million of these a run); a non-ASCII text is searched for
-    // Unicode spaces too.
-    let changes = value.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_whitespace())
-        || (!value.is_ascii() && value.chars().any(char::is_whitespace));
-    let r: Cow<'_, str> = if changes {
-        Cow::Owned(value.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect())
-    } else {
-        Cow::Borrowed(value)
-    };
-    // A placeholder is one however it is spaced (`N / A`).
-    if r.is_empty() || ["NULL", "UNDEFINED", "N/A", "NA", "NONE", "-"].contains(&r.as_ref()) {
-        return None;
-    }
-    Some(r)
-}
-
 /// `|a − b|`: the Δ between two amounts, whichever is larger.
 fn gap(a: Paise, b: Paise) -> Result<Paise, MoneyOverflow> {
     a.checked_sub(b)?.checked_abs()
@@ -477,17 +456,6 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
-    }
-
-    #[test]
-    fn references_compare_upper_case_without_spaces() {
-        assert!(matches!(normalise_ref(Some("AXIS123")), Some(Cow::Borrowed("AXIS123"))));
-        assert_eq!(normalise_ref(Some(" ab12 cd34\t")).as_deref(), Some("AB12CD34"));
-        assert_eq!(normalise_ref(Some("AB\u{a0}12")).as_deref(), Some("AB12"));
-        for none in [None, Some(""), Some("  "), Some("n/a"), Some("N / A"), Some("NULL"), Some("-"), Some("undefined")]
-        {
-            assert_eq!(normalise_ref(none), None, "{none:?}");
-        }
     }
 
     fn pg(id: &str, amount: i64, utr: Option<&str>) -> PgRow {

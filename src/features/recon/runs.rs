@@ -2,7 +2,9 @@
 //! validate → load → match → persist, with the stage and progress on the run row for the page to
 //! show. Persisting is one database transaction: results, exception records (one per PG row in an
 //! exception or unmatched class, one per duplicate or PG-less bank credit), transaction statuses,
-//! auto-resolution of exceptions whose row now matches, and superseding the cycle's previous run.
+//! auto-resolution of exceptions whose row now matches (and of a bank line's own record once a PG
+//! row's record carries the line; reopened if the line is unpaired again), and superseding the
+//! cycle's previous run.
 //! A failed run records its reason and leaves nothing half-written.
 
 use std::collections::HashMap;
@@ -541,7 +543,7 @@ async fn stage_exception_records(
                     .text(Some(&t.merchant_id))
                     .text(t.acquirer.as_deref())
                     // As the engine matched it (upper case, no spaces): the queue's search finds it so.
-                    .text(engine::normalise_ref(t.utr.as_deref()).as_deref())
+                    .text(crate::domain::normalise_ref(t.utr.as_deref()).as_deref())
                     .num(Some(txn_ids[r.pg]))
                     .num(r.bank.map(|b| line_ids[b]))
                     .end();
@@ -558,7 +560,7 @@ async fn stage_exception_records(
                     .paise(None)
                     .text(None)
                     .text(None)
-                    .text(engine::normalise_ref(l.utr.as_deref()).as_deref())
+                    .text(crate::domain::normalise_ref(l.utr.as_deref()).as_deref())
                     .num(None)
                     .num(Some(line_ids[r.bank]))
                     .end();
@@ -652,6 +654,7 @@ async fn auto_resolve(
                     OR (transaction_id IS NULL AND bank_line_id IN (SELECT bank_line_id FROM matched)))
              FOR UPDATE)
          UPDATE exceptions e SET status = 'resolved', resolution = 'AUTO_MATCHED', resolved_at = $2, updated_at = $2,
+                snoozed_until = NULL,
                 run_id = $1
          FROM r WHERE e.id = r.id
          RETURNING e.id, r.status AS "status!""#,
@@ -683,6 +686,7 @@ async fn auto_resolve(
              WHERE e.transaction_id IS NULL AND e.status = ANY($3) AND e.status <> 'escalated'
              FOR UPDATE OF e)
          UPDATE exceptions e SET status = 'resolved', resolution = 'DUPLICATE', resolved_at = $2, updated_at = $2,
+                snoozed_until = NULL,
                 run_id = $1
          FROM r WHERE e.id = r.id
          RETURNING e.id, r.status AS "status!", r.carrier"#,
@@ -707,7 +711,9 @@ async fn auto_resolve(
     log_run_moves(&mut *tx, "auto_resolve", &moves, now).await?;
 
     // Resolved as DUPLICATE by a run (the last action that set its status is the run's, not an
-    // analyst's), and the line unpaired again.
+    // analyst's), and the line unpaired again. Last by id, not by time: a run stamps its rows with
+    // the time it started, and each status change writes its row under the record's lock, so ids
+    // are in the order the changes were made.
     let reopened = sqlx::query_scalar!(
         r#"WITH unpaired AS (
              SELECT bank_line_id FROM recon_results WHERE run_id = $1 AND side = 'bank'),
@@ -715,9 +721,10 @@ async fn auto_resolve(
              SELECT e.id FROM exceptions e JOIN unpaired u ON u.bank_line_id = e.bank_line_id
              WHERE e.transaction_id IS NULL AND e.status = 'resolved' AND e.resolution = 'DUPLICATE'
                AND (SELECT a.actor_id IS NULL AND a.action = 'auto_resolve' FROM exception_actions a
-                    WHERE a.exception_id = e.id AND a.after ? 'status' ORDER BY a.acted_at DESC, a.id DESC LIMIT 1)
+                    WHERE a.exception_id = e.id AND a.after ? 'status' ORDER BY a.id DESC LIMIT 1)
              FOR UPDATE OF e)
-         UPDATE exceptions e SET status = 'open', resolution = NULL, resolved_at = NULL, updated_at = $2, run_id = $1
+         UPDATE exceptions e SET status = 'open', resolution = NULL, resolved_at = NULL, snoozed_until = NULL, updated_at = $2,
+                run_id = $1
          FROM r WHERE e.id = r.id
          RETURNING e.id"#,
         run_id,

@@ -68,11 +68,11 @@ const FROM: &str = " FROM transactions t JOIN merchants m ON m.id = t.merchant_i
      LEFT JOIN settlement_batches b ON b.id = si.batch_id";
 
 /// The search's values: as typed, upper case, and as UTRs and RRNs are stored
-/// (`recon::engine::normalise_ref`: upper case, no spaces).
+/// (`domain::normalise_ref`: upper case, no spaces).
 fn search_terms(q: &str) -> Vec<String> {
     let mut terms = vec![q.to_string()];
     let up = q.to_ascii_uppercase();
-    let stored = crate::features::recon::engine::normalise_ref(Some(q)).map(|r| r.into_owned());
+    let stored = crate::domain::normalise_ref(Some(q)).map(|r| r.into_owned());
     for term in [Some(up), stored].into_iter().flatten() {
         if !terms.contains(&term) {
             terms.push(term);

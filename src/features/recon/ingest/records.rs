@@ -445,9 +445,9 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
     }))
 }
 
-/// A reference as [`crate::features::recon::engine::normalise_ref`] reads it.
+/// A reference as [`crate::domain::normalise_ref`] reads it.
 fn normalised(value: Option<String>) -> Option<String> {
-    crate::features::recon::engine::normalise_ref(value.as_deref()).map(|r| r.into_owned())
+    crate::domain::normalise_ref(value.as_deref()).map(|r| r.into_owned())
 }
 
 /// A bank line whose status column `col` says the bank failed it: skipped with why (no money
