@@ -545,7 +545,7 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let import = |cookie: String| {
+    let import = |cookie: String, file: &'static str| {
         let app = &app;
         async move {
             let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
@@ -553,12 +553,12 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
                 .header(header::ORIGIN, ORIGIN)
                 .header(header::COOKIE, cookie)
                 .header(header::CONTENT_TYPE, "text/csv")
-                .body(Body::from(IMPORT))
+                .body(Body::from(file))
                 .unwrap();
             app.send(req).await
         }
     };
-    let first = import(ops.clone()).await;
+    let first = import(ops.clone(), IMPORT).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let report = first.json();
     assert_eq!(
@@ -569,7 +569,7 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     assert!(report["errors"][0]["message"].as_str().unwrap().contains("NO_SUCH is not known"));
     assert_eq!(report["errors"][1]["line"], 5);
     assert_eq!(report["errors"][1]["column"], "amount");
-    let second = import(ops.clone()).await.json();
+    let second = import(ops.clone(), IMPORT).await.json();
     assert_eq!(
         (second["inserted"].as_i64(), second["duplicates"].as_i64()),
         (Some(0), Some(2)),
@@ -597,14 +597,7 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     let other = "Case Ref,Merchant ID,UTR,RRN,Amount,Reason Code,Chargeback Date\n\
                  IMP-5,MERCH_002,UTRIMPORT0001,,7000,13.1,2026-11-22\n\
                  IMP-6,MERCH_002,,ab12 cd34ef56,100,13.1,2026-11-22\n";
-    let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, &ops)
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(other))
-        .unwrap();
-    let reply = app.send(req).await;
+    let reply = import(ops.clone(), other).await;
     assert_eq!(reply.json()["inserted"].as_i64(), Some(2), "{}", reply.body);
     let (txn_ref, gross): (Option<String>, i64) =
         sqlx::query_as("SELECT txn_ref, original_gross_paise FROM chargebacks WHERE network_case_id = 'IMP-5'")
@@ -627,13 +620,7 @@ async fn import_is_idempotent_and_reports_rows(pool: PgPool) {
     let none = app.get("/api/disputes/v1/chargebacks?q=n%2Fa", Some(&ops)).await.json();
     assert_eq!(none["total"].as_i64(), Some(0), "{none}");
     // A file without the required columns is refused whole.
-    let req = Request::post("/api/disputes/v1/chargebacks/import?network=VISA")
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, &ops)
-        .body(Body::from("Amount\n10\n"))
-        .unwrap();
-    let refused = app.send(req).await;
+    let refused = import(ops.clone(), "Amount\n10\n").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.json()["message"].as_str().unwrap().contains("lacks the column"));
 }
