@@ -32,9 +32,9 @@ pub const SETTLEMENT_LOCK: i64 = 0x5e7f_0012_ba7c_4001;
 
 /// A UTR or RRN as every reader compares it: upper case, without spaces (references have none; a
 /// file or an analyst may write `ab12 cd34`); `None` for empty and the placeholders files use for
-/// "none". Uploads store a transaction's so, and chargebacks theirs
-/// (`disputes::intake::reference`). Here because every feature that
-/// stores or searches a reference reads it (recon, disputes, exceptions, the explorer).
+/// "none" (migration 20261221000001's `as_matched` is the same rule in SQL: keep them in step).
+/// Uploads store a transaction's so, and chargebacks theirs ([`stored_ref`]). Here because every
+/// feature that stores or searches a reference reads it (recon, disputes, exceptions, the explorer).
 pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
     let value = value?;
     // Bytes first (the engine reads two million of these a run); a non-ASCII text is searched for
@@ -53,6 +53,11 @@ pub fn normalise_ref(value: Option<&str>) -> Option<Cow<'_, str>> {
         return None;
     }
     Some(r)
+}
+
+/// [`normalise_ref`] of a text, owned: a reference as it is stored (or searched for).
+pub fn stored_ref(text: &str) -> Option<String> {
+    normalise_ref(Some(text)).map(Cow::into_owned)
 }
 
 /// Sets of `transactions.status` values (the table's CHECK list: PENDING, RECONCILED, EXCEPTION),
@@ -424,6 +429,9 @@ mod reference_tests {
         assert_eq!(normalise_ref(Some(" ab12 cd34\t")).as_deref(), Some("AB12CD34"));
         assert_eq!(normalise_ref(Some("AB\u{a0}12")).as_deref(), Some("AB12"));
         assert_eq!(normalise_ref(Some("AB\u{b}12")).as_deref(), Some("AB12"));
+        assert_eq!(stored_ref(" utr 1 ").as_deref(), Some("UTR1"));
+        assert_eq!(stored_ref("axis9\t").as_deref(), Some("AXIS9"));
+        assert_eq!(stored_ref("none"), None);
         for none in [None, Some(""), Some("  "), Some("n/a"), Some("N / A"), Some("NULL"), Some("-"), Some("undefined")]
         {
             assert_eq!(normalise_ref(none), None, "{none:?}");

@@ -1109,6 +1109,17 @@ async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
     let ops = cookie(&app, "ops@settlepaisa.test").await;
     let commented = act(&app, &ops, &id, json!({ "action": "comment", "note": "Customer: ravi.k@example.com" })).await;
     assert_eq!(commented.status, StatusCode::OK, "{}", commented.body);
+    // A note the product wrote (a run's, no actor) names records and runs by their numbers: shown
+    // as written to everyone.
+    let system_note = format!("Matched by recon run 5f1c2a9e-0000-4000-8000-000000000001 of cycle 2026-11-06: {id}");
+    sqlx::query(
+        "INSERT INTO exception_actions (exception_id, action, acted_at, note) VALUES ($1, 'auto_resolve', now(), $2)",
+    )
+    .bind(&id)
+    .bind(&system_note)
+    .execute(&pool)
+    .await
+    .unwrap();
     for (email, masked) in [("ops@settlepaisa.test", false), ("auditor@settlepaisa.test", true)] {
         let c = cookie(&app, email).await;
         let api = app.get(&format!("/api/recon/v1/exceptions/{id}"), Some(&c)).await;
@@ -1120,6 +1131,7 @@ async fn bank_remarks_on_the_detail_are_masked_for_the_auditor(pool: PgPool) {
             assert_eq!(body.contains("ravi.k@example.com"), !masked, "{email}");
             assert!(body.contains("NEFT from"), "{email}: the rest of the remark is shown");
             assert!(body.contains("Customer: "), "{email}: the rest of the note is shown");
+            assert!(body.contains(&system_note), "{email}: the run's note as written");
         }
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::commands::{self, Actor, NewCase};
 use super::rules;
 use crate::config::DISPUTE_NETWORKS;
+use crate::domain::stored_ref;
 use crate::error::AppError;
 use crate::ist;
 use crate::money::Paise;
@@ -114,13 +115,6 @@ impl Column {
 
 const REQUIRED: [Column; 5] =
     [Column::NetworkCaseId, Column::MerchantId, Column::Amount, Column::ReasonCode, Column::ChargebackDate];
-
-/// A UTR or RRN as cases keep it, whichever channel brought it (file, form, webhook): as uploads
-/// store a transaction's ([`crate::domain::normalise_ref`]: upper case, without
-/// spaces; `None` for a blank or a placeholder such as `N/A`), so the link finds it by equality.
-pub fn reference(text: &str) -> Option<String> {
-    crate::domain::normalise_ref(Some(text)).map(|r| r.into_owned())
-}
 
 /// `2026-11-20`, `20-11-2026`, `20/11/2026`, `20-Nov-2026`, `20 Nov 2026`: a four-digit year from
 /// [`crate::ist::FIRST_YEAR`] to [`crate::ist::LAST_YEAR`]. chrono's `%Y` also reads one to three
@@ -270,8 +264,9 @@ fn parse_row(
         merchant_id,
         merchant_name: get(Column::MerchantName),
         txn_ref: get(Column::TxnRef),
-        rrn: get(Column::Rrn).and_then(|r| reference(&r)),
-        utr: get(Column::Utr).and_then(|u| reference(&u)),
+        // UTR and RRN as uploads store a transaction's, so the link finds them by equality.
+        rrn: get(Column::Rrn).and_then(|r| stored_ref(&r)),
+        utr: get(Column::Utr).and_then(|u| stored_ref(&u)),
         amount,
         fees: Paise::ZERO,
         reason_code: required(Column::ReasonCode)?,
@@ -435,8 +430,8 @@ pub async fn handle_webhook(
                 merchant_id: case.merchant_id.trim().to_ascii_uppercase(),
                 merchant_name: None,
                 txn_ref: case.txn_ref,
-                rrn: case.rrn.as_deref().and_then(reference),
-                utr: case.utr.as_deref().and_then(reference),
+                rrn: case.rrn.as_deref().and_then(stored_ref),
+                utr: case.utr.as_deref().and_then(stored_ref),
                 amount: Paise(case.amount_paise),
                 fees: Paise(case.fees_paise),
                 reason_code: case.reason_code,
@@ -581,15 +576,6 @@ mod tests {
         assert_eq!(parsed.errors.iter().map(|e| (e.line, e.column.clone())).collect::<Vec<_>>(), [(2, None)]);
         assert_eq!(parsed.cases.len(), 1);
         assert_eq!(parsed.cases[0].1.amount, Paise(123450));
-    }
-
-    #[test]
-    fn references_are_kept_as_uploads_store_them() {
-        assert_eq!(reference(" utr 1 ").as_deref(), Some("UTR1"));
-        assert_eq!(reference("axis9\t").as_deref(), Some("AXIS9"));
-        for none in ["", "  ", "n/a", "NULL", "-", "none"] {
-            assert_eq!(reference(none), None, "{none:?}");
-        }
     }
 
     #[test]

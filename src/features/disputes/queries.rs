@@ -46,8 +46,8 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ListFilter, now: Da
             .push_bind(pattern.clone())
             .push(" OR c.txn_ref ILIKE ")
             .push_bind(pattern);
-        // RRNs and UTRs are kept without spaces (`intake::reference`): `ab12 cd34` finds `AB12CD34`.
-        if let Some(reference) = super::intake::reference(q) {
+        // RRNs and UTRs are kept without spaces (`domain::stored_ref`): `ab12 cd34` finds `AB12CD34`.
+        if let Some(reference) = crate::domain::stored_ref(q) {
             let reference = like(&reference);
             qb.push(" OR c.rrn ILIKE ").push_bind(reference.clone()).push(" OR c.utr ILIKE ").push_bind(reference);
         }

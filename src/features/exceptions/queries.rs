@@ -95,8 +95,8 @@ pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, me: Option<U
     }
     if let Some(q) = &f.q {
         let upper = q.trim().to_ascii_uppercase();
-        // As records hold it (`domain::normalise_ref`).
-        let utr = crate::domain::normalise_ref(Some(q)).map(|u| u.into_owned());
+        // As records hold it.
+        let utr = crate::domain::stored_ref(q);
         qb.push(" AND (e.id = ")
             .push_bind(upper)
             .push(" OR e.utr = ")

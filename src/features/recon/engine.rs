@@ -87,8 +87,9 @@ pub struct Settings {
 
 impl Settings {
     /// The tolerances for `row`. Settings store acquirers upper case (`HDFC`); uploads store a row's
-    /// acquirer so too, but rows stored before that have it as their PG file spelt it (`Hdfc`,
-    /// ` HDFC `): compared without regard to ASCII case or surrounding spaces.
+    /// acquirer so too, and migration 20261221000001 brought older rows to that form, but a row
+    /// written by an instance still on the older release during a deploy may have it as its PG
+    /// file spelt it (`Hdfc`, ` HDFC `): compared without regard to ASCII case or surrounding spaces.
     pub fn for_row(&self, row: &PgRow) -> &Tolerances {
         let acquirer = row.acquirer.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let same_acquirer = |scoped: &Option<String>, a: Option<&str>| match (scoped.as_deref(), a) {

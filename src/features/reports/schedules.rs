@@ -411,13 +411,7 @@ pub async fn runs(pool: &PgPool, limit: i64) -> Result<Vec<RunRow>, AppError> {
 /// How a run's file was masked, from its `masked` and `accounts_masked` columns (none before it is
 /// written).
 fn file_masking(masked: Option<bool>, accounts_masked: Option<bool>) -> Option<Masking> {
-    Some(stored_masking(masked?, accounts_masked?))
-}
-
-/// A written run's masking as its columns store it: `masked` is free text's (the column is older
-/// than account numbers' own), `accounts_masked` account numbers'.
-fn stored_masking(masked: bool, accounts_masked: bool) -> Masking {
-    Masking { free_text: masked, accounts: accounts_masked }
+    Some(Masking { free_text: masked?, accounts: accounts_masked? })
 }
 
 /// One run's stored file: its name, format (its name's extension: the schedule's format may have
@@ -446,7 +440,7 @@ pub async fn stored_file(pool: &PgPool, run_id: Uuid) -> Result<StoredFile, AppE
         format: r.file_name.rsplit_once('.').and_then(|(_, extension)| Format::parse(extension)).unwrap_or(Format::Csv),
         file_name: r.file_name,
         report,
-        masking: stored_masking(r.masked, r.accounts_masked),
+        masking: Masking { free_text: r.masked, accounts: r.accounts_masked },
         storage_key: r.storage_key,
     })
 }

@@ -429,9 +429,10 @@ impl MerchantTerms {
 
     /// The commission for a payment by `method` through `bank`: a rate for that bank first, then
     /// the mode's rate for any bank, then the 2 % default. A rate card's bank codes are upper case
-    /// (`HDFC`); uploads store a payment's bank so too, but payments stored before that have it as
-    /// their PG file spelt it (`hdfc`, ` HDFC `): compared without regard to ASCII case or
-    /// surrounding spaces.
+    /// (`HDFC`); uploads store a payment's bank so too, and migration 20261221000001 brought older
+    /// payments to that form, but one written by an instance still on the older release during a
+    /// deploy may have it as its PG file spelt it (`hdfc`, ` HDFC `): compared without regard to
+    /// ASCII case or surrounding spaces.
     pub fn commission_for(&self, method: &str, bank: Option<&str>) -> Commission {
         let for_bank = |bank: &str| {
             let bank = bank.trim();

@@ -72,7 +72,7 @@ const FROM: &str = " FROM transactions t JOIN merchants m ON m.id = t.merchant_i
 fn search_terms(q: &str) -> Vec<String> {
     let mut terms = vec![q.to_string()];
     let up = q.to_ascii_uppercase();
-    let stored = crate::domain::normalise_ref(Some(q)).map(|r| r.into_owned());
+    let stored = crate::domain::stored_ref(q);
     for term in [Some(up), stored].into_iter().flatten() {
         if !terms.contains(&term) {
             terms.push(term);

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::dates::parse_datetime;
 use super::layouts::{norm, same_column, AmountUnit, Format, Kind, ReadOptions};
+use crate::domain::stored_ref;
 use crate::money::Paise;
 
 const MAX_FIELD_CHARS: usize = 256;
@@ -434,20 +435,17 @@ fn pg_record(row: &Row, format: &Format) -> RowResult<Record> {
         // them however the file spelt them. (A bank line keeps its text: its natural key is made
         // of it.)
         bank: bank.map(|b| b.trim().to_ascii_uppercase()).filter(|b| !b.is_empty()),
-        utr: normalised(row.ident(match format {
-            Format::PgSimple => "UTR",
-            _ => "utr",
-        })?),
-        rrn: normalised(row.ident("rrn")?),
+        utr: row
+            .ident(match format {
+                Format::PgSimple => "UTR",
+                _ => "utr",
+            })?
+            .and_then(|u| stored_ref(&u)),
+        rrn: row.ident("rrn")?.and_then(|r| stored_ref(&r)),
         status,
         bank_fee,
         expected_settlement: expected,
     }))
-}
-
-/// A reference as [`crate::domain::normalise_ref`] reads it.
-fn normalised(value: Option<String>) -> Option<String> {
-    crate::domain::normalise_ref(value.as_deref()).map(|r| r.into_owned())
 }
 
 /// A bank line whose status column `col` says the bank failed it: skipped with why (no money
